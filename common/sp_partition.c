@@ -1,0 +1,29 @@
+/*  sp_partition - the stable partition of a customer (see sp_partition.h).
+
+    Pure computation, no state: FNV-1a 64 over the key's bytes, then modulo
+    the partition count. Kept in its own file because the algorithm is a
+    documented part of the data format that must never change.
+*/
+#include "sp_partition.h"
+
+#include <assert.h>
+
+uint64_t
+sp_partition_hash (const char *key, size_t length)
+{
+    assert (key != NULL || length == 0);
+    const unsigned char *bytes = (const unsigned char *) key;
+    uint64_t hash = SP_PARTITION_FNV_OFFSET_BASIS;
+    for (size_t i = 0; i < length; i++) {
+        hash ^= bytes[i];
+        hash *= SP_PARTITION_FNV_PRIME;
+    }
+    return hash;
+}
+
+uint32_t
+sp_partition_of (const char *key, size_t length, uint32_t partitions)
+{
+    assert (partitions >= 1 && partitions <= SP_PARTITIONS_MAX);
+    return (uint32_t) (sp_partition_hash (key, length) % partitions);
+}

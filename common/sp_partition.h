@@ -1,0 +1,46 @@
+/*  sp_partition - the stable partition of a customer.
+
+    Events are partitioned by customer_id so that one customer's events are
+    always applied in order by one owner. The mapping is part of the data
+    format: it decides which partition's log and Redis keys hold a customer,
+    so it must never change, and other programs (tools, other languages,
+    SQL) must be able to compute it. It is:
+
+        hash = 0xcbf29ce484222325                   (FNV-1a 64 offset basis)
+        for each byte b of the key (UTF-8, no terminator, no normalisation):
+            hash = hash XOR b
+            hash = (hash * 0x100000001b3) mod 2^64  (FNV 64-bit prime)
+        partition = hash mod partitions             (unsigned 64-bit modulo)
+
+    The key is hashed byte for byte exactly as received: no case folding,
+    no trimming, no Unicode normalisation. Examples: "" hashes to
+    0xcbf29ce484222325, "a" to 0xaf63dc4c8601ec8c; "Acme Corporation" is
+    partition 1 of 16 and 3 of 7.
+
+    Python: h = 0xcbf29ce484222325
+            for b in key.encode ("utf-8"):
+                h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+            partition = h % partitions
+*/
+#ifndef SP_PARTITION_H_INCLUDED
+#define SP_PARTITION_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most partitions a deployment may have. */
+#define SP_PARTITIONS_MAX 1024
+
+/* FNV-1a 64 offset basis and prime (http://www.isthe.com/chongo/tech/comp/fnv/). */
+#define SP_PARTITION_FNV_OFFSET_BASIS UINT64_C (0xcbf29ce484222325)
+#define SP_PARTITION_FNV_PRIME UINT64_C (0x100000001b3)
+
+/* FNV-1a 64-bit hash of length bytes at key (key may be NULL when length
+   is 0). */
+uint64_t sp_partition_hash (const char *key, size_t length);
+
+/* Partition of a key among partitions (1..SP_PARTITIONS_MAX, asserted):
+   sp_partition_hash (key, length) % partitions. */
+uint32_t sp_partition_of (const char *key, size_t length, uint32_t partitions);
+
+#endif
