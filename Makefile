@@ -11,6 +11,8 @@
 # build/release/ (default) or build/asan/ (SANITIZE=1), so both coexist.
 
 .DEFAULT_GOAL := all
+# Keep intermediate objects (test and bench .o files) between runs.
+.SECONDARY:
 SHELL := /bin/bash
 
 SANITIZE ?= 0
@@ -81,6 +83,8 @@ $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_GEN) -c $< -o $@
+
+$(BUILD)/obj/tests/integration/%.o: INCLUDES += -Itests/integration/harness
 
 $(BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)

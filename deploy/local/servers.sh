@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# deploy/local/servers.sh - start and stop PostgreSQL and Redis in a given
+# folder on given ports. The integration-test harness
+# (tests/integration/harness/sp_harness.c) calls it; deploy/local/stack.sh
+# uses the same functions (deploy/local/lib.sh), so tests run the servers
+# exactly the way the local stack does.
+#
+#   servers.sh start DIR PG_PORT REDIS_PORT   start what has a port (0 = skip);
+#                                             PostgreSQL gets role and database
+#                                             salespulse (no migrations)
+#   servers.sh stop DIR [postgres|redis]      stop services started in DIR, then
+#                                             Redis and PostgreSQL (or just one)
+#   servers.sh purge DIR                      stop everything and remove what the
+#                                             servers wrote (including a /tmp
+#                                             PostgreSQL folder); DIR itself stays
+#
+# Exit status 0 on success; on failure the reason is on stderr.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=deploy/local/lib.sh
+. "$here/lib.sh"
+
+usage() {
+    sed -n '9,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+is_port() {
+    [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -le 65535 ]
+}
+
+stop_all() {
+    local dir=$1 name
+    for name in "${SP_LOCAL_SERVICES[@]}"; do
+        sp_local_service_stop "$dir" "$name"
+    done
+    sp_local_redis_stop "$dir"
+    sp_local_pg_stop "$dir"
+}
+
+command=${1:-}
+[ $# -ge 2 ] || usage
+dir=$2
+case "$command" in
+start)
+    [ $# -eq 4 ] || usage
+    is_port "$3" || sp_local_error "invalid PostgreSQL port \"$3\"" || exit 2
+    is_port "$4" || sp_local_error "invalid Redis port \"$4\"" || exit 2
+    mkdir -p "$dir"
+    [ "$3" -eq 0 ] || sp_local_pg_start "$dir" "$3"
+    [ "$4" -eq 0 ] || sp_local_redis_start "$dir" "$4"
+    ;;
+stop)
+    [ -d "$dir" ] || exit 0
+    case "${3:-all}" in
+    all) stop_all "$dir" ;;
+    postgres) sp_local_pg_stop "$dir" ;;
+    redis) sp_local_redis_stop "$dir" ;;
+    *) usage ;;
+    esac
+    ;;
+purge)
+    [ -d "$dir" ] || exit 0
+    stop_all "$dir"
+    sp_local_pg_purge "$dir"
+    rm -rf -- "$dir/postgres" "$dir/redis" "$dir/logs" "$dir/pids"
+    ;;
+*)
+    usage
+    ;;
+esac

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# deploy/local/stack.sh - the whole system on this machine, on real servers
+# from the Debian packages, in a project-local run folder (`make up`,
+# `make down`, `make status`; docs/operations.md).
+#
+#   stack.sh up [BUILD_DIR]   start PostgreSQL and Redis, apply migrations with
+#                             BUILD_DIR/bin/salesctl (default build/release),
+#                             start every service binary built in BUILD_DIR/bin
+#   stack.sh down             stop the services, Redis and PostgreSQL (data kept)
+#   stack.sh status           show each process: state, PID, port, /healthz
+#   stack.sh purge            down, then delete the data (a fresh start)
+#
+# Environment: SP_RUN_DIR (run folder, default <repo>/.run), SP_LOCAL_PG_PORT
+# (55432), SP_LOCAL_REDIS_PORT (56379), SP_LOCAL_HTTP_PORT_BASE (9101: the
+# services get 9101..9105 in the order activity-ingest, funnel-tracker,
+# kpi-evaluator, churn-alerting, incentive-calculator), SP_PARTITIONS (the
+# partition count recorded at the first migration, default 16).
+#
+# Every command is safe to repeat: `up` on a running stack says what already
+# runs; `down` after a crash clears stale PID files.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=deploy/local/lib.sh
+. "$here/lib.sh"
+
+run_dir=${SP_RUN_DIR:-$repo/.run}
+pg_port=${SP_LOCAL_PG_PORT:-55432}
+redis_port=${SP_LOCAL_REDIS_PORT:-56379}
+http_port_base=${SP_LOCAL_HTTP_PORT_BASE:-9101}
+
+usage() {
+    sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# Word N of a state line ("running PID PORT DATA").
+state_field() {
+    echo "$1" | awk -v field="$2" '{ print $field }'
+}
+
+# Words N.. of a state line (the data folder may contain spaces).
+state_rest() {
+    echo "$1" | awk -v field="$2" '{ for (i = field; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : "\n") }'
+}
+
+up() {
+    local build=${1:-build/release} salesctl state port index name http
+    case "$build" in /*) ;; *) build="$PWD/$build" ;; esac
+    salesctl="$build/bin/salesctl"
+    [ -x "$salesctl" ] || sp_local_error "no $salesctl: build first (make)" || exit 1
+    mkdir -p "$run_dir"
+
+    sp_local_pg_start "$run_dir" "$pg_port"
+    sp_local_redis_start "$run_dir" "$redis_port"
+    # A server already running keeps its port; use the port it really has.
+    state=$(sp_local_pg_state "$run_dir")
+    port=$(state_field "$state" 3)
+    local postgres_url="postgresql://salespulse@127.0.0.1:$port/salespulse"
+    state=$(sp_local_redis_state "$run_dir")
+    port=$(state_field "$state" 3)
+    local redis_url="redis://127.0.0.1:$port/0"
+
+    echo "migrations: applying $repo/migrations"
+    "$salesctl" migrate --postgres "$postgres_url" --dir "$repo/migrations"
+
+    cat >"$run_dir/env" <<EOF
+# Written by deploy/local/stack.sh up: source it to talk to the local stack.
+export SP_POSTGRES_URL='$postgres_url'
+export SP_REDIS_URL='$redis_url'
+EOF
+    index=0
+    for name in "${SP_LOCAL_SERVICES[@]}"; do
+        http="127.0.0.1:$((http_port_base + index))"
+        index=$((index + 1))
+        [ -x "$build/bin/$name" ] || continue
+        sp_local_service_start "$run_dir" "$name" "$build/bin/$name" "$http" \
+            "$postgres_url" "$redis_url"
+    done
+    echo "stack: up (run folder $run_dir; source $run_dir/env for SP_POSTGRES_URL and SP_REDIS_URL)"
+}
+
+down() {
+    local name
+    if [ ! -d "$run_dir" ]; then
+        echo "stack: nothing to stop ($run_dir does not exist)"
+        return 0
+    fi
+    for name in "${SP_LOCAL_SERVICES[@]}"; do
+        sp_local_service_stop "$run_dir" "$name"
+    done
+    sp_local_redis_stop "$run_dir"
+    sp_local_pg_stop "$run_dir"
+    echo "stack: down"
+}
+
+# One aligned line of the status table.
+status_line() {
+    printf '%-22s %-8s %-8s %s\n' "$@"
+}
+
+status() {
+    local state name health
+    status_line PROCESS STATE PID DETAILS
+    state=$(sp_local_pg_state "$run_dir")
+    if [ "$(state_field "$state" 1)" = running ]; then
+        status_line postgres running "$(state_field "$state" 2)" \
+            "port $(state_field "$state" 3), data $(state_rest "$state" 4)"
+    else
+        status_line postgres stopped - ""
+    fi
+    state=$(sp_local_redis_state "$run_dir")
+    if [ "$(state_field "$state" 1)" = running ]; then
+        status_line redis running "$(state_field "$state" 2)" "port $(state_field "$state" 3)"
+    else
+        status_line redis stopped - ""
+    fi
+    for name in "${SP_LOCAL_SERVICES[@]}"; do
+        state=$(sp_local_service_state "$run_dir" "$name")
+        if [ "$(state_field "$state" 1)" = running ]; then
+            health=$(sp_local_http_get "$(state_field "$state" 3)" /healthz | head -c 200 | tr '\n' ' ') \
+                || health="no answer"
+            status_line "$name" running "$(state_field "$state" 2)" \
+                "http $(state_field "$state" 3), /healthz: ${health:-empty}"
+        else
+            status_line "$name" stopped - ""
+        fi
+    done
+}
+
+purge() {
+    down
+    [ -d "$run_dir" ] || return 0
+    sp_local_pg_purge "$run_dir"
+    rm -rf -- "$run_dir/postgres" "$run_dir/redis" "$run_dir/logs" "$run_dir/pids" "$run_dir/env"
+    rmdir -- "$run_dir" 2>/dev/null || true
+    echo "stack: data removed"
+}
+
+case "${1:-}" in
+up)
+    [ $# -le 2 ] || usage
+    up "${2:-}"
+    ;;
+down) down ;;
+status) status ;;
+purge) purge ;;
+*) usage ;;
+esac

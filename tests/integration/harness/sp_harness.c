@@ -1,0 +1,257 @@
+/*  sp_harness - real PostgreSQL and Redis servers for integration tests
+    (see sp_harness.h).
+
+    The servers are started and stopped by deploy/local/servers.sh, the same
+    code as the local stack, run with posix_spawn (an argument vector, no
+    shell quoting). Migrations are applied from C with sp_migrate, exactly
+    as services and salesctl apply them. Ports are picked by binding
+    loopback port 0 and reading what the kernel chose.
+*/
+/* nftw() is an X/Open extension. */
+#define _XOPEN_SOURCE 700
+
+#include "sp_harness.h"
+
+#include "sp_migrate.h"
+#include "sp_pg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define SP_HARNESS_URL_MAX 256        /* longest server URL */
+#define SP_HARNESS_PORT_TEXT_MAX 16   /* room for a port number in decimal */
+#define SP_HARNESS_OPEN_FILES_MAX 64  /* nftw: file descriptors to use at most */
+#define SP_HARNESS_CONNECT_ATTEMPTS 3 /* the server is ready when servers.sh returns */
+#define SP_HARNESS_RETRY_DELAY_MS 100 /* first wait between connection attempts */
+#define SP_HARNESS_RETRY_MAX_MS 1000  /* longest wait between connection attempts */
+
+struct _sp_harness_t {
+    unsigned flags;                        /* SP_HARNESS_POSTGRES | SP_HARNESS_REDIS asked for */
+    char dir[PATH_MAX];                    /* temporary folder holding everything */
+    char script[PATH_MAX];                 /* deploy/local/servers.sh */
+    int postgres_port;                     /* PostgreSQL port, 0 if not started */
+    int redis_port;                        /* Redis port, 0 if not started */
+    char postgres_url[SP_HARNESS_URL_MAX]; /* libpq URL of the test database */
+    char redis_url[SP_HARNESS_URL_MAX];    /* Redis URL */
+};
+
+const char *
+sp_harness_source_dir (void)
+{
+    const char *dir = getenv ("SP_SOURCE_DIR");
+    return dir && *dir ? dir : ".";
+}
+
+/* Runs `bash servers.sh ARGS...`; returns its exit status, or -1. */
+static int
+s_run_script (const sp_harness_t *self, const char *command, const char *argument_1,
+              const char *argument_2)
+{
+    char *argv[] = { (char *) "bash",
+                     (char *) self->script,
+                     (char *) command,
+                     (char *) self->dir,
+                     (char *) argument_1,
+                     (char *) argument_2,
+                     NULL };
+    pid_t pid;
+    int rc = posix_spawnp (&pid, "bash", NULL, NULL, argv, environ);
+    if (rc != 0) {
+        fprintf (stderr, "sp_harness: could not run \"%s\": %s\n", self->script, strerror (rc));
+        return -1;
+    }
+    int status = 0;
+    while (waitpid (pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (!WIFEXITED (status)) {
+        fprintf (stderr, "sp_harness: \"%s %s\" was killed by a signal\n", self->script, command);
+        return -1;
+    }
+    if (WEXITSTATUS (status) != 0)
+        fprintf (stderr, "sp_harness: \"%s %s\" failed with exit status %d\n", self->script,
+                 command, WEXITSTATUS (status));
+    return WEXITSTATUS (status);
+}
+
+/* Binds a loopback socket on port 0 and returns it (still open, so two
+   calls give two different ports) with the port in *port; -1 on failure. */
+static int
+s_reserve_port (int *port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in address;
+    memset (&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    if (bind (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
+        getsockname (fd, (struct sockaddr *) &address, &length) != 0) {
+        close (fd);
+        return -1;
+    }
+    *port = ntohs (address.sin_port);
+    return fd;
+}
+
+static int
+s_remove_entry (const char *path, const struct stat *status, int type, struct FTW *walk)
+{
+    (void) status;
+    (void) type;
+    (void) walk;
+    if (remove (path) != 0)
+        fprintf (stderr, "sp_harness: could not remove \"%s\": %s\n", path, strerror (errno));
+    return 0;
+}
+
+/* Applies $SP_SOURCE_DIR/migrations to the test database. */
+static int
+s_apply_migrations (sp_harness_t *self)
+{
+    int rc = -1;
+    char migrations[PATH_MAX];
+    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
+    sp_pg_t *pg = sp_pg_new (self->postgres_url, "sp_harness");
+    sp_migrate_t *migrate = sp_migrate_new (migrations);
+    if (!pg || !migrate)
+        goto out_destroy;
+    sp_pg_set_retry (pg, SP_HARNESS_CONNECT_ATTEMPTS, SP_HARNESS_RETRY_DELAY_MS,
+                     SP_HARNESS_RETRY_MAX_MS);
+    if (sp_pg_connect (pg) != 0) {
+        fprintf (stderr, "sp_harness: could not connect to \"%s\": %s\n", self->postgres_url,
+                 sp_pg_error (pg));
+        goto out_destroy;
+    }
+    if (sp_migrate_apply (migrate, pg) < 0) {
+        fprintf (stderr, "sp_harness: could not apply migrations: %s\n",
+                 sp_migrate_error (migrate));
+        goto out_destroy;
+    }
+    rc = 0;
+
+out_destroy:
+    sp_migrate_destroy (&migrate);
+    sp_pg_destroy (&pg);
+    return rc;
+}
+
+sp_harness_t *
+sp_harness_new (unsigned flags)
+{
+    sp_harness_t *self = (sp_harness_t *) calloc (1, sizeof (sp_harness_t));
+    if (!self) {
+        fprintf (stderr, "sp_harness: out of memory\n");
+        return NULL;
+    }
+    self->flags = flags;
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (self->dir, sizeof self->dir, "%s/sp-harness.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp (self->dir)) {
+        fprintf (stderr, "sp_harness: could not create a folder \"%s\": %s\n", self->dir,
+                 strerror (errno));
+        goto out_free;
+    }
+    snprintf (self->script, sizeof self->script, "%s/deploy/local/servers.sh",
+              sp_harness_source_dir ());
+    if (access (self->script, R_OK) != 0) {
+        fprintf (stderr, "sp_harness: cannot read \"%s\" (set SP_SOURCE_DIR): %s\n", self->script,
+                 strerror (errno));
+        goto out_remove_dir;
+    }
+    int postgres_socket = -1, redis_socket = -1;
+    if (flags & SP_HARNESS_POSTGRES)
+        postgres_socket = s_reserve_port (&self->postgres_port);
+    if (flags & SP_HARNESS_REDIS)
+        redis_socket = s_reserve_port (&self->redis_port);
+    bool reserved = (!(flags & SP_HARNESS_POSTGRES) || postgres_socket >= 0) &&
+                    (!(flags & SP_HARNESS_REDIS) || redis_socket >= 0);
+    if (postgres_socket >= 0)
+        close (postgres_socket);
+    if (redis_socket >= 0)
+        close (redis_socket);
+    if (!reserved) {
+        fprintf (stderr, "sp_harness: could not find a free loopback port: %s\n", strerror (errno));
+        goto out_remove_dir;
+    }
+    char postgres_port[SP_HARNESS_PORT_TEXT_MAX], redis_port[SP_HARNESS_PORT_TEXT_MAX];
+    snprintf (postgres_port, sizeof postgres_port, "%d", self->postgres_port);
+    snprintf (redis_port, sizeof redis_port, "%d", self->redis_port);
+    if (self->postgres_port)
+        snprintf (self->postgres_url, sizeof self->postgres_url,
+                  "postgresql://salespulse@127.0.0.1:%d/salespulse", self->postgres_port);
+    if (self->redis_port)
+        snprintf (self->redis_url, sizeof self->redis_url, "redis://127.0.0.1:%d/0",
+                  self->redis_port);
+    if (s_run_script (self, "start", postgres_port, redis_port) != 0)
+        goto out_purge;
+    if ((flags & SP_HARNESS_POSTGRES) && s_apply_migrations (self) != 0)
+        goto out_purge;
+    return self;
+
+out_purge:
+    s_run_script (self, "purge", NULL, NULL);
+out_remove_dir:
+    nftw (self->dir, s_remove_entry, SP_HARNESS_OPEN_FILES_MAX, FTW_DEPTH | FTW_PHYS);
+out_free:
+    free (self);
+    return NULL;
+}
+
+void
+sp_harness_destroy (sp_harness_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sp_harness_t *self = *self_p;
+    s_run_script (self, "purge", NULL, NULL);
+    nftw (self->dir, s_remove_entry, SP_HARNESS_OPEN_FILES_MAX, FTW_DEPTH | FTW_PHYS);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+sp_harness_postgres_url (const sp_harness_t *self)
+{
+    return self && self->postgres_port ? self->postgres_url : NULL;
+}
+
+const char *
+sp_harness_redis_url (const sp_harness_t *self)
+{
+    return self && self->redis_port ? self->redis_url : NULL;
+}
+
+int
+sp_harness_postgres_port (const sp_harness_t *self)
+{
+    return self ? self->postgres_port : 0;
+}
+
+int
+sp_harness_redis_port (const sp_harness_t *self)
+{
+    return self ? self->redis_port : 0;
+}
+
+const char *
+sp_harness_dir (const sp_harness_t *self)
+{
+    return self ? self->dir : NULL;
+}

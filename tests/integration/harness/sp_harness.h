@@ -1,0 +1,57 @@
+/*  sp_harness - real PostgreSQL and Redis servers for integration tests.
+
+    Each harness starts its own servers on free loopback ports, in a fresh
+    temporary folder, using the same scripts as the local stack
+    (deploy/local/), and on destroy stops exactly the processes it started
+    and removes the folder. Nothing depends on a fixed port or on anything
+    started by hand. When running as root, PostgreSQL runs as the `postgres`
+    system user (it refuses root), as Debian's package sets it up.
+
+    The source tree is found through $SP_SOURCE_DIR (set by
+    tests/run-tests.sh), falling back to the current directory.
+*/
+#ifndef SP_HARNESS_H_INCLUDED
+#define SP_HARNESS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SP_HARNESS_POSTGRES 1u /* start a PostgreSQL server with migrations applied */
+#define SP_HARNESS_REDIS 2u    /* start a Redis server */
+
+typedef struct _sp_harness_t sp_harness_t;
+
+/* Starts the servers asked for in flags; returns NULL (and prints why to
+   stderr) if any could not start, after stopping what did start. */
+sp_harness_t *sp_harness_new (unsigned flags);
+
+/* Stops the servers and removes the folder; no-op on NULL; sets *self_p to NULL. */
+void sp_harness_destroy (sp_harness_t **self_p);
+
+/* libpq URL of the test database, e.g.
+   "postgresql://salespulse@127.0.0.1:41234/salespulse"; NULL if not started. */
+const char *sp_harness_postgres_url (const sp_harness_t *self);
+
+/* Redis URL, e.g. "redis://127.0.0.1:41235/0"; NULL if not started. */
+const char *sp_harness_redis_url (const sp_harness_t *self);
+
+/* Ports the servers listen on (0 if not started). */
+int sp_harness_postgres_port (const sp_harness_t *self);
+int sp_harness_redis_port (const sp_harness_t *self);
+
+/* The temporary folder holding data, sockets and logs. */
+const char *sp_harness_dir (const sp_harness_t *self);
+
+/* Root of the source tree (for migrations/, deploy/). */
+const char *sp_harness_source_dir (void);
+
+/* A loopback TCP port that was free a moment ago (bind to port 0, read it,
+   close), for a service under test to listen on; -1 on failure. */
+int sp_harness_free_port (void);
+
+/* GET http://127.0.0.1:PORT/PATH with a plain socket; *status gets the HTTP
+   status code and body the response body (NUL terminated, cut to size).
+   Returns 0, or -1 when nothing could be read (not listening yet). */
+int sp_harness_http_get (int port, const char *path, int *status, char *body, size_t size);
+
+#endif

@@ -1,0 +1,135 @@
+/*  salesctl - the Salespulse command-line tool: dispatches subcommands.
+
+        salesctl <command> [flags]     run a command
+        salesctl <command> --help      its flags and environment variables
+        salesctl help [command]        list commands, or one command's help
+        salesctl version               print the version
+
+    The commands come from one table (s_commands); see salesctl.h for how
+    to add one.
+*/
+#include "salesctl.h"
+
+#include "sp_log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern char **environ;
+
+#define SALESCTL_PROGRAM_MAX 64 /* room for "salesctl <command>" */
+#define SALESCTL_NAME_MAX 32    /* longest command name */
+
+static const salesctl_command_t s_commands[] = {
+    { "migrate", "apply database migrations and record the partition count", salesctl_migrate },
+};
+static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
+
+static void
+s_usage (FILE *stream)
+{
+    fprintf (stream, "usage: salesctl <command> [flags]\n"
+                     "       salesctl <command> --help\n"
+                     "\n"
+                     "Salespulse command-line tool.\n"
+                     "\n"
+                     "commands:\n");
+    for (size_t index = 0; index < s_command_count; index++)
+        fprintf (stream, "  %-12s %s\n", s_commands[index].name, s_commands[index].summary);
+    fprintf (stream, "  %-12s %s\n", "help", "list commands, or `help <command>` for one command");
+    fprintf (stream, "  %-12s %s\n", "version", "print the version");
+}
+
+static const salesctl_command_t *
+s_find (const char *name)
+{
+    for (size_t index = 0; index < s_command_count; index++)
+        if (strcmp (s_commands[index].name, name) == 0)
+            return &s_commands[index];
+    return NULL;
+}
+
+static int
+s_unknown (const char *name)
+{
+    fprintf (stderr, "salesctl: unknown command \"%s\"\n\n", name);
+    s_usage (stderr);
+    return SALESCTL_EXIT_FAILURE;
+}
+
+sp_config_t *
+salesctl_config (int argc, char **argv, const char *summary, const sp_config_option_t *options,
+                 size_t count, int *exit_code)
+{
+    char program[SALESCTL_PROGRAM_MAX];
+    snprintf (program, sizeof program, "salesctl %s", argv[0]);
+    *exit_code = SALESCTL_EXIT_FAILURE;
+    sp_config_t *config = sp_config_new (program, summary, sp_config_common_options,
+                                         sp_config_common_option_count, options, count);
+    if (!config)
+        return NULL;
+    char error[SP_CONFIG_ERROR_SIZE];
+    sp_config_result_t parsed =
+        sp_config_parse (config, argc, argv, environ, stdout, error, sizeof error);
+    if (parsed == SP_CONFIG_HELP) {
+        *exit_code = SALESCTL_EXIT_OK;
+        goto out_destroy_config;
+    }
+    if (parsed == SP_CONFIG_ERROR) {
+        fprintf (stderr, "%s: %s\ntry \"%s --help\"\n", program, error, program);
+        goto out_destroy_config;
+    }
+    sp_log_level_t level;
+    sp_log_format_t format;
+    const char *level_text = sp_config_string (config, "log-level");
+    const char *format_text = sp_config_string (config, "log-format");
+    if (sp_log_level_parse (level_text, &level) != 0) {
+        fprintf (stderr,
+                 "%s: invalid value \"%s\" for --log-level: expected debug|info|warn|error\n",
+                 program, level_text ? level_text : "");
+        goto out_destroy_config;
+    }
+    if (sp_log_format_parse (format_text, &format) != 0) {
+        fprintf (stderr, "%s: invalid value \"%s\" for --log-format: expected logfmt|json\n",
+                 program, format_text ? format_text : "");
+        goto out_destroy_config;
+    }
+    sp_log_init ("salesctl", level, format);
+    return config;
+
+out_destroy_config:
+    sp_config_destroy (&config);
+    return NULL;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage (stderr);
+        return SALESCTL_EXIT_FAILURE;
+    }
+    const char *name = argv[1];
+    if (strcmp (name, "help") == 0 || strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0) {
+        if (argc < 3) {
+            s_usage (stdout);
+            return SALESCTL_EXIT_OK;
+        }
+        const salesctl_command_t *command = s_find (argv[2]);
+        if (!command)
+            return s_unknown (argv[2]);
+        char command_name[SALESCTL_NAME_MAX];
+        char help_flag[] = "--help";
+        snprintf (command_name, sizeof command_name, "%s", command->name);
+        char *help_argv[] = { command_name, help_flag, NULL };
+        return command->run (2, help_argv);
+    }
+    if (strcmp (name, "version") == 0 || strcmp (name, "--version") == 0) {
+        printf ("salesctl %s\n", SALESCTL_VERSION);
+        return SALESCTL_EXIT_OK;
+    }
+    const salesctl_command_t *command = s_find (name);
+    if (!command)
+        return s_unknown (name);
+    return command->run (argc - 1, argv + 1);
+}
