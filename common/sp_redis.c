@@ -1,0 +1,1344 @@
+/*  sp_redis - Redis seam over hiredis 0.14 (see sp_redis.h).
+
+    Four small objects live here because all four touch hiredis and the
+    house rule is one file per external system: the connection (URL,
+    backoff, outage state), replies (a wrapper tree over redisReply so
+    callers never see hiredis types), pipelines (commands pre-formatted in
+    wire format) and scripts (EVALSHA with NOSCRIPT reload).
+
+    Outage state machine: context != NULL means up. Any hiredis error marks
+    the context dead; it is freed at once and the next call may reconnect
+    immediately. Each failed connection attempt doubles the delay before
+    the next one (equal jitter: a random delay between half and all of
+    it), up to backoff_max_ms; calls made before that time fail fast with
+    the last reason. `down` makes the warning log once per outage.
+*/
+#include "sp_redis.h"
+
+#include "sp_log.h"
+
+#include <hiredis.h>
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SP_REDIS_DEFAULT_PORT 6379     /* port when the URL has none */
+#define SP_REDIS_PORT_MAX 65535        /* largest TCP port */
+#define SP_REDIS_UNIX_PATH_MAX 107     /* sun_path minus its NUL */
+#define SP_REDIS_REASON_MAX 256        /* longest failure reason kept */
+#define SP_REDIS_URL_SHOWN_MAX 512     /* longest URL quoted in an error */
+#define SP_REDIS_WHAT_MAX 64           /* "could not select database N" */
+#define SP_REDIS_NAME_SHOWN_MAX 32     /* longest command name quoted */
+#define SP_REDIS_SHA_LENGTH 40         /* hex digits of a SHA1 */
+#define SP_REDIS_NUMBER_TEXT_MAX 24    /* decimal text of an int, with sign */
+#define SP_REDIS_DECIMAL_BASE 10       /* base of ports and database numbers */
+#define SP_REDIS_HEX_BASE 16           /* base of %XX escapes */
+#define SP_REDIS_MS_PER_SECOND 1000    /* for timeval and timespec */
+#define SP_REDIS_US_PER_MS 1000        /* for timeval */
+#define SP_REDIS_NS_PER_MS 1000000     /* for timespec */
+#define SP_REDIS_PIPELINE_INITIAL 4096 /* first pipeline buffer, bytes */
+#define SP_REDIS_FIXED_ARGS 3          /* EVALSHA sha numkeys */
+#define SP_REDIS_ESCAPE_DIGITS 2       /* hex digits after '%' */
+#define SP_REDIS_ADDRESS_EXTRA 4       /* "[", "]", ":" and NUL around host and port */
+#define SP_REDIS_TRANSACTION_REPLIES 2 /* MULTI's and EXEC's replies around the commands */
+#define SP_REDIS_XORSHIFT_A 13         /* xorshift64 shift triple (Marsaglia) */
+#define SP_REDIS_XORSHIFT_B 7
+#define SP_REDIS_XORSHIFT_C 17
+#define SP_REDIS_SEED_HIGH_SHIFT 32 /* nanoseconds into the seed's high half */
+#define SP_REDIS_SEED_PID_SHIFT 16  /* process id into the seed's middle bits */
+
+#define S_COUNT(array) (sizeof (array) / sizeof (array)[0])
+
+#define REDIS_SCHEME "redis://"
+#define REDISS_SCHEME "rediss://"
+#define UNIX_SCHEME "unix://"
+#define UNIX_DB_PARAMETER "db"
+#define UNIX_USER_PARAMETER "user"
+#define UNIX_PASSWORD_PARAMETER "password"
+#define NOSCRIPT_PREFIX "NOSCRIPT"
+#define SCHEME_SEPARATOR "://"
+
+/* MULTI and EXEC in wire format, sent around an atomic pipeline. */
+static const char s_multi[] = "*1\r\n$5\r\nMULTI\r\n";
+static const char s_exec[] = "*1\r\n$4\r\nEXEC\r\n";
+
+struct _sp_redis_t {
+    char *host;                           /* TCP host, NULL for a unix socket */
+    int port;                             /* TCP port */
+    char *path;                           /* unix socket path, NULL for TCP */
+    char *username;                       /* ACL user for AUTH, NULL for the default user */
+    char *password;                       /* AUTH password, NULL for none */
+    int database;                         /* SELECT index after connecting */
+    char *address;                        /* "host:port" or path, for messages */
+    sp_redis_options_t options;           /* timeouts, attempts, backoff */
+    redisContext *context;                /* live connection, NULL when down */
+    bool down;                            /* an outage is in progress (and was logged) */
+    int failures;                         /* consecutive failed connection attempts */
+    int64_t next_attempt_at;              /* monotonic ms before which no reconnect is tried */
+    int64_t down_since;                   /* monotonic ms when the outage began */
+    char last_error[SP_REDIS_REASON_MAX]; /* why the last attempt or command failed */
+    uint64_t random_state;                /* xorshift64 state for backoff jitter */
+};
+
+struct _sp_redis_reply_t {
+    sp_redis_reply_type_t type; /* kind of reply */
+    redisReply *reply;          /* the hiredis reply, NULL for a pipeline's array */
+    bool owns_reply;            /* reply is the top of a hiredis tree: free it with us */
+    size_t size;                /* ARRAY: number of elements */
+    sp_redis_reply_t *elements; /* ARRAY: element wrappers, owned */
+};
+
+struct _sp_redis_pipeline_t {
+    char *buffer;    /* commands in wire format, back to back */
+    size_t length;   /* bytes used in buffer */
+    size_t capacity; /* bytes allocated */
+    size_t count;    /* commands in buffer */
+};
+
+struct _sp_redis_script_t {
+    char *source;                      /* Lua source */
+    char sha[SP_REDIS_SHA_LENGTH + 1]; /* SHA1 from SCRIPT LOAD, "" until loaded */
+};
+
+/* ================================================================ helpers */
+
+static void __attribute__ ((format (printf, 3, 4)))
+s_error (char *error, size_t error_size, const char *format, ...)
+{
+    if (!error || error_size == 0)
+        return;
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (error, error_size, format, arguments);
+    va_end (arguments);
+}
+
+/* Copies text with its first letter lower-cased (hiredis says "Connection
+   refused"; our messages say "connection refused"). */
+static void
+s_lower_first (char *buffer, size_t size, const char *text)
+{
+    snprintf (buffer, size, "%s", text);
+    buffer[0] = (char) tolower ((unsigned char) buffer[0]);
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * SP_REDIS_MS_PER_SECOND + now.tv_nsec / SP_REDIS_NS_PER_MS;
+}
+
+static struct timeval
+s_timeval (int milliseconds)
+{
+    struct timeval value;
+    value.tv_sec = milliseconds / SP_REDIS_MS_PER_SECOND;
+    value.tv_usec = (milliseconds % SP_REDIS_MS_PER_SECOND) * SP_REDIS_US_PER_MS;
+    return value;
+}
+
+static void
+s_sleep_ms (int64_t milliseconds)
+{
+    struct timespec delay;
+    delay.tv_sec = (time_t) (milliseconds / SP_REDIS_MS_PER_SECOND);
+    delay.tv_nsec = (long) ((milliseconds % SP_REDIS_MS_PER_SECOND) * SP_REDIS_NS_PER_MS);
+    while (nanosleep (&delay, &delay) != 0 && errno == EINTR)
+        ;
+}
+
+static uint64_t
+s_random (sp_redis_t *self)
+{
+    uint64_t x = self->random_state;
+    x ^= x << SP_REDIS_XORSHIFT_A;
+    x ^= x >> SP_REDIS_XORSHIFT_B;
+    x ^= x << SP_REDIS_XORSHIFT_C;
+    self->random_state = x;
+    return x;
+}
+
+/* Delay before the next attempt after `failures` failed ones: doubling from
+   backoff_initial_ms, capped, then a random point in its upper half. */
+static int64_t
+s_backoff_ms (sp_redis_t *self)
+{
+    int64_t delay = self->options.backoff_initial_ms;
+    for (int i = 1; i < self->failures && delay < self->options.backoff_max_ms; i++)
+        delay *= 2;
+    if (delay > self->options.backoff_max_ms)
+        delay = self->options.backoff_max_ms;
+    int64_t half = delay / 2;
+    return delay - half + (int64_t) (s_random (self) % (uint64_t) (half + 1));
+}
+
+/* The command's name, printable and bounded, for messages. */
+static void
+s_command_name (const char *const *argv, const size_t *argv_lengths, char *name, size_t size)
+{
+    size_t length = argv_lengths ? argv_lengths[0] : strlen (argv[0]);
+    size_t out = 0;
+    for (size_t i = 0; i < length && i < SP_REDIS_NAME_SHOWN_MAX && out + 1 < size; i++)
+        name[out++] = isprint ((unsigned char) argv[0][i]) ? argv[0][i] : '?';
+    name[out] = '\0';
+}
+
+/* ================================================================ URL parsing */
+
+/* The URL with any user:password replaced by "***", safe to show. */
+static void
+s_redact_url (const char *url, char *shown, size_t size)
+{
+    const char *scheme_end = strstr (url, SCHEME_SEPARATOR);
+    const char *authority = scheme_end ? scheme_end + strlen (SCHEME_SEPARATOR) : url;
+    const char *authority_end = strchr (authority, '/');
+    if (!authority_end)
+        authority_end = authority + strlen (authority);
+    const char *at = NULL;
+    for (const char *c = authority; c < authority_end; c++)
+        if (*c == '@')
+            at = c;
+    const char *query = strchr (url, '?');
+    if (at)
+        snprintf (shown, size, "%.*s***%s", (int) (authority - url), url, at);
+    else if (query && strstr (query, UNIX_PASSWORD_PARAMETER))
+        snprintf (shown, size, "%.*s?***", (int) (query - url), url);
+    else
+        snprintf (shown, size, "%s", url);
+}
+
+/* Decodes %XX escapes of text[0..length) into a new string. */
+static char *
+s_percent_decode (const char *text, size_t length, bool *malformed)
+{
+    *malformed = false;
+    char *decoded = malloc (length + 1);
+    if (!decoded)
+        return NULL;
+    size_t out = 0;
+    for (size_t i = 0; i < length; i++) {
+        if (text[i] != '%') {
+            decoded[out++] = text[i];
+            continue;
+        }
+        if (i + SP_REDIS_ESCAPE_DIGITS >= length || !isxdigit ((unsigned char) text[i + 1]) ||
+            !isxdigit ((unsigned char) text[i + SP_REDIS_ESCAPE_DIGITS])) {
+            *malformed = true;
+            break;
+        }
+        char hex[SP_REDIS_ESCAPE_DIGITS + 1] = { text[i + 1], text[i + SP_REDIS_ESCAPE_DIGITS],
+                                                 '\0' };
+        decoded[out++] = (char) strtol (hex, NULL, SP_REDIS_HEX_BASE);
+        i += SP_REDIS_ESCAPE_DIGITS;
+    }
+    decoded[out] = '\0';
+    if (*malformed || memchr (decoded, '\0', out)) {
+        *malformed = true;
+        free (decoded);
+        return NULL;
+    }
+    return decoded;
+}
+
+/* Parses a non-negative decimal of exactly length characters, <= max. */
+static bool
+s_parse_number (const char *text, size_t length, long max, long *value)
+{
+    if (length == 0 || length >= SP_REDIS_NUMBER_TEXT_MAX)
+        return false;
+    for (size_t i = 0; i < length; i++)
+        if (!isdigit ((unsigned char) text[i]))
+            return false;
+    char digits[SP_REDIS_NUMBER_TEXT_MAX];
+    memcpy (digits, text, length);
+    digits[length] = '\0';
+    char *end = NULL;
+    errno = 0;
+    long parsed = strtol (digits, &end, SP_REDIS_DECIMAL_BASE);
+    if (errno != 0 || *end != '\0' || parsed > max)
+        return false;
+    *value = parsed;
+    return true;
+}
+
+/* Parses the user:password part (without '@'); sets reason on failure. */
+static int
+s_parse_userinfo (sp_redis_t *self, const char *text, size_t length, char *reason, size_t size)
+{
+    const char *colon = memchr (text, ':', length);
+    if (!colon) {
+        snprintf (reason, size, "missing password (expected [user]:password@host)");
+        return -1;
+    }
+    bool malformed = false;
+    size_t user_length = (size_t) (colon - text);
+    if (user_length > 0) {
+        self->username = s_percent_decode (text, user_length, &malformed);
+        if (!self->username) {
+            snprintf (reason, size,
+                      malformed ? "malformed percent-encoding in user name" : "out of memory");
+            return -1;
+        }
+    }
+    size_t password_length = length - user_length - 1;
+    if (password_length == 0) {
+        snprintf (reason, size, "empty password");
+        return -1;
+    }
+    self->password = s_percent_decode (colon + 1, password_length, &malformed);
+    if (!self->password) {
+        snprintf (reason, size,
+                  malformed ? "malformed percent-encoding in password" : "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses "host[:port]" (host may be "[v6]"); sets reason on failure. */
+static int
+s_parse_host_port (sp_redis_t *self, const char *text, size_t length, char *reason, size_t size)
+{
+    const char *host = text;
+    size_t host_length = 0;
+    const char *rest = NULL;
+    if (length > 0 && text[0] == '[') {
+        const char *bracket = memchr (text, ']', length);
+        if (!bracket) {
+            snprintf (reason, size, "unterminated \"[\" in IPv6 host");
+            return -1;
+        }
+        host = text + 1;
+        host_length = (size_t) (bracket - host);
+        rest = bracket + 1;
+        if (rest < text + length && *rest != ':') {
+            snprintf (reason, size, "unexpected text after \"]\" (expected :port)");
+            return -1;
+        }
+    }
+    else {
+        const char *colon = memchr (text, ':', length);
+        host_length = colon ? (size_t) (colon - text) : length;
+        rest = colon ? colon : text + length;
+        if (colon && memchr (colon + 1, ':', (size_t) (text + length - colon - 1))) {
+            snprintf (reason, size, "IPv6 host must be in brackets, e.g. [::1]:6379");
+            return -1;
+        }
+    }
+    if (host_length == 0) {
+        snprintf (reason, size, "missing host");
+        return -1;
+    }
+    self->host = strndup (host, host_length);
+    if (!self->host) {
+        snprintf (reason, size, "out of memory");
+        return -1;
+    }
+    self->port = SP_REDIS_DEFAULT_PORT;
+    if (rest < text + length) {
+        const char *port = rest + 1;
+        size_t port_length = (size_t) (text + length - port);
+        long value = 0;
+        if (port_length == 0) {
+            snprintf (reason, size, "missing port after \":\"");
+            return -1;
+        }
+        if (!s_parse_number (port, port_length, SP_REDIS_PORT_MAX, &value) || value < 1) {
+            snprintf (reason, size, "port \"%.*s\" is not a number in 1..%d", (int) port_length,
+                      port, SP_REDIS_PORT_MAX);
+            return -1;
+        }
+        self->port = (int) value;
+    }
+    return 0;
+}
+
+/* Parses the database index text; sets reason on failure. */
+static int
+s_parse_database (sp_redis_t *self, const char *text, size_t length, char *reason, size_t size)
+{
+    long value = 0;
+    if (length == 0)
+        self->database = 0;
+    else if (s_parse_number (text, length, INT_MAX, &value))
+        self->database = (int) value;
+    else {
+        snprintf (reason, size, "database \"%.*s\" is not a number in 0..%d", (int) length, text,
+                  INT_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_parse_redis_url (sp_redis_t *self, const char *url, char *reason, size_t size)
+{
+    const char *authority = url + strlen (REDIS_SCHEME);
+    const char *slash = strchr (authority, '/');
+    const char *authority_end = slash ? slash : authority + strlen (authority);
+    if (memchr (authority, '?', (size_t) (authority_end - authority)) ||
+        (slash && strchr (slash, '?'))) {
+        snprintf (reason, size, "query parameters are not supported");
+        return -1;
+    }
+    const char *at = NULL;
+    for (const char *c = authority; c < authority_end; c++)
+        if (*c == '@')
+            at = c;
+    const char *host = authority;
+    if (at) {
+        if (s_parse_userinfo (self, authority, (size_t) (at - authority), reason, size) != 0)
+            return -1;
+        host = at + 1;
+    }
+    if (s_parse_host_port (self, host, (size_t) (authority_end - host), reason, size) != 0)
+        return -1;
+    if (slash && s_parse_database (self, slash + 1, strlen (slash + 1), reason, size) != 0)
+        return -1;
+
+    size_t address_size = strlen (self->host) + SP_REDIS_NUMBER_TEXT_MAX + SP_REDIS_ADDRESS_EXTRA;
+    self->address = malloc (address_size);
+    if (!self->address) {
+        snprintf (reason, size, "out of memory");
+        return -1;
+    }
+    if (strchr (self->host, ':'))
+        snprintf (self->address, address_size, "[%s]:%d", self->host, self->port);
+    else
+        snprintf (self->address, address_size, "%s:%d", self->host, self->port);
+    return 0;
+}
+
+/* Parses "db=N&user=U&password=P" (any order, each optional, values
+   percent-encoded) after a unix socket path; sets reason on failure. */
+static int
+s_parse_unix_query (sp_redis_t *self, const char *query, char *reason, size_t size)
+{
+    const char *parameter = query;
+    bool database_seen = false; /* a second db= is an error, not an override */
+    while (true) {
+        const char *end = strchr (parameter, '&');
+        size_t length = end ? (size_t) (end - parameter) : strlen (parameter);
+        const char *equals = memchr (parameter, '=', length);
+        size_t name_length = equals ? (size_t) (equals - parameter) : length;
+        const char *value = equals ? equals + 1 : parameter + length;
+        size_t value_length = (size_t) (parameter + length - value);
+        bool malformed = false;
+        if (equals && name_length == strlen (UNIX_DB_PARAMETER) &&
+            strncmp (parameter, UNIX_DB_PARAMETER, name_length) == 0 && !database_seen) {
+            database_seen = true;
+            if (value_length == 0) {
+                snprintf (reason, size, "database \"\" is not a number in 0..%d", INT_MAX);
+                return -1;
+            }
+            if (s_parse_database (self, value, value_length, reason, size) != 0)
+                return -1;
+        }
+        else if (equals && name_length == strlen (UNIX_USER_PARAMETER) &&
+                 strncmp (parameter, UNIX_USER_PARAMETER, name_length) == 0 && !self->username) {
+            self->username = s_percent_decode (value, value_length, &malformed);
+            if (!self->username || value_length == 0) {
+                snprintf (reason, size,
+                          malformed || value_length > 0 ? "malformed percent-encoding in user name"
+                                                        : "empty user name");
+                return -1;
+            }
+        }
+        else if (equals && name_length == strlen (UNIX_PASSWORD_PARAMETER) &&
+                 strncmp (parameter, UNIX_PASSWORD_PARAMETER, name_length) == 0 &&
+                 !self->password) {
+            self->password = s_percent_decode (value, value_length, &malformed);
+            if (!self->password || value_length == 0) {
+                snprintf (reason, size,
+                          malformed || value_length > 0 ? "malformed percent-encoding in password"
+                                                        : "empty password");
+                return -1;
+            }
+        }
+        else {
+            snprintf (reason, size,
+                      "unknown or repeated parameter \"%.*s\" (expected db, user or password)",
+                      (int) name_length, parameter);
+            return -1;
+        }
+        if (!end)
+            break;
+        parameter = end + 1;
+    }
+    if (self->username && !self->password) {
+        snprintf (reason, size, "user name given without a password");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_parse_unix_url (sp_redis_t *self, const char *url, char *reason, size_t size)
+{
+    const char *path = url + strlen (UNIX_SCHEME);
+    if (path[0] != '/') {
+        snprintf (reason, size, "socket path must be absolute (unix:///path/to/redis.sock)");
+        return -1;
+    }
+    const char *query = strchr (path, '?');
+    size_t path_length = query ? (size_t) (query - path) : strlen (path);
+    if (path_length <= 1) {
+        snprintf (reason, size, "missing socket path");
+        return -1;
+    }
+    if (path_length > SP_REDIS_UNIX_PATH_MAX) {
+        snprintf (reason, size, "socket path is longer than %d bytes", SP_REDIS_UNIX_PATH_MAX);
+        return -1;
+    }
+    if (query && s_parse_unix_query (self, query + 1, reason, size) != 0)
+        return -1;
+    self->path = strndup (path, path_length);
+    self->address = strndup (path, path_length);
+    if (!self->path || !self->address) {
+        snprintf (reason, size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_parse_url (sp_redis_t *self, const char *url, char *error, size_t error_size)
+{
+    char reason[SP_REDIS_REASON_MAX] = "";
+    int rc = -1;
+    if (strncmp (url, REDIS_SCHEME, strlen (REDIS_SCHEME)) == 0)
+        rc = s_parse_redis_url (self, url, reason, sizeof reason);
+    else if (strncmp (url, UNIX_SCHEME, strlen (UNIX_SCHEME)) == 0)
+        rc = s_parse_unix_url (self, url, reason, sizeof reason);
+    else if (strncmp (url, REDISS_SCHEME, strlen (REDISS_SCHEME)) == 0)
+        snprintf (reason, sizeof reason, "TLS (rediss://) is not supported");
+    else
+        snprintf (reason, sizeof reason, "expected \"redis://\" or \"unix://\"");
+    if (rc != 0) {
+        char shown[SP_REDIS_URL_SHOWN_MAX];
+        s_redact_url (url, shown, sizeof shown);
+        s_error (error, error_size, "invalid redis url \"%s\": %s", shown, reason);
+    }
+    return rc;
+}
+
+/* ================================================================ connection */
+
+void
+sp_redis_options_init (sp_redis_options_t *options)
+{
+    assert (options);
+    memset (options, 0, sizeof *options);
+    options->connect_timeout_ms = SP_REDIS_DEFAULT_CONNECT_TIMEOUT_MS;
+    options->command_timeout_ms = SP_REDIS_DEFAULT_COMMAND_TIMEOUT_MS;
+    options->connect_attempts = SP_REDIS_DEFAULT_CONNECT_ATTEMPTS;
+    options->backoff_initial_ms = SP_REDIS_DEFAULT_BACKOFF_INITIAL_MS;
+    options->backoff_max_ms = SP_REDIS_DEFAULT_BACKOFF_MAX_MS;
+}
+
+/* hiredis writes with write(2): writing to a connection Redis has closed
+   raises SIGPIPE, whose default action kills the process. A dead Redis
+   must be an error, not a crash, so the default action is replaced by
+   "ignore" (a handler the program installed itself is left alone). */
+static void
+s_ignore_sigpipe (void)
+{
+    struct sigaction current;
+    if (sigaction (SIGPIPE, NULL, &current) != 0 || current.sa_handler != SIG_DFL)
+        return;
+    struct sigaction ignore;
+    memset (&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset (&ignore.sa_mask);
+    sigaction (SIGPIPE, &ignore, NULL);
+}
+
+static int
+s_options_valid (const sp_redis_options_t *options, char *error, size_t error_size)
+{
+    const char *problem = NULL;
+    if (options->connect_timeout_ms < 1)
+        problem = "connect_timeout_ms must be 1 or more";
+    else if (options->command_timeout_ms < 0)
+        problem = "command_timeout_ms must be 0 (no timeout) or more";
+    else if (options->connect_attempts < 1)
+        problem = "connect_attempts must be 1 or more";
+    else if (options->backoff_initial_ms < 1)
+        problem = "backoff_initial_ms must be 1 or more";
+    else if (options->backoff_max_ms < options->backoff_initial_ms)
+        problem = "backoff_max_ms must be at least backoff_initial_ms";
+    if (problem) {
+        s_error (error, error_size, "invalid redis options: %s", problem);
+        return -1;
+    }
+    return 0;
+}
+
+sp_redis_t *
+sp_redis_new (const char *url, const sp_redis_options_t *options, char *error, size_t error_size)
+{
+    assert (url);
+    sp_redis_t *self = NULL;
+    sp_redis_options_t defaults;
+    sp_redis_options_init (&defaults);
+    if (!options)
+        options = &defaults;
+    if (s_options_valid (options, error, error_size) != 0)
+        goto out;
+
+    self = calloc (1, sizeof *self);
+    if (!self) {
+        s_error (error, error_size, "out of memory creating redis connection");
+        goto out;
+    }
+    self->host = NULL;
+    self->path = NULL;
+    self->username = NULL;
+    self->password = NULL;
+    self->address = NULL;
+    self->context = NULL;
+    self->options = *options;
+    self->down = false;
+    self->failures = 0;
+    self->next_attempt_at = 0;
+    self->down_since = 0;
+    self->last_error[0] = '\0';
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    self->random_state = ((uint64_t) now.tv_nsec << SP_REDIS_SEED_HIGH_SHIFT) ^
+                         (uint64_t) now.tv_sec ^ ((uint64_t) getpid () << SP_REDIS_SEED_PID_SHIFT) ^
+                         (uint64_t) (uintptr_t) self;
+    if (self->random_state == 0)
+        self->random_state = 1;
+    if (s_parse_url (self, url, error, error_size) != 0)
+        goto out_destroy;
+    s_ignore_sigpipe ();
+    return self;
+
+out_destroy:
+    sp_redis_destroy (&self);
+out:
+    return NULL;
+}
+
+void
+sp_redis_destroy (sp_redis_t **self_p)
+{
+    assert (self_p);
+    sp_redis_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->context)
+        redisFree (self->context);
+    free (self->host);
+    free (self->path);
+    free (self->username);
+    if (self->password) {
+        memset (self->password, 0, strlen (self->password));
+        free (self->password);
+    }
+    free (self->address);
+    free (self);
+    *self_p = NULL;
+}
+
+bool
+sp_redis_connected (const sp_redis_t *self)
+{
+    assert (self);
+    return self->context != NULL;
+}
+
+const char *
+sp_redis_address (const sp_redis_t *self)
+{
+    assert (self);
+    return self->address;
+}
+
+int
+sp_redis_database (const sp_redis_t *self)
+{
+    assert (self);
+    return self->database;
+}
+
+/* Records a failure; logs only when an outage starts. */
+static void
+s_mark_down (sp_redis_t *self, const char *message, const char *reason)
+{
+    snprintf (self->last_error, sizeof self->last_error, "%s", reason);
+    if (self->down)
+        return;
+    self->down = true;
+    self->down_since = s_now_ms ();
+    /* The reason is quoted in the record: keep its own quotes out. */
+    char quoted[SP_REDIS_REASON_MAX];
+    snprintf (quoted, sizeof quoted, "%s", reason);
+    for (char *c = quoted; *c; c++)
+        if (*c == '"' || *c == '\\')
+            *c = '\'';
+    sp_log_warn (message, "addr=\"%s\" error=\"%s\"", self->address, quoted);
+}
+
+/* Records a successful connection; logs the end of an outage. */
+static void
+s_mark_up (sp_redis_t *self)
+{
+    if (self->down)
+        sp_log_info ("reconnected to redis", "addr=\"%s\" outage_ms=%lld", self->address,
+                     (long long) (s_now_ms () - self->down_since));
+    self->down = false;
+    self->failures = 0;
+    self->next_attempt_at = 0;
+}
+
+/* Sends AUTH or SELECT on a fresh context; reason set on failure. */
+static int
+s_setup_command (redisContext *context, int argc, const char **argv, const char *what, char *reason,
+                 size_t size)
+{
+    redisReply *reply = redisCommandArgv (context, argc, argv, NULL);
+    if (!reply) {
+        char text[sizeof context->errstr];
+        s_lower_first (text, sizeof text, context->errstr);
+        snprintf (reason, size, "%s: %s", what, text);
+        return -1;
+    }
+    int rc = 0;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        snprintf (reason, size, "%s: %.*s", what, (int) reply->len, reply->str);
+        rc = -1;
+    }
+    freeReplyObject (reply);
+    return rc;
+}
+
+/* One connection attempt, with AUTH and SELECT. */
+static int
+s_connect_once (sp_redis_t *self, char *reason, size_t size)
+{
+    struct timeval timeout = s_timeval (self->options.connect_timeout_ms);
+    redisContext *context = self->path ? redisConnectUnixWithTimeout (self->path, timeout)
+                                       : redisConnectWithTimeout (self->host, self->port, timeout);
+    if (!context) {
+        snprintf (reason, size, "out of memory");
+        return -1;
+    }
+    if (context->err) {
+        s_lower_first (reason, size, context->errstr);
+        goto out_free_context;
+    }
+    if (self->options.command_timeout_ms > 0 &&
+        redisSetTimeout (context, s_timeval (self->options.command_timeout_ms)) != REDIS_OK) {
+        s_lower_first (reason, size, context->errstr);
+        goto out_free_context;
+    }
+    if (self->host && redisEnableKeepAlive (context) != REDIS_OK) {
+        s_lower_first (reason, size, context->errstr);
+        goto out_free_context;
+    }
+    if (self->password) {
+        /* AUTH password, or AUTH user password (Redis 6 ACL). */
+        const char *argv[] = { "AUTH", self->username ? self->username : self->password,
+                               self->password };
+        int argc = self->username ? (int) S_COUNT (argv) : (int) S_COUNT (argv) - 1;
+        if (s_setup_command (context, argc, argv, "authentication failed", reason, size) != 0)
+            goto out_free_context;
+    }
+    if (self->database != 0) {
+        char number[SP_REDIS_NUMBER_TEXT_MAX];
+        snprintf (number, sizeof number, "%d", self->database);
+        const char *argv[] = { "SELECT", number };
+        char what[SP_REDIS_WHAT_MAX];
+        snprintf (what, sizeof what, "could not select database %d", self->database);
+        if (s_setup_command (context, (int) S_COUNT (argv), argv, what, reason, size) != 0)
+            goto out_free_context;
+    }
+    self->context = context;
+    return 0;
+
+out_free_context:
+    redisFree (context);
+    return -1;
+}
+
+/* Makes sure a live context exists, reconnecting if the backoff allows. */
+static int
+s_ensure_connected (sp_redis_t *self, char *error, size_t error_size)
+{
+    if (self->context)
+        return 0;
+    int64_t now = s_now_ms ();
+    if (now < self->next_attempt_at) {
+        s_error (error, error_size,
+                 "redis at \"%s\" is unavailable: %s (next connection attempt in %lld ms)",
+                 self->address, self->last_error, (long long) (self->next_attempt_at - now));
+        return -1;
+    }
+    char reason[SP_REDIS_REASON_MAX] = "";
+    if (s_connect_once (self, reason, sizeof reason) != 0) {
+        self->failures++;
+        self->next_attempt_at = s_now_ms () + s_backoff_ms (self);
+        s_mark_down (self, "could not connect to redis", reason);
+        s_error (error, error_size, "could not connect to redis at \"%s\": %s", self->address,
+                 reason);
+        return -1;
+    }
+    s_mark_up (self);
+    return 0;
+}
+
+/* The live context failed: drop it; the next call may reconnect at once. */
+static void
+s_drop_context (sp_redis_t *self, char *reason, size_t size)
+{
+    s_lower_first (reason, size,
+                   self->context->errstr[0] ? self->context->errstr : "connection failed");
+    redisFree (self->context);
+    self->context = NULL;
+    self->failures = 0;
+    self->next_attempt_at = 0;
+    s_mark_down (self, "lost connection to redis", reason);
+}
+
+int
+sp_redis_connect (sp_redis_t *self, char *error, size_t error_size)
+{
+    assert (self);
+    if (self->context)
+        return 0;
+    char reason[SP_REDIS_REASON_MAX] = "";
+    for (int attempt = 1; attempt <= self->options.connect_attempts; attempt++) {
+        if (s_connect_once (self, reason, sizeof reason) == 0) {
+            s_mark_up (self);
+            return 0;
+        }
+        self->failures++;
+        if (attempt < self->options.connect_attempts)
+            s_sleep_ms (s_backoff_ms (self));
+    }
+    self->next_attempt_at = s_now_ms () + s_backoff_ms (self);
+    s_mark_down (self, "could not connect to redis", reason);
+    s_error (error, error_size, "could not connect to redis at \"%s\" after %d attempt%s: %s",
+             self->address, self->options.connect_attempts,
+             self->options.connect_attempts == 1 ? "" : "s", reason);
+    return -1;
+}
+
+/* Runs one command and returns hiredis's reply (error replies included). */
+static redisReply *
+s_command_raw (sp_redis_t *self, int argc, const char *const *argv, const size_t *argv_lengths,
+               char *error, size_t error_size)
+{
+    if (s_ensure_connected (self, error, error_size) != 0)
+        return NULL;
+    redisReply *reply = redisCommandArgv (self->context, argc, (const char **) argv, argv_lengths);
+    if (!reply) {
+        char name[SP_REDIS_NAME_SHOWN_MAX + 1];
+        s_command_name (argv, argv_lengths, name, sizeof name);
+        char reason[SP_REDIS_REASON_MAX];
+        s_drop_context (self, reason, sizeof reason);
+        s_error (error, error_size, "could not run \"%s\" on redis at \"%s\": %s", name,
+                 self->address, reason);
+    }
+    return reply;
+}
+
+/* ================================================================ replies */
+
+static sp_redis_reply_type_t
+s_reply_type (const redisReply *reply)
+{
+    switch (reply->type) {
+        case REDIS_REPLY_INTEGER:
+            return SP_REDIS_REPLY_INTEGER;
+        case REDIS_REPLY_STRING:
+            return SP_REDIS_REPLY_STRING;
+        case REDIS_REPLY_STATUS:
+            return SP_REDIS_REPLY_STATUS;
+        case REDIS_REPLY_ERROR:
+            return SP_REDIS_REPLY_ERROR;
+        case REDIS_REPLY_ARRAY:
+            return SP_REDIS_REPLY_ARRAY;
+        default:
+            return SP_REDIS_REPLY_NIL; /* REDIS_REPLY_NIL; 0.14 has no other types */
+    }
+}
+
+/* Frees what a wrapper owns (not the wrapper itself). */
+static void
+s_reply_release (sp_redis_reply_t *wrapper)
+{
+    for (size_t i = 0; i < wrapper->size; i++)
+        s_reply_release (&wrapper->elements[i]);
+    free (wrapper->elements);
+    wrapper->elements = NULL;
+    wrapper->size = 0;
+    if (wrapper->owns_reply && wrapper->reply)
+        freeReplyObject (wrapper->reply);
+    wrapper->reply = NULL;
+}
+
+/* Fills a wrapper for reply and, recursively, its elements. On failure the
+   wrapper is still safe to release. */
+static int
+s_reply_wrap (sp_redis_reply_t *wrapper, redisReply *reply, bool owns_reply)
+{
+    wrapper->reply = reply;
+    wrapper->owns_reply = owns_reply;
+    wrapper->type = s_reply_type (reply);
+    wrapper->size = 0;
+    wrapper->elements = NULL;
+    if (wrapper->type != SP_REDIS_REPLY_ARRAY || reply->elements == 0)
+        return 0;
+    wrapper->elements = calloc (reply->elements, sizeof *wrapper->elements);
+    if (!wrapper->elements)
+        return -1;
+    wrapper->size = reply->elements;
+    for (size_t i = 0; i < reply->elements; i++)
+        if (s_reply_wrap (&wrapper->elements[i], reply->element[i], false) != 0)
+            return -1;
+    return 0;
+}
+
+/* Takes a top-level hiredis reply; NULL (reply freed) when memory runs out. */
+static sp_redis_reply_t *
+s_reply_new (redisReply *reply, char *error, size_t error_size)
+{
+    sp_redis_reply_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        freeReplyObject (reply);
+        s_error (error, error_size, "out of memory wrapping a redis reply");
+        return NULL;
+    }
+    if (s_reply_wrap (self, reply, true) != 0) {
+        s_reply_release (self);
+        free (self);
+        s_error (error, error_size, "out of memory wrapping a redis reply");
+        return NULL;
+    }
+    return self;
+}
+
+/* Takes count top-level replies into one array reply; NULL (replies freed)
+   when memory runs out. */
+static sp_redis_reply_t *
+s_reply_new_array (redisReply **replies, size_t count, char *error, size_t error_size)
+{
+    sp_redis_reply_t *self = calloc (1, sizeof *self);
+    sp_redis_reply_t *elements = count > 0 ? calloc (count, sizeof *elements) : NULL;
+    if (!self || (count > 0 && !elements)) {
+        for (size_t i = 0; i < count; i++)
+            freeReplyObject (replies[i]);
+        free (elements);
+        free (self);
+        s_error (error, error_size, "out of memory wrapping redis replies");
+        return NULL;
+    }
+    self->type = SP_REDIS_REPLY_ARRAY;
+    self->reply = NULL;
+    self->owns_reply = false;
+    self->size = count;
+    self->elements = elements;
+    /* Ownership first, so a failure below still frees every reply. */
+    for (size_t i = 0; i < count; i++) {
+        elements[i].reply = replies[i];
+        elements[i].owns_reply = true;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (s_reply_wrap (&elements[i], replies[i], true) != 0) {
+            s_reply_release (self);
+            free (self);
+            s_error (error, error_size, "out of memory wrapping redis replies");
+            return NULL;
+        }
+    return self;
+}
+
+sp_redis_reply_type_t
+sp_redis_reply_type (const sp_redis_reply_t *self)
+{
+    assert (self);
+    return self->type;
+}
+
+int64_t
+sp_redis_reply_integer (const sp_redis_reply_t *self)
+{
+    assert (self);
+    assert (self->type == SP_REDIS_REPLY_INTEGER);
+    return (int64_t) self->reply->integer;
+}
+
+const char *
+sp_redis_reply_string (const sp_redis_reply_t *self, size_t *length)
+{
+    assert (self);
+    assert (self->type == SP_REDIS_REPLY_STRING || self->type == SP_REDIS_REPLY_STATUS ||
+            self->type == SP_REDIS_REPLY_ERROR);
+    if (length)
+        *length = self->reply->len;
+    return self->reply->str;
+}
+
+size_t
+sp_redis_reply_size (const sp_redis_reply_t *self)
+{
+    assert (self);
+    assert (self->type == SP_REDIS_REPLY_ARRAY);
+    return self->size;
+}
+
+const sp_redis_reply_t *
+sp_redis_reply_element (const sp_redis_reply_t *self, size_t index)
+{
+    assert (self);
+    assert (self->type == SP_REDIS_REPLY_ARRAY);
+    assert (index < self->size);
+    return &self->elements[index];
+}
+
+void
+sp_redis_reply_destroy (sp_redis_reply_t **self_p)
+{
+    assert (self_p);
+    if (!*self_p)
+        return;
+    s_reply_release (*self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+/* ================================================================ commands */
+
+sp_redis_reply_t *
+sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const size_t *argv_lengths,
+                  char *error, size_t error_size)
+{
+    assert (self);
+    assert (argc > 0);
+    assert (argv);
+    redisReply *reply = s_command_raw (self, argc, argv, argv_lengths, error, error_size);
+    if (!reply)
+        return NULL;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char name[SP_REDIS_NAME_SHOWN_MAX + 1];
+        s_command_name (argv, argv_lengths, name, sizeof name);
+        s_error (error, error_size, "command \"%s\" failed: %.*s", name, (int) reply->len,
+                 reply->str);
+        freeReplyObject (reply);
+        return NULL;
+    }
+    return s_reply_new (reply, error, error_size);
+}
+
+/* Writes prefix + the pipeline + suffix, reads count replies into replies.
+   On a connection failure frees what was read and drops the context. */
+static int
+s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_length,
+                       const sp_redis_pipeline_t *pipeline, const char *suffix,
+                       size_t suffix_length, redisReply **replies, size_t count, char *error,
+                       size_t error_size)
+{
+    if (s_ensure_connected (self, error, error_size) != 0)
+        return -1;
+    char reason[SP_REDIS_REASON_MAX];
+    if ((prefix_length > 0 &&
+         redisAppendFormattedCommand (self->context, prefix, prefix_length) != REDIS_OK) ||
+        (pipeline->length > 0 && redisAppendFormattedCommand (self->context, pipeline->buffer,
+                                                              pipeline->length) != REDIS_OK) ||
+        (suffix_length > 0 &&
+         redisAppendFormattedCommand (self->context, suffix, suffix_length) != REDIS_OK)) {
+        s_drop_context (self, reason, sizeof reason);
+        s_error (error, error_size, "could not send pipeline to redis at \"%s\": %s", self->address,
+                 reason);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        void *reply = NULL;
+        if (redisGetReply (self->context, &reply) != REDIS_OK || !reply) {
+            for (size_t j = 0; j < i; j++) {
+                freeReplyObject (replies[j]);
+                replies[j] = NULL;
+            }
+            s_drop_context (self, reason, sizeof reason);
+            s_error (error, error_size, "could not read reply %zu of %zu from redis at \"%s\": %s",
+                     i + 1, count, self->address, reason);
+            return -1;
+        }
+        replies[i] = reply;
+    }
+    return 0;
+}
+
+sp_redis_reply_t *
+sp_redis_execute (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, char *error,
+                  size_t error_size)
+{
+    assert (self);
+    assert (pipeline);
+    if (pipeline->count == 0)
+        return s_reply_new_array (NULL, 0, error, error_size);
+    redisReply **replies = calloc (pipeline->count, sizeof *replies);
+    if (!replies) {
+        s_error (error, error_size, "out of memory for %zu redis replies", pipeline->count);
+        return NULL;
+    }
+    sp_redis_reply_t *result = NULL;
+    if (s_pipeline_round_trip (self, NULL, 0, pipeline, NULL, 0, replies, pipeline->count, error,
+                               error_size) == 0)
+        result = s_reply_new_array (replies, pipeline->count, error, error_size);
+    free (replies);
+    return result;
+}
+
+sp_redis_reply_t *
+sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, char *error,
+                         size_t error_size)
+{
+    assert (self);
+    assert (pipeline);
+    /* Replies: MULTI's, one QUEUED (or error) per command, then EXEC's. */
+    size_t count = pipeline->count + SP_REDIS_TRANSACTION_REPLIES;
+    redisReply **replies = calloc (count, sizeof *replies);
+    if (!replies) {
+        s_error (error, error_size, "out of memory for %zu redis replies", count);
+        return NULL;
+    }
+    sp_redis_reply_t *result = NULL;
+    if (s_pipeline_round_trip (self, s_multi, sizeof s_multi - 1, pipeline, s_exec,
+                               sizeof s_exec - 1, replies, count, error, error_size) != 0)
+        goto out_free_array;
+
+    redisReply *exec = replies[count - 1];
+    if (replies[0]->type == REDIS_REPLY_ERROR)
+        s_error (error, error_size, "could not start transaction: %.*s", (int) replies[0]->len,
+                 replies[0]->str);
+    else if (exec->type == REDIS_REPLY_ARRAY) {
+        replies[count - 1] = NULL;
+        result = s_reply_new (exec, error, error_size);
+    }
+    else if (exec->type == REDIS_REPLY_NIL)
+        s_error (error, error_size, "transaction aborted: a watched key changed");
+    else {
+        size_t rejected = 0;
+        for (size_t i = 1; i + 1 < count && rejected == 0; i++)
+            if (replies[i]->type == REDIS_REPLY_ERROR)
+                rejected = i;
+        if (rejected > 0)
+            s_error (error, error_size,
+                     "transaction aborted: command %zu of %zu was rejected: %.*s", rejected,
+                     pipeline->count, (int) replies[rejected]->len, replies[rejected]->str);
+        else
+            s_error (error, error_size, "transaction aborted: %.*s",
+                     exec->str ? (int) exec->len : 0, exec->str ? exec->str : "");
+    }
+    for (size_t i = 0; i < count; i++)
+        if (replies[i])
+            freeReplyObject (replies[i]);
+out_free_array:
+    free (replies);
+    return result;
+}
+
+/* ================================================================ pipelines */
+
+sp_redis_pipeline_t *
+sp_redis_pipeline_new (void)
+{
+    sp_redis_pipeline_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->buffer = NULL;
+    self->length = 0;
+    self->capacity = 0;
+    self->count = 0;
+    return self;
+}
+
+void
+sp_redis_pipeline_destroy (sp_redis_pipeline_t **self_p)
+{
+    assert (self_p);
+    if (!*self_p)
+        return;
+    free ((*self_p)->buffer);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+int
+sp_redis_pipeline_append (sp_redis_pipeline_t *self, int argc, const char *const *argv,
+                          const size_t *argv_lengths)
+{
+    assert (self);
+    assert (argc > 0);
+    assert (argv);
+    char *command = NULL;
+    int length = redisFormatCommandArgv (&command, argc, (const char **) argv, argv_lengths);
+    if (length < 0)
+        return -1;
+    size_t needed = self->length + (size_t) length;
+    if (needed > self->capacity) {
+        size_t capacity = self->capacity > 0 ? self->capacity : SP_REDIS_PIPELINE_INITIAL;
+        while (capacity < needed)
+            capacity *= 2;
+        char *buffer = realloc (self->buffer, capacity);
+        if (!buffer) {
+            redisFreeCommand (command);
+            return -1;
+        }
+        self->buffer = buffer;
+        self->capacity = capacity;
+    }
+    memcpy (self->buffer + self->length, command, (size_t) length);
+    self->length = needed;
+    self->count++;
+    redisFreeCommand (command);
+    return 0;
+}
+
+size_t
+sp_redis_pipeline_size (const sp_redis_pipeline_t *self)
+{
+    assert (self);
+    return self->count;
+}
+
+void
+sp_redis_pipeline_reset (sp_redis_pipeline_t *self)
+{
+    assert (self);
+    self->length = 0;
+    self->count = 0;
+}
+
+/* ================================================================ scripts */
+
+sp_redis_script_t *
+sp_redis_script_new (const char *source)
+{
+    assert (source);
+    sp_redis_script_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->source = strdup (source);
+    if (!self->source) {
+        free (self);
+        return NULL;
+    }
+    self->sha[0] = '\0';
+    return self;
+}
+
+void
+sp_redis_script_destroy (sp_redis_script_t **self_p)
+{
+    assert (self_p);
+    if (!*self_p)
+        return;
+    free ((*self_p)->source);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+const char *
+sp_redis_script_sha (const sp_redis_script_t *self)
+{
+    assert (self);
+    return self->sha;
+}
+
+int
+sp_redis_script_load (sp_redis_script_t *self, sp_redis_t *redis, char *error, size_t error_size)
+{
+    assert (self);
+    assert (redis);
+    const char *argv[] = { "SCRIPT", "LOAD", self->source };
+    redisReply *reply = s_command_raw (redis, S_COUNT (argv), argv, NULL, error, error_size);
+    if (!reply)
+        return -1;
+    int rc = -1;
+    if (reply->type == REDIS_REPLY_ERROR)
+        s_error (error, error_size, "could not load script: %.*s", (int) reply->len, reply->str);
+    else if (reply->type != REDIS_REPLY_STRING || reply->len != SP_REDIS_SHA_LENGTH)
+        s_error (error, error_size, "could not load script: unexpected reply to SCRIPT LOAD");
+    else {
+        memcpy (self->sha, reply->str, SP_REDIS_SHA_LENGTH);
+        self->sha[SP_REDIS_SHA_LENGTH] = '\0';
+        rc = 0;
+    }
+    freeReplyObject (reply);
+    return rc;
+}
+
+sp_redis_reply_t *
+sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
+                     const char *const *argv, const size_t *argv_lengths, char *error,
+                     size_t error_size)
+{
+    assert (self);
+    assert (redis);
+    assert (key_count >= 0 && key_count <= argc);
+    assert (argc == 0 || argv);
+
+    size_t total = (size_t) argc + SP_REDIS_FIXED_ARGS;
+    const char **arguments = calloc (total, sizeof *arguments);
+    size_t *lengths = calloc (total, sizeof *lengths);
+    sp_redis_reply_t *result = NULL;
+    if (!arguments || !lengths) {
+        s_error (error, error_size, "out of memory running script");
+        goto out_free_arguments;
+    }
+    if (self->sha[0] == '\0' && sp_redis_script_load (self, redis, error, error_size) != 0)
+        goto out_free_arguments;
+
+    char key_count_text[SP_REDIS_NUMBER_TEXT_MAX];
+    snprintf (key_count_text, sizeof key_count_text, "%d", key_count);
+    arguments[0] = "EVALSHA";
+    arguments[1] = self->sha;
+    arguments[2] = key_count_text;
+    for (int i = 0; i < argc; i++) {
+        arguments[SP_REDIS_FIXED_ARGS + i] = argv[i];
+        lengths[SP_REDIS_FIXED_ARGS + i] = argv_lengths ? argv_lengths[i] : strlen (argv[i]);
+    }
+    for (size_t i = 0; i < SP_REDIS_FIXED_ARGS; i++)
+        lengths[i] = strlen (arguments[i]);
+
+    redisReply *reply = s_command_raw (redis, (int) total, arguments, lengths, error, error_size);
+    if (reply && reply->type == REDIS_REPLY_ERROR &&
+        strncmp (reply->str, NOSCRIPT_PREFIX, strlen (NOSCRIPT_PREFIX)) == 0) {
+        /* Redis lost its script cache (SCRIPT FLUSH, FLUSHALL, restart):
+           load again and retry once. */
+        freeReplyObject (reply);
+        reply = NULL;
+        if (sp_redis_script_load (self, redis, error, error_size) == 0)
+            reply = s_command_raw (redis, (int) total, arguments, lengths, error, error_size);
+    }
+    if (!reply)
+        goto out_free_arguments;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        s_error (error, error_size, "script %.8s failed: %.*s", self->sha, (int) reply->len,
+                 reply->str);
+        freeReplyObject (reply);
+        goto out_free_arguments;
+    }
+    result = s_reply_new (reply, error, error_size);
+
+out_free_arguments:
+    free (arguments);
+    free (lengths);
+    return result;
+}
