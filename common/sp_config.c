@@ -8,6 +8,7 @@
     settings behind.
 */
 #include "sp_config.h"
+#include "sp_error.h"
 
 #include "sp_log.h"
 #include "sp_partition.h"
@@ -88,20 +89,6 @@ typedef enum {
     S_INT_OVERFLOW = 2,  /* outside int64 */
 } s_int_result_t;
 
-static void s_fail (char *error, size_t error_size, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_fail (char *error, size_t error_size, const char *format, ...)
-{
-    if (!error || error_size == 0)
-        return;
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (error, error_size, format, arguments);
-    va_end (arguments);
-}
-
 static s_int_result_t
 s_parse_int (const char *text, int64_t *value)
 {
@@ -156,19 +143,19 @@ s_assign (const sp_config_option_t *option, s_value_t *value, const char *text,
     if (option->type == SP_CONFIG_INT) {
         s_int_result_t result = s_parse_int (text, &integer);
         if (result == S_INT_MALFORMED) {
-            s_fail (error, error_size, "invalid value \"%s\" for %s%s: expected an integer", text,
+            sp_error_set (error, error_size, "invalid value \"%s\" for %s%s: expected an integer", text,
                     label_prefix, label);
             return -1;
         }
         if (s_is_bounded (option)
             && (result == S_INT_OVERFLOW || integer < option->min || integer > option->max)) {
-            s_fail (error, error_size,
+            sp_error_set (error, error_size,
                     "invalid value \"%s\" for %s%s: must be between %" PRId64 " and %" PRId64,
                     text, label_prefix, label, option->min, option->max);
             return -1;
         }
         if (result == S_INT_OVERFLOW) {
-            s_fail (error, error_size,
+            sp_error_set (error, error_size,
                     "invalid value \"%s\" for %s%s: expected a 64-bit integer", text,
                     label_prefix, label);
             return -1;
@@ -176,14 +163,14 @@ s_assign (const sp_config_option_t *option, s_value_t *value, const char *text,
     }
     else if (option->type == SP_CONFIG_BOOL) {
         if (s_parse_bool (text, &boolean) != 0) {
-            s_fail (error, error_size, "invalid value \"%s\" for %s%s: expected true or false",
+            sp_error_set (error, error_size, "invalid value \"%s\" for %s%s: expected true or false",
                     text, label_prefix, label);
             return -1;
         }
     }
     char *copy = strdup (text);
     if (!copy) {
-        s_fail (error, error_size, "out of memory");
+        sp_error_set (error, error_size, "out of memory");
         return -1;
     }
     free (value->text);
@@ -215,7 +202,7 @@ s_state_init (const sp_config_t *self, s_state_t *state, char *error, size_t err
     memset (state, 0, sizeof *state);
     state->values = calloc (self->option_count ? self->option_count : 1, sizeof *state->values);
     if (!state->values) {
-        s_fail (error, error_size, "out of memory");
+        sp_error_set (error, error_size, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < self->option_count; i++) {
@@ -245,7 +232,7 @@ s_state_add_arg (s_state_t *state, const char *arg, char *error, size_t error_si
     return 0;
 
 out_of_memory:
-    s_fail (error, error_size, "out of memory");
+    sp_error_set (error, error_size, "out of memory");
     return -1;
 }
 
@@ -425,7 +412,7 @@ s_apply_arguments (const sp_config_t *self, s_state_t *state, int argc, char *co
         if (strcmp (arg, SP_CONFIG_HELP_SHORT) == 0)
             return SP_CONFIG_HELP;
         if (strncmp (arg, SP_CONFIG_FLAG_PREFIX, SP_CONFIG_FLAG_PREFIX_LENGTH) != 0) {
-            s_fail (error, error_size, "unknown option \"%s\"", arg);
+            sp_error_set (error, error_size, "unknown option \"%s\"", arg);
             return SP_CONFIG_ERROR;
         }
         const char *name = arg + SP_CONFIG_FLAG_PREFIX_LENGTH;
@@ -435,12 +422,12 @@ s_apply_arguments (const sp_config_t *self, s_state_t *state, int argc, char *co
             && memcmp (name, SP_CONFIG_HELP_NAME, name_length) == 0) {
             if (!equals)
                 return SP_CONFIG_HELP;
-            s_fail (error, error_size, "option --%s takes no value", SP_CONFIG_HELP_NAME);
+            sp_error_set (error, error_size, "option --%s takes no value", SP_CONFIG_HELP_NAME);
             return SP_CONFIG_ERROR;
         }
         ssize_t index = s_find (self, name, name_length);
         if (index < 0) {
-            s_fail (error, error_size, "unknown option \"%.*s\"",
+            sp_error_set (error, error_size, "unknown option \"%.*s\"",
                     (int) (name_length + SP_CONFIG_FLAG_PREFIX_LENGTH), arg);
             return SP_CONFIG_ERROR;
         }
@@ -455,7 +442,7 @@ s_apply_arguments (const sp_config_t *self, s_state_t *state, int argc, char *co
                         != 0)
             value = argv[++i];
         else {
-            s_fail (error, error_size, "option --%s needs a value", option->name);
+            sp_error_set (error, error_size, "option --%s needs a value", option->name);
             return SP_CONFIG_ERROR;
         }
         if (s_assign (option, &state->values[index], value, S_SOURCE_FLAG, SP_CONFIG_FLAG_PREFIX,
@@ -497,7 +484,7 @@ out_clear_state:
     s_state_clear (&state, self->option_count);
 out_report:
     if (result == SP_CONFIG_ERROR)
-        s_fail (error, error_size, "%s", message);
+        sp_error_set (error, error_size, "%s", message);
     return result;
 }
 

@@ -12,6 +12,7 @@
     libmicrohttpd leaves the body out of HEAD responses itself.
 */
 #include "sp_http.h"
+#include "sp_error.h"
 
 #include "sp_log.h"
 
@@ -53,20 +54,6 @@ struct _sp_http_t {
     void *health_arg;          /* first argument of health */
     int port;                  /* bound TCP port */
 };
-
-static void s_fail (char *error, size_t error_size, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_fail (char *error, size_t error_size, const char *format, ...)
-{
-    if (!error || error_size == 0)
-        return;
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (error, error_size, format, arguments);
-    va_end (arguments);
-}
 
 /* Routes libmicrohttpd's error messages to sp_log, as one quoted field. */
 static void
@@ -147,7 +134,7 @@ out_fail:;
     char reason[SP_HTTP_REASON_SIZE];
     if (strerror_r (errno, reason, sizeof reason) != 0)
         snprintf (reason, sizeof reason, "error %d", errno);
-    s_fail (error, error_size, "could not listen on \"%s\": %s", listen_address, reason);
+    sp_error_set (error, error_size, "could not listen on \"%s\": %s", listen_address, reason);
     return -1;
 }
 
@@ -232,13 +219,13 @@ sp_http_new (const char *listen_address, sp_metrics_t *metrics, sp_http_health_f
     assert (listen_address);
     struct sockaddr_in address;
     if (s_parse_listen (listen_address, &address) != 0) {
-        s_fail (error, error_size, "invalid listen address \"%s\": expected HOST:PORT",
+        sp_error_set (error, error_size, "invalid listen address \"%s\": expected HOST:PORT",
                 listen_address);
         return NULL;
     }
     sp_http_t *self = calloc (1, sizeof *self);
     if (!self) {
-        s_fail (error, error_size, "could not start http server on \"%s\": out of memory",
+        sp_error_set (error, error_size, "could not start http server on \"%s\": out of memory",
                 listen_address);
         return NULL;
     }
@@ -258,14 +245,14 @@ sp_http_new (const char *listen_address, sp_metrics_t *metrics, sp_http_health_f
         (unsigned int) SP_HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int) SP_HTTP_TIMEOUT_SECONDS, MHD_OPTION_END);
     if (!self->daemon) {
-        s_fail (error, error_size, "could not start http server on \"%s\": see the log",
+        sp_error_set (error, error_size, "could not start http server on \"%s\": see the log",
                 listen_address);
         goto out_free;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info (self->daemon,
                                                             MHD_DAEMON_INFO_BIND_PORT);
     if (!info || info->port == 0) {
-        s_fail (error, error_size, "could not start http server on \"%s\": unknown port",
+        sp_error_set (error, error_size, "could not start http server on \"%s\": unknown port",
                 listen_address);
         goto out_stop;
     }

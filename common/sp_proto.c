@@ -6,6 +6,7 @@
     malformed input; the validator then judges the content.
 */
 #include "sp_proto.h"
+#include "sp_error.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -15,18 +16,6 @@
 
 /* Stands in for a NULL data pointer when unpacking zero bytes. */
 static const uint8_t s_empty_input[1] = { 0 };
-
-/* Writes a formatted message into the caller's error buffer, if any. */
-static void __attribute__ ((format (printf, 3, 4)))
-s_error (char *error, size_t error_size, const char *format, ...)
-{
-    if (!error || error_size == 0)
-        return;
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (error, error_size, format, arguments);
-    va_end (arguments);
-}
 
 int
 sp_proto_pack (const ProtobufCMessage *message, size_t max_size, uint8_t **data, size_t *size,
@@ -41,14 +30,14 @@ sp_proto_pack (const ProtobufCMessage *message, size_t max_size, uint8_t **data,
 
     size_t packed_size = protobuf_c_message_get_packed_size (message);
     if (packed_size > max_size) {
-        s_error (error, error_size, "packed %s message of %zu bytes exceeds the limit of %zu bytes",
+        sp_error_set (error, error_size, "packed %s message of %zu bytes exceeds the limit of %zu bytes",
                  message->descriptor->name, packed_size, max_size);
         return -1;
     }
     /* malloc (0) may return NULL: an empty message still gets a buffer. */
     uint8_t *buffer = malloc (packed_size > 0 ? packed_size : 1);
     if (!buffer) {
-        s_error (error, error_size, "out of memory packing %s message of %zu bytes",
+        sp_error_set (error, error_size, "out of memory packing %s message of %zu bytes",
                  message->descriptor->name, packed_size);
         return -1;
     }
@@ -69,14 +58,14 @@ sp_proto_unpack (const ProtobufCMessageDescriptor *descriptor, const uint8_t *da
     assert (data || size == 0);
 
     if (size > max_size) {
-        s_error (error, error_size, "message of %zu bytes exceeds the limit of %zu bytes", size,
+        sp_error_set (error, error_size, "message of %zu bytes exceeds the limit of %zu bytes", size,
                  max_size);
         return NULL;
     }
     ProtobufCMessage *message =
         protobuf_c_message_unpack (descriptor, NULL, size, data ? data : s_empty_input);
     if (!message) {
-        s_error (error, error_size, "malformed %s message", descriptor->name);
+        sp_error_set (error, error_size, "malformed %s message", descriptor->name);
         return NULL;
     }
     if (validate) {
@@ -84,7 +73,7 @@ sp_proto_unpack (const ProtobufCMessageDescriptor *descriptor, const uint8_t *da
             error[0] = '\0';
         if (validate (message, arg, error, error_size) != 0) {
             if (error && error_size > 0 && error[0] == '\0')
-                s_error (error, error_size, "invalid %s message", descriptor->name);
+                sp_error_set (error, error_size, "invalid %s message", descriptor->name);
             protobuf_c_message_free_unpacked (message, NULL);
             return NULL;
         }
@@ -112,7 +101,7 @@ sp_proto_frame_new (const ProtobufCMessage *message, size_t max_size, char *erro
         return NULL;
     zframe_t *frame = zframe_new (data, size);
     if (!frame)
-        s_error (error, error_size, "out of memory creating a frame of %zu bytes", size);
+        sp_error_set (error, error_size, "out of memory creating a frame of %zu bytes", size);
     free (data);
     return frame;
 }

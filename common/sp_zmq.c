@@ -7,6 +7,7 @@
     port syntax ("tcp://127.0.0.1:*") and zsock_endpoint keep working.
 */
 #include "sp_zmq.h"
+#include "sp_error.h"
 
 #include "sp_proto.h"
 
@@ -32,18 +33,6 @@
 #define TCP_PREFIX "tcp://"
 #define IPC_PREFIX "ipc://"
 #define INPROC_PREFIX "inproc://"
-
-/* Writes a formatted message into the caller's error buffer, if any. */
-static void __attribute__ ((format (printf, 3, 4)))
-s_error (char *error, size_t error_size, const char *format, ...)
-{
-    if (!error || error_size == 0)
-        return;
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (error, error_size, format, arguments);
-    va_end (arguments);
-}
 
 /* ZeroMQ's text for an errno value, first letter lower-cased (PostgreSQL
    message style). */
@@ -260,7 +249,7 @@ sp_zmq_endpoint_check (const char *endpoint, bool bind, char *error, size_t erro
         }
     }
     if (!valid) {
-        s_error (error, error_size, "invalid endpoint \"%s\": %s", endpoint, reason);
+        sp_error_set (error, error_size, "invalid endpoint \"%s\": %s", endpoint, reason);
         return -1;
     }
     return 0;
@@ -300,12 +289,12 @@ s_walk_endpoints (zsock_t *socket, char *list, bool bind_by_default, bool attach
         else {
             char reason[SP_ZMQ_REASON_MAX];
             if (bind && zsock_bind (socket, "%s", endpoint) == -1) {
-                s_error (error, error_size, "could not bind to \"%s\": %s", endpoint,
+                sp_error_set (error, error_size, "could not bind to \"%s\": %s", endpoint,
                          s_reason (zmq_errno (), reason, sizeof reason));
                 rc = -1;
             }
             else if (!bind && zsock_connect (socket, "%s", endpoint) == -1) {
-                s_error (error, error_size, "could not connect to \"%s\": %s", endpoint,
+                sp_error_set (error, error_size, "could not connect to \"%s\": %s", endpoint,
                          s_reason (zmq_errno (), reason, sizeof reason));
                 rc = -1;
             }
@@ -329,7 +318,7 @@ sp_zmq_attach (zsock_t *socket, const char *endpoints, bool bind_by_default, cha
     int rc = -1;
     char *list = strdup (endpoints);
     if (!list) {
-        s_error (error, error_size, "out of memory attaching endpoints");
+        sp_error_set (error, error_size, "out of memory attaching endpoints");
         goto out;
     }
     if (s_walk_endpoints (socket, list, bind_by_default, false, error, error_size) != 0)
@@ -349,7 +338,7 @@ s_set_int (void *handle, int option, int value, const char *name, char *error, s
 {
     if (zmq_setsockopt (handle, option, &value, sizeof value) != 0) {
         char reason[SP_ZMQ_REASON_MAX];
-        s_error (error, error_size, "could not set %s to %d: %s", name, value,
+        sp_error_set (error, error_size, "could not set %s to %d: %s", name, value,
                  s_reason (zmq_errno (), reason, sizeof reason));
         return -1;
     }
@@ -361,17 +350,17 @@ static int
 s_options_valid (const sp_zmq_options_t *options, char *error, size_t error_size)
 {
     if (options->send_hwm < 0) {
-        s_error (error, error_size, "invalid send_hwm %d: expected 0 (unlimited) or more",
+        sp_error_set (error, error_size, "invalid send_hwm %d: expected 0 (unlimited) or more",
                  options->send_hwm);
         return -1;
     }
     if (options->receive_hwm < 0) {
-        s_error (error, error_size, "invalid receive_hwm %d: expected 0 (unlimited) or more",
+        sp_error_set (error, error_size, "invalid receive_hwm %d: expected 0 (unlimited) or more",
                  options->receive_hwm);
         return -1;
     }
     if (options->max_message_size < SP_ZMQ_NO_LIMIT || options->max_message_size == 0) {
-        s_error (error, error_size,
+        sp_error_set (error, error_size,
                  "invalid max_message_size %lld: expected -1 (no limit) or 1 or more",
                  (long long) options->max_message_size);
         return -1;
@@ -386,14 +375,14 @@ s_options_valid (const sp_zmq_options_t *options, char *error, size_t error_size
     };
     for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++)
         if (durations[i].value < SP_ZMQ_NO_TIMEOUT) {
-            s_error (error, error_size, "invalid %s %d: expected -1 (forever) or 0 or more",
+            sp_error_set (error, error_size, "invalid %s %d: expected -1 (forever) or 0 or more",
                      durations[i].name, durations[i].value);
             return -1;
         }
     if (options->routing_id) {
         size_t length = strlen (options->routing_id);
         if (length == 0 || length > SP_ZMQ_ROUTING_ID_MAX) {
-            s_error (error, error_size, "invalid routing id of %zu bytes: expected 1..%d bytes",
+            sp_error_set (error, error_size, "invalid routing id of %zu bytes: expected 1..%d bytes",
                      length, SP_ZMQ_ROUTING_ID_MAX);
             return -1;
         }
@@ -419,7 +408,7 @@ s_apply_options (zsock_t *socket, const sp_zmq_options_t *options, char *error, 
 
     int64_t max_message_size = options->max_message_size;
     if (zmq_setsockopt (handle, ZMQ_MAXMSGSIZE, &max_message_size, sizeof max_message_size) != 0) {
-        s_error (error, error_size, "could not set max_message_size to %lld: %s",
+        sp_error_set (error, error_size, "could not set max_message_size to %lld: %s",
                  (long long) max_message_size, s_reason (zmq_errno (), reason, sizeof reason));
         return -1;
     }
@@ -428,7 +417,7 @@ s_apply_options (zsock_t *socket, const sp_zmq_options_t *options, char *error, 
         return -1;
     if (options->routing_id && zmq_setsockopt (handle, ZMQ_ROUTING_ID, options->routing_id,
                                                strlen (options->routing_id)) != 0) {
-        s_error (error, error_size, "could not set routing id \"%s\": %s", options->routing_id,
+        sp_error_set (error, error_size, "could not set routing id \"%s\": %s", options->routing_id,
                  s_reason (zmq_errno (), reason, sizeof reason));
         return -1;
     }
@@ -436,7 +425,7 @@ s_apply_options (zsock_t *socket, const sp_zmq_options_t *options, char *error, 
         const char *prefix = options->subscriptions[i];
         assert (prefix);
         if (zmq_setsockopt (handle, ZMQ_SUBSCRIBE, prefix, strlen (prefix)) != 0) {
-            s_error (error, error_size, "could not subscribe to \"%s\": %s", prefix,
+            sp_error_set (error, error_size, "could not subscribe to \"%s\": %s", prefix,
                      s_reason (zmq_errno (), reason, sizeof reason));
             return -1;
         }
@@ -461,7 +450,7 @@ sp_zmq_socket_new (const sp_zmq_options_t *options, char *error, size_t error_si
     socket = zsock_new (options->type);
     if (!socket) {
         char reason[SP_ZMQ_REASON_MAX];
-        s_error (error, error_size, "could not create %s socket: %s", zsys_sockname (options->type),
+        sp_error_set (error, error_size, "could not create %s socket: %s", zsys_sockname (options->type),
                  s_reason (zmq_errno (), reason, sizeof reason));
         goto out;
     }
@@ -500,13 +489,13 @@ s_send_error (int errnum, char *error, size_t error_size)
 {
     char reason[SP_ZMQ_REASON_MAX];
     if (errnum == EHOSTUNREACH)
-        s_error (error, error_size,
+        sp_error_set (error, error_size,
                  "could not send message: no connected peer has that routing id");
     else if (errnum == EAGAIN)
-        s_error (error, error_size,
+        sp_error_set (error, error_size,
                  "could not send message: peer not ready (high-water mark or send timeout)");
     else
-        s_error (error, error_size, "could not send message: %s",
+        sp_error_set (error, error_size, "could not send message: %s",
                  s_reason (errnum, reason, sizeof reason));
 }
 
@@ -582,10 +571,10 @@ static void
 s_shape_error (size_t min_frames, size_t max_frames, size_t count, char *error, size_t error_size)
 {
     if (min_frames == max_frames)
-        s_error (error, error_size, "expected %zu frame%s, got %zu", min_frames,
+        sp_error_set (error, error_size, "expected %zu frame%s, got %zu", min_frames,
                  min_frames == 1 ? "" : "s", count);
     else
-        s_error (error, error_size, "expected %zu to %zu frames, got %zu", min_frames, max_frames,
+        sp_error_set (error, error_size, "expected %zu to %zu frames, got %zu", min_frames, max_frames,
                  count);
 }
 
@@ -614,7 +603,7 @@ sp_zmq_receive (zsock_t *socket, size_t min_frames, size_t max_frames, zmsg_t **
     char reason[SP_ZMQ_REASON_MAX];
     zmsg_t *message = zmsg_new ();
     if (!message) {
-        s_error (error, error_size, "no message: out of memory");
+        sp_error_set (error, error_size, "no message: out of memory");
         return SP_ZMQ_NO_MESSAGE;
     }
     size_t count = 0;
@@ -627,9 +616,9 @@ sp_zmq_receive (zsock_t *socket, size_t min_frames, size_t max_frames, zmsg_t **
             if (count > 0 && errnum == EINTR)
                 continue;
             if (errnum == EAGAIN)
-                s_error (error, error_size, "no message: timed out");
+                sp_error_set (error, error_size, "no message: timed out");
             else
-                s_error (error, error_size, "no message: %s",
+                sp_error_set (error, error_size, "no message: %s",
                          s_reason (errnum, reason, sizeof reason));
             zmsg_destroy (&message);
             return SP_ZMQ_NO_MESSAGE;
@@ -641,7 +630,7 @@ sp_zmq_receive (zsock_t *socket, size_t min_frames, size_t max_frames, zmsg_t **
         zframe_destroy (&frame);
     }
     if (!complete) {
-        s_error (error, error_size, "no message: out of memory");
+        sp_error_set (error, error_size, "no message: out of memory");
         zmsg_destroy (&message);
         return SP_ZMQ_NO_MESSAGE;
     }
