@@ -491,7 +491,7 @@ s_take_score (const json_t *value, const s_field_t *field, sp_event_t *event,
     if (body->score_case != SALESPULSE__SURVEY__SCORE__NOT_SET) {
         const char *other = body->score_case == SALESPULSE__SURVEY__SCORE_NPS ? "nps" : "csat";
         sp_event_error_set (error, field->key,
-                            SALESPULSE__REJECT_REASON__REJECT_REASON_UNKNOWN_FIELD,
+                            SALESPULSE__REJECT_REASON__REJECT_REASON_CONFLICTING_FIELDS,
                             "not allowed together with \"%s\", a survey has one score", other);
         return -1;
     }

@@ -433,9 +433,9 @@ test_unknown_field (void **state)
                        "\"share\": 100}]}",
               "splits[0].share", R (UNKNOWN_FIELD),
               "field \"splits[0].share\": not a field of a split, use \"rep_id\" and \"percent\"");
-    s_expect (SURVEY_HEAD ", \"nps\": 7, \"csat\": 4}", "csat", R (UNKNOWN_FIELD),
+    s_expect (SURVEY_HEAD ", \"nps\": 7, \"csat\": 4}", "csat", R (CONFLICTING_FIELDS),
               "field \"csat\": not allowed together with \"nps\", a survey has one score");
-    s_expect (SURVEY_HEAD ", \"csat\": 4, \"nps\": 7}", "nps", R (UNKNOWN_FIELD),
+    s_expect (SURVEY_HEAD ", \"csat\": 4, \"nps\": 7}", "nps", R (CONFLICTING_FIELDS),
               "field \"nps\": not allowed together with \"csat\", a survey has one score");
 }
 
