@@ -1,10 +1,11 @@
 /*  sp_redis - Redis seam over hiredis 0.14 (see sp_redis.h).
 
-    Four small objects live here because all four touch hiredis and the
-    house rule is one file per external system: the connection (URL,
-    backoff, outage state), replies (a wrapper tree over redisReply so
-    callers never see hiredis types), pipelines (commands pre-formatted in
-    wire format) and scripts (EVALSHA with NOSCRIPT reload).
+    Three small objects live here because all three touch hiredis and the
+    house rule is one file per external system: the connection (backoff,
+    outage state), replies (a wrapper tree over redisReply so callers never
+    see hiredis types) and scripts (EVALSHA with NOSCRIPT reload). What
+    needs no hiredis lives beside it: URL parsing in sp_redis_url, the
+    pipeline's argument copies in sp_redis_pipeline (sent from here).
 
     Outage state machine: context != NULL means up. Any hiredis error marks
     the context dead; it is freed at once and the next call may reconnect
@@ -16,13 +17,13 @@
 #include "sp_redis.h"
 
 #include "sp_log.h"
+#include "sp_redis_url.h"
 
 #include <hiredis.h>
 
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,24 +33,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SP_REDIS_DEFAULT_PORT 6379     /* port when the URL has none */
-#define SP_REDIS_PORT_MAX 65535        /* largest TCP port */
-#define SP_REDIS_UNIX_PATH_MAX 107     /* sun_path minus its NUL */
 #define SP_REDIS_REASON_MAX 256        /* longest failure reason kept */
-#define SP_REDIS_URL_SHOWN_MAX 512     /* longest URL quoted in an error */
 #define SP_REDIS_WHAT_MAX 64           /* "could not select database N" */
 #define SP_REDIS_NAME_SHOWN_MAX 32     /* longest command name quoted */
 #define SP_REDIS_SHA_LENGTH 40         /* hex digits of a SHA1 */
 #define SP_REDIS_NUMBER_TEXT_MAX 24    /* decimal text of an int, with sign */
-#define SP_REDIS_DECIMAL_BASE 10       /* base of ports and database numbers */
-#define SP_REDIS_HEX_BASE 16           /* base of %XX escapes */
 #define SP_REDIS_MS_PER_SECOND 1000    /* for timeval and timespec */
 #define SP_REDIS_US_PER_MS 1000        /* for timeval */
 #define SP_REDIS_NS_PER_MS 1000000     /* for timespec */
-#define SP_REDIS_PIPELINE_INITIAL 4096 /* first pipeline buffer, bytes */
 #define SP_REDIS_FIXED_ARGS 3          /* EVALSHA sha numkeys */
-#define SP_REDIS_ESCAPE_DIGITS 2       /* hex digits after '%' */
-#define SP_REDIS_ADDRESS_EXTRA 4       /* "[", "]", ":" and NUL around host and port */
 #define SP_REDIS_TRANSACTION_REPLIES 2 /* MULTI's and EXEC's replies around the commands */
 #define SP_REDIS_XORSHIFT_A 13         /* xorshift64 shift triple (Marsaglia) */
 #define SP_REDIS_XORSHIFT_B 7
@@ -59,27 +51,15 @@
 
 #define S_COUNT(array) (sizeof (array) / sizeof (array)[0])
 
-#define REDIS_SCHEME "redis://"
-#define REDISS_SCHEME "rediss://"
-#define UNIX_SCHEME "unix://"
-#define UNIX_DB_PARAMETER "db"
-#define UNIX_USER_PARAMETER "user"
-#define UNIX_PASSWORD_PARAMETER "password"
 #define NOSCRIPT_PREFIX "NOSCRIPT"
-#define SCHEME_SEPARATOR "://"
 
 /* MULTI and EXEC in wire format, sent around an atomic pipeline. */
 static const char s_multi[] = "*1\r\n$5\r\nMULTI\r\n";
 static const char s_exec[] = "*1\r\n$4\r\nEXEC\r\n";
 
 struct _sp_redis_t {
-    char *host;                           /* TCP host, NULL for a unix socket */
-    int port;                             /* TCP port */
-    char *path;                           /* unix socket path, NULL for TCP */
-    char *username;                       /* ACL user for AUTH, NULL for the default user */
-    char *password;                       /* AUTH password, NULL for none */
-    int database;                         /* SELECT index after connecting */
-    char *address;                        /* "host:port" or path, for messages */
+    sp_redis_url_t *url;                  /* where to connect, AUTH and SELECT, owned */
+    const char *address;                  /* "host:port" or path, borrowed from url */
     sp_redis_options_t options;           /* timeouts, attempts, backoff */
     redisContext *context;                /* live connection, NULL when down */
     bool down;                            /* an outage is in progress (and was logged) */
@@ -96,13 +76,6 @@ struct _sp_redis_reply_t {
     bool owns_reply;            /* reply is the top of a hiredis tree: free it with us */
     size_t size;                /* ARRAY: number of elements */
     sp_redis_reply_t *elements; /* ARRAY: element wrappers, owned */
-};
-
-struct _sp_redis_pipeline_t {
-    char *buffer;    /* commands in wire format, back to back */
-    size_t length;   /* bytes used in buffer */
-    size_t capacity; /* bytes allocated */
-    size_t count;    /* commands in buffer */
 };
 
 struct _sp_redis_script_t {
@@ -195,344 +168,6 @@ s_command_name (const char *const *argv, const size_t *argv_lengths, char *name,
     name[out] = '\0';
 }
 
-/* ================================================================ URL parsing */
-
-/* The URL with any user:password replaced by "***", safe to show. */
-static void
-s_redact_url (const char *url, char *shown, size_t size)
-{
-    const char *scheme_end = strstr (url, SCHEME_SEPARATOR);
-    const char *authority = scheme_end ? scheme_end + strlen (SCHEME_SEPARATOR) : url;
-    const char *authority_end = strchr (authority, '/');
-    if (!authority_end)
-        authority_end = authority + strlen (authority);
-    const char *at = NULL;
-    for (const char *c = authority; c < authority_end; c++)
-        if (*c == '@')
-            at = c;
-    const char *query = strchr (url, '?');
-    if (at)
-        snprintf (shown, size, "%.*s***%s", (int) (authority - url), url, at);
-    else if (query && strstr (query, UNIX_PASSWORD_PARAMETER))
-        snprintf (shown, size, "%.*s?***", (int) (query - url), url);
-    else
-        snprintf (shown, size, "%s", url);
-}
-
-/* Decodes %XX escapes of text[0..length) into a new string. */
-static char *
-s_percent_decode (const char *text, size_t length, bool *malformed)
-{
-    *malformed = false;
-    char *decoded = malloc (length + 1);
-    if (!decoded)
-        return NULL;
-    size_t out = 0;
-    for (size_t i = 0; i < length; i++) {
-        if (text[i] != '%') {
-            decoded[out++] = text[i];
-            continue;
-        }
-        if (i + SP_REDIS_ESCAPE_DIGITS >= length || !isxdigit ((unsigned char) text[i + 1]) ||
-            !isxdigit ((unsigned char) text[i + SP_REDIS_ESCAPE_DIGITS])) {
-            *malformed = true;
-            break;
-        }
-        char hex[SP_REDIS_ESCAPE_DIGITS + 1] = { text[i + 1], text[i + SP_REDIS_ESCAPE_DIGITS],
-                                                 '\0' };
-        decoded[out++] = (char) strtol (hex, NULL, SP_REDIS_HEX_BASE);
-        i += SP_REDIS_ESCAPE_DIGITS;
-    }
-    decoded[out] = '\0';
-    if (*malformed || memchr (decoded, '\0', out)) {
-        *malformed = true;
-        free (decoded);
-        return NULL;
-    }
-    return decoded;
-}
-
-/* Parses a non-negative decimal of exactly length characters, <= max. */
-static bool
-s_parse_number (const char *text, size_t length, long max, long *value)
-{
-    if (length == 0 || length >= SP_REDIS_NUMBER_TEXT_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++)
-        if (!isdigit ((unsigned char) text[i]))
-            return false;
-    char digits[SP_REDIS_NUMBER_TEXT_MAX];
-    memcpy (digits, text, length);
-    digits[length] = '\0';
-    char *end = NULL;
-    errno = 0;
-    long parsed = strtol (digits, &end, SP_REDIS_DECIMAL_BASE);
-    if (errno != 0 || *end != '\0' || parsed > max)
-        return false;
-    *value = parsed;
-    return true;
-}
-
-/* Parses the user:password part (without '@'); sets reason on failure. */
-static int
-s_parse_userinfo (sp_redis_t *self, const char *text, size_t length, char *reason, size_t size)
-{
-    const char *colon = memchr (text, ':', length);
-    if (!colon) {
-        snprintf (reason, size, "missing password (expected [user]:password@host)");
-        return -1;
-    }
-    bool malformed = false;
-    size_t user_length = (size_t) (colon - text);
-    if (user_length > 0) {
-        self->username = s_percent_decode (text, user_length, &malformed);
-        if (!self->username) {
-            snprintf (reason, size,
-                      malformed ? "malformed percent-encoding in user name" : "out of memory");
-            return -1;
-        }
-    }
-    size_t password_length = length - user_length - 1;
-    if (password_length == 0) {
-        snprintf (reason, size, "empty password");
-        return -1;
-    }
-    self->password = s_percent_decode (colon + 1, password_length, &malformed);
-    if (!self->password) {
-        snprintf (reason, size,
-                  malformed ? "malformed percent-encoding in password" : "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-/* Parses "host[:port]" (host may be "[v6]"); sets reason on failure. */
-static int
-s_parse_host_port (sp_redis_t *self, const char *text, size_t length, char *reason, size_t size)
-{
-    const char *host = text;
-    size_t host_length = 0;
-    const char *rest = NULL;
-    if (length > 0 && text[0] == '[') {
-        const char *bracket = memchr (text, ']', length);
-        if (!bracket) {
-            snprintf (reason, size, "unterminated \"[\" in IPv6 host");
-            return -1;
-        }
-        host = text + 1;
-        host_length = (size_t) (bracket - host);
-        rest = bracket + 1;
-        if (rest < text + length && *rest != ':') {
-            snprintf (reason, size, "unexpected text after \"]\" (expected :port)");
-            return -1;
-        }
-    }
-    else {
-        const char *colon = memchr (text, ':', length);
-        host_length = colon ? (size_t) (colon - text) : length;
-        rest = colon ? colon : text + length;
-        if (colon && memchr (colon + 1, ':', (size_t) (text + length - colon - 1))) {
-            snprintf (reason, size, "IPv6 host must be in brackets, e.g. [::1]:6379");
-            return -1;
-        }
-    }
-    if (host_length == 0) {
-        snprintf (reason, size, "missing host");
-        return -1;
-    }
-    self->host = strndup (host, host_length);
-    if (!self->host) {
-        snprintf (reason, size, "out of memory");
-        return -1;
-    }
-    self->port = SP_REDIS_DEFAULT_PORT;
-    if (rest < text + length) {
-        const char *port = rest + 1;
-        size_t port_length = (size_t) (text + length - port);
-        long value = 0;
-        if (port_length == 0) {
-            snprintf (reason, size, "missing port after \":\"");
-            return -1;
-        }
-        if (!s_parse_number (port, port_length, SP_REDIS_PORT_MAX, &value) || value < 1) {
-            snprintf (reason, size, "port \"%.*s\" is not a number in 1..%d", (int) port_length,
-                      port, SP_REDIS_PORT_MAX);
-            return -1;
-        }
-        self->port = (int) value;
-    }
-    return 0;
-}
-
-/* Parses the database index text; sets reason on failure. */
-static int
-s_parse_database (sp_redis_t *self, const char *text, size_t length, char *reason, size_t size)
-{
-    long value = 0;
-    if (length == 0)
-        self->database = 0;
-    else if (s_parse_number (text, length, INT_MAX, &value))
-        self->database = (int) value;
-    else {
-        snprintf (reason, size, "database \"%.*s\" is not a number in 0..%d", (int) length, text,
-                  INT_MAX);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-s_parse_redis_url (sp_redis_t *self, const char *url, char *reason, size_t size)
-{
-    const char *authority = url + strlen (REDIS_SCHEME);
-    const char *slash = strchr (authority, '/');
-    const char *authority_end = slash ? slash : authority + strlen (authority);
-    if (memchr (authority, '?', (size_t) (authority_end - authority)) ||
-        (slash && strchr (slash, '?'))) {
-        snprintf (reason, size, "query parameters are not supported");
-        return -1;
-    }
-    const char *at = NULL;
-    for (const char *c = authority; c < authority_end; c++)
-        if (*c == '@')
-            at = c;
-    const char *host = authority;
-    if (at) {
-        if (s_parse_userinfo (self, authority, (size_t) (at - authority), reason, size) != 0)
-            return -1;
-        host = at + 1;
-    }
-    if (s_parse_host_port (self, host, (size_t) (authority_end - host), reason, size) != 0)
-        return -1;
-    if (slash && s_parse_database (self, slash + 1, strlen (slash + 1), reason, size) != 0)
-        return -1;
-
-    size_t address_size = strlen (self->host) + SP_REDIS_NUMBER_TEXT_MAX + SP_REDIS_ADDRESS_EXTRA;
-    self->address = malloc (address_size);
-    if (!self->address) {
-        snprintf (reason, size, "out of memory");
-        return -1;
-    }
-    if (strchr (self->host, ':'))
-        snprintf (self->address, address_size, "[%s]:%d", self->host, self->port);
-    else
-        snprintf (self->address, address_size, "%s:%d", self->host, self->port);
-    return 0;
-}
-
-/* Parses "db=N&user=U&password=P" (any order, each optional, values
-   percent-encoded) after a unix socket path; sets reason on failure. */
-static int
-s_parse_unix_query (sp_redis_t *self, const char *query, char *reason, size_t size)
-{
-    const char *parameter = query;
-    bool database_seen = false; /* a second db= is an error, not an override */
-    while (true) {
-        const char *end = strchr (parameter, '&');
-        size_t length = end ? (size_t) (end - parameter) : strlen (parameter);
-        const char *equals = memchr (parameter, '=', length);
-        size_t name_length = equals ? (size_t) (equals - parameter) : length;
-        const char *value = equals ? equals + 1 : parameter + length;
-        size_t value_length = (size_t) (parameter + length - value);
-        bool malformed = false;
-        if (equals && name_length == strlen (UNIX_DB_PARAMETER) &&
-            strncmp (parameter, UNIX_DB_PARAMETER, name_length) == 0 && !database_seen) {
-            database_seen = true;
-            if (value_length == 0) {
-                snprintf (reason, size, "database \"\" is not a number in 0..%d", INT_MAX);
-                return -1;
-            }
-            if (s_parse_database (self, value, value_length, reason, size) != 0)
-                return -1;
-        }
-        else if (equals && name_length == strlen (UNIX_USER_PARAMETER) &&
-                 strncmp (parameter, UNIX_USER_PARAMETER, name_length) == 0 && !self->username) {
-            self->username = s_percent_decode (value, value_length, &malformed);
-            if (!self->username || value_length == 0) {
-                snprintf (reason, size,
-                          malformed || value_length > 0 ? "malformed percent-encoding in user name"
-                                                        : "empty user name");
-                return -1;
-            }
-        }
-        else if (equals && name_length == strlen (UNIX_PASSWORD_PARAMETER) &&
-                 strncmp (parameter, UNIX_PASSWORD_PARAMETER, name_length) == 0 &&
-                 !self->password) {
-            self->password = s_percent_decode (value, value_length, &malformed);
-            if (!self->password || value_length == 0) {
-                snprintf (reason, size,
-                          malformed || value_length > 0 ? "malformed percent-encoding in password"
-                                                        : "empty password");
-                return -1;
-            }
-        }
-        else {
-            snprintf (reason, size,
-                      "unknown or repeated parameter \"%.*s\" (expected db, user or password)",
-                      (int) name_length, parameter);
-            return -1;
-        }
-        if (!end)
-            break;
-        parameter = end + 1;
-    }
-    if (self->username && !self->password) {
-        snprintf (reason, size, "user name given without a password");
-        return -1;
-    }
-    return 0;
-}
-
-static int
-s_parse_unix_url (sp_redis_t *self, const char *url, char *reason, size_t size)
-{
-    const char *path = url + strlen (UNIX_SCHEME);
-    if (path[0] != '/') {
-        snprintf (reason, size, "socket path must be absolute (unix:///path/to/redis.sock)");
-        return -1;
-    }
-    const char *query = strchr (path, '?');
-    size_t path_length = query ? (size_t) (query - path) : strlen (path);
-    if (path_length <= 1) {
-        snprintf (reason, size, "missing socket path");
-        return -1;
-    }
-    if (path_length > SP_REDIS_UNIX_PATH_MAX) {
-        snprintf (reason, size, "socket path is longer than %d bytes", SP_REDIS_UNIX_PATH_MAX);
-        return -1;
-    }
-    if (query && s_parse_unix_query (self, query + 1, reason, size) != 0)
-        return -1;
-    self->path = strndup (path, path_length);
-    self->address = strndup (path, path_length);
-    if (!self->path || !self->address) {
-        snprintf (reason, size, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-static int
-s_parse_url (sp_redis_t *self, const char *url, char *error, size_t error_size)
-{
-    char reason[SP_REDIS_REASON_MAX] = "";
-    int rc = -1;
-    if (strncmp (url, REDIS_SCHEME, strlen (REDIS_SCHEME)) == 0)
-        rc = s_parse_redis_url (self, url, reason, sizeof reason);
-    else if (strncmp (url, UNIX_SCHEME, strlen (UNIX_SCHEME)) == 0)
-        rc = s_parse_unix_url (self, url, reason, sizeof reason);
-    else if (strncmp (url, REDISS_SCHEME, strlen (REDISS_SCHEME)) == 0)
-        snprintf (reason, sizeof reason, "TLS (rediss://) is not supported");
-    else
-        snprintf (reason, sizeof reason, "expected \"redis://\" or \"unix://\"");
-    if (rc != 0) {
-        char shown[SP_REDIS_URL_SHOWN_MAX];
-        s_redact_url (url, shown, sizeof shown);
-        s_error (error, error_size, "invalid redis url \"%s\": %s", shown, reason);
-    }
-    return rc;
-}
-
 /* ================================================================ connection */
 
 void
@@ -602,10 +237,7 @@ sp_redis_new (const char *url, const sp_redis_options_t *options, char *error, s
         s_error (error, error_size, "out of memory creating redis connection");
         goto out;
     }
-    self->host = NULL;
-    self->path = NULL;
-    self->username = NULL;
-    self->password = NULL;
+    self->url = NULL;
     self->address = NULL;
     self->context = NULL;
     self->options = *options;
@@ -621,8 +253,10 @@ sp_redis_new (const char *url, const sp_redis_options_t *options, char *error, s
                          (uint64_t) (uintptr_t) self;
     if (self->random_state == 0)
         self->random_state = 1;
-    if (s_parse_url (self, url, error, error_size) != 0)
+    self->url = sp_redis_url_new (url, error, error_size);
+    if (!self->url)
         goto out_destroy;
+    self->address = sp_redis_url_address (self->url);
     s_ignore_sigpipe ();
     return self;
 
@@ -641,14 +275,7 @@ sp_redis_destroy (sp_redis_t **self_p)
         return;
     if (self->context)
         redisFree (self->context);
-    free (self->host);
-    free (self->path);
-    free (self->username);
-    if (self->password) {
-        memset (self->password, 0, strlen (self->password));
-        free (self->password);
-    }
-    free (self->address);
+    sp_redis_url_destroy (&self->url);
     free (self);
     *self_p = NULL;
 }
@@ -671,7 +298,7 @@ int
 sp_redis_database (const sp_redis_t *self)
 {
     assert (self);
-    return self->database;
+    return sp_redis_url_database (self->url);
 }
 
 /* Records a failure; logs only when an outage starts. */
@@ -729,9 +356,15 @@ s_setup_command (redisContext *context, int argc, const char **argv, const char 
 static int
 s_connect_once (sp_redis_t *self, char *reason, size_t size)
 {
+    const char *host = sp_redis_url_host (self->url);
+    const char *path = sp_redis_url_path (self->url);
+    const char *username = sp_redis_url_username (self->url);
+    const char *password = sp_redis_url_password (self->url);
+    int database = sp_redis_url_database (self->url);
     struct timeval timeout = s_timeval (self->options.connect_timeout_ms);
-    redisContext *context = self->path ? redisConnectUnixWithTimeout (self->path, timeout)
-                                       : redisConnectWithTimeout (self->host, self->port, timeout);
+    redisContext *context =
+        path ? redisConnectUnixWithTimeout (path, timeout)
+             : redisConnectWithTimeout (host, sp_redis_url_port (self->url), timeout);
     if (!context) {
         snprintf (reason, size, "out of memory");
         return -1;
@@ -745,24 +378,23 @@ s_connect_once (sp_redis_t *self, char *reason, size_t size)
         s_lower_first (reason, size, context->errstr);
         goto out_free_context;
     }
-    if (self->host && redisEnableKeepAlive (context) != REDIS_OK) {
+    if (host && redisEnableKeepAlive (context) != REDIS_OK) {
         s_lower_first (reason, size, context->errstr);
         goto out_free_context;
     }
-    if (self->password) {
+    if (password) {
         /* AUTH password, or AUTH user password (Redis 6 ACL). */
-        const char *argv[] = { "AUTH", self->username ? self->username : self->password,
-                               self->password };
-        int argc = self->username ? (int) S_COUNT (argv) : (int) S_COUNT (argv) - 1;
+        const char *argv[] = { "AUTH", username ? username : password, password };
+        int argc = username ? (int) S_COUNT (argv) : (int) S_COUNT (argv) - 1;
         if (s_setup_command (context, argc, argv, "authentication failed", reason, size) != 0)
             goto out_free_context;
     }
-    if (self->database != 0) {
+    if (database != 0) {
         char number[SP_REDIS_NUMBER_TEXT_MAX];
-        snprintf (number, sizeof number, "%d", self->database);
+        snprintf (number, sizeof number, "%d", database);
         const char *argv[] = { "SELECT", number };
         char what[SP_REDIS_WHAT_MAX];
-        snprintf (what, sizeof what, "could not select database %d", self->database);
+        snprintf (what, sizeof what, "could not select database %d", database);
         if (s_setup_command (context, (int) S_COUNT (argv), argv, what, reason, size) != 0)
             goto out_free_context;
     }
@@ -1044,6 +676,29 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
     return s_reply_new (reply, error, error_size);
 }
 
+/* Queues prefix (wire format), every command of the pipeline and suffix
+   on the context; hiredis sends them in one write at the first read. */
+static int
+s_pipeline_queue (redisContext *context, const char *prefix, size_t prefix_length,
+                  const sp_redis_pipeline_t *pipeline, const char *suffix, size_t suffix_length)
+{
+    if (prefix_length > 0 &&
+        redisAppendFormattedCommand (context, prefix, prefix_length) != REDIS_OK)
+        return -1;
+    size_t count = sp_redis_pipeline_size (pipeline);
+    for (size_t i = 0; i < count; i++) {
+        const char *const *argv = NULL;
+        const size_t *argv_lengths = NULL;
+        int argc = sp_redis_pipeline_command (pipeline, i, &argv, &argv_lengths);
+        if (redisAppendCommandArgv (context, argc, (const char **) argv, argv_lengths) != REDIS_OK)
+            return -1;
+    }
+    if (suffix_length > 0 &&
+        redisAppendFormattedCommand (context, suffix, suffix_length) != REDIS_OK)
+        return -1;
+    return 0;
+}
+
 /* Writes prefix + the pipeline + suffix, reads count replies into replies.
    On a connection failure frees what was read and drops the context. */
 static int
@@ -1055,12 +710,9 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
     if (s_ensure_connected (self, error, error_size) != 0)
         return -1;
     char reason[SP_REDIS_REASON_MAX];
-    if ((prefix_length > 0 &&
-         redisAppendFormattedCommand (self->context, prefix, prefix_length) != REDIS_OK) ||
-        (pipeline->length > 0 && redisAppendFormattedCommand (self->context, pipeline->buffer,
-                                                              pipeline->length) != REDIS_OK) ||
-        (suffix_length > 0 &&
-         redisAppendFormattedCommand (self->context, suffix, suffix_length) != REDIS_OK)) {
+    int queued =
+        s_pipeline_queue (self->context, prefix, prefix_length, pipeline, suffix, suffix_length);
+    if (queued != 0) {
         s_drop_context (self, reason, sizeof reason);
         s_error (error, error_size, "could not send pipeline to redis at \"%s\": %s", self->address,
                  reason);
@@ -1089,17 +741,18 @@ sp_redis_execute (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, char *e
 {
     assert (self);
     assert (pipeline);
-    if (pipeline->count == 0)
+    size_t count = sp_redis_pipeline_size (pipeline);
+    if (count == 0)
         return s_reply_new_array (NULL, 0, error, error_size);
-    redisReply **replies = calloc (pipeline->count, sizeof *replies);
+    redisReply **replies = calloc (count, sizeof *replies);
     if (!replies) {
-        s_error (error, error_size, "out of memory for %zu redis replies", pipeline->count);
+        s_error (error, error_size, "out of memory for %zu redis replies", count);
         return NULL;
     }
     sp_redis_reply_t *result = NULL;
-    if (s_pipeline_round_trip (self, NULL, 0, pipeline, NULL, 0, replies, pipeline->count, error,
+    if (s_pipeline_round_trip (self, NULL, 0, pipeline, NULL, 0, replies, count, error,
                                error_size) == 0)
-        result = s_reply_new_array (replies, pipeline->count, error, error_size);
+        result = s_reply_new_array (replies, count, error, error_size);
     free (replies);
     return result;
 }
@@ -1111,7 +764,8 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
     assert (self);
     assert (pipeline);
     /* Replies: MULTI's, one QUEUED (or error) per command, then EXEC's. */
-    size_t count = pipeline->count + SP_REDIS_TRANSACTION_REPLIES;
+    size_t commands = sp_redis_pipeline_size (pipeline);
+    size_t count = commands + SP_REDIS_TRANSACTION_REPLIES;
     redisReply **replies = calloc (count, sizeof *replies);
     if (!replies) {
         s_error (error, error_size, "out of memory for %zu redis replies", count);
@@ -1140,7 +794,7 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
         if (rejected > 0)
             s_error (error, error_size,
                      "transaction aborted: command %zu of %zu was rejected: %.*s", rejected,
-                     pipeline->count, (int) replies[rejected]->len, replies[rejected]->str);
+                     commands, (int) replies[rejected]->len, replies[rejected]->str);
         else
             s_error (error, error_size, "transaction aborted: %.*s",
                      exec->str ? (int) exec->len : 0, exec->str ? exec->str : "");
@@ -1151,78 +805,6 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
 out_free_array:
     free (replies);
     return result;
-}
-
-/* ================================================================ pipelines */
-
-sp_redis_pipeline_t *
-sp_redis_pipeline_new (void)
-{
-    sp_redis_pipeline_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->buffer = NULL;
-    self->length = 0;
-    self->capacity = 0;
-    self->count = 0;
-    return self;
-}
-
-void
-sp_redis_pipeline_destroy (sp_redis_pipeline_t **self_p)
-{
-    assert (self_p);
-    if (!*self_p)
-        return;
-    free ((*self_p)->buffer);
-    free (*self_p);
-    *self_p = NULL;
-}
-
-int
-sp_redis_pipeline_append (sp_redis_pipeline_t *self, int argc, const char *const *argv,
-                          const size_t *argv_lengths)
-{
-    assert (self);
-    assert (argc > 0);
-    assert (argv);
-    char *command = NULL;
-    int length = redisFormatCommandArgv (&command, argc, (const char **) argv, argv_lengths);
-    if (length < 0)
-        return -1;
-    size_t needed = self->length + (size_t) length;
-    if (needed > self->capacity) {
-        size_t capacity = self->capacity > 0 ? self->capacity : SP_REDIS_PIPELINE_INITIAL;
-        while (capacity < needed)
-            capacity *= 2;
-        char *buffer = realloc (self->buffer, capacity);
-        if (!buffer) {
-            redisFreeCommand (command);
-            return -1;
-        }
-        self->buffer = buffer;
-        self->capacity = capacity;
-    }
-    memcpy (self->buffer + self->length, command, (size_t) length);
-    self->length = needed;
-    self->count++;
-    redisFreeCommand (command);
-    return 0;
-}
-
-size_t
-sp_redis_pipeline_size (const sp_redis_pipeline_t *self)
-{
-    assert (self);
-    return self->count;
-}
-
-void
-sp_redis_pipeline_reset (sp_redis_pipeline_t *self)
-{
-    assert (self);
-    self->length = 0;
-    self->count = 0;
 }
 
 /* ================================================================ scripts */

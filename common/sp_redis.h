@@ -1,11 +1,13 @@
 /*  sp_redis - the one place that talks to Redis (the only file including
     hiredis.h): a connection that survives outages, opaque replies,
-    pipelines, MULTI/EXEC and Lua scripts.
+    pipelines (built with sp_redis_pipeline.h, included below), MULTI/EXEC
+    and Lua scripts.
 
     URLs: "redis://[[user]:password@]host[:port][/db]" (port 6379, db 0 by
     default; user and password may be percent-encoded; IPv6 hosts in
     brackets) and "unix:///path/to/socket[?db=N&user=U&password=P]" (each
-    parameter optional). Passwords never appear in messages or logs.
+    parameter optional); parsed by sp_redis_url, which lists every form
+    and error. Passwords never appear in messages or logs.
 
     Connection life cycle. sp_redis_new only parses; sp_redis_connect makes
     the first connection with bounded retries and exponential backoff with
@@ -37,6 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_redis_pipeline.h"
+
 #define SP_REDIS_DEFAULT_CONNECT_TIMEOUT_MS 2000 /* one connection attempt */
 #define SP_REDIS_DEFAULT_COMMAND_TIMEOUT_MS 5000 /* one command's reply */
 #define SP_REDIS_DEFAULT_CONNECT_ATTEMPTS 5      /* sp_redis_connect attempts */
@@ -45,7 +49,6 @@
 
 typedef struct _sp_redis_t sp_redis_t;
 typedef struct _sp_redis_reply_t sp_redis_reply_t;
-typedef struct _sp_redis_pipeline_t sp_redis_pipeline_t;
 typedef struct _sp_redis_script_t sp_redis_script_t;
 
 /* Connection tuning; sp_redis_options_init fills in the defaults above. */
@@ -135,24 +138,6 @@ const sp_redis_reply_t *sp_redis_reply_element (const sp_redis_reply_t *self, si
 /* Frees a reply returned by this module (with all its elements); no-op on
    NULL; sets *self_p to NULL. */
 void sp_redis_reply_destroy (sp_redis_reply_t **self_p);
-
-/* ---------------------------------------------------------------- pipelines */
-
-/* An ordered batch of commands, kept in Redis wire format until executed;
-   reusable (sp_redis_pipeline_reset) and independent of any connection. */
-sp_redis_pipeline_t *sp_redis_pipeline_new (void);
-void sp_redis_pipeline_destroy (sp_redis_pipeline_t **self_p);
-
-/* Adds a command (same arguments as sp_redis_command). Returns -1 only
-   when memory runs out; the pipeline is then unchanged. */
-int sp_redis_pipeline_append (sp_redis_pipeline_t *self, int argc, const char *const *argv,
-                              const size_t *argv_lengths);
-
-/* Number of commands appended. */
-size_t sp_redis_pipeline_size (const sp_redis_pipeline_t *self);
-
-/* Removes every command. */
-void sp_redis_pipeline_reset (sp_redis_pipeline_t *self);
 
 /* ---------------------------------------------------------------- scripts */
 

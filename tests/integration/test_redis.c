@@ -1,8 +1,10 @@
 /*  test_redis - integration tests for sp_redis against real redis-server
     processes.
 
-    Three groups: URL and option parsing (no server); commands, pipelines,
-    transactions and scripts against the harness's Redis; and outage
+    Three groups: options, URL hand-over and pipeline building (no server;
+    URL parsing itself is unit-tested in tests/unit/common/
+    test_redis_url.c); commands, pipelines, transactions and scripts
+    against the harness's Redis; and outage
     behaviour (refused connections, restart, authentication, unix socket)
     against a redis-server this file starts itself, because the harness
     cannot stop and restart its server. That server runs on a free loopback
@@ -260,25 +262,22 @@ s_fast_options (int attempts)
     return options;
 }
 
-/* ================================================================ group 1: parsing */
+/* ================================================================ group 1: no server */
 
 static void
-test_url_valid (void **state)
+test_new_parses_url (void **state)
 {
     (void) state;
+    /* Every URL form and error is in tests/unit/common/test_redis_url.c;
+       here: sp_redis_new uses the parsed URL and passes its errors on. */
     const struct {
         const char *url;     /* input */
         const char *address; /* expected address */
         int database;        /* expected database */
     } cases[] = {
-        { "redis://127.0.0.1:6379/0", "127.0.0.1:6379", 0 },
-        { "redis://localhost", "localhost:6379", 0 },
-        { "redis://redis:6380/", "redis:6380", 0 },
         { "redis://:secret@redis:6380/3", "redis:6380", 3 },
-        { "redis://user:p%40ss%3a@[::1]:7000/2", "[::1]:7000", 2 },
-        { "unix:///tmp/redis.sock", "/tmp/redis.sock", 0 },
-        { "unix:///run/redis/redis.sock?db=5", "/run/redis/redis.sock", 5 },
-        { "unix:///tmp/r.sock?password=p%26w&db=3&user=app", "/tmp/r.sock", 3 },
+        { "redis://user:p%40ss@[::1]/2", "[::1]:6379", 2 },
+        { "unix:///tmp/r.sock?password=p%26w&db=5&user=app", "/tmp/r.sock", 5 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sp_redis_t *redis = s_redis (cases[i].url, NULL);
@@ -289,89 +288,76 @@ test_url_valid (void **state)
         assert_null (redis);
     }
     sp_redis_destroy (&(sp_redis_t *){ NULL });
+
+    char error[ERROR_SIZE] = "";
+    assert_null (sp_redis_new ("redis://:hunter2@h:99999", NULL, error, sizeof error));
+    assert_string_equal (error, "invalid redis url \"redis://***@h:99999\": port \"99999\" is "
+                                "not a number in 1..65535");
+}
+
+/* Reads command index of pipeline back and compares it with argv. */
+static void
+s_assert_command (const sp_redis_pipeline_t *pipeline, size_t index, int argc,
+                  const char *const *argv, const size_t *argv_lengths)
+{
+    const char *const *stored = NULL;
+    const size_t *stored_lengths = NULL;
+    assert_int_equal (sp_redis_pipeline_command (pipeline, index, &stored, &stored_lengths), argc);
+    for (int i = 0; i < argc; i++) {
+        size_t length = argv_lengths ? argv_lengths[i] : strlen (argv[i]);
+        assert_int_equal (stored_lengths[i], length);
+        assert_memory_equal (stored[i], argv[i], length);
+        assert_int_equal (stored[i][length], '\0');
+    }
 }
 
 static void
-test_url_invalid (void **state)
+test_pipeline_commands (void **state)
 {
     (void) state;
-    char long_path[PATH_SIZE] = "unix:///";
-    memset (long_path + strlen (long_path), 's', 120);
-    long_path[strlen ("unix:///") + 120] = '\0';
-    const struct {
-        const char *url;      /* input */
-        const char *expected; /* error text */
-    } cases[] = {
-        { "", "invalid redis url \"\": expected \"redis://\" or \"unix://\"" },
-        { "http://h:1", "invalid redis url \"http://h:1\": expected \"redis://\" or \"unix://\"" },
-        { "rediss://h:1", "invalid redis url \"rediss://h:1\": TLS (rediss://) is not supported" },
-        { "redis://", "invalid redis url \"redis://\": missing host" },
-        { "redis://:6379", "invalid redis url \"redis://:6379\": missing host" },
-        { "redis://h:", "invalid redis url \"redis://h:\": missing port after \":\"" },
-        { "redis://h:0",
-          "invalid redis url \"redis://h:0\": port \"0\" is not a number in 1..65535" },
-        { "redis://h:99999",
-          "invalid redis url \"redis://h:99999\": port \"99999\" is not a number in 1..65535" },
-        { "redis://h:abc",
-          "invalid redis url \"redis://h:abc\": port \"abc\" is not a number in 1..65535" },
-        { "redis://h:1/x",
-          "invalid redis url \"redis://h:1/x\": database \"x\" is not a number in 0..2147483647" },
-        { "redis://h/99999999999",
-          "invalid redis url \"redis://h/99999999999\": database \"99999999999\" is not a number "
-          "in 0..2147483647" },
-        { "redis://h/1/2", "invalid redis url \"redis://h/1/2\": database \"1/2\" is not a number "
-                           "in 0..2147483647" },
-        { "redis://::1:6379", "invalid redis url \"redis://::1:6379\": IPv6 host must be in "
-                              "brackets, e.g. [::1]:6379" },
-        { "redis://[::1", "invalid redis url \"redis://[::1\": unterminated \"[\" in IPv6 host" },
-        { "redis://[::1]x",
-          "invalid redis url \"redis://[::1]x\": unexpected text after \"]\" (expected :port)" },
-        { "redis://h?db=1",
-          "invalid redis url \"redis://h?db=1\": query parameters are not supported" },
-        /* Passwords are never shown, not even malformed ones. */
-        { "redis://hunter2@h",
-          "invalid redis url \"redis://***@h\": missing password (expected [user]:password@host)" },
-        { "redis://:@h", "invalid redis url \"redis://***@h\": empty password" },
-        { "redis://:bad%zz@h:1",
-          "invalid redis url \"redis://***@h:1\": malformed percent-encoding in password" },
-        { "redis://:nul%00@h",
-          "invalid redis url \"redis://***@h\": malformed percent-encoding in password" },
-        { "redis://us%4@h:pw@h",
-          "invalid redis url \"redis://***@h\": malformed percent-encoding in user name" },
-        { "unix://relative.sock",
-          "invalid redis url \"unix://relative.sock\": socket path must be absolute "
-          "(unix:///path/to/redis.sock)" },
-        { "unix:///", "invalid redis url \"unix:///\": missing socket path" },
-        { "unix:///s.sock?foo=1",
-          "invalid redis url \"unix:///s.sock?foo=1\": unknown or repeated parameter \"foo\" "
-          "(expected db, user or password)" },
-        { "unix:///s.sock?db=1&db=2",
-          "invalid redis url \"unix:///s.sock?db=1&db=2\": unknown or repeated parameter \"db\" "
-          "(expected db, user or password)" },
-        { "unix:///s.sock?password=a&password=b",
-          "invalid redis url \"unix:///s.sock?***\": unknown or repeated parameter \"password\" "
-          "(expected db, user or password)" },
-        { "unix:///s.sock?password=pw&db=x",
-          "invalid redis url \"unix:///s.sock?***\": database \"x\" is not a number in "
-          "0..2147483647" },
-        { "unix:///s.sock?user=app",
-          "invalid redis url \"unix:///s.sock?user=app\": user name given without a password" },
-        { "unix:///s.sock?password=", "invalid redis url \"unix:///s.sock?***\": empty password" },
-        { "unix:///s.sock?db=x",
-          "invalid redis url \"unix:///s.sock?db=x\": database \"x\" is not a number in "
-          "0..2147483647" },
-        { "unix:///s.sock?db=", "invalid redis url \"unix:///s.sock?db=\": database \"\" is not a "
-                                "number in 0..2147483647" },
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char error[ERROR_SIZE] = "";
-        sp_redis_t *redis = sp_redis_new (cases[i].url, NULL, error, sizeof error);
-        assert_null (redis);
-        assert_string_equal (error, cases[i].expected);
+    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    assert_non_null (pipeline);
+    assert_int_equal (sp_redis_pipeline_size (pipeline), 0);
+
+    /* Copies, binary-safe: the caller's buffers may change afterwards. */
+    char key[] = "k1";
+    static const char value[] = { 'a', '\0', '\r', '\n' };
+    const char *set[] = { "SET", key, value };
+    const size_t set_lengths[] = { 3, 2, sizeof value };
+    assert_int_equal (sp_redis_pipeline_append (pipeline, 3, set, set_lengths), 0);
+    key[1] = '9';
+    const char *expected_set[] = { "SET", "k1", value };
+    const char *empty[] = { "ECHO", "" };
+    assert_int_equal (sp_redis_pipeline_append (pipeline, 2, empty, NULL), 0);
+    assert_int_equal (sp_redis_pipeline_size (pipeline), 2);
+    s_assert_command (pipeline, 0, 3, expected_set, set_lengths);
+    s_assert_command (pipeline, 1, 2, empty, NULL);
+
+    /* Growth well past the first buffers keeps every command intact. */
+    char text[PATH_SIZE];
+    for (int i = 0; i < PIPELINE_COUNT; i++) {
+        snprintf (text, sizeof text, "value-%d-%0*d", i, i % 100, 0);
+        const char *rpush[] = { "RPUSH", "list", text };
+        assert_int_equal (sp_redis_pipeline_append (pipeline, 3, rpush, NULL), 0);
     }
-    char error[ERROR_SIZE] = "";
-    assert_null (sp_redis_new (long_path, NULL, error, sizeof error));
-    assert_non_null (strstr (error, ": socket path is longer than 107 bytes"));
+    assert_int_equal (sp_redis_pipeline_size (pipeline), PIPELINE_COUNT + 2);
+    s_assert_command (pipeline, 0, 3, expected_set, set_lengths);
+    for (int i = 0; i < PIPELINE_COUNT; i++) {
+        snprintf (text, sizeof text, "value-%d-%0*d", i, i % 100, 0);
+        const char *rpush[] = { "RPUSH", "list", text };
+        s_assert_command (pipeline, (size_t) i + 2, 3, rpush, NULL);
+    }
+
+    /* Reset empties it for reuse. */
+    sp_redis_pipeline_reset (pipeline);
+    assert_int_equal (sp_redis_pipeline_size (pipeline), 0);
+    const char *ping[] = { "PING" };
+    assert_int_equal (sp_redis_pipeline_append (pipeline, 1, ping, NULL), 0);
+    assert_int_equal (sp_redis_pipeline_size (pipeline), 1);
+    s_assert_command (pipeline, 0, 1, ping, NULL);
+    sp_redis_pipeline_destroy (&pipeline);
+    assert_null (pipeline);
+    sp_redis_pipeline_destroy (&pipeline);
 }
 
 static void
@@ -950,9 +936,9 @@ int
 main (void)
 {
     const struct CMUnitTest parsing[] = {
-        cmocka_unit_test (test_url_valid),
-        cmocka_unit_test (test_url_invalid),
+        cmocka_unit_test (test_new_parses_url),
         cmocka_unit_test (test_options_invalid),
+        cmocka_unit_test (test_pipeline_commands),
         cmocka_unit_test (test_connection_refused_is_bounded),
     };
     const struct CMUnitTest harness[] = {
