@@ -108,6 +108,17 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) -lcmocka
 
+# Unit tests of a service's logic classes live in tests/unit/<service>/ and
+# link that service's objects except main.o (a more specific pattern wins).
+define SERVICE_UNIT_template
+$(BUILD)/obj/tests/unit/$(1)/%.o: INCLUDES += -Iservices/$(1)
+$(BUILD)/tests/unit/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o \
+    $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/main.c,$(wildcard services/$(1)/*.c))) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $$^ -o $$@ $$(LDLIBS_ALL) -lcmocka
+endef
+$(foreach s,$(SERVICES),$(eval $(call SERVICE_UNIT_template,$(s))))
+
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(HARNESS_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) -lcmocka

@@ -19,6 +19,8 @@
 
 #define SP_SERVICE_ERROR_SIZE 512 /* room for any start-up error text */
 #define SP_SERVICE_MS_PER_SECOND 1000
+#define SP_SERVICE_RECONNECT_DELAY_MS 100 /* after start: one quick reconnect attempt */
+#define SP_SERVICE_RECONNECT_TIMEOUT_S 2  /* connect timeout once started */
 
 extern char **environ;
 
@@ -38,7 +40,19 @@ struct _sp_service_t {
     atomic_bool redis_up;          /* last Redis ping answered */
     int64_t started_ms;            /* wall clock at sp_service_new, UTC ms */
     int exit_code;                 /* what main should return */
+    sp_service_stop_fn stop;       /* the service's stop hook, NULL when none */
+    void *stop_arg;                /* its argument */
 };
+
+/* Calls the stop hook once. */
+static void
+s_call_stop (sp_service_t *self)
+{
+    sp_service_stop_fn stop = self->stop;
+    self->stop = NULL;
+    if (stop)
+        stop (self, self->stop_arg);
+}
 
 static int64_t
 s_now_ms (void)
@@ -231,6 +245,7 @@ sp_service_destroy (sp_service_t **self_p)
     sp_service_t *self = *self_p;
     if (!self)
         return;
+    s_call_stop (self);
     sp_http_destroy (&self->http);
     if (self->loop && self->health_timer >= 0)
         zloop_timer_end (self->loop, self->health_timer);
@@ -297,6 +312,10 @@ sp_service_start (sp_service_t *self)
     }
     if (s_check_partitions (self) != 0)
         goto out_failed;
+    /* Started: from now on a lost connection is retried by the next ping
+       or query, once and quickly, so the reactor never waits out a backoff. */
+    sp_pg_set_retry (self->pg, 1, SP_SERVICE_RECONNECT_DELAY_MS, SP_SERVICE_RECONNECT_DELAY_MS);
+    sp_pg_set_connect_timeout (self->pg, SP_SERVICE_RECONNECT_TIMEOUT_S);
 
     self->redis =
         sp_redis_new (sp_config_string (self->config, "redis"), NULL, error, sizeof error);
@@ -334,7 +353,16 @@ sp_service_run (sp_service_t *self)
     assert (self && self->loop);
     zloop_start (self->loop);
     sp_log_info ("stopping", "reason=\"%s\"", zsys_interrupted ? "signal" : "reactor ended");
+    s_call_stop (self);
     return 0;
+}
+
+void
+sp_service_on_stop (sp_service_t *self, sp_service_stop_fn stop, void *arg)
+{
+    assert (self);
+    self->stop = stop;
+    self->stop_arg = arg;
 }
 
 int

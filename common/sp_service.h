@@ -64,6 +64,16 @@ typedef struct _sp_service_t sp_service_t;
    started service; returns 0, or -1 after logging why (start fails). */
 typedef int (*sp_service_attach_fn) (sp_service_t *service, void *arg);
 
+/* Finishes a service's own work once the reactor has ended (after SIGTERM):
+   e.g. commit and answer what was already read. Runs on the service thread
+   with the connections still open. */
+typedef void (*sp_service_stop_fn) (sp_service_t *service, void *arg);
+
+/* Registers the stop hook (one per service; a later call replaces it). It
+   is called exactly once: when sp_service_run returns, or at
+   sp_service_destroy if the reactor never ran. */
+void sp_service_on_stop (sp_service_t *self, sp_service_stop_fn stop, void *arg);
+
 /* The whole life of a service process: new, start, attach, run until a
    signal, destroy. Returns the process exit code. */
 int sp_service_main (const sp_service_spec_t *spec, int argc, char **argv,
