@@ -34,6 +34,7 @@
 #define SP_PG_MS_PER_S 1000      /* milliseconds per second */
 #define SP_PG_REGISTRY_INITIAL 8 /* first capacity of the statement registry */
 #define SP_PG_DECIMAL 10         /* base of numbers in text results */
+#define SP_PG_COPY_CHUNK (1 << 20) /* bytes handed to PQputCopyData at a time */
 
 /* One registered prepared statement. */
 typedef struct {
@@ -213,8 +214,9 @@ s_result_fail (sp_pg_result_t *result, const char *sqlstate, const char *message
     s_flatten (result->error, sizeof result->error, message);
 }
 
-/* Leaves COPY mode after a statement started it: COPY is not part of
-   this seam yet, and a connection left in COPY mode would refuse all work.
+/* Leaves COPY mode after sp_pg_exec and friends started it (COPY goes
+   through sp_pg_copy_in), since a connection left in COPY mode would
+   refuse all work.
    Clears every result on the way. */
 static void
 s_abandon_copy (sp_pg_t *self, PGresult *copy_result)
@@ -612,6 +614,45 @@ sp_pg_exec_prepared (sp_pg_t *self, const char *name, int param_count, const cha
     s_result_take (self, result,
                    PQexecPrepared (self->conn, name, param_count, values, lengths, formats,
                                    SP_PG_FORMAT_TEXT));
+    return result;
+}
+
+sp_pg_result_t *
+sp_pg_copy_in (sp_pg_t *self, const char *sql, const void *data, size_t size)
+{
+    assert (self);
+    assert (sql);
+    assert (data || size == 0);
+    sp_pg_result_t *result = s_result_new ();
+    if (!result || s_check_usable (self, result) != 0)
+        return result;
+    PGresult *started = PQexec (self->conn, sql);
+    if (PQresultStatus (started) != PGRES_COPY_IN) {
+        bool copy_out = PQresultStatus (started) == PGRES_COPY_OUT;
+        s_result_take (self, result, started);
+        if (copy_out || result->ok) {
+            PQclear (result->result);
+            result->result = NULL;
+            s_result_fail (result, SP_PG_SQLSTATE_INTERNAL_ERROR,
+                           "statement did not start a copy from stdin", false);
+        }
+        return result;
+    }
+    PQclear (started);
+    const char *bytes = (const char *) data;
+    const char *failure = NULL;
+    for (size_t sent = 0; sent < size && !failure;) {
+        size_t chunk = size - sent < SP_PG_COPY_CHUNK ? size - sent : SP_PG_COPY_CHUNK;
+        if (PQputCopyData (self->conn, bytes + sent, (int) chunk) != 1)
+            failure = "could not send copy data";
+        sent += chunk;
+    }
+    PQputCopyEnd (self->conn, failure);
+    PGresult *finished = PQgetResult (self->conn);
+    PGresult *extra;
+    while (finished && (extra = PQgetResult (self->conn)) != NULL)
+        PQclear (extra);
+    s_result_take (self, result, finished);
     return result;
 }
 

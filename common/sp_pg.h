@@ -114,6 +114,14 @@ sp_pg_result_t *sp_pg_exec_prepared (sp_pg_t *self, const char *name, int param_
                                      const char *const *values, const int *lengths,
                                      const int *formats);
 
+/* Runs `COPY table (columns) FROM STDIN ...` (sql, no parameters) and
+   sends the size bytes at data as its input, in the format the statement
+   names (text, csv or binary), then ends the copy. The result is the
+   COPY's own: rows copied in sp_pg_result_affected, or the error (a
+   unique violation, bad data, a lost connection) with its SQLSTATE. A
+   statement that does not start a COPY FROM STDIN is refused (XX000). */
+sp_pg_result_t *sp_pg_copy_in (sp_pg_t *self, const char *sql, const void *data, size_t size);
+
 /* Runs a trusted SQL script of several statements without parameters
    (the simple query protocol); for migration files only, never for text
    containing user-supplied values. Inside an open transaction the script

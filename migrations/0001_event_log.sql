@@ -62,7 +62,7 @@ COMMENT ON COLUMN events.sequence IS
 COMMENT ON COLUMN events.event_id IS
     'publisher-chosen idempotency key, unique over the whole log';
 COMMENT ON COLUMN events.type IS
-    'event type name, e.g. deal.stage_changed';
+    'event type name in its JSON spelling, e.g. stage_changed';
 COMMENT ON COLUMN events.occurred_at IS
     'when the event happened at the source, UTC milliseconds since the epoch';
 COMMENT ON COLUMN events.ingested_at IS

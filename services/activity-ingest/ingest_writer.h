@@ -1,0 +1,30 @@
+/*  ingest_writer - the thread that runs the PostgreSQL transactions.
+
+    A CZMQ actor owning an ingest_store (and so its own connection): the
+    server hands it one batch at a time and keeps reading and judging the
+    next requests while the transaction runs, which is what makes group
+    commit work. Protocol on the actor pipe (picture strings of zsock_send):
+
+        server -> writer  "sp"   "WRITE", ingest_batch_t *   (ownership moves)
+        writer -> server  "sp88" "DONE", ingest_batch_t *, ingested_at (UTC ms),
+                                 commit microseconds         (ownership returns)
+
+    On return every request of the batch is either resolved (committed) or
+    refused with REPLY_STATUS_RETRY_UNAVAILABLE (nothing committed).
+*/
+#ifndef INGEST_WRITER_H_INCLUDED
+#define INGEST_WRITER_H_INCLUDED
+
+#include <czmq.h>
+#include <stdint.h>
+
+/* What the writer thread needs. */
+typedef struct {
+    const char *postgres_url; /* libpq URL (copied by the thread before it signals) */
+    uint32_t partitions;      /* partition count recorded at setup */
+} ingest_writer_args_t;
+
+/* zactor body: zactor_new (ingest_writer_actor, &args). */
+void ingest_writer_actor (zsock_t *pipe, void *args);
+
+#endif
