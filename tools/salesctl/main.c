@@ -22,6 +22,10 @@ extern char **environ;
 
 static const salesctl_command_t s_commands[] = {
     { "migrate", "apply database migrations and record the partition count", salesctl_migrate },
+    { "publish", "send sales events from a JSON lines or CSV file to activity-ingest",
+      salesctl_publish },
+    { "dead-letters", "list rejected events with their reasons, newest first",
+      salesctl_dead_letters },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

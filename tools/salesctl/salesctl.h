@@ -42,4 +42,10 @@ sp_config_t *salesctl_config (int argc, char **argv, const char *summary,
 /* `salesctl migrate`: applies migrations and fixes the partition count. */
 int salesctl_migrate (int argc, char **argv);
 
+/* `salesctl publish`: sends events from a file through sp_ingest_client. */
+int salesctl_publish (int argc, char **argv);
+
+/* `salesctl dead-letters`: lists the dead_letters table, newest first. */
+int salesctl_dead_letters (int argc, char **argv);
+
 #endif
