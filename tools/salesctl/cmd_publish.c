@@ -1,7 +1,7 @@
 /*  salesctl publish - sends sales events from a file to activity-ingest.
 
         salesctl publish [--endpoint E] [--batch N] [--format jsonl|csv]
-                         [--timeout MS] [--attempts N] [--json] FILE|-
+                         [--timeout MS] [--attempts N] [--max-request-bytes N] [--json] FILE|-
 
     Reads JSON lines (sp_event_from_json) or CSV (sp_event_csv), the format
     from --format or the file extension (.jsonl, .ndjson, .json, .csv; "-"
@@ -44,6 +44,7 @@
 #define SALESCTL_PUBLISH_BATCH_MAX 100000    /* largest --batch */
 #define SALESCTL_PUBLISH_TIMEOUT_MAX 3600000 /* largest --timeout, ms (an hour) */
 #define SALESCTL_PUBLISH_ATTEMPTS_MAX 1000   /* largest --attempts */
+#define SALESCTL_PUBLISH_REQUEST_BYTES_MAX (1024 * 1024 * 1024) /* largest --max-request-bytes */
 #define SALESCTL_MS_PER_SECOND 1000.0
 
 static const sp_config_option_t s_options[] = {
@@ -58,6 +59,9 @@ static const sp_config_option_t s_options[] = {
     { "attempts", "SP_PUBLISH_ATTEMPTS", SP_CONFIG_INT, "10",
       "sends of one batch (after timeouts or retry answers) before giving up", 1,
       SALESCTL_PUBLISH_ATTEMPTS_MAX },
+    { "max-request-bytes", "SP_PUBLISH_MAX_REQUEST_BYTES", SP_CONFIG_INT, "4194304",
+      "largest packed request sent; match the service's --max-message-bytes, which drops "
+      "larger ones", 1, SALESCTL_PUBLISH_REQUEST_BYTES_MAX },
     { "json", NULL, SP_CONFIG_BOOL, "false",
       "print the summary as one JSON object on the last line", 0, 0 },
 };
@@ -407,6 +411,7 @@ salesctl_publish (int argc, char **argv)
     sp_ingest_client_options_t options;
     sp_ingest_client_options_init (&options);
     options.attempts = (int) sp_config_int (config, "attempts");
+    options.max_request_size = (size_t) sp_config_int (config, "max-request-bytes");
     char error[SALESCTL_PUBLISH_ERROR_SIZE] = "";
     self.client =
         sp_ingest_client_new (sp_config_string (config, "endpoint"), &options, error, sizeof error);
