@@ -12,6 +12,7 @@
     so "required" means "not 0 / not empty" here.
 */
 #include "sp_event.h"
+#include "sp_civil.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -40,9 +41,6 @@
 #define S_YEAR_DIGITS 4
 #define S_TWO_DIGITS 2
 #define S_DECIMAL_BASE 10
-#define S_YEARS_PER_ERA 400             /* the Gregorian calendar repeats every 400 years */
-#define S_DAYS_PER_ERA INT64_C (146097) /* days in those 400 years */
-#define S_DAYS_0000_03_01_TO_EPOCH INT64_C (719468)
 
 /* Envelope fields a type requires. */
 #define S_NEEDS_REP 0x1u                     /* rep_id */
@@ -364,34 +362,6 @@ s_read_digits (const char **cursor, size_t count, int *value)
     return 0;
 }
 
-static bool
-s_is_leap_year (int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int
-s_days_in_month (int year, int month)
-{
-    static const int days[S_MONTHS] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    return month == 2 && s_is_leap_year (year) ? 29 : days[month - 1];
-}
-
-/* Days from 1970-01-01 to a proleptic Gregorian date: H. Hinnant's
-   days_from_civil, integer only. Years are counted from March so that the
-   leap day ends a year; (153 * m + 2) / 5 is the day of the year at which
-   month m (0 = March) starts. */
-static int64_t
-s_days_from_civil (int64_t year, int month, int day)
-{
-    year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - (S_YEARS_PER_ERA - 1)) / S_YEARS_PER_ERA;
-    int64_t year_of_era = year - era * S_YEARS_PER_ERA;
-    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * S_DAYS_PER_ERA + day_of_era - S_DAYS_0000_03_01_TO_EPOCH;
-}
-
 int
 sp_event_time_parse (const char *text, int64_t *ms)
 {
@@ -408,7 +378,7 @@ sp_event_time_parse (const char *text, int64_t *ms)
         s_read_digits (&cursor, S_TWO_DIGITS, &minute) || *cursor++ != ':' ||
         s_read_digits (&cursor, S_TWO_DIGITS, &second))
         return -1;
-    if (month < 1 || month > S_MONTHS || day < 1 || day > s_days_in_month (year, month) ||
+    if (month < 1 || month > S_MONTHS || day < 1 || day > sp_civil_days_in_month (year, month) ||
         hour >= S_HOURS || minute >= S_MINUTES || second >= S_SECONDS)
         return -1;
     int64_t milliseconds = 0;
@@ -440,7 +410,7 @@ sp_event_time_parse (const char *text, int64_t *ms)
         return -1;
     if (*cursor != '\0')
         return -1;
-    int64_t seconds = s_days_from_civil (year, month, day) * S_SECONDS_PER_DAY +
+    int64_t seconds = sp_civil_days_from_date (year, month, day) * S_SECONDS_PER_DAY +
                       hour * S_SECONDS_PER_HOUR + minute * S_SECONDS_PER_MINUTE + second -
                       offset_seconds;
     *ms = seconds * SP_EVENT_MS_PER_SECOND + milliseconds;
