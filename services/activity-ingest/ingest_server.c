@@ -264,7 +264,7 @@ s_receive (ingest_server_t *self, zframe_t **identity, zframe_t **frames)
 static void
 s_take_request (ingest_server_t *self, zframe_t **identity, zframe_t **frames, size_t count)
 {
-    size_t sizes[INGEST_SERVER_FRAMES_KEPT];
+    size_t sizes[INGEST_SERVER_FRAMES_KEPT] = { 0 };
     size_t kept = count < INGEST_SERVER_FRAMES_KEPT ? count : INGEST_SERVER_FRAMES_KEPT;
     for (size_t index = 0; index < kept; index++)
         sizes[index] = zframe_size (frames[index]);
