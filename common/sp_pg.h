@@ -40,6 +40,7 @@
 #define SP_PG_SQLSTATE_OK "00000"                 /* successful_completion */
 #define SP_PG_SQLSTATE_UNIQUE_VIOLATION "23505"   /* unique_violation */
 #define SP_PG_SQLSTATE_FAILED_TRANSACTION "25P02" /* in_failed_sql_transaction */
+#define SP_PG_SQLSTATE_DEADLOCK_DETECTED "40P01"  /* deadlock_detected */
 #define SP_PG_SQLSTATE_CANNOT_CONNECT "08001"     /* sqlclient_unable_to_establish_sqlconnection */
 #define SP_PG_SQLSTATE_CONNECTION_FAILURE "08006" /* connection_failure */
 #define SP_PG_SQLSTATE_OUT_OF_MEMORY "53200"      /* out_of_memory */

@@ -292,14 +292,27 @@ sp_local_pg_start() {
 
 # Stops the postmaster named by DIR/pids/postgres.pid (fast shutdown:
 # sessions are ended, nothing committed is lost) and clears stale files.
+# With MODE immediate: `pg_ctl -m immediate`, which ends every process at
+# once without a checkpoint, like a crash (the next start runs crash
+# recovery from the WAL); used to test that acknowledged commits survive.
+#   sp_local_pg_stop DIR [fast|immediate]
 sp_local_pg_stop() {
-    local dir=$1 home data pid
+    local dir=$1 mode=${2:-fast} home data pid bindir
     [ -f "$dir/postgres.home" ] || { rm -f "$dir/pids/postgres.pid"; return 0; }
     home=$(sp_local_pg_home "$dir") || return 1
     data="$home/data"
     if pid=$(sp_local_read_pid "$dir/pids/postgres.pid") && sp_local_pid_is "$pid" postgres "$data"; then
-        sp_local_signal_and_wait "$pid" INT postgres || return 1
-        echo "postgres: stopped (pid $pid)"
+        if [ "$mode" = immediate ]; then
+            bindir=$(sp_local_pg_bindir) || return 1
+            sp_local_pg_run "$bindir/pg_ctl" stop -D "$data" -m immediate -s -w \
+                -t "$SP_LOCAL_WAIT_SECONDS" >/dev/null \
+                || sp_local_error "pg_ctl -m immediate failed for $data" || return 1
+            sp_local_wait_for "$SP_LOCAL_WAIT_SECONDS" "postgres (pid $pid) to exit" \
+                sp_local_pid_gone "$pid" || return 1
+        else
+            sp_local_signal_and_wait "$pid" INT postgres || return 1
+        fi
+        echo "postgres: stopped (pid $pid, $mode)"
     elif [ -f "$dir/pids/postgres.pid" ]; then
         echo "postgres: not running (removing stale pid file)"
     fi

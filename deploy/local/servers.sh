@@ -10,6 +10,8 @@
 #                                             salespulse (no migrations)
 #   servers.sh stop DIR [postgres|redis]      stop services started in DIR, then
 #                                             Redis and PostgreSQL (or just one)
+#   servers.sh stop DIR postgres immediate    pg_ctl -m immediate: no checkpoint,
+#                                             like a crash (recovery at next start)
 #   servers.sh purge DIR                      stop everything and remove what the
 #                                             servers wrote (including a /tmp
 #                                             PostgreSQL folder); DIR itself stays
@@ -21,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-    sed -n '9,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '9,18p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -54,7 +56,13 @@ stop)
     [ -d "$dir" ] || exit 0
     case "${3:-all}" in
     all) stop_all "$dir" ;;
-    postgres) sp_local_pg_stop "$dir" ;;
+    postgres)
+        case "${4:-fast}" in
+        fast) sp_local_pg_stop "$dir" ;;
+        immediate) sp_local_pg_stop "$dir" immediate ;;
+        *) usage ;;
+        esac
+        ;;
     redis) sp_local_redis_stop "$dir" ;;
     *) usage ;;
     esac

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ingest_copy.h"
 #include "sp_error.h"
@@ -18,6 +19,8 @@
 #define INGEST_STORE_EVENT_COLUMNS 13     /* fields of an events row */
 #define INGEST_STORE_DEAD_LETTER_COLUMNS 6
 #define INGEST_STORE_CONFLICT_COLUMNS 3
+#define INGEST_STORE_MS_PER_S 1000
+#define INGEST_STORE_NS_PER_MS 1000000
 
 static const char s_lock_sql[] =
     "SELECT partition, head_sequence FROM event_partitions "
@@ -145,6 +148,14 @@ s_text_number (s_text_t *buffer, uint64_t value)
     s_text_append (buffer, number, (size_t) length);
 }
 
+static int64_t
+s_wall_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * INGEST_STORE_MS_PER_S + now.tv_nsec / INGEST_STORE_NS_PER_MS;
+}
+
 /* Logs and classifies a failed statement. */
 static s_attempt_t
 s_failed (sp_pg_result_t *result, const char *step, char *error, size_t error_size)
@@ -152,6 +163,13 @@ s_failed (sp_pg_result_t *result, const char *step, char *error, size_t error_si
     if (sp_pg_result_is (result, SP_PG_SQLSTATE_UNIQUE_VIOLATION)) {
         sp_log_info ("event_id stored concurrently by another instance, retrying the batch",
                      "step=%s", step);
+        return S_RETRY;
+    }
+    /* Two instances storing the same event_ids, with different content, in
+       different partitions wait on each other's unique-index entries; the
+       server breaks the cycle by failing one of them. */
+    if (sp_pg_result_is (result, SP_PG_SQLSTATE_DEADLOCK_DETECTED)) {
+        sp_log_info ("deadlock with another instance, retrying the batch", "step=%s", step);
         return S_RETRY;
     }
     sp_error_set (error, error_size, "could not %s: %s", step, sp_pg_result_error (result));
@@ -418,9 +436,12 @@ s_advance_heads (ingest_store_t *self, size_t touched_count, char *error, size_t
     return rc;
 }
 
-/* One transaction attempt for the whole batch. */
+/* One transaction attempt for the whole batch. ingested_at is read once
+   the head rows are locked: a later transaction on any of these partitions
+   waits for this one's commit before it reads the clock, so within a
+   partition ingested_at never decreases as sequence grows. */
 static s_attempt_t
-s_attempt (ingest_store_t *self, ingest_batch_t *batch, int64_t ingested_at, char *error,
+s_attempt (ingest_store_t *self, ingest_batch_t *batch, int64_t *ingested_at, char *error,
            size_t error_size)
 {
     if (sp_pg_begin (self->pg) != 0) {
@@ -432,10 +453,11 @@ s_attempt (ingest_store_t *self, ingest_batch_t *batch, int64_t ingested_at, cha
     s_attempt_t rc = S_DONE;
     if (touched_count > 0)
         rc = s_lock_partitions (self, touched_count, error, error_size);
+    *ingested_at = s_wall_ms ();
     if (rc == S_DONE && ingest_batch_valid_count (batch) > 0)
         rc = s_resolve (self, batch, error, error_size);
     if (rc == S_DONE)
-        rc = s_write_rows (self, batch, ingested_at, error, error_size);
+        rc = s_write_rows (self, batch, *ingested_at, error, error_size);
     if (rc == S_DONE)
         rc = s_advance_heads (self, touched_count, error, error_size);
     if (rc != S_DONE) {
@@ -451,10 +473,10 @@ s_attempt (ingest_store_t *self, ingest_batch_t *batch, int64_t ingested_at, cha
 }
 
 int
-ingest_store_write (ingest_store_t *self, ingest_batch_t *batch, int64_t ingested_at, char *error,
+ingest_store_write (ingest_store_t *self, ingest_batch_t *batch, int64_t *ingested_at, char *error,
                     size_t error_size)
 {
-    assert (self && batch);
+    assert (self && batch && ingested_at);
     size_t valid = ingest_batch_valid_count (batch);
     uint32_t *touched = (uint32_t *) realloc (self->touched, (valid + 1) * sizeof (uint32_t));
     if (!touched) {

@@ -18,7 +18,8 @@
 
     A unique violation on event_id (another instance stored the same id in
     another partition meanwhile: different content, other customer) rolls
-    back and retries the whole batch, which then sees that row. A lost
+    back and retries the whole batch, which then sees that row; so does a
+    deadlock two such instances can meet on each other's index entries. A lost
     connection or any other failure rolls back and reports UNAVAILABLE:
     nothing is acknowledged that was not committed; the next batch
     reconnects.
@@ -33,7 +34,8 @@
 
 #include "ingest_batch.h"
 
-/* Transactions tried for one batch before giving up (unique violations). */
+/* Transactions tried for one batch before giving up (unique violations,
+   deadlocks). */
 #define INGEST_STORE_ATTEMPTS 5
 
 typedef struct _ingest_store_t ingest_store_t;
@@ -46,10 +48,12 @@ ingest_store_t *ingest_store_new (const char *url, uint32_t partitions);
 /* Closes the connection, frees; no-op on NULL; sets *self_p to NULL. */
 void ingest_store_destroy (ingest_store_t **self_p);
 
-/* Writes the batch at ingested_at (UTC ms). On success every pending event
-   is resolved and 0 is returned; on failure -1 with error (nothing was
-   committed; the caller refuses the batch as unavailable). */
-int ingest_store_write (ingest_store_t *self, ingest_batch_t *batch, int64_t ingested_at,
+/* Writes the batch. On success every pending event is resolved, 0 is
+   returned and *ingested_at is the time stored with the events (UTC ms,
+   read once the partitions are locked, so it grows with sequence within a
+   partition); on failure -1 with error (nothing was committed; the caller
+   refuses the batch as unavailable). */
+int ingest_store_write (ingest_store_t *self, ingest_batch_t *batch, int64_t *ingested_at,
                         char *error, size_t error_size);
 
 #endif

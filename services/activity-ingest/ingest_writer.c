@@ -11,14 +11,6 @@
 #define INGEST_WRITER_ERROR_SIZE 512 /* room for a store error */
 
 static int64_t
-s_wall_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int64_t
 s_monotonic_us (void)
 {
     struct timespec now;
@@ -53,9 +45,9 @@ ingest_writer_actor (zsock_t *pipe, void *args)
         if (!batch)
             continue;
         char error[INGEST_WRITER_ERROR_SIZE] = "";
-        int64_t ingested_at = s_wall_ms ();
+        int64_t ingested_at = 0;
         int64_t started = s_monotonic_us ();
-        if (ingest_store_write (store, batch, ingested_at, error, sizeof error) != 0) {
+        if (ingest_store_write (store, batch, &ingested_at, error, sizeof error) != 0) {
             sp_log_warn ("could not store a batch", "requests=%zu events=%zu error=\"%s\"",
                          ingest_batch_request_count (batch), ingest_batch_event_count (batch),
                          error);

@@ -1,7 +1,7 @@
 /*  test_pg - sp_pg against a real PostgreSQL server (sp_harness).
 
     Covers connecting and session settings, parameters (text, NULL,
-    binary), prepared statements, transactions (commit, rollback, a failed
+    binary), binary COPY in (rows, bad data, errors), prepared statements, transactions (commit, rollback, a failed
     transaction's commit), SQLSTATEs (unique violation), advisory locks,
     bounded retries against a closed port, and reconnecting with
     re-prepared statements after the server restarts.
@@ -365,6 +365,105 @@ test_advisory_locks (void **state)
     sp_pg_destroy (&first);
 }
 
+/* Appends a big-endian integer of width bytes to a COPY stream. */
+static size_t
+s_put (uint8_t *stream, size_t at, uint64_t value, size_t width)
+{
+    for (size_t i = 0; i < width; i++)
+        stream[at + i] = (uint8_t) (value >> (8 * (width - 1 - i)));
+    return at + width;
+}
+
+static size_t
+s_put_bytes (uint8_t *stream, size_t at, const void *bytes, size_t size)
+{
+    at = s_put (stream, at, size, 4);
+    memcpy (stream + at, bytes, size);
+    return at + size;
+}
+
+static const char s_copy_sql[] = "COPY test_items (id, name, data) FROM STDIN (FORMAT binary)";
+
+static void
+test_copy_in (void **state)
+{
+    sp_pg_t *pg = s_connect (state);
+    /* PostgreSQL's binary COPY: header, rows of (field count, fields), trailer. */
+    static const uint8_t header[] = { 'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
+                                      0,   0,   0,   0,   0,   0,   0,    0 };
+    const uint8_t data[] = { 0x00, 0xff, '\\', 'z' };
+    uint8_t stream[256];
+    size_t size = sizeof header;
+    memcpy (stream, header, sizeof header);
+    size = s_put (stream, size, 3, 2);
+    size = s_put (stream, size, 4, 4);
+    size = s_put (stream, size, 1, 4);
+    size = s_put_bytes (stream, size, "one", 3);
+    size = s_put_bytes (stream, size, data, sizeof data);
+    size = s_put (stream, size, 3, 2);
+    size = s_put (stream, size, 4, 4);
+    size = s_put (stream, size, 2, 4);
+    size = s_put (stream, size, UINT32_MAX, 4); /* NULL */
+    size = s_put (stream, size, UINT32_MAX, 4);
+    size_t rows_end = size;
+    size = s_put (stream, size, UINT16_MAX, 2); /* trailer -1 */
+
+    sp_pg_result_t *result = sp_pg_copy_in (pg, s_copy_sql, stream, size);
+    assert_true (sp_pg_result_ok (result));
+    assert_int_equal (sp_pg_result_affected (result), 2);
+    sp_pg_result_destroy (&result);
+    result = sp_pg_exec (pg, "SELECT name, data, name IS NULL FROM test_items ORDER BY id", 0,
+                         NULL, NULL, NULL);
+    assert_int_equal (sp_pg_result_rows (result), 2);
+    assert_string_equal (sp_pg_result_value (result, 0, 0), "one");
+    size_t decoded_size = 0;
+    unsigned char *decoded = sp_pg_result_bytea (result, 0, 1, &decoded_size);
+    assert_non_null (decoded);
+    assert_int_equal (decoded_size, sizeof data);
+    assert_memory_equal (decoded, data, sizeof data);
+    free (decoded);
+    assert_true (sp_pg_result_is_null (result, 1, 0));
+    assert_true (sp_pg_result_is_null (result, 1, 1));
+    sp_pg_result_destroy (&result);
+
+    /* Bad data: a stream cut inside its last row. Nothing is written and
+       the connection stays usable. */
+    result = sp_pg_copy_in (pg, s_copy_sql, stream, rows_end - 3);
+    assert_false (sp_pg_result_ok (result));
+    assert_false (sp_pg_result_connection_lost (result));
+    assert_string_equal (sp_pg_result_sqlstate (result), "22P04"); /* bad_copy_file_format */
+    assert_int_equal (sp_pg_result_affected (result), 0);
+    sp_pg_result_destroy (&result);
+    assert_int_equal (s_count_items (pg), 2);
+
+    /* In a transaction: the same rows again violate the key; the whole copy
+       and the transaction are rolled back. */
+    assert_int_equal (sp_pg_begin (pg), 0);
+    result = s_insert (pg, "3", "inside");
+    sp_pg_result_destroy (&result);
+    result = sp_pg_copy_in (pg, s_copy_sql, stream, size);
+    assert_true (sp_pg_result_is (result, SP_PG_SQLSTATE_UNIQUE_VIOLATION));
+    sp_pg_result_destroy (&result);
+    assert_int_equal (sp_pg_commit (pg), -1);
+    assert_int_equal (s_count_items (pg), 2);
+
+    /* A statement that does not start a COPY FROM STDIN is refused. */
+    result = sp_pg_copy_in (pg, "SELECT 1", stream, size);
+    assert_false (sp_pg_result_ok (result));
+    assert_string_equal (sp_pg_result_sqlstate (result), SP_PG_SQLSTATE_INTERNAL_ERROR);
+    sp_pg_result_destroy (&result);
+    result = sp_pg_copy_in (pg, "COPY test_items TO STDOUT", NULL, 0);
+    assert_false (sp_pg_result_ok (result));
+    assert_string_equal (sp_pg_result_sqlstate (result), SP_PG_SQLSTATE_INTERNAL_ERROR);
+    sp_pg_result_destroy (&result);
+    /* An SQL error before the copy starts comes back as such. */
+    result = sp_pg_copy_in (pg, "COPY no_such_table FROM STDIN (FORMAT binary)", stream, size);
+    assert_string_equal (sp_pg_result_sqlstate (result), "42P01");
+    sp_pg_result_destroy (&result);
+    assert_int_equal (s_count_items (pg), 2);
+    sp_pg_destroy (&pg);
+}
+
 static void
 test_invalid_url (void **state)
 {
@@ -505,6 +604,7 @@ main (void)
         cmocka_unit_test (test_prepared_statements),
         cmocka_unit_test (test_transactions),
         cmocka_unit_test (test_advisory_locks),
+        cmocka_unit_test (test_copy_in),
         cmocka_unit_test (test_invalid_url),
         cmocka_unit_test (test_connect_failure_is_bounded),
         cmocka_unit_test (test_reconnect_after_restart),

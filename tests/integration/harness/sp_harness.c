@@ -58,7 +58,7 @@ sp_harness_source_dir (void)
 /* Runs `bash servers.sh ARGS...`; returns its exit status, or -1. */
 static int
 s_run_script (const sp_harness_t *self, const char *command, const char *argument_1,
-              const char *argument_2)
+              const char *argument_2, const char *argument_3)
 {
     char *argv[] = { (char *) "bash",
                      (char *) self->script,
@@ -66,6 +66,7 @@ s_run_script (const sp_harness_t *self, const char *command, const char *argumen
                      (char *) self->dir,
                      (char *) argument_1,
                      (char *) argument_2,
+                     (char *) argument_3,
                      NULL };
     pid_t pid;
     int rc = posix_spawnp (&pid, "bash", NULL, NULL, argv, environ);
@@ -199,14 +200,14 @@ sp_harness_new (unsigned flags)
     if (self->redis_port)
         snprintf (self->redis_url, sizeof self->redis_url, "redis://127.0.0.1:%d/0",
                   self->redis_port);
-    if (s_run_script (self, "start", postgres_port, redis_port) != 0)
+    if (s_run_script (self, "start", postgres_port, redis_port, NULL) != 0)
         goto out_purge;
     if ((flags & SP_HARNESS_POSTGRES) && s_apply_migrations (self) != 0)
         goto out_purge;
     return self;
 
 out_purge:
-    s_run_script (self, "purge", NULL, NULL);
+    s_run_script (self, "purge", NULL, NULL, NULL);
 out_remove_dir:
     nftw (self->dir, s_remove_entry, SP_HARNESS_OPEN_FILES_MAX, FTW_DEPTH | FTW_PHYS);
 out_free:
@@ -220,10 +221,29 @@ sp_harness_destroy (sp_harness_t **self_p)
     if (!self_p || !*self_p)
         return;
     sp_harness_t *self = *self_p;
-    s_run_script (self, "purge", NULL, NULL);
+    s_run_script (self, "purge", NULL, NULL, NULL);
     nftw (self->dir, s_remove_entry, SP_HARNESS_OPEN_FILES_MAX, FTW_DEPTH | FTW_PHYS);
     free (self);
     *self_p = NULL;
+}
+
+int
+sp_harness_postgres_stop (sp_harness_t *self, bool immediate)
+{
+    if (!self || !self->postgres_port)
+        return -1;
+    return s_run_script (self, "stop", "postgres", immediate ? "immediate" : NULL, NULL) == 0 ? 0
+                                                                                             : -1;
+}
+
+int
+sp_harness_postgres_start (sp_harness_t *self)
+{
+    if (!self || !self->postgres_port)
+        return -1;
+    char port[SP_HARNESS_PORT_TEXT_MAX];
+    snprintf (port, sizeof port, "%d", self->postgres_port);
+    return s_run_script (self, "start", port, "0", NULL) == 0 ? 0 : -1;
 }
 
 const char *

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define SP_HARNESS_POSTGRES 1u /* start a PostgreSQL server with migrations applied */
 #define SP_HARNESS_REDIS 2u    /* start a Redis server */
@@ -35,6 +36,15 @@ const char *sp_harness_postgres_url (const sp_harness_t *self);
 /* Redis URL, e.g. "redis://127.0.0.1:41235/0"; NULL if not started. */
 const char *sp_harness_redis_url (const sp_harness_t *self);
 
+/* Stops the PostgreSQL server (`servers.sh stop DIR postgres`): a fast
+   shutdown, or with immediate `pg_ctl -m immediate` (no checkpoint, like a
+   crash: the next start runs crash recovery). Returns 0, or -1. */
+int sp_harness_postgres_stop (sp_harness_t *self, bool immediate);
+
+/* Starts the stopped PostgreSQL server again on the same port and data
+   folder (`servers.sh start DIR PORT 0`). Returns 0, or -1. */
+int sp_harness_postgres_start (sp_harness_t *self);
+
 /* Ports the servers listen on (0 if not started). */
 int sp_harness_postgres_port (const sp_harness_t *self);
 int sp_harness_redis_port (const sp_harness_t *self);
@@ -53,5 +63,26 @@ int sp_harness_free_port (void);
    status code and body the response body (NUL terminated, cut to size).
    Returns 0, or -1 when nothing could be read (not listening yet). */
 int sp_harness_http_get (int port, const char *path, int *status, char *body, size_t size);
+
+/* Starts program (a path) with the environment of this process minus every
+   SP_* variable, plus SP_POSTGRES_URL and SP_REDIS_URL of the harness (when
+   started), SP_HTTP=127.0.0.1:0 and settings ("NAME=VALUE" entries, NULL
+   terminated, may be NULL); stdout and stderr are appended to log_path.
+   Returns the child's PID, or -1 (printed to stderr). */
+pid_t sp_harness_spawn (const sp_harness_t *self, const char *program,
+                        const char *const *settings, const char *log_path);
+
+/* Path of a program built with the tests: $SP_SOURCE_DIR/$SP_BUILD_DIR/bin/
+   NAME (SP_BUILD_DIR defaults to build/release), written into path. */
+void sp_harness_program (const char *name, char *path, size_t size);
+
+/* Waits until the file at log_path holds a line containing text. Returns
+   0, or -1 when pid exited first (it is then reaped) or timeout_ms passed. */
+int sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int timeout_ms);
+
+/* Waits until pid exits; returns its exit status, 128 + signal when it was
+   killed, or -1 when it still ran after timeout_ms (it is then killed with
+   SIGKILL and reaped, so nothing is left behind). */
+int sp_harness_wait_exit (pid_t pid, int timeout_ms);
 
 #endif
