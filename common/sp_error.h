@@ -16,4 +16,10 @@
 void sp_error_set (char *error, size_t error_size, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* Copies text into buffer for quoting inside a message: bytes other than
+   printable ASCII, and the double quote and backslash, become '?', so a
+   hostile value cannot break the message or the log line; text longer
+   than the buffer ends with "...". size must exceed 4 (asserted). */
+void sp_error_quote (const char *text, char *buffer, size_t size);
+
 #endif

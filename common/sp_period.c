@@ -19,6 +19,7 @@
     see http://howardhinnant.github.io/date_algorithms.html
 */
 #include "sp_period.h"
+#include "sp_error.h"
 #include "sp_civil.h"
 
 #include <assert.h>
@@ -66,41 +67,6 @@ typedef struct {
 } s_span_t;
 
 /* --------------------------------------------------------------- helpers */
-
-static void s_error (char *error, size_t error_size, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_error (char *error, size_t error_size, const char *format, ...)
-{
-    if (!error || error_size == 0)
-        return;
-    va_list args;
-    va_start (args, format);
-    vsnprintf (error, error_size, format, args);
-    va_end (args);
-}
-
-/* Copies text for quoting in a message: bytes other than printable ASCII,
-   and the quote and backslash, become '?'; long text ends with "...". */
-static void
-s_quote (const char *text, char *buffer, size_t size)
-{
-    static const char ellipsis[] = "...";
-    assert (size > sizeof ellipsis);
-    size_t room = size - sizeof ellipsis;
-    size_t length = 0;
-    for (; length < room && text[length] != '\0'; length++) {
-        unsigned char c = (unsigned char) text[length];
-        bool plain = c >= ' ' && c <= '~' && c != '"' && c != '\\';
-        buffer[length] = plain ? (char) c : '?';
-    }
-    if (text[length] != '\0') {
-        memcpy (buffer + length, ellipsis, sizeof ellipsis);
-        return;
-    }
-    buffer[length] = '\0';
-}
 
 /* Monday of ISO week 1 of an ISO week-numbering year. */
 static int64_t
@@ -321,11 +287,11 @@ s_label_parse (const char *label, s_span_t *span, char *reason, size_t reason_si
     else
         shaped = false;
     if (!shaped) {
-        s_error (reason, reason_size, "expected YYYY, YYYY-Qn, YYYY-MM, YYYY-Www or YYYY-MM-DD");
+        sp_error_set (reason, reason_size, "expected YYYY, YYYY-Qn, YYYY-MM, YYYY-Www or YYYY-MM-DD");
         return false;
     }
     if (year < SP_PERIOD_YEAR_MIN) {
-        s_error (reason, reason_size, "year must be %d..%d", SP_PERIOD_YEAR_MIN,
+        sp_error_set (reason, reason_size, "year must be %d..%d", SP_PERIOD_YEAR_MIN,
                  SP_PERIOD_YEAR_MAX);
         return false;
     }
@@ -333,7 +299,7 @@ s_label_parse (const char *label, s_span_t *span, char *reason, size_t reason_si
     switch (kind) {
         case SP_PERIOD_QUARTER:
             if (number < 1 || number > SP_PERIOD_QUARTERS_PER_YEAR) {
-                s_error (reason, reason_size, "quarter must be 1..%d", SP_PERIOD_QUARTERS_PER_YEAR);
+                sp_error_set (reason, reason_size, "quarter must be 1..%d", SP_PERIOD_QUARTERS_PER_YEAR);
                 return false;
             }
             first_day =
@@ -341,11 +307,11 @@ s_label_parse (const char *label, s_span_t *span, char *reason, size_t reason_si
             break;
         case SP_PERIOD_WEEK:
             if (number < 1 || number > SP_PERIOD_WEEKS_MAX) {
-                s_error (reason, reason_size, "week must be 1..%d", SP_PERIOD_WEEKS_MAX);
+                sp_error_set (reason, reason_size, "week must be 1..%d", SP_PERIOD_WEEKS_MAX);
                 return false;
             }
             if (number > s_iso_weeks_in_year (year)) {
-                s_error (reason, reason_size, "%04d has %d ISO weeks", year,
+                sp_error_set (reason, reason_size, "%04d has %d ISO weeks", year,
                          s_iso_weeks_in_year (year));
                 return false;
             }
@@ -354,15 +320,15 @@ s_label_parse (const char *label, s_span_t *span, char *reason, size_t reason_si
         case SP_PERIOD_MONTH:
         case SP_PERIOD_DAY:
             if (number < 1 || number > SP_PERIOD_MONTHS_PER_YEAR) {
-                s_error (reason, reason_size, "month must be 1..%d", SP_PERIOD_MONTHS_PER_YEAR);
+                sp_error_set (reason, reason_size, "month must be 1..%d", SP_PERIOD_MONTHS_PER_YEAR);
                 return false;
             }
             if (kind == SP_PERIOD_DAY && (day < 1 || day > SP_PERIOD_DAYS_MAX)) {
-                s_error (reason, reason_size, "day must be 1..%d", SP_PERIOD_DAYS_MAX);
+                sp_error_set (reason, reason_size, "day must be 1..%d", SP_PERIOD_DAYS_MAX);
                 return false;
             }
             if (kind == SP_PERIOD_DAY && day > sp_civil_days_in_month (year, number)) {
-                s_error (reason, reason_size, "%04d-%02d has %d days", year, number,
+                sp_error_set (reason, reason_size, "%04d-%02d has %d days", year, number,
                          sp_civil_days_in_month (year, number));
                 return false;
             }
@@ -415,15 +381,15 @@ sp_period_parse (const sp_tz_t *tz, const char *label, sp_period_t *out, char *e
                  size_t error_size)
 {
     if (!tz || !label || !out) {
-        s_error (error, error_size, "could not parse period: missing time zone, label or output");
+        sp_error_set (error, error_size, "could not parse period: missing time zone, label or output");
         return -1;
     }
     char reason[SP_PERIOD_REASON_MAX];
     s_span_t span;
     if (!s_label_parse (label, &span, reason, sizeof reason)) {
         char quoted[SP_PERIOD_QUOTE_MAX];
-        s_quote (label, quoted, sizeof quoted);
-        s_error (error, error_size, "invalid period \"%s\": %s", quoted, reason);
+        sp_error_quote (label, quoted, sizeof quoted);
+        sp_error_set (error, error_size, "invalid period \"%s\": %s", quoted, reason);
         return -1;
     }
     int rc = s_span_place (tz, &span, out);

@@ -24,6 +24,7 @@
     (days_from_civil), see http://howardhinnant.github.io/date_algorithms.html
 */
 #include "sp_tz.h"
+#include "sp_error.h"
 #include "sp_civil.h"
 
 #include <assert.h>
@@ -153,41 +154,6 @@ struct _sp_tz_t {
 };
 
 /* --------------------------------------------------------------- helpers */
-
-static void s_error (char *error, size_t error_size, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_error (char *error, size_t error_size, const char *format, ...)
-{
-    if (error_size == 0)
-        return;
-    va_list args;
-    va_start (args, format);
-    vsnprintf (error, error_size, format, args);
-    va_end (args);
-}
-
-/* Copies text for quoting in a message: bytes other than printable ASCII,
-   and the quote and backslash, become '?'; long text ends with "...". */
-static void
-s_quote (const char *text, char *buffer, size_t size)
-{
-    static const char ellipsis[] = "...";
-    assert (size > sizeof ellipsis);
-    size_t room = size - sizeof ellipsis;
-    size_t length = 0;
-    for (; length < room && text[length] != '\0'; length++) {
-        unsigned char c = (unsigned char) text[length];
-        bool plain = c >= ' ' && c <= '~' && c != '"' && c != '\\';
-        buffer[length] = plain ? (char) c : '?';
-    }
-    if (text[length] != '\0') {
-        memcpy (buffer + length, ellipsis, sizeof ellipsis);
-        return;
-    }
-    buffer[length] = '\0';
-}
 
 static uint32_t
 s_read_u32 (const uint8_t *bytes)
@@ -561,16 +527,16 @@ s_header_parse (const uint8_t *data, size_t size, s_header_t *header, char *reas
                 size_t reason_size)
 {
     if (size < SP_TZ_HEADER_SIZE) {
-        s_error (reason, reason_size, "file is truncated");
+        sp_error_set (reason, reason_size, "file is truncated");
         return false;
     }
     if (memcmp (data, SP_TZ_MAGIC, SP_TZ_MAGIC_SIZE) != 0) {
-        s_error (reason, reason_size, "magic number \"%s\" is missing", SP_TZ_MAGIC);
+        sp_error_set (reason, reason_size, "magic number \"%s\" is missing", SP_TZ_MAGIC);
         return false;
     }
     header->version = data[SP_TZ_VERSION_OFFSET];
     if (header->version != SP_TZ_VERSION_1 && header->version < SP_TZ_VERSION_2) {
-        s_error (reason, reason_size, "unsupported version byte %u", header->version);
+        sp_error_set (reason, reason_size, "unsupported version byte %u", header->version);
         return false;
     }
     const uint8_t *counts = data + SP_TZ_COUNTS_OFFSET;
@@ -581,22 +547,22 @@ s_header_parse (const uint8_t *data, size_t size, s_header_t *header, char *reas
     header->type_count = s_read_u32 (counts + 4 * SP_TZ_U32_SIZE);
     header->char_count = s_read_u32 (counts + 5 * SP_TZ_U32_SIZE);
     if (header->leap_count != 0)
-        s_error (reason, reason_size, "leap second records are not supported");
+        sp_error_set (reason, reason_size, "leap second records are not supported");
     else if (header->time_count > SP_TZ_TRANSITIONS_MAX)
-        s_error (reason, reason_size, "%u transitions, at most %d are supported",
+        sp_error_set (reason, reason_size, "%u transitions, at most %d are supported",
                  header->time_count, SP_TZ_TRANSITIONS_MAX);
     else if (header->type_count > SP_TZ_TYPES_MAX)
-        s_error (reason, reason_size, "%u local time types, at most %d are allowed",
+        sp_error_set (reason, reason_size, "%u local time types, at most %d are allowed",
                  header->type_count, SP_TZ_TYPES_MAX);
     else if (header->char_count > SP_TZ_CHARS_MAX)
-        s_error (reason, reason_size, "%u abbreviation characters, at most %d are supported",
+        sp_error_set (reason, reason_size, "%u abbreviation characters, at most %d are supported",
                  header->char_count, SP_TZ_CHARS_MAX);
     else if (header->isstd_count != 0 && header->isstd_count != header->type_count)
-        s_error (reason, reason_size,
+        sp_error_set (reason, reason_size,
                  "%u standard/wall indicators do not match %u local time types",
                  header->isstd_count, header->type_count);
     else if (header->isut_count != 0 && header->isut_count != header->type_count)
-        s_error (reason, reason_size, "%u UT/local indicators do not match %u local time types",
+        sp_error_set (reason, reason_size, "%u UT/local indicators do not match %u local time types",
                  header->isut_count, header->type_count);
     else
         return true;
@@ -610,11 +576,11 @@ s_block_parse (sp_tz_t *self, const uint8_t *block, const s_header_t *header, si
                char *reason, size_t reason_size)
 {
     if (header->type_count == 0) {
-        s_error (reason, reason_size, "no local time types");
+        sp_error_set (reason, reason_size, "no local time types");
         return SP_TZ_PARSE_INVALID;
     }
     if (header->char_count == 0) {
-        s_error (reason, reason_size, "no abbreviation characters");
+        sp_error_set (reason, reason_size, "no abbreviation characters");
         return SP_TZ_PARSE_INVALID;
     }
     const uint8_t *times = block;
@@ -622,7 +588,7 @@ s_block_parse (sp_tz_t *self, const uint8_t *block, const s_header_t *header, si
     const uint8_t *types = indices + header->time_count;
     const uint8_t *chars = types + (size_t) header->type_count * SP_TZ_TYPE_SIZE;
     if (chars[header->char_count - 1] != '\0') {
-        s_error (reason, reason_size, "abbreviation characters are not NUL-terminated");
+        sp_error_set (reason, reason_size, "abbreviation characters are not NUL-terminated");
         return SP_TZ_PARSE_INVALID;
     }
     int32_t offsets[SP_TZ_TYPES_MAX] = { 0 };
@@ -632,16 +598,16 @@ s_block_parse (sp_tz_t *self, const uint8_t *block, const s_header_t *header, si
         unsigned is_dst = record[SP_TZ_U32_SIZE];
         unsigned abbreviation = record[SP_TZ_U32_SIZE + 1];
         if (offset < SP_TZ_OFFSET_MIN || offset > SP_TZ_OFFSET_MAX) {
-            s_error (reason, reason_size, "local time type %u has UT offset %d outside %d..%d", i,
+            sp_error_set (reason, reason_size, "local time type %u has UT offset %d outside %d..%d", i,
                      offset, SP_TZ_OFFSET_MIN, SP_TZ_OFFSET_MAX);
             return SP_TZ_PARSE_INVALID;
         }
         if (is_dst > 1) {
-            s_error (reason, reason_size, "local time type %u has DST flag %u", i, is_dst);
+            sp_error_set (reason, reason_size, "local time type %u has DST flag %u", i, is_dst);
             return SP_TZ_PARSE_INVALID;
         }
         if (abbreviation >= header->char_count) {
-            s_error (reason, reason_size,
+            sp_error_set (reason, reason_size,
                      "local time type %u has abbreviation index %u past %u characters", i,
                      abbreviation, header->char_count);
             return SP_TZ_PARSE_INVALID;
@@ -660,11 +626,11 @@ s_block_parse (sp_tz_t *self, const uint8_t *block, const s_header_t *header, si
         const uint8_t *time = times + (size_t) i * time_size;
         int64_t at = time_size == SP_TZ_V2_TIME_SIZE ? s_read_i64 (time) : s_read_i32 (time);
         if (i > 0 && at <= self->transitions[i - 1]) {
-            s_error (reason, reason_size, "transition times are not in ascending order");
+            sp_error_set (reason, reason_size, "transition times are not in ascending order");
             return SP_TZ_PARSE_INVALID;
         }
         if (indices[i] >= header->type_count) {
-            s_error (reason, reason_size, "transition %u refers to local time type %u of %u", i,
+            sp_error_set (reason, reason_size, "transition %u refers to local time type %u of %u", i,
                      indices[i], header->type_count);
             return SP_TZ_PARSE_INVALID;
         }
@@ -680,18 +646,18 @@ static s_parse_result_t
 s_footer_parse (sp_tz_t *self, const uint8_t *data, size_t size, char *reason, size_t reason_size)
 {
     if (size == 0 || data[0] != '\n') {
-        s_error (reason, reason_size, "footer is missing");
+        sp_error_set (reason, reason_size, "footer is missing");
         return SP_TZ_PARSE_INVALID;
     }
     const uint8_t *text = data + 1;
     const uint8_t *newline = memchr (text, '\n', size - 1);
     if (!newline) {
-        s_error (reason, reason_size, "footer does not end with a newline");
+        sp_error_set (reason, reason_size, "footer does not end with a newline");
         return SP_TZ_PARSE_INVALID;
     }
     size_t length = (size_t) (newline - text);
     if (length > SP_TZ_FOOTER_MAX) {
-        s_error (reason, reason_size, "footer is longer than %d bytes", SP_TZ_FOOTER_MAX);
+        sp_error_set (reason, reason_size, "footer is longer than %d bytes", SP_TZ_FOOTER_MAX);
         return SP_TZ_PARSE_INVALID;
     }
     char string[SP_TZ_FOOTER_MAX + 1];
@@ -699,8 +665,8 @@ s_footer_parse (sp_tz_t *self, const uint8_t *data, size_t size, char *reason, s
     string[length] = '\0';
     if (strlen (string) != length || !s_rule_parse (string, &self->rule)) {
         char quoted[SP_TZ_QUOTE_MAX];
-        s_quote (string, quoted, sizeof quoted);
-        s_error (reason, reason_size, "invalid footer TZ string \"%s\"", quoted);
+        sp_error_quote (string, quoted, sizeof quoted);
+        sp_error_set (reason, reason_size, "invalid footer TZ string \"%s\"", quoted);
         return SP_TZ_PARSE_INVALID;
     }
     return SP_TZ_PARSE_OK;
@@ -719,7 +685,7 @@ s_tzif_parse (sp_tz_t *self, const uint8_t *data, size_t size, char *reason, siz
         /* Skip the version 1 block; the second header describes the 64-bit one. */
         size_t skipped = s_block_size (&header, SP_TZ_V1_TIME_SIZE);
         if (size - position < skipped) {
-            s_error (reason, reason_size, "file is truncated");
+            sp_error_set (reason, reason_size, "file is truncated");
             return SP_TZ_PARSE_INVALID;
         }
         position += skipped;
@@ -730,7 +696,7 @@ s_tzif_parse (sp_tz_t *self, const uint8_t *data, size_t size, char *reason, siz
     }
     size_t block_size = s_block_size (&header, time_size);
     if (size - position < block_size) {
-        s_error (reason, reason_size, "file is truncated");
+        sp_error_set (reason, reason_size, "file is truncated");
         return SP_TZ_PARSE_INVALID;
     }
     s_parse_result_t result =
@@ -757,15 +723,15 @@ s_file_read (const char *path, const char *name, uint8_t **data_p, size_t *size_
 {
     char quoted_path[SP_TZ_QUOTE_MAX];
     char errno_text[SP_TZ_ERRNO_TEXT_MAX];
-    s_quote (path, quoted_path, sizeof quoted_path);
+    sp_error_quote (path, quoted_path, sizeof quoted_path);
     /* Non-blocking, so that a FIFO in the directory cannot hang us. */
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
-            s_error (error, error_size, "unknown time zone \"%s\"", name);
+            sp_error_set (error, error_size, "unknown time zone \"%s\"", name);
         else {
             s_errno_text (errno, errno_text, sizeof errno_text);
-            s_error (error, error_size, "could not open time zone file \"%s\": %s", quoted_path,
+            sp_error_set (error, error_size, "could not open time zone file \"%s\": %s", quoted_path,
                      errno_text);
         }
         return -1;
@@ -775,11 +741,11 @@ s_file_read (const char *path, const char *name, uint8_t **data_p, size_t *size_
     if (fstat (fd, &status) != 0)
         goto out_read_error;
     if (!S_ISREG (status.st_mode)) {
-        s_error (error, error_size, "unknown time zone \"%s\"", name);
+        sp_error_set (error, error_size, "unknown time zone \"%s\"", name);
         goto out_close;
     }
     if (status.st_size > SP_TZ_FILE_MAX) {
-        s_error (error, error_size,
+        sp_error_set (error, error_size,
                  "time zone file \"%s\" is not a valid TZif file: file is larger than %d bytes",
                  quoted_path, SP_TZ_FILE_MAX);
         goto out_close;
@@ -787,7 +753,7 @@ s_file_read (const char *path, const char *name, uint8_t **data_p, size_t *size_
     size_t capacity = (size_t) status.st_size;
     data = malloc (capacity + 1);
     if (!data) {
-        s_error (error, error_size, "could not load time zone \"%s\": out of memory", name);
+        sp_error_set (error, error_size, "could not load time zone \"%s\": out of memory", name);
         goto out_close;
     }
     size_t length = 0;
@@ -808,7 +774,7 @@ s_file_read (const char *path, const char *name, uint8_t **data_p, size_t *size_
 
 out_read_error:
     s_errno_text (errno, errno_text, sizeof errno_text);
-    s_error (error, error_size, "could not read time zone file \"%s\": %s", quoted_path,
+    sp_error_set (error, error_size, "could not read time zone file \"%s\": %s", quoted_path,
              errno_text);
 out_close:
     free (data);
@@ -843,13 +809,13 @@ sp_tz_new (const char *name, char *error, size_t error_size)
     assert (error || error_size == 0);
     if (!s_name_valid (name)) {
         char quoted[SP_TZ_QUOTE_MAX];
-        s_quote (name, quoted, sizeof quoted);
-        s_error (error, error_size, "invalid time zone name \"%s\"", quoted);
+        sp_error_quote (name, quoted, sizeof quoted);
+        sp_error_set (error, error_size, "invalid time zone name \"%s\"", quoted);
         return NULL;
     }
     sp_tz_t *self = calloc (1, sizeof *self);
     if (!self) {
-        s_error (error, error_size, "could not load time zone \"%s\": out of memory", name);
+        sp_error_set (error, error_size, "could not load time zone \"%s\": out of memory", name);
         return NULL;
     }
     memcpy (self->name, name, strlen (name) + 1);
@@ -866,21 +832,21 @@ sp_tz_new (const char *name, char *error, size_t error_size)
     int written = snprintf (path, sizeof path, "%s/%s", directory, name);
     if (written < 0 || (size_t) written >= sizeof path) {
         char quoted[SP_TZ_QUOTE_MAX];
-        s_quote (directory, quoted, sizeof quoted);
-        s_error (error, error_size, "time zone directory \"%s\" is too long", quoted);
+        sp_error_quote (directory, quoted, sizeof quoted);
+        sp_error_set (error, error_size, "time zone directory \"%s\" is too long", quoted);
         goto out_destroy;
     }
     if (s_file_read (path, name, &data, &size, error, error_size) != 0)
         goto out_destroy;
     s_parse_result_t result = s_tzif_parse (self, data, size, reason, sizeof reason);
     if (result == SP_TZ_PARSE_NO_MEMORY) {
-        s_error (error, error_size, "could not load time zone \"%s\": out of memory", name);
+        sp_error_set (error, error_size, "could not load time zone \"%s\": out of memory", name);
         goto out_free_data;
     }
     if (result == SP_TZ_PARSE_INVALID) {
         char quoted[SP_TZ_QUOTE_MAX];
-        s_quote (path, quoted, sizeof quoted);
-        s_error (error, error_size, "time zone file \"%s\" is not a valid TZif file: %s", quoted,
+        sp_error_quote (path, quoted, sizeof quoted);
+        sp_error_set (error, error_size, "time zone file \"%s\" is not a valid TZif file: %s", quoted,
                  reason);
         goto out_free_data;
     }
