@@ -8,6 +8,7 @@
     send (linger 0: the unanswered request is dropped with it).
 */
 #include "sp_ingest_client.h"
+#include "sp_backoff.h"
 
 #include "sp_error.h"
 #include "sp_log.h"
@@ -22,14 +23,13 @@
 #include <unistd.h>
 
 #define SP_INGEST_CLIENT_REASON_SIZE 256 /* room for one internal reason */
-#define SP_INGEST_CLIENT_JITTER_SEED UINT64_C (0x9E3779B97F4A7C15) /* xorshift seed mix */
 
 struct _sp_ingest_client_t {
     char *endpoint;                     /* where the DEALER connects */
     sp_ingest_client_options_t options; /* behaviour, copied at creation */
     zsock_t *dealer;                    /* current connection; replaced after a timeout */
     uint64_t last_request_id;           /* request_id of the latest batch */
-    uint64_t jitter_state;              /* xorshift64 state for backoff jitter */
+    sp_backoff_t backoff;               /* waits after RETRY_* answers */
     uint64_t sent_count;                /* every attempt sent */
     uint64_t resend_count;              /* attempts after the first of a batch */
     uint64_t reconnect_count;           /* sockets replaced after a timeout */
@@ -138,8 +138,7 @@ sp_ingest_client_new (const char *endpoint, const sp_ingest_client_options_t *op
     self->options = *options;
     self->dealer = NULL;
     self->last_request_id = 0;
-    self->jitter_state =
-        ((uint64_t) zclock_usecs () ^ ((uint64_t) getpid () << 32)) | SP_INGEST_CLIENT_JITTER_SEED;
+    sp_backoff_init (&self->backoff, options->backoff_ms, options->backoff_max_ms);
     self->sent_count = 0;
     self->resend_count = 0;
     self->reconnect_count = 0;
@@ -195,25 +194,11 @@ sp_ingest_client_reconnect_count (const sp_ingest_client_t *self)
     return self->reconnect_count;
 }
 
-/* Wait before the next attempt after a RETRY_* answer: backoff_ms doubled
-   per earlier retry, capped, drawn uniformly in [delay/2, delay]. */
+/* Wait before the next attempt after `retry` earlier RETRY_* answers. */
 static int
 s_backoff_ms (sp_ingest_client_t *self, int retry)
 {
-    int64_t delay = self->options.backoff_ms;
-    for (int i = 0; i < retry && delay < self->options.backoff_max_ms; i++)
-        delay *= 2;
-    if (delay > self->options.backoff_max_ms)
-        delay = self->options.backoff_max_ms;
-    if (delay < 2)
-        return (int) delay;
-    uint64_t x = self->jitter_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    self->jitter_state = x;
-    int64_t half = delay / 2;
-    return (int) (half + (int64_t) (x % (uint64_t) (delay - half + 1)));
+    return (int) sp_backoff_delay_ms (&self->backoff, retry);
 }
 
 /* Sends one attempt: [empty delimiter][packed request]. */

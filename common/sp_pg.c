@@ -11,6 +11,7 @@
     log once here, because their callers only see -1.
 */
 #include "sp_pg.h"
+#include "sp_backoff.h"
 
 #include "sp_log.h"
 
@@ -50,10 +51,8 @@ struct _sp_pg_t {
     char target[SP_PG_TARGET_MAX]; /* "user@host:port/dbname" for logs, no password */
     PGconn *conn;                  /* current connection, NULL when closed */
     int attempts;                  /* connection attempts per connect */
-    int initial_delay_ms;          /* wait after the first failed attempt */
-    int max_delay_ms;              /* longest wait between attempts */
     int connect_timeout_s;         /* libpq connect_timeout per attempt */
-    uint64_t random_state;         /* xorshift64* state for backoff jitter */
+    sp_backoff_t backoff;          /* delays between connection attempts */
     s_statement_t *statements;     /* registry of prepared statements */
     size_t statement_count;        /* entries used in statements */
     size_t statement_capacity;     /* entries allocated in statements */
@@ -108,18 +107,6 @@ s_quote (const char *text, char *buffer, size_t size)
     }
     buffer[length] = '\0';
     return buffer;
-}
-
-/* Next pseudo-random number (xorshift64*); only used for jitter. */
-static uint64_t
-s_random (sp_pg_t *self)
-{
-    uint64_t x = self->random_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    self->random_state = x;
-    return x * UINT64_C (2685821657736338717);
 }
 
 static void
@@ -402,15 +389,8 @@ sp_pg_new (const char *url, const char *application_name)
     s_describe_target (self, options);
     PQconninfoFree (options);
     self->attempts = SP_PG_DEFAULT_ATTEMPTS;
-    self->initial_delay_ms = SP_PG_DEFAULT_INITIAL_DELAY_MS;
-    self->max_delay_ms = SP_PG_DEFAULT_MAX_DELAY_MS;
     self->connect_timeout_s = SP_PG_DEFAULT_CONNECT_TIMEOUT_S;
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    self->random_state = ((uint64_t) now.tv_nsec << 32) ^ (uint64_t) now.tv_sec ^
-                         ((uint64_t) getpid () << 16) ^ (uint64_t) (uintptr_t) self;
-    if (self->random_state == 0)
-        self->random_state = 1;
+    sp_backoff_init (&self->backoff, SP_PG_DEFAULT_INITIAL_DELAY_MS, SP_PG_DEFAULT_MAX_DELAY_MS);
     return self;
 
 out_free_url:
@@ -449,8 +429,7 @@ sp_pg_set_retry (sp_pg_t *self, int attempts, int initial_delay_ms, int max_dela
     assert (attempts >= 1);
     assert (initial_delay_ms >= 0 && max_delay_ms >= initial_delay_ms);
     self->attempts = attempts;
-    self->initial_delay_ms = initial_delay_ms;
-    self->max_delay_ms = max_delay_ms;
+    sp_backoff_init (&self->backoff, initial_delay_ms, max_delay_ms);
 }
 
 void
@@ -466,7 +445,6 @@ sp_pg_connect (sp_pg_t *self)
 {
     assert (self);
     s_disconnect (self);
-    int delay_ms = self->initial_delay_ms;
     for (int attempt = 1; attempt <= self->attempts; attempt++) {
         if (s_connect_once (self) == 0)
             goto out_connected;
@@ -476,9 +454,7 @@ sp_pg_connect (sp_pg_t *self)
                      self->attempts, s_quote (self->error, quoted, sizeof quoted));
         if (attempt == self->attempts)
             break;
-        int half = delay_ms / 2;
-        s_sleep_ms (half + (int) (s_random (self) % (uint64_t) (delay_ms - half + 1)));
-        delay_ms = delay_ms > self->max_delay_ms / 2 ? self->max_delay_ms : delay_ms * 2;
+        s_sleep_ms ((int) sp_backoff_delay_ms (&self->backoff, attempt - 1));
     }
     return -1;
 

@@ -15,6 +15,8 @@
     the last reason. `down` makes the warning log once per outage.
 */
 #include "sp_redis.h"
+#include "sp_backoff.h"
+#include "sp_error.h"
 
 #include "sp_log.h"
 #include "sp_redis_url.h"
@@ -43,11 +45,6 @@
 #define SP_REDIS_NS_PER_MS 1000000     /* for timespec */
 #define SP_REDIS_FIXED_ARGS 3          /* EVALSHA sha numkeys */
 #define SP_REDIS_TRANSACTION_REPLIES 2 /* MULTI's and EXEC's replies around the commands */
-#define SP_REDIS_XORSHIFT_A 13         /* xorshift64 shift triple (Marsaglia) */
-#define SP_REDIS_XORSHIFT_B 7
-#define SP_REDIS_XORSHIFT_C 17
-#define SP_REDIS_SEED_HIGH_SHIFT 32 /* nanoseconds into the seed's high half */
-#define SP_REDIS_SEED_PID_SHIFT 16  /* process id into the seed's middle bits */
 
 #define S_COUNT(array) (sizeof (array) / sizeof (array)[0])
 
@@ -67,7 +64,7 @@ struct _sp_redis_t {
     int64_t next_attempt_at;              /* monotonic ms before which no reconnect is tried */
     int64_t down_since;                   /* monotonic ms when the outage began */
     char last_error[SP_REDIS_REASON_MAX]; /* why the last attempt or command failed */
-    uint64_t random_state;                /* xorshift64 state for backoff jitter */
+    sp_backoff_t backoff;                 /* delays between connection attempts */
 };
 
 struct _sp_redis_reply_t {
@@ -84,17 +81,6 @@ struct _sp_redis_script_t {
 };
 
 /* ================================================================ helpers */
-
-static void __attribute__ ((format (printf, 3, 4)))
-s_error (char *error, size_t error_size, const char *format, ...)
-{
-    if (!error || error_size == 0)
-        return;
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (error, error_size, format, arguments);
-    va_end (arguments);
-}
 
 /* Copies text with its first letter lower-cased (hiredis says "Connection
    refused"; our messages say "connection refused"). */
@@ -132,29 +118,11 @@ s_sleep_ms (int64_t milliseconds)
         ;
 }
 
-static uint64_t
-s_random (sp_redis_t *self)
-{
-    uint64_t x = self->random_state;
-    x ^= x << SP_REDIS_XORSHIFT_A;
-    x ^= x >> SP_REDIS_XORSHIFT_B;
-    x ^= x << SP_REDIS_XORSHIFT_C;
-    self->random_state = x;
-    return x;
-}
-
-/* Delay before the next attempt after `failures` failed ones: doubling from
-   backoff_initial_ms, capped, then a random point in its upper half. */
+/* Delay before the next attempt after `failures` failed ones. */
 static int64_t
 s_backoff_ms (sp_redis_t *self)
 {
-    int64_t delay = self->options.backoff_initial_ms;
-    for (int i = 1; i < self->failures && delay < self->options.backoff_max_ms; i++)
-        delay *= 2;
-    if (delay > self->options.backoff_max_ms)
-        delay = self->options.backoff_max_ms;
-    int64_t half = delay / 2;
-    return delay - half + (int64_t) (s_random (self) % (uint64_t) (half + 1));
+    return sp_backoff_delay_ms (&self->backoff, self->failures > 0 ? self->failures - 1 : 0);
 }
 
 /* The command's name, printable and bounded, for messages. */
@@ -214,7 +182,7 @@ s_options_valid (const sp_redis_options_t *options, char *error, size_t error_si
     else if (options->backoff_max_ms < options->backoff_initial_ms)
         problem = "backoff_max_ms must be at least backoff_initial_ms";
     if (problem) {
-        s_error (error, error_size, "invalid redis options: %s", problem);
+        sp_error_set (error, error_size, "invalid redis options: %s", problem);
         return -1;
     }
     return 0;
@@ -234,25 +202,19 @@ sp_redis_new (const char *url, const sp_redis_options_t *options, char *error, s
 
     self = calloc (1, sizeof *self);
     if (!self) {
-        s_error (error, error_size, "out of memory creating redis connection");
+        sp_error_set (error, error_size, "out of memory creating redis connection");
         goto out;
     }
     self->url = NULL;
     self->address = NULL;
     self->context = NULL;
     self->options = *options;
+    sp_backoff_init (&self->backoff, options->backoff_initial_ms, options->backoff_max_ms);
     self->down = false;
     self->failures = 0;
     self->next_attempt_at = 0;
     self->down_since = 0;
     self->last_error[0] = '\0';
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    self->random_state = ((uint64_t) now.tv_nsec << SP_REDIS_SEED_HIGH_SHIFT) ^
-                         (uint64_t) now.tv_sec ^ ((uint64_t) getpid () << SP_REDIS_SEED_PID_SHIFT) ^
-                         (uint64_t) (uintptr_t) self;
-    if (self->random_state == 0)
-        self->random_state = 1;
     self->url = sp_redis_url_new (url, error, error_size);
     if (!self->url)
         goto out_destroy;
@@ -414,7 +376,7 @@ s_ensure_connected (sp_redis_t *self, char *error, size_t error_size)
         return 0;
     int64_t now = s_now_ms ();
     if (now < self->next_attempt_at) {
-        s_error (error, error_size,
+        sp_error_set (error, error_size,
                  "redis at \"%s\" is unavailable: %s (next connection attempt in %lld ms)",
                  self->address, self->last_error, (long long) (self->next_attempt_at - now));
         return -1;
@@ -424,7 +386,7 @@ s_ensure_connected (sp_redis_t *self, char *error, size_t error_size)
         self->failures++;
         self->next_attempt_at = s_now_ms () + s_backoff_ms (self);
         s_mark_down (self, "could not connect to redis", reason);
-        s_error (error, error_size, "could not connect to redis at \"%s\": %s", self->address,
+        sp_error_set (error, error_size, "could not connect to redis at \"%s\": %s", self->address,
                  reason);
         return -1;
     }
@@ -463,7 +425,7 @@ sp_redis_connect (sp_redis_t *self, char *error, size_t error_size)
     }
     self->next_attempt_at = s_now_ms () + s_backoff_ms (self);
     s_mark_down (self, "could not connect to redis", reason);
-    s_error (error, error_size, "could not connect to redis at \"%s\" after %d attempt%s: %s",
+    sp_error_set (error, error_size, "could not connect to redis at \"%s\" after %d attempt%s: %s",
              self->address, self->options.connect_attempts,
              self->options.connect_attempts == 1 ? "" : "s", reason);
     return -1;
@@ -482,7 +444,7 @@ s_command_raw (sp_redis_t *self, int argc, const char *const *argv, const size_t
         s_command_name (argv, argv_lengths, name, sizeof name);
         char reason[SP_REDIS_REASON_MAX];
         s_drop_context (self, reason, sizeof reason);
-        s_error (error, error_size, "could not run \"%s\" on redis at \"%s\": %s", name,
+        sp_error_set (error, error_size, "could not run \"%s\" on redis at \"%s\": %s", name,
                  self->address, reason);
     }
     return reply;
@@ -552,13 +514,13 @@ s_reply_new (redisReply *reply, char *error, size_t error_size)
     sp_redis_reply_t *self = calloc (1, sizeof *self);
     if (!self) {
         freeReplyObject (reply);
-        s_error (error, error_size, "out of memory wrapping a redis reply");
+        sp_error_set (error, error_size, "out of memory wrapping a redis reply");
         return NULL;
     }
     if (s_reply_wrap (self, reply, true) != 0) {
         s_reply_release (self);
         free (self);
-        s_error (error, error_size, "out of memory wrapping a redis reply");
+        sp_error_set (error, error_size, "out of memory wrapping a redis reply");
         return NULL;
     }
     return self;
@@ -576,7 +538,7 @@ s_reply_new_array (redisReply **replies, size_t count, char *error, size_t error
             freeReplyObject (replies[i]);
         free (elements);
         free (self);
-        s_error (error, error_size, "out of memory wrapping redis replies");
+        sp_error_set (error, error_size, "out of memory wrapping redis replies");
         return NULL;
     }
     self->type = SP_REDIS_REPLY_ARRAY;
@@ -593,7 +555,7 @@ s_reply_new_array (redisReply **replies, size_t count, char *error, size_t error
         if (s_reply_wrap (&elements[i], replies[i], true) != 0) {
             s_reply_release (self);
             free (self);
-            s_error (error, error_size, "out of memory wrapping redis replies");
+            sp_error_set (error, error_size, "out of memory wrapping redis replies");
             return NULL;
         }
     return self;
@@ -668,7 +630,7 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
     if (reply->type == REDIS_REPLY_ERROR) {
         char name[SP_REDIS_NAME_SHOWN_MAX + 1];
         s_command_name (argv, argv_lengths, name, sizeof name);
-        s_error (error, error_size, "command \"%s\" failed: %.*s", name, (int) reply->len,
+        sp_error_set (error, error_size, "command \"%s\" failed: %.*s", name, (int) reply->len,
                  reply->str);
         freeReplyObject (reply);
         return NULL;
@@ -714,7 +676,7 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
         s_pipeline_queue (self->context, prefix, prefix_length, pipeline, suffix, suffix_length);
     if (queued != 0) {
         s_drop_context (self, reason, sizeof reason);
-        s_error (error, error_size, "could not send pipeline to redis at \"%s\": %s", self->address,
+        sp_error_set (error, error_size, "could not send pipeline to redis at \"%s\": %s", self->address,
                  reason);
         return -1;
     }
@@ -726,7 +688,7 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
                 replies[j] = NULL;
             }
             s_drop_context (self, reason, sizeof reason);
-            s_error (error, error_size, "could not read reply %zu of %zu from redis at \"%s\": %s",
+            sp_error_set (error, error_size, "could not read reply %zu of %zu from redis at \"%s\": %s",
                      i + 1, count, self->address, reason);
             return -1;
         }
@@ -746,7 +708,7 @@ sp_redis_execute (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, char *e
         return s_reply_new_array (NULL, 0, error, error_size);
     redisReply **replies = calloc (count, sizeof *replies);
     if (!replies) {
-        s_error (error, error_size, "out of memory for %zu redis replies", count);
+        sp_error_set (error, error_size, "out of memory for %zu redis replies", count);
         return NULL;
     }
     sp_redis_reply_t *result = NULL;
@@ -768,7 +730,7 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
     size_t count = commands + SP_REDIS_TRANSACTION_REPLIES;
     redisReply **replies = calloc (count, sizeof *replies);
     if (!replies) {
-        s_error (error, error_size, "out of memory for %zu redis replies", count);
+        sp_error_set (error, error_size, "out of memory for %zu redis replies", count);
         return NULL;
     }
     sp_redis_reply_t *result = NULL;
@@ -778,25 +740,25 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
 
     redisReply *exec = replies[count - 1];
     if (replies[0]->type == REDIS_REPLY_ERROR)
-        s_error (error, error_size, "could not start transaction: %.*s", (int) replies[0]->len,
+        sp_error_set (error, error_size, "could not start transaction: %.*s", (int) replies[0]->len,
                  replies[0]->str);
     else if (exec->type == REDIS_REPLY_ARRAY) {
         replies[count - 1] = NULL;
         result = s_reply_new (exec, error, error_size);
     }
     else if (exec->type == REDIS_REPLY_NIL)
-        s_error (error, error_size, "transaction aborted: a watched key changed");
+        sp_error_set (error, error_size, "transaction aborted: a watched key changed");
     else {
         size_t rejected = 0;
         for (size_t i = 1; i + 1 < count && rejected == 0; i++)
             if (replies[i]->type == REDIS_REPLY_ERROR)
                 rejected = i;
         if (rejected > 0)
-            s_error (error, error_size,
+            sp_error_set (error, error_size,
                      "transaction aborted: command %zu of %zu was rejected: %.*s", rejected,
                      commands, (int) replies[rejected]->len, replies[rejected]->str);
         else
-            s_error (error, error_size, "transaction aborted: %.*s",
+            sp_error_set (error, error_size, "transaction aborted: %.*s",
                      exec->str ? (int) exec->len : 0, exec->str ? exec->str : "");
     }
     for (size_t i = 0; i < count; i++)
@@ -854,9 +816,9 @@ sp_redis_script_load (sp_redis_script_t *self, sp_redis_t *redis, char *error, s
         return -1;
     int rc = -1;
     if (reply->type == REDIS_REPLY_ERROR)
-        s_error (error, error_size, "could not load script: %.*s", (int) reply->len, reply->str);
+        sp_error_set (error, error_size, "could not load script: %.*s", (int) reply->len, reply->str);
     else if (reply->type != REDIS_REPLY_STRING || reply->len != SP_REDIS_SHA_LENGTH)
-        s_error (error, error_size, "could not load script: unexpected reply to SCRIPT LOAD");
+        sp_error_set (error, error_size, "could not load script: unexpected reply to SCRIPT LOAD");
     else {
         memcpy (self->sha, reply->str, SP_REDIS_SHA_LENGTH);
         self->sha[SP_REDIS_SHA_LENGTH] = '\0';
@@ -881,7 +843,7 @@ sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, 
     size_t *lengths = calloc (total, sizeof *lengths);
     sp_redis_reply_t *result = NULL;
     if (!arguments || !lengths) {
-        s_error (error, error_size, "out of memory running script");
+        sp_error_set (error, error_size, "out of memory running script");
         goto out_free_arguments;
     }
     if (self->sha[0] == '\0' && sp_redis_script_load (self, redis, error, error_size) != 0)
@@ -912,7 +874,7 @@ sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, 
     if (!reply)
         goto out_free_arguments;
     if (reply->type == REDIS_REPLY_ERROR) {
-        s_error (error, error_size, "script %.8s failed: %.*s", self->sha, (int) reply->len,
+        sp_error_set (error, error_size, "script %.8s failed: %.*s", self->sha, (int) reply->len,
                  reply->str);
         freeReplyObject (reply);
         goto out_free_arguments;

@@ -6,6 +6,7 @@
     half-filled object is destroyed by sp_redis_url_new, never returned.
 */
 #include "sp_redis_url.h"
+#include "sp_error.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -45,17 +46,6 @@ struct _sp_redis_url_t {
     int database;   /* SELECT index after connecting */
     char *address;  /* "host:port", "[v6]:port" or path, for messages */
 };
-
-static void __attribute__ ((format (printf, 3, 4)))
-s_error (char *error, size_t error_size, const char *format, ...)
-{
-    if (!error || error_size == 0)
-        return;
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (error, error_size, format, arguments);
-    va_end (arguments);
-}
 
 /* The URL with any user:password replaced by "***", safe to show. */
 static void
@@ -390,7 +380,7 @@ s_parse_url (sp_redis_url_t *self, const char *url, char *error, size_t error_si
     if (rc != 0) {
         char shown[SP_REDIS_URL_SHOWN_MAX];
         s_redact_url (url, shown, sizeof shown);
-        s_error (error, error_size, "invalid redis url \"%s\": %s", shown, reason);
+        sp_error_set (error, error_size, "invalid redis url \"%s\": %s", shown, reason);
     }
     return rc;
 }
@@ -405,7 +395,7 @@ sp_redis_url_new (const char *url, char *error, size_t error_size)
     if (!self) {
         char shown[SP_REDIS_URL_SHOWN_MAX];
         s_redact_url (url, shown, sizeof shown);
-        s_error (error, error_size, "invalid redis url \"%s\": out of memory", shown);
+        sp_error_set (error, error_size, "invalid redis url \"%s\": out of memory", shown);
         return NULL;
     }
     self->host = NULL;
