@@ -123,9 +123,11 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(HARNESS_OBJ) 
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) -lcmocka
 
-# Benchmarks start their own servers with the integration-test harness.
-$(BUILD)/obj/bench/%.o: INCLUDES += -Itests/integration/harness
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HARNESS_OBJ) $(LIB)
+# Benchmarks start their own servers with the integration-test harness and
+# may measure a service's logic classes (every service object but main.o).
+SERVICE_LOGIC_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/main.c,$(wildcard services/*/*.c)))
+$(BUILD)/obj/bench/%.o: INCLUDES += -Itests/integration/harness -Iservices
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HARNESS_OBJ) $(SERVICE_LOGIC_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 

@@ -1,0 +1,679 @@
+/*  bench_ingest - activity-ingest end to end, against the raw COPY ceiling.
+
+    Starts its own PostgreSQL and Redis (the integration-test harness),
+    sets the database up with 16 partitions, spawns the release
+    activity-ingest binary and measures, in one run on this machine:
+
+      1. accepted events/s end to end (publisher -> validation -> commit ->
+         acknowledgement) with batches of 1,000 and of 100 events, from
+         BENCH_PUBLISHERS concurrent publishers (one sp_ingest_client each,
+         one request in flight each, so group commit has something to group):
+         wall time from the start to the last acknowledgement;
+      2. acknowledgement latency (send to reply, per request) at half the
+         batch-1,000 rate: requests of 100 events paced on a fixed schedule;
+      3. the raw PostgreSQL ceiling for the same rows into the same table
+         (events, same indexes, synchronous_commit on): binary COPY from
+         one client, no service, the rows built exactly as the service
+         builds them (ingest_copy, ingest_digest), chunks of 1,000 and of
+         10,000 rows, each COPY its own transaction.
+
+    The events table is emptied before every measurement, so each starts
+    from the same state. The ratio end to end (batches of 1,000) / COPY
+    ceiling closes the output (goal: at least 50 %).
+
+    The service's COPY row builder and SHA-256 are compiled in from its
+    source files: the Makefile links benchmarks with the shared library
+    only, and the ceiling must be built from exactly the bytes the service
+    sends.
+*/
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sp_event.h"
+#include "sp_harness.h"
+#include "sp_ingest_client.h"
+#include "sp_migrate.h"
+#include "sp_partition.h"
+#include "sp_pg.h"
+#include "sp_proto.h"
+
+#include "activity-ingest/ingest_copy.h"
+#include "activity-ingest/ingest_digest.h"
+
+#define BENCH_PARTITIONS 16          /* as the tests and the local stack */
+#define BENCH_PUBLISHERS 4           /* concurrent publishers, one request in flight each */
+#define BENCH_EVENTS 200000          /* events of the batch-1,000 run and of the ceiling */
+#define BENCH_EVENTS_SMALL 100000    /* events of the batch-100 run */
+#define BENCH_BATCH_LARGE 1000       /* events per request, first run */
+#define BENCH_BATCH_SMALL 100        /* events per request, second run and latency */
+#define BENCH_LATENCY_SECONDS 8.0    /* length of the paced run */
+#define BENCH_COPY_CHUNK_SMALL 1000  /* rows per COPY, first ceiling run */
+#define BENCH_COPY_CHUNK_LARGE 10000 /* rows per COPY, second ceiling run */
+#define BENCH_CUSTOMERS 5000         /* distinct customer_id values */
+#define BENCH_REPS 200               /* distinct rep_id values */
+#define BENCH_TEAMS 20               /* distinct team_id values */
+#define BENCH_REGIONS 4              /* distinct region_id values */
+#define BENCH_MAX_CALL_SECONDS 3600  /* call durations 1..this */
+#define BENCH_SECONDS_PER_DAY 86400
+#define BENCH_MS_PER_S 1000
+#define BENCH_NS_PER_S 1000000000L
+#define BENCH_TIMEOUT_MS 60000       /* reply wait per attempt */
+#define BENCH_START_TIMEOUT_MS 60000 /* service start */
+#define BENCH_STOP_TIMEOUT_MS 30000  /* service stop after SIGTERM */
+#define BENCH_LOG_TAIL 4096          /* bytes of the service log shown on failure */
+#define BENCH_GOAL_RATIO 0.5         /* end to end / ceiling, issue 3 */
+#define BENCH_START_DELAY_S 0.2      /* publishers connect before the common start */
+#define BENCH_EVENT_COLUMNS 13       /* fields of an events row */
+#define BENCH_ERROR_SIZE 512
+#define BENCH_TEXT_SIZE 64
+
+/* One publisher thread: its share of the events and what it measured. */
+typedef struct {
+    const char *endpoint;         /* activity-ingest's ROUTER */
+    sp_event_t **events;          /* its events (borrowed) */
+    size_t count;                 /* events in events */
+    size_t batch;                 /* events per request */
+    double interval_s;            /* paced: seconds between request starts; 0 = closed loop */
+    double offset_s;              /* paced: this thread's first send after the start */
+    double start;                 /* monotonic time every publisher starts at */
+    double finished;              /* monotonic time of the last acknowledgement */
+    double *latencies;            /* send-to-reply seconds per request */
+    size_t requests;              /* requests acknowledged */
+    size_t accepted;              /* events acknowledged as accepted */
+    size_t other;                 /* events with any other outcome */
+    size_t late;                  /* paced requests sent after their slot */
+    uint64_t resends;             /* the client's resends */
+    int rc;                       /* 0 when every request was acknowledged OK */
+    char error[BENCH_ERROR_SIZE]; /* why not */
+} s_publisher_t;
+
+/* Result of one publishing run. */
+typedef struct {
+    size_t accepted;  /* events accepted */
+    size_t other;     /* events not accepted (must be 0) */
+    size_t requests;  /* requests acknowledged */
+    size_t late;      /* paced requests sent late */
+    uint64_t resends; /* resends over all clients */
+    double seconds;   /* start to last acknowledgement */
+    double p50_ms;    /* median acknowledgement latency */
+    double p99_ms;    /* 99th percentile acknowledgement latency */
+    double max_ms;    /* slowest acknowledgement */
+} s_run_t;
+
+/* What the benchmark started. */
+typedef struct {
+    sp_harness_t *harness;          /* PostgreSQL and Redis */
+    sp_pg_t *pg;                    /* the benchmark's own connection */
+    pid_t pid;                      /* activity-ingest, -1 when not running */
+    char log_path[PATH_MAX];        /* its log */
+    char endpoint[BENCH_TEXT_SIZE]; /* its ROUTER */
+} s_bench_t;
+
+static double
+s_seconds (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / BENCH_NS_PER_S;
+}
+
+static int64_t
+s_wall_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * BENCH_MS_PER_S + now.tv_nsec / (BENCH_NS_PER_S / BENCH_MS_PER_S);
+}
+
+/* Sleeps until the monotonic time at (seconds). */
+static void
+s_sleep_until (double at)
+{
+    struct timespec until;
+    until.tv_sec = (time_t) at;
+    until.tv_nsec = (long) ((at - (double) until.tv_sec) * BENCH_NS_PER_S);
+    while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+        ;
+}
+
+static int
+s_set_text (char **slot, const char *format, size_t value)
+{
+    char text[BENCH_TEXT_SIZE];
+    int length = snprintf (text, sizeof text, format, value);
+    return sp_event_set_string (slot, text, (size_t) length);
+}
+
+/* Event number index: a valid call, spread over customers, reps, teams,
+   regions and the last day. */
+static sp_event_t *
+s_event_new (size_t index, int64_t now_ms)
+{
+    sp_event_t *event = sp_event_new (SALESPULSE__EVENT_TYPE__EVENT_TYPE_CALL);
+    if (!event)
+        return NULL;
+    if (s_set_text (&event->event_id, "bench:call:%zu", index) != 0 ||
+        sp_event_set_string (&event->source, "bench", strlen ("bench")) != 0 ||
+        s_set_text (&event->rep_id, "rep-%zu", index % BENCH_REPS) != 0 ||
+        s_set_text (&event->team_id, "team-%zu", index % BENCH_TEAMS) != 0 ||
+        s_set_text (&event->region_id, "region-%zu", index % BENCH_REGIONS) != 0 ||
+        s_set_text (&event->customer_id, "customer-%zu", index % BENCH_CUSTOMERS) != 0) {
+        sp_event_destroy (&event);
+        return NULL;
+    }
+    event->occurred_at = now_ms - (int64_t) (index % BENCH_SECONDS_PER_DAY) * BENCH_MS_PER_S;
+    event->call->duration_seconds = (uint32_t) (index % BENCH_MAX_CALL_SECONDS) + 1;
+    return event;
+}
+
+static void *
+s_publisher_run (void *arg)
+{
+    s_publisher_t *self = (s_publisher_t *) arg;
+    sp_ingest_client_options_t options;
+    sp_ingest_client_options_init (&options);
+    sp_ingest_client_t *client =
+        sp_ingest_client_new (self->endpoint, &options, self->error, sizeof self->error);
+    self->rc = -1;
+    if (!client)
+        return NULL;
+    s_sleep_until (self->start);
+    size_t slot = 0;
+    for (size_t first = 0; first < self->count; first += self->batch, slot++) {
+        size_t count = self->count - first < self->batch ? self->count - first : self->batch;
+        if (self->interval_s > 0) {
+            double due = self->start + self->offset_s + (double) slot * self->interval_s;
+            if (s_seconds () < due)
+                s_sleep_until (due);
+            else
+                self->late++;
+        }
+        Salespulse__IngestReply *reply = NULL;
+        double sent = s_seconds ();
+        sp_ingest_client_result_t result =
+            sp_ingest_client_send (client, self->events + first, count, BENCH_TIMEOUT_MS, &reply,
+                                   self->error, sizeof self->error);
+        double answered = s_seconds ();
+        if (result != SP_INGEST_CLIENT_OK)
+            goto out_destroy;
+        for (size_t index = 0; index < reply->n_outcomes; index++)
+            if (reply->outcomes[index]->outcome == SALESPULSE__OUTCOME__OUTCOME_ACCEPTED)
+                self->accepted++;
+            else
+                self->other++;
+        sp_proto_free ((ProtobufCMessage **) &reply);
+        self->latencies[self->requests++] = answered - sent;
+        self->finished = answered;
+    }
+    self->rc = 0;
+
+out_destroy:
+    self->resends = sp_ingest_client_resend_count (client);
+    sp_ingest_client_destroy (&client);
+    return NULL;
+}
+
+static int
+s_compare_double (const void *left, const void *right)
+{
+    double a = *(const double *) left, b = *(const double *) right;
+    return (a > b) - (a < b);
+}
+
+/* Value at quantile (0..1) of sorted values (nearest rank). */
+static double
+s_quantile (const double *sorted, size_t count, double quantile)
+{
+    size_t rank = (size_t) (quantile * (double) count + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > count)
+        rank = count;
+    return sorted[rank - 1];
+}
+
+/* Publishes count events from BENCH_PUBLISHERS threads, batch events per
+   request; paced when events_per_second > 0. Returns 0 with run filled. */
+static int
+s_publish (const s_bench_t *bench, sp_event_t **events, size_t count, size_t batch,
+           double events_per_second, s_run_t *run)
+{
+    s_publisher_t publishers[BENCH_PUBLISHERS];
+    pthread_t threads[BENCH_PUBLISHERS];
+    size_t started = 0;
+    int rc = -1;
+    memset (publishers, 0, sizeof publishers);
+    memset (run, 0, sizeof *run);
+    /* Whole batches per publisher, the remainder to the last one. */
+    size_t batches = (count + batch - 1) / batch;
+    size_t share = batches / BENCH_PUBLISHERS * batch;
+    double interval =
+        events_per_second > 0 ? (double) batch * BENCH_PUBLISHERS / events_per_second : 0;
+    double *latencies = (double *) calloc (batches + 1, sizeof (double));
+    if (!latencies) {
+        fprintf (stderr, "bench_ingest: out of memory\n");
+        return -1;
+    }
+    /* Every publisher connects, then starts at the same moment. */
+    double start = s_seconds () + BENCH_START_DELAY_S;
+    size_t first = 0;
+    for (size_t index = 0; index < BENCH_PUBLISHERS; index++) {
+        s_publisher_t *publisher = &publishers[index];
+        publisher->endpoint = bench->endpoint;
+        publisher->events = events + first;
+        publisher->count = index + 1 < BENCH_PUBLISHERS ? share : count - first;
+        publisher->batch = batch;
+        publisher->interval_s = interval;
+        publisher->offset_s = interval * (double) index / BENCH_PUBLISHERS;
+        publisher->start = start;
+        publisher->latencies = latencies + first / batch;
+        first += publisher->count;
+    }
+    for (; started < BENCH_PUBLISHERS; started++)
+        if (pthread_create (&threads[started], NULL, s_publisher_run, &publishers[started]) != 0)
+            break;
+    for (size_t index = 0; index < started; index++)
+        pthread_join (threads[index], NULL);
+    if (started < BENCH_PUBLISHERS) {
+        fprintf (stderr, "bench_ingest: could not start the publisher threads\n");
+        goto out_free;
+    }
+
+    double finished = start;
+    size_t samples = 0;
+    for (size_t index = 0; index < BENCH_PUBLISHERS; index++) {
+        const s_publisher_t *publisher = &publishers[index];
+        if (publisher->rc != 0) {
+            fprintf (stderr, "bench_ingest: publisher %zu failed: %s\n", index, publisher->error);
+            goto out_free;
+        }
+        run->accepted += publisher->accepted;
+        run->other += publisher->other;
+        run->requests += publisher->requests;
+        run->late += publisher->late;
+        run->resends += publisher->resends;
+        if (publisher->finished > finished)
+            finished = publisher->finished;
+        /* Move this publisher's samples next to the previous ones. */
+        memmove (latencies + samples, publisher->latencies, publisher->requests * sizeof (double));
+        samples += publisher->requests;
+    }
+    if (run->other > 0 || run->accepted != count) {
+        fprintf (stderr, "bench_ingest: %zu of %zu events accepted, %zu other outcomes\n",
+                 run->accepted, count, run->other);
+        goto out_free;
+    }
+    run->seconds = finished - start;
+    qsort (latencies, samples, sizeof (double), s_compare_double);
+    run->p50_ms = s_quantile (latencies, samples, 0.50) * BENCH_MS_PER_S;
+    run->p99_ms = s_quantile (latencies, samples, 0.99) * BENCH_MS_PER_S;
+    run->max_ms = latencies[samples - 1] * BENCH_MS_PER_S;
+    rc = 0;
+
+out_free:
+    free (latencies);
+    return rc;
+}
+
+/* Runs a trusted statement; 0 when it succeeded. */
+static int
+s_exec (sp_pg_t *pg, const char *sql)
+{
+    sp_pg_result_t *result = sp_pg_exec_script (pg, sql);
+    int rc = sp_pg_result_ok (result) ? 0 : -1;
+    if (rc != 0)
+        fprintf (stderr, "bench_ingest: \"%s\" failed: %s\n", sql, sp_pg_result_error (result));
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+/* Empties the log and resets the partition heads. */
+static int
+s_clear (sp_pg_t *pg)
+{
+    return s_exec (pg, "TRUNCATE events, dead_letters, event_conflicts; "
+                       "UPDATE event_partitions SET head_sequence = 0");
+}
+
+/* Text column or NULL, as the service writes optional strings. */
+static void
+s_copy_optional (ingest_copy_t *copy, const char *text)
+{
+    if (text && *text)
+        ingest_copy_text (copy, text);
+    else
+        ingest_copy_null (copy);
+}
+
+/* COPY streams of chunk rows each holding the events as the service
+   writes them: partition and gap-free sequence, content hash, payload.
+   Returns the streams (count in *stream_count), NULL when out of memory. */
+static ingest_copy_t **
+s_copy_streams (sp_event_t **events, size_t count, size_t chunk, size_t *stream_count)
+{
+    size_t streams = (count + chunk - 1) / chunk;
+    ingest_copy_t **copies = (ingest_copy_t **) calloc (streams, sizeof *copies);
+    uint64_t heads[BENCH_PARTITIONS] = { 0 };
+    uint8_t *packed = NULL;
+    size_t packed_room = 0;
+    int64_t ingested_at = s_wall_ms ();
+    bool failed = !copies;
+    for (size_t index = 0; !failed && index < count; index++) {
+        size_t stream = index / chunk;
+        if (!copies[stream] && !(copies[stream] = ingest_copy_new ())) {
+            failed = true;
+            break;
+        }
+        const sp_event_t *event = events[index];
+        size_t size = protobuf_c_message_get_packed_size (&event->base);
+        if (size > packed_room) {
+            uint8_t *grown = (uint8_t *) realloc (packed, size);
+            if (!grown) {
+                failed = true;
+                break;
+            }
+            packed = grown;
+            packed_room = size;
+        }
+        protobuf_c_message_pack (&event->base, packed);
+        uint8_t hash[INGEST_DIGEST_SIZE];
+        ingest_digest_sha256 (packed, size, hash);
+        const char *key = sp_event_partition_key (event);
+        uint32_t partition = sp_partition_of (key, strlen (key), BENCH_PARTITIONS);
+        ingest_copy_t *copy = copies[stream];
+        ingest_copy_row (copy, BENCH_EVENT_COLUMNS);
+        ingest_copy_int32 (copy, (int32_t) partition);
+        ingest_copy_int64 (copy, (int64_t) ++heads[partition]);
+        ingest_copy_text (copy, event->event_id);
+        ingest_copy_text (copy, sp_event_type_name (event->type));
+        ingest_copy_int64 (copy, event->occurred_at);
+        ingest_copy_int64 (copy, ingested_at);
+        s_copy_optional (copy, event->customer_id);
+        s_copy_optional (copy, event->opportunity_id);
+        s_copy_optional (copy, event->rep_id);
+        s_copy_optional (copy, event->team_id);
+        s_copy_optional (copy, event->region_id);
+        ingest_copy_bytes (copy, hash, INGEST_DIGEST_SIZE);
+        ingest_copy_bytes (copy, packed, size);
+    }
+    free (packed);
+    for (size_t stream = 0; !failed && stream < streams; stream++) {
+        size_t size = 0;
+        failed = ingest_copy_finish (copies[stream], &size) == NULL;
+    }
+    if (failed) {
+        for (size_t stream = 0; copies && stream < streams; stream++)
+            ingest_copy_destroy (&copies[stream]);
+        free (copies);
+        fprintf (stderr, "bench_ingest: out of memory building COPY rows\n");
+        return NULL;
+    }
+    *stream_count = streams;
+    return copies;
+}
+
+/* The ceiling: COPYs the events into the emptied table, chunk rows per
+   COPY (each its own transaction). Returns the seconds taken, or -1. */
+static double
+s_copy_ceiling (sp_pg_t *pg, sp_event_t **events, size_t count, size_t chunk)
+{
+    static const char sql[] =
+        "COPY events (partition, sequence, event_id, type, occurred_at, ingested_at, "
+        "customer_id, opportunity_id, rep_id, team_id, region_id, content_hash, payload) "
+        "FROM STDIN (FORMAT binary)";
+    size_t streams = 0;
+    ingest_copy_t **copies = s_copy_streams (events, count, chunk, &streams);
+    if (!copies || s_clear (pg) != 0) {
+        for (size_t stream = 0; copies && stream < streams; stream++)
+            ingest_copy_destroy (&copies[stream]);
+        free (copies);
+        return -1;
+    }
+    double seconds = -1;
+    int64_t rows = 0;
+    double start = s_seconds ();
+    for (size_t stream = 0; stream < streams; stream++) {
+        size_t size = 0;
+        const uint8_t *data = ingest_copy_finish (copies[stream], &size);
+        sp_pg_result_t *result = sp_pg_copy_in (pg, sql, data, size);
+        bool copied = sp_pg_result_ok (result);
+        if (copied)
+            rows += sp_pg_result_affected (result);
+        else
+            fprintf (stderr, "bench_ingest: COPY failed: %s\n", sp_pg_result_error (result));
+        sp_pg_result_destroy (&result);
+        if (!copied)
+            goto out_free;
+    }
+    seconds = s_seconds () - start;
+    if (rows != (int64_t) count) {
+        fprintf (stderr, "bench_ingest: COPY stored %" PRId64 " of %zu rows\n", rows, count);
+        seconds = -1;
+    }
+
+out_free:
+    for (size_t stream = 0; stream < streams; stream++)
+        ingest_copy_destroy (&copies[stream]);
+    free (copies);
+    return seconds;
+}
+
+/* Prints the end of the service log (after a failure). */
+static void
+s_show_log (const s_bench_t *bench)
+{
+    FILE *file = fopen (bench->log_path, "r");
+    if (!file)
+        return;
+    char tail[BENCH_LOG_TAIL + 1];
+    if (fseek (file, 0, SEEK_END) == 0 && ftell (file) > BENCH_LOG_TAIL)
+        fseek (file, -BENCH_LOG_TAIL, SEEK_END);
+    else
+        rewind (file);
+    size_t size = fread (tail, 1, BENCH_LOG_TAIL, file);
+    tail[size] = '\0';
+    fclose (file);
+    fprintf (stderr, "bench_ingest: end of the activity-ingest log:\n%s\n", tail);
+}
+
+/* Where activity-ingest is: next to this program's build folder
+   (<build>/bench/bench_ingest -> <build>/bin/activity-ingest), else as the
+   tests find it. Also points SP_SOURCE_DIR at the source tree when unset,
+   so the harness finds deploy/ and migrations/ from any folder. */
+static void
+s_locate (char *program, size_t size)
+{
+    char self_path[PATH_MAX - BENCH_TEXT_SIZE]; /* room left for the suffixes below */
+    ssize_t length = readlink ("/proc/self/exe", self_path, sizeof self_path - 1);
+    program[0] = '\0';
+    if (length > 0) {
+        self_path[length] = '\0';
+        char *slash = strrchr (self_path, '/');
+        if (slash) {
+            *slash = '\0'; /* <build>/bench */
+            slash = strrchr (self_path, '/');
+        }
+        if (slash) {
+            *slash = '\0'; /* <build> */
+            snprintf (program, size, "%s/bin/activity-ingest", self_path);
+            char source[PATH_MAX], marker[PATH_MAX + 32];
+            snprintf (source, sizeof source, "%s/../..", self_path);
+            snprintf (marker, sizeof marker, "%s/migrations", source);
+            const char *configured = getenv ("SP_SOURCE_DIR");
+            if ((!configured || !*configured) && access (marker, F_OK) == 0)
+                setenv ("SP_SOURCE_DIR", source, 1);
+        }
+    }
+    if (!program[0] || access (program, X_OK) != 0)
+        sp_harness_program ("activity-ingest", program, size);
+}
+
+/* Starts the servers, sets the database up and spawns the service. */
+static int
+s_start (s_bench_t *bench)
+{
+    bench->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
+    if (!bench->harness)
+        return -1;
+    char migrations[PATH_MAX];
+    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
+    bench->pg = sp_pg_new (sp_harness_postgres_url (bench->harness), "bench_ingest");
+    sp_migrate_t *migrate = sp_migrate_new (migrations);
+    bool ready = bench->pg && migrate && sp_pg_connect (bench->pg) == 0 &&
+                 sp_migrate_set_partitions (migrate, bench->pg, BENCH_PARTITIONS, true, NULL) ==
+                     BENCH_PARTITIONS;
+    if (!ready)
+        fprintf (stderr, "bench_ingest: could not set the database up: %s\n",
+                 migrate ? sp_migrate_error (migrate) : "out of memory");
+    sp_migrate_destroy (&migrate);
+    if (!ready)
+        return -1;
+
+    char program[PATH_MAX], endpoint[BENCH_TEXT_SIZE + 32], bus[BENCH_TEXT_SIZE + 32],
+        partitions[BENCH_TEXT_SIZE];
+    s_locate (program, sizeof program);
+    snprintf (bench->endpoint, sizeof bench->endpoint, "tcp://127.0.0.1:%d",
+              sp_harness_free_port ());
+    snprintf (endpoint, sizeof endpoint, "SP_INGEST_ENDPOINT=%s", bench->endpoint);
+    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d", sp_harness_free_port ());
+    snprintf (partitions, sizeof partitions, "SP_PARTITIONS=%d", BENCH_PARTITIONS);
+    snprintf (bench->log_path, sizeof bench->log_path, "%s/activity-ingest.log",
+              sp_harness_dir (bench->harness));
+    const char *const settings[] = { endpoint, bus, partitions, NULL };
+    bench->pid = sp_harness_spawn (bench->harness, program, settings, bench->log_path);
+    if (bench->pid < 0)
+        return -1;
+    if (sp_harness_wait_log (bench->pid, bench->log_path, "msg=\"accepting requests\"",
+                             BENCH_START_TIMEOUT_MS) != 0) {
+        /* Exited (then already reaped by the wait) or still starting. */
+        if (waitpid (bench->pid, NULL, WNOHANG) != 0)
+            bench->pid = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops the service (SIGTERM, then SIGKILL after the timeout); returns
+   its exit status. */
+static int
+s_stop_service (s_bench_t *bench)
+{
+    if (bench->pid <= 0)
+        return 0;
+    kill (bench->pid, SIGTERM);
+    int status = sp_harness_wait_exit (bench->pid, BENCH_STOP_TIMEOUT_MS);
+    bench->pid = -1;
+    return status;
+}
+
+static void
+s_print_run (const char *name, const s_run_t *run)
+{
+    printf ("%-46s %9zu %9.2f %11.0f %9.1f %9.1f\n", name, run->accepted, run->seconds,
+            (double) run->accepted / run->seconds, run->p50_ms, run->p99_ms);
+}
+
+static void
+s_print_copy (const char *name, size_t count, double seconds)
+{
+    printf ("%-46s %9zu %9.2f %11.0f %9s %9s\n", name, count, seconds, (double) count / seconds,
+            "-", "-");
+}
+
+int
+main (void)
+{
+    s_bench_t bench = { NULL, NULL, -1, "", "" };
+    sp_event_t **events = (sp_event_t **) calloc (BENCH_EVENTS, sizeof *events);
+    int rc = 1;
+    if (!events)
+        goto out_free;
+    int64_t now_ms = s_wall_ms ();
+    for (size_t index = 0; index < BENCH_EVENTS; index++)
+        if (!(events[index] = s_event_new (index, now_ms)))
+            goto out_free;
+    if (s_start (&bench) != 0) {
+        fprintf (stderr, "bench_ingest: could not start PostgreSQL, Redis and activity-ingest\n");
+        goto out_stop;
+    }
+
+    s_run_t large, small, paced;
+    if (s_clear (bench.pg) != 0 ||
+        s_publish (&bench, events, BENCH_EVENTS, BENCH_BATCH_LARGE, 0, &large) != 0)
+        goto out_stop;
+    double large_rate = (double) large.accepted / large.seconds;
+    if (s_clear (bench.pg) != 0 ||
+        s_publish (&bench, events, BENCH_EVENTS_SMALL, BENCH_BATCH_SMALL, 0, &small) != 0)
+        goto out_stop;
+    /* Half the batch-1,000 rate, for BENCH_LATENCY_SECONDS (whole requests). */
+    double paced_rate = large_rate / 2;
+    size_t paced_count =
+        (size_t) (paced_rate * BENCH_LATENCY_SECONDS) / BENCH_BATCH_SMALL * BENCH_BATCH_SMALL;
+    if (paced_count > BENCH_EVENTS)
+        paced_count = BENCH_EVENTS;
+    if (paced_count < BENCH_BATCH_SMALL * BENCH_PUBLISHERS)
+        paced_count = BENCH_BATCH_SMALL * BENCH_PUBLISHERS;
+    if (s_clear (bench.pg) != 0 ||
+        s_publish (&bench, events, paced_count, BENCH_BATCH_SMALL, paced_rate, &paced) != 0)
+        goto out_stop;
+    int status = s_stop_service (&bench);
+    if (status != 0) {
+        fprintf (stderr, "bench_ingest: activity-ingest exited with status %d\n", status);
+        goto out_stop;
+    }
+    double copy_small = s_copy_ceiling (bench.pg, events, BENCH_EVENTS, BENCH_COPY_CHUNK_SMALL);
+    double copy_large =
+        copy_small > 0 ? s_copy_ceiling (bench.pg, events, BENCH_EVENTS, BENCH_COPY_CHUNK_LARGE)
+                       : -1;
+    if (copy_small <= 0 || copy_large <= 0)
+        goto out_stop;
+
+    printf ("bench_ingest: activity-ingest end to end vs PostgreSQL COPY, %d partitions, "
+            "%d publishers (one request in flight each), synchronous_commit on\n",
+            BENCH_PARTITIONS, BENCH_PUBLISHERS);
+    printf ("%-46s %9s %9s %11s %9s %9s\n", "measurement", "events", "seconds", "events/s",
+            "p50 ms", "p99 ms");
+    s_print_run ("end to end, batches of 1000", &large);
+    s_print_run ("end to end, batches of 100", &small);
+    char name[BENCH_TEXT_SIZE];
+    snprintf (name, sizeof name, "paced at %.0f ev/s (50%%), batches of 100", paced_rate);
+    s_print_run (name, &paced);
+    s_print_copy ("COPY ceiling, 1000 rows per COPY", BENCH_EVENTS, copy_small);
+    s_print_copy ("COPY ceiling, 10000 rows per COPY", BENCH_EVENTS, copy_large);
+    double ceiling_rate =
+        (double) BENCH_EVENTS / (copy_small < copy_large ? copy_small : copy_large);
+    double ratio = large_rate / ceiling_rate;
+    printf ("paced run: %zu requests, %zu sent after their slot, max latency %.1f ms; "
+            "resends: %llu, %llu, %llu\n",
+            paced.requests, paced.late, paced.max_ms, (unsigned long long) large.resends,
+            (unsigned long long) small.resends, (unsigned long long) paced.resends);
+    printf ("ratio end to end (batches of 1000) / COPY ceiling: %.1f%% (goal >= %.0f%%): %s\n",
+            ratio * 100, BENCH_GOAL_RATIO * 100, ratio >= BENCH_GOAL_RATIO ? "met" : "not met");
+    printf ("ratio batches of 100 / batches of 1000: %.1f%%\n",
+            (double) small.accepted / small.seconds / large_rate * 100);
+    rc = 0;
+
+out_stop:
+    if (rc != 0 && bench.harness)
+        s_show_log (&bench);
+    s_stop_service (&bench);
+    sp_pg_destroy (&bench.pg);
+    sp_harness_destroy (&bench.harness);
+out_free:
+    for (size_t index = 0; events && index < BENCH_EVENTS; index++)
+        sp_event_destroy (&events[index]);
+    free (events);
+    return rc;
+}
