@@ -7,19 +7,16 @@
     10,000 events twice, and a clean SIGTERM. Every wait is on an
     observable condition with a timeout.
 */
-#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <czmq.h>
@@ -27,17 +24,14 @@
 #include "ingest.pb-c.h"
 #include "sp_event.h"
 #include "sp_harness.h"
-#include "sp_migrate.h"
-#include "sp_pg.h"
+#include "sp_harness_pg.h"
+#include "sp_harness_publisher.h"
+#include "sp_harness_request.h"
 
 #define TEST_PARTITIONS 16
 #define TEST_START_TIMEOUT_MS 60000
 #define TEST_STOP_TIMEOUT_MS 30000
 #define TEST_REPLY_TIMEOUT_MS 60000
-#define TEST_POLL_MS 20
-#define TEST_OCCURRED_AT INT64_C (1700000000000)
-
-extern char **environ;
 
 typedef struct {
     sp_harness_t *harness;
@@ -47,131 +41,13 @@ typedef struct {
     sp_pg_t *pg;
 } s_fixture_t;
 
-static void
-s_pause (void)
-{
-    struct timespec delay = { 0, TEST_POLL_MS * 1000000L };
-    nanosleep (&delay, NULL);
-}
-
-static pid_t
-s_spawn (s_fixture_t *fixture, const char *const *settings)
-{
-    char program[PATH_MAX];
-    const char *build = getenv ("SP_BUILD_DIR");
-    snprintf (program, sizeof program, "%s/%s/bin/activity-ingest", sp_harness_source_dir (),
-              build ? build : "build/release");
-    char postgres[512], redis[512], http[64], endpoint[96], bus[64];
-    snprintf (postgres, sizeof postgres, "SP_POSTGRES_URL=%s",
-              sp_harness_postgres_url (fixture->harness));
-    snprintf (redis, sizeof redis, "SP_REDIS_URL=%s", sp_harness_redis_url (fixture->harness));
-    snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:0");
-    snprintf (endpoint, sizeof endpoint, "SP_INGEST_ENDPOINT=%s", fixture->endpoint);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d", sp_harness_free_port ());
-    char *envp[64];
-    size_t count = 0;
-    for (char **entry = environ; *entry && count < 40; entry++)
-        if (strncmp (*entry, "SP_", 3) != 0)
-            envp[count++] = *entry;
-    envp[count++] = postgres;
-    envp[count++] = redis;
-    envp[count++] = http;
-    envp[count++] = endpoint;
-    envp[count++] = bus;
-    for (size_t i = 0; settings && settings[i] && count < 62; i++)
-        envp[count++] = (char *) settings[i];
-    envp[count] = NULL;
-    char *argv[] = { program, NULL };
-    posix_spawn_file_actions_t actions;
-    assert_int_equal (posix_spawn_file_actions_init (&actions), 0);
-    assert_int_equal (posix_spawn_file_actions_addopen (&actions, STDERR_FILENO, fixture->log_path,
-                                                        O_WRONLY | O_CREAT | O_APPEND, 0600),
-                      0);
-    pid_t pid;
-    assert_int_equal (posix_spawn (&pid, program, &actions, NULL, argv, envp), 0);
-    posix_spawn_file_actions_destroy (&actions);
-    return pid;
-}
-
-static int
-s_wait_exit (pid_t pid, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += TEST_POLL_MS) {
-        int status;
-        if (waitpid (pid, &status, WNOHANG) == pid)
-            return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-        s_pause ();
-    }
-    kill (pid, SIGKILL);
-    waitpid (pid, NULL, 0);
-    return -1;
-}
-
-static bool
-s_log_contains (const s_fixture_t *fixture, const char *text)
-{
-    FILE *file = fopen (fixture->log_path, "r");
-    if (!file)
-        return false;
-    char line[4096];
-    bool found = false;
-    while (!found && fgets (line, sizeof line, file))
-        found = strstr (line, text) != NULL;
-    fclose (file);
-    return found;
-}
-
-/* Waits until the service logs that it accepts requests. */
-static void
-s_wait_started (s_fixture_t *fixture)
-{
-    for (int waited = 0; waited < TEST_START_TIMEOUT_MS; waited += TEST_POLL_MS) {
-        if (s_log_contains (fixture, "msg=\"accepting requests\""))
-            return;
-        assert_int_equal (waitpid (fixture->pid, NULL, WNOHANG), 0);
-        s_pause ();
-    }
-    fail_msg ("activity-ingest did not start");
-}
-
-static int64_t
-s_count (s_fixture_t *fixture, const char *sql)
-{
-    sp_pg_result_t *result = sp_pg_exec (fixture->pg, sql, 0, NULL, NULL, NULL);
-    assert_true (sp_pg_result_ok (result));
-    int64_t value = -1;
-    assert_int_equal (sp_pg_result_int64 (result, 0, 0, &value), 0);
-    sp_pg_result_destroy (&result);
-    return value;
-}
-
 /* A valid call event for customer; id is its event_id. */
 static sp_event_t *
 s_event (const char *id, const char *customer, uint32_t seconds)
 {
-    sp_event_t *event = sp_event_new (SALESPULSE__EVENT_TYPE__EVENT_TYPE_CALL);
+    sp_event_t *event = sp_harness_call_event (id, customer, seconds);
     assert_non_null (event);
-    assert_int_equal (sp_event_set_string (&event->event_id, id, strlen (id)), 0);
-    assert_int_equal (sp_event_set_string (&event->source, "test", 4), 0);
-    assert_int_equal (sp_event_set_string (&event->rep_id, "rep-1", 5), 0);
-    assert_int_equal (sp_event_set_string (&event->customer_id, customer, strlen (customer)), 0);
-    event->occurred_at = TEST_OCCURRED_AT;
-    event->call->duration_seconds = seconds;
     return event;
-}
-
-/* Packs an IngestRequest of count events into a frame. */
-static zframe_t *
-s_request_frame (uint64_t request_id, sp_event_t **events, size_t count)
-{
-    Salespulse__IngestRequest request = SALESPULSE__INGEST_REQUEST__INIT;
-    request.request_id = request_id;
-    request.n_events = count;
-    request.events = events;
-    size_t size = protobuf_c_message_get_packed_size (&request.base);
-    zframe_t *frame = zframe_new (NULL, size);
-    protobuf_c_message_pack (&request.base, zframe_data (frame));
-    return frame;
 }
 
 /* Receives one reply on a DEALER/REQ socket (skipping a delimiter). */
@@ -201,7 +77,8 @@ s_call (zsock_t *client, uint64_t request_id, sp_event_t **events, size_t count)
 {
     zmsg_t *message = zmsg_new ();
     zmsg_addmem (message, NULL, 0);
-    zmsg_append (message, (zframe_t *[]) { s_request_frame (request_id, events, count) });
+    zframe_t *frame = sp_harness_request_frame (request_id, events, count);
+    zmsg_append (message, &frame);
     assert_int_equal (zmsg_send (&message, client), 0);
     return s_receive_reply (client);
 }
@@ -209,10 +86,8 @@ s_call (zsock_t *client, uint64_t request_id, sp_event_t **events, size_t count)
 static zsock_t *
 s_dealer (s_fixture_t *fixture)
 {
-    zsock_t *client = zsock_new (ZMQ_DEALER);
+    zsock_t *client = sp_harness_dealer (fixture->endpoint);
     assert_non_null (client);
-    zsock_set_linger (client, 0);
-    assert_int_equal (zsock_connect (client, "%s", fixture->endpoint), 0);
     return client;
 }
 
@@ -222,31 +97,16 @@ s_setup (void **state)
     s_fixture_t *fixture = calloc (1, sizeof *fixture);
     if (!fixture)
         return -1;
-    fixture->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
-    if (!fixture->harness) {
-        free (fixture);
+    *state = fixture;
+    fixture->harness = sp_harness_pg_fixture ("test_ingest", TEST_PARTITIONS, &fixture->pg);
+    if (!fixture->harness ||
+        sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint) != 0)
         return -1;
-    }
     snprintf (fixture->log_path, sizeof fixture->log_path, "%s/ingest.log",
               sp_harness_dir (fixture->harness));
-    snprintf (fixture->endpoint, sizeof fixture->endpoint, "tcp://127.0.0.1:%d",
-              sp_harness_free_port ());
-    char migrations[PATH_MAX];
-    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
-    fixture->pg = sp_pg_new (sp_harness_postgres_url (fixture->harness), "test_ingest");
-    sp_migrate_t *migrate = sp_migrate_new (migrations);
-    int rc = (fixture->pg && migrate && sp_pg_connect (fixture->pg) == 0 &&
-              sp_migrate_set_partitions (migrate, fixture->pg, TEST_PARTITIONS, true, NULL) ==
-                  TEST_PARTITIONS)
-                 ? 0
-                 : -1;
-    sp_migrate_destroy (&migrate);
-    *state = fixture;
-    if (rc == 0) {
-        fixture->pid = s_spawn (fixture, NULL);
-        s_wait_started (fixture);
-    }
-    return rc;
+    fixture->pid = sp_harness_start_ingest (fixture->harness, fixture->endpoint, NULL,
+                                            fixture->log_path, TEST_START_TIMEOUT_MS);
+    return fixture->pid > 0 ? 0 : -1;
 }
 
 static int
@@ -254,10 +114,8 @@ s_teardown (void **state)
 {
     s_fixture_t *fixture = *state;
     if (fixture) {
-        if (fixture->pid > 0) {
-            kill (fixture->pid, SIGTERM);
-            s_wait_exit (fixture->pid, TEST_STOP_TIMEOUT_MS);
-        }
+        if (fixture->pid > 0)
+            sp_harness_stop (fixture->pid, TEST_STOP_TIMEOUT_MS);
         sp_pg_destroy (&fixture->pg);
         sp_harness_destroy (&fixture->harness);
         free (fixture);
@@ -270,12 +128,7 @@ static int
 s_clear (void **state)
 {
     s_fixture_t *fixture = *state;
-    sp_pg_result_t *result = sp_pg_exec_script (
-        fixture->pg, "TRUNCATE events, dead_letters, event_conflicts; "
-                     "UPDATE event_partitions SET head_sequence = 0");
-    int rc = sp_pg_result_ok (result) ? 0 : -1;
-    sp_pg_result_destroy (&result);
-    return rc;
+    return sp_harness_pg_clear_events (fixture->pg);
 }
 
 static void
@@ -316,21 +169,26 @@ test_ingest_outcomes (void **state)
     assert_int_equal (reply->outcomes[1]->sequence, 2);
     salespulse__ingest_reply__free_unpacked (reply, NULL);
 
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), 2);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events WHERE content_hash = "
-                                        "sha256(payload)"),
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"), 2);
+    assert_int_equal (sp_harness_pg_count (fixture->pg,
+                                           "SELECT count(*) FROM events WHERE content_hash = "
+                                           "sha256(payload)"),
                       2);
-    assert_int_equal (s_count (fixture, "SELECT max(head_sequence) FROM event_partitions"), 2);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM dead_letters WHERE event_id = "
-                                        "'t:bad' AND field = 'duration_seconds' AND reason = "
-                                        "'missing_field' AND length(raw) > 0"),
+    assert_int_equal (
+        sp_harness_pg_count (fixture->pg, "SELECT max(head_sequence) FROM event_partitions"), 2);
+    assert_int_equal (sp_harness_pg_count (fixture->pg,
+                                           "SELECT count(*) FROM dead_letters WHERE event_id = "
+                                           "'t:bad' AND field = 'duration_seconds' AND reason = "
+                                           "'missing_field' AND length(raw) > 0"),
                       1);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM event_conflicts WHERE event_id = "
-                                        "'t:2' AND content_hash = sha256(payload)"),
+    assert_int_equal (sp_harness_pg_count (fixture->pg,
+                                           "SELECT count(*) FROM event_conflicts WHERE event_id = "
+                                           "'t:2' AND content_hash = sha256(payload)"),
                       1);
     /* The original of t:2 is kept. */
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events e JOIN event_conflicts c "
-                                        "USING (event_id) WHERE e.payload = c.payload"),
+    assert_int_equal (sp_harness_pg_count (fixture->pg,
+                                           "SELECT count(*) FROM events e JOIN event_conflicts c "
+                                           "USING (event_id) WHERE e.payload = c.payload"),
                       0);
     for (size_t i = 0; i < 4; i++)
         sp_event_destroy (&events[i]);
@@ -364,7 +222,7 @@ test_ingest_malformed_frames (void **state)
 
     /* A truncated request. */
     sp_event_t *event = s_event ("m:1", "acme", 5);
-    zframe_t *whole = s_request_frame (1, &event, 1);
+    zframe_t *whole = sp_harness_request_frame (1, &event, 1);
     message = zmsg_new ();
     zmsg_addmem (message, NULL, 0);
     zmsg_addmem (message, zframe_data (whole), zframe_size (whole) - 3);
@@ -422,8 +280,8 @@ test_ingest_malformed_frames (void **state)
     assert_int_equal (reply->status, SALESPULSE__REPLY_STATUS__REPLY_STATUS_OK);
     assert_int_equal (reply->outcomes[0]->outcome, SALESPULSE__OUTCOME__OUTCOME_ACCEPTED);
     salespulse__ingest_reply__free_unpacked (reply, NULL);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), 1);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM dead_letters"), 0);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"), 1);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM dead_letters"), 0);
     assert_int_equal (waitpid (fixture->pid, NULL, WNOHANG), 0);
     zsock_destroy (&req);
     sp_event_destroy (&event);
@@ -468,14 +326,10 @@ test_ingest_same_events_twice (void **state)
                       TEST_BIG_COUNT);
     assert_int_equal (s_publish_all (fixture, SALESPULSE__OUTCOME__OUTCOME_DUPLICATE),
                       TEST_BIG_COUNT);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), TEST_BIG_COUNT);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+                      TEST_BIG_COUNT);
     /* Gap-free: every partition holds exactly 1..head. */
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM event_partitions p WHERE "
-                                        "head_sequence <> (SELECT count(*) FROM events e WHERE "
-                                        "e.partition = p.partition) OR head_sequence <> "
-                                        "coalesce((SELECT max(sequence) FROM events e WHERE "
-                                        "e.partition = p.partition), 0)"),
-                      0);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
 }
 
 /* SIGTERM: clean exit 0; the stop hook ran. Runs last. */
@@ -484,10 +338,10 @@ test_ingest_stops_on_sigterm (void **state)
 {
     s_fixture_t *fixture = *state;
     assert_int_equal (kill (fixture->pid, SIGTERM), 0);
-    assert_int_equal (s_wait_exit (fixture->pid, TEST_STOP_TIMEOUT_MS), 0);
+    assert_int_equal (sp_harness_wait_exit (fixture->pid, TEST_STOP_TIMEOUT_MS), 0);
     fixture->pid = 0;
-    assert_true (s_log_contains (fixture, "msg=\"stopped reading requests\""));
-    assert_true (s_log_contains (fixture, "msg=\"stopped\" exit_code=0"));
+    assert_true (sp_harness_log_contains (fixture->log_path, "msg=\"stopped reading requests\""));
+    assert_true (sp_harness_log_contains (fixture->log_path, "msg=\"stopped\" exit_code=0"));
 }
 
 int

@@ -25,16 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <czmq.h>
 
 #include "sp_harness.h"
+#include "sp_harness_pg.h"
 #include "sp_harness_publisher.h"
-#include "sp_migrate.h"
-#include "sp_pg.h"
+#include "sp_harness_request.h"
 #include "sp_proto.h"
 
 #define TEST_PARTITIONS 16
@@ -52,15 +51,12 @@
 #define TEST_SMALL_REQUESTS 8       /* back-pressure requests sent at once */
 #define TEST_MAX_PENDING "SP_INGEST_MAX_PENDING=10"
 #define TEST_COMMIT_WAIT "SP_INGEST_COMMIT_WAIT_MS=1000" /* the first request waits this long */
-#define TEST_POLL_MS 10
 #define TEST_TEXT_SIZE 128
 
 typedef struct {
-    char endpoint[TEST_TEXT_SIZE];         /* tcp://127.0.0.1:PORT */
-    char endpoint_setting[TEST_TEXT_SIZE]; /* SP_INGEST_ENDPOINT=... */
-    char bus_setting[TEST_TEXT_SIZE];      /* SP_BUS_ENDPOINT=... */
-    char log_path[PATH_MAX];               /* its log */
-    pid_t pid;                             /* 0 when not running */
+    char endpoint[TEST_TEXT_SIZE]; /* tcp://127.0.0.1:PORT */
+    char log_path[PATH_MAX];       /* its log */
+    pid_t pid;                     /* 0 when not running */
 } s_instance_t;
 
 typedef struct {
@@ -75,39 +71,12 @@ typedef struct {
 } s_series_t;
 
 static void
-s_pause (void)
-{
-    struct timespec delay = { 0, TEST_POLL_MS * 1000000L };
-    nanosleep (&delay, NULL);
-}
-
-static void
 s_start (s_fixture_t *fixture, s_instance_t *instance, const char *extra_1, const char *extra_2)
 {
-    char program[PATH_MAX];
-    sp_harness_program ("activity-ingest", program, sizeof program);
-    const char *settings[] = { instance->endpoint_setting, instance->bus_setting, extra_1,
-                               extra_2, NULL };
-    instance->pid = sp_harness_spawn (fixture->harness, program, settings, instance->log_path);
+    instance->pid = sp_harness_start_ingest (fixture->harness, instance->endpoint,
+                                             (const char *const[]){ extra_1, extra_2, NULL },
+                                             instance->log_path, TEST_START_TIMEOUT_MS);
     assert_true (instance->pid > 0);
-    assert_int_equal (sp_harness_wait_log (instance->pid, instance->log_path,
-                                           "msg=\"accepting requests\"", TEST_START_TIMEOUT_MS),
-                      0);
-}
-
-static int64_t
-s_count (s_fixture_t *fixture, const char *sql)
-{
-    sp_pg_result_t *result = sp_pg_exec (fixture->pg, sql, 0, NULL, NULL, NULL);
-    if (sp_pg_result_connection_lost (result)) {
-        sp_pg_result_destroy (&result);
-        result = sp_pg_exec (fixture->pg, sql, 0, NULL, NULL, NULL);
-    }
-    assert_true (sp_pg_result_ok (result));
-    int64_t value = -1;
-    assert_int_equal (sp_pg_result_int64 (result, 0, 0, &value), 0);
-    sp_pg_result_destroy (&result);
-    return value;
 }
 
 static int
@@ -117,35 +86,20 @@ s_setup (void **state)
     if (!fixture)
         return -1;
     *state = fixture;
-    fixture->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
+    fixture->harness =
+        sp_harness_pg_fixture ("test_ingest_concurrent", TEST_PARTITIONS, &fixture->pg);
     if (!fixture->harness)
         return -1;
     for (size_t index = 0; index < 3; index++) {
         s_instance_t *instance = &fixture->instances[index];
-        snprintf (instance->endpoint, sizeof instance->endpoint, "tcp://127.0.0.1:%d",
-                  sp_harness_free_port ());
-        snprintf (instance->endpoint_setting, sizeof instance->endpoint_setting,
-                  "SP_INGEST_ENDPOINT=%s", instance->endpoint);
-        snprintf (instance->bus_setting, sizeof instance->bus_setting,
-                  "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d", sp_harness_free_port ());
+        if (sp_harness_free_endpoint (instance->endpoint, sizeof instance->endpoint) != 0)
+            return -1;
         snprintf (instance->log_path, sizeof instance->log_path, "%s/ingest-%zu.log",
                   sp_harness_dir (fixture->harness), index);
     }
-    char migrations[PATH_MAX];
-    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
-    fixture->pg = sp_pg_new (sp_harness_postgres_url (fixture->harness), "test_ingest_concurrent");
-    sp_migrate_t *migrate = sp_migrate_new (migrations);
-    int rc = fixture->pg && migrate && sp_pg_connect (fixture->pg) == 0 &&
-                     sp_migrate_set_partitions (migrate, fixture->pg, TEST_PARTITIONS, true,
-                                                NULL) == TEST_PARTITIONS
-                 ? 0
-                 : -1;
-    sp_migrate_destroy (&migrate);
-    if (rc == 0) {
-        s_start (fixture, &fixture->instances[0], NULL, NULL);
-        s_start (fixture, &fixture->instances[1], NULL, NULL);
-    }
-    return rc;
+    s_start (fixture, &fixture->instances[0], NULL, NULL);
+    s_start (fixture, &fixture->instances[1], NULL, NULL);
+    return 0;
 }
 
 static int
@@ -155,10 +109,8 @@ s_teardown (void **state)
     if (!fixture)
         return 0;
     for (size_t index = 0; index < 3; index++)
-        if (fixture->instances[index].pid > 0) {
-            kill (fixture->instances[index].pid, SIGTERM);
-            sp_harness_wait_exit (fixture->instances[index].pid, TEST_STOP_TIMEOUT_MS);
-        }
+        if (fixture->instances[index].pid > 0)
+            sp_harness_stop (fixture->instances[index].pid, TEST_STOP_TIMEOUT_MS);
     sp_pg_destroy (&fixture->pg);
     sp_harness_destroy (&fixture->harness);
     free (fixture);
@@ -169,12 +121,7 @@ static int
 s_clear (void **state)
 {
     s_fixture_t *fixture = *state;
-    sp_pg_result_t *result = sp_pg_exec_script (
-        fixture->pg, "TRUNCATE events, dead_letters, event_conflicts; "
-                     "UPDATE event_partitions SET head_sequence = 0");
-    int rc = sp_pg_result_ok (result) ? 0 : -1;
-    sp_pg_result_destroy (&result);
-    return rc;
+    return sp_harness_pg_clear_events (fixture->pg);
 }
 
 /* Event number of a publisher's index-th event. Publisher 0 sends
@@ -243,17 +190,6 @@ s_wait_publisher (sp_harness_publisher_t *publisher)
 }
 
 static void
-s_check_gap_free (s_fixture_t *fixture)
-{
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM event_partitions p WHERE "
-                                        "head_sequence <> (SELECT count(*) FROM events e WHERE "
-                                        "e.partition = p.partition) OR head_sequence <> "
-                                        "coalesce((SELECT max(sequence) FROM events e WHERE "
-                                        "e.partition = p.partition), 0)"),
-                      0);
-}
-
-static void
 test_two_instances_same_partitions (void **state)
 {
     s_fixture_t *fixture = *state;
@@ -266,13 +202,16 @@ test_two_instances_same_partitions (void **state)
         s_wait_publisher (publishers[index]);
 
     /* Each event_id once; both instances wrote every partition. */
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), TEST_SPAN);
-    assert_int_equal (s_count (fixture, "SELECT count(DISTINCT event_id) FROM events"), TEST_SPAN);
-    s_check_gap_free (fixture);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"), TEST_SPAN);
+    assert_int_equal (
+        sp_harness_pg_count (fixture->pg, "SELECT count(DISTINCT event_id) FROM events"),
+        TEST_SPAN);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
     /* Commit order: along a partition's sequence, ingested_at never goes back. */
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM (SELECT ingested_at < lag "
-                                        "(ingested_at) OVER (PARTITION BY partition ORDER BY "
-                                        "sequence) AS back FROM events) AS t WHERE back"),
+    assert_int_equal (sp_harness_pg_count (fixture->pg,
+                                           "SELECT count(*) FROM (SELECT ingested_at < lag "
+                                           "(ingested_at) OVER (PARTITION BY partition ORDER BY "
+                                           "sequence) AS back FROM events) AS t WHERE back"),
                       0);
     /* Every acknowledgement (accepted, duplicate or conflict) names the row
        that holds its event_id. */
@@ -322,9 +261,10 @@ test_two_instances_same_partitions (void **state)
         b++;
     }
     assert_int_equal (shared, TEST_SHARED);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM event_conflicts"), conflicts);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM event_conflicts"),
+                      conflicts);
     assert_true (conflicts > 0);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM dead_letters"), 0);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM dead_letters"), 0);
     for (size_t index = 0; index < 2; index++)
         sp_harness_publisher_destroy (&publishers[index]);
 }
@@ -339,13 +279,8 @@ s_small_request (uint64_t request_id, size_t first, sp_event_t **events)
         events[index] = sp_harness_call_event (id, "acme", 30);
         assert_non_null (events[index]);
     }
-    Salespulse__IngestRequest request = SALESPULSE__INGEST_REQUEST__INIT;
-    request.request_id = request_id;
-    request.n_events = TEST_SMALL_BATCH;
-    request.events = events;
-    size_t size = protobuf_c_message_get_packed_size (&request.base);
-    zframe_t *frame = zframe_new (NULL, size);
-    protobuf_c_message_pack (&request.base, zframe_data (frame));
+    zframe_t *frame = sp_harness_request_frame (request_id, events, TEST_SMALL_BATCH);
+    assert_non_null (frame);
     return frame;
 }
 
@@ -379,10 +314,8 @@ s_receive_small (zsock_t *dealer)
 static zsock_t *
 s_dealer (const char *endpoint)
 {
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_t *dealer = sp_harness_dealer (endpoint);
     assert_non_null (dealer);
-    zsock_set_linger (dealer, 0);
-    assert_int_equal (zsock_connect (dealer, "%s", endpoint), 0);
     return dealer;
 }
 
@@ -437,7 +370,8 @@ test_overloaded_then_stored (void **state)
     assert_int_equal (accepted_request, 1);
     assert_int_equal (overloaded, TEST_SMALL_REQUESTS - 1);
     /* Nothing refused was written. */
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), TEST_SMALL_BATCH);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+                      TEST_SMALL_BATCH);
 
     /* Sent again one at a time (sp_ingest_client), all are stored. */
     sp_ingest_client_t *client = sp_ingest_client_new (small->endpoint, NULL, NULL, 0);
@@ -465,24 +399,19 @@ test_overloaded_then_stored (void **state)
     sp_ingest_client_destroy (&client);
     assert_int_equal (duplicate, TEST_SMALL_BATCH);
     assert_int_equal (accepted, (TEST_SMALL_REQUESTS - 1) * TEST_SMALL_BATCH);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"),
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
                       TEST_SMALL_REQUESTS * TEST_SMALL_BATCH);
-    s_check_gap_free (fixture);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
 
     /* SIGTERM while a request waits for its group commit: the stop hook
        commits it and answers before the process exits. */
     int http_port = s_http_port (small);
     s_send_small (dealer, 99, 1000);
     char body[65536];
-    int status = 0;
-    bool waiting = false;
-    for (int waited = 0; !waiting && waited < TEST_STOP_TIMEOUT_MS; waited += TEST_POLL_MS) {
-        if (sp_harness_http_get (http_port, "/metrics", &status, body, sizeof body) == 0)
-            waiting = strstr (body, "\nsalespulse_ingest_requests_in_flight 1\n") != NULL;
-        if (!waiting)
-            s_pause ();
-    }
-    assert_true (waiting);
+    assert_int_equal (sp_harness_wait_http (small->pid, http_port, "/metrics",
+                                            "\nsalespulse_ingest_requests_in_flight 1\n", body,
+                                            sizeof body, TEST_STOP_TIMEOUT_MS),
+                      0);
     assert_int_equal (kill (small->pid, SIGTERM), 0);
     Salespulse__IngestReply *reply = s_receive_small (dealer);
     assert_int_equal (reply->request_id, 99);
@@ -491,7 +420,8 @@ test_overloaded_then_stored (void **state)
     salespulse__ingest_reply__free_unpacked (reply, NULL);
     assert_int_equal (sp_harness_wait_exit (small->pid, TEST_STOP_TIMEOUT_MS), 0);
     small->pid = 0;
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events WHERE event_id LIKE 'bp:100_'"),
+    assert_int_equal (sp_harness_pg_count (
+                          fixture->pg, "SELECT count(*) FROM events WHERE event_id LIKE 'bp:100_'"),
                       TEST_SMALL_BATCH);
     zsock_destroy (&dealer);
 }
@@ -512,7 +442,7 @@ test_unavailable_while_postgres_down (void **state)
     assert_int_equal (waitpid (instance->pid, NULL, WNOHANG), 0);
 
     assert_int_equal (sp_harness_postgres_start (fixture->harness), 0);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), 0);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"), 0);
     sp_ingest_client_options_t options;
     sp_ingest_client_options_init (&options);
     options.backoff_ms = 20;
@@ -532,8 +462,9 @@ test_unavailable_while_postgres_down (void **state)
     }
     sp_proto_free ((ProtobufCMessage **) &reply);
     sp_ingest_client_destroy (&client);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), TEST_SMALL_BATCH);
-    s_check_gap_free (fixture);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+                      TEST_SMALL_BATCH);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
     zsock_destroy (&dealer);
 }
 

@@ -31,9 +31,8 @@
 #include <cmocka.h>
 
 #include "sp_harness.h"
+#include "sp_harness_pg.h"
 #include "sp_harness_publisher.h"
-#include "sp_migrate.h"
-#include "sp_pg.h"
 
 #define TEST_PARTITIONS 16
 #define TEST_EVENTS 100000        /* the count issue 3 names */
@@ -51,16 +50,13 @@
 #define TEST_BACKOFF_MAX_MS 500
 #define TEST_POLL_MS 10
 #define TEST_ENDPOINT_SIZE 64
-#define TEST_SETTING_SIZE 128
 
 typedef struct {
     sp_harness_t *harness;
     sp_pg_t *pg;
-    char endpoint[TEST_ENDPOINT_SIZE];                /* tcp://127.0.0.1:PORT */
-    char endpoint_setting[TEST_SETTING_SIZE];         /* SP_INGEST_ENDPOINT=... */
-    char bus_setting[TEST_SETTING_SIZE];              /* SP_BUS_ENDPOINT=... */
-    pid_t pid;                                        /* the running activity-ingest */
-    int starts;                                       /* starts so far (one log each) */
+    char endpoint[TEST_ENDPOINT_SIZE]; /* tcp://127.0.0.1:PORT */
+    pid_t pid;                         /* the running activity-ingest */
+    int starts;                        /* starts so far (one log each) */
 } s_fixture_t;
 
 /* Event number index of the series: ids "<prefix>:<index>". */
@@ -79,33 +75,12 @@ s_pause (void)
 static void
 s_start_ingest (s_fixture_t *fixture)
 {
-    char program[PATH_MAX], log_path[PATH_MAX];
-    sp_harness_program ("activity-ingest", program, sizeof program);
+    char log_path[PATH_MAX];
     snprintf (log_path, sizeof log_path, "%s/ingest-%d.log", sp_harness_dir (fixture->harness),
               ++fixture->starts);
-    const char *settings[] = { fixture->endpoint_setting, fixture->bus_setting, NULL };
-    fixture->pid = sp_harness_spawn (fixture->harness, program, settings, log_path);
+    fixture->pid = sp_harness_start_ingest (fixture->harness, fixture->endpoint, NULL, log_path,
+                                            TEST_START_TIMEOUT_MS);
     assert_true (fixture->pid > 0);
-    assert_int_equal (sp_harness_wait_log (fixture->pid, log_path, "msg=\"accepting requests\"",
-                                           TEST_START_TIMEOUT_MS),
-                      0);
-}
-
-/* Runs a query returning one integer; a connection lost by a PostgreSQL
-   restart is noticed by the first call and repaired by the next. */
-static int64_t
-s_count (s_fixture_t *fixture, const char *sql)
-{
-    sp_pg_result_t *result = sp_pg_exec (fixture->pg, sql, 0, NULL, NULL, NULL);
-    if (sp_pg_result_connection_lost (result)) {
-        sp_pg_result_destroy (&result);
-        result = sp_pg_exec (fixture->pg, sql, 0, NULL, NULL, NULL);
-    }
-    assert_true (sp_pg_result_ok (result));
-    int64_t value = -1;
-    assert_int_equal (sp_pg_result_int64 (result, 0, 0, &value), 0);
-    sp_pg_result_destroy (&result);
-    return value;
 }
 
 static int
@@ -115,28 +90,12 @@ s_setup (void **state)
     if (!fixture)
         return -1;
     *state = fixture;
-    fixture->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
-    if (!fixture->harness)
+    fixture->harness = sp_harness_pg_fixture ("test_ingest_crash", TEST_PARTITIONS, &fixture->pg);
+    if (!fixture->harness ||
+        sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint) != 0)
         return -1;
-    snprintf (fixture->endpoint, sizeof fixture->endpoint, "tcp://127.0.0.1:%d",
-              sp_harness_free_port ());
-    snprintf (fixture->endpoint_setting, sizeof fixture->endpoint_setting,
-              "SP_INGEST_ENDPOINT=%s", fixture->endpoint);
-    snprintf (fixture->bus_setting, sizeof fixture->bus_setting,
-              "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d", sp_harness_free_port ());
-    char migrations[PATH_MAX];
-    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
-    fixture->pg = sp_pg_new (sp_harness_postgres_url (fixture->harness), "test_ingest_crash");
-    sp_migrate_t *migrate = sp_migrate_new (migrations);
-    int rc = fixture->pg && migrate && sp_pg_connect (fixture->pg) == 0 &&
-                     sp_migrate_set_partitions (migrate, fixture->pg, TEST_PARTITIONS, true,
-                                                NULL) == TEST_PARTITIONS
-                 ? 0
-                 : -1;
-    sp_migrate_destroy (&migrate);
-    if (rc == 0)
-        s_start_ingest (fixture);
-    return rc;
+    s_start_ingest (fixture);
+    return 0;
 }
 
 static int
@@ -145,10 +104,8 @@ s_teardown (void **state)
     s_fixture_t *fixture = *state;
     if (!fixture)
         return 0;
-    if (fixture->pid > 0) {
-        kill (fixture->pid, SIGTERM);
-        sp_harness_wait_exit (fixture->pid, TEST_STOP_TIMEOUT_MS);
-    }
+    if (fixture->pid > 0)
+        sp_harness_stop (fixture->pid, TEST_STOP_TIMEOUT_MS);
     sp_pg_destroy (&fixture->pg);
     sp_harness_destroy (&fixture->harness);
     free (fixture);
@@ -252,21 +209,17 @@ s_finish (s_fixture_t *fixture, sp_harness_publisher_t **publishers)
     /* The crash made the publishers resend. */
     assert_true (resends > 0);
     assert_int_equal (s_check_acknowledged (fixture, publishers, all), TEST_EVENTS);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM events"), TEST_EVENTS);
-    assert_int_equal (s_count (fixture, "SELECT count(DISTINCT event_id) FROM events"),
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
                       TEST_EVENTS);
-    /* Gap-free: with (partition, sequence) unique and sequence >= 1, count =
-       max = head means exactly 1..head. */
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM event_partitions p WHERE "
-                                        "head_sequence <> (SELECT count(*) FROM events e WHERE "
-                                        "e.partition = p.partition) OR head_sequence <> "
-                                        "coalesce((SELECT max(sequence) FROM events e WHERE "
-                                        "e.partition = p.partition), 0)"),
-                      0);
-    assert_int_equal (s_count (fixture, "SELECT sum(head_sequence) FROM event_partitions"),
-                      TEST_EVENTS);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM dead_letters"), 0);
-    assert_int_equal (s_count (fixture, "SELECT count(*) FROM event_conflicts"), 0);
+    assert_int_equal (
+        sp_harness_pg_count (fixture->pg, "SELECT count(DISTINCT event_id) FROM events"),
+        TEST_EVENTS);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
+    assert_int_equal (
+        sp_harness_pg_count (fixture->pg, "SELECT sum(head_sequence) FROM event_partitions"),
+        TEST_EVENTS);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM dead_letters"), 0);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM event_conflicts"), 0);
     for (size_t index = 0; index < TEST_PUBLISHERS; index++)
         sp_harness_publisher_destroy (&publishers[index]);
 }
@@ -283,12 +236,7 @@ static int
 s_clear (void **state)
 {
     s_fixture_t *fixture = *state;
-    sp_pg_result_t *result = sp_pg_exec_script (
-        fixture->pg, "TRUNCATE events, dead_letters, event_conflicts; "
-                     "UPDATE event_partitions SET head_sequence = 0");
-    int rc = sp_pg_result_ok (result) ? 0 : -1;
-    sp_pg_result_destroy (&result);
-    return rc;
+    return sp_harness_pg_clear_events (fixture->pg);
 }
 
 static void
@@ -328,7 +276,7 @@ test_postgres_immediate_stop_mid_publish (void **state)
     size_t before[TEST_PUBLISHERS];
     s_snapshot (publishers, before);
     assert_int_equal (sp_harness_postgres_start (fixture->harness), 0);
-    assert_int_equal (s_count (fixture, "SELECT 1"), 1); /* reconnects */
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT 1"), 1); /* reconnects */
     assert_true (s_check_acknowledged (fixture, publishers, before) >=
                  TEST_CRASH_AFTER * TEST_BATCH);
 

@@ -22,44 +22,32 @@
         9  blank                                    skipped
        10  valid survey it:survey:1                 accepted
 */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "sp_event.h"
 #include "sp_harness.h"
-#include "sp_migrate.h"
-#include "sp_pg.h"
+#include "sp_harness_pg.h"
 
 #define TEST_PARTITIONS 16          /* recorded in the test database */
 #define TEST_START_TIMEOUT_MS 60000 /* sanitizer builds start slowly */
 #define TEST_RUN_TIMEOUT_MS 60000   /* one salesctl run */
 #define TEST_STOP_TIMEOUT_MS 15000  /* SIGTERM to exit */
-#define TEST_POLL_MS 50             /* between checks of a condition */
 #define TEST_BODY_SIZE 65536        /* room for an HTTP body */
 #define TEST_OUTPUT_SIZE 65536      /* room for a command's output */
 #define TEST_SETTING_SIZE 1024      /* room for one NAME=value */
 #define TEST_ENDPOINT_SIZE 256      /* room for an endpoint */
-#define TEST_ENV_MAX 64             /* entries of a child's environment */
-#define TEST_ARGS_MAX 16            /* arguments of a child */
 #define TEST_HOUR_MS INT64_C (3600000)
-#define TEST_HTTP_OK 200
-
-extern char **environ;
 
 typedef struct {
     sp_harness_t *harness;             /* PostgreSQL + Redis for this file */
@@ -72,81 +60,6 @@ typedef struct {
     char stderr_path[PATH_MAX];        /* last salesctl stderr */
     char output[TEST_OUTPUT_SIZE];     /* last salesctl stdout, read back */
 } s_fixture_t;
-
-static void
-s_pause (void)
-{
-    struct timespec delay = { 0, TEST_POLL_MS * 1000000L };
-    nanosleep (&delay, NULL);
-}
-
-/* Path of a built program: $SP_SOURCE_DIR/$SP_BUILD_DIR/bin/NAME. */
-static void
-s_program (const char *name, char *path, size_t size)
-{
-    const char *build = getenv ("SP_BUILD_DIR");
-    snprintf (path, size, "%s/%s/bin/%s", sp_harness_source_dir (), build ? build : "build/release",
-              name);
-}
-
-/* Spawns program with the environment minus SP_* plus settings, stdout
-   to out_path and stderr to err_path (may be the same file). */
-static pid_t
-s_spawn (const char *name, const char *const *settings, const char *const *arguments,
-         const char *out_path, const char *err_path)
-{
-    char program[PATH_MAX];
-    s_program (name, program, sizeof program);
-    char *envp[TEST_ENV_MAX];
-    size_t count = 0;
-    for (char **entry = environ; *entry && count < TEST_ENV_MAX / 2; entry++)
-        if (strncmp (*entry, "SP_", 3) != 0)
-            envp[count++] = *entry;
-    for (size_t i = 0; settings && settings[i] && count < TEST_ENV_MAX - 1; i++)
-        envp[count++] = (char *) settings[i];
-    envp[count] = NULL;
-
-    char *argv[TEST_ARGS_MAX] = { program };
-    size_t argc = 1;
-    for (size_t i = 0; arguments && arguments[i] && argc < TEST_ARGS_MAX - 1; i++)
-        argv[argc++] = (char *) arguments[i];
-    argv[argc] = NULL;
-
-    posix_spawn_file_actions_t actions;
-    assert_int_equal (posix_spawn_file_actions_init (&actions), 0);
-    assert_int_equal (posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, out_path,
-                                                        O_WRONLY | O_CREAT | O_TRUNC, 0600),
-                      0);
-    if (strcmp (out_path, err_path) == 0)
-        assert_int_equal (posix_spawn_file_actions_adddup2 (&actions, STDOUT_FILENO, STDERR_FILENO),
-                          0);
-    else
-        assert_int_equal (posix_spawn_file_actions_addopen (&actions, STDERR_FILENO, err_path,
-                                                            O_WRONLY | O_CREAT | O_TRUNC, 0600),
-                          0);
-    assert_int_equal (
-        posix_spawn_file_actions_addopen (&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0), 0);
-    pid_t pid;
-    assert_int_equal (posix_spawn (&pid, program, &actions, NULL, argv, envp), 0);
-    posix_spawn_file_actions_destroy (&actions);
-    return pid;
-}
-
-/* Waits for the child to exit; returns its exit status, or -1 on timeout
-   (the child is then killed). */
-static int
-s_wait_exit (pid_t pid, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += TEST_POLL_MS) {
-        int status;
-        if (waitpid (pid, &status, WNOHANG) == pid)
-            return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-        s_pause ();
-    }
-    kill (pid, SIGKILL);
-    waitpid (pid, NULL, 0);
-    return -1;
-}
 
 /* Reads a whole (small) file into buffer. */
 static void
@@ -164,14 +77,17 @@ s_read_file (const char *path, char *buffer, size_t size)
 static int
 s_salesctl (s_fixture_t *fixture, const char *const *arguments)
 {
-    char postgres[TEST_SETTING_SIZE];
-    char endpoint[TEST_SETTING_SIZE];
-    snprintf (postgres, sizeof postgres, "SP_POSTGRES_URL=%s",
-              sp_harness_postgres_url (fixture->harness));
+    char program[PATH_MAX], endpoint[TEST_SETTING_SIZE];
+    sp_harness_program ("salesctl", program, sizeof program);
     snprintf (endpoint, sizeof endpoint, "SP_INGEST_ENDPOINT=%s", fixture->endpoint);
-    pid_t pid = s_spawn ("salesctl", (const char *const[]){ postgres, endpoint, NULL }, arguments,
-                         fixture->stdout_path, fixture->stderr_path);
-    int status = s_wait_exit (pid, TEST_RUN_TIMEOUT_MS);
+    sp_harness_spawn_options_t options = { .settings = (const char *const[]){ endpoint, NULL },
+                                           .arguments = arguments,
+                                           .stdout_path = fixture->stdout_path,
+                                           .stderr_path = fixture->stderr_path,
+                                           .truncate = true };
+    pid_t pid = sp_harness_spawn_with (fixture->harness, program, &options);
+    assert_true (pid > 0);
+    int status = sp_harness_wait_exit (pid, TEST_RUN_TIMEOUT_MS);
     s_read_file (fixture->stdout_path, fixture->output, sizeof fixture->output);
     return status;
 }
@@ -264,7 +180,8 @@ s_setup (void **state)
     if (!fixture)
         return -1;
     *state = fixture;
-    fixture->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
+    /* Record the partition count, as `salesctl migrate` does at setup. */
+    fixture->harness = sp_harness_pg_fixture ("test_publish", TEST_PARTITIONS, NULL);
     if (!fixture->harness)
         return -1;
     const char *dir = sp_harness_dir (fixture->harness);
@@ -274,54 +191,26 @@ s_setup (void **state)
     snprintf (fixture->stdout_path, sizeof fixture->stdout_path, "%s/salesctl.out", dir);
     snprintf (fixture->stderr_path, sizeof fixture->stderr_path, "%s/salesctl.err", dir);
 
-    /* Record the partition count, as `salesctl migrate` does at setup. */
-    char migrations[PATH_MAX];
-    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
-    sp_pg_t *pg = sp_pg_new (sp_harness_postgres_url (fixture->harness), "test_publish");
-    sp_migrate_t *migrate = sp_migrate_new (migrations);
-    int rc =
-        (pg && migrate && sp_pg_connect (pg) == 0 &&
-         sp_migrate_set_partitions (migrate, pg, TEST_PARTITIONS, true, NULL) == TEST_PARTITIONS)
-            ? 0
-            : -1;
-    sp_migrate_destroy (&migrate);
-    sp_pg_destroy (&pg);
-    if (rc != 0)
-        return -1;
-
     /* activity-ingest on free ports; ready when /healthz answers 200. */
-    int ingest_port = sp_harness_free_port ();
-    int bus_port = sp_harness_free_port ();
     int http_port = sp_harness_free_port ();
-    if (ingest_port <= 0 || bus_port <= 0 || http_port <= 0)
+    if (http_port <= 0 ||
+        sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint) != 0)
         return -1;
-    snprintf (fixture->endpoint, sizeof fixture->endpoint, "tcp://127.0.0.1:%d", ingest_port);
-    char postgres[TEST_SETTING_SIZE], redis[TEST_SETTING_SIZE], ingest[TEST_SETTING_SIZE],
-        bus[TEST_SETTING_SIZE], http[TEST_SETTING_SIZE];
-    snprintf (postgres, sizeof postgres, "SP_POSTGRES_URL=%s",
-              sp_harness_postgres_url (fixture->harness));
-    snprintf (redis, sizeof redis, "SP_REDIS_URL=%s", sp_harness_redis_url (fixture->harness));
-    snprintf (ingest, sizeof ingest, "SP_INGEST_ENDPOINT=%s", fixture->endpoint);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d", bus_port);
+    char http[TEST_SETTING_SIZE];
     snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", http_port);
-    fixture->ingest = s_spawn ("activity-ingest",
-                               (const char *const[]){ postgres, redis, ingest, bus, http, NULL },
-                               NULL, fixture->ingest_log, fixture->ingest_log);
+    fixture->ingest = sp_harness_start_ingest (fixture->harness, fixture->endpoint,
+                                               (const char *const[]){ http, NULL },
+                                               fixture->ingest_log, TEST_START_TIMEOUT_MS);
     static char body[TEST_BODY_SIZE];
-    int status = 0;
-    for (int waited = 0; waited < TEST_START_TIMEOUT_MS; waited += TEST_POLL_MS) {
-        if (sp_harness_http_get (http_port, "/healthz", &status, body, sizeof body) == 0 &&
-            status == TEST_HTTP_OK)
-            break;
-        if (waitpid (fixture->ingest, NULL, WNOHANG) != 0) {
-            fprintf (stderr, "activity-ingest exited at start; see %s\n", fixture->ingest_log);
-            fixture->ingest = 0;
-            return -1;
-        }
-        s_pause ();
-    }
-    if (status != TEST_HTTP_OK)
+    if (fixture->ingest <= 0 ||
+        sp_harness_wait_http (fixture->ingest, http_port, "/healthz", NULL, body, sizeof body,
+                              TEST_START_TIMEOUT_MS) != 0) {
+        fprintf (stderr, "activity-ingest did not start; see %s\n", fixture->ingest_log);
+        if (fixture->ingest > 0)
+            sp_harness_wait_exit (fixture->ingest, 0); /* kills and reaps it */
+        fixture->ingest = 0;
         return -1;
+    }
     s_write_files (fixture);
     return 0;
 }
@@ -333,10 +222,8 @@ s_teardown (void **state)
     if (!fixture)
         return 0;
     int rc = 0;
-    if (fixture->ingest > 0) {
-        kill (fixture->ingest, SIGTERM);
-        rc = s_wait_exit (fixture->ingest, TEST_STOP_TIMEOUT_MS) == 0 ? 0 : -1;
-    }
+    if (fixture->ingest > 0)
+        rc = sp_harness_stop (fixture->ingest, TEST_STOP_TIMEOUT_MS) == 0 ? 0 : -1;
     sp_harness_destroy (&fixture->harness);
     free (fixture);
     return rc;

@@ -59,16 +59,34 @@ const char *sp_harness_source_dir (void);
    close), for a service under test to listen on; -1 on failure. */
 int sp_harness_free_port (void);
 
+/* Writes "tcp://127.0.0.1:PORT" with a free port (sp_harness_free_port)
+   into endpoint, for a service's ZeroMQ socket. Returns 0, or -1. */
+int sp_harness_free_endpoint (char *endpoint, size_t size);
+
 /* GET http://127.0.0.1:PORT/PATH with a plain socket; *status gets the HTTP
    status code and body the response body (NUL terminated, cut to size).
    Returns 0, or -1 when nothing could be read (not listening yet). */
 int sp_harness_http_get (int port, const char *path, int *status, char *body, size_t size);
 
+/* How sp_harness_spawn_with starts a program. */
+typedef struct {
+    const char *const *settings;  /* "NAME=VALUE" entries, NULL terminated, may be NULL */
+    const char *const *arguments; /* argv[1..], NULL terminated, may be NULL */
+    const char *stdout_path;      /* file receiving stdout */
+    const char *stderr_path;      /* file receiving stderr; NULL: stdout_path */
+    bool truncate;                /* empty the files first rather than append */
+} sp_harness_spawn_options_t;
+
 /* Starts program (a path) with the environment of this process minus every
    SP_* variable, plus SP_POSTGRES_URL and SP_REDIS_URL of the harness (when
-   started), SP_HTTP=127.0.0.1:0 and settings ("NAME=VALUE" entries, NULL
-   terminated, may be NULL); stdout and stderr are appended to log_path.
-   Returns the child's PID, or -1 (printed to stderr). */
+   started), SP_HTTP=127.0.0.1:0 and the settings; a setting naming one of
+   those three replaces it. stdin is /dev/null. Returns the child's PID, or
+   -1 (printed to stderr). */
+pid_t sp_harness_spawn_with (const sp_harness_t *self, const char *program,
+                             const sp_harness_spawn_options_t *options);
+
+/* sp_harness_spawn_with without arguments, stdout and stderr appended to
+   log_path. */
 pid_t sp_harness_spawn (const sp_harness_t *self, const char *program,
                         const char *const *settings, const char *log_path);
 
@@ -80,9 +98,31 @@ void sp_harness_program (const char *name, char *path, size_t size);
    0, or -1 when pid exited first (it is then reaped) or timeout_ms passed. */
 int sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int timeout_ms);
 
+/* True when the file at log_path holds a line containing text. */
+bool sp_harness_log_contains (const char *log_path, const char *text);
+
+/* Waits until GET http://127.0.0.1:PORT/PATH answers status 200 with a
+   body containing text (any body when text is NULL); the body is left in
+   body. Returns 0, or -1 when pid exited first (it is then reaped) or
+   timeout_ms passed. */
+int sp_harness_wait_http (pid_t pid, int port, const char *path, const char *text, char *body,
+                          size_t size, int timeout_ms);
+
+/* Starts the built activity-ingest (sp_harness_program) with its ROUTER on
+   endpoint, its bus on a free loopback port and settings (may be NULL), as
+   sp_harness_spawn does, and waits until it logs that it accepts requests.
+   Returns its PID, or -1 when it could not start, exited or was not ready
+   within timeout_ms (then it is killed and reaped). */
+pid_t sp_harness_start_ingest (const sp_harness_t *self, const char *endpoint,
+                               const char *const *settings, const char *log_path, int timeout_ms);
+
 /* Waits until pid exits; returns its exit status, 128 + signal when it was
    killed, or -1 when it still ran after timeout_ms (it is then killed with
    SIGKILL and reaped, so nothing is left behind). */
 int sp_harness_wait_exit (pid_t pid, int timeout_ms);
+
+/* Sends pid SIGTERM and waits for its exit as sp_harness_wait_exit does
+   (so it is killed after timeout_ms); returns the same. */
+int sp_harness_stop (pid_t pid, int timeout_ms);
 
 #endif

@@ -1,6 +1,7 @@
 /*  sp_harness_net - loopback networking helpers for integration tests:
-    a free port for a service under test, and a minimal HTTP GET to read its
-    /healthz and /metrics the way an operator's probe would.
+    a free port (or tcp:// endpoint) for a service under test, and a
+    minimal HTTP GET to read its /healthz and /metrics the way an
+    operator's probe would.
 */
 #include "sp_harness.h"
 
@@ -43,6 +44,16 @@ sp_harness_free_port (void)
         port = ntohs (address.sin_port);
     close (fd);
     return port;
+}
+
+int
+sp_harness_free_endpoint (char *endpoint, size_t size)
+{
+    int port = sp_harness_free_port ();
+    if (port <= 0)
+        return -1;
+    snprintf (endpoint, size, "tcp://127.0.0.1:%d", port);
+    return 0;
 }
 
 int

@@ -1,13 +1,16 @@
 /*  sp_harness_process - service processes for integration tests: start a
     built program against the harness's servers, wait for a line in its
-    log, wait for its exit. Tests use these to run the real binaries the
+    log or an HTTP answer, wait for its exit. Tests use these to run the real binaries the
     way operators do, and to kill and restart them; every wait polls an
-    observable condition (a log line, waitpid) with a deadline.
+    observable condition (a log line, an HTTP answer, waitpid) with a
+    deadline.
 */
 #include "sp_harness.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <spawn.h>
@@ -22,6 +25,8 @@ extern char **environ;
 
 #define SP_HARNESS_ENV_MAX 128        /* environment entries passed to a child */
 #define SP_HARNESS_ENV_TEXT_MAX 512   /* longest SP_* entry built here */
+#define SP_HARNESS_ARGS_MAX 16        /* argument vector entries of a child */
+#define SP_HARNESS_HTTP_OK 200        /* the status sp_harness_wait_http waits for */
 #define SP_HARNESS_POLL_MS 10         /* interval between polls of a condition */
 #define SP_HARNESS_LOG_LINE_MAX 4096  /* longest log line compared whole */
 #define SP_HARNESS_NS_PER_MS 1000000L /* nanoseconds in a millisecond */
@@ -49,40 +54,64 @@ sp_harness_program (const char *name, char *path, size_t size)
               build && *build ? build : "build/release", name);
 }
 
-pid_t
-sp_harness_spawn (const sp_harness_t *self, const char *program, const char *const *settings,
-                  const char *log_path)
+/* True when a setting names variable (given as "NAME="). */
+static bool
+s_named (const char *const *settings, const char *variable)
 {
+    for (size_t index = 0; settings && settings[index]; index++)
+        if (strncmp (settings[index], variable, strlen (variable)) == 0)
+            return true;
+    return false;
+}
+
+pid_t
+sp_harness_spawn_with (const sp_harness_t *self, const char *program,
+                       const sp_harness_spawn_options_t *options)
+{
+    assert (options && options->stdout_path);
+    const char *const *settings = options->settings;
     char postgres[SP_HARNESS_ENV_TEXT_MAX], redis[SP_HARNESS_ENV_TEXT_MAX];
     char *envp[SP_HARNESS_ENV_MAX];
     size_t count = 0;
     for (char **entry = environ; *entry && count < SP_HARNESS_ENV_MAX / 2; entry++)
         if (strncmp (*entry, "SP_", 3) != 0)
             envp[count++] = *entry;
-    if (sp_harness_postgres_url (self)) {
+    if (sp_harness_postgres_url (self) && !s_named (settings, "SP_POSTGRES_URL=")) {
         snprintf (postgres, sizeof postgres, "SP_POSTGRES_URL=%s", sp_harness_postgres_url (self));
         envp[count++] = postgres;
     }
-    if (sp_harness_redis_url (self)) {
+    if (sp_harness_redis_url (self) && !s_named (settings, "SP_REDIS_URL=")) {
         snprintf (redis, sizeof redis, "SP_REDIS_URL=%s", sp_harness_redis_url (self));
         envp[count++] = redis;
     }
-    envp[count++] = (char *) "SP_HTTP=127.0.0.1:0";
+    if (!s_named (settings, "SP_HTTP="))
+        envp[count++] = (char *) "SP_HTTP=127.0.0.1:0";
     for (size_t index = 0; settings && settings[index] && count < SP_HARNESS_ENV_MAX - 1; index++)
         envp[count++] = (char *) settings[index];
     envp[count] = NULL;
 
+    char *argv[SP_HARNESS_ARGS_MAX] = { (char *) program };
+    size_t argc = 1;
+    for (size_t index = 0;
+         options->arguments && options->arguments[index] && argc < SP_HARNESS_ARGS_MAX - 1; index++)
+        argv[argc++] = (char *) options->arguments[index];
+    argv[argc] = NULL;
+
+    int flags = O_WRONLY | O_CREAT | (options->truncate ? O_TRUNC : O_APPEND);
+    bool shared = !options->stderr_path || strcmp (options->stderr_path, options->stdout_path) == 0;
     posix_spawn_file_actions_t actions;
     if (posix_spawn_file_actions_init (&actions) != 0)
         return -1;
     pid_t pid = -1;
-    int rc = posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, log_path,
-                                               O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (rc == 0)
+    int rc = posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, options->stdout_path, flags,
+                                               0600);
+    if (rc == 0 && shared)
         rc = posix_spawn_file_actions_adddup2 (&actions, STDOUT_FILENO, STDERR_FILENO);
+    else if (rc == 0)
+        rc = posix_spawn_file_actions_addopen (&actions, STDERR_FILENO, options->stderr_path, flags,
+                                               0600);
     if (rc == 0)
         rc = posix_spawn_file_actions_addopen (&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    char *argv[] = { (char *) program, NULL };
     if (rc == 0)
         rc = posix_spawn (&pid, program, &actions, NULL, argv, envp);
     posix_spawn_file_actions_destroy (&actions);
@@ -93,8 +122,16 @@ sp_harness_spawn (const sp_harness_t *self, const char *program, const char *con
     return pid;
 }
 
-static bool
-s_log_contains (const char *log_path, const char *text)
+pid_t
+sp_harness_spawn (const sp_harness_t *self, const char *program, const char *const *settings,
+                  const char *log_path)
+{
+    sp_harness_spawn_options_t options = { .settings = settings, .stdout_path = log_path };
+    return sp_harness_spawn_with (self, program, &options);
+}
+
+bool
+sp_harness_log_contains (const char *log_path, const char *text)
 {
     FILE *file = fopen (log_path, "r");
     if (!file)
@@ -112,7 +149,7 @@ sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int time
 {
     int64_t deadline = s_now_ms () + timeout_ms;
     while (true) {
-        if (s_log_contains (log_path, text))
+        if (sp_harness_log_contains (log_path, text))
             return 0;
         if (waitpid (pid, NULL, WNOHANG) != 0) {
             fprintf (stderr, "sp_harness: pid %d exited before logging \"%s\" (log: %s)\n",
@@ -126,6 +163,55 @@ sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int time
         }
         s_pause ();
     }
+}
+
+int
+sp_harness_wait_http (pid_t pid, int port, const char *path, const char *text, char *body,
+                      size_t size, int timeout_ms)
+{
+    int64_t deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        int status = 0;
+        if (sp_harness_http_get (port, path, &status, body, size) == 0 &&
+            status == SP_HARNESS_HTTP_OK && (!text || strstr (body, text)))
+            return 0;
+        if (waitpid (pid, NULL, WNOHANG) != 0) {
+            fprintf (stderr, "sp_harness: pid %d exited before answering \"%s\" on port %d\n",
+                     (int) pid, path, port);
+            return -1;
+        }
+        if (s_now_ms () >= deadline) {
+            fprintf (stderr, "sp_harness: \"%s\" on port %d not as awaited within %d ms\n", path,
+                     port, timeout_ms);
+            return -1;
+        }
+        s_pause ();
+    }
+}
+
+pid_t
+sp_harness_start_ingest (const sp_harness_t *self, const char *endpoint,
+                         const char *const *settings, const char *log_path, int timeout_ms)
+{
+    char program[PATH_MAX], endpoint_setting[SP_HARNESS_ENV_TEXT_MAX],
+        bus_setting[SP_HARNESS_ENV_TEXT_MAX];
+    sp_harness_program ("activity-ingest", program, sizeof program);
+    snprintf (endpoint_setting, sizeof endpoint_setting, "SP_INGEST_ENDPOINT=%s", endpoint);
+    snprintf (bus_setting, sizeof bus_setting, "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d",
+              sp_harness_free_port ());
+    const char *all[SP_HARNESS_ENV_MAX / 2] = { endpoint_setting, bus_setting };
+    size_t count = 2;
+    for (size_t index = 0; settings && settings[index] && count < SP_HARNESS_ENV_MAX / 2 - 1;
+         index++)
+        all[count++] = settings[index];
+    all[count] = NULL;
+    pid_t pid = sp_harness_spawn (self, program, all, log_path);
+    if (pid > 0 &&
+        sp_harness_wait_log (pid, log_path, "msg=\"accepting requests\"", timeout_ms) != 0) {
+        sp_harness_wait_exit (pid, 0); /* kills and reaps it if still running */
+        pid = -1;
+    }
+    return pid;
 }
 
 int
@@ -147,4 +233,11 @@ sp_harness_wait_exit (pid_t pid, int timeout_ms)
         }
         s_pause ();
     }
+}
+
+int
+sp_harness_stop (pid_t pid, int timeout_ms)
+{
+    kill (pid, SIGTERM);
+    return sp_harness_wait_exit (pid, timeout_ms);
 }

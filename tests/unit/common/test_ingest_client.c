@@ -344,6 +344,40 @@ s_client (const peer_t *peer, int attempts)
     return client;
 }
 
+/* What most tests start from: a scripted peer, a client of it with quick
+   backoff, the test batch and room for an error. */
+typedef struct {
+    peer_t *peer;               /* the fake activity-ingest */
+    sp_ingest_client_t *client; /* connected to peer */
+    batch_t batch;              /* EVENT_COUNT events */
+    char error[ERROR_SIZE];     /* the last send's error, "" before */
+} rig_t;
+
+static void
+s_rig_init (rig_t *rig, const step_t *steps, size_t step_count, int attempts)
+{
+    rig->peer = s_peer_new (steps, step_count);
+    rig->client = s_client (rig->peer, attempts);
+    s_batch_init (&rig->batch);
+    rig->error[0] = '\0';
+}
+
+static void
+s_rig_fini (rig_t *rig)
+{
+    sp_ingest_client_destroy (&rig->client);
+    s_batch_fini (&rig->batch);
+    s_peer_destroy (&rig->peer);
+}
+
+/* Sends the first count events of the batch. */
+static sp_ingest_client_result_t
+s_rig_send (rig_t *rig, size_t count, int timeout_ms, Salespulse__IngestReply **reply_p)
+{
+    return sp_ingest_client_send (rig->client, rig->batch.events, count, timeout_ms, reply_p,
+                                  rig->error, sizeof rig->error);
+}
+
 static void
 s_assert_accepted (const Salespulse__IngestReply *reply, size_t count)
 {
@@ -414,26 +448,20 @@ test_normal_reply (void **state)
 {
     (void) state;
     const step_t steps[] = { STEP_OK, STEP_OK };
-    peer_t *peer = s_peer_new (steps, 2);
-    sp_ingest_client_t *client = s_client (peer, 1);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, steps, 2, 1);
     Salespulse__IngestReply *reply = NULL;
-    assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, TIMEOUT_MS, &reply,
-                                             error, sizeof error),
-                      SP_INGEST_CLIENT_OK);
+    assert_int_equal (s_rig_send (&rig, EVENT_COUNT, TIMEOUT_MS, &reply), SP_INGEST_CLIENT_OK);
     s_assert_accepted (reply, EVENT_COUNT);
     sp_proto_free ((ProtobufCMessage **) &reply);
-    assert_int_equal (
-        sp_ingest_client_send (client, batch.events, 1, TIMEOUT_MS, &reply, error, sizeof error),
-        SP_INGEST_CLIENT_OK);
+    assert_int_equal (s_rig_send (&rig, 1, TIMEOUT_MS, &reply), SP_INGEST_CLIENT_OK);
     s_assert_accepted (reply, 1);
     sp_proto_free ((ProtobufCMessage **) &reply);
-    assert_int_equal (sp_ingest_client_sent_count (client), 2);
-    assert_int_equal (sp_ingest_client_resend_count (client), 0);
-    assert_int_equal (sp_ingest_client_reconnect_count (client), 0);
+    assert_int_equal (sp_ingest_client_sent_count (rig.client), 2);
+    assert_int_equal (sp_ingest_client_resend_count (rig.client), 0);
+    assert_int_equal (sp_ingest_client_reconnect_count (rig.client), 0);
 
+    peer_t *peer = rig.peer;
     assert_int_equal (s_peer_wait_count (peer, 2), 2);
     s_peer_stop (peer);
     assert_int_equal (peer->records[0].frames, 2);
@@ -442,9 +470,7 @@ test_normal_reply (void **state)
     assert_int_equal (peer->records[1].events, 1);
     assert_true (peer->records[0].request_id != peer->records[1].request_id);
     assert_string_equal (peer->records[0].identity, peer->records[1].identity);
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+    s_rig_fini (&rig);
 }
 
 /* A reply for another request_id is ignored; so is an unreadable one; a
@@ -454,24 +480,17 @@ test_stale_and_unreadable_replies_ignored (void **state)
 {
     (void) state;
     const step_t steps[] = { STEP_STALE_THEN_OK, STEP_GARBAGE_THEN_BARE };
-    peer_t *peer = s_peer_new (steps, 2);
-    sp_ingest_client_t *client = s_client (peer, 1);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, steps, 2, 1);
     for (int round = 0; round < 2; round++) {
         Salespulse__IngestReply *reply = NULL;
-        assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, TIMEOUT_MS,
-                                                 &reply, error, sizeof error),
-                          SP_INGEST_CLIENT_OK);
+        assert_int_equal (s_rig_send (&rig, EVENT_COUNT, TIMEOUT_MS, &reply), SP_INGEST_CLIENT_OK);
         s_assert_accepted (reply, EVENT_COUNT); /* the stale one had 1 outcome */
         sp_proto_free ((ProtobufCMessage **) &reply);
     }
-    assert_int_equal (sp_ingest_client_sent_count (client), 2);
-    assert_int_equal (sp_ingest_client_resend_count (client), 0);
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+    assert_int_equal (sp_ingest_client_sent_count (rig.client), 2);
+    assert_int_equal (sp_ingest_client_resend_count (rig.client), 0);
+    s_rig_fini (&rig);
 }
 
 /* No reply: the client reconnects (new identity) and sends the same
@@ -481,33 +500,27 @@ test_timeout_then_resend_answered (void **state)
 {
     (void) state;
     const step_t steps[] = { STEP_DROP, STEP_OK };
-    peer_t *peer = s_peer_new (steps, 2);
-    sp_ingest_client_t *client = s_client (peer, 3);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, steps, 2, 3);
     Salespulse__IngestReply *reply = NULL;
-    assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, SHORT_TIMEOUT_MS,
-                                             &reply, error, sizeof error),
+    assert_int_equal (s_rig_send (&rig, EVENT_COUNT, SHORT_TIMEOUT_MS, &reply),
                       SP_INGEST_CLIENT_OK);
     s_assert_accepted (reply, EVENT_COUNT);
     sp_proto_free ((ProtobufCMessage **) &reply);
-    assert_int_equal (sp_ingest_client_sent_count (client), 2);
-    assert_int_equal (sp_ingest_client_resend_count (client), 1);
-    assert_int_equal (sp_ingest_client_reconnect_count (client), 1);
+    assert_int_equal (sp_ingest_client_sent_count (rig.client), 2);
+    assert_int_equal (sp_ingest_client_resend_count (rig.client), 1);
+    assert_int_equal (sp_ingest_client_reconnect_count (rig.client), 1);
 
-    assert_int_equal (s_peer_wait_count (peer, 2), 2);
-    s_peer_stop (peer);
-    const record_t *first = &peer->records[0];
-    const record_t *second = &peer->records[1];
+    assert_int_equal (s_peer_wait_count (rig.peer, 2), 2);
+    s_peer_stop (rig.peer);
+    const record_t *first = &rig.peer->records[0];
+    const record_t *second = &rig.peer->records[1];
     assert_int_equal (first->request_id, second->request_id);
     assert_int_equal (first->payload_size, second->payload_size);
     assert_memory_equal (first->payload, second->payload, first->payload_size);
     assert_string_not_equal (first->identity, second->identity);
     assert_true (second->empty_delimiter);
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+    s_rig_fini (&rig);
 }
 
 /* RETRY_OVERLOADED, RETRY_UNAVAILABLE, then OK: resent on the same
@@ -517,26 +530,19 @@ test_retry_statuses_then_success (void **state)
 {
     (void) state;
     const step_t steps[] = { STEP_OVERLOADED, STEP_UNAVAILABLE, STEP_OK };
-    peer_t *peer = s_peer_new (steps, 3);
-    sp_ingest_client_t *client = s_client (peer, 3);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, steps, 3, 3);
     Salespulse__IngestReply *reply = NULL;
-    assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, TIMEOUT_MS, &reply,
-                                             error, sizeof error),
-                      SP_INGEST_CLIENT_OK);
+    assert_int_equal (s_rig_send (&rig, EVENT_COUNT, TIMEOUT_MS, &reply), SP_INGEST_CLIENT_OK);
     s_assert_accepted (reply, EVENT_COUNT);
     sp_proto_free ((ProtobufCMessage **) &reply);
-    assert_int_equal (sp_ingest_client_sent_count (client), 3);
-    assert_int_equal (sp_ingest_client_resend_count (client), 2);
-    assert_int_equal (sp_ingest_client_reconnect_count (client), 0);
-    s_peer_stop (peer);
-    assert_int_equal (peer->records[0].request_id, peer->records[2].request_id);
-    assert_string_equal (peer->records[0].identity, peer->records[2].identity);
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+    assert_int_equal (sp_ingest_client_sent_count (rig.client), 3);
+    assert_int_equal (sp_ingest_client_resend_count (rig.client), 2);
+    assert_int_equal (sp_ingest_client_reconnect_count (rig.client), 0);
+    s_peer_stop (rig.peer);
+    assert_int_equal (rig.peer->records[0].request_id, rig.peer->records[2].request_id);
+    assert_string_equal (rig.peer->records[0].identity, rig.peer->records[2].identity);
+    s_rig_fini (&rig);
 }
 
 /* BAD_REQUEST: surfaced with the service's reason, not retried. */
@@ -545,23 +551,16 @@ test_bad_request_surfaced (void **state)
 {
     (void) state;
     const step_t steps[] = { STEP_BAD_REQUEST, STEP_OK };
-    peer_t *peer = s_peer_new (steps, 2);
-    sp_ingest_client_t *client = s_client (peer, 3);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, steps, 2, 3);
     Salespulse__IngestReply *reply = SENTINEL;
-    assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, TIMEOUT_MS, &reply,
-                                             error, sizeof error),
-                      SP_INGEST_CLIENT_REFUSED);
+    assert_int_equal (s_rig_send (&rig, EVENT_COUNT, TIMEOUT_MS, &reply), SP_INGEST_CLIENT_REFUSED);
     assert_ptr_equal (reply, SENTINEL);
-    assert_string_equal (error,
+    assert_string_equal (rig.error,
                          "activity-ingest refused the request: too many events: 3, at most 2");
-    assert_int_equal (sp_ingest_client_sent_count (client), 1);
-    assert_int_equal (sp_ingest_client_resend_count (client), 0);
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+    assert_int_equal (sp_ingest_client_sent_count (rig.client), 1);
+    assert_int_equal (sp_ingest_client_resend_count (rig.client), 0);
+    s_rig_fini (&rig);
 }
 
 /* No reply at all: every attempt times out, then a clear error. */
@@ -569,31 +568,25 @@ static void
 test_retries_exhausted (void **state)
 {
     (void) state;
-    peer_t *peer = s_peer_new (NULL, 0);
-    sp_ingest_client_t *client = s_client (peer, 3);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, NULL, 0, 3);
     Salespulse__IngestReply *reply = SENTINEL;
-    assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, SHORT_TIMEOUT_MS,
-                                             &reply, error, sizeof error),
+    assert_int_equal (s_rig_send (&rig, EVENT_COUNT, SHORT_TIMEOUT_MS, &reply),
                       SP_INGEST_CLIENT_FAILED);
     assert_ptr_equal (reply, SENTINEL);
     char expected[ERROR_SIZE];
     snprintf (expected, sizeof expected,
-              "no reply from \"%s\" after 3 attempts: no reply within %d ms", peer->endpoint,
+              "no reply from \"%s\" after 3 attempts: no reply within %d ms", rig.peer->endpoint,
               SHORT_TIMEOUT_MS);
-    assert_string_equal (error, expected);
-    assert_int_equal (sp_ingest_client_sent_count (client), 3);
-    assert_int_equal (sp_ingest_client_resend_count (client), 2);
-    assert_int_equal (sp_ingest_client_reconnect_count (client), 3);
-    assert_int_equal (s_peer_wait_count (peer, 3), 3);
-    s_peer_stop (peer);
+    assert_string_equal (rig.error, expected);
+    assert_int_equal (sp_ingest_client_sent_count (rig.client), 3);
+    assert_int_equal (sp_ingest_client_resend_count (rig.client), 2);
+    assert_int_equal (sp_ingest_client_reconnect_count (rig.client), 3);
+    assert_int_equal (s_peer_wait_count (rig.peer, 3), 3);
+    s_peer_stop (rig.peer);
     for (size_t i = 1; i < 3; i++)
-        assert_int_equal (peer->records[i].request_id, peer->records[0].request_id);
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+        assert_int_equal (rig.peer->records[i].request_id, rig.peer->records[0].request_id);
+    s_rig_fini (&rig);
 }
 
 /* RETRY_* on every attempt: the last status and reason are reported. */
@@ -602,21 +595,15 @@ test_retry_statuses_exhausted (void **state)
 {
     (void) state;
     const step_t steps[] = { STEP_UNAVAILABLE, STEP_OVERLOADED };
-    peer_t *peer = s_peer_new (steps, 2);
-    sp_ingest_client_t *client = s_client (peer, 2);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, steps, 2, 2);
     Salespulse__IngestReply *reply = SENTINEL;
-    assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, TIMEOUT_MS, &reply,
-                                             error, sizeof error),
-                      SP_INGEST_CLIENT_FAILED);
+    assert_int_equal (s_rig_send (&rig, EVENT_COUNT, TIMEOUT_MS, &reply), SP_INGEST_CLIENT_FAILED);
     assert_ptr_equal (reply, SENTINEL);
     assert_string_equal (
-        error, "activity-ingest still overloaded after 2 attempts: too many requests in flight");
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+        rig.error,
+        "activity-ingest still overloaded after 2 attempts: too many requests in flight");
+    s_rig_fini (&rig);
 }
 
 /* An OK reply that does not match the batch is an error, not a result. */
@@ -625,23 +612,16 @@ test_invalid_reply_refused (void **state)
 {
     (void) state;
     const step_t steps[] = { STEP_WRONG_COUNT };
-    peer_t *peer = s_peer_new (steps, 1);
-    sp_ingest_client_t *client = s_client (peer, 3);
-    batch_t batch;
-    s_batch_init (&batch);
-    char error[ERROR_SIZE] = "";
+    rig_t rig;
+    s_rig_init (&rig, steps, 1, 3);
     Salespulse__IngestReply *reply = SENTINEL;
-    assert_int_equal (sp_ingest_client_send (client, batch.events, EVENT_COUNT, TIMEOUT_MS, &reply,
-                                             error, sizeof error),
-                      SP_INGEST_CLIENT_FAILED);
+    assert_int_equal (s_rig_send (&rig, EVENT_COUNT, TIMEOUT_MS, &reply), SP_INGEST_CLIENT_FAILED);
     assert_ptr_equal (reply, SENTINEL);
     char expected[ERROR_SIZE];
     snprintf (expected, sizeof expected, "invalid reply from \"%s\": 2 outcomes for 3 events",
-              peer->endpoint);
-    assert_string_equal (error, expected);
-    sp_ingest_client_destroy (&client);
-    s_batch_fini (&batch);
-    s_peer_destroy (&peer);
+              rig.peer->endpoint);
+    assert_string_equal (rig.error, expected);
+    s_rig_fini (&rig);
 }
 
 /* A batch larger than max_request_size is refused before sending. */
