@@ -75,7 +75,6 @@
 #define BENCH_LOG_TAIL 4096          /* bytes of the service log shown on failure */
 #define BENCH_GOAL_RATIO 0.5         /* end to end / ceiling, issue 3 */
 #define BENCH_START_DELAY_S 0.2      /* publishers connect before the common start */
-#define BENCH_EVENT_COLUMNS 13       /* fields of an events row */
 #define BENCH_ERROR_SIZE 512
 #define BENCH_TEXT_SIZE 64
 
@@ -347,16 +346,6 @@ s_clear (sp_pg_t *pg)
                        "UPDATE event_partitions SET head_sequence = 0");
 }
 
-/* Text column or NULL, as the service writes optional strings. */
-static void
-s_copy_optional (ingest_copy_t *copy, const char *text)
-{
-    if (text && *text)
-        ingest_copy_text (copy, text);
-    else
-        ingest_copy_null (copy);
-}
-
 /* COPY streams of chunk rows each holding the events as the service
    writes them: partition and gap-free sequence, content hash, payload.
    Returns the streams (count in *stream_count), NULL when out of memory. */
@@ -393,20 +382,8 @@ s_copy_streams (sp_event_t **events, size_t count, size_t chunk, size_t *stream_
         const char *key = sp_event_partition_key (event);
         uint32_t partition = sp_partition_of (key, strlen (key), BENCH_PARTITIONS);
         ingest_copy_t *copy = copies[stream];
-        ingest_copy_row (copy, BENCH_EVENT_COLUMNS);
-        ingest_copy_int32 (copy, (int32_t) partition);
-        ingest_copy_int64 (copy, (int64_t) ++heads[partition]);
-        ingest_copy_text (copy, event->event_id);
-        ingest_copy_text (copy, sp_event_type_name (event->type));
-        ingest_copy_int64 (copy, event->occurred_at);
-        ingest_copy_int64 (copy, ingested_at);
-        s_copy_optional (copy, event->customer_id);
-        s_copy_optional (copy, event->opportunity_id);
-        s_copy_optional (copy, event->rep_id);
-        s_copy_optional (copy, event->team_id);
-        s_copy_optional (copy, event->region_id);
-        ingest_copy_bytes (copy, hash, INGEST_DIGEST_SIZE);
-        ingest_copy_bytes (copy, packed, size);
+        ingest_copy_event (copy, event, partition, ++heads[partition], ingested_at, hash,
+                           INGEST_DIGEST_SIZE, packed, size);
     }
     free (packed);
     for (size_t stream = 0; !failed && stream < streams; stream++) {
@@ -430,9 +407,7 @@ static double
 s_copy_ceiling (sp_pg_t *pg, sp_event_t **events, size_t count, size_t chunk)
 {
     static const char sql[] =
-        "COPY events (partition, sequence, event_id, type, occurred_at, ingested_at, "
-        "customer_id, opportunity_id, rep_id, team_id, region_id, content_hash, payload) "
-        "FROM STDIN (FORMAT binary)";
+        "COPY events (" INGEST_COPY_EVENT_COLUMN_LIST ") FROM STDIN (FORMAT binary)";
     size_t streams = 0;
     ingest_copy_t **copies = s_copy_streams (events, count, chunk, &streams);
     if (!copies || s_clear (pg) != 0) {

@@ -162,3 +162,35 @@ ingest_copy_finish (ingest_copy_t *self, size_t *size)
     *size = self->size;
     return self->data;
 }
+
+void
+ingest_copy_optional_text (ingest_copy_t *self, const char *text)
+{
+    if (text && *text)
+        ingest_copy_text (self, text);
+    else
+        ingest_copy_null (self);
+}
+
+void
+ingest_copy_event (ingest_copy_t *self, const sp_event_t *event, uint32_t partition,
+                   uint64_t sequence, int64_t ingested_at, const uint8_t *hash, size_t hash_size,
+                   const uint8_t *packed, size_t packed_size)
+{
+    assert (self && event && hash && packed);
+    assert (partition <= INT32_MAX && sequence <= INT64_MAX);
+    ingest_copy_row (self, INGEST_COPY_EVENT_COLUMNS);
+    ingest_copy_int32 (self, (int32_t) partition);
+    ingest_copy_int64 (self, (int64_t) sequence);
+    ingest_copy_text (self, event->event_id);
+    ingest_copy_text (self, sp_event_type_name (event->type));
+    ingest_copy_int64 (self, event->occurred_at);
+    ingest_copy_int64 (self, ingested_at);
+    ingest_copy_optional_text (self, event->customer_id);
+    ingest_copy_optional_text (self, event->opportunity_id);
+    ingest_copy_optional_text (self, event->rep_id);
+    ingest_copy_optional_text (self, event->team_id);
+    ingest_copy_optional_text (self, event->region_id);
+    ingest_copy_bytes (self, hash, hash_size);
+    ingest_copy_bytes (self, packed, packed_size);
+}

@@ -18,6 +18,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_event.h"
+
+/* Columns of an events row, in the order ingest_copy_event writes them:
+   partition, sequence, event_id, type, occurred_at, ingested_at,
+   customer_id, opportunity_id, rep_id, team_id, region_id, content_hash,
+   payload (migrations/0001_event_log.sql). */
+#define INGEST_COPY_EVENT_COLUMNS 13
+#define INGEST_COPY_EVENT_COLUMN_LIST                                                         \
+    "partition, sequence, event_id, type, occurred_at, ingested_at, customer_id, "           \
+    "opportunity_id, rep_id, team_id, region_id, content_hash, payload"
+
 typedef struct _ingest_copy_t ingest_copy_t;
 
 /* Creates a stream holding the header; NULL when out of memory. */
@@ -39,6 +50,17 @@ void ingest_copy_int64 (ingest_copy_t *self, int64_t value);
 void ingest_copy_bytes (ingest_copy_t *self, const void *data, size_t size);
 void ingest_copy_text (ingest_copy_t *self, const char *text);
 void ingest_copy_null (ingest_copy_t *self);
+
+/* Appends text, or NULL when text is NULL or empty (optional ids). */
+void ingest_copy_optional_text (ingest_copy_t *self, const char *text);
+
+/* Appends one events row: the event's columns, its place in the log, when
+   it was ingested, its content hash (hash_size bytes) and its packed
+   bytes. The one definition of the row, shared by the write path and the
+   benchmark's COPY ceiling. */
+void ingest_copy_event (ingest_copy_t *self, const sp_event_t *event, uint32_t partition,
+                        uint64_t sequence, int64_t ingested_at, const uint8_t *hash,
+                        size_t hash_size, const uint8_t *packed, size_t packed_size);
 
 /* Rows started since the last reset. */
 size_t ingest_copy_rows (const ingest_copy_t *self);

@@ -16,7 +16,6 @@
 #define INGEST_STORE_CONNECT_ATTEMPTS 1   /* a write fails fast when PostgreSQL is down */
 #define INGEST_STORE_CONNECT_TIMEOUT_S 2  /* libpq connect_timeout per attempt */
 #define INGEST_STORE_NUMBER_SIZE 24       /* room for an int64 in decimal and a comma */
-#define INGEST_STORE_EVENT_COLUMNS 13     /* fields of an events row */
 #define INGEST_STORE_DEAD_LETTER_COLUMNS 6
 #define INGEST_STORE_CONFLICT_COLUMNS 3
 #define INGEST_STORE_MS_PER_S 1000
@@ -29,8 +28,7 @@ static const char s_lookup_sql[] =
     "SELECT event_id, partition, sequence, content_hash FROM events "
     "WHERE event_id = ANY ($1::text[])";
 static const char s_copy_events_sql[] =
-    "COPY events (partition, sequence, event_id, type, occurred_at, ingested_at, customer_id, "
-    "opportunity_id, rep_id, team_id, region_id, content_hash, payload) FROM STDIN (FORMAT binary)";
+    "COPY events (" INGEST_COPY_EVENT_COLUMN_LIST ") FROM STDIN (FORMAT binary)";
 static const char s_copy_dead_letters_sql[] =
     "COPY dead_letters (source, event_id, field, reason, message, raw) FROM STDIN (FORMAT binary)";
 static const char s_copy_conflicts_sql[] =
@@ -289,16 +287,6 @@ out_free:
     return rc;
 }
 
-/* Text value or NULL for an empty (absent) proto3 string. */
-static void
-s_copy_optional (ingest_copy_t *copy, const char *text)
-{
-    if (text && *text)
-        ingest_copy_text (copy, text);
-    else
-        ingest_copy_null (copy);
-}
-
 /* Text value when it is valid UTF-8 without NUL, else NULL (dead letters
    keep whatever can be stored; raw holds the rest). */
 static void
@@ -356,20 +344,9 @@ s_write_rows (ingest_store_t *self, ingest_batch_t *batch, int64_t ingested_at, 
                 const uint8_t *packed = ingest_request_packed (request, index, &size);
                 const uint8_t *hash = ingest_request_hash (request, index);
                 if (passes[pass].outcome == INGEST_OUTCOME_ACCEPTED) {
-                    ingest_copy_row (copy, INGEST_STORE_EVENT_COLUMNS);
-                    ingest_copy_int32 (copy, (int32_t) ingest_request_partition (request, index));
-                    ingest_copy_int64 (copy, (int64_t) ingest_request_sequence (request, index));
-                    ingest_copy_text (copy, event->event_id);
-                    ingest_copy_text (copy, sp_event_type_name (event->type));
-                    ingest_copy_int64 (copy, event->occurred_at);
-                    ingest_copy_int64 (copy, ingested_at);
-                    s_copy_optional (copy, event->customer_id);
-                    s_copy_optional (copy, event->opportunity_id);
-                    s_copy_optional (copy, event->rep_id);
-                    s_copy_optional (copy, event->team_id);
-                    s_copy_optional (copy, event->region_id);
-                    ingest_copy_bytes (copy, hash, INGEST_DIGEST_SIZE);
-                    ingest_copy_bytes (copy, packed, size);
+                    ingest_copy_event (copy, event, ingest_request_partition (request, index),
+                                       ingest_request_sequence (request, index), ingested_at,
+                                       hash, INGEST_DIGEST_SIZE, packed, size);
                 }
                 else if (passes[pass].outcome == INGEST_OUTCOME_REJECTED) {
                     const sp_event_error_t *rejection = ingest_request_rejection (request, index);

@@ -87,6 +87,46 @@ test_copy_layout (void **state)
     ingest_copy_destroy (&copy);
 }
 
+/* An events row: 13 fields in schema order, empty ids as NULL. */
+static void
+test_copy_event_row (void **state)
+{
+    (void) state;
+    sp_event_t *event = sp_event_new (SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEMO);
+    assert_non_null (event);
+    assert_int_equal (sp_event_set_string (&event->event_id, "e1", 2), 0);
+    assert_int_equal (sp_event_set_string (&event->rep_id, "r", 1), 0);
+    event->occurred_at = 5;
+    const uint8_t hash[2] = { 0xaa, 0xbb };
+    const uint8_t packed[1] = { 0x0c };
+    ingest_copy_t *copy = ingest_copy_new ();
+    assert_non_null (copy);
+    ingest_copy_event (copy, event, 3, 9, 6, hash, sizeof hash, packed, sizeof packed);
+    size_t size = 0;
+    const uint8_t *data = ingest_copy_finish (copy, &size);
+    const uint8_t expected[] = { 'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
+                                 0, 0, 0, 0, 0, 0, 0, 0,
+                                 0, 13,
+                                 0, 0, 0, 4, 0, 0, 0, 3,
+                                 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 9,
+                                 0, 0, 0, 2, 'e', '1',
+                                 0, 0, 0, 4, 'd', 'e', 'm', 'o',
+                                 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 5,
+                                 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 6,
+                                 0xff, 0xff, 0xff, 0xff,
+                                 0xff, 0xff, 0xff, 0xff,
+                                 0, 0, 0, 1, 'r',
+                                 0xff, 0xff, 0xff, 0xff,
+                                 0xff, 0xff, 0xff, 0xff,
+                                 0, 0, 0, 2, 0xaa, 0xbb,
+                                 0, 0, 0, 1, 0x0c,
+                                 0xff, 0xff };
+    assert_int_equal (size, sizeof expected);
+    assert_memory_equal (data, expected, sizeof expected);
+    ingest_copy_destroy (&copy);
+    sp_event_destroy (&event);
+}
+
 static void
 test_frame_shapes (void **state)
 {
@@ -365,6 +405,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_digest_vectors),
         cmocka_unit_test (test_copy_layout),
+        cmocka_unit_test (test_copy_event_row),
         cmocka_unit_test (test_frame_shapes),
         cmocka_unit_test (test_request_validation_outcomes),
         cmocka_unit_test (test_request_bad_requests),
