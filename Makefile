@@ -1,7 +1,7 @@
 # Salespulse build.
 #
 #   make            build everything (release flags, warnings are errors)
-#   make test       install missing packages, build with ASan + UBSan, run unit
+#   make test       install missing packages, build with ASan + UBSan, lint, run unit
 #                   then integration tests, validate docker-compose.yml
 #   make run        install, build, start the local stack and every service
 #   make up|down|status   local stack under .run/ (see deploy/local/)
@@ -141,7 +141,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 check
 
-check: all $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check
+check: all $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check lint
 	@tests/run-tests.sh $(BUILD) $(UNIT_BIN) -- $(INTEG_BIN)
 
 unit: all $(UNIT_BIN)

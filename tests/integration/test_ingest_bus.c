@@ -205,6 +205,18 @@ s_subscribe (s_fixture_t *fixture, const char *prefix, Salespulse__EventType pro
     return NULL;
 }
 
+/* Position of the event with event_id among events (fails the test when
+   it is not there). */
+static size_t
+s_index_of (sp_event_t *const *events, size_t count, const char *event_id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (events[i]->event_id, event_id) == 0)
+            return i;
+    fail_msg ("event \"%s\" was not published by this test", event_id);
+    return 0;
+}
+
 /* Every accepted event arrives once, in its envelope, matching its ack;
    a duplicate resend publishes nothing. */
 static void
@@ -226,11 +238,7 @@ test_bus_carries_every_accepted_event (void **state)
         Salespulse__BusEnvelope *envelope = s_receive (subscriber, topic, sizeof topic);
         assert_non_null (envelope);
         assert_non_null (envelope->event);
-        int index = -1;
-        for (int i = 0; i < TEST_BATCH; i++)
-            if (strcmp (envelope->event->event_id, events[i]->event_id) == 0)
-                index = i;
-        assert_true (index >= 0);
+        size_t index = s_index_of (events, TEST_BATCH, envelope->event->event_id);
         assert_false (seen[index]);
         seen[index] = true;
         const Salespulse__EventOutcome *outcome = reply->outcomes[index];
