@@ -7,6 +7,8 @@
 #include "sp_partition.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 
 uint64_t
 sp_partition_hash (const char *key, size_t length)
@@ -26,4 +28,17 @@ sp_partition_of (const char *key, size_t length, uint32_t partitions)
 {
     assert (partitions >= 1 && partitions <= SP_PARTITIONS_MAX);
     return (uint32_t) (sp_partition_hash (key, length) % partitions);
+}
+
+int
+sp_partition_key (char *buffer, size_t size, const char *service, uint32_t partition,
+                  const char *suffix)
+{
+    assert (buffer && size > 0 && service && suffix);
+    int length = snprintf (buffer, size, "%s:{p%" PRIu32 "}:%s", service, partition, suffix);
+    if (length < 0 || (size_t) length >= size) {
+        buffer[0] = '\0';
+        return -1;
+    }
+    return length;
 }

@@ -43,4 +43,16 @@ uint64_t sp_partition_hash (const char *key, size_t length);
    sp_partition_hash (key, length) % partitions. */
 uint32_t sp_partition_of (const char *key, size_t length, uint32_t partitions);
 
+/* Longest Redis key sp_partition_key writes, terminator included. */
+#define SP_PARTITION_KEY_MAX 256
+
+/* Writes the Redis key "<service>:{p<partition>}:<suffix>" into buffer,
+   e.g. "funnel-tracker:{p7}:checkpoint". The "{p7}" hash tag puts every
+   key of one partition of every service in one Redis Cluster slot, so a
+   partition's atomic apply is a single-slot operation. Returns the
+   length, or -1 when the key does not fit in size bytes (buffer then
+   holds ""). */
+int sp_partition_key (char *buffer, size_t size, const char *service, uint32_t partition,
+                      const char *suffix);
+
 #endif
