@@ -1,0 +1,885 @@
+/*  sp_consumer_store - a consumer's partition state in Redis and the atomic
+    apply (see sp_consumer_store.h).
+
+    A batch keeps its commands compactly: every argument's bytes back to
+    back in one growable buffer, the end offset of each argument, and the
+    index of each command's first argument. Each command is stored with its
+    argument count in front, as a decimal argument, so the batch's
+    arguments are exactly the tail of the apply script's ARGV and the
+    apply needs no second copy of them. Marks are command counts, so a
+    rewind only shortens the three arrays.
+
+    Every Redis step that writes is one Lua script that checks the lease
+    first, so an owner that lost its lease cannot write anything. Each
+    script's keys are passed in KEYS and all are keys of one partition
+    ("{pN}" hash tag), so every script is single-slot.
+*/
+#include "sp_consumer_store.h"
+
+#include "sp_error.h"
+#include "sp_partition.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SERVICE_MAX 64         /* service name, terminator included (as sp_lease) */
+#define S_NUMBER_MAX 24          /* an int64 or uint64 in decimal, terminator included */
+#define S_QUOTE_SIZE 80          /* a quoted Redis value inside a message */
+#define S_REASON_MAX 256         /* one Redis failure reason */
+#define S_PATTERN_MAX 192        /* the SCAN pattern of a partition */
+#define S_SCAN_COUNT "1000"      /* SCAN's COUNT hint: keys examined per call */
+#define S_APPLY_FIXED_ARGS 5     /* lease, checkpoint, token, from, last */
+#define S_APPLY_KEYS 2           /* lease, checkpoint */
+#define S_START_KEYS 3           /* lease, checkpoint, epoch */
+#define S_RESULT_APPLIED 0       /* first element of a script's reply: written */
+#define S_RESULT_FENCED 1        /* lease not ours */
+#define S_RESULT_MOVED 2         /* checkpoint not where the step starts */
+#define S_INITIAL_BYTES 4096     /* first size of a batch's argument buffer */
+#define S_INITIAL_ARGUMENTS 256  /* first size of a batch's argument array */
+#define S_INITIAL_COMMANDS 64    /* first size of a batch's command array */
+#define S_INITIAL_KEY_BYTES 8192 /* first size of the reset's key buffer */
+#define S_LEASE_SUFFIX "lease"
+#define S_FENCE_SUFFIX "fence"
+#define S_CHECKPOINT_SUFFIX "checkpoint"
+#define S_EPOCH_SUFFIX "epoch"
+#define S_REBUILD_SUFFIX ":rebuild"
+#define S_CHECKPOINT_START "0"
+#define S_SCAN_START "0" /* SCAN's first and last cursor */
+
+/* KEYS: lease, checkpoint. ARGV: token, expected checkpoint, new
+   checkpoint, then each command as its argument count and arguments.
+   {0} when applied, {1, lease} when fenced, {2, checkpoint or nil} when
+   the checkpoint moved. Sequences stay strings: Lua numbers are doubles. */
+static const char s_apply_source[] = "local lease = redis.call('GET', KEYS[1])\n"
+                                     "if lease ~= ARGV[1] then\n"
+                                     "    return {1, lease or ''}\n"
+                                     "end\n"
+                                     "local checkpoint = redis.call('GET', KEYS[2])\n"
+                                     "if checkpoint ~= ARGV[2] then\n"
+                                     "    return {2, checkpoint}\n"
+                                     "end\n"
+                                     "local index = 4\n"
+                                     "local count = #ARGV\n"
+                                     "while index <= count do\n"
+                                     "    local argc = tonumber(ARGV[index])\n"
+                                     "    redis.call(unpack(ARGV, index + 1, index + argc))\n"
+                                     "    index = index + argc + 1\n"
+                                     "end\n"
+                                     "redis.call('SET', KEYS[2], ARGV[3])\n"
+                                     "return {0}\n";
+
+/* KEYS: lease, then the keys to delete. ARGV: token. {0} or {1, lease}. */
+static const char s_delete_source[] = "local lease = redis.call('GET', KEYS[1])\n"
+                                      "if lease ~= ARGV[1] then\n"
+                                      "    return {1, lease or ''}\n"
+                                      "end\n"
+                                      "if #KEYS > 1 then\n"
+                                      "    redis.call('DEL', unpack(KEYS, 2))\n"
+                                      "end\n"
+                                      "return {0}\n";
+
+/* KEYS: lease, checkpoint, epoch. ARGV: token, start checkpoint, epoch.
+   {0} or {1, lease}. */
+static const char s_start_source[] = "local lease = redis.call('GET', KEYS[1])\n"
+                                     "if lease ~= ARGV[1] then\n"
+                                     "    return {1, lease or ''}\n"
+                                     "end\n"
+                                     "redis.call('SET', KEYS[3], ARGV[3])\n"
+                                     "redis.call('SET', KEYS[2], ARGV[2])\n"
+                                     "return {0}\n";
+
+struct _sp_consumer_store_t {
+    char service[S_SERVICE_MAX];            /* key prefix */
+    char rebuild_key[SP_PARTITION_KEY_MAX]; /* "<service>:rebuild" */
+    sp_redis_script_t *apply;               /* s_apply_source */
+    sp_redis_script_t *delete;              /* s_delete_source */
+    sp_redis_script_t *start;               /* s_start_source */
+    sp_redis_pipeline_t *pipeline;          /* the read's GETs, reused */
+};
+
+struct _sp_consumer_batch_t {
+    char service[S_SERVICE_MAX]; /* key prefix */
+    uint32_t partition;          /* partition of the step */
+    uint64_t from;               /* checkpoint the step starts from */
+    uint64_t last;               /* sequence the step ends at (from while empty) */
+    char *bytes;                 /* every argument's bytes, back to back */
+    size_t bytes_length;         /* bytes in use */
+    size_t bytes_capacity;       /* bytes allocated */
+    size_t *ends;                /* end offset in bytes of each argument */
+    size_t arguments;            /* arguments in use (argument counts included) */
+    size_t arguments_capacity;   /* ends allocated */
+    size_t *starts;              /* index of each command's argument count */
+    size_t commands;             /* commands in use */
+    size_t commands_capacity;    /* starts allocated */
+};
+
+/* Keys found by the reset's SCAN, waiting to be deleted. */
+typedef struct {
+    char *bytes;                             /* the keys, back to back */
+    size_t length;                           /* bytes in use */
+    size_t capacity;                         /* bytes allocated */
+    size_t offsets[SP_CONSUMER_RESET_CHUNK]; /* start of each key in bytes */
+    size_t lengths[SP_CONSUMER_RESET_CHUNK]; /* length of each key */
+    size_t count;                            /* keys held */
+} s_chunk_t;
+
+/* ---------------------------------------------------------------- helpers */
+
+/* The service names keys are built from: 1..S_SERVICE_MAX-1 of [a-z0-9-]. */
+static bool
+s_service_valid (const char *service)
+{
+    size_t length = strnlen (service, S_SERVICE_MAX);
+    if (length == 0 || length >= S_SERVICE_MAX)
+        return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = service[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void
+s_key (const char *service, uint32_t partition, const char *suffix, char *buffer, size_t size)
+{
+    int length = sp_partition_key (buffer, size, service, partition, suffix);
+    assert (length > 0); /* the service name's bound keeps it short */
+}
+
+/* Parses the canonical decimal form only (no sign, no leading zeros), the
+   form this module writes: the apply compares checkpoints as strings, so
+   "007" must not pass for 7. Returns 0, or -1. */
+static int
+s_parse_unsigned (const char *text, size_t length, uint64_t *value)
+{
+    if (length == 0 || (length > 1 && text[0] == '0'))
+        return -1;
+    uint64_t result = 0;
+    for (size_t i = 0; i < length; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        uint64_t digit = (uint64_t) (text[i] - '0');
+        if (result > (UINT64_MAX - digit) / 10)
+            return -1;
+        result = result * 10 + digit;
+    }
+    *value = result;
+    return 0;
+}
+
+/* Same with an optional '-' ("-0" refused), within int64. */
+static int
+s_parse_signed (const char *text, size_t length, int64_t *value)
+{
+    bool negative = length > 0 && text[0] == '-';
+    uint64_t magnitude = 0;
+    if (s_parse_unsigned (text + negative, length - negative, &magnitude) != 0)
+        return -1;
+    if (negative && (magnitude == 0 || magnitude > (uint64_t) INT64_MAX + 1))
+        return -1;
+    if (!negative && magnitude > (uint64_t) INT64_MAX)
+        return -1;
+    *value = negative ? (int64_t) (0 - magnitude) : (int64_t) magnitude;
+    return 0;
+}
+
+/* Grows *array to hold needed elements of size bytes (doubling from
+   initial). Returns 0, or -1 with the array untouched. */
+static int
+s_reserve (void **array, size_t *capacity, size_t needed, size_t size, size_t initial)
+{
+    if (needed <= *capacity)
+        return 0;
+    size_t grown_capacity = *capacity ? *capacity : initial;
+    while (grown_capacity < needed) {
+        if (grown_capacity > SIZE_MAX / 2 / size)
+            return -1;
+        grown_capacity *= 2;
+    }
+    void *grown = realloc (*array, grown_capacity * size);
+    if (!grown)
+        return -1;
+    *array = grown;
+    *capacity = grown_capacity;
+    return 0;
+}
+
+/* Reads the code of a fenced script's reply ({code, value}); *holder (may
+   be NULL) gets the value of a FENCED or MOVED reply, NULL when nil.
+   Returns the code, or -1 for a reply of another shape. */
+static int
+s_script_code (const sp_redis_reply_t *reply, const sp_redis_reply_t **holder)
+{
+    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY || sp_redis_reply_size (reply) == 0)
+        return -1;
+    const sp_redis_reply_t *code = sp_redis_reply_element (reply, 0);
+    if (sp_redis_reply_type (code) != SP_REDIS_REPLY_INTEGER)
+        return -1;
+    int64_t value = sp_redis_reply_integer (code);
+    if (value == S_RESULT_APPLIED)
+        return S_RESULT_APPLIED;
+    if ((value != S_RESULT_FENCED && value != S_RESULT_MOVED) || sp_redis_reply_size (reply) != 2)
+        return -1;
+    const sp_redis_reply_t *element = sp_redis_reply_element (reply, 1);
+    if (sp_redis_reply_type (element) == SP_REDIS_REPLY_NIL)
+        element = NULL;
+    else if (sp_redis_reply_type (element) != SP_REDIS_REPLY_STRING)
+        return -1;
+    if (holder)
+        *holder = element;
+    return (int) value;
+}
+
+static void
+s_fenced_error (uint32_t partition, const sp_redis_reply_t *holder, const char *token, char *error,
+                size_t error_size)
+{
+    const char *value = holder ? sp_redis_reply_string (holder, NULL) : "";
+    char quoted_value[S_QUOTE_SIZE];
+    char quoted_token[S_QUOTE_SIZE];
+    sp_error_quote (value, quoted_value, sizeof quoted_value);
+    sp_error_quote (token, quoted_token, sizeof quoted_token);
+    if (value[0] == '\0')
+        sp_error_set (error, error_size,
+                      "lease of partition %" PRIu32 " is free, not held by token \"%s\"", partition,
+                      quoted_token);
+    else
+        sp_error_set (error, error_size,
+                      "lease of partition %" PRIu32 " is held by \"%s\", not by token \"%s\"",
+                      partition, quoted_value, quoted_token);
+}
+
+/* ---------------------------------------------------------------- store */
+
+sp_consumer_store_t *
+sp_consumer_store_new (const char *service)
+{
+    assert (service && s_service_valid (service));
+    sp_consumer_store_t *self = (sp_consumer_store_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    snprintf (self->service, sizeof self->service, "%s", service);
+    snprintf (self->rebuild_key, sizeof self->rebuild_key, "%s" S_REBUILD_SUFFIX, service);
+    self->apply = sp_redis_script_new (s_apply_source);
+    self->delete = sp_redis_script_new (s_delete_source);
+    self->start = sp_redis_script_new (s_start_source);
+    self->pipeline = sp_redis_pipeline_new ();
+    if (!self->apply || !self->delete || !self->start || !self->pipeline)
+        sp_consumer_store_destroy (&self);
+    return self;
+}
+
+void
+sp_consumer_store_destroy (sp_consumer_store_t **self_p)
+{
+    assert (self_p);
+    sp_consumer_store_t *self = *self_p;
+    if (!self)
+        return;
+    sp_redis_script_destroy (&self->apply);
+    sp_redis_script_destroy (&self->delete);
+    sp_redis_script_destroy (&self->start);
+    sp_redis_pipeline_destroy (&self->pipeline);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+sp_consumer_store_load (sp_consumer_store_t *self, sp_redis_t *redis, char *error,
+                        size_t error_size)
+{
+    assert (self && redis);
+    sp_redis_script_t *scripts[] = { self->apply, self->delete, self->start };
+    for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++)
+        if (sp_redis_script_load (scripts[i], redis, error, error_size) != 0)
+            return -1;
+    return 0;
+}
+
+/* One value of the read's pipeline: *present false for nil. Returns 0,
+   or -1 with the reason. */
+static int
+s_read_value (const sp_redis_reply_t *element, const char *key, bool is_sequence, bool *present,
+              uint64_t *sequence, int64_t *number, char *error, size_t error_size)
+{
+    sp_redis_reply_type_t type = sp_redis_reply_type (element);
+    *present = false;
+    if (type == SP_REDIS_REPLY_NIL)
+        return 0;
+    if (type == SP_REDIS_REPLY_ERROR) {
+        sp_error_set (error, error_size, "could not read key \"%s\": %s", key,
+                      sp_redis_reply_string (element, NULL));
+        return -1;
+    }
+    if (type != SP_REDIS_REPLY_STRING) {
+        sp_error_set (error, error_size, "could not read key \"%s\": unexpected reply", key);
+        return -1;
+    }
+    size_t length = 0;
+    const char *text = sp_redis_reply_string (element, &length);
+    int parsed = is_sequence ? s_parse_unsigned (text, length, sequence)
+                             : s_parse_signed (text, length, number);
+    if (parsed != 0) {
+        char quoted[S_QUOTE_SIZE];
+        sp_error_quote (text, quoted, sizeof quoted);
+        sp_error_set (error, error_size, "key \"%s\" holds \"%s\", not %s", key, quoted,
+                      is_sequence ? "a sequence" : "an epoch");
+        return -1;
+    }
+    *present = true;
+    return 0;
+}
+
+int
+sp_consumer_store_read (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+                        sp_consumer_store_state_t *state, char *error, size_t error_size)
+{
+    assert (self && redis && state);
+    char checkpoint_key[SP_PARTITION_KEY_MAX];
+    char epoch_key[SP_PARTITION_KEY_MAX];
+    s_key (self->service, partition, S_CHECKPOINT_SUFFIX, checkpoint_key, sizeof checkpoint_key);
+    s_key (self->service, partition, S_EPOCH_SUFFIX, epoch_key, sizeof epoch_key);
+    const char *keys[] = { checkpoint_key, epoch_key, self->rebuild_key };
+    const size_t key_count = sizeof keys / sizeof keys[0];
+
+    sp_redis_pipeline_reset (self->pipeline);
+    for (size_t i = 0; i < key_count; i++) {
+        const char *get[] = { "GET", keys[i] };
+        if (sp_redis_pipeline_append (self->pipeline, 2, get, NULL) != 0) {
+            sp_error_set (error, error_size, "out of memory reading partition %" PRIu32, partition);
+            return -1;
+        }
+    }
+    char reason[S_REASON_MAX] = "";
+    sp_redis_reply_t *reply = sp_redis_execute (redis, self->pipeline, reason, sizeof reason);
+    if (!reply) {
+        sp_error_set (error, error_size, "could not read the state of partition %" PRIu32 ": %s",
+                      partition, reason);
+        return -1;
+    }
+    int rc = -1;
+    sp_consumer_store_state_t read = { false, 0, 0, 0 };
+    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
+        sp_redis_reply_size (reply) != key_count) {
+        sp_error_set (error, error_size,
+                      "could not read the state of partition %" PRIu32 ": unexpected reply",
+                      partition);
+        goto out_destroy_reply;
+    }
+    bool present = false;
+    if (s_read_value (sp_redis_reply_element (reply, 0), keys[0], true, &read.has_checkpoint,
+                      &read.checkpoint, NULL, error, error_size) != 0 ||
+        s_read_value (sp_redis_reply_element (reply, 1), keys[1], false, &present, NULL,
+                      &read.epoch, error, error_size) != 0 ||
+        s_read_value (sp_redis_reply_element (reply, 2), keys[2], false, &present, NULL,
+                      &read.rebuild, error, error_size) != 0)
+        goto out_destroy_reply;
+    *state = read;
+    rc = 0;
+
+out_destroy_reply:
+    sp_redis_reply_destroy (&reply);
+    return rc;
+}
+
+bool
+sp_consumer_store_valid (const sp_consumer_store_state_t *state)
+{
+    assert (state);
+    return state->has_checkpoint && state->epoch == state->rebuild;
+}
+
+/* Runs a fenced script whose argv starts with the lease key (and has
+   key_count keys, then the token); what names the step for messages. */
+static sp_consumer_store_result_t
+s_run_fenced (sp_redis_script_t *script, sp_redis_t *redis, uint32_t partition, int key_count,
+              int argc, const char *const *argv, const size_t *lengths, const char *token,
+              const char *what, char *error, size_t error_size)
+{
+    char reason[S_REASON_MAX] = "";
+    sp_redis_reply_t *reply =
+        sp_redis_script_run (script, redis, key_count, argc, argv, lengths, reason, sizeof reason);
+    if (!reply) {
+        sp_error_set (error, error_size, "could not %s partition %" PRIu32 ": %s", what, partition,
+                      reason);
+        return SP_CONSUMER_STORE_FAILED;
+    }
+    sp_consumer_store_result_t result = SP_CONSUMER_STORE_FAILED;
+    const sp_redis_reply_t *holder = NULL;
+    int code = s_script_code (reply, &holder);
+    if (code == S_RESULT_APPLIED)
+        result = SP_CONSUMER_STORE_APPLIED;
+    else if (code == S_RESULT_FENCED) {
+        s_fenced_error (partition, holder, token, error, error_size);
+        result = SP_CONSUMER_STORE_FENCED;
+    }
+    else
+        sp_error_set (error, error_size, "could not %s partition %" PRIu32 ": unexpected reply",
+                      what, partition);
+    sp_redis_reply_destroy (&reply);
+    return result;
+}
+
+/* Deletes the chunk's keys, fenced, and empties the chunk. */
+static sp_consumer_store_result_t
+s_flush_chunk (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+               const char *lease_key, const char *token, s_chunk_t *chunk, char *error,
+               size_t error_size)
+{
+    const char *argv[SP_CONSUMER_RESET_CHUNK + 2];
+    size_t lengths[SP_CONSUMER_RESET_CHUNK + 2];
+    argv[0] = lease_key;
+    lengths[0] = strlen (lease_key);
+    for (size_t i = 0; i < chunk->count; i++) {
+        argv[1 + i] = chunk->bytes + chunk->offsets[i];
+        lengths[1 + i] = chunk->lengths[i];
+    }
+    argv[1 + chunk->count] = token;
+    lengths[1 + chunk->count] = strlen (token);
+    int key_count = (int) chunk->count + 1;
+    sp_consumer_store_result_t result =
+        s_run_fenced (self->delete, redis, partition, key_count, key_count + 1, argv, lengths,
+                      token, "delete the keys of", error, error_size);
+    chunk->count = 0;
+    chunk->length = 0;
+    return result;
+}
+
+/* Adds one key to the chunk (flushing it first when full). */
+static sp_consumer_store_result_t
+s_chunk_add (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+             const char *lease_key, const char *token, s_chunk_t *chunk, const char *key,
+             size_t length, char *error, size_t error_size)
+{
+    if (chunk->count == SP_CONSUMER_RESET_CHUNK) {
+        sp_consumer_store_result_t result =
+            s_flush_chunk (self, redis, partition, lease_key, token, chunk, error, error_size);
+        if (result != SP_CONSUMER_STORE_APPLIED)
+            return result;
+    }
+    if (s_reserve ((void **) &chunk->bytes, &chunk->capacity, chunk->length + length, 1,
+                   S_INITIAL_KEY_BYTES) != 0) {
+        sp_error_set (error, error_size, "out of memory resetting partition %" PRIu32, partition);
+        return SP_CONSUMER_STORE_FAILED;
+    }
+    memcpy (chunk->bytes + chunk->length, key, length);
+    chunk->offsets[chunk->count] = chunk->length;
+    chunk->lengths[chunk->count] = length;
+    chunk->length += length;
+    chunk->count++;
+    return SP_CONSUMER_STORE_APPLIED;
+}
+
+/* "<service>:{p<N>}:*" with the glob characters of service escaped (the
+   service charset has none; this keeps the pattern right regardless). */
+static void
+s_scan_pattern (const char *service, uint32_t partition, char *pattern, size_t size)
+{
+    size_t at = 0;
+    for (const char *c = service; *c; c++) {
+        if (strchr ("*?[]\\", *c))
+            pattern[at++] = '\\';
+        pattern[at++] = *c;
+        assert (at + 1 < size);
+    }
+    int length = snprintf (pattern + at, size - at, ":{p%" PRIu32 "}:*", partition);
+    assert (length > 0 && (size_t) length < size - at);
+}
+
+/* One SCAN call: copies the next cursor into cursor (size bytes) and adds
+   the keys found, except the lease and fence keys, to the chunk. */
+static sp_consumer_store_result_t
+s_scan_page (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+             const char *lease_key, const char *fence_key, const char *token, const char *pattern,
+             char *cursor, size_t size, s_chunk_t *chunk, char *error, size_t error_size)
+{
+    const char *scan[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", S_SCAN_COUNT };
+    char reason[S_REASON_MAX] = "";
+    sp_redis_reply_t *reply = sp_redis_command (redis, (int) (sizeof scan / sizeof scan[0]), scan,
+                                                NULL, reason, sizeof reason);
+    if (!reply) {
+        sp_error_set (error, error_size, "could not scan the keys of partition %" PRIu32 ": %s",
+                      partition, reason);
+        return SP_CONSUMER_STORE_FAILED;
+    }
+    sp_consumer_store_result_t result = SP_CONSUMER_STORE_FAILED;
+    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY || sp_redis_reply_size (reply) != 2)
+        goto out_unexpected;
+    const sp_redis_reply_t *next = sp_redis_reply_element (reply, 0);
+    const sp_redis_reply_t *keys = sp_redis_reply_element (reply, 1);
+    if (sp_redis_reply_type (next) != SP_REDIS_REPLY_STRING ||
+        sp_redis_reply_type (keys) != SP_REDIS_REPLY_ARRAY)
+        goto out_unexpected;
+    size_t next_length = 0;
+    const char *next_text = sp_redis_reply_string (next, &next_length);
+    if (next_length == 0 || next_length >= size)
+        goto out_unexpected;
+    size_t lease_length = strlen (lease_key);
+    size_t fence_length = strlen (fence_key);
+    for (size_t i = 0; i < sp_redis_reply_size (keys); i++) {
+        const sp_redis_reply_t *key = sp_redis_reply_element (keys, i);
+        if (sp_redis_reply_type (key) != SP_REDIS_REPLY_STRING)
+            goto out_unexpected;
+        size_t length = 0;
+        const char *text = sp_redis_reply_string (key, &length);
+        if ((length == lease_length && memcmp (text, lease_key, length) == 0) ||
+            (length == fence_length && memcmp (text, fence_key, length) == 0))
+            continue;
+        result = s_chunk_add (self, redis, partition, lease_key, token, chunk, text, length, error,
+                              error_size);
+        if (result != SP_CONSUMER_STORE_APPLIED)
+            goto out_destroy_reply;
+    }
+    memcpy (cursor, next_text, next_length + 1);
+    result = SP_CONSUMER_STORE_APPLIED;
+    goto out_destroy_reply;
+
+out_unexpected:
+    sp_error_set (error, error_size,
+                  "could not scan the keys of partition %" PRIu32 ": unexpected reply", partition);
+    result = SP_CONSUMER_STORE_FAILED;
+out_destroy_reply:
+    sp_redis_reply_destroy (&reply);
+    return result;
+}
+
+/* Finds every key of the partition but the lease and fence keys and
+   deletes them in fenced chunks. Keys are deleted while the scan goes on:
+   SCAN still returns every key that exists for the whole iteration. */
+static sp_consumer_store_result_t
+s_delete_partition_keys (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+                         const char *lease_key, const char *token, s_chunk_t *chunk, char *error,
+                         size_t error_size)
+{
+    char fence_key[SP_PARTITION_KEY_MAX];
+    s_key (self->service, partition, S_FENCE_SUFFIX, fence_key, sizeof fence_key);
+    char pattern[S_PATTERN_MAX];
+    s_scan_pattern (self->service, partition, pattern, sizeof pattern);
+    char cursor[S_NUMBER_MAX] = S_SCAN_START;
+    do {
+        sp_consumer_store_result_t result =
+            s_scan_page (self, redis, partition, lease_key, fence_key, token, pattern, cursor,
+                         sizeof cursor, chunk, error, error_size);
+        if (result != SP_CONSUMER_STORE_APPLIED)
+            return result;
+    } while (strcmp (cursor, S_SCAN_START) != 0);
+    if (chunk->count == 0)
+        return SP_CONSUMER_STORE_APPLIED;
+    return s_flush_chunk (self, redis, partition, lease_key, token, chunk, error, error_size);
+}
+
+sp_consumer_store_result_t
+sp_consumer_store_reset (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+                         const char *token, int64_t epoch, char *error, size_t error_size)
+{
+    assert (self && redis && token);
+    char lease_key[SP_PARTITION_KEY_MAX];
+    char checkpoint_key[SP_PARTITION_KEY_MAX];
+    char epoch_key[SP_PARTITION_KEY_MAX];
+    s_key (self->service, partition, S_LEASE_SUFFIX, lease_key, sizeof lease_key);
+    s_key (self->service, partition, S_CHECKPOINT_SUFFIX, checkpoint_key, sizeof checkpoint_key);
+    s_key (self->service, partition, S_EPOCH_SUFFIX, epoch_key, sizeof epoch_key);
+    s_chunk_t *chunk = (s_chunk_t *) calloc (1, sizeof *chunk);
+    if (!chunk) {
+        sp_error_set (error, error_size, "out of memory resetting partition %" PRIu32, partition);
+        return SP_CONSUMER_STORE_FAILED;
+    }
+    /* The checkpoint goes first, on its own: from then on a crash leaves
+       the state invalid whatever made it need a reset. */
+    sp_consumer_store_result_t result =
+        s_chunk_add (self, redis, partition, lease_key, token, chunk, checkpoint_key,
+                     strlen (checkpoint_key), error, error_size);
+    if (result == SP_CONSUMER_STORE_APPLIED)
+        result = s_flush_chunk (self, redis, partition, lease_key, token, chunk, error, error_size);
+    if (result == SP_CONSUMER_STORE_APPLIED)
+        result = s_delete_partition_keys (self, redis, partition, lease_key, token, chunk, error,
+                                          error_size);
+    if (result == SP_CONSUMER_STORE_APPLIED) {
+        char epoch_text[S_NUMBER_MAX];
+        snprintf (epoch_text, sizeof epoch_text, "%" PRId64, epoch);
+        const char *argv[] = { lease_key, checkpoint_key,     epoch_key,
+                               token,     S_CHECKPOINT_START, epoch_text };
+        result = s_run_fenced (self->start, redis, partition, S_START_KEYS,
+                               (int) (sizeof argv / sizeof argv[0]), argv, NULL, token,
+                               "write the reset state of", error, error_size);
+    }
+    free (chunk->bytes);
+    free (chunk);
+    return result;
+}
+
+sp_consumer_store_result_t
+sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
+                         const sp_consumer_batch_t *batch, const char *token, uint64_t *observed,
+                         bool *observed_missing, char *error, size_t error_size)
+{
+    assert (self && redis && batch && token);
+    assert (strcmp (self->service, batch->service) == 0);
+    uint32_t partition = batch->partition;
+    char lease_key[SP_PARTITION_KEY_MAX];
+    char checkpoint_key[SP_PARTITION_KEY_MAX];
+    char from_text[S_NUMBER_MAX];
+    char last_text[S_NUMBER_MAX];
+    s_key (self->service, partition, S_LEASE_SUFFIX, lease_key, sizeof lease_key);
+    s_key (self->service, partition, S_CHECKPOINT_SUFFIX, checkpoint_key, sizeof checkpoint_key);
+    snprintf (from_text, sizeof from_text, "%" PRIu64, batch->from);
+    snprintf (last_text, sizeof last_text, "%" PRIu64, batch->last);
+
+    size_t argc = S_APPLY_FIXED_ARGS + batch->arguments;
+    const char **argv = (const char **) malloc (argc * sizeof *argv);
+    size_t *lengths = (size_t *) malloc (argc * sizeof *lengths);
+    if (!argv || !lengths) {
+        sp_error_set (error, error_size, "out of memory applying events to partition %" PRIu32,
+                      partition);
+        free (argv);
+        free (lengths);
+        return SP_CONSUMER_STORE_FAILED;
+    }
+    const char *fixed[S_APPLY_FIXED_ARGS] = { lease_key, checkpoint_key, token, from_text,
+                                              last_text };
+    for (size_t i = 0; i < S_APPLY_FIXED_ARGS; i++) {
+        argv[i] = fixed[i];
+        lengths[i] = strlen (fixed[i]);
+    }
+    for (size_t i = 0; i < batch->arguments; i++) {
+        size_t start = i ? batch->ends[i - 1] : 0;
+        argv[S_APPLY_FIXED_ARGS + i] = batch->bytes + start;
+        lengths[S_APPLY_FIXED_ARGS + i] = batch->ends[i] - start;
+    }
+
+    char reason[S_REASON_MAX] = "";
+    sp_redis_reply_t *reply = sp_redis_script_run (self->apply, redis, S_APPLY_KEYS, (int) argc,
+                                                   argv, lengths, reason, sizeof reason);
+    free (argv);
+    free (lengths);
+    if (!reply) {
+        sp_error_set (error, error_size,
+                      "could not apply events %" PRIu64 "..%" PRIu64 " of partition %" PRIu32
+                      ": %s",
+                      batch->from + 1, batch->last, partition, reason);
+        return SP_CONSUMER_STORE_FAILED;
+    }
+    sp_consumer_store_result_t result = SP_CONSUMER_STORE_FAILED;
+    const sp_redis_reply_t *holder = NULL;
+    int code = s_script_code (reply, &holder);
+    if (code == S_RESULT_APPLIED)
+        result = SP_CONSUMER_STORE_APPLIED;
+    else if (code == S_RESULT_FENCED) {
+        s_fenced_error (partition, holder, token, error, error_size);
+        result = SP_CONSUMER_STORE_FENCED;
+    }
+    else if (code == S_RESULT_MOVED) {
+        uint64_t found = 0;
+        size_t length = 0;
+        const char *text = holder ? sp_redis_reply_string (holder, &length) : NULL;
+        char quoted[S_QUOTE_SIZE];
+        if (text) {
+            sp_error_quote (text, quoted, sizeof quoted);
+            if (s_parse_unsigned (text, length, &found) != 0)
+                found = 0;
+            sp_error_set (error, error_size,
+                          "checkpoint of partition %" PRIu32 " is \"%s\", not \"%s\"", partition,
+                          quoted, from_text);
+        }
+        else
+            sp_error_set (error, error_size,
+                          "checkpoint of partition %" PRIu32 " is missing, not \"%s\"", partition,
+                          from_text);
+        if (observed)
+            *observed = found;
+        if (observed_missing)
+            *observed_missing = text == NULL;
+        result = SP_CONSUMER_STORE_MOVED;
+    }
+    else
+        sp_error_set (error, error_size,
+                      "could not apply events to partition %" PRIu32 ": unexpected reply",
+                      partition);
+    sp_redis_reply_destroy (&reply);
+    return result;
+}
+
+int
+sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64_t *epoch,
+                                   char *error, size_t error_size)
+{
+    assert (redis && service && epoch);
+    if (!s_service_valid (service)) {
+        char quoted[S_QUOTE_SIZE];
+        sp_error_quote (service, quoted, sizeof quoted);
+        sp_error_set (error, error_size,
+                      "invalid service name \"%s\": must be 1..%d characters of a-z, 0-9 and \"-\"",
+                      quoted, S_SERVICE_MAX - 1);
+        return -1;
+    }
+    char key[SP_PARTITION_KEY_MAX];
+    snprintf (key, sizeof key, "%s" S_REBUILD_SUFFIX, service);
+    const char *incr[] = { "INCR", key };
+    char reason[S_REASON_MAX] = "";
+    sp_redis_reply_t *reply = sp_redis_command (redis, 2, incr, NULL, reason, sizeof reason);
+    if (!reply) {
+        sp_error_set (error, error_size, "could not request a rebuild of \"%s\": %s", service,
+                      reason);
+        return -1;
+    }
+    int rc = -1;
+    if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER) {
+        *epoch = sp_redis_reply_integer (reply);
+        rc = 0;
+    }
+    else
+        sp_error_set (error, error_size, "could not request a rebuild of \"%s\": unexpected reply",
+                      service);
+    sp_redis_reply_destroy (&reply);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- batch */
+
+sp_consumer_batch_t *
+sp_consumer_batch_new (const char *service)
+{
+    assert (service && s_service_valid (service));
+    sp_consumer_batch_t *self = (sp_consumer_batch_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    snprintf (self->service, sizeof self->service, "%s", service);
+    return self;
+}
+
+void
+sp_consumer_batch_destroy (sp_consumer_batch_t **self_p)
+{
+    assert (self_p);
+    sp_consumer_batch_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->bytes);
+    free (self->ends);
+    free (self->starts);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+sp_consumer_batch_reset (sp_consumer_batch_t *self, uint32_t partition, uint64_t checkpoint)
+{
+    assert (self);
+    self->partition = partition;
+    self->from = checkpoint;
+    self->last = checkpoint;
+    self->bytes_length = 0;
+    self->arguments = 0;
+    self->commands = 0;
+}
+
+uint32_t
+sp_consumer_batch_partition (const sp_consumer_batch_t *self)
+{
+    assert (self);
+    return self->partition;
+}
+
+uint64_t
+sp_consumer_batch_from (const sp_consumer_batch_t *self)
+{
+    assert (self);
+    return self->from;
+}
+
+uint64_t
+sp_consumer_batch_last (const sp_consumer_batch_t *self)
+{
+    assert (self);
+    return self->last;
+}
+
+size_t
+sp_consumer_batch_events (const sp_consumer_batch_t *self)
+{
+    assert (self);
+    return (size_t) (self->last - self->from);
+}
+
+size_t
+sp_consumer_batch_commands (const sp_consumer_batch_t *self)
+{
+    assert (self);
+    return self->commands;
+}
+
+int
+sp_consumer_batch_key (const sp_consumer_batch_t *self, const char *suffix, char *buffer,
+                       size_t size)
+{
+    assert (self && suffix && buffer && size > 0);
+    return sp_partition_key (buffer, size, self->service, self->partition, suffix);
+}
+
+int
+sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
+                           const size_t *lengths)
+{
+    assert (self && argc >= 1 && argv);
+    if (argc > SP_CONSUMER_COMMAND_MAX_ARGS || self->commands >= SP_CONSUMER_BATCH_MAX_COMMANDS)
+        return -1;
+    char count_text[S_NUMBER_MAX];
+    int count_length = snprintf (count_text, sizeof count_text, "%d", argc);
+    size_t bytes = (size_t) count_length;
+    for (int i = 0; i < argc; i++) {
+        assert (argv[i]);
+        size_t length = lengths ? lengths[i] : strlen (argv[i]);
+        if (length > SIZE_MAX - bytes - self->bytes_length)
+            return -1;
+        bytes += length;
+    }
+    /* Reserve everything first, so a failure leaves the batch unchanged. */
+    if (s_reserve ((void **) &self->bytes, &self->bytes_capacity, self->bytes_length + bytes, 1,
+                   S_INITIAL_BYTES) != 0 ||
+        s_reserve ((void **) &self->ends, &self->arguments_capacity,
+                   self->arguments + (size_t) argc + 1, sizeof *self->ends,
+                   S_INITIAL_ARGUMENTS) != 0 ||
+        s_reserve ((void **) &self->starts, &self->commands_capacity, self->commands + 1,
+                   sizeof *self->starts, S_INITIAL_COMMANDS) != 0)
+        return -1;
+    self->starts[self->commands++] = self->arguments;
+    memcpy (self->bytes + self->bytes_length, count_text, (size_t) count_length);
+    self->bytes_length += (size_t) count_length;
+    self->ends[self->arguments++] = self->bytes_length;
+    for (int i = 0; i < argc; i++) {
+        size_t length = lengths ? lengths[i] : strlen (argv[i]);
+        memcpy (self->bytes + self->bytes_length, argv[i], length);
+        self->bytes_length += length;
+        self->ends[self->arguments++] = self->bytes_length;
+    }
+    return 0;
+}
+
+size_t
+sp_consumer_batch_mark (const sp_consumer_batch_t *self)
+{
+    assert (self);
+    return self->commands;
+}
+
+void
+sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark)
+{
+    assert (self && mark <= self->commands);
+    if (mark == self->commands)
+        return;
+    self->arguments = self->starts[mark];
+    self->bytes_length = self->arguments ? self->ends[self->arguments - 1] : 0;
+    self->commands = mark;
+}
+
+void
+sp_consumer_batch_advance (sp_consumer_batch_t *self, uint64_t sequence)
+{
+    assert (self && sequence == self->last + 1);
+    self->last = sequence;
+}

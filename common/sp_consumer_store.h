@@ -1,0 +1,166 @@
+/*  sp_consumer_store - a consumer's per-partition state in Redis: the
+    checkpoint, the rebuild epoch, and the atomic apply that writes a
+    handler's commands together with the checkpoint, fenced by the lease.
+
+    Keys of partition N of a service (sp_partition_key; all share "{pN}"):
+        <service>:{pN}:checkpoint   decimal sequence of the last applied event
+        <service>:{pN}:epoch        rebuild epoch the partition's state was built for
+        <service>:{pN}:<anything>   the handler's own state (sp_consumer_batch_key)
+    and one key per service:
+        <service>:rebuild           rebuild epoch requested (salesctl rebuild
+                                    increments it; missing = 0)
+
+    A partition's state is valid when its checkpoint key exists and its
+    epoch equals the requested rebuild epoch (missing epoch = 0). Otherwise
+    (Redis flushed or new, `salesctl rebuild`, a key lost) the owner resets
+    it (sp_consumer_store_reset) and replays the log from sequence 1.
+
+    The atomic apply (one Lua script, EVALSHA) does, in order:
+        1. GET lease: must equal the owner's token, else nothing is written
+           (SP_CONSUMER_STORE_FENCED);
+        2. GET checkpoint: must equal the step's first sequence - 1 as a
+           decimal string, else nothing is written
+           (SP_CONSUMER_STORE_MOVED: another owner or a reset moved it);
+        3. runs the step's commands in order;
+        4. SET checkpoint to the step's last sequence.
+    Redis runs a script to the end without interleaving, so the handler's
+    writes and the checkpoint advance are one atomic step: a crash before
+    it leaves neither, after it both. Checks come before any write. A
+    command that fails at run time (e.g. WRONGTYPE, a handler bug) aborts
+    the script after the commands before it ran, as Redis does not roll
+    back; handlers must only issue commands that cannot fail on their own
+    keys. Sequences are compared as strings (Lua numbers are doubles).
+
+    Handlers only add commands to a batch; every key a command touches must
+    be a key of the batch's partition (sp_consumer_batch_key), which keeps
+    the script single-slot. Not thread-safe.
+*/
+#ifndef SP_CONSUMER_STORE_H_INCLUDED
+#define SP_CONSUMER_STORE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_redis.h"
+
+/* Most commands and arguments in one atomic step (bounded memory). */
+#define SP_CONSUMER_BATCH_MAX_COMMANDS 100000
+#define SP_CONSUMER_COMMAND_MAX_ARGS 64
+
+/* Keys deleted per script call while resetting a partition. */
+#define SP_CONSUMER_RESET_CHUNK 500
+
+typedef struct _sp_consumer_store_t sp_consumer_store_t;
+typedef struct _sp_consumer_batch_t sp_consumer_batch_t;
+
+typedef enum {
+    SP_CONSUMER_STORE_APPLIED = 0, /* written, checkpoint advanced */
+    SP_CONSUMER_STORE_FENCED = 1,  /* lease not held with this token; nothing written */
+    SP_CONSUMER_STORE_MOVED = 2,   /* checkpoint not where the step starts; nothing written */
+    SP_CONSUMER_STORE_FAILED = 3,  /* Redis unreachable or a command failed; see error */
+} sp_consumer_store_result_t;
+
+/* What a partition's state looks like in Redis. */
+typedef struct {
+    bool has_checkpoint;  /* checkpoint key exists */
+    uint64_t checkpoint;  /* its value, 0 when missing */
+    int64_t epoch;        /* the partition's epoch, 0 when missing */
+    int64_t rebuild;      /* the service's requested epoch, 0 when missing */
+} sp_consumer_store_state_t;
+
+/* ---------------------------------------------------------------- store */
+
+/* service: [a-z0-9-]+ (the key prefix). Creates the scripts (no I/O).
+   NULL on out of memory. */
+sp_consumer_store_t *sp_consumer_store_new (const char *service);
+void sp_consumer_store_destroy (sp_consumer_store_t **self_p);
+
+/* Loads the scripts now, so a problem shows at start. 0 or -1. */
+int sp_consumer_store_load (sp_consumer_store_t *self, sp_redis_t *redis, char *error,
+                            size_t error_size);
+
+/* Reads checkpoint, epoch and the requested epoch of partition in one
+   round trip. 0, or -1 with the reason (Redis down, a value that is not a
+   decimal number: `key "x:{p3}:checkpoint" holds "abc", not a sequence`). */
+int sp_consumer_store_read (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+                            sp_consumer_store_state_t *state, char *error, size_t error_size);
+
+/* True when state is valid as it stands (checkpoint present, epoch equal
+   to the requested one). */
+bool sp_consumer_store_valid (const sp_consumer_store_state_t *state);
+
+/* Resets partition for a replay from sequence 1, as its owner with token:
+   finds every key "<service>:{pN}:*" with SCAN (except the lease and
+   fence keys) and deletes them in chunks of SP_CONSUMER_RESET_CHUNK,
+   each chunk a fenced script; then, fenced, sets checkpoint "0" and epoch
+   to the given value. A crash part-way leaves the state invalid (the
+   checkpoint missing or the epoch old), so the next owner resets again.
+   Returns APPLIED, FENCED (stopped; not the owner) or FAILED. */
+sp_consumer_store_result_t sp_consumer_store_reset (sp_consumer_store_t *self, sp_redis_t *redis,
+                                                    uint32_t partition, const char *token,
+                                                    int64_t epoch, char *error,
+                                                    size_t error_size);
+
+/* Runs batch's atomic step (see above) with token. On MOVED, *observed
+   (may be NULL) gets the checkpoint found (0 when missing, and
+   *observed_missing true). Returns the result; error says why for FENCED,
+   MOVED and FAILED. The batch is left as it was (reset it to reuse). */
+sp_consumer_store_result_t sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
+                                                    const sp_consumer_batch_t *batch,
+                                                    const char *token, uint64_t *observed,
+                                                    bool *observed_missing, char *error,
+                                                    size_t error_size);
+
+/* Requests a rebuild of every partition of service (INCR <service>:rebuild);
+   *epoch gets the new epoch. For salesctl rebuild. 0 or -1. */
+int sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64_t *epoch,
+                                       char *error, size_t error_size);
+
+/* ---------------------------------------------------------------- batch */
+
+/* An atomic step being built for one partition of service. NULL on out of
+   memory. */
+sp_consumer_batch_t *sp_consumer_batch_new (const char *service);
+void sp_consumer_batch_destroy (sp_consumer_batch_t **self_p);
+
+/* Empties the batch and starts a step for partition whose checkpoint is
+   now checkpoint: the step's events will be checkpoint+1, +2, ... */
+void sp_consumer_batch_reset (sp_consumer_batch_t *self, uint32_t partition, uint64_t checkpoint);
+
+/* Partition, first sequence - 1, and last sequence of the step (last ==
+   first - 1 while no event was added). */
+uint32_t sp_consumer_batch_partition (const sp_consumer_batch_t *self);
+uint64_t sp_consumer_batch_from (const sp_consumer_batch_t *self);
+uint64_t sp_consumer_batch_last (const sp_consumer_batch_t *self);
+
+/* Events and commands in the step. */
+size_t sp_consumer_batch_events (const sp_consumer_batch_t *self);
+size_t sp_consumer_batch_commands (const sp_consumer_batch_t *self);
+
+/* Writes the key "<service>:{p<partition>}:<suffix>" of the batch's
+   partition into buffer (size >= SP_PARTITION_KEY_MAX is always enough
+   for suffixes under 128 bytes). Returns the length, or -1 when it does
+   not fit. */
+int sp_consumer_batch_key (const sp_consumer_batch_t *self, const char *suffix, char *buffer,
+                           size_t size);
+
+/* Appends one Redis command (argc 1..SP_CONSUMER_COMMAND_MAX_ARGS, e.g.
+   {"HINCRBY", key, field, "1"}); the arguments are copied. lengths may be
+   NULL when all are C strings. Returns 0, or -1 when the limits above are
+   reached or memory runs out. */
+int sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
+                               const size_t *lengths);
+
+/* Marks where the current event's commands start, and drops every
+   command added after a mark (a handler that failed half-way leaves
+   nothing behind). */
+size_t sp_consumer_batch_mark (const sp_consumer_batch_t *self);
+void sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark);
+
+/* Closes the current event: sequence must be last + 1 (asserted); the
+   step now ends at sequence. An event may add no commands (it is still
+   checkpointed). */
+void sp_consumer_batch_advance (sp_consumer_batch_t *self, uint64_t sequence);
+
+#endif
