@@ -58,6 +58,10 @@ SERVICES := activity-ingest funnel-tracker kpi-evaluator churn-alerting incentiv
 TOOLS := salesctl
 PROGRAMS := $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/*.c),$(BUILD)/bin/$(s))) \
     $(foreach t,$(TOOLS),$(if $(wildcard tools/$(t)/*.c),$(BUILD)/bin/$(t)))
+# Programs only tests and benchmarks run (e.g. counting-consumer, the
+# consumer framework's reference handler), one per tests/programs/<name>/.
+TEST_PROGRAM_DIRS := $(patsubst %/,%,$(dir $(wildcard tests/programs/*/*.c)))
+TEST_PROGRAMS := $(sort $(foreach d,$(TEST_PROGRAM_DIRS),$(BUILD)/bin/$(notdir $(d))))
 
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -103,6 +107,7 @@ $(BUILD)/bin/$(notdir $(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c
 endef
 $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/*.c),$(eval $(call PROGRAM_template,services/$(s)))))
 $(foreach t,$(TOOLS),$(if $(wildcard tools/$(t)/*.c),$(eval $(call PROGRAM_template,tools/$(t)))))
+$(foreach d,$(sort $(TEST_PROGRAM_DIRS)),$(eval $(call PROGRAM_template,$(d))))
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -141,13 +146,13 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 check
 
-check: all $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check lint
+check: all $(TEST_PROGRAMS) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check lint
 	@tests/run-tests.sh $(BUILD) $(UNIT_BIN) -- $(INTEG_BIN)
 
 unit: all $(UNIT_BIN)
 	@tests/run-tests.sh $(BUILD) $(UNIT_BIN) --
 
-integration: all $(INTEG_BIN)
+integration: all $(TEST_PROGRAMS) $(INTEG_BIN)
 	@tests/run-tests.sh $(BUILD) -- $(INTEG_BIN)
 
 compose-check:
@@ -168,7 +173,7 @@ status:
 	@deploy/local/stack.sh status
 
 # ---------------------------------------------------------------- quality
-bench: all $(BENCH_BIN)
+bench: all $(TEST_PROGRAMS) $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
 lint: $(GEN_H)

@@ -440,3 +440,10 @@ sp_service_http_port (const sp_service_t *self)
     assert (self);
     return self->http ? sp_http_port (self->http) : 0;
 }
+
+const char *
+sp_service_name (const sp_service_t *self)
+{
+    assert (self);
+    return self->spec->name;
+}

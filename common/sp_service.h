@@ -111,6 +111,9 @@ sp_pg_t *sp_service_pg (sp_service_t *self);
 sp_redis_t *sp_service_redis (sp_service_t *self);
 zloop_t *sp_service_loop (sp_service_t *self);
 
+/* The service's name (spec->name), e.g. "funnel-tracker". */
+const char *sp_service_name (const sp_service_t *self);
+
 /* The configured time zone (--time-zone), loaded and checked at new. */
 const sp_tz_t *sp_service_time_zone (const sp_service_t *self);
 

@@ -1,0 +1,736 @@
+/*  sp_consumer - exactly-once consumption of the event log (see
+    sp_consumer.h for the whole contract).
+
+    Everything runs on the service's reactor, which calls four handlers:
+        s_on_bus     live envelopes waiting on the SUB socket
+        s_on_work    one step of every partition that is starting or
+                     catching up (re-armed while such work remains)
+        s_on_lease   the lease tick (every ttl/3)
+        s_on_poll    partition heads, rebuild requests, rates (poll_ms)
+    All of them end up in s_apply, which turns a run of consecutive events
+    of one partition into atomic steps and handles what can go wrong.
+*/
+#include "sp_consumer.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sp_consumer_bus.h"
+#include "sp_consumer_log.h"
+#include "sp_consumer_metrics.h"
+#include "sp_consumer_partition.h"
+#include "sp_error.h"
+#include "sp_lease.h"
+#include "sp_log.h"
+#include "sp_partition.h"
+
+#define ERROR_SIZE 512
+#define MS_PER_SECOND 1000.0
+/* Delay before the next work step when a partition is ready now, ms. */
+#define WORK_DELAY_MS 1
+
+struct _sp_consumer_t {
+    sp_service_t *service;           /* borrowed */
+    sp_consumer_settings_t settings; /* strings below are copies */
+    char service_name[SP_LEASE_SERVICE_MAX];
+    char *bus;
+    sp_consumer_handler_t handler;
+    zloop_t *loop;     /* borrowed from the service */
+    sp_pg_t *pg;       /* borrowed */
+    sp_redis_t *redis; /* borrowed */
+    sp_consumer_bus_t *bus_reader;
+    sp_lease_t *lease;
+    sp_consumer_store_t *store;
+    sp_consumer_batch_t *batch;
+    sp_consumer_partition_t *partitions;
+    uint64_t *heads;             /* scratch for head polls */
+    sp_consumer_event_t *events; /* scratch: one run handed to s_apply */
+    int lease_timer;
+    int poll_timer;
+    int work_timer;          /* -1 when no work step is scheduled */
+    uint32_t next_partition; /* round-robin start of work steps */
+    int64_t rebuild_seen;    /* rebuild epoch seen at the last poll */
+    uint64_t applied;
+    uint64_t applied_at_poll;
+    int64_t poll_at_ms;
+    double applied_per_second;
+    int64_t started_at_ms; /* UTC */
+    sp_consumer_metrics_t *metrics;
+};
+
+static void s_schedule_work (sp_consumer_t *self);
+
+/* ---------------------------------------------------------------- settings */
+
+void
+sp_consumer_settings_from_config (const sp_config_t *config, const char *service,
+                                  sp_consumer_settings_t *settings)
+{
+    assert (config && service && settings);
+    *settings = (sp_consumer_settings_t){
+        .service = service,
+        .bus = sp_config_string (config, "bus"),
+        .partitions = (uint32_t) sp_config_int (config, "partitions"),
+        .bus_hwm = (int) sp_config_int (config, "bus-hwm"),
+        .lease_ttl_ms = sp_config_int (config, "lease-ttl-ms"),
+        .poll_ms = (int) sp_config_int (config, "poll-ms"),
+        .batch = (size_t) sp_config_int (config, "batch"),
+        .poison_attempts = (int) sp_config_int (config, "poison-attempts"),
+        .retry_delay_ms = (int) sp_config_int (config, "retry-delay-ms"),
+    };
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+static void
+s_publish_partition (sp_consumer_t *self, uint32_t partition)
+{
+    sp_consumer_metrics_partition (self->metrics, partition, &self->partitions[partition]);
+}
+
+/* ---------------------------------------------------------------- leases */
+
+static void
+s_lease_change (void *arg, uint32_t partition, bool owned, const char *token)
+{
+    sp_consumer_t *self = (sp_consumer_t *) arg;
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    sp_consumer_metrics_lease (self->metrics, owned);
+    if (owned) {
+        sp_consumer_partition_own (state, token);
+        sp_log_info ("partition acquired", "partition=%" PRIu32 " token=\"%s\"", partition, token);
+        s_schedule_work (self);
+    }
+    else {
+        sp_log_info ("partition released", "partition=%" PRIu32 " checkpoint=%" PRIu64, partition,
+                     state->checkpoint);
+        sp_consumer_partition_drop (state);
+    }
+    s_publish_partition (self, partition);
+}
+
+/* The instance's status for `salesctl status` (see sp_consumer.h). */
+static char *
+s_status_json (sp_consumer_t *self)
+{
+    char host[256] = "";
+    if (gethostname (host, sizeof host - 1) != 0)
+        host[0] = '\0';
+    json_t *partitions = json_array ();
+    for (uint32_t partition = 0; partition < self->settings.partitions; partition++) {
+        const sp_consumer_partition_t *state = &self->partitions[partition];
+        if (state->state == SP_CONSUMER_PARTITION_IDLE)
+            continue;
+        json_array_append_new (
+            partitions, json_pack ("{s:I, s:I, s:I, s:I, s:s}", "partition", (json_int_t) partition,
+                                   "checkpoint", (json_int_t) state->checkpoint, "head",
+                                   (json_int_t) state->head, "lag",
+                                   (json_int_t) sp_consumer_partition_lag (state), "state",
+                                   sp_consumer_partition_state_name (state->state)));
+    }
+    json_t *status = json_pack (
+        "{s:s, s:s, s:s, s:I, s:i, s:I, s:o, s:I, s:f}", "instance",
+        sp_lease_instance (self->lease), "service", self->service_name, "host", host, "pid",
+        (json_int_t) getpid (), "http_port", sp_service_http_port (self->service), "started_at",
+        (json_int_t) self->started_at_ms, "partitions", partitions, "applied",
+        (json_int_t) self->applied, "applied_per_second", self->applied_per_second);
+    if (!status)
+        return NULL;
+    char *text = json_dumps (status, JSON_COMPACT);
+    json_decref (status);
+    return text;
+}
+
+static int
+s_on_lease (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    sp_consumer_t *self = (sp_consumer_t *) arg;
+    char *status = s_status_json (self);
+    char error[ERROR_SIZE];
+    if (sp_lease_tick (self->lease, self->redis, zclock_mono (), status, error, sizeof error) != 0)
+        sp_log_warn ("could not renew partition leases", "error=\"%s\"", error);
+    free (status);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/* Waits retry_delay_ms, then reads the partition back from the log. */
+static void
+s_retry_later (sp_consumer_t *self, uint32_t partition)
+{
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
+    state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
+    s_schedule_work (self);
+}
+
+/* Runs the batch's atomic step. Returns 0 when applied; otherwise the
+   partition has been put where it must go next and -1 is returned. */
+static int
+s_commit (sp_consumer_t *self, bool catching_up)
+{
+    uint32_t partition = sp_consumer_batch_partition (self->batch);
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    size_t events = sp_consumer_batch_events (self->batch);
+    if (events == 0)
+        return 0;
+    char error[ERROR_SIZE];
+    uint64_t observed = 0;
+    bool observed_missing = false;
+    sp_consumer_store_result_t result =
+        sp_consumer_store_apply (self->store, self->redis, self->batch, state->token, &observed,
+                                 &observed_missing, error, sizeof error);
+    switch (result) {
+        case SP_CONSUMER_STORE_APPLIED:
+            sp_consumer_partition_applied (state, sp_consumer_batch_last (self->batch));
+            self->applied += events;
+            sp_consumer_metrics_applied (self->metrics, events, catching_up);
+            s_publish_partition (self, partition);
+            return 0;
+        case SP_CONSUMER_STORE_FENCED:
+            sp_consumer_metrics_refused (self->metrics, "fenced");
+            sp_log_warn ("partition lease lost: apply refused",
+                         "partition=%" PRIu32 " error=\"%s\"", partition, error);
+            sp_lease_lost (self->lease, partition);
+            return -1;
+        case SP_CONSUMER_STORE_MOVED:
+            sp_consumer_metrics_refused (self->metrics, "moved");
+            sp_log_warn ("partition checkpoint moved: reading its state again",
+                         "partition=%" PRIu32 " expected=%" PRIu64 " found=%" PRIu64 " missing=%s",
+                         partition, state->checkpoint, observed,
+                         observed_missing ? "true" : "false");
+            state->state = SP_CONSUMER_PARTITION_STARTING;
+            s_schedule_work (self);
+            return -1;
+        case SP_CONSUMER_STORE_FAILED:
+            break;
+    }
+    sp_consumer_metrics_refused (self->metrics, "failed");
+    sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition, error);
+    s_retry_later (self, partition);
+    return -1;
+}
+
+/* Gives up on one event: records it in PostgreSQL, then lets the
+   checkpoint pass it (with the rest of the batch). */
+static int
+s_quarantine (sp_consumer_t *self, const sp_consumer_event_t *event, const char *handler_error)
+{
+    sp_consumer_log_event_t row = {
+        .partition = event->partition,
+        .sequence = event->sequence,
+        .ingested_at = event->ingested_at,
+        .event = (Salespulse__SalesEvent *) event->event,
+    };
+    snprintf (row.event_id, sizeof row.event_id, "%s", event->event_id ? event->event_id : "");
+    char error[ERROR_SIZE];
+    if (sp_consumer_log_quarantine (self->pg, self->service_name, &row,
+                                    self->settings.poison_attempts, handler_error, error,
+                                    sizeof error) != 0) {
+        sp_log_warn ("could not quarantine event",
+                     "partition=%" PRIu32 " sequence=%" PRIu64 " error=\"%s\"", event->partition,
+                     event->sequence, error);
+        return -1;
+    }
+    sp_consumer_metrics_quarantined (self->metrics);
+    sp_log_error ("event quarantined after repeated handler failures",
+                  "partition=%" PRIu32 " sequence=%" PRIu64 " event_id=\"%s\" attempts=%d "
+                  "error=\"%s\"",
+                  event->partition, event->sequence, row.event_id, self->settings.poison_attempts,
+                  handler_error);
+    return 0;
+}
+
+/* Applies count consecutive events of one owned partition, starting at
+   its checkpoint + 1, in atomic steps of at most batch events. Returns
+   the number applied (checkpointed); when it is short of count, the
+   partition has been put where it must go next (retry, re-read, lost). */
+static size_t
+s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *events, size_t count,
+         bool catching_up)
+{
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    uint64_t start = state->checkpoint;
+    sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
+    for (size_t index = 0; index < count; index++) {
+        const sp_consumer_event_t *event = &events[index];
+        assert (event->sequence == sp_consumer_batch_last (self->batch) + 1);
+        size_t mark = sp_consumer_batch_mark (self->batch);
+        char error[ERROR_SIZE] = "";
+        if (self->handler.apply (self->handler.arg, event, self->batch, error, sizeof error) != 0) {
+            sp_consumer_batch_rewind (self->batch, mark);
+            if (s_commit (self, catching_up) != 0)
+                break;
+            sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
+            if (sp_consumer_partition_failure (state, event->sequence,
+                                               self->settings.poison_attempts) ==
+                SP_CONSUMER_FAILURE_RETRY) {
+                sp_log_warn ("handler failed: retrying",
+                             "partition=%" PRIu32 " sequence=%" PRIu64 " attempt=%d error=\"%s\"",
+                             partition, event->sequence, state->failures, error);
+                s_retry_later (self, partition);
+                break;
+            }
+            if (s_quarantine (self, event, error) != 0) {
+                s_retry_later (self, partition);
+                break;
+            }
+        }
+        sp_consumer_batch_advance (self->batch, event->sequence);
+        if (sp_consumer_batch_events (self->batch) >= self->settings.batch) {
+            if (s_commit (self, catching_up) != 0)
+                break;
+            sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
+        }
+        if (index + 1 == count)
+            s_commit (self, catching_up);
+    }
+    return state->checkpoint >= start ? (size_t) (state->checkpoint - start) : 0;
+}
+
+/* ---------------------------------------------------------------- catch-up */
+
+/* Reads the partition's Redis state; resets it when it is not valid. */
+static void
+s_start_partition (sp_consumer_t *self, uint32_t partition)
+{
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    char error[ERROR_SIZE];
+    sp_consumer_store_state_t stored;
+    if (sp_consumer_store_read (self->store, self->redis, partition, &stored, error,
+                                sizeof error) != 0) {
+        sp_log_warn ("could not read partition state", "partition=%" PRIu32 " error=\"%s\"",
+                     partition, error);
+        state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
+        return;
+    }
+    if (!sp_consumer_store_valid (&stored)) {
+        sp_log_info ("rebuilding partition from the event log",
+                     "partition=%" PRIu32 " checkpoint_present=%s epoch=%" PRId64
+                     " requested_epoch=%" PRId64,
+                     partition, stored.has_checkpoint ? "true" : "false", stored.epoch,
+                     stored.rebuild);
+        sp_consumer_store_result_t result = sp_consumer_store_reset (
+            self->store, self->redis, partition, state->token, stored.rebuild, error, sizeof error);
+        if (result == SP_CONSUMER_STORE_FENCED) {
+            sp_lease_lost (self->lease, partition);
+            return;
+        }
+        if (result != SP_CONSUMER_STORE_APPLIED) {
+            sp_log_warn ("could not reset partition", "partition=%" PRIu32 " error=\"%s\"",
+                         partition, error);
+            state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
+            return;
+        }
+        stored.checkpoint = 0;
+    }
+    state->checkpoint = stored.checkpoint;
+    state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
+    state->not_before_ms = 0;
+    s_publish_partition (self, partition);
+}
+
+/* One catch-up read and its apply. */
+static void
+s_catch_up (sp_consumer_t *self, uint32_t partition)
+{
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    sp_consumer_log_read_t read = { NULL, 0 };
+    char error[ERROR_SIZE];
+    if (sp_consumer_log_read (self->pg, partition, state->checkpoint, self->settings.batch, &read,
+                              error, sizeof error) != 0) {
+        sp_log_warn ("could not read the event log", "partition=%" PRIu32 " error=\"%s\"",
+                     partition, error);
+        state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
+        return;
+    }
+    for (size_t index = 0; index < read.count; index++) {
+        const sp_consumer_log_event_t *row = &read.events[index];
+        self->events[index] = (sp_consumer_event_t){
+            .partition = partition,
+            .sequence = row->sequence,
+            .ingested_at = row->ingested_at,
+            .event_id = row->event_id,
+            .event = row->event,
+        };
+    }
+    size_t applied = s_apply (self, partition, self->events, read.count, true);
+    if (applied == read.count && read.count < self->settings.batch &&
+        state->state == SP_CONSUMER_PARTITION_CATCHING_UP) {
+        state->state = SP_CONSUMER_PARTITION_LIVE;
+        sp_log_debug ("partition live", "partition=%" PRIu32 " checkpoint=%" PRIu64, partition,
+                      state->checkpoint);
+    }
+    sp_consumer_log_read_clear (&read);
+    s_publish_partition (self, partition);
+}
+
+static int
+s_on_work (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    sp_consumer_t *self = (sp_consumer_t *) arg;
+    self->work_timer = -1;
+    int64_t now = zclock_mono ();
+    uint32_t partitions = self->settings.partitions;
+    for (uint32_t step = 0; step < partitions; step++) {
+        uint32_t partition = (self->next_partition + step) % partitions;
+        sp_consumer_partition_t *state = &self->partitions[partition];
+        if (state->not_before_ms > now)
+            continue;
+        if (state->state == SP_CONSUMER_PARTITION_STARTING)
+            s_start_partition (self, partition);
+        if (state->state == SP_CONSUMER_PARTITION_CATCHING_UP && state->not_before_ms <= now)
+            s_catch_up (self, partition);
+    }
+    self->next_partition = (self->next_partition + 1) % partitions;
+    s_schedule_work (self);
+    return 0;
+}
+
+/* Arms the work timer for the earliest partition that has work, if any
+   and if it is not armed yet. */
+static void
+s_schedule_work (sp_consumer_t *self)
+{
+    if (self->work_timer != -1 || !self->loop)
+        return;
+    int64_t now = zclock_mono ();
+    int64_t earliest = INT64_MAX;
+    for (uint32_t partition = 0; partition < self->settings.partitions; partition++) {
+        const sp_consumer_partition_t *state = &self->partitions[partition];
+        if (state->state != SP_CONSUMER_PARTITION_STARTING &&
+            state->state != SP_CONSUMER_PARTITION_CATCHING_UP)
+            continue;
+        if (state->not_before_ms < earliest)
+            earliest = state->not_before_ms;
+    }
+    if (earliest == INT64_MAX)
+        return;
+    int64_t delay = earliest > now ? earliest - now : WORK_DELAY_MS;
+    self->work_timer = zloop_timer (self->loop, (size_t) delay, 1, s_on_work, self);
+}
+
+/* ---------------------------------------------------------------- live */
+
+/* Applies the envelopes of one partition, [first, end) of envelopes. */
+static void
+s_apply_live (sp_consumer_t *self, Salespulse__BusEnvelope *const *envelopes, size_t first,
+              size_t end)
+{
+    uint32_t partition = envelopes[first]->partition;
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    size_t count = 0;
+    bool gap = false;
+    for (size_t index = first; index < end && !gap; index++) {
+        const Salespulse__BusEnvelope *envelope = envelopes[index];
+        switch (sp_consumer_partition_live (state, envelope->sequence, count)) {
+            case SP_CONSUMER_LIVE_APPLY:
+                self->events[count++] = (sp_consumer_event_t){
+                    .partition = partition,
+                    .sequence = envelope->sequence,
+                    .ingested_at = envelope->ingested_at,
+                    .event_id = envelope->event->event_id,
+                    .event = envelope->event,
+                };
+                break;
+            case SP_CONSUMER_LIVE_GAP:
+                sp_consumer_metrics_gap (self->metrics);
+                sp_log_debug ("sequence gap: catching up",
+                              "partition=%" PRIu32 " expected=%" PRIu64 " received=%" PRIu64,
+                              partition, state->checkpoint + count + 1, envelope->sequence);
+                gap = true;
+                break;
+            case SP_CONSUMER_LIVE_IGNORE:
+            case SP_CONSUMER_LIVE_DROP:
+                break;
+        }
+    }
+    size_t applied = count ? s_apply (self, partition, self->events, count, false) : 0;
+    if (gap && applied == count && state->state == SP_CONSUMER_PARTITION_LIVE) {
+        state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
+        s_schedule_work (self);
+    }
+}
+
+static int
+s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    (void) reader;
+    sp_consumer_t *self = (sp_consumer_t *) arg;
+    Salespulse__BusEnvelope *const *envelopes = NULL;
+    size_t count = sp_consumer_bus_read (self->bus_reader, &envelopes);
+    size_t first = 0;
+    while (first < count) {
+        size_t end = first + 1;
+        while (end < count && envelopes[end]->partition == envelopes[first]->partition)
+            end++;
+        s_apply_live (self, envelopes, first, end);
+        first = end;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- polls */
+
+/* A raised rebuild epoch sends every owned partition back to STARTING,
+   where its state is found stale and reset. */
+static void
+s_poll_rebuild (sp_consumer_t *self)
+{
+    char key[SP_PARTITION_KEY_MAX];
+    snprintf (key, sizeof key, "%s:rebuild", self->service_name);
+    const char *argv[] = { "GET", key };
+    char error[ERROR_SIZE];
+    sp_redis_reply_t *reply = sp_redis_command (self->redis, 2, argv, NULL, error, sizeof error);
+    if (!reply)
+        return;
+    int64_t epoch = 0;
+    if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_STRING)
+        epoch = strtoll (sp_redis_reply_string (reply, NULL), NULL, 10);
+    sp_redis_reply_destroy (&reply);
+    if (epoch == self->rebuild_seen)
+        return;
+    self->rebuild_seen = epoch;
+    for (uint32_t partition = 0; partition < self->settings.partitions; partition++) {
+        sp_consumer_partition_t *state = &self->partitions[partition];
+        if (state->state == SP_CONSUMER_PARTITION_IDLE)
+            continue;
+        state->state = SP_CONSUMER_PARTITION_STARTING;
+        state->not_before_ms = 0;
+    }
+    s_schedule_work (self);
+}
+
+static int
+s_on_poll (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    sp_consumer_t *self = (sp_consumer_t *) arg;
+    int64_t now = zclock_mono ();
+    if (now > self->poll_at_ms) {
+        self->applied_per_second = (double) (self->applied - self->applied_at_poll) *
+                                   MS_PER_SECOND / (double) (now - self->poll_at_ms);
+        sp_consumer_metrics_rate (self->metrics, self->applied_per_second);
+    }
+    self->applied_at_poll = self->applied;
+    self->poll_at_ms = now;
+    s_poll_rebuild (self);
+    char error[ERROR_SIZE];
+    if (sp_consumer_log_heads (self->pg, self->settings.partitions, self->heads, error,
+                               sizeof error) != 0) {
+        sp_log_warn ("could not read partition heads", "error=\"%s\"", error);
+        return 0;
+    }
+    for (uint32_t partition = 0; partition < self->settings.partitions; partition++) {
+        sp_consumer_partition_t *state = &self->partitions[partition];
+        if (sp_consumer_partition_poll (state, self->heads[partition])) {
+            sp_log_debug ("partition behind its head: catching up",
+                          "partition=%" PRIu32 " checkpoint=%" PRIu64 " head=%" PRIu64, partition,
+                          state->checkpoint, state->head);
+            state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
+            s_schedule_work (self);
+        }
+        s_publish_partition (self, partition);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- life */
+
+static int
+s_check_settings (const sp_consumer_settings_t *settings, char *error, size_t error_size)
+{
+    if (!settings->service || !settings->bus) {
+        sp_error_set (error, error_size, "consumer settings need a service and a bus");
+        return -1;
+    }
+    if (settings->partitions < 1 || settings->partitions > SP_PARTITIONS_MAX) {
+        sp_error_set (error, error_size,
+                      "consumer setting \"partitions\": %" PRIu32 " is not in 1..%d",
+                      settings->partitions, SP_PARTITIONS_MAX);
+        return -1;
+    }
+    if (settings->batch < 1 || settings->batch > SP_CONSUMER_BATCH_MAX_COMMANDS) {
+        sp_error_set (error, error_size, "consumer setting \"batch\": %zu is not in 1..%d",
+                      settings->batch, SP_CONSUMER_BATCH_MAX_COMMANDS);
+        return -1;
+    }
+    if (settings->poison_attempts < 1 || settings->retry_delay_ms < 1 || settings->poll_ms < 1) {
+        sp_error_set (error, error_size,
+                      "consumer settings \"poison-attempts\", "
+                      "\"retry-delay-ms\" and \"poll-ms\" must be at least 1");
+        return -1;
+    }
+    return 0;
+}
+
+sp_consumer_t *
+sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
+                 const sp_consumer_handler_t *handler, char *error, size_t error_size)
+{
+    assert (service && settings && handler && handler->apply);
+    if (s_check_settings (settings, error, error_size) != 0)
+        return NULL;
+    sp_consumer_t *self = (sp_consumer_t *) calloc (1, sizeof *self);
+    if (!self) {
+        sp_error_set (error, error_size, "out of memory");
+        return NULL;
+    }
+    self->service = service;
+    self->settings = *settings;
+    snprintf (self->service_name, sizeof self->service_name, "%s", settings->service);
+    self->settings.service = self->service_name;
+    self->bus = strdup (settings->bus);
+    self->settings.bus = self->bus;
+    self->handler = *handler;
+    self->pg = sp_service_pg (service);
+    self->redis = sp_service_redis (service);
+    self->lease_timer = self->poll_timer = self->work_timer = -1;
+    self->started_at_ms = zclock_time ();
+    self->poll_at_ms = zclock_mono ();
+    self->partitions =
+        (sp_consumer_partition_t *) calloc (settings->partitions, sizeof *self->partitions);
+    self->heads = (uint64_t *) calloc (settings->partitions, sizeof *self->heads);
+    self->events = (sp_consumer_event_t *) calloc (settings->batch, sizeof *self->events);
+    self->store = sp_consumer_store_new (self->service_name);
+    self->batch = sp_consumer_batch_new (self->service_name);
+    if (!self->bus || !self->partitions || !self->heads || !self->events || !self->store ||
+        !self->batch) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_destroy;
+    }
+    char instance[SP_LEASE_INSTANCE_MAX];
+    sp_lease_instance_id (instance, sizeof instance);
+    sp_lease_settings_t lease_settings = {
+        .service = self->service_name,
+        .instance = instance,
+        .partitions = settings->partitions,
+        .ttl_ms = settings->lease_ttl_ms,
+        .change = s_lease_change,
+        .change_arg = self,
+    };
+    self->lease = sp_lease_new (&lease_settings, error, error_size);
+    if (!self->lease)
+        goto out_destroy;
+    self->metrics = sp_consumer_metrics_new (sp_service_metrics (service));
+    if (!self->metrics) {
+        sp_error_set (error, error_size, "could not register the consumer's metrics");
+        goto out_destroy;
+    }
+    for (uint32_t partition = 0; partition < settings->partitions; partition++)
+        s_publish_partition (self, partition);
+    if (sp_consumer_store_load (self->store, self->redis, error, error_size) != 0 ||
+        !(self->bus_reader =
+              sp_consumer_bus_new (self->bus, settings->bus_hwm, settings->partitions,
+                                   settings->batch, error, error_size)))
+        goto out_destroy;
+    self->loop = sp_service_loop (service);
+    int64_t tick = sp_lease_tick_interval_ms (self->lease);
+    if (zloop_reader (self->loop, sp_consumer_bus_socket (self->bus_reader), s_on_bus, self) != 0) {
+        sp_error_set (error, error_size, "could not watch the bus socket");
+        goto out_destroy;
+    }
+    self->lease_timer = zloop_timer (self->loop, (size_t) tick, 0, s_on_lease, self);
+    self->poll_timer = zloop_timer (self->loop, (size_t) settings->poll_ms, 0, s_on_poll, self);
+    if (self->lease_timer == -1 || self->poll_timer == -1) {
+        sp_error_set (error, error_size, "could not add the consumer's timers");
+        goto out_destroy;
+    }
+    sp_log_info ("consuming the event log",
+                 "service=\"%s\" instance=\"%s\" bus=\"%s\" "
+                 "partitions=%" PRIu32 " lease_ttl_ms=%" PRId64,
+                 self->service_name, instance, self->bus, settings->partitions,
+                 settings->lease_ttl_ms);
+    s_on_lease (self->loop, self->lease_timer, self);
+    return self;
+
+out_destroy:
+    sp_consumer_destroy (&self);
+    return NULL;
+}
+
+void
+sp_consumer_destroy (sp_consumer_t **self_p)
+{
+    assert (self_p);
+    sp_consumer_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->loop) {
+        zloop_reader_end (self->loop, sp_consumer_bus_socket (self->bus_reader));
+        if (self->lease_timer != -1)
+            zloop_timer_end (self->loop, self->lease_timer);
+        if (self->poll_timer != -1)
+            zloop_timer_end (self->loop, self->poll_timer);
+        if (self->work_timer != -1)
+            zloop_timer_end (self->loop, self->work_timer);
+        self->loop = NULL;
+    }
+    if (self->lease) {
+        char error[ERROR_SIZE];
+        if (sp_lease_release_all (self->lease, self->redis, error, sizeof error) != 0)
+            sp_log_warn ("could not release partition leases", "error=\"%s\"", error);
+        sp_lease_destroy (&self->lease);
+    }
+    sp_consumer_bus_destroy (&self->bus_reader);
+    sp_consumer_batch_destroy (&self->batch);
+    sp_consumer_metrics_destroy (&self->metrics);
+    sp_consumer_store_destroy (&self->store);
+    free (self->events);
+    free (self->heads);
+    free (self->partitions);
+    free (self->bus);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_stop (sp_service_t *service, void *arg)
+{
+    (void) service;
+    sp_consumer_t *self = (sp_consumer_t *) arg;
+    sp_consumer_destroy (&self);
+}
+
+int
+sp_consumer_attach (sp_service_t *service, const sp_consumer_handler_t *handler)
+{
+    assert (service && handler);
+    const sp_config_t *config = sp_service_config (service);
+    sp_consumer_settings_t settings;
+    sp_consumer_settings_from_config (config, sp_service_name (service), &settings);
+    char error[ERROR_SIZE];
+    sp_consumer_t *self = sp_consumer_new (service, &settings, handler, error, sizeof error);
+    if (!self) {
+        sp_log_error ("could not start consuming the event log", "error=\"%s\"", error);
+        return -1;
+    }
+    sp_service_on_stop (service, s_stop, self);
+    return 0;
+}
+
+uint32_t
+sp_consumer_owned_count (const sp_consumer_t *self)
+{
+    assert (self);
+    return sp_lease_owned_count (self->lease);
+}
+
+uint64_t
+sp_consumer_applied (const sp_consumer_t *self)
+{
+    assert (self);
+    return self->applied;
+}

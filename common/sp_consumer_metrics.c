@@ -1,0 +1,133 @@
+/*  sp_consumer_metrics - the consumer's metrics (see sp_consumer_metrics.h).
+*/
+#include "sp_consumer_metrics.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Room for a partition number as a label value. */
+#define PARTITION_LABEL_SIZE 16
+
+struct _sp_consumer_metrics_t {
+    sp_metric_t *owned;
+    sp_metric_t *checkpoint;
+    sp_metric_t *lag;
+    sp_metric_t *applied;
+    sp_metric_t *rate;
+    sp_metric_t *catchup;
+    sp_metric_t *gaps;
+    sp_metric_t *refused;
+    sp_metric_t *quarantined;
+    sp_metric_t *lease;
+};
+
+sp_consumer_metrics_t *
+sp_consumer_metrics_new (sp_metrics_t *registry)
+{
+    assert (registry);
+    sp_consumer_metrics_t *self = (sp_consumer_metrics_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    const char *partition[] = { "partition" };
+    const char *reason[] = { "reason" };
+    const char *change[] = { "change" };
+    self->owned = sp_metrics_gauge (registry, "salespulse_consumer_partition_owned",
+                                    "1 when this instance owns the partition", partition, 1);
+    self->checkpoint =
+        sp_metrics_gauge (registry, "salespulse_consumer_partition_checkpoint",
+                          "sequence of the last event applied in the partition", partition, 1);
+    self->lag = sp_metrics_gauge (registry, "salespulse_consumer_partition_lag",
+                                  "head sequence minus checkpoint of an owned partition",
+                                  partition, 1);
+    self->applied = sp_metrics_counter (registry, "salespulse_consumer_applied_events_total",
+                                        "events applied to the service's state", NULL, 0);
+    self->rate = sp_metrics_gauge (registry, "salespulse_consumer_applied_events_per_second",
+                                   "events applied per second over the last poll interval", NULL,
+                                   0);
+    self->catchup = sp_metrics_counter (registry, "salespulse_consumer_catchup_events_total",
+                                        "events read back from the event log and applied", NULL,
+                                        0);
+    self->gaps = sp_metrics_counter (registry, "salespulse_consumer_gaps_total",
+                                     "sequence gaps seen on the live path", NULL, 0);
+    self->refused =
+        sp_metrics_counter (registry, "salespulse_consumer_apply_refused_total",
+                            "atomic applies that wrote nothing (fenced, moved, failed)", reason, 1);
+    self->quarantined =
+        sp_metrics_counter (registry, "salespulse_consumer_quarantined_events_total",
+                            "events given up on after the handler failed on them", NULL, 0);
+    self->lease = sp_metrics_counter (registry, "salespulse_consumer_lease_changes_total",
+                                      "partitions acquired or lost", change, 1);
+    if (!self->owned || !self->checkpoint || !self->lag || !self->applied || !self->rate
+        || !self->catchup || !self->gaps || !self->refused || !self->quarantined || !self->lease)
+        sp_consumer_metrics_destroy (&self);
+    return self;
+}
+
+void
+sp_consumer_metrics_destroy (sp_consumer_metrics_t **self_p)
+{
+    assert (self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+sp_consumer_metrics_partition (sp_consumer_metrics_t *self, uint32_t partition,
+                               const sp_consumer_partition_t *state)
+{
+    assert (self && state);
+    char label[PARTITION_LABEL_SIZE];
+    snprintf (label, sizeof label, "%" PRIu32, partition);
+    const char *labels[] = { label };
+    sp_metric_set (self->owned, labels, state->state != SP_CONSUMER_PARTITION_IDLE ? 1 : 0);
+    sp_metric_set (self->checkpoint, labels, (double) state->checkpoint);
+    sp_metric_set (self->lag, labels, (double) sp_consumer_partition_lag (state));
+}
+
+void
+sp_consumer_metrics_applied (sp_consumer_metrics_t *self, size_t events, bool catching_up)
+{
+    assert (self);
+    sp_metric_add (self->applied, NULL, (double) events);
+    if (catching_up)
+        sp_metric_add (self->catchup, NULL, (double) events);
+}
+
+void
+sp_consumer_metrics_rate (sp_consumer_metrics_t *self, double per_second)
+{
+    assert (self);
+    sp_metric_set (self->rate, NULL, per_second);
+}
+
+void
+sp_consumer_metrics_gap (sp_consumer_metrics_t *self)
+{
+    assert (self);
+    sp_metric_add (self->gaps, NULL, 1);
+}
+
+void
+sp_consumer_metrics_refused (sp_consumer_metrics_t *self, const char *reason)
+{
+    assert (self && reason);
+    const char *labels[] = { reason };
+    sp_metric_add (self->refused, labels, 1);
+}
+
+void
+sp_consumer_metrics_quarantined (sp_consumer_metrics_t *self)
+{
+    assert (self);
+    sp_metric_add (self->quarantined, NULL, 1);
+}
+
+void
+sp_consumer_metrics_lease (sp_consumer_metrics_t *self, bool acquired)
+{
+    assert (self);
+    const char *labels[] = { acquired ? "acquired" : "lost" };
+    sp_metric_add (self->lease, labels, 1);
+}

@@ -1,0 +1,44 @@
+/*  sp_consumer_metrics - the consumer's Prometheus metrics (names and
+    meanings listed in sp_consumer.h), registered once in the service's
+    registry and updated from the consumer's reactor.
+*/
+#ifndef SP_CONSUMER_METRICS_H_INCLUDED
+#define SP_CONSUMER_METRICS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_consumer_partition.h"
+#include "sp_metrics.h"
+
+typedef struct _sp_consumer_metrics_t sp_consumer_metrics_t;
+
+/* Registers the families in registry (borrowed; must outlive this).
+   NULL when out of memory or a name is already taken. */
+sp_consumer_metrics_t *sp_consumer_metrics_new (sp_metrics_t *registry);
+void sp_consumer_metrics_destroy (sp_consumer_metrics_t **self_p);
+
+/* Owned, checkpoint and lag gauges of one partition from its state. */
+void sp_consumer_metrics_partition (sp_consumer_metrics_t *self, uint32_t partition,
+                                    const sp_consumer_partition_t *state);
+
+/* events applied; catching_up when they were read back from the log. */
+void sp_consumer_metrics_applied (sp_consumer_metrics_t *self, size_t events, bool catching_up);
+
+/* Applied events per second over the last poll interval. */
+void sp_consumer_metrics_rate (sp_consumer_metrics_t *self, double per_second);
+
+/* One gap on the live path. */
+void sp_consumer_metrics_gap (sp_consumer_metrics_t *self);
+
+/* One atomic apply that wrote nothing: reason "fenced", "moved" or "failed". */
+void sp_consumer_metrics_refused (sp_consumer_metrics_t *self, const char *reason);
+
+/* One event quarantined. */
+void sp_consumer_metrics_quarantined (sp_consumer_metrics_t *self);
+
+/* One partition acquired (true) or lost (false). */
+void sp_consumer_metrics_lease (sp_consumer_metrics_t *self, bool acquired);
+
+#endif
