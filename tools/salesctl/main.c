@@ -26,6 +26,11 @@ static const salesctl_command_t s_commands[] = {
       salesctl_publish },
     { "dead-letters", "list rejected events with their reasons, newest first",
       salesctl_dead_letters },
+    { "status", "show each consumer service's instances, partition owners and lag",
+      salesctl_status },
+    { "rebuild", "rebuild a consumer service's Redis state from the event log", salesctl_rebuild },
+    { "quarantine", "list events consumers gave up on, with the error, newest first",
+      salesctl_quarantine },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

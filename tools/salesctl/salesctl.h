@@ -14,8 +14,12 @@
 #define SALESCTL_H_INCLUDED
 
 #include "sp_config.h"
+#include "sp_pg.h"
+#include "sp_redis.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SALESCTL_VERSION "0.1.0" /* version printed by `salesctl version` */
 #define SALESCTL_EXIT_OK 0       /* the command succeeded (or printed help) */
@@ -39,6 +43,41 @@ typedef struct {
 sp_config_t *salesctl_config (int argc, char **argv, const char *summary,
                               const sp_config_option_t *options, size_t count, int *exit_code);
 
+/* ---------------------------------------------------- salesctl_connect.c */
+
+/* Connects to PostgreSQL at --postgres as "salesctl <command>". Returns
+   the connection, or NULL after printing e.g. `salesctl status: could not
+   connect to postgresql: ...` to stderr. */
+sp_pg_t *salesctl_postgres_connect (const sp_config_t *config, const char *command);
+
+/* Connects to Redis at --redis, with fewer attempts than a service makes
+   (a person is waiting). Returns the connection, or NULL after printing
+   e.g. `salesctl status: could not connect to redis at "127.0.0.1:6379"
+   after 3 attempts: connection refused` to stderr. */
+sp_redis_t *salesctl_redis_connect (const sp_config_t *config, const char *command);
+
+/* Reads the partition count `salesctl migrate` recorded into *partitions.
+   Returns 0, or -1 after printing why (query failed, database not set
+   up, a count out of 1..SP_PARTITIONS_MAX). */
+int salesctl_partitions (sp_pg_t *pg, const char *command, uint32_t *partitions);
+
+/* True when name is a valid service name (the key prefix of its Redis
+   state): 1..SP_LEASE_SERVICE_MAX-1 characters of a-z, 0-9 and "-". */
+bool salesctl_service_valid (const char *name);
+
+/* Prints `salesctl <command>: invalid service name "NAME": ...` to stderr. */
+void salesctl_service_invalid (const char *command, const char *name);
+
+/* Reads a reply holding a decimal unsigned number (a checkpoint, an
+   epoch) into *value. Returns 1 when read, 0 when the reply is nil (a
+   missing key; *value is then 0), -1 when it holds anything else. */
+int salesctl_reply_number (const sp_redis_reply_t *reply, uint64_t *value);
+
+/* Milliseconds of the monotonic clock (for waits and rates). */
+int64_t salesctl_now_ms (void);
+
+/* ------------------------------------------------------------ commands */
+
 /* `salesctl migrate`: applies migrations and fixes the partition count. */
 int salesctl_migrate (int argc, char **argv);
 
@@ -47,5 +86,17 @@ int salesctl_publish (int argc, char **argv);
 
 /* `salesctl dead-letters`: lists the dead_letters table, newest first. */
 int salesctl_dead_letters (int argc, char **argv);
+
+/* `salesctl status`: instances, partition owners, checkpoints and lag of
+   the consumer services (cmd_status.c). */
+int salesctl_status (int argc, char **argv);
+
+/* `salesctl rebuild`: raises a service's rebuild epoch, optionally waits
+   until every partition was rebuilt (cmd_rebuild.c). */
+int salesctl_rebuild (int argc, char **argv);
+
+/* `salesctl quarantine`: lists events consumers gave up on, newest first
+   (cmd_quarantine.c). */
+int salesctl_quarantine (int argc, char **argv);
 
 #endif

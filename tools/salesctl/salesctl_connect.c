@@ -1,0 +1,165 @@
+/*  salesctl_connect - what several salesctl commands share: connecting to
+    PostgreSQL and Redis from the common --postgres and --redis settings,
+    reading the partition count recorded at setup, and checking a service
+    name before it becomes a Redis key prefix.
+
+    A command runs once while a person (or a script) waits, so Redis gets
+    fewer connection attempts than a service makes at start-up: an
+    unreachable server is reported within about a second. Every failure is
+    printed once, to stderr, naming the command and the server.
+*/
+#include "salesctl.h"
+
+#include "sp_event.h"
+#include "sp_lease.h"
+#include "sp_partition.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define SALESCTL_REDIS_CONNECT_ATTEMPTS 3      /* attempts before giving up */
+#define SALESCTL_REDIS_CONNECT_TIMEOUT_MS 1000 /* one attempt */
+#define SALESCTL_PROGRAM_NAME_MAX 64           /* room for "salesctl <command>" */
+#define SALESCTL_NUMBER_DIGITS_MAX 20          /* digits of UINT64_MAX */
+#define SALESCTL_DECIMAL_BASE 10
+#define SALESCTL_MS_PER_SECOND 1000
+#define SALESCTL_NS_PER_MS 1000000
+
+sp_pg_t *
+salesctl_postgres_connect (const sp_config_t *config, const char *command)
+{
+    char application[SALESCTL_PROGRAM_NAME_MAX];
+    snprintf (application, sizeof application, "salesctl %s", command);
+    sp_pg_t *pg = sp_pg_new (sp_config_string (config, "postgres"), application);
+    if (!pg) {
+        fprintf (stderr, "salesctl %s: invalid --postgres URL\n", command);
+        return NULL;
+    }
+    if (sp_pg_connect (pg) != 0) {
+        fprintf (stderr, "salesctl %s: could not connect to postgresql: %s\n", command,
+                 sp_pg_error (pg));
+        sp_pg_destroy (&pg);
+    }
+    return pg;
+}
+
+sp_redis_t *
+salesctl_redis_connect (const sp_config_t *config, const char *command)
+{
+    sp_redis_options_t options;
+    sp_redis_options_init (&options);
+    options.connect_attempts = SALESCTL_REDIS_CONNECT_ATTEMPTS;
+    options.connect_timeout_ms = SALESCTL_REDIS_CONNECT_TIMEOUT_MS;
+    char error[SP_CONFIG_ERROR_SIZE];
+    sp_redis_t *redis =
+        sp_redis_new (sp_config_string (config, "redis"), &options, error, sizeof error);
+    if (!redis) {
+        fprintf (stderr, "salesctl %s: %s\n", command, error);
+        return NULL;
+    }
+    if (sp_redis_connect (redis, error, sizeof error) != 0) {
+        fprintf (stderr, "salesctl %s: %s\n", command, error);
+        sp_redis_destroy (&redis);
+    }
+    return redis;
+}
+
+int
+salesctl_partitions (sp_pg_t *pg, const char *command, uint32_t *partitions)
+{
+    int rc = -1;
+    sp_pg_result_t *result = sp_pg_exec (
+        pg, "SELECT value FROM salespulse_settings WHERE name = 'partitions'", 0, NULL, NULL, NULL);
+    if (!sp_pg_result_ok (result)) {
+        fprintf (stderr, "salesctl %s: could not read the partition count from postgresql: %s\n",
+                 command, sp_pg_result_error (result));
+        goto out_destroy_result;
+    }
+    if (sp_pg_result_rows (result) != 1) {
+        fprintf (stderr,
+                 "salesctl %s: database is not set up: no partition count recorded (run "
+                 "\"salesctl migrate\")\n",
+                 command);
+        goto out_destroy_result;
+    }
+    int64_t recorded = 0;
+    if (sp_pg_result_int64 (result, 0, 0, &recorded) != 0 || recorded < 1 ||
+        recorded > SP_PARTITIONS_MAX) {
+        fprintf (stderr,
+                 "salesctl %s: invalid partition count \"%s\" recorded in "
+                 "salespulse_settings\n",
+                 command, sp_pg_result_value (result, 0, 0));
+        goto out_destroy_result;
+    }
+    *partitions = (uint32_t) recorded;
+    rc = 0;
+
+out_destroy_result:
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+bool
+salesctl_service_valid (const char *name)
+{
+    size_t length = 0;
+    for (; name[length]; length++) {
+        char c = name[length];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return length >= 1 && length < SP_LEASE_SERVICE_MAX;
+}
+
+void
+salesctl_service_invalid (const char *command, const char *name)
+{
+    char quoted[SP_EVENT_QUOTE_SIZE];
+    sp_event_quote (name, strlen (name), quoted, sizeof quoted);
+    fprintf (stderr,
+             "salesctl %s: invalid service name \"%s\": expected 1..%d characters of a-z, 0-9 "
+             "and \"-\"\n",
+             command, quoted, SP_LEASE_SERVICE_MAX - 1);
+}
+
+int
+salesctl_reply_number (const sp_redis_reply_t *reply, uint64_t *value)
+{
+    *value = 0;
+    sp_redis_reply_type_t type = sp_redis_reply_type (reply);
+    if (type == SP_REDIS_REPLY_NIL)
+        return 0;
+    if (type == SP_REDIS_REPLY_INTEGER) {
+        int64_t number = sp_redis_reply_integer (reply);
+        if (number < 0)
+            return -1;
+        *value = (uint64_t) number;
+        return 1;
+    }
+    if (type != SP_REDIS_REPLY_STRING)
+        return -1;
+    size_t length = 0;
+    const char *text = sp_redis_reply_string (reply, &length);
+    if (length == 0 || length > SALESCTL_NUMBER_DIGITS_MAX)
+        return -1;
+    uint64_t number = 0;
+    for (size_t index = 0; index < length; index++) {
+        if (text[index] < '0' || text[index] > '9')
+            return -1;
+        uint64_t digit = (uint64_t) (text[index] - '0');
+        if (number > (UINT64_MAX - digit) / SALESCTL_DECIMAL_BASE)
+            return -1;
+        number = number * SALESCTL_DECIMAL_BASE + digit;
+    }
+    *value = number;
+    return 1;
+}
+
+int64_t
+salesctl_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * SALESCTL_MS_PER_SECOND + now.tv_nsec / SALESCTL_NS_PER_MS;
+}
