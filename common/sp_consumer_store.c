@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SERVICE_MAX 64         /* service name, terminator included (as sp_lease) */
+
 #define S_NUMBER_MAX 24          /* an int64 or uint64 in decimal, terminator included */
 #define S_QUOTE_SIZE 80          /* a quoted Redis value inside a message */
 #define S_REASON_MAX 256         /* one Redis failure reason */
@@ -92,7 +92,7 @@ static const char s_start_source[] = "local lease = redis.call('GET', KEYS[1])\n
                                      "return {0}\n";
 
 struct _sp_consumer_store_t {
-    char service[S_SERVICE_MAX];            /* key prefix */
+    char service[SP_PARTITION_SERVICE_MAX];            /* key prefix */
     char rebuild_key[SP_PARTITION_KEY_MAX]; /* "<service>:rebuild" */
     sp_redis_script_t *apply;               /* s_apply_source */
     sp_redis_script_t *delete;              /* s_delete_source */
@@ -101,7 +101,7 @@ struct _sp_consumer_store_t {
 };
 
 struct _sp_consumer_batch_t {
-    char service[S_SERVICE_MAX]; /* key prefix */
+    char service[SP_PARTITION_SERVICE_MAX]; /* key prefix */
     uint32_t partition;          /* partition of the step */
     uint64_t from;               /* checkpoint the step starts from */
     uint64_t last;               /* sequence the step ends at (from while empty) */
@@ -127,21 +127,6 @@ typedef struct {
 } s_chunk_t;
 
 /* ---------------------------------------------------------------- helpers */
-
-/* The service names keys are built from: 1..S_SERVICE_MAX-1 of [a-z0-9-]. */
-static bool
-s_service_valid (const char *service)
-{
-    size_t length = strnlen (service, S_SERVICE_MAX);
-    if (length == 0 || length >= S_SERVICE_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        char c = service[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return true;
-}
 
 static void
 s_key (const char *service, uint32_t partition, const char *suffix, char *buffer, size_t size)
@@ -258,7 +243,7 @@ s_fenced_error (uint32_t partition, const sp_redis_reply_t *holder, const char *
 sp_consumer_store_t *
 sp_consumer_store_new (const char *service)
 {
-    assert (service && s_service_valid (service));
+    assert (service && sp_partition_service_valid (service));
     sp_consumer_store_t *self = (sp_consumer_store_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -708,12 +693,12 @@ sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64
                                    char *error, size_t error_size)
 {
     assert (redis && service && epoch);
-    if (!s_service_valid (service)) {
+    if (!sp_partition_service_valid (service)) {
         char quoted[S_QUOTE_SIZE];
         sp_error_quote (service, quoted, sizeof quoted);
         sp_error_set (error, error_size,
                       "invalid service name \"%s\": must be 1..%d characters of a-z, 0-9 and \"-\"",
-                      quoted, S_SERVICE_MAX - 1);
+                      quoted, SP_PARTITION_SERVICE_MAX - 1);
         return -1;
     }
     char key[SP_PARTITION_KEY_MAX];
@@ -743,7 +728,7 @@ sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64
 sp_consumer_batch_t *
 sp_consumer_batch_new (const char *service)
 {
-    assert (service && s_service_valid (service));
+    assert (service && sp_partition_service_valid (service));
     sp_consumer_batch_t *self = (sp_consumer_batch_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;

@@ -115,20 +115,6 @@ struct _sp_lease_t {
 
 /* ---------------------------------------------------------------- settings */
 
-static bool
-s_service_valid (const char *service)
-{
-    size_t length = strnlen (service, SP_LEASE_SERVICE_MAX);
-    if (length == 0 || length >= SP_LEASE_SERVICE_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        char c = service[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* Printable ASCII without '/': the '/' separates the id from the fence in
    a lease value, so an id can never be the prefix of another's token. */
 static bool
@@ -153,7 +139,7 @@ s_settings_valid (const sp_lease_settings_t *settings, char *error, size_t error
         sp_error_set (error, error_size, "lease setting \"service\" is missing");
         return -1;
     }
-    if (!s_service_valid (settings->service)) {
+    if (!sp_partition_service_valid (settings->service)) {
         sp_error_quote (settings->service, quoted, sizeof quoted);
         sp_error_set (error, error_size,
                       "lease setting \"service\": \"%s\" must be 1..%d characters of a-z, 0-9 "

@@ -33,8 +33,11 @@
     even if it later claims the same partition again (new fence, new
     token). Redis expires leases on its own clock; locally an owner also
     treats its leases as lost when no renewal has succeeded for ttl ms
-    (measured from when the last successful renewal was sent), so while
-    Redis is unreachable it stops claiming ownership in time.
+    (measured from the start of the last tick that fully succeeded, so
+    never later than Redis's own expiry), so while Redis is unreachable it
+    stops claiming ownership in time. When Redis comes back before anyone
+    else claimed, the same lease value may be claimed again: the consumer
+    treats it as a new acquisition and reads the partition's state again.
 
     Redis keys (service = the service's name, e.g. "funnel-tracker"):
         <service>:members              sorted set: instance id -> expiry (Redis ms)
@@ -57,11 +60,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_partition.h"
 #include "sp_redis.h"
 
 /* Longest instance id, service name and lease value, terminator included. */
 #define SP_LEASE_INSTANCE_MAX 128
-#define SP_LEASE_SERVICE_MAX 64
+#define SP_LEASE_SERVICE_MAX SP_PARTITION_SERVICE_MAX
 #define SP_LEASE_TOKEN_MAX 160
 
 /* Smallest lease TTL accepted, ms. */

@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 uint64_t
 sp_partition_hash (const char *key, size_t length)
@@ -41,4 +42,19 @@ sp_partition_key (char *buffer, size_t size, const char *service, uint32_t parti
         return -1;
     }
     return length;
+}
+
+bool
+sp_partition_service_valid (const char *service)
+{
+    assert (service);
+    size_t length = strnlen (service, SP_PARTITION_SERVICE_MAX);
+    if (length == 0 || length >= SP_PARTITION_SERVICE_MAX)
+        return false;
+    for (size_t index = 0; index < length; index++) {
+        char c = service[index];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
 }

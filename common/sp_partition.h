@@ -25,6 +25,7 @@
 #ifndef SP_PARTITION_H_INCLUDED
 #define SP_PARTITION_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,14 @@ uint64_t sp_partition_hash (const char *key, size_t length);
 /* Partition of a key among partitions (1..SP_PARTITIONS_MAX, asserted):
    sp_partition_hash (key, length) % partitions. */
 uint32_t sp_partition_of (const char *key, size_t length, uint32_t partitions);
+
+/* Longest service name, terminator included. */
+#define SP_PARTITION_SERVICE_MAX 64
+
+/* True when service is a valid service name, the prefix of every Redis key
+   of the service: 1..SP_PARTITION_SERVICE_MAX-1 characters of a-z, 0-9 and
+   "-" (so keys need no quoting and SCAN patterns no escaping). */
+bool sp_partition_service_valid (const char *service);
 
 /* Longest Redis key sp_partition_key writes, terminator included. */
 #define SP_PARTITION_KEY_MAX 256

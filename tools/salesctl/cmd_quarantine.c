@@ -15,6 +15,7 @@
     With --json, one object per line with every field, as dead-letters.
 */
 #include "salesctl.h"
+#include "sp_partition.h"
 
 #include "sp_consumer_log.h"
 #include "sp_event.h"
@@ -96,7 +97,7 @@ salesctl_quarantine (int argc, char **argv)
         goto out_destroy_config;
     }
     const char *service = sp_config_string (config, "service");
-    if (service && !salesctl_service_valid (service)) {
+    if (service && !sp_partition_service_valid (service)) {
         salesctl_service_invalid (s_command, service);
         goto out_destroy_config;
     }

@@ -250,7 +250,7 @@ salesctl_rebuild (int argc, char **argv)
         goto out_destroy_config;
     }
     const char *service = sp_config_arg (config, 0);
-    if (!salesctl_service_valid (service)) {
+    if (!sp_partition_service_valid (service)) {
         salesctl_service_invalid (s_command, service);
         goto out_destroy_config;
     }

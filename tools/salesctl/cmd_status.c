@@ -157,7 +157,7 @@ s_read_services (sp_redis_t *redis, const char *only, int64_t *now_ms, char ***n
     *count = 0;
     for (size_t index = 0; index < size; index++) {
         char *name = set ? s_reply_copy (sp_redis_reply_element (set, index)) : strdup (only);
-        if (name && !salesctl_service_valid (name)) {
+        if (name && !sp_partition_service_valid (name)) {
             /* Not written by sp_lease: its keys would not be this tool's to read. */
             salesctl_service_invalid (s_command, name);
             free (name);
@@ -444,7 +444,7 @@ salesctl_status (int argc, char **argv)
         goto out_destroy_config;
     }
     const char *only = sp_config_string (config, "service");
-    if (only && !salesctl_service_valid (only)) {
+    if (only && !sp_partition_service_valid (only)) {
         salesctl_service_invalid (s_command, only);
         goto out_destroy_config;
     }

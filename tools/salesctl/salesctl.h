@@ -61,10 +61,6 @@ sp_redis_t *salesctl_redis_connect (const sp_config_t *config, const char *comma
    up, a count out of 1..SP_PARTITIONS_MAX). */
 int salesctl_partitions (sp_pg_t *pg, const char *command, uint32_t *partitions);
 
-/* True when name is a valid service name (the key prefix of its Redis
-   state): 1..SP_LEASE_SERVICE_MAX-1 characters of a-z, 0-9 and "-". */
-bool salesctl_service_valid (const char *name);
-
 /* Prints `salesctl <command>: invalid service name "NAME": ...` to stderr. */
 void salesctl_service_invalid (const char *command, const char *name);
 

@@ -100,18 +100,6 @@ out_destroy_result:
     return rc;
 }
 
-bool
-salesctl_service_valid (const char *name)
-{
-    size_t length = 0;
-    for (; name[length]; length++) {
-        char c = name[length];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return length >= 1 && length < SP_LEASE_SERVICE_MAX;
-}
-
 void
 salesctl_service_invalid (const char *command, const char *name)
 {
