@@ -70,6 +70,7 @@ HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 BENCH_SRC := $(wildcard bench/*.c)
+BENCH_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/support/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all lib programs deps test check unit integration compose-check run up \
@@ -129,10 +130,11 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(HARNESS_OBJ) 
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) -lcmocka
 
 # Benchmarks start their own servers with the integration-test harness and
-# may measure a service's logic classes (every service object but main.o).
+# may measure a service's logic classes (every service object but main.o);
+# bench/support/ holds what they share.
 SERVICE_LOGIC_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/main.c,$(wildcard services/*/*.c)))
-$(BUILD)/obj/bench/%.o: INCLUDES += -Itests/integration/harness -Iservices
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HARNESS_OBJ) $(SERVICE_LOGIC_OBJ) $(LIB)
+$(BUILD)/obj/bench/%.o: INCLUDES += -Itests/integration/harness -Iservices -Ibench/support
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_SUPPORT_OBJ) $(HARNESS_OBJ) $(SERVICE_LOGIC_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 

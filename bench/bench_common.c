@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_support.h"
 #include "sp_event.h"
 #include "sp_event_json.h"
 #include "sp_money.h"
@@ -25,9 +26,9 @@
 #include "sp_proto.h"
 #include "sp_tz.h"
 
-#define BENCH_SECONDS_MIN 0.5       /* each step runs at least this long */
-#define BENCH_BATCH 1000            /* operations between clock reads */
-#define BENCH_PACK_LIMIT (64 * 1024) /* max packed event size */
+#define BENCH_SECONDS_MIN 0.5                 /* each step runs at least this long */
+#define BENCH_BATCH 1000                      /* operations between clock reads */
+#define BENCH_PACK_LIMIT (64 * 1024)          /* max packed event size */
 #define BENCH_MS_2017 INT64_C (1483228800000) /* 2017-01-01T00:00:00Z */
 #define BENCH_MS_PER_DAY INT64_C (86400000)
 
@@ -38,14 +39,6 @@ static const char *const s_event_json =
     "\"currency\":\"EUR\",\"amount\":\"25000.00\",\"margin\":\"5000.00\",\"product\":\"GTX Pro\","
     "\"splits\":[{\"rep_id\":\"rep-ana\",\"percent\":60},{\"rep_id\":\"rep-bo\",\"percent\":40}]}";
 
-static double
-s_seconds (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
-}
-
 typedef int (*s_step_fn) (uint64_t iteration, void *arg);
 
 /* Runs step in batches until BENCH_SECONDS_MIN elapsed; returns ops/s or -1. */
@@ -53,7 +46,7 @@ static double
 s_measure (const char *name, s_step_fn step, void *arg)
 {
     uint64_t done = 0;
-    double start = s_seconds ();
+    double start = bench_seconds ();
     double elapsed = 0;
     while (elapsed < BENCH_SECONDS_MIN) {
         for (int i = 0; i < BENCH_BATCH; i++, done++)
@@ -62,7 +55,7 @@ s_measure (const char *name, s_step_fn step, void *arg)
                          (unsigned long long) done);
                 return -1;
             }
-        elapsed = s_seconds () - start;
+        elapsed = bench_seconds () - start;
     }
     double rate = (double) done / elapsed;
     printf ("%-28s %12.0f ops/s  (%llu ops in %.2f s)\n", name, rate, (unsigned long long) done,

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_support.h"
 #include "sp_event.h"
 #include "sp_harness.h"
 #include "sp_ingest_client.h"
@@ -72,7 +73,6 @@
 #define BENCH_TIMEOUT_MS 60000       /* reply wait per attempt */
 #define BENCH_START_TIMEOUT_MS 60000 /* service start */
 #define BENCH_STOP_TIMEOUT_MS 30000  /* service stop after SIGTERM */
-#define BENCH_LOG_TAIL 4096          /* bytes of the service log shown on failure */
 #define BENCH_GOAL_RATIO 0.5         /* end to end / ceiling, issue 3 */
 #define BENCH_START_DELAY_S 0.2      /* publishers connect before the common start */
 #define BENCH_ERROR_SIZE 512
@@ -120,22 +120,6 @@ typedef struct {
     char endpoint[BENCH_TEXT_SIZE]; /* its ROUTER */
 } s_bench_t;
 
-static double
-s_seconds (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (double) now.tv_sec + (double) now.tv_nsec / BENCH_NS_PER_S;
-}
-
-static int64_t
-s_wall_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * BENCH_MS_PER_S + now.tv_nsec / (BENCH_NS_PER_S / BENCH_MS_PER_S);
-}
-
 /* Sleeps until the monotonic time at (seconds). */
 static void
 s_sleep_until (double at)
@@ -147,14 +131,6 @@ s_sleep_until (double at)
         ;
 }
 
-static int
-s_set_text (char **slot, const char *format, size_t value)
-{
-    char text[BENCH_TEXT_SIZE];
-    int length = snprintf (text, sizeof text, format, value);
-    return sp_event_set_string (slot, text, (size_t) length);
-}
-
 /* Event number index: a valid call, spread over customers, reps, teams,
    regions and the last day. */
 static sp_event_t *
@@ -163,12 +139,12 @@ s_event_new (size_t index, int64_t now_ms)
     sp_event_t *event = sp_event_new (SALESPULSE__EVENT_TYPE__EVENT_TYPE_CALL);
     if (!event)
         return NULL;
-    if (s_set_text (&event->event_id, "bench:call:%zu", index) != 0 ||
+    if (bench_set_text (&event->event_id, "bench:call:%zu", index) != 0 ||
         sp_event_set_string (&event->source, "bench", strlen ("bench")) != 0 ||
-        s_set_text (&event->rep_id, "rep-%zu", index % BENCH_REPS) != 0 ||
-        s_set_text (&event->team_id, "team-%zu", index % BENCH_TEAMS) != 0 ||
-        s_set_text (&event->region_id, "region-%zu", index % BENCH_REGIONS) != 0 ||
-        s_set_text (&event->customer_id, "customer-%zu", index % BENCH_CUSTOMERS) != 0) {
+        bench_set_text (&event->rep_id, "rep-%zu", index % BENCH_REPS) != 0 ||
+        bench_set_text (&event->team_id, "team-%zu", index % BENCH_TEAMS) != 0 ||
+        bench_set_text (&event->region_id, "region-%zu", index % BENCH_REGIONS) != 0 ||
+        bench_set_text (&event->customer_id, "customer-%zu", index % BENCH_CUSTOMERS) != 0) {
         sp_event_destroy (&event);
         return NULL;
     }
@@ -194,17 +170,17 @@ s_publisher_run (void *arg)
         size_t count = self->count - first < self->batch ? self->count - first : self->batch;
         if (self->interval_s > 0) {
             double due = self->start + self->offset_s + (double) slot * self->interval_s;
-            if (s_seconds () < due)
+            if (bench_seconds () < due)
                 s_sleep_until (due);
             else
                 self->late++;
         }
         Salespulse__IngestReply *reply = NULL;
-        double sent = s_seconds ();
+        double sent = bench_seconds ();
         sp_ingest_client_result_t result =
             sp_ingest_client_send (client, self->events + first, count, BENCH_TIMEOUT_MS, &reply,
                                    self->error, sizeof self->error);
-        double answered = s_seconds ();
+        double answered = bench_seconds ();
         if (result != SP_INGEST_CLIENT_OK)
             goto out_destroy;
         for (size_t index = 0; index < reply->n_outcomes; index++)
@@ -266,7 +242,7 @@ s_publish (const s_bench_t *bench, sp_event_t **events, size_t count, size_t bat
         return -1;
     }
     /* Every publisher connects, then starts at the same moment. */
-    double start = s_seconds () + BENCH_START_DELAY_S;
+    double start = bench_seconds () + BENCH_START_DELAY_S;
     size_t first = 0;
     for (size_t index = 0; index < BENCH_PUBLISHERS; index++) {
         s_publisher_t *publisher = &publishers[index];
@@ -326,23 +302,12 @@ out_free:
     return rc;
 }
 
-/* Runs a trusted statement; 0 when it succeeded. */
-static int
-s_exec (sp_pg_t *pg, const char *sql)
-{
-    sp_pg_result_t *result = sp_pg_exec_script (pg, sql);
-    int rc = sp_pg_result_ok (result) ? 0 : -1;
-    if (rc != 0)
-        fprintf (stderr, "bench_ingest: \"%s\" failed: %s\n", sql, sp_pg_result_error (result));
-    sp_pg_result_destroy (&result);
-    return rc;
-}
-
 /* Empties the log and resets the partition heads. */
 static int
 s_clear (sp_pg_t *pg)
 {
-    return s_exec (pg, "TRUNCATE events, dead_letters, event_conflicts; "
+    return bench_exec ("bench_ingest", pg,
+                       "TRUNCATE events, dead_letters, event_conflicts; "
                        "UPDATE event_partitions SET head_sequence = 0");
 }
 
@@ -357,7 +322,7 @@ s_copy_streams (sp_event_t **events, size_t count, size_t chunk, size_t *stream_
     uint64_t heads[BENCH_PARTITIONS] = { 0 };
     uint8_t *packed = NULL;
     size_t packed_room = 0;
-    int64_t ingested_at = s_wall_ms ();
+    int64_t ingested_at = bench_wall_ms ();
     bool failed = !copies;
     for (size_t index = 0; !failed && index < count; index++) {
         size_t stream = index / chunk;
@@ -418,7 +383,7 @@ s_copy_ceiling (sp_pg_t *pg, sp_event_t **events, size_t count, size_t chunk)
     }
     double seconds = -1;
     int64_t rows = 0;
-    double start = s_seconds ();
+    double start = bench_seconds ();
     for (size_t stream = 0; stream < streams; stream++) {
         size_t size = 0;
         const uint8_t *data = ingest_copy_finish (copies[stream], &size);
@@ -432,7 +397,7 @@ s_copy_ceiling (sp_pg_t *pg, sp_event_t **events, size_t count, size_t chunk)
         if (!copied)
             goto out_free;
     }
-    seconds = s_seconds () - start;
+    seconds = bench_seconds () - start;
     if (rows != (int64_t) count) {
         fprintf (stderr, "bench_ingest: COPY stored %" PRId64 " of %zu rows\n", rows, count);
         seconds = -1;
@@ -443,56 +408,6 @@ out_free:
         ingest_copy_destroy (&copies[stream]);
     free (copies);
     return seconds;
-}
-
-/* Prints the end of the service log (after a failure). */
-static void
-s_show_log (const s_bench_t *bench)
-{
-    FILE *file = fopen (bench->log_path, "r");
-    if (!file)
-        return;
-    char tail[BENCH_LOG_TAIL + 1];
-    if (fseek (file, 0, SEEK_END) == 0 && ftell (file) > BENCH_LOG_TAIL)
-        fseek (file, -BENCH_LOG_TAIL, SEEK_END);
-    else
-        rewind (file);
-    size_t size = fread (tail, 1, BENCH_LOG_TAIL, file);
-    tail[size] = '\0';
-    fclose (file);
-    fprintf (stderr, "bench_ingest: end of the activity-ingest log:\n%s\n", tail);
-}
-
-/* Where activity-ingest is: next to this program's build folder
-   (<build>/bench/bench_ingest -> <build>/bin/activity-ingest), else as the
-   tests find it. Also points SP_SOURCE_DIR at the source tree when unset,
-   so the harness finds deploy/ and migrations/ from any folder. */
-static void
-s_locate (char *program, size_t size)
-{
-    char self_path[PATH_MAX - BENCH_TEXT_SIZE]; /* room left for the suffixes below */
-    ssize_t length = readlink ("/proc/self/exe", self_path, sizeof self_path - 1);
-    program[0] = '\0';
-    if (length > 0) {
-        self_path[length] = '\0';
-        char *slash = strrchr (self_path, '/');
-        if (slash) {
-            *slash = '\0'; /* <build>/bench */
-            slash = strrchr (self_path, '/');
-        }
-        if (slash) {
-            *slash = '\0'; /* <build> */
-            snprintf (program, size, "%s/bin/activity-ingest", self_path);
-            char source[PATH_MAX], marker[PATH_MAX + 32];
-            snprintf (source, sizeof source, "%s/../..", self_path);
-            snprintf (marker, sizeof marker, "%s/migrations", source);
-            const char *configured = getenv ("SP_SOURCE_DIR");
-            if ((!configured || !*configured) && access (marker, F_OK) == 0)
-                setenv ("SP_SOURCE_DIR", source, 1);
-        }
-    }
-    if (!program[0] || access (program, X_OK) != 0)
-        sp_harness_program ("activity-ingest", program, size);
 }
 
 /* Starts the servers, sets the database up and spawns the service. */
@@ -518,7 +433,7 @@ s_start (s_bench_t *bench)
 
     char program[PATH_MAX], endpoint[BENCH_TEXT_SIZE + 32], bus[BENCH_TEXT_SIZE + 32],
         partitions[BENCH_TEXT_SIZE];
-    s_locate (program, sizeof program);
+    bench_locate ("activity-ingest", program, sizeof program);
     snprintf (bench->endpoint, sizeof bench->endpoint, "tcp://127.0.0.1:%d",
               sp_harness_free_port ());
     snprintf (endpoint, sizeof endpoint, "SP_INGEST_ENDPOINT=%s", bench->endpoint);
@@ -575,7 +490,7 @@ main (void)
     int rc = 1;
     if (!events)
         goto out_free;
-    int64_t now_ms = s_wall_ms ();
+    int64_t now_ms = bench_wall_ms ();
     for (size_t index = 0; index < BENCH_EVENTS; index++)
         if (!(events[index] = s_event_new (index, now_ms)))
             goto out_free;
@@ -642,7 +557,7 @@ main (void)
 
 out_stop:
     if (rc != 0 && bench.harness)
-        s_show_log (&bench);
+        bench_show_log ("bench_ingest", "activity-ingest", bench.log_path);
     s_stop_service (&bench);
     sp_pg_destroy (&bench.pg);
     sp_harness_destroy (&bench.harness);

@@ -1,0 +1,100 @@
+/*  bench_support - helpers shared by the benchmarks (see bench_support.h).
+ */
+#include "bench_support.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sp_event.h"
+#include "sp_harness.h"
+
+#define LOG_TAIL 4096  /* bytes of a service log shown on failure */
+#define TEXT_SIZE 96   /* one event field made from a number */
+#define SUFFIX_ROOM 64 /* room left in a path for "/bin/<name>" and "/../.." */
+
+double
+bench_seconds (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / BENCH_SUPPORT_NS_PER_S;
+}
+
+int64_t
+bench_wall_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * BENCH_SUPPORT_MS_PER_S +
+           now.tv_nsec / (BENCH_SUPPORT_NS_PER_S / BENCH_SUPPORT_MS_PER_S);
+}
+
+int
+bench_set_text (char **slot, const char *format, size_t value)
+{
+    char text[TEXT_SIZE];
+    int length = snprintf (text, sizeof text, format, value);
+    if (length < 0 || (size_t) length >= sizeof text)
+        return -1;
+    return sp_event_set_string (slot, text, (size_t) length);
+}
+
+int
+bench_exec (const char *bench, sp_pg_t *pg, const char *sql)
+{
+    sp_pg_result_t *result = sp_pg_exec_script (pg, sql);
+    int rc = sp_pg_result_ok (result) ? 0 : -1;
+    if (rc != 0)
+        fprintf (stderr, "%s: \"%s\" failed: %s\n", bench, sql, sp_pg_result_error (result));
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+void
+bench_show_log (const char *bench, const char *name, const char *path)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return;
+    char tail[LOG_TAIL + 1];
+    if (fseek (file, 0, SEEK_END) == 0 && ftell (file) > LOG_TAIL)
+        fseek (file, -LOG_TAIL, SEEK_END);
+    else
+        rewind (file);
+    size_t size = fread (tail, 1, LOG_TAIL, file);
+    tail[size] = '\0';
+    fclose (file);
+    fprintf (stderr, "%s: end of the %s log:\n%s\n", bench, name, tail);
+}
+
+void
+bench_locate (const char *name, char *program, size_t size)
+{
+    char self_path[PATH_MAX - SUFFIX_ROOM];
+    ssize_t length = readlink ("/proc/self/exe", self_path, sizeof self_path - 1);
+    program[0] = '\0';
+    if (length > 0) {
+        self_path[length] = '\0';
+        char *slash = strrchr (self_path, '/');
+        if (slash) {
+            *slash = '\0'; /* <build>/bench */
+            slash = strrchr (self_path, '/');
+        }
+        if (slash) {
+            *slash = '\0'; /* <build> */
+            snprintf (program, size, "%s/bin/%s", self_path, name);
+            char source[PATH_MAX], marker[PATH_MAX + SUFFIX_ROOM];
+            snprintf (source, sizeof source, "%s/../..", self_path);
+            snprintf (marker, sizeof marker, "%s/migrations", source);
+            const char *configured = getenv ("SP_SOURCE_DIR");
+            if ((!configured || !*configured) && access (marker, F_OK) == 0)
+                setenv ("SP_SOURCE_DIR", source, 1);
+        }
+    }
+    if (!program[0] || access (program, X_OK) != 0)
+        sp_harness_program (name, program, size);
+}
