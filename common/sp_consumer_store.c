@@ -1,13 +1,9 @@
 /*  sp_consumer_store - a consumer's partition state in Redis and the atomic
     apply (see sp_consumer_store.h).
 
-    A batch keeps its commands compactly: every argument's bytes back to
-    back in one growable buffer, the end offset of each argument, and the
-    index of each command's first argument. Each command is stored with its
-    argument count in front, as a decimal argument, so the batch's
-    arguments are exactly the tail of the apply script's ARGV and the
-    apply needs no second copy of them. Marks are command counts, so a
-    rewind only shortens the three arrays.
+    The batch (sp_consumer_batch.c) already holds its commands as the
+    tail of the apply script's ARGV, so the apply only adds the keys,
+    token and sequences in front.
 
     Every Redis step that writes is one Lua script that checks the lease
     first, so an owner that lost its lease cannot write anything. Each
@@ -25,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define S_NUMBER_MAX 24          /* an int64 or uint64 in decimal, terminator included */
 #define S_QUOTE_SIZE 80          /* a quoted Redis value inside a message */
 #define S_REASON_MAX 256         /* one Redis failure reason */
@@ -37,9 +32,6 @@
 #define S_RESULT_APPLIED 0       /* first element of a script's reply: written */
 #define S_RESULT_FENCED 1        /* lease not ours */
 #define S_RESULT_MOVED 2         /* checkpoint not where the step starts */
-#define S_INITIAL_BYTES 4096     /* first size of a batch's argument buffer */
-#define S_INITIAL_ARGUMENTS 256  /* first size of a batch's argument array */
-#define S_INITIAL_COMMANDS 64    /* first size of a batch's command array */
 #define S_INITIAL_KEY_BYTES 8192 /* first size of the reset's key buffer */
 #define S_LEASE_SUFFIX "lease"
 #define S_FENCE_SUFFIX "fence"
@@ -92,28 +84,12 @@ static const char s_start_source[] = "local lease = redis.call('GET', KEYS[1])\n
                                      "return {0}\n";
 
 struct _sp_consumer_store_t {
-    char service[SP_PARTITION_SERVICE_MAX];            /* key prefix */
+    char service[SP_PARTITION_SERVICE_MAX]; /* key prefix */
     char rebuild_key[SP_PARTITION_KEY_MAX]; /* "<service>:rebuild" */
     sp_redis_script_t *apply;               /* s_apply_source */
     sp_redis_script_t *delete;              /* s_delete_source */
     sp_redis_script_t *start;               /* s_start_source */
     sp_redis_pipeline_t *pipeline;          /* the read's GETs, reused */
-};
-
-struct _sp_consumer_batch_t {
-    char service[SP_PARTITION_SERVICE_MAX]; /* key prefix */
-    uint32_t partition;          /* partition of the step */
-    uint64_t from;               /* checkpoint the step starts from */
-    uint64_t last;               /* sequence the step ends at (from while empty) */
-    char *bytes;                 /* every argument's bytes, back to back */
-    size_t bytes_length;         /* bytes in use */
-    size_t bytes_capacity;       /* bytes allocated */
-    size_t *ends;                /* end offset in bytes of each argument */
-    size_t arguments;            /* arguments in use (argument counts included) */
-    size_t arguments_capacity;   /* ends allocated */
-    size_t *starts;              /* index of each command's argument count */
-    size_t commands;             /* commands in use */
-    size_t commands_capacity;    /* starts allocated */
 };
 
 /* Keys found by the reset's SCAN, waiting to be deleted. */
@@ -169,27 +145,6 @@ s_parse_signed (const char *text, size_t length, int64_t *value)
     if (!negative && magnitude > (uint64_t) INT64_MAX)
         return -1;
     *value = negative ? (int64_t) (0 - magnitude) : (int64_t) magnitude;
-    return 0;
-}
-
-/* Grows *array to hold needed elements of size bytes (doubling from
-   initial). Returns 0, or -1 with the array untouched. */
-static int
-s_reserve (void **array, size_t *capacity, size_t needed, size_t size, size_t initial)
-{
-    if (needed <= *capacity)
-        return 0;
-    size_t grown_capacity = *capacity ? *capacity : initial;
-    while (grown_capacity < needed) {
-        if (grown_capacity > SIZE_MAX / 2 / size)
-            return -1;
-        grown_capacity *= 2;
-    }
-    void *grown = realloc (*array, grown_capacity * size);
-    if (!grown)
-        return -1;
-    *array = grown;
-    *capacity = grown_capacity;
     return 0;
 }
 
@@ -434,6 +389,23 @@ s_flush_chunk (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
     return result;
 }
 
+/* Makes room for needed key bytes in chunk (doubling). 0, or -1. */
+static int
+s_chunk_reserve (s_chunk_t *chunk, size_t needed)
+{
+    if (needed <= chunk->capacity)
+        return 0;
+    size_t capacity = chunk->capacity ? chunk->capacity : S_INITIAL_KEY_BYTES;
+    while (capacity < needed && capacity <= SIZE_MAX / 2)
+        capacity *= 2;
+    char *grown = capacity >= needed ? (char *) realloc (chunk->bytes, capacity) : NULL;
+    if (!grown)
+        return -1;
+    chunk->bytes = grown;
+    chunk->capacity = capacity;
+    return 0;
+}
+
 /* Adds one key to the chunk (flushing it first when full). */
 static sp_consumer_store_result_t
 s_chunk_add (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
@@ -446,8 +418,7 @@ s_chunk_add (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
         if (result != SP_CONSUMER_STORE_APPLIED)
             return result;
     }
-    if (s_reserve ((void **) &chunk->bytes, &chunk->capacity, chunk->length + length, 1,
-                   S_INITIAL_KEY_BYTES) != 0) {
+    if (s_chunk_reserve (chunk, chunk->length + length) != 0) {
         sp_error_set (error, error_size, "out of memory resetting partition %" PRIu32, partition);
         return SP_CONSUMER_STORE_FAILED;
     }
@@ -603,18 +574,21 @@ sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
                          bool *observed_missing, char *error, size_t error_size)
 {
     assert (self && redis && batch && token);
-    assert (strcmp (self->service, batch->service) == 0);
-    uint32_t partition = batch->partition;
+    assert (strcmp (self->service, sp_consumer_batch_service (batch)) == 0);
+    uint32_t partition = sp_consumer_batch_partition (batch);
+    uint64_t from = sp_consumer_batch_from (batch);
+    uint64_t last = sp_consumer_batch_last (batch);
+    size_t arguments = sp_consumer_batch_argument_count (batch);
     char lease_key[SP_PARTITION_KEY_MAX];
     char checkpoint_key[SP_PARTITION_KEY_MAX];
     char from_text[S_NUMBER_MAX];
     char last_text[S_NUMBER_MAX];
     s_key (self->service, partition, S_LEASE_SUFFIX, lease_key, sizeof lease_key);
     s_key (self->service, partition, S_CHECKPOINT_SUFFIX, checkpoint_key, sizeof checkpoint_key);
-    snprintf (from_text, sizeof from_text, "%" PRIu64, batch->from);
-    snprintf (last_text, sizeof last_text, "%" PRIu64, batch->last);
+    snprintf (from_text, sizeof from_text, "%" PRIu64, from);
+    snprintf (last_text, sizeof last_text, "%" PRIu64, last);
 
-    size_t argc = S_APPLY_FIXED_ARGS + batch->arguments;
+    size_t argc = S_APPLY_FIXED_ARGS + arguments;
     const char **argv = (const char **) malloc (argc * sizeof *argv);
     size_t *lengths = (size_t *) malloc (argc * sizeof *lengths);
     if (!argv || !lengths) {
@@ -630,11 +604,9 @@ sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
         argv[i] = fixed[i];
         lengths[i] = strlen (fixed[i]);
     }
-    for (size_t i = 0; i < batch->arguments; i++) {
-        size_t start = i ? batch->ends[i - 1] : 0;
-        argv[S_APPLY_FIXED_ARGS + i] = batch->bytes + start;
-        lengths[S_APPLY_FIXED_ARGS + i] = batch->ends[i] - start;
-    }
+    for (size_t i = 0; i < arguments; i++)
+        argv[S_APPLY_FIXED_ARGS + i] =
+            sp_consumer_batch_argument (batch, i, &lengths[S_APPLY_FIXED_ARGS + i]);
 
     char reason[S_REASON_MAX] = "";
     sp_redis_reply_t *reply = sp_redis_script_run (self->apply, redis, S_APPLY_KEYS, (int) argc,
@@ -645,7 +617,7 @@ sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
         sp_error_set (error, error_size,
                       "could not apply events %" PRIu64 "..%" PRIu64 " of partition %" PRIu32
                       ": %s",
-                      batch->from + 1, batch->last, partition, reason);
+                      from + 1, last, partition, reason);
         return SP_CONSUMER_STORE_FAILED;
     }
     sp_consumer_store_result_t result = SP_CONSUMER_STORE_FAILED;
@@ -721,150 +693,4 @@ sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64
                       service);
     sp_redis_reply_destroy (&reply);
     return rc;
-}
-
-/* ---------------------------------------------------------------- batch */
-
-sp_consumer_batch_t *
-sp_consumer_batch_new (const char *service)
-{
-    assert (service && sp_partition_service_valid (service));
-    sp_consumer_batch_t *self = (sp_consumer_batch_t *) calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    snprintf (self->service, sizeof self->service, "%s", service);
-    return self;
-}
-
-void
-sp_consumer_batch_destroy (sp_consumer_batch_t **self_p)
-{
-    assert (self_p);
-    sp_consumer_batch_t *self = *self_p;
-    if (!self)
-        return;
-    free (self->bytes);
-    free (self->ends);
-    free (self->starts);
-    free (self);
-    *self_p = NULL;
-}
-
-void
-sp_consumer_batch_reset (sp_consumer_batch_t *self, uint32_t partition, uint64_t checkpoint)
-{
-    assert (self);
-    self->partition = partition;
-    self->from = checkpoint;
-    self->last = checkpoint;
-    self->bytes_length = 0;
-    self->arguments = 0;
-    self->commands = 0;
-}
-
-uint32_t
-sp_consumer_batch_partition (const sp_consumer_batch_t *self)
-{
-    assert (self);
-    return self->partition;
-}
-
-uint64_t
-sp_consumer_batch_from (const sp_consumer_batch_t *self)
-{
-    assert (self);
-    return self->from;
-}
-
-uint64_t
-sp_consumer_batch_last (const sp_consumer_batch_t *self)
-{
-    assert (self);
-    return self->last;
-}
-
-size_t
-sp_consumer_batch_events (const sp_consumer_batch_t *self)
-{
-    assert (self);
-    return (size_t) (self->last - self->from);
-}
-
-size_t
-sp_consumer_batch_commands (const sp_consumer_batch_t *self)
-{
-    assert (self);
-    return self->commands;
-}
-
-int
-sp_consumer_batch_key (const sp_consumer_batch_t *self, const char *suffix, char *buffer,
-                       size_t size)
-{
-    assert (self && suffix && buffer && size > 0);
-    return sp_partition_key (buffer, size, self->service, self->partition, suffix);
-}
-
-int
-sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
-                           const size_t *lengths)
-{
-    assert (self && argc >= 1 && argv);
-    if (argc > SP_CONSUMER_COMMAND_MAX_ARGS || self->commands >= SP_CONSUMER_BATCH_MAX_COMMANDS)
-        return -1;
-    char count_text[S_NUMBER_MAX];
-    int count_length = snprintf (count_text, sizeof count_text, "%d", argc);
-    size_t bytes = (size_t) count_length;
-    for (int i = 0; i < argc; i++) {
-        assert (argv[i]);
-        size_t length = lengths ? lengths[i] : strlen (argv[i]);
-        if (length > SIZE_MAX - bytes - self->bytes_length)
-            return -1;
-        bytes += length;
-    }
-    /* Reserve everything first, so a failure leaves the batch unchanged. */
-    if (s_reserve ((void **) &self->bytes, &self->bytes_capacity, self->bytes_length + bytes, 1,
-                   S_INITIAL_BYTES) != 0 ||
-        s_reserve ((void **) &self->ends, &self->arguments_capacity,
-                   self->arguments + (size_t) argc + 1, sizeof *self->ends,
-                   S_INITIAL_ARGUMENTS) != 0 ||
-        s_reserve ((void **) &self->starts, &self->commands_capacity, self->commands + 1,
-                   sizeof *self->starts, S_INITIAL_COMMANDS) != 0)
-        return -1;
-    self->starts[self->commands++] = self->arguments;
-    memcpy (self->bytes + self->bytes_length, count_text, (size_t) count_length);
-    self->bytes_length += (size_t) count_length;
-    self->ends[self->arguments++] = self->bytes_length;
-    for (int i = 0; i < argc; i++) {
-        size_t length = lengths ? lengths[i] : strlen (argv[i]);
-        memcpy (self->bytes + self->bytes_length, argv[i], length);
-        self->bytes_length += length;
-        self->ends[self->arguments++] = self->bytes_length;
-    }
-    return 0;
-}
-
-size_t
-sp_consumer_batch_mark (const sp_consumer_batch_t *self)
-{
-    assert (self);
-    return self->commands;
-}
-
-void
-sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark)
-{
-    assert (self && mark <= self->commands);
-    if (mark == self->commands)
-        return;
-    self->arguments = self->starts[mark];
-    self->bytes_length = self->arguments ? self->ends[self->arguments - 1] : 0;
-    self->commands = mark;
-}
-
-void
-sp_consumer_batch_advance (sp_consumer_batch_t *self, uint64_t sequence)
-{
-    assert (self && sequence == self->last + 1);
-    self->last = sequence;
 }

@@ -42,17 +42,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_consumer_batch.h"
 #include "sp_redis.h"
-
-/* Most commands and arguments in one atomic step (bounded memory). */
-#define SP_CONSUMER_BATCH_MAX_COMMANDS 100000
-#define SP_CONSUMER_COMMAND_MAX_ARGS 64
 
 /* Keys deleted per script call while resetting a partition. */
 #define SP_CONSUMER_RESET_CHUNK 500
 
 typedef struct _sp_consumer_store_t sp_consumer_store_t;
-typedef struct _sp_consumer_batch_t sp_consumer_batch_t;
 
 typedef enum {
     SP_CONSUMER_STORE_APPLIED = 0, /* written, checkpoint advanced */
@@ -63,10 +59,10 @@ typedef enum {
 
 /* What a partition's state looks like in Redis. */
 typedef struct {
-    bool has_checkpoint;  /* checkpoint key exists */
-    uint64_t checkpoint;  /* its value, 0 when missing */
-    int64_t epoch;        /* the partition's epoch, 0 when missing */
-    int64_t rebuild;      /* the service's requested epoch, 0 when missing */
+    bool has_checkpoint; /* checkpoint key exists */
+    uint64_t checkpoint; /* its value, 0 when missing */
+    int64_t epoch;       /* the partition's epoch, 0 when missing */
+    int64_t rebuild;     /* the service's requested epoch, 0 when missing */
 } sp_consumer_store_state_t;
 
 /* ---------------------------------------------------------------- store */
@@ -99,8 +95,7 @@ bool sp_consumer_store_valid (const sp_consumer_store_state_t *state);
    Returns APPLIED, FENCED (stopped; not the owner) or FAILED. */
 sp_consumer_store_result_t sp_consumer_store_reset (sp_consumer_store_t *self, sp_redis_t *redis,
                                                     uint32_t partition, const char *token,
-                                                    int64_t epoch, char *error,
-                                                    size_t error_size);
+                                                    int64_t epoch, char *error, size_t error_size);
 
 /* Runs batch's atomic step (see above) with token. On MOVED, *observed
    (may be NULL) gets the checkpoint found (0 when missing, and
@@ -113,54 +108,8 @@ sp_consumer_store_result_t sp_consumer_store_apply (sp_consumer_store_t *self, s
                                                     size_t error_size);
 
 /* Requests a rebuild of every partition of service (INCR <service>:rebuild);
-   *epoch gets the new epoch. For salesctl rebuild. 0 or -1. */
+ *epoch gets the new epoch. For salesctl rebuild. 0 or -1. */
 int sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64_t *epoch,
                                        char *error, size_t error_size);
-
-/* ---------------------------------------------------------------- batch */
-
-/* An atomic step being built for one partition of service. NULL on out of
-   memory. */
-sp_consumer_batch_t *sp_consumer_batch_new (const char *service);
-void sp_consumer_batch_destroy (sp_consumer_batch_t **self_p);
-
-/* Empties the batch and starts a step for partition whose checkpoint is
-   now checkpoint: the step's events will be checkpoint+1, +2, ... */
-void sp_consumer_batch_reset (sp_consumer_batch_t *self, uint32_t partition, uint64_t checkpoint);
-
-/* Partition, first sequence - 1, and last sequence of the step (last ==
-   first - 1 while no event was added). */
-uint32_t sp_consumer_batch_partition (const sp_consumer_batch_t *self);
-uint64_t sp_consumer_batch_from (const sp_consumer_batch_t *self);
-uint64_t sp_consumer_batch_last (const sp_consumer_batch_t *self);
-
-/* Events and commands in the step. */
-size_t sp_consumer_batch_events (const sp_consumer_batch_t *self);
-size_t sp_consumer_batch_commands (const sp_consumer_batch_t *self);
-
-/* Writes the key "<service>:{p<partition>}:<suffix>" of the batch's
-   partition into buffer (size >= SP_PARTITION_KEY_MAX is always enough
-   for suffixes under 128 bytes). Returns the length, or -1 when it does
-   not fit. */
-int sp_consumer_batch_key (const sp_consumer_batch_t *self, const char *suffix, char *buffer,
-                           size_t size);
-
-/* Appends one Redis command (argc 1..SP_CONSUMER_COMMAND_MAX_ARGS, e.g.
-   {"HINCRBY", key, field, "1"}); the arguments are copied. lengths may be
-   NULL when all are C strings. Returns 0, or -1 when the limits above are
-   reached or memory runs out. */
-int sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
-                               const size_t *lengths);
-
-/* Marks where the current event's commands start, and drops every
-   command added after a mark (a handler that failed half-way leaves
-   nothing behind). */
-size_t sp_consumer_batch_mark (const sp_consumer_batch_t *self);
-void sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark);
-
-/* Closes the current event: sequence must be last + 1 (asserted); the
-   step now ends at sequence. An event may add no commands (it is still
-   checkpointed). */
-void sp_consumer_batch_advance (sp_consumer_batch_t *self, uint64_t sequence);
 
 #endif

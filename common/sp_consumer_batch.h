@@ -1,0 +1,83 @@
+/*  sp_consumer_batch - one atomic step being built for one partition: the
+    handler's Redis commands for a run of consecutive events, and the
+    sequences the step covers (sp_consumer_store_apply runs it).
+
+    A batch keeps its commands compactly: every argument's bytes back to
+    back in one growable buffer, the end offset of each argument, and the
+    index of each command's first argument. Each command is stored with its
+    argument count in front, as a decimal argument, so the batch's
+    arguments are exactly the tail of the apply script's ARGV and the
+    apply needs no second copy of them. Marks are command counts, so a
+    rewind only shortens the three arrays.
+*/
+#ifndef SP_CONSUMER_BATCH_H_INCLUDED
+#define SP_CONSUMER_BATCH_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most commands and arguments in one atomic step (bounded memory). */
+#define SP_CONSUMER_BATCH_MAX_COMMANDS 100000
+#define SP_CONSUMER_COMMAND_MAX_ARGS 64
+
+typedef struct _sp_consumer_batch_t sp_consumer_batch_t;
+
+/* An atomic step being built for one partition of service. NULL on out of
+   memory. */
+sp_consumer_batch_t *sp_consumer_batch_new (const char *service);
+void sp_consumer_batch_destroy (sp_consumer_batch_t **self_p);
+
+/* Empties the batch and starts a step for partition whose checkpoint is
+   now checkpoint: the step's events will be checkpoint+1, +2, ... */
+void sp_consumer_batch_reset (sp_consumer_batch_t *self, uint32_t partition, uint64_t checkpoint);
+
+/* Partition, first sequence - 1, and last sequence of the step (last ==
+   first - 1 while no event was added). */
+uint32_t sp_consumer_batch_partition (const sp_consumer_batch_t *self);
+uint64_t sp_consumer_batch_from (const sp_consumer_batch_t *self);
+uint64_t sp_consumer_batch_last (const sp_consumer_batch_t *self);
+
+/* Events and commands in the step. */
+size_t sp_consumer_batch_events (const sp_consumer_batch_t *self);
+size_t sp_consumer_batch_commands (const sp_consumer_batch_t *self);
+
+/* Writes the key "<service>:{p<partition>}:<suffix>" of the batch's
+   partition into buffer (size >= SP_PARTITION_KEY_MAX is always enough
+   for suffixes under 128 bytes). Returns the length, or -1 when it does
+   not fit. */
+int sp_consumer_batch_key (const sp_consumer_batch_t *self, const char *suffix, char *buffer,
+                           size_t size);
+
+/* Appends one Redis command (argc 1..SP_CONSUMER_COMMAND_MAX_ARGS, e.g.
+   {"HINCRBY", key, field, "1"}); the arguments are copied. lengths may be
+   NULL when all are C strings. Returns 0, or -1 when the limits above are
+   reached or memory runs out. */
+int sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
+                               const size_t *lengths);
+
+/* Marks where the current event's commands start, and drops every
+   command added after a mark (a handler that failed half-way leaves
+   nothing behind). */
+size_t sp_consumer_batch_mark (const sp_consumer_batch_t *self);
+void sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark);
+
+/* Closes the current event: sequence must be last + 1 (asserted); the
+   step now ends at sequence. An event may add no commands (it is still
+   checkpointed). */
+void sp_consumer_batch_advance (sp_consumer_batch_t *self, uint64_t sequence);
+
+/* The step's commands as the apply script's ARGV tail (for
+   sp_consumer_store_apply): each command's argument count in decimal,
+   then its arguments. */
+size_t sp_consumer_batch_argument_count (const sp_consumer_batch_t *self);
+
+/* Argument index (< count) and its length in *length; borrowed until the
+   batch changes. */
+const char *sp_consumer_batch_argument (const sp_consumer_batch_t *self, size_t index,
+                                        size_t *length);
+
+/* The service whose keys the batch builds. */
+const char *sp_consumer_batch_service (const sp_consumer_batch_t *self);
+
+#endif
