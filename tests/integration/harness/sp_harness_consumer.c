@@ -1,0 +1,405 @@
+/*  sp_harness_consumer - counting-consumer and activity-ingest for the
+    consumer framework's acceptance tests, the counts check that proves
+    exactly-once, /metrics readings and salesctl runs (see the header).
+*/
+#include "sp_harness_consumer.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SP_HARNESS_CONSUMER_SETTING_MAX 512   /* one "NAME=VALUE" entry */
+#define SP_HARNESS_CONSUMER_ARGS_MAX 16       /* argv entries passed to a child */
+#define SP_HARNESS_CONSUMER_CONSUMER_ARGS 14  /* extra consumer arguments accepted */
+#define SP_HARNESS_CONSUMER_SALESCTL_ARGS 11  /* salesctl arguments accepted */
+#define SP_HARNESS_CONSUMER_METRICS_MAX 65536 /* bytes of /metrics read */
+#define SP_HARNESS_CONSUMER_KEY_MAX 128       /* a counting-consumer hash key */
+#define SP_HARNESS_CONSUMER_LOG_LINE_MAX 4096 /* longest log line compared whole */
+#define SP_HARNESS_CONSUMER_POLL_MS 100       /* between two comparisons */
+#define SP_HARNESS_CONSUMER_NS_PER_MS 1000000L
+#define SP_HARNESS_CONSUMER_HTTP_OK 200
+#define SP_HARNESS_CONSUMER_NO_CUSTOMER "-" /* the consumer's field for no customer */
+#define SP_HARNESS_CONSUMER_LOST_EVERY 3    /* every third event is a deal_lost */
+#define SP_HARNESS_CONSUMER_CALL_MAX_S 600  /* call durations 1..600 s */
+#define SP_HARNESS_CONSUMER_OCCURRED_AT INT64_C (1700000000000) /* 2023-11-14T22:13:20Z */
+
+/* One counted name (event type or customer) and its count. */
+typedef struct {
+    char *name;
+    int64_t count;
+} s_count_t;
+
+/* Counts by name; few hundred names at most, so searched linearly. */
+typedef struct {
+    s_count_t *items;
+    size_t size;
+    size_t capacity;
+} s_counts_t;
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / SP_HARNESS_CONSUMER_NS_PER_MS;
+}
+
+static void
+s_pause (int ms)
+{
+    struct timespec delay = { ms / 1000, (long) (ms % 1000) * SP_HARNESS_CONSUMER_NS_PER_MS };
+    nanosleep (&delay, NULL);
+}
+
+sp_event_t *
+sp_harness_consumer_event (size_t index, void *arg)
+{
+    const sp_harness_consumer_series_t *series = (const sp_harness_consumer_series_t *) arg;
+    bool lost = index % SP_HARNESS_CONSUMER_LOST_EVERY == 0;
+    sp_event_t *event = sp_event_new (lost ? SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_LOST
+                                           : SALESPULSE__EVENT_TYPE__EVENT_TYPE_CALL);
+    if (!event)
+        return NULL;
+    char event_id[SP_HARNESS_CONSUMER_KEY_MAX], customer[SP_HARNESS_CONSUMER_KEY_MAX];
+    snprintf (event_id, sizeof event_id, "%s:%zu", series->prefix, index);
+    snprintf (customer, sizeof customer, "customer-%zu", index % series->customers);
+    if (sp_event_set_string (&event->event_id, event_id, strlen (event_id)) != 0 ||
+        sp_event_set_string (&event->source, "test", strlen ("test")) != 0 ||
+        sp_event_set_string (&event->rep_id, "rep-1", strlen ("rep-1")) != 0 ||
+        sp_event_set_string (&event->opportunity_id, "opp-1", strlen ("opp-1")) != 0 ||
+        sp_event_set_string (&event->customer_id, customer, strlen (customer)) != 0 ||
+        (lost && sp_event_set_string (&event->deal_lost->reason, "price", strlen ("price")) != 0)) {
+        sp_event_destroy (&event);
+        return NULL;
+    }
+    event->occurred_at = SP_HARNESS_CONSUMER_OCCURRED_AT;
+    if (!lost)
+        event->call->duration_seconds = (uint32_t) (1 + index % SP_HARNESS_CONSUMER_CALL_MAX_S);
+    return event;
+}
+
+pid_t
+sp_harness_consumer_start_ingest (const sp_harness_t *harness, const char *endpoint,
+                                  const char *bus, int bus_hwm, int partitions,
+                                  const char *log_path, int timeout_ms)
+{
+    char program[PATH_MAX], endpoint_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
+        bus_setting[SP_HARNESS_CONSUMER_SETTING_MAX], hwm_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
+        partitions_setting[SP_HARNESS_CONSUMER_SETTING_MAX];
+    sp_harness_program ("activity-ingest", program, sizeof program);
+    snprintf (endpoint_setting, sizeof endpoint_setting, "SP_INGEST_ENDPOINT=%s", endpoint);
+    snprintf (bus_setting, sizeof bus_setting, "SP_BUS_ENDPOINT=%s", bus);
+    snprintf (hwm_setting, sizeof hwm_setting, "SP_BUS_HWM=%d", bus_hwm);
+    snprintf (partitions_setting, sizeof partitions_setting, "SP_PARTITIONS=%d", partitions);
+    const char *settings[] = { endpoint_setting, bus_setting, partitions_setting,
+                               bus_hwm > 0 ? hwm_setting : NULL, NULL };
+    pid_t pid = sp_harness_spawn (harness, program, settings, log_path);
+    if (pid > 0 &&
+        sp_harness_wait_log (pid, log_path, "msg=\"accepting requests\"", timeout_ms) != 0) {
+        sp_harness_wait_exit (pid, 0); /* kills and reaps it if still running */
+        pid = -1;
+    }
+    return pid;
+}
+
+pid_t
+sp_harness_consumer_start (const sp_harness_t *harness, const char *bus, int http_port,
+                           int partitions, const char *const *arguments, const char *log_path,
+                           int timeout_ms)
+{
+    char program[PATH_MAX], bus_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
+        http_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
+        partitions_setting[SP_HARNESS_CONSUMER_SETTING_MAX];
+    sp_harness_program ("counting-consumer", program, sizeof program);
+    snprintf (bus_setting, sizeof bus_setting, "SP_BUS_ENDPOINT=%s", bus);
+    snprintf (http_setting, sizeof http_setting, "SP_HTTP=127.0.0.1:%d", http_port);
+    snprintf (partitions_setting, sizeof partitions_setting, "SP_PARTITIONS=%d", partitions);
+    const char *settings[] = { bus_setting, http_setting, partitions_setting, NULL };
+    const char *argv[SP_HARNESS_CONSUMER_ARGS_MAX] = { NULL };
+    size_t count = 0;
+    while (arguments && arguments[count]) {
+        if (count == SP_HARNESS_CONSUMER_CONSUMER_ARGS) {
+            fprintf (stderr, "sp_harness_consumer: more than %d consumer arguments\n",
+                     SP_HARNESS_CONSUMER_CONSUMER_ARGS);
+            return -1;
+        }
+        argv[count] = arguments[count];
+        count++;
+    }
+    sp_harness_spawn_options_t options = { .settings = settings,
+                                           .arguments = argv,
+                                           .stdout_path = log_path };
+    pid_t pid = sp_harness_spawn_with (harness, program, &options);
+    char body[SP_HARNESS_CONSUMER_METRICS_MAX];
+    if (pid > 0 &&
+        sp_harness_wait_http (pid, http_port, "/metrics", "salespulse_consumer_partition_owned",
+                              body, sizeof body, timeout_ms) != 0) {
+        sp_harness_wait_exit (pid, 0);
+        pid = -1;
+    }
+    return pid;
+}
+
+int64_t
+sp_harness_consumer_metric (int http_port, const char *name)
+{
+    char *body = malloc (SP_HARNESS_CONSUMER_METRICS_MAX);
+    if (!body)
+        return -1;
+    int status = 0;
+    int64_t sum = -1;
+    if (sp_harness_http_get (http_port, "/metrics", &status, body,
+                             SP_HARNESS_CONSUMER_METRICS_MAX) != 0 ||
+        status != SP_HARNESS_CONSUMER_HTTP_OK)
+        goto out_free;
+    size_t length = strlen (name);
+    char *save = NULL;
+    for (char *line = strtok_r (body, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+        if (strncmp (line, name, length) != 0 || (line[length] != '{' && line[length] != ' '))
+            continue;
+        const char *value = strrchr (line, ' ');
+        if (!value)
+            continue;
+        sum = (sum < 0 ? 0 : sum) + strtoll (value + 1, NULL, 10);
+    }
+out_free:
+    free (body);
+    return sum;
+}
+
+/* ---------------------------------------------------------------- counts */
+
+static void
+s_counts_clear (s_counts_t *counts)
+{
+    for (size_t index = 0; index < counts->size; index++)
+        free (counts->items[index].name);
+    free (counts->items);
+    *counts = (s_counts_t){ NULL, 0, 0 };
+}
+
+/* Adds count to name's entry (made when missing). Returns 0, or -1 when
+   out of memory. */
+static int
+s_counts_add (s_counts_t *counts, const char *name, int64_t count)
+{
+    for (size_t index = 0; index < counts->size; index++)
+        if (strcmp (counts->items[index].name, name) == 0) {
+            counts->items[index].count += count;
+            return 0;
+        }
+    if (counts->size == counts->capacity) {
+        size_t capacity = counts->capacity ? counts->capacity * 2 : 64;
+        s_count_t *items = realloc (counts->items, capacity * sizeof *items);
+        if (!items)
+            return -1;
+        counts->items = items;
+        counts->capacity = capacity;
+    }
+    char *copy = strdup (name);
+    if (!copy)
+        return -1;
+    counts->items[counts->size++] = (s_count_t){ copy, count };
+    return 0;
+}
+
+static int64_t
+s_counts_get (const s_counts_t *counts, const char *name)
+{
+    for (size_t index = 0; index < counts->size; index++)
+        if (strcmp (counts->items[index].name, name) == 0)
+            return counts->items[index].count;
+    return 0;
+}
+
+/* Sums the hash "counting-consumer:{pN}:<suffix>" over the partitions. */
+static int
+s_redis_counts (sp_redis_t *redis, uint32_t partitions, const char *suffix, s_counts_t *counts,
+                char *error, size_t error_size)
+{
+    for (uint32_t partition = 0; partition < partitions; partition++) {
+        char key[SP_HARNESS_CONSUMER_KEY_MAX];
+        snprintf (key, sizeof key, "%s:{p%u}:%s", SP_HARNESS_CONSUMER_SERVICE, partition, suffix);
+        const char *argv[] = { "HGETALL", key };
+        sp_redis_reply_t *reply = sp_redis_command (redis, 2, argv, NULL, error, error_size);
+        if (!reply)
+            return -1;
+        int rc = 0;
+        size_t size =
+            sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY ? sp_redis_reply_size (reply) : 0;
+        for (size_t index = 0; rc == 0 && index + 1 < size; index += 2) {
+            const char *field = sp_redis_reply_string (sp_redis_reply_element (reply, index), NULL);
+            const char *value =
+                sp_redis_reply_string (sp_redis_reply_element (reply, index + 1), NULL);
+            rc = s_counts_add (counts, field, strtoll (value, NULL, 10));
+        }
+        sp_redis_reply_destroy (&reply);
+        if (rc != 0) {
+            snprintf (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Runs sql (one text parameter: the excluded event_id, may be NULL) that
+   yields (name, count) rows into counts. */
+static int
+s_log_counts (sp_pg_t *pg, const char *sql, const char *excluded_event_id, s_counts_t *counts,
+              char *error, size_t error_size)
+{
+    const char *values[] = { excluded_event_id };
+    sp_pg_result_t *result = sp_pg_exec (pg, sql, 1, values, NULL, NULL);
+    if (!result || !sp_pg_result_ok (result)) {
+        snprintf (error, error_size, "could not count the log: %s",
+                  result ? sp_pg_result_error (result) : "out of memory");
+        sp_pg_result_destroy (&result);
+        return -1;
+    }
+    int rc = 0;
+    for (int row = 0; rc == 0 && row < sp_pg_result_rows (result); row++) {
+        int64_t count = 0;
+        rc = sp_pg_result_int64 (result, row, 1, &count) == 0
+                 ? s_counts_add (counts, sp_pg_result_value (result, row, 0), count)
+                 : -1;
+    }
+    sp_pg_result_destroy (&result);
+    if (rc != 0)
+        snprintf (error, error_size, "could not read the log's counts");
+    return rc;
+}
+
+/* 0 when every name has the same count on both sides (a name missing on
+   one side counts 0), else 1 with the first difference. */
+static int
+s_counts_differ (const char *what, const s_counts_t *redis, const s_counts_t *log, char *difference,
+                 size_t difference_size)
+{
+    const s_counts_t *sides[] = { log, redis };
+    for (size_t side = 0; side < 2; side++)
+        for (size_t index = 0; index < sides[side]->size; index++) {
+            const char *name = sides[side]->items[index].name;
+            int64_t in_redis = s_counts_get (redis, name), in_log = s_counts_get (log, name);
+            if (in_redis != in_log) {
+                snprintf (difference, difference_size, "%s \"%s\": redis %lld, log %lld", what,
+                          name, (long long) in_redis, (long long) in_log);
+                return 1;
+            }
+        }
+    return 0;
+}
+
+/* Compares one hash suffix with one GROUP BY query. */
+static int
+s_compare_one (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, const char *what,
+               const char *suffix, const char *sql, const char *excluded_event_id, char *difference,
+               size_t difference_size)
+{
+    s_counts_t in_redis = { NULL, 0, 0 }, in_log = { NULL, 0, 0 };
+    int rc = -1;
+    if (s_log_counts (pg, sql, excluded_event_id, &in_log, difference, difference_size) != 0 ||
+        s_redis_counts (redis, partitions, suffix, &in_redis, difference, difference_size) != 0)
+        goto out_clear;
+    rc = s_counts_differ (what, &in_redis, &in_log, difference, difference_size);
+out_clear:
+    s_counts_clear (&in_redis);
+    s_counts_clear (&in_log);
+    return rc;
+}
+
+int
+sp_harness_consumer_compare (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions,
+                             const char *excluded_event_id, char *difference,
+                             size_t difference_size)
+{
+    int rc = s_compare_one (redis, pg, partitions, "type", "count:type",
+                            "SELECT type, count(*) FROM events"
+                            " WHERE event_id IS DISTINCT FROM $1::text GROUP BY type",
+                            excluded_event_id, difference, difference_size);
+    if (rc != 0)
+        return rc;
+    return s_compare_one (
+        redis, pg, partitions, "customer", "count:customer",
+        "SELECT coalesce(nullif(customer_id, ''), '" SP_HARNESS_CONSUMER_NO_CUSTOMER
+        "'), count(*) FROM events"
+        " WHERE event_id IS DISTINCT FROM $1::text GROUP BY 1",
+        excluded_event_id, difference, difference_size);
+}
+
+int
+sp_harness_consumer_wait_counts (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions,
+                                 const char *excluded_event_id, int timeout_ms, char *difference,
+                                 size_t difference_size)
+{
+    int64_t deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        if (sp_harness_consumer_compare (redis, pg, partitions, excluded_event_id, difference,
+                                         difference_size) == 0)
+            return 0;
+        if (s_now_ms () >= deadline) {
+            fprintf (stderr, "sp_harness_consumer: counts not equal after %d ms: %s\n", timeout_ms,
+                     difference);
+            return -1;
+        }
+        s_pause (SP_HARNESS_CONSUMER_POLL_MS);
+    }
+}
+
+size_t
+sp_harness_consumer_log_count (const char *log_path, const char *text)
+{
+    FILE *file = fopen (log_path, "r");
+    if (!file)
+        return 0;
+    char line[SP_HARNESS_CONSUMER_LOG_LINE_MAX];
+    size_t count = 0;
+    while (fgets (line, sizeof line, file))
+        if (strstr (line, text))
+            count++;
+    fclose (file);
+    return count;
+}
+
+/* ---------------------------------------------------------------- salesctl */
+
+int
+sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
+                     const char *stderr_path, char *output, size_t output_size, int timeout_ms)
+{
+    char program[PATH_MAX], stdout_path[PATH_MAX];
+    sp_harness_program ("salesctl", program, sizeof program);
+    snprintf (stdout_path, sizeof stdout_path, "%s/salesctl.out", sp_harness_dir (harness));
+    const char *argv[SP_HARNESS_CONSUMER_ARGS_MAX] = { NULL };
+    size_t count = 0;
+    while (arguments[count]) {
+        if (count == SP_HARNESS_CONSUMER_SALESCTL_ARGS) {
+            fprintf (stderr, "sp_harness_consumer: more than %d salesctl arguments\n",
+                     SP_HARNESS_CONSUMER_SALESCTL_ARGS);
+            return -1;
+        }
+        argv[count] = arguments[count];
+        count++;
+    }
+    argv[count++] = "--postgres";
+    argv[count++] = sp_harness_postgres_url (harness);
+    argv[count++] = "--redis";
+    argv[count++] = sp_harness_redis_url (harness);
+    sp_harness_spawn_options_t options = {
+        .arguments = argv, .stdout_path = stdout_path, .stderr_path = stderr_path, .truncate = true
+    };
+    pid_t pid = sp_harness_spawn_with (harness, program, &options);
+    if (pid <= 0)
+        return -1;
+    int status = sp_harness_wait_exit (pid, timeout_ms);
+    output[0] = '\0';
+    FILE *file = fopen (stdout_path, "r");
+    if (file) {
+        size_t length = fread (output, 1, output_size - 1, file);
+        output[length] = '\0';
+        fclose (file);
+    }
+    return status;
+}

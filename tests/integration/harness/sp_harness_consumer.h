@@ -1,0 +1,99 @@
+/*  sp_harness_consumer - the consumer framework's acceptance tests run the
+    real counting-consumer (tests/programs/counting-consumer) against the
+    real activity-ingest, the way operators run services: these start both
+    with a known bus endpoint, read the consumer's /metrics, run salesctl,
+    and compare what the consumer counted in Redis with the event log.
+
+    The comparison is the exactly-once check: summed over every partition,
+    counting-consumer:{pN}:count:type must equal `SELECT type, count(*)
+    FROM events GROUP BY type`, and counting-consumer:{pN}:count:customer
+    the same by customer_id ("-" when none). An event lost leaves a count
+    short, an event applied twice leaves one long; the first difference is
+    reported so a failing test says which.
+*/
+#ifndef SP_HARNESS_CONSUMER_H_INCLUDED
+#define SP_HARNESS_CONSUMER_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sp_event.h"
+#include "sp_harness.h"
+#include "sp_pg.h"
+#include "sp_redis.h"
+
+/* The reference consumer's service name (key prefix and lease name). */
+#define SP_HARNESS_CONSUMER_SERVICE "counting-consumer"
+
+/* Room for a difference text from sp_harness_consumer_compare. */
+#define SP_HARNESS_CONSUMER_DIFFERENCE_SIZE 512
+
+/* A series of events for sp_harness_publisher: event index is
+   "<prefix>:<index>" for customer "customer-<index % customers>" (so
+   every partition gets events when customers is a few times the partition
+   count); every third one a deal_lost, the others calls, so the counts
+   have more than one type. */
+typedef struct {
+    const char *prefix; /* event_id prefix, unique per test */
+    size_t customers;   /* distinct customers, >= 1 */
+} sp_harness_consumer_series_t;
+
+/* Event index of the series arg (an sp_harness_consumer_series_t *), as an
+   sp_harness_event_fn; NULL when out of memory. */
+sp_event_t *sp_harness_consumer_event (size_t index, void *arg);
+
+/* Starts the built activity-ingest with its ROUTER on endpoint and its PUB
+   on bus with send high-water mark bus_hwm (0: its default), for the
+   database's partitions, stdout and stderr appended to log_path, and
+   waits until it accepts requests.
+   Returns its PID, or -1 when it could not start or was not ready within
+   timeout_ms (then it is killed and reaped). */
+pid_t sp_harness_consumer_start_ingest (const sp_harness_t *harness, const char *endpoint,
+                                        const char *bus, int bus_hwm, int partitions,
+                                        const char *log_path, int timeout_ms);
+
+/* Starts the built counting-consumer subscribed to bus, serving /metrics
+   on 127.0.0.1:http_port, with partitions partitions and the harness's
+   servers, plus arguments (NULL terminated, at most 14, may be NULL: e.g.
+   "--lease-ttl-ms", "1500"); stdout and stderr appended to log_path.
+   Waits until /metrics answers. Returns its PID, or -1 when it could not
+   start or was not ready within timeout_ms (then it is killed and reaped). */
+pid_t sp_harness_consumer_start (const sp_harness_t *harness, const char *bus, int http_port,
+                                 int partitions, const char *const *arguments, const char *log_path,
+                                 int timeout_ms);
+
+/* Sum of every series of the metric name (all label values) on the
+   /metrics page of 127.0.0.1:http_port; the values are whole numbers.
+   Returns -1 when the page could not be read or holds no such metric. */
+int64_t sp_harness_consumer_metric (int http_port, const char *name);
+
+/* Compares the consumer's counts in Redis, summed over partitions, with
+   the event log's, leaving out the event excluded_event_id (NULL: none)
+   as a consumer that quarantined it must. Returns 0 when they are equal,
+   1 when they differ (the first difference, e.g. `type "call": redis 41,
+   log 42`, in difference), -1 when Redis or PostgreSQL could not be read
+   (the reason in difference). */
+int sp_harness_consumer_compare (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions,
+                                 const char *excluded_event_id, char *difference,
+                                 size_t difference_size);
+
+/* Polls sp_harness_consumer_compare until it returns 0; returns 0, or -1
+   after timeout_ms with the last difference in difference (and printed to
+   stderr). */
+int sp_harness_consumer_wait_counts (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions,
+                                     const char *excluded_event_id, int timeout_ms,
+                                     char *difference, size_t difference_size);
+
+/* Lines of the file at log_path containing text (0 when it cannot be read). */
+size_t sp_harness_consumer_log_count (const char *log_path, const char *text);
+
+/* Runs the built salesctl with arguments (NULL terminated, at most 11)
+   plus --postgres and --redis of the harness; its stdout is written into
+   output (NUL terminated, cut to output_size), its stderr into the file
+   stderr_path (emptied first). Returns its exit status, or -1 when it could not start or
+   ran longer than timeout_ms (then it is killed). */
+int sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
+                         const char *stderr_path, char *output, size_t output_size, int timeout_ms);
+
+#endif

@@ -1,0 +1,549 @@
+/*  test_consumer - the consumer framework's exactly-once promises with one
+    instance (issue acceptance; the failover ones are in
+    test_consumer_failover.c): the real counting-consumer fed by the real
+    activity-ingest, its Redis counts compared with the event log.
+
+      - Redis FLUSHALL in the middle of the stream: the consumer notices
+        its state is gone, replays the log and converges to exactly the
+        log's counts.
+      - SIGSTOP long enough for the bus to overflow (small high-water
+        marks at both ends) and for its leases to expire, then SIGCONT:
+        exact counts, reached through the catch-up path; and the same
+        with leases outliving the pause (the gap and head-poll paths).
+      - A handler that fails on one event: the event is retried, then
+        quarantined (table and `salesctl quarantine --json`), and every
+        other event is applied.
+      - `salesctl rebuild --wait` while the consumer runs, with and
+        without events flowing: counts exactly the log's (not doubled),
+        and the consumer logged the rebuild.
+
+    Every wait polls an observable condition (counts, /metrics, Redis
+    keys, table rows) with a deadline; nothing is timed by sleeping.
+*/
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "sp_harness.h"
+#include "sp_harness_consumer.h"
+#include "sp_harness_pg.h"
+#include "sp_harness_publisher.h"
+
+#define TEST_PARTITIONS 8
+#define TEST_CUSTOMERS 61     /* spread over every partition */
+#define TEST_BUS_HWM 100      /* both ends of the bus: overflows quickly */
+#define TEST_LEASE_TTL "1500" /* ms */
+#define TEST_LEASE_TTL_MS 1500
+#define TEST_LONG_LEASE_TTL "60000" /* ms: outlives any pause of a test */
+#define TEST_POLL "200"             /* ms between head polls */
+#define TEST_REBUILD_TEXT "rebuilding partition from the event log" /* the consumer's log */
+#define TEST_STREAM_EVENTS 20000 /* events of the FLUSHALL and SIGSTOP tests */
+#define TEST_SMALL_EVENTS 4000   /* events of the poison and rebuild tests */
+#define TEST_BATCH 500           /* events per ingest request */
+#define TEST_FLUSH_APPLIED 2000  /* events applied before the FLUSHALL */
+#define TEST_POISON_INDEX 1233   /* the event the handler refuses: a deal_lost */
+#define TEST_POISON_ATTEMPTS 3
+#define TEST_RETRY_DELAY "50" /* ms between the handler's attempts */
+#define TEST_START_TIMEOUT_MS 60000
+#define TEST_STOP_TIMEOUT_MS 30000
+#define TEST_PUBLISH_TIMEOUT_MS 180000
+#define TEST_CONVERGE_TIMEOUT_MS 120000
+#define TEST_SALESCTL_TIMEOUT_MS 90000
+#define TEST_REPLY_TIMEOUT_MS 10000
+#define TEST_ATTEMPTS 20
+#define TEST_POLL_MS 20
+#define TEST_NS_PER_MS 1000000L
+#define TEST_ENDPOINT_SIZE 64
+#define TEST_OUTPUT_SIZE 65536
+#define TEST_TEXT_SIZE 256
+#define TEST_ARGS_MAX 15 /* consumer arguments, NULL included */
+
+typedef struct {
+    sp_harness_t *harness;
+    sp_pg_t *pg;
+    sp_redis_t *redis;
+    char endpoint[TEST_ENDPOINT_SIZE]; /* activity-ingest's ROUTER */
+    char bus[TEST_ENDPOINT_SIZE];      /* activity-ingest's PUB */
+    pid_t ingest;                      /* the running activity-ingest */
+    pid_t consumer;                    /* the running counting-consumer, 0 when none */
+    int http_port;                     /* its /metrics */
+    int starts;                        /* consumers started (one log each) */
+    char log_path[PATH_MAX];           /* the last consumer's log */
+    int64_t started_ms;                /* when the running test began */
+} s_fixture_t;
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / TEST_NS_PER_MS;
+}
+
+static void
+s_pause (void)
+{
+    struct timespec delay = { 0, TEST_POLL_MS * TEST_NS_PER_MS };
+    nanosleep (&delay, NULL);
+}
+
+static int
+s_setup (void **state)
+{
+    s_fixture_t *fixture = calloc (1, sizeof *fixture);
+    if (!fixture)
+        return -1;
+    *state = fixture;
+    fixture->harness = sp_harness_pg_fixture ("test_consumer", TEST_PARTITIONS, &fixture->pg);
+    if (!fixture->harness ||
+        sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint) != 0 ||
+        sp_harness_free_endpoint (fixture->bus, sizeof fixture->bus) != 0)
+        return -1;
+    char error[TEST_TEXT_SIZE], log_path[PATH_MAX];
+    fixture->redis =
+        sp_redis_new (sp_harness_redis_url (fixture->harness), NULL, error, sizeof error);
+    if (!fixture->redis || sp_redis_connect (fixture->redis, error, sizeof error) != 0)
+        return -1;
+    snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (fixture->harness));
+    fixture->ingest = sp_harness_consumer_start_ingest (fixture->harness, fixture->endpoint,
+                                                        fixture->bus, TEST_BUS_HWM, TEST_PARTITIONS,
+                                                        log_path, TEST_START_TIMEOUT_MS);
+    return fixture->ingest > 0 ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *fixture = *state;
+    if (!fixture)
+        return 0;
+    if (fixture->ingest > 0)
+        sp_harness_stop (fixture->ingest, TEST_STOP_TIMEOUT_MS);
+    sp_redis_destroy (&fixture->redis);
+    sp_pg_destroy (&fixture->pg);
+    sp_harness_destroy (&fixture->harness);
+    free (fixture);
+    return 0;
+}
+
+/* Runs one Redis command that must succeed. */
+static void
+s_redis (s_fixture_t *fixture, int argc, const char *const *argv)
+{
+    char error[TEST_TEXT_SIZE];
+    sp_redis_reply_t *reply =
+        sp_redis_command (fixture->redis, argc, argv, NULL, error, sizeof error);
+    if (!reply)
+        fail_msg ("redis %s: %s", argv[0], error);
+    sp_redis_reply_destroy (&reply);
+}
+
+/* Before each test: no consumer, an empty log, no quarantine, empty Redis. */
+static int
+s_clear (void **state)
+{
+    s_fixture_t *fixture = *state;
+    if (sp_harness_pg_clear_events (fixture->pg) != 0 ||
+        sp_harness_pg_count (fixture->pg, "WITH gone AS (DELETE FROM quarantined_events "
+                                          "RETURNING 1) SELECT count(*) FROM gone") < 0)
+        return -1;
+    s_redis (fixture, 1, (const char *const[]){ "FLUSHALL" });
+    fixture->started_ms = s_now_ms ();
+    return 0;
+}
+
+/* After each test: the consumer stops cleanly (SIGTERM, exit 0). */
+static int
+s_stop_consumer (void **state)
+{
+    s_fixture_t *fixture = *state;
+    print_message ("test took %lld ms\n", (long long) (s_now_ms () - fixture->started_ms));
+    if (fixture->consumer <= 0)
+        return 0;
+    kill (fixture->consumer, SIGCONT); /* in case a test failed while it was stopped */
+    int status = sp_harness_stop (fixture->consumer, TEST_STOP_TIMEOUT_MS);
+    fixture->consumer = 0;
+    return status == 0 ? 0 : -1;
+}
+
+/* Starts a consumer with lease TTL lease_ttl (ms, as text), the test's
+   poll interval and arguments (NULL terminated, at most 10). */
+static void
+s_start_consumer_with (s_fixture_t *fixture, const char *lease_ttl, const char *const *arguments)
+{
+    const char *argv[TEST_ARGS_MAX] = { "--lease-ttl-ms", lease_ttl, "--poll-ms", TEST_POLL };
+    size_t count = 4;
+    while (arguments && *arguments) {
+        assert_true (count < sizeof argv / sizeof argv[0] - 1);
+        argv[count++] = *arguments++;
+    }
+    fixture->http_port = sp_harness_free_port ();
+    snprintf (fixture->log_path, sizeof fixture->log_path, "%s/consumer-%d.log",
+              sp_harness_dir (fixture->harness), ++fixture->starts);
+    fixture->consumer =
+        sp_harness_consumer_start (fixture->harness, fixture->bus, fixture->http_port,
+                                   TEST_PARTITIONS, argv, fixture->log_path, TEST_START_TIMEOUT_MS);
+    assert_true (fixture->consumer > 0);
+}
+
+static void
+s_start_consumer (s_fixture_t *fixture, const char *const *arguments)
+{
+    s_start_consumer_with (fixture, TEST_LEASE_TTL, arguments);
+}
+
+/* Starts publishing count events of series through activity-ingest. */
+static sp_harness_publisher_t *
+s_publish (s_fixture_t *fixture, sp_harness_consumer_series_t *series, size_t count)
+{
+    sp_harness_publisher_options_t options = {
+        .endpoint = fixture->endpoint,
+        .count = count,
+        .batch = TEST_BATCH,
+        .timeout_ms = TEST_REPLY_TIMEOUT_MS,
+        .make_event = sp_harness_consumer_event,
+        .arg = series,
+    };
+    sp_ingest_client_options_init (&options.client);
+    options.client.attempts = TEST_ATTEMPTS;
+    sp_harness_publisher_t *publisher = sp_harness_publisher_new (&options);
+    assert_non_null (publisher);
+    return publisher;
+}
+
+/* Waits for every batch to be acknowledged; destroys the publisher. */
+static void
+s_finish_publish (sp_harness_publisher_t **publisher_p)
+{
+    char error[TEST_TEXT_SIZE];
+    if (sp_harness_publisher_wait (*publisher_p, TEST_PUBLISH_TIMEOUT_MS, error, sizeof error) != 0)
+        fail_msg ("publisher: %s", error);
+    sp_harness_publisher_destroy (publisher_p);
+}
+
+/* Waits until the consumer's counts equal the log's minus excluded_event_id. */
+static void
+s_wait_counts (s_fixture_t *fixture, const char *excluded_event_id)
+{
+    char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
+    if (sp_harness_consumer_wait_counts (fixture->redis, fixture->pg, TEST_PARTITIONS,
+                                         excluded_event_id, TEST_CONVERGE_TIMEOUT_MS, difference,
+                                         sizeof difference) != 0)
+        fail_msg ("counts differ from the log: %s", difference);
+}
+
+/* Waits until the consumer owns every partition and reports lag 0 on each. */
+static void
+s_wait_caught_up (s_fixture_t *fixture)
+{
+    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t owned = -1, lag = -1;
+    while (s_now_ms () < deadline) {
+        owned =
+            sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_partition_owned");
+        lag = sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_partition_lag");
+        if (owned == TEST_PARTITIONS && lag == 0)
+            return;
+        s_pause ();
+    }
+    fail_msg ("not caught up: %lld partitions owned, lag %lld", (long long) owned, (long long) lag);
+}
+
+/* Waits until metric reaches at least value. */
+static void
+s_wait_metric (s_fixture_t *fixture, const char *metric, int64_t value)
+{
+    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    while (sp_harness_consumer_metric (fixture->http_port, metric) < value) {
+        if (s_now_ms () >= deadline)
+            fail_msg ("%s stayed below %lld", metric, (long long) value);
+        s_pause ();
+    }
+}
+
+/* Waits until the consumer's log holds at least count lines with text. */
+static void
+s_wait_log_count (s_fixture_t *fixture, const char *text, size_t count)
+{
+    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    while (sp_harness_consumer_log_count (fixture->log_path, text) < count) {
+        if (s_now_ms () >= deadline)
+            fail_msg ("fewer than %zu lines with \"%s\" in %s", count, text, fixture->log_path);
+        s_pause ();
+    }
+}
+
+/* Lease keys of the consumer's partitions still in Redis. */
+static int64_t
+s_leases_held (s_fixture_t *fixture)
+{
+    int64_t held = 0;
+    for (uint32_t partition = 0; partition < TEST_PARTITIONS; partition++) {
+        char key[TEST_TEXT_SIZE], error[TEST_TEXT_SIZE];
+        snprintf (key, sizeof key, "%s:{p%u}:lease", SP_HARNESS_CONSUMER_SERVICE, partition);
+        const char *argv[] = { "EXISTS", key };
+        sp_redis_reply_t *reply =
+            sp_redis_command (fixture->redis, 2, argv, NULL, error, sizeof error);
+        assert_non_null (reply);
+        held += sp_redis_reply_integer (reply);
+        sp_redis_reply_destroy (&reply);
+    }
+    return held;
+}
+
+/* Rows of quarantined_events for event_id as the consumer must leave
+   them: its service, the event's place in the log, its type, at least the
+   attempts asked for and the handler's error. */
+static int64_t
+s_quarantined (s_fixture_t *fixture, const char *event_id)
+{
+    char attempts[TEST_TEXT_SIZE];
+    snprintf (attempts, sizeof attempts, "%d", TEST_POISON_ATTEMPTS);
+    const char *values[] = { SP_HARNESS_CONSUMER_SERVICE, event_id, attempts };
+    sp_pg_result_t *result =
+        sp_pg_exec (fixture->pg,
+                    "SELECT count(*) FROM quarantined_events q JOIN events e"
+                    " ON e.partition = q.partition AND e.sequence = q.sequence"
+                    " WHERE q.service = $1 AND q.event_id = $2 AND e.event_id = q.event_id"
+                    " AND q.type = 'deal_lost' AND q.attempts >= $3::integer"
+                    " AND q.error LIKE '%refused on purpose%'",
+                    3, values, NULL, NULL);
+    int64_t count = -1;
+    if (!sp_pg_result_ok (result) || sp_pg_result_int64 (result, 0, 0, &count) != 0)
+        fail_msg ("could not read quarantined_events: %s", sp_pg_result_error (result));
+    sp_pg_result_destroy (&result);
+    return count;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void
+test_flushall_mid_stream_converges (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start_consumer (fixture, NULL);
+    /* Every partition started: each rebuilt once from the empty Redis. */
+    s_wait_log_count (fixture, TEST_REBUILD_TEXT, TEST_PARTITIONS);
+    s_wait_caught_up (fixture);
+    assert_int_equal (sp_harness_consumer_log_count (fixture->log_path, TEST_REBUILD_TEXT),
+                      TEST_PARTITIONS);
+    sp_harness_consumer_series_t series = { "flush", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STREAM_EVENTS);
+    s_wait_metric (fixture, "salespulse_consumer_applied_events_total", TEST_FLUSH_APPLIED);
+    /* Mid-stream: state, checkpoints and leases all gone at once. */
+    assert_true (sp_harness_publisher_batches_done (publisher) <
+                 sp_harness_publisher_batches (publisher));
+    s_redis (fixture, 1, (const char *const[]){ "FLUSHALL" });
+    s_finish_publish (&publisher);
+    s_wait_counts (fixture, NULL);
+    s_wait_caught_up (fixture);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+                      TEST_STREAM_EVENTS);
+    /* Every partition noticed its state was gone and replayed the log. */
+    assert_true (sp_harness_consumer_log_count (fixture->log_path, TEST_REBUILD_TEXT) >=
+                 2 * TEST_PARTITIONS);
+}
+
+static void
+test_sigstop_overflow_catches_up (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char hwm[TEST_TEXT_SIZE];
+    snprintf (hwm, sizeof hwm, "%d", TEST_BUS_HWM);
+    s_start_consumer (fixture, (const char *const[]){ "--bus-hwm", hwm, NULL });
+    s_wait_caught_up (fixture);
+    int64_t catchup_before =
+        sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_catchup_events_total");
+    assert_true (catchup_before >= 0);
+
+    assert_int_equal (kill (fixture->consumer, SIGSTOP), 0);
+    sp_harness_consumer_series_t series = { "stop", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STREAM_EVENTS);
+    s_finish_publish (&publisher);
+    /* Stopped past its lease TTL: whatever it still holds queued, it may
+       not apply it without first claiming the partitions again. */
+    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    while (s_leases_held (fixture) > 0) {
+        assert_true (s_now_ms () < deadline);
+        s_pause ();
+    }
+    assert_int_equal (kill (fixture->consumer, SIGCONT), 0);
+
+    s_wait_counts (fixture, NULL);
+    s_wait_caught_up (fixture);
+    /* At most the high-water marks and the socket buffers' worth came live;
+       the rest, and at least one event, was read back from the log. */
+    int64_t catchup =
+        sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_catchup_events_total");
+    int64_t gaps =
+        sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_gaps_total");
+    print_message ("catch-up events %lld (before the stop %lld), gaps %lld\n", (long long) catchup,
+                   (long long) catchup_before, (long long) gaps);
+    assert_true (catchup > catchup_before);
+}
+
+/* Stopped while its leases stay valid: it resumes as the owner, and
+   whatever the bus dropped meanwhile shows up as a gap (or, when the last
+   messages were dropped, at the next head poll) and is caught up. The
+   20,000 events far exceed what the two high-water marks of 100 and the
+   loopback socket buffers hold while nobody reads, so some are dropped
+   and must come back from the log; which of the two signals found them
+   is printed, not asserted. */
+static void
+test_sigstop_within_lease_converges (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char hwm[TEST_TEXT_SIZE];
+    snprintf (hwm, sizeof hwm, "%d", TEST_BUS_HWM);
+    s_start_consumer_with (fixture, TEST_LONG_LEASE_TTL,
+                           (const char *const[]){ "--bus-hwm", hwm, NULL });
+    s_wait_caught_up (fixture);
+    assert_int_equal (kill (fixture->consumer, SIGSTOP), 0);
+    sp_harness_consumer_series_t series = { "pause", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STREAM_EVENTS);
+    s_finish_publish (&publisher);
+    assert_int_equal (s_leases_held (fixture), TEST_PARTITIONS);
+    assert_int_equal (kill (fixture->consumer, SIGCONT), 0);
+    s_wait_counts (fixture, NULL);
+    s_wait_caught_up (fixture);
+    print_message ("catch-up events %lld, gaps %lld, lease changes %lld\n",
+                   (long long) sp_harness_consumer_metric (
+                       fixture->http_port, "salespulse_consumer_catchup_events_total"),
+                   (long long) sp_harness_consumer_metric (fixture->http_port,
+                                                           "salespulse_consumer_gaps_total"),
+                   (long long) sp_harness_consumer_metric (
+                       fixture->http_port, "salespulse_consumer_lease_changes_total"));
+    assert_true (sp_harness_consumer_metric (fixture->http_port,
+                                             "salespulse_consumer_catchup_events_total") > 0);
+    /* Still the owner it was: no partition changed hands. */
+    assert_int_equal (
+        sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_lease_changes_total"),
+        TEST_PARTITIONS);
+}
+
+static void
+test_poison_event_quarantined (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char poison[TEST_TEXT_SIZE], attempts[TEST_TEXT_SIZE];
+    snprintf (poison, sizeof poison, "poison:%d", TEST_POISON_INDEX);
+    snprintf (attempts, sizeof attempts, "%d", TEST_POISON_ATTEMPTS);
+    s_start_consumer (fixture, (const char *const[]){ "--fail-event-id", poison,
+                                                      "--poison-attempts", attempts,
+                                                      "--retry-delay-ms", TEST_RETRY_DELAY, NULL });
+    sp_harness_consumer_series_t series = { "poison", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_SMALL_EVENTS);
+    s_finish_publish (&publisher);
+
+    /* Quarantined, with its attempts and the handler's error. */
+    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    while (s_quarantined (fixture, poison) != 1) {
+        assert_true (s_now_ms () < deadline);
+        s_pause ();
+    }
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM quarantined_events"),
+                      1);
+    /* Every other event applied, that one not. */
+    s_wait_counts (fixture, poison);
+    char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
+    assert_int_equal (sp_harness_consumer_compare (fixture->redis, fixture->pg, TEST_PARTITIONS,
+                                                   NULL, difference, sizeof difference),
+                      1);
+    s_wait_caught_up (fixture);
+    assert_int_equal (sp_harness_consumer_metric (fixture->http_port,
+                                                  "salespulse_consumer_quarantined_events_total"),
+                      1);
+    assert_true (sp_harness_log_contains (fixture->log_path,
+                                          "event quarantined after repeated handler failures"));
+
+    /* salesctl lists it, one JSON object per row. */
+    char output[TEST_OUTPUT_SIZE], errors[PATH_MAX];
+    snprintf (errors, sizeof errors, "%s/quarantine.err", sp_harness_dir (fixture->harness));
+    assert_int_equal (
+        sp_harness_salesctl (fixture->harness,
+                             (const char *const[]){ "quarantine", "--json", "--service",
+                                                    SP_HARNESS_CONSUMER_SERVICE, NULL },
+                             errors, output, sizeof output, TEST_SALESCTL_TIMEOUT_MS),
+        0);
+    json_error_t json_error;
+    json_t *row = json_loads (output, 0, &json_error);
+    if (!row)
+        fail_msg ("salesctl quarantine --json printed \"%s\": %s", output, json_error.text);
+    assert_string_equal (json_string_value (json_object_get (row, "event_id")), poison);
+    assert_string_equal (json_string_value (json_object_get (row, "service")),
+                         SP_HARNESS_CONSUMER_SERVICE);
+    assert_true (json_integer_value (json_object_get (row, "attempts")) >= TEST_POISON_ATTEMPTS);
+    assert_non_null (strstr (json_string_value (json_object_get (row, "error")), poison));
+    json_decref (row);
+}
+
+/* Runs `salesctl rebuild counting-consumer --wait`; must succeed. */
+static void
+s_rebuild (s_fixture_t *fixture)
+{
+    char output[TEST_OUTPUT_SIZE], errors[PATH_MAX];
+    snprintf (errors, sizeof errors, "%s/rebuild.err", sp_harness_dir (fixture->harness));
+    int status = sp_harness_salesctl (fixture->harness,
+                                      (const char *const[]){ "rebuild", SP_HARNESS_CONSUMER_SERVICE,
+                                                             "--wait", "--timeout", "60", NULL },
+                                      errors, output, sizeof output, TEST_SALESCTL_TIMEOUT_MS);
+    if (status != 0)
+        fail_msg ("salesctl rebuild exited %d: %s (stderr in %s)", status, output, errors);
+}
+
+static void
+test_rebuild_while_running (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start_consumer (fixture, NULL);
+    sp_harness_consumer_series_t first = { "rebuild-a", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher = s_publish (fixture, &first, TEST_SMALL_EVENTS);
+    s_finish_publish (&publisher);
+    s_wait_counts (fixture, NULL);
+
+    /* Quiet log: when --wait returns, the state is rebuilt and caught up. */
+    s_rebuild (fixture);
+    char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
+    if (sp_harness_consumer_compare (fixture->redis, fixture->pg, TEST_PARTITIONS, NULL, difference,
+                                     sizeof difference) != 0)
+        fail_msg ("counts after rebuild: %s", difference);
+    assert_true (sp_harness_log_contains (fixture->log_path, "requested_epoch=1"));
+
+    /* Again while events flow. */
+    sp_harness_consumer_series_t second = { "rebuild-b", TEST_CUSTOMERS };
+    publisher = s_publish (fixture, &second, TEST_SMALL_EVENTS);
+    s_rebuild (fixture);
+    s_finish_publish (&publisher);
+    s_wait_counts (fixture, NULL);
+    s_wait_caught_up (fixture);
+    assert_true (sp_harness_log_contains (fixture->log_path, "requested_epoch=2"));
+    assert_true (sp_harness_log_contains (fixture->log_path, TEST_REBUILD_TEXT));
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+                      2 * TEST_SMALL_EVENTS);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_flushall_mid_stream_converges, s_clear,
+                                         s_stop_consumer),
+        cmocka_unit_test_setup_teardown (test_sigstop_overflow_catches_up, s_clear,
+                                         s_stop_consumer),
+        cmocka_unit_test_setup_teardown (test_sigstop_within_lease_converges, s_clear,
+                                         s_stop_consumer),
+        cmocka_unit_test_setup_teardown (test_poison_event_quarantined, s_clear, s_stop_consumer),
+        cmocka_unit_test_setup_teardown (test_rebuild_while_running, s_clear, s_stop_consumer),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}

@@ -1,0 +1,462 @@
+/*  test_consumer_failover - the consumer framework's promises across
+    crashes and several instances (issue acceptance; the single-instance
+    ones are in test_consumer.c): the real counting-consumer fed by the
+    real activity-ingest, its Redis counts compared with the event log.
+
+      - 100,000 events published while the consumer is killed with
+        `kill -9` five times (moments chosen by publishing progress with a
+        fixed-seed generator) and restarted each time: once caught up,
+        the counts equal the log exactly.
+      - Two instances share the partitions half and half; one is killed
+        with `kill -9` while events flow and the other owns every
+        partition within two lease periods; a third instance joining
+        gets its share within two lease periods; counts exact.
+      - `salesctl status --json` with two instances shows both and every
+        partition with an owner and lag 0 once caught up.
+
+    Every wait polls an observable condition (counts, /metrics) with a
+    deadline; nothing is timed by sleeping.
+*/
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "sp_harness.h"
+#include "sp_harness_consumer.h"
+#include "sp_harness_pg.h"
+#include "sp_harness_publisher.h"
+
+#define TEST_PARTITIONS 16
+#define TEST_CUSTOMERS 97     /* spread over every partition */
+#define TEST_LEASE_TTL "2000" /* ms */
+#define TEST_LEASE_TTL_MS 2000
+#define TEST_POLL "200"           /* ms between head polls */
+#define TEST_CRASH_EVENTS 100000  /* the count the issue names */
+#define TEST_CRASH_PUBLISHERS 2   /* batches in flight at once */
+#define TEST_CRASHES 5            /* kill -9 of the consumer */
+#define TEST_CRASH_SEED 20261123u /* fixed: the same moments every run */
+#define TEST_SHARE_EVENTS 30000   /* events of the two-instance test */
+#define TEST_STATUS_EVENTS 4000   /* events of the status test */
+#define TEST_BATCH 500            /* events per ingest request */
+#define TEST_INSTANCES_MAX 3      /* consumers running at once */
+#define TEST_START_TIMEOUT_MS 60000
+#define TEST_STOP_TIMEOUT_MS 30000
+#define TEST_PUBLISH_TIMEOUT_MS 300000
+#define TEST_CONVERGE_TIMEOUT_MS 180000
+#define TEST_SALESCTL_TIMEOUT_MS 60000
+#define TEST_REPLY_TIMEOUT_MS 10000
+#define TEST_ATTEMPTS 20
+#define TEST_POLL_MS 20
+#define TEST_NS_PER_MS 1000000L
+#define TEST_ENDPOINT_SIZE 64
+#define TEST_OUTPUT_SIZE 65536
+#define TEST_TEXT_SIZE 256
+
+typedef struct {
+    sp_harness_t *harness;
+    sp_pg_t *pg;
+    sp_redis_t *redis;
+    char endpoint[TEST_ENDPOINT_SIZE];   /* activity-ingest's ROUTER */
+    char bus[TEST_ENDPOINT_SIZE];        /* activity-ingest's PUB */
+    pid_t ingest;                        /* the running activity-ingest */
+    pid_t consumers[TEST_INSTANCES_MAX]; /* running counting-consumers, 0 when none */
+    int http_ports[TEST_INSTANCES_MAX];  /* their /metrics */
+    int starts;                          /* consumers started (one log each) */
+    int64_t started_ms;                  /* when the running test began */
+} s_fixture_t;
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / TEST_NS_PER_MS;
+}
+
+static void
+s_pause (void)
+{
+    struct timespec delay = { 0, TEST_POLL_MS * TEST_NS_PER_MS };
+    nanosleep (&delay, NULL);
+}
+
+static int
+s_setup (void **state)
+{
+    s_fixture_t *fixture = calloc (1, sizeof *fixture);
+    if (!fixture)
+        return -1;
+    *state = fixture;
+    fixture->harness =
+        sp_harness_pg_fixture ("test_consumer_failover", TEST_PARTITIONS, &fixture->pg);
+    if (!fixture->harness ||
+        sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint) != 0 ||
+        sp_harness_free_endpoint (fixture->bus, sizeof fixture->bus) != 0)
+        return -1;
+    char error[TEST_TEXT_SIZE], log_path[PATH_MAX];
+    fixture->redis =
+        sp_redis_new (sp_harness_redis_url (fixture->harness), NULL, error, sizeof error);
+    if (!fixture->redis || sp_redis_connect (fixture->redis, error, sizeof error) != 0)
+        return -1;
+    snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (fixture->harness));
+    fixture->ingest =
+        sp_harness_consumer_start_ingest (fixture->harness, fixture->endpoint, fixture->bus, 0,
+                                          TEST_PARTITIONS, log_path, TEST_START_TIMEOUT_MS);
+    return fixture->ingest > 0 ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *fixture = *state;
+    if (!fixture)
+        return 0;
+    if (fixture->ingest > 0)
+        sp_harness_stop (fixture->ingest, TEST_STOP_TIMEOUT_MS);
+    sp_redis_destroy (&fixture->redis);
+    sp_pg_destroy (&fixture->pg);
+    sp_harness_destroy (&fixture->harness);
+    free (fixture);
+    return 0;
+}
+
+/* Before each test: no consumer, an empty log, empty Redis. */
+static int
+s_clear (void **state)
+{
+    s_fixture_t *fixture = *state;
+    if (sp_harness_pg_clear_events (fixture->pg) != 0)
+        return -1;
+    char error[TEST_TEXT_SIZE];
+    sp_redis_reply_t *reply = sp_redis_command (
+        fixture->redis, 1, (const char *const[]){ "FLUSHALL" }, NULL, error, sizeof error);
+    if (!reply)
+        return -1;
+    sp_redis_reply_destroy (&reply);
+    fixture->started_ms = s_now_ms ();
+    return 0;
+}
+
+/* After each test: the consumers still running stop cleanly (SIGTERM, exit 0). */
+static int
+s_stop_consumers (void **state)
+{
+    s_fixture_t *fixture = *state;
+    print_message ("test took %lld ms\n", (long long) (s_now_ms () - fixture->started_ms));
+    int rc = 0;
+    for (size_t index = 0; index < TEST_INSTANCES_MAX; index++) {
+        if (fixture->consumers[index] <= 0)
+            continue;
+        if (sp_harness_stop (fixture->consumers[index], TEST_STOP_TIMEOUT_MS) != 0)
+            rc = -1;
+        fixture->consumers[index] = 0;
+    }
+    return rc;
+}
+
+/* Starts consumer number slot with the test's lease and poll settings. */
+static void
+s_start_consumer (s_fixture_t *fixture, size_t slot)
+{
+    char log_path[PATH_MAX];
+    snprintf (log_path, sizeof log_path, "%s/consumer-%d.log", sp_harness_dir (fixture->harness),
+              ++fixture->starts);
+    fixture->http_ports[slot] = sp_harness_free_port ();
+    fixture->consumers[slot] = sp_harness_consumer_start (
+        fixture->harness, fixture->bus, fixture->http_ports[slot], TEST_PARTITIONS,
+        (const char *const[]){ "--lease-ttl-ms", TEST_LEASE_TTL, "--poll-ms", TEST_POLL, NULL },
+        log_path, TEST_START_TIMEOUT_MS);
+    assert_true (fixture->consumers[slot] > 0);
+}
+
+/* kill -9 of consumer slot; it must die of it. */
+static void
+s_kill_consumer (s_fixture_t *fixture, size_t slot)
+{
+    assert_int_equal (kill (fixture->consumers[slot], SIGKILL), 0);
+    assert_int_equal (sp_harness_wait_exit (fixture->consumers[slot], TEST_STOP_TIMEOUT_MS),
+                      128 + SIGKILL);
+    fixture->consumers[slot] = 0;
+}
+
+/* Partitions consumer slot reports owning (-1 when it does not answer). */
+static int64_t
+s_owned (s_fixture_t *fixture, size_t slot)
+{
+    return sp_harness_consumer_metric (fixture->http_ports[slot],
+                                       "salespulse_consumer_partition_owned");
+}
+
+/* Starts publishing count events of series through activity-ingest. */
+static sp_harness_publisher_t *
+s_publish (s_fixture_t *fixture, sp_harness_consumer_series_t *series, size_t count)
+{
+    sp_harness_publisher_options_t options = {
+        .endpoint = fixture->endpoint,
+        .count = count,
+        .batch = TEST_BATCH,
+        .timeout_ms = TEST_REPLY_TIMEOUT_MS,
+        .make_event = sp_harness_consumer_event,
+        .arg = series,
+    };
+    sp_ingest_client_options_init (&options.client);
+    options.client.attempts = TEST_ATTEMPTS;
+    sp_harness_publisher_t *publisher = sp_harness_publisher_new (&options);
+    assert_non_null (publisher);
+    return publisher;
+}
+
+/* Waits for every batch to be acknowledged; destroys the publisher. */
+static void
+s_finish_publish (sp_harness_publisher_t **publisher_p)
+{
+    char error[TEST_TEXT_SIZE];
+    if (sp_harness_publisher_wait (*publisher_p, TEST_PUBLISH_TIMEOUT_MS, error, sizeof error) != 0)
+        fail_msg ("publisher: %s", error);
+    sp_harness_publisher_destroy (publisher_p);
+}
+
+/* Waits until the running consumers' counts equal the log's, then until
+   they own every partition between them and report lag 0 on each. */
+static void
+s_wait_converged (s_fixture_t *fixture)
+{
+    char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
+    if (sp_harness_consumer_wait_counts (fixture->redis, fixture->pg, TEST_PARTITIONS, NULL,
+                                         TEST_CONVERGE_TIMEOUT_MS, difference,
+                                         sizeof difference) != 0)
+        fail_msg ("counts differ from the log: %s", difference);
+    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t owned = 0, lag = 0;
+    while (s_now_ms () < deadline) {
+        owned = 0;
+        lag = 0;
+        for (size_t slot = 0; slot < TEST_INSTANCES_MAX; slot++) {
+            if (fixture->consumers[slot] <= 0)
+                continue;
+            owned += s_owned (fixture, slot);
+            lag += sp_harness_consumer_metric (fixture->http_ports[slot],
+                                               "salespulse_consumer_partition_lag");
+        }
+        if (owned == TEST_PARTITIONS && lag == 0)
+            return;
+        s_pause ();
+    }
+    fail_msg ("not caught up: %lld partitions owned, lag %lld", (long long) owned, (long long) lag);
+}
+
+/* ---------------------------------------------------------------- kill -9 */
+
+/* Next number of a fixed-seed xorshift generator (the same every run). */
+static uint32_t
+s_random (uint32_t *seed)
+{
+    uint32_t x = *seed;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *seed = x;
+    return x;
+}
+
+static size_t
+s_batches_done (sp_harness_publisher_t **publishers)
+{
+    size_t done = 0;
+    for (size_t index = 0; index < TEST_CRASH_PUBLISHERS; index++)
+        done += sp_harness_publisher_batches_done (publishers[index]);
+    return done;
+}
+
+static void
+test_kill_9_five_times (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start_consumer (fixture, 0);
+    sp_harness_consumer_series_t series[TEST_CRASH_PUBLISHERS];
+    char prefixes[TEST_CRASH_PUBLISHERS][TEST_TEXT_SIZE];
+    sp_harness_publisher_t *publishers[TEST_CRASH_PUBLISHERS];
+    for (size_t index = 0; index < TEST_CRASH_PUBLISHERS; index++) {
+        snprintf (prefixes[index], sizeof prefixes[index], "crash-%zu", index);
+        series[index] = (sp_harness_consumer_series_t){ prefixes[index], TEST_CUSTOMERS };
+        publishers[index] =
+            s_publish (fixture, &series[index], TEST_CRASH_EVENTS / TEST_CRASH_PUBLISHERS);
+    }
+    size_t batches = TEST_CRASH_EVENTS / TEST_BATCH;
+    /* Crash k of 5 after about k sixths of the batches, give or take a
+       twelfth: spread over the stream, the same moments every run. */
+    uint32_t seed = TEST_CRASH_SEED;
+    for (size_t crash = 1; crash <= TEST_CRASHES; crash++) {
+        size_t spread = batches / 12;
+        size_t moment = crash * batches / 6 - spread / 2 + s_random (&seed) % (spread + 1);
+        int64_t deadline = s_now_ms () + TEST_PUBLISH_TIMEOUT_MS;
+        while (s_batches_done (publishers) < moment) {
+            assert_true (s_now_ms () < deadline);
+            s_pause ();
+        }
+        print_message ("kill -9 %zu after %zu of %zu batches\n", crash, s_batches_done (publishers),
+                       batches);
+        s_kill_consumer (fixture, 0);
+        s_start_consumer (fixture, 0);
+    }
+    for (size_t index = 0; index < TEST_CRASH_PUBLISHERS; index++)
+        s_finish_publish (&publishers[index]);
+    s_wait_converged (fixture);
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+                      TEST_CRASH_EVENTS);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
+}
+
+/* ---------------------------------------------------------------- sharing */
+
+/* Waits until the consumers in slots (count of them) own every partition
+   between them, each at least one and their shares at most one apart;
+   returns the milliseconds it took from since_ms. */
+static int64_t
+s_wait_shared (s_fixture_t *fixture, const size_t *slots, size_t count, int64_t since_ms)
+{
+    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    while (s_now_ms () < deadline) {
+        int64_t total = 0, least = INT64_MAX, most = 0;
+        for (size_t index = 0; index < count; index++) {
+            int64_t owned = s_owned (fixture, slots[index]);
+            total += owned;
+            least = owned < least ? owned : least;
+            most = owned > most ? owned : most;
+        }
+        if (total == TEST_PARTITIONS && least >= 1 && most - least <= 1)
+            return s_now_ms () - since_ms;
+        s_pause ();
+    }
+    fail_msg ("partitions not shared among %zu instances", count);
+    return -1;
+}
+
+static void
+test_two_instances_failover_and_join (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start_consumer (fixture, 0);
+    s_start_consumer (fixture, 1);
+    s_wait_shared (fixture, (const size_t[]){ 0, 1 }, 2, s_now_ms ());
+    assert_int_equal (s_owned (fixture, 0), TEST_PARTITIONS / 2);
+    assert_int_equal (s_owned (fixture, 1), TEST_PARTITIONS / 2);
+
+    sp_harness_consumer_series_t series = { "share", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_SHARE_EVENTS);
+    size_t quarter = sp_harness_publisher_batches (publisher) / 4;
+    int64_t deadline = s_now_ms () + TEST_PUBLISH_TIMEOUT_MS;
+    while (sp_harness_publisher_batches_done (publisher) < quarter) {
+        assert_true (s_now_ms () < deadline);
+        s_pause ();
+    }
+
+    /* The survivor takes everything over within two lease periods. */
+    int64_t killed_ms = s_now_ms ();
+    s_kill_consumer (fixture, 0);
+    while (s_owned (fixture, 1) != TEST_PARTITIONS) {
+        assert_true (s_now_ms () < killed_ms + TEST_CONVERGE_TIMEOUT_MS);
+        s_pause ();
+    }
+    int64_t takeover_ms = s_now_ms () - killed_ms;
+    print_message ("takeover after kill -9: %lld ms (lease ttl %d ms)\n", (long long) takeover_ms,
+                   TEST_LEASE_TTL_MS);
+    assert_true (takeover_ms <= 2 * TEST_LEASE_TTL_MS);
+
+    /* A newcomer gets its share within two lease periods of starting. */
+    s_start_consumer (fixture, 2);
+    int64_t join_ms = s_wait_shared (fixture, (const size_t[]){ 1, 2 }, 2, s_now_ms ());
+    print_message ("rebalance after join: %lld ms\n", (long long) join_ms);
+    assert_true (join_ms <= 2 * TEST_LEASE_TTL_MS);
+
+    s_finish_publish (&publisher);
+    s_wait_converged (fixture);
+}
+
+/* ---------------------------------------------------------------- status */
+
+/* The instance ids listed by a status document's service entry. */
+static bool
+s_listed (json_t *instances, const char *owner)
+{
+    size_t index;
+    json_t *instance;
+    json_array_foreach (instances, index, instance)
+    {
+        const char *id = json_string_value (json_object_get (instance, "instance"));
+        size_t length = id ? strlen (id) : 0;
+        if (length && strncmp (owner, id, length) == 0 && owner[length] == '/')
+            return true;
+    }
+    return false;
+}
+
+static void
+test_status_shows_both_instances (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start_consumer (fixture, 0);
+    s_start_consumer (fixture, 1);
+    sp_harness_consumer_series_t series = { "status", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STATUS_EVENTS);
+    s_finish_publish (&publisher);
+    s_wait_converged (fixture);
+
+    char output[TEST_OUTPUT_SIZE], errors[PATH_MAX];
+    snprintf (errors, sizeof errors, "%s/status.err", sp_harness_dir (fixture->harness));
+    assert_int_equal (
+        sp_harness_salesctl (fixture->harness,
+                             (const char *const[]){ "status", "--json", "--service",
+                                                    SP_HARNESS_CONSUMER_SERVICE, NULL },
+                             errors, output, sizeof output, TEST_SALESCTL_TIMEOUT_MS),
+        0);
+    json_error_t json_error;
+    json_t *document = json_loads (output, 0, &json_error);
+    if (!document)
+        fail_msg ("salesctl status --json printed \"%s\": %s", output, json_error.text);
+    json_t *services = json_object_get (document, "services");
+    assert_int_equal (json_array_size (services), 1);
+    json_t *service = json_array_get (services, 0);
+    assert_string_equal (json_string_value (json_object_get (service, "service")),
+                         SP_HARNESS_CONSUMER_SERVICE);
+    json_t *instances = json_object_get (service, "instances");
+    assert_int_equal (json_array_size (instances), 2);
+    json_t *partitions = json_object_get (service, "partitions");
+    assert_int_equal (json_array_size (partitions), TEST_PARTITIONS);
+    size_t index;
+    json_t *partition;
+    json_array_foreach (partitions, index, partition)
+    {
+        const char *owner = json_string_value (json_object_get (partition, "owner"));
+        if (!owner || !s_listed (instances, owner))
+            fail_msg ("partition %zu: owner \"%s\" is not a listed instance", index,
+                      owner ? owner : "null");
+        assert_true (json_integer_value (json_object_get (partition, "head")) > 0);
+        assert_true (json_is_integer (json_object_get (partition, "lag")));
+        assert_int_equal (json_integer_value (json_object_get (partition, "lag")), 0);
+    }
+    json_decref (document);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_kill_9_five_times, s_clear, s_stop_consumers),
+        cmocka_unit_test_setup_teardown (test_two_instances_failover_and_join, s_clear,
+                                         s_stop_consumers),
+        cmocka_unit_test_setup_teardown (test_status_shows_both_instances, s_clear,
+                                         s_stop_consumers),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
