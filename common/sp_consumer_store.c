@@ -333,12 +333,49 @@ sp_consumer_store_valid (const sp_consumer_store_state_t *state)
     return state->has_checkpoint && state->epoch == state->rebuild;
 }
 
+/* Where a step expected the checkpoint, and where to report the one
+   found when the script answers MOVED (the apply only). */
+typedef struct {
+    const char *expected; /* decimal checkpoint the step starts from */
+    uint64_t *observed;   /* may be NULL */
+    bool *missing;        /* may be NULL */
+} s_moved_t;
+
+/* Fills error and moved's outputs from a MOVED reply's value (holder). */
+static void
+s_report_moved (uint32_t partition, const sp_redis_reply_t *holder, const s_moved_t *moved,
+                char *error, size_t error_size)
+{
+    uint64_t found = 0;
+    size_t length = 0;
+    const char *text = holder ? sp_redis_reply_string (holder, &length) : NULL;
+    char quoted[S_QUOTE_SIZE];
+    if (text) {
+        sp_error_quote (text, quoted, sizeof quoted);
+        if (s_parse_unsigned (text, length, &found) != 0)
+            found = 0;
+        sp_error_set (error, error_size,
+                      "checkpoint of partition %" PRIu32 " is \"%s\", not \"%s\"", partition,
+                      quoted, moved->expected);
+    }
+    else
+        sp_error_set (error, error_size,
+                      "checkpoint of partition %" PRIu32 " is missing, not \"%s\"", partition,
+                      moved->expected);
+    if (moved->observed)
+        *moved->observed = found;
+    if (moved->missing)
+        *moved->missing = text == NULL;
+}
+
 /* Runs a fenced script whose argv starts with the lease key (and has
-   key_count keys, then the token); what names the step for messages. */
+   key_count keys, then the token); what names the step for messages;
+   moved (NULL for scripts that do not check the checkpoint) receives a
+   MOVED answer. */
 static sp_consumer_store_result_t
 s_run_fenced (sp_redis_script_t *script, sp_redis_t *redis, uint32_t partition, int key_count,
               int argc, const char *const *argv, const size_t *lengths, const char *token,
-              const char *what, char *error, size_t error_size)
+              const char *what, const s_moved_t *moved, char *error, size_t error_size)
 {
     char reason[S_REASON_MAX] = "";
     sp_redis_reply_t *reply =
@@ -356,6 +393,10 @@ s_run_fenced (sp_redis_script_t *script, sp_redis_t *redis, uint32_t partition, 
     else if (code == S_RESULT_FENCED) {
         s_fenced_error (partition, holder, token, error, error_size);
         result = SP_CONSUMER_STORE_FENCED;
+    }
+    else if (code == S_RESULT_MOVED && moved) {
+        s_report_moved (partition, holder, moved, error, error_size);
+        result = SP_CONSUMER_STORE_MOVED;
     }
     else
         sp_error_set (error, error_size, "could not %s partition %" PRIu32 ": unexpected reply",
@@ -383,7 +424,7 @@ s_flush_chunk (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
     int key_count = (int) chunk->count + 1;
     sp_consumer_store_result_t result =
         s_run_fenced (self->delete, redis, partition, key_count, key_count + 1, argv, lengths,
-                      token, "delete the keys of", error, error_size);
+                      token, "delete the keys of", NULL, error, error_size);
     chunk->count = 0;
     chunk->length = 0;
     return result;
@@ -561,7 +602,7 @@ sp_consumer_store_reset (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t 
                                token,     S_CHECKPOINT_START, epoch_text };
         result = s_run_fenced (self->start, redis, partition, S_START_KEYS,
                                (int) (sizeof argv / sizeof argv[0]), argv, NULL, token,
-                               "write the reset state of", error, error_size);
+                               "write the reset state of", NULL, error, error_size);
     }
     free (chunk->bytes);
     free (chunk);
@@ -608,55 +649,14 @@ sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
         argv[S_APPLY_FIXED_ARGS + i] =
             sp_consumer_batch_argument (batch, i, &lengths[S_APPLY_FIXED_ARGS + i]);
 
-    char reason[S_REASON_MAX] = "";
-    sp_redis_reply_t *reply = sp_redis_script_run (self->apply, redis, S_APPLY_KEYS, (int) argc,
-                                                   argv, lengths, reason, sizeof reason);
+    char what[S_REASON_MAX];
+    snprintf (what, sizeof what, "apply events %" PRIu64 "..%" PRIu64 " to", from + 1, last);
+    s_moved_t moved = { from_text, observed, observed_missing };
+    sp_consumer_store_result_t result =
+        s_run_fenced (self->apply, redis, partition, S_APPLY_KEYS, (int) argc, argv, lengths, token,
+                      what, &moved, error, error_size);
     free (argv);
     free (lengths);
-    if (!reply) {
-        sp_error_set (error, error_size,
-                      "could not apply events %" PRIu64 "..%" PRIu64 " of partition %" PRIu32
-                      ": %s",
-                      from + 1, last, partition, reason);
-        return SP_CONSUMER_STORE_FAILED;
-    }
-    sp_consumer_store_result_t result = SP_CONSUMER_STORE_FAILED;
-    const sp_redis_reply_t *holder = NULL;
-    int code = s_script_code (reply, &holder);
-    if (code == S_RESULT_APPLIED)
-        result = SP_CONSUMER_STORE_APPLIED;
-    else if (code == S_RESULT_FENCED) {
-        s_fenced_error (partition, holder, token, error, error_size);
-        result = SP_CONSUMER_STORE_FENCED;
-    }
-    else if (code == S_RESULT_MOVED) {
-        uint64_t found = 0;
-        size_t length = 0;
-        const char *text = holder ? sp_redis_reply_string (holder, &length) : NULL;
-        char quoted[S_QUOTE_SIZE];
-        if (text) {
-            sp_error_quote (text, quoted, sizeof quoted);
-            if (s_parse_unsigned (text, length, &found) != 0)
-                found = 0;
-            sp_error_set (error, error_size,
-                          "checkpoint of partition %" PRIu32 " is \"%s\", not \"%s\"", partition,
-                          quoted, from_text);
-        }
-        else
-            sp_error_set (error, error_size,
-                          "checkpoint of partition %" PRIu32 " is missing, not \"%s\"", partition,
-                          from_text);
-        if (observed)
-            *observed = found;
-        if (observed_missing)
-            *observed_missing = text == NULL;
-        result = SP_CONSUMER_STORE_MOVED;
-    }
-    else
-        sp_error_set (error, error_size,
-                      "could not apply events to partition %" PRIu32 ": unexpected reply",
-                      partition);
-    sp_redis_reply_destroy (&reply);
     return result;
 }
 

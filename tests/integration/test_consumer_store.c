@@ -680,7 +680,7 @@ test_unreachable_redis_fails (void **state)
     assert_int_equal (sp_consumer_store_load (store, down, error, sizeof error), -1);
     assert_int_equal (s_apply (store, down, batch, TOKEN, NULL, NULL, error),
                       SP_CONSUMER_STORE_FAILED);
-    assert_non_null (strstr (error, "could not apply events 42..42 of partition 3"));
+    assert_non_null (strstr (error, "could not apply events 42..42 to partition 3"));
     sp_consumer_store_state_t read = { false, 1, 2, 3 };
     assert_int_equal (sp_consumer_store_read (store, down, PARTITION, &read, error, sizeof error),
                       -1);
