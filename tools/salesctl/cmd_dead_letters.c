@@ -125,15 +125,7 @@ s_print_json (const sp_pg_result_t *result, int row)
                    s_json_text (result, row, S_COLUMN_REASON), "message",
                    s_json_text (result, row, S_COLUMN_MESSAGE), "raw_size", (json_int_t) raw_size,
                    "raw_base64", s_json_text (result, row, S_COLUMN_RAW_BASE64));
-    if (!object)
-        return -1;
-    char *text = json_dumps (object, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref (object);
-    if (!text)
-        return -1;
-    printf ("%s\n", text);
-    free (text);
-    return 0;
+    return salesctl_print_json (object);
 }
 
 /* A column quoted for a human line, "-" for NULL. */

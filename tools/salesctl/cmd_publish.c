@@ -61,7 +61,8 @@ static const sp_config_option_t s_options[] = {
       SALESCTL_PUBLISH_ATTEMPTS_MAX },
     { "max-request-bytes", "SP_PUBLISH_MAX_REQUEST_BYTES", SP_CONFIG_INT, "4194304",
       "largest packed request sent; match the service's --max-message-bytes, which drops "
-      "larger ones", 1, SALESCTL_PUBLISH_REQUEST_BYTES_MAX },
+      "larger ones",
+      1, SALESCTL_PUBLISH_REQUEST_BYTES_MAX },
     { "json", NULL, SP_CONFIG_BOOL, "false",
       "print the summary as one JSON object on the last line", 0, 0 },
 };

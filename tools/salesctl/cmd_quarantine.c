@@ -54,15 +54,7 @@ s_print_json (const sp_consumer_log_quarantined_t *row)
                                 "partition", (json_int_t) row->partition, "sequence",
                                 (json_int_t) row->sequence, "event_id", row->event_id, "type",
                                 row->type, "attempts", row->attempts, "error", row->error);
-    if (!object)
-        return -1;
-    char *text = json_dumps (object, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref (object);
-    if (!text)
-        return -1;
-    printf ("%s\n", text);
-    free (text);
-    return 0;
+    return salesctl_print_json (object);
 }
 
 static void

@@ -215,13 +215,7 @@ s_print_json (const char *service, int64_t epoch, bool waited, bool rebuilt, int
         json_decref (object);
         return -1;
     }
-    char *text = json_dumps (object, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref (object);
-    if (!text)
-        return -1;
-    printf ("%s\n", text);
-    free (text);
-    return 0;
+    return salesctl_print_json (object);
 }
 
 int

@@ -14,6 +14,8 @@
 #define SALESCTL_H_INCLUDED
 
 #include "sp_config.h"
+
+#include <jansson.h>
 #include "sp_pg.h"
 #include "sp_redis.h"
 
@@ -94,5 +96,10 @@ int salesctl_rebuild (int argc, char **argv);
 /* `salesctl quarantine`: lists events consumers gave up on, newest first
    (cmd_quarantine.c). */
 int salesctl_quarantine (int argc, char **argv);
+
+/* Prints object (taken: its reference is released) as one compact JSON
+   line on stdout, keys in insertion order. NULL (a failed json_pack) or
+   out of memory returns -1 with nothing printed; 0 otherwise. */
+int salesctl_print_json (json_t *object);
 
 #endif

@@ -15,6 +15,7 @@
 #include "sp_partition.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -150,4 +151,18 @@ salesctl_now_ms (void)
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t) now.tv_sec * SALESCTL_MS_PER_SECOND + now.tv_nsec / SALESCTL_NS_PER_MS;
+}
+
+int
+salesctl_print_json (json_t *object)
+{
+    if (!object)
+        return -1;
+    char *text = json_dumps (object, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref (object);
+    if (!text)
+        return -1;
+    printf ("%s\n", text);
+    free (text);
+    return 0;
 }
