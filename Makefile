@@ -77,7 +77,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
     down status bench lint format clean
 all: lib programs
 lib: $(LIB)
-programs: $(PROGRAMS)
+programs: $(PROGRAMS) $(TEST_PROGRAMS)
 
 # ---------------------------------------------------------------- protobuf
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto

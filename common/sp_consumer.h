@@ -53,6 +53,7 @@
 
     Visibility, on /metrics:
         salespulse_consumer_partition_owned{partition}      1 when owned here
+        salespulse_consumer_partition_live{partition}       1 when owned and caught up
         salespulse_consumer_partition_checkpoint{partition} last applied sequence
         salespulse_consumer_partition_lag{partition}        head - checkpoint (owned)
         salespulse_consumer_applied_events_total            events applied

@@ -1,5 +1,5 @@
 /*  sp_consumer_metrics - the consumer's metrics (see sp_consumer_metrics.h).
-*/
+ */
 #include "sp_consumer_metrics.h"
 
 #include <assert.h>
@@ -12,6 +12,7 @@
 
 struct _sp_consumer_metrics_t {
     sp_metric_t *owned;
+    sp_metric_t *live;
     sp_metric_t *checkpoint;
     sp_metric_t *lag;
     sp_metric_t *applied;
@@ -35,20 +36,23 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
     const char *change[] = { "change" };
     self->owned = sp_metrics_gauge (registry, "salespulse_consumer_partition_owned",
                                     "1 when this instance owns the partition", partition, 1);
+    self->live = sp_metrics_gauge (registry, "salespulse_consumer_partition_live",
+                                   "1 when an owned partition is caught up and applying live "
+                                   "events (0 while starting or catching up)",
+                                   partition, 1);
     self->checkpoint =
         sp_metrics_gauge (registry, "salespulse_consumer_partition_checkpoint",
                           "sequence of the last event applied in the partition", partition, 1);
-    self->lag = sp_metrics_gauge (registry, "salespulse_consumer_partition_lag",
-                                  "head sequence minus checkpoint of an owned partition",
-                                  partition, 1);
+    self->lag =
+        sp_metrics_gauge (registry, "salespulse_consumer_partition_lag",
+                          "head sequence minus checkpoint of an owned partition", partition, 1);
     self->applied = sp_metrics_counter (registry, "salespulse_consumer_applied_events_total",
                                         "events applied to the service's state", NULL, 0);
-    self->rate = sp_metrics_gauge (registry, "salespulse_consumer_applied_events_per_second",
-                                   "events applied per second over the last poll interval", NULL,
-                                   0);
+    self->rate =
+        sp_metrics_gauge (registry, "salespulse_consumer_applied_events_per_second",
+                          "events applied per second over the last poll interval", NULL, 0);
     self->catchup = sp_metrics_counter (registry, "salespulse_consumer_catchup_events_total",
-                                        "events read back from the event log and applied", NULL,
-                                        0);
+                                        "events read back from the event log and applied", NULL, 0);
     self->gaps = sp_metrics_counter (registry, "salespulse_consumer_gaps_total",
                                      "sequence gaps seen on the live path", NULL, 0);
     self->refused =
@@ -59,8 +63,9 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
                             "events given up on after the handler failed on them", NULL, 0);
     self->lease = sp_metrics_counter (registry, "salespulse_consumer_lease_changes_total",
                                       "partitions acquired or lost", change, 1);
-    if (!self->owned || !self->checkpoint || !self->lag || !self->applied || !self->rate
-        || !self->catchup || !self->gaps || !self->refused || !self->quarantined || !self->lease)
+    if (!self->owned || !self->live || !self->checkpoint || !self->lag || !self->applied ||
+        !self->rate || !self->catchup || !self->gaps || !self->refused || !self->quarantined ||
+        !self->lease)
         sp_consumer_metrics_destroy (&self);
     return self;
 }
@@ -82,6 +87,7 @@ sp_consumer_metrics_partition (sp_consumer_metrics_t *self, uint32_t partition,
     snprintf (label, sizeof label, "%" PRIu32, partition);
     const char *labels[] = { label };
     sp_metric_set (self->owned, labels, state->state != SP_CONSUMER_PARTITION_IDLE ? 1 : 0);
+    sp_metric_set (self->live, labels, state->state == SP_CONSUMER_PARTITION_LIVE ? 1 : 0);
     sp_metric_set (self->checkpoint, labels, (double) state->checkpoint);
     sp_metric_set (self->lag, labels, (double) sp_consumer_partition_lag (state));
 }
