@@ -55,8 +55,9 @@
 #include "bench_support.h"
 #include "sp_event.h"
 #include "sp_harness.h"
+#include "sp_harness_pg.h"
+#include "sp_harness_redis.h"
 #include "sp_harness_publisher.h"
-#include "sp_migrate.h"
 #include "sp_partition.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
@@ -461,27 +462,12 @@ out_free:
 static int
 s_start_servers (s_bench_t *bench)
 {
-    char error[BENCH_ERROR_SIZE], migrations[PATH_MAX];
-    bench->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
+    bench->harness = sp_harness_pg_fixture ("bench_consumer", BENCH_PARTITIONS, &bench->pg);
     if (!bench->harness)
         return -1;
-    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
-    bench->pg = sp_pg_new (sp_harness_postgres_url (bench->harness), "bench_consumer");
-    sp_migrate_t *migrate = sp_migrate_new (migrations);
-    bool ready = bench->pg && migrate && sp_pg_connect (bench->pg) == 0 &&
-                 sp_migrate_set_partitions (migrate, bench->pg, BENCH_PARTITIONS, true, NULL) ==
-                     BENCH_PARTITIONS;
-    if (!ready)
-        fprintf (stderr, "bench_consumer: could not set the database up: %s\n",
-                 migrate ? sp_migrate_error (migrate) : "out of memory");
-    sp_migrate_destroy (&migrate);
-    if (!ready)
+    bench->redis = sp_harness_redis_connect (bench->harness);
+    if (!bench->redis)
         return -1;
-    bench->redis = sp_redis_new (sp_harness_redis_url (bench->harness), NULL, error, sizeof error);
-    if (!bench->redis || sp_redis_connect (bench->redis, error, sizeof error) != 0) {
-        fprintf (stderr, "bench_consumer: %s\n", error);
-        return -1;
-    }
     bench->checkpoints = sp_redis_pipeline_new ();
     for (uint32_t partition = 0; bench->checkpoints && partition < BENCH_PARTITIONS; partition++) {
         char key[SP_PARTITION_KEY_MAX];

@@ -44,8 +44,8 @@
 #include "bench_support.h"
 #include "sp_event.h"
 #include "sp_harness.h"
+#include "sp_harness_pg.h"
 #include "sp_ingest_client.h"
-#include "sp_migrate.h"
 #include "sp_partition.h"
 #include "sp_pg.h"
 #include "sp_proto.h"
@@ -414,21 +414,8 @@ out_free:
 static int
 s_start (s_bench_t *bench)
 {
-    bench->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
+    bench->harness = sp_harness_pg_fixture ("bench_ingest", BENCH_PARTITIONS, &bench->pg);
     if (!bench->harness)
-        return -1;
-    char migrations[PATH_MAX];
-    snprintf (migrations, sizeof migrations, "%s/migrations", sp_harness_source_dir ());
-    bench->pg = sp_pg_new (sp_harness_postgres_url (bench->harness), "bench_ingest");
-    sp_migrate_t *migrate = sp_migrate_new (migrations);
-    bool ready = bench->pg && migrate && sp_pg_connect (bench->pg) == 0 &&
-                 sp_migrate_set_partitions (migrate, bench->pg, BENCH_PARTITIONS, true, NULL) ==
-                     BENCH_PARTITIONS;
-    if (!ready)
-        fprintf (stderr, "bench_ingest: could not set the database up: %s\n",
-                 migrate ? sp_migrate_error (migrate) : "out of memory");
-    sp_migrate_destroy (&migrate);
-    if (!ready)
         return -1;
 
     char program[PATH_MAX], endpoint[BENCH_TEXT_SIZE + 32], bus[BENCH_TEXT_SIZE + 32],

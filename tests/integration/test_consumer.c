@@ -38,6 +38,7 @@
 #include "sp_harness_consumer.h"
 #include "sp_harness_pg.h"
 #include "sp_harness_publisher.h"
+#include "sp_harness_redis.h"
 
 #define TEST_PARTITIONS 8
 #define TEST_CUSTOMERS 61     /* spread over every partition */
@@ -49,7 +50,6 @@
 #define TEST_REBUILD_TEXT "rebuilding partition from the event log" /* the consumer's log */
 #define TEST_STREAM_EVENTS 20000 /* events of the FLUSHALL and SIGSTOP tests */
 #define TEST_SMALL_EVENTS 4000   /* events of the poison and rebuild tests */
-#define TEST_BATCH 500           /* events per ingest request */
 #define TEST_FLUSH_APPLIED 2000  /* events applied before the FLUSHALL */
 #define TEST_POISON_INDEX 1233   /* the event the handler refuses: a deal_lost */
 #define TEST_POISON_ATTEMPTS 3
@@ -59,27 +59,19 @@
 #define TEST_PUBLISH_TIMEOUT_MS 180000
 #define TEST_CONVERGE_TIMEOUT_MS 120000
 #define TEST_SALESCTL_TIMEOUT_MS 90000
-#define TEST_REPLY_TIMEOUT_MS 10000
-#define TEST_ATTEMPTS 20
 #define TEST_POLL_MS 20
 #define TEST_NS_PER_MS 1000000L
-#define TEST_ENDPOINT_SIZE 64
 #define TEST_OUTPUT_SIZE 65536
 #define TEST_TEXT_SIZE 256
 #define TEST_ARGS_MAX 15 /* consumer arguments, NULL included */
 
 typedef struct {
-    sp_harness_t *harness;
-    sp_pg_t *pg;
-    sp_redis_t *redis;
-    char endpoint[TEST_ENDPOINT_SIZE]; /* activity-ingest's ROUTER */
-    char bus[TEST_ENDPOINT_SIZE];      /* activity-ingest's PUB */
-    pid_t ingest;                      /* the running activity-ingest */
-    pid_t consumer;                    /* the running counting-consumer, 0 when none */
-    int http_port;                     /* its /metrics */
-    int starts;                        /* consumers started (one log each) */
-    char log_path[PATH_MAX];           /* the last consumer's log */
-    int64_t started_ms;                /* when the running test began */
+    sp_harness_consumer_stack_t *stack; /* servers, connections, activity-ingest */
+    pid_t consumer;                     /* the running counting-consumer, 0 when none */
+    int http_port;                      /* its /metrics */
+    int starts;                         /* consumers started (one log each) */
+    char log_path[PATH_MAX];            /* the last consumer's log */
+    int64_t started_ms;                 /* when the running test began */
 } s_fixture_t;
 
 static int64_t
@@ -104,21 +96,9 @@ s_setup (void **state)
     if (!fixture)
         return -1;
     *state = fixture;
-    fixture->harness = sp_harness_pg_fixture ("test_consumer", TEST_PARTITIONS, &fixture->pg);
-    if (!fixture->harness ||
-        sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint) != 0 ||
-        sp_harness_free_endpoint (fixture->bus, sizeof fixture->bus) != 0)
-        return -1;
-    char error[TEST_TEXT_SIZE], log_path[PATH_MAX];
-    fixture->redis =
-        sp_redis_new (sp_harness_redis_url (fixture->harness), NULL, error, sizeof error);
-    if (!fixture->redis || sp_redis_connect (fixture->redis, error, sizeof error) != 0)
-        return -1;
-    snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (fixture->harness));
-    fixture->ingest = sp_harness_consumer_start_ingest (fixture->harness, fixture->endpoint,
-                                                        fixture->bus, TEST_BUS_HWM, TEST_PARTITIONS,
-                                                        log_path, TEST_START_TIMEOUT_MS);
-    return fixture->ingest > 0 ? 0 : -1;
+    fixture->stack = sp_harness_consumer_stack_new ("test_consumer", TEST_PARTITIONS, TEST_BUS_HWM,
+                                                    TEST_START_TIMEOUT_MS);
+    return fixture->stack ? 0 : -1;
 }
 
 static int
@@ -127,25 +107,9 @@ s_teardown (void **state)
     s_fixture_t *fixture = *state;
     if (!fixture)
         return 0;
-    if (fixture->ingest > 0)
-        sp_harness_stop (fixture->ingest, TEST_STOP_TIMEOUT_MS);
-    sp_redis_destroy (&fixture->redis);
-    sp_pg_destroy (&fixture->pg);
-    sp_harness_destroy (&fixture->harness);
+    sp_harness_consumer_stack_destroy (&fixture->stack);
     free (fixture);
     return 0;
-}
-
-/* Runs one Redis command that must succeed. */
-static void
-s_redis (s_fixture_t *fixture, int argc, const char *const *argv)
-{
-    char error[TEST_TEXT_SIZE];
-    sp_redis_reply_t *reply =
-        sp_redis_command (fixture->redis, argc, argv, NULL, error, sizeof error);
-    if (!reply)
-        fail_msg ("redis %s: %s", argv[0], error);
-    sp_redis_reply_destroy (&reply);
 }
 
 /* Before each test: no consumer, an empty log, no quarantine, empty Redis. */
@@ -153,11 +117,8 @@ static int
 s_clear (void **state)
 {
     s_fixture_t *fixture = *state;
-    if (sp_harness_pg_clear_events (fixture->pg) != 0 ||
-        sp_harness_pg_count (fixture->pg, "WITH gone AS (DELETE FROM quarantined_events "
-                                          "RETURNING 1) SELECT count(*) FROM gone") < 0)
+    if (sp_harness_consumer_stack_clear (fixture->stack) != 0)
         return -1;
-    s_redis (fixture, 1, (const char *const[]){ "FLUSHALL" });
     fixture->started_ms = s_now_ms ();
     return 0;
 }
@@ -189,9 +150,9 @@ s_start_consumer_with (s_fixture_t *fixture, const char *lease_ttl, const char *
     }
     fixture->http_port = sp_harness_free_port ();
     snprintf (fixture->log_path, sizeof fixture->log_path, "%s/consumer-%d.log",
-              sp_harness_dir (fixture->harness), ++fixture->starts);
+              sp_harness_dir (fixture->stack->harness), ++fixture->starts);
     fixture->consumer =
-        sp_harness_consumer_start (fixture->harness, fixture->bus, fixture->http_port,
+        sp_harness_consumer_start (fixture->stack->harness, fixture->stack->bus, fixture->http_port,
                                    TEST_PARTITIONS, argv, fixture->log_path, TEST_START_TIMEOUT_MS);
     assert_true (fixture->consumer > 0);
 }
@@ -202,41 +163,12 @@ s_start_consumer (s_fixture_t *fixture, const char *const *arguments)
     s_start_consumer_with (fixture, TEST_LEASE_TTL, arguments);
 }
 
-/* Starts publishing count events of series through activity-ingest. */
-static sp_harness_publisher_t *
-s_publish (s_fixture_t *fixture, sp_harness_consumer_series_t *series, size_t count)
-{
-    sp_harness_publisher_options_t options = {
-        .endpoint = fixture->endpoint,
-        .count = count,
-        .batch = TEST_BATCH,
-        .timeout_ms = TEST_REPLY_TIMEOUT_MS,
-        .make_event = sp_harness_consumer_event,
-        .arg = series,
-    };
-    sp_ingest_client_options_init (&options.client);
-    options.client.attempts = TEST_ATTEMPTS;
-    sp_harness_publisher_t *publisher = sp_harness_publisher_new (&options);
-    assert_non_null (publisher);
-    return publisher;
-}
-
-/* Waits for every batch to be acknowledged; destroys the publisher. */
-static void
-s_finish_publish (sp_harness_publisher_t **publisher_p)
-{
-    char error[TEST_TEXT_SIZE];
-    if (sp_harness_publisher_wait (*publisher_p, TEST_PUBLISH_TIMEOUT_MS, error, sizeof error) != 0)
-        fail_msg ("publisher: %s", error);
-    sp_harness_publisher_destroy (publisher_p);
-}
-
 /* Waits until the consumer's counts equal the log's minus excluded_event_id. */
 static void
 s_wait_counts (s_fixture_t *fixture, const char *excluded_event_id)
 {
     char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
-    if (sp_harness_consumer_wait_counts (fixture->redis, fixture->pg, TEST_PARTITIONS,
+    if (sp_harness_consumer_wait_counts (fixture->stack->redis, fixture->stack->pg, TEST_PARTITIONS,
                                          excluded_event_id, TEST_CONVERGE_TIMEOUT_MS, difference,
                                          sizeof difference) != 0)
         fail_msg ("counts differ from the log: %s", difference);
@@ -289,14 +221,12 @@ s_leases_held (s_fixture_t *fixture)
 {
     int64_t held = 0;
     for (uint32_t partition = 0; partition < TEST_PARTITIONS; partition++) {
-        char key[TEST_TEXT_SIZE], error[TEST_TEXT_SIZE];
+        char key[TEST_TEXT_SIZE];
         snprintf (key, sizeof key, "%s:{p%u}:lease", SP_HARNESS_CONSUMER_SERVICE, partition);
         const char *argv[] = { "EXISTS", key };
-        sp_redis_reply_t *reply =
-            sp_redis_command (fixture->redis, 2, argv, NULL, error, sizeof error);
-        assert_non_null (reply);
-        held += sp_redis_reply_integer (reply);
-        sp_redis_reply_destroy (&reply);
+        int64_t exists = 0;
+        assert_int_equal (sp_harness_redis_integer (fixture->stack->redis, 2, argv, &exists), 0);
+        held += exists;
     }
     return held;
 }
@@ -311,7 +241,7 @@ s_quarantined (s_fixture_t *fixture, const char *event_id)
     snprintf (attempts, sizeof attempts, "%d", TEST_POISON_ATTEMPTS);
     const char *values[] = { SP_HARNESS_CONSUMER_SERVICE, event_id, attempts };
     sp_pg_result_t *result =
-        sp_pg_exec (fixture->pg,
+        sp_pg_exec (fixture->stack->pg,
                     "SELECT count(*) FROM quarantined_events q JOIN events e"
                     " ON e.partition = q.partition AND e.sequence = q.sequence"
                     " WHERE q.service = $1 AND q.event_id = $2 AND e.event_id = q.event_id"
@@ -338,16 +268,20 @@ test_flushall_mid_stream_converges (void **state)
     assert_int_equal (sp_harness_consumer_log_count (fixture->log_path, TEST_REBUILD_TEXT),
                       TEST_PARTITIONS);
     sp_harness_consumer_series_t series = { "flush", TEST_CUSTOMERS };
-    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STREAM_EVENTS);
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_STREAM_EVENTS);
+    assert_non_null (publisher);
     s_wait_metric (fixture, "salespulse_consumer_applied_events_total", TEST_FLUSH_APPLIED);
     /* Mid-stream: state, checkpoints and leases all gone at once. */
     assert_true (sp_harness_publisher_batches_done (publisher) <
                  sp_harness_publisher_batches (publisher));
-    s_redis (fixture, 1, (const char *const[]){ "FLUSHALL" });
-    s_finish_publish (&publisher);
+    assert_int_equal (sp_harness_redis_run_and_drop (fixture->stack->redis, 1,
+                                                     (const char *const[]){ "FLUSHALL" }),
+                      0);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     s_wait_counts (fixture, NULL);
     s_wait_caught_up (fixture);
-    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+    assert_int_equal (sp_harness_pg_count (fixture->stack->pg, "SELECT count(*) FROM events"),
                       TEST_STREAM_EVENTS);
     /* Every partition noticed its state was gone and replayed the log. */
     assert_true (sp_harness_consumer_log_count (fixture->log_path, TEST_REBUILD_TEXT) >=
@@ -368,8 +302,10 @@ test_sigstop_overflow_catches_up (void **state)
 
     assert_int_equal (kill (fixture->consumer, SIGSTOP), 0);
     sp_harness_consumer_series_t series = { "stop", TEST_CUSTOMERS };
-    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STREAM_EVENTS);
-    s_finish_publish (&publisher);
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_STREAM_EVENTS);
+    assert_non_null (publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     /* Stopped past its lease TTL: whatever it still holds queued, it may
        not apply it without first claiming the partitions again. */
     int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
@@ -410,8 +346,10 @@ test_sigstop_within_lease_converges (void **state)
     s_wait_caught_up (fixture);
     assert_int_equal (kill (fixture->consumer, SIGSTOP), 0);
     sp_harness_consumer_series_t series = { "pause", TEST_CUSTOMERS };
-    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STREAM_EVENTS);
-    s_finish_publish (&publisher);
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_STREAM_EVENTS);
+    assert_non_null (publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     assert_int_equal (s_leases_held (fixture), TEST_PARTITIONS);
     assert_int_equal (kill (fixture->consumer, SIGCONT), 0);
     s_wait_counts (fixture, NULL);
@@ -442,8 +380,10 @@ test_poison_event_quarantined (void **state)
                                                       "--poison-attempts", attempts,
                                                       "--retry-delay-ms", TEST_RETRY_DELAY, NULL });
     sp_harness_consumer_series_t series = { "poison", TEST_CUSTOMERS };
-    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_SMALL_EVENTS);
-    s_finish_publish (&publisher);
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_SMALL_EVENTS);
+    assert_non_null (publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
 
     /* Quarantined, with its attempts and the handler's error. */
     int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
@@ -451,13 +391,14 @@ test_poison_event_quarantined (void **state)
         assert_true (s_now_ms () < deadline);
         s_pause ();
     }
-    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM quarantined_events"),
-                      1);
+    assert_int_equal (
+        sp_harness_pg_count (fixture->stack->pg, "SELECT count(*) FROM quarantined_events"), 1);
     /* Every other event applied, that one not. */
     s_wait_counts (fixture, poison);
     char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
-    assert_int_equal (sp_harness_consumer_compare (fixture->redis, fixture->pg, TEST_PARTITIONS,
-                                                   NULL, difference, sizeof difference),
+    assert_int_equal (sp_harness_consumer_compare (fixture->stack->redis, fixture->stack->pg,
+                                                   TEST_PARTITIONS, NULL, difference,
+                                                   sizeof difference),
                       1);
     s_wait_caught_up (fixture);
     assert_int_equal (sp_harness_consumer_metric (fixture->http_port,
@@ -468,9 +409,9 @@ test_poison_event_quarantined (void **state)
 
     /* salesctl lists it, one JSON object per row. */
     char output[TEST_OUTPUT_SIZE], errors[PATH_MAX];
-    snprintf (errors, sizeof errors, "%s/quarantine.err", sp_harness_dir (fixture->harness));
+    snprintf (errors, sizeof errors, "%s/quarantine.err", sp_harness_dir (fixture->stack->harness));
     assert_int_equal (
-        sp_harness_salesctl (fixture->harness,
+        sp_harness_salesctl (fixture->stack->harness,
                              (const char *const[]){ "quarantine", "--json", "--service",
                                                     SP_HARNESS_CONSUMER_SERVICE, NULL },
                              errors, output, sizeof output, TEST_SALESCTL_TIMEOUT_MS),
@@ -492,8 +433,8 @@ static void
 s_rebuild (s_fixture_t *fixture)
 {
     char output[TEST_OUTPUT_SIZE], errors[PATH_MAX];
-    snprintf (errors, sizeof errors, "%s/rebuild.err", sp_harness_dir (fixture->harness));
-    int status = sp_harness_salesctl (fixture->harness,
+    snprintf (errors, sizeof errors, "%s/rebuild.err", sp_harness_dir (fixture->stack->harness));
+    int status = sp_harness_salesctl (fixture->stack->harness,
                                       (const char *const[]){ "rebuild", SP_HARNESS_CONSUMER_SERVICE,
                                                              "--wait", "--timeout", "60", NULL },
                                       errors, output, sizeof output, TEST_SALESCTL_TIMEOUT_MS);
@@ -507,28 +448,31 @@ test_rebuild_while_running (void **state)
     s_fixture_t *fixture = *state;
     s_start_consumer (fixture, NULL);
     sp_harness_consumer_series_t first = { "rebuild-a", TEST_CUSTOMERS };
-    sp_harness_publisher_t *publisher = s_publish (fixture, &first, TEST_SMALL_EVENTS);
-    s_finish_publish (&publisher);
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &first, TEST_SMALL_EVENTS);
+    assert_non_null (publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     s_wait_counts (fixture, NULL);
 
     /* Quiet log: when --wait returns, the state is rebuilt and caught up. */
     s_rebuild (fixture);
     char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
-    if (sp_harness_consumer_compare (fixture->redis, fixture->pg, TEST_PARTITIONS, NULL, difference,
-                                     sizeof difference) != 0)
+    if (sp_harness_consumer_compare (fixture->stack->redis, fixture->stack->pg, TEST_PARTITIONS,
+                                     NULL, difference, sizeof difference) != 0)
         fail_msg ("counts after rebuild: %s", difference);
     assert_true (sp_harness_log_contains (fixture->log_path, "requested_epoch=1"));
 
     /* Again while events flow. */
     sp_harness_consumer_series_t second = { "rebuild-b", TEST_CUSTOMERS };
-    publisher = s_publish (fixture, &second, TEST_SMALL_EVENTS);
+    publisher = sp_harness_consumer_publish (fixture->stack, &second, TEST_SMALL_EVENTS);
+    assert_non_null (publisher);
     s_rebuild (fixture);
-    s_finish_publish (&publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     s_wait_counts (fixture, NULL);
     s_wait_caught_up (fixture);
     assert_true (sp_harness_log_contains (fixture->log_path, "requested_epoch=2"));
     assert_true (sp_harness_log_contains (fixture->log_path, TEST_REBUILD_TEXT));
-    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+    assert_int_equal (sp_harness_pg_count (fixture->stack->pg, "SELECT count(*) FROM events"),
                       2 * TEST_SMALL_EVENTS);
 }
 

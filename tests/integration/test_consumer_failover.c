@@ -35,6 +35,7 @@
 #include "sp_harness_consumer.h"
 #include "sp_harness_pg.h"
 #include "sp_harness_publisher.h"
+#include "sp_harness_redis.h"
 
 #define TEST_PARTITIONS 16
 #define TEST_CUSTOMERS 97     /* spread over every partition */
@@ -47,28 +48,19 @@
 #define TEST_CRASH_SEED 20261123u /* fixed: the same moments every run */
 #define TEST_SHARE_EVENTS 30000   /* events of the two-instance test */
 #define TEST_STATUS_EVENTS 4000   /* events of the status test */
-#define TEST_BATCH 500            /* events per ingest request */
 #define TEST_INSTANCES_MAX 3      /* consumers running at once */
 #define TEST_START_TIMEOUT_MS 60000
 #define TEST_STOP_TIMEOUT_MS 30000
 #define TEST_PUBLISH_TIMEOUT_MS 300000
 #define TEST_CONVERGE_TIMEOUT_MS 180000
 #define TEST_SALESCTL_TIMEOUT_MS 60000
-#define TEST_REPLY_TIMEOUT_MS 10000
-#define TEST_ATTEMPTS 20
 #define TEST_POLL_MS 20
 #define TEST_NS_PER_MS 1000000L
-#define TEST_ENDPOINT_SIZE 64
 #define TEST_OUTPUT_SIZE 65536
 #define TEST_TEXT_SIZE 256
 
 typedef struct {
-    sp_harness_t *harness;
-    sp_pg_t *pg;
-    sp_redis_t *redis;
-    char endpoint[TEST_ENDPOINT_SIZE];   /* activity-ingest's ROUTER */
-    char bus[TEST_ENDPOINT_SIZE];        /* activity-ingest's PUB */
-    pid_t ingest;                        /* the running activity-ingest */
+    sp_harness_consumer_stack_t *stack;  /* servers, connections, activity-ingest */
     pid_t consumers[TEST_INSTANCES_MAX]; /* running counting-consumers, 0 when none */
     int http_ports[TEST_INSTANCES_MAX];  /* their /metrics */
     int starts;                          /* consumers started (one log each) */
@@ -97,22 +89,9 @@ s_setup (void **state)
     if (!fixture)
         return -1;
     *state = fixture;
-    fixture->harness =
-        sp_harness_pg_fixture ("test_consumer_failover", TEST_PARTITIONS, &fixture->pg);
-    if (!fixture->harness ||
-        sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint) != 0 ||
-        sp_harness_free_endpoint (fixture->bus, sizeof fixture->bus) != 0)
-        return -1;
-    char error[TEST_TEXT_SIZE], log_path[PATH_MAX];
-    fixture->redis =
-        sp_redis_new (sp_harness_redis_url (fixture->harness), NULL, error, sizeof error);
-    if (!fixture->redis || sp_redis_connect (fixture->redis, error, sizeof error) != 0)
-        return -1;
-    snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (fixture->harness));
-    fixture->ingest =
-        sp_harness_consumer_start_ingest (fixture->harness, fixture->endpoint, fixture->bus, 0,
-                                          TEST_PARTITIONS, log_path, TEST_START_TIMEOUT_MS);
-    return fixture->ingest > 0 ? 0 : -1;
+    fixture->stack = sp_harness_consumer_stack_new ("test_consumer_failover", TEST_PARTITIONS, 0,
+                                                    TEST_START_TIMEOUT_MS);
+    return fixture->stack ? 0 : -1;
 }
 
 static int
@@ -121,11 +100,7 @@ s_teardown (void **state)
     s_fixture_t *fixture = *state;
     if (!fixture)
         return 0;
-    if (fixture->ingest > 0)
-        sp_harness_stop (fixture->ingest, TEST_STOP_TIMEOUT_MS);
-    sp_redis_destroy (&fixture->redis);
-    sp_pg_destroy (&fixture->pg);
-    sp_harness_destroy (&fixture->harness);
+    sp_harness_consumer_stack_destroy (&fixture->stack);
     free (fixture);
     return 0;
 }
@@ -135,14 +110,8 @@ static int
 s_clear (void **state)
 {
     s_fixture_t *fixture = *state;
-    if (sp_harness_pg_clear_events (fixture->pg) != 0)
+    if (sp_harness_consumer_stack_clear (fixture->stack) != 0)
         return -1;
-    char error[TEST_TEXT_SIZE];
-    sp_redis_reply_t *reply = sp_redis_command (
-        fixture->redis, 1, (const char *const[]){ "FLUSHALL" }, NULL, error, sizeof error);
-    if (!reply)
-        return -1;
-    sp_redis_reply_destroy (&reply);
     fixture->started_ms = s_now_ms ();
     return 0;
 }
@@ -169,11 +138,11 @@ static void
 s_start_consumer (s_fixture_t *fixture, size_t slot)
 {
     char log_path[PATH_MAX];
-    snprintf (log_path, sizeof log_path, "%s/consumer-%d.log", sp_harness_dir (fixture->harness),
-              ++fixture->starts);
+    snprintf (log_path, sizeof log_path, "%s/consumer-%d.log",
+              sp_harness_dir (fixture->stack->harness), ++fixture->starts);
     fixture->http_ports[slot] = sp_harness_free_port ();
     fixture->consumers[slot] = sp_harness_consumer_start (
-        fixture->harness, fixture->bus, fixture->http_ports[slot], TEST_PARTITIONS,
+        fixture->stack->harness, fixture->stack->bus, fixture->http_ports[slot], TEST_PARTITIONS,
         (const char *const[]){ "--lease-ttl-ms", TEST_LEASE_TTL, "--poll-ms", TEST_POLL, NULL },
         log_path, TEST_START_TIMEOUT_MS);
     assert_true (fixture->consumers[slot] > 0);
@@ -197,43 +166,14 @@ s_owned (s_fixture_t *fixture, size_t slot)
                                        "salespulse_consumer_partition_owned");
 }
 
-/* Starts publishing count events of series through activity-ingest. */
-static sp_harness_publisher_t *
-s_publish (s_fixture_t *fixture, sp_harness_consumer_series_t *series, size_t count)
-{
-    sp_harness_publisher_options_t options = {
-        .endpoint = fixture->endpoint,
-        .count = count,
-        .batch = TEST_BATCH,
-        .timeout_ms = TEST_REPLY_TIMEOUT_MS,
-        .make_event = sp_harness_consumer_event,
-        .arg = series,
-    };
-    sp_ingest_client_options_init (&options.client);
-    options.client.attempts = TEST_ATTEMPTS;
-    sp_harness_publisher_t *publisher = sp_harness_publisher_new (&options);
-    assert_non_null (publisher);
-    return publisher;
-}
-
-/* Waits for every batch to be acknowledged; destroys the publisher. */
-static void
-s_finish_publish (sp_harness_publisher_t **publisher_p)
-{
-    char error[TEST_TEXT_SIZE];
-    if (sp_harness_publisher_wait (*publisher_p, TEST_PUBLISH_TIMEOUT_MS, error, sizeof error) != 0)
-        fail_msg ("publisher: %s", error);
-    sp_harness_publisher_destroy (publisher_p);
-}
-
 /* Waits until the running consumers' counts equal the log's, then until
    they own every partition between them and report lag 0 on each. */
 static void
 s_wait_converged (s_fixture_t *fixture)
 {
     char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE];
-    if (sp_harness_consumer_wait_counts (fixture->redis, fixture->pg, TEST_PARTITIONS, NULL,
-                                         TEST_CONVERGE_TIMEOUT_MS, difference,
+    if (sp_harness_consumer_wait_counts (fixture->stack->redis, fixture->stack->pg, TEST_PARTITIONS,
+                                         NULL, TEST_CONVERGE_TIMEOUT_MS, difference,
                                          sizeof difference) != 0)
         fail_msg ("counts differ from the log: %s", difference);
     int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
@@ -289,10 +229,11 @@ test_kill_9_five_times (void **state)
     for (size_t index = 0; index < TEST_CRASH_PUBLISHERS; index++) {
         snprintf (prefixes[index], sizeof prefixes[index], "crash-%zu", index);
         series[index] = (sp_harness_consumer_series_t){ prefixes[index], TEST_CUSTOMERS };
-        publishers[index] =
-            s_publish (fixture, &series[index], TEST_CRASH_EVENTS / TEST_CRASH_PUBLISHERS);
+        publishers[index] = sp_harness_consumer_publish (fixture->stack, &series[index],
+                                                         TEST_CRASH_EVENTS / TEST_CRASH_PUBLISHERS);
+        assert_non_null (publishers[index]);
     }
-    size_t batches = TEST_CRASH_EVENTS / TEST_BATCH;
+    size_t batches = TEST_CRASH_EVENTS / SP_HARNESS_CONSUMER_BATCH;
     /* Crash k of 5 after about k sixths of the batches, give or take a
        twelfth: spread over the stream, the same moments every run. */
     uint32_t seed = TEST_CRASH_SEED;
@@ -310,11 +251,12 @@ test_kill_9_five_times (void **state)
         s_start_consumer (fixture, 0);
     }
     for (size_t index = 0; index < TEST_CRASH_PUBLISHERS; index++)
-        s_finish_publish (&publishers[index]);
+        assert_int_equal (
+            sp_harness_consumer_publish_finish (&publishers[index], TEST_PUBLISH_TIMEOUT_MS), 0);
     s_wait_converged (fixture);
-    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM events"),
+    assert_int_equal (sp_harness_pg_count (fixture->stack->pg, "SELECT count(*) FROM events"),
                       TEST_CRASH_EVENTS);
-    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->stack->pg), 0);
 }
 
 /* ---------------------------------------------------------------- sharing */
@@ -353,7 +295,9 @@ test_two_instances_failover_and_join (void **state)
     assert_int_equal (s_owned (fixture, 1), TEST_PARTITIONS / 2);
 
     sp_harness_consumer_series_t series = { "share", TEST_CUSTOMERS };
-    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_SHARE_EVENTS);
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_SHARE_EVENTS);
+    assert_non_null (publisher);
     size_t quarter = sp_harness_publisher_batches (publisher) / 4;
     int64_t deadline = s_now_ms () + TEST_PUBLISH_TIMEOUT_MS;
     while (sp_harness_publisher_batches_done (publisher) < quarter) {
@@ -379,7 +323,7 @@ test_two_instances_failover_and_join (void **state)
     print_message ("rebalance after join: %lld ms\n", (long long) join_ms);
     assert_true (join_ms <= 2 * TEST_LEASE_TTL_MS);
 
-    s_finish_publish (&publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     s_wait_converged (fixture);
 }
 
@@ -408,14 +352,16 @@ test_status_shows_both_instances (void **state)
     s_start_consumer (fixture, 0);
     s_start_consumer (fixture, 1);
     sp_harness_consumer_series_t series = { "status", TEST_CUSTOMERS };
-    sp_harness_publisher_t *publisher = s_publish (fixture, &series, TEST_STATUS_EVENTS);
-    s_finish_publish (&publisher);
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_STATUS_EVENTS);
+    assert_non_null (publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     s_wait_converged (fixture);
 
     char output[TEST_OUTPUT_SIZE], errors[PATH_MAX];
-    snprintf (errors, sizeof errors, "%s/status.err", sp_harness_dir (fixture->harness));
+    snprintf (errors, sizeof errors, "%s/status.err", sp_harness_dir (fixture->stack->harness));
     assert_int_equal (
-        sp_harness_salesctl (fixture->harness,
+        sp_harness_salesctl (fixture->stack->harness,
                              (const char *const[]){ "status", "--json", "--service",
                                                     SP_HARNESS_CONSUMER_SERVICE, NULL },
                              errors, output, sizeof output, TEST_SALESCTL_TIMEOUT_MS),

@@ -23,6 +23,7 @@
 
 #include "sp_consumer_store.h"
 #include "sp_harness.h"
+#include "sp_harness_redis.h"
 #include "sp_partition.h"
 #include "sp_redis.h"
 
@@ -47,50 +48,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* A connection to the harness server with an empty database. */
-static sp_redis_t *
-s_fresh (void **state)
-{
-    sp_harness_t *harness = *state;
-    char error[ERROR_SIZE] = "";
-    sp_redis_t *redis = sp_redis_new (sp_harness_redis_url (harness), NULL, error, sizeof error);
-    if (!redis || sp_redis_connect (redis, error, sizeof error) != 0)
-        fail_msg ("redis: %s", error);
-    const char *flush[] = { "FLUSHALL" };
-    sp_redis_reply_t *reply = sp_redis_command (redis, 1, flush, NULL, error, sizeof error);
-    assert_non_null (reply);
-    sp_redis_reply_destroy (&reply);
-    return redis;
-}
-
-/* Runs a command of C strings; fails the test if it fails. */
-static sp_redis_reply_t *
-s_run (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    char error[ERROR_SIZE] = "";
-    sp_redis_reply_t *reply = sp_redis_command (redis, argc, argv, NULL, error, sizeof error);
-    if (!reply)
-        fail_msg ("%s: %s", argv[0], error);
-    return reply;
-}
-
-static void
-s_run_and_drop (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    sp_redis_reply_t *reply = s_run (redis, argc, argv);
-    sp_redis_reply_destroy (&reply);
-}
-
-static int64_t
-s_run_integer (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    sp_redis_reply_t *reply = s_run (redis, argc, argv);
-    assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_INTEGER);
-    int64_t value = sp_redis_reply_integer (reply);
-    sp_redis_reply_destroy (&reply);
-    return value;
-}
-
 /* "<service>:{p<partition>}:<suffix>" into key (SP_PARTITION_KEY_MAX). */
 static const char *
 s_key (const char *service, uint32_t partition, const char *suffix, char *key)
@@ -103,7 +60,7 @@ static void
 s_set (sp_redis_t *redis, const char *key, const char *value)
 {
     const char *set[] = { "SET", key, value };
-    s_run_and_drop (redis, 3, set);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 3, set), 0);
 }
 
 static void
@@ -113,34 +70,21 @@ s_set_state (sp_redis_t *redis, const char *suffix, const char *value)
     s_set (redis, s_key (SERVICE, PARTITION, suffix, key), value);
 }
 
-/* Asserts key holds expected (NULL: missing). */
-static void
-s_assert_value (sp_redis_t *redis, const char *key, const char *expected)
-{
-    const char *get[] = { "GET", key };
-    sp_redis_reply_t *reply = s_run (redis, 2, get);
-    if (expected) {
-        assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_STRING);
-        assert_string_equal (sp_redis_reply_string (reply, NULL), expected);
-    }
-    else {
-        assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_NIL);
-    }
-    sp_redis_reply_destroy (&reply);
-}
-
 static void
 s_assert_state (sp_redis_t *redis, const char *suffix, const char *expected)
 {
     char key[SP_PARTITION_KEY_MAX];
-    s_assert_value (redis, s_key (SERVICE, PARTITION, suffix, key), expected);
+    assert_true (
+        sp_harness_redis_value_is (redis, s_key (SERVICE, PARTITION, suffix, key), expected));
 }
 
 static int64_t
 s_dbsize (sp_redis_t *redis)
 {
     const char *dbsize[] = { "DBSIZE" };
-    return s_run_integer (redis, 1, dbsize);
+    int64_t size = -1;
+    assert_int_equal (sp_harness_redis_integer (redis, 1, dbsize, &size), 0);
+    return size;
 }
 
 static sp_consumer_store_t *
@@ -185,7 +129,8 @@ s_apply (sp_consumer_store_t *store, sp_redis_t *redis, const sp_consumer_batch_
 static void
 test_apply_writes_commands_and_checkpoint (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     s_set_state (redis, "lease", TOKEN);
     s_set_state (redis, "checkpoint", "41");
@@ -229,7 +174,8 @@ test_apply_writes_commands_and_checkpoint (void **state)
     assert_true (missing);
 
     const char *get[] = { "GET", binary_key };
-    sp_redis_reply_t *reply = s_run (redis, 2, get);
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, 2, get);
+    assert_non_null (reply);
     size_t length = 0;
     const char *stored = sp_redis_reply_string (reply, &length);
     const char expected[] = { 'a', '\0', 'b', '\n', '\0' };
@@ -237,11 +183,12 @@ test_apply_writes_commands_and_checkpoint (void **state)
     assert_memory_equal (stored, expected, sizeof expected);
     sp_redis_reply_destroy (&reply);
     const char *hget[] = { "HGET", hash_key, "won_cents" };
-    reply = s_run (redis, 3, hget);
+    reply = sp_harness_redis_run (redis, 3, hget);
+    assert_non_null (reply);
     assert_string_equal (sp_redis_reply_string (reply, NULL), "1250");
     sp_redis_reply_destroy (&reply);
-    s_assert_value (redis, dropped_key, NULL);
-    s_assert_value (redis, counter_key, "1");
+    assert_true (sp_harness_redis_value_is (redis, dropped_key, NULL));
+    assert_true (sp_harness_redis_value_is (redis, counter_key, "1"));
     s_assert_state (redis, "checkpoint", "43");
 
     /* The batch is left as it was. */
@@ -253,7 +200,7 @@ test_apply_writes_commands_and_checkpoint (void **state)
     sp_consumer_batch_advance (batch, CHECKPOINT + 3);
     assert_int_equal (s_apply (store, redis, batch, TOKEN, NULL, NULL, error),
                       SP_CONSUMER_STORE_APPLIED);
-    s_assert_value (redis, counter_key, "2");
+    assert_true (sp_harness_redis_value_is (redis, counter_key, "2"));
     s_assert_state (redis, "checkpoint", "44");
 
     sp_consumer_batch_destroy (&batch);
@@ -264,7 +211,8 @@ test_apply_writes_commands_and_checkpoint (void **state)
 static void
 test_apply_without_commands_advances (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     s_set_state (redis, "lease", TOKEN);
     s_set_state (redis, "checkpoint", "0");
@@ -286,7 +234,8 @@ test_apply_without_commands_advances (void **state)
 static void
 test_apply_fenced_writes_nothing (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     sp_consumer_batch_t *batch = s_counter_batch ();
     s_set_state (redis, "checkpoint", "41");
@@ -308,7 +257,7 @@ test_apply_fenced_writes_nothing (void **state)
     /* No lease at all (expired). */
     char key[SP_PARTITION_KEY_MAX];
     const char *del[] = { "DEL", s_key (SERVICE, PARTITION, "lease", key) };
-    s_run_and_drop (redis, 2, del);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 2, del), 0);
     assert_int_equal (s_apply (store, redis, batch, TOKEN, NULL, NULL, error),
                       SP_CONSUMER_STORE_FENCED);
     assert_string_equal (error, "lease of partition 3 is free, not held by token \"instance-a/1\"");
@@ -324,7 +273,8 @@ test_apply_fenced_writes_nothing (void **state)
 static void
 test_apply_moved_writes_nothing (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     sp_consumer_batch_t *batch = s_counter_batch ();
     s_set_state (redis, "lease", TOKEN);
@@ -352,7 +302,7 @@ test_apply_moved_writes_nothing (void **state)
     /* Missing (Redis flushed, a reset under way). */
     char key[SP_PARTITION_KEY_MAX];
     const char *del[] = { "DEL", s_key (SERVICE, PARTITION, "checkpoint", key) };
-    s_run_and_drop (redis, 2, del);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 2, del), 0);
     observed = 12;
     assert_int_equal (s_apply (store, redis, batch, TOKEN, &observed, &missing, error),
                       SP_CONSUMER_STORE_MOVED);
@@ -376,7 +326,8 @@ test_apply_moved_writes_nothing (void **state)
 static void
 test_read_fresh_then_after_reset (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     char error[ERROR_SIZE] = "";
     sp_consumer_store_state_t read = { true, 5, 5, 5 };
@@ -421,7 +372,7 @@ test_read_fresh_then_after_reset (void **state)
     assert_int_equal (
         sp_consumer_store_request_rebuild (redis, OTHER_SERVICE, &epoch, error, sizeof error), 0);
     assert_int_equal (epoch, 1);
-    s_assert_value (redis, SERVICE ":rebuild", "2");
+    assert_true (sp_harness_redis_value_is (redis, SERVICE ":rebuild", "2"));
     sp_consumer_store_destroy (&store);
     sp_redis_destroy (&redis);
 }
@@ -429,7 +380,8 @@ test_read_fresh_then_after_reset (void **state)
 static void
 test_read_refuses_values_that_are_not_numbers (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     char error[ERROR_SIZE] = "";
     sp_consumer_store_state_t read = { false, 5, 6, 7 };
@@ -467,9 +419,9 @@ test_read_refuses_values_that_are_not_numbers (void **state)
     /* A key of another type is an error reply of the pipeline. */
     char key[SP_PARTITION_KEY_MAX];
     const char *del[] = { "DEL", SERVICE ":rebuild", s_key (SERVICE, PARTITION, "epoch", key) };
-    s_run_and_drop (redis, 3, del);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 3, del), 0);
     const char *hset[] = { "HSET", s_key (SERVICE, PARTITION, "epoch", key), "f", "1" };
-    s_run_and_drop (redis, 4, hset);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 4, hset), 0);
     assert_int_equal (sp_consumer_store_read (store, redis, PARTITION, &read, error, sizeof error),
                       -1);
     assert_non_null (strstr (error, "could not read key \"store-test:{p3}:epoch\": WRONGTYPE"));
@@ -488,7 +440,8 @@ s_partition_key_count (sp_redis_t *redis, const char *service, uint32_t partitio
     int64_t count = 0;
     do {
         const char *scan[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" };
-        sp_redis_reply_t *reply = s_run (redis, 6, scan);
+        sp_redis_reply_t *reply = sp_harness_redis_run (redis, 6, scan);
+        assert_non_null (reply);
         snprintf (cursor, sizeof cursor, "%s",
                   sp_redis_reply_string (sp_redis_reply_element (reply, 0), NULL));
         count += (int64_t) sp_redis_reply_size (sp_redis_reply_element (reply, 1));
@@ -550,7 +503,8 @@ s_fill (sp_redis_t *redis, const char *lease)
 static void
 test_reset_deletes_only_the_partition_state (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     s_fill (redis, TOKEN);
     char error[ERROR_SIZE] = "";
@@ -567,7 +521,7 @@ test_reset_deletes_only_the_partition_state (void **state)
     assert_int_equal (s_partition_key_count (redis, SERVICE, PARTITION + 1), 1);
     assert_int_equal (s_partition_key_count (redis, SERVICE, NEIGHBOUR), 1);
     assert_int_equal (s_partition_key_count (redis, OTHER_SERVICE, PARTITION), 1);
-    s_assert_value (redis, SERVICE ":rebuild", "1");
+    assert_true (sp_harness_redis_value_is (redis, SERVICE ":rebuild", "1"));
     assert_int_equal (s_dbsize (redis), 4 + 4);
 
     /* Again on the reset partition: nothing but the state to rewrite. */
@@ -583,7 +537,8 @@ test_reset_deletes_only_the_partition_state (void **state)
 static void
 test_reset_fenced_deletes_nothing (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     s_fill (redis, OTHER_TOKEN);
     int64_t before = s_dbsize (redis);
@@ -605,7 +560,8 @@ test_reset_fenced_deletes_nothing (void **state)
 static void
 test_request_rebuild_increments (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     char error[ERROR_SIZE] = "";
     int64_t epoch = 0;
     for (int64_t expected = 1; expected <= 3; expected++) {
@@ -613,7 +569,7 @@ test_request_rebuild_increments (void **state)
             sp_consumer_store_request_rebuild (redis, SERVICE, &epoch, error, sizeof error), 0);
         assert_int_equal (epoch, expected);
     }
-    s_assert_value (redis, SERVICE ":rebuild", "3");
+    assert_true (sp_harness_redis_value_is (redis, SERVICE ":rebuild", "3"));
 
     epoch = 42;
     assert_int_equal (
@@ -632,12 +588,14 @@ test_request_rebuild_increments (void **state)
 static void
 test_scripts_reload_after_flush (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     sp_consumer_batch_t *batch = s_counter_batch ();
     const char *flushes[][2] = { { "SCRIPT", "FLUSH" }, { "FLUSHALL", NULL } };
     for (size_t i = 0; i < sizeof flushes / sizeof flushes[0]; i++) {
-        s_run_and_drop (redis, flushes[i][1] ? 2 : 1, flushes[i]);
+        assert_int_equal (sp_harness_redis_run_and_drop (redis, flushes[i][1] ? 2 : 1, flushes[i]),
+                          0);
         s_set_state (redis, "lease", TOKEN);
         char error[ERROR_SIZE] = "";
         assert_int_equal (
@@ -649,7 +607,7 @@ test_scripts_reload_after_flush (void **state)
         s_assert_state (redis, "checkpoint", "42");
         s_assert_state (redis, "counter", "1");
         const char *flush[] = { "SCRIPT", "FLUSH" };
-        s_run_and_drop (redis, 2, flush);
+        assert_int_equal (sp_harness_redis_run_and_drop (redis, 2, flush), 0);
     }
     sp_consumer_batch_destroy (&batch);
     sp_consumer_store_destroy (&store);

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "sp_harness.h"
+#include "sp_harness_redis.h"
 #include "sp_lease.h"
 #include "sp_partition.h"
 #include "sp_redis.h"
@@ -116,50 +117,6 @@ s_tick (sp_lease_t *lease, sp_redis_t *redis, int64_t now_ms)
         fail_msg ("sp_lease_tick: %s", error);
 }
 
-/* A connection to the harness server with an empty database. */
-static sp_redis_t *
-s_fresh (void **state)
-{
-    sp_harness_t *harness = *state;
-    char error[ERROR_SIZE] = "";
-    sp_redis_t *redis = sp_redis_new (sp_harness_redis_url (harness), NULL, error, sizeof error);
-    if (!redis || sp_redis_connect (redis, error, sizeof error) != 0)
-        fail_msg ("redis: %s", error);
-    const char *flush[] = { "FLUSHALL" };
-    sp_redis_reply_t *reply = sp_redis_command (redis, 1, flush, NULL, error, sizeof error);
-    assert_non_null (reply);
-    sp_redis_reply_destroy (&reply);
-    return redis;
-}
-
-/* Runs a command of C strings; fails the test if it fails. */
-static sp_redis_reply_t *
-s_run (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    char error[ERROR_SIZE] = "";
-    sp_redis_reply_t *reply = sp_redis_command (redis, argc, argv, NULL, error, sizeof error);
-    if (!reply)
-        fail_msg ("%s: %s", argv[0], error);
-    return reply;
-}
-
-static void
-s_run_and_drop (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    sp_redis_reply_t *reply = s_run (redis, argc, argv);
-    sp_redis_reply_destroy (&reply);
-}
-
-static int64_t
-s_run_integer (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    sp_redis_reply_t *reply = s_run (redis, argc, argv);
-    assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_INTEGER);
-    int64_t value = sp_redis_reply_integer (reply);
-    sp_redis_reply_destroy (&reply);
-    return value;
-}
-
 /* The lease key of partition, e.g. "lease-test:{p3}:lease". */
 static void
 s_lease_key (uint32_t partition, char *key, size_t size)
@@ -173,23 +130,15 @@ s_assert_lease_value (sp_redis_t *redis, uint32_t partition, const char *expecte
 {
     char key[SP_PARTITION_KEY_MAX];
     s_lease_key (partition, key, sizeof key);
-    const char *get[] = { "GET", key };
-    sp_redis_reply_t *reply = s_run (redis, 2, get);
-    if (expected) {
-        assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_STRING);
-        assert_string_equal (sp_redis_reply_string (reply, NULL), expected);
-    }
-    else {
-        assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_NIL);
-    }
-    sp_redis_reply_destroy (&reply);
+    assert_true (sp_harness_redis_value_is (redis, key, expected));
 }
 
 static bool
 s_is_member (sp_redis_t *redis, const char *instance)
 {
     const char *score[] = { "ZSCORE", SERVICE ":members", instance };
-    sp_redis_reply_t *reply = s_run (redis, 3, score);
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, 3, score);
+    assert_non_null (reply);
     bool member = sp_redis_reply_type (reply) != SP_REDIS_REPLY_NIL;
     sp_redis_reply_destroy (&reply);
     return member;
@@ -272,7 +221,8 @@ s_split (sp_lease_t *first, recorder_t *first_events, sp_lease_t *second, record
 static void
 test_single_instance_claims_everything (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     recorder_t events;
     sp_lease_t *lease = s_lease (FIRST, STABLE_TTL_MS, &events);
     s_first_owns_everything (lease, &events, redis);
@@ -284,18 +234,25 @@ test_single_instance_claims_everything (void **state)
         s_assert_lease_value (redis, p, FIRST "/1");
         s_lease_key (p, key, sizeof key);
         const char *pttl[] = { "PTTL", key };
-        assert_in_range (s_run_integer (redis, 2, pttl), 1, STABLE_TTL_MS);
+        int64_t ttl = 0;
+        assert_int_equal (sp_harness_redis_integer (redis, 2, pttl, &ttl), 0);
+        assert_in_range (ttl, 1, STABLE_TTL_MS);
     }
     assert_true (s_is_member (redis, FIRST));
     const char *status[] = { "GET", SERVICE ":instance:" FIRST };
-    sp_redis_reply_t *reply = s_run (redis, 2, status);
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, 2, status);
+    assert_non_null (reply);
     assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_STRING);
     assert_string_equal (sp_redis_reply_string (reply, NULL), STATUS);
     sp_redis_reply_destroy (&reply);
     const char *status_ttl[] = { "PTTL", SERVICE ":instance:" FIRST };
-    assert_in_range (s_run_integer (redis, 2, status_ttl), 1, STABLE_TTL_MS);
+    int64_t status_ttl_ms = 0;
+    assert_int_equal (sp_harness_redis_integer (redis, 2, status_ttl, &status_ttl_ms), 0);
+    assert_in_range (status_ttl_ms, 1, STABLE_TTL_MS);
     const char *services[] = { "SISMEMBER", SP_LEASE_SERVICES_KEY, SERVICE };
-    assert_int_equal (s_run_integer (redis, 3, services), 1);
+    int64_t listed = 0;
+    assert_int_equal (sp_harness_redis_integer (redis, 3, services, &listed), 0);
+    assert_int_equal (listed, 1);
 
     /* Later ticks renew: same tokens, no callbacks. */
     s_tick (lease, redis, STEP_MS);
@@ -308,7 +265,8 @@ test_single_instance_claims_everything (void **state)
     /* A NULL status is stored as "{}". */
     char error[ERROR_SIZE] = "";
     assert_int_equal (sp_lease_tick (lease, redis, 3 * STEP_MS, NULL, error, sizeof error), 0);
-    reply = s_run (redis, 2, status);
+    reply = sp_harness_redis_run (redis, 2, status);
+    assert_non_null (reply);
     assert_string_equal (sp_redis_reply_string (reply, NULL), "{}");
     sp_redis_reply_destroy (&reply);
 
@@ -319,7 +277,8 @@ test_single_instance_claims_everything (void **state)
 static void
 test_second_instance_takes_half (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     recorder_t first_events, second_events;
     sp_lease_t *first = s_lease (FIRST, STABLE_TTL_MS, &first_events);
     sp_lease_t *second = s_lease (SECOND, STABLE_TTL_MS, &second_events);
@@ -341,7 +300,8 @@ test_second_instance_takes_half (void **state)
 static void
 test_expired_lease_is_fenced (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     recorder_t first_events, second_events;
     sp_lease_t *first = s_lease (FIRST, TTL_MS, &first_events);
     sp_lease_t *second = s_lease (SECOND, TTL_MS, &second_events);
@@ -353,9 +313,12 @@ test_expired_lease_is_fenced (void **state)
     char key[SP_PARTITION_KEY_MAX];
     s_lease_key (PARTITIONS - 1, key, sizeof key);
     const char *exists[] = { "EXISTS", key };
-    while (s_run_integer (redis, 2, exists) != 0) {
+    int64_t left = 1;
+    assert_int_equal (sp_harness_redis_integer (redis, 2, exists, &left), 0);
+    while (left != 0) {
         assert_true (s_now_ms () < deadline);
         poll (NULL, 0, POLL_MS);
+        assert_int_equal (sp_harness_redis_integer (redis, 2, exists, &left), 0);
     }
 
     /* SECOND is alone and takes everything with new fences. */
@@ -394,7 +357,8 @@ test_expired_lease_is_fenced (void **state)
 static void
 test_lost_partition_is_claimed_again_with_a_new_token (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     recorder_t events;
     sp_lease_t *lease = s_lease (FIRST, STABLE_TTL_MS, &events);
     s_first_owns_everything (lease, &events, redis);
@@ -403,7 +367,7 @@ test_lost_partition_is_claimed_again_with_a_new_token (void **state)
     char key[SP_PARTITION_KEY_MAX];
     s_lease_key (0, key, sizeof key);
     const char *intrude[] = { "SET", key, "intruder/9" };
-    s_run_and_drop (redis, 3, intrude);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 3, intrude), 0);
     sp_lease_lost (lease, 0);
     sp_lease_lost (lease, 0);
     assert_int_equal (events.count, PARTITIONS + 1);
@@ -420,7 +384,7 @@ test_lost_partition_is_claimed_again_with_a_new_token (void **state)
 
     /* Free again: claimed with the next fence. */
     const char *del[] = { "DEL", key };
-    s_run_and_drop (redis, 2, del);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 2, del), 0);
     s_tick (lease, redis, 2 * STEP_MS);
     assert_int_equal (events.count, PARTITIONS + 2);
     assert_true (events.events[PARTITIONS + 1].owned);
@@ -435,7 +399,8 @@ test_lost_partition_is_claimed_again_with_a_new_token (void **state)
 static void
 test_release_all_hands_over_at_once (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     recorder_t first_events, second_events;
     sp_lease_t *first = s_lease (FIRST, STABLE_TTL_MS, &first_events);
     sp_lease_t *second = s_lease (SECOND, STABLE_TTL_MS, &second_events);
@@ -457,7 +422,9 @@ test_release_all_hands_over_at_once (void **state)
     assert_false (s_is_member (redis, FIRST));
     assert_true (s_is_member (redis, SECOND));
     const char *status[] = { "EXISTS", SERVICE ":instance:" FIRST };
-    assert_int_equal (s_run_integer (redis, 2, status), 0);
+    int64_t status_left = -1;
+    assert_int_equal (sp_harness_redis_integer (redis, 2, status, &status_left), 0);
+    assert_int_equal (status_left, 0);
 
     /* SECOND takes the rest at its next tick, without waiting for ttl. */
     s_tick (second, redis, 2 * STEP_MS);
@@ -480,12 +447,13 @@ test_release_all_hands_over_at_once (void **state)
 static void
 test_scripts_reload_after_flush (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     recorder_t events;
     sp_lease_t *lease = s_lease (FIRST, STABLE_TTL_MS, &events);
     s_first_owns_everything (lease, &events, redis);
     const char *flush[] = { "SCRIPT", "FLUSH" };
-    s_run_and_drop (redis, 2, flush);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 2, flush), 0);
     s_tick (lease, redis, STEP_MS);
     assert_int_equal (sp_lease_owned_count (lease), PARTITIONS);
     assert_int_equal (events.count, PARTITIONS);
@@ -496,7 +464,8 @@ test_scripts_reload_after_flush (void **state)
 static void
 test_unreachable_redis_drops_after_ttl (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     recorder_t events;
     sp_lease_t *lease = s_lease (FIRST, STABLE_TTL_MS, &events);
     s_first_owns_everything (lease, &events, redis);

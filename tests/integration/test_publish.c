@@ -61,17 +61,6 @@ typedef struct {
     char output[TEST_OUTPUT_SIZE];     /* last salesctl stdout, read back */
 } s_fixture_t;
 
-/* Reads a whole (small) file into buffer. */
-static void
-s_read_file (const char *path, char *buffer, size_t size)
-{
-    FILE *file = fopen (path, "r");
-    assert_non_null (file);
-    size_t length = fread (buffer, 1, size - 1, file);
-    buffer[length] = '\0';
-    fclose (file);
-}
-
 /* Runs salesctl with arguments against the fixture's service and
    database; returns its exit status; stdout is in fixture->output. */
 static int
@@ -88,7 +77,8 @@ s_salesctl (s_fixture_t *fixture, const char *const *arguments)
     pid_t pid = sp_harness_spawn_with (fixture->harness, program, &options);
     assert_true (pid > 0);
     int status = sp_harness_wait_exit (pid, TEST_RUN_TIMEOUT_MS);
-    s_read_file (fixture->stdout_path, fixture->output, sizeof fixture->output);
+    assert_int_equal (
+        sp_harness_read_file (fixture->stdout_path, fixture->output, sizeof fixture->output), 0);
     return status;
 }
 

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "sp_harness.h"
+#include "sp_harness_redis.h"
 #include "sp_log.h"
 #include "sp_redis.h"
 
@@ -79,24 +80,6 @@ s_redis (const char *url, const sp_redis_options_t *options)
     if (!redis)
         fail_msg ("sp_redis_new: %s", error);
     return redis;
-}
-
-/* Runs a command of C strings; fails the test if it fails. */
-static sp_redis_reply_t *
-s_run (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    char error[ERROR_SIZE] = "";
-    sp_redis_reply_t *reply = sp_redis_command (redis, argc, argv, NULL, error, sizeof error);
-    if (!reply)
-        fail_msg ("%s: %s", argv[0], error);
-    return reply;
-}
-
-static void
-s_run_and_drop (sp_redis_t *redis, int argc, const char *const *argv)
-{
-    sp_redis_reply_t *reply = s_run (redis, argc, argv);
-    sp_redis_reply_destroy (&reply);
 }
 
 static void
@@ -481,25 +464,11 @@ s_harness_teardown (void **state)
     return 0;
 }
 
-/* A connection to the harness server with an empty database. */
-static sp_redis_t *
-s_fresh (void **state)
-{
-    sp_harness_t *harness = *state;
-    sp_redis_t *redis = s_redis (sp_harness_redis_url (harness), NULL);
-    char error[ERROR_SIZE] = "";
-    if (sp_redis_connect (redis, error, sizeof error) != 0)
-        fail_msg ("connect: %s", error);
-    assert_true (sp_redis_connected (redis));
-    const char *flush[] = { "FLUSHALL" };
-    s_run_and_drop (redis, 1, flush);
-    return redis;
-}
-
 static void
 test_binary_set_get (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     static const char key[] = { 'k', '\0', 'e', 'y' };
     static const char value[] = { 'a', '\0', 'b', '\r', '\n', '\xff', '\0' };
     const char *set[] = { "SET", key, value };
@@ -524,7 +493,8 @@ test_binary_set_get (void **state)
 
     /* The key without its hidden part does not exist. */
     const char *get_short[] = { "GET", "k" };
-    reply = s_run (redis, 2, get_short);
+    reply = sp_harness_redis_run (redis, 2, get_short);
+    assert_non_null (reply);
     assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_NIL);
     sp_redis_reply_destroy (&reply);
     sp_redis_reply_destroy (&reply);
@@ -534,9 +504,10 @@ test_binary_set_get (void **state)
 static void
 test_error_reply_is_an_error (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     const char *set[] = { "SET", "text", "hello" };
-    s_run_and_drop (redis, 3, set);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 3, set), 0);
     const char *push[] = { "LPUSH", "text", "x" };
     char error[ERROR_SIZE] = "";
     assert_null (sp_redis_command (redis, 3, push, NULL, error, sizeof error));
@@ -550,7 +521,8 @@ test_error_reply_is_an_error (void **state)
                                strlen ("command \"NOSUCHCOMMAND\" failed: ERR unknown command")),
                       0);
     const char *get[] = { "GET", "text" };
-    sp_redis_reply_t *reply = s_run (redis, 2, get);
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, 2, get);
+    assert_non_null (reply);
     assert_string_equal (sp_redis_reply_string (reply, NULL), "hello");
     sp_redis_reply_destroy (&reply);
     sp_redis_destroy (&redis);
@@ -559,7 +531,8 @@ test_error_reply_is_an_error (void **state)
 static void
 test_pipeline_of_1000_incr (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
     assert_non_null (pipeline);
     assert_int_equal (sp_redis_pipeline_size (pipeline), 0);
@@ -625,7 +598,8 @@ test_pipeline_of_1000_incr (void **state)
 static void
 test_multi_exec (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
     const char *incr_a[] = { "INCR", "a" };
     const char *incr_b[] = { "INCRBY", "b", "10" };
@@ -655,7 +629,8 @@ test_multi_exec (void **state)
     assert_string_equal (error, "transaction aborted: command 2 of 3 was rejected: ERR wrong "
                                 "number of arguments for 'incr' command");
     const char *exists[] = { "EXISTS", "x", "y" };
-    sp_redis_reply_t *reply = s_run (redis, 3, exists);
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, 3, exists);
+    assert_non_null (reply);
     assert_int_equal (sp_redis_reply_integer (reply), 0);
     sp_redis_reply_destroy (&reply);
 
@@ -679,7 +654,8 @@ test_multi_exec (void **state)
 static void
 test_script_reload_after_flush (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     sp_redis_script_t *script =
         sp_redis_script_new ("return redis.call('INCRBY', KEYS[1], ARGV[1])");
     assert_non_null (script);
@@ -702,9 +678,10 @@ test_script_reload_after_flush (void **state)
 
     /* Redis forgets every script; the next run reloads transparently. */
     const char *flush[] = { "SCRIPT", "FLUSH" };
-    s_run_and_drop (redis, 2, flush);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 2, flush), 0);
     const char *exists[] = { "SCRIPT", "EXISTS", sha };
-    reply = s_run (redis, 3, exists);
+    reply = sp_harness_redis_run (redis, 3, exists);
+    assert_non_null (reply);
     assert_int_equal (sp_redis_reply_integer (sp_redis_reply_element (reply, 0)), 0);
     sp_redis_reply_destroy (&reply);
     reply = sp_redis_script_run (script, redis, 1, 2, argv, NULL, error, sizeof error);
@@ -721,7 +698,8 @@ test_script_reload_after_flush (void **state)
 static void
 test_script_replies_and_errors (void **state)
 {
-    sp_redis_t *redis = s_fresh (state);
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
     char error[ERROR_SIZE] = "";
 
     /* First run loads on demand; binary arguments; nested arrays. */
@@ -788,13 +766,14 @@ test_reconnect_after_restart (void **state)
 
     /* AUTH and SELECT took effect: the key lands in database 2 only. */
     const char *set[] = { "SET", "where", "db2" };
-    s_run_and_drop (redis, 3, set);
+    assert_int_equal (sp_harness_redis_run_and_drop (redis, 3, set), 0);
     char url_db0[PATH_SIZE];
     snprintf (url_db0, sizeof url_db0, "redis://:%s@127.0.0.1:%d", OWN_PASSWORD, server.port);
     sp_redis_t *other = s_redis (url_db0, &options);
     s_connect_when_ready (other);
     const char *get[] = { "GET", "where" };
-    sp_redis_reply_t *reply = s_run (other, 2, get);
+    sp_redis_reply_t *reply = sp_harness_redis_run (other, 2, get);
+    assert_non_null (reply);
     assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_NIL);
     sp_redis_reply_destroy (&reply);
     sp_redis_destroy (&other);
@@ -806,7 +785,8 @@ test_reconnect_after_restart (void **state)
     other = s_redis (unix_url, &options);
     s_connect_when_ready (other);
     assert_string_equal (sp_redis_address (other), server.socket);
-    reply = s_run (other, 2, get);
+    reply = sp_harness_redis_run (other, 2, get);
+    assert_non_null (reply);
     assert_string_equal (sp_redis_reply_string (reply, NULL), "db2");
     sp_redis_reply_destroy (&reply);
     sp_redis_destroy (&other);
@@ -843,7 +823,8 @@ test_reconnect_after_restart (void **state)
     assert_true (sp_redis_connected (redis));
 
     /* Reconnected with AUTH and SELECT again. */
-    reply = s_run (redis, 2, get);
+    reply = sp_harness_redis_run (redis, 2, get);
+    assert_non_null (reply);
     assert_string_equal (sp_redis_reply_string (reply, NULL), "db2");
     sp_redis_reply_destroy (&reply);
 

@@ -28,6 +28,7 @@
 #include "sp_event.h"
 #include "sp_harness.h"
 #include "sp_harness_pg.h"
+#include "sp_harness_redis.h"
 #include "sp_redis.h"
 
 #define TEST_PARTITIONS 4           /* recorded in the test database */
@@ -51,16 +52,6 @@ typedef struct {
 } s_fixture_t;
 
 /* ---------------------------------------------------------------- helpers */
-
-static void
-s_read_file (const char *path, char *buffer, size_t size)
-{
-    FILE *file = fopen (path, "r");
-    assert_non_null (file);
-    size_t length = fread (buffer, 1, size - 1, file);
-    buffer[length] = '\0';
-    fclose (file);
-}
 
 /* Starts salesctl with arguments plus --postgres and --redis (redis_url
    NULL: the harness's); returns its PID. */
@@ -96,8 +87,10 @@ static int
 s_salesctl_finish (s_fixture_t *fixture, pid_t pid)
 {
     int status = sp_harness_wait_exit (pid, TEST_RUN_TIMEOUT_MS);
-    s_read_file (fixture->stdout_path, fixture->output, sizeof fixture->output);
-    s_read_file (fixture->stderr_path, fixture->errors, sizeof fixture->errors);
+    assert_int_equal (
+        sp_harness_read_file (fixture->stdout_path, fixture->output, sizeof fixture->output), 0);
+    assert_int_equal (
+        sp_harness_read_file (fixture->stderr_path, fixture->errors, sizeof fixture->errors), 0);
     return status;
 }
 
@@ -111,11 +104,7 @@ s_salesctl (s_fixture_t *fixture, const char *const *arguments)
 static sp_redis_reply_t *
 s_redis (s_fixture_t *fixture, int argc, const char *const *argv)
 {
-    char error[TEST_TEXT_SIZE];
-    sp_redis_reply_t *reply =
-        sp_redis_command (fixture->redis, argc, argv, NULL, error, sizeof error);
-    if (!reply)
-        fprintf (stderr, "redis: %s\n", error);
+    sp_redis_reply_t *reply = sp_harness_redis_run (fixture->redis, argc, argv);
     assert_non_null (reply);
     return reply;
 }
@@ -241,13 +230,9 @@ s_setup (void **state)
         sp_harness_pg_fixture ("test_salesctl_consumer", TEST_PARTITIONS, &fixture->pg);
     if (!fixture->harness)
         return -1;
-    char error[TEST_TEXT_SIZE];
-    fixture->redis =
-        sp_redis_new (sp_harness_redis_url (fixture->harness), NULL, error, sizeof error);
-    if (!fixture->redis || sp_redis_connect (fixture->redis, error, sizeof error) != 0) {
-        fprintf (stderr, "redis: %s\n", error);
+    fixture->redis = sp_harness_redis_connect (fixture->harness);
+    if (!fixture->redis)
         return -1;
-    }
     const char *dir = sp_harness_dir (fixture->harness);
     snprintf (fixture->stdout_path, sizeof fixture->stdout_path, "%s/salesctl.out", dir);
     snprintf (fixture->stderr_path, sizeof fixture->stderr_path, "%s/salesctl.err", dir);

@@ -87,8 +87,8 @@ pid_t sp_harness_spawn_with (const sp_harness_t *self, const char *program,
 
 /* sp_harness_spawn_with without arguments, stdout and stderr appended to
    log_path. */
-pid_t sp_harness_spawn (const sp_harness_t *self, const char *program,
-                        const char *const *settings, const char *log_path);
+pid_t sp_harness_spawn (const sp_harness_t *self, const char *program, const char *const *settings,
+                        const char *log_path);
 
 /* Path of a program built with the tests: $SP_SOURCE_DIR/$SP_BUILD_DIR/bin/
    NAME (SP_BUILD_DIR defaults to build/release), written into path. */
@@ -97,6 +97,11 @@ void sp_harness_program (const char *name, char *path, size_t size);
 /* Waits until the file at log_path holds a line containing text. Returns
    0, or -1 when pid exited first (it is then reaped) or timeout_ms passed. */
 int sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int timeout_ms);
+
+/* Reads the whole (small) file at path into buffer, NUL terminated and
+   cut to size. Returns 0, or -1 when it cannot be opened (buffer is then
+   empty). */
+int sp_harness_read_file (const char *path, char *buffer, size_t size);
 
 /* True when the file at log_path holds a line containing text. */
 bool sp_harness_log_contains (const char *log_path, const char *text);

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "sp_harness_pg.h"
+#include "sp_harness_redis.h"
+
 #define SP_HARNESS_CONSUMER_SETTING_MAX 512   /* one "NAME=VALUE" entry */
 #define SP_HARNESS_CONSUMER_ARGS_MAX 16       /* argv entries passed to a child */
 #define SP_HARNESS_CONSUMER_CONSUMER_ARGS 14  /* extra consumer arguments accepted */
@@ -24,6 +27,10 @@
 #define SP_HARNESS_CONSUMER_NO_CUSTOMER "-" /* the consumer's field for no customer */
 #define SP_HARNESS_CONSUMER_LOST_EVERY 3    /* every third event is a deal_lost */
 #define SP_HARNESS_CONSUMER_CALL_MAX_S 600  /* call durations 1..600 s */
+#define SP_HARNESS_CONSUMER_STOP_MS 30000   /* activity-ingest's clean exit */
+#define SP_HARNESS_CONSUMER_REPLY_MS 10000  /* a publisher's wait per attempt */
+#define SP_HARNESS_CONSUMER_ATTEMPTS 20     /* a publisher's attempts per batch */
+#define SP_HARNESS_CONSUMER_ERROR_SIZE 256
 #define SP_HARNESS_CONSUMER_OCCURRED_AT INT64_C (1700000000000) /* 2023-11-14T22:13:20Z */
 
 /* One counted name (event type or customer) and its count. */
@@ -168,6 +175,87 @@ sp_harness_consumer_metric (int http_port, const char *name)
 out_free:
     free (body);
     return sum;
+}
+
+/* ---------------------------------------------------------------- stack */
+
+sp_harness_consumer_stack_t *
+sp_harness_consumer_stack_new (const char *application, int partitions, int bus_hwm, int timeout_ms)
+{
+    sp_harness_consumer_stack_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->harness = sp_harness_pg_fixture (application, partitions, &self->pg);
+    if (!self->harness || sp_harness_free_endpoint (self->endpoint, sizeof self->endpoint) != 0 ||
+        sp_harness_free_endpoint (self->bus, sizeof self->bus) != 0)
+        goto out_destroy;
+    self->redis = sp_harness_redis_connect (self->harness);
+    if (!self->redis)
+        goto out_destroy;
+    char log_path[PATH_MAX];
+    snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (self->harness));
+    self->ingest = sp_harness_consumer_start_ingest (self->harness, self->endpoint, self->bus,
+                                                     bus_hwm, partitions, log_path, timeout_ms);
+    if (self->ingest <= 0)
+        goto out_destroy;
+    return self;
+out_destroy:
+    fprintf (stderr, "sp_harness_consumer: could not start the stack for \"%s\"\n", application);
+    sp_harness_consumer_stack_destroy (&self);
+    return NULL;
+}
+
+void
+sp_harness_consumer_stack_destroy (sp_harness_consumer_stack_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sp_harness_consumer_stack_t *self = *self_p;
+    if (self->ingest > 0)
+        sp_harness_stop (self->ingest, SP_HARNESS_CONSUMER_STOP_MS);
+    sp_redis_destroy (&self->redis);
+    sp_pg_destroy (&self->pg);
+    sp_harness_destroy (&self->harness);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+sp_harness_consumer_stack_clear (sp_harness_consumer_stack_t *self)
+{
+    if (sp_harness_pg_clear_events (self->pg) != 0 ||
+        sp_harness_pg_count (self->pg, "WITH gone AS (DELETE FROM quarantined_events "
+                                       "RETURNING 1) SELECT count(*) FROM gone") < 0)
+        return -1;
+    return sp_harness_redis_run_and_drop (self->redis, 1, (const char *const[]){ "FLUSHALL" });
+}
+
+sp_harness_publisher_t *
+sp_harness_consumer_publish (const sp_harness_consumer_stack_t *self,
+                             sp_harness_consumer_series_t *series, size_t count)
+{
+    sp_harness_publisher_options_t options = {
+        .endpoint = self->endpoint,
+        .count = count,
+        .batch = SP_HARNESS_CONSUMER_BATCH,
+        .timeout_ms = SP_HARNESS_CONSUMER_REPLY_MS,
+        .make_event = sp_harness_consumer_event,
+        .arg = series,
+    };
+    sp_ingest_client_options_init (&options.client);
+    options.client.attempts = SP_HARNESS_CONSUMER_ATTEMPTS;
+    return sp_harness_publisher_new (&options);
+}
+
+int
+sp_harness_consumer_publish_finish (sp_harness_publisher_t **publisher_p, int timeout_ms)
+{
+    char error[SP_HARNESS_CONSUMER_ERROR_SIZE] = "";
+    int rc = sp_harness_publisher_wait (*publisher_p, timeout_ms, error, sizeof error);
+    if (rc != 0)
+        fprintf (stderr, "sp_harness_consumer: publisher: %s\n", error);
+    sp_harness_publisher_destroy (publisher_p);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- counts */
@@ -394,12 +482,6 @@ sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
     if (pid <= 0)
         return -1;
     int status = sp_harness_wait_exit (pid, timeout_ms);
-    output[0] = '\0';
-    FILE *file = fopen (stdout_path, "r");
-    if (file) {
-        size_t length = fread (output, 1, output_size - 1, file);
-        output[length] = '\0';
-        fclose (file);
-    }
+    sp_harness_read_file (stdout_path, output, output_size); /* empty when unreadable */
     return status;
 }

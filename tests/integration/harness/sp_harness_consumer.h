@@ -20,14 +20,34 @@
 
 #include "sp_event.h"
 #include "sp_harness.h"
+#include "sp_harness_publisher.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
 
 /* The reference consumer's service name (key prefix and lease name). */
 #define SP_HARNESS_CONSUMER_SERVICE "counting-consumer"
 
+/* Events per ingest request of sp_harness_consumer_publish. */
+#define SP_HARNESS_CONSUMER_BATCH 500
+
 /* Room for a difference text from sp_harness_consumer_compare. */
 #define SP_HARNESS_CONSUMER_DIFFERENCE_SIZE 512
+
+/* Room for a ZeroMQ endpoint such as "tcp://127.0.0.1:41234". */
+#define SP_HARNESS_CONSUMER_ENDPOINT_SIZE 64
+
+/* What the consumer acceptance tests run on, started once per test file:
+   PostgreSQL and Redis with the partitions recorded, a connection to
+   each, and activity-ingest with its ROUTER and its bus on free ports.
+   The tests read the fields directly (a cmocka group's state). */
+typedef struct {
+    sp_harness_t *harness;                            /* the servers */
+    sp_pg_t *pg;                                      /* the test's connection */
+    sp_redis_t *redis;                                /* the test's connection */
+    char endpoint[SP_HARNESS_CONSUMER_ENDPOINT_SIZE]; /* activity-ingest's ROUTER */
+    char bus[SP_HARNESS_CONSUMER_ENDPOINT_SIZE];      /* activity-ingest's PUB */
+    pid_t ingest;                                     /* the running activity-ingest */
+} sp_harness_consumer_stack_t;
 
 /* A series of events for sp_harness_publisher: event index is
    "<prefix>:<index>" for customer "customer-<index % customers>" (so
@@ -42,6 +62,34 @@ typedef struct {
 /* Event index of the series arg (an sp_harness_consumer_series_t *), as an
    sp_harness_event_fn; NULL when out of memory. */
 sp_event_t *sp_harness_consumer_event (size_t index, void *arg);
+
+/* Starts the stack for partitions partitions, application naming the
+   PostgreSQL connection, with bus_hwm as sp_harness_consumer_start_ingest
+   takes it, waiting up to timeout_ms for activity-ingest. Returns it, or
+   NULL (printed) after stopping what had started. */
+sp_harness_consumer_stack_t *sp_harness_consumer_stack_new (const char *application, int partitions,
+                                                            int bus_hwm, int timeout_ms);
+
+/* Stops activity-ingest (SIGTERM) and the servers, frees; no-op on NULL;
+   sets *self_p to NULL. */
+void sp_harness_consumer_stack_destroy (sp_harness_consumer_stack_t **self_p);
+
+/* Before each test: an empty event log, no quarantined events and an
+   empty Redis. Returns 0, or -1. */
+int sp_harness_consumer_stack_clear (sp_harness_consumer_stack_t *self);
+
+/* Starts publishing count events of series (borrowed until the publisher
+   is destroyed) through the stack's activity-ingest, in batches of
+   SP_HARNESS_CONSUMER_BATCH with patient resends. Returns the publisher,
+   or NULL when it could not start. */
+sp_harness_publisher_t *sp_harness_consumer_publish (const sp_harness_consumer_stack_t *self,
+                                                     sp_harness_consumer_series_t *series,
+                                                     size_t count);
+
+/* Waits up to timeout_ms for every batch of *publisher_p to be
+   acknowledged, then destroys it. Returns 0, or -1 (printed) when some
+   were not. */
+int sp_harness_consumer_publish_finish (sp_harness_publisher_t **publisher_p, int timeout_ms);
 
 /* Starts the built activity-ingest with its ROUTER on endpoint and its PUB
    on bus with send high-water mark bus_hwm (0: its default), for the

@@ -130,6 +130,19 @@ sp_harness_spawn (const sp_harness_t *self, const char *program, const char *con
     return sp_harness_spawn_with (self, program, &options);
 }
 
+int
+sp_harness_read_file (const char *path, char *buffer, size_t size)
+{
+    buffer[0] = '\0';
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    size_t length = fread (buffer, 1, size - 1, file);
+    buffer[length] = '\0';
+    fclose (file);
+    return 0;
+}
+
 bool
 sp_harness_log_contains (const char *log_path, const char *text)
 {

@@ -1,0 +1,85 @@
+/*  sp_harness_redis - the harness's Redis as integration tests use it (see
+    sp_harness_redis.h).
+*/
+#include "sp_harness_redis.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SP_HARNESS_REDIS_ERROR_SIZE 512 /* room for an sp_redis error */
+
+sp_redis_t *
+sp_harness_redis_connect (const sp_harness_t *harness)
+{
+    char error[SP_HARNESS_REDIS_ERROR_SIZE] = "";
+    sp_redis_t *redis = sp_redis_new (sp_harness_redis_url (harness), NULL, error, sizeof error);
+    if (!redis || sp_redis_connect (redis, error, sizeof error) != 0) {
+        fprintf (stderr, "sp_harness: could not connect to redis at \"%s\": %s\n",
+                 sp_harness_redis_url (harness), error);
+        sp_redis_destroy (&redis);
+    }
+    return redis;
+}
+
+sp_redis_t *
+sp_harness_redis_fresh (const sp_harness_t *harness)
+{
+    sp_redis_t *redis = sp_harness_redis_connect (harness);
+    if (redis && sp_harness_redis_run_and_drop (redis, 1, (const char *const[]){ "FLUSHALL" }) != 0)
+        sp_redis_destroy (&redis);
+    return redis;
+}
+
+sp_redis_reply_t *
+sp_harness_redis_run (sp_redis_t *redis, int argc, const char *const *argv)
+{
+    char error[SP_HARNESS_REDIS_ERROR_SIZE] = "";
+    sp_redis_reply_t *reply = sp_redis_command (redis, argc, argv, NULL, error, sizeof error);
+    if (!reply)
+        fprintf (stderr, "sp_harness: redis \"%s\" failed: %s\n", argv[0], error);
+    return reply;
+}
+
+int
+sp_harness_redis_run_and_drop (sp_redis_t *redis, int argc, const char *const *argv)
+{
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, argc, argv);
+    if (!reply)
+        return -1;
+    sp_redis_reply_destroy (&reply);
+    return 0;
+}
+
+int
+sp_harness_redis_integer (sp_redis_t *redis, int argc, const char *const *argv, int64_t *value)
+{
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, argc, argv);
+    if (!reply)
+        return -1;
+    int rc = -1;
+    if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER) {
+        *value = sp_redis_reply_integer (reply);
+        rc = 0;
+    }
+    else
+        fprintf (stderr, "sp_harness: redis \"%s\" answered reply type %d, not an integer\n",
+                 argv[0], (int) sp_redis_reply_type (reply));
+    sp_redis_reply_destroy (&reply);
+    return rc;
+}
+
+bool
+sp_harness_redis_value_is (sp_redis_t *redis, const char *key, const char *expected)
+{
+    sp_redis_reply_t *reply = sp_harness_redis_run (redis, 2, (const char *const[]){ "GET", key });
+    if (!reply)
+        return false;
+    sp_redis_reply_type_t type = sp_redis_reply_type (reply);
+    const char *value = type == SP_REDIS_REPLY_STRING ? sp_redis_reply_string (reply, NULL) : NULL;
+    bool equal = expected ? value && strcmp (value, expected) == 0 : type == SP_REDIS_REPLY_NIL;
+    if (!equal)
+        fprintf (stderr, "sp_harness: key \"%s\" holds \"%s\" (reply type %d), expected \"%s\"\n",
+                 key, value ? value : "(none)", (int) type, expected ? expected : "(missing)");
+    sp_redis_reply_destroy (&reply);
+    return equal;
+}
