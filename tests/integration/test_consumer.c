@@ -60,7 +60,6 @@
 #define TEST_CONVERGE_TIMEOUT_MS 120000
 #define TEST_SALESCTL_TIMEOUT_MS 90000
 #define TEST_POLL_MS 20
-#define TEST_NS_PER_MS 1000000L
 #define TEST_OUTPUT_SIZE 65536
 #define TEST_TEXT_SIZE 256
 #define TEST_ARGS_MAX 15 /* consumer arguments, NULL included */
@@ -73,21 +72,6 @@ typedef struct {
     char log_path[PATH_MAX];            /* the last consumer's log */
     int64_t started_ms;                 /* when the running test began */
 } s_fixture_t;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / TEST_NS_PER_MS;
-}
-
-static void
-s_pause (void)
-{
-    struct timespec delay = { 0, TEST_POLL_MS * TEST_NS_PER_MS };
-    nanosleep (&delay, NULL);
-}
 
 static int
 s_setup (void **state)
@@ -119,7 +103,7 @@ s_clear (void **state)
     s_fixture_t *fixture = *state;
     if (sp_harness_consumer_stack_clear (fixture->stack) != 0)
         return -1;
-    fixture->started_ms = s_now_ms ();
+    fixture->started_ms = sp_harness_now_ms ();
     return 0;
 }
 
@@ -128,7 +112,7 @@ static int
 s_stop_consumer (void **state)
 {
     s_fixture_t *fixture = *state;
-    print_message ("test took %lld ms\n", (long long) (s_now_ms () - fixture->started_ms));
+    print_message ("test took %lld ms\n", (long long) (sp_harness_now_ms () - fixture->started_ms));
     if (fixture->consumer <= 0)
         return 0;
     kill (fixture->consumer, SIGCONT); /* in case a test failed while it was stopped */
@@ -178,15 +162,15 @@ s_wait_counts (s_fixture_t *fixture, const char *excluded_event_id)
 static void
 s_wait_caught_up (s_fixture_t *fixture)
 {
-    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
     int64_t owned = -1, lag = -1;
-    while (s_now_ms () < deadline) {
+    while (sp_harness_now_ms () < deadline) {
         owned =
             sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_partition_owned");
         lag = sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_partition_lag");
         if (owned == TEST_PARTITIONS && lag == 0)
             return;
-        s_pause ();
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
     fail_msg ("not caught up: %lld partitions owned, lag %lld", (long long) owned, (long long) lag);
 }
@@ -195,11 +179,11 @@ s_wait_caught_up (s_fixture_t *fixture)
 static void
 s_wait_metric (s_fixture_t *fixture, const char *metric, int64_t value)
 {
-    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
     while (sp_harness_consumer_metric (fixture->http_port, metric) < value) {
-        if (s_now_ms () >= deadline)
+        if (sp_harness_now_ms () >= deadline)
             fail_msg ("%s stayed below %lld", metric, (long long) value);
-        s_pause ();
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
 }
 
@@ -207,11 +191,11 @@ s_wait_metric (s_fixture_t *fixture, const char *metric, int64_t value)
 static void
 s_wait_log_count (s_fixture_t *fixture, const char *text, size_t count)
 {
-    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
     while (sp_harness_consumer_log_count (fixture->log_path, text) < count) {
-        if (s_now_ms () >= deadline)
+        if (sp_harness_now_ms () >= deadline)
             fail_msg ("fewer than %zu lines with \"%s\" in %s", count, text, fixture->log_path);
-        s_pause ();
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
 }
 
@@ -308,10 +292,10 @@ test_sigstop_overflow_catches_up (void **state)
     assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
     /* Stopped past its lease TTL: whatever it still holds queued, it may
        not apply it without first claiming the partitions again. */
-    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
     while (s_leases_held (fixture) > 0) {
-        assert_true (s_now_ms () < deadline);
-        s_pause ();
+        assert_true (sp_harness_now_ms () < deadline);
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
     assert_int_equal (kill (fixture->consumer, SIGCONT), 0);
 
@@ -386,10 +370,10 @@ test_poison_event_quarantined (void **state)
     assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
 
     /* Quarantined, with its attempts and the handler's error. */
-    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
     while (s_quarantined (fixture, poison) != 1) {
-        assert_true (s_now_ms () < deadline);
-        s_pause ();
+        assert_true (sp_harness_now_ms () < deadline);
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
     assert_int_equal (
         sp_harness_pg_count (fixture->stack->pg, "SELECT count(*) FROM quarantined_events"), 1);

@@ -55,7 +55,6 @@
 #define TEST_CONVERGE_TIMEOUT_MS 180000
 #define TEST_SALESCTL_TIMEOUT_MS 60000
 #define TEST_POLL_MS 20
-#define TEST_NS_PER_MS 1000000L
 #define TEST_OUTPUT_SIZE 65536
 #define TEST_TEXT_SIZE 256
 
@@ -66,21 +65,6 @@ typedef struct {
     int starts;                          /* consumers started (one log each) */
     int64_t started_ms;                  /* when the running test began */
 } s_fixture_t;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / TEST_NS_PER_MS;
-}
-
-static void
-s_pause (void)
-{
-    struct timespec delay = { 0, TEST_POLL_MS * TEST_NS_PER_MS };
-    nanosleep (&delay, NULL);
-}
 
 static int
 s_setup (void **state)
@@ -112,7 +96,7 @@ s_clear (void **state)
     s_fixture_t *fixture = *state;
     if (sp_harness_consumer_stack_clear (fixture->stack) != 0)
         return -1;
-    fixture->started_ms = s_now_ms ();
+    fixture->started_ms = sp_harness_now_ms ();
     return 0;
 }
 
@@ -121,7 +105,7 @@ static int
 s_stop_consumers (void **state)
 {
     s_fixture_t *fixture = *state;
-    print_message ("test took %lld ms\n", (long long) (s_now_ms () - fixture->started_ms));
+    print_message ("test took %lld ms\n", (long long) (sp_harness_now_ms () - fixture->started_ms));
     int rc = 0;
     for (size_t index = 0; index < TEST_INSTANCES_MAX; index++) {
         if (fixture->consumers[index] <= 0)
@@ -176,9 +160,9 @@ s_wait_converged (s_fixture_t *fixture)
                                          NULL, TEST_CONVERGE_TIMEOUT_MS, difference,
                                          sizeof difference) != 0)
         fail_msg ("counts differ from the log: %s", difference);
-    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
     int64_t owned = 0, lag = 0;
-    while (s_now_ms () < deadline) {
+    while (sp_harness_now_ms () < deadline) {
         owned = 0;
         lag = 0;
         for (size_t slot = 0; slot < TEST_INSTANCES_MAX; slot++) {
@@ -190,7 +174,7 @@ s_wait_converged (s_fixture_t *fixture)
         }
         if (owned == TEST_PARTITIONS && lag == 0)
             return;
-        s_pause ();
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
     fail_msg ("not caught up: %lld partitions owned, lag %lld", (long long) owned, (long long) lag);
 }
@@ -240,10 +224,10 @@ test_kill_9_five_times (void **state)
     for (size_t crash = 1; crash <= TEST_CRASHES; crash++) {
         size_t spread = batches / 12;
         size_t moment = crash * batches / 6 - spread / 2 + s_random (&seed) % (spread + 1);
-        int64_t deadline = s_now_ms () + TEST_PUBLISH_TIMEOUT_MS;
+        int64_t deadline = sp_harness_now_ms () + TEST_PUBLISH_TIMEOUT_MS;
         while (s_batches_done (publishers) < moment) {
-            assert_true (s_now_ms () < deadline);
-            s_pause ();
+            assert_true (sp_harness_now_ms () < deadline);
+            sp_harness_pause_ms (TEST_POLL_MS);
         }
         print_message ("kill -9 %zu after %zu of %zu batches\n", crash, s_batches_done (publishers),
                        batches);
@@ -267,8 +251,8 @@ test_kill_9_five_times (void **state)
 static int64_t
 s_wait_shared (s_fixture_t *fixture, const size_t *slots, size_t count, int64_t since_ms)
 {
-    int64_t deadline = s_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
-    while (s_now_ms () < deadline) {
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    while (sp_harness_now_ms () < deadline) {
         int64_t total = 0, least = INT64_MAX, most = 0;
         for (size_t index = 0; index < count; index++) {
             int64_t owned = s_owned (fixture, slots[index]);
@@ -277,8 +261,8 @@ s_wait_shared (s_fixture_t *fixture, const size_t *slots, size_t count, int64_t 
             most = owned > most ? owned : most;
         }
         if (total == TEST_PARTITIONS && least >= 1 && most - least <= 1)
-            return s_now_ms () - since_ms;
-        s_pause ();
+            return sp_harness_now_ms () - since_ms;
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
     fail_msg ("partitions not shared among %zu instances", count);
     return -1;
@@ -290,7 +274,7 @@ test_two_instances_failover_and_join (void **state)
     s_fixture_t *fixture = *state;
     s_start_consumer (fixture, 0);
     s_start_consumer (fixture, 1);
-    s_wait_shared (fixture, (const size_t[]){ 0, 1 }, 2, s_now_ms ());
+    s_wait_shared (fixture, (const size_t[]){ 0, 1 }, 2, sp_harness_now_ms ());
     assert_int_equal (s_owned (fixture, 0), TEST_PARTITIONS / 2);
     assert_int_equal (s_owned (fixture, 1), TEST_PARTITIONS / 2);
 
@@ -299,27 +283,27 @@ test_two_instances_failover_and_join (void **state)
         sp_harness_consumer_publish (fixture->stack, &series, TEST_SHARE_EVENTS);
     assert_non_null (publisher);
     size_t quarter = sp_harness_publisher_batches (publisher) / 4;
-    int64_t deadline = s_now_ms () + TEST_PUBLISH_TIMEOUT_MS;
+    int64_t deadline = sp_harness_now_ms () + TEST_PUBLISH_TIMEOUT_MS;
     while (sp_harness_publisher_batches_done (publisher) < quarter) {
-        assert_true (s_now_ms () < deadline);
-        s_pause ();
+        assert_true (sp_harness_now_ms () < deadline);
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
 
     /* The survivor takes everything over within two lease periods. */
-    int64_t killed_ms = s_now_ms ();
+    int64_t killed_ms = sp_harness_now_ms ();
     s_kill_consumer (fixture, 0);
     while (s_owned (fixture, 1) != TEST_PARTITIONS) {
-        assert_true (s_now_ms () < killed_ms + TEST_CONVERGE_TIMEOUT_MS);
-        s_pause ();
+        assert_true (sp_harness_now_ms () < killed_ms + TEST_CONVERGE_TIMEOUT_MS);
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
-    int64_t takeover_ms = s_now_ms () - killed_ms;
+    int64_t takeover_ms = sp_harness_now_ms () - killed_ms;
     print_message ("takeover after kill -9: %lld ms (lease ttl %d ms)\n", (long long) takeover_ms,
                    TEST_LEASE_TTL_MS);
     assert_true (takeover_ms <= 2 * TEST_LEASE_TTL_MS);
 
     /* A newcomer gets its share within two lease periods of starting. */
     s_start_consumer (fixture, 2);
-    int64_t join_ms = s_wait_shared (fixture, (const size_t[]){ 1, 2 }, 2, s_now_ms ());
+    int64_t join_ms = s_wait_shared (fixture, (const size_t[]){ 1, 2 }, 2, sp_harness_now_ms ());
     print_message ("rebalance after join: %lld ms\n", (long long) join_ms);
     assert_true (join_ms <= 2 * TEST_LEASE_TTL_MS);
 

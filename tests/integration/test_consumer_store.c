@@ -658,24 +658,6 @@ test_unreachable_redis_fails (void **state)
 
 /* ---------------------------------------------------------------- main */
 
-static int
-s_harness_setup (void **state)
-{
-    sp_harness_t *harness = sp_harness_new (SP_HARNESS_REDIS);
-    if (!harness)
-        return -1;
-    *state = harness;
-    return 0;
-}
-
-static int
-s_harness_teardown (void **state)
-{
-    sp_harness_t *harness = *state;
-    sp_harness_destroy (&harness);
-    return 0;
-}
-
 int
 main (void)
 {
@@ -692,6 +674,6 @@ main (void)
         cmocka_unit_test (test_scripts_reload_after_flush),
         cmocka_unit_test (test_unreachable_redis_fails),
     };
-    return cmocka_run_group_tests_name ("consumer_store", tests, s_harness_setup,
-                                        s_harness_teardown);
+    return cmocka_run_group_tests_name ("consumer_store", tests, sp_harness_redis_group_setup,
+                                        sp_harness_redis_group_teardown);
 }

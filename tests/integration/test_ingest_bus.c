@@ -34,23 +34,23 @@
 #include "sp_zmq.h"
 
 #define TEST_PARTITIONS 16
-#define TEST_START_TIMEOUT_MS 60000  /* sanitizer builds start slowly */
+#define TEST_START_TIMEOUT_MS 60000 /* sanitizer builds start slowly */
 #define TEST_STOP_TIMEOUT_MS 15000
 #define TEST_REPLY_TIMEOUT_MS 10000
-#define TEST_PROBE_WAIT_MS 200       /* wait for a probe before sending another */
-#define TEST_PROBE_ATTEMPTS 100      /* 20 s in all */
+#define TEST_PROBE_WAIT_MS 200  /* wait for a probe before sending another */
+#define TEST_PROBE_ATTEMPTS 100 /* 20 s in all */
 #define TEST_RECEIVE_TIMEOUT_MS 10000
-#define TEST_BATCH 40                /* events per published batch */
+#define TEST_BATCH 40 /* events per published batch */
 #define TEST_ENVELOPE_MAX (1024 * 1024)
 #define TEST_OCCURRED_AT INT64_C (1493805600000) /* 2017-05-03T10:00:00Z */
 
 typedef struct {
-    sp_harness_t *harness;     /* PostgreSQL + Redis */
-    pid_t pid;                 /* the activity-ingest process */
-    char ingest_endpoint[64];  /* ROUTER the client connects to */
-    char bus_endpoint[64];     /* PUB the subscribers connect to */
+    sp_harness_t *harness;    /* PostgreSQL + Redis */
+    pid_t pid;                /* the activity-ingest process */
+    char ingest_endpoint[64]; /* ROUTER the client connects to */
+    char bus_endpoint[64];    /* PUB the subscribers connect to */
     sp_ingest_client_t *client;
-    int probes;                /* probe events sent so far, for unique ids */
+    int probes; /* probe events sent so far, for unique ids */
 } s_fixture_t;
 
 static void
@@ -88,7 +88,7 @@ s_setup (void **state)
     sp_harness_program ("activity-ingest", program, sizeof program);
     snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (fixture->harness));
     fixture->pid = sp_harness_spawn (fixture->harness, program,
-                                     (const char *const[]) { ingest, bus, NULL }, log_path);
+                                     (const char *const[]){ ingest, bus, NULL }, log_path);
     assert_true (fixture->pid > 0);
     assert_int_equal (sp_harness_wait_log (fixture->pid, log_path, "msg=\"accepting requests\"",
                                            TEST_START_TIMEOUT_MS),
@@ -142,8 +142,8 @@ s_publish (s_fixture_t *fixture, sp_event_t *const *events, size_t count)
 {
     Salespulse__IngestReply *reply = NULL;
     char error[256];
-    assert_int_equal (sp_ingest_client_send (fixture->client, events, count,
-                                             TEST_REPLY_TIMEOUT_MS, &reply, error, sizeof error),
+    assert_int_equal (sp_ingest_client_send (fixture->client, events, count, TEST_REPLY_TIMEOUT_MS,
+                                             &reply, error, sizeof error),
                       SP_INGEST_CLIENT_OK);
     return reply;
 }
@@ -176,7 +176,7 @@ s_subscribe (s_fixture_t *fixture, const char *prefix, Salespulse__EventType pro
     sp_zmq_options_t options;
     sp_zmq_options_init (&options, ZMQ_SUB);
     options.endpoints = fixture->bus_endpoint;
-    options.subscriptions = (const char *const[]) { prefix };
+    options.subscriptions = (const char *const[]){ prefix };
     options.subscription_count = 1;
     options.receive_timeout_ms = TEST_PROBE_WAIT_MS;
     char error[256];

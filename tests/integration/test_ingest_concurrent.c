@@ -384,13 +384,11 @@ test_overloaded_then_stored (void **state)
         Salespulse__IngestReply *reply = NULL;
         char error[256];
         assert_int_equal (sp_ingest_client_send (client, events, TEST_SMALL_BATCH,
-                                                 TEST_STOP_TIMEOUT_MS, &reply, error,
-                                                 sizeof error),
+                                                 TEST_STOP_TIMEOUT_MS, &reply, error, sizeof error),
                           SP_INGEST_CLIENT_OK);
         for (size_t event = 0; event < TEST_SMALL_BATCH; event++) {
             accepted += reply->outcomes[event]->outcome == SALESPULSE__OUTCOME__OUTCOME_ACCEPTED;
-            duplicate +=
-                reply->outcomes[event]->outcome == SALESPULSE__OUTCOME__OUTCOME_DUPLICATE;
+            duplicate += reply->outcomes[event]->outcome == SALESPULSE__OUTCOME__OUTCOME_DUPLICATE;
         }
         sp_proto_free ((ProtobufCMessage **) &reply);
         for (size_t event = 0; event < TEST_SMALL_BATCH; event++)
@@ -453,8 +451,8 @@ test_unavailable_while_postgres_down (void **state)
     zframe_t *frame = s_small_request (0, 0, events);
     zframe_destroy (&frame);
     char error[256];
-    assert_int_equal (sp_ingest_client_send (client, events, TEST_SMALL_BATCH,
-                                             TEST_STOP_TIMEOUT_MS, &reply, error, sizeof error),
+    assert_int_equal (sp_ingest_client_send (client, events, TEST_SMALL_BATCH, TEST_STOP_TIMEOUT_MS,
+                                             &reply, error, sizeof error),
                       SP_INGEST_CLIENT_OK);
     for (size_t index = 0; index < TEST_SMALL_BATCH; index++) {
         assert_int_equal (reply->outcomes[index]->outcome, SALESPULSE__OUTCOME__OUTCOME_ACCEPTED);

@@ -35,11 +35,11 @@
 #include "sp_harness_publisher.h"
 
 #define TEST_PARTITIONS 16
-#define TEST_EVENTS 100000        /* the count issue 3 names */
-#define TEST_PUBLISHERS 4         /* batches in flight at once */
-#define TEST_BATCH 1000           /* events per request */
-#define TEST_CUSTOMERS 97         /* customers spread over every partition */
-#define TEST_CRASH_AFTER 20       /* acknowledged batches (of 100) before the crash */
+#define TEST_EVENTS 100000  /* the count issue 3 names */
+#define TEST_PUBLISHERS 4   /* batches in flight at once */
+#define TEST_BATCH 1000     /* events per request */
+#define TEST_CUSTOMERS 97   /* customers spread over every partition */
+#define TEST_CRASH_AFTER 20 /* acknowledged batches (of 100) before the crash */
 #define TEST_START_TIMEOUT_MS 60000
 #define TEST_STOP_TIMEOUT_MS 30000
 #define TEST_PROGRESS_TIMEOUT_MS 120000
@@ -64,13 +64,6 @@ typedef struct {
     const char *prefix; /* event_id prefix of this run */
     size_t first;       /* number of the publisher's first event */
 } s_series_t;
-
-static void
-s_pause (void)
-{
-    struct timespec delay = { 0, TEST_POLL_MS * 1000000L };
-    nanosleep (&delay, NULL);
-}
 
 static void
 s_start_ingest (s_fixture_t *fixture)
@@ -168,7 +161,7 @@ s_wait_progress (sp_harness_publisher_t **publishers, size_t count)
             assert_true (done < TEST_EVENTS / TEST_BATCH);
             return done;
         }
-        s_pause ();
+        sp_harness_pause_ms (TEST_POLL_MS);
     }
     fail_msg ("fewer than %zu batches acknowledged", count);
     return 0;

@@ -44,8 +44,6 @@
 #define POLL_MS 20          /* pause between two polls of a condition */
 #define FAST_BACKOFF_MS 1   /* backoff against the closed port */
 #define FAST_TIMEOUT_MS 200 /* connect timeout against the closed port */
-#define MS_PER_SECOND 1000
-#define NS_PER_MS 1000000
 #define SERVICE "lease-test"
 #define FIRST "a-instance" /* sorts before SECOND: gets the even partitions */
 #define SECOND "b-instance"
@@ -79,14 +77,6 @@ s_record (void *arg, uint32_t partition, bool owned, const char *token)
     event->partition = partition;
     event->owned = owned;
     snprintf (event->token, sizeof event->token, "%s", token);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * MS_PER_SECOND + now.tv_nsec / NS_PER_MS;
 }
 
 static sp_lease_t *
@@ -309,14 +299,14 @@ test_expired_lease_is_fenced (void **state)
 
     /* FIRST stalls: Redis expires its leases (and, set just before them,
        its membership). */
-    int64_t deadline = s_now_ms () + DEADLINE_MS;
+    int64_t deadline = sp_harness_now_ms () + DEADLINE_MS;
     char key[SP_PARTITION_KEY_MAX];
     s_lease_key (PARTITIONS - 1, key, sizeof key);
     const char *exists[] = { "EXISTS", key };
     int64_t left = 1;
     assert_int_equal (sp_harness_redis_integer (redis, 2, exists, &left), 0);
     while (left != 0) {
-        assert_true (s_now_ms () < deadline);
+        assert_true (sp_harness_now_ms () < deadline);
         poll (NULL, 0, POLL_MS);
         assert_int_equal (sp_harness_redis_integer (redis, 2, exists, &left), 0);
     }
@@ -544,24 +534,6 @@ test_unreachable_redis_drops_after_ttl (void **state)
 
 /* ---------------------------------------------------------------- main */
 
-static int
-s_harness_setup (void **state)
-{
-    sp_harness_t *harness = sp_harness_new (SP_HARNESS_REDIS);
-    if (!harness)
-        return -1;
-    *state = harness;
-    return 0;
-}
-
-static int
-s_harness_teardown (void **state)
-{
-    sp_harness_t *harness = *state;
-    sp_harness_destroy (&harness);
-    return 0;
-}
-
 int
 main (void)
 {
@@ -574,5 +546,6 @@ main (void)
         cmocka_unit_test (test_scripts_reload_after_flush),
         cmocka_unit_test (test_unreachable_redis_drops_after_ttl),
     };
-    return cmocka_run_group_tests_name ("lease", tests, s_harness_setup, s_harness_teardown);
+    return cmocka_run_group_tests_name ("lease", tests, sp_harness_redis_group_setup,
+                                        sp_harness_redis_group_teardown);
 }

@@ -1,10 +1,10 @@
 /*  test_pg - sp_pg against a real PostgreSQL server (sp_harness).
 
     Covers connecting and session settings, parameters (text, NULL,
-    binary), binary COPY in (rows, bad data, errors), prepared statements, transactions (commit, rollback, a failed
-    transaction's commit), SQLSTATEs (unique violation), advisory locks,
-    bounded retries against a closed port, and reconnecting with
-    re-prepared statements after the server restarts.
+    binary), binary COPY in (rows, bad data, errors), prepared statements, transactions (commit,
+   rollback, a failed transaction's commit), SQLSTATEs (unique violation), advisory locks, bounded
+   retries against a closed port, and reconnecting with re-prepared statements after the server
+   restarts.
 */
 #include "sp_harness.h"
 #include "sp_log.h"
@@ -389,8 +389,8 @@ test_copy_in (void **state)
 {
     sp_pg_t *pg = s_connect (state);
     /* PostgreSQL's binary COPY: header, rows of (field count, fields), trailer. */
-    static const uint8_t header[] = { 'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
-                                      0,   0,   0,   0,   0,   0,   0,    0 };
+    static const uint8_t header[] = { 'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n',
+                                      0,   0,   0,   0,   0,   0,   0,    0,    0 };
     const uint8_t data[] = { 0x00, 0xff, '\\', 'z' };
     uint8_t stream[256];
     size_t size = sizeof header;
@@ -412,8 +412,8 @@ test_copy_in (void **state)
     assert_true (sp_pg_result_ok (result));
     assert_int_equal (sp_pg_result_affected (result), 2);
     sp_pg_result_destroy (&result);
-    result = sp_pg_exec (pg, "SELECT name, data, name IS NULL FROM test_items ORDER BY id", 0,
-                         NULL, NULL, NULL);
+    result = sp_pg_exec (pg, "SELECT name, data, name IS NULL FROM test_items ORDER BY id", 0, NULL,
+                         NULL, NULL);
     assert_int_equal (sp_pg_result_rows (result), 2);
     assert_string_equal (sp_pg_result_value (result, 0, 0), "one");
     size_t decoded_size = 0;

@@ -26,7 +26,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,25 +51,8 @@
 #define OWN_DATABASE 2         /* database the own-server tests select */
 #define OWN_PASSWORD "s3cret"  /* password of the own server */
 #define SCRIPT_INCREMENT 5     /* ARGV[1] of the script test */
-#define MS_PER_SECOND 1000
-#define NS_PER_MS 1000000
 
 /* ---------------------------------------------------------------- helpers */
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * MS_PER_SECOND + now.tv_nsec / NS_PER_MS;
-}
-
-/* Pause between two polls of a condition. */
-static void
-s_pause (void)
-{
-    poll (NULL, 0, POLL_MS);
-}
 
 static sp_redis_t *
 s_redis (const char *url, const sp_redis_options_t *options)
@@ -401,9 +383,9 @@ test_connection_refused_is_bounded (void **state)
     sp_redis_options_t options = s_fast_options (REFUSED_ATTEMPTS);
     sp_redis_t *redis = s_redis (url, &options);
     char error[ERROR_SIZE] = "";
-    int64_t started = s_now_ms ();
+    int64_t started = sp_harness_now_ms ();
     assert_int_equal (sp_redis_connect (redis, error, sizeof error), -1);
-    assert_true (s_now_ms () - started < REFUSED_LIMIT_MS);
+    assert_true (sp_harness_now_ms () - started < REFUSED_LIMIT_MS);
     char expected[ERROR_SIZE];
     snprintf (expected, sizeof expected,
               "could not connect to redis at \"127.0.0.1:%d\" after 3 attempts: connection refused",
@@ -445,24 +427,6 @@ test_connection_refused_is_bounded (void **state)
 }
 
 /* ================================================================ group 2: harness server */
-
-static int
-s_harness_setup (void **state)
-{
-    sp_harness_t *harness = sp_harness_new (SP_HARNESS_REDIS);
-    if (!harness)
-        return -1;
-    *state = harness;
-    return 0;
-}
-
-static int
-s_harness_teardown (void **state)
-{
-    sp_harness_t *harness = *state;
-    sp_harness_destroy (&harness);
-    return 0;
-}
 
 static void
 test_binary_set_get (void **state)
@@ -809,12 +773,12 @@ test_reconnect_after_restart (void **state)
         assert_null (sp_redis_command (redis, 2, get, NULL, error, sizeof error));
 
     s_own_server_start (&server);
-    int64_t deadline = s_now_ms () + DEADLINE_MS;
+    int64_t deadline = sp_harness_now_ms () + DEADLINE_MS;
     reply = NULL;
-    while (!reply && s_now_ms () < deadline) {
+    while (!reply && sp_harness_now_ms () < deadline) {
         reply = sp_redis_command (redis, 3, set, NULL, error, sizeof error);
         if (!reply)
-            s_pause ();
+            sp_harness_pause_ms (POLL_MS);
     }
     if (!reply)
         fail_msg ("no reconnect: %s", error);
@@ -935,7 +899,8 @@ main (void)
         cmocka_unit_test (test_authentication_and_database_errors),
     };
     int failed = cmocka_run_group_tests_name ("parsing", parsing, NULL, NULL);
-    failed += cmocka_run_group_tests_name ("harness", harness, s_harness_setup, s_harness_teardown);
+    failed += cmocka_run_group_tests_name ("harness", harness, sp_harness_redis_group_setup,
+                                           sp_harness_redis_group_teardown);
     failed += cmocka_run_group_tests_name ("own_server", own_server, NULL, NULL);
     return failed;
 }

@@ -91,7 +91,7 @@ test_service_serves_health_and_stops_on_sigterm (void **state)
     assert_true (port > 0);
     char http[64];
     snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", port);
-    pid_t pid = s_spawn (fixture, (const char *const[]) { http, NULL }, NULL);
+    pid_t pid = s_spawn (fixture, (const char *const[]){ http, NULL }, NULL);
 
     static char body[TEST_BODY_SIZE];
     assert_int_equal (sp_harness_wait_http (pid, port, "/healthz", NULL, body, sizeof body,
@@ -127,7 +127,7 @@ test_service_refuses_wrong_partition_count (void **state)
     s_fixture_t *fixture = *state;
     char http[64];
     snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", sp_harness_free_port ());
-    pid_t pid = s_spawn (fixture, (const char *const[]) { http, "SP_PARTITIONS=8", NULL }, NULL);
+    pid_t pid = s_spawn (fixture, (const char *const[]){ http, "SP_PARTITIONS=8", NULL }, NULL);
     assert_int_equal (sp_harness_wait_exit (pid, TEST_START_TIMEOUT_MS), 1);
     assert_true (s_log_contains (fixture, "partition count does not match the database"));
     assert_true (s_log_contains (fixture, "configured=8 recorded=\"16\""));
@@ -141,8 +141,8 @@ test_service_fails_when_redis_is_unreachable (void **state)
     char http[64], redis[64];
     snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", sp_harness_free_port ());
     snprintf (redis, sizeof redis, "--redis=redis://127.0.0.1:%d/0", sp_harness_free_port ());
-    pid_t pid = s_spawn (fixture, (const char *const[]) { http, NULL },
-                         (const char *const[]) { redis, NULL });
+    pid_t pid = s_spawn (fixture, (const char *const[]){ http, NULL },
+                         (const char *const[]){ redis, NULL });
     assert_int_equal (sp_harness_wait_exit (pid, TEST_START_TIMEOUT_MS), 1);
     assert_true (s_log_contains (fixture, "msg=\"could not connect to redis\""));
 }
@@ -152,15 +152,15 @@ static void
 test_service_rejects_bad_settings (void **state)
 {
     s_fixture_t *fixture = *state;
-    pid_t pid = s_spawn (fixture, NULL, (const char *const[]) { "--bogus", NULL });
+    pid_t pid = s_spawn (fixture, NULL, (const char *const[]){ "--bogus", NULL });
     assert_int_equal (sp_harness_wait_exit (pid, TEST_STOP_TIMEOUT_MS), 2);
     assert_true (s_log_contains (fixture, "funnel-tracker: unknown option \"--bogus\""));
 
-    pid = s_spawn (fixture, (const char *const[]) { "SP_TIME_ZONE=Mars/Olympus", NULL }, NULL);
+    pid = s_spawn (fixture, (const char *const[]){ "SP_TIME_ZONE=Mars/Olympus", NULL }, NULL);
     assert_int_equal (sp_harness_wait_exit (pid, TEST_STOP_TIMEOUT_MS), 2);
     assert_true (s_log_contains (fixture, "unknown time zone \"Mars/Olympus\""));
 
-    pid = s_spawn (fixture, NULL, (const char *const[]) { "--help", NULL });
+    pid = s_spawn (fixture, NULL, (const char *const[]){ "--help", NULL });
     assert_int_equal (sp_harness_wait_exit (pid, TEST_STOP_TIMEOUT_MS), 0);
     assert_true (s_log_contains (fixture, "(env SP_HTTP, default: 127.0.0.1:9102)"));
 }

@@ -60,14 +60,10 @@ static int
 s_run_script (const sp_harness_t *self, const char *command, const char *argument_1,
               const char *argument_2, const char *argument_3)
 {
-    char *argv[] = { (char *) "bash",
-                     (char *) self->script,
-                     (char *) command,
-                     (char *) self->dir,
-                     (char *) argument_1,
-                     (char *) argument_2,
-                     (char *) argument_3,
-                     NULL };
+    char *argv[] = { (char *) "bash",     (char *) self->script,
+                     (char *) command,    (char *) self->dir,
+                     (char *) argument_1, (char *) argument_2,
+                     (char *) argument_3, NULL };
     pid_t pid;
     int rc = posix_spawnp (&pid, "bash", NULL, NULL, argv, environ);
     if (rc != 0) {
@@ -233,7 +229,7 @@ sp_harness_postgres_stop (sp_harness_t *self, bool immediate)
     if (!self || !self->postgres_port)
         return -1;
     return s_run_script (self, "stop", "postgres", immediate ? "immediate" : NULL, NULL) == 0 ? 0
-                                                                                             : -1;
+                                                                                              : -1;
 }
 
 int

@@ -59,6 +59,12 @@ const char *sp_harness_source_dir (void);
    close), for a service under test to listen on; -1 on failure. */
 int sp_harness_free_port (void);
 
+/* Monotonic clock, ms (for deadlines in tests). */
+int64_t sp_harness_now_ms (void);
+
+/* Sleeps ms milliseconds (resumed after signals). */
+void sp_harness_pause_ms (int ms);
+
 /* Writes "tcp://127.0.0.1:PORT" with a free port (sp_harness_free_port)
    into endpoint, for a service's ZeroMQ socket. Returns 0, or -1. */
 int sp_harness_free_endpoint (char *endpoint, size_t size);

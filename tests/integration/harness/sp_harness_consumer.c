@@ -22,7 +22,6 @@
 #define SP_HARNESS_CONSUMER_KEY_MAX 128       /* a counting-consumer hash key */
 #define SP_HARNESS_CONSUMER_LOG_LINE_MAX 4096 /* longest log line compared whole */
 #define SP_HARNESS_CONSUMER_POLL_MS 100       /* between two comparisons */
-#define SP_HARNESS_CONSUMER_NS_PER_MS 1000000L
 #define SP_HARNESS_CONSUMER_HTTP_OK 200
 #define SP_HARNESS_CONSUMER_NO_CUSTOMER "-" /* the consumer's field for no customer */
 #define SP_HARNESS_CONSUMER_LOST_EVERY 3    /* every third event is a deal_lost */
@@ -45,21 +44,6 @@ typedef struct {
     size_t size;
     size_t capacity;
 } s_counts_t;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / SP_HARNESS_CONSUMER_NS_PER_MS;
-}
-
-static void
-s_pause (int ms)
-{
-    struct timespec delay = { ms / 1000, (long) (ms % 1000) * SP_HARNESS_CONSUMER_NS_PER_MS };
-    nanosleep (&delay, NULL);
-}
 
 sp_event_t *
 sp_harness_consumer_event (size_t index, void *arg)
@@ -422,17 +406,17 @@ sp_harness_consumer_wait_counts (sp_redis_t *redis, sp_pg_t *pg, uint32_t partit
                                  const char *excluded_event_id, int timeout_ms, char *difference,
                                  size_t difference_size)
 {
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
     while (true) {
         if (sp_harness_consumer_compare (redis, pg, partitions, excluded_event_id, difference,
                                          difference_size) == 0)
             return 0;
-        if (s_now_ms () >= deadline) {
+        if (sp_harness_now_ms () >= deadline) {
             fprintf (stderr, "sp_harness_consumer: counts not equal after %d ms: %s\n", timeout_ms,
                      difference);
             return -1;
         }
-        s_pause (SP_HARNESS_CONSUMER_POLL_MS);
+        sp_harness_pause_ms (SP_HARNESS_CONSUMER_POLL_MS);
     }
 }
 

@@ -14,7 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define SP_HARNESS_HTTP_TIMEOUT_S 5      /* per read/write on the socket */
+#define SP_HARNESS_HTTP_TIMEOUT_S 5        /* per read/write on the socket */
 #define SP_HARNESS_HTTP_RESPONSE_MAX 65536 /* bytes of response kept */
 
 static int

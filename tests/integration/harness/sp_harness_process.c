@@ -31,15 +31,16 @@ extern char **environ;
 #define SP_HARNESS_LOG_LINE_MAX 4096  /* longest log line compared whole */
 #define SP_HARNESS_NS_PER_MS 1000000L /* nanoseconds in a millisecond */
 
-static void
-s_pause (void)
+void
+sp_harness_pause_ms (int ms)
 {
-    struct timespec delay = { 0, SP_HARNESS_POLL_MS * SP_HARNESS_NS_PER_MS };
-    nanosleep (&delay, NULL);
+    struct timespec delay = { ms / 1000, (long) (ms % 1000) * SP_HARNESS_NS_PER_MS };
+    while (nanosleep (&delay, &delay) != 0 && errno == EINTR)
+        ;
 }
 
-static int64_t
-s_now_ms (void)
+int64_t
+sp_harness_now_ms (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
@@ -160,7 +161,7 @@ sp_harness_log_contains (const char *log_path, const char *text)
 int
 sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int timeout_ms)
 {
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
     while (true) {
         if (sp_harness_log_contains (log_path, text))
             return 0;
@@ -169,12 +170,12 @@ sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int time
                      (int) pid, text, log_path);
             return -1;
         }
-        if (s_now_ms () >= deadline) {
+        if (sp_harness_now_ms () >= deadline) {
             fprintf (stderr, "sp_harness: \"%s\" not logged within %d ms (log: %s)\n", text,
                      timeout_ms, log_path);
             return -1;
         }
-        s_pause ();
+        sp_harness_pause_ms (SP_HARNESS_POLL_MS);
     }
 }
 
@@ -182,7 +183,7 @@ int
 sp_harness_wait_http (pid_t pid, int port, const char *path, const char *text, char *body,
                       size_t size, int timeout_ms)
 {
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
     while (true) {
         int status = 0;
         if (sp_harness_http_get (port, path, &status, body, size) == 0 &&
@@ -193,12 +194,12 @@ sp_harness_wait_http (pid_t pid, int port, const char *path, const char *text, c
                      (int) pid, path, port);
             return -1;
         }
-        if (s_now_ms () >= deadline) {
+        if (sp_harness_now_ms () >= deadline) {
             fprintf (stderr, "sp_harness: \"%s\" on port %d not as awaited within %d ms\n", path,
                      port, timeout_ms);
             return -1;
         }
-        s_pause ();
+        sp_harness_pause_ms (SP_HARNESS_POLL_MS);
     }
 }
 
@@ -230,7 +231,7 @@ sp_harness_start_ingest (const sp_harness_t *self, const char *endpoint,
 int
 sp_harness_wait_exit (pid_t pid, int timeout_ms)
 {
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
     while (true) {
         int status = 0;
         pid_t waited = waitpid (pid, &status, WNOHANG);
@@ -238,13 +239,13 @@ sp_harness_wait_exit (pid_t pid, int timeout_ms)
             return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
         if (waited < 0 && errno != EINTR)
             return -1;
-        if (s_now_ms () >= deadline) {
+        if (sp_harness_now_ms () >= deadline) {
             kill (pid, SIGKILL);
             while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
                 ;
             return -1;
         }
-        s_pause ();
+        sp_harness_pause_ms (SP_HARNESS_POLL_MS);
     }
 }
 

@@ -26,17 +26,17 @@
 #define SP_HARNESS_PUBLISHER_NS_PER_MS 1000000L
 
 struct _sp_harness_publisher_t {
-    sp_harness_publisher_options_t options; /* what to send (endpoint borrowed) */
-    sp_harness_ack_t *acks;                 /* one per event of the series */
-    size_t batches;                         /* batches in the series */
-    atomic_size_t done;                     /* batches acknowledged OK */
-    atomic_bool finished;                   /* the thread has ended */
-    atomic_bool stop;                       /* asked to stop early */
-    int result;                             /* 0 when every batch was acknowledged */
-    uint64_t resends;                       /* the client's resends */
+    sp_harness_publisher_options_t options;      /* what to send (endpoint borrowed) */
+    sp_harness_ack_t *acks;                      /* one per event of the series */
+    size_t batches;                              /* batches in the series */
+    atomic_size_t done;                          /* batches acknowledged OK */
+    atomic_bool finished;                        /* the thread has ended */
+    atomic_bool stop;                            /* asked to stop early */
+    int result;                                  /* 0 when every batch was acknowledged */
+    uint64_t resends;                            /* the client's resends */
     char error[SP_HARNESS_PUBLISHER_ERROR_SIZE]; /* why it failed */
-    pthread_t thread;                       /* the publishing thread */
-    bool joined;                            /* pthread_join done */
+    pthread_t thread;                            /* the publishing thread */
+    bool joined;                                 /* pthread_join done */
 };
 
 sp_event_t *
@@ -63,9 +63,8 @@ s_send_batch (sp_harness_publisher_t *self, sp_ingest_client_t *client, size_t b
               sp_event_t **events)
 {
     size_t first = batch_index * self->options.batch;
-    size_t count = self->options.count - first < self->options.batch
-                       ? self->options.count - first
-                       : self->options.batch;
+    size_t count = self->options.count - first < self->options.batch ? self->options.count - first
+                                                                     : self->options.batch;
     int rc = -1;
     size_t made = 0;
     for (; made < count; made++) {
@@ -195,9 +194,10 @@ sp_harness_publisher_wait (sp_harness_publisher_t *self, int timeout_ms, char *e
     struct timespec delay = { 0, SP_HARNESS_PUBLISHER_POLL_MS * SP_HARNESS_PUBLISHER_NS_PER_MS };
     for (int waited = 0; !atomic_load (&self->finished); waited += SP_HARNESS_PUBLISHER_POLL_MS) {
         if (waited >= timeout_ms) {
-            sp_error_set (error, error_size, "publisher still running after %d ms (%zu of %zu "
-                          "batches done)", timeout_ms, sp_harness_publisher_batches_done (self),
-                          self->batches);
+            sp_error_set (error, error_size,
+                          "publisher still running after %d ms (%zu of %zu "
+                          "batches done)",
+                          timeout_ms, sp_harness_publisher_batches_done (self), self->batches);
             return -1;
         }
         nanosleep (&delay, NULL);

@@ -83,3 +83,22 @@ sp_harness_redis_value_is (sp_redis_t *redis, const char *key, const char *expec
     sp_redis_reply_destroy (&reply);
     return equal;
 }
+
+int
+sp_harness_redis_group_setup (void **state)
+{
+    sp_harness_t *harness = sp_harness_new (SP_HARNESS_REDIS);
+    if (!harness)
+        return -1;
+    *state = harness;
+    return 0;
+}
+
+int
+sp_harness_redis_group_teardown (void **state)
+{
+    sp_harness_t *harness = *state;
+    sp_harness_destroy (&harness);
+    *state = NULL;
+    return 0;
+}

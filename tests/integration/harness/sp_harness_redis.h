@@ -17,6 +17,12 @@
 #include "sp_harness.h"
 #include "sp_redis.h"
 
+/* cmocka group setup and teardown for tests that need only Redis: *state
+   becomes a harness with a Redis server (sp_harness_t *), destroyed by
+   the teardown. Return 0, or -1 when the server could not start. */
+int sp_harness_redis_group_setup (void **state);
+int sp_harness_redis_group_teardown (void **state);
+
 /* A live connection to the harness's Redis, the caller owns it; NULL
    (printed) when it could not connect. */
 sp_redis_t *sp_harness_redis_connect (const sp_harness_t *harness);
