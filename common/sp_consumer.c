@@ -33,6 +33,9 @@
 #define MS_PER_SECOND 1000.0
 /* Delay before the next work step when a partition is ready now, ms. */
 #define WORK_DELAY_MS 1
+/* Longest one work step keeps the reactor, ms: with many partitions
+   catching up, lease ticks and live messages still get their turn. */
+#define WORK_BUDGET_MS 50
 
 struct _sp_consumer_t {
     sp_service_t *service;           /* borrowed */
@@ -382,6 +385,7 @@ s_on_work (zloop_t *loop, int timer_id, void *arg)
     self->work_timer = -1;
     int64_t now = zclock_mono ();
     uint32_t partitions = self->settings.partitions;
+    uint32_t next = (self->next_partition + 1) % partitions;
     for (uint32_t step = 0; step < partitions; step++) {
         uint32_t partition = (self->next_partition + step) % partitions;
         sp_consumer_partition_t *state = &self->partitions[partition];
@@ -391,8 +395,13 @@ s_on_work (zloop_t *loop, int timer_id, void *arg)
             s_start_partition (self, partition);
         if (state->state == SP_CONSUMER_PARTITION_CATCHING_UP && state->not_before_ms <= now)
             s_catch_up (self, partition);
+        if (zclock_mono () - now >= WORK_BUDGET_MS) {
+            /* Give the reactor back (bus, lease ticks); go on from here. */
+            next = (partition + 1) % partitions;
+            break;
+        }
     }
-    self->next_partition = (self->next_partition + 1) % partitions;
+    self->next_partition = next;
     s_schedule_work (self);
     return 0;
 }
