@@ -59,6 +59,7 @@ struct _sp_consumer_t {
     uint32_t next_partition; /* round-robin start of work steps */
     int64_t rebuild_seen;    /* rebuild epoch seen at the last poll */
     uint64_t applied;
+    uint64_t malformed_seen; /* bus messages dropped, as last counted */
     uint64_t applied_at_poll;
     int64_t poll_at_ms;
     double applied_per_second;
@@ -479,6 +480,11 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
     sp_consumer_t *self = (sp_consumer_t *) arg;
     Salespulse__BusEnvelope *const *envelopes = NULL;
     size_t count = sp_consumer_bus_read (self->bus_reader, &envelopes);
+    uint64_t malformed = sp_consumer_bus_malformed (self->bus_reader);
+    if (malformed > self->malformed_seen) {
+        sp_consumer_metrics_malformed (self->metrics, malformed - self->malformed_seen);
+        self->malformed_seen = malformed;
+    }
     size_t first = 0;
     while (first < count) {
         size_t end = first + 1;

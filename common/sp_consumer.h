@@ -60,6 +60,7 @@
         salespulse_consumer_applied_events_per_second       over the last poll interval
         salespulse_consumer_catchup_events_total            of which read back from the log
         salespulse_consumer_gaps_total                      gaps seen on the live path
+        salespulse_consumer_bus_malformed_total             bus messages that could not be read
         salespulse_consumer_apply_refused_total{reason}     fenced|moved|failed
         salespulse_consumer_quarantined_events_total        events given up on
         salespulse_consumer_lease_changes_total{change}     acquired|lost

@@ -19,6 +19,7 @@ struct _sp_consumer_metrics_t {
     sp_metric_t *rate;
     sp_metric_t *catchup;
     sp_metric_t *gaps;
+    sp_metric_t *malformed;
     sp_metric_t *refused;
     sp_metric_t *quarantined;
     sp_metric_t *lease;
@@ -55,6 +56,9 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
                                         "events read back from the event log and applied", NULL, 0);
     self->gaps = sp_metrics_counter (registry, "salespulse_consumer_gaps_total",
                                      "sequence gaps seen on the live path", NULL, 0);
+    self->malformed =
+        sp_metrics_counter (registry, "salespulse_consumer_bus_malformed_total",
+                            "bus messages dropped because they could not be read", NULL, 0);
     self->refused =
         sp_metrics_counter (registry, "salespulse_consumer_apply_refused_total",
                             "atomic applies that wrote nothing (fenced, moved, failed)", reason, 1);
@@ -64,8 +68,8 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
     self->lease = sp_metrics_counter (registry, "salespulse_consumer_lease_changes_total",
                                       "partitions acquired or lost", change, 1);
     if (!self->owned || !self->live || !self->checkpoint || !self->lag || !self->applied ||
-        !self->rate || !self->catchup || !self->gaps || !self->refused || !self->quarantined ||
-        !self->lease)
+        !self->rate || !self->catchup || !self->gaps || !self->malformed || !self->refused ||
+        !self->quarantined || !self->lease)
         sp_consumer_metrics_destroy (&self);
     return self;
 }
@@ -113,6 +117,13 @@ sp_consumer_metrics_gap (sp_consumer_metrics_t *self)
 {
     assert (self);
     sp_metric_add (self->gaps, NULL, 1);
+}
+
+void
+sp_consumer_metrics_malformed (sp_consumer_metrics_t *self, uint64_t count)
+{
+    assert (self);
+    sp_metric_add (self->malformed, NULL, (double) count);
 }
 
 void

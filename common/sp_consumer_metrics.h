@@ -29,6 +29,9 @@ void sp_consumer_metrics_applied (sp_consumer_metrics_t *self, size_t events, bo
 /* Applied events per second over the last poll interval. */
 void sp_consumer_metrics_rate (sp_consumer_metrics_t *self, double per_second);
 
+/* count bus messages dropped as malformed. */
+void sp_consumer_metrics_malformed (sp_consumer_metrics_t *self, uint64_t count);
+
 /* One gap on the live path. */
 void sp_consumer_metrics_gap (sp_consumer_metrics_t *self);
 

@@ -32,7 +32,10 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <czmq.h>
 #include <jansson.h>
+
+#include "bus.pb-c.h"
 
 #include "sp_harness.h"
 #include "sp_harness_consumer.h"
@@ -460,6 +463,78 @@ test_rebuild_while_running (void **state)
                       2 * TEST_SMALL_EVENTS);
 }
 
+/* Sends [topic, body] (body NULL: a third frame instead, a bad shape). */
+static void
+s_send_raw (zsock_t *publisher, const char *body)
+{
+    if (body)
+        zstr_sendx (publisher, "call.0", body, NULL);
+    else
+        zstr_sendx (publisher, "call.0", "a", "b", NULL);
+}
+
+/* Messages on the bus that cannot be read (garbage, a wrong frame count,
+   an envelope of a partition that does not exist) are counted, logged and
+   dropped; the consumer goes on applying the real ones. */
+static void
+test_malformed_bus_messages_are_dropped (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char endpoint[TEST_TEXT_SIZE], bind[TEST_TEXT_SIZE + 1], bus[2 * TEST_TEXT_SIZE + 2];
+    assert_int_equal (sp_harness_free_endpoint (endpoint, sizeof endpoint), 0);
+    snprintf (bind, sizeof bind, "@%s", endpoint);
+    zsock_t *publisher = zsock_new_pub (bind);
+    assert_non_null (publisher);
+    snprintf (bus, sizeof bus, "%s,%s", fixture->stack->bus, endpoint);
+    const char *argv[] = { "--lease-ttl-ms", TEST_LEASE_TTL, "--poll-ms", TEST_POLL, NULL };
+    fixture->http_port = sp_harness_free_port ();
+    snprintf (fixture->log_path, sizeof fixture->log_path, "%s/consumer-%d.log",
+              sp_harness_dir (fixture->stack->harness), ++fixture->starts);
+    fixture->consumer =
+        sp_harness_consumer_start (fixture->stack->harness, bus, fixture->http_port,
+                                   TEST_PARTITIONS, argv, fixture->log_path, TEST_START_TIMEOUT_MS);
+    assert_true (fixture->consumer > 0);
+
+    /* Garbage until the subscription is connected and the first is counted. */
+    const char *metric = "salespulse_consumer_bus_malformed_total";
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    while (sp_harness_consumer_metric (fixture->http_port, metric) < 1) {
+        assert_true (sp_harness_now_ms () < deadline);
+        s_send_raw (publisher, "not a protobuf \xff\xff");
+        sp_harness_pause_ms (TEST_POLL_MS);
+    }
+    int64_t before = sp_harness_consumer_metric (fixture->http_port, metric);
+    s_send_raw (publisher, NULL);
+    Salespulse__SalesEvent event = SALESPULSE__SALES_EVENT__INIT;
+    Salespulse__BusEnvelope envelope = SALESPULSE__BUS_ENVELOPE__INIT;
+    envelope.partition = TEST_PARTITIONS + 1; /* no such partition */
+    envelope.sequence = 1;
+    envelope.event = &event;
+    size_t size = salespulse__bus_envelope__get_packed_size (&envelope);
+    uint8_t *packed = malloc (size);
+    assert_non_null (packed);
+    salespulse__bus_envelope__pack (&envelope, packed);
+    zmsg_t *message = zmsg_new ();
+    zmsg_addstr (message, "call.9");
+    zmsg_addmem (message, packed, size);
+    free (packed);
+    assert_int_equal (zmsg_send (&message, publisher), 0);
+    while (sp_harness_consumer_metric (fixture->http_port, metric) < before + 2) {
+        assert_true (sp_harness_now_ms () < deadline);
+        sp_harness_pause_ms (TEST_POLL_MS);
+    }
+    assert_true (sp_harness_log_contains (fixture->log_path, "bad bus message dropped"));
+    assert_true (sp_harness_log_contains (fixture->log_path, "is not below the partition count"));
+
+    sp_harness_consumer_series_t series = { "malformed", TEST_CUSTOMERS };
+    sp_harness_publisher_t *events =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_SMALL_EVENTS);
+    assert_non_null (events);
+    assert_int_equal (sp_harness_consumer_publish_finish (&events, TEST_PUBLISH_TIMEOUT_MS), 0);
+    s_wait_counts (fixture, NULL);
+    zsock_destroy (&publisher);
+}
+
 int
 main (void)
 {
@@ -472,6 +547,8 @@ main (void)
                                          s_stop_consumer),
         cmocka_unit_test_setup_teardown (test_poison_event_quarantined, s_clear, s_stop_consumer),
         cmocka_unit_test_setup_teardown (test_rebuild_while_running, s_clear, s_stop_consumer),
+        cmocka_unit_test_setup_teardown (test_malformed_bus_messages_are_dropped, s_clear,
+                                         s_stop_consumer),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
