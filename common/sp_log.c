@@ -3,6 +3,20 @@
     A record is composed in a stack buffer and written with one fwrite +
     fflush under a mutex, so records from several threads never interleave.
     Overlong records are cut and end with "..." rather than being dropped.
+
+    The caller's fields are formatted with vsnprintf, then parsed into
+    key=value pairs and written again, so a value that itself contains
+    double quotes (a peer's error text put into error="%s") cannot break
+    the record. An unquoted value runs to the next space. A quoted value
+    ends at the first '"' followed by the end of the text, or by one or more
+    spaces and a key token ([A-Za-z0-9_.-]+ then '='); any other '"' inside
+    is content and is written escaped. Escapes already present (\" and \\)
+    are kept; any other backslash is content and written as \\. Control
+    characters are escaped as in msg. This is a heuristic: a value that
+    itself contains '" key=' is still cut there, and the rest becomes
+    further pairs. Pairs come out separated by one space (logfmt) or as
+    JSON members; an unquoted value that contains '"', '=' or a control
+    character is written quoted, so strict logfmt parsers read it whole.
 */
 #include "sp_log.h"
 
@@ -18,18 +32,18 @@
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static char s_service[SP_LOG_SERVICE_MAX] = "salespulse"; /* service= of every record */
-static sp_log_level_t s_level = SP_LOG_INFO;                /* lowest level written */
-static sp_log_format_t s_format = SP_LOG_FORMAT_LOGFMT;     /* record layout */
-static FILE *s_stream = NULL;                               /* NULL = stderr */
+static sp_log_level_t s_level = SP_LOG_INFO;              /* lowest level written */
+static sp_log_format_t s_format = SP_LOG_FORMAT_LOGFMT;   /* record layout */
+static FILE *s_stream = NULL;                             /* NULL = stderr */
 
 static const char *const s_level_names[] = { "debug", "info", "warn", "error" };
 
 /* Appends to a fixed buffer; never overflows, remembers truncation. */
 typedef struct {
-    char *data;      /* the buffer */
-    size_t size;     /* its capacity */
-    size_t length;   /* bytes used, excluding NUL */
-    int truncated;   /* set once something did not fit */
+    char *data;    /* the buffer */
+    size_t size;   /* its capacity */
+    size_t length; /* bytes used, excluding NUL */
+    int truncated; /* set once something did not fit */
 } s_buffer_t;
 
 static void
@@ -102,56 +116,158 @@ s_is_integer (const char *text, size_t length)
     return 1;
 }
 
-/* Converts logfmt pairs (key=value, key="quoted value") to JSON members. A
-   value that is a plain integer stays a JSON number; others are strings. */
+/* One pair of the caller's fields, pointing into the formatted text. */
+typedef struct {
+    const char *key;     /* start of the key */
+    size_t key_length;   /* its length */
+    int has_value;       /* set when the key is followed by '=' */
+    int quoted;          /* set when the value was written in double quotes */
+    const char *value;   /* start of the value, inside the quotes when quoted */
+    size_t value_length; /* its length, excluding the quotes */
+} s_field_t;
+
+static int
+s_is_key_character (char c)
+{
+    return isalnum ((unsigned char) c) || c == '_' || c == '.' || c == '-';
+}
+
+/* True when the '"' at quote closes a quoted value: it is followed by the
+   end of the text, or by spaces and then a key token and '='. */
+static int
+s_closes_value (const char *quote)
+{
+    const char *cursor = quote + 1;
+    while (*cursor == ' ')
+        cursor++;
+    if (*cursor == '\0')
+        return 1;
+    if (cursor == quote + 1)
+        return 0;
+    const char *key = cursor;
+    while (s_is_key_character (*cursor))
+        cursor++;
+    return cursor > key && *cursor == '=';
+}
+
+/* Parses the next pair at *cursor_p and moves past it; returns 0 at the
+   end of the text. A word with no '=' is a key without a value. */
+static int
+s_field_next (const char **cursor_p, s_field_t *field)
+{
+    const char *cursor = *cursor_p;
+    while (*cursor == ' ')
+        cursor++;
+    if (*cursor == '\0')
+        return 0;
+    memset (field, 0, sizeof *field);
+    field->key = cursor;
+    while (*cursor && *cursor != '=' && *cursor != ' ')
+        cursor++;
+    field->key_length = (size_t) (cursor - field->key);
+    field->value = cursor;
+    if (*cursor == '=') {
+        field->has_value = 1;
+        cursor++;
+        if (*cursor == '"') {
+            field->quoted = 1;
+            cursor++;
+            field->value = cursor;
+            while (*cursor) {
+                if (*cursor == '\\' && (cursor[1] == '"' || cursor[1] == '\\'))
+                    cursor += 2;
+                else if (*cursor == '"' && s_closes_value (cursor))
+                    break;
+                else
+                    cursor++;
+            }
+            field->value_length = (size_t) (cursor - field->value);
+            if (*cursor == '"')
+                cursor++;
+        }
+        else {
+            field->value = cursor;
+            while (*cursor && *cursor != ' ')
+                cursor++;
+            field->value_length = (size_t) (cursor - field->value);
+        }
+    }
+    *cursor_p = cursor;
+    return 1;
+}
+
+/* Appends a quoted value's content, still in the caller's escaping: the
+   escapes \" and \\ pass through, everything else is escaped. */
+static void
+s_append_quoted_content (s_buffer_t *buffer, const char *text, size_t length)
+{
+    for (size_t i = 0; i < length; i++) {
+        if (text[i] == '\\' && i + 1 < length && (text[i + 1] == '"' || text[i + 1] == '\\')) {
+            s_append (buffer, &text[i], 2);
+            i++;
+        }
+        else
+            s_append_escaped (buffer, &text[i], 1);
+    }
+}
+
+/* True when an unquoted value would not read back as one logfmt value. */
+static int
+s_needs_quotes (const char *text, size_t length)
+{
+    for (size_t i = 0; i < length; i++)
+        if (text[i] == '"' || text[i] == '=' || (unsigned char) text[i] < 0x20)
+            return 1;
+    return 0;
+}
+
+/* Appends the value of a field as a double-quoted string. */
+static void
+s_append_value_as_string (s_buffer_t *buffer, const s_field_t *field)
+{
+    s_append (buffer, "\"", 1);
+    if (field->quoted)
+        s_append_quoted_content (buffer, field->value, field->value_length);
+    else
+        s_append_escaped (buffer, field->value, field->value_length);
+    s_append (buffer, "\"", 1);
+}
+
+/* Writes the caller's fields again as canonical logfmt, each pair after
+   one space. */
+static void
+s_append_fields_as_logfmt (s_buffer_t *buffer, const char *fields)
+{
+    const char *cursor = fields;
+    s_field_t field;
+    while (s_field_next (&cursor, &field)) {
+        s_append (buffer, " ", 1);
+        s_append (buffer, field.key, field.key_length);
+        if (!field.has_value)
+            continue;
+        s_append (buffer, "=", 1);
+        if (field.quoted || s_needs_quotes (field.value, field.value_length))
+            s_append_value_as_string (buffer, &field);
+        else
+            s_append (buffer, field.value, field.value_length);
+    }
+}
+
+/* Converts the caller's fields to JSON members. An unquoted value that is
+   a plain integer stays a JSON number; others are strings. */
 static void
 s_append_fields_as_json (s_buffer_t *buffer, const char *fields)
 {
     const char *cursor = fields;
-    while (*cursor) {
-        while (*cursor == ' ')
-            cursor++;
-        if (!*cursor)
-            break;
-        const char *key = cursor;
-        while (*cursor && *cursor != '=' && *cursor != ' ')
-            cursor++;
-        size_t key_length = (size_t) (cursor - key);
-        const char *value = cursor;
-        size_t value_length = 0;
-        int quoted = 0;
-        char unescaped[SP_LOG_RECORD_MAX];
-        if (*cursor == '=') {
-            cursor++;
-            if (*cursor == '"') {
-                quoted = 1;
-                cursor++;
-                while (*cursor && *cursor != '"' && value_length < sizeof unescaped - 1) {
-                    if (*cursor == '\\' && cursor[1])
-                        cursor++;
-                    unescaped[value_length++] = *cursor++;
-                }
-                if (*cursor == '"')
-                    cursor++;
-                value = unescaped;
-            }
-            else {
-                value = cursor;
-                while (*cursor && *cursor != ' ')
-                    cursor++;
-                value_length = (size_t) (cursor - value);
-            }
-        }
+    s_field_t field;
+    while (s_field_next (&cursor, &field)) {
         s_append (buffer, ",\"", 2);
-        s_append_escaped (buffer, key, key_length);
+        s_append_escaped (buffer, field.key, field.key_length);
         s_append (buffer, "\":", 2);
-        if (!quoted && s_is_integer (value, value_length))
-            s_append (buffer, value, value_length);
-        else {
-            s_append (buffer, "\"", 1);
-            s_append_escaped (buffer, value, value_length);
-            s_append (buffer, "\"", 1);
-        }
+        if (!field.quoted && s_is_integer (field.value, field.value_length))
+            s_append (buffer, field.value, field.value_length);
+        else
+            s_append_value_as_string (buffer, &field);
     }
 }
 
@@ -246,10 +362,7 @@ sp_log_write (sp_log_level_t level, const char *message, const char *fields, ...
         s_append_text (&buffer, " msg=\"");
         s_append_escaped (&buffer, message, strlen (message));
         s_append_text (&buffer, "\"");
-        if (field_text[0]) {
-            s_append_text (&buffer, " ");
-            s_append_text (&buffer, field_text);
-        }
+        s_append_fields_as_logfmt (&buffer, field_text);
     }
     if (buffer.truncated) {
         /* Keep room for the marker and the newline. */

@@ -11,7 +11,11 @@
 
     The fields argument is a printf format producing logfmt pairs; in JSON
     mode they are converted to JSON members (values stay strings unless they
-    are plain integers). Thread-safe: one write(2) per record.
+    are plain unquoted integers). Values put into quotes need no escaping:
+    a quoted value ends at the '"' followed by the end of the fields or by
+    spaces and the next key=, so inner quotes are escaped for the caller
+    (see sp_log.c for the rule and its limit). Thread-safe: one write(2)
+    per record.
 */
 #ifndef SP_LOG_H_INCLUDED
 #define SP_LOG_H_INCLUDED
