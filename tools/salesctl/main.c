@@ -31,6 +31,10 @@ static const salesctl_command_t s_commands[] = {
     { "rebuild", "rebuild a consumer service's Redis state from the event log", salesctl_rebuild },
     { "quarantine", "list events consumers gave up on, with the error, newest first",
       salesctl_quarantine },
+    { "load", "validate a file of reference data (load funnel FILE) and store it as a new version",
+      salesctl_load },
+    { "funnels", "list the funnel definitions loaded: latest versions, or one funnel's history",
+      salesctl_funnels },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

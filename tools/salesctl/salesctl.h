@@ -97,6 +97,15 @@ int salesctl_rebuild (int argc, char **argv);
    (cmd_quarantine.c). */
 int salesctl_quarantine (int argc, char **argv);
 
+/* `salesctl load funnel FILE`: validates a funnel definition and stores
+   its canonical form as the funnel's next version when it changed
+   (cmd_load.c). */
+int salesctl_load (int argc, char **argv);
+
+/* `salesctl funnels`: lists the latest version of each funnel, or every
+   version of one (cmd_funnels.c). */
+int salesctl_funnels (int argc, char **argv);
+
 /* Prints object (taken: its reference is released) as one compact JSON
    line on stdout, keys in insertion order. NULL (a failed json_pack) or
    out of memory returns -1 with nothing printed; 0 otherwise. */
