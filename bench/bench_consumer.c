@@ -55,6 +55,7 @@
 #include "bench_support.h"
 #include "sp_event.h"
 #include "sp_harness.h"
+#include "sp_harness_consumer.h"
 #include "sp_harness_pg.h"
 #include "sp_harness_redis.h"
 #include "sp_harness_publisher.h"
@@ -479,34 +480,20 @@ s_start_servers (s_bench_t *bench)
     return bench->checkpoints ? 0 : -1;
 }
 
-/* Spawns activity-ingest with its ROUTER and bus on free ports and waits
-   until it accepts requests. (sp_harness_start_ingest picks the bus port
-   itself and does not say which, and the consumer needs it.) */
+/* Starts activity-ingest with its ROUTER and bus on free ports (the
+   consumer subscribes to that bus) and waits until it accepts requests. */
 static int
 s_start_ingest (s_bench_t *bench)
 {
-    char program[PATH_MAX], endpoint[BENCH_TEXT_SIZE + 32], bus[BENCH_TEXT_SIZE + 32],
-        partitions[BENCH_TEXT_SIZE];
-    bench_locate ("activity-ingest", program, sizeof program);
     if (sp_harness_free_endpoint (bench->endpoint, sizeof bench->endpoint) != 0 ||
         sp_harness_free_endpoint (bench->bus, sizeof bench->bus) != 0)
         return -1;
-    snprintf (endpoint, sizeof endpoint, "SP_INGEST_ENDPOINT=%s", bench->endpoint);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=%s", bench->bus);
-    snprintf (partitions, sizeof partitions, "SP_PARTITIONS=%d", BENCH_PARTITIONS);
     snprintf (bench->ingest_log, sizeof bench->ingest_log, "%s/activity-ingest.log",
               sp_harness_dir (bench->harness));
-    const char *const settings[] = { endpoint, bus, partitions, NULL };
-    bench->ingest_pid = sp_harness_spawn (bench->harness, program, settings, bench->ingest_log);
-    if (bench->ingest_pid < 0)
-        return -1;
-    if (sp_harness_wait_log (bench->ingest_pid, bench->ingest_log, "msg=\"accepting requests\"",
-                             BENCH_START_TIMEOUT_MS) != 0) {
-        sp_harness_wait_exit (bench->ingest_pid, 0); /* kills and reaps it if still running */
-        bench->ingest_pid = -1;
-        return -1;
-    }
-    return 0;
+    bench->ingest_pid = sp_harness_consumer_start_ingest (
+        bench->harness, bench->endpoint, bench->bus, 0, BENCH_PARTITIONS, bench->ingest_log,
+        BENCH_START_TIMEOUT_MS);
+    return bench->ingest_pid > 0 ? 0 : -1;
 }
 
 /* Spawns counting-consumer (default settings, subscribed to the bus). */

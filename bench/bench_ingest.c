@@ -418,28 +418,16 @@ s_start (s_bench_t *bench)
     if (!bench->harness)
         return -1;
 
-    char program[PATH_MAX], endpoint[BENCH_TEXT_SIZE + 32], bus[BENCH_TEXT_SIZE + 32],
-        partitions[BENCH_TEXT_SIZE];
-    bench_locate ("activity-ingest", program, sizeof program);
+    char partitions[BENCH_TEXT_SIZE];
     snprintf (bench->endpoint, sizeof bench->endpoint, "tcp://127.0.0.1:%d",
               sp_harness_free_port ());
-    snprintf (endpoint, sizeof endpoint, "SP_INGEST_ENDPOINT=%s", bench->endpoint);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d", sp_harness_free_port ());
     snprintf (partitions, sizeof partitions, "SP_PARTITIONS=%d", BENCH_PARTITIONS);
     snprintf (bench->log_path, sizeof bench->log_path, "%s/activity-ingest.log",
               sp_harness_dir (bench->harness));
-    const char *const settings[] = { endpoint, bus, partitions, NULL };
-    bench->pid = sp_harness_spawn (bench->harness, program, settings, bench->log_path);
-    if (bench->pid < 0)
-        return -1;
-    if (sp_harness_wait_log (bench->pid, bench->log_path, "msg=\"accepting requests\"",
-                             BENCH_START_TIMEOUT_MS) != 0) {
-        /* Exited (then already reaped by the wait) or still starting. */
-        if (waitpid (bench->pid, NULL, WNOHANG) != 0)
-            bench->pid = -1;
-        return -1;
-    }
-    return 0;
+    const char *const settings[] = { partitions, NULL };
+    bench->pid = sp_harness_start_ingest (bench->harness, bench->endpoint, settings,
+                                          bench->log_path, BENCH_START_TIMEOUT_MS);
+    return bench->pid > 0 ? 0 : -1;
 }
 
 /* Stops the service (SIGTERM, then SIGKILL after the timeout); returns

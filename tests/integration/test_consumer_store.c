@@ -32,7 +32,6 @@
 #include <string.h>
 
 #define ERROR_SIZE 512 /* error buffer used by every test */
-#define URL_SIZE 128   /* a Redis URL */
 #define SERVICE "store-test"
 #define OTHER_SERVICE "store-test-2" /* shares SERVICE's prefix: must be left alone */
 #define PARTITION 3
@@ -42,9 +41,7 @@
 #define CHECKPOINT 41 /* checkpoint the apply tests start from */
 /* Handler keys the reset test writes: more than two chunks. */
 #define STATE_KEYS (SP_CONSUMER_RESET_CHUNK * 2 + 7)
-#define NAME_SIZE 64        /* a key suffix built by a test */
-#define FAST_BACKOFF_MS 1   /* backoff against the closed port */
-#define FAST_TIMEOUT_MS 200 /* connect timeout against the closed port */
+#define NAME_SIZE 64 /* a key suffix built by a test */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -618,18 +615,8 @@ static void
 test_unreachable_redis_fails (void **state)
 {
     (void) state;
-    sp_redis_options_t options;
-    sp_redis_options_init (&options);
-    options.connect_timeout_ms = FAST_TIMEOUT_MS;
-    options.connect_attempts = 1;
-    options.backoff_initial_ms = FAST_BACKOFF_MS;
-    options.backoff_max_ms = FAST_BACKOFF_MS;
-    char url[URL_SIZE];
-    int port = sp_harness_free_port ();
-    assert_true (port > 0);
-    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", port);
     char error[ERROR_SIZE] = "";
-    sp_redis_t *down = sp_redis_new (url, &options, error, sizeof error);
+    sp_redis_t *down = sp_harness_redis_unreachable ();
     assert_non_null (down);
     sp_consumer_store_t *store = sp_consumer_store_new (SERVICE);
     assert_non_null (store);

@@ -34,7 +34,6 @@
 #include <time.h>
 
 #define ERROR_SIZE 512      /* error buffer used by every test */
-#define URL_SIZE 128        /* a Redis URL */
 #define PARTITIONS 8        /* partitions of the test service */
 #define TTL_MS 600          /* lease lifetime where a test waits for Redis to expire it */
 #define STABLE_TTL_MS 10000 /* lease lifetime elsewhere: no expiry on a slow machine */
@@ -42,8 +41,6 @@
 #define EVENTS_MAX 64       /* callbacks one recorder keeps */
 #define DEADLINE_MS 5000    /* longest wait for Redis to expire a lease */
 #define POLL_MS 20          /* pause between two polls of a condition */
-#define FAST_BACKOFF_MS 1   /* backoff against the closed port */
-#define FAST_TIMEOUT_MS 200 /* connect timeout against the closed port */
 #define SERVICE "lease-test"
 #define FIRST "a-instance" /* sorts before SECOND: gets the even partitions */
 #define SECOND "b-instance"
@@ -460,18 +457,8 @@ test_unreachable_redis_drops_after_ttl (void **state)
     sp_lease_t *lease = s_lease (FIRST, STABLE_TTL_MS, &events);
     s_first_owns_everything (lease, &events, redis);
 
-    sp_redis_options_t options;
-    sp_redis_options_init (&options);
-    options.connect_timeout_ms = FAST_TIMEOUT_MS;
-    options.connect_attempts = 1;
-    options.backoff_initial_ms = FAST_BACKOFF_MS;
-    options.backoff_max_ms = FAST_BACKOFF_MS;
-    char url[URL_SIZE];
-    int port = sp_harness_free_port ();
-    assert_true (port > 0);
-    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", port);
     char error[ERROR_SIZE] = "";
-    sp_redis_t *down = sp_redis_new (url, &options, error, sizeof error);
+    sp_redis_t *down = sp_harness_redis_unreachable ();
     assert_non_null (down);
 
     /* Before ttl has passed since the last good tick (at 0): kept. */

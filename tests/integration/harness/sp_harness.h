@@ -120,7 +120,9 @@ int sp_harness_wait_http (pid_t pid, int port, const char *path, const char *tex
                           size_t size, int timeout_ms);
 
 /* Starts the built activity-ingest (sp_harness_program) with its ROUTER on
-   endpoint, its bus on a free loopback port and settings (may be NULL), as
+   endpoint, its bus on a free loopback port unless settings name
+   SP_BUS_ENDPOINT (a test that subscribes picks its own), and settings
+   (may be NULL), as
    sp_harness_spawn does, and waits until it logs that it accepts requests.
    Returns its PID, or -1 when it could not start, exited or was not ready
    within timeout_ms (then it is killed and reaped). */

@@ -77,23 +77,14 @@ sp_harness_consumer_start_ingest (const sp_harness_t *harness, const char *endpo
                                   const char *bus, int bus_hwm, int partitions,
                                   const char *log_path, int timeout_ms)
 {
-    char program[PATH_MAX], endpoint_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
-        bus_setting[SP_HARNESS_CONSUMER_SETTING_MAX], hwm_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
+    char bus_setting[SP_HARNESS_CONSUMER_SETTING_MAX], hwm_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
         partitions_setting[SP_HARNESS_CONSUMER_SETTING_MAX];
-    sp_harness_program ("activity-ingest", program, sizeof program);
-    snprintf (endpoint_setting, sizeof endpoint_setting, "SP_INGEST_ENDPOINT=%s", endpoint);
     snprintf (bus_setting, sizeof bus_setting, "SP_BUS_ENDPOINT=%s", bus);
     snprintf (hwm_setting, sizeof hwm_setting, "SP_BUS_HWM=%d", bus_hwm);
     snprintf (partitions_setting, sizeof partitions_setting, "SP_PARTITIONS=%d", partitions);
-    const char *settings[] = { endpoint_setting, bus_setting, partitions_setting,
-                               bus_hwm > 0 ? hwm_setting : NULL, NULL };
-    pid_t pid = sp_harness_spawn (harness, program, settings, log_path);
-    if (pid > 0 &&
-        sp_harness_wait_log (pid, log_path, "msg=\"accepting requests\"", timeout_ms) != 0) {
-        sp_harness_wait_exit (pid, 0); /* kills and reaps it if still running */
-        pid = -1;
-    }
-    return pid;
+    const char *settings[] = { bus_setting, partitions_setting, bus_hwm > 0 ? hwm_setting : NULL,
+                               NULL };
+    return sp_harness_start_ingest (harness, endpoint, settings, log_path, timeout_ms);
 }
 
 pid_t

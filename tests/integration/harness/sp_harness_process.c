@@ -213,8 +213,10 @@ sp_harness_start_ingest (const sp_harness_t *self, const char *endpoint,
     snprintf (endpoint_setting, sizeof endpoint_setting, "SP_INGEST_ENDPOINT=%s", endpoint);
     snprintf (bus_setting, sizeof bus_setting, "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d",
               sp_harness_free_port ());
-    const char *all[SP_HARNESS_ENV_MAX / 2] = { endpoint_setting, bus_setting };
-    size_t count = 2;
+    const char *all[SP_HARNESS_ENV_MAX / 2] = { endpoint_setting };
+    size_t count = 1;
+    if (!s_named (settings, "SP_BUS_ENDPOINT="))
+        all[count++] = bus_setting;
     for (size_t index = 0; settings && settings[index] && count < SP_HARNESS_ENV_MAX / 2 - 1;
          index++)
         all[count++] = settings[index];

@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#define UNREACHABLE_TIMEOUT_MS 200 /* connect timeout against the closed port */
+#define UNREACHABLE_BACKOFF_MS 1   /* backoff against the closed port */
+#define UNREACHABLE_URL_SIZE 128
+
 #define SP_HARNESS_REDIS_ERROR_SIZE 512 /* room for an sp_redis error */
 
 sp_redis_t *
@@ -101,4 +105,26 @@ sp_harness_redis_group_teardown (void **state)
     sp_harness_destroy (&harness);
     *state = NULL;
     return 0;
+}
+
+sp_redis_t *
+sp_harness_redis_unreachable (void)
+{
+    sp_redis_options_t options;
+    sp_redis_options_init (&options);
+    options.connect_timeout_ms = UNREACHABLE_TIMEOUT_MS;
+    options.connect_attempts = 1;
+    options.backoff_initial_ms = UNREACHABLE_BACKOFF_MS;
+    options.backoff_max_ms = UNREACHABLE_BACKOFF_MS;
+    int port = sp_harness_free_port ();
+    if (port <= 0) {
+        fprintf (stderr, "sp_harness_redis: no free port for an unreachable redis\n");
+        return NULL;
+    }
+    char url[UNREACHABLE_URL_SIZE], error[UNREACHABLE_URL_SIZE * 2] = "";
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", port);
+    sp_redis_t *redis = sp_redis_new (url, &options, error, sizeof error);
+    if (!redis)
+        fprintf (stderr, "sp_harness_redis: %s\n", error);
+    return redis;
 }

@@ -27,6 +27,12 @@ int sp_harness_redis_group_teardown (void **state);
    (printed) when it could not connect. */
 sp_redis_t *sp_harness_redis_connect (const sp_harness_t *harness);
 
+/* A connection handle (not connected) to a closed loopback port with one
+   200 ms connect attempt and 1 ms backoff: every call fails quickly with
+   "connection refused", for tests of what happens while Redis is down.
+   NULL (printed) when no free port could be found. */
+sp_redis_t *sp_harness_redis_unreachable (void);
+
 /* sp_harness_redis_connect, then FLUSHALL: an empty database. */
 sp_redis_t *sp_harness_redis_fresh (const sp_harness_t *harness);
 
