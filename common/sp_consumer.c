@@ -263,6 +263,17 @@ s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *eve
 {
     sp_consumer_partition_t *state = &self->partitions[partition];
     uint64_t start = state->checkpoint;
+    if (self->handler.begin && count > 0) {
+        char error[ERROR_SIZE] = "";
+        if (self->handler.begin (self->handler.arg, partition, events, count, error,
+                                 sizeof error) != 0) {
+            sp_consumer_metrics_refused (self->metrics, "failed");
+            sp_log_warn ("handler could not prepare events: retrying",
+                         "partition=%" PRIu32 " error=\"%s\"", partition, error);
+            s_retry_later (self, partition);
+            return 0;
+        }
+    }
     sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
     for (size_t index = 0; index < count; index++) {
         const sp_consumer_event_t *event = &events[index];

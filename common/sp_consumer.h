@@ -104,9 +104,21 @@ typedef int (*sp_consumer_apply_fn) (void *arg, const sp_consumer_event_t *event
                                      sp_consumer_batch_t *batch, char *error,
                                      size_t error_size);
 
+/* Optional: called once before the events of one run of a partition
+   (consecutive, at most the batch size) are handed to apply, one by one,
+   with all of them: a handler that needs state from Redis reads it here
+   in one round trip, and forgets what it kept from an earlier run (that
+   run may not have been applied). Returns 0, or -1 with the reason in
+   error: an infrastructure failure, so the partition retries after
+   retry_delay_ms without counting handler attempts. */
+typedef int (*sp_consumer_begin_fn) (void *arg, uint32_t partition,
+                                     const sp_consumer_event_t *events, size_t count, char *error,
+                                     size_t error_size);
+
 typedef struct {
     sp_consumer_apply_fn apply;
     void *arg;
+    sp_consumer_begin_fn begin; /* may be NULL */
 } sp_consumer_handler_t;
 
 typedef struct {
