@@ -1,0 +1,207 @@
+/*  funnel_catalog - the funnels one funnel-tracker counts with (see
+    funnel_catalog.h). */
+#include "funnel_catalog.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_error.h"
+
+/* deploy/funnels/default.json, byte for byte (a unit test compares them). */
+static const char s_default_json[] =
+    "{\n"
+    "  \"name\": \"default\",\n"
+    "  \"entity\": \"opportunity_id\",\n"
+    "  \"window_days\": 90,\n"
+    "  \"mode\": \"pipeline\",\n"
+    "  \"steps\": [\n"
+    "    {\n"
+    "      \"name\": \"lead\",\n"
+    "      \"event\": \"lead_created\",\n"
+    "      \"probability\": 0.05\n"
+    "    },\n"
+    "    {\n"
+    "      \"name\": \"first_visit\",\n"
+    "      \"event\": \"visit_completed\",\n"
+    "      \"probability\": 0.1\n"
+    "    },\n"
+    "    {\n"
+    "      \"name\": \"demo\",\n"
+    "      \"event\": \"demo\",\n"
+    "      \"probability\": 0.25\n"
+    "    },\n"
+    "    {\n"
+    "      \"name\": \"quote\",\n"
+    "      \"event\": \"quote_sent\",\n"
+    "      \"probability\": 0.5\n"
+    "    },\n"
+    "    {\n"
+    "      \"name\": \"won\",\n"
+    "      \"event\": \"deal_won\",\n"
+    "      \"outcome\": \"won\",\n"
+    "      \"probability\": 1.0,\n"
+    "      \"target\": {\n"
+    "        \"conversion\": 0.25,\n"
+    "        \"from\": \"lead\",\n"
+    "        \"min_sample\": 20\n"
+    "      }\n"
+    "    },\n"
+    "    {\n"
+    "      \"name\": \"lost\",\n"
+    "      \"event\": \"deal_lost\",\n"
+    "      \"outcome\": \"lost\",\n"
+    "      \"probability\": 0\n"
+    "    }\n"
+    "  ]\n"
+    "}\n"
+    ;
+
+/* Latest version of every funnel, by name. */
+static const char s_latest_sql[] =
+    "SELECT DISTINCT ON (name) name, version, definition FROM funnel_definitions"
+    " ORDER BY name, version DESC";
+
+typedef struct {
+    funnel_definition_t *definition; /* owned */
+    int64_t version;                 /* 0 = built in */
+} s_entry_t;
+
+struct _funnel_catalog_t {
+    s_entry_t entries[FUNNEL_CATALOG_MAX]; /* in the order added */
+    size_t size;                           /* entries used */
+};
+
+funnel_catalog_t *
+funnel_catalog_new (void)
+{
+    return calloc (1, sizeof (funnel_catalog_t));
+}
+
+void
+funnel_catalog_destroy (funnel_catalog_t **self_p)
+{
+    assert (self_p);
+    funnel_catalog_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t index = 0; index < self->size; index++)
+        funnel_definition_destroy (&self->entries[index].definition);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+funnel_catalog_add (funnel_catalog_t *self, funnel_definition_t **definition_p, int64_t version,
+                    char *error, size_t error_size)
+{
+    assert (self && definition_p && *definition_p);
+    funnel_definition_t *definition = *definition_p;
+    *definition_p = NULL;
+    const char *name = funnel_definition_name (definition);
+    if (funnel_catalog_find (self, name, NULL)) {
+        sp_error_set (error, error_size, "funnel \"%s\" is in the catalog twice", name);
+        funnel_definition_destroy (&definition);
+        return -1;
+    }
+    if (self->size == FUNNEL_CATALOG_MAX) {
+        sp_error_set (error, error_size, "more than %d funnels: \"%s\" cannot be counted",
+                      FUNNEL_CATALOG_MAX, name);
+        funnel_definition_destroy (&definition);
+        return -1;
+    }
+    self->entries[self->size].definition = definition;
+    self->entries[self->size].version = version;
+    self->size++;
+    return 0;
+}
+
+const char *
+funnel_catalog_default_json (void)
+{
+    return s_default_json;
+}
+
+int
+funnel_catalog_add_default (funnel_catalog_t *self, char *error, size_t error_size)
+{
+    char reason[FUNNEL_DEFINITION_ERROR_SIZE];
+    funnel_definition_t *definition =
+        funnel_definition_new (s_default_json, strlen (s_default_json), reason, sizeof reason);
+    if (!definition) {
+        sp_error_set (error, error_size, "built-in default funnel: %s", reason);
+        return -1;
+    }
+    return funnel_catalog_add (self, &definition, 0, error, error_size);
+}
+
+int
+funnel_catalog_load (funnel_catalog_t *self, sp_pg_t *pg, char *error, size_t error_size)
+{
+    assert (self && pg);
+    int rc = -1;
+    sp_pg_result_t *result = sp_pg_exec (pg, s_latest_sql, 0, NULL, NULL, NULL);
+    if (!sp_pg_result_ok (result)) {
+        sp_error_set (error, error_size, "could not read funnel definitions: %s",
+                      sp_pg_result_error (result));
+        goto out_clear_result;
+    }
+    int rows = sp_pg_result_rows (result);
+    for (int row = 0; row < rows; row++) {
+        const char *name = sp_pg_result_value (result, row, 0);
+        int64_t version = 0;
+        if (sp_pg_result_int64 (result, row, 1, &version) != 0) {
+            sp_error_set (error, error_size, "funnel \"%s\": version is not a number", name);
+            goto out_clear_result;
+        }
+        const char *text = sp_pg_result_value (result, row, 2);
+        char reason[FUNNEL_DEFINITION_ERROR_SIZE];
+        funnel_definition_t *definition =
+            funnel_definition_new (text, strlen (text), reason, sizeof reason);
+        if (!definition) {
+            sp_error_set (error, error_size, "funnel \"%s\" version %lld is not valid: %s", name,
+                          (long long) version, reason);
+            goto out_clear_result;
+        }
+        if (funnel_catalog_add (self, &definition, version, error, error_size) != 0)
+            goto out_clear_result;
+    }
+    rc = rows == 0 ? funnel_catalog_add_default (self, error, error_size) : 0;
+out_clear_result:
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+size_t
+funnel_catalog_size (const funnel_catalog_t *self)
+{
+    assert (self);
+    return self->size;
+}
+
+const funnel_definition_t *
+funnel_catalog_definition (const funnel_catalog_t *self, size_t index)
+{
+    assert (self && index < self->size);
+    return self->entries[index].definition;
+}
+
+int64_t
+funnel_catalog_version (const funnel_catalog_t *self, size_t index)
+{
+    assert (self && index < self->size);
+    return self->entries[index].version;
+}
+
+const funnel_definition_t *
+funnel_catalog_find (const funnel_catalog_t *self, const char *name, size_t *index)
+{
+    assert (self && name);
+    for (size_t candidate = 0; candidate < self->size; candidate++)
+        if (strcmp (funnel_definition_name (self->entries[candidate].definition), name) == 0) {
+            if (index)
+                *index = candidate;
+            return self->entries[candidate].definition;
+        }
+    return NULL;
+}

@@ -1,0 +1,59 @@
+/*  funnel_handler - funnel-tracker's consumer handler: applies one sales
+    event to every funnel it matches.
+
+    For each funnel of the catalog whose steps the event matches and whose
+    entity (opportunity or customer) the event names, the handler takes
+    the entity's kept state, adds the event as a hit (funnel_entity),
+    re-evaluates the entity's whole history and writes the difference
+    between its old and new contribution to the funnel's results
+    (funnel_apply), together with the entity's new state (SET), in the
+    consumer's atomic step. A late event therefore re-evaluates the
+    entity exactly as if it had come in order.
+
+    Reads. Before a run of events (sp_consumer_begin_fn) the handler reads
+    the states of every entity the run touches in one MGET, and keeps them
+    in a run-local view that each applied event updates, so the second
+    event of an entity in the same step sees the first one's effect
+    before Redis does. The view is dropped at the next run: a run that was
+    not applied (lease lost, checkpoint moved) leaves nothing behind. An
+    event whose handling fails changes neither the view nor the step.
+
+    Metrics: funnel_tracker_hits_total{funnel} (events counted in a
+    funnel), funnel_tracker_hits_refused_total{funnel} (hits beyond
+    FUNNEL_ENTITY_MAX_HITS of one sequence-funnel entity),
+    funnel_tracker_events_without_entity_total{funnel} (matched events
+    that do not name the funnel's entity).
+*/
+#ifndef FUNNEL_HANDLER_H_INCLUDED
+#define FUNNEL_HANDLER_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "funnel_catalog.h"
+#include "sp_consumer.h"
+#include "sp_metrics.h"
+#include "sp_redis.h"
+#include "sp_tz.h"
+
+typedef struct _funnel_handler_t funnel_handler_t;
+
+/* A handler for the catalog's funnels (borrowed, must outlive it),
+   reading through redis (borrowed), cutting periods in tz (borrowed),
+   summing money in currency (ISO-4217, copied). metrics may be NULL.
+   Returns NULL with the reason on failure. */
+funnel_handler_t *funnel_handler_new (const funnel_catalog_t *catalog, sp_redis_t *redis,
+                                      const sp_tz_t *tz, const char *currency,
+                                      sp_metrics_t *metrics, char *error, size_t error_size);
+void funnel_handler_destroy (funnel_handler_t **self_p);
+
+/* The sp_consumer handler (arg is the funnel_handler_t). */
+sp_consumer_handler_t funnel_handler_consumer (funnel_handler_t *self);
+
+/* The two functions behind it, public for tests. */
+int funnel_handler_begin (void *self, uint32_t partition, const sp_consumer_event_t *events,
+                          size_t count, char *error, size_t error_size);
+int funnel_handler_apply (void *self, const sp_consumer_event_t *event,
+                          sp_consumer_batch_t *batch, char *error, size_t error_size);
+
+#endif
