@@ -1,0 +1,397 @@
+/*  funnel_notice_store - bottleneck notices in PostgreSQL (see
+    funnel_notice_store.h). */
+#include "funnel_notice_store.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_error.h"
+
+/* Room for an int64 in decimal with its sign and NUL. */
+#define S_NUMBER_SIZE 24
+
+/* Parameters of the insert statement. */
+#define S_INSERT_PARAMS 17
+
+/* Columns every listing selects, in the order of the S_COLUMN_ enum. */
+#define S_COLUMNS                                                                                  \
+    "n.sequence, n.state, n.reason, n.funnel, n.funnel_version, n.step, n.step_index, "            \
+    "n.from_step, n.scope, n.observed_bp, n.target_bp, n.min_sample, n.sample, n.converted, "      \
+    "to_char(n.first_day, 'YYYY-MM-DD'), to_char(n.last_day, 'YYYY-MM-DD'), "                      \
+    "(extract(epoch FROM n.window_start) * 1000)::bigint, "                                        \
+    "(extract(epoch FROM n.window_end) * 1000)::bigint, "                                          \
+    "floor(extract(epoch FROM n.created_at) * 1000)::bigint"
+
+enum {
+    S_COLUMN_SEQUENCE = 0,
+    S_COLUMN_STATE,
+    S_COLUMN_REASON,
+    S_COLUMN_FUNNEL,
+    S_COLUMN_FUNNEL_VERSION,
+    S_COLUMN_STEP,
+    S_COLUMN_STEP_INDEX,
+    S_COLUMN_FROM_STEP,
+    S_COLUMN_SCOPE,
+    S_COLUMN_OBSERVED_BP,
+    S_COLUMN_TARGET_BP,
+    S_COLUMN_MIN_SAMPLE,
+    S_COLUMN_SAMPLE,
+    S_COLUMN_CONVERTED,
+    S_COLUMN_FIRST_DAY,
+    S_COLUMN_LAST_DAY,
+    S_COLUMN_WINDOW_START,
+    S_COLUMN_WINDOW_END,
+    S_COLUMN_CREATED_AT,
+    S_COLUMN_COUNT,
+};
+
+/* $1: the lock key. */
+static const char s_lock_sql[] = "SELECT pg_advisory_xact_lock($1::bigint)";
+
+/* $1 funnel, $2 step, $3 scope: the stored state, if any. */
+static const char s_state_sql[] = "SELECT state FROM funnel_notice_conditions "
+                                  "WHERE funnel = $1 AND step = $2 AND scope = $3";
+
+/* The next sequence and the notice; returns its sequence and created_at. */
+static const char s_insert_sql[] =
+    "INSERT INTO funnel_notices (sequence, state, reason, funnel, funnel_version, step, "
+    "step_index, from_step, scope, observed_bp, target_bp, min_sample, sample, converted, "
+    "first_day, last_day, window_start, window_end) "
+    "SELECT coalesce(max(sequence), 0) + 1, $1::text, $2::text, $3::text, $4::integer, $5::text, "
+    "$6::integer, $7::text, $8::text, $9::integer, $10::integer, $11::bigint, $12::bigint, "
+    "$13::bigint, $14::date, $15::date, "
+    "'epoch'::timestamptz + $16::bigint * interval '1 millisecond', "
+    "'epoch'::timestamptz + $17::bigint * interval '1 millisecond' "
+    "FROM funnel_notices "
+    "RETURNING sequence, floor(extract(epoch FROM created_at) * 1000)::bigint";
+
+/* $1 funnel, $2 step, $3 scope, $4 state, $5 sequence. */
+static const char s_condition_sql[] =
+    "INSERT INTO funnel_notice_conditions (funnel, step, scope, state, sequence) "
+    "VALUES ($1, $2, $3, $4, $5::bigint) "
+    "ON CONFLICT (funnel, step, scope) DO UPDATE "
+    "SET state = EXCLUDED.state, sequence = EXCLUDED.sequence, updated_at = now()";
+
+/* The newest sequence, then the firing set (no notice columns when none). */
+static const char s_firing_sql[] =
+    "WITH last AS (SELECT coalesce(max(sequence), 0) AS sequence FROM funnel_notices) "
+    "SELECT " S_COLUMNS ", last.sequence FROM last LEFT JOIN "
+    "(funnel_notice_conditions c JOIN funnel_notices n ON n.sequence = c.sequence "
+    "AND c.state = 'firing') ON true ORDER BY n.sequence";
+
+/* $1 after, $2 limit. */
+static const char s_after_sql[] = "SELECT " S_COLUMNS " FROM funnel_notices n "
+                                  "WHERE n.sequence > $1::bigint ORDER BY n.sequence LIMIT $2";
+
+void
+funnel_notice_list_init (funnel_notice_list_t *list)
+{
+    assert (list);
+    memset (list, 0, sizeof *list);
+}
+
+void
+funnel_notice_list_clear (funnel_notice_list_t *list)
+{
+    assert (list);
+    free (list->items);
+    memset (list, 0, sizeof *list);
+}
+
+/* Room for one more notice; NULL when out of memory. */
+static funnel_notice_t *
+s_list_push (funnel_notice_list_t *list)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 16;
+        funnel_notice_t *items =
+            (funnel_notice_t *) realloc (list->items, capacity * sizeof *items);
+        if (!items)
+            return NULL;
+        list->items = items;
+        list->capacity = capacity;
+    }
+    return &list->items[list->count++];
+}
+
+/* Reads a column that must hold an int64 within minimum..maximum. */
+static int
+s_read_number (const sp_pg_result_t *result, int row, int column, int64_t minimum, int64_t maximum,
+               int64_t *value)
+{
+    if (sp_pg_result_int64 (result, row, column, value) != 0 || *value < minimum ||
+        *value > maximum)
+        return -1;
+    return 0;
+}
+
+/* Copies a text column into buffer; -1 when it does not fit. */
+static int
+s_read_text (const sp_pg_result_t *result, int row, int column, char *buffer, size_t size)
+{
+    const char *value = sp_pg_result_value (result, row, column);
+    if (strlen (value) >= size)
+        return -1;
+    snprintf (buffer, size, "%s", value);
+    return 0;
+}
+
+/* Reads row of a listing into notice. Returns 0, or -1 with the reason. */
+static int
+s_read_row (const sp_pg_result_t *result, int row, funnel_notice_t *notice, char *error,
+            size_t error_size)
+{
+    memset (notice, 0, sizeof *notice);
+    int64_t number[S_COLUMN_COUNT] = { 0 };
+    static const int numeric[] = {
+        S_COLUMN_SEQUENCE,     S_COLUMN_FUNNEL_VERSION, S_COLUMN_STEP_INDEX, S_COLUMN_OBSERVED_BP,
+        S_COLUMN_TARGET_BP,    S_COLUMN_MIN_SAMPLE,     S_COLUMN_SAMPLE,     S_COLUMN_CONVERTED,
+        S_COLUMN_WINDOW_START, S_COLUMN_WINDOW_END,     S_COLUMN_CREATED_AT
+    };
+    for (size_t index = 0; index < sizeof numeric / sizeof numeric[0]; index++) {
+        int column = numeric[index];
+        int64_t maximum = INT64_MAX;
+        int64_t minimum = column == S_COLUMN_WINDOW_START || column == S_COLUMN_WINDOW_END ||
+                                  column == S_COLUMN_CREATED_AT
+                              ? INT64_MIN
+                              : 0;
+        if (column == S_COLUMN_OBSERVED_BP || column == S_COLUMN_TARGET_BP)
+            maximum = FUNNEL_DEFINITION_BASIS_POINTS;
+        else if (column == S_COLUMN_STEP_INDEX)
+            maximum = FUNNEL_STEPS_MAX;
+        else if (column == S_COLUMN_MIN_SAMPLE)
+            maximum = FUNNEL_DEFINITION_MIN_SAMPLE_MAX;
+        else if (column == S_COLUMN_SAMPLE || column == S_COLUMN_CONVERTED)
+            maximum = (int64_t) FUNNEL_NOTICE_COUNT_MAX;
+        if (s_read_number (result, row, column, minimum, maximum, &number[column]) != 0) {
+            sp_error_set (error, error_size, "notice row %d: column %d holds \"%s\", out of range",
+                          row, column + 1, sp_pg_result_value (result, row, column));
+            return -1;
+        }
+    }
+    if (funnel_notice_state_parse (sp_pg_result_value (result, row, S_COLUMN_STATE),
+                                   &notice->state) != 0 ||
+        funnel_notice_reason_parse (sp_pg_result_value (result, row, S_COLUMN_REASON),
+                                    &notice->reason) != 0 ||
+        s_read_text (result, row, S_COLUMN_FUNNEL, notice->funnel, sizeof notice->funnel) != 0 ||
+        s_read_text (result, row, S_COLUMN_STEP, notice->step, sizeof notice->step) != 0 ||
+        s_read_text (result, row, S_COLUMN_FROM_STEP, notice->from_step,
+                     sizeof notice->from_step) != 0 ||
+        s_read_text (result, row, S_COLUMN_SCOPE, notice->scope, sizeof notice->scope) != 0 ||
+        s_read_text (result, row, S_COLUMN_FIRST_DAY, notice->window.first_day,
+                     sizeof notice->window.first_day) != 0 ||
+        s_read_text (result, row, S_COLUMN_LAST_DAY, notice->window.last_day,
+                     sizeof notice->window.last_day) != 0) {
+        sp_error_set (error, error_size, "notice %s: a text column does not read back",
+                      sp_pg_result_value (result, row, S_COLUMN_SEQUENCE));
+        return -1;
+    }
+    notice->sequence = number[S_COLUMN_SEQUENCE];
+    notice->funnel_version = number[S_COLUMN_FUNNEL_VERSION];
+    notice->step_index = (uint32_t) number[S_COLUMN_STEP_INDEX];
+    notice->observed_bp = (uint32_t) number[S_COLUMN_OBSERVED_BP];
+    notice->target_bp = (uint32_t) number[S_COLUMN_TARGET_BP];
+    notice->min_sample = (uint32_t) number[S_COLUMN_MIN_SAMPLE];
+    notice->sample = (uint64_t) number[S_COLUMN_SAMPLE];
+    notice->converted = (uint64_t) number[S_COLUMN_CONVERTED];
+    notice->window.start_ms = number[S_COLUMN_WINDOW_START];
+    notice->window.end_ms = number[S_COLUMN_WINDOW_END];
+    notice->created_at_ms = number[S_COLUMN_CREATED_AT];
+    return 0;
+}
+
+/* Appends rows first_row.. of a listing to list; on failure list is as
+   it was. Returns the rows appended, or -1. */
+static int
+s_append_rows (const sp_pg_result_t *result, int first_row, funnel_notice_list_t *list, char *error,
+               size_t error_size)
+{
+    size_t count = list->count;
+    int rows = sp_pg_result_rows (result);
+    for (int row = first_row; row < rows; row++) {
+        funnel_notice_t *notice = s_list_push (list);
+        if (!notice) {
+            sp_error_set (error, error_size, "out of memory reading notices");
+            list->count = count;
+            return -1;
+        }
+        if (s_read_row (result, row, notice, error, error_size) != 0) {
+            list->count = count;
+            return -1;
+        }
+    }
+    return (int) (list->count - count);
+}
+
+/* Runs sql; its result, or NULL with the reason in error when it failed. */
+static sp_pg_result_t *
+s_exec (sp_pg_t *pg, const char *what, const char *sql, int count, const char *const *values,
+        char *error, size_t error_size)
+{
+    sp_pg_result_t *result = sp_pg_exec (pg, sql, count, values, NULL, NULL);
+    if (!sp_pg_result_ok (result)) {
+        sp_error_set (error, error_size, "could not %s: %s", what, sp_pg_result_error (result));
+        sp_pg_result_destroy (&result);
+    }
+    return result;
+}
+
+int
+funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, size_t error_size)
+{
+    assert (pg && notice);
+    assert (!sp_pg_in_transaction (pg));
+    int rc = -1;
+    sp_pg_result_t *result = NULL;
+    if (sp_pg_begin (pg) != 0) {
+        sp_error_set (error, error_size, "could not begin a transaction: %s", sp_pg_error (pg));
+        return -1;
+    }
+    char key[S_NUMBER_SIZE];
+    snprintf (key, sizeof key, "%" PRId64, FUNNEL_NOTICE_STORE_LOCK_KEY);
+    result = s_exec (pg, "take the notice lock", s_lock_sql, 1, (const char *[]){ key }, error,
+                     error_size);
+    if (!result)
+        goto out_rollback;
+    sp_pg_result_destroy (&result);
+
+    const char *condition[] = { notice->funnel, notice->step, notice->scope };
+    result =
+        s_exec (pg, "read the condition's state", s_state_sql, 3, condition, error, error_size);
+    if (!result)
+        goto out_rollback;
+    funnel_notice_state_t stored = FUNNEL_NOTICE_CLEARED;
+    if (sp_pg_result_rows (result) > 0 &&
+        funnel_notice_state_parse (sp_pg_result_value (result, 0, 0), &stored) != 0) {
+        sp_error_set (error, error_size, "condition holds an unknown state \"%s\"",
+                      sp_pg_result_value (result, 0, 0));
+        goto out_rollback;
+    }
+    sp_pg_result_destroy (&result);
+    if (stored == notice->state) {
+        rc = 0;
+        goto out_rollback;
+    }
+
+    char version[S_NUMBER_SIZE], step_index[S_NUMBER_SIZE], observed[S_NUMBER_SIZE],
+        target[S_NUMBER_SIZE], min_sample[S_NUMBER_SIZE], sample[S_NUMBER_SIZE],
+        converted[S_NUMBER_SIZE], start[S_NUMBER_SIZE], end[S_NUMBER_SIZE];
+    snprintf (version, sizeof version, "%" PRId64, notice->funnel_version);
+    snprintf (step_index, sizeof step_index, "%" PRIu32, notice->step_index);
+    snprintf (observed, sizeof observed, "%" PRIu32, notice->observed_bp);
+    snprintf (target, sizeof target, "%" PRIu32, notice->target_bp);
+    snprintf (min_sample, sizeof min_sample, "%" PRIu32, notice->min_sample);
+    snprintf (sample, sizeof sample, "%" PRIu64, notice->sample);
+    snprintf (converted, sizeof converted, "%" PRIu64, notice->converted);
+    snprintf (start, sizeof start, "%" PRId64, notice->window.start_ms);
+    snprintf (end, sizeof end, "%" PRId64, notice->window.end_ms);
+    const char *values[S_INSERT_PARAMS] = { funnel_notice_state_name (notice->state),
+                                            funnel_notice_reason_name (notice->reason),
+                                            notice->funnel,
+                                            version,
+                                            notice->step,
+                                            step_index,
+                                            notice->from_step,
+                                            notice->scope,
+                                            observed,
+                                            target,
+                                            min_sample,
+                                            sample,
+                                            converted,
+                                            notice->window.first_day,
+                                            notice->window.last_day,
+                                            start,
+                                            end };
+    result =
+        s_exec (pg, "insert the notice", s_insert_sql, S_INSERT_PARAMS, values, error, error_size);
+    if (!result)
+        goto out_rollback;
+    int64_t sequence = 0, created_at_ms = 0;
+    if (sp_pg_result_rows (result) != 1 || sp_pg_result_int64 (result, 0, 0, &sequence) != 0 ||
+        sp_pg_result_int64 (result, 0, 1, &created_at_ms) != 0) {
+        sp_error_set (error, error_size, "the notice insert returned no sequence");
+        goto out_rollback;
+    }
+    sp_pg_result_destroy (&result);
+
+    char sequence_text[S_NUMBER_SIZE];
+    snprintf (sequence_text, sizeof sequence_text, "%" PRId64, sequence);
+    const char *state_values[] = { notice->funnel, notice->step, notice->scope,
+                                   funnel_notice_state_name (notice->state), sequence_text };
+    result =
+        s_exec (pg, "update the condition", s_condition_sql, 5, state_values, error, error_size);
+    if (!result)
+        goto out_rollback;
+    sp_pg_result_destroy (&result);
+    if (sp_pg_commit (pg) != 0) {
+        sp_error_set (error, error_size, "could not commit the notice: %s", sp_pg_error (pg));
+        sp_pg_rollback (pg);
+        return -1;
+    }
+    notice->sequence = sequence;
+    notice->created_at_ms = created_at_ms;
+    return 1;
+
+out_rollback:
+    sp_pg_result_destroy (&result);
+    sp_pg_rollback (pg);
+    return rc;
+}
+
+int
+funnel_notice_store_firing (sp_pg_t *pg, funnel_notice_list_t *list, int64_t *last_sequence,
+                            char *error, size_t error_size)
+{
+    assert (pg && list && last_sequence);
+    sp_pg_result_t *result = sp_pg_exec (pg, s_firing_sql, 0, NULL, NULL, NULL);
+    if (!sp_pg_result_ok (result)) {
+        sp_error_set (error, error_size, "could not read the firing notices: %s",
+                      sp_pg_result_error (result));
+        sp_pg_result_destroy (&result);
+        return -1;
+    }
+    int appended = -1;
+    int64_t last = 0;
+    if (sp_pg_result_rows (result) < 1 ||
+        sp_pg_result_int64 (result, 0, S_COLUMN_COUNT, &last) != 0) {
+        sp_error_set (error, error_size, "could not read the newest notice sequence");
+        goto out_destroy_result;
+    }
+    /* No condition firing: one row of NULL notice columns. */
+    if (sp_pg_result_is_null (result, 0, S_COLUMN_SEQUENCE))
+        appended = 0;
+    else
+        appended = s_append_rows (result, 0, list, error, error_size);
+    if (appended >= 0)
+        *last_sequence = last;
+
+out_destroy_result:
+    sp_pg_result_destroy (&result);
+    return appended;
+}
+
+int
+funnel_notice_store_after (sp_pg_t *pg, int64_t after, size_t limit, funnel_notice_list_t *list,
+                           char *error, size_t error_size)
+{
+    assert (pg && list);
+    assert (limit >= 1 && limit <= FUNNEL_NOTICE_STORE_PAGE);
+    char after_text[S_NUMBER_SIZE], limit_text[S_NUMBER_SIZE];
+    snprintf (after_text, sizeof after_text, "%" PRId64, after);
+    snprintf (limit_text, sizeof limit_text, "%zu", limit);
+    sp_pg_result_t *result =
+        sp_pg_exec (pg, s_after_sql, 2, (const char *[]){ after_text, limit_text }, NULL, NULL);
+    if (!sp_pg_result_ok (result)) {
+        sp_error_set (error, error_size, "could not read the notices after %" PRId64 ": %s", after,
+                      sp_pg_result_error (result));
+        sp_pg_result_destroy (&result);
+        return -1;
+    }
+    int appended = s_append_rows (result, 0, list, error, error_size);
+    sp_pg_result_destroy (&result);
+    return appended;
+}
