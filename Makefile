@@ -134,6 +134,14 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(HARNESS_OBJ) 
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) -lcmocka
 
+# funnel-tracker's integration tests also use the service's logic (the
+# notifier in-process, funnel_keys): its objects but main.o, before the library.
+$(BUILD)/obj/tests/integration/test_funnel_%.o: INCLUDES += -Iservices/funnel-tracker
+$(BUILD)/tests/integration/test_funnel_%: $(BUILD)/obj/tests/integration/test_funnel_%.o \
+    $(HARNESS_OBJ) $(FUNNEL_LOGIC_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(filter-out %.a,$^) $(LIB) -o $@ $(LDLIBS_ALL) -lcmocka
+
 # Benchmarks start their own servers with the integration-test harness and
 # may measure a service's logic classes (every service object but main.o);
 # bench/support/ holds what they share.

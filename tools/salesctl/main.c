@@ -35,6 +35,12 @@ static const salesctl_command_t s_commands[] = {
       salesctl_load },
     { "funnels", "list the funnel definitions loaded: latest versions, or one funnel's history",
       salesctl_funnels },
+    { "funnel", "show a funnel's conversion, drop-off and sales cycle for a scope and period",
+      salesctl_funnel },
+    { "pipeline", "show the open pipeline by step with weighted value and velocity",
+      salesctl_pipeline },
+    { "notices", "show funnel bottleneck notices: firing now, history, or --follow live",
+      salesctl_notices },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

@@ -106,6 +106,18 @@ int salesctl_load (int argc, char **argv);
    version of one (cmd_funnels.c). */
 int salesctl_funnels (int argc, char **argv);
 
+/* `salesctl funnel`: a funnel's steps, conversion, drop-off and outcome
+   figures for a scope and period, from funnel-tracker (cmd_funnel.c). */
+int salesctl_funnel (int argc, char **argv);
+
+/* `salesctl pipeline`: open pipeline by step, weighted value and
+   velocity (cmd_pipeline.c). */
+int salesctl_pipeline (int argc, char **argv);
+
+/* `salesctl notices`: funnel bottleneck notices firing now, their history
+   or a live feed (cmd_notices.c). */
+int salesctl_notices (int argc, char **argv);
+
 /* Prints object (taken: its reference is released) as one compact JSON
    line on stdout, keys in insertion order. NULL (a failed json_pack) or
    out of memory returns -1 with nothing printed; 0 otherwise. */
