@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "funnel_report.h"
 #include "sp_error.h"
 #include "sp_period.h"
 
@@ -225,19 +226,6 @@ funnel_entity_name (const funnel_entity_t *self, funnel_scope_kind_t kind)
     return &self->names[kind - FUNNEL_SCOPE_REGION];
 }
 
-size_t
-funnel_entity_previous_step (const funnel_definition_t *definition, size_t step)
-{
-    assert (definition && step >= 1 && step <= funnel_definition_step_count (definition));
-    if (funnel_definition_step (definition, step - 1)->outcome == FUNNEL_DEFINITION_OUTCOME_NONE)
-        return step - 1;
-    for (size_t candidate = step - 1; candidate >= 1; candidate--)
-        if (funnel_definition_step (definition, candidate - 1)->outcome ==
-            FUNNEL_DEFINITION_OUTCOME_NONE)
-            return candidate;
-    return 0;
-}
-
 /* The label of the period of kind holding utc_ms. */
 static int
 s_label (const sp_tz_t *tz, sp_period_kind_t kind, int64_t utc_ms, char *label, size_t size)
@@ -341,7 +329,7 @@ funnel_entity_contribution (const funnel_entity_t *self, const funnel_definition
                  sizeof contribution->cohort_month) != 0)
         return -1;
     for (size_t step = 2; step <= count; step++) {
-        size_t previous = funnel_entity_previous_step (definition, step);
+        size_t previous = funnel_report_previous (definition, step);
         uint32_t both = (UINT32_C (1) << (step - 1)) | (UINT32_C (1) << (previous - 1));
         if (previous == 0 || (steps->reached_mask & both) != both)
             continue;

@@ -33,7 +33,9 @@
 
     Periods. The cohort month is the month (service time zone) in which
     step 1 was reached; the outcome month the month of the won or lost
-    hit; a target's day is the day its "from" step was reached.
+    hit; a target's day is the day its "from" step was reached. Step
+    durations are measured from funnel_report_previous (k - 1, or for a
+    won or lost step the last ordinary step).
 
     Storage form (funnel_entity_pack): a versioned little-endian binary
     record, read back by funnel_entity_unpack with every length checked.
@@ -133,11 +135,6 @@ const funnel_entity_hit_t *funnel_entity_hit (const funnel_entity_t *self, size_
 /* The name of kind (FUNNEL_SCOPE_REGION, _TEAM or _REP). */
 const funnel_entity_name_t *funnel_entity_name (const funnel_entity_t *self,
                                                 funnel_scope_kind_t kind);
-
-/* The step conversion, duration and drop-off are measured from: k - 1
-   for an ordinary step, the last ordinary step before it for a won or
-   lost step; 0 for step 1 or when there is none. step is 1-based. */
-size_t funnel_entity_previous_step (const funnel_definition_t *definition, size_t step);
 
 /* Computes the entity's contribution with evaluator (made from the
    definition's settings) in time zone tz. An entity without hits

@@ -1,19 +1,25 @@
 /*  funnel-tracker - entry point.
 
-    funnel-tracker: keeps opportunity funnels: conversion and drop-off per stage, time in stage, win rate, weighted pipeline, bottleneck notices.
-
-    Settings and the shared life of a service: common/sp_service.h.
+    funnel-tracker: follows opportunities (or customers) through funnels:
+    conversion and drop-off per step, time in step, win rate, weighted
+    pipeline, and bottleneck notices when a step's conversion falls below
+    its target. The work is in funnel_tracker.c; settings and the shared
+    life of a service in common/sp_service.h.
 */
-#include "sp_service.h"
+#include "funnel_notifier.h"
+#include "funnel_tracker.h"
+#include "sp_consumer.h"
 
 static const sp_config_option_t s_options[] = {
-    { "http", "SP_HTTP", SP_CONFIG_STRING, "127.0.0.1:9102",
-      "listen address of /healthz and /metrics (HOST:PORT, port 0 = any)", 0, 0 },
+    FUNNEL_TRACKER_OPTIONS,
+    SP_CONSUMER_OPTIONS,
+    FUNNEL_NOTIFIER_OPTIONS,
 };
 
 static const sp_service_spec_t s_spec = {
     "funnel-tracker",
-    "keeps opportunity funnels: conversion and drop-off per stage, time in stage, win rate, weighted pipeline, bottleneck notices",
+    "follows opportunities through sales funnels: conversion and drop-off per step, time in "
+    "step, win rate, weighted pipeline, bottleneck notices",
     s_options,
     sizeof s_options / sizeof s_options[0],
 };
@@ -21,5 +27,5 @@ static const sp_service_spec_t s_spec = {
 int
 main (int argc, char **argv)
 {
-    return sp_service_main (&s_spec, argc, argv, NULL, NULL);
+    return sp_service_main (&s_spec, argc, argv, funnel_tracker_attach, NULL);
 }

@@ -1,0 +1,203 @@
+/*  funnel_tracker - the funnel-tracker service's work (see
+    funnel_tracker.h). */
+#include "funnel_tracker.h"
+
+#include <assert.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "funnel_catalog.h"
+#include "funnel_handler.h"
+#include "funnel_keys.h"
+#include "funnel_notifier.h"
+#include "sp_consumer.h"
+#include "sp_log.h"
+#include "sp_money.h"
+
+#define S_ERROR_SIZE 512
+
+/* Everything the service made, destroyed by the stop hook. */
+typedef struct {
+    funnel_catalog_t *catalog;
+    funnel_handler_t *handler;
+    sp_consumer_t *consumer;
+    funnel_notifier_t *notifier;
+} s_tracker_t;
+
+static void
+s_tracker_destroy (s_tracker_t **self_p)
+{
+    s_tracker_t *self = *self_p;
+    if (!self)
+        return;
+    funnel_notifier_destroy (&self->notifier);
+    sp_consumer_destroy (&self->consumer);
+    funnel_handler_destroy (&self->handler);
+    funnel_catalog_destroy (&self->catalog);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_on_stop (sp_service_t *service, void *arg)
+{
+    (void) service;
+    s_tracker_t *self = arg;
+    s_tracker_destroy (&self);
+}
+
+/* The fields funnel-tracker:config must hold for this catalog, as a JSON
+   object field -> text (funnels, funnel:F, version:F, currency, time_zone). */
+static json_t *
+s_wanted_config (const funnel_catalog_t *catalog, const char *currency, const char *time_zone)
+{
+    json_t *fields = json_object ();
+    json_t *names = json_array ();
+    if (!fields || !names)
+        goto out_of_memory;
+    for (size_t index = 0; index < funnel_catalog_size (catalog); index++) {
+        const funnel_definition_t *definition = funnel_catalog_definition (catalog, index);
+        const char *name = funnel_definition_name (definition);
+        char field[FUNNEL_DEFINITION_NAME_MAX + 16];
+        char *canonical = funnel_definition_to_json (definition);
+        if (!canonical)
+            goto out_of_memory;
+        snprintf (field, sizeof field, "funnel:%s", name);
+        json_object_set_new (fields, field, json_string (canonical));
+        free (canonical);
+        snprintf (field, sizeof field, "version:%s", name);
+        char version[24];
+        snprintf (version, sizeof version, "%lld",
+                  (long long) funnel_catalog_version (catalog, index));
+        json_object_set_new (fields, field, json_string (version));
+        json_array_append_new (names, json_string (name));
+    }
+    char *list = json_dumps (names, JSON_COMPACT);
+    if (!list)
+        goto out_of_memory;
+    json_object_set_new (fields, "funnels", json_string (list));
+    free (list);
+    json_object_set_new (fields, "currency", json_string (currency));
+    json_object_set_new (fields, "time_zone", json_string (time_zone));
+    json_decref (names);
+    return fields;
+out_of_memory:
+    json_decref (names);
+    json_decref (fields);
+    return NULL;
+}
+
+/* Makes funnel-tracker:config say what this instance counts with; when
+   it said something else, asks for a rebuild in the same transaction. */
+static int
+s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_size)
+{
+    int rc = -1;
+    sp_redis_pipeline_t *pipeline = NULL;
+    sp_redis_reply_t *reply = sp_redis_command (
+        redis, 2, (const char *[]){ "HGETALL", FUNNEL_KEYS_CONFIG }, NULL, error, error_size);
+    if (!reply)
+        return -1;
+    bool same = sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY &&
+                sp_redis_reply_size (reply) == 2 * json_object_size (wanted);
+    bool existed = sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY &&
+                   sp_redis_reply_size (reply) > 0;
+    for (size_t index = 0; same && index + 1 < sp_redis_reply_size (reply); index += 2) {
+        const char *field = sp_redis_reply_string (sp_redis_reply_element (reply, index), NULL);
+        const char *value = sp_redis_reply_string (sp_redis_reply_element (reply, index + 1), NULL);
+        const char *expected = json_string_value (json_object_get (wanted, field));
+        same = expected && strcmp (expected, value) == 0;
+    }
+    sp_redis_reply_destroy (&reply);
+    if (same)
+        return 0;
+    pipeline = sp_redis_pipeline_new ();
+    if (!pipeline)
+        goto out_of_memory;
+    if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "DEL", FUNNEL_KEYS_CONFIG },
+                                  NULL) != 0)
+        goto out_of_memory;
+    const char *field;
+    json_t *value;
+    json_object_foreach (wanted, field, value) {
+        if (sp_redis_pipeline_append (pipeline, 4,
+                                      (const char *[]){ "HSET", FUNNEL_KEYS_CONFIG, field,
+                                                        json_string_value (value) },
+                                      NULL) != 0)
+            goto out_of_memory;
+    }
+    if (existed && sp_redis_pipeline_append (
+                       pipeline, 2, (const char *[]){ "INCR", FUNNEL_KEYS_SERVICE ":rebuild" },
+                       NULL) != 0)
+        goto out_of_memory;
+    reply = sp_redis_execute_atomic (redis, pipeline, error, error_size);
+    if (!reply)
+        goto out_destroy;
+    sp_redis_reply_destroy (&reply);
+    if (existed)
+        sp_log_info ("funnels, currency or time zone changed: rebuilding the funnel state",
+                     "funnels=%s", json_string_value (json_object_get (wanted, "funnels")));
+    rc = 0;
+    goto out_destroy;
+out_of_memory:
+    snprintf (error, error_size, "out of memory");
+out_destroy:
+    sp_redis_pipeline_destroy (&pipeline);
+    return rc;
+}
+
+int
+funnel_tracker_attach (sp_service_t *service, void *arg)
+{
+    (void) arg;
+    const sp_config_t *config = sp_service_config (service);
+    const char *currency = sp_config_string (config, "currency");
+    char error[S_ERROR_SIZE] = "";
+    if (!sp_money_currency_valid (currency)) {
+        sp_log_error ("invalid setting", "setting=currency value=\"%s\" reason=\"not an ISO-4217 "
+                                         "currency code\"",
+                      currency);
+        return -1;
+    }
+    s_tracker_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->catalog = funnel_catalog_new ())) {
+        snprintf (error, sizeof error, "out of memory");
+        goto out_failed;
+    }
+    if (funnel_catalog_load (self->catalog, sp_service_pg (service), error, sizeof error) != 0)
+        goto out_failed;
+    json_t *wanted =
+        s_wanted_config (self->catalog, currency, sp_config_string (config, "time-zone"));
+    if (!wanted) {
+        snprintf (error, sizeof error, "out of memory");
+        goto out_failed;
+    }
+    int recorded = s_record_config (sp_service_redis (service), wanted, error, sizeof error);
+    sp_log_info ("counting funnels", "funnels=%s currency=%s",
+                 json_string_value (json_object_get (wanted, "funnels")), currency);
+    json_decref (wanted);
+    if (recorded != 0)
+        goto out_failed;
+    self->handler =
+        funnel_handler_new (self->catalog, sp_service_redis (service), sp_service_time_zone (service),
+                            currency, sp_service_metrics (service), error, sizeof error);
+    if (!self->handler)
+        goto out_failed;
+    sp_consumer_settings_t settings;
+    sp_consumer_settings_from_config (config, FUNNEL_KEYS_SERVICE, &settings);
+    sp_consumer_handler_t handler = funnel_handler_consumer (self->handler);
+    self->consumer = sp_consumer_new (service, &settings, &handler, error, sizeof error);
+    if (!self->consumer)
+        goto out_failed;
+    self->notifier = funnel_notifier_new (service, self->catalog, settings.partitions, error,
+                                          sizeof error);
+    if (!self->notifier)
+        goto out_failed;
+    sp_service_on_stop (service, s_on_stop, self);
+    return 0;
+out_failed:
+    sp_log_error ("could not start funnel-tracker", "error=\"%s\"", error);
+    s_tracker_destroy (&self);
+    return -1;
+}
