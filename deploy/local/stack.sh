@@ -5,7 +5,8 @@
 #
 #   stack.sh up [BUILD_DIR]   start PostgreSQL and Redis, apply migrations with
 #                             BUILD_DIR/bin/salesctl (default build/release),
-#                             start every service binary built in BUILD_DIR/bin
+#                             load the funnel definitions, start every
+#                             service binary built in BUILD_DIR/bin
 #   stack.sh down             stop the services, Redis and PostgreSQL (data kept)
 #   stack.sh status           show each process: state, PID, port, /healthz
 #   stack.sh purge            down, then delete the data (a fresh start)
@@ -14,7 +15,11 @@
 # (55432), SP_LOCAL_REDIS_PORT (56379), SP_LOCAL_HTTP_PORT_BASE (9101: the
 # services get 9101..9105 in the order activity-ingest, funnel-tracker,
 # kpi-evaluator, churn-alerting, incentive-calculator), SP_PARTITIONS (the
-# partition count recorded at the first migration, default 16).
+# partition count recorded at the first migration, default 16),
+# SP_LOCAL_FUNNELS (funnel definition files loaded with `salesctl load funnel`
+# before the services start, since funnel-tracker reads its funnels when it
+# starts; space separated, relative to the repository; default
+# "deploy/funnels/default.json deploy/demo/crm-funnel.json"; empty: none).
 #
 # Every command is safe to repeat: `up` on a running stack says what already
 # runs; `down` after a crash clears stale PID files.
@@ -28,9 +33,10 @@ run_dir=${SP_RUN_DIR:-$repo/.run}
 pg_port=${SP_LOCAL_PG_PORT:-55432}
 redis_port=${SP_LOCAL_REDIS_PORT:-56379}
 http_port_base=${SP_LOCAL_HTTP_PORT_BASE:-9101}
+funnels=${SP_LOCAL_FUNNELS-deploy/funnels/default.json deploy/demo/crm-funnel.json}
 
 usage() {
-    sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '6,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -63,6 +69,12 @@ up() {
 
     echo "migrations: applying $repo/migrations"
     "$salesctl" migrate --postgres "$postgres_url" --dir "$repo/migrations"
+    # Before the services: funnel-tracker counts with the funnels loaded when it starts.
+    local funnel
+    for funnel in $funnels; do
+        case "$funnel" in /*) ;; *) funnel="$repo/$funnel" ;; esac
+        "$salesctl" load funnel --postgres "$postgres_url" "$funnel"
+    done
 
     cat >"$run_dir/env" <<EOF
 # Written by deploy/local/stack.sh up: source it to talk to the local stack.
