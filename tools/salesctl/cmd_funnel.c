@@ -20,7 +20,6 @@
 */
 #include "salesctl.h"
 
-#include "funnel-tracker/funnel_keys.h"
 #include "funnel-tracker/funnel_query.h"
 #include "funnel-tracker/funnel_render.h"
 #include "funnel-tracker/funnel_report.h"
@@ -50,38 +49,18 @@ salesctl_funnel (int argc, char **argv)
     if (!config)
         return exit_code;
     exit_code = SALESCTL_EXIT_FAILURE;
-    sp_pg_t *pg = NULL;
-    sp_redis_t *redis = NULL;
-    funnel_query_t *query = NULL;
+    salesctl_funnel_t session;
     funnel_report_months_t months = { 0, NULL };
     char error[FUNNEL_QUERY_ERROR_SIZE];
-    const char *funnel = sp_config_string (config, "funnel");
     const char *scope = sp_config_string (config, "scope");
     const char *period = sp_config_string (config, "period");
     bool json = sp_config_bool (config, "json");
-    funnel_scope_kind_t kind;
-    const char *id;
-    uint32_t partitions = 0;
-    if (sp_config_arg_count (config) > 0) {
-        fprintf (stderr, "salesctl %s: unexpected argument \"%s\"\n", s_command,
-                 sp_config_arg (config, 0));
+    if (salesctl_funnel_open (config, s_command, &session) != 0)
         goto out_destroy;
-    }
-    if (funnel_keys_scope_parse (scope, &kind, &id, error, sizeof error) != 0 ||
-        funnel_report_period_check (period, error, sizeof error) != 0) {
-        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
-        goto out_destroy;
-    }
-    pg = salesctl_postgres_connect (config, s_command);
-    if (!pg || salesctl_partitions (pg, s_command, &partitions) != 0)
-        goto out_destroy;
-    redis = salesctl_redis_connect (config, s_command);
-    if (!redis)
-        goto out_destroy;
-    query = funnel_query_new (redis, partitions, funnel, error, sizeof error);
+    funnel_query_t *query = session.query;
     funnel_report_totals_t totals;
-    if (!query || funnel_query_totals (query, scope, period, true, &months, &totals, error,
-                                       sizeof error) != 0) {
+    if (funnel_query_totals (query, scope, period, true, &months, &totals, error, sizeof error) !=
+        0) {
         fprintf (stderr, "salesctl %s: %s\n", s_command, error);
         goto out_destroy;
     }
@@ -111,9 +90,7 @@ salesctl_funnel (int argc, char **argv)
 
 out_destroy:
     funnel_report_months_clear (&months);
-    funnel_query_destroy (&query);
-    sp_redis_destroy (&redis);
-    sp_pg_destroy (&pg);
+    salesctl_funnel_close (&session);
     sp_config_destroy (&config);
     return exit_code;
 }

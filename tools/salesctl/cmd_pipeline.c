@@ -15,7 +15,6 @@
 */
 #include "salesctl.h"
 
-#include "funnel-tracker/funnel_keys.h"
 #include "funnel-tracker/funnel_query.h"
 #include "funnel-tracker/funnel_render.h"
 #include "funnel-tracker/funnel_report.h"
@@ -103,44 +102,17 @@ salesctl_pipeline (int argc, char **argv)
     if (!config)
         return exit_code;
     exit_code = SALESCTL_EXIT_FAILURE;
-    sp_pg_t *pg = NULL;
-    sp_redis_t *redis = NULL;
-    funnel_query_t *query = NULL;
-    char error[FUNNEL_QUERY_ERROR_SIZE];
+    salesctl_funnel_t session;
     const char *scope = sp_config_string (config, "scope");
     const char *period = sp_config_string (config, "period");
-    funnel_scope_kind_t kind;
-    const char *id;
-    uint32_t partitions = 0;
-    if (sp_config_arg_count (config) > 0) {
-        fprintf (stderr, "salesctl %s: unexpected argument \"%s\"\n", s_command,
-                 sp_config_arg (config, 0));
+    if (salesctl_funnel_open (config, s_command, &session) != 0)
         goto out_destroy;
-    }
-    if (funnel_keys_scope_parse (scope, &kind, &id, error, sizeof error) != 0 ||
-        funnel_report_period_check (period, error, sizeof error) != 0) {
-        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
-        goto out_destroy;
-    }
-    pg = salesctl_postgres_connect (config, s_command);
-    if (!pg || salesctl_partitions (pg, s_command, &partitions) != 0)
-        goto out_destroy;
-    redis = salesctl_redis_connect (config, s_command);
-    if (!redis)
-        goto out_destroy;
-    query = funnel_query_new (redis, partitions, sp_config_string (config, "funnel"), error,
-                              sizeof error);
-    if (!query) {
-        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
-        goto out_destroy;
-    }
+    funnel_query_t *query = session.query;
     if (s_report (query, scope, period, sp_config_bool (config, "json")) == 0)
         exit_code = SALESCTL_EXIT_OK;
 
 out_destroy:
-    funnel_query_destroy (&query);
-    sp_redis_destroy (&redis);
-    sp_pg_destroy (&pg);
+    salesctl_funnel_close (&session);
     sp_config_destroy (&config);
     return exit_code;
 }

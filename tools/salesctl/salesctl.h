@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "sp_pg.h"
 #include "sp_redis.h"
+#include "funnel-tracker/funnel_query.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,6 +74,23 @@ int salesctl_reply_number (const sp_redis_reply_t *reply, uint64_t *value);
 
 /* Milliseconds of the monotonic clock (for waits and rates). */
 int64_t salesctl_now_ms (void);
+
+/* ---------------------------------------------------- salesctl_funnel.c */
+
+/* An open funnel query of `salesctl funnel` or `salesctl pipeline`. */
+typedef struct {
+    sp_pg_t *pg;           /* for the partition count */
+    sp_redis_t *redis;     /* funnel-tracker's state */
+    funnel_query_t *query; /* the funnel of --funnel */
+} salesctl_funnel_t;
+
+/* Checks the flags both commands share (no argument, --scope, --period),
+   connects and opens --funnel. Returns 0, or -1 after printing why (self
+   is then closed). */
+int salesctl_funnel_open (const sp_config_t *config, const char *command, salesctl_funnel_t *self);
+
+/* Closes what salesctl_funnel_open opened; safe to call twice. */
+void salesctl_funnel_close (salesctl_funnel_t *self);
 
 /* ------------------------------------------------------------ commands */
 
