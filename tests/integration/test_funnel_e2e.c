@@ -126,21 +126,10 @@ s_write_first (const char *path)
     fclose (file);
 }
 
+/* Starts funnel-tracker on the stack and waits until it serves /metrics. */
 static int
-s_group_setup (void **state)
+s_start_tracker (void)
 {
-    (void) state;
-    s_fixture.stack = sp_harness_consumer_stack_new ("test_funnel_e2e", PARTITIONS, 0, TIMEOUT_MS);
-    if (!s_fixture.stack)
-        return -1;
-    s_fixture.http_port = sp_harness_free_port ();
-    if (sp_harness_free_endpoint (s_fixture.notices, sizeof s_fixture.notices) != 0)
-        return -1;
-    s_fixture.subscriber = zsock_new_sub (s_fixture.notices, "funnel.bottleneck.company");
-    if (!s_fixture.subscriber)
-        return -1;
-    snprintf (s_fixture.log, sizeof s_fixture.log, "%s/funnel-tracker.log",
-              sp_harness_dir (s_fixture.stack->harness));
     char program[PATH_SIZE], http[64], bus[128], notices[128], partitions[16];
     sp_harness_program ("funnel-tracker", program, sizeof program);
     snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", s_fixture.http_port);
@@ -161,6 +150,24 @@ s_group_setup (void **state)
     return sp_harness_wait_http (s_fixture.tracker, s_fixture.http_port, "/metrics",
                                  "salespulse_consumer_partition_owned", body, sizeof body,
                                  TIMEOUT_MS);
+}
+
+static int
+s_group_setup (void **state)
+{
+    (void) state;
+    s_fixture.stack = sp_harness_consumer_stack_new ("test_funnel_e2e", PARTITIONS, 0, TIMEOUT_MS);
+    if (!s_fixture.stack)
+        return -1;
+    s_fixture.http_port = sp_harness_free_port ();
+    if (sp_harness_free_endpoint (s_fixture.notices, sizeof s_fixture.notices) != 0)
+        return -1;
+    s_fixture.subscriber = zsock_new_sub (s_fixture.notices, "funnel.bottleneck.company");
+    if (!s_fixture.subscriber)
+        return -1;
+    snprintf (s_fixture.log, sizeof s_fixture.log, "%s/funnel-tracker.log",
+              sp_harness_dir (s_fixture.stack->harness));
+    return s_start_tracker ();
 }
 
 static int
@@ -376,6 +383,55 @@ test_rebuild_gives_the_same_report (void **state)
     json_decref (after);
 }
 
+/* A new version of the funnel is counted after a restart: the service
+   sees that the definition differs from the one its state was built
+   with, rebuilds from the log, and the report names the new version. */
+static void
+test_new_version_rebuilds_after_restart (void **state)
+{
+    (void) state;
+    json_t *before = s_funnel ("company");
+    assert_non_null (before);
+    assert_int_equal (sp_harness_stop (s_fixture.tracker, TIMEOUT_MS), 0);
+    s_fixture.tracker = -1;
+    /* the default funnel with a 60-day window: no journey here is longer */
+    const char *root = sp_harness_source_dir ();
+    char source[PATH_SIZE], path[PATH_SIZE], text[8192];
+    snprintf (source, sizeof source, "%s/deploy/funnels/default.json", root);
+    assert_int_equal (sp_harness_read_file (source, text, sizeof text), 0);
+    char *window = strstr (text, "\"window_days\": 90");
+    assert_non_null (window);
+    memcpy (window, "\"window_days\": 60", strlen ("\"window_days\": 60"));
+    snprintf (path, sizeof path, "%s/default-60.json", sp_harness_dir (s_fixture.stack->harness));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (text, file);
+    fclose (file);
+    json_t *loaded = s_salesctl_json ((const char *[]){ "load", "funnel", path, "--json", NULL });
+    assert_non_null (loaded);
+    assert_int_equal (json_integer_value (json_object_get (loaded, "version")), 1);
+    json_decref (loaded);
+    assert_int_equal (s_start_tracker (), 0);
+    /* rebuilt: the same counts under version 1 */
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    json_t *after = NULL;
+    while (sp_harness_now_ms () < deadline) {
+        json_decref (after);
+        after = s_funnel ("company");
+        if (after && json_integer_value (json_object_get (after, "version")) == 1 &&
+            json_integer_value (json_object_get (json_object_get (after, "outcome"), "won")) == 10)
+            break;
+        sp_harness_pause_ms (100);
+    }
+    assert_non_null (after);
+    assert_int_equal (json_integer_value (json_object_get (after, "version")), 1);
+    assert_true (sp_harness_log_contains (s_fixture.log, "rebuilding the funnel state"));
+    assert_true (json_equal (json_object_get (before, "steps"), json_object_get (after, "steps")));
+    assert_true (json_equal (json_object_get (before, "outcome"), json_object_get (after, "outcome")));
+    json_decref (before);
+    json_decref (after);
+}
+
 int
 main (void)
 {
@@ -383,6 +439,7 @@ main (void)
         cmocka_unit_test (test_late_events_counted_as_in_order),
         cmocka_unit_test (test_bottleneck_fires_then_clears),
         cmocka_unit_test (test_rebuild_gives_the_same_report),
+        cmocka_unit_test (test_new_version_rebuilds_after_restart),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
