@@ -215,7 +215,6 @@ s_cohort (funnel_apply_t *self, const funnel_contribution_t *contribution, const
             continue;
         int64_t duration = contribution->duration_ms[step - 1];
         s_count_step (self, key, "duration_sum", step, sign * duration);
-        s_count_step (self, key, "duration_count", step, sign);
         char distribution[FUNNEL_KEYS_SIZE];
         s_key_built (self,
                      funnel_keys_distribution (distribution, sizeof distribution, self->partition,
@@ -276,11 +275,8 @@ s_open (funnel_apply_t *self, const funnel_contribution_t *contribution, const c
     s_count_step (self, key, "count", level, sign);
     if (contribution->value_kind == FUNNEL_AMOUNT_OTHER)
         s_count_step (self, key, "other_currency", level, sign);
-    else if (contribution->value_kind == FUNNEL_AMOUNT_REPORTING) {
+    else if (contribution->value_kind == FUNNEL_AMOUNT_REPORTING)
         s_count_step (self, key, "value", level, sign * contribution->value);
-        s_count_step (self, key, "weighted_bp", level,
-                      sign * contribution->value * (int64_t) contribution->probability_bp);
-    }
 }
 
 /* Every part of a contribution, with sign. */

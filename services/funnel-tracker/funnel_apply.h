@@ -13,9 +13,11 @@
     Every command is one that cannot fail on keys of the right type
     (HINCRBY, ZADD, ZREM, SADD): a failing command would stop the atomic
     step half-way (sp_consumer_store.h). Sums are int64: amounts are at
-    most 10^15 minor units (docs/events.md), so the weighted pipeline
-    (Σ value × basis points) holds at least 900 such maximal amounts per
-    scope and step; real amounts are many orders of magnitude smaller.
+    most 10^15 minor units (docs/events.md), so a sum holds at least 9,000
+    such maximal amounts; real amounts are many orders of magnitude
+    smaller. Nothing is written that a query can derive: the weighted
+    pipeline is value × probability, a time's count the size of its
+    sorted set.
 */
 #ifndef FUNNEL_APPLY_H_INCLUDED
 #define FUNNEL_APPLY_H_INCLUDED

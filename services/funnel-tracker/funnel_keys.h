@@ -28,10 +28,10 @@
                                 in the month) that reached step k (1-based)
             duration_sum:<k>    k >= 2: Σ ms from reaching step previous(k)
                                 to reaching step k, over the entities of the
-                                cohort month that reached both
-            duration_count:<k>  how many entities that sum is over
+                                cohort month that reached both (how many:
+                                the members of the duration sorted set)
                                 previous(k): k-1, or for a won/lost step the
-                                last step that is neither (funnel_entity.h)
+                                last step that is neither (funnel_report.h)
             won, lost           entities whose journey ended won / lost in
                                 the month (outcome month, not cohort month)
             won_amount_sum      Σ won amount, minor units of the reporting
@@ -52,8 +52,9 @@
                                 reached (k >= 1):
             count:<k>           entities
             value:<k>           Σ value, minor units of the reporting currency
-            weighted_bp:<k>     Σ value × step probability in basis points
-                                (divide by 10000 for money)
+                                (the weighted value is value:<k> × step k's
+                                probability, made at query time: every open
+                                entity at step k has that probability)
             other_currency:<k>  entities whose value is in another currency
         K d:F:<scope>:<day>          hash    for each step k with a target:
             sample:<k>          entities that reached the target's "from"

@@ -240,7 +240,7 @@ s_count_at_most (void *arg, int64_t value, uint64_t *count)
 
 int
 funnel_median_run (funnel_median_t *self, sp_redis_t *redis, funnel_report_value_t *medians,
-                   char *error, size_t error_size)
+                   uint64_t *members, char *error, size_t error_size)
 {
     assert (self && redis && medians);
     for (size_t group = 0; group < self->group_count; group++) {
@@ -251,6 +251,8 @@ funnel_median_run (funnel_median_t *self, sp_redis_t *redis, funnel_report_value
     if (s_bounds (self, redis, error, error_size) != 0)
         return -1;
     for (size_t group = 0; group < self->group_count; group++) {
+        if (members)
+            members[group] = self->groups[group].members;
         s_probe_t probe = { self, &self->groups[group], redis, error, error_size };
         if (funnel_report_median (s_count_at_most, &probe, probe.group->low, probe.group->high,
                                   probe.group->members, &medians[group]) != 0)

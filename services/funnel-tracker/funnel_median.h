@@ -17,6 +17,7 @@
 #define FUNNEL_MEDIAN_H_INCLUDED
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "funnel_report.h"
 #include "sp_redis.h"
@@ -35,9 +36,10 @@ void funnel_median_destroy (funnel_median_t **self_p);
 int funnel_median_add (funnel_median_t *self, size_t group, const char *key);
 
 /* The median of each group's union into medians[group] (unset for an
-   empty union). Returns 0, or -1 with the reason in error (Redis failed,
-   a key is not a sorted set, a score is not a whole number). */
+   empty union), and when members is not NULL the union's size into
+   members[group]. Returns 0, or -1 with the reason in error (Redis
+   failed, a key is not a sorted set, a score is not a whole number). */
 int funnel_median_run (funnel_median_t *self, sp_redis_t *redis, funnel_report_value_t *medians,
-                       char *error, size_t error_size);
+                       uint64_t *members, char *error, size_t error_size);
 
 #endif

@@ -380,7 +380,6 @@ s_add_hash (const sp_redis_reply_t *hash, const char *key, const s_field_t *fiel
 typedef struct {
     int64_t reached[FUNNEL_STEPS_MAX];
     int64_t duration_sum[FUNNEL_STEPS_MAX];
-    int64_t duration_count[FUNNEL_STEPS_MAX];
     int64_t won, lost, won_amount_sum, won_amount_count, won_other_currency, cycle_sum;
 } s_sums_t;
 
@@ -392,7 +391,6 @@ s_read_sums (funnel_query_t *self, const char *scope, const funnel_report_months
     const s_field_t fields[] = {
         { "reached", true, true, sums->reached },
         { "duration_sum", true, false, sums->duration_sum },
-        { "duration_count", true, true, sums->duration_count },
         { "won", false, true, &sums->won },
         { "lost", false, true, &sums->lost },
         { "won_amount_sum", false, false, &sums->won_amount_sum },
@@ -481,10 +479,13 @@ s_read_medians (funnel_query_t *self, const char *scope, const funnel_report_mon
             if (funnel_median_add (median, amount_group, key) != 0)
                 goto out_no_memory;
         }
-    if (funnel_median_run (median, self->redis, medians, error, error_size) != 0)
+    uint64_t members[FUNNEL_STEPS_MAX + 2] = { 0 };
+    if (funnel_median_run (median, self->redis, medians, members, error, error_size) != 0)
         goto out_destroy;
-    for (size_t step = 2; step <= step_count; step++)
+    for (size_t step = 2; step <= step_count; step++) {
         totals->duration_median[step - 1] = medians[step - 1];
+        totals->duration_count[step - 1] = members[step - 1]; /* one member per entity */
+    }
     totals->cycle_median = medians[cycle_group];
     totals->won_amount_median = medians[amount_group];
     rc = 0;
@@ -515,7 +516,6 @@ funnel_query_totals (funnel_query_t *self, const char *scope, const char *period
     for (size_t step = 0; step < FUNNEL_STEPS_MAX; step++) {
         totals->reached[step] = (uint64_t) sums.reached[step];
         totals->duration_sum[step] = sums.duration_sum[step];
-        totals->duration_count[step] = (uint64_t) sums.duration_count[step];
     }
     totals->won = (uint64_t) sums.won;
     totals->lost = (uint64_t) sums.lost;
@@ -540,7 +540,6 @@ funnel_query_open_pipeline (funnel_query_t *self, const char *scope, funnel_repo
     const s_field_t fields[] = {
         { "count", true, true, count },
         { "value", true, false, sums.value },
-        { "weighted_bp", true, false, sums.weighted_bp },
         { "other_currency", true, true, other_currency },
     };
     const char *funnel = funnel_definition_name (self->definition);
@@ -572,6 +571,16 @@ funnel_query_open_pipeline (funnel_query_t *self, const char *scope, funnel_repo
     for (size_t step = 0; step < FUNNEL_STEPS_MAX; step++) {
         sums.count[step] = (uint64_t) count[step];
         sums.other_currency[step] = (uint64_t) other_currency[step];
+        /* every open entity at a step has that step's probability */
+        uint32_t probability =
+            step < step_count ? funnel_definition_step (self->definition, step)->probability_bp : 0;
+        if (__builtin_mul_overflow (sums.value[step], (int64_t) probability,
+                                    &sums.weighted_bp[step])) {
+            sp_error_set (error, error_size,
+                          "the weighted value of step %zu of \"%s\" overflows 64 bits", step + 1,
+                          scope);
+            goto out_destroy;
+        }
     }
     *open = sums;
     rc = 0;

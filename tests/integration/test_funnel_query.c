@@ -135,8 +135,6 @@ s_write_state (s_fixture_t *fixture, const char *canonical)
            "2", "reached:4", "2", "reached:5", "1", "reached:6", "1");
     REDIS ("HSET", K0 "m:default:company:2017-04", "duration_sum:2", "604800000", "duration_sum:3",
            "14400000", "duration_sum:4", "0", "duration_sum:5", "864000000");
-    REDIS ("HSET", K0 "m:default:company:2017-04", "duration_count:2", "3", "duration_count:3", "2",
-           "duration_count:4", "2", "duration_count:5", "1", "duration_count:6", "1");
     REDIS ("HSET", K0 "m:default:company:2017-04", "duration_sum:6", "432000000", "won", "1",
            "lost", "1", "won_amount_sum", "100000", "won_amount_count", "1");
     REDIS ("HSET", K0 "m:default:company:2017-04", "won_other_currency", "0", "cycle_sum",
@@ -153,7 +151,7 @@ s_write_state (s_fixture_t *fixture, const char *canonical)
 
     /* p1 2017-04 */
     REDIS ("HSET", K1 "m:default:company:2017-04", "reached:1", "1", "reached:2", "1",
-           "duration_sum:2", "172800000", "duration_count:2", "1");
+           "duration_sum:2", "172800000");
     REDIS ("ZADD", K1 "z:default:company:2017-04:duration:2", "172800000", "e");
 
     /* p1 2017-05 */
@@ -161,8 +159,6 @@ s_write_state (s_fixture_t *fixture, const char *canonical)
            "1", "reached:4", "1", "reached:5", "1", "reached:6", "0");
     REDIS ("HSET", K1 "m:default:company:2017-05", "duration_sum:2", "259200000", "duration_sum:3",
            "7200000", "duration_sum:4", "3600000", "duration_sum:5", "518400000");
-    REDIS ("HSET", K1 "m:default:company:2017-05", "duration_count:2", "1", "duration_count:3", "1",
-           "duration_count:4", "1", "duration_count:5", "1");
     REDIS ("HSET", K1 "m:default:company:2017-05", "won", "3", "lost", "0", "won_amount_sum",
            "101000", "won_amount_count", "2", "won_other_currency", "1", "cycle_sum", "4492800000");
     REDIS ("ZADD", K1 "z:default:company:2017-05:duration:2", "259200000", "f");
@@ -177,10 +173,10 @@ s_write_state (s_fixture_t *fixture, const char *canonical)
     REDIS ("HSET", K0 "m:default:company:2017-07", "reached:1", "1");
 
     /* Open pipeline now. */
-    REDIS ("HSET", K0 "o:default:company", "count:1", "2", "value:1", "20000", "weighted_bp:1",
-           "10000000", "count:3", "1", "value:3", "30001", "weighted_bp:3", "75002500");
-    REDIS ("HSET", K1 "o:default:company", "count:1", "1", "value:1", "10001", "weighted_bp:1",
-           "5000500", "count:4", "1", "value:4", "50000", "weighted_bp:4", "25000000");
+    REDIS ("HSET", K0 "o:default:company", "count:1", "2", "value:1", "20000", "count:3", "1",
+           "value:3", "30001");
+    REDIS ("HSET", K1 "o:default:company", "count:1", "1", "value:1", "10001", "count:4", "1",
+           "value:4", "50000");
     REDIS ("HSET", K1 "o:default:company", "other_currency:4", "1");
 }
 
@@ -366,8 +362,8 @@ test_pipeline (void **state)
         "{\"step\":3,\"name\":\"demo\",\"probability\":0.25,\"open\":1,\"value\":30001,"
         "\"weighted_value\":7500,\"other_currency\":0},"
         "{\"step\":4,\"name\":\"quote\",\"probability\":0.5,\"open\":1,\"value\":50000,"
-        "\"weighted_value\":2500,\"other_currency\":1}],"
-        "\"open\":5,\"value\":110002,\"weighted_value\":11500,\"win_rate\":0.8,"
+        "\"weighted_value\":25000,\"other_currency\":1}],"
+        "\"open\":5,\"value\":110002,\"weighted_value\":34000,\"win_rate\":0.8,"
         "\"average_won_amount\":67000.0,\"median_sales_cycle_days\":16.0,"
         "\"velocity_per_day\":16750.0}\n");
 
