@@ -2,6 +2,7 @@
  */
 #include "bench_support.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 #include "sp_event.h"
 #include "sp_harness.h"
+#include "sp_harness_pg.h"
+#include "sp_harness_redis.h"
 
 #define LOG_TAIL 4096  /* bytes of a service log shown on failure */
 #define TEXT_SIZE 96   /* one event field made from a number */
@@ -33,6 +36,30 @@ bench_wall_ms (void)
            now.tv_nsec / (BENCH_SUPPORT_NS_PER_S / BENCH_SUPPORT_MS_PER_S);
 }
 
+double
+bench_wait_limit (size_t events)
+{
+    return BENCH_SUPPORT_WAIT_BASE_S + (double) events / BENCH_SUPPORT_WAIT_RATE_FLOOR;
+}
+
+int
+bench_env_count (const char *bench, const char *name, size_t fallback, size_t *count)
+{
+    const char *text = getenv (name);
+    *count = fallback;
+    if (!text || !*text)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull (text, &end, 10);
+    if (errno != 0 || *end != '\0' || value == 0 || value > SIZE_MAX || text[0] == '-') {
+        fprintf (stderr, "%s: invalid %s \"%s\": expected a positive integer\n", bench, name, text);
+        return -1;
+    }
+    *count = (size_t) value;
+    return 0;
+}
+
 int
 bench_set_text (char **slot, const char *format, size_t value)
 {
@@ -52,6 +79,27 @@ bench_exec (const char *bench, sp_pg_t *pg, const char *sql)
         fprintf (stderr, "%s: \"%s\" failed: %s\n", bench, sql, sp_pg_result_error (result));
     sp_pg_result_destroy (&result);
     return rc;
+}
+
+sp_harness_t *
+bench_start_servers (const char *bench, uint32_t partitions, sp_pg_t **pg, sp_redis_t **redis)
+{
+    sp_harness_t *harness = sp_harness_pg_fixture (bench, (int) partitions, pg);
+    if (harness)
+        *redis = sp_harness_redis_connect (harness);
+    if (!harness || !*redis)
+        fprintf (stderr, "%s: could not start PostgreSQL and Redis\n", bench);
+    return harness;
+}
+
+int
+bench_stop (pid_t *pid, int timeout_ms)
+{
+    if (*pid <= 0)
+        return 0;
+    int status = sp_harness_stop (*pid, timeout_ms);
+    *pid = -1;
+    return status;
 }
 
 void
@@ -91,8 +139,17 @@ bench_locate (const char *name, char *program, size_t size)
             snprintf (source, sizeof source, "%s/../..", self_path);
             snprintf (marker, sizeof marker, "%s/migrations", source);
             const char *configured = getenv ("SP_SOURCE_DIR");
-            if ((!configured || !*configured) && access (marker, F_OK) == 0)
+            if ((!configured || !*configured) && access (marker, F_OK) == 0) {
                 setenv ("SP_SOURCE_DIR", source, 1);
+                /* <build> is <source>/build/<x>: the harness's programs
+                   (activity-ingest, salesctl) come from the same build */
+                const char *build = getenv ("SP_BUILD_DIR");
+                char *parent = strrchr (self_path, '/');
+                while (parent && parent > self_path && parent[-1] != '/')
+                    parent--;
+                if ((!build || !*build) && parent && parent > self_path)
+                    setenv ("SP_BUILD_DIR", parent, 1);
+            }
         }
     }
     if (!program[0] || access (program, X_OK) != 0)
