@@ -33,15 +33,6 @@ struct _funnel_median_t {
     sp_redis_pipeline_t *pipeline; /* reused for every round */
 };
 
-/* What a probe's callback needs. */
-typedef struct {
-    funnel_median_t *self; /* the groups and the pipeline */
-    s_group_t *group;      /* the group searched */
-    sp_redis_t *redis;     /* where the sets are */
-    char *error;           /* the caller's error buffer */
-    size_t error_size;     /* its size */
-} s_probe_t;
-
 funnel_median_t *
 funnel_median_new (size_t group_count)
 {
@@ -198,41 +189,56 @@ s_bounds (funnel_median_t *self, sp_redis_t *redis, char *error, size_t error_si
     return rc;
 }
 
-/* funnel_report_count_fn: Σ ZCOUNT key -inf value over the group's
-   non-empty sets, in one round trip. */
+/* One probe of every search not done yet, in one round trip: ZCOUNT
+   key -inf probe over each group's non-empty sets, summed per group and
+   fed to its search. */
 static int
-s_count_at_most (void *arg, int64_t value, uint64_t *count)
+s_probe_all (funnel_median_t *self, sp_redis_t *redis, funnel_report_search_t *searches,
+             char *error, size_t error_size)
 {
-    s_probe_t *probe = arg;
-    sp_redis_pipeline_t *pipeline = probe->self->pipeline;
-    char bound[S_NUMBER_SIZE];
-    snprintf (bound, sizeof bound, "%lld", (long long) value);
-    sp_redis_pipeline_reset (pipeline);
-    for (size_t index = 0; index < probe->group->count; index++)
-        if (probe->group->non_empty[index] &&
-            sp_redis_pipeline_append (
-                pipeline, 4, (const char *[]){ "ZCOUNT", probe->group->keys[index], "-inf", bound },
-                NULL) != 0) {
-            sp_error_set (probe->error, probe->error_size, "out of memory");
-            return -1;
-        }
-    sp_redis_reply_t *reply =
-        sp_redis_execute (probe->redis, pipeline, probe->error, probe->error_size);
+    sp_redis_pipeline_reset (self->pipeline);
+    for (size_t group = 0; group < self->group_count; group++) {
+        if (funnel_report_search_done (&searches[group]))
+            continue;
+        char bound[S_NUMBER_SIZE];
+        snprintf (bound, sizeof bound, "%lld",
+                  (long long) funnel_report_search_probe (&searches[group]));
+        for (size_t index = 0; index < self->groups[group].count; index++)
+            if (self->groups[group].non_empty[index] &&
+                sp_redis_pipeline_append (self->pipeline, 4,
+                                          (const char *[]){ "ZCOUNT", self->groups[group].keys[index],
+                                                            "-inf", bound },
+                                          NULL) != 0) {
+                sp_error_set (error, error_size, "out of memory");
+                return -1;
+            }
+    }
+    sp_redis_reply_t *reply = sp_redis_execute (redis, self->pipeline, error, error_size);
     if (!reply)
         return -1;
     int rc = 0;
-    *count = 0;
-    for (size_t index = 0; index < sp_redis_reply_size (reply); index++) {
-        const sp_redis_reply_t *element = sp_redis_reply_element (reply, index);
-        if (sp_redis_reply_type (element) != SP_REDIS_REPLY_INTEGER) {
-            sp_error_set (probe->error, probe->error_size, "unexpected reply to ZCOUNT: %s",
-                          sp_redis_reply_type (element) == SP_REDIS_REPLY_ERROR
-                              ? sp_redis_reply_string (element, NULL)
-                              : "not an integer");
-            rc = -1;
-            break;
+    size_t at = 0;
+    for (size_t group = 0; rc == 0 && group < self->group_count; group++) {
+        if (funnel_report_search_done (&searches[group]))
+            continue;
+        uint64_t count = 0;
+        for (size_t index = 0; index < self->groups[group].count; index++) {
+            if (!self->groups[group].non_empty[index])
+                continue;
+            const sp_redis_reply_t *element = sp_redis_reply_element (reply, at++);
+            if (sp_redis_reply_type (element) != SP_REDIS_REPLY_INTEGER) {
+                sp_error_set (error, error_size, "unexpected reply to ZCOUNT of \"%s\": %s",
+                              self->groups[group].keys[index],
+                              sp_redis_reply_type (element) == SP_REDIS_REPLY_ERROR
+                                  ? sp_redis_reply_string (element, NULL)
+                                  : "not an integer");
+                rc = -1;
+                break;
+            }
+            count += (uint64_t) sp_redis_reply_integer (element);
         }
-        *count += (uint64_t) sp_redis_reply_integer (element);
+        if (rc == 0)
+            funnel_report_search_feed (&searches[group], count);
     }
     sp_redis_reply_destroy (&reply);
     return rc;
@@ -250,13 +256,28 @@ funnel_median_run (funnel_median_t *self, sp_redis_t *redis, funnel_report_value
     }
     if (s_bounds (self, redis, error, error_size) != 0)
         return -1;
+    funnel_report_search_t *searches = calloc (self->group_count, sizeof *searches);
+    if (!searches) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    bool searching = false;
     for (size_t group = 0; group < self->group_count; group++) {
         if (members)
             members[group] = self->groups[group].members;
-        s_probe_t probe = { self, &self->groups[group], redis, error, error_size };
-        if (funnel_report_median (s_count_at_most, &probe, probe.group->low, probe.group->high,
-                                  probe.group->members, &medians[group]) != 0)
-            return -1;
+        funnel_report_search_start (&searches[group], self->groups[group].low,
+                                    self->groups[group].high, self->groups[group].members);
+        searching |= !funnel_report_search_done (&searches[group]);
     }
-    return 0;
+    int rc = 0;
+    while (rc == 0 && searching) {
+        rc = s_probe_all (self, redis, searches, error, error_size);
+        searching = false;
+        for (size_t group = 0; group < self->group_count; group++)
+            searching |= !funnel_report_search_done (&searches[group]);
+    }
+    for (size_t group = 0; rc == 0 && group < self->group_count; group++)
+        medians[group] = searches[group].median;
+    free (searches);
+    return rc;
 }

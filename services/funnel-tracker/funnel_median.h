@@ -6,10 +6,11 @@
     percentile_cont (0.5) over the union of many sets, found without
     reading the members: one pipelined round asks every set for its size
     (ZCARD) and its least and greatest score (ZRANGE 0 0 / -1 -1
-    WITHSCORES); then funnel_report_kth searches the integer values
-    between, each probe one pipelined round of ZCOUNT key -inf v over the
-    group's non-empty sets. About 2 × 64 round trips at most per group,
-    whatever the number of members.
+    WITHSCORES); then every group's binary search on the integer values
+    between (funnel_report_search) advances in lockstep: each round trip
+    carries one probe of every search not done yet, ZCOUNT key -inf v over
+    each group's non-empty sets. About 2 × 64 round trips at most for all
+    the groups together, whatever the number of members.
 
     Used by funnel_query; the keys come from funnel_keys.h.
 */

@@ -207,26 +207,90 @@ funnel_report_kth (funnel_report_count_fn *count_at_most, void *arg, int64_t low
     return 0;
 }
 
+/* Takes the found value while the range is one value: the lower
+   middle, then the upper one, or the end. */
+static void
+s_search_settle (funnel_report_search_t *search)
+{
+    while (search->phase < 2 && search->low >= search->high) {
+        int64_t found = search->low;
+        if (search->phase == 0 && search->count % 2 == 1) {
+            search->median = s_value ((double) found);
+            search->phase = 2;
+        }
+        else if (search->phase == 0) {
+            search->lower = found;
+            search->k = search->count / 2 + 1;
+            search->high = search->greatest; /* low stays: the upper middle is >= found */
+            search->phase = 1;
+        }
+        else {
+            search->median = s_value ((double) search->lower +
+                                      ((double) found - (double) search->lower) / 2);
+            search->phase = 2;
+        }
+    }
+}
+
+void
+funnel_report_search_start (funnel_report_search_t *search, int64_t low, int64_t high,
+                            uint64_t count)
+{
+    assert (search && (count == 0 || low <= high));
+    memset (search, 0, sizeof *search);
+    search->count = count;
+    if (count == 0) {
+        search->phase = 2;
+        return;
+    }
+    search->k = (count + 1) / 2;
+    search->low = low;
+    search->high = high;
+    search->greatest = high;
+    s_search_settle (search);
+}
+
+bool
+funnel_report_search_done (const funnel_report_search_t *search)
+{
+    assert (search);
+    return search->phase == 2;
+}
+
+int64_t
+funnel_report_search_probe (const funnel_report_search_t *search)
+{
+    assert (search && search->phase < 2 && search->low < search->high);
+    /* Unsigned width, so that low..high may span the whole int64 range. */
+    uint64_t width = (uint64_t) search->high - (uint64_t) search->low;
+    return (int64_t) ((uint64_t) search->low + width / 2);
+}
+
+void
+funnel_report_search_feed (funnel_report_search_t *search, uint64_t count_at_most)
+{
+    int64_t middle = funnel_report_search_probe (search);
+    if (count_at_most >= search->k)
+        search->high = middle;
+    else
+        search->low = middle + 1;
+    s_search_settle (search);
+}
+
 int
 funnel_report_median (funnel_report_count_fn *count_at_most, void *arg, int64_t low, int64_t high,
                       uint64_t count, funnel_report_value_t *median)
 {
     assert (median);
-    if (count == 0) {
-        *median = (funnel_report_value_t){ .set = false, .value = 0 };
-        return 0;
+    funnel_report_search_t search;
+    funnel_report_search_start (&search, low, high, count);
+    while (!funnel_report_search_done (&search)) {
+        uint64_t counted = 0;
+        if (count_at_most (arg, funnel_report_search_probe (&search), &counted) != 0)
+            return -1;
+        funnel_report_search_feed (&search, counted);
     }
-    int64_t lower = 0;
-    if (funnel_report_kth (count_at_most, arg, low, high, (count + 1) / 2, &lower) != 0)
-        return -1;
-    if (count % 2 == 1) {
-        *median = s_value ((double) lower);
-        return 0;
-    }
-    int64_t upper = 0;
-    if (funnel_report_kth (count_at_most, arg, lower, high, count / 2 + 1, &upper) != 0)
-        return -1;
-    *median = s_value ((double) lower + ((double) upper - (double) lower) / 2);
+    *median = search.median;
     return 0;
 }
 

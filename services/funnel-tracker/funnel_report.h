@@ -175,6 +175,35 @@ typedef int (funnel_report_count_fn) (void *arg, int64_t value, uint64_t *count)
 int funnel_report_kth (funnel_report_count_fn *count_at_most, void *arg, int64_t low, int64_t high,
                        uint64_t k, int64_t *result);
 
+/* A median searched for one probe at a time, so that the searches of
+   many distributions can share round trips (funnel_median): start, then
+   while not done, count the values <= probe () and feed that count. The
+   same binary search as funnel_report_kth: for the ((count + 1) / 2)-th
+   value, then for an even count the (count / 2 + 1)-th from there. */
+typedef struct {
+    uint64_t count;               /* values in the union */
+    uint64_t k;                   /* rank being searched */
+    int64_t low, high;            /* where it lies */
+    int64_t greatest;             /* the union's greatest value */
+    int64_t lower;                /* the lower middle, once found */
+    int phase;                    /* 0: lower middle, 1: upper middle, 2: done */
+    funnel_report_value_t median; /* the result, once done */
+} funnel_report_search_t;
+
+/* Starts a search over count values, all in low..high (low <= high
+   when count > 0). A search over no value is done at once, unset. */
+void funnel_report_search_start (funnel_report_search_t *search, int64_t low, int64_t high,
+                                 uint64_t count);
+
+/* True once the median is known (search->median). */
+bool funnel_report_search_done (const funnel_report_search_t *search);
+
+/* The value whose count is wanted next (not done: asserted). */
+int64_t funnel_report_search_probe (const funnel_report_search_t *search);
+
+/* Takes the number of values <= the last probe. */
+void funnel_report_search_feed (funnel_report_search_t *search, uint64_t count_at_most);
+
 /* percentile_cont (0.5) of the count values (all in low..high) that
    count_at_most counts; unset when count is 0. Returns 0, or -1 when the
    callback failed (*median untouched). */

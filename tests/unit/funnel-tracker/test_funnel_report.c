@@ -316,6 +316,58 @@ s_median (s_sets_t *sets)
     return median;
 }
 
+/* Three searches advanced in lockstep, one probe each per round, as
+   funnel_median runs them, give the medians found one by one, and never
+   take more rounds than the longest of them alone. */
+static void
+test_search_lockstep (void **state)
+{
+    (void) state;
+    const int64_t odd[] = { 1, 2, 3, 5, 8 };
+    const int64_t even[] = { -7, 0, 0, 4, 4, 10 };
+    const int64_t one[] = { 42 };
+    const int64_t *const values[] = { odd, even, one, NULL };
+    const size_t sizes[] = { 5, 6, 1, 0 };
+    const double expected[] = { 3.0, 2.0, 42.0, 0.0 };
+    funnel_report_search_t searches[4];
+    for (size_t group = 0; group < 4; group++) {
+        int64_t low = sizes[group] ? values[group][0] : 0;
+        int64_t high = sizes[group] ? values[group][sizes[group] - 1] : 0;
+        funnel_report_search_start (&searches[group], low, high, sizes[group]);
+    }
+    /* a single value and no value need no probe */
+    assert_true (funnel_report_search_done (&searches[2]));
+    assert_true (funnel_report_search_done (&searches[3]));
+    assert_false (searches[3].median.set);
+    int rounds = 0;
+    bool searching = true;
+    while (searching) {
+        searching = false;
+        for (size_t group = 0; group < 4; group++) {
+            if (funnel_report_search_done (&searches[group]))
+                continue;
+            int64_t probe = funnel_report_search_probe (&searches[group]);
+            uint64_t count = 0;
+            for (size_t index = 0; index < sizes[group]; index++)
+                count += values[group][index] <= probe;
+            funnel_report_search_feed (&searches[group], count);
+            searching |= !funnel_report_search_done (&searches[group]);
+        }
+        rounds++;
+        assert_true (rounds <= 2 * 64);
+    }
+    for (size_t group = 0; group < 3; group++)
+        s_assert_value (searches[group].median, expected[group]);
+    /* the whole int64 range as bounds */
+    funnel_report_search_t wide;
+    funnel_report_search_start (&wide, INT64_MIN, INT64_MAX, 2);
+    while (!funnel_report_search_done (&wide)) {
+        int64_t probe = funnel_report_search_probe (&wide);
+        funnel_report_search_feed (&wide, (uint64_t) (probe >= INT64_MIN) + (probe >= INT64_MAX));
+    }
+    s_assert_value (wide.median, (double) INT64_MIN / 2 + (double) INT64_MAX / 2);
+}
+
 static void
 test_median (void **state)
 {
@@ -788,6 +840,7 @@ main (void)
         cmocka_unit_test (test_compute_empty),
         cmocka_unit_test (test_compute_sequence),
         cmocka_unit_test (test_median),
+        cmocka_unit_test (test_search_lockstep),
         cmocka_unit_test (test_kth),
         cmocka_unit_test (test_period_months),
         cmocka_unit_test (test_period_errors),
