@@ -17,12 +17,20 @@
 
 #define S_ERROR_SIZE 512
 
+/* How often the config record is checked for, ms: a flushed Redis loses
+   it while the consumer rebuilds the state it describes. */
+#define S_CONFIG_CHECK_MS 1000
+
 /* Everything the service made, destroyed by the stop hook. */
 typedef struct {
-    funnel_catalog_t *catalog;
-    funnel_handler_t *handler;
-    sp_consumer_t *consumer;
-    funnel_notifier_t *notifier;
+    funnel_catalog_t *catalog;   /* the funnels counted */
+    funnel_handler_t *handler;   /* the consumer's handler */
+    sp_consumer_t *consumer;     /* applies the log */
+    funnel_notifier_t *notifier; /* bottleneck notices */
+    json_t *config;              /* the fields of funnel-tracker:config */
+    sp_redis_t *redis;           /* borrowed from the service */
+    zloop_t *loop;               /* the service's reactor, NULL before the timer */
+    int config_timer;            /* the config check's timer id, -1 when none */
 } s_tracker_t;
 
 static void
@@ -31,10 +39,13 @@ s_tracker_destroy (s_tracker_t **self_p)
     s_tracker_t *self = *self_p;
     if (!self)
         return;
+    if (self->loop && self->config_timer != -1)
+        zloop_timer_end (self->loop, self->config_timer);
     funnel_notifier_destroy (&self->notifier);
     sp_consumer_destroy (&self->consumer);
     funnel_handler_destroy (&self->handler);
     funnel_catalog_destroy (&self->catalog);
+    json_decref (self->config);
     free (self);
     *self_p = NULL;
 }
@@ -88,13 +99,48 @@ out_of_memory:
     return NULL;
 }
 
+/* Writes the config record (the fields of wanted) in one transaction,
+   replacing what was there; with rebuild, also asks for a rebuild. */
+static int
+s_write_config (sp_redis_t *redis, json_t *wanted, bool rebuild, char *error, size_t error_size)
+{
+    int rc = -1;
+    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    if (!pipeline ||
+        sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "DEL", FUNNEL_KEYS_CONFIG },
+                                  NULL) != 0)
+        goto out_of_memory;
+    const char *field;
+    json_t *value;
+    json_object_foreach (wanted, field, value) {
+        if (sp_redis_pipeline_append (pipeline, 4,
+                                      (const char *[]){ "HSET", FUNNEL_KEYS_CONFIG, field,
+                                                        json_string_value (value) },
+                                      NULL) != 0)
+            goto out_of_memory;
+    }
+    if (rebuild && sp_redis_pipeline_append (
+                       pipeline, 2, (const char *[]){ "INCR", FUNNEL_KEYS_SERVICE ":rebuild" },
+                       NULL) != 0)
+        goto out_of_memory;
+    sp_redis_reply_t *reply = sp_redis_execute_atomic (redis, pipeline, error, error_size);
+    if (reply) {
+        sp_redis_reply_destroy (&reply);
+        rc = 0;
+    }
+    goto out_destroy;
+out_of_memory:
+    snprintf (error, error_size, "out of memory");
+out_destroy:
+    sp_redis_pipeline_destroy (&pipeline);
+    return rc;
+}
+
 /* Makes funnel-tracker:config say what this instance counts with; when
    it said something else, asks for a rebuild in the same transaction. */
 static int
 s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_size)
 {
-    int rc = -1;
-    sp_redis_pipeline_t *pipeline = NULL;
     sp_redis_reply_t *reply = sp_redis_command (
         redis, 2, (const char *[]){ "HGETALL", FUNNEL_KEYS_CONFIG }, NULL, error, error_size);
     if (!reply)
@@ -112,39 +158,38 @@ s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_si
     sp_redis_reply_destroy (&reply);
     if (same)
         return 0;
-    pipeline = sp_redis_pipeline_new ();
-    if (!pipeline)
-        goto out_of_memory;
-    if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "DEL", FUNNEL_KEYS_CONFIG },
-                                  NULL) != 0)
-        goto out_of_memory;
-    const char *field;
-    json_t *value;
-    json_object_foreach (wanted, field, value) {
-        if (sp_redis_pipeline_append (pipeline, 4,
-                                      (const char *[]){ "HSET", FUNNEL_KEYS_CONFIG, field,
-                                                        json_string_value (value) },
-                                      NULL) != 0)
-            goto out_of_memory;
-    }
-    if (existed && sp_redis_pipeline_append (
-                       pipeline, 2, (const char *[]){ "INCR", FUNNEL_KEYS_SERVICE ":rebuild" },
-                       NULL) != 0)
-        goto out_of_memory;
-    reply = sp_redis_execute_atomic (redis, pipeline, error, error_size);
-    if (!reply)
-        goto out_destroy;
-    sp_redis_reply_destroy (&reply);
+    if (s_write_config (redis, wanted, existed, error, error_size) != 0)
+        return -1;
     if (existed)
         sp_log_info ("funnels, currency or time zone changed: rebuilding the funnel state",
                      "funnels=%s", json_string_value (json_object_get (wanted, "funnels")));
-    rc = 0;
-    goto out_destroy;
-out_of_memory:
-    snprintf (error, error_size, "out of memory");
-out_destroy:
-    sp_redis_pipeline_destroy (&pipeline);
-    return rc;
+    return 0;
+}
+
+/* Timer: writes the config record again when Redis lost it (flushed or
+   restarted empty); the consumer rebuilds the state meanwhile, with the
+   same definitions, so no rebuild is asked for. A record that exists is
+   left alone, even if another instance wrote another catalog. */
+static int
+s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_tracker_t *self = arg;
+    char error[S_ERROR_SIZE] = "";
+    sp_redis_reply_t *reply = sp_redis_command (
+        self->redis, 2, (const char *[]){ "EXISTS", FUNNEL_KEYS_CONFIG }, NULL, error, sizeof error);
+    bool missing = reply && sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER &&
+                   sp_redis_reply_integer (reply) == 0;
+    sp_redis_reply_destroy (&reply);
+    if (missing) {
+        if (s_write_config (self->redis, self->config, false, error, sizeof error) == 0)
+            sp_log_warn ("funnel-tracker:config was missing: written again", "funnels=%s",
+                         json_string_value (json_object_get (self->config, "funnels")));
+        else
+            sp_log_warn ("could not write funnel-tracker:config again", "error=\"%s\"", error);
+    }
+    return 0; /* Redis trouble is the health check's to report; try again next tick */
 }
 
 int
@@ -167,18 +212,18 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
     }
     if (funnel_catalog_load (self->catalog, sp_service_pg (service), error, sizeof error) != 0)
         goto out_failed;
-    json_t *wanted =
+    self->config_timer = -1;
+    self->redis = sp_service_redis (service);
+    self->config =
         s_wanted_config (self->catalog, currency, sp_config_string (config, "time-zone"));
-    if (!wanted) {
+    if (!self->config) {
         snprintf (error, sizeof error, "out of memory");
         goto out_failed;
     }
-    int recorded = s_record_config (sp_service_redis (service), wanted, error, sizeof error);
-    sp_log_info ("counting funnels", "funnels=%s currency=%s",
-                 json_string_value (json_object_get (wanted, "funnels")), currency);
-    json_decref (wanted);
-    if (recorded != 0)
+    if (s_record_config (self->redis, self->config, error, sizeof error) != 0)
         goto out_failed;
+    sp_log_info ("counting funnels", "funnels=%s currency=%s",
+                 json_string_value (json_object_get (self->config, "funnels")), currency);
     self->handler =
         funnel_handler_new (self->catalog, sp_service_redis (service), sp_service_time_zone (service),
                             currency, sp_service_metrics (service), error, sizeof error);
@@ -194,6 +239,12 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
                                           sizeof error);
     if (!self->notifier)
         goto out_failed;
+    self->loop = sp_service_loop (service);
+    self->config_timer = zloop_timer (self->loop, S_CONFIG_CHECK_MS, 0, s_on_config_timer, self);
+    if (self->config_timer == -1) {
+        snprintf (error, sizeof error, "could not add the config check timer");
+        goto out_failed;
+    }
     sp_service_on_stop (service, s_on_stop, self);
     return 0;
 out_failed:

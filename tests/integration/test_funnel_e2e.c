@@ -383,6 +383,28 @@ test_rebuild_gives_the_same_report (void **state)
     json_decref (after);
 }
 
+/* Redis flushed while funnel-tracker runs: the consumer replays the log,
+   the service writes its config record again, and the report comes back
+   the same. */
+static void
+test_flushed_redis_comes_back (void **state)
+{
+    (void) state;
+    json_t *before = s_funnel ("company");
+    assert_non_null (before);
+    char error[256];
+    sp_redis_reply_t *reply = sp_redis_command (s_fixture.stack->redis, 1,
+                                                (const char *[]){ "FLUSHALL" }, NULL, error,
+                                                sizeof error);
+    assert_non_null (reply);
+    sp_redis_reply_destroy (&reply);
+    json_t *after = s_wait_won (10);
+    assert_true (json_equal (before, after));
+    assert_true (sp_harness_log_contains (s_fixture.log, "funnel-tracker:config was missing"));
+    json_decref (before);
+    json_decref (after);
+}
+
 /* A new version of the funnel is counted after a restart: the service
    sees that the definition differs from the one its state was built
    with, rebuilds from the log, and the report names the new version. */
@@ -439,6 +461,7 @@ main (void)
         cmocka_unit_test (test_late_events_counted_as_in_order),
         cmocka_unit_test (test_bottleneck_fires_then_clears),
         cmocka_unit_test (test_rebuild_gives_the_same_report),
+        cmocka_unit_test (test_flushed_redis_comes_back),
         cmocka_unit_test (test_new_version_rebuilds_after_restart),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
