@@ -49,7 +49,9 @@ LDLIBS_ALL = $(LD_SAN) $(PKG_LIBS) -lm -lpthread $(LDFLAGS)
 # ---------------------------------------------------------------- sources
 PROTOS := $(wildcard proto/*.proto)
 GEN_C := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.c)
-GEN_H := $(GEN_C:.c=.h)
+# The default funnel, compiled into funnel-tracker from its one source.
+FUNNEL_DEFAULT_H := $(GEN)/funnel_default_json.h
+GEN_H := $(GEN_C:.c=.h) $(FUNNEL_DEFAULT_H)
 COMMON_SRC := $(wildcard common/*.c)
 LIB := $(BUILD)/lib/libsalespulse.a
 LIB_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_C:$(GEN)/%.c=$(BUILD)/obj/gen/%.o)
@@ -83,6 +85,14 @@ programs: $(PROGRAMS) $(TEST_PROGRAMS)
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
 	@mkdir -p $(GEN)
 	protoc-c --proto_path=proto --c_out=$(GEN) $<
+
+# deploy/funnels/default.json as one C string literal, line by line.
+$(FUNNEL_DEFAULT_H): deploy/funnels/default.json
+	@mkdir -p $(GEN)
+	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
+	  echo '#define FUNNEL_DEFAULT_JSON \'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n" \\/' $<; \
+	  echo '    ""'; } > $@.tmp && mv $@.tmp $@
 
 # ---------------------------------------------------------------- objects
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c | $(GEN_H)

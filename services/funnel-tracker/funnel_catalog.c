@@ -6,56 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "funnel_default_json.h"
 #include "sp_error.h"
 
-/* deploy/funnels/default.json, byte for byte (a unit test compares them). */
-static const char s_default_json[] =
-    "{\n"
-    "  \"name\": \"default\",\n"
-    "  \"entity\": \"opportunity_id\",\n"
-    "  \"window_days\": 90,\n"
-    "  \"mode\": \"pipeline\",\n"
-    "  \"steps\": [\n"
-    "    {\n"
-    "      \"name\": \"lead\",\n"
-    "      \"event\": \"lead_created\",\n"
-    "      \"probability\": 0.05\n"
-    "    },\n"
-    "    {\n"
-    "      \"name\": \"first_visit\",\n"
-    "      \"event\": \"visit_completed\",\n"
-    "      \"probability\": 0.1\n"
-    "    },\n"
-    "    {\n"
-    "      \"name\": \"demo\",\n"
-    "      \"event\": \"demo\",\n"
-    "      \"probability\": 0.25\n"
-    "    },\n"
-    "    {\n"
-    "      \"name\": \"quote\",\n"
-    "      \"event\": \"quote_sent\",\n"
-    "      \"probability\": 0.5\n"
-    "    },\n"
-    "    {\n"
-    "      \"name\": \"won\",\n"
-    "      \"event\": \"deal_won\",\n"
-    "      \"outcome\": \"won\",\n"
-    "      \"probability\": 1.0,\n"
-    "      \"target\": {\n"
-    "        \"conversion\": 0.25,\n"
-    "        \"from\": \"lead\",\n"
-    "        \"min_sample\": 20\n"
-    "      }\n"
-    "    },\n"
-    "    {\n"
-    "      \"name\": \"lost\",\n"
-    "      \"event\": \"deal_lost\",\n"
-    "      \"outcome\": \"lost\",\n"
-    "      \"probability\": 0\n"
-    "    }\n"
-    "  ]\n"
-    "}\n"
-    ;
+/* deploy/funnels/default.json, made into a C string by the Makefile
+   (build/gen/funnel_default_json.h), so the file is its only source. */
+static const char s_default_json[] = FUNNEL_DEFAULT_JSON;
 
 /* Latest version of every funnel, by name. */
 static const char s_latest_sql[] =
