@@ -2,6 +2,7 @@
 #include "funnel_keys.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,11 +11,20 @@
 static const char *const s_scope_prefix[FUNNEL_SCOPE_KIND_COUNT] = { "company", "region:", "team:",
                                                                       "rep:" };
 
-/* Formats a suffix, then the partition key around it. */
+/* Formats the suffix of a key of partition, then the partition key
+   around it (sp_partition_key). The length, or -1 when it does not fit. */
+static int s_key (char *buffer, size_t size, uint32_t partition, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
 static int
-s_key (char *buffer, size_t size, uint32_t partition, const char *suffix, int suffix_length)
+s_key (char *buffer, size_t size, uint32_t partition, const char *format, ...)
 {
-    if (suffix_length < 0 || (size_t) suffix_length >= FUNNEL_KEYS_SIZE) {
+    char suffix[FUNNEL_KEYS_SIZE];
+    va_list arguments;
+    va_start (arguments, format);
+    int length = vsnprintf (suffix, sizeof suffix, format, arguments);
+    va_end (arguments);
+    if (length < 0 || (size_t) length >= sizeof suffix) {
         buffer[0] = '\0';
         return -1;
     }
@@ -61,8 +71,10 @@ funnel_keys_scope_parse (const char *text, funnel_scope_kind_t *kind, const char
                               (int) (prefix - 1), s_scope_prefix[candidate]);
                 return -1;
             }
-            if (strlen (text + prefix) > FUNNEL_KEYS_SCOPE_SIZE - 8) {
-                sp_error_set (error, error_size, "invalid scope \"%s\": the id is too long", text);
+            if (strlen (text + prefix) > FUNNEL_KEYS_ID_MAX) {
+                sp_error_set (error, error_size,
+                              "invalid scope \"%s\": the id is longer than %d bytes", text,
+                              FUNNEL_KEYS_ID_MAX);
                 return -1;
             }
             *kind = (funnel_scope_kind_t) candidate;
@@ -79,18 +91,14 @@ int
 funnel_keys_entity (char *buffer, size_t size, uint32_t partition, const char *funnel,
                     const char *entity)
 {
-    char suffix[FUNNEL_KEYS_SIZE];
-    int length = snprintf (suffix, sizeof suffix, "e:%s:%s", funnel, entity);
-    return s_key (buffer, size, partition, suffix, length);
+    return s_key (buffer, size, partition, "e:%s:%s", funnel, entity);
 }
 
 int
 funnel_keys_month (char *buffer, size_t size, uint32_t partition, const char *funnel,
                    const char *scope, const char *month)
 {
-    char suffix[FUNNEL_KEYS_SIZE];
-    int length = snprintf (suffix, sizeof suffix, "m:%s:%s:%s", funnel, scope, month);
-    return s_key (buffer, size, partition, suffix, length);
+    return s_key (buffer, size, partition, "m:%s:%s:%s", funnel, scope, month);
 }
 
 int
@@ -98,63 +106,49 @@ funnel_keys_distribution (char *buffer, size_t size, uint32_t partition, const c
                           const char *scope, const char *month,
                           funnel_distribution_t distribution, size_t step)
 {
-    char suffix[FUNNEL_KEYS_SIZE];
-    int length;
     switch (distribution) {
         case FUNNEL_DISTRIBUTION_DURATION:
             assert (step >= 2);
-            length = snprintf (suffix, sizeof suffix, "z:%s:%s:%s:duration:%zu", funnel, scope,
-                               month, step);
-            break;
+            return s_key (buffer, size, partition, "z:%s:%s:%s:duration:%zu", funnel, scope, month,
+                          step);
         case FUNNEL_DISTRIBUTION_CYCLE:
-            length = snprintf (suffix, sizeof suffix, "z:%s:%s:%s:cycle", funnel, scope, month);
-            break;
+            return s_key (buffer, size, partition, "z:%s:%s:%s:cycle", funnel, scope, month);
         case FUNNEL_DISTRIBUTION_AMOUNT:
         default:
-            length = snprintf (suffix, sizeof suffix, "z:%s:%s:%s:amount", funnel, scope, month);
-            break;
+            return s_key (buffer, size, partition, "z:%s:%s:%s:amount", funnel, scope, month);
     }
-    return s_key (buffer, size, partition, suffix, length);
 }
 
 int
 funnel_keys_open (char *buffer, size_t size, uint32_t partition, const char *funnel,
                   const char *scope)
 {
-    char suffix[FUNNEL_KEYS_SIZE];
-    int length = snprintf (suffix, sizeof suffix, "o:%s:%s", funnel, scope);
-    return s_key (buffer, size, partition, suffix, length);
+    return s_key (buffer, size, partition, "o:%s:%s", funnel, scope);
 }
 
 int
 funnel_keys_day (char *buffer, size_t size, uint32_t partition, const char *funnel,
                  const char *scope, const char *day)
 {
-    char suffix[FUNNEL_KEYS_SIZE];
-    int length = snprintf (suffix, sizeof suffix, "d:%s:%s:%s", funnel, scope, day);
-    return s_key (buffer, size, partition, suffix, length);
+    return s_key (buffer, size, partition, "d:%s:%s:%s", funnel, scope, day);
 }
 
 int
 funnel_keys_months (char *buffer, size_t size, uint32_t partition, const char *funnel)
 {
-    char suffix[FUNNEL_KEYS_SIZE];
-    int length = snprintf (suffix, sizeof suffix, "months:%s", funnel);
-    return s_key (buffer, size, partition, suffix, length);
+    return s_key (buffer, size, partition, "months:%s", funnel);
 }
 
 int
 funnel_keys_scopes (char *buffer, size_t size, uint32_t partition, const char *funnel)
 {
-    char suffix[FUNNEL_KEYS_SIZE];
-    int length = snprintf (suffix, sizeof suffix, "scopes:%s", funnel);
-    return s_key (buffer, size, partition, suffix, length);
+    return s_key (buffer, size, partition, "scopes:%s", funnel);
 }
 
 int
 funnel_keys_clock (char *buffer, size_t size, uint32_t partition)
 {
-    return sp_partition_key (buffer, size, FUNNEL_KEYS_SERVICE, partition, "clock");
+    return s_key (buffer, size, partition, "clock");
 }
 
 int

@@ -92,7 +92,10 @@
 /* Room for any key this module writes (sp_partition_key's limit). */
 #define FUNNEL_KEYS_SIZE SP_PARTITION_KEY_MAX
 
-/* Room for a scope string: "region:" + a 64-byte id. */
+/* Longest region, team or rep id: the event's own limit for them. */
+#define FUNNEL_KEYS_ID_MAX 64
+
+/* Room for a scope string: "region:" + a FUNNEL_KEYS_ID_MAX-byte id. */
 #define FUNNEL_KEYS_SCOPE_SIZE 80
 
 /* Room for a month "YYYY-MM" and a day "YYYY-MM-DD" with the NUL. */
