@@ -56,22 +56,6 @@ funnel_entity_clear (funnel_entity_t *self)
     self->hit_count = 0;
 }
 
-static int s_reserve (funnel_entity_t *self, size_t count);
-
-int
-funnel_entity_copy (funnel_entity_t *self, const funnel_entity_t *source)
-{
-    assert (self && source);
-    if (s_reserve (self, source->hit_count) != 0)
-        return -1;
-    memcpy (self->names, source->names, sizeof self->names);
-    self->value = source->value;
-    if (source->hit_count)
-        memcpy (self->hits, source->hits, source->hit_count * sizeof *self->hits);
-    self->hit_count = source->hit_count;
-    return 0;
-}
-
 /* True when (a_ms, a_sequence) comes after (b_ms, b_sequence). */
 static bool
 s_later (int64_t a_ms, uint64_t a_sequence, int64_t b_ms, uint64_t b_sequence)
@@ -92,6 +76,20 @@ s_reserve (funnel_entity_t *self, size_t count)
         return -1;
     self->hits = hits;
     self->hit_capacity = capacity;
+    return 0;
+}
+
+int
+funnel_entity_copy (funnel_entity_t *self, const funnel_entity_t *source)
+{
+    assert (self && source);
+    if (s_reserve (self, source->hit_count) != 0)
+        return -1;
+    memcpy (self->names, source->names, sizeof self->names);
+    self->value = source->value;
+    if (source->hit_count)
+        memcpy (self->hits, source->hits, source->hit_count * sizeof *self->hits);
+    self->hit_count = source->hit_count;
     return 0;
 }
 
@@ -330,8 +328,10 @@ funnel_entity_contribution (const funnel_entity_t *self, const funnel_definition
         return -1;
     for (size_t step = 2; step <= count; step++) {
         size_t previous = funnel_report_previous (definition, step);
+        if (previous == 0)
+            continue;
         uint32_t both = (UINT32_C (1) << (step - 1)) | (UINT32_C (1) << (previous - 1));
-        if (previous == 0 || (steps->reached_mask & both) != both)
+        if ((steps->reached_mask & both) != both)
             continue;
         contribution->has_duration[step - 1] = true;
         contribution->duration_ms[step - 1] =
@@ -344,8 +344,6 @@ funnel_entity_contribution (const funnel_entity_t *self, const funnel_definition
         contribution->open_level = steps->level;
         contribution->value_kind = self->value.kind;
         contribution->value = self->value.amount;
-        contribution->probability_bp =
-            funnel_definition_step (definition, steps->level - 1)->probability_bp;
     }
     for (size_t step = 1; step <= count; step++) {
         const funnel_definition_target_t *target =

@@ -57,7 +57,7 @@
 #define FUNNEL_ENTITY_MAX_HITS 512
 
 /* Longest name (region, team, rep id): the event's own limit. */
-#define FUNNEL_ENTITY_NAME_MAX 64
+#define FUNNEL_ENTITY_NAME_MAX FUNNEL_KEYS_ID_MAX
 
 /* Scopes one entity counts in: company, region, team, rep. */
 #define FUNNEL_ENTITY_SCOPES FUNNEL_SCOPE_KIND_COUNT
@@ -103,7 +103,6 @@ typedef struct {
     size_t open_level;                        /* pipeline, open: deepest step, else 0 */
     funnel_amount_kind_t value_kind;          /* open value's kind */
     int64_t value;                            /* open value, minor units */
-    uint32_t probability_bp;                  /* open level's probability */
     char target_day[FUNNEL_STEPS_MAX][FUNNEL_KEYS_DAY_SIZE]; /* [k-1]: "from" day, "" = none */
     bool target_converted[FUNNEL_STEPS_MAX];  /* [k-1]: step k reached too */
 } funnel_contribution_t;

@@ -102,13 +102,13 @@ funnel_handler_new (const funnel_catalog_t *catalog, sp_redis_t *redis, const sp
     zhashx_set_destructor (self->views, s_view_free);
     if (metrics) {
         const char *labels[] = { "funnel" };
-        self->hits = sp_metrics_counter (metrics, "funnel_tracker_hits_total",
+        self->hits = sp_metrics_counter (metrics, "salespulse_funnel_hits_total",
                                          "events counted in a funnel", labels, 1);
         self->refused = sp_metrics_counter (
-            metrics, "funnel_tracker_hits_refused_total",
+            metrics, "salespulse_funnel_hits_refused_total",
             "hits beyond the per-entity limit of a sequence funnel, not counted", labels, 1);
         self->without_entity = sp_metrics_counter (
-            metrics, "funnel_tracker_events_without_entity_total",
+            metrics, "salespulse_funnel_events_without_entity_total",
             "events matching a funnel's step that do not name its entity", labels, 1);
     }
     return self;
@@ -163,25 +163,26 @@ s_entity_key (funnel_handler_t *self, size_t index, uint32_t partition,
     return funnel_keys_entity (key, size, partition, funnel_definition_name (definition), entity);
 }
 
-/* Stores one MGET reply element as the view of key. */
-static int
-s_store_view (funnel_handler_t *self, const char *key, const sp_redis_reply_t *reply)
+/* A view of the stored record in reply (nil: a new entity). NULL with
+   the reason when the record is not readable or memory runs out. */
+static s_view_t *
+s_view_read (const sp_redis_reply_t *reply, const char *key, char *error, size_t error_size)
 {
     s_view_t *view = s_view_new ();
-    if (!view)
-        return -1;
+    if (!view) {
+        sp_error_set (error, error_size, "out of memory");
+        return NULL;
+    }
     if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_STRING) {
         size_t length = 0;
         const char *data = sp_redis_reply_string (reply, &length);
         char reason[128];
         if (funnel_entity_unpack (view->entity, data, length, reason, sizeof reason) != 0) {
-            /* left out: the event's own read reports it, and it is retried */
+            sp_error_set (error, error_size, "key \"%s\": %s", key, reason);
             s_view_destroy (&view);
-            return 0;
         }
     }
-    zhashx_update (self->views, key, view);
-    return 0;
+    return view;
 }
 
 /* Reads count keys (a NULL-free array) with one MGET. */
@@ -207,11 +208,15 @@ s_prefetch (funnel_handler_t *self, char **keys, size_t count, char *error, size
         sp_error_set (error, error_size, "unexpected reply to MGET of entity states");
         rc = -1;
     }
-    for (size_t index = 0; rc == 0 && index < count; index++)
-        if (s_store_view (self, keys[index], sp_redis_reply_element (reply, index)) != 0) {
-            sp_error_set (error, error_size, "out of memory");
-            rc = -1;
-        }
+    for (size_t index = 0; rc == 0 && index < count; index++) {
+        char reason[256];
+        s_view_t *view =
+            s_view_read (sp_redis_reply_element (reply, index), keys[index], reason, sizeof reason);
+        /* one that cannot be read is left out: the event's own read below
+           reports it, and the event is retried */
+        if (view)
+            zhashx_update (self->views, keys[index], view);
+    }
     sp_redis_reply_destroy (&reply);
     return rc;
 }
@@ -272,18 +277,7 @@ s_view (funnel_handler_t *self, const char *key, char *error, size_t error_size)
         sp_redis_command (self->redis, 2, (const char *[]){ "GET", key }, NULL, error, error_size);
     if (!reply)
         return NULL;
-    view = s_view_new ();
-    if (!view)
-        sp_error_set (error, error_size, "out of memory");
-    else if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_STRING) {
-        size_t length = 0;
-        const char *data = sp_redis_reply_string (reply, &length);
-        char reason[128];
-        if (funnel_entity_unpack (view->entity, data, length, reason, sizeof reason) != 0) {
-            sp_error_set (error, error_size, "key \"%s\": %s", key, reason);
-            s_view_destroy (&view);
-        }
-    }
+    view = s_view_read (reply, key, error, error_size);
     sp_redis_reply_destroy (&reply);
     if (view)
         zhashx_update (self->views, key, view);

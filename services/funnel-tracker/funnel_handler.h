@@ -18,10 +18,10 @@
     not applied (lease lost, checkpoint moved) leaves nothing behind. An
     event whose handling fails changes neither the view nor the step.
 
-    Metrics: funnel_tracker_hits_total{funnel} (events counted in a
-    funnel), funnel_tracker_hits_refused_total{funnel} (hits beyond
+    Metrics: salespulse_funnel_hits_total{funnel} (events counted in a
+    funnel), salespulse_funnel_hits_refused_total{funnel} (hits beyond
     FUNNEL_ENTITY_MAX_HITS of one sequence-funnel entity),
-    funnel_tracker_events_without_entity_total{funnel} (matched events
+    salespulse_funnel_events_without_entity_total{funnel} (matched events
     that do not name the funnel's entity).
 */
 #ifndef FUNNEL_HANDLER_H_INCLUDED

@@ -260,7 +260,6 @@ test_open_value_and_names (void **state)
     assert_int_equal (contribution.open_level, 4);
     assert_int_equal (contribution.value_kind, FUNNEL_AMOUNT_REPORTING);
     assert_int_equal (contribution.value, 2450000); /* the quote is the latest amount */
-    assert_int_equal (contribution.probability_bp, 5000);
     assert_string_equal (contribution.outcome_month, "");
     /* an older event with an amount does not replace the value, and an
        older rep does not replace the newer one */
