@@ -248,7 +248,8 @@ funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, s
     int rc = -1;
     sp_pg_result_t *result = NULL;
     if (sp_pg_begin (pg) != 0) {
-        sp_error_set (error, error_size, "could not begin a transaction: %s", sp_pg_error (pg));
+        sp_error_set (error, error_size, "could not begin a transaction: %s",
+                      *sp_pg_error (pg) ? sp_pg_error (pg) : "postgresql refused");
         return -1;
     }
     char key[S_NUMBER_SIZE];
@@ -328,8 +329,9 @@ funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, s
         goto out_rollback;
     sp_pg_result_destroy (&result);
     if (sp_pg_commit (pg) != 0) {
-        sp_error_set (error, error_size, "could not commit the notice: %s", sp_pg_error (pg));
-        sp_pg_rollback (pg);
+        /* sp_pg_commit ends the transaction either way */
+        sp_error_set (error, error_size, "could not commit the notice: %s",
+                      *sp_pg_error (pg) ? sp_pg_error (pg) : "transaction failed");
         return -1;
     }
     notice->sequence = sequence;

@@ -504,27 +504,29 @@ s_settled (funnel_notifier_t *self, bool *settled, char *error, size_t error_siz
     if (sp_consumer_log_heads (sp_service_pg (self->service), self->partitions, now, error,
                                error_size) != 0)
         goto out_free;
-    sp_redis_pipeline_reset (self->pipeline);
+    /* the consumer's checkpoint keys (sp_consumer_store.h) */
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
         char key[FUNNEL_KEYS_SIZE];
-        if (sp_partition_key (key, sizeof key, FUNNEL_KEYS_SERVICE, partition, "checkpoint") < 0 ||
-            sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", key }, NULL) != 0) {
+        sp_partition_key (key, sizeof key, FUNNEL_KEYS_SERVICE, partition, "checkpoint");
+        if (sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", key }, NULL) !=
+            0) {
             sp_error_set (error, error_size, "out of memory");
             goto out_free;
         }
     }
-    reply = sp_redis_execute (sp_service_redis (self->service), self->pipeline, error, error_size);
+    reply = s_execute (self, error, error_size);
     if (!reply)
         goto out_free;
     *settled = true;
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        const sp_redis_reply_t *element = sp_redis_reply_element (reply, partition);
-        uint64_t wanted = self->has_heads ? self->heads[partition] : now[partition];
+        /* missing (never applied, or being reset) reads as 0 */
         uint64_t checkpoint = 0;
-        if (sp_redis_reply_type (element) == SP_REDIS_REPLY_STRING)
-            checkpoint = strtoull (sp_redis_reply_string (element, NULL), NULL, 10);
-        else if (wanted > 0)
-            *settled = false; /* no checkpoint: never applied, or being reset */
+        if (s_reply_count (sp_redis_reply_element (reply, partition), &checkpoint) != 0) {
+            sp_error_set (error, error_size,
+                          "the checkpoint of partition %" PRIu32 " holds no sequence", partition);
+            goto out_free;
+        }
+        uint64_t wanted = self->has_heads ? self->heads[partition] : now[partition];
         if (checkpoint < wanted)
             *settled = false;
     }
@@ -653,7 +655,7 @@ funnel_notifier_new (sp_service_t *service, const funnel_catalog_t *catalog, uin
     const char *endpoints = sp_config_string (config, "notices");
     self->pipeline = sp_redis_pipeline_new ();
     self->days = calloc (self->trailing_days, sizeof *self->days);
-    self->heads = calloc (partitions ? partitions : 1, sizeof *self->heads);
+    self->heads = calloc (partitions, sizeof *self->heads);
     if (!self->pipeline || !self->days || !self->heads) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;

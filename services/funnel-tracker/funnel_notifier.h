@@ -7,7 +7,11 @@
     event applied (the largest `clock` score over the partitions, so a
     replay of history raises what it would have raised then). The counts
     are the day hashes of funnel_keys.h summed over the partitions and
-    days, read in pipelined round trips.
+    days, read in pipelined round trips. Conditions are judged only when
+    the results hold every event that was in the log at the previous
+    evaluation (each partition's checkpoint has reached the head read
+    then): while the service replays the log the sums are partial, and
+    the evaluation is put off.
 
     A condition that changed state (funnel_notice.h) is written to
     PostgreSQL (funnel_notice_store.h) and, when this instance's
@@ -18,7 +22,8 @@
 
     Metrics: salespulse_funnel_notices_published_total{state},
     salespulse_funnel_notice_evaluations_total,
-    salespulse_funnel_notice_evaluation_errors_total and the gauge
+    salespulse_funnel_notice_evaluation_errors_total,
+    salespulse_funnel_notice_evaluations_deferred_total and the gauge
     salespulse_funnel_bottlenecks_firing (conditions firing at the last
     evaluation). docs/funnel-notices.md has the whole story.
 */
@@ -29,17 +34,23 @@
 #include <stdint.h>
 
 #include "funnel_catalog.h"
+#include "funnel_notice.h"
 #include "sp_config.h"
 #include "sp_service.h"
 
+/* Where notices are published by default, and its environment variable
+   (the service binds it; salesctl notices --follow connects to it). */
+#define FUNNEL_NOTIFIER_ENDPOINT "tcp://127.0.0.1:5561"
+#define FUNNEL_NOTIFIER_ENDPOINT_ENV "SP_FUNNEL_NOTICES_ENDPOINT"
+
 /* The notifier's settings, to append to the service's option table. */
 #define FUNNEL_NOTIFIER_OPTIONS                                                                    \
-    { "notices", "SP_FUNNEL_NOTICES_ENDPOINT", SP_CONFIG_STRING, "tcp://127.0.0.1:5561",           \
+    { "notices", FUNNEL_NOTIFIER_ENDPOINT_ENV, SP_CONFIG_STRING, FUNNEL_NOTIFIER_ENDPOINT,          \
       "PUB endpoint(s) to bind for bottleneck notices", 0, 0 },                                   \
     { "notice-interval-ms", "SP_FUNNEL_NOTICE_INTERVAL_MS", SP_CONFIG_INT, "5000",                 \
       "how often conversion targets are judged, ms", 100, 3600000 },                              \
     { "trailing-days", "SP_FUNNEL_TRAILING_DAYS", SP_CONFIG_INT, "30",                             \
-      "days judged, ending on the newest event's day", 1, 3650 }
+      "days judged, ending on the newest event's day", 1, FUNNEL_NOTICE_TRAILING_DAYS_MAX }
 
 /* Messages a subscriber may fall behind by before the PUB socket drops
    (they are then repaired from PostgreSQL by sequence). */
@@ -65,8 +76,9 @@ funnel_notifier_t *funnel_notifier_new (sp_service_t *service, const funnel_cata
 void funnel_notifier_destroy (funnel_notifier_t **self_p);
 
 /* Judges every condition now and stores and publishes the transitions
-   (the timer calls this). Returns the notices this instance published
-   (0 when nothing changed or no event was applied yet), or -1 when Redis
+   (the timer calls this). Returns the transitions this instance wrote
+   (0 when nothing changed, no event was applied yet, or the evaluation
+   was put off while the results catch up with the log), or -1 when Redis
    or PostgreSQL failed (logged once until an evaluation succeeds again,
    counted in the errors metric); transitions written before the failure
    stay written and published. */

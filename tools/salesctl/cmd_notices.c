@@ -36,6 +36,7 @@
 
 #include "funnel-tracker/funnel_notice.h"
 #include "funnel-tracker/funnel_notice_store.h"
+#include "funnel-tracker/funnel_notifier.h"
 #include "sp_log.h"
 #include "sp_proto.h"
 #include "sp_zmq.h"
@@ -63,7 +64,7 @@ static const sp_config_option_t s_options[] = {
       INT64_MAX },
     { "follow", NULL, SP_CONFIG_BOOL, "false",
       "then print each new notice as funnel-tracker publishes it", 0, 0 },
-    { "endpoint", "SP_FUNNEL_NOTICES_ENDPOINT", SP_CONFIG_STRING, "tcp://127.0.0.1:5561",
+    { "endpoint", FUNNEL_NOTIFIER_ENDPOINT_ENV, SP_CONFIG_STRING, FUNNEL_NOTIFIER_ENDPOINT,
       "funnel-tracker's notices PUB endpoint(s) to subscribe to with --follow", 0, 0 },
     { "timeout", NULL, SP_CONFIG_INT, "0",
       "with --follow, stop after this many seconds (0: until Ctrl-C)", 0, S_TIMEOUT_MAX },
