@@ -253,7 +253,6 @@ s_outcome (funnel_apply_t *self, const funnel_contribution_t *contribution, cons
         s_count (self, key, "won_other_currency", sign);
     else if (contribution->won_kind == FUNNEL_AMOUNT_REPORTING) {
         s_count (self, key, "won_amount_sum", sign * contribution->won_amount);
-        s_count (self, key, "won_amount_count", sign);
         s_key_built (self,
                      funnel_keys_distribution (distribution, sizeof distribution, self->partition,
                                                self->funnel, scope, month,

@@ -16,8 +16,8 @@
     most 10^15 minor units (docs/events.md), so a sum holds at least 9,000
     such maximal amounts; real amounts are many orders of magnitude
     smaller. Nothing is written that a query can derive: the weighted
-    pipeline is value × probability, a time's count the size of its
-    sorted set.
+    pipeline is value × probability; the count behind a time, a sales
+    cycle or a won amount is the size of its sorted set.
 */
 #ifndef FUNNEL_APPLY_H_INCLUDED
 #define FUNNEL_APPLY_H_INCLUDED

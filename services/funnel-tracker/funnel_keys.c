@@ -58,6 +58,8 @@ funnel_keys_scope_parse (const char *text, funnel_scope_kind_t *kind, const char
                          char *error, size_t error_size)
 {
     assert (text && kind && id);
+    char quoted[FUNNEL_KEYS_SCOPE_SIZE]; /* the text for messages, cut and made printable */
+    sp_error_quote (text, quoted, sizeof quoted);
     if (strcmp (text, "company") == 0) {
         *kind = FUNNEL_SCOPE_COMPANY;
         *id = "";
@@ -67,13 +69,13 @@ funnel_keys_scope_parse (const char *text, funnel_scope_kind_t *kind, const char
         size_t prefix = strlen (s_scope_prefix[candidate]);
         if (strncmp (text, s_scope_prefix[candidate], prefix) == 0) {
             if (text[prefix] == '\0') {
-                sp_error_set (error, error_size, "invalid scope \"%s\": the %.*s id is empty", text,
+                sp_error_set (error, error_size, "invalid scope \"%s\": the %.*s id is empty", quoted,
                               (int) (prefix - 1), s_scope_prefix[candidate]);
                 return -1;
             }
             if (strlen (text + prefix) > FUNNEL_KEYS_ID_MAX) {
                 sp_error_set (error, error_size,
-                              "invalid scope \"%s\": the id is longer than %d bytes", text,
+                              "invalid scope \"%s\": the id is longer than %d bytes", quoted,
                               FUNNEL_KEYS_ID_MAX);
                 return -1;
             }
@@ -83,7 +85,7 @@ funnel_keys_scope_parse (const char *text, funnel_scope_kind_t *kind, const char
         }
     }
     sp_error_set (error, error_size,
-                  "invalid scope \"%s\": expected company, region:ID, team:ID or rep:ID", text);
+                  "invalid scope \"%s\": expected company, region:ID, team:ID or rep:ID", quoted);
     return -1;
 }
 

@@ -35,11 +35,13 @@
             won, lost           entities whose journey ended won / lost in
                                 the month (outcome month, not cohort month)
             won_amount_sum      Σ won amount, minor units of the reporting
-                                currency (config "currency")
-            won_amount_count    won entities whose amount is in that currency
+                                currency (config "currency"), over the
+                                members of the amount sorted set
             won_other_currency  won entities whose amount is in another
                                 currency (counted as won, left out of sums)
             cycle_sum           Σ ms from step 1 to won over the won entities
+                                that reached step 1 (how many: the members
+                                of the cycle sorted set)
         K z:F:<scope>:<month>:duration:<k>   zset  member entity, score ms
                                 from step previous(k) to step k (cohort month)
         K z:F:<scope>:<month>:cycle          zset  member entity, score ms

@@ -380,7 +380,7 @@ s_add_hash (const sp_redis_reply_t *hash, const char *key, const s_field_t *fiel
 typedef struct {
     int64_t reached[FUNNEL_STEPS_MAX];
     int64_t duration_sum[FUNNEL_STEPS_MAX];
-    int64_t won, lost, won_amount_sum, won_amount_count, won_other_currency, cycle_sum;
+    int64_t won, lost, won_amount_sum, won_other_currency, cycle_sum;
 } s_sums_t;
 
 /* Reads and adds every partition × month hash. */
@@ -394,7 +394,6 @@ s_read_sums (funnel_query_t *self, const char *scope, const funnel_report_months
         { "won", false, true, &sums->won },
         { "lost", false, true, &sums->lost },
         { "won_amount_sum", false, false, &sums->won_amount_sum },
-        { "won_amount_count", false, true, &sums->won_amount_count },
         { "won_other_currency", false, true, &sums->won_other_currency },
         { "cycle_sum", false, false, &sums->cycle_sum },
     };
@@ -487,6 +486,8 @@ s_read_medians (funnel_query_t *self, const char *scope, const funnel_report_mon
         totals->duration_count[step - 1] = members[step - 1]; /* one member per entity */
     }
     totals->cycle_median = medians[cycle_group];
+    totals->cycle_count = members[cycle_group]; /* one member per timed entity */
+    totals->won_amount_count = members[amount_group];
     totals->won_amount_median = medians[amount_group];
     rc = 0;
     goto out_destroy;
@@ -520,7 +521,6 @@ funnel_query_totals (funnel_query_t *self, const char *scope, const char *period
     totals->won = (uint64_t) sums.won;
     totals->lost = (uint64_t) sums.lost;
     totals->won_amount_sum = sums.won_amount_sum;
-    totals->won_amount_count = (uint64_t) sums.won_amount_count;
     totals->won_other_currency = (uint64_t) sums.won_other_currency;
     totals->cycle_sum = sums.cycle_sum;
     return s_read_medians (self, scope, months, durations, totals, error, error_size);
@@ -568,6 +568,7 @@ funnel_query_open_pipeline (funnel_query_t *self, const char *scope, funnel_repo
                         sizeof fields / sizeof fields[0], step_count, error, error_size) != 0)
             goto out_destroy;
     }
+    int64_t value_total = 0, weighted_total = 0; /* the report's totals must fit too */
     for (size_t step = 0; step < FUNNEL_STEPS_MAX; step++) {
         sums.count[step] = (uint64_t) count[step];
         sums.other_currency[step] = (uint64_t) other_currency[step];
@@ -575,10 +576,12 @@ funnel_query_open_pipeline (funnel_query_t *self, const char *scope, funnel_repo
         uint32_t probability =
             step < step_count ? funnel_definition_step (self->definition, step)->probability_bp : 0;
         if (__builtin_mul_overflow (sums.value[step], (int64_t) probability,
-                                    &sums.weighted_bp[step])) {
+                                    &sums.weighted_bp[step]) ||
+            __builtin_add_overflow (value_total, sums.value[step], &value_total) ||
+            __builtin_add_overflow (weighted_total, sums.weighted_bp[step], &weighted_total)) {
             sp_error_set (error, error_size,
-                          "the weighted value of step %zu of \"%s\" overflows 64 bits", step + 1,
-                          scope);
+                          "the open value of scope \"%s\" up to step %zu overflows 64 bits", scope,
+                          step + 1);
             goto out_destroy;
         }
     }

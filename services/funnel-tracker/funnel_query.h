@@ -14,19 +14,20 @@
       - the month hashes of every partition × month are read with one
         pipelined HGETALL each and added up (checked for overflow);
       - medians are exact: over the union of the sorted sets of every
-        partition × month, the k-th smallest score is found by binary
-        search on the integer value (funnel_report_kth). One pipelined
-        round reads each set's size, least and greatest score; then each
-        probe is one pipelined round of ZCOUNT key -inf v over the
-        non-empty sets;
+        partition × month, the middle values are found by binary search
+        on the integer value (funnel_median, funnel_report_search). One
+        pipelined round reads each set's size, least and greatest score;
+        then each round carries one probe of every distribution's search,
+        ZCOUNT key -inf v over its non-empty sets;
       - the open pipeline is HGETALL of each partition's open hash.
 
     Reads are not a snapshot: while the service applies events, figures
     read in different round trips may be a few events apart.
 
     Every failure names what went wrong: an unknown funnel (with the
-    funnels that are counted), a bad scope or period, a missing or
-    malformed key, a Redis error.
+    funnels that are counted), a bad scope or period, a missing config
+    record, a malformed value, a Redis error. A key that does not exist
+    reads as zeros (nothing was counted there).
 */
 #ifndef FUNNEL_QUERY_H_INCLUDED
 #define FUNNEL_QUERY_H_INCLUDED

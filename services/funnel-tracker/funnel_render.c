@@ -71,10 +71,6 @@ s_step_json (const funnel_render_context_t *context, const funnel_report_t *repo
         funnel_definition_step (context->definition, step - 1);
     const funnel_report_step_t *line = &report->steps[step - 1];
     json_t *object = json_object ();
-    json_t *time = step >= 2 ? json_pack ("{s:I, s:o, s:o}", "count", (json_int_t) line->time_count,
-                                          "mean_ms", s_optional (line->time_mean_ms), "median_ms",
-                                          s_optional (line->time_median_ms))
-                             : json_null ();
     const char *event = sp_event_type_name (defined->event);
     if (!object || !s_put (object, "step", json_integer ((json_int_t) step)) ||
         !s_put (object, "name", json_string (defined->name)) ||
@@ -87,7 +83,12 @@ s_step_json (const funnel_render_context_t *context, const funnel_report_t *repo
         !s_put (object, "drop_off",
                 line->has_drop_off ? json_integer ((json_int_t) line->drop_off) : json_null ()) ||
         !s_put (object, "drop_off_rate", s_optional (line->drop_off_rate)) ||
-        !s_put (object, "time_from_previous", time)) {
+        /* made last, so that nothing is left to free when a put fails */
+        !s_put (object, "time_from_previous",
+                step >= 2 ? json_pack ("{s:I, s:o, s:o}", "count", (json_int_t) line->time_count,
+                                       "mean_ms", s_optional (line->time_mean_ms), "median_ms",
+                                       s_optional (line->time_median_ms))
+                          : json_null ())) {
         json_decref (object);
         return NULL;
     }

@@ -121,8 +121,8 @@ funnel_report_compute (const funnel_definition_t *definition, const funnel_repor
         s_ratio ((double) totals->won_amount_sum, (double) totals->won_amount_count);
     report->won_amount_median = totals->won_amount_median;
     report->won_other_currency = totals->won_other_currency;
-    report->cycle_count = totals->won;
-    report->cycle_mean_ms = s_ratio ((double) totals->cycle_sum, (double) totals->won);
+    report->cycle_count = totals->cycle_count;
+    report->cycle_mean_ms = s_ratio ((double) totals->cycle_sum, (double) totals->cycle_count);
     report->cycle_median_ms = totals->cycle_median;
     if (totals->cycle_median.set)
         report->cycle_median_days =
@@ -184,27 +184,6 @@ funnel_report_pipeline (const funnel_definition_t *definition, const funnel_repo
     pipeline->velocity_per_day =
         funnel_report_velocity (pipeline->open, pipeline->win_rate, pipeline->average_won_amount,
                                 pipeline->median_sales_cycle_days);
-}
-
-int
-funnel_report_kth (funnel_report_count_fn *count_at_most, void *arg, int64_t low, int64_t high,
-                   uint64_t k, int64_t *result)
-{
-    assert (count_at_most && result && k >= 1 && low <= high);
-    while (low < high) {
-        /* Unsigned width, so that low..high may span the whole int64 range. */
-        uint64_t width = (uint64_t) high - (uint64_t) low;
-        int64_t middle = (int64_t) ((uint64_t) low + width / 2);
-        uint64_t count = 0;
-        if (count_at_most (arg, middle, &count) != 0)
-            return -1;
-        if (count >= k)
-            high = middle;
-        else
-            low = middle + 1;
-    }
-    *result = low;
-    return 0;
 }
 
 /* Takes the found value while the range is one value: the lower
@@ -275,23 +254,6 @@ funnel_report_search_feed (funnel_report_search_t *search, uint64_t count_at_mos
     else
         search->low = middle + 1;
     s_search_settle (search);
-}
-
-int
-funnel_report_median (funnel_report_count_fn *count_at_most, void *arg, int64_t low, int64_t high,
-                      uint64_t count, funnel_report_value_t *median)
-{
-    assert (median);
-    funnel_report_search_t search;
-    funnel_report_search_start (&search, low, high, count);
-    while (!funnel_report_search_done (&search)) {
-        uint64_t counted = 0;
-        if (count_at_most (arg, funnel_report_search_probe (&search), &counted) != 0)
-            return -1;
-        funnel_report_search_feed (&search, counted);
-    }
-    *median = search.median;
-    return 0;
 }
 
 /* ---------------------------------------------------------------- periods */

@@ -7,10 +7,10 @@
     drop-off and the time from the previous step; the outcome figures (win
     rate, won amount, sales cycle) of pipeline funnels; and the open
     pipeline's weighted value and velocity. It also holds the two pure
-    algorithms the reader needs: the exact k-th smallest value over several
-    sorted sets by binary search on the integer value (funnel_report_kth,
-    with a callback counting the values <= v), and the months a period
-    label stands for. No I/O.
+    algorithms the reader needs: the exact median over several sorted
+    sets by binary search on the integer value, one probe at a time
+    (funnel_report_search), and the months a period label stands for.
+    No I/O.
 
     Step roles (pipeline mode). previous(k) is k - 1 for a step without an
     outcome; for a terminal step (won or lost) it is the last step without
@@ -70,7 +70,8 @@ typedef struct {
     uint64_t won_amount_count;               /* won entities in the reporting currency */
     funnel_report_value_t won_amount_median; /* median won amount, minor units */
     uint64_t won_other_currency;             /* won entities in another currency */
-    int64_t cycle_sum;                       /* Σ ms from step 1 to won over won entities */
+    int64_t cycle_sum;                       /* Σ ms from step 1 to won over cycle_count */
+    uint64_t cycle_count;                    /* won entities timed: those that reached step 1 */
     funnel_report_value_t cycle_median;      /* median of those ms */
 } funnel_report_totals_t;
 
@@ -102,8 +103,8 @@ typedef struct {
     funnel_report_value_t won_amount_mean;        /* sum / count, minor units */
     funnel_report_value_t won_amount_median;      /* minor units */
     uint64_t won_other_currency;                  /* won in another currency */
-    uint64_t cycle_count;                         /* won journeys timed (= won) */
-    funnel_report_value_t cycle_mean_ms;          /* cycle_sum / won */
+    uint64_t cycle_count;                         /* won journeys timed (from step 1) */
+    funnel_report_value_t cycle_mean_ms;          /* cycle_sum / cycle_count */
     funnel_report_value_t cycle_median_ms;        /* median ms from step 1 to won */
     funnel_report_value_t cycle_median_days;      /* the same in days */
 } funnel_report_t;
@@ -164,22 +165,12 @@ funnel_report_value_t funnel_report_velocity (uint64_t open, funnel_report_value
                                               funnel_report_value_t average_won_amount,
                                               funnel_report_value_t median_cycle_days);
 
-/* Counts into *count the values <= value over every set searched.
-   Returns 0, or -1 on failure (the search then fails). */
-typedef int (funnel_report_count_fn) (void *arg, int64_t value, uint64_t *count);
-
-/* The k-th smallest value (k >= 1) of the sets count_at_most counts,
-   knowing every value lies in low..high and count_at_most (high) >= k:
-   the least v in low..high with count_at_most (v) >= k, by binary search.
-   Returns 0 with *result set, or -1 when the callback failed. */
-int funnel_report_kth (funnel_report_count_fn *count_at_most, void *arg, int64_t low, int64_t high,
-                       uint64_t k, int64_t *result);
-
 /* A median searched for one probe at a time, so that the searches of
    many distributions can share round trips (funnel_median): start, then
    while not done, count the values <= probe () and feed that count. The
-   same binary search as funnel_report_kth: for the ((count + 1) / 2)-th
-   value, then for an even count the (count / 2 + 1)-th from there. */
+   k-th smallest value is the least v with count (<= v) >= k: searched for
+   k = (count + 1) / 2, then for an even count k = count / 2 + 1 from
+   there; percentile_cont (0.5) is their mean. */
 typedef struct {
     uint64_t count;               /* values in the union */
     uint64_t k;                   /* rank being searched */
@@ -203,12 +194,6 @@ int64_t funnel_report_search_probe (const funnel_report_search_t *search);
 
 /* Takes the number of values <= the last probe. */
 void funnel_report_search_feed (funnel_report_search_t *search, uint64_t count_at_most);
-
-/* percentile_cont (0.5) of the count values (all in low..high) that
-   count_at_most counts; unset when count is 0. Returns 0, or -1 when the
-   callback failed (*median untouched). */
-int funnel_report_median (funnel_report_count_fn *count_at_most, void *arg, int64_t low,
-                          int64_t high, uint64_t count, funnel_report_value_t *median);
 
 /* Months of a period, sorted, no duplicates. */
 typedef struct {

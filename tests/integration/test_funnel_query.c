@@ -136,7 +136,7 @@ s_write_state (s_fixture_t *fixture, const char *canonical)
     REDIS ("HSET", K0 "m:default:company:2017-04", "duration_sum:2", "604800000", "duration_sum:3",
            "14400000", "duration_sum:4", "0", "duration_sum:5", "864000000");
     REDIS ("HSET", K0 "m:default:company:2017-04", "duration_sum:6", "432000000", "won", "1",
-           "lost", "1", "won_amount_sum", "100000", "won_amount_count", "1");
+           "lost", "1", "won_amount_sum", "100000");
     REDIS ("HSET", K0 "m:default:company:2017-04", "won_other_currency", "0", "cycle_sum",
            "1728000000");
     REDIS ("ZADD", K0 "z:default:company:2017-04:duration:2", D, "a", "172800000", "b", "345600000",
@@ -160,7 +160,7 @@ s_write_state (s_fixture_t *fixture, const char *canonical)
     REDIS ("HSET", K1 "m:default:company:2017-05", "duration_sum:2", "259200000", "duration_sum:3",
            "7200000", "duration_sum:4", "3600000", "duration_sum:5", "518400000");
     REDIS ("HSET", K1 "m:default:company:2017-05", "won", "3", "lost", "0", "won_amount_sum",
-           "101000", "won_amount_count", "2", "won_other_currency", "1", "cycle_sum", "4492800000");
+           "101000", "won_other_currency", "1", "cycle_sum", "4492800000");
     REDIS ("ZADD", K1 "z:default:company:2017-05:duration:2", "259200000", "f");
     REDIS ("ZADD", K1 "z:default:company:2017-05:duration:3", "7200000", "f");
     REDIS ("ZADD", K1 "z:default:company:2017-05:duration:4", H, "f");

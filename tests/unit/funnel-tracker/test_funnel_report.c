@@ -147,6 +147,7 @@ s_crm_totals (void)
     totals.won_amount_median = s_set (10000.5);
     totals.won_other_currency = 1;
     totals.cycle_sum = 20 * 12 * DAY;
+    totals.cycle_count = 20; /* every won deal reached step 1 */
     totals.cycle_median = s_set ((double) (11 * DAY));
     return totals;
 }
@@ -276,23 +277,20 @@ typedef struct {
     const int64_t *const *sets; /* [set_count] arrays */
     const size_t *sizes;        /* [set_count] */
     size_t set_count;
-    size_t calls;   /* probes made */
-    size_t fail_at; /* fail the probe with this number (1-based); 0 = never */
+    size_t calls; /* probes made */
 } s_sets_t;
 
-static int
-s_count (void *arg, int64_t value, uint64_t *count)
+/* The values <= value over the sets, as Σ ZCOUNT -inf value. */
+static uint64_t
+s_count (s_sets_t *sets, int64_t value)
 {
-    s_sets_t *sets = arg;
     sets->calls++;
-    if (sets->fail_at && sets->calls == sets->fail_at)
-        return -1;
-    *count = 0;
+    uint64_t count = 0;
     for (size_t set = 0; set < sets->set_count; set++)
         for (size_t index = 0; index < sets->sizes[set]; index++)
             if (sets->sets[set][index] <= value)
-                (*count)++;
-    return 0;
+                count++;
+    return count;
 }
 
 /* The median of the sets, searched between their least and greatest
@@ -311,9 +309,11 @@ s_median (s_sets_t *sets)
         }
     if (count == 0)
         low = high = 0;
-    funnel_report_value_t median = { true, -1 };
-    assert_int_equal (funnel_report_median (s_count, sets, low, high, count, &median), 0);
-    return median;
+    funnel_report_search_t search;
+    funnel_report_search_start (&search, low, high, count);
+    while (!funnel_report_search_done (&search))
+        funnel_report_search_feed (&search, s_count (sets, funnel_report_search_probe (&search)));
+    return search.median;
 }
 
 /* Three searches advanced in lockstep, one probe each per round, as
@@ -376,36 +376,36 @@ test_median (void **state)
     const int64_t a[] = { 1, 8 }, b[] = { 3 }, c[] = { 2, 5 };
     const int64_t *const odd_sets[] = { a, b, c };
     const size_t odd_sizes[] = { 2, 1, 2 };
-    s_sets_t odd = { odd_sets, odd_sizes, 3, 0, 0 };
+    s_sets_t odd = { odd_sets, odd_sizes, 3, 0 };
     s_assert_value (s_median (&odd), 3.0);
 
     /* Even: -7 0 0 4 | 4 10 -> (0 + 4) / 2; duplicates and negatives. */
     const int64_t d[] = { -7, 0, 4 }, e[] = { 0, 4, 10 };
     const int64_t *const even_sets[] = { d, e };
     const size_t even_sizes[] = { 3, 3 };
-    s_sets_t even = { even_sets, even_sizes, 2, 0, 0 };
+    s_sets_t even = { even_sets, even_sizes, 2, 0 };
     s_assert_value (s_median (&even), 2.0);
 
     /* Even with a half: 1 2 -> 1.5. */
     const int64_t f[] = { 1 }, g[] = { 2 };
     const int64_t *const half_sets[] = { f, g };
     const size_t half_sizes[] = { 1, 1 };
-    s_sets_t half = { half_sets, half_sizes, 2, 0, 0 };
+    s_sets_t half = { half_sets, half_sizes, 2, 0 };
     s_assert_value (s_median (&half), 1.5);
 
     /* One value; all equal; empty sets among full ones; nothing at all. */
     const int64_t one[] = { -42 };
     const int64_t *const one_sets[] = { one, NULL };
     const size_t one_sizes[] = { 1, 0 };
-    s_sets_t single = { one_sets, one_sizes, 2, 0, 0 };
+    s_sets_t single = { one_sets, one_sizes, 2, 0 };
     s_assert_value (s_median (&single), -42.0);
     const int64_t same[] = { 5, 5, 5, 5 };
     const int64_t *const same_sets[] = { same };
     const size_t same_sizes[] = { 4 };
-    s_sets_t equal = { same_sets, same_sizes, 1, 0, 0 };
+    s_sets_t equal = { same_sets, same_sizes, 1, 0 };
     s_assert_value (s_median (&equal), 5.0);
     const size_t empty_sizes[] = { 0, 0 };
-    s_sets_t empty = { one_sets, empty_sizes, 2, 0, 0 };
+    s_sets_t empty = { one_sets, empty_sizes, 2, 0 };
     funnel_report_value_t median = s_median (&empty);
     s_assert_null (median);
     assert_int_equal (empty.calls, 0);
@@ -415,54 +415,9 @@ test_median (void **state)
     const int64_t i[] = { 86400000, 172800000 };
     const int64_t *const ms_sets[] = { h, i };
     const size_t ms_sizes[] = { 3, 2 };
-    s_sets_t ms = { ms_sets, ms_sizes, 2, 0, 0 };
+    s_sets_t ms = { ms_sets, ms_sizes, 2, 0 };
     s_assert_value (s_median (&ms), 86400000.0);
     assert_true (ms.calls <= 2 * 64);
-}
-
-static void
-test_kth (void **state)
-{
-    (void) state;
-    const int64_t a[] = { 3, 1, 4, 1, 5, 9, 2, 6 };
-    const int64_t *const sets_list[] = { a };
-    const size_t sizes[] = { 8 };
-    s_sets_t sets = { sets_list, sizes, 1, 0, 0 };
-    const int64_t sorted[] = { 1, 1, 2, 3, 4, 5, 6, 9 };
-    for (uint64_t k = 1; k <= 8; k++) {
-        int64_t result = 0;
-        assert_int_equal (funnel_report_kth (s_count, &sets, 1, 9, k, &result), 0);
-        assert_int_equal (result, sorted[k - 1]);
-    }
-    /* The whole int64 range as bounds. */
-    int64_t result = 0;
-    assert_int_equal (funnel_report_kth (s_count, &sets, INT64_MIN, INT64_MAX, 4, &result), 0);
-    assert_int_equal (result, 3);
-    const int64_t extremes[] = { INT64_MIN, INT64_MAX };
-    const int64_t *const extreme_list[] = { extremes };
-    const size_t extreme_sizes[] = { 2 };
-    s_sets_t extreme = { extreme_list, extreme_sizes, 1, 0, 0 };
-    assert_int_equal (funnel_report_kth (s_count, &extreme, INT64_MIN, INT64_MAX, 1, &result), 0);
-    assert_true (result == INT64_MIN);
-    assert_int_equal (funnel_report_kth (s_count, &extreme, INT64_MIN, INT64_MAX, 2, &result), 0);
-    assert_true (result == INT64_MAX);
-    /* low == high: no probe. */
-    sets.calls = 0;
-    assert_int_equal (funnel_report_kth (s_count, &sets, 7, 7, 1, &result), 0);
-    assert_int_equal (result, 7);
-    assert_int_equal (sets.calls, 0);
-
-    /* A failing probe fails the search and leaves the outputs alone. */
-    sets.calls = 0;
-    sets.fail_at = 2;
-    result = 77;
-    assert_int_equal (funnel_report_kth (s_count, &sets, 1, 9, 3, &result), -1);
-    assert_int_equal (result, 77);
-    sets.calls = 0;
-    sets.fail_at = 1;
-    funnel_report_value_t median = { true, 12 };
-    assert_int_equal (funnel_report_median (s_count, &sets, 1, 9, 8, &median), -1);
-    assert_true (median.set && median.value == 12);
 }
 
 /* ---------------------------------------------------------------- periods */
@@ -841,7 +796,6 @@ main (void)
         cmocka_unit_test (test_compute_sequence),
         cmocka_unit_test (test_median),
         cmocka_unit_test (test_search_lockstep),
-        cmocka_unit_test (test_kth),
         cmocka_unit_test (test_period_months),
         cmocka_unit_test (test_period_errors),
         cmocka_unit_test (test_weighted),
