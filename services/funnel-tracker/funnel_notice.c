@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sp_civil.h"
 #include "sp_error.h"
 #include "sp_period.h"
 
@@ -203,7 +204,11 @@ s_valid_day (const char *text)
         if (dash ? text[index] != '-' : (text[index] < '0' || text[index] > '9'))
             return false;
     }
-    return true;
+    int year = (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 + (text[3] - '0');
+    int month = (text[5] - '0') * 10 + (text[6] - '0');
+    int day = (text[8] - '0') * 10 + (text[9] - '0');
+    return year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
+           day <= sp_civil_days_in_month (year, month);
 }
 
 /* Checks a name field of a message; sets error naming it. */

@@ -401,7 +401,7 @@ test_message_refusals (void **state)
         { "funnel", 4 },     { "step", 5 },        { "from_step", 6 },  { "scope", 7 },
         { "scope", 8 },      { "observed_bp", 9 }, { "target_bp", 10 }, { "min_sample", 11 },
         { "sample", 12 },    { "first_day", 13 },  { "first_day", 14 }, { "step_index", 15 },
-        { "first_day", 16 },
+        { "first_day", 16 }, { "first_day", 17 },
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
         Salespulse__FunnelBottleneck message;
@@ -457,6 +457,9 @@ test_message_refusals (void **state)
                 break;
             case 16:
                 message.window_end_ms = message.window_start_ms;
+                break;
+            case 17:
+                message.first_day = (char *) "2017-11-31"; /* shaped as a day, not one */
                 break;
         }
         funnel_notice_t read;
