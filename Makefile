@@ -40,7 +40,10 @@ else
 OPT_FLAGS := -O2
 LD_SAN :=
 endif
-INCLUDES := -Icommon -I$(GEN)
+# common/ is layered (contract, seams, service, consumer); headers are
+# included by name, so every layer is on the include path.
+COMMON_LAYERS := contract seams service consumer
+INCLUDES := $(addprefix -Icommon/,$(COMMON_LAYERS)) -I$(GEN)
 CFLAGS_ALL = $(CFLAGS_BASE) $(OPT_FLAGS) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
 # Generated code is not ours to fix: keep warnings on, but not -Werror.
 CFLAGS_GEN = $(filter-out -Werror -Wshadow,$(CFLAGS_ALL))
@@ -52,7 +55,7 @@ GEN_C := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.c)
 # The default funnel, compiled into funnel-tracker from its one source.
 FUNNEL_DEFAULT_H := $(GEN)/funnel_default_json.h
 GEN_H := $(GEN_C:.c=.h) $(FUNNEL_DEFAULT_H)
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard $(addsuffix /*.c,$(addprefix common/,$(COMMON_LAYERS))))
 LIB := $(BUILD)/lib/libsalespulse.a
 LIB_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_C:$(GEN)/%.c=$(BUILD)/obj/gen/%.o)
 

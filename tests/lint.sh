@@ -19,7 +19,7 @@ fi
 cppcheck --quiet --error-exitcode=1 --std=c11 --language=c \
     --enable=warning,performance,portability \
     --inline-suppr --suppress=missingIncludeSystem \
-    -Icommon -Itests/integration/harness --suppress=missingInclude \
+    -Icommon/contract -Icommon/seams -Icommon/service -Icommon/consumer -Itests/integration/harness --suppress=missingInclude \
     -D__GNUC__ "${files[@]}" || status=1
 
 [ $status -eq 0 ] && echo "lint: clean (${#files[@]} files)"

@@ -3,7 +3,7 @@
     activity-ingest validates, de-duplicates and durably logs sales events,
     acknowledges publishers and fans events out on ZeroMQ. This file holds
     its settings and attaches the actor (ingest_server) to the shared
-    service life (common/sp_service.h); docs/ingest.md describes both.
+    service life (common/service/sp_service.h); docs/ingest.md describes both.
 */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 
     churn-alerting: scores customer health and raises churn alerts (firing and resolved) for subscribers.
 
-    Settings and the shared life of a service: common/sp_service.h.
+    Settings and the shared life of a service: common/service/sp_service.h.
 */
 #include "sp_service.h"
 

@@ -13,7 +13,7 @@
     Readers (salesctl notices, a subscriber repairing a gap) list the
     current firing set with the newest sequence in one snapshot, or the
     notices after a sequence. Every function runs on a borrowed
-    connection through common/sp_pg.h; none keeps state, so there is no
+    connection through common/seams/sp_pg.h; none keeps state, so there is no
     object to create.
 */
 #ifndef FUNNEL_NOTICE_STORE_H_INCLUDED

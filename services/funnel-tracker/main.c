@@ -4,7 +4,7 @@
     conversion and drop-off per step, time in step, win rate, weighted
     pipeline, and bottleneck notices when a step's conversion falls below
     its target. The work is in funnel_tracker.c; settings and the shared
-    life of a service in common/sp_service.h.
+    life of a service in common/service/sp_service.h.
 */
 #include "funnel_notifier.h"
 #include "funnel_tracker.h"

@@ -2,7 +2,7 @@
 
     incentive-calculator: computes commission and incentive payouts with line-by-line explanations.
 
-    Settings and the shared life of a service: common/sp_service.h.
+    Settings and the shared life of a service: common/service/sp_service.h.
 */
 #include "sp_service.h"
 

@@ -2,7 +2,7 @@
 
     kpi-evaluator: evaluates KPI scorecards against decomposed targets, projects pace and warns when a scope falls behind.
 
-    Settings and the shared life of a service: common/sp_service.h.
+    Settings and the shared life of a service: common/service/sp_service.h.
 */
 #include "sp_service.h"
 

@@ -7,7 +7,7 @@
     sp_consumer_store_request_rebuild). Each partition's owner compares its
     partition's epoch with the requested one at its next head poll
     (--poll-ms of the service, 1 s by default), resets the partition's
-    state and replays the log from sequence 1 (common/sp_consumer.h). The
+    state and replays the log from sequence 1 (common/consumer/sp_consumer.h). The
     service keeps running; its state is incomplete until the replay ends.
 
     With --wait, the command first reads every partition's head in

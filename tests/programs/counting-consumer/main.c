@@ -11,7 +11,7 @@
 
     --fail-event-id makes the handler fail on that one event, so tests can
     watch it being retried and quarantined while every other event is
-    applied. Everything else is common/sp_consumer.h and sp_service.h.
+    applied. Everything else is common/consumer/sp_consumer.h and sp_service.h.
 */
 #include <stdio.h>
 #include <string.h>

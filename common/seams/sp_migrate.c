@@ -42,7 +42,7 @@ static const char s_schema_migrations_sql[] =
     "    applied_at timestamptz NOT NULL DEFAULT now()\n"
     ");\n"
     "COMMENT ON TABLE schema_migrations IS 'migration files applied to this database "
-    "(common/sp_migrate.c)';\n"
+    "(common/seams/sp_migrate.c)';\n"
     "COMMENT ON COLUMN schema_migrations.version IS 'NNNN prefix of the file name';\n"
     "COMMENT ON COLUMN schema_migrations.name IS 'file name, e.g. 0001_event_log.sql';\n"
     "COMMENT ON COLUMN schema_migrations.checksum IS 'lower-case hex SHA-256 of the file bytes';\n"
