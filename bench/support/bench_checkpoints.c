@@ -10,17 +10,18 @@
 #include <sys/wait.h>
 
 #include "bench_support.h"
+#include "sp_consumer_state.h"
 #include "sp_harness.h"
-#include "sp_partition.h"
-#include "sp_redis_pipeline.h"
 
 #define ERROR_SIZE 512 /* a Redis error */
 
 struct _bench_checkpoints_t {
-    const char *bench;             /* program name in messages */
-    const char *service;           /* the consumer's service name */
-    sp_redis_t *redis;             /* borrowed */
-    sp_redis_pipeline_t *pipeline; /* GET of every partition's checkpoint */
+    const char *bench;          /* program name in messages */
+    const char *service;        /* the consumer's service name */
+    sp_redis_t *redis;          /* borrowed */
+    uint32_t partitions;        /* the service's partition count */
+    sp_consumer_state_t *state; /* reads every partition's checkpoint */
+    uint64_t *checkpoints;      /* [partitions], the last read */
 };
 
 bench_checkpoints_t *
@@ -33,15 +34,10 @@ bench_checkpoints_new (const char *bench, sp_redis_t *redis, const char *service
     self->bench = bench;
     self->service = service;
     self->redis = redis;
-    self->pipeline = sp_redis_pipeline_new ();
-    for (uint32_t partition = 0; self->pipeline && partition < partitions; partition++) {
-        char key[SP_PARTITION_KEY_MAX];
-        sp_partition_key (key, sizeof key, service, partition, "checkpoint");
-        const char *const argv[] = { "GET", key };
-        if (sp_redis_pipeline_append (self->pipeline, 2, argv, NULL) != 0)
-            sp_redis_pipeline_destroy (&self->pipeline);
-    }
-    if (!self->pipeline)
+    self->partitions = partitions;
+    self->state = sp_consumer_state_new (service, partitions);
+    self->checkpoints = (uint64_t *) calloc (partitions, sizeof *self->checkpoints);
+    if (!self->state || !self->checkpoints)
         bench_checkpoints_destroy (&self);
     return self;
 }
@@ -51,7 +47,8 @@ bench_checkpoints_destroy (bench_checkpoints_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    sp_redis_pipeline_destroy (&(*self_p)->pipeline);
+    sp_consumer_state_destroy (&(*self_p)->state);
+    free ((*self_p)->checkpoints);
     free (*self_p);
     *self_p = NULL;
 }
@@ -60,18 +57,14 @@ int
 bench_checkpoints_sum (bench_checkpoints_t *self, uint64_t *sum)
 {
     char error[ERROR_SIZE];
-    sp_redis_reply_t *reply = sp_redis_execute (self->redis, self->pipeline, error, sizeof error);
-    if (!reply) {
+    if (sp_consumer_state_read_checkpoints (self->state, self->redis, self->checkpoints, NULL,
+                                            error, sizeof error) != 0) {
         fprintf (stderr, "%s: could not read the checkpoints: %s\n", self->bench, error);
         return -1;
     }
     *sum = 0;
-    for (size_t index = 0; index < sp_redis_reply_size (reply); index++) {
-        const sp_redis_reply_t *element = sp_redis_reply_element (reply, index);
-        if (sp_redis_reply_type (element) == SP_REDIS_REPLY_STRING)
-            *sum += strtoull (sp_redis_reply_string (element, NULL), NULL, 10);
-    }
-    sp_redis_reply_destroy (&reply);
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        *sum += self->checkpoints[partition];
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /*  bench_checkpoints - how far a consumer under benchmark has got: the sum
     of its partitions' checkpoints (<service>:{pN}:checkpoint, the last
-    sequence applied in partition N), read with one pipeline of GETs, and
-    a wait until that sum reaches the events written.
+    sequence applied in partition N), read in one round trip through
+    sp_consumer_state_read_checkpoints, and a wait until that sum reaches
+    the events written.
 
     A consumer's rebuild and live figures (bench_consumer, bench_funnel)
     are timed from a start until the first poll that sees the sum equal to
@@ -21,7 +22,8 @@
 
 typedef struct _bench_checkpoints_t bench_checkpoints_t;
 
-/* The checkpoints of service's partitions partitions, read through redis
+/* The checkpoints of service's partitions partitions (a valid service
+   name and 1..SP_PARTITIONS_MAX partitions), read through redis
    (borrowed, must outlive this); bench names the program in messages on
    stderr. NULL when out of memory. */
 bench_checkpoints_t *bench_checkpoints_new (const char *bench, sp_redis_t *redis,
@@ -31,7 +33,8 @@ bench_checkpoints_t *bench_checkpoints_new (const char *bench, sp_redis_t *redis
 void bench_checkpoints_destroy (bench_checkpoints_t **self_p);
 
 /* Sum of the checkpoints (a missing one counts 0) into *sum. Returns 0,
-   or -1 when Redis did not answer. */
+   or -1 when Redis did not answer or a checkpoint is not a sequence
+   (printed). */
 int bench_checkpoints_sum (bench_checkpoints_t *self, uint64_t *sum);
 
 /* Waits until the checkpoints sum to target; *at gets the monotonic time

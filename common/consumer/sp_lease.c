@@ -16,6 +16,7 @@
 */
 #include "sp_lease.h"
 
+#include "sp_consumer_key.h"
 #include "sp_error.h"
 #include "sp_partition.h"
 
@@ -36,10 +37,6 @@
 #define SP_LEASE_SUFFIX_MAX 40   /* "-<pid>-<8 hex>" with terminator */
 #define SP_LEASE_HOST_UNKNOWN "unknown"
 #define SP_LEASE_STATUS_EMPTY "{}"
-#define SP_LEASE_MEMBERS_SUFFIX ":members"
-#define SP_LEASE_STATUS_INFIX ":instance:"
-#define SP_LEASE_LEASE_SUFFIX "lease"
-#define SP_LEASE_FENCE_SUFFIX "fence"
 
 /* KEYS: members, status, services. ARGV: instance, ttl ms, status, service.
    Joins (expiry on the Redis clock), drops expired members, stores the
@@ -92,25 +89,25 @@ typedef struct {
 } s_slot_t;
 
 struct _sp_lease_t {
-    char service[SP_LEASE_SERVICE_MAX];     /* service name, key prefix */
-    char instance[SP_LEASE_INSTANCE_MAX];   /* this instance's id */
-    uint32_t partitions;                    /* partitions of the service */
-    int64_t ttl_ms;                         /* lease and membership lifetime */
-    char ttl_text[SP_LEASE_NUMBER_MAX];     /* ttl_ms as a script argument */
-    sp_lease_change_fn change;              /* ownership callback, may be NULL */
-    void *change_arg;                       /* its argument */
-    char members_key[SP_PARTITION_KEY_MAX]; /* "<service>:members" */
-    char status_key[SP_PARTITION_KEY_MAX];  /* "<service>:instance:<id>" */
-    s_slot_t *slots;                        /* one per partition */
-    bool *wanted;                           /* this tick's plan, one per partition */
-    uint32_t owned_count;                   /* slots with owned set */
-    size_t member_count;                    /* live members at the last heartbeat */
-    bool valid_known;                       /* valid_since_ms has been set */
-    int64_t valid_since_ms;                 /* owned leases were renewed after this */
-    sp_redis_script_t *heartbeat;           /* s_heartbeat_source */
-    sp_redis_script_t *claim;               /* s_claim_source */
-    sp_redis_script_t *renew;               /* s_renew_source */
-    sp_redis_script_t *release;             /* s_release_source */
+    char service[SP_LEASE_SERVICE_MAX];    /* service name, key prefix */
+    char instance[SP_LEASE_INSTANCE_MAX];  /* this instance's id */
+    uint32_t partitions;                   /* partitions of the service */
+    int64_t ttl_ms;                        /* lease and membership lifetime */
+    char ttl_text[SP_LEASE_NUMBER_MAX];    /* ttl_ms as a script argument */
+    sp_lease_change_fn change;             /* ownership callback, may be NULL */
+    void *change_arg;                      /* its argument */
+    char members_key[SP_CONSUMER_KEY_MAX]; /* "<service>:members" */
+    char status_key[SP_CONSUMER_KEY_MAX];  /* "<service>:instance:<id>" */
+    s_slot_t *slots;                       /* one per partition */
+    bool *wanted;                          /* this tick's plan, one per partition */
+    uint32_t owned_count;                  /* slots with owned set */
+    size_t member_count;                   /* live members at the last heartbeat */
+    bool valid_known;                      /* valid_since_ms has been set */
+    int64_t valid_since_ms;                /* owned leases were renewed after this */
+    sp_redis_script_t *heartbeat;          /* s_heartbeat_source */
+    sp_redis_script_t *claim;              /* s_claim_source */
+    sp_redis_script_t *renew;              /* s_renew_source */
+    sp_redis_script_t *release;            /* s_release_source */
 };
 
 /* ---------------------------------------------------------------- settings */
@@ -193,10 +190,11 @@ sp_lease_new (const sp_lease_settings_t *settings, char *error, size_t error_siz
     self->change = settings->change;
     self->change_arg = settings->change_arg;
     /* Both fit: the service and instance lengths are bounded above. */
-    snprintf (self->members_key, sizeof self->members_key, "%s%s", self->service,
-              SP_LEASE_MEMBERS_SUFFIX);
-    snprintf (self->status_key, sizeof self->status_key, "%s%s%s", self->service,
-              SP_LEASE_STATUS_INFIX, self->instance);
+    int members_length =
+        sp_consumer_key_members (self->members_key, sizeof self->members_key, self->service);
+    int status_length = sp_consumer_key_instance (self->status_key, sizeof self->status_key,
+                                                  self->service, self->instance);
+    assert (members_length > 0 && status_length > 0);
     self->owned_count = 0;
     self->member_count = 0;
     self->valid_known = false;
@@ -289,12 +287,20 @@ s_drop_all (sp_lease_t *self)
 
 /* ---------------------------------------------------------------- redis steps */
 
+/* The lease key of partition (sp_consumer_key). */
 static void
-s_partition_key (const sp_lease_t *self, uint32_t partition, const char *suffix, char *buffer,
-                 size_t size)
+s_lease_key (const sp_lease_t *self, uint32_t partition, char *buffer, size_t size)
 {
-    int length = sp_partition_key (buffer, size, self->service, partition, suffix);
+    int length = sp_consumer_key_lease (buffer, size, self->service, partition);
     assert (length > 0); /* the service name's bound keeps it short */
+}
+
+/* The fence key of partition (sp_consumer_key). */
+static void
+s_fence_key (const sp_lease_t *self, uint32_t partition, char *buffer, size_t size)
+{
+    int length = sp_consumer_key_fence (buffer, size, self->service, partition);
+    assert (length > 0);
 }
 
 /* Step 1: joins, stores the status and sets self->wanted from the live
@@ -303,7 +309,7 @@ static int
 s_heartbeat (sp_lease_t *self, sp_redis_t *redis, const char *status_json, char *error,
              size_t error_size)
 {
-    const char *argv[] = { self->members_key, self->status_key, SP_LEASE_SERVICES_KEY,
+    const char *argv[] = { self->members_key, self->status_key, SP_CONSUMER_KEY_SERVICES,
                            self->instance,    self->ttl_text,   status_json,
                            self->service };
     char reason[SP_LEASE_REASON_MAX] = "";
@@ -352,8 +358,8 @@ static int
 s_check_and_act (sp_lease_t *self, sp_redis_t *redis, sp_redis_script_t *script, uint32_t partition,
                  const char *what, char *error, size_t error_size)
 {
-    char key[SP_PARTITION_KEY_MAX];
-    s_partition_key (self, partition, SP_LEASE_LEASE_SUFFIX, key, sizeof key);
+    char key[SP_CONSUMER_KEY_MAX];
+    s_lease_key (self, partition, key, sizeof key);
     const char *argv[] = { key, self->slots[partition].token, self->ttl_text };
     char reason[SP_LEASE_REASON_MAX] = "";
     sp_redis_reply_t *reply =
@@ -380,10 +386,10 @@ static int
 s_claim (sp_lease_t *self, sp_redis_t *redis, uint32_t partition, char *token, size_t size,
          char *error, size_t error_size)
 {
-    char lease_key[SP_PARTITION_KEY_MAX];
-    char fence_key[SP_PARTITION_KEY_MAX];
-    s_partition_key (self, partition, SP_LEASE_LEASE_SUFFIX, lease_key, sizeof lease_key);
-    s_partition_key (self, partition, SP_LEASE_FENCE_SUFFIX, fence_key, sizeof fence_key);
+    char lease_key[SP_CONSUMER_KEY_MAX];
+    char fence_key[SP_CONSUMER_KEY_MAX];
+    s_lease_key (self, partition, lease_key, sizeof lease_key);
+    s_fence_key (self, partition, fence_key, sizeof fence_key);
     const char *argv[] = { lease_key, fence_key, self->instance, self->ttl_text };
     char reason[SP_LEASE_REASON_MAX] = "";
     sp_redis_reply_t *reply =

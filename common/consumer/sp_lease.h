@@ -39,7 +39,9 @@
     else claimed, the same lease value may be claimed again: the consumer
     treats it as a new acquisition and reads the partition's state again.
 
-    Redis keys (service = the service's name, e.g. "funnel-tracker"):
+    Redis keys (service = the service's name, e.g. "funnel-tracker"; the
+    names come from sp_consumer_key.h, tools read them through
+    sp_consumer_state.h):
         <service>:members              sorted set: instance id -> expiry (Redis ms)
         <service>:instance:<id>        string: the instance's status JSON, PX ttl
         salespulse:services            set: names of services that ever ran a lease
@@ -60,6 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_consumer_key.h"
 #include "sp_partition.h"
 #include "sp_redis.h"
 
@@ -71,8 +74,9 @@
 /* Smallest lease TTL accepted, ms. */
 #define SP_LEASE_TTL_MIN_MS 300
 
-/* Name of the set of services that ran leases (for salesctl status). */
-#define SP_LEASE_SERVICES_KEY "salespulse:services"
+/* Name of the set of services that ran leases; spelt in sp_consumer_key.h,
+   this name kept for the code that used it before. */
+#define SP_LEASE_SERVICES_KEY SP_CONSUMER_KEY_SERVICES
 
 typedef struct _sp_lease_t sp_lease_t;
 

@@ -5,10 +5,11 @@
     partitions, then writes the state the consumer framework would leave
     behind directly (quarantine rows through sp_consumer_log_quarantine,
     partition heads in event_partitions, member sets, instance status,
-    lease, checkpoint and epoch keys in Redis) and runs the real salesctl
-    binary against it with --postgres and --redis, checking its stdout,
-    stderr and exit status. Each test uses its own service name, so the
-    tests do not see each other's keys or rows.
+    lease, checkpoint and epoch keys in Redis, also values the consumer
+    never writes) and runs the real salesctl binary against it with
+    --postgres and --redis, checking its stdout, stderr and exit status.
+    Each test uses its own service name, so the tests do not see each
+    other's keys or rows.
 */
 #include <limits.h>
 #include <setjmp.h>
@@ -564,6 +565,72 @@ test_status_shows_instances_and_partitions (void **state)
     assert_true (found);
 }
 
+/* Values the consumer never writes: a checkpoint that is not a sequence
+   is shown as missing with a warning, a lease of another type as no
+   owner, a service name no lease could write is skipped with a warning;
+   a member set of another type fails the command. */
+static void
+test_status_shows_odd_values (void **state)
+{
+    s_fixture_t *fixture = *state;
+    const char *service = "status-odd";
+    const int64_t heads[TEST_PARTITIONS] = { 3, 3, 3, 3 };
+    s_set_heads (fixture, heads);
+    sp_redis_reply_t *reply = s_redis (
+        fixture, 4, (const char *[]){ "SADD", "salespulse:services", service, "Bad Name" });
+    sp_redis_reply_destroy (&reply);
+    s_redis_set (fixture, "status-odd:{p0}:checkpoint", "abc");
+    reply = s_redis (fixture, 3, (const char *[]){ "RPUSH", "status-odd:{p1}:lease", "x" });
+    sp_redis_reply_destroy (&reply);
+    s_partition_set (fixture, service, 1, "checkpoint", 2);
+
+    int status = s_salesctl (fixture, (const char *const[]){ "status", "--json", NULL });
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (fixture->errors, "invalid service name \"Bad Name\""));
+    assert_non_null (strstr (fixture->errors, "the checkpoint of \"status-odd\" partition 0 is "
+                                              "not a sequence; shown as missing"));
+    json_error_t parse_error;
+    json_t *document = json_loads (fixture->output, 0, &parse_error);
+    assert_non_null (document);
+    assert_null (s_status_service (document, "Bad Name"));
+    json_t *entry = s_status_service (document, service);
+    assert_non_null (entry);
+    assert_int_equal (json_array_size (json_object_get (entry, "instances")), 0);
+    json_t *partitions = json_object_get (entry, "partitions");
+    s_check_partition (partitions, 0, NULL, -1, 3, -1);
+    s_check_partition (partitions, 1, NULL, 2, 3, 1);
+    json_decref (document);
+
+    /* The member set of another type: exit 1, naming the key. */
+    s_redis_set (fixture, "status-odd:members", "not a sorted set");
+    status = s_salesctl (fixture, (const char *const[]){ "status", "--service", service, NULL });
+    assert_int_equal (status, 1);
+    assert_non_null (strstr (fixture->errors, "salesctl status: could not read redis for "
+                                              "\"status-odd\": key \"status-odd:members\" is "
+                                              "not a sorted set"));
+
+    reply = s_redis (fixture, 4,
+                     (const char *[]){ "SREM", "salespulse:services", service, "Bad Name" });
+    sp_redis_reply_destroy (&reply);
+}
+
+/* --wait reports an epoch that is not a number at its timeout. */
+static void
+test_rebuild_wait_reports_unreadable_epoch (void **state)
+{
+    s_fixture_t *fixture = *state;
+    const char *service = "rebuild-odd";
+    const int64_t heads[TEST_PARTITIONS] = { 1, 1, 1, 1 };
+    s_set_heads (fixture, heads);
+    s_redis_set (fixture, "rebuild-odd:{p2}:epoch", "two");
+    int status = s_salesctl (
+        fixture, (const char *const[]){ "rebuild", service, "--wait", "--timeout", "1", NULL });
+    assert_int_equal (status, 1);
+    assert_non_null (strstr (fixture->errors, "rebuild of \"rebuild-odd\" not finished after 1 s: "
+                                              "could not read the partitions: the epoch of "
+                                              "partition 2 is not a number"));
+}
+
 /* An unreachable Redis is an error naming Redis, exit status 1. */
 static void
 test_status_redis_unreachable (void **state)
@@ -590,6 +657,8 @@ main (void)
         cmocka_unit_test (test_rebuild_wait_until_rebuilt),
         cmocka_unit_test (test_rebuild_wait_times_out),
         cmocka_unit_test (test_status_shows_instances_and_partitions),
+        cmocka_unit_test (test_status_shows_odd_values),
+        cmocka_unit_test (test_rebuild_wait_reports_unreadable_epoch),
         cmocka_unit_test (test_status_redis_unreachable),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -12,10 +12,11 @@
 
     With --wait, the command first reads every partition's head in
     PostgreSQL, then requests the rebuild and polls Redis every
-    SALESCTL_REBUILD_POLL_MS until every partition's epoch has reached the
-    requested one and its checkpoint has reached the head read at the
-    request: then every event logged before the request has been applied
-    again. An epoch above the requested one also counts (someone asked for
+    SALESCTL_REBUILD_POLL_MS (every partition's epoch and checkpoint in one
+    round trip, sp_consumer_state_read_partitions) until every partition's
+    epoch has reached the requested one and its checkpoint has reached the
+    head read at the request: then every event logged before the request
+    has been applied again. An epoch above the requested one also counts (someone asked for
     another rebuild meanwhile, which replays at least as much). It fails
     after --timeout seconds, saying how far the partitions got. Progress
     lines go to stdout only when it is a terminal, so scripts see the
@@ -24,6 +25,7 @@
 #include "salesctl.h"
 
 #include "sp_consumer_log.h"
+#include "sp_consumer_state.h"
 #include "sp_consumer_store.h"
 #include "sp_partition.h"
 
@@ -34,9 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SALESCTL_REBUILD_POLL_MS 200          /* between two reads of the partitions */
-#define SALESCTL_REBUILD_TIMEOUT_MAX 604800   /* largest --timeout, s (a week) */
-#define SALESCTL_REBUILD_KEYS_PER_PARTITION 2 /* epoch and checkpoint */
+#define SALESCTL_REBUILD_POLL_MS 200        /* between two reads of the partitions */
+#define SALESCTL_REBUILD_TIMEOUT_MAX 604800 /* largest --timeout, s (a week) */
 #define SALESCTL_REBUILD_MS_PER_SECOND 1000
 #define SALESCTL_REBUILD_NS_PER_MS 1000000
 #define SALESCTL_REBUILD_ERROR_SIZE 512
@@ -60,32 +61,19 @@ typedef struct {
     int64_t epoch;                             /* the epoch requested */
     uint32_t partitions;                       /* the log's partition count */
     uint64_t *heads;                           /* head of each partition at the request */
-    sp_redis_pipeline_t *pipeline;             /* GET epoch, GET checkpoint of every partition */
+    sp_consumer_state_t *state;                /* reads the partitions' epoch and checkpoint */
+    sp_consumer_state_partition_t *partition;  /* [partitions], the last read */
     uint32_t done;                             /* partitions rebuilt at the last poll */
     char pending[SALESCTL_REBUILD_ERROR_SIZE]; /* how the first pending partition stands */
 } s_wait_t;
 
-/* Builds the pipeline of the poll: two GETs per partition. */
+/* Creates the reader of the poll. 0, or -1 when out of memory. */
 static int
 s_wait_prepare (s_wait_t *self)
 {
-    self->pipeline = sp_redis_pipeline_new ();
-    if (!self->pipeline)
-        return -1;
-    for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        char epoch_key[SP_PARTITION_KEY_MAX];
-        char checkpoint_key[SP_PARTITION_KEY_MAX];
-        if (sp_partition_key (epoch_key, sizeof epoch_key, self->service, partition, "epoch") < 0 ||
-            sp_partition_key (checkpoint_key, sizeof checkpoint_key, self->service, partition,
-                              "checkpoint") < 0)
-            return -1;
-        if (sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", epoch_key },
-                                      NULL) != 0 ||
-            sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", checkpoint_key },
-                                      NULL) != 0)
-            return -1;
-    }
-    return 0;
+    self->state = sp_consumer_state_new (self->service, self->partitions);
+    self->partition = calloc (self->partitions, sizeof *self->partition);
+    return self->state && self->partition ? 0 : -1;
 }
 
 /* Reads every partition once: counts those rebuilt into self->done and
@@ -95,48 +83,41 @@ s_wait_prepare (s_wait_t *self)
 static int
 s_wait_poll (s_wait_t *self, char *error, size_t error_size)
 {
-    int rc = -1;
-    sp_redis_reply_t *reply = sp_redis_execute (self->redis, self->pipeline, error, error_size);
-    if (!reply)
+    if (sp_consumer_state_read_partitions (self->state, self->redis, self->partition, error,
+                                           error_size) != 0)
         return -1;
     uint32_t done = 0;
     self->pending[0] = '\0';
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        size_t first = (size_t) partition * SALESCTL_REBUILD_KEYS_PER_PARTITION;
-        uint64_t epoch = 0;
-        uint64_t checkpoint = 0;
-        if (salesctl_reply_number (sp_redis_reply_element (reply, first), &epoch) < 0) {
+        const sp_consumer_state_partition_t *state = &self->partition[partition];
+        if (state->epoch_found == SP_CONSUMER_STATE_INVALID) {
             snprintf (error, error_size, "the epoch of partition %u is not a number", partition);
-            goto out_destroy_reply;
+            return -1;
         }
-        int has_checkpoint =
-            salesctl_reply_number (sp_redis_reply_element (reply, first + 1), &checkpoint);
-        if (has_checkpoint < 0) {
+        if (state->checkpoint_found == SP_CONSUMER_STATE_INVALID) {
             snprintf (error, error_size, "the checkpoint of partition %u is not a number",
                       partition);
-            goto out_destroy_reply;
+            return -1;
         }
-        if (epoch >= (uint64_t) self->epoch && has_checkpoint == 1 &&
-            checkpoint >= self->heads[partition])
+        /* A missing epoch reads 0, a missing checkpoint is not rebuilt. */
+        bool has_checkpoint = state->checkpoint_found == SP_CONSUMER_STATE_PRESENT;
+        if (state->epoch >= self->epoch && has_checkpoint &&
+            state->checkpoint >= self->heads[partition])
             done++;
         else if (self->pending[0] == '\0') {
-            if (has_checkpoint == 1)
+            if (has_checkpoint)
                 snprintf (self->pending, sizeof self->pending,
-                          "partition %u is at epoch %llu, checkpoint %llu of head %llu", partition,
-                          (unsigned long long) epoch, (unsigned long long) checkpoint,
+                          "partition %u is at epoch %lld, checkpoint %llu of head %llu", partition,
+                          (long long) state->epoch, (unsigned long long) state->checkpoint,
                           (unsigned long long) self->heads[partition]);
             else
                 snprintf (self->pending, sizeof self->pending,
-                          "partition %u is at epoch %llu, no checkpoint, head %llu", partition,
-                          (unsigned long long) epoch, (unsigned long long) self->heads[partition]);
+                          "partition %u is at epoch %lld, no checkpoint, head %llu", partition,
+                          (long long) state->epoch, (unsigned long long) self->heads[partition]);
         }
     }
     self->done = done;
-    rc = 0;
-
-out_destroy_reply:
-    sp_redis_reply_destroy (&reply);
-    return rc;
+    return 0;
 }
 
 static void
@@ -302,7 +283,8 @@ salesctl_rebuild (int argc, char **argv)
     exit_code = !waiting || rebuilt ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
 
 out_destroy_wait:
-    sp_redis_pipeline_destroy (&wait.pipeline);
+    sp_consumer_state_destroy (&wait.state);
+    free (wait.partition);
     free (wait.heads);
 out_destroy_connections:
     sp_pg_destroy (&pg);

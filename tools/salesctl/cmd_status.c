@@ -5,8 +5,9 @@
         salesctl status [--postgres URL] [--redis URL] [--service NAME] [--json]
 
     Every service that ever ran a lease is in the Redis set
-    salespulse:services (sp_lease.h lists the keys read here). For each one
-    (or only --service NAME):
+    salespulse:services. For each one (or only --service NAME), read
+    through sp_consumer_state (the one reader of the consumer's own keys,
+    sp_consumer_key.h):
 
       - live instances: members of "<service>:members" whose expiry (Redis
         ms) is after Redis's TIME now, each with the status JSON it stores
@@ -19,14 +20,16 @@
 
     The owners and partitions owned come from the lease keys themselves,
     not from what the instances report, so a partition whose owner died is
-    shown with its lease until the lease expires. Reads are pipelined: one
-    round trip for the clock and the service set, two per service. Exit 1
+    shown with its lease until the lease expires. A checkpoint that is not
+    a sequence is shown as missing, with a warning on stderr. Reads are
+    pipelined: one round trip for the service set, two per service. Exit 1
     when PostgreSQL or Redis cannot be reached or read.
 */
 #include "salesctl.h"
 
+#include "sp_consumer_key.h"
 #include "sp_consumer_log.h"
-#include "sp_lease.h"
+#include "sp_consumer_state.h"
 #include "sp_partition.h"
 
 #include <jansson.h>
@@ -36,11 +39,8 @@
 #include <string.h>
 
 #define SALESCTL_STATUS_ERROR_SIZE 512
-#define SALESCTL_STATUS_KEYS_PER_PARTITION 2 /* lease and checkpoint */
-#define SALESCTL_STATUS_RANGES_SIZE 8192     /* "0-3,8,..." for SP_PARTITIONS_MAX partitions */
-#define SALESCTL_STATUS_NUMBER_SIZE 32       /* an int64 in decimal */
-#define SALESCTL_STATUS_MS_PER_SECOND 1000
-#define SALESCTL_STATUS_US_PER_MS 1000
+#define SALESCTL_STATUS_RANGES_SIZE 8192 /* "0-3,8,..." for SP_PARTITIONS_MAX partitions */
+#define SALESCTL_STATUS_NUMBER_SIZE 32   /* an int64 in decimal */
 #define SALESCTL_STATUS_REAL_DIGITS 15   /* shortest round trip of rates like 212.4 */
 #define SALESCTL_STATUS_INSTANCE_WIDTH 8 /* narrowest INSTANCE column */
 #define SALESCTL_STATUS_OWNER_WIDTH 5    /* narrowest OWNER column */
@@ -52,248 +52,138 @@ static const sp_config_option_t s_options[] = {
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON document", 0, 0 },
 };
 
-/* One partition of a service as Redis holds it. */
-typedef struct {
-    char *owner;         /* lease value "<instance>/<fence>", NULL when not leased */
-    bool has_checkpoint; /* checkpoint key present and a number */
-    uint64_t checkpoint; /* last applied sequence */
-} s_partition_t;
-
-/* One live instance. */
-typedef struct {
-    char *id;       /* instance id (member of "<service>:members") */
-    json_t *status; /* its status JSON object; {"instance": id} when it stored none */
-} s_instance_t;
-
 /* What status shows of one service. */
 typedef struct {
-    const char *name;         /* service name, borrowed */
-    uint32_t partitions;      /* partition count */
-    s_partition_t *partition; /* [partitions] */
-    s_instance_t *instances;  /* live instances, sorted by id */
-    size_t instance_count;
+    const char *name;                         /* service name, borrowed */
+    uint32_t partitions;                      /* partition count */
+    sp_consumer_state_partition_t *partition; /* [partitions] */
+    sp_consumer_state_instances_t instances;  /* live instances, sorted by id */
+    json_t **statuses; /* [instances.count] status objects; {"instance": id} when none stored */
 } s_service_t;
 
 static void
 s_service_clear (s_service_t *self)
 {
-    for (uint32_t index = 0; self->partition && index < self->partitions; index++)
-        free (self->partition[index].owner);
     free (self->partition);
-    for (size_t index = 0; index < self->instance_count; index++) {
-        free (self->instances[index].id);
-        json_decref (self->instances[index].status);
-    }
-    free (self->instances);
+    for (size_t index = 0; self->statuses && index < self->instances.count; index++)
+        json_decref (self->statuses[index]);
+    free (self->statuses);
+    sp_consumer_state_instances_clear (&self->instances);
     memset (self, 0, sizeof *self);
 }
 
-static int
-s_compare_instances (const void *left, const void *right)
+/* The lease value of partition, NULL when it is not leased. */
+static const char *
+s_owner (const sp_consumer_state_partition_t *partition)
 {
-    return strcmp (((const s_instance_t *) left)->id, ((const s_instance_t *) right)->id);
+    return partition->lease_found == SP_CONSUMER_STATE_PRESENT ? partition->lease : NULL;
 }
 
-static int
-s_compare_names (const void *left, const void *right)
+/* True when partition's checkpoint was read. */
+static bool
+s_has_checkpoint (const sp_consumer_state_partition_t *partition)
 {
-    return strcmp (*(char *const *) left, *(char *const *) right);
+    return partition->checkpoint_found == SP_CONSUMER_STATE_PRESENT;
 }
 
-/* A string reply copied, or NULL (not a string, or out of memory). */
-static char *
-s_reply_copy (const sp_redis_reply_t *reply)
-{
-    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_STRING)
-        return NULL;
-    size_t length = 0;
-    const char *text = sp_redis_reply_string (reply, &length);
-    return strndup (text, length);
-}
-
-/* Reads Redis's clock (TIME) and, unless only is given, the service set,
-   in one round trip. *names gets the service names, sorted (the caller
-   frees each and the array). */
+/* Reads the service set, or takes only, into *names: valid names sorted
+   (a name sp_lease could not have written is skipped with a warning). */
 static int
-s_read_services (sp_redis_t *redis, const char *only, int64_t *now_ms, char ***names, size_t *count,
+s_read_services (sp_redis_t *redis, const char *only, sp_consumer_state_services_t *names,
                  char *error, size_t error_size)
 {
-    int rc = -1;
-    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
-    sp_redis_reply_t *reply = NULL;
-    if (!pipeline ||
-        sp_redis_pipeline_append (pipeline, 1, (const char *[]){ "TIME" }, NULL) != 0 ||
-        (!only && sp_redis_pipeline_append (pipeline, 2,
-                                            (const char *[]){ "SMEMBERS", SP_LEASE_SERVICES_KEY },
-                                            NULL) != 0)) {
-        snprintf (error, error_size, "out of memory");
-        goto out_destroy_pipeline;
+    if (only) {
+        names->names = calloc (1, sizeof *names->names);
+        if (names->names)
+            names->names[0] = strdup (only);
+        if (!names->names || !names->names[0]) {
+            snprintf (error, error_size, "out of memory");
+            return -1;
+        }
+        names->count = 1;
+        return 0;
     }
-    reply = sp_redis_execute (redis, pipeline, error, error_size);
-    if (!reply)
-        goto out_destroy_pipeline;
-    const sp_redis_reply_t *time = sp_redis_reply_element (reply, 0);
-    uint64_t seconds = 0;
-    uint64_t microseconds = 0;
-    if (sp_redis_reply_type (time) != SP_REDIS_REPLY_ARRAY || sp_redis_reply_size (time) != 2 ||
-        salesctl_reply_number (sp_redis_reply_element (time, 0), &seconds) != 1 ||
-        salesctl_reply_number (sp_redis_reply_element (time, 1), &microseconds) != 1) {
-        snprintf (error, error_size, "unexpected reply to TIME");
-        goto out_destroy_reply;
-    }
-    *now_ms = (int64_t) (seconds * SALESCTL_STATUS_MS_PER_SECOND +
-                         microseconds / SALESCTL_STATUS_US_PER_MS);
-    const sp_redis_reply_t *set = only ? NULL : sp_redis_reply_element (reply, 1);
-    if (set && sp_redis_reply_type (set) != SP_REDIS_REPLY_ARRAY) {
-        snprintf (error, error_size, "key \"%s\" is not a set", SP_LEASE_SERVICES_KEY);
-        goto out_destroy_reply;
-    }
-    size_t size = set ? sp_redis_reply_size (set) : 1;
-    *names = calloc (size ? size : 1, sizeof **names);
-    if (!*names) {
-        snprintf (error, error_size, "out of memory");
-        goto out_destroy_reply;
-    }
-    *count = 0;
-    for (size_t index = 0; index < size; index++) {
-        char *name = set ? s_reply_copy (sp_redis_reply_element (set, index)) : strdup (only);
-        if (name && !sp_partition_service_valid (name)) {
+    if (sp_consumer_state_read_services (redis, names, error, error_size) != 0)
+        return -1;
+    size_t kept = 0;
+    for (size_t index = 0; index < names->count; index++) {
+        char *name = names->names[index];
+        if (sp_partition_service_valid (name))
+            names->names[kept++] = name;
+        else {
             /* Not written by sp_lease: its keys would not be this tool's to read. */
             salesctl_service_invalid (s_command, name);
             free (name);
-            continue;
         }
-        if (name)
-            (*names)[(*count)++] = name;
     }
-    qsort (*names, *count, sizeof **names, s_compare_names);
-    rc = 0;
-
-out_destroy_reply:
-    sp_redis_reply_destroy (&reply);
-out_destroy_pipeline:
-    sp_redis_pipeline_destroy (&pipeline);
-    return rc;
+    names->count = kept;
+    return 0;
 }
 
 /* The status JSON an instance stored, or {"instance": id} when it is
    missing (expired since the member read) or not a JSON object. */
 static json_t *
-s_instance_status (const sp_redis_reply_t *reply, const char *id)
+s_instance_status (const sp_consumer_state_instance_t *instance)
 {
-    if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_STRING) {
-        size_t length = 0;
-        const char *text = sp_redis_reply_string (reply, &length);
-        json_t *status = json_loadb (text, length, 0, NULL);
+    if (instance->status) {
+        json_t *status = json_loadb (instance->status, instance->status_length, 0, NULL);
         if (json_is_object (status))
             return status;
         json_decref (status);
     }
-    return json_pack ("{s:s}", "instance", id);
+    return json_pack ("{s:s}", "instance", instance->id);
 }
 
 /* Reads the live instances, their status, and the lease and checkpoint of
    every partition of service->name: two round trips. */
 static int
-s_read_service (sp_redis_t *redis, s_service_t *service, int64_t now_ms, char *error,
-                size_t error_size)
+s_read_service (sp_redis_t *redis, s_service_t *service, char *error, size_t error_size)
 {
     int rc = -1;
-    sp_redis_reply_t *reply = NULL;
-    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    sp_consumer_state_t *state = sp_consumer_state_new (service->name, service->partitions);
     service->partition = calloc (service->partitions, sizeof *service->partition);
-    if (!pipeline || !service->partition)
+    if (!state || !service->partition)
         goto out_no_memory;
-    char key[SP_PARTITION_KEY_MAX];
-    char after_now[SALESCTL_STATUS_NUMBER_SIZE];
-    snprintf (key, sizeof key, "%s:members", service->name);
-    snprintf (after_now, sizeof after_now, "(%lld", (long long) now_ms);
-    if (sp_redis_pipeline_append (
-            pipeline, 4, (const char *[]){ "ZRANGEBYSCORE", key, after_now, "+inf" }, NULL) != 0)
-        goto out_no_memory;
-    for (uint32_t partition = 0; partition < service->partitions; partition++) {
-        char checkpoint[SP_PARTITION_KEY_MAX];
-        if (sp_partition_key (key, sizeof key, service->name, partition, "lease") < 0 ||
-            sp_partition_key (checkpoint, sizeof checkpoint, service->name, partition,
-                              "checkpoint") < 0 ||
-            sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "GET", key }, NULL) != 0 ||
-            sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "GET", checkpoint }, NULL) !=
-                0)
-            goto out_no_memory;
-    }
-    reply = sp_redis_execute (redis, pipeline, error, error_size);
-    if (!reply)
-        goto out_destroy_pipeline;
-    for (uint32_t partition = 0; partition < service->partitions; partition++) {
-        size_t first = 1 + (size_t) partition * SALESCTL_STATUS_KEYS_PER_PARTITION;
-        s_partition_t *state = &service->partition[partition];
-        state->owner = s_reply_copy (sp_redis_reply_element (reply, first));
-        int read =
-            salesctl_reply_number (sp_redis_reply_element (reply, first + 1), &state->checkpoint);
-        if (read < 0)
+    if (sp_consumer_state_read_partitions (state, redis, service->partition, error, error_size) !=
+            0 ||
+        sp_consumer_state_read_instances (state, redis, &service->instances, error, error_size) !=
+            0)
+        goto out_destroy_state;
+    for (uint32_t partition = 0; partition < service->partitions; partition++)
+        if (service->partition[partition].checkpoint_found == SP_CONSUMER_STATE_INVALID)
             fprintf (stderr,
                      "salesctl %s: the checkpoint of \"%s\" partition %u is not a "
                      "sequence; shown as missing\n",
                      s_command, service->name, partition);
-        state->has_checkpoint = read == 1;
-    }
-    const sp_redis_reply_t *members = sp_redis_reply_element (reply, 0);
-    if (sp_redis_reply_type (members) != SP_REDIS_REPLY_ARRAY) {
-        snprintf (error, error_size, "key \"%s:members\" is not a sorted set", service->name);
-        goto out_destroy_reply;
-    }
-    size_t count = sp_redis_reply_size (members);
-    service->instances = calloc (count ? count : 1, sizeof *service->instances);
-    if (!service->instances)
+    size_t count = service->instances.count;
+    service->statuses = calloc (count ? count : 1, sizeof *service->statuses);
+    if (!service->statuses)
         goto out_no_memory;
-    sp_redis_pipeline_reset (pipeline);
     for (size_t index = 0; index < count; index++) {
-        char *id = s_reply_copy (sp_redis_reply_element (members, index));
-        if (!id)
-            goto out_no_memory;
-        service->instances[service->instance_count++].id = id;
-        char instance_key[SP_PARTITION_KEY_MAX + SP_LEASE_INSTANCE_MAX];
-        snprintf (instance_key, sizeof instance_key, "%s:instance:%s", service->name, id);
-        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "GET", instance_key }, NULL) !=
-            0)
+        service->statuses[index] = s_instance_status (&service->instances.items[index]);
+        if (!service->statuses[index])
             goto out_no_memory;
     }
-    sp_redis_reply_destroy (&reply);
-    if (count > 0) {
-        reply = sp_redis_execute (redis, pipeline, error, error_size);
-        if (!reply)
-            goto out_destroy_pipeline;
-        for (size_t index = 0; index < count; index++) {
-            s_instance_t *instance = &service->instances[index];
-            instance->status =
-                s_instance_status (sp_redis_reply_element (reply, index), instance->id);
-            if (!instance->status)
-                goto out_no_memory;
-        }
-    }
-    qsort (service->instances, service->instance_count, sizeof *service->instances,
-           s_compare_instances);
     rc = 0;
-    goto out_destroy_reply;
+    goto out_destroy_state;
 
 out_no_memory:
     snprintf (error, error_size, "out of memory");
-out_destroy_reply:
-    sp_redis_reply_destroy (&reply);
-out_destroy_pipeline:
-    sp_redis_pipeline_destroy (&pipeline);
+out_destroy_state:
+    sp_consumer_state_destroy (&state);
     return rc;
 }
 
 /* True when partition's lease is held by instance id. */
 static bool
-s_owned_by (const s_partition_t *partition, const char *id)
+s_owned_by (const sp_consumer_state_partition_t *partition, const char *id)
 {
-    if (!partition->owner)
+    const char *owner = s_owner (partition);
+    if (!owner)
         return false;
-    const char *slash = strrchr (partition->owner, '/');
-    size_t length = slash ? (size_t) (slash - partition->owner) : strlen (partition->owner);
-    return strlen (id) == length && memcmp (partition->owner, id, length) == 0;
+    const char *slash = strrchr (owner, '/');
+    size_t length = slash ? (size_t) (slash - owner) : strlen (owner);
+    return strlen (id) == length && memcmp (owner, id, length) == 0;
 }
 
 /* The partitions id owns as compact ranges ("0-3,8"), "-" for none, and
@@ -315,7 +205,7 @@ s_owned_ranges (const s_service_t *service, const uint64_t *heads, const char *i
         while (last + 1 < service->partitions && s_owned_by (&service->partition[last + 1], id))
             last++;
         for (uint32_t index = partition; index <= last; index++)
-            if (service->partition[index].has_checkpoint)
+            if (s_has_checkpoint (&service->partition[index]))
                 *lag += (int64_t) heads[index] - (int64_t) service->partition[index].checkpoint;
         int written = last == partition ? snprintf (buffer + used, size - used, "%s%u",
                                                     used ? "," : "", partition)
@@ -334,51 +224,59 @@ static void
 s_print_human (const s_service_t *service, const uint64_t *heads)
 {
     int instance_width = SALESCTL_STATUS_INSTANCE_WIDTH;
-    for (size_t index = 0; index < service->instance_count; index++)
-        if ((int) strlen (service->instances[index].id) > instance_width)
-            instance_width = (int) strlen (service->instances[index].id);
+    size_t instance_count = service->instances.count;
+    for (size_t index = 0; index < instance_count; index++)
+        if ((int) strlen (service->instances.items[index].id) > instance_width)
+            instance_width = (int) strlen (service->instances.items[index].id);
     int owner_width = SALESCTL_STATUS_OWNER_WIDTH;
     uint32_t owned = 0;
-    for (uint32_t partition = 0; partition < service->partitions; partition++)
-        if (service->partition[partition].owner) {
+    for (uint32_t partition = 0; partition < service->partitions; partition++) {
+        const char *owner = s_owner (&service->partition[partition]);
+        if (owner) {
             owned++;
-            if ((int) strlen (service->partition[partition].owner) > owner_width)
-                owner_width = (int) strlen (service->partition[partition].owner);
+            if ((int) strlen (owner) > owner_width)
+                owner_width = (int) strlen (owner);
         }
+    }
     printf ("service \"%s\": %zu live instance%s, %u of %u partitions leased\n\n", service->name,
-            service->instance_count, service->instance_count == 1 ? "" : "s", owned,
-            service->partitions);
-    if (service->instance_count > 0) {
-        printf ("%-*s  %-20s  %12s  %10s\n", instance_width, "INSTANCE", "PARTITIONS", "LAG",
-                "EVENTS/S");
-        for (size_t index = 0; index < service->instance_count; index++) {
-            const s_instance_t *instance = &service->instances[index];
+            instance_count, instance_count == 1 ? "" : "s", owned, service->partitions);
+    if (instance_count > 0) {
+        printf ("%-*s  %-20s  %12s  %10s  %8s\n", instance_width, "INSTANCE", "PARTITIONS", "LAG",
+                "EVENTS/S", "REVISION");
+        for (size_t index = 0; index < instance_count; index++) {
+            const sp_consumer_state_instance_t *instance = &service->instances.items[index];
             char ranges[SALESCTL_STATUS_RANGES_SIZE];
             int64_t lag = 0;
             s_owned_ranges (service, heads, instance->id, ranges, sizeof ranges, &lag);
-            json_t *rate = json_object_get (instance->status, "applied_per_second");
+            json_t *rate = json_object_get (service->statuses[index], "applied_per_second");
             char rate_text[SALESCTL_STATUS_NUMBER_SIZE] = "-";
             if (json_is_number (rate))
                 snprintf (rate_text, sizeof rate_text, "%.1f", json_number_value (rate));
-            printf ("%-*s  %-20s  %12lld  %10s\n", instance_width, instance->id, ranges,
-                    (long long) lag, rate_text);
+            /* the revision of the definitions it applies under (sp_consumer_revise) */
+            json_t *revision = json_object_get (service->statuses[index], "revision");
+            char revision_text[SALESCTL_STATUS_NUMBER_SIZE] = "-";
+            if (json_is_integer (revision))
+                snprintf (revision_text, sizeof revision_text, "%lld",
+                          (long long) json_integer_value (revision));
+            printf ("%-*s  %-20s  %12lld  %10s  %8s\n", instance_width, instance->id, ranges,
+                    (long long) lag, rate_text, revision_text);
         }
         printf ("\n");
     }
     printf ("%-9s  %-*s  %12s  %12s  %12s\n", "PARTITION", owner_width, "OWNER", "CHECKPOINT",
             "HEAD", "LAG");
     for (uint32_t partition = 0; partition < service->partitions; partition++) {
-        const s_partition_t *state = &service->partition[partition];
+        const sp_consumer_state_partition_t *state = &service->partition[partition];
         char checkpoint[SALESCTL_STATUS_NUMBER_SIZE] = "-";
         char lag[SALESCTL_STATUS_NUMBER_SIZE] = "-";
-        if (state->has_checkpoint) {
+        if (s_has_checkpoint (state)) {
             snprintf (checkpoint, sizeof checkpoint, "%llu",
                       (unsigned long long) state->checkpoint);
             snprintf (lag, sizeof lag, "%lld",
                       (long long) ((int64_t) heads[partition] - (int64_t) state->checkpoint));
         }
         printf ("%-9u  %-*s  %12s  %12llu  %12s\n", partition, owner_width,
-                state->owner ? state->owner : "-", checkpoint,
+                s_owner (state) ? s_owner (state) : "-", checkpoint,
                 (unsigned long long) heads[partition], lag);
     }
 }
@@ -393,18 +291,18 @@ s_service_json (const s_service_t *service, const uint64_t *heads)
                                 "partitions", partitions);
     if (!object)
         return NULL;
-    for (size_t index = 0; index < service->instance_count; index++)
-        if (json_array_append (instances, service->instances[index].status) != 0)
+    for (size_t index = 0; index < service->instances.count; index++)
+        if (json_array_append (instances, service->statuses[index]) != 0)
             goto out_no_memory;
     for (uint32_t partition = 0; partition < service->partitions; partition++) {
-        const s_partition_t *state = &service->partition[partition];
+        const sp_consumer_state_partition_t *state = &service->partition[partition];
         json_t *checkpoint =
-            state->has_checkpoint ? json_integer ((json_int_t) state->checkpoint) : json_null ();
+            s_has_checkpoint (state) ? json_integer ((json_int_t) state->checkpoint) : json_null ();
         json_t *lag =
-            state->has_checkpoint
+            s_has_checkpoint (state)
                 ? json_integer ((json_int_t) heads[partition] - (json_int_t) state->checkpoint)
                 : json_null ();
-        json_t *owner = state->owner ? json_string (state->owner) : json_null ();
+        json_t *owner = s_owner (state) ? json_string (s_owner (state)) : json_null ();
         json_t *row = json_pack ("{s:I, s:o, s:o, s:I, s:o}", "partition", (json_int_t) partition,
                                  "owner", owner, "checkpoint", checkpoint, "head",
                                  (json_int_t) heads[partition], "lag", lag);
@@ -433,8 +331,7 @@ salesctl_status (int argc, char **argv)
     sp_pg_t *pg = NULL;
     sp_redis_t *redis = NULL;
     uint64_t *heads = NULL;
-    char **names = NULL;
-    size_t name_count = 0;
+    sp_consumer_state_services_t names = { NULL, 0 };
     json_t *document = NULL;
     json_t *services = NULL;
     char error[SALESCTL_STATUS_ERROR_SIZE];
@@ -466,8 +363,7 @@ salesctl_status (int argc, char **argv)
     redis = salesctl_redis_connect (config, s_command);
     if (!redis)
         goto out_destroy_connections;
-    int64_t now_ms = 0;
-    if (s_read_services (redis, only, &now_ms, &names, &name_count, error, sizeof error) != 0) {
+    if (s_read_services (redis, only, &names, error, sizeof error) != 0) {
         fprintf (stderr, "salesctl %s: could not read redis: %s\n", s_command, error);
         goto out_destroy_connections;
     }
@@ -477,12 +373,12 @@ salesctl_status (int argc, char **argv)
         fprintf (stderr, "salesctl %s: out of memory\n", s_command);
         goto out_free_names;
     }
-    if (!json && name_count == 0)
+    if (!json && names.count == 0)
         printf ("no consumer service has run yet (the set \"%s\" is empty)\n",
-                SP_LEASE_SERVICES_KEY);
-    for (size_t index = 0; index < name_count; index++) {
-        s_service_t service = { .name = names[index], .partitions = partitions };
-        if (s_read_service (redis, &service, now_ms, error, sizeof error) != 0) {
+                SP_CONSUMER_KEY_SERVICES);
+    for (size_t index = 0; index < names.count; index++) {
+        s_service_t service = { .name = names.names[index], .partitions = partitions };
+        if (s_read_service (redis, &service, error, sizeof error) != 0) {
             fprintf (stderr, "salesctl %s: could not read redis for \"%s\": %s\n", s_command,
                      service.name, error);
             s_service_clear (&service);
@@ -516,10 +412,8 @@ salesctl_status (int argc, char **argv)
 
 out_free_names:
     json_decref (document);
-    for (size_t index = 0; index < name_count; index++)
-        free (names[index]);
-    free (names);
 out_destroy_connections:
+    sp_consumer_state_services_clear (&names);
     free (heads);
     sp_redis_destroy (&redis);
     sp_pg_destroy (&pg);
