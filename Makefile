@@ -113,54 +113,91 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# One binary per service folder and per tool folder, from all its .c files.
+# ---------------------------------------------------------------- services
+# Every service folder gets its rules from one template (SERVICE_template):
+#   - its binary, from every .c of the folder and the library;
+#   - its LOGIC objects, every .c but main.c: its unit tests
+#     (tests/unit/<service>/) and its integration tests link them;
+#   - its FACE objects: what tools (salesctl) and benchmarks may link of
+#     it, i.e. its definitions, key names, queries and rendering. Never
+#     its handler, notifier or actor: a tool links faces only, so a face
+#     file that comes to need one of those fails the tool's link. Each
+#     service lists its face files below, <service>_FACE (file names
+#     without .c; empty when tools need nothing of it); the Makefile
+#     stops when a listed file does not exist.
+#   - <service>_TESTS: the prefix of its integration tests
+#     (tests/integration/test_<prefix>_*.c), which also link its logic.
+# docs/architecture.md, "Faces", says what belongs in a face.
+activity-ingest_FACE := ingest_copy ingest_digest
+funnel-tracker_FACE := funnel_definition funnel_definition_use funnel_steps funnel_keys \
+    funnel_report funnel_median funnel_query funnel_render funnel_notice funnel_notice_store \
+    funnel_catalog
+funnel-tracker_TESTS := funnel
+
+define SERVICE_template
+$(1)_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c))
+$(1)_LOGIC_OBJ := $$(filter-out %/main.o,$$($(1)_OBJ))
+$(1)_FACE_OBJ := $(patsubst %,$(BUILD)/obj/services/$(1)/%.o,$($(1)_FACE))
+$(foreach f,$($(1)_FACE),$(if $(wildcard services/$(1)/$(f).c),,$(error $(1)_FACE: no services/$(1)/$(f).c)))
+
+ifneq ($$($(1)_OBJ),)
+$(BUILD)/bin/$(1): $$($(1)_OBJ) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $$(filter-out %.a,$$^) $(LIB) -o $$@ $$(LDLIBS_ALL)
+endif
+
+$(BUILD)/obj/tests/unit/$(1)/%.o: INCLUDES += -Iservices/$(1)
+$(BUILD)/tests/unit/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o $$($(1)_LOGIC_OBJ) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $$^ -o $$@ $$(LDLIBS_ALL) -lcmocka
+
+ifneq ($($(1)_TESTS),)
+$(BUILD)/obj/tests/integration/test_$($(1)_TESTS)_%.o: INCLUDES += -Iservices/$(1)
+$(BUILD)/tests/integration/test_$($(1)_TESTS)_%: \
+    $(BUILD)/obj/tests/integration/test_$($(1)_TESTS)_%.o $(HARNESS_OBJ) $$($(1)_LOGIC_OBJ) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $$(filter-out %.a,$$^) $(LIB) -o $$@ $$(LDLIBS_ALL) -lcmocka
+endif
+endef
+$(foreach s,$(SERVICES),$(eval $(call SERVICE_template,$(s))))
+
+# Every service's face, for the benchmarks.
+FACE_OBJ := $(foreach s,$(SERVICES),$($(s)_FACE_OBJ))
+
+# ---------------------------------------------------------------- tools
+# A tool is one binary from all the .c files of tools/<tool>/, the
+# library, and the faces of the services in <tool>_SERVICES (whose
+# headers it includes as "<service>/<file>.h"): never a service's logic.
+# Programs only tests and benchmarks run (tests/programs/<name>/) use the
+# same template without services.
+salesctl_SERVICES := funnel-tracker
+
 define PROGRAM_template
-$(BUILD)/bin/$(notdir $(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIB)
+ifneq ($($(notdir $(1))_SERVICES),)
+$(BUILD)/obj/$(1)/%.o: INCLUDES += -Iservices
+endif
+$(BUILD)/bin/$(notdir $(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) \
+    $(foreach s,$($(notdir $(1))_SERVICES),$($(s)_FACE_OBJ)) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $$(filter-out %.a,$$^) $(LIB) -o $$@ $$(LDLIBS_ALL)
 endef
-$(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/*.c),$(eval $(call PROGRAM_template,services/$(s)))))
 $(foreach t,$(TOOLS),$(if $(wildcard tools/$(t)/*.c),$(eval $(call PROGRAM_template,tools/$(t)))))
-# salesctl checks funnel definitions with funnel-tracker's own logic
-# (salesctl load funnel), so it links that service's objects but main.o.
-FUNNEL_LOGIC_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/main.c,$(wildcard services/funnel-tracker/*.c)))
-$(BUILD)/obj/tools/salesctl/%.o: INCLUDES += -Iservices
-$(BUILD)/bin/salesctl: $(FUNNEL_LOGIC_OBJ)
 $(foreach d,$(sort $(TEST_PROGRAM_DIRS)),$(eval $(call PROGRAM_template,$(d))))
 
+# ---------------------------------------------------------------- tests and benchmarks
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) -lcmocka
-
-# Unit tests of a service's logic classes live in tests/unit/<service>/ and
-# link that service's objects except main.o (a more specific pattern wins).
-define SERVICE_UNIT_template
-$(BUILD)/obj/tests/unit/$(1)/%.o: INCLUDES += -Iservices/$(1)
-$(BUILD)/tests/unit/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o \
-    $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/main.c,$(wildcard services/$(1)/*.c))) $(LIB)
-	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS_ALL) $$^ -o $$@ $$(LDLIBS_ALL) -lcmocka
-endef
-$(foreach s,$(SERVICES),$(eval $(call SERVICE_UNIT_template,$(s))))
 
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(HARNESS_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) -lcmocka
 
-# funnel-tracker's integration tests also use the service's logic (the
-# notifier in-process, funnel_keys): its objects but main.o, before the library.
-$(BUILD)/obj/tests/integration/test_funnel_%.o: INCLUDES += -Iservices/funnel-tracker
-$(BUILD)/tests/integration/test_funnel_%: $(BUILD)/obj/tests/integration/test_funnel_%.o \
-    $(HARNESS_OBJ) $(FUNNEL_LOGIC_OBJ) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(filter-out %.a,$^) $(LIB) -o $@ $(LDLIBS_ALL) -lcmocka
-
-# Benchmarks start their own servers with the integration-test harness and
-# may measure a service's logic classes (every service object but main.o);
-# bench/support/ holds what they share.
-SERVICE_LOGIC_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/main.c,$(wildcard services/*/*.c)))
+# Benchmarks start their own servers with the integration-test harness
+# and may measure what the services' faces hold (every service's face,
+# never its logic); bench/support/ holds what they share.
 $(BUILD)/obj/bench/%.o: INCLUDES += -Itests/integration/harness -Iservices -Ibench/support
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_SUPPORT_OBJ) $(HARNESS_OBJ) $(SERVICE_LOGIC_OBJ) $(LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_SUPPORT_OBJ) $(HARNESS_OBJ) $(FACE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
