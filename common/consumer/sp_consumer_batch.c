@@ -1,7 +1,13 @@
 /*  sp_consumer_batch - an atomic step being built (see sp_consumer_batch.h).
+
+    Coalescing writes the merged commands into a second set of the three
+    arrays (kept between steps) and swaps them in: a merged command may
+    take its arguments from a later command, which writing in place could
+    overwrite first.
  */
 #include "sp_consumer_batch.h"
 
+#include "sp_consumer_coalesce.h"
 #include "sp_partition.h"
 
 #include <assert.h>
@@ -10,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_NUMBER_MAX 24         /* a uint64 in decimal, terminator included */
+#define S_COUNT_SIZE 4          /* an argument count (1..64) in decimal, terminator included */
 #define S_INITIAL_BYTES 4096    /* first size of the argument buffer */
 #define S_INITIAL_ARGUMENTS 256 /* first size of the argument array */
 #define S_INITIAL_COMMANDS 64   /* first size of the command array */
@@ -29,6 +35,14 @@ struct _sp_consumer_batch_t {
     size_t *starts;                         /* index of each command's argument count */
     size_t commands;                        /* commands in use */
     size_t commands_capacity;               /* starts allocated */
+    bool coalesced;                         /* coalesced since the last reset */
+    sp_consumer_coalesce_t *coalesce;       /* merge planner, made at the first coalesce */
+    char *spare_bytes;                      /* the coalesced step is written here, then swapped */
+    size_t spare_bytes_capacity;            /* spare_bytes allocated */
+    size_t *spare_ends;                     /* ditto for ends */
+    size_t spare_ends_capacity;             /* spare_ends allocated */
+    size_t *spare_starts;                   /* ditto for starts */
+    size_t spare_starts_capacity;           /* spare_starts allocated */
 };
 
 /* Grows *array to hold needed elements of size bytes (doubling from
@@ -73,6 +87,10 @@ sp_consumer_batch_destroy (sp_consumer_batch_t **self_p)
     free (self->bytes);
     free (self->ends);
     free (self->starts);
+    free (self->spare_bytes);
+    free (self->spare_ends);
+    free (self->spare_starts);
+    sp_consumer_coalesce_destroy (&self->coalesce);
     free (self);
     *self_p = NULL;
 }
@@ -87,6 +105,7 @@ sp_consumer_batch_reset (sp_consumer_batch_t *self, uint32_t partition, uint64_t
     self->bytes_length = 0;
     self->arguments = 0;
     self->commands = 0;
+    self->coalesced = false;
 }
 
 uint32_t
@@ -132,22 +151,38 @@ sp_consumer_batch_key (const sp_consumer_batch_t *self, const char *suffix, char
     return sp_partition_key (buffer, size, self->service, self->partition, suffix);
 }
 
+/* Writes an argument count (1..SP_CONSUMER_COMMAND_MAX_ARGS) in decimal;
+   returns its length. */
+static size_t
+s_count_text (char *buffer, int count)
+{
+    assert (count >= 1 && count <= SP_CONSUMER_COMMAND_MAX_ARGS);
+    size_t length = 0;
+    if (count >= 10)
+        buffer[length++] = (char) ('0' + count / 10);
+    buffer[length++] = (char) ('0' + count % 10);
+    buffer[length] = '\0';
+    return length;
+}
+
 int
 sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
                            const size_t *lengths)
 {
     assert (self && argc >= 1 && argv);
+    assert (!self->coalesced);
     if (argc > SP_CONSUMER_COMMAND_MAX_ARGS || self->commands >= SP_CONSUMER_BATCH_MAX_COMMANDS)
         return -1;
-    char count_text[S_NUMBER_MAX];
-    int count_length = snprintf (count_text, sizeof count_text, "%d", argc);
-    size_t bytes = (size_t) count_length;
+    char count_text[S_COUNT_SIZE];
+    size_t count_length = s_count_text (count_text, argc);
+    size_t measured[SP_CONSUMER_COMMAND_MAX_ARGS]; /* lengths, when not given */
+    size_t bytes = count_length;
     for (int i = 0; i < argc; i++) {
         assert (argv[i]);
-        size_t length = lengths ? lengths[i] : strlen (argv[i]);
-        if (length > SIZE_MAX - bytes - self->bytes_length)
+        measured[i] = lengths ? lengths[i] : strlen (argv[i]);
+        if (measured[i] > SIZE_MAX - bytes - self->bytes_length)
             return -1;
-        bytes += length;
+        bytes += measured[i];
     }
     /* Reserve everything first, so a failure leaves the batch unchanged. */
     if (s_reserve ((void **) &self->bytes, &self->bytes_capacity, self->bytes_length + bytes, 1,
@@ -159,13 +194,12 @@ sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *cons
                    sizeof *self->starts, S_INITIAL_COMMANDS) != 0)
         return -1;
     self->starts[self->commands++] = self->arguments;
-    memcpy (self->bytes + self->bytes_length, count_text, (size_t) count_length);
-    self->bytes_length += (size_t) count_length;
+    memcpy (self->bytes + self->bytes_length, count_text, count_length);
+    self->bytes_length += count_length;
     self->ends[self->arguments++] = self->bytes_length;
     for (int i = 0; i < argc; i++) {
-        size_t length = lengths ? lengths[i] : strlen (argv[i]);
-        memcpy (self->bytes + self->bytes_length, argv[i], length);
-        self->bytes_length += length;
+        memcpy (self->bytes + self->bytes_length, argv[i], measured[i]);
+        self->bytes_length += measured[i];
         self->ends[self->arguments++] = self->bytes_length;
     }
     return 0;
@@ -174,14 +208,14 @@ sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *cons
 size_t
 sp_consumer_batch_mark (const sp_consumer_batch_t *self)
 {
-    assert (self);
+    assert (self && !self->coalesced);
     return self->commands;
 }
 
 void
 sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark)
 {
-    assert (self && mark <= self->commands);
+    assert (self && !self->coalesced && mark <= self->commands);
     if (mark == self->commands)
         return;
     self->arguments = self->starts[mark];
@@ -217,4 +251,157 @@ sp_consumer_batch_argument (const sp_consumer_batch_t *self, size_t index, size_
     size_t start = index ? self->ends[index - 1] : 0;
     *length = self->ends[index] - start;
     return self->bytes + start;
+}
+
+size_t
+sp_consumer_batch_bytes (const sp_consumer_batch_t *self)
+{
+    assert (self);
+    return self->bytes_length;
+}
+
+size_t
+sp_consumer_batch_number (char *buffer, int64_t value)
+{
+    assert (buffer);
+    char digits[SP_CONSUMER_BATCH_NUMBER_SIZE];
+    size_t count = 0;
+    /* the magnitude in unsigned arithmetic: INT64_MIN has no int64 opposite */
+    uint64_t magnitude = value < 0 ? (uint64_t) 0 - (uint64_t) value : (uint64_t) value;
+    do {
+        digits[count++] = (char) ('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    size_t length = 0;
+    if (value < 0)
+        buffer[length++] = '-';
+    while (count)
+        buffer[length++] = digits[--count];
+    buffer[length] = '\0';
+    return length;
+}
+
+/* Offset in bytes where argument index starts. */
+static size_t
+s_argument_start (const sp_consumer_batch_t *self, size_t index)
+{
+    return index ? self->ends[index - 1] : 0;
+}
+
+/* Index of the argument after command's last one. */
+static size_t
+s_command_end (const sp_consumer_batch_t *self, size_t command)
+{
+    return command + 1 < self->commands ? self->starts[command + 1] : self->arguments;
+}
+
+/* Hands every command to the coalescer and plans. 0, or -1 when memory
+   runs out. */
+static int
+s_plan (sp_consumer_batch_t *self)
+{
+    if (!self->coalesce && !(self->coalesce = sp_consumer_coalesce_new ()))
+        return -1;
+    sp_consumer_coalesce_reset (self->coalesce);
+    const char *argv[SP_CONSUMER_COMMAND_MAX_ARGS];
+    size_t lengths[SP_CONSUMER_COMMAND_MAX_ARGS];
+    for (size_t command = 0; command < self->commands; command++) {
+        size_t first = self->starts[command] + 1; /* after the argument count */
+        size_t end = s_command_end (self, command);
+        int argc = (int) (end - first);
+        for (int index = 0; index < argc; index++) {
+            size_t start = s_argument_start (self, first + (size_t) index);
+            argv[index] = self->bytes + start;
+            lengths[index] = self->ends[first + (size_t) index] - start;
+        }
+        if (sp_consumer_coalesce_add (self->coalesce, argc, argv, lengths) != 0)
+            return -1;
+    }
+    sp_consumer_coalesce_plan (self->coalesce);
+    return 0;
+}
+
+int
+sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
+{
+    assert (self);
+    if (self->commands < 2 || self->coalesced) {
+        self->coalesced = true;
+        return 0;
+    }
+    if (s_plan (self) != 0)
+        return -1;
+    size_t planned = sp_consumer_coalesce_plan (self->coalesce);
+    if (planned == self->commands) {
+        /* nothing merged nor dropped: the plan is the batch as it is */
+        self->coalesced = true;
+        return 0;
+    }
+    /* Room: the commands written, a merged HINCRBY with its new delta. */
+    size_t bytes = 0, arguments = 0;
+    for (size_t index = 0; index < planned; index++) {
+        const sp_consumer_coalesce_command_t *command =
+            sp_consumer_coalesce_planned (self->coalesce, index);
+        size_t first = self->starts[command->source];
+        size_t end = s_command_end (self, command->source);
+        bytes += s_argument_start (self, end) - s_argument_start (self, first);
+        arguments += end - first;
+        if (command->replaces_delta)
+            bytes += SP_CONSUMER_BATCH_NUMBER_SIZE;
+    }
+    if (s_reserve ((void **) &self->spare_bytes, &self->spare_bytes_capacity, bytes, 1,
+                   S_INITIAL_BYTES) != 0 ||
+        s_reserve ((void **) &self->spare_ends, &self->spare_ends_capacity, arguments,
+                   sizeof *self->spare_ends, S_INITIAL_ARGUMENTS) != 0 ||
+        s_reserve ((void **) &self->spare_starts, &self->spare_starts_capacity, planned,
+                   sizeof *self->spare_starts, S_INITIAL_COMMANDS) != 0)
+        return -1;
+    size_t written = 0, argument = 0;
+    for (size_t index = 0; index < planned; index++) {
+        const sp_consumer_coalesce_command_t *command =
+            sp_consumer_coalesce_planned (self->coalesce, index);
+        size_t first = self->starts[command->source];
+        size_t end = s_command_end (self, command->source);
+        /* a merged HINCRBY keeps all but its delta, which is rewritten */
+        size_t copied_end = command->replaces_delta ? end - 1 : end;
+        size_t from = s_argument_start (self, first);
+        self->spare_starts[index] = argument;
+        memcpy (self->spare_bytes + written, self->bytes + from,
+                s_argument_start (self, copied_end) - from);
+        for (size_t source = first; source < copied_end; source++)
+            self->spare_ends[argument++] = written + self->ends[source] - from;
+        written += s_argument_start (self, copied_end) - from;
+        if (command->replaces_delta) {
+            char number[SP_CONSUMER_BATCH_NUMBER_SIZE];
+            size_t length = sp_consumer_batch_number (number, command->delta);
+            memcpy (self->spare_bytes + written, number, length);
+            written += length;
+            self->spare_ends[argument++] = written;
+        }
+    }
+    assert (written <= bytes && argument == arguments);
+    /* swap the rewritten step in; the old arrays become the spares */
+    char *old_bytes = self->bytes;
+    size_t old_bytes_capacity = self->bytes_capacity;
+    size_t *old_ends = self->ends;
+    size_t old_ends_capacity = self->arguments_capacity;
+    size_t *old_starts = self->starts;
+    size_t old_starts_capacity = self->commands_capacity;
+    self->bytes = self->spare_bytes;
+    self->bytes_capacity = self->spare_bytes_capacity;
+    self->ends = self->spare_ends;
+    self->arguments_capacity = self->spare_ends_capacity;
+    self->starts = self->spare_starts;
+    self->commands_capacity = self->spare_starts_capacity;
+    self->spare_bytes = old_bytes;
+    self->spare_bytes_capacity = old_bytes_capacity;
+    self->spare_ends = old_ends;
+    self->spare_ends_capacity = old_ends_capacity;
+    self->spare_starts = old_starts;
+    self->spare_starts_capacity = old_starts_capacity;
+    self->bytes_length = written;
+    self->arguments = arguments;
+    self->commands = planned;
+    self->coalesced = true;
+    return 0;
 }

@@ -9,6 +9,10 @@
     arguments are exactly the tail of the apply script's ARGV and the
     apply needs no second copy of them. Marks are command counts, so a
     rewind only shortens the three arrays.
+
+    Once a step is complete, sp_consumer_batch_coalesce merges its
+    commands that hit the same key and field (sp_consumer_coalesce.h has
+    the rules), so the apply runs fewer commands for the same final state.
 */
 #ifndef SP_CONSUMER_BATCH_H_INCLUDED
 #define SP_CONSUMER_BATCH_H_INCLUDED
@@ -20,6 +24,9 @@
 /* Most commands and arguments in one atomic step (bounded memory). */
 #define SP_CONSUMER_BATCH_MAX_COMMANDS 100000
 #define SP_CONSUMER_COMMAND_MAX_ARGS 64
+
+/* Room for an int64 in decimal: sign, 19 digits and the NUL. */
+#define SP_CONSUMER_BATCH_NUMBER_SIZE 21
 
 typedef struct _sp_consumer_batch_t sp_consumer_batch_t;
 
@@ -58,7 +65,7 @@ int sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *
 
 /* Marks where the current event's commands start, and drops every
    command added after a mark (a handler that failed half-way leaves
-   nothing behind). */
+   nothing behind). Not after a coalesce (asserted): reset first. */
 size_t sp_consumer_batch_mark (const sp_consumer_batch_t *self);
 void sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark);
 
@@ -79,5 +86,26 @@ const char *sp_consumer_batch_argument (const sp_consumer_batch_t *self, size_t 
 
 /* The service whose keys the batch builds. */
 const char *sp_consumer_batch_service (const sp_consumer_batch_t *self);
+
+/* Bytes of every argument held, argument counts included (what the apply
+   sends besides its fixed arguments): for a byte budget. */
+size_t sp_consumer_batch_bytes (const sp_consumer_batch_t *self);
+
+/* Merges the step's commands that hit the same key and field, rewriting
+   them in place (rules in sp_consumer_coalesce.h: summed HINCRBYs, the
+   last SET, the last ZADD/ZREM of a member, one SADD of a member, never
+   across a barrier): Redis ends in the state the commands as added give,
+   but for zero-net HINCRBYs of two or more, dropped (a reader sees a
+   missing field as 0). Call it when the step is complete, just before the
+   apply; then the batch is only read, applied or reset: adding, marking
+   or rewinding before the next reset is a programmer error (asserted).
+   Returns 0, or -1 when memory runs out (the batch is then as it was and
+   can be applied unmerged). */
+int sp_consumer_batch_coalesce (sp_consumer_batch_t *self);
+
+/* Writes value in decimal, as "%" PRId64 would, into buffer (at least
+   SP_CONSUMER_BATCH_NUMBER_SIZE bytes) with a NUL; returns its length.
+   For handlers' numeric arguments, without printf's cost. */
+size_t sp_consumer_batch_number (char *buffer, int64_t value);
 
 #endif

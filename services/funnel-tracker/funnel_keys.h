@@ -75,6 +75,14 @@
                                 counted with), "version:<F>" (its version)
 
     Counters are never deleted: a field that drops to 0 stays as "0".
+    A field (and its hash) whose changes within one atomic step sum to 0
+    may never be written at all (the consumer coalesces a step's
+    commands, sp_consumer_coalesce.h): readers take a missing field or
+    hash as 0.
+
+    The builders write with memcpy only (no printf): funnel_apply builds
+    tens of keys per event, from a funnel_keys_prefix_t written once per
+    funnel and scope.
 */
 #ifndef FUNNEL_KEYS_H_INCLUDED
 #define FUNNEL_KEYS_H_INCLUDED
@@ -159,5 +167,33 @@ int funnel_keys_clock (char *buffer, size_t size, uint32_t partition);
 /* Writes a hash field "<name>:<step>" (e.g. "reached:3") into buffer of
    FUNNEL_KEYS_FIELD_SIZE bytes. Returns its length. */
 int funnel_keys_field (char *buffer, size_t size, const char *name, size_t step);
+
+/* Room for a prefix: "funnel-tracker:{p<uint32>}:" and a suffix. */
+#define FUNNEL_KEYS_PREFIX_SIZE (FUNNEL_KEYS_SIZE + 32)
+
+/* What the month, distribution, open and day keys of one funnel and
+   scope in one partition start with, written once: "K ?:F:<scope>", the
+   kind letter (m, z, o or d) set per key. */
+typedef struct {
+    char text[FUNNEL_KEYS_PREFIX_SIZE]; /* the prefix, no NUL */
+    size_t length;                      /* bytes in it */
+    size_t letter;                      /* offset of the kind letter (the length of K) */
+} funnel_keys_prefix_t;
+
+/* Writes the prefix of partition, funnel and scope. Returns 0, or -1
+   when no key of it can fit (each of the keys below then fails). */
+int funnel_keys_prefix (funnel_keys_prefix_t *prefix, uint32_t partition, const char *funnel,
+                        const char *scope);
+
+/* funnel_keys_month, _distribution, _open and _day of prefix's
+   partition, funnel and scope: the same bytes and results. */
+int funnel_keys_prefix_month (char *buffer, size_t size, const funnel_keys_prefix_t *prefix,
+                              const char *month);
+int funnel_keys_prefix_distribution (char *buffer, size_t size, const funnel_keys_prefix_t *prefix,
+                                     const char *month, funnel_distribution_t distribution,
+                                     size_t step);
+int funnel_keys_prefix_open (char *buffer, size_t size, const funnel_keys_prefix_t *prefix);
+int funnel_keys_prefix_day (char *buffer, size_t size, const funnel_keys_prefix_t *prefix,
+                            const char *day);
 
 #endif

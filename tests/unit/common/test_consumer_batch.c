@@ -1,7 +1,8 @@
 /*  test_consumer_batch - the batch side of sp_consumer_store, which needs
     no server: key format, reset, from/last/events, command counting,
-    mark and rewind, and the limits (a refused command leaves the batch as
-    it was). What the stored commands do when applied (binary arguments,
+    mark and rewind, the bytes held, and the limits (a refused command
+    leaves the batch as it was). Coalescing is tested in
+    test_consumer_coalesce.c. What the stored commands do when applied (binary arguments,
     copies independent of the caller's buffers, rewound commands gone) is
     checked against a real Redis in tests/integration/test_consumer_store.c,
     since the batch exposes its commands only through the apply.
@@ -246,6 +247,40 @@ test_too_many_commands_is_refused (void **state)
 }
 
 static void
+test_bytes_follow_commands_rewind_and_reset (void **state)
+{
+    (void) state;
+    sp_consumer_batch_t *batch = s_batch ();
+    assert_int_equal (sp_consumer_batch_bytes (batch), 0);
+    s_add (batch, "INCR", "k"); /* "2" "INCR" "k" */
+    assert_int_equal (sp_consumer_batch_bytes (batch), 1 + 4 + 1);
+    size_t mark = sp_consumer_batch_mark (batch);
+    char value[] = { 'a', '\0', 'b' };
+    const char *argv[] = { "SET", "key", value };
+    const size_t lengths[] = { 3, 3, sizeof value };
+    assert_int_equal (sp_consumer_batch_command (batch, 3, argv, lengths), 0);
+    assert_int_equal (sp_consumer_batch_bytes (batch), 6 + 1 + 3 + 3 + sizeof value);
+    /* an argument count of two digits counts two bytes */
+    const char *many[SP_CONSUMER_COMMAND_MAX_ARGS];
+    many[0] = "RPUSH";
+    for (size_t i = 1; i < SP_CONSUMER_COMMAND_MAX_ARGS; i++)
+        many[i] = "v";
+    assert_int_equal (sp_consumer_batch_command (batch, SP_CONSUMER_COMMAND_MAX_ARGS, many, NULL),
+                      0);
+    assert_int_equal (sp_consumer_batch_bytes (batch),
+                      6 + 1 + 3 + 3 + sizeof value + 2 + 5 + (SP_CONSUMER_COMMAND_MAX_ARGS - 1));
+    size_t length = 0;
+    const char *count = sp_consumer_batch_argument (batch, 3 + 4, &length); /* after INCR, SET */
+    assert_int_equal (length, 2);
+    assert_memory_equal (count, "64", 2);
+    sp_consumer_batch_rewind (batch, mark);
+    assert_int_equal (sp_consumer_batch_bytes (batch), 6);
+    sp_consumer_batch_reset (batch, PARTITION, CHECKPOINT);
+    assert_int_equal (sp_consumer_batch_bytes (batch), 0);
+    sp_consumer_batch_destroy (&batch);
+}
+
+static void
 test_store_new_and_valid (void **state)
 {
     (void) state;
@@ -255,13 +290,13 @@ test_store_new_and_valid (void **state)
     assert_null (store);
     sp_consumer_store_destroy (&store); /* no-op on NULL */
 
-    sp_consumer_store_state_t fresh = { false, 0, 0, 0 };
+    sp_consumer_store_state_t fresh = { false, 0, 0, 0, 0 };
     assert_false (sp_consumer_store_valid (&fresh));
-    sp_consumer_store_state_t current = { true, 17, 2, 2 };
+    sp_consumer_store_state_t current = { true, 17, 2, 2, 0 };
     assert_true (sp_consumer_store_valid (&current));
-    sp_consumer_store_state_t old_epoch = { true, 17, 1, 2 };
+    sp_consumer_store_state_t old_epoch = { true, 17, 1, 2, 0 };
     assert_false (sp_consumer_store_valid (&old_epoch));
-    sp_consumer_store_state_t reset = { true, 0, 0, 0 };
+    sp_consumer_store_state_t reset = { true, 0, 0, 0, 0 };
     assert_true (sp_consumer_store_valid (&reset));
 }
 
@@ -278,6 +313,7 @@ main (void)
         cmocka_unit_test (test_mark_and_rewind),
         cmocka_unit_test (test_too_many_arguments_is_refused),
         cmocka_unit_test (test_too_many_commands_is_refused),
+        cmocka_unit_test (test_bytes_follow_commands_rewind_and_reset),
         cmocka_unit_test (test_store_new_and_valid),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
