@@ -58,7 +58,8 @@ static const char *const s_top_keys[] = { "name",
                                           NULL };
 static const char *const s_step_keys[] = { "name",        "event",  "stage", "outcome",
                                            "probability", "target", NULL };
-static const char *const s_target_keys[] = { "conversion", "from", "min_sample", NULL };
+static const char *const s_target_keys[] = { "conversion", "from", "min_sample", "maturity_days",
+                                             NULL };
 
 /* JSON spellings, indexed by the enum they name. */
 static const char *const s_entity_names[] = { "opportunity_id", "customer_id" };
@@ -311,6 +312,21 @@ s_read_target (s_reader_t *reader, funnel_definition_t *self, size_t index, cons
                         FUNNEL_DEFINITION_MIN_SAMPLE_MAX, &sample) != 0)
         return -1;
     step->target.min_sample = (uint32_t) sample;
+    /* window_days is read before the steps. After window_days whole days
+       no event can change a cohort's conversion: waiting longer would only
+       delay the notice. */
+    s_path (path, sizeof path, parent, "maturity_days");
+    value = json_object_get (object, "maturity_days");
+    json_int_t maturity = self->window_days;
+    if (value && !json_is_integer (value))
+        return s_fail (reader, path, "expected an integer, got %s", s_json_kind (value));
+    if (value)
+        maturity = json_integer_value (value);
+    if (maturity < FUNNEL_DEFINITION_MATURITY_DAYS_MIN || maturity > self->window_days)
+        return s_fail (reader, path,
+                       "%" JSON_INTEGER_FORMAT " is not in %d..%u (the funnel's window_days)",
+                       maturity, FUNNEL_DEFINITION_MATURITY_DAYS_MIN, self->window_days);
+    step->target.maturity_days = (uint32_t) maturity;
     step->target.set = true;
     return 0;
 }

@@ -44,6 +44,10 @@
 #define FUNNEL_DEFINITION_MIN_SAMPLE_MIN 1
 #define FUNNEL_DEFINITION_MIN_SAMPLE_MAX 1000000000
 
+/* Least "maturity_days" of a target; the most is the funnel's window_days,
+   which is also the default. */
+#define FUNNEL_DEFINITION_MATURITY_DAYS_MIN 0
+
 /* Room for an error message of funnel_definition_new. */
 #define FUNNEL_DEFINITION_ERROR_SIZE 256
 
@@ -60,12 +64,17 @@ typedef enum {
     FUNNEL_DEFINITION_OUTCOME_LOST = 2, /* "lost": the journey ends as lost */
 } funnel_definition_outcome_t;
 
-/* Minimum conversion into a step, judged once enough entities started. */
+/* Minimum conversion into a step, judged once enough entities started and
+   only on cohorts old enough to have converted: the entities that reached
+   "from" on a day D are judged once maturity_days whole days have passed
+   after D (funnel_notice_window). With the default, the funnel's
+   window_days, every entity judged has had its whole conversion window. */
 typedef struct {
     bool set;               /* the step has a target */
     uint32_t conversion_bp; /* least share of "from" that reaches this step, 0..10000 */
     size_t from;            /* index of the step conversion is measured from, < this step */
     uint32_t min_sample;    /* entities that reached "from" before the target is judged */
+    uint32_t maturity_days; /* whole days after a cohort's day before it is judged, 0..window */
 } funnel_definition_target_t;
 
 /* One step as defined; read-only for callers. */
@@ -120,6 +129,20 @@ const char *funnel_definition_entity_key (const funnel_definition_t *self,
 uint32_t funnel_definition_match (const funnel_definition_t *self,
                                   const Salespulse__SalesEvent *event);
 
+/* True when the funnel counts in "sequence" mode with strict_order: its
+   step evaluator then needs the entity's events that match no step too
+   (funnel_definition_unmatched_row), as windowFunnel's strict_order sees
+   every row of the entity. */
+bool funnel_definition_keeps_rows (const funnel_definition_t *self);
+
+/* True when event is a row the funnel keeps although it matches no step:
+   the funnel keeps rows, the event's type is the event type of one of its
+   steps (a row of `windowFunnel ... WHERE type IN (the funnel's event
+   types)`) and funnel_definition_match gives 0, e.g. a stage_changed to a
+   stage no step names. Such a row stops a strict_order chain. */
+bool funnel_definition_unmatched_row (const funnel_definition_t *self,
+                                      const Salespulse__SalesEvent *event);
+
 /* Fills settings for funnel_steps_new: mode, step count, window, strict
    options and the won and lost step masks. */
 void funnel_definition_steps_settings (const funnel_definition_t *self,
@@ -137,7 +160,10 @@ bool funnel_definition_equal (const funnel_definition_t *left, const funnel_defi
 
 /* The canonical JSON form: every field written, defaults included, in the
    documented order, indented by two spaces, targets' "from" as a step
-   name, no trailing newline. Reading it back gives an equal definition.
+   name, no trailing newline; the one field left out at its default is a
+   target's "maturity_days" (the funnel's window_days), so that
+   definitions stored before it existed keep their canonical text. Reading
+   it back gives an equal definition.
    Returns a malloc'd string the caller frees, or NULL when out of memory.
    (funnel_definition_use.c) */
 char *funnel_definition_to_json (const funnel_definition_t *self);

@@ -32,6 +32,29 @@ funnel_definition_entity_key (const funnel_definition_t *self, const Salespulse_
     return key ? key : "";
 }
 
+bool
+funnel_definition_keeps_rows (const funnel_definition_t *self)
+{
+    assert (self);
+    funnel_steps_settings_t settings;
+    funnel_definition_steps_settings (self, &settings);
+    return settings.mode == FUNNEL_STEPS_MODE_SEQUENCE && settings.strict_order;
+}
+
+bool
+funnel_definition_unmatched_row (const funnel_definition_t *self,
+                                 const Salespulse__SalesEvent *event)
+{
+    assert (self);
+    assert (event);
+    if (!funnel_definition_keeps_rows (self) || funnel_definition_match (self, event) != 0)
+        return false;
+    for (size_t index = 0; index < funnel_definition_step_count (self); index++)
+        if (funnel_definition_step (self, index)->event == event->type)
+            return true;
+    return false;
+}
+
 uint32_t
 funnel_definition_match (const funnel_definition_t *self, const Salespulse__SalesEvent *event)
 {
@@ -57,8 +80,9 @@ s_target_equal (const funnel_definition_target_t *left, const funnel_definition_
 {
     if (left->set != right->set)
         return false;
-    return !left->set || (left->conversion_bp == right->conversion_bp &&
-                          left->from == right->from && left->min_sample == right->min_sample);
+    return !left->set ||
+           (left->conversion_bp == right->conversion_bp && left->from == right->from &&
+            left->min_sample == right->min_sample && left->maturity_days == right->maturity_days);
 }
 
 static bool
@@ -132,6 +156,9 @@ s_step_json (const funnel_definition_t *self, size_t index)
              s_put (target, "conversion", s_fraction_json (step->target.conversion_bp)) &&
              s_put (target, "from", json_string (from->name)) &&
              s_put (target, "min_sample", json_integer (step->target.min_sample));
+        /* Left out at its default (see funnel_definition_to_json). */
+        if (ok && step->target.maturity_days != funnel_definition_window_days (self))
+            ok = s_put (target, "maturity_days", json_integer (step->target.maturity_days));
     }
     if (!ok)
         json_decref (object);

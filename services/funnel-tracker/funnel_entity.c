@@ -10,8 +10,11 @@
 #include "sp_error.h"
 #include "sp_period.h"
 
-/* First byte of the storage form; a new layout gets a new number. */
-#define S_FORMAT_VERSION 1
+/* First byte of the storage form; a new layout gets a new number.
+   S_FORMAT_ROWS has the layout of S_FORMAT_HITS and may hold rows
+   (step_mask 0); a record without rows is written as S_FORMAT_HITS. */
+#define S_FORMAT_HITS 1
+#define S_FORMAT_ROWS 2
 
 /* Bytes of one packed name: length byte, value, timestamp, sequence. */
 #define S_NAME_FIXED (1 + 8 + 8)
@@ -160,13 +163,15 @@ funnel_entity_add (funnel_entity_t *self, const funnel_definition_t *definition,
                    const char *currency)
 {
     assert (self && definition && event && currency);
-    assert (step_mask != 0);
+    assert (step_mask != 0 || funnel_definition_keeps_rows (definition));
     funnel_entity_hit_t hit = {
         .timestamp_ms = event->occurred_at,
         .step_mask = step_mask,
         .sequence = sequence,
         .kind = FUNNEL_AMOUNT_NONE,
     };
+    if (step_mask == 0) /* a row: only its place in the sequence matters */
+        return s_add_sequence_hit (self, &hit);
     const Salespulse__Money *money = s_event_amount (event);
     if (money) {
         hit.kind = money->currency && strcmp (money->currency, currency) == 0
@@ -302,13 +307,18 @@ funnel_entity_contribution (const funnel_entity_t *self, const funnel_definition
 {
     assert (self && definition && evaluator && tz && contribution);
     memset (contribution, 0, sizeof *contribution);
-    if (self->hit_count == 0)
-        return 0;
     size_t count = funnel_definition_step_count (definition);
     uint32_t known = count >= 32 ? UINT32_MAX : (UINT32_C (1) << count) - 1;
-    for (size_t index = 0; index < self->hit_count; index++)
-        if (self->hits[index].step_mask & ~known)
-            return -1; /* kept for a funnel with more steps: rebuild */
+    bool rows_kept = funnel_definition_keeps_rows (definition);
+    size_t step_hits = 0;
+    for (size_t index = 0; index < self->hit_count; index++) {
+        uint32_t mask = self->hits[index].step_mask;
+        if ((mask & ~known) || (mask == 0 && !rows_kept))
+            return -1; /* kept for another definition: rebuild */
+        step_hits += mask != 0;
+    }
+    if (step_hits == 0)
+        return 0;
     funnel_steps_hit_t *hits = malloc (self->hit_count * sizeof *hits);
     if (!hits)
         return -1;
@@ -407,13 +417,17 @@ unsigned char *
 funnel_entity_pack (const funnel_entity_t *self, size_t *size)
 {
     assert (self && size);
+    unsigned version = S_FORMAT_HITS;
+    for (size_t index = 0; index < self->hit_count; index++)
+        if (self->hits[index].step_mask == 0)
+            version = S_FORMAT_ROWS;
     size_t total = 1 + S_HIT_SIZE + 2 + self->hit_count * S_HIT_SIZE;
     for (size_t index = 0; index < S_NAMES; index++)
         total += S_NAME_FIXED + strlen (self->names[index].value);
     unsigned char *data = malloc (total);
     if (!data)
         return NULL;
-    unsigned char *cursor = s_put (data, S_FORMAT_VERSION, 1);
+    unsigned char *cursor = s_put (data, version, 1);
     for (size_t index = 0; index < S_NAMES; index++) {
         const funnel_entity_name_t *name = &self->names[index];
         size_t length = strlen (name->value);
@@ -440,7 +454,8 @@ funnel_entity_unpack (funnel_entity_t *self, const void *data, size_t size, char
     funnel_entity_clear (self);
     const unsigned char *cursor = data;
     const unsigned char *end = cursor + size;
-    if (size < 1 || s_get (&cursor, 1) != S_FORMAT_VERSION) {
+    uint64_t version = size < 1 ? 0 : s_get (&cursor, 1);
+    if (version != S_FORMAT_HITS && version != S_FORMAT_ROWS) {
         sp_error_set (error, error_size, "entity record: unknown format");
         return -1;
     }
@@ -468,7 +483,8 @@ funnel_entity_unpack (funnel_entity_t *self, const void *data, size_t size, char
         return -1;
     }
     for (size_t index = 0; index < count; index++)
-        if (s_get_hit (&cursor, &self->hits[index]) != 0 || self->hits[index].step_mask == 0)
+        if (s_get_hit (&cursor, &self->hits[index]) != 0 ||
+            (self->hits[index].step_mask == 0 && version != S_FORMAT_ROWS))
             goto out_truncated;
     self->hit_count = count;
     return 0;

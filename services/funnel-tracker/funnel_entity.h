@@ -17,7 +17,13 @@
     entity holds at most one hit per step whatever its number of events.
     Sequence mode needs every hit (windowFunnel's chains), up to
     FUNNEL_ENTITY_MAX_HITS; hits beyond are refused (the caller counts
-    and logs them).
+    and logs them). A strict_order sequence funnel also keeps the
+    entity's rows that match no step (funnel_definition_unmatched_row:
+    an event of one of the funnel's event types, such as a stage change
+    to a stage no step names) as hits with step_mask 0, since such a row
+    stops a strict_order chain; they count towards the same limit, and
+    neither name the entity nor give it a value. No other funnel stores
+    them.
 
     Names. An entity counts in the company scope and under the region,
     team and rep named by its latest matched event that names each (by
@@ -39,6 +45,11 @@
 
     Storage form (funnel_entity_pack): a versioned little-endian binary
     record, read back by funnel_entity_unpack with every length checked.
+    Version 1 holds only hits that match a step; version 2 has the same
+    layout and may hold rows (step_mask 0). An entity without rows is
+    written as version 1, byte for byte as before rows existed, so records
+    of either version are read, and code that knows only version 1 refuses
+    a record with rows rather than misreading it.
 */
 #ifndef FUNNEL_ENTITY_H_INCLUDED
 #define FUNNEL_ENTITY_H_INCLUDED
@@ -72,7 +83,8 @@ typedef enum {
 /* One matched event of the entity. */
 typedef struct {
     int64_t timestamp_ms;      /* occurred_at, UTC ms */
-    uint32_t step_mask;        /* steps it matched (one bit in pipeline mode) */
+    uint32_t step_mask;        /* steps it matched (one bit in pipeline mode); 0: a row
+                                  matching no step, kept by strict_order funnels only */
     uint64_t sequence;         /* log sequence within the partition */
     funnel_amount_kind_t kind; /* whether amount is set and summable */
     int64_t amount;            /* minor units, when kind is not NONE */
@@ -118,11 +130,15 @@ int funnel_entity_copy (funnel_entity_t *self, const funnel_entity_t *source);
 /* Forgets every hit and name. */
 void funnel_entity_clear (funnel_entity_t *self);
 
-/* Adds event (matched to steps step_mask != 0 of definition) as a hit:
-   currency is the reporting currency. Returns 1 when the entity
+/* Adds event (matched to steps step_mask of definition) as a hit:
+   currency is the reporting currency. step_mask 0 adds the event as a row
+   matching no step; only a funnel that keeps rows
+   (funnel_definition_keeps_rows) takes one (asserted), and a row changes
+   neither the entity's names nor its value. Returns 1 when the entity
    changed, 0 when the event changes nothing (pipeline: not an earliest
    hit and no newer name or value; or the same sequence again), -1 when
-   a sequence funnel entity already holds FUNNEL_ENTITY_MAX_HITS. */
+   a sequence funnel entity already holds FUNNEL_ENTITY_MAX_HITS hits and
+   rows. */
 int funnel_entity_add (funnel_entity_t *self, const funnel_definition_t *definition,
                        const Salespulse__SalesEvent *event, uint32_t step_mask,
                        uint64_t sequence, const char *currency);
@@ -136,10 +152,12 @@ const funnel_entity_name_t *funnel_entity_name (const funnel_entity_t *self,
                                                 funnel_scope_kind_t kind);
 
 /* Computes the entity's contribution with evaluator (made from the
-   definition's settings) in time zone tz. An entity without hits
-   contributes nothing (scope_count 0). Returns 0, or -1 when out of
-   memory, a time lies outside the calendar or a hit names a step the
-   definition does not have. */
+   definition's settings) in time zone tz. An entity without hits that
+   match a step (none, or rows only) contributes nothing (scope_count 0).
+   Returns 0, or -1 when out of memory, a time lies outside the calendar,
+   a hit names a step the definition does not have or the entity holds
+   rows the definition does not keep (state kept for another
+   definition). */
 int funnel_entity_contribution (const funnel_entity_t *self, const funnel_definition_t *definition,
                                 funnel_steps_t *evaluator, const sp_tz_t *tz,
                                 funnel_contribution_t *contribution);

@@ -148,18 +148,31 @@ s_count (sp_metric_t *metric, const funnel_definition_t *definition)
         sp_metric_add (metric, (const char *[]){ funnel_definition_name (definition) }, 1);
 }
 
-/* The entity key of event in funnel index, or -1 (nothing to count). */
+/* What event is to funnel index. Returns 1 when the funnel keeps it:
+   *mask gets the steps it matches, or 0 for a row matching no step that a
+   strict_order funnel keeps (funnel_definition_unmatched_row); *entity
+   the id it names ("" when none). Returns 0 when the event is nothing to
+   the funnel. */
+static int
+s_relevant (funnel_handler_t *self, size_t index, const Salespulse__SalesEvent *event,
+            uint32_t *mask, const char **entity)
+{
+    const funnel_definition_t *definition = funnel_catalog_definition (self->catalog, index);
+    *mask = funnel_definition_match (definition, event);
+    *entity = funnel_definition_entity_key (definition, event);
+    return *mask != 0 || funnel_definition_unmatched_row (definition, event);
+}
+
+/* The entity key of event in funnel index, or -1 (nothing to keep, or
+   the event names no entity, or its id is too long for a key). */
 static int
 s_entity_key (funnel_handler_t *self, size_t index, uint32_t partition,
               const Salespulse__SalesEvent *event, uint32_t *mask, char *key, size_t size)
 {
+    const char *entity;
+    if (!s_relevant (self, index, event, mask, &entity) || !*entity)
+        return -1;
     const funnel_definition_t *definition = funnel_catalog_definition (self->catalog, index);
-    *mask = funnel_definition_match (definition, event);
-    if (*mask == 0)
-        return -1;
-    const char *entity = funnel_definition_entity_key (definition, event);
-    if (!*entity)
-        return -1;
     return funnel_keys_entity (key, size, partition, funnel_definition_name (definition), entity);
 }
 
@@ -299,15 +312,18 @@ s_apply_funnel (funnel_handler_t *self, size_t index, const sp_consumer_event_t 
                 sp_consumer_batch_t *batch, char *error, size_t error_size)
 {
     const funnel_definition_t *definition = funnel_catalog_definition (self->catalog, index);
-    char key[FUNNEL_KEYS_SIZE];
     uint32_t mask;
-    int length = s_entity_key (self, index, event->partition, event->event, &mask, key, sizeof key);
-    if (mask == 0)
+    const char *entity;
+    if (!s_relevant (self, index, event->event, &mask, &entity))
         return 0;
-    if (length == -1 && !*funnel_definition_entity_key (definition, event->event)) {
-        s_count (self->without_entity, definition);
+    if (!*entity) {
+        /* a row without an entity is no row of any entity: not counted */
+        if (mask != 0)
+            s_count (self->without_entity, definition);
         return 0;
     }
+    char key[FUNNEL_KEYS_SIZE];
+    int length = s_entity_key (self, index, event->partition, event->event, &mask, key, sizeof key);
     if (length < 0) {
         sp_error_set (error, error_size, "funnel \"%s\": entity id too long for a key",
                       funnel_definition_name (definition));
@@ -335,9 +351,9 @@ s_apply_funnel (funnel_handler_t *self, size_t index, const sp_consumer_event_t 
         if (changed < 0) {
             s_count (self->refused, definition);
             sp_log_warn ("entity has too many events for a sequence funnel: event not counted",
-                         "funnel=%s key=\"%s\" sequence=%" PRIu64 " limit=%d",
+                         "funnel=%s key=\"%s\" sequence=%" PRIu64 " row=%s limit=%d",
                          funnel_definition_name (definition), key, event->sequence,
-                         FUNNEL_ENTITY_MAX_HITS);
+                         mask == 0 ? "true" : "false", FUNNEL_ENTITY_MAX_HITS);
         }
         s_view_destroy (&updated);
         return 0;
@@ -348,7 +364,6 @@ s_apply_funnel (funnel_handler_t *self, size_t index, const sp_consumer_event_t 
         goto out_evaluation;
     }
     updated->evaluated = true;
-    const char *entity = funnel_definition_entity_key (definition, event->event);
     size_t packed_size = 0;
     unsigned char *packed = funnel_entity_pack (updated->entity, &packed_size);
     if (!packed ||
@@ -363,7 +378,8 @@ s_apply_funnel (funnel_handler_t *self, size_t index, const sp_consumer_event_t 
         return -1;
     }
     free (packed);
-    s_count (self->hits, definition);
+    if (mask != 0)
+        s_count (self->hits, definition);
     s_pending_t *pending = &self->pending[self->pending_count++];
     snprintf (pending->key, sizeof pending->key, "%s", key);
     pending->view = updated;

@@ -8,7 +8,11 @@
     between its old and new contribution to the funnel's results
     (funnel_apply), together with the entity's new state (SET), in the
     consumer's atomic step. A late event therefore re-evaluates the
-    entity exactly as if it had come in order.
+    entity exactly as if it had come in order. A strict_order sequence
+    funnel also keeps the entity's events of its event types that match no
+    step (funnel_definition_unmatched_row): windowFunnel's strict_order
+    stops a chain at such a row, so the evaluator must see it. Other
+    funnels ignore events that match no step, as before.
 
     Reads. Before a run of events (sp_consumer_begin_fn) the handler reads
     the states of every entity the run touches in one MGET, and keeps them
@@ -19,7 +23,8 @@
     event whose handling fails changes neither the view nor the step.
 
     Metrics: salespulse_funnel_hits_total{funnel} (events counted in a
-    funnel), salespulse_funnel_hits_refused_total{funnel} (hits beyond
+    funnel: rows matching no step are not),
+    salespulse_funnel_hits_refused_total{funnel} (hits and rows beyond
     FUNNEL_ENTITY_MAX_HITS of one sequence-funnel entity),
     salespulse_funnel_events_without_entity_total{funnel} (matched events
     that do not name the funnel's entity).

@@ -73,24 +73,38 @@ s_copy_day (char *buffer, const sp_period_t *day)
 
 int
 funnel_notice_window (const sp_tz_t *tz, int64_t latest_ms, uint32_t trailing_days,
-                      funnel_notice_window_t *window, char (*days)[FUNNEL_KEYS_DAY_SIZE])
+                      uint32_t maturity_days, funnel_notice_window_t *window,
+                      char (*days)[FUNNEL_KEYS_DAY_SIZE])
 {
     assert (tz && window);
-    if (trailing_days < 1 || trailing_days > FUNNEL_NOTICE_TRAILING_DAYS_MAX)
+    if (trailing_days < 1 || trailing_days > FUNNEL_NOTICE_TRAILING_DAYS_MAX ||
+        maturity_days > FUNNEL_DEFINITION_WINDOW_DAYS_MAX)
         return -1;
+    /* last: the newest cohort judged, maturity_days + 1 days before the
+       newest event's day; first: trailing_days - 1 days before last. */
     sp_period_t last;
     if (sp_period_cut (tz, SP_PERIOD_DAY, latest_ms, &last) != 0)
         return -1;
-    sp_period_t day = last;
-    for (uint32_t back = 0; back < trailing_days; back++) {
-        if (back > 0 && sp_period_previous (tz, &day, &day) != 0)
+    for (uint32_t back = 0; back <= maturity_days; back++)
+        if (sp_period_previous (tz, &last, &last) != 0)
             return -1;
-        if (days)
-            s_copy_day (days[trailing_days - 1 - back], &day);
+    sp_period_t first = last;
+    for (uint32_t back = 1; back < trailing_days; back++)
+        if (sp_period_previous (tz, &first, &first) != 0)
+            return -1;
+    /* Every day from last back to first exists: the labels cannot fail. */
+    sp_period_t day = last;
+    for (uint32_t back = 0; days && back < trailing_days; back++) {
+        if (back > 0) {
+            int rc = sp_period_previous (tz, &day, &day);
+            assert (rc == 0);
+            (void) rc;
+        }
+        s_copy_day (days[trailing_days - 1 - back], &day);
     }
-    window->start_ms = day.start_ms;
+    window->start_ms = first.start_ms;
     window->end_ms = last.end_ms;
-    s_copy_day (window->first_day, &day);
+    s_copy_day (window->first_day, &first);
     s_copy_day (window->last_day, &last);
     return 0;
 }

@@ -12,6 +12,13 @@
     because the sample fell below the minimum. A notice is published only
     when the state changes (funnel_notice_decide), never once per event.
 
+    Only cohorts old enough to have converted are judged: the window of
+    days ends the target's maturity_days (funnel_definition.h; by default
+    the funnel's window_days) whole days before the day of the newest
+    event (funnel_notice_window). Judging the newest days would compare
+    leads that had days, not the sales cycle, to convert with a target
+    met by complete cohorts, and raise notices on every young cohort.
+
     This file holds that logic and the notice record every other part
     shares (the store, the notifier, salesctl notices): the window of days,
     the topic, the protobuf message both ways and the text spellings. No
@@ -77,12 +84,13 @@ typedef struct {
     uint32_t observed_bp; /* floor (converted * 10000 / sample), 0..10000; 0 for no sample */
 } funnel_notice_condition_t;
 
-/* The trailing window of days ending on the day of the newest event. */
+/* The trailing window of days judged: it ends maturity_days + 1 days
+   before the day of the newest event. */
 typedef struct {
     int64_t start_ms;                     /* first instant of first_day, UTC ms */
     int64_t end_ms;                       /* first instant after last_day, UTC ms */
     char first_day[FUNNEL_KEYS_DAY_SIZE]; /* "YYYY-MM-DD", oldest day */
-    char last_day[FUNNEL_KEYS_DAY_SIZE];  /* "YYYY-MM-DD", the newest event's day */
+    char last_day[FUNNEL_KEYS_DAY_SIZE];  /* "YYYY-MM-DD", the newest cohort judged */
 } funnel_notice_window_t;
 
 /* One notice: a condition's change of state, as stored and published. */
@@ -117,11 +125,18 @@ funnel_notice_transition_t funnel_notice_decide (funnel_notice_state_t stored,
                                                  funnel_notice_state_t evaluated);
 
 /* The window of trailing_days (1..FUNNEL_NOTICE_TRAILING_DAYS_MAX) days
-   in zone tz ending on the day holding latest_ms. days (may be NULL) gets
-   trailing_days labels, oldest first. Returns 0, or -1 when a day falls
-   outside years 1..9999 or trailing_days is out of range. */
+   in zone tz judged for a target of maturity_days (0..
+   FUNNEL_DEFINITION_WINDOW_DAYS_MAX) when the newest event is at
+   latest_ms: with T the day holding latest_ms, the window's last day is
+   the day maturity_days + 1 days before T, the newest day D with
+   maturity_days whole days between D's end and T's start, so every entity
+   judged reached the target's "from" step at least maturity_days days
+   before the newest event. days (may be NULL) gets trailing_days labels,
+   oldest first. Returns 0, or -1 (window and days untouched) when a day
+   falls outside years 1..9999 or an argument is out of range. */
 int funnel_notice_window (const sp_tz_t *tz, int64_t latest_ms, uint32_t trailing_days,
-                          funnel_notice_window_t *window, char (*days)[FUNNEL_KEYS_DAY_SIZE]);
+                          uint32_t maturity_days, funnel_notice_window_t *window,
+                          char (*days)[FUNNEL_KEYS_DAY_SIZE]);
 
 /* Fills a notice (sequence and created_at 0) for funnel definition's step
    at index (0-based; it must have a target, asserted) in scope, from the

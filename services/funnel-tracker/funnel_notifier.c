@@ -2,6 +2,8 @@
     funnel_notifier.h). */
 #include "funnel_notifier.h"
 
+#include "sp_consumer_key.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -46,7 +48,7 @@ struct _funnel_notifier_t {
     zloop_t *loop;                      /* the service's reactor, NULL when not attached */
     int timer;                          /* the evaluation timer's id, -1 when none */
     sp_redis_pipeline_t *pipeline;      /* reused for every round trip */
-    char (*days)[FUNNEL_KEYS_DAY_SIZE]; /* [trailing_days]: the window's days, oldest first */
+    char (*days)[FUNNEL_KEYS_DAY_SIZE]; /* [trailing_days]: the window being read, oldest first */
     sp_metric_t *published;             /* notices published, by state */
     sp_metric_t *evaluations;           /* evaluations run */
     sp_metric_t *errors;                /* evaluations that failed */
@@ -55,6 +57,7 @@ struct _funnel_notifier_t {
     uint64_t *heads;                    /* [partitions]: log heads at the last evaluation */
     bool has_heads;                     /* heads were read at least once */
     sp_metric_t *deferred;              /* evaluations put off while catching up */
+    int64_t revision;                   /* definitions revision of catalog */
 };
 
 /* ---------------------------------------------------------------- scopes */
@@ -256,9 +259,9 @@ out_memory:
 }
 
 /* Sums the day hashes of one funnel: counts[scope * target_count + t]
-   gets the sums over every partition and day of the window for target t
-   (step targets[t], 0-based). Round trips of at most
-   FUNNEL_NOTIFIER_PIPELINE_MAX HMGETs. */
+   gets the sums over every partition and day of self->days (the window of
+   these targets) for target t (step targets[t], 0-based). Round trips of
+   at most FUNNEL_NOTIFIER_PIPELINE_MAX HMGETs. */
 static int
 s_read_counts (funnel_notifier_t *self, const char *funnel, const s_scopes_t *scopes,
                const size_t *targets, size_t target_count, s_counts_t *counts, char *error,
@@ -393,12 +396,73 @@ s_stored_firing (const funnel_notice_list_t *stored, const char *funnel, const c
     return false;
 }
 
-/* Judges every condition of the funnel at index. Adds the notices
-   published to *published and the conditions firing now to *firing. */
+/* Sums the counts of every target of the funnel named name over its own
+   window: targets with the same maturity_days share a window and are read
+   together (usually all of a funnel's targets). counts[scope *
+   target_count + t] and windows[t] get target t's sums and window. */
+static int
+s_read_windows (funnel_notifier_t *self, const funnel_definition_t *definition,
+                const s_scopes_t *scopes, const size_t *targets, size_t target_count,
+                int64_t latest, s_counts_t *counts, funnel_notice_window_t *windows, char *error,
+                size_t error_size)
+{
+    const char *name = funnel_definition_name (definition);
+    s_counts_t *group_counts = (s_counts_t *) calloc (scopes->count * target_count, sizeof *counts);
+    if (!group_counts) {
+        sp_error_set (error, error_size, "out of memory summing funnel \"%s\"", name);
+        return -1;
+    }
+    int rc = -1;
+    bool done[FUNNEL_STEPS_MAX] = { false };
+    for (size_t first = 0; first < target_count; first++) {
+        if (done[first])
+            continue;
+        uint32_t maturity =
+            funnel_definition_step (definition, targets[first])->target.maturity_days;
+        size_t group[FUNNEL_STEPS_MAX];   /* step indexes of the group's targets */
+        size_t members[FUNNEL_STEPS_MAX]; /* their positions in targets */
+        size_t group_count = 0;
+        for (size_t target = first; target < target_count; target++)
+            if (!done[target] &&
+                funnel_definition_step (definition, targets[target])->target.maturity_days ==
+                    maturity) {
+                group[group_count] = targets[target];
+                members[group_count++] = target;
+                done[target] = true;
+            }
+        funnel_notice_window_t window;
+        if (funnel_notice_window (sp_service_time_zone (self->service), latest, self->trailing_days,
+                                  maturity, &window, self->days) != 0) {
+            sp_error_set (error, error_size,
+                          "newest event time %" PRId64 " ms has no window of %" PRIu32
+                          " days ending %" PRIu32 " days before it in years 1..9999",
+                          latest, self->trailing_days, maturity + 1);
+            goto out_free;
+        }
+        memset (group_counts, 0, scopes->count * group_count * sizeof *group_counts);
+        if (s_read_counts (self, name, scopes, group, group_count, group_counts, error,
+                           error_size) != 0)
+            goto out_free;
+        for (size_t member = 0; member < group_count; member++) {
+            windows[members[member]] = window;
+            for (size_t scope = 0; scope < scopes->count; scope++)
+                counts[scope * target_count + members[member]] =
+                    group_counts[scope * group_count + member];
+        }
+    }
+    rc = 0;
+out_free:
+    free (group_counts);
+    return rc;
+}
+
+/* Judges every condition of the funnel at index, with latest the newest
+   event's time. Adds the notices published to *published and the
+   conditions firing now to *firing. */
 static int
 s_evaluate_funnel (funnel_notifier_t *self, size_t index, s_scopes_t *scopes,
-                   const funnel_notice_list_t *stored, const funnel_notice_window_t *window,
-                   int *published, size_t *firing, char *error, size_t error_size)
+                   const funnel_notice_list_t *stored, int64_t latest, int *published,
+                   size_t *firing, char *error, size_t error_size)
 {
     const funnel_definition_t *definition = funnel_catalog_definition (self->catalog, index);
     int64_t version = funnel_catalog_version (self->catalog, index);
@@ -449,7 +513,9 @@ s_evaluate_funnel (funnel_notifier_t *self, size_t index, s_scopes_t *scopes,
         return -1;
     }
     int rc = -1;
-    if (s_read_counts (self, name, scopes, targets, target_count, counts, error, error_size) != 0)
+    funnel_notice_window_t windows[FUNNEL_STEPS_MAX];
+    if (s_read_windows (self, definition, scopes, targets, target_count, latest, counts, windows,
+                        error, error_size) != 0)
         goto out_free_counts;
     for (size_t scope = 0; scope < scopes->count; scope++)
         for (size_t target = 0; target < target_count; target++) {
@@ -469,7 +535,7 @@ s_evaluate_funnel (funnel_notifier_t *self, size_t index, s_scopes_t *scopes,
             funnel_notice_t notice;
             if (funnel_notice_fill (&notice, definition, version, targets[target],
                                     scopes->items[scope], &condition, sums->sample, sums->converted,
-                                    window) != 0) {
+                                    &windows[target]) != 0) {
                 sp_error_set (error, error_size, "scope \"%s\" is too long", scopes->items[scope]);
                 goto out_free_counts;
             }
@@ -504,12 +570,17 @@ s_settled (funnel_notifier_t *self, bool *settled, char *error, size_t error_siz
     if (sp_consumer_log_heads (sp_service_pg (self->service), self->partitions, now, error,
                                error_size) != 0)
         goto out_free;
-    /* the consumer's checkpoint keys (sp_consumer_store.h) */
+    /* the consumer's checkpoint and revision keys (sp_consumer_store.h) */
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        char key[FUNNEL_KEYS_SIZE];
-        sp_partition_key (key, sizeof key, FUNNEL_KEYS_SERVICE, partition, "checkpoint");
+        char key[SP_CONSUMER_KEY_MAX];
+        char revision_key[SP_CONSUMER_KEY_MAX];
+        sp_consumer_key_checkpoint (key, sizeof key, FUNNEL_KEYS_SERVICE, partition);
+        sp_consumer_key_revision (revision_key, sizeof revision_key, FUNNEL_KEYS_SERVICE,
+                                  partition);
         if (sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", key }, NULL) !=
-            0) {
+                0 ||
+            sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", revision_key },
+                                      NULL) != 0) {
             sp_error_set (error, error_size, "out of memory");
             goto out_free;
         }
@@ -521,13 +592,19 @@ s_settled (funnel_notifier_t *self, bool *settled, char *error, size_t error_siz
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
         /* missing (never applied, or being reset) reads as 0 */
         uint64_t checkpoint = 0;
-        if (s_reply_count (sp_redis_reply_element (reply, partition), &checkpoint) != 0) {
+        uint64_t revision = 0;
+        if (s_reply_count (sp_redis_reply_element (reply, 2 * partition), &checkpoint) != 0 ||
+            s_reply_count (sp_redis_reply_element (reply, 2 * partition + 1), &revision) != 0) {
             sp_error_set (error, error_size,
-                          "the checkpoint of partition %" PRIu32 " holds no sequence", partition);
+                          "the checkpoint or revision of partition %" PRIu32
+                          " holds no number",
+                          partition);
             goto out_free;
         }
         uint64_t wanted = self->has_heads ? self->heads[partition] : now[partition];
-        if (checkpoint < wanted)
+        /* state built under other definitions than the catalog's is not
+           settled either (being rebuilt, or this instance is behind) */
+        if (checkpoint < wanted || revision != (uint64_t) self->revision)
             *settled = false;
     }
     memcpy (self->heads, now, self->partitions * sizeof *now);
@@ -581,21 +658,12 @@ funnel_notifier_evaluate (funnel_notifier_t *self)
         sp_metric_set (self->firing, NULL, (double) stored.count);
         goto out_done;
     }
-    funnel_notice_window_t window;
-    if (funnel_notice_window (sp_service_time_zone (self->service), latest, self->trailing_days,
-                              &window, self->days) != 0) {
-        sp_error_set (error, sizeof error,
-                      "newest event time %" PRId64 " ms has no window of %" PRIu32
-                      " days in years 1..9999",
-                      latest, self->trailing_days);
-        goto out_failed;
-    }
     for (size_t funnel = 0; funnel < funnels; funnel++) {
         if (s_scopes_add (&scopes[funnel], "company", strlen ("company")) != 0) {
             sp_error_set (error, sizeof error, "out of memory");
             goto out_failed;
         }
-        if (s_evaluate_funnel (self, funnel, &scopes[funnel], &stored, &window, &published, &firing,
+        if (s_evaluate_funnel (self, funnel, &scopes[funnel], &stored, latest, &published, &firing,
                                error, sizeof error) != 0)
             goto out_failed;
     }
@@ -728,4 +796,13 @@ funnel_notifier_endpoint (funnel_notifier_t *self)
 {
     assert (self);
     return sp_zmq_endpoint (self->publisher);
+}
+
+void
+funnel_notifier_set_catalog (funnel_notifier_t *self, const funnel_catalog_t *catalog,
+                             int64_t revision)
+{
+    assert (self && catalog && revision >= 0);
+    self->catalog = catalog;
+    self->revision = revision;
 }

@@ -2,12 +2,14 @@
 
     Every --notice-interval-ms a timer on the service's reactor judges the
     conversion target of every funnel step that has one, in every scope
-    (company and each region, team and rep with data), over the trailing
-    window of --trailing-days days that ends on the day of the newest
-    event applied (the largest `clock` score over the partitions, so a
-    replay of history raises what it would have raised then). The counts
-    are the day hashes of funnel_keys.h summed over the partitions and
-    days, read in pipelined round trips. Conditions are judged only when
+    (company and each region, team and rep with data), over a trailing
+    window of --trailing-days days of cohorts old enough to have
+    converted: it ends the target's maturity_days + 1 days before the day
+    of the newest event applied (funnel_notice_window; the newest event is
+    the largest `clock` score over the partitions, so a replay of history
+    raises what it would have raised then). The counts are the day hashes
+    of funnel_keys.h summed over the partitions and days, read in
+    pipelined round trips, once per distinct maturity_days of a funnel. Conditions are judged only when
     the results hold every event that was in the log at the previous
     evaluation (each partition's checkpoint has reached the head read
     then): while the service replays the log the sums are partial, and
@@ -87,5 +89,12 @@ int funnel_notifier_evaluate (funnel_notifier_t *self);
 /* The last endpoint the PUB socket bound, with the real port when
    --notices used a wildcard ("tcp://127.0.0.1:*"). */
 const char *funnel_notifier_endpoint (funnel_notifier_t *self);
+
+/* Judges with catalog (borrowed, replaces the previous one, which may be
+   destroyed once this returns) at definitions revision: evaluations wait
+   until every partition's state is stamped with that revision and has
+   caught up. Revision 0 until set. */
+void funnel_notifier_set_catalog (funnel_notifier_t *self, const funnel_catalog_t *catalog,
+                                  int64_t revision);
 
 #endif

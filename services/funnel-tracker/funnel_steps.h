@@ -51,6 +51,10 @@
         (step_mask 0), or a hit of step k whose step k - 1 no chain has
         reached, stops the evaluation. Hits matching no step are ignored
         in every other case, so pass them only when strict_order matters.
+        funnel-tracker passes, for a strict_order funnel, every event of
+        the entity whose type is the event type of one of the funnel's
+        steps (the rows of windowFunnel over `WHERE type IN (...)`), so a
+        stage change to a stage no step names stops the chain.
       - strict_increase: a step extends a chain only when its timestamp is
         strictly later than the chain's previous step.
     windowFunnel's strict_once and allow_reentry options are not offered.

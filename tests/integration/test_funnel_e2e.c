@@ -10,9 +10,18 @@
     of each opportunity backwards: the results must equal what in-order
     delivery gives, which is computed here by hand from the plan. Only 2
     of 30 leads are won at first, below the default funnel's target (25 %
-    of leads won, judged from 20), so a FIRING notice must reach the
-    subscriber; 8 more wins lift it to 10/30 and a CLEARED notice follows.
-    A rebuild from the log must give the same report.
+    of leads won, judged from 20), but the leads are days old: the target
+    waits its maturity_days (the funnel's 90-day window) after a cohort's
+    day, so nothing fires while they are young. A visit logged 100 days
+    later moves the event clock on; the leads are then judged and a
+    FIRING notice must reach the subscriber; 8 more wins lift it to 10/30
+    and a CLEARED notice follows. A rebuild from the log must give the
+    same report.
+
+    Sequence funnels with and without strict_order count two
+    opportunities' stage changes a d b c and a a b b d c c (d: a stage no
+    step names), published latest first: strict_order stops at d as
+    ClickHouse windowFunnel does (1 and 2 steps), without it both reach 3.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,8 +47,9 @@
 #define OUTPUT_SIZE 65536
 #define PATH_SIZE 4096
 #define OPPORTUNITIES 30
-/* 2026-11-02T00:00:00Z */
-#define T0 INT64_C (1793577600000)
+/* 2026-03-02T00:00:00Z: far enough in the past that an event 100 days
+   later is not in the future, which activity-ingest refuses. */
+#define T0 INT64_C (1772409600000)
 #define HOUR_MS INT64_C (3600000)
 #define DAY_MS (24 * HOUR_MS)
 
@@ -317,12 +327,65 @@ test_late_events_counted_as_in_order (void **state)
     json_decref (pipeline);
 }
 
+/* Evaluations of the targets that judged (neither put off nor failed). */
+static int64_t
+s_judged_evaluations (void)
+{
+    int64_t total = sp_harness_consumer_metric (s_fixture.http_port,
+                                                "salespulse_funnel_notice_evaluations_total");
+    int64_t deferred = sp_harness_consumer_metric (
+        s_fixture.http_port, "salespulse_funnel_notice_evaluations_deferred_total");
+    int64_t failed = sp_harness_consumer_metric (
+        s_fixture.http_port, "salespulse_funnel_notice_evaluation_errors_total");
+    assert_true (total >= 0 && deferred >= 0 && failed >= 0);
+    return total - deferred - failed;
+}
+
+/* Waits until the targets were judged twice more: the second of those
+   began after this call, on the results as they are now. */
+static void
+s_wait_judged (void)
+{
+    int64_t wanted = s_judged_evaluations () + 2;
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    while (s_judged_evaluations () < wanted) {
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("funnel-tracker did not judge its targets in time");
+        sp_harness_pause_ms (100);
+    }
+}
+
 static void
 test_bottleneck_fires_then_clears (void **state)
 {
     (void) state;
-    /* 2 of 30 leads won: below 25 % with 30 >= 20 sampled */
-    Salespulse__FunnelBottleneck *notice = s_receive_notice (TIMEOUT_MS);
+    /* 2 of 30 leads won: below 25 % with 30 >= 20 sampled, but the leads
+       are a week old and the target waits 90 days: nothing is judged. */
+    s_wait_judged ();
+    Salespulse__FunnelBottleneck *notice = s_receive_notice (0);
+    if (notice)
+        fail_msg ("a young cohort raised notice #%llu", (unsigned long long) notice->sequence);
+    char output[OUTPUT_SIZE];
+    char errors[PATH_SIZE];
+    snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (s_fixture.stack->harness));
+    assert_int_equal (sp_harness_salesctl (s_fixture.stack->harness,
+                                           (const char *[]){ "notices", "--json", NULL }, errors,
+                                           output, sizeof output, TIMEOUT_MS),
+                      0);
+    assert_string_equal (output, "");
+
+    /* 100 days later a visit is logged for opp-29 (no visit before): out
+       of its 90-day window, it counts nowhere, but the newest event now
+       lies more than 90 whole days after the leads' days. */
+    char path[PATH_SIZE];
+    snprintf (path, sizeof path, "%s/later.jsonl", sp_harness_dir (s_fixture.stack->harness));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    s_event (file, "visit_completed", 29, T0 + 29 * HOUR_MS + 100 * DAY_MS,
+             ", \"duration_minutes\": 30");
+    fclose (file);
+    s_publish (path);
+    notice = s_receive_notice (TIMEOUT_MS);
     assert_non_null (notice);
     assert_int_equal (notice->state, SALESPULSE__FUNNEL_BOTTLENECK__STATE__FIRING);
     assert_string_equal (notice->funnel, "default");
@@ -333,6 +396,9 @@ test_bottleneck_fires_then_clears (void **state)
     assert_int_equal (notice->sample, 30);
     assert_int_equal (notice->converted, 2);
     assert_int_equal (notice->observed_bp, 666);
+    /* the window ends 91 days before the newest event's day, 2026-06-11 */
+    assert_string_equal (notice->first_day, "2026-02-11");
+    assert_string_equal (notice->last_day, "2026-03-12");
     uint64_t first = notice->sequence;
     salespulse__funnel_bottleneck__free_unpacked (notice, NULL);
     /* the current set holds it */
@@ -344,9 +410,8 @@ test_bottleneck_fires_then_clears (void **state)
     json_decref (current);
 
     /* 8 more won: 10 of 30 */
-    char path[PATH_SIZE];
     snprintf (path, sizeof path, "%s/second.jsonl", sp_harness_dir (s_fixture.stack->harness));
-    FILE *file = fopen (path, "w");
+    file = fopen (path, "w");
     assert_non_null (file);
     for (int i = 6; i < 14; i++)
         s_event (file, "deal_won", i, T0 + i * HOUR_MS + 7 * DAY_MS,
@@ -447,9 +512,150 @@ test_new_version_rebuilds_after_restart (void **state)
     }
     assert_non_null (after);
     assert_int_equal (json_integer_value (json_object_get (after, "version")), 1);
-    assert_true (sp_harness_log_contains (s_fixture.log, "rebuilding the funnel state"));
+    /* state stamped with the built-in default's revision 0 is rebuilt
+       under the loaded version's revision 1 */
+    assert_true (sp_harness_log_contains (s_fixture.log, "stored_revision=0 revision=1"));
     assert_true (json_equal (json_object_get (before, "steps"), json_object_get (after, "steps")));
     assert_true (json_equal (json_object_get (before, "outcome"), json_object_get (after, "outcome")));
+    json_decref (before);
+    json_decref (after);
+}
+
+/* A sequence funnel over stage changes a -> b -> c, with or without
+   strict_order, written to the harness folder as name.json. */
+static void
+s_write_stage_funnel (const char *name, bool strict_order, char *path, size_t size)
+{
+    snprintf (path, size, "%s/%s.json", sp_harness_dir (s_fixture.stack->harness), name);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file,
+             "{\"name\": \"%s\", \"mode\": \"sequence\", \"window_days\": 30,"
+             " \"strict_order\": %s, \"steps\": ["
+             "{\"name\": \"a\", \"event\": \"stage_changed\", \"stage\": \"a\"},"
+             "{\"name\": \"b\", \"event\": \"stage_changed\", \"stage\": \"b\"},"
+             "{\"name\": \"c\", \"event\": \"stage_changed\", \"stage\": \"c\"}]}\n",
+             name, strict_order ? "true" : "false");
+    fclose (file);
+}
+
+/* Appends opportunity's stage changes, stages[k] k + 1 hours after
+   base, written latest first. */
+static void
+s_write_stages (FILE *file, const char *opportunity, const char *rep, const char *stages,
+                int64_t base)
+{
+    for (size_t index = strlen (stages); index-- > 0;) {
+        char when[32];
+        s_iso (base + (int64_t) (index + 1) * HOUR_MS, when, sizeof when);
+        fprintf (file,
+                 "{\"event_id\": \"e2e:stage:%s:%zu\", \"source\": \"crm\", \"type\": "
+                 "\"stage_changed\", \"occurred_at\": \"%s\", \"rep_id\": \"%s\", "
+                 "\"customer_id\": \"customer-%s\", \"opportunity_id\": \"%s\", "
+                 "\"to_stage\": \"%c\"}\n",
+                 opportunity, index, when, rep, opportunity, opportunity, stages[index]);
+    }
+}
+
+/* True when `salesctl status --service funnel-tracker --json` shows every
+   partition's checkpoint at its head (a partition without events aside). */
+static bool
+s_tracker_caught_up (void)
+{
+    json_t *status = s_salesctl_json (
+        (const char *[]){ "status", "--service", "funnel-tracker", "--json", NULL });
+    const json_t *partitions =
+        json_object_get (json_array_get (json_object_get (status, "services"), 0), "partitions");
+    bool caught_up = json_array_size (partitions) == PARTITIONS;
+    size_t index;
+    const json_t *partition;
+    json_array_foreach (partitions, index, partition)
+    {
+        json_int_t head = json_integer_value (json_object_get (partition, "head"));
+        const json_t *checkpoint = json_object_get (partition, "checkpoint");
+        if (head > 0 && (!json_is_integer (checkpoint) || json_integer_value (checkpoint) != head))
+            caught_up = false;
+    }
+    json_decref (status);
+    return caught_up;
+}
+
+/* The number of entities of funnel in scope that reached each of its
+   three steps, as `salesctl funnel --json` shows them. */
+static void
+s_reached (const char *funnel, const char *scope, json_int_t *reached)
+{
+    json_t *report = s_salesctl_json ((const char *[]){ "funnel", "--funnel", funnel, "--scope",
+                                                        scope, "--period", "all", "--json", NULL });
+    assert_non_null (report);
+    assert_string_equal (json_string_value (json_object_get (report, "mode")), "sequence");
+    assert_int_equal (json_array_size (json_object_get (report, "steps")), 3);
+    for (size_t index = 0; index < 3; index++)
+        reached[index] = s_step (report, index, "reached");
+    json_decref (report);
+}
+
+/* strict_order follows ClickHouse windowFunnel: a stage change to d, which
+   no step names, stops the chain. Opportunity stage-1 (rep-cy) goes a d b
+   c: 1 step, not 3; stage-2 (rep-di) a a b b d c c: 2, not 3. The same
+   events in a funnel without strict_order reach 3 each, and the default
+   funnel, which has no stage step, does not change. */
+static void
+test_strict_order_stops_at_a_stage_no_step_names (void **state)
+{
+    (void) state;
+    json_t *before = s_funnel ("company");
+    assert_non_null (before);
+    assert_int_equal (sp_harness_stop (s_fixture.tracker, TIMEOUT_MS), 0);
+    s_fixture.tracker = -1;
+    const char *names[] = { "stages-strict", "stages-loose" };
+    for (size_t index = 0; index < 2; index++) {
+        char path[PATH_SIZE];
+        s_write_stage_funnel (names[index], index == 0, path, sizeof path);
+        json_t *loaded =
+            s_salesctl_json ((const char *[]){ "load", "funnel", path, "--json", NULL });
+        assert_non_null (loaded);
+        assert_int_equal (json_integer_value (json_object_get (loaded, "version")), 1);
+        json_decref (loaded);
+    }
+    assert_int_equal (s_start_tracker (), 0);
+
+    char path[PATH_SIZE];
+    snprintf (path, sizeof path, "%s/stages.jsonl", sp_harness_dir (s_fixture.stack->harness));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    s_write_stages (file, "stage-1", "rep-cy", "adbc", T0 + 10 * DAY_MS);
+    s_write_stages (file, "stage-2", "rep-di", "aabbdcc", T0 + 10 * DAY_MS);
+    fclose (file);
+    s_publish (path);
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    while (!s_tracker_caught_up ()) {
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("funnel-tracker did not apply the stage changes in time");
+        sp_harness_pause_ms (100);
+    }
+
+    json_int_t reached[3];
+    s_reached ("stages-strict", "rep:rep-cy", reached);
+    assert_int_equal (reached[0], 1);
+    assert_int_equal (reached[1], 0);
+    assert_int_equal (reached[2], 0);
+    s_reached ("stages-strict", "rep:rep-di", reached);
+    assert_int_equal (reached[0], 1);
+    assert_int_equal (reached[1], 1);
+    assert_int_equal (reached[2], 0);
+    s_reached ("stages-strict", "company", reached);
+    assert_int_equal (reached[0], 2);
+    assert_int_equal (reached[1], 1);
+    assert_int_equal (reached[2], 0);
+    s_reached ("stages-loose", "company", reached);
+    assert_int_equal (reached[0], 2);
+    assert_int_equal (reached[1], 2);
+    assert_int_equal (reached[2], 2);
+    /* the default funnel counts no stage change: its report is unchanged
+       apart from the rebuild it went through */
+    json_t *after = s_wait_won (10);
+    assert_true (json_equal (json_object_get (before, "steps"), json_object_get (after, "steps")));
     json_decref (before);
     json_decref (after);
 }
@@ -463,6 +669,7 @@ main (void)
         cmocka_unit_test (test_rebuild_gives_the_same_report),
         cmocka_unit_test (test_flushed_redis_comes_back),
         cmocka_unit_test (test_new_version_rebuilds_after_restart),
+        cmocka_unit_test (test_strict_order_stops_at_a_stage_no_step_names),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }

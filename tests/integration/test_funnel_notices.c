@@ -10,7 +10,9 @@
     funnel_notifier_evaluate and check what a subscriber and the database
     see: a firing notice once however often it is evaluated, sequence 1;
     a cleared one (recovered, or sample below the minimum) with the next
-    sequence; the window of days; two instances evaluating the same data
+    sequence; the window of days, which judges only cohorts old enough to
+    have converted (the target's maturity_days: a young cohort never
+    fires, a mature one does); two instances evaluating the same data
     at the same moment store and publish each transition once; a target
     removed by a new funnel version clears what it raised; `salesctl
     notices` lists the firing set and the history, and `salesctl notices
@@ -63,9 +65,10 @@
 #define TEST_FOLLOW_SECONDS "120" /* safety stop of salesctl notices --follow */
 #define TEST_STEP_WON 3           /* the won step, 1-based: fields sample:3 / converted:3 */
 
-/* 2017-12-31T12:00:00Z: the newest event applied; the window is
-   2017-12-02..2017-12-31. */
-#define TEST_LATEST_MS "1514721600000"
+/* 2019-01-01T12:00:00Z: the newest event applied. The won target waits
+   maturity_days, by default the funnel's window_days (365), after a
+   cohort's day, so the window ends 366 days before: 2017-12-02..2017-12-31. */
+#define TEST_LATEST_MS "1546344000000"
 
 static const char s_crm[] =
     "{\"name\":\"crm\",\"mode\":\"pipeline\",\"window_days\":365,\"steps\":["
@@ -454,6 +457,59 @@ test_fires_once_then_clears (void **state)
     assert_true (s_metrics_hold (&fixture->first, "salespulse_funnel_bottlenecks_firing 0"));
 }
 
+/* Only cohorts old enough to have converted are judged: leads of the last
+   365 days, however badly they convert, raise nothing; leads of a day 366
+   days back are judged and fire, their young successors still left out;
+   a day later the next cohort has matured and counts too. */
+static void
+test_young_cohorts_not_judged (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_wait_subscribed (fixture, &fixture->first);
+    s_clock (fixture, 0, TEST_LATEST_MS);
+    s_day (fixture, 0, "company", "2018-12-31", 100, 0); /* a day old */
+    s_day (fixture, 1, "company", "2018-06-01", 100, 0); /* half a year old */
+    s_day (fixture, 2, "company", "2018-01-01", 100, 0); /* 365 days old: not yet */
+    s_day (fixture, 3, "region:West", "2018-12-30", 50, 1);
+    assert_int_equal (funnel_notifier_evaluate (fixture->first.notifier), 0);
+    s_assert_quiet (fixture);
+    assert_int_equal (s_count (fixture, "SELECT count(*) FROM funnel_notices"), 0);
+    assert_true (s_metrics_hold (&fixture->first, "salespulse_funnel_bottlenecks_firing 0"));
+
+    /* A mature cohort: 2017-12-31 is 366 days before the newest event. */
+    s_day (fixture, 0, "company", "2017-12-31", 30, 5);
+    assert_int_equal (funnel_notifier_evaluate (fixture->first.notifier), 1);
+    funnel_notice_t notice;
+    char topic[TEST_TEXT_SIZE];
+    assert_int_equal (s_receive (fixture, TEST_RECEIVE_MS, &notice, topic, sizeof topic), 0);
+    assert_string_equal (topic, "funnel.bottleneck.company");
+    assert_int_equal (notice.state, FUNNEL_NOTICE_FIRING);
+    assert_int_equal (notice.sample, 30); /* the young 300 leads are not in it */
+    assert_int_equal (notice.converted, 5);
+    assert_string_equal (notice.window.first_day, "2017-12-02");
+    assert_string_equal (notice.window.last_day, "2017-12-31");
+    s_assert_quiet (fixture);
+
+    /* A day later 2018-01-01 has matured and counts too (still firing,
+       no new notice); 2018-06-01 is still young. */
+    s_clock (fixture, 1, "1546430400000"); /* 2019-01-02T12:00:00Z */
+    assert_int_equal (funnel_notifier_evaluate (fixture->first.notifier), 0);
+    s_assert_quiet (fixture);
+    assert_int_equal (
+        s_count (fixture, "SELECT count(*) FROM funnel_notice_conditions WHERE state = 'firing'"),
+        1);
+    /* It recovers only by converting: 2018-01-01's leads all won. */
+    s_day (fixture, 2, "company", "2018-01-01", 100, 100);
+    assert_int_equal (funnel_notifier_evaluate (fixture->first.notifier), 1);
+    assert_int_equal (s_receive (fixture, TEST_RECEIVE_MS, &notice, topic, sizeof topic), 0);
+    assert_int_equal (notice.state, FUNNEL_NOTICE_CLEARED);
+    assert_int_equal (notice.reason, FUNNEL_NOTICE_RECOVERED);
+    assert_int_equal (notice.sample, 130);
+    assert_int_equal (notice.converted, 105);
+    assert_string_equal (notice.window.first_day, "2017-12-03");
+    assert_string_equal (notice.window.last_day, "2018-01-01");
+}
+
 /* Per-region and per-team topics, so a subscriber can filter by prefix. */
 static void
 test_topics_by_scope (void **state)
@@ -710,6 +766,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_fires_once_then_clears),
+        cmocka_unit_test (test_young_cohorts_not_judged),
         cmocka_unit_test (test_topics_by_scope),
         cmocka_unit_test (test_two_instances_publish_once),
         cmocka_unit_test (test_target_removed_clears),

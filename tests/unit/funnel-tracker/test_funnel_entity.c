@@ -363,6 +363,244 @@ test_sequence_hit_limit (void **state)
     funnel_definition_destroy (&definition);
 }
 
+/* ------------------------------------------------ rows of strict_order funnels */
+
+/* A stage funnel a -> b -> c over customers' opportunities (sequence). */
+#define STAGE_FUNNEL(strict)                                                                       \
+    "{\"name\": \"stages\", \"mode\": \"sequence\", \"window_days\": 30, "                         \
+    "\"strict_order\": " strict ", \"steps\": ["                                                   \
+    "{\"name\": \"a\", \"event\": \"stage_changed\", \"stage\": \"a\"},"                           \
+    "{\"name\": \"b\", \"event\": \"stage_changed\", \"stage\": \"b\"},"                           \
+    "{\"name\": \"c\", \"event\": \"stage_changed\", \"stage\": \"c\"}]}"
+
+/* A definition, its evaluator and UTC. */
+typedef struct {
+    funnel_definition_t *definition;
+    funnel_steps_t *evaluator;
+    sp_tz_t *tz;
+} s_stages_t;
+
+static void
+s_stages_new (s_stages_t *stages, const char *text)
+{
+    char error[256];
+    stages->definition = funnel_definition_new (text, strlen (text), error, sizeof error);
+    assert_non_null (stages->definition);
+    funnel_steps_settings_t settings;
+    funnel_definition_steps_settings (stages->definition, &settings);
+    stages->evaluator = funnel_steps_new (&settings, error, sizeof error);
+    assert_non_null (stages->evaluator);
+    stages->tz = sp_tz_new ("UTC", error, sizeof error);
+    assert_non_null (stages->tz);
+}
+
+static void
+s_stages_destroy (s_stages_t *stages)
+{
+    funnel_steps_destroy (&stages->evaluator);
+    funnel_definition_destroy (&stages->definition);
+    sp_tz_destroy (&stages->tz);
+}
+
+/* Adds the stage change to stage (rep as named) at T0 + hour h as the
+   handler does: a hit when it matches a step, a row when the funnel
+   keeps it, else nothing (returns 2 then). */
+static int
+s_add_stage (const s_stages_t *stages, funnel_entity_t *entity, const char *stage, int hour,
+             const char *rep, uint64_t sequence)
+{
+    s_event_t event;
+    s_spec_t spec = { STAGE, "o5", rep, NULL, NULL, T0 + hour * 3600000, 0, NULL, stage };
+    s_event_make (&event, &spec);
+    uint32_t mask = funnel_definition_match (stages->definition, &event.event);
+    if (mask == 0 && !funnel_definition_unmatched_row (stages->definition, &event.event))
+        return 2;
+    return funnel_entity_add (entity, stages->definition, &event.event, mask, sequence, "USD");
+}
+
+static funnel_contribution_t
+s_stages_contribution (const s_stages_t *stages, const funnel_entity_t *entity)
+{
+    funnel_contribution_t contribution;
+    assert_int_equal (funnel_entity_contribution (entity, stages->definition, stages->evaluator,
+                                                  stages->tz, &contribution),
+                      0);
+    return contribution;
+}
+
+/* A strict_order funnel keeps the stage change to d (no step) as a row:
+   a d b c reaches 1, not 3. The row names nobody and is stored in a
+   version 2 record that reads back the same. */
+static void
+test_strict_order_keeps_rows (void **state)
+{
+    (void) state;
+    s_stages_t stages;
+    s_stages_new (&stages, STAGE_FUNNEL ("true"));
+    funnel_entity_t *entity = funnel_entity_new ();
+    const char *path[] = { "a", "d", "b", "c" };
+    for (size_t index = 0; index < COUNT (path); index++)
+        assert_int_equal (
+            s_add_stage (&stages, entity, path[index], (int) index + 1, "ana", index + 1), 1);
+    assert_int_equal (funnel_entity_hit_count (entity), 4);
+    assert_int_equal (funnel_entity_hit (entity, 1)->step_mask, 0);
+    assert_int_equal (funnel_entity_hit (entity, 1)->kind, FUNNEL_AMOUNT_NONE);
+    /* the same row again changes nothing */
+    assert_int_equal (s_add_stage (&stages, entity, "d", 2, "ana", 2), 0);
+    /* the newest event, a row of rep zed, is kept but names nobody */
+    assert_int_equal (s_add_stage (&stages, entity, "d", 10, "zed", 5), 1);
+    assert_int_equal (funnel_entity_hit_count (entity), 5);
+    assert_string_equal (funnel_entity_name (entity, FUNNEL_SCOPE_REP)->value, "ana");
+    funnel_contribution_t contribution = s_stages_contribution (&stages, entity);
+    assert_int_equal (contribution.steps.level, 1);
+    assert_int_equal (contribution.scope_count, 2);
+    assert_string_equal (contribution.scopes[1], "rep:ana");
+
+    size_t size = 0;
+    unsigned char *packed = funnel_entity_pack (entity, &size);
+    assert_non_null (packed);
+    assert_int_equal (packed[0], 2);
+    funnel_entity_t *copy = funnel_entity_new ();
+    char error[128] = "";
+    assert_int_equal (funnel_entity_unpack (copy, packed, size, error, sizeof error), 0);
+    funnel_contribution_t again = s_stages_contribution (&stages, copy);
+    assert_memory_equal (&contribution, &again, sizeof again);
+    /* the same bytes marked version 1 (hits only) are refused: a row there
+       is no row of ours */
+    packed[0] = 1;
+    assert_int_equal (funnel_entity_unpack (copy, packed, size, error, sizeof error), -1);
+    assert_string_equal (error, "entity record: malformed or truncated (231 bytes)");
+    assert_int_equal (funnel_entity_hit_count (copy), 0);
+    free (packed);
+
+    /* a row-only entity contributes nothing, and a record without rows
+       stays version 1 */
+    funnel_entity_t *rows_only = funnel_entity_new ();
+    assert_int_equal (s_add_stage (&stages, rows_only, "d", 1, "ana", 1), 1);
+    assert_int_equal (s_add_stage (&stages, rows_only, "e", 2, "ana", 2), 1);
+    contribution = s_stages_contribution (&stages, rows_only);
+    assert_int_equal (contribution.scope_count, 0);
+    assert_int_equal (contribution.steps.level, 0);
+    funnel_entity_t *hits_only = funnel_entity_new ();
+    assert_int_equal (s_add_stage (&stages, hits_only, "a", 1, "ana", 1), 1);
+    packed = funnel_entity_pack (hits_only, &size);
+    assert_non_null (packed);
+    assert_int_equal (packed[0], 1);
+    free (packed);
+    funnel_entity_destroy (&hits_only);
+    funnel_entity_destroy (&rows_only);
+    funnel_entity_destroy (&copy);
+    funnel_entity_destroy (&entity);
+    s_stages_destroy (&stages);
+}
+
+/* The result does not depend on the order the events came in: a a b b d
+   c c, in order, reversed and shuffled, reaches 2 with the same times. */
+static void
+test_strict_order_rows_in_any_order (void **state)
+{
+    (void) state;
+    s_stages_t stages;
+    s_stages_new (&stages, STAGE_FUNNEL ("true"));
+    const char *path[] = { "a", "a", "b", "b", "d", "c", "c" };
+    size_t order[COUNT (path)];
+    funnel_contribution_t expected;
+    uint32_t seed = 99;
+    for (int round = 0; round < 60; round++) {
+        for (size_t index = 0; index < COUNT (path); index++)
+            order[index] = round == 1 ? COUNT (path) - 1 - index : index;
+        for (size_t index = COUNT (path) - 1; round > 1 && index > 0; index--) {
+            seed = seed * 1103515245u + 12345u;
+            size_t other = (seed >> 16) % (index + 1);
+            size_t swap = order[index];
+            order[index] = order[other];
+            order[other] = swap;
+        }
+        funnel_entity_t *entity = funnel_entity_new ();
+        for (size_t index = 0; index < COUNT (path); index++)
+            assert_int_equal (s_add_stage (&stages, entity, path[order[index]],
+                                           (int) order[index] + 1, "ana", order[index] + 1),
+                              1);
+        funnel_contribution_t got = s_stages_contribution (&stages, entity);
+        if (round == 0) {
+            expected = got;
+            assert_int_equal (expected.steps.level, 2);
+            assert_int_equal (expected.steps.reached_ms[1], T0 + 3 * 3600000);
+        }
+        assert_memory_equal (&expected, &got, sizeof got);
+        funnel_entity_destroy (&entity);
+    }
+    s_stages_destroy (&stages);
+}
+
+/* Only strict_order sequence funnels keep rows: without strict_order, or
+   in pipeline mode, the same events store hits only and reach 3; an entity
+   holding rows is refused by a definition that keeps none (rebuild). */
+static void
+test_rows_kept_only_by_strict_order (void **state)
+{
+    (void) state;
+    s_stages_t loose;
+    s_stages_new (&loose, STAGE_FUNNEL ("false"));
+    funnel_entity_t *entity = funnel_entity_new ();
+    const char *path[] = { "a", "d", "b", "c" };
+    for (size_t index = 0; index < COUNT (path); index++)
+        assert_int_equal (
+            s_add_stage (&loose, entity, path[index], (int) index + 1, "ana", index + 1),
+            index == 1 ? 2 : 1);
+    assert_int_equal (funnel_entity_hit_count (entity), 3);
+    assert_int_equal (s_stages_contribution (&loose, entity).steps.level, 3);
+    size_t size = 0;
+    unsigned char *packed = funnel_entity_pack (entity, &size);
+    assert_non_null (packed);
+    assert_int_equal (packed[0], 1);
+    free (packed);
+
+    s_stages_t strict;
+    s_stages_new (&strict, STAGE_FUNNEL ("true"));
+    funnel_entity_t *with_row = funnel_entity_new ();
+    assert_int_equal (s_add_stage (&strict, with_row, "a", 1, "ana", 1), 1);
+    assert_int_equal (s_add_stage (&strict, with_row, "d", 2, "ana", 2), 1);
+    funnel_contribution_t contribution;
+    assert_int_equal (funnel_entity_contribution (with_row, loose.definition, loose.evaluator,
+                                                  loose.tz, &contribution),
+                      -1);
+    funnel_entity_destroy (&with_row);
+    funnel_entity_destroy (&entity);
+    s_stages_destroy (&strict);
+    s_stages_destroy (&loose);
+}
+
+/* Rows count towards FUNNEL_ENTITY_MAX_HITS with the hits. */
+static void
+test_rows_count_towards_the_limit (void **state)
+{
+    (void) state;
+    s_stages_t stages;
+    s_stages_new (&stages, STAGE_FUNNEL ("true"));
+    funnel_entity_t *entity = funnel_entity_new ();
+    assert_int_equal (s_add_stage (&stages, entity, "a", 0, "ana", 1), 1);
+    for (uint64_t sequence = 2; sequence <= FUNNEL_ENTITY_MAX_HITS; sequence++)
+        assert_int_equal (s_add_stage (&stages, entity, "d", 1, "ana", sequence), 1);
+    assert_int_equal (funnel_entity_hit_count (entity), FUNNEL_ENTITY_MAX_HITS);
+    assert_int_equal (s_add_stage (&stages, entity, "d", 2, "ana", FUNNEL_ENTITY_MAX_HITS + 1), -1);
+    assert_int_equal (s_add_stage (&stages, entity, "b", 2, "ana", FUNNEL_ENTITY_MAX_HITS + 2), -1);
+    assert_int_equal (funnel_entity_hit_count (entity), FUNNEL_ENTITY_MAX_HITS);
+    /* the full record still packs and reads back */
+    size_t size = 0;
+    unsigned char *packed = funnel_entity_pack (entity, &size);
+    assert_non_null (packed);
+    funnel_entity_t *copy = funnel_entity_new ();
+    char error[128];
+    assert_int_equal (funnel_entity_unpack (copy, packed, size, error, sizeof error), 0);
+    assert_int_equal (funnel_entity_hit_count (copy), FUNNEL_ENTITY_MAX_HITS);
+    assert_int_equal (s_stages_contribution (&stages, copy).steps.level, 1);
+    free (packed);
+    funnel_entity_destroy (&copy);
+    funnel_entity_destroy (&entity);
+    s_stages_destroy (&stages);
+}
+
 /* ------------------------------------------------ commands on a model */
 
 /* Copies argument index of batch into buffer, terminated. */
@@ -557,6 +795,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_apply_any_order_gives_same_results, s_setup,
                                          s_teardown),
         cmocka_unit_test (test_default_funnel_is_the_shipped_file),
+        cmocka_unit_test (test_strict_order_keeps_rows),
+        cmocka_unit_test (test_strict_order_rows_in_any_order),
+        cmocka_unit_test (test_rows_kept_only_by_strict_order),
+        cmocka_unit_test (test_rows_count_towards_the_limit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

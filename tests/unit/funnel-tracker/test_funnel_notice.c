@@ -5,7 +5,10 @@
     minimum sample, the exact target, a target that is not a whole
     multiple of the observed share, a target of 0 and of 100 %, and the
     largest counts. Then the transition decision, the window of days (in
-    UTC and across a daylight-saving change), the notice filled from a
+    UTC and across a daylight-saving change) and how far it stays behind
+    the newest event so that only cohorts old enough to have converted
+    are judged (a target's maturity_days: a young cohort is left out, the
+    same cohort is judged once mature), the notice filled from a
     definition, the topic, the protobuf message both ways with every
     refusal, and the text spellings.
 */
@@ -26,8 +29,11 @@
 #define TEST_HOUR_MS INT64_C (3600000)
 #define TEST_TRAILING_DAYS 30
 
-/* 2017-12-31T12:00:00Z, and the UTC window of 30 days ending that day. */
-#define TEST_LATEST_MS INT64_C (1514721600000)
+/* The CRM funnel's target waits its window_days, 365, after a cohort's
+   day. With the newest event at 2019-01-01T12:00:00Z its UTC window of 30
+   days is 2017-12-02..2017-12-31: it ends 366 days before 2019-01-01. */
+#define TEST_LATEST_MS INT64_C (1546344000000)
+#define TEST_CRM_MATURITY_DAYS 365
 #define TEST_WINDOW_START_MS INT64_C (1512172800000) /* 2017-12-02T00:00:00Z */
 #define TEST_WINDOW_END_MS INT64_C (1514764800000)   /* 2018-01-01T00:00:00Z */
 
@@ -172,7 +178,8 @@ test_window_utc (void **state)
     assert_non_null (tz);
     funnel_notice_window_t window;
     char days[TEST_TRAILING_DAYS][FUNNEL_KEYS_DAY_SIZE];
-    assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, TEST_TRAILING_DAYS, &window, days),
+    assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, TEST_TRAILING_DAYS,
+                                            TEST_CRM_MATURITY_DAYS, &window, days),
                       0);
     assert_string_equal (window.first_day, "2017-12-02");
     assert_string_equal (window.last_day, "2017-12-31");
@@ -182,13 +189,111 @@ test_window_utc (void **state)
     assert_string_equal (days[1], "2017-12-03");
     assert_string_equal (days[TEST_TRAILING_DAYS - 1], "2017-12-31");
 
-    /* The last instant of a day and the first of the next. */
-    assert_int_equal (funnel_notice_window (tz, TEST_WINDOW_END_MS - 1, 1, &window, NULL), 0);
+    /* The last instant of a day and the first of the next: with
+       maturity 0 the window is the day that is over. */
+    assert_int_equal (funnel_notice_window (tz, TEST_WINDOW_END_MS - 1, 1, 0, &window, NULL), 0);
+    assert_string_equal (window.first_day, "2017-12-30");
+    assert_string_equal (window.last_day, "2017-12-30");
+    assert_int_equal (funnel_notice_window (tz, TEST_WINDOW_END_MS, 1, 0, &window, NULL), 0);
     assert_string_equal (window.first_day, "2017-12-31");
-    assert_string_equal (window.last_day, "2017-12-31");
-    assert_int_equal (funnel_notice_window (tz, TEST_WINDOW_END_MS, 1, &window, NULL), 0);
-    assert_string_equal (window.first_day, "2018-01-01");
     assert_int_equal (window.end_ms - window.start_ms, TEST_DAY_MS);
+    assert_int_equal (window.end_ms, TEST_WINDOW_END_MS);
+    sp_tz_destroy (&tz);
+}
+
+/* How far the window stays behind the newest event: its last day is
+   maturity_days + 1 days before the newest event's day, so every entity
+   judged reached "from" at least maturity_days whole days before. */
+static void
+test_window_maturity (void **state)
+{
+    (void) state;
+    char error[TEST_ERROR_SIZE];
+    sp_tz_t *tz = sp_tz_new ("UTC", error, sizeof error);
+    assert_non_null (tz);
+    funnel_notice_window_t window;
+    /* 2017-12-31T12:00Z: the demo's newest event. */
+    const int64_t latest = INT64_C (1514721600000);
+    const struct {
+        uint32_t maturity_days;
+        const char *first_day;
+        const char *last_day;
+    } cases[] = {
+        { 0, "2017-12-01", "2017-12-30" },   /* every day that is over */
+        { 1, "2017-11-30", "2017-12-29" },   /* and one more whole day */
+        { 90, "2017-09-02", "2017-10-01" },  /* the default funnel's window */
+        { 365, "2016-12-01", "2016-12-30" }, /* the CRM funnel's window */
+        { FUNNEL_DEFINITION_WINDOW_DAYS_MAX, "2007-12-04", "2008-01-02" },
+    };
+    char days[TEST_TRAILING_DAYS][FUNNEL_KEYS_DAY_SIZE];
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        assert_int_equal (funnel_notice_window (tz, latest, TEST_TRAILING_DAYS,
+                                                cases[index].maturity_days, &window, days),
+                          0);
+        assert_string_equal (window.first_day, cases[index].first_day);
+        assert_string_equal (window.last_day, cases[index].last_day);
+        assert_string_equal (days[0], cases[index].first_day);
+        assert_string_equal (days[TEST_TRAILING_DAYS - 1], cases[index].last_day);
+        assert_int_equal (window.end_ms - window.start_ms, TEST_TRAILING_DAYS * TEST_DAY_MS);
+    }
+    /* The newest cohort judged has had at least maturity_days whole days:
+       the end of its day is that long before the newest event's day. */
+    assert_int_equal (funnel_notice_window (tz, latest, 1, 90, &window, NULL), 0);
+    assert_int_equal (window.end_ms + 90 * TEST_DAY_MS, INT64_C (1514678400000)); /* 12-31 */
+    sp_tz_destroy (&tz);
+}
+
+/* The rule as the notifier applies it: the CRM target (50 % of leads won,
+   judged from 20, maturity 365 by default) on the same cohort day. While
+   the day is young it is outside the window, whatever its conversion;
+   once the newest event is 366 days after it, it is judged, and fires. */
+static void
+test_young_cohort_not_judged_mature_one_is (void **state)
+{
+    (void) state;
+    char error[TEST_ERROR_SIZE];
+    funnel_definition_t *definition =
+        funnel_definition_new (s_crm, strlen (s_crm), error, sizeof error);
+    assert_non_null (definition);
+    const funnel_definition_target_t *target = &funnel_definition_step (definition, 2)->target;
+    assert_int_equal (target->maturity_days, TEST_CRM_MATURITY_DAYS);
+    sp_tz_t *tz = sp_tz_new ("UTC", error, sizeof error);
+    assert_non_null (tz);
+    /* 30 leads on 2017-12-31 (their day), 2 of them won so far */
+    const char *cohort = "2017-12-31";
+    const uint64_t sample = 30, converted = 2;
+    const struct {
+        int64_t latest_ms;
+        bool judged;
+    } moments[] = {
+        { INT64_C (1514721600000), false }, /* 2017-12-31T12:00Z: the cohort's own day */
+        { INT64_C (1517400000000), false }, /* 2018-01-31T12:00Z: a month on */
+        { INT64_C (1546257600000), false }, /* 2018-12-31T12:00Z: 365 days on */
+        { INT64_C (1546300800000), true },  /* 2019-01-01T00:00Z: 365 whole days after it */
+        { INT64_C (1548806400000), true },  /* 2019-01-30T00:00Z: its last day in the window */
+        { INT64_C (1548892800000), false }, /* 2019-01-31T00:00Z: out of the window */
+    };
+    for (size_t index = 0; index < sizeof moments / sizeof moments[0]; index++) {
+        funnel_notice_window_t window;
+        char days[TEST_TRAILING_DAYS][FUNNEL_KEYS_DAY_SIZE];
+        assert_int_equal (funnel_notice_window (tz, moments[index].latest_ms, TEST_TRAILING_DAYS,
+                                                target->maturity_days, &window, days),
+                          0);
+        bool in_window = false;
+        for (size_t day = 0; day < TEST_TRAILING_DAYS; day++)
+            in_window = in_window || strcmp (days[day], cohort) == 0;
+        if (in_window != moments[index].judged)
+            fail_msg ("moment %zu: window %s..%s", index, window.first_day, window.last_day);
+        /* what the notifier sums over the window, and judges */
+        funnel_notice_condition_t condition;
+        funnel_notice_evaluate (target, in_window ? sample : 0, in_window ? converted : 0,
+                                &condition);
+        assert_int_equal (condition.state,
+                          in_window ? FUNNEL_NOTICE_FIRING : FUNNEL_NOTICE_CLEARED);
+        assert_int_equal (condition.reason, in_window ? FUNNEL_NOTICE_BELOW_TARGET
+                                                      : FUNNEL_NOTICE_SAMPLE_BELOW_MINIMUM);
+    }
+    funnel_definition_destroy (&definition);
     sp_tz_destroy (&tz);
 }
 
@@ -202,9 +307,10 @@ test_window_daylight_saving (void **state)
     sp_tz_t *tz = sp_tz_new ("Europe/Berlin", error, sizeof error);
     assert_non_null (tz);
     funnel_notice_window_t window;
-    /* 2017-11-10T12:00 local (11:00Z). */
+    /* 2017-11-11T12:00 local (11:00Z), maturity 0: ending the day before. */
     assert_int_equal (
-        funnel_notice_window (tz, INT64_C (1510311600000), TEST_TRAILING_DAYS, &window, NULL), 0);
+        funnel_notice_window (tz, INT64_C (1510398000000), TEST_TRAILING_DAYS, 0, &window, NULL),
+        0);
     assert_string_equal (window.first_day, "2017-10-12");
     assert_string_equal (window.last_day, "2017-11-10");
     assert_int_equal (window.start_ms, INT64_C (1507759200000)); /* 2017-10-11T22:00Z */
@@ -223,15 +329,28 @@ test_window_refusals (void **state)
     funnel_notice_window_t window;
     memset (&window, 0x5A, sizeof window);
     funnel_notice_window_t untouched = window;
-    assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, 0, &window, NULL), -1);
+    char days[2][FUNNEL_KEYS_DAY_SIZE];
+    memset (days, 0x5A, sizeof days);
+    char days_untouched[2][FUNNEL_KEYS_DAY_SIZE];
+    memcpy (days_untouched, days, sizeof days);
+    assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, 0, 0, &window, NULL), -1);
     assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, FUNNEL_NOTICE_TRAILING_DAYS_MAX + 1,
-                                            &window, NULL),
+                                            0, &window, NULL),
                       -1);
-    /* 0001-01-01 has no day before it. */
-    assert_int_equal (funnel_notice_window (tz, INT64_C (-62135596800000), 2, &window, NULL), -1);
+    assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, 1,
+                                            FUNNEL_DEFINITION_WINDOW_DAYS_MAX + 1, &window, NULL),
+                      -1);
+    /* 0001-01-01 has no day before it: the newest event on 0001-01-02
+       has a window of one day with maturity 0, none of two days, none
+       with maturity 1. */
+    const int64_t second_day = INT64_C (-62135596800000) + TEST_DAY_MS;
+    assert_int_equal (funnel_notice_window (tz, second_day, 2, 0, &window, days), -1);
+    assert_int_equal (funnel_notice_window (tz, second_day, 1, 1, &window, days), -1);
     assert_memory_equal (&window, &untouched, sizeof window);
-    assert_int_equal (funnel_notice_window (tz, INT64_C (-62135596800000), 1, &window, NULL), 0);
+    assert_memory_equal (days, days_untouched, sizeof days);
+    assert_int_equal (funnel_notice_window (tz, second_day, 1, 0, &window, days), 0);
     assert_string_equal (window.first_day, "0001-01-01");
+    assert_string_equal (days[0], "0001-01-01");
     sp_tz_destroy (&tz);
 }
 
@@ -248,7 +367,9 @@ s_crm_notice (funnel_notice_t *notice)
     sp_tz_t *tz = sp_tz_new ("UTC", error, sizeof error);
     assert_non_null (tz);
     funnel_notice_window_t window;
-    assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, TEST_TRAILING_DAYS, &window, NULL),
+    const funnel_definition_step_t *won = funnel_definition_step (definition, 2);
+    assert_int_equal (funnel_notice_window (tz, TEST_LATEST_MS, TEST_TRAILING_DAYS,
+                                            won->target.maturity_days, &window, NULL),
                       0);
     funnel_notice_condition_t condition;
     funnel_notice_evaluate (&funnel_definition_step (definition, 2)->target, 120, 49, &condition);
@@ -528,6 +649,8 @@ main (void)
         cmocka_unit_test (test_window_utc),
         cmocka_unit_test (test_window_daylight_saving),
         cmocka_unit_test (test_window_refusals),
+        cmocka_unit_test (test_window_maturity),
+        cmocka_unit_test (test_young_cohort_not_judged_mature_one_is),
         cmocka_unit_test (test_fill_from_definition),
         cmocka_unit_test (test_topic),
         cmocka_unit_test (test_message_round_trip),

@@ -11,7 +11,11 @@
     Their timestamps are seconds; here they become ms (x1000) with the
     window scaled the same way. Every evaluation also runs on the hits
     reversed and rotated, and must give the identical result, so every
-    case doubles as an out-of-order test.
+    case doubles as an out-of-order test. Then strict_order with rows that
+    match no step, as funnel-tracker hands them over for a stage funnel
+    (a stage change to a stage no step names): where they stop a chain,
+    where they do not, with the other options, and that no other mode or
+    option sees them.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -510,6 +514,161 @@ test_empty_input_and_one_step (void **state)
     assert_int_equal (s_evaluate (&settings, hits, 4).level, 1);
 }
 
+/* ------------------------------------------- strict_order: rows matching no step */
+
+/* An entity's stage changes as funnel-tracker hands them over for a
+   stage funnel a -> b -> c: one hit per event, an hour apart, in log
+   order (sequence = position + 1); a stage no step names ('d') is a row
+   with step_mask 0. */
+static size_t
+s_stage_hits (const char *stages, funnel_steps_hit_t *hits)
+{
+    size_t count = strlen (stages);
+    assert_true (count <= TEST_HITS_MAX);
+    for (size_t index = 0; index < count; index++) {
+        char stage = stages[index];
+        uint32_t mask = stage >= 'a' && stage <= 'c' ? UINT32_C (1) << (stage - 'a') : 0;
+        hits[index] =
+            (funnel_steps_hit_t){ (int64_t) (index + 1) * 3600 * TEST_SECOND, mask, index + 1 };
+    }
+    return count;
+}
+
+/* The level stages reach under settings (three steps, a day's window). */
+static size_t
+s_stage_level (const char *stages, bool strict_order)
+{
+    funnel_steps_hit_t hits[TEST_HITS_MAX];
+    size_t count = s_stage_hits (stages, hits);
+    funnel_steps_settings_t settings = s_sequence (3, TEST_DAY);
+    settings.strict_order = strict_order;
+    return s_evaluate (&settings, hits, count).level;
+}
+
+/* The two cases of the funnel-tracker bug: a stage change to 'd' (no
+   step) between the steps stops a strict_order chain, as in ClickHouse
+   (T632 funnel_test_strict_order users 2 and 5): a d b c reaches 1, a a
+   b b d c c reaches 2; without strict_order the row changes nothing. */
+static void
+test_strict_order_stage_change_to_no_step_stops (void **state)
+{
+    (void) state;
+    assert_int_equal (s_stage_level ("adbc", true), 1);
+    assert_int_equal (s_stage_level ("aabbdcc", true), 2);
+    assert_int_equal (s_stage_level ("adbc", false), 3);
+    assert_int_equal (s_stage_level ("aabbdcc", false), 3);
+    /* The steps reached keep their times: a at 1 h, b at 3 h (the first b
+       to extend the chain). */
+    funnel_steps_hit_t hits[TEST_HITS_MAX];
+    size_t count = s_stage_hits ("aabbdcc", hits);
+    funnel_steps_settings_t settings = s_sequence (3, TEST_DAY);
+    settings.strict_order = true;
+    funnel_steps_result_t result = s_evaluate (&settings, hits, count);
+    assert_int_equal (result.reached_mask, 3);
+    assert_int_equal (result.reached_ms[0], 2 * 3600 * TEST_SECOND);
+    assert_int_equal (result.reached_ms[1], 3 * 3600 * TEST_SECOND);
+    assert_int_equal (result.reached_sequence[1], 3);
+    assert_int_equal (result.reached_ms[2], 0);
+}
+
+/* Rows before the first step 1 are skipped, rows after the last step come
+   too late, and a row at the same millisecond as step 1 sorts before it
+   (ClickHouse keeps such a row as event 0). */
+static void
+test_strict_order_rows_outside_the_chain (void **state)
+{
+    (void) state;
+    assert_int_equal (s_stage_level ("dabc", true), 3);
+    assert_int_equal (s_stage_level ("ddabc", true), 3);
+    assert_int_equal (s_stage_level ("abcd", true), 3);
+    assert_int_equal (s_stage_level ("d", true), 0);
+    assert_int_equal (s_stage_level ("dd", true), 0);
+    const funnel_steps_hit_t tied[] = {
+        { 1000, 0, 1 }, { 1000, 1, 2 }, { 2000, 2, 3 }, { 3000, 4, 4 }
+    };
+    funnel_steps_settings_t settings = s_sequence (3, TEST_DAY);
+    settings.strict_order = true;
+    assert_int_equal (s_evaluate (&settings, tied, COUNT (tied)).level, 3);
+    /* Later in log order changes nothing: time decides. */
+    const funnel_steps_hit_t logged_late[] = {
+        { 1000, 1, 1 }, { 2000, 2, 2 }, { 3000, 4, 3 }, { 1000, 0, 4 }
+    };
+    assert_int_equal (s_evaluate (&settings, logged_late, COUNT (logged_late)).level, 3);
+}
+
+/* A row at the same millisecond as step 2 sorts before it and stops the
+   chain there; a row stops every chain, an older one holding step 2 too;
+   a step out of order stops as a row does. */
+static void
+test_strict_order_row_stops_every_chain (void **state)
+{
+    (void) state;
+    funnel_steps_settings_t settings = s_sequence (3, TEST_DAY);
+    settings.strict_order = true;
+    const funnel_steps_hit_t tied[] = {
+        { 1000, 1, 1 }, { 2000, 2, 2 }, { 2000, 0, 3 }, { 3000, 4, 4 }
+    };
+    assert_int_equal (s_evaluate (&settings, tied, COUNT (tied)).level, 1);
+    /* a1 b2 a3 d4 c5: without strict_order c extends the chain from a1. */
+    assert_int_equal (s_stage_level ("abadc", true), 2);
+    assert_int_equal (s_stage_level ("abadc", false), 3);
+    assert_int_equal (s_stage_level ("acb", true), 1);
+    assert_int_equal (s_stage_level ("abdabc", true), 2);
+}
+
+/* strict_order with the other options: a row still stops the chain. */
+static void
+test_strict_order_rows_with_other_options (void **state)
+{
+    (void) state;
+    funnel_steps_hit_t hits[TEST_HITS_MAX];
+    funnel_steps_settings_t settings = s_sequence (3, TEST_DAY);
+    settings.strict_order = true;
+    settings.strict_deduplication = true;
+    size_t count = s_stage_hits ("abdb", hits);
+    assert_int_equal (s_evaluate (&settings, hits, count).level, 2);
+    count = s_stage_hits ("abbc", hits); /* the repeated b stops first */
+    assert_int_equal (s_evaluate (&settings, hits, count).level, 2);
+    settings = s_sequence (3, TEST_DAY);
+    settings.strict_order = true;
+    settings.strict_increase = true;
+    /* b at a's millisecond does not extend, then the row stops: 1 */
+    const funnel_steps_hit_t same[] = {
+        { 1000, 1, 1 }, { 1000, 2, 2 }, { 2000, 0, 3 }, { 3000, 2, 4 }, { 4000, 4, 5 }
+    };
+    assert_int_equal (s_evaluate (&settings, same, COUNT (same)).level, 1);
+    settings.strict_order = false; /* rows are ignored: b at 3000, c: 3 */
+    assert_int_equal (s_evaluate (&settings, same, COUNT (same)).level, 3);
+}
+
+/* Without strict_order, rows change nothing in any mode or option: the
+   result with them is the result without them. */
+static void
+test_rows_ignored_without_strict_order (void **state)
+{
+    (void) state;
+    funnel_steps_hit_t with_rows[TEST_HITS_MAX];
+    funnel_steps_hit_t without_rows[TEST_HITS_MAX];
+    size_t count = s_stage_hits ("dadbdcd", with_rows);
+    size_t kept = 0;
+    for (size_t index = 0; index < count; index++)
+        if (with_rows[index].step_mask != 0)
+            without_rows[kept++] = with_rows[index];
+    funnel_steps_settings_t variants[4];
+    for (size_t index = 0; index < 3; index++)
+        variants[index] = s_sequence (3, TEST_DAY);
+    variants[1].strict_deduplication = true;
+    variants[2].strict_increase = true;
+    funnel_steps_settings_init (&variants[3], 3);
+    variants[3].won_mask = 4;
+    for (size_t index = 0; index < COUNT (variants); index++) {
+        funnel_steps_result_t expected = s_evaluate (&variants[index], without_rows, kept);
+        funnel_steps_result_t got = s_evaluate (&variants[index], with_rows, count);
+        assert_int_equal (expected.level, 3);
+        s_assert_same (&expected, &got);
+    }
+}
+
 static void
 s_assert_refused (const funnel_steps_settings_t *settings, const char *reason)
 {
@@ -572,6 +731,11 @@ main (void)
         cmocka_unit_test (test_pipeline_lost_is_not_won),
         cmocka_unit_test (test_empty_input_and_one_step),
         cmocka_unit_test (test_invalid_settings_are_refused),
+        cmocka_unit_test (test_strict_order_stage_change_to_no_step_stops),
+        cmocka_unit_test (test_strict_order_rows_outside_the_chain),
+        cmocka_unit_test (test_strict_order_row_stops_every_chain),
+        cmocka_unit_test (test_strict_order_rows_with_other_options),
+        cmocka_unit_test (test_rows_ignored_without_strict_order),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
