@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sp_consumer_bus.h"
+#include "sp_consumer_key.h"
 #include "sp_consumer_log.h"
 #include "sp_consumer_metrics.h"
 #include "sp_consumer_partition.h"
@@ -65,6 +66,11 @@ struct _sp_consumer_t {
     double applied_per_second;
     int64_t started_at_ms; /* UTC */
     sp_consumer_metrics_t *metrics;
+    int64_t revision;              /* reference data revision applied under */
+    int64_t rebuild_revision;      /* last revision whose change needs a rebuild */
+    json_t *definitions;           /* what the instance uses, for its status; may be NULL */
+    sp_consumer_behind_fn *behind; /* told when state is stamped with a newer revision */
+    void *behind_arg;
 };
 
 static void s_schedule_work (sp_consumer_t *self);
@@ -84,6 +90,7 @@ sp_consumer_settings_from_config (const sp_config_t *config, const char *service
         .lease_ttl_ms = sp_config_int (config, "lease-ttl-ms"),
         .poll_ms = (int) sp_config_int (config, "poll-ms"),
         .batch = (size_t) sp_config_int (config, "batch"),
+        .step_bytes = (size_t) sp_config_int (config, "step-bytes"),
         .poison_attempts = (int) sp_config_int (config, "poison-attempts"),
         .retry_delay_ms = (int) sp_config_int (config, "retry-delay-ms"),
     };
@@ -145,6 +152,9 @@ s_status_json (sp_consumer_t *self)
         (json_int_t) self->applied, "applied_per_second", self->applied_per_second);
     if (!status)
         return NULL;
+    json_object_set_new (status, "revision", json_integer ((json_int_t) self->revision));
+    if (self->definitions)
+        json_object_set (status, "definitions", self->definitions);
     char *text = json_dumps (status, JSON_COMPACT);
     json_decref (status);
     return text;
@@ -186,6 +196,9 @@ s_commit (sp_consumer_t *self, bool catching_up)
     size_t events = sp_consumer_batch_events (self->batch);
     if (events == 0)
         return 0;
+    /* Commands on the same key and field merge (sp_consumer_coalesce.h);
+       out of memory leaves the step as built, which applies the same. */
+    (void) sp_consumer_batch_coalesce (self->batch);
     char error[ERROR_SIZE];
     uint64_t observed = 0;
     bool observed_missing = false;
@@ -212,6 +225,15 @@ s_commit (sp_consumer_t *self, bool catching_up)
                          partition, state->checkpoint, observed,
                          observed_missing ? "true" : "false");
             state->state = SP_CONSUMER_PARTITION_STARTING;
+            s_schedule_work (self);
+            return -1;
+        case SP_CONSUMER_STORE_STALE:
+            sp_consumer_metrics_refused (self->metrics, "stale");
+            sp_log_warn ("partition stamped with another revision: reading its state again",
+                         "partition=%" PRIu32 " revision=%" PRId64 " error=\"%s\"", partition,
+                         self->revision, error);
+            state->state = SP_CONSUMER_PARTITION_STARTING;
+            state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
             s_schedule_work (self);
             return -1;
         case SP_CONSUMER_STORE_FAILED:
@@ -300,7 +322,11 @@ s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *eve
             }
         }
         sp_consumer_batch_advance (self->batch, event->sequence);
-        if (sp_consumer_batch_events (self->batch) >= self->settings.batch) {
+        /* A step ends at the event budget, or earlier at the byte or
+           command budget: bounded memory and script time per step. */
+        if (sp_consumer_batch_events (self->batch) >= self->settings.batch ||
+            sp_consumer_batch_bytes (self->batch) >= self->settings.step_bytes ||
+            sp_consumer_batch_commands (self->batch) >= SP_CONSUMER_STEP_COMMANDS) {
             if (s_commit (self, catching_up) != 0)
                 break;
             sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
@@ -327,12 +353,42 @@ s_start_partition (sp_consumer_t *self, uint32_t partition)
         state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
         return;
     }
-    if (!sp_consumer_store_valid (&stored)) {
+    sp_consumer_store_judgement_t judgement =
+        sp_consumer_store_judge (&stored, self->revision, self->rebuild_revision);
+    if (judgement == SP_CONSUMER_STORE_BEHIND) {
+        /* Another instance already built this state under newer
+           definitions: take them first, then come back. */
+        sp_log_info ("partition built under newer definitions: waiting for them",
+                     "partition=%" PRIu32 " stored_revision=%" PRId64 " revision=%" PRId64,
+                     partition, stored.revision, self->revision);
+        if (self->behind)
+            self->behind (self->behind_arg, stored.revision);
+        state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
+        return;
+    }
+    if (judgement == SP_CONSUMER_STORE_RESTAMP) {
+        sp_consumer_store_result_t result = sp_consumer_store_restamp (
+            self->store, self->redis, partition, state->token, error, sizeof error);
+        if (result == SP_CONSUMER_STORE_FENCED) {
+            sp_lease_lost (self->lease, partition);
+            return;
+        }
+        if (result != SP_CONSUMER_STORE_APPLIED) {
+            sp_log_warn ("could not stamp partition", "partition=%" PRIu32 " error=\"%s\"",
+                         partition, error);
+            state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
+            return;
+        }
+        sp_log_info ("partition goes on under new definitions",
+                     "partition=%" PRIu32 " stored_revision=%" PRId64 " revision=%" PRId64,
+                     partition, stored.revision, self->revision);
+    }
+    if (judgement == SP_CONSUMER_STORE_RESET) {
         sp_log_info ("rebuilding partition from the event log",
                      "partition=%" PRIu32 " checkpoint_present=%s epoch=%" PRId64
-                     " requested_epoch=%" PRId64,
+                     " requested_epoch=%" PRId64 " stored_revision=%" PRId64 " revision=%" PRId64,
                      partition, stored.has_checkpoint ? "true" : "false", stored.epoch,
-                     stored.rebuild);
+                     stored.rebuild, stored.revision, self->revision);
         sp_consumer_store_result_t result = sp_consumer_store_reset (
             self->store, self->redis, partition, state->token, stored.rebuild, error, sizeof error);
         if (result == SP_CONSUMER_STORE_FENCED) {
@@ -514,16 +570,24 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
 static void
 s_poll_rebuild (sp_consumer_t *self)
 {
-    char key[SP_PARTITION_KEY_MAX];
-    snprintf (key, sizeof key, "%s:rebuild", self->service_name);
+    char key[SP_CONSUMER_KEY_MAX];
+    int length = sp_consumer_key_rebuild (key, sizeof key, self->service_name);
+    assert (length > 0);
+    (void) length;
     const char *argv[] = { "GET", key };
     char error[ERROR_SIZE];
     sp_redis_reply_t *reply = sp_redis_command (self->redis, 2, argv, NULL, error, sizeof error);
     if (!reply)
         return;
     int64_t epoch = 0;
-    if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_STRING)
-        epoch = strtoll (sp_redis_reply_string (reply, NULL), NULL, 10);
+    size_t text_length = 0;
+    const char *text = sp_redis_reply_type (reply) == SP_REDIS_REPLY_STRING
+                           ? sp_redis_reply_string (reply, &text_length)
+                           : NULL;
+    if (text && sp_consumer_key_parse_epoch (text, text_length, &epoch) != 0) {
+        sp_log_warn ("rebuild request is not an epoch: ignored", "key=\"%s\"", key);
+        epoch = self->rebuild_seen;
+    }
     sp_redis_reply_destroy (&reply);
     if (epoch == self->rebuild_seen)
         return;
@@ -591,6 +655,10 @@ s_check_settings (const sp_consumer_settings_t *settings, char *error, size_t er
     if (settings->batch < 1 || settings->batch > SP_CONSUMER_BATCH_MAX_COMMANDS) {
         sp_error_set (error, error_size, "consumer setting \"batch\": %zu is not in 1..%d",
                       settings->batch, SP_CONSUMER_BATCH_MAX_COMMANDS);
+        return -1;
+    }
+    if (settings->step_bytes < 1) {
+        sp_error_set (error, error_size, "consumer setting \"step-bytes\" must be at least 1");
         return -1;
     }
     if (settings->poison_attempts < 1 || settings->retry_delay_ms < 1 || settings->poll_ms < 1) {
@@ -714,6 +782,7 @@ sp_consumer_destroy (sp_consumer_t **self_p)
     sp_consumer_batch_destroy (&self->batch);
     sp_consumer_metrics_destroy (&self->metrics);
     sp_consumer_store_destroy (&self->store);
+    json_decref (self->definitions);
     free (self->events);
     free (self->heads);
     free (self->partitions);
@@ -759,4 +828,52 @@ sp_consumer_applied (const sp_consumer_t *self)
 {
     assert (self);
     return self->applied;
+}
+
+void
+sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revision,
+                    const sp_consumer_handler_t *handler, json_t *definitions)
+{
+    assert (self && revision >= 0 && rebuild_revision <= revision);
+    assert (!handler || handler->apply);
+    if (handler)
+        self->handler = *handler;
+    if (definitions) {
+        json_decref (self->definitions);
+        self->definitions = definitions;
+    }
+    if (revision == self->revision && rebuild_revision == self->rebuild_revision)
+        return;
+    sp_log_info ("applying under new definitions",
+                 "revision=%" PRId64 " previous=%" PRId64 " rebuild_revision=%" PRId64, revision,
+                 self->revision, rebuild_revision);
+    self->revision = revision;
+    self->rebuild_revision = rebuild_revision;
+    sp_consumer_store_set_revision (self->store, revision);
+    /* Every owned partition reads its state again: stamped before the
+       change, it is reset or restamped before its next event. */
+    for (uint32_t partition = 0; partition < self->settings.partitions; partition++) {
+        sp_consumer_partition_t *state = &self->partitions[partition];
+        if (state->state == SP_CONSUMER_PARTITION_IDLE)
+            continue;
+        state->state = SP_CONSUMER_PARTITION_STARTING;
+        state->not_before_ms = 0;
+        s_publish_partition (self, partition);
+    }
+    s_schedule_work (self);
+}
+
+void
+sp_consumer_on_behind (sp_consumer_t *self, sp_consumer_behind_fn *behind, void *arg)
+{
+    assert (self);
+    self->behind = behind;
+    self->behind_arg = arg;
+}
+
+int64_t
+sp_consumer_revision (const sp_consumer_t *self)
+{
+    assert (self);
+    return self->revision;
 }

@@ -61,13 +61,14 @@
         salespulse_consumer_catchup_events_total            of which read back from the log
         salespulse_consumer_gaps_total                      gaps seen on the live path
         salespulse_consumer_bus_malformed_total             bus messages that could not be read
-        salespulse_consumer_apply_refused_total{reason}     fenced|moved|failed
+        salespulse_consumer_apply_refused_total{reason}     fenced|moved|stale|failed
         salespulse_consumer_quarantined_events_total        events given up on
         salespulse_consumer_lease_changes_total{change}     acquired|lost
     and, for `salesctl status`, the instance's status JSON stored with its
     lease heartbeat: {"instance","service","host","pid","http_port",
     "started_at","partitions":[{"partition","checkpoint","head","lag",
-    "state"}],"applied","applied_per_second"}.
+    "state"}],"applied","applied_per_second","revision","definitions"}
+    (definitions only when the service gave them, see sp_consumer_revise).
 
     Runs on the service thread (the reactor of sp_service); not
     thread-safe.
@@ -78,6 +79,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "event.pb-c.h"
 #include "sp_config.h"
@@ -90,7 +93,7 @@ typedef struct _sp_consumer_t sp_consumer_t;
 typedef struct {
     uint32_t partition;
     uint64_t sequence;
-    int64_t ingested_at;                 /* UTC ms */
+    int64_t ingested_at; /* UTC ms */
     const char *event_id;
     const Salespulse__SalesEvent *event; /* borrowed for the call */
 } sp_consumer_event_t;
@@ -101,8 +104,7 @@ typedef struct {
    by the failed call are dropped). May add nothing for events it ignores.
    Must be deterministic given the Redis state: a rebuild replays it. */
 typedef int (*sp_consumer_apply_fn) (void *arg, const sp_consumer_event_t *event,
-                                     sp_consumer_batch_t *batch, char *error,
-                                     size_t error_size);
+                                     sp_consumer_batch_t *batch, char *error, size_t error_size);
 
 /* Optional: called once before the events of one run of a partition
    (consecutive, at most the batch size) are handed to apply, one by one,
@@ -122,37 +124,84 @@ typedef struct {
 } sp_consumer_handler_t;
 
 typedef struct {
-    const char *service;    /* key prefix and lease name: the service's name */
-    const char *bus;        /* activity-ingest's PUB endpoint(s), connected */
-    uint32_t partitions;    /* the log's partition count */
-    int bus_hwm;            /* SUB receive high-water mark, messages */
-    int64_t lease_ttl_ms;   /* lease lifetime; ticks every ttl/3 */
-    int poll_ms;            /* head and rebuild-epoch poll interval */
-    size_t batch;           /* events per atomic step and per catch-up read */
-    int poison_attempts;    /* handler attempts before quarantine, >= 1 */
-    int retry_delay_ms;     /* wait before retrying a failed partition */
+    const char *service;  /* key prefix and lease name: the service's name */
+    const char *bus;      /* activity-ingest's PUB endpoint(s), connected */
+    uint32_t partitions;  /* the log's partition count */
+    int bus_hwm;          /* SUB receive high-water mark, messages */
+    int64_t lease_ttl_ms; /* lease lifetime; ticks every ttl/3 */
+    int poll_ms;          /* head and rebuild-epoch poll interval */
+    size_t batch;         /* events per atomic step and per catch-up read */
+    size_t step_bytes;    /* a step is applied once its commands hold this many bytes */
+    int poison_attempts;  /* handler attempts before quarantine, >= 1 */
+    int retry_delay_ms;   /* wait before retrying a failed partition */
 } sp_consumer_settings_t;
+
+/* Commands after which an atomic step is applied even short of its
+   event and byte budgets: half the batch's hard limit, so one more event
+   always fits. */
+#define SP_CONSUMER_STEP_COMMANDS (SP_CONSUMER_BATCH_MAX_COMMANDS / 2)
 
 /* The consumer's settings, for a service's option table: append
    SP_CONSUMER_OPTIONS to the service's own sp_config_option_t entries
-   (names bus, bus-hwm, lease-ttl-ms, poll-ms, batch, poison-attempts,
-   retry-delay-ms; environment SP_BUS_ENDPOINT, SP_CONSUMER_*). */
+   (names bus, bus-hwm, lease-ttl-ms, poll-ms, batch, step-bytes,
+   poison-attempts, retry-delay-ms; environment SP_BUS_ENDPOINT,
+   SP_CONSUMER_*). */
 #define SP_CONSUMER_OPTIONS                                                                        \
-    { "bus", "SP_BUS_ENDPOINT", SP_CONFIG_STRING, "tcp://127.0.0.1:5551",                         \
-      "activity-ingest's PUB endpoint to subscribe to", 0, 0 },                                   \
-    { "bus-hwm", "SP_CONSUMER_BUS_HWM", SP_CONFIG_INT, "100000",                                  \
-      "SUB receive high-water mark, messages (beyond it events are dropped and caught up "        \
-      "from the log)", 1, 10000000 },                                                             \
-    { "lease-ttl-ms", "SP_CONSUMER_LEASE_TTL_MS", SP_CONFIG_INT, "10000",                         \
-      "partition lease lifetime, ms; leases are renewed every third of it", 300, 3600000 },       \
-    { "poll-ms", "SP_CONSUMER_POLL_MS", SP_CONFIG_INT, "1000",                                    \
-      "how often partition heads and rebuild requests are checked, ms", 10, 600000 },            \
-    { "batch", "SP_CONSUMER_BATCH", SP_CONFIG_INT, "1000",                                        \
-      "most events in one atomic apply and in one catch-up read", 1, 100000 },                   \
-    { "poison-attempts", "SP_CONSUMER_POISON_ATTEMPTS", SP_CONFIG_INT, "3",                       \
-      "handler attempts on one event before it is quarantined", 1, 100 },                         \
-    { "retry-delay-ms", "SP_CONSUMER_RETRY_DELAY_MS", SP_CONFIG_INT, "200",                       \
-      "wait before a failed partition tries again, ms", 1, 600000 }
+    { "bus",                                                                                       \
+      "SP_BUS_ENDPOINT",                                                                           \
+      SP_CONFIG_STRING,                                                                            \
+      "tcp://127.0.0.1:5551",                                                                      \
+      "activity-ingest's PUB endpoint to subscribe to",                                            \
+      0,                                                                                           \
+      0 },                                                                                         \
+        { "bus-hwm",                                                                               \
+          "SP_CONSUMER_BUS_HWM",                                                                   \
+          SP_CONFIG_INT,                                                                           \
+          "100000",                                                                                \
+          "SUB receive high-water mark, messages (beyond it events are dropped and caught up "     \
+          "from the log)",                                                                         \
+          1,                                                                                       \
+          10000000 },                                                                              \
+        { "lease-ttl-ms",                                                                          \
+          "SP_CONSUMER_LEASE_TTL_MS",                                                              \
+          SP_CONFIG_INT,                                                                           \
+          "10000",                                                                                 \
+          "partition lease lifetime, ms; leases are renewed every third of it",                    \
+          300,                                                                                     \
+          3600000 },                                                                               \
+        { "poll-ms",                                                                               \
+          "SP_CONSUMER_POLL_MS",                                                                   \
+          SP_CONFIG_INT,                                                                           \
+          "1000",                                                                                  \
+          "how often partition heads and rebuild requests are checked, ms",                        \
+          10,                                                                                      \
+          600000 },                                                                                \
+        { "batch",                                                                                 \
+          "SP_CONSUMER_BATCH",                                                                     \
+          SP_CONFIG_INT,                                                                           \
+          "1000",                                                                                  \
+          "most events in one atomic apply and in one catch-up read",                              \
+          1,                                                                                       \
+          100000 },                                                                                \
+        { "step-bytes",                                                                            \
+          "SP_CONSUMER_STEP_BYTES",                                                                \
+          SP_CONFIG_INT,                                                                           \
+          "4194304",                                                                               \
+          "an atomic step is applied once its commands hold this many bytes (or "                  \
+          "SP_CONSUMER_STEP_COMMANDS commands), even short of --batch events",                     \
+          65536,                                                                                   \
+          268435456 },                                                                             \
+        { "poison-attempts",                                                                       \
+          "SP_CONSUMER_POISON_ATTEMPTS",                                                           \
+          SP_CONFIG_INT,                                                                           \
+          "3",                                                                                     \
+          "handler attempts on one event before it is quarantined",                                \
+          1,                                                                                       \
+          100 },                                                                                   \
+    {                                                                                              \
+        "retry-delay-ms", "SP_CONSUMER_RETRY_DELAY_MS", SP_CONFIG_INT, "200",                      \
+            "wait before a failed partition tries again, ms", 1, 600000                            \
+    }
 
 /* Fills settings from a parsed configuration holding SP_CONSUMER_OPTIONS
    and the shared "partitions"; service is borrowed. */
@@ -177,6 +226,31 @@ void sp_consumer_destroy (sp_consumer_t **self_p);
    and registers a stop hook that destroys it. For sp_service_main's
    attach function. Returns 0, or -1 after logging why. */
 int sp_consumer_attach (sp_service_t *service, const sp_consumer_handler_t *handler);
+
+/* Definitions (docs/reference-data.md). A consumer applies under one
+   revision of its service's reference data (0 until told otherwise) and
+   stamps every partition's state with it (sp_consumer_store.h). When the
+   service takes new definitions it calls sp_consumer_revise with the new
+   revision, the last revision whose change needs a rebuild
+   (rebuild_revision <= revision; equal for a kind that rebuilds), the
+   handler for them (NULL keeps the current one) and a JSON object saying
+   what it uses for `salesctl status` (taken; NULL keeps the current).
+   Every owned partition then reads its state again before its next
+   event: stamped before rebuild_revision it is rebuilt from the log,
+   otherwise restamped. Call it between reactor callbacks only (it is:
+   the watcher runs on the same reactor), never from a handler. */
+void sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revision,
+                         const sp_consumer_handler_t *handler, json_t *definitions);
+
+/* Told when a partition's state is stamped with a revision newer than
+   this instance's (another instance took newer definitions first): the
+   service should look for them now (sp_refdata_watch_check_soon). The
+   partition waits meanwhile. */
+typedef void (sp_consumer_behind_fn) (void *arg, int64_t stored_revision);
+void sp_consumer_on_behind (sp_consumer_t *self, sp_consumer_behind_fn *behind, void *arg);
+
+/* The revision applied under. */
+int64_t sp_consumer_revision (const sp_consumer_t *self);
 
 /* Partitions owned now, and events applied since start (tests, tools). */
 uint32_t sp_consumer_owned_count (const sp_consumer_t *self);

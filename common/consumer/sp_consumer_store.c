@@ -12,6 +12,7 @@
 */
 #include "sp_consumer_store.h"
 
+#include "sp_consumer_key.h"
 #include "sp_error.h"
 #include "sp_partition.h"
 
@@ -26,25 +27,24 @@
 #define S_REASON_MAX 256         /* one Redis failure reason */
 #define S_PATTERN_MAX 192        /* the SCAN pattern of a partition */
 #define S_SCAN_COUNT "1000"      /* SCAN's COUNT hint: keys examined per call */
-#define S_APPLY_FIXED_ARGS 5     /* lease, checkpoint, token, from, last */
-#define S_APPLY_KEYS 2           /* lease, checkpoint */
-#define S_START_KEYS 3           /* lease, checkpoint, epoch */
+#define S_APPLY_FIXED_ARGS 7     /* lease, checkpoint, revision, token, from, last, revision */
+#define S_APPLY_KEYS 3           /* lease, checkpoint, revision */
+#define S_START_KEYS 4           /* lease, checkpoint, epoch, revision */
+#define S_RESTAMP_KEYS 2         /* lease, revision */
 #define S_RESULT_APPLIED 0       /* first element of a script's reply: written */
 #define S_RESULT_FENCED 1        /* lease not ours */
 #define S_RESULT_MOVED 2         /* checkpoint not where the step starts */
+#define S_RESULT_STALE 3         /* partition stamped with another revision */
 #define S_INITIAL_KEY_BYTES 8192 /* first size of the reset's key buffer */
-#define S_LEASE_SUFFIX "lease"
-#define S_FENCE_SUFFIX "fence"
-#define S_CHECKPOINT_SUFFIX "checkpoint"
-#define S_EPOCH_SUFFIX "epoch"
-#define S_REBUILD_SUFFIX ":rebuild"
 #define S_CHECKPOINT_START "0"
 #define S_SCAN_START "0" /* SCAN's first and last cursor */
 
-/* KEYS: lease, checkpoint. ARGV: token, expected checkpoint, new
-   checkpoint, then each command as its argument count and arguments.
-   {0} when applied, {1, lease} when fenced, {2, checkpoint or nil} when
-   the checkpoint moved. Sequences stay strings: Lua numbers are doubles. */
+/* KEYS: lease, checkpoint, revision. ARGV: token, expected checkpoint,
+   new checkpoint, revision, then each command as its argument count and
+   arguments. {0} when applied, {1, lease} when fenced, {2, checkpoint or
+   nil} when the checkpoint moved, {3, revision} when the partition is
+   stamped with another revision. Sequences stay strings: Lua numbers are
+   doubles. */
 static const char s_apply_source[] = "local lease = redis.call('GET', KEYS[1])\n"
                                      "if lease ~= ARGV[1] then\n"
                                      "    return {1, lease or ''}\n"
@@ -53,7 +53,11 @@ static const char s_apply_source[] = "local lease = redis.call('GET', KEYS[1])\n
                                      "if checkpoint ~= ARGV[2] then\n"
                                      "    return {2, checkpoint}\n"
                                      "end\n"
-                                     "local index = 4\n"
+                                     "local revision = redis.call('GET', KEYS[3]) or '0'\n"
+                                     "if revision ~= ARGV[4] then\n"
+                                     "    return {3, revision}\n"
+                                     "end\n"
+                                     "local index = 5\n"
                                      "local count = #ARGV\n"
                                      "while index <= count do\n"
                                      "    local argc = tonumber(ARGV[index])\n"
@@ -73,15 +77,24 @@ static const char s_delete_source[] = "local lease = redis.call('GET', KEYS[1])\
                                       "end\n"
                                       "return {0}\n";
 
-/* KEYS: lease, checkpoint, epoch. ARGV: token, start checkpoint, epoch.
-   {0} or {1, lease}. */
+/* KEYS: lease, checkpoint, epoch, revision. ARGV: token, start
+   checkpoint, epoch, revision. {0} or {1, lease}. */
 static const char s_start_source[] = "local lease = redis.call('GET', KEYS[1])\n"
                                      "if lease ~= ARGV[1] then\n"
                                      "    return {1, lease or ''}\n"
                                      "end\n"
                                      "redis.call('SET', KEYS[3], ARGV[3])\n"
+                                     "redis.call('SET', KEYS[4], ARGV[4])\n"
                                      "redis.call('SET', KEYS[2], ARGV[2])\n"
                                      "return {0}\n";
+
+/* KEYS: lease, revision. ARGV: token, revision. {0} or {1, lease}. */
+static const char s_restamp_source[] = "local lease = redis.call('GET', KEYS[1])\n"
+                                       "if lease ~= ARGV[1] then\n"
+                                       "    return {1, lease or ''}\n"
+                                       "end\n"
+                                       "redis.call('SET', KEYS[2], ARGV[2])\n"
+                                       "return {0}\n";
 
 struct _sp_consumer_store_t {
     char service[SP_PARTITION_SERVICE_MAX]; /* key prefix */
@@ -89,7 +102,10 @@ struct _sp_consumer_store_t {
     sp_redis_script_t *apply;               /* s_apply_source */
     sp_redis_script_t *delete;              /* s_delete_source */
     sp_redis_script_t *start;               /* s_start_source */
+    sp_redis_script_t *restamp;             /* s_restamp_source */
     sp_redis_pipeline_t *pipeline;          /* the read's GETs, reused */
+    int64_t revision;                       /* reference data revision applied under */
+    char revision_text[S_NUMBER_MAX];       /* the same in decimal */
 };
 
 /* Keys found by the reset's SCAN, waiting to be deleted. */
@@ -104,48 +120,13 @@ typedef struct {
 
 /* ---------------------------------------------------------------- helpers */
 
+/* Checks a key written by sp_consumer_key_*: the service name's bound
+   keeps every key short, so a failure is a programmer error. */
 static void
-s_key (const char *service, uint32_t partition, const char *suffix, char *buffer, size_t size)
+s_key (int length)
 {
-    int length = sp_partition_key (buffer, size, service, partition, suffix);
-    assert (length > 0); /* the service name's bound keeps it short */
-}
-
-/* Parses the canonical decimal form only (no sign, no leading zeros), the
-   form this module writes: the apply compares checkpoints as strings, so
-   "007" must not pass for 7. Returns 0, or -1. */
-static int
-s_parse_unsigned (const char *text, size_t length, uint64_t *value)
-{
-    if (length == 0 || (length > 1 && text[0] == '0'))
-        return -1;
-    uint64_t result = 0;
-    for (size_t i = 0; i < length; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return -1;
-        uint64_t digit = (uint64_t) (text[i] - '0');
-        if (result > (UINT64_MAX - digit) / 10)
-            return -1;
-        result = result * 10 + digit;
-    }
-    *value = result;
-    return 0;
-}
-
-/* Same with an optional '-' ("-0" refused), within int64. */
-static int
-s_parse_signed (const char *text, size_t length, int64_t *value)
-{
-    bool negative = length > 0 && text[0] == '-';
-    uint64_t magnitude = 0;
-    if (s_parse_unsigned (text + negative, length - negative, &magnitude) != 0)
-        return -1;
-    if (negative && (magnitude == 0 || magnitude > (uint64_t) INT64_MAX + 1))
-        return -1;
-    if (!negative && magnitude > (uint64_t) INT64_MAX)
-        return -1;
-    *value = negative ? (int64_t) (0 - magnitude) : (int64_t) magnitude;
-    return 0;
+    assert (length > 0);
+    (void) length;
 }
 
 /* Reads the code of a fenced script's reply ({code, value}); *holder (may
@@ -162,7 +143,8 @@ s_script_code (const sp_redis_reply_t *reply, const sp_redis_reply_t **holder)
     int64_t value = sp_redis_reply_integer (code);
     if (value == S_RESULT_APPLIED)
         return S_RESULT_APPLIED;
-    if ((value != S_RESULT_FENCED && value != S_RESULT_MOVED) || sp_redis_reply_size (reply) != 2)
+    if ((value != S_RESULT_FENCED && value != S_RESULT_MOVED && value != S_RESULT_STALE) ||
+        sp_redis_reply_size (reply) != 2)
         return -1;
     const sp_redis_reply_t *element = sp_redis_reply_element (reply, 1);
     if (sp_redis_reply_type (element) == SP_REDIS_REPLY_NIL)
@@ -203,12 +185,14 @@ sp_consumer_store_new (const char *service)
     if (!self)
         return NULL;
     snprintf (self->service, sizeof self->service, "%s", service);
-    snprintf (self->rebuild_key, sizeof self->rebuild_key, "%s" S_REBUILD_SUFFIX, service);
+    s_key (sp_consumer_key_rebuild (self->rebuild_key, sizeof self->rebuild_key, service));
     self->apply = sp_redis_script_new (s_apply_source);
     self->delete = sp_redis_script_new (s_delete_source);
     self->start = sp_redis_script_new (s_start_source);
+    self->restamp = sp_redis_script_new (s_restamp_source);
     self->pipeline = sp_redis_pipeline_new ();
-    if (!self->apply || !self->delete || !self->start || !self->pipeline)
+    snprintf (self->revision_text, sizeof self->revision_text, "0");
+    if (!self->apply || !self->delete || !self->start || !self->restamp || !self->pipeline)
         sp_consumer_store_destroy (&self);
     return self;
 }
@@ -223,6 +207,7 @@ sp_consumer_store_destroy (sp_consumer_store_t **self_p)
     sp_redis_script_destroy (&self->apply);
     sp_redis_script_destroy (&self->delete);
     sp_redis_script_destroy (&self->start);
+    sp_redis_script_destroy (&self->restamp);
     sp_redis_pipeline_destroy (&self->pipeline);
     free (self);
     *self_p = NULL;
@@ -233,19 +218,21 @@ sp_consumer_store_load (sp_consumer_store_t *self, sp_redis_t *redis, char *erro
                         size_t error_size)
 {
     assert (self && redis);
-    sp_redis_script_t *scripts[] = { self->apply, self->delete, self->start };
+    sp_redis_script_t *scripts[] = { self->apply, self->delete, self->start, self->restamp };
     for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++)
         if (sp_redis_script_load (scripts[i], redis, error, error_size) != 0)
             return -1;
     return 0;
 }
 
-/* One value of the read's pipeline: *present false for nil. Returns 0,
-   or -1 with the reason. */
+/* One value of the read's pipeline: *present false for nil; a sequence
+   when sequence is given, else a number named what. Returns 0, or -1
+   with the reason. */
 static int
-s_read_value (const sp_redis_reply_t *element, const char *key, bool is_sequence, bool *present,
+s_read_value (const sp_redis_reply_t *element, const char *key, const char *what, bool *present,
               uint64_t *sequence, int64_t *number, char *error, size_t error_size)
 {
+    bool is_sequence = sequence != NULL;
     sp_redis_reply_type_t type = sp_redis_reply_type (element);
     *present = false;
     if (type == SP_REDIS_REPLY_NIL)
@@ -261,13 +248,13 @@ s_read_value (const sp_redis_reply_t *element, const char *key, bool is_sequence
     }
     size_t length = 0;
     const char *text = sp_redis_reply_string (element, &length);
-    int parsed = is_sequence ? s_parse_unsigned (text, length, sequence)
-                             : s_parse_signed (text, length, number);
+    int parsed = is_sequence ? sp_consumer_key_parse_sequence (text, length, sequence)
+                             : sp_consumer_key_parse_epoch (text, length, number);
     if (parsed != 0) {
         char quoted[S_QUOTE_SIZE];
         sp_error_quote (text, quoted, sizeof quoted);
         sp_error_set (error, error_size, "key \"%s\" holds \"%s\", not %s", key, quoted,
-                      is_sequence ? "a sequence" : "an epoch");
+                      is_sequence ? "a sequence" : what);
         return -1;
     }
     *present = true;
@@ -281,9 +268,12 @@ sp_consumer_store_read (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t p
     assert (self && redis && state);
     char checkpoint_key[SP_PARTITION_KEY_MAX];
     char epoch_key[SP_PARTITION_KEY_MAX];
-    s_key (self->service, partition, S_CHECKPOINT_SUFFIX, checkpoint_key, sizeof checkpoint_key);
-    s_key (self->service, partition, S_EPOCH_SUFFIX, epoch_key, sizeof epoch_key);
-    const char *keys[] = { checkpoint_key, epoch_key, self->rebuild_key };
+    char revision_key[SP_PARTITION_KEY_MAX];
+    s_key (sp_consumer_key_checkpoint (checkpoint_key, sizeof checkpoint_key, self->service,
+                                       partition));
+    s_key (sp_consumer_key_epoch (epoch_key, sizeof epoch_key, self->service, partition));
+    s_key (sp_consumer_key_revision (revision_key, sizeof revision_key, self->service, partition));
+    const char *keys[] = { checkpoint_key, epoch_key, self->rebuild_key, revision_key };
     const size_t key_count = sizeof keys / sizeof keys[0];
 
     sp_redis_pipeline_reset (self->pipeline);
@@ -302,7 +292,7 @@ sp_consumer_store_read (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t p
         return -1;
     }
     int rc = -1;
-    sp_consumer_store_state_t read = { false, 0, 0, 0 };
+    sp_consumer_store_state_t read = { false, 0, 0, 0, 0 };
     if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
         sp_redis_reply_size (reply) != key_count) {
         sp_error_set (error, error_size,
@@ -311,12 +301,14 @@ sp_consumer_store_read (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t p
         goto out_destroy_reply;
     }
     bool present = false;
-    if (s_read_value (sp_redis_reply_element (reply, 0), keys[0], true, &read.has_checkpoint,
-                      &read.checkpoint, NULL, error, error_size) != 0 ||
-        s_read_value (sp_redis_reply_element (reply, 1), keys[1], false, &present, NULL,
+    if (s_read_value (sp_redis_reply_element (reply, 0), keys[0], "a sequence",
+                      &read.has_checkpoint, &read.checkpoint, NULL, error, error_size) != 0 ||
+        s_read_value (sp_redis_reply_element (reply, 1), keys[1], "an epoch", &present, NULL,
                       &read.epoch, error, error_size) != 0 ||
-        s_read_value (sp_redis_reply_element (reply, 2), keys[2], false, &present, NULL,
-                      &read.rebuild, error, error_size) != 0)
+        s_read_value (sp_redis_reply_element (reply, 2), keys[2], "an epoch", &present, NULL,
+                      &read.rebuild, error, error_size) != 0 ||
+        s_read_value (sp_redis_reply_element (reply, 3), keys[3], "a revision", &present, NULL,
+                      &read.revision, error, error_size) != 0)
         goto out_destroy_reply;
     *state = read;
     rc = 0;
@@ -333,10 +325,42 @@ sp_consumer_store_valid (const sp_consumer_store_state_t *state)
     return state->has_checkpoint && state->epoch == state->rebuild;
 }
 
+sp_consumer_store_judgement_t
+sp_consumer_store_judge (const sp_consumer_store_state_t *state, int64_t revision,
+                         int64_t rebuild_revision)
+{
+    assert (state && rebuild_revision <= revision);
+    if (!sp_consumer_store_valid (state))
+        return SP_CONSUMER_STORE_RESET;
+    if (state->revision > revision)
+        return SP_CONSUMER_STORE_BEHIND;
+    if (state->revision < rebuild_revision)
+        return SP_CONSUMER_STORE_RESET;
+    if (state->revision < revision)
+        return SP_CONSUMER_STORE_RESTAMP;
+    return SP_CONSUMER_STORE_USE;
+}
+
+void
+sp_consumer_store_set_revision (sp_consumer_store_t *self, int64_t revision)
+{
+    assert (self && revision >= 0);
+    self->revision = revision;
+    snprintf (self->revision_text, sizeof self->revision_text, "%" PRId64, revision);
+}
+
+int64_t
+sp_consumer_store_revision (const sp_consumer_store_t *self)
+{
+    assert (self);
+    return self->revision;
+}
+
 /* Where a step expected the checkpoint, and where to report the one
    found when the script answers MOVED (the apply only). */
 typedef struct {
     const char *expected; /* decimal checkpoint the step starts from */
+    const char *revision; /* decimal revision the step applies under */
     uint64_t *observed;   /* may be NULL */
     bool *missing;        /* may be NULL */
 } s_moved_t;
@@ -352,7 +376,7 @@ s_report_moved (uint32_t partition, const sp_redis_reply_t *holder, const s_move
     char quoted[S_QUOTE_SIZE];
     if (text) {
         sp_error_quote (text, quoted, sizeof quoted);
-        if (s_parse_unsigned (text, length, &found) != 0)
+        if (sp_consumer_key_parse_sequence (text, length, &found) != 0)
             found = 0;
         sp_error_set (error, error_size,
                       "checkpoint of partition %" PRIu32 " is \"%s\", not \"%s\"", partition,
@@ -397,6 +421,14 @@ s_run_fenced (sp_redis_script_t *script, sp_redis_t *redis, uint32_t partition, 
     else if (code == S_RESULT_MOVED && moved) {
         s_report_moved (partition, holder, moved, error, error_size);
         result = SP_CONSUMER_STORE_MOVED;
+    }
+    else if (code == S_RESULT_STALE && moved) {
+        char quoted[S_QUOTE_SIZE];
+        sp_error_quote (holder ? sp_redis_reply_string (holder, NULL) : "", quoted, sizeof quoted);
+        sp_error_set (error, error_size,
+                      "partition %" PRIu32 " is stamped with revision \"%s\", not \"%s\"",
+                      partition, quoted, moved->revision);
+        result = SP_CONSUMER_STORE_STALE;
     }
     else
         sp_error_set (error, error_size, "could not %s partition %" PRIu32 ": unexpected reply",
@@ -471,22 +503,6 @@ s_chunk_add (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
     return SP_CONSUMER_STORE_APPLIED;
 }
 
-/* "<service>:{p<N>}:*" with the glob characters of service escaped (the
-   service charset has none; this keeps the pattern right regardless). */
-static void
-s_scan_pattern (const char *service, uint32_t partition, char *pattern, size_t size)
-{
-    size_t at = 0;
-    for (const char *c = service; *c; c++) {
-        if (strchr ("*?[]\\", *c))
-            pattern[at++] = '\\';
-        pattern[at++] = *c;
-        assert (at + 1 < size);
-    }
-    int length = snprintf (pattern + at, size - at, ":{p%" PRIu32 "}:*", partition);
-    assert (length > 0 && (size_t) length < size - at);
-}
-
 /* One SCAN call: copies the next cursor into cursor (size bytes) and adds
    the keys found, except the lease and fence keys, to the chunk. */
 static sp_consumer_store_result_t
@@ -553,9 +569,9 @@ s_delete_partition_keys (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t 
                          size_t error_size)
 {
     char fence_key[SP_PARTITION_KEY_MAX];
-    s_key (self->service, partition, S_FENCE_SUFFIX, fence_key, sizeof fence_key);
+    s_key (sp_consumer_key_fence (fence_key, sizeof fence_key, self->service, partition));
     char pattern[S_PATTERN_MAX];
-    s_scan_pattern (self->service, partition, pattern, sizeof pattern);
+    s_key (sp_consumer_key_partition_pattern (pattern, sizeof pattern, self->service, partition));
     char cursor[S_NUMBER_MAX] = S_SCAN_START;
     do {
         sp_consumer_store_result_t result =
@@ -577,9 +593,12 @@ sp_consumer_store_reset (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t 
     char lease_key[SP_PARTITION_KEY_MAX];
     char checkpoint_key[SP_PARTITION_KEY_MAX];
     char epoch_key[SP_PARTITION_KEY_MAX];
-    s_key (self->service, partition, S_LEASE_SUFFIX, lease_key, sizeof lease_key);
-    s_key (self->service, partition, S_CHECKPOINT_SUFFIX, checkpoint_key, sizeof checkpoint_key);
-    s_key (self->service, partition, S_EPOCH_SUFFIX, epoch_key, sizeof epoch_key);
+    char revision_key[SP_PARTITION_KEY_MAX];
+    s_key (sp_consumer_key_lease (lease_key, sizeof lease_key, self->service, partition));
+    s_key (sp_consumer_key_checkpoint (checkpoint_key, sizeof checkpoint_key, self->service,
+                                       partition));
+    s_key (sp_consumer_key_epoch (epoch_key, sizeof epoch_key, self->service, partition));
+    s_key (sp_consumer_key_revision (revision_key, sizeof revision_key, self->service, partition));
     s_chunk_t *chunk = (s_chunk_t *) calloc (1, sizeof *chunk);
     if (!chunk) {
         sp_error_set (error, error_size, "out of memory resetting partition %" PRIu32, partition);
@@ -598,8 +617,8 @@ sp_consumer_store_reset (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t 
     if (result == SP_CONSUMER_STORE_APPLIED) {
         char epoch_text[S_NUMBER_MAX];
         snprintf (epoch_text, sizeof epoch_text, "%" PRId64, epoch);
-        const char *argv[] = { lease_key, checkpoint_key,     epoch_key,
-                               token,     S_CHECKPOINT_START, epoch_text };
+        const char *argv[] = { lease_key, checkpoint_key,     epoch_key,  revision_key,
+                               token,     S_CHECKPOINT_START, epoch_text, self->revision_text };
         result = s_run_fenced (self->start, redis, partition, S_START_KEYS,
                                (int) (sizeof argv / sizeof argv[0]), argv, NULL, token,
                                "write the reset state of", NULL, error, error_size);
@@ -622,10 +641,13 @@ sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
     size_t arguments = sp_consumer_batch_argument_count (batch);
     char lease_key[SP_PARTITION_KEY_MAX];
     char checkpoint_key[SP_PARTITION_KEY_MAX];
+    char revision_key[SP_PARTITION_KEY_MAX];
     char from_text[S_NUMBER_MAX];
     char last_text[S_NUMBER_MAX];
-    s_key (self->service, partition, S_LEASE_SUFFIX, lease_key, sizeof lease_key);
-    s_key (self->service, partition, S_CHECKPOINT_SUFFIX, checkpoint_key, sizeof checkpoint_key);
+    s_key (sp_consumer_key_lease (lease_key, sizeof lease_key, self->service, partition));
+    s_key (sp_consumer_key_checkpoint (checkpoint_key, sizeof checkpoint_key, self->service,
+                                       partition));
+    s_key (sp_consumer_key_revision (revision_key, sizeof revision_key, self->service, partition));
     snprintf (from_text, sizeof from_text, "%" PRIu64, from);
     snprintf (last_text, sizeof last_text, "%" PRIu64, last);
 
@@ -639,8 +661,8 @@ sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
         free (lengths);
         return SP_CONSUMER_STORE_FAILED;
     }
-    const char *fixed[S_APPLY_FIXED_ARGS] = { lease_key, checkpoint_key, token, from_text,
-                                              last_text };
+    const char *fixed[S_APPLY_FIXED_ARGS] = { lease_key, checkpoint_key, revision_key,       token,
+                                              from_text, last_text,      self->revision_text };
     for (size_t i = 0; i < S_APPLY_FIXED_ARGS; i++) {
         argv[i] = fixed[i];
         lengths[i] = strlen (fixed[i]);
@@ -651,13 +673,28 @@ sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
 
     char what[S_REASON_MAX];
     snprintf (what, sizeof what, "apply events %" PRIu64 "..%" PRIu64 " to", from + 1, last);
-    s_moved_t moved = { from_text, observed, observed_missing };
+    s_moved_t moved = { from_text, self->revision_text, observed, observed_missing };
     sp_consumer_store_result_t result =
         s_run_fenced (self->apply, redis, partition, S_APPLY_KEYS, (int) argc, argv, lengths, token,
                       what, &moved, error, error_size);
     free (argv);
     free (lengths);
     return result;
+}
+
+sp_consumer_store_result_t
+sp_consumer_store_restamp (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t partition,
+                           const char *token, char *error, size_t error_size)
+{
+    assert (self && redis && token);
+    char lease_key[SP_PARTITION_KEY_MAX];
+    char revision_key[SP_PARTITION_KEY_MAX];
+    s_key (sp_consumer_key_lease (lease_key, sizeof lease_key, self->service, partition));
+    s_key (sp_consumer_key_revision (revision_key, sizeof revision_key, self->service, partition));
+    const char *argv[] = { lease_key, revision_key, token, self->revision_text };
+    return s_run_fenced (self->restamp, redis, partition, S_RESTAMP_KEYS,
+                         (int) (sizeof argv / sizeof argv[0]), argv, NULL, token,
+                         "stamp the revision of", NULL, error, error_size);
 }
 
 int
@@ -673,8 +710,8 @@ sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64
                       quoted, SP_PARTITION_SERVICE_MAX - 1);
         return -1;
     }
-    char key[SP_PARTITION_KEY_MAX];
-    snprintf (key, sizeof key, "%s" S_REBUILD_SUFFIX, service);
+    char key[SP_CONSUMER_KEY_MAX];
+    s_key (sp_consumer_key_rebuild (key, sizeof key, service));
     const char *incr[] = { "INCR", key };
     char reason[S_REASON_MAX] = "";
     sp_redis_reply_t *reply = sp_redis_command (redis, 2, incr, NULL, reason, sizeof reason);

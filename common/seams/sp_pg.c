@@ -782,6 +782,30 @@ sp_pg_advisory_unlock (sp_pg_t *self, int64_t key)
     return s_advisory (self, "SELECT pg_catalog.pg_advisory_unlock($1::bigint)", key) == 1 ? 0 : -1;
 }
 
+int
+sp_pg_notifications (sp_pg_t *self, sp_pg_notify_fn *fn, void *arg)
+{
+    assert (self && fn);
+    if (!self->conn || PQstatus (self->conn) != CONNECTION_OK)
+        return -1;
+    if (PQconsumeInput (self->conn) == 0 || PQstatus (self->conn) != CONNECTION_OK) {
+        char quoted[SP_PG_QUOTED_MAX];
+        s_flatten (self->error, sizeof self->error, PQerrorMessage (self->conn));
+        sp_log_warn ("postgresql connection lost while reading notifications",
+                     "target=\"%s\" error=\"%s\"", self->target,
+                     s_quote (self->error, quoted, sizeof quoted));
+        return -1;
+    }
+    int count = 0;
+    PGnotify *notify;
+    while ((notify = PQnotifies (self->conn)) != NULL) {
+        fn (arg, notify->relname, notify->extra ? notify->extra : "");
+        PQfreemem (notify);
+        count++;
+    }
+    return count;
+}
+
 void
 sp_pg_result_destroy (sp_pg_result_t **self_p)
 {

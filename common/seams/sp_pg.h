@@ -150,6 +150,20 @@ int sp_pg_advisory_lock (sp_pg_t *self, int64_t key);
 int sp_pg_advisory_try_lock (sp_pg_t *self, int64_t key);
 int sp_pg_advisory_unlock (sp_pg_t *self, int64_t key);
 
+/* Notifications (LISTEN/NOTIFY). A session LISTENs with a plain
+   sp_pg_exec ("LISTEN channel"); a reconnect forgets it, so a listener
+   watches sp_pg_connect_count and listens again (and assumes it missed
+   what was sent meanwhile). */
+
+/* One notification: its channel and payload, borrowed for the call. */
+typedef void (sp_pg_notify_fn) (void *arg, const char *channel, const char *payload);
+
+/* Reads what the server has sent, without waiting, and hands every
+   notification received to fn in order. Returns how many were handed
+   over, or -1 when there is no usable connection (never connected, or
+   lost: the next sp_pg_exec reconnects). */
+int sp_pg_notifications (sp_pg_t *self, sp_pg_notify_fn *fn, void *arg);
+
 /* Destroys a result (PQclear); no-op on NULL; sets *self_p to NULL. */
 void sp_pg_result_destroy (sp_pg_result_t **self_p);
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SP_METRICS_INDEX_INITIAL 16    /* hash slots of a new family (power of two) */
+#define SP_METRICS_INDEX_INITIAL 16     /* hash slots of a new family (power of two) */
 #define SP_METRICS_INDEX_LOAD_DIVISOR 2 /* grow the index beyond 1/2 full */
 #define SP_METRICS_NUMBER_SIZE 32       /* longest formatted number, with NUL */
 #define SP_METRICS_REASON_SIZE 128      /* longest strerror text logged */
@@ -145,6 +145,27 @@ s_name_taken (const sp_metrics_t *self, const sp_metric_t *family)
     return false;
 }
 
+/* The registered family that family repeats (same name, type, help and
+   label names, and for a histogram the same bounds), or NULL. */
+static sp_metric_t *
+s_same_family (const sp_metrics_t *self, const sp_metric_t *family)
+{
+    for (sp_metric_t *other = self->first; other; other = other->next) {
+        if (strcmp (other->name, family->name) != 0 || other->type != family->type ||
+            strcmp (other->help, family->help) != 0 || other->label_count != family->label_count ||
+            other->bound_count != family->bound_count)
+            continue;
+        bool same = true;
+        for (size_t i = 0; same && i < family->label_count; i++)
+            same = strcmp (other->label_names[i], family->label_names[i]) == 0;
+        for (size_t i = 0; same && i < family->bound_count; i++)
+            same = other->bounds[i] == family->bounds[i];
+        if (same)
+            return other;
+    }
+    return NULL;
+}
+
 static void
 s_child_destroy (s_child_t **child_p, size_t label_count)
 {
@@ -212,8 +233,8 @@ static int
 s_family_reserve (sp_metric_t *family)
 {
     if (family->child_count == family->child_capacity) {
-        size_t capacity = family->child_capacity ? family->child_capacity * 2
-                                                 : SP_METRICS_INDEX_INITIAL;
+        size_t capacity =
+            family->child_capacity ? family->child_capacity * 2 : SP_METRICS_INDEX_INITIAL;
         s_child_t **children = realloc (family->children, capacity * sizeof *children);
         if (!children)
             return -1;
@@ -349,8 +370,7 @@ s_register (sp_metrics_t *self, s_type_t type, const char *name, const char *hel
     for (size_t i = 0; i < label_count; i++) {
         assert (s_valid_name (label_names[i], false));
         assert (strncmp (label_names[i], SP_METRICS_RESERVED_PREFIX,
-                         strlen (SP_METRICS_RESERVED_PREFIX))
-                != 0);
+                         strlen (SP_METRICS_RESERVED_PREFIX)) != 0);
         assert (type != S_HISTOGRAM || strcmp (label_names[i], SP_METRICS_BUCKET_LABEL) != 0);
         for (size_t j = 0; j < i; j++)
             assert (strcmp (label_names[i], label_names[j]) != 0);
@@ -391,6 +411,14 @@ s_register (sp_metrics_t *self, s_type_t type, const char *name, const char *hel
         goto out_destroy;
 
     pthread_mutex_lock (&self->lock);
+    sp_metric_t *same = s_same_family (self, family);
+    if (same) {
+        /* Registered again by an object made anew at run time (a handler
+           for new definitions): it counts on in the same series. */
+        pthread_mutex_unlock (&self->lock);
+        s_family_destroy (&family);
+        return same;
+    }
     assert (!s_name_taken (self, family));
     /* A family without labels has its one child from the start. */
     if (label_count == 0 && !s_child_get (family, s_no_label_values)) {

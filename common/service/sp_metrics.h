@@ -58,7 +58,11 @@ void sp_metrics_destroy (sp_metrics_t **self_p);
    and is not yet used (a histogram also claims name_bucket, name_sum and
    name_count); label names match [a-zA-Z_][a-zA-Z0-9_]*, do not start with
    "__" and are distinct; label_names may be NULL when label_count is 0.
-   Names and help are copied. */
+   Names and help are copied. Registering a family again with the same
+   type, help, labels (and bounds) returns the registered handle: an
+   object made anew while the service runs (a handler for new
+   definitions) counts on in the same series; any other reuse of a name
+   is a programmer error (asserted). */
 sp_metric_t *sp_metrics_counter (sp_metrics_t *self, const char *name, const char *help,
                                  const char *const *label_names, size_t label_count);
 sp_metric_t *sp_metrics_gauge (sp_metrics_t *self, const char *name, const char *help,

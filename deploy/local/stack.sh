@@ -16,10 +16,11 @@
 # services get 9101..9105 in the order activity-ingest, funnel-tracker,
 # kpi-evaluator, churn-alerting, incentive-calculator), SP_PARTITIONS (the
 # partition count recorded at the first migration, default 16),
-# SP_LOCAL_FUNNELS (funnel definition files loaded with `salesctl load funnel`
-# before the services start, since funnel-tracker reads its funnels when it
-# starts; space separated, relative to the repository; default
-# "deploy/funnels/default.json deploy/demo/crm-funnel.json"; empty: none).
+# SP_LOCAL_FUNNELS (funnel definition files loaded with `salesctl load funnel
+# --if-absent` before the services start: each seeds its name only when no
+# version of it is loaded yet; space separated, relative to the repository;
+# default "deploy/funnels/default.json deploy/demo/crm-funnel.json"; empty:
+# none).
 #
 # Every command is safe to repeat: `up` on a running stack says what already
 # runs; `down` after a crash clears stale PID files.
@@ -69,11 +70,14 @@ up() {
 
     echo "migrations: applying $repo/migrations"
     "$salesctl" migrate --postgres "$postgres_url" --dir "$repo/migrations"
-    # Before the services: funnel-tracker counts with the funnels loaded when it starts.
+    # The shipped funnels seed an empty database only (--if-absent): a version
+    # an operator loaded since is never replaced by the shipped one at the
+    # next `make up`. Loading a new version later needs no restart: running
+    # funnel-tracker instances take it within seconds.
     local funnel
     for funnel in $funnels; do
         case "$funnel" in /*) ;; *) funnel="$repo/$funnel" ;; esac
-        "$salesctl" load funnel --postgres "$postgres_url" "$funnel"
+        "$salesctl" load funnel --if-absent --loaded-by "make up" --postgres "$postgres_url" "$funnel"
     done
 
     cat >"$run_dir/env" <<EOF

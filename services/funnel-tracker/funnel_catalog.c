@@ -3,20 +3,28 @@
 #include "funnel_catalog.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "funnel_default_json.h"
 #include "sp_error.h"
+#include "sp_refdata.h"
 
 /* deploy/funnels/default.json, made into a C string by the Makefile
    (build/gen/funnel_default_json.h), so the file is its only source. */
 static const char s_default_json[] = FUNNEL_DEFAULT_JSON;
 
-/* Latest version of every funnel, by name. */
-static const char s_latest_sql[] =
-    "SELECT DISTINCT ON (name) name, version, definition FROM funnel_definitions"
-    " ORDER BY name, version DESC";
+/* The reference data kind of funnel definitions. */
+#define S_KIND "funnel"
+
+const sp_refdata_kind_t funnel_catalog_kind = {
+    .kind = S_KIND,
+    .service = "funnel-tracker",
+    .change = SP_REFDATA_REBUILD,
+    .effective_dated = false,
+    .check = funnel_catalog_check,
+};
 
 typedef struct {
     funnel_definition_t *definition; /* owned */
@@ -26,6 +34,7 @@ typedef struct {
 struct _funnel_catalog_t {
     s_entry_t entries[FUNNEL_CATALOG_MAX]; /* in the order added */
     size_t size;                           /* entries used */
+    int64_t revision;                      /* reference data revision, 0 = built in */
 };
 
 funnel_catalog_t *
@@ -95,36 +104,59 @@ int
 funnel_catalog_load (funnel_catalog_t *self, sp_pg_t *pg, char *error, size_t error_size)
 {
     assert (self && pg);
+    char reason[SP_REFDATA_ERROR_SIZE];
+    sp_refdata_set_t *set =
+        sp_refdata_read (pg, (const char *[]){ S_KIND }, 1, NULL, false, reason, sizeof reason);
+    if (!set) {
+        sp_error_set (error, error_size, "could not read funnel definitions: %s", reason);
+        return -1;
+    }
     int rc = -1;
-    sp_pg_result_t *result = sp_pg_exec (pg, s_latest_sql, 0, NULL, NULL, NULL);
-    if (!sp_pg_result_ok (result)) {
-        sp_error_set (error, error_size, "could not read funnel definitions: %s",
-                      sp_pg_result_error (result));
-        goto out_clear_result;
-    }
-    int rows = sp_pg_result_rows (result);
-    for (int row = 0; row < rows; row++) {
-        const char *name = sp_pg_result_value (result, row, 0);
-        int64_t version = 0;
-        if (sp_pg_result_int64 (result, row, 1, &version) != 0) {
-            sp_error_set (error, error_size, "funnel \"%s\": version is not a number", name);
-            goto out_clear_result;
-        }
-        const char *text = sp_pg_result_value (result, row, 2);
-        char reason[FUNNEL_DEFINITION_ERROR_SIZE];
-        funnel_definition_t *definition =
-            funnel_definition_new (text, strlen (text), reason, sizeof reason);
+    size_t count = sp_refdata_set_size (set);
+    for (size_t index = 0; index < count; index++) {
+        const sp_refdata_entry_t *entry = sp_refdata_set_entry (set, index);
+        char invalid[FUNNEL_DEFINITION_ERROR_SIZE];
+        funnel_definition_t *definition = funnel_definition_new (
+            entry->document, strlen (entry->document), invalid, sizeof invalid);
         if (!definition) {
-            sp_error_set (error, error_size, "funnel \"%s\" version %lld is not valid: %s", name,
-                          (long long) version, reason);
-            goto out_clear_result;
+            sp_error_set (error, error_size, "funnel \"%s\" version %lld is not valid: %s",
+                          entry->name, (long long) entry->version, invalid);
+            goto out_destroy_set;
         }
-        if (funnel_catalog_add (self, &definition, version, error, error_size) != 0)
-            goto out_clear_result;
+        if (funnel_catalog_add (self, &definition, entry->version, error, error_size) != 0)
+            goto out_destroy_set;
     }
-    rc = rows == 0 ? funnel_catalog_add_default (self, error, error_size) : 0;
-out_clear_result:
-    sp_pg_result_destroy (&result);
+    self->revision = sp_refdata_set_revision (set);
+    rc = count == 0 ? funnel_catalog_add_default (self, error, error_size) : 0;
+out_destroy_set:
+    sp_refdata_set_destroy (&set);
+    return rc;
+}
+
+int64_t
+funnel_catalog_revision (const funnel_catalog_t *self)
+{
+    assert (self);
+    return self->revision;
+}
+
+int
+funnel_catalog_check (const char *text, size_t length, char *name, size_t name_size,
+                      char **canonical, char *error, size_t error_size)
+{
+    assert (text && name && canonical);
+    funnel_definition_t *definition = funnel_definition_new (text, length, error, error_size);
+    if (!definition)
+        return -1;
+    int rc = -1;
+    *canonical = funnel_definition_to_json (definition);
+    if (!*canonical)
+        sp_error_set (error, error_size, "out of memory writing the canonical form");
+    else {
+        snprintf (name, name_size, "%s", funnel_definition_name (definition));
+        rc = 0;
+    }
+    funnel_definition_destroy (&definition);
     return rc;
 }
 

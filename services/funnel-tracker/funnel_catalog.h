@@ -1,12 +1,17 @@
 /*  funnel_catalog - the funnels one funnel-tracker counts with.
 
-    At start the service reads the latest version of every funnel loaded
-    with `salesctl load funnel` (the funnel_definitions table, migration
-    0003). When none is loaded it counts with the default funnel that
-    ships with the project (deploy/funnels/default.json, compiled in as
-    version 0). The catalog is fixed for the life of the process: a newly
-    loaded version is counted with after a restart, which rebuilds the
-    service's state (funnel_tracker.c).
+    The service reads the latest version of every funnel loaded with
+    `salesctl load funnel` (reference data of kind "funnel", migration
+    0005, sp_refdata.h). When none is loaded it counts with the default
+    funnel that ships with the project (deploy/funnels/default.json,
+    compiled in as version 0, revision 0). A catalog is fixed once loaded:
+    when a new version is loaded, the running service loads a new catalog
+    and rebuilds its state under it (funnel_tracker.c), without a
+    restart.
+
+    funnel_catalog_kind describes the kind for the reference data kit
+    and salesctl: a new version rebuilds, and funnel_catalog_check
+    validates a document with funnel_definition's own rules.
 */
 #ifndef FUNNEL_CATALOG_H_INCLUDED
 #define FUNNEL_CATALOG_H_INCLUDED
@@ -16,6 +21,7 @@
 
 #include "funnel_definition.h"
 #include "sp_pg.h"
+#include "sp_refdata.h"
 
 /* Most funnels counted at once. */
 #define FUNNEL_CATALOG_MAX 32
@@ -35,9 +41,22 @@ int funnel_catalog_add (funnel_catalog_t *self, funnel_definition_t **definition
                         int64_t version, char *error, size_t error_size);
 
 /* Adds the latest version of every funnel in PostgreSQL, or the
-   built-in default when the table holds none. Returns 0, or -1 with the
-   reason (query failed, a stored text no longer valid). */
+   built-in default when none is loaded, and takes their revision.
+   Returns 0, or -1 with the reason (query failed, a stored text no
+   longer valid). */
 int funnel_catalog_load (funnel_catalog_t *self, sp_pg_t *pg, char *error, size_t error_size);
+
+/* The reference data revision the catalog was loaded at (0: built in,
+   or made by hand). */
+int64_t funnel_catalog_revision (const funnel_catalog_t *self);
+
+/* The "funnel" kind of reference data. */
+extern const sp_refdata_kind_t funnel_catalog_kind;
+
+/* sp_refdata_check_fn of the kind: validates a funnel definition
+   (funnel_definition_new), gives its name and canonical JSON text. */
+int funnel_catalog_check (const char *text, size_t length, char *name, size_t name_size,
+                          char **canonical, char *error, size_t error_size);
 
 /* Adds the built-in default funnel as version 0. 0 or -1 as above. */
 int funnel_catalog_add_default (funnel_catalog_t *self, char *error, size_t error_size);

@@ -3,6 +3,7 @@
 #include "funnel_tracker.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,10 @@
 #include "funnel_keys.h"
 #include "funnel_notifier.h"
 #include "sp_consumer.h"
+#include "sp_consumer_key.h"
 #include "sp_log.h"
 #include "sp_money.h"
+#include "sp_refdata_watch.h"
 
 #define S_ERROR_SIZE 512
 
@@ -23,11 +26,15 @@
 
 /* Everything the service made, destroyed by the stop hook. */
 typedef struct {
+    sp_service_t *service;       /* borrowed */
     funnel_catalog_t *catalog;   /* the funnels counted */
-    funnel_handler_t *handler;   /* the consumer's handler */
+    funnel_handler_t *handler;   /* the consumer's handler for catalog */
     sp_consumer_t *consumer;     /* applies the log */
     funnel_notifier_t *notifier; /* bottleneck notices */
+    sp_refdata_watch_t *watch;   /* brings newly loaded funnel versions */
     json_t *config;              /* the fields of funnel-tracker:config */
+    const char *currency;        /* reporting currency, borrowed from the settings */
+    const char *time_zone;       /* borrowed from the settings */
     sp_redis_t *redis;           /* borrowed from the service */
     zloop_t *loop;               /* the service's reactor, NULL before the timer */
     int config_timer;            /* the config check's timer id, -1 when none */
@@ -41,6 +48,7 @@ s_tracker_destroy (s_tracker_t **self_p)
         return;
     if (self->loop && self->config_timer != -1)
         zloop_timer_end (self->loop, self->config_timer);
+    sp_refdata_watch_destroy (&self->watch);
     funnel_notifier_destroy (&self->notifier);
     sp_consumer_destroy (&self->consumer);
     funnel_handler_destroy (&self->handler);
@@ -106,22 +114,23 @@ s_write_config (sp_redis_t *redis, json_t *wanted, bool rebuild, char *error, si
 {
     int rc = -1;
     sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
-    if (!pipeline ||
-        sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "DEL", FUNNEL_KEYS_CONFIG },
-                                  NULL) != 0)
+    if (!pipeline || sp_redis_pipeline_append (
+                         pipeline, 2, (const char *[]){ "DEL", FUNNEL_KEYS_CONFIG }, NULL) != 0)
         goto out_of_memory;
     const char *field;
     json_t *value;
-    json_object_foreach (wanted, field, value) {
-        if (sp_redis_pipeline_append (pipeline, 4,
-                                      (const char *[]){ "HSET", FUNNEL_KEYS_CONFIG, field,
-                                                        json_string_value (value) },
-                                      NULL) != 0)
+    json_object_foreach (wanted, field, value)
+    {
+        if (sp_redis_pipeline_append (
+                pipeline, 4,
+                (const char *[]){ "HSET", FUNNEL_KEYS_CONFIG, field, json_string_value (value) },
+                NULL) != 0)
             goto out_of_memory;
     }
-    if (rebuild && sp_redis_pipeline_append (
-                       pipeline, 2, (const char *[]){ "INCR", FUNNEL_KEYS_SERVICE ":rebuild" },
-                       NULL) != 0)
+    char rebuild_key[SP_CONSUMER_KEY_MAX];
+    sp_consumer_key_rebuild (rebuild_key, sizeof rebuild_key, FUNNEL_KEYS_SERVICE);
+    if (rebuild &&
+        sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "INCR", rebuild_key }, NULL) != 0)
         goto out_of_memory;
     sp_redis_reply_t *reply = sp_redis_execute_atomic (redis, pipeline, error, error_size);
     if (reply) {
@@ -136,8 +145,10 @@ out_destroy:
     return rc;
 }
 
-/* Makes funnel-tracker:config say what this instance counts with; when
-   it said something else, asks for a rebuild in the same transaction. */
+/* Makes funnel-tracker:config say what this instance counts with. When
+   the currency or the time zone it held differ, every figure is wrong:
+   asks for a rebuild in the same transaction. Definitions need no such
+   request: the state is stamped with their revision (sp_consumer_revise). */
 static int
 s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_size)
 {
@@ -147,22 +158,28 @@ s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_si
         return -1;
     bool same = sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY &&
                 sp_redis_reply_size (reply) == 2 * json_object_size (wanted);
-    bool existed = sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY &&
-                   sp_redis_reply_size (reply) > 0;
-    for (size_t index = 0; same && index + 1 < sp_redis_reply_size (reply); index += 2) {
+    bool existed =
+        sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY && sp_redis_reply_size (reply) > 0;
+    bool settings_changed = false;
+    for (size_t index = 0; existed && index + 1 < sp_redis_reply_size (reply); index += 2) {
         const char *field = sp_redis_reply_string (sp_redis_reply_element (reply, index), NULL);
         const char *value = sp_redis_reply_string (sp_redis_reply_element (reply, index + 1), NULL);
         const char *expected = json_string_value (json_object_get (wanted, field));
-        same = expected && strcmp (expected, value) == 0;
+        bool equal = expected && strcmp (expected, value) == 0;
+        same = same && equal;
+        if (!equal && (strcmp (field, "currency") == 0 || strcmp (field, "time_zone") == 0))
+            settings_changed = true;
     }
     sp_redis_reply_destroy (&reply);
     if (same)
         return 0;
-    if (s_write_config (redis, wanted, existed, error, error_size) != 0)
+    if (s_write_config (redis, wanted, settings_changed, error, error_size) != 0)
         return -1;
-    if (existed)
-        sp_log_info ("funnels, currency or time zone changed: rebuilding the funnel state",
-                     "funnels=%s", json_string_value (json_object_get (wanted, "funnels")));
+    if (settings_changed)
+        sp_log_info ("currency or time zone changed: rebuilding the funnel state",
+                     "currency=%s time_zone=\"%s\"",
+                     json_string_value (json_object_get (wanted, "currency")),
+                     json_string_value (json_object_get (wanted, "time_zone")));
     return 0;
 }
 
@@ -177,8 +194,9 @@ s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     s_tracker_t *self = arg;
     char error[S_ERROR_SIZE] = "";
-    sp_redis_reply_t *reply = sp_redis_command (
-        self->redis, 2, (const char *[]){ "EXISTS", FUNNEL_KEYS_CONFIG }, NULL, error, sizeof error);
+    sp_redis_reply_t *reply =
+        sp_redis_command (self->redis, 2, (const char *[]){ "EXISTS", FUNNEL_KEYS_CONFIG }, NULL,
+                          error, sizeof error);
     bool missing = reply && sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER &&
                    sp_redis_reply_integer (reply) == 0;
     sp_redis_reply_destroy (&reply);
@@ -192,6 +210,103 @@ s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
     return 0; /* Redis trouble is the health check's to report; try again next tick */
 }
 
+/* What the instance counts with, for `salesctl status` and `salesctl
+   definitions`: {"funnel": {"<name>": version, ...}}. */
+static json_t *
+s_definitions (const funnel_catalog_t *catalog)
+{
+    json_t *versions = json_object ();
+    for (size_t index = 0; versions && index < funnel_catalog_size (catalog); index++)
+        json_object_set_new (versions,
+                             funnel_definition_name (funnel_catalog_definition (catalog, index)),
+                             json_integer ((json_int_t) funnel_catalog_version (catalog, index)));
+    return versions ? json_pack ("{s:o}", funnel_catalog_kind.kind, versions) : NULL;
+}
+
+/* Loads the funnels from PostgreSQL with a handler for them. Returns 0
+   with both set, or -1 with the reason (nothing set). */
+static int
+s_load (s_tracker_t *self, funnel_catalog_t **catalog_p, funnel_handler_t **handler_p,
+        json_t **config_p, char *error, size_t error_size)
+{
+    funnel_catalog_t *catalog = funnel_catalog_new ();
+    if (!catalog) {
+        snprintf (error, error_size, "out of memory");
+        return -1;
+    }
+    if (funnel_catalog_load (catalog, sp_service_pg (self->service), error, error_size) != 0)
+        goto out_destroy_catalog;
+    json_t *config = s_wanted_config (catalog, self->currency, self->time_zone);
+    if (!config) {
+        snprintf (error, error_size, "out of memory");
+        goto out_destroy_catalog;
+    }
+    funnel_handler_t *handler =
+        funnel_handler_new (catalog, self->redis, sp_service_time_zone (self->service),
+                            self->currency, sp_service_metrics (self->service), error, error_size);
+    if (!handler) {
+        json_decref (config);
+        goto out_destroy_catalog;
+    }
+    *catalog_p = catalog;
+    *handler_p = handler;
+    *config_p = config;
+    return 0;
+out_destroy_catalog:
+    funnel_catalog_destroy (&catalog);
+    return -1;
+}
+
+/* sp_refdata_watch: a new funnel version was loaded. Counts with the
+   funnels from now on: the consumer rebuilds every partition under them,
+   the notifier waits for that, queries read the new config record. */
+static int
+s_on_definitions (void *arg, int64_t revision)
+{
+    s_tracker_t *self = arg;
+    char error[S_ERROR_SIZE] = "";
+    funnel_catalog_t *catalog = NULL;
+    funnel_handler_t *handler = NULL;
+    json_t *config = NULL;
+    if (s_load (self, &catalog, &handler, &config, error, sizeof error) != 0) {
+        sp_log_warn ("could not load the new funnel definitions: keeping the current ones",
+                     "revision=%" PRId64 " error=\"%s\"", revision, error);
+        return -1;
+    }
+    int64_t loaded = funnel_catalog_revision (catalog);
+    if (loaded == funnel_catalog_revision (self->catalog)) {
+        funnel_handler_destroy (&handler);
+        funnel_catalog_destroy (&catalog);
+        json_decref (config);
+        return 0;
+    }
+    if (s_write_config (self->redis, config, false, error, sizeof error) != 0)
+        sp_log_warn ("could not record the new funnel definitions in funnel-tracker:config",
+                     "error=\"%s\"", error); /* the config timer writes it when missing */
+    sp_consumer_handler_t consumer_handler = funnel_handler_consumer (handler);
+    sp_consumer_revise (self->consumer, loaded, loaded, &consumer_handler, s_definitions (catalog));
+    funnel_notifier_set_catalog (self->notifier, catalog, loaded);
+    funnel_handler_destroy (&self->handler);
+    funnel_catalog_destroy (&self->catalog);
+    json_decref (self->config);
+    self->catalog = catalog;
+    self->handler = handler;
+    self->config = config;
+    sp_log_info ("counting new funnel definitions", "revision=%" PRId64 " funnels=%s", loaded,
+                 json_string_value (json_object_get (config, "funnels")));
+    return 0;
+}
+
+/* sp_consumer: a partition was built under newer definitions. */
+static void
+s_on_behind (void *arg, int64_t stored_revision)
+{
+    (void) stored_revision;
+    s_tracker_t *self = arg;
+    if (self->watch)
+        sp_refdata_watch_check_soon (self->watch);
+}
+
 int
 funnel_tracker_attach (sp_service_t *service, void *arg)
 {
@@ -200,44 +315,46 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
     const char *currency = sp_config_string (config, "currency");
     char error[S_ERROR_SIZE] = "";
     if (!sp_money_currency_valid (currency)) {
-        sp_log_error ("invalid setting", "setting=currency value=\"%s\" reason=\"not an ISO-4217 "
-                                         "currency code\"",
+        sp_log_error ("invalid setting",
+                      "setting=currency value=\"%s\" reason=\"not an ISO-4217 "
+                      "currency code\"",
                       currency);
         return -1;
     }
     s_tracker_t *self = calloc (1, sizeof *self);
-    if (!self || !(self->catalog = funnel_catalog_new ())) {
+    if (!self) {
         snprintf (error, sizeof error, "out of memory");
         goto out_failed;
     }
-    if (funnel_catalog_load (self->catalog, sp_service_pg (service), error, sizeof error) != 0)
-        goto out_failed;
     self->config_timer = -1;
+    self->service = service;
     self->redis = sp_service_redis (service);
-    self->config =
-        s_wanted_config (self->catalog, currency, sp_config_string (config, "time-zone"));
-    if (!self->config) {
-        snprintf (error, sizeof error, "out of memory");
+    self->currency = currency;
+    self->time_zone = sp_config_string (config, "time-zone");
+    if (s_load (self, &self->catalog, &self->handler, &self->config, error, sizeof error) != 0 ||
+        s_record_config (self->redis, self->config, error, sizeof error) != 0)
         goto out_failed;
-    }
-    if (s_record_config (self->redis, self->config, error, sizeof error) != 0)
-        goto out_failed;
-    sp_log_info ("counting funnels", "funnels=%s currency=%s",
-                 json_string_value (json_object_get (self->config, "funnels")), currency);
-    self->handler =
-        funnel_handler_new (self->catalog, sp_service_redis (service), sp_service_time_zone (service),
-                            currency, sp_service_metrics (service), error, sizeof error);
-    if (!self->handler)
-        goto out_failed;
+    int64_t revision = funnel_catalog_revision (self->catalog);
+    sp_log_info ("counting funnels", "funnels=%s currency=%s revision=%" PRId64,
+                 json_string_value (json_object_get (self->config, "funnels")), currency, revision);
     sp_consumer_settings_t settings;
     sp_consumer_settings_from_config (config, FUNNEL_KEYS_SERVICE, &settings);
     sp_consumer_handler_t handler = funnel_handler_consumer (self->handler);
     self->consumer = sp_consumer_new (service, &settings, &handler, error, sizeof error);
     if (!self->consumer)
         goto out_failed;
-    self->notifier = funnel_notifier_new (service, self->catalog, settings.partitions, error,
-                                          sizeof error);
+    sp_consumer_revise (self->consumer, revision, revision, NULL, s_definitions (self->catalog));
+    sp_consumer_on_behind (self->consumer, s_on_behind, self);
+    self->notifier =
+        funnel_notifier_new (service, self->catalog, settings.partitions, error, sizeof error);
     if (!self->notifier)
+        goto out_failed;
+    funnel_notifier_set_catalog (self->notifier, self->catalog, revision);
+    self->watch =
+        sp_refdata_watch_new (service, (const char *[]){ funnel_catalog_kind.kind }, 1, revision,
+                              (int) sp_config_int (config, "definitions-check-ms"),
+                              s_on_definitions, self, error, sizeof error);
+    if (!self->watch)
         goto out_failed;
     self->loop = sp_service_loop (service);
     self->config_timer = zloop_timer (self->loop, S_CONFIG_CHECK_MS, 0, s_on_config_timer, self);

@@ -4,16 +4,22 @@
 
     At start (funnel_tracker_attach, sp_service_main's attach function):
       1. reads the funnels (funnel_catalog: the latest version of each
-         loaded funnel, or the built-in default);
+         loaded funnel, or the built-in default) and their revision;
       2. records what the results are counted with in the
          funnel-tracker:config hash (funnels, their canonical definitions
          and versions, the reporting currency, the time zone), so queries
-         explain the numbers they show; when any of it differs from what
-         the state in Redis was built with, it asks for a rebuild (the
-         consumer's rebuild epoch), so the state always matches the
-         definitions;
-      3. starts the consumer with funnel_handler and the notifier.
-    On SIGTERM the stop hook releases the leases and frees everything.
+         explain the numbers they show; when the currency or the time
+         zone differ from what the state in Redis was built with, it asks
+         for a rebuild (the consumer's rebuild epoch);
+      3. starts the consumer with funnel_handler under the funnels'
+         revision, the notifier, and a watcher of the "funnel" reference
+         data (sp_refdata_watch).
+    When a new funnel version is loaded, the watcher hands it over within
+    seconds: a new catalog and handler, the config record rewritten, and
+    the consumer revised (sp_consumer_revise), which rebuilds every
+    partition from the log under the new revision before it applies
+    another event. No restart. On SIGTERM the stop hook releases the
+    leases and frees everything.
 */
 #ifndef FUNNEL_TRACKER_H_INCLUDED
 #define FUNNEL_TRACKER_H_INCLUDED

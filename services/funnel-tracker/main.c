@@ -9,11 +9,13 @@
 #include "funnel_notifier.h"
 #include "funnel_tracker.h"
 #include "sp_consumer.h"
+#include "sp_refdata_watch.h"
 
 static const sp_config_option_t s_options[] = {
     FUNNEL_TRACKER_OPTIONS,
     SP_CONSUMER_OPTIONS,
     FUNNEL_NOTIFIER_OPTIONS,
+    SP_REFDATA_WATCH_OPTIONS,
 };
 
 static const sp_service_spec_t s_spec = {

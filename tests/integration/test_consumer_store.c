@@ -320,6 +320,100 @@ test_apply_moved_writes_nothing (void **state)
 
 /* ---------------------------------------------------------------- read and reset */
 
+/* Revisions: a step applies only to state stamped with the store's
+   revision (missing reads as 0); a reset stamps it; a restamp moves the
+   stamp and nothing else; judge tells what a stored state needs. */
+static void
+test_apply_under_revisions (void **state)
+{
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
+    sp_consumer_store_t *store = s_store (redis);
+    sp_consumer_batch_t *batch = s_counter_batch ();
+    s_set_state (redis, "lease", TOKEN);
+    s_set_state (redis, "checkpoint", "41");
+    char error[ERROR_SIZE] = "";
+
+    /* Revision 0 and no stamp: applies (services without definitions). */
+    assert_int_equal (sp_consumer_store_revision (store), 0);
+    assert_int_equal (s_apply (store, redis, batch, TOKEN, NULL, NULL, error),
+                      SP_CONSUMER_STORE_APPLIED);
+    s_assert_state (redis, "checkpoint", "42");
+    s_assert_state (redis, "revision", NULL);
+
+    /* Under revision 7, state stamped 0 is refused and left as it was. */
+    sp_consumer_store_set_revision (store, 7);
+    assert_int_equal (sp_consumer_store_revision (store), 7);
+    sp_consumer_batch_reset (batch, PARTITION, 42);
+    const char *command[] = { "INCRBY", "unused", "1" };
+    char key[SP_PARTITION_KEY_MAX];
+    assert_int_equal (sp_consumer_batch_key (batch, "counter", key, sizeof key) > 0, 1);
+    command[1] = key;
+    assert_int_equal (sp_consumer_batch_command (batch, 3, command, NULL), 0);
+    sp_consumer_batch_advance (batch, 43);
+    assert_int_equal (s_apply (store, redis, batch, TOKEN, NULL, NULL, error),
+                      SP_CONSUMER_STORE_STALE);
+    assert_string_equal (error, "partition 3 is stamped with revision \"0\", not \"7\"");
+    s_assert_state (redis, "checkpoint", "42");
+    s_assert_state (redis, "counter", "1");
+
+    /* The stored revision reads back; judge sends 0 < 7 to a restamp
+       when only revision 7 needs no rebuild, to a reset when it does. */
+    sp_consumer_store_state_t read;
+    assert_int_equal (sp_consumer_store_read (store, redis, PARTITION, &read, error, sizeof error),
+                      0);
+    assert_int_equal (read.revision, 0);
+    assert_int_equal (sp_consumer_store_judge (&read, 7, 0), SP_CONSUMER_STORE_RESTAMP);
+    assert_int_equal (sp_consumer_store_judge (&read, 7, 7), SP_CONSUMER_STORE_RESET);
+    assert_int_equal (sp_consumer_store_judge (&read, 0, 0), SP_CONSUMER_STORE_USE);
+
+    /* A restamp (fenced) lets the step through, with nothing else changed. */
+    assert_int_equal (
+        sp_consumer_store_restamp (store, redis, PARTITION, "intruder", error, sizeof error),
+        SP_CONSUMER_STORE_FENCED);
+    s_assert_state (redis, "revision", NULL);
+    assert_int_equal (
+        sp_consumer_store_restamp (store, redis, PARTITION, TOKEN, error, sizeof error),
+        SP_CONSUMER_STORE_APPLIED);
+    s_assert_state (redis, "revision", "7");
+    s_assert_state (redis, "counter", "1");
+    assert_int_equal (s_apply (store, redis, batch, TOKEN, NULL, NULL, error),
+                      SP_CONSUMER_STORE_APPLIED);
+    s_assert_state (redis, "checkpoint", "43");
+    s_assert_state (redis, "counter", "2");
+
+    /* An instance still at revision 5 is behind: refused, told so. */
+    assert_int_equal (sp_consumer_store_read (store, redis, PARTITION, &read, error, sizeof error),
+                      0);
+    assert_int_equal (read.revision, 7);
+    assert_int_equal (sp_consumer_store_judge (&read, 5, 5), SP_CONSUMER_STORE_BEHIND);
+    sp_consumer_store_set_revision (store, 5);
+    sp_consumer_batch_reset (batch, PARTITION, 43);
+    assert_int_equal (sp_consumer_batch_command (batch, 3, command, NULL), 0);
+    sp_consumer_batch_advance (batch, 44);
+    assert_int_equal (s_apply (store, redis, batch, TOKEN, NULL, NULL, error),
+                      SP_CONSUMER_STORE_STALE);
+    s_assert_state (redis, "counter", "2");
+
+    /* A reset stamps the store's revision. */
+    assert_int_equal (
+        sp_consumer_store_reset (store, redis, PARTITION, TOKEN, 0, error, sizeof error),
+        SP_CONSUMER_STORE_APPLIED);
+    s_assert_state (redis, "revision", "5");
+    s_assert_state (redis, "checkpoint", "0");
+    s_assert_state (redis, "counter", NULL);
+
+    /* A revision that is not a number is refused by the read. */
+    s_set_state (redis, "revision", "seven");
+    assert_int_equal (sp_consumer_store_read (store, redis, PARTITION, &read, error, sizeof error),
+                      -1);
+    assert_string_equal (error, "key \"store-test:{p3}:revision\" holds \"seven\", not a revision");
+
+    sp_consumer_batch_destroy (&batch);
+    sp_consumer_store_destroy (&store);
+    sp_redis_destroy (&redis);
+}
+
 static void
 test_read_fresh_then_after_reset (void **state)
 {
@@ -327,7 +421,7 @@ test_read_fresh_then_after_reset (void **state)
     assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     char error[ERROR_SIZE] = "";
-    sp_consumer_store_state_t read = { true, 5, 5, 5 };
+    sp_consumer_store_state_t read = { true, 5, 5, 5, 5 };
     assert_int_equal (sp_consumer_store_read (store, redis, PARTITION, &read, error, sizeof error),
                       0);
     assert_false (read.has_checkpoint);
@@ -381,7 +475,7 @@ test_read_refuses_values_that_are_not_numbers (void **state)
     assert_non_null (redis);
     sp_consumer_store_t *store = s_store (redis);
     char error[ERROR_SIZE] = "";
-    sp_consumer_store_state_t read = { false, 5, 6, 7 };
+    sp_consumer_store_state_t read = { false, 5, 6, 7, 8 };
     const sp_consumer_store_state_t before = read;
 
     s_set_state (redis, "checkpoint", "abc");
@@ -508,25 +602,27 @@ test_reset_deletes_only_the_partition_state (void **state)
     assert_int_equal (
         sp_consumer_store_reset (store, redis, PARTITION, TOKEN, 5, error, sizeof error),
         SP_CONSUMER_STORE_APPLIED);
-    /* Left: the lease, the fence, the new checkpoint and epoch; the neighbours. */
-    assert_int_equal (s_partition_key_count (redis, SERVICE, PARTITION), 4);
+    /* Left: the lease, the fence, the new checkpoint, epoch and revision;
+       the neighbours. */
+    assert_int_equal (s_partition_key_count (redis, SERVICE, PARTITION), 5);
     s_assert_state (redis, "lease", TOKEN);
     s_assert_state (redis, "fence", "1");
     s_assert_state (redis, "checkpoint", "0");
     s_assert_state (redis, "epoch", "5");
+    s_assert_state (redis, "revision", "0");
     s_assert_state (redis, "state:0", NULL);
     assert_int_equal (s_partition_key_count (redis, SERVICE, PARTITION + 1), 1);
     assert_int_equal (s_partition_key_count (redis, SERVICE, NEIGHBOUR), 1);
     assert_int_equal (s_partition_key_count (redis, OTHER_SERVICE, PARTITION), 1);
     assert_true (sp_harness_redis_value_is (redis, SERVICE ":rebuild", "1"));
-    assert_int_equal (s_dbsize (redis), 4 + 4);
+    assert_int_equal (s_dbsize (redis), 5 + 4);
 
     /* Again on the reset partition: nothing but the state to rewrite. */
     assert_int_equal (
         sp_consumer_store_reset (store, redis, PARTITION, TOKEN, 6, error, sizeof error),
         SP_CONSUMER_STORE_APPLIED);
     s_assert_state (redis, "epoch", "6");
-    assert_int_equal (s_dbsize (redis), 4 + 4);
+    assert_int_equal (s_dbsize (redis), 5 + 4);
     sp_consumer_store_destroy (&store);
     sp_redis_destroy (&redis);
 }
@@ -626,7 +722,7 @@ test_unreachable_redis_fails (void **state)
     assert_int_equal (s_apply (store, down, batch, TOKEN, NULL, NULL, error),
                       SP_CONSUMER_STORE_FAILED);
     assert_non_null (strstr (error, "could not apply events 42..42 to partition 3"));
-    sp_consumer_store_state_t read = { false, 1, 2, 3 };
+    sp_consumer_store_state_t read = { false, 1, 2, 3, 4 };
     assert_int_equal (sp_consumer_store_read (store, down, PARTITION, &read, error, sizeof error),
                       -1);
     assert_non_null (strstr (error, "could not read the state of partition 3"));
@@ -653,6 +749,7 @@ main (void)
         cmocka_unit_test (test_apply_without_commands_advances),
         cmocka_unit_test (test_apply_fenced_writes_nothing),
         cmocka_unit_test (test_apply_moved_writes_nothing),
+        cmocka_unit_test (test_apply_under_revisions),
         cmocka_unit_test (test_read_fresh_then_after_reset),
         cmocka_unit_test (test_read_refuses_values_that_are_not_numbers),
         cmocka_unit_test (test_reset_deletes_only_the_partition_state),

@@ -109,7 +109,8 @@ s_default_canonical (s_fixture_t *fixture, sp_pg_t *pg)
     snprintf (shipped, sizeof shipped, "%s/deploy/funnels/default.json", sp_harness_source_dir ());
     assert_int_equal (SALESCTL ("load", "funnel", shipped), 0);
     sp_pg_result_t *result = sp_pg_exec (
-        pg, "SELECT definition FROM funnel_definitions WHERE name = 'default' AND version = 1", 0,
+        pg, "SELECT document FROM reference_data WHERE kind = 'funnel' AND name = 'default' "
+        "AND version = 1", 0,
         NULL, NULL, NULL);
     assert_true (sp_pg_result_ok (result));
     assert_int_equal (sp_pg_result_rows (result), 1);

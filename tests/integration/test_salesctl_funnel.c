@@ -1,7 +1,7 @@
 /*  test_salesctl_funnel - `salesctl load funnel` and `salesctl funnels`
     end to end.
 
-    Starts the harness's PostgreSQL (migrated, so funnel_definitions of
+    Starts the harness's PostgreSQL (migrated, so reference_data of
     migrations/0003_funnels.sql exists) and runs the real salesctl binary
     against it, checking its stdout, stderr, exit status and the rows it
     leaves: a first load is version 1, the same definition again (however
@@ -176,7 +176,7 @@ s_versions (s_fixture_t *fixture, const char *name)
 {
     char sql[TEST_TEXT_SIZE];
     /* Names in this file are literals of [a-z0-9-], safe to quote inline. */
-    snprintf (sql, sizeof sql, "SELECT count(*) FROM funnel_definitions WHERE name = '%s'", name);
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM reference_data WHERE kind = 'funnel' AND name = '%s'", name);
     return sp_harness_pg_count (fixture->pg, sql);
 }
 
@@ -188,8 +188,9 @@ s_definition (s_fixture_t *fixture, const char *name, int version)
     snprintf (version_text, sizeof version_text, "%d", version);
     sp_pg_result_t *result =
         sp_pg_exec (fixture->pg,
-                    "SELECT definition, content_hash = sha256(convert_to(definition, 'UTF8')) "
-                    "FROM funnel_definitions WHERE name = $1 AND version = $2::integer",
+                    "SELECT document, content_hash = sha256(convert_to(document, 'UTF8')) "
+                    "FROM reference_data WHERE kind = 'funnel' AND name = $1 "
+                    "AND version = $2::integer",
                     2, (const char *const[]){ name, version_text }, NULL, NULL);
     assert_true (sp_pg_result_ok (result));
     assert_int_equal (sp_pg_result_rows (result), 1);
@@ -243,21 +244,22 @@ test_load_versions (void **state)
     snprintf (shipped, sizeof shipped, "%s/deploy/funnels/default.json", sp_harness_source_dir ());
 
     assert_int_equal (s_load (fixture, shipped), 0);
-    assert_string_equal (fixture->output, "funnel \"default\" loaded: version 1\n");
+    assert_string_equal (fixture->output, "funnel \"default\" loaded: version 1 (revision 1)\n");
     assert_string_equal (fixture->errors, "");
     char *stored = s_definition (fixture, "default", 1);
     assert_string_equal (stored, s_default_canonical);
     free (stored);
 
     assert_int_equal (s_load (fixture, shipped), 0);
-    assert_string_equal (fixture->output, "funnel \"default\" unchanged: version 1\n");
+    assert_string_equal (fixture->output, "funnel \"default\" unchanged: version 1 (revision 1)\n");
     char rewritten[PATH_MAX];
     s_write_file (fixture, "rewritten.json", s_default_rewritten, rewritten, sizeof rewritten);
     assert_int_equal (
         s_salesctl (fixture, (const char *const[]){ "load", "funnel", rewritten, "--json", NULL }),
         0);
     assert_string_equal (fixture->output,
-                         "{\"funnel\":\"default\",\"version\":1,\"changed\":false}\n");
+                         "{\"kind\":\"funnel\",\"name\":\"default\",\"version\":1,\"revision\":1,"
+                         "\"changed\":false}\n");
     assert_int_equal (s_versions (fixture, "default"), 1);
 
     char changed[PATH_MAX];
@@ -266,7 +268,8 @@ test_load_versions (void **state)
         s_salesctl (fixture, (const char *const[]){ "load", "funnel", changed, "--json", NULL }),
         0);
     assert_string_equal (fixture->output,
-                         "{\"funnel\":\"default\",\"version\":2,\"changed\":true}\n");
+                         "{\"kind\":\"funnel\",\"name\":\"default\",\"version\":2,\"revision\":2,"
+                         "\"changed\":true}\n");
     assert_int_equal (s_versions (fixture, "default"), 2);
     stored = s_definition (fixture, "default", 2);
     assert_string_equal (stored, s_default_changed_canonical);
@@ -276,7 +279,7 @@ test_load_versions (void **state)
     s_write_file (fixture, "canonical.json", s_default_changed_canonical, canonical,
                   sizeof canonical);
     assert_int_equal (s_load (fixture, canonical), 0);
-    assert_string_equal (fixture->output, "funnel \"default\" unchanged: version 2\n");
+    assert_string_equal (fixture->output, "funnel \"default\" unchanged: version 2 (revision 2)\n");
     assert_int_equal (s_versions (fixture, "default"), 2);
 
     /* The latest version of each funnel, as JSON. */
@@ -343,7 +346,7 @@ test_load_refused (void **state)
         s_salesctl (fixture, (const char *const[]){ "funnels", "--name", "refused", NULL }), 1);
     assert_string_equal (fixture->errors,
                          "salesctl funnels: no funnel named \"refused\" is loaded\n");
-    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM funnel_definitions "
+    assert_int_equal (sp_harness_pg_count (fixture->pg, "SELECT count(*) FROM reference_data "
                                                         "WHERE name NOT IN ('default')"),
                       0);
 }
@@ -377,7 +380,7 @@ test_load_concurrent (void **state)
         char err_paths[TEST_RACERS][PATH_MAX + TEST_SUFFIX_SIZE];
         assert_int_equal (sp_pg_begin (fixture->pg), 0);
         sp_pg_result_t *result =
-            sp_pg_exec (fixture->pg, "LOCK TABLE funnel_definitions IN ACCESS EXCLUSIVE MODE", 0,
+            sp_pg_exec (fixture->pg, "LOCK TABLE reference_data IN ACCESS EXCLUSIVE MODE", 0,
                         NULL, NULL, NULL);
         assert_true (sp_pg_result_ok (result));
         sp_pg_result_destroy (&result);
@@ -415,7 +418,7 @@ test_load_concurrent (void **state)
             json_error_t error;
             json_t *object = json_loads (output, 0, &error);
             assert_non_null (object);
-            assert_string_equal (json_string_value (json_object_get (object, "funnel")), name);
+            assert_string_equal (json_string_value (json_object_get (object, "name")), name);
             assert_true (json_is_true (json_object_get (object, "changed")));
             json_int_t version = json_integer_value (json_object_get (object, "version"));
             assert_true (version >= 1 && version <= TEST_RACERS);

@@ -2,8 +2,9 @@
 
         salesctl funnels [--postgres URL] [--name NAME] [--json]
 
-    Reads funnel_definitions (migrations/0003_funnels.sql, filled by
-    `salesctl load funnel`): without --name, the latest version of each
+    Reads the funnel definitions in reference_data (kind "funnel",
+    migrations/0005_reference_data.sql, filled by `salesctl load funnel`;
+    `salesctl definitions` lists every kind): without --name, the latest version of each
     funnel, by name, which is the version funnel-tracker counts with; with
     --name, every version of that funnel, oldest first. Each stored
     definition is read back with funnel-tracker's own code for its mode and
@@ -42,15 +43,15 @@ enum {
 };
 
 #define S_COLUMNS                                                                                  \
-    "SELECT name, version, definition, "                                                           \
+    "SELECT name, version, document, "                                                             \
     "to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                 \
-    "encode(content_hash, 'hex') FROM funnel_definitions "
+    "encode(content_hash, 'hex') FROM reference_data WHERE kind = 'funnel' "
 
 /* The latest version of every funnel. */
 static const char s_latest_sql[] = S_COLUMNS "ORDER BY name, version DESC";
 
 /* $1: funnel name. Every version of it. */
-static const char s_versions_sql[] = S_COLUMNS "WHERE name = $1 ORDER BY version";
+static const char s_versions_sql[] = S_COLUMNS "AND name = $1 ORDER BY version";
 
 /* Prints row; definition is its stored text, read. */
 static int
@@ -138,7 +139,7 @@ salesctl_funnels (int argc, char **argv)
     else
         result = sp_pg_exec (pg, s_latest_sql, 0, NULL, NULL, NULL);
     if (!sp_pg_result_ok (result)) {
-        fprintf (stderr, "salesctl %s: could not read funnel_definitions: %s\n", s_command,
+        fprintf (stderr, "salesctl %s: could not read reference_data: %s\n", s_command,
                  sp_pg_result_error (result));
         goto out_destroy_result;
     }

@@ -19,6 +19,7 @@
 #include "sp_pg.h"
 #include "sp_redis.h"
 #include "funnel-tracker/funnel_query.h"
+#include "sp_refdata.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,10 +116,14 @@ int salesctl_rebuild (int argc, char **argv);
    (cmd_quarantine.c). */
 int salesctl_quarantine (int argc, char **argv);
 
-/* `salesctl load funnel FILE`: validates a funnel definition and stores
-   its canonical form as the funnel's next version when it changed
-   (cmd_load.c). */
+/* `salesctl load KIND FILE`: validates a document of reference data with
+   its service's own code and stores its canonical form as the next
+   version when it changed (cmd_load.c). */
 int salesctl_load (int argc, char **argv);
+
+/* `salesctl definitions`: the reference data loaded, latest versions,
+   and the versions the running instances use (cmd_definitions.c). */
+int salesctl_definitions (int argc, char **argv);
 
 /* `salesctl funnels`: lists the latest version of each funnel, or every
    version of one (cmd_funnels.c). */
@@ -135,6 +140,16 @@ int salesctl_pipeline (int argc, char **argv);
 /* `salesctl notices`: funnel bottleneck notices firing now, their history
    or a live feed (cmd_notices.c). */
 int salesctl_notices (int argc, char **argv);
+
+/* ---------------------------------------------------- cmd_load.c */
+
+/* The kinds of reference data the services define (one table, in
+   cmd_load.c): the kind named name or NULL; their names as "a, b" in
+   buffer; their count and the one at index (NULL past the end). */
+const sp_refdata_kind_t *salesctl_kind (const char *name);
+const char *salesctl_kind_names (char *buffer, size_t size);
+size_t salesctl_kind_count (void);
+const sp_refdata_kind_t *salesctl_kind_at (size_t index);
 
 /* Prints object (taken: its reference is released) as one compact JSON
    line on stdout, keys in insertion order. NULL (a failed json_pack) or

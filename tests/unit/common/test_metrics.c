@@ -21,7 +21,7 @@
 #define MANY_CHILDREN 1000      /* enough to grow the hash index several times */
 #define THREAD_INCREMENTS 20000 /* updates made by the writer thread */
 #define LABEL_SIZE 32
-#define RENDER_ROUNDS 50        /* renders made while the writer runs */
+#define RENDER_ROUNDS 50 /* renders made while the writer runs */
 
 static sp_metrics_t *
 s_metrics_new (void)
@@ -58,8 +58,8 @@ test_counter (void **state)
 {
     (void) state;
     sp_metrics_t *metrics = s_metrics_new ();
-    sp_metric_t *plain = sp_metrics_counter (metrics, "sp_requests_total", "requests served",
-                                             NULL, 0);
+    sp_metric_t *plain =
+        sp_metrics_counter (metrics, "sp_requests_total", "requests served", NULL, 0);
     assert_non_null (plain);
     /* Unlabelled: renders 0 before any update. */
     s_assert_render (metrics, "# HELP sp_requests_total requests served\n"
@@ -71,16 +71,16 @@ test_counter (void **state)
     assert_true (sp_metric_value (plain, NULL) == 3);
 
     const char *names[] = { "type", "outcome" };
-    sp_metric_t *events = sp_metrics_counter (metrics, "sp_events_total", "events by outcome",
-                                              names, 2);
+    sp_metric_t *events =
+        sp_metrics_counter (metrics, "sp_events_total", "events by outcome", names, 2);
     assert_non_null (events);
-    sp_metric_add (events, (const char *[]) { "deal", "rejected" }, 1);
-    sp_metric_add (events, (const char *[]) { "call", "accepted" }, 5);
-    sp_metric_add (events, (const char *[]) { "deal", "rejected" }, 1.5);
-    sp_metric_add (events, (const char *[]) { "deal", "accepted" }, 1);
-    assert_true (sp_metric_value (events, (const char *[]) { "deal", "rejected" }) == 2.5);
+    sp_metric_add (events, (const char *[]){ "deal", "rejected" }, 1);
+    sp_metric_add (events, (const char *[]){ "call", "accepted" }, 5);
+    sp_metric_add (events, (const char *[]){ "deal", "rejected" }, 1.5);
+    sp_metric_add (events, (const char *[]){ "deal", "accepted" }, 1);
+    assert_true (sp_metric_value (events, (const char *[]){ "deal", "rejected" }) == 2.5);
     /* Peeking does not create a child. */
-    assert_true (sp_metric_value (events, (const char *[]) { "visit", "accepted" }) == 0);
+    assert_true (sp_metric_value (events, (const char *[]){ "visit", "accepted" }) == 0);
     s_assert_render (metrics, "# HELP sp_requests_total requests served\n"
                               "# TYPE sp_requests_total counter\n"
                               "sp_requests_total 3\n"
@@ -112,21 +112,21 @@ test_gauge (void **state)
     const char *names[] = { "name" };
     sp_metric_t *gauge = sp_metrics_gauge (metrics, "sp:value", "assorted values", names, 1);
     assert_non_null (gauge);
-    sp_metric_set (gauge, (const char *[]) { "down" }, 10);
-    sp_metric_add (gauge, (const char *[]) { "down" }, -12.5);
-    sp_metric_set (gauge, (const char *[]) { "tenth" }, 0.1);
-    sp_metric_add (gauge, (const char *[]) { "sum" }, 0.1);
-    sp_metric_add (gauge, (const char *[]) { "sum" }, 0.2);
-    sp_metric_set (gauge, (const char *[]) { "small" }, 1e-7);
-    sp_metric_set (gauge, (const char *[]) { "big" }, 1234567890123.0);
-    sp_metric_set (gauge, (const char *[]) { "huge" }, 1e21);
-    sp_metric_set (gauge, (const char *[]) { "inf" }, INFINITY);
-    sp_metric_set (gauge, (const char *[]) { "minus_inf" }, -INFINITY);
-    sp_metric_set (gauge, (const char *[]) { "nan" }, NAN);
-    sp_metric_set (gauge, (const char *[]) { "reset" }, 7);
-    sp_metric_set (gauge, (const char *[]) { "reset" }, 0);
-    assert_true (sp_metric_value (gauge, (const char *[]) { "down" }) == -2.5);
-    assert_true (isnan (sp_metric_value (gauge, (const char *[]) { "nan" })));
+    sp_metric_set (gauge, (const char *[]){ "down" }, 10);
+    sp_metric_add (gauge, (const char *[]){ "down" }, -12.5);
+    sp_metric_set (gauge, (const char *[]){ "tenth" }, 0.1);
+    sp_metric_add (gauge, (const char *[]){ "sum" }, 0.1);
+    sp_metric_add (gauge, (const char *[]){ "sum" }, 0.2);
+    sp_metric_set (gauge, (const char *[]){ "small" }, 1e-7);
+    sp_metric_set (gauge, (const char *[]){ "big" }, 1234567890123.0);
+    sp_metric_set (gauge, (const char *[]){ "huge" }, 1e21);
+    sp_metric_set (gauge, (const char *[]){ "inf" }, INFINITY);
+    sp_metric_set (gauge, (const char *[]){ "minus_inf" }, -INFINITY);
+    sp_metric_set (gauge, (const char *[]){ "nan" }, NAN);
+    sp_metric_set (gauge, (const char *[]){ "reset" }, 7);
+    sp_metric_set (gauge, (const char *[]){ "reset" }, 0);
+    assert_true (sp_metric_value (gauge, (const char *[]){ "down" }) == -2.5);
+    assert_true (isnan (sp_metric_value (gauge, (const char *[]){ "nan" })));
     s_assert_render (metrics, "# HELP sp:value assorted values\n"
                               "# TYPE sp:value gauge\n"
                               "sp:value{name=\"down\"} -2.5\n"
@@ -148,8 +148,8 @@ test_histogram (void **state)
     (void) state;
     sp_metrics_t *metrics = s_metrics_new ();
     const double bounds[] = { 0.005, 0.1, 1, 2.5 };
-    sp_metric_t *plain = sp_metrics_histogram (metrics, "sp_apply_seconds", "apply latency",
-                                               NULL, 0, bounds, 4);
+    sp_metric_t *plain =
+        sp_metrics_histogram (metrics, "sp_apply_seconds", "apply latency", NULL, 0, bounds, 4);
     assert_non_null (plain);
     s_assert_render (metrics, "# HELP sp_apply_seconds apply latency\n"
                               "# TYPE sp_apply_seconds histogram\n"
@@ -163,41 +163,42 @@ test_histogram (void **state)
     sp_metric_observe (plain, NULL, 0.001); /* first bucket */
     sp_metric_observe (plain, NULL, 0.1);   /* exactly on a bound: that bucket */
     sp_metric_observe (plain, NULL, 0.5);
-    sp_metric_observe (plain, NULL, 3);     /* above every bound: +Inf only */
-    sp_metric_observe (plain, NULL, -1);    /* below every bound: first bucket */
+    sp_metric_observe (plain, NULL, 3);  /* above every bound: +Inf only */
+    sp_metric_observe (plain, NULL, -1); /* below every bound: first bucket */
     assert_int_equal (sp_metric_count (plain, NULL), 5);
 
     const char *names[] = { "service", "partition" };
     const double sizes[] = { 1, 10 };
-    sp_metric_t *batch = sp_metrics_histogram (metrics, "sp_batch_size", "events per batch",
-                                               names, 2, sizes, 2);
+    sp_metric_t *batch =
+        sp_metrics_histogram (metrics, "sp_batch_size", "events per batch", names, 2, sizes, 2);
     assert_non_null (batch);
-    sp_metric_observe (batch, (const char *[]) { "ingest", "3" }, 10);
-    sp_metric_observe (batch, (const char *[]) { "ingest", "3" }, 11);
-    sp_metric_observe (batch, (const char *[]) { "funnel", "0" }, 1);
-    assert_int_equal (sp_metric_count (batch, (const char *[]) { "ingest", "3" }), 2);
-    assert_int_equal (sp_metric_count (batch, (const char *[]) { "kpi", "3" }), 0);
-    s_assert_render (metrics, "# HELP sp_apply_seconds apply latency\n"
-                              "# TYPE sp_apply_seconds histogram\n"
-                              "sp_apply_seconds_bucket{le=\"0.005\"} 2\n"
-                              "sp_apply_seconds_bucket{le=\"0.1\"} 3\n"
-                              "sp_apply_seconds_bucket{le=\"1\"} 4\n"
-                              "sp_apply_seconds_bucket{le=\"2.5\"} 4\n"
-                              "sp_apply_seconds_bucket{le=\"+Inf\"} 5\n"
-                              "sp_apply_seconds_sum 2.601\n"
-                              "sp_apply_seconds_count 5\n"
-                              "# HELP sp_batch_size events per batch\n"
-                              "# TYPE sp_batch_size histogram\n"
-                              "sp_batch_size_bucket{service=\"ingest\",partition=\"3\",le=\"1\"} 0\n"
-                              "sp_batch_size_bucket{service=\"ingest\",partition=\"3\",le=\"10\"} 1\n"
-                              "sp_batch_size_bucket{service=\"ingest\",partition=\"3\",le=\"+Inf\"} 2\n"
-                              "sp_batch_size_sum{service=\"ingest\",partition=\"3\"} 21\n"
-                              "sp_batch_size_count{service=\"ingest\",partition=\"3\"} 2\n"
-                              "sp_batch_size_bucket{service=\"funnel\",partition=\"0\",le=\"1\"} 1\n"
-                              "sp_batch_size_bucket{service=\"funnel\",partition=\"0\",le=\"10\"} 1\n"
-                              "sp_batch_size_bucket{service=\"funnel\",partition=\"0\",le=\"+Inf\"} 1\n"
-                              "sp_batch_size_sum{service=\"funnel\",partition=\"0\"} 1\n"
-                              "sp_batch_size_count{service=\"funnel\",partition=\"0\"} 1\n");
+    sp_metric_observe (batch, (const char *[]){ "ingest", "3" }, 10);
+    sp_metric_observe (batch, (const char *[]){ "ingest", "3" }, 11);
+    sp_metric_observe (batch, (const char *[]){ "funnel", "0" }, 1);
+    assert_int_equal (sp_metric_count (batch, (const char *[]){ "ingest", "3" }), 2);
+    assert_int_equal (sp_metric_count (batch, (const char *[]){ "kpi", "3" }), 0);
+    s_assert_render (metrics,
+                     "# HELP sp_apply_seconds apply latency\n"
+                     "# TYPE sp_apply_seconds histogram\n"
+                     "sp_apply_seconds_bucket{le=\"0.005\"} 2\n"
+                     "sp_apply_seconds_bucket{le=\"0.1\"} 3\n"
+                     "sp_apply_seconds_bucket{le=\"1\"} 4\n"
+                     "sp_apply_seconds_bucket{le=\"2.5\"} 4\n"
+                     "sp_apply_seconds_bucket{le=\"+Inf\"} 5\n"
+                     "sp_apply_seconds_sum 2.601\n"
+                     "sp_apply_seconds_count 5\n"
+                     "# HELP sp_batch_size events per batch\n"
+                     "# TYPE sp_batch_size histogram\n"
+                     "sp_batch_size_bucket{service=\"ingest\",partition=\"3\",le=\"1\"} 0\n"
+                     "sp_batch_size_bucket{service=\"ingest\",partition=\"3\",le=\"10\"} 1\n"
+                     "sp_batch_size_bucket{service=\"ingest\",partition=\"3\",le=\"+Inf\"} 2\n"
+                     "sp_batch_size_sum{service=\"ingest\",partition=\"3\"} 21\n"
+                     "sp_batch_size_count{service=\"ingest\",partition=\"3\"} 2\n"
+                     "sp_batch_size_bucket{service=\"funnel\",partition=\"0\",le=\"1\"} 1\n"
+                     "sp_batch_size_bucket{service=\"funnel\",partition=\"0\",le=\"10\"} 1\n"
+                     "sp_batch_size_bucket{service=\"funnel\",partition=\"0\",le=\"+Inf\"} 1\n"
+                     "sp_batch_size_sum{service=\"funnel\",partition=\"0\"} 1\n"
+                     "sp_batch_size_count{service=\"funnel\",partition=\"0\"} 1\n");
     sp_metrics_destroy (&metrics);
 }
 
@@ -210,9 +211,9 @@ test_escaping (void **state)
     sp_metric_t *counter = sp_metrics_counter (
         metrics, "sp_escape_total", "help with \\ backslash, \"quotes\"\nand a newline", names, 1);
     assert_non_null (counter);
-    sp_metric_add (counter, (const char *[]) { "a\\b \"c\"\nd" }, 1);
-    sp_metric_add (counter, (const char *[]) { "M\xc3\xbcller GmbH" }, 2);
-    sp_metric_add (counter, (const char *[]) { "" }, 3);
+    sp_metric_add (counter, (const char *[]){ "a\\b \"c\"\nd" }, 1);
+    sp_metric_add (counter, (const char *[]){ "M\xc3\xbcller GmbH" }, 2);
+    sp_metric_add (counter, (const char *[]){ "" }, 3);
     s_assert_render (metrics,
                      "# HELP sp_escape_total help with \\\\ backslash, \"quotes\"\\nand a newline\n"
                      "# TYPE sp_escape_total counter\n"
@@ -260,20 +261,20 @@ test_many_children (void **state)
     sp_metric_t *counter = sp_metrics_counter (metrics, "sp_many_total", "many", names, 2);
     assert_non_null (counter);
     /* Tuples that differ only in where values split must stay apart. */
-    sp_metric_add (counter, (const char *[]) { "ab", "c" }, 1);
-    sp_metric_add (counter, (const char *[]) { "a", "bc" }, 2);
-    assert_true (sp_metric_value (counter, (const char *[]) { "ab", "c" }) == 1);
-    assert_true (sp_metric_value (counter, (const char *[]) { "a", "bc" }) == 2);
+    sp_metric_add (counter, (const char *[]){ "ab", "c" }, 1);
+    sp_metric_add (counter, (const char *[]){ "a", "bc" }, 2);
+    assert_true (sp_metric_value (counter, (const char *[]){ "ab", "c" }) == 1);
+    assert_true (sp_metric_value (counter, (const char *[]){ "a", "bc" }) == 2);
     for (int round = 0; round < 2; round++)
         for (int i = 0; i < MANY_CHILDREN; i++) {
             char label[LABEL_SIZE];
             snprintf (label, sizeof label, "rep-%d", i);
-            sp_metric_add (counter, (const char *[]) { label, "x" }, i);
+            sp_metric_add (counter, (const char *[]){ label, "x" }, i);
         }
     for (int i = 0; i < MANY_CHILDREN; i++) {
         char label[LABEL_SIZE];
         snprintf (label, sizeof label, "rep-%d", i);
-        assert_true (sp_metric_value (counter, (const char *[]) { label, "x" }) == 2.0 * i);
+        assert_true (sp_metric_value (counter, (const char *[]){ label, "x" }) == 2.0 * i);
     }
     /* Creation order survives the index growing. */
     char *text = sp_metrics_render (metrics);
@@ -315,10 +316,10 @@ test_children_limit (void **state)
     for (int i = 0; i < SP_METRICS_CHILDREN_MAX + 2; i++) {
         char label[LABEL_SIZE];
         snprintf (label, sizeof label, "%d", i);
-        sp_metric_set (gauge, (const char *[]) { label }, 1);
+        sp_metric_set (gauge, (const char *[]){ label }, 1);
     }
     /* Existing children keep updating. */
-    sp_metric_add (gauge, (const char *[]) { "0" }, 1);
+    sp_metric_add (gauge, (const char *[]){ "0" }, 1);
     sp_log_set_stream (NULL);
     assert_int_equal (fclose (stream), 0);
     assert_non_null (strstr (logged, "msg=\"too many label value combinations for metric, "
@@ -328,8 +329,8 @@ test_children_limit (void **state)
 
     char label[LABEL_SIZE];
     snprintf (label, sizeof label, "%d", SP_METRICS_CHILDREN_MAX);
-    assert_true (sp_metric_value (gauge, (const char *[]) { label }) == 0);
-    assert_true (sp_metric_value (gauge, (const char *[]) { "0" }) == 2);
+    assert_true (sp_metric_value (gauge, (const char *[]){ label }) == 0);
+    assert_true (sp_metric_value (gauge, (const char *[]){ "0" }) == 2);
     char *text = sp_metrics_render (metrics);
     assert_non_null (text);
     assert_int_equal (s_count_lines (text), SP_METRICS_CHILDREN_MAX + 2);
@@ -347,7 +348,7 @@ s_writer (void *argument)
 {
     writer_t *writer = argument;
     for (int i = 0; i < THREAD_INCREMENTS; i++) {
-        sp_metric_add (writer->counter, (const char *[]) { i % 2 ? "odd" : "even" }, 1);
+        sp_metric_add (writer->counter, (const char *[]){ i % 2 ? "odd" : "even" }, 1);
         sp_metric_observe (writer->histogram, NULL, i % 3);
     }
     return NULL;
@@ -376,11 +377,31 @@ test_concurrent_update_and_render (void **state)
         free (text);
     }
     assert_int_equal (pthread_join (thread, NULL), 0);
-    assert_true (sp_metric_value (writer.counter, (const char *[]) { "odd" })
-                 == THREAD_INCREMENTS / 2);
-    assert_true (sp_metric_value (writer.counter, (const char *[]) { "even" })
-                 == THREAD_INCREMENTS / 2);
+    assert_true (sp_metric_value (writer.counter, (const char *[]){ "odd" }) ==
+                 THREAD_INCREMENTS / 2);
+    assert_true (sp_metric_value (writer.counter, (const char *[]){ "even" }) ==
+                 THREAD_INCREMENTS / 2);
     assert_int_equal (sp_metric_count (writer.histogram, NULL), THREAD_INCREMENTS);
+    sp_metrics_destroy (&metrics);
+}
+
+/* The same family registered again (an object made anew while the
+   service runs) is the same handle, counting on in the same series. */
+static void
+test_register_again_returns_the_family (void **state)
+{
+    (void) state;
+    sp_metrics_t *metrics = s_metrics_new ();
+    const char *labels[] = { "funnel" };
+    sp_metric_t *first = sp_metrics_counter (metrics, "sp_hits_total", "hits counted", labels, 1);
+    assert_non_null (first);
+    sp_metric_add (first, (const char *[]){ "crm" }, 2);
+    sp_metric_t *again = sp_metrics_counter (metrics, "sp_hits_total", "hits counted", labels, 1);
+    assert_ptr_equal (again, first);
+    sp_metric_add (again, (const char *[]){ "crm" }, 3);
+    s_assert_render (metrics, "# HELP sp_hits_total hits counted\n"
+                              "# TYPE sp_hits_total counter\n"
+                              "sp_hits_total{funnel=\"crm\"} 5\n");
     sp_metrics_destroy (&metrics);
 }
 
@@ -390,6 +411,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_new_destroy),
         cmocka_unit_test (test_counter),
+        cmocka_unit_test (test_register_again_returns_the_family),
         cmocka_unit_test (test_labelled_family_without_children),
         cmocka_unit_test (test_gauge),
         cmocka_unit_test (test_histogram),
