@@ -28,11 +28,12 @@
 
 /* Kinds of mergeable command; a key's generation has at most one. */
 typedef enum {
-    S_KIND_NONE = 0,    /* nothing merged on the key in this generation yet */
-    S_KIND_COUNTER = 1, /* HINCRBY key field delta */
-    S_KIND_STRING = 2,  /* SET key value */
-    S_KIND_SORTED = 3,  /* ZADD key score member, ZREM key member */
-    S_KIND_SET = 4,     /* SADD key member */
+    S_KIND_NONE = 0,     /* nothing merged on the key in this generation yet */
+    S_KIND_COUNTER = 1,  /* HINCRBY key field delta */
+    S_KIND_STRING = 2,   /* SET key value */
+    S_KIND_SORTED = 3,   /* ZADD key score member, ZREM key member */
+    S_KIND_SET = 4,      /* SADD key member */
+    S_KIND_GREATEST = 5, /* ZADD key GT score member */
 } s_kind_t;
 
 /* A key seen in the step. */
@@ -53,6 +54,7 @@ typedef struct {
     uint32_t key;          /* index in keys */
     uint32_t generation;   /* of the key */
     uint32_t planned;      /* index in the plan of the command standing for it */
+    double score;          /* S_KIND_GREATEST: the greatest score of the slot */
 } s_slot_t;
 
 /* An open-addressing table of entry indexes + 1 (0: empty). */
@@ -334,7 +336,7 @@ s_slot (sp_consumer_coalesce_t *self, size_t key_index, const char *field, size_
     s_table_insert (&self->slot_table, hash, self->slot_count);
     s_slot_t *slot = &self->slots[self->slot_count++];
     *slot = (s_slot_t){ hash, field, (uint32_t) field_length, (uint32_t) key_index, key->generation,
-                        0 };
+                        0,    0 };
     *opened = true;
     return slot;
 }
@@ -431,30 +433,40 @@ typedef struct {
     const char *field;   /* field or member; NULL for SET */
     size_t field_length; /* bytes in it */
     int64_t delta;       /* HINCRBY's increment */
+    double score;        /* ZADD GT's score */
 } s_form_t;
 
 /* Reads a command's form (see the merge rules in the header). */
 static s_form_t
 s_form (int argc, const char *const *argv, const size_t *lengths)
 {
-    s_form_t form = { S_KIND_NONE, NULL, 0, 0 };
+    s_form_t form = { S_KIND_NONE, NULL, 0, 0, 0 };
     const char *name = argv[0];
     size_t length = lengths[0];
     if (argc == 4 && length == 7 && s_is (name, length, "HINCRBY")) {
         if (sp_consumer_coalesce_int64 (argv[3], lengths[3], &form.delta))
-            form = (s_form_t){ S_KIND_COUNTER, argv[2], lengths[2], form.delta };
+            form = (s_form_t){ S_KIND_COUNTER, argv[2], lengths[2], form.delta, 0 };
     }
     else if (argc == 3 && length == 3 && s_is (name, length, "SET"))
         form.kind = S_KIND_STRING;
     else if (argc == 4 && length == 4 && s_is (name, length, "ZADD")) {
         if (s_score_plain (argv[2], lengths[2]))
-            form = (s_form_t){ S_KIND_SORTED, argv[3], lengths[3], 0 };
+            form = (s_form_t){ S_KIND_SORTED, argv[3], lengths[3], 0, 0 };
+    }
+    else if (argc == 5 && length == 4 && s_is (name, length, "ZADD") &&
+             s_is (argv[2], lengths[2], "GT") && s_score_plain (argv[3], lengths[3])) {
+        /* A plain score is at most S_SCORE_MAX bytes of [-0-9.]: read it
+           as Redis does (strtod) from a terminated copy. */
+        char score[S_SCORE_MAX + 1];
+        memcpy (score, argv[3], lengths[3]);
+        score[lengths[3]] = '\0';
+        form = (s_form_t){ S_KIND_GREATEST, argv[4], lengths[4], 0, strtod (score, NULL) };
     }
     else if (argc == 3 && length == 4) {
         if (s_is (name, length, "ZREM"))
-            form = (s_form_t){ S_KIND_SORTED, argv[2], lengths[2], 0 };
+            form = (s_form_t){ S_KIND_SORTED, argv[2], lengths[2], 0, 0 };
         else if (s_is (name, length, "SADD"))
-            form = (s_form_t){ S_KIND_SET, argv[2], lengths[2], 0 };
+            form = (s_form_t){ S_KIND_SET, argv[2], lengths[2], 0, 0 };
     }
     return form;
 }
@@ -495,6 +507,7 @@ sp_consumer_coalesce_add (sp_consumer_coalesce_t *self, int argc, const char *co
         if (!s_plan_append (self, delta))
             return -1;
         slot->planned = (uint32_t) (self->plan_count - 1);
+        slot->score = form.score;
         self->added++;
         return 0;
     }
@@ -516,6 +529,15 @@ sp_consumer_coalesce_add (sp_consumer_coalesce_t *self, int argc, const char *co
         case S_KIND_STRING:
         case S_KIND_SORTED:
             planned->source = self->added; /* the last one wins */
+            planned->merged++;
+            break;
+        case S_KIND_GREATEST:
+            /* ZADD GT of s1, s2, ... leaves the greatest of them and the
+               score held before: one ZADD GT of the greatest does the same */
+            if (form.score > slot->score) {
+                planned->source = self->added;
+                slot->score = form.score;
+            }
             planned->merged++;
             break;
         case S_KIND_SET:

@@ -15,6 +15,7 @@
         SET key value             no options
         ZADD key score member     no options, one member; score a plain
                                   decimal ("-"? digits, "." digits?)
+        ZADD key GT score member  GT alone, one member, a plain score
         ZREM key member           one member
         SADD key member           one member
     Mergeable commands on the same slot are written as one, at the
@@ -25,15 +26,17 @@
         ZADD / ZREM of one member             the last one (ZADD with its
             score, or ZREM)
         SADD of one member                    the first one
+        ZADD GT of one member                 the one of greatest score
+            (the member ends at the greatest of those and its old score)
     A command alone in its slot is written as it came, byte for byte.
 
     Slots and generations. A slot is (key, field) for HINCRBY, (key) for
-    SET, (key, member) for ZADD/ZREM and for SADD, within one generation
+    SET, (key, member) for ZADD/ZREM, ZADD GT and SADD, within one generation
     of the key. A key's generation ends, so nothing merges across, at:
       - a change of kind of mergeable command on it (HINCRBY, SET,
-        ZADD/ZREM, SADD are four kinds);
+        ZADD/ZREM, ZADD GT, SADD are five kinds);
       - a barrier naming it: any other command, or a listed one in another
-        form (options such as ZADD ... GT, several members, a delta or a
+        form (other options such as ZADD ... NX or LT, several members, a delta or a
         score not in the form above). Every argument but the command name
         is taken as a key it may touch: Redis commands name the keys they
         write among their arguments;

@@ -191,6 +191,23 @@ test_last_zadd_or_zrem_of_a_member_wins (void **state)
     s_assert_step ("ZADD z 1 m | ZADD y 1 m | ZADD z 1 m", "ZADD z 1 m | ZADD y 1 m");
 }
 
+/* ZADD GT of one member: the one of greatest score stands, where the
+   slot's first command was (the funnel clock: one per event). */
+static void
+test_zadd_gt_of_a_member_keeps_the_greatest (void **state)
+{
+    (void) state;
+    s_assert_step ("ZADD c GT 5 m | ZADD c GT 9 m | ZADD c GT 7 m", "ZADD c GT 9 m");
+    s_assert_step ("ZADD c GT 5 m | ZADD d GT 1 m | ZADD c GT 5.5 m | ZADD c GT -3 m",
+                   "ZADD c GT 5.5 m | ZADD d GT 1 m");
+    s_assert_step ("zadd c gt 2 m | ZADD c GT 2 m", "zadd c gt 2 m");
+    /* other members, other slots; another option is a barrier */
+    s_assert_step ("ZADD c GT 1 m | ZADD c GT 2 n | ZADD c GT 3 m",
+                   "ZADD c GT 3 m | ZADD c GT 2 n");
+    s_assert_step ("ZADD c GT 1 m | ZADD c LT 0 m | ZADD c GT 3 m",
+                   "ZADD c GT 1 m | ZADD c LT 0 m | ZADD c GT 3 m");
+}
+
 static void
 test_sadd_of_a_member_once (void **state)
 {
@@ -221,6 +238,7 @@ static void
 test_options_and_other_forms_are_barriers (void **state)
 {
     (void) state;
+    /* ZADD GT is a kind of its own: no merge with plain ZADD across it */
     s_assert_step ("ZADD z 1 m | ZADD z GT 5 m | ZADD z 2 m",
                    "ZADD z 1 m | ZADD z GT 5 m | ZADD z 2 m");
     s_assert_step ("ZADD z 1 m | ZADD z 2 m 3 n | ZADD z 2 m",
@@ -988,6 +1006,7 @@ main (void)
         cmocka_unit_test (test_overflowing_sums_are_not_made),
         cmocka_unit_test (test_last_set_wins),
         cmocka_unit_test (test_last_zadd_or_zrem_of_a_member_wins),
+        cmocka_unit_test (test_zadd_gt_of_a_member_keeps_the_greatest),
         cmocka_unit_test (test_sadd_of_a_member_once),
         cmocka_unit_test (test_other_commands_are_barriers_for_the_keys_they_name),
         cmocka_unit_test (test_options_and_other_forms_are_barriers),
