@@ -147,10 +147,13 @@ out_destroy:
 
 /* Makes funnel-tracker:config say what this instance counts with. When
    the currency or the time zone it held differ, every figure is wrong:
-   asks for a rebuild in the same transaction. Definitions need no such
-   request: the state is stamped with their revision (sp_consumer_revise). */
+   asks for a rebuild in the same transaction. Loaded definitions need no
+   such request: the state is stamped with their revision
+   (sp_consumer_revise). The built-in default is revision 0 in every
+   build, so with builtin a change of its text (a new build) asks for a
+   rebuild too. */
 static int
-s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_size)
+s_record_config (sp_redis_t *redis, json_t *wanted, bool builtin, char *error, size_t error_size)
 {
     sp_redis_reply_t *reply = sp_redis_command (
         redis, 2, (const char *[]){ "HGETALL", FUNNEL_KEYS_CONFIG }, NULL, error, error_size);
@@ -167,7 +170,8 @@ s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_si
         const char *expected = json_string_value (json_object_get (wanted, field));
         bool equal = expected && strcmp (expected, value) == 0;
         same = same && equal;
-        if (!equal && (strcmp (field, "currency") == 0 || strcmp (field, "time_zone") == 0))
+        if (!equal && (strcmp (field, "currency") == 0 || strcmp (field, "time_zone") == 0 ||
+                       (builtin && strncmp (field, "funnel:", strlen ("funnel:")) == 0)))
             settings_changed = true;
     }
     sp_redis_reply_destroy (&reply);
@@ -176,7 +180,7 @@ s_record_config (sp_redis_t *redis, json_t *wanted, char *error, size_t error_si
     if (s_write_config (redis, wanted, settings_changed, error, error_size) != 0)
         return -1;
     if (settings_changed)
-        sp_log_info ("currency or time zone changed: rebuilding the funnel state",
+        sp_log_info ("currency, time zone or built-in funnel changed: rebuilding the funnel state",
                      "currency=%s time_zone=\"%s\"",
                      json_string_value (json_object_get (wanted, "currency")),
                      json_string_value (json_object_get (wanted, "time_zone")));
@@ -332,7 +336,8 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
     self->currency = currency;
     self->time_zone = sp_config_string (config, "time-zone");
     if (s_load (self, &self->catalog, &self->handler, &self->config, error, sizeof error) != 0 ||
-        s_record_config (self->redis, self->config, error, sizeof error) != 0)
+        s_record_config (self->redis, self->config, funnel_catalog_revision (self->catalog) == 0,
+                         error, sizeof error) != 0)
         goto out_failed;
     int64_t revision = funnel_catalog_revision (self->catalog);
     sp_log_info ("counting funnels", "funnels=%s currency=%s revision=%" PRId64,
