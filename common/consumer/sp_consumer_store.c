@@ -96,6 +96,24 @@ static const char s_restamp_source[] = "local lease = redis.call('GET', KEYS[1])
                                        "redis.call('SET', KEYS[2], ARGV[2])\n"
                                        "return {0}\n";
 
+/* A step sent (sp_consumer_store_apply_send) and not yet received: the
+   script's fixed arguments are copies (the caller's token or revision
+   may change meanwhile); the batch's arguments are borrowed. */
+typedef struct {
+    bool active;                          /* a step is in flight */
+    uint32_t partition;                   /* its partition */
+    char lease_key[SP_PARTITION_KEY_MAX]; /* KEYS */
+    char checkpoint_key[SP_PARTITION_KEY_MAX];
+    char revision_key[SP_PARTITION_KEY_MAX];
+    char token[SP_PARTITION_KEY_MAX]; /* ARGV */
+    char from_text[S_NUMBER_MAX];
+    char last_text[S_NUMBER_MAX];
+    char revision_text[S_NUMBER_MAX];
+    char what[S_REASON_MAX]; /* "apply events F..L to", for messages */
+    const char **argv;       /* the script's arguments (owned array) */
+    size_t *lengths;         /* their lengths (owned) */
+} s_flight_t;
+
 struct _sp_consumer_store_t {
     char service[SP_PARTITION_SERVICE_MAX]; /* key prefix */
     char rebuild_key[SP_PARTITION_KEY_MAX]; /* "<service>:rebuild" */
@@ -106,6 +124,7 @@ struct _sp_consumer_store_t {
     sp_redis_pipeline_t *pipeline;          /* the read's GETs, reused */
     int64_t revision;                       /* reference data revision applied under */
     char revision_text[S_NUMBER_MAX];       /* the same in decimal */
+    s_flight_t flight;                      /* the step sent and not yet received */
 };
 
 /* Keys found by the reset's SCAN, waiting to be deleted. */
@@ -208,6 +227,8 @@ sp_consumer_store_destroy (sp_consumer_store_t **self_p)
     sp_redis_script_destroy (&self->delete);
     sp_redis_script_destroy (&self->start);
     sp_redis_script_destroy (&self->restamp);
+    free (self->flight.argv);
+    free (self->flight.lengths);
     sp_redis_pipeline_destroy (&self->pipeline);
     free (self);
     *self_p = NULL;
@@ -396,6 +417,11 @@ s_report_moved (uint32_t partition, const sp_redis_reply_t *holder, const s_move
    key_count keys, then the token); what names the step for messages;
    moved (NULL for scripts that do not check the checkpoint) receives a
    MOVED answer. */
+static sp_consumer_store_result_t s_fenced_result (sp_redis_reply_t *reply, const char *reason,
+                                                   uint32_t partition, const char *token,
+                                                   const char *what, const s_moved_t *moved,
+                                                   char *error, size_t error_size);
+
 static sp_consumer_store_result_t
 s_run_fenced (sp_redis_script_t *script, sp_redis_t *redis, uint32_t partition, int key_count,
               int argc, const char *const *argv, const size_t *lengths, const char *token,
@@ -404,6 +430,14 @@ s_run_fenced (sp_redis_script_t *script, sp_redis_t *redis, uint32_t partition, 
     char reason[S_REASON_MAX] = "";
     sp_redis_reply_t *reply =
         sp_redis_script_run (script, redis, key_count, argc, argv, lengths, reason, sizeof reason);
+    return s_fenced_result (reply, reason, partition, token, what, moved, error, error_size);
+}
+
+/* What a fenced script's reply (taken; NULL: it failed for reason) says. */
+static sp_consumer_store_result_t
+s_fenced_result (sp_redis_reply_t *reply, const char *reason, uint32_t partition, const char *token,
+                 const char *what, const s_moved_t *moved, char *error, size_t error_size)
+{
     if (!reply) {
         sp_error_set (error, error_size, "could not %s partition %" PRIu32 ": %s", what, partition,
                       reason);
@@ -628,58 +662,97 @@ sp_consumer_store_reset (sp_consumer_store_t *self, sp_redis_t *redis, uint32_t 
     return result;
 }
 
+int
+sp_consumer_store_apply_send (sp_consumer_store_t *self, sp_redis_t *redis,
+                              const sp_consumer_batch_t *batch, const char *token, char *error,
+                              size_t error_size)
+{
+    assert (self && redis && batch && token);
+    assert (strcmp (self->service, sp_consumer_batch_service (batch)) == 0);
+    assert (!self->flight.active);
+    s_flight_t *flight = &self->flight;
+    uint32_t partition = sp_consumer_batch_partition (batch);
+    uint64_t from = sp_consumer_batch_from (batch);
+    uint64_t last = sp_consumer_batch_last (batch);
+    size_t arguments = sp_consumer_batch_argument_count (batch);
+    flight->partition = partition;
+    s_key (sp_consumer_key_lease (flight->lease_key, sizeof flight->lease_key, self->service,
+                                  partition));
+    s_key (sp_consumer_key_checkpoint (flight->checkpoint_key, sizeof flight->checkpoint_key,
+                                       self->service, partition));
+    s_key (sp_consumer_key_revision (flight->revision_key, sizeof flight->revision_key,
+                                     self->service, partition));
+    snprintf (flight->token, sizeof flight->token, "%s", token);
+    snprintf (flight->from_text, sizeof flight->from_text, "%" PRIu64, from);
+    snprintf (flight->last_text, sizeof flight->last_text, "%" PRIu64, last);
+    snprintf (flight->revision_text, sizeof flight->revision_text, "%s", self->revision_text);
+    snprintf (flight->what, sizeof flight->what, "apply events %" PRIu64 "..%" PRIu64 " to",
+              from + 1, last);
+
+    size_t argc = S_APPLY_FIXED_ARGS + arguments;
+    free (flight->argv);
+    free (flight->lengths);
+    flight->argv = (const char **) malloc (argc * sizeof *flight->argv);
+    flight->lengths = (size_t *) malloc (argc * sizeof *flight->lengths);
+    if (!flight->argv || !flight->lengths) {
+        sp_error_set (error, error_size, "out of memory applying events to partition %" PRIu32,
+                      partition);
+        return -1;
+    }
+    const char *fixed[S_APPLY_FIXED_ARGS] = { flight->lease_key,    flight->checkpoint_key,
+                                              flight->revision_key, flight->token,
+                                              flight->from_text,    flight->last_text,
+                                              flight->revision_text };
+    for (size_t i = 0; i < S_APPLY_FIXED_ARGS; i++) {
+        flight->argv[i] = fixed[i];
+        flight->lengths[i] = strlen (fixed[i]);
+    }
+    for (size_t i = 0; i < arguments; i++)
+        flight->argv[S_APPLY_FIXED_ARGS + i] =
+            sp_consumer_batch_argument (batch, i, &flight->lengths[S_APPLY_FIXED_ARGS + i]);
+    char reason[S_REASON_MAX] = "";
+    if (sp_redis_script_send (self->apply, redis, S_APPLY_KEYS, (int) argc, flight->argv,
+                              flight->lengths, reason, sizeof reason) != 0) {
+        sp_error_set (error, error_size, "could not %s partition %" PRIu32 ": %s", flight->what,
+                      partition, reason);
+        return -1;
+    }
+    flight->active = true;
+    return 0;
+}
+
+bool
+sp_consumer_store_apply_sent (const sp_consumer_store_t *self, uint32_t *partition)
+{
+    assert (self);
+    if (self->flight.active && partition)
+        *partition = self->flight.partition;
+    return self->flight.active;
+}
+
+sp_consumer_store_result_t
+sp_consumer_store_apply_receive (sp_consumer_store_t *self, sp_redis_t *redis, uint64_t *observed,
+                                 bool *observed_missing, char *error, size_t error_size)
+{
+    assert (self && redis && self->flight.active);
+    s_flight_t *flight = &self->flight;
+    char reason[S_REASON_MAX] = "";
+    sp_redis_reply_t *reply = sp_redis_script_receive (redis, reason, sizeof reason);
+    flight->active = false;
+    s_moved_t moved = { flight->from_text, flight->revision_text, observed, observed_missing };
+    return s_fenced_result (reply, reason, flight->partition, flight->token, flight->what, &moved,
+                            error, error_size);
+}
+
 sp_consumer_store_result_t
 sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
                          const sp_consumer_batch_t *batch, const char *token, uint64_t *observed,
                          bool *observed_missing, char *error, size_t error_size)
 {
-    assert (self && redis && batch && token);
-    assert (strcmp (self->service, sp_consumer_batch_service (batch)) == 0);
-    uint32_t partition = sp_consumer_batch_partition (batch);
-    uint64_t from = sp_consumer_batch_from (batch);
-    uint64_t last = sp_consumer_batch_last (batch);
-    size_t arguments = sp_consumer_batch_argument_count (batch);
-    char lease_key[SP_PARTITION_KEY_MAX];
-    char checkpoint_key[SP_PARTITION_KEY_MAX];
-    char revision_key[SP_PARTITION_KEY_MAX];
-    char from_text[S_NUMBER_MAX];
-    char last_text[S_NUMBER_MAX];
-    s_key (sp_consumer_key_lease (lease_key, sizeof lease_key, self->service, partition));
-    s_key (sp_consumer_key_checkpoint (checkpoint_key, sizeof checkpoint_key, self->service,
-                                       partition));
-    s_key (sp_consumer_key_revision (revision_key, sizeof revision_key, self->service, partition));
-    snprintf (from_text, sizeof from_text, "%" PRIu64, from);
-    snprintf (last_text, sizeof last_text, "%" PRIu64, last);
-
-    size_t argc = S_APPLY_FIXED_ARGS + arguments;
-    const char **argv = (const char **) malloc (argc * sizeof *argv);
-    size_t *lengths = (size_t *) malloc (argc * sizeof *lengths);
-    if (!argv || !lengths) {
-        sp_error_set (error, error_size, "out of memory applying events to partition %" PRIu32,
-                      partition);
-        free (argv);
-        free (lengths);
+    if (sp_consumer_store_apply_send (self, redis, batch, token, error, error_size) != 0)
         return SP_CONSUMER_STORE_FAILED;
-    }
-    const char *fixed[S_APPLY_FIXED_ARGS] = { lease_key, checkpoint_key, revision_key,       token,
-                                              from_text, last_text,      self->revision_text };
-    for (size_t i = 0; i < S_APPLY_FIXED_ARGS; i++) {
-        argv[i] = fixed[i];
-        lengths[i] = strlen (fixed[i]);
-    }
-    for (size_t i = 0; i < arguments; i++)
-        argv[S_APPLY_FIXED_ARGS + i] =
-            sp_consumer_batch_argument (batch, i, &lengths[S_APPLY_FIXED_ARGS + i]);
-
-    char what[S_REASON_MAX];
-    snprintf (what, sizeof what, "apply events %" PRIu64 "..%" PRIu64 " to", from + 1, last);
-    s_moved_t moved = { from_text, self->revision_text, observed, observed_missing };
-    sp_consumer_store_result_t result =
-        s_run_fenced (self->apply, redis, partition, S_APPLY_KEYS, (int) argc, argv, lengths, token,
-                      what, &moved, error, error_size);
-    free (argv);
-    free (lengths);
-    return result;
+    return sp_consumer_store_apply_receive (self, redis, observed, observed_missing, error,
+                                            error_size);
 }
 
 sp_consumer_store_result_t

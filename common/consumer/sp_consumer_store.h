@@ -152,6 +152,26 @@ sp_consumer_store_result_t sp_consumer_store_apply (sp_consumer_store_t *self, s
                                                     bool *observed_missing, char *error,
                                                     size_t error_size);
 
+/* The same step, pipelined: sends it on redis and returns at once, so
+   the caller prepares the next step while Redis runs this one. The batch
+   must stay unchanged until sp_consumer_store_apply_receive, which reads
+   the result (as sp_consumer_store_apply returns it). One step in flight
+   per store, and redis must be a connection nothing else uses meanwhile
+   (sp_redis_script_send). Returns 0, or -1 with the reason (nothing in
+   flight: a FAILED step). */
+int sp_consumer_store_apply_send (sp_consumer_store_t *self, sp_redis_t *redis,
+                                  const sp_consumer_batch_t *batch, const char *token, char *error,
+                                  size_t error_size);
+
+/* True while a step is in flight; *partition (may be NULL) gets its
+   partition. */
+bool sp_consumer_store_apply_sent (const sp_consumer_store_t *self, uint32_t *partition);
+
+sp_consumer_store_result_t sp_consumer_store_apply_receive (sp_consumer_store_t *self,
+                                                            sp_redis_t *redis, uint64_t *observed,
+                                                            bool *observed_missing, char *error,
+                                                            size_t error_size);
+
 /* Requests a rebuild of every partition of service (INCR <service>:rebuild);
  *epoch gets the new epoch. For salesctl rebuild. 0 or -1. */
 int sp_consumer_store_request_rebuild (sp_redis_t *redis, const char *service, int64_t *epoch,

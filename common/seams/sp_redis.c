@@ -65,6 +65,10 @@ struct _sp_redis_t {
     int64_t down_since;                   /* monotonic ms when the outage began */
     char last_error[SP_REDIS_REASON_MAX]; /* why the last attempt or command failed */
     sp_backoff_t backoff;                 /* delays between connection attempts */
+    sp_redis_script_t *pending;           /* a script sent whose reply is not read yet */
+    const char **pending_arguments;       /* its EVALSHA arguments (owned), for a NOSCRIPT retry */
+    size_t *pending_lengths;              /* their lengths (owned) */
+    int pending_count;                    /* arguments */
 };
 
 struct _sp_redis_reply_t {
@@ -237,6 +241,8 @@ sp_redis_destroy (sp_redis_t **self_p)
         return;
     if (self->context)
         redisFree (self->context);
+    free (self->pending_arguments);
+    free (self->pending_lengths);
     sp_redis_url_destroy (&self->url);
     free (self);
     *self_p = NULL;
@@ -377,8 +383,8 @@ s_ensure_connected (sp_redis_t *self, char *error, size_t error_size)
     int64_t now = s_now_ms ();
     if (now < self->next_attempt_at) {
         sp_error_set (error, error_size,
-                 "redis at \"%s\" is unavailable: %s (next connection attempt in %lld ms)",
-                 self->address, self->last_error, (long long) (self->next_attempt_at - now));
+                      "redis at \"%s\" is unavailable: %s (next connection attempt in %lld ms)",
+                      self->address, self->last_error, (long long) (self->next_attempt_at - now));
         return -1;
     }
     char reason[SP_REDIS_REASON_MAX] = "";
@@ -387,7 +393,7 @@ s_ensure_connected (sp_redis_t *self, char *error, size_t error_size)
         self->next_attempt_at = s_now_ms () + s_backoff_ms (self);
         s_mark_down (self, "could not connect to redis", reason);
         sp_error_set (error, error_size, "could not connect to redis at \"%s\": %s", self->address,
-                 reason);
+                      reason);
         return -1;
     }
     s_mark_up (self);
@@ -426,8 +432,8 @@ sp_redis_connect (sp_redis_t *self, char *error, size_t error_size)
     self->next_attempt_at = s_now_ms () + s_backoff_ms (self);
     s_mark_down (self, "could not connect to redis", reason);
     sp_error_set (error, error_size, "could not connect to redis at \"%s\" after %d attempt%s: %s",
-             self->address, self->options.connect_attempts,
-             self->options.connect_attempts == 1 ? "" : "s", reason);
+                  self->address, self->options.connect_attempts,
+                  self->options.connect_attempts == 1 ? "" : "s", reason);
     return -1;
 }
 
@@ -436,6 +442,8 @@ static redisReply *
 s_command_raw (sp_redis_t *self, int argc, const char *const *argv, const size_t *argv_lengths,
                char *error, size_t error_size)
 {
+    /* A reply in flight would be read as this command's (programmer error). */
+    assert (!self->pending);
     if (s_ensure_connected (self, error, error_size) != 0)
         return NULL;
     redisReply *reply = redisCommandArgv (self->context, argc, (const char **) argv, argv_lengths);
@@ -445,7 +453,7 @@ s_command_raw (sp_redis_t *self, int argc, const char *const *argv, const size_t
         char reason[SP_REDIS_REASON_MAX];
         s_drop_context (self, reason, sizeof reason);
         sp_error_set (error, error_size, "could not run \"%s\" on redis at \"%s\": %s", name,
-                 self->address, reason);
+                      self->address, reason);
     }
     return reply;
 }
@@ -631,7 +639,7 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
         char name[SP_REDIS_NAME_SHOWN_MAX + 1];
         s_command_name (argv, argv_lengths, name, sizeof name);
         sp_error_set (error, error_size, "command \"%s\" failed: %.*s", name, (int) reply->len,
-                 reply->str);
+                      reply->str);
         freeReplyObject (reply);
         return NULL;
     }
@@ -676,8 +684,8 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
         s_pipeline_queue (self->context, prefix, prefix_length, pipeline, suffix, suffix_length);
     if (queued != 0) {
         s_drop_context (self, reason, sizeof reason);
-        sp_error_set (error, error_size, "could not send pipeline to redis at \"%s\": %s", self->address,
-                 reason);
+        sp_error_set (error, error_size, "could not send pipeline to redis at \"%s\": %s",
+                      self->address, reason);
         return -1;
     }
     for (size_t i = 0; i < count; i++) {
@@ -688,8 +696,9 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
                 replies[j] = NULL;
             }
             s_drop_context (self, reason, sizeof reason);
-            sp_error_set (error, error_size, "could not read reply %zu of %zu from redis at \"%s\": %s",
-                     i + 1, count, self->address, reason);
+            sp_error_set (error, error_size,
+                          "could not read reply %zu of %zu from redis at \"%s\": %s", i + 1, count,
+                          self->address, reason);
             return -1;
         }
         replies[i] = reply;
@@ -741,7 +750,7 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
     redisReply *exec = replies[count - 1];
     if (replies[0]->type == REDIS_REPLY_ERROR)
         sp_error_set (error, error_size, "could not start transaction: %.*s", (int) replies[0]->len,
-                 replies[0]->str);
+                      replies[0]->str);
     else if (exec->type == REDIS_REPLY_ARRAY) {
         replies[count - 1] = NULL;
         result = s_reply_new (exec, error, error_size);
@@ -755,11 +764,11 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
                 rejected = i;
         if (rejected > 0)
             sp_error_set (error, error_size,
-                     "transaction aborted: command %zu of %zu was rejected: %.*s", rejected,
-                     commands, (int) replies[rejected]->len, replies[rejected]->str);
+                          "transaction aborted: command %zu of %zu was rejected: %.*s", rejected,
+                          commands, (int) replies[rejected]->len, replies[rejected]->str);
         else
             sp_error_set (error, error_size, "transaction aborted: %.*s",
-                     exec->str ? (int) exec->len : 0, exec->str ? exec->str : "");
+                          exec->str ? (int) exec->len : 0, exec->str ? exec->str : "");
     }
     for (size_t i = 0; i < count; i++)
         if (replies[i])
@@ -816,7 +825,8 @@ sp_redis_script_load (sp_redis_script_t *self, sp_redis_t *redis, char *error, s
         return -1;
     int rc = -1;
     if (reply->type == REDIS_REPLY_ERROR)
-        sp_error_set (error, error_size, "could not load script: %.*s", (int) reply->len, reply->str);
+        sp_error_set (error, error_size, "could not load script: %.*s", (int) reply->len,
+                      reply->str);
     else if (reply->type != REDIS_REPLY_STRING || reply->len != SP_REDIS_SHA_LENGTH)
         sp_error_set (error, error_size, "could not load script: unexpected reply to SCRIPT LOAD");
     else {
@@ -828,29 +838,26 @@ sp_redis_script_load (sp_redis_script_t *self, sp_redis_t *redis, char *error, s
     return rc;
 }
 
-sp_redis_reply_t *
-sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
-                     const char *const *argv, const size_t *argv_lengths, char *error,
-                     size_t error_size)
+/* EVALSHA sha key_count argv... as one argument array (malloc'd, with
+   their lengths), loading the script first when it never was. Returns 0,
+   or -1 with the reason. */
+static int
+s_script_arguments (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
+                    const char *const *argv, const size_t *argv_lengths, const char ***arguments_p,
+                    size_t **lengths_p, char *error, size_t error_size)
 {
-    assert (self);
-    assert (redis);
-    assert (key_count >= 0 && key_count <= argc);
-    assert (argc == 0 || argv);
-
     size_t total = (size_t) argc + SP_REDIS_FIXED_ARGS;
-    const char **arguments = calloc (total, sizeof *arguments);
+    /* the key count's text lives after the pointers, in the same block */
+    const char **arguments = calloc (1, total * sizeof *arguments + SP_REDIS_NUMBER_TEXT_MAX);
     size_t *lengths = calloc (total, sizeof *lengths);
-    sp_redis_reply_t *result = NULL;
     if (!arguments || !lengths) {
         sp_error_set (error, error_size, "out of memory running script");
-        goto out_free_arguments;
+        goto out_failed;
     }
     if (self->sha[0] == '\0' && sp_redis_script_load (self, redis, error, error_size) != 0)
-        goto out_free_arguments;
-
-    char key_count_text[SP_REDIS_NUMBER_TEXT_MAX];
-    snprintf (key_count_text, sizeof key_count_text, "%d", key_count);
+        goto out_failed;
+    char *key_count_text = (char *) (arguments + total);
+    snprintf (key_count_text, SP_REDIS_NUMBER_TEXT_MAX, "%d", key_count);
     arguments[0] = "EVALSHA";
     arguments[1] = self->sha;
     arguments[2] = key_count_text;
@@ -860,8 +867,22 @@ sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, 
     }
     for (size_t i = 0; i < SP_REDIS_FIXED_ARGS; i++)
         lengths[i] = strlen (arguments[i]);
+    *arguments_p = arguments;
+    *lengths_p = lengths;
+    return 0;
+out_failed:
+    free (arguments);
+    free (lengths);
+    return -1;
+}
 
-    redisReply *reply = s_command_raw (redis, (int) total, arguments, lengths, error, error_size);
+/* The script's reply, from hiredis's (taken): NOSCRIPT loads the script
+   and runs it again (synchronously, with the same arguments); an error
+   reply is a failure. */
+static sp_redis_reply_t *
+s_script_result (sp_redis_script_t *self, sp_redis_t *redis, redisReply *reply, int total,
+                 const char **arguments, const size_t *lengths, char *error, size_t error_size)
+{
     if (reply && reply->type == REDIS_REPLY_ERROR &&
         strncmp (reply->str, NOSCRIPT_PREFIX, strlen (NOSCRIPT_PREFIX)) == 0) {
         /* Redis lost its script cache (SCRIPT FLUSH, FLUSHALL, restart):
@@ -869,19 +890,117 @@ sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, 
         freeReplyObject (reply);
         reply = NULL;
         if (sp_redis_script_load (self, redis, error, error_size) == 0)
-            reply = s_command_raw (redis, (int) total, arguments, lengths, error, error_size);
+            reply = s_command_raw (redis, total, arguments, lengths, error, error_size);
     }
     if (!reply)
-        goto out_free_arguments;
+        return NULL;
     if (reply->type == REDIS_REPLY_ERROR) {
         sp_error_set (error, error_size, "script %.8s failed: %.*s", self->sha, (int) reply->len,
-                 reply->str);
+                      reply->str);
         freeReplyObject (reply);
-        goto out_free_arguments;
+        return NULL;
     }
-    result = s_reply_new (reply, error, error_size);
+    return s_reply_new (reply, error, error_size);
+}
 
-out_free_arguments:
+sp_redis_reply_t *
+sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
+                     const char *const *argv, const size_t *argv_lengths, char *error,
+                     size_t error_size)
+{
+    assert (self);
+    assert (redis);
+    assert (key_count >= 0 && key_count <= argc);
+    assert (argc == 0 || argv);
+    const char **arguments = NULL;
+    size_t *lengths = NULL;
+    if (s_script_arguments (self, redis, key_count, argc, argv, argv_lengths, &arguments, &lengths,
+                            error, error_size) != 0)
+        return NULL;
+    int total = argc + SP_REDIS_FIXED_ARGS;
+    redisReply *reply = s_command_raw (redis, total, arguments, lengths, error, error_size);
+    sp_redis_reply_t *result =
+        s_script_result (self, redis, reply, total, arguments, lengths, error, error_size);
+    free (arguments);
+    free (lengths);
+    return result;
+}
+
+int
+sp_redis_script_send (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
+                      const char *const *argv, const size_t *argv_lengths, char *error,
+                      size_t error_size)
+{
+    assert (self && redis);
+    assert (key_count >= 0 && key_count <= argc);
+    assert (argc == 0 || argv);
+    assert (!redis->pending);
+    const char **arguments = NULL;
+    size_t *lengths = NULL;
+    if (s_script_arguments (self, redis, key_count, argc, argv, argv_lengths, &arguments, &lengths,
+                            error, error_size) != 0)
+        return -1;
+    int total = argc + SP_REDIS_FIXED_ARGS;
+    if (s_ensure_connected (redis, error, error_size) != 0)
+        goto out_free;
+    /* Queue, then write it all now without reading: the reply is read by
+       sp_redis_script_receive while the caller does other work. */
+    int done = 0;
+    if (redisAppendCommandArgv (redis->context, total, arguments, lengths) != REDIS_OK)
+        goto out_failed;
+    while (!done)
+        if (redisBufferWrite (redis->context, &done) != REDIS_OK)
+            goto out_failed;
+    redis->pending = self;
+    redis->pending_arguments = arguments;
+    redis->pending_lengths = lengths;
+    redis->pending_count = total;
+    return 0;
+
+out_failed : {
+    char reason[SP_REDIS_REASON_MAX];
+    s_drop_context (redis, reason, sizeof reason);
+    sp_error_set (error, error_size, "could not send \"EVALSHA\" to redis at \"%s\": %s",
+                  redis->address, reason);
+}
+out_free:
+    free (arguments);
+    free (lengths);
+    return -1;
+}
+
+bool
+sp_redis_script_sent (const sp_redis_t *redis)
+{
+    assert (redis);
+    return redis->pending != NULL;
+}
+
+sp_redis_reply_t *
+sp_redis_script_receive (sp_redis_t *redis, char *error, size_t error_size)
+{
+    assert (redis && redis->pending);
+    sp_redis_script_t *self = redis->pending;
+    const char **arguments = redis->pending_arguments;
+    size_t *lengths = redis->pending_lengths;
+    int total = redis->pending_count;
+    redis->pending = NULL;
+    redis->pending_arguments = NULL;
+    redis->pending_lengths = NULL;
+    redis->pending_count = 0;
+    redisReply *reply = NULL;
+    if (!redis->context)
+        sp_error_set (error, error_size, "lost connection to redis at \"%s\"", redis->address);
+    else if (redisGetReply (redis->context, (void **) &reply) != REDIS_OK || !reply) {
+        char reason[SP_REDIS_REASON_MAX];
+        s_drop_context (redis, reason, sizeof reason);
+        sp_error_set (error, error_size, "could not run \"EVALSHA\" on redis at \"%s\": %s",
+                      redis->address, reason);
+        reply = NULL;
+    }
+    sp_redis_reply_t *result =
+        reply ? s_script_result (self, redis, reply, total, arguments, lengths, error, error_size)
+              : NULL;
     free (arguments);
     free (lengths);
     return result;

@@ -159,6 +159,25 @@ sp_redis_reply_t *sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redi
                                        int argc, const char *const *argv,
                                        const size_t *argv_lengths, char *error, size_t error_size);
 
+/* Pipelined run: sends the script (one write) without waiting for its
+   reply, so the caller works while Redis runs it; sp_redis_script_receive
+   reads the reply, with the same result as sp_redis_script_run (a
+   NOSCRIPT answer loads the script and runs it again, synchronously, so
+   argv must stay valid until the receive). At most one script is in
+   flight on a connection,
+   and no other call may use the connection until it is received
+   (asserted): give pipelined scripts a connection of their own. Returns
+   0, or -1 with the reason (nothing in flight). */
+int sp_redis_script_send (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
+                          const char *const *argv, const size_t *argv_lengths, char *error,
+                          size_t error_size);
+
+/* True while a script sent on redis waits to be received. */
+bool sp_redis_script_sent (const sp_redis_t *redis);
+
+/* Reads the reply of the script in flight on redis (see above). */
+sp_redis_reply_t *sp_redis_script_receive (sp_redis_t *redis, char *error, size_t error_size);
+
 /* SHA1 of the script as Redis reported it, "" before the first load. */
 const char *sp_redis_script_sha (const sp_redis_script_t *self);
 

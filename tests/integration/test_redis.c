@@ -713,6 +713,85 @@ test_script_replies_and_errors (void **state)
     sp_redis_destroy (&redis);
 }
 
+/* A pipelined script: sent, the caller works on another connection,
+   then received; a NOSCRIPT on the receive loads and runs it again; an
+   error reply is a failure; a connection that died in between fails the
+   receive, and the next call reconnects. */
+static void
+test_script_send_and_receive (void **state)
+{
+    sp_redis_t *redis = sp_harness_redis_fresh (*state);
+    sp_redis_t *other = sp_harness_redis_fresh (*state);
+    assert_non_null (redis);
+    assert_non_null (other);
+    sp_redis_script_t *script =
+        sp_redis_script_new ("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    char error[ERROR_SIZE] = "";
+    const char *argv[] = { "sent", "5" };
+    assert_false (sp_redis_script_sent (redis));
+    assert_int_equal (sp_redis_script_send (script, redis, 1, 2, argv, NULL, error, sizeof error),
+                      0);
+    assert_true (sp_redis_script_sent (redis));
+    /* Work on another connection while the script runs. */
+    const char *set[] = { "SET", "meanwhile", "1" };
+    assert_int_equal (sp_harness_redis_run_and_drop (other, 3, set), 0);
+    sp_redis_reply_t *reply = sp_redis_script_receive (redis, error, sizeof error);
+    assert_non_null (reply);
+    assert_false (sp_redis_script_sent (redis));
+    assert_int_equal (sp_redis_reply_integer (reply), 5);
+    sp_redis_reply_destroy (&reply);
+
+    /* Redis forgets its scripts between the send's load and the run. */
+    const char *flush[] = { "SCRIPT", "FLUSH" };
+    assert_int_equal (sp_harness_redis_run_and_drop (other, 2, flush), 0);
+    assert_int_equal (sp_redis_script_send (script, redis, 1, 2, argv, NULL, error, sizeof error),
+                      0);
+    reply = sp_redis_script_receive (redis, error, sizeof error);
+    assert_non_null (reply);
+    assert_int_equal (sp_redis_reply_integer (reply), 10);
+    sp_redis_reply_destroy (&reply);
+
+    /* An error reply is a failure with the reason. */
+    const char *wrong[] = { "meanwhile", "x" };
+    assert_int_equal (sp_redis_script_send (script, redis, 1, 2, wrong, NULL, error, sizeof error),
+                      0);
+    assert_null (sp_redis_script_receive (redis, error, sizeof error));
+    assert_non_null (strstr (error, "failed"));
+    assert_true (sp_redis_connected (redis));
+
+    /* No reply in time (a script running longer than the connection's
+       command timeout): the receive fails, the connection is dropped,
+       and the next call reconnects. */
+    sp_redis_options_t options;
+    sp_redis_options_init (&options);
+    options.command_timeout_ms = 50;
+    sp_redis_t *impatient =
+        sp_redis_new (sp_harness_redis_url (*state), &options, error, sizeof error);
+    assert_non_null (impatient);
+    sp_redis_script_t *slow = sp_redis_script_new (
+        "local start = redis.call('TIME')\n"
+        "repeat local now = redis.call('TIME') until (now[1] - start[1]) * 1000000 + "
+        "(now[2] - start[2]) > 300000\n"
+        "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    assert_int_equal (sp_redis_script_send (slow, impatient, 1, 2, argv, NULL, error, sizeof error),
+                      0);
+    assert_null (sp_redis_script_receive (impatient, error, sizeof error));
+    assert_false (sp_redis_script_sent (impatient));
+    assert_false (sp_redis_connected (impatient));
+    sp_harness_pause_ms (400); /* the script ends; its write stands */
+    const char *get[] = { "GET", "sent" };
+    sp_redis_reply_t *value = sp_redis_command (impatient, 2, get, NULL, error, sizeof error);
+    assert_non_null (value);
+    assert_string_equal (sp_redis_reply_string (value, NULL), "15");
+    sp_redis_reply_destroy (&value);
+    sp_redis_script_destroy (&slow);
+    sp_redis_destroy (&impatient);
+
+    sp_redis_script_destroy (&script);
+    sp_redis_destroy (&other);
+    sp_redis_destroy (&redis);
+}
+
 /* ================================================================ group 3: own server */
 
 static void
@@ -893,6 +972,7 @@ main (void)
         cmocka_unit_test (test_multi_exec),
         cmocka_unit_test (test_script_reload_after_flush),
         cmocka_unit_test (test_script_replies_and_errors),
+        cmocka_unit_test (test_script_send_and_receive),
     };
     const struct CMUnitTest own_server[] = {
         cmocka_unit_test (test_reconnect_after_restart),
