@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_outbox.h"
 
 /* Room for an int64 in decimal with its sign and NUL. */
 #define S_NUMBER_SIZE 24
 
 /* Parameters of the insert statement. */
-#define S_INSERT_PARAMS 17
+#define S_INSERT_PARAMS 18
 
 /* Columns every listing selects, in the order of the S_COLUMN_ enum. */
 #define S_COLUMNS                                                                                  \
@@ -49,25 +50,21 @@ enum {
     S_COLUMN_COUNT,
 };
 
-/* $1: the lock key. */
-static const char s_lock_sql[] = "SELECT pg_advisory_xact_lock($1::bigint)";
-
 /* $1 funnel, $2 step, $3 scope: the stored state, if any. */
 static const char s_state_sql[] = "SELECT state FROM funnel_notice_conditions "
                                   "WHERE funnel = $1 AND step = $2 AND scope = $3";
 
-/* The next sequence and the notice; returns its sequence and created_at. */
+/* The notice under its claimed sequence ($1); returns its created_at. */
 static const char s_insert_sql[] =
     "INSERT INTO funnel_notices (sequence, state, reason, funnel, funnel_version, step, "
     "step_index, from_step, scope, observed_bp, target_bp, min_sample, sample, converted, "
     "first_day, last_day, window_start, window_end) "
-    "SELECT coalesce(max(sequence), 0) + 1, $1::text, $2::text, $3::text, $4::integer, $5::text, "
-    "$6::integer, $7::text, $8::text, $9::integer, $10::integer, $11::bigint, $12::bigint, "
-    "$13::bigint, $14::date, $15::date, "
-    "'epoch'::timestamptz + $16::bigint * interval '1 millisecond', "
-    "'epoch'::timestamptz + $17::bigint * interval '1 millisecond' "
-    "FROM funnel_notices "
-    "RETURNING sequence, floor(extract(epoch FROM created_at) * 1000)::bigint";
+    "VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::integer, $6::text, "
+    "$7::integer, $8::text, $9::text, $10::integer, $11::integer, $12::bigint, $13::bigint, "
+    "$14::bigint, $15::date, $16::date, "
+    "'epoch'::timestamptz + $17::bigint * interval '1 millisecond', "
+    "'epoch'::timestamptz + $18::bigint * interval '1 millisecond') "
+    "RETURNING floor(extract(epoch FROM created_at) * 1000)::bigint";
 
 /* $1 funnel, $2 step, $3 scope, $4 state, $5 sequence. */
 static const char s_condition_sql[] =
@@ -252,13 +249,11 @@ funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, s
                       *sp_pg_error (pg) ? sp_pg_error (pg) : "postgresql refused");
         return -1;
     }
-    char key[S_NUMBER_SIZE];
-    snprintf (key, sizeof key, "%" PRId64, FUNNEL_NOTICE_STORE_LOCK_KEY);
-    result = s_exec (pg, "take the notice lock", s_lock_sql, 1, (const char *[]){ key }, error,
-                     error_size);
-    if (!result)
+    /* Claimed first: the stream's head row stays locked until the end, so
+       the state read below holds every transition committed before. */
+    int64_t sequence = 0;
+    if (sp_outbox_claim (pg, FUNNEL_NOTICE_STORE_STREAM, &sequence, error, error_size) != 0)
         goto out_rollback;
-    sp_pg_result_destroy (&result);
 
     const char *condition[] = { notice->funnel, notice->step, notice->scope };
     result =
@@ -278,9 +273,10 @@ funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, s
         goto out_rollback;
     }
 
-    char version[S_NUMBER_SIZE], step_index[S_NUMBER_SIZE], observed[S_NUMBER_SIZE],
-        target[S_NUMBER_SIZE], min_sample[S_NUMBER_SIZE], sample[S_NUMBER_SIZE],
-        converted[S_NUMBER_SIZE], start[S_NUMBER_SIZE], end[S_NUMBER_SIZE];
+    char sequence_text[S_NUMBER_SIZE], version[S_NUMBER_SIZE], step_index[S_NUMBER_SIZE],
+        observed[S_NUMBER_SIZE], target[S_NUMBER_SIZE], min_sample[S_NUMBER_SIZE],
+        sample[S_NUMBER_SIZE], converted[S_NUMBER_SIZE], start[S_NUMBER_SIZE], end[S_NUMBER_SIZE];
+    snprintf (sequence_text, sizeof sequence_text, "%" PRId64, sequence);
     snprintf (version, sizeof version, "%" PRId64, notice->funnel_version);
     snprintf (step_index, sizeof step_index, "%" PRIu32, notice->step_index);
     snprintf (observed, sizeof observed, "%" PRIu32, notice->observed_bp);
@@ -290,7 +286,8 @@ funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, s
     snprintf (converted, sizeof converted, "%" PRIu64, notice->converted);
     snprintf (start, sizeof start, "%" PRId64, notice->window.start_ms);
     snprintf (end, sizeof end, "%" PRId64, notice->window.end_ms);
-    const char *values[S_INSERT_PARAMS] = { funnel_notice_state_name (notice->state),
+    const char *values[S_INSERT_PARAMS] = { sequence_text,
+                                            funnel_notice_state_name (notice->state),
                                             funnel_notice_reason_name (notice->reason),
                                             notice->funnel,
                                             version,
@@ -311,16 +308,14 @@ funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, s
         s_exec (pg, "insert the notice", s_insert_sql, S_INSERT_PARAMS, values, error, error_size);
     if (!result)
         goto out_rollback;
-    int64_t sequence = 0, created_at_ms = 0;
-    if (sp_pg_result_rows (result) != 1 || sp_pg_result_int64 (result, 0, 0, &sequence) != 0 ||
-        sp_pg_result_int64 (result, 0, 1, &created_at_ms) != 0) {
-        sp_error_set (error, error_size, "the notice insert returned no sequence");
+    int64_t created_at_ms = 0;
+    if (sp_pg_result_rows (result) != 1 ||
+        sp_pg_result_int64 (result, 0, 0, &created_at_ms) != 0) {
+        sp_error_set (error, error_size, "the notice insert returned no creation time");
         goto out_rollback;
     }
     sp_pg_result_destroy (&result);
 
-    char sequence_text[S_NUMBER_SIZE];
-    snprintf (sequence_text, sizeof sequence_text, "%" PRId64, sequence);
     const char *state_values[] = { notice->funnel, notice->step, notice->scope,
                                    funnel_notice_state_name (notice->state), sequence_text };
     result =

@@ -1,13 +1,15 @@
 /*  funnel_notice_store - bottleneck notices in PostgreSQL.
 
-    The tables of migrations/0004_funnel_notices.sql: funnel_notices, every
-    notice in a gap-free sequence, and funnel_notice_conditions, the
-    current state of every condition that ever fired. The store writes a
-    transition only when the stored state differs, in one transaction
-    under a transaction-level advisory lock (FUNNEL_NOTICE_STORE_LOCK_KEY)
-    that serialises every writer: the lock makes max(sequence) + 1 safe
-    (no gaps, no duplicates) and lets several funnel-tracker instances
-    evaluate the same data while each transition is written, and so
+    The typed rows of the outbox stream "funnel-notices" (sp_outbox.h):
+    the tables of migrations/0004_funnel_notices.sql, funnel_notices,
+    every notice under its stream sequence, and funnel_notice_conditions,
+    the current state of every condition that ever fired. The store writes
+    a transition only when the stored state differs, in one transaction
+    that first claims the stream's next sequence (sp_outbox_claim: the
+    stream's head row, migrations/0006_outbox.sql, stays locked until the
+    transaction ends). The claim serialises every writer, so sequences
+    have no gaps and no duplicates, and several funnel-tracker instances
+    can evaluate the same data while each transition is written, and so
     published, exactly once: by the instance whose transaction wrote it.
 
     Readers (salesctl notices, a subscriber repairing a gap) list the
@@ -23,14 +25,14 @@
 #include <stdint.h>
 
 #include "funnel_notice.h"
+#include "sp_outbox.h"
 #include "sp_pg.h"
 
-/* Transaction advisory lock held while a notice is written: the ASCII
-   bytes "SPNOTICE". */
-#define FUNNEL_NOTICE_STORE_LOCK_KEY INT64_C (0x53504E4F54494345)
+/* The outbox stream whose sequence numbers the notices. */
+#define FUNNEL_NOTICE_STORE_STREAM "funnel-notices"
 
 /* Notices read in one query by funnel_notice_store_after at most. */
-#define FUNNEL_NOTICE_STORE_PAGE 1000
+#define FUNNEL_NOTICE_STORE_PAGE SP_OUTBOX_PAGE_MAX
 
 /* A growable array of notices (the caller's; clear it when done). */
 typedef struct {

@@ -19,7 +19,8 @@
 #include "sp_consumer_log.h"
 #include "sp_error.h"
 #include "sp_log.h"
-#include "sp_zmq.h"
+#include "sp_outbox.h"
+#include "sp_proto.h"
 
 #define S_ERROR_SIZE 512
 #define S_HMGET_ARGS (2 + 2 * FUNNEL_STEPS_MAX) /* HMGET key sample:k converted:k ... */
@@ -44,7 +45,7 @@ struct _funnel_notifier_t {
     const funnel_catalog_t *catalog;    /* borrowed: funnels and their targets */
     uint32_t partitions;                /* partition count P */
     uint32_t trailing_days;             /* days in the window */
-    zsock_t *publisher;                 /* PUB socket of the notices */
+    sp_outbox_t *outbox;                /* publishes the notices (stream funnel-notices) */
     zloop_t *loop;                      /* the service's reactor, NULL when not attached */
     int timer;                          /* the evaluation timer's id, -1 when none */
     sp_redis_pipeline_t *pipeline;      /* reused for every round trip */
@@ -362,13 +363,19 @@ s_transition (funnel_notifier_t *self, funnel_notice_t *notice, char *error, siz
     char send_error[S_ERROR_SIZE];
     const char *state = funnel_notice_state_name (notice->state);
     /* Stored and committed: a subscriber that misses it repairs the gap
-       from PostgreSQL, so a failed send is logged, not retried. */
-    if (sp_zmq_send_proto (self->publisher, topic, &message.base, FUNNEL_NOTICE_MESSAGE_MAX,
-                           send_error, sizeof send_error) != 0)
+       from PostgreSQL, so a failed send is logged, not retried. The
+       sequence travels inside the message (FunnelBottleneck field 1). */
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    if (sp_proto_pack (&message.base, FUNNEL_NOTICE_MESSAGE_MAX, &payload, &size, send_error,
+                       sizeof send_error) != 0 ||
+        sp_outbox_publish (self->outbox, sp_service_pg (self->service), notice->sequence, topic,
+                           payload, size, send_error, sizeof send_error) != 0)
         sp_log_warn ("could not publish a funnel notice", "sequence=%" PRId64 " error=\"%s\"",
                      notice->sequence, send_error);
     else
         sp_metric_add (self->published, (const char *[]){ state }, 1);
+    free (payload);
     char scope[FUNNEL_KEYS_SCOPE_SIZE];
     sp_error_quote (notice->scope, scope, sizeof scope);
     sp_log_info ("funnel bottleneck",
@@ -728,13 +735,10 @@ funnel_notifier_new (sp_service_t *service, const funnel_catalog_t *catalog, uin
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
-    sp_zmq_options_t options;
-    sp_zmq_options_init (&options, ZMQ_PUB);
-    options.endpoints = endpoints;
-    options.send_hwm = FUNNEL_NOTIFIER_SEND_HWM;
     char socket_error[S_ERROR_SIZE];
-    self->publisher = sp_zmq_socket_new (&options, socket_error, sizeof socket_error);
-    if (!self->publisher) {
+    self->outbox = sp_outbox_new (FUNNEL_NOTICE_STORE_STREAM, endpoints, FUNNEL_NOTIFIER_SEND_HWM,
+                                  socket_error, sizeof socket_error);
+    if (!self->outbox) {
         sp_error_set (error, error_size, "could not open the notices socket (--notices): %s",
                       socket_error);
         goto out_destroy;
@@ -765,7 +769,7 @@ funnel_notifier_new (sp_service_t *service, const funnel_catalog_t *catalog, uin
     }
     sp_log_info ("publishing funnel notices",
                  "endpoint=\"%s\" interval_ms=%" PRId64 " trailing_days=%" PRIu32 " funnels=%zu",
-                 sp_zmq_endpoint (self->publisher), interval_ms, self->trailing_days,
+                 sp_outbox_endpoint (self->outbox), interval_ms, self->trailing_days,
                  funnel_catalog_size (catalog));
     return self;
 
@@ -783,7 +787,7 @@ funnel_notifier_destroy (funnel_notifier_t **self_p)
         return;
     if (self->loop && self->timer != -1)
         zloop_timer_end (self->loop, self->timer);
-    sp_zmq_socket_destroy (&self->publisher);
+    sp_outbox_destroy (&self->outbox);
     sp_redis_pipeline_destroy (&self->pipeline);
     free (self->days);
     free (self->heads);
@@ -795,7 +799,7 @@ const char *
 funnel_notifier_endpoint (funnel_notifier_t *self)
 {
     assert (self);
-    return sp_zmq_endpoint (self->publisher);
+    return sp_outbox_endpoint (self->outbox);
 }
 
 void

@@ -16,11 +16,14 @@
     the evaluation is put off.
 
     A condition that changed state (funnel_notice.h) is written to
-    PostgreSQL (funnel_notice_store.h) and, when this instance's
-    transaction wrote it, published after the commit on the PUB socket
-    bound at --notices: frame 0 "funnel.bottleneck.<scope>", frame 1 a
-    packed salespulse.FunnelBottleneck (proto/funnel.proto). Several
-    instances may run: each transition is stored and published once.
+    PostgreSQL (funnel_notice_store.h, under the next sequence of the
+    outbox stream "funnel-notices") and, when this instance's transaction
+    wrote it, published after the commit through the stream's sp_outbox
+    (sp_outbox.h), whose PUB socket is bound at --notices: frame 0
+    "funnel.bottleneck.<scope>", frame 1 a packed
+    salespulse.FunnelBottleneck (proto/funnel.proto), which carries the
+    sequence. Several instances may run: each transition is stored and
+    published once.
 
     Metrics: salespulse_funnel_notices_published_total{state},
     salespulse_funnel_notice_evaluations_total,

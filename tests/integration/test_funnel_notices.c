@@ -265,12 +265,16 @@ s_clock (s_fixture_t *fixture, uint32_t partition, const char *ms)
         0);
 }
 
-/* Empties the notice tables and Redis. */
+/* Empties the notice tables, the stream's head (sp_outbox.h) and Redis. */
 static void
 s_clear (s_fixture_t *fixture)
 {
     sp_pg_result_t *result = sp_pg_exec (
         fixture->pg, "TRUNCATE funnel_notice_conditions, funnel_notices", 0, NULL, NULL, NULL);
+    assert_true (sp_pg_result_ok (result));
+    sp_pg_result_destroy (&result);
+    result = sp_pg_exec (fixture->pg, "DELETE FROM outbox_streams WHERE stream = $1", 1,
+                         (const char *[]){ FUNNEL_NOTICE_STORE_STREAM }, NULL, NULL);
     assert_true (sp_pg_result_ok (result));
     sp_pg_result_destroy (&result);
     assert_int_equal (

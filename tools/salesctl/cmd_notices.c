@@ -15,7 +15,7 @@
     received with a sequence above the last one printed. A notice that
     skips a sequence (a notice lost on the way) makes the missing ones be
     read back from PostgreSQL before it; and when nothing arrived for
-    S_CHECK_MS, PostgreSQL is asked for anything newer, which covers a
+    SP_OUTBOX_FOLLOW_QUIET_MS, PostgreSQL is asked for anything newer, which covers a
     lost last notice and the moment before the subscription took effect.
     A notice is printed once, in sequence order. --timeout N stops after
     N seconds (0, the default: until Ctrl-C); both end with status 0.
@@ -37,9 +37,9 @@
 #include "funnel-tracker/funnel_notice.h"
 #include "funnel-tracker/funnel_notice_store.h"
 #include "funnel-tracker/funnel_notifier.h"
-#include "sp_log.h"
+#include "salesctl_follow.h"
+#include "sp_outbox.h"
 #include "sp_proto.h"
-#include "sp_zmq.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -49,10 +49,6 @@
 #include <string.h>
 
 #define S_ERROR_SIZE 512
-#define S_RECEIVE_MS 200 /* longest wait for one message, so Ctrl-C and --timeout act */
-#define S_CHECK_MS 2000  /* PostgreSQL is asked for newer notices after this much quiet */
-#define S_MS_PER_SECOND INT64_C (1000)
-#define S_SUBSCRIBER_HWM 100000 /* messages queued before ZeroMQ drops (repaired from the log) */
 #define S_TIMEOUT_MAX 31536000  /* --timeout: a year of seconds */
 
 static const char s_command[] = "notices";
@@ -139,78 +135,85 @@ s_print (const funnel_notice_t *notice, bool json)
     return 0;
 }
 
-/* Prints every notice of list whose sequence is above *last, raising
-   *last; flushes stdout (a pipe or a file sees each line at once).
-   Returns 0, or -1 after printing why. */
+/* What the readers and printers of one run share. */
+typedef struct {
+    bool json;                /* one JSON object per notice */
+    bool history;             /* the snapshot is the history after `after`, not the firing set */
+    int64_t after;            /* --after (0 with --all) */
+    int64_t printed;          /* notices the snapshot printed */
+    funnel_notice_t received; /* the notice read last from the socket */
+} s_notices_t;
+
+/* Prints one notice; -1 with the reason when the JSON could not be made. */
 static int
-s_print_list (const funnel_notice_list_t *list, int64_t *last, bool json)
+s_print_one (const s_notices_t *self, const funnel_notice_t *notice, char *error,
+             size_t error_size)
 {
-    for (size_t index = 0; index < list->count; index++) {
-        const funnel_notice_t *notice = &list->items[index];
-        if (notice->sequence <= *last)
-            continue;
-        if (s_print (notice, json) != 0) {
-            fprintf (stderr, "salesctl %s: out of memory writing JSON\n", s_command);
-            return -1;
-        }
-        *last = notice->sequence;
-    }
-    fflush (stdout);
-    return 0;
+    if (s_print (notice, self->json) == 0)
+        return 0;
+    snprintf (error, error_size, "out of memory writing JSON");
+    return -1;
 }
 
-/* ---------------------------------------------------------------- reads */
-
-/* Prints every notice after *last from PostgreSQL, page by page, raising
-   *last. *printed (may be NULL) counts them. Returns 0, or -1 after
-   printing why. */
+/* sp_outbox_page_fn: prints the stored notices after `after`. */
 static int
-s_print_after (sp_pg_t *pg, int64_t *last, bool json, size_t *printed)
+s_page (void *arg, sp_pg_t *pg, int64_t after, size_t limit, int64_t *last, char *error,
+        size_t error_size)
 {
-    for (;;) {
-        funnel_notice_list_t page;
-        funnel_notice_list_init (&page);
-        char error[S_ERROR_SIZE];
-        int read = funnel_notice_store_after (pg, *last, FUNNEL_NOTICE_STORE_PAGE, &page, error,
-                                              sizeof error);
-        if (read < 0) {
-            fprintf (stderr, "salesctl %s: %s\n", s_command, error);
-            funnel_notice_list_clear (&page);
-            return -1;
-        }
-        int rc = s_print_list (&page, last, json);
-        funnel_notice_list_clear (&page);
-        if (rc != 0)
-            return -1;
-        if (printed)
-            *printed += (size_t) read;
-        if (read < FUNNEL_NOTICE_STORE_PAGE)
-            return 0;
+    s_notices_t *self = (s_notices_t *) arg;
+    funnel_notice_list_t page;
+    funnel_notice_list_init (&page);
+    int read = funnel_notice_store_after (pg, after, limit, &page, error, error_size);
+    for (size_t index = 0; read > 0 && index < page.count; index++) {
+        if (s_print_one (self, &page.items[index], error, error_size) != 0)
+            read = -1;
+        else
+            *last = page.items[index].sequence;
     }
+    funnel_notice_list_clear (&page);
+    return read;
 }
 
 /* Prints the conditions firing now; *last becomes the newest sequence
-   stored. Returns the notices printed, or -1 after printing why. */
+   stored. Returns the notices printed, or -1 with the reason. */
 static int
-s_print_firing (sp_pg_t *pg, int64_t *last, bool json)
+s_print_firing (s_notices_t *self, sp_pg_t *pg, int64_t *last, char *error, size_t error_size)
 {
     funnel_notice_list_t firing;
     funnel_notice_list_init (&firing);
-    char error[S_ERROR_SIZE];
     int64_t newest = 0;
-    int read = funnel_notice_store_firing (pg, &firing, &newest, error, sizeof error);
+    int read = funnel_notice_store_firing (pg, &firing, &newest, error, error_size);
+    for (size_t index = 0; read > 0 && index < firing.count; index++)
+        if (s_print_one (self, &firing.items[index], error, error_size) != 0)
+            read = -1;
+    funnel_notice_list_clear (&firing);
+    if (read >= 0)
+        *last = newest;
+    return read;
+}
+
+/* salesctl_snapshot_fn: the history after --after (--all: from the
+   first), or the firing set; counts what it printed. */
+static int
+s_snapshot (void *arg, sp_pg_t *pg, int64_t *last)
+{
+    s_notices_t *self = (s_notices_t *) arg;
+    char error[S_ERROR_SIZE];
+    int64_t read = 0;
+    if (self->history) {
+        *last = self->after;
+        read = sp_outbox_read_after (pg, s_page, self, FUNNEL_NOTICE_STORE_PAGE, last, error,
+                                     sizeof error);
+    }
+    else
+        read = s_print_firing (self, pg, last, error, sizeof error);
+    fflush (stdout);
     if (read < 0) {
         fprintf (stderr, "salesctl %s: %s\n", s_command, error);
-        funnel_notice_list_clear (&firing);
         return -1;
     }
-    int64_t printed_last = 0;
-    int rc = s_print_list (&firing, &printed_last, json);
-    funnel_notice_list_clear (&firing);
-    if (rc != 0)
-        return -1;
-    *last = newest;
-    return read;
+    self->printed = read;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- follow */
@@ -224,88 +227,31 @@ s_read_message (const ProtobufCMessage *message, void *arg, char *error, size_t 
                                        (funnel_notice_t *) arg, error, error_size);
 }
 
-/* Handles one received message: prints it when it is the next sequence,
-   reads the missing ones from PostgreSQL first when it skips some, drops
-   it when it was printed already. Returns 0, or -1 when PostgreSQL
-   failed (the missing notices are read again at the next gap or quiet
-   check). An unreadable message is reported and dropped. */
+/* sp_outbox_follow_handler_t read: frame 1 is a FunnelBottleneck, which
+   carries its sequence. */
 static int
-s_on_message (zmsg_t *message, sp_pg_t *pg, int64_t *last, bool json)
+s_read (void *arg, zmsg_t *message, int64_t *sequence, char *error, size_t error_size)
 {
-    zframe_t *topic = zmsg_first (message);
+    s_notices_t *self = (s_notices_t *) arg;
+    zmsg_first (message);
     zframe_t *payload = zmsg_next (message);
-    funnel_notice_t notice;
-    char error[S_ERROR_SIZE];
-    ProtobufCMessage *unpacked = sp_proto_frame_unpack (
-        &salespulse__funnel_bottleneck__descriptor, payload, FUNNEL_NOTICE_MESSAGE_MAX,
-        s_read_message, &notice, error, sizeof error);
-    if (!unpacked) {
-        sp_log_warn ("dropped an unreadable notice", "error=\"%s\" topic_bytes=%zu", error,
-                     zframe_size (topic));
-        return 0;
-    }
+    ProtobufCMessage *unpacked =
+        sp_proto_frame_unpack (&salespulse__funnel_bottleneck__descriptor, payload,
+                               FUNNEL_NOTICE_MESSAGE_MAX, s_read_message, &self->received, error,
+                               error_size);
+    if (!unpacked)
+        return -1;
     sp_proto_free (&unpacked);
-    if (notice.sequence <= *last)
-        return 0;
-    if (notice.sequence > *last + 1) {
-        sp_log_info ("notice sequence gap, reading the missing notices",
-                     "last=%" PRId64 " received=%" PRId64, *last, notice.sequence);
-        return s_print_after (pg, last, json, NULL);
-    }
-    funnel_notice_list_t one = { .items = &notice, .count = 1, .capacity = 1 };
-    return s_print_list (&one, last, json);
+    *sequence = self->received.sequence;
+    return 0;
 }
 
-/* Prints what arrives until --timeout or Ctrl-C. PostgreSQL being away
-   (a restart) does not end it: what it could not read is read at the
-   next gap or quiet check, once the connection is back. */
-static void
-s_follow (zsock_t *subscriber, sp_pg_t *pg, int64_t last, bool json, int64_t timeout_s)
+/* sp_outbox_follow_handler_t deliver: prints the notice read last. */
+static int
+s_deliver (void *arg, char *error, size_t error_size)
 {
-    int64_t deadline = timeout_s > 0 ? salesctl_now_ms () + timeout_s * S_MS_PER_SECOND : 0;
-    int64_t quiet_since = salesctl_now_ms ();
-    sp_log_info ("following notices", "last=%" PRId64, last);
-    while (!zsys_interrupted && (deadline == 0 || salesctl_now_ms () < deadline)) {
-        zmsg_t *message = NULL;
-        char error[S_ERROR_SIZE];
-        sp_zmq_receive_result_t received =
-            sp_zmq_receive (subscriber, 2, 2, &message, error, sizeof error);
-        if (received == SP_ZMQ_BAD_SHAPE) {
-            sp_log_warn ("dropped a notice of the wrong shape", "error=\"%s\"", error);
-            continue;
-        }
-        if (received == SP_ZMQ_RECEIVED) {
-            s_on_message (message, pg, &last, json);
-            zmsg_destroy (&message);
-            quiet_since = salesctl_now_ms ();
-            continue;
-        }
-        if (salesctl_now_ms () - quiet_since >= S_CHECK_MS) {
-            s_print_after (pg, &last, json, NULL);
-            quiet_since = salesctl_now_ms ();
-        }
-    }
-}
-
-/* The SUB socket for --follow, subscribed to every notice. */
-static zsock_t *
-s_subscribe (const char *endpoints)
-{
-    static const char *const topics[] = { FUNNEL_NOTICE_TOPIC_PREFIX };
-    sp_zmq_options_t options;
-    sp_zmq_options_init (&options, ZMQ_SUB);
-    options.endpoints = endpoints;
-    options.receive_hwm = S_SUBSCRIBER_HWM;
-    options.receive_timeout_ms = S_RECEIVE_MS;
-    options.max_message_size = FUNNEL_NOTICE_MESSAGE_MAX;
-    options.subscriptions = topics;
-    options.subscription_count = 1;
-    char error[S_ERROR_SIZE];
-    zsock_t *subscriber = sp_zmq_socket_new (&options, error, sizeof error);
-    if (!subscriber)
-        fprintf (stderr, "salesctl %s: could not subscribe to \"%s\": %s\n", s_command, endpoints,
-                 error);
-    return subscriber;
+    s_notices_t *self = (s_notices_t *) arg;
+    return s_print_one (self, &self->received, error, error_size);
 }
 
 int
@@ -321,7 +267,6 @@ salesctl_notices (int argc, char **argv)
         return exit_code;
     exit_code = SALESCTL_EXIT_FAILURE;
     sp_pg_t *pg = NULL;
-    zsock_t *subscriber = NULL;
     if (sp_config_arg_count (config) > 0) {
         fprintf (stderr, "salesctl %s: unexpected argument \"%s\"\n", s_command,
                  sp_config_arg (config, 0));
@@ -340,35 +285,36 @@ salesctl_notices (int argc, char **argv)
         fprintf (stderr, "salesctl %s: --timeout needs --follow\n", s_command);
         goto out_destroy_config;
     }
-    /* Subscribe before reading the snapshot, so nothing published in
-       between is missed (it is then received, or read back by sequence). */
-    if (follow && !(subscriber = s_subscribe (sp_config_string (config, "endpoint"))))
-        goto out_destroy_config;
     pg = salesctl_postgres_connect (config, s_command);
     if (!pg)
-        goto out_destroy_socket;
-    int64_t last = after;
-    size_t printed = 0;
-    if (history) {
-        if (s_print_after (pg, &last, json, &printed) != 0)
-            goto out_destroy_socket;
-        if (!json && !follow)
-            printf ("%zu notice%s\n", printed, printed == 1 ? "" : "s");
+        goto out_destroy_config;
+    s_notices_t notices = { .json = json, .history = history, .after = after };
+    if (follow) {
+        salesctl_follow_t run = {
+            .command = s_command,
+            .endpoints = sp_config_string (config, "endpoint"),
+            .topic = FUNNEL_NOTICE_TOPIC_PREFIX,
+            .max_message_size = FUNNEL_NOTICE_MESSAGE_MAX,
+            .timeout_s = sp_config_int (config, "timeout"),
+            .handler = { .read = s_read, .deliver = s_deliver, .page = s_page, .arg = &notices },
+            .snapshot = s_snapshot,
+            .snapshot_arg = &notices,
+        };
+        if (salesctl_follow (&run, pg) == 0)
+            exit_code = SALESCTL_EXIT_OK;
+        goto out_destroy_pg;
     }
-    else {
-        int firing = s_print_firing (pg, &last, json);
-        if (firing < 0)
-            goto out_destroy_socket;
-        if (!json && !follow)
-            printf ("%d condition%s firing (newest notice #%" PRId64 ")\n", firing,
-                    firing == 1 ? "" : "s", last);
-    }
-    if (follow)
-        s_follow (subscriber, pg, last, json, sp_config_int (config, "timeout"));
+    int64_t last = 0;
+    if (s_snapshot (&notices, pg, &last) != 0)
+        goto out_destroy_pg;
+    if (!json && history)
+        printf ("%" PRId64 " notice%s\n", notices.printed, notices.printed == 1 ? "" : "s");
+    else if (!json)
+        printf ("%" PRId64 " condition%s firing (newest notice #%" PRId64 ")\n", notices.printed,
+                notices.printed == 1 ? "" : "s", last);
     exit_code = SALESCTL_EXIT_OK;
 
-out_destroy_socket:
-    sp_zmq_socket_destroy (&subscriber);
+out_destroy_pg:
     sp_pg_destroy (&pg);
 out_destroy_config:
     sp_config_destroy (&config);
