@@ -14,11 +14,12 @@
       - the month hashes of every partition × month are read with one
         pipelined HGETALL each and added up (checked for overflow);
       - medians are exact: over the union of the sorted sets of every
-        partition × month, the middle values are found by binary search
-        on the integer value (funnel_median, funnel_report_search). One
-        pipelined round reads each set's size, least and greatest score;
-        then each round carries one probe of every distribution's search,
-        ZCOUNT key -inf v over its non-empty sets;
+        partition × month, the middle values are found by a distributed
+        selection (funnel_median): one pipelined round of ZCARD, then
+        rounds of per-set pivots (ZRANGE by rank) and bracket counts
+        (ZCOUNT) narrow each distribution's window of ranks until it is
+        small enough to read whole; every distribution shares the
+        round trips;
       - the open pipeline is HGETALL of each partition's open hash.
 
     Reads are not a snapshot: while the service applies events, figures

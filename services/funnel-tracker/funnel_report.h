@@ -6,11 +6,14 @@
     per step the entities that reached it, step and overall conversion,
     drop-off and the time from the previous step; the outcome figures (win
     rate, won amount, sales cycle) of pipeline funnels; and the open
-    pipeline's weighted value and velocity. It also holds the two pure
-    algorithms the reader needs: the exact median over several sorted
-    sets by binary search on the integer value, one probe at a time
-    (funnel_report_search), and the months a period label stands for.
-    No I/O.
+    pipeline's weighted value and velocity. It also holds two pure
+    algorithms: the months a period label stands for, which the reader
+    needs, and the exact median over several sorted sets by binary search
+    on the integer value, one probe at a time (funnel_report_search).
+    funnel_median no longer searches that way (it selects by rank, with
+    far fewer commands); the bisection stays as the simplest statement of
+    the same percentile_cont (0.5), which the unit tests check it
+    against. No I/O.
 
     Step roles (pipeline mode). previous(k) is k - 1 for a step without an
     outcome; for a terminal step (won or lost) it is the last step without
