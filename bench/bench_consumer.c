@@ -30,6 +30,10 @@
          stay 0. While the consumer keeps up, its live rate is bounded by
          ingest's; the catch-up rate is its capacity.
 
+    In both phases Redis's own statistics are reset at the start and read
+    at the end (bench_redis_stats): commands, script calls, round trips
+    and Redis CPU per applied event, the consumer kit's baseline cost.
+
     Checkpoints are read with one pipeline of GETs every
     BENCH_CHECKPOINTS_POLL_MS (bench_checkpoints). After
     each phase the handler's own state is checked against what was written
@@ -56,6 +60,7 @@
 #include "bench_checkpoints.h"
 #include "bench_live.h"
 #include "bench_log.h"
+#include "bench_redis_stats.h"
 #include "bench_support.h"
 #include "sp_event.h"
 #include "sp_harness.h"
@@ -303,6 +308,7 @@ int
 main (void)
 {
     s_bench_t bench = { .ingest.pid = -1, .consumer_pid = -1 };
+    bench_redis_stats_t *catchup_stats = NULL, *live_stats = NULL;
     size_t events = 0, live_events = 0;
     int rc = 1;
     if (bench_env_count ("bench_consumer", BENCH_EVENTS_ENV, BENCH_EVENTS, &events) != 0 ||
@@ -313,10 +319,13 @@ main (void)
     bench_locate ("counting-consumer", bench.consumer_program, sizeof bench.consumer_program);
     bench.harness =
         bench_start_servers ("bench_consumer", BENCH_PARTITIONS, &bench.pg, &bench.redis);
-    if (bench.redis)
+    if (bench.redis) {
         bench.checkpoints =
             bench_checkpoints_new ("bench_consumer", bench.redis, BENCH_SERVICE, BENCH_PARTITIONS);
-    if (!bench.checkpoints)
+        catchup_stats = bench_redis_stats_new ("bench_consumer", bench.redis);
+        live_stats = bench_redis_stats_new ("bench_consumer", bench.redis);
+    }
+    if (!bench.checkpoints || !catchup_stats || !live_stats)
         goto out_stop;
     double load_start = bench_seconds ();
     s_series_t log_series = { 0, bench_wall_ms () };
@@ -330,10 +339,15 @@ main (void)
     }
 
     /* 1. Catch-up: from the consumer's spawn to the whole log applied. */
+    uint64_t reads = bench_checkpoints_reads (bench.checkpoints);
+    if (bench_redis_stats_start (catchup_stats) != 0)
+        goto out_stop;
     double catchup_start = bench_seconds (), caught_up = 0;
     if (s_start_consumer (&bench) != 0 ||
         bench_checkpoints_wait (bench.checkpoints, events, &bench.consumer_pid,
                                 bench_wait_limit (events), &caught_up) != 0 ||
+        bench_redis_stats_stop (catchup_stats, bench_checkpoints_reads (bench.checkpoints) - reads,
+                                BENCH_PARTITIONS) != 0 ||
         s_verify (&bench, events) != 0)
         goto out_stop;
     double catchup_s = caught_up - catchup_start;
@@ -342,7 +356,11 @@ main (void)
     bench_live_result_t live = { 0, 0, 0 };
     int64_t read_back = s_metric (&bench, BENCH_METRIC_CATCHUP);
     int64_t gaps = s_metric (&bench, BENCH_METRIC_GAPS);
-    if (s_live (&bench, events, live_events, &live) != 0 ||
+    reads = bench_checkpoints_reads (bench.checkpoints);
+    if (bench_redis_stats_start (live_stats) != 0 ||
+        s_live (&bench, events, live_events, &live) != 0 ||
+        bench_redis_stats_stop (live_stats, bench_checkpoints_reads (bench.checkpoints) - reads,
+                                BENCH_PARTITIONS) != 0 ||
         s_verify (&bench, events + live_events) != 0)
         goto out_stop;
     /* How the live run was applied: from the bus, or read back from the log. */
@@ -385,7 +403,10 @@ main (void)
     printf ("live run: %" PRId64 " events read back from the log, %" PRId64
             " gaps seen on the bus\n",
             read_back_after - read_back, gaps_after - gaps);
+    bench_redis_stats_print (catchup_stats, "catch-up", events);
+    bench_redis_stats_print (live_stats, "live", live_events);
     printf ("counts verified: %zu events by type and by customer\n", events + live_events);
+    fflush (stdout);
     rc = 0;
 
 out_stop:
@@ -395,6 +416,8 @@ out_stop:
         bench_show_log ("bench_consumer", "activity-ingest", bench.ingest.log);
     bench_stop (&bench.consumer_pid, BENCH_STOP_TIMEOUT_MS);
     bench_stop (&bench.ingest.pid, BENCH_STOP_TIMEOUT_MS);
+    bench_redis_stats_destroy (&catchup_stats);
+    bench_redis_stats_destroy (&live_stats);
     bench_checkpoints_destroy (&bench.checkpoints);
     sp_redis_destroy (&bench.redis);
     sp_pg_destroy (&bench.pg);

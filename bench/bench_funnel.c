@@ -1,12 +1,17 @@
 /*  bench_funnel - funnel-tracker's applied events/s on a rebuild and live,
-    and how long a company-wide funnel query takes over a million
-    opportunities.
+    how long a company-wide funnel query takes over a million
+    opportunities, what it costs in Redis per event and how long an
+    acknowledged event takes to become visible at an offered rate.
 
-    The events are opportunities of the built-in default funnel (no funnel
-    is loaded: lead_created -> visit_completed -> demo -> quote_sent ->
-    deal_won / deal_lost), in a fixed mix: every opportunity is a lead with
-    an estimated value; by opportunity number modulo 20, 12 of 20 (60 %)
-    get a visit, 8 (40 %) a demo, 5 (25 %) a quote, 2 (10 %) are won with
+    Both shipped funnels are loaded with `salesctl load funnel` before
+    funnel-tracker starts (s_funnels): default (lead_created ->
+    visit_completed -> demo -> quote_sent -> deal_won / deal_lost, the
+    text of the built-in default) and crm (lead_created -> stage_changed
+    to "Engaging" -> deal_won / deal_lost), which counts the lead_created,
+    deal_won and deal_lost of the benchmark a second time. The events are
+    opportunities of the default funnel, in a fixed mix: every opportunity
+    is a lead with an estimated value; by opportunity number modulo 20, 12
+    of 20 (60 %) get a visit, 8 (40 %) a demo, 5 (25 %) a quote, 2 (10 %) are won with
     an amount and 2 (10 %) lost. Leads are spread evenly over 2025 (UTC),
     each step follows the previous by some days (a hash of the number),
     and an opportunity belongs to one of 3 regions x 2 teams x 10 reps and
@@ -40,10 +45,23 @@
          and funnel-tracker's /metrics on how the run was applied (events
          read back from the log, gaps on the bus: both 0 for a figure of
          the live path).
+      4. paced: with funnel-tracker caught up again,
+         SP_BENCH_FUNNEL_PACED_RATE events/s (default 15,000) of new
+         opportunities are offered for SP_BENCH_FUNNEL_PACED_SECONDS
+         (default 20) in requests of 100 on a fixed schedule (bench_paced):
+         acknowledged and applied rates, acknowledgement -> visible
+         latency per request (visible: the checkpoint of each event's
+         partition covers its sequence) and the lag at the start and the
+         end of the schedule.
+
+    In the rebuild, live and paced phases Redis's own statistics are reset
+    at the start and read at the end (bench_redis_stats): commands,
+    script calls, round trips and Redis CPU per applied event.
 
     Every figure is checked before it is printed: after each phase the
-    company funnel in Redis (reached:1, won and lost of every partition's
-    m:default:company:<month>, summed) must equal the plan, and every query
+    company funnel of both funnels in Redis (reached:1, won and lost of
+    every partition's m:<funnel>:company:<month>, summed) must equal the
+    plan, and every query
     run's answer too, so a run that skipped or repeated events fails
     instead of reporting a fast figure.
 
@@ -68,10 +86,13 @@
 #include "bench_checkpoints.h"
 #include "bench_live.h"
 #include "bench_log.h"
+#include "bench_paced.h"
+#include "bench_redis_stats.h"
 #include "bench_support.h"
 #include "sp_event.h"
 #include "sp_harness.h"
 #include "sp_harness_consumer.h"
+#include "sp_harness_publisher.h"
 #include "sp_harness_redis.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
@@ -81,12 +102,16 @@
 #include "funnel-tracker/funnel_report.h"
 
 #define BENCH_NAME "bench_funnel"
-#define BENCH_FUNNEL "default"      /* the built-in funnel */
+#define BENCH_FUNNEL "default"      /* the funnel queried (its loaded text is the built-in one) */
 #define BENCH_PARTITIONS 16         /* as the tests and the local stack */
 #define BENCH_OPPORTUNITIES 1000000 /* opportunities of the rebuilt log */
 #define BENCH_LIVE_EVENTS 200000    /* events published in the live run */
 #define BENCH_OPPORTUNITIES_ENV "SP_BENCH_FUNNEL_OPPORTUNITIES"
 #define BENCH_LIVE_EVENTS_ENV "SP_BENCH_FUNNEL_LIVE_EVENTS"
+#define BENCH_PACED_RATE 15000 /* events/s offered in the paced run */
+#define BENCH_PACED_SECONDS 20 /* length of its schedule */
+#define BENCH_PACED_RATE_ENV "SP_BENCH_FUNNEL_PACED_RATE"
+#define BENCH_PACED_SECONDS_ENV "SP_BENCH_FUNNEL_PACED_SECONDS"
 #define BENCH_CUSTOMERS 50000                    /* distinct customer_id values */
 #define BENCH_REGIONS 3                          /* regions ... */
 #define BENCH_TEAMS_PER_REGION 2                 /* ... teams in each ... */
@@ -136,6 +161,19 @@ typedef enum {
 /* Days each step's stream runs behind the leads in the log (about the
    mean delay of s_occurred_at). */
 static const size_t s_stream_days[S_STEP_COUNT] = { 0, 2, 5, 10, 25 };
+
+/* The shipped funnels, loaded before funnel-tracker starts (as `make up`
+   seeds them). Both count the benchmark's lead_created (step 1),
+   deal_won and deal_lost; crm's other step (stage_changed to "Engaging")
+   matches none of its events, default's visit, demo and quote steps do. */
+static const struct {
+    const char *name; /* the funnel's name */
+    const char *file; /* its definition, from the source tree */
+} s_funnels[] = {
+    { "default", "deploy/funnels/default.json" },
+    { "crm", "deploy/demo/crm-funnel.json" },
+};
+#define BENCH_FUNNEL_COUNT (sizeof s_funnels / sizeof s_funnels[0])
 
 /* One event of the plan. */
 typedef struct {
@@ -415,16 +453,18 @@ s_add_field (const sp_redis_reply_t *element, uint64_t *sum)
         *sum += strtoull (sp_redis_reply_string (element, NULL), NULL, 10);
 }
 
-/* The company funnel as funnel-tracker wrote it: reached:1, won and lost
-   of m:default:company:<month>, summed over every partition and every
-   month of its months set. Returns 0, or -1 when Redis failed. */
+/* The company funnel of funnel as funnel-tracker wrote it: reached:1,
+   won and lost of m:<funnel>:company:<month>, summed over every
+   partition and every month of its months set. Returns 0, or -1 when
+   Redis failed. */
 static int
-s_company_counts (s_bench_t *bench, uint64_t *reached, uint64_t *won, uint64_t *lost)
+s_company_counts (s_bench_t *bench, const char *funnel, uint64_t *reached, uint64_t *won,
+                  uint64_t *lost)
 {
     *reached = *won = *lost = 0;
     for (uint32_t partition = 0; partition < BENCH_PARTITIONS; partition++) {
         char months_key[FUNNEL_KEYS_SIZE];
-        funnel_keys_months (months_key, sizeof months_key, partition, BENCH_FUNNEL);
+        funnel_keys_months (months_key, sizeof months_key, partition, funnel);
         sp_redis_reply_t *months =
             sp_harness_redis_run (bench->redis, 2, (const char *const[]){ "SMEMBERS", months_key });
         if (!months)
@@ -433,8 +473,7 @@ s_company_counts (s_bench_t *bench, uint64_t *reached, uint64_t *won, uint64_t *
             const char *month =
                 sp_redis_reply_string (sp_redis_reply_element (months, index), NULL);
             char key[FUNNEL_KEYS_SIZE], first[FUNNEL_KEYS_FIELD_SIZE];
-            funnel_keys_month (key, sizeof key, partition, BENCH_FUNNEL, "company",
-                               month ? month : "");
+            funnel_keys_month (key, sizeof key, partition, funnel, "company", month ? month : "");
             funnel_keys_field (first, sizeof first, "reached", 1);
             const char *const argv[] = { "HMGET", key, first, "won", "lost" };
             sp_redis_reply_t *fields = sp_harness_redis_run (bench->redis, 5, argv);
@@ -452,21 +491,49 @@ s_company_counts (s_bench_t *bench, uint64_t *reached, uint64_t *won, uint64_t *
     return 0;
 }
 
-/* Checks the company funnel in Redis against leads, won and lost written
-   in total. Returns 0 when they match. */
+/* Checks the company funnel of every loaded funnel in Redis against
+   leads, won and lost written in total (both start at lead_created and
+   end in deal_won / deal_lost). Returns 0 when they match. */
 static int
 s_verify (s_bench_t *bench, uint64_t leads, uint64_t won, uint64_t lost)
 {
-    uint64_t reached = 0, won_seen = 0, lost_seen = 0;
-    if (s_company_counts (bench, &reached, &won_seen, &lost_seen) != 0)
-        return -1;
-    if (reached == leads && won_seen == won && lost_seen == lost)
-        return 0;
-    fprintf (stderr,
-             BENCH_NAME ": company funnel reached step 1 %" PRIu64 ", won %" PRIu64
-                        ", lost %" PRIu64 "; written %" PRIu64 ", %" PRIu64 ", %" PRIu64 "\n",
-             reached, won_seen, lost_seen, leads, won, lost);
-    return -1;
+    int rc = 0;
+    for (size_t index = 0; index < BENCH_FUNNEL_COUNT; index++) {
+        uint64_t reached = 0, won_seen = 0, lost_seen = 0;
+        if (s_company_counts (bench, s_funnels[index].name, &reached, &won_seen, &lost_seen) != 0)
+            return -1;
+        if (reached == leads && won_seen == won && lost_seen == lost)
+            continue;
+        fprintf (stderr,
+                 BENCH_NAME ": company funnel \"%s\" reached step 1 %" PRIu64 ", won %" PRIu64
+                            ", lost %" PRIu64 "; written %" PRIu64 ", %" PRIu64 ", %" PRIu64 "\n",
+                 s_funnels[index].name, reached, won_seen, lost_seen, leads, won, lost);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* Loads the shipped funnels with `salesctl load funnel` (as `make up`
+   seeds them), before funnel-tracker starts. Returns 0, or -1 (printed). */
+static int
+s_load_funnels (s_bench_t *bench)
+{
+    const char *source = getenv ("SP_SOURCE_DIR");
+    char errors[PATH_MAX], output[BENCH_TEXT_SIZE * 4];
+    snprintf (errors, sizeof errors, "%s/salesctl-load.err", sp_harness_dir (bench->harness));
+    for (size_t index = 0; index < BENCH_FUNNEL_COUNT; index++) {
+        char path[PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s", source ? source : ".", s_funnels[index].file);
+        const char *const arguments[] = { "load", "funnel", path, NULL };
+        int status = sp_harness_salesctl (bench->harness, arguments, errors, output, sizeof output,
+                                          BENCH_COMMAND_TIMEOUT_MS);
+        if (status != 0) {
+            fprintf (stderr, BENCH_NAME ": salesctl load funnel \"%s\" exited %d\n", path, status);
+            bench_show_log (BENCH_NAME, "salesctl stderr", errors);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* What a query run must answer. */
@@ -654,50 +721,101 @@ s_print_latency (const s_latency_t *latency)
             s_median (latency->ms, latency->runs), latency->ms[latency->runs - 1]);
 }
 
+/* Prints the paced run's figures. */
+static void
+s_print_paced (const bench_paced_result_t *paced, size_t events, double rate, double seconds)
+{
+    printf ("paced: %zu events offered at %.0f events/s for %.0f s (requests of %d, %d "
+            "publishers), %zu requests, %zu sent after their slot\n",
+            events, rate, seconds, BENCH_PACED_BATCH, BENCH_PACED_PUBLISHERS, paced->requests,
+            paced->late);
+    printf ("paced: ingest acknowledged %.0f events/s (last ack %.2f s after the first slot), "
+            "funnel-tracker applied %.0f events/s over the schedule, all visible %.2f s after "
+            "the first slot\n",
+            paced->ack_rate, paced->ack_s, paced->applied_rate, paced->visible_s);
+    printf ("%-58s %9s %9s %9s %9s\n", "paced, per request, ms", "p50", "p90", "p99", "max");
+    printf ("%-58s %9.1f %9.1f %9.1f %9.1f\n", "acknowledgement -> visible (checkpoint covers it)",
+            paced->p50_ms, paced->p90_ms, paced->p99_ms, paced->max_ms);
+    printf ("%-58s %9.1f %9s %9.1f\n", "send -> acknowledgement (ingest)", paced->send_ack_p50_ms,
+            "", paced->send_ack_p99_ms);
+    printf ("paced: funnel-tracker lag (acknowledged events not yet visible): mean %.0f over the "
+            "first tenth of the schedule, %.0f over the last tenth, max %" PRIu64 " (%" PRIu64
+            " checkpoint polls)\n",
+            paced->lag_start, paced->lag_end, paced->lag_max, paced->polls);
+}
+
 int
 main (void)
 {
     s_bench_t bench = { .ingest.pid = -1, .tracker_pid = -1 };
-    s_plan_t log = { 0 }, live = { 0 };
-    size_t opportunities = 0, live_events = 0;
+    s_plan_t log = { 0 }, live = { 0 }, paced_plan = { 0 };
+    bench_redis_stats_t *rebuild_stats = NULL, *live_stats = NULL, *paced_stats = NULL;
+    size_t opportunities = 0, live_events = 0, paced_rate = 0, paced_seconds = 0;
     int rc = 1;
     if (bench_env_count (BENCH_NAME, BENCH_OPPORTUNITIES_ENV, BENCH_OPPORTUNITIES,
                          &opportunities) != 0 ||
-        bench_env_count (BENCH_NAME, BENCH_LIVE_EVENTS_ENV, BENCH_LIVE_EVENTS, &live_events) != 0)
+        bench_env_count (BENCH_NAME, BENCH_LIVE_EVENTS_ENV, BENCH_LIVE_EVENTS, &live_events) != 0 ||
+        bench_env_count (BENCH_NAME, BENCH_PACED_RATE_ENV, BENCH_PACED_RATE, &paced_rate) != 0 ||
+        bench_env_count (BENCH_NAME, BENCH_PACED_SECONDS_ENV, BENCH_PACED_SECONDS,
+                         &paced_seconds) != 0)
         return 1;
     /* first: it sets where the harness finds the sources and programs */
     bench_locate ("funnel-tracker", bench.tracker_program, sizeof bench.tracker_program);
-    if (opportunities + live_events > UINT32_MAX) {
+    /* the paced run: whole requests, at least one */
+    if (paced_rate > UINT32_MAX || paced_seconds > UINT32_MAX) {
+        fprintf (stderr, BENCH_NAME ": paced rate and seconds at most %" PRIu32 "\n", UINT32_MAX);
+        return 1;
+    }
+    size_t paced_events = paced_rate * paced_seconds / BENCH_PACED_BATCH * BENCH_PACED_BATCH;
+    if (paced_events == 0)
+        paced_events = BENCH_PACED_BATCH;
+    if (opportunities > UINT32_MAX || live_events > UINT32_MAX - opportunities ||
+        paced_events > UINT32_MAX - opportunities - live_events) {
         fprintf (stderr, BENCH_NAME ": at most %" PRIu32 " opportunities and events\n", UINT32_MAX);
         return 1;
     }
-    /* the live opportunities follow those of the log: at most one per event */
+    /* the live and paced opportunities follow those of the log: at most
+       one per event */
     if (s_plan_build (&log, opportunities, 0, opportunities, SIZE_MAX) != 0 ||
         s_plan_build (&live, opportunities, opportunities, opportunities + live_events,
-                      live_events) != 0) {
+                      live_events) != 0 ||
+        s_plan_build (&paced_plan, opportunities, opportunities + live_events,
+                      opportunities + live_events + paced_events, paced_events) != 0) {
         fprintf (stderr, BENCH_NAME ": out of memory planning the events\n");
         goto out_stop;
     }
+    assert (paced_plan.count == paced_events);
     bench.harness = bench_start_servers (BENCH_NAME, BENCH_PARTITIONS, &bench.pg, &bench.redis);
-    if (bench.redis)
+    if (bench.redis) {
         bench.checkpoints =
             bench_checkpoints_new (BENCH_NAME, bench.redis, FUNNEL_KEYS_SERVICE, BENCH_PARTITIONS);
-    if (!bench.checkpoints)
+        rebuild_stats = bench_redis_stats_new (BENCH_NAME, bench.redis);
+        live_stats = bench_redis_stats_new (BENCH_NAME, bench.redis);
+        paced_stats = bench_redis_stats_new (BENCH_NAME, bench.redis);
+    }
+    if (!bench.checkpoints || !rebuild_stats || !live_stats || !paced_stats)
         goto out_stop;
     double load_start = bench_seconds ();
     if (bench_log_load (BENCH_NAME, bench.pg, BENCH_PARTITIONS, log.count, s_plan_event, &log) != 0)
         goto out_stop;
     double load_s = bench_seconds () - load_start;
+    if (s_load_funnels (&bench) != 0)
+        goto out_stop;
     if (bench_live_start_ingest (bench.harness, BENCH_PARTITIONS, &bench.ingest) != 0) {
         fprintf (stderr, BENCH_NAME ": could not start activity-ingest\n");
         goto out_stop;
     }
 
     /* 1. Rebuild: from funnel-tracker's spawn to the whole log applied. */
+    uint64_t reads = bench_checkpoints_reads (bench.checkpoints);
+    if (bench_redis_stats_start (rebuild_stats) != 0)
+        goto out_stop;
     double rebuild_start = bench_seconds (), rebuilt = 0;
     if (s_start_tracker (&bench) != 0 ||
         bench_checkpoints_wait (bench.checkpoints, log.count, &bench.tracker_pid,
                                 bench_wait_limit (log.count), &rebuilt) != 0 ||
+        bench_redis_stats_stop (rebuild_stats, bench_checkpoints_reads (bench.checkpoints) - reads,
+                                BENCH_PARTITIONS) != 0 ||
         s_verify (&bench, log.leads, log.won, log.lost) != 0)
         goto out_stop;
     double rebuild_s = rebuilt - rebuild_start;
@@ -736,7 +854,10 @@ main (void)
         .target = (uint64_t) log.count + live.count,
     };
     bench_live_result_t result = { 0, 0, 0 };
-    if (bench_live_run (&live_options, &result) != 0 ||
+    reads = bench_checkpoints_reads (bench.checkpoints);
+    if (bench_redis_stats_start (live_stats) != 0 || bench_live_run (&live_options, &result) != 0 ||
+        bench_redis_stats_stop (live_stats, bench_checkpoints_reads (bench.checkpoints) - reads,
+                                BENCH_PARTITIONS) != 0 ||
         s_verify (&bench, log.leads + live.leads, log.won + live.won, log.lost + live.lost) != 0)
         goto out_stop;
     int64_t read_back_after =
@@ -746,6 +867,28 @@ main (void)
         fprintf (stderr, BENCH_NAME ": could not read funnel-tracker's /metrics\n");
         goto out_stop;
     }
+
+    /* 4. Paced: the offered rate for a fixed time, ack -> visible. */
+    bench_paced_options_t paced_options = {
+        .bench = BENCH_NAME,
+        .endpoint = bench.ingest.endpoint,
+        .rate = (double) paced_rate,
+        .count = paced_plan.count,
+        .make_event = s_plan_event,
+        .arg = &paced_plan,
+        .checkpoints = bench.checkpoints,
+        .consumer_pid = &bench.tracker_pid,
+        .base = (uint64_t) log.count + live.count,
+    };
+    bench_paced_result_t paced;
+    reads = bench_checkpoints_reads (bench.checkpoints);
+    if (bench_redis_stats_start (paced_stats) != 0 ||
+        bench_paced_run (&paced_options, &paced) != 0 ||
+        bench_redis_stats_stop (paced_stats, bench_checkpoints_reads (bench.checkpoints) - reads,
+                                BENCH_PARTITIONS) != 0 ||
+        s_verify (&bench, log.leads + live.leads + paced_plan.leads,
+                  log.won + live.won + paced_plan.won, log.lost + live.lost + paced_plan.lost) != 0)
+        goto out_stop;
     int tracker_status = bench_stop (&bench.tracker_pid, BENCH_STOP_TIMEOUT_MS);
     int ingest_status = bench_stop (&bench.ingest.pid, BENCH_STOP_TIMEOUT_MS);
     if (tracker_status != 0 || ingest_status != 0) {
@@ -754,7 +897,7 @@ main (void)
         goto out_stop;
     }
 
-    printf (BENCH_NAME ": funnel-tracker (built-in default funnel, default settings), %d "
+    printf (BENCH_NAME ": funnel-tracker (funnels default and crm loaded, default settings), %d "
                        "partitions, %ld cores shared by every process\n",
             BENCH_PARTITIONS, sysconf (_SC_NPROCESSORS_ONLN));
     printf ("log: %zu opportunities, %zu events (%" PRIu64 " won, %" PRIu64 " lost); live: %" PRIu64
@@ -787,9 +930,15 @@ main (void)
         s_print_latency (&latencies[index]);
     printf ("%-58s %5d %9s %9.1f\n", "salesctl funnel --scope company --period all --json",
             BENCH_COMMAND_RUNS, "", command_ms);
+    s_print_paced (&paced, paced_plan.count, (double) paced_rate, (double) paced_seconds);
+    bench_redis_stats_print (rebuild_stats, "rebuild", log.count);
+    bench_redis_stats_print (live_stats, "live", live.count);
+    bench_redis_stats_print (paced_stats, "paced", paced_plan.count);
     printf ("counts verified: company funnel step 1 = %" PRIu64 " opportunities, won %" PRIu64
-            ", lost %" PRIu64 "\n",
-            log.leads + live.leads, log.won + live.won, log.lost + live.lost);
+            ", lost %" PRIu64 " (funnels default and crm)\n",
+            log.leads + live.leads + paced_plan.leads, log.won + live.won + paced_plan.won,
+            log.lost + live.lost + paced_plan.lost);
+    fflush (stdout);
     rc = 0;
 
 out_stop:
@@ -799,11 +948,15 @@ out_stop:
         bench_show_log (BENCH_NAME, "activity-ingest", bench.ingest.log);
     bench_stop (&bench.tracker_pid, BENCH_STOP_TIMEOUT_MS);
     bench_stop (&bench.ingest.pid, BENCH_STOP_TIMEOUT_MS);
+    bench_redis_stats_destroy (&rebuild_stats);
+    bench_redis_stats_destroy (&live_stats);
+    bench_redis_stats_destroy (&paced_stats);
     bench_checkpoints_destroy (&bench.checkpoints);
     sp_redis_destroy (&bench.redis);
     sp_pg_destroy (&bench.pg);
     sp_harness_destroy (&bench.harness);
     s_plan_clear (&log);
     s_plan_clear (&live);
+    s_plan_clear (&paced_plan);
     return rc;
 }

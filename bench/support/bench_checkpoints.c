@@ -22,6 +22,7 @@ struct _bench_checkpoints_t {
     uint32_t partitions;        /* the service's partition count */
     sp_consumer_state_t *state; /* reads every partition's checkpoint */
     uint64_t *checkpoints;      /* [partitions], the last read */
+    uint64_t reads;             /* reads made (round trips) */
 };
 
 bench_checkpoints_t *
@@ -54,14 +55,37 @@ bench_checkpoints_destroy (bench_checkpoints_t **self_p)
 }
 
 int
-bench_checkpoints_sum (bench_checkpoints_t *self, uint64_t *sum)
+bench_checkpoints_read (bench_checkpoints_t *self, const uint64_t **checkpoints)
 {
     char error[ERROR_SIZE];
+    self->reads++;
     if (sp_consumer_state_read_checkpoints (self->state, self->redis, self->checkpoints, NULL,
                                             error, sizeof error) != 0) {
         fprintf (stderr, "%s: could not read the checkpoints: %s\n", self->bench, error);
         return -1;
     }
+    *checkpoints = self->checkpoints;
+    return 0;
+}
+
+uint64_t
+bench_checkpoints_reads (const bench_checkpoints_t *self)
+{
+    return self->reads;
+}
+
+uint32_t
+bench_checkpoints_partitions (const bench_checkpoints_t *self)
+{
+    return self->partitions;
+}
+
+int
+bench_checkpoints_sum (bench_checkpoints_t *self, uint64_t *sum)
+{
+    const uint64_t *checkpoints = NULL;
+    if (bench_checkpoints_read (self, &checkpoints) != 0)
+        return -1;
     *sum = 0;
     for (uint32_t partition = 0; partition < self->partitions; partition++)
         *sum += self->checkpoints[partition];

@@ -37,6 +37,18 @@ void bench_checkpoints_destroy (bench_checkpoints_t **self_p);
    (printed). */
 int bench_checkpoints_sum (bench_checkpoints_t *self, uint64_t *sum);
 
+/* Reads every partition's checkpoint (a missing one counts 0); on
+   success *checkpoints points at them, [partitions] entries valid until
+   the next read. Returns 0, or -1 as bench_checkpoints_sum. */
+int bench_checkpoints_read (bench_checkpoints_t *self, const uint64_t **checkpoints);
+
+/* Reads made so far (each one round trip of one GET per partition), so a
+   measurement of Redis can take the benchmark's own commands out. */
+uint64_t bench_checkpoints_reads (const bench_checkpoints_t *self);
+
+/* The partition count given to bench_checkpoints_new. */
+uint32_t bench_checkpoints_partitions (const bench_checkpoints_t *self);
+
 /* Waits until the checkpoints sum to target; *at gets the monotonic time
    (bench_seconds) of the first poll that saw it. Returns 0, or -1 when
    Redis failed, the sum went beyond target, the consumer *pid exited (it
