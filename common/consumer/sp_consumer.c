@@ -37,6 +37,9 @@
 /* Longest one work step keeps the reactor, ms: with many partitions
    catching up, lease ticks and live messages still get their turn. */
 #define WORK_BUDGET_MS 50
+/* Keys read by one MGET of the view's fetch (all MGETs of a run go in one
+   pipeline). */
+#define FETCH_CHUNK 500
 
 struct _sp_consumer_t {
     sp_service_t *service;           /* borrowed */
@@ -51,6 +54,8 @@ struct _sp_consumer_t {
     sp_lease_t *lease;
     sp_consumer_store_t *store;
     sp_consumer_batch_t *batch;
+    sp_consumer_view_t *view;   /* what the handler reads, for one run */
+    sp_redis_pipeline_t *fetch; /* the view's MGETs */
     sp_consumer_partition_t *partitions;
     uint64_t *heads;             /* scratch for head polls */
     sp_consumer_event_t *events; /* scratch: one run handed to s_apply */
@@ -275,19 +280,89 @@ s_quarantine (sp_consumer_t *self, const sp_consumer_event_t *event, const char 
     return 0;
 }
 
+/* Reads the keys the handler declared into the view: one MGET per
+   FETCH_CHUNK keys, all in one pipeline (one round trip). Returns 0, or
+   -1 with the reason (Redis failed, or memory ran out). */
+static int
+s_fetch (sp_consumer_t *self, char *error, size_t error_size)
+{
+    if (sp_consumer_view_error (self->view)) {
+        sp_error_set (error, error_size, "%s", sp_consumer_view_error (self->view));
+        return -1;
+    }
+    size_t count = sp_consumer_view_wanted (self->view);
+    if (count == 0) {
+        sp_consumer_view_ready (self->view);
+        return 0;
+    }
+    sp_redis_pipeline_reset (self->fetch);
+    const char *argv[FETCH_CHUNK + 1];
+    argv[0] = "MGET";
+    for (size_t first = 0; first < count; first += FETCH_CHUNK) {
+        size_t keys = count - first < FETCH_CHUNK ? count - first : FETCH_CHUNK;
+        for (size_t index = 0; index < keys; index++)
+            argv[index + 1] = sp_consumer_view_wanted_key (self->view, first + index);
+        if (sp_redis_pipeline_append (self->fetch, (int) keys + 1, argv, NULL) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    sp_redis_reply_t *reply = sp_redis_execute (self->redis, self->fetch, error, error_size);
+    if (!reply)
+        return -1;
+    int rc = 0;
+    size_t chunks = sp_redis_pipeline_size (self->fetch);
+    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
+        sp_redis_reply_size (reply) != chunks) {
+        sp_error_set (error, error_size, "unexpected reply to the handler's MGET");
+        rc = -1;
+    }
+    for (size_t chunk = 0; rc == 0 && chunk < chunks; chunk++) {
+        const sp_redis_reply_t *values = sp_redis_reply_element (reply, chunk);
+        size_t first = chunk * FETCH_CHUNK;
+        size_t keys = count - first < FETCH_CHUNK ? count - first : FETCH_CHUNK;
+        if (sp_redis_reply_type (values) != SP_REDIS_REPLY_ARRAY ||
+            sp_redis_reply_size (values) != keys) {
+            size_t length = 0;
+            const char *text = sp_redis_reply_type (values) == SP_REDIS_REPLY_ERROR
+                                   ? sp_redis_reply_string (values, &length)
+                                   : "not an array of values";
+            sp_error_set (error, error_size, "MGET of the handler's keys failed: %.*s",
+                          (int) (length ? length : strlen (text)), text);
+            rc = -1;
+            break;
+        }
+        for (size_t index = 0; rc == 0 && index < keys; index++) {
+            const sp_redis_reply_t *value = sp_redis_reply_element (values, index);
+            size_t length = 0;
+            bool found = sp_redis_reply_type (value) == SP_REDIS_REPLY_STRING;
+            const char *data = found ? sp_redis_reply_string (value, &length) : NULL;
+            if (sp_consumer_view_fill (self->view, first + index, data, length, found) != 0) {
+                sp_error_set (error, error_size, "out of memory");
+                rc = -1;
+            }
+        }
+    }
+    sp_redis_reply_destroy (&reply);
+    if (rc == 0)
+        sp_consumer_view_ready (self->view);
+    return rc;
+}
+
 /* Applies count consecutive events of one owned partition, starting at
    its checkpoint + 1, in atomic steps of at most batch events. Returns
    the number applied (checkpointed); when it is short of count, the
-   partition has been put where it must go next (retry, re-read, lost). */
+   partition has been put where it must go next (retry, re-read, lost).
+   The handler's view lives for this call only. */
 static size_t
-s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *events, size_t count,
-         bool catching_up)
+s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *events,
+             size_t count, bool catching_up)
 {
     sp_consumer_partition_t *state = &self->partitions[partition];
     uint64_t start = state->checkpoint;
     if (self->handler.begin && count > 0) {
         char error[ERROR_SIZE] = "";
-        if (self->handler.begin (self->handler.arg, partition, events, count, error,
+        if (self->handler.begin (self->handler.arg, partition, events, count, self->view, error,
                                  sizeof error) != 0) {
             sp_consumer_metrics_refused (self->metrics, "failed");
             sp_log_warn ("handler could not prepare events: retrying",
@@ -296,14 +371,34 @@ s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *eve
             return 0;
         }
     }
+    char fetch_error[ERROR_SIZE] = "";
+    if (s_fetch (self, fetch_error, sizeof fetch_error) != 0) {
+        sp_consumer_metrics_refused (self->metrics, "failed");
+        sp_log_warn ("could not read the handler's keys: retrying",
+                     "partition=%" PRIu32 " keys=%zu error=\"%s\"", partition,
+                     sp_consumer_view_wanted (self->view), fetch_error);
+        s_retry_later (self, partition);
+        return 0;
+    }
     sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
     for (size_t index = 0; index < count; index++) {
         const sp_consumer_event_t *event = &events[index];
         assert (event->sequence == sp_consumer_batch_last (self->batch) + 1);
         size_t mark = sp_consumer_batch_mark (self->batch);
+        size_t view_mark = sp_consumer_view_mark (self->view);
         char error[ERROR_SIZE] = "";
-        if (self->handler.apply (self->handler.arg, event, self->batch, error, sizeof error) != 0) {
+        int rc = self->handler.apply (self->handler.arg, event, self->view, self->batch, error,
+                                      sizeof error);
+        if (rc == 0 && sp_consumer_view_error (self->view)) {
+            /* a read the view refused: what apply saw is not the state */
+            sp_error_set (error, sizeof error, "%s", sp_consumer_view_error (self->view));
+            rc = -1;
+        }
+        if (rc == 0)
+            sp_consumer_view_accept (self->view);
+        else {
             sp_consumer_batch_rewind (self->batch, mark);
+            sp_consumer_view_rewind (self->view, view_mark);
             if (s_commit (self, catching_up) != 0)
                 break;
             sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
@@ -335,6 +430,18 @@ s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *eve
             s_commit (self, catching_up);
     }
     return state->checkpoint >= start ? (size_t) (state->checkpoint - start) : 0;
+}
+
+/* s_apply_run with a fresh view, dropped afterwards: a run that was not
+   applied leaves nothing in it. */
+static size_t
+s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *events, size_t count,
+         bool catching_up)
+{
+    sp_consumer_view_reset (self->view, partition);
+    size_t applied = s_apply_run (self, partition, events, count, catching_up);
+    sp_consumer_view_reset (self->view, partition);
+    return applied;
 }
 
 /* ---------------------------------------------------------------- catch-up */
@@ -700,8 +807,10 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
     self->events = (sp_consumer_event_t *) calloc (settings->batch, sizeof *self->events);
     self->store = sp_consumer_store_new (self->service_name);
     self->batch = sp_consumer_batch_new (self->service_name);
+    self->view = sp_consumer_view_new (self->service_name);
+    self->fetch = sp_redis_pipeline_new ();
     if (!self->bus || !self->partitions || !self->heads || !self->events || !self->store ||
-        !self->batch) {
+        !self->batch || !self->view || !self->fetch) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
@@ -780,6 +889,8 @@ sp_consumer_destroy (sp_consumer_t **self_p)
     }
     sp_consumer_bus_destroy (&self->bus_reader);
     sp_consumer_batch_destroy (&self->batch);
+    sp_consumer_view_destroy (&self->view);
+    sp_redis_pipeline_destroy (&self->fetch);
     sp_consumer_metrics_destroy (&self->metrics);
     sp_consumer_store_destroy (&self->store);
     json_decref (self->definitions);

@@ -31,6 +31,12 @@
     script is refused by its token; a checkpoint moved by another owner or
     a reset is refused too, and the partition re-reads its state.
 
+    Handler reads. A handler that needs state (a read-then-write state
+    machine) does no I/O either: its begin hook declares the keys a run
+    of events reads, the consumer reads them in one pipelined round trip
+    into a view (sp_consumer_view.h) that apply reads and writes, marked
+    and rewound with the batch, and dropped after the run.
+
     Leases. sp_lease shares the service's partitions among its running
     instances, ticking every ttl/3 on the reactor. A claimed partition is
     validated (sp_consumer_store_read): when its state is missing or older
@@ -85,6 +91,7 @@
 #include "event.pb-c.h"
 #include "sp_config.h"
 #include "sp_consumer_store.h"
+#include "sp_consumer_view.h"
 #include "sp_service.h"
 
 typedef struct _sp_consumer_t sp_consumer_t;
@@ -102,20 +109,28 @@ typedef struct {
    sp_consumer_batch_key: the event's partition). Returns 0, or -1 with the
    reason in error (the event is retried, then quarantined; commands added
    by the failed call are dropped). May add nothing for events it ignores.
-   Must be deterministic given the Redis state: a rebuild replays it. */
+   Must be deterministic given the Redis state: a rebuild replays it.
+   State is read from view (sp_consumer_view_get: keys declared by begin,
+   as this run's earlier events left them) and written with
+   sp_consumer_view_put, which also appends the SET to batch; the handler
+   does no I/O. When the event fails, its writes leave the view and the
+   batch together; a read the view refused (sp_consumer_view_error) fails
+   the event too, even when apply returned 0. */
 typedef int (*sp_consumer_apply_fn) (void *arg, const sp_consumer_event_t *event,
-                                     sp_consumer_batch_t *batch, char *error, size_t error_size);
+                                     sp_consumer_view_t *view, sp_consumer_batch_t *batch,
+                                     char *error, size_t error_size);
 
 /* Optional: called once before the events of one run of a partition
    (consecutive, at most the batch size) are handed to apply, one by one,
-   with all of them: a handler that needs state from Redis reads it here
-   in one round trip, and forgets what it kept from an earlier run (that
-   run may not have been applied). Returns 0, or -1 with the reason in
-   error: an infrastructure failure, so the partition retries after
-   retry_delay_ms without counting handler attempts. */
+   with all of them: a handler that reads state declares here every key it
+   will read (sp_consumer_view_want, keys of partition), and the consumer
+   reads them all in one pipelined round trip before the first apply.
+   Declares only: no I/O. Returns 0, or -1 with the reason in error: the
+   partition retries after retry_delay_ms without counting handler
+   attempts (as when the read fails). */
 typedef int (*sp_consumer_begin_fn) (void *arg, uint32_t partition,
-                                     const sp_consumer_event_t *events, size_t count, char *error,
-                                     size_t error_size);
+                                     const sp_consumer_event_t *events, size_t count,
+                                     sp_consumer_view_t *view, char *error, size_t error_size);
 
 typedef struct {
     sp_consumer_apply_fn apply;

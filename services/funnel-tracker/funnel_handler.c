@@ -3,7 +3,6 @@
 #include "funnel_handler.h"
 
 #include <assert.h>
-#include <czmq.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,76 +15,65 @@
 #include "sp_log.h"
 #include "sp_money.h"
 
-/* Keys read by one MGET of the prefetch. */
-#define S_MGET_CHUNK 500
-
 /* An ISO-4217 code and its NUL. */
 #define S_CURRENCY_SIZE 4
 
-/* An entity as the current run sees it. */
+/* An entity as the current run sees it: the decoded object the consumer
+   view keeps with the entity's key (sp_consumer_view_set_decoded), so
+   the record is parsed and evaluated once per run, not once per event. */
 typedef struct {
     funnel_entity_t *entity;            /* its state, with this run's events applied */
     funnel_contribution_t contribution; /* what that state contributes */
     bool evaluated;                     /* contribution is up to date */
-} s_view_t;
-
-/* A change made by the event being applied, kept until it succeeds. */
-typedef struct {
-    char key[FUNNEL_KEYS_SIZE];     /* entity key */
-    s_view_t *view;                 /* new state (owned until committed) */
-} s_pending_t;
+} s_state_t;
 
 struct _funnel_handler_t {
-    const funnel_catalog_t *catalog;                 /* borrowed */
-    sp_redis_t *redis;                               /* borrowed */
-    const sp_tz_t *tz;                               /* borrowed */
-    char currency[S_CURRENCY_SIZE];                  /* reporting currency */
-    funnel_steps_t *evaluators[FUNNEL_CATALOG_MAX];  /* one per funnel */
-    funnel_apply_t *apply;                           /* command builder */
-    zhashx_t *views;                                 /* entity key -> s_view_t, this run */
-    s_pending_t pending[FUNNEL_CATALOG_MAX];         /* this event's changes */
-    size_t pending_count;
-    funnel_contribution_t scratch;                   /* an empty contribution */
-    sp_metric_t *hits;                               /* counters, may be NULL */
+    const funnel_catalog_t *catalog;                /* borrowed */
+    const sp_tz_t *tz;                              /* borrowed */
+    char currency[S_CURRENCY_SIZE];                 /* reporting currency */
+    funnel_steps_t *evaluators[FUNNEL_CATALOG_MAX]; /* one per funnel */
+    funnel_apply_t *apply;                          /* command builder */
+    sp_metric_t *hits;                              /* counters, may be NULL */
     sp_metric_t *refused;
     sp_metric_t *without_entity;
 };
 
 static void
-s_view_destroy (s_view_t **view_p)
+s_state_destroy (s_state_t **state_p)
 {
-    if (!*view_p)
+    if (!*state_p)
         return;
-    funnel_entity_destroy (&(*view_p)->entity);
-    free (*view_p);
-    *view_p = NULL;
+    funnel_entity_destroy (&(*state_p)->entity);
+    free (*state_p);
+    *state_p = NULL;
 }
 
+/* The view's destructor of a decoded state. */
 static void
-s_view_free (void **item)
+s_state_free (void *decoded)
 {
-    s_view_destroy ((s_view_t **) item);
+    s_state_t *state = (s_state_t *) decoded;
+    s_state_destroy (&state);
 }
 
-static s_view_t *
-s_view_new (void)
+static s_state_t *
+s_state_new (void)
 {
-    s_view_t *view = calloc (1, sizeof *view);
-    if (view && !(view->entity = funnel_entity_new ()))
-        free (view), view = NULL;
-    return view;
+    s_state_t *state = calloc (1, sizeof *state);
+    if (state && !(state->entity = funnel_entity_new ()))
+        free (state), state = NULL;
+    return state;
 }
 
 funnel_handler_t *
-funnel_handler_new (const funnel_catalog_t *catalog, sp_redis_t *redis, const sp_tz_t *tz,
-                    const char *currency, sp_metrics_t *metrics, char *error, size_t error_size)
+funnel_handler_new (const funnel_catalog_t *catalog, const sp_tz_t *tz, const char *currency,
+                    sp_metrics_t *metrics, char *error, size_t error_size)
 {
-    assert (catalog && redis && tz && currency);
+    assert (catalog && tz && currency);
     funnel_handler_t *self = calloc (1, sizeof *self);
     if (!self)
         goto out_of_memory;
     self->catalog = catalog;
-    self->redis = redis;
     self->tz = tz;
     snprintf (self->currency, sizeof self->currency, "%s", currency);
     for (size_t index = 0; index < funnel_catalog_size (catalog); index++) {
@@ -96,10 +84,8 @@ funnel_handler_new (const funnel_catalog_t *catalog, sp_redis_t *redis, const sp
             goto out_destroy;
     }
     self->apply = funnel_apply_new ();
-    self->views = zhashx_new ();
-    if (!self->apply || !self->views)
+    if (!self->apply)
         goto out_of_memory;
-    zhashx_set_destructor (self->views, s_view_free);
     if (metrics) {
         const char *labels[] = { "funnel" };
         self->hits = sp_metrics_counter (metrics, "salespulse_funnel_hits_total",
@@ -129,7 +115,6 @@ funnel_handler_destroy (funnel_handler_t **self_p)
     for (size_t index = 0; index < FUNNEL_CATALOG_MAX; index++)
         funnel_steps_destroy (&self->evaluators[index]);
     funnel_apply_destroy (&self->apply);
-    zhashx_destroy (&self->views);
     free (self);
     *self_p = NULL;
 }
@@ -176,140 +161,67 @@ s_entity_key (funnel_handler_t *self, size_t index, uint32_t partition,
     return funnel_keys_entity (key, size, partition, funnel_definition_name (definition), entity);
 }
 
-/* A view of the stored record in reply (nil: a new entity). NULL with
-   the reason when the record is not readable or memory runs out. */
-static s_view_t *
-s_view_read (const sp_redis_reply_t *reply, const char *key, char *error, size_t error_size)
-{
-    s_view_t *view = s_view_new ();
-    if (!view) {
-        sp_error_set (error, error_size, "out of memory");
-        return NULL;
-    }
-    if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_STRING) {
-        size_t length = 0;
-        const char *data = sp_redis_reply_string (reply, &length);
-        char reason[128];
-        if (funnel_entity_unpack (view->entity, data, length, reason, sizeof reason) != 0) {
-            sp_error_set (error, error_size, "key \"%s\": %s", key, reason);
-            s_view_destroy (&view);
-        }
-    }
-    return view;
-}
-
-/* Reads count keys (a NULL-free array) with one MGET. */
-static int
-s_prefetch (funnel_handler_t *self, char **keys, size_t count, char *error, size_t error_size)
-{
-    const char **argv = malloc ((count + 1) * sizeof *argv);
-    if (!argv) {
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
-    argv[0] = "MGET";
-    for (size_t index = 0; index < count; index++)
-        argv[index + 1] = keys[index];
-    sp_redis_reply_t *reply =
-        sp_redis_command (self->redis, (int) count + 1, argv, NULL, error, error_size);
-    free (argv);
-    if (!reply)
-        return -1;
-    int rc = 0;
-    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
-        sp_redis_reply_size (reply) != count) {
-        sp_error_set (error, error_size, "unexpected reply to MGET of entity states");
-        rc = -1;
-    }
-    for (size_t index = 0; rc == 0 && index < count; index++) {
-        char reason[256];
-        s_view_t *view =
-            s_view_read (sp_redis_reply_element (reply, index), keys[index], reason, sizeof reason);
-        /* one that cannot be read is left out: the event's own read below
-           reports it, and the event is retried */
-        if (view)
-            zhashx_update (self->views, keys[index], view);
-    }
-    sp_redis_reply_destroy (&reply);
-    return rc;
-}
-
 int
 funnel_handler_begin (void *arg, uint32_t partition, const sp_consumer_event_t *events,
-                      size_t count, char *error, size_t error_size)
+                      size_t count, sp_consumer_view_t *view, char *error, size_t error_size)
 {
     funnel_handler_t *self = arg;
-    assert (self && (events || count == 0));
-    zhashx_purge (self->views);
-    zhashx_t *wanted = zhashx_new (); /* keys to read, no duplicates */
-    if (!wanted) {
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
+    assert (self && (events || count == 0) && view);
+    (void) error;
+    (void) error_size;
     for (size_t event = 0; event < count; event++)
         for (size_t index = 0; index < funnel_catalog_size (self->catalog); index++) {
             char key[FUNNEL_KEYS_SIZE];
             uint32_t mask;
+            /* a key the view refuses fails its event when apply reads it */
             if (s_entity_key (self, index, partition, events[event].event, &mask, key,
                               sizeof key) > 0)
-                zhashx_update (wanted, key, (void *) 1);
+                (void) sp_consumer_view_want (view, key);
         }
-    int rc = 0;
-    zlistx_t *keys = zhashx_keys (wanted);
-    char *chunk[S_MGET_CHUNK];
-    size_t used = 0;
-    for (char *key = keys ? zlistx_first (keys) : NULL; key && rc == 0; key = zlistx_next (keys)) {
-        chunk[used++] = key;
-        if (used == S_MGET_CHUNK) {
-            rc = s_prefetch (self, chunk, used, error, error_size);
-            used = 0;
-        }
-    }
-    if (rc == 0 && used > 0)
-        rc = s_prefetch (self, chunk, used, error, error_size);
-    if (!keys) {
-        sp_error_set (error, error_size, "out of memory");
-        rc = -1;
-    }
-    zlistx_destroy (&keys);
-    zhashx_destroy (&wanted);
-    if (rc != 0)
-        zhashx_purge (self->views);
-    return rc;
+    return 0;
 }
 
-/* The view of key: this run's, else read from Redis now. NULL with the
-   reason when Redis fails or the stored record is not readable. */
-static s_view_t *
-s_view (funnel_handler_t *self, const char *key, char *error, size_t error_size)
+/* The state of the entity at key as this run sees it, decoded once and
+   kept in the view. NULL with the reason when the view refuses the key or
+   the stored record is not readable. */
+static s_state_t *
+s_state (sp_consumer_view_t *view, const char *key, char *error, size_t error_size)
 {
-    s_view_t *view = zhashx_lookup (self->views, key);
-    if (view)
-        return view;
-    sp_redis_reply_t *reply =
-        sp_redis_command (self->redis, 2, (const char *[]){ "GET", key }, NULL, error, error_size);
-    if (!reply)
+    s_state_t *state = sp_consumer_view_decoded (view, key);
+    if (state)
+        return state;
+    size_t length = 0;
+    bool found = false;
+    const char *data = sp_consumer_view_get (view, key, &length, &found);
+    if (!found && sp_consumer_view_error (view)) {
+        sp_error_set (error, error_size, "%s", sp_consumer_view_error (view));
         return NULL;
-    view = s_view_read (reply, key, error, error_size);
-    sp_redis_reply_destroy (&reply);
-    if (view)
-        zhashx_update (self->views, key, view);
-    return view;
+    }
+    state = s_state_new ();
+    if (!state) {
+        sp_error_set (error, error_size, "out of memory");
+        return NULL;
+    }
+    char reason[128];
+    if (found && funnel_entity_unpack (state->entity, data, length, reason, sizeof reason) != 0) {
+        sp_error_set (error, error_size, "key \"%s\": %s", key, reason);
+        s_state_destroy (&state);
+        return NULL;
+    }
+    if (sp_consumer_view_set_decoded (view, key, state, s_state_free) != 0) {
+        sp_error_set (error, error_size, "%s", sp_consumer_view_error (view));
+        return NULL;
+    }
+    return state;
 }
 
-static void
-s_pending_drop (funnel_handler_t *self)
-{
-    for (size_t index = 0; index < self->pending_count; index++)
-        s_view_destroy (&self->pending[index].view);
-    self->pending_count = 0;
-}
-
-/* Applies event to funnel index; adds its commands to batch and its new
-   state to the pending list. Returns 0, or -1 with the reason. */
+/* Applies event to funnel index; adds its commands to batch and writes
+   the entity's new state through the view. Returns 0, or -1 with the
+   reason (the consumer then drops the event's writes from both). */
 static int
 s_apply_funnel (funnel_handler_t *self, size_t index, const sp_consumer_event_t *event,
-                sp_consumer_batch_t *batch, char *error, size_t error_size)
+                sp_consumer_view_t *view, sp_consumer_batch_t *batch, char *error,
+                size_t error_size)
 {
     const funnel_definition_t *definition = funnel_catalog_definition (self->catalog, index);
     uint32_t mask;
@@ -329,19 +241,19 @@ s_apply_funnel (funnel_handler_t *self, size_t index, const sp_consumer_event_t 
                       funnel_definition_name (definition));
         return -1;
     }
-    s_view_t *view = s_view (self, key, error, error_size);
-    if (!view)
+    s_state_t *state = s_state (view, key, error, error_size);
+    if (!state)
         return -1;
     funnel_steps_t *evaluator = self->evaluators[index];
-    if (!view->evaluated) {
-        if (funnel_entity_contribution (view->entity, definition, evaluator, self->tz,
-                                        &view->contribution) != 0)
+    if (!state->evaluated) {
+        if (funnel_entity_contribution (state->entity, definition, evaluator, self->tz,
+                                        &state->contribution) != 0)
             goto out_evaluation;
-        view->evaluated = true;
+        state->evaluated = true;
     }
-    s_view_t *updated = s_view_new ();
-    if (!updated || funnel_entity_copy (updated->entity, view->entity) != 0) {
-        s_view_destroy (&updated);
+    s_state_t *updated = s_state_new ();
+    if (!updated || funnel_entity_copy (updated->entity, state->entity) != 0) {
+        s_state_destroy (&updated);
         sp_error_set (error, error_size, "out of memory");
         return -1;
     }
@@ -355,34 +267,35 @@ s_apply_funnel (funnel_handler_t *self, size_t index, const sp_consumer_event_t 
                          funnel_definition_name (definition), key, event->sequence,
                          mask == 0 ? "true" : "false", FUNNEL_ENTITY_MAX_HITS);
         }
-        s_view_destroy (&updated);
+        s_state_destroy (&updated);
         return 0;
     }
     if (funnel_entity_contribution (updated->entity, definition, evaluator, self->tz,
                                     &updated->contribution) != 0) {
-        s_view_destroy (&updated);
+        s_state_destroy (&updated);
         goto out_evaluation;
     }
     updated->evaluated = true;
     size_t packed_size = 0;
     unsigned char *packed = funnel_entity_pack (updated->entity, &packed_size);
+    /* the put replaces (destroys) state: its contribution is used before */
     if (!packed ||
-        funnel_apply_change (self->apply, batch, definition, entity, &view->contribution,
+        funnel_apply_change (self->apply, batch, definition, entity, &state->contribution,
                              &updated->contribution) < 0 ||
-        sp_consumer_batch_command (batch, 3, (const char *[]){ "SET", key, (const char *) packed },
-                                   (const size_t[]){ 3, strlen (key), packed_size }) != 0) {
+        sp_consumer_view_put (view, batch, key, (const char *) packed, packed_size) != 0) {
         free (packed);
-        s_view_destroy (&updated);
+        s_state_destroy (&updated);
         sp_error_set (error, error_size, "funnel \"%s\": the atomic step is full or out of memory",
                       funnel_definition_name (definition));
         return -1;
     }
     free (packed);
+    if (sp_consumer_view_set_decoded (view, key, updated, s_state_free) != 0) {
+        sp_error_set (error, error_size, "%s", sp_consumer_view_error (view));
+        return -1;
+    }
     if (mask != 0)
         s_count (self->hits, definition);
-    s_pending_t *pending = &self->pending[self->pending_count++];
-    snprintf (pending->key, sizeof pending->key, "%s", key);
-    pending->view = updated;
     return 0;
 out_evaluation:
     sp_error_set (error, error_size,
@@ -394,18 +307,15 @@ out_evaluation:
 }
 
 int
-funnel_handler_apply (void *arg, const sp_consumer_event_t *event, sp_consumer_batch_t *batch,
-                      char *error, size_t error_size)
+funnel_handler_apply (void *arg, const sp_consumer_event_t *event, sp_consumer_view_t *view,
+                      sp_consumer_batch_t *batch, char *error, size_t error_size)
 {
     funnel_handler_t *self = arg;
-    assert (self && event && event->event && batch);
-    self->pending_count = 0;
+    assert (self && event && event->event && view && batch);
     size_t before = sp_consumer_batch_commands (batch);
     for (size_t index = 0; index < funnel_catalog_size (self->catalog); index++)
-        if (s_apply_funnel (self, index, event, batch, error, error_size) != 0) {
-            s_pending_drop (self);
+        if (s_apply_funnel (self, index, event, view, batch, error, error_size) != 0)
             return -1;
-        }
     if (sp_consumer_batch_commands (batch) > before) {
         char clock[FUNNEL_KEYS_SIZE];
         char when[24];
@@ -414,15 +324,9 @@ funnel_handler_apply (void *arg, const sp_consumer_event_t *event, sp_consumer_b
             sp_consumer_batch_command (
                 batch, 5, (const char *[]){ "ZADD", clock, "GT", when, FUNNEL_KEYS_CLOCK_MEMBER },
                 NULL) != 0) {
-            s_pending_drop (self);
             sp_error_set (error, error_size, "the atomic step is full");
             return -1;
         }
     }
-    for (size_t index = 0; index < self->pending_count; index++) {
-        zhashx_update (self->views, self->pending[index].key, self->pending[index].view);
-        self->pending[index].view = NULL;
-    }
-    self->pending_count = 0;
     return 0;
 }

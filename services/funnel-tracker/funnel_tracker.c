@@ -246,8 +246,8 @@ s_load (s_tracker_t *self, funnel_catalog_t **catalog_p, funnel_handler_t **hand
         goto out_destroy_catalog;
     }
     funnel_handler_t *handler =
-        funnel_handler_new (catalog, self->redis, sp_service_time_zone (self->service),
-                            self->currency, sp_service_metrics (self->service), error, error_size);
+        funnel_handler_new (catalog, sp_service_time_zone (self->service), self->currency,
+                            sp_service_metrics (self->service), error, error_size);
     if (!handler) {
         json_decref (config);
         goto out_destroy_catalog;

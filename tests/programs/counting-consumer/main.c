@@ -59,9 +59,10 @@ s_count (sp_consumer_batch_t *batch, const char *suffix, const char *field, char
 }
 
 static int
-s_apply (void *arg, const sp_consumer_event_t *event, sp_consumer_batch_t *batch, char *error,
-         size_t error_size)
+s_apply (void *arg, const sp_consumer_event_t *event, sp_consumer_view_t *view,
+         sp_consumer_batch_t *batch, char *error, size_t error_size)
 {
+    (void) view; /* it only adds: no state to read, so no begin either */
     const char *fail_event_id = (const char *) arg;
     if (*fail_event_id && strcmp (event->event_id, fail_event_id) == 0) {
         snprintf (error, error_size, "event \"%s\" refused on purpose (--fail-event-id)",
