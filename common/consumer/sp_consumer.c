@@ -53,9 +53,15 @@ struct _sp_consumer_t {
     sp_consumer_bus_t *bus_reader;
     sp_lease_t *lease;
     sp_consumer_store_t *store;
-    sp_consumer_batch_t *batch;
-    sp_consumer_view_t *view;   /* what the handler reads, for one run */
-    sp_redis_pipeline_t *fetch; /* the view's MGETs */
+    sp_redis_t *apply_redis;         /* the steps' own connection (pipelined) */
+    sp_consumer_batch_t *batches[2]; /* one being built, one in flight */
+    sp_consumer_batch_t *batch;      /* the one being built */
+    bool in_flight;                  /* a step was sent and not yet received */
+    uint32_t flight_partition;       /* its partition */
+    size_t flight_events;            /* its events */
+    bool flight_catching_up;         /* its events came from the log */
+    sp_consumer_view_t *view;        /* what the handler reads, for one run */
+    sp_redis_pipeline_t *fetch;      /* the view's MGETs */
     sp_consumer_partition_t *partitions;
     uint64_t *heads;             /* scratch for head polls */
     sp_consumer_event_t *events; /* scratch: one run handed to s_apply */
@@ -191,8 +197,91 @@ s_retry_later (sp_consumer_t *self, uint32_t partition)
     s_schedule_work (self);
 }
 
-/* Runs the batch's atomic step. Returns 0 when applied; otherwise the
-   partition has been put where it must go next and -1 is returned. */
+/* Steps are pipelined. s_commit sends a step on the consumer's own
+   connection and returns at once, counting it applied in the partition's
+   state (its checkpoint moves on); the consumer goes on with the next
+   run, usually of another partition, while Redis runs the script. The
+   step's result is received (s_collect) before the next step is sent,
+   before anything reads that partition's Redis state (its next run's
+   fetch, its start), and at the end of every reactor callback, so
+   nothing is in flight between callbacks. A step Redis refused puts its
+   partition back to STARTING, where its true checkpoint is read again:
+   what was counted ahead is never trusted. */
+
+/* Receives the step in flight, if any. Returns 0 when none was in flight
+   or it was applied; otherwise -1, its partition has been put where it
+   must go next, and *partition (may be NULL) says which. */
+static int
+s_collect (sp_consumer_t *self, uint32_t *failed_partition)
+{
+    if (!self->in_flight)
+        return 0;
+    self->in_flight = false;
+    uint32_t partition = self->flight_partition;
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    char error[ERROR_SIZE];
+    uint64_t observed = 0;
+    bool observed_missing = false;
+    sp_consumer_store_result_t result = sp_consumer_store_apply_receive (
+        self->store, self->apply_redis, &observed, &observed_missing, error, sizeof error);
+    if (result == SP_CONSUMER_STORE_APPLIED) {
+        self->applied += self->flight_events;
+        sp_consumer_metrics_applied (self->metrics, self->flight_events, self->flight_catching_up);
+        return 0;
+    }
+    if (failed_partition)
+        *failed_partition = partition;
+    switch (result) {
+        case SP_CONSUMER_STORE_FENCED:
+            sp_consumer_metrics_refused (self->metrics, "fenced");
+            sp_log_warn ("partition lease lost: apply refused",
+                         "partition=%" PRIu32 " error=\"%s\"", partition, error);
+            if (state->state != SP_CONSUMER_PARTITION_IDLE)
+                sp_lease_lost (self->lease, partition);
+            return -1;
+        case SP_CONSUMER_STORE_MOVED:
+            sp_consumer_metrics_refused (self->metrics, "moved");
+            sp_log_warn ("partition checkpoint moved: reading its state again",
+                         "partition=%" PRIu32 " found=%" PRIu64 " missing=%s error=\"%s\"",
+                         partition, observed, observed_missing ? "true" : "false", error);
+            break;
+        case SP_CONSUMER_STORE_STALE:
+            sp_consumer_metrics_refused (self->metrics, "stale");
+            sp_log_warn ("partition stamped with another revision: reading its state again",
+                         "partition=%" PRIu32 " revision=%" PRId64 " error=\"%s\"", partition,
+                         self->revision, error);
+            break;
+        case SP_CONSUMER_STORE_APPLIED:
+        case SP_CONSUMER_STORE_FAILED:
+            sp_consumer_metrics_refused (self->metrics, "failed");
+            sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition,
+                         error);
+            break;
+    }
+    if (state->state != SP_CONSUMER_PARTITION_IDLE) {
+        /* The checkpoint was counted ahead: read the true one again. */
+        state->state = SP_CONSUMER_PARTITION_STARTING;
+        state->not_before_ms =
+            result == SP_CONSUMER_STORE_MOVED ? 0 : zclock_mono () + self->settings.retry_delay_ms;
+        s_publish_partition (self, partition);
+        s_schedule_work (self);
+    }
+    return -1;
+}
+
+/* Receives the step in flight when it is partition's. Returns 0, or -1
+   when it failed (the partition has been put where it must go next). */
+static int
+s_collect_partition (sp_consumer_t *self, uint32_t partition)
+{
+    if (!self->in_flight || self->flight_partition != partition)
+        return 0;
+    return s_collect (self, NULL);
+}
+
+/* Sends the batch's atomic step (see above). Returns 0 when sent (the
+   partition's checkpoint counts it); otherwise the partition has been
+   put where it must go next and -1 is returned. */
 static int
 s_commit (sp_consumer_t *self, bool catching_up)
 {
@@ -204,50 +293,27 @@ s_commit (sp_consumer_t *self, bool catching_up)
     /* Commands on the same key and field merge (sp_consumer_coalesce.h);
        out of memory leaves the step as built, which applies the same. */
     (void) sp_consumer_batch_coalesce (self->batch);
+    uint32_t failed = 0;
+    if (s_collect (self, &failed) != 0 && failed == partition)
+        return -1; /* this step was built on one Redis refused */
     char error[ERROR_SIZE];
-    uint64_t observed = 0;
-    bool observed_missing = false;
-    sp_consumer_store_result_t result =
-        sp_consumer_store_apply (self->store, self->redis, self->batch, state->token, &observed,
-                                 &observed_missing, error, sizeof error);
-    switch (result) {
-        case SP_CONSUMER_STORE_APPLIED:
-            sp_consumer_partition_applied (state, sp_consumer_batch_last (self->batch));
-            self->applied += events;
-            sp_consumer_metrics_applied (self->metrics, events, catching_up);
-            s_publish_partition (self, partition);
-            return 0;
-        case SP_CONSUMER_STORE_FENCED:
-            sp_consumer_metrics_refused (self->metrics, "fenced");
-            sp_log_warn ("partition lease lost: apply refused",
-                         "partition=%" PRIu32 " error=\"%s\"", partition, error);
-            sp_lease_lost (self->lease, partition);
-            return -1;
-        case SP_CONSUMER_STORE_MOVED:
-            sp_consumer_metrics_refused (self->metrics, "moved");
-            sp_log_warn ("partition checkpoint moved: reading its state again",
-                         "partition=%" PRIu32 " expected=%" PRIu64 " found=%" PRIu64 " missing=%s",
-                         partition, state->checkpoint, observed,
-                         observed_missing ? "true" : "false");
-            state->state = SP_CONSUMER_PARTITION_STARTING;
-            s_schedule_work (self);
-            return -1;
-        case SP_CONSUMER_STORE_STALE:
-            sp_consumer_metrics_refused (self->metrics, "stale");
-            sp_log_warn ("partition stamped with another revision: reading its state again",
-                         "partition=%" PRIu32 " revision=%" PRId64 " error=\"%s\"", partition,
-                         self->revision, error);
-            state->state = SP_CONSUMER_PARTITION_STARTING;
-            state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
-            s_schedule_work (self);
-            return -1;
-        case SP_CONSUMER_STORE_FAILED:
-            break;
+    if (sp_consumer_store_apply_send (self->store, self->apply_redis, self->batch, state->token,
+                                      error, sizeof error) != 0) {
+        sp_consumer_metrics_refused (self->metrics, "failed");
+        sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition,
+                     error);
+        s_retry_later (self, partition);
+        return -1;
     }
-    sp_consumer_metrics_refused (self->metrics, "failed");
-    sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition, error);
-    s_retry_later (self, partition);
-    return -1;
+    self->in_flight = true;
+    self->flight_partition = partition;
+    self->flight_events = events;
+    self->flight_catching_up = catching_up;
+    sp_consumer_partition_applied (state, sp_consumer_batch_last (self->batch));
+    s_publish_partition (self, partition);
+    /* The step in flight keeps its batch; the next is built in the other. */
+    self->batch = self->batch == self->batches[0] ? self->batches[1] : self->batches[0];
+    return 0;
 }
 
 /* Gives up on one event: records it in PostgreSQL, then lets the
@@ -438,6 +504,10 @@ static size_t
 s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *events, size_t count,
          bool catching_up)
 {
+    /* The run's fetch reads the partition's state: its step in flight
+       must have been applied first. */
+    if (s_collect_partition (self, partition) != 0)
+        return 0;
     sp_consumer_view_reset (self->view, partition);
     size_t applied = s_apply_run (self, partition, events, count, catching_up);
     sp_consumer_view_reset (self->view, partition);
@@ -451,6 +521,8 @@ static void
 s_start_partition (sp_consumer_t *self, uint32_t partition)
 {
     sp_consumer_partition_t *state = &self->partitions[partition];
+    if (s_collect_partition (self, partition) != 0)
+        return; /* back to STARTING, after the retry delay */
     char error[ERROR_SIZE];
     sp_consumer_store_state_t stored;
     if (sp_consumer_store_read (self->store, self->redis, partition, &stored, error,
@@ -577,6 +649,7 @@ s_on_work (zloop_t *loop, int timer_id, void *arg)
         }
     }
     self->next_partition = next;
+    s_collect (self, NULL); /* nothing stays in flight between callbacks */
     s_schedule_work (self);
     return 0;
 }
@@ -667,6 +740,7 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
         s_apply_live (self, envelopes, first, end);
         first = end;
     }
+    s_collect (self, NULL); /* nothing stays in flight between callbacks */
     return 0;
 }
 
@@ -806,14 +880,22 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
     self->heads = (uint64_t *) calloc (settings->partitions, sizeof *self->heads);
     self->events = (sp_consumer_event_t *) calloc (settings->batch, sizeof *self->events);
     self->store = sp_consumer_store_new (self->service_name);
-    self->batch = sp_consumer_batch_new (self->service_name);
+    self->batches[0] = sp_consumer_batch_new (self->service_name);
+    self->batches[1] = sp_consumer_batch_new (self->service_name);
+    self->batch = self->batches[0];
     self->view = sp_consumer_view_new (self->service_name);
     self->fetch = sp_redis_pipeline_new ();
     if (!self->bus || !self->partitions || !self->heads || !self->events || !self->store ||
-        !self->batch || !self->view || !self->fetch) {
+        !self->batches[0] || !self->batches[1] || !self->view || !self->fetch) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
+    /* Steps are sent on a connection of their own, so the service's
+       connection stays free for reads while a step runs (s_commit). */
+    self->apply_redis = sp_redis_new (sp_config_string (sp_service_config (service), "redis"), NULL,
+                                      error, error_size);
+    if (!self->apply_redis || sp_redis_connect (self->apply_redis, error, error_size) != 0)
+        goto out_destroy;
     char instance[SP_LEASE_INSTANCE_MAX];
     sp_lease_instance_id (instance, sizeof instance);
     sp_lease_settings_t lease_settings = {
@@ -881,6 +963,7 @@ sp_consumer_destroy (sp_consumer_t **self_p)
             zloop_timer_end (self->loop, self->work_timer);
         self->loop = NULL;
     }
+    s_collect (self, NULL); /* a step sent is applied or refused before the leases go */
     if (self->lease) {
         char error[ERROR_SIZE];
         if (sp_lease_release_all (self->lease, self->redis, error, sizeof error) != 0)
@@ -888,7 +971,10 @@ sp_consumer_destroy (sp_consumer_t **self_p)
         sp_lease_destroy (&self->lease);
     }
     sp_consumer_bus_destroy (&self->bus_reader);
-    sp_consumer_batch_destroy (&self->batch);
+    sp_consumer_batch_destroy (&self->batches[0]);
+    sp_consumer_batch_destroy (&self->batches[1]);
+    self->batch = NULL;
+    sp_redis_destroy (&self->apply_redis);
     sp_consumer_view_destroy (&self->view);
     sp_redis_pipeline_destroy (&self->fetch);
     sp_consumer_metrics_destroy (&self->metrics);
@@ -947,6 +1033,7 @@ sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revis
 {
     assert (self && revision >= 0 && rebuild_revision <= revision);
     assert (!handler || handler->apply);
+    s_collect (self, NULL); /* the step in flight was built by the old handler */
     if (handler)
         self->handler = *handler;
     if (definitions) {

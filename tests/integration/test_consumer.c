@@ -54,6 +54,8 @@
 #define TEST_STREAM_EVENTS 20000 /* events of the FLUSHALL and SIGSTOP tests */
 #define TEST_SMALL_EVENTS 4000   /* events of the poison and rebuild tests */
 #define TEST_FLUSH_APPLIED 2000  /* events applied before the FLUSHALL */
+#define TEST_CUTS 20             /* times every Redis connection is cut mid-stream */
+#define TEST_CUT_INTERVAL_MS 50  /* between two cuts */
 #define TEST_POISON_INDEX 1233   /* the event the handler refuses: a deal_lost */
 #define TEST_POISON_ATTEMPTS 3
 #define TEST_RETRY_DELAY "50" /* ms between the handler's attempts */
@@ -273,6 +275,40 @@ test_flushall_mid_stream_converges (void **state)
     /* Every partition noticed its state was gone and replayed the log. */
     assert_true (sp_harness_consumer_log_count (fixture->log_path, TEST_REBUILD_TEXT) >=
                  2 * TEST_PARTITIONS);
+}
+
+/* Every Redis connection of the consumer cut again and again while it
+   applies a stream: the steps in flight when a connection dies (sent,
+   their result never read) and the runs built meanwhile are all resolved
+   by the checkpoint, so every event counts exactly once. */
+static void
+test_connections_cut_mid_stream_converge (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start_consumer (fixture, NULL);
+    s_wait_caught_up (fixture);
+    sp_harness_consumer_series_t series = { "cut", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_STREAM_EVENTS);
+    assert_non_null (publisher);
+    s_wait_metric (fixture, "salespulse_consumer_applied_events_total", TEST_FLUSH_APPLIED);
+    const char *kill[] = { "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes" };
+    int cuts = 0;
+    while (sp_harness_publisher_batches_done (publisher) <
+               sp_harness_publisher_batches (publisher) &&
+           cuts < TEST_CUTS) {
+        int64_t killed = 0;
+        assert_int_equal (sp_harness_redis_integer (fixture->stack->redis, 6, kill, &killed), 0);
+        cuts++;
+        sp_harness_pause_ms (TEST_CUT_INTERVAL_MS);
+    }
+    assert_true (cuts >= 1);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
+    /* cuts found steps on their way (refused, or their result lost) */
+    assert_true (sp_harness_consumer_metric (fixture->http_port,
+                                             "salespulse_consumer_apply_refused_total") >= 1);
+    s_wait_counts (fixture, NULL);
+    s_wait_caught_up (fixture);
 }
 
 static void
@@ -540,6 +576,8 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_flushall_mid_stream_converges, s_clear,
+                                         s_stop_consumer),
+        cmocka_unit_test_setup_teardown (test_connections_cut_mid_stream_converge, s_clear,
                                          s_stop_consumer),
         cmocka_unit_test_setup_teardown (test_sigstop_overflow_catches_up, s_clear,
                                          s_stop_consumer),
