@@ -29,7 +29,9 @@
     run in one fenced Lua script (sp_consumer_store): a crash at any
     instant neither loses nor repeats an event's effect; a stale owner's
     script is refused by its token; a checkpoint moved by another owner or
-    a reset is refused too, and the partition re-reads its state.
+    a reset is refused too, and the partition re-reads its state. Steps
+    are pipelined on a connection of the consumer's own (see s_commit in
+    sp_consumer.c): nothing is in flight between reactor callbacks.
 
     Handler reads. A handler that needs state (a read-then-write state
     machine) does no I/O either: its begin hook declares the keys a run
