@@ -516,6 +516,25 @@ s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *eve
 
 /* ---------------------------------------------------------------- catch-up */
 
+/* What a fenced step of a partition's start (reset, restamp) did: 0 when
+   applied; otherwise the partition was lost (fenced) or waits
+   retry_delay_ms, and -1. */
+static int
+s_start_step (sp_consumer_t *self, uint32_t partition, const char *what,
+              sp_consumer_store_result_t result, const char *error)
+{
+    if (result == SP_CONSUMER_STORE_APPLIED)
+        return 0;
+    if (result == SP_CONSUMER_STORE_FENCED)
+        sp_lease_lost (self->lease, partition);
+    else {
+        sp_log_warn ("could not prepare partition", "partition=%" PRIu32 " step=%s error=\"%s\"",
+                     partition, what, error);
+        self->partitions[partition].not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
+    }
+    return -1;
+}
+
 /* Reads the partition's Redis state; resets it when it is not valid. */
 static void
 s_start_partition (sp_consumer_t *self, uint32_t partition)
@@ -546,18 +565,11 @@ s_start_partition (sp_consumer_t *self, uint32_t partition)
         return;
     }
     if (judgement == SP_CONSUMER_STORE_RESTAMP) {
-        sp_consumer_store_result_t result = sp_consumer_store_restamp (
-            self->store, self->redis, partition, state->token, error, sizeof error);
-        if (result == SP_CONSUMER_STORE_FENCED) {
-            sp_lease_lost (self->lease, partition);
+        if (s_start_step (self, partition, "stamp",
+                          sp_consumer_store_restamp (self->store, self->redis, partition,
+                                                     state->token, error, sizeof error),
+                          error) != 0)
             return;
-        }
-        if (result != SP_CONSUMER_STORE_APPLIED) {
-            sp_log_warn ("could not stamp partition", "partition=%" PRIu32 " error=\"%s\"",
-                         partition, error);
-            state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
-            return;
-        }
         sp_log_info ("partition goes on under new definitions",
                      "partition=%" PRIu32 " stored_revision=%" PRId64 " revision=%" PRId64,
                      partition, stored.revision, self->revision);
@@ -568,18 +580,12 @@ s_start_partition (sp_consumer_t *self, uint32_t partition)
                      " requested_epoch=%" PRId64 " stored_revision=%" PRId64 " revision=%" PRId64,
                      partition, stored.has_checkpoint ? "true" : "false", stored.epoch,
                      stored.rebuild, stored.revision, self->revision);
-        sp_consumer_store_result_t result = sp_consumer_store_reset (
-            self->store, self->redis, partition, state->token, stored.rebuild, error, sizeof error);
-        if (result == SP_CONSUMER_STORE_FENCED) {
-            sp_lease_lost (self->lease, partition);
+        if (s_start_step (self, partition, "reset",
+                          sp_consumer_store_reset (self->store, self->redis, partition,
+                                                   state->token, stored.rebuild, error,
+                                                   sizeof error),
+                          error) != 0)
             return;
-        }
-        if (result != SP_CONSUMER_STORE_APPLIED) {
-            sp_log_warn ("could not reset partition", "partition=%" PRIu32 " error=\"%s\"",
-                         partition, error);
-            state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
-            return;
-        }
         stored.checkpoint = 0;
     }
     state->checkpoint = stored.checkpoint;

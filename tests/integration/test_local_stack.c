@@ -14,6 +14,7 @@
 
 #include "sp_harness.h"
 #include "sp_pg.h"
+#include "sp_refdata.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -461,6 +462,47 @@ test_recovers_from_a_crash (void **state)
     assert_false (s_any_process (home, 0));
 }
 
+/* The shipped funnels seed an empty database only: a version an operator
+   loaded since survives `make down` / `make up` (stack.sh loads them with
+   --if-absent). */
+static void
+test_operator_version_survives_up (void **state)
+{
+    s_stack_t *stack = (s_stack_t *) *state;
+    assert_int_equal (s_stack (stack, "up", stack->build_dir), 0);
+    assert_non_null (strstr (stack->text, "funnel \"default\" loaded: version 1"));
+    char url[TEST_URL_MAX];
+    snprintf (url, sizeof url, "postgresql://salespulse@127.0.0.1:%d/salespulse",
+              stack->postgres_port);
+    sp_pg_t *pg = sp_pg_new (url, "test_local_stack");
+    assert_non_null (pg);
+    assert_int_equal (sp_pg_connect (pg), 0);
+    /* The operator's version 2 (any canonical text of the kind will do). */
+    sp_refdata_stored_t stored;
+    char error[SP_REFDATA_ERROR_SIZE];
+    assert_int_equal (sp_refdata_store (pg, "funnel", "default",
+                                        "{\"name\":\"default\",\"operator\":true}", NULL,
+                                        "operator", false, &stored, error, sizeof error),
+                      0);
+    assert_int_equal (stored.version, 2);
+    sp_pg_destroy (&pg);
+    assert_int_equal (s_stack (stack, "down", NULL), 0);
+    assert_int_equal (s_stack (stack, "up", stack->build_dir), 0);
+    assert_non_null (strstr (stack->text, "funnel \"default\" unchanged: version 2"));
+    pg = sp_pg_new (url, "test_local_stack");
+    assert_int_equal (sp_pg_connect (pg), 0);
+    sp_pg_result_t *result = sp_pg_exec (pg,
+                                         "SELECT max(version), count(*) FROM reference_data "
+                                         "WHERE kind = 'funnel' AND name = 'default'",
+                                         0, NULL, NULL, NULL);
+    assert_true (sp_pg_result_ok (result));
+    assert_string_equal (sp_pg_result_value (result, 0, 0), "2");
+    assert_string_equal (sp_pg_result_value (result, 0, 1), "2");
+    sp_pg_result_destroy (&result);
+    sp_pg_destroy (&pg);
+    assert_int_equal (s_stack (stack, "down", NULL), 0);
+}
+
 int
 main (void)
 {
@@ -468,6 +510,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_up_twice_then_down_leaves_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_recovers_from_a_crash, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_operator_version_survives_up, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

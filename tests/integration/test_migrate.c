@@ -11,6 +11,7 @@
 */
 #include "sp_harness.h"
 #include "sp_migrate.h"
+#include "sp_refdata.h"
 #include "sp_pg.h"
 
 #include <setjmp.h>
@@ -165,6 +166,85 @@ s_apply (sp_pg_t *pg, const char *folder, char *error, size_t error_size)
     sp_migrate_destroy (&migrate);
     assert_null (migrate);
     return applied;
+}
+
+/* Copies the project's migration file name into folder. */
+static void
+s_copy_migration (const char *folder, const char *name)
+{
+    char source[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
+    s_migrations_dir (source, sizeof source);
+    snprintf (path, sizeof path, "%s/%s", source, name);
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *stream = open_memstream (&text, &size);
+    assert_non_null (stream);
+    int c;
+    while ((c = fgetc (file)) != EOF)
+        fputc (c, stream);
+    fclose (file);
+    fclose (stream);
+    s_write_file (folder, name, text);
+    free (text);
+}
+
+/* 0005 moves funnel_definitions into reference_data with every version,
+   text, hash and load time, in load order, and the next load goes on
+   from there. */
+static void
+test_funnel_definitions_move_to_reference_data (void **state)
+{
+    sp_pg_t *pg = s_connect_schema (state, "migrate_refdata", "CREATE SCHEMA migrate_refdata");
+    char folder[PATH_MAX], error[PATH_MAX];
+    s_folder_new (folder, sizeof folder);
+    const char *before[] = { "0001_event_log.sql", "0002_consumer.sql", "0003_funnels.sql",
+                             "0004_funnel_notices.sql" };
+    for (size_t index = 0; index < sizeof before / sizeof before[0]; index++)
+        s_copy_migration (folder, before[index]);
+    assert_int_equal (s_apply (pg, folder, error, sizeof error), 4);
+    sp_pg_result_t *result = sp_pg_exec (
+        pg,
+        "INSERT INTO funnel_definitions (name, version, definition, content_hash, loaded_at) "
+        "SELECT name, version, definition, sha256(convert_to(definition, 'UTF8')), at "
+        "FROM (VALUES ('b', 1, '{\"name\":\"b\"}', timestamptz '2026-01-01 10:00Z'), "
+        "('a', 1, '{\"name\":\"a\"}', timestamptz '2026-01-02 10:00Z'), "
+        "('a', 2, '{\"name\":\"a\",\"v\":2}', timestamptz '2026-01-03 10:00Z')) "
+        "AS rows (name, version, definition, at)",
+        0, NULL, NULL, NULL);
+    assert_true (sp_pg_result_ok (result));
+    sp_pg_result_destroy (&result);
+    char *moved_from =
+        s_snapshot (pg,
+                    "SELECT name, version, definition, encode(content_hash, 'hex'), loaded_at "
+                    "FROM funnel_definitions ORDER BY loaded_at",
+                    NULL);
+    s_copy_migration (folder, "0005_reference_data.sql");
+    assert_int_equal (s_apply (pg, folder, error, sizeof error), 1);
+    char *moved_to = s_snapshot (pg,
+                                 "SELECT name, version, document, encode(content_hash, 'hex'), "
+                                 "loaded_at FROM reference_data WHERE kind = 'funnel' "
+                                 "ORDER BY revision",
+                                 NULL);
+    assert_string_equal (moved_from, moved_to);
+    free (moved_from);
+    free (moved_to);
+    assert_int_equal (s_query_int (pg, "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                       "'migrate_refdata' AND tablename = 'funnel_definitions'"),
+                      0);
+    assert_int_equal (s_query_int (pg, "SELECT max(revision) FROM reference_data"), 3);
+    /* The next load of "a" is its version 3, revision 4. */
+    sp_refdata_stored_t stored;
+    char reason[SP_REFDATA_ERROR_SIZE];
+    assert_int_equal (sp_refdata_store (pg, "funnel", "a", "{\"name\":\"a\",\"v\":3}", NULL, "test",
+                                        false, &stored, reason, sizeof reason),
+                      0);
+    assert_int_equal (stored.version, 3);
+    assert_int_equal (stored.revision, 4);
+    assert_true (stored.changed);
+    s_folder_destroy (folder);
+    sp_pg_destroy (&pg);
 }
 
 static int
@@ -451,6 +531,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_fresh_then_again_changes_nothing),
+        cmocka_unit_test (test_funnel_definitions_move_to_reference_data),
         cmocka_unit_test (test_partitions_fixed_at_setup),
         cmocka_unit_test (test_edited_renamed_and_late_files),
         cmocka_unit_test (test_bad_names_and_duplicates),
