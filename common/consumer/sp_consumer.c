@@ -1046,8 +1046,11 @@ sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revis
         json_decref (self->definitions);
         self->definitions = definitions;
     }
-    if (revision == self->revision && rebuild_revision == self->rebuild_revision)
+    if (revision == self->revision && rebuild_revision == self->rebuild_revision) {
+        if (definitions && self->loop)
+            s_on_lease (self->loop, self->lease_timer, self); /* status says it now */
         return;
+    }
     sp_log_info ("applying under new definitions",
                  "revision=%" PRId64 " previous=%" PRId64 " rebuild_revision=%" PRId64, revision,
                  self->revision, rebuild_revision);
@@ -1065,6 +1068,10 @@ sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revis
         s_publish_partition (self, partition);
     }
     s_schedule_work (self);
+    /* The status tools read (salesctl status, definitions) says it now,
+       not at the next lease tick. */
+    if (self->loop)
+        s_on_lease (self->loop, self->lease_timer, self);
 }
 
 void
