@@ -426,8 +426,16 @@ test_lost_notification_is_caught_up (void **state)
     s_fixture.trackers[0] = s_start_tracker (0, 1000);
     s_wait_instances_at (2, 2, 1, TIMEOUT_MS);
 
-    /* Cut the listening session, then store version 3 as a load whose
-       notification never arrived: the row, no NOTIFY. */
+    /* Cut the listening session (once it is there: the status can show
+       the revision a moment before the watcher has connected), then
+       store version 3 as a load whose notification never arrived: the
+       row, no NOTIFY. */
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    while (sp_harness_pg_count (s_fixture.stack->pg,
+                                "SELECT count(*) FROM pg_stat_activity "
+                                "WHERE application_name = 'funnel-tracker definitions'") < 1 &&
+           sp_harness_now_ms () < deadline)
+        sp_harness_pause_ms (20);
     assert_true (
         sp_harness_pg_count (s_fixture.stack->pg,
                              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
