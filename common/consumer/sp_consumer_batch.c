@@ -321,6 +321,22 @@ s_plan (sp_consumer_batch_t *self)
     return 0;
 }
 
+/* Copies arguments [first, end) of the step into the spare arrays at
+   written (bytes) and *argument (ends); returns the new written. */
+static size_t
+s_copy_arguments (sp_consumer_batch_t *self, size_t first, size_t end, size_t written,
+                  size_t *argument)
+{
+    if (first >= end)
+        return written;
+    size_t from = s_argument_start (self, first);
+    size_t length = s_argument_start (self, end) - from;
+    memcpy (self->spare_bytes + written, self->bytes + from, length);
+    for (size_t source = first; source < end; source++)
+        self->spare_ends[(*argument)++] = written + self->ends[source] - from;
+    return written + length;
+}
+
 int
 sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
 {
@@ -332,12 +348,17 @@ sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
     if (s_plan (self) != 0)
         return -1;
     size_t planned = sp_consumer_coalesce_plan (self->coalesce);
-    if (planned == self->commands) {
-        /* nothing merged nor dropped: the plan is the batch as it is */
+    size_t joined = 0;
+    for (size_t index = 0; index < planned; index++)
+        joined += sp_consumer_coalesce_planned (self->coalesce, index)->joined;
+    if (planned == self->commands && joined == 0) {
+        /* nothing merged, dropped nor grouped: the plan is the batch as it is */
         self->coalesced = true;
         return 0;
     }
-    /* Room: the commands written, a merged HINCRBY with its new delta. */
+    /* Room: the commands written, a merged HINCRBY with its new delta, a
+       group's count rewritten (its members' arguments are counted with
+       their own commands). */
     size_t bytes = 0, arguments = 0;
     for (size_t index = 0; index < planned; index++) {
         const sp_consumer_coalesce_command_t *command =
@@ -346,7 +367,7 @@ sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
         size_t end = s_command_end (self, command->source);
         bytes += s_argument_start (self, end) - s_argument_start (self, first);
         arguments += end - first;
-        if (command->replaces_delta)
+        if (command->replaces_delta || command->next != SP_CONSUMER_COALESCE_NONE)
             bytes += SP_CONSUMER_BATCH_NUMBER_SIZE;
     }
     if (s_reserve ((void **) &self->spare_bytes, &self->spare_bytes_capacity, bytes, 1,
@@ -356,21 +377,42 @@ sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
         s_reserve ((void **) &self->spare_starts, &self->spare_starts_capacity, planned,
                    sizeof *self->spare_starts, S_INITIAL_COMMANDS) != 0)
         return -1;
-    size_t written = 0, argument = 0;
+    size_t written = 0, argument = 0, kept = 0;
     for (size_t index = 0; index < planned; index++) {
         const sp_consumer_coalesce_command_t *command =
             sp_consumer_coalesce_planned (self->coalesce, index);
+        if (command->joined)
+            continue; /* written inside its group's first command */
         size_t first = self->starts[command->source];
         size_t end = s_command_end (self, command->source);
+        self->spare_starts[kept++] = argument;
+        if (command->next != SP_CONSUMER_COALESCE_NONE) {
+            /* A group: its count, the first command's name, key and
+               member, then every joined command's member (its arguments
+               after name and key). */
+            size_t count = end - first - 1;
+            for (size_t next = command->next; next != SP_CONSUMER_COALESCE_NONE;
+                 next = sp_consumer_coalesce_planned (self->coalesce, next)->next) {
+                size_t source = sp_consumer_coalesce_planned (self->coalesce, next)->source;
+                count += s_command_end (self, source) - self->starts[source] - 3;
+            }
+            char number[SP_CONSUMER_BATCH_NUMBER_SIZE];
+            size_t length = sp_consumer_batch_number (number, (int64_t) count);
+            memcpy (self->spare_bytes + written, number, length);
+            written += length;
+            self->spare_ends[argument++] = written;
+            written = s_copy_arguments (self, first + 1, end, written, &argument);
+            for (size_t next = command->next; next != SP_CONSUMER_COALESCE_NONE;
+                 next = sp_consumer_coalesce_planned (self->coalesce, next)->next) {
+                size_t source = sp_consumer_coalesce_planned (self->coalesce, next)->source;
+                written = s_copy_arguments (self, self->starts[source] + 3,
+                                            s_command_end (self, source), written, &argument);
+            }
+            continue;
+        }
         /* a merged HINCRBY keeps all but its delta, which is rewritten */
         size_t copied_end = command->replaces_delta ? end - 1 : end;
-        size_t from = s_argument_start (self, first);
-        self->spare_starts[index] = argument;
-        memcpy (self->spare_bytes + written, self->bytes + from,
-                s_argument_start (self, copied_end) - from);
-        for (size_t source = first; source < copied_end; source++)
-            self->spare_ends[argument++] = written + self->ends[source] - from;
-        written += s_argument_start (self, copied_end) - from;
+        written = s_copy_arguments (self, first, copied_end, written, &argument);
         if (command->replaces_delta) {
             char number[SP_CONSUMER_BATCH_NUMBER_SIZE];
             size_t length = sp_consumer_batch_number (number, command->delta);
@@ -379,7 +421,10 @@ sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
             self->spare_ends[argument++] = written;
         }
     }
-    assert (written <= bytes && argument == arguments);
+    /* a group drops its joined commands' count, name and key arguments */
+    assert (written <= bytes && argument <= arguments);
+    arguments = argument;
+    planned = kept;
     /* swap the rewritten step in; the old arrays become the spares */
     char *old_bytes = self->bytes;
     size_t old_bytes_capacity = self->bytes_capacity;

@@ -36,6 +36,30 @@ typedef enum {
     S_KIND_GREATEST = 5, /* ZADD key GT score member */
 } s_kind_t;
 
+/* Commands a group may fold together (the plain single-member forms). */
+typedef enum {
+    S_GROUP_NONE = 0,
+    S_GROUP_ZADD = 1,
+    S_GROUP_ZREM = 2,
+    S_GROUP_SADD = 3,
+    S_GROUP_KINDS = 4,
+} s_group_op_t;
+
+/* What the grouping needs of a planned command (parallel to the plan). */
+typedef struct {
+    uint32_t key;        /* index in keys */
+    uint32_t generation; /* of the key */
+    s_group_op_t op;     /* the command written, as far as grouping goes */
+} s_group_info_t;
+
+/* The open group of one key and op while grouping. */
+typedef struct {
+    uint32_t generation; /* of the group */
+    size_t last;         /* plan index of its last command */
+    size_t members;      /* commands in it */
+    bool open;           /* a group exists */
+} s_open_group_t;
+
 /* A key seen in the step. */
 typedef struct {
     const char *bytes;   /* its name (borrowed) */
@@ -72,6 +96,10 @@ struct _sp_consumer_coalesce_t {
     s_table_t slot_table;                 /* (key, generation, field) -> slots index */
     sp_consumer_coalesce_command_t *plan; /* planned commands */
     size_t plan_count, plan_capacity;     /* in use, allocated */
+    s_group_info_t *groups;               /* [plan_capacity]: grouping facts of the plan */
+    size_t groups_capacity;               /* allocated */
+    s_open_group_t *open;                 /* [key_count * S_GROUP_KINDS] while grouping */
+    size_t open_capacity;                 /* allocated */
     size_t added;                         /* commands added */
     size_t last_key;                      /* the key found last, for runs of commands on
                                              one key (none unless below key_count) */
@@ -362,6 +390,8 @@ sp_consumer_coalesce_destroy (sp_consumer_coalesce_t **self_p)
     free (self->slots);
     free (self->slot_table.buckets);
     free (self->plan);
+    free (self->groups);
+    free (self->open);
     free (self);
     *self_p = NULL;
 }
@@ -391,7 +421,15 @@ s_plan_append (sp_consumer_coalesce_t *self, int64_t delta)
                    sizeof *self->plan) != 0)
         return NULL;
     sp_consumer_coalesce_command_t *planned = &self->plan[self->plan_count++];
-    *planned = (sp_consumer_coalesce_command_t){ self->added, 1, false, delta };
+    *planned =
+        (sp_consumer_coalesce_command_t){ self->added, 1, false, delta, SP_CONSUMER_COALESCE_NONE,
+                                          false };
+    if (s_reserve ((void **) &self->groups, &self->groups_capacity, self->plan_count,
+                   sizeof *self->groups) != 0) {
+        self->plan_count--;
+        return NULL;
+    }
+    self->groups[self->plan_count - 1] = (s_group_info_t){ 0, 0, S_GROUP_NONE };
     return planned;
 }
 
@@ -434,24 +472,25 @@ typedef struct {
     size_t field_length; /* bytes in it */
     int64_t delta;       /* HINCRBY's increment */
     double score;        /* ZADD GT's score */
+    s_group_op_t op;     /* how it may be grouped */
 } s_form_t;
 
 /* Reads a command's form (see the merge rules in the header). */
 static s_form_t
 s_form (int argc, const char *const *argv, const size_t *lengths)
 {
-    s_form_t form = { S_KIND_NONE, NULL, 0, 0, 0 };
+    s_form_t form = { S_KIND_NONE, NULL, 0, 0, 0, S_GROUP_NONE };
     const char *name = argv[0];
     size_t length = lengths[0];
     if (argc == 4 && length == 7 && s_is (name, length, "HINCRBY")) {
         if (sp_consumer_coalesce_int64 (argv[3], lengths[3], &form.delta))
-            form = (s_form_t){ S_KIND_COUNTER, argv[2], lengths[2], form.delta, 0 };
+            form = (s_form_t){ S_KIND_COUNTER, argv[2], lengths[2], form.delta, 0, S_GROUP_NONE };
     }
     else if (argc == 3 && length == 3 && s_is (name, length, "SET"))
         form.kind = S_KIND_STRING;
     else if (argc == 4 && length == 4 && s_is (name, length, "ZADD")) {
         if (s_score_plain (argv[2], lengths[2]))
-            form = (s_form_t){ S_KIND_SORTED, argv[3], lengths[3], 0, 0 };
+            form = (s_form_t){ S_KIND_SORTED, argv[3], lengths[3], 0, 0, S_GROUP_ZADD };
     }
     else if (argc == 5 && length == 4 && s_is (name, length, "ZADD") &&
              s_is (argv[2], lengths[2], "GT") && s_score_plain (argv[3], lengths[3])) {
@@ -460,13 +499,14 @@ s_form (int argc, const char *const *argv, const size_t *lengths)
         char score[S_SCORE_MAX + 1];
         memcpy (score, argv[3], lengths[3]);
         score[lengths[3]] = '\0';
-        form = (s_form_t){ S_KIND_GREATEST, argv[4], lengths[4], 0, strtod (score, NULL) };
+        form = (s_form_t){ S_KIND_GREATEST,      argv[4],     lengths[4], 0,
+                           strtod (score, NULL), S_GROUP_NONE };
     }
     else if (argc == 3 && length == 4) {
         if (s_is (name, length, "ZREM"))
-            form = (s_form_t){ S_KIND_SORTED, argv[2], lengths[2], 0, 0 };
+            form = (s_form_t){ S_KIND_SORTED, argv[2], lengths[2], 0, 0, S_GROUP_ZREM };
         else if (s_is (name, length, "SADD"))
-            form = (s_form_t){ S_KIND_SET, argv[2], lengths[2], 0, 0 };
+            form = (s_form_t){ S_KIND_SET, argv[2], lengths[2], 0, 0, S_GROUP_SADD };
     }
     return form;
 }
@@ -508,6 +548,8 @@ sp_consumer_coalesce_add (sp_consumer_coalesce_t *self, int argc, const char *co
             return -1;
         slot->planned = (uint32_t) (self->plan_count - 1);
         slot->score = form.score;
+        self->groups[slot->planned] =
+            (s_group_info_t){ (uint32_t) (key - self->keys), key->generation, form.op };
         self->added++;
         return 0;
     }
@@ -530,6 +572,7 @@ sp_consumer_coalesce_add (sp_consumer_coalesce_t *self, int argc, const char *co
         case S_KIND_SORTED:
             planned->source = self->added; /* the last one wins */
             planned->merged++;
+            self->groups[slot->planned].op = form.op; /* a ZREM may follow a ZADD */
             break;
         case S_KIND_GREATEST:
             /* ZADD GT of s1, s2, ... leaves the greatest of them and the
@@ -557,6 +600,34 @@ sp_consumer_coalesce_added (const sp_consumer_coalesce_t *self)
     return self->added;
 }
 
+/* Folds the plan's single-member ZADDs, ZREMs and SADDs of one key's
+   generation into groups (see "Groups" in the header). Out of memory
+   leaves the plan ungrouped, which writes the same state. */
+static void
+s_group (sp_consumer_coalesce_t *self)
+{
+    size_t slots = self->key_count * S_GROUP_KINDS;
+    if (slots == 0 ||
+        s_reserve ((void **) &self->open, &self->open_capacity, slots, sizeof *self->open) != 0)
+        return;
+    memset (self->open, 0, slots * sizeof *self->open);
+    for (size_t index = 0; index < self->plan_count; index++) {
+        const s_group_info_t *info = &self->groups[index];
+        if (info->op == S_GROUP_NONE)
+            continue;
+        s_open_group_t *group = &self->open[(size_t) info->key * S_GROUP_KINDS + info->op];
+        if (group->open && group->generation == info->generation &&
+            group->members < SP_CONSUMER_COALESCE_GROUP_MAX) {
+            self->plan[group->last].next = index;
+            self->plan[index].joined = true;
+            group->last = index;
+            group->members++;
+            continue;
+        }
+        *group = (s_open_group_t){ info->generation, index, 1, true };
+    }
+}
+
 size_t
 sp_consumer_coalesce_plan (sp_consumer_coalesce_t *self)
 {
@@ -567,9 +638,11 @@ sp_consumer_coalesce_plan (sp_consumer_coalesce_t *self)
             const sp_consumer_coalesce_command_t *planned = &self->plan[index];
             if (planned->replaces_delta && planned->delta == 0)
                 continue; /* a zero net of two or more */
+            self->groups[kept] = self->groups[index];
             self->plan[kept++] = *planned;
         }
         self->plan_count = kept;
+        s_group (self);
         self->planned = true;
     }
     return self->plan_count;

@@ -56,6 +56,16 @@
     handler's contract (sp_consumer_store.h): a command that fails stops
     the script at another place than the original would.
 
+    Groups. After merging, the plain single-member ZADDs of one key's
+    generation become one ZADD of all their members (score member score
+    member ...), and likewise its ZREMs and its SADDs, at the position of
+    the group's first command, up to SP_CONSUMER_COALESCE_GROUP_MAX
+    members: one call instead of many (the apply script pays per call).
+    The same reasoning holds: within a generation every member has one
+    net command, members of one key commute, and nothing else touches the
+    key there. A planned command heads its group (next says who joins it)
+    or is joined (skipped by the writer).
+
     Zero nets. Two or more HINCRBYs of one slot that sum to 0 are dropped:
     the field is then left as it was, where the original commands would
     have created it with "0" if it was missing (and its hash with it).
@@ -83,7 +93,16 @@ typedef struct {
     size_t merged;       /* commands it stands for (1: written as it came) */
     bool replaces_delta; /* a merged HINCRBY: its last argument becomes delta */
     int64_t delta;       /* the merged increment, when replaces_delta */
+    size_t next;         /* grouped: the plan index of the next command whose member
+                            joins this one's (SP_CONSUMER_COALESCE_NONE: none) */
+    bool joined;         /* written inside an earlier command of its group: skip it */
 } sp_consumer_coalesce_command_t;
+
+/* No next command in a group. */
+#define SP_CONSUMER_COALESCE_NONE SIZE_MAX
+
+/* Most members one grouped command carries. */
+#define SP_CONSUMER_COALESCE_GROUP_MAX 256
 
 /* An empty coalescer; NULL on out of memory. */
 sp_consumer_coalesce_t *sp_consumer_coalesce_new (void);

@@ -212,7 +212,44 @@ static void
 test_sadd_of_a_member_once (void **state)
 {
     (void) state;
-    s_assert_step ("SADD s a | SADD s b | SADD s a | SADD t a", "SADD s a | SADD s b | SADD t a");
+    /* (s's two members then go out in one SADD: see the grouping test) */
+    s_assert_step ("SADD s a | SADD s b | SADD s a | SADD t a", "SADD s a b | SADD t a");
+}
+
+/* The single-member ZADDs, ZREMs and SADDs of one key's generation go
+   out as one command of all their members, where the first stood; not
+   across a barrier or a change of kind, and at most
+   SP_CONSUMER_COALESCE_GROUP_MAX members each. */
+static void
+test_members_of_a_key_are_grouped (void **state)
+{
+    (void) state;
+    s_assert_step ("ZADD d 5 a | HINCRBY h f 1 | ZADD d 7 b | ZADD e 1 a | ZADD d 9 c",
+                   "ZADD d 5 a 7 b 9 c | HINCRBY h f 1 | ZADD e 1 a");
+    s_assert_step ("ZREM d a | ZADD d 2 b | ZREM d c | ZADD d 3 e", "ZREM d a c | ZADD d 2 b 3 e");
+    /* a member's net command joins the group of its own op */
+    s_assert_step ("ZADD d 1 a | ZADD d 2 b | ZREM d a", "ZREM d a | ZADD d 2 b");
+    /* a barrier on the key starts new groups */
+    s_assert_step ("SADD s a | DEL s | SADD s b | SADD s c", "SADD s a | DEL s | SADD s b c");
+    /* commands with options stay as they are */
+    s_assert_step ("ZADD d 1 a | ZADD d GT 2 b | ZADD d 3 c",
+                   "ZADD d 1 a | ZADD d GT 2 b | ZADD d 3 c");
+    /* a long run is cut into groups of at most the limit */
+    char step[65536] = "", expected[65536] = "", member[32];
+    size_t members = SP_CONSUMER_COALESCE_GROUP_MAX + 2;
+    size_t used = 0, expected_used = 0;
+    for (size_t index = 0; index < members; index++) {
+        snprintf (member, sizeof member, "m%zu", index);
+        used += (size_t) snprintf (step + used, sizeof step - used, "%sSADD s %s",
+                                   index ? " | " : "", member);
+        if (index == 0 || index == SP_CONSUMER_COALESCE_GROUP_MAX)
+            expected_used +=
+                (size_t) snprintf (expected + expected_used, sizeof expected - expected_used,
+                                   "%sSADD s", index ? " | " : "");
+        expected_used += (size_t) snprintf (expected + expected_used,
+                                            sizeof expected - expected_used, " %s", member);
+    }
+    s_assert_step (step, expected);
 }
 
 /* ---------------------------------------------------------------- barriers */
@@ -1008,6 +1045,7 @@ main (void)
         cmocka_unit_test (test_last_zadd_or_zrem_of_a_member_wins),
         cmocka_unit_test (test_zadd_gt_of_a_member_keeps_the_greatest),
         cmocka_unit_test (test_sadd_of_a_member_once),
+        cmocka_unit_test (test_members_of_a_key_are_grouped),
         cmocka_unit_test (test_other_commands_are_barriers_for_the_keys_they_name),
         cmocka_unit_test (test_options_and_other_forms_are_barriers),
         cmocka_unit_test (test_commands_touching_every_key_are_full_barriers),
