@@ -41,6 +41,9 @@
    pipeline). */
 #define FETCH_CHUNK 500
 
+/* The --step-bytes help (SP_CONSUMER_OPTIONS) names this number. */
+_Static_assert (SP_CONSUMER_STEP_COMMANDS == 50000, "update the --step-bytes help");
+
 struct _sp_consumer_t {
     sp_service_t *service;           /* borrowed */
     sp_consumer_settings_t settings; /* strings below are copies */

@@ -205,7 +205,7 @@ typedef struct {
           SP_CONFIG_INT,                                                                           \
           "4194304",                                                                               \
           "an atomic step is applied once its commands hold this many bytes (or "                  \
-          "SP_CONSUMER_STEP_COMMANDS commands), even short of --batch events",                     \
+          "50,000 commands), even short of --batch events",                                        \
           65536,                                                                                   \
           268435456 },                                                                             \
         { "poison-attempts",                                                                       \
