@@ -293,9 +293,15 @@ s_commit (sp_consumer_t *self, bool catching_up)
     size_t events = sp_consumer_batch_events (self->batch);
     if (events == 0)
         return 0;
-    /* Commands on the same key and field merge (sp_consumer_coalesce.h);
-       out of memory leaves the step as built, which applies the same. */
-    (void) sp_consumer_batch_coalesce (self->batch);
+    /* Commands on the same key and field merge (sp_consumer_coalesce.h)
+       and the summed increments join them. */
+    if (sp_consumer_batch_coalesce (self->batch) != 0) {
+        sp_consumer_metrics_refused (self->metrics, "failed");
+        sp_log_warn ("could not apply events: out of memory writing the step",
+                     "partition=%" PRIu32, partition);
+        s_retry_later (self, partition);
+        return -1;
+    }
     uint32_t failed = 0;
     if (s_collect (self, &failed) != 0 && failed == partition)
         return -1; /* this step was built on one Redis refused */

@@ -8,6 +8,7 @@
 #include "sp_consumer_batch.h"
 
 #include "sp_consumer_coalesce.h"
+#include "sp_consumer_counters.h"
 #include "sp_partition.h"
 
 #include <assert.h>
@@ -16,8 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_COUNT_SIZE 4          /* an argument count (1..64) in decimal, terminator included */
-#define S_INITIAL_BYTES 4096    /* first size of the argument buffer */
+#define S_COUNT_SIZE 4  /* an argument count (1..64) in decimal, terminator included */
+#define S_MARK_SHIFT 32 /* a mark: commands below, increments' position above */
+_Static_assert(SIZE_MAX > UINT32_MAX, "a mark needs a 64-bit size_t");
+#define S_MARK_COMMANDS_MASK ((((size_t) 1) << S_MARK_SHIFT) - 1)
+#define S_INCREMENT_OVERHEAD                                                                       \
+    40                       /* bytes a summed increment adds as a command, besides key and field */
+#define S_INITIAL_BYTES 4096 /* first size of the argument buffer */
 #define S_INITIAL_ARGUMENTS 256 /* first size of the argument array */
 #define S_INITIAL_COMMANDS 64   /* first size of the command array */
 
@@ -43,6 +49,7 @@ struct _sp_consumer_batch_t {
     size_t spare_ends_capacity;             /* spare_ends allocated */
     size_t *spare_starts;                   /* ditto for starts */
     size_t spare_starts_capacity;           /* spare_starts allocated */
+    sp_consumer_counters_t *counters;       /* summed increments, made at the first one */
 };
 
 /* Grows *array to hold needed elements of size bytes (doubling from
@@ -91,6 +98,7 @@ sp_consumer_batch_destroy (sp_consumer_batch_t **self_p)
     free (self->spare_ends);
     free (self->spare_starts);
     sp_consumer_coalesce_destroy (&self->coalesce);
+    sp_consumer_counters_destroy (&self->counters);
     free (self);
     *self_p = NULL;
 }
@@ -106,6 +114,8 @@ sp_consumer_batch_reset (sp_consumer_batch_t *self, uint32_t partition, uint64_t
     self->arguments = 0;
     self->commands = 0;
     self->coalesced = false;
+    if (self->counters)
+        sp_consumer_counters_reset (self->counters);
 }
 
 uint32_t
@@ -140,6 +150,8 @@ size_t
 sp_consumer_batch_commands (const sp_consumer_batch_t *self)
 {
     assert (self);
+    if (self->counters && !self->coalesced)
+        return self->commands + sp_consumer_counters_size (self->counters);
     return self->commands;
 }
 
@@ -165,12 +177,11 @@ s_count_text (char *buffer, int count)
     return length;
 }
 
-int
-sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
-                           const size_t *lengths)
+/* Appends one command (see sp_consumer_batch_command), also to a
+   coalesced step (its summed increments go out that way). */
+static int
+s_append (sp_consumer_batch_t *self, int argc, const char *const *argv, const size_t *lengths)
 {
-    assert (self && argc >= 1 && argv);
-    assert (!self->coalesced);
     if (argc > SP_CONSUMER_COMMAND_MAX_ARGS || self->commands >= SP_CONSUMER_BATCH_MAX_COMMANDS)
         return -1;
     char count_text[S_COUNT_SIZE];
@@ -205,17 +216,70 @@ sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *cons
     return 0;
 }
 
+int
+sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
+                           const size_t *lengths)
+{
+    assert (self && argc >= 1 && argv);
+    assert (!self->coalesced);
+    return s_append (self, argc, argv, lengths);
+}
+
+int
+sp_consumer_batch_increment (sp_consumer_batch_t *self, const char *key, size_t key_length,
+                             const char *field, size_t field_length, int64_t delta)
+{
+    assert (self && key && field && !self->coalesced);
+    if (!self->counters && !(self->counters = sp_consumer_counters_new ()))
+        return -1;
+    if (self->commands + sp_consumer_counters_size (self->counters) >=
+        SP_CONSUMER_BATCH_MAX_COMMANDS)
+        return -1;
+    return sp_consumer_counters_add (self->counters, key, key_length, field, field_length, delta);
+}
+
+/* Appends one HINCRBY per summed increment that is not 0. */
+static int
+s_append_increments (sp_consumer_batch_t *self)
+{
+    size_t count = self->counters ? sp_consumer_counters_size (self->counters) : 0;
+    for (size_t index = 0; index < count; index++) {
+        const char *key, *field;
+        size_t key_length, field_length;
+        int64_t sum;
+        sp_consumer_counters_entry (self->counters, index, &key, &key_length, &field, &field_length,
+                                    &sum);
+        if (sum == 0)
+            continue; /* a zero net: readers take a missing field as 0 */
+        char number[SP_CONSUMER_BATCH_NUMBER_SIZE];
+        size_t number_length = sp_consumer_batch_number (number, sum);
+        const char *argv[] = { "HINCRBY", key, field, number };
+        const size_t lengths[] = { 7, key_length, field_length, number_length };
+        if (s_append (self, 4, argv, lengths) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 size_t
 sp_consumer_batch_mark (const sp_consumer_batch_t *self)
 {
     assert (self && !self->coalesced);
-    return self->commands;
+    /* The commands in the low bits, the increments' undo position above:
+       equal to the command count while no increment was made. */
+    size_t increments = self->counters ? sp_consumer_counters_mark (self->counters) : 0;
+    assert (self->commands <= S_MARK_COMMANDS_MASK && increments <= SIZE_MAX >> S_MARK_SHIFT);
+    return (increments << S_MARK_SHIFT) | self->commands;
 }
 
 void
 sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark)
 {
+    size_t increments = mark >> S_MARK_SHIFT;
+    mark &= S_MARK_COMMANDS_MASK;
     assert (self && !self->coalesced && mark <= self->commands);
+    if (self->counters)
+        sp_consumer_counters_rewind (self->counters, increments);
     if (mark == self->commands)
         return;
     self->arguments = self->starts[mark];
@@ -240,7 +304,9 @@ sp_consumer_batch_service (const sp_consumer_batch_t *self)
 size_t
 sp_consumer_batch_argument_count (const sp_consumer_batch_t *self)
 {
-    assert (self);
+    /* summed increments are commands only once the step is coalesced */
+    assert (self && (self->coalesced || !self->counters ||
+                     sp_consumer_counters_size (self->counters) == 0));
     return self->arguments;
 }
 
@@ -257,6 +323,9 @@ size_t
 sp_consumer_batch_bytes (const sp_consumer_batch_t *self)
 {
     assert (self);
+    if (self->counters && !self->coalesced)
+        return self->bytes_length + sp_consumer_counters_bytes (self->counters) +
+               sp_consumer_counters_size (self->counters) * S_INCREMENT_OVERHEAD;
     return self->bytes_length;
 }
 
@@ -337,25 +406,21 @@ s_copy_arguments (sp_consumer_batch_t *self, size_t first, size_t end, size_t wr
     return written + length;
 }
 
-int
-sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
+/* Merges the step's commands (see sp_consumer_batch_coalesce). 0, or -1
+   when memory ran out (the commands are then left as they were). */
+static int
+s_coalesce_commands (sp_consumer_batch_t *self)
 {
-    assert (self);
-    if (self->commands < 2 || self->coalesced) {
-        self->coalesced = true;
+    if (self->commands < 2)
         return 0;
-    }
     if (s_plan (self) != 0)
         return -1;
     size_t planned = sp_consumer_coalesce_plan (self->coalesce);
     size_t joined = 0;
     for (size_t index = 0; index < planned; index++)
         joined += sp_consumer_coalesce_planned (self->coalesce, index)->joined;
-    if (planned == self->commands && joined == 0) {
-        /* nothing merged, dropped nor grouped: the plan is the batch as it is */
-        self->coalesced = true;
-        return 0;
-    }
+    if (planned == self->commands && joined == 0)
+        return 0; /* nothing merged, dropped nor grouped: the plan is the batch as it is */
     /* Room: the commands written, a merged HINCRBY with its new delta, a
        group's count rewritten (its members' arguments are counted with
        their own commands). */
@@ -447,6 +512,20 @@ sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
     self->bytes_length = written;
     self->arguments = arguments;
     self->commands = planned;
+    return 0;
+}
+
+int
+sp_consumer_batch_coalesce (sp_consumer_batch_t *self)
+{
+    assert (self);
+    if (self->coalesced)
+        return 0;
+    /* Out of memory while merging leaves the commands as they were, which
+       apply the same; the summed increments must go out either way. */
+    (void) s_coalesce_commands (self);
+    if (s_append_increments (self) != 0)
+        return -1;
     self->coalesced = true;
     return 0;
 }

@@ -7,8 +7,8 @@
     index of each command's first argument. Each command is stored with its
     argument count in front, as a decimal argument, so the batch's
     arguments are exactly the tail of the apply script's ARGV and the
-    apply needs no second copy of them. Marks are command counts, so a
-    rewind only shortens the three arrays.
+    apply needs no second copy of them. Marks are command counts (and the
+    summed increments' undo position), so a rewind only shortens arrays.
 
     Once a step is complete, sp_consumer_batch_coalesce merges its
     commands that hit the same key and field (sp_consumer_coalesce.h has
@@ -63,9 +63,23 @@ int sp_consumer_batch_key (const sp_consumer_batch_t *self, const char *suffix, 
 int sp_consumer_batch_command (sp_consumer_batch_t *self, int argc, const char *const *argv,
                                const size_t *lengths);
 
+/* Adds delta to field of the hash at key (a key of the batch's
+   partition), summed with the step's other increments of the same key
+   and field: one HINCRBY of the sum goes out when the step is coalesced
+   (none when it is 0; readers take a missing field as 0). Cheaper than a
+   HINCRBY command per increment for a handler that counts. A key
+   incremented here must not be written by any other command of the step
+   (the sums go out after them). Returns 0, or -1 when the limits are
+   reached, memory runs out or the sum would leave int64 (the increment
+   is then not added). */
+int sp_consumer_batch_increment (sp_consumer_batch_t *self, const char *key, size_t key_length,
+                                 const char *field, size_t field_length, int64_t delta);
+
 /* Marks where the current event's commands start, and drops every
-   command added after a mark (a handler that failed half-way leaves
-   nothing behind). Not after a coalesce (asserted): reset first. */
+   command and increment added after a mark (a handler that failed
+   half-way leaves nothing behind). Marks nest (a rewind to a mark drops
+   what later marks cover too); a mark is the command count while no
+   increment was made. Not after a coalesce (asserted): reset first. */
 size_t sp_consumer_batch_mark (const sp_consumer_batch_t *self);
 void sp_consumer_batch_rewind (sp_consumer_batch_t *self, size_t mark);
 
@@ -99,8 +113,10 @@ size_t sp_consumer_batch_bytes (const sp_consumer_batch_t *self);
    missing field as 0). Call it when the step is complete, just before the
    apply; then the batch is only read, applied or reset: adding, marking
    or rewinding before the next reset is a programmer error (asserted).
-   Returns 0, or -1 when memory runs out (the batch is then as it was and
-   can be applied unmerged). */
+   The summed increments (sp_consumer_batch_increment) are appended as
+   HINCRBYs then. Returns 0 (out of memory while merging leaves the
+   commands unmerged, which apply the same), or -1 when memory ran out
+   writing the increments: the step must not be applied (reset it). */
 int sp_consumer_batch_coalesce (sp_consumer_batch_t *self);
 
 /* Writes value in decimal, as "%" PRId64 would, into buffer (at least

@@ -498,11 +498,11 @@ s_emit (funnel_apply_t *self, sp_consumer_batch_t *batch, const char *entity)
         if (counter->delta == 0)
             continue;
         const s_key_t *key = &self->keys[counter->key];
-        size_t number_length = sp_consumer_batch_number (number, counter->delta);
-        const char *argv[] = { "HINCRBY", key->text, self->fields[counter->field], number };
-        const size_t lengths[] = { 7, key->length, self->field_lengths[counter->field],
-                                   number_length };
-        if (sp_consumer_batch_command (batch, 4, argv, lengths) != 0)
+        /* summed with the step's other increments of the field: one
+           HINCRBY per field and step goes out (sp_consumer_batch.h) */
+        if (sp_consumer_batch_increment (batch, key->text, key->length,
+                                         self->fields[counter->field],
+                                         self->field_lengths[counter->field], counter->delta) != 0)
             return -1;
         commands++;
     }

@@ -131,6 +131,56 @@ s_assert_step (const char *step, const char *expected)
     sp_consumer_batch_destroy (&batch);
 }
 
+/* ---------------------------------------------------------------- increments */
+
+static void
+s_increment (sp_consumer_batch_t *batch, const char *key, const char *field, int64_t delta)
+{
+    assert_int_equal (
+        sp_consumer_batch_increment (batch, key, strlen (key), field, strlen (field), delta), 0);
+}
+
+/* Summed increments go out as one HINCRBY per field, after the other
+   commands; zero sums not at all; nested marks take back what they
+   cover; a sum that would leave int64 is refused, nothing changed. */
+static void
+test_summed_increments (void **state)
+{
+    (void) state;
+    sp_consumer_batch_t *batch = s_batch ();
+    s_add (batch, "SET s a");
+    s_increment (batch, "h", "f", 2);
+    s_increment (batch, "h", "g", 5);
+    s_increment (batch, "h", "f", 3);
+    s_increment (batch, "k", "f", 1);
+    s_increment (batch, "k", "f", -1); /* a zero net */
+    assert_int_equal (sp_consumer_batch_commands (batch), 1 + 3);
+    assert_true (sp_consumer_batch_bytes (batch) > 7);
+
+    /* An event that fails after a nested mark: both are taken back. */
+    size_t event = sp_consumer_batch_mark (batch);
+    s_increment (batch, "h", "f", 100);
+    s_add (batch, "SADD t m");
+    size_t inner = sp_consumer_batch_mark (batch);
+    s_increment (batch, "n", "x", 7);
+    sp_consumer_batch_rewind (batch, inner);
+    s_increment (batch, "n", "y", 8);
+    sp_consumer_batch_rewind (batch, event);
+    assert_int_equal (sp_consumer_batch_commands (batch), 1 + 3);
+
+    /* int64 is never left */
+    s_increment (batch, "big", "f", INT64_MAX);
+    assert_int_equal (sp_consumer_batch_increment (batch, "big", 3, "f", 1, 1), -1);
+    s_increment (batch, "big", "f", -1);
+    s_assert_coalesced (batch, "SET s a | HINCRBY h f 5 | HINCRBY h g 5 | "
+                               "HINCRBY big f 9223372036854775806");
+    /* a reset forgets them */
+    sp_consumer_batch_reset (batch, PARTITION, CHECKPOINT);
+    s_increment (batch, "h", "f", 1);
+    s_assert_coalesced (batch, "HINCRBY h f 1");
+    sp_consumer_batch_destroy (&batch);
+}
+
 /* ---------------------------------------------------------------- merges */
 
 static void
@@ -1046,6 +1096,7 @@ main (void)
         cmocka_unit_test (test_zadd_gt_of_a_member_keeps_the_greatest),
         cmocka_unit_test (test_sadd_of_a_member_once),
         cmocka_unit_test (test_members_of_a_key_are_grouped),
+        cmocka_unit_test (test_summed_increments),
         cmocka_unit_test (test_other_commands_are_barriers_for_the_keys_they_name),
         cmocka_unit_test (test_options_and_other_forms_are_barriers),
         cmocka_unit_test (test_commands_touching_every_key_are_full_barriers),
