@@ -6,16 +6,18 @@
     the new one, as the net change only: counters that end where they
     were are not touched, a sorted-set member whose score is unchanged is
     not rewritten, and months and scopes are added to their index sets
-    the first time the entity counts in them. Redis commands are added to
-    the consumer's atomic step (sp_consumer_batch), so they are applied
-    together with the checkpoint. No I/O.
+    the first time the entity counts in them. Counter changes are summed
+    into the consumer's atomic step (sp_consumer_batch_increment: one
+    HINCRBY per field and step), the other writes added to it as commands,
+    so they are applied together with the checkpoint. No I/O.
 
     Every command is one that cannot fail on keys of the right type
     (HINCRBY, ZADD, ZREM, SADD): a failing command would stop the atomic
     step half-way (sp_consumer_store.h). Sums are int64: amounts are at
     most 10^15 minor units (docs/events.md), so a sum holds at least 9,000
     such maximal amounts; real amounts are many orders of magnitude
-    smaller. Nothing is written that a query can derive: the weighted
+    smaller; a sum that would leave int64 within a step fails the event
+    rather than wrap. Nothing is written that a query can derive: the weighted
     pipeline is value × probability; the count behind a time, a sales
     cycle or a won amount is the size of its sorted set.
 */
