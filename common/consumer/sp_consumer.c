@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sp_consumer_bus.h"
+#include "sp_consumer_fetch.h"
 #include "sp_consumer_key.h"
 #include "sp_consumer_log.h"
 #include "sp_consumer_metrics.h"
@@ -37,12 +38,9 @@
 /* Longest one work step keeps the reactor, ms: with many partitions
    catching up, lease ticks and live messages still get their turn. */
 #define WORK_BUDGET_MS 50
-/* Keys read by one MGET of the view's fetch (all MGETs of a run go in one
-   pipeline). */
-#define FETCH_CHUNK 500
 
 /* The --step-bytes help (SP_CONSUMER_OPTIONS) names this number. */
-_Static_assert (SP_CONSUMER_STEP_COMMANDS == 50000, "update the --step-bytes help");
+_Static_assert(SP_CONSUMER_STEP_COMMANDS == 50000, "update the --step-bytes help");
 
 struct _sp_consumer_t {
     sp_service_t *service;           /* borrowed */
@@ -90,25 +88,6 @@ struct _sp_consumer_t {
 static void s_schedule_work (sp_consumer_t *self);
 
 /* ---------------------------------------------------------------- settings */
-
-void
-sp_consumer_settings_from_config (const sp_config_t *config, const char *service,
-                                  sp_consumer_settings_t *settings)
-{
-    assert (config && service && settings);
-    *settings = (sp_consumer_settings_t){
-        .service = service,
-        .bus = sp_config_string (config, "bus"),
-        .partitions = (uint32_t) sp_config_int (config, "partitions"),
-        .bus_hwm = (int) sp_config_int (config, "bus-hwm"),
-        .lease_ttl_ms = sp_config_int (config, "lease-ttl-ms"),
-        .poll_ms = (int) sp_config_int (config, "poll-ms"),
-        .batch = (size_t) sp_config_int (config, "batch"),
-        .step_bytes = (size_t) sp_config_int (config, "step-bytes"),
-        .poison_attempts = (int) sp_config_int (config, "poison-attempts"),
-        .retry_delay_ms = (int) sp_config_int (config, "retry-delay-ms"),
-    };
-}
 
 /* ---------------------------------------------------------------- metrics */
 
@@ -297,8 +276,8 @@ s_commit (sp_consumer_t *self, bool catching_up)
        and the summed increments join them. */
     if (sp_consumer_batch_coalesce (self->batch) != 0) {
         sp_consumer_metrics_refused (self->metrics, "failed");
-        sp_log_warn ("could not apply events: out of memory writing the step",
-                     "partition=%" PRIu32, partition);
+        sp_log_warn ("could not apply events: out of memory writing the step", "partition=%" PRIu32,
+                     partition);
         s_retry_later (self, partition);
         return -1;
     }
@@ -355,75 +334,6 @@ s_quarantine (sp_consumer_t *self, const sp_consumer_event_t *event, const char 
     return 0;
 }
 
-/* Reads the keys the handler declared into the view: one MGET per
-   FETCH_CHUNK keys, all in one pipeline (one round trip). Returns 0, or
-   -1 with the reason (Redis failed, or memory ran out). */
-static int
-s_fetch (sp_consumer_t *self, char *error, size_t error_size)
-{
-    if (sp_consumer_view_error (self->view)) {
-        sp_error_set (error, error_size, "%s", sp_consumer_view_error (self->view));
-        return -1;
-    }
-    size_t count = sp_consumer_view_wanted (self->view);
-    if (count == 0) {
-        sp_consumer_view_ready (self->view);
-        return 0;
-    }
-    sp_redis_pipeline_reset (self->fetch);
-    const char *argv[FETCH_CHUNK + 1];
-    argv[0] = "MGET";
-    for (size_t first = 0; first < count; first += FETCH_CHUNK) {
-        size_t keys = count - first < FETCH_CHUNK ? count - first : FETCH_CHUNK;
-        for (size_t index = 0; index < keys; index++)
-            argv[index + 1] = sp_consumer_view_wanted_key (self->view, first + index);
-        if (sp_redis_pipeline_append (self->fetch, (int) keys + 1, argv, NULL) != 0) {
-            sp_error_set (error, error_size, "out of memory");
-            return -1;
-        }
-    }
-    sp_redis_reply_t *reply = sp_redis_execute (self->redis, self->fetch, error, error_size);
-    if (!reply)
-        return -1;
-    int rc = 0;
-    size_t chunks = sp_redis_pipeline_size (self->fetch);
-    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
-        sp_redis_reply_size (reply) != chunks) {
-        sp_error_set (error, error_size, "unexpected reply to the handler's MGET");
-        rc = -1;
-    }
-    for (size_t chunk = 0; rc == 0 && chunk < chunks; chunk++) {
-        const sp_redis_reply_t *values = sp_redis_reply_element (reply, chunk);
-        size_t first = chunk * FETCH_CHUNK;
-        size_t keys = count - first < FETCH_CHUNK ? count - first : FETCH_CHUNK;
-        if (sp_redis_reply_type (values) != SP_REDIS_REPLY_ARRAY ||
-            sp_redis_reply_size (values) != keys) {
-            size_t length = 0;
-            const char *text = sp_redis_reply_type (values) == SP_REDIS_REPLY_ERROR
-                                   ? sp_redis_reply_string (values, &length)
-                                   : "not an array of values";
-            sp_error_set (error, error_size, "MGET of the handler's keys failed: %.*s",
-                          (int) (length ? length : strlen (text)), text);
-            rc = -1;
-            break;
-        }
-        for (size_t index = 0; rc == 0 && index < keys; index++) {
-            const sp_redis_reply_t *value = sp_redis_reply_element (values, index);
-            size_t length = 0;
-            bool found = sp_redis_reply_type (value) == SP_REDIS_REPLY_STRING;
-            const char *data = found ? sp_redis_reply_string (value, &length) : NULL;
-            if (sp_consumer_view_fill (self->view, first + index, data, length, found) != 0) {
-                sp_error_set (error, error_size, "out of memory");
-                rc = -1;
-            }
-        }
-    }
-    sp_redis_reply_destroy (&reply);
-    if (rc == 0)
-        sp_consumer_view_ready (self->view);
-    return rc;
-}
-
 /* Applies count consecutive events of one owned partition, starting at
    its checkpoint + 1, in atomic steps of at most batch events. Returns
    the number applied (checkpointed); when it is short of count, the
@@ -447,7 +357,8 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
         }
     }
     char fetch_error[ERROR_SIZE] = "";
-    if (s_fetch (self, fetch_error, sizeof fetch_error) != 0) {
+    if (sp_consumer_fetch (self->view, self->redis, self->fetch, fetch_error, sizeof fetch_error) !=
+        0) {
         sp_consumer_metrics_refused (self->metrics, "failed");
         sp_log_warn ("could not read the handler's keys: retrying",
                      "partition=%" PRIu32 " keys=%zu error=\"%s\"", partition,
@@ -835,43 +746,12 @@ s_on_poll (zloop_t *loop, int timer_id, void *arg)
 
 /* ---------------------------------------------------------------- life */
 
-static int
-s_check_settings (const sp_consumer_settings_t *settings, char *error, size_t error_size)
-{
-    if (!settings->service || !settings->bus) {
-        sp_error_set (error, error_size, "consumer settings need a service and a bus");
-        return -1;
-    }
-    if (settings->partitions < 1 || settings->partitions > SP_PARTITIONS_MAX) {
-        sp_error_set (error, error_size,
-                      "consumer setting \"partitions\": %" PRIu32 " is not in 1..%d",
-                      settings->partitions, SP_PARTITIONS_MAX);
-        return -1;
-    }
-    if (settings->batch < 1 || settings->batch > SP_CONSUMER_BATCH_MAX_COMMANDS) {
-        sp_error_set (error, error_size, "consumer setting \"batch\": %zu is not in 1..%d",
-                      settings->batch, SP_CONSUMER_BATCH_MAX_COMMANDS);
-        return -1;
-    }
-    if (settings->step_bytes < 1) {
-        sp_error_set (error, error_size, "consumer setting \"step-bytes\" must be at least 1");
-        return -1;
-    }
-    if (settings->poison_attempts < 1 || settings->retry_delay_ms < 1 || settings->poll_ms < 1) {
-        sp_error_set (error, error_size,
-                      "consumer settings \"poison-attempts\", "
-                      "\"retry-delay-ms\" and \"poll-ms\" must be at least 1");
-        return -1;
-    }
-    return 0;
-}
-
 sp_consumer_t *
 sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
                  const sp_consumer_handler_t *handler, char *error, size_t error_size)
 {
     assert (service && settings && handler && handler->apply);
-    if (s_check_settings (settings, error, error_size) != 0)
+    if (sp_consumer_settings_check (settings, error, error_size) != 0)
         return NULL;
     sp_consumer_t *self = (sp_consumer_t *) calloc (1, sizeof *self);
     if (!self) {

@@ -164,66 +164,34 @@ typedef struct {
    poison-attempts, retry-delay-ms; environment SP_BUS_ENDPOINT,
    SP_CONSUMER_*). */
 #define SP_CONSUMER_OPTIONS                                                                        \
-    { "bus",                                                                                       \
-      "SP_BUS_ENDPOINT",                                                                           \
-      SP_CONFIG_STRING,                                                                            \
-      "tcp://127.0.0.1:5551",                                                                      \
-      "activity-ingest's PUB endpoint to subscribe to",                                            \
-      0,                                                                                           \
-      0 },                                                                                         \
-        { "bus-hwm",                                                                               \
-          "SP_CONSUMER_BUS_HWM",                                                                   \
-          SP_CONFIG_INT,                                                                           \
-          "100000",                                                                                \
-          "SUB receive high-water mark, messages (beyond it events are dropped and caught up "     \
-          "from the log)",                                                                         \
-          1,                                                                                       \
-          10000000 },                                                                              \
-        { "lease-ttl-ms",                                                                          \
-          "SP_CONSUMER_LEASE_TTL_MS",                                                              \
-          SP_CONFIG_INT,                                                                           \
-          "10000",                                                                                 \
-          "partition lease lifetime, ms; leases are renewed every third of it",                    \
-          300,                                                                                     \
-          3600000 },                                                                               \
-        { "poll-ms",                                                                               \
-          "SP_CONSUMER_POLL_MS",                                                                   \
-          SP_CONFIG_INT,                                                                           \
-          "1000",                                                                                  \
-          "how often partition heads and rebuild requests are checked, ms",                        \
-          10,                                                                                      \
-          600000 },                                                                                \
-        { "batch",                                                                                 \
-          "SP_CONSUMER_BATCH",                                                                     \
-          SP_CONFIG_INT,                                                                           \
-          "1000",                                                                                  \
-          "most events in one atomic apply and in one catch-up read",                              \
-          1,                                                                                       \
-          100000 },                                                                                \
-        { "step-bytes",                                                                            \
-          "SP_CONSUMER_STEP_BYTES",                                                                \
-          SP_CONFIG_INT,                                                                           \
-          "4194304",                                                                               \
-          "an atomic step is applied once its commands hold this many bytes (or "                  \
-          "50,000 commands), even short of --batch events",                                        \
-          65536,                                                                                   \
-          268435456 },                                                                             \
-        { "poison-attempts",                                                                       \
-          "SP_CONSUMER_POISON_ATTEMPTS",                                                           \
-          SP_CONFIG_INT,                                                                           \
-          "3",                                                                                     \
-          "handler attempts on one event before it is quarantined",                                \
-          1,                                                                                       \
-          100 },                                                                                   \
-    {                                                                                              \
-        "retry-delay-ms", "SP_CONSUMER_RETRY_DELAY_MS", SP_CONFIG_INT, "200",                      \
-            "wait before a failed partition tries again, ms", 1, 600000                            \
-    }
+    { "bus", "SP_BUS_ENDPOINT", SP_CONFIG_STRING, "tcp://127.0.0.1:5551",                         \
+      "activity-ingest's PUB endpoint to subscribe to", 0, 0 },                                   \
+    { "bus-hwm", "SP_CONSUMER_BUS_HWM", SP_CONFIG_INT, "100000",                                  \
+      "SUB receive high-water mark, messages (beyond it events are dropped and caught up "        \
+      "from the log)", 1, 10000000 },                                                             \
+    { "lease-ttl-ms", "SP_CONSUMER_LEASE_TTL_MS", SP_CONFIG_INT, "10000",                         \
+      "partition lease lifetime, ms; leases are renewed every third of it", 300, 3600000 },       \
+    { "poll-ms", "SP_CONSUMER_POLL_MS", SP_CONFIG_INT, "1000",                                    \
+      "how often partition heads and rebuild requests are checked, ms", 10, 600000 },            \
+    { "batch", "SP_CONSUMER_BATCH", SP_CONFIG_INT, "1000",                                        \
+      "most events in one atomic apply and in one catch-up read", 1, 100000 },                   \
+    { "step-bytes", "SP_CONSUMER_STEP_BYTES", SP_CONFIG_INT, "4194304",                          \
+      "an atomic step is applied once its commands hold this many bytes (or 50,000 "              \
+      "commands), even short of --batch events", 65536, 268435456 },                              \
+    { "poison-attempts", "SP_CONSUMER_POISON_ATTEMPTS", SP_CONFIG_INT, "3",                       \
+      "handler attempts on one event before it is quarantined", 1, 100 },                         \
+    { "retry-delay-ms", "SP_CONSUMER_RETRY_DELAY_MS", SP_CONFIG_INT, "200",                       \
+      "wait before a failed partition tries again, ms", 1, 600000 }
 
 /* Fills settings from a parsed configuration holding SP_CONSUMER_OPTIONS
    and the shared "partitions"; service is borrowed. */
 void sp_consumer_settings_from_config (const sp_config_t *config, const char *service,
                                        sp_consumer_settings_t *settings);
+
+/* Checks settings (sp_consumer_new does): 0, or -1 with the setting named
+   and why. */
+int sp_consumer_settings_check (const sp_consumer_settings_t *settings, char *error,
+                                size_t error_size);
 
 /* Creates the consumer on a started service: connects the SUB socket,
    loads the scripts, registers metrics and adds its reader and timers to
