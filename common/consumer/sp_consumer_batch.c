@@ -7,6 +7,7 @@
  */
 #include "sp_consumer_batch.h"
 
+#include "sp_array.h"
 #include "sp_consumer_coalesce.h"
 #include "sp_consumer_counters.h"
 #include "sp_partition.h"
@@ -51,27 +52,6 @@ struct _sp_consumer_batch_t {
     size_t spare_starts_capacity;           /* spare_starts allocated */
     sp_consumer_counters_t *counters;       /* summed increments, made at the first one */
 };
-
-/* Grows *array to hold needed elements of size bytes (doubling from
-   initial). Returns 0, or -1 with the array untouched. */
-static int
-s_reserve (void **array, size_t *capacity, size_t needed, size_t size, size_t initial)
-{
-    if (needed <= *capacity)
-        return 0;
-    size_t grown_capacity = *capacity ? *capacity : initial;
-    while (grown_capacity < needed) {
-        if (grown_capacity > SIZE_MAX / 2 / size)
-            return -1;
-        grown_capacity *= 2;
-    }
-    void *grown = realloc (*array, grown_capacity * size);
-    if (!grown)
-        return -1;
-    *array = grown;
-    *capacity = grown_capacity;
-    return 0;
-}
 
 sp_consumer_batch_t *
 sp_consumer_batch_new (const char *service)
@@ -196,13 +176,13 @@ s_append (sp_consumer_batch_t *self, int argc, const char *const *argv, const si
         bytes += measured[i];
     }
     /* Reserve everything first, so a failure leaves the batch unchanged. */
-    if (s_reserve ((void **) &self->bytes, &self->bytes_capacity, self->bytes_length + bytes, 1,
-                   S_INITIAL_BYTES) != 0 ||
-        s_reserve ((void **) &self->ends, &self->arguments_capacity,
-                   self->arguments + (size_t) argc + 1, sizeof *self->ends,
-                   S_INITIAL_ARGUMENTS) != 0 ||
-        s_reserve ((void **) &self->starts, &self->commands_capacity, self->commands + 1,
-                   sizeof *self->starts, S_INITIAL_COMMANDS) != 0)
+    if (sp_array_reserve ((void **) &self->bytes, &self->bytes_capacity, self->bytes_length + bytes,
+                          1, S_INITIAL_BYTES) != 0 ||
+        sp_array_reserve ((void **) &self->ends, &self->arguments_capacity,
+                          self->arguments + (size_t) argc + 1, sizeof *self->ends,
+                          S_INITIAL_ARGUMENTS) != 0 ||
+        sp_array_reserve ((void **) &self->starts, &self->commands_capacity, self->commands + 1,
+                          sizeof *self->starts, S_INITIAL_COMMANDS) != 0)
         return -1;
     self->starts[self->commands++] = self->arguments;
     memcpy (self->bytes + self->bytes_length, count_text, count_length);
@@ -435,12 +415,12 @@ s_coalesce_commands (sp_consumer_batch_t *self)
         if (command->replaces_delta || command->next != SP_CONSUMER_COALESCE_NONE)
             bytes += SP_CONSUMER_BATCH_NUMBER_SIZE;
     }
-    if (s_reserve ((void **) &self->spare_bytes, &self->spare_bytes_capacity, bytes, 1,
-                   S_INITIAL_BYTES) != 0 ||
-        s_reserve ((void **) &self->spare_ends, &self->spare_ends_capacity, arguments,
-                   sizeof *self->spare_ends, S_INITIAL_ARGUMENTS) != 0 ||
-        s_reserve ((void **) &self->spare_starts, &self->spare_starts_capacity, planned,
-                   sizeof *self->spare_starts, S_INITIAL_COMMANDS) != 0)
+    if (sp_array_reserve ((void **) &self->spare_bytes, &self->spare_bytes_capacity, bytes, 1,
+                          S_INITIAL_BYTES) != 0 ||
+        sp_array_reserve ((void **) &self->spare_ends, &self->spare_ends_capacity, arguments,
+                          sizeof *self->spare_ends, S_INITIAL_ARGUMENTS) != 0 ||
+        sp_array_reserve ((void **) &self->spare_starts, &self->spare_starts_capacity, planned,
+                          sizeof *self->spare_starts, S_INITIAL_COMMANDS) != 0)
         return -1;
     size_t written = 0, argument = 0, kept = 0;
     for (size_t index = 0; index < planned; index++) {

@@ -12,6 +12,7 @@
 */
 #include "sp_consumer_coalesce.h"
 
+#include "sp_array.h"
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,27 +114,6 @@ static const char *const s_full_barriers[] = {
     "FLUSHALL", "FLUSHDB",  "SWAPDB",   "SELECT", "EVAL",  "EVALSHA", "EVAL_RO", "EVALSHA_RO",
     "FCALL",    "FCALL_RO", "FUNCTION", "SCRIPT", "DEBUG", "MULTI",   "EXEC",    "SORT",
 };
-
-/* Grows *array to hold needed elements of size bytes. 0, or -1 with the
-   array untouched. */
-static int
-s_reserve (void **array, size_t *capacity, size_t needed, size_t size)
-{
-    if (needed <= *capacity)
-        return 0;
-    size_t grown_capacity = *capacity ? *capacity : S_INITIAL_ENTRIES;
-    while (grown_capacity < needed) {
-        if (grown_capacity > SIZE_MAX / 2 / size)
-            return -1;
-        grown_capacity *= 2;
-    }
-    void *grown = realloc (*array, grown_capacity * size);
-    if (!grown)
-        return -1;
-    *array = grown;
-    *capacity = grown_capacity;
-    return 0;
-}
 
 static uint64_t
 s_mix (uint64_t hash)
@@ -320,8 +300,8 @@ s_key (sp_consumer_coalesce_t *self, const char *bytes, size_t length, bool crea
     }
     if (!create)
         return NULL;
-    if (s_reserve ((void **) &self->keys, &self->key_capacity, self->key_count + 1,
-                   sizeof *self->keys) != 0 ||
+    if (sp_array_reserve ((void **) &self->keys, &self->key_capacity, self->key_count + 1,
+                          sizeof *self->keys, S_INITIAL_ENTRIES) != 0 ||
         s_table_reserve (&self->key_table, self->key_count, self->keys, sizeof *self->keys,
                          offsetof (s_key_t, hash)) != 0)
         return NULL;
@@ -356,8 +336,8 @@ s_slot (sp_consumer_coalesce_t *self, size_t key_index, const char *field, size_
             }
         }
     }
-    if (s_reserve ((void **) &self->slots, &self->slot_capacity, self->slot_count + 1,
-                   sizeof *self->slots) != 0 ||
+    if (sp_array_reserve ((void **) &self->slots, &self->slot_capacity, self->slot_count + 1,
+                          sizeof *self->slots, S_INITIAL_ENTRIES) != 0 ||
         s_table_reserve (&self->slot_table, self->slot_count, self->slots, sizeof *self->slots,
                          offsetof (s_slot_t, hash)) != 0)
         return NULL;
@@ -417,15 +397,15 @@ sp_consumer_coalesce_reset (sp_consumer_coalesce_t *self)
 static sp_consumer_coalesce_command_t *
 s_plan_append (sp_consumer_coalesce_t *self, int64_t delta)
 {
-    if (s_reserve ((void **) &self->plan, &self->plan_capacity, self->plan_count + 1,
-                   sizeof *self->plan) != 0)
+    if (sp_array_reserve ((void **) &self->plan, &self->plan_capacity, self->plan_count + 1,
+                          sizeof *self->plan, S_INITIAL_ENTRIES) != 0)
         return NULL;
     sp_consumer_coalesce_command_t *planned = &self->plan[self->plan_count++];
     *planned =
         (sp_consumer_coalesce_command_t){ self->added, 1, false, delta, SP_CONSUMER_COALESCE_NONE,
                                           false };
-    if (s_reserve ((void **) &self->groups, &self->groups_capacity, self->plan_count,
-                   sizeof *self->groups) != 0) {
+    if (sp_array_reserve ((void **) &self->groups, &self->groups_capacity, self->plan_count,
+                          sizeof *self->groups, S_INITIAL_ENTRIES) != 0) {
         self->plan_count--;
         return NULL;
     }
@@ -607,8 +587,8 @@ static void
 s_group (sp_consumer_coalesce_t *self)
 {
     size_t slots = self->key_count * S_GROUP_KINDS;
-    if (slots == 0 ||
-        s_reserve ((void **) &self->open, &self->open_capacity, slots, sizeof *self->open) != 0)
+    if (slots == 0 || sp_array_reserve ((void **) &self->open, &self->open_capacity, slots,
+                                        sizeof *self->open, S_INITIAL_ENTRIES) != 0)
         return;
     memset (self->open, 0, slots * sizeof *self->open);
     for (size_t index = 0; index < self->plan_count; index++) {

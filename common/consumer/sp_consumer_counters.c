@@ -9,6 +9,7 @@
 */
 #include "sp_consumer_counters.h"
 
+#include "sp_array.h"
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,27 +49,6 @@ struct _sp_consumer_counters_t {
     size_t undo_count;    /* in use */
     size_t undo_capacity; /* allocated */
 };
-
-/* Grows *array to hold needed elements of size bytes (doubling from
-   initial). 0, or -1 with the array untouched. */
-static int
-s_grow (void **array, size_t *capacity, size_t needed, size_t size, size_t initial)
-{
-    if (needed <= *capacity)
-        return 0;
-    size_t grown = *capacity ? *capacity : initial;
-    while (grown < needed) {
-        if (grown > SIZE_MAX / 2 / size)
-            return -1;
-        grown *= 2;
-    }
-    void *bigger = realloc (*array, grown * size);
-    if (!bigger)
-        return -1;
-    *array = bigger;
-    *capacity = grown;
-    return 0;
-}
 
 static uint64_t
 s_hash (const char *key, size_t key_length, const char *field, size_t field_length)
@@ -178,8 +158,8 @@ sp_consumer_counters_add (sp_consumer_counters_t *self, const char *key, size_t 
 {
     assert (self && key && field);
     uint64_t hash = s_hash (key, key_length, field, field_length);
-    if (s_grow ((void **) &self->undo, &self->undo_capacity, self->undo_count + 1,
-                sizeof *self->undo, S_INITIAL_ENTRIES) != 0)
+    if (sp_array_reserve ((void **) &self->undo, &self->undo_capacity, self->undo_count + 1,
+                          sizeof *self->undo, S_INITIAL_ENTRIES) != 0)
         return -1;
     long long found = s_find (self, hash, key, key_length, field, field_length);
     if (found >= 0) {
@@ -192,10 +172,10 @@ sp_consumer_counters_add (sp_consumer_counters_t *self, const char *key, size_t 
         return 0;
     }
     if (key_length > SIZE_MAX / 2 || field_length > SIZE_MAX / 2 - key_length ||
-        s_grow ((void **) &self->text, &self->text_capacity,
-                self->text_length + key_length + field_length, 1, S_INITIAL_TEXT) != 0 ||
-        s_grow ((void **) &self->entries, &self->capacity, self->count + 1, sizeof *self->entries,
-                S_INITIAL_ENTRIES) != 0 ||
+        sp_array_reserve ((void **) &self->text, &self->text_capacity,
+                          self->text_length + key_length + field_length, 1, S_INITIAL_TEXT) != 0 ||
+        sp_array_reserve ((void **) &self->entries, &self->capacity, self->count + 1,
+                          sizeof *self->entries, S_INITIAL_ENTRIES) != 0 ||
         s_table (self, self->count + 1, false) != 0)
         return -1;
     s_entry_t *entry = &self->entries[self->count];

@@ -8,6 +8,7 @@
 */
 #include "sp_consumer_view.h"
 
+#include "sp_array.h"
 #include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
@@ -90,22 +91,6 @@ s_copy (const char *value, size_t length)
         memcpy (copy, value, length);
     copy[length] = '\0';
     return copy;
-}
-
-/* Grows *array (of *capacity items of size bytes) to hold one more than
-   count. Returns 0, or -1 when memory runs out (array unchanged). */
-static int
-s_reserve (void **array, size_t *capacity, size_t count, size_t size)
-{
-    if (count < *capacity)
-        return 0;
-    size_t grown = *capacity ? *capacity * 2 : S_INITIAL_CAPACITY;
-    void *bigger = realloc (*array, grown * size);
-    if (!bigger)
-        return -1;
-    *array = bigger;
-    *capacity = grown;
-    return 0;
 }
 
 /* Records the reason of a refused call. */
@@ -231,8 +216,8 @@ sp_consumer_view_want (sp_consumer_view_t *self, const char *key)
     s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, key);
     if (entry)
         return 0;
-    if (s_reserve ((void **) &self->wanted, &self->wanted_capacity, self->wanted_count,
-                   sizeof *self->wanted) != 0 ||
+    if (sp_array_reserve ((void **) &self->wanted, &self->wanted_capacity, self->wanted_count + 1,
+                          sizeof *self->wanted, S_INITIAL_CAPACITY) != 0 ||
         !(entry = s_entry (self, key))) {
         s_fail (self, "out of memory declaring key \"%s\"", key);
         return -1;
@@ -322,8 +307,8 @@ sp_consumer_view_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, cons
     s_entry_t *entry = NULL;
     char *copy = s_copy (value ? value : "", length);
     if (!copy ||
-        s_reserve ((void **) &self->undo, &self->undo_capacity, self->undo_count,
-                   sizeof *self->undo) != 0 ||
+        sp_array_reserve ((void **) &self->undo, &self->undo_capacity, self->undo_count + 1,
+                          sizeof *self->undo, S_INITIAL_CAPACITY) != 0 ||
         !(entry = s_entry (self, key))) {
         free (copy);
         s_fail (self, "out of memory writing key \"%s\"", key);

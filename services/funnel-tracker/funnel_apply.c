@@ -16,6 +16,7 @@
 */
 #include "funnel_apply.h"
 
+#include "sp_array.h"
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,24 +151,6 @@ funnel_apply_destroy (funnel_apply_t **self_p)
     *self_p = NULL;
 }
 
-/* Makes room for needed elements of element_size in *array. 0, or -1
-   (the array untouched). */
-static int
-s_reserve (void **array, size_t *capacity, size_t needed, size_t element_size)
-{
-    if (needed <= *capacity)
-        return 0;
-    size_t grown = *capacity ? *capacity * 2 : S_INITIAL_ENTRIES;
-    while (grown < needed)
-        grown *= 2;
-    void *bigger = realloc (*array, grown * element_size);
-    if (!bigger)
-        return -1;
-    *array = bigger;
-    *capacity = grown;
-    return 0;
-}
-
 /* A fast hash of a key's bytes, eight at a time. */
 static uint64_t
 s_hash (const char *text, size_t length)
@@ -228,8 +211,8 @@ s_key_room (funnel_apply_t *self)
 {
     if (self->failed)
         return NULL;
-    if (s_reserve ((void **) &self->keys, &self->key_capacity, self->key_count + 1,
-                   sizeof *self->keys) != 0 ||
+    if (sp_array_reserve ((void **) &self->keys, &self->key_capacity, self->key_count + 1,
+                          sizeof *self->keys, S_INITIAL_ENTRIES) != 0 ||
         s_buckets_reserve (self) != 0) {
         self->failed = true;
         return NULL;
@@ -293,8 +276,9 @@ s_count (funnel_apply_t *self, size_t key, size_t field, int64_t delta)
         }
         last = index;
     }
-    if (s_reserve ((void **) &self->counters, &self->counter_capacity, self->counter_count + 1,
-                   sizeof *self->counters) != 0) {
+    if (sp_array_reserve ((void **) &self->counters, &self->counter_capacity,
+                          self->counter_count + 1, sizeof *self->counters,
+                          S_INITIAL_ENTRIES) != 0) {
         self->failed = true;
         return;
     }
@@ -320,8 +304,9 @@ s_entry (funnel_apply_t *self, size_t key, int64_t score, int sign)
         return;
     size_t index = self->keys[key].entry;
     if (index == S_NONE) {
-        if (s_reserve ((void **) &self->entries, &self->entry_capacity, self->entry_count + 1,
-                       sizeof *self->entries) != 0) {
+        if (sp_array_reserve ((void **) &self->entries, &self->entry_capacity,
+                              self->entry_count + 1, sizeof *self->entries,
+                              S_INITIAL_ENTRIES) != 0) {
             self->failed = true;
             return;
         }
@@ -353,8 +338,9 @@ s_member (funnel_apply_t *self, bool months, const char *member, int sign)
     if (!found) {
         size_t length = strlen (member);
         assert (length < FUNNEL_KEYS_SCOPE_SIZE);
-        if (s_reserve ((void **) &self->members, &self->member_capacity, self->member_count + 1,
-                       sizeof *self->members) != 0) {
+        if (sp_array_reserve ((void **) &self->members, &self->member_capacity,
+                              self->member_count + 1, sizeof *self->members,
+                              S_INITIAL_ENTRIES) != 0) {
             self->failed = true;
             return;
         }
