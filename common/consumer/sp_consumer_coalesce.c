@@ -13,6 +13,7 @@
 #include "sp_consumer_coalesce.h"
 
 #include "sp_array.h"
+#include "sp_hash.h"
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,7 @@
 #define S_INITIAL_ENTRIES 64  /* first size of the key, slot and plan arrays */
 #define S_INITIAL_BUCKETS 128 /* first size of a hash table (a power of 2) */
 #define S_SCORE_MAX 64        /* longest ZADD score taken as plain */
-#define S_HASH_MULTIPLIER UINT64_C (0x9e3779b97f4a7c15)
-#define S_HASH_FINAL_1 UINT64_C (0xbf58476d1ce4e5b9)
-#define S_HASH_FINAL_2 UINT64_C (0x94d049bb133111eb)
 #define S_NO_FIELD_HASH UINT64_C (0x5e7) /* field hash of a SET slot (no field) */
-#define S_WORD 8                         /* bytes hashed per step */
 #define S_COMMANDS_MAX (UINT32_MAX - 1)  /* most commands of one step (32-bit indexes) */
 
 /* Kinds of mergeable command; a key's generation has at most one. */
@@ -114,35 +111,6 @@ static const char *const s_full_barriers[] = {
     "FLUSHALL", "FLUSHDB",  "SWAPDB",   "SELECT", "EVAL",  "EVALSHA", "EVAL_RO", "EVALSHA_RO",
     "FCALL",    "FCALL_RO", "FUNCTION", "SCRIPT", "DEBUG", "MULTI",   "EXEC",    "SORT",
 };
-
-static uint64_t
-s_mix (uint64_t hash)
-{
-    hash = (hash ^ (hash >> 30)) * S_HASH_FINAL_1;
-    hash = (hash ^ (hash >> 27)) * S_HASH_FINAL_2;
-    return hash ^ (hash >> 31);
-}
-
-/* A fast hash of bytes, eight at a time. */
-static uint64_t
-s_hash_bytes (const char *bytes, size_t length, uint64_t seed)
-{
-    uint64_t hash = seed ^ (length * S_HASH_MULTIPLIER);
-    while (length >= S_WORD) {
-        uint64_t word;
-        memcpy (&word, bytes, S_WORD);
-        hash = (hash ^ word) * S_HASH_MULTIPLIER;
-        hash ^= hash >> 32;
-        bytes += S_WORD;
-        length -= S_WORD;
-    }
-    if (length > 0) {
-        uint64_t word = 0;
-        memcpy (&word, bytes, length);
-        hash = (hash ^ word) * S_HASH_MULTIPLIER;
-    }
-    return s_mix (hash);
-}
 
 /* True when name (length bytes) is word, in any letter case. */
 static bool
@@ -285,7 +253,7 @@ s_key (sp_consumer_coalesce_t *self, const char *bytes, size_t length, bool crea
         if (last->length == length && (length == 0 || memcmp (last->bytes, bytes, length) == 0))
             return last;
     }
-    uint64_t hash = s_hash_bytes (bytes, length, 0);
+    uint64_t hash = sp_hash_bytes (bytes, length, 0);
     if (self->key_table.capacity) {
         size_t mask = self->key_table.capacity - 1;
         for (size_t bucket = (size_t) hash & mask; self->key_table.buckets[bucket];
@@ -320,8 +288,8 @@ s_slot (sp_consumer_coalesce_t *self, size_t key_index, const char *field, size_
         bool *opened)
 {
     const s_key_t *key = &self->keys[key_index];
-    uint64_t hash = field ? s_hash_bytes (field, field_length, key->hash) : S_NO_FIELD_HASH;
-    hash = s_mix (hash ^ (key->hash + ((uint64_t) key->generation << 32 | key_index)));
+    uint64_t hash = field ? sp_hash_bytes (field, field_length, key->hash) : S_NO_FIELD_HASH;
+    hash = sp_hash_mix (hash ^ (key->hash + ((uint64_t) key->generation << 32 | key_index)));
     if (self->slot_table.capacity) {
         size_t mask = self->slot_table.capacity - 1;
         for (size_t bucket = (size_t) hash & mask; self->slot_table.buckets[bucket];

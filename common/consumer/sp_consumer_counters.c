@@ -10,6 +10,7 @@
 #include "sp_consumer_counters.h"
 
 #include "sp_array.h"
+#include "sp_hash.h"
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,6 @@
 #define S_INITIAL_ENTRIES 64  /* first size of the entry and undo arrays */
 #define S_INITIAL_TEXT 4096   /* first size of the text buffer */
 #define S_INITIAL_BUCKETS 128 /* first size of the table (a power of 2) */
-#define S_FNV_OFFSET UINT64_C (0xcbf29ce484222325)
-#define S_FNV_PRIME UINT64_C (0x100000001b3)
-#define S_SEPARATOR 0xff /* hashed between key and field: "ab"+"c" is not "a"+"bc" */
 
 typedef struct {
     size_t key;          /* offset of the key in text */
@@ -50,16 +48,12 @@ struct _sp_consumer_counters_t {
     size_t undo_capacity; /* allocated */
 };
 
+/* The key's hash seeds the field's: the key's length is hashed with it,
+   so "ab"+"c" is not "a"+"bc". */
 static uint64_t
 s_hash (const char *key, size_t key_length, const char *field, size_t field_length)
 {
-    uint64_t hash = S_FNV_OFFSET;
-    for (size_t index = 0; index < key_length; index++)
-        hash = (hash ^ (unsigned char) key[index]) * S_FNV_PRIME;
-    hash = (hash ^ S_SEPARATOR) * S_FNV_PRIME;
-    for (size_t index = 0; index < field_length; index++)
-        hash = (hash ^ (unsigned char) field[index]) * S_FNV_PRIME;
-    return hash;
+    return sp_hash_bytes (field, field_length, sp_hash_bytes (key, key_length, 0));
 }
 
 static void

@@ -17,6 +17,7 @@
 #include "funnel_apply.h"
 
 #include "sp_array.h"
+#include "sp_hash.h"
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,6 @@
 #define S_INITIAL_BUCKETS 256                     /* first size of the key table (a power of 2) */
 #define S_PREFIXES_MAX (2 * FUNNEL_ENTITY_SCOPES) /* scopes of the old and the new contribution */
 #define S_NONE SIZE_MAX                           /* no index */
-#define S_HASH_MULTIPLIER UINT64_C (0x9e3779b97f4a7c15)
-#define S_HASH_FINAL UINT64_C (0xbf58476d1ce4e5b9)
-#define S_WORD 8 /* bytes hashed per step */
 
 /* Hash fields: "<name>:<k>" for the per-step names, "<name>" otherwise. */
 typedef enum {
@@ -151,28 +149,6 @@ funnel_apply_destroy (funnel_apply_t **self_p)
     *self_p = NULL;
 }
 
-/* A fast hash of a key's bytes, eight at a time. */
-static uint64_t
-s_hash (const char *text, size_t length)
-{
-    uint64_t hash = length * S_HASH_MULTIPLIER;
-    while (length >= S_WORD) {
-        uint64_t word;
-        memcpy (&word, text, S_WORD);
-        hash = (hash ^ word) * S_HASH_MULTIPLIER;
-        hash ^= hash >> 32;
-        text += S_WORD;
-        length -= S_WORD;
-    }
-    if (length > 0) {
-        uint64_t word = 0;
-        memcpy (&word, text, length);
-        hash = (hash ^ word) * S_HASH_MULTIPLIER;
-    }
-    hash = (hash ^ (hash >> 29)) * S_HASH_FINAL;
-    return hash ^ (hash >> 32);
-}
-
 /* Puts key index into the key table, which has room. */
 static void
 s_bucket_insert (funnel_apply_t *self, uint64_t hash, size_t index)
@@ -232,7 +208,7 @@ s_key_take (funnel_apply_t *self, int length)
     }
     s_key_t *candidate = &self->keys[self->key_count];
     candidate->length = (size_t) length;
-    candidate->hash = s_hash (candidate->text, candidate->length);
+    candidate->hash = sp_hash_bytes (candidate->text, candidate->length, 0);
     size_t mask = self->bucket_capacity - 1;
     for (size_t bucket = (size_t) candidate->hash & mask; self->buckets[bucket];
          bucket = (bucket + 1) & mask) {
