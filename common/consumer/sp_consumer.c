@@ -55,9 +55,12 @@ struct _sp_consumer_t {
     sp_lease_t *lease;
     sp_consumer_store_t *store;
     sp_redis_t *apply_redis;         /* the steps' own connection (pipelined) */
-    sp_consumer_batch_t *batches[2]; /* one being built, one in flight */
+    sp_consumer_batch_t *batches[3]; /* one being built, one parked, one in flight */
     sp_consumer_batch_t *batch;      /* the one being built */
+    sp_consumer_batch_t *parked;     /* a step built and not yet sent, or NULL */
+    bool parked_catching_up;         /* its events came from the log */
     bool in_flight;                  /* a step was sent and not yet received */
+    sp_consumer_batch_t *flight;     /* its batch (the store borrows its arguments) */
     uint32_t flight_partition;       /* its partition */
     size_t flight_events;            /* its events */
     bool flight_catching_up;         /* its events came from the log */
@@ -86,6 +89,7 @@ struct _sp_consumer_t {
 };
 
 static void s_schedule_work (sp_consumer_t *self);
+static bool s_work_ready (const sp_consumer_t *self);
 
 /* ---------------------------------------------------------------- settings */
 
@@ -179,16 +183,38 @@ s_retry_later (sp_consumer_t *self, uint32_t partition)
     s_schedule_work (self);
 }
 
-/* Steps are pipelined. s_commit sends a step on the consumer's own
-   connection and returns at once, counting it applied in the partition's
-   state (its checkpoint moves on); the consumer goes on with the next
-   run, usually of another partition, while Redis runs the script. The
-   step's result is received (s_collect) before the next step is sent,
-   before anything reads that partition's Redis state (its next run's
-   fetch, its start), and at the end of every reactor callback, so
-   nothing is in flight between callbacks. A step Redis refused puts its
-   partition back to STARTING, where its true checkpoint is read again:
-   what was counted ahead is never trusted. */
+/* Steps are pipelined, and Redis and the handler work at the same time.
+   s_commit parks a finished step and counts it applied in the
+   partition's state (its checkpoint moves on). The parked step is sent
+   on the consumer's own connection (s_release) once the next run's keys
+   have been fetched, so Redis answers that fetch first and then runs
+   the script while the handler works through the next run, usually of
+   another partition; or when the next step is parked; or at the end of
+   the reactor callback, unless more catch-up work is due at once (its
+   first fetch sends it). The
+   step in flight is received (s_collect) before the next is sent; both
+   are settled (s_settle) before anything reads that partition's Redis
+   state (its next run's fetch, its start), before definitions change,
+   at every poll (a quiet consumer reads its last reply within poll-ms)
+   and at shutdown. Redis runs a step as soon as it is sent, so its
+   events are visible then, whenever its reply is read. A step Redis
+   refused, or one that could not be sent, puts its partition back to
+   STARTING, where its true checkpoint is read again: what was counted
+   ahead is never trusted. */
+
+/* Puts a partition whose step was not applied back to STARTING (its
+   checkpoint was counted ahead), at once or after the retry delay. */
+static void
+s_reread (sp_consumer_t *self, uint32_t partition, bool at_once)
+{
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    if (state->state == SP_CONSUMER_PARTITION_IDLE)
+        return;
+    state->state = SP_CONSUMER_PARTITION_STARTING;
+    state->not_before_ms = at_once ? 0 : zclock_mono () + self->settings.retry_delay_ms;
+    s_publish_partition (self, partition);
+    s_schedule_work (self);
+}
 
 /* Receives the step in flight, if any. Returns 0 when none was in flight
    or it was applied; otherwise -1, its partition has been put where it
@@ -240,30 +266,92 @@ s_collect (sp_consumer_t *self, uint32_t *failed_partition)
                          error);
             break;
     }
-    if (state->state != SP_CONSUMER_PARTITION_IDLE) {
-        /* The checkpoint was counted ahead: read the true one again. */
-        state->state = SP_CONSUMER_PARTITION_STARTING;
-        state->not_before_ms =
-            result == SP_CONSUMER_STORE_MOVED ? 0 : zclock_mono () + self->settings.retry_delay_ms;
-        s_publish_partition (self, partition);
-        s_schedule_work (self);
-    }
+    s_reread (self, partition, result == SP_CONSUMER_STORE_MOVED);
     return -1;
 }
 
-/* Receives the step in flight when it is partition's. Returns 0, or -1
-   when it failed (the partition has been put where it must go next). */
+/* Sends batch's step (nothing is in flight). Returns 0, or -1 when it
+   could not be sent (its partition has been put back to STARTING). */
 static int
-s_collect_partition (sp_consumer_t *self, uint32_t partition)
+s_send (sp_consumer_t *self, sp_consumer_batch_t *batch, bool catching_up)
 {
-    if (!self->in_flight || self->flight_partition != partition)
-        return 0;
-    return s_collect (self, NULL);
+    assert (!self->in_flight);
+    uint32_t partition = sp_consumer_batch_partition (batch);
+    char error[ERROR_SIZE];
+    if (sp_consumer_store_apply_send (self->store, self->apply_redis, batch,
+                                      self->partitions[partition].token, error,
+                                      sizeof error) != 0) {
+        sp_consumer_metrics_refused (self->metrics, "failed");
+        sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition,
+                     error);
+        s_reread (self, partition, false);
+        return -1;
+    }
+    self->in_flight = true;
+    self->flight = batch;
+    self->flight_partition = partition;
+    self->flight_events = sp_consumer_batch_events (batch);
+    self->flight_catching_up = catching_up;
+    return 0;
 }
 
-/* Sends the batch's atomic step (see above). Returns 0 when sent (the
-   partition's checkpoint counts it); otherwise the partition has been
-   put where it must go next and -1 is returned. */
+/* Receives the step in flight, then sends the parked one, if any. A
+   parked step built on a step Redis refused is dropped. Returns -1 when
+   a step of partition was refused or not sent (the partition has been
+   put where it must go next), else 0. */
+static int
+s_release (sp_consumer_t *self, uint32_t partition)
+{
+    uint32_t refused = UINT32_MAX;
+    s_collect (self, &refused);
+    sp_consumer_batch_t *batch = self->parked;
+    self->parked = NULL;
+    if (batch) {
+        uint32_t parked = sp_consumer_batch_partition (batch);
+        if (parked != refused && s_send (self, batch, self->parked_catching_up) != 0)
+            return parked == partition || refused == partition ? -1 : 0;
+    }
+    return refused == partition ? -1 : 0;
+}
+
+/* Sends the parked step and receives it: nothing is left parked or in
+   flight. Returns -1 when a step of partition was refused or not sent,
+   else 0 (UINT32_MAX: any partition, always 0). */
+static int
+s_settle (sp_consumer_t *self, uint32_t partition)
+{
+    int rc = s_release (self, partition);
+    uint32_t refused = UINT32_MAX;
+    s_collect (self, &refused);
+    return rc != 0 || refused == partition ? -1 : 0;
+}
+
+/* Settles the steps when one parked or in flight is partition's.
+   Returns 0, or -1 when one failed (the partition has been put where it
+   must go next). */
+static int
+s_settle_partition (sp_consumer_t *self, uint32_t partition)
+{
+    bool parked = self->parked && sp_consumer_batch_partition (self->parked) == partition;
+    bool flying = self->in_flight && self->flight_partition == partition;
+    return parked || flying ? s_settle (self, partition) : 0;
+}
+
+/* The batch neither parked nor in flight. */
+static sp_consumer_batch_t *
+s_spare_batch (const sp_consumer_t *self)
+{
+    for (size_t index = 0;; index++) {
+        sp_consumer_batch_t *batch = self->batches[index];
+        if (batch != self->parked && !(self->in_flight && batch == self->flight))
+            return batch;
+    }
+}
+
+/* Parks the batch's atomic step (see above), sending the one parked
+   before. Returns 0 when parked (the partition's checkpoint counts it);
+   otherwise the partition has been put where it must go next and -1 is
+   returned. */
 static int
 s_commit (sp_consumer_t *self, bool catching_up)
 {
@@ -281,26 +369,16 @@ s_commit (sp_consumer_t *self, bool catching_up)
         s_retry_later (self, partition);
         return -1;
     }
-    uint32_t failed = 0;
-    if (s_collect (self, &failed) != 0 && failed == partition)
-        return -1; /* this step was built on one Redis refused */
-    char error[ERROR_SIZE];
-    if (sp_consumer_store_apply_send (self->store, self->apply_redis, self->batch, state->token,
-                                      error, sizeof error) != 0) {
-        sp_consumer_metrics_refused (self->metrics, "failed");
-        sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition,
-                     error);
-        s_retry_later (self, partition);
-        return -1;
-    }
-    self->in_flight = true;
-    self->flight_partition = partition;
-    self->flight_events = events;
-    self->flight_catching_up = catching_up;
+    /* A step parked before goes out now; the one in flight keeps
+       running (its reply is read when the next step is sent). */
+    if (self->parked && s_release (self, partition) != 0)
+        return -1; /* this step was built on one Redis refused or never got */
+    self->parked = self->batch;
+    self->parked_catching_up = catching_up;
     sp_consumer_partition_applied (state, sp_consumer_batch_last (self->batch));
     s_publish_partition (self, partition);
-    /* The step in flight keeps its batch; the next is built in the other. */
-    self->batch = self->batch == self->batches[0] ? self->batches[1] : self->batches[0];
+    /* The parked and the in-flight steps keep their batches. */
+    self->batch = s_spare_batch (self);
     return 0;
 }
 
@@ -366,6 +444,9 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
         s_retry_later (self, partition);
         return 0;
     }
+    /* Redis has answered the fetch: it runs the parked step (another
+       partition's) while the handler works on this run. */
+    s_release (self, partition);
     sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
     for (size_t index = 0; index < count; index++) {
         const sp_consumer_event_t *event = &events[index];
@@ -424,9 +505,9 @@ static size_t
 s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *events, size_t count,
          bool catching_up)
 {
-    /* The run's fetch reads the partition's state: its step in flight
-       must have been applied first. */
-    if (s_collect_partition (self, partition) != 0)
+    /* The run's fetch reads the partition's state: its parked step and
+       its step in flight must have been applied first. */
+    if (s_settle_partition (self, partition) != 0)
         return 0;
     sp_consumer_view_reset (self->view, partition);
     size_t applied = s_apply_run (self, partition, events, count, catching_up);
@@ -460,7 +541,7 @@ static void
 s_start_partition (sp_consumer_t *self, uint32_t partition)
 {
     sp_consumer_partition_t *state = &self->partitions[partition];
-    if (s_collect_partition (self, partition) != 0)
+    if (s_settle_partition (self, partition) != 0)
         return; /* back to STARTING, after the retry delay */
     char error[ERROR_SIZE];
     sp_consumer_store_state_t stored;
@@ -575,9 +656,28 @@ s_on_work (zloop_t *loop, int timer_id, void *arg)
         }
     }
     self->next_partition = next;
-    s_collect (self, NULL); /* nothing stays in flight between callbacks */
     s_schedule_work (self);
+    /* The last step goes out now, unless the next work step is due at
+       once: then it goes out after that step's fetch, and Redis runs it
+       while the handler works (see s_collect). */
+    if (!s_work_ready (self))
+        s_release (self, UINT32_MAX);
     return 0;
+}
+
+/* True when a partition that is starting or catching up may work now. */
+static bool
+s_work_ready (const sp_consumer_t *self)
+{
+    int64_t now = zclock_mono ();
+    for (uint32_t partition = 0; partition < self->settings.partitions; partition++) {
+        const sp_consumer_partition_t *state = &self->partitions[partition];
+        if ((state->state == SP_CONSUMER_PARTITION_STARTING ||
+             state->state == SP_CONSUMER_PARTITION_CATCHING_UP) &&
+            state->not_before_ms <= now)
+            return true;
+    }
+    return false;
 }
 
 /* Arms the work timer for the earliest partition that has work, if any
@@ -666,7 +766,7 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
         s_apply_live (self, envelopes, first, end);
         first = end;
     }
-    s_collect (self, NULL); /* nothing stays in flight between callbacks */
+    s_release (self, UINT32_MAX); /* the last step goes out (see s_collect) */
     return 0;
 }
 
@@ -715,6 +815,7 @@ s_on_poll (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     sp_consumer_t *self = (sp_consumer_t *) arg;
+    s_settle (self, UINT32_MAX); /* a quiet consumer reads its last reply here */
     int64_t now = zclock_mono ();
     if (now > self->poll_at_ms) {
         self->applied_per_second = (double) (self->applied - self->applied_at_poll) *
@@ -775,13 +876,14 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
     self->heads = (uint64_t *) calloc (settings->partitions, sizeof *self->heads);
     self->events = (sp_consumer_event_t *) calloc (settings->batch, sizeof *self->events);
     self->store = sp_consumer_store_new (self->service_name);
-    self->batches[0] = sp_consumer_batch_new (self->service_name);
-    self->batches[1] = sp_consumer_batch_new (self->service_name);
+    for (size_t index = 0; index < sizeof self->batches / sizeof self->batches[0]; index++)
+        self->batches[index] = sp_consumer_batch_new (self->service_name);
     self->batch = self->batches[0];
     self->view = sp_consumer_view_new (self->service_name);
     self->fetch = sp_redis_pipeline_new ();
     if (!self->bus || !self->partitions || !self->heads || !self->events || !self->store ||
-        !self->batches[0] || !self->batches[1] || !self->view || !self->fetch) {
+        !self->batches[0] || !self->batches[1] || !self->batches[2] || !self->view ||
+        !self->fetch) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
@@ -858,7 +960,7 @@ sp_consumer_destroy (sp_consumer_t **self_p)
             zloop_timer_end (self->loop, self->work_timer);
         self->loop = NULL;
     }
-    s_collect (self, NULL); /* a step sent is applied or refused before the leases go */
+    s_settle (self, UINT32_MAX); /* every step is applied or refused before the leases go */
     if (self->lease) {
         char error[ERROR_SIZE];
         if (sp_lease_release_all (self->lease, self->redis, error, sizeof error) != 0)
@@ -866,8 +968,8 @@ sp_consumer_destroy (sp_consumer_t **self_p)
         sp_lease_destroy (&self->lease);
     }
     sp_consumer_bus_destroy (&self->bus_reader);
-    sp_consumer_batch_destroy (&self->batches[0]);
-    sp_consumer_batch_destroy (&self->batches[1]);
+    for (size_t index = 0; index < sizeof self->batches / sizeof self->batches[0]; index++)
+        sp_consumer_batch_destroy (&self->batches[index]);
     self->batch = NULL;
     sp_redis_destroy (&self->apply_redis);
     sp_consumer_view_destroy (&self->view);
@@ -928,7 +1030,7 @@ sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revis
 {
     assert (self && revision >= 0 && rebuild_revision <= revision);
     assert (!handler || handler->apply);
-    s_collect (self, NULL); /* the step in flight was built by the old handler */
+    s_settle (self, UINT32_MAX); /* the steps parked and in flight were built by the old handler */
     if (handler)
         self->handler = *handler;
     if (definitions) {
