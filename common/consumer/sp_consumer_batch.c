@@ -27,6 +27,8 @@ _Static_assert(SIZE_MAX > UINT32_MAX, "a mark needs a 64-bit size_t");
 #define S_INITIAL_BYTES 4096 /* first size of the argument buffer */
 #define S_INITIAL_ARGUMENTS 256 /* first size of the argument array */
 #define S_INITIAL_COMMANDS 64   /* first size of the command array */
+#define S_MSET "MSET" /* the name of a group of SETs across keys */
+#define S_MSET_LENGTH (sizeof S_MSET - 1)
 
 struct _sp_consumer_batch_t {
     char service[SP_PARTITION_SERVICE_MAX]; /* key prefix */
@@ -413,7 +415,7 @@ s_coalesce_commands (sp_consumer_batch_t *self)
         bytes += s_argument_start (self, end) - s_argument_start (self, first);
         arguments += end - first;
         if (command->replaces_delta || command->next != SP_CONSUMER_COALESCE_NONE)
-            bytes += SP_CONSUMER_BATCH_NUMBER_SIZE;
+            bytes += SP_CONSUMER_BATCH_NUMBER_SIZE + S_MSET_LENGTH; /* a count, a name */
     }
     if (sp_array_reserve ((void **) &self->spare_bytes, &self->spare_bytes_capacity, bytes, 1,
                           S_INITIAL_BYTES) != 0 ||
@@ -434,23 +436,32 @@ s_coalesce_commands (sp_consumer_batch_t *self)
         if (command->next != SP_CONSUMER_COALESCE_NONE) {
             /* A group: its count, the first command's name, key and
                member, then every joined command's member (its arguments
-               after name and key). */
+               after name and key). An MSET: its count, MSET, then every
+               command's key and value (its arguments after the name). */
+            size_t skipped = command->keys ? 2 : 3; /* count, name (, key) */
             size_t count = end - first - 1;
             for (size_t next = command->next; next != SP_CONSUMER_COALESCE_NONE;
                  next = sp_consumer_coalesce_planned (self->coalesce, next)->next) {
                 size_t source = sp_consumer_coalesce_planned (self->coalesce, next)->source;
-                count += s_command_end (self, source) - self->starts[source] - 3;
+                count += s_command_end (self, source) - self->starts[source] - skipped;
             }
             char number[SP_CONSUMER_BATCH_NUMBER_SIZE];
             size_t length = sp_consumer_batch_number (number, (int64_t) count);
             memcpy (self->spare_bytes + written, number, length);
             written += length;
             self->spare_ends[argument++] = written;
-            written = s_copy_arguments (self, first + 1, end, written, &argument);
+            if (command->keys) {
+                memcpy (self->spare_bytes + written, S_MSET, S_MSET_LENGTH);
+                written += S_MSET_LENGTH;
+                self->spare_ends[argument++] = written;
+                written = s_copy_arguments (self, first + 2, end, written, &argument);
+            }
+            else
+                written = s_copy_arguments (self, first + 1, end, written, &argument);
             for (size_t next = command->next; next != SP_CONSUMER_COALESCE_NONE;
                  next = sp_consumer_coalesce_planned (self->coalesce, next)->next) {
                 size_t source = sp_consumer_coalesce_planned (self->coalesce, next)->source;
-                written = s_copy_arguments (self, self->starts[source] + 3,
+                written = s_copy_arguments (self, self->starts[source] + skipped,
                                             s_command_end (self, source), written, &argument);
             }
             continue;

@@ -40,13 +40,15 @@ typedef enum {
     S_GROUP_ZADD = 1,
     S_GROUP_ZREM = 2,
     S_GROUP_SADD = 3,
-    S_GROUP_KINDS = 4,
+    S_GROUP_KINDS = 4, /* the groups of one key */
+    S_GROUP_MSET = 4,  /* a SET that is its key's first command: one MSET across keys */
 } s_group_op_t;
 
 /* What the grouping needs of a planned command (parallel to the plan). */
 typedef struct {
     uint32_t key;        /* index in keys */
     uint32_t generation; /* of the key */
+    uint32_t epoch;      /* full barriers before it */
     s_group_op_t op;     /* the command written, as far as grouping goes */
 } s_group_info_t;
 
@@ -370,14 +372,14 @@ s_plan_append (sp_consumer_coalesce_t *self, int64_t delta)
         return NULL;
     sp_consumer_coalesce_command_t *planned = &self->plan[self->plan_count++];
     *planned =
-        (sp_consumer_coalesce_command_t){ self->added, 1, false, delta, SP_CONSUMER_COALESCE_NONE,
-                                          false };
+        (sp_consumer_coalesce_command_t){ self->added, 1,     false, delta, SP_CONSUMER_COALESCE_NONE,
+                                          false,       false };
     if (sp_array_reserve ((void **) &self->groups, &self->groups_capacity, self->plan_count,
                           sizeof *self->groups, S_INITIAL_ENTRIES) != 0) {
         self->plan_count--;
         return NULL;
     }
-    self->groups[self->plan_count - 1] = (s_group_info_t){ 0, 0, S_GROUP_NONE };
+    self->groups[self->plan_count - 1] = (s_group_info_t){ 0, 0, self->epoch, S_GROUP_NONE };
     return planned;
 }
 
@@ -403,12 +405,13 @@ s_add_barrier (sp_consumer_coalesce_t *self, int argc, const char *const *argv,
         self->epoch++;
     else
         for (int index = 1; index < argc; index++) {
-            s_key_t *key = s_key (self, argv[index], lengths[index], false);
-            if (key) {
-                key->generation++;
-                key->kind = S_KIND_NONE;
-                key->epoch = self->epoch;
-            }
+            /* made when new: a later SET of it is not its first command */
+            s_key_t *key = s_key (self, argv[index], lengths[index], true);
+            if (!key)
+                return -1;
+            key->generation++;
+            key->kind = S_KIND_NONE;
+            key->epoch = self->epoch;
         }
     return s_plan_append (self, 0) ? 0 : -1;
 }
@@ -477,9 +480,11 @@ sp_consumer_coalesce_add (sp_consumer_coalesce_t *self, int argc, const char *co
     s_kind_t kind = form.kind;
     int64_t delta = form.delta;
 
+    size_t keys_before = self->key_count;
     s_key_t *key = s_key (self, argv[1], lengths[1], true);
     if (!key)
         return -1;
+    bool first_touch = self->key_count > keys_before; /* nothing named the key before */
     s_key_refresh (self, key);
     if (key->kind != kind) {
         if (key->kind != S_KIND_NONE)
@@ -496,8 +501,9 @@ sp_consumer_coalesce_add (sp_consumer_coalesce_t *self, int argc, const char *co
             return -1;
         slot->planned = (uint32_t) (self->plan_count - 1);
         slot->score = form.score;
+        s_group_op_t op = kind == S_KIND_STRING && first_touch ? S_GROUP_MSET : form.op;
         self->groups[slot->planned] =
-            (s_group_info_t){ (uint32_t) (key - self->keys), key->generation, form.op };
+            (s_group_info_t){ (uint32_t) (key - self->keys), key->generation, self->epoch, op };
         self->added++;
         return 0;
     }
@@ -517,6 +523,9 @@ sp_consumer_coalesce_add (sp_consumer_coalesce_t *self, int argc, const char *co
             planned->merged++;
             break;
         case S_KIND_STRING:
+            planned->source = self->added; /* the last one wins, where the first stood */
+            planned->merged++;
+            break;
         case S_KIND_SORTED:
             planned->source = self->added; /* the last one wins */
             planned->merged++;
@@ -549,8 +558,9 @@ sp_consumer_coalesce_added (const sp_consumer_coalesce_t *self)
 }
 
 /* Folds the plan's single-member ZADDs, ZREMs and SADDs of one key's
-   generation into groups (see "Groups" in the header). Out of memory
-   leaves the plan ungrouped, which writes the same state. */
+   generation into groups, and the SETs that are their keys' first
+   commands into MSETs (see "Groups" in the header). Out of memory leaves
+   the plan ungrouped, which writes the same state. */
 static void
 s_group (sp_consumer_coalesce_t *self)
 {
@@ -559,10 +569,25 @@ s_group (sp_consumer_coalesce_t *self)
                                         sizeof *self->open, S_INITIAL_ENTRIES) != 0)
         return;
     memset (self->open, 0, slots * sizeof *self->open);
+    s_open_group_t mset = { 0, 0, 0, false }; /* generation: the epoch of the MSET */
     for (size_t index = 0; index < self->plan_count; index++) {
         const s_group_info_t *info = &self->groups[index];
         if (info->op == S_GROUP_NONE)
             continue;
+        if (info->op == S_GROUP_MSET) {
+            if (mset.open && mset.generation == info->epoch &&
+                mset.members < SP_CONSUMER_COALESCE_GROUP_MAX) {
+                self->plan[mset.last].next = index;
+                self->plan[index].joined = true;
+                mset.last = index;
+                mset.members++;
+            }
+            else {
+                mset = (s_open_group_t){ info->epoch, index, 1, true };
+                self->plan[index].keys = true;
+            }
+            continue;
+        }
         s_open_group_t *group = &self->open[(size_t) info->key * S_GROUP_KINDS + info->op];
         if (group->open && group->generation == info->generation &&
             group->members < SP_CONSUMER_COALESCE_GROUP_MAX) {

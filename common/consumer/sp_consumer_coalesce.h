@@ -63,8 +63,19 @@
     members: one call instead of many (the apply script pays per call).
     The same reasoning holds: within a generation every member has one
     net command, members of one key commute, and nothing else touches the
-    key there. A planned command heads its group (next says who joins it)
-    or is joined (skipped by the writer).
+    key there.
+
+    Likewise the SETs that are their key's first command in the step (no
+    command, mergeable or not, named the key before) become one MSET of
+    all their keys and values, at the position of the first of them, up
+    to SP_CONSUMER_COALESCE_GROUP_MAX keys; a command that touches keys
+    it does not name (above) starts a new MSET after it. Moving such a SET
+    up to the MSET's position passes only commands on other keys, which
+    commute with it (funnel-tracker writes each entity's record once per
+    step: one call for all of them instead of one each).
+
+    A planned command heads its group (next says who joins it; keys says
+    the group is an MSET) or is joined (skipped by the writer).
 
     Zero nets. Two or more HINCRBYs of one slot that sum to 0 are dropped:
     the field is then left as it was, where the original commands would
@@ -96,6 +107,7 @@ typedef struct {
     size_t next;         /* grouped: the plan index of the next command whose member
                             joins this one's (SP_CONSUMER_COALESCE_NONE: none) */
     bool joined;         /* written inside an earlier command of its group: skip it */
+    bool keys;           /* heads a group across keys: written MSET key value key value ... */
 } sp_consumer_coalesce_command_t;
 
 /* No next command in a group. */

@@ -221,8 +221,54 @@ static void
 test_last_set_wins (void **state)
 {
     (void) state;
-    s_assert_step ("SET s a | SET t x | SET s b | SET s c", "SET s c | SET t x");
-    s_assert_step ("SET s a | SET t x", "SET s a | SET t x");
+    s_assert_step ("SET s a | SET t x | SET s b | SET s c", "MSET s c t x");
+    s_assert_step ("SET s a | SET s b", "SET s b");
+}
+
+/* SETs that are their keys' first commands become one MSET, where the
+   first of them stood; a SET whose key something named before stays
+   where it is; a command touching every key starts a new MSET. */
+static void
+test_first_sets_of_keys_become_one_mset (void **state)
+{
+    (void) state;
+    s_assert_step ("SET a 1 | HINCRBY h f 1 | SET b 2 | SET c 3",
+                   "MSET a 1 b 2 c 3 | HINCRBY h f 1");
+    /* b was named by a command before its SET: moving it up would pass it */
+    s_assert_step ("SET a 1 | DEL b | SET b 2 | SET c 3", "MSET a 1 c 3 | DEL b | SET b 2");
+    s_assert_step ("SET a 1 | HINCRBY b f 1 | SET b 2", "SET a 1 | HINCRBY b f 1 | SET b 2");
+    /* after a full barrier, a new MSET */
+    s_assert_step ("SET a 1 | SET b 2 | FLUSHDB | SET c 3 | SET d 4",
+                   "MSET a 1 b 2 | FLUSHDB | MSET c 3 d 4");
+    /* a key's later generation is not its first command */
+    s_assert_step ("SET a 1 | DEL a | SET a 2 | SET b 3", "MSET a 1 b 3 | DEL a | SET a 2");
+    /* SETs with options are barriers, not grouped */
+    s_assert_step ("SET a 1 | SET b 2 EX 10 | SET c 3", "MSET a 1 c 3 | SET b 2 EX 10");
+    /* binary values travel as they are */
+    sp_consumer_batch_t *batch = s_batch ();
+    const char *first[] = { "SET", "k1", "v\x00\xff" };
+    const size_t first_lengths[] = { 3, 2, 3 };
+    const char *second[] = { "SET", "k2", "" };
+    const size_t second_lengths[] = { 3, 2, 0 };
+    assert_int_equal (sp_consumer_batch_command (batch, 3, first, first_lengths), 0);
+    assert_int_equal (sp_consumer_batch_command (batch, 3, second, second_lengths), 0);
+    s_assert_coalesced (batch, "MSET k1 v\\x00\\xff k2 ");
+    sp_consumer_batch_destroy (&batch);
+    /* a long run is cut into MSETs of at most the limit */
+    char step[65536] = "", expected[65536] = "";
+    size_t keys = SP_CONSUMER_COALESCE_GROUP_MAX + 1;
+    size_t used = 0, expected_used = 0;
+    for (size_t index = 0; index < keys; index++) {
+        used += (size_t) snprintf (step + used, sizeof step - used, "%sSET k%zu v", index ? " | " : "",
+                                   index);
+        if (index == 0 || index == SP_CONSUMER_COALESCE_GROUP_MAX)
+            expected_used +=
+                (size_t) snprintf (expected + expected_used, sizeof expected - expected_used,
+                                   "%s", index ? " | SET" : "MSET");
+        expected_used += (size_t) snprintf (expected + expected_used,
+                                            sizeof expected - expected_used, " k%zu v", index);
+    }
+    s_assert_step (step, expected);
 }
 
 static void
@@ -307,7 +353,7 @@ test_other_commands_are_barriers_for_the_keys_they_name (void **state)
     s_assert_step ("HINCRBY h f 1 | DEL other | HINCRBY h f 1", "HINCRBY h f 2 | DEL other");
     /* several keys, anywhere among the arguments */
     s_assert_step ("SET a 1 | SET b 1 | RENAME a b | SET a 2 | SET b 2",
-                   "SET a 1 | SET b 1 | RENAME a b | SET a 2 | SET b 2");
+                   "MSET a 1 b 1 | RENAME a b | SET a 2 | SET b 2");
     /* after the barrier, the key merges again */
     s_assert_step ("SADD s a | SREM s a | SADD s a | SADD s a", "SADD s a | SREM s a | SADD s a");
     /* a command of one argument names no key */
@@ -640,6 +686,7 @@ main (void)
         cmocka_unit_test (test_zero_nets_are_dropped_but_a_lone_zero_is_kept),
         cmocka_unit_test (test_overflowing_sums_are_not_made),
         cmocka_unit_test (test_last_set_wins),
+        cmocka_unit_test (test_first_sets_of_keys_become_one_mset),
         cmocka_unit_test (test_last_zadd_or_zrem_of_a_member_wins),
         cmocka_unit_test (test_zadd_gt_of_a_member_keeps_the_greatest),
         cmocka_unit_test (test_sadd_of_a_member_once),

@@ -133,6 +133,13 @@ m_run (m_state_t *model, int argc, const char *const *argv, const size_t *length
             memset (&model->keys[m_key (argv[arg], lengths[arg])], 0, sizeof (m_key_t));
         return;
     }
+    if (m_is (name, length, "MSET")) {
+        assert_true (argc >= 3 && argc % 2 == 1);
+        for (int arg = 1; arg + 1 < argc; arg += 2)
+            m_run (model, 3, (const char *const[]){ "SET", argv[arg], argv[arg + 1] },
+                   (const size_t[]){ 3, lengths[arg], lengths[arg + 1] });
+        return;
+    }
     int key_index = m_key (argv[1], lengths[1]);
     assert_true (key_index >= 0);
     m_key_t *key = &model->keys[key_index];
