@@ -19,6 +19,7 @@
 #include "sp_error.h"
 
 #include "sp_log.h"
+#include "sp_redis_resp.h"
 #include "sp_redis_url.h"
 
 #include <hiredis.h>
@@ -69,6 +70,8 @@ struct _sp_redis_t {
     const char **pending_arguments;       /* its EVALSHA arguments (owned), for a NOSCRIPT retry */
     size_t *pending_lengths;              /* their lengths (owned) */
     int pending_count;                    /* arguments */
+    char *wire;                           /* commands in wire form before hiredis takes them */
+    size_t wire_capacity;                 /* bytes allocated */
 };
 
 struct _sp_redis_reply_t {
@@ -243,6 +246,7 @@ sp_redis_destroy (sp_redis_t **self_p)
         redisFree (self->context);
     free (self->pending_arguments);
     free (self->pending_lengths);
+    free (self->wire);
     sp_redis_url_destroy (&self->url);
     free (self);
     *self_p = NULL;
@@ -646,27 +650,70 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
     return s_reply_new (reply, error, error_size);
 }
 
-/* Queues prefix (wire format), every command of the pipeline and suffix
-   on the context; hiredis sends them in one write at the first read. */
+/* Makes the wire buffer hold at least size bytes (0: too large). 0, or
+   -1 with the context's error set, as hiredis does when memory runs out. */
 static int
-s_pipeline_queue (redisContext *context, const char *prefix, size_t prefix_length,
+s_wire_reserve (sp_redis_t *self, size_t size)
+{
+    if (size != 0 && size <= self->wire_capacity)
+        return 0;
+    char *wire = size ? realloc (self->wire, size) : NULL;
+    if (!wire) {
+        self->context->err = REDIS_ERR_OOM;
+        snprintf (self->context->errstr, sizeof self->context->errstr, "Out of memory");
+        return -1;
+    }
+    self->wire = wire;
+    self->wire_capacity = size;
+    return 0;
+}
+
+/* Queues prefix (wire format), every command of the pipeline and suffix
+   on the context, written in wire form here (sp_redis_resp.h) and handed
+   to hiredis at once; hiredis sends them in one write at the first read. */
+static int
+s_pipeline_queue (sp_redis_t *self, const char *prefix, size_t prefix_length,
                   const sp_redis_pipeline_t *pipeline, const char *suffix, size_t suffix_length)
 {
-    if (prefix_length > 0 &&
-        redisAppendFormattedCommand (context, prefix, prefix_length) != REDIS_OK)
-        return -1;
     size_t count = sp_redis_pipeline_size (pipeline);
+    size_t total = prefix_length + suffix_length;
     for (size_t i = 0; i < count; i++) {
         const char *const *argv = NULL;
         const size_t *argv_lengths = NULL;
         int argc = sp_redis_pipeline_command (pipeline, i, &argv, &argv_lengths);
-        if (redisAppendCommandArgv (context, argc, (const char **) argv, argv_lengths) != REDIS_OK)
-            return -1;
+        size_t size = sp_redis_resp_size (argc, argv_lengths);
+        total = size == 0 || size > SIZE_MAX - total ? 0 : total + size;
+        if (total == 0)
+            return s_wire_reserve (self, 0); /* too large: out of memory */
     }
-    if (suffix_length > 0 &&
-        redisAppendFormattedCommand (context, suffix, suffix_length) != REDIS_OK)
+    if (total == 0)
+        return 0;
+    if (s_wire_reserve (self, total) != 0)
         return -1;
-    return 0;
+    size_t used = 0;
+    if (prefix_length > 0)
+        memcpy (self->wire, prefix, prefix_length);
+    used += prefix_length;
+    for (size_t i = 0; i < count; i++) {
+        const char *const *argv = NULL;
+        const size_t *argv_lengths = NULL;
+        int argc = sp_redis_pipeline_command (pipeline, i, &argv, &argv_lengths);
+        used += sp_redis_resp_write (self->wire + used, argc, argv, argv_lengths);
+    }
+    if (suffix_length > 0)
+        memcpy (self->wire + used, suffix, suffix_length);
+    used += suffix_length;
+    return redisAppendFormattedCommand (self->context, self->wire, used) == REDIS_OK ? 0 : -1;
+}
+
+/* Queues one command, written in wire form here (see s_pipeline_queue). */
+static int
+s_command_queue (sp_redis_t *self, int argc, const char *const *argv, const size_t *lengths)
+{
+    if (s_wire_reserve (self, sp_redis_resp_size (argc, lengths)) != 0)
+        return -1;
+    size_t used = sp_redis_resp_write (self->wire, argc, argv, lengths);
+    return redisAppendFormattedCommand (self->context, self->wire, used) == REDIS_OK ? 0 : -1;
 }
 
 /* Writes prefix + the pipeline + suffix, reads count replies into replies.
@@ -681,7 +728,7 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
         return -1;
     char reason[SP_REDIS_REASON_MAX];
     int queued =
-        s_pipeline_queue (self->context, prefix, prefix_length, pipeline, suffix, suffix_length);
+        s_pipeline_queue (self, prefix, prefix_length, pipeline, suffix, suffix_length);
     if (queued != 0) {
         s_drop_context (self, reason, sizeof reason);
         sp_error_set (error, error_size, "could not send pipeline to redis at \"%s\": %s",
@@ -946,7 +993,7 @@ sp_redis_script_send (sp_redis_script_t *self, sp_redis_t *redis, int key_count,
     /* Queue, then write it all now without reading: the reply is read by
        sp_redis_script_receive while the caller does other work. */
     int done = 0;
-    if (redisAppendCommandArgv (redis->context, total, arguments, lengths) != REDIS_OK)
+    if (s_command_queue (redis, total, arguments, lengths) != 0)
         goto out_failed;
     while (!done)
         if (redisBufferWrite (redis->context, &done) != REDIS_OK)
