@@ -33,6 +33,7 @@ typedef struct {
     const char *name; /* prepared statement name */
     const char *sql;  /* its SQL */
     int params;       /* its $n count */
+    bool binary;      /* results in binary form (sp_pg_exec_prepared_binary) */
 } s_statement_t;
 
 static const s_statement_t s_read = {
@@ -40,6 +41,7 @@ static const s_statement_t s_read = {
     "SELECT sequence, ingested_at, event_id, payload FROM events "
     "WHERE partition = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
     3,
+    true, /* the payloads as stored: no hex on either side */
 };
 
 static const s_statement_t s_heads = {
@@ -47,6 +49,7 @@ static const s_statement_t s_heads = {
     "SELECT partition, head_sequence FROM event_partitions "
     "WHERE partition < $1 ORDER BY partition",
     1,
+    false,
 };
 
 static const s_statement_t s_quarantine = {
@@ -58,6 +61,7 @@ static const s_statement_t s_quarantine = {
     "attempts = quarantined_events.attempts + EXCLUDED.attempts, "
     "error = EXCLUDED.error, quarantined_at = now()",
     7,
+    false,
 };
 
 /* quarantined_at as whole UTC ms, floored; ties broken so the order is
@@ -69,6 +73,7 @@ static const s_statement_t s_quarantined = {
     "FROM quarantined_events WHERE $1::text IS NULL OR service = $1::text "
     "ORDER BY quarantined_at DESC, service, partition, sequence DESC LIMIT $2",
     2,
+    false,
 };
 
 /* Column numbers of the statements above. */
@@ -100,7 +105,9 @@ s_run (sp_pg_t *pg, const s_statement_t *statement, const char *const *values, i
         return NULL;
     }
     sp_pg_result_t *result =
-        sp_pg_exec_prepared (pg, statement->name, statement->params, values, NULL, NULL);
+        statement->binary
+            ? sp_pg_exec_prepared_binary (pg, statement->name, statement->params, values, NULL, NULL)
+            : sp_pg_exec_prepared (pg, statement->name, statement->params, values, NULL, NULL);
     if (!result) {
         sp_error_set (error, error_size, "could not %s: out of memory", what);
         return NULL;
@@ -140,17 +147,17 @@ s_read_row (const sp_pg_result_t *result, int row, uint32_t partition, uint64_t 
             sp_consumer_log_event_t *event, char *error, size_t error_size)
 {
     int64_t sequence = 0;
-    if (sp_pg_result_int64 (result, row, S_READ_SEQUENCE, &sequence) != 0 ||
+    if (sp_pg_result_binary_int64 (result, row, S_READ_SEQUENCE, &sequence) != 0 ||
         (uint64_t) sequence != expected) {
         sp_error_set (error, error_size,
-                      "event log partition %" PRIu32 " is not gap-free: found sequence \"%s\" "
-                      "where %" PRIu64 " belongs",
-                      partition, sp_pg_result_value (result, row, S_READ_SEQUENCE), expected);
+                      "event log partition %" PRIu32 " is not gap-free: found sequence %" PRId64
+                      " where %" PRIu64 " belongs",
+                      partition, sequence, expected);
         return -1;
     }
     event->partition = partition;
     event->sequence = expected;
-    if (sp_pg_result_int64 (result, row, S_READ_INGESTED_AT, &event->ingested_at) != 0 ||
+    if (sp_pg_result_binary_int64 (result, row, S_READ_INGESTED_AT, &event->ingested_at) != 0 ||
         s_copy_text (result, row, S_READ_EVENT_ID, event->event_id, sizeof event->event_id) != 0) {
         sp_error_set (error, error_size,
                       "event of partition %" PRIu32 " sequence %" PRIu64
@@ -158,19 +165,19 @@ s_read_row (const sp_pg_result_t *result, int row, uint32_t partition, uint64_t 
                       partition, expected);
         return -1;
     }
-    size_t size = 0;
-    unsigned char *payload = sp_pg_result_bytea (result, row, S_READ_PAYLOAD, &size);
-    if (!payload) {
+    if (sp_pg_result_is_null (result, row, S_READ_PAYLOAD)) {
         sp_error_set (error, error_size,
                       "event of partition %" PRIu32 " sequence %" PRIu64 " has no readable payload",
                       partition, expected);
         return -1;
     }
+    /* binary form: the bytes as stored, unpacked where libpq holds them */
+    const uint8_t *payload = (const uint8_t *) sp_pg_result_value (result, row, S_READ_PAYLOAD);
+    size_t size = (size_t) sp_pg_result_length (result, row, S_READ_PAYLOAD);
     char reason[SP_EVENT_MESSAGE_SIZE] = "";
     event->event = (Salespulse__SalesEvent *) sp_proto_unpack (
         &salespulse__sales_event__descriptor, payload, size, SP_CONSUMER_LOG_EVENT_MAX_BYTES, NULL,
         NULL, reason, sizeof reason);
-    free (payload);
     if (!event->event) {
         sp_error_set (error, error_size,
                       "event of partition %" PRIu32 " sequence %" PRIu64 " does not unpack: %s",

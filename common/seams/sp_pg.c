@@ -570,9 +570,10 @@ sp_pg_exec (sp_pg_t *self, const char *sql, int param_count, const char *const *
     return result;
 }
 
-sp_pg_result_t *
-sp_pg_exec_prepared (sp_pg_t *self, const char *name, int param_count, const char *const *values,
-                     const int *lengths, const int *formats)
+/* sp_pg_exec_prepared with results in result_format. */
+static sp_pg_result_t *
+s_exec_prepared (sp_pg_t *self, const char *name, int param_count, const char *const *values,
+                 const int *lengths, const int *formats, int result_format)
 {
     assert (self);
     assert (name);
@@ -589,8 +590,23 @@ sp_pg_exec_prepared (sp_pg_t *self, const char *name, int param_count, const cha
     result->result = NULL;
     s_result_take (self, result,
                    PQexecPrepared (self->conn, name, param_count, values, lengths, formats,
-                                   SP_PG_FORMAT_TEXT));
+                                   result_format));
     return result;
+}
+
+sp_pg_result_t *
+sp_pg_exec_prepared (sp_pg_t *self, const char *name, int param_count, const char *const *values,
+                     const int *lengths, const int *formats)
+{
+    return s_exec_prepared (self, name, param_count, values, lengths, formats, SP_PG_FORMAT_TEXT);
+}
+
+sp_pg_result_t *
+sp_pg_exec_prepared_binary (sp_pg_t *self, const char *name, int param_count,
+                            const char *const *values, const int *lengths, const int *formats)
+{
+    return s_exec_prepared (self, name, param_count, values, lengths, formats,
+                            SP_PG_FORMAT_BINARY);
 }
 
 sp_pg_result_t *
@@ -922,6 +938,21 @@ sp_pg_result_int64 (const sp_pg_result_t *self, int row, int column, int64_t *va
     if (sp_pg_result_is_null (self, row, column))
         return -1;
     return s_parse_int64 (sp_pg_result_value (self, row, column), value);
+}
+
+int
+sp_pg_result_binary_int64 (const sp_pg_result_t *self, int row, int column, int64_t *value)
+{
+    assert (value);
+    if (sp_pg_result_is_null (self, row, column) ||
+        sp_pg_result_length (self, row, column) != (int) sizeof (uint64_t))
+        return -1;
+    const unsigned char *bytes = (const unsigned char *) sp_pg_result_value (self, row, column);
+    uint64_t decoded = 0;
+    for (size_t index = 0; index < sizeof decoded; index++)
+        decoded = decoded << 8 | bytes[index]; /* network byte order */
+    *value = (int64_t) decoded;
+    return 0;
 }
 
 unsigned char *

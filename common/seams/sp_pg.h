@@ -115,6 +115,14 @@ sp_pg_result_t *sp_pg_exec_prepared (sp_pg_t *self, const char *name, int param_
                                      const char *const *values, const int *lengths,
                                      const int *formats);
 
+/* sp_pg_exec_prepared with the results in PostgreSQL's binary form: a
+   bytea or text value is its bytes as stored (no hex to encode on the
+   server and decode here), a bigint 8 bytes (sp_pg_result_binary_int64).
+   For a hot read of large values: the consumer's event log read. */
+sp_pg_result_t *sp_pg_exec_prepared_binary (sp_pg_t *self, const char *name, int param_count,
+                                            const char *const *values, const int *lengths,
+                                            const int *formats);
+
 /* Runs `COPY table (columns) FROM STDIN ...` (sql, no parameters) and
    sends the size bytes at data as its input, in the format the statement
    names (text, csv or binary), then ends the copy. The result is the
@@ -203,6 +211,10 @@ int sp_pg_result_length (const sp_pg_result_t *self, int row, int column);
    the value is NULL, empty, not a whole integer or out of range (*value is
    then untouched). */
 int sp_pg_result_int64 (const sp_pg_result_t *self, int row, int column, int64_t *value);
+
+/* Reads a bigint of a binary result (sp_pg_exec_prepared_binary) into
+   *value; returns 0, or -1 when the value is NULL or not 8 bytes. */
+int sp_pg_result_binary_int64 (const sp_pg_result_t *self, int row, int column, int64_t *value);
 
 /* Decodes a bytea value; returns a malloc'd buffer the caller frees and
    its size in *size, or NULL when the value is NULL or not valid bytea
