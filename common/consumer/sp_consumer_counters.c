@@ -46,14 +46,30 @@ struct _sp_consumer_counters_t {
     s_undo_t *undo;       /* every change of the step, for rewinds */
     size_t undo_count;    /* in use */
     size_t undo_capacity; /* allocated */
+    size_t last;          /* the entry added to last (< count), whose key's hash is kept */
+    uint64_t last_key_hash; /* the hash of that entry's key */
 };
+
+/* The hash of key: a handler adds several fields of one key in a row,
+   so the key of the entry added to last is compared first and its hash
+   reused. */
+static uint64_t
+s_key_hash (const sp_consumer_counters_t *self, const char *key, size_t key_length)
+{
+    if (self->last < self->count) {
+        const s_entry_t *last = &self->entries[self->last];
+        if (last->key_length == key_length && memcmp (self->text + last->key, key, key_length) == 0)
+            return self->last_key_hash;
+    }
+    return sp_hash_bytes (key, key_length, 0);
+}
 
 /* The key's hash seeds the field's: the key's length is hashed with it,
    so "ab"+"c" is not "a"+"bc". */
 static uint64_t
-s_hash (const char *key, size_t key_length, const char *field, size_t field_length)
+s_hash (uint64_t key_hash, const char *field, size_t field_length)
 {
-    return sp_hash_bytes (field, field_length, sp_hash_bytes (key, key_length, 0));
+    return sp_hash_bytes (field, field_length, key_hash);
 }
 
 static void
@@ -151,7 +167,8 @@ sp_consumer_counters_add (sp_consumer_counters_t *self, const char *key, size_t 
                           const char *field, size_t field_length, int64_t delta)
 {
     assert (self && key && field);
-    uint64_t hash = s_hash (key, key_length, field, field_length);
+    uint64_t key_hash = s_key_hash (self, key, key_length);
+    uint64_t hash = s_hash (key_hash, field, field_length);
     if (sp_array_reserve ((void **) &self->undo, &self->undo_capacity, self->undo_count + 1,
                           sizeof *self->undo, S_INITIAL_ENTRIES) != 0)
         return -1;
@@ -163,6 +180,8 @@ sp_consumer_counters_add (sp_consumer_counters_t *self, const char *key, size_t 
             return -1;
         entry->sum += delta;
         self->undo[self->undo_count++] = (s_undo_t){ (size_t) found, delta, false };
+        self->last = (size_t) found;
+        self->last_key_hash = key_hash;
         return 0;
     }
     if (key_length > SIZE_MAX / 2 || field_length > SIZE_MAX / 2 - key_length ||
@@ -180,6 +199,8 @@ sp_consumer_counters_add (sp_consumer_counters_t *self, const char *key, size_t 
     self->text_length += key_length + field_length;
     s_insert (self, self->count);
     self->undo[self->undo_count++] = (s_undo_t){ self->count, delta, true };
+    self->last = self->count;
+    self->last_key_hash = key_hash;
     self->count++;
     return 0;
 }
