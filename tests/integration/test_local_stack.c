@@ -14,6 +14,7 @@
 
 #include "sp_harness.h"
 #include "sp_pg.h"
+#include "sp_redis.h"
 #include "sp_refdata.h"
 
 #include <setjmp.h>
@@ -376,6 +377,21 @@ test_up_twice_then_down_leaves_nothing (void **state)
               "127.0.0.1:%d\n",
               stack->postgres_port, stack->redis_port, stack->http_port + TEST_HTTP_OFFSET);
     assert_string_equal (environment, expected);
+
+    /* Redis runs with the project's settings (docs/operations.md). */
+    char url[64], error[256];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", stack->redis_port);
+    sp_redis_t *connection = sp_redis_new (url, NULL, error, sizeof error);
+    assert_non_null (connection);
+    assert_int_equal (sp_redis_connect (connection, error, sizeof error), 0);
+    sp_redis_reply_t *setting = sp_redis_command (
+        connection, 3, (const char *[]){ "CONFIG", "GET", "zset-max-listpack-entries" }, NULL, error,
+        sizeof error);
+    assert_non_null (setting);
+    assert_int_equal (sp_redis_reply_size (setting), 2);
+    assert_string_equal (sp_redis_reply_string (sp_redis_reply_element (setting, 1), NULL), "16");
+    sp_redis_reply_destroy (&setting);
+    sp_redis_destroy (&connection);
 
     /* Up again: harmless, nothing applied, nothing changed. */
     assert_int_equal (s_stack (stack, "up", stack->build_dir), 0);
