@@ -1,28 +1,35 @@
 /*  sp_consumer_view - the Redis values a handler reads, by key, for one
     run of one partition (see sp_consumer_view.h).
 
-    Entries live in a hash table by key; the declared ones are also listed
-    in declaration order for the fetch. A put moves the entry's previous
+    Entries live in an open-addressing table by key (sp_hash), kept at
+    most half full; the declared ones are also listed in declaration order
+    for the fetch. Entry records are kept from run to run (a reset only
+    frees their values), so a run of a thousand events allocates nothing
+    but the values it reads and writes. A put moves the entry's previous
     value into an undo record (no copy), so a rewind gives it back and an
     accept frees it.
 */
 #include "sp_consumer_view.h"
 
 #include "sp_array.h"
+#include "sp_hash.h"
 #include <assert.h>
-#include <czmq.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Declared keys and undo records held at first; both arrays double. */
+/* Declared keys, undo records and entry records held at first; the
+   arrays double. */
 #define S_INITIAL_CAPACITY 64
+#define S_INITIAL_BUCKETS 128 /* first size of the table (a power of 2) */
 
 /* What the run knows of one key. */
 typedef struct {
-    char *key;                              /* owned; also the hash table's key */
+    char key[SP_CONSUMER_VIEW_KEY_MAX];     /* NUL-terminated */
+    size_t key_length;                      /* bytes before the NUL */
+    uint64_t hash;                          /* of the key */
     char *value;                            /* NUL-terminated; NULL when none */
     size_t length;                          /* bytes of value */
     bool declared;                          /* named in begin: may be read */
@@ -44,7 +51,12 @@ struct _sp_consumer_view_t {
     uint32_t partition;                     /* the run's partition */
     char prefix[SP_CONSUMER_VIEW_KEY_MAX];  /* "<service>:{p<partition>}:" */
     size_t prefix_length;
-    zhashx_t *entries;  /* key -> s_entry_t (owned) */
+    s_entry_t **entries;     /* entry records (owned), the first used of them this run */
+    size_t used;             /* records in use this run */
+    size_t made;             /* records allocated (entries[0..made)) */
+    size_t entry_capacity;   /* room in entries */
+    s_entry_t **buckets;     /* the table: an entry, or NULL when free */
+    size_t bucket_count;     /* a power of 2, or 0 */
     s_entry_t **wanted; /* declared entries, in declaration order */
     size_t wanted_count;
     size_t wanted_capacity;
@@ -67,17 +79,15 @@ s_drop_decoded (s_entry_t *entry)
     entry->decoded_free = NULL;
 }
 
+/* Empties an entry record for its next use. */
 static void
-s_entry_destroy (void **item)
+s_entry_clear (s_entry_t *entry)
 {
-    s_entry_t *entry = (s_entry_t *) *item;
-    if (!entry)
-        return;
     s_drop_decoded (entry);
     free (entry->value);
-    free (entry->key);
-    free (entry);
-    *item = NULL;
+    entry->value = NULL;
+    entry->length = 0;
+    entry->declared = entry->loaded = false;
 }
 
 /* A copy of length bytes of value with a NUL after them, or NULL. */
@@ -104,12 +114,13 @@ s_fail (sp_consumer_view_t *self, const char *format, ...)
     self->failed = true;
 }
 
-/* 0 when key may be used in this run; otherwise -1, with the reason
-   recorded when record is true. */
+/* 0 when key may be used in this run, with its length in *key_length;
+   otherwise -1, with the reason recorded when record is true. */
 static int
-s_check_key (sp_consumer_view_t *self, const char *key, bool record)
+s_check_key (sp_consumer_view_t *self, const char *key, size_t *key_length, bool record)
 {
     size_t length = strnlen (key, SP_CONSUMER_VIEW_KEY_MAX);
+    *key_length = length;
     if (length >= SP_CONSUMER_VIEW_KEY_MAX) {
         if (record)
             s_fail (self, "key \"%.64s...\" is too long (%d bytes at most)", key,
@@ -124,23 +135,84 @@ s_check_key (sp_consumer_view_t *self, const char *key, bool record)
     return 0;
 }
 
-/* The entry of key, created unknown when missing; NULL when memory runs
-   out. */
+/* The entry of key (length bytes, checked), or NULL. */
 static s_entry_t *
-s_entry (sp_consumer_view_t *self, const char *key)
+s_lookup (const sp_consumer_view_t *self, const char *key, size_t length)
 {
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, key);
+    if (!self->bucket_count)
+        return NULL;
+    uint64_t hash = sp_hash_bytes (key, length, 0);
+    size_t mask = self->bucket_count - 1;
+    for (size_t bucket = (size_t) hash & mask; self->buckets[bucket];
+         bucket = (bucket + 1) & mask) {
+        s_entry_t *entry = self->buckets[bucket];
+        if (entry->hash == hash && entry->key_length == length &&
+            memcmp (entry->key, key, length) == 0)
+            return entry;
+    }
+    return NULL;
+}
+
+/* Puts entry into the table, which has room. */
+static void
+s_insert (sp_consumer_view_t *self, s_entry_t *entry)
+{
+    size_t mask = self->bucket_count - 1;
+    size_t bucket = (size_t) entry->hash & mask;
+    while (self->buckets[bucket])
+        bucket = (bucket + 1) & mask;
+    self->buckets[bucket] = entry;
+}
+
+/* Makes the table hold count entries at most half full. 0, or -1 when
+   memory runs out (the table untouched). */
+static int
+s_table_fit (sp_consumer_view_t *self, size_t count)
+{
+    size_t wanted = self->bucket_count ? self->bucket_count : S_INITIAL_BUCKETS;
+    while (wanted < 2 * count) {
+        if (wanted > SIZE_MAX / 4 / sizeof *self->buckets)
+            return -1;
+        wanted *= 2;
+    }
+    if (wanted == self->bucket_count)
+        return 0;
+    s_entry_t **buckets = (s_entry_t **) calloc (wanted, sizeof *buckets);
+    if (!buckets)
+        return -1;
+    free (self->buckets);
+    self->buckets = buckets;
+    self->bucket_count = wanted;
+    for (size_t index = 0; index < self->used; index++)
+        s_insert (self, self->entries[index]);
+    return 0;
+}
+
+/* The entry of key (length bytes, checked), created unknown when missing;
+   NULL when memory runs out. */
+static s_entry_t *
+s_entry (sp_consumer_view_t *self, const char *key, size_t length)
+{
+    s_entry_t *entry = s_lookup (self, key, length);
     if (entry)
         return entry;
-    entry = (s_entry_t *) calloc (1, sizeof *entry);
-    if (!entry)
+    if (s_table_fit (self, self->used + 1) != 0 ||
+        sp_array_reserve ((void **) &self->entries, &self->entry_capacity, self->used + 1,
+                          sizeof *self->entries, S_INITIAL_CAPACITY) != 0)
         return NULL;
-    entry->key = strdup (key);
-    if (!entry->key || zhashx_insert (self->entries, entry->key, entry) != 0) {
-        free (entry->key);
-        free (entry);
-        return NULL;
+    if (self->used == self->made) {
+        entry = (s_entry_t *) calloc (1, sizeof *entry);
+        if (!entry)
+            return NULL;
+        self->entries[self->made++] = entry;
     }
+    entry = self->entries[self->used];
+    memcpy (entry->key, key, length);
+    entry->key[length] = '\0';
+    entry->key_length = length;
+    entry->hash = sp_hash_bytes (key, length, 0);
+    self->used++;
+    s_insert (self, entry);
     return entry;
 }
 
@@ -154,15 +226,6 @@ sp_consumer_view_new (const char *service)
     if (!self)
         return NULL;
     snprintf (self->service, sizeof self->service, "%s", service);
-    self->entries = zhashx_new ();
-    if (!self->entries) {
-        free (self);
-        return NULL;
-    }
-    /* the entry owns its key: the table neither copies nor frees it */
-    zhashx_set_key_duplicator (self->entries, NULL);
-    zhashx_set_key_destructor (self->entries, NULL);
-    zhashx_set_destructor (self->entries, s_entry_destroy);
     sp_consumer_view_reset (self, 0);
     return self;
 }
@@ -174,8 +237,11 @@ sp_consumer_view_destroy (sp_consumer_view_t **self_p)
     sp_consumer_view_t *self = *self_p;
     if (!self)
         return;
-    sp_consumer_view_accept (self);
-    zhashx_destroy (&self->entries);
+    sp_consumer_view_reset (self, 0);
+    for (size_t index = 0; index < self->made; index++)
+        free (self->entries[index]);
+    free (self->entries);
+    free (self->buckets);
     free (self->wanted);
     free (self->undo);
     free (self);
@@ -187,7 +253,11 @@ sp_consumer_view_reset (sp_consumer_view_t *self, uint32_t partition)
 {
     assert (self);
     sp_consumer_view_accept (self);
-    zhashx_purge (self->entries);
+    for (size_t index = 0; index < self->used; index++)
+        s_entry_clear (self->entries[index]);
+    if (self->used && self->bucket_count)
+        memset (self->buckets, 0, self->bucket_count * sizeof *self->buckets);
+    self->used = 0;
     self->wanted_count = 0;
     self->ready = false;
     self->partition = partition;
@@ -211,14 +281,15 @@ sp_consumer_view_want (sp_consumer_view_t *self, const char *key)
     assert (self && key);
     assert (!self->ready);
     /* refused quietly: the run goes on, and reading the key fails its event */
-    if (s_check_key (self, key, false) != 0)
+    size_t length = 0;
+    if (s_check_key (self, key, &length, false) != 0)
         return -1;
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, key);
+    s_entry_t *entry = s_lookup (self, key, length);
     if (entry)
         return 0;
     if (sp_array_reserve ((void **) &self->wanted, &self->wanted_capacity, self->wanted_count + 1,
                           sizeof *self->wanted, S_INITIAL_CAPACITY) != 0 ||
-        !(entry = s_entry (self, key))) {
+        !(entry = s_entry (self, key, length))) {
         s_fail (self, "out of memory declaring key \"%s\"", key);
         return -1;
     }
@@ -280,9 +351,10 @@ sp_consumer_view_get (sp_consumer_view_t *self, const char *key, size_t *length,
     assert (self->ready);
     *length = 0;
     *found = false;
-    if (s_check_key (self, key, true) != 0)
+    size_t key_length = 0;
+    if (s_check_key (self, key, &key_length, true) != 0)
         return NULL;
-    const s_entry_t *entry = (const s_entry_t *) zhashx_lookup (self->entries, key);
+    const s_entry_t *entry = s_lookup (self, key, key_length);
     if (!entry || !entry->declared) {
         s_fail (self, "key \"%s\" was read but not declared in begin", key);
         return NULL;
@@ -302,20 +374,21 @@ sp_consumer_view_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, cons
     assert (self && batch && key && (value || length == 0));
     assert (self->ready);
     assert (sp_consumer_batch_partition (batch) == self->partition);
-    if (s_check_key (self, key, true) != 0)
+    size_t key_length = 0;
+    if (s_check_key (self, key, &key_length, true) != 0)
         return -1;
     s_entry_t *entry = NULL;
     char *copy = s_copy (value ? value : "", length);
     if (!copy ||
         sp_array_reserve ((void **) &self->undo, &self->undo_capacity, self->undo_count + 1,
                           sizeof *self->undo, S_INITIAL_CAPACITY) != 0 ||
-        !(entry = s_entry (self, key))) {
+        !(entry = s_entry (self, key, key_length))) {
         free (copy);
         s_fail (self, "out of memory writing key \"%s\"", key);
         return -1;
     }
     const char *argv[] = { "SET", key, copy };
-    const size_t lengths[] = { 3, strlen (key), length };
+    const size_t lengths[] = { 3, key_length, length };
     if (sp_consumer_batch_command (batch, 3, argv, lengths) != 0) {
         free (copy);
         s_fail (self, "the atomic step is full writing key \"%s\"", key);
@@ -335,7 +408,7 @@ void *
 sp_consumer_view_decoded (const sp_consumer_view_t *self, const char *key)
 {
     assert (self && key);
-    const s_entry_t *entry = (const s_entry_t *) zhashx_lookup (self->entries, key);
+    const s_entry_t *entry = s_lookup (self, key, strnlen (key, SP_CONSUMER_VIEW_KEY_MAX));
     return entry && entry->declared ? entry->decoded : NULL;
 }
 
@@ -344,7 +417,7 @@ sp_consumer_view_set_decoded (sp_consumer_view_t *self, const char *key, void *d
                               sp_consumer_view_free_fn *destroy)
 {
     assert (self && key);
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, key);
+    s_entry_t *entry = s_lookup (self, key, strnlen (key, SP_CONSUMER_VIEW_KEY_MAX));
     if (!entry || !entry->declared || !entry->loaded) {
         if (decoded && destroy)
             destroy (decoded);

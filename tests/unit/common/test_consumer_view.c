@@ -448,6 +448,63 @@ test_full_batch_leaves_view_and_batch_unchanged (void **state)
     sp_consumer_view_destroy (&view);
 }
 
+/* Many keys over several runs: the table grows, entry records are reused
+   from run to run, every value is found again, and a reset forgets the
+   run before (its keys are no longer declared). */
+static void
+test_many_keys_over_several_runs (void **state)
+{
+    (void) state;
+    sp_consumer_view_t *view = sp_consumer_view_new (SERVICE);
+    assert_non_null (view);
+    char key[64], value[32];
+    for (int run = 0; run < 3; run++) {
+        int keys = 1000 + 2000 * run; /* growing, then shrinking below */
+        if (run == 2)
+            keys = 500;
+        sp_consumer_view_reset (view, PARTITION);
+        for (int index = 0; index < keys; index++) {
+            snprintf (key, sizeof key, "view-test:{p7}:e:%d-%d", run, index);
+            assert_int_equal (sp_consumer_view_want (view, key), 0);
+            assert_int_equal (sp_consumer_view_want (view, key), 0); /* listed once */
+        }
+        assert_int_equal (sp_consumer_view_wanted (view), (size_t) keys);
+        for (int index = 0; index < keys; index++) {
+            int length = snprintf (value, sizeof value, "v%d", index * 7 + run);
+            assert_int_equal (
+                sp_consumer_view_fill (view, (size_t) index, value, (size_t) length, index % 3 != 0),
+                0);
+        }
+        sp_consumer_view_ready (view);
+        for (int index = 0; index < keys; index++) {
+            snprintf (key, sizeof key, "view-test:{p7}:e:%d-%d", run, index);
+            assert_string_equal (sp_consumer_view_wanted_key (view, (size_t) index), key);
+            size_t length = 0;
+            bool found = false;
+            const char *got = sp_consumer_view_get (view, key, &length, &found);
+            if (index % 3 == 0) {
+                assert_false (found);
+                assert_null (got);
+                continue;
+            }
+            snprintf (value, sizeof value, "v%d", index * 7 + run);
+            assert_true (found);
+            assert_int_equal (length, strlen (value));
+            assert_string_equal (got, value);
+        }
+        if (run > 0) {
+            /* a key of the run before is not declared in this one */
+            snprintf (key, sizeof key, "view-test:{p7}:e:%d-%d", run - 1, 1);
+            size_t length = 0;
+            bool found = false;
+            assert_null (sp_consumer_view_get (view, key, &length, &found));
+            assert_non_null (sp_consumer_view_error (view));
+            sp_consumer_view_rewind (view, sp_consumer_view_mark (view)); /* clears the error */
+        }
+    }
+    sp_consumer_view_destroy (&view);
+}
+
 int
 main (void)
 {
@@ -461,6 +518,7 @@ main (void)
         cmocka_unit_test (test_undeclared_key_is_an_error),
         cmocka_unit_test (test_oversized_and_foreign_keys_are_refused),
         cmocka_unit_test (test_full_batch_leaves_view_and_batch_unchanged),
+        cmocka_unit_test (test_many_keys_over_several_runs),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
