@@ -3,8 +3,10 @@
 
     Four prepared statements, one per public function, registered with
     sp_pg on first use so they are prepared again after a reconnect.
-    Results come back as text (sp_pg has no binary results), so the
-    payload arrives hex-encoded and sp_pg_result_bytea decodes it.
+    The catch-up read asks for its results in binary form
+    (sp_pg_exec_prepared_binary): the payloads arrive as stored and are
+    unpacked where libpq holds them, with no hex to encode in PostgreSQL
+    or decode here; the other statements' results come back as text.
 
     A catch-up read trusts nothing it reads: every row must be the next
     sequence (the consumer's apply asserts consecutive sequences), carry a
