@@ -191,12 +191,11 @@ s_retry_later (sp_consumer_t *self, uint32_t partition)
    the script while the handler works through the next run, usually of
    another partition; or when the next step is parked; or at the end of
    the reactor callback, unless more catch-up work is due at once (its
-   first fetch sends it). The
-   step in flight is received (s_collect) before the next is sent; both
-   are settled (s_settle) before anything reads that partition's Redis
-   state (its next run's fetch, its start), before definitions change,
-   at every poll (a quiet consumer reads its last reply within poll-ms)
-   and at shutdown. Redis runs a step as soon as it is sent, so its
+   first fetch sends it). The step in flight is received (s_collect)
+   before the next is sent; both are settled (s_settle) before anything
+   reads that partition's Redis state (its next run's fetch, its start),
+   before definitions change, at every poll (a quiet consumer reads its
+   last reply within poll-ms) and at shutdown. Redis runs a step as soon as it is sent, so its
    events are visible then, whenever its reply is read. A step Redis
    refused, or one that could not be sent, puts its partition back to
    STARTING, where its true checkpoint is read again: what was counted
