@@ -4,8 +4,9 @@
     The change is first collected in a ledger: counter deltas by (key,
     field), sorted-set entries by key (the member is always the entity),
     and index-set members, the old contribution with sign -1 and the new
-    one with +1. Equal entries cancel; what is left becomes commands, in
-    the order the ledger first saw each counter, entry and member.
+    one with +1. Equal entries cancel; what is left becomes commands: the
+    counters key by key (keys in the order the ledger first saw them),
+    then the entries and members in the order it first saw each.
 
     This runs for every event (tens of keys each), so nothing here uses
     printf: the keys of one funnel and scope are built from a prefix
@@ -455,18 +456,24 @@ s_emit (funnel_apply_t *self, sp_consumer_batch_t *batch, const char *entity)
     int commands = 0;
     char number[SP_CONSUMER_BATCH_NUMBER_SIZE];
     size_t entity_length = strlen (entity);
-    for (size_t index = 0; index < self->counter_count; index++) {
-        const s_counter_t *counter = &self->counters[index];
-        if (counter->delta == 0)
-            continue;
-        const s_key_t *key = &self->keys[counter->key];
-        /* summed with the step's other increments of the field: one
-           HINCRBY per field and step goes out (sp_consumer_batch.h) */
-        if (sp_consumer_batch_increment (batch, key->text, key->length,
-                                         self->fields[counter->field],
-                                         self->field_lengths[counter->field], counter->delta) != 0)
-            return -1;
-        commands++;
+    /* key by key, so the summed increments hash each key once (they
+       reuse the hash for a run of fields of one key) */
+    for (size_t key_index = 0; key_index < self->key_count; key_index++) {
+        const s_key_t *key = &self->keys[key_index];
+        for (size_t index = key->first_counter; index != S_NONE;
+             index = self->counters[index].next) {
+            const s_counter_t *counter = &self->counters[index];
+            if (counter->delta == 0)
+                continue;
+            /* summed with the step's other increments of the field: one
+               HINCRBY per field and step goes out (sp_consumer_batch.h) */
+            if (sp_consumer_batch_increment (batch, key->text, key->length,
+                                             self->fields[counter->field],
+                                             self->field_lengths[counter->field],
+                                             counter->delta) != 0)
+                return -1;
+            commands++;
+        }
     }
     for (size_t index = 0; index < self->entry_count; index++) {
         const s_entry_t *entry = &self->entries[index];
