@@ -76,6 +76,7 @@ struct _sp_consumer_t {
     int64_t rebuild_seen;    /* rebuild epoch seen at the last poll */
     uint64_t applied;
     uint64_t malformed_seen; /* bus messages dropped, as last counted */
+    uint64_t skipped_seen;   /* bus messages dropped unread, as last counted */
     uint64_t applied_at_poll;
     int64_t poll_at_ms;
     double applied_per_second;
@@ -744,6 +745,16 @@ s_apply_live (sp_consumer_t *self, Salespulse__BusEnvelope *const *envelopes, si
     }
 }
 
+/* The bus filter: only a live partition applies what the bus brings; a
+   partition catching up reads the same events from the log, so its bus
+   messages are dropped before they are unpacked. */
+static bool
+s_bus_wanted (void *arg, uint32_t partition)
+{
+    const sp_consumer_t *self = (const sp_consumer_t *) arg;
+    return self->partitions[partition].state == SP_CONSUMER_PARTITION_LIVE;
+}
+
 static int
 s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -756,6 +767,11 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
     if (malformed > self->malformed_seen) {
         sp_consumer_metrics_malformed (self->metrics, malformed - self->malformed_seen);
         self->malformed_seen = malformed;
+    }
+    uint64_t skipped = sp_consumer_bus_skipped (self->bus_reader);
+    if (skipped > self->skipped_seen) {
+        sp_consumer_metrics_skipped (self->metrics, skipped - self->skipped_seen);
+        self->skipped_seen = skipped;
     }
     size_t first = 0;
     while (first < count) {
@@ -917,6 +933,7 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
               sp_consumer_bus_new (self->bus, settings->bus_hwm, settings->partitions,
                                    settings->batch, error, error_size)))
         goto out_destroy;
+    sp_consumer_bus_set_filter (self->bus_reader, s_bus_wanted, self);
     self->loop = sp_service_loop (service);
     int64_t tick = sp_lease_tick_interval_ms (self->lease);
     if (zloop_reader (self->loop, sp_consumer_bus_socket (self->bus_reader), s_on_bus, self) != 0) {

@@ -25,6 +25,9 @@ struct _sp_consumer_bus_t {
     Salespulse__BusEnvelope **envelopes; /* max entries */
     size_t count;
     uint64_t malformed;
+    uint64_t skipped;                  /* dropped unread by the filter */
+    sp_consumer_bus_wanted_fn *wanted; /* the filter, or NULL */
+    void *wanted_arg;
 };
 
 sp_consumer_bus_t *
@@ -94,6 +97,39 @@ sp_consumer_bus_malformed (const sp_consumer_bus_t *self)
     return self->malformed;
 }
 
+uint64_t
+sp_consumer_bus_skipped (const sp_consumer_bus_t *self)
+{
+    assert (self);
+    return self->skipped;
+}
+
+void
+sp_consumer_bus_set_filter (sp_consumer_bus_t *self, sp_consumer_bus_wanted_fn *wanted, void *arg)
+{
+    assert (self);
+    self->wanted = wanted;
+    self->wanted_arg = arg;
+}
+
+/* The partition a topic "<type>.<partition>" names (decimal, below the
+   partition count), or -1 when the topic has another form. */
+static int64_t
+s_topic_partition (const sp_consumer_bus_t *self, const zframe_t *topic)
+{
+    const char *bytes = (const char *) zframe_data ((zframe_t *) topic);
+    size_t size = zframe_size ((zframe_t *) topic);
+    size_t digits = 0;
+    while (digits < size && bytes[size - 1 - digits] >= '0' && bytes[size - 1 - digits] <= '9')
+        digits++;
+    if (digits == 0 || digits > 9 || digits == size || bytes[size - 1 - digits] != '.')
+        return -1;
+    int64_t partition = 0;
+    for (size_t index = size - digits; index < size; index++)
+        partition = partition * 10 + (bytes[index] - '0');
+    return partition < (int64_t) self->partitions ? partition : -1;
+}
+
 /* Orders envelopes by partition, then sequence. */
 static int
 s_compare (const void *left, const void *right)
@@ -147,7 +183,15 @@ s_receive (sp_consumer_bus_t *self)
         zmsg_destroy (&message);
         return NULL;
     }
-    zmsg_first (message);
+    zframe_t *topic = zmsg_first (message);
+    if (self->wanted) {
+        int64_t partition = s_topic_partition (self, topic);
+        if (partition >= 0 && !self->wanted (self->wanted_arg, (uint32_t) partition)) {
+            self->skipped++; /* it would be dropped after unpacking */
+            zmsg_destroy (&message);
+            return NULL;
+        }
+    }
     zframe_t *body = zmsg_next (message);
     ProtobufCMessage *unpacked = sp_proto_unpack (
         &salespulse__bus_envelope__descriptor, zframe_data (body), zframe_size (body),

@@ -20,6 +20,7 @@ struct _sp_consumer_metrics_t {
     sp_metric_t *catchup;
     sp_metric_t *gaps;
     sp_metric_t *malformed;
+    sp_metric_t *skipped;
     sp_metric_t *refused;
     sp_metric_t *quarantined;
     sp_metric_t *lease;
@@ -59,6 +60,9 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
     self->malformed =
         sp_metrics_counter (registry, "salespulse_consumer_bus_malformed_total",
                             "bus messages dropped because they could not be read", NULL, 0);
+    self->skipped = sp_metrics_counter (
+        registry, "salespulse_consumer_bus_skipped_total",
+        "bus messages dropped unread: their partition was catching up or not owned", NULL, 0);
     self->refused =
         sp_metrics_counter (registry, "salespulse_consumer_apply_refused_total",
                             "atomic applies that wrote nothing (fenced, moved, failed)", reason, 1);
@@ -68,7 +72,8 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
     self->lease = sp_metrics_counter (registry, "salespulse_consumer_lease_changes_total",
                                       "partitions acquired or lost", change, 1);
     if (!self->owned || !self->live || !self->checkpoint || !self->lag || !self->applied ||
-        !self->rate || !self->catchup || !self->gaps || !self->malformed || !self->refused ||
+        !self->rate || !self->catchup || !self->gaps || !self->malformed || !self->skipped ||
+        !self->refused ||
         !self->quarantined || !self->lease)
         sp_consumer_metrics_destroy (&self);
     return self;
@@ -124,6 +129,13 @@ sp_consumer_metrics_malformed (sp_consumer_metrics_t *self, uint64_t count)
 {
     assert (self);
     sp_metric_add (self->malformed, NULL, (double) count);
+}
+
+void
+sp_consumer_metrics_skipped (sp_consumer_metrics_t *self, uint64_t count)
+{
+    assert (self);
+    sp_metric_add (self->skipped, NULL, (double) count);
 }
 
 void

@@ -32,6 +32,9 @@ void sp_consumer_metrics_rate (sp_consumer_metrics_t *self, double per_second);
 /* count bus messages dropped as malformed. */
 void sp_consumer_metrics_malformed (sp_consumer_metrics_t *self, uint64_t count);
 
+/* count bus messages dropped unread (their partition was not live). */
+void sp_consumer_metrics_skipped (sp_consumer_metrics_t *self, uint64_t count);
+
 /* One gap on the live path. */
 void sp_consumer_metrics_gap (sp_consumer_metrics_t *self);
 
