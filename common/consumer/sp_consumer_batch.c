@@ -7,6 +7,8 @@
  */
 #include "sp_consumer_batch.h"
 
+#include "sp_decimal.h"
+
 #include "sp_array.h"
 #include "sp_consumer_coalesce.h"
 #include "sp_consumer_counters.h"
@@ -315,19 +317,12 @@ size_t
 sp_consumer_batch_number (char *buffer, int64_t value)
 {
     assert (buffer);
-    char digits[SP_CONSUMER_BATCH_NUMBER_SIZE];
-    size_t count = 0;
     /* the magnitude in unsigned arithmetic: INT64_MIN has no int64 opposite */
     uint64_t magnitude = value < 0 ? (uint64_t) 0 - (uint64_t) value : (uint64_t) value;
-    do {
-        digits[count++] = (char) ('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude);
     size_t length = 0;
     if (value < 0)
         buffer[length++] = '-';
-    while (count)
-        buffer[length++] = digits[--count];
+    length += sp_decimal_write (buffer + length, magnitude);
     buffer[length] = '\0';
     return length;
 }

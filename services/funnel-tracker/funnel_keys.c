@@ -9,9 +9,9 @@
 #include <assert.h>
 #include <string.h>
 
+#include "sp_decimal.h"
 #include "sp_error.h"
 
-#define S_DECIMAL_SIZE 20 /* a uint64 in decimal */
 #define S_PIECES_MAX 8    /* most pieces of one key after its head or prefix */
 
 static const char *const s_scope_prefix[FUNNEL_SCOPE_KIND_COUNT] = { "company",
@@ -37,22 +37,6 @@ s_piece (const char *text)
     return (s_piece_t){ text, strlen (text) };
 }
 
-/* Writes value in decimal into digits (S_DECIMAL_SIZE bytes, no NUL);
-   returns the length. */
-static size_t
-s_decimal (char *digits, uint64_t value)
-{
-    char reversed[S_DECIMAL_SIZE];
-    size_t count = 0;
-    do {
-        reversed[count++] = (char) ('0' + value % 10);
-        value /= 10;
-    } while (value);
-    for (size_t index = 0; index < count; index++)
-        digits[index] = reversed[count - 1 - index];
-    return count;
-}
-
 /* Writes "funnel-tracker:{p<partition>}:" into head (FUNNEL_KEYS_PREFIX_SIZE
    is room enough); returns its length. */
 static size_t
@@ -61,7 +45,7 @@ s_head (char *head, uint32_t partition)
     static const char start[] = FUNNEL_KEYS_SERVICE ":{p";
     size_t length = sizeof start - 1;
     memcpy (head, start, length);
-    length += s_decimal (head + length, partition);
+    length += sp_decimal_write (head + length, partition);
     head[length++] = '}';
     head[length++] = ':';
     return length;
@@ -218,14 +202,14 @@ int
 funnel_keys_prefix_distribution (char *buffer, size_t size, const funnel_keys_prefix_t *prefix,
                                  const char *month, funnel_distribution_t distribution, size_t step)
 {
-    char digits[S_DECIMAL_SIZE];
+    char digits[SP_DECIMAL_MAX];
     s_piece_t pieces[S_PIECES_MAX] = { S_PIECE (":"), s_piece (month) };
     size_t count = 2;
     switch (distribution) {
         case FUNNEL_DISTRIBUTION_DURATION:
             assert (step >= 2);
             pieces[count++] = S_PIECE (":duration:");
-            pieces[count++] = (s_piece_t){ digits, s_decimal (digits, step) };
+            pieces[count++] = (s_piece_t){ digits, sp_decimal_write (digits, step) };
             break;
         case FUNNEL_DISTRIBUTION_CYCLE:
             pieces[count++] = S_PIECE (":cycle");
@@ -341,8 +325,8 @@ funnel_keys_field (char *buffer, size_t size, const char *name, size_t step)
 {
     assert (buffer && size >= FUNNEL_KEYS_FIELD_SIZE && name);
     size_t name_length = strlen (name);
-    char digits[S_DECIMAL_SIZE];
-    size_t digit_count = s_decimal (digits, step);
+    char digits[SP_DECIMAL_MAX];
+    size_t digit_count = sp_decimal_write (digits, step);
     size_t length = name_length + 1 + digit_count;
     assert (length < size);
     memcpy (buffer, name, name_length);
