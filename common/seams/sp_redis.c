@@ -1,11 +1,13 @@
 /*  sp_redis - Redis seam over hiredis 0.14 (see sp_redis.h).
 
-    Three small objects live here because all three touch hiredis and the
-    house rule is one file per external system: the connection (backoff,
-    outage state), replies (a wrapper tree over redisReply so callers never
-    see hiredis types) and scripts (EVALSHA with NOSCRIPT reload). What
-    needs no hiredis lives beside it: URL parsing in sp_redis_url, the
-    pipeline's argument copies in sp_redis_pipeline (sent from here).
+    The connection (backoff, outage state), commands, pipelines and
+    replies (a wrapper tree over redisReply so callers never see hiredis
+    types) live here; scripts (EVALSHA with NOSCRIPT reload, sent and
+    received apart) in sp_redis_script.c, over the same connection
+    through sp_redis_internal.h. Only these two files touch hiredis. What
+    needs no hiredis lives beside them: URL parsing in sp_redis_url, the
+    pipeline's argument copies in sp_redis_pipeline, the wire form of a
+    command in sp_redis_resp.
 
     Outage state machine: context != NULL means up. Any hiredis error marks
     the context dead; it is freed at once and the next call may reconnect
@@ -22,6 +24,8 @@
 #include "sp_redis_resp.h"
 #include "sp_redis_url.h"
 
+#include "sp_redis_internal.h"
+
 #include <hiredis.h>
 
 #include <assert.h>
@@ -36,56 +40,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SP_REDIS_REASON_MAX 256        /* longest failure reason kept */
 #define SP_REDIS_WHAT_MAX 64           /* "could not select database N" */
 #define SP_REDIS_NAME_SHOWN_MAX 32     /* longest command name quoted */
-#define SP_REDIS_SHA_LENGTH 40         /* hex digits of a SHA1 */
 #define SP_REDIS_NUMBER_TEXT_MAX 24    /* decimal text of an int, with sign */
 #define SP_REDIS_MS_PER_SECOND 1000    /* for timeval and timespec */
 #define SP_REDIS_US_PER_MS 1000        /* for timeval */
 #define SP_REDIS_NS_PER_MS 1000000     /* for timespec */
-#define SP_REDIS_FIXED_ARGS 3          /* EVALSHA sha numkeys */
 #define SP_REDIS_TRANSACTION_REPLIES 2 /* MULTI's and EXEC's replies around the commands */
 
 #define S_COUNT(array) (sizeof (array) / sizeof (array)[0])
 
-#define NOSCRIPT_PREFIX "NOSCRIPT"
-
 /* MULTI and EXEC in wire format, sent around an atomic pipeline. */
 static const char s_multi[] = "*1\r\n$5\r\nMULTI\r\n";
 static const char s_exec[] = "*1\r\n$4\r\nEXEC\r\n";
-
-struct _sp_redis_t {
-    sp_redis_url_t *url;                  /* where to connect, AUTH and SELECT, owned */
-    const char *address;                  /* "host:port" or path, borrowed from url */
-    sp_redis_options_t options;           /* timeouts, attempts, backoff */
-    redisContext *context;                /* live connection, NULL when down */
-    bool down;                            /* an outage is in progress (and was logged) */
-    int failures;                         /* consecutive failed connection attempts */
-    int64_t next_attempt_at;              /* monotonic ms before which no reconnect is tried */
-    int64_t down_since;                   /* monotonic ms when the outage began */
-    char last_error[SP_REDIS_REASON_MAX]; /* why the last attempt or command failed */
-    sp_backoff_t backoff;                 /* delays between connection attempts */
-    sp_redis_script_t *pending;           /* a script sent whose reply is not read yet */
-    const char **pending_arguments;       /* its EVALSHA arguments (owned), for a NOSCRIPT retry */
-    size_t *pending_lengths;              /* their lengths (owned) */
-    int pending_count;                    /* arguments */
-    char *wire;                           /* commands in wire form before hiredis takes them */
-    size_t wire_capacity;                 /* bytes allocated */
-};
-
-struct _sp_redis_reply_t {
-    sp_redis_reply_type_t type; /* kind of reply */
-    redisReply *reply;          /* the hiredis reply, NULL for a pipeline's array */
-    bool owns_reply;            /* reply is the top of a hiredis tree: free it with us */
-    size_t size;                /* ARRAY: number of elements */
-    sp_redis_reply_t *elements; /* ARRAY: element wrappers, owned */
-};
-
-struct _sp_redis_script_t {
-    char *source;                      /* Lua source */
-    char sha[SP_REDIS_SHA_LENGTH + 1]; /* SHA1 from SCRIPT LOAD, "" until loaded */
-};
 
 /* ================================================================ helpers */
 
@@ -379,8 +346,8 @@ out_free_context:
 }
 
 /* Makes sure a live context exists, reconnecting if the backoff allows. */
-static int
-s_ensure_connected (sp_redis_t *self, char *error, size_t error_size)
+int
+sp_redis_seam_connected (sp_redis_t *self, char *error, size_t error_size)
 {
     if (self->context)
         return 0;
@@ -405,8 +372,8 @@ s_ensure_connected (sp_redis_t *self, char *error, size_t error_size)
 }
 
 /* The live context failed: drop it; the next call may reconnect at once. */
-static void
-s_drop_context (sp_redis_t *self, char *reason, size_t size)
+void
+sp_redis_seam_drop (sp_redis_t *self, char *reason, size_t size)
 {
     s_lower_first (reason, size,
                    self->context->errstr[0] ? self->context->errstr : "connection failed");
@@ -442,20 +409,20 @@ sp_redis_connect (sp_redis_t *self, char *error, size_t error_size)
 }
 
 /* Runs one command and returns hiredis's reply (error replies included). */
-static redisReply *
-s_command_raw (sp_redis_t *self, int argc, const char *const *argv, const size_t *argv_lengths,
-               char *error, size_t error_size)
+redisReply *
+sp_redis_seam_command (sp_redis_t *self, int argc, const char *const *argv,
+                       const size_t *argv_lengths, char *error, size_t error_size)
 {
     /* A reply in flight would be read as this command's (programmer error). */
     assert (!self->pending);
-    if (s_ensure_connected (self, error, error_size) != 0)
+    if (sp_redis_seam_connected (self, error, error_size) != 0)
         return NULL;
     redisReply *reply = redisCommandArgv (self->context, argc, (const char **) argv, argv_lengths);
     if (!reply) {
         char name[SP_REDIS_NAME_SHOWN_MAX + 1];
         s_command_name (argv, argv_lengths, name, sizeof name);
         char reason[SP_REDIS_REASON_MAX];
-        s_drop_context (self, reason, sizeof reason);
+        sp_redis_seam_drop (self, reason, sizeof reason);
         sp_error_set (error, error_size, "could not run \"%s\" on redis at \"%s\": %s", name,
                       self->address, reason);
     }
@@ -520,8 +487,8 @@ s_reply_wrap (sp_redis_reply_t *wrapper, redisReply *reply, bool owns_reply)
 }
 
 /* Takes a top-level hiredis reply; NULL (reply freed) when memory runs out. */
-static sp_redis_reply_t *
-s_reply_new (redisReply *reply, char *error, size_t error_size)
+sp_redis_reply_t *
+sp_redis_seam_reply (redisReply *reply, char *error, size_t error_size)
 {
     sp_redis_reply_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -636,7 +603,7 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
     assert (self);
     assert (argc > 0);
     assert (argv);
-    redisReply *reply = s_command_raw (self, argc, argv, argv_lengths, error, error_size);
+    redisReply *reply = sp_redis_seam_command (self, argc, argv, argv_lengths, error, error_size);
     if (!reply)
         return NULL;
     if (reply->type == REDIS_REPLY_ERROR) {
@@ -647,7 +614,7 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
         freeReplyObject (reply);
         return NULL;
     }
-    return s_reply_new (reply, error, error_size);
+    return sp_redis_seam_reply (reply, error, error_size);
 }
 
 /* Makes the wire buffer hold at least size bytes (0: too large). 0, or
@@ -707,8 +674,8 @@ s_pipeline_queue (sp_redis_t *self, const char *prefix, size_t prefix_length,
 }
 
 /* Queues one command, written in wire form here (see s_pipeline_queue). */
-static int
-s_command_queue (sp_redis_t *self, int argc, const char *const *argv, const size_t *lengths)
+int
+sp_redis_seam_queue (sp_redis_t *self, int argc, const char *const *argv, const size_t *lengths)
 {
     if (s_wire_reserve (self, sp_redis_resp_size (argc, lengths)) != 0)
         return -1;
@@ -724,13 +691,12 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
                        size_t suffix_length, redisReply **replies, size_t count, char *error,
                        size_t error_size)
 {
-    if (s_ensure_connected (self, error, error_size) != 0)
+    if (sp_redis_seam_connected (self, error, error_size) != 0)
         return -1;
     char reason[SP_REDIS_REASON_MAX];
-    int queued =
-        s_pipeline_queue (self, prefix, prefix_length, pipeline, suffix, suffix_length);
+    int queued = s_pipeline_queue (self, prefix, prefix_length, pipeline, suffix, suffix_length);
     if (queued != 0) {
-        s_drop_context (self, reason, sizeof reason);
+        sp_redis_seam_drop (self, reason, sizeof reason);
         sp_error_set (error, error_size, "could not send pipeline to redis at \"%s\": %s",
                       self->address, reason);
         return -1;
@@ -742,7 +708,7 @@ s_pipeline_round_trip (sp_redis_t *self, const char *prefix, size_t prefix_lengt
                 freeReplyObject (replies[j]);
                 replies[j] = NULL;
             }
-            s_drop_context (self, reason, sizeof reason);
+            sp_redis_seam_drop (self, reason, sizeof reason);
             sp_error_set (error, error_size,
                           "could not read reply %zu of %zu from redis at \"%s\": %s", i + 1, count,
                           self->address, reason);
@@ -800,7 +766,7 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
                       replies[0]->str);
     else if (exec->type == REDIS_REPLY_ARRAY) {
         replies[count - 1] = NULL;
-        result = s_reply_new (exec, error, error_size);
+        result = sp_redis_seam_reply (exec, error, error_size);
     }
     else if (exec->type == REDIS_REPLY_NIL)
         sp_error_set (error, error_size, "transaction aborted: a watched key changed");
@@ -822,233 +788,5 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
             freeReplyObject (replies[i]);
 out_free_array:
     free (replies);
-    return result;
-}
-
-/* ================================================================ scripts */
-
-sp_redis_script_t *
-sp_redis_script_new (const char *source)
-{
-    assert (source);
-    sp_redis_script_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->source = strdup (source);
-    if (!self->source) {
-        free (self);
-        return NULL;
-    }
-    self->sha[0] = '\0';
-    return self;
-}
-
-void
-sp_redis_script_destroy (sp_redis_script_t **self_p)
-{
-    assert (self_p);
-    if (!*self_p)
-        return;
-    free ((*self_p)->source);
-    free (*self_p);
-    *self_p = NULL;
-}
-
-const char *
-sp_redis_script_sha (const sp_redis_script_t *self)
-{
-    assert (self);
-    return self->sha;
-}
-
-int
-sp_redis_script_load (sp_redis_script_t *self, sp_redis_t *redis, char *error, size_t error_size)
-{
-    assert (self);
-    assert (redis);
-    const char *argv[] = { "SCRIPT", "LOAD", self->source };
-    redisReply *reply = s_command_raw (redis, S_COUNT (argv), argv, NULL, error, error_size);
-    if (!reply)
-        return -1;
-    int rc = -1;
-    if (reply->type == REDIS_REPLY_ERROR)
-        sp_error_set (error, error_size, "could not load script: %.*s", (int) reply->len,
-                      reply->str);
-    else if (reply->type != REDIS_REPLY_STRING || reply->len != SP_REDIS_SHA_LENGTH)
-        sp_error_set (error, error_size, "could not load script: unexpected reply to SCRIPT LOAD");
-    else {
-        memcpy (self->sha, reply->str, SP_REDIS_SHA_LENGTH);
-        self->sha[SP_REDIS_SHA_LENGTH] = '\0';
-        rc = 0;
-    }
-    freeReplyObject (reply);
-    return rc;
-}
-
-/* EVALSHA sha key_count argv... as one argument array (malloc'd, with
-   their lengths), loading the script first when it never was. Returns 0,
-   or -1 with the reason. */
-static int
-s_script_arguments (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
-                    const char *const *argv, const size_t *argv_lengths, const char ***arguments_p,
-                    size_t **lengths_p, char *error, size_t error_size)
-{
-    size_t total = (size_t) argc + SP_REDIS_FIXED_ARGS;
-    /* the key count's text lives after the pointers, in the same block */
-    const char **arguments = calloc (1, total * sizeof *arguments + SP_REDIS_NUMBER_TEXT_MAX);
-    size_t *lengths = calloc (total, sizeof *lengths);
-    if (!arguments || !lengths) {
-        sp_error_set (error, error_size, "out of memory running script");
-        goto out_failed;
-    }
-    if (self->sha[0] == '\0' && sp_redis_script_load (self, redis, error, error_size) != 0)
-        goto out_failed;
-    char *key_count_text = (char *) (arguments + total);
-    snprintf (key_count_text, SP_REDIS_NUMBER_TEXT_MAX, "%d", key_count);
-    arguments[0] = "EVALSHA";
-    arguments[1] = self->sha;
-    arguments[2] = key_count_text;
-    for (int i = 0; i < argc; i++) {
-        arguments[SP_REDIS_FIXED_ARGS + i] = argv[i];
-        lengths[SP_REDIS_FIXED_ARGS + i] = argv_lengths ? argv_lengths[i] : strlen (argv[i]);
-    }
-    for (size_t i = 0; i < SP_REDIS_FIXED_ARGS; i++)
-        lengths[i] = strlen (arguments[i]);
-    *arguments_p = arguments;
-    *lengths_p = lengths;
-    return 0;
-out_failed:
-    free (arguments);
-    free (lengths);
-    return -1;
-}
-
-/* The script's reply, from hiredis's (taken): NOSCRIPT loads the script
-   and runs it again (synchronously, with the same arguments); an error
-   reply is a failure. */
-static sp_redis_reply_t *
-s_script_result (sp_redis_script_t *self, sp_redis_t *redis, redisReply *reply, int total,
-                 const char **arguments, const size_t *lengths, char *error, size_t error_size)
-{
-    if (reply && reply->type == REDIS_REPLY_ERROR &&
-        strncmp (reply->str, NOSCRIPT_PREFIX, strlen (NOSCRIPT_PREFIX)) == 0) {
-        /* Redis lost its script cache (SCRIPT FLUSH, FLUSHALL, restart):
-           load again and retry once. */
-        freeReplyObject (reply);
-        reply = NULL;
-        if (sp_redis_script_load (self, redis, error, error_size) == 0)
-            reply = s_command_raw (redis, total, arguments, lengths, error, error_size);
-    }
-    if (!reply)
-        return NULL;
-    if (reply->type == REDIS_REPLY_ERROR) {
-        sp_error_set (error, error_size, "script %.8s failed: %.*s", self->sha, (int) reply->len,
-                      reply->str);
-        freeReplyObject (reply);
-        return NULL;
-    }
-    return s_reply_new (reply, error, error_size);
-}
-
-sp_redis_reply_t *
-sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
-                     const char *const *argv, const size_t *argv_lengths, char *error,
-                     size_t error_size)
-{
-    assert (self);
-    assert (redis);
-    assert (key_count >= 0 && key_count <= argc);
-    assert (argc == 0 || argv);
-    const char **arguments = NULL;
-    size_t *lengths = NULL;
-    if (s_script_arguments (self, redis, key_count, argc, argv, argv_lengths, &arguments, &lengths,
-                            error, error_size) != 0)
-        return NULL;
-    int total = argc + SP_REDIS_FIXED_ARGS;
-    redisReply *reply = s_command_raw (redis, total, arguments, lengths, error, error_size);
-    sp_redis_reply_t *result =
-        s_script_result (self, redis, reply, total, arguments, lengths, error, error_size);
-    free (arguments);
-    free (lengths);
-    return result;
-}
-
-int
-sp_redis_script_send (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
-                      const char *const *argv, const size_t *argv_lengths, char *error,
-                      size_t error_size)
-{
-    assert (self && redis);
-    assert (key_count >= 0 && key_count <= argc);
-    assert (argc == 0 || argv);
-    assert (!redis->pending);
-    const char **arguments = NULL;
-    size_t *lengths = NULL;
-    if (s_script_arguments (self, redis, key_count, argc, argv, argv_lengths, &arguments, &lengths,
-                            error, error_size) != 0)
-        return -1;
-    int total = argc + SP_REDIS_FIXED_ARGS;
-    if (s_ensure_connected (redis, error, error_size) != 0)
-        goto out_free;
-    /* Queue, then write it all now without reading: the reply is read by
-       sp_redis_script_receive while the caller does other work. */
-    int done = 0;
-    if (s_command_queue (redis, total, arguments, lengths) != 0)
-        goto out_failed;
-    while (!done)
-        if (redisBufferWrite (redis->context, &done) != REDIS_OK)
-            goto out_failed;
-    redis->pending = self;
-    redis->pending_arguments = arguments;
-    redis->pending_lengths = lengths;
-    redis->pending_count = total;
-    return 0;
-
-out_failed : {
-    char reason[SP_REDIS_REASON_MAX];
-    s_drop_context (redis, reason, sizeof reason);
-    sp_error_set (error, error_size, "could not send \"EVALSHA\" to redis at \"%s\": %s",
-                  redis->address, reason);
-}
-out_free:
-    free (arguments);
-    free (lengths);
-    return -1;
-}
-
-bool
-sp_redis_script_sent (const sp_redis_t *redis)
-{
-    assert (redis);
-    return redis->pending != NULL;
-}
-
-sp_redis_reply_t *
-sp_redis_script_receive (sp_redis_t *redis, char *error, size_t error_size)
-{
-    assert (redis && redis->pending);
-    sp_redis_script_t *self = redis->pending;
-    const char **arguments = redis->pending_arguments;
-    size_t *lengths = redis->pending_lengths;
-    int total = redis->pending_count;
-    redis->pending = NULL;
-    redis->pending_arguments = NULL;
-    redis->pending_lengths = NULL;
-    redis->pending_count = 0;
-    redisReply *reply = NULL;
-    if (!redis->context)
-        sp_error_set (error, error_size, "lost connection to redis at \"%s\"", redis->address);
-    else if (redisGetReply (redis->context, (void **) &reply) != REDIS_OK || !reply) {
-        char reason[SP_REDIS_REASON_MAX];
-        s_drop_context (redis, reason, sizeof reason);
-        sp_error_set (error, error_size, "could not run \"EVALSHA\" on redis at \"%s\": %s",
-                      redis->address, reason);
-        reply = NULL;
-    }
-    sp_redis_reply_t *result =
-        reply ? s_script_result (self, redis, reply, total, arguments, lengths, error, error_size)
-              : NULL;
-    free (arguments);
-    free (lengths);
     return result;
 }
