@@ -8,9 +8,11 @@
         s_on_lease   the lease tick (every ttl/3)
         s_on_poll    partition heads, rebuild requests, rates (poll_ms)
     All of them end up in s_apply, which turns a run of consecutive events
-    of one partition into atomic steps and handles what can go wrong.
+    of one partition into atomic steps and handles what can go wrong. The
+    steps themselves (parked, sent, received) are in sp_consumer_steps.c.
 */
 #include "sp_consumer.h"
+#include "sp_consumer_internal.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -42,62 +44,14 @@
 /* The --step-bytes help (SP_CONSUMER_OPTIONS) names this number. */
 _Static_assert(SP_CONSUMER_STEP_COMMANDS == 50000, "update the --step-bytes help");
 
-struct _sp_consumer_t {
-    sp_service_t *service;           /* borrowed */
-    sp_consumer_settings_t settings; /* strings below are copies */
-    char service_name[SP_LEASE_SERVICE_MAX];
-    char *bus;
-    sp_consumer_handler_t handler;
-    zloop_t *loop;     /* borrowed from the service */
-    sp_pg_t *pg;       /* borrowed */
-    sp_redis_t *redis; /* borrowed */
-    sp_consumer_bus_t *bus_reader;
-    sp_lease_t *lease;
-    sp_consumer_store_t *store;
-    sp_redis_t *apply_redis;         /* the steps' own connection (pipelined) */
-    sp_consumer_batch_t *batches[3]; /* one being built, one parked, one in flight */
-    sp_consumer_batch_t *batch;      /* the one being built */
-    sp_consumer_batch_t *parked;     /* a step built and not yet sent, or NULL */
-    bool parked_catching_up;         /* its events came from the log */
-    bool in_flight;                  /* a step was sent and not yet received */
-    sp_consumer_batch_t *flight;     /* its batch (the store borrows its arguments) */
-    uint32_t flight_partition;       /* its partition */
-    size_t flight_events;            /* its events */
-    bool flight_catching_up;         /* its events came from the log */
-    sp_consumer_view_t *view;        /* what the handler reads, for one run */
-    sp_redis_pipeline_t *fetch;      /* the view's MGETs */
-    sp_consumer_partition_t *partitions;
-    uint64_t *heads;             /* scratch for head polls */
-    sp_consumer_event_t *events; /* scratch: one run handed to s_apply */
-    int lease_timer;
-    int poll_timer;
-    int work_timer;          /* -1 when no work step is scheduled */
-    uint32_t next_partition; /* round-robin start of work steps */
-    int64_t rebuild_seen;    /* rebuild epoch seen at the last poll */
-    uint64_t applied;
-    uint64_t malformed_seen; /* bus messages dropped, as last counted */
-    uint64_t skipped_seen;   /* bus messages dropped unread, as last counted */
-    uint64_t applied_at_poll;
-    int64_t poll_at_ms;
-    double applied_per_second;
-    int64_t started_at_ms; /* UTC */
-    sp_consumer_metrics_t *metrics;
-    int64_t revision;              /* reference data revision applied under */
-    int64_t rebuild_revision;      /* last revision whose change needs a rebuild */
-    json_t *definitions;           /* what the instance uses, for its status; may be NULL */
-    sp_consumer_behind_fn *behind; /* told when state is stamped with a newer revision */
-    void *behind_arg;
-};
-
-static void s_schedule_work (sp_consumer_t *self);
 static bool s_work_ready (const sp_consumer_t *self);
 
 /* ---------------------------------------------------------------- settings */
 
 /* ---------------------------------------------------------------- metrics */
 
-static void
-s_publish_partition (sp_consumer_t *self, uint32_t partition)
+void
+sp_consumer_publish_partition (sp_consumer_t *self, uint32_t partition)
 {
     sp_consumer_metrics_partition (self->metrics, partition, &self->partitions[partition]);
 }
@@ -113,14 +67,14 @@ s_lease_change (void *arg, uint32_t partition, bool owned, const char *token)
     if (owned) {
         sp_consumer_partition_own (state, token);
         sp_log_info ("partition acquired", "partition=%" PRIu32 " token=\"%s\"", partition, token);
-        s_schedule_work (self);
+        sp_consumer_schedule_work (self);
     }
     else {
         sp_log_info ("partition released", "partition=%" PRIu32 " checkpoint=%" PRIu64, partition,
                      state->checkpoint);
         sp_consumer_partition_drop (state);
     }
-    s_publish_partition (self, partition);
+    sp_consumer_publish_partition (self, partition);
 }
 
 /* The instance's status for `salesctl status` (see sp_consumer.h). */
@@ -175,211 +129,13 @@ s_on_lease (zloop_t *loop, int timer_id, void *arg)
 /* ---------------------------------------------------------------- apply */
 
 /* Waits retry_delay_ms, then reads the partition back from the log. */
-static void
-s_retry_later (sp_consumer_t *self, uint32_t partition)
+void
+sp_consumer_retry_later (sp_consumer_t *self, uint32_t partition)
 {
     sp_consumer_partition_t *state = &self->partitions[partition];
     state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
     state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
-    s_schedule_work (self);
-}
-
-/* Steps are pipelined, and Redis and the handler work at the same time.
-   s_commit parks a finished step and counts it applied in the
-   partition's state (its checkpoint moves on). The parked step is sent
-   on the consumer's own connection (s_release) once the next run's keys
-   have been fetched, so Redis answers that fetch first and then runs
-   the script while the handler works through the next run, usually of
-   another partition; or when the next step is parked; or at the end of
-   the reactor callback, unless more catch-up work is due at once (its
-   first fetch sends it). The step in flight is received (s_collect)
-   before the next is sent; both are settled (s_settle) before anything
-   reads that partition's Redis state (its next run's fetch, its start),
-   before definitions change, at every poll (a quiet consumer reads its
-   last reply within poll-ms) and at shutdown. Redis runs a step as soon as it is sent, so its
-   events are visible then, whenever its reply is read. A step Redis
-   refused, or one that could not be sent, puts its partition back to
-   STARTING, where its true checkpoint is read again: what was counted
-   ahead is never trusted. */
-
-/* Puts a partition whose step was not applied back to STARTING (its
-   checkpoint was counted ahead), at once or after the retry delay. */
-static void
-s_reread (sp_consumer_t *self, uint32_t partition, bool at_once)
-{
-    sp_consumer_partition_t *state = &self->partitions[partition];
-    if (state->state == SP_CONSUMER_PARTITION_IDLE)
-        return;
-    state->state = SP_CONSUMER_PARTITION_STARTING;
-    state->not_before_ms = at_once ? 0 : zclock_mono () + self->settings.retry_delay_ms;
-    s_publish_partition (self, partition);
-    s_schedule_work (self);
-}
-
-/* Receives the step in flight, if any. Returns 0 when none was in flight
-   or it was applied; otherwise -1, its partition has been put where it
-   must go next, and *partition (may be NULL) says which. */
-static int
-s_collect (sp_consumer_t *self, uint32_t *failed_partition)
-{
-    if (!self->in_flight)
-        return 0;
-    self->in_flight = false;
-    uint32_t partition = self->flight_partition;
-    sp_consumer_partition_t *state = &self->partitions[partition];
-    char error[ERROR_SIZE];
-    uint64_t observed = 0;
-    bool observed_missing = false;
-    sp_consumer_store_result_t result = sp_consumer_store_apply_receive (
-        self->store, self->apply_redis, &observed, &observed_missing, error, sizeof error);
-    if (result == SP_CONSUMER_STORE_APPLIED) {
-        self->applied += self->flight_events;
-        sp_consumer_metrics_applied (self->metrics, self->flight_events, self->flight_catching_up);
-        return 0;
-    }
-    if (failed_partition)
-        *failed_partition = partition;
-    switch (result) {
-        case SP_CONSUMER_STORE_FENCED:
-            sp_consumer_metrics_refused (self->metrics, "fenced");
-            sp_log_warn ("partition lease lost: apply refused",
-                         "partition=%" PRIu32 " error=\"%s\"", partition, error);
-            if (state->state != SP_CONSUMER_PARTITION_IDLE)
-                sp_lease_lost (self->lease, partition);
-            return -1;
-        case SP_CONSUMER_STORE_MOVED:
-            sp_consumer_metrics_refused (self->metrics, "moved");
-            sp_log_warn ("partition checkpoint moved: reading its state again",
-                         "partition=%" PRIu32 " found=%" PRIu64 " missing=%s error=\"%s\"",
-                         partition, observed, observed_missing ? "true" : "false", error);
-            break;
-        case SP_CONSUMER_STORE_STALE:
-            sp_consumer_metrics_refused (self->metrics, "stale");
-            sp_log_warn ("partition stamped with another revision: reading its state again",
-                         "partition=%" PRIu32 " revision=%" PRId64 " error=\"%s\"", partition,
-                         self->revision, error);
-            break;
-        case SP_CONSUMER_STORE_APPLIED:
-        case SP_CONSUMER_STORE_FAILED:
-            sp_consumer_metrics_refused (self->metrics, "failed");
-            sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition,
-                         error);
-            break;
-    }
-    s_reread (self, partition, result == SP_CONSUMER_STORE_MOVED);
-    return -1;
-}
-
-/* Sends batch's step (nothing is in flight). Returns 0, or -1 when it
-   could not be sent (its partition has been put back to STARTING). */
-static int
-s_send (sp_consumer_t *self, sp_consumer_batch_t *batch, bool catching_up)
-{
-    assert (!self->in_flight);
-    uint32_t partition = sp_consumer_batch_partition (batch);
-    char error[ERROR_SIZE];
-    if (sp_consumer_store_apply_send (self->store, self->apply_redis, batch,
-                                      self->partitions[partition].token, error,
-                                      sizeof error) != 0) {
-        sp_consumer_metrics_refused (self->metrics, "failed");
-        sp_log_warn ("could not apply events", "partition=%" PRIu32 " error=\"%s\"", partition,
-                     error);
-        s_reread (self, partition, false);
-        return -1;
-    }
-    self->in_flight = true;
-    self->flight = batch;
-    self->flight_partition = partition;
-    self->flight_events = sp_consumer_batch_events (batch);
-    self->flight_catching_up = catching_up;
-    return 0;
-}
-
-/* Receives the step in flight, then sends the parked one, if any. A
-   parked step built on a step Redis refused is dropped. Returns -1 when
-   a step of partition was refused or not sent (the partition has been
-   put where it must go next), else 0. */
-static int
-s_release (sp_consumer_t *self, uint32_t partition)
-{
-    uint32_t refused = UINT32_MAX;
-    s_collect (self, &refused);
-    sp_consumer_batch_t *batch = self->parked;
-    self->parked = NULL;
-    if (batch) {
-        uint32_t parked = sp_consumer_batch_partition (batch);
-        if (parked != refused && s_send (self, batch, self->parked_catching_up) != 0)
-            return parked == partition || refused == partition ? -1 : 0;
-    }
-    return refused == partition ? -1 : 0;
-}
-
-/* Sends the parked step and receives it: nothing is left parked or in
-   flight. Returns -1 when a step of partition was refused or not sent,
-   else 0 (UINT32_MAX: any partition, always 0). */
-static int
-s_settle (sp_consumer_t *self, uint32_t partition)
-{
-    int rc = s_release (self, partition);
-    uint32_t refused = UINT32_MAX;
-    s_collect (self, &refused);
-    return rc != 0 || refused == partition ? -1 : 0;
-}
-
-/* Settles the steps when one parked or in flight is partition's.
-   Returns 0, or -1 when one failed (the partition has been put where it
-   must go next). */
-static int
-s_settle_partition (sp_consumer_t *self, uint32_t partition)
-{
-    bool parked = self->parked && sp_consumer_batch_partition (self->parked) == partition;
-    bool flying = self->in_flight && self->flight_partition == partition;
-    return parked || flying ? s_settle (self, partition) : 0;
-}
-
-/* The batch neither parked nor in flight. */
-static sp_consumer_batch_t *
-s_spare_batch (const sp_consumer_t *self)
-{
-    for (size_t index = 0;; index++) {
-        sp_consumer_batch_t *batch = self->batches[index];
-        if (batch != self->parked && !(self->in_flight && batch == self->flight))
-            return batch;
-    }
-}
-
-/* Parks the batch's atomic step (see above), sending the one parked
-   before. Returns 0 when parked (the partition's checkpoint counts it);
-   otherwise the partition has been put where it must go next and -1 is
-   returned. */
-static int
-s_commit (sp_consumer_t *self, bool catching_up)
-{
-    uint32_t partition = sp_consumer_batch_partition (self->batch);
-    sp_consumer_partition_t *state = &self->partitions[partition];
-    size_t events = sp_consumer_batch_events (self->batch);
-    if (events == 0)
-        return 0;
-    /* Commands on the same key and field merge (sp_consumer_coalesce.h)
-       and the summed increments join them. */
-    if (sp_consumer_batch_coalesce (self->batch) != 0) {
-        sp_consumer_metrics_refused (self->metrics, "failed");
-        sp_log_warn ("could not apply events: out of memory writing the step", "partition=%" PRIu32,
-                     partition);
-        s_retry_later (self, partition);
-        return -1;
-    }
-    /* A step parked before goes out now; the one in flight keeps
-       running (its reply is read when the next step is sent). */
-    if (self->parked && s_release (self, partition) != 0)
-        return -1; /* this step was built on one Redis refused or never got */
-    self->parked = self->batch;
-    self->parked_catching_up = catching_up;
-    sp_consumer_partition_applied (state, sp_consumer_batch_last (self->batch));
-    s_publish_partition (self, partition);
-    /* The parked and the in-flight steps keep their batches. */
-    self->batch = s_spare_batch (self);
-    return 0;
+    sp_consumer_schedule_work (self);
 }
 
 /* Gives up on one event: records it in PostgreSQL, then lets the
@@ -430,7 +186,7 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
             sp_consumer_metrics_refused (self->metrics, "failed");
             sp_log_warn ("handler could not prepare events: retrying",
                          "partition=%" PRIu32 " error=\"%s\"", partition, error);
-            s_retry_later (self, partition);
+            sp_consumer_retry_later (self, partition);
             return 0;
         }
     }
@@ -441,12 +197,12 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
         sp_log_warn ("could not read the handler's keys: retrying",
                      "partition=%" PRIu32 " keys=%zu error=\"%s\"", partition,
                      sp_consumer_view_wanted (self->view), fetch_error);
-        s_retry_later (self, partition);
+        sp_consumer_retry_later (self, partition);
         return 0;
     }
     /* Redis has answered the fetch: it runs the parked step (another
        partition's) while the handler works on this run. */
-    s_release (self, partition);
+    sp_consumer_step_release (self, partition);
     sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
     for (size_t index = 0; index < count; index++) {
         const sp_consumer_event_t *event = &events[index];
@@ -466,7 +222,7 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
         else {
             sp_consumer_batch_rewind (self->batch, mark);
             sp_consumer_view_rewind (self->view, view_mark);
-            if (s_commit (self, catching_up) != 0)
+            if (sp_consumer_step_commit (self, catching_up) != 0)
                 break;
             sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
             if (sp_consumer_partition_failure (state, event->sequence,
@@ -475,11 +231,11 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
                 sp_log_warn ("handler failed: retrying",
                              "partition=%" PRIu32 " sequence=%" PRIu64 " attempt=%d error=\"%s\"",
                              partition, event->sequence, state->failures, error);
-                s_retry_later (self, partition);
+                sp_consumer_retry_later (self, partition);
                 break;
             }
             if (s_quarantine (self, event, error) != 0) {
-                s_retry_later (self, partition);
+                sp_consumer_retry_later (self, partition);
                 break;
             }
         }
@@ -489,12 +245,12 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
         if (sp_consumer_batch_events (self->batch) >= self->settings.batch ||
             sp_consumer_batch_bytes (self->batch) >= self->settings.step_bytes ||
             sp_consumer_batch_commands (self->batch) >= SP_CONSUMER_STEP_COMMANDS) {
-            if (s_commit (self, catching_up) != 0)
+            if (sp_consumer_step_commit (self, catching_up) != 0)
                 break;
             sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
         }
         if (index + 1 == count)
-            s_commit (self, catching_up);
+            sp_consumer_step_commit (self, catching_up);
     }
     return state->checkpoint >= start ? (size_t) (state->checkpoint - start) : 0;
 }
@@ -507,7 +263,7 @@ s_apply (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t *eve
 {
     /* The run's fetch reads the partition's state: its parked step and
        its step in flight must have been applied first. */
-    if (s_settle_partition (self, partition) != 0)
+    if (sp_consumer_step_settle_partition (self, partition) != 0)
         return 0;
     sp_consumer_view_reset (self->view, partition);
     size_t applied = s_apply_run (self, partition, events, count, catching_up);
@@ -541,7 +297,7 @@ static void
 s_start_partition (sp_consumer_t *self, uint32_t partition)
 {
     sp_consumer_partition_t *state = &self->partitions[partition];
-    if (s_settle_partition (self, partition) != 0)
+    if (sp_consumer_step_settle_partition (self, partition) != 0)
         return; /* back to STARTING, after the retry delay */
     char error[ERROR_SIZE];
     sp_consumer_store_state_t stored;
@@ -592,7 +348,7 @@ s_start_partition (sp_consumer_t *self, uint32_t partition)
     state->checkpoint = stored.checkpoint;
     state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
     state->not_before_ms = 0;
-    s_publish_partition (self, partition);
+    sp_consumer_publish_partition (self, partition);
 }
 
 /* One catch-up read and its apply. */
@@ -627,7 +383,7 @@ s_catch_up (sp_consumer_t *self, uint32_t partition)
                       state->checkpoint);
     }
     sp_consumer_log_read_clear (&read);
-    s_publish_partition (self, partition);
+    sp_consumer_publish_partition (self, partition);
 }
 
 static int
@@ -656,12 +412,12 @@ s_on_work (zloop_t *loop, int timer_id, void *arg)
         }
     }
     self->next_partition = next;
-    s_schedule_work (self);
+    sp_consumer_schedule_work (self);
     /* The last step goes out now, unless the next work step is due at
        once: then it goes out after that step's fetch, and Redis runs it
-       while the handler works (see s_collect). */
+       while the handler works (see sp_consumer_steps.c). */
     if (!s_work_ready (self))
-        s_release (self, UINT32_MAX);
+        sp_consumer_step_release (self, UINT32_MAX);
     return 0;
 }
 
@@ -682,8 +438,8 @@ s_work_ready (const sp_consumer_t *self)
 
 /* Arms the work timer for the earliest partition that has work, if any
    and if it is not armed yet. */
-static void
-s_schedule_work (sp_consumer_t *self)
+void
+sp_consumer_schedule_work (sp_consumer_t *self)
 {
     if (self->work_timer != -1 || !self->loop)
         return;
@@ -741,7 +497,7 @@ s_apply_live (sp_consumer_t *self, Salespulse__BusEnvelope *const *envelopes, si
     size_t applied = count ? s_apply (self, partition, self->events, count, false) : 0;
     if (gap && applied == count && state->state == SP_CONSUMER_PARTITION_LIVE) {
         state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
-        s_schedule_work (self);
+        sp_consumer_schedule_work (self);
     }
 }
 
@@ -781,7 +537,8 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
         s_apply_live (self, envelopes, first, end);
         first = end;
     }
-    s_release (self, UINT32_MAX); /* the last step goes out (see s_collect) */
+    /* the last step goes out (see sp_consumer_steps.c) */
+    sp_consumer_step_release (self, UINT32_MAX);
     return 0;
 }
 
@@ -821,7 +578,7 @@ s_poll_rebuild (sp_consumer_t *self)
         state->state = SP_CONSUMER_PARTITION_STARTING;
         state->not_before_ms = 0;
     }
-    s_schedule_work (self);
+    sp_consumer_schedule_work (self);
 }
 
 static int
@@ -830,7 +587,7 @@ s_on_poll (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     sp_consumer_t *self = (sp_consumer_t *) arg;
-    s_settle (self, UINT32_MAX); /* a quiet consumer reads its last reply here */
+    sp_consumer_step_settle (self, UINT32_MAX); /* a quiet consumer reads its last reply here */
     int64_t now = zclock_mono ();
     if (now > self->poll_at_ms) {
         self->applied_per_second = (double) (self->applied - self->applied_at_poll) *
@@ -853,9 +610,9 @@ s_on_poll (zloop_t *loop, int timer_id, void *arg)
                           "partition=%" PRIu32 " checkpoint=%" PRIu64 " head=%" PRIu64, partition,
                           state->checkpoint, state->head);
             state->state = SP_CONSUMER_PARTITION_CATCHING_UP;
-            s_schedule_work (self);
+            sp_consumer_schedule_work (self);
         }
-        s_publish_partition (self, partition);
+        sp_consumer_publish_partition (self, partition);
     }
     return 0;
 }
@@ -903,7 +660,7 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
         goto out_destroy;
     }
     /* Steps are sent on a connection of their own, so the service's
-       connection stays free for reads while a step runs (s_commit). */
+       connection stays free for reads while a step runs (sp_consumer_step_commit). */
     self->apply_redis = sp_redis_new (sp_config_string (sp_service_config (service), "redis"), NULL,
                                       error, error_size);
     if (!self->apply_redis || sp_redis_connect (self->apply_redis, error, error_size) != 0)
@@ -927,7 +684,7 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
         goto out_destroy;
     }
     for (uint32_t partition = 0; partition < settings->partitions; partition++)
-        s_publish_partition (self, partition);
+        sp_consumer_publish_partition (self, partition);
     if (sp_consumer_store_load (self->store, self->redis, error, error_size) != 0 ||
         !(self->bus_reader =
               sp_consumer_bus_new (self->bus, settings->bus_hwm, settings->partitions,
@@ -976,7 +733,8 @@ sp_consumer_destroy (sp_consumer_t **self_p)
             zloop_timer_end (self->loop, self->work_timer);
         self->loop = NULL;
     }
-    s_settle (self, UINT32_MAX); /* every step is applied or refused before the leases go */
+    /* every step is applied or refused before the leases go */
+    sp_consumer_step_settle (self, UINT32_MAX);
     if (self->lease) {
         char error[ERROR_SIZE];
         if (sp_lease_release_all (self->lease, self->redis, error, sizeof error) != 0)
@@ -1046,7 +804,8 @@ sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revis
 {
     assert (self && revision >= 0 && rebuild_revision <= revision);
     assert (!handler || handler->apply);
-    s_settle (self, UINT32_MAX); /* the steps parked and in flight were built by the old handler */
+    /* the steps parked and in flight were built by the old handler */
+    sp_consumer_step_settle (self, UINT32_MAX);
     if (handler)
         self->handler = *handler;
     if (definitions) {
@@ -1072,9 +831,9 @@ sp_consumer_revise (sp_consumer_t *self, int64_t revision, int64_t rebuild_revis
             continue;
         state->state = SP_CONSUMER_PARTITION_STARTING;
         state->not_before_ms = 0;
-        s_publish_partition (self, partition);
+        sp_consumer_publish_partition (self, partition);
     }
-    s_schedule_work (self);
+    sp_consumer_schedule_work (self);
     /* The status tools read (salesctl status, definitions) says it now,
        not at the next lease tick. */
     if (self->loop)
