@@ -109,6 +109,7 @@ s_assert_step (const char *step, const char *expected)
 {
     sp_consumer_batch_t *batch = s_batch ();
     char copy[TEXT_SIZE];
+    assert_true (strlen (step) < sizeof copy);
     snprintf (copy, sizeof copy, "%s", step);
     char *command = copy;
     while (command) {
@@ -122,6 +123,31 @@ s_assert_step (const char *step, const char *expected)
     }
     s_assert_coalesced (batch, expected);
     sp_consumer_batch_destroy (&batch);
+}
+
+/* A run of SP_CONSUMER_COALESCE_GROUP_MAX + 2 commands (command: a
+   format of the command's index) must come out as a group of the limit
+   (first_head, then each member: a format of the index) and a second
+   group (next_head) of the rest. */
+static void
+s_assert_cut_into_groups (const char *command, const char *first_head, const char *next_head,
+                          const char *member)
+{
+    char step[TEXT_SIZE], expected[TEXT_SIZE];
+    size_t used = 0, expected_used = 0;
+    for (size_t index = 0; index < SP_CONSUMER_COALESCE_GROUP_MAX + 2; index++) {
+        if (index > 0)
+            used += (size_t) snprintf (step + used, sizeof step - used, " | ");
+        used += (size_t) snprintf (step + used, sizeof step - used, command, index);
+        if (index == 0 || index == SP_CONSUMER_COALESCE_GROUP_MAX)
+            expected_used +=
+                (size_t) snprintf (expected + expected_used, sizeof expected - expected_used,
+                                   "%s%s", index ? " | " : "", index ? next_head : first_head);
+        expected_used += (size_t) snprintf (expected + expected_used,
+                                            sizeof expected - expected_used, member, index);
+        assert_true (used < sizeof step && expected_used < sizeof expected);
+    }
+    s_assert_step (step, expected);
 }
 
 /* ---------------------------------------------------------------- increments */
@@ -255,20 +281,7 @@ test_first_sets_of_keys_become_one_mset (void **state)
     s_assert_coalesced (batch, "MSET k1 v\\x00\\xff k2 ");
     sp_consumer_batch_destroy (&batch);
     /* a long run is cut into MSETs of at most the limit */
-    char step[65536] = "", expected[65536] = "";
-    size_t keys = SP_CONSUMER_COALESCE_GROUP_MAX + 1;
-    size_t used = 0, expected_used = 0;
-    for (size_t index = 0; index < keys; index++) {
-        used += (size_t) snprintf (step + used, sizeof step - used, "%sSET k%zu v", index ? " | " : "",
-                                   index);
-        if (index == 0 || index == SP_CONSUMER_COALESCE_GROUP_MAX)
-            expected_used +=
-                (size_t) snprintf (expected + expected_used, sizeof expected - expected_used,
-                                   "%s", index ? " | SET" : "MSET");
-        expected_used += (size_t) snprintf (expected + expected_used,
-                                            sizeof expected - expected_used, " k%zu v", index);
-    }
-    s_assert_step (step, expected);
+    s_assert_cut_into_groups ("SET k%zu v", "MSET", "MSET", " k%zu v");
 }
 
 static void
@@ -324,21 +337,7 @@ test_members_of_a_key_are_grouped (void **state)
     s_assert_step ("ZADD d 1 a | ZADD d GT 2 b | ZADD d 3 c",
                    "ZADD d 1 a | ZADD d GT 2 b | ZADD d 3 c");
     /* a long run is cut into groups of at most the limit */
-    char step[65536] = "", expected[65536] = "", member[32];
-    size_t members = SP_CONSUMER_COALESCE_GROUP_MAX + 2;
-    size_t used = 0, expected_used = 0;
-    for (size_t index = 0; index < members; index++) {
-        snprintf (member, sizeof member, "m%zu", index);
-        used += (size_t) snprintf (step + used, sizeof step - used, "%sSADD s %s",
-                                   index ? " | " : "", member);
-        if (index == 0 || index == SP_CONSUMER_COALESCE_GROUP_MAX)
-            expected_used +=
-                (size_t) snprintf (expected + expected_used, sizeof expected - expected_used,
-                                   "%sSADD s", index ? " | " : "");
-        expected_used += (size_t) snprintf (expected + expected_used,
-                                            sizeof expected - expected_used, " %s", member);
-    }
-    s_assert_step (step, expected);
+    s_assert_cut_into_groups ("SADD s m%zu", "SADD s", "SADD s", " m%zu");
 }
 
 /* ---------------------------------------------------------------- barriers */
