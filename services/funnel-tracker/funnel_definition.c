@@ -12,27 +12,24 @@
 
 #include <assert.h>
 #include <jansson.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sp_error.h"
 #include "sp_event.h"
+#include "sp_json_read.h"
 
 _Static_assert(FUNNEL_DEFINITION_STAGE_MAX == SP_EVENT_NAME_MAX,
                "a step's stage has the same limit as an event's to_stage");
+_Static_assert(FUNNEL_DEFINITION_BASIS_POINTS == SP_JSON_BASIS_POINTS,
+               "a fraction reads into the same basis points");
 _Static_assert(FUNNEL_STEPS_MAX <= 32, "a step set must fit a uint32_t mask");
 
-#define S_PATH_SIZE 96     /* room for a JSON path such as "steps[15].target.from" */
-#define S_MESSAGE_SIZE 192 /* room for the reason part of a message */
 #define S_MS_PER_DAY INT64_C (86400000)
-#define S_FRACTION_DECIMALS 4      /* decimals a fraction may have: basis points */
 #define S_FROM_FIRST "first"       /* target.from: measured from step 1 */
 #define S_FROM_PREVIOUS "previous" /* target.from: measured from the step before */
 #define S_COUNT(array) (sizeof (array) / sizeof ((array)[0]))
-#define S_NAME_RULE "use 1 to 63 characters of a-z, 0-9, \"_\" and \"-\""
 
 struct _funnel_definition_t {
     char name[FUNNEL_DEFINITION_NAME_MAX + 1];        /* funnel name, [a-z0-9_-] */
@@ -66,191 +63,6 @@ static const char *const s_entity_names[] = { "opportunity_id", "customer_id" };
 static const char *const s_mode_names[] = { "pipeline", "sequence" };
 static const char *const s_outcome_names[] = { "", "won", "lost" };
 
-/* Where errors go while reading. */
-typedef struct {
-    char *error;       /* caller's buffer */
-    size_t error_size; /* its size */
-} s_reader_t;
-
-/* Writes `field "path": reason` and returns -1. */
-static int s_fail (s_reader_t *reader, const char *path, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-s_fail (s_reader_t *reader, const char *path, const char *format, ...)
-{
-    char message[S_MESSAGE_SIZE];
-    va_list args;
-    va_start (args, format);
-    vsnprintf (message, sizeof message, format, args);
-    va_end (args);
-    sp_error_set (reader->error, reader->error_size, "field \"%s\": %s", path, message);
-    return -1;
-}
-
-/* How a JSON value is called in a message. */
-static const char *
-s_json_kind (const json_t *value)
-{
-    static const char *const kinds[] = {
-        [JSON_OBJECT] = "an object",   [JSON_ARRAY] = "an array",     [JSON_STRING] = "a string",
-        [JSON_INTEGER] = "an integer", [JSON_REAL] = "a real number", [JSON_TRUE] = "a boolean",
-        [JSON_FALSE] = "a boolean",    [JSON_NULL] = "null",
-    };
-    return kinds[json_typeof (value)];
-}
-
-/* Joins a parent path and a key: "steps[1]" + "name" = "steps[1].name".
-   Only an unknown key can be too long for the buffer: it is cut, which is
-   fine in a message that only has to point at it. */
-static void
-s_path (char *buffer, size_t size, const char *parent, const char *key)
-{
-    int written = snprintf (buffer, size, "%s%s%s", parent, *parent ? "." : "", key);
-    assert (written >= 0);
-}
-
-/* Refuses the first key of object that allowed does not list. */
-static int
-s_check_keys (s_reader_t *reader, const json_t *object, const char *parent,
-              const char *const *allowed)
-{
-    const char *key;
-    const json_t *value;
-    json_object_foreach ((json_t *) object, key, value)
-    {
-        bool known = false;
-        for (size_t index = 0; allowed[index] && !known; index++)
-            known = strcmp (key, allowed[index]) == 0;
-        if (!known) {
-            char quoted[S_PATH_SIZE];
-            char path[S_PATH_SIZE];
-            sp_error_quote (key, quoted, sizeof quoted);
-            s_path (path, sizeof path, parent, quoted);
-            return s_fail (reader, path, "unknown field");
-        }
-    }
-    return 0;
-}
-
-/* A string value, quoted for a message. */
-static const char *
-s_quote (const json_t *value, char *buffer, size_t size)
-{
-    return sp_event_quote (json_string_value (value), json_string_length (value), buffer, size);
-}
-
-/* Reads a required string member into *text. */
-static int
-s_read_string (s_reader_t *reader, const json_t *value, const char *path, const char **text)
-{
-    if (!value)
-        return s_fail (reader, path, "required");
-    if (!json_is_string (value))
-        return s_fail (reader, path, "expected a string, got %s", s_json_kind (value));
-    *text = json_string_value (value);
-    return 0;
-}
-
-/* Reads a name ([a-z0-9_-], 1..63) into name. */
-static int
-s_read_name (s_reader_t *reader, const json_t *value, const char *path, char *name)
-{
-    const char *text;
-    if (s_read_string (reader, value, path, &text) != 0)
-        return -1;
-    size_t length = json_string_length (value);
-    bool valid = length >= 1 && length <= FUNNEL_DEFINITION_NAME_MAX;
-    for (size_t index = 0; valid && index < length; index++) {
-        char c = text[index];
-        valid = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    }
-    if (!valid) {
-        char quoted[SP_EVENT_QUOTE_SIZE];
-        return s_fail (reader, path, "invalid name \"%s\": " S_NAME_RULE,
-                       s_quote (value, quoted, sizeof quoted));
-    }
-    memcpy (name, text, length + 1);
-    return 0;
-}
-
-/* Reads a string that must be one of names[0..count - 1] (entries "" are
-   never chosen); *choice becomes its index. what names the kind of value
-   and allowed lists the choices for the message. */
-static int
-s_read_choice (s_reader_t *reader, const json_t *value, const char *path, const char *what,
-               const char *allowed, const char *const *names, size_t count, int *choice)
-{
-    const char *text;
-    if (s_read_string (reader, value, path, &text) != 0)
-        return -1;
-    for (size_t index = 0; index < count; index++)
-        if (*names[index] && strcmp (text, names[index]) == 0) {
-            *choice = (int) index;
-            return 0;
-        }
-    char quoted[SP_EVENT_QUOTE_SIZE];
-    return s_fail (reader, path, "unknown %s \"%s\": use %s", what,
-                   s_quote (value, quoted, sizeof quoted), allowed);
-}
-
-/* Reads an integer in min..max. */
-static int
-s_read_integer (s_reader_t *reader, const json_t *value, const char *path, json_int_t min,
-                json_int_t max, json_int_t *number)
-{
-    if (!json_is_integer (value))
-        return s_fail (reader, path, "expected an integer, got %s", s_json_kind (value));
-    json_int_t got = json_integer_value (value);
-    if (got < min || got > max)
-        return s_fail (reader, path,
-                       "%" JSON_INTEGER_FORMAT " is not in %" JSON_INTEGER_FORMAT
-                       "..%" JSON_INTEGER_FORMAT,
-                       got, min, max);
-    *number = got;
-    return 0;
-}
-
-/* Reads a fraction: a JSON number 0..1 with at most four decimals, into
-   basis points. The decimals check is exact: a decimal with at most four
-   places parses to the same double as its basis points divided by 10000,
-   both being the nearest double to the same real number. */
-static int
-s_read_fraction (s_reader_t *reader, const json_t *value, const char *path, uint32_t *bp)
-{
-    if (json_is_integer (value)) {
-        json_int_t got = json_integer_value (value);
-        if (got < 0 || got > 1)
-            return s_fail (reader, path, "%" JSON_INTEGER_FORMAT " is not in 0..1", got);
-        *bp = (uint32_t) got * FUNNEL_DEFINITION_BASIS_POINTS;
-        return 0;
-    }
-    if (!json_is_real (value))
-        return s_fail (reader, path, "expected a number from 0 to 1 such as 0.25, got %s",
-                       s_json_kind (value));
-    double got = json_real_value (value);
-    if (!(got >= 0.0 && got <= 1.0))
-        return s_fail (reader, path, "%g is not in 0..1", got);
-    long scaled = lround (got * FUNNEL_DEFINITION_BASIS_POINTS);
-    double back = (double) scaled / FUNNEL_DEFINITION_BASIS_POINTS;
-    if (back < got || back > got)
-        return s_fail (reader, path, "%.10g has more than %d decimals", got, S_FRACTION_DECIMALS);
-    *bp = (uint32_t) scaled;
-    return 0;
-}
-
-/* Reads an optional boolean. */
-static int
-s_read_bool (s_reader_t *reader, const json_t *value, const char *path, bool *flag)
-{
-    if (!value)
-        return 0;
-    if (!json_is_boolean (value))
-        return s_fail (reader, path, "expected a boolean, got %s", s_json_kind (value));
-    *flag = json_is_true (value);
-    return 0;
-}
-
 /* Index of the step read so far named name, or -1. */
 static int
 s_step_find (const funnel_definition_t *self, const char *name)
@@ -263,67 +75,67 @@ s_step_find (const funnel_definition_t *self, const char *name)
 
 /* Reads the target of step index (already holding its other fields). */
 static int
-s_read_target (s_reader_t *reader, funnel_definition_t *self, size_t index, const json_t *object,
+s_read_target (sp_json_reader_t *reader, funnel_definition_t *self, size_t index, const json_t *object,
                const char *parent)
 {
     funnel_definition_step_t *step = &self->steps[index];
-    char path[S_PATH_SIZE];
+    char path[SP_JSON_PATH_SIZE];
     if (!json_is_object (object))
-        return s_fail (reader, parent, "expected an object, got %s", s_json_kind (object));
-    if (s_check_keys (reader, object, parent, s_target_keys) != 0)
+        return sp_json_fail (reader, parent, "expected an object, got %s", sp_json_kind (object));
+    if (sp_json_check_keys (reader, object, parent, s_target_keys) != 0)
         return -1;
     if (index == 0)
-        return s_fail (reader, parent, "the first step cannot have a target");
+        return sp_json_fail (reader, parent, "the first step cannot have a target");
     if (step->outcome == FUNNEL_DEFINITION_OUTCOME_LOST)
-        return s_fail (reader, parent, "a \"lost\" step cannot have a target");
-    s_path (path, sizeof path, parent, "conversion");
+        return sp_json_fail (reader, parent, "a \"lost\" step cannot have a target");
+    sp_json_path (path, sizeof path, parent, "conversion");
     const json_t *value = json_object_get (object, "conversion");
     if (!value)
-        return s_fail (reader, path, "required");
-    if (s_read_fraction (reader, value, path, &step->target.conversion_bp) != 0)
+        return sp_json_fail (reader, path, "required");
+    if (sp_json_read_fraction (reader, value, path, &step->target.conversion_bp) != 0)
         return -1;
-    s_path (path, sizeof path, parent, "from");
+    sp_json_path (path, sizeof path, parent, "from");
     value = json_object_get (object, "from");
     step->target.from = 0;
     if (value) {
         const char *from;
-        if (s_read_string (reader, value, path, &from) != 0)
+        if (sp_json_read_string (reader, value, path, &from) != 0)
             return -1;
         int found = s_step_find (self, from); /* steps read so far: the earlier ones */
         if (strcmp (from, S_FROM_PREVIOUS) == 0)
             step->target.from = index - 1;
         else if (strcmp (from, S_FROM_FIRST) != 0 && found < 0) {
             char quoted[SP_EVENT_QUOTE_SIZE];
-            return s_fail (reader, path, "no earlier step is named \"%s\"",
-                           s_quote (value, quoted, sizeof quoted));
+            return sp_json_fail (reader, path, "no earlier step is named \"%s\"",
+                           sp_json_quote (value, quoted, sizeof quoted));
         }
         else if (found >= 0)
             step->target.from = (size_t) found;
     }
     if (self->steps[step->target.from].outcome != FUNNEL_DEFINITION_OUTCOME_NONE)
-        return s_fail (reader, path, "conversion cannot be measured from a \"%s\" step",
+        return sp_json_fail (reader, path, "conversion cannot be measured from a \"%s\" step",
                        s_outcome_names[self->steps[step->target.from].outcome]);
-    s_path (path, sizeof path, parent, "min_sample");
+    sp_json_path (path, sizeof path, parent, "min_sample");
     value = json_object_get (object, "min_sample");
     if (!value)
-        return s_fail (reader, path, "required");
+        return sp_json_fail (reader, path, "required");
     json_int_t sample;
-    if (s_read_integer (reader, value, path, FUNNEL_DEFINITION_MIN_SAMPLE_MIN,
+    if (sp_json_read_integer (reader, value, path, FUNNEL_DEFINITION_MIN_SAMPLE_MIN,
                         FUNNEL_DEFINITION_MIN_SAMPLE_MAX, &sample) != 0)
         return -1;
     step->target.min_sample = (uint32_t) sample;
     /* window_days is read before the steps. After window_days whole days
        no event can change a cohort's conversion: waiting longer would only
        delay the notice. */
-    s_path (path, sizeof path, parent, "maturity_days");
+    sp_json_path (path, sizeof path, parent, "maturity_days");
     value = json_object_get (object, "maturity_days");
     json_int_t maturity = self->window_days;
     if (value && !json_is_integer (value))
-        return s_fail (reader, path, "expected an integer, got %s", s_json_kind (value));
+        return sp_json_fail (reader, path, "expected an integer, got %s", sp_json_kind (value));
     if (value)
         maturity = json_integer_value (value);
     if (maturity < FUNNEL_DEFINITION_MATURITY_DAYS_MIN || maturity > self->window_days)
-        return s_fail (reader, path,
+        return sp_json_fail (reader, path,
                        "%" JSON_INTEGER_FORMAT " is not in %d..%u (the funnel's window_days)",
                        maturity, FUNNEL_DEFINITION_MATURITY_DAYS_MIN, self->window_days);
     step->target.maturity_days = (uint32_t) maturity;
@@ -333,19 +145,19 @@ s_read_target (s_reader_t *reader, funnel_definition_t *self, size_t index, cons
 
 /* Reads the stage of step (its event already known). */
 static int
-s_read_stage (s_reader_t *reader, funnel_definition_step_t *step, const json_t *value,
+s_read_stage (sp_json_reader_t *reader, funnel_definition_step_t *step, const json_t *value,
               const char *path)
 {
     const char *text;
-    if (s_read_string (reader, value, path, &text) != 0)
+    if (sp_json_read_string (reader, value, path, &text) != 0)
         return -1;
     if (step->event != SALESPULSE__EVENT_TYPE__EVENT_TYPE_STAGE_CHANGED)
-        return s_fail (reader, path, "only a \"stage_changed\" step can have a stage");
+        return sp_json_fail (reader, path, "only a \"stage_changed\" step can have a stage");
     size_t length = json_string_length (value);
     if (length == 0)
-        return s_fail (reader, path, "must not be empty");
+        return sp_json_fail (reader, path, "must not be empty");
     if (length > FUNNEL_DEFINITION_STAGE_MAX)
-        return s_fail (reader, path, "longer than %d bytes", FUNNEL_DEFINITION_STAGE_MAX);
+        return sp_json_fail (reader, path, "longer than %d bytes", FUNNEL_DEFINITION_STAGE_MAX);
     /* Valid UTF-8 without NUL: jansson refuses any other string. */
     memcpy (step->stage, text, length + 1);
     return 0;
@@ -354,73 +166,74 @@ s_read_stage (s_reader_t *reader, funnel_definition_step_t *step, const json_t *
 /* Reads the step at steps[index]; earlier steps are already read and
    step_count is index, so name look-ups see only the earlier steps. */
 static int
-s_read_step (s_reader_t *reader, funnel_definition_t *self, size_t index, const json_t *object)
+s_read_step (sp_json_reader_t *reader, funnel_definition_t *self, size_t index, const json_t *object)
 {
     funnel_definition_step_t *step = &self->steps[index];
-    char parent[S_PATH_SIZE];
-    char path[S_PATH_SIZE];
+    char parent[SP_JSON_PATH_SIZE];
+    char path[SP_JSON_PATH_SIZE];
     snprintf (parent, sizeof parent, "steps[%zu]", index);
     if (!json_is_object (object))
-        return s_fail (reader, parent, "expected an object, got %s", s_json_kind (object));
-    if (s_check_keys (reader, object, parent, s_step_keys) != 0)
+        return sp_json_fail (reader, parent, "expected an object, got %s", sp_json_kind (object));
+    if (sp_json_check_keys (reader, object, parent, s_step_keys) != 0)
         return -1;
 
-    s_path (path, sizeof path, parent, "name");
-    if (s_read_name (reader, json_object_get (object, "name"), path, step->name) != 0)
+    sp_json_path (path, sizeof path, parent, "name");
+    if (sp_json_read_name (reader, json_object_get (object, "name"), path, step->name,
+                           FUNNEL_DEFINITION_NAME_MAX) != 0)
         return -1;
     if (strcmp (step->name, S_FROM_FIRST) == 0 || strcmp (step->name, S_FROM_PREVIOUS) == 0)
-        return s_fail (reader, path, "\"%s\" is reserved for \"target.from\"", step->name);
+        return sp_json_fail (reader, path, "\"%s\" is reserved for \"target.from\"", step->name);
     int same = s_step_find (self, step->name);
     if (same >= 0)
-        return s_fail (reader, path, "\"%s\" is already the name of steps[%d]", step->name, same);
+        return sp_json_fail (reader, path, "\"%s\" is already the name of steps[%d]", step->name, same);
 
-    s_path (path, sizeof path, parent, "event");
+    sp_json_path (path, sizeof path, parent, "event");
     const char *event;
     const json_t *value = json_object_get (object, "event");
-    if (s_read_string (reader, value, path, &event) != 0)
+    if (sp_json_read_string (reader, value, path, &event) != 0)
         return -1;
     step->event = sp_event_type_from_name (event);
     if (step->event == SALESPULSE__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED) {
         char quoted[SP_EVENT_QUOTE_SIZE];
-        return s_fail (reader, path, "unknown event type \"%s\"",
-                       s_quote (value, quoted, sizeof quoted));
+        return sp_json_fail (reader, path, "unknown event type \"%s\"",
+                       sp_json_quote (value, quoted, sizeof quoted));
     }
 
-    s_path (path, sizeof path, parent, "stage");
+    sp_json_path (path, sizeof path, parent, "stage");
     value = json_object_get (object, "stage");
     if (value && s_read_stage (reader, step, value, path) != 0)
         return -1;
 
-    s_path (path, sizeof path, parent, "outcome");
+    sp_json_path (path, sizeof path, parent, "outcome");
     value = json_object_get (object, "outcome");
     bool pipeline = self->mode == FUNNEL_STEPS_MODE_PIPELINE;
     if (value && !pipeline)
-        return s_fail (reader, path, "applies only to \"pipeline\" mode");
+        return sp_json_fail (reader, path, "applies only to \"pipeline\" mode");
     int outcome = FUNNEL_DEFINITION_OUTCOME_NONE;
-    if (value && s_read_choice (reader, value, path, "outcome", "\"won\" or \"lost\"",
+    if (value && sp_json_read_choice (reader, value, path, "outcome", "\"won\" or \"lost\"",
                                 s_outcome_names, S_COUNT (s_outcome_names), &outcome) != 0)
         return -1;
     step->outcome = (funnel_definition_outcome_t) outcome;
     if (step->outcome == FUNNEL_DEFINITION_OUTCOME_NONE && index > 0 &&
         self->steps[index - 1].outcome != FUNNEL_DEFINITION_OUTCOME_NONE)
-        return s_fail (reader, parent, "a step without an outcome cannot follow a \"%s\" step",
+        return sp_json_fail (reader, parent, "a step without an outcome cannot follow a \"%s\" step",
                        s_outcome_names[self->steps[index - 1].outcome]);
 
-    s_path (path, sizeof path, parent, "probability");
+    sp_json_path (path, sizeof path, parent, "probability");
     value = json_object_get (object, "probability");
     if (value && !pipeline)
-        return s_fail (reader, path, "applies only to \"pipeline\" mode");
+        return sp_json_fail (reader, path, "applies only to \"pipeline\" mode");
     if (!value && pipeline)
-        return s_fail (reader, path, "required in \"pipeline\" mode");
-    if (value && s_read_fraction (reader, value, path, &step->probability_bp) != 0)
+        return sp_json_fail (reader, path, "required in \"pipeline\" mode");
+    if (value && sp_json_read_fraction (reader, value, path, &step->probability_bp) != 0)
         return -1;
     if (step->outcome == FUNNEL_DEFINITION_OUTCOME_WON &&
         step->probability_bp != FUNNEL_DEFINITION_BASIS_POINTS)
-        return s_fail (reader, path, "a \"won\" step has probability 1");
+        return sp_json_fail (reader, path, "a \"won\" step has probability 1");
     if (step->outcome == FUNNEL_DEFINITION_OUTCOME_LOST && step->probability_bp != 0)
-        return s_fail (reader, path, "a \"lost\" step has probability 0");
+        return sp_json_fail (reader, path, "a \"lost\" step has probability 0");
 
-    s_path (path, sizeof path, parent, "target");
+    sp_json_path (path, sizeof path, parent, "target");
     value = json_object_get (object, "target");
     if (value && s_read_target (reader, self, index, value, path) != 0)
         return -1;
@@ -430,50 +243,51 @@ s_read_step (s_reader_t *reader, funnel_definition_t *self, size_t index, const 
 
 /* Reads "steps". */
 static int
-s_read_steps (s_reader_t *reader, funnel_definition_t *self, const json_t *steps)
+s_read_steps (sp_json_reader_t *reader, funnel_definition_t *self, const json_t *steps)
 {
     if (!steps)
-        return s_fail (reader, "steps", "required");
+        return sp_json_fail (reader, "steps", "required");
     if (!json_is_array (steps))
-        return s_fail (reader, "steps", "expected an array, got %s", s_json_kind (steps));
+        return sp_json_fail (reader, "steps", "expected an array, got %s", sp_json_kind (steps));
     size_t count = json_array_size (steps);
     if (count == 0)
-        return s_fail (reader, "steps", "at least one step is required");
+        return sp_json_fail (reader, "steps", "at least one step is required");
     if (count > FUNNEL_STEPS_MAX)
-        return s_fail (reader, "steps", "%zu steps, at most %d are allowed", count,
+        return sp_json_fail (reader, "steps", "%zu steps, at most %d are allowed", count,
                        FUNNEL_STEPS_MAX);
     for (size_t index = 0; index < count; index++)
         if (s_read_step (reader, self, index, json_array_get (steps, index)) != 0)
             return -1;
     if (self->steps[0].outcome != FUNNEL_DEFINITION_OUTCOME_NONE)
-        return s_fail (reader, "steps", "at least one step must have no outcome");
+        return sp_json_fail (reader, "steps", "at least one step must have no outcome");
     return 0;
 }
 
 /* Reads the whole document into self. */
 static int
-s_read (s_reader_t *reader, funnel_definition_t *self, const json_t *root)
+s_read (sp_json_reader_t *reader, funnel_definition_t *self, const json_t *root)
 {
-    if (s_check_keys (reader, root, "", s_top_keys) != 0)
+    if (sp_json_check_keys (reader, root, "", s_top_keys) != 0)
         return -1;
-    if (s_read_name (reader, json_object_get (root, "name"), "name", self->name) != 0)
+    if (sp_json_read_name (reader, json_object_get (root, "name"), "name", self->name,
+                           FUNNEL_DEFINITION_NAME_MAX) != 0)
         return -1;
     const json_t *value = json_object_get (root, "entity");
     int choice = FUNNEL_DEFINITION_ENTITY_OPPORTUNITY;
     if (value &&
-        s_read_choice (reader, value, "entity", "entity", "\"opportunity_id\" or \"customer_id\"",
+        sp_json_read_choice (reader, value, "entity", "entity", "\"opportunity_id\" or \"customer_id\"",
                        s_entity_names, S_COUNT (s_entity_names), &choice) != 0)
         return -1;
     self->entity = (funnel_definition_entity_t) choice;
     value = json_object_get (root, "window_days");
     json_int_t days = FUNNEL_DEFINITION_DEFAULT_WINDOW_DAYS;
-    if (value && s_read_integer (reader, value, "window_days", FUNNEL_DEFINITION_WINDOW_DAYS_MIN,
+    if (value && sp_json_read_integer (reader, value, "window_days", FUNNEL_DEFINITION_WINDOW_DAYS_MIN,
                                  FUNNEL_DEFINITION_WINDOW_DAYS_MAX, &days) != 0)
         return -1;
     self->window_days = (uint32_t) days;
     value = json_object_get (root, "mode");
     choice = FUNNEL_STEPS_MODE_PIPELINE;
-    if (value && s_read_choice (reader, value, "mode", "mode", "\"pipeline\" or \"sequence\"",
+    if (value && sp_json_read_choice (reader, value, "mode", "mode", "\"pipeline\" or \"sequence\"",
                                 s_mode_names, S_COUNT (s_mode_names), &choice) != 0)
         return -1;
     self->mode = (funnel_steps_mode_t) choice;
@@ -483,8 +297,8 @@ s_read (s_reader_t *reader, funnel_definition_t *self, const json_t *root)
     for (size_t index = 0; index < S_COUNT (strict_keys); index++) {
         value = json_object_get (root, strict_keys[index]);
         if (value && self->mode != FUNNEL_STEPS_MODE_SEQUENCE)
-            return s_fail (reader, strict_keys[index], "applies only to \"sequence\" mode");
-        if (s_read_bool (reader, value, strict_keys[index], strict_flags[index]) != 0)
+            return sp_json_fail (reader, strict_keys[index], "applies only to \"sequence\" mode");
+        if (sp_json_read_bool (reader, value, strict_keys[index], strict_flags[index]) != 0)
             return -1;
     }
     return s_read_steps (reader, self, json_object_get (root, "steps"));
@@ -494,20 +308,11 @@ funnel_definition_t *
 funnel_definition_new (const char *text, size_t length, char *error, size_t error_size)
 {
     assert (text || length == 0);
-    s_reader_t reader = { error, error_size };
-    json_error_t json_error;
-    json_t *root = json_loadb (text ? text : "", length, JSON_REJECT_DUPLICATES, &json_error);
-    if (!root) {
-        sp_error_set (error, error_size, "invalid JSON at line %d column %d: %s", json_error.line,
-                      json_error.column, json_error.text);
+    sp_json_reader_t reader = { error, error_size };
+    json_t *root = sp_json_load_object (text, length, "a funnel definition", error, error_size);
+    if (!root)
         return NULL;
-    }
     funnel_definition_t *self = NULL;
-    if (!json_is_object (root)) {
-        sp_error_set (error, error_size, "a funnel definition must be a JSON object, got %s",
-                      s_json_kind (root));
-        goto out_release_root;
-    }
     self = (funnel_definition_t *) calloc (1, sizeof *self);
     if (!self) {
         sp_error_set (error, error_size, "out of memory");
