@@ -13,7 +13,7 @@
 #include "funnel_keys.h"
 #include "funnel_notifier.h"
 #include "sp_consumer.h"
-#include "sp_consumer_key.h"
+#include "sp_consumer_config.h"
 #include "sp_log.h"
 #include "sp_money.h"
 #include "sp_refdata_watch.h"
@@ -107,79 +107,29 @@ out_of_memory:
     return NULL;
 }
 
-/* Writes the config record (the fields of wanted) in one transaction,
-   replacing what was there; with rebuild, also asks for a rebuild. */
-static int
-s_write_config (sp_redis_t *redis, json_t *wanted, bool rebuild, char *error, size_t error_size)
+/* Fields whose change makes every figure wrong: the currency, the time
+   zone, and with the built-in default funnel (revision 0 in every build)
+   its text, which a new build may change. Loaded definitions need no
+   such request: the state is stamped with their revision
+   (sp_consumer_revise). */
+static bool
+s_needs_rebuild (const char *field, void *arg)
 {
-    int rc = -1;
-    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
-    if (!pipeline || sp_redis_pipeline_append (
-                         pipeline, 2, (const char *[]){ "DEL", FUNNEL_KEYS_CONFIG }, NULL) != 0)
-        goto out_of_memory;
-    const char *field;
-    json_t *value;
-    json_object_foreach (wanted, field, value)
-    {
-        if (sp_redis_pipeline_append (
-                pipeline, 4,
-                (const char *[]){ "HSET", FUNNEL_KEYS_CONFIG, field, json_string_value (value) },
-                NULL) != 0)
-            goto out_of_memory;
-    }
-    char rebuild_key[SP_CONSUMER_KEY_MAX];
-    sp_consumer_key_rebuild (rebuild_key, sizeof rebuild_key, FUNNEL_KEYS_SERVICE);
-    if (rebuild &&
-        sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "INCR", rebuild_key }, NULL) != 0)
-        goto out_of_memory;
-    sp_redis_reply_t *reply = sp_redis_execute_atomic (redis, pipeline, error, error_size);
-    if (reply) {
-        sp_redis_reply_destroy (&reply);
-        rc = 0;
-    }
-    goto out_destroy;
-out_of_memory:
-    snprintf (error, error_size, "out of memory");
-out_destroy:
-    sp_redis_pipeline_destroy (&pipeline);
-    return rc;
+    bool builtin = *(const bool *) arg;
+    return strcmp (field, "currency") == 0 || strcmp (field, "time_zone") == 0 ||
+           (builtin && strncmp (field, "funnel:", strlen ("funnel:")) == 0);
 }
 
-/* Makes funnel-tracker:config say what this instance counts with. When
-   the currency or the time zone it held differ, every figure is wrong:
-   asks for a rebuild in the same transaction. Loaded definitions need no
-   such request: the state is stamped with their revision
-   (sp_consumer_revise). The built-in default is revision 0 in every
-   build, so with builtin a change of its text (a new build) asks for a
-   rebuild too. */
+/* Makes funnel-tracker:config say what this instance counts with, asking
+   for a rebuild when the figures depend on a changed field. */
 static int
 s_record_config (sp_redis_t *redis, json_t *wanted, bool builtin, char *error, size_t error_size)
 {
-    sp_redis_reply_t *reply = sp_redis_command (
-        redis, 2, (const char *[]){ "HGETALL", FUNNEL_KEYS_CONFIG }, NULL, error, error_size);
-    if (!reply)
+    bool rebuilt;
+    if (sp_consumer_config_record (redis, FUNNEL_KEYS_SERVICE, wanted, s_needs_rebuild, &builtin,
+                                   &rebuilt, error, error_size) != 0)
         return -1;
-    bool same = sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY &&
-                sp_redis_reply_size (reply) == 2 * json_object_size (wanted);
-    bool existed =
-        sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY && sp_redis_reply_size (reply) > 0;
-    bool settings_changed = false;
-    for (size_t index = 0; existed && index + 1 < sp_redis_reply_size (reply); index += 2) {
-        const char *field = sp_redis_reply_string (sp_redis_reply_element (reply, index), NULL);
-        const char *value = sp_redis_reply_string (sp_redis_reply_element (reply, index + 1), NULL);
-        const char *expected = json_string_value (json_object_get (wanted, field));
-        bool equal = expected && strcmp (expected, value) == 0;
-        same = same && equal;
-        if (!equal && (strcmp (field, "currency") == 0 || strcmp (field, "time_zone") == 0 ||
-                       (builtin && strncmp (field, "funnel:", strlen ("funnel:")) == 0)))
-            settings_changed = true;
-    }
-    sp_redis_reply_destroy (&reply);
-    if (same)
-        return 0;
-    if (s_write_config (redis, wanted, settings_changed, error, error_size) != 0)
-        return -1;
-    if (settings_changed)
+    if (rebuilt)
         sp_log_info ("currency, time zone or built-in funnel changed: rebuilding the funnel state",
                      "currency=%s time_zone=\"%s\"",
                      json_string_value (json_object_get (wanted, "currency")),
@@ -187,10 +137,7 @@ s_record_config (sp_redis_t *redis, json_t *wanted, bool builtin, char *error, s
     return 0;
 }
 
-/* Timer: writes the config record again when Redis lost it (flushed or
-   restarted empty); the consumer rebuilds the state meanwhile, with the
-   same definitions, so no rebuild is asked for. A record that exists is
-   left alone, even if another instance wrote another catalog. */
+/* Timer: writes the config record again when Redis lost it. */
 static int
 s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
 {
@@ -198,19 +145,13 @@ s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     s_tracker_t *self = arg;
     char error[S_ERROR_SIZE] = "";
-    sp_redis_reply_t *reply =
-        sp_redis_command (self->redis, 2, (const char *[]){ "EXISTS", FUNNEL_KEYS_CONFIG }, NULL,
-                          error, sizeof error);
-    bool missing = reply && sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER &&
-                   sp_redis_reply_integer (reply) == 0;
-    sp_redis_reply_destroy (&reply);
-    if (missing) {
-        if (s_write_config (self->redis, self->config, false, error, sizeof error) == 0)
-            sp_log_warn ("funnel-tracker:config was missing: written again", "funnels=%s",
-                         json_string_value (json_object_get (self->config, "funnels")));
-        else
-            sp_log_warn ("could not write funnel-tracker:config again", "error=\"%s\"", error);
-    }
+    int restored = sp_consumer_config_restore (self->redis, FUNNEL_KEYS_SERVICE, self->config,
+                                               error, sizeof error);
+    if (restored == 1)
+        sp_log_warn ("funnel-tracker:config was missing: written again", "funnels=%s",
+                     json_string_value (json_object_get (self->config, "funnels")));
+    else if (restored < 0)
+        sp_log_warn ("could not write funnel-tracker:config again", "error=\"%s\"", error);
     return 0; /* Redis trouble is the health check's to report; try again next tick */
 }
 
@@ -284,7 +225,8 @@ s_on_definitions (void *arg, int64_t revision)
         json_decref (config);
         return 0;
     }
-    if (s_write_config (self->redis, config, false, error, sizeof error) != 0)
+    if (sp_consumer_config_write (self->redis, FUNNEL_KEYS_SERVICE, config, error, sizeof error) !=
+        0)
         sp_log_warn ("could not record the new funnel definitions in funnel-tracker:config",
                      "error=\"%s\"", error); /* the config timer writes it when missing */
     sp_consumer_handler_t consumer_handler = funnel_handler_consumer (handler);

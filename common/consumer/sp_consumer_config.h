@@ -1,0 +1,54 @@
+/*  sp_consumer_config - a consumer service's config record in Redis: the
+    hash "<service>:config" of the settings its state was built with
+    (reporting currency, time zone, definitions), which its queries read
+    so a figure is always read with the settings it was counted with.
+
+    sp_consumer_config_record makes the record say what this instance
+    counts with; when a field the state depends on changed (the caller
+    says which), it asks for a rebuild through the consumer's rebuild
+    epoch in the same transaction. sp_consumer_config_restore writes it
+    again when Redis lost it (flushed, restarted empty): the consumer then
+    rebuilds the state with the same settings, so no rebuild is asked for.
+    A record that exists is left alone by restore, even if another
+    instance wrote other settings.
+*/
+#ifndef SP_CONSUMER_CONFIG_H_INCLUDED
+#define SP_CONSUMER_CONFIG_H_INCLUDED
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sp_redis.h"
+
+/* Room for "<service>:config". */
+#define SP_CONSUMER_CONFIG_KEY_MAX 96
+
+/* Writes "<service>:config" into buffer. Returns 0, or -1 when it does not
+   fit. */
+int sp_consumer_config_key (char *buffer, size_t size, const char *service);
+
+/* Whether a change of field's value needs a rebuild of the state. */
+typedef bool (sp_consumer_config_rebuild_fn) (const char *field, void *arg);
+
+/* Replaces the record with wanted (a JSON object of field -> string) in
+   one transaction, unless it already holds exactly that; when a field
+   for which rebuild returns true held another value, the same
+   transaction asks for a rebuild and *rebuilt is set. Returns 0, or -1
+   with the reason. */
+int sp_consumer_config_record (sp_redis_t *redis, const char *service, const json_t *wanted,
+                               sp_consumer_config_rebuild_fn *rebuild, void *arg, bool *rebuilt,
+                               char *error, size_t error_size);
+
+/* Replaces the record with wanted, without asking for a rebuild (new
+   definitions: the state is restamped through sp_consumer_revise).
+   Returns 0, or -1 with the reason. */
+int sp_consumer_config_write (sp_redis_t *redis, const char *service, const json_t *wanted,
+                              char *error, size_t error_size);
+
+/* Writes wanted when the record is missing. Returns 1 when it was
+   written, 0 when a record exists, -1 with the reason. */
+int sp_consumer_config_restore (sp_redis_t *redis, const char *service, const json_t *wanted,
+                                char *error, size_t error_size);
+
+#endif
