@@ -24,7 +24,7 @@ s_write (sp_redis_t *redis, const char *service, const json_t *wanted, bool rebu
     char key[SP_CONSUMER_CONFIG_KEY_MAX];
     char rebuild_key[SP_CONSUMER_KEY_MAX];
     if (sp_consumer_config_key (key, sizeof key, service) != 0 ||
-        sp_consumer_key_rebuild (rebuild_key, sizeof rebuild_key, service) != 0) {
+        sp_consumer_key_rebuild (rebuild_key, sizeof rebuild_key, service) < 0) {
         snprintf (error, error_size, "service name \"%s\" is too long for its keys", service);
         return -1;
     }
