@@ -133,6 +133,9 @@ funnel-tracker_FACE := funnel_definition funnel_definition_use funnel_steps funn
     funnel_report funnel_median funnel_query funnel_render funnel_notice funnel_notice_store \
     funnel_catalog
 funnel-tracker_TESTS := funnel
+kpi-evaluator_TESTS := kpi
+kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi_scorecard \
+    kpi_pace kpi_reference kpi_query kpi_evaluate
 
 define SERVICE_template
 $(1)_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c))
@@ -170,7 +173,7 @@ FACE_OBJ := $(foreach s,$(SERVICES),$($(s)_FACE_OBJ))
 # headers it includes as "<service>/<file>.h"): never a service's logic.
 # Programs only tests and benchmarks run (tests/programs/<name>/) use the
 # same template without services.
-salesctl_SERVICES := funnel-tracker
+salesctl_SERVICES := funnel-tracker kpi-evaluator
 
 define PROGRAM_template
 ifneq ($($(notdir $(1))_SERVICES),)

@@ -1,19 +1,25 @@
 /*  kpi-evaluator - entry point.
 
-    kpi-evaluator: evaluates KPI scorecards against decomposed targets, projects pace and warns when a scope falls behind.
-
-    Settings and the shared life of a service: common/service/sp_service.h.
+    kpi-evaluator: keeps every KPI's actual live per company, region, team
+    and rep, per day and month, for the targets, scorecards and pace of
+    `salesctl kpi` and `salesctl scorecard` (docs/kpi-evaluator.md). The
+    work is in kpi_evaluator.c; settings and the shared life of a service
+    in common/service/sp_service.h.
 */
-#include "sp_service.h"
+#include "kpi_evaluator.h"
+#include "sp_consumer.h"
+#include "sp_refdata_watch.h"
 
 static const sp_config_option_t s_options[] = {
-    { "http", "SP_HTTP", SP_CONFIG_STRING, "127.0.0.1:9103",
-      "listen address of /healthz and /metrics (HOST:PORT, port 0 = any)", 0, 0 },
+    KPI_EVALUATOR_OPTIONS,
+    SP_CONSUMER_OPTIONS,
+    SP_REFDATA_WATCH_OPTIONS,
 };
 
 static const sp_service_spec_t s_spec = {
     "kpi-evaluator",
-    "evaluates KPI scorecards against decomposed targets, projects pace and warns when a scope falls behind",
+    "keeps KPI actuals live per company, region, team and rep for targets, weighted "
+    "scorecards and pace",
     s_options,
     sizeof s_options / sizeof s_options[0],
 };
@@ -21,5 +27,5 @@ static const sp_service_spec_t s_spec = {
 int
 main (int argc, char **argv)
 {
-    return sp_service_main (&s_spec, argc, argv, NULL, NULL);
+    return sp_service_main (&s_spec, argc, argv, kpi_evaluator_attach, NULL);
 }

@@ -26,6 +26,10 @@
 #include "salesctl.h"
 
 #include "funnel-tracker/funnel_catalog.h"
+#include "kpi-evaluator/kpi_customers.h"
+#include "kpi-evaluator/kpi_org.h"
+#include "kpi-evaluator/kpi_scorecard.h"
+#include "kpi-evaluator/kpi_targets.h"
 #include "sp_event.h"
 #include "sp_refdata.h"
 
@@ -57,7 +61,8 @@ static const sp_config_option_t s_options[] = {
 
 /* The kinds of reference data, one line per kind a service defines. */
 static const sp_refdata_kind_t *const s_kinds[] = {
-    &funnel_catalog_kind,
+    &funnel_catalog_kind, &kpi_org_kind,       &kpi_customers_kind,
+    &kpi_targets_kind,    &kpi_scorecard_kind,
 };
 
 const sp_refdata_kind_t *

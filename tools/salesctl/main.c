@@ -41,6 +41,10 @@ static const salesctl_command_t s_commands[] = {
       salesctl_funnel },
     { "pipeline", "show the open pipeline by step with weighted value and velocity",
       salesctl_pipeline },
+    { "kpi", "show every KPI of a scope and period against its target, with pace",
+      salesctl_kpi },
+    { "scorecard", "rank a team's reps, a region's teams or the company's regions by score",
+      salesctl_scorecard },
     { "notices", "show funnel bottleneck notices: firing now, history, or --follow live",
       salesctl_notices },
 };

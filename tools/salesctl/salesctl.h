@@ -19,6 +19,7 @@
 #include "sp_pg.h"
 #include "sp_redis.h"
 #include "funnel-tracker/funnel_query.h"
+#include "kpi-evaluator/kpi_query.h"
 #include "sp_refdata.h"
 
 #include <stdbool.h>
@@ -93,7 +94,34 @@ int salesctl_funnel_open (const sp_config_t *config, const char *command, salesc
 /* Closes what salesctl_funnel_open opened; safe to call twice. */
 void salesctl_funnel_close (salesctl_funnel_t *self);
 
+/* ------------------------------------------------------- salesctl_kpi.c */
+
+/* An open KPI query of `salesctl kpi` or `salesctl scorecard`. */
+typedef struct {
+    sp_pg_t *pg;          /* reference data, partition count */
+    sp_redis_t *redis;    /* kpi-evaluator's state */
+    kpi_query_t *query;   /* measures, settings, reference data */
+    sp_period_t period;   /* --period, cut in kpi-evaluator's time zone */
+    int64_t as_of_ms;     /* --as-of (default now), UTC ms */
+    int64_t through;      /* its local day: events of that day and before count */
+} salesctl_kpi_t;
+
+/* Checks --scope, --period and --as-of, connects and opens the query.
+   Returns 0, or -1 after printing why (self is then closed). */
+int salesctl_kpi_open (const sp_config_t *config, const char *command, salesctl_kpi_t *self);
+
+/* Closes what salesctl_kpi_open opened; safe to call twice. */
+void salesctl_kpi_close (salesctl_kpi_t *self);
+
 /* ------------------------------------------------------------ commands */
+
+/* `salesctl kpi`: every KPI of a scope in a period against its target,
+   with pace (cmd_kpi.c). */
+int salesctl_kpi (int argc, char **argv);
+
+/* `salesctl scorecard`: the ranked members of a scope with their scores
+   (cmd_scorecard.c). */
+int salesctl_scorecard (int argc, char **argv);
 
 /* `salesctl migrate`: applies migrations and fixes the partition count. */
 int salesctl_migrate (int argc, char **argv);

@@ -1,0 +1,82 @@
+/*  kpi_keys - kpi-evaluator's Redis keys (see kpi_keys.h). */
+#include "kpi_keys.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A key of partition from a formatted suffix; -1 when it does not fit. */
+static int
+s_key (char *key, size_t size, uint32_t partition, const char *suffix, int written,
+       size_t suffix_size)
+{
+    if (written < 0 || (size_t) written >= suffix_size)
+        return -1;
+    if (sp_partition_key (key, size, KPI_KEYS_SERVICE, partition, suffix) < 0)
+        return -1;
+    return (int) strlen (key);
+}
+
+int
+kpi_keys_bucket (char *key, size_t size, uint32_t partition, char kind, const char *label)
+{
+    assert (kind == KPI_KEYS_DAY || kind == KPI_KEYS_MONTH);
+    char suffix[SP_PARTITION_KEY_MAX];
+    int written = snprintf (suffix, sizeof suffix, "%c:%s", kind, label);
+    return s_key (key, size, partition, suffix, written, sizeof suffix);
+}
+
+int
+kpi_keys_opportunity (char *key, size_t size, uint32_t partition, const char *opportunity)
+{
+    char suffix[SP_PARTITION_KEY_MAX];
+    int written = snprintf (suffix, sizeof suffix, "o:%s", opportunity);
+    return s_key (key, size, partition, suffix, written, sizeof suffix);
+}
+
+int
+kpi_keys_customer (char *key, size_t size, uint32_t partition, const char *customer)
+{
+    char suffix[SP_PARTITION_KEY_MAX];
+    int written = snprintf (suffix, sizeof suffix, "c:%s", customer);
+    return s_key (key, size, partition, suffix, written, sizeof suffix);
+}
+
+int
+kpi_keys_plan (char *key, size_t size, uint32_t partition, const char *day, const char *rep,
+               const char *target)
+{
+    char suffix[SP_PARTITION_KEY_MAX];
+    int written = snprintf (suffix, sizeof suffix, "v:%s:%zu:%s%s", day, strlen (rep), rep, target);
+    return s_key (key, size, partition, suffix, written, sizeof suffix);
+}
+
+int
+kpi_keys_field (char *field, size_t size, kpi_measure_t measure, const char *scope)
+{
+    const char *name = kpi_catalog_measure_name (measure);
+    assert (name);
+    int written = snprintf (field, size, "%s|%s", name, scope);
+    if (written < 0 || (size_t) written >= size)
+        return -1;
+    return written;
+}
+
+int
+kpi_keys_field_parse (const char *field, size_t length, kpi_measure_t *measure,
+                      size_t *scope_offset)
+{
+    const char *bar = memchr (field, '|', length);
+    if (!bar)
+        return -1;
+    char name[KPI_NAME_SIZE];
+    size_t name_length = (size_t) (bar - field);
+    if (name_length >= sizeof name)
+        return -1;
+    memcpy (name, field, name_length);
+    name[name_length] = '\0';
+    if (kpi_catalog_measure_parse (name, measure) != 0)
+        return -1;
+    *scope_offset = name_length + 1;
+    return 0;
+}

@@ -1,0 +1,379 @@
+/*  kpi_record - per opportunity, customer and visit plan state (see
+    kpi_record.h).
+
+    Binary form: a kind byte and a version byte, then the fields in a
+    fixed order; integers as 8 bytes little-endian, strings as one length
+    byte (ids are at most 128 bytes) and their bytes, a touch as a
+    presence byte and, when present, at, event_id, rep, team, region.
+*/
+#include "kpi_record.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_VERSION 1
+#define S_KIND_OPPORTUNITY 'o'
+#define S_KIND_CUSTOMER 'c'
+#define S_KIND_PLAN 'v'
+
+/* ---------------------------------------------------------------- touches */
+
+bool
+kpi_record_earlier (int64_t at, const char *event_id, const kpi_record_touch_t *touch)
+{
+    if (!touch->present)
+        return true;
+    if (at != touch->at)
+        return at < touch->at;
+    return strcmp (event_id, touch->event_id) < 0;
+}
+
+static void
+s_copy (char *target, const char *source)
+{
+    snprintf (target, KPI_RECORD_ID_SIZE, "%s", source ? source : "");
+}
+
+void
+kpi_record_touch_set (kpi_record_touch_t *touch, int64_t at, const char *event_id, const char *rep,
+                      const char *team, const char *region)
+{
+    touch->present = true;
+    touch->at = at;
+    s_copy (touch->event_id, event_id);
+    s_copy (touch->rep, rep);
+    s_copy (touch->team, team);
+    s_copy (touch->region, region);
+}
+
+/* ---------------------------------------------------------------- contributions */
+
+static void
+s_add (kpi_record_contribution_t *out, const kpi_record_touch_t *touch, kpi_measure_t measure,
+       int64_t delta)
+{
+    assert (out->count < KPI_RECORD_ITEMS_MAX);
+    if (delta == 0)
+        return;
+    out->items[out->count++] = (kpi_record_item_t){ touch, measure, delta };
+}
+
+static bool
+s_cancelled (const kpi_opportunity_t *self, const char *won_event_id)
+{
+    for (size_t index = 0; index < self->cancelled_count; index++)
+        if (strcmp (self->cancelled[index], won_event_id) == 0)
+            return true;
+    return false;
+}
+
+void
+kpi_opportunity_contribution (const kpi_opportunity_t *self, kpi_record_contribution_t *out)
+{
+    out->count = 0;
+    /* the outcome: the earlier of the win and the loss */
+    bool won =
+        self->won.present &&
+        (!self->lost.present || kpi_record_earlier (self->won.at, self->won.event_id, &self->lost));
+    bool lost = self->lost.present && !won;
+    if (won && s_cancelled (self, self->won.event_id))
+        won = false;
+    if (self->lead.present) {
+        s_add (out, &self->lead, KPI_MEASURE_LEADS, 1);
+        if (won)
+            s_add (out, &self->lead, KPI_MEASURE_LEADS_WON, 1);
+    }
+    if (won) {
+        s_add (out, &self->won, KPI_MEASURE_WON, 1);
+        if (self->won_currency == KPI_RECORD_MONEY_REPORTING)
+            s_add (out, &self->won, KPI_MEASURE_WON_AMOUNT, self->won_amount);
+        else if (self->won_currency == KPI_RECORD_MONEY_OTHER)
+            s_add (out, &self->won, KPI_MEASURE_WON_OTHER_CURRENCY, 1);
+        if (self->margin_currency == KPI_RECORD_MONEY_REPORTING)
+            s_add (out, &self->won, KPI_MEASURE_MARGIN, self->margin);
+    }
+    if (lost)
+        s_add (out, &self->lost, KPI_MEASURE_LOST, 1);
+}
+
+void
+kpi_customer_contribution (const kpi_customer_t *self, kpi_record_contribution_t *out)
+{
+    out->count = 0;
+    if (self->first_won.present)
+        s_add (out, &self->first_won, KPI_MEASURE_NEW_CUSTOMERS, 1);
+}
+
+void
+kpi_plan_contribution (const kpi_plan_t *self, kpi_record_contribution_t *out)
+{
+    out->count = 0;
+    if (!self->plan.present)
+        return;
+    s_add (out, &self->plan, KPI_MEASURE_VISITS_PLANNED, self->planned);
+    s_add (out, &self->plan, KPI_MEASURE_PLANNED_DONE,
+           self->completed < self->planned ? self->completed : self->planned);
+}
+
+bool
+kpi_opportunity_cancel (kpi_opportunity_t *self, const char *won_event_id)
+{
+    if (s_cancelled (self, won_event_id))
+        return true;
+    if (self->cancelled_count == KPI_RECORD_CANCELLED_MAX)
+        return false;
+    s_copy (self->cancelled[self->cancelled_count++], won_event_id);
+    return true;
+}
+
+/* ---------------------------------------------------------------- binary form */
+
+typedef struct {
+    char *data;
+    size_t size;
+    size_t used;
+    bool full;
+} s_writer_t;
+
+static void
+s_put (s_writer_t *writer, const void *bytes, size_t length)
+{
+    if (writer->full || writer->size - writer->used < length) {
+        writer->full = true;
+        return;
+    }
+    memcpy (writer->data + writer->used, bytes, length);
+    writer->used += length;
+}
+
+static void
+s_put_byte (s_writer_t *writer, uint8_t value)
+{
+    s_put (writer, &value, 1);
+}
+
+static void
+s_put_integer (s_writer_t *writer, int64_t value)
+{
+    uint8_t bytes[8];
+    uint64_t bits = (uint64_t) value;
+    for (int index = 0; index < 8; index++)
+        bytes[index] = (uint8_t) (bits >> (8 * index));
+    s_put (writer, bytes, sizeof bytes);
+}
+
+static void
+s_put_string (s_writer_t *writer, const char *text)
+{
+    size_t length = strlen (text);
+    assert (length < KPI_RECORD_ID_SIZE);
+    s_put_byte (writer, (uint8_t) length);
+    s_put (writer, text, length);
+}
+
+static void
+s_put_touch (s_writer_t *writer, const kpi_record_touch_t *touch)
+{
+    s_put_byte (writer, touch->present ? 1 : 0);
+    if (!touch->present)
+        return;
+    s_put_integer (writer, touch->at);
+    s_put_string (writer, touch->event_id);
+    s_put_string (writer, touch->rep);
+    s_put_string (writer, touch->team);
+    s_put_string (writer, touch->region);
+}
+
+typedef struct {
+    const uint8_t *data;
+    size_t length;
+    size_t used;
+    bool bad;
+} s_reader_t;
+
+static const uint8_t *
+s_take (s_reader_t *reader, size_t length)
+{
+    if (reader->bad || reader->length - reader->used < length) {
+        reader->bad = true;
+        return NULL;
+    }
+    const uint8_t *bytes = reader->data + reader->used;
+    reader->used += length;
+    return bytes;
+}
+
+static uint8_t
+s_get_byte (s_reader_t *reader)
+{
+    const uint8_t *byte = s_take (reader, 1);
+    return byte ? *byte : 0;
+}
+
+static int64_t
+s_get_integer (s_reader_t *reader)
+{
+    const uint8_t *bytes = s_take (reader, 8);
+    if (!bytes)
+        return 0;
+    uint64_t bits = 0;
+    for (int index = 0; index < 8; index++)
+        bits |= (uint64_t) bytes[index] << (8 * index);
+    return (int64_t) bits;
+}
+
+static void
+s_get_string (s_reader_t *reader, char *text)
+{
+    uint8_t length = s_get_byte (reader);
+    const uint8_t *bytes = length < KPI_RECORD_ID_SIZE ? s_take (reader, length) : NULL;
+    if (!bytes) {
+        reader->bad = true;
+        text[0] = '\0';
+        return;
+    }
+    memcpy (text, bytes, length);
+    text[length] = '\0';
+}
+
+static void
+s_get_touch (s_reader_t *reader, kpi_record_touch_t *touch)
+{
+    memset (touch, 0, sizeof *touch);
+    uint8_t present = s_get_byte (reader);
+    if (present > 1)
+        reader->bad = true;
+    if (present != 1)
+        return;
+    touch->present = true;
+    touch->at = s_get_integer (reader);
+    s_get_string (reader, touch->event_id);
+    s_get_string (reader, touch->rep);
+    s_get_string (reader, touch->team);
+    s_get_string (reader, touch->region);
+}
+
+static kpi_record_money_t
+s_get_money_kind (s_reader_t *reader)
+{
+    uint8_t kind = s_get_byte (reader);
+    if (kind > KPI_RECORD_MONEY_OTHER)
+        reader->bad = true;
+    return (kpi_record_money_t) kind;
+}
+
+/* Starts a record: kind and version. */
+static void
+s_put_header (s_writer_t *writer, char kind)
+{
+    s_put_byte (writer, (uint8_t) kind);
+    s_put_byte (writer, S_VERSION);
+}
+
+/* Reads the header: false when it is not of kind. */
+static bool
+s_get_header (s_reader_t *reader, char kind)
+{
+    return s_get_byte (reader) == (uint8_t) kind && s_get_byte (reader) == S_VERSION &&
+           !reader->bad;
+}
+
+/* The end of a read: the whole input, nothing wrong. */
+static int
+s_done (const s_reader_t *reader)
+{
+    return !reader->bad && reader->used == reader->length ? 0 : -1;
+}
+
+size_t
+kpi_opportunity_pack (const kpi_opportunity_t *self, char *buffer, size_t size)
+{
+    s_writer_t writer = { buffer, size, 0, false };
+    s_put_header (&writer, S_KIND_OPPORTUNITY);
+    s_put_touch (&writer, &self->lead);
+    s_put_touch (&writer, &self->won);
+    s_put_touch (&writer, &self->lost);
+    s_put_byte (&writer, (uint8_t) self->won_currency);
+    s_put_integer (&writer, self->won_amount);
+    s_put_byte (&writer, (uint8_t) self->margin_currency);
+    s_put_integer (&writer, self->margin);
+    s_put_byte (&writer, (uint8_t) self->cancelled_count);
+    for (size_t index = 0; index < self->cancelled_count; index++)
+        s_put_string (&writer, self->cancelled[index]);
+    return writer.full ? 0 : writer.used;
+}
+
+int
+kpi_opportunity_unpack (kpi_opportunity_t *self, const char *data, size_t length)
+{
+    memset (self, 0, sizeof *self);
+    if (length == 0)
+        return 0;
+    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
+    if (!s_get_header (&reader, S_KIND_OPPORTUNITY))
+        return -1;
+    s_get_touch (&reader, &self->lead);
+    s_get_touch (&reader, &self->won);
+    s_get_touch (&reader, &self->lost);
+    self->won_currency = s_get_money_kind (&reader);
+    self->won_amount = s_get_integer (&reader);
+    self->margin_currency = s_get_money_kind (&reader);
+    self->margin = s_get_integer (&reader);
+    self->cancelled_count = s_get_byte (&reader);
+    if (self->cancelled_count > KPI_RECORD_CANCELLED_MAX)
+        return -1;
+    for (size_t index = 0; index < self->cancelled_count; index++)
+        s_get_string (&reader, self->cancelled[index]);
+    return s_done (&reader);
+}
+
+size_t
+kpi_customer_pack (const kpi_customer_t *self, char *buffer, size_t size)
+{
+    s_writer_t writer = { buffer, size, 0, false };
+    s_put_header (&writer, S_KIND_CUSTOMER);
+    s_put_touch (&writer, &self->first_won);
+    return writer.full ? 0 : writer.used;
+}
+
+int
+kpi_customer_unpack (kpi_customer_t *self, const char *data, size_t length)
+{
+    memset (self, 0, sizeof *self);
+    if (length == 0)
+        return 0;
+    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
+    if (!s_get_header (&reader, S_KIND_CUSTOMER))
+        return -1;
+    s_get_touch (&reader, &self->first_won);
+    return s_done (&reader);
+}
+
+size_t
+kpi_plan_pack (const kpi_plan_t *self, char *buffer, size_t size)
+{
+    s_writer_t writer = { buffer, size, 0, false };
+    s_put_header (&writer, S_KIND_PLAN);
+    s_put_integer (&writer, self->planned);
+    s_put_integer (&writer, self->completed);
+    s_put_touch (&writer, &self->plan);
+    return writer.full ? 0 : writer.used;
+}
+
+int
+kpi_plan_unpack (kpi_plan_t *self, const char *data, size_t length)
+{
+    memset (self, 0, sizeof *self);
+    if (length == 0)
+        return 0;
+    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
+    if (!s_get_header (&reader, S_KIND_PLAN))
+        return -1;
+    self->planned = s_get_integer (&reader);
+    self->completed = s_get_integer (&reader);
+    s_get_touch (&reader, &self->plan);
+    if (self->planned < 0 || self->completed < 0)
+        return -1;
+    return s_done (&reader);
+}

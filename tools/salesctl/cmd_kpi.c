@@ -1,0 +1,163 @@
+/*  salesctl kpi - every KPI of a scope in a period against its target,
+    with pace.
+
+        salesctl kpi [--scope SCOPE] [--period PERIOD] [--as-of WHEN] [--json]
+                     [--postgres URL] [--redis URL]
+
+    SCOPE is company (default), region:ID, team:ID or rep:ID; PERIOD a
+    year, quarter, month or ISO week ("2017", "2017-Q2", "2017-05",
+    "2017-W05"), cut in kpi-evaluator's time zone; --as-of a date or RFC
+    3339 time (default now): events of that local day and before count,
+    and pace is judged at that day (docs/kpis.md, docs/scorecards.md).
+    With --json one object {"scope", "period", "as_of", "currency",
+    "time_zone", "days": {"elapsed", "total", "working_elapsed"}, "kpis":
+    [{"kpi", "unit", "actual", "target", "original_target", "carried",
+    "floor", "stretch", "attainment", "projection", "required_per_day",
+    "status", "default_target"}]}: money as integers in minor units,
+    ratios as fractions, absent values null. Text: one line per KPI, with
+    an attainment bar on a terminal.
+*/
+#include "salesctl.h"
+
+#include "kpi-evaluator/kpi_evaluate.h"
+#include "sp_event.h"
+#include "sp_money.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char s_command[] = "kpi";
+
+#define S_BAR_WIDTH 20
+#define S_BASIS_POINTS 10000
+
+static const sp_config_option_t s_options[] = {
+    { "scope", NULL, SP_CONFIG_STRING, "company", "company, region:ID, team:ID or rep:ID", 0, 0 },
+    { "period", NULL, SP_CONFIG_STRING, NULL, "YYYY, YYYY-Qn, YYYY-MM or YYYY-Www (required)", 0,
+      0 },
+    { "as-of", NULL, SP_CONFIG_STRING, "",
+      "judge the period as of this date or RFC 3339 time (default now)", 0, 0 },
+    { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
+};
+
+/* A value of a KPI's unit as text: money with the currency's decimals. */
+static void
+s_value_text (kpi_unit_t unit, bool has, int64_t value, const char *currency, char *buffer,
+              size_t size)
+{
+    if (!has) {
+        snprintf (buffer, size, "-");
+        return;
+    }
+    switch (unit) {
+        case KPI_UNIT_MONEY:
+            if (sp_money_format (value, currency, buffer, size) != SP_MONEY_OK)
+                snprintf (buffer, size, "%lld", (long long) value);
+            return;
+        case KPI_UNIT_COUNT:
+            snprintf (buffer, size, "%lld", (long long) value);
+            return;
+        case KPI_UNIT_RATIO:
+            snprintf (buffer, size, "%.2f%%", (double) value / 100);
+            return;
+        default:
+            snprintf (buffer, size, "%.2f", (double) value / 100);
+            return;
+    }
+}
+
+static void
+s_print_text (const salesctl_kpi_t *session, const kpi_evaluation_t *evaluation, bool bars)
+{
+    const char *currency = kpi_query_currency (session->query);
+    printf ("%s  %s  (%lld of %lld days, %s)\n", evaluation->scope, evaluation->period.label,
+            (long long) evaluation->days_elapsed, (long long) evaluation->days_total,
+            kpi_query_time_zone (session->query));
+    printf ("%-24s %16s %16s %8s %16s  %s\n", "kpi", "actual", "target", "attain.", "projection",
+            "status");
+    for (size_t index = 0; index < evaluation->count; index++) {
+        const kpi_evaluate_row_t *row = &evaluation->rows[index];
+        char actual[48], target[48], projection[48], attainment[16] = "-";
+        s_value_text (row->kpi->unit, row->has_actual, row->actual, currency, actual,
+                      sizeof actual);
+        s_value_text (row->kpi->unit, row->has_target, row->effective, currency, target,
+                      sizeof target);
+        s_value_text (row->kpi->unit, row->pace.has_projection, row->pace.projection, currency,
+                      projection, sizeof projection);
+        if (row->has_attainment)
+            snprintf (attainment, sizeof attainment, "%.0f%%", (double) row->attainment_bp / 100);
+        const char *status = kpi_pace_status_name (row->pace.status);
+        printf ("%-24s %16s %16s %8s %16s  %s", row->kpi->name, actual, target, attainment,
+                projection, status ? status : "");
+        if (bars && row->has_attainment) {
+            int64_t filled = row->attainment_bp * S_BAR_WIDTH / S_BASIS_POINTS;
+            printf ("  ");
+            for (int64_t cell = 0; cell < S_BAR_WIDTH; cell++)
+                fputs (cell < filled ? "#" : ".", stdout);
+        }
+        printf ("\n");
+    }
+}
+
+int
+salesctl_kpi (int argc, char **argv)
+{
+    int exit_code = SALESCTL_EXIT_FAILURE;
+    sp_config_t *config = salesctl_config (
+        argc, argv,
+        "Show every KPI of a scope in a period: actual, target (floor, stretch, carried "
+        "shortfall), attainment, projection, daily pace required and status.",
+        s_options, sizeof s_options / sizeof s_options[0], &exit_code);
+    if (!config)
+        return exit_code;
+    exit_code = SALESCTL_EXIT_FAILURE;
+    salesctl_kpi_t session;
+    if (!sp_config_string (config, "period")) {
+        fprintf (stderr, "salesctl %s: --period is required (e.g. --period 2017-Q2)\n", s_command);
+        goto out_destroy_config;
+    }
+    if (salesctl_kpi_open (config, s_command, &session) != 0)
+        goto out_destroy_config;
+    char error[KPI_QUERY_ERROR_SIZE];
+    kpi_evaluation_t *evaluation = malloc (sizeof *evaluation);
+    if (!evaluation) {
+        fprintf (stderr, "salesctl %s: out of memory\n", s_command);
+        goto out_close;
+    }
+    if (kpi_evaluate_scope (session.query, sp_config_string (config, "scope"), &session.period,
+                            session.through, NULL, evaluation, error, sizeof error) != 0) {
+        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+        goto out_free;
+    }
+    if (sp_config_bool (config, "json")) {
+        char as_of[SP_EVENT_TIME_TEXT_SIZE];
+        sp_event_time_format (session.as_of_ms, as_of, sizeof as_of);
+        json_t *document = json_pack (
+            "{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:o}", "scope", evaluation->scope,
+            "period", evaluation->period.label, "as_of", as_of, "currency",
+            kpi_query_currency (session.query), "time_zone", kpi_query_time_zone (session.query),
+            "days", "elapsed", (json_int_t) evaluation->days_elapsed, "total",
+            (json_int_t) evaluation->days_total, "working_elapsed",
+            (json_int_t) evaluation->working_days, "kpis", kpi_evaluate_rows_json (evaluation));
+        char *text =
+            document ? json_dumps (document, JSON_COMPACT | JSON_REAL_PRECISION (10)) : NULL;
+        json_decref (document);
+        if (!text) {
+            fprintf (stderr, "salesctl %s: out of memory writing JSON\n", s_command);
+            goto out_free;
+        }
+        printf ("%s\n", text);
+        free (text);
+    }
+    else
+        s_print_text (&session, evaluation, isatty (STDOUT_FILENO) == 1);
+    exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
+out_free:
+    free (evaluation);
+out_close:
+    salesctl_kpi_close (&session);
+out_destroy_config:
+    sp_config_destroy (&config);
+    return exit_code;
+}
