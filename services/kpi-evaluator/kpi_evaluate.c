@@ -92,8 +92,8 @@ s_target (kpi_query_t *query, const kpi_evaluation_t *self, const kpi_definition
                               document) == 0)
         return 0;
     const kpi_org_t *org = kpi_reference_org (reference);
-    if (kpi_catalog_additive (kpi) || !org)
-        return 1;
+    if (kpi_catalog_additive (kpi) || kpi->unit == KPI_UNIT_PER_DAY || !org)
+        return 1; /* amounts and a team's visits per day are sums, not inherited */
     int64_t first, last;
     if (kpi_query_period_days (query, &self->period, &first, &last) != 0)
         return 1;
@@ -129,10 +129,25 @@ s_row (kpi_query_t *query, kpi_evaluation_t *self, const kpi_definition_t *kpi, 
         row->has_target = true;
     else if (s_default_target (kpi, self->scope, &self->period, &row->target))
         row->has_target = row->default_target = true;
+    if (row->has_target && !row->default_target && kpi->unit == KPI_UNIT_MONEY && document &&
+        strcmp (kpi_targets_currency (document), kpi_query_currency (query)) != 0) {
+        sp_error_set (error, error_size,
+                      "targets \"%s\" are in %s, kpi-evaluator counts %s: load them in %s",
+                      kpi_targets_name (document), kpi_targets_currency (document),
+                      kpi_query_currency (query), kpi_query_currency (query));
+        return -1;
+    }
     if (row->has_target && s_carried (query, document, self->scope, kpi, &self->period,
                                       &row->target, &row->carried, error, error_size) != 0)
         return -1;
     row->effective = row->target.target + row->carried;
+    kpi_target_t first;
+    if (row->has_target && !row->default_target &&
+        kpi_reference_first_target (kpi_query_reference (query), self->scope, kpi->name,
+                                    self->period.label, &first) == 0) {
+        row->has_first_target = true;
+        row->first_target = first.target;
+    }
     if (row->has_target && row->has_actual)
         row->has_attainment = kpi_pace_attainment (row->actual, row->effective,
                                                    kpi->lower_is_better, &row->attainment_bp) == 0;
@@ -180,7 +195,10 @@ kpi_evaluate_scope (kpi_query_t *query, const char *scope, const sp_period_t *pe
     out->days_total = last - first + 1;
     int64_t elapsed = through - first + 1;
     out->days_elapsed = elapsed < 0 ? 0 : elapsed > out->days_total ? out->days_total : elapsed;
-    out->working_days = s_weekdays (first, first + out->days_elapsed);
+    const kpi_targets_t *calendar = kpi_reference_calendar (kpi_query_reference (query));
+    out->working_days = calendar
+                            ? kpi_targets_business_days (calendar, first, first + out->days_elapsed)
+                            : s_weekdays (first, first + out->days_elapsed);
     int64_t read[1][KPI_MEASURE_COUNT];
     if (!sums) {
         if (kpi_query_sums (query, period, through, &scope, 1, read, error, error_size) != 0)
@@ -198,6 +216,58 @@ kpi_evaluate_scope (kpi_query_t *query, const char *scope, const sp_period_t *pe
         if (s_row (query, out, kpi_catalog_at (index), sums, &thresholds, &out->rows[index], error,
                    error_size) != 0)
             return -1;
+    return 0;
+}
+
+/* Σ over stages of amount × the stage's probability, rounded half up. */
+static int64_t
+s_weighted (const kpi_scorecard_t *scorecard, const kpi_query_stage_t *stages, size_t count,
+            bool value)
+{
+    __int128 total = 0;
+    for (size_t index = 0; index < count; index++) {
+        uint32_t probability_bp;
+        if (!kpi_scorecard_stage_probability (scorecard, stages[index].stage, &probability_bp))
+            continue;
+        total += (__int128) (value ? stages[index].value : stages[index].count) * probability_bp;
+    }
+    total = (total + S_BASIS_POINTS / 2) / S_BASIS_POINTS;
+    return total > INT64_MAX ? INT64_MAX : (int64_t) total;
+}
+
+int
+kpi_evaluate_forecast (kpi_query_t *query, kpi_evaluation_t *self, char *error, size_t error_size)
+{
+    const kpi_scorecard_t *scorecard = kpi_reference_scorecard (kpi_query_reference (query));
+    bool under_way = self->days_elapsed < self->days_total;
+    kpi_query_stage_t *stages = NULL;
+    size_t count = 0;
+    if (under_way && scorecard &&
+        kpi_query_open (query, self->scope, &stages, &count, error, error_size) != 0)
+        return -1;
+    for (size_t index = 0; index < self->count; index++) {
+        kpi_evaluate_row_t *row = &self->rows[index];
+        bool revenue = strcmp (row->kpi->name, "revenue") == 0;
+        bool deals = strcmp (row->kpi->name, "deals_won") == 0;
+        if (!under_way) {
+            row->has_forecast = row->has_actual;
+            row->forecast = row->actual;
+            continue;
+        }
+        if (!row->pace.has_projection)
+            continue;
+        row->has_forecast = true;
+        row->forecast = row->pace.projection;
+        if (!(revenue || deals) || !scorecard)
+            continue;
+        row->pipeline = s_weighted (scorecard, stages, count, revenue);
+        __int128 rest = (__int128) row->pace.projection - row->actual;
+        if (rest < 0)
+            rest = 0;
+        __int128 forecast = (__int128) row->actual + (rest + row->pipeline + 1) / 2;
+        row->forecast = forecast > INT64_MAX ? INT64_MAX : (int64_t) forecast;
+    }
+    kpi_query_stages_free (&stages, count);
     return 0;
 }
 
@@ -242,7 +312,7 @@ kpi_evaluate_rows_json (const kpi_evaluation_t *self)
             "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "kpi",
             row->kpi->name, "unit", kpi_catalog_unit_name (unit), "actual",
             s_optional (row->has_actual, unit, row->actual), "target",
-            s_optional (row->has_target, unit, row->effective), "original_target",
+            s_optional (row->has_target, unit, row->effective), "own_target",
             s_optional (row->has_target, unit, row->target.target), "carried",
             s_optional (row->has_target && row->carried != 0, unit, row->carried), "floor",
             s_optional (row->has_target && row->target.has_floor, unit, row->target.floor),
@@ -255,6 +325,18 @@ kpi_evaluate_rows_json (const kpi_evaluation_t *self)
             "required_per_day",
             s_optional (row->pace.has_required_per_day, unit, row->pace.required_per_day), "status",
             status ? json_string (status) : json_null (), "default_target", row->default_target);
+        bool pipeline = row->has_forecast && (strcmp (row->kpi->name, "revenue") == 0 ||
+                                              strcmp (row->kpi->name, "deals_won") == 0);
+        if (object &&
+            (json_object_set_new (object, "first_target",
+                                  s_optional (row->has_first_target, unit, row->first_target)) ||
+             json_object_set_new (
+                 object, "prorated_target",
+                 s_optional (row->pace.has_prorated_target, unit, row->pace.prorated_target)) ||
+             json_object_set_new (object, "forecast",
+                                  s_optional (row->has_forecast, unit, row->forecast)) ||
+             json_object_set_new (object, "pipeline", s_optional (pipeline, unit, row->pipeline))))
+            json_decref (object), object = NULL;
         if (!object || json_array_append_new (rows, object) != 0) {
             json_decref (rows);
             return NULL;

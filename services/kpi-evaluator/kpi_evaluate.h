@@ -4,11 +4,13 @@
     (docs/kpis.md, docs/scorecards.md). Reads through kpi_query.
 
     Days: pace counts calendar days; visits_per_day divides by the working
-    days elapsed (Monday to Friday less the holidays of the targets
-    document that holds the target, or of the first targets document).
+    days elapsed: the business days of the targets document loaded last
+    (its weekdays less its holidays, docs/targets.md), Monday to Friday
+    when none is loaded. Money targets must be in the reporting currency
+    (a document in another currency is refused with the reason).
     "As of" a day means every event of that local day and before, and the
     day counts as elapsed.
-    A ratio or average without a target of its own takes the nearest
+    A ratio, average or score without a target of its own takes the nearest
     ancestor's in the org (a rep its team's, region's, company's, on the
     period's last day or the as-of day if earlier); failing that, the
     catalogue's default when it has one (ratios and averages in every
@@ -39,9 +41,14 @@ typedef struct {
     kpi_target_t target; /* as loaded (or the default) */
     int64_t carried;     /* shortfall carried in from earlier periods */
     int64_t effective;   /* target + carried */
+    bool has_first_target;
+    int64_t first_target;  /* the target as first loaded (kpi_reference_first_target) */
     bool has_attainment;
     int64_t attainment_bp; /* actual against effective */
     kpi_pace_t pace;
+    bool has_forecast;       /* kpi_evaluate_forecast ran and it applies */
+    int64_t forecast;        /* see kpi_evaluate_forecast */
+    int64_t pipeline;        /* the open pipeline, weighted by stage probability */
 } kpi_evaluate_row_t;
 
 typedef struct {
@@ -61,6 +68,19 @@ typedef struct {
 int kpi_evaluate_scope (kpi_query_t *query, const char *scope, const sp_period_t *period,
                         int64_t through, const int64_t *sums, kpi_evaluation_t *out, char *error,
                         size_t error_size);
+
+/* Adds the forecast to revenue and deals_won of an evaluation (the other
+   KPIs: their projection): while the period is under way, forecast =
+   actual + (rest by the run rate + open pipeline weighted by stage
+   probability) ÷ 2, where the rest by the run rate is projection −
+   actual and the pipeline is Σ over stages of the scope's open value
+   (revenue) or open count (deals_won) × the stage's probability in the
+   scorecard loaded last (a stage it does not list counts 0; no
+   scorecard: no pipeline, the forecast is the projection). Once the
+   period is over the forecast is the actual. The pipeline is the one
+   open now, whatever --as-of says. Returns 0, or -1 with the reason. */
+int kpi_evaluate_forecast (kpi_query_t *query, kpi_evaluation_t *self, char *error,
+                           size_t error_size);
 
 /* The row of kpi (by name), or NULL. */
 const kpi_evaluate_row_t *kpi_evaluate_row (const kpi_evaluation_t *self, const char *kpi);

@@ -174,8 +174,8 @@ kpi_evaluator_attach (sp_service_t *service, void *arg)
     self->service = service;
     self->redis = sp_service_redis (service);
     self->currency = currency;
-    self->config = json_pack ("{s:s, s:s}", "currency", currency, "time_zone",
-                              sp_config_string (config, "time-zone"));
+    self->config = json_pack ("{s:s, s:s, s:s}", "currency", currency, "time_zone",
+                              sp_config_string (config, "time-zone"), "format", KPI_KEYS_FORMAT);
     bool rebuilt = false;
     if (!self->config) {
         snprintf (error, sizeof error, "out of memory");
@@ -186,7 +186,7 @@ kpi_evaluator_attach (sp_service_t *service, void *arg)
                                    NULL, &rebuilt, error, sizeof error) != 0)
         goto out_failed;
     if (rebuilt)
-        sp_log_info ("currency or time zone changed: rebuilding the KPI state",
+        sp_log_info ("currency, time zone or state layout changed: rebuilding the KPI state",
                      "currency=%s time_zone=\"%s\"", currency,
                      sp_config_string (config, "time-zone"));
     int64_t revision = kpi_reference_revision (self->reference);

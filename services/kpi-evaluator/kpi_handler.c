@@ -136,6 +136,64 @@ s_contribute (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t pa
     return 0;
 }
 
+/* Adds sign × an open opportunity to the open pipeline of its stage in
+   every scope of its owner touch (count, and value or other currency). */
+static int
+s_open (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partition,
+        const kpi_record_open_t *open, int sign, char *error, size_t error_size)
+{
+    s_day_t day;
+    if (s_day (self, open->owner->at, &day, error, error_size) != 0)
+        return -1;
+    kpi_org_scopes_t scopes;
+    kpi_org_scopes (self->org, open->owner->rep, open->owner->team, open->owner->region, day.number,
+                    &scopes);
+    const char *list[4] = { scopes.company };
+    size_t count = 1;
+    if (scopes.has_region)
+        list[count++] = scopes.region;
+    if (scopes.has_team)
+        list[count++] = scopes.team;
+    if (scopes.has_rep)
+        list[count++] = scopes.rep;
+    char key[SP_PARTITION_KEY_MAX];
+    char stages[SP_PARTITION_KEY_MAX];
+    int key_length = kpi_keys_open (key, sizeof key, partition, open->stage);
+    if (key_length < 0 || kpi_keys_stages (stages, sizeof stages, partition) < 0) {
+        snprintf (error, error_size, "open pipeline key of stage \"%.64s\" does not fit",
+                  open->stage);
+        return -1;
+    }
+    if (sign > 0 && sp_consumer_batch_command (
+                        batch, 3, (const char *[]){ "SADD", stages, open->stage }, NULL) != 0)
+        goto out_full;
+    for (size_t index = 0; index < count; index++) {
+        const char *names[2] = { KPI_KEYS_OPEN_COUNT, NULL };
+        int64_t deltas[2] = { sign, 0 };
+        if (open->currency == KPI_RECORD_MONEY_REPORTING) {
+            names[1] = KPI_KEYS_OPEN_VALUE;
+            deltas[1] = sign * open->value;
+        }
+        else if (open->currency == KPI_RECORD_MONEY_OTHER) {
+            names[1] = KPI_KEYS_OPEN_OTHER;
+            deltas[1] = sign;
+        }
+        for (size_t name = 0; name < 2 && names[name]; name++) {
+            char field[KPI_KEYS_FIELD_MAX];
+            int field_length = kpi_keys_open_field (field, sizeof field, names[name], list[index]);
+            assert (field_length > 0); /* scopes are at most 133 bytes */
+            if (sp_consumer_batch_increment (batch, key, (size_t) key_length, field,
+                                             (size_t) field_length, deltas[name]) != 0)
+                goto out_full;
+        }
+    }
+    return 0;
+out_full:
+    snprintf (error, error_size,
+              "could not add the open pipeline to the step (full, or the sum leaves int64)");
+    return -1;
+}
+
 /* ---------------------------------------------------------------- keys */
 
 static const char *
@@ -191,6 +249,8 @@ s_opportunity_event (const Salespulse__SalesEvent *event)
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_WON:
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_LOST:
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_CANCELLED:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_STAGE_CHANGED:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_QUOTE_SENT:
             return *s_text (event->opportunity_id) != '\0';
         default:
             return false;
@@ -268,6 +328,40 @@ s_money (const kpi_handler_t *self, const Salespulse__Money *money, int64_t *amo
     return KPI_RECORD_MONEY_REPORTING;
 }
 
+/* Sets touch from the event when it comes before it (the earliest of a
+   kind counts); true when it did. */
+static bool
+s_take_earliest (kpi_record_touch_t *touch, const Salespulse__SalesEvent *event,
+                 const char *event_id)
+{
+    if (!kpi_record_earlier (event->occurred_at, event_id, touch))
+        return false;
+    kpi_record_touch_set (touch, event->occurred_at, event_id, event->rep_id, event->team_id,
+                          event->region_id);
+    return true;
+}
+
+/* True when the event comes after the record's value (the latest
+   lead_created or quote_sent amount counts). */
+static bool
+s_later_value (const kpi_opportunity_t *record, const Salespulse__SalesEvent *event,
+               const char *event_id)
+{
+    return !record->value.present ||
+           !kpi_record_earlier (event->occurred_at, event_id, &record->value);
+}
+
+static void
+s_set_value (const kpi_handler_t *self, kpi_opportunity_t *record,
+             const Salespulse__SalesEvent *event, const char *event_id,
+             const Salespulse__Money *money)
+{
+    kpi_record_touch_set (&record->value, event->occurred_at, event_id, event->rep_id,
+                          event->team_id, event->region_id);
+    record->value_amount = 0;
+    record->value_currency = s_money (self, money, &record->value_amount);
+}
+
 static int
 s_apply_opportunity (const kpi_handler_t *self, const sp_consumer_event_t *item,
                      sp_consumer_view_t *view, sp_consumer_batch_t *batch, char *error,
@@ -292,16 +386,44 @@ s_apply_opportunity (const kpi_handler_t *self, const sp_consumer_event_t *item,
     kpi_opportunity_t previous = record;
     kpi_record_contribution_t before;
     kpi_opportunity_contribution (&previous, &before);
-    kpi_record_touch_t *touch = NULL;
+    bool changed = false;
     switch (event->type) {
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_LEAD_CREATED:
-            touch = &record.lead;
+            changed = s_take_earliest (&record.lead, event, item->event_id);
+            if (event->lead_created && event->lead_created->estimated_value &&
+                s_later_value (&record, event, item->event_id)) {
+                s_set_value (self, &record, event, item->event_id,
+                             event->lead_created->estimated_value);
+                changed = true;
+            }
             break;
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_WON:
-            touch = &record.won;
+            if (s_take_earliest (&record.won, event, item->event_id) && event->deal_won) {
+                record.won_currency = s_money (self, event->deal_won->amount, &record.won_amount);
+                record.margin_currency = s_money (self, event->deal_won->margin, &record.margin);
+                changed = true;
+            }
             break;
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_LOST:
-            touch = &record.lost;
+            changed = s_take_earliest (&record.lost, event, item->event_id);
+            break;
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_STAGE_CHANGED:
+            /* the latest stage change counts */
+            if (event->stage_changed && *s_text (event->stage_changed->to_stage) &&
+                (!record.stage.present ||
+                 !kpi_record_earlier (event->occurred_at, item->event_id, &record.stage))) {
+                kpi_record_touch_set (&record.stage, event->occurred_at, item->event_id,
+                                      event->rep_id, event->team_id, event->region_id);
+                snprintf (record.stage_name, sizeof record.stage_name, "%s",
+                          event->stage_changed->to_stage);
+                changed = true;
+            }
+            break;
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_QUOTE_SENT:
+            if (event->quote_sent && s_later_value (&record, event, item->event_id)) {
+                s_set_value (self, &record, event, item->event_id, event->quote_sent->amount);
+                changed = true;
+            }
             break;
         default: /* deal_cancelled */
             if (!event->deal_cancelled || !*s_text (event->deal_cancelled->won_event_id))
@@ -311,24 +433,22 @@ s_apply_opportunity (const kpi_handler_t *self, const sp_consumer_event_t *item,
                           KPI_RECORD_CANCELLED_MAX);
                 return -1;
             }
+            changed = true;
             break;
     }
-    if (touch) {
-        if (!kpi_record_earlier (event->occurred_at, item->event_id, touch))
-            return 0; /* an earlier one counts: nothing changes */
-        kpi_record_touch_set (touch, event->occurred_at, item->event_id, event->rep_id,
-                              event->team_id, event->region_id);
-        if (touch == &record.won && event->deal_won) {
-            record.won_currency = s_money (self, event->deal_won->amount, &record.won_amount);
-            record.margin_currency = s_money (self, event->deal_won->margin, &record.margin);
-        }
-    }
+    if (!changed)
+        return 0; /* an earlier one counts: nothing changes */
     kpi_record_contribution_t after;
     kpi_opportunity_contribution (&record, &after);
     char packed[KPI_RECORD_PACKED_MAX];
     size_t packed_length = kpi_opportunity_pack (&record, packed, sizeof packed);
+    kpi_record_open_t open_before, open_after;
     if (s_contribute (self, batch, item->partition, &before, -1, error, error_size) != 0 ||
-        s_contribute (self, batch, item->partition, &after, 1, error, error_size) != 0)
+        s_contribute (self, batch, item->partition, &after, 1, error, error_size) != 0 ||
+        (kpi_opportunity_open (&previous, &open_before) &&
+         s_open (self, batch, item->partition, &open_before, -1, error, error_size) != 0) ||
+        (kpi_opportunity_open (&record, &open_after) &&
+         s_open (self, batch, item->partition, &open_after, 1, error, error_size) != 0))
         return -1;
     return s_write (view, batch, key, packed, packed_length, error, error_size);
 }
@@ -502,16 +622,71 @@ s_apply_survey (const kpi_handler_t *self, const sp_consumer_event_t *item,
     return 0;
 }
 
-static int
-s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
-         sp_consumer_batch_t *batch, char *error, size_t error_size)
+/* The events that touch a customer for the reports: visits, calls,
+   demos, quotes and outcomes naming a customer. */
+static bool
+s_touches (const Salespulse__SalesEvent *event)
 {
-    const kpi_handler_t *self = arg;
+    switch (event->type) {
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_VISIT_COMPLETED:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_CALL:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEMO:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_QUOTE_SENT:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_WON:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_LOST:
+            return *s_text (event->customer_id) != '\0';
+        default:
+            return false;
+    }
+}
+
+/* Counts the customer touched on the event's day for its rep and team. */
+static int
+s_touched (const kpi_handler_t *self, const sp_consumer_event_t *item, sp_consumer_batch_t *batch,
+           char *error, size_t error_size)
+{
+    const Salespulse__SalesEvent *event = item->event;
+    s_day_t day;
+    if (s_day (self, event->occurred_at, &day, error, error_size) != 0)
+        return -1;
+    kpi_org_scopes_t scopes;
+    kpi_org_scopes (self->org, event->rep_id, event->team_id, event->region_id, day.number,
+                    &scopes);
+    char key[SP_PARTITION_KEY_MAX];
+    int key_length = kpi_keys_bucket (key, sizeof key, item->partition, KPI_KEYS_DAY, day.day);
+    assert (key_length > 0);
+    const char *list[2];
+    size_t count = 0;
+    if (scopes.has_team)
+        list[count++] = scopes.team;
+    if (scopes.has_rep)
+        list[count++] = scopes.rep;
+    for (size_t index = 0; index < count; index++) {
+        char field[KPI_KEYS_FIELD_MAX];
+        int field_length =
+            kpi_keys_touched_field (field, sizeof field, event->customer_id, list[index]);
+        assert (field_length > 0); /* ids of 128 bytes and a scope fit */
+        if (sp_consumer_batch_increment (batch, key, (size_t) key_length, field,
+                                         (size_t) field_length, 1) != 0) {
+            snprintf (error, error_size, "could not add the customer touched to the step");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Applies the event's measures and records (without the touch count). */
+static int
+s_apply_measures (const kpi_handler_t *self, const sp_consumer_event_t *item,
+                  sp_consumer_view_t *view, sp_consumer_batch_t *batch, char *error,
+                  size_t error_size)
+{
     const Salespulse__SalesEvent *event = item->event;
     switch (event->type) {
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_LEAD_CREATED:
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_LOST:
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_CANCELLED:
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_STAGE_CHANGED:
             return s_opportunity_event (event)
                        ? s_apply_opportunity (self, item, view, batch, error, error_size)
                        : 0;
@@ -523,7 +698,11 @@ s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
                        ? s_apply_customer (self, item, view, batch, error, error_size)
                        : 0;
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_QUOTE_SENT:
-            return s_event_count (self, item, batch, KPI_MEASURE_QUOTES, 1, error, error_size);
+            if (s_event_count (self, item, batch, KPI_MEASURE_QUOTES, 1, error, error_size) != 0)
+                return -1;
+            return s_opportunity_event (event)
+                       ? s_apply_opportunity (self, item, view, batch, error, error_size)
+                       : 0;
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_VISIT_PLANNED:
             return s_apply_plan (self, item, view, batch, error, error_size);
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_VISIT_COMPLETED:
@@ -546,9 +725,19 @@ s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
                                         KPI_MEASURE_PAYMENT_AMOUNT,
                                         KPI_MEASURE_PAYMENT_OTHER_CURRENCY, error, error_size)
                        : 0;
-        default: /* stage changes and complaints are not KPIs here */
+        default: /* complaints are churn-alerting's */
             return 0;
     }
+}
+
+static int
+s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
+         sp_consumer_batch_t *batch, char *error, size_t error_size)
+{
+    const kpi_handler_t *self = arg;
+    if (s_apply_measures (self, item, view, batch, error, error_size) != 0)
+        return -1;
+    return s_touches (item->event) ? s_touched (self, item, batch, error, error_size) : 0;
 }
 
 sp_consumer_handler_t

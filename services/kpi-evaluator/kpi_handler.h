@@ -3,10 +3,10 @@
     (kpi_org_scopes), per local day and month (kpi_keys.h), and keeps the
     records of opportunities, customers and visit plans (kpi_record.h).
 
-    Events are credited to the rep_id they carry (a survey, order or
-    payment without one: the customer's owner in the `customers`
-    reference data, if any; deal splits are incentive-calculator's
-    business, not a KPI's). Amounts in the reporting currency are summed;
+    Events are credited to the rep_id they carry; an event counted on its
+    own (a quote, visit, call, demo, survey, order or payment) without one
+    goes to the customer's owner in the `customers` reference data, if
+    any. Deal splits are incentive-calculator's business, not a KPI's. Amounts in the reporting currency are summed;
     others are counted apart. Days and months are cut in the service's
     time zone.
 

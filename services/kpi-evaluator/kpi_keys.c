@@ -80,3 +80,50 @@ kpi_keys_field_parse (const char *field, size_t length, kpi_measure_t *measure,
     *scope_offset = name_length + 1;
     return 0;
 }
+
+int
+kpi_keys_open (char *key, size_t size, uint32_t partition, const char *stage)
+{
+    char suffix[SP_PARTITION_KEY_MAX];
+    int written = snprintf (suffix, sizeof suffix, "p:%s", stage);
+    return s_key (key, size, partition, suffix, written, sizeof suffix);
+}
+
+int
+kpi_keys_stages (char *key, size_t size, uint32_t partition)
+{
+    return s_key (key, size, partition, "stages", (int) strlen ("stages"), sizeof "stages");
+}
+
+int
+kpi_keys_open_field (char *field, size_t size, const char *name, const char *scope)
+{
+    int written = snprintf (field, size, "%s|%s", name, scope);
+    return written < 0 || (size_t) written >= size ? -1 : written;
+}
+
+int
+kpi_keys_touched_field (char *field, size_t size, const char *customer, const char *scope)
+{
+    int written = snprintf (field, size, "t:%zu:%s|%s", strlen (customer), customer, scope);
+    return written < 0 || (size_t) written >= size ? -1 : written;
+}
+
+int
+kpi_keys_touched_parse (const char *field, size_t length, const char **customer,
+                        size_t *customer_length, size_t *scope_offset)
+{
+    if (length < 4 || field[0] != 't' || field[1] != ':')
+        return -1;
+    size_t index = 2;
+    size_t count = 0;
+    while (index < length && field[index] >= '0' && field[index] <= '9' && count <= 1000)
+        count = count * 10 + (size_t) (field[index++] - '0');
+    if (index == 2 || index >= length || field[index] != ':' || count > length - index - 2 ||
+        field[index + 1 + count] != '|')
+        return -1;
+    *customer = field + index + 1;
+    *customer_length = count;
+    *scope_offset = index + 2 + count;
+    return 0;
+}

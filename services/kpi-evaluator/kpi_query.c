@@ -92,7 +92,8 @@ kpi_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *error,
         sp_error_set (error, error_size, "time zone of %s: %s", KPI_KEYS_CONFIG, reason);
         goto out_failed;
     }
-    self->reference = kpi_reference_load (pg, KPI_REFERENCE_ALL, error, error_size);
+    self->reference =
+        kpi_reference_load (pg, KPI_REFERENCE_ALL | KPI_REFERENCE_HISTORY, error, error_size);
     if (!self->reference)
         goto out_failed;
     return self;
@@ -416,5 +417,136 @@ out:
     sp_redis_reply_destroy (&reply);
     sp_redis_pipeline_destroy (&pipeline);
     zlistx_destroy (&buckets);
+    return rc;
+}
+
+void
+kpi_query_stages_free (kpi_query_stage_t **stages, size_t count)
+{
+    if (!*stages)
+        return;
+    for (size_t index = 0; index < count; index++)
+        free ((*stages)[index].stage);
+    free (*stages);
+    *stages = NULL;
+}
+
+/* The union of every partition's stage names, sorted. */
+static zlistx_t *
+s_stage_names (kpi_query_t *self, char *error, size_t error_size)
+{
+    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    zlistx_t *names = zlistx_new ();
+    sp_redis_reply_t *reply = NULL;
+    if (!pipeline || !names)
+        goto out_of_memory;
+    zlistx_set_duplicator (names, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_destructor (names, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_comparator (names, (zlistx_comparator_fn *) strcmp);
+    for (uint32_t partition = 0; partition < self->partitions; partition++) {
+        char key[SP_PARTITION_KEY_MAX];
+        if (kpi_keys_stages (key, sizeof key, partition) < 0 ||
+            sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "SMEMBERS", key }, NULL) != 0)
+            goto out_of_memory;
+    }
+    reply = s_execute (self, pipeline, error, error_size);
+    if (!reply)
+        goto out_failed;
+    for (size_t read = 0; read < sp_redis_reply_size (reply); read++) {
+        const sp_redis_reply_t *members = sp_redis_reply_element (reply, read);
+        for (size_t index = 0; index < sp_redis_reply_size (members); index++) {
+            const char *name =
+                sp_redis_reply_string (sp_redis_reply_element (members, index), NULL);
+            if (name && !zlistx_find (names, (void *) name) &&
+                !zlistx_insert (names, (void *) name, true))
+                goto out_of_memory;
+        }
+    }
+    sp_redis_reply_destroy (&reply);
+    sp_redis_pipeline_destroy (&pipeline);
+    return names;
+out_of_memory:
+    sp_error_set (error, error_size, "out of memory");
+out_failed:
+    sp_redis_reply_destroy (&reply);
+    sp_redis_pipeline_destroy (&pipeline);
+    zlistx_destroy (&names);
+    return NULL;
+}
+
+int
+kpi_query_open (kpi_query_t *self, const char *scope, kpi_query_stage_t **stages, size_t *count,
+                char *error, size_t error_size)
+{
+    *stages = NULL;
+    *count = 0;
+    zlistx_t *names = s_stage_names (self, error, error_size);
+    if (!names)
+        return -1;
+    int rc = -1;
+    size_t total = zlistx_size (names);
+    char fields[3][KPI_KEYS_FIELD_MAX];
+    const char *field_names[3] = { KPI_KEYS_OPEN_COUNT, KPI_KEYS_OPEN_VALUE, KPI_KEYS_OPEN_OTHER };
+    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    sp_redis_reply_t *reply = NULL;
+    *stages = calloc (total ? total : 1, sizeof **stages);
+    if (!pipeline || !*stages)
+        goto out_of_memory;
+    for (size_t index = 0; index < 3; index++)
+        if (kpi_keys_open_field (fields[index], sizeof fields[index], field_names[index], scope) <
+            0) {
+            sp_error_set (error, error_size, "scope \"%.64s\" is too long", scope);
+            goto out;
+        }
+    for (const char *name = zlistx_first (names); name; name = zlistx_next (names))
+        for (uint32_t partition = 0; partition < self->partitions; partition++) {
+            char key[SP_PARTITION_KEY_MAX];
+            if (kpi_keys_open (key, sizeof key, partition, name) < 0)
+                continue; /* a stage name too long for a key was never written */
+            if (sp_redis_pipeline_append (
+                    pipeline, 5, (const char *[]){ "HMGET", key, fields[0], fields[1], fields[2] },
+                    NULL) != 0)
+                goto out_of_memory;
+        }
+    if (total > 0) {
+        reply = s_execute (self, pipeline, error, error_size);
+        if (!reply)
+            goto out;
+    }
+    size_t read = 0;
+    for (const char *name = zlistx_first (names); name; name = zlistx_next (names)) {
+        kpi_query_stage_t *stage = &(*stages)[*count];
+        memset (stage, 0, sizeof *stage);
+        for (uint32_t partition = 0; partition < self->partitions; partition++) {
+            char key[SP_PARTITION_KEY_MAX];
+            if (kpi_keys_open (key, sizeof key, partition, name) < 0)
+                continue;
+            const sp_redis_reply_t *values = sp_redis_reply_element (reply, read++);
+            if (!values || sp_redis_reply_size (values) != 3) {
+                sp_error_set (error, error_size, "unexpected reply reading the open pipeline");
+                goto out;
+            }
+            if (s_add (sp_redis_reply_element (values, 0), &stage->count, error, error_size) ||
+                s_add (sp_redis_reply_element (values, 1), &stage->value, error, error_size) ||
+                s_add (sp_redis_reply_element (values, 2), &stage->other, error, error_size))
+                goto out;
+        }
+        if (stage->count == 0)
+            continue;
+        stage->stage = strdup (name);
+        if (!stage->stage)
+            goto out_of_memory;
+        (*count)++;
+    }
+    rc = 0;
+    goto out;
+out_of_memory:
+    sp_error_set (error, error_size, "out of memory");
+out:
+    if (rc != 0)
+        kpi_query_stages_free (stages, *count), *count = 0;
+    sp_redis_reply_destroy (&reply);
+    sp_redis_pipeline_destroy (&pipeline);
+    zlistx_destroy (&names);
     return rc;
 }

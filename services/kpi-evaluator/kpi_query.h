@@ -71,4 +71,19 @@ int kpi_query_every_scope (kpi_query_t *self, const sp_period_t *period, int64_t
                            size_t error_size);
 void kpi_query_scopes_free (kpi_query_scope_t **scopes, size_t count);
 
+/* The open pipeline of a scope now, by stage. */
+typedef struct {
+    char *stage;    /* "" before any stage change (owned) */
+    int64_t count;  /* open opportunities */
+    int64_t value;  /* Σ value, reporting currency */
+    int64_t other;  /* valued in another currency */
+} kpi_query_stage_t;
+
+/* Reads scope's open pipeline over every partition: *stages gets a
+   malloc'd array of *count stages that hold anything (free with
+   kpi_query_stages_free). Returns 0, or -1 with the reason. */
+int kpi_query_open (kpi_query_t *self, const char *scope, kpi_query_stage_t **stages,
+                    size_t *count, char *error, size_t error_size);
+void kpi_query_stages_free (kpi_query_stage_t **stages, size_t count);
+
 #endif

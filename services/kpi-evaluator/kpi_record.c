@@ -117,6 +117,23 @@ kpi_plan_contribution (const kpi_plan_t *self, kpi_record_contribution_t *out)
 }
 
 bool
+kpi_opportunity_open (const kpi_opportunity_t *self, kpi_record_open_t *out)
+{
+    if (self->won.present || self->lost.present)
+        return false; /* an outcome, even a cancelled win, closes it */
+    const kpi_record_touch_t *owner = self->stage.present  ? &self->stage
+                                      : self->lead.present ? &self->lead
+                                                           : NULL;
+    if (!owner)
+        return false;
+    out->owner = owner;
+    out->stage = self->stage.present ? self->stage_name : "";
+    out->currency = self->value.present ? self->value_currency : KPI_RECORD_MONEY_NONE;
+    out->value = out->currency == KPI_RECORD_MONEY_REPORTING ? self->value_amount : 0;
+    return true;
+}
+
+bool
 kpi_opportunity_cancel (kpi_opportunity_t *self, const char *won_event_id)
 {
     if (s_cancelled (self, won_event_id))
@@ -223,11 +240,12 @@ s_get_integer (s_reader_t *reader)
     return (int64_t) bits;
 }
 
+/* A string into text (size bytes with the NUL). */
 static void
-s_get_string (s_reader_t *reader, char *text)
+s_get_string (s_reader_t *reader, char *text, size_t size)
 {
     uint8_t length = s_get_byte (reader);
-    const uint8_t *bytes = length < KPI_RECORD_ID_SIZE ? s_take (reader, length) : NULL;
+    const uint8_t *bytes = length < size ? s_take (reader, length) : NULL;
     if (!bytes) {
         reader->bad = true;
         text[0] = '\0';
@@ -248,10 +266,10 @@ s_get_touch (s_reader_t *reader, kpi_record_touch_t *touch)
         return;
     touch->present = true;
     touch->at = s_get_integer (reader);
-    s_get_string (reader, touch->event_id);
-    s_get_string (reader, touch->rep);
-    s_get_string (reader, touch->team);
-    s_get_string (reader, touch->region);
+    s_get_string (reader, touch->event_id, KPI_RECORD_ID_SIZE);
+    s_get_string (reader, touch->rep, KPI_RECORD_ID_SIZE);
+    s_get_string (reader, touch->team, KPI_RECORD_ID_SIZE);
+    s_get_string (reader, touch->region, KPI_RECORD_ID_SIZE);
 }
 
 static kpi_record_money_t
@@ -301,6 +319,11 @@ kpi_opportunity_pack (const kpi_opportunity_t *self, char *buffer, size_t size)
     s_put_byte (&writer, (uint8_t) self->cancelled_count);
     for (size_t index = 0; index < self->cancelled_count; index++)
         s_put_string (&writer, self->cancelled[index]);
+    s_put_touch (&writer, &self->stage);
+    s_put_string (&writer, self->stage_name);
+    s_put_touch (&writer, &self->value);
+    s_put_byte (&writer, (uint8_t) self->value_currency);
+    s_put_integer (&writer, self->value_amount);
     return writer.full ? 0 : writer.used;
 }
 
@@ -324,7 +347,12 @@ kpi_opportunity_unpack (kpi_opportunity_t *self, const char *data, size_t length
     if (self->cancelled_count > KPI_RECORD_CANCELLED_MAX)
         return -1;
     for (size_t index = 0; index < self->cancelled_count; index++)
-        s_get_string (&reader, self->cancelled[index]);
+        s_get_string (&reader, self->cancelled[index], KPI_RECORD_ID_SIZE);
+    s_get_touch (&reader, &self->stage);
+    s_get_string (&reader, self->stage_name, sizeof self->stage_name);
+    s_get_touch (&reader, &self->value);
+    self->value_currency = s_get_money_kind (&reader);
+    self->value_amount = s_get_integer (&reader);
     return s_done (&reader);
 }
 

@@ -15,6 +15,9 @@
       - the outcome is the earlier of the win and the loss;
       - a deal_cancelled naming the won event takes the win back (deal,
         amount, margin, lead won); it does not move a new customer;
+      - an opportunity without an outcome (or whose win was cancelled
+        after it) is open: it counts in the open pipeline by its latest
+        stage, with its latest estimated or quoted value;
       - a planned visit counts as done when the rep completes a visit at
         the same customer (or opportunity) on the planned local day:
         done = min(planned, completed) per rep, target and day.
@@ -43,6 +46,9 @@
 
 /* Cancellations an opportunity remembers (of different won events). */
 #define KPI_RECORD_CANCELLED_MAX 8
+
+/* Bytes of a stage name with its NUL. */
+#define KPI_RECORD_STAGE_SIZE (SP_EVENT_NAME_MAX + 1)
 
 /* Items a contribution holds at most. */
 #define KPI_RECORD_ITEMS_MAX 8
@@ -74,7 +80,21 @@ typedef struct {
     int64_t margin; /* minor units, when REPORTING */
     size_t cancelled_count;
     char cancelled[KPI_RECORD_CANCELLED_MAX][KPI_RECORD_ID_SIZE]; /* won event ids */
+    kpi_record_touch_t stage;                                     /* latest stage_changed */
+    char stage_name[KPI_RECORD_STAGE_SIZE];                       /* its to_stage */
+    kpi_record_touch_t value; /* latest lead_created or quote_sent with an amount */
+    kpi_record_money_t value_currency;
+    int64_t value_amount; /* minor units, when REPORTING */
 } kpi_opportunity_t;
+
+/* An opportunity still open (no outcome, no cancelled win): where it
+   counts in the open pipeline. */
+typedef struct {
+    const kpi_record_touch_t *owner; /* the latest stage change, else the lead (borrowed) */
+    const char *stage;               /* its stage ("" before any stage change; borrowed) */
+    kpi_record_money_t currency;     /* of its value */
+    int64_t value;                   /* minor units, when REPORTING */
+} kpi_record_open_t;
 
 typedef struct {
     kpi_record_touch_t first_won; /* earliest deal_won of the customer */
@@ -111,6 +131,14 @@ void kpi_record_touch_set (kpi_record_touch_t *touch, int64_t at, const char *ev
 void kpi_opportunity_contribution (const kpi_opportunity_t *self, kpi_record_contribution_t *out);
 void kpi_customer_contribution (const kpi_customer_t *self, kpi_record_contribution_t *out);
 void kpi_plan_contribution (const kpi_plan_t *self, kpi_record_contribution_t *out);
+
+/* True with *out set when the opportunity is open and has an owner
+   touch (a lead or a stage change). */
+bool kpi_opportunity_open (const kpi_opportunity_t *self, kpi_record_open_t *out);
+
+/* The rules of the open pipeline: the stage is the latest stage_changed's
+   to_stage (occurred_at, then event_id); the value the latest amount of a
+   lead_created (estimated_value) or quote_sent (amount). */
 
 /* Adds a cancellation of won_event_id; false when the list is full (the
    cancellation is not kept) — true when added or already there. */

@@ -29,6 +29,8 @@ struct _kpi_reference_t {
     kpi_scorecard_t *scorecard;
     kpi_targets_t **targets; /* most recently loaded first */
     size_t target_count;
+    kpi_targets_t **history; /* every version of every targets document, oldest first */
+    size_t history_count;
 };
 
 void
@@ -44,6 +46,9 @@ kpi_reference_destroy (kpi_reference_t **self_p)
     for (size_t index = 0; index < self->target_count; index++)
         kpi_targets_destroy (&self->targets[index]);
     free (self->targets);
+    for (size_t index = 0; index < self->history_count; index++)
+        kpi_targets_destroy (&self->history[index]);
+    free (self->history);
     free (self);
     *self_p = NULL;
 }
@@ -69,16 +74,19 @@ s_compare_revision (const void *left, const void *right)
     return a->revision < b->revision ? 1 : a->revision > b->revision ? -1 : 0;
 }
 
-/* Reads every targets document, most recently loaded first. */
+/* Reads every targets document of set into a malloc'd array, most
+   recently loaded first, or oldest first with oldest_first. */
 static int
-s_load_targets (kpi_reference_t *self, const sp_refdata_set_t *set, char *error, size_t error_size)
+s_load_targets (const sp_refdata_set_t *set, bool oldest_first, kpi_targets_t ***array,
+                size_t *loaded, char *error, size_t error_size)
 {
     size_t count = sp_refdata_set_size (set);
+    *loaded = 0;
     if (count == 0)
         return 0;
     const sp_refdata_entry_t **entries = calloc (count, sizeof *entries);
-    self->targets = calloc (count, sizeof *self->targets);
-    if (!entries || !self->targets) {
+    *array = calloc (count, sizeof **array);
+    if (!entries || !*array) {
         free (entries);
         sp_error_set (error, error_size, "out of memory");
         return -1;
@@ -88,19 +96,45 @@ s_load_targets (kpi_reference_t *self, const sp_refdata_set_t *set, char *error,
     qsort (entries, count, sizeof *entries, s_compare_revision);
     int rc = 0;
     for (size_t index = 0; index < count && rc == 0; index++) {
+        const sp_refdata_entry_t *entry = entries[oldest_first ? count - 1 - index : index];
         char reason[S_REASON_SIZE];
-        self->targets[index] = kpi_targets_new (
-            entries[index]->document, strlen (entries[index]->document), reason, sizeof reason);
-        if (!self->targets[index]) {
+        (*array)[index] =
+            kpi_targets_new (entry->document, strlen (entry->document), reason, sizeof reason);
+        if (!(*array)[index]) {
             sp_error_set (error, error_size, "targets \"%s\" version %lld is not valid: %s",
-                          entries[index]->name, (long long) entries[index]->version, reason);
+                          entry->name, (long long) entry->version, reason);
             rc = -1;
         }
         else
-            self->target_count = index + 1;
+            *loaded = index + 1;
     }
     free (entries);
     return rc;
+}
+
+/* Reads the targets documents (with history, every version too). */
+static int
+s_load_every_targets (kpi_reference_t *self, sp_pg_t *pg, bool history, char *error,
+                      size_t error_size)
+{
+    for (int pass = 0; pass < (history ? 2 : 1); pass++) {
+        char reason[SP_REFDATA_ERROR_SIZE];
+        sp_refdata_set_t *set = sp_refdata_read (pg, (const char *[]){ kpi_targets_kind.kind }, 1,
+                                                 NULL, pass == 1, reason, sizeof reason);
+        if (!set) {
+            sp_error_set (error, error_size, "could not read the targets reference data: %s",
+                          reason);
+            return -1;
+        }
+        int rc = pass == 0 ? s_load_targets (set, false, &self->targets, &self->target_count, error,
+                                             error_size)
+                           : s_load_targets (set, true, &self->history, &self->history_count, error,
+                                             error_size);
+        sp_refdata_set_destroy (&set);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Reads the kind's set (every name's latest version). */
@@ -189,15 +223,10 @@ kpi_reference_load (sp_pg_t *pg, unsigned mask, char *error, size_t error_size)
                        error_size) != 0)
         goto out_failed;
     self->scorecard = object;
-    if (mask & KPI_REFERENCE_TARGETS) {
-        sp_refdata_set_t *set = s_read (pg, kpi_targets_kind.kind, error, error_size);
-        if (!set)
-            goto out_failed;
-        int rc = s_load_targets (self, set, error, error_size);
-        sp_refdata_set_destroy (&set);
-        if (rc != 0)
-            goto out_failed;
-    }
+    if ((mask & KPI_REFERENCE_TARGETS) &&
+        s_load_every_targets (self, pg, (mask & KPI_REFERENCE_HISTORY) != 0, error, error_size) !=
+            0)
+        goto out_failed;
     return self;
 out_failed:
     kpi_reference_destroy (&self);
@@ -255,5 +284,21 @@ kpi_reference_target (const kpi_reference_t *self, const char *node, const char 
                 *document = self->targets[index];
             return 0;
         }
+    return 1;
+}
+
+const kpi_targets_t *
+kpi_reference_calendar (const kpi_reference_t *self)
+{
+    return self->target_count > 0 ? self->targets[0] : NULL;
+}
+
+int
+kpi_reference_first_target (const kpi_reference_t *self, const char *node, const char *kpi,
+                            const char *period, kpi_target_t *target)
+{
+    for (size_t index = 0; index < self->history_count; index++)
+        if (kpi_targets_get (self->history[index], node, kpi, period, target) == 0)
+            return 0;
     return 1;
 }

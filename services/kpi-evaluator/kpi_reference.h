@@ -33,6 +33,9 @@ typedef struct _kpi_reference_t kpi_reference_t;
 #define KPI_REFERENCE_TARGETS 4u
 #define KPI_REFERENCE_SCORECARD 8u
 #define KPI_REFERENCE_ALL 15u
+/* With TARGETS: every version of the targets documents too, for the
+   target as first loaded (kpi_reference_first_target). */
+#define KPI_REFERENCE_HISTORY 16u
 
 /* The kinds whose change rebuilds the state (org, customers). */
 extern const char *const kpi_reference_rebuild_kinds[];
@@ -59,9 +62,20 @@ json_t *kpi_reference_definitions (const kpi_reference_t *self);
 
 /* The target of (node, kpi, period label) in the targets documents (see
    above): 0 found, with *document (may be NULL) the document that has
-   it (its business-day calendar counts the days of pace); 1 none. */
+   it; 1 none. */
 int kpi_reference_target (const kpi_reference_t *self, const char *node, const char *kpi,
                           const char *period, kpi_target_t *target,
                           const kpi_targets_t **document);
+
+/* The target of (node, kpi, period) as it was first loaded: from the
+   earliest version of any targets document that had it (the target
+   before later versions adjusted it). 0 found, 1 none (or the history
+   was not read). */
+int kpi_reference_first_target (const kpi_reference_t *self, const char *node, const char *kpi,
+                                const char *period, kpi_target_t *target);
+
+/* The targets document loaded last (its business-day calendar counts
+   working days), NULL when none is loaded. */
+const kpi_targets_t *kpi_reference_calendar (const kpi_reference_t *self);
 
 #endif

@@ -184,8 +184,8 @@ static const char s_org_second[] =
 
 /* One event line: id, type, day (2026-MM-DD), rep, opportunity, extra fields. */
 #define EVENT(id, type, day, rep, opp, extra)                                                      \
-    "{\"event_id\": \"" id "\", \"source\": \"crm\", \"type\": \"" type                           \
-    "\", \"occurred_at\": \"" day "T10:00:00Z\", \"rep_id\": \"" rep                              \
+    "{\"event_id\": \"" id "\", \"source\": \"crm\", \"type\": \"" type                            \
+    "\", \"occurred_at\": \"" day "T10:00:00Z\", \"rep_id\": \"" rep                               \
     "\", \"customer_id\": \"cust-" opp "\", \"opportunity_id\": \"" opp "\"" extra "}\n"
 
 /* Outcomes first, leads last: opp-1 won by ana on 03-10 (1,000.00), opp-2
@@ -196,21 +196,23 @@ static const char s_org_second[] =
 static const char s_events[] =
     EVENT ("w1", "deal_won", "2026-03-10", "rep-ana", "opp-1",
            ", \"currency\": \"USD\", \"amount\": \"1000.00\", \"margin\": \"300.00\"")
-    EVENT ("w2", "deal_won", "2026-03-20", "rep-ana", "opp-2",
-           ", \"currency\": \"USD\", \"amount\": \"3000.00\"")
-    EVENT ("l3", "deal_lost", "2026-03-21", "rep-ana", "opp-3", "")
-    EVENT ("w4b", "deal_won", "2026-03-25", "rep-ben", "opp-4",
-           ", \"currency\": \"USD\", \"amount\": \"9999.00\"")
-    EVENT ("w4", "deal_won", "2026-03-05", "rep-ben", "opp-4",
-           ", \"currency\": \"USD\", \"amount\": \"500.00\"")
-    EVENT ("l5", "deal_lost", "2026-03-06", "rep-ben", "opp-5", "")
-    EVENT ("v1", "visit_completed", "2026-03-03", "rep-ana", "opp-1", ", \"duration_minutes\": 40")
-    EVENT ("v2", "visit_completed", "2026-03-16", "rep-ana", "opp-2", ", \"duration_minutes\": 60")
-    EVENT ("d1", "lead_created", "2026-03-02", "rep-ana", "opp-1", "")
-    EVENT ("d2", "lead_created", "2026-03-02", "rep-ana", "opp-2", "")
-    EVENT ("d3", "lead_created", "2026-03-02", "rep-ana", "opp-3", "")
-    EVENT ("d4", "lead_created", "2026-03-02", "rep-ben", "opp-4", "")
-    EVENT ("d5", "lead_created", "2026-03-02", "rep-ben", "opp-5", "");
+        EVENT ("w2", "deal_won", "2026-03-20", "rep-ana", "opp-2",
+               ", \"currency\": \"USD\", \"amount\": \"3000.00\"")
+            EVENT ("l3", "deal_lost", "2026-03-21", "rep-ana", "opp-3",
+                   "") EVENT ("w4b", "deal_won", "2026-03-25", "rep-ben", "opp-4",
+                              ", \"currency\": \"USD\", \"amount\": \"9999.00\"")
+                EVENT ("w4", "deal_won", "2026-03-05", "rep-ben", "opp-4",
+                       ", \"currency\": \"USD\", \"amount\": \"500.00\"")
+                    EVENT ("l5", "deal_lost", "2026-03-06", "rep-ben", "opp-5", "") EVENT (
+                        "v1", "visit_completed", "2026-03-03", "rep-ana", "opp-1",
+                        ", \"duration_minutes\": 40") EVENT ("v2", "visit_completed", "2026-03-16",
+                                                             "rep-ana", "opp-2",
+                                                             ", \"duration_minutes\": 60")
+                        EVENT ("d1", "lead_created", "2026-03-02", "rep-ana", "opp-1", "") EVENT (
+                            "d2", "lead_created", "2026-03-02", "rep-ana", "opp-2",
+                            "") EVENT ("d3", "lead_created", "2026-03-02", "rep-ana", "opp-3", "")
+                            EVENT ("d4", "lead_created", "2026-03-02", "rep-ben", "opp-4", "")
+                                EVENT ("d5", "lead_created", "2026-03-02", "rep-ben", "opp-5", "");
 
 static int
 s_start_evaluator (void)
@@ -221,9 +223,9 @@ s_start_evaluator (void)
     snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=%s", s_fixture.stack->bus);
     snprintf (partitions, sizeof partitions, "--partitions=%d", PARTITIONS);
     sp_harness_spawn_options_t options = {
-        .settings = (const char *[]){ http, bus, "SP_TIME_ZONE=UTC", "SP_KPI_CURRENCY=USD",
-                                      "SP_CONSUMER_POLL_MS=100", "SP_DEFINITIONS_CHECK_MS=200",
-                                      NULL },
+        .settings =
+            (const char *[]){ http, bus, "SP_TIME_ZONE=UTC", "SP_KPI_CURRENCY=USD",
+                              "SP_CONSUMER_POLL_MS=100", "SP_DEFINITIONS_CHECK_MS=200", NULL },
         .arguments = (const char *[]){ partitions, NULL },
         .stdout_path = s_fixture.log,
     };
@@ -340,7 +342,7 @@ static const char s_targets[] =
     "0.5}]}";
 
 static const char s_scorecard[] =
-    "{\"name\": \"e2e\", \"roles\": {"
+    "{\"name\": \"e2e\", \"stage_probabilities\": {\"Engaging\": 0.5}, \"roles\": {"
     " \"rep\": {\"kpis\": [{\"kpi\": \"revenue\", \"weight\": 0.5}, {\"kpi\": \"win_rate\", "
     "\"weight\": 0.2}, {\"kpi\": \"deals_won\", \"weight\": 0.1}, {\"kpi\": \"quotes_sent\", "
     "\"weight\": 0.1}, {\"kpi\": \"touches\", \"weight\": 0.1}]},"
@@ -357,11 +359,31 @@ test_targets_pace_and_scorecard (void **state)
     (void) state;
     s_load ("targets", "targets.json", s_targets);
     s_load ("scorecard", "scorecard.json", s_scorecard);
+    /* one open opportunity of ben's: estimated at 2,000.00, engaging */
+    s_publish ("open.jsonl", EVENT ("d6", "lead_created", "2026-03-02", "rep-ben", "opp-6",
+                                    ", \"currency\": \"USD\", \"estimated_value\": \"2000.00\"")
+                                 EVENT ("s6", "stage_changed", "2026-03-04", "rep-ben", "opp-6",
+                                        ", \"to_stage\": \"Engaging\""));
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    for (;;) {
+        json_t *report = s_kpi ("company", "2026-03", "2026-03-12");
+        bool seen =
+            report && json_integer_value (s_field (report, "revenue", "pipeline")) == 100000;
+        json_decref (report);
+        if (seen)
+            break;
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("the open pipeline of 2,000.00 at 50 %% did not show");
+        sp_harness_pause_ms (100);
+    }
     /* the quarter's 9,000.00 spread evenly: 3,000.00 a month; nothing was
        won in January and February, so March carries 6,000.00 */
     json_t *march = s_kpi ("company", "2026-03", NULL);
     assert_non_null (march);
-    assert_int_equal (s_integer (march, "revenue", "original_target"), 300000);
+    assert_int_equal (s_integer (march, "revenue", "own_target"), 300000);
+    assert_int_equal (s_integer (march, "revenue", "first_target"), 300000);
+    /* the month is over: the forecast is the actual */
+    assert_int_equal (s_integer (march, "revenue", "forecast"), 450000);
     assert_int_equal (s_integer (march, "revenue", "carried"), 600000);
     assert_int_equal (s_integer (march, "revenue", "target"), 900000);
     assert_close (json_number_value (s_field (march, "revenue", "attainment")), 0.5);
@@ -380,7 +402,32 @@ test_targets_pace_and_scorecard (void **state)
     assert_int_equal (s_integer (early, "revenue", "projection"), 387500);
     assert_int_equal (s_integer (early, "revenue", "required_per_day"), 39474);
     assert_string_equal (json_string_value (s_field (early, "revenue", "status")), "at_risk");
+    /* forecast: actual + (the rest by the run rate + the weighted open
+       pipeline) ÷ 2, rounded half up. Revenue: 1,500.00 + (2,375.00 +
+       2,000.00 × 0.5) ÷ 2 = 3,187.50. Deals won: 2 so far, projection 2 ×
+       31 ÷ 12 = 5.17 → 5, rest 3; pipeline 1 × 0.5 = 0.5 → 1; 2 + (3 + 1)
+       ÷ 2 = 4 */
+    assert_int_equal (s_integer (early, "revenue", "pipeline"), 100000);
+    assert_int_equal (s_integer (early, "revenue", "forecast"), 318750);
+    assert_int_equal (s_integer (early, "deals_won", "pipeline"), 1);
+    assert_int_equal (s_integer (early, "deals_won", "forecast"), 4);
     json_decref (early);
+
+    /* a second version raises the quarter to 12,000.00: March's own
+       target becomes 4,000.00, the first one stays 3,000.00 */
+    char adjusted[sizeof s_targets + 16];
+    const char *at = strstr (s_targets, "9000.00");
+    assert_non_null (at);
+    snprintf (adjusted, sizeof adjusted, "%.*s12000.00%s", (int) (at - s_targets), s_targets,
+              at + strlen ("9000.00"));
+    s_load ("targets", "targets-2.json", adjusted);
+    json_t *raised = s_kpi ("company", "2026-03", NULL);
+    assert_non_null (raised);
+    assert_int_equal (s_integer (raised, "revenue", "own_target"), 400000);
+    assert_int_equal (s_integer (raised, "revenue", "first_target"), 300000);
+    assert_int_equal (s_integer (raised, "revenue", "target"), 1200000);
+    json_decref (raised);
+    s_load ("targets", "targets.json", s_targets); /* back to 9,000.00: a third version */
 
     /* the quarter itself: 9,000.00, floor and stretch as loaded */
     json_t *quarter = s_kpi ("company", "2026-Q1", NULL);
@@ -397,8 +444,8 @@ test_targets_pace_and_scorecard (void **state)
        touches 2 of 100 = 0.02: (0.5 × 1.5 + 0.2 × 1.3334 + 0.1 × 0.02) ÷
        0.8 = 1.2734 (rounded). ben: 500.00 of 1,000.00 = 0.5; 0.5 of 0.5
        = 1.0; no touches = 0: (0.25 + 0.2 + 0) ÷ 0.8 = 0.5625 */
-    json_t *scorecard = s_salesctl_json ((const char *[]){
-        "scorecard", "--scope", "team:north", "--period", "2026-03", "--json", NULL });
+    json_t *scorecard = s_salesctl_json ((const char *[]){ "scorecard", "--scope", "team:north",
+                                                           "--period", "2026-03", "--json", NULL });
     assert_non_null (scorecard);
     assert_string_equal (json_string_value (json_object_get (scorecard, "role")), "rep");
     json_t *members = json_object_get (scorecard, "members");

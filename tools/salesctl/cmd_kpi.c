@@ -11,9 +11,13 @@
     and pace is judged at that day (docs/kpis.md, docs/scorecards.md).
     With --json one object {"scope", "period", "as_of", "currency",
     "time_zone", "days": {"elapsed", "total", "working_elapsed"}, "kpis":
-    [{"kpi", "unit", "actual", "target", "original_target", "carried",
-    "floor", "stretch", "attainment", "projection", "required_per_day",
-    "status", "default_target"}]}: money as integers in minor units,
+    [{"kpi", "unit", "actual", "target", "own_target", "carried",
+    "first_target", "floor", "stretch", "attainment", "prorated_target",
+    "projection", "required_per_day", "forecast", "pipeline", "status",
+    "default_target"}]}: target is the period's own target plus the
+    shortfall carried in; first_target the target as first loaded (before
+    later versions adjusted it); forecast and pipeline as
+    kpi_evaluate.h says. Money as integers in minor units,
     ratios as fractions, absent values null. Text: one line per KPI, with
     an attainment bar on a terminal.
 */
@@ -126,7 +130,8 @@ salesctl_kpi (int argc, char **argv)
         goto out_close;
     }
     if (kpi_evaluate_scope (session.query, sp_config_string (config, "scope"), &session.period,
-                            session.through, NULL, evaluation, error, sizeof error) != 0) {
+                            session.through, NULL, evaluation, error, sizeof error) != 0 ||
+        kpi_evaluate_forecast (session.query, evaluation, error, sizeof error) != 0) {
         fprintf (stderr, "salesctl %s: %s\n", s_command, error);
         goto out_free;
     }

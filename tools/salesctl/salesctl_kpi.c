@@ -29,6 +29,17 @@ s_scope_valid (const char *scope)
     return false;
 }
 
+/* --as-of a date: that local day, whose last instant is the as-of time. */
+static int
+s_date_end (salesctl_kpi_t *self, int year, int month, int day)
+{
+    self->through = sp_civil_days_from_date (year, month, day);
+    int64_t next = sp_tz_local_to_utc (kpi_query_tz (self->query),
+                                       (self->through + 1) * SP_CIVIL_SECONDS_PER_DAY);
+    self->as_of_ms = next * S_MS_PER_SECOND - 1;
+    return 0;
+}
+
 int
 salesctl_kpi_open (const sp_config_t *config, const char *command, salesctl_kpi_t *self)
 {
@@ -78,7 +89,7 @@ salesctl_kpi_open (const sp_config_t *config, const char *command, salesctl_kpi_
     }
     if (sp_period_parse (kpi_query_tz (self->query), sp_config_string (config, "period"),
                          &self->period, error, sizeof error) != 0 ||
-        (date_only ? (self->through = sp_civil_days_from_date (year, month, day), 0)
+        (date_only ? s_date_end (self, year, month, day)
                    : kpi_query_day (self->query, self->as_of_ms, &self->through)) != 0) {
         fprintf (stderr, "salesctl %s: %s\n", command, *error ? error : "--as-of is out of range");
         goto out_close;
