@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S_VERSION 1
+#define S_VERSION 2 /* 2: opportunities keep their stage and value */
 #define S_KIND_OPPORTUNITY 'o'
 #define S_KIND_CUSTOMER 'c'
 #define S_KIND_PLAN 'v'

@@ -15,9 +15,9 @@
       - the outcome is the earlier of the win and the loss;
       - a deal_cancelled naming the won event takes the win back (deal,
         amount, margin, lead won); it does not move a new customer;
-      - an opportunity without an outcome (or whose win was cancelled
-        after it) is open: it counts in the open pipeline by its latest
-        stage, with its latest estimated or quoted value;
+      - an opportunity without an outcome is open: it counts in the open
+        pipeline by its latest stage, with its latest estimated or quoted
+        value (a win, even one cancelled later, or a loss closes it);
       - a planned visit counts as done when the rep completes a visit at
         the same customer (or opportunity) on the planned local day:
         done = min(planned, completed) per rep, target and day.
