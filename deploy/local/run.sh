@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # `make run`: start the local stack (PostgreSQL, Redis, the funnel
-# definitions, every built service), publish the demo events and the CRM
-# data set (deploy/demo/), show funnel "crm" while funnel-tracker counts it,
-# then follow the service logs until Ctrl-C (or SIGTERM) and stop everything
-# this run started.
+# definitions, every built service), load the CRM data set's org, targets
+# and scorecard (deploy/demo/crm/*.json), publish the demo events and the
+# CRM data set (deploy/demo/), show funnel "crm" while funnel-tracker counts
+# it and a team scorecard once kpi-evaluator has counted it, then follow the
+# service logs until Ctrl-C (or SIGTERM) and stop everything this run
+# started.
 #   deploy/local/run.sh [BUILD_DIR]
 # Environment: SP_RUN_DIR (run folder, default .run), SP_DEMO_EVENTS (the
 # demo file, default deploy/demo/events.jsonl), SP_DEMO_CRM (0: skip the CRM
-# data set), SP_DEMO_WAIT_SECONDS (longest wait for funnel-tracker, 60).
+# data set), SP_DEMO_WAIT_SECONDS (longest wait for funnel-tracker, and then
+# for kpi-evaluator, 60).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/release}
@@ -33,16 +36,16 @@ echo
 deploy/local/stack.sh status
 echo
 
-# How many seconds the funnels are shown while funnel-tracker catches up,
-# and how often.
+# How many seconds the funnels are shown while funnel-tracker catches up
+# (and kpi-evaluator is waited for), and how often.
 wait_seconds=${SP_DEMO_WAIT_SECONDS:-60}
 show_every_seconds=3
 crm_dir=deploy/demo/crm
 
-# True when `salesctl status` shows every funnel-tracker partition with a
+# True when `salesctl status` shows every partition of the service $1 with a
 # checkpoint and a lag of 0 (the table's rows: PARTITION OWNER CHECKPOINT HEAD LAG).
-funnel_tracker_caught_up() {
-    "$salesctl" status --service funnel-tracker 2>/dev/null |
+service_caught_up() {
+    "$salesctl" status --service "$1" 2>/dev/null |
         awk '/^PARTITION/ { table = 1; next }
              table && NF == 5 { rows++; if ($3 == "-" || $5 != "0") behind = 1 }
              END { exit (rows > 0 && !behind) ? 0 : 1 }'
@@ -66,6 +69,17 @@ salesctl="$build/bin/salesctl"
 if [ -x "$salesctl" ] && [ -f "$run_dir/pids/activity-ingest.pid" ]; then
     # shellcheck disable=SC1091
     source "$run_dir/env"
+    # The CRM data set's org (offices, managers, agents), targets and
+    # scorecard, before its events: kpi-evaluator rebuilds its state from
+    # the log under a new org, which is short while the log is still empty.
+    # --if-absent: a version an operator loaded since is never replaced.
+    if [ "${SP_DEMO_CRM:-1}" != 0 ]; then
+        for kind in org targets scorecard; do
+            "$salesctl" load "$kind" --if-absent --loaded-by "make run" "$crm_dir/$kind.json" ||
+                echo "run: could not load $crm_dir/$kind.json (see above)"
+        done
+        echo
+    fi
     if [ -f "$demo" ]; then
         echo "run: publishing $demo"
         "$salesctl" publish "$demo" || echo "run: some demo events were not accepted (see above)"
@@ -86,7 +100,7 @@ if [ -x "$salesctl" ] && [ -f "$run_dir/pids/activity-ingest.pid" ]; then
         deadline=$((SECONDS + wait_seconds))
         while :; do
             caught_up=0
-            funnel_tracker_caught_up && caught_up=1
+            service_caught_up funnel-tracker && caught_up=1
             if [ $caught_up -eq 1 ]; then
                 echo "run: funnel \"crm\": funnel-tracker has applied every event"
             else
@@ -103,6 +117,19 @@ if [ -x "$salesctl" ] && [ -f "$run_dir/pids/activity-ingest.pid" ]; then
         done
         echo "run: the open pipeline of funnel \"crm\""
         "$salesctl" pipeline --funnel crm --scope company || true
+        echo
+    fi
+    if [ "${SP_DEMO_CRM:-1}" != 0 ] && [ -f "$run_dir/pids/kpi-evaluator.pid" ]; then
+        deadline=$((SECONDS + wait_seconds))
+        until service_caught_up kpi-evaluator; do
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                echo "run: kpi-evaluator still has events to apply after ${wait_seconds}s (salesctl status --service kpi-evaluator); its figures so far:"
+                break
+            fi
+            sleep "$show_every_seconds"
+        done
+        echo "run: the teams of the Central office, scorecard \"crm\", 2017-Q4"
+        "$salesctl" scorecard --scope region:Central --period 2017-Q4 || true
         echo
     fi
 fi
