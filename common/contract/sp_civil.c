@@ -82,3 +82,30 @@ sp_civil_iso_weekday (int64_t days)
 {
     return (sp_civil_weekday (days) + SP_CIVIL_DAYS_PER_WEEK - 1) % SP_CIVIL_DAYS_PER_WEEK;
 }
+
+/* Writes value as count decimal digits, zero-padded. */
+static void
+s_digits (char *out, int value, int count)
+{
+    for (int index = count - 1; index >= 0; index--) {
+        out[index] = (char) ('0' + value % 10);
+        value /= 10;
+    }
+}
+
+int
+sp_civil_date_label (int64_t days, char *label)
+{
+    sp_civil_date_t date = sp_civil_date_from_days (days);
+    if (date.year < 0 || date.year > 9999) {
+        label[0] = '\0';
+        return -1;
+    }
+    s_digits (label, (int) date.year, 4);
+    label[4] = '-';
+    s_digits (label + 5, date.month, 2);
+    label[7] = '-';
+    s_digits (label + 8, date.day, 2);
+    label[10] = '\0';
+    return 0;
+}

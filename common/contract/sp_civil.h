@@ -45,4 +45,12 @@ int sp_civil_weekday (int64_t days);
 /* ISO 8601 weekday of a day number: Monday 0 .. Sunday 6. */
 int sp_civil_iso_weekday (int64_t days);
 
+/* Bytes of a date label "YYYY-MM-DD" with its NUL. */
+#define SP_CIVIL_DATE_LABEL_SIZE 11
+
+/* Writes the date of a day number as "YYYY-MM-DD" into label (at least
+   SP_CIVIL_DATE_LABEL_SIZE bytes). Returns 0, or -1 with label "" when
+   the year is outside 0..9999. */
+int sp_civil_date_label (int64_t days, char *label);
+
 #endif

@@ -66,13 +66,13 @@ s_carried (kpi_query_t *query, const kpi_targets_t *document, const char *scope,
                           labels[index]);
             return -1;
         }
-        int64_t sums[1][KPI_MEASURE_COUNT];
+        int64_t sums[KPI_MEASURE_COUNT];
         int64_t first, last;
         if (kpi_query_period_days (query, &sibling, &first, &last) != 0 ||
-            kpi_query_sums (query, &sibling, last, &scope, 1, sums, error, error_size) != 0)
+            kpi_query_scope_sums (query, &sibling, last, scope, sums, error, error_size) != 0)
             return -1;
         targets[index] = earlier.target;
-        if (kpi_catalog_value (kpi, sums[0], 0, &actuals[index]) != 0)
+        if (kpi_catalog_value (kpi, sums, 0, &actuals[index]) != 0)
             actuals[index] = 0;
     }
     *carried = kpi_targets_carry (target, targets, actuals, count) - target->target;

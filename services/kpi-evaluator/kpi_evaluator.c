@@ -9,6 +9,7 @@
 
 #include "kpi_handler.h"
 #include "kpi_keys.h"
+#include "kpi_notifier.h"
 #include "kpi_reference.h"
 #include "sp_consumer.h"
 #include "sp_consumer_config.h"
@@ -29,6 +30,7 @@ typedef struct {
     kpi_handler_t *handler;     /* the consumer's handler for them */
     sp_consumer_t *consumer;    /* applies the log */
     sp_refdata_watch_t *watch;  /* brings new org and customers versions */
+    kpi_notifier_t *notifier;   /* pace warnings */
     json_t *config;             /* the fields of kpi-evaluator:config */
     sp_redis_t *redis;          /* borrowed from the service */
     const char *currency;       /* borrowed from the settings */
@@ -45,6 +47,7 @@ s_evaluator_destroy (s_evaluator_t **self_p)
     if (self->loop && self->config_timer != -1)
         zloop_timer_end (self->loop, self->config_timer);
     sp_refdata_watch_destroy (&self->watch);
+    kpi_notifier_destroy (&self->notifier);
     sp_consumer_destroy (&self->consumer);
     kpi_handler_destroy (&self->handler);
     kpi_reference_destroy (&self->reference);
@@ -134,6 +137,7 @@ s_on_definitions (void *arg, int64_t revision)
     sp_consumer_handler_t consumer_handler = kpi_handler_consumer (handler);
     sp_consumer_revise (self->consumer, loaded, loaded, &consumer_handler,
                         kpi_reference_definitions (reference));
+    kpi_notifier_set_revision (self->notifier, loaded);
     kpi_handler_destroy (&self->handler);
     kpi_reference_destroy (&self->reference);
     self->reference = reference;
@@ -199,6 +203,10 @@ kpi_evaluator_attach (sp_service_t *service, void *arg)
     sp_consumer_revise (self->consumer, revision, revision, NULL,
                         kpi_reference_definitions (self->reference));
     sp_consumer_on_behind (self->consumer, s_on_behind, self);
+    self->notifier = kpi_notifier_new (service, settings.partitions, error, sizeof error);
+    if (!self->notifier)
+        goto out_failed;
+    kpi_notifier_set_revision (self->notifier, revision);
     self->watch = sp_refdata_watch_new (service, (const char *const *) kpi_reference_rebuild_kinds,
                                         KPI_REFERENCE_REBUILD_KIND_COUNT, revision,
                                         (int) sp_config_int (config, "definitions-check-ms"),

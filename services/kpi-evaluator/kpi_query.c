@@ -23,7 +23,39 @@ struct _kpi_query_t {
     char time_zone[SP_TZ_NAME_MAX + 1];
     sp_tz_t *tz;
     kpi_reference_t *reference;
+    zhashx_t *cache;      /* "<period>|<through>" -> s_cached_t, when caching */
+    zhashx_t *open_cache; /* scope -> s_open_t, when caching and read */
+    zlistx_t *open_names; /* the stages of open_cache, in its order */
 };
+
+/* Most stages the open pipeline cache holds (beyond: read per scope). */
+#define S_OPEN_STAGES_MAX 64
+
+/* One scope's open pipeline by stage, in the order of open_names. */
+typedef struct {
+    int64_t count[S_OPEN_STAGES_MAX];
+    int64_t value[S_OPEN_STAGES_MAX];
+    int64_t other[S_OPEN_STAGES_MAX];
+} s_open_t;
+
+/* Every scope of one period read at once (kpi_query_cache). */
+typedef struct {
+    kpi_query_scope_t *scopes;
+    size_t count;
+    zhashx_t *index; /* scope -> position + 1 */
+} s_cached_t;
+
+static void
+s_cached_destroy (void **item)
+{
+    s_cached_t *cached = *item;
+    if (!cached)
+        return;
+    kpi_query_scopes_free (&cached->scopes, cached->count);
+    zhashx_destroy (&cached->index);
+    free (cached);
+    *item = NULL;
+}
 
 void
 kpi_query_destroy (kpi_query_t **self_p)
@@ -34,6 +66,9 @@ kpi_query_destroy (kpi_query_t **self_p)
         return;
     sp_tz_destroy (&self->tz);
     kpi_reference_destroy (&self->reference);
+    zhashx_destroy (&self->cache);
+    zhashx_destroy (&self->open_cache);
+    zlistx_destroy (&self->open_names);
     free (self);
     *self_p = NULL;
 }
@@ -474,9 +509,9 @@ out_failed:
     return NULL;
 }
 
-int
-kpi_query_open (kpi_query_t *self, const char *scope, kpi_query_stage_t **stages, size_t *count,
-                char *error, size_t error_size)
+static int
+s_open_one (kpi_query_t *self, const char *scope, kpi_query_stage_t **stages, size_t *count,
+            char *error, size_t error_size)
 {
     *stages = NULL;
     *count = 0;
@@ -549,4 +584,349 @@ out:
     sp_redis_pipeline_destroy (&pipeline);
     zlistx_destroy (&names);
     return rc;
+}
+
+void
+kpi_query_touched_free (kpi_query_touched_t **touched, size_t count)
+{
+    if (!*touched)
+        return;
+    for (size_t index = 0; index < count; index++)
+        free ((*touched)[index].customer);
+    free (*touched);
+    *touched = NULL;
+}
+
+/* True when scope (length bytes) is one of scopes, or a team with
+   every_team. */
+static bool
+s_scope_wanted (const char *scope, size_t length, const char *const *scopes, size_t count,
+                bool every_team)
+{
+    if (every_team && length > 5 && memcmp (scope, "team:", 5) == 0)
+        return true;
+    for (size_t index = 0; index < count; index++)
+        if (strlen (scopes[index]) == length && memcmp (scopes[index], scope, length) == 0)
+            return true;
+    return false;
+}
+
+static int
+s_compare_touched (const void *left, const void *right)
+{
+    const kpi_query_touched_t *a = left;
+    const kpi_query_touched_t *b = right;
+    if (a->touches != b->touches)
+        return a->touches > b->touches ? -1 : 1;
+    return strcmp (a->customer, b->customer);
+}
+
+/* zhashx destructor of a counter. */
+static void
+s_free_counter (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+int
+kpi_query_touched (kpi_query_t *self, const sp_period_t *period, int64_t through,
+                   const char *const *scopes, size_t scope_count, bool every_team,
+                   kpi_query_touched_t **touched, size_t *count, char *error, size_t error_size)
+{
+    *touched = NULL;
+    *count = 0;
+    int64_t first, last;
+    if (kpi_query_period_days (self, period, &first, &last) != 0) {
+        sp_error_set (error, error_size, "period %s is out of range", period->label);
+        return -1;
+    }
+    if (through < last)
+        last = through;
+    int rc = -1;
+    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    zhashx_t *table = zhashx_new ();
+    sp_redis_reply_t *reply = NULL;
+    if (!pipeline || !table)
+        goto out_of_memory;
+    zhashx_set_destructor (table, s_free_counter);
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        for (int64_t day = first; day <= last; day++) {
+            sp_civil_date_t date = sp_civil_date_from_days (day);
+            char label[SP_PERIOD_LABEL_SIZE];
+            char key[SP_PARTITION_KEY_MAX];
+            snprintf (label, sizeof label, "%04d-%02d-%02d", (int) date.year, date.month, date.day);
+            if (kpi_keys_bucket (key, sizeof key, partition, KPI_KEYS_DAY, label) < 0 ||
+                sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL))
+                goto out_of_memory;
+        }
+    if (sp_redis_pipeline_size (pipeline) > 0) {
+        reply = s_execute (self, pipeline, error, error_size);
+        if (!reply)
+            goto out;
+    }
+    for (size_t read = 0; reply && read < sp_redis_reply_size (reply); read++) {
+        const sp_redis_reply_t *hash = sp_redis_reply_element (reply, read);
+        for (size_t index = 0; index + 1 < sp_redis_reply_size (hash); index += 2) {
+            size_t length;
+            const char *field =
+                sp_redis_reply_string (sp_redis_reply_element (hash, index), &length);
+            const char *customer;
+            size_t customer_length, offset;
+            if (!field ||
+                kpi_keys_touched_parse (field, length, &customer, &customer_length, &offset) != 0 ||
+                !s_scope_wanted (field + offset, length - offset, scopes, scope_count, every_team))
+                continue;
+            char *name = strndup (customer, customer_length);
+            if (!name)
+                goto out_of_memory;
+            int64_t *counter = zhashx_lookup (table, name);
+            if (!counter) {
+                counter = calloc (1, sizeof *counter);
+                if (!counter || zhashx_insert (table, name, counter) != 0) {
+                    free (counter);
+                    free (name);
+                    goto out_of_memory;
+                }
+            }
+            free (name);
+            if (s_add (sp_redis_reply_element (hash, index + 1), counter, error, error_size))
+                goto out;
+        }
+    }
+    size_t total = zhashx_size (table);
+    *touched = calloc (total ? total : 1, sizeof **touched);
+    if (!*touched)
+        goto out_of_memory;
+    for (int64_t *counter = zhashx_first (table); counter; counter = zhashx_next (table)) {
+        (*touched)[*count].customer = strdup ((const char *) zhashx_cursor (table));
+        (*touched)[*count].touches = *counter;
+        if (!(*touched)[(*count)++].customer)
+            goto out_of_memory;
+    }
+    qsort (*touched, *count, sizeof **touched, s_compare_touched);
+    rc = 0;
+    goto out;
+out_of_memory:
+    sp_error_set (error, error_size, "out of memory");
+out:
+    if (rc != 0)
+        kpi_query_touched_free (touched, *count), *count = 0;
+    sp_redis_reply_destroy (&reply);
+    zhashx_destroy (&table);
+    sp_redis_pipeline_destroy (&pipeline);
+    return rc;
+}
+
+void
+kpi_query_cache (kpi_query_t *self, bool on)
+{
+    if (!on) {
+        zhashx_destroy (&self->cache);
+        zhashx_destroy (&self->open_cache);
+        zlistx_destroy (&self->open_names);
+        return;
+    }
+    if (!self->cache && (self->cache = zhashx_new ()))
+        zhashx_set_destructor (self->cache, s_cached_destroy);
+}
+
+/* Reads every scope of (period, through) into a cache entry. */
+static s_cached_t *
+s_cached_read (kpi_query_t *self, const sp_period_t *period, int64_t through, char *error,
+               size_t error_size)
+{
+    s_cached_t *cached = calloc (1, sizeof *cached);
+    if (!cached || !(cached->index = zhashx_new ())) {
+        free (cached);
+        sp_error_set (error, error_size, "out of memory");
+        return NULL;
+    }
+    if (kpi_query_every_scope (self, period, through, &cached->scopes, &cached->count, error,
+                               error_size) != 0)
+        goto out_failed;
+    for (size_t index = 0; index < cached->count; index++)
+        if (zhashx_insert (cached->index, cached->scopes[index].scope,
+                           (void *) (uintptr_t) (index + 1)) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out_failed;
+        }
+    return cached;
+out_failed : {
+    void *item = cached;
+    s_cached_destroy (&item);
+}
+    return NULL;
+}
+
+int
+kpi_query_scope_sums (kpi_query_t *self, const sp_period_t *period, int64_t through,
+                      const char *scope, int64_t *sums, char *error, size_t error_size)
+{
+    if (!self->cache) {
+        int64_t read[1][KPI_MEASURE_COUNT];
+        if (kpi_query_sums (self, period, through, &scope, 1, read, error, error_size) != 0)
+            return -1;
+        memcpy (sums, read[0], sizeof read[0]);
+        return 0;
+    }
+    char key[SP_PERIOD_LABEL_SIZE + 24];
+    snprintf (key, sizeof key, "%s|%lld", period->label, (long long) through);
+    s_cached_t *cached = zhashx_lookup (self->cache, key);
+    if (!cached) {
+        cached = s_cached_read (self, period, through, error, error_size);
+        if (!cached)
+            return -1;
+        if (zhashx_insert (self->cache, key, cached) != 0) {
+            void *item = cached;
+            s_cached_destroy (&item);
+            sp_error_set (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    uintptr_t position = (uintptr_t) zhashx_lookup (cached->index, scope);
+    if (position)
+        memcpy (sums, cached->scopes[position - 1].sums, sizeof cached->scopes[0].sums);
+    else
+        memset (sums, 0, KPI_MEASURE_COUNT * sizeof *sums);
+    return 0;
+}
+
+/* zhashx destructor of an s_open_t. */
+static void
+s_open_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+/* Adds one HGETALL of a stage's open hash to the cache. */
+static int
+s_open_add (zhashx_t *cache, const sp_redis_reply_t *hash, size_t stage, char *error,
+            size_t error_size)
+{
+    for (size_t index = 0; index + 1 < sp_redis_reply_size (hash); index += 2) {
+        size_t length;
+        const char *field = sp_redis_reply_string (sp_redis_reply_element (hash, index), &length);
+        const char *bar = field ? memchr (field, '|', length) : NULL;
+        if (!bar)
+            continue;
+        size_t name_length = (size_t) (bar - field);
+        int64_t *(column[3]);
+        s_open_t *open = zhashx_lookup (cache, bar + 1);
+        if (!open) {
+            open = calloc (1, sizeof *open);
+            if (!open || zhashx_insert (cache, bar + 1, open) != 0) {
+                free (open);
+                sp_error_set (error, error_size, "out of memory");
+                return -1;
+            }
+        }
+        column[0] = open->count;
+        column[1] = open->value;
+        column[2] = open->other;
+        const char *names[3] = { KPI_KEYS_OPEN_COUNT, KPI_KEYS_OPEN_VALUE, KPI_KEYS_OPEN_OTHER };
+        for (size_t which = 0; which < 3; which++)
+            if (strlen (names[which]) == name_length &&
+                memcmp (field, names[which], name_length) == 0 &&
+                s_add (sp_redis_reply_element (hash, index + 1), &column[which][stage], error,
+                       error_size) != 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* Reads every scope's open pipeline into the cache; 1 when there are too
+   many stages to cache (read per scope then). */
+static int
+s_open_cache_read (kpi_query_t *self, char *error, size_t error_size)
+{
+    zlistx_t *names = s_stage_names (self, error, error_size);
+    if (!names)
+        return -1;
+    if (zlistx_size (names) > S_OPEN_STAGES_MAX) {
+        zlistx_destroy (&names);
+        return 1;
+    }
+    int rc = -1;
+    zhashx_t *cache = zhashx_new ();
+    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    sp_redis_reply_t *reply = NULL;
+    if (!cache || !pipeline) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out;
+    }
+    zhashx_set_destructor (cache, s_open_free);
+    for (const char *name = zlistx_first (names); name; name = zlistx_next (names))
+        for (uint32_t partition = 0; partition < self->partitions; partition++) {
+            char key[SP_PARTITION_KEY_MAX];
+            if (kpi_keys_open (key, sizeof key, partition, name) < 0)
+                strcpy (key, "-"); /* a name too long for a key was never written */
+            if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL)) {
+                sp_error_set (error, error_size, "out of memory");
+                goto out;
+            }
+        }
+    if (zlistx_size (names) > 0) {
+        reply = s_execute (self, pipeline, error, error_size);
+        if (!reply)
+            goto out;
+    }
+    for (size_t read = 0; reply && read < sp_redis_reply_size (reply); read++)
+        if (s_open_add (cache, sp_redis_reply_element (reply, read), read / self->partitions, error,
+                        error_size) != 0)
+            goto out;
+    self->open_cache = cache;
+    self->open_names = names;
+    cache = NULL;
+    names = NULL;
+    rc = 0;
+out:
+    sp_redis_reply_destroy (&reply);
+    sp_redis_pipeline_destroy (&pipeline);
+    zhashx_destroy (&cache);
+    zlistx_destroy (&names);
+    return rc;
+}
+
+int
+kpi_query_open (kpi_query_t *self, const char *scope, kpi_query_stage_t **stages, size_t *count,
+                char *error, size_t error_size)
+{
+    if (!self->cache)
+        return s_open_one (self, scope, stages, count, error, error_size);
+    if (!self->open_cache) {
+        int read = s_open_cache_read (self, error, error_size);
+        if (read < 0)
+            return -1;
+        if (read > 0)
+            return s_open_one (self, scope, stages, count, error, error_size);
+    }
+    *stages = NULL;
+    *count = 0;
+    const s_open_t *open = zhashx_lookup (self->open_cache, scope);
+    size_t total = zlistx_size (self->open_names);
+    *stages = calloc (total ? total : 1, sizeof **stages);
+    if (!*stages) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    size_t stage = 0;
+    for (const char *name = zlistx_first (self->open_names); open && name;
+         name = zlistx_next (self->open_names), stage++) {
+        if (open->count[stage] == 0)
+            continue;
+        kpi_query_stage_t *out = &(*stages)[*count];
+        out->count = open->count[stage];
+        out->value = open->value[stage];
+        out->other = open->other[stage];
+        out->stage = strdup (name);
+        if (!out->stage) {
+            kpi_query_stages_free (stages, *count);
+            sp_error_set (error, error_size, "out of memory");
+            return -1;
+        }
+        (*count)++;
+    }
+    return 0;
 }

@@ -71,6 +71,37 @@ int kpi_query_every_scope (kpi_query_t *self, const sp_period_t *period, int64_t
                            size_t error_size);
 void kpi_query_scopes_free (kpi_query_scope_t **scopes, size_t count);
 
+/* With on, kpi_query_scope_sums reads every scope of a period at once,
+   and kpi_query_open every scope's open pipeline at once, and keeps them
+   for the query's life (a scorecard, a close or the forecast recorder
+   evaluates many scopes over the same periods); off (the default) they
+   read the one scope asked. */
+void kpi_query_cache (kpi_query_t *self, bool on);
+
+/* The measures of one scope over the days of period up to through, as
+   kpi_query_sums reads them (see kpi_query_cache). Returns 0, or -1 with
+   the reason. */
+int kpi_query_scope_sums (kpi_query_t *self, const sp_period_t *period, int64_t through,
+                          const char *scope, int64_t *sums, char *error, size_t error_size);
+
+/* A customer touched, with how many events touched it. */
+typedef struct {
+    char *customer; /* owned */
+    int64_t touches;
+} kpi_query_touched_t;
+
+/* The customers touched (visits, calls, demos, quotes, outcomes) in the
+   days of period up to through by the rep and team scopes of scopes
+   (count of them; a rep or team scope, or any for company: every team's),
+   summed over them: *touched gets a malloc'd array of *count sorted by
+   touches, most first, then customer id (free with
+   kpi_query_touched_free). Returns 0, or -1 with the reason. */
+int kpi_query_touched (kpi_query_t *self, const sp_period_t *period, int64_t through,
+                       const char *const *scopes, size_t scope_count, bool every_team,
+                       kpi_query_touched_t **touched, size_t *count, char *error,
+                       size_t error_size);
+void kpi_query_touched_free (kpi_query_touched_t **touched, size_t count);
+
 /* The open pipeline of a scope now, by stage. */
 typedef struct {
     char *stage;    /* "" before any stage change (owned) */

@@ -7,11 +7,13 @@
     in common/service/sp_service.h.
 */
 #include "kpi_evaluator.h"
+#include "kpi_notifier.h"
 #include "sp_consumer.h"
 #include "sp_refdata_watch.h"
 
 static const sp_config_option_t s_options[] = {
     KPI_EVALUATOR_OPTIONS,
+    KPI_NOTIFIER_OPTIONS,
     SP_CONSUMER_OPTIONS,
     SP_REFDATA_WATCH_OPTIONS,
 };

@@ -17,6 +17,10 @@
         the carried shortfall, attainment and pace as of a date, and
         `salesctl scorecard` ranks the team's reps by their weighted
         score;
+      - `salesctl report` writes a rep's day and month and a team's month
+        (done, targets, what needs attention, customers touched);
+      - March is closed once; a win of March published after the close
+        shows as an adjustment next to the snapshot;
       - `salesctl rebuild kpi-evaluator --wait` gives the same answers.
 */
 #include <setjmp.h>
@@ -461,6 +465,119 @@ test_targets_pace_and_scorecard (void **state)
     json_decref (scorecard);
 }
 
+/* The reports of ana's day, month and her new team's month (ana moved
+   to south on 03-08 by the second org). */
+static void
+test_reports (void **state)
+{
+    (void) state;
+    json_t *day = s_salesctl_json ((const char *[]){ "report", "daily", "--scope", "rep:rep-ana",
+                                                     "--date", "2026-03-16", "--json", NULL });
+    assert_non_null (day);
+    assert_string_equal (json_string_value (json_object_get (day, "period")), "2026-03-16");
+    json_t *done = json_object_get (day, "done");
+    assert_int_equal (json_integer_value (json_object_get (done, "visits")), 1);
+    assert_int_equal (json_integer_value (json_object_get (done, "deals_won")), 0);
+    json_t *touched = json_object_get (day, "customers_touched");
+    assert_int_equal (json_array_size (touched), 1);
+    assert_string_equal (
+        json_string_value (json_object_get (json_array_get (touched, 0), "customer")), "cust-opp-2");
+    /* the month's targets: ana's revenue 2,000.00 */
+    json_t *targets = json_object_get (day, "targets");
+    assert_string_equal (json_string_value (json_object_get (targets, "period")), "2026-03");
+    json_decref (day);
+
+    json_t *month = s_salesctl_json ((const char *[]){
+        "report", "monthly", "--scope", "rep:rep-ana", "--date", "2026-03-31", "--json", NULL });
+    assert_non_null (month);
+    done = json_object_get (month, "done");
+    assert_int_equal (json_integer_value (json_object_get (done, "visits")), 2);
+    assert_int_equal (json_integer_value (json_object_get (done, "deals_won")), 2);
+    assert_int_equal (json_integer_value (json_object_get (done, "deals_lost")), 1);
+    assert_int_equal (json_integer_value (json_object_get (done, "revenue")), 400000);
+    /* cust-1: visit and win; cust-2: visit and win; cust-3: the loss */
+    touched = json_object_get (month, "customers_touched");
+    assert_int_equal (json_array_size (touched), 3);
+    const char *expected[] = { "cust-opp-1", "cust-opp-2", "cust-opp-3" };
+    const json_int_t touches[] = { 2, 2, 1 };
+    for (size_t index = 0; index < 3; index++) {
+        json_t *customer = json_array_get (touched, index);
+        assert_string_equal (json_string_value (json_object_get (customer, "customer")),
+                             expected[index]);
+        assert_int_equal (json_integer_value (json_object_get (customer, "touches")),
+                          touches[index]);
+    }
+    json_decref (month);
+
+    /* the team south from 03-08: ana's win of 03-10 (cust-1), visit and
+       win of cust-2, loss of cust-3 */
+    json_t *team = s_salesctl_json ((const char *[]){ "report", "monthly", "--scope", "team:south",
+                                                      "--date", "2026-03-31", "--json", NULL });
+    assert_non_null (team);
+    touched = json_object_get (team, "customers_touched");
+    assert_int_equal (json_array_size (touched), 3);
+    assert_string_equal (
+        json_string_value (json_object_get (json_array_get (touched, 0), "customer")), "cust-opp-2");
+    assert_int_equal (json_integer_value (json_object_get (json_array_get (touched, 0), "touches")),
+                      2);
+    json_decref (team);
+
+    /* the company's month: revenue 4,500.00 of 9,000.00 is at risk */
+    json_t *company = s_salesctl_json ((const char *[]){ "report", "monthly", "--scope", "company",
+                                                         "--date", "2026-03-31", "--json", NULL });
+    assert_non_null (company);
+    json_t *attention = json_object_get (company, "attention");
+    assert_true (json_array_size (attention) >= 1);
+    assert_string_equal (json_string_value (json_object_get (json_array_get (attention, 0), "kpi")),
+                         "revenue");
+    assert_string_equal (
+        json_string_value (json_object_get (json_array_get (attention, 0), "status")), "at_risk");
+    json_decref (company);
+}
+
+/* March closes once; a win of March that arrives later shows as an
+   adjustment next to the snapshot, which does not change. */
+static void
+test_close_period_and_late_adjustment (void **state)
+{
+    (void) state;
+    json_t *closed = s_salesctl_json ((const char *[]){ "close-period", "--period", "2026-03",
+                                                        "--closed-by", "e2e", "--json", NULL });
+    assert_non_null (closed);
+    assert_string_equal (json_string_value (json_object_get (closed, "closed_by")), "e2e");
+    /* company, emea, north, south, ana, ben at least */
+    assert_true (json_integer_value (json_object_get (closed, "scopes")) >= 6);
+    json_decref (closed);
+    char output[OUTPUT_SIZE];
+    char errors[PATH_SIZE];
+    snprintf (errors, sizeof errors, "%s/close.err", sp_harness_dir (s_fixture.stack->harness));
+    assert_int_not_equal (
+        sp_harness_salesctl (s_fixture.stack->harness,
+                             (const char *[]){ "close-period", "--period", "2026-03", NULL },
+                             errors, output, sizeof output, TIMEOUT_MS),
+        0);
+    /* a period that has not ended is refused too */
+    assert_int_not_equal (
+        sp_harness_salesctl (s_fixture.stack->harness,
+                             (const char *[]){ "close-period", "--period", "2099", NULL }, errors,
+                             output, sizeof output, TIMEOUT_MS),
+        0);
+
+    s_publish ("late.jsonl", EVENT ("d7", "lead_created", "2026-03-02", "rep-ben", "opp-7", "")
+                                 EVENT ("w7", "deal_won", "2026-03-28", "rep-ben", "opp-7",
+                                        ", \"currency\": \"USD\", \"amount\": \"700.00\""));
+    s_wait_won ("company", "2026-03", 4);
+    json_t *march = s_kpi ("company", "2026-03", NULL);
+    assert_non_null (march);
+    json_t *close = json_object_get (march, "closed");
+    assert_string_equal (json_string_value (json_object_get (close, "by")), "e2e");
+    assert_int_equal (s_integer (march, "revenue", "actual"), 520000);
+    assert_int_equal (s_integer (march, "revenue", "closed_actual"), 450000);
+    assert_int_equal (s_integer (march, "revenue", "adjustment"), 70000);
+    assert_int_equal (s_integer (march, "deals_won", "adjustment"), 1);
+    json_decref (march);
+}
+
 static void
 test_rebuild_gives_the_same_answers (void **state)
 {
@@ -489,6 +606,8 @@ main (void)
         cmocka_unit_test (test_late_events_follow_the_org),
         cmocka_unit_test (test_new_org_version_moves_history),
         cmocka_unit_test (test_targets_pace_and_scorecard),
+        cmocka_unit_test (test_reports),
+        cmocka_unit_test (test_close_period_and_late_adjustment),
         cmocka_unit_test (test_rebuild_gives_the_same_answers),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);

@@ -17,12 +17,15 @@
     "default_target"}]}: target is the period's own target plus the
     shortfall carried in; first_target the target as first loaded (before
     later versions adjusted it); forecast and pipeline as
-    kpi_evaluate.h says. Money as integers in minor units,
+    kpi_evaluate.h says; for a closed period (salesctl close-period)
+    closed_actual is the snapshot's actual and adjustment what events
+    that arrived after the close changed. Money as integers in minor units,
     ratios as fractions, absent values null. Text: one line per KPI, with
     an attainment bar on a terminal.
 */
 #include "salesctl.h"
 
+#include "kpi-evaluator/kpi_close.h"
 #include "kpi-evaluator/kpi_evaluate.h"
 #include "sp_event.h"
 #include "sp_money.h"
@@ -104,6 +107,28 @@ s_print_text (const salesctl_kpi_t *session, const kpi_evaluation_t *evaluation,
     }
 }
 
+/* When the period is closed: sets *closed to {"at", "by"} and adds each
+   KPI's snapshot and adjustment to kpis. 0, or -1 after printing why. */
+static int
+s_closed (const salesctl_kpi_t *session, const char *scope, json_t *kpis, json_t **closed)
+{
+    bool is_closed;
+    json_t *snapshot = NULL;
+    char at[64], by[256], error[KPI_CLOSE_ERROR_SIZE];
+    if (kpi_close_read (session->pg, session->period.label, scope, &is_closed, &snapshot, at,
+                        sizeof at, by, sizeof by, error, sizeof error) != 0) {
+        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+        return -1;
+    }
+    if (!is_closed)
+        return 0;
+    kpi_close_annotate (kpis, snapshot);
+    json_decref (snapshot);
+    json_decref (*closed);
+    *closed = json_pack ("{s:s, s:s}", "at", at, "by", by);
+    return 0;
+}
+
 int
 salesctl_kpi (int argc, char **argv)
 {
@@ -121,7 +146,9 @@ salesctl_kpi (int argc, char **argv)
         fprintf (stderr, "salesctl %s: --period is required (e.g. --period 2017-Q2)\n", s_command);
         goto out_destroy_config;
     }
-    if (salesctl_kpi_open (config, s_command, &session) != 0)
+    if (salesctl_kpi_open (config, s_command, 0, sp_config_string (config, "scope"),
+                           sp_config_string (config, "period"), sp_config_string (config, "as-of"),
+                           &session) != 0)
         goto out_destroy_config;
     char error[KPI_QUERY_ERROR_SIZE];
     kpi_evaluation_t *evaluation = malloc (sizeof *evaluation);
@@ -138,13 +165,19 @@ salesctl_kpi (int argc, char **argv)
     if (sp_config_bool (config, "json")) {
         char as_of[SP_EVENT_TIME_TEXT_SIZE];
         sp_event_time_format (session.as_of_ms, as_of, sizeof as_of);
+        json_t *kpis = kpi_evaluate_rows_json (evaluation);
+        json_t *closed = json_null ();
+        if (kpis && s_closed (&session, evaluation->scope, kpis, &closed) != 0) {
+            json_decref (kpis);
+            goto out_free;
+        }
         json_t *document = json_pack (
-            "{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:o}", "scope", evaluation->scope,
+            "{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:o, s:o}", "scope", evaluation->scope,
             "period", evaluation->period.label, "as_of", as_of, "currency",
             kpi_query_currency (session.query), "time_zone", kpi_query_time_zone (session.query),
             "days", "elapsed", (json_int_t) evaluation->days_elapsed, "total",
             (json_int_t) evaluation->days_total, "working_elapsed",
-            (json_int_t) evaluation->working_days, "kpis", kpi_evaluate_rows_json (evaluation));
+            (json_int_t) evaluation->working_days, "closed", closed, "kpis", kpis);
         char *text =
             document ? json_dumps (document, JSON_COMPACT | JSON_REAL_PRECISION (10)) : NULL;
         json_decref (document);

@@ -43,7 +43,6 @@
 
 #define SALESCTL_LOAD_FILE_MAX (1024 * 1024) /* largest file loaded, bytes */
 #define SALESCTL_LOAD_KINDS_SIZE 256         /* room for the list of kinds */
-#define SALESCTL_LOAD_HOST_SIZE 64           /* room for the host name in loaded_by */
 
 static const char s_command[] = "load";
 
@@ -144,22 +143,6 @@ out_close_stream:
     return text;
 }
 
-/* --loaded-by, or "$USER@host" (or "salesctl@host"). */
-static void
-s_loaded_by (const sp_config_t *config, char *buffer, size_t size)
-{
-    const char *given = sp_config_string (config, "loaded-by");
-    if (given && *given) {
-        snprintf (buffer, size, "%s", given);
-        return;
-    }
-    const char *user = getenv ("USER");
-    char host[SALESCTL_LOAD_HOST_SIZE] = "";
-    if (gethostname (host, sizeof host - 1) != 0 || !host[0])
-        snprintf (host, sizeof host, "localhost");
-    snprintf (buffer, size, "%s@%s", user && *user ? user : "salesctl", host);
-}
-
 static int
 s_load (const sp_config_t *config, const sp_refdata_kind_t *kind, const char *file)
 {
@@ -173,7 +156,7 @@ s_load (const sp_config_t *config, const sp_refdata_kind_t *kind, const char *fi
         return exit_code;
     }
     char loaded_by[SP_REFDATA_LOADED_BY_SIZE];
-    s_loaded_by (config, loaded_by, sizeof loaded_by);
+    salesctl_who (sp_config_string (config, "loaded-by"), loaded_by, sizeof loaded_by);
     size_t size = 0;
     char *text = s_read_file (command, file, &size);
     if (!text)

@@ -185,7 +185,9 @@ salesctl_scorecard (int argc, char **argv)
                       : "--scope must be team:ID, region:ID or company");
         goto out_destroy_config;
     }
-    if (salesctl_kpi_open (config, s_command, &session) != 0)
+    if (salesctl_kpi_open (config, s_command, 0, sp_config_string (config, "scope"),
+                           sp_config_string (config, "period"),
+                           sp_config_string (config, "as-of"), &session) != 0)
         goto out_destroy_config;
     const kpi_reference_t *reference = kpi_query_reference (session.query);
     const kpi_org_t *org = kpi_reference_org (reference);
@@ -198,6 +200,7 @@ salesctl_scorecard (int argc, char **argv)
         goto out_close;
     }
     char error[KPI_QUERY_ERROR_SIZE];
+    kpi_query_cache (session.query, true); /* every member reads the same earlier periods */
     int64_t first, last;
     if (kpi_query_period_days (session.query, &session.period, &first, &last) != 0) {
         fprintf (stderr, "salesctl %s: period %s is out of range\n", s_command,

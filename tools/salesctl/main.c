@@ -41,12 +41,17 @@ static const salesctl_command_t s_commands[] = {
       salesctl_funnel },
     { "pipeline", "show the open pipeline by step with weighted value and velocity",
       salesctl_pipeline },
-    { "kpi", "show every KPI of a scope and period against its target, with pace",
-      salesctl_kpi },
+    { "kpi", "show every KPI of a scope and period against its target, with pace", salesctl_kpi },
     { "scorecard", "rank a team's reps, a region's teams or the company's regions by score",
       salesctl_scorecard },
+    { "report", "write the daily, weekly or monthly report of a rep, team, region or company",
+      salesctl_report },
+    { "close-period", "close a period that has ended: snapshot every scope's KPIs",
+      salesctl_close_period },
     { "notices", "show funnel bottleneck notices: firing now, history, or --follow live",
       salesctl_notices },
+    { "warnings", "show KPI pace warnings: history, firing now, or --follow live",
+      salesctl_warnings },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

@@ -98,17 +98,26 @@ void salesctl_funnel_close (salesctl_funnel_t *self);
 
 /* An open KPI query of `salesctl kpi` or `salesctl scorecard`. */
 typedef struct {
-    sp_pg_t *pg;          /* reference data, partition count */
-    sp_redis_t *redis;    /* kpi-evaluator's state */
-    kpi_query_t *query;   /* measures, settings, reference data */
-    sp_period_t period;   /* --period, cut in kpi-evaluator's time zone */
-    int64_t as_of_ms;     /* --as-of (default now), UTC ms */
-    int64_t through;      /* its local day: events of that day and before count */
+    sp_pg_t *pg;        /* reference data, partition count */
+    sp_redis_t *redis;  /* kpi-evaluator's state */
+    kpi_query_t *query; /* measures, settings, reference data */
+    sp_period_t period; /* --period, cut in kpi-evaluator's time zone */
+    int64_t as_of_ms;   /* --as-of (default now), UTC ms */
+    int64_t through;    /* its local day: events of that day and before count */
 } salesctl_kpi_t;
 
-/* Checks --scope, --period and --as-of, connects and opens the query.
-   Returns 0, or -1 after printing why (self is then closed). */
-int salesctl_kpi_open (const sp_config_t *config, const char *command, salesctl_kpi_t *self);
+/* Checks scope (NULL: none) and that at most arguments positional
+   arguments were given, connects and opens the query; then reads period
+   (a label; NULL: left for the caller) and as_of (a date, whose local
+   day ends it, or an RFC 3339 time; NULL or "": now). Returns 0, or -1
+   after printing why (self is then closed). */
+int salesctl_kpi_open (const sp_config_t *config, const char *command, size_t arguments,
+                       const char *scope, const char *period, const char *as_of,
+                       salesctl_kpi_t *self);
+
+/* Who does it, for the records: given when not empty, else "$USER@host"
+   (or "salesctl@host"). */
+void salesctl_who (const char *given, char *buffer, size_t size);
 
 /* Closes what salesctl_kpi_open opened; safe to call twice. */
 void salesctl_kpi_close (salesctl_kpi_t *self);
@@ -122,6 +131,14 @@ int salesctl_kpi (int argc, char **argv);
 /* `salesctl scorecard`: the ranked members of a scope with their scores
    (cmd_scorecard.c). */
 int salesctl_scorecard (int argc, char **argv);
+
+/* `salesctl report`: the daily, weekly or monthly report of a scope
+   (cmd_report.c). */
+int salesctl_report (int argc, char **argv);
+
+/* `salesctl close-period`: closes a period for every service that keeps
+   period records (cmd_close_period.c). */
+int salesctl_close_period (int argc, char **argv);
 
 /* `salesctl migrate`: applies migrations and fixes the partition count. */
 int salesctl_migrate (int argc, char **argv);
@@ -168,6 +185,10 @@ int salesctl_pipeline (int argc, char **argv);
 /* `salesctl notices`: funnel bottleneck notices firing now, their history
    or a live feed (cmd_notices.c). */
 int salesctl_notices (int argc, char **argv);
+
+/* `salesctl warnings`: KPI pace warnings, their history, the conditions
+   firing now or a live feed (cmd_warnings.c). */
+int salesctl_warnings (int argc, char **argv);
 
 /* ---------------------------------------------------- cmd_load.c */
 

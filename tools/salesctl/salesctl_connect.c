@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SALESCTL_REDIS_CONNECT_ATTEMPTS 3      /* attempts before giving up */
 #define SALESCTL_REDIS_CONNECT_TIMEOUT_MS 1000 /* one attempt */
@@ -26,6 +27,7 @@
 #define SALESCTL_DECIMAL_BASE 10
 #define SALESCTL_MS_PER_SECOND 1000
 #define SALESCTL_NS_PER_MS 1000000
+#define SALESCTL_HOST_SIZE 64 /* room for the host name in salesctl_who */
 
 sp_pg_t *
 salesctl_postgres_connect (const sp_config_t *config, const char *command)
@@ -165,4 +167,18 @@ salesctl_print_json (json_t *object)
     printf ("%s\n", text);
     free (text);
     return 0;
+}
+
+void
+salesctl_who (const char *given, char *buffer, size_t size)
+{
+    if (given && *given) {
+        snprintf (buffer, size, "%s", given);
+        return;
+    }
+    const char *user = getenv ("USER");
+    char host[SALESCTL_HOST_SIZE] = "";
+    if (gethostname (host, sizeof host - 1) != 0 || !host[0])
+        snprintf (host, sizeof host, "localhost");
+    snprintf (buffer, size, "%s@%s", user && *user ? user : "salesctl", host);
 }

@@ -41,22 +41,21 @@ s_date_end (salesctl_kpi_t *self, int year, int month, int day)
 }
 
 int
-salesctl_kpi_open (const sp_config_t *config, const char *command, salesctl_kpi_t *self)
+salesctl_kpi_open (const sp_config_t *config, const char *command, size_t arguments,
+                   const char *scope, const char *period, const char *as_of, salesctl_kpi_t *self)
 {
     memset (self, 0, sizeof *self);
-    const char *scope = sp_config_string (config, "scope");
-    if (sp_config_arg_count (config) > 0) {
+    if (sp_config_arg_count (config) > arguments) {
         fprintf (stderr, "salesctl %s: unexpected argument \"%s\"\n", command,
-                 sp_config_arg (config, 0));
+                 sp_config_arg (config, arguments));
         return -1;
     }
-    if (!s_scope_valid (scope)) {
+    if (scope && !s_scope_valid (scope)) {
         fprintf (stderr,
                  "salesctl %s: invalid scope \"%s\": use company, region:ID, team:ID or rep:ID\n",
                  command, scope);
         return -1;
     }
-    const char *as_of = sp_config_string (config, "as-of");
     int year = 0, month = 0, day = 0;
     char tail;
     bool date_only = as_of && sscanf (as_of, "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3 &&
@@ -64,7 +63,7 @@ salesctl_kpi_open (const sp_config_t *config, const char *command, salesctl_kpi_
                      day <= sp_civil_days_in_month (year, month);
     if (as_of && *as_of && !date_only && sp_event_time_parse (as_of, &self->as_of_ms) != 0) {
         fprintf (stderr,
-                 "salesctl %s: invalid --as-of \"%s\": use a date YYYY-MM-DD or an RFC 3339 "
+                 "salesctl %s: invalid time \"%s\": use a date YYYY-MM-DD or an RFC 3339 "
                  "timestamp\n",
                  command, as_of);
         return -1;
@@ -87,8 +86,9 @@ salesctl_kpi_open (const sp_config_t *config, const char *command, salesctl_kpi_
         fprintf (stderr, "salesctl %s: %s\n", command, error);
         goto out_close;
     }
-    if (sp_period_parse (kpi_query_tz (self->query), sp_config_string (config, "period"),
-                         &self->period, error, sizeof error) != 0 ||
+    *error = '\0';
+    if ((period && sp_period_parse (kpi_query_tz (self->query), period, &self->period, error,
+                                    sizeof error) != 0) ||
         (date_only ? s_date_end (self, year, month, day)
                    : kpi_query_day (self->query, self->as_of_ms, &self->through)) != 0) {
         fprintf (stderr, "salesctl %s: %s\n", command, *error ? error : "--as-of is out of range");

@@ -87,6 +87,10 @@ sp_harness_spawn_with (const sp_harness_t *self, const char *program,
     }
     if (!s_named (settings, "SP_HTTP="))
         envp[count++] = (char *) "SP_HTTP=127.0.0.1:0";
+    /* kpi-evaluator binds its pace warnings' PUB socket: on any free port
+       unless the test names one (no test depends on a fixed port) */
+    if (!s_named (settings, "SP_KPI_WARNINGS_ENDPOINT="))
+        envp[count++] = (char *) "SP_KPI_WARNINGS_ENDPOINT=tcp://127.0.0.1:*";
     for (size_t index = 0; settings && settings[index] && count < SP_HARNESS_ENV_MAX - 1; index++)
         envp[count++] = (char *) settings[index];
     envp[count] = NULL;

@@ -94,6 +94,25 @@ test_weekdays (void **state)
     assert_int_equal (sp_civil_iso_weekday (monday), 0);
 }
 
+static void
+test_date_labels (void **state)
+{
+    (void) state;
+    char label[SP_CIVIL_DATE_LABEL_SIZE];
+    assert_int_equal (sp_civil_date_label (0, label), 0);
+    assert_string_equal (label, "1970-01-01");
+    assert_int_equal (sp_civil_date_label (sp_civil_days_from_date (2017, 5, 3), label), 0);
+    assert_string_equal (label, "2017-05-03");
+    assert_int_equal (sp_civil_date_label (sp_civil_days_from_date (9999, 12, 31), label), 0);
+    assert_string_equal (label, "9999-12-31");
+    assert_int_equal (sp_civil_date_label (sp_civil_days_from_date (0, 1, 1), label), 0);
+    assert_string_equal (label, "0000-01-01");
+    assert_int_equal (sp_civil_date_label (sp_civil_days_from_date (10000, 1, 1), label), -1);
+    assert_string_equal (label, "");
+    assert_int_equal (sp_civil_date_label (sp_civil_days_from_date (-1, 12, 31), label), -1);
+    assert_string_equal (label, "");
+}
+
 int
 main (void)
 {
@@ -103,6 +122,7 @@ main (void)
         cmocka_unit_test (test_known_day_numbers),
         cmocka_unit_test (test_round_trip),
         cmocka_unit_test (test_weekdays),
+        cmocka_unit_test (test_date_labels),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
