@@ -12,7 +12,14 @@
 #include "sp_event.h"
 
 #define S_MESSAGE_SIZE 192 /* room for the reason part of a message */
-#define S_FRACTION_DECIMALS 4
+#define S_DECIMALS 4       /* decimals of a basis-point value */
+#define S_DECIMAL_BASE 10
+#define S_HALF (SP_JSON_BASIS_POINTS / 2)             /* half a unit, in basis points */
+#define S_FRACTION_EXAMPLE (SP_JSON_BASIS_POINTS / 4) /* 0.25 */
+#define S_ASCII_CONTROL_END 0x20                      /* bytes below it are control characters */
+#define S_ASCII_DELETE 0x7f
+#define S_C1_LEAD 0xc2 /* U+0080..U+009F are 0xC2 0x80..0x9F */
+#define S_C1_LAST 0x9f
 
 int
 sp_json_fail (sp_json_reader_t *reader, const char *path, const char *format, ...)
@@ -132,6 +139,30 @@ sp_json_read_string (sp_json_reader_t *reader, const json_t *value, const char *
 }
 
 int
+sp_json_read_text (sp_json_reader_t *reader, const json_t *value, const char *path, size_t max,
+                   const char **text)
+{
+    if (sp_json_read_string (reader, value, path, text) != 0)
+        return -1;
+    size_t length = json_string_length (value);
+    if (length == 0)
+        return sp_json_fail (reader, path, "must not be empty");
+    if (length > max)
+        return sp_json_fail (reader, path, "longer than %zu bytes", max);
+    const unsigned char *bytes = (const unsigned char *) *text;
+    for (size_t index = 0; index < length; index++) {
+        unsigned code = bytes[index];
+        if (code == S_C1_LEAD && index + 1 < length && bytes[index + 1] <= S_C1_LAST)
+            code = bytes[index + 1]; /* U+0080..U+009F: the continuation byte is the code */
+        else if (code >= S_ASCII_CONTROL_END && code != S_ASCII_DELETE)
+            continue;
+        /* Named by code point and offset: quoting it would put it in the log. */
+        return sp_json_fail (reader, path, "control character U+%04X at byte %zu", code, index);
+    }
+    return 0;
+}
+
+int
 sp_json_read_name (sp_json_reader_t *reader, const json_t *value, const char *path, char *name,
                    size_t max)
 {
@@ -157,8 +188,8 @@ sp_json_read_name (sp_json_reader_t *reader, const json_t *value, const char *pa
 
 int
 sp_json_read_choice (sp_json_reader_t *reader, const json_t *value, const char *path,
-                     const char *what, const char *allowed, const char *const *names,
-                     size_t count, int *choice)
+                     const char *what, const char *allowed, const char *const *names, size_t count,
+                     int *choice)
 {
     const char *text;
     if (sp_json_read_string (reader, value, path, &text) != 0)
@@ -191,35 +222,90 @@ sp_json_read_integer (sp_json_reader_t *reader, const json_t *value, const char 
     return 0;
 }
 
-/* The decimals check is exact: a decimal with at most four places parses
-   to the same double as its basis points divided by 10000, both being the
-   nearest double to the same real number. */
-int
-sp_json_read_fraction (sp_json_reader_t *reader, const json_t *value, const char *path,
-                       uint32_t *bp)
+const char *
+sp_json_basis_points_text (int64_t bp, char *buffer, size_t size)
 {
+    const char *sign = bp < 0 ? "-" : "";
+    uint64_t magnitude = bp < 0 ? (uint64_t) 0 - (uint64_t) bp : (uint64_t) bp;
+    uint64_t fraction = magnitude % SP_JSON_BASIS_POINTS;
+    int digits = S_DECIMALS;
+    while (fraction != 0 && fraction % S_DECIMAL_BASE == 0) {
+        fraction /= S_DECIMAL_BASE;
+        digits--;
+    }
+    if (fraction == 0)
+        snprintf (buffer, size, "%s%llu", sign,
+                  (unsigned long long) (magnitude / SP_JSON_BASIS_POINTS));
+    else
+        snprintf (buffer, size, "%s%llu.%0*llu", sign,
+                  (unsigned long long) (magnitude / SP_JSON_BASIS_POINTS), digits,
+                  (unsigned long long) fraction);
+    return buffer;
+}
+
+/* A required number min_bp..max_bp into basis points, example_bp shown
+   in the message for a value that is not a number. The decimals check
+   is exact: a decimal with at most four places parses to the same
+   double as its basis points divided by 10000, both being the nearest
+   double to the same real number. The bounds are written only into a
+   message, so that reading a valid value formats nothing. */
+static int
+s_read_basis_points (sp_json_reader_t *reader, const json_t *value, const char *path,
+                     uint32_t min_bp, uint32_t max_bp, uint32_t example_bp, uint32_t *bp)
+{
+    char low[SP_JSON_NUMBER_SIZE];
+    char high[SP_JSON_NUMBER_SIZE];
     if (!value)
         return sp_json_fail (reader, path, "required");
     if (json_is_integer (value)) {
         json_int_t got = json_integer_value (value);
-        if (got < 0 || got > 1)
-            return sp_json_fail (reader, path, "%" JSON_INTEGER_FORMAT " is not in 0..1", got);
+        /* got <= max_bp / 10000 first, so that got * 10000 cannot overflow. */
+        if (got < 0 || got > (json_int_t) (max_bp / SP_JSON_BASIS_POINTS) ||
+            got * SP_JSON_BASIS_POINTS < (json_int_t) min_bp)
+            return sp_json_fail (reader, path, "%" JSON_INTEGER_FORMAT " is not in %s..%s", got,
+                                 sp_json_basis_points_text (min_bp, low, sizeof low),
+                                 sp_json_basis_points_text (max_bp, high, sizeof high));
         *bp = (uint32_t) got * SP_JSON_BASIS_POINTS;
         return 0;
     }
-    if (!json_is_real (value))
-        return sp_json_fail (reader, path, "expected a number from 0 to 1 such as 0.25, got %s",
+    if (!json_is_real (value)) {
+        char example[SP_JSON_NUMBER_SIZE];
+        return sp_json_fail (reader, path, "expected a number from %s to %s such as %s, got %s",
+                             sp_json_basis_points_text (min_bp, low, sizeof low),
+                             sp_json_basis_points_text (max_bp, high, sizeof high),
+                             sp_json_basis_points_text (example_bp, example, sizeof example),
                              sp_json_kind (value));
+    }
     double got = json_real_value (value);
-    if (!(got >= 0.0 && got <= 1.0))
-        return sp_json_fail (reader, path, "%g is not in 0..1", got);
-    long scaled = lround (got * SP_JSON_BASIS_POINTS);
+    if (!(got >= (double) min_bp / SP_JSON_BASIS_POINTS &&
+          got <= (double) max_bp / SP_JSON_BASIS_POINTS))
+        return sp_json_fail (reader, path, "%g is not in %s..%s", got,
+                             sp_json_basis_points_text (min_bp, low, sizeof low),
+                             sp_json_basis_points_text (max_bp, high, sizeof high));
+    long long scaled = llround (got * SP_JSON_BASIS_POINTS);
     double back = (double) scaled / SP_JSON_BASIS_POINTS;
     if (back < got || back > got)
-        return sp_json_fail (reader, path, "%.10g has more than %d decimals", got,
-                             S_FRACTION_DECIMALS);
+        return sp_json_fail (reader, path, "%.10g has more than %d decimals", got, S_DECIMALS);
     *bp = (uint32_t) scaled;
     return 0;
+}
+
+int
+sp_json_read_basis_points (sp_json_reader_t *reader, const json_t *value, const char *path,
+                           uint32_t min_bp, uint32_t max_bp, uint32_t *bp)
+{
+    assert (min_bp <= max_bp);
+    uint32_t span = max_bp - min_bp;
+    uint32_t example_bp = min_bp + (span >= S_HALF ? S_HALF : span / 2);
+    return s_read_basis_points (reader, value, path, min_bp, max_bp, example_bp, bp);
+}
+
+int
+sp_json_read_fraction (sp_json_reader_t *reader, const json_t *value, const char *path,
+                       uint32_t *bp)
+{
+    return s_read_basis_points (reader, value, path, 0, SP_JSON_BASIS_POINTS, S_FRACTION_EXAMPLE,
+                                bp);
 }
 
 int

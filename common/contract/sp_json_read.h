@@ -23,6 +23,9 @@
 /* Basis points in 1: a fraction 0.25 reads as 2500. */
 #define SP_JSON_BASIS_POINTS 10000
 
+/* Room for a basis-point value written as a decimal ("-922337203685477.5808"). */
+#define SP_JSON_NUMBER_SIZE 32
+
 /* Where errors go while reading. */
 typedef struct {
     char *error;       /* caller's buffer */
@@ -68,10 +71,19 @@ int sp_json_read_array (sp_json_reader_t *reader, const json_t *value, const cha
 int sp_json_read_string (sp_json_reader_t *reader, const json_t *value, const char *path,
                          const char **text);
 
+/* A required string of 1..max bytes with no control character
+   (U+0000..U+001F, U+007F..U+009F) into *text (borrowed from value): the
+   rule of ids in reference data. Fails with `must not be empty` /
+   `longer than <max> bytes` / `control character U+XXXX at byte
+   <offset>` (the character is named, not quoted, to keep it out of
+   logs). */
+int sp_json_read_text (sp_json_reader_t *reader, const json_t *value, const char *path, size_t max,
+                       const char **text);
+
 /* A required name of 1..max characters of a-z, 0-9, "_" and "-" copied
    into name (max + 1 bytes at least). */
-int sp_json_read_name (sp_json_reader_t *reader, const json_t *value, const char *path,
-                       char *name, size_t max);
+int sp_json_read_name (sp_json_reader_t *reader, const json_t *value, const char *path, char *name,
+                       size_t max);
 
 /* A required string that must be one of names[0..count - 1] (entries ""
    are never chosen); *choice becomes its index. what names the kind of
@@ -85,12 +97,26 @@ int sp_json_read_integer (sp_json_reader_t *reader, const json_t *value, const c
                           json_int_t min, json_int_t max, json_int_t *number);
 
 /* A required fraction: a JSON number 0..1 with at most four decimals,
-   into basis points (0.25 -> 2500). */
+   into basis points (0.25 -> 2500); sp_json_read_basis_points from 0 to
+   SP_JSON_BASIS_POINTS, with the example 0.25. */
 int sp_json_read_fraction (sp_json_reader_t *reader, const json_t *value, const char *path,
                            uint32_t *bp);
 
+/* A required number min_bp..max_bp (basis points, min_bp <= max_bp) with
+   at most four decimals, into basis points (a cap of 1.5 -> 15000).
+   Fails with `<got> is not in <min>..<max>` (bounds as decimals: "1..10"),
+   `<got> has more than 4 decimals` or `expected a number from <min> to
+   <max> such as <example>, got ...`, the example half a unit above
+   min_bp (1.5 for 1..10), or the middle of a narrower range. */
+int sp_json_read_basis_points (sp_json_reader_t *reader, const json_t *value, const char *path,
+                               uint32_t min_bp, uint32_t max_bp, uint32_t *bp);
+
+/* A basis-point value as a decimal without trailing zeros, for messages
+   (15000 -> "1.5", -2500 -> "-0.25"); returns buffer (SP_JSON_NUMBER_SIZE
+   bytes fit every value). */
+const char *sp_json_basis_points_text (int64_t bp, char *buffer, size_t size);
+
 /* An optional boolean: *flag is left as it is when value is NULL. */
-int sp_json_read_bool (sp_json_reader_t *reader, const json_t *value, const char *path,
-                       bool *flag);
+int sp_json_read_bool (sp_json_reader_t *reader, const json_t *value, const char *path, bool *flag);
 
 #endif

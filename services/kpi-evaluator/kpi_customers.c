@@ -110,7 +110,7 @@ s_read_customer (sp_json_reader_t *reader, const json_t *object, size_t index,
         return -1;
     const char *id;
     sp_json_path (path, sizeof path, parent, "id");
-    if (kpi_org_read_text (reader, json_object_get (object, "id"), path, KPI_CUSTOMERS_ID_MAX,
+    if (sp_json_read_text (reader, json_object_get (object, "id"), path, KPI_CUSTOMERS_ID_MAX,
                            &id) != 0)
         return -1;
     int tier;
@@ -122,7 +122,7 @@ s_read_customer (sp_json_reader_t *reader, const json_t *object, size_t index,
     const json_t *value = json_object_get (object, "owner");
     const char *owner = NULL;
     sp_json_path (path, sizeof path, parent, "owner");
-    if (value && kpi_org_read_text (reader, value, path, KPI_CUSTOMERS_ID_MAX, &owner) != 0)
+    if (value && sp_json_read_text (reader, value, path, KPI_CUSTOMERS_ID_MAX, &owner) != 0)
         return -1;
     size_t id_size = strlen (id) + 1;
     size_t owner_size = owner ? strlen (owner) + 1 : 0;

@@ -30,10 +30,6 @@
 #define S_NAME_MAX (SP_REFDATA_NAME_SIZE - 1)
 #define S_DATE_LENGTH 10 /* "YYYY-MM-DD" */
 #define S_DATE_SIZE (S_DATE_LENGTH + 1)
-#define S_ASCII_CONTROL_END 0x20 /* bytes below it are control characters */
-#define S_ASCII_DELETE 0x7f
-#define S_C1_LEAD 0xc2 /* U+0080..U+009F are 0xC2 0x80..0x9F */
-#define S_C1_LAST 0x9f
 #define S_DECIMAL 10
 
 const sp_refdata_kind_t kpi_org_kind = {
@@ -107,30 +103,6 @@ static const char *const s_rep_keys[] = { "id", "memberships", NULL };
 static const char *const s_membership_keys[] = { "team", "from", "until", NULL };
 
 // ---------------------------------------------------------------- values
-
-int
-kpi_org_read_text (sp_json_reader_t *reader, const json_t *value, const char *path, size_t max,
-                   const char **text)
-{
-    if (sp_json_read_string (reader, value, path, text) != 0)
-        return -1;
-    size_t length = json_string_length (value);
-    if (length == 0)
-        return sp_json_fail (reader, path, "must not be empty");
-    if (length > max)
-        return sp_json_fail (reader, path, "longer than %zu bytes", max);
-    const unsigned char *bytes = (const unsigned char *) *text;
-    for (size_t index = 0; index < length; index++) {
-        unsigned code = bytes[index];
-        if (code == S_C1_LEAD && index + 1 < length && bytes[index + 1] <= S_C1_LAST)
-            code = bytes[index + 1]; /* U+0080..U+009F: the continuation byte is the code */
-        else if (code >= S_ASCII_CONTROL_END && code != S_ASCII_DELETE)
-            continue;
-        /* Named by code point and offset: quoting it would put it in the log. */
-        return sp_json_fail (reader, path, "control character U+%04X at byte %zu", code, index);
-    }
-    return 0;
-}
 
 /* Value of the decimal digits text[0..count), or -1 when one is not a digit. */
 static int
@@ -320,13 +292,13 @@ s_read_regions (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
             return -1;
         const char *id;
         sp_json_path (path, sizeof path, parent, "id");
-        if (kpi_org_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
+        if (sp_json_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
             0)
             return -1;
         const json_t *value = json_object_get (object, "title");
         const char *title = NULL;
         sp_json_path (path, sizeof path, parent, "title");
-        if (value && kpi_org_read_text (reader, value, path, KPI_ORG_TITLE_MAX, &title) != 0)
+        if (value && sp_json_read_text (reader, value, path, KPI_ORG_TITLE_MAX, &title) != 0)
             return -1;
         s_region_t *region = &self->regions[index];
         if (s_node_set (reader, &region->node, KPI_ORG_REGION_PREFIX, id, index) != 0)
@@ -366,7 +338,7 @@ s_read_teams (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
             return -1;
         const char *id;
         sp_json_path (path, sizeof path, parent, "id");
-        if (kpi_org_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
+        if (sp_json_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
             0)
             return -1;
         const json_t *value = json_object_get (object, "region");
@@ -512,7 +484,7 @@ s_read_reps (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
             return -1;
         const char *id;
         sp_json_path (path, sizeof path, parent, "id");
-        if (kpi_org_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
+        if (sp_json_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
             0)
             return -1;
         s_rep_t *rep = &self->reps[index];
@@ -584,7 +556,7 @@ s_read (sp_json_reader_t *reader, kpi_org_t *self, const json_t *root)
         return -1;
     const json_t *value = json_object_get (root, "company");
     const char *company = NULL;
-    if (value && kpi_org_read_text (reader, value, "company", KPI_ORG_TITLE_MAX, &company) != 0)
+    if (value && sp_json_read_text (reader, value, "company", KPI_ORG_TITLE_MAX, &company) != 0)
         return -1;
     if (company && !(self->company = strdup (company))) {
         sp_error_set (reader->error, reader->error_size, "out of memory");

@@ -147,14 +147,6 @@ bool kpi_org_contains (const kpi_org_t *self, const char *node);
 /* The region of a team (borrowed), NULL when the team is unknown. */
 const char *kpi_org_team_region (const kpi_org_t *self, const char *team);
 
-/* Reads a required string of 1..max bytes with no control character
-   (U+0000..U+001F, U+007F..U+009F) into *text (borrowed from value): the
-   rule of every id of this module and of kpi_customers. Returns 0, or -1
-   with `field "<path>": must not be empty` / `longer than <max> bytes` /
-   `control character U+XXXX at byte <offset>`. */
-int kpi_org_read_text (sp_json_reader_t *reader, const json_t *value, const char *path, size_t max,
-                       const char **text);
-
 /* Listing, in id order: counts, and the entry at index (< count,
    asserted). A region's title is NULL when absent. */
 size_t kpi_org_region_count (const kpi_org_t *self);

@@ -3,15 +3,13 @@
 
     Reading is one pass over the document with sp_json_read, so each
     refusal names the JSON path; the first error found is the one
-    reported. Numbers above 1 (the cap, the pace's "exceeded") have no
-    shared reader yet: s_read_multiple reads them with the same exactness
-    rule as sp_json_read_fraction.
+    reported. Numbers above 1 (the cap, the pace's "exceeded") read with
+    sp_json_read_basis_points, by the same exactness rule as fractions.
 */
 #include "kpi_scorecard.h"
 
 #include <assert.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +23,8 @@ _Static_assert(KPI_SCORECARD_BASIS_POINTS == KPI_PACE_BASIS_POINTS,
                "pace and scorecards share their basis points");
 
 #define S_BP KPI_SCORECARD_BASIS_POINTS
-#define S_DECIMALS 4      /* decimals of a fraction or a multiple */
 #define S_JSON_INDENT 2   /* canonical form indentation */
 #define S_REAL_DIGITS 6   /* significant digits: 0.0001..10.0000 print exactly */
-#define S_NUMBER_SIZE 32  /* room for a basis-point value written as a decimal */
 #define S_PERCENT_MAX 100 /* pace.early_percent range */
 
 /* The reference data kind of scorecards. */
@@ -75,61 +71,6 @@ static const char *const s_role_names[] = { "rep", "team", "region", "company", 
 
 /* Roles a scorecard must define. */
 static const bool s_role_required[] = { true, true, true, false };
-
-/* A basis-point value as a decimal without trailing zeros: 15000 -> "1.5". */
-static const char *
-s_decimal (int64_t bp, char *buffer, size_t size)
-{
-    const char *sign = bp < 0 ? "-" : "";
-    uint64_t magnitude = bp < 0 ? (uint64_t) 0 - (uint64_t) bp : (uint64_t) bp;
-    uint64_t fraction = magnitude % S_BP;
-    int digits = S_DECIMALS;
-    while (fraction != 0 && fraction % 10 == 0) {
-        fraction /= 10;
-        digits--;
-    }
-    if (fraction == 0)
-        snprintf (buffer, size, "%s%llu", sign, (unsigned long long) (magnitude / S_BP));
-    else
-        snprintf (buffer, size, "%s%llu.%0*llu", sign, (unsigned long long) (magnitude / S_BP),
-                  digits, (unsigned long long) fraction);
-    return buffer;
-}
-
-/* A required number min_bp..max_bp (basis points, both >= 0) with at most
-   four decimals, such as a cap of 1.5, into *bp. */
-static int
-s_read_multiple (sp_json_reader_t *reader, const json_t *value, const char *path, uint32_t min_bp,
-                 uint32_t max_bp, uint32_t *bp)
-{
-    char low[S_NUMBER_SIZE];
-    char high[S_NUMBER_SIZE];
-    s_decimal (min_bp, low, sizeof low);
-    s_decimal (max_bp, high, sizeof high);
-    if (!value)
-        return sp_json_fail (reader, path, "required");
-    if (json_is_integer (value)) {
-        json_int_t got = json_integer_value (value);
-        if (got < 0 || got > (json_int_t) (max_bp / S_BP) || got * S_BP < (json_int_t) min_bp)
-            return sp_json_fail (reader, path, "%" JSON_INTEGER_FORMAT " is not in %s..%s", got,
-                                 low, high);
-        *bp = (uint32_t) got * S_BP;
-        return 0;
-    }
-    if (!json_is_real (value))
-        return sp_json_fail (reader, path, "expected a number from %s to %s such as 1.5, got %s",
-                             low, high, sp_json_kind (value));
-    double got = json_real_value (value);
-    if (!(got >= (double) min_bp / S_BP && got <= (double) max_bp / S_BP))
-        return sp_json_fail (reader, path, "%g is not in %s..%s", got, low, high);
-    /* Exact for the same reason as in sp_json_read_fraction. */
-    long scaled = lround (got * S_BP);
-    double back = (double) scaled / S_BP;
-    if (back < got || back > got)
-        return sp_json_fail (reader, path, "%.10g has more than %d decimals", got, S_DECIMALS);
-    *bp = (uint32_t) scaled;
-    return 0;
-}
 
 /* Reads item index of the KPI list at list (roles.<name>.kpis) into
    role, whose first index KPIs are read. */
@@ -195,9 +136,9 @@ s_read_role (sp_json_reader_t *reader, s_role_t *role, const char *name, const j
         sum += role->kpis[index].weight_bp;
     }
     if (sum != S_BP) {
-        char text[S_NUMBER_SIZE];
+        char text[SP_JSON_NUMBER_SIZE];
         return sp_json_fail (reader, path, "the weights of \"%s\" sum to %s, they must sum to 1",
-                             name, s_decimal (sum, text, sizeof text));
+                             name, sp_json_basis_points_text (sum, text, sizeof text));
     }
     role->present = true;
     return 0;
@@ -241,8 +182,8 @@ s_read_pace (sp_json_reader_t *reader, kpi_scorecard_t *self, const json_t *pace
     value = json_object_get (pace, "exceeded");
     uint32_t bp;
     if (value) {
-        if (s_read_multiple (reader, value, "pace.exceeded", S_BP, KPI_PACE_EXCEEDED_BP_MAX, &bp) !=
-            0)
+        if (sp_json_read_basis_points (reader, value, "pace.exceeded", S_BP,
+                                       KPI_PACE_EXCEEDED_BP_MAX, &bp) != 0)
             return -1;
         self->pace.exceeded_bp = (int) bp;
     }
@@ -307,8 +248,8 @@ s_read (sp_json_reader_t *reader, kpi_scorecard_t *self, const json_t *root)
                            KPI_SCORECARD_NAME_MAX) != 0)
         return -1;
     const json_t *value = json_object_get (root, "cap");
-    if (value && s_read_multiple (reader, value, "cap", KPI_SCORECARD_CAP_MIN_BP,
-                                  KPI_SCORECARD_CAP_MAX_BP, &self->cap_bp) != 0)
+    if (value && sp_json_read_basis_points (reader, value, "cap", KPI_SCORECARD_CAP_MIN_BP,
+                                            KPI_SCORECARD_CAP_MAX_BP, &self->cap_bp) != 0)
         return -1;
     if (s_read_roles (reader, self, json_object_get (root, "roles")) != 0)
         return -1;

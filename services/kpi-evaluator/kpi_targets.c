@@ -10,8 +10,12 @@
     the one of highest precedence is kept: an explicit entry, then a
     node's own spread (a finer source period first), then a parent's
     decomposition. Two of equal precedence are refused, naming both.
+
+    The queries, the add-up check and the canonical form are in
+    kpi_targets_use.c; the struct and the helpers the two files share
+    are in kpi_targets_internal.h.
 */
-#include "kpi_targets.h"
+#include "kpi_targets_internal.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -32,30 +36,9 @@ _Static_assert(KPI_TARGETS_NAME_MAX + 1 == SP_REFDATA_NAME_SIZE, "names are refe
 
 #define S_KIND "targets"
 #define S_COUNT(array) (sizeof (array) / sizeof ((array)[0]))
-#define S_MS_PER_DAY INT64_C (86400000)
-#define S_THURSDAY 3                          /* ISO weekday index of Thursday: a week's anchor */
-#define S_VALUE_MAX SP_MONEY_MAX_MINOR        /* largest money or count value */
-#define S_HUNDREDTHS 100                      /* average, per_day and score are in hundredths */
-#define S_HUNDREDTHS_MAX INT64_C (1000000000) /* averages up to 10,000,000.00 */
-#define S_SCORE_MAX (100 * S_HUNDREDTHS)      /* NPS: -100..100 */
-#define S_RATIO_DECIMALS 4                    /* basis points */
-#define S_HUNDREDTHS_DECIMALS 2
-#define S_REAL_DIGITS 15 /* significant digits of numbers in the canonical form */
-#define S_WORKWEEK 0x1F  /* Monday to Friday, bit 0 = Monday */
-#define S_DATE_SIZE 11   /* "2017-12-25" and its terminator */
-#define S_QUOTE_SIZE 160 /* a node quoted in a message */
-
-/* Spread rules and bases, as spelled in JSON. */
-typedef enum { S_RULE_EVEN = 0, S_RULE_EXPLICIT } s_rule_t;
-typedef enum { S_BASIS_PERIODS = 0, S_BASIS_CALENDAR_DAYS, S_BASIS_BUSINESS_DAYS } s_basis_t;
-
-/* Where an entry came from, in order of precedence after explicit. */
-typedef enum {
-    S_ORIGIN_EXPLICIT = 0,    /* written in the document */
-    S_ORIGIN_SPREAD,          /* a sub-period of a spread entry of the same node */
-    S_ORIGIN_DECOMPOSE,       /* a child's share of its parent's target, same period */
-    S_ORIGIN_DECOMPOSE_SPREAD /* a child's share of a spread sub-period */
-} s_origin_t;
+#define S_VALUE_MAX SP_MONEY_MAX_MINOR                      /* largest money or count value */
+#define S_HUNDREDTHS_MAX INT64_C (1000000000)               /* averages up to 10,000,000.00 */
+#define S_SCORE_MAX (100 * KPI_TARGETS_INTERNAL_HUNDREDTHS) /* NPS: -100..100 */
 
 static const char *const s_top_keys[] = { "name", "currency", "business_days", "targets", NULL };
 static const char *const s_calendar_keys[] = { "weekdays", "holidays", NULL };
@@ -66,10 +49,12 @@ static const char *const s_spread_keys[] = { "to", "rule", "basis", "weights", N
 static const char *const s_decompose_keys[] = { "weights", NULL };
 
 /* JSON spellings, indexed by the enum they name ("" is never chosen). */
-static const char *const s_to_names[] = { "", "week", "month", "quarter", "" };
-static const char *const s_rule_names[] = { "even", "explicit" };
-static const char *const s_basis_names[] = { "periods", "calendar_days", "business_days" };
-static const char *const s_weekday_names[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+const char *const kpi_targets_internal_to_names[] = { "", "week", "month", "quarter", "" };
+const char *const kpi_targets_internal_rule_names[] = { "even", "explicit" };
+const char *const kpi_targets_internal_basis_names[] = { "periods", "calendar_days",
+                                                         "business_days" };
+const char *const kpi_targets_internal_weekday_names[] = { "mon", "tue", "wed", "thu",
+                                                           "fri", "sat", "sun" };
 static const char *const s_node_prefixes[] = { "region:", "team:", "rep:" };
 #define S_NODE_COMPANY "company"
 
@@ -81,123 +66,18 @@ const sp_refdata_kind_t kpi_targets_kind = {
     .check = kpi_targets_check,
 };
 
-/* One child of a decomposition. */
-typedef struct {
-    char node[KPI_TARGETS_NODE_SIZE]; /* the child node */
-    uint32_t weight;                  /* its share */
-} s_child_t;
-
-/* The values one entry holds; which are set is the source's business. */
-typedef struct {
-    int64_t floor, target, stretch, cap;
-} s_values_t;
-
-/* One entry as written in the document. */
-typedef struct {
-    char node[KPI_TARGETS_NODE_SIZE]; /* "company", "region:<id>", ... */
-    const kpi_definition_t *kpi;      /* from the catalogue */
-    sp_period_t period;               /* year, quarter, month or week */
-    s_values_t values;                /* floor, target, stretch, carry cap */
-    bool has_floor, has_stretch;      /* floor / stretch given */
-    bool has_spread;                  /* spread given */
-    sp_period_kind_t spread_to;       /* finer than period.kind */
-    s_rule_t rule;                    /* even or explicit */
-    s_basis_t basis;                  /* rule even: what counts */
-    size_t sub_count;                 /* sub-periods of the spread */
-    uint32_t *weights;                /* rule explicit: sub_count weights, owned */
-    bool carry;                       /* carried shortfall over the sub-periods */
-    bool has_carry_cap;               /* values.cap is set */
-    size_t child_count;               /* decomposition children, 0 = none */
-    s_child_t *children;              /* sorted by node, owned */
-} s_source_t;
-
-/* One entry after expansion. */
-typedef struct {
-    kpi_targets_entry_t entry;  /* what callers see */
-    size_t source;              /* index of the source in the document */
-    s_origin_t origin;          /* how it came */
-    sp_period_kind_t from_kind; /* kind of the source's period */
-} s_entry_t;
-
-/* A sub-period of a spread, with its local dates inside the parent. */
-typedef struct {
-    char label[KPI_TARGETS_LABEL_SIZE]; /* e.g. "2017-Q2" */
-    int64_t first_day;                  /* first date inside the parent */
-    int64_t next_day;                   /* first date after, inside the parent */
-} s_sub_t;
-
-struct _kpi_targets_t {
-    char name[KPI_TARGETS_NAME_MAX + 1]; /* document name */
-    char currency[4];                    /* ISO 4217 code of money targets */
-    unsigned weekdays;                   /* business weekdays, bit 0 = Monday */
-    int64_t *holidays;                   /* sorted days since 1970-01-01, owned */
-    size_t holiday_count;                /* entries of holidays */
-    sp_tz_t *utc;                        /* period labels are local dates: cut in UTC */
-    s_source_t *sources;                 /* as written, owned */
-    size_t source_count;                 /* entries of sources */
-    s_entry_t *entries;                  /* expanded, sorted, unique; owned */
-    size_t size;                         /* entries used */
-    size_t capacity;                     /* entries allocated */
-};
-
 /* ------------------------------------------------------------- helpers */
 
-static int64_t
-s_add (int64_t a, int64_t b)
+int64_t
+kpi_targets_internal_day_of (int64_t ms)
 {
-    if (b > 0 && a > INT64_MAX - b)
-        return INT64_MAX;
-    if (b < 0 && a < INT64_MIN - b)
-        return INT64_MIN;
-    return a + b;
-}
-
-static int64_t
-s_subtract (int64_t a, int64_t b)
-{
-    if (b == INT64_MIN)
-        return a >= 0 ? INT64_MAX : a - b;
-    return s_add (a, -b);
-}
-
-static int64_t
-s_day_of (int64_t ms)
-{
-    return sp_civil_floor_divide (ms, S_MS_PER_DAY);
+    return sp_civil_floor_divide (ms, KPI_TARGETS_INTERNAL_MS_PER_DAY);
 }
 
 static bool
 s_additive (const kpi_definition_t *kpi)
 {
     return kpi_catalog_additive (kpi);
-}
-
-/* A value in its unit as text: "1000000.00", "12", "0.2500", "35.50". */
-static void
-s_format (const kpi_targets_t *self, const kpi_definition_t *kpi, int64_t value, char *buffer,
-          size_t size)
-{
-    assert (size >= SP_MONEY_TEXT_SIZE);
-    switch (kpi->unit) {
-        case KPI_UNIT_MONEY:
-            if (sp_money_format (value, self->currency, buffer, size) == SP_MONEY_OK)
-                return;
-            break;
-        case KPI_UNIT_RATIO:
-            if (sp_money_format_decimal (value, S_RATIO_DECIMALS, buffer, size) == SP_MONEY_OK)
-                return;
-            break;
-        case KPI_UNIT_AVERAGE:
-        case KPI_UNIT_PER_DAY:
-        case KPI_UNIT_SCORE:
-            if (sp_money_format_decimal (value, S_HUNDREDTHS_DECIMALS, buffer, size) == SP_MONEY_OK)
-                return;
-            break;
-        case KPI_UNIT_COUNT:
-        default:
-            break;
-    }
-    snprintf (buffer, size, "%lld", (long long) value);
 }
 
 /* A string without NUL bytes. */
@@ -230,7 +110,7 @@ s_node_valid (const char *text)
 static int
 s_fail_node (sp_json_reader_t *reader, const char *path, const char *text)
 {
-    char quoted[S_QUOTE_SIZE];
+    char quoted[KPI_TARGETS_INTERNAL_QUOTE_SIZE];
     sp_error_quote (text, quoted, sizeof quoted);
     return sp_json_fail (reader, path,
                          "invalid node \"%s\": use \"company\", \"region:<id>\", \"team:<id>\" "
@@ -243,31 +123,32 @@ s_fail_node (sp_json_reader_t *reader, const char *path, const char *text)
 /* The sub-periods of kind in parent: quarters and months that start in
    it, ISO weeks whose Thursday falls in it. Returns how many (at most
    KPI_TARGETS_SUBPERIODS_MAX). */
-static size_t
-s_subperiods (const kpi_targets_t *self, const sp_period_t *parent, sp_period_kind_t kind,
-              s_sub_t *subs)
+size_t
+kpi_targets_internal_subperiods (const kpi_targets_t *self, const sp_period_t *parent,
+                                 sp_period_kind_t kind, kpi_targets_internal_sub_t *subs)
 {
     assert (kind < parent->kind);
-    int64_t parent_first = s_day_of (parent->start_ms);
-    int64_t parent_next = s_day_of (parent->end_ms);
+    int64_t parent_first = kpi_targets_internal_day_of (parent->start_ms);
+    int64_t parent_next = kpi_targets_internal_day_of (parent->end_ms);
     int64_t day = parent_first;
     if (kind == SP_PERIOD_WEEK) {
         day = parent_first - sp_civil_iso_weekday (parent_first);
-        if (day + S_THURSDAY < parent_first)
+        if (day + KPI_TARGETS_INTERNAL_THURSDAY < parent_first)
             day += SP_CIVIL_DAYS_PER_WEEK;
     }
     size_t count = 0;
     sp_period_t period;
-    int rc = sp_period_cut (self->utc, kind, day * S_MS_PER_DAY, &period);
+    int rc = sp_period_cut (self->utc, kind, day * KPI_TARGETS_INTERNAL_MS_PER_DAY, &period);
     assert (rc == 0);
-    while (rc == 0 &&
-           (kind == SP_PERIOD_WEEK ? s_day_of (period.start_ms) + S_THURSDAY < parent_next
-                                   : period.start_ms < parent->end_ms)) {
+    while (rc == 0 && (kind == SP_PERIOD_WEEK ? kpi_targets_internal_day_of (period.start_ms) +
+                                                        KPI_TARGETS_INTERNAL_THURSDAY <
+                                                    parent_next
+                                              : period.start_ms < parent->end_ms)) {
         assert (count < KPI_TARGETS_SUBPERIODS_MAX);
-        s_sub_t *sub = &subs[count++];
+        kpi_targets_internal_sub_t *sub = &subs[count++];
         memcpy (sub->label, period.label, sizeof sub->label);
-        int64_t first = s_day_of (period.start_ms);
-        int64_t next = s_day_of (period.end_ms);
+        int64_t first = kpi_targets_internal_day_of (period.start_ms);
+        int64_t next = kpi_targets_internal_day_of (period.end_ms);
         sub->first_day = first > parent_first ? first : parent_first;
         sub->next_day = next < parent_next ? next : parent_next;
         rc = sp_period_next (self->utc, &period, &period);
@@ -277,17 +158,17 @@ s_subperiods (const kpi_targets_t *self, const sp_period_t *parent, sp_period_ki
 
 /* Weights of a spread's sub-periods; returns their sum (0: none counts). */
 static uint64_t
-s_spread_weights (const kpi_targets_t *self, const s_source_t *source, const s_sub_t *subs,
-                  uint64_t *weights)
+s_spread_weights (const kpi_targets_t *self, const kpi_targets_internal_source_t *source,
+                  const kpi_targets_internal_sub_t *subs, uint64_t *weights)
 {
     uint64_t total = 0;
     for (size_t index = 0; index < source->sub_count; index++) {
-        const s_sub_t *sub = &subs[index];
-        if (source->rule == S_RULE_EXPLICIT)
+        const kpi_targets_internal_sub_t *sub = &subs[index];
+        if (source->rule == KPI_TARGETS_INTERNAL_RULE_EXPLICIT)
             weights[index] = source->weights[index];
-        else if (source->basis == S_BASIS_PERIODS)
+        else if (source->basis == KPI_TARGETS_INTERNAL_BASIS_PERIODS)
             weights[index] = 1;
-        else if (source->basis == S_BASIS_CALENDAR_DAYS)
+        else if (source->basis == KPI_TARGETS_INTERNAL_BASIS_CALENDAR_DAYS)
             weights[index] = (uint64_t) (sub->next_day - sub->first_day);
         else
             weights[index] =
@@ -367,8 +248,9 @@ s_repair (int64_t *bound, const int64_t *target, size_t count, bool at_most)
    weights into parts; floors and stretches stay on their side of the
    targets. */
 static void
-s_split (const s_source_t *source, const s_values_t *whole, const uint64_t *weights, size_t count,
-         bool split_cap, s_values_t *parts)
+s_split (const kpi_targets_internal_source_t *source, const kpi_targets_internal_values_t *whole,
+         const uint64_t *weights, size_t count, bool split_cap,
+         kpi_targets_internal_values_t *parts)
 {
     int64_t target[KPI_TARGETS_CHILDREN_MAX];
     int64_t other[KPI_TARGETS_CHILDREN_MAX];
@@ -407,23 +289,25 @@ s_read_hundredths (sp_json_reader_t *reader, const json_t *value, const char *pa
     int64_t scaled;
     if (json_is_integer (value)) {
         json_int_t got = json_integer_value (value);
-        if (got < min / S_HUNDREDTHS || got > max / S_HUNDREDTHS)
+        if (got < min / KPI_TARGETS_INTERNAL_HUNDREDTHS ||
+            got > max / KPI_TARGETS_INTERNAL_HUNDREDTHS)
             return sp_json_fail (reader, path, "%" JSON_INTEGER_FORMAT " is not in %lld..%lld", got,
-                                 (long long) (min / S_HUNDREDTHS),
-                                 (long long) (max / S_HUNDREDTHS));
-        scaled = (int64_t) got * S_HUNDREDTHS;
+                                 (long long) (min / KPI_TARGETS_INTERNAL_HUNDREDTHS),
+                                 (long long) (max / KPI_TARGETS_INTERNAL_HUNDREDTHS));
+        scaled = (int64_t) got * KPI_TARGETS_INTERNAL_HUNDREDTHS;
     }
     else if (json_is_real (value)) {
         double got = json_real_value (value);
-        if (!(got >= (double) min / S_HUNDREDTHS && got <= (double) max / S_HUNDREDTHS))
+        if (!(got >= (double) min / KPI_TARGETS_INTERNAL_HUNDREDTHS &&
+              got <= (double) max / KPI_TARGETS_INTERNAL_HUNDREDTHS))
             return sp_json_fail (reader, path, "%g is not in %lld..%lld", got,
-                                 (long long) (min / S_HUNDREDTHS),
-                                 (long long) (max / S_HUNDREDTHS));
-        scaled = (int64_t) llround (got * S_HUNDREDTHS);
-        double back = (double) scaled / S_HUNDREDTHS;
+                                 (long long) (min / KPI_TARGETS_INTERNAL_HUNDREDTHS),
+                                 (long long) (max / KPI_TARGETS_INTERNAL_HUNDREDTHS));
+        scaled = (int64_t) llround (got * KPI_TARGETS_INTERNAL_HUNDREDTHS);
+        double back = (double) scaled / KPI_TARGETS_INTERNAL_HUNDREDTHS;
         if (back < got || back > got)
             return sp_json_fail (reader, path, "%.10g has more than %d decimals", got,
-                                 S_HUNDREDTHS_DECIMALS);
+                                 KPI_TARGETS_INTERNAL_HUNDREDTHS_DECIMALS);
     }
     else
         return sp_json_fail (reader, path, "expected a number such as 35.5, got %s",
@@ -450,7 +334,7 @@ s_read_value (sp_json_reader_t *reader, const kpi_targets_t *self, const kpi_def
                 return -1;
             int64_t minor;
             sp_money_status_t status = sp_money_parse (text, self->currency, &minor);
-            char quoted[S_QUOTE_SIZE];
+            char quoted[KPI_TARGETS_INTERNAL_QUOTE_SIZE];
             if (status != SP_MONEY_OK)
                 return sp_json_fail (reader, path, "\"%s\" is not an amount of %s: %s",
                                      sp_json_quote (value, quoted, sizeof quoted), self->currency,
@@ -486,8 +370,8 @@ s_read_value (sp_json_reader_t *reader, const kpi_targets_t *self, const kpi_def
 
 /* Refuses field on a non-additive KPI. */
 static int
-s_fail_not_additive (sp_json_reader_t *reader, const s_source_t *source, const char *path,
-                     const char *done)
+s_fail_not_additive (sp_json_reader_t *reader, const kpi_targets_internal_source_t *source,
+                     const char *path, const char *done)
 {
     return sp_json_fail (reader, path,
                          "\"%s\" is not additive (unit %s): it cannot be %s, its target holds "
@@ -500,7 +384,7 @@ static int
 s_read_calendar (sp_json_reader_t *reader, kpi_targets_t *self, const json_t *object)
 {
     char path[SP_JSON_PATH_SIZE];
-    self->weekdays = S_WORKWEEK;
+    self->weekdays = KPI_TARGETS_INTERNAL_WORKWEEK;
     if (!object)
         return 0;
     if (sp_json_read_object (reader, object, "business_days") != 0 ||
@@ -518,11 +402,12 @@ s_read_calendar (sp_json_reader_t *reader, kpi_targets_t *self, const json_t *ob
             int day;
             sp_json_path_index (path, sizeof path, "business_days.weekdays", index);
             if (sp_json_read_choice (reader, json_array_get (weekdays, index), path, "weekday",
-                                     "\"mon\" .. \"sun\"", s_weekday_names,
-                                     S_COUNT (s_weekday_names), &day) != 0)
+                                     "\"mon\" .. \"sun\"", kpi_targets_internal_weekday_names,
+                                     S_COUNT (kpi_targets_internal_weekday_names), &day) != 0)
                 return -1;
             if (self->weekdays & (1u << day))
-                return sp_json_fail (reader, path, "\"%s\" is listed twice", s_weekday_names[day]);
+                return sp_json_fail (reader, path, "\"%s\" is listed twice",
+                                     kpi_targets_internal_weekday_names[day]);
             self->weekdays |= 1u << day;
         }
     }
@@ -550,7 +435,7 @@ s_read_calendar (sp_json_reader_t *reader, kpi_targets_t *self, const json_t *ob
             return sp_json_fail (reader, path, "%s", reason);
         if (day.kind != SP_PERIOD_DAY)
             return sp_json_fail (reader, path, "expected a date YYYY-MM-DD, got \"%s\"", day.label);
-        int64_t number = s_day_of (day.start_ms);
+        int64_t number = kpi_targets_internal_day_of (day.start_ms);
         for (size_t earlier = 0; earlier < index; earlier++)
             if (self->holidays[earlier] == number)
                 return sp_json_fail (reader, path, "%s is already business_days.holidays[%zu]",
@@ -570,7 +455,7 @@ s_read_calendar (sp_json_reader_t *reader, kpi_targets_t *self, const json_t *ob
 
 /* Reads "spread" of source (its node, KPI and period already read). */
 static int
-s_read_spread (sp_json_reader_t *reader, kpi_targets_t *self, s_source_t *source,
+s_read_spread (sp_json_reader_t *reader, kpi_targets_t *self, kpi_targets_internal_source_t *source,
                const json_t *object, const char *parent)
 {
     char path[SP_JSON_PATH_SIZE];
@@ -583,45 +468,48 @@ s_read_spread (sp_json_reader_t *reader, kpi_targets_t *self, s_source_t *source
     int choice;
     sp_json_path (path, sizeof path, parent, "to");
     if (sp_json_read_choice (reader, json_object_get (object, "to"), path, "period kind",
-                             "\"quarter\", \"month\" or \"week\"", s_to_names, S_COUNT (s_to_names),
-                             &choice) != 0)
+                             "\"quarter\", \"month\" or \"week\"", kpi_targets_internal_to_names,
+                             S_COUNT (kpi_targets_internal_to_names), &choice) != 0)
         return -1;
     source->spread_to = (sp_period_kind_t) choice;
     if (source->spread_to >= source->period.kind)
         return sp_json_fail (reader, path, "a %s cannot be spread to %ss",
-                             sp_period_kind_name (source->period.kind), s_to_names[choice]);
+                             sp_period_kind_name (source->period.kind),
+                             kpi_targets_internal_to_names[choice]);
     sp_json_path (path, sizeof path, parent, "rule");
     if (sp_json_read_choice (reader, json_object_get (object, "rule"), path, "rule",
-                             "\"even\" or \"explicit\"", s_rule_names, S_COUNT (s_rule_names),
-                             &choice) != 0)
+                             "\"even\" or \"explicit\"", kpi_targets_internal_rule_names,
+                             S_COUNT (kpi_targets_internal_rule_names), &choice) != 0)
         return -1;
-    source->rule = (s_rule_t) choice;
-    s_sub_t subs[KPI_TARGETS_SUBPERIODS_MAX];
-    source->sub_count = s_subperiods (self, &source->period, source->spread_to, subs);
+    source->rule = (kpi_targets_internal_rule_t) choice;
+    kpi_targets_internal_sub_t subs[KPI_TARGETS_SUBPERIODS_MAX];
+    source->sub_count =
+        kpi_targets_internal_subperiods (self, &source->period, source->spread_to, subs);
     source->has_spread = true;
 
     const json_t *basis = json_object_get (object, "basis");
     const json_t *weights = json_object_get (object, "weights");
     sp_json_path (path, sizeof path, parent, "basis");
-    if (basis && source->rule != S_RULE_EVEN)
+    if (basis && source->rule != KPI_TARGETS_INTERNAL_RULE_EVEN)
         return sp_json_fail (reader, path, "applies only to rule \"even\"");
-    choice = S_BASIS_PERIODS;
+    choice = KPI_TARGETS_INTERNAL_BASIS_PERIODS;
     if (basis && sp_json_read_choice (reader, basis, path, "basis",
                                       "\"periods\", \"calendar_days\" or \"business_days\"",
-                                      s_basis_names, S_COUNT (s_basis_names), &choice) != 0)
+                                      kpi_targets_internal_basis_names,
+                                      S_COUNT (kpi_targets_internal_basis_names), &choice) != 0)
         return -1;
-    source->basis = (s_basis_t) choice;
+    source->basis = (kpi_targets_internal_basis_t) choice;
     sp_json_path (path, sizeof path, parent, "weights");
-    if (weights && source->rule != S_RULE_EXPLICIT)
+    if (weights && source->rule != KPI_TARGETS_INTERNAL_RULE_EXPLICIT)
         return sp_json_fail (reader, path, "applies only to rule \"explicit\"");
-    if (source->rule == S_RULE_EXPLICIT) {
+    if (source->rule == KPI_TARGETS_INTERNAL_RULE_EXPLICIT) {
         if (sp_json_read_array (reader, weights, path) != 0)
             return -1;
         size_t count = json_array_size (weights);
         if (count != source->sub_count)
-            return sp_json_fail (reader, path, "%zu weights for %zu %ss of %s", count,
-                                 source->sub_count, s_to_names[source->spread_to],
-                                 source->period.label);
+            return sp_json_fail (
+                reader, path, "%zu weights for %zu %ss of %s", count, source->sub_count,
+                kpi_targets_internal_to_names[source->spread_to], source->period.label);
         source->weights = calloc (count, sizeof source->weights[0]);
         if (!source->weights)
             return sp_json_fail (reader, path, "out of memory");
@@ -638,7 +526,8 @@ s_read_spread (sp_json_reader_t *reader, kpi_targets_t *self, s_source_t *source
     if (s_spread_weights (self, source, subs, spread_weights) == 0) {
         sp_json_path (path, sizeof path, parent, "basis");
         return sp_json_fail (reader, path, "the %ss of %s have no business days",
-                             s_to_names[source->spread_to], source->period.label);
+                             kpi_targets_internal_to_names[source->spread_to],
+                             source->period.label);
     }
     return 0;
 }
@@ -646,13 +535,14 @@ s_read_spread (sp_json_reader_t *reader, kpi_targets_t *self, s_source_t *source
 static int
 s_child_compare (const void *left, const void *right)
 {
-    return strcmp (((const s_child_t *) left)->node, ((const s_child_t *) right)->node);
+    return strcmp (((const kpi_targets_internal_child_t *) left)->node,
+                   ((const kpi_targets_internal_child_t *) right)->node);
 }
 
 /* Reads "decompose" of source. */
 static int
-s_read_decompose (sp_json_reader_t *reader, s_source_t *source, const json_t *object,
-                  const char *parent)
+s_read_decompose (sp_json_reader_t *reader, kpi_targets_internal_source_t *source,
+                  const json_t *object, const char *parent)
 {
     char path[SP_JSON_PATH_SIZE];
     char at[SP_JSON_PATH_SIZE];
@@ -676,7 +566,7 @@ s_read_decompose (sp_json_reader_t *reader, s_source_t *source, const json_t *ob
     const json_t *value;
     json_object_foreach ((json_t *) weights, key, value)
     {
-        char quoted[S_QUOTE_SIZE];
+        char quoted[KPI_TARGETS_INTERNAL_QUOTE_SIZE];
         sp_error_quote (key, quoted, sizeof quoted);
         sp_json_path (at, sizeof at, path, quoted);
         if (!s_node_valid (key))
@@ -687,7 +577,7 @@ s_read_decompose (sp_json_reader_t *reader, s_source_t *source, const json_t *ob
         if (sp_json_read_integer (reader, value, at, KPI_TARGETS_WEIGHT_MIN, KPI_TARGETS_WEIGHT_MAX,
                                   &weight) != 0)
             return -1;
-        s_child_t *child = &source->children[source->child_count++];
+        kpi_targets_internal_child_t *child = &source->children[source->child_count++];
         snprintf (child->node, sizeof child->node, "%s", key);
         child->weight = (uint32_t) weight;
     }
@@ -697,26 +587,26 @@ s_read_decompose (sp_json_reader_t *reader, s_source_t *source, const json_t *ob
 
 /* Checks the order floor, target, stretch (reversed when lower is better). */
 static int
-s_check_order (sp_json_reader_t *reader, const kpi_targets_t *self, const s_source_t *source,
-               const char *parent)
+s_check_order (sp_json_reader_t *reader, const kpi_targets_t *self,
+               const kpi_targets_internal_source_t *source, const char *parent)
 {
     char path[SP_JSON_PATH_SIZE];
     char bound[SP_MONEY_TEXT_SIZE];
     char target[SP_MONEY_TEXT_SIZE];
     bool lower = source->kpi->lower_is_better;
-    const s_values_t *values = &source->values;
-    s_format (self, source->kpi, values->target, target, sizeof target);
+    const kpi_targets_internal_values_t *values = &source->values;
+    kpi_targets_internal_format (self, source->kpi, values->target, target, sizeof target);
     if (source->has_floor &&
         (lower ? values->floor < values->target : values->floor > values->target)) {
         sp_json_path (path, sizeof path, parent, "floor");
-        s_format (self, source->kpi, values->floor, bound, sizeof bound);
+        kpi_targets_internal_format (self, source->kpi, values->floor, bound, sizeof bound);
         return sp_json_fail (reader, path, "the floor %s is %s the target %s", bound,
                              lower ? "below" : "above", target);
     }
     if (source->has_stretch &&
         (lower ? values->stretch > values->target : values->stretch < values->target)) {
         sp_json_path (path, sizeof path, parent, "stretch");
-        s_format (self, source->kpi, values->stretch, bound, sizeof bound);
+        kpi_targets_internal_format (self, source->kpi, values->stretch, bound, sizeof bound);
         return sp_json_fail (reader, path, "the stretch %s is %s the target %s", bound,
                              lower ? "above" : "below", target);
     }
@@ -727,7 +617,7 @@ s_check_order (sp_json_reader_t *reader, const kpi_targets_t *self, const s_sour
 static int
 s_read_entry (sp_json_reader_t *reader, kpi_targets_t *self, size_t index, const json_t *object)
 {
-    s_source_t *source = &self->sources[index];
+    kpi_targets_internal_source_t *source = &self->sources[index];
     char parent[SP_JSON_PATH_SIZE];
     char path[SP_JSON_PATH_SIZE];
     sp_json_path_index (parent, sizeof parent, "targets", index);
@@ -749,7 +639,7 @@ s_read_entry (sp_json_reader_t *reader, kpi_targets_t *self, size_t index, const
         return -1;
     source->kpi = kpi_catalog_find (text);
     if (!source->kpi) {
-        char quoted[S_QUOTE_SIZE];
+        char quoted[KPI_TARGETS_INTERNAL_QUOTE_SIZE];
         return sp_json_fail (reader, path, "unknown KPI \"%s\"",
                              sp_json_quote (value, quoted, sizeof quoted));
     }
@@ -815,19 +705,21 @@ s_read_entry (sp_json_reader_t *reader, kpi_targets_t *self, size_t index, const
 
 /* Appends an entry; -1 when out of memory. */
 static int
-s_append (kpi_targets_t *self, size_t source_index, s_origin_t origin, const char *node,
-          const char *label, const s_values_t *values, const char *parent)
+s_append (kpi_targets_t *self, size_t source_index, kpi_targets_internal_origin_t origin,
+          const char *node, const char *label, const kpi_targets_internal_values_t *values,
+          const char *parent)
 {
-    const s_source_t *source = &self->sources[source_index];
+    const kpi_targets_internal_source_t *source = &self->sources[source_index];
     if (self->size == self->capacity) {
         size_t capacity = self->capacity ? self->capacity * 2 : 64;
-        s_entry_t *entries = realloc (self->entries, capacity * sizeof entries[0]);
+        kpi_targets_internal_entry_t *entries =
+            realloc (self->entries, capacity * sizeof entries[0]);
         if (!entries)
             return -1;
         self->entries = entries;
         self->capacity = capacity;
     }
-    s_entry_t *entry = &self->entries[self->size++];
+    kpi_targets_internal_entry_t *entry = &self->entries[self->size++];
     memset (entry, 0, sizeof *entry);
     entry->source = source_index;
     entry->origin = origin;
@@ -844,7 +736,7 @@ s_append (kpi_targets_t *self, size_t source_index, s_origin_t origin, const cha
     target->carry = source->carry;
     target->has_carry_cap = source->has_carry_cap;
     target->carry_cap = source->has_carry_cap ? values->cap : 0;
-    target->derived = origin != S_ORIGIN_EXPLICIT;
+    target->derived = origin != KPI_TARGETS_INTERNAL_ORIGIN_EXPLICIT;
     snprintf (target->parent, sizeof target->parent, "%s", parent);
     return 0;
 }
@@ -853,42 +745,44 @@ s_append (kpi_targets_t *self, size_t source_index, s_origin_t origin, const cha
 static int
 s_expand (kpi_targets_t *self, size_t index)
 {
-    const s_source_t *source = &self->sources[index];
+    const kpi_targets_internal_source_t *source = &self->sources[index];
     const char *label = source->period.label;
-    if (s_append (self, index, S_ORIGIN_EXPLICIT, source->node, label, &source->values, "") != 0)
+    if (s_append (self, index, KPI_TARGETS_INTERNAL_ORIGIN_EXPLICIT, source->node, label,
+                  &source->values, "") != 0)
         return -1;
-    s_sub_t subs[KPI_TARGETS_SUBPERIODS_MAX];
-    s_values_t spread[KPI_TARGETS_SUBPERIODS_MAX];
+    kpi_targets_internal_sub_t subs[KPI_TARGETS_SUBPERIODS_MAX];
+    kpi_targets_internal_values_t spread[KPI_TARGETS_SUBPERIODS_MAX];
     if (source->has_spread) {
         uint64_t weights[KPI_TARGETS_SUBPERIODS_MAX];
-        size_t count = s_subperiods (self, &source->period, source->spread_to, subs);
+        size_t count =
+            kpi_targets_internal_subperiods (self, &source->period, source->spread_to, subs);
         assert (count == source->sub_count);
         s_spread_weights (self, source, subs, weights);
         s_split (source, &source->values, weights, count, false, spread);
         for (size_t sub = 0; sub < count; sub++)
-            if (s_append (self, index, S_ORIGIN_SPREAD, source->node, subs[sub].label, &spread[sub],
-                          label) != 0)
+            if (s_append (self, index, KPI_TARGETS_INTERNAL_ORIGIN_SPREAD, source->node,
+                          subs[sub].label, &spread[sub], label) != 0)
                 return -1;
     }
     if (source->child_count == 0)
         return 0;
     uint64_t weights[KPI_TARGETS_CHILDREN_MAX];
-    s_values_t *shares = calloc (source->child_count, sizeof shares[0]);
-    s_values_t *parts = calloc (source->child_count, sizeof parts[0]);
+    kpi_targets_internal_values_t *shares = calloc (source->child_count, sizeof shares[0]);
+    kpi_targets_internal_values_t *parts = calloc (source->child_count, sizeof parts[0]);
     int rc = shares && parts ? 0 : -1;
     for (size_t child = 0; child < source->child_count; child++)
         weights[child] = source->children[child].weight;
     if (rc == 0)
         s_split (source, &source->values, weights, source->child_count, true, shares);
     for (size_t child = 0; rc == 0 && child < source->child_count; child++)
-        rc = s_append (self, index, S_ORIGIN_DECOMPOSE, source->children[child].node, label,
-                       &shares[child], "");
+        rc = s_append (self, index, KPI_TARGETS_INTERNAL_ORIGIN_DECOMPOSE,
+                       source->children[child].node, label, &shares[child], "");
     for (size_t sub = 0; rc == 0 && source->has_spread && sub < source->sub_count; sub++) {
         s_split (source, &spread[sub], weights, source->child_count, false, parts);
         for (size_t child = 0; rc == 0 && child < source->child_count; child++) {
             parts[child].cap = shares[child].cap; /* a child's cap is its share of the cap */
-            rc = s_append (self, index, S_ORIGIN_DECOMPOSE_SPREAD, source->children[child].node,
-                           subs[sub].label, &parts[child], label);
+            rc = s_append (self, index, KPI_TARGETS_INTERNAL_ORIGIN_DECOMPOSE_SPREAD,
+                           source->children[child].node, subs[sub].label, &parts[child], label);
         }
     }
     free (parts);
@@ -898,16 +792,18 @@ s_expand (kpi_targets_t *self, size_t index)
 
 /* Precedence of an entry among those of the same triple: lower wins. */
 static int
-s_rank (const s_entry_t *entry)
+s_rank (const kpi_targets_internal_entry_t *entry)
 {
-    if (entry->origin == S_ORIGIN_EXPLICIT)
+    if (entry->origin == KPI_TARGETS_INTERNAL_ORIGIN_EXPLICIT)
         return 0;
-    int from_parent = entry->origin == S_ORIGIN_SPREAD ? 0 : SP_PERIOD_KIND_COUNT;
+    int from_parent =
+        entry->origin == KPI_TARGETS_INTERNAL_ORIGIN_SPREAD ? 0 : SP_PERIOD_KIND_COUNT;
     return 1 + from_parent + (int) entry->from_kind;
 }
 
-static int
-s_key_compare (const char *node, const char *kpi, const char *period, const s_entry_t *entry)
+int
+kpi_targets_internal_key_compare (const char *node, const char *kpi, const char *period,
+                                  const kpi_targets_internal_entry_t *entry)
 {
     int order = strcmp (node, entry->entry.node);
     if (order == 0)
@@ -920,8 +816,8 @@ s_key_compare (const char *node, const char *kpi, const char *period, const s_en
 static int
 s_entry_compare (const void *left, const void *right)
 {
-    const s_entry_t *a = left, *b = right;
-    int order = s_key_compare (a->entry.node, a->entry.kpi, a->entry.period, b);
+    const kpi_targets_internal_entry_t *a = left, *b = right;
+    int order = kpi_targets_internal_key_compare (a->entry.node, a->entry.kpi, a->entry.period, b);
     if (order == 0)
         order = s_rank (a) - s_rank (b);
     if (order == 0)
@@ -931,7 +827,7 @@ s_entry_compare (const void *left, const void *right)
 
 /* Where an entry came from, as a JSON path: "targets[1].spread". */
 static void
-s_origin_path (const s_entry_t *entry, char *buffer, size_t size)
+s_origin_path (const kpi_targets_internal_entry_t *entry, char *buffer, size_t size)
 {
     static const char *const suffixes[] = { "", ".spread", ".decompose", ".decompose" };
     snprintf (buffer, size, "targets[%zu]%s", entry->source, suffixes[entry->origin]);
@@ -946,20 +842,22 @@ s_resolve (sp_json_reader_t *reader, kpi_targets_t *self)
     qsort (self->entries, self->size, sizeof self->entries[0], s_entry_compare);
     size_t kept = 0;
     for (size_t index = 0; index < self->size; index++) {
-        const s_entry_t *entry = &self->entries[index];
-        const s_entry_t *winner = kept ? &self->entries[kept - 1] : NULL;
-        if (winner &&
-            s_key_compare (entry->entry.node, entry->entry.kpi, entry->entry.period, winner) == 0) {
+        const kpi_targets_internal_entry_t *entry = &self->entries[index];
+        const kpi_targets_internal_entry_t *winner = kept ? &self->entries[kept - 1] : NULL;
+        if (winner && kpi_targets_internal_key_compare (entry->entry.node, entry->entry.kpi,
+                                                        entry->entry.period, winner) == 0) {
             if (s_rank (entry) == s_rank (winner)) {
                 char path[SP_JSON_PATH_SIZE];
                 char other[SP_JSON_PATH_SIZE];
-                char quoted[S_QUOTE_SIZE];
+                char quoted[KPI_TARGETS_INTERNAL_QUOTE_SIZE];
                 s_origin_path (entry, path, sizeof path);
                 s_origin_path (winner, other, sizeof other);
                 sp_error_quote (entry->entry.node, quoted, sizeof quoted);
                 return sp_json_fail (reader, path, "%s %s %s is also %s %s", quoted,
                                      entry->entry.kpi, entry->entry.period,
-                                     entry->origin == S_ORIGIN_EXPLICIT ? "given by" : "derived by",
+                                     entry->origin == KPI_TARGETS_INTERNAL_ORIGIN_EXPLICIT
+                                         ? "given by"
+                                         : "derived by",
                                      other);
             }
             continue; /* a lower precedence: the winner stays */
@@ -985,7 +883,7 @@ s_read (sp_json_reader_t *reader, kpi_targets_t *self, const json_t *root)
     if (s_read_text (reader, value, "currency", &text) != 0)
         return -1;
     if (!sp_money_currency_valid (text)) {
-        char quoted[S_QUOTE_SIZE];
+        char quoted[KPI_TARGETS_INTERNAL_QUOTE_SIZE];
         return sp_json_fail (reader, "currency",
                              "unknown currency \"%s\": use an active ISO 4217 code such as \"USD\"",
                              sp_json_quote (value, quoted, sizeof quoted));
@@ -1009,7 +907,7 @@ s_read (sp_json_reader_t *reader, kpi_targets_t *self, const json_t *root)
         self->source_count = index + 1; /* so that destroy frees what it holds */
         if (s_read_entry (reader, self, index, json_array_get (targets, index)) != 0)
             return -1;
-        const s_source_t *source = &self->sources[index];
+        const kpi_targets_internal_source_t *source = &self->sources[index];
         expanded += (1 + source->sub_count) * (1 + source->child_count);
         if (expanded > KPI_TARGETS_MAX) {
             char path[SP_JSON_PATH_SIZE];
@@ -1098,349 +996,4 @@ kpi_targets_currency (const kpi_targets_t *self)
 {
     assert (self);
     return self->currency;
-}
-
-size_t
-kpi_targets_size (const kpi_targets_t *self)
-{
-    assert (self);
-    return self->size;
-}
-
-const kpi_targets_entry_t *
-kpi_targets_at (const kpi_targets_t *self, size_t index)
-{
-    assert (self && index < self->size);
-    return &self->entries[index].entry;
-}
-
-/* ------------------------------------------------------------- queries */
-
-/* The entry of exactly (node, kpi, period), or NULL. */
-static const s_entry_t *
-s_find (const kpi_targets_t *self, const char *node, const char *kpi, const char *period)
-{
-    size_t low = 0, high = self->size;
-    while (low < high) {
-        size_t middle = low + (high - low) / 2;
-        int order = s_key_compare (node, kpi, period, &self->entries[middle]);
-        if (order == 0)
-            return &self->entries[middle];
-        if (order < 0)
-            high = middle;
-        else
-            low = middle + 1;
-    }
-    return NULL;
-}
-
-int
-kpi_targets_get (const kpi_targets_t *self, const char *node, const char *kpi, const char *period,
-                 kpi_target_t *out)
-{
-    assert (self && node && kpi && period && out);
-    const s_entry_t *entry = s_find (self, node, kpi, period);
-    if (entry) {
-        *out = entry->entry.target;
-        return 0;
-    }
-    const kpi_definition_t *definition = kpi_catalog_find (kpi);
-    sp_period_t asked;
-    if (!definition || s_additive (definition) ||
-        sp_period_parse (self->utc, period, &asked, NULL, 0) != 0)
-        return 1;
-    /* A non-additive target holds for every sub-period: the nearest
-       enclosing period's. A week belongs where its Thursday is. */
-    int64_t anchor = s_day_of (asked.start_ms) + (asked.kind == SP_PERIOD_WEEK ? S_THURSDAY : 0);
-    for (int kind = (int) asked.kind + 1; kind < SP_PERIOD_KIND_COUNT; kind++) {
-        sp_period_t enclosing;
-        if (sp_period_cut (self->utc, (sp_period_kind_t) kind, anchor * S_MS_PER_DAY, &enclosing) !=
-            0)
-            return 1;
-        entry = s_find (self, node, kpi, enclosing.label);
-        if (entry) {
-            *out = entry->entry.target;
-            out->derived = true;
-            out->carry = false;
-            snprintf (out->parent, sizeof out->parent, "%s", enclosing.label);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-size_t
-kpi_targets_earlier (const kpi_targets_t *self, const char *node, const char *kpi,
-                     const char *period, char (*labels)[KPI_TARGETS_LABEL_SIZE], size_t capacity)
-{
-    assert (self && node && kpi && period && (labels || capacity == 0));
-    const s_entry_t *entry = s_find (self, node, kpi, period);
-    sp_period_t parent, own;
-    if (!entry || !*entry->entry.target.parent ||
-        sp_period_parse (self->utc, entry->entry.target.parent, &parent, NULL, 0) != 0 ||
-        sp_period_parse (self->utc, period, &own, NULL, 0) != 0)
-        return 0;
-    s_sub_t subs[KPI_TARGETS_SUBPERIODS_MAX];
-    size_t count = s_subperiods (self, &parent, own.kind, subs);
-    size_t written = 0;
-    for (size_t index = 0; index < count && written < capacity; index++) {
-        if (strcmp (subs[index].label, period) == 0)
-            break;
-        memcpy (labels[written++], subs[index].label, KPI_TARGETS_LABEL_SIZE);
-    }
-    return written;
-}
-
-int64_t
-kpi_targets_carry (const kpi_target_t *target, const int64_t *earlier_targets,
-                   const int64_t *earlier_actuals, size_t count)
-{
-    assert (target && (count == 0 || (earlier_targets && earlier_actuals)));
-    if (!target->carry)
-        return target->target;
-    int64_t carried = 0;
-    for (size_t index = 0; index < count; index++) {
-        int64_t missed =
-            s_subtract (s_add (earlier_targets[index], carried), earlier_actuals[index]);
-        carried = missed > 0 ? missed : 0;
-        if (target->has_carry_cap && carried > target->carry_cap)
-            carried = target->carry_cap;
-    }
-    return s_add (target->target, carried);
-}
-
-int64_t
-kpi_targets_business_days (const kpi_targets_t *self, int64_t first_day, int64_t end_day)
-{
-    assert (self);
-    if (end_day <= first_day)
-        return 0;
-    int per_week = __builtin_popcount (self->weekdays);
-    int64_t span = end_day - first_day;
-    int64_t count = span / SP_CIVIL_DAYS_PER_WEEK * per_week;
-    for (int64_t day = first_day + span / SP_CIVIL_DAYS_PER_WEEK * SP_CIVIL_DAYS_PER_WEEK;
-         day < end_day; day++)
-        count += (self->weekdays >> sp_civil_iso_weekday (day)) & 1u;
-    for (size_t index = 0; index < self->holiday_count; index++) {
-        int64_t day = self->holidays[index];
-        if (day >= first_day && day < end_day &&
-            ((self->weekdays >> sp_civil_iso_weekday (day)) & 1u))
-            count--;
-    }
-    return count;
-}
-
-size_t
-kpi_targets_addup (const kpi_targets_t *self, kpi_targets_children_fn *children, void *children_arg,
-                   kpi_targets_warn_fn *warn, void *warn_arg)
-{
-    assert (self && children && warn);
-    size_t warnings = 0;
-    const char *kids[KPI_TARGETS_CHILDREN_MAX];
-    size_t index = 0;
-    while (index < self->size) {
-        const char *node = self->entries[index].entry.node;
-        size_t end = index;
-        while (end < self->size && strcmp (self->entries[end].entry.node, node) == 0)
-            end++;
-        size_t count = children (children_arg, node, kids, KPI_TARGETS_CHILDREN_MAX);
-        if (count > KPI_TARGETS_CHILDREN_MAX)
-            count = KPI_TARGETS_CHILDREN_MAX;
-        for (size_t at = index; count > 0 && at < end; at++) {
-            const kpi_targets_entry_t *entry = &self->entries[at].entry;
-            const kpi_definition_t *kpi = kpi_catalog_find (entry->kpi);
-            if (!s_additive (kpi))
-                continue;
-            int64_t sum = 0;
-            size_t found = 0;
-            for (size_t child = 0; child < count; child++) {
-                const s_entry_t *share = s_find (self, kids[child], entry->kpi, entry->period);
-                if (share) {
-                    sum = s_add (sum, share->entry.target.target);
-                    found++;
-                }
-            }
-            if (found == 0 || sum == entry->target.target)
-                continue;
-            char quoted[S_QUOTE_SIZE];
-            char total[SP_MONEY_TEXT_SIZE];
-            char difference[SP_MONEY_TEXT_SIZE];
-            char target[SP_MONEY_TEXT_SIZE];
-            char message[KPI_TARGETS_MESSAGE_SIZE];
-            bool below = sum < entry->target.target;
-            sp_error_quote (node, quoted, sizeof quoted);
-            s_format (self, kpi, sum, total, sizeof total);
-            s_format (self, kpi,
-                      below ? s_subtract (entry->target.target, sum)
-                            : s_subtract (sum, entry->target.target),
-                      difference, sizeof difference);
-            s_format (self, kpi, entry->target.target, target, sizeof target);
-            snprintf (message, sizeof message,
-                      "targets: %s %s %s: children add up to %s, %s %s the target %s", quoted,
-                      entry->kpi, entry->period, total, difference, below ? "below" : "above",
-                      target);
-            warn (warn_arg, message);
-            warnings++;
-        }
-        index = end;
-    }
-    return warnings;
-}
-
-/* ------------------------------------------------------- canonical form */
-
-/* Adds value (stolen) to object under key; false when out of memory. */
-static bool
-s_put (json_t *object, const char *key, json_t *value)
-{
-    return value && json_object_set_new (object, key, value) == 0;
-}
-
-/* A value in its JSON form: amounts as strings with the currency's
-   decimals, counts as integers, the others as numbers. */
-static json_t *
-s_value_json (const kpi_targets_t *self, const kpi_definition_t *kpi, int64_t value)
-{
-    char text[SP_MONEY_TEXT_SIZE];
-    switch (kpi->unit) {
-        case KPI_UNIT_MONEY:
-            s_format (self, kpi, value, text, sizeof text);
-            return json_string (text);
-        case KPI_UNIT_COUNT:
-            return json_integer (value);
-        case KPI_UNIT_RATIO:
-            return json_real ((double) value / SP_JSON_BASIS_POINTS);
-        default:
-            return json_real ((double) value / S_HUNDREDTHS);
-    }
-}
-
-static json_t *
-s_spread_json (const s_source_t *source)
-{
-    json_t *object = json_object ();
-    bool ok = object && s_put (object, "to", json_string (s_to_names[source->spread_to])) &&
-              s_put (object, "rule", json_string (s_rule_names[source->rule]));
-    if (ok && source->rule == S_RULE_EVEN)
-        ok = s_put (object, "basis", json_string (s_basis_names[source->basis]));
-    if (ok && source->rule == S_RULE_EXPLICIT) {
-        json_t *weights = json_array ();
-        ok = s_put (object, "weights", weights);
-        for (size_t index = 0; ok && index < source->sub_count; index++)
-            ok = json_array_append_new (weights, json_integer (source->weights[index])) == 0;
-    }
-    if (!ok)
-        json_decref (object);
-    return ok ? object : NULL;
-}
-
-static json_t *
-s_decompose_json (const s_source_t *source)
-{
-    json_t *object = json_object ();
-    json_t *weights = json_object ();
-    bool ok = object && s_put (object, "weights", weights);
-    for (size_t index = 0; ok && index < source->child_count; index++)
-        ok = s_put (weights, source->children[index].node,
-                    json_integer (source->children[index].weight));
-    if (!ok)
-        json_decref (object);
-    return ok ? object : NULL;
-}
-
-static json_t *
-s_source_json (const kpi_targets_t *self, const s_source_t *source)
-{
-    const kpi_definition_t *kpi = source->kpi;
-    json_t *object = json_object ();
-    bool ok = object && s_put (object, "node", json_string (source->node)) &&
-              s_put (object, "kpi", json_string (kpi->name)) &&
-              s_put (object, "period", json_string (source->period.label)) &&
-              s_put (object, "target", s_value_json (self, kpi, source->values.target));
-    if (ok && source->has_floor)
-        ok = s_put (object, "floor", s_value_json (self, kpi, source->values.floor));
-    if (ok && source->has_stretch)
-        ok = s_put (object, "stretch", s_value_json (self, kpi, source->values.stretch));
-    if (ok && source->has_spread)
-        ok = s_put (object, "spread", s_spread_json (source));
-    if (ok && source->carry)
-        ok = s_put (object, "carry", json_true ());
-    if (ok && source->has_carry_cap)
-        ok = s_put (object, "carry_cap", s_value_json (self, kpi, source->values.cap));
-    if (ok && source->child_count)
-        ok = s_put (object, "decompose", s_decompose_json (source));
-    if (!ok)
-        json_decref (object);
-    return ok ? object : NULL;
-}
-
-/* The calendar, or NULL with *ok kept when it is the default one. */
-static json_t *
-s_calendar_json (const kpi_targets_t *self, bool *ok)
-{
-    if (self->weekdays == S_WORKWEEK && self->holiday_count == 0)
-        return NULL;
-    json_t *object = json_object ();
-    json_t *weekdays = json_array ();
-    json_t *holidays = json_array ();
-    *ok = object && s_put (object, "weekdays", weekdays) && s_put (object, "holidays", holidays);
-    for (size_t day = 0; *ok && day < S_COUNT (s_weekday_names); day++)
-        if (self->weekdays & (1u << day))
-            *ok = json_array_append_new (weekdays, json_string (s_weekday_names[day])) == 0;
-    for (size_t index = 0; *ok && index < self->holiday_count; index++) {
-        char text[S_DATE_SIZE];
-        sp_civil_date_t date = sp_civil_date_from_days (self->holidays[index]);
-        snprintf (text, sizeof text, "%04lld-%02d-%02d", (long long) date.year, date.month,
-                  date.day);
-        *ok = json_array_append_new (holidays, json_string (text)) == 0;
-    }
-    if (!*ok) {
-        json_decref (object);
-        return NULL;
-    }
-    return object;
-}
-
-static int
-s_source_compare (const void *left, const void *right)
-{
-    const s_source_t *a = *(const s_source_t *const *) left;
-    const s_source_t *b = *(const s_source_t *const *) right;
-    int order = strcmp (a->node, b->node);
-    if (order == 0)
-        order = strcmp (a->kpi->name, b->kpi->name);
-    if (order == 0)
-        order = strcmp (a->period.label, b->period.label);
-    return order;
-}
-
-char *
-kpi_targets_to_json (const kpi_targets_t *self)
-{
-    assert (self);
-    char *text = NULL;
-    const s_source_t **order = calloc (self->source_count + 1, sizeof order[0]);
-    json_t *root = json_object ();
-    json_t *targets = json_array ();
-    bool ok = order && root && s_put (root, "name", json_string (self->name)) &&
-              s_put (root, "currency", json_string (self->currency)) &&
-              json_object_set (root, "targets", targets) == 0;
-    json_t *calendar = ok ? s_calendar_json (self, &ok) : NULL;
-    if (ok && calendar)
-        ok = s_put (root, "business_days", calendar);
-    for (size_t index = 0; ok && index < self->source_count; index++)
-        order[index] = &self->sources[index];
-    /* Explicit triples are unique: sorted, the form does not depend on
-       the order the entries were written in. */
-    if (ok)
-        qsort (order, self->source_count, sizeof order[0], s_source_compare);
-    for (size_t index = 0; ok && index < self->source_count; index++)
-        ok = json_array_append_new (targets, s_source_json (self, order[index])) == 0;
-    if (ok)
-        text =
-            json_dumps (root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION (S_REAL_DIGITS));
-    json_decref (targets);
-    json_decref (root);
-    free (order);
-    return text;
 }
