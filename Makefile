@@ -134,8 +134,9 @@ funnel-tracker_FACE := funnel_definition funnel_definition_use funnel_steps funn
     funnel_catalog
 funnel-tracker_TESTS := funnel
 kpi-evaluator_TESTS := kpi
-kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi_scorecard kpi_close \
-    kpi_pace kpi_reference kpi_query kpi_evaluate kpi_warning kpi_warning_store
+kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi_targets_use \
+    kpi_scorecard kpi_close kpi_forecast kpi_pace kpi_reference kpi_query kpi_evaluate \
+    kpi_warning kpi_warning_store
 
 define SERVICE_template
 $(1)_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c))

@@ -80,6 +80,7 @@ sp_consumer_config_record (sp_redis_t *redis, const char *service, const json_t 
     if (!reply)
         return -1;
     bool array = sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY;
+    bool existed = array && sp_redis_reply_size (reply) > 0; /* a first start rebuilds nothing */
     bool same = array && sp_redis_reply_size (reply) == 2 * json_object_size (wanted);
     bool settings_changed = false;
     for (size_t index = 0; array && index + 1 < sp_redis_reply_size (reply); index += 2) {
@@ -89,6 +90,20 @@ sp_consumer_config_record (sp_redis_t *redis, const char *service, const json_t 
         bool equal = expected && value && strcmp (expected, value) == 0;
         same = same && equal;
         if (!equal && field && rebuild && rebuild (field, arg))
+            settings_changed = true;
+    }
+    /* a field the record lacks (written by an older build) changed too */
+    const char *wanted_field;
+    json_t *wanted_value;
+    json_object_foreach ((json_t *) wanted, wanted_field, wanted_value)
+    {
+        bool present = false;
+        for (size_t index = 0; array && !present && index + 1 < sp_redis_reply_size (reply);
+             index += 2) {
+            const char *field = sp_redis_reply_string (sp_redis_reply_element (reply, index), NULL);
+            present = field && strcmp (field, wanted_field) == 0;
+        }
+        if (!present && existed && rebuild && rebuild (wanted_field, arg))
             settings_changed = true;
     }
     sp_redis_reply_destroy (&reply);

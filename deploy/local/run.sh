@@ -131,6 +131,12 @@ if [ -x "$salesctl" ] && [ -f "$run_dir/pids/activity-ingest.pid" ]; then
         echo "run: the teams of the Central office, scorecard \"crm\", 2017-Q4"
         "$salesctl" scorecard --scope region:Central --period 2017-Q4 || true
         echo
+        echo "run: the reps of Dustin Brinkmann's team, scorecard \"crm\", 2017-Q4"
+        "$salesctl" scorecard --scope "team:Dustin Brinkmann" --period 2017-Q4 || true
+        echo
+        echo "run: the company's KPIs for 2017-Q4 (salesctl kpi; salesctl report monthly for a report)"
+        "$salesctl" kpi --scope company --period 2017-Q4 --as-of 2017-12-31 || true
+        echo
     fi
 fi
 echo "run: services log to $run_dir/logs/; following them — press Ctrl-C to stop everything"

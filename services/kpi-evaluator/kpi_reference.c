@@ -302,3 +302,25 @@ kpi_reference_first_target (const kpi_reference_t *self, const char *node, const
             return 0;
     return 1;
 }
+
+/* kpi_targets_children_fn over an org, all time. */
+static size_t
+s_children (void *arg, const char *node, const char **children, size_t capacity)
+{
+    return kpi_org_children ((const kpi_org_t *) arg, node, INT64_MIN / 2, INT64_MAX / 2, children,
+                             capacity);
+}
+
+int
+kpi_reference_targets_addup (sp_pg_t *pg, const kpi_targets_t *targets, kpi_targets_warn_fn *warn,
+                             void *arg, size_t *warnings, char *error, size_t error_size)
+{
+    *warnings = 0;
+    kpi_reference_t *reference = kpi_reference_load (pg, KPI_REFERENCE_ORG, error, error_size);
+    if (!reference)
+        return -1;
+    if (reference->org)
+        *warnings = kpi_targets_addup (targets, s_children, reference->org, warn, arg);
+    kpi_reference_destroy (&reference);
+    return 0;
+}

@@ -74,6 +74,15 @@ int kpi_reference_target (const kpi_reference_t *self, const char *node, const c
 int kpi_reference_first_target (const kpi_reference_t *self, const char *node, const char *kpi,
                                 const char *period, kpi_target_t *target);
 
+/* The add-up check of a targets document against the org loaded last
+   (kpi_targets_addup: children whose targets do not add up to their
+   parent's): calls warn for each difference and sets *warnings to their
+   number; no org loaded, no children, no warning. Returns 0, or -1 with
+   the reason (the org could not be read). */
+int kpi_reference_targets_addup (sp_pg_t *pg, const kpi_targets_t *targets,
+                                 kpi_targets_warn_fn *warn, void *arg, size_t *warnings,
+                                 char *error, size_t error_size);
+
 /* The targets document loaded last (its business-day calendar counts
    working days), NULL when none is loaded. */
 const kpi_targets_t *kpi_reference_calendar (const kpi_reference_t *self);

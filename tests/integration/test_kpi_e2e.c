@@ -342,6 +342,8 @@ static const char s_targets[] =
     "\"1000.00\"},"
     " {\"node\": \"rep:rep-ana\", \"kpi\": \"revenue\", \"period\": \"2026-03\", \"target\": "
     "\"2000.00\"},"
+    " {\"node\": \"team:north\", \"kpi\": \"revenue\", \"period\": \"2026-03\", \"target\": "
+    "\"5000.00\"},"
     " {\"node\": \"region:emea\", \"kpi\": \"win_rate\", \"period\": \"2026-03\", \"target\": "
     "0.5}]}";
 
@@ -361,7 +363,19 @@ static void
 test_targets_pace_and_scorecard (void **state)
 {
     (void) state;
-    s_load ("targets", "targets.json", s_targets);
+    /* north's reps' March targets (1,000.00 + 2,000.00) fall short of the
+       team's 5,000.00: the load warns and goes through */
+    char path[PATH_SIZE];
+    s_file ("targets.json", s_targets, path, sizeof path);
+    json_t *loaded = s_salesctl_json ((const char *[]){ "load", "targets", path, "--json", NULL });
+    assert_non_null (loaded);
+    json_t *warnings = json_object_get (loaded, "warnings");
+    assert_int_equal (json_array_size (warnings), 1);
+    const char *warning = json_string_value (json_array_get (warnings, 0));
+    assert_non_null (strstr (warning, "team:north"));
+    assert_non_null (strstr (warning, "2026-03"));
+    assert_non_null (strstr (warning, "2000.00"));
+    json_decref (loaded);
     s_load ("scorecard", "scorecard.json", s_scorecard);
     /* one open opportunity of ben's: estimated at 2,000.00, engaging */
     s_publish ("open.jsonl", EVENT ("d6", "lead_created", "2026-03-02", "rep-ben", "opp-6",
@@ -481,7 +495,8 @@ test_reports (void **state)
     json_t *touched = json_object_get (day, "customers_touched");
     assert_int_equal (json_array_size (touched), 1);
     assert_string_equal (
-        json_string_value (json_object_get (json_array_get (touched, 0), "customer")), "cust-opp-2");
+        json_string_value (json_object_get (json_array_get (touched, 0), "customer")),
+        "cust-opp-2");
     /* the month's targets: ana's revenue 2,000.00 */
     json_t *targets = json_object_get (day, "targets");
     assert_string_equal (json_string_value (json_object_get (targets, "period")), "2026-03");
@@ -517,7 +532,8 @@ test_reports (void **state)
     touched = json_object_get (team, "customers_touched");
     assert_int_equal (json_array_size (touched), 3);
     assert_string_equal (
-        json_string_value (json_object_get (json_array_get (touched, 0), "customer")), "cust-opp-2");
+        json_string_value (json_object_get (json_array_get (touched, 0), "customer")),
+        "cust-opp-2");
     assert_int_equal (json_integer_value (json_object_get (json_array_get (touched, 0), "touches")),
                       2);
     json_decref (team);

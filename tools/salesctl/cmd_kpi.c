@@ -107,6 +107,33 @@ s_print_text (const salesctl_kpi_t *session, const kpi_evaluation_t *evaluation,
     }
 }
 
+/* A closed period's line, and what arrived after the close. */
+static void
+s_print_closed (const json_t *closed, const json_t *kpis)
+{
+    printf ("closed at %s by %s; events that arrived since changed:\n",
+            json_string_value (json_object_get (closed, "at")),
+            json_string_value (json_object_get (closed, "by")));
+    size_t index;
+    const json_t *row;
+    bool any = false;
+    json_array_foreach (kpis, index, row)
+    {
+        const json_t *adjustment = json_object_get (row, "adjustment");
+        if (!json_is_number (adjustment) || json_number_value (adjustment) == 0)
+            continue;
+        any = true;
+        if (json_is_integer (adjustment))
+            printf ("  %-24s %+lld\n", json_string_value (json_object_get (row, "kpi")),
+                    (long long) json_integer_value (adjustment));
+        else
+            printf ("  %-24s %+.4f\n", json_string_value (json_object_get (row, "kpi")),
+                    json_number_value (adjustment));
+    }
+    if (!any)
+        printf ("  nothing\n");
+}
+
 /* When the period is closed: sets *closed to {"at", "by"} and adds each
    KPI's snapshot and adjustment to kpis. 0, or -1 after printing why. */
 static int
@@ -188,8 +215,19 @@ salesctl_kpi (int argc, char **argv)
         printf ("%s\n", text);
         free (text);
     }
-    else
+    else {
         s_print_text (&session, evaluation, isatty (STDOUT_FILENO) == 1);
+        json_t *kpis = kpi_evaluate_rows_json (evaluation);
+        json_t *closed = json_null ();
+        if (!kpis || s_closed (&session, evaluation->scope, kpis, &closed) != 0) {
+            json_decref (kpis);
+            goto out_free;
+        }
+        if (!json_is_null (closed))
+            s_print_closed (closed, kpis);
+        json_decref (closed);
+        json_decref (kpis);
+    }
     exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
 out_free:
     free (evaluation);

@@ -21,13 +21,18 @@
     within seconds (docs/reference-data.md). Output is one line,
     `funnel "default" loaded: version 2 (revision 7)` or `funnel "default"
     unchanged: version 2 (revision 5)`, or with --json one object
-    {"kind","name","version","revision","changed"}.
+    {"kind","name","version","revision","changed","warnings"}. A targets
+    document is checked against the org loaded last once stored: children
+    whose targets do not add up to their parent's are warned about
+    (stderr, or "warnings" in JSON), naming the node, the period and the
+    difference; the load still succeeds.
 */
 #include "salesctl.h"
 
 #include "funnel-tracker/funnel_catalog.h"
 #include "kpi-evaluator/kpi_customers.h"
 #include "kpi-evaluator/kpi_org.h"
+#include "kpi-evaluator/kpi_reference.h"
 #include "kpi-evaluator/kpi_scorecard.h"
 #include "kpi-evaluator/kpi_targets.h"
 #include "sp_event.h"
@@ -143,6 +148,28 @@ out_close_stream:
     return text;
 }
 
+/* kpi_targets_warn_fn: appends the message to a JSON array. */
+static void
+s_warn (void *arg, const char *message)
+{
+    json_array_append_new ((json_t *) arg, json_string (message));
+}
+
+/* The add-up warnings of a targets document (canonical text) against
+   the org loaded (kpi_targets_addup). Returns 0, or -1 with the reason. */
+static int
+s_targets_warnings (sp_pg_t *pg, const char *canonical, json_t *warnings, char *error,
+                    size_t error_size)
+{
+    kpi_targets_t *targets = kpi_targets_new (canonical, strlen (canonical), error, error_size);
+    if (!targets)
+        return -1;
+    size_t count;
+    int rc = kpi_reference_targets_addup (pg, targets, s_warn, warnings, &count, error, error_size);
+    kpi_targets_destroy (&targets);
+    return rc;
+}
+
 static int
 s_load (const sp_config_t *config, const sp_refdata_kind_t *kind, const char *file)
 {
@@ -179,19 +206,34 @@ s_load (const sp_config_t *config, const sp_refdata_kind_t *kind, const char *fi
         fprintf (stderr, "salesctl %s: %s: %s\n", command, file, error);
         goto out_destroy_pg;
     }
+    json_t *warnings = json_array ();
+    if (!warnings || (kind == &kpi_targets_kind &&
+                      s_targets_warnings (pg, canonical, warnings, error, sizeof error) != 0)) {
+        fprintf (stderr, "salesctl %s: %s: stored, but %s\n", command, file,
+                 warnings ? error : "out of memory");
+        json_decref (warnings);
+        goto out_destroy_pg;
+    }
     if (sp_config_bool (config, "json")) {
-        json_t *object = json_pack ("{s:s, s:s, s:I, s:I, s:b}", "kind", kind->kind, "name", name,
-                                    "version", (json_int_t) stored.version, "revision",
-                                    (json_int_t) stored.revision, "changed", stored.changed);
+        json_t *object = json_pack ("{s:s, s:s, s:I, s:I, s:b, s:o}", "kind", kind->kind, "name",
+                                    name, "version", (json_int_t) stored.version, "revision",
+                                    (json_int_t) stored.revision, "changed", stored.changed,
+                                    "warnings", warnings);
         if (salesctl_print_json (object) != 0) {
             fprintf (stderr, "salesctl %s: out of memory writing JSON\n", command);
             goto out_destroy_pg;
         }
     }
-    else
+    else {
         printf ("%s \"%s\" %s: version %lld (revision %lld)\n", kind->kind, name,
                 stored.changed ? "loaded" : "unchanged", (long long) stored.version,
                 (long long) stored.revision);
+        size_t index;
+        json_t *warning;
+        json_array_foreach (warnings, index, warning) fprintf (
+            stderr, "salesctl %s: %s: warning: %s\n", command, file, json_string_value (warning));
+        json_decref (warnings);
+    }
     exit_code = SALESCTL_EXIT_OK;
 
 out_destroy_pg:

@@ -8,7 +8,8 @@
     The report covers the local day, ISO week or month holding DATE
     (default today in kpi-evaluator's time zone), up to and including
     DATE. "Done" counts the period's visits, calls, demos, quotes sent,
-    deals won and lost, revenue, order revenue and payments collected.
+    deals won and lost, new customers, revenue, order revenue and
+    payments collected.
     Targets and pace are those of the month holding DATE for a daily or
     monthly report, of the week for a weekly one, as `salesctl kpi`
     computes them as of DATE; "attention" lists the KPIs judged behind or
@@ -19,12 +20,19 @@
     With --json one object {"report", "scope", "date", "period",
     "currency", "done": {...}, "targets": {"period", "kpis": [...]},
     "attention": [{"kpi", "status", "attainment", "required_per_day"}],
-    "customers_touched": [{"customer", "touches"}]}; kpis as in `salesctl
-    kpi --json` (only those with a target).
+    "customers_touched": [{"customer", "touches"}]}, and for a monthly
+    report "forecast_accuracy": {"final_from": "close" or "live", "points":
+    [{"recorded_on", "kpi", "forecast", "actual_then", "final", "error",
+    "error_ratio"}]}: each forecast kpi-evaluator recorded during the month
+    (kpi_forecast.h) against the month's final actual (the close's
+    snapshot once closed); kpis as in `salesctl kpi --json` (only those
+    with a target).
 */
 #include "salesctl.h"
 
+#include "kpi-evaluator/kpi_close.h"
 #include "kpi-evaluator/kpi_evaluate.h"
+#include "kpi-evaluator/kpi_forecast.h"
 #include "sp_event.h"
 #include "sp_money.h"
 
@@ -95,6 +103,58 @@ s_touch_scopes (const kpi_reference_t *reference, const char *scope, int64_t fir
     }
     const kpi_org_t *org = kpi_reference_org (reference);
     return org ? kpi_org_children (org, scope, first, end, scopes, capacity) : 0;
+}
+
+/* The monthly report's forecast accuracy: each recorded point of the
+   month against the final actual (the close's snapshot when the month is
+   closed, else the live figure). NULL with the reason on failure. */
+static json_t *
+s_accuracy (salesctl_kpi_t *session, const char *scope, const kpi_evaluation_t *month, char *error,
+            size_t error_size)
+{
+    kpi_forecast_point_t *points = NULL;
+    size_t count = 0;
+    bool closed = false;
+    json_t *snapshot = NULL;
+    char at[64], by[256];
+    if (kpi_forecast_read (session->pg, month->period.label, scope, &points, &count, error,
+                           error_size) != 0 ||
+        kpi_close_read (session->pg, month->period.label, scope, &closed, &snapshot, at, sizeof at,
+                        by, sizeof by, error, error_size) != 0) {
+        free (points);
+        return NULL;
+    }
+    json_t *list = json_array ();
+    for (size_t index = 0; list && index < count; index++) {
+        const kpi_evaluate_row_t *row = kpi_evaluate_row (month, points[index].kpi);
+        json_int_t final = row && row->has_actual ? (json_int_t) row->actual : 0;
+        size_t position;
+        json_t *closed_row;
+        json_array_foreach (json_object_get (snapshot, "kpis"), position, closed_row)
+        {
+            if (strcmp (json_string_value (json_object_get (closed_row, "kpi")),
+                        points[index].kpi) == 0 &&
+                json_is_integer (json_object_get (closed_row, "actual")))
+                final = json_integer_value (json_object_get (closed_row, "actual"));
+        }
+        json_int_t miss = (json_int_t) points[index].forecast - final;
+        json_array_append_new (
+            list,
+            json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "recorded_on",
+                       points[index].recorded_on, "kpi", points[index].kpi, "forecast",
+                       (json_int_t) points[index].forecast, "actual_then",
+                       (json_int_t) points[index].actual, "final", final, "error", miss,
+                       "error_ratio",
+                       final != 0 ? json_real ((double) miss / (double) final) : json_null ()));
+    }
+    json_t *accuracy =
+        list ? json_pack ("{s:s, s:o}", "final_from", closed ? "close" : "live", "points", list)
+             : NULL;
+    json_decref (snapshot);
+    free (points);
+    if (!accuracy)
+        snprintf (error, error_size, "out of memory");
+    return accuracy;
 }
 
 static json_t *
@@ -195,8 +255,10 @@ s_print_text (json_t *report)
     {
         json_t *attainment = json_object_get (row, "attainment");
         json_t *status = json_object_get (row, "status");
-        printf ("  %-24s %6.0f%%  %s\n", json_string_value (json_object_get (row, "kpi")),
-                json_is_number (attainment) ? json_number_value (attainment) * 100 : 0.0,
+        char shown[16] = "-";
+        if (json_is_number (attainment))
+            snprintf (shown, sizeof shown, "%.0f%%", json_number_value (attainment) * 100);
+        printf ("  %-24s %7s  %s\n", json_string_value (json_object_get (row, "kpi")), shown,
                 json_is_string (status) ? json_string_value (status) : "");
     }
     if (json_array_size (json_object_get (targets, "kpis")) == 0)
@@ -207,6 +269,23 @@ s_print_text (json_t *report)
                 json_string_value (json_object_get (row, "status")));
     if (json_array_size (json_object_get (report, "attention")) == 0)
         printf ("  nothing\n");
+    json_t *accuracy = json_object_get (report, "forecast_accuracy");
+    if (accuracy) {
+        printf ("\nForecast accuracy (final figure from the %s)\n",
+                json_string_value (json_object_get (accuracy, "final_from")));
+        json_array_foreach (json_object_get (accuracy, "points"), index, row)
+        {
+            json_t *ratio = json_object_get (row, "error_ratio");
+            printf ("  %s  %-10s forecast %14lld  final %14lld  error %+.1f%%\n",
+                    json_string_value (json_object_get (row, "recorded_on")),
+                    json_string_value (json_object_get (row, "kpi")),
+                    (long long) json_integer_value (json_object_get (row, "forecast")),
+                    (long long) json_integer_value (json_object_get (row, "final")),
+                    json_is_number (ratio) ? json_number_value (ratio) * 100 : 0.0);
+        }
+        if (json_array_size (json_object_get (accuracy, "points")) == 0)
+            printf ("  no forecast was recorded for this month\n");
+    }
     json_t *customers = json_object_get (report, "customers_touched");
     printf ("\nCustomers touched: %zu\n", json_array_size (customers));
     json_array_foreach (customers, index, row)
@@ -290,6 +369,15 @@ salesctl_report (int argc, char **argv)
     if (!report) {
         fprintf (stderr, "salesctl %s: out of memory writing the report\n", s_command);
         goto out_close;
+    }
+    if (kind->period == SP_PERIOD_MONTH) {
+        json_t *accuracy = s_accuracy (&session, scope, targets, error, sizeof error);
+        if (!accuracy) {
+            json_decref (report);
+            fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+            goto out_close;
+        }
+        json_object_set_new (report, "forecast_accuracy", accuracy);
     }
     if (sp_config_bool (config, "json")) {
         char *text = json_dumps (report, JSON_COMPACT | JSON_REAL_PRECISION (10));
