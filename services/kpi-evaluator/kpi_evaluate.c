@@ -239,6 +239,8 @@ int
 kpi_evaluate_forecast (kpi_query_t *query, kpi_evaluation_t *self, char *error, size_t error_size)
 {
     const kpi_scorecard_t *scorecard = kpi_reference_scorecard (kpi_query_reference (query));
+    if (scorecard && kpi_scorecard_stage_count (scorecard) == 0)
+        scorecard = NULL; /* no stage probabilities: no pipeline estimate */
     bool under_way = self->days_elapsed < self->days_total;
     kpi_query_stage_t *stages = NULL;
     size_t count = 0;
@@ -260,6 +262,7 @@ kpi_evaluate_forecast (kpi_query_t *query, kpi_evaluation_t *self, char *error, 
         row->forecast = row->pace.projection;
         if (!(revenue || deals) || !scorecard)
             continue;
+        row->has_pipeline = true;
         row->pipeline = s_weighted (scorecard, stages, count, revenue);
         __int128 rest = (__int128) row->pace.projection - row->actual;
         if (rest < 0)
@@ -325,8 +328,7 @@ kpi_evaluate_rows_json (const kpi_evaluation_t *self)
             "required_per_day",
             s_optional (row->pace.has_required_per_day, unit, row->pace.required_per_day), "status",
             status ? json_string (status) : json_null (), "default_target", row->default_target);
-        bool pipeline = row->has_forecast && (strcmp (row->kpi->name, "revenue") == 0 ||
-                                              strcmp (row->kpi->name, "deals_won") == 0);
+        bool pipeline = row->has_pipeline;
         if (object &&
             (json_object_set_new (object, "first_target",
                                   s_optional (row->has_first_target, unit, row->first_target)) ||

@@ -48,6 +48,7 @@ typedef struct {
     kpi_pace_t pace;
     bool has_forecast;       /* kpi_evaluate_forecast ran and it applies */
     int64_t forecast;        /* see kpi_evaluate_forecast */
+    bool has_pipeline;       /* the forecast used the open pipeline */
     int64_t pipeline;        /* the open pipeline, weighted by stage probability */
 } kpi_evaluate_row_t;
 
@@ -75,8 +76,9 @@ int kpi_evaluate_scope (kpi_query_t *query, const char *scope, const sp_period_t
    probability) ÷ 2, where the rest by the run rate is projection −
    actual and the pipeline is Σ over stages of the scope's open value
    (revenue) or open count (deals_won) × the stage's probability in the
-   scorecard loaded last (a stage it does not list counts 0; no
-   scorecard: no pipeline, the forecast is the projection). Once the
+   scorecard loaded last (a stage it does not list counts 0; no scorecard,
+   or one without stage_probabilities: no pipeline, the forecast is the
+   projection; "pipeline" is then null). Once the
    period is over the forecast is the actual. The pipeline is the one
    open now, whatever --as-of says. Returns 0, or -1 with the reason. */
 int kpi_evaluate_forecast (kpi_query_t *query, kpi_evaluation_t *self, char *error,

@@ -446,6 +446,13 @@ kpi_scorecard_kpi (const kpi_scorecard_t *self, const char *role, size_t index)
     return &found->kpis[index];
 }
 
+size_t
+kpi_scorecard_stage_count (const kpi_scorecard_t *self)
+{
+    assert (self);
+    return self->stage_count;
+}
+
 bool
 kpi_scorecard_stage_probability (const kpi_scorecard_t *self, const char *stage,
                                  uint32_t *probability_bp)

@@ -147,6 +147,9 @@ size_t kpi_scorecard_kpi_count (const kpi_scorecard_t *self, const char *role);
 const kpi_scorecard_kpi_t *kpi_scorecard_kpi (const kpi_scorecard_t *self, const char *role,
                                               size_t index);
 
+/* The number of stages "stage_probabilities" lists (0: none given). */
+size_t kpi_scorecard_stage_count (const kpi_scorecard_t *self);
+
 /* True with *probability_bp set when "stage_probabilities" names stage
    (exact, case-sensitive); false with it untouched otherwise. */
 bool kpi_scorecard_stage_probability (const kpi_scorecard_t *self, const char *stage,
