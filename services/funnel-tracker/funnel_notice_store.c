@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "sp_error.h"
-#include "sp_outbox.h"
 
 /* Room for an int64 in decimal with its sign and NUL. */
 #define S_NUMBER_SIZE 24
@@ -84,35 +83,12 @@ static const char s_firing_sql[] =
 static const char s_after_sql[] = "SELECT " S_COLUMNS " FROM funnel_notices n "
                                   "WHERE n.sequence > $1::bigint ORDER BY n.sequence LIMIT $2";
 
-void
-funnel_notice_list_init (funnel_notice_list_t *list)
+/* True when text spells a notice state. */
+static bool
+s_state_known (const char *text)
 {
-    assert (list);
-    memset (list, 0, sizeof *list);
-}
-
-void
-funnel_notice_list_clear (funnel_notice_list_t *list)
-{
-    assert (list);
-    free (list->items);
-    memset (list, 0, sizeof *list);
-}
-
-/* Room for one more notice; NULL when out of memory. */
-static funnel_notice_t *
-s_list_push (funnel_notice_list_t *list)
-{
-    if (list->count == list->capacity) {
-        size_t capacity = list->capacity ? list->capacity * 2 : 16;
-        funnel_notice_t *items =
-            (funnel_notice_t *) realloc (list->items, capacity * sizeof *items);
-        if (!items)
-            return NULL;
-        list->items = items;
-        list->capacity = capacity;
-    }
-    return &list->items[list->count++];
+    funnel_notice_state_t state;
+    return funnel_notice_state_parse (text, &state) == 0;
 }
 
 /* Reads a column that must hold an int64 within minimum..maximum. */
@@ -126,22 +102,12 @@ s_read_number (const sp_pg_result_t *result, int row, int column, int64_t minimu
     return 0;
 }
 
-/* Copies a text column into buffer; -1 when it does not fit. */
+/* sp_outbox_store_row_fn: reads row of a listing into a funnel_notice_t. */
 static int
-s_read_text (const sp_pg_result_t *result, int row, int column, char *buffer, size_t size)
-{
-    const char *value = sp_pg_result_value (result, row, column);
-    if (strlen (value) >= size)
-        return -1;
-    snprintf (buffer, size, "%s", value);
-    return 0;
-}
-
-/* Reads row of a listing into notice. Returns 0, or -1 with the reason. */
-static int
-s_read_row (const sp_pg_result_t *result, int row, funnel_notice_t *notice, char *error,
+s_read_row (const sp_pg_result_t *result, int row, void *record, int64_t *sequence, char *error,
             size_t error_size)
 {
+    funnel_notice_t *notice = (funnel_notice_t *) record;
     memset (notice, 0, sizeof *notice);
     int64_t number[S_COLUMN_COUNT] = { 0 };
     static const int numeric[] = {
@@ -174,15 +140,17 @@ s_read_row (const sp_pg_result_t *result, int row, funnel_notice_t *notice, char
                                    &notice->state) != 0 ||
         funnel_notice_reason_parse (sp_pg_result_value (result, row, S_COLUMN_REASON),
                                     &notice->reason) != 0 ||
-        s_read_text (result, row, S_COLUMN_FUNNEL, notice->funnel, sizeof notice->funnel) != 0 ||
-        s_read_text (result, row, S_COLUMN_STEP, notice->step, sizeof notice->step) != 0 ||
-        s_read_text (result, row, S_COLUMN_FROM_STEP, notice->from_step,
-                     sizeof notice->from_step) != 0 ||
-        s_read_text (result, row, S_COLUMN_SCOPE, notice->scope, sizeof notice->scope) != 0 ||
-        s_read_text (result, row, S_COLUMN_FIRST_DAY, notice->window.first_day,
-                     sizeof notice->window.first_day) != 0 ||
-        s_read_text (result, row, S_COLUMN_LAST_DAY, notice->window.last_day,
-                     sizeof notice->window.last_day) != 0) {
+        sp_outbox_store_text (result, row, S_COLUMN_FUNNEL, notice->funnel,
+                              sizeof notice->funnel) != 0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_STEP, notice->step, sizeof notice->step) != 0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_FROM_STEP, notice->from_step,
+                              sizeof notice->from_step) != 0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_SCOPE, notice->scope, sizeof notice->scope) !=
+            0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_FIRST_DAY, notice->window.first_day,
+                              sizeof notice->window.first_day) != 0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_LAST_DAY, notice->window.last_day,
+                              sizeof notice->window.last_day) != 0) {
         sp_error_set (error, error_size, "notice %s: a text column does not read back",
                       sp_pg_result_value (result, row, S_COLUMN_SEQUENCE));
         return -1;
@@ -198,85 +166,56 @@ s_read_row (const sp_pg_result_t *result, int row, funnel_notice_t *notice, char
     notice->window.start_ms = number[S_COLUMN_WINDOW_START];
     notice->window.end_ms = number[S_COLUMN_WINDOW_END];
     notice->created_at_ms = number[S_COLUMN_CREATED_AT];
+    *sequence = notice->sequence;
     return 0;
 }
 
-/* Appends rows first_row.. of a listing to list; on failure list is as
-   it was. Returns the rows appended, or -1. */
-static int
-s_append_rows (const sp_pg_result_t *result, int first_row, funnel_notice_list_t *list, char *error,
-               size_t error_size)
+static const sp_outbox_store_t s_store = {
+    .stream = FUNNEL_NOTICE_STORE_STREAM,
+    .noun = "notice",
+    .nouns = "notices",
+    .initial = "cleared",
+    .state_known = s_state_known,
+    .key_count = 3,
+    .state_sql = s_state_sql,
+    .insert_sql = s_insert_sql,
+    .insert_count = S_INSERT_PARAMS,
+    .condition_sql = s_condition_sql,
+    .firing_sql = s_firing_sql,
+    .after_sql = s_after_sql,
+    .columns = S_COLUMN_COUNT,
+    .record_size = sizeof (funnel_notice_t),
+    .read_row = s_read_row,
+};
+
+const sp_outbox_store_t *
+funnel_notice_store_tables (void)
 {
-    size_t count = list->count;
-    int rows = sp_pg_result_rows (result);
-    for (int row = first_row; row < rows; row++) {
-        funnel_notice_t *notice = s_list_push (list);
-        if (!notice) {
-            sp_error_set (error, error_size, "out of memory reading notices");
-            list->count = count;
-            return -1;
-        }
-        if (s_read_row (result, row, notice, error, error_size) != 0) {
-            list->count = count;
-            return -1;
-        }
-    }
-    return (int) (list->count - count);
+    return &s_store;
 }
 
-/* Runs sql; its result, or NULL with the reason in error when it failed. */
-static sp_pg_result_t *
-s_exec (sp_pg_t *pg, const char *what, const char *sql, int count, const char *const *values,
-        char *error, size_t error_size)
+void
+funnel_notice_list_init (funnel_notice_list_t *list)
 {
-    sp_pg_result_t *result = sp_pg_exec (pg, sql, count, values, NULL, NULL);
-    if (!sp_pg_result_ok (result)) {
-        sp_error_set (error, error_size, "could not %s: %s", what, sp_pg_result_error (result));
-        sp_pg_result_destroy (&result);
-    }
-    return result;
+    assert (list);
+    memset (list, 0, sizeof *list);
+}
+
+void
+funnel_notice_list_clear (funnel_notice_list_t *list)
+{
+    assert (list);
+    free (list->items);
+    memset (list, 0, sizeof *list);
 }
 
 int
 funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, size_t error_size)
 {
     assert (pg && notice);
-    assert (!sp_pg_in_transaction (pg));
-    int rc = -1;
-    sp_pg_result_t *result = NULL;
-    if (sp_pg_begin (pg) != 0) {
-        sp_error_set (error, error_size, "could not begin a transaction: %s",
-                      *sp_pg_error (pg) ? sp_pg_error (pg) : "postgresql refused");
-        return -1;
-    }
-    /* Claimed first: the stream's head row stays locked until the end, so
-       the state read below holds every transition committed before. */
-    int64_t sequence = 0;
-    if (sp_outbox_claim (pg, FUNNEL_NOTICE_STORE_STREAM, &sequence, error, error_size) != 0)
-        goto out_rollback;
-
-    const char *condition[] = { notice->funnel, notice->step, notice->scope };
-    result =
-        s_exec (pg, "read the condition's state", s_state_sql, 3, condition, error, error_size);
-    if (!result)
-        goto out_rollback;
-    funnel_notice_state_t stored = FUNNEL_NOTICE_CLEARED;
-    if (sp_pg_result_rows (result) > 0 &&
-        funnel_notice_state_parse (sp_pg_result_value (result, 0, 0), &stored) != 0) {
-        sp_error_set (error, error_size, "condition holds an unknown state \"%s\"",
-                      sp_pg_result_value (result, 0, 0));
-        goto out_rollback;
-    }
-    sp_pg_result_destroy (&result);
-    if (stored == notice->state) {
-        rc = 0;
-        goto out_rollback;
-    }
-
-    char sequence_text[S_NUMBER_SIZE], version[S_NUMBER_SIZE], step_index[S_NUMBER_SIZE],
-        observed[S_NUMBER_SIZE], target[S_NUMBER_SIZE], min_sample[S_NUMBER_SIZE],
-        sample[S_NUMBER_SIZE], converted[S_NUMBER_SIZE], start[S_NUMBER_SIZE], end[S_NUMBER_SIZE];
-    snprintf (sequence_text, sizeof sequence_text, "%" PRId64, sequence);
+    char version[S_NUMBER_SIZE], step_index[S_NUMBER_SIZE], observed[S_NUMBER_SIZE],
+        target[S_NUMBER_SIZE], min_sample[S_NUMBER_SIZE], sample[S_NUMBER_SIZE],
+        converted[S_NUMBER_SIZE], start[S_NUMBER_SIZE], end[S_NUMBER_SIZE];
     snprintf (version, sizeof version, "%" PRId64, notice->funnel_version);
     snprintf (step_index, sizeof step_index, "%" PRIu32, notice->step_index);
     snprintf (observed, sizeof observed, "%" PRIu32, notice->observed_bp);
@@ -286,57 +225,35 @@ funnel_notice_store_record (sp_pg_t *pg, funnel_notice_t *notice, char *error, s
     snprintf (converted, sizeof converted, "%" PRIu64, notice->converted);
     snprintf (start, sizeof start, "%" PRId64, notice->window.start_ms);
     snprintf (end, sizeof end, "%" PRId64, notice->window.end_ms);
-    const char *values[S_INSERT_PARAMS] = { sequence_text,
-                                            funnel_notice_state_name (notice->state),
-                                            funnel_notice_reason_name (notice->reason),
-                                            notice->funnel,
-                                            version,
-                                            notice->step,
-                                            step_index,
-                                            notice->from_step,
-                                            notice->scope,
-                                            observed,
-                                            target,
-                                            min_sample,
-                                            sample,
-                                            converted,
-                                            notice->window.first_day,
-                                            notice->window.last_day,
-                                            start,
-                                            end };
-    result =
-        s_exec (pg, "insert the notice", s_insert_sql, S_INSERT_PARAMS, values, error, error_size);
-    if (!result)
-        goto out_rollback;
-    int64_t created_at_ms = 0;
-    if (sp_pg_result_rows (result) != 1 ||
-        sp_pg_result_int64 (result, 0, 0, &created_at_ms) != 0) {
-        sp_error_set (error, error_size, "the notice insert returned no creation time");
-        goto out_rollback;
+    const char *state = funnel_notice_state_name (notice->state);
+    /* $2.. of the insert; $1 is the sequence claimed */
+    const char *values[S_INSERT_PARAMS - 1] = { state,
+                                                funnel_notice_reason_name (notice->reason),
+                                                notice->funnel,
+                                                version,
+                                                notice->step,
+                                                step_index,
+                                                notice->from_step,
+                                                notice->scope,
+                                                observed,
+                                                target,
+                                                min_sample,
+                                                sample,
+                                                converted,
+                                                notice->window.first_day,
+                                                notice->window.last_day,
+                                                start,
+                                                end };
+    const char *key[] = { notice->funnel, notice->step, notice->scope };
+    sp_outbox_store_transition_t transition = { .key = key, .state = state, .values = values };
+    int64_t sequence = 0, created_at_ms = 0;
+    int written = sp_outbox_store_record (pg, &s_store, &transition, &sequence, &created_at_ms,
+                                          error, error_size);
+    if (written == 1) {
+        notice->sequence = sequence;
+        notice->created_at_ms = created_at_ms;
     }
-    sp_pg_result_destroy (&result);
-
-    const char *state_values[] = { notice->funnel, notice->step, notice->scope,
-                                   funnel_notice_state_name (notice->state), sequence_text };
-    result =
-        s_exec (pg, "update the condition", s_condition_sql, 5, state_values, error, error_size);
-    if (!result)
-        goto out_rollback;
-    sp_pg_result_destroy (&result);
-    if (sp_pg_commit (pg) != 0) {
-        /* sp_pg_commit ends the transaction either way */
-        sp_error_set (error, error_size, "could not commit the notice: %s",
-                      *sp_pg_error (pg) ? sp_pg_error (pg) : "transaction failed");
-        return -1;
-    }
-    notice->sequence = sequence;
-    notice->created_at_ms = created_at_ms;
-    return 1;
-
-out_rollback:
-    sp_pg_result_destroy (&result);
-    sp_pg_rollback (pg);
-    return rc;
+    return written;
 }
 
 int
@@ -344,31 +261,8 @@ funnel_notice_store_firing (sp_pg_t *pg, funnel_notice_list_t *list, int64_t *la
                             char *error, size_t error_size)
 {
     assert (pg && list && last_sequence);
-    sp_pg_result_t *result = sp_pg_exec (pg, s_firing_sql, 0, NULL, NULL, NULL);
-    if (!sp_pg_result_ok (result)) {
-        sp_error_set (error, error_size, "could not read the firing notices: %s",
-                      sp_pg_result_error (result));
-        sp_pg_result_destroy (&result);
-        return -1;
-    }
-    int appended = -1;
-    int64_t last = 0;
-    if (sp_pg_result_rows (result) < 1 ||
-        sp_pg_result_int64 (result, 0, S_COLUMN_COUNT, &last) != 0) {
-        sp_error_set (error, error_size, "could not read the newest notice sequence");
-        goto out_destroy_result;
-    }
-    /* No condition firing: one row of NULL notice columns. */
-    if (sp_pg_result_is_null (result, 0, S_COLUMN_SEQUENCE))
-        appended = 0;
-    else
-        appended = s_append_rows (result, 0, list, error, error_size);
-    if (appended >= 0)
-        *last_sequence = last;
-
-out_destroy_result:
-    sp_pg_result_destroy (&result);
-    return appended;
+    sp_outbox_store_list_t into = { (void **) &list->items, &list->count, &list->capacity };
+    return sp_outbox_store_firing_list (pg, &s_store, &into, last_sequence, error, error_size);
 }
 
 int
@@ -377,18 +271,6 @@ funnel_notice_store_after (sp_pg_t *pg, int64_t after, size_t limit, funnel_noti
 {
     assert (pg && list);
     assert (limit >= 1 && limit <= FUNNEL_NOTICE_STORE_PAGE);
-    char after_text[S_NUMBER_SIZE], limit_text[S_NUMBER_SIZE];
-    snprintf (after_text, sizeof after_text, "%" PRId64, after);
-    snprintf (limit_text, sizeof limit_text, "%zu", limit);
-    sp_pg_result_t *result =
-        sp_pg_exec (pg, s_after_sql, 2, (const char *[]){ after_text, limit_text }, NULL, NULL);
-    if (!sp_pg_result_ok (result)) {
-        sp_error_set (error, error_size, "could not read the notices after %" PRId64 ": %s", after,
-                      sp_pg_result_error (result));
-        sp_pg_result_destroy (&result);
-        return -1;
-    }
-    int appended = s_append_rows (result, 0, list, error, error_size);
-    sp_pg_result_destroy (&result);
-    return appended;
+    sp_outbox_store_list_t into = { (void **) &list->items, &list->count, &list->capacity };
+    return sp_outbox_store_after_list (pg, &s_store, after, limit, &into, error, error_size);
 }

@@ -26,6 +26,7 @@
 
 #include "funnel_notice.h"
 #include "sp_outbox.h"
+#include "sp_outbox_store.h"
 #include "sp_pg.h"
 
 /* The outbox stream whose sequence numbers the notices. */
@@ -40,6 +41,10 @@ typedef struct {
     size_t count;           /* notices held */
     size_t capacity;        /* room allocated */
 } funnel_notice_list_t;
+
+/* The stream's tables as sp_outbox_store reads them: listings visit
+   funnel_notice_t records (salesctl reads them back through this). */
+const sp_outbox_store_t *funnel_notice_store_tables (void);
 
 /* Sets list empty (no memory held). */
 void funnel_notice_list_init (funnel_notice_list_t *list);

@@ -2,8 +2,6 @@
     funnel_notifier.h). */
 #include "funnel_notifier.h"
 
-#include "sp_consumer_key.h"
-
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -16,11 +14,9 @@
 #include "funnel_keys.h"
 #include "funnel_notice.h"
 #include "funnel_notice_store.h"
-#include "sp_consumer_log.h"
 #include "sp_error.h"
 #include "sp_log.h"
-#include "sp_outbox.h"
-#include "sp_proto.h"
+#include "sp_notifier.h"
 
 #define S_ERROR_SIZE 512
 #define S_HMGET_ARGS (2 + 2 * FUNNEL_STEPS_MAX) /* HMGET key sample:k converted:k ... */
@@ -45,20 +41,9 @@ struct _funnel_notifier_t {
     const funnel_catalog_t *catalog;    /* borrowed: funnels and their targets */
     uint32_t partitions;                /* partition count P */
     uint32_t trailing_days;             /* days in the window */
-    sp_outbox_t *outbox;                /* publishes the notices (stream funnel-notices) */
-    zloop_t *loop;                      /* the service's reactor, NULL when not attached */
-    int timer;                          /* the evaluation timer's id, -1 when none */
+    sp_notifier_t *notifier;            /* timer, settled check, outbox funnel-notices, metrics */
     sp_redis_pipeline_t *pipeline;      /* reused for every round trip */
     char (*days)[FUNNEL_KEYS_DAY_SIZE]; /* [trailing_days]: the window being read, oldest first */
-    sp_metric_t *published;             /* notices published, by state */
-    sp_metric_t *evaluations;           /* evaluations run */
-    sp_metric_t *errors;                /* evaluations that failed */
-    sp_metric_t *firing;                /* conditions firing at the last evaluation */
-    bool failing;                       /* the last evaluation failed (logged already) */
-    uint64_t *heads;                    /* [partitions]: log heads at the last evaluation */
-    bool has_heads;                     /* heads were read at least once */
-    sp_metric_t *deferred;              /* evaluations put off while catching up */
-    int64_t revision;                   /* definitions revision of catalog */
 };
 
 /* ---------------------------------------------------------------- scopes */
@@ -360,22 +345,10 @@ s_transition (funnel_notifier_t *self, funnel_notice_t *notice, char *error, siz
     funnel_notice_topic (topic, sizeof topic, notice->scope);
     Salespulse__FunnelBottleneck message;
     funnel_notice_to_message (notice, &message);
-    char send_error[S_ERROR_SIZE];
     const char *state = funnel_notice_state_name (notice->state);
-    /* Stored and committed: a subscriber that misses it repairs the gap
-       from PostgreSQL, so a failed send is logged, not retried. The
-       sequence travels inside the message (FunnelBottleneck field 1). */
-    uint8_t *payload = NULL;
-    size_t size = 0;
-    if (sp_proto_pack (&message.base, FUNNEL_NOTICE_MESSAGE_MAX, &payload, &size, send_error,
-                       sizeof send_error) != 0 ||
-        sp_outbox_publish (self->outbox, sp_service_pg (self->service), notice->sequence, topic,
-                           payload, size, send_error, sizeof send_error) != 0)
-        sp_log_warn ("could not publish a funnel notice", "sequence=%" PRId64 " error=\"%s\"",
-                     notice->sequence, send_error);
-    else
-        sp_metric_add (self->published, (const char *[]){ state }, 1);
-    free (payload);
+    /* the sequence travels inside the message (FunnelBottleneck field 1) */
+    sp_notifier_publish (self->notifier, notice->sequence, state, topic, &message.base,
+                         FUNNEL_NOTICE_MESSAGE_MAX);
     char scope[FUNNEL_KEYS_SCOPE_SIZE];
     sp_error_quote (notice->scope, scope, sizeof scope);
     sp_log_info ("funnel bottleneck",
@@ -557,139 +530,48 @@ out_free_counts:
     return rc;
 }
 
-/* Sets *settled when the results hold every event that was in the log at
-   the previous evaluation (at the first one: in the log now): each
-   partition's checkpoint has reached the head read then. While
-   funnel-tracker replays the log (start, rebuild, a long catch-up) the
-   results are partial and would raise notices the complete data does
-   not; live, events committed one interval ago are applied. Reads the
-   heads for the next evaluation. Returns 0, or -1 with the reason. */
+/* sp_notifier_evaluate_fn: judges every condition of every funnel, once
+   the results are settled (sp_notifier checked). */
 static int
-s_settled (funnel_notifier_t *self, bool *settled, char *error, size_t error_size)
+s_evaluate (void *arg, size_t *firing, char *error, size_t error_size)
 {
-    uint64_t *now = calloc (self->partitions, sizeof *now);
-    if (!now) {
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
-    int rc = -1;
-    sp_redis_reply_t *reply = NULL;
-    if (sp_consumer_log_heads (sp_service_pg (self->service), self->partitions, now, error,
-                               error_size) != 0)
-        goto out_free;
-    /* the consumer's checkpoint and revision keys (sp_consumer_store.h) */
-    for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        char key[SP_CONSUMER_KEY_MAX];
-        char revision_key[SP_CONSUMER_KEY_MAX];
-        sp_consumer_key_checkpoint (key, sizeof key, FUNNEL_KEYS_SERVICE, partition);
-        sp_consumer_key_revision (revision_key, sizeof revision_key, FUNNEL_KEYS_SERVICE,
-                                  partition);
-        if (sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", key }, NULL) !=
-                0 ||
-            sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", revision_key },
-                                      NULL) != 0) {
-            sp_error_set (error, error_size, "out of memory");
-            goto out_free;
-        }
-    }
-    reply = s_execute (self, error, error_size);
-    if (!reply)
-        goto out_free;
-    *settled = true;
-    for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        /* missing (never applied, or being reset) reads as 0 */
-        uint64_t checkpoint = 0;
-        uint64_t revision = 0;
-        if (s_reply_count (sp_redis_reply_element (reply, 2 * partition), &checkpoint) != 0 ||
-            s_reply_count (sp_redis_reply_element (reply, 2 * partition + 1), &revision) != 0) {
-            sp_error_set (error, error_size,
-                          "the checkpoint or revision of partition %" PRIu32
-                          " holds no number",
-                          partition);
-            goto out_free;
-        }
-        uint64_t wanted = self->has_heads ? self->heads[partition] : now[partition];
-        /* state built under other definitions than the catalog's is not
-           settled either (being rebuilt, or this instance is behind) */
-        if (checkpoint < wanted || revision != (uint64_t) self->revision)
-            *settled = false;
-    }
-    memcpy (self->heads, now, self->partitions * sizeof *now);
-    self->has_heads = true;
-    rc = 0;
-out_free:
-    sp_redis_pipeline_reset (self->pipeline); /* the next reads start empty */
-    sp_redis_reply_destroy (&reply);
-    free (now);
-    return rc;
-}
-
-int
-funnel_notifier_evaluate (funnel_notifier_t *self)
-{
-    assert (self);
-    char error[S_ERROR_SIZE] = "";
+    funnel_notifier_t *self = (funnel_notifier_t *) arg;
     int published = 0;
-    size_t firing = 0;
     size_t funnels = funnel_catalog_size (self->catalog);
     funnel_notice_list_t stored;
     funnel_notice_list_init (&stored);
     s_scopes_t *scopes = (s_scopes_t *) calloc (funnels ? funnels : 1, sizeof *scopes);
     int rc = -1;
-    sp_metric_add (self->evaluations, NULL, 1);
     if (!scopes) {
-        sp_error_set (error, sizeof error, "out of memory");
-        goto out_failed;
-    }
-    bool settled = false;
-    if (s_settled (self, &settled, error, sizeof error) != 0)
-        goto out_failed;
-    if (!settled) {
-        /* Catching up: judged once the results hold what the log held. */
-        sp_metric_add (self->deferred, NULL, 1);
-        rc = 0;
-        goto out_done;
+        sp_error_set (error, error_size, "out of memory");
+        goto out_free;
     }
     bool found = false;
     int64_t latest = 0;
-    if (s_read_clock_and_scopes (self, funnels, scopes, &found, &latest, error, sizeof error) != 0)
-        goto out_failed;
+    if (s_read_clock_and_scopes (self, funnels, scopes, &found, &latest, error, error_size) != 0)
+        goto out_free;
     int64_t last_sequence = 0;
     if (funnel_notice_store_firing (sp_service_pg (self->service), &stored, &last_sequence, error,
-                                    sizeof error) < 0)
-        goto out_failed;
+                                    error_size) < 0)
+        goto out_free;
     if (!found) {
         /* No event applied (or the state is being rebuilt): nothing is
            judged, and what fired stays as it was. */
+        *firing = stored.count;
         rc = 0;
-        sp_metric_set (self->firing, NULL, (double) stored.count);
-        goto out_done;
+        goto out_free;
     }
     for (size_t funnel = 0; funnel < funnels; funnel++) {
         if (s_scopes_add (&scopes[funnel], "company", strlen ("company")) != 0) {
-            sp_error_set (error, sizeof error, "out of memory");
-            goto out_failed;
+            sp_error_set (error, error_size, "out of memory");
+            goto out_free;
         }
-        if (s_evaluate_funnel (self, funnel, &scopes[funnel], &stored, latest, &published, &firing,
-                               error, sizeof error) != 0)
-            goto out_failed;
+        if (s_evaluate_funnel (self, funnel, &scopes[funnel], &stored, latest, &published, firing,
+                               error, error_size) != 0)
+            goto out_free;
     }
-    sp_metric_set (self->firing, NULL, (double) firing);
     rc = published;
 
-out_done:
-    if (self->failing)
-        sp_log_info ("funnel notices evaluated again", "notices=%d", published);
-    self->failing = false;
-    goto out_free;
-
-out_failed:
-    sp_metric_add (self->errors, NULL, 1);
-    if (!self->failing)
-        sp_log_error ("could not evaluate funnel notices",
-                      "error=\"%s\" hint=\"retried every interval; logged again once it works\"",
-                      error);
-    self->failing = true;
 out_free:
     for (size_t funnel = 0; scopes && funnel < funnels; funnel++)
         s_scopes_clear (&scopes[funnel]);
@@ -698,16 +580,14 @@ out_free:
     return rc;
 }
 
-/* ---------------------------------------------------------------- life */
-
-static int
-s_on_timer (zloop_t *loop, int timer_id, void *arg)
+int
+funnel_notifier_evaluate (funnel_notifier_t *self)
 {
-    (void) loop;
-    (void) timer_id;
-    funnel_notifier_evaluate ((funnel_notifier_t *) arg);
-    return 0; /* a failed evaluation is retried next time; the reactor runs on */
+    assert (self);
+    return sp_notifier_evaluate (self->notifier);
 }
+
+/* ---------------------------------------------------------------- life */
 
 funnel_notifier_t *
 funnel_notifier_new (sp_service_t *service, const funnel_catalog_t *catalog, uint32_t partitions,
@@ -724,52 +604,40 @@ funnel_notifier_new (sp_service_t *service, const funnel_catalog_t *catalog, uin
     self->service = service;
     self->catalog = catalog;
     self->partitions = partitions;
-    self->timer = -1;
     self->trailing_days = (uint32_t) sp_config_int (config, "trailing-days");
     int64_t interval_ms = sp_config_int (config, "notice-interval-ms");
     const char *endpoints = sp_config_string (config, "notices");
     self->pipeline = sp_redis_pipeline_new ();
     self->days = calloc (self->trailing_days, sizeof *self->days);
-    self->heads = calloc (partitions, sizeof *self->heads);
-    if (!self->pipeline || !self->days || !self->heads) {
+    if (!self->pipeline || !self->days) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
-    char socket_error[S_ERROR_SIZE];
-    self->outbox = sp_outbox_new (FUNNEL_NOTICE_STORE_STREAM, endpoints, FUNNEL_NOTIFIER_SEND_HWM,
-                                  socket_error, sizeof socket_error);
-    if (!self->outbox) {
-        sp_error_set (error, error_size, "could not open the notices socket (--notices): %s",
-                      socket_error);
+    sp_notifier_spec_t spec = {
+        .stream = FUNNEL_NOTICE_STORE_STREAM,
+        .consumer = FUNNEL_KEYS_SERVICE,
+        .option = "notices",
+        .noun = "notice",
+        .nouns = "notices",
+        .kind = "funnel notice",
+        .kinds = "funnel notices",
+        .published_metric = "salespulse_funnel_notices_published_total",
+        .published_help = "funnel bottleneck notices published, by state",
+        .evaluations_metric = "salespulse_funnel_notice_evaluations_total",
+        .evaluations_help = "evaluations of the conversion targets",
+        .errors_metric = "salespulse_funnel_notice_evaluation_errors_total",
+        .deferred_metric = "salespulse_funnel_notice_evaluations_deferred_total",
+        .firing_metric = "salespulse_funnel_bottlenecks_firing",
+        .evaluate = s_evaluate,
+        .arg = self,
+    };
+    self->notifier = sp_notifier_new (service, &spec, partitions, interval_ms, endpoints,
+                                      FUNNEL_NOTIFIER_SEND_HWM, error, error_size);
+    if (!self->notifier)
         goto out_destroy;
-    }
-    sp_metrics_t *metrics = sp_service_metrics (service);
-    self->published = sp_metrics_counter (metrics, "salespulse_funnel_notices_published_total",
-                                          "funnel bottleneck notices published, by state",
-                                          (const char *[]){ "state" }, 1);
-    self->evaluations = sp_metrics_counter (metrics, "salespulse_funnel_notice_evaluations_total",
-                                            "evaluations of the conversion targets", NULL, 0);
-    self->errors = sp_metrics_counter (metrics, "salespulse_funnel_notice_evaluation_errors_total",
-                                       "evaluations that failed (redis or postgresql)", NULL, 0);
-    self->deferred = sp_metrics_counter (
-        metrics, "salespulse_funnel_notice_evaluations_deferred_total",
-        "evaluations put off because the results did not yet hold the whole log", NULL, 0);
-    self->firing = sp_metrics_gauge (metrics, "salespulse_funnel_bottlenecks_firing",
-                                     "conditions firing at the last evaluation", NULL, 0);
-    if (!self->published || !self->evaluations || !self->errors || !self->deferred ||
-        !self->firing) {
-        sp_error_set (error, error_size, "could not register the notifier's metrics");
-        goto out_destroy;
-    }
-    self->loop = sp_service_loop (service);
-    self->timer = zloop_timer (self->loop, (size_t) interval_ms, 0, s_on_timer, self);
-    if (self->timer == -1) {
-        sp_error_set (error, error_size, "could not add the notice timer");
-        goto out_destroy;
-    }
     sp_log_info ("publishing funnel notices",
                  "endpoint=\"%s\" interval_ms=%" PRId64 " trailing_days=%" PRIu32 " funnels=%zu",
-                 sp_outbox_endpoint (self->outbox), interval_ms, self->trailing_days,
+                 sp_notifier_endpoint (self->notifier), interval_ms, self->trailing_days,
                  funnel_catalog_size (catalog));
     return self;
 
@@ -785,12 +653,9 @@ funnel_notifier_destroy (funnel_notifier_t **self_p)
     funnel_notifier_t *self = *self_p;
     if (!self)
         return;
-    if (self->loop && self->timer != -1)
-        zloop_timer_end (self->loop, self->timer);
-    sp_outbox_destroy (&self->outbox);
+    sp_notifier_destroy (&self->notifier);
     sp_redis_pipeline_destroy (&self->pipeline);
     free (self->days);
-    free (self->heads);
     free (self);
     *self_p = NULL;
 }
@@ -799,7 +664,7 @@ const char *
 funnel_notifier_endpoint (funnel_notifier_t *self)
 {
     assert (self);
-    return sp_outbox_endpoint (self->outbox);
+    return sp_notifier_endpoint (self->notifier);
 }
 
 void
@@ -808,5 +673,5 @@ funnel_notifier_set_catalog (funnel_notifier_t *self, const funnel_catalog_t *ca
 {
     assert (self && catalog && revision >= 0);
     self->catalog = catalog;
-    self->revision = revision;
+    sp_notifier_set_revision (self->notifier, revision);
 }

@@ -16,41 +16,26 @@
 #include "kpi_query.h"
 #include "kpi_warning_store.h"
 #include "sp_civil.h"
-#include "sp_consumer_key.h"
-#include "sp_consumer_log.h"
 #include "sp_error.h"
 #include "sp_event.h"
 #include "sp_log.h"
-#include "sp_outbox.h"
-#include "sp_proto.h"
+#include "sp_notifier.h"
 
 #define S_ERROR_SIZE 512
 #define S_MS_PER_SECOND INT64_C (1000)
 #define S_NS_PER_MS 1000000
-#define S_PERIODS 2        /* judged: the current month and quarter */
+#define S_PERIODS 2 /* judged: the current month and quarter */
 
 struct _kpi_notifier_t {
-    sp_service_t *service;         /* borrowed: the service this runs in */
-    uint32_t partitions;           /* partition count P */
-    kpi_warning_band_t band;       /* which statuses fire */
-    bool fixed;                    /* judge as of the fixed instant or day below */
-    bool fixed_day;                /* --warnings-as-of was a day */
-    int64_t fixed_ms;              /* that instant, UTC ms (an instant) */
-    int64_t fixed_through;         /* that local day (a day) */
-    sp_outbox_t *outbox;           /* publishes the warnings (stream kpi-warnings) */
-    zloop_t *loop;                 /* the service's reactor, NULL when not attached */
-    int timer;                     /* the evaluation timer's id, -1 when none */
-    sp_redis_pipeline_t *pipeline; /* the settled check's round trip */
-    kpi_evaluation_t *evaluation;  /* one scope's evaluation, reused */
-    sp_metric_t *published;        /* warnings published, by state */
-    sp_metric_t *evaluations;      /* evaluations run */
-    sp_metric_t *errors;           /* evaluations that failed */
-    sp_metric_t *deferred;         /* evaluations put off while catching up */
-    sp_metric_t *firing;           /* conditions firing at the last evaluation */
-    bool failing;                  /* the last evaluation failed (logged already) */
-    uint64_t *heads;               /* [partitions]: log heads at the last evaluation */
-    bool has_heads;                /* heads were read at least once */
-    int64_t revision;              /* org and customers revision the state must carry */
+    sp_service_t *service;        /* borrowed: the service this runs in */
+    uint32_t partitions;          /* partition count P */
+    kpi_warning_band_t band;      /* which statuses fire */
+    bool fixed;                   /* judge as of the fixed instant or day below */
+    bool fixed_day;               /* --warnings-as-of was a day */
+    int64_t fixed_ms;             /* that instant, UTC ms (an instant) */
+    int64_t fixed_through;        /* that local day (a day) */
+    sp_notifier_t *notifier;      /* timer, settled check, outbox kpi-warnings, metrics */
+    kpi_evaluation_t *evaluation; /* one scope's evaluation, reused */
 };
 
 /* One evaluation's context. */
@@ -71,81 +56,6 @@ typedef struct {
     const char *node;    /* borrowed */
     const int64_t *sums; /* [KPI_MEASURE_COUNT] or NULL */
 } s_node_t;
-
-/* ---------------------------------------------------------------- settled */
-
-/* Reads a reply holding a whole number (nil: 0). Returns 0, or -1. */
-static int
-s_reply_number (const sp_redis_reply_t *reply, uint64_t *value)
-{
-    *value = 0;
-    if (sp_redis_reply_type (reply) == SP_REDIS_REPLY_NIL)
-        return 0;
-    size_t length = 0;
-    const char *text = sp_redis_reply_string (reply, &length);
-    if (!text || sp_consumer_key_parse_sequence (text, length, value) != 0)
-        return -1;
-    return 0;
-}
-
-/* Sets *settled when the results hold every event that was in the log at
-   the previous evaluation (at the first one: in the log now), under the
-   revision in force: each partition's checkpoint has reached the head
-   read then. Reads the heads for the next evaluation. Returns 0, or -1
-   with the reason. */
-static int
-s_settled (kpi_notifier_t *self, bool *settled, char *error, size_t error_size)
-{
-    uint64_t *now = calloc (self->partitions, sizeof *now);
-    if (!now) {
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
-    int rc = -1;
-    sp_redis_reply_t *reply = NULL;
-    if (sp_consumer_log_heads (sp_service_pg (self->service), self->partitions, now, error,
-                               error_size) != 0)
-        goto out_free;
-    for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        char key[SP_CONSUMER_KEY_MAX];
-        char revision_key[SP_CONSUMER_KEY_MAX];
-        sp_consumer_key_checkpoint (key, sizeof key, KPI_KEYS_SERVICE, partition);
-        sp_consumer_key_revision (revision_key, sizeof revision_key, KPI_KEYS_SERVICE, partition);
-        if (sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", key }, NULL) !=
-                0 ||
-            sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", revision_key },
-                                      NULL) != 0) {
-            sp_error_set (error, error_size, "out of memory");
-            goto out_free;
-        }
-    }
-    reply = sp_redis_execute (sp_service_redis (self->service), self->pipeline, error, error_size);
-    if (!reply)
-        goto out_free;
-    *settled = true;
-    for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        uint64_t checkpoint = 0;
-        uint64_t revision = 0;
-        if (s_reply_number (sp_redis_reply_element (reply, 2 * partition), &checkpoint) != 0 ||
-            s_reply_number (sp_redis_reply_element (reply, 2 * partition + 1), &revision) != 0) {
-            sp_error_set (error, error_size,
-                          "the checkpoint or revision of partition %" PRIu32 " holds no number",
-                          partition);
-            goto out_free;
-        }
-        uint64_t wanted = self->has_heads ? self->heads[partition] : now[partition];
-        if (checkpoint < wanted || revision != (uint64_t) self->revision)
-            *settled = false;
-    }
-    memcpy (self->heads, now, self->partitions * sizeof *now);
-    self->has_heads = true;
-    rc = 0;
-out_free:
-    sp_redis_pipeline_reset (self->pipeline);
-    sp_redis_reply_destroy (&reply);
-    free (now);
-    return rc;
-}
 
 /* ---------------------------------------------------------------- judging */
 
@@ -183,24 +93,14 @@ s_transition (kpi_notifier_t *self, s_run_t *run, kpi_warning_t *warning, char *
     Salespulse__KpiWarning message;
     kpi_warning_to_message (warning, &message);
     const char *state = kpi_warning_state_name (warning->state);
-    /* Stored and committed: a subscriber that misses it repairs the gap
-       from PostgreSQL, so a failed send is logged, not retried. */
-    char send_error[S_ERROR_SIZE];
-    uint8_t *payload = NULL;
-    size_t size = 0;
-    if (!*topic)
-        snprintf (send_error, sizeof send_error, "the topic of node \"%.64s\" is too long",
-                  warning->node);
-    if (!*topic ||
-        sp_proto_pack (&message.base, KPI_WARNING_MESSAGE_MAX, &payload, &size, send_error,
-                       sizeof send_error) != 0 ||
-        sp_outbox_publish (self->outbox, sp_service_pg (self->service), warning->sequence, topic,
-                           payload, size, send_error, sizeof send_error) != 0)
-        sp_log_warn ("could not publish a kpi warning", "sequence=%" PRId64 " error=\"%s\"",
-                     warning->sequence, send_error);
+    if (!*topic) {
+        char reason[S_ERROR_SIZE];
+        snprintf (reason, sizeof reason, "the topic of node \"%.64s\" is too long", warning->node);
+        sp_notifier_unsent (self->notifier, warning->sequence, reason);
+    }
     else
-        sp_metric_add (self->published, (const char *[]){ state }, 1);
-    free (payload);
+        sp_notifier_publish (self->notifier, warning->sequence, state, topic, &message.base,
+                             KPI_WARNING_MESSAGE_MAX);
     char node[KPI_KEYS_SCOPE_MAX + 8];
     sp_error_quote (warning->node, node, sizeof node);
     sp_log_info ("kpi pace warning",
@@ -479,64 +379,42 @@ s_periods (const s_run_t *run, sp_period_t *periods, char *error, size_t error_s
     return 0;
 }
 
-int
-kpi_notifier_evaluate (kpi_notifier_t *self)
+/* sp_notifier_evaluate_fn: judges every node of the current month and
+   quarter, once the results are settled (sp_notifier checked). */
+static int
+s_evaluate (void *arg, size_t *firing, char *error, size_t error_size)
 {
-    assert (self);
-    char error[S_ERROR_SIZE] = "";
+    kpi_notifier_t *self = (kpi_notifier_t *) arg;
     s_run_t run;
     memset (&run, 0, sizeof run);
     kpi_warning_list_init (&run.stored);
     int rc = -1;
-    sp_metric_add (self->evaluations, NULL, 1);
-    bool settled = false;
-    if (s_settled (self, &settled, error, sizeof error) != 0)
-        goto out_failed;
-    if (!settled) {
-        /* Catching up: judged once the results hold what the log held. */
-        sp_metric_add (self->deferred, NULL, 1);
-        rc = 0;
-        goto out_done;
-    }
     sp_pg_t *pg = sp_service_pg (self->service);
     /* Read afresh: targets and the scorecard apply as soon as loaded. */
     run.query =
-        kpi_query_new (sp_service_redis (self->service), pg, self->partitions, error, sizeof error);
+        kpi_query_new (sp_service_redis (self->service), pg, self->partitions, error, error_size);
     if (!run.query)
-        goto out_failed;
+        goto out_free;
     run.org = kpi_reference_org (kpi_query_reference (run.query));
     sp_period_t periods[S_PERIODS];
     int64_t last_sequence = 0;
-    if (s_as_of (self, &run, error, sizeof error) != 0 ||
-        s_periods (&run, periods, error, sizeof error) != 0 ||
-        kpi_warning_store_firing (pg, &run.stored, &last_sequence, error, sizeof error) < 0)
-        goto out_failed;
+    if (s_as_of (self, &run, error, error_size) != 0 ||
+        s_periods (&run, periods, error, error_size) != 0 ||
+        kpi_warning_store_firing (pg, &run.stored, &last_sequence, error, error_size) < 0)
+        goto out_free;
     run.seen = calloc (run.stored.count ? run.stored.count : 1, sizeof *run.seen);
     if (!run.seen) {
-        sp_error_set (error, sizeof error, "out of memory");
-        goto out_failed;
+        sp_error_set (error, error_size, "out of memory");
+        goto out_free;
     }
     for (size_t index = 0; index < S_PERIODS; index++)
-        if (s_judge_period (self, &run, &periods[index], error, sizeof error) != 0)
-            goto out_failed;
-    if (s_clear_ended (self, &run, error, sizeof error) != 0)
-        goto out_failed;
-    sp_metric_set (self->firing, NULL, (double) run.firing);
+        if (s_judge_period (self, &run, &periods[index], error, error_size) != 0)
+            goto out_free;
+    if (s_clear_ended (self, &run, error, error_size) != 0)
+        goto out_free;
+    *firing = run.firing;
     rc = run.published;
 
-out_done:
-    if (self->failing)
-        sp_log_info ("kpi warnings evaluated again", "warnings=%d", run.published);
-    self->failing = false;
-    goto out_free;
-
-out_failed:
-    sp_metric_add (self->errors, NULL, 1);
-    if (!self->failing)
-        sp_log_error ("could not evaluate kpi warnings",
-                      "error=\"%s\" hint=\"retried every interval; logged again once it works\"",
-                      error);
-    self->failing = true;
 out_free:
     free (run.seen);
     kpi_warning_list_clear (&run.stored);
@@ -544,16 +422,14 @@ out_free:
     return rc;
 }
 
-/* ---------------------------------------------------------------- life */
-
-static int
-s_on_timer (zloop_t *loop, int timer_id, void *arg)
+int
+kpi_notifier_evaluate (kpi_notifier_t *self)
 {
-    (void) loop;
-    (void) timer_id;
-    kpi_notifier_evaluate ((kpi_notifier_t *) arg);
-    return 0; /* a failed evaluation is retried next time; the reactor runs on */
+    assert (self);
+    return sp_notifier_evaluate (self->notifier);
 }
+
+/* ---------------------------------------------------------------- life */
 
 /* Reads --warnings-as-of: "" (the wall clock), a day or an instant. */
 static int
@@ -596,7 +472,6 @@ kpi_notifier_new (sp_service_t *service, uint32_t partitions, char *error, size_
     }
     self->service = service;
     self->partitions = partitions;
-    self->timer = -1;
     const char *band = sp_config_string (config, "warning-band");
     if (kpi_warning_band_parse (band, &self->band) != 0) {
         char quoted[64];
@@ -609,50 +484,37 @@ kpi_notifier_new (sp_service_t *service, uint32_t partitions, char *error, size_
         goto out_destroy;
     int64_t interval_ms = sp_config_int (config, "warning-interval-ms");
     const char *endpoints = sp_config_string (config, "warnings");
-    self->pipeline = sp_redis_pipeline_new ();
     self->evaluation = calloc (1, sizeof *self->evaluation);
-    self->heads = calloc (partitions, sizeof *self->heads);
-    if (!self->pipeline || !self->evaluation || !self->heads) {
+    if (!self->evaluation) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
-    char socket_error[S_ERROR_SIZE];
-    self->outbox = sp_outbox_new (KPI_WARNING_STORE_STREAM, endpoints, KPI_NOTIFIER_SEND_HWM,
-                                  socket_error, sizeof socket_error);
-    if (!self->outbox) {
-        sp_error_set (error, error_size, "could not open the warnings socket (--warnings): %s",
-                      socket_error);
+    sp_notifier_spec_t spec = {
+        .stream = KPI_WARNING_STORE_STREAM,
+        .consumer = KPI_KEYS_SERVICE,
+        .option = "warnings",
+        .noun = "warning",
+        .nouns = "warnings",
+        .kind = "kpi warning",
+        .kinds = "kpi warnings",
+        .published_metric = "salespulse_kpi_warnings_published_total",
+        .published_help = "kpi pace warnings published, by state",
+        .evaluations_metric = "salespulse_kpi_warning_evaluations_total",
+        .evaluations_help = "evaluations of the pace of every kpi with a target",
+        .errors_metric = "salespulse_kpi_warning_evaluation_errors_total",
+        .deferred_metric = "salespulse_kpi_warning_evaluations_deferred_total",
+        .firing_metric = "salespulse_kpi_warnings_firing",
+        .evaluate = s_evaluate,
+        .arg = self,
+    };
+    self->notifier = sp_notifier_new (service, &spec, partitions, interval_ms, endpoints,
+                                      KPI_NOTIFIER_SEND_HWM, error, error_size);
+    if (!self->notifier)
         goto out_destroy;
-    }
-    sp_metrics_t *metrics = sp_service_metrics (service);
-    self->published = sp_metrics_counter (metrics, "salespulse_kpi_warnings_published_total",
-                                          "kpi pace warnings published, by state",
-                                          (const char *[]){ "state" }, 1);
-    self->evaluations =
-        sp_metrics_counter (metrics, "salespulse_kpi_warning_evaluations_total",
-                            "evaluations of the pace of every kpi with a target", NULL, 0);
-    self->errors = sp_metrics_counter (metrics, "salespulse_kpi_warning_evaluation_errors_total",
-                                       "evaluations that failed (redis or postgresql)", NULL, 0);
-    self->deferred = sp_metrics_counter (
-        metrics, "salespulse_kpi_warning_evaluations_deferred_total",
-        "evaluations put off because the results did not yet hold the whole log", NULL, 0);
-    self->firing = sp_metrics_gauge (metrics, "salespulse_kpi_warnings_firing",
-                                     "conditions firing at the last evaluation", NULL, 0);
-    if (!self->published || !self->evaluations || !self->errors || !self->deferred ||
-        !self->firing) {
-        sp_error_set (error, error_size, "could not register the notifier's metrics");
-        goto out_destroy;
-    }
-    self->loop = sp_service_loop (service);
-    self->timer = zloop_timer (self->loop, (size_t) interval_ms, 0, s_on_timer, self);
-    if (self->timer == -1) {
-        sp_error_set (error, error_size, "could not add the warning timer");
-        goto out_destroy;
-    }
-    sp_log_info ("publishing kpi warnings",
-                 "endpoint=\"%s\" interval_ms=%" PRId64 " band=%s as_of=\"%s\"",
-                 sp_outbox_endpoint (self->outbox), interval_ms, kpi_warning_band_name (self->band),
-                 self->fixed ? sp_config_string (config, "warnings-as-of") : "now");
+    sp_log_info (
+        "publishing kpi warnings", "endpoint=\"%s\" interval_ms=%" PRId64 " band=%s as_of=\"%s\"",
+        sp_notifier_endpoint (self->notifier), interval_ms, kpi_warning_band_name (self->band),
+        self->fixed ? sp_config_string (config, "warnings-as-of") : "now");
     return self;
 
 out_destroy:
@@ -667,12 +529,8 @@ kpi_notifier_destroy (kpi_notifier_t **self_p)
     kpi_notifier_t *self = *self_p;
     if (!self)
         return;
-    if (self->loop && self->timer != -1)
-        zloop_timer_end (self->loop, self->timer);
-    sp_outbox_destroy (&self->outbox);
-    sp_redis_pipeline_destroy (&self->pipeline);
+    sp_notifier_destroy (&self->notifier);
     free (self->evaluation);
-    free (self->heads);
     free (self);
     *self_p = NULL;
 }
@@ -681,12 +539,12 @@ const char *
 kpi_notifier_endpoint (kpi_notifier_t *self)
 {
     assert (self);
-    return sp_outbox_endpoint (self->outbox);
+    return sp_notifier_endpoint (self->notifier);
 }
 
 void
 kpi_notifier_set_revision (kpi_notifier_t *self, int64_t revision)
 {
     assert (self && revision >= 0);
-    self->revision = revision;
+    sp_notifier_set_revision (self->notifier, revision);
 }

@@ -25,6 +25,8 @@ struct _kpi_query_t {
     kpi_reference_t *reference;
     zhashx_t *cache;      /* "<period>|<through>" -> s_cached_t, when caching */
     zhashx_t *open_cache; /* scope -> s_open_t, when caching and read */
+    char **cache_scopes;  /* what the cache reads of a period; NULL: every scope */
+    size_t cache_scope_count;
     zlistx_t *open_names; /* the stages of open_cache, in its order */
 };
 
@@ -57,6 +59,16 @@ s_cached_destroy (void **item)
     *item = NULL;
 }
 
+static void
+s_cache_scopes_free (kpi_query_t *self)
+{
+    for (size_t index = 0; index < self->cache_scope_count; index++)
+        free (self->cache_scopes[index]);
+    free (self->cache_scopes);
+    self->cache_scopes = NULL;
+    self->cache_scope_count = 0;
+}
+
 void
 kpi_query_destroy (kpi_query_t **self_p)
 {
@@ -69,6 +81,7 @@ kpi_query_destroy (kpi_query_t **self_p)
     zhashx_destroy (&self->cache);
     zhashx_destroy (&self->open_cache);
     zlistx_destroy (&self->open_names);
+    s_cache_scopes_free (self);
     free (self);
     *self_p = NULL;
 }
@@ -111,6 +124,15 @@ s_read_config (kpi_query_t *self, char *error, size_t error_size)
 kpi_query_t *
 kpi_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *error, size_t error_size)
 {
+    return kpi_query_new_with (redis, pg, partitions,
+                               KPI_REFERENCE_ORG | KPI_REFERENCE_TARGETS | KPI_REFERENCE_SCORECARD,
+                               error, error_size);
+}
+
+kpi_query_t *
+kpi_query_new_with (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, unsigned mask, char *error,
+                    size_t error_size)
+{
     assert (redis && pg);
     kpi_query_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -127,8 +149,7 @@ kpi_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *error,
         sp_error_set (error, error_size, "time zone of %s: %s", KPI_KEYS_CONFIG, reason);
         goto out_failed;
     }
-    self->reference =
-        kpi_reference_load (pg, KPI_REFERENCE_ALL | KPI_REFERENCE_HISTORY, error, error_size);
+    self->reference = kpi_reference_load (pg, mask, error, error_size);
     if (!self->reference)
         goto out_failed;
     return self;
@@ -742,8 +763,30 @@ s_cached_read (kpi_query_t *self, const sp_period_t *period, int64_t through, ch
         sp_error_set (error, error_size, "out of memory");
         return NULL;
     }
-    if (kpi_query_every_scope (self, period, through, &cached->scopes, &cached->count, error,
-                               error_size) != 0)
+    if (self->cache_scopes) {
+        /* only the scopes asked for: HMGET of their fields */
+        cached->count = self->cache_scope_count;
+        cached->scopes = calloc (cached->count ? cached->count : 1, sizeof *cached->scopes);
+        int64_t (*sums)[KPI_MEASURE_COUNT] =
+            calloc (cached->count ? cached->count : 1, sizeof *sums);
+        bool ok = cached->scopes && sums;
+        for (size_t index = 0; ok && index < cached->count; index++)
+            ok = (cached->scopes[index].scope = strdup (self->cache_scopes[index])) != NULL;
+        if (!ok) {
+            free (sums);
+            sp_error_set (error, error_size, "out of memory");
+            goto out_failed;
+        }
+        int rc = kpi_query_sums (self, period, through, (const char *const *) self->cache_scopes,
+                                 cached->count, sums, error, error_size);
+        for (size_t index = 0; rc == 0 && index < cached->count; index++)
+            memcpy (cached->scopes[index].sums, sums[index], sizeof sums[index]);
+        free (sums);
+        if (rc != 0)
+            goto out_failed;
+    }
+    else if (kpi_query_every_scope (self, period, through, &cached->scopes, &cached->count, error,
+                                    error_size) != 0)
         goto out_failed;
     for (size_t index = 0; index < cached->count; index++)
         if (zhashx_insert (cached->index, cached->scopes[index].scope,
@@ -861,7 +904,7 @@ s_open_cache_read (kpi_query_t *self, char *error, size_t error_size)
         for (uint32_t partition = 0; partition < self->partitions; partition++) {
             char key[SP_PARTITION_KEY_MAX];
             if (kpi_keys_open (key, sizeof key, partition, name) < 0)
-                strcpy (key, "-"); /* a name too long for a key was never written */
+                snprintf (key, sizeof key, "-"); /* a name too long for a key was never written */
             if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL)) {
                 sp_error_set (error, error_size, "out of memory");
                 goto out;
@@ -927,6 +970,27 @@ kpi_query_open (kpi_query_t *self, const char *scope, kpi_query_stage_t **stages
             return -1;
         }
         (*count)++;
+    }
+    return 0;
+}
+
+int
+kpi_query_cache_scopes (kpi_query_t *self, const char *const *scopes, size_t count)
+{
+    s_cache_scopes_free (self);
+    zhashx_destroy (&self->cache);
+    if (!(self->cache = zhashx_new ()))
+        return -1;
+    zhashx_set_destructor (self->cache, s_cached_destroy);
+    self->cache_scopes = calloc (count ? count : 1, sizeof *self->cache_scopes);
+    if (!self->cache_scopes)
+        return -1;
+    for (size_t index = 0; index < count; index++) {
+        if (!(self->cache_scopes[index] = strdup (scopes[index]))) {
+            s_cache_scopes_free (self);
+            return -1;
+        }
+        self->cache_scope_count = index + 1;
     }
     return 0;
 }

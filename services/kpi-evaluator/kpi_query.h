@@ -38,10 +38,17 @@ typedef struct {
 } kpi_query_scope_t;
 
 /* Reads the settings kpi-evaluator counts with from redis and the
-   reference data from pg (both borrowed, must outlive the query), for
-   partitions partitions. Returns NULL with the reason. */
+   reference data the queries use from pg (org, targets, scorecard: not
+   the customers, which only the handler needs), both borrowed and
+   outliving the query, for partitions partitions. Returns NULL with the
+   reason. */
 kpi_query_t *kpi_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *error,
                             size_t error_size);
+
+/* The same, reading the reference data of mask (kpi_reference.h), e.g.
+   with KPI_REFERENCE_HISTORY for the targets as first loaded. */
+kpi_query_t *kpi_query_new_with (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions,
+                                 unsigned mask, char *error, size_t error_size);
 
 void kpi_query_destroy (kpi_query_t **self_p);
 
@@ -70,6 +77,11 @@ int kpi_query_every_scope (kpi_query_t *self, const sp_period_t *period, int64_t
                            kpi_query_scope_t **scopes, size_t *count, char *error,
                            size_t error_size);
 void kpi_query_scopes_free (kpi_query_scope_t **scopes, size_t count);
+
+/* Limits what the cache reads of each period to scopes (count of them,
+   copied): a scorecard reads only its members. Without a limit it reads
+   every scope. */
+int kpi_query_cache_scopes (kpi_query_t *self, const char *const *scopes, size_t count);
 
 /* With on, kpi_query_scope_sums reads every scope of a period at once,
    and kpi_query_open every scope's open pipeline at once, and keeps them

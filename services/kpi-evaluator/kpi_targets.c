@@ -211,7 +211,7 @@ s_apportion (int64_t total, const uint64_t *weights, size_t count, int64_t *part
        rest × weight < sum × weight stay well inside 64 bits. */
     uint64_t quotient = (uint64_t) total / sum;
     uint64_t rest = (uint64_t) total % sum;
-    s_rank_t ranks[KPI_TARGETS_CHILDREN_MAX];
+    s_rank_t ranks[KPI_TARGETS_CHILDREN_MAX] = { { 0, 0 } };
     int64_t given = 0;
     for (size_t index = 0; index < count; index++) {
         uint64_t product = rest * weights[index];

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "sp_error.h"
-#include "sp_outbox.h"
 
 /* Room for an int64 in decimal with its sign and NUL. */
 #define S_NUMBER_SIZE 24
@@ -53,6 +52,7 @@ enum {
 static const char s_state_sql[] = "SELECT state FROM kpi_warning_conditions "
                                   "WHERE node = $1 AND kpi = $2 AND period = $3";
 
+/* The warning under its claimed sequence ($1); returns its created_at. */
 static const char s_insert_sql[] =
     "INSERT INTO kpi_warnings (sequence, state, reason, node, kpi, period, status, fired_status, "
     "unit, currency, actual, target, floor, projection, days_elapsed, days_total, as_of_day, "
@@ -80,52 +80,20 @@ static const char s_firing_sql[] =
 static const char s_after_sql[] = "SELECT " S_COLUMNS " FROM kpi_warnings w "
                                   "WHERE w.sequence > $1::bigint ORDER BY w.sequence LIMIT $2";
 
-void
-kpi_warning_list_init (kpi_warning_list_t *list)
+/* True when text spells a warning state. */
+static bool
+s_state_known (const char *text)
 {
-    assert (list);
-    memset (list, 0, sizeof *list);
+    kpi_warning_state_t state;
+    return kpi_warning_state_parse (text, &state) == 0;
 }
 
-void
-kpi_warning_list_clear (kpi_warning_list_t *list)
-{
-    assert (list);
-    free (list->items);
-    memset (list, 0, sizeof *list);
-}
-
-/* Room for one more warning; NULL when out of memory. */
-static kpi_warning_t *
-s_list_push (kpi_warning_list_t *list)
-{
-    if (list->count == list->capacity) {
-        size_t capacity = list->capacity ? list->capacity * 2 : 16;
-        kpi_warning_t *items = (kpi_warning_t *) realloc (list->items, capacity * sizeof *items);
-        if (!items)
-            return NULL;
-        list->items = items;
-        list->capacity = capacity;
-    }
-    return &list->items[list->count++];
-}
-
-/* Copies a text column into buffer; -1 when it does not fit. */
+/* sp_outbox_store_row_fn: reads row of a listing into a kpi_warning_t. */
 static int
-s_read_text (const sp_pg_result_t *result, int row, int column, char *buffer, size_t size)
-{
-    const char *value = sp_pg_result_value (result, row, column);
-    if (strlen (value) >= size)
-        return -1;
-    snprintf (buffer, size, "%s", value);
-    return 0;
-}
-
-/* Reads row of a listing into warning. Returns 0, or -1 with the reason. */
-static int
-s_read_row (const sp_pg_result_t *result, int row, kpi_warning_t *warning, char *error,
+s_read_row (const sp_pg_result_t *result, int row, void *record, int64_t *sequence, char *error,
             size_t error_size)
 {
+    kpi_warning_t *warning = (kpi_warning_t *) record;
     memset (warning, 0, sizeof *warning);
     static const int numeric[] = { S_COLUMN_SEQUENCE,   S_COLUMN_ACTUAL,       S_COLUMN_TARGET,
                                    S_COLUMN_PROJECTION, S_COLUMN_DAYS_ELAPSED, S_COLUMN_DAYS_TOTAL,
@@ -154,13 +122,15 @@ s_read_row (const sp_pg_result_t *result, int row, kpi_warning_t *warning, char 
                                   &warning->fired_status) != 0 ||
         kpi_warning_unit_parse (sp_pg_result_value (result, row, S_COLUMN_UNIT), &warning->unit) !=
             0 ||
-        s_read_text (result, row, S_COLUMN_NODE, warning->node, sizeof warning->node) != 0 ||
-        s_read_text (result, row, S_COLUMN_KPI, warning->kpi, sizeof warning->kpi) != 0 ||
-        s_read_text (result, row, S_COLUMN_PERIOD, warning->period, sizeof warning->period) != 0 ||
-        s_read_text (result, row, S_COLUMN_CURRENCY, warning->currency, sizeof warning->currency) !=
+        sp_outbox_store_text (result, row, S_COLUMN_NODE, warning->node, sizeof warning->node) !=
             0 ||
-        s_read_text (result, row, S_COLUMN_AS_OF_DAY, warning->as_of_day,
-                     sizeof warning->as_of_day) != 0) {
+        sp_outbox_store_text (result, row, S_COLUMN_KPI, warning->kpi, sizeof warning->kpi) != 0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_PERIOD, warning->period,
+                              sizeof warning->period) != 0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_CURRENCY, warning->currency,
+                              sizeof warning->currency) != 0 ||
+        sp_outbox_store_text (result, row, S_COLUMN_AS_OF_DAY, warning->as_of_day,
+                              sizeof warning->as_of_day) != 0) {
         sp_error_set (error, error_size, "warning %s: a text column does not read back",
                       sp_pg_result_value (result, row, S_COLUMN_SEQUENCE));
         return -1;
@@ -173,54 +143,56 @@ s_read_row (const sp_pg_result_t *result, int row, kpi_warning_t *warning, char 
     warning->days_total = number[S_COLUMN_DAYS_TOTAL];
     warning->at_ms = number[S_COLUMN_JUDGED_AT];
     warning->created_at_ms = number[S_COLUMN_CREATED_AT];
+    *sequence = warning->sequence;
     return 0;
 }
 
-/* Appends the rows of result from first_row on. Returns the rows
-   appended, or -1 with the reason (list as it was). */
-static int
-s_append_rows (const sp_pg_result_t *result, int first_row, kpi_warning_list_t *list, char *error,
-               size_t error_size)
+static const sp_outbox_store_t s_store = {
+    .stream = KPI_WARNING_STORE_STREAM,
+    .noun = "warning",
+    .nouns = "warnings",
+    .initial = "cleared",
+    .state_known = s_state_known,
+    .key_count = 3,
+    .state_sql = s_state_sql,
+    .insert_sql = s_insert_sql,
+    .insert_count = S_INSERT_PARAMS,
+    .condition_sql = s_condition_sql,
+    .firing_sql = s_firing_sql,
+    .after_sql = s_after_sql,
+    .columns = S_COLUMN_COUNT,
+    .record_size = sizeof (kpi_warning_t),
+    .read_row = s_read_row,
+};
+
+const sp_outbox_store_t *
+kpi_warning_store_tables (void)
 {
-    size_t count = list->count;
-    int rows = sp_pg_result_rows (result);
-    for (int row = first_row; row < rows; row++) {
-        kpi_warning_t *warning = s_list_push (list);
-        if (!warning) {
-            sp_error_set (error, error_size, "out of memory reading warnings");
-            list->count = count;
-            return -1;
-        }
-        if (s_read_row (result, row, warning, error, error_size) != 0) {
-            list->count = count;
-            return -1;
-        }
-    }
-    return (int) (list->count - count);
+    return &s_store;
 }
 
-/* Runs sql; its result, or NULL with the reason in error when it failed. */
-static sp_pg_result_t *
-s_exec (sp_pg_t *pg, const char *what, const char *sql, int count, const char *const *values,
-        char *error, size_t error_size)
+void
+kpi_warning_list_init (kpi_warning_list_t *list)
 {
-    sp_pg_result_t *result = sp_pg_exec (pg, sql, count, values, NULL, NULL);
-    if (!sp_pg_result_ok (result)) {
-        sp_error_set (error, error_size, "could not %s: %s", what, sp_pg_result_error (result));
-        sp_pg_result_destroy (&result);
-    }
-    return result;
+    assert (list);
+    memset (list, 0, sizeof *list);
 }
 
-/* Inserts the warning under sequence and moves its condition there. */
-static int
-s_insert (sp_pg_t *pg, const kpi_warning_t *warning, int64_t sequence, int64_t *created_at_ms,
-          char *error, size_t error_size)
+void
+kpi_warning_list_clear (kpi_warning_list_t *list)
 {
-    char sequence_text[S_NUMBER_SIZE], actual[S_NUMBER_SIZE], target[S_NUMBER_SIZE],
-        floor_text[S_NUMBER_SIZE], projection[S_NUMBER_SIZE], elapsed[S_NUMBER_SIZE],
-        total[S_NUMBER_SIZE], judged_at[S_NUMBER_SIZE];
-    snprintf (sequence_text, sizeof sequence_text, "%" PRId64, sequence);
+    assert (list);
+    free (list->items);
+    memset (list, 0, sizeof *list);
+}
+
+int
+kpi_warning_store_record (sp_pg_t *pg, kpi_warning_t *warning, char *error, size_t error_size)
+{
+    assert (pg && warning);
+    char actual[S_NUMBER_SIZE], target[S_NUMBER_SIZE], floor_text[S_NUMBER_SIZE],
+        projection[S_NUMBER_SIZE], elapsed[S_NUMBER_SIZE], total[S_NUMBER_SIZE],
+        judged_at[S_NUMBER_SIZE];
     snprintf (actual, sizeof actual, "%" PRId64, warning->actual);
     snprintf (target, sizeof target, "%" PRId64, warning->target);
     snprintf (floor_text, sizeof floor_text, "%" PRId64, warning->floor);
@@ -228,96 +200,36 @@ s_insert (sp_pg_t *pg, const kpi_warning_t *warning, int64_t sequence, int64_t *
     snprintf (elapsed, sizeof elapsed, "%" PRId64, warning->days_elapsed);
     snprintf (total, sizeof total, "%" PRId64, warning->days_total);
     snprintf (judged_at, sizeof judged_at, "%" PRId64, warning->at_ms);
-    const char *values[S_INSERT_PARAMS] = { sequence_text,
-                                            kpi_warning_state_name (warning->state),
-                                            kpi_warning_reason_name (warning->reason),
-                                            warning->node,
-                                            warning->kpi,
-                                            warning->period,
-                                            kpi_warning_status_name (warning->status),
-                                            kpi_warning_status_name (warning->fired_status),
-                                            kpi_catalog_unit_name (warning->unit),
-                                            warning->currency,
-                                            actual,
-                                            target,
-                                            warning->has_floor ? "true" : "false",
-                                            floor_text,
-                                            projection,
-                                            elapsed,
-                                            total,
-                                            warning->as_of_day,
-                                            judged_at };
-    sp_pg_result_t *result =
-        s_exec (pg, "insert the warning", s_insert_sql, S_INSERT_PARAMS, values, error, error_size);
-    if (!result)
-        return -1;
-    if (sp_pg_result_rows (result) != 1 || sp_pg_result_int64 (result, 0, 0, created_at_ms) != 0) {
-        sp_error_set (error, error_size, "the warning insert returned no creation time");
-        sp_pg_result_destroy (&result);
-        return -1;
+    const char *state = kpi_warning_state_name (warning->state);
+    /* $2.. of the insert; $1 is the sequence claimed */
+    const char *values[S_INSERT_PARAMS - 1] = { state,
+                                                kpi_warning_reason_name (warning->reason),
+                                                warning->node,
+                                                warning->kpi,
+                                                warning->period,
+                                                kpi_warning_status_name (warning->status),
+                                                kpi_warning_status_name (warning->fired_status),
+                                                kpi_catalog_unit_name (warning->unit),
+                                                warning->currency,
+                                                actual,
+                                                target,
+                                                warning->has_floor ? "true" : "false",
+                                                floor_text,
+                                                projection,
+                                                elapsed,
+                                                total,
+                                                warning->as_of_day,
+                                                judged_at };
+    const char *key[] = { warning->node, warning->kpi, warning->period };
+    sp_outbox_store_transition_t transition = { .key = key, .state = state, .values = values };
+    int64_t sequence = 0, created_at_ms = 0;
+    int written = sp_outbox_store_record (pg, &s_store, &transition, &sequence, &created_at_ms,
+                                          error, error_size);
+    if (written == 1) {
+        warning->sequence = sequence;
+        warning->created_at_ms = created_at_ms;
     }
-    sp_pg_result_destroy (&result);
-    const char *state_values[] = { warning->node, warning->kpi, warning->period,
-                                   kpi_warning_state_name (warning->state), sequence_text };
-    result =
-        s_exec (pg, "update the condition", s_condition_sql, 5, state_values, error, error_size);
-    if (!result)
-        return -1;
-    sp_pg_result_destroy (&result);
-    return 0;
-}
-
-int
-kpi_warning_store_record (sp_pg_t *pg, kpi_warning_t *warning, char *error, size_t error_size)
-{
-    assert (pg && warning);
-    assert (!sp_pg_in_transaction (pg));
-    int rc = -1;
-    sp_pg_result_t *result = NULL;
-    if (sp_pg_begin (pg) != 0) {
-        sp_error_set (error, error_size, "could not begin a transaction: %s",
-                      *sp_pg_error (pg) ? sp_pg_error (pg) : "postgresql refused");
-        return -1;
-    }
-    /* Claimed first: the stream's head row stays locked until the end, so
-       the state read below holds every transition committed before. */
-    int64_t sequence = 0;
-    if (sp_outbox_claim (pg, KPI_WARNING_STORE_STREAM, &sequence, error, error_size) != 0)
-        goto out_rollback;
-    const char *condition[] = { warning->node, warning->kpi, warning->period };
-    result =
-        s_exec (pg, "read the condition's state", s_state_sql, 3, condition, error, error_size);
-    if (!result)
-        goto out_rollback;
-    kpi_warning_state_t stored = KPI_WARNING_CLEARED;
-    if (sp_pg_result_rows (result) > 0 &&
-        kpi_warning_state_parse (sp_pg_result_value (result, 0, 0), &stored) != 0) {
-        sp_error_set (error, error_size, "condition holds an unknown state \"%s\"",
-                      sp_pg_result_value (result, 0, 0));
-        goto out_rollback;
-    }
-    sp_pg_result_destroy (&result);
-    if (stored == warning->state) {
-        rc = 0;
-        goto out_rollback;
-    }
-    int64_t created_at_ms = 0;
-    if (s_insert (pg, warning, sequence, &created_at_ms, error, error_size) != 0)
-        goto out_rollback;
-    if (sp_pg_commit (pg) != 0) {
-        /* sp_pg_commit ends the transaction either way */
-        sp_error_set (error, error_size, "could not commit the warning: %s",
-                      *sp_pg_error (pg) ? sp_pg_error (pg) : "transaction failed");
-        return -1;
-    }
-    warning->sequence = sequence;
-    warning->created_at_ms = created_at_ms;
-    return 1;
-
-out_rollback:
-    sp_pg_result_destroy (&result);
-    sp_pg_rollback (pg);
-    return rc;
+    return written;
 }
 
 int
@@ -325,31 +237,8 @@ kpi_warning_store_firing (sp_pg_t *pg, kpi_warning_list_t *list, int64_t *last_s
                           char *error, size_t error_size)
 {
     assert (pg && list && last_sequence);
-    sp_pg_result_t *result = sp_pg_exec (pg, s_firing_sql, 0, NULL, NULL, NULL);
-    if (!sp_pg_result_ok (result)) {
-        sp_error_set (error, error_size, "could not read the firing warnings: %s",
-                      sp_pg_result_error (result));
-        sp_pg_result_destroy (&result);
-        return -1;
-    }
-    int appended = -1;
-    int64_t last = 0;
-    if (sp_pg_result_rows (result) < 1 ||
-        sp_pg_result_int64 (result, 0, S_COLUMN_COUNT, &last) != 0) {
-        sp_error_set (error, error_size, "could not read the newest warning sequence");
-        goto out_destroy_result;
-    }
-    /* No condition firing: one row of NULL warning columns. */
-    if (sp_pg_result_is_null (result, 0, S_COLUMN_SEQUENCE))
-        appended = 0;
-    else
-        appended = s_append_rows (result, 0, list, error, error_size);
-    if (appended >= 0)
-        *last_sequence = last;
-
-out_destroy_result:
-    sp_pg_result_destroy (&result);
-    return appended;
+    sp_outbox_store_list_t into = { (void **) &list->items, &list->count, &list->capacity };
+    return sp_outbox_store_firing_list (pg, &s_store, &into, last_sequence, error, error_size);
 }
 
 int
@@ -358,18 +247,6 @@ kpi_warning_store_after (sp_pg_t *pg, int64_t after, size_t limit, kpi_warning_l
 {
     assert (pg && list);
     assert (limit >= 1 && limit <= KPI_WARNING_STORE_PAGE);
-    char after_text[S_NUMBER_SIZE], limit_text[S_NUMBER_SIZE];
-    snprintf (after_text, sizeof after_text, "%" PRId64, after);
-    snprintf (limit_text, sizeof limit_text, "%zu", limit);
-    sp_pg_result_t *result =
-        sp_pg_exec (pg, s_after_sql, 2, (const char *[]){ after_text, limit_text }, NULL, NULL);
-    if (!sp_pg_result_ok (result)) {
-        sp_error_set (error, error_size, "could not read the warnings after %" PRId64 ": %s", after,
-                      sp_pg_result_error (result));
-        sp_pg_result_destroy (&result);
-        return -1;
-    }
-    int appended = s_append_rows (result, 0, list, error, error_size);
-    sp_pg_result_destroy (&result);
-    return appended;
+    sp_outbox_store_list_t into = { (void **) &list->items, &list->count, &list->capacity };
+    return sp_outbox_store_after_list (pg, &s_store, after, limit, &into, error, error_size);
 }

@@ -26,6 +26,7 @@
 
 #include "kpi_warning.h"
 #include "sp_outbox.h"
+#include "sp_outbox_store.h"
 #include "sp_pg.h"
 
 /* The outbox stream whose sequence numbers the warnings. */
@@ -40,6 +41,10 @@ typedef struct {
     size_t count;         /* warnings held */
     size_t capacity;      /* room allocated */
 } kpi_warning_list_t;
+
+/* The stream's tables as sp_outbox_store reads them: listings visit
+   kpi_warning_t records (salesctl reads them back through this). */
+const sp_outbox_store_t *kpi_warning_store_tables (void);
 
 /* Sets list empty (no memory held). */
 void kpi_warning_list_init (kpi_warning_list_t *list);

@@ -176,7 +176,8 @@ s_versions (s_fixture_t *fixture, const char *name)
 {
     char sql[TEST_TEXT_SIZE];
     /* Names in this file are literals of [a-z0-9-], safe to quote inline. */
-    snprintf (sql, sizeof sql, "SELECT count(*) FROM reference_data WHERE kind = 'funnel' AND name = '%s'", name);
+    snprintf (sql, sizeof sql,
+              "SELECT count(*) FROM reference_data WHERE kind = 'funnel' AND name = '%s'", name);
     return sp_harness_pg_count (fixture->pg, sql);
 }
 
@@ -259,7 +260,7 @@ test_load_versions (void **state)
         0);
     assert_string_equal (fixture->output,
                          "{\"kind\":\"funnel\",\"name\":\"default\",\"version\":1,\"revision\":1,"
-                         "\"changed\":false}\n");
+                         "\"changed\":false,\"warnings\":[]}\n");
     assert_int_equal (s_versions (fixture, "default"), 1);
 
     char changed[PATH_MAX];
@@ -269,7 +270,7 @@ test_load_versions (void **state)
         0);
     assert_string_equal (fixture->output,
                          "{\"kind\":\"funnel\",\"name\":\"default\",\"version\":2,\"revision\":2,"
-                         "\"changed\":true}\n");
+                         "\"changed\":true,\"warnings\":[]}\n");
     assert_int_equal (s_versions (fixture, "default"), 2);
     stored = s_definition (fixture, "default", 2);
     assert_string_equal (stored, s_default_changed_canonical);
@@ -337,8 +338,10 @@ test_load_refused (void **state)
 
     assert_int_equal (s_salesctl (fixture, (const char *const[]){ "load", "widget", path, NULL }),
                       1);
-    assert_string_equal (fixture->errors,
-                         "salesctl load: unknown kind \"widget\": expected one of: funnel\n");
+    assert_string_equal (
+        fixture->errors,
+        "salesctl load: unknown kind \"widget\": expected one of: funnel, org, customers, targets, "
+        "scorecard\n");
     assert_int_equal (s_salesctl (fixture, (const char *const[]){ "load", "funnel", NULL }), 1);
     assert_non_null (strstr (fixture->errors, "salesctl load: expected a kind and a file"));
 
@@ -379,9 +382,8 @@ test_load_concurrent (void **state)
         char out_paths[TEST_RACERS][PATH_MAX + TEST_SUFFIX_SIZE];
         char err_paths[TEST_RACERS][PATH_MAX + TEST_SUFFIX_SIZE];
         assert_int_equal (sp_pg_begin (fixture->pg), 0);
-        sp_pg_result_t *result =
-            sp_pg_exec (fixture->pg, "LOCK TABLE reference_data IN ACCESS EXCLUSIVE MODE", 0,
-                        NULL, NULL, NULL);
+        sp_pg_result_t *result = sp_pg_exec (
+            fixture->pg, "LOCK TABLE reference_data IN ACCESS EXCLUSIVE MODE", 0, NULL, NULL, NULL);
         assert_true (sp_pg_result_ok (result));
         sp_pg_result_destroy (&result);
         for (int racer = 0; racer < TEST_RACERS; racer++) {

@@ -57,7 +57,9 @@ salesctl_close_period (int argc, char **argv)
         fprintf (stderr, "salesctl %s: --period is required (e.g. --period 2017-Q2)\n", s_command);
         goto out_destroy_config;
     }
-    if (salesctl_kpi_open (config, s_command, 0, NULL, period, NULL, &session) != 0)
+    if (salesctl_kpi_open (config, s_command, 0,
+                           KPI_REFERENCE_ORG | KPI_REFERENCE_TARGETS | KPI_REFERENCE_SCORECARD,
+                           NULL, period, NULL, &session) != 0)
         goto out_destroy_config;
     char who[S_WHO_SIZE];
     salesctl_who (sp_config_string (config, "closed-by"), who, sizeof who);

@@ -173,9 +173,11 @@ salesctl_kpi (int argc, char **argv)
         fprintf (stderr, "salesctl %s: --period is required (e.g. --period 2017-Q2)\n", s_command);
         goto out_destroy_config;
     }
-    if (salesctl_kpi_open (config, s_command, 0, sp_config_string (config, "scope"),
-                           sp_config_string (config, "period"), sp_config_string (config, "as-of"),
-                           &session) != 0)
+    if (salesctl_kpi_open (config, s_command, 0,
+                           KPI_REFERENCE_ORG | KPI_REFERENCE_TARGETS | KPI_REFERENCE_SCORECARD |
+                               KPI_REFERENCE_HISTORY,
+                           sp_config_string (config, "scope"), sp_config_string (config, "period"),
+                           sp_config_string (config, "as-of"), &session) != 0)
         goto out_destroy_config;
     char error[KPI_QUERY_ERROR_SIZE];
     kpi_evaluation_t *evaluation = malloc (sizeof *evaluation);

@@ -230,8 +230,11 @@ s_load (const sp_config_t *config, const sp_refdata_kind_t *kind, const char *fi
                 (long long) stored.revision);
         size_t index;
         json_t *warning;
-        json_array_foreach (warnings, index, warning) fprintf (
-            stderr, "salesctl %s: %s: warning: %s\n", command, file, json_string_value (warning));
+        json_array_foreach (warnings, index, warning)
+        {
+            fprintf (stderr, "salesctl %s: %s: warning: %s\n", command, file,
+                     json_string_value (warning));
+        }
         json_decref (warnings);
     }
     exit_code = SALESCTL_EXIT_OK;

@@ -37,19 +37,13 @@
 #include "funnel-tracker/funnel_notice.h"
 #include "funnel-tracker/funnel_notice_store.h"
 #include "funnel-tracker/funnel_notifier.h"
-#include "salesctl_follow.h"
-#include "sp_outbox.h"
-#include "sp_proto.h"
-
-#include <czmq.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#define S_ERROR_SIZE 512
-#define S_TIMEOUT_MAX 31536000  /* --timeout: a year of seconds */
+#define S_TIMEOUT_MAX 31536000 /* --timeout: a year of seconds */
 
 static const char s_command[] = "notices";
 
@@ -135,123 +129,24 @@ s_print (const funnel_notice_t *notice, bool json)
     return 0;
 }
 
-/* What the readers and printers of one run share. */
-typedef struct {
-    bool json;                /* one JSON object per notice */
-    bool history;             /* the snapshot is the history after `after`, not the firing set */
-    int64_t after;            /* --after (0 with --all) */
-    int64_t printed;          /* notices the snapshot printed */
-    funnel_notice_t received; /* the notice read last from the socket */
-} s_notices_t;
-
-/* Prints one notice; -1 with the reason when the JSON could not be made. */
+/* salesctl_listing_t print: one funnel_notice_t. */
 static int
-s_print_one (const s_notices_t *self, const funnel_notice_t *notice, char *error,
-             size_t error_size)
+s_print_record (const void *record, bool json)
 {
-    if (s_print (notice, self->json) == 0)
-        return 0;
-    snprintf (error, error_size, "out of memory writing JSON");
-    return -1;
+    return s_print ((const funnel_notice_t *) record, json);
 }
 
-/* sp_outbox_page_fn: prints the stored notices after `after`. */
+/* salesctl_listing_t read: a FunnelBottleneck into a funnel_notice_t. */
 static int
-s_page (void *arg, sp_pg_t *pg, int64_t after, size_t limit, int64_t *last, char *error,
+s_read (const ProtobufCMessage *message, void *record, int64_t *sequence, char *error,
         size_t error_size)
 {
-    s_notices_t *self = (s_notices_t *) arg;
-    funnel_notice_list_t page;
-    funnel_notice_list_init (&page);
-    int read = funnel_notice_store_after (pg, after, limit, &page, error, error_size);
-    for (size_t index = 0; read > 0 && index < page.count; index++) {
-        if (s_print_one (self, &page.items[index], error, error_size) != 0)
-            read = -1;
-        else
-            *last = page.items[index].sequence;
-    }
-    funnel_notice_list_clear (&page);
-    return read;
-}
-
-/* Prints the conditions firing now; *last becomes the newest sequence
-   stored. Returns the notices printed, or -1 with the reason. */
-static int
-s_print_firing (s_notices_t *self, sp_pg_t *pg, int64_t *last, char *error, size_t error_size)
-{
-    funnel_notice_list_t firing;
-    funnel_notice_list_init (&firing);
-    int64_t newest = 0;
-    int read = funnel_notice_store_firing (pg, &firing, &newest, error, error_size);
-    for (size_t index = 0; read > 0 && index < firing.count; index++)
-        if (s_print_one (self, &firing.items[index], error, error_size) != 0)
-            read = -1;
-    funnel_notice_list_clear (&firing);
-    if (read >= 0)
-        *last = newest;
-    return read;
-}
-
-/* salesctl_snapshot_fn: the history after --after (--all: from the
-   first), or the firing set; counts what it printed. */
-static int
-s_snapshot (void *arg, sp_pg_t *pg, int64_t *last)
-{
-    s_notices_t *self = (s_notices_t *) arg;
-    char error[S_ERROR_SIZE];
-    int64_t read = 0;
-    if (self->history) {
-        *last = self->after;
-        read = sp_outbox_read_after (pg, s_page, self, FUNNEL_NOTICE_STORE_PAGE, last, error,
-                                     sizeof error);
-    }
-    else
-        read = s_print_firing (self, pg, last, error, sizeof error);
-    fflush (stdout);
-    if (read < 0) {
-        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+    funnel_notice_t *notice = (funnel_notice_t *) record;
+    if (funnel_notice_from_message ((const Salespulse__FunnelBottleneck *) message, notice, error,
+                                    error_size) != 0)
         return -1;
-    }
-    self->printed = read;
+    *sequence = notice->sequence;
     return 0;
-}
-
-/* ---------------------------------------------------------------- follow */
-
-/* Validator for sp_proto_frame_unpack: reads the message into arg (a
-   funnel_notice_t *). */
-static int
-s_read_message (const ProtobufCMessage *message, void *arg, char *error, size_t error_size)
-{
-    return funnel_notice_from_message ((const Salespulse__FunnelBottleneck *) message,
-                                       (funnel_notice_t *) arg, error, error_size);
-}
-
-/* sp_outbox_follow_handler_t read: frame 1 is a FunnelBottleneck, which
-   carries its sequence. */
-static int
-s_read (void *arg, zmsg_t *message, int64_t *sequence, char *error, size_t error_size)
-{
-    s_notices_t *self = (s_notices_t *) arg;
-    zmsg_first (message);
-    zframe_t *payload = zmsg_next (message);
-    ProtobufCMessage *unpacked =
-        sp_proto_frame_unpack (&salespulse__funnel_bottleneck__descriptor, payload,
-                               FUNNEL_NOTICE_MESSAGE_MAX, s_read_message, &self->received, error,
-                               error_size);
-    if (!unpacked)
-        return -1;
-    sp_proto_free (&unpacked);
-    *sequence = self->received.sequence;
-    return 0;
-}
-
-/* sp_outbox_follow_handler_t deliver: prints the notice read last. */
-static int
-s_deliver (void *arg, char *error, size_t error_size)
-{
-    s_notices_t *self = (s_notices_t *) arg;
-    return s_print_one (self, &self->received, error, error_size);
 }
 
 int
@@ -265,58 +160,19 @@ salesctl_notices (int argc, char **argv)
         s_options, sizeof s_options / sizeof s_options[0], &exit_code);
     if (!config)
         return exit_code;
-    exit_code = SALESCTL_EXIT_FAILURE;
-    sp_pg_t *pg = NULL;
-    if (sp_config_arg_count (config) > 0) {
-        fprintf (stderr, "salesctl %s: unexpected argument \"%s\"\n", s_command,
-                 sp_config_arg (config, 0));
-        goto out_destroy_config;
-    }
-    bool json = sp_config_bool (config, "json");
-    bool all = sp_config_bool (config, "all");
-    bool history = all || sp_config_string (config, "after") != NULL;
-    bool follow = sp_config_bool (config, "follow");
-    int64_t after = sp_config_string (config, "after") ? sp_config_int (config, "after") : 0;
-    if (all && sp_config_string (config, "after")) {
-        fprintf (stderr, "salesctl %s: --all and --after cannot be combined\n", s_command);
-        goto out_destroy_config;
-    }
-    if (!follow && sp_config_int (config, "timeout") != 0) {
-        fprintf (stderr, "salesctl %s: --timeout needs --follow\n", s_command);
-        goto out_destroy_config;
-    }
-    pg = salesctl_postgres_connect (config, s_command);
-    if (!pg)
-        goto out_destroy_config;
-    s_notices_t notices = { .json = json, .history = history, .after = after };
-    if (follow) {
-        salesctl_follow_t run = {
-            .command = s_command,
-            .endpoints = sp_config_string (config, "endpoint"),
-            .topic = FUNNEL_NOTICE_TOPIC_PREFIX,
-            .max_message_size = FUNNEL_NOTICE_MESSAGE_MAX,
-            .timeout_s = sp_config_int (config, "timeout"),
-            .handler = { .read = s_read, .deliver = s_deliver, .page = s_page, .arg = &notices },
-            .snapshot = s_snapshot,
-            .snapshot_arg = &notices,
-        };
-        if (salesctl_follow (&run, pg) == 0)
-            exit_code = SALESCTL_EXIT_OK;
-        goto out_destroy_pg;
-    }
-    int64_t last = 0;
-    if (s_snapshot (&notices, pg, &last) != 0)
-        goto out_destroy_pg;
-    if (!json && history)
-        printf ("%" PRId64 " notice%s\n", notices.printed, notices.printed == 1 ? "" : "s");
-    else if (!json)
-        printf ("%" PRId64 " condition%s firing (newest notice #%" PRId64 ")\n", notices.printed,
-                notices.printed == 1 ? "" : "s", last);
-    exit_code = SALESCTL_EXIT_OK;
-
-out_destroy_pg:
-    sp_pg_destroy (&pg);
-out_destroy_config:
+    const salesctl_listing_t listing = {
+        .command = s_command,
+        .noun = "notice",
+        .mode = "all",
+        .firing_by_default = true,
+        .store = funnel_notice_store_tables (),
+        .print = s_print_record,
+        .topic = FUNNEL_NOTICE_TOPIC_PREFIX,
+        .descriptor = &salespulse__funnel_bottleneck__descriptor,
+        .message_max = FUNNEL_NOTICE_MESSAGE_MAX,
+        .read = s_read,
+    };
+    exit_code = salesctl_listing_run (config, &listing);
     sp_config_destroy (&config);
     return exit_code;
 }

@@ -265,8 +265,10 @@ s_print_text (json_t *report)
         printf ("  (no targets loaded for this scope and period)\n");
     printf ("\nNeeds attention\n");
     json_array_foreach (json_object_get (report, "attention"), index, row)
+    {
         printf ("  %-24s %s\n", json_string_value (json_object_get (row, "kpi")),
                 json_string_value (json_object_get (row, "status")));
+    }
     if (json_array_size (json_object_get (report, "attention")) == 0)
         printf ("  nothing\n");
     json_t *accuracy = json_object_get (report, "forecast_accuracy");
@@ -326,8 +328,9 @@ salesctl_report (int argc, char **argv)
     size_t touched_count = 0;
     const char **scopes = NULL;
     const char *scope = sp_config_string (config, "scope");
-    if (salesctl_kpi_open (config, s_command, 1, scope, NULL, sp_config_string (config, "date"),
-                           &session) != 0)
+    if (salesctl_kpi_open (config, s_command, 1,
+                           KPI_REFERENCE_ORG | KPI_REFERENCE_TARGETS | KPI_REFERENCE_SCORECARD,
+                           scope, NULL, sp_config_string (config, "date"), &session) != 0)
         goto out_destroy_config;
     char error[KPI_QUERY_ERROR_SIZE];
     const sp_tz_t *tz = kpi_query_tz (session.query);

@@ -60,17 +60,6 @@ s_member_role (const char *scope)
     return NULL;
 }
 
-/* The measures of scope among those read, or zeros. */
-static const int64_t *
-s_sums_of (const kpi_query_scope_t *scopes, size_t count, const char *scope)
-{
-    static const int64_t zeros[KPI_MEASURE_COUNT];
-    for (size_t index = 0; index < count; index++)
-        if (strcmp (scopes[index].scope, scope) == 0)
-            return scopes[index].sums;
-    return zeros;
-}
-
 /* Scores member with the role's KPIs. */
 static int
 s_score (const kpi_scorecard_t *scorecard, const char *role, s_member_t *member)
@@ -177,16 +166,16 @@ salesctl_scorecard (int argc, char **argv)
     salesctl_kpi_t session;
     s_member_t *members = NULL;
     kpi_scorecard_member_t *ranked = NULL;
-    kpi_query_scope_t *scopes = NULL;
-    size_t scope_count = 0, count = 0;
+    size_t count = 0;
     if (!sp_config_string (config, "period") || !role) {
         fprintf (stderr, "salesctl %s: %s\n", s_command,
                  role ? "--period is required (e.g. --period 2017-Q2)"
                       : "--scope must be team:ID, region:ID or company");
         goto out_destroy_config;
     }
-    if (salesctl_kpi_open (config, s_command, 0, sp_config_string (config, "scope"),
-                           sp_config_string (config, "period"),
+    if (salesctl_kpi_open (config, s_command, 0,
+                           KPI_REFERENCE_ORG | KPI_REFERENCE_TARGETS | KPI_REFERENCE_SCORECARD,
+                           sp_config_string (config, "scope"), sp_config_string (config, "period"),
                            sp_config_string (config, "as-of"), &session) != 0)
         goto out_destroy_config;
     const kpi_reference_t *reference = kpi_query_reference (session.query);
@@ -200,7 +189,6 @@ salesctl_scorecard (int argc, char **argv)
         goto out_close;
     }
     char error[KPI_QUERY_ERROR_SIZE];
-    kpi_query_cache (session.query, true); /* every member reads the same earlier periods */
     int64_t first, last;
     if (kpi_query_period_days (session.query, &session.period, &first, &last) != 0) {
         fprintf (stderr, "salesctl %s: period %s is out of range\n", s_command,
@@ -222,18 +210,21 @@ salesctl_scorecard (int argc, char **argv)
         goto out_close;
     }
     count = kpi_org_children (org, scope, first, last + 1, ids, total);
-    if (kpi_query_every_scope (session.query, &session.period, session.through, &scopes,
-                               &scope_count, error, sizeof error) != 0) {
+    /* every member's measures of a period are read together, for this
+       period and the earlier ones a carried shortfall needs */
+    if (kpi_query_cache_scopes (session.query, ids, count) != 0) {
         free (ids);
-        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+        fprintf (stderr, "salesctl %s: out of memory\n", s_command);
         goto out_close;
     }
     for (size_t index = 0; index < count; index++) {
+        int64_t sums[KPI_MEASURE_COUNT];
         members[index].id = ids[index];
         members[index].evaluation = malloc (sizeof (kpi_evaluation_t));
         if (!members[index].evaluation ||
-            kpi_evaluate_scope (session.query, ids[index], &session.period, session.through,
-                                s_sums_of (scopes, scope_count, ids[index]),
+            kpi_query_scope_sums (session.query, &session.period, session.through, ids[index], sums,
+                                  error, sizeof error) != 0 ||
+            kpi_evaluate_scope (session.query, ids[index], &session.period, session.through, sums,
                                 members[index].evaluation, error, sizeof error) != 0 ||
             s_score (scorecard, role, &members[index]) != 0) {
             fprintf (stderr, "salesctl %s: %s: %s\n", s_command, ids[index],
@@ -257,7 +248,6 @@ out_close:
         free (members[index].evaluation);
     free (members);
     free (ranked);
-    kpi_query_scopes_free (&scopes, scope_count);
     salesctl_kpi_close (&session);
 out_destroy_config:
     sp_config_destroy (&config);

@@ -39,18 +39,12 @@
 #include "kpi-evaluator/kpi_notifier.h"
 #include "kpi-evaluator/kpi_warning.h"
 #include "kpi-evaluator/kpi_warning_store.h"
-#include "salesctl_follow.h"
-#include "sp_outbox.h"
-#include "sp_proto.h"
-
-#include <czmq.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#define S_ERROR_SIZE 512
 #define S_TIMEOUT_MAX 31536000 /* --timeout: a year of seconds */
 #define S_VALUE_SIZE 48        /* a value of any unit as text */
 #define S_FIGURES_SIZE 256     /* the figures of one line */
@@ -147,121 +141,24 @@ s_print (const kpi_warning_t *warning, bool json)
     return 0;
 }
 
-/* What the readers and printers of one run share. */
-typedef struct {
-    bool json;              /* one JSON object per warning */
-    bool firing;            /* the snapshot is the firing set, not the history */
-    int64_t after;          /* --after (0: from the first) */
-    int64_t printed;        /* warnings the snapshot printed */
-    kpi_warning_t received; /* the warning read last from the socket */
-} s_warnings_t;
-
-/* Prints one warning; -1 with the reason when the JSON could not be made. */
+/* salesctl_listing_t print: one kpi_warning_t. */
 static int
-s_print_one (const s_warnings_t *self, const kpi_warning_t *warning, char *error, size_t error_size)
+s_print_record (const void *record, bool json)
 {
-    if (s_print (warning, self->json) == 0)
-        return 0;
-    snprintf (error, error_size, "out of memory writing JSON");
-    return -1;
+    return s_print ((const kpi_warning_t *) record, json);
 }
 
-/* sp_outbox_page_fn: prints the stored warnings after `after`. */
+/* salesctl_listing_t read: a KpiWarning into a kpi_warning_t. */
 static int
-s_page (void *arg, sp_pg_t *pg, int64_t after, size_t limit, int64_t *last, char *error,
+s_read (const ProtobufCMessage *message, void *record, int64_t *sequence, char *error,
         size_t error_size)
 {
-    s_warnings_t *self = (s_warnings_t *) arg;
-    kpi_warning_list_t page;
-    kpi_warning_list_init (&page);
-    int read = kpi_warning_store_after (pg, after, limit, &page, error, error_size);
-    for (size_t index = 0; read > 0 && index < page.count; index++) {
-        if (s_print_one (self, &page.items[index], error, error_size) != 0)
-            read = -1;
-        else
-            *last = page.items[index].sequence;
-    }
-    kpi_warning_list_clear (&page);
-    return read;
-}
-
-/* Prints the conditions firing now; *last becomes the newest sequence
-   stored. Returns the warnings printed, or -1 with the reason. */
-static int
-s_print_firing (s_warnings_t *self, sp_pg_t *pg, int64_t *last, char *error, size_t error_size)
-{
-    kpi_warning_list_t firing;
-    kpi_warning_list_init (&firing);
-    int64_t newest = 0;
-    int read = kpi_warning_store_firing (pg, &firing, &newest, error, error_size);
-    for (size_t index = 0; read > 0 && index < firing.count; index++)
-        if (s_print_one (self, &firing.items[index], error, error_size) != 0)
-            read = -1;
-    kpi_warning_list_clear (&firing);
-    if (read >= 0)
-        *last = newest;
-    return read;
-}
-
-/* salesctl_snapshot_fn: the history after --after, or the firing set;
-   counts what it printed. */
-static int
-s_snapshot (void *arg, sp_pg_t *pg, int64_t *last)
-{
-    s_warnings_t *self = (s_warnings_t *) arg;
-    char error[S_ERROR_SIZE];
-    int64_t read = 0;
-    if (self->firing)
-        read = s_print_firing (self, pg, last, error, sizeof error);
-    else {
-        *last = self->after;
-        read = sp_outbox_read_after (pg, s_page, self, KPI_WARNING_STORE_PAGE, last, error,
-                                     sizeof error);
-    }
-    fflush (stdout);
-    if (read < 0) {
-        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+    kpi_warning_t *warning = (kpi_warning_t *) record;
+    if (kpi_warning_from_message ((const Salespulse__KpiWarning *) message, warning, error,
+                                  error_size) != 0)
         return -1;
-    }
-    self->printed = read;
+    *sequence = warning->sequence;
     return 0;
-}
-
-/* ---------------------------------------------------------------- follow */
-
-/* Validator for sp_proto_frame_unpack: reads the message into arg (a
-   kpi_warning_t *). */
-static int
-s_read_message (const ProtobufCMessage *message, void *arg, char *error, size_t error_size)
-{
-    return kpi_warning_from_message ((const Salespulse__KpiWarning *) message,
-                                     (kpi_warning_t *) arg, error, error_size);
-}
-
-/* sp_outbox_follow_handler_t read: frame 1 is a KpiWarning, which carries
-   its sequence. */
-static int
-s_read (void *arg, zmsg_t *message, int64_t *sequence, char *error, size_t error_size)
-{
-    s_warnings_t *self = (s_warnings_t *) arg;
-    zmsg_first (message);
-    zframe_t *payload = zmsg_next (message);
-    ProtobufCMessage *unpacked = sp_proto_frame_unpack (
-        &salespulse__kpi_warning__descriptor, payload, KPI_WARNING_MESSAGE_MAX, s_read_message,
-        &self->received, error, error_size);
-    if (!unpacked)
-        return -1;
-    sp_proto_free (&unpacked);
-    *sequence = self->received.sequence;
-    return 0;
-}
-
-/* sp_outbox_follow_handler_t deliver: prints the warning read last. */
-static int
-s_deliver (void *arg, char *error, size_t error_size)
-{
-    s_warnings_t *self = (s_warnings_t *) arg;
-    return s_print_one (self, &self->received, error, error_size);
 }
 
 int
@@ -275,58 +172,19 @@ salesctl_warnings (int argc, char **argv)
         s_options, sizeof s_options / sizeof s_options[0], &exit_code);
     if (!config)
         return exit_code;
-    exit_code = SALESCTL_EXIT_FAILURE;
-    sp_pg_t *pg = NULL;
-    if (sp_config_arg_count (config) > 0) {
-        fprintf (stderr, "salesctl %s: unexpected argument \"%s\"\n", s_command,
-                 sp_config_arg (config, 0));
-        goto out_destroy_config;
-    }
-    bool json = sp_config_bool (config, "json");
-    bool firing = sp_config_bool (config, "firing");
-    bool follow = sp_config_bool (config, "follow");
-    bool has_after = sp_config_string (config, "after") != NULL;
-    int64_t after = has_after ? sp_config_int (config, "after") : 0;
-    if (firing && has_after) {
-        fprintf (stderr, "salesctl %s: --firing and --after cannot be combined\n", s_command);
-        goto out_destroy_config;
-    }
-    if (!follow && sp_config_int (config, "timeout") != 0) {
-        fprintf (stderr, "salesctl %s: --timeout needs --follow\n", s_command);
-        goto out_destroy_config;
-    }
-    pg = salesctl_postgres_connect (config, s_command);
-    if (!pg)
-        goto out_destroy_config;
-    s_warnings_t warnings = { .json = json, .firing = firing, .after = after };
-    if (follow) {
-        salesctl_follow_t run = {
-            .command = s_command,
-            .endpoints = sp_config_string (config, "endpoint"),
-            .topic = KPI_WARNING_TOPIC_PREFIX,
-            .max_message_size = KPI_WARNING_MESSAGE_MAX,
-            .timeout_s = sp_config_int (config, "timeout"),
-            .handler = { .read = s_read, .deliver = s_deliver, .page = s_page, .arg = &warnings },
-            .snapshot = s_snapshot,
-            .snapshot_arg = &warnings,
-        };
-        if (salesctl_follow (&run, pg) == 0)
-            exit_code = SALESCTL_EXIT_OK;
-        goto out_destroy_pg;
-    }
-    int64_t last = 0;
-    if (s_snapshot (&warnings, pg, &last) != 0)
-        goto out_destroy_pg;
-    if (!json && !firing)
-        printf ("%" PRId64 " warning%s\n", warnings.printed, warnings.printed == 1 ? "" : "s");
-    else if (!json)
-        printf ("%" PRId64 " condition%s firing (newest warning #%" PRId64 ")\n", warnings.printed,
-                warnings.printed == 1 ? "" : "s", last);
-    exit_code = SALESCTL_EXIT_OK;
-
-out_destroy_pg:
-    sp_pg_destroy (&pg);
-out_destroy_config:
+    const salesctl_listing_t listing = {
+        .command = s_command,
+        .noun = "warning",
+        .mode = "firing",
+        .firing_by_default = false,
+        .store = kpi_warning_store_tables (),
+        .print = s_print_record,
+        .topic = KPI_WARNING_TOPIC_PREFIX,
+        .descriptor = &salespulse__kpi_warning__descriptor,
+        .message_max = KPI_WARNING_MESSAGE_MAX,
+        .read = s_read,
+    };
+    exit_code = salesctl_listing_run (config, &listing);
     sp_config_destroy (&config);
     return exit_code;
 }

@@ -16,6 +16,8 @@
 #include "sp_config.h"
 
 #include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+#include "sp_outbox_store.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
 #include "funnel-tracker/funnel_query.h"
@@ -107,12 +109,13 @@ typedef struct {
 } salesctl_kpi_t;
 
 /* Checks scope (NULL: none) and that at most arguments positional
-   arguments were given, connects and opens the query; then reads period
+   arguments were given, connects and opens the query with the reference
+   data of reference (KPI_REFERENCE_* bits, kpi_reference.h); then reads period
    (a label; NULL: left for the caller) and as_of (a date, whose local
    day ends it, or an RFC 3339 time; NULL or "": now). Returns 0, or -1
    after printing why (self is then closed). */
 int salesctl_kpi_open (const sp_config_t *config, const char *command, size_t arguments,
-                       const char *scope, const char *period, const char *as_of,
+                       unsigned reference, const char *scope, const char *period, const char *as_of,
                        salesctl_kpi_t *self);
 
 /* Who does it, for the records: given when not empty, else "$USER@host"
@@ -121,6 +124,34 @@ void salesctl_who (const char *given, char *buffer, size_t size);
 
 /* Closes what salesctl_kpi_open opened; safe to call twice. */
 void salesctl_kpi_close (salesctl_kpi_t *self);
+
+/* ---------------------------------------------------- salesctl_follow.c */
+
+/* A command that shows an outbox stream of condition transitions
+   (`salesctl notices`, `salesctl warnings`): what is its own. The rest
+   is one shape: the history (--after SEQ) or the conditions firing now,
+   one line or JSON object per message and a count, or with --follow a
+   live feed after that snapshot (salesctl_follow.h). Its options table
+   must hold json, after, follow, endpoint, timeout and the mode flag. */
+typedef struct {
+    const char *command;            /* e.g. "notices", for messages */
+    const char *noun;               /* one message: "notice" ("3 notices") */
+    const char *mode;               /* the flag switching the snapshot: "all", "firing" */
+    bool firing_by_default;         /* the snapshot is the firing set unless mode or --after */
+    const sp_outbox_store_t *store; /* the stream's tables */
+    int (*print) (const void *record, bool json); /* one record; -1 out of memory */
+    const char *topic;                            /* topic prefix subscribed to with --follow */
+    const ProtobufCMessageDescriptor *descriptor; /* the message on the wire */
+    size_t message_max;                           /* its largest size, bytes */
+    /* Reads a received message into record (the store's record type) and
+       sets *sequence. Returns 0, or -1 with the reason. */
+    int (*read) (const ProtobufCMessage *message, void *record, int64_t *sequence, char *error,
+                 size_t error_size);
+} salesctl_listing_t;
+
+/* Runs a listing command with its parsed config (borrowed). Returns
+   SALESCTL_EXIT_OK, or SALESCTL_EXIT_FAILURE after printing why. */
+int salesctl_listing_run (const sp_config_t *config, const salesctl_listing_t *listing);
 
 /* ------------------------------------------------------------ commands */
 

@@ -42,7 +42,8 @@ s_date_end (salesctl_kpi_t *self, int year, int month, int day)
 
 int
 salesctl_kpi_open (const sp_config_t *config, const char *command, size_t arguments,
-                   const char *scope, const char *period, const char *as_of, salesctl_kpi_t *self)
+                   unsigned reference, const char *scope, const char *period, const char *as_of,
+                   salesctl_kpi_t *self)
 {
     memset (self, 0, sizeof *self);
     if (sp_config_arg_count (config) > arguments) {
@@ -81,7 +82,8 @@ salesctl_kpi_open (const sp_config_t *config, const char *command, size_t argume
     self->redis = salesctl_redis_connect (config, command);
     if (!self->redis)
         goto out_close;
-    self->query = kpi_query_new (self->redis, self->pg, partitions, error, sizeof error);
+    self->query =
+        kpi_query_new_with (self->redis, self->pg, partitions, reference, error, sizeof error);
     if (!self->query) {
         fprintf (stderr, "salesctl %s: %s\n", command, error);
         goto out_close;

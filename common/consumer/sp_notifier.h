@@ -1,0 +1,100 @@
+/*  sp_notifier - the live side of an outbox stream of condition
+    transitions: a timer on the service's reactor that, every interval,
+    judges the service's settled results and publishes what changed
+    (funnel-tracker's bottleneck notices, kpi-evaluator's pace warnings;
+    docs/consumer.md, "The outbox").
+
+        sp_notifier_spec_t spec = { .stream = "funnel-notices", ..., .evaluate = s_evaluate,
+                                    .arg = self };
+        self->notifier = sp_notifier_new (service, &spec, partitions, interval_ms, endpoints,
+                                          send_hwm, error, size);
+
+    Each evaluation: the results must be settled (sp_settled.h: they hold
+    what the log held at the previous evaluation, under the revision in
+    force), else it is put off and counted; then the owner's evaluate
+    judges every condition, stores each transition (sp_outbox_store.h)
+    and, when its transaction wrote it, publishes it after the commit
+    with sp_notifier_publish. A send that fails is logged, not retried:
+    subscribers repair the gap from PostgreSQL. A failed evaluation is
+    logged once until one succeeds again, and retried every interval.
+
+    Metrics (names the owner's): published{state}, evaluations, errors,
+    deferred, and the gauge of conditions firing at the last evaluation.
+    The PUB socket is the stream's sp_outbox.
+*/
+#ifndef SP_NOTIFIER_H_INCLUDED
+#define SP_NOTIFIER_H_INCLUDED
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_service.h"
+
+/* Judges every condition, storing and publishing the transitions. Sets
+   *firing to the conditions firing now. Returns the transitions this
+   instance wrote, or -1 with the reason in error (those written before
+   stay written and published). */
+typedef int (sp_notifier_evaluate_fn) (void *arg, size_t *firing, char *error, size_t error_size);
+
+/* What the owner's stream is called and does. Strings are borrowed for
+   the notifier's life (literals). */
+typedef struct {
+    const char *stream;                /* the outbox stream: "funnel-notices" */
+    const char *consumer;              /* the consumer service judged: "funnel-tracker" */
+    const char *option;                /* the flag of the PUB endpoints, in errors: "notices" */
+    const char *noun;                  /* one message: "notice" ("the notice timer") */
+    const char *nouns;                 /* messages: "notices" ("the notices socket", notices=3) */
+    const char *kind;                  /* one message in logs: "funnel notice" */
+    const char *kinds;                 /* messages in logs: "funnel notices" */
+    const char *published_metric;      /* counter of messages published, by state */
+    const char *published_help;        /* its help */
+    const char *evaluations_metric;    /* counter of evaluations run */
+    const char *evaluations_help;      /* its help */
+    const char *errors_metric;         /* counter of evaluations that failed */
+    const char *deferred_metric;       /* counter of evaluations put off while catching up */
+    const char *firing_metric;         /* gauge of conditions firing at the last evaluation */
+    sp_notifier_evaluate_fn *evaluate; /* the owner's judging */
+    void *arg;                         /* handed to evaluate */
+} sp_notifier_spec_t;
+
+typedef struct _sp_notifier_t sp_notifier_t;
+
+/* Creates the notifier on a started service (PostgreSQL and Redis
+   connected; borrowed): binds the stream's PUB socket at endpoints with
+   send_hwm, registers the metrics and adds a timer of interval_ms to the
+   service's reactor. partitions is the consumer's partition count; spec
+   is copied. Returns NULL with the reason in error. */
+sp_notifier_t *sp_notifier_new (sp_service_t *service, const sp_notifier_spec_t *spec,
+                                uint32_t partitions, int64_t interval_ms, const char *endpoints,
+                                int send_hwm, char *error, size_t error_size);
+
+/* Removes the timer, closes the socket, frees; no-op on NULL; sets the
+   pointer to NULL. */
+void sp_notifier_destroy (sp_notifier_t **self_p);
+
+/* One evaluation now (the timer calls this). Returns the transitions
+   this instance wrote (0 as well when put off), or -1 when the settled
+   check or the owner's evaluate failed (logged once until an evaluation
+   succeeds again, counted in the errors metric). */
+int sp_notifier_evaluate (sp_notifier_t *self);
+
+/* Publishes a committed message: packs message (at most max_size bytes)
+   and sends [topic, payload] through the stream's outbox; counts it in
+   the published metric under state. Returns 0, or -1 when it could not
+   be sent (logged with sequence; subscribers repair the gap). */
+int sp_notifier_publish (sp_notifier_t *self, int64_t sequence, const char *state,
+                         const char *topic, const ProtobufCMessage *message, size_t max_size);
+
+/* Logs that the committed message sequence was not sent, and why. */
+void sp_notifier_unsent (sp_notifier_t *self, int64_t sequence, const char *reason);
+
+/* The last endpoint the PUB socket bound, with the real port for a
+   wildcard. */
+const char *sp_notifier_endpoint (sp_notifier_t *self);
+
+/* The reference data revision the results must carry to be settled (0
+   until set). */
+void sp_notifier_set_revision (sp_notifier_t *self, int64_t revision);
+
+#endif
