@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "kpi_evaluate.h"
+#include "kpi_forecast.h"
 #include "kpi_keys.h"
 #include "kpi_org.h"
 #include "kpi_query.h"
@@ -31,7 +32,7 @@ struct _kpi_notifier_t {
     uint32_t partitions;          /* partition count P */
     kpi_warning_band_t band;      /* which statuses fire */
     bool fixed;                   /* judge as of the fixed instant or day below */
-    bool fixed_day;               /* --warnings-as-of was a day */
+    bool fixed_day;               /* --as-of was a day */
     int64_t fixed_ms;             /* that instant, UTC ms (an instant) */
     int64_t fixed_through;        /* that local day (a day) */
     sp_notifier_t *notifier;      /* timer, settled check, outbox kpi-warnings, metrics */
@@ -336,7 +337,7 @@ s_clear_ended (kpi_notifier_t *self, s_run_t *run, char *error, size_t error_siz
     return 0;
 }
 
-/* The instant and local day judged: --warnings-as-of or the wall clock. */
+/* The instant and local day judged: --as-of or the wall clock. */
 static int
 s_as_of (kpi_notifier_t *self, s_run_t *run, char *error, size_t error_size)
 {
@@ -412,6 +413,12 @@ s_evaluate (void *arg, size_t *firing, char *error, size_t error_size)
             goto out_free;
     if (s_clear_ended (self, &run, error, error_size) != 0)
         goto out_free;
+    /* the forecasts of this week's point, once (kpi_forecast.h) */
+    size_t recorded = 0;
+    if (kpi_forecast_record (run.query, pg, run.at_ms, &recorded, error, error_size) != 0)
+        goto out_free;
+    if (recorded > 0)
+        sp_log_info ("recorded forecasts", "rows=%zu day=%s", recorded, run.day);
     *firing = run.firing;
     rc = run.published;
 
@@ -431,7 +438,7 @@ kpi_notifier_evaluate (kpi_notifier_t *self)
 
 /* ---------------------------------------------------------------- life */
 
-/* Reads --warnings-as-of: "" (the wall clock), a day or an instant. */
+/* Reads --as-of: "" (the wall clock), a day or an instant. */
 static int
 s_read_as_of (kpi_notifier_t *self, const char *text, char *error, size_t error_size)
 {
@@ -451,7 +458,7 @@ s_read_as_of (kpi_notifier_t *self, const char *text, char *error, size_t error_
         char quoted[64];
         sp_error_quote (text, quoted, sizeof quoted);
         sp_error_set (error, error_size,
-                      "invalid --warnings-as-of \"%s\": use a date YYYY-MM-DD or an RFC 3339 "
+                      "invalid --as-of \"%s\": use a date YYYY-MM-DD or an RFC 3339 "
                       "timestamp",
                       quoted);
         return -1;
@@ -480,7 +487,7 @@ kpi_notifier_new (sp_service_t *service, uint32_t partitions, char *error, size_
                       quoted);
         goto out_destroy;
     }
-    if (s_read_as_of (self, sp_config_string (config, "warnings-as-of"), error, error_size) != 0)
+    if (s_read_as_of (self, sp_config_string (config, "as-of"), error, error_size) != 0)
         goto out_destroy;
     int64_t interval_ms = sp_config_int (config, "warning-interval-ms");
     const char *endpoints = sp_config_string (config, "warnings");
@@ -514,7 +521,7 @@ kpi_notifier_new (sp_service_t *service, uint32_t partitions, char *error, size_
     sp_log_info (
         "publishing kpi warnings", "endpoint=\"%s\" interval_ms=%" PRId64 " band=%s as_of=\"%s\"",
         sp_notifier_endpoint (self->notifier), interval_ms, kpi_warning_band_name (self->band),
-        self->fixed ? sp_config_string (config, "warnings-as-of") : "now");
+        self->fixed ? sp_config_string (config, "as-of") : "now");
     return self;
 
 out_destroy:

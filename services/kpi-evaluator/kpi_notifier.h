@@ -6,7 +6,7 @@
     current month and quarter: the nodes that counted anything in the
     period (kpi_query_every_scope), every node of the org in force, and
     every node with a warning firing there. "Current" is the period
-    holding the wall clock, or --warnings-as-of (a fixed instant or day,
+    holding the wall clock, or --as-of (a fixed instant or day,
     for tests and replays). Conditions are judged only when the results
     hold every event that was in the log at the previous evaluation (each
     partition's checkpoint has reached the head read then, under the
@@ -22,7 +22,8 @@
     salespulse.KpiWarning (proto/kpi.proto), which carries the sequence.
     A firing warning of a period that is no longer current is cleared
     (period_ended). Several instances may run: each transition is stored
-    and published once.
+    and published once. The same evaluation records the week's forecasts
+    (kpi_forecast.h) the first time it runs on or after the week's point.
 
     Each evaluation reads the reference data (org, targets, scorecard)
     from PostgreSQL and the measures from Redis on the reactor's thread:
@@ -61,9 +62,9 @@
     { "warning-band", "SP_KPI_WARNING_BAND", SP_CONFIG_STRING, "at_risk",                          \
       "statuses that fire a warning: at_risk (projection below the floor) or behind (below "      \
       "the target)", 0, 0 },                                                                       \
-    { "warnings-as-of", "SP_KPI_WARNINGS_AS_OF", SP_CONFIG_STRING, "",                             \
-      "judge as of this instant (RFC 3339) or day (YYYY-MM-DD) instead of the wall clock: for "   \
-      "tests and replays", 0, 0 }
+    { "as-of", "SP_KPI_AS_OF", SP_CONFIG_STRING, "",                                               \
+      "judge pace warnings and record forecasts as of this instant (RFC 3339) or day "             \
+      "(YYYY-MM-DD) instead of the wall clock: for tests and replays", 0, 0 }
 /* clang-format on */
 
 /* Messages a subscriber may fall behind by before the PUB socket drops

@@ -4,7 +4,7 @@
     kpi-evaluator, the warnings received by a subscriber on the service's
     PUB socket and read back with `salesctl warnings`.
 
-    kpi-evaluator judges as of 2026-03-15 (--warnings-as-of; 15 of 31
+    kpi-evaluator judges as of 2026-03-15 (--as-of; 15 of 31
     days of March elapsed). rep-ana (team north, region emea) has a March
     revenue target of 3,000.00 with a floor of 2,000.00, loaded once her
     first win is counted (before it, nothing won by the 15th is at risk
@@ -226,8 +226,7 @@ s_start_evaluator (void)
         .settings =
             (const char *[]){ http, bus, warnings, "SP_TIME_ZONE=UTC", "SP_KPI_CURRENCY=USD",
                               "SP_CONSUMER_POLL_MS=100", "SP_DEFINITIONS_CHECK_MS=200",
-                              "SP_KPI_WARNING_INTERVAL_MS=200", "SP_KPI_WARNINGS_AS_OF=2026-03-15",
-                              NULL },
+                              "SP_KPI_WARNING_INTERVAL_MS=200", "SP_KPI_AS_OF=2026-03-15", NULL },
         .arguments = (const char *[]){ partitions, NULL },
         .stdout_path = s_fixture.log,
     };
@@ -400,12 +399,62 @@ test_cleared_while_away_seen_once (void **state)
     assert_false (sp_harness_log_contains (s_fixture.log, "could not"));
 }
 
+/* The same evaluations record the forecasts of the week's point once:
+   judged as of Sunday 2026-03-15, the point is Monday 2026-03-09, for
+   the month and the quarter; however many evaluations ran, one row per
+   scope, KPI and point. The monthly report shows them next to the
+   month's live actual. */
+static void
+test_forecasts_recorded_once (void **state)
+{
+    (void) state;
+    sp_pg_result_t *result =
+        sp_pg_exec (s_fixture.stack->pg,
+                    "SELECT period, recorded_on::text, count(*), count(DISTINCT (scope, kpi)) "
+                    "FROM kpi_forecasts WHERE scope = 'company' GROUP BY period, recorded_on "
+                    "ORDER BY period",
+                    0, NULL, NULL, NULL);
+    assert_true (sp_pg_result_ok (result));
+    assert_int_equal (sp_pg_result_rows (result), 2);
+    assert_string_equal (sp_pg_result_value (result, 0, 0), "2026-03");
+    assert_string_equal (sp_pg_result_value (result, 1, 0), "2026-Q1");
+    for (int row = 0; row < 2; row++) {
+        assert_string_equal (sp_pg_result_value (result, row, 1), "2026-03-09");
+        /* revenue and deals_won, once each */
+        assert_string_equal (sp_pg_result_value (result, row, 2), "2");
+        assert_string_equal (sp_pg_result_value (result, row, 3), "2");
+    }
+    sp_pg_result_destroy (&result);
+
+    char output[OUTPUT_SIZE];
+    if (s_salesctl ((const char *[]){ "report", "monthly", "--scope", "company", "--date",
+                                      "2026-03-31", "--json", NULL },
+                    output, sizeof output) != 0)
+        fail_msg ("salesctl report failed: %s", output);
+    json_t *report = json_loads (output, 0, NULL);
+    assert_non_null (report);
+    json_t *accuracy = json_object_get (report, "forecast_accuracy");
+    assert_string_equal (s_text (accuracy, "final_from"), "live");
+    json_t *points = json_object_get (accuracy, "points");
+    assert_int_equal (json_array_size (points), 2);
+    json_t *revenue = json_array_get (points, 1); /* by day, then KPI: deals_won, revenue */
+    assert_string_equal (s_text (revenue, "kpi"), "revenue");
+    assert_string_equal (s_text (revenue, "recorded_on"), "2026-03-09");
+    /* the final figure is the month's live revenue: both wins, 500.00
+       and the later one */
+    json_int_t final = s_integer (revenue, "final");
+    assert_true (final > 50000);
+    assert_int_equal (s_integer (revenue, "error"), s_integer (revenue, "forecast") - final);
+    json_decref (report);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_warning_fires_below_the_floor),
         cmocka_unit_test (test_cleared_while_away_seen_once),
+        cmocka_unit_test (test_forecasts_recorded_once),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
