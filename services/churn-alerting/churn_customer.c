@@ -1,0 +1,649 @@
+/*  churn_customer - a customer's bounded state (see churn_customer.h and
+    docs/health-model.md, "Customer state").
+
+    Each day-keyed list is sorted by day ascending and keeps the most
+    recent days: inserting a new day into a full list drops the oldest
+    one, and a day older than every kept day of a full list is dropped.
+    A day once dropped can never come back (the kept minimum only grows),
+    so the kept days are the latest of all days seen, each with every one
+    of its events: the state depends on the set of events, not their
+    order.
+
+    Binary form, version 1 (integers little-endian):
+        'H' 1 flags                       flags: 1 first_day, 2 first_engagement_day
+        [first_day 8] [first_engagement_day 8]
+        money count 2, then per day: day 8 orders 4 ordered 8 returns 4 returned 8
+                                     payments 4 paid 8
+        engagement count 2, per day: day 8 visits 4 calls 4 demos 4
+        complaint count 1, per day: day 8 low 4 medium 4 high 4 critical 4
+        answer count 1, per answer: occurred_at 8 day 8 survey 1 score 1
+                                    id length 1, id bytes
+    Unpacking checks every invariant the state keeps.
+*/
+#include "churn_customer.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_KIND 'H'
+#define S_VERSION 1
+#define S_FLAG_FIRST_DAY 1
+#define S_FLAG_FIRST_ENGAGEMENT 2
+#define S_FLAGS_ALL (S_FLAG_FIRST_DAY | S_FLAG_FIRST_ENGAGEMENT)
+#define S_BYTE_BITS 8
+#define S_INT64_BYTES 8
+#define S_UINT32_BYTES 4
+#define S_UINT16_BYTES 2
+
+struct _churn_customer_t {
+    bool has_first_day;           /* any event applied */
+    int64_t first_day;            /* earliest day of any event */
+    bool has_first_engagement;    /* any visit, call or demo applied */
+    int64_t first_engagement_day; /* earliest day of one */
+    size_t money_count;           /* money days kept */
+    size_t engagement_count;      /* engagement days kept */
+    size_t complaint_count;       /* complaint days kept */
+    size_t answer_count;          /* surveys kept */
+    churn_customer_money_t money[CHURN_CUSTOMER_MONEY_DAYS_MAX];                /* day ascending */
+    churn_customer_engagement_t engagement[CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX]; /* day ascending */
+    churn_customer_complaint_t complaints[CHURN_CUSTOMER_COMPLAINT_DAYS_MAX];   /* day ascending */
+    churn_customer_answer_t answers[CHURN_CUSTOMER_SURVEYS_MAX];                /* latest first */
+};
+
+_Static_assert(CHURN_CUSTOMER_MONEY_DAYS_MAX <= UINT16_MAX, "money count fits 2 bytes");
+_Static_assert(CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX <= UINT16_MAX, "engagement count fits 2 bytes");
+_Static_assert(CHURN_CUSTOMER_COMPLAINT_DAYS_MAX <= UINT8_MAX, "complaint count fits 1 byte");
+_Static_assert(CHURN_CUSTOMER_SURVEYS_MAX <= UINT8_MAX, "answer count fits 1 byte");
+_Static_assert(CHURN_CUSTOMER_EVENT_ID_MAX <= UINT8_MAX, "an id length fits 1 byte");
+_Static_assert(CHURN_MODEL_SEVERITY_COUNT == 4, "the binary form has four severities");
+
+churn_customer_t *
+churn_customer_new (void)
+{
+    return (churn_customer_t *) calloc (1, sizeof (churn_customer_t));
+}
+
+void
+churn_customer_destroy (churn_customer_t **self_p)
+{
+    assert (self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+/* ---------------------------------------------------------------- applying */
+
+static uint32_t
+s_add_count (uint32_t count)
+{
+    return count == UINT32_MAX ? count : count + 1;
+}
+
+/* sum + amount, both >= 0, saturating at INT64_MAX. */
+static int64_t
+s_add_amount (int64_t sum, int64_t amount)
+{
+    assert (sum >= 0 && amount >= 0);
+    return sum > INT64_MAX - amount ? INT64_MAX : sum + amount;
+}
+
+/* The entry of day in a day-ascending list of *count entries of size bytes
+   (at most max), each starting with its int64_t day: the existing one, a
+   new zeroed one with its day set (the oldest dropped when the list is
+   full), or NULL when the list is full and day is older than all kept. */
+static void *
+s_day_entry (void *entries, size_t *count, size_t max, size_t size, int64_t day)
+{
+    char *bytes = (char *) entries;
+    size_t index = 0;
+    int64_t kept = 0;
+    while (index < *count) {
+        memcpy (&kept, bytes + index * size, sizeof kept);
+        if (kept >= day)
+            break;
+        index++;
+    }
+    if (index < *count && kept == day)
+        return bytes + index * size;
+    if (*count == max) {
+        if (index == 0)
+            return NULL; /* older than every kept day */
+        /* drop the oldest: the days before index move down one, which
+           frees index - 1 */
+        memmove (bytes, bytes + size, (index - 1) * size);
+        index--;
+    }
+    else {
+        memmove (bytes + (index + 1) * size, bytes + index * size, (*count - index) * size);
+        (*count)++;
+    }
+    memset (bytes + index * size, 0, size);
+    memcpy (bytes + index * size, &day, sizeof day);
+    return bytes + index * size;
+}
+
+/* True for a valid event id: 1..128 bytes of A-Z a-z 0-9 . _ : - */
+static bool
+s_event_id_valid (const char *id, size_t length)
+{
+    if (length == 0 || length > CHURN_CUSTOMER_EVENT_ID_MAX)
+        return false;
+    for (size_t index = 0; index < length; index++) {
+        char c = id[index];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == ':' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* True for a survey score on its scale. */
+static bool
+s_survey_valid (churn_customer_survey_t survey, int score)
+{
+    if (survey == CHURN_CUSTOMER_SURVEY_NPS)
+        return score >= 0 && score <= CHURN_MODEL_NPS_MAX;
+    if (survey == CHURN_CUSTOMER_SURVEY_CSAT)
+        return score >= CHURN_MODEL_CSAT_MIN && score <= CHURN_MODEL_CSAT_MAX;
+    return false;
+}
+
+/* True for an event churn_customer_apply takes. */
+static bool
+s_event_valid (const churn_customer_event_t *event)
+{
+    if (event->day < 0 || event->day > CHURN_CUSTOMER_DAY_MAX)
+        return false;
+    switch (event->type) {
+        case CHURN_CUSTOMER_ORDER:
+            return event->amount_minor >= -CHURN_CUSTOMER_AMOUNT_MAX &&
+                   event->amount_minor <= CHURN_CUSTOMER_AMOUNT_MAX;
+        case CHURN_CUSTOMER_PAYMENT:
+            return event->amount_minor >= 0 && event->amount_minor <= CHURN_CUSTOMER_AMOUNT_MAX;
+        case CHURN_CUSTOMER_VISIT:
+        case CHURN_CUSTOMER_CALL:
+        case CHURN_CUSTOMER_DEMO:
+            return true;
+        case CHURN_CUSTOMER_COMPLAINT:
+            return (unsigned) event->severity < CHURN_MODEL_SEVERITY_COUNT;
+        case CHURN_CUSTOMER_SURVEY:
+            return event->occurred_at >= 1 && event->occurred_at <= CHURN_CUSTOMER_TIME_MAX &&
+                   s_survey_valid (event->survey, event->survey_score) && event->event_id &&
+                   s_event_id_valid (event->event_id,
+                                     strnlen (event->event_id, CHURN_CUSTOMER_EVENT_ID_MAX + 1));
+    }
+    return false;
+}
+
+/* Negative when answer (at, id) is later than other: the list's order. */
+static int
+s_answer_order (int64_t at, const char *id, const churn_customer_answer_t *other)
+{
+    if (at != other->occurred_at)
+        return at > other->occurred_at ? -1 : 1;
+    int compare = strcmp (id, other->event_id);
+    return compare > 0 ? -1 : compare < 0 ? 1 : 0;
+}
+
+/* Keeps the survey among the latest CHURN_CUSTOMER_SURVEYS_MAX. */
+static void
+s_apply_survey (churn_customer_t *self, const churn_customer_event_t *event)
+{
+    size_t index = 0;
+    int order = 1;
+    while (index < self->answer_count &&
+           (order = s_answer_order (event->occurred_at, event->event_id, &self->answers[index])) >
+               0)
+        index++;
+    if (index < self->answer_count && order == 0)
+        return; /* the same answer again */
+    if (index == CHURN_CUSTOMER_SURVEYS_MAX)
+        return; /* older than every kept one */
+    if (self->answer_count == CHURN_CUSTOMER_SURVEYS_MAX)
+        self->answer_count--;
+    memmove (&self->answers[index + 1], &self->answers[index],
+             (self->answer_count - index) * sizeof self->answers[0]);
+    churn_customer_answer_t *answer = &self->answers[index];
+    memset (answer, 0, sizeof *answer);
+    answer->occurred_at = event->occurred_at;
+    answer->day = event->day;
+    answer->survey = event->survey;
+    answer->score = event->survey_score;
+    memcpy (answer->event_id, event->event_id, strlen (event->event_id));
+    self->answer_count++;
+}
+
+static void
+s_apply_money (churn_customer_t *self, const churn_customer_event_t *event)
+{
+    churn_customer_money_t *day = (churn_customer_money_t *) s_day_entry (
+        self->money, &self->money_count, CHURN_CUSTOMER_MONEY_DAYS_MAX, sizeof self->money[0],
+        event->day);
+    if (!day)
+        return;
+    int64_t amount = event->reporting_currency ? event->amount_minor : 0;
+    if (event->type == CHURN_CUSTOMER_PAYMENT) {
+        day->payments = s_add_count (day->payments);
+        day->paid_minor = s_add_amount (day->paid_minor, amount);
+    }
+    else if (event->amount_minor >= 0) {
+        day->orders = s_add_count (day->orders);
+        day->ordered_minor = s_add_amount (day->ordered_minor, amount);
+    }
+    else {
+        day->returns = s_add_count (day->returns);
+        day->returned_minor = s_add_amount (day->returned_minor, -amount);
+    }
+}
+
+static void
+s_apply_engagement (churn_customer_t *self, const churn_customer_event_t *event)
+{
+    if (!self->has_first_engagement || event->day < self->first_engagement_day)
+        self->first_engagement_day = event->day;
+    self->has_first_engagement = true;
+    churn_customer_engagement_t *day = (churn_customer_engagement_t *) s_day_entry (
+        self->engagement, &self->engagement_count, CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX,
+        sizeof self->engagement[0], event->day);
+    if (!day)
+        return;
+    if (event->type == CHURN_CUSTOMER_VISIT)
+        day->visits = s_add_count (day->visits);
+    else if (event->type == CHURN_CUSTOMER_CALL)
+        day->calls = s_add_count (day->calls);
+    else
+        day->demos = s_add_count (day->demos);
+}
+
+static void
+s_apply_complaint (churn_customer_t *self, const churn_customer_event_t *event)
+{
+    churn_customer_complaint_t *day = (churn_customer_complaint_t *) s_day_entry (
+        self->complaints, &self->complaint_count, CHURN_CUSTOMER_COMPLAINT_DAYS_MAX,
+        sizeof self->complaints[0], event->day);
+    if (day)
+        day->counts[event->severity] = s_add_count (day->counts[event->severity]);
+}
+
+int
+churn_customer_apply (churn_customer_t *self, const churn_customer_event_t *event)
+{
+    assert (self && event);
+    if (!s_event_valid (event))
+        return -1;
+    if (!self->has_first_day || event->day < self->first_day)
+        self->first_day = event->day;
+    self->has_first_day = true;
+    switch (event->type) {
+        case CHURN_CUSTOMER_ORDER:
+        case CHURN_CUSTOMER_PAYMENT:
+            s_apply_money (self, event);
+            break;
+        case CHURN_CUSTOMER_VISIT:
+        case CHURN_CUSTOMER_CALL:
+        case CHURN_CUSTOMER_DEMO:
+            s_apply_engagement (self, event);
+            break;
+        case CHURN_CUSTOMER_COMPLAINT:
+            s_apply_complaint (self, event);
+            break;
+        case CHURN_CUSTOMER_SURVEY:
+            s_apply_survey (self, event);
+            break;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+bool
+churn_customer_first_day (const churn_customer_t *self, int64_t *day)
+{
+    assert (self && day);
+    if (self->has_first_day)
+        *day = self->first_day;
+    return self->has_first_day;
+}
+
+bool
+churn_customer_first_engagement_day (const churn_customer_t *self, int64_t *day)
+{
+    assert (self && day);
+    if (self->has_first_engagement)
+        *day = self->first_engagement_day;
+    return self->has_first_engagement;
+}
+
+size_t
+churn_customer_money_count (const churn_customer_t *self)
+{
+    assert (self);
+    return self->money_count;
+}
+
+const churn_customer_money_t *
+churn_customer_money (const churn_customer_t *self, size_t index)
+{
+    assert (self && index < self->money_count);
+    return &self->money[index];
+}
+
+size_t
+churn_customer_engagement_count (const churn_customer_t *self)
+{
+    assert (self);
+    return self->engagement_count;
+}
+
+const churn_customer_engagement_t *
+churn_customer_engagement (const churn_customer_t *self, size_t index)
+{
+    assert (self && index < self->engagement_count);
+    return &self->engagement[index];
+}
+
+size_t
+churn_customer_complaint_count (const churn_customer_t *self)
+{
+    assert (self);
+    return self->complaint_count;
+}
+
+const churn_customer_complaint_t *
+churn_customer_complaint (const churn_customer_t *self, size_t index)
+{
+    assert (self && index < self->complaint_count);
+    return &self->complaints[index];
+}
+
+size_t
+churn_customer_answer_count (const churn_customer_t *self)
+{
+    assert (self);
+    return self->answer_count;
+}
+
+const churn_customer_answer_t *
+churn_customer_answer (const churn_customer_t *self, size_t index)
+{
+    assert (self && index < self->answer_count);
+    return &self->answers[index];
+}
+
+/* ---------------------------------------------------------------- binary form */
+
+typedef struct {
+    char *data;
+    size_t size;
+    size_t used;
+    bool full;
+} s_writer_t;
+
+static void
+s_put (s_writer_t *writer, const void *bytes, size_t length)
+{
+    if (writer->full || writer->size - writer->used < length) {
+        writer->full = true;
+        return;
+    }
+    memcpy (writer->data + writer->used, bytes, length);
+    writer->used += length;
+}
+
+/* value as width bytes little-endian. */
+static void
+s_put_unsigned (s_writer_t *writer, uint64_t value, size_t width)
+{
+    uint8_t bytes[S_INT64_BYTES];
+    assert (width <= sizeof bytes);
+    for (size_t index = 0; index < width; index++)
+        bytes[index] = (uint8_t) (value >> (S_BYTE_BITS * index));
+    s_put (writer, bytes, width);
+}
+
+static void
+s_put_integer (s_writer_t *writer, int64_t value)
+{
+    s_put_unsigned (writer, (uint64_t) value, S_INT64_BYTES);
+}
+
+size_t
+churn_customer_pack (const churn_customer_t *self, char *buffer, size_t size)
+{
+    assert (self && (buffer || size == 0));
+    s_writer_t writer = { buffer, size, 0, false };
+    uint8_t flags = (self->has_first_day ? S_FLAG_FIRST_DAY : 0) |
+                    (self->has_first_engagement ? S_FLAG_FIRST_ENGAGEMENT : 0);
+    s_put_unsigned (&writer, S_KIND, 1);
+    s_put_unsigned (&writer, S_VERSION, 1);
+    s_put_unsigned (&writer, flags, 1);
+    if (self->has_first_day)
+        s_put_integer (&writer, self->first_day);
+    if (self->has_first_engagement)
+        s_put_integer (&writer, self->first_engagement_day);
+    s_put_unsigned (&writer, self->money_count, S_UINT16_BYTES);
+    for (size_t index = 0; index < self->money_count; index++) {
+        const churn_customer_money_t *day = &self->money[index];
+        s_put_integer (&writer, day->day);
+        s_put_unsigned (&writer, day->orders, S_UINT32_BYTES);
+        s_put_integer (&writer, day->ordered_minor);
+        s_put_unsigned (&writer, day->returns, S_UINT32_BYTES);
+        s_put_integer (&writer, day->returned_minor);
+        s_put_unsigned (&writer, day->payments, S_UINT32_BYTES);
+        s_put_integer (&writer, day->paid_minor);
+    }
+    s_put_unsigned (&writer, self->engagement_count, S_UINT16_BYTES);
+    for (size_t index = 0; index < self->engagement_count; index++) {
+        const churn_customer_engagement_t *day = &self->engagement[index];
+        s_put_integer (&writer, day->day);
+        s_put_unsigned (&writer, day->visits, S_UINT32_BYTES);
+        s_put_unsigned (&writer, day->calls, S_UINT32_BYTES);
+        s_put_unsigned (&writer, day->demos, S_UINT32_BYTES);
+    }
+    s_put_unsigned (&writer, self->complaint_count, 1);
+    for (size_t index = 0; index < self->complaint_count; index++) {
+        s_put_integer (&writer, self->complaints[index].day);
+        for (size_t severity = 0; severity < CHURN_MODEL_SEVERITY_COUNT; severity++)
+            s_put_unsigned (&writer, self->complaints[index].counts[severity], S_UINT32_BYTES);
+    }
+    s_put_unsigned (&writer, self->answer_count, 1);
+    for (size_t index = 0; index < self->answer_count; index++) {
+        const churn_customer_answer_t *answer = &self->answers[index];
+        size_t length = strlen (answer->event_id);
+        s_put_integer (&writer, answer->occurred_at);
+        s_put_integer (&writer, answer->day);
+        s_put_unsigned (&writer, (uint64_t) answer->survey, 1);
+        s_put_unsigned (&writer, (uint64_t) answer->score, 1);
+        s_put_unsigned (&writer, length, 1);
+        s_put (&writer, answer->event_id, length);
+    }
+    return writer.full ? 0 : writer.used;
+}
+
+typedef struct {
+    const uint8_t *data;
+    size_t length;
+    size_t used;
+    bool bad; /* ran out of bytes */
+} s_reader_t;
+
+static uint64_t
+s_get_unsigned (s_reader_t *reader, size_t width)
+{
+    if (reader->bad || reader->length - reader->used < width) {
+        reader->bad = true;
+        return 0;
+    }
+    uint64_t value = 0;
+    for (size_t index = 0; index < width; index++)
+        value |= (uint64_t) reader->data[reader->used + index] << (S_BYTE_BITS * index);
+    reader->used += width;
+    return value;
+}
+
+static int64_t
+s_get_integer (s_reader_t *reader)
+{
+    return (int64_t) s_get_unsigned (reader, S_INT64_BYTES);
+}
+
+static bool
+s_day_valid (int64_t day)
+{
+    return day >= 0 && day <= CHURN_CUSTOMER_DAY_MAX;
+}
+
+/* A count and a sum that go together: the sum needs the count. */
+static bool
+s_sum_valid (uint32_t count, int64_t sum)
+{
+    return sum >= 0 && (sum == 0 || count > 0);
+}
+
+/* Reads the day lists into state; false on a broken invariant. The day
+   of each entry must be valid, after the one before, not before
+   *earliest (updated to the earliest day seen). */
+static bool
+s_unpack_lists (s_reader_t *reader, churn_customer_t *state, int64_t *earliest)
+{
+    int64_t before = -1;
+    state->money_count = (size_t) s_get_unsigned (reader, S_UINT16_BYTES);
+    if (state->money_count > CHURN_CUSTOMER_MONEY_DAYS_MAX)
+        return false;
+    for (size_t index = 0; index < state->money_count && !reader->bad; index++) {
+        churn_customer_money_t *day = &state->money[index];
+        day->day = s_get_integer (reader);
+        day->orders = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+        day->ordered_minor = s_get_integer (reader);
+        day->returns = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+        day->returned_minor = s_get_integer (reader);
+        day->payments = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+        day->paid_minor = s_get_integer (reader);
+        if (!s_day_valid (day->day) || day->day <= before ||
+            day->orders + (uint64_t) day->returns + day->payments == 0 ||
+            !s_sum_valid (day->orders, day->ordered_minor) ||
+            !s_sum_valid (day->returns, day->returned_minor) ||
+            !s_sum_valid (day->payments, day->paid_minor))
+            return false;
+        before = day->day;
+        if (index == 0 && day->day < *earliest)
+            *earliest = day->day;
+    }
+    before = -1;
+    state->engagement_count = (size_t) s_get_unsigned (reader, S_UINT16_BYTES);
+    if (state->engagement_count > CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX)
+        return false;
+    for (size_t index = 0; index < state->engagement_count && !reader->bad; index++) {
+        churn_customer_engagement_t *day = &state->engagement[index];
+        day->day = s_get_integer (reader);
+        day->visits = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+        day->calls = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+        day->demos = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+        if (!s_day_valid (day->day) || day->day <= before ||
+            day->visits + (uint64_t) day->calls + day->demos == 0)
+            return false;
+        before = day->day;
+    }
+    before = -1;
+    state->complaint_count = (size_t) s_get_unsigned (reader, 1);
+    if (state->complaint_count > CHURN_CUSTOMER_COMPLAINT_DAYS_MAX)
+        return false;
+    for (size_t index = 0; index < state->complaint_count && !reader->bad; index++) {
+        churn_customer_complaint_t *day = &state->complaints[index];
+        day->day = s_get_integer (reader);
+        uint64_t total = 0;
+        for (size_t severity = 0; severity < CHURN_MODEL_SEVERITY_COUNT; severity++) {
+            day->counts[severity] = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+            total += day->counts[severity];
+        }
+        if (!s_day_valid (day->day) || day->day <= before || total == 0)
+            return false;
+        before = day->day;
+        if (index == 0 && day->day < *earliest)
+            *earliest = day->day;
+    }
+    return !reader->bad;
+}
+
+/* Reads the answers into state; false on a broken invariant. */
+static bool
+s_unpack_answers (s_reader_t *reader, churn_customer_t *state, int64_t *earliest)
+{
+    state->answer_count = (size_t) s_get_unsigned (reader, 1);
+    if (state->answer_count > CHURN_CUSTOMER_SURVEYS_MAX)
+        return false;
+    for (size_t index = 0; index < state->answer_count && !reader->bad; index++) {
+        churn_customer_answer_t *answer = &state->answers[index];
+        answer->occurred_at = s_get_integer (reader);
+        answer->day = s_get_integer (reader);
+        answer->survey = (churn_customer_survey_t) s_get_unsigned (reader, 1);
+        answer->score = (int) s_get_unsigned (reader, 1);
+        size_t length = (size_t) s_get_unsigned (reader, 1);
+        if (reader->bad || length > CHURN_CUSTOMER_EVENT_ID_MAX ||
+            reader->length - reader->used < length)
+            return false;
+        memcpy (answer->event_id, reader->data + reader->used, length);
+        answer->event_id[length] = '\0';
+        reader->used += length;
+        if (answer->occurred_at < 1 || answer->occurred_at > CHURN_CUSTOMER_TIME_MAX ||
+            !s_day_valid (answer->day) || !s_survey_valid (answer->survey, answer->score) ||
+            !s_event_id_valid (answer->event_id, length))
+            return false;
+        if (index > 0 &&
+            s_answer_order (answer->occurred_at, answer->event_id, &state->answers[index - 1]) <= 0)
+            return false; /* not strictly older than the one before */
+        if (answer->day < *earliest)
+            *earliest = answer->day;
+    }
+    return !reader->bad;
+}
+
+int
+churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
+{
+    assert (self && (data || length == 0));
+    churn_customer_t *state = churn_customer_new ();
+    if (!state)
+        return -1;
+    int rc = -1;
+    if (length == 0)
+        goto out_accept;
+    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
+    if (s_get_unsigned (&reader, 1) != S_KIND || s_get_unsigned (&reader, 1) != S_VERSION)
+        goto out_destroy;
+    uint64_t flags = s_get_unsigned (&reader, 1);
+    if (reader.bad || (flags & ~(uint64_t) S_FLAGS_ALL) != 0)
+        goto out_destroy;
+    state->has_first_day = (flags & S_FLAG_FIRST_DAY) != 0;
+    state->has_first_engagement = (flags & S_FLAG_FIRST_ENGAGEMENT) != 0;
+    if (state->has_first_day)
+        state->first_day = s_get_integer (&reader);
+    if (state->has_first_engagement)
+        state->first_engagement_day = s_get_integer (&reader);
+    int64_t earliest = CHURN_CUSTOMER_DAY_MAX + 1;
+    if (reader.bad || !s_unpack_lists (&reader, state, &earliest) ||
+        !s_unpack_answers (&reader, state, &earliest) || reader.used != length)
+        goto out_destroy;
+    if (state->engagement_count > 0 && state->engagement[0].day < earliest)
+        earliest = state->engagement[0].day;
+    /* An event was applied exactly when some list holds one (a list only
+       drops a day for a newer one); the first days come before them. */
+    bool any = state->money_count + state->engagement_count + state->complaint_count +
+                   state->answer_count >
+               0;
+    if (state->has_first_day != any || state->has_first_engagement != (state->engagement_count > 0))
+        goto out_destroy;
+    if (state->has_first_day && (!s_day_valid (state->first_day) || state->first_day > earliest))
+        goto out_destroy;
+    if (state->has_first_engagement && (state->first_engagement_day < state->first_day ||
+                                        state->first_engagement_day > state->engagement[0].day))
+        goto out_destroy;
+out_accept:
+    *self = *state;
+    rc = 0;
+out_destroy:
+    churn_customer_destroy (&state);
+    return rc;
+}

@@ -1,0 +1,533 @@
+/*  test_churn_customer - a customer's bounded state (churn_customer):
+    applying events, order independence, bounds, and the binary form with
+    every malformed input refused.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "churn_customer.h"
+
+#define COUNT(array) (sizeof (array) / sizeof ((array)[0]))
+#define DAY 17500 /* 2017-11-30 */
+#define MS_PER_DAY 86400000
+
+static churn_customer_event_t
+s_order (int64_t day, int64_t amount)
+{
+    return (churn_customer_event_t){
+        .type = CHURN_CUSTOMER_ORDER, .day = day, .amount_minor = amount, .reporting_currency = true
+    };
+}
+
+static churn_customer_event_t
+s_event (churn_customer_event_type_t type, int64_t day)
+{
+    return (churn_customer_event_t){ .type = type, .day = day };
+}
+
+static churn_customer_event_t
+s_complaint (int64_t day, churn_model_severity_t severity)
+{
+    return (churn_customer_event_t){ .type = CHURN_CUSTOMER_COMPLAINT,
+                                     .day = day,
+                                     .severity = severity };
+}
+
+static churn_customer_event_t
+s_survey (int64_t day, int64_t at_ms, const char *id, churn_customer_survey_t survey, int score)
+{
+    return (churn_customer_event_t){ .type = CHURN_CUSTOMER_SURVEY,
+                                     .day = day,
+                                     .occurred_at = at_ms,
+                                     .event_id = id,
+                                     .survey = survey,
+                                     .survey_score = score };
+}
+
+static churn_customer_t *
+s_new (void)
+{
+    churn_customer_t *customer = churn_customer_new ();
+    assert_non_null (customer);
+    return customer;
+}
+
+static void
+s_apply (churn_customer_t *customer, churn_customer_event_t event)
+{
+    assert_int_equal (churn_customer_apply (customer, &event), 0);
+}
+
+/* The packed form into buffer (CHURN_CUSTOMER_PACKED_MAX bytes). */
+static size_t
+s_pack (const churn_customer_t *customer, char *buffer)
+{
+    size_t length = churn_customer_pack (customer, buffer, CHURN_CUSTOMER_PACKED_MAX);
+    assert_true (length > 0);
+    return length;
+}
+
+// ---------------------------------------------------------------- applying
+
+/* Orders, returns and payments sum per day; another currency counts. */
+static void
+test_money_days (void **state)
+{
+    (void) state;
+    churn_customer_t *customer = s_new ();
+    int64_t day = 0;
+    assert_false (churn_customer_first_day (customer, &day));
+    assert_int_equal (churn_customer_money_count (customer), 0);
+    s_apply (customer, s_order (DAY + 5, 1000));
+    s_apply (customer, s_order (DAY, 2500));
+    s_apply (customer, s_order (DAY, -700));
+    s_apply (customer, s_order (DAY, 0));
+    churn_customer_event_t other = s_order (DAY, 9999);
+    other.reporting_currency = false;
+    s_apply (customer, other);
+    other.amount_minor = -50;
+    s_apply (customer, other);
+    churn_customer_event_t payment = s_event (CHURN_CUSTOMER_PAYMENT, DAY + 5);
+    payment.amount_minor = 800;
+    payment.reporting_currency = true;
+    s_apply (customer, payment);
+    assert_true (churn_customer_first_day (customer, &day));
+    assert_int_equal (day, DAY);
+    assert_false (churn_customer_first_engagement_day (customer, &day));
+    assert_int_equal (churn_customer_money_count (customer), 2);
+    const churn_customer_money_t *first = churn_customer_money (customer, 0);
+    assert_int_equal (first->day, DAY);
+    assert_int_equal (first->orders, 3); /* 2500, 0 and the other currency's */
+    assert_int_equal (first->ordered_minor, 2500);
+    assert_int_equal (first->returns, 2);
+    assert_int_equal (first->returned_minor, 700);
+    assert_int_equal (first->payments, 0);
+    const churn_customer_money_t *second = churn_customer_money (customer, 1);
+    assert_int_equal (second->day, DAY + 5);
+    assert_int_equal (second->orders, 1);
+    assert_int_equal (second->ordered_minor, 1000);
+    assert_int_equal (second->payments, 1);
+    assert_int_equal (second->paid_minor, 800);
+    churn_customer_destroy (&customer);
+    churn_customer_destroy (&customer); /* no-op on NULL */
+}
+
+/* Engagement and complaints per day; the first engagement day stays. */
+static void
+test_engagement_and_complaints (void **state)
+{
+    (void) state;
+    churn_customer_t *customer = s_new ();
+    s_apply (customer, s_event (CHURN_CUSTOMER_VISIT, DAY + 1));
+    s_apply (customer, s_event (CHURN_CUSTOMER_CALL, DAY + 1));
+    s_apply (customer, s_event (CHURN_CUSTOMER_CALL, DAY + 1));
+    s_apply (customer, s_event (CHURN_CUSTOMER_DEMO, DAY + 3));
+    s_apply (customer, s_complaint (DAY + 2, CHURN_MODEL_SEVERITY_HIGH));
+    s_apply (customer, s_complaint (DAY + 2, CHURN_MODEL_SEVERITY_HIGH));
+    s_apply (customer, s_complaint (DAY + 2, CHURN_MODEL_SEVERITY_LOW));
+    int64_t day = 0;
+    assert_true (churn_customer_first_engagement_day (customer, &day));
+    assert_int_equal (day, DAY + 1);
+    assert_true (churn_customer_first_day (customer, &day));
+    assert_int_equal (day, DAY + 1);
+    assert_int_equal (churn_customer_engagement_count (customer), 2);
+    const churn_customer_engagement_t *first = churn_customer_engagement (customer, 0);
+    assert_int_equal (first->visits, 1);
+    assert_int_equal (first->calls, 2);
+    assert_int_equal (first->demos, 0);
+    assert_int_equal (churn_customer_engagement (customer, 1)->demos, 1);
+    assert_int_equal (churn_customer_complaint_count (customer), 1);
+    const churn_customer_complaint_t *complaint = churn_customer_complaint (customer, 0);
+    assert_int_equal (complaint->day, DAY + 2);
+    assert_int_equal (complaint->counts[CHURN_MODEL_SEVERITY_HIGH], 2);
+    assert_int_equal (complaint->counts[CHURN_MODEL_SEVERITY_LOW], 1);
+    assert_int_equal (complaint->counts[CHURN_MODEL_SEVERITY_CRITICAL], 0);
+    churn_customer_destroy (&customer);
+}
+
+/* Surveys: latest first by (occurred_at, event_id), the same answer once,
+   the latest four kept. */
+static void
+test_surveys (void **state)
+{
+    (void) state;
+    churn_customer_t *customer = s_new ();
+    int64_t at = (int64_t) DAY * MS_PER_DAY;
+    s_apply (customer, s_survey (DAY, at, "s:b", CHURN_CUSTOMER_SURVEY_NPS, 9));
+    s_apply (customer, s_survey (DAY, at, "s:a", CHURN_CUSTOMER_SURVEY_CSAT, 2));
+    s_apply (customer, s_survey (DAY, at, "s:b", CHURN_CUSTOMER_SURVEY_NPS, 9)); /* again */
+    assert_int_equal (churn_customer_answer_count (customer), 2);
+    assert_string_equal (churn_customer_answer (customer, 0)->event_id, "s:b");
+    assert_int_equal (churn_customer_answer (customer, 0)->score, 9);
+    assert_int_equal (churn_customer_answer (customer, 1)->survey, CHURN_CUSTOMER_SURVEY_CSAT);
+    s_apply (customer,
+             s_survey (DAY + 2, at + 2 * MS_PER_DAY, "s:c", CHURN_CUSTOMER_SURVEY_NPS, 3));
+    s_apply (customer,
+             s_survey (DAY - 9, at - 9 * MS_PER_DAY, "s:d", CHURN_CUSTOMER_SURVEY_NPS, 0));
+    s_apply (customer, s_survey (DAY - 1, at - MS_PER_DAY, "s:e", CHURN_CUSTOMER_SURVEY_CSAT, 5));
+    assert_int_equal (churn_customer_answer_count (customer), CHURN_CUSTOMER_SURVEYS_MAX);
+    const char *expected[] = { "s:c", "s:b", "s:a", "s:e" }; /* s:d dropped, the oldest */
+    for (size_t index = 0; index < COUNT (expected); index++)
+        assert_string_equal (churn_customer_answer (customer, index)->event_id, expected[index]);
+    /* older than every kept one: dropped */
+    s_apply (customer,
+             s_survey (DAY - 20, at - 20 * MS_PER_DAY, "s:f", CHURN_CUSTOMER_SURVEY_NPS, 1));
+    assert_string_equal (churn_customer_answer (customer, 3)->event_id, "s:e");
+    int64_t day = 0;
+    assert_true (churn_customer_first_day (customer, &day));
+    assert_int_equal (day, DAY - 20); /* the first day counts every event */
+    churn_customer_destroy (&customer);
+}
+
+/* Invalid events are refused and change nothing. */
+static void
+test_apply_refusals (void **state)
+{
+    (void) state;
+    churn_customer_t *customer = s_new ();
+    s_apply (customer, s_order (DAY, 100));
+    char before[CHURN_CUSTOMER_PACKED_MAX];
+    char after[CHURN_CUSTOMER_PACKED_MAX];
+    size_t length = s_pack (customer, before);
+    int64_t at = (int64_t) DAY * MS_PER_DAY;
+    churn_customer_event_t bad[] = {
+        s_order (-1, 100),
+        s_order (CHURN_CUSTOMER_DAY_MAX + 1, 100),
+        s_order (DAY, CHURN_CUSTOMER_AMOUNT_MAX + 1),
+        s_order (DAY, -CHURN_CUSTOMER_AMOUNT_MAX - 1),
+        { .type = CHURN_CUSTOMER_PAYMENT, .day = DAY, .amount_minor = -1 },
+        { .type = (churn_customer_event_type_t) 99, .day = DAY },
+        s_complaint (DAY, (churn_model_severity_t) CHURN_MODEL_SEVERITY_COUNT),
+        s_survey (DAY, at, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 11),
+        s_survey (DAY, at, "s:1", CHURN_CUSTOMER_SURVEY_NPS, -1),
+        s_survey (DAY, at, "s:1", CHURN_CUSTOMER_SURVEY_CSAT, 0),
+        s_survey (DAY, at, "s:1", CHURN_CUSTOMER_SURVEY_CSAT, 6),
+        s_survey (DAY, at, "s:1", CHURN_CUSTOMER_SURVEY_NONE, 3),
+        s_survey (DAY, 0, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 3),
+        s_survey (DAY, CHURN_CUSTOMER_TIME_MAX + 1, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 3),
+        s_survey (DAY, at, "", CHURN_CUSTOMER_SURVEY_NPS, 3),
+        s_survey (DAY, at, NULL, CHURN_CUSTOMER_SURVEY_NPS, 3),
+        s_survey (DAY, at, "s 1", CHURN_CUSTOMER_SURVEY_NPS, 3),
+    };
+    for (size_t index = 0; index < COUNT (bad); index++) {
+        assert_int_equal (churn_customer_apply (customer, &bad[index]), -1);
+        assert_int_equal (s_pack (customer, after), length);
+        assert_memory_equal (before, after, length);
+    }
+    char long_id[CHURN_CUSTOMER_EVENT_ID_MAX + 2];
+    memset (long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    churn_customer_event_t too_long = s_survey (DAY, at, long_id, CHURN_CUSTOMER_SURVEY_NPS, 3);
+    assert_int_equal (churn_customer_apply (customer, &too_long), -1);
+    long_id[CHURN_CUSTOMER_EVENT_ID_MAX] = '\0'; /* 128 bytes: fine */
+    s_apply (customer, s_survey (DAY, at, long_id, CHURN_CUSTOMER_SURVEY_NPS, 3));
+    churn_customer_destroy (&customer);
+}
+
+// ---------------------------------------------------------------- order independence
+
+/* Calls visit on every permutation of items[0..count) (Heap's algorithm). */
+static void
+s_permute (churn_customer_event_t *items, size_t count, size_t size,
+           void (*visit) (const churn_customer_event_t *, size_t, void *), void *context)
+{
+    if (size == 1) {
+        visit (items, count, context);
+        return;
+    }
+    for (size_t index = 0; index < size; index++) {
+        s_permute (items, count, size - 1, visit, context);
+        size_t swap = size % 2 == 1 ? 0 : index;
+        churn_customer_event_t kept = items[swap];
+        items[swap] = items[size - 1];
+        items[size - 1] = kept;
+    }
+}
+
+typedef struct {
+    char expected[CHURN_CUSTOMER_PACKED_MAX];
+    size_t length;
+    size_t visits;
+} s_permutations_t;
+
+static void
+s_check_permutation (const churn_customer_event_t *items, size_t count, void *context)
+{
+    s_permutations_t *check = (s_permutations_t *) context;
+    churn_customer_t *customer = s_new ();
+    for (size_t index = 0; index < count; index++)
+        s_apply (customer, items[index]);
+    char packed[CHURN_CUSTOMER_PACKED_MAX];
+    size_t length = s_pack (customer, packed);
+    assert_int_equal (length, check->length);
+    assert_memory_equal (packed, check->expected, length);
+    check->visits++;
+    churn_customer_destroy (&customer);
+}
+
+/* Every order of seven events gives the same packed bytes. */
+static void
+test_order_independent (void **state)
+{
+    (void) state;
+    int64_t at = (int64_t) DAY * MS_PER_DAY;
+    churn_customer_event_t payment = { .type = CHURN_CUSTOMER_PAYMENT,
+                                       .day = DAY + 3,
+                                       .amount_minor = 400,
+                                       .reporting_currency = true };
+    churn_customer_event_t events[] = {
+        s_order (DAY, 1000),
+        s_order (DAY + 3, -200),
+        s_order (DAY, 300),
+        payment,
+        s_event (CHURN_CUSTOMER_CALL, DAY + 1),
+        s_complaint (DAY + 2, CHURN_MODEL_SEVERITY_MEDIUM),
+        s_survey (DAY + 1, at + MS_PER_DAY, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 8),
+    };
+    s_permutations_t check = { .visits = 0 };
+    churn_customer_t *customer = s_new ();
+    for (size_t index = 0; index < COUNT (events); index++)
+        s_apply (customer, events[index]);
+    check.length = s_pack (customer, check.expected);
+    churn_customer_destroy (&customer);
+    s_permute (events, COUNT (events), COUNT (events), s_check_permutation, &check);
+    assert_int_equal (check.visits, 5040);
+}
+
+/* Full lists keep the latest days whatever the order, late events for a
+   dropped day stay dropped. */
+static void
+test_bounded_lists (void **state)
+{
+    (void) state;
+    const int64_t days = CHURN_CUSTOMER_MONEY_DAYS_MAX + 10;
+    churn_customer_t *rising = s_new ();
+    churn_customer_t *falling = s_new ();
+    churn_customer_t *mixed = s_new ();
+    for (int64_t index = 0; index < days; index++) {
+        s_apply (rising, s_order (DAY + index, 10));
+        s_apply (rising, s_event (CHURN_CUSTOMER_VISIT, DAY + index));
+        s_apply (rising, s_complaint (DAY + index, CHURN_MODEL_SEVERITY_LOW));
+        s_apply (falling, s_order (DAY + days - 1 - index, 10));
+        s_apply (falling, s_event (CHURN_CUSTOMER_VISIT, DAY + days - 1 - index));
+        s_apply (falling, s_complaint (DAY + days - 1 - index, CHURN_MODEL_SEVERITY_LOW));
+        int64_t scattered = (index * 7) % days; /* 7 and 410 are coprime */
+        s_apply (mixed, s_order (DAY + scattered, 10));
+        s_apply (mixed, s_event (CHURN_CUSTOMER_VISIT, DAY + scattered));
+        s_apply (mixed, s_complaint (DAY + scattered, CHURN_MODEL_SEVERITY_LOW));
+    }
+    /* a late event on a dropped day */
+    s_apply (rising, s_order (DAY, 10));
+    s_apply (falling, s_order (DAY, 10));
+    s_apply (mixed, s_order (DAY, 10));
+    assert_int_equal (churn_customer_money_count (rising), CHURN_CUSTOMER_MONEY_DAYS_MAX);
+    assert_int_equal (churn_customer_money (rising, 0)->day, DAY + 10);
+    assert_int_equal (churn_customer_money (rising, CHURN_CUSTOMER_MONEY_DAYS_MAX - 1)->day,
+                      DAY + days - 1);
+    assert_int_equal (churn_customer_engagement_count (rising), CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX);
+    assert_int_equal (churn_customer_engagement (rising, 0)->day,
+                      DAY + days - CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX);
+    assert_int_equal (churn_customer_complaint_count (rising), CHURN_CUSTOMER_COMPLAINT_DAYS_MAX);
+    int64_t day = 0;
+    assert_true (churn_customer_first_day (rising, &day));
+    assert_int_equal (day, DAY);
+    assert_true (churn_customer_first_engagement_day (rising, &day));
+    assert_int_equal (day, DAY);
+    char one[CHURN_CUSTOMER_PACKED_MAX];
+    char other[CHURN_CUSTOMER_PACKED_MAX];
+    size_t length = s_pack (rising, one);
+    assert_int_equal (s_pack (falling, other), length);
+    assert_memory_equal (one, other, length);
+    assert_int_equal (s_pack (mixed, other), length);
+    assert_memory_equal (one, other, length);
+    churn_customer_destroy (&mixed);
+    churn_customer_destroy (&falling);
+    churn_customer_destroy (&rising);
+}
+
+// ---------------------------------------------------------------- binary form
+
+/* A state with a bit of everything, and its packed offsets (see the
+   layout in churn_customer.c). */
+#define OFFSET_FLAGS 2
+#define OFFSET_FIRST_DAY 3
+#define OFFSET_FIRST_ENGAGEMENT 11
+#define OFFSET_MONEY_COUNT 19
+#define OFFSET_MONEY 21
+#define MONEY_SIZE 44
+#define OFFSET_ENGAGEMENT_COUNT (OFFSET_MONEY + 2 * MONEY_SIZE)
+#define OFFSET_ENGAGEMENT (OFFSET_ENGAGEMENT_COUNT + 2)
+#define OFFSET_COMPLAINT_COUNT (OFFSET_ENGAGEMENT + 20)
+#define OFFSET_COMPLAINT (OFFSET_COMPLAINT_COUNT + 1)
+#define OFFSET_ANSWER_COUNT (OFFSET_COMPLAINT + 24)
+#define OFFSET_ANSWER (OFFSET_ANSWER_COUNT + 1)
+#define ANSWER_SIZE 22 /* with a 3-byte id */
+#define PACKED_SIZE (OFFSET_ANSWER + 2 * ANSWER_SIZE)
+
+static churn_customer_t *
+s_sample (void)
+{
+    churn_customer_t *customer = s_new ();
+    int64_t at = (int64_t) DAY * MS_PER_DAY;
+    churn_customer_event_t payment = { .type = CHURN_CUSTOMER_PAYMENT,
+                                       .day = DAY + 4,
+                                       .amount_minor = 900,
+                                       .reporting_currency = true };
+    s_apply (customer, s_order (DAY, 1000));
+    s_apply (customer, s_order (DAY + 4, 500));
+    s_apply (customer, payment);
+    s_apply (customer, s_event (CHURN_CUSTOMER_DEMO, DAY + 1));
+    s_apply (customer, s_complaint (DAY + 2, CHURN_MODEL_SEVERITY_CRITICAL));
+    s_apply (customer,
+             s_survey (DAY + 3, at + 3 * MS_PER_DAY, "s:2", CHURN_CUSTOMER_SURVEY_CSAT, 4));
+    s_apply (customer, s_survey (DAY + 1, at + MS_PER_DAY, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 6));
+    return customer;
+}
+
+static void
+s_set (char *buffer, size_t offset, uint64_t value, size_t width)
+{
+    for (size_t index = 0; index < width; index++)
+        buffer[offset + index] = (char) (uint8_t) (value >> (8 * index));
+}
+
+/* pack then unpack gives the same state; an empty state too. */
+static void
+test_round_trip (void **state)
+{
+    (void) state;
+    churn_customer_t *customer = s_sample ();
+    char packed[CHURN_CUSTOMER_PACKED_MAX];
+    size_t length = s_pack (customer, packed);
+    assert_int_equal (length, PACKED_SIZE);
+    assert_int_equal (packed[0], 'H');
+    assert_int_equal (packed[1], 1);
+    churn_customer_t *back = s_new ();
+    assert_int_equal (churn_customer_unpack (back, packed, length), 0);
+    char again[CHURN_CUSTOMER_PACKED_MAX];
+    assert_int_equal (s_pack (back, again), length);
+    assert_memory_equal (packed, again, length);
+    assert_int_equal (churn_customer_answer (back, 0)->score, 4);
+    assert_int_equal (churn_customer_money (back, 1)->paid_minor, 900);
+    /* too small a buffer: 0 */
+    assert_int_equal (churn_customer_pack (customer, again, length - 1), 0);
+    assert_int_equal (churn_customer_pack (customer, NULL, 0), 0);
+    /* length 0 and an empty state's bytes: an empty customer */
+    assert_int_equal (churn_customer_unpack (back, NULL, 0), 0);
+    assert_int_equal (churn_customer_money_count (back), 0);
+    int64_t day = 0;
+    assert_false (churn_customer_first_day (back, &day));
+    length = s_pack (back, packed);
+    assert_int_equal (length, 9);
+    assert_int_equal (churn_customer_unpack (customer, packed, length), 0);
+    assert_int_equal (churn_customer_answer_count (customer), 0);
+    churn_customer_destroy (&back);
+    churn_customer_destroy (&customer);
+}
+
+/* A corruption of the sample: a value written at an offset. */
+typedef struct {
+    const char *what;
+    size_t offset;
+    uint64_t value;
+    size_t width;
+} s_corruption_t;
+
+static const s_corruption_t s_corruptions[] = {
+    { "kind", 0, 'X', 1 },
+    { "version", 1, 2, 1 },
+    { "unknown flag", OFFSET_FLAGS, 7, 1 },
+    { "no first day", OFFSET_FLAGS, 2, 1 },
+    { "first day after the earliest", OFFSET_FIRST_DAY, DAY + 1, 8 },
+    { "first day out of range", OFFSET_FIRST_DAY, (uint64_t) -1, 8 },
+    { "first engagement before the first day", OFFSET_FIRST_ENGAGEMENT, DAY - 1, 8 },
+    { "first engagement after its day", OFFSET_FIRST_ENGAGEMENT, DAY + 2, 8 },
+    { "too many money days", OFFSET_MONEY_COUNT, CHURN_CUSTOMER_MONEY_DAYS_MAX + 1, 2 },
+    { "money day out of range", OFFSET_MONEY, CHURN_CUSTOMER_DAY_MAX + 1, 8 },
+    { "money days not increasing", OFFSET_MONEY + MONEY_SIZE, DAY, 8 },
+    { "money day without events", OFFSET_MONEY + 8, 0, 4 },
+    { "amount without its count", OFFSET_MONEY + MONEY_SIZE + 8, 0, 4 },
+    { "negative amount", OFFSET_MONEY + 12, (uint64_t) -5, 8 },
+    { "returned without returns", OFFSET_MONEY + 24, 7, 8 },
+    { "too many engagement days", OFFSET_ENGAGEMENT_COUNT, CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX + 1,
+      2 },
+    { "engagement day without events", OFFSET_ENGAGEMENT + 16, 0, 4 },
+    { "no engagement days with a first", OFFSET_ENGAGEMENT_COUNT, 0, 2 },
+    { "too many complaint days", OFFSET_COMPLAINT_COUNT, CHURN_CUSTOMER_COMPLAINT_DAYS_MAX + 1, 1 },
+    { "complaint day without complaints", OFFSET_COMPLAINT + 20, 0, 4 },
+    { "complaint day before the first day", OFFSET_COMPLAINT, DAY - 1, 8 },
+    { "too many answers", OFFSET_ANSWER_COUNT, CHURN_CUSTOMER_SURVEYS_MAX + 1, 1 },
+    { "answer time 0", OFFSET_ANSWER, 0, 8 },
+    { "answer day out of range", OFFSET_ANSWER + 8, (uint64_t) -2, 8 },
+    { "unknown scale", OFFSET_ANSWER + 16, 3, 1 },
+    { "csat 6", OFFSET_ANSWER + 17, 6, 1 },
+    { "nps 11", OFFSET_ANSWER + ANSWER_SIZE + 17, 11, 1 },
+    { "id with a space", OFFSET_ANSWER + 19, ' ', 1 },
+    { "id length 0", OFFSET_ANSWER + 18, 0, 1 },
+    { "answers out of order", OFFSET_ANSWER + ANSWER_SIZE, (uint64_t) (DAY + 5) * MS_PER_DAY, 8 },
+};
+
+/* Every corruption, every truncation and a trailing byte are refused,
+   leaving the target as it was. */
+static void
+test_unpack_refusals (void **state)
+{
+    (void) state;
+    churn_customer_t *customer = s_sample ();
+    char packed[CHURN_CUSTOMER_PACKED_MAX];
+    size_t length = s_pack (customer, packed);
+    churn_customer_t *target = s_sample ();
+    s_apply (target, s_event (CHURN_CUSTOMER_CALL, DAY + 9));
+    char before[CHURN_CUSTOMER_PACKED_MAX];
+    size_t before_length = s_pack (target, before);
+    char after[CHURN_CUSTOMER_PACKED_MAX];
+    for (size_t index = 0; index < COUNT (s_corruptions); index++) {
+        char bad[CHURN_CUSTOMER_PACKED_MAX];
+        memcpy (bad, packed, length);
+        s_set (bad, s_corruptions[index].offset, s_corruptions[index].value,
+               s_corruptions[index].width);
+        if (churn_customer_unpack (target, bad, length) != -1)
+            fail_msg ("accepted: %s", s_corruptions[index].what);
+        assert_int_equal (s_pack (target, after), before_length);
+        assert_memory_equal (before, after, before_length);
+    }
+    /* an id longer than 128 bytes, with the bytes to read it all there */
+    char longer[CHURN_CUSTOMER_PACKED_MAX];
+    memcpy (longer, packed, length);
+    memset (longer + length, 'a', 200);
+    s_set (longer, OFFSET_ANSWER + 18, 200, 1);
+    assert_int_equal (churn_customer_unpack (target, longer, length + 200 - 3), -1);
+    for (size_t cut = 1; cut < length; cut++)
+        assert_int_equal (churn_customer_unpack (target, packed, cut), -1);
+    packed[length] = 0;
+    assert_int_equal (churn_customer_unpack (target, packed, length + 1), -1);
+    assert_int_equal (s_pack (target, after), before_length);
+    assert_memory_equal (before, after, before_length);
+    /* the sample itself is fine */
+    assert_int_equal (churn_customer_unpack (target, packed, length), 0);
+    churn_customer_destroy (&target);
+    churn_customer_destroy (&customer);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_money_days),
+        cmocka_unit_test (test_engagement_and_complaints),
+        cmocka_unit_test (test_surveys),
+        cmocka_unit_test (test_apply_refusals),
+        cmocka_unit_test (test_order_independent),
+        cmocka_unit_test (test_bounded_lists),
+        cmocka_unit_test (test_round_trip),
+        cmocka_unit_test (test_unpack_refusals),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
