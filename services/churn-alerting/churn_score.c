@@ -126,7 +126,7 @@ s_recency (const churn_model_t *model, const churn_customer_t *customer, int64_t
     out->has_last_order = true;
     out->last_order_day = latest[0];
     int64_t interval;
-    if (order_days >= params->min_orders) {
+    if (order_days >= params->min_orders && kept >= 2) { /* a gap needs two order days */
         int64_t intervals[CHURN_SCORE_INTERVALS_MAX];
         for (size_t index = 0; index + 1 < kept; index++)
             intervals[index] = latest[index] - latest[index + 1];

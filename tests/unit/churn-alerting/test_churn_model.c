@@ -315,7 +315,7 @@ test_check (void **state)
     free (expected);
     free (canonical);
     canonical = NULL;
-    strcpy (name, "kept");
+    snprintf (name, sizeof name, "kept");
     const char *bad = "{\"name\": \"Bad Name\"}";
     assert_int_equal (
         churn_model_check (bad, strlen (bad), name, sizeof name, &canonical, error, sizeof error),
