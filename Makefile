@@ -137,6 +137,9 @@ kpi-evaluator_TESTS := kpi
 kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi_targets_use \
     kpi_scorecard kpi_close kpi_forecast kpi_pace kpi_reference kpi_query kpi_evaluate \
     kpi_warning kpi_warning_store
+churn-alerting_TESTS := churn
+churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_keys \
+    churn_reference churn_query
 
 define SERVICE_template
 $(1)_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c))
@@ -174,7 +177,7 @@ FACE_OBJ := $(foreach s,$(SERVICES),$($(s)_FACE_OBJ))
 # headers it includes as "<service>/<file>.h"): never a service's logic.
 # Programs only tests and benchmarks run (tests/programs/<name>/) use the
 # same template without services.
-salesctl_SERVICES := funnel-tracker kpi-evaluator
+salesctl_SERVICES := funnel-tracker kpi-evaluator churn-alerting
 
 define PROGRAM_template
 ifneq ($($(notdir $(1))_SERVICES),)

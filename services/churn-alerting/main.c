@@ -1,19 +1,25 @@
 /*  churn-alerting - entry point.
 
-    churn-alerting: scores customer health and raises churn alerts (firing and resolved) for subscribers.
-
-    Settings and the shared life of a service: common/service/sp_service.h.
+    churn-alerting: keeps every customer's health state live from the
+    event log (orders, returns, payments, visits, calls, demos,
+    complaints, surveys) for the health score of `salesctl health`
+    (docs/churn-alerting.md, docs/health-model.md). The work is in
+    churn_alerting.c; settings and the shared life of a service in
+    common/service/sp_service.h.
 */
-#include "sp_service.h"
+#include "churn_alerting.h"
+#include "sp_consumer.h"
+#include "sp_refdata_watch.h"
 
 static const sp_config_option_t s_options[] = {
-    { "http", "SP_HTTP", SP_CONFIG_STRING, "127.0.0.1:9104",
-      "listen address of /healthz and /metrics (HOST:PORT, port 0 = any)", 0, 0 },
+    CHURN_ALERTING_OPTIONS,
+    SP_CONSUMER_OPTIONS,
+    SP_REFDATA_WATCH_OPTIONS,
 };
 
 static const sp_service_spec_t s_spec = {
     "churn-alerting",
-    "scores customer health and raises churn alerts (firing and resolved) for subscribers",
+    "keeps every customer's health state live from the event log for its health score",
     s_options,
     sizeof s_options / sizeof s_options[0],
 };
@@ -21,5 +27,5 @@ static const sp_service_spec_t s_spec = {
 int
 main (int argc, char **argv)
 {
-    return sp_service_main (&s_spec, argc, argv, NULL, NULL);
+    return sp_service_main (&s_spec, argc, argv, churn_alerting_attach, NULL);
 }

@@ -29,6 +29,7 @@
 */
 #include "salesctl.h"
 
+#include "churn-alerting/churn_model.h"
 #include "funnel-tracker/funnel_catalog.h"
 #include "kpi-evaluator/kpi_customers.h"
 #include "kpi-evaluator/kpi_org.h"
@@ -66,7 +67,7 @@ static const sp_config_option_t s_options[] = {
 /* The kinds of reference data, one line per kind a service defines. */
 static const sp_refdata_kind_t *const s_kinds[] = {
     &funnel_catalog_kind, &kpi_org_kind,       &kpi_customers_kind,
-    &kpi_targets_kind,    &kpi_scorecard_kind,
+    &kpi_targets_kind,    &kpi_scorecard_kind, &churn_model_kind,
 };
 
 const sp_refdata_kind_t *

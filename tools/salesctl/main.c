@@ -52,6 +52,8 @@ static const salesctl_command_t s_commands[] = {
       salesctl_notices },
     { "warnings", "show KPI pace warnings: history, firing now, or --follow live",
       salesctl_warnings },
+    { "health", "show a customer's health score as of a day, with its measures and factors",
+      salesctl_health },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

@@ -221,6 +221,10 @@ int salesctl_notices (int argc, char **argv);
    firing now or a live feed (cmd_warnings.c). */
 int salesctl_warnings (int argc, char **argv);
 
+/* `salesctl health`: a customer's health score as of a day, explained
+   (cmd_health.c). */
+int salesctl_health (int argc, char **argv);
+
 /* ---------------------------------------------------- cmd_load.c */
 
 /* The kinds of reference data the services define (one table, in

@@ -1,0 +1,204 @@
+/*  churn_alerting - the churn-alerting service's work (see
+    churn_alerting.h). */
+#include "churn_alerting.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churn_handler.h"
+#include "churn_keys.h"
+#include "churn_reference.h"
+#include "sp_consumer.h"
+#include "sp_consumer_config.h"
+#include "sp_log.h"
+#include "sp_money.h"
+#include "sp_refdata_watch.h"
+
+#define S_ERROR_SIZE 512
+
+/* How often the config record is checked for, ms: a flushed Redis loses
+   it while the consumer rebuilds the state it describes. */
+#define S_CONFIG_CHECK_MS 1000
+
+/* Everything the service made, destroyed by the stop hook. */
+typedef struct {
+    sp_service_t *service;        /* borrowed */
+    churn_reference_t *reference; /* the health model in force */
+    churn_handler_t *handler;     /* the consumer's handler */
+    sp_consumer_t *consumer;      /* applies the log */
+    sp_refdata_watch_t *watch;    /* brings new health model versions */
+    json_t *config;               /* the fields of churn-alerting:config */
+    sp_redis_t *redis;            /* borrowed from the service */
+    const char *currency;         /* borrowed from the settings */
+    zloop_t *loop;                /* the service's reactor, NULL before the timer */
+    int config_timer;             /* the config check's timer id, -1 when none */
+} s_alerting_t;
+
+static void
+s_alerting_destroy (s_alerting_t **self_p)
+{
+    s_alerting_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->loop && self->config_timer != -1)
+        zloop_timer_end (self->loop, self->config_timer);
+    sp_refdata_watch_destroy (&self->watch);
+    sp_consumer_destroy (&self->consumer);
+    churn_handler_destroy (&self->handler);
+    churn_reference_destroy (&self->reference);
+    json_decref (self->config);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_on_stop (sp_service_t *service, void *arg)
+{
+    (void) service;
+    s_alerting_t *self = arg;
+    s_alerting_destroy (&self);
+}
+
+/* Every field of the record is a setting the state depends on. */
+static bool
+s_needs_rebuild (const char *field, void *arg)
+{
+    (void) field;
+    (void) arg;
+    return true;
+}
+
+static int
+s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_alerting_t *self = arg;
+    char error[S_ERROR_SIZE] = "";
+    int restored = sp_consumer_config_restore (self->redis, CHURN_KEYS_SERVICE, self->config, error,
+                                               sizeof error);
+    if (restored == 1)
+        sp_log_warn ("churn-alerting:config was missing: written again", "currency=%s",
+                     self->currency);
+    else if (restored < 0)
+        sp_log_warn ("could not write churn-alerting:config again", "error=\"%s\"", error);
+    return 0; /* Redis trouble is the health check's to report; try again next tick */
+}
+
+/* sp_refdata_watch: a new health model was loaded: the consumer rebuilds
+   every partition under it. The handler does not read the model (the
+   state does not depend on it) but is handed over again with it, as the
+   scores kept from it will. */
+static int
+s_on_definitions (void *arg, int64_t revision)
+{
+    s_alerting_t *self = arg;
+    char error[S_ERROR_SIZE] = "";
+    churn_reference_t *reference =
+        churn_reference_load (sp_service_pg (self->service), error, sizeof error);
+    if (!reference) {
+        sp_log_warn ("could not load the new health model: keeping the current one",
+                     "revision=%" PRId64 " error=\"%s\"", revision, error);
+        return -1;
+    }
+    int64_t loaded = churn_reference_revision (reference);
+    if (loaded == churn_reference_revision (self->reference)) {
+        churn_reference_destroy (&reference);
+        return 0;
+    }
+    sp_consumer_revise (self->consumer, loaded, loaded, NULL,
+                        churn_reference_definitions (reference));
+    churn_reference_destroy (&self->reference);
+    self->reference = reference;
+    sp_log_info ("scoring under a new health model", "revision=%" PRId64 " model=\"%s\"", loaded,
+                 churn_model_name (churn_reference_model (reference)));
+    return 0;
+}
+
+/* sp_consumer: a partition was built under a newer model. */
+static void
+s_on_behind (void *arg, int64_t stored_revision)
+{
+    (void) stored_revision;
+    s_alerting_t *self = arg;
+    if (self->watch)
+        sp_refdata_watch_check_soon (self->watch);
+}
+
+int
+churn_alerting_attach (sp_service_t *service, void *arg)
+{
+    (void) arg;
+    const sp_config_t *config = sp_service_config (service);
+    const char *currency = sp_config_string (config, "currency");
+    char error[S_ERROR_SIZE] = "";
+    if (!sp_money_currency_valid (currency)) {
+        sp_log_error ("invalid setting",
+                      "setting=currency value=\"%s\" reason=\"not an ISO-4217 currency code\"",
+                      currency);
+        return -1;
+    }
+    s_alerting_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, sizeof error, "out of memory");
+        goto out_failed;
+    }
+    self->config_timer = -1;
+    self->service = service;
+    self->redis = sp_service_redis (service);
+    self->currency = currency;
+    self->config = json_pack ("{s:s, s:s, s:s}", "currency", currency, "time_zone",
+                              sp_config_string (config, "time-zone"), "format", CHURN_KEYS_FORMAT);
+    bool rebuilt = false;
+    if (!self->config) {
+        snprintf (error, sizeof error, "out of memory");
+        goto out_failed;
+    }
+    self->reference = churn_reference_load (sp_service_pg (service), error, sizeof error);
+    if (!self->reference)
+        goto out_failed;
+    self->handler = churn_handler_new (sp_service_time_zone (service), currency);
+    if (!self->handler) {
+        snprintf (error, sizeof error, "out of memory");
+        goto out_failed;
+    }
+    if (sp_consumer_config_record (self->redis, CHURN_KEYS_SERVICE, self->config, s_needs_rebuild,
+                                   NULL, &rebuilt, error, sizeof error) != 0)
+        goto out_failed;
+    if (rebuilt)
+        sp_log_info ("currency, time zone or state layout changed: rebuilding the health state",
+                     "currency=%s time_zone=\"%s\"", currency,
+                     sp_config_string (config, "time-zone"));
+    int64_t revision = churn_reference_revision (self->reference);
+    sp_consumer_settings_t settings;
+    sp_consumer_settings_from_config (config, CHURN_KEYS_SERVICE, &settings);
+    sp_consumer_handler_t handler = churn_handler_consumer (self->handler);
+    self->consumer = sp_consumer_new (service, &settings, &handler, error, sizeof error);
+    if (!self->consumer)
+        goto out_failed;
+    sp_consumer_revise (self->consumer, revision, revision, NULL,
+                        churn_reference_definitions (self->reference));
+    sp_consumer_on_behind (self->consumer, s_on_behind, self);
+    self->watch = sp_refdata_watch_new (service, (const char *const *) churn_reference_kinds,
+                                        CHURN_REFERENCE_KIND_COUNT, revision,
+                                        (int) sp_config_int (config, "definitions-check-ms"),
+                                        s_on_definitions, self, error, sizeof error);
+    if (!self->watch)
+        goto out_failed;
+    self->loop = sp_service_loop (service);
+    self->config_timer = zloop_timer (self->loop, S_CONFIG_CHECK_MS, 0, s_on_config_timer, self);
+    if (self->config_timer == -1) {
+        snprintf (error, sizeof error, "could not add the config check timer");
+        goto out_failed;
+    }
+    sp_log_info ("keeping customer health", "currency=%s revision=%" PRId64 " model=\"%s\"",
+                 currency, revision, churn_model_name (churn_reference_model (self->reference)));
+    sp_service_on_stop (service, s_on_stop, self);
+    return 0;
+out_failed:
+    sp_log_error ("could not start churn-alerting", "error=\"%s\"", error);
+    s_alerting_destroy (&self);
+    return -1;
+}
