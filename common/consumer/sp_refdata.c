@@ -363,3 +363,17 @@ sp_refdata_set_revision (const sp_refdata_set_t *self)
     assert (self);
     return self->revision;
 }
+
+int
+sp_refdata_check_finish (char *text, const char *object_name, char *name, size_t name_size,
+                         char **canonical, char *error, size_t error_size)
+{
+    assert (object_name && name && canonical);
+    *canonical = text;
+    if (!text) {
+        sp_error_set (error, error_size, "out of memory writing the canonical form");
+        return -1;
+    }
+    snprintf (name, name_size, "%s", object_name);
+    return 0;
+}

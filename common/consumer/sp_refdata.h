@@ -64,6 +64,22 @@ typedef enum {
 typedef int (sp_refdata_check_fn) (const char *text, size_t length, char *name, size_t name_size,
                                    char **canonical, char *error, size_t error_size);
 
+/* The common end of a kind's check, once its document parsed into the
+   kind's object: text is the object's canonical JSON (malloc'd, from its
+   to_json; NULL when that ran out of memory) and object_name its name.
+   Hands text to *canonical (the caller frees) and copies object_name into
+   name (name_size bytes, truncated to fit), returning 0; with text NULL,
+   sets *canonical to NULL and returns -1 with the reason in error. The
+   kind still frees its object. Pure: no I/O.
+
+   A kind's check is then: parse (x_new), call this with x_to_json (x)
+   and x_name (x), destroy x. It takes results rather than the kind's
+   functions because calling x_new or x_destroy through a generic
+   function-pointer type (void * for x_t *) is undefined behaviour, and
+   an adapter per kind would cost more lines than it saves. */
+int sp_refdata_check_finish (char *text, const char *object_name, char *name, size_t name_size,
+                             char **canonical, char *error, size_t error_size);
+
 /* A kind of reference data, as its owning service defines it. */
 typedef struct {
     const char *kind;           /* e.g. "funnel" */

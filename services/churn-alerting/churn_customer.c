@@ -26,13 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_pack.h"
+
 #define S_KIND 'H'
 #define S_VERSION 1
 #define S_FLAG_FIRST_DAY 1
 #define S_FLAG_FIRST_ENGAGEMENT 2
 #define S_FLAGS_ALL (S_FLAG_FIRST_DAY | S_FLAG_FIRST_ENGAGEMENT)
-#define S_BYTE_BITS 8
-#define S_INT64_BYTES 8
 #define S_UINT32_BYTES 4
 #define S_UINT16_BYTES 2
 
@@ -374,119 +374,55 @@ churn_customer_answer (const churn_customer_t *self, size_t index)
 
 /* ---------------------------------------------------------------- binary form */
 
-typedef struct {
-    char *data;
-    size_t size;
-    size_t used;
-    bool full;
-} s_writer_t;
-
-static void
-s_put (s_writer_t *writer, const void *bytes, size_t length)
-{
-    if (writer->full || writer->size - writer->used < length) {
-        writer->full = true;
-        return;
-    }
-    memcpy (writer->data + writer->used, bytes, length);
-    writer->used += length;
-}
-
-/* value as width bytes little-endian. */
-static void
-s_put_unsigned (s_writer_t *writer, uint64_t value, size_t width)
-{
-    uint8_t bytes[S_INT64_BYTES];
-    assert (width <= sizeof bytes);
-    for (size_t index = 0; index < width; index++)
-        bytes[index] = (uint8_t) (value >> (S_BYTE_BITS * index));
-    s_put (writer, bytes, width);
-}
-
-static void
-s_put_integer (s_writer_t *writer, int64_t value)
-{
-    s_put_unsigned (writer, (uint64_t) value, S_INT64_BYTES);
-}
-
 size_t
 churn_customer_pack (const churn_customer_t *self, char *buffer, size_t size)
 {
     assert (self && (buffer || size == 0));
-    s_writer_t writer = { buffer, size, 0, false };
+    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
     uint8_t flags = (self->has_first_day ? S_FLAG_FIRST_DAY : 0) |
                     (self->has_first_engagement ? S_FLAG_FIRST_ENGAGEMENT : 0);
-    s_put_unsigned (&writer, S_KIND, 1);
-    s_put_unsigned (&writer, S_VERSION, 1);
-    s_put_unsigned (&writer, flags, 1);
+    sp_pack_put_uint (&writer, S_KIND, 1);
+    sp_pack_put_uint (&writer, S_VERSION, 1);
+    sp_pack_put_uint (&writer, flags, 1);
     if (self->has_first_day)
-        s_put_integer (&writer, self->first_day);
+        sp_pack_put_i64 (&writer, self->first_day);
     if (self->has_first_engagement)
-        s_put_integer (&writer, self->first_engagement_day);
-    s_put_unsigned (&writer, self->money_count, S_UINT16_BYTES);
+        sp_pack_put_i64 (&writer, self->first_engagement_day);
+    sp_pack_put_uint (&writer, self->money_count, S_UINT16_BYTES);
     for (size_t index = 0; index < self->money_count; index++) {
         const churn_customer_money_t *day = &self->money[index];
-        s_put_integer (&writer, day->day);
-        s_put_unsigned (&writer, day->orders, S_UINT32_BYTES);
-        s_put_integer (&writer, day->ordered_minor);
-        s_put_unsigned (&writer, day->returns, S_UINT32_BYTES);
-        s_put_integer (&writer, day->returned_minor);
-        s_put_unsigned (&writer, day->payments, S_UINT32_BYTES);
-        s_put_integer (&writer, day->paid_minor);
+        sp_pack_put_i64 (&writer, day->day);
+        sp_pack_put_uint (&writer, day->orders, S_UINT32_BYTES);
+        sp_pack_put_i64 (&writer, day->ordered_minor);
+        sp_pack_put_uint (&writer, day->returns, S_UINT32_BYTES);
+        sp_pack_put_i64 (&writer, day->returned_minor);
+        sp_pack_put_uint (&writer, day->payments, S_UINT32_BYTES);
+        sp_pack_put_i64 (&writer, day->paid_minor);
     }
-    s_put_unsigned (&writer, self->engagement_count, S_UINT16_BYTES);
+    sp_pack_put_uint (&writer, self->engagement_count, S_UINT16_BYTES);
     for (size_t index = 0; index < self->engagement_count; index++) {
         const churn_customer_engagement_t *day = &self->engagement[index];
-        s_put_integer (&writer, day->day);
-        s_put_unsigned (&writer, day->visits, S_UINT32_BYTES);
-        s_put_unsigned (&writer, day->calls, S_UINT32_BYTES);
-        s_put_unsigned (&writer, day->demos, S_UINT32_BYTES);
+        sp_pack_put_i64 (&writer, day->day);
+        sp_pack_put_uint (&writer, day->visits, S_UINT32_BYTES);
+        sp_pack_put_uint (&writer, day->calls, S_UINT32_BYTES);
+        sp_pack_put_uint (&writer, day->demos, S_UINT32_BYTES);
     }
-    s_put_unsigned (&writer, self->complaint_count, 1);
+    sp_pack_put_uint (&writer, self->complaint_count, 1);
     for (size_t index = 0; index < self->complaint_count; index++) {
-        s_put_integer (&writer, self->complaints[index].day);
+        sp_pack_put_i64 (&writer, self->complaints[index].day);
         for (size_t severity = 0; severity < CHURN_MODEL_SEVERITY_COUNT; severity++)
-            s_put_unsigned (&writer, self->complaints[index].counts[severity], S_UINT32_BYTES);
+            sp_pack_put_uint (&writer, self->complaints[index].counts[severity], S_UINT32_BYTES);
     }
-    s_put_unsigned (&writer, self->answer_count, 1);
+    sp_pack_put_uint (&writer, self->answer_count, 1);
     for (size_t index = 0; index < self->answer_count; index++) {
         const churn_customer_answer_t *answer = &self->answers[index];
-        size_t length = strlen (answer->event_id);
-        s_put_integer (&writer, answer->occurred_at);
-        s_put_integer (&writer, answer->day);
-        s_put_unsigned (&writer, (uint64_t) answer->survey, 1);
-        s_put_unsigned (&writer, (uint64_t) answer->score, 1);
-        s_put_unsigned (&writer, length, 1);
-        s_put (&writer, answer->event_id, length);
+        sp_pack_put_i64 (&writer, answer->occurred_at);
+        sp_pack_put_i64 (&writer, answer->day);
+        sp_pack_put_uint (&writer, (uint64_t) answer->survey, 1);
+        sp_pack_put_uint (&writer, (uint64_t) answer->score, 1);
+        sp_pack_put_string (&writer, answer->event_id, sizeof answer->event_id);
     }
-    return writer.full ? 0 : writer.used;
-}
-
-typedef struct {
-    const uint8_t *data;
-    size_t length;
-    size_t used;
-    bool bad; /* ran out of bytes */
-} s_reader_t;
-
-static uint64_t
-s_get_unsigned (s_reader_t *reader, size_t width)
-{
-    if (reader->bad || reader->length - reader->used < width) {
-        reader->bad = true;
-        return 0;
-    }
-    uint64_t value = 0;
-    for (size_t index = 0; index < width; index++)
-        value |= (uint64_t) reader->data[reader->used + index] << (S_BYTE_BITS * index);
-    reader->used += width;
-    return value;
-}
-
-static int64_t
-s_get_integer (s_reader_t *reader)
-{
-    return (int64_t) s_get_unsigned (reader, S_INT64_BYTES);
+    return sp_pack_written (&writer);
 }
 
 static bool
@@ -506,21 +442,21 @@ s_sum_valid (uint32_t count, int64_t sum)
    of each entry must be valid, after the one before, not before
    *earliest (updated to the earliest day seen). */
 static bool
-s_unpack_lists (s_reader_t *reader, churn_customer_t *state, int64_t *earliest)
+s_unpack_lists (sp_pack_reader_t *reader, churn_customer_t *state, int64_t *earliest)
 {
     int64_t before = -1;
-    state->money_count = (size_t) s_get_unsigned (reader, S_UINT16_BYTES);
+    state->money_count = (size_t) sp_pack_get_uint (reader, S_UINT16_BYTES);
     if (state->money_count > CHURN_CUSTOMER_MONEY_DAYS_MAX)
         return false;
     for (size_t index = 0; index < state->money_count && !reader->bad; index++) {
         churn_customer_money_t *day = &state->money[index];
-        day->day = s_get_integer (reader);
-        day->orders = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
-        day->ordered_minor = s_get_integer (reader);
-        day->returns = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
-        day->returned_minor = s_get_integer (reader);
-        day->payments = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
-        day->paid_minor = s_get_integer (reader);
+        day->day = sp_pack_get_i64 (reader);
+        day->orders = (uint32_t) sp_pack_get_uint (reader, S_UINT32_BYTES);
+        day->ordered_minor = sp_pack_get_i64 (reader);
+        day->returns = (uint32_t) sp_pack_get_uint (reader, S_UINT32_BYTES);
+        day->returned_minor = sp_pack_get_i64 (reader);
+        day->payments = (uint32_t) sp_pack_get_uint (reader, S_UINT32_BYTES);
+        day->paid_minor = sp_pack_get_i64 (reader);
         if (!s_day_valid (day->day) || day->day <= before ||
             day->orders + (uint64_t) day->returns + day->payments == 0 ||
             !s_sum_valid (day->orders, day->ordered_minor) ||
@@ -532,30 +468,30 @@ s_unpack_lists (s_reader_t *reader, churn_customer_t *state, int64_t *earliest)
             *earliest = day->day;
     }
     before = -1;
-    state->engagement_count = (size_t) s_get_unsigned (reader, S_UINT16_BYTES);
+    state->engagement_count = (size_t) sp_pack_get_uint (reader, S_UINT16_BYTES);
     if (state->engagement_count > CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX)
         return false;
     for (size_t index = 0; index < state->engagement_count && !reader->bad; index++) {
         churn_customer_engagement_t *day = &state->engagement[index];
-        day->day = s_get_integer (reader);
-        day->visits = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
-        day->calls = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
-        day->demos = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+        day->day = sp_pack_get_i64 (reader);
+        day->visits = (uint32_t) sp_pack_get_uint (reader, S_UINT32_BYTES);
+        day->calls = (uint32_t) sp_pack_get_uint (reader, S_UINT32_BYTES);
+        day->demos = (uint32_t) sp_pack_get_uint (reader, S_UINT32_BYTES);
         if (!s_day_valid (day->day) || day->day <= before ||
             day->visits + (uint64_t) day->calls + day->demos == 0)
             return false;
         before = day->day;
     }
     before = -1;
-    state->complaint_count = (size_t) s_get_unsigned (reader, 1);
+    state->complaint_count = (size_t) sp_pack_get_uint (reader, 1);
     if (state->complaint_count > CHURN_CUSTOMER_COMPLAINT_DAYS_MAX)
         return false;
     for (size_t index = 0; index < state->complaint_count && !reader->bad; index++) {
         churn_customer_complaint_t *day = &state->complaints[index];
-        day->day = s_get_integer (reader);
+        day->day = sp_pack_get_i64 (reader);
         uint64_t total = 0;
         for (size_t severity = 0; severity < CHURN_MODEL_SEVERITY_COUNT; severity++) {
-            day->counts[severity] = (uint32_t) s_get_unsigned (reader, S_UINT32_BYTES);
+            day->counts[severity] = (uint32_t) sp_pack_get_uint (reader, S_UINT32_BYTES);
             total += day->counts[severity];
         }
         if (!s_day_valid (day->day) || day->day <= before || total == 0)
@@ -569,24 +505,22 @@ s_unpack_lists (s_reader_t *reader, churn_customer_t *state, int64_t *earliest)
 
 /* Reads the answers into state; false on a broken invariant. */
 static bool
-s_unpack_answers (s_reader_t *reader, churn_customer_t *state, int64_t *earliest)
+s_unpack_answers (sp_pack_reader_t *reader, churn_customer_t *state, int64_t *earliest)
 {
-    state->answer_count = (size_t) s_get_unsigned (reader, 1);
+    state->answer_count = (size_t) sp_pack_get_uint (reader, 1);
     if (state->answer_count > CHURN_CUSTOMER_SURVEYS_MAX)
         return false;
     for (size_t index = 0; index < state->answer_count && !reader->bad; index++) {
         churn_customer_answer_t *answer = &state->answers[index];
-        answer->occurred_at = s_get_integer (reader);
-        answer->day = s_get_integer (reader);
-        answer->survey = (churn_customer_survey_t) s_get_unsigned (reader, 1);
-        answer->score = (int) s_get_unsigned (reader, 1);
-        size_t length = (size_t) s_get_unsigned (reader, 1);
+        answer->occurred_at = sp_pack_get_i64 (reader);
+        answer->day = sp_pack_get_i64 (reader);
+        answer->survey = (churn_customer_survey_t) sp_pack_get_uint (reader, 1);
+        answer->score = (int) sp_pack_get_uint (reader, 1);
+        size_t length = (size_t) sp_pack_get_uint (reader, 1);
         if (reader->bad || length > CHURN_CUSTOMER_EVENT_ID_MAX ||
-            reader->length - reader->used < length)
+            !sp_pack_get_bytes (reader, answer->event_id, length))
             return false;
-        memcpy (answer->event_id, reader->data + reader->used, length);
         answer->event_id[length] = '\0';
-        reader->used += length;
         if (answer->occurred_at < 1 || answer->occurred_at > CHURN_CUSTOMER_TIME_MAX ||
             !s_day_valid (answer->day) || !s_survey_valid (answer->survey, answer->score) ||
             !s_event_id_valid (answer->event_id, length))
@@ -610,18 +544,18 @@ churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
     int rc = -1;
     if (length == 0)
         goto out_accept;
-    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
-    if (s_get_unsigned (&reader, 1) != S_KIND || s_get_unsigned (&reader, 1) != S_VERSION)
+    sp_pack_reader_t reader = sp_pack_reader (data, length);
+    if (sp_pack_get_uint (&reader, 1) != S_KIND || sp_pack_get_uint (&reader, 1) != S_VERSION)
         goto out_destroy;
-    uint64_t flags = s_get_unsigned (&reader, 1);
+    uint64_t flags = sp_pack_get_uint (&reader, 1);
     if (reader.bad || (flags & ~(uint64_t) S_FLAGS_ALL) != 0)
         goto out_destroy;
     state->has_first_day = (flags & S_FLAG_FIRST_DAY) != 0;
     state->has_first_engagement = (flags & S_FLAG_FIRST_ENGAGEMENT) != 0;
     if (state->has_first_day)
-        state->first_day = s_get_integer (&reader);
+        state->first_day = sp_pack_get_i64 (&reader);
     if (state->has_first_engagement)
-        state->first_engagement_day = s_get_integer (&reader);
+        state->first_engagement_day = sp_pack_get_i64 (&reader);
     int64_t earliest = CHURN_CUSTOMER_DAY_MAX + 1;
     if (reader.bad || !s_unpack_lists (&reader, state, &earliest) ||
         !s_unpack_answers (&reader, state, &earliest) || reader.used != length)

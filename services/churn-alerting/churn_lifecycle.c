@@ -22,15 +22,14 @@
 
 #include "sp_error.h"
 #include "sp_event.h"
+#include "sp_pack.h"
 
 #define S_KIND 'L'
 #define S_VERSION 1
 #define S_FLAG_HAS_DAY 1
 #define S_FLAG_HAS_ACK 2
-#define S_INTEGER_SIZE 8
 #define S_NOTE_LENGTH_SIZE 2
 #define S_BYTE_BITS 8
-#define S_BYTE_MASK 0xffu
 
 /* Ceiling of the period counters: they saturate there, and a stored
    counter beyond it is refused. */
@@ -321,113 +320,28 @@ s_state_problem (const churn_lifecycle_t *self)
     return NULL;
 }
 
-typedef struct {
-    unsigned char *data;
-    size_t size;
-    size_t used;
-    bool full;
-} s_writer_t;
-
-static void
-s_put (s_writer_t *writer, const void *bytes, size_t length)
-{
-    if (writer->full || writer->size - writer->used < length) {
-        writer->full = true;
-        return;
-    }
-    if (length > 0)
-        memcpy (writer->data + writer->used, bytes, length);
-    writer->used += length;
-}
-
-static void
-s_put_byte (s_writer_t *writer, uint8_t value)
-{
-    s_put (writer, &value, 1);
-}
-
-static void
-s_put_integer (s_writer_t *writer, int64_t value)
-{
-    uint8_t bytes[S_INTEGER_SIZE];
-    uint64_t bits = (uint64_t) value;
-    for (int index = 0; index < S_INTEGER_SIZE; index++)
-        bytes[index] = (uint8_t) (bits >> (S_BYTE_BITS * index));
-    s_put (writer, bytes, sizeof bytes);
-}
-
 size_t
 churn_lifecycle_pack (const churn_lifecycle_t *self, unsigned char *buffer, size_t size)
 {
     assert (self);
     assert (buffer || size == 0);
     assert (s_state_problem (self) == NULL);
-    s_writer_t writer = { buffer, size, 0, false };
-    s_put_byte (&writer, S_KIND);
-    s_put_byte (&writer, S_VERSION);
-    s_put_byte (&writer, (uint8_t) self->status);
-    s_put_byte (&writer, (uint8_t) ((self->has_day ? S_FLAG_HAS_DAY : 0) |
-                                    (self->has_ack ? S_FLAG_HAS_ACK : 0)));
+    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
+    sp_pack_put_u8 (&writer, S_KIND);
+    sp_pack_put_u8 (&writer, S_VERSION);
+    sp_pack_put_u8 (&writer, (uint8_t) self->status);
+    sp_pack_put_u8 (&writer, (uint8_t) ((self->has_day ? S_FLAG_HAS_DAY : 0) |
+                                        (self->has_ack ? S_FLAG_HAS_ACK : 0)));
     const int64_t integers[] = { self->last_day,           self->fired_day,     self->last_sent_day,
                                  self->periods_since_sent, self->clear_periods, self->ack_day,
                                  self->ack_until_day };
     for (size_t index = 0; index < sizeof integers / sizeof integers[0]; index++)
-        s_put_integer (&writer, integers[index]);
-    size_t rep_length = strlen (self->ack_rep);
+        sp_pack_put_i64 (&writer, integers[index]);
     size_t note_length = strlen (self->ack_note);
-    s_put_byte (&writer, (uint8_t) rep_length);
-    s_put (&writer, self->ack_rep, rep_length);
-    s_put_byte (&writer, (uint8_t) (note_length & S_BYTE_MASK));
-    s_put_byte (&writer, (uint8_t) (note_length >> S_BYTE_BITS));
-    s_put (&writer, self->ack_note, note_length);
-    return writer.full ? 0 : writer.used;
-}
-
-typedef struct {
-    const unsigned char *data;
-    size_t size;
-    size_t used;
-    bool short_read;
-} s_reader_t;
-
-static const unsigned char *
-s_take (s_reader_t *reader, size_t length)
-{
-    if (reader->short_read || reader->size - reader->used < length) {
-        reader->short_read = true;
-        return NULL;
-    }
-    const unsigned char *bytes = reader->data + reader->used;
-    reader->used += length;
-    return bytes;
-}
-
-static uint8_t
-s_get_byte (s_reader_t *reader)
-{
-    const unsigned char *byte = s_take (reader, 1);
-    return byte ? *byte : 0;
-}
-
-static int64_t
-s_get_integer (s_reader_t *reader)
-{
-    const unsigned char *bytes = s_take (reader, S_INTEGER_SIZE);
-    if (!bytes)
-        return 0;
-    uint64_t bits = 0;
-    for (int index = 0; index < S_INTEGER_SIZE; index++)
-        bits |= (uint64_t) bytes[index] << (S_BYTE_BITS * index);
-    return (int64_t) bits;
-}
-
-/* A string of length bytes into text (length + 1 bytes at least). */
-static void
-s_get_text (s_reader_t *reader, size_t length, char *text)
-{
-    const unsigned char *bytes = s_take (reader, length);
-    if (bytes && length > 0)
-        memcpy (text, bytes, length);
+    sp_pack_put_string (&writer, self->ack_rep, sizeof self->ack_rep);
+    sp_pack_put_uint (&writer, note_length, S_NOTE_LENGTH_SIZE);
+    sp_pack_put (&writer, self->ack_note, note_length);
+    return sp_pack_written (&writer);
 }
 
 int
@@ -436,13 +350,13 @@ churn_lifecycle_unpack (churn_lifecycle_t *self, const void *data, size_t size, 
 {
     assert (self);
     assert (data || size == 0);
-    s_reader_t reader = { data, size, 0, false };
+    sp_pack_reader_t reader = sp_pack_reader (data, size);
     churn_lifecycle_t state;
     churn_lifecycle_init (&state);
 
-    uint8_t kind = s_get_byte (&reader);
-    uint8_t version = s_get_byte (&reader);
-    if (reader.short_read || kind != S_KIND) {
+    uint8_t kind = sp_pack_get_u8 (&reader);
+    uint8_t version = sp_pack_get_u8 (&reader);
+    if (reader.bad || kind != S_KIND) {
         sp_error_set (error, error_size, "not a churn alert state");
         return -1;
     }
@@ -450,40 +364,40 @@ churn_lifecycle_unpack (churn_lifecycle_t *self, const void *data, size_t size, 
         sp_error_set (error, error_size, "unknown churn alert state version %u", version);
         return -1;
     }
-    uint8_t status = s_get_byte (&reader);
-    uint8_t flags = s_get_byte (&reader);
-    if (!reader.short_read && status > CHURN_LIFECYCLE_FIRING) {
+    uint8_t status = sp_pack_get_u8 (&reader);
+    uint8_t flags = sp_pack_get_u8 (&reader);
+    if (!reader.bad && status > CHURN_LIFECYCLE_FIRING) {
         sp_error_set (error, error_size, "churn alert state: unknown status %u", status);
         return -1;
     }
-    if (!reader.short_read && (flags & ~(S_FLAG_HAS_DAY | S_FLAG_HAS_ACK)) != 0) {
+    if (!reader.bad && (flags & ~(S_FLAG_HAS_DAY | S_FLAG_HAS_ACK)) != 0) {
         sp_error_set (error, error_size, "churn alert state: unknown flags 0x%02x", flags);
         return -1;
     }
     state.status = (churn_lifecycle_status_t) status;
     state.has_day = (flags & S_FLAG_HAS_DAY) != 0;
     state.has_ack = (flags & S_FLAG_HAS_ACK) != 0;
-    state.last_day = s_get_integer (&reader);
-    state.fired_day = s_get_integer (&reader);
-    state.last_sent_day = s_get_integer (&reader);
-    state.periods_since_sent = s_get_integer (&reader);
-    state.clear_periods = s_get_integer (&reader);
-    state.ack_day = s_get_integer (&reader);
-    state.ack_until_day = s_get_integer (&reader);
-    size_t rep_length = s_get_byte (&reader);
+    state.last_day = sp_pack_get_i64 (&reader);
+    state.fired_day = sp_pack_get_i64 (&reader);
+    state.last_sent_day = sp_pack_get_i64 (&reader);
+    state.periods_since_sent = sp_pack_get_i64 (&reader);
+    state.clear_periods = sp_pack_get_i64 (&reader);
+    state.ack_day = sp_pack_get_i64 (&reader);
+    state.ack_until_day = sp_pack_get_i64 (&reader);
+    size_t rep_length = sp_pack_get_u8 (&reader);
     if (rep_length > CHURN_LIFECYCLE_REP_MAX) {
         sp_error_set (error, error_size, "churn alert state: rep of %zu bytes", rep_length);
         return -1;
     }
-    s_get_text (&reader, rep_length, state.ack_rep);
-    size_t note_length = s_get_byte (&reader);
-    note_length |= (size_t) s_get_byte (&reader) << S_BYTE_BITS;
+    sp_pack_get_bytes (&reader, state.ack_rep, rep_length);
+    size_t note_length = sp_pack_get_u8 (&reader);
+    note_length |= (size_t) sp_pack_get_u8 (&reader) << S_BYTE_BITS;
     if (note_length > CHURN_LIFECYCLE_NOTE_MAX) {
         sp_error_set (error, error_size, "churn alert state: note of %zu bytes", note_length);
         return -1;
     }
-    s_get_text (&reader, note_length, state.ack_note);
-    if (reader.short_read) {
+    sp_pack_get_bytes (&reader, state.ack_note, note_length);
+    if (reader.bad) {
         sp_error_set (error, error_size, "churn alert state: truncated at byte %zu of %zu",
                       reader.used, size);
         return -1;

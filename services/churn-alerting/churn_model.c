@@ -726,14 +726,8 @@ churn_model_check (const char *text, size_t length, char *name, size_t name_size
     churn_model_t *self = churn_model_new (text, length, error, error_size);
     if (!self)
         return -1;
-    int rc = -1;
-    *canonical = churn_model_to_json (self);
-    if (!*canonical)
-        sp_error_set (error, error_size, "out of memory writing the canonical form");
-    else {
-        snprintf (name, name_size, "%s", self->name);
-        rc = 0;
-    }
+    int rc = sp_refdata_check_finish (churn_model_to_json (self), churn_model_name (self), name,
+                                      name_size, canonical, error, error_size);
     churn_model_destroy (&self);
     return rc;
 }

@@ -148,14 +148,9 @@ funnel_catalog_check (const char *text, size_t length, char *name, size_t name_s
     funnel_definition_t *definition = funnel_definition_new (text, length, error, error_size);
     if (!definition)
         return -1;
-    int rc = -1;
-    *canonical = funnel_definition_to_json (definition);
-    if (!*canonical)
-        sp_error_set (error, error_size, "out of memory writing the canonical form");
-    else {
-        snprintf (name, name_size, "%s", funnel_definition_name (definition));
-        rc = 0;
-    }
+    int rc = sp_refdata_check_finish (funnel_definition_to_json (definition),
+                                      funnel_definition_name (definition), name, name_size,
+                                      canonical, error, error_size);
     funnel_definition_destroy (&definition);
     return rc;
 }

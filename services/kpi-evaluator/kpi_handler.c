@@ -18,6 +18,7 @@
 #define S_NPS_DETRACTOR_MAX 6
 /* Room for a plan's target: "o:" and an opportunity id. */
 #define S_TARGET_SIZE (KPI_RECORD_ID_SIZE + 2)
+#define S_SCOPES_MAX 4 /* company, region, team, rep */
 
 struct _kpi_handler_t {
     const kpi_org_t *org;             /* borrowed, may be NULL */
@@ -74,6 +75,31 @@ s_day (const kpi_handler_t *self, int64_t at, s_day_t *out, char *error, size_t 
     return 0;
 }
 
+/* The scopes of (rep, team, region) on the local day of at: fills day
+   and scopes, and list with the names it counts in, widest first
+   (company, region, team, rep; with from_team only team and rep).
+   Returns how many, or -1 (error set) when at has no local day. */
+static int
+s_scopes (const kpi_handler_t *self, int64_t at, const char *rep, const char *team,
+          const char *region, bool from_team, s_day_t *day, kpi_org_scopes_t *scopes,
+          const char *list[S_SCOPES_MAX], char *error, size_t error_size)
+{
+    if (s_day (self, at, day, error, error_size) != 0)
+        return -1;
+    kpi_org_scopes (self->org, rep, team, region, day->number, scopes);
+    int count = 0;
+    if (!from_team) {
+        list[count++] = scopes->company;
+        if (scopes->has_region)
+            list[count++] = scopes->region;
+    }
+    if (scopes->has_team)
+        list[count++] = scopes->team;
+    if (scopes->has_rep)
+        list[count++] = scopes->rep;
+    return count;
+}
+
 /* Adds delta to measure in every scope of (rep, team, region) on the
    local day and month of at. */
 static int
@@ -84,18 +110,12 @@ s_count (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partiti
     if (delta == 0)
         return 0;
     s_day_t day;
-    if (s_day (self, at, &day, error, error_size) != 0)
-        return -1;
     kpi_org_scopes_t scopes;
-    kpi_org_scopes (self->org, rep, team, region, day.number, &scopes);
-    const char *list[4] = { scopes.company };
-    size_t count = 1;
-    if (scopes.has_region)
-        list[count++] = scopes.region;
-    if (scopes.has_team)
-        list[count++] = scopes.team;
-    if (scopes.has_rep)
-        list[count++] = scopes.rep;
+    const char *list[S_SCOPES_MAX];
+    int count =
+        s_scopes (self, at, rep, team, region, false, &day, &scopes, list, error, error_size);
+    if (count < 0)
+        return -1;
     const char kinds[] = { KPI_KEYS_DAY, KPI_KEYS_MONTH };
     const char *labels[] = { day.day, day.month };
     for (size_t bucket = 0; bucket < 2; bucket++) {
@@ -103,7 +123,7 @@ s_count (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partiti
         int key_length =
             kpi_keys_bucket (key, sizeof key, partition, kinds[bucket], labels[bucket]);
         assert (key_length > 0); /* labels are short */
-        for (size_t index = 0; index < count; index++) {
+        for (int index = 0; index < count; index++) {
             char field[KPI_KEYS_FIELD_MAX];
             int field_length = kpi_keys_field (field, sizeof field, measure, list[index]);
             assert (field_length > 0); /* scopes are at most 133 bytes */
@@ -136,6 +156,19 @@ s_contribute (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t pa
     return 0;
 }
 
+/* A record changed from contribution before to after: takes the one
+   and adds the other. */
+static int
+s_recount (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partition,
+           const kpi_record_contribution_t *before, const kpi_record_contribution_t *after,
+           char *error, size_t error_size)
+{
+    if (s_contribute (self, batch, partition, before, -1, error, error_size) != 0 ||
+        s_contribute (self, batch, partition, after, 1, error, error_size) != 0)
+        return -1;
+    return 0;
+}
+
 /* Adds sign × an open opportunity to the open pipeline of its stage in
    every scope of its owner touch (count, and value or other currency). */
 static int
@@ -143,19 +176,12 @@ s_open (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partitio
         const kpi_record_open_t *open, int sign, char *error, size_t error_size)
 {
     s_day_t day;
-    if (s_day (self, open->owner->at, &day, error, error_size) != 0)
-        return -1;
     kpi_org_scopes_t scopes;
-    kpi_org_scopes (self->org, open->owner->rep, open->owner->team, open->owner->region, day.number,
-                    &scopes);
-    const char *list[4] = { scopes.company };
-    size_t count = 1;
-    if (scopes.has_region)
-        list[count++] = scopes.region;
-    if (scopes.has_team)
-        list[count++] = scopes.team;
-    if (scopes.has_rep)
-        list[count++] = scopes.rep;
+    const char *list[S_SCOPES_MAX];
+    int count = s_scopes (self, open->owner->at, open->owner->rep, open->owner->team,
+                          open->owner->region, false, &day, &scopes, list, error, error_size);
+    if (count < 0)
+        return -1;
     char key[SP_PARTITION_KEY_MAX];
     char stages[SP_PARTITION_KEY_MAX];
     int key_length = kpi_keys_open (key, sizeof key, partition, open->stage);
@@ -167,7 +193,7 @@ s_open (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partitio
     if (sign > 0 && sp_consumer_batch_command (
                         batch, 3, (const char *[]){ "SADD", stages, open->stage }, NULL) != 0)
         goto out_full;
-    for (size_t index = 0; index < count; index++) {
+    for (int index = 0; index < count; index++) {
         const char *names[2] = { KPI_KEYS_OPEN_COUNT, NULL };
         int64_t deltas[2] = { sign, 0 };
         if (open->currency == KPI_RECORD_MONEY_REPORTING) {
@@ -443,8 +469,7 @@ s_apply_opportunity (const kpi_handler_t *self, const sp_consumer_event_t *item,
     char packed[KPI_RECORD_PACKED_MAX];
     size_t packed_length = kpi_opportunity_pack (&record, packed, sizeof packed);
     kpi_record_open_t open_before, open_after;
-    if (s_contribute (self, batch, item->partition, &before, -1, error, error_size) != 0 ||
-        s_contribute (self, batch, item->partition, &after, 1, error, error_size) != 0 ||
+    if (s_recount (self, batch, item->partition, &before, &after, error, error_size) != 0 ||
         (kpi_opportunity_open (&previous, &open_before) &&
          s_open (self, batch, item->partition, &open_before, -1, error, error_size) != 0) ||
         (kpi_opportunity_open (&record, &open_after) &&
@@ -484,8 +509,7 @@ s_apply_customer (const kpi_handler_t *self, const sp_consumer_event_t *item,
     kpi_customer_contribution (&record, &after);
     char packed[KPI_RECORD_PACKED_MAX];
     size_t packed_length = kpi_customer_pack (&record, packed, sizeof packed);
-    if (s_contribute (self, batch, item->partition, &before, -1, error, error_size) != 0 ||
-        s_contribute (self, batch, item->partition, &after, 1, error, error_size) != 0)
+    if (s_recount (self, batch, item->partition, &before, &after, error, error_size) != 0)
         return -1;
     return s_write (view, batch, key, packed, packed_length, error, error_size);
 }
@@ -527,8 +551,7 @@ s_apply_plan (const kpi_handler_t *self, const sp_consumer_event_t *item, sp_con
     kpi_plan_contribution (&record, &after);
     char packed[KPI_RECORD_PACKED_MAX];
     size_t packed_length = kpi_plan_pack (&record, packed, sizeof packed);
-    if (s_contribute (self, batch, item->partition, &before, -1, error, error_size) != 0 ||
-        s_contribute (self, batch, item->partition, &after, 1, error, error_size) != 0)
+    if (s_recount (self, batch, item->partition, &before, &after, error, error_size) != 0)
         return -1;
     return s_write (view, batch, key, packed, packed_length, error, error_size);
 }
@@ -647,21 +670,16 @@ s_touched (const kpi_handler_t *self, const sp_consumer_event_t *item, sp_consum
 {
     const Salespulse__SalesEvent *event = item->event;
     s_day_t day;
-    if (s_day (self, event->occurred_at, &day, error, error_size) != 0)
-        return -1;
     kpi_org_scopes_t scopes;
-    kpi_org_scopes (self->org, event->rep_id, event->team_id, event->region_id, day.number,
-                    &scopes);
+    const char *list[S_SCOPES_MAX];
+    int count = s_scopes (self, event->occurred_at, event->rep_id, event->team_id, event->region_id,
+                          true, &day, &scopes, list, error, error_size);
+    if (count < 0)
+        return -1;
     char key[SP_PARTITION_KEY_MAX];
     int key_length = kpi_keys_bucket (key, sizeof key, item->partition, KPI_KEYS_DAY, day.day);
     assert (key_length > 0);
-    const char *list[2];
-    size_t count = 0;
-    if (scopes.has_team)
-        list[count++] = scopes.team;
-    if (scopes.has_rep)
-        list[count++] = scopes.rep;
-    for (size_t index = 0; index < count; index++) {
+    for (int index = 0; index < count; index++) {
         char field[KPI_KEYS_FIELD_MAX];
         int field_length =
             kpi_keys_touched_field (field, sizeof field, event->customer_id, list[index]);

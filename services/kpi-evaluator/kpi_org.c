@@ -267,33 +267,80 @@ s_membership_on (const s_rep_t *rep, int64_t day)
 
 // ---------------------------------------------------------------- reading
 
+/* Reads name (a required array of at most max objects) and allocates a
+   zeroed struct of size bytes for each (one when empty): returns them
+   with their number in *count, or NULL with the reason. */
+static void *
+s_read_list (sp_json_reader_t *reader, const json_t *array, const char *name, size_t max,
+             size_t size, size_t *count)
+{
+    if (sp_json_read_array (reader, array, name) != 0)
+        return NULL;
+    *count = json_array_size (array);
+    if (*count > max) {
+        sp_json_fail (reader, name, "%zu %s, at most %zu are allowed", *count, name, max);
+        return NULL;
+    }
+    void *items = calloc (*count ? *count : 1, size);
+    if (!items)
+        sp_error_set (reader->error, reader->error_size, "out of memory");
+    return items;
+}
+
+/* Reads the object at index of array (the document's field name), with
+   no key but keys, and its "id": fills parent (SP_JSON_PATH_SIZE bytes)
+   with its path, *object and *id. Returns 0, or -1 with the reason. */
+static int
+s_read_node (sp_json_reader_t *reader, const json_t *array, const char *name, size_t index,
+             const char *const *keys, char *parent, const json_t **object, const char **id)
+{
+    *object = json_array_get (array, index);
+    sp_json_path_index (parent, SP_JSON_PATH_SIZE, name, index);
+    if (sp_json_read_object (reader, *object, parent) != 0 ||
+        sp_json_check_keys (reader, *object, parent, keys) != 0)
+        return -1;
+    char path[SP_JSON_PATH_SIZE];
+    sp_json_path (path, sizeof path, parent, "id");
+    return sp_json_read_text (reader, json_object_get (*object, "id"), path, KPI_ORG_ID_MAX, id);
+}
+
+/* Reads parent's field (of object) naming a node of a sorted array (as
+   s_find): its index into *found, or -1 with `unknown <field> "<id>"`. */
+static int
+s_read_reference (sp_json_reader_t *reader, const json_t *object, const char *parent,
+                  const char *field, const void *base, size_t count, size_t size, size_t *found)
+{
+    char path[SP_JSON_PATH_SIZE];
+    const json_t *value = json_object_get (object, field);
+    const char *id;
+    sp_json_path (path, sizeof path, parent, field);
+    if (sp_json_read_string (reader, value, path, &id) != 0)
+        return -1;
+    ptrdiff_t index = s_find (base, count, size, id);
+    if (index < 0) {
+        char quoted[SP_EVENT_QUOTE_SIZE];
+        return sp_json_fail (reader, path, "unknown %s \"%s\"", field,
+                             sp_json_quote (value, quoted, sizeof quoted));
+    }
+    *found = (size_t) index;
+    return 0;
+}
+
 /* Reads "regions". */
 static int
 s_read_regions (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
 {
-    if (sp_json_read_array (reader, array, "regions") != 0)
+    size_t count;
+    self->regions =
+        s_read_list (reader, array, "regions", KPI_ORG_REGIONS_MAX, sizeof *self->regions, &count);
+    if (!self->regions)
         return -1;
-    size_t count = json_array_size (array);
-    if (count > KPI_ORG_REGIONS_MAX)
-        return sp_json_fail (reader, "regions", "%zu regions, at most %d are allowed", count,
-                             KPI_ORG_REGIONS_MAX);
-    self->regions = calloc (count ? count : 1, sizeof *self->regions);
-    if (!self->regions) {
-        sp_error_set (reader->error, reader->error_size, "out of memory");
-        return -1;
-    }
     for (size_t index = 0; index < count; index++) {
-        const json_t *object = json_array_get (array, index);
+        const json_t *object;
+        const char *id;
         char parent[SP_JSON_PATH_SIZE];
         char path[SP_JSON_PATH_SIZE];
-        sp_json_path_index (parent, sizeof parent, "regions", index);
-        if (sp_json_read_object (reader, object, parent) != 0 ||
-            sp_json_check_keys (reader, object, parent, s_region_keys) != 0)
-            return -1;
-        const char *id;
-        sp_json_path (path, sizeof path, parent, "id");
-        if (sp_json_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
-            0)
+        if (s_read_node (reader, array, "regions", index, s_region_keys, parent, &object, &id) != 0)
             return -1;
         const json_t *value = json_object_get (object, "title");
         const char *title = NULL;
@@ -317,45 +364,24 @@ s_read_regions (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
 static int
 s_read_teams (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
 {
-    if (sp_json_read_array (reader, array, "teams") != 0)
+    size_t count;
+    self->teams =
+        s_read_list (reader, array, "teams", KPI_ORG_TEAMS_MAX, sizeof *self->teams, &count);
+    if (!self->teams)
         return -1;
-    size_t count = json_array_size (array);
-    if (count > KPI_ORG_TEAMS_MAX)
-        return sp_json_fail (reader, "teams", "%zu teams, at most %d are allowed", count,
-                             KPI_ORG_TEAMS_MAX);
-    self->teams = calloc (count ? count : 1, sizeof *self->teams);
-    if (!self->teams) {
-        sp_error_set (reader->error, reader->error_size, "out of memory");
-        return -1;
-    }
     for (size_t index = 0; index < count; index++) {
-        const json_t *object = json_array_get (array, index);
-        char parent[SP_JSON_PATH_SIZE];
-        char path[SP_JSON_PATH_SIZE];
-        sp_json_path_index (parent, sizeof parent, "teams", index);
-        if (sp_json_read_object (reader, object, parent) != 0 ||
-            sp_json_check_keys (reader, object, parent, s_team_keys) != 0)
-            return -1;
+        const json_t *object;
         const char *id;
-        sp_json_path (path, sizeof path, parent, "id");
-        if (sp_json_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
-            0)
+        char parent[SP_JSON_PATH_SIZE];
+        size_t region;
+        if (s_read_node (reader, array, "teams", index, s_team_keys, parent, &object, &id) != 0 ||
+            s_read_reference (reader, object, parent, "region", self->regions, self->region_count,
+                              sizeof *self->regions, &region) != 0)
             return -1;
-        const json_t *value = json_object_get (object, "region");
-        const char *region;
-        sp_json_path (path, sizeof path, parent, "region");
-        if (sp_json_read_string (reader, value, path, &region) != 0)
-            return -1;
-        ptrdiff_t found = S_FIND (self->regions, self->region_count, region);
-        if (found < 0) {
-            char quoted[SP_EVENT_QUOTE_SIZE];
-            return sp_json_fail (reader, path, "unknown region \"%s\"",
-                                 sp_json_quote (value, quoted, sizeof quoted));
-        }
         s_team_t *team = &self->teams[index];
         if (s_node_set (reader, &team->node, KPI_ORG_TEAM_PREFIX, id, index) != 0)
             return -1;
-        team->region = (size_t) found;
+        team->region = region;
         self->team_count++;
     }
     return s_sort_unique (reader, self->teams, self->team_count, sizeof *self->teams, "teams");
@@ -379,27 +405,17 @@ s_read_membership (sp_json_reader_t *reader, const kpi_org_t *self, const json_t
 {
     char path[SP_JSON_PATH_SIZE];
     if (sp_json_read_object (reader, object, parent) != 0 ||
-        sp_json_check_keys (reader, object, parent, s_membership_keys) != 0)
+        sp_json_check_keys (reader, object, parent, s_membership_keys) != 0 ||
+        s_read_reference (reader, object, parent, "team", self->teams, self->team_count,
+                          sizeof *self->teams, &membership->team) != 0)
         return -1;
-    const json_t *value = json_object_get (object, "team");
-    const char *team;
-    sp_json_path (path, sizeof path, parent, "team");
-    if (sp_json_read_string (reader, value, path, &team) != 0)
-        return -1;
-    ptrdiff_t found = S_FIND (self->teams, self->team_count, team);
-    if (found < 0) {
-        char quoted[SP_EVENT_QUOTE_SIZE];
-        return sp_json_fail (reader, path, "unknown team \"%s\"",
-                             sp_json_quote (value, quoted, sizeof quoted));
-    }
-    membership->team = (size_t) found;
     sp_json_path (path, sizeof path, parent, "from");
     const json_t *from = json_object_get (object, "from");
     if (s_read_date (reader, from, path, &membership->from) != 0)
         return -1;
     membership->until = KPI_ORG_OPEN_END;
     sp_json_path (path, sizeof path, parent, "until");
-    value = json_object_get (object, "until");
+    const json_t *value = json_object_get (object, "until");
     if (value && s_read_date (reader, value, path, &membership->until) != 0)
         return -1;
     if (membership->until <= membership->from) {
@@ -463,29 +479,15 @@ s_read_memberships (sp_json_reader_t *reader, const kpi_org_t *self, s_rep_t *re
 static int
 s_read_reps (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
 {
-    if (sp_json_read_array (reader, array, "reps") != 0)
+    size_t count;
+    self->reps = s_read_list (reader, array, "reps", KPI_ORG_REPS_MAX, sizeof *self->reps, &count);
+    if (!self->reps)
         return -1;
-    size_t count = json_array_size (array);
-    if (count > KPI_ORG_REPS_MAX)
-        return sp_json_fail (reader, "reps", "%zu reps, at most %d are allowed", count,
-                             KPI_ORG_REPS_MAX);
-    self->reps = calloc (count ? count : 1, sizeof *self->reps);
-    if (!self->reps) {
-        sp_error_set (reader->error, reader->error_size, "out of memory");
-        return -1;
-    }
     for (size_t index = 0; index < count; index++) {
-        const json_t *object = json_array_get (array, index);
-        char parent[SP_JSON_PATH_SIZE];
-        char path[SP_JSON_PATH_SIZE];
-        sp_json_path_index (parent, sizeof parent, "reps", index);
-        if (sp_json_read_object (reader, object, parent) != 0 ||
-            sp_json_check_keys (reader, object, parent, s_rep_keys) != 0)
-            return -1;
+        const json_t *object;
         const char *id;
-        sp_json_path (path, sizeof path, parent, "id");
-        if (sp_json_read_text (reader, json_object_get (object, "id"), path, KPI_ORG_ID_MAX, &id) !=
-            0)
+        char parent[SP_JSON_PATH_SIZE];
+        if (s_read_node (reader, array, "reps", index, s_rep_keys, parent, &object, &id) != 0)
             return -1;
         s_rep_t *rep = &self->reps[index];
         if (s_node_set (reader, &rep->node, KPI_ORG_REP_PREFIX, id, index) != 0)
@@ -706,14 +708,8 @@ kpi_org_check (const char *text, size_t length, char *name, size_t name_size, ch
     kpi_org_t *self = kpi_org_new (text, length, error, error_size);
     if (!self)
         return -1;
-    int rc = -1;
-    *canonical = kpi_org_to_json (self);
-    if (!*canonical)
-        sp_error_set (error, error_size, "out of memory writing the canonical form");
-    else {
-        snprintf (name, name_size, "%s", self->name);
-        rc = 0;
-    }
+    int rc = sp_refdata_check_finish (kpi_org_to_json (self), kpi_org_name (self), name, name_size,
+                                      canonical, error, error_size);
     kpi_org_destroy (&self);
     return rc;
 }

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sp_pack.h"
+
 #define S_VERSION 2 /* 2: opportunities keep their stage and value */
 #define S_KIND_OPPORTUNITY 'o'
 #define S_KIND_CUSTOMER 'c'
@@ -146,136 +148,40 @@ kpi_opportunity_cancel (kpi_opportunity_t *self, const char *won_event_id)
 
 /* ---------------------------------------------------------------- binary form */
 
-typedef struct {
-    char *data;
-    size_t size;
-    size_t used;
-    bool full;
-} s_writer_t;
-
 static void
-s_put (s_writer_t *writer, const void *bytes, size_t length)
+s_put_touch (sp_pack_writer_t *writer, const kpi_record_touch_t *touch)
 {
-    if (writer->full || writer->size - writer->used < length) {
-        writer->full = true;
-        return;
-    }
-    memcpy (writer->data + writer->used, bytes, length);
-    writer->used += length;
-}
-
-static void
-s_put_byte (s_writer_t *writer, uint8_t value)
-{
-    s_put (writer, &value, 1);
-}
-
-static void
-s_put_integer (s_writer_t *writer, int64_t value)
-{
-    uint8_t bytes[8];
-    uint64_t bits = (uint64_t) value;
-    for (int index = 0; index < 8; index++)
-        bytes[index] = (uint8_t) (bits >> (8 * index));
-    s_put (writer, bytes, sizeof bytes);
-}
-
-static void
-s_put_string (s_writer_t *writer, const char *text)
-{
-    size_t length = strlen (text);
-    assert (length < KPI_RECORD_ID_SIZE);
-    s_put_byte (writer, (uint8_t) length);
-    s_put (writer, text, length);
-}
-
-static void
-s_put_touch (s_writer_t *writer, const kpi_record_touch_t *touch)
-{
-    s_put_byte (writer, touch->present ? 1 : 0);
+    sp_pack_put_u8 (writer, touch->present ? 1 : 0);
     if (!touch->present)
         return;
-    s_put_integer (writer, touch->at);
-    s_put_string (writer, touch->event_id);
-    s_put_string (writer, touch->rep);
-    s_put_string (writer, touch->team);
-    s_put_string (writer, touch->region);
-}
-
-typedef struct {
-    const uint8_t *data;
-    size_t length;
-    size_t used;
-    bool bad;
-} s_reader_t;
-
-static const uint8_t *
-s_take (s_reader_t *reader, size_t length)
-{
-    if (reader->bad || reader->length - reader->used < length) {
-        reader->bad = true;
-        return NULL;
-    }
-    const uint8_t *bytes = reader->data + reader->used;
-    reader->used += length;
-    return bytes;
-}
-
-static uint8_t
-s_get_byte (s_reader_t *reader)
-{
-    const uint8_t *byte = s_take (reader, 1);
-    return byte ? *byte : 0;
-}
-
-static int64_t
-s_get_integer (s_reader_t *reader)
-{
-    const uint8_t *bytes = s_take (reader, 8);
-    if (!bytes)
-        return 0;
-    uint64_t bits = 0;
-    for (int index = 0; index < 8; index++)
-        bits |= (uint64_t) bytes[index] << (8 * index);
-    return (int64_t) bits;
-}
-
-/* A string into text (size bytes with the NUL). */
-static void
-s_get_string (s_reader_t *reader, char *text, size_t size)
-{
-    uint8_t length = s_get_byte (reader);
-    const uint8_t *bytes = length < size ? s_take (reader, length) : NULL;
-    if (!bytes) {
-        reader->bad = true;
-        text[0] = '\0';
-        return;
-    }
-    memcpy (text, bytes, length);
-    text[length] = '\0';
+    sp_pack_put_i64 (writer, touch->at);
+    sp_pack_put_string (writer, touch->event_id, KPI_RECORD_ID_SIZE);
+    sp_pack_put_string (writer, touch->rep, KPI_RECORD_ID_SIZE);
+    sp_pack_put_string (writer, touch->team, KPI_RECORD_ID_SIZE);
+    sp_pack_put_string (writer, touch->region, KPI_RECORD_ID_SIZE);
 }
 
 static void
-s_get_touch (s_reader_t *reader, kpi_record_touch_t *touch)
+s_get_touch (sp_pack_reader_t *reader, kpi_record_touch_t *touch)
 {
     memset (touch, 0, sizeof *touch);
-    uint8_t present = s_get_byte (reader);
+    uint8_t present = sp_pack_get_u8 (reader);
     if (present > 1)
         reader->bad = true;
     if (present != 1)
         return;
     touch->present = true;
-    touch->at = s_get_integer (reader);
-    s_get_string (reader, touch->event_id, KPI_RECORD_ID_SIZE);
-    s_get_string (reader, touch->rep, KPI_RECORD_ID_SIZE);
-    s_get_string (reader, touch->team, KPI_RECORD_ID_SIZE);
-    s_get_string (reader, touch->region, KPI_RECORD_ID_SIZE);
+    touch->at = sp_pack_get_i64 (reader);
+    sp_pack_get_string (reader, touch->event_id, KPI_RECORD_ID_SIZE);
+    sp_pack_get_string (reader, touch->rep, KPI_RECORD_ID_SIZE);
+    sp_pack_get_string (reader, touch->team, KPI_RECORD_ID_SIZE);
+    sp_pack_get_string (reader, touch->region, KPI_RECORD_ID_SIZE);
 }
 
 static kpi_record_money_t
-s_get_money_kind (s_reader_t *reader)
+s_get_money_kind (sp_pack_reader_t *reader)
 {
-    uint8_t kind = s_get_byte (reader);
+    uint8_t kind = sp_pack_get_u8 (reader);
     if (kind > KPI_RECORD_MONEY_OTHER)
         reader->bad = true;
     return (kpi_record_money_t) kind;
@@ -283,48 +189,41 @@ s_get_money_kind (s_reader_t *reader)
 
 /* Starts a record: kind and version. */
 static void
-s_put_header (s_writer_t *writer, char kind)
+s_put_header (sp_pack_writer_t *writer, char kind)
 {
-    s_put_byte (writer, (uint8_t) kind);
-    s_put_byte (writer, S_VERSION);
+    sp_pack_put_u8 (writer, (uint8_t) kind);
+    sp_pack_put_u8 (writer, S_VERSION);
 }
 
 /* Reads the header: false when it is not of kind. */
 static bool
-s_get_header (s_reader_t *reader, char kind)
+s_get_header (sp_pack_reader_t *reader, char kind)
 {
-    return s_get_byte (reader) == (uint8_t) kind && s_get_byte (reader) == S_VERSION &&
+    return sp_pack_get_u8 (reader) == (uint8_t) kind && sp_pack_get_u8 (reader) == S_VERSION &&
            !reader->bad;
-}
-
-/* The end of a read: the whole input, nothing wrong. */
-static int
-s_done (const s_reader_t *reader)
-{
-    return !reader->bad && reader->used == reader->length ? 0 : -1;
 }
 
 size_t
 kpi_opportunity_pack (const kpi_opportunity_t *self, char *buffer, size_t size)
 {
-    s_writer_t writer = { buffer, size, 0, false };
+    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
     s_put_header (&writer, S_KIND_OPPORTUNITY);
     s_put_touch (&writer, &self->lead);
     s_put_touch (&writer, &self->won);
     s_put_touch (&writer, &self->lost);
-    s_put_byte (&writer, (uint8_t) self->won_currency);
-    s_put_integer (&writer, self->won_amount);
-    s_put_byte (&writer, (uint8_t) self->margin_currency);
-    s_put_integer (&writer, self->margin);
-    s_put_byte (&writer, (uint8_t) self->cancelled_count);
+    sp_pack_put_u8 (&writer, (uint8_t) self->won_currency);
+    sp_pack_put_i64 (&writer, self->won_amount);
+    sp_pack_put_u8 (&writer, (uint8_t) self->margin_currency);
+    sp_pack_put_i64 (&writer, self->margin);
+    sp_pack_put_u8 (&writer, (uint8_t) self->cancelled_count);
     for (size_t index = 0; index < self->cancelled_count; index++)
-        s_put_string (&writer, self->cancelled[index]);
+        sp_pack_put_string (&writer, self->cancelled[index], KPI_RECORD_ID_SIZE);
     s_put_touch (&writer, &self->stage);
-    s_put_string (&writer, self->stage_name);
+    sp_pack_put_string (&writer, self->stage_name, KPI_RECORD_ID_SIZE);
     s_put_touch (&writer, &self->value);
-    s_put_byte (&writer, (uint8_t) self->value_currency);
-    s_put_integer (&writer, self->value_amount);
-    return writer.full ? 0 : writer.used;
+    sp_pack_put_u8 (&writer, (uint8_t) self->value_currency);
+    sp_pack_put_i64 (&writer, self->value_amount);
+    return sp_pack_written (&writer);
 }
 
 int
@@ -333,36 +232,36 @@ kpi_opportunity_unpack (kpi_opportunity_t *self, const char *data, size_t length
     memset (self, 0, sizeof *self);
     if (length == 0)
         return 0;
-    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
+    sp_pack_reader_t reader = sp_pack_reader (data, length);
     if (!s_get_header (&reader, S_KIND_OPPORTUNITY))
         return -1;
     s_get_touch (&reader, &self->lead);
     s_get_touch (&reader, &self->won);
     s_get_touch (&reader, &self->lost);
     self->won_currency = s_get_money_kind (&reader);
-    self->won_amount = s_get_integer (&reader);
+    self->won_amount = sp_pack_get_i64 (&reader);
     self->margin_currency = s_get_money_kind (&reader);
-    self->margin = s_get_integer (&reader);
-    self->cancelled_count = s_get_byte (&reader);
+    self->margin = sp_pack_get_i64 (&reader);
+    self->cancelled_count = sp_pack_get_u8 (&reader);
     if (self->cancelled_count > KPI_RECORD_CANCELLED_MAX)
         return -1;
     for (size_t index = 0; index < self->cancelled_count; index++)
-        s_get_string (&reader, self->cancelled[index], KPI_RECORD_ID_SIZE);
+        sp_pack_get_string (&reader, self->cancelled[index], KPI_RECORD_ID_SIZE);
     s_get_touch (&reader, &self->stage);
-    s_get_string (&reader, self->stage_name, sizeof self->stage_name);
+    sp_pack_get_string (&reader, self->stage_name, sizeof self->stage_name);
     s_get_touch (&reader, &self->value);
     self->value_currency = s_get_money_kind (&reader);
-    self->value_amount = s_get_integer (&reader);
-    return s_done (&reader);
+    self->value_amount = sp_pack_get_i64 (&reader);
+    return sp_pack_done (&reader) ? 0 : -1;
 }
 
 size_t
 kpi_customer_pack (const kpi_customer_t *self, char *buffer, size_t size)
 {
-    s_writer_t writer = { buffer, size, 0, false };
+    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
     s_put_header (&writer, S_KIND_CUSTOMER);
     s_put_touch (&writer, &self->first_won);
-    return writer.full ? 0 : writer.used;
+    return sp_pack_written (&writer);
 }
 
 int
@@ -371,22 +270,22 @@ kpi_customer_unpack (kpi_customer_t *self, const char *data, size_t length)
     memset (self, 0, sizeof *self);
     if (length == 0)
         return 0;
-    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
+    sp_pack_reader_t reader = sp_pack_reader (data, length);
     if (!s_get_header (&reader, S_KIND_CUSTOMER))
         return -1;
     s_get_touch (&reader, &self->first_won);
-    return s_done (&reader);
+    return sp_pack_done (&reader) ? 0 : -1;
 }
 
 size_t
 kpi_plan_pack (const kpi_plan_t *self, char *buffer, size_t size)
 {
-    s_writer_t writer = { buffer, size, 0, false };
+    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
     s_put_header (&writer, S_KIND_PLAN);
-    s_put_integer (&writer, self->planned);
-    s_put_integer (&writer, self->completed);
+    sp_pack_put_i64 (&writer, self->planned);
+    sp_pack_put_i64 (&writer, self->completed);
     s_put_touch (&writer, &self->plan);
-    return writer.full ? 0 : writer.used;
+    return sp_pack_written (&writer);
 }
 
 int
@@ -395,13 +294,13 @@ kpi_plan_unpack (kpi_plan_t *self, const char *data, size_t length)
     memset (self, 0, sizeof *self);
     if (length == 0)
         return 0;
-    s_reader_t reader = { (const uint8_t *) data, length, 0, false };
+    sp_pack_reader_t reader = sp_pack_reader (data, length);
     if (!s_get_header (&reader, S_KIND_PLAN))
         return -1;
-    self->planned = s_get_integer (&reader);
-    self->completed = s_get_integer (&reader);
+    self->planned = sp_pack_get_i64 (&reader);
+    self->completed = sp_pack_get_i64 (&reader);
     s_get_touch (&reader, &self->plan);
     if (self->planned < 0 || self->completed < 0)
         return -1;
-    return s_done (&reader);
+    return sp_pack_done (&reader) ? 0 : -1;
 }

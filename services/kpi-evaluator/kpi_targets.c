@@ -972,14 +972,8 @@ kpi_targets_check (const char *text, size_t length, char *name, size_t name_size
     kpi_targets_t *self = kpi_targets_new (text, length, error, error_size);
     if (!self)
         return -1;
-    int rc = -1;
-    *canonical = kpi_targets_to_json (self);
-    if (!*canonical)
-        sp_error_set (error, error_size, "out of memory writing the canonical form");
-    else {
-        snprintf (name, name_size, "%s", self->name);
-        rc = 0;
-    }
+    int rc = sp_refdata_check_finish (kpi_targets_to_json (self), kpi_targets_name (self), name,
+                                      name_size, canonical, error, error_size);
     kpi_targets_destroy (&self);
     return rc;
 }
