@@ -145,7 +145,6 @@
 #define BENCH_METRIC_CATCHUP "salespulse_consumer_catchup_events_total"
 #define BENCH_METRIC_GAPS "salespulse_consumer_gaps_total"
 #define BENCH_TEXT_SIZE 128
-#define BENCH_BYTES_PER_MIB (1024.0 * 1024.0)
 
 /* The steps of an opportunity, in funnel order; the outcome is won or
    lost by the mix. */
@@ -662,21 +661,6 @@ out_free:
     return rc;
 }
 
-/* Redis's key count and used memory after the rebuild. */
-static int
-s_redis_size (s_bench_t *bench, int64_t *keys, double *mib)
-{
-    if (sp_harness_redis_integer (bench->redis, 1, (const char *const[]){ "DBSIZE" }, keys) != 0)
-        return -1;
-    sp_redis_reply_t *info =
-        sp_harness_redis_run (bench->redis, 2, (const char *const[]){ "INFO", "memory" });
-    const char *text = info ? sp_redis_reply_string (info, NULL) : NULL;
-    const char *field = text ? strstr (text, "used_memory:") : NULL;
-    *mib = field ? strtod (field + strlen ("used_memory:"), NULL) / BENCH_BYTES_PER_MIB : -1;
-    sp_redis_reply_destroy (&info);
-    return field ? 0 : -1;
-}
-
 /* Spawns funnel-tracker: default settings, subscribed to the bus, its
    notices on a free endpoint, USD, UTC. */
 static int
@@ -821,7 +805,7 @@ main (void)
     double rebuild_s = rebuilt - rebuild_start;
     int64_t keys = 0;
     double memory_mib = 0;
-    if (s_redis_size (&bench, &keys, &memory_mib) != 0)
+    if (bench_redis_size (bench.redis, &keys, &memory_mib) != 0)
         goto out_stop;
 
     /* 2. Queries over the rebuilt opportunities (funnel-tracker idle). */

@@ -1126,7 +1126,8 @@ main (void)
         goto out_stop;
     double rebuild_s = rebuilt - rebuild_start;
     int64_t keys = 0;
-    if (sp_harness_redis_integer (bench.redis, 1, (const char *const[]){ "DBSIZE" }, &keys) != 0)
+    double memory_mib = 0;
+    if (bench_redis_size (bench.redis, &keys, &memory_mib) != 0)
         goto out_stop;
 
     /* 3. Queries over the rebuilt year (kpi-evaluator idle). */
@@ -1220,7 +1221,7 @@ main (void)
     printf ("live run: %" PRId64 " events read back from the log, %" PRId64
             " gaps seen on the bus\n",
             read_back_after - read_back, gaps_after - gaps);
-    printf ("redis after the rebuild: %" PRId64 " keys\n", keys);
+    printf ("redis after the rebuild: %" PRId64 " keys, %.0f MiB used\n", keys, memory_mib);
     printf ("%-62s %5s %9s %9s %9s\n", "query, " BENCH_QUARTER " as of " BENCH_AS_OF ", --json, ms",
             "runs", "min", "median", "max");
     for (size_t index = 0; index < sizeof latencies / sizeof latencies[0]; index++)

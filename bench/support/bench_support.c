@@ -12,6 +12,9 @@
 
 #include "sp_event.h"
 #include "sp_harness.h"
+#include "sp_harness_redis.h"
+
+#define BENCH_SUPPORT_BYTES_PER_MIB (1024.0 * 1024.0)
 #include "sp_harness_pg.h"
 #include "sp_harness_redis.h"
 
@@ -154,4 +157,19 @@ bench_locate (const char *name, char *program, size_t size)
     }
     if (!program[0] || access (program, X_OK) != 0)
         sp_harness_program (name, program, size);
+}
+
+int
+bench_redis_size (sp_redis_t *redis, int64_t *keys, double *mib)
+{
+    if (sp_harness_redis_integer (redis, 1, (const char *const[]){ "DBSIZE" }, keys) != 0)
+        return -1;
+    sp_redis_reply_t *info =
+        sp_harness_redis_run (redis, 2, (const char *const[]){ "INFO", "memory" });
+    const char *text = info ? sp_redis_reply_string (info, NULL) : NULL;
+    const char *field = text ? strstr (text, "used_memory:") : NULL;
+    *mib = field ? strtod (field + strlen ("used_memory:"), NULL) / BENCH_SUPPORT_BYTES_PER_MIB
+                 : -1;
+    sp_redis_reply_destroy (&info);
+    return field ? 0 : -1;
 }

@@ -69,4 +69,8 @@ void bench_show_log (const char *bench, const char *name, const char *path);
    harness starts (activity-ingest, salesctl) are of the same build. */
 void bench_locate (const char *name, char *program, size_t size);
 
+/* Redis's key count and used memory in MiB (INFO memory). Returns 0, or
+   -1 when either read failed. */
+int bench_redis_size (sp_redis_t *redis, int64_t *keys, double *mib);
+
 #endif

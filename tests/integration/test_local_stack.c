@@ -384,13 +384,18 @@ test_up_twice_then_down_leaves_nothing (void **state)
     sp_redis_t *connection = sp_redis_new (url, NULL, error, sizeof error);
     assert_non_null (connection);
     assert_int_equal (sp_redis_connect (connection, error, sizeof error), 0);
-    sp_redis_reply_t *setting = sp_redis_command (
-        connection, 3, (const char *[]){ "CONFIG", "GET", "zset-max-listpack-entries" }, NULL, error,
-        sizeof error);
-    assert_non_null (setting);
-    assert_int_equal (sp_redis_reply_size (setting), 2);
-    assert_string_equal (sp_redis_reply_string (sp_redis_reply_element (setting, 1), NULL), "16");
-    sp_redis_reply_destroy (&setting);
+    const char *settings[][2] = { { "zset-max-listpack-entries", "16" },
+                                  { "hash-max-listpack-entries", "64" } };
+    for (size_t index = 0; index < 2; index++) {
+        sp_redis_reply_t *setting = sp_redis_command (
+            connection, 3, (const char *[]){ "CONFIG", "GET", settings[index][0] }, NULL, error,
+            sizeof error);
+        assert_non_null (setting);
+        assert_int_equal (sp_redis_reply_size (setting), 2);
+        assert_string_equal (sp_redis_reply_string (sp_redis_reply_element (setting, 1), NULL),
+                             settings[index][1]);
+        sp_redis_reply_destroy (&setting);
+    }
     sp_redis_destroy (&connection);
 
     /* Up again: harmless, nothing applied, nothing changed. */
