@@ -40,7 +40,14 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ $# -le 1 ] || usage
-retail=${1:-$here/../../../shared/data/uci-online-retail/online_retail_customers_mod4.csv}
+shared=$here/../../../shared/data/uci-online-retail/online_retail_customers_mod4.csv
+retail=${1:-$( [ -r "$shared" ] && echo "$shared" || echo "$here/../../deploy/demo/retail/online_retail_customers_mod4.csv.gz" )}
+source_name=$(basename "${retail%.gz}")
+shown=$retail # messages name the file given
+plain=""
+if [ "${retail%.gz}" != "$retail" ]; then # the repository's gzipped copy
+    plain=$(mktemp); trap 'rm -f "$plain"' EXIT; gzip -dc "$retail" > "$plain"; retail=$plain
+fi
 [ -r "$retail" ] || { echo "oracle: cannot read \"$retail\"" >&2; exit 1; }
 if [ ! -d "$out" ] || [ ! -w "$out" ]; then
     echo "oracle: \"$out\" is not a writable folder" >&2
@@ -49,10 +56,10 @@ fi
 digest=$(sha256sum < "$retail" | cut -d' ' -f1)
 
 work=$(mktemp -d "$out/.oracle.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" ${plain:+"$plain"}' EXIT
 
-LC_ALL=C awk -v retail_path="$retail" -v cutoff_list="$cutoffs" -v work="$work" \
-    -v digest="$digest" -v data_name="$(basename "$retail")" '
+LC_ALL=C awk -v retail_path="$shown" -v cutoff_list="$cutoffs" -v work="$work" \
+    -v digest="$digest" -v data_name="$source_name" '
 function fail(message) {
     printf "oracle: %s\n", message > "/dev/stderr"
     failed = 1

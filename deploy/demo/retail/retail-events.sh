@@ -40,11 +40,16 @@
 # whole file has been read, so a refused file writes nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-retail=${1:-$here/../../../../shared/data/uci-online-retail/online_retail_customers_mod4.csv}
+shared=$here/../../../../shared/data/uci-online-retail/online_retail_customers_mod4.csv
+retail=${1:-$( [ -r "$shared" ] && echo "$shared" || echo "$here/online_retail_customers_mod4.csv.gz" )}
+shown=$retail # messages name the file given
+if [ "${retail%.gz}" != "$retail" ]; then # the repository's gzipped copy
+    plain=$(mktemp); trap 'rm -f "$plain"' EXIT; gzip -dc "$retail" > "$plain"; retail=$plain
+fi
 [ $# -le 1 ] || { sed -n '6p' "$0" | sed 's/^#  */usage: /' >&2; exit 2; }
 [ -r "$retail" ] || { echo "retail-events: cannot read \"$retail\"" >&2; exit 1; }
 
-exec awk -v retail_path="$retail" '
+awk -v retail_path="$shown" '
 function fail(message) {
     printf "retail-events: %s\n", message > "/dev/stderr"
     failed = 1
