@@ -139,7 +139,7 @@ kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi
     kpi_warning kpi_warning_store
 churn-alerting_TESTS := churn
 churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_keys \
-    churn_reference churn_query
+    churn_reference churn_query churn_lifecycle churn_history churn_alert churn_alert_store
 
 define SERVICE_template
 $(1)_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c))

@@ -32,6 +32,18 @@ s_exec (sp_pg_t *pg, const char *what, const char *noun, const char *sql, int co
     return result;
 }
 
+/* Asserts a write's arguments. */
+static void
+s_check (const sp_pg_t *pg, const sp_outbox_store_t *store,
+         const sp_outbox_store_transition_t *transition, const int64_t *sequence,
+         const int64_t *created_at_ms)
+{
+    assert (pg && store && transition && sequence && created_at_ms);
+    assert (store->key_count >= 1 && store->key_count <= SP_OUTBOX_STORE_KEY_MAX);
+    assert (store->insert_count >= 2 && store->insert_count <= SP_OUTBOX_STORE_PARAMS_MAX);
+    assert (transition->key && transition->state && transition->values);
+}
+
 /* Inserts the message under sequence and moves its condition there. */
 static int
 s_insert (sp_pg_t *pg, const sp_outbox_store_t *store,
@@ -70,10 +82,7 @@ sp_outbox_store_record (sp_pg_t *pg, const sp_outbox_store_t *store,
                         const sp_outbox_store_transition_t *transition, int64_t *sequence,
                         int64_t *created_at_ms, char *error, size_t error_size)
 {
-    assert (pg && store && transition && sequence && created_at_ms);
-    assert (store->key_count >= 1 && store->key_count <= SP_OUTBOX_STORE_KEY_MAX);
-    assert (store->insert_count >= 2 && store->insert_count <= SP_OUTBOX_STORE_PARAMS_MAX);
-    assert (transition->key && transition->state && transition->values);
+    s_check (pg, store, transition, sequence, created_at_ms);
     assert (!sp_pg_in_transaction (pg));
     int rc = -1;
     sp_pg_result_t *result = NULL;
@@ -124,6 +133,26 @@ out_rollback:
     sp_pg_result_destroy (&result);
     sp_pg_rollback (pg);
     return rc;
+}
+
+int
+sp_outbox_store_append (sp_pg_t *pg, const sp_outbox_store_t *store,
+                        const sp_outbox_store_transition_t *transition, int64_t *sequence,
+                        int64_t *created_at_ms, char *error, size_t error_size)
+{
+    s_check (pg, store, transition, sequence, created_at_ms);
+    assert (sp_pg_in_transaction (pg));
+    int64_t claimed = 0;
+    if (sp_outbox_claim (pg, store->stream, &claimed, error, error_size) != 0)
+        return -1;
+    char sequence_text[S_NUMBER_SIZE];
+    snprintf (sequence_text, sizeof sequence_text, "%" PRId64, claimed);
+    int64_t created = 0;
+    if (s_insert (pg, store, transition, sequence_text, &created, error, error_size) != 0)
+        return -1;
+    *sequence = claimed;
+    *created_at_ms = created;
+    return 0;
 }
 
 /* Reads every row of a listing, then visits each: a row that does not

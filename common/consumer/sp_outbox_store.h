@@ -114,6 +114,19 @@ int sp_outbox_store_record (sp_pg_t *pg, const sp_outbox_store_t *store,
                             const sp_outbox_store_transition_t *transition, int64_t *sequence,
                             int64_t *created_at_ms, char *error, size_t error_size);
 
+/* Writes transition inside the caller's open transaction, whatever the
+   condition's stored state: claims the stream's next sequence, inserts
+   the message under it and upserts the condition (insert_sql,
+   condition_sql), with no commit. For owners that decide under a lock of
+   their own taken first in the same transaction (churn alerts: a
+   customer's row, several transitions per decision); the caller commits
+   (or rolls back, giving every sequence back) and publishes after the
+   commit. Returns 0 with *sequence and *created_at_ms set, or -1 with
+   the reason (the transaction is then to be rolled back). */
+int sp_outbox_store_append (sp_pg_t *pg, const sp_outbox_store_t *store,
+                            const sp_outbox_store_transition_t *transition, int64_t *sequence,
+                            int64_t *created_at_ms, char *error, size_t error_size);
+
 /* Visits the latest message of every condition firing now, in sequence
    order, and sets *last to the newest sequence of any message (0 when
    none), both from one snapshot (*last only on success). Returns the

@@ -566,6 +566,14 @@ sp_redis_reply_string (const sp_redis_reply_t *self, size_t *length)
     return self->reply->str;
 }
 
+const char *
+sp_redis_reply_text (const sp_redis_reply_t *self, size_t *length)
+{
+    if (!self || self->type != SP_REDIS_REPLY_STRING)
+        return NULL;
+    return sp_redis_reply_string (self, length);
+}
+
 size_t
 sp_redis_reply_size (const sp_redis_reply_t *self)
 {

@@ -129,6 +129,10 @@ int64_t sp_redis_reply_integer (const sp_redis_reply_t *self);
    convenience; *length (may be NULL) gets the exact length. */
 const char *sp_redis_reply_string (const sp_redis_reply_t *self, size_t *length);
 
+/* The text of a string reply (length in *length when not NULL), or NULL
+   for any other reply, a nil (a missing key of MGET or HMGET) above all. */
+const char *sp_redis_reply_text (const sp_redis_reply_t *self, size_t *length);
+
 /* Number of elements of an ARRAY reply (asserted). */
 size_t sp_redis_reply_size (const sp_redis_reply_t *self);
 

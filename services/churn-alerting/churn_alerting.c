@@ -10,6 +10,7 @@
 #include "churn_handler.h"
 #include "churn_keys.h"
 #include "churn_reference.h"
+#include "churn_scorer.h"
 #include "sp_consumer.h"
 #include "sp_consumer_config.h"
 #include "sp_log.h"
@@ -29,6 +30,7 @@ typedef struct {
     churn_handler_t *handler;     /* the consumer's handler */
     sp_consumer_t *consumer;      /* applies the log */
     sp_refdata_watch_t *watch;    /* brings new health model versions */
+    churn_scorer_t *scorer;       /* periodic scoring and churn alerts */
     json_t *config;               /* the fields of churn-alerting:config */
     sp_redis_t *redis;            /* borrowed from the service */
     const char *currency;         /* borrowed from the settings */
@@ -44,6 +46,7 @@ s_alerting_destroy (s_alerting_t **self_p)
         return;
     if (self->loop && self->config_timer != -1)
         zloop_timer_end (self->loop, self->config_timer);
+    churn_scorer_destroy (&self->scorer);
     sp_refdata_watch_destroy (&self->watch);
     sp_consumer_destroy (&self->consumer);
     churn_handler_destroy (&self->handler);
@@ -88,9 +91,8 @@ s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
 }
 
 /* sp_refdata_watch: a new health model was loaded: the consumer rebuilds
-   every partition under it. The handler does not read the model (the
-   state does not depend on it) but is handed over again with it, as the
-   scores kept from it will. */
+   every partition under it, and the scorer scores the next periods with
+   it once they are rebuilt (periods scored before keep their scores). */
 static int
 s_on_definitions (void *arg, int64_t revision)
 {
@@ -110,6 +112,8 @@ s_on_definitions (void *arg, int64_t revision)
     }
     sp_consumer_revise (self->consumer, loaded, loaded, NULL,
                         churn_reference_definitions (reference));
+    /* the scorer borrows the model: handed the new one before the old goes */
+    churn_scorer_set_reference (self->scorer, reference);
     churn_reference_destroy (&self->reference);
     self->reference = reference;
     sp_log_info ("scoring under a new health model", "revision=%" PRId64 " model=\"%s\"", loaded,
@@ -181,6 +185,10 @@ churn_alerting_attach (sp_service_t *service, void *arg)
     sp_consumer_revise (self->consumer, revision, revision, NULL,
                         churn_reference_definitions (self->reference));
     sp_consumer_on_behind (self->consumer, s_on_behind, self);
+    self->scorer =
+        churn_scorer_new (service, settings.partitions, self->reference, error, sizeof error);
+    if (!self->scorer)
+        goto out_failed;
     self->watch = sp_refdata_watch_new (service, (const char *const *) churn_reference_kinds,
                                         CHURN_REFERENCE_KIND_COUNT, revision,
                                         (int) sp_config_int (config, "definitions-check-ms"),

@@ -54,19 +54,6 @@ s_text (const char *text)
     return text ? text : "";
 }
 
-/* The local day number of utc_ms. */
-static int
-s_day (const sp_tz_t *tz, int64_t utc_ms, int64_t *day)
-{
-    sp_period_t period;
-    int year, month, mday;
-    if (sp_period_cut (tz, SP_PERIOD_DAY, utc_ms, &period) != 0 ||
-        sscanf (period.label, "%d-%d-%d", &year, &month, &mday) != 3)
-        return -1;
-    *day = sp_civil_days_from_date (year, month, mday);
-    return 0;
-}
-
 /* True for an event type the health model uses. */
 static bool
 s_used (const Salespulse__SalesEvent *event)
@@ -173,7 +160,7 @@ churn_handler_map (const churn_handler_t *self, const Salespulse__SalesEvent *ev
     memset (&mapped, 0, sizeof mapped);
     if (!s_body (self, event, &mapped))
         return 0;
-    if (s_day (self->tz, event->occurred_at, &mapped.day) != 0) {
+    if (churn_keys_local_day (self->tz, event->occurred_at, &mapped.day) != 0) {
         snprintf (error, error_size, "occurred_at %lld has no local day in years 1..9999",
                   (long long) event->occurred_at);
         return -1;

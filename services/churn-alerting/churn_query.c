@@ -52,9 +52,9 @@ s_read_config (churn_query_t *self, char *error, size_t error_size)
     bool pair =
         sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY && sp_redis_reply_size (reply) == 2;
     const char *currency =
-        pair ? sp_redis_reply_string (sp_redis_reply_element (reply, 0), NULL) : NULL;
+        pair ? sp_redis_reply_text (sp_redis_reply_element (reply, 0), NULL) : NULL;
     const char *time_zone =
-        pair ? sp_redis_reply_string (sp_redis_reply_element (reply, 1), NULL) : NULL;
+        pair ? sp_redis_reply_text (sp_redis_reply_element (reply, 1), NULL) : NULL;
     if (!currency || !time_zone)
         sp_error_set (error, error_size,
                       "%s holds no currency and time zone: churn-alerting has not run against "
@@ -119,19 +119,6 @@ churn_query_reference (const churn_query_t *self)
     return self->reference;
 }
 
-/* The local day number of utc_ms. */
-static int
-s_day (const sp_tz_t *tz, int64_t utc_ms, int64_t *day)
-{
-    sp_period_t period;
-    int year, month, mday;
-    if (sp_period_cut (tz, SP_PERIOD_DAY, utc_ms, &period) != 0 ||
-        sscanf (period.label, "%d-%d-%d", &year, &month, &mday) != 3)
-        return -1;
-    *day = sp_civil_days_from_date (year, month, mday);
-    return 0;
-}
-
 void
 churn_query_customer_clear (churn_query_customer_t *out)
 {
@@ -166,11 +153,11 @@ churn_query_customer (churn_query_t *self, const char *customer, churn_query_cus
         goto out_destroy;
     }
     size_t length = 0;
-    const char *record = sp_redis_reply_string (sp_redis_reply_element (reply, 0), &length);
-    const char *watermark = sp_redis_reply_string (sp_redis_reply_element (reply, 1), NULL);
+    const char *record = sp_redis_reply_text (sp_redis_reply_element (reply, 0), &length);
+    const char *watermark = sp_redis_reply_text (sp_redis_reply_element (reply, 1), NULL);
     if (watermark) {
         if (churn_keys_watermark_read (watermark, strlen (watermark), &out->watermark_ms) != 0 ||
-            s_day (self->tz, out->watermark_ms, &out->watermark_day) != 0) {
+            churn_keys_local_day (self->tz, out->watermark_ms, &out->watermark_day) != 0) {
             sp_error_set (error, error_size, "%s holds no event time", watermark_key);
             goto out_destroy;
         }

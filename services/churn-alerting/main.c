@@ -8,18 +8,21 @@
     common/service/sp_service.h.
 */
 #include "churn_alerting.h"
+#include "churn_scorer.h"
 #include "sp_consumer.h"
 #include "sp_refdata_watch.h"
 
 static const sp_config_option_t s_options[] = {
     CHURN_ALERTING_OPTIONS,
+    CHURN_SCORER_OPTIONS,
     SP_CONSUMER_OPTIONS,
     SP_REFDATA_WATCH_OPTIONS,
 };
 
 static const sp_service_spec_t s_spec = {
     "churn-alerting",
-    "keeps every customer's health state live from the event log for its health score",
+    "keeps every customer's health state live from the event log, scores it every period "
+    "and publishes churn alerts",
     s_options,
     sizeof s_options / sizeof s_options[0],
 };

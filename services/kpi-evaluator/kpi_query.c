@@ -99,10 +99,10 @@ s_read_config (kpi_query_t *self, char *error, size_t error_size)
     }
     int rc = -1;
     const char *currency = sp_redis_reply_size (reply) == 2
-                               ? sp_redis_reply_string (sp_redis_reply_element (reply, 0), NULL)
+                               ? sp_redis_reply_text (sp_redis_reply_element (reply, 0), NULL)
                                : NULL;
     const char *time_zone = sp_redis_reply_size (reply) == 2
-                                ? sp_redis_reply_string (sp_redis_reply_element (reply, 1), NULL)
+                                ? sp_redis_reply_text (sp_redis_reply_element (reply, 1), NULL)
                                 : NULL;
     if (!currency || !time_zone)
         sp_error_set (error, error_size,

@@ -460,7 +460,21 @@ test_binary_set_get (void **state)
     reply = sp_harness_redis_run (redis, 2, get_short);
     assert_non_null (reply);
     assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_NIL);
+    assert_null (sp_redis_reply_text (reply, &length)); /* a nil has no text */
     sp_redis_reply_destroy (&reply);
+    sp_redis_reply_destroy (&reply);
+
+    /* MGET: the text of the key that exists, none for the one that does
+       not */
+    const char *mget[] = { "MGET", key, "k" };
+    const size_t mget_lengths[] = { 4, sizeof key, 1 };
+    reply = sp_redis_command (redis, 3, mget, mget_lengths, error, sizeof error);
+    assert_non_null (reply);
+    assert_int_equal (sp_redis_reply_size (reply), 2);
+    bytes = sp_redis_reply_text (sp_redis_reply_element (reply, 0), &length);
+    assert_non_null (bytes);
+    assert_memory_equal (bytes, value, sizeof value);
+    assert_null (sp_redis_reply_text (sp_redis_reply_element (reply, 1), NULL));
     sp_redis_reply_destroy (&reply);
     sp_redis_destroy (&redis);
 }

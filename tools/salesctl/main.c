@@ -54,6 +54,8 @@ static const salesctl_command_t s_commands[] = {
       salesctl_warnings },
     { "health", "show a customer's health score as of a day, with its measures and factors",
       salesctl_health },
+    { "alerts", "show churn alerts: history, firing now, or --follow live", salesctl_alerts },
+    { "ack", "acknowledge a customer's firing churn alerts until a day", salesctl_ack },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

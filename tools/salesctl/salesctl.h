@@ -147,6 +147,11 @@ typedef struct {
        sets *sequence. Returns 0, or -1 with the reason. */
     int (*read) (const ProtobufCMessage *message, void *record, int64_t *sequence, char *error,
                  size_t error_size);
+    /* Optional (NULL: every record): true when record is to be printed
+       (the command's own filters, e.g. --customer), keep_arg handed over.
+       Counts and --follow's sequence tracking still see every record. */
+    bool (*keep) (const void *record, const void *keep_arg);
+    const void *keep_arg;
 } salesctl_listing_t;
 
 /* Runs a listing command with its parsed config (borrowed). Returns
@@ -220,6 +225,14 @@ int salesctl_notices (int argc, char **argv);
 /* `salesctl warnings`: KPI pace warnings, their history, the conditions
    firing now or a live feed (cmd_warnings.c). */
 int salesctl_warnings (int argc, char **argv);
+
+/* `salesctl alerts`: churn alerts, their history, the alerts firing now
+   or a live feed (cmd_alerts.c). */
+int salesctl_alerts (int argc, char **argv);
+
+/* `salesctl ack`: acknowledges a customer's firing churn alerts
+   (cmd_alerts.c). */
+int salesctl_ack (int argc, char **argv);
 
 /* `salesctl health`: a customer's health score as of a day, explained
    (cmd_health.c). */

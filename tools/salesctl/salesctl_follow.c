@@ -73,7 +73,8 @@ typedef struct {
     bool json;                         /* one JSON object per message */
     bool firing;                       /* the snapshot is the firing set, not the history */
     int64_t after;                     /* --after (0: from the first) */
-    int64_t printed;                   /* messages the snapshot printed */
+    int64_t printed;                   /* messages the snapshot printed (kept) */
+    int64_t kept;                      /* records the filter let through so far */
     void *received;                    /* the record read last from the socket */
     int64_t received_sequence;         /* its sequence */
 } s_listing_t;
@@ -84,10 +85,14 @@ typedef struct {
     int64_t *last;     /* raised to each sequence printed, or NULL */
 } s_printer_t;
 
-/* Prints one record; -1 with the reason when the JSON could not be made. */
+/* Prints one record (unless the command's filter drops it); -1 with the
+   reason when the JSON could not be made. */
 static int
-s_print_one (const s_listing_t *self, const void *record, char *error, size_t error_size)
+s_print_one (s_listing_t *self, const void *record, char *error, size_t error_size)
 {
+    if (self->listing->keep && !self->listing->keep (record, self->listing->keep_arg))
+        return 0;
+    self->kept++;
     if (self->listing->print (record, self->json) == 0)
         return 0;
     snprintf (error, error_size, "out of memory writing JSON");
@@ -141,7 +146,7 @@ s_snapshot (void *arg, sp_pg_t *pg, int64_t *last)
         fprintf (stderr, "salesctl %s: %s\n", self->listing->command, error);
         return -1;
     }
-    self->printed = read;
+    self->printed = self->listing->keep ? self->kept : read;
     return 0;
 }
 

@@ -460,3 +460,69 @@ sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
     sp_harness_read_file (stdout_path, output, output_size); /* empty when unreadable */
     return status;
 }
+
+int
+sp_harness_consumer_file (const sp_harness_t *harness, const char *name, const char *text,
+                          char *path, size_t size)
+{
+    snprintf (path, size, "%s/%s", sp_harness_dir (harness), name);
+    FILE *file = fopen (path, "w");
+    if (!file)
+        return -1;
+    int rc = fputs (text, file) < 0 ? -1 : 0;
+    if (fclose (file) != 0)
+        rc = -1;
+    return rc;
+}
+
+int
+sp_harness_consumer_salesctl (const sp_harness_t *harness, const char *const *arguments,
+                              char *output, size_t size, int timeout_ms)
+{
+    char errors[PATH_MAX];
+    snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (harness));
+    return sp_harness_salesctl (harness, arguments, errors, output, size, timeout_ms);
+}
+
+int
+sp_harness_consumer_publish_text (const sp_harness_t *harness, const char *endpoint,
+                                  const char *name, const char *text, char *output, size_t size,
+                                  int timeout_ms)
+{
+    char path[PATH_MAX];
+    if (sp_harness_consumer_file (harness, name, text, path, sizeof path) != 0) {
+        snprintf (output, size, "could not write %s", path);
+        return -1;
+    }
+    return sp_harness_consumer_salesctl (
+        harness, (const char *[]){ "publish", path, "--endpoint", endpoint, NULL }, output, size,
+        timeout_ms);
+}
+
+json_t *
+sp_harness_consumer_json_lines (char *text)
+{
+    json_t *lines = json_array ();
+    char *save = NULL;
+    for (char *line = strtok_r (text, "\n", &save); lines && line;
+         line = strtok_r (NULL, "\n", &save)) {
+        json_t *object = json_loads (line, 0, NULL);
+        if (!json_is_object (object)) {
+            fprintf (stderr, "not a JSON line: %s\n", line);
+            json_decref (object);
+            json_decref (lines);
+            return NULL;
+        }
+        json_array_append_new (lines, object);
+    }
+    return lines;
+}
+
+zmsg_t *
+sp_harness_consumer_receive (zsock_t *socket, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (socket, NULL);
+    void *ready = poller ? zpoller_wait (poller, timeout_ms) : NULL;
+    zpoller_destroy (&poller);
+    return ready ? zmsg_recv (socket) : NULL;
+}

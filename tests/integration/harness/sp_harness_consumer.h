@@ -14,6 +14,8 @@
 #ifndef SP_HARNESS_CONSUMER_H_INCLUDED
 #define SP_HARNESS_CONSUMER_H_INCLUDED
 
+#include <czmq.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -143,5 +145,29 @@ size_t sp_harness_consumer_log_count (const char *log_path, const char *text);
    ran longer than timeout_ms (then it is killed). */
 int sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
                          const char *stderr_path, char *output, size_t output_size, int timeout_ms);
+
+/* Writes text into the file name of harness's folder; path gets its
+   path. Returns 0, or -1 when it could not be written. */
+int sp_harness_consumer_file (const sp_harness_t *harness, const char *name, const char *text,
+                              char *path, size_t size);
+
+/* sp_harness_salesctl with its stderr in the folder's salesctl.err. */
+int sp_harness_consumer_salesctl (const sp_harness_t *harness, const char *const *arguments,
+                                  char *output, size_t size, int timeout_ms);
+
+/* Writes text (JSON lines of events) to the file name and publishes it
+   with `salesctl publish FILE --endpoint endpoint`. Returns 0, or
+   salesctl's status with its output in output. */
+int sp_harness_consumer_publish_text (const sp_harness_t *harness, const char *endpoint,
+                                      const char *name, const char *text, char *output, size_t size,
+                                      int timeout_ms);
+
+/* The objects of text's JSON lines (text is cut up in place) as an
+   array; NULL when a line is not a JSON object. */
+json_t *sp_harness_consumer_json_lines (char *text);
+
+/* The next message on socket within timeout_ms (0: only one waiting),
+   or NULL. */
+zmsg_t *sp_harness_consumer_receive (zsock_t *socket, int timeout_ms);
 
 #endif

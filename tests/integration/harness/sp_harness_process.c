@@ -91,6 +91,9 @@ sp_harness_spawn_with (const sp_harness_t *self, const char *program,
        unless the test names one (no test depends on a fixed port) */
     if (!s_named (settings, "SP_KPI_WARNINGS_ENDPOINT="))
         envp[count++] = (char *) "SP_KPI_WARNINGS_ENDPOINT=tcp://127.0.0.1:*";
+    /* and churn-alerting its alerts' */
+    if (!s_named (settings, "SP_CHURN_ALERTS_ENDPOINT="))
+        envp[count++] = (char *) "SP_CHURN_ALERTS_ENDPOINT=tcp://127.0.0.1:*";
     for (size_t index = 0; settings && settings[index] && count < SP_HARNESS_ENV_MAX - 1; index++)
         envp[count++] = (char *) settings[index];
     envp[count] = NULL;
