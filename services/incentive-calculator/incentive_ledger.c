@@ -1,0 +1,1156 @@
+/*  incentive_ledger - one rep's ledger and its statements (see
+    incentive_ledger.h and docs/incentive-ledger.md).
+
+    Lines live in one array in arrival order with an open-addressing index
+    on their ids; periods in an array sorted by label; cancellations in
+    arrival order. Nothing a statement shows depends on those orders: the
+    statement sorts its lines and settles the periods in label order.
+*/
+#include "incentive_ledger.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sp_error.h"
+#include "sp_event.h"
+#include "sp_money.h"
+
+/* 128-bit intermediates (GCC and Clang). */
+typedef __int128 s_wide_t;
+
+/* Room for a quoted user value inside a message. */
+#define S_QUOTE_SIZE 72
+/* Shortest and longest period label ("2017", "2017-05-03"). */
+#define S_LABEL_MIN 4
+#define S_LABEL_MAX 10
+/* Digits of the year that starts every label. */
+#define S_YEAR_DIGITS 4
+/* Type and reason of lines the ledger writes itself. */
+#define S_TYPE_LATE "late"
+#define S_TYPE_CLAWBACK "clawback"
+#define S_TYPE_DEFICIT "deficit_carried"
+/* Decimals of a credit share shown as a percentage (bp = 0.01 %). */
+#define S_PERCENT_DECIMALS 2
+/* Room for an exact decimal as text: sign, 19 + 19 digits, point, NUL. */
+#define S_DECIMAL_TEXT_SIZE 48
+/* Initial room of the arrays. */
+#define S_INITIAL_CAPACITY 16
+
+/* One known period. */
+typedef struct {
+    char label[INCENTIVE_LEDGER_PERIOD_SIZE]; /* its label */
+    bool closed;                              /* locked: its lines never change */
+} s_period_t;
+
+struct _incentive_ledger_t {
+    char rep_id[INCENTIVE_LEDGER_NAME_SIZE];       /* whose ledger */
+    char currency[INCENTIVE_LEDGER_CURRENCY_SIZE]; /* ISO-4217 code of every amount */
+    char shape[INCENTIVE_LEDGER_PERIOD_SIZE];      /* label pattern of the periods, "" until one */
+    incentive_ledger_line_t *lines;                /* stored lines, in arrival order */
+    size_t line_count;                             /* lines used */
+    size_t line_capacity;                          /* lines allocated */
+    size_t *slots;                                 /* id index: line position + 1, 0 = empty */
+    size_t slot_count;                             /* slots allocated, a power of two */
+    incentive_ledger_cancel_t *cancels;            /* cancellations, in arrival order */
+    size_t cancel_count;                           /* cancellations used */
+    size_t cancel_capacity;                        /* cancellations allocated */
+    s_period_t *periods;                           /* known periods, sorted by label */
+    size_t period_count;                           /* periods used */
+    size_t period_capacity;                        /* periods allocated */
+    bool has_draw;                                 /* draw is set */
+    incentive_draw_terms_t draw;                   /* the draw's terms */
+    char draw_first[INCENTIVE_LEDGER_PERIOD_SIZE]; /* its first period */
+};
+
+static const char *const s_kind_names[INCENTIVE_LEDGER_KIND_COUNT] = {
+    [INCENTIVE_LEDGER_EARNING] = "earning",       [INCENTIVE_LEDGER_CLAWBACK] = "clawback",
+    [INCENTIVE_LEDGER_ADJUSTMENT] = "adjustment", [INCENTIVE_LEDGER_DRAW] = "draw",
+    [INCENTIVE_LEDGER_RECOVERY] = "recovery",     [INCENTIVE_LEDGER_TRUE_UP] = "true_up",
+};
+
+const char *
+incentive_ledger_kind_name (incentive_ledger_kind_t kind)
+{
+    if ((int) kind < 0 || (int) kind >= INCENTIVE_LEDGER_KIND_COUNT)
+        return NULL;
+    return s_kind_names[kind];
+}
+
+// ---------------------------------------------------------------- arithmetic
+
+/* numerator ÷ denominator (> 0), rounded half away from zero. */
+static s_wide_t
+s_divide_round (s_wide_t numerator, s_wide_t denominator)
+{
+    assert (denominator > 0);
+    s_wide_t quotient = numerator / denominator;
+    s_wide_t remainder = numerator % denominator;
+    s_wide_t twice = remainder < 0 ? -2 * remainder : 2 * remainder;
+    if (twice >= denominator)
+        quotient += numerator < 0 ? -1 : 1;
+    return quotient;
+}
+
+static bool
+s_amount_valid (int64_t amount)
+{
+    return amount >= -SP_MONEY_MAX_MINOR && amount <= SP_MONEY_MAX_MINOR;
+}
+
+static bool
+s_decimal_valid (incentive_ledger_decimal_t value)
+{
+    return value.decimals >= 0 && value.decimals <= INCENTIVE_LEDGER_DECIMALS_MAX;
+}
+
+int
+incentive_ledger_apply_rate (int64_t amount, incentive_ledger_decimal_t rate, int64_t *result)
+{
+    assert (result);
+    if (!s_decimal_valid (rate) || !s_amount_valid (amount))
+        return -1;
+    s_wide_t scale = 1;
+    for (int digit = 0; digit < rate.decimals; digit++)
+        scale *= 10;
+    s_wide_t value = s_divide_round ((s_wide_t) amount * rate.units, scale);
+    if (value < -SP_MONEY_MAX_MINOR || value > SP_MONEY_MAX_MINOR)
+        return -1;
+    *result = (int64_t) value;
+    return 0;
+}
+
+/* value as exact decimal text ("-0.05"). */
+static void
+s_decimal_text (incentive_ledger_decimal_t value, char *buffer, size_t size)
+{
+    assert (s_decimal_valid (value));
+    uint64_t magnitude = value.units < 0 ? 0 - (uint64_t) value.units : (uint64_t) value.units;
+    uint64_t scale = 1;
+    for (int digit = 0; digit < value.decimals; digit++)
+        scale *= 10;
+    const char *sign = value.units < 0 ? "-" : "";
+    if (value.decimals == 0)
+        snprintf (buffer, size, "%s%llu", sign, (unsigned long long) magnitude);
+    else
+        snprintf (buffer, size, "%s%llu.%0*llu", sign, (unsigned long long) (magnitude / scale),
+                  value.decimals, (unsigned long long) (magnitude % scale));
+}
+
+// ---------------------------------------------------------------- periods
+
+/* Writes the pattern of a label (digits as '9') to shape; false when the
+   label is not a period label: 4 year digits, then digits, '-', 'Q', 'W'. */
+static bool
+s_label_shape (const char *label, char *shape)
+{
+    if (!label)
+        return false;
+    size_t length = strnlen (label, S_LABEL_MAX + 1);
+    if (length < S_LABEL_MIN || length > S_LABEL_MAX)
+        return false;
+    for (size_t index = 0; index < length; index++) {
+        char c = label[index];
+        bool digit = c >= '0' && c <= '9';
+        if (index < S_YEAR_DIGITS && !digit)
+            return false;
+        if (!digit && c != '-' && c != 'Q' && c != 'W')
+            return false;
+        shape[index] = digit ? '9' : c;
+    }
+    shape[length] = '\0';
+    return true;
+}
+
+/* 0 when label is a period label of the ledger's kind (any kind while
+   the ledger knows none), -1 with the reason. */
+static int
+s_label_check (const incentive_ledger_t *self, const char *what, const char *label, char *error,
+               size_t error_size)
+{
+    char shape[INCENTIVE_LEDGER_PERIOD_SIZE];
+    char quoted[S_QUOTE_SIZE];
+    if (!s_label_shape (label, shape)) {
+        sp_error_quote (label ? label : "", quoted, sizeof quoted);
+        sp_error_set (error, error_size, "%s: \"%s\" is not a period label", what, quoted);
+        return -1;
+    }
+    if (self->shape[0] && strcmp (shape, self->shape) != 0) {
+        sp_error_quote (label, quoted, sizeof quoted);
+        sp_error_set (error, error_size, "%s: \"%s\" is not a period of the ledger's kind", what,
+                      quoted);
+        return -1;
+    }
+    return 0;
+}
+
+/* Index of label in the sorted periods, or where it would go (*found false). */
+static size_t
+s_period_search (const incentive_ledger_t *self, const char *label, bool *found)
+{
+    size_t low = 0;
+    size_t high = self->period_count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        int order = strcmp (self->periods[middle].label, label);
+        if (order == 0) {
+            *found = true;
+            return middle;
+        }
+        if (order < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    *found = false;
+    return low;
+}
+
+/* Adds a checked label (no-op when known); returns its index, or -1 when
+   out of memory. */
+static int64_t
+s_period_add (incentive_ledger_t *self, const char *label)
+{
+    bool found;
+    size_t index = s_period_search (self, label, &found);
+    if (found)
+        return (int64_t) index;
+    if (self->period_count == self->period_capacity) {
+        size_t capacity = self->period_capacity ? 2 * self->period_capacity : S_INITIAL_CAPACITY;
+        s_period_t *periods = realloc (self->periods, capacity * sizeof *periods);
+        if (!periods)
+            return -1;
+        self->periods = periods;
+        self->period_capacity = capacity;
+    }
+    memmove (&self->periods[index + 1], &self->periods[index],
+             (self->period_count - index) * sizeof self->periods[0]);
+    memset (&self->periods[index], 0, sizeof self->periods[0]);
+    snprintf (self->periods[index].label, sizeof self->periods[index].label, "%s", label);
+    self->period_count++;
+    if (!self->shape[0])
+        s_label_shape (label, self->shape);
+    return (int64_t) index;
+}
+
+bool
+incentive_ledger_closed (const incentive_ledger_t *self, const char *period)
+{
+    assert (self);
+    if (!period)
+        return false;
+    bool found;
+    size_t index = s_period_search (self, period, &found);
+    return found && self->periods[index].closed;
+}
+
+const char *
+incentive_ledger_route (const char *period, const char *const *closed, size_t closed_count,
+                        const char *open_period)
+{
+    assert (period);
+    assert (closed || closed_count == 0);
+    bool period_closed = false;
+    bool open_closed = false;
+    for (size_t index = 0; index < closed_count; index++) {
+        if (strcmp (closed[index], period) == 0)
+            period_closed = true;
+        if (open_period && strcmp (closed[index], open_period) == 0)
+            open_closed = true;
+    }
+    if (!period_closed)
+        return period;
+    return open_period && !open_closed ? open_period : NULL;
+}
+
+/* incentive_ledger_route over the ledger's own closed periods. */
+static const char *
+s_route (const incentive_ledger_t *self, const char *period, const char *open_period)
+{
+    if (!incentive_ledger_closed (self, period))
+        return period;
+    if (open_period && !incentive_ledger_closed (self, open_period))
+        return open_period;
+    return NULL;
+}
+
+int
+incentive_ledger_open_period (incentive_ledger_t *self, const char *period, char *error,
+                              size_t error_size)
+{
+    assert (self);
+    if (s_label_check (self, "period", period, error, error_size) != 0)
+        return -1;
+    if (s_period_add (self, period) < 0) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int
+incentive_ledger_close_period (incentive_ledger_t *self, const char *period, char *error,
+                               size_t error_size)
+{
+    assert (self);
+    if (s_label_check (self, "period", period, error, error_size) != 0)
+        return -1;
+    int64_t index = s_period_add (self, period);
+    if (index < 0) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    self->periods[index].closed = true;
+    return 0;
+}
+
+/* True when a period at or after label is closed. */
+static bool
+s_closed_from (const incentive_ledger_t *self, const char *label)
+{
+    for (size_t index = 0; index < self->period_count; index++)
+        if (self->periods[index].closed && strcmp (self->periods[index].label, label) >= 0)
+            return true;
+    return false;
+}
+
+int
+incentive_ledger_set_draw (incentive_ledger_t *self, const incentive_draw_terms_t *terms,
+                           const char *first_period, char *error, size_t error_size)
+{
+    assert (self);
+    if (terms) {
+        if (incentive_draw_check (terms, error, error_size) != 0)
+            return -1;
+        if (s_label_check (self, "draw first period", first_period, error, error_size) != 0)
+            return -1;
+        if (s_closed_from (self, first_period)) {
+            sp_error_set (error, error_size,
+                          "draw: a period from \"%s\" on is closed, its statements cannot change",
+                          first_period);
+            return -1;
+        }
+    }
+    if (self->has_draw && s_closed_from (self, self->draw_first)) {
+        sp_error_set (error, error_size,
+                      "draw: a period from \"%s\" on is closed, its statements cannot change",
+                      self->draw_first);
+        return -1;
+    }
+    if (!terms) {
+        self->has_draw = false;
+        return 0;
+    }
+    if (s_period_add (self, first_period) < 0) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    self->has_draw = true;
+    self->draw = *terms;
+    snprintf (self->draw_first, sizeof self->draw_first, "%s", first_period);
+    return 0;
+}
+
+// ---------------------------------------------------------------- line index
+
+/* FNV-1a of a line id. */
+static uint64_t
+s_hash (const char *text)
+{
+    uint64_t hash = UINT64_C (14695981039346656037);
+    for (const unsigned char *byte = (const unsigned char *) text; *byte; byte++) {
+        hash ^= *byte;
+        hash *= UINT64_C (1099511628211);
+    }
+    return hash;
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static size_t *
+s_slot (const incentive_ledger_t *self, const char *id)
+{
+    assert (self->slot_count > 0);
+    size_t mask = self->slot_count - 1;
+    size_t index = (size_t) s_hash (id) & mask;
+    while (self->slots[index] != 0) {
+        if (strcmp (self->lines[self->slots[index] - 1].id, id) == 0)
+            break;
+        index = (index + 1) & mask;
+    }
+    return &self->slots[index];
+}
+
+/* The line with id, or NULL. */
+static incentive_ledger_line_t *
+s_line_find (const incentive_ledger_t *self, const char *id)
+{
+    if (self->slot_count == 0)
+        return NULL;
+    size_t position = *s_slot (self, id);
+    return position ? &self->lines[position - 1] : NULL;
+}
+
+/* Refills the index from the lines, in place (no allocation). */
+static void
+s_index_refill (incentive_ledger_t *self)
+{
+    memset (self->slots, 0, self->slot_count * sizeof self->slots[0]);
+    for (size_t position = 0; position < self->line_count; position++)
+        *s_slot (self, self->lines[position].id) = position + 1;
+}
+
+/* Rebuilds the index with room for at least count lines at half load. */
+static int
+s_index_rebuild (incentive_ledger_t *self, size_t count)
+{
+    size_t slot_count = S_INITIAL_CAPACITY;
+    while (slot_count < 2 * count)
+        slot_count *= 2;
+    size_t *slots = calloc (slot_count, sizeof *slots);
+    if (!slots)
+        return -1;
+    free (self->slots);
+    self->slots = slots;
+    self->slot_count = slot_count;
+    s_index_refill (self);
+    return 0;
+}
+
+/* Makes room for extra more lines (array and index). */
+static int
+s_lines_reserve (incentive_ledger_t *self, size_t extra)
+{
+    size_t needed = self->line_count + extra;
+    if (needed > self->line_capacity) {
+        size_t capacity = self->line_capacity ? self->line_capacity : S_INITIAL_CAPACITY;
+        while (capacity < needed)
+            capacity *= 2;
+        incentive_ledger_line_t *lines = realloc (self->lines, capacity * sizeof *lines);
+        if (!lines)
+            return -1;
+        self->lines = lines;
+        self->line_capacity = capacity;
+    }
+    if (2 * needed > self->slot_count)
+        return s_index_rebuild (self, needed);
+    return 0;
+}
+
+/* Appends a checked line whose id is new, after s_lines_reserve. */
+static void
+s_line_append (incentive_ledger_t *self, const incentive_ledger_line_t *line)
+{
+    assert (self->line_count < self->line_capacity);
+    assert (2 * (self->line_count + 1) <= self->slot_count);
+    size_t *slot = s_slot (self, line->id);
+    assert (*slot == 0);
+    self->lines[self->line_count] = *line;
+    *slot = ++self->line_count;
+}
+
+// ---------------------------------------------------------------- lines
+
+/* True when text is a NUL-terminated, valid UTF-8 string within size. */
+static bool
+s_text_valid (const char *text, size_t size)
+{
+    size_t length = strnlen (text, size);
+    return length < size && sp_event_utf8_valid (text, length);
+}
+
+/* A line posted late of kind: an adjustment that remembers the kind. */
+static bool
+s_late (const incentive_ledger_line_t *line, incentive_ledger_kind_t kind)
+{
+    return line->kind == INCENTIVE_LEDGER_ADJUSTMENT && line->adjusts == kind &&
+           strcmp (line->type, S_TYPE_LATE) == 0;
+}
+
+/* An earning, on time or late: what a cancellation reverses. */
+static bool
+s_is_earning (const incentive_ledger_line_t *line)
+{
+    return line->kind == INCENTIVE_LEDGER_EARNING || s_late (line, INCENTIVE_LEDGER_EARNING);
+}
+
+static bool
+s_is_clawback (const incentive_ledger_line_t *line)
+{
+    return line->kind == INCENTIVE_LEDGER_CLAWBACK || s_late (line, INCENTIVE_LEDGER_CLAWBACK);
+}
+
+/* Checks a line given to incentive_ledger_post. */
+static int
+s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *line, char *error,
+              size_t error_size)
+{
+    size_t id_length = strnlen (line->id, sizeof line->id);
+    if (id_length == 0 || id_length > INCENTIVE_LEDGER_LINE_ID_MAX ||
+        !sp_event_utf8_valid (line->id, id_length)) {
+        sp_error_set (error, error_size, "line id: must be 1 to %d bytes of UTF-8",
+                      INCENTIVE_LEDGER_LINE_ID_MAX);
+        return -1;
+    }
+    if (line->kind != INCENTIVE_LEDGER_EARNING && line->kind != INCENTIVE_LEDGER_ADJUSTMENT &&
+        line->kind != INCENTIVE_LEDGER_TRUE_UP) {
+        sp_error_set (error, error_size,
+                      "line \"%s\": kind %d cannot be posted (earning, adjustment or true_up)",
+                      line->id, (int) line->kind);
+        return -1;
+    }
+    if (line->kind == INCENTIVE_LEDGER_ADJUSTMENT &&
+        ((int) line->adjusts < 0 || (int) line->adjusts >= INCENTIVE_LEDGER_KIND_COUNT)) {
+        sp_error_set (error, error_size, "line \"%s\": adjusts an unknown kind", line->id);
+        return -1;
+    }
+    if (s_label_check (self, "line period", line->period, error, error_size) != 0)
+        return -1;
+    if (line->origin_period[0] &&
+        s_label_check (self, "line origin period", line->origin_period, error, error_size) != 0)
+        return -1;
+    if (!s_amount_valid (line->amount) || !s_amount_valid (line->base)) {
+        sp_error_set (error, error_size, "line \"%s\": amount or base out of range", line->id);
+        return -1;
+    }
+    if (line->credit_bp < 0 || !s_decimal_valid (line->rate) ||
+        !s_decimal_valid (line->attainment_before) || !s_decimal_valid (line->attainment_after)) {
+        sp_error_set (error, error_size, "line \"%s\": credit, rate or attainment out of range",
+                      line->id);
+        return -1;
+    }
+    const struct {
+        const char *text;
+        size_t size;
+    } texts[] = {
+        { line->event_id, sizeof line->event_id },
+        { line->deal, sizeof line->deal },
+        { line->measure, sizeof line->measure },
+        { line->band, sizeof line->band },
+        { line->mode, sizeof line->mode },
+        { line->rule_id, sizeof line->rule_id },
+        { line->plan_version, sizeof line->plan_version },
+        { line->type, sizeof line->type },
+        { line->reason, sizeof line->reason },
+        { line->link, sizeof line->link },
+    };
+    for (size_t index = 0; index < sizeof texts / sizeof texts[0]; index++) {
+        if (!s_text_valid (texts[index].text, texts[index].size)) {
+            sp_error_set (error, error_size, "line \"%s\": a text field is too long or not UTF-8",
+                          line->id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The cancellation that reverses won_event_id: the earliest by
+   (occurred_at, event id); NULL when none. */
+static const incentive_ledger_cancel_t *
+s_effective_cancel (const incentive_ledger_t *self, const char *won_event_id)
+{
+    const incentive_ledger_cancel_t *best = NULL;
+    for (size_t index = 0; index < self->cancel_count; index++) {
+        const incentive_ledger_cancel_t *cancel = &self->cancels[index];
+        if (strcmp (cancel->won_event_id, won_event_id) != 0)
+            continue;
+        if (!best || cancel->occurred_at < best->occurred_at ||
+            (cancel->occurred_at == best->occurred_at &&
+             strcmp (cancel->event_id, best->event_id) < 0))
+            best = cancel;
+    }
+    return best;
+}
+
+/* The clawback of original by cancel, routed to its period. */
+static int
+s_clawback_make (const incentive_ledger_t *self, const incentive_ledger_line_t *original,
+                 const incentive_ledger_cancel_t *cancel, const char *open_period,
+                 incentive_ledger_line_t *out, char *error, size_t error_size)
+{
+    const char *period = s_route (self, cancel->period, open_period);
+    if (!period) {
+        sp_error_set (error, error_size,
+                      "cancellation \"%s\": period \"%s\" is closed and no open period is given",
+                      cancel->event_id, cancel->period);
+        return -1;
+    }
+    int64_t reversed = original->amount;
+    if (cancel->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE && original->has_rate &&
+        incentive_ledger_apply_rate (original->base, original->rate, &reversed) != 0) {
+        sp_error_set (error, error_size, "clawback of \"%s\": recomputed amount out of range",
+                      original->id);
+        return -1;
+    }
+    memset (out, 0, sizeof *out);
+    snprintf (out->id, sizeof out->id, "%s/%.*s", cancel->event_id, INCENTIVE_LEDGER_LINE_ID_MAX,
+              original->id);
+    out->kind = INCENTIVE_LEDGER_CLAWBACK;
+    snprintf (out->period, sizeof out->period, "%s", period);
+    snprintf (out->origin_period, sizeof out->origin_period, "%s", cancel->period);
+    out->occurred_at = cancel->occurred_at;
+    snprintf (out->event_id, sizeof out->event_id, "%s", cancel->event_id);
+    out->amount = -reversed;
+    memcpy (out->deal, original->deal, sizeof out->deal);
+    out->credit_bp = original->credit_bp;
+    memcpy (out->measure, original->measure, sizeof out->measure);
+    out->base = original->base;
+    out->attainment_before = original->attainment_before;
+    out->attainment_after = original->attainment_after;
+    memcpy (out->band, original->band, sizeof out->band);
+    out->has_rate = original->has_rate;
+    out->rate = original->rate;
+    memcpy (out->mode, original->mode, sizeof out->mode);
+    memcpy (out->rule_id, original->rule_id, sizeof out->rule_id);
+    memcpy (out->plan_version, original->plan_version, sizeof out->plan_version);
+    snprintf (out->type, sizeof out->type, "%s", S_TYPE_CLAWBACK);
+    snprintf (out->reason, sizeof out->reason, "%s", cancel->reason);
+    snprintf (out->link, sizeof out->link, "%s", original->id);
+    out->reverse = cancel->reverse;
+    out->attainment_drops = cancel->attainment_drops;
+    if (strcmp (period, cancel->period) != 0) {
+        out->kind = INCENTIVE_LEDGER_ADJUSTMENT;
+        out->adjusts = INCENTIVE_LEDGER_CLAWBACK;
+        snprintf (out->type, sizeof out->type, "%s", S_TYPE_LATE);
+    }
+    return 0;
+}
+
+/* The clawback already posted for original, or NULL. */
+static incentive_ledger_line_t *
+s_clawback_of (const incentive_ledger_t *self, const char *original_id)
+{
+    for (size_t index = 0; index < self->line_count; index++)
+        if (s_is_clawback (&self->lines[index]) &&
+            strcmp (self->lines[index].link, original_id) == 0)
+            return &self->lines[index];
+    return NULL;
+}
+
+int
+incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *line,
+                       const char *open_period, char *error, size_t error_size)
+{
+    assert (self);
+    assert (line);
+    if (s_line_check (self, line, error, error_size) != 0)
+        return -1;
+    const incentive_ledger_line_t *existing = s_line_find (self, line->id);
+    if (existing) {
+        if (strcmp (existing->event_id, line->event_id) == 0 && existing->amount == line->amount)
+            return 1;
+        sp_error_set (error, error_size, "line \"%s\": already posted with another event or amount",
+                      line->id);
+        return -1;
+    }
+    if (open_period && s_label_check (self, "open period", open_period, error, error_size) != 0)
+        return -1;
+    const char *period = s_route (self, line->period, open_period);
+    if (!period) {
+        sp_error_set (error, error_size,
+                      "line \"%s\": period \"%s\" is closed and no open period is given", line->id,
+                      line->period);
+        return -1;
+    }
+
+    incentive_ledger_line_t posted = *line;
+    if (!posted.origin_period[0])
+        memcpy (posted.origin_period, line->period, sizeof posted.origin_period);
+    if (period != line->period) {
+        posted.adjusts = line->kind;
+        posted.kind = INCENTIVE_LEDGER_ADJUSTMENT;
+        snprintf (posted.period, sizeof posted.period, "%s", period);
+        snprintf (posted.type, sizeof posted.type, "%s", S_TYPE_LATE);
+        if (!posted.reason[0])
+            snprintf (posted.reason, sizeof posted.reason, "posted after period %s closed",
+                      line->period);
+    }
+    /* Its clawback, when its deal is already cancelled. */
+    incentive_ledger_line_t clawback;
+    bool has_clawback = false;
+    const incentive_ledger_cancel_t *cancel = s_is_earning (&posted) && posted.event_id[0]
+                                                  ? s_effective_cancel (self, posted.event_id)
+                                                  : NULL;
+    if (cancel) {
+        if (s_clawback_make (self, &posted, cancel, open_period, &clawback, error, error_size) != 0)
+            return -1;
+        if (s_line_find (self, clawback.id)) {
+            sp_error_set (error, error_size, "line \"%s\": already posted", clawback.id);
+            return -1;
+        }
+        has_clawback = true;
+    }
+    if (s_lines_reserve (self, 2) != 0 || s_period_add (self, posted.period) < 0 ||
+        (has_clawback && s_period_add (self, clawback.period) < 0)) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    s_line_append (self, &posted);
+    if (has_clawback)
+        s_line_append (self, &clawback);
+    return 0;
+}
+
+/* Removes the line at position (keeps the others' order). */
+static void
+s_line_remove (incentive_ledger_t *self, size_t position)
+{
+    assert (position < self->line_count);
+    memmove (&self->lines[position], &self->lines[position + 1],
+             (self->line_count - position - 1) * sizeof self->lines[0]);
+    self->line_count--;
+    s_index_refill (self);
+}
+
+int
+incentive_ledger_cancel (incentive_ledger_t *self, const incentive_ledger_cancel_t *cancel,
+                         const char *open_period, char *error, size_t error_size)
+{
+    assert (self);
+    assert (cancel);
+    size_t event_length = strnlen (cancel->event_id, sizeof cancel->event_id);
+    size_t won_length = strnlen (cancel->won_event_id, sizeof cancel->won_event_id);
+    if (event_length == 0 || event_length == sizeof cancel->event_id ||
+        !sp_event_utf8_valid (cancel->event_id, event_length) || won_length == 0 ||
+        won_length == sizeof cancel->won_event_id ||
+        !sp_event_utf8_valid (cancel->won_event_id, won_length) ||
+        !s_text_valid (cancel->reason, sizeof cancel->reason)) {
+        sp_error_set (error, error_size,
+                      "cancellation: event ids must be 1 to %d bytes of UTF-8, reason at most %d",
+                      INCENTIVE_LEDGER_REF_SIZE - 1, INCENTIVE_LEDGER_TEXT_SIZE - 1);
+        return -1;
+    }
+    if (cancel->reverse != INCENTIVE_LEDGER_REVERSE_PAID &&
+        cancel->reverse != INCENTIVE_LEDGER_REVERSE_RECOMPUTE) {
+        sp_error_set (error, error_size, "cancellation \"%s\": unknown reversal", cancel->event_id);
+        return -1;
+    }
+    if (s_label_check (self, "cancellation period", cancel->period, error, error_size) != 0)
+        return -1;
+    if (open_period && s_label_check (self, "open period", open_period, error, error_size) != 0)
+        return -1;
+    for (size_t index = 0; index < self->cancel_count; index++) {
+        if (strcmp (self->cancels[index].event_id, cancel->event_id) != 0)
+            continue;
+        if (strcmp (self->cancels[index].won_event_id, cancel->won_event_id) == 0)
+            return 1;
+        sp_error_set (error, error_size, "cancellation \"%s\": already recorded for another deal",
+                      cancel->event_id);
+        return -1;
+    }
+
+    /* The clawbacks it makes: one per earning of its deal whose clawback
+       is not already in a closed period. */
+    const incentive_ledger_cancel_t *before = s_effective_cancel (self, cancel->won_event_id);
+    bool rules = !before || cancel->occurred_at < before->occurred_at ||
+                 (cancel->occurred_at == before->occurred_at &&
+                  strcmp (cancel->event_id, before->event_id) < 0);
+    size_t originals = 0;
+    for (size_t index = 0; rules && index < self->line_count; index++)
+        if (s_is_earning (&self->lines[index]) &&
+            strcmp (self->lines[index].event_id, cancel->won_event_id) == 0)
+            originals++;
+    incentive_ledger_line_t *made = originals ? calloc (originals, sizeof *made) : NULL;
+    size_t *replaced = originals ? calloc (originals, sizeof *replaced) : NULL;
+    if (originals && (!made || !replaced)) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_fail;
+    }
+    size_t made_count = 0;
+    for (size_t index = 0; rules && index < self->line_count; index++) {
+        const incentive_ledger_line_t *original = &self->lines[index];
+        if (!s_is_earning (original) || strcmp (original->event_id, cancel->won_event_id) != 0)
+            continue;
+        const incentive_ledger_line_t *old = s_clawback_of (self, original->id);
+        if (old && incentive_ledger_closed (self, old->period))
+            continue;
+        if (s_clawback_make (self, original, cancel, open_period, &made[made_count], error,
+                             error_size) != 0)
+            goto out_fail;
+        replaced[made_count] = old ? (size_t) (old - self->lines) + 1 : 0;
+        made_count++;
+    }
+
+    /* Record it, then swap the clawbacks in. */
+    if (self->cancel_count == self->cancel_capacity) {
+        size_t capacity = self->cancel_capacity ? 2 * self->cancel_capacity : S_INITIAL_CAPACITY;
+        incentive_ledger_cancel_t *cancels = realloc (self->cancels, capacity * sizeof *cancels);
+        if (!cancels) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out_fail;
+        }
+        self->cancels = cancels;
+        self->cancel_capacity = capacity;
+    }
+    if (s_lines_reserve (self, made_count) != 0 ||
+        (made_count && s_period_add (self, made[0].period) < 0)) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_fail;
+    }
+    self->cancels[self->cancel_count++] = *cancel;
+    /* Remove replaced clawbacks from the last position down. */
+    for (size_t round = 0; round < made_count; round++) {
+        size_t highest = 0;
+        for (size_t index = 0; index < made_count; index++)
+            if (replaced[index] > replaced[highest])
+                highest = index;
+        if (replaced[highest] == 0)
+            break;
+        s_line_remove (self, replaced[highest] - 1);
+        replaced[highest] = 0;
+    }
+    for (size_t index = 0; index < made_count; index++) {
+        if (s_line_find (self, made[index].id))
+            continue; /* the same cancellation's own line: cannot happen twice */
+        s_line_append (self, &made[index]);
+    }
+    free (made);
+    free (replaced);
+    return 0;
+
+out_fail:
+    free (made);
+    free (replaced);
+    return -1;
+}
+
+// ---------------------------------------------------------------- true-up
+
+/* Posted commission: every stored line counts (none is derived). */
+int64_t
+incentive_ledger_paid_to_date (const incentive_ledger_t *self, const char *const *window,
+                               size_t count)
+{
+    assert (self);
+    assert (window || count == 0);
+    int64_t paid = 0;
+    for (size_t index = 0; index < self->line_count; index++)
+        for (size_t period = 0; period < count; period++)
+            if (strcmp (self->lines[index].period, window[period]) == 0)
+                paid += self->lines[index].amount;
+    return paid;
+}
+
+int64_t
+incentive_ledger_true_up (const incentive_ledger_t *self, const char *const *window, size_t count,
+                          int64_t earned_to_date)
+{
+    return earned_to_date - incentive_ledger_paid_to_date (self, window, count);
+}
+
+size_t
+incentive_ledger_line_count (const incentive_ledger_t *self)
+{
+    assert (self);
+    return self->line_count;
+}
+
+const incentive_ledger_line_t *
+incentive_ledger_line (const incentive_ledger_t *self, size_t index)
+{
+    assert (self);
+    assert (index < self->line_count);
+    return &self->lines[index];
+}
+
+// ---------------------------------------------------------------- life
+
+incentive_ledger_t *
+incentive_ledger_new (const char *rep_id, const char *currency)
+{
+    if (!rep_id || !currency)
+        return NULL;
+    size_t length = strlen (rep_id);
+    if (length == 0 || length >= INCENTIVE_LEDGER_NAME_SIZE ||
+        !sp_event_utf8_valid (rep_id, length))
+        return NULL;
+    if (!sp_money_currency_valid (currency))
+        return NULL;
+    incentive_ledger_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    memcpy (self->rep_id, rep_id, length + 1);
+    snprintf (self->currency, sizeof self->currency, "%s", currency);
+    incentive_draw_terms_none (&self->draw);
+    return self;
+}
+
+void
+incentive_ledger_destroy (incentive_ledger_t **self_p)
+{
+    assert (self_p);
+    incentive_ledger_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->lines);
+    free (self->slots);
+    free (self->cancels);
+    free (self->periods);
+    free (self);
+    *self_p = NULL;
+}
+
+// ---------------------------------------------------------------- statements
+
+/* Statement order: occurred_at, event id, line id. */
+static int
+s_compare_lines (const void *left, const void *right)
+{
+    const incentive_ledger_line_t *a = left;
+    const incentive_ledger_line_t *b = right;
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at < b->occurred_at ? -1 : 1;
+    int order = strcmp (a->event_id, b->event_id);
+    return order ? order : strcmp (a->id, b->id);
+}
+
+/* A derived line of the statement of period. */
+static void
+s_derived (incentive_ledger_line_t *line, incentive_ledger_kind_t kind, const char *prefix,
+           const char *period, int64_t amount, int64_t draw, const incentive_draw_period_t *settled)
+{
+    memset (line, 0, sizeof *line);
+    snprintf (line->id, sizeof line->id, "%s:%s", prefix, period);
+    line->kind = kind;
+    snprintf (line->period, sizeof line->period, "%s", period);
+    snprintf (line->origin_period, sizeof line->origin_period, "%s", period);
+    line->amount = amount;
+    line->draw_amount = draw;
+    line->period_commission = settled->earnings;
+    line->balance_before = settled->balance_before;
+    line->balance_after = settled->balance_after;
+}
+
+void
+incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p)
+{
+    assert (self_p);
+    incentive_ledger_statement_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->lines);
+    free (self);
+    *self_p = NULL;
+}
+
+incentive_ledger_statement_t *
+incentive_ledger_statement (const incentive_ledger_t *self, const char *period, char *error,
+                            size_t error_size)
+{
+    assert (self);
+    if (s_label_check (self, "period", period, error, error_size) != 0)
+        return NULL;
+
+    /* The periods to settle: every known one up to period, and period. */
+    bool known;
+    size_t target = s_period_search (self, period, &known);
+    size_t count = target + 1;
+    incentive_ledger_statement_t *statement = calloc (1, sizeof *statement);
+    int64_t *earnings = calloc (count, sizeof *earnings);
+    size_t line_count = 0;
+    for (size_t index = 0; index < self->line_count; index++)
+        if (strcmp (self->lines[index].period, period) == 0)
+            line_count++;
+    /* Room for the derived lines too: deficit, draw, recovery. */
+    incentive_ledger_line_t *lines = calloc (line_count + 3, sizeof *lines);
+    if (!statement || !earnings || !lines) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_fail;
+    }
+
+    /* Each period's commission: its stored lines (period's own at target). */
+    line_count = 0;
+    for (size_t index = 0; index < self->line_count; index++) {
+        const incentive_ledger_line_t *line = &self->lines[index];
+        int order = strcmp (line->period, period);
+        if (order > 0)
+            continue;
+        if (order == 0) {
+            earnings[target] += line->amount;
+            lines[line_count++] = *line;
+            continue;
+        }
+        bool found;
+        size_t at = s_period_search (self, line->period, &found);
+        assert (found && at < target);
+        earnings[at] += line->amount;
+    }
+    qsort (lines, line_count, sizeof lines[0], s_compare_lines);
+
+    /* Settle the periods in order; a period's index counts from the draw's
+       first period (negative before it). */
+    incentive_draw_terms_t terms;
+    incentive_draw_terms_none (&terms);
+    int64_t first = 0;
+    if (self->has_draw) {
+        terms = self->draw;
+        bool found;
+        first = (int64_t) s_period_search (self, self->draw_first, &found);
+        assert (found);
+    }
+    incentive_draw_period_t settled = { 0 };
+    int64_t balance = 0;
+    for (size_t index = 0; index < count; index++) {
+        if (incentive_draw_settle (&terms, (int64_t) index - first, balance, earnings[index],
+                                   &settled) != 0) {
+            sp_error_set (error, error_size, "period \"%s\": balance out of range", period);
+            goto out_fail;
+        }
+        balance = settled.balance_after;
+    }
+
+    if (settled.deficit > 0) {
+        incentive_ledger_line_t *line = &lines[line_count++];
+        s_derived (line, INCENTIVE_LEDGER_ADJUSTMENT, S_TYPE_DEFICIT, period, settled.deficit,
+                   terms.amount, &settled);
+        snprintf (line->type, sizeof line->type, "%s", S_TYPE_DEFICIT);
+        snprintf (line->reason, sizeof line->reason,
+                  "negative commission carried to the balance owed");
+    }
+    if (settled.advance > 0)
+        s_derived (&lines[line_count++], INCENTIVE_LEDGER_DRAW, "draw", period, settled.advance,
+                   terms.amount, &settled);
+    if (settled.recovery > 0)
+        s_derived (&lines[line_count++], INCENTIVE_LEDGER_RECOVERY, "recovery", period,
+                   -settled.recovery, terms.amount, &settled);
+
+    snprintf (statement->rep_id, sizeof statement->rep_id, "%s", self->rep_id);
+    snprintf (statement->currency, sizeof statement->currency, "%s", self->currency);
+    snprintf (statement->period, sizeof statement->period, "%s", period);
+    statement->closed = incentive_ledger_closed (self, period);
+    statement->opening_balance = settled.balance_before;
+    statement->lines = lines;
+    statement->line_count = line_count;
+    statement->commission = settled.earnings;
+    statement->advances = settled.advance + settled.deficit;
+    statement->recoveries = -settled.recovery;
+    statement->closing_balance = settled.balance_after;
+    for (size_t index = 0; index < line_count; index++)
+        statement->net_payout += lines[index].amount;
+    assert (statement->net_payout == settled.pay);
+    free (earnings);
+    return statement;
+
+out_fail:
+    free (lines);
+    free (earnings);
+    free (statement);
+    return NULL;
+}
+
+// ---------------------------------------------------------------- JSON
+
+/* Sets key to a new value; false when the value could not be made. */
+static bool
+s_set (json_t *object, const char *key, json_t *value)
+{
+    return value && json_object_set_new (object, key, value) == 0;
+}
+
+static bool
+s_set_decimal (json_t *object, const char *key, incentive_ledger_decimal_t value)
+{
+    char text[S_DECIMAL_TEXT_SIZE];
+    s_decimal_text (value, text, sizeof text);
+    return s_set (object, key, json_string (text));
+}
+
+/* The explanation of an earning, also carried by its clawback. */
+static bool
+s_explain_earning (json_t *explanation, const incentive_ledger_line_t *line)
+{
+    incentive_ledger_decimal_t percent = { line->credit_bp, S_PERCENT_DECIMALS };
+    bool ok = s_set (explanation, "deal", json_string (line->deal)) &&
+              s_set_decimal (explanation, "credit_percent", percent) &&
+              s_set (explanation, "measure", json_string (line->measure)) &&
+              s_set (explanation, "base", json_integer (line->base)) &&
+              s_set_decimal (explanation, "attainment_before", line->attainment_before) &&
+              s_set_decimal (explanation, "attainment_after", line->attainment_after) &&
+              s_set (explanation, "band", json_string (line->band));
+    if (ok)
+        ok = line->has_rate ? s_set_decimal (explanation, "rate", line->rate)
+                            : s_set (explanation, "rate", json_null ());
+    return ok && s_set (explanation, "mode", json_string (line->mode)) &&
+           s_set (explanation, "rule_id", json_string (line->rule_id)) &&
+           s_set (explanation, "plan_version", json_string (line->plan_version));
+}
+
+static json_t *
+s_line_json (const incentive_ledger_line_t *line)
+{
+    json_t *object = json_object ();
+    json_t *explanation = json_object ();
+    if (!object || !explanation)
+        goto out_fail;
+    const char *reverse =
+        line->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE ? "recompute" : "paid";
+    bool ok = s_set (object, "id", json_string (line->id)) &&
+              s_set (object, "kind", json_string (incentive_ledger_kind_name (line->kind))) &&
+              s_set (object, "period", json_string (line->period)) &&
+              s_set (object, "origin_period", json_string (line->origin_period)) &&
+              s_set (object, "occurred_at", json_integer (line->occurred_at)) &&
+              s_set (object, "event_id", json_string (line->event_id)) &&
+              s_set (object, "amount", json_integer (line->amount));
+    bool earning = s_is_earning (line) || s_is_clawback (line);
+    if (ok && earning)
+        ok = s_explain_earning (explanation, line);
+    if (ok && s_is_clawback (line))
+        ok = s_set (explanation, "reverses", json_string (line->link)) &&
+             s_set (explanation, "reversal", json_string (reverse)) &&
+             s_set (explanation, "attainment_drops", json_boolean (line->attainment_drops));
+    if (ok && (line->kind == INCENTIVE_LEDGER_ADJUSTMENT ||
+               line->kind == INCENTIVE_LEDGER_CLAWBACK || line->kind == INCENTIVE_LEDGER_TRUE_UP))
+        ok = s_set (explanation, "type", json_string (line->type)) &&
+             s_set (explanation, "reason", json_string (line->reason)) &&
+             s_set (explanation, "link", json_string (line->link));
+    if (ok && line->kind == INCENTIVE_LEDGER_ADJUSTMENT && strcmp (line->type, S_TYPE_LATE) == 0)
+        ok = s_set (explanation, "adjusts",
+                    json_string (incentive_ledger_kind_name (line->adjusts)));
+    if (ok && (line->kind == INCENTIVE_LEDGER_DRAW || line->kind == INCENTIVE_LEDGER_RECOVERY ||
+               strcmp (line->type, S_TYPE_DEFICIT) == 0))
+        ok = s_set (explanation, "draw", json_integer (line->draw_amount)) &&
+             s_set (explanation, "commission", json_integer (line->period_commission)) &&
+             s_set (explanation, "balance_before", json_integer (line->balance_before)) &&
+             s_set (explanation, "balance_after", json_integer (line->balance_after));
+    if (!ok || json_object_set_new (object, "explanation", explanation) != 0) {
+        json_decref (explanation);
+        explanation = NULL;
+        goto out_fail;
+    }
+    return object;
+
+out_fail:
+    json_decref (explanation);
+    json_decref (object);
+    return NULL;
+}
+
+char *
+incentive_ledger_statement_json (const incentive_ledger_statement_t *statement)
+{
+    assert (statement);
+    char *text = NULL;
+    json_t *root = json_object ();
+    if (!root)
+        return NULL;
+    bool ok = s_set (root, "rep_id", json_string (statement->rep_id)) &&
+              s_set (root, "period", json_string (statement->period)) &&
+              s_set (root, "currency", json_string (statement->currency)) &&
+              s_set (root, "closed", json_boolean (statement->closed)) &&
+              s_set (root, "opening_balance", json_integer (statement->opening_balance)) &&
+              s_set (root, "lines", json_array ());
+    json_t *lines = json_object_get (root, "lines");
+    for (size_t index = 0; ok && index < statement->line_count; index++)
+        ok = json_array_append_new (lines, s_line_json (&statement->lines[index])) == 0;
+    ok = ok && s_set (root, "commission", json_integer (statement->commission)) &&
+         s_set (root, "advances", json_integer (statement->advances)) &&
+         s_set (root, "recoveries", json_integer (statement->recoveries)) &&
+         s_set (root, "closing_balance", json_integer (statement->closing_balance)) &&
+         s_set (root, "net_payout", json_integer (statement->net_payout));
+    if (ok)
+        text = json_dumps (root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref (root);
+    return text;
+}
