@@ -1,0 +1,58 @@
+/*  incentive_plan_internal - what the two files of incentive_plan share
+    (incentive_plan.c: reading and validating a plan; incentive_plan_use.c:
+    the earnings, SPIFFs, proration, version choice and the canonical
+    form): the object's struct, the JSON spellings and the helpers both
+    call. For these files only; everything else uses incentive_plan.h.
+*/
+#ifndef INCENTIVE_PLAN_INTERNAL_H_INCLUDED
+#define INCENTIVE_PLAN_INTERNAL_H_INCLUDED
+
+#include "incentive_plan.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "incentive_rates.h"
+
+#define INCENTIVE_PLAN_INTERNAL_CURRENCY_SIZE 4 /* ISO 4217 code and NUL */
+
+struct _incentive_plan_t {
+    char name[INCENTIVE_PLAN_NAME_MAX + 1];               /* plan name */
+    char currency[INCENTIVE_PLAN_INTERNAL_CURRENCY_SIZE]; /* ISO 4217 */
+    int decimals;                                         /* the currency's minor-unit decimals */
+    incentive_plan_period_t period;                       /* quota period */
+    incentive_plan_trigger_t trigger;                     /* when pay is due */
+    incentive_plan_attainment_t attainment;               /* independent or blended */
+    int64_t target_incentive;               /* minor units per full period, 0 when absent */
+    bool has_gate;                          /* cross-component gate */
+    int64_t gate_ppm;                       /* every component must reach it */
+    char role[INCENTIVE_PLAN_NAME_MAX + 1]; /* assigned role, "" when reps are named */
+    size_t rep_count;                       /* reps named */
+    incentive_plan_rep_t *reps;             /* rep_count of them */
+    size_t component_count;                 /* 1..COMPONENTS_MAX */
+    incentive_plan_component_t components[INCENTIVE_PLAN_COMPONENTS_MAX];
+    bool has_table;                /* blended: the plan's table */
+    incentive_rates_table_t table; /* on blended attainment */
+    int64_t blended_lcm;           /* blended: lcm of the component quotas */
+    size_t spiff_count;            /* 0..SPIFFS_MAX */
+    incentive_plan_spiff_t spiffs[INCENTIVE_PLAN_SPIFFS_MAX];
+};
+
+/* JSON spellings, indexed by the enum they name. */
+extern const char *const incentive_plan_internal_period_names[];
+extern const char *const incentive_plan_internal_trigger_names[];
+extern const char *const incentive_plan_internal_attainment_names[];
+extern const char *const incentive_plan_internal_measure_names[];
+extern const char *const incentive_plan_internal_mode_names[];
+extern const char *const incentive_plan_internal_basis_names[];
+extern const char *const incentive_plan_internal_pays_names[];
+extern const char *const incentive_plan_internal_gate_pays_names[];
+extern const char *const incentive_plan_internal_spiff_pays_names[];
+
+/* ---------------------------------------------------- incentive_plan.c */
+
+/* True when measure counts (new logos, units, events) rather than money. */
+bool incentive_plan_internal_is_count (incentive_plan_measure_t measure);
+
+#endif
