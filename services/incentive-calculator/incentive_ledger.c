@@ -1,19 +1,22 @@
-/*  incentive_ledger - one rep's ledger and its statements (see
-    incentive_ledger.h and docs/incentive-ledger.md).
+/*  incentive_ledger - one rep's ledger (see incentive_ledger.h and
+    docs/incentive-ledger.md): its storage, posting, cancellations and
+    period routing.
 
     Lines live in one array in arrival order with an open-addressing index
     on their ids; periods in an array sorted by label; cancellations in
     arrival order. Nothing a statement shows depends on those orders: the
     statement sorts its lines and settles the periods in label order.
+
+    Paid to date, the true-up and the statements (with their draw
+    settlement and JSON) are in incentive_ledger_statement.c; the struct
+    and the helpers the two files share are in incentive_ledger_internal.h.
 */
-#include "incentive_ledger.h"
+#include "incentive_ledger_internal.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "sp_error.h"
 #include "sp_event.h"
@@ -29,42 +32,10 @@ typedef __int128 s_wide_t;
 #define S_LABEL_MAX 10
 /* Digits of the year that starts every label. */
 #define S_YEAR_DIGITS 4
-/* Type and reason of lines the ledger writes itself. */
-#define S_TYPE_LATE "late"
+/* Type of the clawback lines the ledger writes itself. */
 #define S_TYPE_CLAWBACK "clawback"
-#define S_TYPE_DEFICIT "deficit_carried"
-/* Decimals of a credit share shown as a percentage (bp = 0.01 %). */
-#define S_PERCENT_DECIMALS 2
-/* Room for an exact decimal as text: sign, 19 + 19 digits, point, NUL. */
-#define S_DECIMAL_TEXT_SIZE 48
 /* Initial room of the arrays. */
 #define S_INITIAL_CAPACITY 16
-
-/* One known period. */
-typedef struct {
-    char label[INCENTIVE_LEDGER_PERIOD_SIZE]; /* its label */
-    bool closed;                              /* locked: its lines never change */
-} s_period_t;
-
-struct _incentive_ledger_t {
-    char rep_id[INCENTIVE_LEDGER_NAME_SIZE];       /* whose ledger */
-    char currency[INCENTIVE_LEDGER_CURRENCY_SIZE]; /* ISO-4217 code of every amount */
-    char shape[INCENTIVE_LEDGER_PERIOD_SIZE];      /* label pattern of the periods, "" until one */
-    incentive_ledger_line_t *lines;                /* stored lines, in arrival order */
-    size_t line_count;                             /* lines used */
-    size_t line_capacity;                          /* lines allocated */
-    size_t *slots;                                 /* id index: line position + 1, 0 = empty */
-    size_t slot_count;                             /* slots allocated, a power of two */
-    incentive_ledger_cancel_t *cancels;            /* cancellations, in arrival order */
-    size_t cancel_count;                           /* cancellations used */
-    size_t cancel_capacity;                        /* cancellations allocated */
-    s_period_t *periods;                           /* known periods, sorted by label */
-    size_t period_count;                           /* periods used */
-    size_t period_capacity;                        /* periods allocated */
-    bool has_draw;                                 /* draw is set */
-    incentive_draw_terms_t draw;                   /* the draw's terms */
-    char draw_first[INCENTIVE_LEDGER_PERIOD_SIZE]; /* its first period */
-};
 
 static const char *const s_kind_names[INCENTIVE_LEDGER_KIND_COUNT] = {
     [INCENTIVE_LEDGER_EARNING] = "earning",       [INCENTIVE_LEDGER_CLAWBACK] = "clawback",
@@ -101,8 +72,8 @@ s_amount_valid (int64_t amount)
     return amount >= -SP_MONEY_MAX_MINOR && amount <= SP_MONEY_MAX_MINOR;
 }
 
-static bool
-s_decimal_valid (incentive_ledger_decimal_t value)
+bool
+incentive_ledger_internal_decimal_valid (incentive_ledger_decimal_t value)
 {
     return value.decimals >= 0 && value.decimals <= INCENTIVE_LEDGER_DECIMALS_MAX;
 }
@@ -111,7 +82,7 @@ int
 incentive_ledger_apply_rate (int64_t amount, incentive_ledger_decimal_t rate, int64_t *result)
 {
     assert (result);
-    if (!s_decimal_valid (rate) || !s_amount_valid (amount))
+    if (!incentive_ledger_internal_decimal_valid (rate) || !s_amount_valid (amount))
         return -1;
     s_wide_t scale = 1;
     for (int digit = 0; digit < rate.decimals; digit++)
@@ -121,23 +92,6 @@ incentive_ledger_apply_rate (int64_t amount, incentive_ledger_decimal_t rate, in
         return -1;
     *result = (int64_t) value;
     return 0;
-}
-
-/* value as exact decimal text ("-0.05"). */
-static void
-s_decimal_text (incentive_ledger_decimal_t value, char *buffer, size_t size)
-{
-    assert (s_decimal_valid (value));
-    uint64_t magnitude = value.units < 0 ? 0 - (uint64_t) value.units : (uint64_t) value.units;
-    uint64_t scale = 1;
-    for (int digit = 0; digit < value.decimals; digit++)
-        scale *= 10;
-    const char *sign = value.units < 0 ? "-" : "";
-    if (value.decimals == 0)
-        snprintf (buffer, size, "%s%llu", sign, (unsigned long long) magnitude);
-    else
-        snprintf (buffer, size, "%s%llu.%0*llu", sign, (unsigned long long) (magnitude / scale),
-                  value.decimals, (unsigned long long) (magnitude % scale));
 }
 
 // ---------------------------------------------------------------- periods
@@ -167,9 +121,9 @@ s_label_shape (const char *label, char *shape)
 
 /* 0 when label is a period label of the ledger's kind (any kind while
    the ledger knows none), -1 with the reason. */
-static int
-s_label_check (const incentive_ledger_t *self, const char *what, const char *label, char *error,
-               size_t error_size)
+int
+incentive_ledger_internal_label_check (const incentive_ledger_t *self, const char *what,
+                                       const char *label, char *error, size_t error_size)
 {
     char shape[INCENTIVE_LEDGER_PERIOD_SIZE];
     char quoted[S_QUOTE_SIZE];
@@ -188,8 +142,9 @@ s_label_check (const incentive_ledger_t *self, const char *what, const char *lab
 }
 
 /* Index of label in the sorted periods, or where it would go (*found false). */
-static size_t
-s_period_search (const incentive_ledger_t *self, const char *label, bool *found)
+size_t
+incentive_ledger_internal_period_search (const incentive_ledger_t *self, const char *label,
+                                         bool *found)
 {
     size_t low = 0;
     size_t high = self->period_count;
@@ -215,12 +170,13 @@ static int64_t
 s_period_add (incentive_ledger_t *self, const char *label)
 {
     bool found;
-    size_t index = s_period_search (self, label, &found);
+    size_t index = incentive_ledger_internal_period_search (self, label, &found);
     if (found)
         return (int64_t) index;
     if (self->period_count == self->period_capacity) {
         size_t capacity = self->period_capacity ? 2 * self->period_capacity : S_INITIAL_CAPACITY;
-        s_period_t *periods = realloc (self->periods, capacity * sizeof *periods);
+        incentive_ledger_internal_period_t *periods =
+            realloc (self->periods, capacity * sizeof *periods);
         if (!periods)
             return -1;
         self->periods = periods;
@@ -243,7 +199,7 @@ incentive_ledger_closed (const incentive_ledger_t *self, const char *period)
     if (!period)
         return false;
     bool found;
-    size_t index = s_period_search (self, period, &found);
+    size_t index = incentive_ledger_internal_period_search (self, period, &found);
     return found && self->periods[index].closed;
 }
 
@@ -282,7 +238,7 @@ incentive_ledger_open_period (incentive_ledger_t *self, const char *period, char
                               size_t error_size)
 {
     assert (self);
-    if (s_label_check (self, "period", period, error, error_size) != 0)
+    if (incentive_ledger_internal_label_check (self, "period", period, error, error_size) != 0)
         return -1;
     if (s_period_add (self, period) < 0) {
         sp_error_set (error, error_size, "out of memory");
@@ -296,7 +252,7 @@ incentive_ledger_close_period (incentive_ledger_t *self, const char *period, cha
                                size_t error_size)
 {
     assert (self);
-    if (s_label_check (self, "period", period, error, error_size) != 0)
+    if (incentive_ledger_internal_label_check (self, "period", period, error, error_size) != 0)
         return -1;
     int64_t index = s_period_add (self, period);
     if (index < 0) {
@@ -325,7 +281,8 @@ incentive_ledger_set_draw (incentive_ledger_t *self, const incentive_draw_terms_
     if (terms) {
         if (incentive_draw_check (terms, error, error_size) != 0)
             return -1;
-        if (s_label_check (self, "draw first period", first_period, error, error_size) != 0)
+        if (incentive_ledger_internal_label_check (self, "draw first period", first_period, error,
+                                                   error_size) != 0)
             return -1;
         if (s_closed_from (self, first_period)) {
             sp_error_set (error, error_size,
@@ -466,18 +423,18 @@ static bool
 s_late (const incentive_ledger_line_t *line, incentive_ledger_kind_t kind)
 {
     return line->kind == INCENTIVE_LEDGER_ADJUSTMENT && line->adjusts == kind &&
-           strcmp (line->type, S_TYPE_LATE) == 0;
+           strcmp (line->type, INCENTIVE_LEDGER_INTERNAL_TYPE_LATE) == 0;
 }
 
 /* An earning, on time or late: what a cancellation reverses. */
-static bool
-s_is_earning (const incentive_ledger_line_t *line)
+bool
+incentive_ledger_internal_is_earning (const incentive_ledger_line_t *line)
 {
     return line->kind == INCENTIVE_LEDGER_EARNING || s_late (line, INCENTIVE_LEDGER_EARNING);
 }
 
-static bool
-s_is_clawback (const incentive_ledger_line_t *line)
+bool
+incentive_ledger_internal_is_clawback (const incentive_ledger_line_t *line)
 {
     return line->kind == INCENTIVE_LEDGER_CLAWBACK || s_late (line, INCENTIVE_LEDGER_CLAWBACK);
 }
@@ -506,17 +463,20 @@ s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *lin
         sp_error_set (error, error_size, "line \"%s\": adjusts an unknown kind", line->id);
         return -1;
     }
-    if (s_label_check (self, "line period", line->period, error, error_size) != 0)
+    if (incentive_ledger_internal_label_check (self, "line period", line->period, error,
+                                               error_size) != 0)
         return -1;
     if (line->origin_period[0] &&
-        s_label_check (self, "line origin period", line->origin_period, error, error_size) != 0)
+        incentive_ledger_internal_label_check (self, "line origin period", line->origin_period,
+                                               error, error_size) != 0)
         return -1;
     if (!s_amount_valid (line->amount) || !s_amount_valid (line->base)) {
         sp_error_set (error, error_size, "line \"%s\": amount or base out of range", line->id);
         return -1;
     }
-    if (line->credit_bp < 0 || !s_decimal_valid (line->rate) ||
-        !s_decimal_valid (line->attainment_before) || !s_decimal_valid (line->attainment_after)) {
+    if (line->credit_bp < 0 || !incentive_ledger_internal_decimal_valid (line->rate) ||
+        !incentive_ledger_internal_decimal_valid (line->attainment_before) ||
+        !incentive_ledger_internal_decimal_valid (line->attainment_after)) {
         sp_error_set (error, error_size, "line \"%s\": credit, rate or attainment out of range",
                       line->id);
         return -1;
@@ -613,7 +573,7 @@ s_clawback_make (const incentive_ledger_t *self, const incentive_ledger_line_t *
     if (strcmp (period, cancel->period) != 0) {
         out->kind = INCENTIVE_LEDGER_ADJUSTMENT;
         out->adjusts = INCENTIVE_LEDGER_CLAWBACK;
-        snprintf (out->type, sizeof out->type, "%s", S_TYPE_LATE);
+        snprintf (out->type, sizeof out->type, "%s", INCENTIVE_LEDGER_INTERNAL_TYPE_LATE);
     }
     return 0;
 }
@@ -623,7 +583,7 @@ static incentive_ledger_line_t *
 s_clawback_of (const incentive_ledger_t *self, const char *original_id)
 {
     for (size_t index = 0; index < self->line_count; index++)
-        if (s_is_clawback (&self->lines[index]) &&
+        if (incentive_ledger_internal_is_clawback (&self->lines[index]) &&
             strcmp (self->lines[index].link, original_id) == 0)
             return &self->lines[index];
     return NULL;
@@ -645,7 +605,8 @@ incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *
                       line->id);
         return -1;
     }
-    if (open_period && s_label_check (self, "open period", open_period, error, error_size) != 0)
+    if (open_period && incentive_ledger_internal_label_check (self, "open period", open_period,
+                                                              error, error_size) != 0)
         return -1;
     const char *period = s_route (self, line->period, open_period);
     if (!period) {
@@ -662,7 +623,7 @@ incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *
         posted.adjusts = line->kind;
         posted.kind = INCENTIVE_LEDGER_ADJUSTMENT;
         snprintf (posted.period, sizeof posted.period, "%s", period);
-        snprintf (posted.type, sizeof posted.type, "%s", S_TYPE_LATE);
+        snprintf (posted.type, sizeof posted.type, "%s", INCENTIVE_LEDGER_INTERNAL_TYPE_LATE);
         if (!posted.reason[0])
             snprintf (posted.reason, sizeof posted.reason, "posted after period %s closed",
                       line->period);
@@ -670,9 +631,10 @@ incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *
     /* Its clawback, when its deal is already cancelled. */
     incentive_ledger_line_t clawback;
     bool has_clawback = false;
-    const incentive_ledger_cancel_t *cancel = s_is_earning (&posted) && posted.event_id[0]
-                                                  ? s_effective_cancel (self, posted.event_id)
-                                                  : NULL;
+    const incentive_ledger_cancel_t *cancel =
+        incentive_ledger_internal_is_earning (&posted) && posted.event_id[0]
+            ? s_effective_cancel (self, posted.event_id)
+            : NULL;
     if (cancel) {
         if (s_clawback_make (self, &posted, cancel, open_period, &clawback, error, error_size) != 0)
             return -1;
@@ -727,9 +689,11 @@ incentive_ledger_cancel (incentive_ledger_t *self, const incentive_ledger_cancel
         sp_error_set (error, error_size, "cancellation \"%s\": unknown reversal", cancel->event_id);
         return -1;
     }
-    if (s_label_check (self, "cancellation period", cancel->period, error, error_size) != 0)
+    if (incentive_ledger_internal_label_check (self, "cancellation period", cancel->period, error,
+                                               error_size) != 0)
         return -1;
-    if (open_period && s_label_check (self, "open period", open_period, error, error_size) != 0)
+    if (open_period && incentive_ledger_internal_label_check (self, "open period", open_period,
+                                                              error, error_size) != 0)
         return -1;
     for (size_t index = 0; index < self->cancel_count; index++) {
         if (strcmp (self->cancels[index].event_id, cancel->event_id) != 0)
@@ -749,7 +713,7 @@ incentive_ledger_cancel (incentive_ledger_t *self, const incentive_ledger_cancel
                   strcmp (cancel->event_id, before->event_id) < 0);
     size_t originals = 0;
     for (size_t index = 0; rules && index < self->line_count; index++)
-        if (s_is_earning (&self->lines[index]) &&
+        if (incentive_ledger_internal_is_earning (&self->lines[index]) &&
             strcmp (self->lines[index].event_id, cancel->won_event_id) == 0)
             originals++;
     incentive_ledger_line_t *made = originals ? calloc (originals, sizeof *made) : NULL;
@@ -761,7 +725,8 @@ incentive_ledger_cancel (incentive_ledger_t *self, const incentive_ledger_cancel
     size_t made_count = 0;
     for (size_t index = 0; rules && index < self->line_count; index++) {
         const incentive_ledger_line_t *original = &self->lines[index];
-        if (!s_is_earning (original) || strcmp (original->event_id, cancel->won_event_id) != 0)
+        if (!incentive_ledger_internal_is_earning (original) ||
+            strcmp (original->event_id, cancel->won_event_id) != 0)
             continue;
         const incentive_ledger_line_t *old = s_clawback_of (self, original->id);
         if (old && incentive_ledger_closed (self, old->period))
@@ -816,30 +781,6 @@ out_fail:
     return -1;
 }
 
-// ---------------------------------------------------------------- true-up
-
-/* Posted commission: every stored line counts (none is derived). */
-int64_t
-incentive_ledger_paid_to_date (const incentive_ledger_t *self, const char *const *window,
-                               size_t count)
-{
-    assert (self);
-    assert (window || count == 0);
-    int64_t paid = 0;
-    for (size_t index = 0; index < self->line_count; index++)
-        for (size_t period = 0; period < count; period++)
-            if (strcmp (self->lines[index].period, window[period]) == 0)
-                paid += self->lines[index].amount;
-    return paid;
-}
-
-int64_t
-incentive_ledger_true_up (const incentive_ledger_t *self, const char *const *window, size_t count,
-                          int64_t earned_to_date)
-{
-    return earned_to_date - incentive_ledger_paid_to_date (self, window, count);
-}
-
 size_t
 incentive_ledger_line_count (const incentive_ledger_t *self)
 {
@@ -890,267 +831,4 @@ incentive_ledger_destroy (incentive_ledger_t **self_p)
     free (self->periods);
     free (self);
     *self_p = NULL;
-}
-
-// ---------------------------------------------------------------- statements
-
-/* Statement order: occurred_at, event id, line id. */
-static int
-s_compare_lines (const void *left, const void *right)
-{
-    const incentive_ledger_line_t *a = left;
-    const incentive_ledger_line_t *b = right;
-    if (a->occurred_at != b->occurred_at)
-        return a->occurred_at < b->occurred_at ? -1 : 1;
-    int order = strcmp (a->event_id, b->event_id);
-    return order ? order : strcmp (a->id, b->id);
-}
-
-/* A derived line of the statement of period. */
-static void
-s_derived (incentive_ledger_line_t *line, incentive_ledger_kind_t kind, const char *prefix,
-           const char *period, int64_t amount, int64_t draw, const incentive_draw_period_t *settled)
-{
-    memset (line, 0, sizeof *line);
-    snprintf (line->id, sizeof line->id, "%s:%s", prefix, period);
-    line->kind = kind;
-    snprintf (line->period, sizeof line->period, "%s", period);
-    snprintf (line->origin_period, sizeof line->origin_period, "%s", period);
-    line->amount = amount;
-    line->draw_amount = draw;
-    line->period_commission = settled->earnings;
-    line->balance_before = settled->balance_before;
-    line->balance_after = settled->balance_after;
-}
-
-void
-incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p)
-{
-    assert (self_p);
-    incentive_ledger_statement_t *self = *self_p;
-    if (!self)
-        return;
-    free (self->lines);
-    free (self);
-    *self_p = NULL;
-}
-
-incentive_ledger_statement_t *
-incentive_ledger_statement (const incentive_ledger_t *self, const char *period, char *error,
-                            size_t error_size)
-{
-    assert (self);
-    if (s_label_check (self, "period", period, error, error_size) != 0)
-        return NULL;
-
-    /* The periods to settle: every known one up to period, and period. */
-    bool known;
-    size_t target = s_period_search (self, period, &known);
-    size_t count = target + 1;
-    incentive_ledger_statement_t *statement = calloc (1, sizeof *statement);
-    int64_t *earnings = calloc (count, sizeof *earnings);
-    size_t line_count = 0;
-    for (size_t index = 0; index < self->line_count; index++)
-        if (strcmp (self->lines[index].period, period) == 0)
-            line_count++;
-    /* Room for the derived lines too: deficit, draw, recovery. */
-    incentive_ledger_line_t *lines = calloc (line_count + 3, sizeof *lines);
-    if (!statement || !earnings || !lines) {
-        sp_error_set (error, error_size, "out of memory");
-        goto out_fail;
-    }
-
-    /* Each period's commission: its stored lines (period's own at target). */
-    line_count = 0;
-    for (size_t index = 0; index < self->line_count; index++) {
-        const incentive_ledger_line_t *line = &self->lines[index];
-        int order = strcmp (line->period, period);
-        if (order > 0)
-            continue;
-        if (order == 0) {
-            earnings[target] += line->amount;
-            lines[line_count++] = *line;
-            continue;
-        }
-        bool found;
-        size_t at = s_period_search (self, line->period, &found);
-        assert (found && at < target);
-        earnings[at] += line->amount;
-    }
-    qsort (lines, line_count, sizeof lines[0], s_compare_lines);
-
-    /* Settle the periods in order; a period's index counts from the draw's
-       first period (negative before it). */
-    incentive_draw_terms_t terms;
-    incentive_draw_terms_none (&terms);
-    int64_t first = 0;
-    if (self->has_draw) {
-        terms = self->draw;
-        bool found;
-        first = (int64_t) s_period_search (self, self->draw_first, &found);
-        assert (found);
-    }
-    incentive_draw_period_t settled = { 0 };
-    int64_t balance = 0;
-    for (size_t index = 0; index < count; index++) {
-        if (incentive_draw_settle (&terms, (int64_t) index - first, balance, earnings[index],
-                                   &settled) != 0) {
-            sp_error_set (error, error_size, "period \"%s\": balance out of range", period);
-            goto out_fail;
-        }
-        balance = settled.balance_after;
-    }
-
-    if (settled.deficit > 0) {
-        incentive_ledger_line_t *line = &lines[line_count++];
-        s_derived (line, INCENTIVE_LEDGER_ADJUSTMENT, S_TYPE_DEFICIT, period, settled.deficit,
-                   terms.amount, &settled);
-        snprintf (line->type, sizeof line->type, "%s", S_TYPE_DEFICIT);
-        snprintf (line->reason, sizeof line->reason,
-                  "negative commission carried to the balance owed");
-    }
-    if (settled.advance > 0)
-        s_derived (&lines[line_count++], INCENTIVE_LEDGER_DRAW, "draw", period, settled.advance,
-                   terms.amount, &settled);
-    if (settled.recovery > 0)
-        s_derived (&lines[line_count++], INCENTIVE_LEDGER_RECOVERY, "recovery", period,
-                   -settled.recovery, terms.amount, &settled);
-
-    snprintf (statement->rep_id, sizeof statement->rep_id, "%s", self->rep_id);
-    snprintf (statement->currency, sizeof statement->currency, "%s", self->currency);
-    snprintf (statement->period, sizeof statement->period, "%s", period);
-    statement->closed = incentive_ledger_closed (self, period);
-    statement->opening_balance = settled.balance_before;
-    statement->lines = lines;
-    statement->line_count = line_count;
-    statement->commission = settled.earnings;
-    statement->advances = settled.advance + settled.deficit;
-    statement->recoveries = -settled.recovery;
-    statement->closing_balance = settled.balance_after;
-    for (size_t index = 0; index < line_count; index++)
-        statement->net_payout += lines[index].amount;
-    assert (statement->net_payout == settled.pay);
-    free (earnings);
-    return statement;
-
-out_fail:
-    free (lines);
-    free (earnings);
-    free (statement);
-    return NULL;
-}
-
-// ---------------------------------------------------------------- JSON
-
-/* Sets key to a new value; false when the value could not be made. */
-static bool
-s_set (json_t *object, const char *key, json_t *value)
-{
-    return value && json_object_set_new (object, key, value) == 0;
-}
-
-static bool
-s_set_decimal (json_t *object, const char *key, incentive_ledger_decimal_t value)
-{
-    char text[S_DECIMAL_TEXT_SIZE];
-    s_decimal_text (value, text, sizeof text);
-    return s_set (object, key, json_string (text));
-}
-
-/* The explanation of an earning, also carried by its clawback. */
-static bool
-s_explain_earning (json_t *explanation, const incentive_ledger_line_t *line)
-{
-    incentive_ledger_decimal_t percent = { line->credit_bp, S_PERCENT_DECIMALS };
-    bool ok = s_set (explanation, "deal", json_string (line->deal)) &&
-              s_set_decimal (explanation, "credit_percent", percent) &&
-              s_set (explanation, "measure", json_string (line->measure)) &&
-              s_set (explanation, "base", json_integer (line->base)) &&
-              s_set_decimal (explanation, "attainment_before", line->attainment_before) &&
-              s_set_decimal (explanation, "attainment_after", line->attainment_after) &&
-              s_set (explanation, "band", json_string (line->band));
-    if (ok)
-        ok = line->has_rate ? s_set_decimal (explanation, "rate", line->rate)
-                            : s_set (explanation, "rate", json_null ());
-    return ok && s_set (explanation, "mode", json_string (line->mode)) &&
-           s_set (explanation, "rule_id", json_string (line->rule_id)) &&
-           s_set (explanation, "plan_version", json_string (line->plan_version));
-}
-
-static json_t *
-s_line_json (const incentive_ledger_line_t *line)
-{
-    json_t *object = json_object ();
-    json_t *explanation = json_object ();
-    if (!object || !explanation)
-        goto out_fail;
-    const char *reverse =
-        line->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE ? "recompute" : "paid";
-    bool ok = s_set (object, "id", json_string (line->id)) &&
-              s_set (object, "kind", json_string (incentive_ledger_kind_name (line->kind))) &&
-              s_set (object, "period", json_string (line->period)) &&
-              s_set (object, "origin_period", json_string (line->origin_period)) &&
-              s_set (object, "occurred_at", json_integer (line->occurred_at)) &&
-              s_set (object, "event_id", json_string (line->event_id)) &&
-              s_set (object, "amount", json_integer (line->amount));
-    bool earning = s_is_earning (line) || s_is_clawback (line);
-    if (ok && earning)
-        ok = s_explain_earning (explanation, line);
-    if (ok && s_is_clawback (line))
-        ok = s_set (explanation, "reverses", json_string (line->link)) &&
-             s_set (explanation, "reversal", json_string (reverse)) &&
-             s_set (explanation, "attainment_drops", json_boolean (line->attainment_drops));
-    if (ok && (line->kind == INCENTIVE_LEDGER_ADJUSTMENT ||
-               line->kind == INCENTIVE_LEDGER_CLAWBACK || line->kind == INCENTIVE_LEDGER_TRUE_UP))
-        ok = s_set (explanation, "type", json_string (line->type)) &&
-             s_set (explanation, "reason", json_string (line->reason)) &&
-             s_set (explanation, "link", json_string (line->link));
-    if (ok && line->kind == INCENTIVE_LEDGER_ADJUSTMENT && strcmp (line->type, S_TYPE_LATE) == 0)
-        ok = s_set (explanation, "adjusts",
-                    json_string (incentive_ledger_kind_name (line->adjusts)));
-    if (ok && (line->kind == INCENTIVE_LEDGER_DRAW || line->kind == INCENTIVE_LEDGER_RECOVERY ||
-               strcmp (line->type, S_TYPE_DEFICIT) == 0))
-        ok = s_set (explanation, "draw", json_integer (line->draw_amount)) &&
-             s_set (explanation, "commission", json_integer (line->period_commission)) &&
-             s_set (explanation, "balance_before", json_integer (line->balance_before)) &&
-             s_set (explanation, "balance_after", json_integer (line->balance_after));
-    if (!ok || json_object_set_new (object, "explanation", explanation) != 0) {
-        json_decref (explanation);
-        explanation = NULL;
-        goto out_fail;
-    }
-    return object;
-
-out_fail:
-    json_decref (explanation);
-    json_decref (object);
-    return NULL;
-}
-
-char *
-incentive_ledger_statement_json (const incentive_ledger_statement_t *statement)
-{
-    assert (statement);
-    char *text = NULL;
-    json_t *root = json_object ();
-    if (!root)
-        return NULL;
-    bool ok = s_set (root, "rep_id", json_string (statement->rep_id)) &&
-              s_set (root, "period", json_string (statement->period)) &&
-              s_set (root, "currency", json_string (statement->currency)) &&
-              s_set (root, "closed", json_boolean (statement->closed)) &&
-              s_set (root, "opening_balance", json_integer (statement->opening_balance)) &&
-              s_set (root, "lines", json_array ());
-    json_t *lines = json_object_get (root, "lines");
-    for (size_t index = 0; ok && index < statement->line_count; index++)
-        ok = json_array_append_new (lines, s_line_json (&statement->lines[index])) == 0;
-    ok = ok && s_set (root, "commission", json_integer (statement->commission)) &&
-         s_set (root, "advances", json_integer (statement->advances)) &&
-         s_set (root, "recoveries", json_integer (statement->recoveries)) &&
-         s_set (root, "closing_balance", json_integer (statement->closing_balance)) &&
-         s_set (root, "net_payout", json_integer (statement->net_payout));
-    if (ok)
-        text = json_dumps (root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref (root);
-    return text;
 }

@@ -1,0 +1,334 @@
+/*  incentive_ledger_statement - what is paid out of a ledger.
+
+    Part of incentive_ledger (declared in incentive_ledger.h): paid to
+    date and the true-up over a window of periods, the statement of a
+    period (its stored lines in statement order, then the lines derived by
+    settling the draw over every period up to it) and the statement's
+    JSON. Kept apart from the storage, posting and cancellations
+    (incentive_ledger.c) so that each file stays small; what the two share
+    is in incentive_ledger_internal.h.
+*/
+#include "incentive_ledger_internal.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "incentive_draw.h"
+#include "sp_error.h"
+
+/* Type of the carried-deficit lines a statement derives. */
+#define S_TYPE_DEFICIT "deficit_carried"
+/* Decimals of a credit share shown as a percentage (bp = 0.01 %). */
+#define S_PERCENT_DECIMALS 2
+/* Room for an exact decimal as text: sign, 19 + 19 digits, point, NUL. */
+#define S_DECIMAL_TEXT_SIZE 48
+
+// ---------------------------------------------------------------- true-up
+
+/* Posted commission: every stored line counts (none is derived). */
+int64_t
+incentive_ledger_paid_to_date (const incentive_ledger_t *self, const char *const *window,
+                               size_t count)
+{
+    assert (self);
+    assert (window || count == 0);
+    int64_t paid = 0;
+    for (size_t index = 0; index < self->line_count; index++)
+        for (size_t period = 0; period < count; period++)
+            if (strcmp (self->lines[index].period, window[period]) == 0)
+                paid += self->lines[index].amount;
+    return paid;
+}
+
+int64_t
+incentive_ledger_true_up (const incentive_ledger_t *self, const char *const *window, size_t count,
+                          int64_t earned_to_date)
+{
+    return earned_to_date - incentive_ledger_paid_to_date (self, window, count);
+}
+
+// ---------------------------------------------------------------- statements
+
+/* Statement order: occurred_at, event id, line id. */
+static int
+s_compare_lines (const void *left, const void *right)
+{
+    const incentive_ledger_line_t *a = left;
+    const incentive_ledger_line_t *b = right;
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at < b->occurred_at ? -1 : 1;
+    int order = strcmp (a->event_id, b->event_id);
+    return order ? order : strcmp (a->id, b->id);
+}
+
+/* A derived line of the statement of period. */
+static void
+s_derived (incentive_ledger_line_t *line, incentive_ledger_kind_t kind, const char *prefix,
+           const char *period, int64_t amount, int64_t draw, const incentive_draw_period_t *settled)
+{
+    memset (line, 0, sizeof *line);
+    snprintf (line->id, sizeof line->id, "%s:%s", prefix, period);
+    line->kind = kind;
+    snprintf (line->period, sizeof line->period, "%s", period);
+    snprintf (line->origin_period, sizeof line->origin_period, "%s", period);
+    line->amount = amount;
+    line->draw_amount = draw;
+    line->period_commission = settled->earnings;
+    line->balance_before = settled->balance_before;
+    line->balance_after = settled->balance_after;
+}
+
+void
+incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p)
+{
+    assert (self_p);
+    incentive_ledger_statement_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->lines);
+    free (self);
+    *self_p = NULL;
+}
+
+incentive_ledger_statement_t *
+incentive_ledger_statement (const incentive_ledger_t *self, const char *period, char *error,
+                            size_t error_size)
+{
+    assert (self);
+    if (incentive_ledger_internal_label_check (self, "period", period, error, error_size) != 0)
+        return NULL;
+
+    /* The periods to settle: every known one up to period, and period. */
+    bool known;
+    size_t target = incentive_ledger_internal_period_search (self, period, &known);
+    size_t count = target + 1;
+    incentive_ledger_statement_t *statement = calloc (1, sizeof *statement);
+    int64_t *earnings = calloc (count, sizeof *earnings);
+    size_t line_count = 0;
+    for (size_t index = 0; index < self->line_count; index++)
+        if (strcmp (self->lines[index].period, period) == 0)
+            line_count++;
+    /* Room for the derived lines too: deficit, draw, recovery. */
+    incentive_ledger_line_t *lines = calloc (line_count + 3, sizeof *lines);
+    if (!statement || !earnings || !lines) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_fail;
+    }
+
+    /* Each period's commission: its stored lines (period's own at target). */
+    line_count = 0;
+    for (size_t index = 0; index < self->line_count; index++) {
+        const incentive_ledger_line_t *line = &self->lines[index];
+        int order = strcmp (line->period, period);
+        if (order > 0)
+            continue;
+        if (order == 0) {
+            earnings[target] += line->amount;
+            lines[line_count++] = *line;
+            continue;
+        }
+        bool found;
+        size_t at = incentive_ledger_internal_period_search (self, line->period, &found);
+        assert (found && at < target);
+        earnings[at] += line->amount;
+    }
+    qsort (lines, line_count, sizeof lines[0], s_compare_lines);
+
+    /* Settle the periods in order; a period's index counts from the draw's
+       first period (negative before it). */
+    incentive_draw_terms_t terms;
+    incentive_draw_terms_none (&terms);
+    int64_t first = 0;
+    if (self->has_draw) {
+        terms = self->draw;
+        bool found;
+        first = (int64_t) incentive_ledger_internal_period_search (self, self->draw_first, &found);
+        assert (found);
+    }
+    incentive_draw_period_t settled = { 0 };
+    int64_t balance = 0;
+    for (size_t index = 0; index < count; index++) {
+        if (incentive_draw_settle (&terms, (int64_t) index - first, balance, earnings[index],
+                                   &settled) != 0) {
+            sp_error_set (error, error_size, "period \"%s\": balance out of range", period);
+            goto out_fail;
+        }
+        balance = settled.balance_after;
+    }
+
+    if (settled.deficit > 0) {
+        incentive_ledger_line_t *line = &lines[line_count++];
+        s_derived (line, INCENTIVE_LEDGER_ADJUSTMENT, S_TYPE_DEFICIT, period, settled.deficit,
+                   terms.amount, &settled);
+        snprintf (line->type, sizeof line->type, "%s", S_TYPE_DEFICIT);
+        snprintf (line->reason, sizeof line->reason,
+                  "negative commission carried to the balance owed");
+    }
+    if (settled.advance > 0)
+        s_derived (&lines[line_count++], INCENTIVE_LEDGER_DRAW, "draw", period, settled.advance,
+                   terms.amount, &settled);
+    if (settled.recovery > 0)
+        s_derived (&lines[line_count++], INCENTIVE_LEDGER_RECOVERY, "recovery", period,
+                   -settled.recovery, terms.amount, &settled);
+
+    snprintf (statement->rep_id, sizeof statement->rep_id, "%s", self->rep_id);
+    snprintf (statement->currency, sizeof statement->currency, "%s", self->currency);
+    snprintf (statement->period, sizeof statement->period, "%s", period);
+    statement->closed = incentive_ledger_closed (self, period);
+    statement->opening_balance = settled.balance_before;
+    statement->lines = lines;
+    statement->line_count = line_count;
+    statement->commission = settled.earnings;
+    statement->advances = settled.advance + settled.deficit;
+    statement->recoveries = -settled.recovery;
+    statement->closing_balance = settled.balance_after;
+    for (size_t index = 0; index < line_count; index++)
+        statement->net_payout += lines[index].amount;
+    assert (statement->net_payout == settled.pay);
+    free (earnings);
+    return statement;
+
+out_fail:
+    free (lines);
+    free (earnings);
+    free (statement);
+    return NULL;
+}
+
+// ---------------------------------------------------------------- JSON
+
+/* value as exact decimal text ("-0.05"). */
+static void
+s_decimal_text (incentive_ledger_decimal_t value, char *buffer, size_t size)
+{
+    assert (incentive_ledger_internal_decimal_valid (value));
+    uint64_t magnitude = value.units < 0 ? 0 - (uint64_t) value.units : (uint64_t) value.units;
+    uint64_t scale = 1;
+    for (int digit = 0; digit < value.decimals; digit++)
+        scale *= 10;
+    const char *sign = value.units < 0 ? "-" : "";
+    if (value.decimals == 0)
+        snprintf (buffer, size, "%s%llu", sign, (unsigned long long) magnitude);
+    else
+        snprintf (buffer, size, "%s%llu.%0*llu", sign, (unsigned long long) (magnitude / scale),
+                  value.decimals, (unsigned long long) (magnitude % scale));
+}
+
+/* Sets key to a new value; false when the value could not be made. */
+static bool
+s_set (json_t *object, const char *key, json_t *value)
+{
+    return value && json_object_set_new (object, key, value) == 0;
+}
+
+static bool
+s_set_decimal (json_t *object, const char *key, incentive_ledger_decimal_t value)
+{
+    char text[S_DECIMAL_TEXT_SIZE];
+    s_decimal_text (value, text, sizeof text);
+    return s_set (object, key, json_string (text));
+}
+
+/* The explanation of an earning, also carried by its clawback. */
+static bool
+s_explain_earning (json_t *explanation, const incentive_ledger_line_t *line)
+{
+    incentive_ledger_decimal_t percent = { line->credit_bp, S_PERCENT_DECIMALS };
+    bool ok = s_set (explanation, "deal", json_string (line->deal)) &&
+              s_set_decimal (explanation, "credit_percent", percent) &&
+              s_set (explanation, "measure", json_string (line->measure)) &&
+              s_set (explanation, "base", json_integer (line->base)) &&
+              s_set_decimal (explanation, "attainment_before", line->attainment_before) &&
+              s_set_decimal (explanation, "attainment_after", line->attainment_after) &&
+              s_set (explanation, "band", json_string (line->band));
+    if (ok)
+        ok = line->has_rate ? s_set_decimal (explanation, "rate", line->rate)
+                            : s_set (explanation, "rate", json_null ());
+    return ok && s_set (explanation, "mode", json_string (line->mode)) &&
+           s_set (explanation, "rule_id", json_string (line->rule_id)) &&
+           s_set (explanation, "plan_version", json_string (line->plan_version));
+}
+
+static json_t *
+s_line_json (const incentive_ledger_line_t *line)
+{
+    json_t *object = json_object ();
+    json_t *explanation = json_object ();
+    if (!object || !explanation)
+        goto out_fail;
+    const char *reverse =
+        line->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE ? "recompute" : "paid";
+    bool ok = s_set (object, "id", json_string (line->id)) &&
+              s_set (object, "kind", json_string (incentive_ledger_kind_name (line->kind))) &&
+              s_set (object, "period", json_string (line->period)) &&
+              s_set (object, "origin_period", json_string (line->origin_period)) &&
+              s_set (object, "occurred_at", json_integer (line->occurred_at)) &&
+              s_set (object, "event_id", json_string (line->event_id)) &&
+              s_set (object, "amount", json_integer (line->amount));
+    bool earning =
+        incentive_ledger_internal_is_earning (line) || incentive_ledger_internal_is_clawback (line);
+    if (ok && earning)
+        ok = s_explain_earning (explanation, line);
+    if (ok && incentive_ledger_internal_is_clawback (line))
+        ok = s_set (explanation, "reverses", json_string (line->link)) &&
+             s_set (explanation, "reversal", json_string (reverse)) &&
+             s_set (explanation, "attainment_drops", json_boolean (line->attainment_drops));
+    if (ok && (line->kind == INCENTIVE_LEDGER_ADJUSTMENT ||
+               line->kind == INCENTIVE_LEDGER_CLAWBACK || line->kind == INCENTIVE_LEDGER_TRUE_UP))
+        ok = s_set (explanation, "type", json_string (line->type)) &&
+             s_set (explanation, "reason", json_string (line->reason)) &&
+             s_set (explanation, "link", json_string (line->link));
+    if (ok && line->kind == INCENTIVE_LEDGER_ADJUSTMENT &&
+        strcmp (line->type, INCENTIVE_LEDGER_INTERNAL_TYPE_LATE) == 0)
+        ok = s_set (explanation, "adjusts",
+                    json_string (incentive_ledger_kind_name (line->adjusts)));
+    if (ok && (line->kind == INCENTIVE_LEDGER_DRAW || line->kind == INCENTIVE_LEDGER_RECOVERY ||
+               strcmp (line->type, S_TYPE_DEFICIT) == 0))
+        ok = s_set (explanation, "draw", json_integer (line->draw_amount)) &&
+             s_set (explanation, "commission", json_integer (line->period_commission)) &&
+             s_set (explanation, "balance_before", json_integer (line->balance_before)) &&
+             s_set (explanation, "balance_after", json_integer (line->balance_after));
+    if (!ok || json_object_set_new (object, "explanation", explanation) != 0) {
+        json_decref (explanation);
+        explanation = NULL;
+        goto out_fail;
+    }
+    return object;
+
+out_fail:
+    json_decref (explanation);
+    json_decref (object);
+    return NULL;
+}
+
+char *
+incentive_ledger_statement_json (const incentive_ledger_statement_t *statement)
+{
+    assert (statement);
+    char *text = NULL;
+    json_t *root = json_object ();
+    if (!root)
+        return NULL;
+    bool ok = s_set (root, "rep_id", json_string (statement->rep_id)) &&
+              s_set (root, "period", json_string (statement->period)) &&
+              s_set (root, "currency", json_string (statement->currency)) &&
+              s_set (root, "closed", json_boolean (statement->closed)) &&
+              s_set (root, "opening_balance", json_integer (statement->opening_balance)) &&
+              s_set (root, "lines", json_array ());
+    json_t *lines = json_object_get (root, "lines");
+    for (size_t index = 0; ok && index < statement->line_count; index++)
+        ok = json_array_append_new (lines, s_line_json (&statement->lines[index])) == 0;
+    ok = ok && s_set (root, "commission", json_integer (statement->commission)) &&
+         s_set (root, "advances", json_integer (statement->advances)) &&
+         s_set (root, "recoveries", json_integer (statement->recoveries)) &&
+         s_set (root, "closing_balance", json_integer (statement->closing_balance)) &&
+         s_set (root, "net_payout", json_integer (statement->net_payout));
+    if (ok)
+        text = json_dumps (root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref (root);
+    return text;
+}
