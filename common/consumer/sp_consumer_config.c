@@ -6,6 +6,15 @@
 #include <string.h>
 
 #include "sp_consumer_key.h"
+#include "sp_log.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+
+/* How often the record is checked for, ms: a flushed Redis loses it while
+   the consumer rebuilds the state it describes. */
+#define S_CHECK_MS 1000
+#define S_ERROR_SIZE 512
 #include "sp_redis_pipeline.h"
 
 int
@@ -134,4 +143,98 @@ sp_consumer_config_restore (sp_redis_t *redis, const char *service, const json_t
     if (!missing)
         return 0;
     return s_write (redis, service, wanted, false, error, error_size) == 0 ? 1 : -1;
+}
+
+bool
+sp_consumer_config_every_field (const char *field, void *arg)
+{
+    (void) field;
+    (void) arg;
+    return true;
+}
+
+struct _sp_consumer_config_t {
+    sp_redis_t *redis; /* borrowed from the service */
+    zloop_t *loop;     /* the service's reactor */
+    char name[SP_CONSUMER_CONFIG_KEY_MAX];
+    json_t *fields; /* owned */
+    int timer;      /* -1 when none */
+};
+
+void
+sp_consumer_config_destroy (sp_consumer_config_t **self_p)
+{
+    sp_consumer_config_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->timer != -1)
+        zloop_timer_end (self->loop, self->timer);
+    json_decref (self->fields);
+    free (self);
+    *self_p = NULL;
+}
+
+/* Timer: writes the record again when Redis lost it; the consumer
+   rebuilds the state meanwhile with the same settings, so no rebuild is
+   asked for. */
+static int
+s_on_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    sp_consumer_config_t *self = arg;
+    char error[S_ERROR_SIZE] = "";
+    int restored =
+        sp_consumer_config_restore (self->redis, self->name, self->fields, error, sizeof error);
+    if (restored == 1)
+        sp_log_warn ("config record was missing: written again", "key=\"%s:config\"", self->name);
+    else if (restored < 0)
+        sp_log_warn ("could not write the config record again", "key=\"%s:config\" error=\"%s\"",
+                     self->name, error);
+    return 0; /* Redis trouble is the health check's to report; try again next tick */
+}
+
+sp_consumer_config_t *
+sp_consumer_config_new (sp_service_t *service, const char *name, json_t *wanted,
+                        sp_consumer_config_rebuild_fn *rebuild, void *arg, bool *rebuilt,
+                        char *error, size_t error_size)
+{
+    sp_consumer_config_t *self = calloc (1, sizeof *self);
+    if (!self || !wanted) {
+        snprintf (error, error_size, "out of memory");
+        json_decref (wanted);
+        free (self);
+        return NULL;
+    }
+    self->timer = -1;
+    self->fields = wanted;
+    self->redis = sp_service_redis (service);
+    self->loop = sp_service_loop (service);
+    snprintf (self->name, sizeof self->name, "%s", name);
+    if (sp_consumer_config_record (self->redis, name, wanted, rebuild, arg, rebuilt, error,
+                                   error_size) != 0)
+        goto out_failed;
+    self->timer = zloop_timer (self->loop, S_CHECK_MS, 0, s_on_timer, self);
+    if (self->timer == -1) {
+        snprintf (error, error_size, "could not add the config record's timer");
+        goto out_failed;
+    }
+    return self;
+out_failed:
+    sp_consumer_config_destroy (&self);
+    return NULL;
+}
+
+int
+sp_consumer_config_set (sp_consumer_config_t *self, json_t *wanted, char *error, size_t error_size)
+{
+    json_decref (self->fields);
+    self->fields = wanted;
+    return sp_consumer_config_write (self->redis, self->name, wanted, error, error_size);
+}
+
+const json_t *
+sp_consumer_config_fields (const sp_consumer_config_t *self)
+{
+    return self->fields;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "sp_redis.h"
+#include "sp_service.h"
 
 /* Room for "<service>:config". */
 #define SP_CONSUMER_CONFIG_KEY_MAX 96
@@ -51,5 +52,38 @@ int sp_consumer_config_write (sp_redis_t *redis, const char *service, const json
    written, 0 when a record exists, -1 with the reason. */
 int sp_consumer_config_restore (sp_redis_t *redis, const char *service, const json_t *wanted,
                                 char *error, size_t error_size);
+
+/* A rebuild_fn answering true for every field: every setting of the
+   record is one the state depends on. */
+bool sp_consumer_config_every_field (const char *field, void *arg);
+
+/* ---------------------------------------------------------------- kept */
+
+/* A service's config record kept for its life: recorded at start (as
+   sp_consumer_config_record), written again by a timer on the service's
+   reactor every second when Redis lost it (sp_consumer_config_restore,
+   logged as "<service>:config was missing: written again"), replaced
+   when the service takes new definitions. */
+typedef struct _sp_consumer_config_t sp_consumer_config_t;
+
+/* Records wanted (taken, even on failure) for service (its name, the key
+   prefix) on the started service; *rebuilt as sp_consumer_config_record
+   says. Returns the object, or NULL with the reason. */
+sp_consumer_config_t *sp_consumer_config_new (sp_service_t *service, const char *name,
+                                              json_t *wanted,
+                                              sp_consumer_config_rebuild_fn *rebuild, void *arg,
+                                              bool *rebuilt, char *error, size_t error_size);
+
+/* Replaces the fields with wanted (taken) and writes them now, without
+   asking for a rebuild. Returns 0, or -1 with the reason (the fields are
+   replaced anyway: the timer writes them when the record is missing). */
+int sp_consumer_config_set (sp_consumer_config_t *self, json_t *wanted, char *error,
+                            size_t error_size);
+
+/* The fields kept (borrowed). */
+const json_t *sp_consumer_config_fields (const sp_consumer_config_t *self);
+
+/* Stops the timer, frees; no-op on NULL; sets *self_p to NULL. */
+void sp_consumer_config_destroy (sp_consumer_config_t **self_p);
 
 #endif

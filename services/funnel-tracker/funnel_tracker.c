@@ -20,24 +20,17 @@
 
 #define S_ERROR_SIZE 512
 
-/* How often the config record is checked for, ms: a flushed Redis loses
-   it while the consumer rebuilds the state it describes. */
-#define S_CONFIG_CHECK_MS 1000
-
 /* Everything the service made, destroyed by the stop hook. */
 typedef struct {
-    sp_service_t *service;       /* borrowed */
-    funnel_catalog_t *catalog;   /* the funnels counted */
-    funnel_handler_t *handler;   /* the consumer's handler for catalog */
-    sp_consumer_t *consumer;     /* applies the log */
-    funnel_notifier_t *notifier; /* bottleneck notices */
-    sp_refdata_watch_t *watch;   /* brings newly loaded funnel versions */
-    json_t *config;              /* the fields of funnel-tracker:config */
-    const char *currency;        /* reporting currency, borrowed from the settings */
-    const char *time_zone;       /* borrowed from the settings */
-    sp_redis_t *redis;           /* borrowed from the service */
-    zloop_t *loop;               /* the service's reactor, NULL before the timer */
-    int config_timer;            /* the config check's timer id, -1 when none */
+    sp_service_t *service;        /* borrowed */
+    funnel_catalog_t *catalog;    /* the funnels counted */
+    funnel_handler_t *handler;    /* the consumer's handler for catalog */
+    sp_consumer_t *consumer;      /* applies the log */
+    funnel_notifier_t *notifier;  /* bottleneck notices */
+    sp_refdata_watch_t *watch;    /* brings newly loaded funnel versions */
+    sp_consumer_config_t *config; /* funnel-tracker:config, kept */
+    const char *currency;         /* reporting currency, borrowed from the settings */
+    const char *time_zone;        /* borrowed from the settings */
 } s_tracker_t;
 
 static void
@@ -46,14 +39,12 @@ s_tracker_destroy (s_tracker_t **self_p)
     s_tracker_t *self = *self_p;
     if (!self)
         return;
-    if (self->loop && self->config_timer != -1)
-        zloop_timer_end (self->loop, self->config_timer);
     sp_refdata_watch_destroy (&self->watch);
     funnel_notifier_destroy (&self->notifier);
     sp_consumer_destroy (&self->consumer);
     funnel_handler_destroy (&self->handler);
     funnel_catalog_destroy (&self->catalog);
-    json_decref (self->config);
+    sp_consumer_config_destroy (&self->config);
     free (self);
     *self_p = NULL;
 }
@@ -118,41 +109,6 @@ s_needs_rebuild (const char *field, void *arg)
     bool builtin = *(const bool *) arg;
     return strcmp (field, "currency") == 0 || strcmp (field, "time_zone") == 0 ||
            (builtin && strncmp (field, "funnel:", strlen ("funnel:")) == 0);
-}
-
-/* Makes funnel-tracker:config say what this instance counts with, asking
-   for a rebuild when the figures depend on a changed field. */
-static int
-s_record_config (sp_redis_t *redis, json_t *wanted, bool builtin, char *error, size_t error_size)
-{
-    bool rebuilt;
-    if (sp_consumer_config_record (redis, FUNNEL_KEYS_SERVICE, wanted, s_needs_rebuild, &builtin,
-                                   &rebuilt, error, error_size) != 0)
-        return -1;
-    if (rebuilt)
-        sp_log_info ("currency, time zone or built-in funnel changed: rebuilding the funnel state",
-                     "currency=%s time_zone=\"%s\"",
-                     json_string_value (json_object_get (wanted, "currency")),
-                     json_string_value (json_object_get (wanted, "time_zone")));
-    return 0;
-}
-
-/* Timer: writes the config record again when Redis lost it. */
-static int
-s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
-{
-    (void) loop;
-    (void) timer_id;
-    s_tracker_t *self = arg;
-    char error[S_ERROR_SIZE] = "";
-    int restored = sp_consumer_config_restore (self->redis, FUNNEL_KEYS_SERVICE, self->config,
-                                               error, sizeof error);
-    if (restored == 1)
-        sp_log_warn ("funnel-tracker:config was missing: written again", "funnels=%s",
-                     json_string_value (json_object_get (self->config, "funnels")));
-    else if (restored < 0)
-        sp_log_warn ("could not write funnel-tracker:config again", "error=\"%s\"", error);
-    return 0; /* Redis trouble is the health check's to report; try again next tick */
 }
 
 /* What the instance counts with, for `salesctl status` and `salesctl
@@ -225,21 +181,19 @@ s_on_definitions (void *arg, int64_t revision)
         json_decref (config);
         return 0;
     }
-    if (sp_consumer_config_write (self->redis, FUNNEL_KEYS_SERVICE, config, error, sizeof error) !=
-        0)
+    const char *funnels = json_string_value (json_object_get (config, "funnels"));
+    sp_log_info ("counting new funnel definitions", "revision=%" PRId64 " funnels=%s", loaded,
+                 funnels);
+    if (sp_consumer_config_set (self->config, config, error, sizeof error) != 0)
         sp_log_warn ("could not record the new funnel definitions in funnel-tracker:config",
-                     "error=\"%s\"", error); /* the config timer writes it when missing */
+                     "error=\"%s\"", error); /* its timer writes it when missing */
     sp_consumer_handler_t consumer_handler = funnel_handler_consumer (handler);
     sp_consumer_revise (self->consumer, loaded, loaded, &consumer_handler, s_definitions (catalog));
     funnel_notifier_set_catalog (self->notifier, catalog, loaded);
     funnel_handler_destroy (&self->handler);
     funnel_catalog_destroy (&self->catalog);
-    json_decref (self->config);
     self->catalog = catalog;
     self->handler = handler;
-    self->config = config;
-    sp_log_info ("counting new funnel definitions", "revision=%" PRId64 " funnels=%s", loaded,
-                 json_string_value (json_object_get (config, "funnels")));
     return 0;
 }
 
@@ -272,18 +226,26 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
         snprintf (error, sizeof error, "out of memory");
         goto out_failed;
     }
-    self->config_timer = -1;
     self->service = service;
-    self->redis = sp_service_redis (service);
     self->currency = currency;
     self->time_zone = sp_config_string (config, "time-zone");
-    if (s_load (self, &self->catalog, &self->handler, &self->config, error, sizeof error) != 0 ||
-        s_record_config (self->redis, self->config, funnel_catalog_revision (self->catalog) == 0,
-                         error, sizeof error) != 0)
+    json_t *fields = NULL;
+    if (s_load (self, &self->catalog, &self->handler, &fields, error, sizeof error) != 0)
         goto out_failed;
+    bool builtin = funnel_catalog_revision (self->catalog) == 0;
+    bool rebuilt = false;
+    self->config = sp_consumer_config_new (service, FUNNEL_KEYS_SERVICE, fields, s_needs_rebuild,
+                                           &builtin, &rebuilt, error, sizeof error);
+    if (!self->config)
+        goto out_failed;
+    if (rebuilt)
+        sp_log_info ("currency, time zone or built-in funnel changed: rebuilding the funnel state",
+                     "currency=%s time_zone=\"%s\"", currency, self->time_zone);
     int64_t revision = funnel_catalog_revision (self->catalog);
-    sp_log_info ("counting funnels", "funnels=%s currency=%s revision=%" PRId64,
-                 json_string_value (json_object_get (self->config, "funnels")), currency, revision);
+    sp_log_info (
+        "counting funnels", "funnels=%s currency=%s revision=%" PRId64,
+        json_string_value (json_object_get (sp_consumer_config_fields (self->config), "funnels")),
+        currency, revision);
     sp_consumer_settings_t settings;
     sp_consumer_settings_from_config (config, FUNNEL_KEYS_SERVICE, &settings);
     sp_consumer_handler_t handler = funnel_handler_consumer (self->handler);
@@ -303,12 +265,6 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
                               s_on_definitions, self, error, sizeof error);
     if (!self->watch)
         goto out_failed;
-    self->loop = sp_service_loop (service);
-    self->config_timer = zloop_timer (self->loop, S_CONFIG_CHECK_MS, 0, s_on_config_timer, self);
-    if (self->config_timer == -1) {
-        snprintf (error, sizeof error, "could not add the config check timer");
-        goto out_failed;
-    }
     sp_service_on_stop (service, s_on_stop, self);
     return 0;
 out_failed:

@@ -19,23 +19,16 @@
 
 #define S_ERROR_SIZE 512
 
-/* How often the config record is checked for, ms: a flushed Redis loses
-   it while the consumer rebuilds the state it describes. */
-#define S_CONFIG_CHECK_MS 1000
-
 /* Everything the service made, destroyed by the stop hook. */
 typedef struct {
-    sp_service_t *service;      /* borrowed */
-    kpi_reference_t *reference; /* org and customers the handler uses */
-    kpi_handler_t *handler;     /* the consumer's handler for them */
-    sp_consumer_t *consumer;    /* applies the log */
-    sp_refdata_watch_t *watch;  /* brings new org and customers versions */
-    kpi_notifier_t *notifier;   /* pace warnings */
-    json_t *config;             /* the fields of kpi-evaluator:config */
-    sp_redis_t *redis;          /* borrowed from the service */
-    const char *currency;       /* borrowed from the settings */
-    zloop_t *loop;              /* the service's reactor, NULL before the timer */
-    int config_timer;           /* the config check's timer id, -1 when none */
+    sp_service_t *service;        /* borrowed */
+    kpi_reference_t *reference;   /* org and customers the handler uses */
+    kpi_handler_t *handler;       /* the consumer's handler for them */
+    sp_consumer_t *consumer;      /* applies the log */
+    sp_refdata_watch_t *watch;    /* brings new org and customers versions */
+    kpi_notifier_t *notifier;     /* pace warnings */
+    sp_consumer_config_t *config; /* kpi-evaluator:config, kept */
+    const char *currency;         /* borrowed from the settings */
 } s_evaluator_t;
 
 static void
@@ -44,14 +37,12 @@ s_evaluator_destroy (s_evaluator_t **self_p)
     s_evaluator_t *self = *self_p;
     if (!self)
         return;
-    if (self->loop && self->config_timer != -1)
-        zloop_timer_end (self->loop, self->config_timer);
     sp_refdata_watch_destroy (&self->watch);
     kpi_notifier_destroy (&self->notifier);
     sp_consumer_destroy (&self->consumer);
     kpi_handler_destroy (&self->handler);
     kpi_reference_destroy (&self->reference);
-    json_decref (self->config);
+    sp_consumer_config_destroy (&self->config);
     free (self);
     *self_p = NULL;
 }
@@ -62,32 +53,6 @@ s_on_stop (sp_service_t *service, void *arg)
     (void) service;
     s_evaluator_t *self = arg;
     s_evaluator_destroy (&self);
-}
-
-/* Every field of the record is a setting the figures depend on. */
-static bool
-s_needs_rebuild (const char *field, void *arg)
-{
-    (void) field;
-    (void) arg;
-    return true;
-}
-
-static int
-s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
-{
-    (void) loop;
-    (void) timer_id;
-    s_evaluator_t *self = arg;
-    char error[S_ERROR_SIZE] = "";
-    int restored = sp_consumer_config_restore (self->redis, KPI_KEYS_SERVICE, self->config, error,
-                                               sizeof error);
-    if (restored == 1)
-        sp_log_warn ("kpi-evaluator:config was missing: written again", "currency=%s",
-                     self->currency);
-    else if (restored < 0)
-        sp_log_warn ("could not write kpi-evaluator:config again", "error=\"%s\"", error);
-    return 0; /* Redis trouble is the health check's to report; try again next tick */
 }
 
 /* Loads the org and customers with a handler for them. Returns 0 with
@@ -174,20 +139,18 @@ kpi_evaluator_attach (sp_service_t *service, void *arg)
         snprintf (error, sizeof error, "out of memory");
         goto out_failed;
     }
-    self->config_timer = -1;
     self->service = service;
-    self->redis = sp_service_redis (service);
     self->currency = currency;
-    self->config = json_pack ("{s:s, s:s, s:s}", "currency", currency, "time_zone",
-                              sp_config_string (config, "time-zone"), "format", KPI_KEYS_FORMAT);
     bool rebuilt = false;
-    if (!self->config) {
-        snprintf (error, sizeof error, "out of memory");
+    if (s_load (self, &self->reference, &self->handler, error, sizeof error) != 0)
         goto out_failed;
-    }
-    if (s_load (self, &self->reference, &self->handler, error, sizeof error) != 0 ||
-        sp_consumer_config_record (self->redis, KPI_KEYS_SERVICE, self->config, s_needs_rebuild,
-                                   NULL, &rebuilt, error, sizeof error) != 0)
+    /* every field of the record is a setting the figures depend on */
+    self->config = sp_consumer_config_new (
+        service, KPI_KEYS_SERVICE,
+        json_pack ("{s:s, s:s, s:s}", "currency", currency, "time_zone",
+                   sp_config_string (config, "time-zone"), "format", KPI_KEYS_FORMAT),
+        sp_consumer_config_every_field, NULL, &rebuilt, error, sizeof error);
+    if (!self->config)
         goto out_failed;
     if (rebuilt)
         sp_log_info ("currency, time zone or state layout changed: rebuilding the KPI state",
@@ -213,12 +176,6 @@ kpi_evaluator_attach (sp_service_t *service, void *arg)
                                         s_on_definitions, self, error, sizeof error);
     if (!self->watch)
         goto out_failed;
-    self->loop = sp_service_loop (service);
-    self->config_timer = zloop_timer (self->loop, S_CONFIG_CHECK_MS, 0, s_on_config_timer, self);
-    if (self->config_timer == -1) {
-        snprintf (error, sizeof error, "could not add the config check timer");
-        goto out_failed;
-    }
     sp_log_info ("counting KPIs", "currency=%s revision=%" PRId64, currency, revision);
     sp_service_on_stop (service, s_on_stop, self);
     return 0;
