@@ -20,7 +20,10 @@
 # --if-absent` before the services start: each seeds its name only when no
 # version of it is loaded yet; space separated, relative to the repository;
 # default "deploy/funnels/default.json deploy/demo/crm-funnel.json"; empty:
-# none).
+# none), SP_CHURN_CURRENCY (churn-alerting's reporting currency, default
+# GBP here: the retail demo data's) and SP_CHURN_CLOCK (its scoring clock,
+# default event here: the demo data is years old). Every other setting of
+# the services comes from the environment as it is.
 #
 # Every command is safe to repeat: `up` on a running stack says what already
 # runs; `down` after a crash clears stale PID files.
@@ -35,6 +38,11 @@ pg_port=${SP_LOCAL_PG_PORT:-55432}
 redis_port=${SP_LOCAL_REDIS_PORT:-56379}
 http_port_base=${SP_LOCAL_HTTP_PORT_BASE:-9101}
 funnels=${SP_LOCAL_FUNNELS-deploy/funnels/default.json deploy/demo/crm-funnel.json}
+# churn-alerting on the local stack scores the retail demo data: amounts in
+# GBP, invoices of 2010-2011, so scored in event time (docs/churn-alerting.md,
+# "Settings"). The services inherit the environment; a value set wins.
+export SP_CHURN_CURRENCY=${SP_CHURN_CURRENCY:-GBP}
+export SP_CHURN_CLOCK=${SP_CHURN_CLOCK:-event}
 
 usage() {
     sed -n '6,12p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -148,7 +156,8 @@ purge() {
     down
     [ -d "$run_dir" ] || return 0
     sp_local_pg_purge "$run_dir"
-    rm -rf -- "$run_dir/postgres" "$run_dir/redis" "$run_dir/logs" "$run_dir/pids" "$run_dir/env"
+    rm -rf -- "$run_dir/postgres" "$run_dir/redis" "$run_dir/logs" "$run_dir/pids" "$run_dir/env" \
+        "$run_dir/retail-slice.csv"
     rmdir -- "$run_dir" 2>/dev/null || true
     echo "stack: data removed"
 }

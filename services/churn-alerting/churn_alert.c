@@ -15,7 +15,8 @@
 int
 churn_alert_build (churn_alert_t *out, const char *customer,
                    const churn_rules_condition_t *condition, churn_lifecycle_action_t action,
-                   int64_t fired_day, const churn_history_t *history, const churn_score_t *score)
+                   int64_t fired_day, const churn_history_t *history, const churn_score_t *score,
+                   const churn_customer_owner_t *owner)
 {
     assert (out && customer && condition && history && score);
     assert (action == CHURN_LIFECYCLE_FIRE || action == CHURN_LIFECYCLE_REPEAT ||
@@ -51,6 +52,11 @@ churn_alert_build (churn_alert_t *out, const char *customer,
     alert.days_since_order = latest->has_interval ? latest->days_since_order : 0;
     alert.typical_interval_days = latest->has_interval ? latest->typical_interval_days : 0;
     alert.fired_day = fired_day;
+    if (owner) {
+        snprintf (alert.owner_rep, sizeof alert.owner_rep, "%s", owner->rep_id);
+        snprintf (alert.owner_team, sizeof alert.owner_team, "%s", owner->team_id);
+        snprintf (alert.owner_region, sizeof alert.owner_region, "%s", owner->region_id);
+    }
     *out = alert;
     return 0;
 }

@@ -4,8 +4,8 @@
     the period's score and band, the previous scores of the history, the
     factors of the score (what pulls it down most first), the days since
     the last order against the customer's own typical interval, the day
-    it fired, and the owner's rep, team and region (empty: not known to
-    churn-alerting yet).
+    it fired, and the owner's rep, team and region (the customer state's
+    owner: the latest event to name one; empty when none did).
 
     Built from a period's scoring (churn_alert_build), carried on the wire
     as a salespulse.ChurnAlert (proto/churn.proto) under the topic
@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "churn.pb-c.h"
+#include "churn_customer.h"
 #include "churn_history.h"
 #include "churn_lifecycle.h"
 #include "churn_rules.h"
@@ -31,8 +32,8 @@
 /* Longest customer id (bytes), as events carry it. */
 #define CHURN_ALERT_CUSTOMER_MAX 128
 
-/* Longest owner rep, team or region id (bytes). */
-#define CHURN_ALERT_OWNER_MAX 64
+/* Longest owner rep, team or region id (bytes), as the state keeps them. */
+#define CHURN_ALERT_OWNER_MAX CHURN_CUSTOMER_OWNER_MAX
 
 /* Previous scores carried at most: the history but its latest period. */
 #define CHURN_ALERT_PREVIOUS_MAX (CHURN_RULES_HISTORY_MAX - 1)
@@ -104,12 +105,13 @@ typedef struct {
 /* Builds the alert of action (FIRE, REPEAT or RESOLVE, asserted) on
    condition for customer: the period is the history's latest (whose day
    is condition->day, asserted), score its scoring, fired_day the day the
-   alert fired. Returns 0, or -1 when customer is not 1..
+   alert fired, owner the customer's owner (NULL: not known, the owner
+   fields empty). Returns 0, or -1 when customer is not 1..
    CHURN_ALERT_CUSTOMER_MAX bytes (out untouched). */
 int churn_alert_build (churn_alert_t *out, const char *customer,
                        const churn_rules_condition_t *condition, churn_lifecycle_action_t action,
                        int64_t fired_day, const churn_history_t *history,
-                       const churn_score_t *score);
+                       const churn_score_t *score, const churn_customer_owner_t *owner);
 
 /* FIRING or RESOLVED after action; spelt "firing", "resolved". */
 churn_alert_state_t churn_alert_state (churn_lifecycle_action_t action);

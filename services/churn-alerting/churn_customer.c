@@ -9,8 +9,15 @@
     of its events: the state depends on the set of events, not their
     order.
 
-    Binary form, version 1 (integers little-endian):
-        'H' 1 flags                       flags: 1 first_day, 2 first_engagement_day
+    The owner is the one of the latest event naming one, by occurred_at,
+    ties broken by the larger (rep_id, team_id, region_id): a maximum over
+    what the events carry, so it depends neither on their order nor on
+    their ids (two customers with the same events under other ids have
+    the same bytes, as they do without an owner).
+
+    Binary form, version 2 (integers little-endian):
+        'H' 2 flags                       flags: 1 first_day, 2 first_engagement_day,
+                                                 4 owner
         [first_day 8] [first_engagement_day 8]
         money count 2, then per day: day 8 orders 4 ordered 8 returns 4 returned 8
                                      payments 4 paid 8
@@ -18,21 +25,28 @@
         complaint count 1, per day: day 8 low 4 medium 4 high 4 critical 4
         answer count 1, per answer: occurred_at 8 day 8 survey 1 score 1
                                     id length 1, id bytes
-    Unpacking checks every invariant the state keeps.
+        [owner: occurred_at 8, then rep_id, team_id and region_id each as
+                length 1, bytes]
+    Version 1 had no owner. Unpacking checks every invariant the state
+    keeps and reads this version only: churn-alerting rebuilds a state of
+    another layout (CHURN_KEYS_FORMAT).
 */
 #include "churn_customer.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_event.h"
 #include "sp_pack.h"
 
 #define S_KIND 'H'
-#define S_VERSION 1
+#define S_VERSION 2
 #define S_FLAG_FIRST_DAY 1
 #define S_FLAG_FIRST_ENGAGEMENT 2
-#define S_FLAGS_ALL (S_FLAG_FIRST_DAY | S_FLAG_FIRST_ENGAGEMENT)
+#define S_FLAG_OWNER 4
+#define S_FLAGS_ALL (S_FLAG_FIRST_DAY | S_FLAG_FIRST_ENGAGEMENT | S_FLAG_OWNER)
 #define S_UINT32_BYTES 4
 #define S_UINT16_BYTES 2
 
@@ -45,6 +59,8 @@ struct _churn_customer_t {
     size_t engagement_count;      /* engagement days kept */
     size_t complaint_count;       /* complaint days kept */
     size_t answer_count;          /* surveys kept */
+    bool has_owner;               /* an event applied named a rep, team or region */
+    churn_customer_owner_t owner; /* the latest of them, when has_owner */
     churn_customer_money_t money[CHURN_CUSTOMER_MONEY_DAYS_MAX];                /* day ascending */
     churn_customer_engagement_t engagement[CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX]; /* day ascending */
     churn_customer_complaint_t complaints[CHURN_CUSTOMER_COMPLAINT_DAYS_MAX];   /* day ascending */
@@ -56,6 +72,7 @@ _Static_assert(CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX <= UINT16_MAX, "engagement cou
 _Static_assert(CHURN_CUSTOMER_COMPLAINT_DAYS_MAX <= UINT8_MAX, "complaint count fits 1 byte");
 _Static_assert(CHURN_CUSTOMER_SURVEYS_MAX <= UINT8_MAX, "answer count fits 1 byte");
 _Static_assert(CHURN_CUSTOMER_EVENT_ID_MAX <= UINT8_MAX, "an id length fits 1 byte");
+_Static_assert(CHURN_CUSTOMER_OWNER_MAX <= UINT8_MAX, "an owner id length fits 1 byte");
 _Static_assert(CHURN_MODEL_SEVERITY_COUNT == 4, "the binary form has four severities");
 
 churn_customer_t *
@@ -150,11 +167,45 @@ s_survey_valid (churn_customer_survey_t survey, int score)
     return false;
 }
 
+/* True for an owner id: NULL, or 0..64 bytes of UTF-8. */
+static bool
+s_owner_id_valid (const char *id)
+{
+    if (!id)
+        return true;
+    size_t length = strnlen (id, CHURN_CUSTOMER_OWNER_MAX + 1);
+    return length <= CHURN_CUSTOMER_OWNER_MAX && sp_event_utf8_valid (id, length);
+}
+
+static bool
+s_set (const char *text)
+{
+    return text && *text;
+}
+
+/* True when event names a rep, team or region. */
+static bool
+s_names_owner (const churn_customer_event_t *event)
+{
+    return s_set (event->rep_id) || s_set (event->team_id) || s_set (event->region_id);
+}
+
+static bool
+s_time_valid (int64_t at)
+{
+    return at >= 1 && at <= CHURN_CUSTOMER_TIME_MAX;
+}
+
 /* True for an event churn_customer_apply takes. */
 static bool
 s_event_valid (const churn_customer_event_t *event)
 {
     if (event->day < 0 || event->day > CHURN_CUSTOMER_DAY_MAX)
+        return false;
+    if (!s_owner_id_valid (event->rep_id) || !s_owner_id_valid (event->team_id) ||
+        !s_owner_id_valid (event->region_id))
+        return false;
+    if (s_names_owner (event) && !s_time_valid (event->occurred_at))
         return false;
     switch (event->type) {
         case CHURN_CUSTOMER_ORDER:
@@ -169,7 +220,7 @@ s_event_valid (const churn_customer_event_t *event)
         case CHURN_CUSTOMER_COMPLAINT:
             return (unsigned) event->severity < CHURN_MODEL_SEVERITY_COUNT;
         case CHURN_CUSTOMER_SURVEY:
-            return event->occurred_at >= 1 && event->occurred_at <= CHURN_CUSTOMER_TIME_MAX &&
+            return s_time_valid (event->occurred_at) &&
                    s_survey_valid (event->survey, event->survey_score) && event->event_id &&
                    s_event_id_valid (event->event_id,
                                      strnlen (event->event_id, CHURN_CUSTOMER_EVENT_ID_MAX + 1));
@@ -185,6 +236,46 @@ s_answer_order (int64_t at, const char *id, const churn_customer_answer_t *other
         return at > other->occurred_at ? -1 : 1;
     int compare = strcmp (id, other->event_id);
     return compare > 0 ? -1 : compare < 0 ? 1 : 0;
+}
+
+static const char *
+s_text (const char *text)
+{
+    return text ? text : "";
+}
+
+/* Positive when event's owner comes after the kept one: a later time, or
+   the same time and a larger (rep_id, team_id, region_id); 0 when the
+   same. */
+static int
+s_owner_order (const churn_customer_event_t *event, const churn_customer_owner_t *kept)
+{
+    if (event->occurred_at != kept->occurred_at)
+        return event->occurred_at > kept->occurred_at ? 1 : -1;
+    int compare = strcmp (s_text (event->rep_id), kept->rep_id);
+    if (compare == 0)
+        compare = strcmp (s_text (event->team_id), kept->team_id);
+    if (compare == 0)
+        compare = strcmp (s_text (event->region_id), kept->region_id);
+    return compare;
+}
+
+/* Takes the event's owner when it names one and comes after the kept
+   one. */
+static void
+s_apply_owner (churn_customer_t *self, const churn_customer_event_t *event)
+{
+    if (!s_names_owner (event))
+        return;
+    if (self->has_owner && s_owner_order (event, &self->owner) <= 0)
+        return; /* an older one, or the same owner */
+    churn_customer_owner_t *owner = &self->owner;
+    memset (owner, 0, sizeof *owner);
+    owner->occurred_at = event->occurred_at;
+    snprintf (owner->rep_id, sizeof owner->rep_id, "%s", s_text (event->rep_id));
+    snprintf (owner->team_id, sizeof owner->team_id, "%s", s_text (event->team_id));
+    snprintf (owner->region_id, sizeof owner->region_id, "%s", s_text (event->region_id));
+    self->has_owner = true;
 }
 
 /* Keeps the survey among the latest CHURN_CUSTOMER_SURVEYS_MAX. */
@@ -293,6 +384,7 @@ churn_customer_apply (churn_customer_t *self, const churn_customer_event_t *even
             s_apply_survey (self, event);
             break;
     }
+    s_apply_owner (self, event);
     return 0;
 }
 
@@ -314,6 +406,13 @@ churn_customer_first_engagement_day (const churn_customer_t *self, int64_t *day)
     if (self->has_first_engagement)
         *day = self->first_engagement_day;
     return self->has_first_engagement;
+}
+
+const churn_customer_owner_t *
+churn_customer_owner (const churn_customer_t *self)
+{
+    assert (self);
+    return self->has_owner ? &self->owner : NULL;
 }
 
 size_t
@@ -380,7 +479,8 @@ churn_customer_pack (const churn_customer_t *self, char *buffer, size_t size)
     assert (self && (buffer || size == 0));
     sp_pack_writer_t writer = sp_pack_writer (buffer, size);
     uint8_t flags = (self->has_first_day ? S_FLAG_FIRST_DAY : 0) |
-                    (self->has_first_engagement ? S_FLAG_FIRST_ENGAGEMENT : 0);
+                    (self->has_first_engagement ? S_FLAG_FIRST_ENGAGEMENT : 0) |
+                    (self->has_owner ? S_FLAG_OWNER : 0);
     sp_pack_put_uint (&writer, S_KIND, 1);
     sp_pack_put_uint (&writer, S_VERSION, 1);
     sp_pack_put_uint (&writer, flags, 1);
@@ -421,6 +521,13 @@ churn_customer_pack (const churn_customer_t *self, char *buffer, size_t size)
         sp_pack_put_uint (&writer, (uint64_t) answer->survey, 1);
         sp_pack_put_uint (&writer, (uint64_t) answer->score, 1);
         sp_pack_put_string (&writer, answer->event_id, sizeof answer->event_id);
+    }
+    if (self->has_owner) {
+        const churn_customer_owner_t *owner = &self->owner;
+        sp_pack_put_i64 (&writer, owner->occurred_at);
+        sp_pack_put_string (&writer, owner->rep_id, sizeof owner->rep_id);
+        sp_pack_put_string (&writer, owner->team_id, sizeof owner->team_id);
+        sp_pack_put_string (&writer, owner->region_id, sizeof owner->region_id);
     }
     return sp_pack_written (&writer);
 }
@@ -534,6 +641,38 @@ s_unpack_answers (sp_pack_reader_t *reader, churn_customer_t *state, int64_t *ea
     return !reader->bad;
 }
 
+/* Reads a length byte and that many bytes into text (size bytes with the
+   NUL); false when the length is size or more, or the bytes hold a NUL. */
+static bool
+s_unpack_text (sp_pack_reader_t *reader, char *text, size_t size)
+{
+    size_t length = (size_t) sp_pack_get_uint (reader, 1);
+    if (reader->bad || length >= size || !sp_pack_get_bytes (reader, text, length) ||
+        memchr (text, '\0', length))
+        return false;
+    text[length] = '\0';
+    return true;
+}
+
+/* Reads the owner into state; false on a broken invariant: a time out of
+   range, nothing named, an id not UTF-8. */
+static bool
+s_unpack_owner (sp_pack_reader_t *reader, churn_customer_t *state)
+{
+    churn_customer_owner_t *owner = &state->owner;
+    owner->occurred_at = sp_pack_get_i64 (reader);
+    if (!s_unpack_text (reader, owner->rep_id, sizeof owner->rep_id) ||
+        !s_unpack_text (reader, owner->team_id, sizeof owner->team_id) ||
+        !s_unpack_text (reader, owner->region_id, sizeof owner->region_id))
+        return false;
+    churn_customer_event_t named = { .rep_id = owner->rep_id,
+                                     .team_id = owner->team_id,
+                                     .region_id = owner->region_id };
+    return s_time_valid (owner->occurred_at) && s_names_owner (&named) &&
+           s_owner_id_valid (owner->rep_id) && s_owner_id_valid (owner->team_id) &&
+           s_owner_id_valid (owner->region_id);
+}
+
 int
 churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
 {
@@ -552,13 +691,15 @@ churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
         goto out_destroy;
     state->has_first_day = (flags & S_FLAG_FIRST_DAY) != 0;
     state->has_first_engagement = (flags & S_FLAG_FIRST_ENGAGEMENT) != 0;
+    state->has_owner = (flags & S_FLAG_OWNER) != 0;
     if (state->has_first_day)
         state->first_day = sp_pack_get_i64 (&reader);
     if (state->has_first_engagement)
         state->first_engagement_day = sp_pack_get_i64 (&reader);
     int64_t earliest = CHURN_CUSTOMER_DAY_MAX + 1;
     if (reader.bad || !s_unpack_lists (&reader, state, &earliest) ||
-        !s_unpack_answers (&reader, state, &earliest) || reader.used != length)
+        !s_unpack_answers (&reader, state, &earliest) ||
+        (state->has_owner && !s_unpack_owner (&reader, state)) || reader.used != length)
         goto out_destroy;
     if (state->engagement_count > 0 && state->engagement[0].day < earliest)
         earliest = state->engagement[0].day;
@@ -567,7 +708,8 @@ churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
     bool any = state->money_count + state->engagement_count + state->complaint_count +
                    state->answer_count >
                0;
-    if (state->has_first_day != any || state->has_first_engagement != (state->engagement_count > 0))
+    if (state->has_first_day != any ||
+        state->has_first_engagement != (state->engagement_count > 0) || (state->has_owner && !any))
         goto out_destroy;
     if (state->has_first_day && (!s_day_valid (state->first_day) || state->first_day > earliest))
         goto out_destroy;

@@ -11,12 +11,15 @@
       - engagement days: visits completed, calls and demos per day;
       - complaint days: complaints per severity per day;
       - surveys: the latest few by (occurred_at, event_id);
-    and the first day of any event and of any engagement, which never
-    leave. A list that is full drops its oldest day; an event older than
-    every kept day of a full list is dropped. The kept days are therefore
-    the most recent days of all events applied, whatever order they came
-    in: the same set of events gives the same state (and the same packed
-    bytes) in any order, so late events are simply applied.
+    the first day of any event and of any engagement, which never
+    leave; and the customer's owner: the rep_id, team_id and region_id
+    of the latest event (by occurred_at) that named any of them, as that
+    event named them (docs/churn-alerting.md, "Owner"). A list that is
+    full drops its oldest day; an event older than every kept day of a
+    full list is dropped. The kept days are therefore the most recent
+    days of all events applied, whatever order they came in: the same set
+    of events gives the same state (and the same packed bytes) in any
+    order, so late events are simply applied.
 
     Applying the same event twice counts it twice (orders, payments,
     engagement, complaints): the caller applies each event once (surveys
@@ -53,6 +56,9 @@
 /* Longest event id, bytes of A-Z a-z 0-9 . _ : - */
 #define CHURN_CUSTOMER_EVENT_ID_MAX 128
 
+/* Longest rep_id, team_id or region_id, bytes of UTF-8 (docs/events.md). */
+#define CHURN_CUSTOMER_OWNER_MAX 64
+
 /* The events that change the state. */
 typedef enum {
     CHURN_CUSTOMER_ORDER = 0, /* order_placed: amount may be negative (a return) */
@@ -71,12 +77,17 @@ typedef enum {
     CHURN_CUSTOMER_SURVEY_CSAT = 2, /* 1..5 */
 } churn_customer_survey_t;
 
-/* What the state needs of an event; the caller maps the SalesEvent. */
+/* What the state needs of an event; the caller maps the SalesEvent. An
+   event names an owner when any of rep_id, team_id, region_id is set
+   (not NULL nor ""); occurred_at then orders it. */
 typedef struct {
     churn_customer_event_type_t type;
     int64_t day;                     /* local day of occurred_at, 0..CHURN_CUSTOMER_DAY_MAX */
-    int64_t occurred_at;             /* UTC ms, 1..CHURN_CUSTOMER_TIME_MAX (surveys) */
+    int64_t occurred_at;             /* UTC ms, 1..CHURN_CUSTOMER_TIME_MAX (surveys, an owner) */
     const char *event_id;            /* surveys: 1..128 bytes; else unused, may be NULL */
+    const char *rep_id;              /* NULL or 0..64 bytes of UTF-8 */
+    const char *team_id;             /* NULL or 0..64 bytes of UTF-8 */
+    const char *region_id;           /* NULL or 0..64 bytes of UTF-8 */
     int64_t amount_minor;            /* order, payment: minor units, |amount| <= 10^15 */
     bool reporting_currency;         /* order, payment: the amount is in the reporting currency */
     churn_model_severity_t severity; /* complaint */
@@ -118,13 +129,26 @@ typedef struct {
     char event_id[CHURN_CUSTOMER_EVENT_ID_MAX + 1]; /* ties of occurred_at */
 } churn_customer_answer_t;
 
+/* Who owns the customer: what the latest event naming any of them named
+   ("" for what it did not name). Events of the same occurred_at naming
+   different owners: the larger (rep_id, team_id, region_id), compared
+   bytewise, so the owner depends on the events' contents only, not on
+   their order nor their ids. */
+typedef struct {
+    int64_t occurred_at;                          /* that event's time, UTC ms */
+    char rep_id[CHURN_CUSTOMER_OWNER_MAX + 1];    /* its rep_id, or "" */
+    char team_id[CHURN_CUSTOMER_OWNER_MAX + 1];   /* its team_id, or "" */
+    char region_id[CHURN_CUSTOMER_OWNER_MAX + 1]; /* its region_id, or "" */
+} churn_customer_owner_t;
+
 typedef struct _churn_customer_t churn_customer_t;
 
 /* Room enough for any packed state. */
 #define CHURN_CUSTOMER_PACKED_MAX                                                                  \
     (3 + 16 + 2 + CHURN_CUSTOMER_MONEY_DAYS_MAX * 44 + 2 +                                         \
      CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX * 20 + 1 + CHURN_CUSTOMER_COMPLAINT_DAYS_MAX * 24 + 1 +    \
-     CHURN_CUSTOMER_SURVEYS_MAX * (19 + CHURN_CUSTOMER_EVENT_ID_MAX))
+     CHURN_CUSTOMER_SURVEYS_MAX * (19 + CHURN_CUSTOMER_EVENT_ID_MAX) + 8 +                         \
+     3 * (1 + CHURN_CUSTOMER_OWNER_MAX))
 
 /* A customer that has seen no event; NULL when out of memory. */
 churn_customer_t *churn_customer_new (void);
@@ -135,13 +159,19 @@ void churn_customer_destroy (churn_customer_t **self_p);
 /* Applies one event. Returns 0, or -1 with the state untouched when the
    event is not valid (unknown type, day or time out of range, amount out
    of range or a negative payment, unknown severity, survey scale or
-   score out of range, bad survey event id). */
+   score out of range, bad survey event id; an owner id longer than 64
+   bytes or not UTF-8, or an event naming an owner without a valid
+   occurred_at). */
 int churn_customer_apply (churn_customer_t *self, const churn_customer_event_t *event);
 
 /* True with *day set when the customer has any event (any engagement):
    the earliest day of one, kept even when its list dropped it. */
 bool churn_customer_first_day (const churn_customer_t *self, int64_t *day);
 bool churn_customer_first_engagement_day (const churn_customer_t *self, int64_t *day);
+
+/* The owner, borrowed until the next change; NULL when no event applied
+   named a rep, team or region. */
+const churn_customer_owner_t *churn_customer_owner (const churn_customer_t *self);
 
 /* The lists, oldest day first (surveys: latest first); index < count
    (asserted); entries borrowed until the next change. */

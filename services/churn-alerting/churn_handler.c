@@ -167,6 +167,9 @@ churn_handler_map (const churn_handler_t *self, const Salespulse__SalesEvent *ev
     }
     mapped.occurred_at = event->occurred_at;
     mapped.event_id = event_id;
+    mapped.rep_id = event->rep_id;
+    mapped.team_id = event->team_id;
+    mapped.region_id = event->region_id;
     *out = mapped;
     return 1;
 }
@@ -265,7 +268,8 @@ s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
     if (churn_customer_apply (self->customer, &mapped) != 0) {
         snprintf (error, error_size,
                   "the customer state refuses the event (amount beyond 10^15 minor units, a "
-                  "negative payment or a survey score off its scale)");
+                  "negative payment, a survey score off its scale, or a rep, team or region id "
+                  "beyond 64 bytes)");
         return -1;
     }
     size_t packed_length = churn_customer_pack (self->customer, self->packed, sizeof self->packed);

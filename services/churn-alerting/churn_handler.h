@@ -7,7 +7,9 @@
     (amount), visit_completed, call, demo, complaint (severity) and survey
     (NPS or CSAT). The day is the local day of occurred_at in the
     service's time zone; amounts count only in the reporting currency
-    (others count as events). Every other event is ignored.
+    (others count as events); the rep_id, team_id and region_id it names
+    make the customer's owner when it is the latest to name one. Every
+    other event is ignored.
 
     For each mapped event the customer's record is read through the view
     (declared in begin), the event applied, and the record written back
@@ -49,7 +51,8 @@ void churn_handler_destroy (churn_handler_t **self_p);
 /* The consumer's view of the handler (begin and apply, arg self). */
 sp_consumer_handler_t churn_handler_consumer (churn_handler_t *self);
 
-/* Maps event (its id event_id, borrowed into out->event_id) to what the
+/* Maps event (its id event_id, borrowed into out->event_id; its rep_id,
+   team_id and region_id borrowed too) to what the
    customer state needs. Returns 1 with *out set, 0 when the handler
    ignores the event (no customer_id, a type the model does not use, no
    body, an unknown severity or survey scale), or -1 with the reason when

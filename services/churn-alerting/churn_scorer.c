@@ -194,8 +194,8 @@ s_score_period (churn_scorer_t *self, const char *id, const churn_customer_t *cu
         churn_alert_t alert;
         int64_t fired_day =
             action == CHURN_LIFECYCLE_RESOLVE ? fired[rule] : states[rule].fired_day;
-        if (churn_alert_build (&alert, id, &conditions[rule], action, fired_day, history, &score) !=
-                0 ||
+        if (churn_alert_build (&alert, id, &conditions[rule], action, fired_day, history, &score,
+                               churn_customer_owner (customer)) != 0 ||
             s_alerts_add (alerts, &alert) != 0) {
             sp_error_set (error, error_size, "could not make the alert of \"%s\"", id);
             return -1;

@@ -10,22 +10,28 @@
     typical interval is 31 days, so overdue (days since the last order >
     2 × 31) holds from 2025-08-17. A ticker customer of the same partition
     (payments only: always green, no interval) moves the partition's
-    watermark, hence the clock (the day before the watermark's day):
+    watermark, hence the clock (the day before the watermark's day).
+    The February order names rep-ben of team-south in apac, the June order
+    rep-ana of team-north in emea: the customer's owner is the latest.
 
       - watermark 2025-08-18: an overdue alert FIRING for 2025-08-17
-        reaches the subscriber under churn.critical._._ with its score,
-        band, factors (recency first) and interval; `salesctl alerts
-        --firing --json` shows it;
+        reaches the subscriber under churn.critical.emea.team-north with
+        its score, band, factors (recency first), interval and owner;
+        `salesctl alerts --firing --json` shows it, and so do --region
+        emea and --team team-north (text form too), not --region apac
+        nor --team team-south;
       - `salesctl ack cust-stop --rule overdue --until 2025-09-30`, then
         the clock moves 13 periods: no REPEAT of overdue is sent or
-        stored (four were due);
+        stored (four were due); a late payment dated March names rep-cy
+        of team-west in amer: older than the June order, so the owner
+        stays;
       - the subscriber goes away; an order on 2025-09-01 and the clock at
         2025-09-04: overdue RESOLVED for 2025-09-02 (clear for K = 2
         periods); `salesctl alerts --follow --json --after N` (N the last
         alert_seq the subscriber saw) prints every alert after N once and
         nothing else; what the two subscribers saw is the alerts table,
         alert_seq 1..M without gap or repeat, and nothing is published
-        twice.
+        twice; the resolve carries rep-ana, team-north, emea.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,6 +59,12 @@
 #define SEEN_MAX 256
 #define FOLLOW_SECONDS "3" /* longer than SP_OUTBOX_FOLLOW_QUIET_MS: one read back */
 #define CUSTOMER "cust-stop"
+/* The owners events name (JSON members), the latest one first. */
+#define OWNER_LATEST                                                                               \
+    "\"rep_id\": \"rep-ana\", \"team_id\": \"team-north\", \"region_id\": \"emea\", "
+#define OWNER_EARLIER                                                                              \
+    "\"rep_id\": \"rep-ben\", \"team_id\": \"team-south\", \"region_id\": \"apac\", "
+#define OWNER_LATE "\"rep_id\": \"rep-cy\", \"team_id\": \"team-west\", \"region_id\": \"amer\", "
 
 typedef struct {
     sp_harness_consumer_stack_t *stack;
@@ -88,17 +100,25 @@ s_publish (const char *name, const char *text)
         fail_msg ("salesctl publish: %d: %s", status, output);
 }
 
-/* Appends one event line to events (size bytes). */
+/* Appends one event line to events (size bytes); owner: the JSON
+   members naming its rep, team and region ("" for none). */
 static void
-s_event (char *events, size_t size, const char *id, const char *type, const char *customer,
-         const char *day, const char *amount)
+s_event_owned (char *events, size_t size, const char *id, const char *type, const char *customer,
+               const char *day, const char *amount, const char *owner)
 {
     size_t used = strlen (events);
     snprintf (events + used, size - used,
               "{\"event_id\": \"%s\", \"source\": \"shop\", \"type\": \"%s\", \"occurred_at\": "
-              "\"%sT10:00:00Z\", \"customer_id\": \"%s\", \"currency\": \"GBP\", \"amount\": "
+              "\"%sT10:00:00Z\", %s\"customer_id\": \"%s\", \"currency\": \"GBP\", \"amount\": "
               "\"%s\"}\n",
-              id, type, day, customer, amount);
+              id, type, day, owner, customer, amount);
+}
+
+static void
+s_event (char *events, size_t size, const char *id, const char *type, const char *customer,
+         const char *day, const char *amount)
+{
+    s_event_owned (events, size, id, type, customer, day, amount, "");
 }
 
 /* The ticker's payment on day: the partition's watermark moves there. */
@@ -133,6 +153,24 @@ static json_int_t
 s_integer (const json_t *object, const char *field)
 {
     return json_integer_value (json_object_get (object, field));
+}
+
+/* The firing alert of rule in the JSON lines of salesctl with arguments,
+   or NULL; the caller frees lines. */
+static json_t *
+s_firing (const char *const *arguments, const char *rule, json_t **lines)
+{
+    *lines = s_lines (arguments);
+    json_t *found = NULL;
+    size_t index;
+    json_t *row;
+    json_array_foreach (*lines, index, row)
+    {
+        if (strcmp (s_text (row, "customer_id"), CUSTOMER) == 0 &&
+            strcmp (s_text (row, "rule"), rule) == 0)
+            found = row;
+    }
+    return found;
 }
 
 /* One integer of a query of the test's connection. */
@@ -298,7 +336,10 @@ test_overdue_fires (void **state)
         char id[32], day[16];
         snprintf (id, sizeof id, "o%zu", index + 1);
         snprintf (day, sizeof day, "2025-%s-15", months[index]);
-        s_event (events, sizeof events, id, "order_placed", CUSTOMER, day, "100.00");
+        s_event_owned (events, sizeof events, id, "order_placed", CUSTOMER, day, "100.00",
+                       index == 1   ? OWNER_EARLIER
+                       : index == 5 ? OWNER_LATEST
+                                    : "");
         snprintf (id, sizeof id, "p%zu", index + 1);
         snprintf (day, sizeof day, "2025-%s-25", months[index]);
         s_event (events, sizeof events, id, "payment_received", CUSTOMER, day, "100.00");
@@ -309,7 +350,7 @@ test_overdue_fires (void **state)
     char topic[256];
     Salespulse__ChurnAlert *alert =
         s_receive_until ("overdue", SALESPULSE__CHURN_ALERT__ACTION__FIRE, topic, sizeof topic);
-    assert_string_equal (topic, "churn.critical._._");
+    assert_string_equal (topic, "churn.critical.emea.team-north");
     assert_int_equal (alert->state, SALESPULSE__CHURN_ALERT__STATE__FIRING);
     assert_int_equal (alert->severity, SALESPULSE__CHURN_ALERT__SEVERITY__CRITICAL);
     assert_string_equal (alert->occurred_day, "2025-08-17");
@@ -323,7 +364,9 @@ test_overdue_fires (void **state)
     assert_true (alert->n_factors >= 1);
     assert_string_equal (alert->factors[0]->measure, "recency");
     assert_int_equal (alert->n_previous_scores, 15);
-    assert_string_equal (alert->owner_region, "");
+    assert_string_equal (alert->owner_rep, "rep-ana");
+    assert_string_equal (alert->owner_team, "team-north");
+    assert_string_equal (alert->owner_region, "emea");
     s_fixture.firing_sequence = (int64_t) alert->alert_seq;
     int score = alert->score;
     salespulse__churn_alert__free_unpacked (alert, NULL);
@@ -346,7 +389,38 @@ test_overdue_fires (void **state)
     assert_int_equal (s_integer (found, "days_since_order"), 63);
     assert_string_equal (s_text (json_array_get (json_object_get (found, "factors"), 0), "measure"),
                          "recency");
+    assert_string_equal (s_text (found, "owner_rep"), "rep-ana");
+    assert_string_equal (s_text (found, "owner_team"), "team-north");
+    assert_string_equal (s_text (found, "owner_region"), "emea");
     json_decref (firing);
+
+    /* the owner filters: its region and team keep it, others do not */
+    json_t *lines;
+    found = s_firing ((const char *[]){ "alerts", "--firing", "--json", "--region", "emea", NULL },
+                      "overdue", &lines);
+    assert_non_null (found);
+    assert_int_equal (s_integer (found, "alert_seq"), s_fixture.firing_sequence);
+    json_decref (lines);
+    found = s_firing (
+        (const char *[]){ "alerts", "--json", "--team", "team-north", "--region", "emea", NULL },
+        "overdue", &lines);
+    assert_non_null (found);
+    json_decref (lines);
+    found = s_firing ((const char *[]){ "alerts", "--firing", "--json", "--region", "apac", NULL },
+                      "overdue", &lines);
+    assert_null (found);
+    assert_int_equal (json_array_size (lines), 0);
+    json_decref (lines);
+    found = s_firing ((const char *[]){ "alerts", "--firing", "--json", "--team", "team-south",
+                                        "--region", "emea", NULL },
+                      "overdue", &lines);
+    assert_null (found);
+    json_decref (lines);
+    if (s_salesctl ((const char *[]){ "alerts", "--firing", "--team", "team-north", NULL }, output,
+                    sizeof output) != 0)
+        fail_msg ("salesctl alerts --team: %s", output);
+    assert_non_null (strstr (output, "overdue"));
+    assert_non_null (strstr (output, "  rep rep-ana  team team-north  region emea"));
 }
 
 static void
@@ -366,6 +440,9 @@ test_ack_mutes_repeats (void **state)
                     sizeof output),
         0);
     char events[EVENTS_SIZE] = "";
+    /* late, and older than the June order: the owner stays */
+    s_event_owned (events, sizeof events, "p-late", "payment_received", CUSTOMER, "2025-03-26",
+                   "1.00", OWNER_LATE);
     s_tick (events, sizeof events, "2025-08-31");
     s_publish ("second.jsonl", events);
     s_wait_scored ("2025-08-30");
@@ -423,6 +500,9 @@ test_resolve_seen_once (void **state)
             assert_string_equal (s_text (row, "action"), "resolve");
             assert_string_equal (s_text (row, "occurred_at"), "2025-09-02");
             assert_string_equal (s_text (row, "fired_day"), "2025-08-17");
+            assert_string_equal (s_text (row, "owner_rep"), "rep-ana");
+            assert_string_equal (s_text (row, "owner_team"), "team-north");
+            assert_string_equal (s_text (row, "owner_region"), "emea");
             resolved = true;
         }
     }

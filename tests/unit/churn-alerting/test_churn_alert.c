@@ -73,7 +73,7 @@ s_alert (churn_alert_t *alert)
     condition.judged = true;
     condition.holds = true;
     assert_int_equal (churn_alert_build (alert, "cust-stop", &condition, CHURN_LIFECYCLE_FIRE, DAY,
-                                         &history, &score),
+                                         &history, &score, NULL),
                       0);
 }
 
@@ -102,6 +102,10 @@ test_build (void **state)
     assert_int_equal (churn_alert_state (alert.action), CHURN_ALERT_FIRING);
     assert_int_equal (churn_alert_state (CHURN_LIFECYCLE_RESOLVE), CHURN_ALERT_RESOLVED);
     assert_string_equal (churn_alert_state_name (CHURN_ALERT_RESOLVED), "resolved");
+    /* no owner known: empty */
+    assert_string_equal (alert.owner_rep, "");
+    assert_string_equal (alert.owner_team, "");
+    assert_string_equal (alert.owner_region, "");
 
     /* a customer id too long is refused, the output untouched */
     char long_id[CHURN_ALERT_CUSTOMER_MAX + 2];
@@ -114,10 +118,60 @@ test_build (void **state)
     churn_alert_t untouched;
     memset (&untouched, FILL, sizeof untouched);
     churn_alert_t copy = untouched;
-    assert_int_equal (
-        churn_alert_build (&copy, long_id, &condition, CHURN_LIFECYCLE_FIRE, DAY, &history, &score),
-        -1);
+    assert_int_equal (churn_alert_build (&copy, long_id, &condition, CHURN_LIFECYCLE_FIRE, DAY,
+                                         &history, &score, NULL),
+                      -1);
     assert_memory_equal (&copy, &untouched, sizeof copy);
+}
+
+/* The owner's rep, team and region come from the customer's owner, as it
+   named them; the topic carries its region and team. */
+static void
+test_build_owner (void **state)
+{
+    (void) state;
+    churn_history_t history;
+    churn_score_t score;
+    s_scoring (&history, &score);
+    churn_rules_condition_t condition = { .rule = CHURN_RULES_OVERDUE,
+                                          .severity = CHURN_RULES_CRITICAL,
+                                          .day = DAY,
+                                          .judged = true,
+                                          .holds = true };
+    churn_customer_owner_t owner = { .occurred_at = 1 };
+    snprintf (owner.rep_id, sizeof owner.rep_id, "rep-ana");
+    snprintf (owner.team_id, sizeof owner.team_id, "team-north");
+    snprintf (owner.region_id, sizeof owner.region_id, "emea");
+    churn_alert_t alert;
+    assert_int_equal (churn_alert_build (&alert, "cust-stop", &condition, CHURN_LIFECYCLE_FIRE, DAY,
+                                         &history, &score, &owner),
+                      0);
+    assert_string_equal (alert.owner_rep, "rep-ana");
+    assert_string_equal (alert.owner_team, "team-north");
+    assert_string_equal (alert.owner_region, "emea");
+    char topic[CHURN_ALERT_TOPIC_SIZE];
+    churn_alert_topic (topic, sizeof topic, &alert);
+    assert_string_equal (topic, "churn.critical.emea.team-north");
+    /* a rep without team or region: the topic's levels stay "_" */
+    owner.team_id[0] = '\0';
+    owner.region_id[0] = '\0';
+    assert_int_equal (churn_alert_build (&alert, "cust-stop", &condition, CHURN_LIFECYCLE_FIRE, DAY,
+                                         &history, &score, &owner),
+                      0);
+    assert_string_equal (alert.owner_rep, "rep-ana");
+    churn_alert_topic (topic, sizeof topic, &alert);
+    assert_string_equal (topic, "churn.critical._._");
+    /* the longest ids fit the alert and its topic */
+    memset (owner.team_id, 't', CHURN_CUSTOMER_OWNER_MAX);
+    owner.team_id[CHURN_CUSTOMER_OWNER_MAX] = '\0';
+    memset (owner.region_id, 'r', CHURN_CUSTOMER_OWNER_MAX);
+    owner.region_id[CHURN_CUSTOMER_OWNER_MAX] = '\0';
+    assert_int_equal (churn_alert_build (&alert, "cust-stop", &condition, CHURN_LIFECYCLE_FIRE, DAY,
+                                         &history, &score, &owner),
+                      0);
+    assert_string_equal (alert.owner_team, owner.team_id);
+    assert_int_equal (churn_alert_topic (topic, sizeof topic, &alert),
+                      (int) strlen ("churn.critical..") + 2 * CHURN_CUSTOMER_OWNER_MAX);
 }
 
 static void
@@ -233,6 +287,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_build),
+        cmocka_unit_test (test_build_owner),
         cmocka_unit_test (test_topic),
         cmocka_unit_test (test_message_reads_back),
         cmocka_unit_test (test_spellings_and_json),

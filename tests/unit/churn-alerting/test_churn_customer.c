@@ -1,6 +1,6 @@
 /*  test_churn_customer - a customer's bounded state (churn_customer):
-    applying events, order independence, bounds, and the binary form with
-    every malformed input refused.
+    applying events, the owner, order independence, bounds, and the binary
+    form with every malformed input refused.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +49,19 @@ s_survey (int64_t day, int64_t at_ms, const char *id, churn_customer_survey_t su
                                      .event_id = id,
                                      .survey = survey,
                                      .survey_score = score };
+}
+
+/* event naming an owner (NULL or "": not that one) at at_ms, its id id. */
+static churn_customer_event_t
+s_owned (churn_customer_event_t event, int64_t at_ms, const char *id, const char *rep,
+         const char *team, const char *region)
+{
+    event.occurred_at = at_ms;
+    event.event_id = id;
+    event.rep_id = rep;
+    event.team_id = team;
+    event.region_id = region;
+    return event;
 }
 
 static churn_customer_t *
@@ -215,6 +228,13 @@ test_apply_refusals (void **state)
         s_survey (DAY, at, "", CHURN_CUSTOMER_SURVEY_NPS, 3),
         s_survey (DAY, at, NULL, CHURN_CUSTOMER_SURVEY_NPS, 3),
         s_survey (DAY, at, "s 1", CHURN_CUSTOMER_SURVEY_NPS, 3),
+        /* an owner needs its time */
+        s_owned (s_order (DAY, 1), 0, "o:1", "rep", NULL, NULL),
+        s_owned (s_order (DAY, 1), CHURN_CUSTOMER_TIME_MAX + 1, "o:1", NULL, "team", NULL),
+        /* owner ids: UTF-8 */
+        s_owned (s_order (DAY, 1), at, "o:1", "rep\xff", NULL, NULL),
+        s_owned (s_order (DAY, 1), at, "o:1", NULL, "\xc3", NULL),
+        s_owned (s_order (DAY, 1), at, "o:1", NULL, NULL, "\xed\xa0\x80"),
     };
     for (size_t index = 0; index < COUNT (bad); index++) {
         assert_int_equal (churn_customer_apply (customer, &bad[index]), -1);
@@ -227,8 +247,108 @@ test_apply_refusals (void **state)
     churn_customer_event_t too_long = s_survey (DAY, at, long_id, CHURN_CUSTOMER_SURVEY_NPS, 3);
     assert_int_equal (churn_customer_apply (customer, &too_long), -1);
     long_id[CHURN_CUSTOMER_EVENT_ID_MAX] = '\0'; /* 128 bytes: fine */
+    /* an owner id of 65 bytes, whichever it is */
+    char long_owner[CHURN_CUSTOMER_OWNER_MAX + 2];
+    memset (long_owner, 'o', sizeof long_owner - 1);
+    long_owner[sizeof long_owner - 1] = '\0';
+    churn_customer_event_t owned[] = {
+        s_owned (s_order (DAY, 1), at, "o:1", long_owner, NULL, NULL),
+        s_owned (s_order (DAY, 1), at, "o:1", NULL, long_owner, NULL),
+        s_owned (s_order (DAY, 1), at, "o:1", NULL, NULL, long_owner),
+        /* even on an event that names nothing else */
+        s_owned (s_order (DAY, 1), at, "o:1", "", "", long_owner),
+    };
+    for (size_t index = 0; index < COUNT (owned); index++) {
+        assert_int_equal (churn_customer_apply (customer, &owned[index]), -1);
+        assert_int_equal (s_pack (customer, after), length);
+        assert_memory_equal (before, after, length);
+    }
+    assert_null (churn_customer_owner (customer));
     s_apply (customer, s_survey (DAY, at, long_id, CHURN_CUSTOMER_SURVEY_NPS, 3));
     churn_customer_destroy (&customer);
+}
+
+/* The owner is what the latest event naming one named, by occurred_at
+   then the larger (rep, team, region); events naming none leave it; the
+   same owner again or an older one changes nothing. */
+static void
+test_owner (void **state)
+{
+    (void) state;
+    churn_customer_t *customer = s_new ();
+    int64_t at = (int64_t) DAY * MS_PER_DAY;
+    assert_null (churn_customer_owner (customer));
+    s_apply (customer, s_order (DAY, 100)); /* names nobody */
+    s_apply (customer, s_owned (s_order (DAY, 100), at, "o:1", "", NULL, ""));
+    assert_null (churn_customer_owner (customer));
+    s_apply (customer, s_owned (s_event (CHURN_CUSTOMER_VISIT, DAY + 1), at + MS_PER_DAY, "v:1",
+                                "rep-ana", "team-north", "emea"));
+    const churn_customer_owner_t *owner = churn_customer_owner (customer);
+    assert_non_null (owner);
+    assert_string_equal (owner->rep_id, "rep-ana");
+    assert_string_equal (owner->team_id, "team-north");
+    assert_string_equal (owner->region_id, "emea");
+    assert_int_equal (owner->occurred_at, at + MS_PER_DAY);
+    /* an older event naming another owner, and an event naming nobody
+       later: no change */
+    s_apply (customer, s_owned (s_order (DAY, 100), at, "o:2", "rep-ben", "team-south", "apac"));
+    churn_customer_event_t later = s_order (DAY + 5, 100);
+    later.occurred_at = at + 5 * MS_PER_DAY;
+    later.event_id = "o:3";
+    s_apply (customer, later);
+    owner = churn_customer_owner (customer);
+    assert_string_equal (owner->rep_id, "rep-ana");
+    /* the same time: the larger rep, then team, then region, whatever
+       the event ids; what it does not name is empty (team and region go
+       with the rep) */
+    s_apply (customer, s_owned (s_event (CHURN_CUSTOMER_CALL, DAY + 1), at + MS_PER_DAY, "v:9",
+                                "rep-abe", "team-z", "z"));
+    s_apply (customer, s_owned (s_event (CHURN_CUSTOMER_CALL, DAY + 1), at + MS_PER_DAY, "v:8",
+                                "rep-ana", "team-north", "apac"));
+    owner = churn_customer_owner (customer);
+    assert_string_equal (owner->rep_id, "rep-ana");
+    assert_string_equal (owner->region_id, "emea");
+    s_apply (customer, s_owned (s_event (CHURN_CUSTOMER_CALL, DAY + 1), at + MS_PER_DAY, "v:7",
+                                "rep-ana", "team-north", "eu"));
+    assert_string_equal (churn_customer_owner (customer)->region_id, "eu");
+    s_apply (customer, s_owned (s_event (CHURN_CUSTOMER_CALL, DAY + 1), at + MS_PER_DAY, "v:0",
+                                "rep-dee", NULL, ""));
+    owner = churn_customer_owner (customer);
+    assert_string_equal (owner->rep_id, "rep-dee");
+    assert_string_equal (owner->team_id, "");
+    assert_string_equal (owner->region_id, "");
+    /* a team alone names an owner too; the event counts as any other */
+    s_apply (customer, s_owned (s_complaint (DAY + 9, CHURN_MODEL_SEVERITY_LOW),
+                                at + 9 * MS_PER_DAY, "c:1", NULL, "team-west", NULL));
+    owner = churn_customer_owner (customer);
+    assert_string_equal (owner->rep_id, "");
+    assert_string_equal (owner->team_id, "team-west");
+    assert_int_equal (churn_customer_complaint_count (customer), 1);
+    /* the longest ids */
+    char longest[CHURN_CUSTOMER_OWNER_MAX + 1];
+    memset (longest, 'r', CHURN_CUSTOMER_OWNER_MAX);
+    longest[CHURN_CUSTOMER_OWNER_MAX] = '\0';
+    s_apply (customer, s_owned (s_order (DAY + 10, 1), at + 10 * MS_PER_DAY, "o:9", longest,
+                                longest, "\xc3\xa9ire"));
+    owner = churn_customer_owner (customer);
+    assert_string_equal (owner->rep_id, longest);
+    assert_string_equal (owner->region_id, "\xc3\xa9ire");
+    churn_customer_destroy (&customer);
+
+    /* the same events under other ids: the same bytes */
+    churn_customer_t *one = s_new ();
+    churn_customer_t *other = s_new ();
+    s_apply (one, s_owned (s_order (DAY, 100), at, "a:1", "rep-ana", "team-north", "emea"));
+    s_apply (one, s_owned (s_order (DAY, 100), at, "a:2", "rep-ben", NULL, NULL));
+    s_apply (other, s_owned (s_order (DAY, 100), at, "b:2", "rep-ben", NULL, NULL));
+    s_apply (other, s_owned (s_order (DAY, 100), at, "b:1", "rep-ana", "team-north", "emea"));
+    char packed_one[CHURN_CUSTOMER_PACKED_MAX], packed_other[CHURN_CUSTOMER_PACKED_MAX];
+    size_t length = s_pack (one, packed_one);
+    assert_int_equal (s_pack (other, packed_other), length);
+    assert_memory_equal (packed_one, packed_other, length);
+    assert_string_equal (churn_customer_owner (one)->rep_id, "rep-ben");
+    churn_customer_destroy (&other);
+    churn_customer_destroy (&one);
 }
 
 // ---------------------------------------------------------------- order independence
@@ -272,7 +392,8 @@ s_check_permutation (const churn_customer_event_t *items, size_t count, void *co
     churn_customer_destroy (&customer);
 }
 
-/* Every order of seven events gives the same packed bytes. */
+/* Every order of seven events gives the same packed bytes, the owner
+   included: four events name one, two of them at the same time. */
 static void
 test_order_independent (void **state)
 {
@@ -283,11 +404,12 @@ test_order_independent (void **state)
                                        .amount_minor = 400,
                                        .reporting_currency = true };
     churn_customer_event_t events[] = {
-        s_order (DAY, 1000),
-        s_order (DAY + 3, -200),
+        s_owned (s_order (DAY, 1000), at, "o:1", "rep-ana", "team-north", "emea"),
+        s_owned (s_order (DAY + 3, -200), at + 3 * MS_PER_DAY, "o:2", "rep-ben", NULL, "apac"),
         s_order (DAY, 300),
-        payment,
-        s_event (CHURN_CUSTOMER_CALL, DAY + 1),
+        s_owned (payment, at + 3 * MS_PER_DAY, "p:1", NULL, "team-south", NULL),
+        s_owned (s_event (CHURN_CUSTOMER_CALL, DAY + 1), at + MS_PER_DAY, "c:1", "rep-cy", NULL,
+                 NULL),
         s_complaint (DAY + 2, CHURN_MODEL_SEVERITY_MEDIUM),
         s_survey (DAY + 1, at + MS_PER_DAY, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 8),
     };
@@ -296,6 +418,12 @@ test_order_independent (void **state)
     for (size_t index = 0; index < COUNT (events); index++)
         s_apply (customer, events[index]);
     check.length = s_pack (customer, check.expected);
+    /* o:2 and p:1 share the latest time: o:2 names the larger rep */
+    const churn_customer_owner_t *owner = churn_customer_owner (customer);
+    assert_non_null (owner);
+    assert_string_equal (owner->rep_id, "rep-ben");
+    assert_string_equal (owner->team_id, "");
+    assert_string_equal (owner->region_id, "apac");
     churn_customer_destroy (&customer);
     s_permute (events, COUNT (events), COUNT (events), s_check_permutation, &check);
     assert_int_equal (check.visits, 5040);
@@ -369,7 +497,11 @@ test_bounded_lists (void **state)
 #define OFFSET_ANSWER_COUNT (OFFSET_COMPLAINT + 24)
 #define OFFSET_ANSWER (OFFSET_ANSWER_COUNT + 1)
 #define ANSWER_SIZE 22 /* with a 3-byte id */
-#define PACKED_SIZE (OFFSET_ANSWER + 2 * ANSWER_SIZE)
+#define OFFSET_OWNER (OFFSET_ANSWER + 2 * ANSWER_SIZE)
+#define OFFSET_OWNER_REP (OFFSET_OWNER + 8) /* its length byte, after the time */
+#define OFFSET_OWNER_TEAM (OFFSET_OWNER_REP + 4)
+#define OWNER_SIZE 18 /* "rep", "tm", "eu" */
+#define PACKED_SIZE (OFFSET_OWNER + OWNER_SIZE)
 
 static churn_customer_t *
 s_sample (void)
@@ -388,6 +520,8 @@ s_sample (void)
     s_apply (customer,
              s_survey (DAY + 3, at + 3 * MS_PER_DAY, "s:2", CHURN_CUSTOMER_SURVEY_CSAT, 4));
     s_apply (customer, s_survey (DAY + 1, at + MS_PER_DAY, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 6));
+    s_apply (customer, s_owned (s_event (CHURN_CUSTOMER_DEMO, DAY + 1), at + MS_PER_DAY + 1, "o:9",
+                                "rep", "tm", "eu"));
     return customer;
 }
 
@@ -408,7 +542,7 @@ test_round_trip (void **state)
     size_t length = s_pack (customer, packed);
     assert_int_equal (length, PACKED_SIZE);
     assert_int_equal (packed[0], 'H');
-    assert_int_equal (packed[1], 1);
+    assert_int_equal (packed[1], 2);
     churn_customer_t *back = s_new ();
     assert_int_equal (churn_customer_unpack (back, packed, length), 0);
     char again[CHURN_CUSTOMER_PACKED_MAX];
@@ -416,6 +550,12 @@ test_round_trip (void **state)
     assert_memory_equal (packed, again, length);
     assert_int_equal (churn_customer_answer (back, 0)->score, 4);
     assert_int_equal (churn_customer_money (back, 1)->paid_minor, 900);
+    const churn_customer_owner_t *owner = churn_customer_owner (back);
+    assert_non_null (owner);
+    assert_int_equal (owner->occurred_at, (int64_t) DAY * MS_PER_DAY + MS_PER_DAY + 1);
+    assert_string_equal (owner->rep_id, "rep");
+    assert_string_equal (owner->team_id, "tm");
+    assert_string_equal (owner->region_id, "eu");
     /* too small a buffer: 0 */
     assert_int_equal (churn_customer_pack (customer, again, length - 1), 0);
     assert_int_equal (churn_customer_pack (customer, NULL, 0), 0);
@@ -424,10 +564,27 @@ test_round_trip (void **state)
     assert_int_equal (churn_customer_money_count (back), 0);
     int64_t day = 0;
     assert_false (churn_customer_first_day (back, &day));
+    assert_null (churn_customer_owner (back));
     length = s_pack (back, packed);
     assert_int_equal (length, 9);
     assert_int_equal (churn_customer_unpack (customer, packed, length), 0);
     assert_int_equal (churn_customer_answer_count (customer), 0);
+    assert_null (churn_customer_owner (customer));
+    /* an owner with the longest ids, and one naming a region only */
+    char longest[CHURN_CUSTOMER_OWNER_MAX + 1];
+    memset (longest, 'x', CHURN_CUSTOMER_OWNER_MAX);
+    longest[CHURN_CUSTOMER_OWNER_MAX] = '\0';
+    s_apply (back, s_owned (s_order (DAY, 1), 1, "o:1", longest, longest, longest));
+    length = s_pack (back, packed);
+    assert_int_equal (churn_customer_unpack (customer, packed, length), 0);
+    assert_string_equal (churn_customer_owner (customer)->team_id, longest);
+    assert_int_equal (s_pack (customer, again), length);
+    assert_memory_equal (packed, again, length);
+    s_apply (back, s_owned (s_order (DAY, 1), 2, "o:2", NULL, NULL, "emea"));
+    length = s_pack (back, packed);
+    assert_int_equal (churn_customer_unpack (customer, packed, length), 0);
+    assert_string_equal (churn_customer_owner (customer)->rep_id, "");
+    assert_string_equal (churn_customer_owner (customer)->region_id, "emea");
     churn_customer_destroy (&back);
     churn_customer_destroy (&customer);
 }
@@ -442,8 +599,10 @@ typedef struct {
 
 static const s_corruption_t s_corruptions[] = {
     { "kind", 0, 'X', 1 },
-    { "version", 1, 2, 1 },
-    { "unknown flag", OFFSET_FLAGS, 7, 1 },
+    { "version 1, without the owner", 1, 1, 1 },
+    { "version 3", 1, 3, 1 },
+    { "unknown flag", OFFSET_FLAGS, 15, 1 },
+    { "no owner flag, the owner's bytes after the end", OFFSET_FLAGS, 3, 1 },
     { "no first day", OFFSET_FLAGS, 2, 1 },
     { "first day after the earliest", OFFSET_FIRST_DAY, DAY + 1, 8 },
     { "first day out of range", OFFSET_FIRST_DAY, (uint64_t) -1, 8 },
@@ -472,6 +631,12 @@ static const s_corruption_t s_corruptions[] = {
     { "id with a space", OFFSET_ANSWER + 19, ' ', 1 },
     { "id length 0", OFFSET_ANSWER + 18, 0, 1 },
     { "answers out of order", OFFSET_ANSWER + ANSWER_SIZE, (uint64_t) (DAY + 5) * MS_PER_DAY, 8 },
+    { "owner time 0", OFFSET_OWNER, 0, 8 },
+    { "owner time out of range", OFFSET_OWNER, CHURN_CUSTOMER_TIME_MAX + 1, 8 },
+    { "owner rep not UTF-8", OFFSET_OWNER_REP + 1, 0xff, 1 },
+    { "owner rep with a NUL", OFFSET_OWNER_REP + 2, 0, 1 },
+    { "owner team too long", OFFSET_OWNER_TEAM, CHURN_CUSTOMER_OWNER_MAX + 1, 1 },
+    { "owner region cut", PACKED_SIZE - 3, 3, 1 },
 };
 
 /* Every corruption, every truncation and a trailing byte are refused,
@@ -506,6 +671,38 @@ test_unpack_refusals (void **state)
     assert_int_equal (churn_customer_unpack (target, longer, length + 200 - 3), -1);
     for (size_t cut = 1; cut < length; cut++)
         assert_int_equal (churn_customer_unpack (target, packed, cut), -1);
+    /* an owner that names nobody: rep, team and region all empty */
+    char nobody[CHURN_CUSTOMER_PACKED_MAX];
+    memcpy (nobody, packed, OFFSET_OWNER_REP);
+    memset (nobody + OFFSET_OWNER_REP, 0, 3);
+    assert_int_equal (churn_customer_unpack (target, nobody, OFFSET_OWNER_REP + 3), -1);
+    /* an owner in a state without events */
+    char empty[CHURN_CUSTOMER_PACKED_MAX];
+    const char header[] = { 'H', 2, 4, 0, 0, 0, 0, 0, 0 };
+    memcpy (empty, header, sizeof header);
+    memcpy (empty + sizeof header, packed + OFFSET_OWNER, OWNER_SIZE);
+    assert_int_equal (churn_customer_unpack (target, empty, sizeof header + OWNER_SIZE), -1);
+    /* an owner id of 65 bytes, with the bytes to read it all there */
+    char long_rep[CHURN_CUSTOMER_PACKED_MAX];
+    memcpy (long_rep, packed, OFFSET_OWNER_REP);
+    s_set (long_rep, OFFSET_OWNER_REP, CHURN_CUSTOMER_OWNER_MAX + 1, 1);
+    memset (long_rep + OFFSET_OWNER_REP + 1, 'r', CHURN_CUSTOMER_OWNER_MAX + 1);
+    memset (long_rep + OFFSET_OWNER_REP + 2 + CHURN_CUSTOMER_OWNER_MAX, 0, 2);
+    assert_int_equal (
+        churn_customer_unpack (target, long_rep, OFFSET_OWNER_REP + 4 + CHURN_CUSTOMER_OWNER_MAX),
+        -1);
+    assert_int_equal (s_pack (target, after), before_length);
+    assert_memory_equal (before, after, before_length);
+    /* the same with 64 bytes is a state */
+    s_set (long_rep, OFFSET_OWNER_REP, CHURN_CUSTOMER_OWNER_MAX, 1);
+    memset (long_rep + OFFSET_OWNER_REP + 1 + CHURN_CUSTOMER_OWNER_MAX, 0, 2);
+    assert_int_equal (
+        churn_customer_unpack (target, long_rep, OFFSET_OWNER_REP + 3 + CHURN_CUSTOMER_OWNER_MAX),
+        0);
+    assert_int_equal (strlen (churn_customer_owner (target)->rep_id), CHURN_CUSTOMER_OWNER_MAX);
+    churn_customer_destroy (&target);
+    target = s_sample ();
+    s_apply (target, s_event (CHURN_CUSTOMER_CALL, DAY + 9));
     packed[length] = 0;
     assert_int_equal (churn_customer_unpack (target, packed, length + 1), -1);
     assert_int_equal (s_pack (target, after), before_length);
@@ -520,13 +717,10 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_money_days),
-        cmocka_unit_test (test_engagement_and_complaints),
-        cmocka_unit_test (test_surveys),
-        cmocka_unit_test (test_apply_refusals),
-        cmocka_unit_test (test_order_independent),
-        cmocka_unit_test (test_bounded_lists),
-        cmocka_unit_test (test_round_trip),
+        cmocka_unit_test (test_money_days),      cmocka_unit_test (test_engagement_and_complaints),
+        cmocka_unit_test (test_surveys),         cmocka_unit_test (test_apply_refusals),
+        cmocka_unit_test (test_owner),           cmocka_unit_test (test_order_independent),
+        cmocka_unit_test (test_bounded_lists),   cmocka_unit_test (test_round_trip),
         cmocka_unit_test (test_unpack_refusals),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
