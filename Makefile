@@ -176,8 +176,10 @@ FACE_OBJ := $(foreach s,$(SERVICES),$($(s)_FACE_OBJ))
 # library, and the faces of the services in <tool>_SERVICES (whose
 # headers it includes as "<service>/<file>.h"): never a service's logic.
 # Programs only tests and benchmarks run (tests/programs/<name>/) use the
-# same template without services.
+# same template, without services unless <name>_SERVICES says (churn-replay
+# replays the retail data through churn-alerting's pure face).
 salesctl_SERVICES := funnel-tracker kpi-evaluator churn-alerting
+churn-replay_SERVICES := churn-alerting
 
 define PROGRAM_template
 ifneq ($($(notdir $(1))_SERVICES),)

@@ -31,7 +31,7 @@ _Static_assert(CHURN_MODEL_BASIS_POINTS == SP_JSON_BASIS_POINTS,
 
 /* Defaults (docs/health-model.md, "Defaults"). */
 #define S_DEFAULT_PERIOD_DAYS 1
-#define S_DEFAULT_INTERVAL_DAYS 30
+#define S_DEFAULT_INTERVAL_DAYS 7
 #define S_DEFAULT_RED_MAX 50
 #define S_DEFAULT_YELLOW_MAX 75
 #define S_DEFAULT_WINDOW_DAYS 90
@@ -109,7 +109,7 @@ static const char *const s_tier_names[] = { "A", "B", "C", NULL };
 static const char *const s_tier_keys[] = { "weights", "bands", NULL };
 
 /* Default weights (sum 1) and thresholds. */
-static const uint32_t s_default_weights[] = { 2500, 1500, 1500, 500, 1000, 1000, 1000, 1000 };
+static const uint32_t s_default_weights[] = { 4000, 1000, 1000, 500, 1000, 1000, 1000, 500 };
 static const churn_model_threshold_t s_default_recency[] = {
     { 10000, 100 }, { 15000, 75 }, { 20000, 50 }, { 30000, 0 }
 };

@@ -4,16 +4,16 @@
     An operator writes a health model as a JSON document, loaded with
     `salesctl load`:
 
-        { "name": "default", "period_days": 1, "default_interval_days": 30,
+        { "name": "default", "period_days": 1, "default_interval_days": 7,
           "bands": { "red_max": 50, "yellow_max": 75 },
           "measures": {
-              "recency": { "weight": 0.25, "min_orders": 3,
+              "recency": { "weight": 0.4, "min_orders": 3,
                            "thresholds": [ { "at": 1, "score": 100 }, ... ] },
               "frequency": { ... }, "monetary": { ... }, "returns": { ... },
               "payment": { ... }, "engagement": { ... }, "complaints": { ... },
               "satisfaction": { "weight": 0.1, "max_age_days": 365,
                                 "nps": [0, 10, ..., 100], "csat": [0, 25, 50, 75, 100] } },
-          "tiers": { "A": { "weights": { "recency": 0.4 },
+          "tiers": { "A": { "weights": { "recency": 0.5 },
                             "bands": { "red_max": 60, "yellow_max": 80 } } },
           "rules": { ... settings of the alert rules, kept as they are ... } }
 
@@ -154,7 +154,7 @@ const char *churn_model_name (const churn_model_t *self);
 int64_t churn_model_period_days (const churn_model_t *self);
 
 /* Typical interval between orders when neither the customer's own nor
-   the population's is known, 1..3660 days (default 30). */
+   the population's is known, 1..3660 days (default 7). */
 int64_t churn_model_default_interval_days (const churn_model_t *self);
 
 /* "recency", "frequency", ...; and the measure named name (0), or -1. */

@@ -261,11 +261,11 @@ test_steady_customer_turns_red (void **state)
 
     /* 199 days after it: recency 199 ÷ 31 scores 0, the windows are
        empty (frequency and monetary 0), nothing due or returned (no
-       data), no complaint (100): (0.1 × 100) ÷ 0.65 = 15, red */
+       data), no complaint (100): (0.1 × 100) ÷ 0.7 = 14, red */
     json_t *late = s_health ("cust-steady", "2025-12-31");
     assert_non_null (late);
     assert_string_equal (s_string (late, "band"), "red");
-    assert_int_equal (json_integer_value (json_object_get (late, "score")), 15);
+    assert_int_equal (json_integer_value (json_object_get (late, "score")), 14);
     assert_string_equal (s_top_factor (late), "recency");
     assert_int_equal (json_integer_value (json_object_get (s_measure (late, "recency"), "score")),
                       0);
@@ -282,7 +282,7 @@ test_steady_customer_turns_red (void **state)
     assert_int_equal (json_array_size (days), 3);
     assert_string_equal (s_string (json_array_get (days, 0), "as_of"), "2025-12-29");
     assert_string_equal (s_string (json_array_get (days, 2), "as_of"), "2025-12-31");
-    assert_int_equal (json_integer_value (json_object_get (json_array_get (days, 2), "score")), 15);
+    assert_int_equal (json_integer_value (json_object_get (json_array_get (days, 2), "score")), 14);
     json_decref (history);
 
     /* the default day: the partition's watermark (its latest event is
@@ -305,7 +305,7 @@ test_steady_customer_turns_red (void **state)
                                                              "--as-of", "2025-12-31", NULL },
                                            errors, text, sizeof text, TIMEOUT_MS),
                       0);
-    assert_non_null (strstr (text, "score 15, red"));
+    assert_non_null (strstr (text, "score 14, red"));
     assert_non_null (strstr (text, "factors (what pulls the score down most first): recency"));
     assert_non_null (strstr (text, "last order: 2025-06-15"));
 

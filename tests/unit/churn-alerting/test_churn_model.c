@@ -95,12 +95,12 @@ test_defaults (void **state)
     churn_model_t *model = s_read ("{\"name\": \"default\"}");
     assert_string_equal (churn_model_name (model), "default");
     assert_int_equal (churn_model_period_days (model), 1);
-    assert_int_equal (churn_model_default_interval_days (model), 30);
+    assert_int_equal (churn_model_default_interval_days (model), 7);
     assert_int_equal (churn_model_red_max (model, 0), 50);
     assert_int_equal (churn_model_yellow_max (model, 0), 75);
     assert_int_equal (churn_model_red_max (model, 'A'), 50);
     assert_null (churn_model_rules_json (model));
-    const uint32_t weights[] = { 2500, 1500, 1500, 500, 1000, 1000, 1000, 1000 };
+    const uint32_t weights[] = { 4000, 1000, 1000, 500, 1000, 1000, 1000, 500 };
     uint32_t sum = 0;
     for (size_t index = 0; index < CHURN_MODEL_MEASURE_COUNT; index++) {
         assert_int_equal (churn_model_weight_bp (model, 0, (churn_model_measure_t) index),
@@ -269,7 +269,7 @@ test_canonical_stable (void **state)
     char *plain = s_canonical ("{\"name\": \"default\"}");
     char *spelled = s_canonical (
         "{\"name\": \"default\", \"period_days\": 1, \"bands\": {\"red_max\": 50}, "
-        "\"measures\": {\"recency\": {\"weight\": 0.25, \"thresholds\": [{\"at\": 1, \"score\": "
+        "\"measures\": {\"recency\": {\"weight\": 0.4, \"thresholds\": [{\"at\": 1, \"score\": "
         "100}, {\"at\": 1.5, \"score\": 75}, {\"at\": 2, \"score\": 50}, {\"at\": 3, \"score\": "
         "0}]}, \"complaints\": {\"severity\": {\"critical\": 8}}}}");
     assert_string_equal (plain, spelled);
@@ -285,7 +285,7 @@ test_canonical_stable (void **state)
         assert_non_null (found);
         at = found;
     }
-    assert_non_null (strstr (plain, "\"weight\": 0.25,"));
+    assert_non_null (strstr (plain, "\"weight\": 0.4,"));
     assert_non_null (strstr (plain, "\"at\": 1.5,"));
     assert_null (strstr (plain, "\"tiers\""));
     assert_null (strstr (plain, "\"rules\""));

@@ -208,8 +208,8 @@ test_recency_fallback_interval (void **state)
     assert_int_equal (score.measures[CHURN_MODEL_RECENCY].score, 75);
     score = s_evaluate (model, 0, customer, DAY + 40, 0);
     assert_int_equal (score.interval, CHURN_SCORE_INTERVAL_MODEL);
-    assert_int_equal (score.measures[CHURN_MODEL_RECENCY].previous, 30);
-    assert_int_equal (score.measures[CHURN_MODEL_RECENCY].score, 100);
+    assert_int_equal (score.measures[CHURN_MODEL_RECENCY].previous, 7);
+    assert_int_equal (score.measures[CHURN_MODEL_RECENCY].score, 0); /* 30 days ÷ 7 */
     /* min_orders 2: two order days are enough for the own interval */
     score = s_evaluate (two, 0, customer, DAY + 40, 20);
     assert_int_equal (score.interval, CHURN_SCORE_INTERVAL_OWN);
@@ -486,10 +486,10 @@ test_weighted_mean (void **state)
         if (with_data[index])
             assert_int_equal (score.measures[index].score, scores[index]);
     }
-    /* (2500 × 100 + 500 × 100 + 1000 × 100 + 1000 × 50) ÷ 5000 */
+    /* (4000 × 100 + 500 × 100 + 1000 × 100 + 1000 × 50) ÷ 6500 = 92.3 */
     assert_true (score.has_score);
-    assert_int_equal (score.weight_bp, 5000);
-    assert_int_equal (score.score, 90);
+    assert_int_equal (score.weight_bp, 6500);
+    assert_int_equal (score.score, 92);
     assert_int_equal (score.band, CHURN_BAND_GREEN);
     assert_int_equal (score.measures[CHURN_MODEL_ENGAGEMENT].weight_bp, 1000);
     const churn_model_measure_t factors[] = { CHURN_MODEL_COMPLAINTS, CHURN_MODEL_RECENCY,
@@ -579,7 +579,7 @@ test_silent_customer (void **state)
     }
     s_survey (customer, DAY + 170, "s:1", CHURN_CUSTOMER_SURVEY_NPS, 9);
     const int64_t later[] = { 0, 10, 15, 20, 30, 45, 60, 90, 120, 180, 365, 730 };
-    const int expected[] = { 99, 95, 89, 78, 62, 57, 50, 31, 22, 22, 22, 13 };
+    const int expected[] = { 100, 97, 87, 74, 51, 48, 42, 26, 17, 17, 17, 13 };
     int previous = CHURN_SCORE_MAX;
     for (size_t index = 0; index < COUNT (later); index++) {
         churn_score_t score = s_evaluate (model, 0, customer, DAY + 170 + later[index], 0);
