@@ -19,10 +19,6 @@
 
 #define S_ERROR_SIZE 512
 
-/* How often the config record is checked for, ms: a flushed Redis loses
-   it while the consumer rebuilds the state it describes. */
-#define S_CONFIG_CHECK_MS 1000
-
 /* Everything the service made, destroyed by the stop hook. */
 typedef struct {
     sp_service_t *service;        /* borrowed */
@@ -31,11 +27,8 @@ typedef struct {
     sp_consumer_t *consumer;      /* applies the log */
     sp_refdata_watch_t *watch;    /* brings new health model versions */
     churn_scorer_t *scorer;       /* periodic scoring and churn alerts */
-    json_t *config;               /* the fields of churn-alerting:config */
-    sp_redis_t *redis;            /* borrowed from the service */
+    sp_consumer_config_t *config; /* churn-alerting:config, kept */
     const char *currency;         /* borrowed from the settings */
-    zloop_t *loop;                /* the service's reactor, NULL before the timer */
-    int config_timer;             /* the config check's timer id, -1 when none */
 } s_alerting_t;
 
 static void
@@ -44,14 +37,12 @@ s_alerting_destroy (s_alerting_t **self_p)
     s_alerting_t *self = *self_p;
     if (!self)
         return;
-    if (self->loop && self->config_timer != -1)
-        zloop_timer_end (self->loop, self->config_timer);
     churn_scorer_destroy (&self->scorer);
     sp_refdata_watch_destroy (&self->watch);
     sp_consumer_destroy (&self->consumer);
     churn_handler_destroy (&self->handler);
     churn_reference_destroy (&self->reference);
-    json_decref (self->config);
+    sp_consumer_config_destroy (&self->config);
     free (self);
     *self_p = NULL;
 }
@@ -62,32 +53,6 @@ s_on_stop (sp_service_t *service, void *arg)
     (void) service;
     s_alerting_t *self = arg;
     s_alerting_destroy (&self);
-}
-
-/* Every field of the record is a setting the state depends on. */
-static bool
-s_needs_rebuild (const char *field, void *arg)
-{
-    (void) field;
-    (void) arg;
-    return true;
-}
-
-static int
-s_on_config_timer (zloop_t *loop, int timer_id, void *arg)
-{
-    (void) loop;
-    (void) timer_id;
-    s_alerting_t *self = arg;
-    char error[S_ERROR_SIZE] = "";
-    int restored = sp_consumer_config_restore (self->redis, CHURN_KEYS_SERVICE, self->config, error,
-                                               sizeof error);
-    if (restored == 1)
-        sp_log_warn ("churn-alerting:config was missing: written again", "currency=%s",
-                     self->currency);
-    else if (restored < 0)
-        sp_log_warn ("could not write churn-alerting:config again", "error=\"%s\"", error);
-    return 0; /* Redis trouble is the health check's to report; try again next tick */
 }
 
 /* sp_refdata_watch: a new health model was loaded: the consumer rebuilds
@@ -149,17 +114,9 @@ churn_alerting_attach (sp_service_t *service, void *arg)
         snprintf (error, sizeof error, "out of memory");
         goto out_failed;
     }
-    self->config_timer = -1;
     self->service = service;
-    self->redis = sp_service_redis (service);
     self->currency = currency;
-    self->config = json_pack ("{s:s, s:s, s:s}", "currency", currency, "time_zone",
-                              sp_config_string (config, "time-zone"), "format", CHURN_KEYS_FORMAT);
     bool rebuilt = false;
-    if (!self->config) {
-        snprintf (error, sizeof error, "out of memory");
-        goto out_failed;
-    }
     self->reference = churn_reference_load (sp_service_pg (service), error, sizeof error);
     if (!self->reference)
         goto out_failed;
@@ -168,8 +125,13 @@ churn_alerting_attach (sp_service_t *service, void *arg)
         snprintf (error, sizeof error, "out of memory");
         goto out_failed;
     }
-    if (sp_consumer_config_record (self->redis, CHURN_KEYS_SERVICE, self->config, s_needs_rebuild,
-                                   NULL, &rebuilt, error, sizeof error) != 0)
+    /* every field of the record is a setting the state depends on */
+    self->config = sp_consumer_config_new (
+        service, CHURN_KEYS_SERVICE,
+        json_pack ("{s:s, s:s, s:s}", "currency", currency, "time_zone",
+                   sp_config_string (config, "time-zone"), "format", CHURN_KEYS_FORMAT),
+        sp_consumer_config_every_field, NULL, &rebuilt, error, sizeof error);
+    if (!self->config)
         goto out_failed;
     if (rebuilt)
         sp_log_info ("currency, time zone or state layout changed: rebuilding the health state",
@@ -195,12 +157,6 @@ churn_alerting_attach (sp_service_t *service, void *arg)
                                         s_on_definitions, self, error, sizeof error);
     if (!self->watch)
         goto out_failed;
-    self->loop = sp_service_loop (service);
-    self->config_timer = zloop_timer (self->loop, S_CONFIG_CHECK_MS, 0, s_on_config_timer, self);
-    if (self->config_timer == -1) {
-        snprintf (error, sizeof error, "could not add the config check timer");
-        goto out_failed;
-    }
     sp_log_info ("keeping customer health", "currency=%s revision=%" PRId64 " model=\"%s\"",
                  currency, revision, churn_model_name (churn_reference_model (self->reference)));
     sp_service_on_stop (service, s_on_stop, self);
