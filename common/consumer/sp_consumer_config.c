@@ -238,3 +238,45 @@ sp_consumer_config_fields (const sp_consumer_config_t *self)
 {
     return self->fields;
 }
+
+int
+sp_consumer_config_settings (sp_redis_t *redis, const char *service,
+                             char currency[SP_CONSUMER_CONFIG_CURRENCY_SIZE], char *time_zone,
+                             size_t time_zone_size, sp_tz_t **tz, char *error, size_t error_size)
+{
+    *tz = NULL;
+    char key[SP_CONSUMER_CONFIG_KEY_MAX];
+    char reason[S_ERROR_SIZE];
+    if (sp_consumer_config_key (key, sizeof key, service) != 0) {
+        snprintf (error, error_size, "service name \"%s\" is too long for its keys", service);
+        return -1;
+    }
+    const char *argv[] = { "HMGET", key, "currency", "time_zone" };
+    sp_redis_reply_t *reply = sp_redis_command (redis, 4, argv, NULL, reason, sizeof reason);
+    if (!reply) {
+        snprintf (error, error_size, "could not read %s: %s", key, reason);
+        return -1;
+    }
+    bool pair =
+        sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY && sp_redis_reply_size (reply) == 2;
+    const char *code = pair ? sp_redis_reply_text (sp_redis_reply_element (reply, 0), NULL) : NULL;
+    const char *zone = pair ? sp_redis_reply_text (sp_redis_reply_element (reply, 1), NULL) : NULL;
+    int rc = -1;
+    if (!code || !zone)
+        snprintf (error, error_size,
+                  "%s holds no currency and time zone: %s has not counted anything in this "
+                  "Redis yet (is it running against it?)",
+                  key, service);
+    else if (strlen (code) != SP_CONSUMER_CONFIG_CURRENCY_SIZE - 1 ||
+             strlen (zone) >= time_zone_size)
+        snprintf (error, error_size, "%s holds a malformed currency or time zone", key);
+    else if (!(*tz = sp_tz_new (zone, reason, sizeof reason)))
+        snprintf (error, error_size, "time zone of %s: %s", key, reason);
+    else {
+        memcpy (currency, code, SP_CONSUMER_CONFIG_CURRENCY_SIZE);
+        snprintf (time_zone, time_zone_size, "%s", zone);
+        rc = 0;
+    }
+    sp_redis_reply_destroy (&reply);
+    return rc;
+}

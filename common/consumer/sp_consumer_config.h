@@ -21,6 +21,7 @@
 
 #include "sp_redis.h"
 #include "sp_service.h"
+#include "sp_tz.h"
 
 /* Room for "<service>:config". */
 #define SP_CONSUMER_CONFIG_KEY_MAX 96
@@ -52,6 +53,20 @@ int sp_consumer_config_write (sp_redis_t *redis, const char *service, const json
    written, 0 when a record exists, -1 with the reason. */
 int sp_consumer_config_restore (sp_redis_t *redis, const char *service, const json_t *wanted,
                                 char *error, size_t error_size);
+
+/* Bytes of a currency code with its NUL. */
+#define SP_CONSUMER_CONFIG_CURRENCY_SIZE 4
+
+/* What a query needs of the record: the reporting currency and the time
+   zone the state was counted with (fields "currency", "time_zone"), the
+   zone opened (*tz, the caller destroys it). Returns 0, or -1 with the
+   reason, e.g. `kpi-evaluator:config holds no currency and time zone:
+   kpi-evaluator has not counted anything in this Redis yet (is it
+   running against it?)`. */
+int sp_consumer_config_settings (sp_redis_t *redis, const char *service,
+                                 char currency[SP_CONSUMER_CONFIG_CURRENCY_SIZE], char *time_zone,
+                                 size_t time_zone_size, sp_tz_t **tz, char *error,
+                                 size_t error_size);
 
 /* A rebuild_fn answering true for every field: every setting of the
    record is one the state depends on. */

@@ -8,17 +8,17 @@
 
 #include "churn_keys.h"
 #include "sp_civil.h"
+#include "sp_consumer_config.h"
 #include "sp_error.h"
 #include "sp_partition.h"
 #include "sp_period.h"
 
-#define S_CURRENCY_SIZE 4
 #define S_BP CHURN_MODEL_BASIS_POINTS
 
 struct _churn_query_t {
     sp_redis_t *redis; /* borrowed */
     uint32_t partitions;
-    char currency[S_CURRENCY_SIZE];
+    char currency[SP_CONSUMER_CONFIG_CURRENCY_SIZE];
     char time_zone[SP_TZ_NAME_MAX + 1];
     sp_tz_t *tz;
     churn_reference_t *reference;
@@ -37,41 +37,6 @@ churn_query_destroy (churn_query_t **self_p)
     *self_p = NULL;
 }
 
-/* Reads currency and time_zone from the config record. */
-static int
-s_read_config (churn_query_t *self, char *error, size_t error_size)
-{
-    char reason[CHURN_QUERY_ERROR_SIZE];
-    const char *argv[] = { "HMGET", CHURN_KEYS_CONFIG, "currency", "time_zone" };
-    sp_redis_reply_t *reply = sp_redis_command (self->redis, 4, argv, NULL, reason, sizeof reason);
-    if (!reply) {
-        sp_error_set (error, error_size, "could not read %s: %s", CHURN_KEYS_CONFIG, reason);
-        return -1;
-    }
-    int rc = -1;
-    bool pair =
-        sp_redis_reply_type (reply) == SP_REDIS_REPLY_ARRAY && sp_redis_reply_size (reply) == 2;
-    const char *currency =
-        pair ? sp_redis_reply_text (sp_redis_reply_element (reply, 0), NULL) : NULL;
-    const char *time_zone =
-        pair ? sp_redis_reply_text (sp_redis_reply_element (reply, 1), NULL) : NULL;
-    if (!currency || !time_zone)
-        sp_error_set (error, error_size,
-                      "%s holds no currency and time zone: churn-alerting has not run against "
-                      "this Redis yet",
-                      CHURN_KEYS_CONFIG);
-    else if (strlen (currency) != S_CURRENCY_SIZE - 1 || strlen (time_zone) > SP_TZ_NAME_MAX)
-        sp_error_set (error, error_size, "%s holds a malformed currency or time zone",
-                      CHURN_KEYS_CONFIG);
-    else {
-        memcpy (self->currency, currency, S_CURRENCY_SIZE);
-        snprintf (self->time_zone, sizeof self->time_zone, "%s", time_zone);
-        rc = 0;
-    }
-    sp_redis_reply_destroy (&reply);
-    return rc;
-}
-
 churn_query_t *
 churn_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *error,
                  size_t error_size)
@@ -84,14 +49,9 @@ churn_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *erro
     }
     self->redis = redis;
     self->partitions = partitions;
-    char reason[CHURN_QUERY_ERROR_SIZE];
-    if (s_read_config (self, error, error_size) != 0)
+    if (sp_consumer_config_settings (redis, CHURN_KEYS_SERVICE, self->currency, self->time_zone,
+                                     sizeof self->time_zone, &self->tz, error, error_size) != 0)
         goto out_failed;
-    self->tz = sp_tz_new (self->time_zone, reason, sizeof reason);
-    if (!self->tz) {
-        sp_error_set (error, error_size, "time zone of %s: %s", CHURN_KEYS_CONFIG, reason);
-        goto out_failed;
-    }
     self->reference = churn_reference_load (pg, error, error_size);
     if (!self->reference)
         goto out_failed;
