@@ -11,6 +11,7 @@
 #include "sp_error.h"
 
 #include "sp_log.h"
+#include "sp_money.h"
 #include "sp_partition.h"
 
 #include <assert.h>
@@ -168,6 +169,12 @@ s_assign (const sp_config_option_t *option, s_value_t *value, const char *text,
             return -1;
         }
     }
+    else if (option->type == SP_CONFIG_CURRENCY && !sp_money_currency_valid (text)) {
+        sp_error_set (error, error_size,
+                      "invalid value \"%s\" for %s%s: expected an ISO-4217 currency code such as USD",
+                      text, label_prefix, label);
+        return -1;
+    }
     char *copy = strdup (text);
     if (!copy) {
         sp_error_set (error, error_size, "out of memory");
@@ -266,7 +273,7 @@ s_check_option (const sp_config_option_t *option)
     assert (strchr (option->name, '=') == NULL);
     assert (option->env == NULL || (option->env[0] != '\0' && !strchr (option->env, '=')));
     assert (option->type == SP_CONFIG_STRING || option->type == SP_CONFIG_INT
-            || option->type == SP_CONFIG_BOOL);
+            || option->type == SP_CONFIG_BOOL || option->type == SP_CONFIG_CURRENCY);
     assert (option->help);
     assert (option->min <= option->max);
     if (option->default_value) {

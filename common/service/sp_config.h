@@ -16,7 +16,8 @@
     Flags are accepted as `--name value` and `--name=value`; a value given
     as a separate argument may not start with "--" (use `--name=--x`).
     Booleans are a bare `--name` (true) or `--name=value`, and take
-    true/false/1/0/yes/no/on/off in any case. Integers are decimal int64
+    true/false/1/0/yes/no/on/off in any case. A currency is an ISO-4217
+    code with a known minor unit ("USD", not "usd" or "XXX"). Integers are decimal int64
     with an optional range check (min/max in the table; both 0 means
     unbounded). Unknown flags, missing values, malformed numbers and
     out-of-range values are errors naming the flag (`--max-batch`) or the
@@ -42,6 +43,7 @@ typedef enum {
     SP_CONFIG_STRING = 0,
     SP_CONFIG_INT = 1,
     SP_CONFIG_BOOL = 2,
+    SP_CONFIG_CURRENCY = 3, /* a string that must be an ISO-4217 code (sp_money) */
 } sp_config_type_t;
 
 typedef struct {

@@ -21,7 +21,7 @@
       0,                                                                                           \
       0 },                                                                                         \
     {                                                                                              \
-        "currency", "SP_CHURN_CURRENCY", SP_CONFIG_STRING, "USD",                                  \
+        "currency", "SP_CHURN_CURRENCY", SP_CONFIG_CURRENCY, "USD",                                  \
             "reporting currency: order and payment amounts in it count in the health "             \
             "measures, others count as events only",                                               \
             0, 0                                                                                   \

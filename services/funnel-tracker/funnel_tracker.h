@@ -30,7 +30,7 @@
 #define FUNNEL_TRACKER_OPTIONS                                                                     \
     { "http", "SP_HTTP", SP_CONFIG_STRING, "127.0.0.1:9102",                                       \
       "listen address of /healthz and /metrics (HOST:PORT, port 0 = any)", 0, 0 },                 \
-    { "currency", "SP_FUNNEL_CURRENCY", SP_CONFIG_STRING, "USD",                                   \
+    { "currency", "SP_FUNNEL_CURRENCY", SP_CONFIG_CURRENCY, "USD",                                   \
       "reporting currency (ISO-4217): amounts in it are summed; others are only counted", 0, 0 }
 
 /* Attaches funnel-tracker to a started service. Returns 0, or -1 after

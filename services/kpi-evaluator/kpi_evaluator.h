@@ -15,7 +15,7 @@
     { "http", "SP_HTTP", SP_CONFIG_STRING, "127.0.0.1:9103",                                      \
       "listen address of /healthz and /metrics (HOST:PORT, port 0 = any)", 0, 0 },                \
     {                                                                                              \
-        "currency", "SP_KPI_CURRENCY", SP_CONFIG_STRING, "USD",                                    \
+        "currency", "SP_KPI_CURRENCY", SP_CONFIG_CURRENCY, "USD",                                    \
             "reporting currency: amounts in it are summed, others counted apart", 0, 0             \
     }
 

@@ -160,6 +160,11 @@ test_service_rejects_bad_settings (void **state)
     assert_int_equal (sp_harness_wait_exit (pid, TEST_STOP_TIMEOUT_MS), 2);
     assert_true (s_log_contains (fixture, "unknown time zone \"Mars/Olympus\""));
 
+    pid = s_spawn (fixture, (const char *const[]){ "SP_FUNNEL_CURRENCY=usd", NULL }, NULL);
+    assert_int_equal (sp_harness_wait_exit (pid, TEST_STOP_TIMEOUT_MS), 2);
+    assert_true (s_log_contains (fixture, "invalid value \"usd\" for SP_FUNNEL_CURRENCY: expected "
+                                          "an ISO-4217 currency code such as USD"));
+
     pid = s_spawn (fixture, NULL, (const char *const[]){ "--help", NULL });
     assert_int_equal (sp_harness_wait_exit (pid, TEST_STOP_TIMEOUT_MS), 0);
     assert_true (s_log_contains (fixture, "(env SP_HTTP, default: 127.0.0.1:9102)"));

@@ -350,6 +350,53 @@ test_error_bool (void **state)
     s_expect_error (NULL, env, "invalid value \"2\" for SP_INGEST_VERBOSE: expected true or false");
 }
 
+/* A currency setting takes ISO-4217 codes with a minor unit, and names
+   the flag or the variable when it refuses one. */
+static void
+test_currency (void **state)
+{
+    (void) state;
+    static const sp_config_option_t options[] = {
+        { "currency", "SP_TEST_CURRENCY", SP_CONFIG_CURRENCY, "USD", "reporting currency", 0, 0 },
+    };
+    sp_config_t *config = sp_config_new ("sp-test", "Test program.", NULL, 0, options, 1);
+    assert_non_null (config);
+    char error[SP_CONFIG_ERROR_SIZE] = ERROR_SENTINEL;
+    assert_string_equal (sp_config_string (config, "currency"), "USD");
+    const char *const jpy[] = { "sp-test", "--currency=JPY", NULL };
+    assert_int_equal (sp_config_parse (config, 2, (char *const *) jpy, NULL, NULL, error,
+                                       sizeof error),
+                      SP_CONFIG_OK);
+    assert_string_equal (sp_config_string (config, "currency"), "JPY");
+    const struct {
+        const char *arg;
+        const char *env;
+        const char *expected;
+    } refused[] = {
+        { "--currency=usd", NULL,
+          "invalid value \"usd\" for --currency: expected an ISO-4217 currency code such as USD" },
+        { "--currency=XXX", NULL,
+          "invalid value \"XXX\" for --currency: expected an ISO-4217 currency code such as USD" },
+        { "--currency=", NULL,
+          "invalid value \"\" for --currency: expected an ISO-4217 currency code such as USD" },
+        { NULL, "SP_TEST_CURRENCY=EURO",
+          "invalid value \"EURO\" for SP_TEST_CURRENCY: expected an ISO-4217 currency code such "
+          "as USD" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *const argv[] = { "sp-test", refused[i].arg, NULL };
+        const char *const env[] = { refused[i].env, NULL };
+        snprintf (error, sizeof error, ERROR_SENTINEL);
+        assert_int_equal (sp_config_parse (config, refused[i].arg ? 2 : 1, (char *const *) argv,
+                                           (char *const *) env, NULL, error, sizeof error),
+                          SP_CONFIG_ERROR);
+        assert_string_equal (error, refused[i].expected);
+        /* the value in effect stays */
+        assert_string_equal (sp_config_string (config, "currency"), "JPY");
+    }
+    sp_config_destroy (&config);
+}
+
 static void
 test_error_keeps_previous_values (void **state)
 {
@@ -598,6 +645,7 @@ main (void)
         cmocka_unit_test (test_error_missing_value),
         cmocka_unit_test (test_error_integer),
         cmocka_unit_test (test_error_bool),
+        cmocka_unit_test (test_currency),
         cmocka_unit_test (test_error_keeps_previous_values),
         cmocka_unit_test (test_help_exact),
         cmocka_unit_test (test_help_with_common),
