@@ -226,8 +226,10 @@ sp_refdata_watch_destroy (sp_refdata_watch_t **self_p)
 }
 
 void
-sp_refdata_watch_check_soon (sp_refdata_watch_t *self)
+sp_refdata_watch_behind (void *arg, int64_t stored_revision)
 {
+    (void) stored_revision;
+    sp_refdata_watch_t *self = arg;
     assert (self);
     if (!self->check_pending) {
         self->check_pending = true;

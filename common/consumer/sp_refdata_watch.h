@@ -63,9 +63,14 @@ sp_refdata_watch_t *sp_refdata_watch_new (sp_service_t *service, const char *con
 /* Removes its timers, closes its session, frees; no-op on NULL. */
 void sp_refdata_watch_destroy (sp_refdata_watch_t **self_p);
 
-/* Checks the revision at the next reactor turn (e.g. a consumer found
-   state stamped with a newer revision than the one in use). */
-void sp_refdata_watch_check_soon (sp_refdata_watch_t *self);
+/* Checks the revision at the next reactor turn. Shaped as an
+   sp_consumer_behind_fn, the watch its arg: a consumer that finds state
+   stamped newer than its revision (another instance took newer
+   definitions first) has the watch look for them at once:
+
+       sp_consumer_on_behind (consumer, sp_refdata_watch_behind, watch);
+*/
+void sp_refdata_watch_behind (void *self, int64_t stored_revision);
 
 /* The revision in use. */
 int64_t sp_refdata_watch_revision (const sp_refdata_watch_t *self);

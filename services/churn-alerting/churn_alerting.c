@@ -85,16 +85,6 @@ s_on_definitions (void *arg, int64_t revision)
     return 0;
 }
 
-/* sp_consumer: a partition was built under a newer model. */
-static void
-s_on_behind (void *arg, int64_t stored_revision)
-{
-    (void) stored_revision;
-    s_alerting_t *self = arg;
-    if (self->watch)
-        sp_refdata_watch_check_soon (self->watch);
-}
-
 int
 churn_alerting_attach (sp_service_t *service, void *arg)
 {
@@ -139,7 +129,6 @@ churn_alerting_attach (sp_service_t *service, void *arg)
         goto out_failed;
     sp_consumer_revise (self->consumer, revision, revision, NULL,
                         churn_reference_definitions (self->reference));
-    sp_consumer_on_behind (self->consumer, s_on_behind, self);
     self->scorer =
         churn_scorer_new (service, settings.partitions, self->reference, error, sizeof error);
     if (!self->scorer)
@@ -150,6 +139,7 @@ churn_alerting_attach (sp_service_t *service, void *arg)
                                         s_on_definitions, self, error, sizeof error);
     if (!self->watch)
         goto out_failed;
+    sp_consumer_on_behind (self->consumer, sp_refdata_watch_behind, self->watch);
     sp_log_info ("keeping customer health", "currency=%s revision=%" PRId64 " model=\"%s\"",
                  currency, revision, churn_model_name (churn_reference_model (self->reference)));
     sp_service_on_stop (service, s_on_stop, self);

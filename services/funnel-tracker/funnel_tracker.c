@@ -196,16 +196,6 @@ s_on_definitions (void *arg, int64_t revision)
     return 0;
 }
 
-/* sp_consumer: a partition was built under newer definitions. */
-static void
-s_on_behind (void *arg, int64_t stored_revision)
-{
-    (void) stored_revision;
-    s_tracker_t *self = arg;
-    if (self->watch)
-        sp_refdata_watch_check_soon (self->watch);
-}
-
 int
 funnel_tracker_attach (sp_service_t *service, void *arg)
 {
@@ -245,7 +235,6 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
     if (!self->consumer)
         goto out_failed;
     sp_consumer_revise (self->consumer, revision, revision, NULL, s_definitions (self->catalog));
-    sp_consumer_on_behind (self->consumer, s_on_behind, self);
     self->notifier =
         funnel_notifier_new (service, self->catalog, settings.partitions, error, sizeof error);
     if (!self->notifier)
@@ -257,6 +246,7 @@ funnel_tracker_attach (sp_service_t *service, void *arg)
                               s_on_definitions, self, error, sizeof error);
     if (!self->watch)
         goto out_failed;
+    sp_consumer_on_behind (self->consumer, sp_refdata_watch_behind, self->watch);
     sp_service_on_stop (service, s_on_stop, self);
     return 0;
 out_failed:

@@ -110,16 +110,6 @@ s_on_definitions (void *arg, int64_t revision)
     return 0;
 }
 
-/* sp_consumer: a partition was built under newer definitions. */
-static void
-s_on_behind (void *arg, int64_t stored_revision)
-{
-    (void) stored_revision;
-    s_evaluator_t *self = arg;
-    if (self->watch)
-        sp_refdata_watch_check_soon (self->watch);
-}
-
 int
 kpi_evaluator_attach (sp_service_t *service, void *arg)
 {
@@ -158,7 +148,6 @@ kpi_evaluator_attach (sp_service_t *service, void *arg)
         goto out_failed;
     sp_consumer_revise (self->consumer, revision, revision, NULL,
                         kpi_reference_definitions (self->reference));
-    sp_consumer_on_behind (self->consumer, s_on_behind, self);
     self->notifier = kpi_notifier_new (service, settings.partitions, error, sizeof error);
     if (!self->notifier)
         goto out_failed;
@@ -169,6 +158,7 @@ kpi_evaluator_attach (sp_service_t *service, void *arg)
                                         s_on_definitions, self, error, sizeof error);
     if (!self->watch)
         goto out_failed;
+    sp_consumer_on_behind (self->consumer, sp_refdata_watch_behind, self->watch);
     sp_log_info ("counting KPIs", "currency=%s revision=%" PRId64, currency, revision);
     sp_service_on_stop (service, s_on_stop, self);
     return 0;

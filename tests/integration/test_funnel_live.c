@@ -17,6 +17,10 @@
     way a load whose NOTIFY never arrived looks (the row alone): the
     periodic check (one second here) or the reconnect must still bring
     it to the new revision.
+
+    Last, an instance that missed version 4 (no notification, ten-minute
+    check) takes over the partitions the other instance rebuilt under it:
+    finding them stamped newer, it must look for the new version at once.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,6 +70,12 @@ static const char s_version_2[] =
 static const char s_version_3[] =
     "{\"name\":\"live\",\"entity\":\"opportunity_id\",\"window_days\":90,\"mode\":\"pipeline\","
     "\"steps\":[{\"name\":\"lead\",\"event\":\"lead_created\",\"probability\":0.1},"
+    "{\"name\":\"won\",\"event\":\"deal_won\",\"outcome\":\"won\",\"probability\":1},"
+    "{\"name\":\"lost\",\"event\":\"deal_lost\",\"outcome\":\"lost\",\"probability\":0}]}";
+static const char s_version_4[] =
+    "{\"name\":\"live\",\"entity\":\"opportunity_id\",\"window_days\":90,\"mode\":\"pipeline\","
+    "\"steps\":[{\"name\":\"lead\",\"event\":\"lead_created\",\"probability\":0.1},"
+    "{\"name\":\"visit\",\"event\":\"visit_completed\",\"probability\":0.2},"
     "{\"name\":\"won\",\"event\":\"deal_won\",\"outcome\":\"won\",\"probability\":1},"
     "{\"name\":\"lost\",\"event\":\"deal_lost\",\"outcome\":\"lost\",\"probability\":0}]}";
 
@@ -413,6 +423,39 @@ test_new_version_reaches_running_instances (void **state)
     json_decref (definitions);
 }
 
+/* Stores a version of "live" the way a load whose notification never
+   arrived looks: the row, no NOTIFY. Only "live" is ever loaded here,
+   so its version and the revision are the same number. */
+static void
+s_insert_silently (int64_t version, const char *document)
+{
+    char version_text[32];
+    snprintf (version_text, sizeof version_text, "%lld", (long long) version);
+    sp_pg_result_t *result = sp_pg_exec (
+        s_fixture.stack->pg,
+        "INSERT INTO reference_data (kind, name, version, document, content_hash, loaded_by) "
+        "VALUES ('funnel', 'live', $1, $2, sha256(convert_to($2, 'UTF8')), 'test') "
+        "RETURNING revision",
+        2, (const char *[]){ version_text, document }, NULL, NULL);
+    assert_true (sp_pg_result_ok (result));
+    assert_string_equal (sp_pg_result_value (result, 0, 0), version_text);
+    sp_pg_result_destroy (&result);
+}
+
+/* True when some partition's state is stamped with revision. */
+static bool
+s_some_partition_at (int64_t revision)
+{
+    char revision_text[32], key[128];
+    snprintf (revision_text, sizeof revision_text, "%lld", (long long) revision);
+    for (uint32_t partition = 0; partition < PARTITIONS; partition++) {
+        snprintf (key, sizeof key, "funnel-tracker:{p%u}:revision", partition);
+        if (sp_harness_redis_value_is (s_fixture.stack->redis, key, revision_text))
+            return true;
+    }
+    return false;
+}
+
 /* A notification lost while the instance's session was cut: the
    periodic check (and the reconnect) still bring version 3. */
 static void
@@ -440,15 +483,7 @@ test_lost_notification_is_caught_up (void **state)
         sp_harness_pg_count (s_fixture.stack->pg,
                              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                              "WHERE application_name = 'funnel-tracker definitions'") >= 1);
-    sp_pg_result_t *result = sp_pg_exec (
-        s_fixture.stack->pg,
-        "INSERT INTO reference_data (kind, name, version, document, content_hash, loaded_by) "
-        "VALUES ('funnel', 'live', 3, $1, sha256(convert_to($1, 'UTF8')), 'test') "
-        "RETURNING revision",
-        1, (const char *[]){ s_version_3 }, NULL, NULL);
-    assert_true (sp_pg_result_ok (result));
-    assert_string_equal (sp_pg_result_value (result, 0, 0), "3");
-    sp_pg_result_destroy (&result);
+    s_insert_silently (3, s_version_3);
     s_wait_instances_at (3, 3, 1, CHANGE_TIMEOUT_MS);
     s_wait_settled (3);
     json_t *report = s_company ();
@@ -458,12 +493,65 @@ test_lost_notification_is_caught_up (void **state)
     json_decref (report);
 }
 
+/* An instance that missed a version (no notification, ten-minute check)
+   takes over partitions another instance built under it: it finds them
+   stamped newer than its revision and looks for the new version at once
+   (sp_consumer_on_behind, sp_refdata_watch_behind), not ten minutes later. */
+static void
+test_behind_instance_takes_newer_version_at_once (void **state)
+{
+    (void) state;
+    /* Instance 0 checks every second (from the test before); instance 1
+       every ten minutes. */
+    s_fixture.trackers[1] = s_start_tracker (1, 600000);
+    s_wait_instances_at (3, 3, INSTANCES, TIMEOUT_MS);
+    /* its watch has listened and read once: version 4 is not taken at
+       start-up by that first read */
+    char body[OUTPUT_SIZE];
+    assert_int_equal (
+        sp_harness_wait_http (s_fixture.trackers[1], s_fixture.http_ports[1], "/metrics",
+                              "salespulse_reference_data_checks_total{trigger=\"reconnect\"} 1",
+                              body, sizeof body, TIMEOUT_MS),
+        0);
+
+    s_insert_silently (4, s_version_4);
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    size_t live = 0;
+    while ((s_instances_at (4, 4, &live) != 1 || !s_some_partition_at (4)) &&
+           sp_harness_now_ms () < deadline)
+        sp_harness_pause_ms (50);
+    assert_int_equal (s_instances_at (4, 4, &live), 1);
+    assert_true (s_some_partition_at (4));
+    /* instance 1 has not seen version 4 */
+    assert_int_equal (s_instances_at (3, 3, &live), 1);
+    assert_int_equal (live, INSTANCES);
+
+    /* Instance 0 goes; instance 1 takes its partitions, stamped 4. */
+    assert_int_equal (sp_harness_stop (s_fixture.trackers[0], TIMEOUT_MS), 0);
+    s_fixture.trackers[0] = 0;
+    int64_t stopped_at = sp_harness_now_ms ();
+    s_wait_instances_at (4, 4, 1, CHANGE_TIMEOUT_MS);
+    print_message ("the remaining instance took version 4 %lld ms after the other stopped\n",
+                   (long long) (sp_harness_now_ms () - stopped_at));
+    assert_true (sp_harness_log_contains (s_fixture.logs[1],
+                                          "partition built under newer definitions"));
+    s_wait_settled (4);
+    json_t *report = s_company ();
+    assert_int_equal (json_integer_value (json_object_get (report, "version")), 4);
+    /* visits: the 200 even opportunities (every won one is even too) */
+    assert_int_equal (s_reached (report, "lead"), OPPORTUNITIES);
+    assert_int_equal (s_reached (report, "visit"), 200);
+    assert_int_equal (s_reached (report, "demo"), -1);
+    json_decref (report);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_new_version_reaches_running_instances),
         cmocka_unit_test (test_lost_notification_is_caught_up),
+        cmocka_unit_test (test_behind_instance_takes_newer_version_at_once),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
