@@ -2,6 +2,7 @@
 #include "sp_civil.h"
 
 #include <assert.h>
+#include <string.h>
 
 #define SP_CIVIL_YEARS_PER_ERA 400        /* the Gregorian cycle */
 #define SP_CIVIL_DAYS_PER_ERA 146097      /* days in 400 years */
@@ -107,5 +108,35 @@ sp_civil_date_label (int64_t days, char *label)
     label[7] = '-';
     s_digits (label + 8, date.day, 2);
     label[10] = '\0';
+    return 0;
+}
+
+/* The number written by count decimal digits, or -1 when one is not a
+   digit. */
+static int
+s_read_digits (const char *text, int count)
+{
+    int value = 0;
+    for (int index = 0; index < count; index++) {
+        if (text[index] < '0' || text[index] > '9')
+            return -1;
+        value = value * 10 + (text[index] - '0');
+    }
+    return value;
+}
+
+int
+sp_civil_date_parse (const char *text, int64_t *days)
+{
+    assert (text && days);
+    if (strlen (text) != SP_CIVIL_DATE_LABEL_SIZE - 1 || text[4] != '-' || text[7] != '-')
+        return -1;
+    int year = s_read_digits (text, 4);
+    int month = s_read_digits (text + 5, 2);
+    int day = s_read_digits (text + 8, 2);
+    if (year < 0 || month < 1 || month > SP_CIVIL_MONTHS_PER_YEAR || day < 1 ||
+        day > sp_civil_days_in_month (year, month))
+        return -1;
+    *days = sp_civil_days_from_date (year, month, day);
     return 0;
 }

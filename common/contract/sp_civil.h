@@ -53,4 +53,13 @@ int sp_civil_iso_weekday (int64_t days);
    the year is outside 0..9999. */
 int sp_civil_date_label (int64_t days, char *label);
 
+/* Day number of 0001-01-01, the first day of the years periods are cut
+   in (sp_period). */
+#define SP_CIVIL_DAYS_YEAR_ONE INT64_C (-719162)
+
+/* Reads a date label "YYYY-MM-DD", the inverse of sp_civil_date_label:
+   exactly ten characters, digits and dashes in place, a real day of
+   years 0..9999. Returns 0 with *days set, or -1 (*days untouched). */
+int sp_civil_date_parse (const char *text, int64_t *days);
+
 #endif

@@ -377,6 +377,19 @@ sp_period_cut (const sp_tz_t *tz, sp_period_kind_t kind, int64_t utc_ms, sp_peri
 }
 
 int
+sp_period_local_day (const sp_tz_t *tz, int64_t utc_ms, int64_t *day)
+{
+    assert (day);
+    sp_period_t period;
+    if (sp_period_cut (tz, SP_PERIOD_DAY, utc_ms, &period) != 0)
+        return -1;
+    int parsed = sp_civil_date_parse (period.label, day);
+    assert (parsed == 0); /* a day's label is its date */
+    (void) parsed;
+    return 0;
+}
+
+int
 sp_period_parse (const sp_tz_t *tz, const char *label, sp_period_t *out, char *error,
                  size_t error_size)
 {

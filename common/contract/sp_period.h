@@ -58,6 +58,11 @@ typedef struct {
    or the instant's local date or its period lies outside years 1..9999. */
 int sp_period_cut (const sp_tz_t *tz, sp_period_kind_t kind, int64_t utc_ms, sp_period_t *out);
 
+/* The day number (sp_civil) of the local day containing the instant
+   utc_ms in zone tz: the day sp_period_cut's SP_PERIOD_DAY period is
+   labelled with. Returns 0, or -1 (*day untouched) as sp_period_cut. */
+int sp_period_local_day (const sp_tz_t *tz, int64_t utc_ms, int64_t *day);
+
 /* The period a label names ("2017-05-03", "2017-W05", "2017-05", "2017-Q2",
    "2017"), for queries such as --period 2017-Q2. Returns 0, or -1 with out
    untouched and a message in error (when error_size > 0), such as

@@ -91,14 +91,8 @@ int
 churn_alert_day_parse (const char *text, int64_t *day)
 {
     assert (text && day);
-    int year = 0, month = 0, mday = 0;
-    char tail;
-    if (strlen (text) != CHURN_ALERT_DAY_SIZE - 1 ||
-        sscanf (text, "%4d-%2d-%2d%c", &year, &month, &mday, &tail) != 3 || year < 1 || month < 1 ||
-        month > 12 || mday < 1 || mday > sp_civil_days_in_month (year, month))
-        return -1;
-    int64_t value = sp_civil_days_from_date (year, month, mday);
-    if (value < 0 || value > CHURN_CUSTOMER_DAY_MAX)
+    int64_t value;
+    if (sp_civil_date_parse (text, &value) != 0 || value < 0 || value > CHURN_CUSTOMER_DAY_MAX)
         return -1;
     *day = value;
     return 0;

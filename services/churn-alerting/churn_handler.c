@@ -160,7 +160,7 @@ churn_handler_map (const churn_handler_t *self, const Salespulse__SalesEvent *ev
     memset (&mapped, 0, sizeof mapped);
     if (!s_body (self, event, &mapped))
         return 0;
-    if (churn_keys_local_day (self->tz, event->occurred_at, &mapped.day) != 0) {
+    if (sp_period_local_day (self->tz, event->occurred_at, &mapped.day) != 0) {
         snprintf (error, error_size, "occurred_at %lld has no local day in years 1..9999",
                   (long long) event->occurred_at);
         return -1;

@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sp_civil.h"
-#include "sp_period.h"
 
 /* Decimal digits of the largest watermark (INT64_MAX has 19). */
 #define S_WATERMARK_DIGITS_MAX 19
@@ -57,17 +55,5 @@ churn_keys_watermark_read (const char *text, size_t length, int64_t *value)
         result = result * S_DECIMAL_BASE + digit;
     }
     *value = result;
-    return 0;
-}
-
-int
-churn_keys_local_day (const sp_tz_t *tz, int64_t utc_ms, int64_t *day)
-{
-    sp_period_t period;
-    int year, month, mday;
-    if (sp_period_cut (tz, SP_PERIOD_DAY, utc_ms, &period) != 0 ||
-        sscanf (period.label, "%d-%d-%d", &year, &month, &mday) != 3)
-        return -1;
-    *day = sp_civil_days_from_date (year, month, mday);
     return 0;
 }

@@ -30,7 +30,6 @@
 #include <stdint.h>
 
 #include "sp_partition.h"
-#include "sp_tz.h"
 
 #define CHURN_KEYS_SERVICE "churn-alerting"
 #define CHURN_KEYS_CONFIG "churn-alerting:config"
@@ -54,9 +53,5 @@ int churn_keys_watermark (char *key, size_t size, uint32_t partition);
    one. */
 int churn_keys_watermark_read (const char *text, size_t length, int64_t *value);
 
-/* The local day (days since 1970-01-01) of utc_ms in tz: the day of a
-   watermark, or of the wall clock. Returns 0, or -1 when it has none in
-   years 1..9999. */
-int churn_keys_local_day (const sp_tz_t *tz, int64_t utc_ms, int64_t *day);
 
 #endif

@@ -117,7 +117,7 @@ churn_query_customer (churn_query_t *self, const char *customer, churn_query_cus
     const char *watermark = sp_redis_reply_text (sp_redis_reply_element (reply, 1), NULL);
     if (watermark) {
         if (churn_keys_watermark_read (watermark, strlen (watermark), &out->watermark_ms) != 0 ||
-            churn_keys_local_day (self->tz, out->watermark_ms, &out->watermark_day) != 0) {
+            sp_period_local_day (self->tz, out->watermark_ms, &out->watermark_day) != 0) {
             sp_error_set (error, error_size, "%s holds no event time", watermark_key);
             goto out_destroy;
         }

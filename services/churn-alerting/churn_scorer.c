@@ -102,7 +102,7 @@ s_clock (churn_scorer_t *self, uint32_t partition, int64_t *clock, char *error, 
             struct timespec now;
             clock_gettime (CLOCK_REALTIME, &now);
             int64_t now_ms = (int64_t) now.tv_sec * S_MS_PER_SECOND + now.tv_nsec / S_NS_PER_MS;
-            if (churn_keys_local_day (self->tz, now_ms, &today) != 0) {
+            if (sp_period_local_day (self->tz, now_ms, &today) != 0) {
                 sp_error_set (error, error_size, "the wall clock has no local day");
                 return -1;
             }
@@ -128,7 +128,7 @@ s_clock (churn_scorer_t *self, uint32_t partition, int64_t *clock, char *error, 
     if (text) {
         rc = 1;
         if (churn_keys_watermark_read (text, length, &watermark_ms) != 0 ||
-            churn_keys_local_day (self->tz, watermark_ms, &today) != 0) {
+            sp_period_local_day (self->tz, watermark_ms, &today) != 0) {
             sp_error_set (error, error_size, "%s holds no event time", key);
             rc = -1;
         }

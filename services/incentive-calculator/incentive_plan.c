@@ -31,9 +31,6 @@ _Static_assert(INCENTIVE_RATES_BASIS_POINTS == SP_JSON_BASIS_POINTS,
 #define S_BP INCENTIVE_RATES_BASIS_POINTS
 #define S_PPM INCENTIVE_RATES_PPM
 #define S_DECIMAL_BASE 10
-#define S_DATE_LENGTH 10 /* "YYYY-MM-DD" */
-#define S_YEAR_MIN 1970  /* dates of plans: 1970..9999 */
-#define S_YEAR_MAX 9999
 
 /* The reference data kind of plans. */
 const sp_refdata_kind_t incentive_plan_kind = {
@@ -180,18 +177,13 @@ s_read_date (sp_json_reader_t *reader, const json_t *value, const char *path, in
     const char *text;
     if (sp_json_read_string (reader, value, path, &text) != 0)
         return -1;
-    int year = 0, month = 0, date = 0, used = 0;
-    bool valid = strlen (text) == S_DATE_LENGTH &&
-                 sscanf (text, "%4d-%2d-%2d%n", &year, &month, &date, &used) == 3 &&
-                 used == S_DATE_LENGTH && year >= S_YEAR_MIN && year <= S_YEAR_MAX && month >= 1 &&
-                 month <= SP_CIVIL_MONTHS_PER_YEAR && date >= 1 &&
-                 date <= sp_civil_days_in_month (year, month);
-    if (!valid) {
+    int64_t number;
+    if (sp_civil_date_parse (text, &number) != 0 || number < 0) { /* plans: 1970..9999 */
         char quoted[SP_JSON_PATH_SIZE];
         return sp_json_fail (reader, path, "invalid date \"%s\": use YYYY-MM-DD",
                              sp_json_quote (value, quoted, sizeof quoted));
     }
-    *day = sp_civil_days_from_date (year, month, date);
+    *day = number;
     return 0;
 }
 

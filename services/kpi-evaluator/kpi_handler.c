@@ -63,15 +63,15 @@ static int
 s_day (const kpi_handler_t *self, int64_t at, s_day_t *out, char *error, size_t error_size)
 {
     sp_period_t period;
-    int year, month, day;
-    if (sp_period_cut (self->tz, SP_PERIOD_DAY, at, &period) != 0 ||
-        sscanf (period.label, "%d-%d-%d", &year, &month, &day) != 3) {
+    if (sp_period_cut (self->tz, SP_PERIOD_DAY, at, &period) != 0) {
         snprintf (error, error_size, "instant %lld has no local day in 1..9999", (long long) at);
         return -1;
     }
     memcpy (out->day, period.label, sizeof out->day);
     snprintf (out->month, sizeof out->month, "%.7s", period.label);
-    out->number = sp_civil_days_from_date (year, month, day);
+    int parsed = sp_civil_date_parse (period.label, &out->number);
+    assert (parsed == 0); /* a day's label is its date */
+    (void) parsed;
     return 0;
 }
 

@@ -444,14 +444,10 @@ s_read_as_of (kpi_notifier_t *self, const char *text, char *error, size_t error_
 {
     if (!text || !*text)
         return 0;
-    int year = 0, month = 0, day = 0;
-    char tail;
     self->fixed = true;
-    if (strlen (text) == KPI_WARNING_DAY_SIZE - 1 &&
-        sscanf (text, "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3 && year >= 1 &&
-        month >= 1 && month <= 12 && day >= 1 && day <= sp_civil_days_in_month (year, month)) {
+    if (sp_civil_date_parse (text, &self->fixed_through) == 0 &&
+        self->fixed_through >= SP_CIVIL_DAYS_YEAR_ONE) {
         self->fixed_day = true;
-        self->fixed_through = sp_civil_days_from_date (year, month, day);
         return 0;
     }
     if (sp_event_time_parse (text, &self->fixed_ms) != 0) {

@@ -28,9 +28,6 @@
 
 #define S_KIND "org"
 #define S_NAME_MAX (SP_REFDATA_NAME_SIZE - 1)
-#define S_DATE_LENGTH 10 /* "YYYY-MM-DD" */
-#define S_DATE_SIZE (S_DATE_LENGTH + 1)
-#define S_DECIMAL 10
 
 const sp_refdata_kind_t kpi_org_kind = {
     .kind = S_KIND,
@@ -104,19 +101,6 @@ static const char *const s_membership_keys[] = { "team", "from", "until", NULL }
 
 // ---------------------------------------------------------------- values
 
-/* Value of the decimal digits text[0..count), or -1 when one is not a digit. */
-static int
-s_digits (const char *text, size_t count)
-{
-    int number = 0;
-    for (size_t index = 0; index < count; index++) {
-        if (text[index] < '0' || text[index] > '9')
-            return -1;
-        number = number * S_DECIMAL + (text[index] - '0');
-    }
-    return number;
-}
-
 /* Reads a required local date "YYYY-MM-DD" as days since 1970-01-01. */
 static int
 s_read_date (sp_json_reader_t *reader, const json_t *value, const char *path, int64_t *day)
@@ -124,27 +108,12 @@ s_read_date (sp_json_reader_t *reader, const json_t *value, const char *path, in
     const char *text;
     if (sp_json_read_string (reader, value, path, &text) != 0)
         return -1;
-    bool valid = json_string_length (value) == S_DATE_LENGTH && text[4] == '-' && text[7] == '-';
-    int year = valid ? s_digits (text, 4) : -1;
-    int month = valid ? s_digits (text + 5, 2) : -1;
-    int mday = valid ? s_digits (text + 8, 2) : -1;
-    valid = year >= 0 && month >= 1 && month <= SP_CIVIL_MONTHS_PER_YEAR && mday >= 1 &&
-            mday <= sp_civil_days_in_month (year, month);
-    if (!valid) {
+    if (sp_civil_date_parse (text, day) != 0) {
         char quoted[SP_EVENT_QUOTE_SIZE];
         return sp_json_fail (reader, path, "invalid date \"%s\": use YYYY-MM-DD",
                              sp_json_quote (value, quoted, sizeof quoted));
     }
-    *day = sp_civil_days_from_date (year, month, mday);
     return 0;
-}
-
-/* Writes day as "YYYY-MM-DD" (days of years 0..9999, as read). */
-static void
-s_format_date (int64_t day, char *buffer, size_t size)
-{
-    sp_civil_date_t date = sp_civil_date_from_days (day);
-    snprintf (buffer, size, "%04lld-%02d-%02d", (long long) date.year, date.month, date.day);
 }
 
 /* A malloc'd "<prefix><id>" as node's scope, node's id inside it. */
@@ -640,8 +609,8 @@ s_append (json_t *array, json_t *value, bool *ok)
 static json_t *
 s_date_json (int64_t day)
 {
-    char text[S_DATE_SIZE];
-    s_format_date (day, text, sizeof text);
+    char text[SP_CIVIL_DATE_LABEL_SIZE];
+    sp_civil_date_label (day, text); /* days of years 0..9999, as read */
     return json_string (text);
 }
 

@@ -145,13 +145,7 @@ kpi_query_reference (const kpi_query_t *self)
 int
 kpi_query_day (const kpi_query_t *self, int64_t utc_ms, int64_t *day)
 {
-    sp_period_t period;
-    int year, month, mday;
-    if (sp_period_cut (self->tz, SP_PERIOD_DAY, utc_ms, &period) != 0 ||
-        sscanf (period.label, "%d-%d-%d", &year, &month, &mday) != 3)
-        return -1;
-    *day = sp_civil_days_from_date (year, month, mday);
-    return 0;
+    return sp_period_local_day (self->tz, utc_ms, day);
 }
 
 int

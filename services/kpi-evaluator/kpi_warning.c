@@ -9,9 +9,7 @@
 #include "sp_civil.h"
 #include "sp_error.h"
 
-/* Length of a day label "YYYY-MM-DD", of a month "YYYY-MM" and of a
-   quarter "YYYY-Qn". */
-#define S_DAY_LENGTH 10
+/* Length of a month label "YYYY-MM" and of a quarter "YYYY-Qn". */
 #define S_MONTH_LENGTH 7
 #define S_QUARTER_LENGTH 7
 
@@ -136,12 +134,8 @@ kpi_warning_to_message (const kpi_warning_t *warning, Salespulse__KpiWarning *me
 static bool
 s_valid_day (const char *text)
 {
-    int year, month, day;
-    char tail;
-    return strlen (text) == S_DAY_LENGTH && text[4] == '-' && text[7] == '-' &&
-           sscanf (text, "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3 && year >= 1 &&
-           month >= 1 && month <= S_MONTHS && day >= 1 &&
-           day <= sp_civil_days_in_month (year, month);
+    int64_t day;
+    return sp_civil_date_parse (text, &day) == 0 && day >= SP_CIVIL_DAYS_YEAR_ONE;
 }
 
 /* True when every byte of text[from..length) is a digit. */

@@ -40,7 +40,6 @@
 
 static const char s_command[] = "health";
 
-#define S_DATE_LENGTH 10 /* "YYYY-MM-DD" */
 
 static const sp_config_option_t s_options[] = {
     { "customer", NULL, SP_CONFIG_STRING, NULL, "the customer_id to score (required)", 0, 0 },
@@ -53,20 +52,6 @@ static const sp_config_option_t s_options[] = {
       CHURN_QUERY_HISTORY_DAYS_MAX },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
 };
-
-/* A strict "YYYY-MM-DD" into a day number; -1 when it is not one. */
-static int
-s_date (const char *text, int64_t *day)
-{
-    int year, month, mday;
-    char tail;
-    if (strlen (text) != S_DATE_LENGTH ||
-        sscanf (text, "%4d-%2d-%2d%c", &year, &month, &mday, &tail) != 3 || year < 1 || month < 1 ||
-        month > 12 || mday < 1 || mday > sp_civil_days_in_month (year, month))
-        return -1;
-    *day = sp_civil_days_from_date (year, month, mday);
-    return 0;
-}
 
 /* The customer's tier in the customers reference data, 0 when none.
    Returns 0, or -1 after printing why. */
@@ -131,7 +116,7 @@ s_show (const sp_config_t *config, const churn_query_t *query, const char *custo
     const char *as_of = sp_config_string (config, "as-of");
     bool given = as_of && *as_of;
     int64_t day = read->watermark_day;
-    if (given && s_date (as_of, &day) != 0) {
+    if (given && (sp_civil_date_parse (as_of, &day) != 0 || day < SP_CIVIL_DAYS_YEAR_ONE)) {
         fprintf (stderr, "salesctl %s: invalid date \"%s\": use YYYY-MM-DD\n", s_command, as_of);
         return SALESCTL_EXIT_FAILURE;
     }

@@ -31,9 +31,9 @@ s_scope_valid (const char *scope)
 
 /* --as-of a date: that local day, whose last instant is the as-of time. */
 static int
-s_date_end (salesctl_kpi_t *self, int year, int month, int day)
+s_date_end (salesctl_kpi_t *self, int64_t day)
 {
-    self->through = sp_civil_days_from_date (year, month, day);
+    self->through = day;
     int64_t next = sp_tz_local_to_utc (kpi_query_tz (self->query),
                                        (self->through + 1) * SP_CIVIL_SECONDS_PER_DAY);
     self->as_of_ms = next * S_MS_PER_SECOND - 1;
@@ -57,11 +57,8 @@ salesctl_kpi_open (const sp_config_t *config, const char *command, size_t argume
                  command, scope);
         return -1;
     }
-    int year = 0, month = 0, day = 0;
-    char tail;
-    bool date_only = as_of && sscanf (as_of, "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3 &&
-                     strlen (as_of) == 10 && month >= 1 && month <= 12 && day >= 1 &&
-                     day <= sp_civil_days_in_month (year, month);
+    int64_t day = 0;
+    bool date_only = as_of && sp_civil_date_parse (as_of, &day) == 0 && day >= SP_CIVIL_DAYS_YEAR_ONE;
     if (as_of && *as_of && !date_only && sp_event_time_parse (as_of, &self->as_of_ms) != 0) {
         fprintf (stderr,
                  "salesctl %s: invalid time \"%s\": use a date YYYY-MM-DD or an RFC 3339 "
@@ -91,7 +88,7 @@ salesctl_kpi_open (const sp_config_t *config, const char *command, size_t argume
     *error = '\0';
     if ((period && sp_period_parse (kpi_query_tz (self->query), period, &self->period, error,
                                     sizeof error) != 0) ||
-        (date_only ? s_date_end (self, year, month, day)
+        (date_only ? s_date_end (self, day)
                    : kpi_query_day (self->query, self->as_of_ms, &self->through)) != 0) {
         fprintf (stderr, "salesctl %s: %s\n", command, *error ? error : "--as-of is out of range");
         goto out_close;

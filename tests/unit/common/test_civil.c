@@ -113,6 +113,38 @@ test_date_labels (void **state)
     assert_string_equal (label, "");
 }
 
+static void
+test_date_parse (void **state)
+{
+    (void) state;
+    int64_t days = 42;
+    assert_int_equal (sp_civil_date_parse ("1970-01-01", &days), 0);
+    assert_int_equal (days, 0);
+    assert_int_equal (sp_civil_date_parse ("2024-02-29", &days), 0);
+    assert_int_equal (days, sp_civil_days_from_date (2024, 2, 29));
+    assert_int_equal (sp_civil_date_parse ("0001-01-01", &days), 0);
+    assert_int_equal (days, SP_CIVIL_DAYS_YEAR_ONE);
+    assert_int_equal (sp_civil_date_parse ("0000-01-01", &days), 0);
+    assert_int_equal (days, sp_civil_days_from_date (0, 1, 1));
+    assert_int_equal (sp_civil_date_parse ("9999-12-31", &days), 0);
+    /* every label written reads back */
+    char label[SP_CIVIL_DATE_LABEL_SIZE];
+    for (int64_t day = sp_civil_days_from_date (0, 1, 1); day < 2932897; day += 997) {
+        assert_int_equal (sp_civil_date_label (day, label), 0);
+        assert_int_equal (sp_civil_date_parse (label, &days), 0);
+        assert_int_equal (days, day);
+    }
+    const char *refused[] = { "",           "2023-02-29", "2024-13-01", "2024-00-10",
+                              "2024-01-00", "2024-04-31", "2024-1-01",  "+202-01-01",
+                              " 202-01-01", "2024-01-01 ", "2024/01/01", "20240101",
+                              "2024-01-1x", "10000-01-01" };
+    for (size_t index = 0; index < sizeof refused / sizeof refused[0]; index++) {
+        days = 42;
+        assert_int_equal (sp_civil_date_parse (refused[index], &days), -1);
+        assert_int_equal (days, 42);
+    }
+}
+
 int
 main (void)
 {
@@ -123,6 +155,7 @@ main (void)
         cmocka_unit_test (test_round_trip),
         cmocka_unit_test (test_weekdays),
         cmocka_unit_test (test_date_labels),
+        cmocka_unit_test (test_date_parse),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

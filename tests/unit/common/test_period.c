@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "sp_civil.h"
 #include "sp_period.h"
 
 #define ERROR_SIZE 256    /* message buffer of every test */
@@ -387,6 +388,36 @@ test_cut_before_1970 (void **state)
     sp_tz_destroy (&tz);
 }
 
+/* The local day number agrees with the day period's label, at the
+   range's ends and across a gap at midnight; outside the range, -1. */
+static void
+test_local_day (void **state)
+{
+    (void) state;
+    sp_tz_t *utc = s_zone ("UTC");
+    int64_t day = 42;
+    const int64_t first = INT64_C (-62135596800000); /* 0001-01-01T00:00Z */
+    const int64_t end = INT64_C (253402300800000);   /* 10000-01-01T00:00Z */
+    assert_int_equal (sp_period_local_day (utc, first, &day), 0);
+    assert_int_equal (day, SP_CIVIL_DAYS_YEAR_ONE);
+    assert_int_equal (sp_period_local_day (utc, end - 1, &day), 0);
+    assert_int_equal (day, sp_civil_days_from_date (9999, 12, 31));
+    day = 42;
+    assert_int_equal (sp_period_local_day (utc, end, &day), -1);
+    assert_int_equal (sp_period_local_day (utc, first - 1, &day), -1);
+    assert_int_equal (sp_period_local_day (NULL, 0, &day), -1);
+    assert_int_equal (day, 42);
+    sp_tz_destroy (&utc);
+    /* Sao Paulo, 2018-11-04 starts at 01:00 local, 03:00Z */
+    sp_tz_t *tz = s_zone ("America/Sao_Paulo");
+    const int64_t november_4 = INT64_C (1541300400) * MS;
+    assert_int_equal (sp_period_local_day (tz, november_4, &day), 0);
+    assert_int_equal (day, sp_civil_days_from_date (2018, 11, 4));
+    assert_int_equal (sp_period_local_day (tz, november_4 - 1, &day), 0);
+    assert_int_equal (day, sp_civil_days_from_date (2018, 11, 3));
+    sp_tz_destroy (&tz);
+}
+
 static void
 test_cut_apia_skipped_day (void **state)
 {
@@ -749,6 +780,7 @@ main (void)
         cmocka_unit_test (test_cut_berlin),
         cmocka_unit_test (test_cut_iso_weeks),
         cmocka_unit_test (test_cut_before_1970),
+        cmocka_unit_test (test_local_day),
         cmocka_unit_test (test_cut_apia_skipped_day),
         cmocka_unit_test (test_cut_overlap_across_midnight),
         cmocka_unit_test (test_cut_parse_step_agree),
