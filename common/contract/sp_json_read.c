@@ -142,14 +142,15 @@ int
 sp_json_read_text (sp_json_reader_t *reader, const json_t *value, const char *path, size_t max,
                    const char **text)
 {
-    if (sp_json_read_string (reader, value, path, text) != 0)
+    const char *read;
+    if (sp_json_read_string (reader, value, path, &read) != 0)
         return -1;
     size_t length = json_string_length (value);
     if (length == 0)
         return sp_json_fail (reader, path, "must not be empty");
     if (length > max)
         return sp_json_fail (reader, path, "longer than %zu bytes", max);
-    const unsigned char *bytes = (const unsigned char *) *text;
+    const unsigned char *bytes = (const unsigned char *) read;
     for (size_t index = 0; index < length; index++) {
         unsigned code = bytes[index];
         if (code == S_C1_LEAD && index + 1 < length && bytes[index + 1] <= S_C1_LAST)
@@ -159,6 +160,7 @@ sp_json_read_text (sp_json_reader_t *reader, const json_t *value, const char *pa
         /* Named by code point and offset: quoting it would put it in the log. */
         return sp_json_fail (reader, path, "control character U+%04X at byte %zu", code, index);
     }
+    *text = read;
     return 0;
 }
 

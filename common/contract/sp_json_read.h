@@ -76,7 +76,7 @@ int sp_json_read_string (sp_json_reader_t *reader, const json_t *value, const ch
    rule of ids in reference data. Fails with `must not be empty` /
    `longer than <max> bytes` / `control character U+XXXX at byte
    <offset>` (the character is named, not quoted, to keep it out of
-   logs). */
+   logs); *text is untouched then. */
 int sp_json_read_text (sp_json_reader_t *reader, const json_t *value, const char *path, size_t max,
                        const char **text);
 

@@ -54,6 +54,8 @@ s_read_text (const char *json, char *error, char *text)
         assert_ptr_equal (got, json_string_value (value)); /* borrowed */
         snprintf (text, ERROR_SIZE, "%s", got);
     }
+    else
+        assert_null (got); /* untouched on failure */
     json_decref (root);
 }
 
