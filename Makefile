@@ -140,6 +140,7 @@ kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi
 churn-alerting_TESTS := churn
 churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_keys \
     churn_reference churn_query churn_lifecycle churn_history churn_alert churn_alert_store
+incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_rates
 
 define SERVICE_template
 $(1)_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c))
@@ -178,7 +179,7 @@ FACE_OBJ := $(foreach s,$(SERVICES),$($(s)_FACE_OBJ))
 # Programs only tests and benchmarks run (tests/programs/<name>/) use the
 # same template, without services unless <name>_SERVICES says (churn-replay
 # replays the retail data through churn-alerting's pure face).
-salesctl_SERVICES := funnel-tracker kpi-evaluator churn-alerting
+salesctl_SERVICES := funnel-tracker kpi-evaluator churn-alerting incentive-calculator
 churn-replay_SERVICES := churn-alerting
 
 define PROGRAM_template

@@ -341,7 +341,7 @@ test_load_refused (void **state)
     assert_string_equal (
         fixture->errors,
         "salesctl load: unknown kind \"widget\": expected one of: funnel, org, customers, targets, "
-        "scorecard, health\n");
+        "scorecard, health, plans\n");
     assert_int_equal (s_salesctl (fixture, (const char *const[]){ "load", "funnel", NULL }), 1);
     assert_non_null (strstr (fixture->errors, "salesctl load: expected a kind and a file"));
 

@@ -3,8 +3,9 @@
         salesctl load KIND FILE [--json] [--if-absent] [--effective-from WHEN]
                                 [--loaded-by WHO] [--postgres URL]
 
-    KIND is one of the kinds the services define (salesctl_kinds: today
-    "funnel", docs/funnels.md). The file is read whole (at most
+    KIND is one of the kinds the services define (salesctl_kind: funnel,
+    org, customers, targets, scorecard, health, plans; docs/salesctl.md
+    says whose each is). The file is read whole (at most
     SALESCTL_LOAD_FILE_MAX bytes) and validated with the owning service's
     own code before anything connects, so a refused file writes nothing;
     the refusal names the file, the JSON path of the bad value and why:
@@ -31,6 +32,7 @@
 
 #include "churn-alerting/churn_model.h"
 #include "funnel-tracker/funnel_catalog.h"
+#include "incentive-calculator/incentive_plan.h"
 #include "kpi-evaluator/kpi_customers.h"
 #include "kpi-evaluator/kpi_org.h"
 #include "kpi-evaluator/kpi_reference.h"
@@ -68,6 +70,7 @@ static const sp_config_option_t s_options[] = {
 static const sp_refdata_kind_t *const s_kinds[] = {
     &funnel_catalog_kind, &kpi_org_kind,       &kpi_customers_kind,
     &kpi_targets_kind,    &kpi_scorecard_kind, &churn_model_kind,
+    &incentive_plan_kind,
 };
 
 const sp_refdata_kind_t *
