@@ -175,24 +175,13 @@ static const char s_steady[] = ORDER ("s1", "cust-steady", "2025-01-15", "100.00
 static int
 s_start_service (void)
 {
-    char program[PATH_SIZE], http[64], bus[128], partitions[16];
-    sp_harness_program ("churn-alerting", program, sizeof program);
-    snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", s_fixture.http_port);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=%s", s_fixture.stack->bus);
-    snprintf (partitions, sizeof partitions, "--partitions=%d", PARTITIONS);
-    sp_harness_spawn_options_t options = {
-        .settings = (const char *[]){ http, bus, "SP_TIME_ZONE=UTC", "SP_CONSUMER_POLL_MS=100",
-                                      "SP_DEFINITIONS_CHECK_MS=200", NULL },
-        .arguments = (const char *[]){ partitions, "--currency", "GBP", NULL },
-        .stdout_path = s_fixture.log,
-    };
-    s_fixture.service = sp_harness_spawn_with (s_fixture.stack->harness, program, &options);
-    if (s_fixture.service < 0)
-        return -1;
-    char body[4096];
-    return sp_harness_wait_http (s_fixture.service, s_fixture.http_port, "/metrics",
-                                 "salespulse_consumer_partition_owned", body, sizeof body,
-                                 TIMEOUT_MS);
+    s_fixture.service = sp_harness_consumer_service (
+        s_fixture.stack->harness, "churn-alerting", s_fixture.stack->bus, s_fixture.http_port,
+        PARTITIONS,
+        (const char *[]){ "SP_TIME_ZONE=UTC", "SP_CONSUMER_POLL_MS=100",
+                          "SP_DEFINITIONS_CHECK_MS=200", NULL },
+        (const char *[]){ "--currency", "GBP", NULL }, s_fixture.log, TIMEOUT_MS);
+    return s_fixture.service > 0 ? 0 : -1;
 }
 
 static int

@@ -141,26 +141,15 @@ s_write_first (const char *path)
 static int
 s_start_tracker (void)
 {
-    char program[PATH_SIZE], http[64], bus[128], notices[128], partitions[16];
-    sp_harness_program ("funnel-tracker", program, sizeof program);
-    snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", s_fixture.http_port);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=%s", s_fixture.stack->bus);
+    char notices[128];
     snprintf (notices, sizeof notices, "SP_FUNNEL_NOTICES_ENDPOINT=%s", s_fixture.notices);
-    snprintf (partitions, sizeof partitions, "--partitions=%d", PARTITIONS);
-    sp_harness_spawn_options_t options = {
-        .settings =
-            (const char *[]){ http, bus, notices, "SP_TIME_ZONE=UTC", "SP_FUNNEL_CURRENCY=USD",
-                              "SP_FUNNEL_NOTICE_INTERVAL_MS=200", "SP_CONSUMER_POLL_MS=100", NULL },
-        .arguments = (const char *[]){ partitions, NULL },
-        .stdout_path = s_fixture.log,
-    };
-    s_fixture.tracker = sp_harness_spawn_with (s_fixture.stack->harness, program, &options);
-    if (s_fixture.tracker < 0)
-        return -1;
-    char body[4096];
-    return sp_harness_wait_http (s_fixture.tracker, s_fixture.http_port, "/metrics",
-                                 "salespulse_consumer_partition_owned", body, sizeof body,
-                                 TIMEOUT_MS);
+    s_fixture.tracker = sp_harness_consumer_service (
+        s_fixture.stack->harness, "funnel-tracker", s_fixture.stack->bus, s_fixture.http_port,
+        PARTITIONS,
+        (const char *[]){ notices, "SP_TIME_ZONE=UTC", "SP_FUNNEL_CURRENCY=USD",
+                          "SP_FUNNEL_NOTICE_INTERVAL_MS=200", "SP_CONSUMER_POLL_MS=100", NULL },
+        NULL, s_fixture.log, TIMEOUT_MS);
+    return s_fixture.tracker > 0 ? 0 : -1;
 }
 
 static int

@@ -166,32 +166,21 @@ s_salesctl_json (const char *const *arguments)
 static pid_t
 s_start_tracker (int index, int check_ms)
 {
-    char program[PATH_SIZE], http[64], bus[128], notices[160], partitions[16], check[64];
+    char notices[160], check[64];
     char endpoint[SP_HARNESS_CONSUMER_ENDPOINT_SIZE];
     assert_int_equal (sp_harness_free_endpoint (endpoint, sizeof endpoint), 0);
-    sp_harness_program ("funnel-tracker", program, sizeof program);
     s_fixture.http_ports[index] = sp_harness_free_port ();
-    snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", s_fixture.http_ports[index]);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=%s", s_fixture.stack->bus);
     snprintf (notices, sizeof notices, "SP_FUNNEL_NOTICES_ENDPOINT=%s", endpoint);
     snprintf (check, sizeof check, "SP_DEFINITIONS_CHECK_MS=%d", check_ms);
-    snprintf (partitions, sizeof partitions, "--partitions=%d", PARTITIONS);
     snprintf (s_fixture.logs[index], sizeof s_fixture.logs[index], "%s/funnel-tracker-%d.log",
               sp_harness_dir (s_fixture.stack->harness), index);
-    sp_harness_spawn_options_t options = {
-        .settings = (const char *[]){ http, bus, notices, check, "SP_TIME_ZONE=UTC",
-                                      "SP_FUNNEL_CURRENCY=USD", "SP_CONSUMER_POLL_MS=100",
-                                      "SP_CONSUMER_LEASE_TTL_MS=3000", NULL },
-        .arguments = (const char *[]){ partitions, NULL },
-        .stdout_path = s_fixture.logs[index],
-    };
-    pid_t pid = sp_harness_spawn_with (s_fixture.stack->harness, program, &options);
+    pid_t pid = sp_harness_consumer_service (
+        s_fixture.stack->harness, "funnel-tracker", s_fixture.stack->bus,
+        s_fixture.http_ports[index], PARTITIONS,
+        (const char *[]){ notices, check, "SP_TIME_ZONE=UTC", "SP_FUNNEL_CURRENCY=USD",
+                          "SP_CONSUMER_POLL_MS=100", "SP_CONSUMER_LEASE_TTL_MS=3000", NULL },
+        NULL, s_fixture.logs[index], TIMEOUT_MS);
     assert_true (pid > 0);
-    char body[4096];
-    assert_int_equal (sp_harness_wait_http (pid, s_fixture.http_ports[index], "/metrics",
-                                            "salespulse_consumer_partition_owned", body,
-                                            sizeof body, TIMEOUT_MS),
-                      0);
     return pid;
 }
 

@@ -221,25 +221,13 @@ static const char s_events[] =
 static int
 s_start_evaluator (void)
 {
-    char program[PATH_SIZE], http[64], bus[128], partitions[16];
-    sp_harness_program ("kpi-evaluator", program, sizeof program);
-    snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", s_fixture.http_port);
-    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=%s", s_fixture.stack->bus);
-    snprintf (partitions, sizeof partitions, "--partitions=%d", PARTITIONS);
-    sp_harness_spawn_options_t options = {
-        .settings =
-            (const char *[]){ http, bus, "SP_TIME_ZONE=UTC", "SP_KPI_CURRENCY=USD",
-                              "SP_CONSUMER_POLL_MS=100", "SP_DEFINITIONS_CHECK_MS=200", NULL },
-        .arguments = (const char *[]){ partitions, NULL },
-        .stdout_path = s_fixture.log,
-    };
-    s_fixture.evaluator = sp_harness_spawn_with (s_fixture.stack->harness, program, &options);
-    if (s_fixture.evaluator < 0)
-        return -1;
-    char body[4096];
-    return sp_harness_wait_http (s_fixture.evaluator, s_fixture.http_port, "/metrics",
-                                 "salespulse_consumer_partition_owned", body, sizeof body,
-                                 TIMEOUT_MS);
+    s_fixture.evaluator = sp_harness_consumer_service (
+        s_fixture.stack->harness, "kpi-evaluator", s_fixture.stack->bus, s_fixture.http_port,
+        PARTITIONS,
+        (const char *[]){ "SP_TIME_ZONE=UTC", "SP_KPI_CURRENCY=USD", "SP_CONSUMER_POLL_MS=100",
+                          "SP_DEFINITIONS_CHECK_MS=200", NULL },
+        NULL, s_fixture.log, TIMEOUT_MS);
+    return s_fixture.evaluator > 0 ? 0 : -1;
 }
 
 static int

@@ -16,7 +16,9 @@
 
 #define SP_HARNESS_CONSUMER_SETTING_MAX 512   /* one "NAME=VALUE" entry */
 #define SP_HARNESS_CONSUMER_ARGS_MAX 16       /* argv entries passed to a child */
-#define SP_HARNESS_CONSUMER_CONSUMER_ARGS 14  /* extra consumer arguments accepted */
+#define SP_HARNESS_CONSUMER_CONSUMER_ARGS 14  /* extra service arguments accepted */
+#define SP_HARNESS_CONSUMER_SETTINGS 16       /* extra service settings accepted */
+#define SP_HARNESS_CONSUMER_FIXED_SETTINGS 3  /* bus, HTTP and partitions */
 #define SP_HARNESS_CONSUMER_SALESCTL_ARGS 11  /* salesctl arguments accepted */
 #define SP_HARNESS_CONSUMER_METRICS_MAX 65536 /* bytes of /metrics read */
 #define SP_HARNESS_CONSUMER_KEY_MAX 128       /* a counting-consumer hash key */
@@ -87,31 +89,47 @@ sp_harness_consumer_start_ingest (const sp_harness_t *harness, const char *endpo
     return sp_harness_start_ingest (harness, endpoint, settings, log_path, timeout_ms);
 }
 
+/* Appends the NULL-terminated list from (may be NULL) to into, which holds
+   *count entries and has room for most more before its NULL. Returns 0,
+   or -1 (printed, naming what) when from is longer. */
+static int
+s_append (const char **into, size_t *count, const char *const *from, size_t most,
+          const char *what)
+{
+    for (size_t index = 0; from && from[index]; index++) {
+        if (index == most) {
+            fprintf (stderr, "sp_harness_consumer: more than %zu service %s\n", most, what);
+            return -1;
+        }
+        into[(*count)++] = from[index];
+    }
+    into[*count] = NULL;
+    return 0;
+}
+
 pid_t
-sp_harness_consumer_start (const sp_harness_t *harness, const char *bus, int http_port,
-                           int partitions, const char *const *arguments, const char *log_path,
-                           int timeout_ms)
+sp_harness_consumer_service (const sp_harness_t *harness, const char *program_name,
+                             const char *bus, int http_port, int partitions,
+                             const char *const *settings, const char *const *arguments,
+                             const char *log_path, int timeout_ms)
 {
     char program[PATH_MAX], bus_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
         http_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
         partitions_setting[SP_HARNESS_CONSUMER_SETTING_MAX];
-    sp_harness_program ("counting-consumer", program, sizeof program);
     snprintf (bus_setting, sizeof bus_setting, "SP_BUS_ENDPOINT=%s", bus);
     snprintf (http_setting, sizeof http_setting, "SP_HTTP=127.0.0.1:%d", http_port);
     snprintf (partitions_setting, sizeof partitions_setting, "SP_PARTITIONS=%d", partitions);
-    const char *settings[] = { bus_setting, http_setting, partitions_setting, NULL };
+    const char *all_settings[SP_HARNESS_CONSUMER_FIXED_SETTINGS + SP_HARNESS_CONSUMER_SETTINGS + 1] =
+        { bus_setting, http_setting, partitions_setting };
     const char *argv[SP_HARNESS_CONSUMER_ARGS_MAX] = { NULL };
-    size_t count = 0;
-    while (arguments && arguments[count]) {
-        if (count == SP_HARNESS_CONSUMER_CONSUMER_ARGS) {
-            fprintf (stderr, "sp_harness_consumer: more than %d consumer arguments\n",
-                     SP_HARNESS_CONSUMER_CONSUMER_ARGS);
-            return -1;
-        }
-        argv[count] = arguments[count];
-        count++;
-    }
-    sp_harness_spawn_options_t options = { .settings = settings,
+    size_t setting_count = SP_HARNESS_CONSUMER_FIXED_SETTINGS, argument_count = 0;
+    if (s_append (all_settings, &setting_count, settings, SP_HARNESS_CONSUMER_SETTINGS,
+                  "settings") != 0 ||
+        s_append (argv, &argument_count, arguments, SP_HARNESS_CONSUMER_CONSUMER_ARGS,
+                  "arguments") != 0)
+        return -1;
+    sp_harness_program (program_name, program, sizeof program);
+    sp_harness_spawn_options_t options = { .settings = all_settings,
                                            .arguments = argv,
                                            .stdout_path = log_path };
     pid_t pid = sp_harness_spawn_with (harness, program, &options);
@@ -123,6 +141,15 @@ sp_harness_consumer_start (const sp_harness_t *harness, const char *bus, int htt
         pid = -1;
     }
     return pid;
+}
+
+pid_t
+sp_harness_consumer_start (const sp_harness_t *harness, const char *bus, int http_port,
+                           int partitions, const char *const *arguments, const char *log_path,
+                           int timeout_ms)
+{
+    return sp_harness_consumer_service (harness, "counting-consumer", bus, http_port, partitions,
+                                        NULL, arguments, log_path, timeout_ms);
 }
 
 int64_t

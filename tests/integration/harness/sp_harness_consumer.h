@@ -103,12 +103,24 @@ pid_t sp_harness_consumer_start_ingest (const sp_harness_t *harness, const char 
                                         const char *bus, int bus_hwm, int partitions,
                                         const char *log_path, int timeout_ms);
 
-/* Starts the built counting-consumer subscribed to bus, serving /metrics
-   on 127.0.0.1:http_port, with partitions partitions and the harness's
-   servers, plus arguments (NULL terminated, at most 14, may be NULL: e.g.
-   "--lease-ttl-ms", "1500"); stdout and stderr appended to log_path.
-   Waits until /metrics answers. Returns its PID, or -1 when it could not
-   start or was not ready within timeout_ms (then it is killed and reaped). */
+/* Starts the built consumer service program_name (e.g. "kpi-evaluator")
+   with the harness's servers, subscribed to bus (SP_BUS_ENDPOINT), serving
+   /metrics on 127.0.0.1:http_port (SP_HTTP), for partitions partitions
+   (SP_PARTITIONS), plus settings ("NAME=VALUE", NULL terminated, at most
+   16, may be NULL: e.g. "SP_TIME_ZONE=UTC") and arguments (NULL
+   terminated, at most 14, may be NULL: e.g. "--currency", "GBP"); stdout
+   and stderr appended to log_path. Waits until /metrics shows
+   salespulse_consumer_partition_owned. Returns its PID, or -1 (printed)
+   when there were more settings or arguments than that, or it could not
+   start or was not ready within timeout_ms (then it is killed and
+   reaped). */
+pid_t sp_harness_consumer_service (const sp_harness_t *harness, const char *program_name,
+                                   const char *bus, int http_port, int partitions,
+                                   const char *const *settings, const char *const *arguments,
+                                   const char *log_path, int timeout_ms);
+
+/* sp_harness_consumer_service for the built counting-consumer, with
+   arguments only (e.g. "--lease-ttl-ms", "1500"). */
 pid_t sp_harness_consumer_start (const sp_harness_t *harness, const char *bus, int http_port,
                                  int partitions, const char *const *arguments, const char *log_path,
                                  int timeout_ms);
