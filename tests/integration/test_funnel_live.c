@@ -502,13 +502,29 @@ test_behind_instance_takes_newer_version_at_once (void **state)
                               "salespulse_reference_data_checks_total{trigger=\"reconnect\"} 1",
                               body, sizeof body, TIMEOUT_MS),
         0);
+    /* the partitions shared as planned (p mod 2): until then instance 0
+       may hand instance 1 a partition it already stamped 4 */
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    while ((sp_harness_consumer_metric (s_fixture.http_ports[0],
+                                        "salespulse_consumer_partition_owned") !=
+                PARTITIONS / INSTANCES ||
+            sp_harness_consumer_metric (s_fixture.http_ports[1],
+                                        "salespulse_consumer_partition_owned") !=
+                PARTITIONS / INSTANCES) &&
+           sp_harness_now_ms () < deadline)
+        sp_harness_pause_ms (50);
+    assert_int_equal (sp_harness_consumer_metric (s_fixture.http_ports[1],
+                                                  "salespulse_consumer_partition_owned"),
+                      PARTITIONS / INSTANCES);
 
     s_insert_silently (4, s_version_4);
-    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    deadline = sp_harness_now_ms () + TIMEOUT_MS;
     size_t live = 0;
     while ((s_instances_at (4, 4, &live) != 1 || !s_some_partition_at (4)) &&
            sp_harness_now_ms () < deadline)
         sp_harness_pause_ms (50);
+    if (s_instances_at (4, 4, &live) != 1 || !s_some_partition_at (4))
+        s_print_logs ();
     assert_int_equal (s_instances_at (4, 4, &live), 1);
     assert_true (s_some_partition_at (4));
     /* instance 1 has not seen version 4 */
