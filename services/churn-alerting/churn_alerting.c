@@ -54,9 +54,10 @@ s_on_stop (sp_service_t *service, void *arg)
     s_alerting_destroy (&self);
 }
 
-/* sp_refdata_watch: a new health model was loaded: the consumer rebuilds
-   every partition under it, and the scorer scores the next periods with
-   it once they are rebuilt (periods scored before keep their scores). */
+/* sp_refdata_watch: a new health model (or customers document) was
+   loaded: the consumer rebuilds every partition under a new model (only
+   restamps it for new tiers), and the scorer scores the next periods with
+   it once they are (periods scored before keep their scores). */
 static int
 s_on_definitions (void *arg, int64_t revision)
 {
@@ -74,7 +75,7 @@ s_on_definitions (void *arg, int64_t revision)
         churn_reference_destroy (&reference);
         return 0;
     }
-    sp_consumer_revise (self->consumer, loaded, loaded, NULL,
+    sp_consumer_revise (self->consumer, loaded, churn_reference_rebuild_revision (reference), NULL,
                         churn_reference_definitions (reference));
     /* the scorer borrows the model: handed the new one before the old goes */
     churn_scorer_set_reference (self->scorer, reference);
@@ -127,7 +128,8 @@ churn_alerting_attach (sp_service_t *service, void *arg)
     self->consumer = sp_consumer_new (service, &settings, &handler, error, sizeof error);
     if (!self->consumer)
         goto out_failed;
-    sp_consumer_revise (self->consumer, revision, revision, NULL,
+    sp_consumer_revise (self->consumer, revision,
+                        churn_reference_rebuild_revision (self->reference), NULL,
                         churn_reference_definitions (self->reference));
     self->scorer =
         churn_scorer_new (service, settings.partitions, self->reference, error, sizeof error);
