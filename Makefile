@@ -44,7 +44,7 @@ endif
 # included by name, so every layer is on the include path.
 COMMON_LAYERS := contract seams service consumer
 INCLUDES := $(addprefix -Icommon/,$(COMMON_LAYERS)) -I$(GEN)
-CFLAGS_ALL = $(CFLAGS_BASE) $(OPT_FLAGS) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = $(CFLAGS_BASE) $(OPT_FLAGS) $(INCLUDES) $(PKG_CFLAGS) $(SERVICE_PKG_CFLAGS) $(CFLAGS)
 # Generated code is not ours to fix: keep warnings on, but not -Werror.
 CFLAGS_GEN = $(filter-out -Werror -Wshadow,$(CFLAGS_ALL))
 LDLIBS_ALL = $(LD_SAN) $(PKG_LIBS) -lm -lpthread $(LDFLAGS)
@@ -141,31 +141,43 @@ churn-alerting_TESTS := churn
 churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_keys \
     churn_tiers churn_reference churn_query churn_lifecycle churn_history churn_alert \
     churn_alert_store
-incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_rates
+incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_rates incentive_keys \
+    incentive_record incentive_credit incentive_draw incentive_ledger incentive_ledger_statement \
+    incentive_statement
+# Libraries (pkg-config names) only one service uses: compiled into its
+# objects and linked into its binary, its unit and its integration tests,
+# never into the library, tools or benchmarks (a face must not need them).
+# churn-alerting's forwarder to Alertmanager posts with libcurl.
+churn-alerting_PKGS := libcurl
 
 define SERVICE_template
 $(1)_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c))
 $(1)_LOGIC_OBJ := $$(filter-out %/main.o,$$($(1)_OBJ))
 $(1)_FACE_OBJ := $(patsubst %,$(BUILD)/obj/services/$(1)/%.o,$($(1)_FACE))
+# Recursive, so pkg-config runs only when a rule needs it (after `deps`).
+$(1)_PKG_CFLAGS = $$(if $$($(1)_PKGS),$$(shell pkg-config --cflags $$($(1)_PKGS)))
+$(1)_PKG_LIBS = $$(if $$($(1)_PKGS),$$(shell pkg-config --libs $$($(1)_PKGS)))
+$(BUILD)/obj/services/$(1)/%.o: SERVICE_PKG_CFLAGS = $$($(1)_PKG_CFLAGS)
 $(foreach f,$($(1)_FACE),$(if $(wildcard services/$(1)/$(f).c),,$(error $(1)_FACE: no services/$(1)/$(f).c)))
 
 ifneq ($$($(1)_OBJ),)
 $(BUILD)/bin/$(1): $$($(1)_OBJ) $(LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS_ALL) $$(filter-out %.a,$$^) $(LIB) -o $$@ $$(LDLIBS_ALL)
+	$$(CC) $$(CFLAGS_ALL) $$(filter-out %.a,$$^) $(LIB) -o $$@ $$($(1)_PKG_LIBS) $$(LDLIBS_ALL)
 endif
 
 $(BUILD)/obj/tests/unit/$(1)/%.o: INCLUDES += -Iservices/$(1)
 $(BUILD)/tests/unit/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o $$($(1)_LOGIC_OBJ) $(LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS_ALL) $$^ -o $$@ $$(LDLIBS_ALL) -lcmocka
+	$$(CC) $$(CFLAGS_ALL) $$^ -o $$@ $$($(1)_PKG_LIBS) $$(LDLIBS_ALL) -lcmocka
 
 ifneq ($($(1)_TESTS),)
 $(BUILD)/obj/tests/integration/test_$($(1)_TESTS)_%.o: INCLUDES += -Iservices/$(1)
 $(BUILD)/tests/integration/test_$($(1)_TESTS)_%: \
     $(BUILD)/obj/tests/integration/test_$($(1)_TESTS)_%.o $(HARNESS_OBJ) $$($(1)_LOGIC_OBJ) $(LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS_ALL) $$(filter-out %.a,$$^) $(LIB) -o $$@ $$(LDLIBS_ALL) -lcmocka
+	$$(CC) $$(CFLAGS_ALL) $$(filter-out %.a,$$^) $(LIB) -o $$@ $$($(1)_PKG_LIBS) $$(LDLIBS_ALL) \
+	    -lcmocka
 endif
 endef
 $(foreach s,$(SERVICES),$(eval $(call SERVICE_template,$(s))))

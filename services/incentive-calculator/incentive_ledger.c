@@ -451,10 +451,12 @@ s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *lin
                       INCENTIVE_LEDGER_LINE_ID_MAX);
         return -1;
     }
+    bool linked_clawback = line->kind == INCENTIVE_LEDGER_CLAWBACK && line->link[0];
     if (line->kind != INCENTIVE_LEDGER_EARNING && line->kind != INCENTIVE_LEDGER_ADJUSTMENT &&
-        line->kind != INCENTIVE_LEDGER_TRUE_UP) {
+        line->kind != INCENTIVE_LEDGER_TRUE_UP && !linked_clawback) {
         sp_error_set (error, error_size,
-                      "line \"%s\": kind %d cannot be posted (earning, adjustment or true_up)",
+                      "line \"%s\": kind %d cannot be posted (earning, adjustment, true_up, or "
+                      "a clawback linked to its line)",
                       line->id, (int) line->kind);
         return -1;
     }

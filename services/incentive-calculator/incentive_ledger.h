@@ -186,7 +186,8 @@ bool incentive_ledger_closed (const incentive_ledger_t *self, const char *period
 int incentive_ledger_set_draw (incentive_ledger_t *self, const incentive_draw_terms_t *terms,
                                const char *first_period, char *error, size_t error_size);
 
-/* Posts an earning, adjustment or true-up line (copied). A line whose
+/* Posts an earning, adjustment or true-up line, or a clawback computed
+   by the caller and linked to its original line (copied). A line whose
    period is closed goes to open_period as an adjustment (type "late",
    adjusts = its kind, origin_period = its period); when its deal's won
    event is cancelled, its clawback is posted too. Returns 0 when posted,

@@ -1,19 +1,24 @@
 /*  incentive-calculator - entry point.
 
-    incentive-calculator: computes commission and incentive payouts with line-by-line explanations.
-
-    Settings and the shared life of a service: common/service/sp_service.h.
+    incentive-calculator: keeps every rep's credits on won deals and their
+    cancellations live from the event log; `salesctl statement`, `whatif`
+    and `close-period` compute commission statements from them with the
+    plans loaded (docs/incentive-calculator.md, docs/incentives.md). The
+    work is in incentive_calculator.c; settings and the shared life of a
+    service in common/service/sp_service.h.
 */
-#include "sp_service.h"
+#include "incentive_calculator.h"
+#include "sp_consumer.h"
 
 static const sp_config_option_t s_options[] = {
-    { "http", "SP_HTTP", SP_CONFIG_STRING, "127.0.0.1:9105",
-      "listen address of /healthz and /metrics (HOST:PORT, port 0 = any)", 0, 0 },
+    INCENTIVE_CALCULATOR_OPTIONS,
+    SP_CONSUMER_OPTIONS,
 };
 
 static const sp_service_spec_t s_spec = {
     "incentive-calculator",
-    "computes commission and incentive payouts with line-by-line explanations",
+    "keeps every rep's credits on won deals and their cancellations live from the event log, "
+    "for commission statements with line-by-line explanations",
     s_options,
     sizeof s_options / sizeof s_options[0],
 };
@@ -21,5 +26,5 @@ static const sp_service_spec_t s_spec = {
 int
 main (int argc, char **argv)
 {
-    return sp_service_main (&s_spec, argc, argv, NULL, NULL);
+    return sp_service_main (&s_spec, argc, argv, incentive_calculator_attach, NULL);
 }

@@ -1,0 +1,39 @@
+/*  incentive_handler - incentive-calculator's consumer handler: keeps,
+    per partition, what the events say about commissions, and nothing
+    computed (docs/incentive-calculator.md, "State").
+
+      - deal_won: one credit record per credited rep in the rep's hash
+        (rep:<rep>, field = event id): the deal's splits share the amount
+        and the margin by the largest-remainder rule of incentive_credit,
+        never creating or losing a minor unit; without splits the event's
+        rep_id gets 100 %. The rep joins the partition's reps hash. The
+        customer's first won deal (the earliest occurred_at, then event
+        id) is kept for the new_logos measure.
+      - deal_cancelled: the earliest cancellation of each won deal
+        (cancel:<won_event_id>).
+    A statement computes every line from these records at query time
+    (incentive_statement.h), so the order events arrive in never changes
+    a figure. Deterministic, no I/O, no clock, no state between events.
+*/
+#ifndef INCENTIVE_HANDLER_H_INCLUDED
+#define INCENTIVE_HANDLER_H_INCLUDED
+
+#include <stddef.h>
+
+#include "incentive_credit.h"
+#include "incentive_record.h"
+#include "sp_consumer.h"
+
+/* The credits of a deal_won event (one per split, or one for rep_id):
+   fills credits (room for INCENTIVE_CREDIT_SPLITS_MAX) and returns their
+   count; 0 for any other event type; -1 with the reason naming the field
+   when the event cannot be credited (no amount, splits that do not add
+   up, an id beyond its room). partition is left 0. */
+int incentive_handler_credits (const Salespulse__SalesEvent *event, const char *event_id,
+                               incentive_record_credit_t *credits, char *error,
+                               size_t error_size);
+
+/* The consumer's view of the handler (begin and apply; no state). */
+sp_consumer_handler_t incentive_handler_consumer (void);
+
+#endif

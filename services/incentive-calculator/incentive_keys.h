@@ -1,0 +1,37 @@
+/*  incentive_keys - every Redis key incentive-calculator writes or reads
+    (docs/incentive-calculator.md, "State").
+
+    All keys live under one partition of the event log, as the consumer
+    kit requires ("incentive-calculator:{p<N>}:..."):
+
+        rep:<rep>             hash    event_id of a deal_won -> the rep's
+                                      credit record (incentive_record)
+        reps                  hash    rep -> deals credited in the partition
+        logo:<customer>       string  the customer's first won deal
+        cancel:<won_event_id> string  the earliest cancellation of a won deal
+
+    A partition's keys hold only what its events said; a statement sums a
+    rep's records over every partition at query time. No I/O.
+*/
+#ifndef INCENTIVE_KEYS_H_INCLUDED
+#define INCENTIVE_KEYS_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_partition.h"
+
+/* The service's name: key prefix, lease name, config record. */
+#define INCENTIVE_KEYS_SERVICE "incentive-calculator"
+
+/* The layout of the records below; a change rebuilds the state. */
+#define INCENTIVE_KEYS_FORMAT "incentive-1"
+
+/* Each writes the key of partition into key (size >= SP_PARTITION_KEY_MAX
+   is enough) and returns its length, or -1 when it does not fit. */
+int incentive_keys_rep (char *key, size_t size, uint32_t partition, const char *rep);
+int incentive_keys_reps (char *key, size_t size, uint32_t partition);
+int incentive_keys_logo (char *key, size_t size, uint32_t partition, const char *customer);
+int incentive_keys_cancel (char *key, size_t size, uint32_t partition, const char *won_event_id);
+
+#endif

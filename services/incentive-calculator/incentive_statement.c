@@ -1,0 +1,849 @@
+/*  incentive_statement - a rep's commission statement computed from its
+    credits, cancellations, plans and closed periods (see
+    incentive_statement.h). */
+#include "incentive_statement.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_array.h"
+#include "sp_error.h"
+#include "sp_hash.h"
+#include "sp_money.h"
+
+#define S_INITIAL 64
+#define S_PPM_DECIMALS 6
+#define S_BAND_SIZE INCENTIVE_LEDGER_NAME_SIZE
+#define S_HASH_SEED UINT64_C (0x9e3779b97f4a7c15)
+#define S_MEASURE_COUNT 5 /* revenue, margin, new_logos, units, events */
+#define S_REASON_SIZE 192
+
+/* ---------------------------------------------------------------- growing lists */
+
+typedef struct {
+    incentive_ledger_line_t *items;
+    size_t count;
+    size_t capacity;
+} s_lines_t;
+
+static incentive_ledger_line_t *
+s_lines_add (s_lines_t *lines)
+{
+    if (sp_array_reserve ((void **) &lines->items, &lines->capacity, lines->count + 1,
+                          sizeof *lines->items, S_INITIAL)
+        != 0)
+        return NULL;
+    incentive_ledger_line_t *line = &lines->items[lines->count++];
+    memset (line, 0, sizeof *line);
+    return line;
+}
+
+/* What a closed period paid on a line id. */
+typedef struct {
+    char id[INCENTIVE_LEDGER_ID_SIZE];
+    int64_t amount;
+    bool seen; /* a current line has this id */
+} s_paid_t;
+
+typedef struct {
+    s_paid_t *items;
+    size_t count;
+    size_t capacity;
+} s_paid_list_t;
+
+/* A deal of the statement's period that no plan paid. */
+typedef struct {
+    char event_id[INCENTIVE_RECORD_REF_SIZE];
+    char reason[S_REASON_SIZE];
+} s_unpaid_t;
+
+/* Everything a build makes. */
+typedef struct {
+    const incentive_statement_input_t *input;
+    sp_period_t period;            /* the statement's */
+    bool has_open;                 /* some period is closed: adjustments go to open */
+    sp_period_t open;              /* the first period after the last closed one */
+    s_lines_t current;             /* every line as it is worth now */
+    s_paid_list_t paid;            /* what closed periods paid, by line id */
+    s_unpaid_t *unpaid;            /* deals of the period no plan paid */
+    size_t unpaid_count;
+    size_t unpaid_capacity;
+    char (*used)[INCENTIVE_LEDGER_NAME_SIZE]; /* plan versions that computed a line */
+    size_t used_count;
+    size_t used_capacity;
+    char *error;
+    size_t error_size;
+} s_build_t;
+
+static void
+s_build_free (s_build_t *build)
+{
+    free (build->current.items);
+    free (build->paid.items);
+    free (build->unpaid);
+    free (build->used);
+}
+
+static int
+s_no_memory (s_build_t *build)
+{
+    sp_error_set (build->error, build->error_size, "out of memory");
+    return -1;
+}
+
+/* ---------------------------------------------------------------- small helpers */
+
+sp_period_kind_t
+incentive_statement_kind (incentive_plan_period_t period)
+{
+    switch (period) {
+        case INCENTIVE_PLAN_MONTH:
+            return SP_PERIOD_MONTH;
+        case INCENTIVE_PLAN_QUARTER:
+            return SP_PERIOD_QUARTER;
+        default:
+            return SP_PERIOD_YEAR;
+    }
+}
+
+/* A line id from text: itself when it fits a posted line, otherwise its
+   first bytes and a hash of the whole, so ids stay unique and short. */
+static void
+s_line_id (char *id, const char *text)
+{
+    size_t length = strlen (text);
+    if (length <= INCENTIVE_LEDGER_LINE_ID_MAX) {
+        memcpy (id, text, length + 1);
+        return;
+    }
+    enum { HEAD = INCENTIVE_LEDGER_LINE_ID_MAX - 17 };
+    uint64_t hash = sp_hash_bytes (text, length, S_HASH_SEED);
+    size_t head = HEAD;
+    /* cut at a whole UTF-8 character */
+    while (head > 0 && ((unsigned char) text[head] & 0xC0) == 0x80)
+        head--;
+    snprintf (id, INCENTIVE_LEDGER_ID_SIZE, "%.*s#%016" PRIx64, (int) head, text, hash);
+}
+
+static incentive_ledger_decimal_t
+s_ppm (int64_t ppm)
+{
+    return (incentive_ledger_decimal_t){ .units = ppm, .decimals = S_PPM_DECIMALS };
+}
+
+static int
+s_compare_credit (const void *left, const void *right)
+{
+    const incentive_record_credit_t *a = *(const incentive_record_credit_t *const *) left;
+    const incentive_record_credit_t *b = *(const incentive_record_credit_t *const *) right;
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at < b->occurred_at ? -1 : 1;
+    return strcmp (a->event_id, b->event_id);
+}
+
+static int
+s_compare_paid (const void *left, const void *right)
+{
+    return strcmp (((const s_paid_t *) left)->id, ((const s_paid_t *) right)->id);
+}
+
+static s_paid_t *
+s_paid_find (s_paid_list_t *paid, const char *id)
+{
+    s_paid_t key;
+    snprintf (key.id, sizeof key.id, "%s", id);
+    return paid->count ? bsearch (&key, paid->items, paid->count, sizeof key, s_compare_paid)
+                       : NULL;
+}
+
+static int
+s_unpaid (s_build_t *build, const incentive_record_credit_t *credit, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/* Notes that a deal of the statement's period was not paid, and why. */
+static int
+s_unpaid (s_build_t *build, const incentive_record_credit_t *credit, const char *format, ...)
+{
+    if (!sp_period_contains (&build->period, credit->occurred_at))
+        return 0;
+    if (sp_array_reserve ((void **) &build->unpaid, &build->unpaid_capacity,
+                          build->unpaid_count + 1, sizeof *build->unpaid, S_INITIAL)
+        != 0)
+        return s_no_memory (build);
+    s_unpaid_t *unpaid = &build->unpaid[build->unpaid_count++];
+    snprintf (unpaid->event_id, sizeof unpaid->event_id, "%s", credit->event_id);
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (unpaid->reason, sizeof unpaid->reason, format, arguments);
+    va_end (arguments);
+    return 0;
+}
+
+/* Remembers that plan version label computed a line of the period. */
+static int
+s_used (s_build_t *build, const char *label)
+{
+    for (size_t index = 0; index < build->used_count; index++)
+        if (strcmp (build->used[index], label) == 0)
+            return 0;
+    if (sp_array_reserve ((void **) &build->used, &build->used_capacity, build->used_count + 1,
+                          sizeof *build->used, S_INITIAL)
+        != 0)
+        return s_no_memory (build);
+    snprintf (build->used[build->used_count++], INCENTIVE_LEDGER_NAME_SIZE, "%s", label);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- computing lines */
+
+/* One plan's running measures while credits are walked in time order. */
+typedef struct {
+    const char *name;
+    char period[SP_PERIOD_LABEL_SIZE]; /* the period the totals belong to */
+    int64_t totals[S_MEASURE_COUNT];   /* cumulative measures in it */
+    int64_t spiff_totals[INCENTIVE_PLAN_SPIFFS_MAX]; /* cumulative per SPIFF of the version */
+    int64_t spiff_version;             /* the version the SPIFF totals belong to */
+} s_running_t;
+
+/* The move of one measure a credit makes. */
+static int64_t
+s_measure_move (incentive_plan_measure_t measure, const incentive_record_credit_t *credit,
+                bool new_logo)
+{
+    switch (measure) {
+        case INCENTIVE_PLAN_REVENUE:
+            return credit->revenue;
+        case INCENTIVE_PLAN_MARGIN:
+            return credit->has_margin ? credit->margin : 0;
+        case INCENTIVE_PLAN_NEW_LOGOS:
+            return new_logo ? 1 : 0;
+        default: /* units and events: one per deal */
+            return 1;
+    }
+}
+
+/* Fills the explanation of an earning line from a rates result. */
+static void
+s_explain (incentive_ledger_line_t *line, const incentive_plan_t *plan,
+           const incentive_rates_table_t *table, incentive_plan_measure_t measure,
+           const incentive_rates_result_t *result)
+{
+    int decimals = sp_money_currency_decimals (incentive_plan_currency (plan));
+    int64_t scale = incentive_plan_unit_scale (plan, measure);
+    line->attainment_before = s_ppm (result->attainment_before_ppm);
+    line->attainment_after = s_ppm (result->attainment_after_ppm);
+    char band[S_BAND_SIZE] = "";
+    size_t used = 0;
+    for (size_t index = 0; index < result->part_count; index++) {
+        const incentive_rates_part_t *part = &result->parts[index];
+        char lo[INCENTIVE_RATES_TEXT_SIZE];
+        char hi[INCENTIVE_RATES_TEXT_SIZE];
+        incentive_rates_bound_text (table, part->lo, decimals, scale, lo, sizeof lo);
+        if (!part->open)
+            incentive_rates_bound_text (table, part->hi, decimals, scale, hi, sizeof hi);
+        int written = snprintf (band + used, sizeof band - used, "%s[%s,%s)", index ? "+" : "",
+                                lo, part->open ? "" : hi);
+        if (written < 0 || (size_t) written >= sizeof band - used) {
+            band[used] = '\0'; /* as many bands as fit */
+            break;
+        }
+        used += (size_t) written;
+    }
+    if (result->part_count == 0)
+        snprintf (band, sizeof band, "%s", result->below_gate ? "below gate" : "none");
+    snprintf (line->band, sizeof line->band, "%s", band);
+    if (result->part_count > 0) {
+        const incentive_rates_part_t *last = &result->parts[result->part_count - 1];
+        snprintf (line->mode, sizeof line->mode, "%s", incentive_rates_mode_name (last->mode));
+        /* amount = base × rate only for one marginal band paying a rate on money */
+        if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL
+            && table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped
+            && !result->gate_crossed) {
+            line->has_rate = true;
+            line->rate = s_ppm (last->applied_rate_ppm);
+        }
+    }
+}
+
+/* Adds one earning line for credit. */
+static int
+s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_period_t *period,
+           const incentive_statement_plan_t *version, const char *rule,
+           const incentive_rates_table_t *table, incentive_plan_measure_t measure, int64_t base,
+           const incentive_rates_result_t *result)
+{
+    incentive_ledger_line_t *line = s_lines_add (&build->current);
+    if (!line)
+        return s_no_memory (build);
+    char text[INCENTIVE_LEDGER_ID_SIZE * 2];
+    snprintf (text, sizeof text, "%s/%s/%s", credit->event_id, version->name, rule);
+    s_line_id (line->id, text);
+    line->kind = INCENTIVE_LEDGER_EARNING;
+    snprintf (line->period, sizeof line->period, "%s", period->label);
+    snprintf (line->origin_period, sizeof line->origin_period, "%s", period->label);
+    line->occurred_at = credit->occurred_at;
+    snprintf (line->event_id, sizeof line->event_id, "%s", credit->event_id);
+    line->amount = result->amount;
+    snprintf (line->deal, sizeof line->deal, "%s", credit->deal);
+    line->credit_bp = credit->credit_bp;
+    snprintf (line->measure, sizeof line->measure, "%s", incentive_plan_measure_name (measure));
+    line->base = base;
+    snprintf (line->rule_id, sizeof line->rule_id, "%s", rule);
+    snprintf (line->plan_version, sizeof line->plan_version, "%s@%" PRId64, version->name,
+              version->version);
+    s_explain (line, version->plan, table, measure, result);
+    if (sp_period_contains (&build->period, credit->occurred_at))
+        return s_used (build, line->plan_version);
+    return 0;
+}
+
+/* The version of plan name in force at at among the input's plans:
+   its index, or -1. */
+static long
+s_version (const incentive_statement_input_t *input, const char *name, int64_t at)
+{
+    incentive_plan_version_t *versions = malloc (input->plan_count * sizeof *versions);
+    size_t *map = malloc (input->plan_count * sizeof *map);
+    long result = -1;
+    size_t count = 0;
+    if (!versions || !map)
+        goto out;
+    for (size_t index = 0; index < input->plan_count; index++) {
+        const incentive_statement_plan_t *plan = &input->plans[index];
+        if (strcmp (plan->name, name) != 0)
+            continue;
+        versions[count] = (incentive_plan_version_t){ .version = plan->version,
+                                                      .has_effective_from =
+                                                          plan->has_effective_from,
+                                                      .effective_from = plan->effective_from };
+        map[count++] = index;
+    }
+    size_t chosen;
+    if (incentive_plan_version_choose (versions, count, at, &chosen) == 0)
+        result = (long) map[chosen];
+out:
+    free (versions);
+    free (map);
+    return result;
+}
+
+/* The rep's assignment in plan, or NULL when the plan does not name the rep. */
+static const incentive_plan_rep_t *
+s_assignment (const incentive_plan_t *plan, const char *rep_id)
+{
+    for (size_t index = 0; index < incentive_plan_rep_count (plan); index++) {
+        const incentive_plan_rep_t *rep = incentive_plan_rep (plan, index);
+        if (strcmp (rep->id, rep_id) == 0)
+            return rep;
+    }
+    return NULL;
+}
+
+/* Applies credit to plan name: 1 when a line was made, 0 when the plan
+   does not pay it (why in *why), -1 on error. */
+static int
+s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool new_logo,
+               s_running_t *running, char *why, size_t why_size)
+{
+    const incentive_statement_input_t *input = build->input;
+    long chosen = s_version (input, running->name, credit->occurred_at);
+    if (chosen < 0) {
+        snprintf (why, why_size, "plan %s has no version in force yet", running->name);
+        return 0;
+    }
+    const incentive_statement_plan_t *version = &input->plans[chosen];
+    const incentive_plan_t *plan = version->plan;
+    if (incentive_statement_kind (incentive_plan_period (plan)) != input->kind)
+        return 0; /* on another kind of statement */
+    const incentive_plan_rep_t *rep = s_assignment (plan, input->rep_id);
+    if (!rep) {
+        snprintf (why, why_size, "plan %s@%" PRId64 " does not name the rep", running->name,
+                  version->version);
+        return 0;
+    }
+    if (strcmp (incentive_plan_currency (plan), input->currency) != 0) {
+        snprintf (why, why_size, "plan %s pays in %s, not the payout currency %s",
+                  running->name, incentive_plan_currency (plan), input->currency);
+        return 0;
+    }
+    if (strcmp (credit->currency, input->currency) != 0) {
+        snprintf (why, why_size, "the deal is in %s, not the payout currency %s",
+                  credit->currency, input->currency);
+        return 0;
+    }
+    sp_period_t period;
+    int64_t day, first, end;
+    if (sp_period_cut (input->tz, input->kind, credit->occurred_at, &period) != 0
+        || sp_period_local_day (input->tz, credit->occurred_at, &day) != 0
+        || sp_period_local_day (input->tz, period.start_ms, &first) != 0
+        || sp_period_local_day (input->tz, period.end_ms, &end) != 0) {
+        snprintf (why, why_size, "occurred_at %" PRId64 " is outside years 1..9999",
+                  credit->occurred_at);
+        return 0;
+    }
+    if ((rep->has_from && day < rep->from_day) || (rep->has_to && day >= rep->to_day)) {
+        snprintf (why, why_size, "the rep's assignment to plan %s does not cover the deal's day",
+                  running->name);
+        return 0;
+    }
+    int64_t active = incentive_plan_active_days (first, end, rep->has_from, rep->from_day,
+                                                 rep->has_to, rep->to_day);
+    if (strcmp (running->period, period.label) != 0) {
+        snprintf (running->period, sizeof running->period, "%s", period.label);
+        memset (running->totals, 0, sizeof running->totals);
+    }
+    /* the components */
+    size_t components = incentive_plan_component_count (plan);
+    int64_t before[INCENTIVE_PLAN_COMPONENTS_MAX];
+    int64_t after[INCENTIVE_PLAN_COMPONENTS_MAX];
+    int64_t moves[S_MEASURE_COUNT];
+    for (int measure = 0; measure < S_MEASURE_COUNT; measure++)
+        moves[measure] = s_measure_move ((incentive_plan_measure_t) measure, credit, new_logo);
+    for (size_t index = 0; index < components; index++) {
+        incentive_plan_measure_t measure = incentive_plan_component (plan, index)->measure;
+        before[index] = running->totals[measure];
+        after[index] = running->totals[measure] + moves[measure];
+    }
+    incentive_plan_earning_t earning;
+    if (incentive_plan_earn (plan, before, after, active, end - first, &earning) != 0) {
+        snprintf (why, why_size, "the deal's measures are beyond what plan %s can compute",
+                  running->name);
+        return 0;
+    }
+    for (int measure = 0; measure < S_MEASURE_COUNT; measure++)
+        running->totals[measure] += moves[measure];
+    for (size_t index = 0; index < earning.line_count; index++) {
+        const incentive_rates_result_t *result = &earning.lines[index];
+        bool blended = incentive_plan_attainment (plan) == INCENTIVE_PLAN_BLENDED;
+        const incentive_plan_component_t *component = incentive_plan_component (plan, index);
+        const incentive_rates_table_t *table =
+            blended ? incentive_plan_table (plan) : &component->table;
+        incentive_plan_measure_t measure = blended ? INCENTIVE_PLAN_REVENUE : component->measure;
+        int64_t base = blended ? credit->revenue : moves[component->measure];
+        const char *rule = blended ? INCENTIVE_PLAN_BLENDED_RULE : component->id;
+        if (s_earning (build, credit, &period, version, rule, table, measure, base, result) != 0)
+            return -1;
+    }
+    /* the SPIFFs: totals over each window, within one version */
+    if (running->spiff_version != version->version) {
+        running->spiff_version = version->version;
+        memset (running->spiff_totals, 0, sizeof running->spiff_totals);
+    }
+    for (size_t index = 0; index < incentive_plan_spiff_count (plan); index++) {
+        const incentive_plan_spiff_t *spiff = incentive_plan_spiff (plan, index);
+        int64_t move = spiff->fixed ? 1 : moves[spiff->measure];
+        if (spiff->fixed && spiff->measure == INCENTIVE_PLAN_NEW_LOGOS && !new_logo)
+            continue; /* a fixed amount per new logo: only logos are eligible */
+        incentive_rates_result_t result;
+        int64_t spiff_before = running->spiff_totals[index];
+        int outcome = incentive_plan_spiff_earn (plan, index, day, spiff_before,
+                                                 spiff_before + move, &result);
+        if (outcome != 0)
+            continue; /* outside its window, or beyond range */
+        running->spiff_totals[index] += move;
+        if (s_earning (build, credit, &period, version, spiff->id, &spiff->table,
+                       spiff->fixed ? INCENTIVE_PLAN_EVENTS : spiff->measure, move, &result)
+            != 0)
+            return -1;
+    }
+    return 1;
+}
+
+/* The clawbacks of cancel: one per earning line of its won deal. */
+static int
+s_clawbacks (s_build_t *build, const incentive_record_cancel_t *cancel, size_t first_line,
+             size_t line_count)
+{
+    sp_period_t period;
+    if (sp_period_cut (build->input->tz, build->input->kind, cancel->occurred_at, &period) != 0)
+        return 0; /* outside years 1..9999: nothing to reverse into */
+    for (size_t index = first_line; index < first_line + line_count; index++) {
+        incentive_ledger_line_t *line = s_lines_add (&build->current);
+        if (!line)
+            return s_no_memory (build);
+        const incentive_ledger_line_t *original = &build->current.items[index];
+        *line = *original;
+        char text[INCENTIVE_LEDGER_ID_SIZE * 2];
+        snprintf (text, sizeof text, "%s/%s", cancel->event_id, original->id);
+        s_line_id (line->id, text);
+        line->kind = INCENTIVE_LEDGER_CLAWBACK;
+        snprintf (line->period, sizeof line->period, "%s", period.label);
+        snprintf (line->origin_period, sizeof line->origin_period, "%s", period.label);
+        line->occurred_at = cancel->occurred_at;
+        snprintf (line->event_id, sizeof line->event_id, "%s", cancel->event_id);
+        line->amount = -original->amount;
+        snprintf (line->type, sizeof line->type, "clawback");
+        snprintf (line->reason, sizeof line->reason, "%s",
+                  cancel->reason[0] ? cancel->reason : "deal cancelled");
+        snprintf (line->link, sizeof line->link, "%s", original->id);
+        line->reverse = INCENTIVE_LEDGER_REVERSE_PAID;
+        line->attainment_drops = false;
+    }
+    return 0;
+}
+
+static const incentive_record_cancel_t *
+s_cancel_of (const incentive_statement_input_t *input, const char *won_event_id)
+{
+    for (size_t index = 0; index < input->cancel_count; index++)
+        if (strcmp (input->cancels[index].won_event_id, won_event_id) == 0)
+            return &input->cancels[index];
+    return NULL;
+}
+
+/* Every line as it is worth now, for every period up to the statement's. */
+static int
+s_compute (s_build_t *build)
+{
+    const incentive_statement_input_t *input = build->input;
+    const incentive_record_credit_t **order =
+        malloc ((input->credit_count ? input->credit_count : 1) * sizeof *order);
+    s_running_t *running = calloc (input->plan_count ? input->plan_count : 1, sizeof *running);
+    size_t plan_names = 0;
+    int result = -1;
+    if (!order || !running) {
+        s_no_memory (build);
+        goto out;
+    }
+    for (size_t index = 0; index < input->plan_count; index++) {
+        bool known = false;
+        for (size_t name = 0; name < plan_names && !known; name++)
+            known = strcmp (running[name].name, input->plans[index].name) == 0;
+        if (!known)
+            running[plan_names++].name = input->plans[index].name;
+    }
+    for (size_t index = 0; index < input->credit_count; index++)
+        order[index] = &input->credits[index];
+    qsort (order, input->credit_count, sizeof *order, s_compare_credit);
+    for (size_t index = 0; index < input->credit_count; index++) {
+        const incentive_record_credit_t *credit = order[index];
+        if (credit->occurred_at >= build->period.end_ms)
+            break; /* later periods change nothing up to the statement's */
+        bool new_logo = input->new_logo[credit - input->credits];
+        size_t first_line = build->current.count;
+        char why[S_REASON_SIZE] = "no plan names the rep";
+        bool paid = false;
+        for (size_t name = 0; name < plan_names; name++) {
+            int made = s_credit_plan (build, credit, new_logo, &running[name], why, sizeof why);
+            if (made < 0)
+                goto out;
+            paid = paid || made > 0;
+        }
+        if (!paid && s_unpaid (build, credit, "%s", why) != 0)
+            goto out;
+        const incentive_record_cancel_t *cancel = s_cancel_of (input, credit->event_id);
+        if (cancel && cancel->occurred_at < build->period.end_ms
+            && s_clawbacks (build, cancel, first_line, build->current.count - first_line) != 0)
+            goto out;
+    }
+    result = 0;
+out:
+    free (order);
+    free (running);
+    return result;
+}
+
+/* ---------------------------------------------------------------- closed periods */
+
+static const char *
+s_string (const json_t *object, const char *key)
+{
+    const char *text = json_string_value (json_object_get (object, key));
+    return text ? text : "";
+}
+
+/* Posts the stored lines of a closed statement into ledger and counts
+   what they paid per line id. */
+static int
+s_closed_lines (s_build_t *build, incentive_ledger_t *ledger,
+                const incentive_statement_closed_t *closed)
+{
+    json_error_t parse_error;
+    json_t *root = json_loads (closed->document, 0, &parse_error);
+    json_t *lines = json_object_get (root, "lines");
+    if (!json_is_array (lines)) {
+        sp_error_set (build->error, build->error_size,
+                      "the statement stored for %s is not a statement", closed->label);
+        json_decref (root);
+        return -1;
+    }
+    size_t index;
+    json_t *item;
+    json_array_foreach (lines, index, item)
+    {
+        incentive_ledger_kind_t kind;
+        const char *kind_name = s_string (item, "kind");
+        const json_t *explanation = json_object_get (item, "explanation");
+        const char *type = s_string (explanation, "type");
+        if (strcmp (kind_name, "earning") == 0)
+            kind = INCENTIVE_LEDGER_EARNING;
+        else if (strcmp (kind_name, "clawback") == 0)
+            kind = INCENTIVE_LEDGER_CLAWBACK;
+        else if (strcmp (kind_name, "true_up") == 0)
+            kind = INCENTIVE_LEDGER_TRUE_UP;
+        else if (strcmp (kind_name, "adjustment") == 0 && strcmp (type, "deficit_carried") != 0)
+            kind = INCENTIVE_LEDGER_ADJUSTMENT;
+        else
+            continue; /* derived lines: the ledger derives them again */
+        incentive_ledger_line_t line = { 0 };
+        line.kind = kind;
+        snprintf (line.id, sizeof line.id, "%s", s_string (item, "id"));
+        snprintf (line.period, sizeof line.period, "%s", s_string (item, "period"));
+        snprintf (line.origin_period, sizeof line.origin_period, "%s",
+                  s_string (item, "origin_period"));
+        line.occurred_at = json_integer_value (json_object_get (item, "occurred_at"));
+        snprintf (line.event_id, sizeof line.event_id, "%s", s_string (item, "event_id"));
+        line.amount = json_integer_value (json_object_get (item, "amount"));
+        snprintf (line.type, sizeof line.type, "%s", type);
+        const char *link = kind == INCENTIVE_LEDGER_CLAWBACK ? s_string (explanation, "reverses")
+                                                             : s_string (explanation, "link");
+        snprintf (line.link, sizeof line.link, "%s", link);
+        line.adjusts = kind;
+        if (kind == INCENTIVE_LEDGER_ADJUSTMENT) {
+            const char *adjusts = s_string (explanation, "adjusts");
+            line.adjusts = strcmp (adjusts, "clawback") == 0 ? INCENTIVE_LEDGER_CLAWBACK
+                                                               : INCENTIVE_LEDGER_EARNING;
+        }
+        char error[INCENTIVE_LEDGER_ERROR_SIZE];
+        if (incentive_ledger_post (ledger, &line, NULL, error, sizeof error) < 0) {
+            sp_error_set (build->error, build->error_size, "statement stored for %s: %s",
+                          closed->label, error);
+            json_decref (root);
+            return -1;
+        }
+        /* a delta adjustment pays on the line it links to */
+        bool delta = kind == INCENTIVE_LEDGER_ADJUSTMENT
+                     && (strcmp (type, "late") == 0 || strcmp (type, "correction") == 0)
+                     && line.link[0];
+        if (sp_array_reserve ((void **) &build->paid.items, &build->paid.capacity,
+                              build->paid.count + 1, sizeof *build->paid.items, S_INITIAL)
+            != 0) {
+            json_decref (root);
+            return s_no_memory (build);
+        }
+        s_paid_t *paid = &build->paid.items[build->paid.count++];
+        snprintf (paid->id, sizeof paid->id, "%s", delta ? line.link : line.id);
+        paid->amount = line.amount;
+        paid->seen = false;
+    }
+    json_decref (root);
+    return 0;
+}
+
+/* Sorts the paid list and sums the entries of one id. */
+static void
+s_paid_merge (s_paid_list_t *paid)
+{
+    if (paid->count == 0)
+        return;
+    qsort (paid->items, paid->count, sizeof *paid->items, s_compare_paid);
+    size_t kept = 0;
+    for (size_t index = 0; index < paid->count; index++) {
+        if (kept > 0 && strcmp (paid->items[kept - 1].id, paid->items[index].id) == 0)
+            paid->items[kept - 1].amount += paid->items[index].amount;
+        else
+            paid->items[kept++] = paid->items[index];
+    }
+    paid->count = kept;
+}
+
+/* An adjustment in the open period for the difference between what line
+   is worth now (NULL: nothing) and what was paid for id. */
+static int
+s_delta (s_build_t *build, incentive_ledger_t *ledger, const incentive_ledger_line_t *line,
+         const s_paid_t *paid, const char *id)
+{
+    int64_t worth = line ? line->amount : 0;
+    int64_t was = paid ? paid->amount : 0;
+    if (worth == was || !build->has_open || strcmp (build->open.label, build->period.label) > 0)
+        return 0;
+    incentive_ledger_line_t adjustment;
+    if (line)
+        adjustment = *line;
+    else
+        memset (&adjustment, 0, sizeof adjustment);
+    char text[INCENTIVE_LEDGER_ID_SIZE * 2];
+    snprintf (text, sizeof text, "%s~%s", build->open.label, id);
+    s_line_id (adjustment.id, text);
+    adjustment.kind = INCENTIVE_LEDGER_ADJUSTMENT;
+    adjustment.adjusts = line ? line->kind : INCENTIVE_LEDGER_EARNING;
+    snprintf (adjustment.origin_period, sizeof adjustment.origin_period, "%s",
+              line ? line->period : "");
+    snprintf (adjustment.period, sizeof adjustment.period, "%s", build->open.label);
+    adjustment.amount = worth - was;
+    snprintf (adjustment.link, sizeof adjustment.link, "%s", id);
+    snprintf (adjustment.type, sizeof adjustment.type, "%s", paid ? "correction" : "late");
+    if (!paid)
+        snprintf (adjustment.reason, sizeof adjustment.reason,
+                  "arrived after %s closed: worth %" PRId64 " minor units", line->period, worth);
+    else
+        snprintf (adjustment.reason, sizeof adjustment.reason,
+                  "worth %" PRId64 " minor units now, %" PRId64 " paid while closed", worth, was);
+    char error[INCENTIVE_LEDGER_ERROR_SIZE];
+    if (incentive_ledger_post (ledger, &adjustment, NULL, error, sizeof error) < 0) {
+        sp_error_set (build->error, build->error_size, "adjustment of %s: %s", id, error);
+        return -1;
+    }
+    return 0;
+}
+
+static bool
+s_closed (const incentive_statement_input_t *input, const char *label)
+{
+    for (size_t index = 0; index < input->closed_count; index++)
+        if (strcmp (input->closed[index].label, label) == 0)
+            return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- building */
+
+static incentive_ledger_statement_t *
+s_build (s_build_t *build, const char *label, const char **stored)
+{
+    const incentive_statement_input_t *input = build->input;
+    char error[INCENTIVE_LEDGER_ERROR_SIZE];
+    if (sp_period_parse (input->tz, label, &build->period, error, sizeof error) != 0) {
+        sp_error_set (build->error, build->error_size, "period: %s", error);
+        return NULL;
+    }
+    if (build->period.kind != input->kind) {
+        sp_error_set (build->error, build->error_size,
+                      "period: \"%s\" is a %s, the plans pay per %s", label,
+                      sp_period_kind_name (build->period.kind), sp_period_kind_name (input->kind));
+        return NULL;
+    }
+    *stored = NULL;
+    const char *last_closed = NULL;
+    for (size_t index = 0; index < input->closed_count; index++) {
+        const incentive_statement_closed_t *closed = &input->closed[index];
+        if (strcmp (closed->label, label) == 0)
+            *stored = closed->document;
+        if (!last_closed || strcmp (closed->label, last_closed) > 0)
+            last_closed = closed->label;
+    }
+    if (last_closed) {
+        sp_period_t last;
+        if (sp_period_parse (input->tz, last_closed, &last, error, sizeof error) != 0
+            || sp_period_next (input->tz, &last, &build->open) != 0) {
+            sp_error_set (build->error, build->error_size, "closed period %s: %s", last_closed,
+                          error);
+            return NULL;
+        }
+        build->has_open = true;
+    }
+    incentive_ledger_t *ledger = incentive_ledger_new (input->rep_id, input->currency);
+    if (!ledger) {
+        sp_error_set (build->error, build->error_size, "rep \"%s\" or currency %s refused",
+                      input->rep_id, input->currency);
+        return NULL;
+    }
+    incentive_ledger_statement_t *statement = NULL;
+    for (size_t index = 0; index < input->closed_count; index++) {
+        const incentive_statement_closed_t *closed = &input->closed[index];
+        if (incentive_ledger_open_period (ledger, closed->label, error, sizeof error) != 0) {
+            sp_error_set (build->error, build->error_size, "closed period: %s", error);
+            goto out;
+        }
+        if (closed->document && s_closed_lines (build, ledger, closed) != 0)
+            goto out;
+    }
+    for (size_t index = 0; index < input->closed_count; index++)
+        incentive_ledger_close_period (ledger, input->closed[index].label, error, sizeof error);
+    s_paid_merge (&build->paid);
+    if (incentive_ledger_open_period (ledger, label, error, sizeof error) != 0
+        || s_compute (build) != 0)
+        goto out;
+    for (size_t index = 0; index < build->current.count; index++) {
+        const incentive_ledger_line_t *line = &build->current.items[index];
+        if (strcmp (line->period, label) > 0)
+            continue; /* after the statement's period */
+        if (s_closed (input, line->period)) {
+            s_paid_t *paid = s_paid_find (&build->paid, line->id);
+            if (paid)
+                paid->seen = true;
+            if (s_delta (build, ledger, line, paid, line->id) != 0)
+                goto out;
+            continue;
+        }
+        if (incentive_ledger_post (ledger, line, NULL, error, sizeof error) < 0) {
+            sp_error_set (build->error, build->error_size, "line %s: %s", line->id, error);
+            goto out;
+        }
+    }
+    for (size_t index = 0; index < build->paid.count; index++) {
+        const s_paid_t *paid = &build->paid.items[index];
+        if (!paid->seen && s_delta (build, ledger, NULL, paid, paid->id) != 0)
+            goto out;
+    }
+    statement = incentive_ledger_statement (ledger, label, error, sizeof error);
+    if (!statement)
+        sp_error_set (build->error, build->error_size, "%s", error);
+out:
+    incentive_ledger_destroy (&ledger);
+    return statement;
+}
+
+incentive_ledger_statement_t *
+incentive_statement_build (const incentive_statement_input_t *input, const char *period,
+                           const char **stored, char *error, size_t error_size)
+{
+    assert (input && period && stored);
+    s_build_t build = { .input = input, .error = error, .error_size = error_size };
+    incentive_ledger_statement_t *statement = s_build (&build, period, stored);
+    s_build_free (&build);
+    return statement;
+}
+
+char *
+incentive_statement_json (const incentive_statement_input_t *input, const char *period,
+                          char *error, size_t error_size)
+{
+    assert (input && period);
+    s_build_t build = { .input = input, .error = error, .error_size = error_size };
+    const char *stored = NULL;
+    incentive_ledger_statement_t *statement = s_build (&build, period, &stored);
+    char *text = NULL;
+    if (!statement)
+        goto out;
+    if (stored) {
+        text = strdup (stored);
+        if (!text)
+            s_no_memory (&build);
+        goto out;
+    }
+    char *ledger_text = incentive_ledger_statement_json (statement);
+    json_t *root = ledger_text ? json_loads (ledger_text, 0, NULL) : NULL;
+    free (ledger_text);
+    json_t *plans = json_array ();
+    json_t *unpaid = json_array ();
+    if (root && plans && unpaid) {
+        for (size_t index = 0; index < build.used_count; index++)
+            json_array_append_new (plans, json_string (build.used[index]));
+        for (size_t index = 0; index < build.unpaid_count; index++)
+            json_array_append_new (unpaid, json_pack ("{s:s, s:s}", "event_id",
+                                                      build.unpaid[index].event_id, "reason",
+                                                      build.unpaid[index].reason));
+        json_object_set (root, "plans", plans);
+        json_object_set (root, "not_credited", unpaid);
+        /* complete or nothing: a failed append or set shows as a missing entry */
+        if (json_array_size (plans) == build.used_count
+            && json_array_size (unpaid) == build.unpaid_count
+            && json_object_get (root, "plans") && json_object_get (root, "not_credited"))
+            text = json_dumps (root, JSON_COMPACT);
+    }
+    json_decref (plans);
+    json_decref (unpaid);
+    json_decref (root);
+    if (!text)
+        s_no_memory (&build);
+out:
+    incentive_ledger_statement_destroy (&statement);
+    s_build_free (&build);
+    return text;
+}

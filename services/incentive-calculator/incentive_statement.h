@@ -1,0 +1,101 @@
+/*  incentive_statement - a rep's commission statement for one period,
+    computed from what the event log said (the rep's credits on won deals
+    and their cancellations, incentive_record.h), the plans loaded (every
+    version, incentive_plan.h) and the statements stored when periods
+    closed (docs/incentive-calculator.md, "Statements").
+
+    Every line is computed at query time, so the order events arrived in
+    never changes a figure:
+
+      - credits are taken in (occurred_at, event id) order; for each plan
+        assigned to the rep whose period kind is the statement's, the
+        version in force at the deal's time computes the move of the
+        period's cumulative measures (revenue, margin, new logos, units =
+        events = one per deal) as one line per component (or one blended
+        line), and one line per SPIFF whose window holds the deal's day;
+      - a cancelled deal (its earliest cancellation) gets one clawback per
+        earning line of the deal, in the cancellation's period, for minus
+        what the line is worth, linked to it;
+      - a closed period's statement is the stored document, byte for byte.
+        A line of a closed period worth something else now than what was
+        paid for it while closed (a late deal, a deal whose attainment
+        moved under it, a late cancellation, a plan correction) becomes an
+        adjustment in the first period after the last closed one ("late"
+        when nothing was paid for it, "correction" otherwise), for the
+        difference, linked to it; what later closed periods paid on it
+        counts as paid.
+
+    Lines are assembled into a statement by incentive_ledger (draws and
+    deficits carried, net payout = sum of the rounded lines). Pure: no
+    I/O, no clock.
+*/
+#ifndef INCENTIVE_STATEMENT_H_INCLUDED
+#define INCENTIVE_STATEMENT_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "incentive_ledger.h"
+#include "incentive_plan.h"
+#include "incentive_record.h"
+#include "sp_period.h"
+
+/* Room for an error message of this module. */
+#define INCENTIVE_STATEMENT_ERROR_SIZE 512
+
+/* One stored version of a plan. */
+typedef struct {
+    const char *name;              /* the plan's name (borrowed) */
+    int64_t version;               /* 1, 2, ... */
+    bool has_effective_from;       /* without one: in force since always */
+    int64_t effective_from;        /* UTC ms */
+    const incentive_plan_t *plan;  /* parsed (borrowed) */
+} incentive_statement_plan_t;
+
+/* A closed period of the statement's kind. */
+typedef struct {
+    const char *label;    /* e.g. "2017-Q2" */
+    const char *document; /* the rep's statement stored at close, NULL when none was */
+} incentive_statement_closed_t;
+
+/* What a statement is computed from. Everything borrowed. */
+typedef struct {
+    const char *rep_id;
+    const char *currency;  /* payout currency: plans and deals in another are not credited */
+    const sp_tz_t *tz;     /* periods and days are cut in it */
+    sp_period_kind_t kind; /* SP_PERIOD_MONTH, _QUARTER or _YEAR */
+    const incentive_statement_plan_t *plans;
+    size_t plan_count;
+    const incentive_record_credit_t *credits; /* the rep's, any order, distinct event ids */
+    const bool *new_logo;                     /* per credit: its customer's first won deal */
+    size_t credit_count;
+    const incentive_record_cancel_t *cancels; /* earliest cancellation per won deal */
+    size_t cancel_count;
+    const incentive_statement_closed_t *closed;
+    size_t closed_count;
+} incentive_statement_input_t;
+
+/* The period kind of a plan period. */
+sp_period_kind_t incentive_statement_kind (incentive_plan_period_t period);
+
+/* The statement of period (a label of input->kind) as a ledger
+   statement (the caller destroys it); *stored is set to the stored
+   document when the period is closed and one was stored (borrowed from
+   input), NULL otherwise. NULL with the reason when the label is not a
+   period of the kind, a stored document is not a statement, or memory
+   runs out. */
+incentive_ledger_statement_t *incentive_statement_build (const incentive_statement_input_t *input,
+                                                         const char *period,
+                                                         const char **stored, char *error,
+                                                         size_t error_size);
+
+/* The statement of period as JSON text (malloc'd, the caller frees):
+   the stored document of a closed period, or the ledger statement's JSON
+   with "plans" (the plan versions that computed a line) and
+   "not_credited" (deals of the period that no plan paid, with why) added.
+   NULL with the reason. */
+char *incentive_statement_json (const incentive_statement_input_t *input, const char *period,
+                                char *error, size_t error_size);
+
+#endif
