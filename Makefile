@@ -139,8 +139,8 @@ kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi
     kpi_warning kpi_warning_store
 churn-alerting_TESTS := churn
 churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_keys \
-    churn_tiers churn_reference churn_query churn_lifecycle churn_history churn_alert \
-    churn_alert_store
+    churn_tiers churn_reference churn_population churn_query churn_lifecycle churn_history \
+    churn_alert churn_alert_store
 incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_rates incentive_keys \
     incentive_record incentive_credit incentive_draw incentive_ledger incentive_ledger_statement \
     incentive_statement

@@ -22,6 +22,7 @@ struct _churn_query_t {
     char time_zone[SP_TZ_NAME_MAX + 1];
     sp_tz_t *tz;
     churn_reference_t *reference;
+    churn_population_t *population; /* of the partition read last, NULL before */
 };
 
 void
@@ -33,6 +34,7 @@ churn_query_destroy (churn_query_t **self_p)
         return;
     sp_tz_destroy (&self->tz);
     churn_reference_destroy (&self->reference);
+    churn_population_destroy (&self->population);
     free (self);
     *self_p = NULL;
 }
@@ -77,6 +79,100 @@ const churn_reference_t *
 churn_query_reference (const churn_query_t *self)
 {
     return self->reference;
+}
+
+/* Adds the records of reply (count of them, keys named by keys) to
+   population. */
+static int
+s_population_add (churn_population_t *population, churn_customer_t *customer,
+                  const sp_redis_reply_t *reply, char (*keys)[SP_PARTITION_KEY_MAX], size_t count,
+                  char *error, size_t error_size)
+{
+    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
+        sp_redis_reply_size (reply) != count) {
+        sp_error_set (error, error_size, "MGET answered %zu values for %zu keys",
+                      sp_redis_reply_size (reply), count);
+        return -1;
+    }
+    for (size_t index = 0; index < count; index++) {
+        const sp_redis_reply_t *element = sp_redis_reply_element (reply, index);
+        if (sp_redis_reply_type (element) != SP_REDIS_REPLY_STRING)
+            continue; /* gone since SMEMBERS (a rebuild) */
+        size_t length = 0;
+        const char *record = sp_redis_reply_string (element, &length);
+        if (churn_customer_unpack (customer, record, length) != 0) {
+            sp_error_set (error, error_size, "%s does not hold a customer state of this version",
+                          keys[index]);
+            return -1;
+        }
+        if (churn_population_add (population, customer) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+churn_query_population (sp_redis_t *redis, uint32_t partition, int64_t min_orders,
+                        churn_population_t **population, char *error, size_t error_size)
+{
+    assert (redis && population);
+    char set_key[SP_PARTITION_KEY_MAX];
+    if (churn_keys_customers (set_key, sizeof set_key, partition) < 0) {
+        sp_error_set (error, error_size, "the customers key is too long");
+        return -1;
+    }
+    const char *members_argv[] = { "SMEMBERS", set_key };
+    sp_redis_reply_t *members = sp_redis_command (redis, 2, members_argv, NULL, error, error_size);
+    if (!members)
+        return -1;
+    churn_population_t *built = churn_population_new (min_orders);
+    churn_customer_t *customer = churn_customer_new ();
+    const char *argv[CHURN_QUERY_BATCH + 1] = { "MGET" };
+    char (*keys)[SP_PARTITION_KEY_MAX] = calloc (CHURN_QUERY_BATCH, sizeof *keys);
+    int rc = -1;
+    if (!built || !customer || !keys) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_free;
+    }
+    if (sp_redis_reply_type (members) != SP_REDIS_REPLY_ARRAY) {
+        sp_error_set (error, error_size, "SMEMBERS %s answered something else than a set", set_key);
+        goto out_free;
+    }
+    size_t total = sp_redis_reply_size (members), count = 0;
+    for (size_t index = 0; index < total; index++) {
+        const sp_redis_reply_t *element = sp_redis_reply_element (members, index);
+        if (sp_redis_reply_type (element) == SP_REDIS_REPLY_STRING) {
+            const char *id = sp_redis_reply_string (element, NULL);
+            if (churn_keys_customer (keys[count], sizeof keys[count], partition, id) < 0) {
+                sp_error_set (error, error_size, "customer id \"%.64s...\" is too long", id);
+                goto out_free;
+            }
+            argv[count + 1] = keys[count];
+            count++;
+        }
+        if (count == 0 || (count < CHURN_QUERY_BATCH && index + 1 < total))
+            continue;
+        sp_redis_reply_t *reply =
+            sp_redis_command (redis, (int) count + 1, argv, NULL, error, error_size);
+        if (!reply)
+            goto out_free;
+        int added = s_population_add (built, customer, reply, keys, count, error, error_size);
+        sp_redis_reply_destroy (&reply);
+        if (added != 0)
+            goto out_free;
+        count = 0;
+    }
+    *population = built;
+    built = NULL;
+    rc = 0;
+out_free:
+    free (keys);
+    churn_customer_destroy (&customer);
+    churn_population_destroy (&built);
+    sp_redis_reply_destroy (&members);
+    return rc;
 }
 
 void
@@ -124,6 +220,12 @@ churn_query_customer (churn_query_t *self, const char *customer, churn_query_cus
         out->has_watermark = true;
     }
     if (record) {
+        const churn_model_measure_params_t *recency =
+            churn_model_measure (churn_reference_model (self->reference), CHURN_MODEL_RECENCY);
+        churn_population_destroy (&self->population);
+        if (churn_query_population (self->redis, out->partition, recency->min_orders,
+                                    &self->population, error, error_size) != 0)
+            goto out_destroy;
         out->customer = churn_customer_new ();
         if (!out->customer) {
             sp_error_set (error, error_size, "out of memory");
@@ -147,9 +249,14 @@ churn_query_score (const churn_query_t *self, char tier, const churn_customer_t 
                    int64_t as_of_day, churn_score_t *out)
 {
     assert (self && customer && out);
-    /* population interval unknown (0): the model's default_interval_days */
-    return churn_score_evaluate (churn_reference_model (self->reference), tier, customer, as_of_day,
-                                 0, out);
+    const churn_model_t *model = churn_reference_model (self->reference);
+    if (churn_score_evaluate (model, tier, customer, as_of_day, 0, out) != 0)
+        return -1;
+    if (out->interval != CHURN_SCORE_INTERVAL_MODEL || !self->population)
+        return 0; /* its own interval, or no order: the population is not used */
+    int64_t population = churn_population_interval (self->population, as_of_day);
+    return population > 0 ? churn_score_evaluate (model, tier, customer, as_of_day, population, out)
+                          : 0;
 }
 
 /* ---------------------------------------------------------------- rendering */

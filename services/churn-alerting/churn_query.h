@@ -12,10 +12,11 @@
     The score is churn_score_evaluate as of a local day. Without a day
     given the day of the partition's watermark is used: event time, so a
     replay of the log gives the same answer as the live service. The
-    population's typical interval between orders (a median over the
-    partition's customers) is not computed yet: the model's
-    default_interval_days stands in for it (churn_score_t.interval says
-    which interval a score used).
+    population's typical interval between orders (churn_population: a
+    median over the partition's customers, as of the day) is computed from
+    every record of the customer's partition, read with the customer, as
+    the scorer does (churn_query_population, its one reader);
+    churn_score_t.interval says which interval a score used.
 
     Rendering (JSON and text) is here too, so salesctl only parses flags.
 */
@@ -29,6 +30,7 @@
 #include <stdio.h>
 
 #include "churn_customer.h"
+#include "churn_population.h"
 #include "churn_reference.h"
 #include "churn_score.h"
 #include "sp_pg.h"
@@ -65,17 +67,29 @@ const char *churn_query_time_zone (const churn_query_t *self);
 const churn_reference_t *churn_query_reference (const churn_query_t *self);
 
 /* Reads customer's record and its partition's watermark into out (clear
-   it with churn_query_customer_clear). Returns 0 (out->customer NULL when
-   the customer has no record), or -1 with the reason (Redis failed, a
-   stored record or watermark does not read: the key is named). */
+   it with churn_query_customer_clear), and the partition's population,
+   which churn_query_score uses until the next call. Returns 0
+   (out->customer NULL when the customer has no record), or -1 with the
+   reason (Redis failed, a stored record or watermark does not read: the
+   key is named). */
 int churn_query_customer (churn_query_t *self, const char *customer, churn_query_customer_t *out,
                           char *error, size_t error_size);
+
+/* Reads every customer record of partition (SMEMBERS of its customers,
+   then MGET in batches of CHURN_QUERY_BATCH) into a new population for
+   a model whose recency.min_orders is min_orders: *population (the
+   caller destroys it). Returns 0, or -1 with the reason (Redis failed, a
+   record does not read: its key is named). */
+#define CHURN_QUERY_BATCH 100
+int churn_query_population (sp_redis_t *redis, uint32_t partition, int64_t min_orders,
+                            churn_population_t **population, char *error, size_t error_size);
 
 /* Frees what churn_query_customer read; safe to call twice. */
 void churn_query_customer_clear (churn_query_customer_t *out);
 
-/* Scores customer (tier 'A', 'B', 'C' or 0) as of a local day with the
-   model in force (see above for the typical interval). Returns 0, or -1
+/* Scores customer (tier 'A', 'B', 'C' or 0; the customer read last) as
+   of a local day with the model in force, and the population's typical
+   interval as of that day of the partition read last. Returns 0, or -1
    when the day is out of range. */
 int churn_query_score (const churn_query_t *self, char tier, const churn_customer_t *customer,
                        int64_t as_of_day, churn_score_t *out);

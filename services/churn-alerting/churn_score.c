@@ -103,13 +103,30 @@ s_median (int64_t *intervals, size_t count)
     return (int64_t) s_divide_round ((s_wide_t) intervals[count / 2 - 1] + intervals[count / 2], 2);
 }
 
+int64_t
+churn_score_own_interval (const int64_t *latest, size_t kept, int64_t order_days,
+                          int64_t min_orders)
+{
+    assert (latest || kept == 0);
+    assert (kept <= CHURN_SCORE_INTERVALS_MAX + 1 && (int64_t) kept <= order_days);
+    if (order_days < min_orders || kept < 2) /* a gap needs two order days */
+        return 0;
+    int64_t intervals[CHURN_SCORE_INTERVALS_MAX] = { 0 };
+    for (size_t index = 0; index + 1 < kept; index++) {
+        assert (latest[index] < latest[index + 1]);
+        intervals[index] = latest[index + 1] - latest[index];
+    }
+    return s_median (intervals, kept - 1);
+}
+
 static void
 s_recency (const churn_model_t *model, const churn_customer_t *customer, int64_t as_of,
            int64_t population, churn_score_t *out)
 {
     const churn_model_measure_params_t *params = churn_model_measure (model, CHURN_MODEL_RECENCY);
     churn_score_measure_t *part = &out->measures[CHURN_MODEL_RECENCY];
-    /* order days on or before as_of, the latest CHURN_SCORE_INTERVALS_MAX + 1 */
+    /* order days on or before as_of, the latest CHURN_SCORE_INTERVALS_MAX + 1,
+       filled from the end so they end up in increasing order */
     int64_t latest[CHURN_SCORE_INTERVALS_MAX + 1];
     size_t kept = 0;
     int64_t order_days = 0;
@@ -118,21 +135,17 @@ s_recency (const churn_model_t *model, const churn_customer_t *customer, int64_t
         if (day->day > as_of || day->orders == 0)
             continue;
         if (kept < CHURN_SCORE_INTERVALS_MAX + 1)
-            latest[kept++] = day->day;
+            latest[CHURN_SCORE_INTERVALS_MAX - kept++] = day->day;
         order_days++;
     }
     if (order_days == 0)
         return;
+    const int64_t *oldest = &latest[CHURN_SCORE_INTERVALS_MAX + 1 - kept];
     out->has_last_order = true;
-    out->last_order_day = latest[0];
-    int64_t interval;
-    if (order_days >= params->min_orders && kept >= 2) { /* a gap needs two order days */
-        int64_t intervals[CHURN_SCORE_INTERVALS_MAX];
-        for (size_t index = 0; index + 1 < kept; index++)
-            intervals[index] = latest[index] - latest[index + 1];
-        interval = s_median (intervals, kept - 1);
+    out->last_order_day = latest[CHURN_SCORE_INTERVALS_MAX];
+    int64_t interval = churn_score_own_interval (oldest, kept, order_days, params->min_orders);
+    if (interval > 0)
         out->interval = CHURN_SCORE_INTERVAL_OWN;
-    }
     else if (population > 0) {
         interval = population;
         out->interval = CHURN_SCORE_INTERVAL_POPULATION;

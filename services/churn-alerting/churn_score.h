@@ -89,6 +89,16 @@ typedef struct {
 int churn_score_interpolate (const churn_model_threshold_t *thresholds, size_t count,
                              int64_t value);
 
+/* A customer's own typical interval between orders: the median of the
+   intervals between latest (kept of them, strictly increasing days: the
+   customer's latest order days, at most CHURN_SCORE_INTERVALS_MAX + 1),
+   an even count taking the mean of the middle two rounded half up; 0
+   when the customer has fewer than min_orders order days in all
+   (order_days >= kept) or kept < 2. The one rule of the customer's own
+   interval, for churn_score_evaluate and churn_population. */
+int64_t churn_score_own_interval (const int64_t *latest, size_t kept, int64_t order_days,
+                                  int64_t min_orders);
+
 /* Scores customer as of as_of_day (0..CHURN_CUSTOMER_DAY_MAX) for tier
    ('A', 'B', 'C' or 0). population_interval_days is the population's
    typical interval between orders (the service's median), 0 when

@@ -14,6 +14,8 @@
 #include "churn_history.h"
 #include "churn_keys.h"
 #include "churn_lifecycle.h"
+#include "churn_population.h"
+#include "churn_query.h"
 #include "churn_rules.h"
 #include "churn_score.h"
 #include "sp_civil.h"
@@ -38,6 +40,13 @@ struct _churn_scorer_t {
     churn_rules_settings_t settings;    /* its rules */
     sp_notifier_t *notifier;            /* timer, settled check, outbox, metrics */
 };
+
+/* One partition's scoring: its population's typical interval, read when
+   a customer first needs it. */
+typedef struct {
+    uint32_t partition;             /* the partition */
+    churn_population_t *population; /* NULL until read (churn_query_population) */
+} s_partition_t;
 
 /* One customer's scoring, the alerts it decided. */
 typedef struct {
@@ -154,24 +163,50 @@ s_alerts_add (s_alerts_t *alerts, const churn_alert_t *alert)
     return 0;
 }
 
+/* Scores customer as of day with its tier, and with the population's
+   typical interval when it has none of its own (the population read
+   then, once per partition and scoring). */
+static int
+s_score_day (churn_scorer_t *self, s_partition_t *scope, const char *id,
+             const churn_customer_t *customer, int64_t day, churn_score_t *score, char *error,
+             size_t error_size)
+{
+    const churn_model_t *model = churn_reference_model (self->reference);
+    char tier = churn_reference_tier (self->reference, id);
+    if (churn_score_evaluate (model, tier, customer, day, 0, score) != 0) {
+        sp_error_set (error, error_size, "day %" PRId64 " is out of range", day);
+        return -1;
+    }
+    if (score->interval != CHURN_SCORE_INTERVAL_MODEL)
+        return 0; /* its own interval, or no order: the population is not used */
+    if (!scope->population &&
+        churn_query_population (sp_service_redis (self->service), scope->partition,
+                                churn_model_measure (model, CHURN_MODEL_RECENCY)->min_orders,
+                                &scope->population, error, error_size) != 0)
+        return -1;
+    int64_t population = churn_population_interval (scope->population, day);
+    if (population > 0 &&
+        churn_score_evaluate (model, tier, customer, day, population, score) != 0) {
+        sp_error_set (error, error_size, "day %" PRId64 " is out of range", day);
+        return -1;
+    }
+    return 0;
+}
+
 /* Scores one period day: appends it to history, steps states, adds the
    alerts to send. */
 static int
-s_score_period (churn_scorer_t *self, const char *id, const churn_customer_t *customer, int64_t day,
-                churn_history_t *history, churn_lifecycle_t *states, s_alerts_t *alerts,
-                char *error, size_t error_size)
+s_score_period (churn_scorer_t *self, s_partition_t *scope, const char *id,
+                const churn_customer_t *customer, int64_t day, churn_history_t *history,
+                churn_lifecycle_t *states, s_alerts_t *alerts, char *error, size_t error_size)
 {
-    const churn_model_t *model = churn_reference_model (self->reference);
     churn_score_t score;
     churn_rules_period_t period;
     churn_rules_condition_t conditions[CHURN_RULES_COUNT];
     churn_lifecycle_action_t actions[CHURN_RULES_COUNT];
     int64_t fired[CHURN_RULES_COUNT];
-    /* no tier in the service yet; the model's interval for the population's */
-    if (churn_score_evaluate (model, 0, customer, day, 0, &score) != 0) {
-        sp_error_set (error, error_size, "day %" PRId64 " is out of range", day);
+    if (s_score_day (self, scope, id, customer, day, &score, error, error_size) != 0)
         return -1;
-    }
     churn_history_period (&score, &period);
     if (churn_history_append (history, &period) != 0 ||
         churn_rules_evaluate (&self->settings, history->periods, history->count, conditions) != 0) {
@@ -231,7 +266,7 @@ s_publish (churn_scorer_t *self, const churn_alert_t *alert)
 /* Scores one customer up to clock and stores (then publishes) what it
    decided. Returns the alerts written, or -1. */
 static int
-s_score_customer (churn_scorer_t *self, uint32_t partition, const char *id, const char *record,
+s_score_customer (churn_scorer_t *self, s_partition_t *scope, const char *id, const char *record,
                   size_t length, int64_t clock, char *error, size_t error_size)
 {
     churn_customer_t *customer = churn_customer_new ();
@@ -266,11 +301,11 @@ s_score_customer (churn_scorer_t *self, uint32_t partition, const char *id, cons
     *history = before->history;
     memcpy (states, before->states, sizeof states);
     for (int64_t index = 0; index < count; index++)
-        if (s_score_period (self, id, customer, from + index * period_days, history, states,
+        if (s_score_period (self, scope, id, customer, from + index * period_days, history, states,
                             &alerts, error, error_size) != 0)
             goto out_free;
-    int written = churn_alert_store_write (pg, id, partition, before, history, states, alerts.items,
-                                           alerts.count, error, error_size);
+    int written = churn_alert_store_write (pg, id, scope->partition, before, history, states,
+                                           alerts.items, alerts.count, error, error_size);
     if (written < 0)
         goto out_free;
     rc = 0;
@@ -312,8 +347,8 @@ s_up_to_date (const churn_alert_store_scored_t *scored, size_t count, const char
 
 /* Scores the customers named (count of them) of partition: one MGET. */
 static int
-s_score_batch (churn_scorer_t *self, uint32_t partition, const char *const *customers, size_t count,
-               int64_t clock, int *published, char *error, size_t error_size)
+s_score_batch (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
+               size_t count, int64_t clock, int *published, char *error, size_t error_size)
 {
     const char **argv = calloc (count + 1, sizeof *argv);
     char (*keys)[SP_PARTITION_KEY_MAX + CHURN_ALERT_CUSTOMER_MAX] = calloc (count, sizeof *keys);
@@ -325,8 +360,8 @@ s_score_batch (churn_scorer_t *self, uint32_t partition, const char *const *cust
     }
     argv[0] = "MGET";
     for (size_t index = 0; index < count; index++) {
-        if (churn_keys_customer (keys[index], sizeof keys[index], partition, customers[index]) <
-            0) {
+        if (churn_keys_customer (keys[index], sizeof keys[index], scope->partition,
+                                 customers[index]) < 0) {
             sp_error_set (error, error_size, "customer id \"%.64s\" is too long", customers[index]);
             goto out_free;
         }
@@ -347,8 +382,8 @@ s_score_batch (churn_scorer_t *self, uint32_t partition, const char *const *cust
         const char *record = s_string (sp_redis_reply_element (reply, index), &length);
         if (!record)
             continue; /* gone since SMEMBERS (a rebuild): next time */
-        int written = s_score_customer (self, partition, customers[index], record, length, clock,
-                                        error, error_size);
+        int written = s_score_customer (self, scope, customers[index], record, length, clock, error,
+                                        error_size);
         if (written < 0)
             goto out_free;
         *published += written;
@@ -382,6 +417,7 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int *published, cha
         return -1;
     churn_alert_store_scored_t *scored = NULL;
     size_t scored_count = 0;
+    s_partition_t scope = { partition, NULL };
     const char **behind = NULL;
     int rc = -1;
     if (sp_redis_reply_type (members) != SP_REDIS_REPLY_ARRAY) {
@@ -404,12 +440,13 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int *published, cha
     }
     for (size_t start = 0; start < count; start += CHURN_SCORER_BATCH) {
         size_t batch = count - start < CHURN_SCORER_BATCH ? count - start : CHURN_SCORER_BATCH;
-        if (s_score_batch (self, partition, behind + start, batch, clock, published, error,
+        if (s_score_batch (self, &scope, behind + start, batch, clock, published, error,
                            error_size) != 0)
             goto out_free;
     }
     rc = 0;
 out_free:
+    churn_population_destroy (&scope.population);
     free (behind);
     churn_alert_store_scored_free (&scored, scored_count);
     sp_redis_reply_destroy (&members);

@@ -16,8 +16,11 @@
 
     Periods are the model's period_days: the period days are those whose
     day number (days since 1970-01-01) + 1 is a multiple of it (every day
-    by default). Each period is scored (churn_score_evaluate, no tier,
-    the model's default_interval_days for the population's interval),
+    by default). Each period is scored (churn_score_evaluate with the
+    customer's tier from the customers document in force, and, for a
+    customer without its own typical interval, the population's as of
+    the period day: churn_population over the partition's records, read
+    once per scoring by churn_query_population when first needed),
     appended to the customer's score history, judged by the rules
     (churn_rules_evaluate) and stepped through the four alert lifecycles
     (churn_lifecycle_step_customer); FIRE, REPEAT and RESOLVE become

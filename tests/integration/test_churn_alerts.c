@@ -31,7 +31,23 @@
         alert_seq the subscriber saw) prints every alert after N once and
         nothing else; what the two subscribers saw is the alerts table,
         alert_seq 1..M without gap or repeat, and nothing is published
-        twice; the resolve carries rep-ana, team-north, emea.
+        twice; the resolve carries rep-ana, team-north, emea;
+      - tiers and the population's interval, in another partition (its
+        own ticker): a new version of the model gives tier A the band
+        edges red_max 98, yellow_max 99, and a customers document loaded
+        while the service runs makes tier-cust tier A. Five pop-*
+        customers order every 30 days from 2025-01-10 to 2025-04-10,
+        tier-cust on 2025-03-21, 03-31 and 04-10 (own interval 10),
+        solo-cust once on 2025-04-10. As of 2025-04-30 the partition's
+        population interval is the median of 10, 30, 30, 30, 30, 30 = 30:
+        solo-cust, 20 days after its order, reads 20 / 30 (recency 100,
+        score 100, green, no alert; with the model's 7 days it would read
+        2.86, score 32, red); tier-cust scores 54 (recency 20 / 10 = 2:
+        50; payment 0; returns and complaints 100: (0.4 × 50 + 0.05 × 100
+        + 0.1 × 0 + 0.1 × 100) / 0.65), yellow without a tier, so the
+        red_entry alert it gets, red with a score above 50, comes from
+        its tier; `salesctl health` shows both (tier A, interval source
+        population, 30 days).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -523,6 +539,126 @@ test_resolve_seen_once (void **state)
     assert_false (sp_harness_log_contains (s_fixture.log, "could not"));
 }
 
+/* A customer id "<prefix>-N" of partition, the first N from start. */
+static void
+s_id_in (char *id, size_t size, const char *prefix, uint32_t partition, int start)
+{
+    for (int index = start;; index++) {
+        snprintf (id, size, "%s-%d", prefix, index);
+        if (sp_partition_of (id, strlen (id), PARTITIONS) == partition)
+            return;
+    }
+}
+
+/* Waits until customer was scored up to day (YYYY-MM-DD). */
+static void
+s_wait_scored_customer (const char *customer, const char *day)
+{
+    char sql[256];
+    snprintf (sql, sizeof sql,
+              "SELECT count(*) FROM churn_customers WHERE customer_id = '%s' AND last_day = "
+              "date '%s'",
+              customer, day);
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    while (s_query (sql) != 1) {
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("%s was not scored up to %s in time", customer, day);
+        sp_harness_pause_ms (100);
+    }
+}
+
+/* Loads text as a document of kind and waits until the service scores
+   under it (the revision it took). */
+static void
+s_load_live (const char *kind, const char *name, const char *text)
+{
+    char path[PATH_SIZE];
+    static char output[OUTPUT_SIZE];
+    assert_int_equal (
+        sp_harness_consumer_file (s_fixture.stack->harness, name, text, path, sizeof path), 0);
+    if (s_salesctl ((const char *[]){ "load", kind, path, NULL }, output, sizeof output) != 0)
+        fail_msg ("salesctl load %s: %s", kind, output);
+    char line[128];
+    snprintf (line, sizeof line, "revision=%lld model=\"alerts-test\"",
+              (long long) s_query ("SELECT max(revision) FROM reference_data"));
+    assert_int_equal (sp_harness_wait_log (s_fixture.service, s_fixture.log, line, TIMEOUT_MS), 0);
+}
+
+static void
+test_tiers_and_population (void **state)
+{
+    (void) state;
+    uint32_t stop_partition = sp_partition_of (CUSTOMER, strlen (CUSTOMER), PARTITIONS);
+    uint32_t partition = (stop_partition + 1) % PARTITIONS;
+    char tiered[32], solo[32], ticker[32], customers[256];
+    s_id_in (tiered, sizeof tiered, "tier", partition, 0);
+    s_id_in (solo, sizeof solo, "solo", partition, 0);
+    s_id_in (ticker, sizeof ticker, "ticker-q", partition, 0);
+    s_load_live ("health", "model-tiers.json",
+                 "{\"name\": \"alerts-test\", \"rules\": {\"consecutive_drops\": {\"enabled\": "
+                 "false}, \"single_drop\": {\"enabled\": false}, \"repeat_periods\": 3}, "
+                 "\"tiers\": {\"A\": {\"bands\": {\"red_max\": 98, \"yellow_max\": 99}}}}");
+    snprintf (customers, sizeof customers,
+              "{\"name\": \"accounts\", \"customers\": [{\"id\": \"%s\", \"tier\": \"A\"}]}",
+              tiered);
+    s_load_live ("customers", "customers.json", customers);
+
+    static char events[EVENTS_SIZE];
+    events[0] = '\0';
+    static const char *const days[] = { "2025-01-10", "2025-02-09", "2025-03-11", "2025-04-10" };
+    int next = 0;
+    for (int copy = 0; copy < 5; copy++) {
+        char pop[32], id[64];
+        s_id_in (pop, sizeof pop, "pop", partition, next);
+        next = (int) strtol (strchr (pop, '-') + 1, NULL, 10) + 1;
+        for (size_t index = 0; index < 4; index++) {
+            snprintf (id, sizeof id, "%s-o%zu", pop, index);
+            s_event (events, sizeof events, id, "order_placed", pop, days[index], "50.00");
+        }
+    }
+    s_event (events, sizeof events, "t-o1", "order_placed", tiered, "2025-03-21", "50.00");
+    s_event (events, sizeof events, "t-o2", "order_placed", tiered, "2025-03-31", "50.00");
+    s_event (events, sizeof events, "t-o3", "order_placed", tiered, "2025-04-10", "50.00");
+    s_event (events, sizeof events, "s-o1", "order_placed", solo, "2025-04-10", "50.00");
+    s_event (events, sizeof events, "q-tick", "payment_received", ticker, "2025-05-01", "1.00");
+    s_publish ("tiers.jsonl", events);
+    s_wait_scored_customer (tiered, "2025-04-30");
+    s_wait_scored_customer (solo, "2025-04-30");
+
+    /* the population's 30 days: solo-cust never red */
+    char sql[256];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM churn_alerts WHERE customer_id = '%s'", solo);
+    assert_int_equal (s_query (sql), 0);
+    json_t *health = s_lines (
+        (const char *[]){ "health", "--customer", solo, "--as-of", "2025-04-30", "--json", NULL });
+    json_t *score = json_array_get (health, 0);
+    assert_non_null (score);
+    json_t *interval = json_object_get (score, "interval");
+    assert_string_equal (s_text (interval, "source"), "population");
+    assert_int_equal (s_integer (interval, "days"), 30);
+    assert_int_equal (s_integer (score, "score"), 100);
+    assert_string_equal (s_text (score, "band"), "green");
+    assert_true (json_is_null (json_object_get (score, "tier")));
+    json_decref (health);
+
+    /* the tier's band edges: red above 50 */
+    snprintf (sql, sizeof sql,
+              "SELECT count(*) FROM churn_alerts WHERE customer_id = '%s' AND rule = 'red_entry' "
+              "AND action = 'fire' AND band = 'red' AND score > 50",
+              tiered);
+    assert_int_equal (s_query (sql), 1);
+    health = s_lines ((const char *[]){ "health", "--customer", tiered, "--as-of", "2025-04-30",
+                                        "--json", NULL });
+    score = json_array_get (health, 0);
+    assert_non_null (score);
+    assert_string_equal (s_text (score, "tier"), "A");
+    assert_int_equal (s_integer (score, "score"), 54);
+    assert_string_equal (s_text (score, "band"), "red");
+    assert_string_equal (s_text (json_object_get (score, "interval"), "source"), "own");
+    json_decref (health);
+    assert_false (sp_harness_log_contains (s_fixture.log, "could not"));
+}
+
 int
 main (void)
 {
@@ -530,6 +666,7 @@ main (void)
         cmocka_unit_test (test_overdue_fires),
         cmocka_unit_test (test_ack_mutes_repeats),
         cmocka_unit_test (test_resolve_seen_once),
+        cmocka_unit_test (test_tiers_and_population),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }

@@ -56,11 +56,12 @@ static void
 test_order_and_other_keys (void **state)
 {
     (void) state;
-    churn_tiers_t *tiers = s_tiers ("{ \"name\": \"x\", \"customers\": [\n"
-                                    "  { \"tier\": \"C\", \"id\": \"z\", \"region\": \"emea\" },\n"
-                                    "  { \"id\": \"a\", \"tier\": \"A\" },\n"
-                                    "  { \"id\": \"m\", \"tier\": \"B\", \"owner\": \"rep-1\" } ],\n"
-                                    "  \"source\": \"crm\" }");
+    churn_tiers_t *tiers =
+        s_tiers ("{ \"name\": \"x\", \"customers\": [\n"
+                 "  { \"tier\": \"C\", \"id\": \"z\", \"region\": \"emea\" },\n"
+                 "  { \"id\": \"a\", \"tier\": \"A\" },\n"
+                 "  { \"id\": \"m\", \"tier\": \"B\", \"owner\": \"rep-1\" } ],\n"
+                 "  \"source\": \"crm\" }");
     assert_int_equal (churn_tiers_count (tiers), 3);
     assert_int_equal (churn_tiers_tier (tiers, "a"), 'A');
     assert_int_equal (churn_tiers_tier (tiers, "m"), 'B');
