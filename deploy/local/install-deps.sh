@@ -10,8 +10,10 @@ packages=(
     protobuf-c-compiler libprotobuf-c-dev
     libczmq-dev libzmq3-dev
     libhiredis-dev libpq-dev libjansson-dev libmicrohttpd-dev
+    libcurl4-openssl-dev
     libcmocka-dev
     postgresql redis-server tzdata
+    prometheus-alertmanager
     docker-compose
     cppcheck clang-format
     procps iproute2

@@ -86,6 +86,20 @@ static const char s_firing_sql[] =
     "(churn_alert_conditions c JOIN churn_alerts a ON a.alert_seq = c.sequence "
     "AND c.state = 'firing') ON true ORDER BY a.alert_seq";
 
+/* $1 after, $2 resolved within (ms), $3 limit: the latest alert of every
+   identity firing, or resolved recently, with its FIRE's created_at
+   (column S_COLUMN_COUNT). */
+static const char s_forwardable_sql[] =
+    "SELECT " S_COLUMNS ", floor(extract(epoch FROM coalesce(f.created_at, a.created_at)) * "
+    "1000)::bigint FROM churn_alert_conditions c "
+    "JOIN churn_alerts a ON a.alert_seq = c.sequence "
+    "LEFT JOIN LATERAL (SELECT x.created_at FROM churn_alerts x WHERE x.customer_id = "
+    "c.customer_id AND x.rule = c.rule AND x.action = 'fire' AND x.alert_seq <= c.sequence "
+    "ORDER BY x.alert_seq DESC LIMIT 1) f ON true "
+    "WHERE a.alert_seq > $1::bigint AND (c.state = 'firing' OR (c.state = 'resolved' AND "
+    "a.created_at >= now() - $2::bigint * interval '1 millisecond')) "
+    "ORDER BY a.alert_seq LIMIT $3::integer";
+
 /* $1 after, $2 limit. */
 static const char s_after_sql[] = "SELECT " S_COLUMNS " FROM churn_alerts a "
                                   "WHERE a.alert_seq > $1::bigint ORDER BY a.alert_seq LIMIT $2";
@@ -421,6 +435,44 @@ churn_alert_store_firing_count (sp_pg_t *pg, int64_t *count, char *error, size_t
     int rc = sp_pg_result_int64 (result, 0, 0, count);
     if (rc != 0)
         sp_error_set (error, error_size, "could not count the firing alerts");
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+int
+churn_alert_store_forwardable (sp_pg_t *pg, int64_t after, int64_t resolved_ms, size_t limit,
+                               churn_alert_store_latest_t *rows, size_t *count, char *error,
+                               size_t error_size)
+{
+    assert (pg && rows && count && limit >= 1 && limit <= INT32_MAX && resolved_ms >= 0);
+    char after_text[S_NUMBER_SIZE], resolved_text[S_NUMBER_SIZE], limit_text[S_NUMBER_SIZE];
+    snprintf (after_text, sizeof after_text, "%" PRId64, after);
+    snprintf (resolved_text, sizeof resolved_text, "%" PRId64, resolved_ms);
+    snprintf (limit_text, sizeof limit_text, "%zu", limit);
+    const char *values[] = { after_text, resolved_text, limit_text };
+    sp_pg_result_t *result =
+        s_exec (pg, "read the alerts to forward", s_forwardable_sql, 3, values, error, error_size);
+    if (!result)
+        return -1;
+    int rc = -1;
+    int total = sp_pg_result_rows (result);
+    if (total < 0 || (size_t) total > limit) {
+        sp_error_set (error, error_size, "could not read the alerts to forward: %d rows", total);
+        goto out_destroy;
+    }
+    for (int row = 0; row < total; row++) {
+        int64_t sequence = 0;
+        if (s_read_row (result, row, &rows[row].alert, &sequence, error, error_size) != 0)
+            goto out_destroy;
+        if (sp_pg_result_int64 (result, row, S_COLUMN_COUNT, &rows[row].fired_at_ms) != 0) {
+            sp_error_set (error, error_size,
+                          "alert row %d (alert_seq %" PRId64 ") has no fired time", row, sequence);
+            goto out_destroy;
+        }
+    }
+    *count = (size_t) total;
+    rc = 0;
+out_destroy:
     sp_pg_result_destroy (&result);
     return rc;
 }

@@ -86,6 +86,23 @@ int churn_alert_store_write (sp_pg_t *pg, const char *customer, uint32_t partiti
                              const churn_lifecycle_t states[CHURN_RULES_COUNT],
                              churn_alert_t *alerts, size_t count, char *error, size_t error_size);
 
+/* An alert identity's latest alert as churn_alert_store_forwardable
+   reads it, with when the alert that fired it was stored. */
+typedef struct {
+    churn_alert_t alert; /* the identity's latest alert (fire, repeat or resolve) */
+    int64_t fired_at_ms; /* created_at of the FIRE it belongs to, UTC ms */
+} churn_alert_store_latest_t;
+
+/* Reads, in alert_seq order after after (at most limit, >= 1, into rows
+   of that many), the latest alert of every identity firing now and of
+   every identity resolved by an alert stored at most resolved_ms ago
+   (PostgreSQL's now()): what churn_forwarder sends to Alertmanager.
+   Returns 0 with *count (< limit: the last page), or -1 with the
+   reason (rows then undefined). */
+int churn_alert_store_forwardable (sp_pg_t *pg, int64_t after, int64_t resolved_ms, size_t limit,
+                                   churn_alert_store_latest_t *rows, size_t *count, char *error,
+                                   size_t error_size);
+
 /* Sets *count to the alerts firing now. Returns 0, or -1 with the reason. */
 int churn_alert_store_firing_count (sp_pg_t *pg, int64_t *count, char *error, size_t error_size);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "churn_forwarder.h"
 #include "churn_handler.h"
 #include "churn_keys.h"
 #include "churn_reference.h"
@@ -26,6 +27,7 @@ typedef struct {
     sp_consumer_t *consumer;      /* applies the log */
     sp_refdata_watch_t *watch;    /* brings new health model versions */
     churn_scorer_t *scorer;       /* periodic scoring and churn alerts */
+    churn_forwarder_t *forwarder; /* alerts to Alertmanager; NULL when off */
     sp_consumer_config_t *config; /* churn-alerting:config, kept */
     const char *currency;         /* borrowed from the settings */
 } s_alerting_t;
@@ -36,6 +38,7 @@ s_alerting_destroy (s_alerting_t **self_p)
     s_alerting_t *self = *self_p;
     if (!self)
         return;
+    churn_forwarder_destroy (&self->forwarder);
     churn_scorer_destroy (&self->scorer);
     sp_refdata_watch_destroy (&self->watch);
     sp_consumer_destroy (&self->consumer);
@@ -135,6 +138,11 @@ churn_alerting_attach (sp_service_t *service, void *arg)
         churn_scorer_new (service, settings.partitions, self->reference, error, sizeof error);
     if (!self->scorer)
         goto out_failed;
+    if (*sp_config_string (config, "alertmanager-url")) {
+        self->forwarder = churn_forwarder_new (service, error, sizeof error);
+        if (!self->forwarder)
+            goto out_failed;
+    }
     self->watch = sp_refdata_watch_new (service, (const char *const *) churn_reference_kinds,
                                         CHURN_REFERENCE_KIND_COUNT, revision,
                                         (int) sp_config_int (config, "definitions-check-ms"),
