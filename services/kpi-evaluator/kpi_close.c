@@ -139,9 +139,10 @@ s_already_closed (sp_pg_t *pg, const char *period, char *error, size_t error_siz
 
 int
 kpi_close_period (kpi_query_t *query, sp_pg_t *pg, const sp_period_t *period, int64_t now_ms,
-                  const char *closed_by, kpi_close_result_t *result, char *error, size_t error_size)
+                  const char *closed_by, kpi_close_part_fn *part, void *part_arg,
+                  kpi_close_result_t *result, char *error, size_t error_size)
 {
-    assert (query && pg && period && closed_by && result);
+    assert (pg && period && closed_by && result);
     memset (result, 0, sizeof *result);
     char start[SP_EVENT_TIME_TEXT_SIZE], end[SP_EVENT_TIME_TEXT_SIZE];
     if (sp_event_time_format (period->start_ms, start, sizeof start) != 0 ||
@@ -159,15 +160,23 @@ kpi_close_period (kpi_query_t *query, sp_pg_t *pg, const sp_period_t *period, in
                       end);
         return -1;
     }
-    int64_t first, last;
-    if (kpi_query_period_days (query, period, &first, &last) != 0) {
-        sp_error_set (error, error_size, "period %s is out of range", period->label);
+    json_t *documents = json_array ();
+    if (query) {
+        json_decref (documents);
+        int64_t first, last;
+        if (kpi_query_period_days (query, period, &first, &last) != 0) {
+            sp_error_set (error, error_size, "period %s is out of range", period->label);
+            return -1;
+        }
+        kpi_query_cache (query, true); /* every scope reads the same earlier periods */
+        documents = s_snapshots (query, period, first, last, error, error_size);
+        if (!documents)
+            return -1;
+    }
+    else if (!documents) {
+        sp_error_set (error, error_size, "out of memory");
         return -1;
     }
-    kpi_query_cache (query, true); /* every scope reads the same earlier periods */
-    json_t *documents = s_snapshots (query, period, first, last, error, error_size);
-    if (!documents)
-        return -1;
     char *text = json_dumps (documents, JSON_COMPACT | JSON_REAL_PRECISION (10));
     result->scopes = json_array_size (documents);
     json_decref (documents);
@@ -201,6 +210,10 @@ kpi_close_period (kpi_query_t *query, sp_pg_t *pg, const sp_period_t *period, in
     if (!insert || !sp_pg_result_ok (insert)) {
         sp_error_set (error, error_size, "could not store the snapshots: %s",
                       insert ? sp_pg_result_error (insert) : "out of memory");
+        sp_pg_rollback (pg);
+        goto out;
+    }
+    if (part && part (part_arg, pg, period, error, error_size) != 0) {
         sp_pg_rollback (pg);
         goto out;
     }

@@ -30,14 +30,21 @@ typedef struct {
     char closed_at[40]; /* when, as PostgreSQL wrote it */
 } kpi_close_result_t;
 
-/* Closes period (ended before now_ms, refused otherwise) for
-   kpi-evaluator: reads every scope through query, then stores the close
-   and the snapshots in one transaction on pg (by closed_by). A period
-   closed before is refused with when and by whom. Returns 0, or -1 with
-   the reason (nothing stored). */
+/* Another service's part of a close: stores its records of period in
+   the open transaction on pg. Returns 0, or -1 with the reason (the
+   close is rolled back). */
+typedef int (kpi_close_part_fn) (void *arg, sp_pg_t *pg, const sp_period_t *period, char *error,
+                                 size_t error_size);
+
+/* Closes period (ended before now_ms, refused otherwise): reads every
+   scope through query (NULL: kpi-evaluator has counted nothing here, no
+   snapshot), then stores the close, the snapshots and, through part (may
+   be NULL, with part_arg), another service's records in one transaction
+   on pg (by closed_by). A period closed before is refused with when and
+   by whom. Returns 0, or -1 with the reason (nothing stored). */
 int kpi_close_period (kpi_query_t *query, sp_pg_t *pg, const sp_period_t *period, int64_t now_ms,
-                      const char *closed_by, kpi_close_result_t *result, char *error,
-                      size_t error_size);
+                      const char *closed_by, kpi_close_part_fn *part, void *part_arg,
+                      kpi_close_result_t *result, char *error, size_t error_size);
 
 /* The snapshot of scope in period when the period is closed: *closed true
    and *snapshot the stored object (the caller decrefs), with closed_at

@@ -56,6 +56,10 @@ static const salesctl_command_t s_commands[] = {
       salesctl_health },
     { "alerts", "show churn alerts: history, firing now, or --follow live", salesctl_alerts },
     { "ack", "acknowledge a customer's firing churn alerts until a day", salesctl_ack },
+    { "statement", "show a rep's commission statement for a period, every line explained",
+      salesctl_statement },
+    { "whatif", "show what one more deal would add to a rep's commission, storing nothing",
+      salesctl_whatif },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

@@ -79,6 +79,10 @@ int salesctl_reply_number (const sp_redis_reply_t *reply, uint64_t *value);
 /* Milliseconds of the monotonic clock (for waits and rates). */
 int64_t salesctl_now_ms (void);
 
+/* The wall clock: UTC ms since 1970 (periods that have ended, what-if
+   deals "now"). */
+int64_t salesctl_wall_ms (void);
+
 /* ---------------------------------------------------- salesctl_funnel.c */
 
 /* An open funnel query of `salesctl funnel` or `salesctl pipeline`. */
@@ -237,6 +241,14 @@ int salesctl_ack (int argc, char **argv);
 /* `salesctl health`: a customer's health score as of a day, explained
    (cmd_health.c). */
 int salesctl_health (int argc, char **argv);
+
+/* salesctl statement: a rep's commission statement for a period
+   (cmd_statement.c). */
+int salesctl_statement (int argc, char **argv);
+
+/* salesctl whatif: what one more deal would add to a rep's statement
+   (cmd_statement.c). */
+int salesctl_whatif (int argc, char **argv);
 
 /* ---------------------------------------------------- cmd_load.c */
 

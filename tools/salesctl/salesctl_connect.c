@@ -155,6 +155,14 @@ salesctl_now_ms (void)
     return (int64_t) now.tv_sec * SALESCTL_MS_PER_SECOND + now.tv_nsec / SALESCTL_NS_PER_MS;
 }
 
+int64_t
+salesctl_wall_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * SALESCTL_MS_PER_SECOND + now.tv_nsec / SALESCTL_NS_PER_MS;
+}
+
 int
 salesctl_print_json (json_t *object)
 {

@@ -66,11 +66,8 @@ salesctl_kpi_open (const sp_config_t *config, const char *command, size_t argume
                  command, as_of);
         return -1;
     }
-    if (!as_of || !*as_of) {
-        struct timespec now;
-        clock_gettime (CLOCK_REALTIME, &now);
-        self->as_of_ms = (int64_t) now.tv_sec * S_MS_PER_SECOND + now.tv_nsec / 1000000;
-    }
+    if (!as_of || !*as_of)
+        self->as_of_ms = salesctl_wall_ms ();
     uint32_t partitions = 0;
     char error[KPI_QUERY_ERROR_SIZE];
     self->pg = salesctl_postgres_connect (config, command);

@@ -1,0 +1,68 @@
+/*  incentive_query - reads what incentive-calculator keeps (Redis: every
+    partition's credits, first won deals and cancellations of a rep;
+    PostgreSQL: the plans, the closed periods and the statements stored
+    when they closed) and computes statements with incentive_statement,
+    for `salesctl statement`, `salesctl whatif` and `salesctl
+    close-period` (docs/incentive-calculator.md).
+
+    The payout currency and time zone come from "incentive-calculator:
+    config", as the service wrote them. Every statement says whether the
+    service's state held the whole log when it was read ("complete": every
+    partition's checkpoint at the log's head; otherwise "behind" counts
+    the events not applied yet). Reads are not a snapshot: while the
+    service applies events, partitions read in one round trip may be a
+    few events apart.
+*/
+#ifndef INCENTIVE_QUERY_H_INCLUDED
+#define INCENTIVE_QUERY_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "incentive_record.h"
+#include "sp_period.h"
+#include "sp_pg.h"
+#include "sp_redis.h"
+#include "sp_tz.h"
+
+/* Room for an error message of this module. */
+#define INCENTIVE_QUERY_ERROR_SIZE 512
+
+typedef struct _incentive_query_t incentive_query_t;
+
+/* Reads the service's settings from redis and every version of every
+   plan from pg (both borrowed, outliving the query) for partitions
+   partitions. NULL with the reason. */
+incentive_query_t *incentive_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions,
+                                        char *error, size_t error_size);
+
+void incentive_query_destroy (incentive_query_t **self_p);
+
+const char *incentive_query_currency (const incentive_query_t *self);
+const sp_tz_t *incentive_query_tz (const incentive_query_t *self);
+
+/* The statement of rep for period (a month, quarter or year label) as
+   JSON text (malloc'd): incentive_statement_json's document with
+   "complete" and "behind" added (a closed period's stored document is
+   returned as stored). With extra (may be NULL), that credit is added to
+   the rep's as if its deal had been won: nothing is stored. NULL with
+   the reason. */
+char *incentive_query_statement (incentive_query_t *self, const char *rep, const char *period,
+                                 const incentive_record_credit_t *extra, char *error,
+                                 size_t error_size);
+
+/* The period kind of the plans naming rep (the latest version of the
+   last plan by name that names it). Returns 0, or -1 with the reason
+   when no plan names the rep. */
+int incentive_query_rep_kind (const incentive_query_t *self, const char *rep,
+                              sp_period_kind_t *kind, char *error, size_t error_size);
+
+/* Every rep credited in any partition, sorted (byte order): *reps gets a
+   malloc'd array of *count malloc'd strings (incentive_query_reps_free).
+   Returns 0, or -1 with the reason. */
+int incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char *error,
+                          size_t error_size);
+void incentive_query_reps_free (char ***reps, size_t count);
+
+#endif

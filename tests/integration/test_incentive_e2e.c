@@ -1,0 +1,340 @@
+/*  test_incentive_e2e - incentive-calculator end to end: a plan loaded
+    with `salesctl load plans`, deals published through the real
+    activity-ingest (salesctl publish) and applied by the real
+    incentive-calculator, statements read back with `salesctl statement`,
+    `salesctl whatif` and locked with `salesctl close-period`.
+
+    Plan ae-2026 (quarterly, USD) pays rep-ana and rep-ben on revenue,
+    marginal bands on the quarter's credited amount: 5 % to 5,000, 10 % to
+    10,000, 15 % above. Figures derived by hand:
+
+      won:1  2026-02-10  ana 4,000.00                 ana 0 -> 4,000: 200.00
+      won:2  2026-03-05  6,000.00 split ana 50 / ben 50
+                                                      ana 4,000 -> 7,000: 50 + 200 = 250.00
+                                                      ben 0 -> 3,000: 150.00
+      won:3  2026-03-20  ana 4,000.00                 ana 7,000 -> 11,000: 300 + 150 = 450.00
+    ana's Q1: 900.00 (the issue's 11,000 marginal figure), published last
+    deal first: order of arrival changes nothing.
+
+    Q1 is closed. Then a deal of Q1 arrives late (won:0, 2026-01-15, ana
+    2,000.00) and won:2 is cancelled on 2026-04-10. Q1 stays byte for
+    byte. Recomputed, ana's Q1 is worth 100 + 250 + 300 + 550 = 1,200.00,
+    so Q2 carries: late +100.00 (won:0), corrections +50.00 (won:1),
+    +50.00 (won:2), +100.00 (won:3), and the clawback of won:2 at what it
+    is worth now, -300.00: net 0. ben's Q2: clawback -150.00, a deficit
+    carried: net payout 0, 150.00 owed. whatif: a 10,000.00 deal in Q2
+    adds 250 + 500 = 750.00 and stores nothing. A rebuild gives the same
+    statements.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "sp_harness.h"
+#include "sp_harness_consumer.h"
+
+#define PARTITIONS 4
+#define TIMEOUT_MS 60000
+#define OUTPUT_SIZE (256 * 1024)
+#define PATH_SIZE 4096
+
+typedef struct {
+    sp_harness_consumer_stack_t *stack;
+    pid_t calculator;
+    int http_port;
+    char log[PATH_SIZE];
+    char closed_q1[OUTPUT_SIZE]; /* ana's Q1 statement as the close stored it */
+} s_fixture_t;
+
+static s_fixture_t s_fixture;
+
+/* Runs salesctl; 0 with its output in output, or its exit status. */
+static int
+s_salesctl (const char *const *arguments, char *output)
+{
+    char errors[PATH_SIZE];
+    snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (s_fixture.stack->harness));
+    int status = sp_harness_salesctl (s_fixture.stack->harness, arguments, errors, output,
+                                      OUTPUT_SIZE, TIMEOUT_MS);
+    if (status != 0) {
+        char text[1024] = "";
+        FILE *file = fopen (errors, "r");
+        if (file) {
+            size_t read = fread (text, 1, sizeof text - 1, file);
+            text[read] = '\0';
+            fclose (file);
+        }
+        print_message ("salesctl %s: exit %d: %s\n", arguments[0], status, text);
+    }
+    return status;
+}
+
+static json_t *
+s_salesctl_json (const char *const *arguments)
+{
+    static char output[OUTPUT_SIZE];
+    if (s_salesctl (arguments, output) != 0)
+        return NULL;
+    return json_loads (output, JSON_DISABLE_EOF_CHECK, NULL);
+}
+
+/* ana's or ben's statement of period, as printed (NULL when it failed). */
+static json_t *
+s_statement (const char *rep, const char *period)
+{
+    return s_salesctl_json (
+        (const char *[]){ "statement", "--rep", rep, "--period", period, "--json", NULL });
+}
+
+static void
+s_publish (const char *name, const char *text)
+{
+    char path[PATH_SIZE];
+    sp_harness_consumer_file (s_fixture.stack->harness, name, text, path, sizeof path);
+    char output[OUTPUT_SIZE];
+    assert_int_equal (s_salesctl ((const char *[]){ "publish", path, "--endpoint",
+                                                    s_fixture.stack->endpoint, NULL },
+                                  output),
+                      0);
+}
+
+/* Waits until rep's statement of period is complete with net_payout net
+   and count lines; returns it. */
+static json_t *
+s_wait_statement (const char *rep, const char *period, json_int_t net, size_t count)
+{
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    json_int_t seen = -1;
+    size_t lines = 0;
+    while (sp_harness_now_ms () < deadline) {
+        json_t *statement = s_statement (rep, period);
+        if (statement) {
+            seen = json_integer_value (json_object_get (statement, "net_payout"));
+            lines = json_array_size (json_object_get (statement, "lines"));
+            if (json_is_true (json_object_get (statement, "complete")) && seen == net
+                && lines == count)
+                return statement;
+        }
+        json_decref (statement);
+        sp_harness_pause_ms (100);
+    }
+    fail_msg ("%s's %s statement: net %lld with %zu lines, not %lld with %zu", rep, period,
+              (long long) seen, lines, (long long) net, count);
+    return NULL;
+}
+
+/* The line of statement with kind made by event_id whose explanation
+   type is type (NULL: any). */
+static json_t *
+s_line (json_t *statement, const char *kind, const char *event_id, const char *type)
+{
+    size_t index;
+    json_t *line;
+    json_array_foreach (json_object_get (statement, "lines"), index, line)
+    {
+        const char *line_type =
+            json_string_value (json_object_get (json_object_get (line, "explanation"), "type"));
+        if (strcmp (json_string_value (json_object_get (line, "kind")), kind) == 0
+            && strcmp (json_string_value (json_object_get (line, "event_id")), event_id) == 0
+            && (!type || (line_type && strcmp (line_type, type) == 0)))
+            return line;
+    }
+    fail_msg ("no %s line of %s (%s)", kind, event_id, type ? type : "any type");
+    return NULL;
+}
+
+static json_int_t
+s_amount (json_t *line)
+{
+    return json_integer_value (json_object_get (line, "amount"));
+}
+
+static const char s_plan[] =
+    "{\"name\": \"ae-2026\", \"currency\": \"USD\", \"period\": \"quarter\","
+    " \"assign\": {\"reps\": [{\"id\": \"rep-ana\"}, {\"id\": \"rep-ben\"}]},"
+    " \"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", \"quota\": \"10000.00\","
+    " \"table\": {\"basis\": \"amount\", \"bands\": ["
+    " {\"lo\": \"0\", \"hi\": \"5000\", \"rate\": \"0.05\"},"
+    " {\"lo\": \"5000\", \"hi\": \"10000\", \"rate\": \"0.10\"},"
+    " {\"lo\": \"10000\", \"rate\": \"0.15\"}]}}]}";
+
+#define WON(id, day, rep, amount, extra)                                                           \
+    "{\"event_id\": \"" id "\", \"source\": \"crm\", \"type\": \"deal_won\", \"occurred_at\": \"" \
+    day "T10:00:00Z\", \"rep_id\": \"" rep "\", \"customer_id\": \"cust-" id                      \
+    "\", \"opportunity_id\": \"opp-" id "\", \"currency\": \"USD\", \"amount\": \"" amount "\""   \
+    extra "}\n"
+
+static const char s_q1_events[] =
+    WON ("won:3", "2026-03-20", "rep-ana", "4000.00", "")
+    WON ("won:2", "2026-03-05", "rep-ana", "6000.00",
+         ", \"splits\": [{\"rep_id\": \"rep-ana\", \"percent\": 50}, "
+         "{\"rep_id\": \"rep-ben\", \"percent\": 50}]")
+    WON ("won:1", "2026-02-10", "rep-ana", "4000.00", "");
+
+static const char s_late_events[] =
+    WON ("won:0", "2026-01-15", "rep-ana", "2000.00", "")
+    "{\"event_id\": \"cancel:2\", \"source\": \"crm\", \"type\": \"deal_cancelled\","
+    " \"occurred_at\": \"2026-04-10T09:00:00Z\", \"rep_id\": \"rep-ana\","
+    " \"customer_id\": \"cust-won:2\", \"opportunity_id\": \"opp-won:2\","
+    " \"won_event_id\": \"won:2\", \"reason\": \"budget frozen\"}\n";
+
+static int
+s_group_setup (void **state)
+{
+    (void) state;
+    s_fixture.stack =
+        sp_harness_consumer_stack_new ("test_incentive_e2e", PARTITIONS, 0, TIMEOUT_MS);
+    if (!s_fixture.stack)
+        return -1;
+    s_fixture.http_port = sp_harness_free_port ();
+    snprintf (s_fixture.log, sizeof s_fixture.log, "%s/incentive-calculator.log",
+              sp_harness_dir (s_fixture.stack->harness));
+    s_fixture.calculator = sp_harness_consumer_service (
+        s_fixture.stack->harness, "incentive-calculator", s_fixture.stack->bus,
+        s_fixture.http_port, PARTITIONS,
+        (const char *[]){ "SP_TIME_ZONE=UTC", "SP_INCENTIVE_CURRENCY=USD",
+                          "SP_CONSUMER_POLL_MS=100", NULL },
+        NULL, s_fixture.log, TIMEOUT_MS);
+    return s_fixture.calculator > 0 ? 0 : -1;
+}
+
+static int
+s_group_teardown (void **state)
+{
+    (void) state;
+    if (s_fixture.calculator > 0)
+        assert_int_equal (sp_harness_stop (s_fixture.calculator, TIMEOUT_MS), 0);
+    sp_harness_consumer_stack_destroy (&s_fixture.stack);
+    return 0;
+}
+
+static void
+test_statements_of_the_quarter (void **state)
+{
+    (void) state;
+    char path[PATH_SIZE];
+    sp_harness_consumer_file (s_fixture.stack->harness, "plan.json", s_plan, path, sizeof path);
+    json_t *loaded = s_salesctl_json ((const char *[]){ "load", "plans", path, "--json", NULL });
+    assert_non_null (loaded);
+    json_decref (loaded);
+    s_publish ("q1.jsonl", s_q1_events);
+    json_t *ana = s_wait_statement ("rep-ana", "2026-Q1", 90000, 3);
+    assert_string_equal (json_string_value (json_object_get (ana, "rep_id")), "rep-ana");
+    assert_string_equal (json_string_value (json_object_get (ana, "currency")), "USD");
+    assert_int_equal (s_amount (s_line (ana, "earning", "won:1", NULL)), 20000);
+    json_t *split = s_line (ana, "earning", "won:2", NULL);
+    assert_int_equal (s_amount (split), 25000);
+    json_t *why = json_object_get (split, "explanation");
+    assert_string_equal (json_string_value (json_object_get (why, "credit_percent")), "50.00");
+    assert_int_equal (json_integer_value (json_object_get (why, "base")), 300000);
+    assert_string_equal (json_string_value (json_object_get (why, "rule_id")), "revenue");
+    assert_string_equal (json_string_value (json_object_get (why, "plan_version")), "ae-2026@1");
+    assert_int_equal (s_amount (s_line (ana, "earning", "won:3", NULL)), 45000);
+    json_decref (ana);
+    json_t *ben = s_wait_statement ("rep-ben", "2026-Q1", 15000, 1);
+    json_decref (ben);
+}
+
+static void
+test_whatif_stores_nothing (void **state)
+{
+    (void) state;
+    json_t *whatif = s_salesctl_json ((const char *[]){ "whatif", "--rep", "rep-ana", "--deal",
+                                                        "10000.00", "--period", "2026-Q2",
+                                                        "--json", NULL });
+    assert_non_null (whatif);
+    assert_int_equal (json_integer_value (json_object_get (whatif, "adds")), 75000);
+    assert_int_equal (json_integer_value (json_object_get (whatif, "net_payout_before")), 0);
+    assert_int_equal (json_integer_value (json_object_get (whatif, "net_payout_after")), 75000);
+    assert_int_equal (json_array_size (json_object_get (whatif, "lines")), 1);
+    json_decref (whatif);
+    json_t *q2 = s_statement ("rep-ana", "2026-Q2");
+    assert_non_null (q2);
+    assert_int_equal (json_array_size (json_object_get (q2, "lines")), 0);
+    json_decref (q2);
+}
+
+static void
+test_close_then_late_deal_and_cancellation (void **state)
+{
+    (void) state;
+    json_t *closed = s_salesctl_json ((const char *[]){ "close-period", "--period", "2026-Q1",
+                                                        "--closed-by", "test", "--json", NULL });
+    assert_non_null (closed);
+    assert_int_equal (json_integer_value (json_object_get (closed, "statements")), 2);
+    json_decref (closed);
+    assert_int_equal (s_salesctl ((const char *[]){ "statement", "--rep", "rep-ana", "--period",
+                                                    "2026-Q1", "--json", NULL },
+                                  s_fixture.closed_q1),
+                      0);
+    json_t *stored = json_loads (s_fixture.closed_q1, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_true (json_is_true (json_object_get (stored, "closed")));
+    assert_int_equal (json_integer_value (json_object_get (stored, "net_payout")), 90000);
+    json_decref (stored);
+    /* a second close is refused */
+    char output[OUTPUT_SIZE];
+    assert_int_not_equal (s_salesctl ((const char *[]){ "close-period", "--period", "2026-Q1",
+                                                        NULL },
+                                      output),
+                          0);
+
+    s_publish ("late.jsonl", s_late_events);
+    json_t *ana = s_wait_statement ("rep-ana", "2026-Q2", 0, 5);
+    assert_int_equal (s_amount (s_line (ana, "adjustment", "won:0", "late")), 10000);
+    assert_int_equal (s_amount (s_line (ana, "adjustment", "won:1", "correction")), 5000);
+    assert_int_equal (s_amount (s_line (ana, "adjustment", "won:2", "correction")), 5000);
+    assert_int_equal (s_amount (s_line (ana, "adjustment", "won:3", "correction")), 10000);
+    json_t *clawback = s_line (ana, "clawback", "cancel:2", NULL);
+    assert_int_equal (s_amount (clawback), -30000);
+    assert_string_equal (
+        json_string_value (json_object_get (json_object_get (clawback, "explanation"), "reason")),
+        "budget frozen");
+    json_decref (ana);
+    json_t *ben = s_wait_statement ("rep-ben", "2026-Q2", 0, 2);
+    assert_int_equal (s_amount (s_line (ben, "clawback", "cancel:2", NULL)), -15000);
+    assert_int_equal (json_integer_value (json_object_get (ben, "closing_balance")), 15000);
+    json_decref (ben);
+    /* the closed statement is byte-identical */
+    char again[OUTPUT_SIZE];
+    assert_int_equal (s_salesctl ((const char *[]){ "statement", "--rep", "rep-ana", "--period",
+                                                    "2026-Q1", "--json", NULL },
+                                  again),
+                      0);
+    assert_string_equal (again, s_fixture.closed_q1);
+}
+
+static void
+test_rebuild_gives_the_same_statements (void **state)
+{
+    (void) state;
+    json_t *before = s_statement ("rep-ana", "2026-Q2");
+    assert_non_null (before);
+    char output[OUTPUT_SIZE];
+    assert_int_equal (s_salesctl ((const char *[]){ "rebuild", "incentive-calculator", "--wait",
+                                                    "--timeout", "60", NULL },
+                                  output),
+                      0);
+    json_t *after = s_wait_statement ("rep-ana", "2026-Q2", 0, 5);
+    assert_true (json_equal (before, after));
+    json_decref (before);
+    json_decref (after);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_statements_of_the_quarter),
+        cmocka_unit_test (test_whatif_stores_nothing),
+        cmocka_unit_test (test_close_then_late_deal_and_cancellation),
+        cmocka_unit_test (test_rebuild_gives_the_same_statements),
+    };
+    return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
+}
