@@ -54,6 +54,14 @@ incentive_handler_credits (const Salespulse__SalesEvent *event, const char *even
         shares[index].share_bp = (int32_t) won->splits[index]->share_basis_points;
     }
     if (count == 0) {
+        /* checked here: incentive_credit would name a split the event lacks */
+        size_t rep_length = strlen (s_text (event->rep_id));
+        if (rep_length == 0 || rep_length > INCENTIVE_CREDIT_REP_MAX) {
+            snprintf (error, error_size,
+                      "field \"rep_id\": %zu bytes, must be 1 to %d for deal_won without splits",
+                      rep_length, INCENTIVE_CREDIT_REP_MAX);
+            return -1;
+        }
         shares[0].rep_id = s_text (event->rep_id);
         shares[0].share_bp = INCENTIVE_CREDIT_SHARE_TOTAL;
         count = 1;

@@ -155,7 +155,7 @@ s_compare_paid (const void *left, const void *right)
 static s_paid_t *
 s_paid_find (s_paid_list_t *paid, const char *id)
 {
-    s_paid_t key;
+    s_paid_t key = { .amount = 0 };
     snprintf (key.id, sizeof key.id, "%s", id);
     return paid->count ? bsearch (&key, paid->items, paid->count, sizeof key, s_compare_paid)
                        : NULL;
@@ -358,8 +358,14 @@ s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool n
     }
     const incentive_statement_plan_t *version = &input->plans[chosen];
     const incentive_plan_t *plan = version->plan;
-    if (incentive_statement_kind (incentive_plan_period (plan)) != input->kind)
-        return 0; /* on another kind of statement */
+    if (incentive_statement_kind (incentive_plan_period (plan)) != input->kind) {
+        /* it pays on another kind of statement */
+        snprintf (why, why_size, "plan %s@%" PRId64 " pays per %s, not per %s", running->name,
+                  version->version,
+                  sp_period_kind_name (incentive_statement_kind (incentive_plan_period (plan))),
+                  sp_period_kind_name (input->kind));
+        return 0;
+    }
     const incentive_plan_rep_t *rep = s_assignment (plan, input->rep_id);
     if (!rep) {
         snprintf (why, why_size, "plan %s@%" PRId64 " does not name the rep", running->name,
@@ -496,6 +502,12 @@ s_cancel_of (const incentive_statement_input_t *input, const char *won_event_id)
     return NULL;
 }
 
+static int
+s_compare_running (const void *left, const void *right)
+{
+    return strcmp (((const s_running_t *) left)->name, ((const s_running_t *) right)->name);
+}
+
 /* Every line as it is worth now, for every period up to the statement's. */
 static int
 s_compute (s_build_t *build)
@@ -517,6 +529,9 @@ s_compute (s_build_t *build)
         if (!known)
             running[plan_names++].name = input->plans[index].name;
     }
+    /* by name, not input order: "plans" and the reasons of "not_credited"
+       must not depend on the order the versions are given in */
+    qsort (running, plan_names, sizeof *running, s_compare_running);
     for (size_t index = 0; index < input->credit_count; index++)
         order[index] = &input->credits[index];
     qsort (order, input->credit_count, sizeof *order, s_compare_credit);
@@ -718,12 +733,12 @@ s_build (s_build_t *build, const char *label, const char **stored)
                       sp_period_kind_name (build->period.kind), sp_period_kind_name (input->kind));
         return NULL;
     }
-    *stored = NULL;
+    const char *document = NULL; /* set into *stored on success only */
     const char *last_closed = NULL;
     for (size_t index = 0; index < input->closed_count; index++) {
         const incentive_statement_closed_t *closed = &input->closed[index];
         if (strcmp (closed->label, label) == 0)
-            *stored = closed->document;
+            document = closed->document;
         if (!last_closed || strcmp (closed->label, last_closed) > 0)
             last_closed = closed->label;
     }
@@ -784,6 +799,8 @@ s_build (s_build_t *build, const char *label, const char **stored)
     statement = incentive_ledger_statement (ledger, label, error, sizeof error);
     if (!statement)
         sp_error_set (build->error, build->error_size, "%s", error);
+    else
+        *stored = document;
 out:
     incentive_ledger_destroy (&ledger);
     return statement;
