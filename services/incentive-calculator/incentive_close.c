@@ -66,8 +66,8 @@ s_closed_form (const char *text, s_statement_t *statement, uint64_t *behind)
     statement->net_payout = json_integer_value (json_object_get (root, "net_payout"));
     snprintf (statement->currency, sizeof statement->currency, "%s",
               json_string_value (json_object_get (root, "currency")));
-    bool empty = json_array_size (json_object_get (root, "lines")) == 0
-                 && json_integer_value (json_object_get (root, "opening_balance")) == 0;
+    bool empty = json_array_size (json_object_get (root, "lines")) == 0 &&
+                 json_integer_value (json_object_get (root, "opening_balance")) == 0;
     statement->document = empty ? NULL : json_dumps (root, JSON_COMPACT);
     json_decref (root);
     if (empty)
@@ -98,8 +98,8 @@ incentive_close_prepare (incentive_query_t *query, const char *period, char *err
     }
     for (size_t index = 0; index < rep_count; index++) {
         char reason[INCENTIVE_QUERY_ERROR_SIZE];
-        char *text = incentive_query_statement (query, reps[index], period, NULL, reason,
-                                                sizeof reason);
+        char *text =
+            incentive_query_statement (query, reps[index], period, NULL, reason, sizeof reason);
         if (!text) {
             sp_error_set (error, error_size, "statement of %s: %s", reps[index], reason);
             goto out_failed;

@@ -69,35 +69,28 @@ incentive_handler_credits (const Salespulse__SalesEvent *event, const char *even
     int64_t revenue[INCENTIVE_CREDIT_SPLITS_MAX];
     int64_t margin[INCENTIVE_CREDIT_SPLITS_MAX] = { 0 };
     if (incentive_credit_split (won->amount->amount_minor, shares, count, revenue, error,
-                                error_size)
-        != 0)
+                                error_size) != 0)
         return -1;
-    if (won->margin
-        && incentive_credit_split (won->margin->amount_minor, shares, count, margin, error,
-                                   error_size)
-               != 0)
+    if (won->margin && incentive_credit_split (won->margin->amount_minor, shares, count, margin,
+                                               error, error_size) != 0)
         return -1;
     incentive_record_credit_t common = { 0 };
-    if (s_copy (common.event_id, sizeof common.event_id, event_id, "event_id", error, error_size)
-            != 0
-        || s_copy (common.deal, sizeof common.deal, event->opportunity_id, "opportunity_id", error,
-                   error_size)
-               != 0
-        || s_copy (common.customer, sizeof common.customer, event->customer_id, "customer_id",
-                   error, error_size)
-               != 0
-        || s_copy (common.currency, sizeof common.currency, won->amount->currency,
-                   "amount.currency", error, error_size)
-               != 0)
+    if (s_copy (common.event_id, sizeof common.event_id, event_id, "event_id", error, error_size) !=
+            0 ||
+        s_copy (common.deal, sizeof common.deal, event->opportunity_id, "opportunity_id", error,
+                error_size) != 0 ||
+        s_copy (common.customer, sizeof common.customer, event->customer_id, "customer_id", error,
+                error_size) != 0 ||
+        s_copy (common.currency, sizeof common.currency, won->amount->currency, "amount.currency",
+                error, error_size) != 0)
         return -1;
     common.occurred_at = event->occurred_at;
     common.deal_amount = won->amount->amount_minor;
     common.has_margin = won->margin != NULL;
     for (size_t index = 0; index < count; index++) {
         credits[index] = common;
-        if (s_copy (credits[index].rep, sizeof credits[index].rep, shares[index].rep_id,
-                    "rep_id", error, error_size)
-            != 0)
+        if (s_copy (credits[index].rep, sizeof credits[index].rep, shares[index].rep_id, "rep_id",
+                    error, error_size) != 0)
             return -1;
         credits[index].credit_bp = shares[index].share_bp;
         credits[index].revenue = revenue[index];
@@ -119,9 +112,9 @@ s_read_key (uint32_t partition, const Salespulse__SalesEvent *event, char *key, 
             return 0;
         return incentive_keys_logo (key, size, partition, event->customer_id);
     }
-    if (event->type == SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_CANCELLED
-        && event->body_case == SALESPULSE__SALES_EVENT__BODY_DEAL_CANCELLED
-        && *s_text (event->deal_cancelled->won_event_id))
+    if (event->type == SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_CANCELLED &&
+        event->body_case == SALESPULSE__SALES_EVENT__BODY_DEAL_CANCELLED &&
+        *s_text (event->deal_cancelled->won_event_id))
         return incentive_keys_cancel (key, size, partition, event->deal_cancelled->won_event_id);
     return 0;
 }
@@ -228,10 +221,9 @@ s_won (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_ba
         assert (packed_length > 0); /* INCENTIVE_RECORD_PACKED_MAX always fits */
         const char *argv[] = { "HSET", key, credit->event_id, packed };
         const size_t lengths[] = { 4, strlen (key), strlen (credit->event_id), packed_length };
-        if (sp_consumer_batch_command (batch, 4, argv, lengths) != 0
-            || sp_consumer_batch_increment (batch, reps, (size_t) reps_length, credit->rep,
-                                            strlen (credit->rep), 1)
-                   != 0) {
+        if (sp_consumer_batch_command (batch, 4, argv, lengths) != 0 ||
+            sp_consumer_batch_increment (batch, reps, (size_t) reps_length, credit->rep,
+                                         strlen (credit->rep), 1) != 0) {
             snprintf (error, error_size, "could not add the credit to the step (full)");
             return -1;
         }
@@ -241,8 +233,8 @@ s_won (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_ba
 
 /* Keeps the won deal's earliest cancellation. */
 static int
-s_cancelled (const sp_consumer_event_t *item, sp_consumer_view_t *view,
-             sp_consumer_batch_t *batch, char *error, size_t error_size)
+s_cancelled (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_batch_t *batch,
+             char *error, size_t error_size)
 {
     const Salespulse__SalesEvent *event = item->event;
     char key[SP_PARTITION_KEY_MAX];
@@ -273,11 +265,9 @@ s_cancelled (const sp_consumer_event_t *item, sp_consumer_view_t *view,
     }
     memset (&cancel, 0, sizeof cancel);
     if (s_copy (cancel.event_id, sizeof cancel.event_id, item->event_id, "event_id", error,
-                error_size)
-            != 0
-        || s_copy (cancel.won_event_id, sizeof cancel.won_event_id,
-                   event->deal_cancelled->won_event_id, "won_event_id", error, error_size)
-               != 0)
+                error_size) != 0 ||
+        s_copy (cancel.won_event_id, sizeof cancel.won_event_id,
+                event->deal_cancelled->won_event_id, "won_event_id", error, error_size) != 0)
         return -1;
     cancel.occurred_at = event->occurred_at;
     incentive_record_reason_copy (cancel.reason, s_text (event->deal_cancelled->reason));

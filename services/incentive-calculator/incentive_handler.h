@@ -30,8 +30,7 @@
    when the event cannot be credited (no amount, splits that do not add
    up, an id beyond its room). partition is left 0. */
 int incentive_handler_credits (const Salespulse__SalesEvent *event, const char *event_id,
-                               incentive_record_credit_t *credits, char *error,
-                               size_t error_size);
+                               incentive_record_credit_t *credits, char *error, size_t error_size);
 
 /* The consumer's view of the handler (begin and apply; no state). */
 sp_consumer_handler_t incentive_handler_consumer (void);

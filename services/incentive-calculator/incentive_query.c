@@ -35,9 +35,9 @@ struct _incentive_query_t {
     char currency[SP_CONSUMER_CONFIG_CURRENCY_SIZE];
     char time_zone[SP_TZ_NAME_MAX + 1];
     sp_tz_t *tz;
-    sp_refdata_set_t *set;              /* every version of every plan */
-    incentive_plan_t **parsed;          /* one per entry of set */
-    incentive_statement_plan_t *plans;  /* the same, for the statement */
+    sp_refdata_set_t *set;             /* every version of every plan */
+    incentive_plan_t **parsed;         /* one per entry of set */
+    incentive_statement_plan_t *plans; /* the same, for the statement */
     size_t plan_count;
 };
 
@@ -107,11 +107,9 @@ incentive_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *
     self->redis = redis;
     self->pg = pg;
     self->partitions = partitions;
-    if (sp_consumer_config_settings (redis, INCENTIVE_KEYS_SERVICE, self->currency,
-                                     self->time_zone, sizeof self->time_zone, &self->tz, error,
-                                     error_size)
-            != 0
-        || s_load_plans (self, error, error_size) != 0)
+    if (sp_consumer_config_settings (redis, INCENTIVE_KEYS_SERVICE, self->currency, self->time_zone,
+                                     sizeof self->time_zone, &self->tz, error, error_size) != 0 ||
+        s_load_plans (self, error, error_size) != 0)
         incentive_query_destroy (&self);
     return self;
 }
@@ -138,8 +136,8 @@ incentive_query_rep_kind (const incentive_query_t *self, const char *rep, sp_per
     bool found = false;
     for (size_t index = 0; index < self->plan_count; index++) {
         const incentive_plan_t *plan = self->plans[index].plan;
-        bool latest = index + 1 == self->plan_count
-                      || strcmp (self->plans[index + 1].name, self->plans[index].name) != 0;
+        bool latest = index + 1 == self->plan_count ||
+                      strcmp (self->plans[index + 1].name, self->plans[index].name) != 0;
         if (latest && incentive_plan_assigned (plan, rep, NULL)) {
             *kind = incentive_statement_kind (incentive_plan_period (plan));
             found = true;
@@ -172,8 +170,7 @@ s_rep_free (s_rep_t *rep)
 }
 
 static sp_redis_reply_t *
-s_execute (incentive_query_t *self, sp_redis_pipeline_t *pipeline, char *error,
-           size_t error_size)
+s_execute (incentive_query_t *self, sp_redis_pipeline_t *pipeline, char *error, size_t error_size)
 {
     char reason[INCENTIVE_QUERY_ERROR_SIZE];
     sp_redis_reply_t *reply = sp_redis_execute (self->redis, pipeline, reason, sizeof reason);
@@ -203,9 +200,9 @@ s_read_credits (incentive_query_t *self, const char *rep_id, s_rep_t *rep, char 
         }
         sp_consumer_key_checkpoint (checkpoint, sizeof checkpoint, INCENTIVE_KEYS_SERVICE,
                                     partition);
-        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL) != 0
-            || sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "GET", checkpoint }, NULL)
-                   != 0)
+        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL) != 0 ||
+            sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "GET", checkpoint }, NULL) !=
+                0)
             goto out_of_memory;
     }
     /* the heads first: a checkpoint read after them that reached them held them */
@@ -233,8 +230,7 @@ s_read_credits (incentive_query_t *self, const char *rep_id, s_rep_t *rep, char 
             const char *packed =
                 sp_redis_reply_text (sp_redis_reply_element (fields, index), &packed_length);
             if (sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity,
-                                  rep->credit_count + 1, sizeof *rep->credits, S_INITIAL)
-                != 0)
+                                  rep->credit_count + 1, sizeof *rep->credits, S_INITIAL) != 0)
                 goto out_of_memory;
             incentive_record_credit_t *credit = &rep->credits[rep->credit_count];
             if (!packed || incentive_record_credit_unpack (packed, packed_length, credit) != 0) {
@@ -286,8 +282,7 @@ s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_s
             incentive_keys_logo (logo, sizeof logo, credit->partition, credit->customer);
         /* a deal without a customer is never a new logo: only its cancellation is read */
         if (sp_redis_pipeline_append (pipeline, credit->customer[0] ? 3 : 2,
-                                      (const char *[]){ "MGET", cancel, logo }, NULL)
-            != 0)
+                                      (const char *[]){ "MGET", cancel, logo }, NULL) != 0)
             goto out_of_memory;
     }
     reply = s_execute (self, pipeline, error, error_size);
@@ -304,8 +299,8 @@ s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_s
         size_t length;
         const char *cancel = sp_redis_reply_text (sp_redis_reply_element (values, 0), &length);
         if (cancel) {
-            if (incentive_record_cancel_unpack (cancel, length, &rep->cancels[rep->cancel_count])
-                != 0) {
+            if (incentive_record_cancel_unpack (cancel, length, &rep->cancels[rep->cancel_count]) !=
+                0) {
                 sp_error_set (error, error_size, "the cancellation of %s is not a record",
                               credit->event_id);
                 goto out;
@@ -346,8 +341,8 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
         sp_error_set (error, error_size, "period: %s", reason);
         return NULL;
     }
-    if (parsed.kind != SP_PERIOD_MONTH && parsed.kind != SP_PERIOD_QUARTER
-        && parsed.kind != SP_PERIOD_YEAR) {
+    if (parsed.kind != SP_PERIOD_MONTH && parsed.kind != SP_PERIOD_QUARTER &&
+        parsed.kind != SP_PERIOD_YEAR) {
         sp_error_set (error, error_size,
                       "period: \"%s\" is a %s; plans pay per month, quarter or year", period,
                       sp_period_kind_name (parsed.kind));
@@ -357,8 +352,7 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
         goto out;
     if (extra) {
         if (sp_array_reserve ((void **) &rep.credits, &rep.credit_capacity, rep.credit_count + 1,
-                              sizeof *rep.credits, S_INITIAL)
-            != 0) {
+                              sizeof *rep.credits, S_INITIAL) != 0) {
             sp_error_set (error, error_size, "out of memory");
             goto out;
         }
@@ -384,8 +378,8 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
     for (int row = 0; row < rows; row++) {
         sp_period_t closed_period;
         const char *label = sp_pg_result_value (closed_rows, row, 0);
-        if (sp_period_parse (self->tz, label, &closed_period, reason, sizeof reason) != 0
-            || closed_period.kind != parsed.kind)
+        if (sp_period_parse (self->tz, label, &closed_period, reason, sizeof reason) != 0 ||
+            closed_period.kind != parsed.kind)
             continue; /* another kind of period */
         closed[closed_count].label = label;
         closed[closed_count].document = sp_pg_result_is_null (closed_rows, row, 1)
@@ -481,8 +475,7 @@ incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char
             if (!name)
                 continue;
             if (sp_array_reserve ((void **) reps, &capacity, *count + 1, sizeof **reps,
-                                  S_INITIAL)
-                != 0)
+                                  S_INITIAL) != 0)
                 goto out_of_memory;
             (*reps)[*count] = strdup (name);
             if (!(*reps)[*count])

@@ -69,8 +69,8 @@ incentive_record_credit_unpack (const char *data, size_t length, incentive_recor
     out.revenue = sp_pack_get_i64 (&reader);
     uint8_t has_margin = sp_pack_get_u8 (&reader);
     out.margin = sp_pack_get_i64 (&reader);
-    if (!sp_pack_done (&reader) || has_margin > 1 || !*out.event_id || !*out.rep || out.credit_bp < 1
-        || out.credit_bp > 10000)
+    if (!sp_pack_done (&reader) || has_margin > 1 || !*out.event_id || !*out.rep ||
+        out.credit_bp < 1 || out.credit_bp > 10000)
         return -1;
     out.has_margin = has_margin == 1;
     *credit = out;
@@ -150,8 +150,8 @@ incentive_record_reason_copy (char *reason, const char *text)
     if (length >= INCENTIVE_RECORD_REASON_SIZE) {
         length = INCENTIVE_RECORD_REASON_SIZE - 1;
         /* back off to the start of the character the cut falls in */
-        while (length > 0
-               && ((unsigned char) text[length] & S_UTF8_CONTINUATION_MASK) == S_UTF8_CONTINUATION)
+        while (length > 0 &&
+               ((unsigned char) text[length] & S_UTF8_CONTINUATION_MASK) == S_UTF8_CONTINUATION)
             length--;
     }
     memcpy (reason, text, length);

@@ -32,12 +32,12 @@ typedef struct {
     char deal[INCENTIVE_RECORD_REF_SIZE];     /* opportunity_id */
     char customer[INCENTIVE_RECORD_REF_SIZE]; /* "" when the deal names none */
     char currency[INCENTIVE_RECORD_CURRENCY_SIZE];
-    uint32_t partition;   /* where the deal's records are (set when read) */
-    int32_t credit_bp;    /* the rep's share, 1..10,000 */
-    int64_t deal_amount;  /* the whole deal, minor units */
-    int64_t revenue;      /* the rep's credited share of the amount */
-    bool has_margin;      /* the deal gave a margin */
-    int64_t margin;       /* the rep's credited share of the margin */
+    uint32_t partition;  /* where the deal's records are (set when read) */
+    int32_t credit_bp;   /* the rep's share, 1..10,000 */
+    int64_t deal_amount; /* the whole deal, minor units */
+    int64_t revenue;     /* the rep's credited share of the amount */
+    bool has_margin;     /* the deal gave a margin */
+    int64_t margin;      /* the rep's credited share of the margin */
 } incentive_record_credit_t;
 
 /* The first won deal of a customer: the earliest (occurred_at, event id). */

@@ -35,8 +35,7 @@ static incentive_ledger_line_t *
 s_lines_add (s_lines_t *lines)
 {
     if (sp_array_reserve ((void **) &lines->items, &lines->capacity, lines->count + 1,
-                          sizeof *lines->items, S_INITIAL)
-        != 0)
+                          sizeof *lines->items, S_INITIAL) != 0)
         return NULL;
     incentive_ledger_line_t *line = &lines->items[lines->count++];
     memset (line, 0, sizeof *line);
@@ -65,12 +64,12 @@ typedef struct {
 /* Everything a build makes. */
 typedef struct {
     const incentive_statement_input_t *input;
-    sp_period_t period;            /* the statement's */
-    bool has_open;                 /* some period is closed: adjustments go to open */
-    sp_period_t open;              /* the first period after the last closed one */
-    s_lines_t current;             /* every line as it is worth now */
-    s_paid_list_t paid;            /* what closed periods paid, by line id */
-    s_unpaid_t *unpaid;            /* deals of the period no plan paid */
+    sp_period_t period; /* the statement's */
+    bool has_open;      /* some period is closed: adjustments go to open */
+    sp_period_t open;   /* the first period after the last closed one */
+    s_lines_t current;  /* every line as it is worth now */
+    s_paid_list_t paid; /* what closed periods paid, by line id */
+    s_unpaid_t *unpaid; /* deals of the period no plan paid */
     size_t unpaid_count;
     size_t unpaid_capacity;
     char (*used)[INCENTIVE_LEDGER_NAME_SIZE]; /* plan versions that computed a line */
@@ -161,9 +160,8 @@ s_paid_find (s_paid_list_t *paid, const char *id)
                        : NULL;
 }
 
-static int
-s_unpaid (s_build_t *build, const incentive_record_credit_t *credit, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
+static int s_unpaid (s_build_t *build, const incentive_record_credit_t *credit, const char *format,
+                     ...) __attribute__ ((format (printf, 3, 4)));
 
 /* Notes that a deal of the statement's period was not paid, and why. */
 static int
@@ -172,8 +170,7 @@ s_unpaid (s_build_t *build, const incentive_record_credit_t *credit, const char 
     if (!sp_period_contains (&build->period, credit->occurred_at))
         return 0;
     if (sp_array_reserve ((void **) &build->unpaid, &build->unpaid_capacity,
-                          build->unpaid_count + 1, sizeof *build->unpaid, S_INITIAL)
-        != 0)
+                          build->unpaid_count + 1, sizeof *build->unpaid, S_INITIAL) != 0)
         return s_no_memory (build);
     s_unpaid_t *unpaid = &build->unpaid[build->unpaid_count++];
     snprintf (unpaid->event_id, sizeof unpaid->event_id, "%s", credit->event_id);
@@ -192,8 +189,7 @@ s_used (s_build_t *build, const char *label)
         if (strcmp (build->used[index], label) == 0)
             return 0;
     if (sp_array_reserve ((void **) &build->used, &build->used_capacity, build->used_count + 1,
-                          sizeof *build->used, S_INITIAL)
-        != 0)
+                          sizeof *build->used, S_INITIAL) != 0)
         return s_no_memory (build);
     snprintf (build->used[build->used_count++], INCENTIVE_LEDGER_NAME_SIZE, "%s", label);
     return 0;
@@ -204,10 +200,10 @@ s_used (s_build_t *build, const char *label)
 /* One plan's running measures while credits are walked in time order. */
 typedef struct {
     const char *name;
-    char period[SP_PERIOD_LABEL_SIZE]; /* the period the totals belong to */
-    int64_t totals[S_MEASURE_COUNT];   /* cumulative measures in it */
+    char period[SP_PERIOD_LABEL_SIZE];               /* the period the totals belong to */
+    int64_t totals[S_MEASURE_COUNT];                 /* cumulative measures in it */
     int64_t spiff_totals[INCENTIVE_PLAN_SPIFFS_MAX]; /* cumulative per SPIFF of the version */
-    int64_t spiff_version;             /* the version the SPIFF totals belong to */
+    int64_t spiff_version;                           /* the version the SPIFF totals belong to */
 } s_running_t;
 
 /* The move of one measure a credit makes. */
@@ -246,8 +242,8 @@ s_explain (incentive_ledger_line_t *line, const incentive_plan_t *plan,
         incentive_rates_bound_text (table, part->lo, decimals, scale, lo, sizeof lo);
         if (!part->open)
             incentive_rates_bound_text (table, part->hi, decimals, scale, hi, sizeof hi);
-        int written = snprintf (band + used, sizeof band - used, "%s[%s,%s)", index ? "+" : "",
-                                lo, part->open ? "" : hi);
+        int written = snprintf (band + used, sizeof band - used, "%s[%s,%s)", index ? "+" : "", lo,
+                                part->open ? "" : hi);
         if (written < 0 || (size_t) written >= sizeof band - used) {
             band[used] = '\0'; /* as many bands as fit */
             break;
@@ -261,9 +257,9 @@ s_explain (incentive_ledger_line_t *line, const incentive_plan_t *plan,
         const incentive_rates_part_t *last = &result->parts[result->part_count - 1];
         snprintf (line->mode, sizeof line->mode, "%s", incentive_rates_mode_name (last->mode));
         /* amount = base × rate only for one marginal band paying a rate on money */
-        if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL
-            && table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped
-            && !result->gate_crossed) {
+        if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL &&
+            table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped &&
+            !result->gate_crossed) {
             line->has_rate = true;
             line->rate = s_ppm (last->applied_rate_ppm);
         }
@@ -317,10 +313,10 @@ s_version (const incentive_statement_input_t *input, const char *name, int64_t a
         const incentive_statement_plan_t *plan = &input->plans[index];
         if (strcmp (plan->name, name) != 0)
             continue;
-        versions[count] = (incentive_plan_version_t){ .version = plan->version,
-                                                      .has_effective_from =
-                                                          plan->has_effective_from,
-                                                      .effective_from = plan->effective_from };
+        versions[count] =
+            (incentive_plan_version_t){ .version = plan->version,
+                                        .has_effective_from = plan->has_effective_from,
+                                        .effective_from = plan->effective_from };
         map[count++] = index;
     }
     size_t chosen;
@@ -373,21 +369,21 @@ s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool n
         return 0;
     }
     if (strcmp (incentive_plan_currency (plan), input->currency) != 0) {
-        snprintf (why, why_size, "plan %s pays in %s, not the payout currency %s",
-                  running->name, incentive_plan_currency (plan), input->currency);
+        snprintf (why, why_size, "plan %s pays in %s, not the payout currency %s", running->name,
+                  incentive_plan_currency (plan), input->currency);
         return 0;
     }
     if (strcmp (credit->currency, input->currency) != 0) {
-        snprintf (why, why_size, "the deal is in %s, not the payout currency %s",
-                  credit->currency, input->currency);
+        snprintf (why, why_size, "the deal is in %s, not the payout currency %s", credit->currency,
+                  input->currency);
         return 0;
     }
     sp_period_t period;
     int64_t day, first, end;
-    if (sp_period_cut (input->tz, input->kind, credit->occurred_at, &period) != 0
-        || sp_period_local_day (input->tz, credit->occurred_at, &day) != 0
-        || sp_period_local_day (input->tz, period.start_ms, &first) != 0
-        || sp_period_local_day (input->tz, period.end_ms, &end) != 0) {
+    if (sp_period_cut (input->tz, input->kind, credit->occurred_at, &period) != 0 ||
+        sp_period_local_day (input->tz, credit->occurred_at, &day) != 0 ||
+        sp_period_local_day (input->tz, period.start_ms, &first) != 0 ||
+        sp_period_local_day (input->tz, period.end_ms, &end) != 0) {
         snprintf (why, why_size, "occurred_at %" PRId64 " is outside years 1..9999",
                   credit->occurred_at);
         return 0;
@@ -453,8 +449,7 @@ s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool n
             continue; /* outside its window, or beyond range */
         running->spiff_totals[index] += move;
         if (s_earning (build, credit, &period, version, spiff->id, &spiff->table,
-                       spiff->fixed ? INCENTIVE_PLAN_EVENTS : spiff->measure, move, &result)
-            != 0)
+                       spiff->fixed ? INCENTIVE_PLAN_EVENTS : spiff->measure, move, &result) != 0)
             return -1;
     }
     return 1;
@@ -552,8 +547,8 @@ s_compute (s_build_t *build)
         if (!paid && s_unpaid (build, credit, "%s", why) != 0)
             goto out;
         const incentive_record_cancel_t *cancel = s_cancel_of (input, credit->event_id);
-        if (cancel && cancel->occurred_at < build->period.end_ms
-            && s_clawbacks (build, cancel, first_line, build->current.count - first_line) != 0)
+        if (cancel && cancel->occurred_at < build->period.end_ms &&
+            s_clawbacks (build, cancel, first_line, build->current.count - first_line) != 0)
             goto out;
     }
     result = 0;
@@ -622,7 +617,7 @@ s_closed_lines (s_build_t *build, incentive_ledger_t *ledger,
         if (kind == INCENTIVE_LEDGER_ADJUSTMENT) {
             const char *adjusts = s_string (explanation, "adjusts");
             line.adjusts = strcmp (adjusts, "clawback") == 0 ? INCENTIVE_LEDGER_CLAWBACK
-                                                               : INCENTIVE_LEDGER_EARNING;
+                                                             : INCENTIVE_LEDGER_EARNING;
         }
         char error[INCENTIVE_LEDGER_ERROR_SIZE];
         if (incentive_ledger_post (ledger, &line, NULL, error, sizeof error) < 0) {
@@ -632,12 +627,11 @@ s_closed_lines (s_build_t *build, incentive_ledger_t *ledger,
             return -1;
         }
         /* a delta adjustment pays on the line it links to */
-        bool delta = kind == INCENTIVE_LEDGER_ADJUSTMENT
-                     && (strcmp (type, "late") == 0 || strcmp (type, "correction") == 0)
-                     && line.link[0];
+        bool delta = kind == INCENTIVE_LEDGER_ADJUSTMENT &&
+                     (strcmp (type, "late") == 0 || strcmp (type, "correction") == 0) &&
+                     line.link[0];
         if (sp_array_reserve ((void **) &build->paid.items, &build->paid.capacity,
-                              build->paid.count + 1, sizeof *build->paid.items, S_INITIAL)
-            != 0) {
+                              build->paid.count + 1, sizeof *build->paid.items, S_INITIAL) != 0) {
             json_decref (root);
             return s_no_memory (build);
         }
@@ -744,8 +738,8 @@ s_build (s_build_t *build, const char *label, const char **stored)
     }
     if (last_closed) {
         sp_period_t last;
-        if (sp_period_parse (input->tz, last_closed, &last, error, sizeof error) != 0
-            || sp_period_next (input->tz, &last, &build->open) != 0) {
+        if (sp_period_parse (input->tz, last_closed, &last, error, sizeof error) != 0 ||
+            sp_period_next (input->tz, &last, &build->open) != 0) {
             sp_error_set (build->error, build->error_size, "closed period %s: %s", last_closed,
                           error);
             return NULL;
@@ -771,8 +765,8 @@ s_build (s_build_t *build, const char *label, const char **stored)
     for (size_t index = 0; index < input->closed_count; index++)
         incentive_ledger_close_period (ledger, input->closed[index].label, error, sizeof error);
     s_paid_merge (&build->paid);
-    if (incentive_ledger_open_period (ledger, label, error, sizeof error) != 0
-        || s_compute (build) != 0)
+    if (incentive_ledger_open_period (ledger, label, error, sizeof error) != 0 ||
+        s_compute (build) != 0)
         goto out;
     for (size_t index = 0; index < build->current.count; index++) {
         const incentive_ledger_line_t *line = &build->current.items[index];
@@ -818,8 +812,8 @@ incentive_statement_build (const incentive_statement_input_t *input, const char 
 }
 
 char *
-incentive_statement_json (const incentive_statement_input_t *input, const char *period,
-                          char *error, size_t error_size)
+incentive_statement_json (const incentive_statement_input_t *input, const char *period, char *error,
+                          size_t error_size)
 {
     assert (input && period);
     s_build_t build = { .input = input, .error = error, .error_size = error_size };
@@ -849,9 +843,9 @@ incentive_statement_json (const incentive_statement_input_t *input, const char *
         json_object_set (root, "plans", plans);
         json_object_set (root, "not_credited", unpaid);
         /* complete or nothing: a failed append or set shows as a missing entry */
-        if (json_array_size (plans) == build.used_count
-            && json_array_size (unpaid) == build.unpaid_count
-            && json_object_get (root, "plans") && json_object_get (root, "not_credited"))
+        if (json_array_size (plans) == build.used_count &&
+            json_array_size (unpaid) == build.unpaid_count && json_object_get (root, "plans") &&
+            json_object_get (root, "not_credited"))
             text = json_dumps (root, JSON_COMPACT);
     }
     json_decref (plans);

@@ -46,11 +46,11 @@
 
 /* One stored version of a plan. */
 typedef struct {
-    const char *name;              /* the plan's name (borrowed) */
-    int64_t version;               /* 1, 2, ... */
-    bool has_effective_from;       /* without one: in force since always */
-    int64_t effective_from;        /* UTC ms */
-    const incentive_plan_t *plan;  /* parsed (borrowed) */
+    const char *name;             /* the plan's name (borrowed) */
+    int64_t version;              /* 1, 2, ... */
+    bool has_effective_from;      /* without one: in force since always */
+    int64_t effective_from;       /* UTC ms */
+    const incentive_plan_t *plan; /* parsed (borrowed) */
 } incentive_statement_plan_t;
 
 /* A closed period of the statement's kind. */
@@ -86,9 +86,8 @@ sp_period_kind_t incentive_statement_kind (incentive_plan_period_t period);
    period of the kind, a stored document is not a statement, or memory
    runs out. */
 incentive_ledger_statement_t *incentive_statement_build (const incentive_statement_input_t *input,
-                                                         const char *period,
-                                                         const char **stored, char *error,
-                                                         size_t error_size);
+                                                         const char *period, const char **stored,
+                                                         char *error, size_t error_size);
 
 /* The statement of period as JSON text (malloc'd, the caller frees):
    the stored document of a closed period, or the ledger statement's JSON

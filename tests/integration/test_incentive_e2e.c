@@ -118,8 +118,8 @@ s_wait_statement (const char *rep, const char *period, json_int_t net, size_t co
         if (statement) {
             seen = json_integer_value (json_object_get (statement, "net_payout"));
             lines = json_array_size (json_object_get (statement, "lines"));
-            if (json_is_true (json_object_get (statement, "complete")) && seen == net
-                && lines == count)
+            if (json_is_true (json_object_get (statement, "complete")) && seen == net &&
+                lines == count)
                 return statement;
         }
         json_decref (statement);
@@ -141,9 +141,9 @@ s_line (json_t *statement, const char *kind, const char *event_id, const char *t
     {
         const char *line_type =
             json_string_value (json_object_get (json_object_get (line, "explanation"), "type"));
-        if (strcmp (json_string_value (json_object_get (line, "kind")), kind) == 0
-            && strcmp (json_string_value (json_object_get (line, "event_id")), event_id) == 0
-            && (!type || (line_type && strcmp (line_type, type) == 0)))
+        if (strcmp (json_string_value (json_object_get (line, "kind")), kind) == 0 &&
+            strcmp (json_string_value (json_object_get (line, "event_id")), event_id) == 0 &&
+            (!type || (line_type && strcmp (line_type, type) == 0)))
             return line;
     }
     fail_msg ("no %s line of %s (%s)", kind, event_id, type ? type : "any type");
@@ -166,24 +166,24 @@ static const char s_plan[] =
     " {\"lo\": \"10000\", \"rate\": \"0.15\"}]}}]}";
 
 #define WON(id, day, rep, amount, extra)                                                           \
-    "{\"event_id\": \"" id "\", \"source\": \"crm\", \"type\": \"deal_won\", \"occurred_at\": \"" \
-    day "T10:00:00Z\", \"rep_id\": \"" rep "\", \"customer_id\": \"cust-" id                      \
-    "\", \"opportunity_id\": \"opp-" id "\", \"currency\": \"USD\", \"amount\": \"" amount "\""   \
-    extra "}\n"
+    "{\"event_id\": \"" id                                                                         \
+    "\", \"source\": \"crm\", \"type\": \"deal_won\", \"occurred_at\": \"" day                     \
+    "T10:00:00Z\", \"rep_id\": \"" rep "\", \"customer_id\": \"cust-" id                           \
+    "\", \"opportunity_id\": \"opp-" id "\", \"currency\": \"USD\", \"amount\": \"" amount         \
+    "\"" extra "}\n"
 
-static const char s_q1_events[] =
-    WON ("won:3", "2026-03-20", "rep-ana", "4000.00", "")
+static const char s_q1_events[] = WON ("won:3", "2026-03-20", "rep-ana", "4000.00", "")
     WON ("won:2", "2026-03-05", "rep-ana", "6000.00",
          ", \"splits\": [{\"rep_id\": \"rep-ana\", \"percent\": 50}, "
          "{\"rep_id\": \"rep-ben\", \"percent\": 50}]")
-    WON ("won:1", "2026-02-10", "rep-ana", "4000.00", "");
+        WON ("won:1", "2026-02-10", "rep-ana", "4000.00", "");
 
 static const char s_late_events[] =
-    WON ("won:0", "2026-01-15", "rep-ana", "2000.00", "")
-    "{\"event_id\": \"cancel:2\", \"source\": \"crm\", \"type\": \"deal_cancelled\","
-    " \"occurred_at\": \"2026-04-10T09:00:00Z\", \"rep_id\": \"rep-ana\","
-    " \"customer_id\": \"cust-won:2\", \"opportunity_id\": \"opp-won:2\","
-    " \"won_event_id\": \"won:2\", \"reason\": \"budget frozen\"}\n";
+    WON ("won:0", "2026-01-15", "rep-ana", "2000.00",
+         "") "{\"event_id\": \"cancel:2\", \"source\": \"crm\", \"type\": \"deal_cancelled\","
+             " \"occurred_at\": \"2026-04-10T09:00:00Z\", \"rep_id\": \"rep-ana\","
+             " \"customer_id\": \"cust-won:2\", \"opportunity_id\": \"opp-won:2\","
+             " \"won_event_id\": \"won:2\", \"reason\": \"budget frozen\"}\n";
 
 static int
 s_group_setup (void **state)
@@ -197,8 +197,8 @@ s_group_setup (void **state)
     snprintf (s_fixture.log, sizeof s_fixture.log, "%s/incentive-calculator.log",
               sp_harness_dir (s_fixture.stack->harness));
     s_fixture.calculator = sp_harness_consumer_service (
-        s_fixture.stack->harness, "incentive-calculator", s_fixture.stack->bus,
-        s_fixture.http_port, PARTITIONS,
+        s_fixture.stack->harness, "incentive-calculator", s_fixture.stack->bus, s_fixture.http_port,
+        PARTITIONS,
         (const char *[]){ "SP_TIME_ZONE=UTC", "SP_INCENTIVE_CURRENCY=USD",
                           "SP_CONSUMER_POLL_MS=100", NULL },
         NULL, s_fixture.log, TIMEOUT_MS);
@@ -246,9 +246,9 @@ static void
 test_whatif_stores_nothing (void **state)
 {
     (void) state;
-    json_t *whatif = s_salesctl_json ((const char *[]){ "whatif", "--rep", "rep-ana", "--deal",
-                                                        "10000.00", "--period", "2026-Q2",
-                                                        "--json", NULL });
+    json_t *whatif =
+        s_salesctl_json ((const char *[]){ "whatif", "--rep", "rep-ana", "--deal", "10000.00",
+                                           "--period", "2026-Q2", "--json", NULL });
     assert_non_null (whatif);
     assert_int_equal (json_integer_value (json_object_get (whatif, "adds")), 75000);
     assert_int_equal (json_integer_value (json_object_get (whatif, "net_payout_before")), 0);
@@ -280,10 +280,8 @@ test_close_then_late_deal_and_cancellation (void **state)
     json_decref (stored);
     /* a second close is refused */
     char output[OUTPUT_SIZE];
-    assert_int_not_equal (s_salesctl ((const char *[]){ "close-period", "--period", "2026-Q1",
-                                                        NULL },
-                                      output),
-                          0);
+    assert_int_not_equal (
+        s_salesctl ((const char *[]){ "close-period", "--period", "2026-Q1", NULL }, output), 0);
 
     s_publish ("late.jsonl", s_late_events);
     json_t *ana = s_wait_statement ("rep-ana", "2026-Q2", 0, 5);

@@ -116,8 +116,7 @@ salesctl_close_period (int argc, char **argv)
     sp_period_t period;
     if (kpi) {
         if (salesctl_kpi_open (config, s_command, 0,
-                               KPI_REFERENCE_ORG | KPI_REFERENCE_TARGETS |
-                                   KPI_REFERENCE_SCORECARD,
+                               KPI_REFERENCE_ORG | KPI_REFERENCE_TARGETS | KPI_REFERENCE_SCORECARD,
                                NULL, label, NULL, &session) != 0)
             goto out;
         period = session.period;
@@ -128,10 +127,8 @@ salesctl_close_period (int argc, char **argv)
             fprintf (stderr, "salesctl %s: incentive-calculator: %s\n", s_command, error);
             goto out;
         }
-        if (!kpi
-            && sp_period_parse (incentive_query_tz (incentive), label, &period, error,
-                                sizeof error)
-                   != 0) {
+        if (!kpi && sp_period_parse (incentive_query_tz (incentive), label, &period, error,
+                                     sizeof error) != 0) {
             fprintf (stderr, "salesctl %s: --period: %s\n", s_command, error);
             goto out;
         }
@@ -149,17 +146,16 @@ salesctl_close_period (int argc, char **argv)
     kpi_close_result_t result;
     if (kpi_close_period (kpi ? session.query : NULL, kpi ? session.pg : pg, &period,
                           salesctl_wall_ms (), who, statements ? s_store_statements : NULL,
-                          statements, &result, error, sizeof error)
-        != 0) {
+                          statements, &result, error, sizeof error) != 0) {
         fprintf (stderr, "salesctl %s: %s\n", s_command, error);
         goto out;
     }
     size_t stored = statements ? incentive_close_count (statements) : 0;
     if (sp_config_bool (config, "json")) {
-        json_t *document = json_pack ("{s:s, s:s, s:s, s:I, s:I}", "period", period.label,
-                                      "closed_at", result.closed_at, "closed_by", who, "scopes",
-                                      (json_int_t) result.scopes, "statements",
-                                      (json_int_t) stored);
+        json_t *document =
+            json_pack ("{s:s, s:s, s:s, s:I, s:I}", "period", period.label, "closed_at",
+                       result.closed_at, "closed_by", who, "scopes", (json_int_t) result.scopes,
+                       "statements", (json_int_t) stored);
         if (salesctl_print_json (document) != 0)
             goto out;
     }

@@ -48,10 +48,9 @@ static const sp_config_option_t s_statement_options[] = {
 static const sp_config_option_t s_whatif_options[] = {
     { "rep", NULL, SP_CONFIG_STRING, NULL, "the rep_id (required)", 0, 0 },
     { "deal", NULL, SP_CONFIG_STRING, NULL,
-      "the deal's amount in major units of the payout currency, e.g. 25000.00 (required)", 0,
+      "the deal's amount in major units of the payout currency, e.g. 25000.00 (required)", 0, 0 },
+    { "margin", NULL, SP_CONFIG_STRING, "", "the deal's margin, same currency (default: none)", 0,
       0 },
-    { "margin", NULL, SP_CONFIG_STRING, "", "the deal's margin, same currency (default: none)",
-      0, 0 },
     { "period", NULL, SP_CONFIG_STRING, "",
       "the period the deal would fall in (default: the current one of the rep's plans)", 0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
@@ -95,8 +94,8 @@ s_open (const sp_config_t *config, const char *command, s_session_t *session)
     session->redis = salesctl_redis_connect (config, command);
     if (!session->redis)
         return -1;
-    session->query = incentive_query_new (session->redis, session->pg, partitions, error,
-                                          sizeof error);
+    session->query =
+        incentive_query_new (session->redis, session->pg, partitions, error, sizeof error);
     if (!session->query) {
         fprintf (stderr, "salesctl %s: %s\n", command, error);
         return -1;
@@ -139,9 +138,9 @@ s_print_line (const json_t *line, const char *currency)
         const json_t *rate = json_object_get (why, "rate");
         printf ("deal %s (%s%%) %s base %s, attainment %s -> %s, band %s %s%s%s, rule %s, plan %s",
                 s_text (why, "deal"), s_text (why, "credit_percent"), s_text (why, "measure"),
-                s_money (s_number (why, "base"), currency, base),
-                s_text (why, "attainment_before"), s_text (why, "attainment_after"),
-                s_text (why, "band"), s_text (why, "mode"), json_is_string (rate) ? " at " : "",
+                s_money (s_number (why, "base"), currency, base), s_text (why, "attainment_before"),
+                s_text (why, "attainment_after"), s_text (why, "band"), s_text (why, "mode"),
+                json_is_string (rate) ? " at " : "",
                 json_is_string (rate) ? json_string_value (rate) : "", s_text (why, "rule_id"),
                 s_text (why, "plan_version"));
         if (strcmp (kind, "clawback") == 0)
@@ -176,9 +175,9 @@ s_print_statement (const json_t *root)
             s_money (s_number (root, "opening_balance"), currency, money));
     size_t index;
     json_t *line;
-    json_array_foreach (lines, index, line)
-        s_print_line (line, currency);
-    printf ("  commission %s, advances %s, ", s_money (s_number (root, "commission"), currency, money),
+    json_array_foreach (lines, index, line) s_print_line (line, currency);
+    printf ("  commission %s, advances %s, ",
+            s_money (s_number (root, "commission"), currency, money),
             s_money (s_number (root, "advances"), currency, money));
     printf ("recoveries %s, ", s_money (s_number (root, "recoveries"), currency, money));
     printf ("closing balance owed %s\n",
@@ -212,8 +211,8 @@ salesctl_statement (int argc, char **argv)
     if (s_open (config, command, &session) != 0)
         goto out_close;
     char error[INCENTIVE_QUERY_ERROR_SIZE];
-    char *text = incentive_query_statement (session.query, sp_config_string (config, "rep"),
-                                            period, NULL, error, sizeof error);
+    char *text = incentive_query_statement (session.query, sp_config_string (config, "rep"), period,
+                                            NULL, error, sizeof error);
     if (!text) {
         fprintf (stderr, "salesctl %s: %s\n", command, error);
         goto out_close;
@@ -251,10 +250,9 @@ s_whatif_credit (const sp_config_t *config, const incentive_query_t *query,
     snprintf (credit->currency, sizeof credit->currency, "%s", currency);
     const char *deal = sp_config_string (config, "deal");
     const char *margin = sp_config_string (config, "margin");
-    if (!deal || sp_money_parse (deal, currency, &credit->deal_amount) != SP_MONEY_OK
-        || credit->deal_amount < 0) {
-        fprintf (stderr,
-                 "salesctl whatif: --deal \"%s\" is not an amount of %s such as 25000.00\n",
+    if (!deal || sp_money_parse (deal, currency, &credit->deal_amount) != SP_MONEY_OK ||
+        credit->deal_amount < 0) {
+        fprintf (stderr, "salesctl whatif: --deal \"%s\" is not an amount of %s such as 25000.00\n",
                  deal ? deal : "", currency);
         return -1;
     }
@@ -314,28 +312,26 @@ salesctl_whatif (int argc, char **argv)
     sp_period_t period;
     sp_period_kind_t kind;
     if (!*label) {
-        if (incentive_query_rep_kind (session.query, rep, &kind, error, sizeof error) != 0
-            || sp_period_cut (incentive_query_tz (session.query), kind, salesctl_wall_ms (),
-                              &period)
-                   != 0) {
+        if (incentive_query_rep_kind (session.query, rep, &kind, error, sizeof error) != 0 ||
+            sp_period_cut (incentive_query_tz (session.query), kind, salesctl_wall_ms (),
+                           &period) != 0) {
             fprintf (stderr, "salesctl %s: %s\n", command, error);
             goto out;
         }
         label = period.label;
     }
     else if (sp_period_parse (incentive_query_tz (session.query), label, &period, error,
-                              sizeof error)
-             != 0) {
+                              sizeof error) != 0) {
         fprintf (stderr, "salesctl %s: --period: %s\n", command, error);
         goto out;
     }
     incentive_record_credit_t credit;
     if (s_whatif_credit (config, session.query, &period, &credit) != 0)
         goto out;
-    before_text = incentive_query_statement (session.query, rep, period.label, NULL, error,
-                                             sizeof error);
-    after_text = before_text ? incentive_query_statement (session.query, rep, period.label,
-                                                          &credit, error, sizeof error)
+    before_text =
+        incentive_query_statement (session.query, rep, period.label, NULL, error, sizeof error);
+    after_text = before_text ? incentive_query_statement (session.query, rep, period.label, &credit,
+                                                          error, sizeof error)
                              : NULL;
     if (!after_text) {
         fprintf (stderr, "salesctl %s: %s\n", command, error);
@@ -353,12 +349,12 @@ salesctl_whatif (int argc, char **argv)
     int64_t net_before = s_number (before, "net_payout");
     int64_t net_after = s_number (after, "net_payout");
     if (sp_config_bool (config, "json")) {
-        json_t *document = json_pack (
-            "{s:s, s:s, s:s, s:I, s:I, s:O, s:I, s:I, s:I}", "rep_id", rep, "period",
-            period.label, "currency", currency, "deal", (json_int_t) credit.deal_amount,
-            "occurred_at", (json_int_t) credit.occurred_at, "lines", lines, "adds",
-            (json_int_t) adds, "net_payout_before", (json_int_t) net_before, "net_payout_after",
-            (json_int_t) net_after);
+        json_t *document =
+            json_pack ("{s:s, s:s, s:s, s:I, s:I, s:O, s:I, s:I, s:I}", "rep_id", rep, "period",
+                       period.label, "currency", currency, "deal", (json_int_t) credit.deal_amount,
+                       "occurred_at", (json_int_t) credit.occurred_at, "lines", lines, "adds",
+                       (json_int_t) adds, "net_payout_before", (json_int_t) net_before,
+                       "net_payout_after", (json_int_t) net_after);
         if (salesctl_print_json (document) != 0) /* takes document */
             goto out;
     }
@@ -368,8 +364,7 @@ salesctl_whatif (int argc, char **argv)
                 s_money (credit.deal_amount, currency, money), period.label);
         size_t index;
         json_t *line;
-        json_array_foreach (lines, index, line)
-            s_print_line (line, currency);
+        json_array_foreach (lines, index, line) s_print_line (line, currency);
         printf ("  adds %s", s_money (adds, currency, money));
         printf ("; net payout %s", s_money (net_before, currency, money));
         printf (" -> %s (stored: nothing)\n", s_money (net_after, currency, money));

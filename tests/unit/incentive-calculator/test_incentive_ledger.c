@@ -723,8 +723,12 @@ test_refused (void **state)
     snprintf (bad.id, sizeof bad.id, "b");
     bad.kind = INCENTIVE_LEDGER_DRAW;
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
-    assert_string_equal (error,
-                         "line \"b\": kind 3 cannot be posted (earning, adjustment or true_up)");
+    assert_string_equal (error, "line \"b\": kind 3 cannot be posted (earning, adjustment, "
+                                "true_up, or a clawback linked to its line)");
+    bad.kind = INCENTIVE_LEDGER_CLAWBACK; /* a clawback without its link */
+    assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
+    assert_string_equal (error, "line \"b\": kind 1 cannot be posted (earning, adjustment, "
+                                "true_up, or a clawback linked to its line)");
     bad = line;
     bad.id[0] = '\0';
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
