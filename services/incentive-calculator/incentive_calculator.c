@@ -7,6 +7,7 @@
 
 #include "incentive_handler.h"
 #include "incentive_keys.h"
+#include "incentive_publisher.h"
 #include "sp_consumer.h"
 #include "sp_consumer_config.h"
 #include "sp_log.h"
@@ -15,8 +16,9 @@
 
 /* Everything the service made, destroyed by the stop hook. */
 typedef struct {
-    sp_consumer_t *consumer;      /* applies the log */
-    sp_consumer_config_t *config; /* incentive-calculator:config, kept */
+    sp_consumer_t *consumer;          /* applies the log */
+    sp_consumer_config_t *config;     /* incentive-calculator:config, kept */
+    incentive_publisher_t *publisher; /* closed statements, published */
 } s_calculator_t;
 
 static void
@@ -25,6 +27,7 @@ s_calculator_destroy (s_calculator_t **self_p)
     s_calculator_t *self = *self_p;
     if (!self)
         return;
+    incentive_publisher_destroy (&self->publisher);
     sp_consumer_destroy (&self->consumer);
     sp_consumer_config_destroy (&self->config);
     free (self);
@@ -70,7 +73,11 @@ incentive_calculator_attach (sp_service_t *service, void *arg)
     self->consumer = sp_consumer_new (service, &settings, &handler, error, sizeof error);
     if (!self->consumer)
         goto out_failed;
-    sp_log_info ("keeping commission credits", "currency=%s", currency);
+    self->publisher = incentive_publisher_new (service, error, sizeof error);
+    if (!self->publisher)
+        goto out_failed;
+    sp_log_info ("keeping commission credits", "currency=%s statements=\"%s\"", currency,
+                 incentive_publisher_endpoint (self->publisher));
     sp_service_on_stop (service, s_on_stop, self);
     return 0;
 out_failed:

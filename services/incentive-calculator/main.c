@@ -8,10 +8,12 @@
     service in common/service/sp_service.h.
 */
 #include "incentive_calculator.h"
+#include "incentive_publisher.h"
 #include "sp_consumer.h"
 
 static const sp_config_option_t s_options[] = {
     INCENTIVE_CALCULATOR_OPTIONS,
+    INCENTIVE_PUBLISHER_OPTIONS,
     SP_CONSUMER_OPTIONS,
 };
 

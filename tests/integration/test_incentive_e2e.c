@@ -51,6 +51,7 @@ typedef struct {
     int http_port;
     char log[PATH_SIZE];
     char closed_q1[OUTPUT_SIZE]; /* ana's Q1 statement as the close stored it */
+    char statements[256];        /* the service's statements PUB endpoint */
 } s_fixture_t;
 
 static s_fixture_t s_fixture;
@@ -156,6 +157,24 @@ s_amount (json_t *line)
     return json_integer_value (json_object_get (line, "amount"));
 }
 
+/* The lines of a file, each parsed as JSON, in an array. */
+static json_t *
+s_json_lines (const char *path)
+{
+    json_t *lines = json_array ();
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return lines;
+    static char line[OUTPUT_SIZE];
+    while (fgets (line, sizeof line, file)) {
+        json_t *parsed = json_loads (line, 0, NULL);
+        if (parsed)
+            json_array_append_new (lines, parsed);
+    }
+    fclose (file);
+    return lines;
+}
+
 static const char s_plan[] =
     "{\"name\": \"ae-2026\", \"currency\": \"USD\", \"period\": \"quarter\","
     " \"assign\": {\"reps\": [{\"id\": \"rep-ana\"}, {\"id\": \"rep-ben\"}]},"
@@ -194,13 +213,18 @@ s_group_setup (void **state)
     if (!s_fixture.stack)
         return -1;
     s_fixture.http_port = sp_harness_free_port ();
+    char setting[300];
+    if (sp_harness_free_endpoint (s_fixture.statements, sizeof s_fixture.statements) != 0)
+        return -1;
+    snprintf (setting, sizeof setting, "SP_INCENTIVE_STATEMENTS_ENDPOINT=%s", s_fixture.statements);
     snprintf (s_fixture.log, sizeof s_fixture.log, "%s/incentive-calculator.log",
               sp_harness_dir (s_fixture.stack->harness));
     s_fixture.calculator = sp_harness_consumer_service (
         s_fixture.stack->harness, "incentive-calculator", s_fixture.stack->bus, s_fixture.http_port,
         PARTITIONS,
         (const char *[]){ "SP_TIME_ZONE=UTC", "SP_INCENTIVE_CURRENCY=USD",
-                          "SP_CONSUMER_POLL_MS=100", NULL },
+                          "SP_CONSUMER_POLL_MS=100", "SP_INCENTIVE_STATEMENTS_CHECK_MS=100",
+                          setting, NULL },
         NULL, s_fixture.log, TIMEOUT_MS);
     return s_fixture.calculator > 0 ? 0 : -1;
 }
@@ -265,11 +289,45 @@ static void
 test_close_then_late_deal_and_cancellation (void **state)
 {
     (void) state;
+    /* a payroll subscriber follows the statements from before the close */
+    char salesctl[PATH_SIZE], followed[PATH_SIZE];
+    sp_harness_program ("salesctl", salesctl, sizeof salesctl);
+    snprintf (followed, sizeof followed, "%s/followed.jsonl",
+              sp_harness_dir (s_fixture.stack->harness));
+    pid_t follower = sp_harness_spawn_with (
+        s_fixture.stack->harness, salesctl,
+        &(sp_harness_spawn_options_t){
+            .arguments = (const char *[]){ "statements", "--follow", "--json", "--endpoint",
+                                           s_fixture.statements, "--timeout", "60", NULL },
+            .stdout_path = followed,
+            .truncate = true });
+    assert_true (follower > 0);
+    sp_harness_pause_ms (500); /* subscribed: the close is then received live */
     json_t *closed = s_salesctl_json ((const char *[]){ "close-period", "--period", "2026-Q1",
                                                         "--closed-by", "test", "--json", NULL });
     assert_non_null (closed);
     assert_int_equal (json_integer_value (json_object_get (closed, "statements")), 2);
     json_decref (closed);
+    json_t *received = NULL;
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    while (sp_harness_now_ms () < deadline) {
+        json_decref (received);
+        received = s_json_lines (followed);
+        if (json_array_size (received) >= 2)
+            break;
+        sp_harness_pause_ms (100);
+    }
+    assert_int_equal (sp_harness_stop (follower, TIMEOUT_MS), 0);
+    assert_int_equal (json_array_size (received), 2);
+    json_t *first = json_array_get (received, 0);
+    json_t *second = json_array_get (received, 1);
+    assert_int_equal (json_integer_value (json_object_get (first, "statement_seq")), 1);
+    assert_int_equal (json_integer_value (json_object_get (second, "statement_seq")), 2);
+    assert_string_equal (json_string_value (json_object_get (first, "rep_id")), "rep-ana");
+    assert_int_equal (json_integer_value (json_object_get (first, "net_payout")), 90000);
+    assert_string_equal (json_string_value (json_object_get (second, "rep_id")), "rep-ben");
+    assert_int_equal (json_integer_value (json_object_get (second, "net_payout")), 15000);
+    json_decref (received);
     assert_int_equal (s_salesctl ((const char *[]){ "statement", "--rep", "rep-ana", "--period",
                                                     "2026-Q1", "--json", NULL },
                                   s_fixture.closed_q1),

@@ -60,6 +60,8 @@ static const salesctl_command_t s_commands[] = {
       salesctl_statement },
     { "whatif", "show what one more deal would add to a rep's commission, storing nothing",
       salesctl_whatif },
+    { "statements", "show the statements locked by close-period: history, or --follow live",
+      salesctl_statements },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

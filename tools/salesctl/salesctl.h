@@ -250,6 +250,10 @@ int salesctl_statement (int argc, char **argv);
    (cmd_statement.c). */
 int salesctl_whatif (int argc, char **argv);
 
+/* salesctl statements: the statements locked by close-period, history or
+   live (cmd_statements.c). */
+int salesctl_statements (int argc, char **argv);
+
 /* ---------------------------------------------------- cmd_load.c */
 
 /* The kinds of reference data the services define (one table, in
