@@ -22,6 +22,7 @@
 #define S_HASH_SEED UINT64_C (0x9e3779b97f4a7c15)
 #define S_MEASURE_COUNT 5 /* revenue, margin, new_logos, units, events */
 #define S_REASON_SIZE 192
+#define S_MONEY_TEXT_SIZE 40
 
 /* ---------------------------------------------------------------- growing lists */
 
@@ -661,6 +662,15 @@ s_paid_merge (s_paid_list_t *paid)
     paid->count = kept;
 }
 
+/* amount in major units of currency ("1234.50"), into text
+   (S_MONEY_TEXT_SIZE). */
+static void
+s_money_text (int64_t amount, const char *currency, char *text)
+{
+    if (sp_money_format (amount, currency, text, S_MONEY_TEXT_SIZE) != SP_MONEY_OK)
+        snprintf (text, S_MONEY_TEXT_SIZE, "%" PRId64 " minor units", amount);
+}
+
 /* An adjustment in the open period for the difference between what line
    is worth now (NULL: nothing) and what was paid for id. */
 static int
@@ -687,12 +697,16 @@ s_delta (s_build_t *build, incentive_ledger_t *ledger, const incentive_ledger_li
     adjustment.amount = worth - was;
     snprintf (adjustment.link, sizeof adjustment.link, "%s", id);
     snprintf (adjustment.type, sizeof adjustment.type, "%s", paid ? "correction" : "late");
+    char worth_text[S_MONEY_TEXT_SIZE], was_text[S_MONEY_TEXT_SIZE];
+    s_money_text (worth, build->input->currency, worth_text);
+    s_money_text (was, build->input->currency, was_text);
     if (!paid)
-        snprintf (adjustment.reason, sizeof adjustment.reason,
-                  "arrived after %s closed: worth %" PRId64 " minor units", line->period, worth);
+        snprintf (adjustment.reason, sizeof adjustment.reason, "arrived after %s closed: worth %s",
+                  line->period, worth_text);
     else
         snprintf (adjustment.reason, sizeof adjustment.reason,
-                  "worth %" PRId64 " minor units now, %" PRId64 " paid while closed", worth, was);
+                  "worth %s now, %s paid while %s was closed", worth_text, was_text,
+                  line ? line->period : "its period");
     char error[INCENTIVE_LEDGER_ERROR_SIZE];
     if (incentive_ledger_post (ledger, &adjustment, NULL, error, sizeof error) < 0) {
         sp_error_set (build->error, build->error_size, "adjustment of %s: %s", id, error);

@@ -264,6 +264,19 @@ test_statements_of_the_quarter (void **state)
     json_decref (ana);
     json_t *ben = s_wait_statement ("rep-ben", "2026-Q1", 15000, 1);
     json_decref (ben);
+    /* the same statement in words */
+    char text[OUTPUT_SIZE];
+    assert_int_equal (
+        s_salesctl (
+            (const char *[]){ "statement", "--rep", "rep-ana", "--period", "2026-Q1", NULL }, text),
+        0);
+    print_message ("%s", text);
+    assert_non_null (strstr (text, "statement of rep-ana for 2026-Q1 (USD)\n"));
+    assert_non_null (strstr (text, "  earning            450.00  deal opp-won:3 (100.00%) revenue "
+                                   "base 4000.00, attainment 0.700000 -> 1.100000, band "
+                                   "[5000.00,10000.00)+[10000.00,) marginal, rule revenue, plan "
+                                   "ae-2026@1  [won:3]\n"));
+    assert_non_null (strstr (text, "  net payout 900.00\n"));
 }
 
 static void
@@ -279,6 +292,13 @@ test_whatif_stores_nothing (void **state)
     assert_int_equal (json_integer_value (json_object_get (whatif, "net_payout_after")), 75000);
     assert_int_equal (json_array_size (json_object_get (whatif, "lines")), 1);
     json_decref (whatif);
+    char text[OUTPUT_SIZE];
+    assert_int_equal (s_salesctl ((const char *[]){ "whatif", "--rep", "rep-ana", "--deal",
+                                                    "10000.00", "--period", "2026-Q2", NULL },
+                                  text),
+                      0);
+    print_message ("%s", text);
+    assert_non_null (strstr (text, "  adds 750.00; net payout 0.00 -> 750.00 (stored: nothing)\n"));
     json_t *q2 = s_statement ("rep-ana", "2026-Q2");
     assert_non_null (q2);
     assert_int_equal (json_array_size (json_object_get (q2, "lines")), 0);
@@ -364,6 +384,20 @@ test_close_then_late_deal_and_cancellation (void **state)
                                   again),
                       0);
     assert_string_equal (again, s_fixture.closed_q1);
+    char text[OUTPUT_SIZE];
+    assert_int_equal (
+        s_salesctl (
+            (const char *[]){ "statement", "--rep", "rep-ana", "--period", "2026-Q2", NULL }, text),
+        0);
+    print_message ("%s", text);
+    assert_non_null (strstr (text, "late: arrived after 2026-Q1 closed: worth 100.00, on "
+                                   "won:0/ae-2026/revenue  [won:0]\n"));
+    assert_non_null (strstr (text, "  commission 0.00, advances 0.00, recoveries 0.00, closing "
+                                   "balance owed 0.00\n"));
+    assert_int_equal (s_salesctl ((const char *[]){ "statements", NULL }, text), 0);
+    print_message ("%s", text);
+    assert_non_null (strstr (text, "#1 2026-Q1 rep-ana net 900.00 USD (closed at "));
+    assert_non_null (strstr (text, "2 statements\n"));
 }
 
 static void

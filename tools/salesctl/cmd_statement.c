@@ -176,12 +176,12 @@ s_print_statement (const json_t *root)
     size_t index;
     json_t *line;
     json_array_foreach (lines, index, line) s_print_line (line, currency);
-    printf ("  commission %s, advances %s, ",
+    char advances[S_MONEY_TEXT_SIZE], recoveries[S_MONEY_TEXT_SIZE], closing[S_MONEY_TEXT_SIZE];
+    printf ("  commission %s, advances %s, recoveries %s, closing balance owed %s\n",
             s_money (s_number (root, "commission"), currency, money),
-            s_money (s_number (root, "advances"), currency, money));
-    printf ("recoveries %s, ", s_money (s_number (root, "recoveries"), currency, money));
-    printf ("closing balance owed %s\n",
-            s_money (s_number (root, "closing_balance"), currency, money));
+            s_money (s_number (root, "advances"), currency, advances),
+            s_money (s_number (root, "recoveries"), currency, recoveries),
+            s_money (s_number (root, "closing_balance"), currency, closing));
     const json_t *unpaid = json_object_get (root, "not_credited");
     json_array_foreach (unpaid, index, line)
         printf ("  not credited: %s: %s\n", s_text (line, "event_id"), s_text (line, "reason"));
@@ -365,9 +365,10 @@ salesctl_whatif (int argc, char **argv)
         size_t index;
         json_t *line;
         json_array_foreach (lines, index, line) s_print_line (line, currency);
-        printf ("  adds %s", s_money (adds, currency, money));
-        printf ("; net payout %s", s_money (net_before, currency, money));
-        printf (" -> %s (stored: nothing)\n", s_money (net_after, currency, money));
+        char before_money[S_MONEY_TEXT_SIZE], after_money[S_MONEY_TEXT_SIZE];
+        printf ("  adds %s; net payout %s -> %s (stored: nothing)\n",
+                s_money (adds, currency, money), s_money (net_before, currency, before_money),
+                s_money (net_after, currency, after_money));
     }
     exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
 out:
