@@ -489,12 +489,31 @@ s_clawbacks (s_build_t *build, const incentive_record_cancel_t *cancel, size_t f
     return 0;
 }
 
-static const incentive_record_cancel_t *
-s_cancel_of (const incentive_statement_input_t *input, const char *won_event_id)
+static int
+s_compare_cancel (const void *left, const void *right)
 {
-    for (size_t index = 0; index < input->cancel_count; index++)
-        if (strcmp (input->cancels[index].won_event_id, won_event_id) == 0)
-            return &input->cancels[index];
+    const incentive_record_cancel_t *a = *(const incentive_record_cancel_t *const *) left;
+    const incentive_record_cancel_t *b = *(const incentive_record_cancel_t *const *) right;
+    return strcmp (a->won_event_id, b->won_event_id);
+}
+
+/* The cancellation of won_event_id among cancels (count, sorted by won
+   event id), or NULL. */
+static const incentive_record_cancel_t *
+s_cancel_of (const incentive_record_cancel_t *const *cancels, size_t count,
+             const char *won_event_id)
+{
+    size_t low = 0, high = count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        int order = strcmp (cancels[middle]->won_event_id, won_event_id);
+        if (order == 0)
+            return cancels[middle];
+        if (order < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
     return NULL;
 }
 
@@ -512,9 +531,11 @@ s_compute (s_build_t *build)
     const incentive_record_credit_t **order =
         malloc ((input->credit_count ? input->credit_count : 1) * sizeof *order);
     s_running_t *running = calloc (input->plan_count ? input->plan_count : 1, sizeof *running);
+    const incentive_record_cancel_t **cancels =
+        malloc ((input->cancel_count ? input->cancel_count : 1) * sizeof *cancels);
     size_t plan_names = 0;
     int result = -1;
-    if (!order || !running) {
+    if (!order || !running || !cancels) {
         s_no_memory (build);
         goto out;
     }
@@ -525,6 +546,9 @@ s_compute (s_build_t *build)
         if (!known)
             running[plan_names++].name = input->plans[index].name;
     }
+    for (size_t index = 0; index < input->cancel_count; index++)
+        cancels[index] = &input->cancels[index];
+    qsort (cancels, input->cancel_count, sizeof *cancels, s_compare_cancel);
     /* by name, not input order: "plans" and the reasons of "not_credited"
        must not depend on the order the versions are given in */
     qsort (running, plan_names, sizeof *running, s_compare_running);
@@ -547,7 +571,8 @@ s_compute (s_build_t *build)
         }
         if (!paid && s_unpaid (build, credit, "%s", why) != 0)
             goto out;
-        const incentive_record_cancel_t *cancel = s_cancel_of (input, credit->event_id);
+        const incentive_record_cancel_t *cancel =
+            s_cancel_of (cancels, input->cancel_count, credit->event_id);
         if (cancel && cancel->occurred_at < build->period.end_ms &&
             s_clawbacks (build, cancel, first_line, build->current.count - first_line) != 0)
             goto out;
@@ -556,6 +581,7 @@ s_compute (s_build_t *build)
 out:
     free (order);
     free (running);
+    free (cancels);
     return result;
 }
 
