@@ -57,10 +57,10 @@ static const char *const s_roundings[] = { INCENTIVE_PLAN_ROUNDING };
 #define S_COUNT(array) (sizeof (array) / sizeof ((array)[0]))
 
 /* Keys allowed, in canonical order. */
-static const char *const s_top_keys[] = { "name",    "currency",   "rounding",   "period",
-                                          "trigger", "assign",     "attainment", "target_incentive",
-                                          "gate",    "components", "table",      "spiffs",
-                                          NULL };
+static const char *const s_top_keys[] = { "name",    "currency", "rounding",   "period",
+                                          "trigger", "assign",   "attainment", "target_incentive",
+                                          "gate",    "draw",     "clawback",   "components",
+                                          "table",   "spiffs",   NULL };
 static const char *const s_assign_keys[] = { "role", "reps", NULL };
 static const char *const s_rep_keys[] = { "id", "from", "to", NULL };
 static const char *const s_component_keys[] = { "id", "measure", "quota", "weight", "table", NULL };
@@ -685,6 +685,10 @@ s_read (sp_json_reader_t *reader, incentive_plan_t *self, const json_t *root)
                        "\"independent\" or \"blended\"", incentive_plan_internal_attainment_names,
                        S_COUNT (incentive_plan_internal_attainment_names), false, &attainment) != 0)
         return -1;
+    if (trigger == INCENTIVE_PLAN_ON_INVOICE)
+        return sp_json_fail (reader, "trigger",
+                             "\"invoice\" is not supported yet: no event reports an invoice; use "
+                             "\"booking\" or \"payment\"");
     self->period = (incentive_plan_period_t) period;
     self->trigger = (incentive_plan_trigger_t) trigger;
     self->attainment = (incentive_plan_attainment_t) attainment;
@@ -713,7 +717,8 @@ s_read (sp_json_reader_t *reader, incentive_plan_t *self, const json_t *root)
         }
         self->has_gate = true;
     }
-    if (s_read_components (reader, self, root) != 0)
+    if (incentive_plan_internal_read_terms (reader, self, root) != 0 ||
+        s_read_components (reader, self, root) != 0)
         return -1;
     const json_t *spiffs = json_object_get (root, "spiffs");
     if (spiffs) {

@@ -1,6 +1,7 @@
 /*  incentive_plan - the "plans" kind of reference data: a commission plan
     (who it is assigned to, its period, its measures with quotas, its rate
-    tables, gates, caps, SPIFFs and payout trigger), its canonical form,
+    tables, gates, caps, SPIFFs, payout trigger, draw and clawback terms),
+    its canonical form,
     and the pure computations that use it: the earning of a move of the
     measures, a SPIFF's earning, proration by active days and the choice
     of the version in force (docs/incentives.md).
@@ -26,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incentive_draw.h"
 #include "incentive_rates.h"
 #include "sp_refdata.h"
 
@@ -44,6 +46,9 @@
 #define INCENTIVE_PLAN_RATE_MAX_PPM (INT64_C (10) * INCENTIVE_RATES_PPM)
 #define INCENTIVE_PLAN_PER_UNIT_MAX_PPM INCENTIVE_RATES_RATE_MAX_PPM
 #define INCENTIVE_PLAN_MULTIPLIER_MAX_PPM (INT64_C (100) * INCENTIVE_RATES_PPM)
+
+/* Most periods a draw lasts, and latest period its recovery may start. */
+#define INCENTIVE_PLAN_DRAW_PERIODS_MAX 1000
 
 /* Room for an error message of incentive_plan_new. */
 #define INCENTIVE_PLAN_ERROR_SIZE INCENTIVE_RATES_ERROR_SIZE
@@ -64,9 +69,15 @@ typedef enum {
 /* When an earning becomes payable. */
 typedef enum {
     INCENTIVE_PLAN_ON_BOOKING = 0, /* deal_won */
-    INCENTIVE_PLAN_ON_INVOICE = 1, /* invoice issued */
+    INCENTIVE_PLAN_ON_INVOICE = 1, /* invoice issued: refused at load until an event reports it */
     INCENTIVE_PLAN_ON_PAYMENT = 2, /* payment_received releases a proportional share */
 } incentive_plan_trigger_t;
+
+/* What a clawback reverses (plan "clawback.reverse"). */
+typedef enum {
+    INCENTIVE_PLAN_REVERSE_PAID = 0,      /* what was actually paid on the line */
+    INCENTIVE_PLAN_REVERSE_RECOMPUTE = 1, /* the line's base at its rate (paid without one) */
+} incentive_plan_reverse_t;
 
 /* How several components' attainment combine. */
 typedef enum {
@@ -160,6 +171,15 @@ int64_t incentive_plan_target_incentive (const incentive_plan_t *self);
 
 /* The cross-component gate: true with *gate_ppm set when the plan has one. */
 bool incentive_plan_gate (const incentive_plan_t *self, int64_t *gate_ppm);
+
+/* The draw: true with *terms set when the plan has one ("periods"
+   absent: INCENTIVE_DRAW_OPEN_END, the draw lasts while the plan applies). */
+bool incentive_plan_draw (const incentive_plan_t *self, incentive_draw_terms_t *terms);
+
+/* The clawback terms: what a clawback reverses, and whether a cancelled
+   deal's credit leaves the attainment of its period. */
+incentive_plan_reverse_t incentive_plan_clawback_reverse (const incentive_plan_t *self);
+bool incentive_plan_attainment_drops (const incentive_plan_t *self);
 
 /* The role the plan is assigned to, or NULL when it names its reps. */
 const char *incentive_plan_role (const incentive_plan_t *self);

@@ -1,7 +1,8 @@
-/*  incentive_plan_internal - what the two files of incentive_plan share
+/*  incentive_plan_internal - what the files of incentive_plan share
     (incentive_plan.c: reading and validating a plan; incentive_plan_use.c:
     the earnings, SPIFFs, proration, version choice and the canonical
-    form): the object's struct, the JSON spellings and the helpers both
+    form; incentive_plan_terms.c: the draw and clawback terms): the
+    object's struct, the JSON spellings and the helpers both
     call. For these files only; everything else uses incentive_plan.h.
 */
 #ifndef INCENTIVE_PLAN_INTERNAL_H_INCLUDED
@@ -13,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incentive_draw.h"
 #include "incentive_rates.h"
+#include "sp_json_read.h"
 
 #define INCENTIVE_PLAN_INTERNAL_CURRENCY_SIZE 4 /* ISO 4217 code and NUL */
 
@@ -37,6 +40,10 @@ struct _incentive_plan_t {
     int64_t blended_lcm;           /* blended: lcm of the component quotas */
     size_t spiff_count;            /* 0..SPIFFS_MAX */
     incentive_plan_spiff_t spiffs[INCENTIVE_PLAN_SPIFFS_MAX];
+    bool has_draw;                    /* "draw" given */
+    incentive_draw_terms_t draw;      /* its terms */
+    incentive_plan_reverse_t reverse; /* what a clawback reverses */
+    bool attainment_drops;            /* a cancelled credit leaves its period's attainment */
 };
 
 /* JSON spellings, indexed by the enum they name. */
@@ -54,5 +61,16 @@ extern const char *const incentive_plan_internal_spiff_pays_names[];
 
 /* True when measure counts (new logos, units, events) rather than money. */
 bool incentive_plan_internal_is_count (incentive_plan_measure_t measure);
+
+/* ---------------------------------------------- incentive_plan_terms.c */
+
+/* Reads "draw" and "clawback" of root into self (after "assign": a draw
+   needs every rep's "from"). Returns 0, or -1 with the reader's error. */
+int incentive_plan_internal_read_terms (sp_json_reader_t *reader, incentive_plan_t *self,
+                                        const json_t *root);
+
+/* Writes "draw" (when given) and "clawback" (always) into root, the
+   canonical form. False when out of memory. */
+bool incentive_plan_internal_terms_json (const incentive_plan_t *self, json_t *root);
 
 #endif

@@ -225,7 +225,7 @@ incentive_plan_to_json (const incentive_plan_t *self)
         json_t *gate = json_object ();
         ok = s_put (root, "gate", gate) && s_put (gate, "attainment", s_ppm_json (self->gate_ppm));
     }
-    ok = ok && s_components_json (self, root) &&
+    ok = ok && incentive_plan_internal_terms_json (self, root) && s_components_json (self, root) &&
          (!self->has_table ||
           s_put (root, "table", s_table_json (self, &self->table, INCENTIVE_PLAN_REVENUE))) &&
          s_spiffs_json (self, root);

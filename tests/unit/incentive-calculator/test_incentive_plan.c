@@ -1,7 +1,8 @@
 /*  test_incentive_plan - reading, validating and writing plans (the
     "plans" kind), then earning with them: multi-measure plans
     (independent and blended attainment, a cross-component gate), SPIFFs,
-    proration by active days and the choice of the version in force.
+    proration by active days and the choice of the version in force; the
+    pay terms (draw, clawback options, trigger).
 
     Every refusal is checked with its exact message and leaves the
     outputs untouched; figures are derived by hand next to each check.
@@ -515,6 +516,121 @@ test_refusals (void **state)
                "field \"spiffs[0].to\": must be after \"from\"");
 }
 
+/* A monthly plan naming rep-1 from 2025-01-01, with the terms given. */
+#define TERMS(terms)                                                                               \
+    "{\"name\": \"ae-draw\", \"currency\": \"USD\", \"period\": \"month\", "                       \
+    "\"assign\": {\"reps\": [{\"id\": \"rep-1\", \"from\": \"2025-01-01\"}]}, " terms              \
+    "\"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "                            \
+    "\"quota\": \"100000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}"
+
+static void
+test_terms (void **state)
+{
+    (void) state;
+    /* Defaults: no draw; clawbacks reverse what was paid, attainment stays. */
+    incentive_plan_t *plan = s_read (SIMPLE);
+    incentive_draw_terms_t terms = { .amount = -1 };
+    assert_false (incentive_plan_draw (plan, &terms));
+    assert_int_equal (terms.amount, -1); /* untouched */
+    assert_int_equal (incentive_plan_clawback_reverse (plan), INCENTIVE_PLAN_REVERSE_PAID);
+    assert_false (incentive_plan_attainment_drops (plan));
+    char *text = incentive_plan_to_json (plan);
+    assert_non_null (strstr (text, "\"clawback\": {\n    \"reverse\": \"paid\",\n    "
+                                   "\"attainment_drops\": false\n  }"));
+    assert_null (strstr (text, "\"draw\""));
+    free (text);
+    incentive_plan_destroy (&plan);
+
+    /* Everything given. */
+    plan = s_read (TERMS ("\"draw\": {\"amount\": \"2000\", \"recoverable\": false, "
+                          "\"periods\": 6, \"recovery_start\": 2}, \"clawback\": {\"reverse\": "
+                          "\"recompute\", \"attainment_drops\": true}, "));
+    assert_true (incentive_plan_draw (plan, &terms));
+    assert_int_equal (terms.amount, USD (2000));
+    assert_false (terms.recoverable);
+    assert_int_equal (terms.periods, 6);
+    assert_int_equal (terms.recovery_start, 2);
+    assert_int_equal (incentive_plan_clawback_reverse (plan), INCENTIVE_PLAN_REVERSE_RECOMPUTE);
+    assert_true (incentive_plan_attainment_drops (plan));
+    text = incentive_plan_to_json (plan);
+    assert_non_null (strstr (text,
+                             "\"draw\": {\n    \"amount\": \"2000.00\",\n    "
+                             "\"recoverable\": false,\n    \"periods\": 6,\n    "
+                             "\"recovery_start\": 2\n  },\n  \"clawback\": {\n    "
+                             "\"reverse\": \"recompute\",\n    \"attainment_drops\": true\n  }"));
+    incentive_plan_t *again = s_read (text);
+    char *second = incentive_plan_to_json (again);
+    assert_string_equal (text, second);
+    free (second);
+    free (text);
+    incentive_plan_destroy (&again);
+    incentive_plan_destroy (&plan);
+
+    /* Without periods the draw lasts while the plan applies; recovery
+       from the first period. */
+    plan = s_read (TERMS ("\"draw\": {\"amount\": \"2000.00\", \"recoverable\": true}, "));
+    assert_true (incentive_plan_draw (plan, &terms));
+    assert_int_equal (terms.periods, INCENTIVE_DRAW_OPEN_END);
+    assert_int_equal (terms.recovery_start, 0);
+    assert_true (terms.recoverable);
+    text = incentive_plan_to_json (plan);
+    assert_null (strstr (text, "\"periods\""));
+    assert_non_null (strstr (text, "\"recovery_start\": 0"));
+    free (text);
+    incentive_plan_destroy (&plan);
+}
+
+static void
+test_terms_refused (void **state)
+{
+    (void) state;
+    s_refused (TERMS ("\"draw\": {\"amount\": \"0\", \"recoverable\": true}, "),
+               "field \"draw.amount\": must be above 0");
+    s_refused (TERMS ("\"draw\": {\"amount\": \"20.001\", \"recoverable\": true}, "),
+               "field \"draw.amount\": invalid amount \"20.001\" in USD: too many decimals");
+    s_refused (TERMS ("\"draw\": {\"amount\": 2000, \"recoverable\": true}, "),
+               "field \"draw.amount\": expected a string, got an integer");
+    s_refused (TERMS ("\"draw\": {\"amount\": \"2000.00\"}, "),
+               "field \"draw.recoverable\": required: say whether advances are owed back (true or "
+               "false)");
+    s_refused (TERMS ("\"draw\": {\"amount\": \"2000.00\", \"recoverable\": \"yes\"}, "),
+               "field \"draw.recoverable\": expected a boolean, got a string");
+    s_refused (TERMS ("\"draw\": {\"amount\": \"2000.00\", \"recoverable\": true, "
+                      "\"periods\": 0}, "),
+               "field \"draw.periods\": 0 is not in 1..1000");
+    s_refused (TERMS ("\"draw\": {\"amount\": \"2000.00\", \"recoverable\": true, "
+                      "\"recovery_start\": -1}, "),
+               "field \"draw.recovery_start\": -1 is not in 0..1000");
+    s_refused (TERMS ("\"draw\": {\"amount\": \"2000.00\", \"recoverable\": true, "
+                      "\"weekly\": true}, "),
+               "field \"draw.weekly\": unknown field");
+    s_refused (TERMS ("\"draw\": [], "), "field \"draw\": expected an object, got an array");
+    s_refused ("{" HEAD "\"draw\": {\"amount\": \"2000.00\", \"recoverable\": true}, "
+               "\"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "
+               "\"quota\": \"100.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": "
+               "\"0.1\"}]}}]}",
+               "field \"draw\": a draw needs the reps named (\"assign.reps\", each with \"from\"), "
+               "not a role");
+    s_refused ("{\"name\": \"x\", \"currency\": \"USD\", \"period\": \"month\", "
+               "\"assign\": {\"reps\": [{\"id\": \"rep-1\", \"from\": \"2025-01-01\"}, "
+               "{\"id\": \"rep-2\"}]}, \"draw\": {\"amount\": \"1.00\", \"recoverable\": "
+               "true}, \"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "
+               "\"quota\": \"100.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": "
+               "\"0.1\"}]}}]}",
+               "field \"assign.reps[1].from\": required with a draw: the draw counts its periods "
+               "from the rep's first day on the plan");
+    s_refused (TERMS ("\"clawback\": {\"reverse\": \"all\"}, "),
+               "field \"clawback.reverse\": unknown reversal \"all\": use \"paid\" or "
+               "\"recompute\"");
+    s_refused (TERMS ("\"clawback\": {\"attainment_drops\": 1}, "),
+               "field \"clawback.attainment_drops\": expected a boolean, got an integer");
+    s_refused (TERMS ("\"clawback\": {\"paid\": true}, "),
+               "field \"clawback.paid\": unknown field");
+    s_refused (TERMS ("\"trigger\": \"invoice\", "),
+               "field \"trigger\": \"invoice\" is not supported yet: no event reports an invoice; "
+               "use \"booking\" or \"payment\"");
+}
+
 int
 main (void)
 {
@@ -523,7 +639,8 @@ main (void)
         cmocka_unit_test (test_accessors),     cmocka_unit_test (test_earn_acceptance),
         cmocka_unit_test (test_multi_measure), cmocka_unit_test (test_spiffs),
         cmocka_unit_test (test_proration),     cmocka_unit_test (test_version_choose),
-        cmocka_unit_test (test_refusals),
+        cmocka_unit_test (test_refusals),      cmocka_unit_test (test_terms),
+        cmocka_unit_test (test_terms_refused),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

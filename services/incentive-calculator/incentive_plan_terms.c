@@ -1,0 +1,177 @@
+/*  incentive_plan_terms - a plan's pay terms beyond its rates: the draw
+    against commission and what a clawback does (see incentive_plan.h and
+    docs/incentives.md, "Draws" and "Clawbacks").
+
+        "draw": { "amount": "2000.00", "recoverable": true,
+                  "periods": 6, "recovery_start": 2 },
+        "clawback": { "reverse": "paid", "attainment_drops": false }
+
+    Part of incentive_plan: reading (each refusal names the JSON path), the
+    canonical form and the accessors. The draw maps to the
+    incentive_draw_terms_t that incentive_ledger settles; its periods count
+    from the rep's first period under the plan version, so every rep of a
+    plan with a draw names the day it starts ("from").
+*/
+#include "incentive_plan_internal.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "sp_money.h"
+
+static const char *const s_draw_keys[] = { "amount", "recoverable", "periods", "recovery_start",
+                                           NULL };
+static const char *const s_clawback_keys[] = { "reverse", "attainment_drops", NULL };
+static const char *const s_reverse_names[] = { "paid", "recompute" };
+
+#define S_COUNT(array) (sizeof (array) / sizeof ((array)[0]))
+
+/* Reads "draw" (absent: no draw). */
+static int
+s_read_draw (sp_json_reader_t *reader, incentive_plan_t *self, const json_t *draw)
+{
+    if (!draw)
+        return 0;
+    if (sp_json_read_object (reader, draw, "draw") != 0 ||
+        sp_json_check_keys (reader, draw, "draw", s_draw_keys) != 0)
+        return -1;
+    incentive_draw_terms_t terms;
+    incentive_draw_terms_none (&terms);
+    const json_t *amount = json_object_get (draw, "amount");
+    const char *text;
+    if (sp_json_read_string (reader, amount, "draw.amount", &text) != 0)
+        return -1;
+    sp_money_status_t status = sp_money_parse (text, self->currency, &terms.amount);
+    if (status != SP_MONEY_OK) {
+        char quoted[SP_JSON_PATH_SIZE];
+        return sp_json_fail (reader, "draw.amount", "invalid amount \"%s\" in %s: %s",
+                             sp_json_quote (amount, quoted, sizeof quoted), self->currency,
+                             sp_money_status_text (status));
+    }
+    if (terms.amount <= 0)
+        return sp_json_fail (reader, "draw.amount", "must be above 0");
+    const json_t *recoverable = json_object_get (draw, "recoverable");
+    if (!recoverable)
+        return sp_json_fail (reader, "draw.recoverable",
+                             "required: say whether advances are owed back (true or false)");
+    if (sp_json_read_bool (reader, recoverable, "draw.recoverable", &terms.recoverable) != 0)
+        return -1;
+    json_int_t number;
+    const json_t *periods = json_object_get (draw, "periods");
+    if (periods) {
+        if (sp_json_read_integer (reader, periods, "draw.periods", 1,
+                                  INCENTIVE_PLAN_DRAW_PERIODS_MAX, &number) != 0)
+            return -1;
+        terms.periods = (int64_t) number;
+    }
+    const json_t *start = json_object_get (draw, "recovery_start");
+    if (start) {
+        if (sp_json_read_integer (reader, start, "draw.recovery_start", 0,
+                                  INCENTIVE_PLAN_DRAW_PERIODS_MAX, &number) != 0)
+            return -1;
+        terms.recovery_start = (int64_t) number;
+    }
+    /* the draw's periods count from the rep's first period on the plan */
+    if (self->role[0])
+        return sp_json_fail (reader, "draw",
+                             "a draw needs the reps named (\"assign.reps\", each with \"from\"), "
+                             "not a role");
+    for (size_t index = 0; index < self->rep_count; index++)
+        if (!self->reps[index].has_from) {
+            char path[SP_JSON_PATH_SIZE];
+            char parent[SP_JSON_PATH_SIZE];
+            sp_json_path_index (parent, sizeof parent, "assign.reps", index);
+            sp_json_path (path, sizeof path, parent, "from");
+            return sp_json_fail (reader, path,
+                                 "required with a draw: the draw counts its periods from the "
+                                 "rep's first day on the plan");
+        }
+    char error[INCENTIVE_DRAW_ERROR_SIZE];
+    if (incentive_draw_check (&terms, error, sizeof error) != 0)
+        return sp_json_fail (reader, "draw", "%s", error);
+    self->draw = terms;
+    self->has_draw = true;
+    return 0;
+}
+
+int
+incentive_plan_internal_read_terms (sp_json_reader_t *reader, incentive_plan_t *self,
+                                    const json_t *root)
+{
+    assert (reader && self && root);
+    if (s_read_draw (reader, self, json_object_get (root, "draw")) != 0)
+        return -1;
+    self->reverse = INCENTIVE_PLAN_REVERSE_PAID;
+    self->attainment_drops = false;
+    const json_t *clawback = json_object_get (root, "clawback");
+    if (!clawback)
+        return 0;
+    if (sp_json_read_object (reader, clawback, "clawback") != 0 ||
+        sp_json_check_keys (reader, clawback, "clawback", s_clawback_keys) != 0)
+        return -1;
+    const json_t *reverse = json_object_get (clawback, "reverse");
+    int choice = INCENTIVE_PLAN_REVERSE_PAID;
+    if (reverse && sp_json_read_choice (reader, reverse, "clawback.reverse", "reversal",
+                                        "\"paid\" or \"recompute\"", s_reverse_names,
+                                        S_COUNT (s_reverse_names), &choice) != 0)
+        return -1;
+    self->reverse = (incentive_plan_reverse_t) choice;
+    return sp_json_read_bool (reader, json_object_get (clawback, "attainment_drops"),
+                              "clawback.attainment_drops", &self->attainment_drops);
+}
+
+/* Sets key to value (stolen); false when value is NULL or the set fails. */
+static bool
+s_put (json_t *object, const char *key, json_t *value)
+{
+    return value && json_object_set_new (object, key, value) == 0;
+}
+
+bool
+incentive_plan_internal_terms_json (const incentive_plan_t *self, json_t *root)
+{
+    assert (self && root);
+    if (self->has_draw) {
+        char amount[SP_MONEY_TEXT_SIZE];
+        json_t *draw = json_object ();
+        bool ok = s_put (root, "draw", draw) &&
+                  sp_money_format (self->draw.amount, self->currency, amount, sizeof amount) ==
+                      SP_MONEY_OK &&
+                  s_put (draw, "amount", json_string (amount)) &&
+                  s_put (draw, "recoverable", json_boolean (self->draw.recoverable)) &&
+                  (self->draw.periods == INCENTIVE_DRAW_OPEN_END ||
+                   s_put (draw, "periods", json_integer (self->draw.periods))) &&
+                  s_put (draw, "recovery_start", json_integer (self->draw.recovery_start));
+        if (!ok)
+            return false;
+    }
+    json_t *clawback = json_object ();
+    return s_put (root, "clawback", clawback) &&
+           s_put (clawback, "reverse", json_string (s_reverse_names[self->reverse])) &&
+           s_put (clawback, "attainment_drops", json_boolean (self->attainment_drops));
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+bool
+incentive_plan_draw (const incentive_plan_t *self, incentive_draw_terms_t *terms)
+{
+    assert (self && terms);
+    if (self->has_draw)
+        *terms = self->draw;
+    return self->has_draw;
+}
+
+incentive_plan_reverse_t
+incentive_plan_clawback_reverse (const incentive_plan_t *self)
+{
+    assert (self);
+    return self->reverse;
+}
+
+bool
+incentive_plan_attainment_drops (const incentive_plan_t *self)
+{
+    assert (self);
+    return self->attainment_drops;
+}
