@@ -38,6 +38,7 @@ struct _sp_service_t {
     int health_timer;              /* zloop timer id, -1 when none */
     atomic_bool postgres_up;       /* last PostgreSQL ping answered */
     atomic_bool redis_up;          /* last Redis ping answered */
+    bool without_redis;            /* never uses Redis: not connected, pinged nor in /healthz */
     int64_t started_ms;            /* wall clock at sp_service_new, UTC ms */
     int exit_code;                 /* what main should return */
     sp_service_stop_fn stop;       /* the service's stop hook, NULL when none */
@@ -99,7 +100,8 @@ static void
 s_check_dependencies (sp_service_t *self)
 {
     s_record_health (self, "postgres", &self->postgres_up, s_postgres_ping (self));
-    s_record_health (self, "redis", &self->redis_up, s_redis_ping (self));
+    if (!self->without_redis)
+        s_record_health (self, "redis", &self->redis_up, s_redis_ping (self));
 }
 
 static int
@@ -111,19 +113,24 @@ s_health_timer (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* Runs on the HTTP thread: reads only atomics and immutable fields. */
+/* Runs on the HTTP thread: reads only atomics and immutable fields. A
+   service without Redis has no "redis" member and does not depend on it. */
 static bool
 s_health (void *arg, char *body, size_t body_size)
 {
     sp_service_t *self = (sp_service_t *) arg;
     bool postgres = atomic_load (&self->postgres_up);
+    bool uses_redis = !self->without_redis;
     bool redis = atomic_load (&self->redis_up);
-    bool healthy = postgres && redis;
+    bool healthy = postgres && (redis || !uses_redis);
+    char redis_member[32] = "";
+    if (uses_redis)
+        snprintf (redis_member, sizeof redis_member, "\"redis\":\"%s\",", redis ? "ok" : "down");
     snprintf (body, body_size,
               "{\"service\":\"%s\",\"version\":\"%s\",\"status\":\"%s\","
-              "\"postgres\":\"%s\",\"redis\":\"%s\",\"uptime_seconds\":%lld}",
+              "\"postgres\":\"%s\",%s\"uptime_seconds\":%lld}",
               self->spec->name, SP_SERVICE_VERSION, healthy ? "ok" : "unavailable",
-              postgres ? "ok" : "down", redis ? "ok" : "down",
+              postgres ? "ok" : "down", redis_member,
               (long long) ((s_now_ms () - self->started_ms) / SP_SERVICE_MS_PER_SECOND));
     return healthy;
 }
@@ -294,6 +301,24 @@ out_clear_result:
     return rc;
 }
 
+/* Connects the service's Redis connection (bounded retries). */
+static int
+s_connect_redis (sp_service_t *self)
+{
+    char error[SP_SERVICE_ERROR_SIZE];
+    self->redis =
+        sp_redis_new (sp_config_string (self->config, "redis"), NULL, error, sizeof error);
+    if (!self->redis) {
+        sp_log_error ("invalid redis url", "error=\"%s\"", error);
+        return -1;
+    }
+    if (sp_redis_connect (self->redis, error, sizeof error) != 0) {
+        sp_log_error ("could not connect to redis", "error=\"%s\"", error);
+        return -1;
+    }
+    return 0;
+}
+
 int
 sp_service_start (sp_service_t *self)
 {
@@ -317,16 +342,8 @@ sp_service_start (sp_service_t *self)
     sp_pg_set_retry (self->pg, 1, SP_SERVICE_RECONNECT_DELAY_MS, SP_SERVICE_RECONNECT_DELAY_MS);
     sp_pg_set_connect_timeout (self->pg, SP_SERVICE_RECONNECT_TIMEOUT_S);
 
-    self->redis =
-        sp_redis_new (sp_config_string (self->config, "redis"), NULL, error, sizeof error);
-    if (!self->redis) {
-        sp_log_error ("invalid redis url", "error=\"%s\"", error);
+    if (!self->without_redis && s_connect_redis (self) != 0)
         goto out_failed;
-    }
-    if (sp_redis_connect (self->redis, error, sizeof error) != 0) {
-        sp_log_error ("could not connect to redis", "error=\"%s\"", error);
-        goto out_failed;
-    }
     s_check_dependencies (self);
 
     self->http = sp_http_new (sp_config_string (self->config, "http"), self->metrics, s_health,
@@ -365,14 +382,24 @@ sp_service_on_stop (sp_service_t *self, sp_service_stop_fn stop, void *arg)
     self->stop_arg = arg;
 }
 
-int
-sp_service_main (const sp_service_spec_t *spec, int argc, char **argv,
-                 sp_service_attach_fn attach, void *arg)
+void
+sp_service_set_without_redis (sp_service_t *self)
+{
+    assert (self && !self->redis);
+    self->without_redis = true;
+}
+
+/* The whole life, with or without Redis. */
+static int
+s_main (const sp_service_spec_t *spec, bool without_redis, int argc, char **argv,
+        sp_service_attach_fn attach, void *arg)
 {
     int exit_code;
     sp_service_t *self = sp_service_new (spec, argc, argv, &exit_code);
     if (!self)
         return exit_code;
+    if (without_redis)
+        sp_service_set_without_redis (self);
     if (sp_service_start (self) == 0) {
         if (attach && attach (self, arg) != 0)
             self->exit_code = SP_SERVICE_EXIT_FAILURE;
@@ -383,6 +410,20 @@ sp_service_main (const sp_service_spec_t *spec, int argc, char **argv,
     sp_log_info ("stopped", "exit_code=%d", exit_code);
     sp_service_destroy (&self);
     return exit_code;
+}
+
+int
+sp_service_main (const sp_service_spec_t *spec, int argc, char **argv, sp_service_attach_fn attach,
+                 void *arg)
+{
+    return s_main (spec, false, argc, argv, attach, arg);
+}
+
+int
+sp_service_main_without_redis (const sp_service_spec_t *spec, int argc, char **argv,
+                               sp_service_attach_fn attach, void *arg)
+{
+    return s_main (spec, true, argc, argv, attach, arg);
 }
 
 int

@@ -18,10 +18,16 @@
     to the reactor once the connections are up. The steps are also public
     (new, start, run, destroy) for tests and tools that need them apart.
 
+    A service that keeps nothing in Redis (activity-ingest) starts through
+    sp_service_main_without_redis: Redis is then neither connected nor
+    pinged nor part of /healthz, so the service starts and stays healthy
+    while Redis is down.
+
     Health: a reactor timer pings PostgreSQL and Redis every
     SP_SERVICE_HEALTH_INTERVAL_MS on the service thread; /healthz (served on
     the HTTP thread) reports the last results, so it never blocks on I/O.
-    It is 200 when both answered their last ping, else 503.
+    It is 200 when every dependency the service uses answered its last
+    ping, else 503.
 
     Metrics every service exports: salespulse_build_info{service,version},
     salespulse_dependency_up{dependency}, salespulse_health_checks_total
@@ -79,6 +85,11 @@ void sp_service_on_stop (sp_service_t *self, sp_service_stop_fn stop, void *arg)
 int sp_service_main (const sp_service_spec_t *spec, int argc, char **argv,
                      sp_service_attach_fn attach, void *arg);
 
+/* sp_service_main for a service that never uses Redis (see
+   sp_service_set_without_redis). */
+int sp_service_main_without_redis (const sp_service_spec_t *spec, int argc, char **argv,
+                                   sp_service_attach_fn attach, void *arg);
+
 /* Parses settings from the environment and argv, sets up logging. Returns
    NULL when the process should exit now, with *exit_code set:
    SP_SERVICE_EXIT_OK after --help, SP_SERVICE_EXIT_USAGE after a bad
@@ -90,9 +101,14 @@ sp_service_t *sp_service_new (const sp_service_spec_t *spec, int argc, char **ar
    *self_p to NULL. */
 void sp_service_destroy (sp_service_t **self_p);
 
-/* Connects to PostgreSQL and Redis (bounded retries with backoff), checks
-   the partition count recorded by `salesctl migrate`, starts the HTTP
-   endpoint. Returns 0, or -1 after logging why (exit code then
+/* Before sp_service_start: the service never uses Redis. It is then not
+   connected (sp_service_redis stays NULL), not pinged, and /healthz
+   neither shows it nor depends on it. */
+void sp_service_set_without_redis (sp_service_t *self);
+
+/* Connects to PostgreSQL and Redis (unless set without Redis) with
+   bounded retries and backoff, checks the partition count recorded by
+   `salesctl migrate`, starts the HTTP endpoint. Returns 0, or -1 after logging why (exit code then
    SP_SERVICE_EXIT_FAILURE). */
 int sp_service_start (sp_service_t *self);
 
@@ -104,7 +120,8 @@ int sp_service_run (sp_service_t *self);
 int sp_service_exit_code (const sp_service_t *self);
 
 /* The parts a service's actor uses (borrowed). pg and redis are NULL
-   before sp_service_start succeeded. */
+   before sp_service_start succeeded; redis is always NULL for a service
+   set without Redis. */
 const sp_config_t *sp_service_config (const sp_service_t *self);
 sp_metrics_t *sp_service_metrics (sp_service_t *self);
 sp_pg_t *sp_service_pg (sp_service_t *self);

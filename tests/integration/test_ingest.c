@@ -4,7 +4,8 @@
     Covers the reply semantics (accepted, duplicate, conflict, rejected and
     the rows each leaves), malformed frames (service alive, BAD_REQUEST,
     zero rows), REQ and DEALER with and without a delimiter, the same
-    10,000 events twice, and a clean SIGTERM. Every wait is on an
+    10,000 events twice, a start and a healthy run without Redis, and a
+    clean SIGTERM. Every wait is on an
     observable condition with a timeout.
 */
 #include <limits.h>
@@ -332,6 +333,55 @@ test_ingest_same_events_twice (void **state)
     assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
 }
 
+/* activity-ingest keeps nothing in Redis: pointed at a Redis that is not
+   there, it starts, stores events, and /healthz stays 200 across health
+   checks, with no Redis in /healthz or /metrics. */
+static void
+test_ingest_runs_without_redis (void **state)
+{
+    s_fixture_t *fixture = *state;
+    int http_port = sp_harness_free_port ();
+    assert_true (http_port > 0);
+    char endpoint[64], http[64], redis[64], log_path[PATH_MAX];
+    assert_int_equal (sp_harness_free_endpoint (endpoint, sizeof endpoint), 0);
+    snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", http_port);
+    snprintf (redis, sizeof redis, "SP_REDIS_URL=redis://127.0.0.1:%d/0", sp_harness_free_port ());
+    snprintf (log_path, sizeof log_path, "%s/ingest-without-redis.log",
+              sp_harness_dir (fixture->harness));
+    pid_t pid = sp_harness_start_ingest (fixture->harness, endpoint,
+                                         (const char *const[]){ http, redis, NULL }, log_path,
+                                         TEST_START_TIMEOUT_MS);
+    assert_true (pid > 0);
+
+    zsock_t *client = sp_harness_dealer (endpoint);
+    assert_non_null (client);
+    sp_event_t *event = s_event ("no-redis:1", "acme", 30);
+    Salespulse__IngestReply *reply = s_call (client, 1, &event, 1);
+    assert_int_equal (reply->status, SALESPULSE__REPLY_STATUS__REPLY_STATUS_OK);
+    assert_int_equal (reply->outcomes[0]->outcome, SALESPULSE__OUTCOME__OUTCOME_ACCEPTED);
+    salespulse__ingest_reply__free_unpacked (reply, NULL);
+
+    /* A second health check has run since the start: still healthy. */
+    static char body[65536];
+    assert_int_equal (
+        sp_harness_wait_http (pid, http_port, "/metrics",
+                              "salespulse_health_checks_total{dependency=\"postgres\","
+                              "result=\"ok\"} 2",
+                              body, sizeof body, TEST_START_TIMEOUT_MS),
+        0);
+    assert_null (strstr (body, "dependency=\"redis\""));
+    int status = 0;
+    assert_int_equal (sp_harness_http_get (http_port, "/healthz", &status, body, sizeof body), 0);
+    assert_int_equal (status, 200);
+    assert_non_null (strstr (body, "\"status\":\"ok\""));
+    assert_null (strstr (body, "redis"));
+    assert_false (sp_harness_log_contains (log_path, "redis"));
+
+    sp_event_destroy (&event);
+    zsock_destroy (&client);
+    assert_int_equal (sp_harness_stop (pid, TEST_STOP_TIMEOUT_MS), 0);
+}
+
 /* SIGTERM: clean exit 0; the stop hook ran. Runs last. */
 static void
 test_ingest_stops_on_sigterm (void **state)
@@ -351,6 +401,7 @@ main (void)
         cmocka_unit_test_setup (test_ingest_outcomes, s_clear),
         cmocka_unit_test_setup (test_ingest_malformed_frames, s_clear),
         cmocka_unit_test_setup (test_ingest_same_events_twice, s_clear),
+        cmocka_unit_test_setup (test_ingest_runs_without_redis, s_clear),
         cmocka_unit_test (test_ingest_stops_on_sigterm),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
