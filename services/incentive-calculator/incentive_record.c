@@ -10,6 +10,7 @@
 #define S_CREDIT 'C'
 #define S_LOGO 'L'
 #define S_CANCEL 'X'
+#define S_PAYMENT 'P'
 #define S_VERSION 1
 #define S_SHARE_WIDTH 2
 #define S_UTF8_CONTINUATION_MASK 0xC0
@@ -132,6 +133,40 @@ incentive_record_cancel_unpack (const char *data, size_t length, incentive_recor
     if (!sp_pack_done (&reader) || !*out.event_id || !*out.won_event_id)
         return -1;
     *cancel = out;
+    return 0;
+}
+
+size_t
+incentive_record_payment_pack (const incentive_record_payment_t *payment, char *buffer, size_t size)
+{
+    assert (payment && buffer);
+    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
+    s_head (&writer, S_PAYMENT);
+    sp_pack_put_string (&writer, payment->event_id, sizeof payment->event_id);
+    sp_pack_put_string (&writer, payment->deal, sizeof payment->deal);
+    sp_pack_put_i64 (&writer, payment->occurred_at);
+    sp_pack_put_string (&writer, payment->currency, sizeof payment->currency);
+    sp_pack_put_i64 (&writer, payment->amount);
+    return sp_pack_written (&writer);
+}
+
+int
+incentive_record_payment_unpack (const char *data, size_t length,
+                                 incentive_record_payment_t *payment)
+{
+    assert (payment);
+    sp_pack_reader_t reader = sp_pack_reader (data, length);
+    if (!s_head_ok (&reader, S_PAYMENT))
+        return -1;
+    incentive_record_payment_t out = { 0 };
+    sp_pack_get_string (&reader, out.event_id, sizeof out.event_id);
+    sp_pack_get_string (&reader, out.deal, sizeof out.deal);
+    out.occurred_at = sp_pack_get_i64 (&reader);
+    sp_pack_get_string (&reader, out.currency, sizeof out.currency);
+    out.amount = sp_pack_get_i64 (&reader);
+    if (!sp_pack_done (&reader) || !*out.event_id || !*out.deal || out.amount < 0)
+        return -1;
+    *payment = out;
     return 0;
 }
 

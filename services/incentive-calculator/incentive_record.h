@@ -1,7 +1,8 @@
 /*  incentive_record - the records incentive-calculator keeps in Redis
     (incentive_keys.h) and their byte form (sp_pack): one rep's credit on
-    a won deal, a deal's first-won mark per customer (new logos) and the
-    earliest cancellation of a won deal.
+    a won deal, a deal's first-won mark per customer (new logos), the
+    earliest cancellation of a won deal and each payment received for a
+    deal (payment_received whose order_id is the deal's opportunity_id).
 
     The handler writes them as events arrive; a statement reads them back
     and computes every line at query time (incentive_statement.h), so the
@@ -54,6 +55,15 @@ typedef struct {
     char reason[INCENTIVE_RECORD_REASON_SIZE];    /* the first 255 bytes, whole characters */
 } incentive_record_cancel_t;
 
+/* A payment received for a deal (payment_received). */
+typedef struct {
+    char event_id[INCENTIVE_RECORD_REF_SIZE]; /* the payment_received event */
+    char deal[INCENTIVE_RECORD_REF_SIZE];     /* its order_id: the won deal's opportunity_id */
+    int64_t occurred_at;                      /* UTC ms */
+    char currency[INCENTIVE_RECORD_CURRENCY_SIZE];
+    int64_t amount; /* minor units, >= 0 */
+} incentive_record_payment_t;
+
 /* Each pack writes the record into buffer (size bytes) and returns its
    length, or 0 when it does not fit. Each unpack reads length bytes and
    returns 0, or -1 (record untouched) when they are not such a record. */
@@ -67,6 +77,10 @@ size_t incentive_record_cancel_pack (const incentive_record_cancel_t *cancel, ch
                                      size_t size);
 int incentive_record_cancel_unpack (const char *data, size_t length,
                                     incentive_record_cancel_t *cancel);
+size_t incentive_record_payment_pack (const incentive_record_payment_t *payment, char *buffer,
+                                      size_t size);
+int incentive_record_payment_unpack (const char *data, size_t length,
+                                     incentive_record_payment_t *payment);
 
 /* True when (a_at, a_id) comes before (b_at, b_id): earlier time, then
    the smaller id in byte order. */

@@ -1,7 +1,7 @@
 /*  incentive_statement - a rep's commission statement computed from its
     credits, cancellations, plans and closed periods (see
     incentive_statement.h). */
-#include "incentive_statement.h"
+#include "incentive_statement_internal.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -22,6 +22,9 @@
 #define S_HASH_SEED UINT64_C (0x9e3779b97f4a7c15)
 #define S_MEASURE_COUNT 5 /* revenue, margin, new_logos, units, events */
 #define S_REASON_SIZE 192
+#define S_TYPE_HELD "held"
+#define S_TYPE_RELEASE "release"
+#define S_PERIODS_MAX 100000 /* periods walked from a draw's first: 8,000 years of months */
 #define S_MONEY_TEXT_SIZE 40
 
 /* ---------------------------------------------------------------- growing lists */
@@ -205,6 +208,7 @@ typedef struct {
     int64_t totals[S_MEASURE_COUNT];                 /* cumulative measures in it */
     int64_t spiff_totals[INCENTIVE_PLAN_SPIFFS_MAX]; /* cumulative per SPIFF of the version */
     int64_t spiff_version;                           /* the version the SPIFF totals belong to */
+    const incentive_plan_t *applied;                 /* the version of the last credit it paid */
 } s_running_t;
 
 /* The move of one measure a credit makes. */
@@ -420,6 +424,7 @@ s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool n
     }
     for (int measure = 0; measure < S_MEASURE_COUNT; measure++)
         running->totals[measure] += moves[measure];
+    running->applied = plan;
     for (size_t index = 0; index < earning.line_count; index++) {
         const incentive_rates_result_t *result = &earning.lines[index];
         bool blended = incentive_plan_attainment (plan) == INCENTIVE_PLAN_BLENDED;
@@ -456,15 +461,25 @@ s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool n
     return 1;
 }
 
-/* The clawbacks of cancel: one per earning line of its won deal. */
+/* What a payment trigger did to an earning line of a credit. */
+typedef struct {
+    bool held;        /* paid only as payments are received */
+    int64_t released; /* Σ of its release lines */
+    int64_t part;     /* the deal paid to date, capped at whole */
+    int64_t whole;    /* the deal's amount (1 for a deal of 0) */
+} s_release_t;
+
+/* The clawbacks of cancel: one per earning line of its won deal (lines
+   [first_line, end_line), releases[i - first_line] for each). */
 static int
 s_clawbacks (s_build_t *build, const incentive_record_cancel_t *cancel, size_t first_line,
-             size_t line_count)
+             size_t end_line, const s_release_t *releases)
 {
     sp_period_t period;
     if (sp_period_cut (build->input->tz, build->input->kind, cancel->occurred_at, &period) != 0)
         return 0; /* outside years 1..9999: nothing to reverse into */
-    for (size_t index = first_line; index < first_line + line_count; index++) {
+    for (size_t index = first_line; index < end_line; index++) {
+        const s_release_t *release = &releases[index - first_line];
         incentive_ledger_line_t *line = s_lines_add (&build->current);
         if (!line)
             return s_no_memory (build);
@@ -478,13 +493,126 @@ s_clawbacks (s_build_t *build, const incentive_record_cancel_t *cancel, size_t f
         snprintf (line->origin_period, sizeof line->origin_period, "%s", period.label);
         line->occurred_at = cancel->occurred_at;
         snprintf (line->event_id, sizeof line->event_id, "%s", cancel->event_id);
-        line->amount = -original->amount;
+        /* what was paid: the line, or what payments released of it */
+        int64_t reversed = release->held ? release->released : original->amount;
+        int64_t recomputed;
+        if (original->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE && original->has_rate &&
+            incentive_statement_internal_rate_share (
+                original->base, original->rate, release->held ? release->part : 1,
+                release->held ? release->whole : 1, &recomputed) == 0)
+            reversed = recomputed;
+        else
+            line->reverse = INCENTIVE_LEDGER_REVERSE_PAID; /* no single rate: what was paid */
+        line->amount = -reversed;
         snprintf (line->type, sizeof line->type, "clawback");
         snprintf (line->reason, sizeof line->reason, "%s",
                   cancel->reason[0] ? cancel->reason : "deal cancelled");
         snprintf (line->link, sizeof line->link, "%s", original->id);
-        line->reverse = INCENTIVE_LEDGER_REVERSE_PAID;
-        line->attainment_drops = false;
+    }
+    return 0;
+}
+
+/* (occurred_at, event id) order of payments. */
+static int
+s_compare_payment (const void *left, const void *right)
+{
+    const incentive_record_payment_t *a = *(const incentive_record_payment_t *const *) left;
+    const incentive_record_payment_t *b = *(const incentive_record_payment_t *const *) right;
+    int order = strcmp (a->deal, b->deal);
+    if (order != 0)
+        return order;
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at < b->occurred_at ? -1 : 1;
+    return strcmp (a->event_id, b->event_id);
+}
+
+/* An adjustment of kind type linked to the earning line at index, for
+   amount, at (occurred_at, event_id) in the period of that instant. */
+static int
+s_linked (s_build_t *build, size_t index, const char *type, const char *id_text,
+          int64_t occurred_at, const char *event_id, int64_t amount, const char *reason)
+{
+    sp_period_t period;
+    if (sp_period_cut (build->input->tz, build->input->kind, occurred_at, &period) != 0)
+        return 0; /* outside years 1..9999 */
+    incentive_ledger_line_t *line = s_lines_add (&build->current);
+    if (!line)
+        return s_no_memory (build);
+    const incentive_ledger_line_t *original = &build->current.items[index];
+    *line = *original;
+    s_line_id (line->id, id_text);
+    line->kind = INCENTIVE_LEDGER_ADJUSTMENT;
+    line->adjusts = INCENTIVE_LEDGER_EARNING;
+    snprintf (line->period, sizeof line->period, "%s", period.label);
+    snprintf (line->origin_period, sizeof line->origin_period, "%s", period.label);
+    line->occurred_at = occurred_at;
+    snprintf (line->event_id, sizeof line->event_id, "%s", event_id);
+    line->amount = amount;
+    snprintf (line->type, sizeof line->type, "%s", type);
+    snprintf (line->reason, sizeof line->reason, "%s", reason);
+    snprintf (line->link, sizeof line->link, "%s", original->id);
+    return 0;
+}
+
+/* Holds the held earning lines of credit and releases them by the
+   payments of its deal before its cancellation (NULL: none). */
+static int
+s_releases (s_build_t *build, const incentive_record_credit_t *credit,
+            const incentive_record_cancel_t *cancel, size_t first_line, size_t end_line,
+            s_release_t *releases, const incentive_record_payment_t *const *payments,
+            size_t payment_count)
+{
+    /* the deal's payments: a range of the sorted list */
+    size_t low = 0, high = payment_count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (strcmp (payments[middle]->deal, credit->deal) < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    int64_t whole = credit->deal_amount > 0 ? credit->deal_amount : 1;
+    for (size_t index = first_line; index < end_line; index++) {
+        s_release_t *release = &releases[index - first_line];
+        if (!release->held)
+            continue;
+        release->whole = whole;
+        int64_t worth = build->current.items[index].amount;
+        char text[INCENTIVE_LEDGER_ID_SIZE * 2];
+        char reason[INCENTIVE_LEDGER_TEXT_SIZE];
+        snprintf (text, sizeof text, "%s/%s", build->current.items[index].id, S_TYPE_HELD);
+        if (worth != 0 &&
+            s_linked (build, index, S_TYPE_HELD, text, credit->occurred_at, credit->event_id,
+                      -worth, "trigger payment: paid as the deal's payments are received") != 0)
+            return -1;
+        for (size_t at = low; at < payment_count && strcmp (payments[at]->deal, credit->deal) == 0;
+             at++) {
+            const incentive_record_payment_t *payment = payments[at];
+            if (strcmp (payment->currency, credit->currency) != 0)
+                continue; /* a payment in another currency is not this deal's share */
+            if (cancel && !incentive_record_before (payment->occurred_at, payment->event_id,
+                                                    cancel->occurred_at, cancel->event_id))
+                break; /* a cancelled deal releases nothing more */
+            int64_t part = credit->deal_amount > 0 ? release->part + payment->amount : whole;
+            if (part > whole)
+                part = whole;
+            int64_t share = incentive_statement_internal_share (worth, part, whole);
+            int64_t amount = share - release->released;
+            release->part = part;
+            if (amount == 0)
+                continue;
+            release->released = share;
+            snprintf (text, sizeof text, "%s/%s", payment->event_id,
+                      build->current.items[index].id);
+            snprintf (reason, sizeof reason,
+                      "payment received: %" PRId64 " of %" PRId64 " minor units of the deal paid",
+                      part, credit->deal_amount);
+            int64_t at_ms = payment->occurred_at > credit->occurred_at ? payment->occurred_at
+                                                                       : credit->occurred_at;
+            if (s_linked (build, index, S_TYPE_RELEASE, text, at_ms, payment->event_id, amount,
+                          reason) != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -523,19 +651,71 @@ s_compare_running (const void *left, const void *right)
     return strcmp (((const s_running_t *) left)->name, ((const s_running_t *) right)->name);
 }
 
+/* A cancellation taking its deal's credit out of the measures of the
+   deal's period (plans with "attainment_drops"). */
+typedef struct {
+    size_t credit;                           /* its credit's position in the walk */
+    const incentive_record_cancel_t *cancel; /* the cancellation */
+} s_drop_t;
+
+static int
+s_compare_drop (const void *left, const void *right)
+{
+    const incentive_record_cancel_t *a = ((const s_drop_t *) left)->cancel;
+    const incentive_record_cancel_t *b = ((const s_drop_t *) right)->cancel;
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at < b->occurred_at ? -1 : 1;
+    return strcmp (a->event_id, b->event_id);
+}
+
+/* The lines one plan made for a credit. */
+typedef struct {
+    size_t before, after; /* [before, after) of the current lines */
+    bool held;            /* its version pays on payment */
+} s_span_t;
+
+/* What a plan did with a credit (flags, per credit and plan name). */
+enum { S_APPLIED = 1, S_DROPS = 2 };
+
+/* Takes credit out of the running measures of the plans that counted it
+   with "attainment_drops", when their totals are still its period's. */
+static void
+s_drop (const incentive_statement_input_t *input, const incentive_record_credit_t *credit,
+        const unsigned char *flags, s_running_t *running, size_t plan_names)
+{
+    sp_period_t period;
+    if (sp_period_cut (input->tz, input->kind, credit->occurred_at, &period) != 0)
+        return;
+    bool new_logo = input->new_logo[credit - input->credits];
+    for (size_t name = 0; name < plan_names; name++) {
+        if (flags[name] != (S_APPLIED | S_DROPS) || strcmp (running[name].period, period.label))
+            continue;
+        for (int measure = 0; measure < S_MEASURE_COUNT; measure++)
+            running[name].totals[measure] -=
+                s_measure_move ((incentive_plan_measure_t) measure, credit, new_logo);
+    }
+}
+
 /* Every line as it is worth now, for every period up to the statement's. */
 static int
 s_compute (s_build_t *build)
 {
     const incentive_statement_input_t *input = build->input;
-    const incentive_record_credit_t **order =
-        malloc ((input->credit_count ? input->credit_count : 1) * sizeof *order);
+    size_t credits = input->credit_count ? input->credit_count : 1;
+    const incentive_record_credit_t **order = malloc (credits * sizeof *order);
     s_running_t *running = calloc (input->plan_count ? input->plan_count : 1, sizeof *running);
     const incentive_record_cancel_t **cancels =
         malloc ((input->cancel_count ? input->cancel_count : 1) * sizeof *cancels);
+    const incentive_record_payment_t **payments =
+        malloc ((input->payment_count ? input->payment_count : 1) * sizeof *payments);
+    s_drop_t *drops = malloc (credits * sizeof *drops);
+    unsigned char *flags = NULL;
+    s_release_t *releases = NULL;
+    s_span_t *spans = NULL;
     size_t plan_names = 0;
+    size_t drop_count = 0;
     int result = -1;
-    if (!order || !running || !cancels) {
+    if (!order || !running || !cancels || !payments || !drops) {
         s_no_memory (build);
         goto out;
     }
@@ -546,35 +726,99 @@ s_compute (s_build_t *build)
         if (!known)
             running[plan_names++].name = input->plans[index].name;
     }
+    flags = calloc (credits * (plan_names ? plan_names : 1), sizeof *flags);
+    spans = calloc (plan_names ? plan_names : 1, sizeof *spans);
+    if (!flags || !spans) {
+        s_no_memory (build);
+        goto out;
+    }
     for (size_t index = 0; index < input->cancel_count; index++)
         cancels[index] = &input->cancels[index];
     qsort (cancels, input->cancel_count, sizeof *cancels, s_compare_cancel);
+    for (size_t index = 0; index < input->payment_count; index++)
+        payments[index] = &input->payments[index];
+    qsort (payments, input->payment_count, sizeof *payments, s_compare_payment);
     /* by name, not input order: "plans" and the reasons of "not_credited"
        must not depend on the order the versions are given in */
     qsort (running, plan_names, sizeof *running, s_compare_running);
     for (size_t index = 0; index < input->credit_count; index++)
         order[index] = &input->credits[index];
     qsort (order, input->credit_count, sizeof *order, s_compare_credit);
+    /* the cancellations in their deal's own period, in time order */
+    for (size_t index = 0; index < input->credit_count; index++) {
+        const incentive_record_cancel_t *cancel =
+            s_cancel_of (cancels, input->cancel_count, order[index]->event_id);
+        sp_period_t won, cancelled;
+        if (cancel &&
+            sp_period_cut (input->tz, input->kind, order[index]->occurred_at, &won) == 0 &&
+            sp_period_cut (input->tz, input->kind, cancel->occurred_at, &cancelled) == 0 &&
+            strcmp (won.label, cancelled.label) == 0)
+            drops[drop_count++] = (s_drop_t){ .credit = index, .cancel = cancel };
+    }
+    qsort (drops, drop_count, sizeof *drops, s_compare_drop);
+    size_t next_drop = 0;
     for (size_t index = 0; index < input->credit_count; index++) {
         const incentive_record_credit_t *credit = order[index];
         if (credit->occurred_at >= build->period.end_ms)
             break; /* later periods change nothing up to the statement's */
+        for (; next_drop < drop_count &&
+               incentive_record_before (drops[next_drop].cancel->occurred_at,
+                                        drops[next_drop].cancel->event_id, credit->occurred_at,
+                                        credit->event_id);
+             next_drop++)
+            s_drop (input, order[drops[next_drop].credit],
+                    &flags[drops[next_drop].credit * plan_names], running, plan_names);
         bool new_logo = input->new_logo[credit - input->credits];
         size_t first_line = build->current.count;
         char why[S_REASON_SIZE] = "no plan names the rep";
         bool paid = false;
+        bool held = false;
+        memset (spans, 0, (plan_names ? plan_names : 1) * sizeof *spans);
         for (size_t name = 0; name < plan_names; name++) {
+            size_t before = build->current.count;
             int made = s_credit_plan (build, credit, new_logo, &running[name], why, sizeof why);
             if (made < 0)
                 goto out;
             paid = paid || made > 0;
+            if (made == 0)
+                continue;
+            const incentive_plan_t *plan = running[name].applied;
+            bool drops_attainment = incentive_plan_attainment_drops (plan);
+            flags[index * plan_names + name] = S_APPLIED | (drops_attainment ? S_DROPS : 0);
+            for (size_t line = before; line < build->current.count; line++) {
+                build->current.items[line].reverse =
+                    incentive_plan_clawback_reverse (plan) == INCENTIVE_PLAN_REVERSE_RECOMPUTE
+                        ? INCENTIVE_LEDGER_REVERSE_RECOMPUTE
+                        : INCENTIVE_LEDGER_REVERSE_PAID;
+                build->current.items[line].attainment_drops = drops_attainment;
+            }
+            spans[name] =
+                (s_span_t){ .before = before,
+                            .after = build->current.count,
+                            .held = incentive_plan_trigger (plan) == INCENTIVE_PLAN_ON_PAYMENT };
+            held = held || spans[name].held;
         }
         if (!paid && s_unpaid (build, credit, "%s", why) != 0)
             goto out;
+        size_t end_line = build->current.count;
+        free (releases);
+        releases = calloc (end_line > first_line ? end_line - first_line : 1, sizeof *releases);
+        if (!releases) {
+            s_no_memory (build);
+            goto out;
+        }
+        for (size_t name = 0; held && name < plan_names; name++)
+            for (size_t line = spans[name].before; spans[name].held && line < spans[name].after;
+                 line++)
+                releases[line - first_line].held = true;
         const incentive_record_cancel_t *cancel =
             s_cancel_of (cancels, input->cancel_count, credit->event_id);
-        if (cancel && cancel->occurred_at < build->period.end_ms &&
-            s_clawbacks (build, cancel, first_line, build->current.count - first_line) != 0)
+        if (cancel && cancel->occurred_at >= build->period.end_ms)
+            cancel = NULL; /* after the statement's period: not yet */
+        if (held && s_releases (build, credit, cancel, first_line, end_line, releases, payments,
+                                input->payment_count) != 0)
+            goto out;
+        if (cancel && s_clawbacks (build, cancel, first_line, end_line, releases) != 0)
             goto out;
     }
     result = 0;
@@ -582,6 +826,11 @@ out:
     free (order);
     free (running);
     free (cancels);
+    free (payments);
+    free (drops);
+    free (flags);
+    free (releases);
+    free (spans);
     return result;
 }
 
@@ -752,6 +1001,45 @@ s_closed (const incentive_statement_input_t *input, const char *label)
 
 /* ---------------------------------------------------------------- building */
 
+/* Sets the rep's draw for the statement of label, and makes every period
+   from the draw's first to label known (a period without a line still
+   pays the draw). */
+static int
+s_draw (s_build_t *build, incentive_ledger_t *ledger, const char *label)
+{
+    const incentive_statement_input_t *input = build->input;
+    incentive_draw_terms_t terms;
+    char first[SP_PERIOD_LABEL_SIZE];
+    int found = incentive_statement_internal_draw (input, &build->period, &terms, first,
+                                                   build->error, build->error_size);
+    if (found <= 0)
+        return found;
+    char error[INCENTIVE_LEDGER_ERROR_SIZE];
+    sp_period_t walk;
+    if (sp_period_parse (input->tz, first, &walk, error, sizeof error) != 0) {
+        sp_error_set (build->error, build->error_size, "draw: %s", error);
+        return -1;
+    }
+    for (size_t step = 0; strcmp (walk.label, label) < 0; step++) {
+        sp_period_t next;
+        if (step == S_PERIODS_MAX || sp_period_next (input->tz, &walk, &next) != 0) {
+            sp_error_set (build->error, build->error_size, "draw: %s is too far from %s", first,
+                          label);
+            return -1;
+        }
+        if (incentive_ledger_open_period (ledger, walk.label, error, sizeof error) != 0) {
+            sp_error_set (build->error, build->error_size, "draw: %s", error);
+            return -1;
+        }
+        walk = next;
+    }
+    if (incentive_ledger_set_draw (ledger, &terms, first, error, sizeof error) != 0) {
+        sp_error_set (build->error, build->error_size, "draw: %s", error);
+        return -1;
+    }
+    return 0;
+}
+
 static incentive_ledger_statement_t *
 s_build (s_build_t *build, const char *label, const char **stored)
 {
@@ -802,6 +1090,9 @@ s_build (s_build_t *build, const char *label, const char **stored)
         if (closed->document && s_closed_lines (build, ledger, closed) != 0)
             goto out;
     }
+    /* the draw before the closes: the ledger refuses it over a closed period */
+    if (s_draw (build, ledger, label) != 0)
+        goto out;
     for (size_t index = 0; index < input->closed_count; index++)
         incentive_ledger_close_period (ledger, input->closed[index].label, error, sizeof error);
     s_paid_merge (&build->paid);

@@ -13,9 +13,21 @@
         period's cumulative measures (revenue, margin, new logos, units =
         events = one per deal) as one line per component (or one blended
         line), and one line per SPIFF whose window holds the deal's day;
+      - under a plan with "trigger": "payment", each earning line is held
+        (an adjustment "held" of minus its worth, in its period) and
+        released by the payments of its deal (adjustments "release", in
+        each payment's period, for the line's share of the deal paid to
+        date, capped at 100 %, each cumulative share rounded once);
       - a cancelled deal (its earliest cancellation) gets one clawback per
-        earning line of the deal, in the cancellation's period, for minus
-        what the line is worth, linked to it;
+        earning line of the deal, in the cancellation's period, linked to
+        it, for minus what was paid on the line (released, under trigger
+        payment) or, with "clawback": {"reverse": "recompute"}, its base
+        at its rate (of the share released); with "attainment_drops", a
+        cancellation in the deal's own period takes the deal's credit out
+        of that period's measures from the cancellation on;
+      - the rep's draw is the one of the plan version applying to the rep
+        (incentive_statement_internal_draw), settled by the ledger over
+        every period from the draw's first up to the statement's;
       - a closed period's statement is the stored document, byte for byte.
         A line of a closed period worth something else now than what was
         paid for it while closed (a late deal, a deal whose attainment
@@ -72,6 +84,8 @@ typedef struct {
     size_t credit_count;
     const incentive_record_cancel_t *cancels; /* earliest cancellation per won deal */
     size_t cancel_count;
+    const incentive_record_payment_t *payments; /* payments of the rep's deals, distinct ids */
+    size_t payment_count;
     const incentive_statement_closed_t *closed;
     size_t closed_count;
 } incentive_statement_input_t;

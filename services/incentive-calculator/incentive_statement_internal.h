@@ -1,0 +1,44 @@
+/*  incentive_statement_internal - what the files of incentive_statement
+    share (incentive_statement.c: the lines and the statement;
+    incentive_statement_terms.c: the rep's draw among the plan versions
+    and the exact shares of payment releases). For these files only;
+    everything else uses incentive_statement.h.
+*/
+#ifndef INCENTIVE_STATEMENT_INTERNAL_H_INCLUDED
+#define INCENTIVE_STATEMENT_INTERNAL_H_INCLUDED
+
+#include "incentive_statement.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "incentive_draw.h"
+#include "incentive_ledger.h"
+#include "sp_period.h"
+
+/* The rep's draw for the statement of period (docs/incentives.md,
+   "Draws"): among the versions of the plans of the statement's kind and
+   currency that name the rep and have a draw, the one whose first period
+   for the rep (the period of the later of its effective date and the
+   rep's "from") is the latest at or before period; ties to the later
+   start, then the smaller plan name, then the higher version. Its
+   "periods" end where the version stops applying to the rep (a later
+   version takes over, or the rep's "to"). Returns 1 with *terms and
+   first (SP_PERIOD_LABEL_SIZE bytes) set, 0 when no plan gives the rep a
+   draw yet, -1 with the reason. */
+int incentive_statement_internal_draw (const incentive_statement_input_t *input,
+                                       const sp_period_t *period, incentive_draw_terms_t *terms,
+                                       char *first, char *error, size_t error_size);
+
+/* amount × part ÷ whole (whole > 0, 0 <= part <= whole), rounded once
+   half away from zero. */
+int64_t incentive_statement_internal_share (int64_t amount, int64_t part, int64_t whole);
+
+/* base × rate × part ÷ whole, rounded once half away from zero (the
+   recomputed worth of a line of which part of whole was released).
+   Returns 0, or -1 (*out untouched) beyond SP_MONEY_MAX_MINOR. */
+int incentive_statement_internal_rate_share (int64_t base, incentive_ledger_decimal_t rate,
+                                             int64_t part, int64_t whole, int64_t *out);
+
+#endif
