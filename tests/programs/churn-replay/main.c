@@ -6,7 +6,8 @@
 
         churn-replay [--events FILE] [--model FILE] [--oracle FILE]
                      [--baseline FILE] [--out FILE] [--alerts FILE]
-                     [--flag critical|any] [--currency CODE] [--check]
+                     [--flag critical|any] [--currency CODE]
+                     [--partitions N] [--check]
 
     The events are JSON lines as deploy/demo/retail/retail-events.sh
     writes them (default: standard input), each read by the contract's
@@ -17,10 +18,13 @@
     alerting's scorer does with --clock event (churn_scorer.c), every
     customer is scored on every period day from the period of its first
     event up to the day before the last event's day (the last day completed
-    in event time): churn_score_evaluate without a tier and without a
-    population interval, churn_history_period / _append, churn_rules_evaluate
-    with the model's "rules", churn_lifecycle_step_customer. No
-    acknowledgements.
+    in event time): churn_score_evaluate without a tier and, for a
+    customer without its own typical interval, with the population's
+    (churn_population: the median over the customers of its partition,
+    sp_partition_of among --partitions, default 16 as SP_PARTITIONS, as
+    of the day scored; the scorer's s_score_day), churn_history_period /
+    _append, churn_rules_evaluate with the model's "rules",
+    churn_lifecycle_step_customer. No acknowledgements.
 
     Flagged at a cutoff C: an alert of the --flag set (default critical:
     red_entry and overdue with the default severities) fires for the
@@ -46,11 +50,13 @@
 #include "churn-alerting/churn_history.h"
 #include "churn-alerting/churn_lifecycle.h"
 #include "churn-alerting/churn_model.h"
+#include "churn-alerting/churn_population.h"
 #include "churn-alerting/churn_rules.h"
 #include "churn-alerting/churn_score.h"
 #include "sp_civil.h"
 #include "sp_event.h"
 #include "sp_event_json.h"
+#include "sp_partition.h"
 
 #define S_ERROR_SIZE 512
 #define S_MS_PER_DAY (SP_CIVIL_SECONDS_PER_DAY * 1000)
@@ -62,6 +68,7 @@
 #define S_DEFAULT_ORACLE "tools/churn-eval/oracle.tsv"
 #define S_DEFAULT_BASELINE "tools/churn-eval/baseline.tsv"
 #define S_DEFAULT_CURRENCY "GBP"
+#define S_DEFAULT_PARTITIONS 16 /* the service's default (SP_PARTITIONS) */
 
 /* One event the state takes. */
 typedef struct {
@@ -74,6 +81,7 @@ typedef struct {
 /* One customer replayed. */
 typedef struct {
     char *id;                                   /* borrowed from the events */
+    uint32_t partition;                         /* sp_partition_of its id */
     churn_customer_t *state;                    /* what the service keeps */
     bool has_first_day;                         /* an event applied */
     int64_t first_day;                          /* day of its first event */
@@ -113,6 +121,8 @@ typedef struct {
     size_t resolves[CHURN_RULES_COUNT]; /* RESOLVE actions per rule */
     s_cutoff_t cutoffs[S_CUTOFFS_MAX];  /* from the baseline, ascending */
     size_t cutoff_count;                /* cutoffs */
+    uint32_t partitions;                /* partitions the customers hash into */
+    churn_population_t **populations;   /* [partitions], each partition's customers */
 } s_replay_t;
 
 /* ---------------------------------------------------------------- input */
@@ -248,6 +258,52 @@ s_make_customers (s_replay_t *self)
     return 0;
 }
 
+/* Builds each partition's population from its customers' order days.
+   The population's figure as of a day counts order days on or before it
+   only, so building it from every event gives, for each day scored, what
+   the scorer reads from the partition's records when it scores that day
+   (churn_query_population). */
+static int
+s_make_populations (s_replay_t *self, int64_t min_orders)
+{
+    self->populations = calloc (self->partitions, sizeof *self->populations);
+    churn_customer_t **states = calloc (self->customer_count, sizeof *states);
+    int rc = -1;
+    if (!self->populations || !states)
+        goto out_memory;
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        if (!(self->populations[partition] = churn_population_new (min_orders)))
+            goto out_memory;
+    for (size_t index = 0; index < self->customer_count; index++)
+        if (!(states[index] = churn_customer_new ()))
+            goto out_memory;
+    for (size_t index = 0; index < self->event_count; index++) {
+        const s_event_t *event = &self->events[index];
+        s_customer_t *customer = s_customer_find (self, event->customer_id);
+        if (churn_customer_apply (states[customer - self->customers], &event->event) != 0) {
+            fprintf (stderr, "churn-replay: the state refuses the event of line %zu\n",
+                     event->line);
+            goto out_free;
+        }
+    }
+    for (size_t index = 0; index < self->customer_count; index++) {
+        s_customer_t *customer = &self->customers[index];
+        customer->partition =
+            sp_partition_of (customer->id, strlen (customer->id), self->partitions);
+        if (churn_population_add (self->populations[customer->partition], states[index]) != 0)
+            goto out_memory;
+    }
+    rc = 0;
+    goto out_free;
+out_memory:
+    fprintf (stderr, "churn-replay: out of memory\n");
+out_free:
+    for (size_t index = 0; states && index < self->customer_count; index++)
+        churn_customer_destroy (&states[index]);
+    free (states);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- replay */
 
 /* Scores customer on day (a period day), as churn_scorer's s_score_period. */
@@ -261,6 +317,14 @@ s_score_day (s_replay_t *self, s_customer_t *customer, const churn_model_t *mode
     churn_lifecycle_action_t actions[CHURN_RULES_COUNT];
     if (churn_score_evaluate (model, 0, customer->state, day, 0, &score) != 0)
         return -1;
+    if (score.interval == CHURN_SCORE_INTERVAL_MODEL) {
+        /* no interval of its own: the partition's, when known */
+        int64_t population =
+            churn_population_interval (self->populations[customer->partition], day);
+        if (population > 0 &&
+            churn_score_evaluate (model, 0, customer->state, day, population, &score) != 0)
+            return -1;
+    }
     churn_history_period (&score, &period);
     if (churn_history_append (&customer->history, &period) != 0 ||
         churn_rules_evaluate (settings, customer->history.periods, customer->history.count,
@@ -626,12 +690,16 @@ s_report (const s_replay_t *self, FILE *out, const char *model_json, const char 
                  s_f1 (&cutoff->baseline), cutoff->baseline_d,
                  s_f1 (&cutoff->model) - s_f1 (&cutoff->baseline), model_lead, baseline_lead);
     }
-    bool beats = true;
+    size_t above = 0;
     for (size_t k = 0; k < self->cutoff_count; k++)
-        beats = beats && s_f1_above (&self->cutoffs[k].model, &self->cutoffs[k].baseline);
-    fprintf (out, "\nThe model's F1 is %s the baseline's at every cutoff (compared as exact "
-                  "fractions; `churn-replay --check` fails otherwise).\n\n",
-             beats ? "above" : "**not** above");
+        above += s_f1_above (&self->cutoffs[k].model, &self->cutoffs[k].baseline);
+    if (above == self->cutoff_count)
+        fprintf (out, "\nThe model's F1 is above the baseline's at every cutoff (compared as exact "
+                      "fractions; `churn-replay --check` fails otherwise).\n\n");
+    else
+        fprintf (out, "\nThe model's F1 is **not** above the baseline's at every cutoff: above at "
+                      "%zu of %zu (compared as exact fractions; `churn-replay --check` fails).\n\n",
+                 above, self->cutoff_count);
     for (size_t k = 0; k < self->cutoff_count; k++) {
         const s_cutoff_t *cutoff = &self->cutoffs[k];
         char label[SP_CIVIL_DATE_LABEL_SIZE], end[SP_CIVIL_DATE_LABEL_SIZE], who[64];
@@ -670,8 +738,11 @@ s_report (const s_replay_t *self, FILE *out, const char *model_json, const char 
              "contract's JSON parser; each customer's orders and credit notes (negative "
              "`order_placed`) applied to its churn_customer state on the UTC day of "
              "`occurred_at`; every customer scored on every period day from its first event's "
-             "(churn_score_evaluate, no tier, no population interval: the model's "
-             "`default_interval_days`), the period appended to its score history, the rules "
+             "(churn_score_evaluate, no tier; a customer without its own typical interval "
+             "measured against its partition's population interval as of the day, "
+             "churn_population over the customers of its partition, sp_partition_of among %" PRIu32
+             " partitions as the service's default `SP_PARTITIONS`, and the "
+             "model's `default_interval_days` while that is unknown), the period appended to its score history, the rules "
              "judged (churn_rules_evaluate, the model's `rules`) and the four alert lifecycles "
              "stepped (churn_lifecycle_step_customer): what churn_scorer.c does with "
              "`--clock event`, without acknowledgements.\n"
@@ -687,7 +758,7 @@ s_report (const s_replay_t *self, FILE *out, const char *model_json, const char 
              "- **Precision** TP / flagged, **recall** TP / churned, **F1** 2TP / (2TP + FP + "
              "FN), over the customers at C. The margin is the model's F1 minus the "
              "baseline's.\n\n",
-             flag_name,
+             self->partitions, flag_name,
              strcmp (flag_name, "critical") == 0 ? "the rules of severity critical"
                                                  : "all four rules");
     fprintf (out, "## The model\n\nCanonical JSON of the health document replayed:\n\n```json\n%s\n```\n\n",
@@ -723,7 +794,7 @@ s_usage (void)
 {
     fprintf (stderr, "usage: churn-replay [--events FILE] [--model FILE] [--oracle FILE] "
                      "[--baseline FILE] [--out FILE] [--alerts FILE] [--flag critical|any] "
-                     "[--currency CODE] [--check]\n");
+                     "[--currency CODE] [--partitions N] [--check]\n");
 }
 
 static void
@@ -737,6 +808,9 @@ s_replay_free (s_replay_t *self)
     for (size_t index = 0; index < self->event_count; index++)
         free (self->events[index].customer_id);
     free (self->events);
+    for (uint32_t partition = 0; self->populations && partition < self->partitions; partition++)
+        churn_population_destroy (&self->populations[partition]);
+    free (self->populations);
 }
 
 int
@@ -744,7 +818,7 @@ main (int argc, char **argv)
 {
     const char *events_path = "-", *model_path = NULL, *oracle_path = S_DEFAULT_ORACLE;
     const char *baseline_path = S_DEFAULT_BASELINE, *out_path = NULL, *alerts_path = NULL;
-    const char *flag_name = "critical", *currency = S_DEFAULT_CURRENCY;
+    const char *flag_name = "critical", *currency = S_DEFAULT_CURRENCY, *partitions_text = NULL;
     bool check = false;
     for (int index = 1; index < argc; index++) {
         const char *option = argv[index];
@@ -769,6 +843,8 @@ main (int argc, char **argv)
             slot = &flag_name;
         else if (strcmp (option, "--currency") == 0)
             slot = &currency;
+        else if (strcmp (option, "--partitions") == 0)
+            slot = &partitions_text;
         if (!slot || index + 1 >= argc) {
             s_usage ();
             return 2;
@@ -779,10 +855,18 @@ main (int argc, char **argv)
         fprintf (stderr, "churn-replay: invalid --flag \"%s\": use critical or any\n", flag_name);
         return 2;
     }
+    int64_t partitions = S_DEFAULT_PARTITIONS;
+    if (partitions_text && (!s_count_parse (partitions_text, &partitions) || partitions < 1 ||
+                            partitions > SP_PARTITIONS_MAX)) {
+        fprintf (stderr, "churn-replay: invalid --partitions \"%s\": use 1..%d\n", partitions_text,
+                 SP_PARTITIONS_MAX);
+        return 2;
+    }
 
     int rc = 1;
     s_replay_t replay;
     memset (&replay, 0, sizeof replay);
+    replay.partitions = (uint32_t) partitions;
     char error[S_ERROR_SIZE] = "";
     char *model_text = model_path ? s_read_file (model_path) : strdup (S_DEFAULT_MODEL);
     churn_model_t *model = NULL;
@@ -825,6 +909,9 @@ main (int argc, char **argv)
         fprintf (stderr, "churn-replay: out of memory\n");
         goto out_free;
     }
+    if (s_make_populations (&replay, churn_model_measure (model, CHURN_MODEL_RECENCY)->min_orders) !=
+        0)
+        goto out_free;
     if (alerts_path && !(alerts = fopen (alerts_path, "w"))) {
         fprintf (stderr, "churn-replay: could not create \"%s\": %s\n", alerts_path,
                  strerror (errno));
