@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # `make run`: start the local stack (PostgreSQL, Redis, the funnel
 # definitions, every built service), load the CRM data set's org, targets
-# and scorecard (deploy/demo/crm/*.json), publish a slice of the retail
-# data set, the demo events and the CRM data set (deploy/demo/), show funnel
-# "crm" while funnel-tracker counts it, a team scorecard once kpi-evaluator
-# has counted it and the churn alerts firing once churn-alerting has scored
-# the retail customers, then follow the service logs until Ctrl-C (or
-# SIGTERM) and stop everything this run started.
+# and scorecard (deploy/demo/crm/*.json) and its commission plan
+# (deploy/demo/crm-plan.json), publish a slice of the retail data set, the
+# demo events and the CRM data set (deploy/demo/), show funnel "crm" while
+# funnel-tracker counts it, a team scorecard once kpi-evaluator has counted
+# it, an agent's commission statement once incentive-calculator has applied
+# it and the churn alerts firing once churn-alerting has scored the retail
+# customers, then follow the service logs until Ctrl-C (or SIGTERM) and
+# stop everything this run started.
 #   deploy/local/run.sh [BUILD_DIR]
 # Environment: SP_RUN_DIR (run folder, default .run), SP_DEMO_EVENTS (the
 # demo file, default deploy/demo/events.jsonl), SP_DEMO_CRM (0: skip the CRM
 # data set), SP_DEMO_RETAIL (0: skip the retail slice), SP_DEMO_WAIT_SECONDS
 # (longest wait for funnel-tracker, then for kpi-evaluator, then for
-# churn-alerting, 60). churn-alerting runs with SP_CHURN_CURRENCY=GBP and
-# SP_CHURN_CLOCK=event (deploy/local/stack.sh).
+# incentive-calculator, then for churn-alerting, 60). churn-alerting runs
+# with SP_CHURN_CURRENCY=GBP and SP_CHURN_CLOCK=event (deploy/local/stack.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/release}
@@ -50,6 +52,12 @@ retail_dir=deploy/demo/retail
 retail_modulus=10
 # Firing churn alerts shown (salesctl alerts --firing lists them all).
 churn_alerts_shown=8
+# The CRM data set's commission plan (deploy/demo/README.md, "Commissions")
+# and the statement shown: an agent whose quarter reaches all three bands
+# in 26 deals.
+crm_plan=deploy/demo/crm-plan.json
+statement_rep="Elease Gluck"
+statement_period=2017-Q2
 
 # True when `salesctl status` shows every partition of the service $1 with a
 # checkpoint and a lag of 0 (the table's rows: PARTITION OWNER CHECKPOINT HEAD LAG).
@@ -119,11 +127,15 @@ if [ -x "$salesctl" ] && [ -f "$run_dir/pids/activity-ingest.pid" ]; then
     # scorecard, before its events: kpi-evaluator rebuilds its state from
     # the log under a new org, which is short while the log is still empty.
     # --if-absent: a version an operator loaded since is never replaced.
+    # The commission plan (no --effective-from: in force since always) is
+    # read at query time, so loading it first is only for symmetry.
     if [ "${SP_DEMO_CRM:-1}" != 0 ]; then
         for kind in org targets scorecard; do
             "$salesctl" load "$kind" --if-absent --loaded-by "make run" "$crm_dir/$kind.json" ||
                 echo "run: could not load $crm_dir/$kind.json (see above)"
         done
+        "$salesctl" load plans --if-absent --loaded-by "make run" "$crm_plan" ||
+            echo "run: could not load $crm_plan (see above)"
         echo
     fi
     # The retail slice first: churn-alerting scores each partition up to
@@ -197,6 +209,19 @@ if [ -x "$salesctl" ] && [ -f "$run_dir/pids/activity-ingest.pid" ]; then
         echo
         echo "run: the company's KPIs for 2017-Q4 (salesctl kpi; salesctl report monthly for a report)"
         "$salesctl" kpi --scope company --period 2017-Q4 --as-of 2017-12-31 || true
+        echo
+    fi
+    if [ "${SP_DEMO_CRM:-1}" != 0 ] && [ -f "$run_dir/pids/incentive-calculator.pid" ]; then
+        deadline=$((SECONDS + wait_seconds))
+        until service_caught_up incentive-calculator; do
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                echo "run: incentive-calculator still has events to apply after ${wait_seconds}s (salesctl status --service incentive-calculator); the statement so far:"
+                break
+            fi
+            sleep "$show_every_seconds"
+        done
+        echo "run: $statement_rep's commission statement for $statement_period, plan \"crm-demo\" ($crm_plan; salesctl statement --json for the document)"
+        "$salesctl" statement --rep "$statement_rep" --period "$statement_period" || true
         echo
     fi
     if [ "$retail_published" -eq 1 ] && [ -f "$run_dir/pids/churn-alerting.pid" ]; then
