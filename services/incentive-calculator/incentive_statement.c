@@ -264,7 +264,7 @@ s_explain (incentive_ledger_line_t *line, const incentive_plan_t *plan,
         /* amount = base × rate only for one marginal band paying a rate on money */
         if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL &&
             table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped &&
-            !result->gate_crossed) {
+            !result->attainment_capped && !result->gate_crossed) {
             line->has_rate = true;
             line->rate = s_ppm (last->applied_rate_ppm);
         }

@@ -16,7 +16,15 @@
     byte for byte; what changed under it (a late deal, a marginal line
     that moved, a cancellation) becomes adjustments in the first open
     period, and what a later closed period paid is never paid again.
+
+    Plan terms (issue 13): the acceptance draw (2,000.00 a month over
+    earnings 2,750, 3,000, 1,500, 2,375, 3,000, 2,750 pays 2,750, 3,000,
+    2,000, 2,000, 2,875, 2,750), a draw of 3 periods, a draw ended by a
+    later version, closed periods under a draw; clawbacks with attainment
+    drops and recompute; the payment trigger's held and released lines,
+    over every order of credits, payments and cancellations.
 */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -52,6 +60,15 @@
 #define MAX_CANCELS 4
 #define MAX_PLANS 4
 #define MAX_CLOSED 4
+#define MAX_PAYMENTS 6
+/* Mid-month days of 2025, 00:00Z. */
+#define MID_JAN INT64_C (1736899200000)
+#define MID_FEB INT64_C (1739577600000)
+#define MID_MAR INT64_C (1741996800000)
+#define MID_APR INT64_C (1744675200000)
+#define MID_MAY INT64_C (1747267200000)
+#define MID_JUN INT64_C (1749945600000)
+#define APR_1 INT64_C (1743465600000) /* 2025-04-01T00:00:00Z */
 
 /* The tiers, one component paying a rate on revenue. */
 #define TIERS(mode)                                                                                \
@@ -84,6 +101,8 @@ typedef struct {
     size_t credit_count;
     incentive_record_cancel_t cancels[MAX_CANCELS];
     size_t cancel_count;
+    incentive_record_payment_t payments[MAX_PAYMENTS];
+    size_t payment_count;
     incentive_statement_closed_t closed[MAX_CLOSED];
     char *documents[MAX_CLOSED]; /* owned copies of the stored statements */
     size_t closed_count;
@@ -125,6 +144,8 @@ s_input (s_fixture_t *fixture)
     input->credit_count = fixture->credit_count;
     input->cancels = fixture->cancels;
     input->cancel_count = fixture->cancel_count;
+    input->payments = fixture->payments;
+    input->payment_count = fixture->payment_count;
     input->closed = fixture->closed;
     input->closed_count = fixture->closed_count;
     return input;
@@ -182,6 +203,21 @@ s_cancel (s_fixture_t *fixture, const char *event_id, const char *won_event_id, 
     snprintf (cancel->won_event_id, sizeof cancel->won_event_id, "%s", won_event_id);
     cancel->occurred_at = occurred_at;
     incentive_record_reason_copy (cancel->reason, reason);
+}
+
+/* Adds a payment of amount for the deal of won event won_event_id. */
+static void
+s_payment (s_fixture_t *fixture, const char *event_id, const char *won_event_id,
+           int64_t occurred_at, int64_t amount, const char *currency)
+{
+    assert_true (fixture->payment_count < MAX_PAYMENTS);
+    incentive_record_payment_t *payment = &fixture->payments[fixture->payment_count++];
+    memset (payment, 0, sizeof *payment);
+    snprintf (payment->event_id, sizeof payment->event_id, "%s", event_id);
+    snprintf (payment->deal, sizeof payment->deal, "opp-%s", won_event_id);
+    payment->occurred_at = occurred_at;
+    snprintf (payment->currency, sizeof payment->currency, "%s", currency);
+    payment->amount = amount;
 }
 
 /* Closes period with document stored (copied; NULL: none stored). */
@@ -1200,6 +1236,340 @@ test_refused (void **state)
     s_fixture_free (&fixture);
 }
 
+// ---------------------------------------------------------------- plan terms
+
+/* A monthly plan paying 10 % of revenue to rep-1 from 2025-01-01, with
+   extra top-level fields. */
+#define MONTHLY(extra)                                                                             \
+    "{\"name\": \"ae-2025\", \"currency\": \"USD\", \"period\": \"month\", " extra                 \
+    "\"assign\": {\"reps\": [{\"id\": \"rep-1\", \"from\": \"2025-01-01\"}]}, "                    \
+    "\"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "                            \
+    "\"quota\": \"100000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}"
+#define DRAW(terms) MONTHLY ("\"draw\": {\"amount\": \"2000.00\", " terms "}, ")
+
+static const char *const s_months[] = { "2025-01", "2025-02", "2025-03",
+                                        "2025-04", "2025-05", "2025-06" };
+
+/* One deal per month of 2025 paying 10 % of its amount: earnings E[i]. */
+static void
+s_monthly_deals (s_fixture_t *fixture, const int64_t *earnings, size_t count)
+{
+    const int64_t days[] = { MID_JAN, MID_FEB, MID_MAR, MID_APR, MID_MAY, MID_JUN };
+    const char *const ids[] = { "m1", "m2", "m3", "m4", "m5", "m6" };
+    for (size_t index = 0; index < count; index++)
+        s_credit (fixture, ids[index], days[index], earnings[index] * 10, "USD");
+    fixture->input.kind = SP_PERIOD_MONTH;
+}
+
+/* The net payouts of the first count months. */
+static void
+s_payouts (s_fixture_t *fixture, const int64_t *expected, size_t count)
+{
+    for (size_t index = 0; index < count; index++) {
+        json_t *root = s_parsed (fixture, s_months[index]);
+        if (s_integer (root, "net_payout") != expected[index])
+            fail_msg ("%s: net payout %" PRId64 ", expected %" PRId64, s_months[index],
+                      s_integer (root, "net_payout"), expected[index]);
+        json_decref (root);
+    }
+}
+
+/* The acceptance case of issue 13, from incentive_statement_json: a
+   recoverable draw of 2,000.00 a month over E = 2,750, 3,000, 1,500,
+   2,375, 3,000, 2,750. March is topped up by 500 (owed 500); April's
+   surplus 375 is recovered (owed 125), May's 1,000 recovers the last
+   125: pay 2,750, 3,000, 2,000, 2,000, 2,875, 2,750. */
+static void
+test_draw_acceptance (void **state)
+{
+    (void) state;
+    const int64_t earnings[] = { USD (2750), USD (3000), USD (1500),
+                                 USD (2375), USD (3000), USD (2750) };
+    const int64_t pay[] = {
+        USD (2750), USD (3000), USD (2000), USD (2000), USD (2875), USD (2750)
+    };
+    s_fixture_t fixture;
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture, DRAW ("\"recoverable\": true"), 1, -1);
+    s_monthly_deals (&fixture, earnings, COUNT (earnings));
+    s_payouts (&fixture, pay, COUNT (pay));
+
+    json_t *root = s_parsed (&fixture, "2025-03");
+    json_t *draw = s_line (root, "draw:2025-03");
+    assert_string_equal (s_text (draw, "kind"), "draw");
+    assert_int_equal (s_integer (draw, "amount"), USD (500));
+    assert_int_equal (s_integer (json_object_get (draw, "explanation"), "draw"), USD (2000));
+    assert_int_equal (s_integer (root, "closing_balance"), USD (500));
+    json_decref (root);
+    root = s_parsed (&fixture, "2025-04");
+    assert_int_equal (s_integer (root, "opening_balance"), USD (500));
+    assert_int_equal (s_integer (s_line (root, "recovery:2025-04"), "amount"), -USD (375));
+    assert_int_equal (s_integer (root, "closing_balance"), USD (125));
+    json_decref (root);
+
+    /* Non-recoverable: March is topped up, April and May pay in full. */
+    s_fixture_free (&fixture);
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture, DRAW ("\"recoverable\": false"), 1, -1);
+    s_monthly_deals (&fixture, earnings, COUNT (earnings));
+    const int64_t topped[] = { USD (2750), USD (3000), USD (2000),
+                               USD (2375), USD (3000), USD (2750) };
+    s_payouts (&fixture, topped, COUNT (topped));
+
+    /* The first three months closed (their statements stored as shown):
+       April to June come out the same, the balance re-derived. */
+    s_fixture_free (&fixture);
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture, DRAW ("\"recoverable\": true"), 1, -1);
+    s_monthly_deals (&fixture, earnings, COUNT (earnings));
+    for (size_t index = 0; index < 3; index++) {
+        char *stored = s_json (&fixture, s_months[index]);
+        s_close (&fixture, s_months[index], stored);
+        free (stored);
+    }
+    s_payouts (&fixture, pay, COUNT (pay));
+    s_fixture_free (&fixture);
+}
+
+/* A draw of 3 periods (docs/incentive-ledger.md): E = 500, 1,000, 2,400,
+   1,500, 3,000 pays 2,000, 2,000, 2,000, then after the draw 0 (the
+   whole 1,500 recovered: owed 2,100 - 1,500 = 600) and 2,400. A draw
+   ended by a later version: version 2 from April without a draw ends
+   the draw after March; April's E = 2,375 recovers March's 500 (pay
+   1,875), May pays 3,000. Before the rep's "from" there is no draw. */
+static void
+test_draw_periods (void **state)
+{
+    (void) state;
+    const int64_t earnings[] = { USD (500), USD (1000), USD (2400), USD (1500), USD (3000) };
+    const int64_t pay[] = { USD (2000), USD (2000), USD (2000), 0, USD (2400) };
+    s_fixture_t fixture;
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture, DRAW ("\"recoverable\": true, \"periods\": 3"), 1, -1);
+    s_monthly_deals (&fixture, earnings, COUNT (earnings));
+    s_payouts (&fixture, pay, COUNT (pay));
+    s_fixture_free (&fixture);
+
+    const int64_t second[] = { USD (2750), USD (3000), USD (1500), USD (2375), USD (3000) };
+    const int64_t ended[] = { USD (2750), USD (3000), USD (2000), USD (1875), USD (3000) };
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture, DRAW ("\"recoverable\": true"), 1, -1);
+    s_plan (&fixture, MONTHLY (""), 2, APR_1);
+    s_monthly_deals (&fixture, second, COUNT (second));
+    s_payouts (&fixture, ended, COUNT (ended));
+    /* December 2024 is before the rep's first day: no draw */
+    json_t *root = s_parsed (&fixture, "2024-12");
+    assert_int_equal (s_integer (root, "net_payout"), 0);
+    assert_int_equal (s_line_count (root), 0);
+    json_decref (root);
+    s_fixture_free (&fixture);
+}
+
+/* Attainment drops: the tiers of 2025-Q1 with "attainment_drops". w1
+   (4,000.00 on Jan 10) pays 200.00 and is cancelled on Feb 15, after w2
+   (4,000 → 7,000: 50.00 + 200.00 = 250.00): from then on the quarter
+   counts 3,000.00, so w3 (4,000.00 on Mar 10) moves 3,000 → 7,000 and
+   pays 2,000 × 5 % + 2,000 × 10 % = 300.00 (450.00 without the flag).
+   Q1: 200 + 250 - 200 + 300 = 550.00. Every order of the credits gives
+   the same JSON. */
+static void
+test_attainment_drops (void **state)
+{
+    (void) state;
+    s_fixture_t fixture;
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture,
+            "{\"name\": \"ae-2025\", \"currency\": \"USD\", \"period\": \"quarter\", "
+            "\"clawback\": {\"attainment_drops\": true}, "
+            "\"assign\": {\"reps\": [" REP_1 "]}, "
+            "\"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "
+            "\"quota\": \"1000000.00\", \"table\": {\"bands\": " TIERS ("marginal") "}}]}",
+            1, -1);
+    s_three_deals (&fixture);
+    s_cancel (&fixture, "c1", "w1", FEB_15, "");
+    char *q1 = s_json (&fixture, "2025-Q1");
+    json_t *root = json_loads (q1, 0, NULL);
+    assert_int_equal (s_integer (s_line (root, LINE ("w3")), "amount"), USD (300));
+    assert_string_equal (s_explained (s_line (root, LINE ("w3")), "attainment_before"), "0.003000");
+    json_t *clawback = s_line (root, "c1/" LINE ("w1"));
+    assert_int_equal (s_integer (clawback, "amount"), -USD (200));
+    assert_true (json_is_true (
+        json_object_get (json_object_get (clawback, "explanation"), "attainment_drops")));
+    assert_int_equal (s_integer (root, "net_payout"), USD (550));
+    json_decref (root);
+    size_t order[3] = { 0, 1, 2 };
+    s_fixture_t base = fixture;
+    do {
+        for (size_t index = 0; index < COUNT (order); index++)
+            fixture.credits[index] = base.credits[order[index]];
+        char *again = s_json (&fixture, "2025-Q1");
+        assert_string_equal (again, q1);
+        free (again);
+    } while (s_next_permutation (order, COUNT (order)));
+    free (q1);
+
+    /* Cancelled in Q2: Q1 keeps its measures (w3 pays 450.00). */
+    fixture.cancels[0].occurred_at = APR_15;
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, LINE ("w3")), "amount"), USD (450));
+    json_decref (root);
+    /* At the same instant as w3 but a smaller event id than "w3": before it. */
+    fixture.cancels[0].occurred_at = MAR_10;
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, LINE ("w3")), "amount"), USD (300));
+    json_decref (root);
+    snprintf (fixture.cancels[0].event_id, sizeof fixture.cancels[0].event_id, "x1");
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, LINE ("w3")), "amount"), USD (450));
+    json_decref (root);
+    s_fixture_free (&fixture);
+}
+
+/* The payment plan: quarterly, 20 % flat, trigger payment (and the
+   clawback option given). */
+#define PAYMENT_PLAN(reverse)                                                                      \
+    "{\"name\": \"ae-2025\", \"currency\": \"USD\", \"period\": \"quarter\", "                     \
+    "\"trigger\": \"payment\", \"clawback\": {\"reverse\": \"" reverse "\"}, "                     \
+    "\"assign\": {\"reps\": [" REP_1 "]}, "                                                        \
+    "\"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "                            \
+    "\"quota\": \"1000000.00\", \"table\": {\"bands\": " FLAT_20 "}}]}"
+
+/* Trigger payment: w1 (10,000.00 on Jan 10) earns 2,000.00, held. A
+   payment of 1,000.00 before the deal (Dec 31) releases 10 % = 200.00 at
+   the deal; 4,000.00 on Feb 10 takes the deal to 50 %: 1,000.00 - 200.00
+   = 800.00; 7,000.00 on Apr 15 takes it past 100 % (capped): 1,000.00 in
+   Q2. A payment in EUR and one of another deal release nothing. Q1 =
+   2,000 - 2,000 + 200 + 800 = 1,000.00; Q2 = 1,000.00. Cancelled on Mar
+   20: the clawback reverses what was released (1,000.00) and the April
+   payment releases nothing. Every order of the payments, credits and
+   cancellation gives the same JSON. */
+static void
+test_payment_trigger (void **state)
+{
+    (void) state;
+    s_fixture_t fixture;
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture, PAYMENT_PLAN ("paid"), 1, -1);
+    s_credit (&fixture, "w1", JAN_10, USD (10000), "USD");
+    s_credit (&fixture, "w2", FEB_10, USD (500), "USD");
+    s_payment (&fixture, "p0", "w1", DEC_31_2024, USD (1000), "USD");
+    s_payment (&fixture, "p1", "w1", FEB_10, USD (4000), "USD");
+    s_payment (&fixture, "p2", "w1", APR_15, USD (7000), "USD");
+    s_payment (&fixture, "p-eur", "w1", FEB_15, USD (3000), "EUR");
+    s_payment (&fixture, "p-other", "w9", FEB_15, USD (3000), "USD");
+    json_t *root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, LINE ("w1")), "amount"), USD (2000));
+    json_t *held = s_line (root, LINE ("w1") "/held");
+    assert_string_equal (s_text (held, "kind"), "adjustment");
+    assert_string_equal (s_explained (held, "type"), "held");
+    assert_string_equal (s_explained (held, "link"), LINE ("w1"));
+    assert_int_equal (s_integer (held, "amount"), -USD (2000));
+    json_t *release = s_line (root, "p0/" LINE ("w1"));
+    assert_string_equal (s_explained (release, "type"), "release");
+    assert_int_equal (s_integer (release, "occurred_at"), JAN_10);
+    assert_int_equal (s_integer (release, "amount"), USD (200));
+    assert_int_equal (s_integer (s_line (root, "p1/" LINE ("w1")), "amount"), USD (800));
+    assert_false (s_has_line (root, "p-eur/" LINE ("w1")));
+    /* w2 (500.00, 100.00 earned) has no payment: held, nothing released */
+    assert_int_equal (s_sum (root, "adjustment", "held"), -USD (2100));
+    assert_int_equal (s_integer (root, "net_payout"), USD (1000));
+    json_decref (root);
+    root = s_parsed (&fixture, "2025-Q2");
+    assert_int_equal (s_integer (s_line (root, "p2/" LINE ("w1")), "amount"), USD (1000));
+    assert_int_equal (s_integer (root, "net_payout"), USD (1000));
+    json_decref (root);
+
+    s_cancel (&fixture, "c1", "w1", MAR_20, "");
+    char *q1 = s_json (&fixture, "2025-Q1");
+    char *q2 = s_json (&fixture, "2025-Q2");
+    root = json_loads (q1, 0, NULL);
+    assert_int_equal (s_integer (s_line (root, "c1/" LINE ("w1")), "amount"), -USD (1000));
+    assert_int_equal (s_integer (root, "net_payout"), 0);
+    json_decref (root);
+    root = json_loads (q2, 0, NULL);
+    assert_int_equal (s_line_count (root), 0);
+    json_decref (root);
+
+    s_fixture_t base = fixture;
+    size_t order[5] = { 0, 1, 2, 3, 4 };
+    size_t permutations = 0;
+    do {
+        for (size_t flip = 0; flip < 2; flip++) {
+            for (size_t index = 0; index < COUNT (order); index++)
+                fixture.payments[index] = base.payments[order[index]];
+            fixture.credits[0] = base.credits[flip];
+            fixture.credits[1] = base.credits[1 - flip];
+            char *again = s_json (&fixture, "2025-Q1");
+            assert_string_equal (again, q1);
+            free (again);
+            again = s_json (&fixture, "2025-Q2");
+            assert_string_equal (again, q2);
+            free (again);
+        }
+        permutations++;
+    } while (s_next_permutation (order, COUNT (order)));
+    assert_int_equal (permutations, 120);
+    free (q1);
+    free (q2);
+    s_fixture_free (&fixture);
+}
+
+/* Recompute on a line partly released: 20 % of 10.01 is 2.002, paid as
+   200 cents; 5.03 of the deal paid releases round(200 × 503 / 1,001) =
+   round(100.4995) = 100 cents. Paid mode reverses those 100; recompute
+   takes the base at its rate for the share released: round(1,001 × 0.2
+   × 503 / 1,001) = round(100.6) = 101 (Q1: 200 - 200 + 100 - 101 = -1,
+   carried as a deficit). Without the cancellation nothing else moves. */
+static void
+test_clawback_recompute (void **state)
+{
+    (void) state;
+    const char *const modes[] = { PAYMENT_PLAN ("paid"), PAYMENT_PLAN ("recompute") };
+    const int64_t reversed[] = { -100, -101 };
+    const char *const reversal[] = { "paid", "recompute" };
+    s_fixture_t fixture;
+    for (size_t mode = 0; mode < COUNT (modes); mode++) {
+        s_fixture (&fixture, "rep-1");
+        s_plan (&fixture, modes[mode], 1, -1);
+        s_credit (&fixture, "w1", JAN_10, 1001, "USD");
+        s_payment (&fixture, "p1", "w1", FEB_10, 503, "USD");
+        s_cancel (&fixture, "c1", "w1", MAR_20, "");
+        json_t *root = s_parsed (&fixture, "2025-Q1");
+        assert_int_equal (s_integer (s_line (root, LINE ("w1")), "amount"), 200);
+        assert_int_equal (s_integer (s_line (root, "p1/" LINE ("w1")), "amount"), 100);
+        json_t *clawback = s_line (root, "c1/" LINE ("w1"));
+        assert_int_equal (s_integer (clawback, "amount"), reversed[mode]);
+        assert_string_equal (s_explained (clawback, "reversal"), reversal[mode]);
+        /* 200 - 200 + 100 + reversed */
+        assert_int_equal (s_integer (root, "commission"), 100 + reversed[mode]);
+        assert_int_equal (s_integer (root, "net_payout"), 0);
+        json_decref (root);
+        s_fixture_free (&fixture);
+    }
+
+    /* Booking: a line with one rate reverses its base at it (the same as
+       paid); a line without a single rate (two bands) what was paid. */
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture,
+            "{\"name\": \"ae-2025\", \"currency\": \"USD\", \"period\": \"quarter\", "
+            "\"clawback\": {\"reverse\": \"recompute\"}, \"assign\": {\"reps\": [" REP_1 "]}, "
+            "\"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "
+            "\"quota\": \"1000000.00\", \"table\": {\"bands\": " TIERS ("marginal") "}}]}",
+            1, -1);
+    s_three_deals (&fixture);
+    s_cancel (&fixture, "c1", "w1", APR_15, "");
+    s_cancel (&fixture, "c2", "w2", APR_15, "");
+    json_t *root = s_parsed (&fixture, "2025-Q2");
+    json_t *clawback = s_line (root, "c1/" LINE ("w1"));
+    assert_int_equal (s_integer (clawback, "amount"), -USD (200)); /* 4,000 × 5 % */
+    assert_string_equal (s_explained (clawback, "reversal"), "recompute");
+    clawback = s_line (root, "c2/" LINE ("w2"));
+    assert_int_equal (s_integer (clawback, "amount"), -USD (250)); /* two bands: paid */
+    assert_string_equal (s_explained (clawback, "reversal"), "paid");
+    json_decref (root);
+    s_fixture_free (&fixture);
+}
+
 int
 main (void)
 {
@@ -1221,6 +1591,11 @@ main (void)
         cmocka_unit_test (test_closed_plan_correction),
         cmocka_unit_test (test_long_ids),
         cmocka_unit_test (test_refused),
+        cmocka_unit_test (test_draw_acceptance),
+        cmocka_unit_test (test_draw_periods),
+        cmocka_unit_test (test_attainment_drops),
+        cmocka_unit_test (test_payment_trigger),
+        cmocka_unit_test (test_clawback_recompute),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
