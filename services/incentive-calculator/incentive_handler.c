@@ -277,6 +277,54 @@ s_cancelled (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consu
     return s_put (view, batch, key, packed, packed_length, error, error_size);
 }
 
+/* Keeps a payment of a deal (order_id = the deal's opportunity_id): a
+   payment without an order_id is no deal's and is not kept. */
+static int
+s_payment (const sp_consumer_event_t *item, sp_consumer_batch_t *batch, char *error,
+           size_t error_size)
+{
+    const Salespulse__SalesEvent *event = item->event;
+    const Salespulse__PaymentReceived *received =
+        event->body_case == SALESPULSE__SALES_EVENT__BODY_PAYMENT_RECEIVED ? event->payment_received
+                                                                           : NULL;
+    if (!received || !received->amount) {
+        snprintf (error, error_size, "field \"amount\": required for payment_received");
+        return -1;
+    }
+    if (!*s_text (received->order_id))
+        return 0;
+    incentive_record_payment_t payment = { 0 };
+    if (s_copy (payment.event_id, sizeof payment.event_id, item->event_id, "event_id", error,
+                error_size) != 0 ||
+        s_copy (payment.deal, sizeof payment.deal, received->order_id, "order_id", error,
+                error_size) != 0 ||
+        s_copy (payment.currency, sizeof payment.currency, received->amount->currency,
+                "amount.currency", error, error_size) != 0)
+        return -1;
+    if (received->amount->amount_minor < 0) {
+        snprintf (error, error_size, "field \"amount\": must not be negative");
+        return -1;
+    }
+    payment.occurred_at = event->occurred_at;
+    payment.amount = received->amount->amount_minor;
+    char key[SP_PARTITION_KEY_MAX];
+    if (incentive_keys_paid (key, sizeof key, item->partition, payment.deal) < 0) {
+        snprintf (error, error_size, "field \"order_id\": key of \"%.64s\" does not fit",
+                  payment.deal);
+        return -1;
+    }
+    char packed[INCENTIVE_RECORD_PACKED_MAX];
+    size_t packed_length = incentive_record_payment_pack (&payment, packed, sizeof packed);
+    assert (packed_length > 0); /* INCENTIVE_RECORD_PACKED_MAX always fits */
+    const char *argv[] = { "HSET", key, payment.event_id, packed };
+    const size_t lengths[] = { 4, strlen (key), strlen (payment.event_id), packed_length };
+    if (sp_consumer_batch_command (batch, 4, argv, lengths) != 0) {
+        snprintf (error, error_size, "could not add the payment to the step (full)");
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
          sp_consumer_batch_t *batch, char *error, size_t error_size)
@@ -287,6 +335,8 @@ s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
             return s_won (item, view, batch, error, error_size);
         case SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_CANCELLED:
             return s_cancelled (item, view, batch, error, error_size);
+        case SALESPULSE__EVENT_TYPE__EVENT_TYPE_PAYMENT_RECEIVED:
+            return s_payment (item, batch, error, error_size);
         default:
             return 0;
     }

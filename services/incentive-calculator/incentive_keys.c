@@ -37,3 +37,9 @@ incentive_keys_cancel (char *key, size_t size, uint32_t partition, const char *w
 {
     return s_key (key, size, partition, "cancel:", won_event_id);
 }
+
+int
+incentive_keys_paid (char *key, size_t size, uint32_t partition, const char *deal)
+{
+    return s_key (key, size, partition, "paid:", deal);
+}

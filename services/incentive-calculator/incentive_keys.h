@@ -9,6 +9,9 @@
         reps                  hash    rep -> deals credited in the partition
         logo:<customer>       string  the customer's first won deal
         cancel:<won_event_id> string  the earliest cancellation of a won deal
+        paid:<opportunity_id> hash    event_id of a payment_received whose
+                                      order_id is the deal -> the payment
+                                      record (incentive_record)
 
     A partition's keys hold only what its events said; a statement sums a
     rep's records over every partition at query time. No I/O.
@@ -25,7 +28,7 @@
 #define INCENTIVE_KEYS_SERVICE "incentive-calculator"
 
 /* The layout of the records below; a change rebuilds the state. */
-#define INCENTIVE_KEYS_FORMAT "incentive-1"
+#define INCENTIVE_KEYS_FORMAT "incentive-2"
 
 /* Each writes the key of partition into key (size >= SP_PARTITION_KEY_MAX
    is enough) and returns its length, or -1 when it does not fit. */
@@ -33,5 +36,6 @@ int incentive_keys_rep (char *key, size_t size, uint32_t partition, const char *
 int incentive_keys_reps (char *key, size_t size, uint32_t partition);
 int incentive_keys_logo (char *key, size_t size, uint32_t partition, const char *customer);
 int incentive_keys_cancel (char *key, size_t size, uint32_t partition, const char *won_event_id);
+int incentive_keys_paid (char *key, size_t size, uint32_t partition, const char *deal);
 
 #endif

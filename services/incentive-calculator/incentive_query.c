@@ -158,6 +158,9 @@ typedef struct {
     bool *new_logo;
     incentive_record_cancel_t *cancels;
     size_t cancel_count;
+    incentive_record_payment_t *payments; /* of the rep's deals, distinct event ids */
+    size_t payment_count;
+    size_t payment_capacity;
     uint64_t behind; /* events in the log the service has not applied */
 } s_rep_t;
 
@@ -167,6 +170,7 @@ s_rep_free (s_rep_t *rep)
     free (rep->credits);
     free (rep->new_logo);
     free (rep->cancels);
+    free (rep->payments);
 }
 
 static sp_redis_reply_t *
@@ -254,8 +258,37 @@ out:
     return result;
 }
 
-/* Reads, for each credit, its customer's first won deal and its deal's
-   cancellation, in one round trip. */
+/* Adds the payments of a HGETALL reply of paid:<deal> (a deal credited
+   twice is read twice: each payment is kept once). */
+static int
+s_add_payments (s_rep_t *rep, const sp_redis_reply_t *fields, const char *deal, char *error,
+                size_t error_size)
+{
+    for (size_t index = 1; index < sp_redis_reply_size (fields); index += 2) {
+        size_t length;
+        const char *packed = sp_redis_reply_text (sp_redis_reply_element (fields, index), &length);
+        incentive_record_payment_t payment;
+        if (!packed || incentive_record_payment_unpack (packed, length, &payment) != 0) {
+            sp_error_set (error, error_size, "a payment of deal \"%.64s\" is not a record", deal);
+            return -1;
+        }
+        bool known = false;
+        for (size_t seen = 0; seen < rep->payment_count && !known; seen++)
+            known = strcmp (rep->payments[seen].event_id, payment.event_id) == 0;
+        if (known)
+            continue;
+        if (sp_array_reserve ((void **) &rep->payments, &rep->payment_capacity,
+                              rep->payment_count + 1, sizeof *rep->payments, S_INITIAL) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            return -1;
+        }
+        rep->payments[rep->payment_count++] = payment;
+    }
+    return 0;
+}
+
+/* Reads, for each credit, its customer's first won deal, its deal's
+   cancellation and its deal's payments, in one round trip. */
 static int
 s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_size)
 {
@@ -284,13 +317,26 @@ s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_s
         if (sp_redis_pipeline_append (pipeline, credit->customer[0] ? 3 : 2,
                                       (const char *[]){ "MGET", cancel, logo }, NULL) != 0)
             goto out_of_memory;
+        char paid[SP_PARTITION_KEY_MAX];
+        if (incentive_keys_paid (paid, sizeof paid, credit->partition, credit->deal) < 0)
+            paid[0] = '\0'; /* a deal id too long for a key: no payment was kept for it */
+        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", paid }, NULL) != 0)
+            goto out_of_memory;
     }
     reply = s_execute (self, pipeline, error, error_size);
     if (!reply)
         goto out;
     for (size_t index = 0; index < rep->credit_count; index++) {
         const incentive_record_credit_t *credit = &rep->credits[index];
-        const sp_redis_reply_t *values = sp_redis_reply_element (reply, index);
+        const sp_redis_reply_t *values = sp_redis_reply_element (reply, 2 * index);
+        const sp_redis_reply_t *paid = sp_redis_reply_element (reply, 2 * index + 1);
+        if (sp_redis_reply_type (paid) != SP_REDIS_REPLY_ARRAY) {
+            sp_error_set (error, error_size, "Redis: HGETALL of the payments of %s failed",
+                          credit->deal);
+            goto out;
+        }
+        if (s_add_payments (rep, paid, credit->deal, error, error_size) != 0)
+            goto out;
         if (sp_redis_reply_type (values) != SP_REDIS_REPLY_ARRAY) {
             sp_error_set (error, error_size, "Redis: MGET of the marks of %s failed",
                           credit->event_id);
@@ -399,6 +445,8 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
         .credit_count = rep.credit_count,
         .cancels = rep.cancels,
         .cancel_count = rep.cancel_count,
+        .payments = rep.payments,
+        .payment_count = rep.payment_count,
         .closed = closed,
         .closed_count = closed_count,
     };

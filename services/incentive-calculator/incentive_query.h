@@ -1,5 +1,6 @@
 /*  incentive_query - reads what incentive-calculator keeps (Redis: every
-    partition's credits, first won deals and cancellations of a rep;
+    partition's credits, first won deals, cancellations and payments
+    of a rep's deals;
     PostgreSQL: the plans, the closed periods and the statements stored
     when they closed) and computes statements with incentive_statement,
     for `salesctl statement`, `salesctl whatif` and `salesctl
