@@ -399,6 +399,71 @@ test_cancel (void **state)
     s_cancel_refused (packed, length);
 }
 
+/* A payment: round trip at the longest ids; refused when truncated,
+   garbled, without ids, negative, or another kind of record. */
+static void
+s_payment_refused (const char *data, size_t length)
+{
+    incentive_record_payment_t payment;
+    memset (&payment, FILL, sizeof payment);
+    incentive_record_payment_t before = payment;
+    assert_int_equal (incentive_record_payment_unpack (data, length, &payment), -1);
+    assert_memory_equal (&payment, &before, sizeof payment);
+}
+
+static void
+test_payment (void **state)
+{
+    (void) state;
+    incentive_record_payment_t payment = { .event_id = "erp:pay:PM-5512",
+                                           .deal = "opp-1001",
+                                           .occurred_at = JAN_10_2025,
+                                           .currency = "USD",
+                                           .amount = 1234567 };
+    char packed[INCENTIVE_RECORD_PACKED_MAX];
+    size_t length = incentive_record_payment_pack (&payment, packed, sizeof packed);
+    assert_true (length > 0);
+    assert_int_equal (packed[KIND_BYTE], 'P');
+    incentive_record_payment_t read;
+    memset (&read, FILL, sizeof read);
+    assert_int_equal (incentive_record_payment_unpack (packed, length, &read), 0);
+    assert_string_equal (read.event_id, "erp:pay:PM-5512");
+    assert_string_equal (read.deal, "opp-1001");
+    assert_int_equal (read.occurred_at, JAN_10_2025);
+    assert_string_equal (read.currency, "USD");
+    assert_int_equal (read.amount, 1234567);
+    s_truncations_refused (packed, length, s_payment_refused);
+    char garbled[INCENTIVE_RECORD_PACKED_MAX];
+    memcpy (garbled, packed, length);
+    garbled[KIND_BYTE] = 'X';
+    s_payment_refused (garbled, length);
+
+    incentive_record_payment_t longest = payment;
+    s_repeat (longest.event_id, sizeof longest.event_id, 'e', INCENTIVE_RECORD_REF_SIZE - 1);
+    s_repeat (longest.deal, sizeof longest.deal, 'd', INCENTIVE_RECORD_REF_SIZE - 1);
+    length = incentive_record_payment_pack (&longest, packed, sizeof packed);
+    /* head 2, two ids 1 + 128 each, time 8, currency 1 + 3, amount 8 */
+    assert_int_equal (length, 2 + 2 * 129 + 8 + 4 + 8);
+    assert_int_equal (incentive_record_payment_unpack (packed, length, &read), 0);
+    assert_string_equal (read.deal, longest.deal);
+
+    incentive_record_payment_t bad = payment;
+    bad.amount = -1;
+    length = incentive_record_payment_pack (&bad, packed, sizeof packed);
+    s_payment_refused (packed, length);
+    bad = payment;
+    bad.deal[0] = '\0';
+    length = incentive_record_payment_pack (&bad, packed, sizeof packed);
+    s_payment_refused (packed, length);
+    bad = payment;
+    bad.event_id[0] = '\0';
+    length = incentive_record_payment_pack (&bad, packed, sizeof packed);
+    s_payment_refused (packed, length);
+    incentive_record_cancel_t cancel = s_cancel ();
+    length = incentive_record_cancel_pack (&cancel, packed, sizeof packed);
+    s_payment_refused (packed, length);
+}
+
 // ---------------------------------------------------------------- ordering
 
 static void
@@ -511,6 +576,7 @@ main (void)
         cmocka_unit_test (test_pack_does_not_fit),
         cmocka_unit_test (test_logo),
         cmocka_unit_test (test_cancel),
+        cmocka_unit_test (test_payment),
         cmocka_unit_test (test_before),
         cmocka_unit_test (test_reason_copy),
     };
