@@ -25,6 +25,11 @@
     carried: net payout 0, 150.00 owed. whatif: a 10,000.00 deal in Q2
     adds 250 + 500 = 750.00 and stores nothing. A rebuild gives the same
     statements.
+
+    Trigger payment: plan ae-pay (quarterly, 10 %, "trigger": "payment")
+    names rep-cy. won:p (2026-05-05, 10,000.00) earns 1,000.00, held; a
+    payment_received of 4,000.00 on 2026-05-20 whose order_id is the
+    deal's opportunity releases 40 %: rep-cy's Q2 pays 400.00.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -417,6 +422,41 @@ test_rebuild_gives_the_same_statements (void **state)
     json_decref (after);
 }
 
+static const char s_payment_plan[] =
+    "{\"name\": \"ae-pay\", \"currency\": \"USD\", \"period\": \"quarter\","
+    " \"trigger\": \"payment\", \"assign\": {\"reps\": [{\"id\": \"rep-cy\"}]},"
+    " \"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", \"quota\": \"10000.00\","
+    " \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}";
+
+static const char s_payment_events[] =
+    WON ("won:p", "2026-05-05", "rep-cy", "10000.00",
+         "") "{\"event_id\": \"pay:p1\", \"source\": \"erp\", \"type\": \"payment_received\","
+             " \"occurred_at\": \"2026-05-20T09:00:00Z\", \"customer_id\": \"cust-won:p\","
+             " \"currency\": \"USD\", \"amount\": \"4000.00\", \"order_id\": \"opp-won:p\"}\n";
+
+static void
+test_payment_releases (void **state)
+{
+    (void) state;
+    char path[PATH_SIZE];
+    sp_harness_consumer_file (s_fixture.stack->harness, "plan-pay.json", s_payment_plan, path,
+                              sizeof path);
+    json_t *loaded = s_salesctl_json ((const char *[]){ "load", "plans", path, "--json", NULL });
+    assert_non_null (loaded);
+    json_decref (loaded);
+    s_publish ("payments.jsonl", s_payment_events);
+    /* earning 1,000.00, held -1,000.00, released 400.00 */
+    json_t *cy = s_wait_statement ("rep-cy", "2026-Q2", 40000, 3);
+    assert_int_equal (s_amount (s_line (cy, "earning", "won:p", NULL)), 100000);
+    assert_int_equal (s_amount (s_line (cy, "adjustment", "won:p", "held")), -100000);
+    json_t *release = s_line (cy, "adjustment", "pay:p1", "release");
+    assert_int_equal (s_amount (release), 40000);
+    assert_string_equal (
+        json_string_value (json_object_get (json_object_get (release, "explanation"), "link")),
+        "won:p/ae-pay/revenue");
+    json_decref (cy);
+}
+
 int
 main (void)
 {
@@ -425,6 +465,7 @@ main (void)
         cmocka_unit_test (test_whatif_stores_nothing),
         cmocka_unit_test (test_close_then_late_deal_and_cancellation),
         cmocka_unit_test (test_rebuild_gives_the_same_statements),
+        cmocka_unit_test (test_payment_releases),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
