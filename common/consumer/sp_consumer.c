@@ -53,7 +53,50 @@ static bool s_work_ready (const sp_consumer_t *self);
 void
 sp_consumer_publish_partition (sp_consumer_t *self, uint32_t partition)
 {
-    sp_consumer_metrics_partition (self->metrics, partition, &self->partitions[partition]);
+    const sp_consumer_partition_t *state = &self->partitions[partition];
+    sp_consumer_metrics_partition (self->metrics, partition, state);
+    if (state->state == SP_CONSUMER_PARTITION_IDLE && self->orphan_lags[partition] > 0)
+        sp_consumer_metrics_orphan_lag (self->metrics, partition, self->orphan_lags[partition]);
+}
+
+/* The lag of every partition nobody owns (sp_lease_orphaned), from its
+   stored checkpoint and the head just polled; 0 for the others (their
+   owners report theirs). */
+static void
+s_measure_orphans (sp_consumer_t *self, int64_t now_ms)
+{
+    uint32_t partitions = self->settings.partitions;
+    memset (self->orphan_lags, 0, partitions * sizeof *self->orphan_lags);
+    if (sp_lease_orphans (self->lease, now_ms) == 0)
+        return;
+    uint64_t *checkpoints = (uint64_t *) calloc (partitions, sizeof *checkpoints);
+    char error[ERROR_SIZE];
+    if (!checkpoints ||
+        sp_consumer_state_read_checkpoints (self->state_reader, self->redis, checkpoints, NULL,
+                                            error, sizeof error) != 0) {
+        free (checkpoints);
+        return; /* Redis unreadable: /healthz already says so */
+    }
+    for (uint32_t partition = 0; partition < partitions; partition++)
+        if (sp_lease_orphaned (self->lease, partition, now_ms) &&
+            self->heads[partition] > checkpoints[partition])
+            self->orphan_lags[partition] = self->heads[partition] - checkpoints[partition];
+    free (checkpoints);
+}
+
+/* Tells the service (and so /healthz) whether this instance does its
+   part: see sp_lease_health. Logs the changes only. */
+static void
+s_judge_health (sp_consumer_t *self, int64_t now_ms)
+{
+    char problem[ERROR_SIZE];
+    bool unhealthy = sp_lease_health (self->lease, now_ms, problem, sizeof problem) != 0;
+    if (unhealthy && !self->unhealthy)
+        sp_log_warn ("consumer is unhealthy", "problem=\"%s\"", problem);
+    else if (!unhealthy && self->unhealthy)
+        sp_log_info ("consumer is healthy again", NULL);
+    self->unhealthy = unhealthy;
+    sp_service_set_health (self->service, "partitions", unhealthy ? problem : NULL);
 }
 
 /* ---------------------------------------------------------------- leases */
@@ -120,9 +163,11 @@ s_on_lease (zloop_t *loop, int timer_id, void *arg)
     sp_consumer_t *self = (sp_consumer_t *) arg;
     char *status = s_status_json (self);
     char error[ERROR_SIZE];
-    if (sp_lease_tick (self->lease, self->redis, zclock_mono (), status, error, sizeof error) != 0)
+    int64_t now = zclock_mono ();
+    if (sp_lease_tick (self->lease, self->redis, now, status, error, sizeof error) != 0)
         sp_log_warn ("could not renew partition leases", "error=\"%s\"", error);
     free (status);
+    s_judge_health (self, now);
     return 0;
 }
 
@@ -603,6 +648,7 @@ s_on_poll (zloop_t *loop, int timer_id, void *arg)
         sp_log_warn ("could not read partition heads", "error=\"%s\"", error);
         return 0;
     }
+    s_measure_orphans (self, now);
     for (uint32_t partition = 0; partition < self->settings.partitions; partition++) {
         sp_consumer_partition_t *state = &self->partitions[partition];
         if (sp_consumer_partition_poll (state, self->heads[partition])) {
@@ -646,6 +692,8 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
     self->partitions =
         (sp_consumer_partition_t *) calloc (settings->partitions, sizeof *self->partitions);
     self->heads = (uint64_t *) calloc (settings->partitions, sizeof *self->heads);
+    self->orphan_lags = (uint64_t *) calloc (settings->partitions, sizeof *self->orphan_lags);
+    self->state_reader = sp_consumer_state_new (self->service_name, settings->partitions);
     self->events = (sp_consumer_event_t *) calloc (settings->batch, sizeof *self->events);
     self->store = sp_consumer_store_new (self->service_name);
     for (size_t index = 0; index < sizeof self->batches / sizeof self->batches[0]; index++)
@@ -653,7 +701,8 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
     self->batch = self->batches[0];
     self->view = sp_consumer_view_new (self->service_name);
     self->fetch = sp_redis_pipeline_new ();
-    if (!self->bus || !self->partitions || !self->heads || !self->events || !self->store ||
+    if (!self->bus || !self->partitions || !self->heads || !self->orphan_lags ||
+        !self->state_reader || !self->events || !self->store ||
         !self->batches[0] || !self->batches[1] || !self->batches[2] || !self->view ||
         !self->fetch) {
         sp_error_set (error, error_size, "out of memory");
@@ -708,6 +757,7 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
                  "partitions=%" PRIu32 " lease_ttl_ms=%" PRId64,
                  self->service_name, instance, self->bus, settings->partitions,
                  settings->lease_ttl_ms);
+    sp_service_set_health (service, "partitions", NULL);
     s_on_lease (self->loop, self->lease_timer, self);
     return self;
 
@@ -752,6 +802,8 @@ sp_consumer_destroy (sp_consumer_t **self_p)
     sp_consumer_store_destroy (&self->store);
     json_decref (self->definitions);
     free (self->events);
+    sp_consumer_state_destroy (&self->state_reader);
+    free (self->orphan_lags);
     free (self->heads);
     free (self->partitions);
     free (self->bus);

@@ -11,6 +11,7 @@
 #include "sp_consumer_bus.h"
 #include "sp_consumer_metrics.h"
 #include "sp_consumer_partition.h"
+#include "sp_consumer_state.h"
 #include "sp_consumer_store.h"
 #include "sp_consumer_view.h"
 #include "sp_lease.h"
@@ -66,6 +67,9 @@ struct _sp_consumer_t {
     json_t *definitions;           /* what the instance uses, for its status; may be NULL */
     sp_consumer_behind_fn *behind; /* told when state is stamped with a newer revision */
     void *behind_arg;
+    bool unhealthy;                    /* sp_lease_health said so at the last lease tick */
+    sp_consumer_state_t *state_reader; /* reads orphans' checkpoints for their lag */
+    uint64_t *orphan_lags;             /* per partition: head - checkpoint of an orphan, else 0 */
 };
 
 /* ---------------------------------------------------------------- sp_consumer.c */

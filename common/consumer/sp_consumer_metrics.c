@@ -102,6 +102,15 @@ sp_consumer_metrics_partition (sp_consumer_metrics_t *self, uint32_t partition,
 }
 
 void
+sp_consumer_metrics_orphan_lag (sp_consumer_metrics_t *self, uint32_t partition, uint64_t lag)
+{
+    assert (self);
+    char label[PARTITION_LABEL_SIZE];
+    snprintf (label, sizeof label, "%" PRIu32, partition);
+    sp_metric_set (self->lag, (const char *[]){ label }, (double) lag);
+}
+
+void
 sp_consumer_metrics_applied (sp_consumer_metrics_t *self, size_t events, bool catching_up)
 {
     assert (self);

@@ -23,6 +23,10 @@ void sp_consumer_metrics_destroy (sp_consumer_metrics_t **self_p);
 void sp_consumer_metrics_partition (sp_consumer_metrics_t *self, uint32_t partition,
                                     const sp_consumer_partition_t *state);
 
+/* Sets the lag of a partition nobody owns (sp_lease_orphaned): head -
+   its stored checkpoint, so an orphan does not read 0. */
+void sp_consumer_metrics_orphan_lag (sp_consumer_metrics_t *self, uint32_t partition, uint64_t lag);
+
 /* events applied; catching_up when they were read back from the log. */
 void sp_consumer_metrics_applied (sp_consumer_metrics_t *self, size_t events, bool catching_up);
 

@@ -102,6 +102,10 @@ struct _sp_lease_t {
     bool *wanted;                          /* this tick's plan, one per partition */
     uint32_t owned_count;                  /* slots with owned set */
     size_t member_count;                   /* live members at the last heartbeat */
+    int64_t *unowned_since_ms;             /* per partition: seen without owner since, -1 = not */
+    bool surveyed;                         /* the last look at the lease keys succeeded */
+    bool tick_failed;                      /* the last tick failed */
+    char tick_error[SP_LEASE_REASON_MAX];  /* why, when it failed */
     bool valid_known;                      /* valid_since_ms has been set */
     int64_t valid_since_ms;                /* owned leases were renewed after this */
     sp_redis_script_t *heartbeat;          /* s_heartbeat_source */
@@ -205,6 +209,11 @@ sp_lease_new (const sp_lease_settings_t *settings, char *error, size_t error_siz
     self->wanted = calloc (self->partitions, sizeof *self->wanted);
     if (!self->wanted)
         goto out_free_slots;
+    self->unowned_since_ms = calloc (self->partitions, sizeof *self->unowned_since_ms);
+    if (!self->unowned_since_ms)
+        goto out_free_wanted;
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        self->unowned_since_ms[partition] = -1;
     self->heartbeat = sp_redis_script_new (s_heartbeat_source);
     self->claim = sp_redis_script_new (s_claim_source);
     self->renew = sp_redis_script_new (s_renew_source);
@@ -218,6 +227,8 @@ out_free_scripts:
     sp_redis_script_destroy (&self->claim);
     sp_redis_script_destroy (&self->renew);
     sp_redis_script_destroy (&self->release);
+    free (self->unowned_since_ms);
+out_free_wanted:
     free (self->wanted);
 out_free_slots:
     free (self->slots);
@@ -240,6 +251,7 @@ sp_lease_destroy (sp_lease_t **self_p)
     sp_redis_script_destroy (&self->claim);
     sp_redis_script_destroy (&self->renew);
     sp_redis_script_destroy (&self->release);
+    free (self->unowned_since_ms);
     free (self->wanted);
     free (self->slots);
     free (self);
@@ -464,6 +476,36 @@ s_apply_plan (sp_lease_t *self, sp_redis_t *redis, char *error, size_t error_siz
     return 0;
 }
 
+/* Owning nothing: looks at every partition's lease key and records since
+   when each has had no owner (stops at the first Redis failure, then
+   nothing is known). Owning something: forgets what it saw. */
+static void
+s_survey (sp_lease_t *self, sp_redis_t *redis, int64_t now_ms)
+{
+    bool look = self->owned_count == 0;
+    self->surveyed = false;
+    for (uint32_t partition = 0; partition < self->partitions; partition++) {
+        int64_t exists = 1;
+        if (look) {
+            char key[SP_CONSUMER_KEY_MAX];
+            s_lease_key (self, partition, key, sizeof key);
+            const char *argv[] = { "EXISTS", key };
+            char reason[SP_LEASE_REASON_MAX];
+            sp_redis_reply_t *reply =
+                sp_redis_command (redis, 2, argv, NULL, reason, sizeof reason);
+            look = reply && sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER;
+            if (look)
+                exists = sp_redis_reply_integer (reply);
+            sp_redis_reply_destroy (&reply);
+        }
+        if (!look || exists)
+            self->unowned_since_ms[partition] = -1;
+        else if (self->unowned_since_ms[partition] < 0)
+            self->unowned_since_ms[partition] = now_ms;
+    }
+    self->surveyed = look;
+}
+
 /* ---------------------------------------------------------------- public */
 
 int
@@ -482,11 +524,58 @@ sp_lease_tick (sp_lease_t *self, sp_redis_t *redis, int64_t now_ms, const char *
                      error_size) == 0 &&
         s_apply_plan (self, redis, error, error_size) == 0) {
         self->valid_since_ms = now_ms;
+        self->tick_failed = false;
+        s_survey (self, redis, now_ms);
         return 0;
     }
+    self->tick_failed = true;
+    snprintf (self->tick_error, sizeof self->tick_error, "%s", error_size ? error : "");
     if (now_ms - self->valid_since_ms >= self->ttl_ms)
         s_drop_all (self);
+    s_survey (self, redis, now_ms);
     return -1;
+}
+
+bool
+sp_lease_orphaned (const sp_lease_t *self, uint32_t partition, int64_t now_ms)
+{
+    assert (self && partition < self->partitions);
+    int64_t since = self->unowned_since_ms[partition];
+    return self->owned_count == 0 && since >= 0 && now_ms - since >= self->ttl_ms;
+}
+
+uint32_t
+sp_lease_orphans (const sp_lease_t *self, int64_t now_ms)
+{
+    assert (self);
+    uint32_t orphans = 0;
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        orphans += sp_lease_orphaned (self, partition, now_ms);
+    return orphans;
+}
+
+int
+sp_lease_health (const sp_lease_t *self, int64_t now_ms, char *problem, size_t problem_size)
+{
+    assert (self);
+    if (self->owned_count > 0)
+        return 0;
+    uint32_t orphans = sp_lease_orphans (self, now_ms);
+    if (orphans > 0) {
+        sp_error_set (problem, problem_size,
+                      "owns no partition while %" PRIu32 " of %" PRIu32
+                      " partitions have had no owner for %" PRId64 " ms or more",
+                      orphans, self->partitions, self->ttl_ms);
+        return -1;
+    }
+    if (!self->surveyed && self->tick_failed && self->valid_known &&
+        now_ms - self->valid_since_ms >= self->ttl_ms) {
+        sp_error_set (problem, problem_size,
+                      "owns no partition and could not lease for %" PRId64 " ms or more: %s",
+                      self->ttl_ms, self->tick_error);
+        return -1;
+    }
+    return 0;
 }
 
 void

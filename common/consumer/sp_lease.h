@@ -51,6 +51,15 @@
     the partition's state and checkpoint (sp_partition_key), so the apply
     that checks the token is a single-slot operation on Redis Cluster.
 
+    Orphans. An instance that owns no partition (more instances than
+    partitions, a hand-over, or a Redis it cannot lease on) looks at every
+    partition's lease key at each tick and remembers since when each has
+    had no owner. sp_lease_health calls it unhealthy when it owns nothing
+    while some partition has had no owner for a whole ttl (nobody applies
+    that partition's events), or, when it cannot even look, while its own
+    ticks have failed for a whole ttl. An instance that owns partitions
+    does not look: it is doing its share.
+
     Changes of ownership are reported through a callback, on the calling
     thread, from inside sp_lease_tick, sp_lease_lost and sp_lease_release_all.
     Not thread-safe: one sp_lease_t per consumer.
@@ -132,6 +141,20 @@ const char *sp_lease_token (const sp_lease_t *self, uint32_t partition);
 
 /* Partitions owned now. */
 uint32_t sp_lease_owned_count (const sp_lease_t *self);
+
+/* Partitions this instance saw without any owner for at least ttl ms
+   up to now_ms (monotonic, as given to sp_lease_tick); always 0 while it
+   owns partitions (it does not look then). */
+uint32_t sp_lease_orphans (const sp_lease_t *self, int64_t now_ms);
+
+/* True when partition is one of sp_lease_orphans'. */
+bool sp_lease_orphaned (const sp_lease_t *self, uint32_t partition, int64_t now_ms);
+
+/* Whether this instance does its part (see "Orphans" above) at now_ms:
+   returns 0, or -1 with the problem in problem, e.g. `owns no partition
+   while 16 of 16 partitions have had no owner for 3000 ms or more`, or
+   `owns no partition and could not lease for 3000 ms or more: ...`. */
+int sp_lease_health (const sp_lease_t *self, int64_t now_ms, char *problem, size_t problem_size);
 
 /* Live members seen at the last successful tick (0 before). */
 size_t sp_lease_member_count (const sp_lease_t *self);

@@ -17,24 +17,44 @@
     further pairs. Pairs come out separated by one space (logfmt) or as
     JSON members; an unquoted value that contains '"', '=' or a control
     character is written quoted, so strict logfmt parsers read it whole.
+
+    Repeats: the last SP_LOG_REPEAT_SLOTS distinct warn/error records are
+    remembered by a 64-bit FNV-1a fingerprint of level, msg and formatted
+    fields, with when each was last written and how many copies were held
+    back since. A new record takes the least recently written slot, so a
+    burst of many different records is never held back.
 */
 #include "sp_log.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define SP_LOG_RECORD_MAX 4096 /* longest record written, bytes */
 #define SP_LOG_SERVICE_MAX 64  /* longest service name kept */
+#define SP_LOG_REPEAT_SLOTS 64 /* distinct warn/error records remembered */
+#define SP_LOG_FNV_OFFSET UINT64_C (14695981039346656037)
+#define SP_LOG_FNV_PRIME UINT64_C (1099511628211)
+
+/* One warn/error record written lately. */
+typedef struct {
+    uint64_t fingerprint; /* FNV-1a of level, msg and fields; 0 = free slot */
+    int64_t written_ms;   /* monotonic time it was last written */
+    uint64_t held_back;   /* identical records not written since */
+} s_repeat_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static char s_service[SP_LOG_SERVICE_MAX] = "salespulse"; /* service= of every record */
 static sp_log_level_t s_level = SP_LOG_INFO;              /* lowest level written */
 static sp_log_format_t s_format = SP_LOG_FORMAT_LOGFMT;   /* record layout */
 static FILE *s_stream = NULL;                             /* NULL = stderr */
+static int s_repeat_window_ms = SP_LOG_REPEAT_WINDOW_MS;  /* identical records held back */
+static s_repeat_t s_repeats[SP_LOG_REPEAT_SLOTS];         /* warn/error records seen */
 
 static const char *const s_level_names[] = { "debug", "info", "warn", "error" };
 
@@ -271,6 +291,65 @@ s_append_fields_as_json (s_buffer_t *buffer, const char *fields)
     }
 }
 
+static uint64_t
+s_fingerprint_add (uint64_t hash, const char *text, size_t length)
+{
+    for (size_t i = 0; i < length; i++) {
+        hash ^= (unsigned char) text[i];
+        hash *= SP_LOG_FNV_PRIME;
+    }
+    /* a separator, so "ab"+"c" and "a"+"bc" differ */
+    hash ^= 0xff;
+    return hash * SP_LOG_FNV_PRIME;
+}
+
+static int64_t
+s_monotonic_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Under s_lock: decides whether a warn/error record is written. Returns
+   false when an identical one was written within the window (counted);
+   else true, with *held_back the copies left out since the last one. */
+static bool
+s_repeat_admit (sp_log_level_t level, const char *message, const char *fields, uint64_t *held_back)
+{
+    *held_back = 0;
+    if (level < SP_LOG_WARN || s_repeat_window_ms <= 0)
+        return true;
+    char level_text = (char) ('0' + level);
+    uint64_t fingerprint = s_fingerprint_add (SP_LOG_FNV_OFFSET, &level_text, 1);
+    fingerprint = s_fingerprint_add (fingerprint, message, strlen (message));
+    fingerprint = s_fingerprint_add (fingerprint, fields, strlen (fields));
+    if (fingerprint == 0)
+        fingerprint = 1; /* 0 marks a free slot */
+    int64_t now = s_monotonic_ms ();
+    s_repeat_t *oldest = &s_repeats[0];
+    for (size_t i = 0; i < SP_LOG_REPEAT_SLOTS; i++) {
+        s_repeat_t *slot = &s_repeats[i];
+        if (slot->fingerprint == fingerprint) {
+            if (now - slot->written_ms < s_repeat_window_ms) {
+                slot->held_back++;
+                return false;
+            }
+            *held_back = slot->held_back;
+            slot->held_back = 0;
+            slot->written_ms = now;
+            return true;
+        }
+        if (slot->fingerprint == 0 ||
+            (oldest->fingerprint != 0 && slot->written_ms < oldest->written_ms))
+            oldest = slot;
+    }
+    oldest->fingerprint = fingerprint;
+    oldest->written_ms = now;
+    oldest->held_back = 0;
+    return true;
+}
+
 void
 sp_log_init (const char *service, sp_log_level_t level, sp_log_format_t format)
 {
@@ -278,6 +357,16 @@ sp_log_init (const char *service, sp_log_level_t level, sp_log_format_t format)
     snprintf (s_service, sizeof s_service, "%s", service ? service : "salespulse");
     s_level = level;
     s_format = format;
+    memset (s_repeats, 0, sizeof s_repeats);
+    pthread_mutex_unlock (&s_lock);
+}
+
+void
+sp_log_set_repeat_window (int window_ms)
+{
+    pthread_mutex_lock (&s_lock);
+    s_repeat_window_ms = window_ms;
+    memset (s_repeats, 0, sizeof s_repeats);
     pthread_mutex_unlock (&s_lock);
 }
 
@@ -339,6 +428,17 @@ sp_log_write (sp_log_level_t level, const char *message, const char *fields, ...
     record[0] = '\0';
 
     pthread_mutex_lock (&s_lock);
+    uint64_t held_back = 0;
+    if (!s_repeat_admit (level, message, field_text, &held_back)) {
+        pthread_mutex_unlock (&s_lock);
+        return;
+    }
+    if (held_back > 0) {
+        /* said after the caller's fields, as one more pair */
+        size_t length = strlen (field_text);
+        snprintf (field_text + length, sizeof field_text - length, "%srepeated=%" PRIu64,
+                  length > 0 ? " " : "", held_back);
+    }
     if (s_format == SP_LOG_FORMAT_JSON) {
         s_append_text (&buffer, "{\"ts\":\"");
         s_append_timestamp (&buffer);

@@ -16,6 +16,15 @@
     spaces and the next key=, so inner quotes are escaped for the caller
     (see sp_log.c for the rule and its limit). Thread-safe: one write(2)
     per record.
+
+    Repeats are rate limited: a warn or error record identical to one
+    written less than SP_LOG_REPEAT_WINDOW_MS ago (same level, msg and
+    fields) is not written but counted; the first identical record after
+    the window is written with repeated=N, the number left out meanwhile.
+    So an outage that fails the same call 50 times a second writes one
+    line per failing call every 10 s, not 50 a second, and nothing is
+    hidden: a different record is always written at once. Debug and info
+    records are never held back.
 */
 #ifndef SP_LOG_H_INCLUDED
 #define SP_LOG_H_INCLUDED
@@ -35,7 +44,11 @@ typedef enum {
     SP_LOG_FORMAT_JSON = 1,
 } sp_log_format_t;
 
-/* Sets the service name, the minimum level and the format for the process.
+/* How long an identical warn or error record is held back, ms. */
+#define SP_LOG_REPEAT_WINDOW_MS 10000
+
+/* Sets the service name, the minimum level and the format for the process;
+   forgets the records seen (repeats start anew).
    Before it is called: service "salespulse", level info, logfmt, stderr. */
 void sp_log_init (const char *service, sp_log_level_t level, sp_log_format_t format);
 
@@ -47,6 +60,10 @@ int sp_log_format_parse (const char *text, sp_log_format_t *format);
 
 /* Redirects records to a stream (tests). NULL restores stderr. */
 void sp_log_set_stream (FILE *stream);
+
+/* Sets how long identical warn and error records are held back, ms
+   (tests; 0 writes every record). Before: SP_LOG_REPEAT_WINDOW_MS. */
+void sp_log_set_repeat_window (int window_ms);
 
 /* True when records of this level are written. */
 bool sp_log_enabled (sp_log_level_t level);

@@ -8,6 +8,7 @@
 #include "sp_service.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #define SP_SERVICE_MS_PER_SECOND 1000
 #define SP_SERVICE_RECONNECT_DELAY_MS 100 /* after start: one quick reconnect attempt */
 #define SP_SERVICE_RECONNECT_TIMEOUT_S 2  /* connect timeout once started */
+#define SP_SERVICE_CHECK_MAX 32           /* longest own-check name kept */
+#define SP_SERVICE_PROBLEM_MAX 256        /* longest own-check problem kept */
 
 extern char **environ;
 
@@ -39,6 +42,10 @@ struct _sp_service_t {
     atomic_bool postgres_up;       /* last PostgreSQL ping answered */
     atomic_bool redis_up;          /* last Redis ping answered */
     bool without_redis;            /* never uses Redis: not connected, pinged nor in /healthz */
+    pthread_mutex_t health_lock;   /* guards the three fields below (HTTP thread reads) */
+    char check[SP_SERVICE_CHECK_MAX];     /* own check's name, "" when none */
+    bool check_ok;                        /* own check healthy */
+    char problem[SP_SERVICE_PROBLEM_MAX]; /* why not, JSON-escaped */
     int64_t started_ms;            /* wall clock at sp_service_new, UTC ms */
     int exit_code;                 /* what main should return */
     sp_service_stop_fn stop;       /* the service's stop hook, NULL when none */
@@ -122,15 +129,22 @@ s_health (void *arg, char *body, size_t body_size)
     bool postgres = atomic_load (&self->postgres_up);
     bool uses_redis = !self->without_redis;
     bool redis = atomic_load (&self->redis_up);
-    bool healthy = postgres && (redis || !uses_redis);
     char redis_member[32] = "";
     if (uses_redis)
         snprintf (redis_member, sizeof redis_member, "\"redis\":\"%s\",", redis ? "ok" : "down");
+    char check_member[SP_SERVICE_CHECK_MAX + SP_SERVICE_PROBLEM_MAX + 8] = "";
+    pthread_mutex_lock (&self->health_lock);
+    bool check_ok = self->check_ok;
+    if (self->check[0])
+        snprintf (check_member, sizeof check_member, "\"%s\":\"%s\",", self->check,
+                  check_ok ? "ok" : self->problem);
+    pthread_mutex_unlock (&self->health_lock);
+    bool healthy = postgres && (redis || !uses_redis) && check_ok;
     snprintf (body, body_size,
               "{\"service\":\"%s\",\"version\":\"%s\",\"status\":\"%s\","
-              "\"postgres\":\"%s\",%s\"uptime_seconds\":%lld}",
+              "\"postgres\":\"%s\",%s%s\"uptime_seconds\":%lld}",
               self->spec->name, SP_SERVICE_VERSION, healthy ? "ok" : "unavailable",
-              postgres ? "ok" : "down", redis_member,
+              postgres ? "ok" : "down", redis_member, check_member,
               (long long) ((s_now_ms () - self->started_ms) / SP_SERVICE_MS_PER_SECOND));
     return healthy;
 }
@@ -193,6 +207,8 @@ sp_service_new (const sp_service_spec_t *spec, int argc, char **argv, int *exit_
     self->started_ms = s_now_ms ();
     atomic_init (&self->postgres_up, false);
     atomic_init (&self->redis_up, false);
+    pthread_mutex_init (&self->health_lock, NULL);
+    self->check_ok = true;
 
     self->config = sp_config_new (spec->name, spec->summary, sp_config_common_options,
                                   sp_config_common_option_count, spec->options,
@@ -262,6 +278,7 @@ sp_service_destroy (sp_service_t **self_p)
     sp_metrics_destroy (&self->metrics);
     sp_tz_destroy (&self->time_zone);
     sp_config_destroy (&self->config);
+    pthread_mutex_destroy (&self->health_lock);
     free (self);
     *self_p = NULL;
 }
@@ -380,6 +397,31 @@ sp_service_on_stop (sp_service_t *self, sp_service_stop_fn stop, void *arg)
     assert (self);
     self->stop = stop;
     self->stop_arg = arg;
+}
+
+/* Writes text into buffer as the inside of a JSON string, cut to fit. */
+static void
+s_json_escape (const char *text, char *buffer, size_t size)
+{
+    size_t length = 0;
+    for (const char *at = text; *at && length + 3 < size; at++) {
+        unsigned char c = (unsigned char) *at;
+        if (c == '"' || c == '\\')
+            buffer[length++] = '\\';
+        buffer[length++] = c < 0x20 ? ' ' : (char) c;
+    }
+    buffer[length] = '\0';
+}
+
+void
+sp_service_set_health (sp_service_t *self, const char *check, const char *problem)
+{
+    assert (self && check && check[0]);
+    pthread_mutex_lock (&self->health_lock);
+    snprintf (self->check, sizeof self->check, "%s", check);
+    self->check_ok = problem == NULL;
+    s_json_escape (problem ? problem : "", self->problem, sizeof self->problem);
+    pthread_mutex_unlock (&self->health_lock);
 }
 
 void

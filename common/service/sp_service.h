@@ -27,7 +27,9 @@
     SP_SERVICE_HEALTH_INTERVAL_MS on the service thread; /healthz (served on
     the HTTP thread) reports the last results, so it never blocks on I/O.
     It is 200 when every dependency the service uses answered its last
-    ping, else 503.
+    ping and its own work is healthy (sp_service_set_health: a consumer
+    that owns no partition while partitions go without an owner), else
+    503.
 
     Metrics every service exports: salespulse_build_info{service,version},
     salespulse_dependency_up{dependency}, salespulse_health_checks_total
@@ -111,6 +113,14 @@ void sp_service_set_without_redis (sp_service_t *self);
    `salesctl migrate`, starts the HTTP endpoint. Returns 0, or -1 after logging why (exit code then
    SP_SERVICE_EXIT_FAILURE). */
 int sp_service_start (sp_service_t *self);
+
+/* Reports the health of the service's own work beside its dependencies,
+   under the name check (e.g. "partitions"; one check per service, a later
+   call replaces it): problem NULL means healthy and /healthz shows
+   "<check>":"ok"; otherwise /healthz answers 503, "status":"unavailable"
+   and "<check>":"<problem>". Call on the service thread; /healthz reads
+   it under a lock. */
+void sp_service_set_health (sp_service_t *self, const char *check, const char *problem);
 
 /* Runs the reactor until SIGTERM or SIGINT (or a handler returning -1).
    Returns 0. */

@@ -16,6 +16,9 @@
       - `salesctl rebuild --wait` while the consumer runs, with and
         without events flowing: counts exactly the log's (not doubled),
         and the consumer logged the rebuild.
+      - A Redis it cannot lease on: /healthz 503 naming the partitions
+        nobody owns, their lag growing, the failing tick logged once per
+        window; healthy and exact again once Redis takes writes.
 
     Every wait polls an observable condition (counts, /metrics, Redis
     keys, table rows) with a deadline; nothing is timed by sleeping.
@@ -42,6 +45,7 @@
 #include "sp_harness_pg.h"
 #include "sp_harness_publisher.h"
 #include "sp_harness_redis.h"
+#include "sp_log.h"
 
 #define TEST_PARTITIONS 8
 #define TEST_CUSTOMERS 61     /* spread over every partition */
@@ -451,6 +455,77 @@ test_poison_event_quarantined (void **state)
     json_decref (row);
 }
 
+/* Waits until /healthz answers status with a body holding text; the body
+   is left in body. */
+static void
+s_wait_health (s_fixture_t *fixture, int status, const char *text, char *body, size_t size)
+{
+    int64_t deadline = sp_harness_now_ms () + TEST_CONVERGE_TIMEOUT_MS;
+    int got = 0;
+    while (sp_harness_http_get (fixture->http_port, "/healthz", &got, body, size) != 0 ||
+           got != status || !strstr (body, text)) {
+        if (sp_harness_now_ms () >= deadline)
+            fail_msg ("/healthz did not answer %d with \"%s\": %d %s", status, text, got, body);
+        sp_harness_pause_ms (TEST_POLL_MS);
+    }
+}
+
+/* A Redis the consumer cannot lease on (a read-only replica: PING and
+   reads answer, every lease script is refused): the consumer loses its
+   partitions, nobody owns them, and it says so on /healthz (503) instead
+   of "ok"; the lag of those partitions grows as events arrive instead of
+   reading 0; the failing lease tick is logged once, not three times a
+   second. Back to a writable Redis, it owns and applies everything again. */
+static void
+test_unleasable_redis_is_unhealthy (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start_consumer (fixture, NULL);
+    s_wait_caught_up (fixture);
+    static char body[TEST_OUTPUT_SIZE];
+    s_wait_health (fixture, 200, "\"partitions\":\"ok\"", body, sizeof body);
+
+    int64_t outage_ms = sp_harness_now_ms ();
+    char master_port[TEST_TEXT_SIZE];
+    snprintf (master_port, sizeof master_port, "%d", sp_harness_free_port ());
+    assert_int_equal (sp_harness_redis_run_and_drop (
+                          fixture->stack->redis, 3,
+                          (const char *const[]){ "REPLICAOF", "127.0.0.1", master_port }),
+                      0);
+    s_wait_health (fixture, 503, "\"partitions\":\"owns no partition while 8 of 8 partitions", body,
+                   sizeof body);
+    assert_non_null (strstr (body, "\"status\":\"unavailable\""));
+    assert_non_null (strstr (body, "\"redis\":\"ok\""));
+    assert_int_equal (
+        sp_harness_consumer_metric (fixture->http_port, "salespulse_consumer_partition_owned"), 0);
+
+    /* Events nobody applies: their partitions' lag shows them. */
+    sp_harness_consumer_series_t series = { "orphan", TEST_CUSTOMERS };
+    sp_harness_publisher_t *publisher =
+        sp_harness_consumer_publish (fixture->stack, &series, TEST_SMALL_EVENTS);
+    assert_non_null (publisher);
+    assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TEST_PUBLISH_TIMEOUT_MS), 0);
+    s_wait_metric (fixture, "salespulse_consumer_partition_lag", TEST_SMALL_EVENTS);
+    /* The lease tick failed 3 times a second all along: one line per
+       SP_LOG_REPEAT_WINDOW_MS (the first, then each with repeated=N). */
+    outage_ms = sp_harness_now_ms () - outage_ms;
+    size_t lines =
+        sp_harness_consumer_log_count (fixture->log_path, "could not renew partition leases");
+    assert_true (lines >= 1);
+    assert_true (lines <= 2 + (size_t) (outage_ms / SP_LOG_REPEAT_WINDOW_MS));
+    assert_int_equal (sp_harness_consumer_log_count (fixture->log_path, "consumer is unhealthy"),
+                      1);
+
+    assert_int_equal (
+        sp_harness_redis_run_and_drop (fixture->stack->redis, 3,
+                                       (const char *const[]){ "REPLICAOF", "NO", "ONE" }),
+        0);
+    s_wait_health (fixture, 200, "\"partitions\":\"ok\"", body, sizeof body);
+    s_wait_counts (fixture, NULL);
+    s_wait_caught_up (fixture);
+    assert_true (sp_harness_log_contains (fixture->log_path, "consumer is healthy again"));
+}
+
 /* Runs `salesctl rebuild counting-consumer --wait`; must succeed. */
 static void
 s_rebuild (s_fixture_t *fixture)
@@ -585,6 +660,8 @@ main (void)
                                          s_stop_consumer),
         cmocka_unit_test_setup_teardown (test_poison_event_quarantined, s_clear, s_stop_consumer),
         cmocka_unit_test_setup_teardown (test_rebuild_while_running, s_clear, s_stop_consumer),
+        cmocka_unit_test_setup_teardown (test_unleasable_redis_is_unhealthy, s_clear,
+                                         s_stop_consumer),
         cmocka_unit_test_setup_teardown (test_malformed_bus_messages_are_dropped, s_clear,
                                          s_stop_consumer),
     };

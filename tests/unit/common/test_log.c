@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -332,6 +333,76 @@ test_levels (void **state)
     assert_int_equal (format, SP_LOG_FORMAT_JSON);
 }
 
+/* Lines of text (each with its newline) holding needle. */
+static size_t
+s_count_lines (const char *text, const char *needle)
+{
+    size_t count = 0;
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr (line, '\n');
+        size_t length = end ? (size_t) (end - line) + 1 : strlen (line); /* with its '\n' */
+        char copy[TEST_RECORD_MAX + 1];
+        snprintf (copy, sizeof copy, "%.*s", (int) length, line);
+        count += strstr (copy, needle) != NULL;
+        line = end ? end + 1 : NULL;
+    }
+    return count;
+}
+
+/* An outage fails the same call 50 times a second: identical warn and
+   error records are written once per window, then once more with the
+   number held back; different records and info records are never held. */
+static void
+test_repeats_are_held_back (void **state)
+{
+    (void) state;
+    const int window_ms = 40;
+    capture_t capture;
+    s_capture_start (&capture, SP_LOG_FORMAT_LOGFMT);
+    sp_log_set_repeat_window (window_ms);
+    for (int i = 0; i < 50; i++) {
+        sp_log_warn ("could not renew partition leases", "error=\"%s\"", "connection refused");
+        sp_log_warn ("could not read partition state", "partition=%d", i % 2);
+        sp_log_error ("could not renew partition leases", "error=\"%s\"", "connection refused");
+        sp_log_info ("partition acquired", "partition=%d", 3);
+    }
+    /* the window passes (a clock, not a synchronisation) */
+    struct timespec start, now;
+    clock_gettime (CLOCK_MONOTONIC, &start);
+    do
+        clock_gettime (CLOCK_MONOTONIC, &now);
+    while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 <=
+           window_ms);
+    sp_log_warn ("could not renew partition leases", "error=\"%s\"", "connection refused");
+    sp_log_warn ("could not renew partition leases", "error=\"%s\"", "connection refused");
+    sp_log_warn ("dependency is down", NULL);
+    sp_log_warn ("dependency is down", NULL);
+    s_capture_stop (&capture);
+
+    assert_int_equal (s_count_lines (capture.text, "level=warn service=" TEST_SERVICE
+                                                   " msg=\"could not renew partition leases\""),
+                      2);
+    assert_int_equal (s_count_lines (capture.text, "msg=\"could not renew partition leases\" "
+                                                   "error=\"connection refused\" repeated=49\n"),
+                      1);
+    assert_int_equal (s_count_lines (capture.text, "level=error"), 1);
+    assert_int_equal (s_count_lines (capture.text, "partition state\" partition=0\n"), 1);
+    assert_int_equal (s_count_lines (capture.text, "partition state\" partition=1\n"), 1);
+    assert_int_equal (s_count_lines (capture.text, "msg=\"partition acquired\""), 50);
+    assert_int_equal (s_count_lines (capture.text, "msg=\"dependency is down\"\n"), 1);
+    free (capture.text);
+
+    /* window 0: every record is written */
+    s_capture_start (&capture, SP_LOG_FORMAT_JSON);
+    sp_log_set_repeat_window (0);
+    for (int i = 0; i < 3; i++)
+        sp_log_warn ("same", "n=%d", 1);
+    s_capture_stop (&capture);
+    assert_int_equal (s_count_lines (capture.text, "\"msg\":\"same\",\"n\":1}"), 3);
+    free (capture.text);
+    sp_log_set_repeat_window (SP_LOG_REPEAT_WINDOW_MS);
+}
+
 /* Puts back what other code in the process expects: stderr, defaults. */
 static int
 s_teardown (void **state)
@@ -359,6 +430,7 @@ main (void)
         cmocka_unit_test (test_message_is_escaped),
         cmocka_unit_test (test_long_record_is_truncated),
         cmocka_unit_test (test_levels),
+        cmocka_unit_test (test_repeats_are_held_back),
     };
     return cmocka_run_group_tests (tests, NULL, s_teardown);
 }
