@@ -186,7 +186,8 @@ sp_consumer_retry_later (sp_consumer_t *self, uint32_t partition)
 /* Gives up on one event: records it in PostgreSQL, then lets the
    checkpoint pass it (with the rest of the batch). */
 static int
-s_quarantine (sp_consumer_t *self, const sp_consumer_event_t *event, const char *handler_error)
+s_quarantine (sp_consumer_t *self, const sp_consumer_event_t *event, const char *handler_error,
+              const char *why)
 {
     sp_consumer_log_event_t row = {
         .partition = event->partition,
@@ -205,7 +206,7 @@ s_quarantine (sp_consumer_t *self, const sp_consumer_event_t *event, const char 
         return -1;
     }
     sp_consumer_metrics_quarantined (self->metrics);
-    sp_log_error ("event quarantined after repeated handler failures",
+    sp_log_error (why,
                   "partition=%" PRIu32 " sequence=%" PRIu64 " event_id=\"%s\" attempts=%d "
                   "error=\"%s\"",
                   event->partition, event->sequence, row.event_id, self->settings.poison_attempts,
@@ -252,6 +253,24 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
     for (size_t index = 0; index < count; index++) {
         const sp_consumer_event_t *event = &events[index];
         assert (event->sequence == sp_consumer_batch_last (self->batch) + 1);
+        if (event->sequence == state->quarantine_sequence) {
+            /* Redis refused this event's own step at every attempt: given
+               up on like a handler error, in a step of its own. */
+            if (sp_consumer_step_commit (self, catching_up) != 0)
+                break;
+            sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
+            if (s_quarantine (self, event, state->refused_reason,
+                              "event quarantined after repeated apply refusals") != 0) {
+                sp_consumer_retry_later (self, partition);
+                break;
+            }
+            state->quarantine_sequence = 0;
+            sp_consumer_batch_advance (self->batch, event->sequence);
+            if (sp_consumer_step_commit (self, catching_up) != 0)
+                break;
+            sp_consumer_batch_reset (self->batch, partition, state->checkpoint);
+            continue;
+        }
         size_t mark = sp_consumer_batch_mark (self->batch);
         size_t view_mark = sp_consumer_view_mark (self->view);
         char error[ERROR_SIZE] = "";
@@ -279,15 +298,18 @@ s_apply_run (sp_consumer_t *self, uint32_t partition, const sp_consumer_event_t 
                 sp_consumer_retry_later (self, partition);
                 break;
             }
-            if (s_quarantine (self, event, error) != 0) {
+            if (s_quarantine (self, event, error,
+                              "event quarantined after repeated handler failures") != 0) {
                 sp_consumer_retry_later (self, partition);
                 break;
             }
         }
         sp_consumer_batch_advance (self->batch, event->sequence);
         /* A step ends at the event budget, or earlier at the byte or
-           command budget: bounded memory and script time per step. */
-        if (sp_consumer_batch_events (self->batch) >= self->settings.batch ||
+           command budget: bounded memory and script time per step; and
+           after each event while a refused step is narrowed down. */
+        if (event->sequence <= state->single_until ||
+            sp_consumer_batch_events (self->batch) >= self->settings.batch ||
             sp_consumer_batch_bytes (self->batch) >= self->settings.step_bytes ||
             sp_consumer_batch_commands (self->batch) >= SP_CONSUMER_STEP_COMMANDS) {
             if (sp_consumer_step_commit (self, catching_up) != 0)

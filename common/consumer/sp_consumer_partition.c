@@ -4,6 +4,7 @@
 #include "sp_consumer_partition.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *
@@ -103,5 +104,39 @@ sp_consumer_partition_applied (sp_consumer_partition_t *self, uint64_t last)
     if (self->failing_sequence != 0 && self->failing_sequence <= last) {
         self->failing_sequence = 0;
         self->failures = 0;
+    }
+}
+
+sp_consumer_refusal_t
+sp_consumer_partition_refused (sp_consumer_partition_t *self, uint64_t first, uint64_t last,
+                               int max_attempts, const char *reason)
+{
+    assert (self && first >= 1 && first <= last && max_attempts >= 1 && reason);
+    snprintf (self->refused_reason, sizeof self->refused_reason, "%s", reason);
+    if (last > first) {
+        if (last > self->single_until)
+            self->single_until = last;
+        return SP_CONSUMER_REFUSAL_NARROW;
+    }
+    if (self->refused_sequence != first) {
+        self->refused_sequence = first;
+        self->refusals = 0;
+    }
+    self->refusals++;
+    if (self->refusals < max_attempts)
+        return SP_CONSUMER_REFUSAL_RETRY;
+    self->refused_sequence = 0;
+    self->refusals = 0;
+    self->quarantine_sequence = first;
+    return SP_CONSUMER_REFUSAL_QUARANTINE;
+}
+
+void
+sp_consumer_partition_confirmed (sp_consumer_partition_t *self, uint64_t last)
+{
+    assert (self);
+    if (self->refused_sequence != 0 && self->refused_sequence <= last) {
+        self->refused_sequence = 0;
+        self->refusals = 0;
     }
 }

@@ -24,6 +24,14 @@
     Poison accounting: failures of the handler on one sequence are counted;
     a failure on another sequence starts the count again; reaching the
     attempt limit means quarantine.
+
+    Refused steps: when the apply script refuses a step (a command would
+    fail: WRONGTYPE, an increment beyond int64...), the event at fault is
+    found by applying the refused step's events one per step up to its
+    last (narrowing); a refusal of a one-event step counts against that
+    event, kept apart from handler failures (a parked step clears those),
+    and at the attempt limit the event is quarantined at its next apply,
+    with the reason.
 */
 #ifndef SP_CONSUMER_PARTITION_H_INCLUDED
 #define SP_CONSUMER_PARTITION_H_INCLUDED
@@ -53,6 +61,15 @@ typedef enum {
     SP_CONSUMER_FAILURE_QUARANTINE = 1, /* give up on it */
 } sp_consumer_failure_t;
 
+typedef enum {
+    SP_CONSUMER_REFUSAL_NARROW = 0,     /* apply the step's events one per step, at once */
+    SP_CONSUMER_REFUSAL_RETRY = 1,      /* try the event's step again later */
+    SP_CONSUMER_REFUSAL_QUARANTINE = 2, /* give up on the event at its next apply */
+} sp_consumer_refusal_t;
+
+/* Room for the reason a step was refused. */
+#define SP_CONSUMER_PARTITION_REASON_MAX 512
+
 typedef struct {
     sp_consumer_partition_state_t state;
     char token[SP_LEASE_TOKEN_MAX]; /* lease value while owned */
@@ -62,6 +79,11 @@ typedef struct {
     int64_t not_before_ms;          /* no work before this monotonic time */
     uint64_t failing_sequence;      /* sequence the handler failed on, 0 = none */
     int failures;                   /* failures on failing_sequence */
+    uint64_t single_until;          /* one event per step up to this sequence (narrowing) */
+    uint64_t refused_sequence;      /* event whose own step was refused, 0 = none */
+    int refusals;                   /* refusals of it */
+    uint64_t quarantine_sequence;   /* event to quarantine at its next apply, 0 = none */
+    char refused_reason[SP_CONSUMER_PARTITION_REASON_MAX]; /* why, for the quarantine */
 } sp_consumer_partition_t;
 
 /* Name of a state for logs and status ("idle", "starting", "catching_up",
@@ -92,6 +114,19 @@ uint64_t sp_consumer_partition_lag (const sp_consumer_partition_t *self);
    then starts again). */
 sp_consumer_failure_t sp_consumer_partition_failure (sp_consumer_partition_t *self,
                                                      uint64_t sequence, int max_attempts);
+
+/* Records that the apply script refused the step of events first..last
+   for reason (copied, cut to fit), with attempt limit max_attempts (>= 1):
+   NARROW when the step had several events (single_until = last); for a
+   one-event step, RETRY while the event has fewer refusals, QUARANTINE
+   at the limit (quarantine_sequence = first; the count starts again). */
+sp_consumer_refusal_t sp_consumer_partition_refused (sp_consumer_partition_t *self, uint64_t first,
+                                                     uint64_t last, int max_attempts,
+                                                     const char *reason);
+
+/* Records that Redis applied a step ending at last: a refusal count on a
+   sequence <= last is cleared. */
+void sp_consumer_partition_confirmed (sp_consumer_partition_t *self, uint64_t last);
 
 /* Records that events up to last were applied: checkpoint = last, and a
    failure count on a sequence <= last is cleared. */

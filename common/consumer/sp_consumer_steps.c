@@ -45,6 +45,35 @@ s_reread (sp_consumer_t *self, uint32_t partition, bool at_once)
     sp_consumer_schedule_work (self);
 }
 
+/* The apply script refused the step in flight (a command would fail;
+   nothing was written): narrows down to the event at fault, retries it,
+   or has it quarantined at its next apply (sp_consumer_partition.h). */
+static void
+s_refused (sp_consumer_t *self, uint32_t partition, const char *error)
+{
+    sp_consumer_partition_t *state = &self->partitions[partition];
+    uint64_t first = sp_consumer_batch_from (self->flight) + 1;
+    uint64_t last = sp_consumer_batch_last (self->flight);
+    sp_consumer_metrics_refused (self->metrics, "refused");
+    sp_consumer_refusal_t refusal =
+        sp_consumer_partition_refused (state, first, last, self->settings.poison_attempts, error);
+    switch (refusal) {
+        case SP_CONSUMER_REFUSAL_NARROW:
+            sp_log_warn ("apply refused: applying its events one by one to find the one at fault",
+                         "partition=%" PRIu32 " first=%" PRIu64 " last=%" PRIu64 " error=\"%s\"",
+                         partition, first, last, error);
+            break;
+        case SP_CONSUMER_REFUSAL_RETRY:
+            sp_log_warn ("apply refused: retrying",
+                         "partition=%" PRIu32 " sequence=%" PRIu64 " attempt=%d error=\"%s\"",
+                         partition, first, state->refusals, error);
+            break;
+        case SP_CONSUMER_REFUSAL_QUARANTINE:
+            break; /* logged by the quarantine */
+    }
+    s_reread (self, partition, refusal != SP_CONSUMER_REFUSAL_RETRY);
+}
+
 /* Receives the step in flight, if any. Returns 0 when none was in flight
    or it was applied; otherwise -1, its partition has been put where it
    must go next, and *partition (may be NULL) says which. */
@@ -62,6 +91,7 @@ sp_consumer_step_collect (sp_consumer_t *self, uint32_t *failed_partition)
     sp_consumer_store_result_t result = sp_consumer_store_apply_receive (
         self->store, self->apply_redis, &observed, &observed_missing, error, sizeof error);
     if (result == SP_CONSUMER_STORE_APPLIED) {
+        sp_consumer_partition_confirmed (state, sp_consumer_batch_last (self->flight));
         self->applied += self->flight_events;
         sp_consumer_metrics_applied (self->metrics, self->flight_events, self->flight_catching_up);
         return 0;
@@ -88,6 +118,9 @@ sp_consumer_step_collect (sp_consumer_t *self, uint32_t *failed_partition)
                          "partition=%" PRIu32 " revision=%" PRId64 " error=\"%s\"", partition,
                          self->revision, error);
             break;
+        case SP_CONSUMER_STORE_REFUSED:
+            s_refused (self, partition, error);
+            return -1;
         case SP_CONSUMER_STORE_APPLIED:
         case SP_CONSUMER_STORE_FAILED:
             sp_consumer_metrics_refused (self->metrics, "failed");

@@ -35,15 +35,30 @@
         3. GET revision (missing = "0"): must equal the store's revision,
            else nothing is written (SP_CONSUMER_STORE_STALE): no event is
            applied under two revisions in one partition's state;
-        4. runs the step's commands in order;
-        5. SET checkpoint to the step's last sequence.
+        4. checks, still without writing, that every command of the
+           step will succeed, on the state the commands before it leave:
+           each key of the kind its command needs (a HINCRBY's key a hash
+           or missing...), each increment (HINCRBY, INCR, INCRBY, DECR,
+           DECRBY) leaving its value within int64 and starting from an
+           integer, argument counts, ZADD's options and scores; else
+           nothing is written (SP_CONSUMER_STORE_REFUSED, with the reason:
+           `HINCRBY would take field "won_amount_sum" of key "..." beyond
+           int64 (9223000000000000000 + 1000000000000000)`). Only these
+           commands are checked, so only these are run: HINCRBY, HSET,
+           HDEL, ZADD (NX, XX, GT, LT, CH; not INCR), ZREM, SADD, SREM,
+           INCR, INCRBY, DECR, DECRBY, SET (no options), MSET, DEL,
+           UNLINK; any other is refused. A key emptied by HDEL, ZREM or
+           SREM is still taken as of its kind (a refusal where Redis
+           would have let another kind through);
+        5. runs the step's commands in order;
+        6. SET checkpoint to the step's last sequence.
     Redis runs a script to the end without interleaving, so the handler's
     writes and the checkpoint advance are one atomic step: a crash before
-    it leaves neither, after it both. Checks come before any write. A
-    command that fails at run time (e.g. WRONGTYPE, a handler bug) aborts
-    the script after the commands before it ran, as Redis does not roll
-    back; handlers must only issue commands that cannot fail on their own
-    keys. Sequences are compared as strings (Lua numbers are doubles).
+    it leaves neither, after it both. Checks come before any write, so a
+    step is all or nothing: Redis refuses a script's writes for maxmemory
+    only at its first write (an OOM error, nothing written: FAILED), and
+    SCRIPT KILL (a script over busy-reply-threshold) only before it.
+    Sequences are compared as strings (Lua numbers are doubles).
 
     Handlers only add commands to a batch; every key a command touches must
     be a key of the batch's partition (sp_consumer_batch_key), which keeps
@@ -70,6 +85,7 @@ typedef enum {
     SP_CONSUMER_STORE_MOVED = 2,   /* checkpoint not where the step starts; nothing written */
     SP_CONSUMER_STORE_FAILED = 3,  /* Redis unreachable or a command failed; see error */
     SP_CONSUMER_STORE_STALE = 4,   /* state stamped with another revision; nothing written */
+    SP_CONSUMER_STORE_REFUSED = 5, /* a command of the step would fail; nothing written */
 } sp_consumer_store_result_t;
 
 /* What a partition's stored state needs before it is applied to. */
@@ -145,7 +161,7 @@ sp_consumer_store_result_t sp_consumer_store_reset (sp_consumer_store_t *self, s
 /* Runs batch's atomic step (see above) with token under the store's
    revision. On MOVED, *observed (may be NULL) gets the checkpoint found
    (0 when missing, and *observed_missing true). Returns the result; error
-   says why for FENCED, MOVED, STALE and FAILED. The batch is left as it was (reset it to reuse). */
+   says why for FENCED, MOVED, STALE, REFUSED and FAILED. The batch is left as it was (reset it to reuse). */
 sp_consumer_store_result_t sp_consumer_store_apply (sp_consumer_store_t *self, sp_redis_t *redis,
                                                     const sp_consumer_batch_t *batch,
                                                     const char *token, uint64_t *observed,

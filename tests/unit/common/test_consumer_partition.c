@@ -163,6 +163,43 @@ test_applied_clears_failures (void **state)
     assert_int_equal (partition.checkpoint, 11);
 }
 
+/* A refused step of several events narrows; a one-event step counts
+   refusals apart from handler failures, quarantines at the limit, and a
+   confirmed apply past it clears the count. */
+static void
+test_refusals (void **state)
+{
+    (void) state;
+    sp_consumer_partition_t partition = s_live_at (10);
+    assert_int_equal (sp_consumer_partition_refused (&partition, 11, 60, 2, "why"),
+                      SP_CONSUMER_REFUSAL_NARROW);
+    assert_int_equal (partition.single_until, 60);
+    assert_int_equal (sp_consumer_partition_refused (&partition, 11, 20, 2, "why"),
+                      SP_CONSUMER_REFUSAL_NARROW);
+    assert_int_equal (partition.single_until, 60); /* never shrinks */
+    assert_int_equal (partition.refusals, 0);
+    assert_int_equal (sp_consumer_partition_refused (&partition, 14, 14, 2, "first"),
+                      SP_CONSUMER_REFUSAL_RETRY);
+    sp_consumer_partition_applied (&partition, 14); /* parked: not a confirmation */
+    assert_int_equal (partition.refusals, 1);
+    assert_int_equal (sp_consumer_partition_refused (&partition, 14, 14, 2, "second"),
+                      SP_CONSUMER_REFUSAL_QUARANTINE);
+    assert_int_equal (partition.quarantine_sequence, 14);
+    assert_string_equal (partition.refused_reason, "second");
+    assert_int_equal (partition.refusals, 0);
+    assert_int_equal (sp_consumer_partition_refused (&partition, 15, 15, 3, "x"),
+                      SP_CONSUMER_REFUSAL_RETRY);
+    sp_consumer_partition_confirmed (&partition, 14);
+    assert_int_equal (partition.refusals, 1);
+    sp_consumer_partition_confirmed (&partition, 15);
+    assert_int_equal (partition.refusals, 0);
+    assert_int_equal (partition.refused_sequence, 0);
+    assert_int_equal (partition.failures, 0);
+    sp_consumer_partition_own (&partition, "t");
+    assert_int_equal (partition.single_until, 0);
+    assert_int_equal (partition.quarantine_sequence, 0);
+}
+
 int
 main (void)
 {
@@ -175,6 +212,7 @@ main (void)
         cmocka_unit_test (test_lag_bounds),
         cmocka_unit_test (test_poison_counting),
         cmocka_unit_test (test_applied_clears_failures),
+        cmocka_unit_test (test_refusals),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
