@@ -134,7 +134,7 @@ funnel-tracker_FACE := funnel_definition funnel_definition_use funnel_steps funn
     funnel_catalog
 funnel-tracker_TESTS := funnel
 kpi-evaluator_TESTS := kpi
-kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_org kpi_customers kpi_targets kpi_targets_use \
+kpi-evaluator_FACE := kpi_catalog kpi_keys kpi_customers kpi_targets kpi_targets_use \
     kpi_scorecard kpi_close kpi_forecast kpi_pace kpi_reference kpi_query kpi_evaluate \
     kpi_warning kpi_warning_store
 churn-alerting_TESTS := churn

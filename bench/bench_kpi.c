@@ -358,14 +358,14 @@ s_every_rep_once (s_bench_t *bench, double *ms, size_t *scored)
             0)
         goto out;
     const kpi_reference_t *reference = kpi_query_reference (query);
-    const kpi_org_t *org = kpi_reference_org (reference);
+    const sp_org_t *org = kpi_reference_org (reference);
     const kpi_scorecard_t *scorecard = kpi_reference_scorecard (reference);
     for (size_t team = 0; org && scorecard && team < BENCH_KPI_DATA_TEAMS; team++) {
         char node[BENCH_TEXT_SIZE];
         const char *reps[BENCH_KPI_DATA_REPS];
         kpi_scorecard_member_t members[BENCH_KPI_DATA_REPS];
         snprintf (node, sizeof node, "team:team-%02zu", team);
-        size_t count = kpi_org_children (org, node, first, last + 1, reps, BENCH_KPI_DATA_REPS);
+        size_t count = sp_org_children (org, node, first, last + 1, reps, BENCH_KPI_DATA_REPS);
         for (size_t index = 0; index < count && index < BENCH_KPI_DATA_REPS; index++)
             if (s_score_rep (query, scorecard, reps[index], &period, last, scopes, scope_count,
                              evaluation, &members[index], error, sizeof error) != 0)

@@ -63,7 +63,7 @@ typedef struct {
    called first with a split's rep id, then with each node it returned.
    Returns the parent's id (borrowed, read before the next call), or NULL
    at the top or when the node has no parent that day. The service
-   implements it over its org (e.g. kpi_org_parent over "rep:<id>"). */
+   implements it over its org (e.g. sp_org_parent over "rep:<id>"). */
 typedef const char *(incentive_credit_parent_fn) (void *context, const char *node, int64_t day);
 
 /* What a manager is credited with. */

@@ -42,18 +42,18 @@ s_add_scope (zhashx_t *seen, zlistx_t *scopes, const char *scope)
 
 /* Adds node's descendants in the org during [first, end). */
 static int
-s_add_org (const kpi_org_t *org, const char *node, int64_t first, int64_t end, int depth,
+s_add_org (const sp_org_t *org, const char *node, int64_t first, int64_t end, int depth,
            zhashx_t *seen, zlistx_t *scopes)
 {
     if (depth == 0)
         return 0;
-    size_t count = kpi_org_children (org, node, first, end, NULL, 0);
+    size_t count = sp_org_children (org, node, first, end, NULL, 0);
     if (count == 0)
         return 0;
     const char **children = calloc (count, sizeof *children);
     if (!children)
         return -1;
-    count = kpi_org_children (org, node, first, end, children, count);
+    count = sp_org_children (org, node, first, end, children, count);
     int rc = 0;
     for (size_t index = 0; index < count && rc == 0; index++)
         rc = s_add_scope (seen, scopes, children[index]) != 0 ||
@@ -88,7 +88,7 @@ s_snapshots (kpi_query_t *query, const sp_period_t *period, int64_t first, int64
     for (size_t index = 0; index < counted_count; index++)
         if (s_add_scope (seen, scopes, counted[index].scope) != 0)
             goto out_of_memory;
-    const kpi_org_t *org = kpi_reference_org (kpi_query_reference (query));
+    const sp_org_t *org = kpi_reference_org (kpi_query_reference (query));
     if (org && s_add_org (org, "company", first, last + 1, S_ORG_DEPTH, seen, scopes) != 0)
         goto out_of_memory;
     documents = json_array ();

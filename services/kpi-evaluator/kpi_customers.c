@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kpi_org.h"
+#include "sp_org.h"
 #include "sp_error.h"
 #include "sp_event.h"
 #include "sp_json_read.h"
@@ -24,7 +24,7 @@
 
 _Static_assert(KPI_CUSTOMERS_ID_MAX == SP_EVENT_REF_MAX,
                "a customer id is as long as an event's customer_id may be");
-_Static_assert(KPI_CUSTOMERS_ID_MAX == KPI_ORG_ID_MAX, "an owner is a rep id of the org");
+_Static_assert(KPI_CUSTOMERS_ID_MAX == SP_ORG_ID_MAX, "an owner is a rep id of the org");
 
 const sp_refdata_kind_t kpi_customers_kind = {
     .kind = S_KIND,

@@ -91,7 +91,7 @@ s_target (kpi_query_t *query, const kpi_evaluation_t *self, const kpi_definition
     if (kpi_reference_target (reference, self->scope, kpi->name, self->period.label, target,
                               document) == 0)
         return 0;
-    const kpi_org_t *org = kpi_reference_org (reference);
+    const sp_org_t *org = kpi_reference_org (reference);
     if (kpi_catalog_additive (kpi) || kpi->unit == KPI_UNIT_PER_DAY || !org)
         return 1; /* amounts and a team's visits per day are sums, not inherited */
     int64_t first, last;
@@ -100,8 +100,8 @@ s_target (kpi_query_t *query, const kpi_evaluation_t *self, const kpi_definition
     int64_t day = self->through < last ? self->through : last;
     if (day < first)
         day = first;
-    for (const char *node = kpi_org_parent (org, self->scope, day); node;
-         node = kpi_org_parent (org, node, day))
+    for (const char *node = sp_org_parent (org, self->scope, day); node;
+         node = sp_org_parent (org, node, day))
         if (kpi_reference_target (reference, node, kpi->name, self->period.label, target,
                                   document) == 0) {
             target->derived = true;

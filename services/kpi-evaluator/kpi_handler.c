@@ -21,14 +21,14 @@
 #define S_SCOPES_MAX 4 /* company, region, team, rep */
 
 struct _kpi_handler_t {
-    const kpi_org_t *org;             /* borrowed, may be NULL */
+    const sp_org_t *org;              /* borrowed, may be NULL */
     const kpi_customers_t *customers; /* borrowed, may be NULL */
     const sp_tz_t *tz;                /* borrowed */
     char currency[S_CURRENCY_SIZE];   /* reporting currency */
 };
 
 kpi_handler_t *
-kpi_handler_new (const kpi_org_t *org, const kpi_customers_t *customers, const sp_tz_t *tz,
+kpi_handler_new (const sp_org_t *org, const kpi_customers_t *customers, const sp_tz_t *tz,
                  const char *currency)
 {
     assert (tz && currency);
@@ -81,12 +81,12 @@ s_day (const kpi_handler_t *self, int64_t at, s_day_t *out, char *error, size_t 
    Returns how many, or -1 (error set) when at has no local day. */
 static int
 s_scopes (const kpi_handler_t *self, int64_t at, const char *rep, const char *team,
-          const char *region, bool from_team, s_day_t *day, kpi_org_scopes_t *scopes,
+          const char *region, bool from_team, s_day_t *day, sp_org_scopes_t *scopes,
           const char *list[S_SCOPES_MAX], char *error, size_t error_size)
 {
     if (s_day (self, at, day, error, error_size) != 0)
         return -1;
-    kpi_org_scopes (self->org, rep, team, region, day->number, scopes);
+    sp_org_scopes (self->org, rep, team, region, day->number, scopes);
     int count = 0;
     if (!from_team) {
         list[count++] = scopes->company;
@@ -110,7 +110,7 @@ s_count (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partiti
     if (delta == 0)
         return 0;
     s_day_t day;
-    kpi_org_scopes_t scopes;
+    sp_org_scopes_t scopes;
     const char *list[S_SCOPES_MAX];
     int count =
         s_scopes (self, at, rep, team, region, false, &day, &scopes, list, error, error_size);
@@ -176,7 +176,7 @@ s_open (const kpi_handler_t *self, sp_consumer_batch_t *batch, uint32_t partitio
         const kpi_record_open_t *open, int sign, char *error, size_t error_size)
 {
     s_day_t day;
-    kpi_org_scopes_t scopes;
+    sp_org_scopes_t scopes;
     const char *list[S_SCOPES_MAX];
     int count = s_scopes (self, open->owner->at, open->owner->rep, open->owner->team,
                           open->owner->region, false, &day, &scopes, list, error, error_size);
@@ -670,7 +670,7 @@ s_touched (const kpi_handler_t *self, const sp_consumer_event_t *item, sp_consum
 {
     const Salespulse__SalesEvent *event = item->event;
     s_day_t day;
-    kpi_org_scopes_t scopes;
+    sp_org_scopes_t scopes;
     const char *list[S_SCOPES_MAX];
     int count = s_scopes (self, event->occurred_at, event->rep_id, event->team_id, event->region_id,
                           true, &day, &scopes, list, error, error_size);

@@ -13,7 +13,7 @@
 #include "kpi_evaluate.h"
 #include "kpi_forecast.h"
 #include "kpi_keys.h"
-#include "kpi_org.h"
+#include "sp_org.h"
 #include "kpi_query.h"
 #include "kpi_warning_store.h"
 #include "sp_civil.h"
@@ -42,7 +42,7 @@ struct _kpi_notifier_t {
 /* One evaluation's context. */
 typedef struct {
     kpi_query_t *query;             /* the measures and reference data, read now */
-    const kpi_org_t *org;           /* the org in force (borrowed from query), may be NULL */
+    const sp_org_t *org;            /* the org in force (borrowed from query), may be NULL */
     int64_t at_ms;                  /* the instant judged */
     int64_t through;                /* its local day */
     char day[KPI_WARNING_DAY_SIZE]; /* through as "YYYY-MM-DD" */
@@ -62,7 +62,7 @@ typedef struct {
 
 /* The region and team ids of node on day for its topic (NULL: none). */
 static void
-s_topic_levels (const kpi_org_t *org, const char *node, int64_t day, const char **region,
+s_topic_levels (const sp_org_t *org, const char *node, int64_t day, const char **region,
                 const char **team)
 {
     *region = NULL;
@@ -71,10 +71,10 @@ s_topic_levels (const kpi_org_t *org, const char *node, int64_t day, const char 
         *region = node + 7;
     else if (strncmp (node, "team:", 5) == 0) {
         *team = node + 5;
-        *region = org ? kpi_org_team_region (org, *team) : NULL;
+        *region = org ? sp_org_team_region (org, *team) : NULL;
     }
     else if (strncmp (node, "rep:", 4) == 0 && org)
-        kpi_org_resolve (org, node + 4, day, team, region);
+        sp_org_resolve (org, node + 4, day, team, region);
 }
 
 /* Stores warning and, when this instance wrote it, publishes it. Returns
@@ -248,16 +248,16 @@ s_unique_nodes (s_node_t *nodes, size_t *count)
    with a membership on a day of [first, end)), depth first; the org's
    children lists hold their scope strings. */
 static int
-s_add_org_nodes (const kpi_org_t *org, const char *node, int64_t first, int64_t end,
+s_add_org_nodes (const sp_org_t *org, const char *node, int64_t first, int64_t end,
                  s_node_t **nodes, size_t *count, size_t *capacity)
 {
-    size_t children = kpi_org_children (org, node, first, end, NULL, 0);
+    size_t children = sp_org_children (org, node, first, end, NULL, 0);
     if (children == 0)
         return 0;
     const char **list = calloc (children, sizeof *list);
     if (!list)
         return -1;
-    kpi_org_children (org, node, first, end, list, children);
+    sp_org_children (org, node, first, end, list, children);
     int rc = 0;
     for (size_t index = 0; rc == 0 && index < children; index++)
         if (s_add_node (nodes, count, capacity, list[index], NULL) != 0 ||

@@ -27,7 +27,7 @@
 
     A touch keeps the ids the event named (rep, team, region), not the
     scopes: they are resolved with the org chart when the contribution is
-    applied (kpi_org_scopes), and an org change rebuilds the state.
+    applied (sp_org_scopes), and an org change rebuilds the state.
 
     Pure: no I/O.
 */

@@ -22,7 +22,7 @@ typedef struct {
 } s_source_t;
 
 struct _kpi_reference_t {
-    kpi_org_t *org;
+    sp_org_t *org;
     s_source_t org_source;
     kpi_customers_t *customers;
     s_source_t customers_source;
@@ -40,7 +40,7 @@ kpi_reference_destroy (kpi_reference_t **self_p)
     kpi_reference_t *self = *self_p;
     if (!self)
         return;
-    kpi_org_destroy (&self->org);
+    sp_org_destroy (&self->org);
     kpi_customers_destroy (&self->customers);
     kpi_scorecard_destroy (&self->scorecard);
     for (size_t index = 0; index < self->target_count; index++)
@@ -182,7 +182,7 @@ s_load_latest (sp_pg_t *pg, const char *kind, s_parse_fn *parse, void **object, 
 static void *
 s_parse_org (const char *text, size_t length, char *error, size_t error_size)
 {
-    return kpi_org_new (text, length, error, error_size);
+    return sp_org_new (text, length, error, error_size);
 }
 
 static void *
@@ -207,7 +207,7 @@ kpi_reference_load (sp_pg_t *pg, unsigned mask, char *error, size_t error_size)
         return NULL;
     }
     void *object = NULL;
-    if ((mask & KPI_REFERENCE_ORG) && s_load_latest (pg, kpi_org_kind.kind, s_parse_org, &object,
+    if ((mask & KPI_REFERENCE_ORG) && s_load_latest (pg, sp_org_kind.kind, s_parse_org, &object,
                                                      &self->org_source, error, error_size) != 0)
         goto out_failed;
     self->org = object;
@@ -233,7 +233,7 @@ out_failed:
     return NULL;
 }
 
-const kpi_org_t *
+const sp_org_t *
 kpi_reference_org (const kpi_reference_t *self)
 {
     return self->org;
@@ -265,7 +265,7 @@ kpi_reference_definitions (const kpi_reference_t *self)
     json_t *definitions = json_object ();
     if (definitions && self->org)
         json_object_set_new (
-            definitions, kpi_org_kind.kind,
+            definitions, sp_org_kind.kind,
             json_pack ("{s:I}", self->org_source.name, (json_int_t) self->org_source.version));
     if (definitions && self->customers)
         json_object_set_new (definitions, kpi_customers_kind.kind,
@@ -307,8 +307,8 @@ kpi_reference_first_target (const kpi_reference_t *self, const char *node, const
 static size_t
 s_children (void *arg, const char *node, const char **children, size_t capacity)
 {
-    return kpi_org_children ((const kpi_org_t *) arg, node, INT64_MIN / 2, INT64_MAX / 2, children,
-                             capacity);
+    return sp_org_children ((const sp_org_t *) arg, node, INT64_MIN / 2, INT64_MAX / 2, children,
+                            capacity);
 }
 
 int

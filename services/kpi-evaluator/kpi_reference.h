@@ -1,6 +1,6 @@
 /*  kpi_reference - the reference data kpi-evaluator and its queries use,
     read from PostgreSQL (docs/reference-data.md):
-      - org        the org chart (kpi_org.h); actuals follow it, so a new
+      - org        the org chart (sp_org.h); actuals follow it, so a new
                    version rebuilds the state;
       - customers  tiers and owners (kpi_customers.h); rebuilds too;
       - targets    floors, targets and stretches (kpi_targets.h); read by
@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "kpi_customers.h"
-#include "kpi_org.h"
+#include "sp_org.h"
 #include "kpi_scorecard.h"
 #include "kpi_targets.h"
 #include "sp_pg.h"
@@ -49,7 +49,7 @@ kpi_reference_t *kpi_reference_load (sp_pg_t *pg, unsigned mask, char *error, si
 void kpi_reference_destroy (kpi_reference_t **self_p);
 
 /* The documents in force, NULL when none is loaded (borrowed). */
-const kpi_org_t *kpi_reference_org (const kpi_reference_t *self);
+const sp_org_t *kpi_reference_org (const kpi_reference_t *self);
 const kpi_customers_t *kpi_reference_customers (const kpi_reference_t *self);
 const kpi_scorecard_t *kpi_reference_scorecard (const kpi_reference_t *self);
 
@@ -64,8 +64,7 @@ json_t *kpi_reference_definitions (const kpi_reference_t *self);
    above): 0 found, with *document (may be NULL) the document that has
    it; 1 none. */
 int kpi_reference_target (const kpi_reference_t *self, const char *node, const char *kpi,
-                          const char *period, kpi_target_t *target,
-                          const kpi_targets_t **document);
+                          const char *period, kpi_target_t *target, const kpi_targets_t **document);
 
 /* The target of (node, kpi, period) as it was first loaded: from the
    earliest version of any targets document that had it (the target

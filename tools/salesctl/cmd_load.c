@@ -34,7 +34,7 @@
 #include "funnel-tracker/funnel_catalog.h"
 #include "incentive-calculator/incentive_plan.h"
 #include "kpi-evaluator/kpi_customers.h"
-#include "kpi-evaluator/kpi_org.h"
+#include "sp_org.h"
 #include "kpi-evaluator/kpi_reference.h"
 #include "kpi-evaluator/kpi_scorecard.h"
 #include "kpi-evaluator/kpi_targets.h"
@@ -68,9 +68,8 @@ static const sp_config_option_t s_options[] = {
 
 /* The kinds of reference data, one line per kind a service defines. */
 static const sp_refdata_kind_t *const s_kinds[] = {
-    &funnel_catalog_kind, &kpi_org_kind,       &kpi_customers_kind,
-    &kpi_targets_kind,    &kpi_scorecard_kind, &churn_model_kind,
-    &incentive_plan_kind,
+    &funnel_catalog_kind, &sp_org_kind,      &kpi_customers_kind,  &kpi_targets_kind,
+    &kpi_scorecard_kind,  &churn_model_kind, &incentive_plan_kind,
 };
 
 const sp_refdata_kind_t *

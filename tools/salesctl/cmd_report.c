@@ -101,8 +101,8 @@ s_touch_scopes (const kpi_reference_t *reference, const char *scope, int64_t fir
         scopes[0] = scope;
         return 1;
     }
-    const kpi_org_t *org = kpi_reference_org (reference);
-    return org ? kpi_org_children (org, scope, first, end, scopes, capacity) : 0;
+    const sp_org_t *org = kpi_reference_org (reference);
+    return org ? sp_org_children (org, scope, first, end, scopes, capacity) : 0;
 }
 
 /* The monthly report's forecast accuracy: each recorded point of the

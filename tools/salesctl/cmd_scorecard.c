@@ -179,7 +179,7 @@ salesctl_scorecard (int argc, char **argv)
                            sp_config_string (config, "as-of"), &session) != 0)
         goto out_destroy_config;
     const kpi_reference_t *reference = kpi_query_reference (session.query);
-    const kpi_org_t *org = kpi_reference_org (reference);
+    const sp_org_t *org = kpi_reference_org (reference);
     const kpi_scorecard_t *scorecard = kpi_reference_scorecard (reference);
     if (!org || !scorecard || kpi_scorecard_kpi_count (scorecard, role) == 0) {
         fprintf (stderr,
@@ -195,7 +195,7 @@ salesctl_scorecard (int argc, char **argv)
                  session.period.label);
         goto out_close;
     }
-    size_t total = kpi_org_children (org, scope, first, last + 1, NULL, 0);
+    size_t total = sp_org_children (org, scope, first, last + 1, NULL, 0);
     if (total > S_MEMBERS_MAX) {
         fprintf (stderr, "salesctl %s: %zu members is more than %d\n", s_command, total,
                  S_MEMBERS_MAX);
@@ -209,7 +209,7 @@ salesctl_scorecard (int argc, char **argv)
         fprintf (stderr, "salesctl %s: out of memory\n", s_command);
         goto out_close;
     }
-    count = kpi_org_children (org, scope, first, last + 1, ids, total);
+    count = sp_org_children (org, scope, first, last + 1, ids, total);
     /* every member's measures of a period are read together, for this
        period and the earlier ones a carried shortfall needs */
     if (kpi_query_cache_scopes (session.query, ids, count) != 0) {

@@ -29,7 +29,7 @@
 #include "kpi_customers.h"
 #include "kpi_handler.h"
 #include "kpi_keys.h"
-#include "kpi_org.h"
+#include "sp_org.h"
 #include "kpi_record.h"
 #include "sp_consumer.h"
 #include "sp_consumer_batch.h"
@@ -625,7 +625,7 @@ typedef struct {
     sp_tz_t *utc;
     sp_tz_t *shanghai;
     kpi_customers_t *customers;
-    kpi_org_t *org;
+    sp_org_t *org;
     kpi_handler_t *plain;   /* UTC, no org, no customers */
     kpi_handler_t *handler; /* UTC, the org and the customers */
     kpi_handler_t *china;   /* Asia/Shanghai, no org, no customers */
@@ -646,7 +646,7 @@ s_setup (void **state)
         kpi_customers_new (s_customers_json, strlen (s_customers_json), error, sizeof error);
     if (!fixture->customers)
         fail_msg ("customers: %s", error);
-    fixture->org = kpi_org_new (s_org_json, strlen (s_org_json), error, sizeof error);
+    fixture->org = sp_org_new (s_org_json, strlen (s_org_json), error, sizeof error);
     if (!fixture->org)
         fail_msg ("org: %s", error);
     fixture->plain = kpi_handler_new (NULL, NULL, fixture->utc, CURRENCY);
@@ -669,7 +669,7 @@ s_teardown (void **state)
     kpi_handler_destroy (&fixture->china);
     assert_null (fixture->plain);
     kpi_handler_destroy (&fixture->plain); /* no-op on NULL */
-    kpi_org_destroy (&fixture->org);
+    sp_org_destroy (&fixture->org);
     kpi_customers_destroy (&fixture->customers);
     sp_tz_destroy (&fixture->utc);
     sp_tz_destroy (&fixture->shanghai);

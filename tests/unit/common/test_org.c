@@ -1,10 +1,11 @@
-/*  test_kpi_org - reading, validating and writing org charts, and the
-    look-ups the handler makes for every event (kpi_org).
+/*  test_org - reading, validating and writing org charts, and the
+    look-ups kpi-evaluator's handler makes for every event and
+    incentive-calculator's statements make (sp_org).
 
     The org of docs/org.md is the fixture: Anna Snelling moves from team
     Dustin Brinkmann (Central) to Melvin Marxen (East) on 2017-05-15 and
     back on 2017-09-01. Every refusal is checked with its exact message,
-    through kpi_org_new and kpi_org_check alike.
+    through sp_org_new and sp_org_check alike.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "kpi_org.h"
+#include "sp_org.h"
 #include "sp_civil.h"
 
 #define ERROR_FILL 'x' /* pattern of an error buffer before a call */
@@ -57,39 +58,38 @@
     "{\"id\":\"Melvin Marxen\",\"region\":\"East\"},"                                              \
     "{\"id\":\"Rosalina Dieter\",\"region\":\"East\"}]}"
 
-static kpi_org_t *
+static sp_org_t *
 s_read (const char *text)
 {
-    char error[KPI_ORG_ERROR_SIZE] = "";
-    kpi_org_t *org = kpi_org_new (text, strlen (text), error, sizeof error);
+    char error[SP_ORG_ERROR_SIZE] = "";
+    sp_org_t *org = sp_org_new (text, strlen (text), error, sizeof error);
     if (!org)
         print_error ("unexpected error: %s\n", error);
     assert_non_null (org);
     return org;
 }
 
-/* Refuses text with exactly message, through kpi_org_new and
-   kpi_org_check (which leaves name and canonical untouched); a NULL
+/* Refuses text with exactly message, through sp_org_new and
+   sp_org_check (which leaves name and canonical untouched); a NULL
    error buffer is allowed. */
 static void
 s_assert_refused (const char *text, const char *message)
 {
-    char error[KPI_ORG_ERROR_SIZE];
+    char error[SP_ORG_ERROR_SIZE];
     memset (error, ERROR_FILL, sizeof error);
-    kpi_org_t *org = kpi_org_new (text, strlen (text), error, sizeof error);
+    sp_org_t *org = sp_org_new (text, strlen (text), error, sizeof error);
     if (org || strcmp (error, message) != 0)
         print_error ("org: %s\nexpected: %s\n", text, message);
     assert_null (org);
     assert_string_equal (error, message);
-    assert_null (kpi_org_new (text, strlen (text), NULL, 0));
+    assert_null (sp_org_new (text, strlen (text), NULL, 0));
 
     char name[SP_REFDATA_NAME_SIZE];
     memset (name, NAME_FILL, sizeof name);
     char *canonical = NULL;
     memset (error, ERROR_FILL, sizeof error);
     assert_int_equal (
-        kpi_org_check (text, strlen (text), name, sizeof name, &canonical, error, sizeof error),
-        -1);
+        sp_org_check (text, strlen (text), name, sizeof name, &canonical, error, sizeof error), -1);
     assert_string_equal (error, message);
     assert_null (canonical);
     for (size_t index = 0; index < sizeof name; index++)
@@ -103,50 +103,50 @@ static void
 test_read (void **state)
 {
     (void) state;
-    assert_string_equal (kpi_org_kind.kind, "org");
-    assert_string_equal (kpi_org_kind.service, "kpi-evaluator");
-    assert_int_equal (kpi_org_kind.change, SP_REFDATA_REBUILD);
-    assert_false (kpi_org_kind.effective_dated);
-    assert_ptr_equal (kpi_org_kind.check, kpi_org_check);
+    assert_string_equal (sp_org_kind.kind, "org");
+    assert_string_equal (sp_org_kind.service, "kpi-evaluator");
+    assert_int_equal (sp_org_kind.change, SP_REFDATA_REBUILD);
+    assert_false (sp_org_kind.effective_dated);
+    assert_ptr_equal (sp_org_kind.check, sp_org_check);
 
-    kpi_org_t *org = s_read (ORG_JSON);
-    assert_string_equal (kpi_org_name (org), "crm");
-    assert_string_equal (kpi_org_company (org), "Maven");
-    assert_int_equal (kpi_org_region_count (org), 2);
-    assert_string_equal (kpi_org_region_id (org, 0), "Central");
-    assert_null (kpi_org_region_title (org, 0));
-    assert_string_equal (kpi_org_region_id (org, 1), "East");
-    assert_string_equal (kpi_org_region_title (org, 1), "East coast");
-    assert_int_equal (kpi_org_team_count (org), 3);
-    assert_string_equal (kpi_org_team_id (org, 0), "Dustin Brinkmann");
-    assert_string_equal (kpi_org_team_id (org, 1), "Melvin Marxen");
-    assert_string_equal (kpi_org_team_id (org, 2), "Rosalina Dieter");
-    assert_string_equal (kpi_org_team_region (org, "Dustin Brinkmann"), "Central");
-    assert_string_equal (kpi_org_team_region (org, "Rosalina Dieter"), "East");
-    assert_null (kpi_org_team_region (org, "Nobody"));
-    assert_int_equal (kpi_org_rep_count (org), 3);
-    assert_string_equal (kpi_org_rep_id (org, 0), "Anna Snelling");
-    assert_string_equal (kpi_org_rep_id (org, 1), "Boris Bear");
-    assert_string_equal (kpi_org_rep_id (org, 2), "Cecily Lampkin");
+    sp_org_t *org = s_read (ORG_JSON);
+    assert_string_equal (sp_org_name (org), "crm");
+    assert_string_equal (sp_org_company (org), "Maven");
+    assert_int_equal (sp_org_region_count (org), 2);
+    assert_string_equal (sp_org_region_id (org, 0), "Central");
+    assert_null (sp_org_region_title (org, 0));
+    assert_string_equal (sp_org_region_id (org, 1), "East");
+    assert_string_equal (sp_org_region_title (org, 1), "East coast");
+    assert_int_equal (sp_org_team_count (org), 3);
+    assert_string_equal (sp_org_team_id (org, 0), "Dustin Brinkmann");
+    assert_string_equal (sp_org_team_id (org, 1), "Melvin Marxen");
+    assert_string_equal (sp_org_team_id (org, 2), "Rosalina Dieter");
+    assert_string_equal (sp_org_team_region (org, "Dustin Brinkmann"), "Central");
+    assert_string_equal (sp_org_team_region (org, "Rosalina Dieter"), "East");
+    assert_null (sp_org_team_region (org, "Nobody"));
+    assert_int_equal (sp_org_rep_count (org), 3);
+    assert_string_equal (sp_org_rep_id (org, 0), "Anna Snelling");
+    assert_string_equal (sp_org_rep_id (org, 1), "Boris Bear");
+    assert_string_equal (sp_org_rep_id (org, 2), "Cecily Lampkin");
 
     /* Anna's memberships, sorted by from. */
-    assert_int_equal (kpi_org_rep_membership_count (org, 0), 3);
-    kpi_org_membership_t membership = kpi_org_rep_membership (org, 0, 0);
+    assert_int_equal (sp_org_rep_membership_count (org, 0), 3);
+    sp_org_membership_t membership = sp_org_rep_membership (org, 0, 0);
     assert_string_equal (membership.team, "Dustin Brinkmann");
     assert_int_equal (membership.from, DAY (2016, 1, 1));
     assert_int_equal (membership.until, DAY (2017, 5, 15));
-    membership = kpi_org_rep_membership (org, 0, 1);
+    membership = sp_org_rep_membership (org, 0, 1);
     assert_string_equal (membership.team, "Melvin Marxen");
     assert_int_equal (membership.from, DAY (2017, 5, 15));
     assert_int_equal (membership.until, DAY (2017, 9, 1));
-    membership = kpi_org_rep_membership (org, 0, 2);
+    membership = sp_org_rep_membership (org, 0, 2);
     assert_string_equal (membership.team, "Dustin Brinkmann");
     assert_int_equal (membership.from, DAY (2017, 9, 1));
-    assert_int_equal (membership.until, KPI_ORG_OPEN_END);
+    assert_int_equal (membership.until, SP_ORG_OPEN_END);
 
-    kpi_org_destroy (&org);
+    sp_org_destroy (&org);
     assert_null (org);
-    kpi_org_destroy (&org); /* a second call is a no-op */
+    sp_org_destroy (&org); /* a second call is a no-op */
 }
 
 /* A minimal org: empty arrays, no company; ids of any text (U+00A0 is
@@ -155,21 +155,21 @@ static void
 test_minimal_and_long_ids (void **state)
 {
     (void) state;
-    kpi_org_t *org = s_read ("{\"name\": \"o\", \"regions\": [], \"teams\": [], \"reps\": []}");
-    assert_null (kpi_org_company (org));
-    assert_int_equal (
-        kpi_org_region_count (org) + kpi_org_team_count (org) + kpi_org_rep_count (org), 0);
-    assert_int_equal (kpi_org_children (org, "company", 0, 1, NULL, 0), 0);
+    sp_org_t *org = s_read ("{\"name\": \"o\", \"regions\": [], \"teams\": [], \"reps\": []}");
+    assert_null (sp_org_company (org));
+    assert_int_equal (sp_org_region_count (org) + sp_org_team_count (org) + sp_org_rep_count (org),
+                      0);
+    assert_int_equal (sp_org_children (org, "company", 0, 1, NULL, 0), 0);
     const char *team = "x";
     const char *region = "x";
-    assert_int_equal (kpi_org_resolve (org, "Anna", 0, &team, &region), -1);
+    assert_int_equal (sp_org_resolve (org, "Anna", 0, &team, &region), -1);
     assert_null (team);
     assert_null (region);
-    kpi_org_destroy (&org);
+    sp_org_destroy (&org);
 
-    char id[KPI_ORG_ID_MAX + 1];
-    memset (id, 'r', KPI_ORG_ID_MAX);
-    id[KPI_ORG_ID_MAX] = '\0';
+    char id[SP_ORG_ID_MAX + 1];
+    memset (id, 'r', SP_ORG_ID_MAX);
+    id[SP_ORG_ID_MAX] = '\0';
     char text[1024];
     snprintf (text, sizeof text,
               "{\"name\": \"o\", \"regions\": [{\"id\": \"%s\"}], \"teams\": [{\"id\": \"%s\","
@@ -179,40 +179,40 @@ test_minimal_and_long_ids (void **state)
               " \"from\": \"2000-02-29\"}]}]}",
               id, id, id, id, id, id);
     org = s_read (text);
-    assert_int_equal (kpi_org_resolve (org, id, DAY (0, 1, 1), &team, &region), 0);
+    assert_int_equal (sp_org_resolve (org, id, DAY (0, 1, 1), &team, &region), 0);
     assert_string_equal (team, id);
     assert_string_equal (region, id);
-    assert_int_equal (kpi_org_resolve (org, id, DAY (9999, 12, 30), NULL, NULL), 0);
-    assert_int_equal (kpi_org_resolve (org, id, DAY (9999, 12, 31), NULL, NULL), -1);
+    assert_int_equal (sp_org_resolve (org, id, DAY (9999, 12, 30), NULL, NULL), 0);
+    assert_int_equal (sp_org_resolve (org, id, DAY (9999, 12, 31), NULL, NULL), -1);
     assert_int_equal (
-        kpi_org_resolve (org, "\u00e9l\u00e8ve\u00a0\"3\"", DAY (2000, 2, 29), NULL, NULL), 0);
-    kpi_org_scopes_t scopes;
-    kpi_org_scopes (org, id, NULL, NULL, DAY (2000, 1, 1), &scopes);
-    assert_int_equal (strlen (scopes.rep), strlen ("rep:") + KPI_ORG_ID_MAX);
-    assert_int_equal (strlen (scopes.team), strlen ("team:") + KPI_ORG_ID_MAX);
-    assert_int_equal (strlen (scopes.region), strlen ("region:") + KPI_ORG_ID_MAX);
+        sp_org_resolve (org, "\u00e9l\u00e8ve\u00a0\"3\"", DAY (2000, 2, 29), NULL, NULL), 0);
+    sp_org_scopes_t scopes;
+    sp_org_scopes (org, id, NULL, NULL, DAY (2000, 1, 1), &scopes);
+    assert_int_equal (strlen (scopes.rep), strlen ("rep:") + SP_ORG_ID_MAX);
+    assert_int_equal (strlen (scopes.team), strlen ("team:") + SP_ORG_ID_MAX);
+    assert_int_equal (strlen (scopes.region), strlen ("region:") + SP_ORG_ID_MAX);
     assert_memory_equal (scopes.region, "region:rrr", 10);
-    char *canonical = kpi_org_to_json (org);
+    char *canonical = sp_org_to_json (org);
     assert_non_null (canonical);
-    kpi_org_t *back = s_read (canonical);
-    char *again = kpi_org_to_json (back);
+    sp_org_t *back = s_read (canonical);
+    char *again = sp_org_to_json (back);
     assert_string_equal (canonical, again);
     assert_non_null (strstr (canonical, "\"from\":\"0000-01-01\",\"team\""));
     free (again);
     free (canonical);
-    kpi_org_destroy (&back);
-    kpi_org_destroy (&org);
+    sp_org_destroy (&back);
+    sp_org_destroy (&org);
 }
 
 // ---------------------------------------------------------------- resolution
 
 static void
-s_assert_resolves (const kpi_org_t *org, const char *rep, int64_t day, const char *team,
+s_assert_resolves (const sp_org_t *org, const char *rep, int64_t day, const char *team,
                    const char *region)
 {
     const char *got_team = "unset";
     const char *got_region = "unset";
-    int rc = kpi_org_resolve (org, rep, day, &got_team, &got_region);
+    int rc = sp_org_resolve (org, rep, day, &got_team, &got_region);
     if (!team) {
         assert_int_equal (rc, -1);
         assert_null (got_team);
@@ -230,7 +230,7 @@ static void
 test_resolve_team_move (void **state)
 {
     (void) state;
-    kpi_org_t *org = s_read (ORG_JSON);
+    sp_org_t *org = s_read (ORG_JSON);
     const char *anna = "Anna Snelling";
     s_assert_resolves (org, anna, DAY (2015, 12, 31), NULL, NULL);
     s_assert_resolves (org, anna, DAY (2016, 1, 1), "Dustin Brinkmann", "Central");
@@ -251,10 +251,10 @@ test_resolve_team_move (void **state)
     s_assert_resolves (org, "", DAY (2017, 1, 1), NULL, NULL);
     /* Either output may be skipped. */
     const char *team = NULL;
-    assert_int_equal (kpi_org_resolve (org, anna, DAY (2017, 6, 1), &team, NULL), 0);
+    assert_int_equal (sp_org_resolve (org, anna, DAY (2017, 6, 1), &team, NULL), 0);
     assert_string_equal (team, "Melvin Marxen");
-    assert_int_equal (kpi_org_resolve (org, anna, DAY (2017, 6, 1), NULL, NULL), 0);
-    kpi_org_destroy (&org);
+    assert_int_equal (sp_org_resolve (org, anna, DAY (2017, 6, 1), NULL, NULL), 0);
+    sp_org_destroy (&org);
 }
 
 /* Many reps given in reverse order, each with several memberships: the
@@ -281,13 +281,13 @@ test_resolve_many (void **state)
             index == reps - 1 ? "" : ", ", index);
     snprintf (text + used, size - used, "]}");
     assert_true (used + 3 < size);
-    kpi_org_t *org = s_read (text);
+    sp_org_t *org = s_read (text);
     free (text);
-    assert_int_equal (kpi_org_rep_count (org), reps);
+    assert_int_equal (sp_org_rep_count (org), reps);
     for (size_t index = 0; index < reps; index++) {
         char rep[16];
         snprintf (rep, sizeof rep, "rep-%04zu", index);
-        assert_string_equal (kpi_org_rep_id (org, index), rep);
+        assert_string_equal (sp_org_rep_id (org, index), rep);
         s_assert_resolves (org, rep, DAY (2016, 12, 31), NULL, NULL);
         s_assert_resolves (org, rep, DAY (2017, 1, 31), "A", "R");
         s_assert_resolves (org, rep, DAY (2017, 2, 1), NULL, NULL);
@@ -295,26 +295,26 @@ test_resolve_many (void **state)
         s_assert_resolves (org, rep, DAY (2017, 4, 1), "A", "R");
     }
     const char *children[CHILDREN_MAX];
-    assert_int_equal (kpi_org_children (org, "team:A", DAY (2017, 1, 1), DAY (2018, 1, 1), children,
-                                        COUNT (children)),
+    assert_int_equal (sp_org_children (org, "team:A", DAY (2017, 1, 1), DAY (2018, 1, 1), children,
+                                       COUNT (children)),
                       reps);
     assert_string_equal (children[0], "rep:rep-0000");
     assert_string_equal (children[CHILDREN_MAX - 1], "rep:rep-0007");
-    assert_int_equal (kpi_org_children (org, "team:A", DAY (2017, 2, 1), DAY (2017, 4, 1), children,
-                                        COUNT (children)),
+    assert_int_equal (sp_org_children (org, "team:A", DAY (2017, 2, 1), DAY (2017, 4, 1), children,
+                                       COUNT (children)),
                       0);
-    kpi_org_destroy (&org);
+    sp_org_destroy (&org);
 }
 
 // ---------------------------------------------------------------- scopes
 
 static void
-s_assert_scopes (const kpi_org_t *org, const char *rep, const char *team, const char *region,
+s_assert_scopes (const sp_org_t *org, const char *rep, const char *team, const char *region,
                  int64_t day, const char *want_rep, const char *want_team, const char *want_region)
 {
-    kpi_org_scopes_t scopes;
+    sp_org_scopes_t scopes;
     memset (&scopes, ERROR_FILL, sizeof scopes);
-    kpi_org_scopes (org, rep, team, region, day, &scopes);
+    sp_org_scopes (org, rep, team, region, day, &scopes);
     assert_string_equal (scopes.company, "company");
     assert_int_equal (scopes.has_rep, want_rep != NULL);
     assert_string_equal (scopes.rep, want_rep ? want_rep : "");
@@ -329,7 +329,7 @@ static void
 test_scopes (void **state)
 {
     (void) state;
-    kpi_org_t *org = s_read (ORG_JSON);
+    sp_org_t *org = s_read (ORG_JSON);
     const char *anna = "Anna Snelling";
     /* The membership in force on the event's day, across the move. */
     s_assert_scopes (org, anna, NULL, NULL, DAY (2017, 5, 14), "rep:Anna Snelling",
@@ -368,12 +368,12 @@ test_scopes (void **state)
                      "team:Dustin Brinkmann", NULL);
     s_assert_scopes (NULL, NULL, NULL, "East", 0, NULL, NULL, "region:East");
     /* An id too long to be a scope counts as not given. */
-    char longest[KPI_ORG_ID_MAX + 2];
+    char longest[SP_ORG_ID_MAX + 2];
     memset (longest, 'T', sizeof longest - 1);
     longest[sizeof longest - 1] = '\0';
     s_assert_scopes (org, anna, longest, NULL, DAY (2017, 5, 14), "rep:Anna Snelling",
                      "team:Dustin Brinkmann", "region:Central");
-    kpi_org_destroy (&org);
+    sp_org_destroy (&org);
 }
 
 // ---------------------------------------------------------------- children and parents
@@ -381,11 +381,11 @@ test_scopes (void **state)
 /* Asserts the children of node over [first_day, end_day) are want
    (NULL-terminated). */
 static void
-s_assert_children (const kpi_org_t *org, const char *node, int64_t first_day, int64_t end_day,
+s_assert_children (const sp_org_t *org, const char *node, int64_t first_day, int64_t end_day,
                    const char *const *want)
 {
     const char *children[CHILDREN_MAX];
-    size_t count = kpi_org_children (org, node, first_day, end_day, children, COUNT (children));
+    size_t count = sp_org_children (org, node, first_day, end_day, children, COUNT (children));
     size_t expected = 0;
     while (want[expected])
         expected++;
@@ -398,7 +398,7 @@ static void
 test_children (void **state)
 {
     (void) state;
-    kpi_org_t *org = s_read (ORG_JSON);
+    sp_org_t *org = s_read (ORG_JSON);
     const int64_t start = DAY (2016, 1, 1);
     const int64_t end = DAY (2018, 1, 1);
     s_assert_children (org, "company", start, end,
@@ -435,59 +435,59 @@ test_children (void **state)
         s_assert_children (org, none[index], start, end, (const char *[]){ NULL });
     /* More children than room: all counted, capacity written. */
     const char *children[2] = { "unset", "unset" };
-    assert_int_equal (kpi_org_children (org, "company", start, end, children, 1), 2);
+    assert_int_equal (sp_org_children (org, "company", start, end, children, 1), 2);
     assert_string_equal (children[0], "region:Central");
     assert_string_equal (children[1], "unset");
-    assert_int_equal (kpi_org_children (org, "team:Melvin Marxen", start, end, NULL, 0), 2);
-    kpi_org_destroy (&org);
+    assert_int_equal (sp_org_children (org, "team:Melvin Marxen", start, end, NULL, 0), 2);
+    sp_org_destroy (&org);
 }
 
 static void
 test_parent (void **state)
 {
     (void) state;
-    kpi_org_t *org = s_read (ORG_JSON);
+    sp_org_t *org = s_read (ORG_JSON);
     const char *anna = "rep:Anna Snelling";
-    assert_string_equal (kpi_org_parent (org, anna, DAY (2017, 5, 14)), "team:Dustin Brinkmann");
-    assert_string_equal (kpi_org_parent (org, anna, DAY (2017, 5, 15)), "team:Melvin Marxen");
-    assert_string_equal (kpi_org_parent (org, anna, DAY (2017, 9, 1)), "team:Dustin Brinkmann");
-    assert_null (kpi_org_parent (org, anna, DAY (2015, 12, 31)));
-    assert_null (kpi_org_parent (org, "rep:Boris Bear", DAY (2016, 12, 1)));
-    assert_string_equal (kpi_org_parent (org, "team:Melvin Marxen", 0), "region:East");
-    assert_string_equal (kpi_org_parent (org, "team:Dustin Brinkmann", 0), "region:Central");
-    assert_string_equal (kpi_org_parent (org, "region:East", 0), "company");
-    assert_null (kpi_org_parent (org, "company", 0));
-    assert_null (kpi_org_parent (org, "region:West", 0));
-    assert_null (kpi_org_parent (org, "team:Nobody", 0));
-    assert_null (kpi_org_parent (org, "rep:Nobody", 0));
-    assert_null (kpi_org_parent (org, "Anna Snelling", DAY (2017, 5, 14)));
-    assert_null (kpi_org_parent (org, "", 0));
+    assert_string_equal (sp_org_parent (org, anna, DAY (2017, 5, 14)), "team:Dustin Brinkmann");
+    assert_string_equal (sp_org_parent (org, anna, DAY (2017, 5, 15)), "team:Melvin Marxen");
+    assert_string_equal (sp_org_parent (org, anna, DAY (2017, 9, 1)), "team:Dustin Brinkmann");
+    assert_null (sp_org_parent (org, anna, DAY (2015, 12, 31)));
+    assert_null (sp_org_parent (org, "rep:Boris Bear", DAY (2016, 12, 1)));
+    assert_string_equal (sp_org_parent (org, "team:Melvin Marxen", 0), "region:East");
+    assert_string_equal (sp_org_parent (org, "team:Dustin Brinkmann", 0), "region:Central");
+    assert_string_equal (sp_org_parent (org, "region:East", 0), "company");
+    assert_null (sp_org_parent (org, "company", 0));
+    assert_null (sp_org_parent (org, "region:West", 0));
+    assert_null (sp_org_parent (org, "team:Nobody", 0));
+    assert_null (sp_org_parent (org, "rep:Nobody", 0));
+    assert_null (sp_org_parent (org, "Anna Snelling", DAY (2017, 5, 14)));
+    assert_null (sp_org_parent (org, "", 0));
 
-    assert_true (kpi_org_contains (org, "company"));
-    assert_true (kpi_org_contains (org, "region:Central"));
-    assert_true (kpi_org_contains (org, "team:Rosalina Dieter"));
-    assert_true (kpi_org_contains (org, "rep:Boris Bear"));
-    assert_false (kpi_org_contains (org, "rep:Rosalina Dieter"));
-    assert_false (kpi_org_contains (org, "team:Central"));
-    assert_false (kpi_org_contains (org, "Central"));
-    assert_false (kpi_org_contains (org, ""));
-    kpi_org_destroy (&org);
+    assert_true (sp_org_contains (org, "company"));
+    assert_true (sp_org_contains (org, "region:Central"));
+    assert_true (sp_org_contains (org, "team:Rosalina Dieter"));
+    assert_true (sp_org_contains (org, "rep:Boris Bear"));
+    assert_false (sp_org_contains (org, "rep:Rosalina Dieter"));
+    assert_false (sp_org_contains (org, "team:Central"));
+    assert_false (sp_org_contains (org, "Central"));
+    assert_false (sp_org_contains (org, ""));
+    sp_org_destroy (&org);
 }
 
 // ---------------------------------------------------------------- canonical form
 
 /* The canonical text is exact, and the same for the same org however
-   ordered or spaced; kpi_org_check gives it with the name. */
+   ordered or spaced; sp_org_check gives it with the name. */
 static void
 test_canonical (void **state)
 {
     (void) state;
-    kpi_org_t *org = s_read (ORG_JSON);
-    char *text = kpi_org_to_json (org);
+    sp_org_t *org = s_read (ORG_JSON);
+    char *text = sp_org_to_json (org);
     assert_non_null (text);
     assert_string_equal (text, ORG_CANONICAL);
     free (text);
-    kpi_org_destroy (&org);
+    sp_org_destroy (&org);
 
     const char *reordered =
         "{\n  \"reps\": [\n"
@@ -508,10 +508,10 @@ test_canonical (void **state)
     const char *inputs[] = { ORG_JSON, reordered, ORG_CANONICAL };
     for (size_t index = 0; index < COUNT (inputs); index++) {
         char name[SP_REFDATA_NAME_SIZE] = "";
-        char error[KPI_ORG_ERROR_SIZE] = "";
+        char error[SP_ORG_ERROR_SIZE] = "";
         char *canonical = NULL;
-        assert_int_equal (kpi_org_check (inputs[index], strlen (inputs[index]), name, sizeof name,
-                                         &canonical, error, sizeof error),
+        assert_int_equal (sp_org_check (inputs[index], strlen (inputs[index]), name, sizeof name,
+                                        &canonical, error, sizeof error),
                           0);
         assert_string_equal (name, "crm");
         assert_string_equal (canonical, ORG_CANONICAL);
@@ -520,9 +520,9 @@ test_canonical (void **state)
     /* The text need not be NUL-terminated: only length bytes are read. */
     char *copy = strdup (ORG_JSON "garbage");
     assert_non_null (copy);
-    org = kpi_org_new (copy, strlen (ORG_JSON), NULL, 0);
+    org = sp_org_new (copy, strlen (ORG_JSON), NULL, 0);
     assert_non_null (org);
-    kpi_org_destroy (&org);
+    sp_org_destroy (&org);
     free (copy);
 }
 
@@ -608,6 +608,9 @@ static const error_case_t s_errors[] = {
     { HEAD "\"reps\": [[]]}", "field \"reps[0]\": expected an object, got an array" },
     { REPS ("{\"memberships\": []}"), "field \"reps[0].id\": required" },
     { REPS ("{\"id\": \"A\"}"), "field \"reps[0].memberships\": required" },
+    { REPS ("{\"id\": \"A\", \"role\": \"AE\", \"memberships\": []}"),
+      "field \"reps[0].role\": invalid name \"AE\": use 1 to 63 characters of a-z, 0-9, "
+      "\"_\" and \"-\"" },
     { REPS ("{\"id\": \"A\", \"memberships\": [], \"team\": \"T\"}"),
       "field \"reps[0].team\": unknown field" },
     { REPS ("{\"id\": \"A\", \"memberships\": []}"),
@@ -714,15 +717,15 @@ static void
 test_bounds (void **state)
 {
     (void) state;
-    char *text = s_zeros (
-        "{\"name\": \"o\", " REGIONS ", " TEAMS ", \"reps\": ", KPI_ORG_REPS_MAX + 1, "]}");
+    char *text =
+        s_zeros ("{\"name\": \"o\", " REGIONS ", " TEAMS ", \"reps\": ", SP_ORG_REPS_MAX + 1, "]}");
     s_assert_refused (text, "field \"reps\": 100001 reps, at most 100000 are allowed");
     free (text);
-    text = s_zeros ("{\"name\": \"o\", " REGIONS ", \"teams\": ", KPI_ORG_TEAMS_MAX + 1,
+    text = s_zeros ("{\"name\": \"o\", " REGIONS ", \"teams\": ", SP_ORG_TEAMS_MAX + 1,
                     "], \"reps\": []}");
     s_assert_refused (text, "field \"teams\": 100001 teams, at most 100000 are allowed");
     free (text);
-    text = s_zeros ("{\"name\": \"o\", \"regions\": ", KPI_ORG_REGIONS_MAX + 1,
+    text = s_zeros ("{\"name\": \"o\", \"regions\": ", SP_ORG_REGIONS_MAX + 1,
                     "], \"teams\": [], \"reps\": []}");
     s_assert_refused (text, "field \"regions\": 10001 regions, at most 10000 are allowed");
     free (text);
@@ -730,14 +733,14 @@ test_bounds (void **state)
     /* 64 memberships are fine, 65 are too many. */
     char memberships[8192] = "";
     size_t used = 0;
-    for (int index = 0; index <= KPI_ORG_MEMBERSHIPS_MAX; index++) {
-        if (index == KPI_ORG_MEMBERSHIPS_MAX) {
+    for (int index = 0; index <= SP_ORG_MEMBERSHIPS_MAX; index++) {
+        if (index == SP_ORG_MEMBERSHIPS_MAX) {
             char allowed[sizeof memberships + 512];
             snprintf (allowed, sizeof allowed,
                       HEAD "\"reps\": [{\"id\": \"A\", \"memberships\": [%s]}]}", memberships);
-            kpi_org_t *org = s_read (allowed);
-            assert_int_equal (kpi_org_rep_membership_count (org, 0), KPI_ORG_MEMBERSHIPS_MAX);
-            kpi_org_destroy (&org);
+            sp_org_t *org = s_read (allowed);
+            assert_int_equal (sp_org_rep_membership_count (org, 0), SP_ORG_MEMBERSHIPS_MAX);
+            sp_org_destroy (&org);
         }
         used += (size_t) snprintf (memberships + used, sizeof memberships - used,
                                    "%s{\"team\": \"T\", \"from\": \"%04d-01-01\","
@@ -753,8 +756,34 @@ test_bounds (void **state)
 
     char small[12];
     memset (small, ERROR_FILL, sizeof small);
-    assert_null (kpi_org_new (refused, strlen (refused), small, sizeof small));
+    assert_null (sp_org_new (refused, strlen (refused), small, sizeof small));
     assert_string_equal (small, "field \"reps");
+}
+
+/* A rep's optional role: read, looked up by rep id, written back in the
+   canonical form only when given. */
+static void
+test_role (void **state)
+{
+    (void) state;
+    const char *text =
+        "{\"name\": \"o\", \"regions\": [{\"id\": \"C\"}], \"teams\": [{\"id\": \"T\","
+        " \"region\": \"C\"}], \"reps\": [{\"id\": \"B\", \"memberships\": [{\"team\": \"T\","
+        " \"from\": \"2025-01-01\"}]}, {\"role\": \"ae\", \"id\": \"A\", \"memberships\":"
+        " [{\"team\": \"T\", \"from\": \"2025-01-01\"}]}]}";
+    sp_org_t *org = s_read (text);
+    assert_string_equal (sp_org_rep_role (org, "A"), "ae");
+    assert_null (sp_org_rep_role (org, "B"));
+    assert_null (sp_org_rep_role (org, "rep:A")); /* an id, not a scope */
+    assert_null (sp_org_rep_role (org, "Z"));
+    char *canonical = sp_org_to_json (org);
+    assert_string_equal (
+        canonical, "{\"name\":\"o\",\"regions\":[{\"id\":\"C\"}],\"reps\":[{\"id\":\"A\","
+                   "\"memberships\":[{\"from\":\"2025-01-01\",\"team\":\"T\"}],\"role\":\"ae\"},"
+                   "{\"id\":\"B\",\"memberships\":[{\"from\":\"2025-01-01\",\"team\":\"T\"}]}],"
+                   "\"teams\":[{\"id\":\"T\",\"region\":\"C\"}]}");
+    free (canonical);
+    sp_org_destroy (&org);
 }
 
 int
@@ -771,6 +800,7 @@ main (void)
         cmocka_unit_test (test_canonical),
         cmocka_unit_test (test_errors),
         cmocka_unit_test (test_bounds),
+        cmocka_unit_test (test_role),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/*  kpi_org - the org chart kpi-evaluator rolls up (see kpi_org.h): the
+/*  sp_org - the org chart of the "org" reference data (see sp_org.h): the
     reader of the JSON form, the canonical writer, and the look-ups.
 
     Reading goes level by level: regions, then teams (whose "region" is
@@ -11,9 +11,9 @@
     Every region, team and rep holds its scope string ("team:<id>"), one
     allocation whose tail is the id, so look-ups hand out borrowed strings
     of either form. Two indexes are built once: the teams of each region,
-    and each team's (rep, membership) pairs, for kpi_org_children.
+    and each team's (rep, membership) pairs, for sp_org_children.
 */
-#include "kpi_org.h"
+#include "sp_org.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -29,12 +29,12 @@
 #define S_KIND "org"
 #define S_NAME_MAX (SP_REFDATA_NAME_SIZE - 1)
 
-const sp_refdata_kind_t kpi_org_kind = {
+const sp_refdata_kind_t sp_org_kind = {
     .kind = S_KIND,
     .service = "kpi-evaluator",
     .change = SP_REFDATA_REBUILD,
     .effective_dated = false,
-    .check = kpi_org_check,
+    .check = sp_org_check,
 };
 
 /* What every region, team and rep starts with, so that one comparator
@@ -61,7 +61,7 @@ typedef struct {
 
 typedef struct {
     int64_t from;  /* first day, inclusive */
-    int64_t until; /* first day after, exclusive; KPI_ORG_OPEN_END when open */
+    int64_t until; /* first day after, exclusive; SP_ORG_OPEN_END when open */
     size_t team;   /* index in teams */
     size_t index;  /* position in the document's "memberships" */
 } s_membership_t;
@@ -69,7 +69,8 @@ typedef struct {
 typedef struct {
     s_node_t node;               /* "rep:<id>" */
     s_membership_t *memberships; /* owned, sorted by from */
-    size_t membership_count;     /* 1..KPI_ORG_MEMBERSHIPS_MAX once read */
+    size_t membership_count;     /* 1..SP_ORG_MEMBERSHIPS_MAX once read */
+    char *role;                  /* owned; NULL when absent */
 } s_rep_t;
 
 /* A membership in a team, for the team's children. */
@@ -79,7 +80,7 @@ typedef struct {
     int64_t until; /* the membership's end, exclusive */
 } s_pair_t;
 
-struct _kpi_org_t {
+struct _sp_org_t {
     char name[SP_REFDATA_NAME_SIZE]; /* document name, [a-z0-9_-] */
     char *company;                   /* owned display name; NULL when absent */
     s_region_t *regions;             /* sorted by id */
@@ -96,7 +97,7 @@ struct _kpi_org_t {
 static const char *const s_top_keys[] = { "name", "company", "regions", "teams", "reps", NULL };
 static const char *const s_region_keys[] = { "id", "title", NULL };
 static const char *const s_team_keys[] = { "id", "region", NULL };
-static const char *const s_rep_keys[] = { "id", "memberships", NULL };
+static const char *const s_rep_keys[] = { "id", "role", "memberships", NULL };
 static const char *const s_membership_keys[] = { "team", "from", "until", NULL };
 
 // ---------------------------------------------------------------- values
@@ -270,7 +271,7 @@ s_read_node (sp_json_reader_t *reader, const json_t *array, const char *name, si
         return -1;
     char path[SP_JSON_PATH_SIZE];
     sp_json_path (path, sizeof path, parent, "id");
-    return sp_json_read_text (reader, json_object_get (*object, "id"), path, KPI_ORG_ID_MAX, id);
+    return sp_json_read_text (reader, json_object_get (*object, "id"), path, SP_ORG_ID_MAX, id);
 }
 
 /* Reads parent's field (of object) naming a node of a sorted array (as
@@ -297,11 +298,11 @@ s_read_reference (sp_json_reader_t *reader, const json_t *object, const char *pa
 
 /* Reads "regions". */
 static int
-s_read_regions (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
+s_read_regions (sp_json_reader_t *reader, sp_org_t *self, const json_t *array)
 {
     size_t count;
     self->regions =
-        s_read_list (reader, array, "regions", KPI_ORG_REGIONS_MAX, sizeof *self->regions, &count);
+        s_read_list (reader, array, "regions", SP_ORG_REGIONS_MAX, sizeof *self->regions, &count);
     if (!self->regions)
         return -1;
     for (size_t index = 0; index < count; index++) {
@@ -314,10 +315,10 @@ s_read_regions (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
         const json_t *value = json_object_get (object, "title");
         const char *title = NULL;
         sp_json_path (path, sizeof path, parent, "title");
-        if (value && sp_json_read_text (reader, value, path, KPI_ORG_TITLE_MAX, &title) != 0)
+        if (value && sp_json_read_text (reader, value, path, SP_ORG_TITLE_MAX, &title) != 0)
             return -1;
         s_region_t *region = &self->regions[index];
-        if (s_node_set (reader, &region->node, KPI_ORG_REGION_PREFIX, id, index) != 0)
+        if (s_node_set (reader, &region->node, SP_ORG_REGION_PREFIX, id, index) != 0)
             return -1;
         self->region_count++;
         if (title && !(region->title = strdup (title))) {
@@ -331,11 +332,11 @@ s_read_regions (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
 
 /* Reads "teams" (regions read). */
 static int
-s_read_teams (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
+s_read_teams (sp_json_reader_t *reader, sp_org_t *self, const json_t *array)
 {
     size_t count;
     self->teams =
-        s_read_list (reader, array, "teams", KPI_ORG_TEAMS_MAX, sizeof *self->teams, &count);
+        s_read_list (reader, array, "teams", SP_ORG_TEAMS_MAX, sizeof *self->teams, &count);
     if (!self->teams)
         return -1;
     for (size_t index = 0; index < count; index++) {
@@ -348,7 +349,7 @@ s_read_teams (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
                               sizeof *self->regions, &region) != 0)
             return -1;
         s_team_t *team = &self->teams[index];
-        if (s_node_set (reader, &team->node, KPI_ORG_TEAM_PREFIX, id, index) != 0)
+        if (s_node_set (reader, &team->node, SP_ORG_TEAM_PREFIX, id, index) != 0)
             return -1;
         team->region = region;
         self->team_count++;
@@ -369,7 +370,7 @@ s_membership_compare (const void *left, const void *right)
 
 /* Reads the membership at parent into membership (teams read). */
 static int
-s_read_membership (sp_json_reader_t *reader, const kpi_org_t *self, const json_t *object,
+s_read_membership (sp_json_reader_t *reader, const sp_org_t *self, const json_t *object,
                    const char *parent, s_membership_t *membership)
 {
     char path[SP_JSON_PATH_SIZE];
@@ -382,7 +383,7 @@ s_read_membership (sp_json_reader_t *reader, const kpi_org_t *self, const json_t
     const json_t *from = json_object_get (object, "from");
     if (s_read_date (reader, from, path, &membership->from) != 0)
         return -1;
-    membership->until = KPI_ORG_OPEN_END;
+    membership->until = SP_ORG_OPEN_END;
     sp_json_path (path, sizeof path, parent, "until");
     const json_t *value = json_object_get (object, "until");
     if (value && s_read_date (reader, value, path, &membership->until) != 0)
@@ -400,7 +401,7 @@ s_read_membership (sp_json_reader_t *reader, const kpi_org_t *self, const json_t
 /* Reads the memberships of reps[rep] (teams read), sorts them and
    refuses an overlap naming both. */
 static int
-s_read_memberships (sp_json_reader_t *reader, const kpi_org_t *self, s_rep_t *rep,
+s_read_memberships (sp_json_reader_t *reader, const sp_org_t *self, s_rep_t *rep,
                     const json_t *array, const char *rep_path)
 {
     char parent[SP_JSON_PATH_SIZE];
@@ -410,9 +411,9 @@ s_read_memberships (sp_json_reader_t *reader, const kpi_org_t *self, s_rep_t *re
     size_t count = json_array_size (array);
     if (count == 0)
         return sp_json_fail (reader, parent, "at least one membership is required");
-    if (count > KPI_ORG_MEMBERSHIPS_MAX)
+    if (count > SP_ORG_MEMBERSHIPS_MAX)
         return sp_json_fail (reader, parent, "%zu memberships, at most %d are allowed", count,
-                             KPI_ORG_MEMBERSHIPS_MAX);
+                             SP_ORG_MEMBERSHIPS_MAX);
     rep->memberships = calloc (count, sizeof *rep->memberships);
     if (!rep->memberships) {
         sp_error_set (reader->error, reader->error_size, "out of memory");
@@ -446,10 +447,10 @@ s_read_memberships (sp_json_reader_t *reader, const kpi_org_t *self, s_rep_t *re
 
 /* Reads "reps" (teams read). */
 static int
-s_read_reps (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
+s_read_reps (sp_json_reader_t *reader, sp_org_t *self, const json_t *array)
 {
     size_t count;
-    self->reps = s_read_list (reader, array, "reps", KPI_ORG_REPS_MAX, sizeof *self->reps, &count);
+    self->reps = s_read_list (reader, array, "reps", SP_ORG_REPS_MAX, sizeof *self->reps, &count);
     if (!self->reps)
         return -1;
     for (size_t index = 0; index < count; index++) {
@@ -459,9 +460,20 @@ s_read_reps (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
         if (s_read_node (reader, array, "reps", index, s_rep_keys, parent, &object, &id) != 0)
             return -1;
         s_rep_t *rep = &self->reps[index];
-        if (s_node_set (reader, &rep->node, KPI_ORG_REP_PREFIX, id, index) != 0)
+        if (s_node_set (reader, &rep->node, SP_ORG_REP_PREFIX, id, index) != 0)
             return -1;
         self->rep_count++;
+        const json_t *role = json_object_get (object, "role");
+        if (role) {
+            char path[SP_JSON_PATH_SIZE];
+            char name[SP_ORG_ROLE_MAX + 1];
+            sp_json_path (path, sizeof path, parent, "role");
+            if (sp_json_read_name (reader, role, path, name, SP_ORG_ROLE_MAX) != 0)
+                return -1;
+            rep->role = strdup (name);
+            if (!rep->role)
+                return sp_json_fail (reader, path, "out of memory");
+        }
         if (s_read_memberships (reader, self, rep, json_object_get (object, "memberships"),
                                 parent) != 0)
             return -1;
@@ -469,9 +481,9 @@ s_read_reps (sp_json_reader_t *reader, kpi_org_t *self, const json_t *array)
     return s_sort_unique (reader, self->reps, self->rep_count, sizeof *self->reps, "reps");
 }
 
-/* Builds region_teams and pairs, the indexes of kpi_org_children. */
+/* Builds region_teams and pairs, the indexes of sp_org_children. */
 static int
-s_index (sp_json_reader_t *reader, kpi_org_t *self)
+s_index (sp_json_reader_t *reader, sp_org_t *self)
 {
     self->region_teams = calloc (self->team_count ? self->team_count : 1, sizeof (size_t));
     for (size_t rep = 0; rep < self->rep_count; rep++)
@@ -518,7 +530,7 @@ s_index (sp_json_reader_t *reader, kpi_org_t *self)
 
 /* Reads the whole document into self. */
 static int
-s_read (sp_json_reader_t *reader, kpi_org_t *self, const json_t *root)
+s_read (sp_json_reader_t *reader, sp_org_t *self, const json_t *root)
 {
     if (sp_json_check_keys (reader, root, "", s_top_keys) != 0)
         return -1;
@@ -527,7 +539,7 @@ s_read (sp_json_reader_t *reader, kpi_org_t *self, const json_t *root)
         return -1;
     const json_t *value = json_object_get (root, "company");
     const char *company = NULL;
-    if (value && sp_json_read_text (reader, value, "company", KPI_ORG_TITLE_MAX, &company) != 0)
+    if (value && sp_json_read_text (reader, value, "company", SP_ORG_TITLE_MAX, &company) != 0)
         return -1;
     if (company && !(self->company = strdup (company))) {
         sp_error_set (reader->error, reader->error_size, "out of memory");
@@ -540,31 +552,31 @@ s_read (sp_json_reader_t *reader, kpi_org_t *self, const json_t *root)
     return s_index (reader, self);
 }
 
-kpi_org_t *
-kpi_org_new (const char *text, size_t length, char *error, size_t error_size)
+sp_org_t *
+sp_org_new (const char *text, size_t length, char *error, size_t error_size)
 {
     assert (text || length == 0);
     sp_json_reader_t reader = { error, error_size };
     json_t *root = sp_json_load_object (text, length, "an org", error, error_size);
     if (!root)
         return NULL;
-    kpi_org_t *self = calloc (1, sizeof *self);
+    sp_org_t *self = calloc (1, sizeof *self);
     if (!self) {
         sp_error_set (error, error_size, "out of memory");
         goto out_release_root;
     }
     if (s_read (&reader, self, root) != 0)
-        kpi_org_destroy (&self);
+        sp_org_destroy (&self);
 out_release_root:
     json_decref (root);
     return self;
 }
 
 void
-kpi_org_destroy (kpi_org_t **self_p)
+sp_org_destroy (sp_org_t **self_p)
 {
     assert (self_p);
-    kpi_org_t *self = *self_p;
+    sp_org_t *self = *self_p;
     if (!self)
         return;
     for (size_t index = 0; index < self->region_count; index++) {
@@ -576,6 +588,7 @@ kpi_org_destroy (kpi_org_t **self_p)
     for (size_t index = 0; index < self->rep_count; index++) {
         free (self->reps[index].node.scope);
         free (self->reps[index].memberships);
+        free (self->reps[index].role);
     }
     free (self->regions);
     free (self->teams);
@@ -616,17 +629,19 @@ s_date_json (int64_t day)
 
 /* The rep's JSON form. */
 static json_t *
-s_rep_json (const kpi_org_t *self, const s_rep_t *rep, bool *ok)
+s_rep_json (const sp_org_t *self, const s_rep_t *rep, bool *ok)
 {
     json_t *object = json_object ();
     json_t *memberships = json_array ();
     s_set (object, "id", json_string (rep->node.id), ok);
+    if (rep->role)
+        s_set (object, "role", json_string (rep->role), ok);
     for (size_t index = 0; index < rep->membership_count; index++) {
         const s_membership_t *membership = &rep->memberships[index];
         json_t *entry = json_object ();
         s_set (entry, "team", json_string (self->teams[membership->team].node.id), ok);
         s_set (entry, "from", s_date_json (membership->from), ok);
-        if (membership->until != KPI_ORG_OPEN_END)
+        if (membership->until != SP_ORG_OPEN_END)
             s_set (entry, "until", s_date_json (membership->until), ok);
         s_append (memberships, entry, ok);
     }
@@ -635,7 +650,7 @@ s_rep_json (const kpi_org_t *self, const s_rep_t *rep, bool *ok)
 }
 
 char *
-kpi_org_to_json (const kpi_org_t *self)
+sp_org_to_json (const sp_org_t *self)
 {
     assert (self);
     bool ok = true;
@@ -670,38 +685,38 @@ kpi_org_to_json (const kpi_org_t *self)
 }
 
 int
-kpi_org_check (const char *text, size_t length, char *name, size_t name_size, char **canonical,
-               char *error, size_t error_size)
+sp_org_check (const char *text, size_t length, char *name, size_t name_size, char **canonical,
+              char *error, size_t error_size)
 {
     assert (text && name && canonical);
-    kpi_org_t *self = kpi_org_new (text, length, error, error_size);
+    sp_org_t *self = sp_org_new (text, length, error, error_size);
     if (!self)
         return -1;
-    int rc = sp_refdata_check_finish (kpi_org_to_json (self), kpi_org_name (self), name, name_size,
+    int rc = sp_refdata_check_finish (sp_org_to_json (self), sp_org_name (self), name, name_size,
                                       canonical, error, error_size);
-    kpi_org_destroy (&self);
+    sp_org_destroy (&self);
     return rc;
 }
 
 // ---------------------------------------------------------------- look-ups
 
 const char *
-kpi_org_name (const kpi_org_t *self)
+sp_org_name (const sp_org_t *self)
 {
     assert (self);
     return self->name;
 }
 
 const char *
-kpi_org_company (const kpi_org_t *self)
+sp_org_company (const sp_org_t *self)
 {
     assert (self);
     return self->company;
 }
 
 int
-kpi_org_resolve (const kpi_org_t *self, const char *rep, int64_t day, const char **team,
-                 const char **region)
+sp_org_resolve (const sp_org_t *self, const char *rep, int64_t day, const char **team,
+                const char **region)
 {
     assert (self && rep);
     const char *team_id = NULL;
@@ -721,52 +736,52 @@ kpi_org_resolve (const kpi_org_t *self, const char *rep, int64_t day, const char
 }
 
 const char *
-kpi_org_team_region (const kpi_org_t *self, const char *team)
+sp_org_team_region (const sp_org_t *self, const char *team)
 {
     assert (self && team);
     ptrdiff_t found = S_FIND (self->teams, self->team_count, team);
     return found < 0 ? NULL : self->regions[self->teams[found].region].node.id;
 }
 
-/* id when it can be a scope: non-empty and at most KPI_ORG_ID_MAX bytes;
+/* id when it can be a scope: non-empty and at most SP_ORG_ID_MAX bytes;
    otherwise NULL. */
 static const char *
 s_usable_id (const char *id)
 {
     if (!id || !*id)
         return NULL;
-    return strnlen (id, KPI_ORG_ID_MAX + 1) <= KPI_ORG_ID_MAX ? id : NULL;
+    return strnlen (id, SP_ORG_ID_MAX + 1) <= SP_ORG_ID_MAX ? id : NULL;
 }
 
 void
-kpi_org_scopes (const kpi_org_t *self, const char *rep_id, const char *team_id,
-                const char *region_id, int64_t day, kpi_org_scopes_t *out)
+sp_org_scopes (const sp_org_t *self, const char *rep_id, const char *team_id, const char *region_id,
+               int64_t day, sp_org_scopes_t *out)
 {
     assert (out);
     memset (out, 0, sizeof *out);
-    snprintf (out->company, sizeof out->company, "%s", KPI_ORG_COMPANY);
+    snprintf (out->company, sizeof out->company, "%s", SP_ORG_COMPANY);
     const char *rep = s_usable_id (rep_id);
     const char *team = s_usable_id (team_id);
     const char *region = s_usable_id (region_id);
     if (!team && rep && self) {
         const char *member_team;
         const char *member_region;
-        if (kpi_org_resolve (self, rep, day, &member_team, &member_region) == 0 &&
+        if (sp_org_resolve (self, rep, day, &member_team, &member_region) == 0 &&
             (!region || strcmp (member_region, region) == 0))
             team = member_team;
     }
     if (!region && team && self)
-        region = kpi_org_team_region (self, team);
+        region = sp_org_team_region (self, team);
     if (rep) {
-        snprintf (out->rep, sizeof out->rep, "%s%s", KPI_ORG_REP_PREFIX, rep);
+        snprintf (out->rep, sizeof out->rep, "%s%s", SP_ORG_REP_PREFIX, rep);
         out->has_rep = true;
     }
     if (team) {
-        snprintf (out->team, sizeof out->team, "%s%s", KPI_ORG_TEAM_PREFIX, team);
+        snprintf (out->team, sizeof out->team, "%s%s", SP_ORG_TEAM_PREFIX, team);
         out->has_team = true;
     }
     if (region) {
-        snprintf (out->region, sizeof out->region, "%s%s", KPI_ORG_REGION_PREFIX, region);
+        snprintf (out->region, sizeof out->region, "%s%s", SP_ORG_REGION_PREFIX, region);
         out->has_region = true;
     }
 }
@@ -789,24 +804,24 @@ s_emit (const char *child, const char **children, size_t capacity, size_t *count
 }
 
 size_t
-kpi_org_children (const kpi_org_t *self, const char *node, int64_t first_day, int64_t end_day,
-                  const char **children, size_t capacity)
+sp_org_children (const sp_org_t *self, const char *node, int64_t first_day, int64_t end_day,
+                 const char **children, size_t capacity)
 {
     assert (self && node);
     assert (children || capacity == 0);
     size_t count = 0;
     const char *id;
-    if (strcmp (node, KPI_ORG_COMPANY) == 0)
+    if (strcmp (node, SP_ORG_COMPANY) == 0)
         for (size_t index = 0; index < self->region_count; index++)
             s_emit (self->regions[index].node.scope, children, capacity, &count);
-    else if ((id = s_after (node, KPI_ORG_REGION_PREFIX))) {
+    else if ((id = s_after (node, SP_ORG_REGION_PREFIX))) {
         ptrdiff_t found = S_FIND (self->regions, self->region_count, id);
         const s_region_t *region = found < 0 ? NULL : &self->regions[found];
         for (size_t index = 0; region && index < region->team_count; index++)
             s_emit (self->teams[self->region_teams[region->team_first + index]].node.scope,
                     children, capacity, &count);
     }
-    else if ((id = s_after (node, KPI_ORG_TEAM_PREFIX))) {
+    else if ((id = s_after (node, SP_ORG_TEAM_PREFIX))) {
         ptrdiff_t found = S_FIND (self->teams, self->team_count, id);
         /* An empty range [first_day, end_day) has no day a rep could be in. */
         const s_team_t *team = found < 0 || first_day >= end_day ? NULL : &self->teams[found];
@@ -823,18 +838,18 @@ kpi_org_children (const kpi_org_t *self, const char *node, int64_t first_day, in
 }
 
 const char *
-kpi_org_parent (const kpi_org_t *self, const char *node, int64_t day)
+sp_org_parent (const sp_org_t *self, const char *node, int64_t day)
 {
     assert (self && node);
     const char *id;
     ptrdiff_t found;
-    if ((id = s_after (node, KPI_ORG_REGION_PREFIX)))
-        return S_FIND (self->regions, self->region_count, id) < 0 ? NULL : KPI_ORG_COMPANY;
-    if ((id = s_after (node, KPI_ORG_TEAM_PREFIX))) {
+    if ((id = s_after (node, SP_ORG_REGION_PREFIX)))
+        return S_FIND (self->regions, self->region_count, id) < 0 ? NULL : SP_ORG_COMPANY;
+    if ((id = s_after (node, SP_ORG_TEAM_PREFIX))) {
         found = S_FIND (self->teams, self->team_count, id);
         return found < 0 ? NULL : self->regions[self->teams[found].region].node.scope;
     }
-    if ((id = s_after (node, KPI_ORG_REP_PREFIX))) {
+    if ((id = s_after (node, SP_ORG_REP_PREFIX))) {
         found = S_FIND (self->reps, self->rep_count, id);
         const s_membership_t *membership =
             found < 0 ? NULL : s_membership_on (&self->reps[found], day);
@@ -844,84 +859,92 @@ kpi_org_parent (const kpi_org_t *self, const char *node, int64_t day)
 }
 
 bool
-kpi_org_contains (const kpi_org_t *self, const char *node)
+sp_org_contains (const sp_org_t *self, const char *node)
 {
     assert (self && node);
     const char *id;
-    if (strcmp (node, KPI_ORG_COMPANY) == 0)
+    if (strcmp (node, SP_ORG_COMPANY) == 0)
         return true;
-    if ((id = s_after (node, KPI_ORG_REGION_PREFIX)))
+    if ((id = s_after (node, SP_ORG_REGION_PREFIX)))
         return S_FIND (self->regions, self->region_count, id) >= 0;
-    if ((id = s_after (node, KPI_ORG_TEAM_PREFIX)))
+    if ((id = s_after (node, SP_ORG_TEAM_PREFIX)))
         return S_FIND (self->teams, self->team_count, id) >= 0;
-    if ((id = s_after (node, KPI_ORG_REP_PREFIX)))
+    if ((id = s_after (node, SP_ORG_REP_PREFIX)))
         return S_FIND (self->reps, self->rep_count, id) >= 0;
     return false;
 }
 
 size_t
-kpi_org_region_count (const kpi_org_t *self)
+sp_org_region_count (const sp_org_t *self)
 {
     assert (self);
     return self->region_count;
 }
 
 const char *
-kpi_org_region_id (const kpi_org_t *self, size_t index)
+sp_org_region_id (const sp_org_t *self, size_t index)
 {
     assert (self && index < self->region_count);
     return self->regions[index].node.id;
 }
 
 const char *
-kpi_org_region_title (const kpi_org_t *self, size_t index)
+sp_org_region_title (const sp_org_t *self, size_t index)
 {
     assert (self && index < self->region_count);
     return self->regions[index].title;
 }
 
 size_t
-kpi_org_team_count (const kpi_org_t *self)
+sp_org_team_count (const sp_org_t *self)
 {
     assert (self);
     return self->team_count;
 }
 
 const char *
-kpi_org_team_id (const kpi_org_t *self, size_t index)
+sp_org_team_id (const sp_org_t *self, size_t index)
 {
     assert (self && index < self->team_count);
     return self->teams[index].node.id;
 }
 
 size_t
-kpi_org_rep_count (const kpi_org_t *self)
+sp_org_rep_count (const sp_org_t *self)
 {
     assert (self);
     return self->rep_count;
 }
 
 const char *
-kpi_org_rep_id (const kpi_org_t *self, size_t index)
+sp_org_rep_id (const sp_org_t *self, size_t index)
 {
     assert (self && index < self->rep_count);
     return self->reps[index].node.id;
 }
 
+const char *
+sp_org_rep_role (const sp_org_t *self, const char *rep)
+{
+    assert (self && rep);
+    ptrdiff_t found = S_FIND (self->reps, self->rep_count, rep);
+    return found < 0 ? NULL : self->reps[found].role;
+}
+
 size_t
-kpi_org_rep_membership_count (const kpi_org_t *self, size_t index)
+sp_org_rep_membership_count (const sp_org_t *self, size_t index)
 {
     assert (self && index < self->rep_count);
     return self->reps[index].membership_count;
 }
 
-kpi_org_membership_t
-kpi_org_rep_membership (const kpi_org_t *self, size_t index, size_t membership)
+sp_org_membership_t
+sp_org_rep_membership (const sp_org_t *self, size_t index, size_t membership)
 {
     assert (self && index < self->rep_count);
     assert (membership < self->reps[index].membership_count);
     const s_membership_t *entry = &self->reps[index].memberships[membership];
-    return (kpi_org_membership_t){ .team = self->teams[entry->team].node.id,
-                                   .from = entry->from,
-                                   .until = entry->until };
+    return (sp_org_membership_t){ .team = self->teams[entry->team].node.id,
+                                  .from = entry->from,
+                                  .until = entry->until };
 }
