@@ -186,9 +186,6 @@ incentive_credit_rollup (int64_t amount, const incentive_credit_share_t *splits,
                          incentive_credit_rollup_mode_t mode, incentive_credit_rollup_t *out,
                          size_t capacity, size_t *out_count, char *error, size_t error_size)
 {
-    assert (parent);
-    assert (out_count);
-    assert (mode == INCENTIVE_CREDIT_ROLLUP_SHARES || mode == INCENTIVE_CREDIT_ROLLUP_FULL);
     if (levels < 1 || levels > INCENTIVE_CREDIT_DEPTH_MAX) {
         sp_error_set (error, error_size, "levels: %d is outside 1 to %d", levels,
                       INCENTIVE_CREDIT_DEPTH_MAX);
@@ -197,6 +194,75 @@ incentive_credit_rollup (int64_t amount, const incentive_credit_share_t *splits,
     int64_t amounts[INCENTIVE_CREDIT_SPLITS_MAX];
     if (incentive_credit_split (amount, splits, count, amounts, error, error_size) != 0)
         return -1;
+    return incentive_credit_rollup_parts (amount, splits, amounts, count, parent, context, day,
+                                          levels, mode, out, capacity, out_count, error,
+                                          error_size);
+}
+
+/* Checks the parts of incentive_credit_rollup_parts. */
+static int
+s_check_parts (int64_t deal_amount, const incentive_credit_share_t *parts, const int64_t *amounts,
+               size_t count, char *error, size_t error_size)
+{
+    if (count == 0 || count > INCENTIVE_CREDIT_SPLITS_MAX || !parts || !amounts) {
+        sp_error_set (error, error_size, "parts: 1 to %d are needed, not %zu",
+                      INCENTIVE_CREDIT_SPLITS_MAX, count);
+        return -1;
+    }
+    if (!s_amount_valid (deal_amount)) {
+        sp_error_set (error, error_size, "amount: %lld minor units is out of range",
+                      (long long) deal_amount);
+        return -1;
+    }
+    int64_t total = 0;
+    for (size_t index = 0; index < count; index++) {
+        size_t length = parts[index].rep_id ? strlen (parts[index].rep_id) : 0;
+        if (length == 0 || length > INCENTIVE_CREDIT_NODE_MAX) {
+            sp_error_set (error, error_size, "parts[%zu].rep_id: must be 1 to %d bytes", index,
+                          INCENTIVE_CREDIT_NODE_MAX);
+            return -1;
+        }
+        for (size_t other = 0; other < index; other++)
+            if (strcmp (parts[other].rep_id, parts[index].rep_id) == 0) {
+                sp_error_set (error, error_size, "parts[%zu].rep_id: already parts[%zu]'s", index,
+                              other);
+                return -1;
+            }
+        if (parts[index].share_bp < 1 || parts[index].share_bp > INCENTIVE_CREDIT_SHARE_TOTAL ||
+            !s_amount_valid (amounts[index])) {
+            sp_error_set (error, error_size, "parts[%zu]: share or amount out of range", index);
+            return -1;
+        }
+        total += parts[index].share_bp;
+    }
+    if (total > INCENTIVE_CREDIT_SHARE_TOTAL) {
+        sp_error_set (error, error_size, "parts: shares sum to %lld basis points, above %d",
+                      (long long) total, INCENTIVE_CREDIT_SHARE_TOTAL);
+        return -1;
+    }
+    return 0;
+}
+
+int
+incentive_credit_rollup_parts (int64_t deal_amount, const incentive_credit_share_t *parts,
+                               const int64_t *amounts, size_t count,
+                               incentive_credit_parent_fn *parent, void *context, int64_t day,
+                               int levels, incentive_credit_rollup_mode_t mode,
+                               incentive_credit_rollup_t *out, size_t capacity, size_t *out_count,
+                               char *error, size_t error_size)
+{
+    assert (parent);
+    assert (out_count);
+    assert (mode == INCENTIVE_CREDIT_ROLLUP_SHARES || mode == INCENTIVE_CREDIT_ROLLUP_FULL);
+    if (levels < 1 || levels > INCENTIVE_CREDIT_DEPTH_MAX) {
+        sp_error_set (error, error_size, "levels: %d is outside 1 to %d", levels,
+                      INCENTIVE_CREDIT_DEPTH_MAX);
+        return -1;
+    }
+    if (s_check_parts (deal_amount, parts, amounts, count, error, error_size) != 0)
+        return -1;
+    const incentive_credit_share_t *splits = parts;
+    int64_t amount = deal_amount;
 
     incentive_credit_rollup_t *credits = calloc (INCENTIVE_CREDIT_ROLLUP_MAX, sizeof *credits);
     if (!credits) {

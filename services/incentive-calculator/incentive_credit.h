@@ -113,4 +113,21 @@ int incentive_credit_rollup (int64_t amount, const incentive_credit_share_t *spl
                              incentive_credit_rollup_t *out, size_t capacity, size_t *out_count,
                              char *error, size_t error_size);
 
+/* The same roll-up over credits already split: parts (count of them)
+   name the reps as the parent callback knows them (e.g. "rep:<id>"),
+   1..INCENTIVE_CREDIT_NODE_MAX bytes, distinct, with their shares
+   (1..10,000, summing to at most 10,000: some of a deal's splits), and
+   amounts their credits in minor units (as the deal's split gave them).
+   A manager gets the sum of its parts' shares and amounts, or with FULL
+   10,000 bp and deal_amount. This is what a statement uses: it reads the
+   stored credits of the reps under one manager, never the deal's other
+   splits, and each rep's credit stays the one its own statement pays on.
+   Returns 0, or -1 with the reason (out untouched). */
+int incentive_credit_rollup_parts (int64_t deal_amount, const incentive_credit_share_t *parts,
+                                   const int64_t *amounts, size_t count,
+                                   incentive_credit_parent_fn *parent, void *context, int64_t day,
+                                   int levels, incentive_credit_rollup_mode_t mode,
+                                   incentive_credit_rollup_t *out, size_t capacity,
+                                   size_t *out_count, char *error, size_t error_size);
+
 #endif

@@ -393,6 +393,60 @@ test_rollup_no_double_count (void **state)
     assert_int_equal (found, 0);
 }
 
+/* The roll-up of credits already split, as a manager's statement reads
+   them: only the reps under it (a and b of 1,000.01 at a 60 / b 30 /
+   c 10), with the amounts their own credits hold. team:north gets 900.01
+   (600.01 + 300.00), the same as from the whole splits; FULL gives the
+   deal once; refusals name the part. */
+static void
+test_rollup_parts (void **state)
+{
+    (void) state;
+    static incentive_credit_rollup_t out[INCENTIVE_CREDIT_ROLLUP_MAX];
+    const incentive_credit_share_t parts[] = { { "a", 6000 }, { "b", 3000 } };
+    const int64_t amounts[] = { 60001, 30000 };
+    int calls = 0;
+    size_t found = 0;
+    char error[INCENTIVE_CREDIT_ERROR_SIZE] = "";
+    assert_int_equal (incentive_credit_rollup_parts (100001, parts, amounts, 2, s_parent, &calls,
+                                                     10, 2, INCENTIVE_CREDIT_ROLLUP_SHARES, out,
+                                                     INCENTIVE_CREDIT_ROLLUP_MAX, &found, error,
+                                                     sizeof error),
+                      0);
+    assert_int_equal (found, 2);
+    assert_string_equal (out[0].node, "region:emea");
+    assert_int_equal (out[0].amount, 90001);
+    assert_int_equal (out[0].share_bp, 9000);
+    assert_string_equal (out[1].node, "team:north");
+    assert_int_equal (out[1].amount, 90001);
+    assert_int_equal (out[1].reps, 2);
+    assert_int_equal (incentive_credit_rollup_parts (100001, parts, amounts, 2, s_parent, &calls,
+                                                     10, 1, INCENTIVE_CREDIT_ROLLUP_FULL, out,
+                                                     INCENTIVE_CREDIT_ROLLUP_MAX, &found, error,
+                                                     sizeof error),
+                      0);
+    assert_int_equal (found, 1);
+    assert_int_equal (out[0].amount, 100001);
+    assert_int_equal (out[0].share_bp, 10000);
+
+    const incentive_credit_share_t over[] = { { "a", 6000 }, { "b", 5000 } };
+    found = 7;
+    assert_int_equal (incentive_credit_rollup_parts (100001, over, amounts, 2, s_parent, &calls, 10,
+                                                     1, INCENTIVE_CREDIT_ROLLUP_SHARES, out,
+                                                     INCENTIVE_CREDIT_ROLLUP_MAX, &found, error,
+                                                     sizeof error),
+                      -1);
+    assert_string_equal (error, "parts: shares sum to 11000 basis points, above 10000");
+    assert_int_equal (found, 7);
+    const incentive_credit_share_t twice[] = { { "a", 6000 }, { "a", 3000 } };
+    assert_int_equal (incentive_credit_rollup_parts (100001, twice, amounts, 2, s_parent, &calls,
+                                                     10, 1, INCENTIVE_CREDIT_ROLLUP_SHARES, out,
+                                                     INCENTIVE_CREDIT_ROLLUP_MAX, &found, error,
+                                                     sizeof error),
+                      -1);
+    assert_string_equal (error, "parts[1].rep_id: already parts[0]'s");
+}
+
 /* Cycles, bad node ids, bad levels, too little room: refused, out untouched. */
 static void
 test_rollup_refused (void **state)
@@ -454,7 +508,7 @@ main (void)
         cmocka_unit_test (test_split_exact),    cmocka_unit_test (test_split_remainders),
         cmocka_unit_test (test_split_property), cmocka_unit_test (test_split_refused),
         cmocka_unit_test (test_overlay),        cmocka_unit_test (test_rollup_no_double_count),
-        cmocka_unit_test (test_rollup_refused),
+        cmocka_unit_test (test_rollup_refused), cmocka_unit_test (test_rollup_parts),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
