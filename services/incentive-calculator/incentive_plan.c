@@ -57,10 +57,11 @@ static const char *const s_roundings[] = { INCENTIVE_PLAN_ROUNDING };
 #define S_COUNT(array) (sizeof (array) / sizeof ((array)[0]))
 
 /* Keys allowed, in canonical order. */
-static const char *const s_top_keys[] = { "name",    "currency", "rounding",   "period",
-                                          "trigger", "assign",   "attainment", "target_incentive",
-                                          "gate",    "draw",     "clawback",   "components",
-                                          "table",   "spiffs",   NULL };
+static const char *const s_top_keys[] = {
+    "name",       "currency",   "rounding",         "period", "trigger", "assign",
+    "rollup",     "attainment", "target_incentive", "gate",   "draw",    "clawback",
+    "components", "table",      "spiffs",           NULL
+};
 static const char *const s_assign_keys[] = { "role", "reps", NULL };
 static const char *const s_rep_keys[] = { "id", "from", "to", NULL };
 static const char *const s_component_keys[] = { "id", "measure", "quota", "weight", "table", NULL };
@@ -732,7 +733,7 @@ s_read (sp_json_reader_t *reader, incentive_plan_t *self, const json_t *root)
             if (s_read_spiff (reader, self, index, json_array_get (spiffs, index)) != 0)
                 return -1;
     }
-    return 0;
+    return incentive_plan_internal_read_rollup (reader, self, json_object_get (root, "rollup"));
 }
 
 incentive_plan_t *

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incentive_credit.h"
 #include "incentive_draw.h"
 #include "incentive_rates.h"
 #include "sp_refdata.h"
@@ -124,6 +125,14 @@ typedef struct {
     int64_t to_day;                      /* first day no longer active */
 } incentive_plan_rep_t;
 
+/* A roll-up plan's terms ("rollup"): it pays each org node it names
+   ("team:<id>", "region:<id>", "company") on the deals of the reps up to
+   levels below the node on the deal's day, each deal once per node. */
+typedef struct {
+    int levels;                          /* 1..INCENTIVE_CREDIT_DEPTH_MAX */
+    incentive_credit_rollup_mode_t mode; /* the reps' shares, or the whole deal */
+} incentive_plan_rollup_t;
+
 /* The lines of one move (incentive_plan_earn). */
 typedef struct {
     size_t line_count; /* components (independent), or 1 (blended) */
@@ -180,6 +189,10 @@ bool incentive_plan_draw (const incentive_plan_t *self, incentive_draw_terms_t *
    deal's credit leaves the attainment of its period. */
 incentive_plan_reverse_t incentive_plan_clawback_reverse (const incentive_plan_t *self);
 bool incentive_plan_attainment_drops (const incentive_plan_t *self);
+
+/* The roll-up terms: true with *rollup set when the plan has "rollup"
+   (rollup may be NULL to ask only whether it has). */
+bool incentive_plan_rollup (const incentive_plan_t *self, incentive_plan_rollup_t *rollup);
 
 /* The role the plan is assigned to, or NULL when it names its reps. */
 const char *incentive_plan_role (const incentive_plan_t *self);

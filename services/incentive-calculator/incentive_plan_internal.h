@@ -44,6 +44,8 @@ struct _incentive_plan_t {
     incentive_draw_terms_t draw;      /* its terms */
     incentive_plan_reverse_t reverse; /* what a clawback reverses */
     bool attainment_drops;            /* a cancelled credit leaves its period's attainment */
+    bool has_rollup;                  /* "rollup": pays the org nodes named on their reps' deals */
+    incentive_plan_rollup_t rollup;   /* its levels and mode */
 };
 
 /* JSON spellings, indexed by the enum they name. */
@@ -72,5 +74,14 @@ int incentive_plan_internal_read_terms (sp_json_reader_t *reader, incentive_plan
 /* Writes "draw" (when given) and "clawback" (always) into root, the
    canonical form. False when out of memory. */
 bool incentive_plan_internal_terms_json (const incentive_plan_t *self, json_t *root);
+
+/* Reads "rollup" (value NULL: none), once the assignment, components and
+   SPIFFs are read: a roll-up plan names org nodes, and "full" cannot pay
+   on margin. Returns 0, or -1 through the reader. */
+int incentive_plan_internal_read_rollup (sp_json_reader_t *reader, incentive_plan_t *self,
+                                         const json_t *value);
+
+/* Writes "rollup" into root when the plan has one; false when out of memory. */
+bool incentive_plan_internal_rollup_json (const incentive_plan_t *self, json_t *root);
 
 #endif

@@ -1,10 +1,12 @@
 /*  incentive_plan_terms - a plan's pay terms beyond its rates: the draw
-    against commission and what a clawback does (see incentive_plan.h and
-    docs/incentives.md, "Draws" and "Clawbacks").
+    against commission, what a clawback does and the manager roll-up (see
+    incentive_plan.h and docs/incentives.md, "Draws", "Clawbacks" and
+    "Manager roll-up credits").
 
         "draw": { "amount": "2000.00", "recoverable": true,
                   "periods": 6, "recovery_start": 2 },
-        "clawback": { "reverse": "paid", "attainment_drops": false }
+        "clawback": { "reverse": "paid", "attainment_drops": false },
+        "rollup": { "levels": 1, "mode": "shares" }
 
     Part of incentive_plan: reading (each refusal names the JSON path), the
     canonical form and the accessors. The draw maps to the
@@ -23,6 +25,12 @@ static const char *const s_draw_keys[] = { "amount", "recoverable", "periods", "
                                            NULL };
 static const char *const s_clawback_keys[] = { "reverse", "attainment_drops", NULL };
 static const char *const s_reverse_names[] = { "paid", "recompute" };
+static const char *const s_rollup_keys[] = { "levels", "mode", NULL };
+static const char *const s_rollup_mode_names[] = { "shares", "full" };
+
+/* The org nodes a roll-up plan may name: "company" and the scopes. */
+#define S_COMPANY "company"
+static const char *const s_node_prefixes[] = { "team:", "region:" };
 
 #define S_COUNT(array) (sizeof (array) / sizeof ((array)[0]))
 
@@ -151,7 +159,99 @@ incentive_plan_internal_terms_json (const incentive_plan_t *self, json_t *root)
            s_put (clawback, "attainment_drops", json_boolean (self->attainment_drops));
 }
 
+/* True when id names an org node a manager is paid as. */
+static bool
+s_is_node (const char *id)
+{
+    if (strcmp (id, S_COMPANY) == 0)
+        return true;
+    for (size_t index = 0; index < S_COUNT (s_node_prefixes); index++) {
+        size_t length = strlen (s_node_prefixes[index]);
+        if (strncmp (id, s_node_prefixes[index], length) == 0 && id[length] != '\0')
+            return true;
+    }
+    return false;
+}
+
+int
+incentive_plan_internal_read_rollup (sp_json_reader_t *reader, incentive_plan_t *self,
+                                     const json_t *value)
+{
+    assert (reader && self);
+    if (!value)
+        return 0;
+    if (sp_json_read_object (reader, value, "rollup") != 0 ||
+        sp_json_check_keys (reader, value, "rollup", s_rollup_keys) != 0)
+        return -1;
+    json_int_t levels = 1;
+    const json_t *given = json_object_get (value, "levels");
+    if (given && sp_json_read_integer (reader, given, "rollup.levels", 1,
+                                       INCENTIVE_CREDIT_DEPTH_MAX, &levels) != 0)
+        return -1;
+    int mode = INCENTIVE_CREDIT_ROLLUP_SHARES;
+    given = json_object_get (value, "mode");
+    if (given &&
+        sp_json_read_choice (reader, given, "rollup.mode", "roll-up mode", "\"shares\" or \"full\"",
+                             s_rollup_mode_names, S_COUNT (s_rollup_mode_names), &mode) != 0)
+        return -1;
+    if (self->role[0])
+        return sp_json_fail (reader, "rollup",
+                             "a roll-up plan names the org nodes it pays in \"assign.reps\" "
+                             "(\"team:<id>\", \"region:<id>\" or \"company\"), not a role");
+    for (size_t index = 0; index < self->rep_count; index++)
+        if (!s_is_node (self->reps[index].id)) {
+            char path[SP_JSON_PATH_SIZE];
+            char parent[SP_JSON_PATH_SIZE];
+            sp_json_path_index (parent, sizeof parent, "assign.reps", index);
+            sp_json_path (path, sizeof path, parent, "id");
+            return sp_json_fail (reader, path,
+                                 "\"%s\" is not an org node: a roll-up plan pays "
+                                 "\"team:<id>\", \"region:<id>\" or \"company\"",
+                                 self->reps[index].id);
+        }
+    if (mode == INCENTIVE_CREDIT_ROLLUP_FULL) {
+        /* a credit keeps its rep's share of the margin, never the deal's */
+        char path[SP_JSON_PATH_SIZE] = "";
+        for (size_t index = 0; index < self->component_count && !path[0]; index++)
+            if (self->components[index].measure == INCENTIVE_PLAN_MARGIN)
+                sp_json_path_index (path, sizeof path, "components", index);
+        for (size_t index = 0; index < self->spiff_count && !path[0]; index++)
+            if (self->spiffs[index].measure == INCENTIVE_PLAN_MARGIN)
+                sp_json_path_index (path, sizeof path, "spiffs", index);
+        if (path[0])
+            return sp_json_fail (reader, "rollup.mode",
+                                 "\"full\" credits the whole deal, but only each rep's share of "
+                                 "a deal's margin is kept: %s measures margin (use \"shares\")",
+                                 path);
+    }
+    self->has_rollup = true;
+    self->rollup.levels = (int) levels;
+    self->rollup.mode = (incentive_credit_rollup_mode_t) mode;
+    return 0;
+}
+
+bool
+incentive_plan_internal_rollup_json (const incentive_plan_t *self, json_t *root)
+{
+    assert (self && root);
+    if (!self->has_rollup)
+        return true;
+    json_t *rollup = json_object ();
+    return s_put (root, "rollup", rollup) &&
+           s_put (rollup, "levels", json_integer (self->rollup.levels)) &&
+           s_put (rollup, "mode", json_string (s_rollup_mode_names[self->rollup.mode]));
+}
+
 /* ---------------------------------------------------------------- accessors */
+
+bool
+incentive_plan_rollup (const incentive_plan_t *self, incentive_plan_rollup_t *rollup)
+{
+    assert (self);
+    if (self->has_rollup && rollup)
+        *rollup = self->rollup;
+    return self->has_rollup;
+}
 
 bool
 incentive_plan_draw (const incentive_plan_t *self, incentive_draw_terms_t *terms)

@@ -631,6 +631,77 @@ test_terms_refused (void **state)
                "use \"booking\" or \"payment\"");
 }
 
+/* A quarterly roll-up plan paying team:north and region:emea 1 % of
+   their reps' revenue, with the rollup given. */
+#define ROLLUP(rollup, measure)                                                                    \
+    "{\"name\": \"mgr\", \"currency\": \"USD\", \"period\": \"quarter\", "                         \
+    "\"assign\": {\"reps\": [{\"id\": \"team:north\"}, {\"id\": \"region:emea\"}]}, " rollup       \
+    "\"components\": [{\"id\": \"team\", \"measure\": \"" measure "\", "                           \
+    "\"quota\": \"100000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.01\"}]}}]}"
+
+/* "rollup": levels and mode, their defaults, the canonical form. */
+static void
+test_rollup (void **state)
+{
+    (void) state;
+    incentive_plan_t *plan = s_read (SIMPLE);
+    incentive_plan_rollup_t rollup = { .levels = -1 };
+    assert_false (incentive_plan_rollup (plan, &rollup));
+    assert_int_equal (rollup.levels, -1); /* untouched */
+    char *text = incentive_plan_to_json (plan);
+    assert_null (strstr (text, "\"rollup\""));
+    free (text);
+    incentive_plan_destroy (&plan);
+
+    plan = s_read (ROLLUP ("\"rollup\": {}, ", "revenue"));
+    assert_true (incentive_plan_rollup (plan, &rollup));
+    assert_true (incentive_plan_rollup (plan, NULL));
+    assert_int_equal (rollup.levels, 1);
+    assert_int_equal (rollup.mode, INCENTIVE_CREDIT_ROLLUP_SHARES);
+    text = incentive_plan_to_json (plan);
+    assert_non_null (strstr (text,
+                             "\"region:emea\"\n      }\n    ]\n  },\n  \"rollup\": {\n    "
+                             "\"levels\": 1,\n    \"mode\": \"shares\"\n  },\n  \"attainment\""));
+    free (text);
+    incentive_plan_destroy (&plan);
+
+    plan = s_read (ROLLUP ("\"rollup\": {\"mode\": \"full\", \"levels\": 2}, ", "revenue"));
+    assert_true (incentive_plan_rollup (plan, &rollup));
+    assert_int_equal (rollup.levels, 2);
+    assert_int_equal (rollup.mode, INCENTIVE_CREDIT_ROLLUP_FULL);
+    text = incentive_plan_to_json (plan);
+    incentive_plan_t *again = s_read (text);
+    char *second = incentive_plan_to_json (again);
+    assert_string_equal (text, second);
+    assert_non_null (strstr (text, "\"levels\": 2,\n    \"mode\": \"full\""));
+    free (second);
+    free (text);
+    incentive_plan_destroy (&again);
+    incentive_plan_destroy (&plan);
+
+    s_refused (ROLLUP ("\"rollup\": {\"levels\": 0}, ", "revenue"),
+               "field \"rollup.levels\": 0 is not in 1..16");
+    s_refused (ROLLUP ("\"rollup\": {\"levels\": 17}, ", "revenue"),
+               "field \"rollup.levels\": 17 is not in 1..16");
+    s_refused (ROLLUP ("\"rollup\": {\"mode\": \"half\"}, ", "revenue"),
+               "field \"rollup.mode\": unknown roll-up mode \"half\": use \"shares\" or \"full\"");
+    s_refused (ROLLUP ("\"rollup\": {\"depth\": 1}, ", "revenue"),
+               "field \"rollup.depth\": unknown field");
+    s_refused (ROLLUP ("\"rollup\": true, ", "revenue"),
+               "field \"rollup\": expected an object, got a boolean");
+    s_refused (ROLLUP ("\"rollup\": {\"mode\": \"full\"}, ", "margin"),
+               "field \"rollup.mode\": \"full\" credits the whole deal, but only each rep's share "
+               "of a deal's margin is kept: components[0] measures margin (use \"shares\")");
+    s_refused ("{" HEAD "\"rollup\": {}, \"components\": [{\"id\": \"revenue\", \"measure\": "
+               "\"revenue\", \"quota\": \"100.00\", \"table\": {\"bands\": [{\"lo\": \"0\", "
+               "\"rate\": \"0.1\"}]}}]}",
+               "field \"rollup\": a roll-up plan names the org nodes it pays in \"assign.reps\" "
+               "(\"team:<id>\", \"region:<id>\" or \"company\"), not a role");
+    s_refused (TERMS ("\"rollup\": {}, "),
+               "field \"assign.reps[0].id\": \"rep-1\" is not an org node: a roll-up plan pays "
+               "\"team:<id>\", \"region:<id>\" or \"company\"");
+}
+
 int
 main (void)
 {
@@ -640,7 +711,7 @@ main (void)
         cmocka_unit_test (test_multi_measure), cmocka_unit_test (test_spiffs),
         cmocka_unit_test (test_proration),     cmocka_unit_test (test_version_choose),
         cmocka_unit_test (test_refusals),      cmocka_unit_test (test_terms),
-        cmocka_unit_test (test_terms_refused),
+        cmocka_unit_test (test_terms_refused), cmocka_unit_test (test_rollup),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
