@@ -37,6 +37,8 @@ _Static_assert(CHURN_MODEL_BASIS_POINTS == SP_JSON_BASIS_POINTS,
 #define S_DEFAULT_WINDOW_DAYS 90
 #define S_DEFAULT_TERMS_DAYS 30
 #define S_DEFAULT_MIN_ORDERS 3
+#define S_DEFAULT_POPULATION_STATISTIC CHURN_MODEL_POPULATION_NEXT_ORDER
+#define S_DEFAULT_POPULATION_QUANTILE_BP 1000 /* the 10th percentile */
 #define S_DEFAULT_HALF_LIFE_DAYS 30
 #define S_DEFAULT_MAX_AGE_DAYS 365
 
@@ -69,10 +71,12 @@ typedef struct {
 } s_tier_t;
 
 struct _churn_model_t {
-    char name[CHURN_MODEL_NAME_MAX + 1]; /* [a-z0-9_-] */
-    int64_t period_days;                 /* evaluation period */
-    int64_t default_interval_days;       /* typical interval of last resort */
-    int red_max;                         /* bands without a tier */
+    char name[CHURN_MODEL_NAME_MAX + 1];                     /* [a-z0-9_-] */
+    int64_t period_days;                                     /* evaluation period */
+    int64_t default_interval_days;                           /* typical interval of last resort */
+    churn_model_population_statistic_t population_statistic; /* the population's figure of */
+    uint32_t population_quantile_bp;                         /* its quantile, 0..10,000 */
+    int red_max;                                             /* bands without a tier */
     int yellow_max;
     churn_model_measure_params_t measures[CHURN_MODEL_MEASURE_COUNT];
     s_tier_t tiers[CHURN_MODEL_TIER_COUNT]; /* A, B, C */
@@ -89,9 +93,12 @@ static const s_unit_t s_units[] = { S_UNIT_RATIO, S_UNIT_RATIO, S_UNIT_RATIO,  S
                                     S_UNIT_RATIO, S_UNIT_COUNT, S_UNIT_POINTS, S_UNIT_NONE };
 
 /* Keys allowed, in canonical order. */
-static const char *const s_top_keys[] = { "name",  "period_days", "default_interval_days",
-                                          "bands", "measures",    "tiers",
-                                          "rules", NULL };
+static const char *const s_top_keys[] = { "name",       "period_days", "default_interval_days",
+                                          "population", "bands",       "measures",
+                                          "tiers",      "rules",       NULL };
+static const char *const s_population_keys[] = { "statistic", "quantile", NULL };
+/* Names of the population statistics, by churn_model_population_statistic_t. */
+static const char *const s_population_statistics[] = { "next_order", "own_interval" };
 static const char *const s_band_keys[] = { "red_max", "yellow_max", NULL };
 static const char *const s_threshold_keys[] = { "at", "score", NULL };
 static const char *const s_measure_keys[][8] = {
@@ -149,6 +156,8 @@ s_defaults (churn_model_t *self)
 {
     self->period_days = S_DEFAULT_PERIOD_DAYS;
     self->default_interval_days = S_DEFAULT_INTERVAL_DAYS;
+    self->population_statistic = S_DEFAULT_POPULATION_STATISTIC;
+    self->population_quantile_bp = S_DEFAULT_POPULATION_QUANTILE_BP;
     self->red_max = S_DEFAULT_RED_MAX;
     self->yellow_max = S_DEFAULT_YELLOW_MAX;
     churn_model_measure_params_t *m = self->measures;
@@ -514,6 +523,28 @@ s_read_rules (sp_json_reader_t *reader, churn_model_t *self, const json_t *rules
     return 0;
 }
 
+/* Reads "population" (present). */
+static int
+s_read_population (sp_json_reader_t *reader, churn_model_t *self, const json_t *object)
+{
+    if (sp_json_read_object (reader, object, "population") != 0 ||
+        sp_json_check_keys (reader, object, "population", s_population_keys) != 0)
+        return -1;
+    const json_t *value = json_object_get (object, "statistic");
+    int statistic = (int) self->population_statistic;
+    if (value && sp_json_read_choice (reader, value, "population.statistic", "statistic",
+                                      "\"next_order\" or \"own_interval\"", s_population_statistics,
+                                      S_COUNT (s_population_statistics), &statistic) != 0)
+        return -1;
+    value = json_object_get (object, "quantile");
+    uint32_t quantile_bp = self->population_quantile_bp;
+    if (value && sp_json_read_fraction (reader, value, "population.quantile", &quantile_bp) != 0)
+        return -1;
+    self->population_statistic = (churn_model_population_statistic_t) statistic;
+    self->population_quantile_bp = quantile_bp;
+    return 0;
+}
+
 /* Reads the whole document into self (defaults already set). */
 static int
 s_read (sp_json_reader_t *reader, churn_model_t *self, const json_t *root)
@@ -528,7 +559,10 @@ s_read (sp_json_reader_t *reader, churn_model_t *self, const json_t *root)
         s_read_optional_integer (reader, root, "", "default_interval_days", 1,
                                  CHURN_MODEL_INTERVAL_DAYS_MAX, &self->default_interval_days) != 0)
         return -1;
-    const json_t *value = json_object_get (root, "bands");
+    const json_t *value = json_object_get (root, "population");
+    if (value && s_read_population (reader, self, value) != 0)
+        return -1;
+    value = json_object_get (root, "bands");
     bool has_red_max, has_yellow_max;
     if (value && s_read_bands (reader, value, "bands", &self->red_max, &has_red_max,
                                &self->yellow_max, &has_yellow_max) != 0)
@@ -684,11 +718,17 @@ churn_model_to_json (const churn_model_t *self)
     assert (self);
     char *text = NULL;
     json_t *root = json_object ();
+    json_t *population = json_object ();
     json_t *bands = json_object ();
     json_t *measures = json_object ();
-    bool ok = root && bands && measures && s_put (root, "name", json_string (self->name)) &&
+    bool ok = root && population && bands && measures &&
+              s_put (root, "name", json_string (self->name)) &&
               s_put (root, "period_days", json_integer (self->period_days)) &&
               s_put (root, "default_interval_days", json_integer (self->default_interval_days)) &&
+              json_object_set (root, "population", population) == 0 &&
+              s_put (population, "statistic",
+                     json_string (s_population_statistics[self->population_statistic])) &&
+              s_put (population, "quantile", s_bp_json (self->population_quantile_bp)) &&
               json_object_set (root, "bands", bands) == 0 &&
               s_put (bands, "red_max", json_integer (self->red_max)) &&
               s_put (bands, "yellow_max", json_integer (self->yellow_max)) &&
@@ -714,6 +754,7 @@ churn_model_to_json (const churn_model_t *self)
         text = json_dumps (root, JSON_INDENT (S_JSON_INDENT) | JSON_REAL_PRECISION (S_REAL_DIGITS));
     json_decref (measures);
     json_decref (bands);
+    json_decref (population);
     json_decref (root);
     return text;
 }
@@ -753,6 +794,20 @@ churn_model_default_interval_days (const churn_model_t *self)
 {
     assert (self);
     return self->default_interval_days;
+}
+
+churn_model_population_statistic_t
+churn_model_population_statistic (const churn_model_t *self)
+{
+    assert (self);
+    return self->population_statistic;
+}
+
+uint32_t
+churn_model_population_quantile_bp (const churn_model_t *self)
+{
+    assert (self);
+    return self->population_quantile_bp;
 }
 
 const char *

@@ -5,6 +5,7 @@
     `salesctl load`:
 
         { "name": "default", "period_days": 1, "default_interval_days": 7,
+          "population": { "statistic": "next_order", "quantile": 0.1 },
           "bands": { "red_max": 50, "yellow_max": 75 },
           "measures": {
               "recency": { "weight": 0.4, "min_orders": 3,
@@ -97,6 +98,14 @@ typedef enum {
 #define CHURN_MODEL_CSAT_MIN 1 /* csat 1..5 */
 #define CHURN_MODEL_CSAT_MAX 5
 
+/* What the population's typical interval is a quantile of (the
+   "population" object; churn_population computes it). */
+typedef enum {
+    CHURN_MODEL_POPULATION_NEXT_ORDER = 0, /* the days from the order day the customer is at
+                                              (its first, its second, ...) to the next one */
+    CHURN_MODEL_POPULATION_OWN_INTERVAL,   /* the customers' own typical intervals */
+} churn_model_population_statistic_t;
+
 /* Customer tiers of the "customers" reference data. */
 #define CHURN_MODEL_TIER_COUNT 3 /* 'A', 'B', 'C' */
 
@@ -156,6 +165,13 @@ int64_t churn_model_period_days (const churn_model_t *self);
 /* Typical interval between orders when neither the customer's own nor
    the population's is known, 1..3660 days (default 7). */
 int64_t churn_model_default_interval_days (const churn_model_t *self);
+
+/* The population's typical interval (docs/health-model.md, "The
+   population's typical interval"): what it is a quantile of (default
+   next_order), and the quantile, basis points 0..10,000 (default 1,000:
+   the 10th percentile). */
+churn_model_population_statistic_t churn_model_population_statistic (const churn_model_t *self);
+uint32_t churn_model_population_quantile_bp (const churn_model_t *self);
 
 /* "recency", "frequency", ...; and the measure named name (0), or -1. */
 const char *churn_model_measure_name (churn_model_measure_t measure);

@@ -24,6 +24,7 @@
 /* Every field given, none at its default. */
 #define FULL_JSON                                                                                  \
     "{\"name\": \"strict\", \"period_days\": 7, \"default_interval_days\": 45, "                   \
+    "\"population\": {\"statistic\": \"own_interval\", \"quantile\": 0.25}, "                      \
     "\"bands\": {\"red_max\": 40, \"yellow_max\": 70}, "                                           \
     "\"measures\": {"                                                                              \
     "\"recency\": {\"weight\": 0.3, \"min_orders\": 4, "                                           \
@@ -96,6 +97,8 @@ test_defaults (void **state)
     assert_string_equal (churn_model_name (model), "default");
     assert_int_equal (churn_model_period_days (model), 1);
     assert_int_equal (churn_model_default_interval_days (model), 7);
+    assert_int_equal (churn_model_population_statistic (model), CHURN_MODEL_POPULATION_NEXT_ORDER);
+    assert_int_equal (churn_model_population_quantile_bp (model), 1000);
     assert_int_equal (churn_model_red_max (model, 0), 50);
     assert_int_equal (churn_model_yellow_max (model, 0), 75);
     assert_int_equal (churn_model_red_max (model, 'A'), 50);
@@ -156,6 +159,9 @@ test_full_document (void **state)
     assert_string_equal (churn_model_name (model), "strict");
     assert_int_equal (churn_model_period_days (model), 7);
     assert_int_equal (churn_model_default_interval_days (model), 45);
+    assert_int_equal (churn_model_population_statistic (model),
+                      CHURN_MODEL_POPULATION_OWN_INTERVAL);
+    assert_int_equal (churn_model_population_quantile_bp (model), 2500);
     const churn_model_measure_params_t *recency = churn_model_measure (model, CHURN_MODEL_RECENCY);
     assert_int_equal (recency->weight_bp, 3000);
     assert_int_equal (recency->min_orders, 4);
@@ -271,10 +277,12 @@ test_canonical_stable (void **state)
         "{\"name\": \"default\", \"period_days\": 1, \"bands\": {\"red_max\": 50}, "
         "\"measures\": {\"recency\": {\"weight\": 0.4, \"thresholds\": [{\"at\": 1, \"score\": "
         "100}, {\"at\": 1.5, \"score\": 75}, {\"at\": 2, \"score\": 50}, {\"at\": 3, \"score\": "
-        "0}]}, \"complaints\": {\"severity\": {\"critical\": 8}}}}");
+        "0}]}, \"complaints\": {\"severity\": {\"critical\": 8}}}, "
+        "\"population\": {\"quantile\": 0.1}}");
     assert_string_equal (plain, spelled);
     /* the order of the canonical form */
     const char *keys[] = { "\"name\"",        "\"period_days\"", "\"default_interval_days\"",
+                           "\"population\"",  "\"statistic\"",   "\"quantile\"",
                            "\"bands\"",       "\"measures\"",    "\"recency\"",
                            "\"frequency\"",   "\"monetary\"",    "\"returns\"",
                            "\"payment\"",     "\"engagement\"",  "\"complaints\"",
@@ -285,6 +293,8 @@ test_canonical_stable (void **state)
         assert_non_null (found);
         at = found;
     }
+    assert_non_null (strstr (plain, "\"statistic\": \"next_order\","));
+    assert_non_null (strstr (plain, "\"quantile\": 0.1\n"));
     assert_non_null (strstr (plain, "\"weight\": 0.4,"));
     assert_non_null (strstr (plain, "\"at\": 1.5,"));
     assert_null (strstr (plain, "\"tiers\""));
@@ -344,6 +354,19 @@ static const s_refusal_t s_refusals[] = {
     { "{\"name\": \"m\", \"period_days\": 0}", "field \"period_days\": 0 is not in 1..366" },
     { "{\"name\": \"m\", \"default_interval_days\": \"30\"}",
       "field \"default_interval_days\": expected an integer, got a string" },
+    { "{\"name\": \"m\", \"population\": 0.1}",
+      "field \"population\": expected an object, got a real number" },
+    { "{\"name\": \"m\", \"population\": {\"median\": true}}",
+      "field \"population.median\": unknown field" },
+    { "{\"name\": \"m\", \"population\": {\"statistic\": \"mean\"}}",
+      "field \"population.statistic\": unknown statistic \"mean\": use \"next_order\" or "
+      "\"own_interval\"" },
+    { "{\"name\": \"m\", \"population\": {\"statistic\": 1}}",
+      "field \"population.statistic\": expected a string, got an integer" },
+    { "{\"name\": \"m\", \"population\": {\"quantile\": 1.5}}",
+      "field \"population.quantile\": 1.5 is not in 0..1" },
+    { "{\"name\": \"m\", \"population\": {\"quantile\": 0.12345}}",
+      "field \"population.quantile\": 0.12345 has more than 4 decimals" },
     { M ("\"loyalty\": {}"), "field \"measures.loyalty\": unknown field" },
     { M ("\"recency\": {\"window_days\": 30}"),
       "field \"measures.recency.window_days\": unknown field" },
