@@ -114,10 +114,10 @@ s_population_add (churn_population_t *population, churn_customer_t *customer,
 }
 
 int
-churn_query_population (sp_redis_t *redis, uint32_t partition, int64_t min_orders,
+churn_query_population (sp_redis_t *redis, uint32_t partition, const churn_model_t *model,
                         churn_population_t **population, char *error, size_t error_size)
 {
-    assert (redis && population);
+    assert (redis && model && population);
     char set_key[SP_PARTITION_KEY_MAX];
     if (churn_keys_customers (set_key, sizeof set_key, partition) < 0) {
         sp_error_set (error, error_size, "the customers key is too long");
@@ -127,7 +127,7 @@ churn_query_population (sp_redis_t *redis, uint32_t partition, int64_t min_order
     sp_redis_reply_t *members = sp_redis_command (redis, 2, members_argv, NULL, error, error_size);
     if (!members)
         return -1;
-    churn_population_t *built = churn_population_new (min_orders);
+    churn_population_t *built = churn_population_new (model);
     churn_customer_t *customer = churn_customer_new ();
     const char *argv[CHURN_QUERY_BATCH + 1] = { "MGET" };
     char (*keys)[SP_PARTITION_KEY_MAX] = calloc (CHURN_QUERY_BATCH, sizeof *keys);
@@ -220,11 +220,10 @@ churn_query_customer (churn_query_t *self, const char *customer, churn_query_cus
         out->has_watermark = true;
     }
     if (record) {
-        const churn_model_measure_params_t *recency =
-            churn_model_measure (churn_reference_model (self->reference), CHURN_MODEL_RECENCY);
         churn_population_destroy (&self->population);
-        if (churn_query_population (self->redis, out->partition, recency->min_orders,
-                                    &self->population, error, error_size) != 0)
+        if (churn_query_population (self->redis, out->partition,
+                                    churn_reference_model (self->reference), &self->population,
+                                    error, error_size) != 0)
             goto out_destroy;
         out->customer = churn_customer_new ();
         if (!out->customer) {
@@ -249,14 +248,8 @@ churn_query_score (const churn_query_t *self, char tier, const churn_customer_t 
                    int64_t as_of_day, churn_score_t *out)
 {
     assert (self && customer && out);
-    const churn_model_t *model = churn_reference_model (self->reference);
-    if (churn_score_evaluate (model, tier, customer, as_of_day, 0, out) != 0)
-        return -1;
-    if (out->interval != CHURN_SCORE_INTERVAL_MODEL || !self->population)
-        return 0; /* its own interval, or no order: the population is not used */
-    int64_t population = churn_population_interval (self->population, as_of_day);
-    return population > 0 ? churn_score_evaluate (model, tier, customer, as_of_day, population, out)
-                          : 0;
+    return churn_population_score (self->population, churn_reference_model (self->reference), tier,
+                                   customer, as_of_day, out);
 }
 
 /* ---------------------------------------------------------------- rendering */
@@ -443,7 +436,7 @@ churn_query_score_print (FILE *stream, const churn_score_t *score)
                  (long long) score->measures[CHURN_MODEL_RECENCY].previous,
                  score->interval == CHURN_SCORE_INTERVAL_OWN ? "the customer's own median"
                  : score->interval == CHURN_SCORE_INTERVAL_POPULATION
-                     ? "the population's median"
+                     ? "the population's"
                      : "the model's default_interval_days");
     if (score->has_last_order) {
         sp_civil_date_label (score->last_order_day, day);

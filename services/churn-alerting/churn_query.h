@@ -13,7 +13,7 @@
     given the day of the partition's watermark is used: event time, so a
     replay of the log gives the same answer as the live service. The
     population's typical interval between orders (churn_population: a
-    median over the partition's customers, as of the day) is computed from
+    quantile over the partition's customers, as of the day) is computed from
     every record of the customer's partition, read with the customer, as
     the scorer does (churn_query_population, its one reader);
     churn_score_t.interval says which interval a score used.
@@ -77,11 +77,11 @@ int churn_query_customer (churn_query_t *self, const char *customer, churn_query
 
 /* Reads every customer record of partition (SMEMBERS of its customers,
    then MGET in batches of CHURN_QUERY_BATCH) into a new population for
-   a model whose recency.min_orders is min_orders: *population (the
+   model (churn_population_new): *population (the
    caller destroys it). Returns 0, or -1 with the reason (Redis failed, a
    record does not read: its key is named). */
 #define CHURN_QUERY_BATCH 100
-int churn_query_population (sp_redis_t *redis, uint32_t partition, int64_t min_orders,
+int churn_query_population (sp_redis_t *redis, uint32_t partition, const churn_model_t *model,
                             churn_population_t **population, char *error, size_t error_size);
 
 /* Frees what churn_query_customer read; safe to call twice. */

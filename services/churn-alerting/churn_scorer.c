@@ -163,30 +163,22 @@ s_alerts_add (s_alerts_t *alerts, const churn_alert_t *alert)
     return 0;
 }
 
-/* Scores customer as of day with its tier, and with the population's
-   typical interval when it has none of its own (the population read
-   then, once per partition and scoring). */
+/* Scores customer as of day with its tier and, when it has no interval
+   of its own, the population's (churn_population_score; the population
+   read when a customer first needs it, once per partition and scoring). */
 static int
 s_score_day (churn_scorer_t *self, s_partition_t *scope, const char *id,
              const churn_customer_t *customer, int64_t day, churn_score_t *score, char *error,
              size_t error_size)
 {
     const churn_model_t *model = churn_reference_model (self->reference);
-    char tier = churn_reference_tier (self->reference, id);
-    if (churn_score_evaluate (model, tier, customer, day, 0, score) != 0) {
-        sp_error_set (error, error_size, "day %" PRId64 " is out of range", day);
-        return -1;
-    }
-    if (score->interval != CHURN_SCORE_INTERVAL_MODEL)
-        return 0; /* its own interval, or no order: the population is not used */
-    if (!scope->population &&
-        churn_query_population (sp_service_redis (self->service), scope->partition,
-                                churn_model_measure (model, CHURN_MODEL_RECENCY)->min_orders,
+    if (!scope->population && churn_population_wanted (model, customer, day) &&
+        churn_query_population (sp_service_redis (self->service), scope->partition, model,
                                 &scope->population, error, error_size) != 0)
         return -1;
-    int64_t population = churn_population_interval (scope->population, day);
-    if (population > 0 &&
-        churn_score_evaluate (model, tier, customer, day, population, score) != 0) {
+    if (churn_population_score (scope->population, model,
+                                churn_reference_tier (self->reference, id), customer, day,
+                                score) != 0) {
         sp_error_set (error, error_size, "day %" PRId64 " is out of range", day);
         return -1;
     }

@@ -19,7 +19,7 @@
     by default). Each period is scored (churn_score_evaluate with the
     customer's tier from the customers document in force, and, for a
     customer without its own typical interval, the population's as of
-    the period day: churn_population over the partition's records, read
+    the period day: churn_population_score with the partition's records, read
     once per scoring by churn_query_population when first needed),
     appended to the customer's score history, judged by the rules
     (churn_rules_evaluate) and stepped through the four alert lifecycles

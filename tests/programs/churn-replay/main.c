@@ -20,7 +20,8 @@
     event up to the day before the last event's day (the last day completed
     in event time): churn_score_evaluate without a tier and, for a
     customer without its own typical interval, with the population's
-    (churn_population: the median over the customers of its partition,
+    (churn_population_score: the model's quantile over the customers of
+    its partition,
     sp_partition_of among --partitions, default 16 as SP_PARTITIONS, as
     of the day scored; the scorer's s_score_day), churn_history_period /
     _append, churn_rules_evaluate with the model's "rules",
@@ -80,15 +81,15 @@ typedef struct {
 
 /* One customer replayed. */
 typedef struct {
-    char *id;                                   /* borrowed from the events */
-    uint32_t partition;                         /* sp_partition_of its id */
-    churn_customer_t *state;                    /* what the service keeps */
-    bool has_first_day;                         /* an event applied */
-    int64_t first_day;                          /* day of its first event */
-    churn_history_t history;                    /* the last periods scored */
+    char *id;                                    /* borrowed from the events */
+    uint32_t partition;                          /* sp_partition_of its id */
+    churn_customer_t *state;                     /* what the service keeps */
+    bool has_first_day;                          /* an event applied */
+    int64_t first_day;                           /* day of its first event */
+    churn_history_t history;                     /* the last periods scored */
     churn_lifecycle_t states[CHURN_RULES_COUNT]; /* one per rule */
-    int64_t first_fire[CHURN_RULES_COUNT];      /* first FIRE day per rule, -1 none */
-    uint8_t *firing;                            /* per day from the first: bit per rule firing */
+    int64_t first_fire[CHURN_RULES_COUNT];       /* first FIRE day per rule, -1 none */
+    uint8_t *firing;                             /* per day from the first: bit per rule firing */
 } s_customer_t;
 
 /* One cutoff's counts, of the model or of the baseline. */
@@ -110,13 +111,13 @@ typedef struct {
 
 /* The whole run. */
 typedef struct {
-    s_event_t *events;        /* [event_count], sorted by time */
-    size_t event_count;       /* applied to the state */
-    size_t skipped;           /* read but of no use to the state */
-    s_customer_t *customers;  /* [customer_count], sorted by id */
-    size_t customer_count;    /* customers */
-    int64_t first_day;        /* day of the first event */
-    int64_t last_scored;      /* the last day scored */
+    s_event_t *events;                  /* [event_count], sorted by time */
+    size_t event_count;                 /* applied to the state */
+    size_t skipped;                     /* read but of no use to the state */
+    s_customer_t *customers;            /* [customer_count], sorted by id */
+    size_t customer_count;              /* customers */
+    int64_t first_day;                  /* day of the first event */
+    int64_t last_scored;                /* the last day scored */
     size_t fires[CHURN_RULES_COUNT];    /* FIRE actions per rule */
     size_t resolves[CHURN_RULES_COUNT]; /* RESOLVE actions per rule */
     s_cutoff_t cutoffs[S_CUTOFFS_MAX];  /* from the baseline, ascending */
@@ -264,7 +265,7 @@ s_make_customers (s_replay_t *self)
    the scorer reads from the partition's records when it scores that day
    (churn_query_population). */
 static int
-s_make_populations (s_replay_t *self, int64_t min_orders)
+s_make_populations (s_replay_t *self, const churn_model_t *model)
 {
     self->populations = calloc (self->partitions, sizeof *self->populations);
     churn_customer_t **states = calloc (self->customer_count, sizeof *states);
@@ -272,7 +273,7 @@ s_make_populations (s_replay_t *self, int64_t min_orders)
     if (!self->populations || !states)
         goto out_memory;
     for (uint32_t partition = 0; partition < self->partitions; partition++)
-        if (!(self->populations[partition] = churn_population_new (min_orders)))
+        if (!(self->populations[partition] = churn_population_new (model)))
             goto out_memory;
     for (size_t index = 0; index < self->customer_count; index++)
         if (!(states[index] = churn_customer_new ()))
@@ -315,16 +316,10 @@ s_score_day (s_replay_t *self, s_customer_t *customer, const churn_model_t *mode
     churn_rules_period_t period;
     churn_rules_condition_t conditions[CHURN_RULES_COUNT];
     churn_lifecycle_action_t actions[CHURN_RULES_COUNT];
-    if (churn_score_evaluate (model, 0, customer->state, day, 0, &score) != 0)
+    /* no interval of its own: the partition's, when known */
+    if (churn_population_score (self->populations[customer->partition], model, 0, customer->state,
+                                day, &score) != 0)
         return -1;
-    if (score.interval == CHURN_SCORE_INTERVAL_MODEL) {
-        /* no interval of its own: the partition's, when known */
-        int64_t population =
-            churn_population_interval (self->populations[customer->partition], day);
-        if (population > 0 &&
-            churn_score_evaluate (model, 0, customer->state, day, population, &score) != 0)
-            return -1;
-    }
     churn_history_period (&score, &period);
     if (churn_history_append (&customer->history, &period) != 0 ||
         churn_rules_evaluate (settings, customer->history.periods, customer->history.count,
@@ -461,8 +456,9 @@ s_read_baseline (s_replay_t *self, const char *path)
 {
     FILE *file = fopen (path, "r");
     if (!file) {
-        fprintf (stderr, "churn-replay: could not open \"%s\": %s (run tools/churn-eval/oracle.sh)\n",
-                 path, strerror (errno));
+        fprintf (stderr,
+                 "churn-replay: could not open \"%s\": %s (run tools/churn-eval/oracle.sh)\n", path,
+                 strerror (errno));
         return -1;
     }
     char *line = NULL;
@@ -516,8 +512,9 @@ s_judge (s_replay_t *self, const char *path, uint8_t flag)
 {
     FILE *file = fopen (path, "r");
     if (!file) {
-        fprintf (stderr, "churn-replay: could not open \"%s\": %s (run tools/churn-eval/oracle.sh)\n",
-                 path, strerror (errno));
+        fprintf (stderr,
+                 "churn-replay: could not open \"%s\": %s (run tools/churn-eval/oracle.sh)\n", path,
+                 strerror (errno));
         return -1;
     }
     int64_t *leads[S_CUTOFFS_MAX] = { NULL };
@@ -697,8 +694,9 @@ s_report (const s_replay_t *self, FILE *out, const char *model_json, const char 
         fprintf (out, "\nThe model's F1 is above the baseline's at every cutoff (compared as exact "
                       "fractions; `churn-replay --check` fails otherwise).\n\n");
     else
-        fprintf (out, "\nThe model's F1 is **not** above the baseline's at every cutoff: above at "
-                      "%zu of %zu (compared as exact fractions; `churn-replay --check` fails).\n\n",
+        fprintf (out,
+                 "\nThe model's F1 is **not** above the baseline's at every cutoff: above at "
+                 "%zu of %zu (compared as exact fractions; `churn-replay --check` fails).\n\n",
                  above, self->cutoff_count);
     for (size_t k = 0; k < self->cutoff_count; k++) {
         const s_cutoff_t *cutoff = &self->cutoffs[k];
@@ -725,7 +723,8 @@ s_report (const s_replay_t *self, FILE *out, const char *model_json, const char 
     fprintf (out, "## Alerts of the whole replay\n\n");
     fprintf (out, "| rule | severity | fired | resolved |\n|---|---|---:|---:|\n");
     for (int rule = 0; rule < CHURN_RULES_COUNT; rule++)
-        fprintf (out, "| %s | %s | %zu | %zu |\n", churn_rules_rule_name ((churn_rules_rule_t) rule),
+        fprintf (out, "| %s | %s | %zu | %zu |\n",
+                 churn_rules_rule_name ((churn_rules_rule_t) rule),
                  churn_rules_severity_name (settings->severity[rule]), self->fires[rule],
                  self->resolves[rule]);
     fprintf (out, "\n## Definitions\n\n");
@@ -738,11 +737,12 @@ s_report (const s_replay_t *self, FILE *out, const char *model_json, const char 
              "contract's JSON parser; each customer's orders and credit notes (negative "
              "`order_placed`) applied to its churn_customer state on the UTC day of "
              "`occurred_at`; every customer scored on every period day from its first event's "
-             "(churn_score_evaluate, no tier; a customer without its own typical interval "
-             "measured against its partition's population interval as of the day, "
-             "churn_population over the customers of its partition, sp_partition_of among %" PRIu32
-             " partitions as the service's default `SP_PARTITIONS`, and the "
-             "model's `default_interval_days` while that is unknown), the period appended to its score history, the rules "
+             "(churn_population_score, no tier: a customer without its own typical interval "
+             "measured against its partition's population interval as of the day, the model's "
+             "`population` quantile over the customers of its partition, sp_partition_of among "
+             "%" PRIu32 " partitions as the service's default `SP_PARTITIONS`, and the model's "
+             "`default_interval_days` while that is unknown), the period appended to its score "
+             "history, the rules "
              "judged (churn_rules_evaluate, the model's `rules`) and the four alert lifecycles "
              "stepped (churn_lifecycle_step_customer): what churn_scorer.c does with "
              "`--clock event`, without acknowledgements.\n"
@@ -761,9 +761,12 @@ s_report (const s_replay_t *self, FILE *out, const char *model_json, const char 
              self->partitions, flag_name,
              strcmp (flag_name, "critical") == 0 ? "the rules of severity critical"
                                                  : "all four rules");
-    fprintf (out, "## The model\n\nCanonical JSON of the health document replayed:\n\n```json\n%s\n```\n\n",
-             model_json);
-    fprintf (out, "## Running it\n\n```\nmake                          # builds build/release/bin/churn-replay\n"
+    fprintf (
+        out,
+        "## The model\n\nCanonical JSON of the health document replayed:\n\n```json\n%s\n```\n\n",
+        model_json);
+    fprintf (out, "## Running it\n\n```\nmake                          # builds "
+                  "build/release/bin/churn-replay\n"
                   "tools/churn-eval/evaluate.sh  # writes this file\n```\n");
 }
 
@@ -884,8 +887,8 @@ main (int argc, char **argv)
     churn_rules_settings_t settings;
     churn_rules_settings_default (&settings);
     const char *rules = churn_model_rules_json (model);
-    if (rules && churn_rules_settings_read (&settings, rules, strlen (rules), error, sizeof error) !=
-                     0) {
+    if (rules &&
+        churn_rules_settings_read (&settings, rules, strlen (rules), error, sizeof error) != 0) {
         fprintf (stderr, "churn-replay: the model's rules do not read: %s\n", error);
         goto out_free;
     }
@@ -909,8 +912,7 @@ main (int argc, char **argv)
         fprintf (stderr, "churn-replay: out of memory\n");
         goto out_free;
     }
-    if (s_make_populations (&replay, churn_model_measure (model, CHURN_MODEL_RECENCY)->min_orders) !=
-        0)
+    if (s_make_populations (&replay, model) != 0)
         goto out_free;
     if (alerts_path && !(alerts = fopen (alerts_path, "w"))) {
         fprintf (stderr, "churn-replay: could not create \"%s\": %s\n", alerts_path,
