@@ -39,15 +39,18 @@
         customers order every 30 days from 2025-01-10 to 2025-04-10,
         tier-cust on 2025-03-21, 03-31 and 04-10 (own interval 10),
         solo-cust once on 2025-04-10. As of 2025-04-30 the partition's
-        population interval is the median of 10, 30, 30, 30, 30, 30 = 30:
-        solo-cust, 20 days after its order, reads 20 / 30 (recency 100,
-        score 100, green, no alert; with the model's 7 days it would read
-        2.86, score 32, red); tier-cust scores 54 (recency 20 / 10 = 2:
+        population interval for a one-order customer (the default
+        next_order at quantile 0.1) is over the days from each
+        customer's first order day to its second: 10 (tier-cust), 30,
+        30, 30, 30, 30 (pop-*); position 5 × 0.1 = 0.5, 10 + 0.5 × 20 =
+        20: solo-cust, 20 days after its order, reads 20 / 20 (recency
+        100, score 100, green, no alert; with the model's 7 days it
+        would read 2.86, score 32, red); tier-cust scores 54 (recency 20 / 10 = 2:
         50; payment 0; returns and complaints 100: (0.4 × 50 + 0.05 × 100
         + 0.1 × 0 + 0.1 × 100) / 0.65), yellow without a tier, so the
         red_entry alert it gets, red with a score above 50, comes from
         its tier; `salesctl health` shows both (tier A, interval source
-        population, 30 days).
+        population, 20 days).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -625,7 +628,7 @@ test_tiers_and_population (void **state)
     s_wait_scored_customer (tiered, "2025-04-30");
     s_wait_scored_customer (solo, "2025-04-30");
 
-    /* the population's 30 days: solo-cust never red */
+    /* the population's 20 days: solo-cust never red */
     char sql[256];
     snprintf (sql, sizeof sql, "SELECT count(*) FROM churn_alerts WHERE customer_id = '%s'", solo);
     assert_int_equal (s_query (sql), 0);
@@ -635,7 +638,7 @@ test_tiers_and_population (void **state)
     assert_non_null (score);
     json_t *interval = json_object_get (score, "interval");
     assert_string_equal (s_text (interval, "source"), "population");
-    assert_int_equal (s_integer (interval, "days"), 30);
+    assert_int_equal (s_integer (interval, "days"), 20);
     assert_int_equal (s_integer (score, "score"), 100);
     assert_string_equal (s_text (score, "band"), "green");
     assert_true (json_is_null (json_object_get (score, "tier")));
