@@ -6,9 +6,11 @@
     and handed to sp_event_from_json_object, so the rules live in one place.
 
     A row that breaks the CSV syntax is skipped up to the end of its
-    physical line and reported; reading goes on with the next row. Line
-    numbers count physical lines, so a row whose quoted cell spans lines
-    is reported at the line it starts on.
+    physical line and reported; reading goes on with the next row. A row
+    longer than the limit stops the reader at once, without looking for
+    its end: a line end may never come (/dev/zero), and skipping to it
+    would spin or block forever. Line numbers count physical lines, so a
+    row whose quoted cell spans lines is reported at the line it starts on.
 */
 #include "sp_event_csv.h"
 
@@ -64,6 +66,7 @@ typedef enum {
     S_ROW_READ,       /* a row (its cells, or a problem) is in the reader */
     S_ROW_END,        /* no more input */
     S_ROW_READ_ERROR, /* the stream failed */
+    S_ROW_TOO_LONG,   /* more than max_row_bytes read without the row ending */
 } s_row_t;
 
 struct _sp_event_csv_t {
@@ -77,6 +80,7 @@ struct _sp_event_csv_t {
     size_t data_length;                  /* bytes used in data */
     size_t data_size;                    /* capacity of data */
     size_t row_bytes;                    /* input bytes of the current row */
+    size_t max_row_bytes;                /* longest row read, bytes, line end included */
     s_cell_t *cells;                     /* cells of the current row */
     size_t cell_count;                   /* cells used */
     size_t cell_size;                    /* capacity of cells */
@@ -197,11 +201,8 @@ s_read_row (sp_event_csv_t *self)
             s_end_cell (self);
             return S_ROW_READ;
         }
-        if (++self->row_bytes > SP_EVENT_CSV_ROW_MAX) {
-            char message[SP_EVENT_MESSAGE_SIZE];
-            snprintf (message, sizeof message, "row longer than %d bytes", SP_EVENT_CSV_ROW_MAX);
-            s_problem (self, SALESPULSE__REJECT_REASON__REJECT_REASON_TOO_LONG, message);
-        }
+        if (++self->row_bytes > self->max_row_bytes)
+            return S_ROW_TOO_LONG;
         if (c == '\n')
             self->line++;
         switch (state) {
@@ -299,13 +300,26 @@ s_in_list (const char *key, const char *const *list, size_t count)
 
 // ---------------------------------------------------------------- header
 
+/* The refusal of a row longer than the limit. */
+static void
+s_too_long (const sp_event_csv_t *self, const char *what, sp_event_error_t *error)
+{
+    sp_event_error_set (error, "", SALESPULSE__REJECT_REASON__REJECT_REASON_TOO_LONG,
+                        "%s longer than %zu bytes", what, self->max_row_bytes);
+}
+
 static int
 s_read_header (sp_event_csv_t *self, sp_event_error_t *error)
 {
     s_row_t row = s_read_row (self);
+    if (row == S_ROW_TOO_LONG) {
+        s_too_long (self, "header row", error);
+        return -1;
+    }
     if (row == S_ROW_READ_ERROR) {
         int code = errno;
-        sp_log_warn ("could not read CSV events", "line=1 error=\"%s\"", strerror (code));
+        if (code != EINTR) /* an interrupted read is the caller's doing, not a failure */
+            sp_log_warn ("could not read CSV events", "line=1 error=\"%s\"", strerror (code));
         sp_event_error_set (error, "", SALESPULSE__REJECT_REASON__REJECT_REASON_MALFORMED,
                             "could not read the CSV header: %s", strerror (code));
         return -1;
@@ -377,11 +391,19 @@ s_read_header (sp_event_csv_t *self, sp_event_error_t *error)
 sp_event_csv_t *
 sp_event_csv_new (FILE *stream, sp_event_error_t *error)
 {
+    return sp_event_csv_new_bounded (stream, SP_EVENT_CSV_ROW_MAX, error);
+}
+
+sp_event_csv_t *
+sp_event_csv_new_bounded (FILE *stream, size_t max_row_bytes, sp_event_error_t *error)
+{
     assert (stream);
+    assert (max_row_bytes > 0);
     sp_event_csv_t *self = (sp_event_csv_t *) calloc (1, sizeof *self);
     if (!self)
         goto out_fail;
     self->stream = stream;
+    self->max_row_bytes = max_row_bytes;
     self->line = 1;
     self->row_line = 1;
     self->data_size = S_INITIAL_DATA_SIZE;
@@ -609,10 +631,15 @@ sp_event_csv_next (sp_event_csv_t *self, sp_event_t **event_p, sp_event_error_t 
         s_row_t row = s_read_row (self);
         if (row == S_ROW_END)
             return s_finish (self, SP_EVENT_CSV_END, error);
+        if (row == S_ROW_TOO_LONG) {
+            s_too_long (self, "row", &self->final_error);
+            return s_finish (self, SP_EVENT_CSV_FAILED, error);
+        }
         if (row == S_ROW_READ_ERROR) {
             int code = errno;
-            sp_log_warn ("could not read CSV events", "line=%zu error=\"%s\"", self->line,
-                         strerror (code));
+            if (code != EINTR) /* an interrupted read is the caller's doing, not a failure */
+                sp_log_warn ("could not read CSV events", "line=%zu error=\"%s\"", self->line,
+                             strerror (code));
             sp_event_error_set (
                 &self->final_error, "", SALESPULSE__REJECT_REASON__REJECT_REASON_MALFORMED,
                 "could not read the CSV input at line %zu: %s", self->line, strerror (code));

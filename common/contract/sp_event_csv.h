@@ -37,8 +37,8 @@
 
 #include "sp_event.h"
 
-/* Longest row accepted, bytes (a longer one is rejected as TOO_LONG and
-   skipped). */
+/* Longest row sp_event_csv_new accepts, bytes, line end included (a
+   longer one stops the reader: FAILED with TOO_LONG). */
 #define SP_EVENT_CSV_ROW_MAX (1024 * 1024)
 
 typedef struct _sp_event_csv_t sp_event_csv_t;
@@ -48,7 +48,9 @@ typedef enum {
     SP_EVENT_CSV_EVENT = 0, /* a valid event in *event_p */
     SP_EVENT_CSV_REJECTED,  /* the row breaks a rule, *error says which; reading may go on */
     SP_EVENT_CSV_END,       /* no more rows */
-    SP_EVENT_CSV_FAILED,    /* the stream could not be read, *error says why; stop */
+    SP_EVENT_CSV_FAILED,    /* the input cannot be read on, *error says why; stop: the
+                               stream failed, or a row is longer than the limit (TOO_LONG,
+                               the row at sp_event_csv_line) */
 } sp_event_csv_status_t;
 
 /* Reads and checks the header row from stream (borrowed: the caller
@@ -56,8 +58,17 @@ typedef enum {
    when the header is missing or malformed, names an unknown key
    (UNKNOWN_FIELD), names a key twice, lacks one of the columns every event
    needs (event_id, source, type, occurred_at: MISSING_FIELD), or on a read
-   error. Header errors are at line 1. */
+   error, or is longer than SP_EVENT_CSV_ROW_MAX (TOO_LONG). Header errors
+   are at line 1. */
 sp_event_csv_t *sp_event_csv_new (FILE *stream, sp_event_error_t *error);
+
+/* sp_event_csv_new with another limit: no row, header included, may be
+   longer than max_row_bytes (> 0) bytes, its line end included. Reading
+   stops after max_row_bytes + 1 bytes of a row without its end: the reader
+   never holds or reads more, whatever the input (a file without line
+   ends, /dev/zero). */
+sp_event_csv_t *sp_event_csv_new_bounded (FILE *stream, size_t max_row_bytes,
+                                          sp_event_error_t *error);
 
 /* Closes the reader (not the stream). No-op on NULL; sets *self_p = NULL. */
 void sp_event_csv_destroy (sp_event_csv_t **self_p);

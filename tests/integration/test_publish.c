@@ -21,6 +21,13 @@
         8  not JSON                                 rejected locally (malformed)
         9  blank                                    skipped
        10  valid survey it:survey:1                 accepted
+
+    Bounded input (issue 14): /dev/zero as CSV and as JSON lines ends at
+    once with too_long naming the limit; a 2 MB line without a line end
+    and a CSV record over --max-line-bytes are refused at their line, stop
+    the file, and the lines before them are still stored; SIGTERM while
+    publishing from a pipe that never ends stops salesctl with
+    "interrupted".
 */
 #include <limits.h>
 #include <setjmp.h>
@@ -35,6 +42,10 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "sp_event.h"
 #include "sp_harness.h"
 #include "sp_harness_pg.h"
@@ -48,6 +59,9 @@
 #define TEST_SETTING_SIZE 1024      /* room for one NAME=value */
 #define TEST_ENDPOINT_SIZE 256      /* room for an endpoint */
 #define TEST_HOUR_MS INT64_C (3600000)
+#define TEST_LONG_LINE_BYTES (2 * 1024 * 1024) /* a line over the default limit */
+#define TEST_DEFAULT_LIMIT "1048576"           /* --max-line-bytes by default */
+#define TEST_POLL_MS 50                        /* between looks at the event log */
 
 typedef struct {
     sp_harness_t *harness;             /* PostgreSQL + Redis for this file */
@@ -59,6 +73,8 @@ typedef struct {
     char stdout_path[PATH_MAX];        /* last salesctl stdout */
     char stderr_path[PATH_MAX];        /* last salesctl stderr */
     char output[TEST_OUTPUT_SIZE];     /* last salesctl stdout, read back */
+    char errors[TEST_OUTPUT_SIZE];     /* last salesctl stderr, read back */
+    char now[SP_EVENT_TIME_TEXT_SIZE]; /* a time the accept window takes */
 } s_fixture_t;
 
 /* Runs salesctl with arguments against the fixture's service and
@@ -79,6 +95,8 @@ s_salesctl (s_fixture_t *fixture, const char *const *arguments)
     int status = sp_harness_wait_exit (pid, TEST_RUN_TIMEOUT_MS);
     assert_int_equal (
         sp_harness_read_file (fixture->stdout_path, fixture->output, sizeof fixture->output), 0);
+    assert_int_equal (
+        sp_harness_read_file (fixture->stderr_path, fixture->errors, sizeof fixture->errors), 0);
     return status;
 }
 
@@ -123,6 +141,7 @@ s_write_files (s_fixture_t *fixture)
     clock_gettime (CLOCK_REALTIME, &clock);
     int64_t ms = (int64_t) clock.tv_sec * 1000 - TEST_HOUR_MS;
     assert_int_equal (sp_event_time_format (ms, now, sizeof now), 0);
+    snprintf (fixture->now, sizeof fixture->now, "%s", now);
 
     FILE *file = fopen (fixture->events_path, "w");
     assert_non_null (file);
@@ -303,6 +322,144 @@ test_dead_letters_lists_rejections (void **state)
     assert_int_equal (status, 1);
 }
 
+/* /dev/zero never ends a line: both readers stop after the limit and say
+   so, at once (CSV spun forever on it, JSON lines grew without bound). */
+static void
+test_publish_dev_zero_stops (void **state)
+{
+    s_fixture_t *fixture = *state;
+    int status = s_salesctl (
+        fixture, (const char *const[]){ "publish", "--format", "csv", "/dev/zero", NULL });
+    assert_int_equal (status, 1);
+    assert_non_null (strstr (fixture->errors,
+                             "salesctl publish: \"/dev/zero\": line 1: header row "
+                             "longer than " TEST_DEFAULT_LIMIT " bytes (too_long)"));
+
+    status = s_salesctl (fixture, (const char *const[]){ "publish", "--format", "jsonl", "--json",
+                                                         "/dev/zero", NULL });
+    assert_int_equal (status, 1);
+    assert_non_null (strstr (fixture->output, "line 1: longer than " TEST_DEFAULT_LIMIT
+                                              " bytes, the limit set by --max-line-bytes"));
+    assert_non_null (strstr (fixture->errors, "stopped reading \"/dev/zero\" at line 1"));
+    char last[TEST_SETTING_SIZE];
+    s_last_line (fixture->output, last, sizeof last);
+    assert_string_equal (last, "{\"accepted\":0,\"duplicate\":0,\"conflict\":0,\"rejected\":1}");
+}
+
+/* A line over the limit is refused at its line and stops the file; what
+   came before it is stored, what comes after is not read. */
+static void
+test_publish_long_line_stops_the_file (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/long.jsonl", sp_harness_dir (fixture->harness));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file,
+             "{\"event_id\": \"it:long:1\", \"source\": \"cc\", \"type\": \"call\", "
+             "\"occurred_at\": \"%s\", \"rep_id\": \"rep-ben\", \"customer_id\": \"acme\", "
+             "\"duration_seconds\": 5}\n{\"event_id\": \"it:long:2\", \"source\": \"",
+             fixture->now);
+    for (size_t i = 0; i < TEST_LONG_LINE_BYTES; i++)
+        putc ('x', file);
+    assert_int_equal (fclose (file), 0); /* no line end */
+    int status = s_salesctl (fixture, (const char *const[]){ "publish", "--json", path, NULL });
+    assert_int_equal (status, 1);
+    assert_non_null (strstr (fixture->output,
+                             "line 2: longer than " TEST_DEFAULT_LIMIT
+                             " bytes, the limit set by --max-line-bytes; the rest of the file "
+                             "is not read (too_long)\n"));
+    char last[TEST_SETTING_SIZE];
+    s_last_line (fixture->output, last, sizeof last);
+    assert_string_equal (last, "{\"accepted\":1,\"duplicate\":0,\"conflict\":0,\"rejected\":1}");
+
+    //  CSV with a smaller limit: the record at line 3 (a quoted cell over
+    //  lines) is refused, line 2 stored, line 5 never read
+    snprintf (path, sizeof path, "%s/long.csv", sp_harness_dir (fixture->harness));
+    file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file,
+             "event_id,source,type,occurred_at,rep_id,customer_id,duration_seconds\n"
+             "it:long:3,cc,call,%s,rep-ben,acme,5\n"
+             "it:long:4,cc,call,%s,\"rep\n",
+             fixture->now, fixture->now);
+    for (size_t i = 0; i < 1000; i++)
+        putc ('r', file);
+    fprintf (file, "\",acme,5\nit:long:5,cc,call,%s,rep-ben,acme,5\n", fixture->now);
+    assert_int_equal (fclose (file), 0);
+    status = s_salesctl (fixture, (const char *const[]){ "publish", "--json", "--max-line-bytes",
+                                                         "1000", path, NULL });
+    assert_int_equal (status, 1);
+    assert_non_null (strstr (fixture->output, "line 3: longer than 1000 bytes, the limit set by "
+                                              "--max-line-bytes; the rest of the file is not "
+                                              "read (too_long)\n"));
+    s_last_line (fixture->output, last, sizeof last);
+    assert_string_equal (last, "{\"accepted\":1,\"duplicate\":0,\"conflict\":0,\"rejected\":1}");
+
+    sp_pg_t *pg = sp_harness_pg_connect (fixture->harness, "test_publish", TEST_PARTITIONS);
+    assert_non_null (pg);
+    assert_int_equal (
+        sp_harness_pg_count (pg, "SELECT count(*) FROM events WHERE event_id LIKE 'it:long:%'"), 2);
+    assert_int_equal (
+        sp_harness_pg_count (pg, "SELECT count(*) FROM events WHERE event_id IN ('it:long:1', "
+                                 "'it:long:3')"),
+        2);
+    sp_pg_destroy (&pg);
+}
+
+/* SIGTERM while salesctl waits on a pipe that never ends: it stops at
+   once and says "interrupted", not that the input could not be read. */
+static void
+test_publish_sigterm_stops (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/endless.csv", sp_harness_dir (fixture->harness));
+    assert_int_equal (mkfifo (path, S_IRUSR | S_IWUSR), 0);
+    int fifo = open (path, O_RDWR); /* Linux: does not wait for the reader */
+    assert_true (fifo >= 0);
+    char text[TEST_OUTPUT_SIZE];
+    int length = snprintf (text, sizeof text,
+                           "event_id,source,type,occurred_at,rep_id,customer_id,duration_seconds\n"
+                           "it:pipe:1,cc,call,%s,rep-ben,acme,5\n"
+                           "it:pipe:2,cc,call,%s,rep-ben,acme,6\n",
+                           fixture->now, fixture->now);
+    assert_int_equal (write (fifo, text, (size_t) length), length);
+
+    char program[PATH_MAX], endpoint[TEST_SETTING_SIZE];
+    sp_harness_program ("salesctl", program, sizeof program);
+    snprintf (endpoint, sizeof endpoint, "SP_INGEST_ENDPOINT=%s", fixture->endpoint);
+    sp_harness_spawn_options_t options = { .settings = (const char *const[]){ endpoint, NULL },
+                                           .arguments = (const char *const[]){ "publish", "--batch",
+                                                                               "1", path, NULL },
+                                           .stdout_path = fixture->stdout_path,
+                                           .stderr_path = fixture->stderr_path,
+                                           .truncate = true };
+    pid_t pid = sp_harness_spawn_with (fixture->harness, program, &options);
+    assert_true (pid > 0);
+    /* Both rows stored: salesctl now waits for more input. */
+    sp_pg_t *pg = sp_harness_pg_connect (fixture->harness, "test_publish", TEST_PARTITIONS);
+    assert_non_null (pg);
+    int64_t deadline = sp_harness_now_ms () + TEST_RUN_TIMEOUT_MS;
+    while (sp_harness_pg_count (pg, "SELECT count(*) FROM events WHERE event_id LIKE 'it:pipe:%'") <
+               2 &&
+           sp_harness_now_ms () < deadline)
+        sp_harness_pause_ms (TEST_POLL_MS);
+    sp_pg_destroy (&pg);
+    int64_t stopping = sp_harness_now_ms ();
+    int status = sp_harness_stop (pid, TEST_STOP_TIMEOUT_MS);
+    int64_t stopped = sp_harness_now_ms ();
+    close (fifo);
+    unlink (path);
+    assert_int_equal (status, 1);
+    assert_true (stopped - stopping < TEST_STOP_TIMEOUT_MS);
+    assert_int_equal (
+        sp_harness_read_file (fixture->stderr_path, fixture->errors, sizeof fixture->errors), 0);
+    assert_non_null (strstr (fixture->errors, "salesctl publish: interrupted\n"));
+    assert_null (strstr (fixture->errors, "could not read"));
+}
+
 int
 main (void)
 {
@@ -311,6 +468,9 @@ main (void)
         cmocka_unit_test (test_publish_again_gives_duplicates),
         cmocka_unit_test (test_publish_clean_csv_exits_zero),
         cmocka_unit_test (test_dead_letters_lists_rejections),
+        cmocka_unit_test (test_publish_dev_zero_stops),
+        cmocka_unit_test (test_publish_long_line_stops_the_file),
+        cmocka_unit_test (test_publish_sigterm_stops),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

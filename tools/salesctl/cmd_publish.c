@@ -1,7 +1,8 @@
 /*  salesctl publish - sends sales events from a file to activity-ingest.
 
         salesctl publish [--endpoint E] [--batch N] [--format jsonl|csv]
-                         [--timeout MS] [--attempts N] [--max-request-bytes N] [--json] FILE|-
+                         [--timeout MS] [--attempts N] [--max-request-bytes N]
+                         [--max-line-bytes N] [--json] FILE|-
 
     Reads JSON lines (sp_event_from_json) or CSV (sp_event_csv), the format
     from --format or the file extension (.jsonl, .ndjson, .json, .csv; "-"
@@ -11,6 +12,14 @@
     for each reply and re-sends the same batch after a timeout, a lost
     connection or a RETRY_* answer (safe: activity-ingest de-duplicates by
     event_id).
+
+    Input is bounded: a JSON line or CSV record longer than --max-line-bytes
+    (line end included) is refused as too_long and stops the file there,
+    rather than waiting for a line end that may never come (/dev/zero);
+    what was read before it is still sent. At most --max-line-bytes + 1
+    bytes of one line are read or held. SIGINT and SIGTERM (CZMQ's handler,
+    zsys_interrupted) stop the run between lines and while waiting for a
+    reply: "interrupted", nothing more is sent.
 
     Output (stdout): one line per refused input line, mapped back through
     the batch index, `line L: field "F": text (reason)`; one per conflict,
@@ -45,6 +54,10 @@
 #define SALESCTL_PUBLISH_TIMEOUT_MAX 3600000 /* largest --timeout, ms (an hour) */
 #define SALESCTL_PUBLISH_ATTEMPTS_MAX 1000   /* largest --attempts */
 #define SALESCTL_PUBLISH_REQUEST_BYTES_MAX (1024 * 1024 * 1024) /* largest --max-request-bytes */
+/* Largest --max-line-bytes: a line is read whole before an interrupt is
+   looked at, so this bounds that wait (and the memory) too. */
+#define SALESCTL_PUBLISH_LINE_BYTES_MAX (64 * 1024 * 1024)
+#define SALESCTL_PUBLISH_LINE_INITIAL 4096 /* first capacity of the line buffer, bytes */
 #define SALESCTL_MS_PER_SECOND 1000.0
 
 static const sp_config_option_t s_options[] = {
@@ -63,6 +76,10 @@ static const sp_config_option_t s_options[] = {
       "largest packed request sent; match the service's --max-message-bytes, which drops "
       "larger ones",
       1, SALESCTL_PUBLISH_REQUEST_BYTES_MAX },
+    { "max-line-bytes", "SP_PUBLISH_MAX_LINE_BYTES", SP_CONFIG_INT, "1048576",
+      "longest JSON line or CSV record read, bytes, line end included; a longer one is refused "
+      "and stops the file",
+      1, SALESCTL_PUBLISH_LINE_BYTES_MAX },
     { "json", NULL, SP_CONFIG_BOOL, "false",
       "print the summary as one JSON object on the last line", 0, 0 },
 };
@@ -86,6 +103,7 @@ typedef struct {
     sp_ingest_client_t *client; /* connection to activity-ingest */
     int timeout_ms;             /* --timeout */
     size_t batch_size;          /* --batch */
+    size_t max_line_bytes;      /* --max-line-bytes */
     sp_event_t **events;        /* batch being filled, batch_size slots, owned */
     size_t *lines;              /* input line of each event of the batch */
     size_t count;               /* events in the batch */
@@ -100,6 +118,7 @@ typedef struct {
     uint64_t rejected;         /* locally and by the service */
     uint64_t rejected_locally; /* of which before sending */
     bool failed;               /* stopped: a batch could not be delivered */
+    size_t too_long_line;      /* stopped: the line over --max-line-bytes, 0 when none */
     bool terminal;             /* stderr is a terminal: show progress */
     bool progress_shown;       /* a progress line needs clearing */
     int64_t started_ms;        /* monotonic start time */
@@ -257,28 +276,104 @@ s_blank (const char *text, size_t length)
     return true;
 }
 
+/* Refuses the line over --max-line-bytes and stops the file there: the
+   lines before it are still sent, nothing after it is read. */
+static int
+s_stop_too_long (s_publish_t *self, size_t line)
+{
+    sp_event_error_t error;
+    sp_event_error_set (&error, "", SALESPULSE__REJECT_REASON__REJECT_REASON_TOO_LONG,
+                        "longer than %zu bytes, the limit set by --max-line-bytes; the rest of "
+                        "the file is not read",
+                        self->max_line_bytes);
+    self->too_long_line = line;
+    return s_reject_locally (self, line, &error);
+}
+
+/* How reading one JSON line ended. */
+typedef enum {
+    S_LINE_READ,       /* a line (its LF included, if any) is in the buffer */
+    S_LINE_END,        /* no more input */
+    S_LINE_TOO_LONG,   /* max_bytes read without the line ending */
+    S_LINE_READ_ERROR, /* the stream failed (or a read was interrupted) */
+    S_LINE_NO_MEMORY,  /* the buffer could not grow */
+} s_line_t;
+
+/* Reads one line, LF included, into *text (grown as needed, never past
+   max_bytes + 1 with its NUL), its length in *length. Reads at most
+   max_bytes + 1 bytes: a longer line is TOO_LONG, its rest left unread. */
+static s_line_t
+s_read_line (FILE *stream, size_t max_bytes, char **text, size_t *capacity, size_t *length)
+{
+    size_t used = 0;
+    for (;;) {
+        int c = getc (stream);
+        if (c == EOF) {
+            if (ferror (stream))
+                return S_LINE_READ_ERROR;
+            if (used == 0)
+                return S_LINE_END;
+            break;
+        }
+        if (used == max_bytes)
+            return S_LINE_TOO_LONG;
+        if (used + 1 >= *capacity) {
+            size_t size = *capacity < SALESCTL_PUBLISH_LINE_INITIAL ? SALESCTL_PUBLISH_LINE_INITIAL
+                                                                    : *capacity * 2;
+            if (size > max_bytes + 1)
+                size = max_bytes + 1;
+            char *grown = (char *) realloc (*text, size);
+            if (!grown)
+                return S_LINE_NO_MEMORY;
+            *text = grown;
+            *capacity = size;
+        }
+        (*text)[used++] = (char) c;
+        if (c == '\n')
+            break;
+    }
+    (*text)[used] = '\0';
+    *length = used;
+    return S_LINE_READ;
+}
+
 static int
 s_read_jsonl (s_publish_t *self, FILE *stream)
 {
     char *text = NULL;
     size_t capacity = 0;
-    ssize_t length;
+    size_t length = 0;
     size_t line = 0;
     int rc = 0;
-    while (!self->failed && !zsys_interrupted &&
-           (length = getline (&text, &capacity, stream)) >= 0) {
+    while (!self->failed && !zsys_interrupted) {
+        s_line_t got = s_read_line (stream, self->max_line_bytes, &text, &capacity, &length);
+        if (got == S_LINE_END)
+            break;
+        if (got == S_LINE_READ_ERROR) {
+            if (!zsys_interrupted) /* else an interrupted read: reported as such */
+                fprintf (stderr, "salesctl publish: could not read \"%s\" after line %zu: %s\n",
+                         self->path, line, strerror (errno));
+            rc = -1;
+            break;
+        }
+        if (got == S_LINE_NO_MEMORY) {
+            fprintf (stderr, "salesctl publish: out of memory reading line %zu of \"%s\"\n",
+                     line + 1, self->path);
+            rc = -1;
+            break;
+        }
         line++;
-        if (s_blank (text, (size_t) length))
+        if (got == S_LINE_TOO_LONG) {
+            if (s_stop_too_long (self, line) != 0)
+                rc = -1;
+            break;
+        }
+        if (s_blank (text, length))
             continue;
         sp_event_error_t error;
-        sp_event_t *event = sp_event_from_json (text, (size_t) length, &error);
+        sp_event_t *event = sp_event_from_json (text, length, &error);
         if (!event ? s_reject_locally (self, line, &error) != 0 : s_add (self, &event, line) != 0)
             rc = -1;
-    }
-    if (ferror (stream)) {
-        fprintf (stderr, "salesctl publish: could not read \"%s\" after line %zu\n", self->path,
-                 line);
-        rc = -1;
     }
     free (text);
     return rc;
@@ -288,10 +383,15 @@ static int
 s_read_csv (s_publish_t *self, FILE *stream)
 {
     sp_event_error_t error;
-    sp_event_csv_t *csv = sp_event_csv_new (stream, &error);
+    sp_event_csv_t *csv = sp_event_csv_new_bounded (stream, self->max_line_bytes, &error);
     if (!csv) {
-        fprintf (stderr, "salesctl publish: \"%s\": line 1: %s (%s)\n", self->path, error.message,
-                 sp_event_reason_name (error.reason));
+        if (zsys_interrupted)
+            return -1;
+        fprintf (stderr, "salesctl publish: \"%s\": line 1: %s (%s)%s\n", self->path, error.message,
+                 sp_event_reason_name (error.reason),
+                 error.reason == SALESPULSE__REJECT_REASON__REJECT_REASON_TOO_LONG
+                     ? ", the limit set by --max-line-bytes"
+                     : "");
         return -1;
     }
     int rc = 0;
@@ -306,9 +406,15 @@ s_read_csv (s_publish_t *self, FILE *stream)
                                             : s_add (self, &event, line) != 0)
             rc = -1;
     }
-    if (status == SP_EVENT_CSV_FAILED) {
-        fprintf (stderr, "salesctl publish: could not read \"%s\" at line %zu: %s\n", self->path,
-                 sp_event_csv_line (csv), error.message);
+    if (status == SP_EVENT_CSV_FAILED &&
+        error.reason == SALESPULSE__REJECT_REASON__REJECT_REASON_TOO_LONG) {
+        if (s_stop_too_long (self, sp_event_csv_line (csv)) != 0)
+            rc = -1;
+    }
+    else if (status == SP_EVENT_CSV_FAILED) {
+        if (!zsys_interrupted) /* else an interrupted read: reported as such */
+            fprintf (stderr, "salesctl publish: could not read \"%s\" at line %zu: %s\n",
+                     self->path, sp_event_csv_line (csv), error.message);
         rc = -1;
     }
     sp_event_csv_destroy (&csv);
@@ -400,6 +506,7 @@ salesctl_publish (int argc, char **argv)
         goto out_destroy_config;
     self.batch_size = (size_t) sp_config_int (config, "batch");
     self.timeout_ms = (int) sp_config_int (config, "timeout");
+    self.max_line_bytes = (size_t) sp_config_int (config, "max-line-bytes");
     self.events = calloc (self.batch_size, sizeof *self.events);
     self.lines = calloc (self.batch_size, sizeof *self.lines);
     self.locals = calloc (self.batch_size, sizeof *self.locals);
@@ -440,6 +547,11 @@ salesctl_publish (int argc, char **argv)
         self.local_count = 0;
     }
     s_progress_clear (&self);
+    if (self.too_long_line > 0 && !zsys_interrupted)
+        fprintf (stderr,
+                 "salesctl publish: stopped reading \"%s\" at line %zu: longer than %zu bytes "
+                 "(--max-line-bytes)\n",
+                 self.path, self.too_long_line, self.max_line_bytes);
     if (zsys_interrupted && !self.failed) {
         fprintf (stderr, "salesctl publish: interrupted\n");
         rc = -1;
