@@ -140,16 +140,6 @@ s_ppm (int64_t ppm)
 }
 
 static int
-s_compare_credit (const void *left, const void *right)
-{
-    const incentive_record_credit_t *a = *(const incentive_record_credit_t *const *) left;
-    const incentive_record_credit_t *b = *(const incentive_record_credit_t *const *) right;
-    if (a->occurred_at != b->occurred_at)
-        return a->occurred_at < b->occurred_at ? -1 : 1;
-    return strcmp (a->event_id, b->event_id);
-}
-
-static int
 s_compare_paid (const void *left, const void *right)
 {
     return strcmp (((const s_paid_t *) left)->id, ((const s_paid_t *) right)->id);
@@ -333,10 +323,16 @@ out:
     return result;
 }
 
-/* The rep's assignment in plan, or NULL when the plan does not name the rep. */
+/* The assignment of a rep by its role: every day of every period. */
+static const incentive_plan_rep_t s_by_role = { .has_from = false, .has_to = false };
+
+/* The rep's assignment in plan (named, or by its role), or NULL when the
+   plan does not apply to the rep. */
 static const incentive_plan_rep_t *
-s_assignment (const incentive_plan_t *plan, const char *rep_id)
+s_assignment (const incentive_plan_t *plan, const char *rep_id, const char *role)
 {
+    if (incentive_plan_role (plan))
+        return incentive_plan_assigned (plan, rep_id, role) ? &s_by_role : NULL;
     for (size_t index = 0; index < incentive_plan_rep_count (plan); index++) {
         const incentive_plan_rep_t *rep = incentive_plan_rep (plan, index);
         if (strcmp (rep->id, rep_id) == 0)
@@ -345,20 +341,59 @@ s_assignment (const incentive_plan_t *plan, const char *rep_id)
     return NULL;
 }
 
-/* Applies credit to plan name: 1 when a line was made, 0 when the plan
-   does not pay it (why in *why), -1 on error. */
+/* A credit of the walk: the rep's own, or a roll-up credit of the node. */
+typedef struct {
+    const incentive_record_credit_t *credit;
+    bool new_logo; /* its deal is its customer's first won deal */
+    long plan;     /* a roll-up credit: the plan version it is for; -1: the rep's own */
+} s_item_t;
+
+/* s_credit_plan's answer for a roll-up credit of another plan or version. */
+#define S_NOT_FOR_IT 2
+
+/* Items in (occurred_at, event id) order, then the rep's own first, then
+   by plan. */
 static int
-s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool new_logo,
-               s_running_t *running, char *why, size_t why_size)
+s_compare_item (const void *left, const void *right)
+{
+    const s_item_t *one = left;
+    const s_item_t *other = right;
+    const incentive_record_credit_t *a = one->credit;
+    const incentive_record_credit_t *b = other->credit;
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at < b->occurred_at ? -1 : 1;
+    int order = strcmp (a->event_id, b->event_id);
+    if (order != 0)
+        return order;
+    return (one->plan > other->plan) - (one->plan < other->plan);
+}
+
+/* Applies item to plan name: 1 when a line was made, 0 when the plan
+   does not pay it (why in *why), S_NOT_FOR_IT for a roll-up credit of
+   another plan or version, -1 on error. */
+static int
+s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, char *why,
+               size_t why_size)
 {
     const incentive_statement_input_t *input = build->input;
+    const incentive_record_credit_t *credit = item->credit;
+    bool new_logo = item->new_logo;
+    if (item->plan >= 0 && strcmp (input->plans[item->plan].name, running->name) != 0)
+        return S_NOT_FOR_IT;
     long chosen = s_version (input, running->name, credit->occurred_at);
     if (chosen < 0) {
         snprintf (why, why_size, "plan %s has no version in force yet", running->name);
         return 0;
     }
+    if (item->plan >= 0 && chosen != item->plan)
+        return S_NOT_FOR_IT; /* the version in force gives its own roll-up credit */
     const incentive_statement_plan_t *version = &input->plans[chosen];
     const incentive_plan_t *plan = version->plan;
+    if (item->plan < 0 && incentive_plan_rollup (plan, NULL)) {
+        snprintf (why, why_size, "plan %s@%" PRId64 " pays org nodes on their reps' deals",
+                  running->name, version->version);
+        return 0;
+    }
     if (incentive_statement_kind (incentive_plan_period (plan)) != input->kind) {
         /* it pays on another kind of statement */
         snprintf (why, why_size, "plan %s@%" PRId64 " pays per %s, not per %s", running->name,
@@ -367,7 +402,7 @@ s_credit_plan (s_build_t *build, const incentive_record_credit_t *credit, bool n
                   sp_period_kind_name (input->kind));
         return 0;
     }
-    const incentive_plan_rep_t *rep = s_assignment (plan, input->rep_id);
+    const incentive_plan_rep_t *rep = s_assignment (plan, input->rep_id, input->role);
     if (!rep) {
         snprintf (why, why_size, "plan %s@%" PRId64 " does not name the rep", running->name,
                   version->version);
@@ -680,13 +715,14 @@ enum { S_APPLIED = 1, S_DROPS = 2 };
 /* Takes credit out of the running measures of the plans that counted it
    with "attainment_drops", when their totals are still its period's. */
 static void
-s_drop (const incentive_statement_input_t *input, const incentive_record_credit_t *credit,
-        const unsigned char *flags, s_running_t *running, size_t plan_names)
+s_drop (const incentive_statement_input_t *input, const s_item_t *item, const unsigned char *flags,
+        s_running_t *running, size_t plan_names)
 {
+    const incentive_record_credit_t *credit = item->credit;
     sp_period_t period;
     if (sp_period_cut (input->tz, input->kind, credit->occurred_at, &period) != 0)
         return;
-    bool new_logo = input->new_logo[credit - input->credits];
+    bool new_logo = item->new_logo;
     for (size_t name = 0; name < plan_names; name++) {
         if (flags[name] != (S_APPLIED | S_DROPS) || strcmp (running[name].period, period.label))
             continue;
@@ -701,8 +737,20 @@ static int
 s_compute (s_build_t *build)
 {
     const incentive_statement_input_t *input = build->input;
-    size_t credits = input->credit_count ? input->credit_count : 1;
-    const incentive_record_credit_t **order = malloc (credits * sizeof *order);
+    incentive_record_credit_t *rollups = NULL;
+    bool *rollup_logos = NULL;
+    size_t *rollup_plans = NULL;
+    size_t rollup_count = 0;
+    if (incentive_statement_internal_rollup (input, &rollups, &rollup_logos, &rollup_plans,
+                                             &rollup_count, build->error, build->error_size) != 0) {
+        free (rollups);
+        free (rollup_logos);
+        free (rollup_plans);
+        return -1;
+    }
+    size_t total = input->credit_count + rollup_count;
+    size_t credits = total ? total : 1;
+    s_item_t *order = malloc (credits * sizeof *order);
     s_running_t *running = calloc (input->plan_count ? input->plan_count : 1, sizeof *running);
     const incentive_record_cancel_t **cancels =
         malloc ((input->cancel_count ? input->cancel_count : 1) * sizeof *cancels);
@@ -742,23 +790,30 @@ s_compute (s_build_t *build)
        must not depend on the order the versions are given in */
     qsort (running, plan_names, sizeof *running, s_compare_running);
     for (size_t index = 0; index < input->credit_count; index++)
-        order[index] = &input->credits[index];
-    qsort (order, input->credit_count, sizeof *order, s_compare_credit);
+        order[index] = (s_item_t){ .credit = &input->credits[index],
+                                   .new_logo = input->new_logo[index],
+                                   .plan = -1 };
+    for (size_t index = 0; index < rollup_count; index++)
+        order[input->credit_count + index] = (s_item_t){ .credit = &rollups[index],
+                                                         .new_logo = rollup_logos[index],
+                                                         .plan = (long) rollup_plans[index] };
+    qsort (order, total, sizeof *order, s_compare_item);
     /* the cancellations in their deal's own period, in time order */
-    for (size_t index = 0; index < input->credit_count; index++) {
+    for (size_t index = 0; index < total; index++) {
         const incentive_record_cancel_t *cancel =
-            s_cancel_of (cancels, input->cancel_count, order[index]->event_id);
+            s_cancel_of (cancels, input->cancel_count, order[index].credit->event_id);
         sp_period_t won, cancelled;
         if (cancel &&
-            sp_period_cut (input->tz, input->kind, order[index]->occurred_at, &won) == 0 &&
+            sp_period_cut (input->tz, input->kind, order[index].credit->occurred_at, &won) == 0 &&
             sp_period_cut (input->tz, input->kind, cancel->occurred_at, &cancelled) == 0 &&
             strcmp (won.label, cancelled.label) == 0)
             drops[drop_count++] = (s_drop_t){ .credit = index, .cancel = cancel };
     }
     qsort (drops, drop_count, sizeof *drops, s_compare_drop);
     size_t next_drop = 0;
-    for (size_t index = 0; index < input->credit_count; index++) {
-        const incentive_record_credit_t *credit = order[index];
+    for (size_t index = 0; index < total; index++) {
+        const s_item_t *item = &order[index];
+        const incentive_record_credit_t *credit = item->credit;
         if (credit->occurred_at >= build->period.end_ms)
             break; /* later periods change nothing up to the statement's */
         for (; next_drop < drop_count &&
@@ -766,19 +821,22 @@ s_compute (s_build_t *build)
                                         drops[next_drop].cancel->event_id, credit->occurred_at,
                                         credit->event_id);
              next_drop++)
-            s_drop (input, order[drops[next_drop].credit],
+            s_drop (input, &order[drops[next_drop].credit],
                     &flags[drops[next_drop].credit * plan_names], running, plan_names);
-        bool new_logo = input->new_logo[credit - input->credits];
         size_t first_line = build->current.count;
         char why[S_REASON_SIZE] = "no plan names the rep";
         bool paid = false;
+        bool answered = item->plan < 0; /* a roll-up credit's own plan said why */
         bool held = false;
         memset (spans, 0, (plan_names ? plan_names : 1) * sizeof *spans);
         for (size_t name = 0; name < plan_names; name++) {
             size_t before = build->current.count;
-            int made = s_credit_plan (build, credit, new_logo, &running[name], why, sizeof why);
+            int made = s_credit_plan (build, item, &running[name], why, sizeof why);
             if (made < 0)
                 goto out;
+            if (made == S_NOT_FOR_IT)
+                continue;
+            answered = true;
             paid = paid || made > 0;
             if (made == 0)
                 continue;
@@ -798,7 +856,7 @@ s_compute (s_build_t *build)
                             .held = incentive_plan_trigger (plan) == INCENTIVE_PLAN_ON_PAYMENT };
             held = held || spans[name].held;
         }
-        if (!paid && s_unpaid (build, credit, "%s", why) != 0)
+        if (!paid && answered && s_unpaid (build, credit, "%s", why) != 0)
             goto out;
         size_t end_line = build->current.count;
         free (releases);
@@ -823,6 +881,9 @@ s_compute (s_build_t *build)
     }
     result = 0;
 out:
+    free (rollups);
+    free (rollup_logos);
+    free (rollup_plans);
     free (order);
     free (running);
     free (cancels);

@@ -8,11 +8,19 @@
     never changes a figure:
 
       - credits are taken in (occurred_at, event id) order; for each plan
-        assigned to the rep whose period kind is the statement's, the
+        assigned to the rep (by name, or by the rep's role in the org)
+        whose period kind is the statement's, the
         version in force at the deal's time computes the move of the
         period's cumulative measures (revenue, margin, new logos, units =
         events = one per deal) as one line per component (or one blended
         line), and one line per SPIFF whose window holds the deal's day;
+      - a roll-up plan ("rollup") pays an org node it names (the
+        statement's rep_id, e.g. "team:north") on the deals of the reps
+        under it: for each deal of team_credits, incentive_credit_rollup_parts
+        over the org on the deal's local day gives the node's credit (the
+        sum of its reps' credits, or the whole deal), once per deal
+        however many of its reps share it; that credit then pays like a
+        rep's own;
       - under a plan with "trigger": "payment", each earning line is held
         (an adjustment "held" of minus its worth, in its period) and
         released by the payments of its deal (adjustments "release", in
@@ -51,6 +59,7 @@
 #include "incentive_ledger.h"
 #include "incentive_plan.h"
 #include "incentive_record.h"
+#include "sp_org.h"
 #include "sp_period.h"
 
 /* Room for an error message of this module. */
@@ -88,6 +97,11 @@ typedef struct {
     size_t payment_count;
     const incentive_statement_closed_t *closed;
     size_t closed_count;
+    const char *role;    /* the rep's role (sp_org_rep_role), NULL when none: role plans */
+    const sp_org_t *org; /* the org, NULL when none is loaded: roll-up plans */
+    const incentive_record_credit_t *team_credits; /* of the reps under rep_id, an org node */
+    const bool *team_new_logo;                     /* per team credit: a first won deal */
+    size_t team_credit_count; /* their cancellations and payments are in cancels, payments */
 } incentive_statement_input_t;
 
 /* The period kind of a plan period. */

@@ -41,4 +41,18 @@ int64_t incentive_statement_internal_share (int64_t amount, int64_t part, int64_
 int incentive_statement_internal_rate_share (int64_t base, incentive_ledger_decimal_t rate,
                                              int64_t part, int64_t whole, int64_t *out);
 
+/* The roll-up credits of the statement's node (docs/incentives.md,
+   "Manager roll-up credits"): for each plan version with "rollup" naming
+   input->rep_id, one credit per deal of input->team_credits that the
+   node's roll-up credits (incentive_credit_rollup_parts over input->org on
+   the deal's local day, the version's levels and mode): rep the node,
+   credit_bp its share, revenue and margin its credits, the deal's other
+   fields as stored. Sets *credits, *new_logo and *plans (the plan index
+   each credit is for), malloc'd (the caller frees all three, also on
+   failure), and *count. Returns 0, or -1 with the reason. */
+int incentive_statement_internal_rollup (const incentive_statement_input_t *input,
+                                         incentive_record_credit_t **credits, bool **new_logo,
+                                         size_t **plans, size_t *count, char *error,
+                                         size_t error_size);
+
 #endif

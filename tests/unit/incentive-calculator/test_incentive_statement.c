@@ -40,6 +40,7 @@
 #include "incentive_plan.h"
 #include "incentive_record.h"
 #include "incentive_statement.h"
+#include "sp_org.h"
 #include "sp_period.h"
 #include "sp_tz.h"
 
@@ -106,6 +107,10 @@ typedef struct {
     incentive_statement_closed_t closed[MAX_CLOSED];
     char *documents[MAX_CLOSED]; /* owned copies of the stored statements */
     size_t closed_count;
+    incentive_record_credit_t team[MAX_CREDITS]; /* credits of the reps under a node */
+    bool team_new_logo[MAX_CREDITS];
+    size_t team_count;
+    sp_org_t *org; /* owned; NULL: none */
     incentive_statement_input_t input;
 } s_fixture_t;
 
@@ -129,6 +134,7 @@ s_fixture_free (s_fixture_t *fixture)
         incentive_plan_destroy (&fixture->parsed[index]);
     for (size_t index = 0; index < fixture->closed_count; index++)
         free (fixture->documents[index]);
+    sp_org_destroy (&fixture->org);
     sp_tz_destroy (&fixture->tz);
 }
 
@@ -148,6 +154,10 @@ s_input (s_fixture_t *fixture)
     input->payment_count = fixture->payment_count;
     input->closed = fixture->closed;
     input->closed_count = fixture->closed_count;
+    input->org = fixture->org;
+    input->team_credits = fixture->team;
+    input->team_new_logo = fixture->team_new_logo;
+    input->team_credit_count = fixture->team_count;
     return input;
 }
 
@@ -510,6 +520,48 @@ s_next_permutation (size_t *order, size_t count)
     return true;
 }
 
+/* Puts into shuffled (a copy of base) the order-th permutation of what a
+   test permutes, and the flip-th order of the pair it swaps. */
+typedef void (s_shuffle_fn) (s_fixture_t *shuffled, const s_fixture_t *base, const size_t *order,
+                             size_t flip);
+
+/* Every permutation of five items and both orders of a pair, as shuffle
+   applies them to a copy of base, gives Q1 and Q2 byte for byte as q1
+   and q2: 120 permutations, each with both orders. */
+static void
+s_every_order (const s_fixture_t *base, s_shuffle_fn *shuffle, const char *q1, const char *q2)
+{
+    size_t order[5] = { 0, 1, 2, 3, 4 };
+    size_t permutations = 0;
+    do {
+        for (size_t flip = 0; flip < 2; flip++) {
+            s_fixture_t shuffled = *base;
+            shuffle (&shuffled, base, order, flip);
+            char *again = s_json (&shuffled, "2025-Q1");
+            assert_string_equal (again, q1);
+            free (again);
+            again = s_json (&shuffled, "2025-Q2");
+            assert_string_equal (again, q2);
+            free (again);
+        }
+        permutations++;
+    } while (s_next_permutation (order, COUNT (order)));
+    assert_int_equal (permutations, 120);
+}
+
+/* The credits (with their new-logo flags) in order, the two
+   cancellations flipped. */
+static void
+s_shuffle_credits (s_fixture_t *shuffled, const s_fixture_t *base, const size_t *order, size_t flip)
+{
+    for (size_t index = 0; index < 5; index++) {
+        shuffled->credits[index] = base->credits[order[index]];
+        shuffled->new_logo[index] = base->new_logo[order[index]];
+    }
+    shuffled->cancels[0] = base->cancels[flip];
+    shuffled->cancels[1] = base->cancels[1 - flip];
+}
+
 /* Every permutation of five credits (two at the same instant, one in
    EUR, one not a new logo) and of two cancellations (one in Q1, one in
    Q2) gives the same statement JSON for Q1 and Q2, byte for byte. */
@@ -547,27 +599,7 @@ test_order_independence (void **state)
     assert_int_equal (s_sum (root, "clawback", NULL), -USD (500));
     json_decref (root);
 
-    size_t order[5] = { 0, 1, 2, 3, 4 };
-    size_t permutations = 0;
-    do {
-        for (size_t flip = 0; flip < 2; flip++) {
-            s_fixture_t shuffled = base;
-            for (size_t index = 0; index < COUNT (order); index++) {
-                shuffled.credits[index] = base.credits[order[index]];
-                shuffled.new_logo[index] = base.new_logo[order[index]];
-            }
-            shuffled.cancels[0] = base.cancels[flip];
-            shuffled.cancels[1] = base.cancels[1 - flip];
-            char *again = s_json (&shuffled, "2025-Q1");
-            assert_string_equal (again, q1);
-            free (again);
-            again = s_json (&shuffled, "2025-Q2");
-            assert_string_equal (again, q2);
-            free (again);
-        }
-        permutations++;
-    } while (s_next_permutation (order, COUNT (order)));
-    assert_int_equal (permutations, 120);
+    s_every_order (&base, s_shuffle_credits, q1, q2);
     free (q1);
     free (q2);
     s_fixture_free (&base);
@@ -1443,6 +1475,17 @@ test_attainment_drops (void **state)
    20: the clawback reverses what was released (1,000.00) and the April
    payment releases nothing. Every order of the payments, credits and
    cancellation gives the same JSON. */
+/* The payments in order, the two credits flipped. */
+static void
+s_shuffle_payments (s_fixture_t *shuffled, const s_fixture_t *base, const size_t *order,
+                    size_t flip)
+{
+    for (size_t index = 0; index < 5; index++)
+        shuffled->payments[index] = base->payments[order[index]];
+    shuffled->credits[0] = base->credits[flip];
+    shuffled->credits[1] = base->credits[1 - flip];
+}
+
 static void
 test_payment_trigger (void **state)
 {
@@ -1490,25 +1533,7 @@ test_payment_trigger (void **state)
     assert_int_equal (s_line_count (root), 0);
     json_decref (root);
 
-    s_fixture_t base = fixture;
-    size_t order[5] = { 0, 1, 2, 3, 4 };
-    size_t permutations = 0;
-    do {
-        for (size_t flip = 0; flip < 2; flip++) {
-            for (size_t index = 0; index < COUNT (order); index++)
-                fixture.payments[index] = base.payments[order[index]];
-            fixture.credits[0] = base.credits[flip];
-            fixture.credits[1] = base.credits[1 - flip];
-            char *again = s_json (&fixture, "2025-Q1");
-            assert_string_equal (again, q1);
-            free (again);
-            again = s_json (&fixture, "2025-Q2");
-            assert_string_equal (again, q2);
-            free (again);
-        }
-        permutations++;
-    } while (s_next_permutation (order, COUNT (order)));
-    assert_int_equal (permutations, 120);
+    s_every_order (&fixture, s_shuffle_payments, q1, q2);
     free (q1);
     free (q2);
     s_fixture_free (&fixture);
@@ -1570,6 +1595,183 @@ test_clawback_recompute (void **state)
     s_fixture_free (&fixture);
 }
 
+// ---------------------------------------------------------------- org: roll-ups and roles
+
+/* region:emea has team:north (a, b) and team:south (c); d sits in
+   team:east (region:apac) until 2025-02-01, in team:north from then; a
+   is an "ae". */
+#define ORG_JSON                                                                                   \
+    "{\"name\": \"org\", \"regions\": [{\"id\": \"emea\"}, {\"id\": \"apac\"}], "                  \
+    "\"teams\": [{\"id\": \"north\", \"region\": \"emea\"}, {\"id\": \"south\", \"region\": "      \
+    "\"emea\"}, {\"id\": \"east\", \"region\": \"apac\"}], \"reps\": ["                            \
+    "{\"id\": \"a\", \"role\": \"ae\", \"memberships\": [{\"team\": \"north\", \"from\": "         \
+    "\"2024-01-01\"}]}, {\"id\": \"b\", \"memberships\": [{\"team\": \"north\", \"from\": "        \
+    "\"2024-01-01\"}]}, {\"id\": \"c\", \"memberships\": [{\"team\": \"south\", \"from\": "        \
+    "\"2024-01-01\"}]}, {\"id\": \"d\", \"memberships\": [{\"team\": \"east\", \"from\": "         \
+    "\"2024-01-01\", \"until\": \"2025-02-01\"}, {\"team\": \"north\", \"from\": "                 \
+    "\"2025-02-01\"}]}]}"
+
+/* A quarterly roll-up plan paying 10 % of the rolled-up revenue. */
+#define MANAGER_PLAN(name, nodes, rollup)                                                          \
+    "{\"name\": \"" name "\", \"currency\": \"USD\", \"period\": \"quarter\", "                    \
+    "\"assign\": {\"reps\": [" nodes "]}, \"rollup\": " rollup ", "                                \
+    "\"components\": [{\"id\": \"team\", \"measure\": \"revenue\", "                               \
+    "\"quota\": \"1000000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}"
+
+static void
+s_org (s_fixture_t *fixture)
+{
+    char error[SP_ORG_ERROR_SIZE] = "";
+    fixture->org = sp_org_new (ORG_JSON, strlen (ORG_JSON), error, sizeof error);
+    if (!fixture->org)
+        fail_msg ("org refused: %s", error);
+}
+
+/* Adds rep's credit of share_bp and amount on the deal of event_id (of
+   deal_amount) to the team credits. */
+static void
+s_team_credit (s_fixture_t *fixture, const char *event_id, int64_t occurred_at, const char *rep,
+               int32_t share_bp, int64_t amount, int64_t deal_amount)
+{
+    assert_true (fixture->team_count < MAX_CREDITS);
+    incentive_record_credit_t *credit = &fixture->team[fixture->team_count];
+    memset (credit, 0, sizeof *credit);
+    snprintf (credit->event_id, sizeof credit->event_id, "%s", event_id);
+    snprintf (credit->rep, sizeof credit->rep, "%s", rep);
+    credit->occurred_at = occurred_at;
+    snprintf (credit->deal, sizeof credit->deal, "opp-%s", event_id);
+    snprintf (credit->customer, sizeof credit->customer, "cust-%s", event_id);
+    snprintf (credit->currency, sizeof credit->currency, "USD");
+    credit->credit_bp = share_bp;
+    credit->deal_amount = deal_amount;
+    credit->revenue = amount;
+    fixture->team_new_logo[fixture->team_count++] = true;
+}
+
+/* The deals: w1 1,000.01 on Jan 10 split a 60 / b 30 / c 10 (600.01,
+   300.00, 100.00); w2 500.00 on Jan 15 all d's (in team:east that day);
+   w3 2,000.00 on Feb 10 split d 50 / a 50 (both in team:north that day).
+   A node's statement reads the credits of every rep ever under it. */
+static void
+s_team_deals (s_fixture_t *fixture, bool with_c)
+{
+    s_team_credit (fixture, "w1", JAN_10, "a", 6000, 60001, 100001);
+    s_team_credit (fixture, "w1", JAN_10, "b", 3000, 30000, 100001);
+    if (with_c)
+        s_team_credit (fixture, "w1", JAN_10, "c", 1000, 10000, 100001);
+    s_team_credit (fixture, "w2", MID_JAN, "d", 10000, USD (500), USD (500));
+    s_team_credit (fixture, "w3", FEB_10, "d", 5000, USD (1000), USD (2000));
+    s_team_credit (fixture, "w3", FEB_10, "a", 5000, USD (1000), USD (2000));
+}
+
+/* Manager roll-up credits, each deal once per manager:
+     team:north (levels 1, shares): w1 900.01 (90 %) pays 90.00 (90.001);
+       w2 nothing (d was in team:east); w3 2,000.00 once (a and d, 100 %)
+       pays 200.00: 290.00. Cancelling w3 on Mar 20 claws back -200.00.
+     region:emea (levels 2): w1 1,000.01 pays 100.00; w3 200.00: 300.00.
+     team:north with "full": w1 the whole 1,000.01: 100.00; w3 200.00. */
+static void
+test_rollup (void **state)
+{
+    (void) state;
+    s_fixture_t fixture;
+    s_fixture (&fixture, "team:north");
+    s_org (&fixture);
+    s_plan (&fixture, MANAGER_PLAN ("mgr", "{\"id\": \"team:north\"}", "{\"levels\": 1}"), 1, -1);
+    s_plan (&fixture, MARGINAL, 1, -1); /* a rep's plan: pays no node */
+    s_team_deals (&fixture, false);
+    json_t *root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_line_count (root), 2);
+    json_t *line = s_line (root, "w1/mgr/team");
+    assert_int_equal (s_integer (line, "amount"), 9000);
+    assert_string_equal (s_explained (line, "credit_percent"), "90.00");
+    assert_int_equal (s_integer (json_object_get (line, "explanation"), "base"), 90001);
+    line = s_line (root, "w3/mgr/team");
+    assert_int_equal (s_integer (line, "amount"), USD (200));
+    assert_int_equal (s_integer (json_object_get (line, "explanation"), "base"), USD (2000));
+    assert_int_equal (s_integer (root, "net_payout"), USD (290));
+    assert_int_equal (json_array_size (json_object_get (root, "not_credited")), 0);
+    json_decref (root);
+
+    s_cancel (&fixture, "c3", "w3", MAR_20, "lost");
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, "c3/w3/mgr/team"), "amount"), -USD (200));
+    assert_int_equal (s_integer (root, "net_payout"), USD (90));
+    json_decref (root);
+    s_fixture_free (&fixture);
+
+    /* two levels up, with c's credit read too */
+    s_fixture (&fixture, "region:emea");
+    s_org (&fixture);
+    s_plan (&fixture, MANAGER_PLAN ("mgr", "{\"id\": \"region:emea\"}", "{\"levels\": 2}"), 1, -1);
+    s_team_deals (&fixture, true);
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, "w1/mgr/team"), "amount"), 10000);
+    assert_int_equal (s_integer (s_line (root, "w3/mgr/team"), "amount"), USD (200));
+    assert_int_equal (s_integer (root, "net_payout"), USD (300));
+    json_decref (root);
+    /* one level is not enough: emea is two above its reps */
+    s_fixture_free (&fixture);
+    s_fixture (&fixture, "region:emea");
+    s_org (&fixture);
+    s_plan (&fixture, MANAGER_PLAN ("mgr", "{\"id\": \"region:emea\"}", "{\"levels\": 1}"), 1, -1);
+    s_team_deals (&fixture, true);
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_line_count (root), 0);
+    json_decref (root);
+    s_fixture_free (&fixture);
+
+    /* the whole deal */
+    s_fixture (&fixture, "team:north");
+    s_org (&fixture);
+    s_plan (&fixture,
+            MANAGER_PLAN ("mgr", "{\"id\": \"team:north\"}", "{\"levels\": 1, \"mode\": \"full\"}"),
+            1, -1);
+    s_team_deals (&fixture, false);
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, "w1/mgr/team"), "amount"), 10000);
+    assert_int_equal (s_integer (root, "net_payout"), USD (300));
+    json_decref (root);
+    /* without an org, nobody is under the node */
+    sp_org_destroy (&fixture.org);
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_line_count (root), 0);
+    json_decref (root);
+    s_fixture_free (&fixture);
+}
+
+/* A role plan pays the reps whose org role it names: a ("ae") earns 10 %
+   of 4,000.00 = 400.00; without the role the deal is not credited. */
+static void
+test_role (void **state)
+{
+    (void) state;
+    s_fixture_t fixture;
+    s_fixture (&fixture, "a");
+    s_plan (&fixture,
+            "{\"name\": \"ae-role\", \"currency\": \"USD\", \"period\": \"quarter\", "
+            "\"assign\": {\"role\": \"ae\"}, \"components\": [{\"id\": \"revenue\", "
+            "\"measure\": \"revenue\", \"quota\": \"1000000.00\", \"table\": {\"bands\": "
+            "[{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}",
+            1, -1);
+    s_credit (&fixture, "w1", JAN_10, USD (4000), "USD");
+    fixture.input.role = "ae";
+    json_t *root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_integer (s_line (root, "w1/ae-role/revenue"), "amount"), USD (400));
+    json_decref (root);
+    fixture.input.role = "se";
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_line_count (root), 0);
+    json_t *not_credited = json_array_get (json_object_get (root, "not_credited"), 0);
+    assert_string_equal (s_text (not_credited, "reason"), "plan ae-role@1 does not name the rep");
+    json_decref (root);
+    fixture.input.role = NULL;
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_line_count (root), 0);
+    json_decref (root);
+    s_fixture_free (&fixture);
+}
+
 int
 main (void)
 {
@@ -1596,6 +1798,8 @@ main (void)
         cmocka_unit_test (test_attainment_drops),
         cmocka_unit_test (test_payment_trigger),
         cmocka_unit_test (test_clawback_recompute),
+        cmocka_unit_test (test_rollup),
+        cmocka_unit_test (test_role),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
