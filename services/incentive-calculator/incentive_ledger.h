@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "incentive_draw.h"
+#include "sp_json_text.h"
 
 /* Room of each field, with the NUL. LINE_ID_MAX bounds a posted line's id;
    a clawback's id is "<cancel event id>/<original line id>". */
@@ -227,6 +228,13 @@ incentive_ledger_statement_t *incentive_ledger_statement (const incentive_ledger
 
 /* Destroys a statement; no-op on NULL; sets *self_p to NULL. */
 void incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p);
+
+/* Writes the statement's members into out, an object opened and left
+   open so the caller can add members of its own before closing it with
+   sp_json_text_close (out, '}'); the same bytes incentive_ledger_
+   statement_json gives, without its closing brace. */
+void incentive_ledger_statement_write (const incentive_ledger_statement_t *statement,
+                                       sp_json_text_t *out);
 
 /* The statement as compact JSON (money as integers in minor units, exact
    decimals as strings): malloc'd, the caller frees; NULL when out of

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "incentive_draw.h"
 #include "sp_error.h"
 
@@ -218,117 +216,124 @@ s_decimal_text (incentive_ledger_decimal_t value, char *buffer, size_t size)
                   value.decimals, (unsigned long long) (magnitude % scale));
 }
 
-/* Sets key to a new value; false when the value could not be made. */
-static bool
-s_set (json_t *object, const char *key, json_t *value)
+static void
+s_member_string (sp_json_text_t *out, const char *key, const char *value)
 {
-    return value && json_object_set_new (object, key, value) == 0;
+    sp_json_text_key (out, key);
+    sp_json_text_string (out, value);
 }
 
-static bool
-s_set_decimal (json_t *object, const char *key, incentive_ledger_decimal_t value)
+static void
+s_member_integer (sp_json_text_t *out, const char *key, int64_t value)
+{
+    sp_json_text_key (out, key);
+    sp_json_text_integer (out, value);
+}
+
+static void
+s_member_decimal (sp_json_text_t *out, const char *key, incentive_ledger_decimal_t value)
 {
     char text[S_DECIMAL_TEXT_SIZE];
     s_decimal_text (value, text, sizeof text);
-    return s_set (object, key, json_string (text));
+    s_member_string (out, key, text);
 }
 
 /* The explanation of an earning, also carried by its clawback. */
-static bool
-s_explain_earning (json_t *explanation, const incentive_ledger_line_t *line)
+static void
+s_explain_earning (sp_json_text_t *out, const incentive_ledger_line_t *line)
 {
     incentive_ledger_decimal_t percent = { line->credit_bp, S_PERCENT_DECIMALS };
-    bool ok = s_set (explanation, "deal", json_string (line->deal)) &&
-              s_set_decimal (explanation, "credit_percent", percent) &&
-              s_set (explanation, "measure", json_string (line->measure)) &&
-              s_set (explanation, "base", json_integer (line->base)) &&
-              s_set_decimal (explanation, "attainment_before", line->attainment_before) &&
-              s_set_decimal (explanation, "attainment_after", line->attainment_after) &&
-              s_set (explanation, "band", json_string (line->band));
-    if (ok)
-        ok = line->has_rate ? s_set_decimal (explanation, "rate", line->rate)
-                            : s_set (explanation, "rate", json_null ());
-    return ok && s_set (explanation, "mode", json_string (line->mode)) &&
-           s_set (explanation, "rule_id", json_string (line->rule_id)) &&
-           s_set (explanation, "plan_version", json_string (line->plan_version));
+    s_member_string (out, "deal", line->deal);
+    s_member_decimal (out, "credit_percent", percent);
+    s_member_string (out, "measure", line->measure);
+    s_member_integer (out, "base", line->base);
+    s_member_decimal (out, "attainment_before", line->attainment_before);
+    s_member_decimal (out, "attainment_after", line->attainment_after);
+    s_member_string (out, "band", line->band);
+    if (line->has_rate)
+        s_member_decimal (out, "rate", line->rate);
+    else {
+        sp_json_text_key (out, "rate");
+        sp_json_text_null (out);
+    }
+    s_member_string (out, "mode", line->mode);
+    s_member_string (out, "rule_id", line->rule_id);
+    s_member_string (out, "plan_version", line->plan_version);
 }
 
-static json_t *
-s_line_json (const incentive_ledger_line_t *line)
+static void
+s_line_json (sp_json_text_t *out, const incentive_ledger_line_t *line)
 {
-    json_t *object = json_object ();
-    json_t *explanation = json_object ();
-    if (!object || !explanation)
-        goto out_fail;
     const char *reverse =
         line->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE ? "recompute" : "paid";
-    bool ok = s_set (object, "id", json_string (line->id)) &&
-              s_set (object, "kind", json_string (incentive_ledger_kind_name (line->kind))) &&
-              s_set (object, "period", json_string (line->period)) &&
-              s_set (object, "origin_period", json_string (line->origin_period)) &&
-              s_set (object, "occurred_at", json_integer (line->occurred_at)) &&
-              s_set (object, "event_id", json_string (line->event_id)) &&
-              s_set (object, "amount", json_integer (line->amount));
-    bool earning =
-        incentive_ledger_internal_is_earning (line) || incentive_ledger_internal_is_clawback (line);
-    if (ok && earning)
-        ok = s_explain_earning (explanation, line);
-    if (ok && incentive_ledger_internal_is_clawback (line))
-        ok = s_set (explanation, "reverses", json_string (line->link)) &&
-             s_set (explanation, "reversal", json_string (reverse)) &&
-             s_set (explanation, "attainment_drops", json_boolean (line->attainment_drops));
-    if (ok && (line->kind == INCENTIVE_LEDGER_ADJUSTMENT ||
-               line->kind == INCENTIVE_LEDGER_CLAWBACK || line->kind == INCENTIVE_LEDGER_TRUE_UP))
-        ok = s_set (explanation, "type", json_string (line->type)) &&
-             s_set (explanation, "reason", json_string (line->reason)) &&
-             s_set (explanation, "link", json_string (line->link));
-    if (ok && line->kind == INCENTIVE_LEDGER_ADJUSTMENT &&
-        strcmp (line->type, INCENTIVE_LEDGER_INTERNAL_TYPE_LATE) == 0)
-        ok = s_set (explanation, "adjusts",
-                    json_string (incentive_ledger_kind_name (line->adjusts)));
-    if (ok && (line->kind == INCENTIVE_LEDGER_DRAW || line->kind == INCENTIVE_LEDGER_RECOVERY ||
-               strcmp (line->type, S_TYPE_DEFICIT) == 0))
-        ok = s_set (explanation, "draw", json_integer (line->draw_amount)) &&
-             s_set (explanation, "commission", json_integer (line->period_commission)) &&
-             s_set (explanation, "balance_before", json_integer (line->balance_before)) &&
-             s_set (explanation, "balance_after", json_integer (line->balance_after));
-    if (!ok || json_object_set_new (object, "explanation", explanation) != 0) {
-        json_decref (explanation);
-        explanation = NULL;
-        goto out_fail;
+    sp_json_text_open (out, '{');
+    s_member_string (out, "id", line->id);
+    s_member_string (out, "kind", incentive_ledger_kind_name (line->kind));
+    s_member_string (out, "period", line->period);
+    s_member_string (out, "origin_period", line->origin_period);
+    s_member_integer (out, "occurred_at", line->occurred_at);
+    s_member_string (out, "event_id", line->event_id);
+    s_member_integer (out, "amount", line->amount);
+    sp_json_text_key (out, "explanation");
+    sp_json_text_open (out, '{');
+    if (incentive_ledger_internal_is_earning (line) || incentive_ledger_internal_is_clawback (line))
+        s_explain_earning (out, line);
+    if (incentive_ledger_internal_is_clawback (line)) {
+        s_member_string (out, "reverses", line->link);
+        s_member_string (out, "reversal", reverse);
+        sp_json_text_key (out, "attainment_drops");
+        sp_json_text_bool (out, line->attainment_drops);
     }
-    return object;
+    if (line->kind == INCENTIVE_LEDGER_ADJUSTMENT || line->kind == INCENTIVE_LEDGER_CLAWBACK ||
+        line->kind == INCENTIVE_LEDGER_TRUE_UP) {
+        s_member_string (out, "type", line->type);
+        s_member_string (out, "reason", line->reason);
+        s_member_string (out, "link", line->link);
+    }
+    if (line->kind == INCENTIVE_LEDGER_ADJUSTMENT &&
+        strcmp (line->type, INCENTIVE_LEDGER_INTERNAL_TYPE_LATE) == 0)
+        s_member_string (out, "adjusts", incentive_ledger_kind_name (line->adjusts));
+    if (line->kind == INCENTIVE_LEDGER_DRAW || line->kind == INCENTIVE_LEDGER_RECOVERY ||
+        strcmp (line->type, S_TYPE_DEFICIT) == 0) {
+        s_member_integer (out, "draw", line->draw_amount);
+        s_member_integer (out, "commission", line->period_commission);
+        s_member_integer (out, "balance_before", line->balance_before);
+        s_member_integer (out, "balance_after", line->balance_after);
+    }
+    sp_json_text_close (out, '}');
+    sp_json_text_close (out, '}');
+}
 
-out_fail:
-    json_decref (explanation);
-    json_decref (object);
-    return NULL;
+void
+incentive_ledger_statement_write (const incentive_ledger_statement_t *statement,
+                                  sp_json_text_t *out)
+{
+    assert (statement && out);
+    sp_json_text_open (out, '{');
+    s_member_string (out, "rep_id", statement->rep_id);
+    s_member_string (out, "period", statement->period);
+    s_member_string (out, "currency", statement->currency);
+    sp_json_text_key (out, "closed");
+    sp_json_text_bool (out, statement->closed);
+    s_member_integer (out, "opening_balance", statement->opening_balance);
+    sp_json_text_key (out, "lines");
+    sp_json_text_open (out, '[');
+    for (size_t index = 0; index < statement->line_count; index++)
+        s_line_json (out, &statement->lines[index]);
+    sp_json_text_close (out, ']');
+    s_member_integer (out, "commission", statement->commission);
+    s_member_integer (out, "advances", statement->advances);
+    s_member_integer (out, "recoveries", statement->recoveries);
+    s_member_integer (out, "closing_balance", statement->closing_balance);
+    s_member_integer (out, "net_payout", statement->net_payout);
 }
 
 char *
 incentive_ledger_statement_json (const incentive_ledger_statement_t *statement)
 {
     assert (statement);
-    char *text = NULL;
-    json_t *root = json_object ();
-    if (!root)
-        return NULL;
-    bool ok = s_set (root, "rep_id", json_string (statement->rep_id)) &&
-              s_set (root, "period", json_string (statement->period)) &&
-              s_set (root, "currency", json_string (statement->currency)) &&
-              s_set (root, "closed", json_boolean (statement->closed)) &&
-              s_set (root, "opening_balance", json_integer (statement->opening_balance)) &&
-              s_set (root, "lines", json_array ());
-    json_t *lines = json_object_get (root, "lines");
-    for (size_t index = 0; ok && index < statement->line_count; index++)
-        ok = json_array_append_new (lines, s_line_json (&statement->lines[index])) == 0;
-    ok = ok && s_set (root, "commission", json_integer (statement->commission)) &&
-         s_set (root, "advances", json_integer (statement->advances)) &&
-         s_set (root, "recoveries", json_integer (statement->recoveries)) &&
-         s_set (root, "closing_balance", json_integer (statement->closing_balance)) &&
-         s_set (root, "net_payout", json_integer (statement->net_payout));
-    if (ok)
-        text = json_dumps (root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref (root);
-    return text;
+    sp_json_text_t out = sp_json_text_new ();
+    incentive_ledger_statement_write (statement, &out);
+    sp_json_text_close (&out, '}');
+    return sp_json_text_finish (&out);
 }

@@ -1,0 +1,199 @@
+/*  sp_json_text - large JSON documents written straight to text (see
+    sp_json_text.h). */
+#include "sp_json_text.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_array.h"
+
+#define S_INITIAL 4096
+#define S_INTEGER_SIZE 24 /* "-9223372036854775808" and the NUL */
+
+sp_json_text_t
+sp_json_text_new (void)
+{
+    return (sp_json_text_t){ 0 };
+}
+
+/* Makes room for more bytes and the NUL; false once memory ran out. */
+static bool
+s_room (sp_json_text_t *self, size_t more)
+{
+    if (self->failed)
+        return false;
+    if (more > SIZE_MAX - self->length - 1 ||
+        sp_array_reserve ((void **) &self->data, &self->capacity, self->length + more + 1, 1,
+                          S_INITIAL) != 0) {
+        self->failed = true;
+        return false;
+    }
+    return true;
+}
+
+static void
+s_append (sp_json_text_t *self, const char *bytes, size_t length)
+{
+    if (!s_room (self, length))
+        return;
+    memcpy (self->data + self->length, bytes, length);
+    self->length += length;
+}
+
+static void
+s_byte (sp_json_text_t *self, char byte)
+{
+    if (!s_room (self, 1))
+        return;
+    self->data[self->length++] = byte;
+}
+
+/* A comma when a member or element came before. */
+static void
+s_separate (sp_json_text_t *self)
+{
+    if (self->comma)
+        s_byte (self, ',');
+}
+
+/* text as a JSON string literal, escaped as jansson escapes it. */
+static void
+s_quoted (sp_json_text_t *self, const char *text)
+{
+    s_byte (self, '"');
+    const char *run = text;
+    for (const char *cursor = text; *cursor; cursor++) {
+        unsigned char byte = (unsigned char) *cursor;
+        const char *escape = NULL;
+        char unicode[8];
+        switch (byte) {
+            case '"':
+                escape = "\\\"";
+                break;
+            case '\\':
+                escape = "\\\\";
+                break;
+            case '\b':
+                escape = "\\b";
+                break;
+            case '\f':
+                escape = "\\f";
+                break;
+            case '\n':
+                escape = "\\n";
+                break;
+            case '\r':
+                escape = "\\r";
+                break;
+            case '\t':
+                escape = "\\t";
+                break;
+            default:
+                if (byte < 0x20) {
+                    snprintf (unicode, sizeof unicode, "\\u%04X", byte);
+                    escape = unicode;
+                }
+                break;
+        }
+        if (!escape)
+            continue;
+        s_append (self, run, (size_t) (cursor - run));
+        s_append (self, escape, strlen (escape));
+        run = cursor + 1;
+    }
+    s_append (self, run, strlen (run));
+    s_byte (self, '"');
+}
+
+void
+sp_json_text_open (sp_json_text_t *self, char bracket)
+{
+    assert (self && (bracket == '{' || bracket == '['));
+    s_separate (self);
+    s_byte (self, bracket);
+    self->comma = false;
+}
+
+void
+sp_json_text_close (sp_json_text_t *self, char bracket)
+{
+    assert (self && (bracket == '}' || bracket == ']'));
+    s_byte (self, bracket);
+    self->comma = true;
+}
+
+void
+sp_json_text_key (sp_json_text_t *self, const char *key)
+{
+    assert (self && key);
+    s_separate (self);
+    s_quoted (self, key);
+    s_byte (self, ':');
+    self->comma = false;
+}
+
+void
+sp_json_text_string (sp_json_text_t *self, const char *value)
+{
+    assert (self && value);
+    s_separate (self);
+    s_quoted (self, value);
+    self->comma = true;
+}
+
+void
+sp_json_text_integer (sp_json_text_t *self, int64_t value)
+{
+    assert (self);
+    char text[S_INTEGER_SIZE];
+    int length = snprintf (text, sizeof text, "%" PRId64, value);
+    s_separate (self);
+    s_append (self, text, (size_t) length);
+    self->comma = true;
+}
+
+void
+sp_json_text_bool (sp_json_text_t *self, bool value)
+{
+    sp_json_text_raw (self, value ? "true" : "false");
+}
+
+void
+sp_json_text_null (sp_json_text_t *self)
+{
+    sp_json_text_raw (self, "null");
+}
+
+void
+sp_json_text_raw (sp_json_text_t *self, const char *json)
+{
+    assert (self && json);
+    s_separate (self);
+    s_append (self, json, strlen (json));
+    self->comma = true;
+}
+
+char *
+sp_json_text_finish (sp_json_text_t *self)
+{
+    assert (self);
+    if (!s_room (self, 0)) {
+        sp_json_text_discard (self);
+        return NULL;
+    }
+    self->data[self->length] = '\0';
+    char *text = self->data;
+    *self = sp_json_text_new ();
+    return text;
+}
+
+void
+sp_json_text_discard (sp_json_text_t *self)
+{
+    assert (self);
+    free (self->data);
+    *self = sp_json_text_new ();
+}
