@@ -6,8 +6,13 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_event_wire.h"
 #include "sp_partition.h"
 #include "sp_proto.h"
+#include "sp_proto_wire.h"
+
+/* Number of IngestRequest's "events" field (proto/ingest.proto). */
+#define S_EVENTS_FIELD 2
 
 /* What the service knows about one event of the request. */
 typedef struct {
@@ -17,6 +22,9 @@ typedef struct {
     uint64_t sequence;               /* sequence of the event or of its stored original */
     size_t packed_offset;            /* start of the packed event in packed */
     size_t packed_size;              /* bytes of the packed event */
+    const uint8_t *wire;             /* the event as sent, inside the request's bytes
+                                        (valid while ingest_request_new runs) */
+    size_t wire_size;                /* its bytes */
     uint8_t hash[INGEST_DIGEST_SIZE]; /* SHA-256 of the packed event */
     sp_event_error_t rejection;      /* why it was rejected (REJECTED only) */
 } s_event_state_t;
@@ -92,7 +100,32 @@ s_pack_events (ingest_request_t *self)
     return 0;
 }
 
-/* Judges every event: rejected with its reason, or pending in its partition. */
+/* Points each event at its own bytes inside the request as sent: the
+   i-th "events" field is events[i]. -1 when the count differs (cannot
+   happen once protobuf-c has read the same bytes). */
+static int
+s_find_wire_events (ingest_request_t *self, const uint8_t *data, size_t size)
+{
+    size_t offset = 0;
+    size_t found = 0;
+    sp_proto_wire_field_t field;
+    int read;
+    while ((read = sp_proto_wire_next (data, size, &offset, &field)) == 1) {
+        if (field.number != S_EVENTS_FIELD ||
+            field.wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+            continue;
+        if (found == self->event_count)
+            return -1;
+        self->events[found].wire = field.data;
+        self->events[found].wire_size = field.length;
+        found++;
+    }
+    return read == 0 && found == self->event_count ? 0 : -1;
+}
+
+/* Judges every event: rejected with its reason (first the rules only its
+   bytes as sent can break, sp_event_wire_validate), or pending in its
+   partition. */
 static void
 s_judge_events (ingest_request_t *self, const ingest_request_limits_t *limits, int64_t now_ms)
 {
@@ -106,7 +139,8 @@ s_judge_events (ingest_request_t *self, const ingest_request_limits_t *limits, i
     for (size_t index = 0; index < self->event_count; index++) {
         s_event_state_t *state = &self->events[index];
         const sp_event_t *event = self->message->events[index];
-        if (sp_event_validate (event, &bounds, &state->rejection) != 0) {
+        if (sp_event_wire_validate (state->wire, state->wire_size, &state->rejection) != 0 ||
+            sp_event_validate (event, &bounds, &state->rejection) != 0) {
             state->outcome = INGEST_OUTCOME_REJECTED;
             continue;
         }
@@ -151,7 +185,15 @@ ingest_request_new (const uint8_t *data, size_t size, const ingest_request_limit
         ingest_request_destroy (&self);
         return NULL;
     }
+    if (s_find_wire_events (self, data, size) != 0) {
+        sp_error_set (error, sizeof error, "malformed %s message",
+                      salespulse__ingest_request__descriptor.name);
+        ingest_request_refuse (self, INGEST_STATUS_BAD_REQUEST, error);
+        return self;
+    }
     s_judge_events (self, limits, now_ms);
+    for (size_t index = 0; index < self->event_count; index++)
+        self->events[index].wire = NULL; /* the request's bytes are the caller's */
     return self;
 }
 

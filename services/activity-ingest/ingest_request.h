@@ -2,7 +2,9 @@
 
     A request arrives as one ZeroMQ frame holding an IngestRequest. This
     object unpacks it with the service's limits, judges every event with
-    sp_event_validate (time window around the service's clock), gives each
+    sp_event_wire_validate on its bytes as sent (what protobuf-c's unpacking
+    hides: a NUL byte inside a string) and sp_event_validate (time window
+    around the service's clock), gives each
     valid event its partition (sp_partition_of over sp_event_partition_key,
     docs/architecture.md) and keeps its packed bytes and SHA-256 content
     hash for the write path. Outcomes of valid events are filled in later by
