@@ -176,6 +176,12 @@ sp_json_text_raw (sp_json_text_t *self, const char *json)
     self->comma = true;
 }
 
+void
+sp_json_text_members (sp_json_text_t *self, const char *members)
+{
+    sp_json_text_raw (self, members); /* a comma before them when members came before */
+}
+
 char *
 sp_json_text_finish (sp_json_text_t *self)
 {

@@ -57,6 +57,10 @@ void sp_json_text_bool (sp_json_text_t *self, bool value);
 void sp_json_text_null (sp_json_text_t *self);
 void sp_json_text_raw (sp_json_text_t *self, const char *json);
 
+/* Members already JSON ("\"a\":1,\"b\":true") of the object being
+   written, after those before them. */
+void sp_json_text_members (sp_json_text_t *self, const char *members);
+
 /* The text (malloc'd, the caller frees), or NULL when memory ran out;
    self is emptied either way. */
 char *sp_json_text_finish (sp_json_text_t *self);

@@ -4,7 +4,6 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,36 +44,6 @@ incentive_close_destroy (incentive_close_t **self_p)
     *self_p = NULL;
 }
 
-/* Makes statement the closed form of text: "closed" true, without the
-   read's "complete" and "behind". 1 when it is kept, 0 when it is empty
-   (no line, nothing owed), -1 when it is not a statement or memory ran
-   out. */
-static int
-s_closed_form (const char *text, s_statement_t *statement, uint64_t *behind)
-{
-    json_t *root = json_loads (text, 0, NULL);
-    if (!json_is_object (root)) {
-        json_decref (root);
-        return -1;
-    }
-    uint64_t read_behind = (uint64_t) json_integer_value (json_object_get (root, "behind"));
-    if (read_behind > *behind)
-        *behind = read_behind;
-    json_object_del (root, "complete");
-    json_object_del (root, "behind");
-    json_object_set_new (root, "closed", json_true ());
-    statement->net_payout = json_integer_value (json_object_get (root, "net_payout"));
-    snprintf (statement->currency, sizeof statement->currency, "%s",
-              json_string_value (json_object_get (root, "currency")));
-    bool empty = json_array_size (json_object_get (root, "lines")) == 0 &&
-                 json_integer_value (json_object_get (root, "opening_balance")) == 0;
-    statement->document = empty ? NULL : json_dumps (root, JSON_COMPACT);
-    json_decref (root);
-    if (empty)
-        return 0;
-    return statement->document ? 1 : -1;
-}
-
 incentive_close_t *
 incentive_close_prepare (incentive_query_t *query, const char *period, char *error,
                          size_t error_size)
@@ -98,21 +67,26 @@ incentive_close_prepare (incentive_query_t *query, const char *period, char *err
     }
     for (size_t index = 0; index < rep_count; index++) {
         char reason[INCENTIVE_QUERY_ERROR_SIZE];
-        char *text =
-            incentive_query_statement (query, reps[index], period, NULL, reason, sizeof reason);
+        incentive_query_summary_t summary;
+        char *text = incentive_query_statement_with (query, reps[index], period, NULL, true,
+                                                     &summary, reason, sizeof reason);
         if (!text) {
             sp_error_set (error, error_size, "statement of %s: %s", reps[index], reason);
             goto out_failed;
         }
-        s_statement_t *statement = &self->statements[self->count];
-        int kept = s_closed_form (text, statement, &behind);
-        free (text);
-        if (kept < 0) {
-            sp_error_set (error, error_size, "statement of %s: out of memory", reps[index]);
-            goto out_failed;
-        }
-        if (kept == 0)
+        if (summary.behind > behind)
+            behind = summary.behind;
+        /* a rep with no line and nothing owed has nothing to lock: reading
+           the closed period later shows the same empty statement */
+        if (summary.statement.line_count == 0 && summary.statement.opening_balance == 0) {
+            free (text);
             continue;
+        }
+        s_statement_t *statement = &self->statements[self->count];
+        statement->document = text;
+        statement->net_payout = summary.statement.net_payout;
+        snprintf (statement->currency, sizeof statement->currency, "%s",
+                  incentive_query_currency (query));
         statement->rep = reps[index];
         reps[index] = NULL;
         self->count++;

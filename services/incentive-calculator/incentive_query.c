@@ -3,7 +3,7 @@
 #include "incentive_query.h"
 
 #include <assert.h>
-#include <jansson.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +15,7 @@
 #include "sp_consumer_key.h"
 #include "sp_consumer_log.h"
 #include "sp_error.h"
+#include "sp_org.h"
 #include "sp_partition.h"
 #include "sp_refdata.h"
 
@@ -39,6 +40,7 @@ struct _incentive_query_t {
     incentive_plan_t **parsed;         /* one per entry of set */
     incentive_statement_plan_t *plans; /* the same, for the statement */
     size_t plan_count;
+    sp_org_t *org; /* the latest org loaded, NULL when none */
 };
 
 void
@@ -53,6 +55,7 @@ incentive_query_destroy (incentive_query_t **self_p)
     free (self->parsed);
     free (self->plans);
     sp_refdata_set_destroy (&self->set);
+    sp_org_destroy (&self->org);
     sp_tz_destroy (&self->tz);
     free (self);
     *self_p = NULL;
@@ -94,6 +97,34 @@ s_load_plans (incentive_query_t *self, char *error, size_t error_size)
     return 0;
 }
 
+/* Reads the latest org (of the latest revision when several are loaded). */
+static int
+s_load_org (incentive_query_t *self, char *error, size_t error_size)
+{
+    const char *kinds[] = { sp_org_kind.kind };
+    sp_refdata_set_t *set = sp_refdata_read (self->pg, kinds, 1, NULL, false, error, error_size);
+    if (!set)
+        return -1;
+    const sp_refdata_entry_t *latest = NULL;
+    for (size_t index = 0; index < sp_refdata_set_size (set); index++) {
+        const sp_refdata_entry_t *entry = sp_refdata_set_entry (set, index);
+        if (!latest || entry->revision > latest->revision)
+            latest = entry;
+    }
+    int result = 0;
+    if (latest) {
+        char reason[SP_ORG_ERROR_SIZE];
+        self->org = sp_org_new (latest->document, strlen (latest->document), reason, sizeof reason);
+        if (!self->org) {
+            sp_error_set (error, error_size, "stored org %s version %lld: %s", latest->name,
+                          (long long) latest->version, reason);
+            result = -1;
+        }
+    }
+    sp_refdata_set_destroy (&set);
+    return result;
+}
+
 incentive_query_t *
 incentive_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *error,
                      size_t error_size)
@@ -109,7 +140,7 @@ incentive_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *
     self->partitions = partitions;
     if (sp_consumer_config_settings (redis, INCENTIVE_KEYS_SERVICE, self->currency, self->time_zone,
                                      sizeof self->time_zone, &self->tz, error, error_size) != 0 ||
-        s_load_plans (self, error, error_size) != 0)
+        s_load_plans (self, error, error_size) != 0 || s_load_org (self, error, error_size) != 0)
         incentive_query_destroy (&self);
     return self;
 }
@@ -138,7 +169,8 @@ incentive_query_rep_kind (const incentive_query_t *self, const char *rep, sp_per
         const incentive_plan_t *plan = self->plans[index].plan;
         bool latest = index + 1 == self->plan_count ||
                       strcmp (self->plans[index + 1].name, self->plans[index].name) != 0;
-        if (latest && incentive_plan_assigned (plan, rep, NULL)) {
+        const char *role = self->org ? sp_org_rep_role (self->org, rep) : NULL;
+        if (latest && incentive_plan_assigned (plan, rep, role)) {
             *kind = incentive_statement_kind (incentive_plan_period (plan));
             found = true;
         }
@@ -183,11 +215,11 @@ s_execute (incentive_query_t *self, sp_redis_pipeline_t *pipeline, char *error, 
     return reply;
 }
 
-/* Reads every partition's credits of rep and the checkpoints, in one
-   round trip. */
+/* Reads every partition's credits of reps (count of them) and the
+   checkpoints, in one round trip. */
 static int
-s_read_credits (incentive_query_t *self, const char *rep_id, s_rep_t *rep, char *error,
-                size_t error_size)
+s_read_credits (incentive_query_t *self, const char *const *reps, size_t count, s_rep_t *rep,
+                char *error, size_t error_size)
 {
     sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
     sp_redis_reply_t *reply = NULL;
@@ -196,19 +228,24 @@ s_read_credits (incentive_query_t *self, const char *rep_id, s_rep_t *rep, char 
     if (!pipeline || !heads)
         goto out_of_memory;
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        char key[SP_PARTITION_KEY_MAX];
         char checkpoint[SP_PARTITION_KEY_MAX];
-        if (incentive_keys_rep (key, sizeof key, partition, rep_id) < 0) {
-            sp_error_set (error, error_size, "rep \"%.64s\": key does not fit", rep_id);
-            goto out;
-        }
         sp_consumer_key_checkpoint (checkpoint, sizeof checkpoint, INCENTIVE_KEYS_SERVICE,
                                     partition);
-        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL) != 0 ||
-            sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "GET", checkpoint }, NULL) !=
-                0)
+        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "GET", checkpoint }, NULL) !=
+            0)
             goto out_of_memory;
     }
+    for (size_t index = 0; index < count; index++)
+        for (uint32_t partition = 0; partition < self->partitions; partition++) {
+            char key[SP_PARTITION_KEY_MAX];
+            if (incentive_keys_rep (key, sizeof key, partition, reps[index]) < 0) {
+                sp_error_set (error, error_size, "rep \"%.64s\": key does not fit", reps[index]);
+                goto out;
+            }
+            if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL) !=
+                0)
+                goto out_of_memory;
+        }
     /* the heads first: a checkpoint read after them that reached them held them */
     if (sp_consumer_log_heads (self->pg, self->partitions, heads, error, error_size) != 0)
         goto out;
@@ -216,8 +253,7 @@ s_read_credits (incentive_query_t *self, const char *rep_id, s_rep_t *rep, char 
     if (!reply)
         goto out;
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        const sp_redis_reply_t *fields = sp_redis_reply_element (reply, 2 * partition);
-        const sp_redis_reply_t *checkpoint = sp_redis_reply_element (reply, 2 * partition + 1);
+        const sp_redis_reply_t *checkpoint = sp_redis_reply_element (reply, partition);
         size_t length = 0;
         const char *text = sp_redis_reply_text (checkpoint, &length);
         uint64_t applied = 0;
@@ -225,6 +261,11 @@ s_read_credits (incentive_query_t *self, const char *rep_id, s_rep_t *rep, char 
             sp_consumer_key_parse_sequence (text, length, &applied);
         if (applied < heads[partition])
             rep->behind += heads[partition] - applied;
+    }
+    for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at++) {
+        uint32_t partition = (uint32_t) ((at - self->partitions) % self->partitions);
+        const char *rep_id = reps[(at - self->partitions) / self->partitions];
+        const sp_redis_reply_t *fields = sp_redis_reply_element (reply, at);
         if (sp_redis_reply_type (fields) != SP_REDIS_REPLY_ARRAY) {
             sp_error_set (error, error_size, "Redis: HGETALL of partition %u failed", partition);
             goto out;
@@ -370,14 +411,143 @@ out:
     return result;
 }
 
+/* ---------------------------------------------------------------- roll-ups */
+
+/* True when a version of a roll-up plan names node. */
+static bool
+s_pays_node (const incentive_query_t *self, const char *node)
+{
+    for (size_t index = 0; index < self->plan_count; index++)
+        if (incentive_plan_rollup (self->plans[index].plan, NULL) &&
+            incentive_plan_assigned (self->plans[index].plan, node, NULL))
+            return true;
+    return false;
+}
+
+/* Appends the rep ids among the children of node (scopes "rep:<id>";
+   ids borrowed from the org) to *reps. */
+static int
+s_add_children (const sp_org_t *org, const char *node, const char ***reps, size_t *count,
+                size_t *capacity)
+{
+    size_t children = sp_org_children (org, node, INT64_MIN / 2, INT64_MAX / 2, NULL, 0);
+    const char **scopes = calloc (children ? children : 1, sizeof *scopes);
+    if (!scopes)
+        return -1;
+    sp_org_children (org, node, INT64_MIN / 2, INT64_MAX / 2, scopes, children);
+    int result = 0;
+    size_t prefix = strlen (SP_ORG_REP_PREFIX);
+    for (size_t index = 0; index < children && result == 0; index++) {
+        if (strncmp (scopes[index], SP_ORG_REP_PREFIX, prefix) == 0) {
+            if (sp_array_reserve ((void **) reps, capacity, *count + 1, sizeof **reps, S_INITIAL) !=
+                0)
+                result = -1;
+            else
+                (*reps)[(*count)++] = scopes[index] + prefix;
+        }
+        else
+            result = s_add_children (org, scopes[index], reps, count, capacity);
+    }
+    free (scopes);
+    return result;
+}
+
+static int
+s_compare_text (const void *left, const void *right)
+{
+    return strcmp (*(char *const *) left, *(char *const *) right);
+}
+
+/* The reps ever under node in the org, sorted and distinct (*reps
+   malloc'd, the ids borrowed from the org). */
+static int
+s_reps_under (const sp_org_t *org, const char *node, const char ***reps, size_t *count)
+{
+    size_t capacity = 0;
+    *reps = NULL;
+    *count = 0;
+    int result = 0;
+    if (strcmp (node, SP_ORG_COMPANY) == 0) {
+        for (size_t index = 0; index < sp_org_rep_count (org) && result == 0; index++) {
+            if (sp_array_reserve ((void **) reps, &capacity, *count + 1, sizeof **reps,
+                                  S_INITIAL) != 0)
+                result = -1;
+            else
+                (*reps)[(*count)++] = sp_org_rep_id (org, index);
+        }
+    }
+    else
+        result = s_add_children (org, node, reps, count, &capacity);
+    if (result != 0 || *count == 0)
+        return result;
+    qsort (*reps, *count, sizeof **reps, s_compare_text);
+    size_t kept = 1;
+    for (size_t index = 1; index < *count; index++)
+        if (strcmp ((*reps)[kept - 1], (*reps)[index]) != 0)
+            (*reps)[kept++] = (*reps)[index];
+    *count = kept;
+    return 0;
+}
+
+/* Reads the credits of the reps under node and their marks into team,
+   and adds their cancellations and payments to rep's. */
+static int
+s_read_team (incentive_query_t *self, const char *node, s_rep_t *rep, s_rep_t *team, char *error,
+             size_t error_size)
+{
+    const char **reps = NULL;
+    size_t count = 0;
+    if (s_reps_under (self->org, node, &reps, &count) != 0) {
+        free (reps);
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    int result = -1;
+    if (count > 0 && s_read_credits (self, reps, count, team, error, error_size) != 0)
+        goto out;
+    if (s_read_marks (self, team, error, error_size) != 0)
+        goto out;
+    size_t cancels = rep->cancel_count + team->cancel_count;
+    incentive_record_cancel_t *all = realloc (rep->cancels, (cancels ? cancels : 1) * sizeof *all);
+    if (!all) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out;
+    }
+    rep->cancels = all;
+    for (size_t index = 0; index < team->cancel_count; index++)
+        rep->cancels[rep->cancel_count++] = team->cancels[index];
+    for (size_t index = 0; index < team->payment_count; index++) {
+        if (sp_array_reserve ((void **) &rep->payments, &rep->payment_capacity,
+                              rep->payment_count + 1, sizeof *rep->payments, S_INITIAL) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out;
+        }
+        rep->payments[rep->payment_count++] = team->payments[index];
+    }
+    result = 0;
+out:
+    free (reps);
+    return result;
+}
+
 /* ---------------------------------------------------------------- statements */
 
 char *
 incentive_query_statement (incentive_query_t *self, const char *rep_id, const char *period,
                            const incentive_record_credit_t *extra, char *error, size_t error_size)
 {
+    return incentive_query_statement_with (self, rep_id, period, extra, false, NULL, error,
+                                           error_size);
+}
+
+char *
+incentive_query_statement_with (incentive_query_t *self, const char *rep_id, const char *period,
+                                const incentive_record_credit_t *extra, bool as_closed,
+                                incentive_query_summary_t *summary, char *error, size_t error_size)
+{
     assert (self && rep_id && period);
     s_rep_t rep = { 0 };
+    s_rep_t team = { 0 };
     sp_pg_result_t *closed_rows = NULL;
     incentive_statement_closed_t *closed = NULL;
     char *text = NULL;
@@ -394,7 +564,7 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
                       sp_period_kind_name (parsed.kind));
         return NULL;
     }
-    if (s_read_credits (self, rep_id, &rep, error, error_size) != 0)
+    if (s_read_credits (self, &rep_id, 1, &rep, error, error_size) != 0)
         goto out;
     if (extra) {
         if (sp_array_reserve ((void **) &rep.credits, &rep.credit_capacity, rep.credit_count + 1,
@@ -408,6 +578,10 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
         goto out;
     if (extra && extra->customer[0]) /* a what-if deal is no customer's first: it is not won */
         rep.new_logo[rep.credit_count - 1] = false;
+    /* a node a roll-up plan pays: the credits of the reps under it */
+    if (self->org && s_pays_node (self, rep_id) &&
+        s_read_team (self, rep_id, &rep, &team, error, error_size) != 0)
+        goto out;
     closed_rows = sp_pg_exec (self->pg, s_closed_sql, 1, &rep_id, NULL, NULL);
     if (!closed_rows || !sp_pg_result_ok (closed_rows)) {
         sp_error_set (error, error_size, "could not read the closed periods: %s",
@@ -449,40 +623,40 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
         .payment_count = rep.payment_count,
         .closed = closed,
         .closed_count = closed_count,
+        .role = self->org ? sp_org_rep_role (self->org, rep_id) : NULL,
+        .org = self->org,
+        .team_credits = team.credits,
+        .team_new_logo = team.new_logo,
+        .team_credit_count = team.credit_count,
     };
-    char *document = incentive_statement_json (&input, period, reason, sizeof reason);
-    if (!document) {
+    uint64_t behind = rep.behind > team.behind ? rep.behind : team.behind;
+    char members[64];
+    snprintf (members, sizeof members, "\"complete\":%s,\"behind\":%" PRIu64,
+              behind == 0 ? "true" : "false", behind);
+    /* a closed period has nothing to catch up on: no completeness */
+    bool period_closed = as_closed;
+    for (size_t index = 0; index < closed_count; index++)
+        period_closed = period_closed || strcmp (closed[index].label, period) == 0;
+    incentive_statement_options_t options = { .as_closed = as_closed,
+                                              .members = period_closed ? NULL : members };
+    incentive_statement_summary_t written;
+    text =
+        incentive_statement_json_with (&input, period, &options, &written, reason, sizeof reason);
+    if (!text) {
         sp_error_set (error, error_size, "%s", reason);
         goto out;
     }
-    json_t *root = json_loads (document, 0, NULL);
-    bool is_closed = json_is_true (json_object_get (root, "closed"));
-    if (is_closed || !root) { /* a stored statement stays byte for byte */
-        json_decref (root);
-        text = document;
-        goto out;
-    }
-    free (document);
-    json_object_set_new (root, "complete", json_boolean (rep.behind == 0));
-    json_object_set_new (root, "behind", json_integer ((json_int_t) rep.behind));
-    text = json_dumps (root, JSON_COMPACT);
-    json_decref (root);
-    if (!text)
-        sp_error_set (error, error_size, "out of memory");
+    if (summary)
+        *summary = (incentive_query_summary_t){ .statement = written, .behind = behind };
 out:
     free (closed);
     sp_pg_result_destroy (&closed_rows);
     s_rep_free (&rep);
+    s_rep_free (&team);
     return text;
 }
 
 /* ---------------------------------------------------------------- reps */
-
-static int
-s_compare_text (const void *left, const void *right)
-{
-    return strcmp (*(char *const *) left, *(char *const *) right);
-}
 
 void
 incentive_query_reps_free (char ***reps, size_t count)
@@ -526,6 +700,21 @@ incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char
                                   S_INITIAL) != 0)
                 goto out_of_memory;
             (*reps)[*count] = strdup (name);
+            if (!(*reps)[*count])
+                goto out_of_memory;
+            (*count)++;
+        }
+    }
+    /* and the org nodes roll-up plans pay: they have no credit of their own */
+    for (size_t plan = 0; plan < self->plan_count; plan++) {
+        const incentive_plan_t *version = self->plans[plan].plan;
+        if (!incentive_plan_rollup (version, NULL))
+            continue;
+        for (size_t index = 0; index < incentive_plan_rep_count (version); index++) {
+            if (sp_array_reserve ((void **) reps, &capacity, *count + 1, sizeof **reps,
+                                  S_INITIAL) != 0)
+                goto out_of_memory;
+            (*reps)[*count] = strdup (incentive_plan_rep (version, index)->id);
             if (!(*reps)[*count])
                 goto out_of_memory;
             (*count)++;

@@ -1,8 +1,9 @@
 /*  incentive_query - reads what incentive-calculator keeps (Redis: every
     partition's credits, first won deals, cancellations and payments
     of a rep's deals;
-    PostgreSQL: the plans, the closed periods and the statements stored
-    when they closed) and computes statements with incentive_statement,
+    PostgreSQL: the plans, the latest org, the closed periods and the
+    statements stored when they closed) and computes statements with
+    incentive_statement,
     for `salesctl statement`, `salesctl whatif` and `salesctl
     close-period` (docs/incentive-calculator.md).
 
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "incentive_record.h"
+#include "incentive_statement.h"
 #include "sp_period.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
@@ -44,6 +46,11 @@ const char *incentive_query_currency (const incentive_query_t *self);
 const sp_tz_t *incentive_query_tz (const incentive_query_t *self);
 
 /* The statement of rep for period (a month, quarter or year label) as
+   JSON text. The rep's role is its org role (role plans). When rep is an
+   org node a roll-up plan names ("team:<id>", "region:<id>", "company"),
+   the credits of every rep ever under it in the org are read too (one
+   round trip for all of them, then one for their marks), and the
+   statement gives the node its roll-up credits of them. Returns the
    JSON text (malloc'd): incentive_statement_json's document with
    "complete" and "behind" added (a closed period's stored document is
    returned as stored). With extra (may be NULL), that credit is added to
@@ -59,7 +66,22 @@ char *incentive_query_statement (incentive_query_t *self, const char *rep, const
 int incentive_query_rep_kind (const incentive_query_t *self, const char *rep,
                               sp_period_kind_t *kind, char *error, size_t error_size);
 
-/* Every rep credited in any partition, sorted (byte order): *reps gets a
+/* What a statement read held (incentive_query_statement_with). */
+typedef struct {
+    incentive_statement_summary_t statement; /* what was written */
+    uint64_t behind;                         /* events of the log not applied yet */
+} incentive_query_summary_t;
+
+/* incentive_query_statement, written as closed ("closed": true, without
+   "complete" and "behind": what a close stores) when as_closed, and
+   with what it holds in *summary (may be NULL). */
+char *incentive_query_statement_with (incentive_query_t *self, const char *rep, const char *period,
+                                      const incentive_record_credit_t *extra, bool as_closed,
+                                      incentive_query_summary_t *summary, char *error,
+                                      size_t error_size);
+
+/* Every rep credited in any partition and every org node a roll-up
+   plan names, sorted (byte order): *reps gets a
    malloc'd array of *count malloc'd strings (incentive_query_reps_free).
    Returns 0, or -1 with the reason. */
 int incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char *error,

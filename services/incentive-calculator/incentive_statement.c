@@ -14,6 +14,7 @@
 #include "sp_array.h"
 #include "sp_error.h"
 #include "sp_hash.h"
+#include "sp_json_text.h"
 #include "sp_money.h"
 
 #define S_INITIAL 64
@@ -1207,6 +1208,15 @@ char *
 incentive_statement_json (const incentive_statement_input_t *input, const char *period, char *error,
                           size_t error_size)
 {
+    return incentive_statement_json_with (input, period, NULL, NULL, error, error_size);
+}
+
+char *
+incentive_statement_json_with (const incentive_statement_input_t *input, const char *period,
+                               const incentive_statement_options_t *options,
+                               incentive_statement_summary_t *summary, char *error,
+                               size_t error_size)
+{
     assert (input && period);
     s_build_t build = { .input = input, .error = error, .error_size = error_size };
     const char *stored = NULL;
@@ -1214,35 +1224,44 @@ incentive_statement_json (const incentive_statement_input_t *input, const char *
     char *text = NULL;
     if (!statement)
         goto out;
+    if (options && options->as_closed && !stored)
+        statement->closed = true;
+    if (summary)
+        *summary = (incentive_statement_summary_t){
+            .stored = stored != NULL,
+            .closed = statement->closed || stored,
+            .line_count = statement->line_count,
+            .opening_balance = statement->opening_balance,
+            .net_payout = statement->net_payout,
+        };
     if (stored) {
         text = strdup (stored);
         if (!text)
             s_no_memory (&build);
         goto out;
     }
-    char *ledger_text = incentive_ledger_statement_json (statement);
-    json_t *root = ledger_text ? json_loads (ledger_text, 0, NULL) : NULL;
-    free (ledger_text);
-    json_t *plans = json_array ();
-    json_t *unpaid = json_array ();
-    if (root && plans && unpaid) {
-        for (size_t index = 0; index < build.used_count; index++)
-            json_array_append_new (plans, json_string (build.used[index]));
-        for (size_t index = 0; index < build.unpaid_count; index++)
-            json_array_append_new (unpaid, json_pack ("{s:s, s:s}", "event_id",
-                                                      build.unpaid[index].event_id, "reason",
-                                                      build.unpaid[index].reason));
-        json_object_set (root, "plans", plans);
-        json_object_set (root, "not_credited", unpaid);
-        /* complete or nothing: a failed append or set shows as a missing entry */
-        if (json_array_size (plans) == build.used_count &&
-            json_array_size (unpaid) == build.unpaid_count && json_object_get (root, "plans") &&
-            json_object_get (root, "not_credited"))
-            text = json_dumps (root, JSON_COMPACT);
+    sp_json_text_t out = sp_json_text_new ();
+    incentive_ledger_statement_write (statement, &out);
+    sp_json_text_key (&out, "plans");
+    sp_json_text_open (&out, '[');
+    for (size_t index = 0; index < build.used_count; index++)
+        sp_json_text_string (&out, build.used[index]);
+    sp_json_text_close (&out, ']');
+    sp_json_text_key (&out, "not_credited");
+    sp_json_text_open (&out, '[');
+    for (size_t index = 0; index < build.unpaid_count; index++) {
+        sp_json_text_open (&out, '{');
+        sp_json_text_key (&out, "event_id");
+        sp_json_text_string (&out, build.unpaid[index].event_id);
+        sp_json_text_key (&out, "reason");
+        sp_json_text_string (&out, build.unpaid[index].reason);
+        sp_json_text_close (&out, '}');
     }
-    json_decref (plans);
-    json_decref (unpaid);
-    json_decref (root);
+    sp_json_text_close (&out, ']');
+    if (options && options->members && *options->members)
+        sp_json_text_members (&out, options->members);
+    sp_json_text_close (&out, '}');
+    text = sp_json_text_finish (&out);
     if (!text)
         s_no_memory (&build);
 out:

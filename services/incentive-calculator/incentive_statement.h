@@ -125,4 +125,27 @@ incentive_ledger_statement_t *incentive_statement_build (const incentive_stateme
 char *incentive_statement_json (const incentive_statement_input_t *input, const char *period,
                                 char *error, size_t error_size);
 
+/* What a caller adds to a statement it writes. */
+typedef struct {
+    bool as_closed;      /* written "closed": true (a close storing it) */
+    const char *members; /* JSON members appended last ("\"complete\":true"), NULL: none */
+} incentive_statement_options_t;
+
+/* What was written, for a caller that must not parse it again. */
+typedef struct {
+    bool stored;             /* the closed period's stored document was returned */
+    bool closed;             /* the period is closed (or written as closed) */
+    size_t line_count;       /* lines of the statement */
+    int64_t opening_balance; /* owed, carried in */
+    int64_t net_payout;      /* minor units */
+} incentive_statement_summary_t;
+
+/* incentive_statement_json with options (NULL: none; not applied to a
+   stored document, returned as stored) and, when summary is not NULL,
+   what it holds. The document is written once, straight to text. */
+char *incentive_statement_json_with (const incentive_statement_input_t *input, const char *period,
+                                     const incentive_statement_options_t *options,
+                                     incentive_statement_summary_t *summary, char *error,
+                                     size_t error_size);
+
 #endif
