@@ -146,10 +146,12 @@ s_prepend_field (sp_proto_wire_finding_t *finding, const ProtobufCFieldDescripto
 }
 
 static int
-s_problem (sp_proto_wire_finding_t *finding, sp_proto_wire_problem_t problem, uint32_t number)
+s_problem (sp_proto_wire_finding_t *finding, sp_proto_wire_problem_t problem, uint32_t number,
+           const ProtobufCMessageDescriptor *descriptor)
 {
     finding->problem = problem;
     finding->number = number;
+    finding->descriptor = descriptor;
     finding->path[0] = '\0';
     return -1;
 }
@@ -159,7 +161,7 @@ s_walk (const ProtobufCMessageDescriptor *descriptor, const uint8_t *data, size_
         unsigned depth, sp_proto_wire_finding_t *finding)
 {
     if (depth > S_DEPTH_MAX)
-        return s_problem (finding, SP_PROTO_WIRE_MALFORMED, 0);
+        return s_problem (finding, SP_PROTO_WIRE_MALFORMED, 0, descriptor);
     size_t offset = 0;
     for (;;) {
         size_t field_offset = offset;
@@ -168,22 +170,22 @@ s_walk (const ProtobufCMessageDescriptor *descriptor, const uint8_t *data, size_
         if (read == 0)
             return 0;
         if (read < 0)
-            return s_problem (finding, SP_PROTO_WIRE_MALFORMED, 0);
+            return s_problem (finding, SP_PROTO_WIRE_MALFORMED, 0, descriptor);
         const ProtobufCFieldDescriptor *known =
             protobuf_c_message_descriptor_get_field (descriptor, field.number);
-        if (!known)
-            continue;
+        if (!known) /* the path stays the message's own */
+            return s_problem (finding, SP_PROTO_WIRE_UNKNOWN_FIELD, field.number, descriptor);
         bool string = known->type == PROTOBUF_C_TYPE_STRING;
         bool message = known->type == PROTOBUF_C_TYPE_MESSAGE;
         if (!string && !message)
             continue;
         if (field.wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
-            s_problem (finding, SP_PROTO_WIRE_MALFORMED, field.number);
+            s_problem (finding, SP_PROTO_WIRE_MALFORMED, field.number, descriptor);
             s_prepend_field (finding, known, data, size, field_offset);
             return -1;
         }
         if (string && memchr (field.data, '\0', field.length)) {
-            s_problem (finding, SP_PROTO_WIRE_NUL, field.number);
+            s_problem (finding, SP_PROTO_WIRE_NUL, field.number, descriptor);
             s_prepend_field (finding, known, data, size, field_offset);
             return -1;
         }
@@ -203,6 +205,7 @@ sp_proto_wire_check (const ProtobufCMessageDescriptor *descriptor, const uint8_t
     assert ((data || size == 0) && finding);
     finding->problem = SP_PROTO_WIRE_OK;
     finding->number = 0;
+    finding->descriptor = descriptor;
     finding->path[0] = '\0';
     return s_walk (descriptor, data, size, 0, finding);
 }

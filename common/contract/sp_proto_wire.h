@@ -6,8 +6,11 @@
     check (charset, length, the content hash of the re-packed event) sees
     a value the publisher did not send. The bytes themselves still say
     what was sent; this walk reads them, field by field and into every
-    sub-message, and reports the first string that holds a NUL byte, with
-    the path of the field in proto names:
+    sub-message, and reports the first string that holds a NUL byte, or
+    the first field the message does not define (protobuf-c keeps those
+    verbatim in unknown_fields and packs them again, so they would be
+    stored and hashed with the event), with the path of the field in proto
+    names:
 
         sp_proto_wire_finding_t finding;
         if (sp_proto_wire_check (&salespulse__sales_event__descriptor, data, size,
@@ -42,18 +45,22 @@ typedef struct {
 
 /* What sp_proto_wire_check found. */
 typedef enum {
-    SP_PROTO_WIRE_OK = 0,   /* nothing wrong */
-    SP_PROTO_WIRE_NUL,      /* a string field holds a NUL byte */
-    SP_PROTO_WIRE_MALFORMED /* bytes the walk cannot read */
+    SP_PROTO_WIRE_OK = 0,        /* nothing wrong */
+    SP_PROTO_WIRE_NUL,           /* a string field holds a NUL byte */
+    SP_PROTO_WIRE_UNKNOWN_FIELD, /* a field number the message does not define */
+    SP_PROTO_WIRE_MALFORMED      /* bytes the walk cannot read */
 } sp_proto_wire_problem_t;
 
 /* The first problem met, where. */
 typedef struct {
-    sp_proto_wire_problem_t problem;    /* what */
-    char path[SP_PROTO_WIRE_PATH_SIZE]; /* field path in proto names, repeated fields
-                                           indexed: "customer_id", "deal_won.amount.currency",
-                                           "deal_won.splits[1].rep_id" */
-    uint32_t number;                    /* the field's number */
+    sp_proto_wire_problem_t problem; /* what */
+    /* Path in proto names, repeated fields indexed: of the field for NUL
+       ("customer_id", "deal_won.amount.currency", "deal_won.splits[1].rep_id"),
+       of the message holding it for UNKNOWN_FIELD ("" for the message
+       walked, "deal_won.splits[0]") */
+    char path[SP_PROTO_WIRE_PATH_SIZE];
+    uint32_t number;                              /* the field's number */
+    const ProtobufCMessageDescriptor *descriptor; /* the message holding the field */
 } sp_proto_wire_finding_t;
 
 /* Reads the field at *offset of data (size bytes) into *field and moves
@@ -65,8 +72,7 @@ int sp_proto_wire_next (const uint8_t *data, size_t size, size_t *offset,
 
 /* Walks the packed message (size bytes at data, NULL only when size is 0)
    of descriptor and its sub-messages. Returns 0 with finding->problem OK,
-   or -1 with the first problem in *finding. Fields the descriptor does
-   not define are skipped. */
+   or -1 with the first problem in *finding, in wire order. */
 int sp_proto_wire_check (const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
                          size_t size, sp_proto_wire_finding_t *finding);
 

@@ -330,6 +330,51 @@ test_request_refuses_nul_bytes (void **state)
     ingest_request_destroy (&request);
 }
 
+/* Fields a SalesEvent does not define are refused naming their number
+   (issue 14): protobuf-c kept them, ingest packed them again, so they
+   were stored verbatim and changed the content hash. */
+static void
+test_request_refuses_unknown_fields (void **state)
+{
+    (void) state;
+    uint8_t value = 1;
+    ProtobufCMessageUnknownField unknown = { 77, PROTOBUF_C_WIRE_TYPE_VARINT, 1, &value };
+    ProtobufCMessageUnknownField body_unknown = { 2, PROTOBUF_C_WIRE_TYPE_VARINT, 1, &value };
+    sp_event_t *events[2] = { s_event ("u:1", "acme", 5), s_event ("u:2", "acme", 5) };
+    events[0]->base.n_unknown_fields = 1;
+    events[0]->base.unknown_fields = &unknown;
+    events[1]->call->base.n_unknown_fields = 1;
+    events[1]->call->base.unknown_fields = &body_unknown;
+    Salespulse__IngestRequest message = SALESPULSE__INGEST_REQUEST__INIT;
+    message.request_id = 8;
+    message.n_events = 2;
+    message.events = events;
+    size_t size = protobuf_c_message_get_packed_size (&message.base);
+    uint8_t *data = malloc (size);
+    assert_non_null (data);
+    assert_int_equal (protobuf_c_message_pack (&message.base, data), size);
+    /* The unknown fields are the test's own, not protobuf-c's to free */
+    events[0]->base.n_unknown_fields = 0;
+    events[0]->base.unknown_fields = NULL;
+    events[1]->call->base.n_unknown_fields = 0;
+    events[1]->call->base.unknown_fields = NULL;
+    for (size_t i = 0; i < 2; i++)
+        sp_event_destroy (&events[i]);
+    ingest_request_t *request = ingest_request_new (data, size, &s_limits, TEST_NOW);
+    free (data);
+    assert_non_null (request);
+    assert_int_equal (ingest_request_status (request), INGEST_STATUS_OK);
+    assert_int_equal (ingest_request_outcome (request, 0), INGEST_OUTCOME_REJECTED);
+    const sp_event_error_t *rejection = ingest_request_rejection (request, 0);
+    assert_string_equal (rejection->field, "");
+    assert_int_equal (rejection->reason, SALESPULSE__REJECT_REASON__REJECT_REASON_UNKNOWN_FIELD);
+    assert_string_equal (rejection->message, "unknown field number 77 in salespulse.SalesEvent");
+    assert_int_equal (ingest_request_outcome (request, 1), INGEST_OUTCOME_REJECTED);
+    rejection = ingest_request_rejection (request, 1);
+    assert_string_equal (rejection->message, "unknown field number 2 in salespulse.Call");
+    ingest_request_destroy (&request);
+}
+
 static void
 test_request_bad_requests (void **state)
 {
@@ -481,6 +526,7 @@ main (void)
         cmocka_unit_test (test_frame_shapes),
         cmocka_unit_test (test_request_validation_outcomes),
         cmocka_unit_test (test_request_refuses_nul_bytes),
+        cmocka_unit_test (test_request_refuses_unknown_fields),
         cmocka_unit_test (test_request_bad_requests),
         cmocka_unit_test (test_batch_resolve),
     };

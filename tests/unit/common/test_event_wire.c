@@ -1,8 +1,9 @@
 /*  test_event_wire - sp_event_wire_validate: a NUL byte inside any string
     of a packed SalesEvent is refused as JSON refuses it (BAD_CHARSET,
     `field "<json path>": contains a NUL character`), body fields named
-    as in JSON; unreadable bytes are MALFORMED; a refusal leaves nothing
-    else, a pass leaves *error untouched.
+    as in JSON; a field the event or a sub-message does not define is
+    refused (UNKNOWN_FIELD) naming its number and message; unreadable bytes
+    are MALFORMED; a pass leaves *error untouched.
 */
 #define _GNU_SOURCE /* memmem */
 
@@ -110,6 +111,50 @@ test_nul_bytes_refused (void **state)
               "field \"margin.currency\": contains a NUL character");
 }
 
+/* The deal with one unknown field (number, a varint) in message. */
+static void
+s_expect_unknown (deal_t *deal, ProtobufCMessage *message, uint32_t number, const char *field,
+                  const char *text)
+{
+    uint8_t value = 1;
+    ProtobufCMessageUnknownField unknown = { number, PROTOBUF_C_WIRE_TYPE_VARINT, 1, &value };
+    message->n_unknown_fields = 1;
+    message->unknown_fields = &unknown;
+    size_t size = protobuf_c_message_get_packed_size (&deal->event.base);
+    uint8_t *data = malloc (size);
+    assert_non_null (data);
+    assert_int_equal (protobuf_c_message_pack (&deal->event.base, data), size);
+    sp_event_error_t error;
+    assert_int_equal (sp_event_wire_validate (data, size, &error), -1);
+    assert_int_equal (error.reason, R (UNKNOWN_FIELD));
+    assert_string_equal (error.field, field);
+    assert_string_equal (error.message, text);
+    free (data);
+    message->n_unknown_fields = 0;
+    message->unknown_fields = NULL;
+}
+
+static void
+test_unknown_fields_refused (void **state)
+{
+    (void) state;
+    deal_t deal;
+    s_deal (&deal);
+    deal.event.event_id = (char *) "ok:1";
+    deal.event.customer_id = (char *) "acme";
+    deal.deal_won.product = (char *) "pulse";
+    deal.split.rep_id = (char *) "rep-a";
+    deal.margin.currency = (char *) "USD";
+    s_expect_unknown (&deal, &deal.event.base, 77, "",
+                      "unknown field number 77 in salespulse.SalesEvent");
+    s_expect_unknown (&deal, &deal.deal_won.base, 9, "",
+                      "unknown field number 9 in salespulse.DealWon");
+    s_expect_unknown (&deal, &deal.margin.base, 3, "margin",
+                      "field \"margin\": unknown field number 3 in salespulse.Money");
+    s_expect_unknown (&deal, &deal.split.base, 4, "splits[0]",
+                      "field \"splits[0]\": unknown field number 4 in salespulse.CreditSplit");
+}
+
 static void
 test_unreadable_bytes_refused (void **state)
 {
@@ -128,6 +173,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_nul_bytes_refused),
+        cmocka_unit_test (test_unknown_fields_refused),
         cmocka_unit_test (test_unreadable_bytes_refused),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

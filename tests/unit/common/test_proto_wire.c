@@ -1,7 +1,8 @@
 /*  test_proto_wire - sp_proto_wire: the field reader (every wire type,
     truncations, bad tags, groups) and the walk (a NUL byte in a string at
     the top, in a sub-message, in a repeated sub-message, a string sent
-    twice; bytes it cannot read), on bytes packed by protobuf-c from the
+    twice; a field the message does not define, at every level; bytes it
+    cannot read), on bytes packed by protobuf-c from the
     real SalesEvent and patched where a test needs what protobuf-c would
     never write.
 */
@@ -182,7 +183,7 @@ test_check_finds_nul_bytes (void **state)
 }
 
 /* A string sent twice: protobuf-c keeps the last one, the walk looks at
-   both. Unknown fields and bytes of other types are left alone. */
+   both. Bytes of other types are left alone. */
 static void
 test_check_every_occurrence (void **state)
 {
@@ -198,15 +199,73 @@ test_check_every_occurrence (void **state)
     assert_string_equal (event->customer_id, "ok"); /* what protobuf-c alone would keep */
     salespulse__sales_event__free_unpacked (event, NULL);
 
-    const uint8_t unknown[] = {
-        0xBA, 0x06, 0x02, 0x00, 0x00, 0x20, 0x00
-    }; /* 103: "\0\0"; type 0 */
-    assert_int_equal (sp_proto_wire_check (&salespulse__sales_event__descriptor, unknown,
-                                           sizeof unknown, &finding),
-                      0);
+    const uint8_t other[] = { 0x20, 0x00, 0x18, 0x08 }; /* occurred_at 0, type 8 */
+    assert_int_equal (
+        sp_proto_wire_check (&salespulse__sales_event__descriptor, other, sizeof other, &finding),
+        0);
     assert_int_equal (finding.problem, SP_PROTO_WIRE_OK);
     assert_int_equal (sp_proto_wire_check (&salespulse__sales_event__descriptor, NULL, 0, &finding),
                       0);
+}
+
+/* The walk of deal with one unknown field (number, a varint 5) added to
+   message by protobuf-c's own unknown_fields, which it packs verbatim. */
+static void
+s_expect_unknown (ProtobufCMessage *message, deal_t *deal, uint32_t number, const char *path,
+                  const ProtobufCMessageDescriptor *holder)
+{
+    uint8_t value = 5;
+    ProtobufCMessageUnknownField unknown = { number, PROTOBUF_C_WIRE_TYPE_VARINT, 1, &value };
+    message->n_unknown_fields = 1;
+    message->unknown_fields = &unknown;
+    size_t size;
+    uint8_t *data = s_pack (&deal->event.base, NULL, &size);
+    sp_proto_wire_finding_t finding;
+    assert_int_equal (
+        sp_proto_wire_check (&salespulse__sales_event__descriptor, data, size, &finding), -1);
+    assert_int_equal (finding.problem, SP_PROTO_WIRE_UNKNOWN_FIELD);
+    assert_int_equal (finding.number, number);
+    assert_string_equal (finding.path, path);
+    assert_ptr_equal (finding.descriptor, holder);
+    //  protobuf-c alone reads it and keeps it
+    Salespulse__SalesEvent *event = salespulse__sales_event__unpack (NULL, size, data);
+    assert_non_null (event);
+    salespulse__sales_event__free_unpacked (event, NULL);
+    free (data);
+    message->n_unknown_fields = 0;
+    message->unknown_fields = NULL;
+}
+
+/* A field number the message does not define, at every level, is found
+   with the path of the message holding it (protobuf-c would keep it and
+   pack it again). */
+static void
+test_check_finds_unknown_fields (void **state)
+{
+    (void) state;
+    deal_t deal;
+    s_deal (&deal);
+    deal.event.event_id = (char *) "ok:1";
+    deal.event.customer_id = (char *) "acme";
+    deal.deal_won.product = (char *) "pulse";
+    deal.splits[1].rep_id = (char *) "rep-b";
+    s_expect_unknown (&deal.event.base, &deal, 77, "", &salespulse__sales_event__descriptor);
+    s_expect_unknown (&deal.deal_won.base, &deal, 9, "deal_won", &salespulse__deal_won__descriptor);
+    s_expect_unknown (&deal.amount.base, &deal, 3, "deal_won.amount",
+                      &salespulse__money__descriptor);
+    s_expect_unknown (&deal.splits[1].base, &deal, 3, "deal_won.splits[1]",
+                      &salespulse__credit_split__descriptor);
+    //  Before the unknown field in wire order, a NUL byte wins
+    const uint8_t both[] = { 0x42, 0x01, 0x00, 0xE8, 0x04, 0x01 }; /* customer_id "\0", 77: 1 */
+    sp_proto_wire_finding_t finding;
+    assert_int_equal (
+        sp_proto_wire_check (&salespulse__sales_event__descriptor, both, sizeof both, &finding),
+        -1);
+    assert_int_equal (finding.problem, SP_PROTO_WIRE_NUL);
+    assert_int_equal (
+        sp_proto_wire_check (&salespulse__sales_event__descriptor, both + 3, 3, &finding), -1);
+    assert_int_equal (finding.problem, SP_PROTO_WIRE_UNKNOWN_FIELD);
+    assert_int_equal (finding.number, 77);
 }
 
 static void
@@ -242,6 +301,7 @@ main (void)
         cmocka_unit_test (test_next_refuses_bad_bytes),
         cmocka_unit_test (test_check_finds_nul_bytes),
         cmocka_unit_test (test_check_every_occurrence),
+        cmocka_unit_test (test_check_finds_unknown_fields),
         cmocka_unit_test (test_check_refuses_unreadable_bytes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
