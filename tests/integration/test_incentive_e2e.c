@@ -457,6 +457,63 @@ test_payment_releases (void **state)
     json_decref (cy);
 }
 
+/* The org: rep-dan (an "ae") and rep-eve in team:north. */
+static const char s_org[] =
+    "{\"name\": \"org\", \"regions\": [{\"id\": \"emea\"}], \"teams\": [{\"id\": \"north\","
+    " \"region\": \"emea\"}], \"reps\": [{\"id\": \"rep-dan\", \"role\": \"ae\", \"memberships\":"
+    " [{\"team\": \"north\", \"from\": \"2026-01-01\"}]}, {\"id\": \"rep-eve\", \"memberships\":"
+    " [{\"team\": \"north\", \"from\": \"2026-01-01\"}]}]}";
+
+/* team:north's roll-up plan and the "ae" role plan, 10 % each. */
+static const char s_manager_plan[] =
+    "{\"name\": \"mgr\", \"currency\": \"USD\", \"period\": \"quarter\","
+    " \"assign\": {\"reps\": [{\"id\": \"team:north\"}]}, \"rollup\": {\"levels\": 1},"
+    " \"components\": [{\"id\": \"team\", \"measure\": \"revenue\", \"quota\": \"10000.00\","
+    " \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}";
+static const char s_role_plan[] =
+    "{\"name\": \"ae-role\", \"currency\": \"USD\", \"period\": \"quarter\","
+    " \"assign\": {\"role\": \"ae\"},"
+    " \"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", \"quota\": \"10000.00\","
+    " \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}";
+
+static const char s_team_events[] =
+    WON ("won:t", "2026-07-10", "rep-dan", "5000.00",
+         ", \"splits\": [{\"rep_id\": \"rep-dan\", \"percent\": 50}, "
+         "{\"rep_id\": \"rep-eve\", \"percent\": 50}]");
+
+static void
+s_load (const char *kind, const char *name, const char *text)
+{
+    char path[PATH_SIZE];
+    sp_harness_consumer_file (s_fixture.stack->harness, name, text, path, sizeof path);
+    json_t *loaded = s_salesctl_json ((const char *[]){ "load", kind, path, "--json", NULL });
+    assert_non_null (loaded);
+    json_decref (loaded);
+}
+
+/* A deal split between the two reps of team:north pays the team's
+   roll-up plan once on the whole 5,000.00 (500.00), and rep-dan's role
+   plan on his 2,500.00 (250.00); rep-eve has no role: nothing. */
+static void
+test_manager_rollup_and_role (void **state)
+{
+    (void) state;
+    s_load ("org", "org.json", s_org);
+    s_load ("plans", "plan-mgr.json", s_manager_plan);
+    s_load ("plans", "plan-role.json", s_role_plan);
+    s_publish ("team.jsonl", s_team_events);
+    json_t *north = s_wait_statement ("team:north", "2026-Q3", 50000, 1);
+    json_t *line = s_line (north, "earning", "won:t", NULL);
+    assert_int_equal (s_amount (line), 50000);
+    assert_string_equal (
+        json_string_value (json_object_get (json_object_get (line, "explanation"), "plan_version")),
+        "mgr@1");
+    json_decref (north);
+    json_t *dan = s_wait_statement ("rep-dan", "2026-Q3", 25000, 1);
+    assert_int_equal (s_amount (s_line (dan, "earning", "won:t", NULL)), 25000);
+    json_decref (dan);
+}
+
 int
 main (void)
 {
@@ -466,6 +523,7 @@ main (void)
         cmocka_unit_test (test_close_then_late_deal_and_cancellation),
         cmocka_unit_test (test_rebuild_gives_the_same_statements),
         cmocka_unit_test (test_payment_releases),
+        cmocka_unit_test (test_manager_rollup_and_role),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
