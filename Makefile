@@ -23,7 +23,7 @@ BUILD ?= build/release
 endif
 GEN := build/gen
 
-PKGS := libczmq libzmq libprotobuf-c hiredis libpq jansson libmicrohttpd
+PKGS := libczmq libzmq libsodium libprotobuf-c hiredis libpq jansson libmicrohttpd
 # Recursive (=) so pkg-config runs only when a rule needs it, after `deps`.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))

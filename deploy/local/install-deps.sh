@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
     build-essential pkg-config git
     protobuf-c-compiler libprotobuf-c-dev
-    libczmq-dev libzmq3-dev
+    libczmq-dev libzmq3-dev libsodium-dev
     libhiredis-dev libpq-dev libjansson-dev libmicrohttpd-dev
     libcurl4-openssl-dev
     libcmocka-dev

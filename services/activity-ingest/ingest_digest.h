@@ -1,4 +1,4 @@
-/*  ingest_digest - SHA-256 of a packed event (FIPS 180-4).
+/*  ingest_digest - SHA-256 of a packed event (libsodium's crypto_hash_sha256).
 
     The content hash stored with every event (events.content_hash,
     event_conflicts.content_hash) is the SHA-256 of the packed SalesEvent

@@ -1,9 +1,9 @@
 /*  test_ingest_logic - activity-ingest's I/O-free classes: ingest_digest
-    (FIPS 180-4 vectors), ingest_copy (binary COPY layout), ingest_request
-    (frame shapes, decoding, every validation outcome through the request
-    path with its exact field and reason) and ingest_batch (partition
-    order, duplicates and conflicts against stored rows and within the
-    batch, gap-free sequences).
+    (libsodium's SHA-256 against the FIPS 180-4 vectors), ingest_copy
+    (binary COPY layout), ingest_request (frame shapes, decoding, every
+    validation outcome through the request path with its exact field and
+    reason) and ingest_batch (partition order, duplicates and conflicts
+    against stored rows and within the batch, gap-free sequences).
 */
 #define _GNU_SOURCE /* memmem */
 
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -56,6 +57,21 @@ test_digest_vectors (void **state)
     ingest_digest_sha256 (block, 56, digest);
     s_hex (digest, sizeof digest, hex);
     assert_string_equal (hex, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+    /* The 896-bit message of the FIPS 180-4 examples and a million 'a':
+       several blocks, and a length past 2^23 bits. */
+    const char *long_two = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
+                           "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+    ingest_digest_sha256 (long_two, strlen (long_two), digest);
+    s_hex (digest, sizeof digest, hex);
+    assert_string_equal (hex, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+    size_t million = 1000000;
+    char *many = malloc (million);
+    assert_non_null (many);
+    memset (many, 'a', million);
+    ingest_digest_sha256 (many, million, digest);
+    s_hex (digest, sizeof digest, hex);
+    assert_string_equal (hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    free (many);
 }
 
 static void
