@@ -485,8 +485,12 @@ s_snapshot (void)
         size_t length = 0;
         const char *bytes = sp_redis_reply_string (value, &length);
         size_t name_length = strlen (names[index]);
-        text = realloc (text, size += name_length + 2 * length + 2);
-        assert_non_null (text);
+        size += name_length + 2 * length + 2;
+        char *grown = realloc (text, size);
+        if (!grown)
+            free (text);
+        assert_non_null (grown);
+        text = grown;
         memcpy (text + used, names[index], name_length);
         used += name_length;
         text[used++] = '=';
@@ -510,7 +514,10 @@ s_step (uint64_t checkpoint, const char *const *commands)
     assert_non_null (batch);
     sp_consumer_batch_reset (batch, STORE_PARTITION, checkpoint);
     while (*commands) {
-        int argc = atoi (*commands++);
+        char *end = NULL;
+        long parsed = strtol (*commands++, &end, 10);
+        assert_true (end && *end == '\0');
+        int argc = (int) parsed;
         char key[SP_PARTITION_KEY_MAX];
         const char *argv[8];
         assert_true (argc >= 2 && argc <= 8);

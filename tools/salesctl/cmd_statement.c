@@ -175,7 +175,10 @@ s_print_statement (const json_t *root)
             s_money (s_number (root, "opening_balance"), currency, money));
     size_t index;
     json_t *line;
-    json_array_foreach (lines, index, line) s_print_line (line, currency);
+    json_array_foreach (lines, index, line)
+    {
+        s_print_line (line, currency);
+    }
     char advances[S_MONEY_TEXT_SIZE], recoveries[S_MONEY_TEXT_SIZE], closing[S_MONEY_TEXT_SIZE];
     printf ("  commission %s, advances %s, recoveries %s, closing balance owed %s\n",
             s_money (s_number (root, "commission"), currency, money),
@@ -184,7 +187,9 @@ s_print_statement (const json_t *root)
             s_money (s_number (root, "closing_balance"), currency, closing));
     const json_t *unpaid = json_object_get (root, "not_credited");
     json_array_foreach (unpaid, index, line)
+    {
         printf ("  not credited: %s: %s\n", s_text (line, "event_id"), s_text (line, "reason"));
+    }
     printf ("  net payout %s\n", s_money (s_number (root, "net_payout"), currency, money));
 }
 
@@ -364,7 +369,10 @@ salesctl_whatif (int argc, char **argv)
                 s_money (credit.deal_amount, currency, money), period.label);
         size_t index;
         json_t *line;
-        json_array_foreach (lines, index, line) s_print_line (line, currency);
+        json_array_foreach (lines, index, line)
+        {
+            s_print_line (line, currency);
+        }
         char before_money[S_MONEY_TEXT_SIZE], after_money[S_MONEY_TEXT_SIZE];
         printf ("  adds %s; net payout %s -> %s (stored: nothing)\n",
                 s_money (adds, currency, money), s_money (net_before, currency, before_money),
