@@ -1,9 +1,10 @@
 /*  incentive_query - incentive-calculator's statements from Redis and
     PostgreSQL (see incentive_query.h). */
-#include "incentive_query.h"
+#include "incentive_query_internal.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,19 +183,7 @@ incentive_query_rep_kind (const incentive_query_t *self, const char *rep, sp_per
 
 /* ---------------------------------------------------------------- reading a rep */
 
-/* What a statement reads of one rep. */
-typedef struct {
-    incentive_record_credit_t *credits;
-    size_t credit_count;
-    size_t credit_capacity;
-    bool *new_logo;
-    incentive_record_cancel_t *cancels;
-    size_t cancel_count;
-    incentive_record_payment_t *payments; /* of the rep's deals, distinct event ids */
-    size_t payment_count;
-    size_t payment_capacity;
-    uint64_t behind; /* events in the log the service has not applied */
-} s_rep_t;
+typedef incentive_query_internal_rep_t s_rep_t;
 
 static void
 s_rep_free (s_rep_t *rep)
@@ -540,17 +529,124 @@ incentive_query_statement (incentive_query_t *self, const char *rep_id, const ch
                                            error_size);
 }
 
+void
+incentive_query_internal_read_free (incentive_query_internal_read_t *read)
+{
+    assert (read);
+    free (read->closed);
+    sp_pg_result_destroy (&read->closed_rows);
+    s_rep_free (&read->rep);
+    s_rep_free (&read->team);
+    memset (read, 0, sizeof *read);
+}
+
+int
+incentive_query_internal_read (incentive_query_t *self, const char *rep_id, sp_period_kind_t kind,
+                               const incentive_record_credit_t *extra, bool with_closed,
+                               incentive_query_internal_read_t *read, char *error,
+                               size_t error_size)
+{
+    assert (self && rep_id && read);
+    memset (read, 0, sizeof *read);
+    s_rep_t *rep = &read->rep;
+    char reason[INCENTIVE_STATEMENT_ERROR_SIZE];
+    if (s_read_credits (self, &rep_id, 1, rep, error, error_size) != 0)
+        goto fail;
+    if (extra) {
+        if (sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity, rep->credit_count + 1,
+                              sizeof *rep->credits, S_INITIAL) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            goto fail;
+        }
+        rep->credits[rep->credit_count++] = *extra;
+    }
+    if (s_read_marks (self, rep, error, error_size) != 0)
+        goto fail;
+    if (extra && extra->customer[0]) /* a what-if deal is no customer's first: it is not won */
+        rep->new_logo[rep->credit_count - 1] = false;
+    /* a node a roll-up plan pays: the credits of the reps under it */
+    if (self->org && s_pays_node (self, rep_id) &&
+        s_read_team (self, rep_id, rep, &read->team, error, error_size) != 0)
+        goto fail;
+    size_t closed_count = 0;
+    if (with_closed) {
+        read->closed_rows = sp_pg_exec (self->pg, s_closed_sql, 1, &rep_id, NULL, NULL);
+        if (!read->closed_rows || !sp_pg_result_ok (read->closed_rows)) {
+            sp_error_set (error, error_size, "could not read the closed periods: %s",
+                          read->closed_rows ? sp_pg_result_error (read->closed_rows)
+                                            : "out of memory");
+            goto fail;
+        }
+        int rows = sp_pg_result_rows (read->closed_rows);
+        read->closed = calloc (rows > 0 ? (size_t) rows : 1, sizeof *read->closed);
+        if (!read->closed) {
+            sp_error_set (error, error_size, "out of memory");
+            goto fail;
+        }
+        for (int row = 0; row < rows; row++) {
+            sp_period_t closed_period;
+            const char *label = sp_pg_result_value (read->closed_rows, row, 0);
+            if (sp_period_parse (self->tz, label, &closed_period, reason, sizeof reason) != 0 ||
+                closed_period.kind != kind)
+                continue; /* another kind of period */
+            read->closed[closed_count].label = label;
+            read->closed[closed_count].document =
+                sp_pg_result_is_null (read->closed_rows, row, 1)
+                    ? NULL
+                    : sp_pg_result_value (read->closed_rows, row, 1);
+            closed_count++;
+        }
+    }
+    read->input = (incentive_statement_input_t){
+        .rep_id = rep_id,
+        .currency = self->currency,
+        .tz = self->tz,
+        .kind = kind,
+        .plans = self->plans,
+        .plan_count = self->plan_count,
+        .credits = rep->credits,
+        .new_logo = rep->new_logo,
+        .credit_count = rep->credit_count,
+        .cancels = rep->cancels,
+        .cancel_count = rep->cancel_count,
+        .payments = rep->payments,
+        .payment_count = rep->payment_count,
+        .closed = read->closed,
+        .closed_count = closed_count,
+        .role = self->org ? sp_org_rep_role (self->org, rep_id) : NULL,
+        .org = self->org,
+        .team_credits = read->team.credits,
+        .team_new_logo = read->team.new_logo,
+        .team_credit_count = read->team.credit_count,
+    };
+    read->behind = rep->behind > read->team.behind ? rep->behind : read->team.behind;
+    return 0;
+fail:
+    incentive_query_internal_read_free (read);
+    return -1;
+}
+
+const incentive_statement_plan_t *
+incentive_query_internal_plans (const incentive_query_t *self, size_t *count)
+{
+    assert (self && count);
+    *count = self->plan_count;
+    return self->plans;
+}
+
+const sp_org_t *
+incentive_query_internal_org (const incentive_query_t *self)
+{
+    assert (self);
+    return self->org;
+}
+
 char *
 incentive_query_statement_with (incentive_query_t *self, const char *rep_id, const char *period,
                                 const incentive_record_credit_t *extra, bool as_closed,
                                 incentive_query_summary_t *summary, char *error, size_t error_size)
 {
     assert (self && rep_id && period);
-    s_rep_t rep = { 0 };
-    s_rep_t team = { 0 };
-    sp_pg_result_t *closed_rows = NULL;
-    incentive_statement_closed_t *closed = NULL;
-    char *text = NULL;
     char reason[INCENTIVE_STATEMENT_ERROR_SIZE];
     sp_period_t parsed;
     if (sp_period_parse (self->tz, period, &parsed, reason, sizeof reason) != 0) {
@@ -564,95 +660,28 @@ incentive_query_statement_with (incentive_query_t *self, const char *rep_id, con
                       sp_period_kind_name (parsed.kind));
         return NULL;
     }
-    if (s_read_credits (self, &rep_id, 1, &rep, error, error_size) != 0)
-        goto out;
-    if (extra) {
-        if (sp_array_reserve ((void **) &rep.credits, &rep.credit_capacity, rep.credit_count + 1,
-                              sizeof *rep.credits, S_INITIAL) != 0) {
-            sp_error_set (error, error_size, "out of memory");
-            goto out;
-        }
-        rep.credits[rep.credit_count++] = *extra;
-    }
-    if (s_read_marks (self, &rep, error, error_size) != 0)
-        goto out;
-    if (extra && extra->customer[0]) /* a what-if deal is no customer's first: it is not won */
-        rep.new_logo[rep.credit_count - 1] = false;
-    /* a node a roll-up plan pays: the credits of the reps under it */
-    if (self->org && s_pays_node (self, rep_id) &&
-        s_read_team (self, rep_id, &rep, &team, error, error_size) != 0)
-        goto out;
-    closed_rows = sp_pg_exec (self->pg, s_closed_sql, 1, &rep_id, NULL, NULL);
-    if (!closed_rows || !sp_pg_result_ok (closed_rows)) {
-        sp_error_set (error, error_size, "could not read the closed periods: %s",
-                      closed_rows ? sp_pg_result_error (closed_rows) : "out of memory");
-        goto out;
-    }
-    int rows = sp_pg_result_rows (closed_rows);
-    closed = calloc (rows > 0 ? (size_t) rows : 1, sizeof *closed);
-    if (!closed) {
-        sp_error_set (error, error_size, "out of memory");
-        goto out;
-    }
-    size_t closed_count = 0;
-    for (int row = 0; row < rows; row++) {
-        sp_period_t closed_period;
-        const char *label = sp_pg_result_value (closed_rows, row, 0);
-        if (sp_period_parse (self->tz, label, &closed_period, reason, sizeof reason) != 0 ||
-            closed_period.kind != parsed.kind)
-            continue; /* another kind of period */
-        closed[closed_count].label = label;
-        closed[closed_count].document = sp_pg_result_is_null (closed_rows, row, 1)
-                                            ? NULL
-                                            : sp_pg_result_value (closed_rows, row, 1);
-        closed_count++;
-    }
-    incentive_statement_input_t input = {
-        .rep_id = rep_id,
-        .currency = self->currency,
-        .tz = self->tz,
-        .kind = parsed.kind,
-        .plans = self->plans,
-        .plan_count = self->plan_count,
-        .credits = rep.credits,
-        .new_logo = rep.new_logo,
-        .credit_count = rep.credit_count,
-        .cancels = rep.cancels,
-        .cancel_count = rep.cancel_count,
-        .payments = rep.payments,
-        .payment_count = rep.payment_count,
-        .closed = closed,
-        .closed_count = closed_count,
-        .role = self->org ? sp_org_rep_role (self->org, rep_id) : NULL,
-        .org = self->org,
-        .team_credits = team.credits,
-        .team_new_logo = team.new_logo,
-        .team_credit_count = team.credit_count,
-    };
-    uint64_t behind = rep.behind > team.behind ? rep.behind : team.behind;
+    incentive_query_internal_read_t read;
+    if (incentive_query_internal_read (self, rep_id, parsed.kind, extra, true, &read, error,
+                                       error_size) != 0)
+        return NULL;
+    uint64_t behind = read.behind;
     char members[64];
     snprintf (members, sizeof members, "\"complete\":%s,\"behind\":%" PRIu64,
               behind == 0 ? "true" : "false", behind);
     /* a closed period has nothing to catch up on: no completeness */
     bool period_closed = as_closed;
-    for (size_t index = 0; index < closed_count; index++)
-        period_closed = period_closed || strcmp (closed[index].label, period) == 0;
+    for (size_t index = 0; index < read.input.closed_count; index++)
+        period_closed = period_closed || strcmp (read.input.closed[index].label, period) == 0;
     incentive_statement_options_t options = { .as_closed = as_closed,
                                               .members = period_closed ? NULL : members };
     incentive_statement_summary_t written;
-    text =
-        incentive_statement_json_with (&input, period, &options, &written, reason, sizeof reason);
-    if (!text) {
+    char *text = incentive_statement_json_with (&read.input, period, &options, &written, reason,
+                                                sizeof reason);
+    if (!text)
         sp_error_set (error, error_size, "%s", reason);
-        goto out;
-    }
-    if (summary)
+    else if (summary)
         *summary = (incentive_query_summary_t){ .statement = written, .behind = behind };
-out:
-    free (closed);
-    sp_pg_result_destroy (&closed_rows);
-    s_rep_free (&rep);
-    s_rep_free (&team);
+    incentive_query_internal_read_free (&read);
     return text;
 }
 

@@ -4,8 +4,8 @@
     PostgreSQL: the plans, the latest org, the closed periods and the
     statements stored when they closed) and computes statements with
     incentive_statement,
-    for `salesctl statement`, `salesctl whatif` and `salesctl
-    close-period` (docs/incentive-calculator.md).
+    for `salesctl statement`, `salesctl whatif`, `salesctl contest` and
+    `salesctl close-period` (docs/incentive-calculator.md).
 
     The payout currency and time zone come from "incentive-calculator:
     config", as the service wrote them. Every statement says whether the
@@ -87,5 +87,17 @@ char *incentive_query_statement_with (incentive_query_t *self, const char *rep, 
 int incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char *error,
                           size_t error_size);
 void incentive_query_reps_free (char ***reps, size_t count);
+
+/* The leaderboard of SPIFF spiff of plan (docs/incentives.md, "Contest
+   leaderboard"), as JSON text (malloc'd): the SPIFF of the highest
+   version of the plan that has it, its window's periods, and one
+   standing (incentive_contest.h) per rep a version of the plan applies
+   to (the reps it names, and every rep credited one applies to by its
+   org role), ranked, with "complete" and "behind". Each standing is read
+   from the rep's statement lines through the window's last period, as
+   they are worth now (closed periods' adjustments included). NULL with
+   the reason (no such SPIFF, Redis or PostgreSQL down). */
+char *incentive_query_contest (incentive_query_t *self, const char *plan, const char *spiff,
+                               char *error, size_t error_size);
 
 #endif

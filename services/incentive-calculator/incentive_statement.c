@@ -1269,3 +1269,27 @@ out:
     s_build_free (&build);
     return text;
 }
+
+int
+incentive_statement_internal_lines (const incentive_statement_input_t *input, const char *period,
+                                    incentive_ledger_line_t **lines, size_t *count, char *error,
+                                    size_t error_size)
+{
+    assert (input && period && lines && count);
+    s_build_t build = { .input = input, .error = error, .error_size = error_size };
+    char reason[INCENTIVE_LEDGER_ERROR_SIZE];
+    int result = -1;
+    if (sp_period_parse (input->tz, period, &build.period, reason, sizeof reason) != 0)
+        sp_error_set (error, error_size, "period: %s", reason);
+    else if (build.period.kind != input->kind)
+        sp_error_set (error, error_size, "period: \"%s\" is a %s, the plans pay per %s", period,
+                      sp_period_kind_name (build.period.kind), sp_period_kind_name (input->kind));
+    else if (s_compute (&build) == 0) {
+        *lines = build.current.items;
+        *count = build.current.count;
+        build.current.items = NULL;
+        result = 0;
+    }
+    s_build_free (&build);
+    return result;
+}

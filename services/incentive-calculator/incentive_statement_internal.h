@@ -1,8 +1,10 @@
 /*  incentive_statement_internal - what the files of incentive_statement
     share (incentive_statement.c: the lines and the statement;
     incentive_statement_terms.c: the rep's draw among the plan versions
-    and the exact shares of payment releases). For these files only;
-    everything else uses incentive_statement.h.
+    and the exact shares of payment releases; incentive_statement_rollup.c:
+    a node's roll-up credits; incentive_contest.c: a SPIFF's leaderboard
+    from the lines). For these files only; everything else uses
+    incentive_statement.h.
 */
 #ifndef INCENTIVE_STATEMENT_INTERNAL_H_INCLUDED
 #define INCENTIVE_STATEMENT_INTERNAL_H_INCLUDED
@@ -54,5 +56,14 @@ int incentive_statement_internal_rollup (const incentive_statement_input_t *inpu
                                          incentive_record_credit_t **credits, bool **new_logo,
                                          size_t **plans, size_t *count, char *error,
                                          size_t error_size);
+
+/* Every line of the rep as it is worth now (earnings, clawbacks, payment
+   holds and releases), of every period up to period (a label of
+   input->kind), before closed periods and the ledger: what a statement
+   compares with what closed periods paid. *lines is malloc'd (the caller
+   frees it; NULL when *count is 0). Returns 0, or -1 with the reason. */
+int incentive_statement_internal_lines (const incentive_statement_input_t *input,
+                                        const char *period, incentive_ledger_line_t **lines,
+                                        size_t *count, char *error, size_t error_size);
 
 #endif

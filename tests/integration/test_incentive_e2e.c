@@ -30,6 +30,13 @@
     names rep-cy. won:p (2026-05-05, 10,000.00) earns 1,000.00, held; a
     payment_received of 4,000.00 on 2026-05-20 whose order_id is the
     deal's opportunity releases 40 %: rep-cy's Q2 pays 400.00.
+
+    Contest leaderboard: plan spiff-2026 (quarterly, 1 % of revenue) names
+    rep-fay, rep-gus and rep-hal, with SPIFF "q4-rate" paying 2 % of
+    revenue in [2026-10-01, 2027-01-01). fay 10,000.00 on 10-05 (200.00);
+    gus 5,000.00 on 10-06 and 5,000.00 on 11-02 (100.00 + 100.00); hal
+    nothing. `salesctl contest` ranks fay, gus (same value and earning,
+    fay reached it first), hal.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -514,6 +521,65 @@ test_manager_rollup_and_role (void **state)
     json_decref (dan);
 }
 
+static const char s_contest_plan[] =
+    "{\"name\": \"spiff-2026\", \"currency\": \"USD\", \"period\": \"quarter\","
+    " \"assign\": {\"reps\": [{\"id\": \"rep-fay\"}, {\"id\": \"rep-gus\"}, {\"id\": "
+    "\"rep-hal\"}]},"
+    " \"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", \"quota\": \"10000.00\","
+    " \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.01\"}]}}],"
+    " \"spiffs\": [{\"id\": \"q4-rate\", \"measure\": \"revenue\", \"from\": \"2026-10-01\","
+    " \"to\": \"2027-01-01\", \"pays\": \"rate\", \"rate\": \"0.02\"}]}";
+
+static const char s_contest_events[] = WON ("won:g2", "2026-11-02", "rep-gus", "5000.00", "")
+    WON ("won:f1", "2026-10-05", "rep-fay", "10000.00", "")
+        WON ("won:g1", "2026-10-06", "rep-gus", "5000.00", "");
+
+/* The leaderboard of q4-rate: fay and gus tie on 10,000.00 and 200.00,
+   fay reached it first; hal has nothing. */
+static void
+test_contest_leaderboard (void **state)
+{
+    (void) state;
+    s_load ("plans", "plan-spiff.json", s_contest_plan);
+    s_publish ("contest.jsonl", s_contest_events);
+    /* gus: 50.00 + 50.00 on the component, 100.00 + 100.00 on the SPIFF */
+    json_decref (s_wait_statement ("rep-gus", "2026-Q4", 30000, 4));
+    json_decref (s_wait_statement ("rep-fay", "2026-Q4", 30000, 2));
+    json_t *board = s_salesctl_json ((const char *[]){ "contest", "--plan", "spiff-2026", "--spiff",
+                                                       "q4-rate", "--json", NULL });
+    assert_non_null (board);
+    assert_true (json_is_true (json_object_get (board, "complete")));
+    assert_string_equal (json_string_value (json_object_get (board, "plan_version")),
+                         "spiff-2026@1");
+    assert_string_equal (json_string_value (json_object_get (board, "first_period")), "2026-Q4");
+    const json_t *standings = json_object_get (board, "standings");
+    assert_int_equal (json_array_size (standings), 3);
+    const char *reps[] = { "rep-fay", "rep-gus", "rep-hal" };
+    const json_int_t values[] = { 1000000, 1000000, 0 };
+    const json_int_t earnings[] = { 20000, 20000, 0 };
+    for (size_t index = 0; index < 3; index++) {
+        const json_t *standing = json_array_get (standings, index);
+        assert_int_equal (json_integer_value (json_object_get (standing, "rank")), index + 1);
+        assert_string_equal (json_string_value (json_object_get (standing, "rep_id")), reps[index]);
+        assert_int_equal (json_integer_value (json_object_get (standing, "value")), values[index]);
+        assert_int_equal (json_integer_value (json_object_get (standing, "earning")),
+                          earnings[index]);
+    }
+    json_decref (board);
+    char output[OUTPUT_SIZE];
+    assert_int_equal (s_salesctl ((const char *[]){ "contest", "--plan", "spiff-2026", "--spiff",
+                                                    "q4-rate", NULL },
+                                  output),
+                      0);
+    print_message ("%s", output);
+    assert_non_null (strstr (output, "contest q4-rate of plan spiff-2026@1: a rate on revenue"));
+    assert_non_null (strstr (output, "rep-fay"));
+    assert_int_not_equal (
+        s_salesctl ((const char *[]){ "contest", "--plan", "spiff-2026", "--spiff", "nope", NULL },
+                    output),
+        0);
+}
+
 int
 main (void)
 {
@@ -524,6 +590,7 @@ main (void)
         cmocka_unit_test (test_rebuild_gives_the_same_statements),
         cmocka_unit_test (test_payment_releases),
         cmocka_unit_test (test_manager_rollup_and_role),
+        cmocka_unit_test (test_contest_leaderboard),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }

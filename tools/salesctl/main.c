@@ -62,6 +62,8 @@ static const salesctl_command_t s_commands[] = {
       salesctl_whatif },
     { "statements", "show the statements locked by close-period: history, or --follow live",
       salesctl_statements },
+    { "contest", "rank the reps of a SPIFF or contest by eligible value and earning",
+      salesctl_contest },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 

@@ -254,6 +254,10 @@ int salesctl_whatif (int argc, char **argv);
    live (cmd_statements.c). */
 int salesctl_statements (int argc, char **argv);
 
+/* salesctl contest: the leaderboard of a plan's SPIFF or contest
+   (cmd_contest.c). */
+int salesctl_contest (int argc, char **argv);
+
 /* ---------------------------------------------------- cmd_load.c */
 
 /* The kinds of reference data the services define (one table, in
