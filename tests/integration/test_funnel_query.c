@@ -10,7 +10,8 @@
     funnel` stored it in PostgreSQL (funnel_definition_to_json). Then the
     real salesctl runs and its JSON is compared exactly: sums across
     partitions, medians across partitions and months (odd, even, with
-    duplicates and zeros), period selection, scopes, and the refusals
+    duplicates and zeros), period selection, scopes, the completeness
+    mark (the log is empty: complete), and the refusals
     (unknown funnel, bad scope, bad period, a sequence funnel's pipeline).
 
     The state (default funnel: lead, first_visit, demo, quote, won, lost;
@@ -55,6 +56,13 @@
 #define K0 "funnel-tracker:{p0}:"
 #define K1 "funnel-tracker:{p1}:"
 #define D "86400000"
+/* The log is empty (the state is written here, not applied from events):
+   every partition is complete (sp_completeness.h). */
+#define COMPLETE_EMPTY                                                                             \
+    "{\"service\":\"funnel-tracker\",\"complete\":true,\"events\":0,\"applied\":0,"                \
+    "\"rebuilding\":false,\"partition_count\":2,\"incomplete\":0,\"partitions\":["                 \
+    "{\"partition\":0,\"checkpoint\":null,\"head\":0,\"state\":\"complete\"},"                     \
+    "{\"partition\":1,\"checkpoint\":null,\"head\":0,\"state\":\"complete\"}]}"
 #define H "3600000"
 
 typedef struct {
@@ -109,9 +117,10 @@ s_default_canonical (s_fixture_t *fixture, sp_pg_t *pg)
     snprintf (shipped, sizeof shipped, "%s/deploy/funnels/default.json", sp_harness_source_dir ());
     assert_int_equal (SALESCTL ("load", "funnel", shipped), 0);
     sp_pg_result_t *result = sp_pg_exec (
-        pg, "SELECT document FROM reference_data WHERE kind = 'funnel' AND name = 'default' "
-        "AND version = 1", 0,
-        NULL, NULL, NULL);
+        pg,
+        "SELECT document FROM reference_data WHERE kind = 'funnel' AND name = 'default' "
+        "AND version = 1",
+        0, NULL, NULL, NULL);
     assert_true (sp_pg_result_ok (result));
     assert_int_equal (sp_pg_result_rows (result), 1);
     char *text = strdup (sp_pg_result_value (result, 0, 0));
@@ -282,7 +291,8 @@ test_funnel_quarter (void **state)
         "\"outcome\":{\"won\":4,\"lost\":1,\"win_rate\":0.8,\"won_amount\":{\"count\":3,"
         "\"sum\":201000,\"mean\":67000.0,\"median\":61000.0},\"won_other_currency\":1,"
         "\"sales_cycle\":{\"count\":4,\"mean_ms\":1555200000.0,\"median_ms\":1382400000.0,"
-        "\"median_days\":16.0}}}\n");
+        "\"median_days\":16.0}},"
+        "\"completeness\":" COMPLETE_EMPTY "}\n");
 }
 
 /* One month, a later month, every month, and a region. */
@@ -366,7 +376,8 @@ test_pipeline (void **state)
         "\"weighted_value\":25000,\"other_currency\":1}],"
         "\"open\":5,\"value\":110002,\"weighted_value\":34000,\"win_rate\":0.8,"
         "\"average_won_amount\":67000.0,\"median_sales_cycle_days\":16.0,"
-        "\"velocity_per_day\":16750.0}\n");
+        "\"velocity_per_day\":16750.0,"
+        "\"completeness\":" COMPLETE_EMPTY "}\n");
 
     /* July alone has no outcome: win rate, average, cycle and velocity null. */
     assert_int_equal (SALESCTL ("pipeline", "--period", "2017-07", "--json"), 0);
