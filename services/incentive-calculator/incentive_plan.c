@@ -58,9 +58,9 @@ static const char *const s_roundings[] = { INCENTIVE_PLAN_ROUNDING };
 
 /* Keys allowed, in canonical order. */
 static const char *const s_top_keys[] = {
-    "name",       "currency",   "rounding",         "period", "trigger", "assign",
-    "rollup",     "attainment", "target_incentive", "gate",   "draw",    "clawback",
-    "components", "table",      "spiffs",           NULL
+    "name",       "currency",         "rounding", "period", "trigger",  "assign",  "rollup",
+    "attainment", "target_incentive", "gate",     "draw",   "clawback", "true_up", "components",
+    "table",      "spiffs",           NULL
 };
 static const char *const s_assign_keys[] = { "role", "reps", NULL };
 static const char *const s_rep_keys[] = { "id", "from", "to", NULL };

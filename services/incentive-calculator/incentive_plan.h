@@ -1,6 +1,7 @@
 /*  incentive_plan - the "plans" kind of reference data: a commission plan
     (who it is assigned to, its period, its measures with quotas, its rate
-    tables, gates, caps, SPIFFs, payout trigger, draw and clawback terms),
+    tables, gates, caps, SPIFFs, payout trigger, draw, clawback and
+    true-up terms),
     its canonical form,
     and the pure computations that use it: the earning of a move of the
     measures, a SPIFF's earning, proration by active days and the choice
@@ -190,6 +191,11 @@ bool incentive_plan_draw (const incentive_plan_t *self, incentive_draw_terms_t *
 incentive_plan_reverse_t incentive_plan_clawback_reverse (const incentive_plan_t *self);
 bool incentive_plan_attainment_drops (const incentive_plan_t *self);
 
+/* The true-up window ("true_up"): true with *window set (may be NULL)
+   when the plan settles each quarter or year of its periods at its end
+   (docs/incentives.md, "True-up"). */
+bool incentive_plan_true_up (const incentive_plan_t *self, incentive_plan_period_t *window);
+
 /* The roll-up terms: true with *rollup set when the plan has "rollup"
    (rollup may be NULL to ask only whether it has). */
 bool incentive_plan_rollup (const incentive_plan_t *self, incentive_plan_rollup_t *rollup);
@@ -235,6 +241,18 @@ int incentive_plan_earn (const incentive_plan_t *self, const int64_t *before, co
    *result untouched); -1 on a value out of range. */
 int incentive_plan_spiff_earn (const incentive_plan_t *self, size_t index, int64_t day,
                                int64_t before, int64_t after, incentive_rates_result_t *result);
+
+/* The lines of a window's cumulative measures (component_count values
+   each, from 0: e.g. the quarter of a monthly plan with "true_up"),
+   earned at once as incentive_plan_earn earns a period, with the quota,
+   the target incentive and the payout caps multiplied by periods (the
+   plan's periods in the window: 3 months of a quarter, 12 of a year, 4
+   quarters of a year) and prorated by active_days of window_days.
+   Amount bounds are not scaled. Returns 0 with *out set, or -1 with
+   *out untouched when a value or a scaled term is out of range. */
+int incentive_plan_earn_window (const incentive_plan_t *self, int64_t periods,
+                                const int64_t *totals, int64_t active_days, int64_t window_days,
+                                incentive_plan_earning_t *out);
 
 /* Active days of an assignment in a period [period_first, period_end)
    (day numbers): the days of [from, to) inside it, the whole period for

@@ -46,6 +46,8 @@ struct _incentive_plan_t {
     bool attainment_drops;            /* a cancelled credit leaves its period's attainment */
     bool has_rollup;                  /* "rollup": pays the org nodes named on their reps' deals */
     incentive_plan_rollup_t rollup;   /* its levels and mode */
+    bool has_true_up;                 /* "true_up": settle a window of periods at its end */
+    incentive_plan_period_t true_up;  /* the window: a quarter or year of the plan's periods */
 };
 
 /* JSON spellings, indexed by the enum they name. */
@@ -66,13 +68,15 @@ bool incentive_plan_internal_is_count (incentive_plan_measure_t measure);
 
 /* ---------------------------------------------- incentive_plan_terms.c */
 
-/* Reads "draw" and "clawback" of root into self (after "assign": a draw
-   needs every rep's "from"). Returns 0, or -1 with the reader's error. */
+/* Reads "draw", "clawback" and "true_up" of root into self (after
+   "period", "trigger" and "assign": a draw needs every rep's "from", a
+   true-up a window longer than the period). Returns 0, or -1 with the
+   reader's error. */
 int incentive_plan_internal_read_terms (sp_json_reader_t *reader, incentive_plan_t *self,
                                         const json_t *root);
 
-/* Writes "draw" (when given) and "clawback" (always) into root, the
-   canonical form. False when out of memory. */
+/* Writes "draw" (when given), "clawback" (always) and "true_up" (when
+   given) into root, the canonical form. False when out of memory. */
 bool incentive_plan_internal_terms_json (const incentive_plan_t *self, json_t *root);
 
 /* Reads "rollup" (value NULL: none), once the assignment, components and

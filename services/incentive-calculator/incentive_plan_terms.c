@@ -1,11 +1,12 @@
 /*  incentive_plan_terms - a plan's pay terms beyond its rates: the draw
-    against commission, what a clawback does and the manager roll-up (see
-    incentive_plan.h and docs/incentives.md, "Draws", "Clawbacks" and
-    "Manager roll-up credits").
+    against commission, what a clawback does, the true-up window and the
+    manager roll-up (see incentive_plan.h and docs/incentives.md, "Draws",
+    "Clawbacks", "True-up" and "Manager roll-up credits").
 
         "draw": { "amount": "2000.00", "recoverable": true,
                   "periods": 6, "recovery_start": 2 },
         "clawback": { "reverse": "paid", "attainment_drops": false },
+        "true_up": "quarter",
         "rollup": { "levels": 1, "mode": "shares" }
 
     Part of incentive_plan: reading (each refusal names the JSON path), the
@@ -25,6 +26,7 @@ static const char *const s_draw_keys[] = { "amount", "recoverable", "periods", "
                                            NULL };
 static const char *const s_clawback_keys[] = { "reverse", "attainment_drops", NULL };
 static const char *const s_reverse_names[] = { "paid", "recompute" };
+static const char *const s_true_up_names[] = { "quarter", "year" };
 static const char *const s_rollup_keys[] = { "levels", "mode", NULL };
 static const char *const s_rollup_mode_names[] = { "shares", "full" };
 
@@ -102,12 +104,40 @@ s_read_draw (sp_json_reader_t *reader, incentive_plan_t *self, const json_t *dra
     return 0;
 }
 
+/* Reads "true_up" (absent: none): a window longer than the plan's
+   period, on a plan paying at booking. */
+static int
+s_read_true_up (sp_json_reader_t *reader, incentive_plan_t *self, const json_t *value)
+{
+    if (!value)
+        return 0;
+    int choice = 0;
+    if (sp_json_read_choice (reader, value, "true_up", "true-up window", "\"quarter\" or \"year\"",
+                             s_true_up_names, S_COUNT (s_true_up_names), &choice) != 0)
+        return -1;
+    incentive_plan_period_t window = choice == 0 ? INCENTIVE_PLAN_QUARTER : INCENTIVE_PLAN_YEAR;
+    if (window <= self->period)
+        return sp_json_fail (reader, "true_up",
+                             "\"%s\" is not longer than the plan's period \"%s\": a true-up "
+                             "settles a window of several periods",
+                             s_true_up_names[choice],
+                             incentive_plan_internal_period_names[self->period]);
+    if (self->trigger == INCENTIVE_PLAN_ON_PAYMENT)
+        return sp_json_fail (reader, "true_up",
+                             "a true-up settles what bookings earned: not with \"trigger\": "
+                             "\"payment\"");
+    self->has_true_up = true;
+    self->true_up = window;
+    return 0;
+}
+
 int
 incentive_plan_internal_read_terms (sp_json_reader_t *reader, incentive_plan_t *self,
                                     const json_t *root)
 {
     assert (reader && self && root);
-    if (s_read_draw (reader, self, json_object_get (root, "draw")) != 0)
+    if (s_read_draw (reader, self, json_object_get (root, "draw")) != 0 ||
+        s_read_true_up (reader, self, json_object_get (root, "true_up")) != 0)
         return -1;
     self->reverse = INCENTIVE_PLAN_REVERSE_PAID;
     self->attainment_drops = false;
@@ -156,7 +186,10 @@ incentive_plan_internal_terms_json (const incentive_plan_t *self, json_t *root)
     json_t *clawback = json_object ();
     return s_put (root, "clawback", clawback) &&
            s_put (clawback, "reverse", json_string (s_reverse_names[self->reverse])) &&
-           s_put (clawback, "attainment_drops", json_boolean (self->attainment_drops));
+           s_put (clawback, "attainment_drops", json_boolean (self->attainment_drops)) &&
+           (!self->has_true_up ||
+            s_put (root, "true_up",
+                   json_string (s_true_up_names[self->true_up == INCENTIVE_PLAN_QUARTER ? 0 : 1])));
 }
 
 /* True when id names an org node a manager is paid as. */
@@ -251,6 +284,15 @@ incentive_plan_rollup (const incentive_plan_t *self, incentive_plan_rollup_t *ro
     if (self->has_rollup && rollup)
         *rollup = self->rollup;
     return self->has_rollup;
+}
+
+bool
+incentive_plan_true_up (const incentive_plan_t *self, incentive_plan_period_t *window)
+{
+    assert (self);
+    if (self->has_true_up && window)
+        *window = self->true_up;
+    return self->has_true_up;
 }
 
 bool

@@ -338,6 +338,44 @@ incentive_plan_earn (const incentive_plan_t *self, const int64_t *before, const 
     return 0;
 }
 
+/* value × factor into *out when it stays within INCENTIVE_RATES_VALUE_MAX. */
+static bool
+s_scaled (int64_t value, int64_t factor, int64_t *out)
+{
+    __int128 product = (__int128) value * factor;
+    if (product > INCENTIVE_RATES_VALUE_MAX || product < -INCENTIVE_RATES_VALUE_MAX)
+        return false;
+    *out = (int64_t) product;
+    return true;
+}
+
+int
+incentive_plan_earn_window (const incentive_plan_t *self, int64_t periods, const int64_t *totals,
+                            int64_t active_days, int64_t window_days, incentive_plan_earning_t *out)
+{
+    assert (self && totals && out && periods >= 1);
+    incentive_plan_t *scaled = malloc (sizeof *scaled);
+    if (!scaled)
+        return -1;
+    *scaled = *self; /* a plain copy: the reps stay borrowed, never freed through it */
+    bool ok = (scaled->target_incentive == 0 ||
+               s_scaled (self->target_incentive, periods, &scaled->target_incentive)) &&
+              s_scaled (self->blended_lcm, periods, &scaled->blended_lcm) &&
+              (!scaled->has_table || !scaled->table.has_payout_cap ||
+               s_scaled (self->table.payout_cap, periods, &scaled->table.payout_cap));
+    for (size_t index = 0; ok && index < scaled->component_count; index++) {
+        incentive_plan_component_t *component = &scaled->components[index];
+        ok = s_scaled (component->quota, periods, &component->quota) &&
+             (!component->has_table || !component->table.has_payout_cap ||
+              s_scaled (component->table.payout_cap, periods, &component->table.payout_cap));
+    }
+    int64_t zeros[INCENTIVE_PLAN_COMPONENTS_MAX] = { 0 };
+    int result =
+        ok ? incentive_plan_earn (scaled, zeros, totals, active_days, window_days, out) : -1;
+    free (scaled);
+    return result;
+}
+
 int
 incentive_plan_spiff_earn (const incentive_plan_t *self, size_t index, int64_t day, int64_t before,
                            int64_t after, incentive_rates_result_t *result)

@@ -21,7 +21,7 @@
 #define S_PPM_DECIMALS 6
 #define S_BAND_SIZE INCENTIVE_LEDGER_NAME_SIZE
 #define S_HASH_SEED UINT64_C (0x9e3779b97f4a7c15)
-#define S_MEASURE_COUNT 5 /* revenue, margin, new_logos, units, events */
+#define S_MEASURE_COUNT INCENTIVE_STATEMENT_INTERNAL_MEASURES
 #define S_REASON_SIZE 192
 #define S_TYPE_HELD "held"
 #define S_TYPE_RELEASE "release"
@@ -200,6 +200,8 @@ typedef struct {
     int64_t spiff_totals[INCENTIVE_PLAN_SPIFFS_MAX]; /* cumulative per SPIFF of the version */
     int64_t spiff_version;                           /* the version the SPIFF totals belong to */
     const incentive_plan_t *applied;                 /* the version of the last credit it paid */
+    size_t component_lines;                          /* lines of its components for that credit */
+    bool true_up;                                    /* a version of the plan has "true_up" */
 } s_running_t;
 
 /* The move of one measure a credit makes. */
@@ -324,6 +326,13 @@ out:
     return result;
 }
 
+long
+incentive_statement_internal_version (const incentive_statement_input_t *input, const char *name,
+                                      int64_t at)
+{
+    return s_version (input, name, at);
+}
+
 /* The assignment of a rep by its role: every day of every period. */
 static const incentive_plan_rep_t s_by_role = { .has_from = false, .has_to = false };
 
@@ -340,6 +349,13 @@ s_assignment (const incentive_plan_t *plan, const char *rep_id, const char *role
             return rep;
     }
     return NULL;
+}
+
+const incentive_plan_rep_t *
+incentive_statement_internal_assignment (const incentive_plan_t *plan, const char *rep_id,
+                                         const char *role)
+{
+    return s_assignment (plan, rep_id, role);
 }
 
 /* A credit of the walk: the rep's own, or a roll-up credit of the node. */
@@ -461,6 +477,7 @@ s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, cha
     for (int measure = 0; measure < S_MEASURE_COUNT; measure++)
         running->totals[measure] += moves[measure];
     running->applied = plan;
+    running->component_lines = earning.line_count;
     for (size_t index = 0; index < earning.line_count; index++) {
         const incentive_rates_result_t *result = &earning.lines[index];
         bool blended = incentive_plan_attainment (plan) == INCENTIVE_PLAN_BLENDED;
@@ -707,8 +724,78 @@ s_compare_drop (const void *left, const void *right)
 /* The lines one plan made for a credit. */
 typedef struct {
     size_t before, after; /* [before, after) of the current lines */
+    size_t components;    /* the first lines of them that are its components' */
     bool held;            /* its version pays on payment */
 } s_span_t;
+
+/* Credits plans with a true-up paid, for incentive_statement_internal_true_ups. */
+typedef struct {
+    incentive_statement_internal_paid_t *items;
+    size_t count;
+    size_t capacity;
+} s_paid_credits_t;
+
+/* Notes what the plans with a true-up paid on credit (spans: the lines of
+   each plan name), and, when cancel made clawbacks from clawback_start,
+   what they took back. */
+static int
+s_note_paid (s_build_t *build, const s_item_t *item, const s_running_t *running,
+             const s_span_t *spans, size_t plan_names, size_t first_line,
+             const incentive_record_cancel_t *cancel, size_t clawback_start,
+             s_paid_credits_t *noted)
+{
+    for (size_t name = 0; name < plan_names; name++) {
+        const s_span_t *span = &spans[name];
+        if (!running[name].true_up || span->after == span->before)
+            continue;
+        if (sp_array_reserve ((void **) &noted->items, &noted->capacity, noted->count + 1,
+                              sizeof *noted->items, S_INITIAL) != 0)
+            return s_no_memory (build);
+        incentive_statement_internal_paid_t *paid = &noted->items[noted->count++];
+        memset (paid, 0, sizeof *paid);
+        paid->plan = running[name].name;
+        paid->occurred_at = item->credit->occurred_at;
+        for (int measure = 0; measure < S_MEASURE_COUNT; measure++)
+            paid->moves[measure] =
+                s_measure_move ((incentive_plan_measure_t) measure, item->credit, item->new_logo);
+        for (size_t line = span->before; line < span->before + span->components; line++) {
+            paid->paid += build->current.items[line].amount;
+            /* s_clawbacks made one clawback per line of the credit, in order */
+            size_t clawback = clawback_start + (line - first_line);
+            if (cancel && clawback < build->current.count)
+                paid->clawed += build->current.items[clawback].amount;
+        }
+        paid->cancelled = cancel != NULL && build->current.count > clawback_start;
+        paid->cancelled_at = cancel ? cancel->occurred_at : 0;
+    }
+    return 0;
+}
+
+/* Appends the true-up lines of the windows ended by the statement's
+   period. */
+static int
+s_true_ups (s_build_t *build, const s_paid_credits_t *noted)
+{
+    incentive_ledger_line_t *lines = NULL;
+    size_t count = 0;
+    if (incentive_statement_internal_true_ups (build->input, &build->period, noted->items,
+                                               noted->count, &lines, &count, build->error,
+                                               build->error_size) != 0)
+        return -1;
+    int result = 0;
+    for (size_t index = 0; index < count && result == 0; index++) {
+        incentive_ledger_line_t *line = s_lines_add (&build->current);
+        if (!line) {
+            result = s_no_memory (build);
+            break;
+        }
+        *line = lines[index];
+        if (strcmp (line->period, build->period.label) == 0)
+            result = s_used (build, line->plan_version);
+    }
+    free (lines);
+    return result;
+}
 
 /* What a plan did with a credit (flags, per credit and plan name). */
 enum { S_APPLIED = 1, S_DROPS = 2 };
@@ -761,6 +848,7 @@ s_compute (s_build_t *build)
     unsigned char *flags = NULL;
     s_release_t *releases = NULL;
     s_span_t *spans = NULL;
+    s_paid_credits_t noted = { 0 };
     size_t plan_names = 0;
     size_t drop_count = 0;
     int result = -1;
@@ -775,6 +863,11 @@ s_compute (s_build_t *build)
         if (!known)
             running[plan_names++].name = input->plans[index].name;
     }
+    for (size_t index = 0; index < input->plan_count; index++)
+        if (incentive_plan_true_up (input->plans[index].plan, NULL))
+            for (size_t name = 0; name < plan_names; name++)
+                if (strcmp (running[name].name, input->plans[index].name) == 0)
+                    running[name].true_up = true;
     flags = calloc (credits * (plan_names ? plan_names : 1), sizeof *flags);
     spans = calloc (plan_names ? plan_names : 1, sizeof *spans);
     if (!flags || !spans) {
@@ -854,6 +947,7 @@ s_compute (s_build_t *build)
             spans[name] =
                 (s_span_t){ .before = before,
                             .after = build->current.count,
+                            .components = running[name].component_lines,
                             .held = incentive_plan_trigger (plan) == INCENTIVE_PLAN_ON_PAYMENT };
             held = held || spans[name].held;
         }
@@ -877,9 +971,15 @@ s_compute (s_build_t *build)
         if (held && s_releases (build, credit, cancel, first_line, end_line, releases, payments,
                                 input->payment_count) != 0)
             goto out;
+        size_t clawback_start = build->current.count;
         if (cancel && s_clawbacks (build, cancel, first_line, end_line, releases) != 0)
             goto out;
+        if (s_note_paid (build, item, running, spans, plan_names, first_line, cancel,
+                         clawback_start, &noted) != 0)
+            goto out;
     }
+    if (noted.count > 0 && s_true_ups (build, &noted) != 0)
+        goto out;
     result = 0;
 out:
     free (rollups);
@@ -893,6 +993,7 @@ out:
     free (flags);
     free (releases);
     free (spans);
+    free (noted.items);
     return result;
 }
 

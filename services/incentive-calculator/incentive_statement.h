@@ -33,6 +33,11 @@
         at its rate (of the share released); with "attainment_drops", a
         cancellation in the deal's own period takes the deal's credit out
         of that period's measures from the cancellation on;
+      - a monthly plan with "true_up" ("quarter" or "year") gets, in the
+        last period of each window, a true-up line: what its tables earn
+        on the window's cumulative measures (quota, target incentive and
+        payout caps × the periods in the window) minus what the window's
+        periods paid on the same deals;
       - the rep's draw is the one of the plan version applying to the rep
         (incentive_statement_internal_draw), settled by the ledger over
         every period from the draw's first up to the statement's;

@@ -2,8 +2,9 @@
     share (incentive_statement.c: the lines and the statement;
     incentive_statement_terms.c: the rep's draw among the plan versions
     and the exact shares of payment releases; incentive_statement_rollup.c:
-    a node's roll-up credits; incentive_contest.c: a SPIFF's leaderboard
-    from the lines). For these files only; everything else uses
+    a node's roll-up credits; incentive_statement_true_up.c: the true-up
+    lines of windows; incentive_contest.c: a SPIFF's leaderboard from the
+    lines). For these files only; everything else uses
     incentive_statement.h.
 */
 #ifndef INCENTIVE_STATEMENT_INTERNAL_H_INCLUDED
@@ -56,6 +57,48 @@ int incentive_statement_internal_rollup (const incentive_statement_input_t *inpu
                                          incentive_record_credit_t **credits, bool **new_logo,
                                          size_t **plans, size_t *count, char *error,
                                          size_t error_size);
+
+/* The measures a credit moves: revenue, margin, new logos, units, events. */
+#define INCENTIVE_STATEMENT_INTERNAL_MEASURES 5
+
+/* The index among input->plans of the version of plan name in force at
+   at (UTC ms), or -1. */
+long incentive_statement_internal_version (const incentive_statement_input_t *input,
+                                           const char *name, int64_t at);
+
+/* The rep's assignment in plan (named, or by its role: whole periods), or
+   NULL when the plan does not apply to the rep. */
+const incentive_plan_rep_t *incentive_statement_internal_assignment (const incentive_plan_t *plan,
+                                                                     const char *rep_id,
+                                                                     const char *role);
+
+/* A credit a plan paid, as its true-up window sees it. */
+typedef struct {
+    const char *plan;                                     /* the plan's name (borrowed) */
+    int64_t occurred_at;                                  /* the deal's time, UTC ms */
+    int64_t moves[INCENTIVE_STATEMENT_INTERNAL_MEASURES]; /* what it moved, by measure */
+    int64_t paid;         /* Σ of its component lines (SPIFFs excluded), minor units */
+    bool cancelled;       /* cancelled by the statement's period end */
+    int64_t cancelled_at; /* the cancellation's time (when cancelled) */
+    int64_t clawed;       /* Σ of the clawbacks of those lines (when cancelled) */
+} incentive_statement_internal_paid_t;
+
+/* The true-up lines (docs/incentives.md, "True-up") of every window of
+   a plan with "true_up" whose last period is at or before through: for
+   each plan name and window (a quarter or year) holding credits of paid
+   (count, in (occurred_at, event id) order), where the version in force
+   at the window's last instant has "true_up" of that window, pays per
+   input->kind and names the rep: what that version's tables earn on the
+   window's cumulative measures (its credits not cancelled within it)
+   minus what the window paid on them (their component lines, and the
+   clawbacks of those cancelled within it). Lines of 0 are left out.
+   *lines malloc'd (the caller frees; NULL when none), *line_count set.
+   Returns 0, or -1 with the reason. */
+int incentive_statement_internal_true_ups (const incentive_statement_input_t *input,
+                                           const sp_period_t *through,
+                                           const incentive_statement_internal_paid_t *paid,
+                                           size_t count, incentive_ledger_line_t **lines,
+                                           size_t *line_count, char *error, size_t error_size);
 
 /* Every line of the rep as it is worth now (earnings, clawbacks, payment
    holds and releases), of every period up to period (a label of

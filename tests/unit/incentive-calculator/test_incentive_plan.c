@@ -631,6 +631,77 @@ test_terms_refused (void **state)
                "use \"booking\" or \"payment\"");
 }
 
+/* "true_up": the window, its canonical form, refusals, and the window's
+   earning: 10 % of revenue capped at 2,000.00 a month; a quarter of
+   52,000.00 earns 5,200.00 (cap 3 × 2,000.00 = 6,000.00), 70,000.00
+   earns 6,000.00; the year (cap 24,000.00) 70,000.00: 7,000.00. */
+#define TRUE_UP(period, true_up, trigger)                                                          \
+    "{\"name\": \"ae-tu\", \"currency\": \"USD\", \"period\": \"" period "\", "                    \
+    "\"trigger\": \"" trigger "\", \"assign\": {\"reps\": [{\"id\": \"rep-1\"}]}, "                \
+    "\"true_up\": " true_up ", \"components\": [{\"id\": \"revenue\", \"measure\": "               \
+    "\"revenue\", \"quota\": \"20000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", "               \
+    "\"rate\": \"0.1\"}], \"cap\": {\"payout\": \"2000.00\"}}}]}"
+
+static void
+test_true_up (void **state)
+{
+    (void) state;
+    incentive_plan_t *plan = s_read (SIMPLE);
+    incentive_plan_period_t window = INCENTIVE_PLAN_MONTH;
+    assert_false (incentive_plan_true_up (plan, &window));
+    assert_int_equal (window, INCENTIVE_PLAN_MONTH); /* untouched */
+    char *text = incentive_plan_to_json (plan);
+    assert_null (strstr (text, "true_up"));
+    free (text);
+    incentive_plan_destroy (&plan);
+
+    plan = s_read (TRUE_UP ("month", "\"quarter\"", "booking"));
+    assert_true (incentive_plan_true_up (plan, &window));
+    assert_int_equal (window, INCENTIVE_PLAN_QUARTER);
+    text = incentive_plan_to_json (plan);
+    assert_non_null (
+        strstr (text, "\"attainment_drops\": false\n  },\n  \"true_up\": \"quarter\","));
+    incentive_plan_t *again = s_read (text);
+    char *second = incentive_plan_to_json (again);
+    assert_string_equal (text, second);
+    free (second);
+    free (text);
+    incentive_plan_destroy (&again);
+    int64_t totals[1] = { USD (52000) };
+    incentive_plan_earning_t earning;
+    assert_int_equal (incentive_plan_earn_window (plan, 3, totals, 91, 91, &earning), 0);
+    assert_int_equal (earning.total, USD (5200));
+    totals[0] = USD (70000);
+    assert_int_equal (incentive_plan_earn_window (plan, 3, totals, 91, 91, &earning), 0);
+    assert_int_equal (earning.total, USD (6000)); /* the quarter's cap */
+    assert_int_equal (incentive_plan_earn_window (plan, 12, totals, 365, 365, &earning), 0);
+    assert_int_equal (earning.total, USD (7000));
+    /* half the quarter active: cap 3,000.00 */
+    assert_int_equal (incentive_plan_earn_window (plan, 3, totals, 45, 90, &earning), 0);
+    assert_int_equal (earning.total, USD (3000));
+    /* a scaled quota beyond range: refused, *out untouched */
+    earning.total = -7;
+    assert_int_equal (incentive_plan_earn_window (plan, INT64_MAX / 2, totals, 1, 1, &earning), -1);
+    assert_int_equal (earning.total, -7);
+    incentive_plan_destroy (&plan);
+
+    plan = s_read (TRUE_UP ("quarter", "\"year\"", "booking"));
+    assert_true (incentive_plan_true_up (plan, &window));
+    assert_int_equal (window, INCENTIVE_PLAN_YEAR);
+    incentive_plan_destroy (&plan);
+
+    s_refused (TRUE_UP ("month", "\"month\"", "booking"),
+               "field \"true_up\": unknown true-up window \"month\": use \"quarter\" or \"year\"");
+    s_refused (TRUE_UP ("month", "3", "booking"),
+               "field \"true_up\": expected a string, got an integer");
+    s_refused (TRUE_UP ("quarter", "\"quarter\"", "booking"),
+               "field \"true_up\": \"quarter\" is not longer than the plan's period \"quarter\": "
+               "a true-up settles a window of several periods");
+    s_refused (TRUE_UP ("month", "\"year\"", "payment"),
+               "field \"true_up\": a true-up settles what bookings earned: not with \"trigger\": "
+               "\"payment\"");
+}
+
 /* A quarterly roll-up plan paying team:north and region:emea 1 % of
    their reps' revenue, with the rollup given. */
 #define ROLLUP(rollup, measure)                                                                    \
@@ -712,6 +783,7 @@ main (void)
         cmocka_unit_test (test_proration),     cmocka_unit_test (test_version_choose),
         cmocka_unit_test (test_refusals),      cmocka_unit_test (test_terms),
         cmocka_unit_test (test_terms_refused), cmocka_unit_test (test_rollup),
+        cmocka_unit_test (test_true_up),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1772,6 +1772,119 @@ test_role (void **state)
     s_fixture_free (&fixture);
 }
 
+// ---------------------------------------------------------------- true-up
+
+/* docs/incentives.md, "True-up": a monthly plan paying 10 % of revenue
+   capped at 2,000.00 a month, with "true_up" window. April 10,000.00,
+   May 27,000.00 and June 15,000.00 pay 1,000.00, 2,000.00 (capped: 2,700
+   earned) and 1,500.00 = 4,500.00; the quarter's 52,000.00 earns
+   5,200.00 (cap 6,000.00): true-up +700.00 in June, which pays 2,200.00. */
+#define TRUE_UP_PLAN(window)                                                                       \
+    "{\"name\": \"ae-2025\", \"currency\": \"USD\", \"period\": \"month\", "                       \
+    "\"true_up\": \"" window "\", \"assign\": {\"reps\": [{\"id\": \"rep-1\"}]}, "                 \
+    "\"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", "                            \
+    "\"quota\": \"20000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}], "       \
+    "\"cap\": {\"payout\": \"2000.00\"}}}]}"
+#define JUN_20 INT64_C (1750377600000) /* 2025-06-20T00:00:00Z */
+#define DEC_15 INT64_C (1765756800000) /* 2025-12-15T00:00:00Z */
+
+static void
+s_quarter_deals (s_fixture_t *fixture, const char *window)
+{
+    s_fixture (fixture, "rep-1");
+    fixture->input.kind = SP_PERIOD_MONTH;
+    if (strcmp (window, "quarter") == 0)
+        s_plan (fixture, TRUE_UP_PLAN ("quarter"), 1, -1);
+    else
+        s_plan (fixture, TRUE_UP_PLAN ("year"), 1, -1);
+    s_credit (fixture, "t4", MID_APR, USD (10000), "USD");
+    s_credit (fixture, "t5", MID_MAY, USD (27000), "USD");
+    s_credit (fixture, "t6", MID_JUN, USD (15000), "USD");
+}
+
+static void
+test_true_up (void **state)
+{
+    (void) state;
+    s_fixture_t fixture;
+    s_quarter_deals (&fixture, "quarter");
+    const char *months[] = { "2025-04", "2025-05" };
+    const int64_t paid[] = { USD (1000), USD (2000) };
+    for (size_t index = 0; index < 2; index++) {
+        json_t *root = s_parsed (&fixture, months[index]);
+        assert_int_equal (s_integer (root, "net_payout"), paid[index]);
+        assert_false (s_has_line (root, "true-up/ae-2025/2025-Q2"));
+        json_decref (root);
+    }
+    json_t *root = s_parsed (&fixture, "2025-06");
+    assert_int_equal (s_integer (s_line (root, "t6/ae-2025/revenue"), "amount"), USD (1500));
+    json_t *line = s_line (root, "true-up/ae-2025/2025-Q2");
+    assert_string_equal (s_text (line, "kind"), "true_up");
+    assert_int_equal (s_integer (line, "amount"), USD (700));
+    assert_string_equal (s_text (line, "period"), "2025-06");
+    assert_string_equal (s_explained (line, "type"), "true_up");
+    assert_string_equal (s_explained (line, "reason"),
+                         "ae-2025@1 over 2025-Q2: earned 5200.00 on the quarter's cumulative "
+                         "measures, 4500.00 paid in its periods");
+    assert_int_equal (s_integer (root, "net_payout"), USD (2200));
+    assert_string_equal (json_string_value (json_array_get (json_object_get (root, "plans"), 0)),
+                         "ae-2025@1");
+    json_decref (root);
+    /* the next quarter starts afresh */
+    root = s_parsed (&fixture, "2025-07");
+    assert_int_equal (s_line_count (root), 0);
+    json_decref (root);
+
+    /* Closed April to June as shown; a late April deal of 1,000.00 pays
+       100.00 in July, and the true-up is unchanged: 5,300.00 earned,
+       4,600.00 paid. */
+    for (size_t index = 0; index < 3; index++) {
+        const char *labels[] = { "2025-04", "2025-05", "2025-06" };
+        char *text = s_json (&fixture, labels[index]);
+        s_close (&fixture, labels[index], text);
+        free (text);
+    }
+    s_credit (&fixture, "t4b", MID_APR + 1, USD (1000), "USD");
+    root = s_parsed (&fixture, "2025-07");
+    assert_int_equal (s_line_count (root), 1);
+    assert_int_equal (s_sum (root, "adjustment", "late"), USD (100));
+    assert_int_equal (s_integer (root, "net_payout"), USD (100));
+    json_decref (root);
+    s_fixture_free (&fixture);
+
+    /* May's deal cancelled on 06-20: clawback -2,000.00 in June; the
+       quarter's 25,000.00 earns 2,500.00, exactly what was paid (1,000 +
+       2,000 + 1,500 - 2,000): no true-up; June is a deficit of 500.00. */
+    s_quarter_deals (&fixture, "quarter");
+    s_cancel (&fixture, "x5", "t5", JUN_20, "lost");
+    root = s_parsed (&fixture, "2025-06");
+    assert_false (s_has_line (root, "true-up/ae-2025/2025-Q2"));
+    assert_int_equal (s_sum (root, "clawback", NULL), -USD (2000));
+    assert_int_equal (s_integer (root, "net_payout"), 0);
+    assert_int_equal (s_integer (root, "closing_balance"), USD (500));
+    json_decref (root);
+    s_fixture_free (&fixture);
+
+    /* A year window: nothing in June; December settles the year: 52,000.00
+       earns 5,200.00 (cap 24,000.00), 4,500.00 paid: +700.00. */
+    s_quarter_deals (&fixture, "year");
+    root = s_parsed (&fixture, "2025-06");
+    assert_int_equal (s_integer (root, "net_payout"), USD (1500));
+    json_decref (root);
+    root = s_parsed (&fixture, "2025-12");
+    assert_int_equal (s_integer (s_line (root, "true-up/ae-2025/2025"), "amount"), USD (700));
+    assert_int_equal (s_integer (root, "net_payout"), USD (700));
+    json_decref (root);
+    /* a December deal of 30,000.00: capped at 2,000.00 in the month; the
+       year's 82,000.00 earns 8,200.00, 6,500.00 paid: +1,700.00 */
+    s_credit (&fixture, "t12", DEC_15, USD (30000), "USD");
+    root = s_parsed (&fixture, "2025-12");
+    assert_int_equal (s_integer (s_line (root, "true-up/ae-2025/2025"), "amount"), USD (1700));
+    assert_int_equal (s_integer (root, "net_payout"), USD (3700));
+    json_decref (root);
+    s_fixture_free (&fixture);
+}
+
 int
 main (void)
 {
@@ -1800,6 +1913,7 @@ main (void)
         cmocka_unit_test (test_clawback_recompute),
         cmocka_unit_test (test_rollup),
         cmocka_unit_test (test_role),
+        cmocka_unit_test (test_true_up),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
