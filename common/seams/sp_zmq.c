@@ -82,6 +82,8 @@ sp_zmq_options_init (sp_zmq_options_t *options, int type)
     options->subscription_count = 0;
     options->router_mandatory = type == ZMQ_ROUTER;
     options->routing_id = NULL;
+    options->curve = NULL;
+    options->curve_server = options->bind_by_default;
 }
 
 /* True when text is all decimal digits (and not empty). */
@@ -455,6 +457,9 @@ sp_zmq_socket_new (const sp_zmq_options_t *options, char *error, size_t error_si
         goto out;
     }
     if (s_apply_options (socket, options, error, error_size) != 0)
+        goto out_destroy_socket;
+    const sp_zmq_curve_t *curve = options->curve ? options->curve : sp_zmq_curve_installed ();
+    if (curve && sp_zmq_curve_apply (curve, socket, options->curve_server, error, error_size) != 0)
         goto out_destroy_socket;
     if (options->endpoints && sp_zmq_attach (socket, options->endpoints, options->bind_by_default,
                                              error, error_size) != 0)

@@ -28,6 +28,12 @@
     that went away. Messages not delivered by then are covered by the
     protocol (publishers retry, subscribers repair gaps from the log).
 
+    Security: with CURVE installed for the process (sp_zmq_curve.h), or
+    given in options.curve, every socket is made with it before any bind
+    or connect: a server socket (options.curve_server, true for the binding
+    types) admits only the listed client keys, a client socket proves its
+    own key and checks the server's. Without either, sockets are plain.
+
     Message helpers: sp_zmq_send_proto sends [topic] + packed protobuf;
     sp_zmq_receive reads one whole multipart message and checks its frame
     count, discarding (never half-reading) a message of the wrong shape.
@@ -37,6 +43,8 @@
 
 #include <czmq.h>
 #include <protobuf-c/protobuf-c.h>
+
+#include "sp_zmq_curve.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +70,8 @@ typedef struct {
     size_t subscription_count;        /* number of entries in subscriptions */
     bool router_mandatory;            /* ROUTER: sending to an unknown peer fails, not drops */
     const char *routing_id;           /* DEALER/REQ/ROUTER: own identity, NULL = peer assigns */
+    const sp_zmq_curve_t *curve;      /* CURVE keys; NULL = the process's (sp_zmq_curve_install) */
+    bool curve_server;                /* with CURVE: serve it (true) or connect as a client */
 } sp_zmq_options_t;
 
 /* Result of sp_zmq_receive. */
@@ -74,12 +84,13 @@ typedef enum {
 /* Fills options with the defaults for a socket type: no endpoints, the
    type's bind/connect default, HWM SP_ZMQ_DEFAULT_HWM, no size limit,
    linger SP_ZMQ_DEFAULT_LINGER_MS, blocking I/O, no subscriptions,
-   router_mandatory true for ROUTER. */
+   router_mandatory true for ROUTER, the process's CURVE (if any), serving
+   it for the binding types. */
 void sp_zmq_options_init (sp_zmq_options_t *options, int type);
 
-/* Creates a socket, applies every option, then attaches the endpoints.
-   Returns NULL (error says which option or endpoint and why) on failure,
-   having destroyed the partial socket. */
+/* Creates a socket, applies every option (CURVE included), then attaches
+   the endpoints. Returns NULL (error says which option or endpoint and
+   why) on failure, having destroyed the partial socket. */
 zsock_t *sp_zmq_socket_new (const sp_zmq_options_t *options, char *error, size_t error_size);
 
 /* Destroys a socket made by sp_zmq_socket_new and sets the pointer to

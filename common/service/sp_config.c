@@ -48,6 +48,16 @@ const sp_config_option_t sp_config_common_options[] = {
       SP_PARTITIONS_MAX },
     { "time-zone", "SP_TIME_ZONE", SP_CONFIG_STRING, "UTC",
       "IANA time zone periods are cut in", 0, 0 },
+    { "curve-secret", "SP_CURVE_SECRET", SP_CONFIG_STRING, NULL,
+      "this process's ZeroMQ CURVE certificate, the NAME_secret file of `salesctl keys new` "
+      "(unset: plain ZeroMQ)",
+      0, 0 },
+    { "curve-clients", "SP_CURVE_CLIENTS", SP_CONFIG_STRING, NULL,
+      "directory of the client public certificates the sockets this process binds admit "
+      "(services; needs --curve-secret)",
+      0, 0 },
+    { "curve-server", "SP_CURVE_SERVER", SP_CONFIG_STRING, NULL,
+      "public certificate of the server this process connects to (needs --curve-secret)", 0, 0 },
 };
 const size_t sp_config_common_option_count =
     sizeof sp_config_common_options / sizeof sp_config_common_options[0];

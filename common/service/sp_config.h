@@ -113,8 +113,10 @@ const char *sp_config_arg (const sp_config_t *self, size_t index);
 /* Settings every service shares: log-level (SP_LOG_LEVEL, "info"),
    log-format (SP_LOG_FORMAT, "logfmt"), postgres (SP_POSTGRES_URL, libpq
    connection URL), redis (SP_REDIS_URL), partitions (SP_PARTITIONS, 16,
-   1..SP_PARTITIONS_MAX) and time-zone (SP_TIME_ZONE, "UTC"). Values are
-   plain strings here; the program validates log level, format and zone.
+   1..SP_PARTITIONS_MAX), time-zone (SP_TIME_ZONE, "UTC") and ZeroMQ
+   CURVE's curve-secret, curve-clients and curve-server (SP_CURVE_SECRET,
+   SP_CURVE_CLIENTS, SP_CURVE_SERVER, unset). Values are plain strings
+   here; the program validates log level, format, zone and certificates.
    The HTTP listen address is not common: each service declares its own
    `http` option with its own default port. */
 extern const sp_config_option_t sp_config_common_options[];

@@ -17,6 +17,7 @@
 
 #include "sp_http.h"
 #include "sp_log.h"
+#include "sp_zmq_curve.h"
 
 #define SP_SERVICE_ERROR_SIZE 512 /* room for any start-up error text */
 #define SP_SERVICE_MS_PER_SECOND 1000
@@ -251,6 +252,11 @@ sp_service_new (const sp_service_spec_t *spec, int argc, char **argv, int *exit_
     /* CZMQ's handler turns SIGINT/SIGTERM into zsys_interrupted, which stops
        the reactor; it must be installed before the first socket or loop. */
     zsys_init ();
+    if (sp_service_install_curve (self->config, error, sizeof error) != 0) {
+        fprintf (stderr, "%s: %s\n", spec->name, error);
+        *exit_code = SP_SERVICE_EXIT_USAGE;
+        goto out_destroy;
+    }
     self->loop = zloop_new ();
     if (!self->loop)
         goto out_destroy;
@@ -278,9 +284,32 @@ sp_service_destroy (sp_service_t **self_p)
     sp_metrics_destroy (&self->metrics);
     sp_tz_destroy (&self->time_zone);
     sp_config_destroy (&self->config);
+    /* Last: the ZAP handler outlives every socket that relied on it. */
+    sp_zmq_curve_uninstall ();
     pthread_mutex_destroy (&self->health_lock);
     free (self);
     *self_p = NULL;
+}
+
+int
+sp_service_install_curve (const sp_config_t *config, char *error, size_t error_size)
+{
+    assert (config);
+    sp_zmq_curve_settings_t settings = {
+        .secret_path = sp_config_string (config, "curve-secret"),
+        .clients_path = sp_config_string (config, "curve-clients"),
+        .server_path = sp_config_string (config, "curve-server"),
+    };
+    if (sp_zmq_curve_settings_empty (&settings))
+        return 0;
+    sp_zmq_curve_t *curve = sp_zmq_curve_new (&settings, error, error_size);
+    if (!curve)
+        return -1;
+    sp_log_info ("zeromq curve on", "public_key=\"%s\" serves=%s connects=%s",
+                 sp_zmq_curve_public_key (curve), sp_zmq_curve_serves (curve) ? "yes" : "no",
+                 sp_zmq_curve_connects (curve) ? "yes" : "no");
+    sp_zmq_curve_install (&curve);
+    return 0;
 }
 
 /* Reads the partition count `salesctl migrate` recorded and compares. */

@@ -31,6 +31,12 @@
     that owns no partition while partitions go without an owner), else
     503.
 
+    ZeroMQ security: the shared settings curve-secret, curve-clients and
+    curve-server make every socket the service makes CURVE, its bound
+    sockets admitting only the listed client keys (sp_zmq_curve.h); the
+    security is installed in sp_service_new and removed by
+    sp_service_destroy, after the service's sockets are closed.
+
     Metrics every service exports: salespulse_build_info{service,version},
     salespulse_dependency_up{dependency}, salespulse_health_checks_total
     {dependency,result}, process_start_time_seconds.
@@ -46,6 +52,14 @@
 #include "sp_pg.h"
 #include "sp_redis.h"
 #include "sp_tz.h"
+
+/* Makes the ZeroMQ CURVE settings of config (curve-secret, curve-clients,
+   curve-server) the process's security (sp_zmq_curve_install), starting
+   its ZAP handler when clients are listed; nothing when none is set.
+   sp_service_new calls it for a service; salesctl calls it for its
+   commands. Returns 0, or -1 with error (a missing or wrong
+   certificate). Undone by sp_zmq_curve_uninstall. */
+int sp_service_install_curve (const sp_config_t *config, char *error, size_t error_size);
 
 /* Version every service reports in logs, --help and build_info. */
 #define SP_SERVICE_VERSION "0.1.0"

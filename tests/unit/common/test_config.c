@@ -543,7 +543,7 @@ static void
 test_common_options (void **state)
 {
     (void) state;
-    assert_int_equal (sp_config_common_option_count, 6);
+    assert_int_equal (sp_config_common_option_count, 9);
     sp_config_t *config = sp_config_new ("sp-test", NULL, sp_config_common_options,
                                          sp_config_common_option_count, NULL, 0);
     assert_non_null (config);
