@@ -263,10 +263,15 @@ test_steady_customer_turns_red (void **state)
     json_decref (late);
 
     /* --history: each day as of itself, oldest first */
-    json_t *history =
-        s_salesctl_json ((const char *[]){ "health", "--customer", "cust-steady", "--as-of",
-                                           "2025-12-31", "--history", "3", "--json", NULL });
+    json_t *history = s_salesctl_json ((const char *[]){ "health", "--customer", "cust-steady",
+                                                         "--as-of", "2025-12-31", "--history", "3",
+                                                         "--json", "--wait", NULL });
     assert_non_null (history);
+    /* --wait: churn-alerting's state held the whole log (docs/salesctl.md) */
+    json_t *completeness = json_object_get (history, "completeness");
+    assert_true (json_is_true (json_object_get (completeness, "complete")));
+    assert_string_equal (json_string_value (json_object_get (completeness, "service")),
+                         "churn-alerting");
     json_t *days = json_object_get (history, "history");
     assert_int_equal (json_array_size (days), 3);
     assert_string_equal (s_string (json_array_get (days, 0), "as_of"), "2025-12-29");

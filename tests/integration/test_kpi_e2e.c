@@ -318,6 +318,17 @@ test_new_org_version_moves_history (void **state)
     json_t *company = s_kpi ("company", "2026-03", NULL);
     assert_int_equal (s_integer (company, "revenue", "actual"), 450000);
     json_decref (company);
+    /* --wait answers once every partition is rebuilt under the new org
+       (docs/salesctl.md, "Complete answers") */
+    company = s_salesctl_json ((const char *[]){ "kpi", "--scope", "company", "--period", "2026-03",
+                                                 "--json", "--wait", "--timeout", "60", NULL });
+    assert_non_null (company);
+    json_t *completeness = json_object_get (company, "completeness");
+    assert_true (json_is_true (json_object_get (completeness, "complete")));
+    assert_string_equal (json_string_value (json_object_get (completeness, "service")),
+                         "kpi-evaluator");
+    assert_int_equal (s_integer (company, "revenue", "actual"), 450000);
+    json_decref (company);
 }
 
 static const char s_targets[] =

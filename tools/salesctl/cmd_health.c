@@ -1,7 +1,7 @@
 /*  salesctl health - a customer's health score, explained.
 
         salesctl health --customer ID [--as-of DATE] [--history DAYS] [--json]
-                        [--postgres URL] [--redis URL]
+                        [--wait] [--timeout SECONDS] [--postgres URL] [--redis URL]
 
     Reads the customer's state from churn-alerting's Redis (the partition
     of its customer_id), the health model in force from PostgreSQL (the
@@ -25,10 +25,17 @@
     "measures": {...}, "factors": [{"measure", "value", "score",
     "weight"}]} (churn_query.h), and with --history DAYS "history":
     [{"as_of", "score", "band"}] of the DAYS days ending at the as-of day,
-    oldest first, each scored as of itself.
+    oldest first, each scored as of itself. "completeness" (and in text a
+    line `incomplete: ...` first) says whether churn-alerting's state held
+    the whole log, every partition's (salesctl_complete.h); --wait
+    [--timeout SECONDS] waits until it does, exit 3 when it still did not
+    at the timeout.
 */
 #include "salesctl.h"
+#include "salesctl_complete.h"
 
+#include "churn-alerting/churn_keys.h"
+#include "churn-alerting/churn_model.h"
 #include "churn-alerting/churn_query.h"
 #include "kpi-evaluator/kpi_reference.h"
 #include "sp_civil.h"
@@ -40,7 +47,6 @@
 
 static const char s_command[] = "health";
 
-
 static const sp_config_option_t s_options[] = {
     { "customer", NULL, SP_CONFIG_STRING, NULL, "the customer_id to score (required)", 0, 0 },
     { "as-of", NULL, SP_CONFIG_STRING, "",
@@ -51,6 +57,7 @@ static const sp_config_option_t s_options[] = {
       "also the scores of the last DAYS days up to the as-of day, each as of itself", 0,
       CHURN_QUERY_HISTORY_DAYS_MAX },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
+    SALESCTL_COMPLETE_OPTIONS,
 };
 
 /* The customer's tier in the customers reference data, 0 when none.
@@ -111,7 +118,7 @@ out_no_memory:
 /* Scores and prints. Returns SALESCTL_EXIT_OK or SALESCTL_EXIT_FAILURE. */
 static int
 s_show (const sp_config_t *config, const churn_query_t *query, const char *customer,
-        const churn_query_customer_t *read, char tier)
+        const churn_query_customer_t *read, char tier, const salesctl_complete_t *complete)
 {
     const char *as_of = sp_config_string (config, "as-of");
     bool given = as_of && *as_of;
@@ -144,14 +151,19 @@ s_show (const sp_config_t *config, const churn_query_t *query, const char *custo
             goto out_free;
         }
     if (sp_config_bool (config, "json")) {
-        if (salesctl_print_json (
-                s_document (query, customer, read, given, &score, history, count)) != 0) {
+        json_t *document = s_document (query, customer, read, given, &score, history, count);
+        if (document && salesctl_complete_json (complete, document) != 0) {
+            json_decref (document);
+            document = NULL;
+        }
+        if (salesctl_print_json (document) != 0) {
             fprintf (stderr, "salesctl %s: out of memory writing JSON\n", s_command);
             goto out_free;
         }
     }
     else {
         const churn_reference_t *reference = churn_query_reference (query);
+        salesctl_complete_text (complete, stdout);
         printf ("customer %s (partition %u), model \"%s\" version %lld, %s, %s\n", customer,
                 (unsigned) read->partition, churn_model_name (churn_reference_model (reference)),
                 (long long) churn_reference_version (reference), churn_query_currency (query),
@@ -162,7 +174,7 @@ s_show (const sp_config_t *config, const churn_query_t *query, const char *custo
             churn_query_history_print (stdout, history, count);
         }
     }
-    exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
+    exit_code = fflush (stdout) == 0 ? salesctl_complete_exit (complete) : SALESCTL_EXIT_FAILURE;
 out_free:
     free (history);
     return exit_code;
@@ -186,6 +198,7 @@ salesctl_health (int argc, char **argv)
     sp_redis_t *redis = NULL;
     churn_query_t *query = NULL;
     churn_query_customer_t read = { 0 };
+    salesctl_complete_t complete = { 0 };
     if (sp_config_arg_count (config) > 0) {
         fprintf (stderr, "salesctl %s: unexpected argument \"%s\"\n", s_command,
                  sp_config_arg (config, 0));
@@ -206,10 +219,25 @@ salesctl_health (int argc, char **argv)
     if (!redis || s_tier (pg, customer, &tier) != 0)
         goto out_close;
     query = churn_query_new (redis, pg, partitions, error, sizeof error);
-    if (!query || churn_query_customer (query, customer, &read, error, sizeof error) != 0) {
+    if (!query) {
         fprintf (stderr, "salesctl %s: %s\n", s_command, error);
         goto out_close;
     }
+    if (salesctl_complete_open (config, s_command, CHURN_KEYS_SERVICE, pg,
+                                (const char *const[]){ churn_model_kind.kind }, 1, &complete) != 0)
+        goto out_close;
+    int again;
+    do {
+        churn_query_customer_clear (&read);
+        if (salesctl_complete_begin (&complete, pg, redis) != 0)
+            goto out_close;
+        if (churn_query_customer (query, customer, &read, error, sizeof error) != 0) {
+            fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+            goto out_close;
+        }
+    } while ((again = salesctl_complete_end (&complete, redis)) == 1);
+    if (again != 0)
+        goto out_close;
     if (!read.customer) {
         fprintf (stderr,
                  "salesctl %s: customer \"%s\" has no health state (partition %u): "
@@ -217,8 +245,9 @@ salesctl_health (int argc, char **argv)
                  s_command, customer, (unsigned) read.partition);
         goto out_close;
     }
-    exit_code = s_show (config, query, customer, &read, tier);
+    exit_code = s_show (config, query, customer, &read, tier, &complete);
 out_close:
+    salesctl_complete_close (&complete);
     churn_query_customer_clear (&read);
     churn_query_destroy (&query);
     sp_redis_destroy (&redis);

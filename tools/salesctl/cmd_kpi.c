@@ -2,7 +2,7 @@
     with pace.
 
         salesctl kpi [--scope SCOPE] [--period PERIOD] [--as-of WHEN] [--json]
-                     [--postgres URL] [--redis URL]
+                     [--wait] [--timeout SECONDS] [--postgres URL] [--redis URL]
 
     SCOPE is company (default), region:ID, team:ID or rep:ID; PERIOD a
     year, quarter, month or ISO week ("2017", "2017-Q2", "2017-05",
@@ -19,14 +19,21 @@
     later versions adjusted it); forecast and pipeline as
     kpi_evaluate.h says; for a closed period (salesctl close-period)
     closed_actual is the snapshot's actual and adjustment what events
-    that arrived after the close changed. Money as integers in minor units,
-    ratios as fractions, absent values null. Text: one line per KPI, with
-    an attainment bar on a terminal.
+    that arrived after the close changed; "completeness" whether
+    kpi-evaluator's state held the whole log (salesctl_complete.h). Money
+    as integers in minor units, ratios as fractions, absent values null.
+    Text: one line per KPI, with an attainment bar on a terminal, below a
+    line `incomplete: ...` when the state did not hold the whole log.
+    --wait [--timeout SECONDS] waits until it does (exit 3 when it still
+    did not at the timeout).
 */
 #include "salesctl.h"
+#include "salesctl_complete.h"
 
 #include "kpi-evaluator/kpi_close.h"
 #include "kpi-evaluator/kpi_evaluate.h"
+#include "kpi-evaluator/kpi_keys.h"
+#include "kpi-evaluator/kpi_reference.h"
 #include "sp_event.h"
 #include "sp_money.h"
 
@@ -46,6 +53,7 @@ static const sp_config_option_t s_options[] = {
     { "as-of", NULL, SP_CONFIG_STRING, "",
       "judge the period as of this date or RFC 3339 time (default now)", 0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
+    SALESCTL_COMPLETE_OPTIONS,
 };
 
 /* A value of a KPI's unit as text: money with the currency's decimals. */
@@ -169,6 +177,7 @@ salesctl_kpi (int argc, char **argv)
         return exit_code;
     exit_code = SALESCTL_EXIT_FAILURE;
     salesctl_kpi_t session;
+    salesctl_complete_t complete = { 0 };
     if (!sp_config_string (config, "period")) {
         fprintf (stderr, "salesctl %s: --period is required (e.g. --period 2017-Q2)\n", s_command);
         goto out_destroy_config;
@@ -185,12 +194,23 @@ salesctl_kpi (int argc, char **argv)
         fprintf (stderr, "salesctl %s: out of memory\n", s_command);
         goto out_close;
     }
-    if (kpi_evaluate_scope (session.query, sp_config_string (config, "scope"), &session.period,
-                            session.through, NULL, evaluation, error, sizeof error) != 0 ||
-        kpi_evaluate_forecast (session.query, evaluation, error, sizeof error) != 0) {
-        fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+    if (salesctl_complete_open (config, s_command, KPI_KEYS_SERVICE, session.pg,
+                                kpi_reference_rebuild_kinds, KPI_REFERENCE_REBUILD_KIND_COUNT,
+                                &complete) != 0)
         goto out_free;
-    }
+    int again;
+    do {
+        if (salesctl_complete_begin (&complete, session.pg, session.redis) != 0)
+            goto out_free;
+        if (kpi_evaluate_scope (session.query, sp_config_string (config, "scope"), &session.period,
+                                session.through, NULL, evaluation, error, sizeof error) != 0 ||
+            kpi_evaluate_forecast (session.query, evaluation, error, sizeof error) != 0) {
+            fprintf (stderr, "salesctl %s: %s\n", s_command, error);
+            goto out_free;
+        }
+    } while ((again = salesctl_complete_end (&complete, session.redis)) == 1);
+    if (again != 0)
+        goto out_free;
     if (sp_config_bool (config, "json")) {
         char as_of[SP_EVENT_TIME_TEXT_SIZE];
         sp_event_time_format (session.as_of_ms, as_of, sizeof as_of);
@@ -207,8 +227,9 @@ salesctl_kpi (int argc, char **argv)
             "days", "elapsed", (json_int_t) evaluation->days_elapsed, "total",
             (json_int_t) evaluation->days_total, "working_elapsed",
             (json_int_t) evaluation->working_days, "closed", closed, "kpis", kpis);
-        char *text =
-            document ? json_dumps (document, JSON_COMPACT | JSON_REAL_PRECISION (10)) : NULL;
+        char *text = document && salesctl_complete_json (&complete, document) == 0
+                         ? json_dumps (document, JSON_COMPACT | JSON_REAL_PRECISION (10))
+                         : NULL;
         json_decref (document);
         if (!text) {
             fprintf (stderr, "salesctl %s: out of memory writing JSON\n", s_command);
@@ -218,6 +239,7 @@ salesctl_kpi (int argc, char **argv)
         free (text);
     }
     else {
+        salesctl_complete_text (&complete, stdout);
         s_print_text (&session, evaluation, isatty (STDOUT_FILENO) == 1);
         json_t *kpis = kpi_evaluate_rows_json (evaluation);
         json_t *closed = json_null ();
@@ -230,8 +252,9 @@ salesctl_kpi (int argc, char **argv)
         json_decref (closed);
         json_decref (kpis);
     }
-    exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
+    exit_code = fflush (stdout) == 0 ? salesctl_complete_exit (&complete) : SALESCTL_EXIT_FAILURE;
 out_free:
+    salesctl_complete_close (&complete);
     free (evaluation);
 out_close:
     salesctl_kpi_close (&session);

@@ -3,7 +3,7 @@
     need attention, and the customers touched.
 
         salesctl report daily|weekly|monthly [--scope SCOPE] [--date DATE] [--json]
-                        [--postgres URL] [--redis URL]
+                        [--wait] [--timeout SECONDS] [--postgres URL] [--redis URL]
 
     The report covers the local day, ISO week or month holding DATE
     (default today in kpi-evaluator's time zone), up to and including
@@ -26,13 +26,17 @@
     "error_ratio"}]}: each forecast kpi-evaluator recorded during the month
     (kpi_forecast.h) against the month's final actual (the close's
     snapshot once closed); kpis as in `salesctl kpi --json` (only those
-    with a target).
+    with a target); "completeness" and the text's `incomplete: ...` line
+    as `salesctl kpi` gives them, and --wait as `salesctl scorecard`
+    (read once, salesctl_complete.h).
 */
 #include "salesctl.h"
+#include "salesctl_complete.h"
 
 #include "kpi-evaluator/kpi_close.h"
 #include "kpi-evaluator/kpi_evaluate.h"
 #include "kpi-evaluator/kpi_forecast.h"
+#include "kpi-evaluator/kpi_keys.h"
 #include "sp_event.h"
 #include "sp_money.h"
 
@@ -50,6 +54,7 @@ static const sp_config_option_t s_options[] = {
     { "date", NULL, SP_CONFIG_STRING, "",
       "the day the report is for (YYYY-MM-DD; default today in the service's time zone)", 0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
+    SALESCTL_COMPLETE_OPTIONS,
 };
 
 /* What "done" shows: a label and the KPI whose actual it is. */
@@ -323,6 +328,7 @@ salesctl_report (int argc, char **argv)
         return exit_code;
     }
     salesctl_kpi_t session;
+    salesctl_complete_t complete = { 0 };
     kpi_evaluation_t *targets = NULL;
     kpi_query_touched_t *touched = NULL;
     size_t touched_count = 0;
@@ -350,6 +356,11 @@ salesctl_report (int argc, char **argv)
     }
     int64_t first, last;
     bool every_team = false;
+    if (salesctl_complete_open (config, s_command, KPI_KEYS_SERVICE, session.pg,
+                                kpi_reference_rebuild_kinds, KPI_REFERENCE_REBUILD_KIND_COUNT,
+                                &complete) != 0 ||
+        salesctl_complete_begin (&complete, session.pg, session.redis) != 0)
+        goto out_close;
     if (kpi_query_sums (session.query, &period, session.through, &scope, 1, &done.sums, error,
                         sizeof error) != 0 ||
         kpi_evaluate_scope (session.query, scope, &targets_period, session.through, NULL, targets,
@@ -382,17 +393,30 @@ salesctl_report (int argc, char **argv)
         }
         json_object_set_new (report, "forecast_accuracy", accuracy);
     }
+    /* read once, as a scorecard: after the figures, the state again */
+    if (salesctl_complete_end (&complete, session.redis) < 0) {
+        json_decref (report);
+        goto out_close;
+    }
+    if (salesctl_complete_json (&complete, report) != 0) {
+        json_decref (report);
+        fprintf (stderr, "salesctl %s: out of memory writing the report\n", s_command);
+        goto out_close;
+    }
     if (sp_config_bool (config, "json")) {
         char *text = json_dumps (report, JSON_COMPACT | JSON_REAL_PRECISION (10));
         if (text)
             printf ("%s\n", text);
         free (text);
     }
-    else
+    else {
+        salesctl_complete_text (&complete, stdout);
         s_print_text (report);
+    }
     json_decref (report);
-    exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
+    exit_code = fflush (stdout) == 0 ? salesctl_complete_exit (&complete) : SALESCTL_EXIT_FAILURE;
 out_close:
+    salesctl_complete_close (&complete);
     kpi_query_touched_free (&touched, touched_count);
     free (scopes);
     free (targets);

@@ -2,7 +2,8 @@
     KPI score.
 
         salesctl scorecard --scope team:ID|region:ID|company --period PERIOD
-                           [--as-of WHEN] [--json] [--postgres URL] [--redis URL]
+                           [--as-of WHEN] [--json] [--wait] [--timeout SECONDS]
+                           [--postgres URL] [--redis URL]
 
     Members are the org's children of the scope in force during the
     period (reps of a team, teams of a region, regions of the company:
@@ -12,12 +13,19 @@
     (docs/scorecards.md), and ranked (equal scores share a rank). With
     --json one object {"scope", "period", "as_of", "role", "scorecard",
     "members": [{"id", "rank", "score", "kpis": [{"kpi", "weight",
-    "counted", "attainment", "contribution", "actual", "target"}]}]};
-    scores and attainments as fractions (1 = 100 %), absent values null.
+    "counted", "attainment", "contribution", "actual", "target"}]}],
+    "completeness"}; scores and attainments as fractions (1 = 100 %),
+    absent values null. Whether kpi-evaluator's state held the whole log
+    is said as `salesctl kpi` says it (salesctl_complete.h); with --wait
+    the members are read once the state is complete (or at --timeout):
+    a rebuild that starts during that read marks the answer incomplete
+    and exits 3 rather than reading again.
 */
 #include "salesctl.h"
+#include "salesctl_complete.h"
 
 #include "kpi-evaluator/kpi_evaluate.h"
+#include "kpi-evaluator/kpi_keys.h"
 #include "sp_event.h"
 
 #include <stdio.h>
@@ -37,6 +45,7 @@ static const sp_config_option_t s_options[] = {
     { "as-of", NULL, SP_CONFIG_STRING, "",
       "judge the period as of this date or RFC 3339 time (default now)", 0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
+    SALESCTL_COMPLETE_OPTIONS,
 };
 
 /* One member scored. */
@@ -108,8 +117,8 @@ s_member_json (const s_member_t *member, size_t rank)
 
 /* Prints the ranking. */
 static int
-s_print (const salesctl_kpi_t *session, const char *scope, const char *role,
-         const kpi_scorecard_t *scorecard, const s_member_t *members,
+s_print (const salesctl_kpi_t *session, const salesctl_complete_t *complete, const char *scope,
+         const char *role, const kpi_scorecard_t *scorecard, const s_member_t *members,
          const kpi_scorecard_member_t *ranked, size_t count, bool json)
 {
     if (json) {
@@ -127,8 +136,9 @@ s_print (const salesctl_kpi_t *session, const char *scope, const char *role,
             json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o}", "scope", scope, "period",
                        session->period.label, "as_of", as_of, "role", role, "scorecard",
                        kpi_scorecard_name (scorecard), "members", list ? list : json_array ());
-        char *text =
-            document ? json_dumps (document, JSON_COMPACT | JSON_REAL_PRECISION (10)) : NULL;
+        char *text = document && salesctl_complete_json (complete, document) == 0
+                         ? json_dumps (document, JSON_COMPACT | JSON_REAL_PRECISION (10))
+                         : NULL;
         json_decref (document);
         if (!text)
             return -1;
@@ -136,6 +146,7 @@ s_print (const salesctl_kpi_t *session, const char *scope, const char *role,
         free (text);
         return 0;
     }
+    salesctl_complete_text (complete, stdout);
     printf ("%s  %s  scorecard \"%s\" (%s)\n", scope, session->period.label,
             kpi_scorecard_name (scorecard), role);
     printf ("%4s  %-40s %7s\n", "rank", "member", "score");
@@ -164,6 +175,7 @@ salesctl_scorecard (int argc, char **argv)
     const char *scope = sp_config_string (config, "scope");
     const char *role = s_member_role (scope);
     salesctl_kpi_t session;
+    salesctl_complete_t complete = { 0 };
     s_member_t *members = NULL;
     kpi_scorecard_member_t *ranked = NULL;
     size_t count = 0;
@@ -195,6 +207,11 @@ salesctl_scorecard (int argc, char **argv)
                  session.period.label);
         goto out_close;
     }
+    if (salesctl_complete_open (config, s_command, KPI_KEYS_SERVICE, session.pg,
+                                kpi_reference_rebuild_kinds, KPI_REFERENCE_REBUILD_KIND_COUNT,
+                                &complete) != 0 ||
+        salesctl_complete_begin (&complete, session.pg, session.redis) != 0)
+        goto out_close;
     size_t total = sp_org_children (org, scope, first, last + 1, NULL, 0);
     if (total > S_MEMBERS_MAX) {
         fprintf (stderr, "salesctl %s: %zu members is more than %d\n", s_command, total,
@@ -236,14 +253,18 @@ salesctl_scorecard (int argc, char **argv)
                                                   members[index].result.score_bp, 0 };
     }
     free (ids);
+    /* read once: the members' cached sums are not read again */
+    if (salesctl_complete_end (&complete, session.redis) < 0)
+        goto out_close;
     kpi_scorecard_rank (ranked, count);
-    if (s_print (&session, scope, role, scorecard, members, ranked, count,
+    if (s_print (&session, &complete, scope, role, scorecard, members, ranked, count,
                  sp_config_bool (config, "json")) != 0) {
         fprintf (stderr, "salesctl %s: out of memory writing the scorecard\n", s_command);
         goto out_close;
     }
-    exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
+    exit_code = fflush (stdout) == 0 ? salesctl_complete_exit (&complete) : SALESCTL_EXIT_FAILURE;
 out_close:
+    salesctl_complete_close (&complete);
     for (size_t index = 0; members && index < count; index++)
         free (members[index].evaluation);
     free (members);
