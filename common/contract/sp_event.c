@@ -137,6 +137,7 @@ static const char *const s_reason_names[] = {
     [SALESPULSE__REJECT_REASON__REJECT_REASON_BODY_MISMATCH] = "body_mismatch",
     [SALESPULSE__REJECT_REASON__REJECT_REASON_MALFORMED] = "malformed",
     [SALESPULSE__REJECT_REASON__REJECT_REASON_CONFLICTING_FIELDS] = "conflicting_fields",
+    [SALESPULSE__REJECT_REASON__REJECT_REASON_SOURCE_NOT_ALLOWED] = "source_not_allowed",
 };
 
 #define S_REASON_COUNT (sizeof s_reason_names / sizeof s_reason_names[0])

@@ -2,6 +2,7 @@
 #include "ingest_request.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "sp_partition.h"
 #include "sp_proto.h"
 #include "sp_proto_wire.h"
+#include "sp_zmq_curve.h"
 
 /* Number of IngestRequest's "events" field (proto/ingest.proto). */
 #define S_EVENTS_FIELD 2
@@ -195,6 +197,35 @@ ingest_request_new (const uint8_t *data, size_t size, const ingest_request_limit
     for (size_t index = 0; index < self->event_count; index++)
         self->events[index].wire = NULL; /* the request's bytes are the caller's */
     return self;
+}
+
+void
+ingest_request_limit_sources (ingest_request_t *self, const char *sources, const char *key_name)
+{
+    assert (self && sources);
+    char allowed[SP_EVENT_QUOTE_SIZE];
+    char key[SP_EVENT_QUOTE_SIZE + 4] = ""; /* " \"name\"" */
+    sp_event_quote (sources, strlen (sources), allowed, sizeof allowed);
+    if (key_name && key_name[0]) {
+        char quoted[SP_EVENT_QUOTE_SIZE];
+        sp_event_quote (key_name, strlen (key_name), quoted, sizeof quoted);
+        snprintf (key, sizeof key, " \"%s\"", quoted);
+    }
+    for (size_t index = 0; index < self->event_count; index++) {
+        s_event_state_t *state = &self->events[index];
+        const sp_event_t *event = self->message->events[index];
+        if (state->outcome != INGEST_OUTCOME_PENDING ||
+            sp_zmq_curve_sources_allow (sources, event->source))
+            continue;
+        char source[SP_EVENT_QUOTE_SIZE];
+        sp_event_quote (event->source, strlen (event->source), source, sizeof source);
+        sp_event_error_set (&state->rejection, "source",
+                            SALESPULSE__REJECT_REASON__REJECT_REASON_SOURCE_NOT_ALLOWED,
+                            "\"%s\" is not a source the publisher's key%s may publish "
+                            "(its sources: \"%s\")",
+                            source, key, allowed);
+        state->outcome = INGEST_OUTCOME_REJECTED;
+    }
 }
 
 void

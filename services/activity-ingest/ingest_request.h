@@ -118,6 +118,14 @@ uint64_t ingest_request_sequence (const ingest_request_t *self, size_t index);
 /* Why an event was rejected (REJECTED only, asserted). */
 const sp_event_error_t *ingest_request_rejection (const ingest_request_t *self, size_t index);
 
+/* Rejects as SOURCE_NOT_ALLOWED every pending event whose source is not
+   one of sources (comma-separated, "" allows none): the limit the
+   publisher's CURVE certificate carries (docs/security.md). key_name
+   names the key in the message (NULL or "": not named). Events already
+   rejected keep their first reason. */
+void ingest_request_limit_sources (ingest_request_t *self, const char *sources,
+                                   const char *key_name);
+
 /* Sets a valid event's outcome with the partition and sequence it is (or
    its original is) stored at. */
 void ingest_request_resolve (ingest_request_t *self, size_t index, ingest_outcome_t outcome,

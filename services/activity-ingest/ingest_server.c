@@ -32,6 +32,7 @@ struct _ingest_server_t {
     zloop_t *loop;                      /* the service's reactor (borrowed) */
     zsock_t *router;                    /* publishers' requests and replies */
     zsock_t *bus;                       /* accepted events, after commit */
+    bool curve;                         /* the ROUTER serves CURVE: peers passed ZAP */
     zactor_t *writer;                   /* the transaction thread */
     ingest_writer_args_t writer_args;   /* what the writer was started with */
     ingest_batch_t *pending;            /* requests waiting for the next transaction */
@@ -286,10 +287,19 @@ s_take_request (ingest_server_t *self, zframe_t **identity, zframe_t **frames, s
                                             sizeof error);
     if (shape != 0)
         request = ingest_request_new_refused (INGEST_STATUS_BAD_REQUEST, error);
-    else
+    else {
         request = ingest_request_new (zframe_data (frames[body_index]),
                                       zframe_size (frames[body_index]), &self->limits,
                                       s_wall_ms ());
+        /* The publisher's certificate in --curve-clients may limit its
+           sources; ZAP hands its metadata over with every frame. Only a
+           CURVE server's peers were admitted by it. */
+        const char *sources =
+            self->curve ? zframe_meta (frames[body_index], SP_ZMQ_CURVE_SOURCES) : NULL;
+        if (request && sources && ingest_request_status (request) == INGEST_STATUS_OK)
+            ingest_request_limit_sources (request, sources,
+                                          zframe_meta (frames[body_index], SP_ZMQ_CURVE_NAME));
+    }
     if (!request) {
         sp_log_error ("could not take a request", "error=\"out of memory\"");
         zframe_destroy (identity);
@@ -419,6 +429,7 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
     self->router = sp_zmq_socket_new (&options, error, error_size);
     if (!self->router)
         goto out_destroy;
+    self->curve = sp_zmq_curve_is_server (self->router);
     sp_zmq_options_init (&options, ZMQ_PUB);
     options.endpoints = settings->bus;
     options.send_hwm = settings->bus_hwm;

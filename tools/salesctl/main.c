@@ -11,6 +11,8 @@
 #include "salesctl.h"
 
 #include "sp_log.h"
+#include "sp_service.h"
+#include "sp_zmq_curve.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +66,8 @@ static const salesctl_command_t s_commands[] = {
       salesctl_statements },
     { "contest", "rank the reps of a SPIFF or contest by eligible value and earning",
       salesctl_contest },
+    { "keys", "make (keys new NAME) and list (keys list) ZeroMQ CURVE certificates",
+      salesctl_keys },
 };
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];
 
@@ -137,6 +141,14 @@ salesctl_config (int argc, char **argv, const char *summary, const sp_config_opt
         goto out_destroy_config;
     }
     sp_log_init ("salesctl", level, format);
+    /* --curve-secret and --curve-server make every socket CURVE
+       (publish, --follow); main uninstalls it after the command. */
+    char curve_error[SP_CONFIG_ERROR_SIZE];
+    if (!sp_zmq_curve_installed () &&
+        sp_service_install_curve (config, curve_error, sizeof curve_error) != 0) {
+        fprintf (stderr, "%s: %s\n", program, curve_error);
+        goto out_destroy_config;
+    }
     return config;
 
 out_destroy_config:
@@ -173,5 +185,7 @@ main (int argc, char **argv)
     const salesctl_command_t *command = s_find (name);
     if (!command)
         return s_unknown (name);
-    return command->run (argc - 1, argv + 1);
+    int exit_code = command->run (argc - 1, argv + 1);
+    sp_zmq_curve_uninstall ();
+    return exit_code;
 }

@@ -258,6 +258,10 @@ int salesctl_statements (int argc, char **argv);
    (cmd_contest.c). */
 int salesctl_contest (int argc, char **argv);
 
+/* `salesctl keys`: makes and lists ZeroMQ CURVE certificates
+   (cmd_keys.c). */
+int salesctl_keys (int argc, char **argv);
+
 /* ---------------------------------------------------- cmd_load.c */
 
 /* The kinds of reference data the services define (one table, in

@@ -276,6 +276,45 @@ test_request_validation_outcomes (void **state)
     ingest_request_destroy (&request);
 }
 
+/* A publisher key limited to sources: events of other sources are
+   rejected naming the source, the key and its list; an event already
+   rejected keeps its first reason; "" allows none. */
+static void
+test_request_limit_sources (void **state)
+{
+    (void) state;
+    sp_event_t *events[4] = { s_event ("e:1", "acme", 5), s_event ("e:2", "acme", 5),
+                              s_event ("e:3", "acme", 5), s_event ("", "acme", 5) };
+    sp_event_set_string (&events[0]->source, "crm", 3);
+    sp_event_set_string (&events[1]->source, "erp", 3);
+    sp_event_set_string (&events[2]->source, "cr", 2);
+    ingest_request_t *request = s_request (3, events, 4);
+    ingest_request_limit_sources (request, "crm,web", "crm-feed");
+    assert_int_equal (ingest_request_outcome (request, 0), INGEST_OUTCOME_PENDING);
+    assert_int_equal (ingest_request_outcome (request, 1), INGEST_OUTCOME_REJECTED);
+    const sp_event_error_t *rejection = ingest_request_rejection (request, 1);
+    assert_string_equal (rejection->field, "source");
+    assert_int_equal (rejection->reason,
+                      SALESPULSE__REJECT_REASON__REJECT_REASON_SOURCE_NOT_ALLOWED);
+    assert_string_equal (rejection->message,
+                         "field \"source\": \"erp\" is not a source the publisher's key "
+                         "\"crm-feed\" may publish (its sources: \"crm,web\")");
+    /* A prefix of an allowed source is not that source. */
+    assert_int_equal (ingest_request_outcome (request, 2), INGEST_OUTCOME_REJECTED);
+    assert_int_equal (ingest_request_rejection (request, 3)->reason,
+                      SALESPULSE__REJECT_REASON__REJECT_REASON_MISSING_FIELD);
+    ingest_request_destroy (&request);
+
+    sp_event_t *event = s_event ("e:4", "acme", 5);
+    request = s_request (4, &event, 1);
+    ingest_request_limit_sources (request, "", NULL);
+    assert_int_equal (ingest_request_outcome (request, 0), INGEST_OUTCOME_REJECTED);
+    assert_string_equal (ingest_request_rejection (request, 0)->message,
+                         "field \"source\": \"test\" is not a source the publisher's key may "
+                         "publish (its sources: \"\")");
+    ingest_request_destroy (&request);
+}
+
 /* Packs events into a request, turns the first 'X' after each needle
    into a NUL (what protobuf-c never writes but a peer may send), and
    decodes it; destroys the events. */
@@ -541,6 +580,7 @@ main (void)
         cmocka_unit_test (test_copy_event_row),
         cmocka_unit_test (test_frame_shapes),
         cmocka_unit_test (test_request_validation_outcomes),
+        cmocka_unit_test (test_request_limit_sources),
         cmocka_unit_test (test_request_refuses_nul_bytes),
         cmocka_unit_test (test_request_refuses_unknown_fields),
         cmocka_unit_test (test_request_bad_requests),

@@ -83,7 +83,8 @@ test_reason_names (void **state)
     assert_string_equal (sp_event_reason_name (R (BODY_MISMATCH)), "body_mismatch");
     assert_string_equal (sp_event_reason_name (R (MALFORMED)), "malformed");
     assert_string_equal (sp_event_reason_name (R (CONFLICTING_FIELDS)), "conflicting_fields");
-    assert_string_equal (sp_event_reason_name ((sp_event_reason_t) 18), "unknown");
+    assert_string_equal (sp_event_reason_name (R (SOURCE_NOT_ALLOWED)), "source_not_allowed");
+    assert_string_equal (sp_event_reason_name ((sp_event_reason_t) 19), "unknown");
     assert_string_equal (sp_event_reason_name ((sp_event_reason_t) -1), "unknown");
 }
 
