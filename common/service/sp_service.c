@@ -257,6 +257,13 @@ sp_service_new (const sp_service_spec_t *spec, int argc, char **argv, int *exit_
         *exit_code = SP_SERVICE_EXIT_USAGE;
         goto out_destroy;
     }
+    const sp_zmq_curve_t *curve = sp_zmq_curve_installed ();
+    if (curve)
+        sp_log_info ("zeromq curve on", "public_key=\"%s\" clients=\"%s\"",
+                     sp_zmq_curve_public_key (curve),
+                     sp_config_string (self->config, "curve-clients")
+                         ? sp_config_string (self->config, "curve-clients")
+                         : "");
     self->loop = zloop_new ();
     if (!self->loop)
         goto out_destroy;
@@ -305,9 +312,9 @@ sp_service_install_curve (const sp_config_t *config, char *error, size_t error_s
     sp_zmq_curve_t *curve = sp_zmq_curve_new (&settings, error, error_size);
     if (!curve)
         return -1;
-    sp_log_info ("zeromq curve on", "public_key=\"%s\" serves=%s connects=%s",
-                 sp_zmq_curve_public_key (curve), sp_zmq_curve_serves (curve) ? "yes" : "no",
-                 sp_zmq_curve_connects (curve) ? "yes" : "no");
+    sp_log_debug ("zeromq curve on", "public_key=\"%s\" serves=%s connects=%s",
+                  sp_zmq_curve_public_key (curve), sp_zmq_curve_serves (curve) ? "yes" : "no",
+                  sp_zmq_curve_connects (curve) ? "yes" : "no");
     sp_zmq_curve_install (&curve);
     return 0;
 }

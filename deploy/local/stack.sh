@@ -22,8 +22,10 @@
 # default "deploy/funnels/default.json deploy/demo/crm-funnel.json"; empty:
 # none), SP_CHURN_CURRENCY (churn-alerting's reporting currency, default
 # GBP here: the retail demo data's) and SP_CHURN_CLOCK (its scoring clock,
-# default event here: the demo data is years old). Every other setting of
-# the services comes from the environment as it is.
+# default event here: the demo data is years old), SP_LOCAL_CURVE (1: every
+# ZeroMQ socket uses CURVE with the keys of RUN_DIR/keys, made on the first
+# `up`; 0: plain ZeroMQ). Every other setting of the services comes from the
+# environment as it is.
 #
 # Every command is safe to repeat: `up` on a running stack says what already
 # runs; `down` after a crash clears stale PID files.
@@ -43,6 +45,32 @@ funnels=${SP_LOCAL_FUNNELS-deploy/funnels/default.json deploy/demo/crm-funnel.js
 # "Settings"). The services inherit the environment; a value set wins.
 export SP_CHURN_CURRENCY=${SP_CHURN_CURRENCY:-GBP}
 export SP_CHURN_CLOCK=${SP_CHURN_CLOCK:-event}
+
+curve=${SP_LOCAL_CURVE:-1}
+
+# The stack's ZeroMQ CURVE keys (docs/security.md), made once with
+# `salesctl keys new` into RUN_DIR/keys (mode 0700): "services", the one
+# certificate of the five services (ingest's intake and bus, the notices
+# and alerts publishers, the consumers' subscriptions), and "salesctl",
+# the operator's; RUN_DIR/keys/clients lists the public certificates of
+# both, which every service admits. Then the services get SP_CURVE_* and
+# RUN_DIR/env gives salesctl its key.
+make_keys() {
+    local keys="$run_dir/keys" name
+    mkdir -p "$keys"
+    chmod 700 "$keys"
+    mkdir -p "$keys/clients"
+    for name in services salesctl; do
+        if [ ! -f "$keys/${name}_secret" ]; then
+            "$salesctl" keys new "$name" --dir "$keys" >/dev/null
+            echo "keys: made $keys/$name and ${name}_secret"
+        fi
+        cp "$keys/$name" "$keys/clients/$name"
+    done
+    export SP_CURVE_SECRET="$keys/services_secret"
+    export SP_CURVE_CLIENTS="$keys/clients"
+    export SP_CURVE_SERVER="$keys/services"
+}
 
 usage() {
     sed -n '6,12p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -93,6 +121,13 @@ up() {
 export SP_POSTGRES_URL='$postgres_url'
 export SP_REDIS_URL='$redis_url'
 EOF
+    if [ "$curve" = 1 ]; then
+        make_keys
+        cat >>"$run_dir/env" <<EOF
+export SP_CURVE_SECRET='$run_dir/keys/salesctl_secret'
+export SP_CURVE_SERVER='$run_dir/keys/services'
+EOF
+    fi
     index=0
     for name in "${SP_LOCAL_SERVICES[@]}"; do
         http="127.0.0.1:$((http_port_base + index))"
@@ -101,7 +136,7 @@ EOF
         sp_local_service_start "$run_dir" "$name" "$build/bin/$name" "$http" \
             "$postgres_url" "$redis_url"
     done
-    echo "stack: up (run folder $run_dir; source $run_dir/env for SP_POSTGRES_URL and SP_REDIS_URL)"
+    echo "stack: up (run folder $run_dir; source $run_dir/env for SP_POSTGRES_URL, SP_REDIS_URL and salesctl's CURVE key)"
 }
 
 down() {
@@ -157,7 +192,7 @@ purge() {
     [ -d "$run_dir" ] || return 0
     sp_local_pg_purge "$run_dir"
     rm -rf -- "$run_dir/postgres" "$run_dir/redis" "$run_dir/logs" "$run_dir/pids" "$run_dir/env" \
-        "$run_dir/retail-slice.csv"
+        "$run_dir/retail-slice.csv" "$run_dir/keys"
     rmdir -- "$run_dir" 2>/dev/null || true
     echo "stack: data removed"
 }
