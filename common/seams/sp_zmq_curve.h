@@ -19,7 +19,7 @@
         ...
         sp_zmq_curve_uninstall ();       // after the last socket is closed
 
-    A socket's role decides what it gets (sp_zmq_options_t.curve_server,
+    A socket's role decides what it is given (sp_zmq_options_t.curve_server,
     by default true for the binding types PUB, ROUTER, REP, PULL):
     - a server socket: ZMQ_CURVE_SERVER with this process's key pair;
       needs secret_path and clients_path;

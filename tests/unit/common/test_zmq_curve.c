@@ -43,13 +43,15 @@ s_setup (void **state)
 {
     s_fixture_t *fixture = calloc (1, sizeof *fixture);
     snprintf (fixture->dir, sizeof fixture->dir, "/tmp/test_zmq_curve.XXXXXX");
-    if (!mkdtemp (fixture->dir))
+    if (!mkdtemp (fixture->dir)) {
+        free (fixture);
         return -1;
+    }
     snprintf (fixture->clients, sizeof fixture->clients, "%s/clients", fixture->dir);
     snprintf (fixture->keys, sizeof fixture->keys, "%s/keys", fixture->dir);
+    *state = fixture;
     if (mkdir (fixture->clients, 0700) != 0 || mkdir (fixture->keys, 0700) != 0)
         return -1;
-    *state = fixture;
     return 0;
 }
 
