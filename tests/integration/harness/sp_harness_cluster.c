@@ -1,0 +1,497 @@
+/*  sp_harness_cluster - a real Redis Cluster for integration tests (see
+    sp_harness_cluster.h).
+
+    Each node gets DIR/nodeI/ holding redis.conf, nodes.conf and
+    redis.log. Ports: 2 per node (client and cluster bus), all reserved
+    at once by binding loopback port 0 and kept open until every
+    configuration is written, so no two nodes get the same port.
+*/
+/* nftw() is an X/Open extension. */
+#define _XOPEN_SOURCE 700
+
+#include "sp_harness_cluster.h"
+#include "sp_harness.h"
+
+#include "sp_redis_slot.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define CLUSTER_MASTERS_MAX 16                      /* nodes a harness starts at most */
+#define CLUSTER_DIR_MAX (PATH_MAX / 2)              /* the folder, so paths under it fit PATH_MAX */
+#define CLUSTER_NODE_DIR_MAX (CLUSTER_DIR_MAX + 16) /* DIR/nodeI */
+#define CLUSTER_NODE_ID_SIZE 41                     /* 40 hex digits and NUL */
+#define CLUSTER_URL_SIZE 64                         /* "redis://127.0.0.1:PORT/0" */
+#define CLUSTER_SEED_SIZE 32                        /* "127.0.0.1:PORT," */
+#define CLUSTER_ERROR_SIZE 512                      /* room for an sp_redis error */
+#define CLUSTER_TEXT_SIZE 32                        /* decimal numbers as arguments */
+#define CLUSTER_OPEN_FILES_MAX 64                   /* nftw: file descriptors to use at most */
+#define CLUSTER_START_ATTEMPTS 100                  /* connection attempts to a starting node */
+#define CLUSTER_BACKOFF_MS 20                       /* first wait between them */
+#define CLUSTER_BACKOFF_MAX_MS 100                  /* longest wait between them */
+#define CLUSTER_FORM_TIMEOUT_MS 30000               /* the cluster must say ok within this */
+#define CLUSTER_STOP_TIMEOUT_MS 10000               /* SIGKILL after this */
+#define CLUSTER_POLL_MS 20                          /* between looks at CLUSTER INFO */
+#define CLUSTER_MIGRATE_BATCH "100"                 /* keys per GETKEYSINSLOT and MIGRATE */
+#define CLUSTER_MIGRATE_TIMEOUT "5000"              /* ms MIGRATE may take */
+#define CLUSTER_MIGRATE_FIXED_ARGS 7                /* MIGRATE host port "" db timeout KEYS */
+#define CLUSTER_MIGRATE_BATCH_MAX 100
+
+typedef struct {
+    int port;                       /* client port */
+    int bus_port;                   /* cluster bus port */
+    pid_t pid;                      /* redis-server, 0 once stopped */
+    char dir[CLUSTER_NODE_DIR_MAX]; /* DIR/nodeI */
+    char url[CLUSTER_URL_SIZE];     /* redis://127.0.0.1:PORT/0 */
+    char id[CLUSTER_NODE_ID_SIZE];  /* CLUSTER MYID */
+    sp_redis_t *redis;              /* the harness's connection to it */
+} s_node_t;
+
+struct _sp_harness_cluster_t {
+    int size;                                                             /* nodes */
+    s_node_t nodes[CLUSTER_MASTERS_MAX];                                  /* each node */
+    char dir[CLUSTER_DIR_MAX];                                            /* temporary folder */
+    char url[CLUSTER_MASTERS_MAX * CLUSTER_SEED_SIZE + CLUSTER_URL_SIZE]; /* redis+cluster://... */
+    signed char owners[SP_REDIS_SLOT_COUNT]; /* node index serving each slot */
+};
+
+/* ================================================================ helpers */
+
+static int
+s_reserve_port (int *port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in address;
+    memset (&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
+        getsockname (fd, (struct sockaddr *) &address, &length) != 0) {
+        close (fd);
+        return -1;
+    }
+    *port = ntohs (address.sin_port);
+    return fd;
+}
+
+static int
+s_remove_entry (const char *path, const struct stat *status, int type, struct FTW *walk)
+{
+    (void) status;
+    (void) type;
+    (void) walk;
+    if (remove (path) != 0)
+        fprintf (stderr, "sp_harness_cluster: could not remove \"%s\": %s\n", path,
+                 strerror (errno));
+    return 0;
+}
+
+/* Writes text as a redis.conf double-quoted string. */
+static void
+s_write_quoted (FILE *file, const char *text)
+{
+    fputc ('"', file);
+    for (const char *c = text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fputc ('\\', file);
+        fputc (*c, file);
+    }
+    fputc ('"', file);
+}
+
+static int
+s_write_config (const s_node_t *node, char *path, size_t size)
+{
+    snprintf (path, size, "%s/redis.conf", node->dir);
+    FILE *file = fopen (path, "w");
+    if (!file) {
+        fprintf (stderr, "sp_harness_cluster: could not write \"%s\": %s\n", path,
+                 strerror (errno));
+        return -1;
+    }
+    fprintf (file,
+             "# Written by sp_harness_cluster.\n"
+             "bind 127.0.0.1\nport %d\nprotected-mode yes\ndaemonize no\n"
+             "save \"\"\nappendonly no\n"
+             "cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-port %d\n"
+             "cluster-node-timeout 5000\n",
+             node->port, node->bus_port);
+    fputs ("dir ", file);
+    s_write_quoted (file, node->dir);
+    fputs ("\nlogfile ", file);
+    char log[PATH_MAX];
+    snprintf (log, sizeof log, "%s/redis.log", node->dir);
+    s_write_quoted (file, log);
+    fputc ('\n', file);
+    return fclose (file) == 0 ? 0 : -1;
+}
+
+/* Starts redis-server CONFIG for node (stdout and stderr to its log). */
+static int
+s_spawn (s_node_t *node, const char *config)
+{
+    char log[PATH_MAX];
+    snprintf (log, sizeof log, "%s/redis.log", node->dir);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init (&actions);
+    posix_spawn_file_actions_addopen (&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_APPEND,
+                                      0600);
+    posix_spawn_file_actions_adddup2 (&actions, STDOUT_FILENO, STDERR_FILENO);
+    char *argv[] = { (char *) "redis-server", (char *) config, NULL };
+    int rc = posix_spawnp (&node->pid, "redis-server", &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy (&actions);
+    if (rc != 0) {
+        fprintf (stderr, "sp_harness_cluster: could not start redis-server: %s\n", strerror (rc));
+        node->pid = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs a command of C strings on a node; the reply, or NULL (printed). */
+static sp_redis_reply_t *
+s_run (s_node_t *node, int argc, const char *const *argv)
+{
+    char error[CLUSTER_ERROR_SIZE] = "";
+    sp_redis_reply_t *reply = sp_redis_command (node->redis, argc, argv, NULL, error, sizeof error);
+    if (!reply)
+        fprintf (stderr, "sp_harness_cluster: node %s: %s\n", node->url, error);
+    return reply;
+}
+
+static int
+s_run_and_drop (s_node_t *node, int argc, const char *const *argv)
+{
+    sp_redis_reply_t *reply = s_run (node, argc, argv);
+    int rc = reply ? 0 : -1;
+    sp_redis_reply_destroy (&reply);
+    return rc;
+}
+
+/* Connects to a node that is starting, and reads its id. */
+static int
+s_node_connect (s_node_t *node)
+{
+    sp_redis_options_t options;
+    sp_redis_options_init (&options);
+    options.connect_attempts = CLUSTER_START_ATTEMPTS;
+    options.backoff_initial_ms = CLUSTER_BACKOFF_MS;
+    options.backoff_max_ms = CLUSTER_BACKOFF_MAX_MS;
+    char error[CLUSTER_ERROR_SIZE] = "";
+    node->redis = sp_redis_new (node->url, &options, error, sizeof error);
+    if (!node->redis || sp_redis_connect (node->redis, error, sizeof error) != 0) {
+        fprintf (stderr, "sp_harness_cluster: node did not start (log: %s/redis.log): %s\n",
+                 node->dir, error);
+        return -1;
+    }
+    sp_redis_reply_t *reply = s_run (node, 2, (const char *const[]){ "CLUSTER", "MYID" });
+    const char *id = sp_redis_reply_text (reply, NULL);
+    if (id)
+        snprintf (node->id, sizeof node->id, "%s", id);
+    sp_redis_reply_destroy (&reply);
+    return id ? 0 : -1;
+}
+
+/* "name:value" of CLUSTER INFO's text, as an integer, or -1. */
+static long
+s_info_number (const char *info, const char *name)
+{
+    const char *found = strstr (info, name);
+    if (!found)
+        return -1;
+    return strtol (found + strlen (name), NULL, 10);
+}
+
+/* True when node's view matches: state ok, every node known, every slot
+   range served by the node the harness expects. */
+static bool
+s_node_agrees (sp_harness_cluster_t *self, s_node_t *node)
+{
+    sp_redis_reply_t *reply = s_run (node, 2, (const char *const[]){ "CLUSTER", "INFO" });
+    const char *info = sp_redis_reply_text (reply, NULL);
+    bool agrees = info && strstr (info, "cluster_state:ok") &&
+                  s_info_number (info, "cluster_known_nodes:") == self->size &&
+                  s_info_number (info, "cluster_slots_ok:") == SP_REDIS_SLOT_COUNT;
+    sp_redis_reply_destroy (&reply);
+    if (!agrees)
+        return false;
+    reply = s_run (node, 2, (const char *const[]){ "CLUSTER", "SLOTS" });
+    if (!reply || sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY) {
+        sp_redis_reply_destroy (&reply);
+        return false;
+    }
+    int covered = 0;
+    for (size_t i = 0; agrees && i < sp_redis_reply_size (reply); i++) {
+        const sp_redis_reply_t *range = sp_redis_reply_element (reply, i);
+        int64_t first = sp_redis_reply_integer (sp_redis_reply_element (range, 0));
+        int64_t last = sp_redis_reply_integer (sp_redis_reply_element (range, 1));
+        const sp_redis_reply_t *master = sp_redis_reply_element (range, 2);
+        int64_t port = sp_redis_reply_integer (sp_redis_reply_element (master, 1));
+        for (int64_t slot = first; agrees && slot <= last; slot++, covered++)
+            agrees = self->nodes[(int) self->owners[slot]].port == port;
+    }
+    sp_redis_reply_destroy (&reply);
+    return agrees && covered == SP_REDIS_SLOT_COUNT;
+}
+
+/* ================================================================ public */
+
+int
+sp_harness_cluster_wait_ok (sp_harness_cluster_t *self, int timeout_ms)
+{
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
+    while (true) {
+        int agreeing = 0;
+        while (agreeing < self->size && s_node_agrees (self, &self->nodes[agreeing]))
+            agreeing++;
+        if (agreeing == self->size)
+            return 0;
+        if (sp_harness_now_ms () >= deadline) {
+            fprintf (stderr,
+                     "sp_harness_cluster: node %s did not agree on the cluster within %d ms\n",
+                     self->nodes[agreeing].url, timeout_ms);
+            return -1;
+        }
+        sp_harness_pause_ms (CLUSTER_POLL_MS);
+    }
+}
+
+/* Gives every node its slots and introduces them to each other. */
+static int
+s_form (sp_harness_cluster_t *self)
+{
+    for (int i = 0; i < self->size; i++) {
+        int first = i * SP_REDIS_SLOT_COUNT / self->size;
+        int last = (i + 1) * SP_REDIS_SLOT_COUNT / self->size - 1;
+        char first_text[CLUSTER_TEXT_SIZE], last_text[CLUSTER_TEXT_SIZE];
+        snprintf (first_text, sizeof first_text, "%d", first);
+        snprintf (last_text, sizeof last_text, "%d", last);
+        const char *argv[] = { "CLUSTER", "ADDSLOTSRANGE", first_text, last_text };
+        if (s_run_and_drop (&self->nodes[i], 4, argv) != 0)
+            return -1;
+        memset (self->owners + first, i, (size_t) (last - first + 1));
+        /* A distinct config epoch per master, as redis-cli --cluster
+           create gives, so no two masters start with the same one. */
+        char epoch[CLUSTER_TEXT_SIZE];
+        snprintf (epoch, sizeof epoch, "%d", i + 1);
+        const char *set_epoch[] = { "CLUSTER", "SET-CONFIG-EPOCH", epoch };
+        if (s_run_and_drop (&self->nodes[i], 3, set_epoch) != 0)
+            return -1;
+    }
+    for (int i = 1; i < self->size; i++) {
+        char port[CLUSTER_TEXT_SIZE], bus_port[CLUSTER_TEXT_SIZE];
+        snprintf (port, sizeof port, "%d", self->nodes[i].port);
+        snprintf (bus_port, sizeof bus_port, "%d", self->nodes[i].bus_port);
+        const char *argv[] = { "CLUSTER", "MEET", "127.0.0.1", port, bus_port };
+        if (s_run_and_drop (&self->nodes[0], 5, argv) != 0)
+            return -1;
+    }
+    return sp_harness_cluster_wait_ok (self, CLUSTER_FORM_TIMEOUT_MS);
+}
+
+sp_harness_cluster_t *
+sp_harness_cluster_new (int masters)
+{
+    if (masters < 1 || masters > CLUSTER_MASTERS_MAX) {
+        fprintf (stderr, "sp_harness_cluster: %d masters asked, 1..%d allowed\n", masters,
+                 CLUSTER_MASTERS_MAX);
+        return NULL;
+    }
+    sp_harness_cluster_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        fprintf (stderr, "sp_harness_cluster: out of memory\n");
+        return NULL;
+    }
+    self->size = masters;
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (self->dir, sizeof self->dir, "%s/sp-cluster.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp (self->dir)) {
+        fprintf (stderr, "sp_harness_cluster: could not create a folder \"%s\": %s\n", self->dir,
+                 strerror (errno));
+        free (self);
+        return NULL;
+    }
+    int sockets[2 * CLUSTER_MASTERS_MAX];
+    int reserved = 0;
+    bool ok = true;
+    size_t used = (size_t) snprintf (self->url, sizeof self->url, "redis+cluster://");
+    for (int i = 0; i < masters && ok; i++) {
+        s_node_t *node = &self->nodes[i];
+        sockets[reserved] = s_reserve_port (&node->port);
+        ok = sockets[reserved++] >= 0;
+        sockets[reserved] = ok ? s_reserve_port (&node->bus_port) : -1;
+        ok = ok && sockets[reserved++] >= 0;
+        int written = snprintf (node->dir, sizeof node->dir, "%s/node%d", self->dir, i);
+        ok = ok && written > 0 && (size_t) written < sizeof node->dir;
+        snprintf (node->url, sizeof node->url, "redis://127.0.0.1:%d/0", node->port);
+        used += (size_t) snprintf (self->url + used, sizeof self->url - used, "%s127.0.0.1:%d",
+                                   i > 0 ? "," : "", node->port);
+        ok = ok && mkdir (node->dir, 0700) == 0;
+    }
+    char configs[CLUSTER_MASTERS_MAX][PATH_MAX];
+    for (int i = 0; i < masters && ok; i++)
+        ok = s_write_config (&self->nodes[i], configs[i], sizeof configs[i]) == 0;
+    for (int i = 0; i < reserved; i++)
+        if (sockets[i] >= 0)
+            close (sockets[i]);
+    if (!ok) {
+        fprintf (stderr, "sp_harness_cluster: could not prepare the nodes in \"%s\": %s\n",
+                 self->dir, strerror (errno));
+        goto out_destroy;
+    }
+    for (int i = 0; i < masters; i++)
+        if (s_spawn (&self->nodes[i], configs[i]) != 0)
+            goto out_destroy;
+    for (int i = 0; i < masters; i++)
+        if (s_node_connect (&self->nodes[i]) != 0)
+            goto out_destroy;
+    if (s_form (self) != 0)
+        goto out_destroy;
+    return self;
+
+out_destroy:
+    sp_harness_cluster_destroy (&self);
+    return NULL;
+}
+
+void
+sp_harness_cluster_destroy (sp_harness_cluster_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sp_harness_cluster_t *self = *self_p;
+    for (int i = 0; i < self->size; i++) {
+        s_node_t *node = &self->nodes[i];
+        sp_redis_destroy (&node->redis);
+        if (node->pid > 0 && sp_harness_stop (node->pid, CLUSTER_STOP_TIMEOUT_MS) != 0)
+            fprintf (stderr, "sp_harness_cluster: node %s did not stop cleanly\n", node->url);
+        node->pid = 0;
+    }
+    nftw (self->dir, s_remove_entry, CLUSTER_OPEN_FILES_MAX, FTW_DEPTH | FTW_PHYS);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+sp_harness_cluster_size (const sp_harness_cluster_t *self)
+{
+    return self->size;
+}
+
+int
+sp_harness_cluster_port (const sp_harness_cluster_t *self, int index)
+{
+    return index >= 0 && index < self->size ? self->nodes[index].port : 0;
+}
+
+const char *
+sp_harness_cluster_node_url (const sp_harness_cluster_t *self, int index)
+{
+    return index >= 0 && index < self->size ? self->nodes[index].url : NULL;
+}
+
+const char *
+sp_harness_cluster_url (const sp_harness_cluster_t *self)
+{
+    return self->url;
+}
+
+const char *
+sp_harness_cluster_dir (const sp_harness_cluster_t *self)
+{
+    return self->dir;
+}
+
+sp_redis_t *
+sp_harness_cluster_node (sp_harness_cluster_t *self, int index)
+{
+    return index >= 0 && index < self->size ? self->nodes[index].redis : NULL;
+}
+
+int
+sp_harness_cluster_owner (const sp_harness_cluster_t *self, int slot)
+{
+    return slot >= 0 && slot < SP_REDIS_SLOT_COUNT ? self->owners[slot] : -1;
+}
+
+/* MIGRATEs every key of slot from source to target, a batch at a time. */
+static int
+s_migrate_keys (s_node_t *source, const s_node_t *target, const char *slot)
+{
+    char port[CLUSTER_TEXT_SIZE];
+    snprintf (port, sizeof port, "%d", target->port);
+    while (true) {
+        const char *get[] = { "CLUSTER", "GETKEYSINSLOT", slot, CLUSTER_MIGRATE_BATCH };
+        sp_redis_reply_t *keys = s_run (source, 4, get);
+        if (!keys || sp_redis_reply_type (keys) != SP_REDIS_REPLY_ARRAY) {
+            sp_redis_reply_destroy (&keys);
+            return -1;
+        }
+        size_t count = sp_redis_reply_size (keys);
+        if (count == 0) {
+            sp_redis_reply_destroy (&keys);
+            return 0;
+        }
+        if (count > CLUSTER_MIGRATE_BATCH_MAX)
+            count = CLUSTER_MIGRATE_BATCH_MAX;
+        const char *argv[CLUSTER_MIGRATE_FIXED_ARGS + CLUSTER_MIGRATE_BATCH_MAX] = {
+            "MIGRATE", "127.0.0.1", port, "", "0", CLUSTER_MIGRATE_TIMEOUT, "KEYS"
+        };
+        for (size_t i = 0; i < count; i++)
+            argv[CLUSTER_MIGRATE_FIXED_ARGS + i] =
+                sp_redis_reply_text (sp_redis_reply_element (keys, i), NULL);
+        int rc = s_run_and_drop (source, (int) (CLUSTER_MIGRATE_FIXED_ARGS + count), argv);
+        sp_redis_reply_destroy (&keys);
+        if (rc != 0)
+            return -1;
+    }
+}
+
+int
+sp_harness_cluster_move_slot (sp_harness_cluster_t *self, int slot, int target, bool complete)
+{
+    if (slot < 0 || slot >= SP_REDIS_SLOT_COUNT || target < 0 || target >= self->size)
+        return -1;
+    int source = self->owners[slot];
+    if (source == target)
+        return 0;
+    s_node_t *from = &self->nodes[source], *to = &self->nodes[target];
+    char slot_text[CLUSTER_TEXT_SIZE];
+    snprintf (slot_text, sizeof slot_text, "%d", slot);
+    const char *importing[] = { "CLUSTER", "SETSLOT", slot_text, "IMPORTING", from->id };
+    const char *migrating[] = { "CLUSTER", "SETSLOT", slot_text, "MIGRATING", to->id };
+    if (s_run_and_drop (to, 5, importing) != 0 || s_run_and_drop (from, 5, migrating) != 0)
+        return -1;
+    if (!complete)
+        return 0;
+    if (s_migrate_keys (from, to, slot_text) != 0)
+        return -1;
+    /* The target first, then the source, then the others (as the
+       specification orders it), so no node sends clients back. */
+    const char *owner[] = { "CLUSTER", "SETSLOT", slot_text, "NODE", to->id };
+    if (s_run_and_drop (to, 5, owner) != 0 || s_run_and_drop (from, 5, owner) != 0)
+        return -1;
+    for (int i = 0; i < self->size; i++)
+        if (i != source && i != target && s_run_and_drop (&self->nodes[i], 5, owner) != 0)
+            return -1;
+    self->owners[slot] = (signed char) target;
+    return 0;
+}
