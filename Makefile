@@ -145,7 +145,8 @@ churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_
 incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_plan_terms incentive_rates \
     incentive_keys incentive_record incentive_credit incentive_draw incentive_ledger \
     incentive_ledger_statement incentive_statement incentive_statement_terms \
-    incentive_statement_rollup incentive_statement_true_up incentive_contest incentive_query \
+    incentive_statement_rollup incentive_statement_overlay incentive_statement_true_up \
+    incentive_contest incentive_query \
     incentive_query_contest \
     incentive_close incentive_outbox
 # Libraries (pkg-config names) only one service uses: compiled into its

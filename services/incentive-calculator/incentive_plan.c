@@ -58,9 +58,9 @@ static const char *const s_roundings[] = { INCENTIVE_PLAN_ROUNDING };
 
 /* Keys allowed, in canonical order. */
 static const char *const s_top_keys[] = {
-    "name",       "currency",         "rounding", "period", "trigger",  "assign",  "rollup",
-    "attainment", "target_incentive", "gate",     "draw",   "clawback", "true_up", "components",
-    "table",      "spiffs",           NULL
+    "name",       "currency",   "rounding",         "period", "trigger", "assign",   "rollup",
+    "overlays",   "attainment", "target_incentive", "gate",   "draw",    "clawback", "true_up",
+    "components", "table",      "spiffs",           NULL
 };
 static const char *const s_assign_keys[] = { "role", "reps", NULL };
 static const char *const s_rep_keys[] = { "id", "from", "to", NULL };
@@ -733,7 +733,9 @@ s_read (sp_json_reader_t *reader, incentive_plan_t *self, const json_t *root)
             if (s_read_spiff (reader, self, index, json_array_get (spiffs, index)) != 0)
                 return -1;
     }
-    return incentive_plan_internal_read_rollup (reader, self, json_object_get (root, "rollup"));
+    if (incentive_plan_internal_read_rollup (reader, self, json_object_get (root, "rollup")) != 0)
+        return -1;
+    return incentive_plan_internal_read_overlays (reader, self, json_object_get (root, "overlays"));
 }
 
 incentive_plan_t *

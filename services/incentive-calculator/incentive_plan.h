@@ -1,7 +1,7 @@
 /*  incentive_plan - the "plans" kind of reference data: a commission plan
     (who it is assigned to, its period, its measures with quotas, its rate
     tables, gates, caps, SPIFFs, payout trigger, draw, clawback and
-    true-up terms),
+    true-up terms, roll-up and overlay credits),
     its canonical form,
     and the pure computations that use it: the earning of a move of the
     measures, a SPIFF's earning, proration by active days and the choice
@@ -41,6 +41,9 @@
 #define INCENTIVE_PLAN_COMPONENTS_MAX 8
 #define INCENTIVE_PLAN_SPIFFS_MAX 16
 #define INCENTIVE_PLAN_REPS_MAX 1000
+
+/* Most overlay reps of a plan ("overlays"). */
+#define INCENTIVE_PLAN_OVERLAYS_MAX 16
 
 /* Rate bounds: a fraction of a money measure up to 10 (1,000 %); money
    per unit of a count measure up to 1,000,000; a multiplier of the
@@ -126,6 +129,13 @@ typedef struct {
     int64_t to_day;                      /* first day no longer active */
 } incentive_plan_rep_t;
 
+/* An overlay rep ("overlays"): credited share_bp of every deal of the
+   reps the plan names, on top of their splits. */
+typedef struct {
+    char rep[INCENTIVE_PLAN_REP_MAX + 1]; /* the overlay rep's id, as events spell it */
+    int32_t share_bp; /* its share of the whole deal: 1..INCENTIVE_CREDIT_OVERLAY_SHARE_MAX */
+} incentive_plan_overlay_t;
+
 /* A roll-up plan's terms ("rollup"): it pays each org node it names
    ("team:<id>", "region:<id>", "company") on the deals of the reps up to
    levels below the node on the deal's day, each deal once per node. */
@@ -199,6 +209,22 @@ bool incentive_plan_true_up (const incentive_plan_t *self, incentive_plan_period
 /* The roll-up terms: true with *rollup set when the plan has "rollup"
    (rollup may be NULL to ask only whether it has). */
 bool incentive_plan_rollup (const incentive_plan_t *self, incentive_plan_rollup_t *rollup);
+
+/* The overlay reps ("overlays", docs/incentives.md "Overlay credits"):
+   an overlay plan pays them on the deals of the reps it names, never the
+   named reps. */
+size_t incentive_plan_overlay_count (const incentive_plan_t *self);
+const incentive_plan_overlay_t *incentive_plan_overlay (const incentive_plan_t *self, size_t index);
+
+/* True when rep_id is an overlay rep of the plan, with *share_bp (may be
+   NULL) set to its share. */
+bool incentive_plan_overlay_share (const incentive_plan_t *self, const char *rep_id,
+                                   int32_t *share_bp);
+
+/* True when the plan pays rep_id (whose role is role, may be NULL): an
+   overlay plan its overlay reps, any other plan whom it is assigned to
+   (incentive_plan_assigned). */
+bool incentive_plan_pays (const incentive_plan_t *self, const char *rep_id, const char *role);
 
 /* The role the plan is assigned to, or NULL when it names its reps. */
 const char *incentive_plan_role (const incentive_plan_t *self);

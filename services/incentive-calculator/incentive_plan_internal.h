@@ -1,7 +1,8 @@
 /*  incentive_plan_internal - what the files of incentive_plan share
     (incentive_plan.c: reading and validating a plan; incentive_plan_use.c:
     the earnings, SPIFFs, proration, version choice and the canonical
-    form; incentive_plan_terms.c: the draw and clawback terms): the
+    form; incentive_plan_terms.c: the draw, clawback, true-up, roll-up
+    and overlay terms): the
     object's struct, the JSON spellings and the helpers both
     call. For these files only; everything else uses incentive_plan.h.
 */
@@ -48,6 +49,8 @@ struct _incentive_plan_t {
     incentive_plan_rollup_t rollup;   /* its levels and mode */
     bool has_true_up;                 /* "true_up": settle a window of periods at its end */
     incentive_plan_period_t true_up;  /* the window: a quarter or year of the plan's periods */
+    size_t overlay_count;             /* "overlays": 0..OVERLAYS_MAX */
+    incentive_plan_overlay_t overlays[INCENTIVE_PLAN_OVERLAYS_MAX]; /* who is credited, how much */
 };
 
 /* JSON spellings, indexed by the enum they name. */
@@ -87,5 +90,14 @@ int incentive_plan_internal_read_rollup (sp_json_reader_t *reader, incentive_pla
 
 /* Writes "rollup" into root when the plan has one; false when out of memory. */
 bool incentive_plan_internal_rollup_json (const incentive_plan_t *self, json_t *root);
+
+/* Reads "overlays" (value NULL: none), last: an overlay plan names the
+   reps whose deals it overlays, has no roll-up, no draw and no margin
+   measure. Returns 0, or -1 through the reader. */
+int incentive_plan_internal_read_overlays (sp_json_reader_t *reader, incentive_plan_t *self,
+                                           const json_t *value);
+
+/* Writes "overlays" into root when the plan has some; false when out of memory. */
+bool incentive_plan_internal_overlays_json (const incentive_plan_t *self, json_t *root);
 
 #endif

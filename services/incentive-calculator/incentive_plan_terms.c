@@ -1,13 +1,15 @@
 /*  incentive_plan_terms - a plan's pay terms beyond its rates: the draw
-    against commission, what a clawback does, the true-up window and the
-    manager roll-up (see incentive_plan.h and docs/incentives.md, "Draws",
-    "Clawbacks", "True-up" and "Manager roll-up credits").
+    against commission, what a clawback does, the true-up window, the
+    manager roll-up and overlay credits (see incentive_plan.h and
+    docs/incentives.md, "Draws", "Clawbacks", "True-up", "Manager roll-up
+    credits" and "Overlay credits").
 
         "draw": { "amount": "2000.00", "recoverable": true,
                   "periods": 6, "recovery_start": 2 },
         "clawback": { "reverse": "paid", "attainment_drops": false },
         "true_up": "quarter",
-        "rollup": { "levels": 1, "mode": "shares" }
+        "rollup": { "levels": 1, "mode": "shares" },
+        "overlays": [ { "rep": "spec-1", "percent": "50" } ]
 
     Part of incentive_plan: reading (each refusal names the JSON path), the
     canonical form and the accessors. The draw maps to the
@@ -29,6 +31,12 @@ static const char *const s_reverse_names[] = { "paid", "recompute" };
 static const char *const s_true_up_names[] = { "quarter", "year" };
 static const char *const s_rollup_keys[] = { "levels", "mode", NULL };
 static const char *const s_rollup_mode_names[] = { "shares", "full" };
+static const char *const s_overlay_keys[] = { "rep", "percent", NULL };
+
+/* An overlay's percent: decimals (basis points) and its bounds' text. */
+#define S_PERCENT_DECIMALS 2
+#define S_PERCENT_MIN "0.01"
+#define S_PERCENT_MAX "1000"
 
 /* The org nodes a roll-up plan may name: "company" and the scopes. */
 #define S_COMPANY "company"
@@ -192,6 +200,20 @@ incentive_plan_internal_terms_json (const incentive_plan_t *self, json_t *root)
                    json_string (s_true_up_names[self->true_up == INCENTIVE_PLAN_QUARTER ? 0 : 1])));
 }
 
+/* The path of the first component or SPIFF of self measuring margin
+   into path (SP_JSON_PATH_SIZE), "" when none does. */
+static void
+s_margin_path (const incentive_plan_t *self, char *path)
+{
+    path[0] = '\0';
+    for (size_t index = 0; index < self->component_count && !path[0]; index++)
+        if (self->components[index].measure == INCENTIVE_PLAN_MARGIN)
+            sp_json_path_index (path, SP_JSON_PATH_SIZE, "components", index);
+    for (size_t index = 0; index < self->spiff_count && !path[0]; index++)
+        if (self->spiffs[index].measure == INCENTIVE_PLAN_MARGIN)
+            sp_json_path_index (path, SP_JSON_PATH_SIZE, "spiffs", index);
+}
+
 /* True when id names an org node a manager is paid as. */
 static bool
 s_is_node (const char *id)
@@ -244,13 +266,8 @@ incentive_plan_internal_read_rollup (sp_json_reader_t *reader, incentive_plan_t 
         }
     if (mode == INCENTIVE_CREDIT_ROLLUP_FULL) {
         /* a credit keeps its rep's share of the margin, never the deal's */
-        char path[SP_JSON_PATH_SIZE] = "";
-        for (size_t index = 0; index < self->component_count && !path[0]; index++)
-            if (self->components[index].measure == INCENTIVE_PLAN_MARGIN)
-                sp_json_path_index (path, sizeof path, "components", index);
-        for (size_t index = 0; index < self->spiff_count && !path[0]; index++)
-            if (self->spiffs[index].measure == INCENTIVE_PLAN_MARGIN)
-                sp_json_path_index (path, sizeof path, "spiffs", index);
+        char path[SP_JSON_PATH_SIZE];
+        s_margin_path (self, path);
         if (path[0])
             return sp_json_fail (reader, "rollup.mode",
                                  "\"full\" credits the whole deal, but only each rep's share of "
@@ -275,7 +292,150 @@ incentive_plan_internal_rollup_json (const incentive_plan_t *self, json_t *root)
            s_put (rollup, "mode", json_string (s_rollup_mode_names[self->rollup.mode]));
 }
 
+/* Reads overlays[index] into self->overlays[index]. */
+static int
+s_read_overlay (sp_json_reader_t *reader, incentive_plan_t *self, size_t index,
+                const json_t *object)
+{
+    char parent[SP_JSON_PATH_SIZE];
+    char path[SP_JSON_PATH_SIZE];
+    sp_json_path_index (parent, sizeof parent, "overlays", index);
+    if (sp_json_read_object (reader, object, parent) != 0 ||
+        sp_json_check_keys (reader, object, parent, s_overlay_keys) != 0)
+        return -1;
+    const char *rep;
+    sp_json_path (path, sizeof path, parent, "rep");
+    if (sp_json_read_text (reader, json_object_get (object, "rep"), path, INCENTIVE_PLAN_REP_MAX,
+                           &rep) != 0)
+        return -1;
+    for (size_t earlier = 0; earlier < index; earlier++)
+        if (strcmp (self->overlays[earlier].rep, rep) == 0)
+            return sp_json_fail (reader, path, "duplicate rep: overlays[%zu] has it", earlier);
+    for (size_t named = 0; named < self->rep_count; named++)
+        if (strcmp (self->reps[named].id, rep) == 0)
+            return sp_json_fail (reader, path,
+                                 "\"%s\" is assign.reps[%zu]: the plan names the reps whose "
+                                 "deals are overlaid, and an overlay rep is not paid on its own "
+                                 "deals",
+                                 rep, named);
+    const json_t *percent = json_object_get (object, "percent");
+    const char *text;
+    sp_json_path (path, sizeof path, parent, "percent");
+    if (sp_json_read_string (reader, percent, path, &text) != 0)
+        return -1;
+    int64_t share = 0;
+    sp_money_status_t status = sp_money_parse_decimal (text, S_PERCENT_DECIMALS, &share);
+    char quoted[SP_JSON_PATH_SIZE];
+    if (status != SP_MONEY_OK)
+        return sp_json_fail (reader, path, "invalid percent \"%s\": %s",
+                             sp_json_quote (percent, quoted, sizeof quoted),
+                             sp_money_status_text (status));
+    if (share < 1 || share > INCENTIVE_CREDIT_OVERLAY_SHARE_MAX)
+        return sp_json_fail (reader, path, "\"%s\" is not in " S_PERCENT_MIN ".." S_PERCENT_MAX,
+                             sp_json_quote (percent, quoted, sizeof quoted));
+    incentive_plan_overlay_t *overlay = &self->overlays[index];
+    memcpy (overlay->rep, rep, strlen (rep) + 1);
+    overlay->share_bp = (int32_t) share;
+    self->overlay_count = index + 1;
+    return 0;
+}
+
+int
+incentive_plan_internal_read_overlays (sp_json_reader_t *reader, incentive_plan_t *self,
+                                       const json_t *value)
+{
+    assert (reader && self);
+    if (!value)
+        return 0;
+    if (sp_json_read_array (reader, value, "overlays") != 0)
+        return -1;
+    size_t count = json_array_size (value);
+    if (count == 0 || count > INCENTIVE_PLAN_OVERLAYS_MAX)
+        return sp_json_fail (reader, "overlays", "name 1 to %d overlay reps, not %zu",
+                             INCENTIVE_PLAN_OVERLAYS_MAX, count);
+    if (self->role[0])
+        return sp_json_fail (reader, "overlays",
+                             "an overlay plan names the reps whose deals it overlays in "
+                             "\"assign.reps\", not a role");
+    if (self->has_rollup)
+        return sp_json_fail (reader, "overlays",
+                             "a roll-up plan pays org nodes on their reps' deals: not with "
+                             "overlays");
+    if (self->has_draw)
+        return sp_json_fail (reader, "overlays",
+                             "an overlay plan pays its overlay reps, not the reps it names: not "
+                             "with a draw");
+    /* a credit keeps its rep's share of the margin, never the deal's */
+    char path[SP_JSON_PATH_SIZE];
+    s_margin_path (self, path);
+    if (path[0])
+        return sp_json_fail (reader, "overlays",
+                             "an overlay is a share of the whole deal, but only each rep's share "
+                             "of a deal's margin is kept: %s measures margin",
+                             path);
+    for (size_t index = 0; index < count; index++)
+        if (s_read_overlay (reader, self, index, json_array_get (value, index)) != 0)
+            return -1;
+    return 0;
+}
+
+bool
+incentive_plan_internal_overlays_json (const incentive_plan_t *self, json_t *root)
+{
+    assert (self && root);
+    if (self->overlay_count == 0)
+        return true;
+    json_t *overlays = json_array ();
+    bool ok = s_put (root, "overlays", overlays);
+    for (size_t index = 0; ok && index < self->overlay_count; index++) {
+        char percent[SP_MONEY_TEXT_SIZE];
+        json_t *object = json_object ();
+        ok = object && json_array_append_new (overlays, object) == 0 &&
+             s_put (object, "rep", json_string (self->overlays[index].rep)) &&
+             sp_money_format_decimal (self->overlays[index].share_bp, S_PERCENT_DECIMALS, percent,
+                                      sizeof percent) == SP_MONEY_OK &&
+             s_put (object, "percent", json_string (percent));
+    }
+    return ok;
+}
+
 /* ---------------------------------------------------------------- accessors */
+
+size_t
+incentive_plan_overlay_count (const incentive_plan_t *self)
+{
+    assert (self);
+    return self->overlay_count;
+}
+
+const incentive_plan_overlay_t *
+incentive_plan_overlay (const incentive_plan_t *self, size_t index)
+{
+    assert (self && index < self->overlay_count);
+    return &self->overlays[index];
+}
+
+bool
+incentive_plan_overlay_share (const incentive_plan_t *self, const char *rep_id, int32_t *share_bp)
+{
+    assert (self && rep_id);
+    for (size_t index = 0; index < self->overlay_count; index++)
+        if (strcmp (self->overlays[index].rep, rep_id) == 0) {
+            if (share_bp)
+                *share_bp = self->overlays[index].share_bp;
+            return true;
+        }
+    return false;
+}
+
+bool
+incentive_plan_pays (const incentive_plan_t *self, const char *rep_id, const char *role)
+{
+    assert (self && rep_id);
+    if (self->overlay_count > 0)
+        return incentive_plan_overlay_share (self, rep_id, NULL);
+    return incentive_plan_assigned (self, rep_id, role);
+}
 
 bool
 incentive_plan_rollup (const incentive_plan_t *self, incentive_plan_rollup_t *rollup)

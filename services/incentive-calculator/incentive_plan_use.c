@@ -217,6 +217,7 @@ incentive_plan_to_json (const incentive_plan_t *self)
         s_put (root, "trigger",
                json_string (incentive_plan_internal_trigger_names[self->trigger])) &&
         s_assign_json (self, root) && incentive_plan_internal_rollup_json (self, root) &&
+        incentive_plan_internal_overlays_json (self, root) &&
         s_put (root, "attainment",
                json_string (incentive_plan_internal_attainment_names[self->attainment])) &&
         (self->target_incentive == 0 ||

@@ -171,7 +171,7 @@ incentive_query_rep_kind (const incentive_query_t *self, const char *rep, sp_per
         bool latest = index + 1 == self->plan_count ||
                       strcmp (self->plans[index + 1].name, self->plans[index].name) != 0;
         const char *role = self->org ? sp_org_rep_role (self->org, rep) : NULL;
-        if (latest && incentive_plan_assigned (plan, rep, role)) {
+        if (latest && incentive_plan_pays (plan, rep, role)) {
             *kind = incentive_statement_kind (incentive_plan_period (plan));
             found = true;
         }
@@ -413,6 +413,19 @@ s_pays_node (const incentive_query_t *self, const char *node)
     return false;
 }
 
+/* True when the statement of rep_id reads other reps' credits: a node a
+   roll-up plan pays (with an org), or an overlay rep of a plan. */
+static bool
+s_reads_team (const incentive_query_t *self, const char *rep_id)
+{
+    if (self->org && s_pays_node (self, rep_id))
+        return true;
+    for (size_t index = 0; index < self->plan_count; index++)
+        if (incentive_plan_overlay_share (self->plans[index].plan, rep_id, NULL))
+            return true;
+    return false;
+}
+
 /* Appends the rep ids among the children of node (scopes "rep:<id>";
    ids borrowed from the org) to *reps. */
 static int
@@ -478,15 +491,63 @@ s_reps_under (const sp_org_t *org, const char *node, const char ***reps, size_t 
     return 0;
 }
 
-/* Reads the credits of the reps under node and their marks into team,
-   and adds their cancellations and payments to rep's. */
+/* Adds to *reps (count, capacity) the reps named by the plan versions
+   whose "overlays" list rep_id (ids borrowed from the plans). */
 static int
-s_read_team (incentive_query_t *self, const char *node, s_rep_t *rep, s_rep_t *team, char *error,
+s_add_overlaid (const incentive_query_t *self, const char *rep_id, const char ***reps,
+                size_t *count, size_t *capacity)
+{
+    for (size_t plan = 0; plan < self->plan_count; plan++) {
+        const incentive_plan_t *version = self->plans[plan].plan;
+        if (!incentive_plan_overlay_share (version, rep_id, NULL))
+            continue;
+        for (size_t index = 0; index < incentive_plan_rep_count (version); index++) {
+            if (sp_array_reserve ((void **) reps, capacity, *count + 1, sizeof **reps, S_INITIAL) !=
+                0)
+                return -1;
+            (*reps)[(*count)++] = incentive_plan_rep (version, index)->id;
+        }
+    }
+    return 0;
+}
+
+/* The reps whose credits the statement of rep_id reads besides its own
+   (sorted, distinct, never rep_id; *reps malloc'd, ids borrowed): every
+   rep ever under it in the org when a roll-up plan pays it, and the reps
+   named by the overlay plans paying it. */
+static int
+s_team_reps (const incentive_query_t *self, const char *rep_id, const char ***reps, size_t *count)
+{
+    *reps = NULL;
+    *count = 0;
+    if (self->org && s_pays_node (self, rep_id) &&
+        s_reps_under (self->org, rep_id, reps, count) != 0)
+        return -1;
+    size_t capacity = *count;
+    if (s_add_overlaid (self, rep_id, reps, count, &capacity) != 0)
+        return -1;
+    if (*count == 0)
+        return 0;
+    qsort (*reps, *count, sizeof **reps, s_compare_text);
+    size_t kept = 0;
+    for (size_t index = 0; index < *count; index++)
+        if (strcmp ((*reps)[index], rep_id) != 0 &&
+            (kept == 0 || strcmp ((*reps)[kept - 1], (*reps)[index]) != 0))
+            (*reps)[kept++] = (*reps)[index];
+    *count = kept;
+    return 0;
+}
+
+/* Reads the credits of the reps under node, or named by the overlay
+   plans paying rep_id, and their marks into team, and adds their
+   cancellations and payments to rep's. */
+static int
+s_read_team (incentive_query_t *self, const char *rep_id, s_rep_t *rep, s_rep_t *team, char *error,
              size_t error_size)
 {
     const char **reps = NULL;
     size_t count = 0;
-    if (s_reps_under (self->org, node, &reps, &count) != 0) {
+    if (s_team_reps (self, rep_id, &reps, &count) != 0) {
         free (reps);
         sp_error_set (error, error_size, "out of memory");
         return -1;
@@ -564,8 +625,9 @@ incentive_query_internal_read (incentive_query_t *self, const char *rep_id, sp_p
         goto fail;
     if (extra && extra->customer[0]) /* a what-if deal is no customer's first: it is not won */
         rep->new_logo[rep->credit_count - 1] = false;
-    /* a node a roll-up plan pays: the credits of the reps under it */
-    if (self->org && s_pays_node (self, rep_id) &&
+    /* a node a roll-up plan pays: the credits of the reps under it; an
+       overlay rep: the credits of the reps its overlay plans name */
+    if (s_reads_team (self, rep_id) &&
         s_read_team (self, rep_id, rep, &read->team, error, error_size) != 0)
         goto fail;
     size_t closed_count = 0;
@@ -734,16 +796,20 @@ incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char
             (*count)++;
         }
     }
-    /* and the org nodes roll-up plans pay: they have no credit of their own */
+    /* and the org nodes roll-up plans pay (they have no credit of their
+       own), and the overlay reps (paid on other reps' deals) */
     for (size_t plan = 0; plan < self->plan_count; plan++) {
         const incentive_plan_t *version = self->plans[plan].plan;
-        if (!incentive_plan_rollup (version, NULL))
-            continue;
-        for (size_t index = 0; index < incentive_plan_rep_count (version); index++) {
+        bool rollup = incentive_plan_rollup (version, NULL);
+        size_t named = rollup ? incentive_plan_rep_count (version) : 0;
+        size_t overlays = incentive_plan_overlay_count (version);
+        for (size_t index = 0; index < named + overlays; index++) {
             if (sp_array_reserve ((void **) reps, &capacity, *count + 1, sizeof **reps,
                                   S_INITIAL) != 0)
                 goto out_of_memory;
-            (*reps)[*count] = strdup (incentive_plan_rep (version, index)->id);
+            (*reps)[*count] =
+                strdup (index < named ? incentive_plan_rep (version, index)->id
+                                      : incentive_plan_overlay (version, index - named)->rep);
             if (!(*reps)[*count])
                 goto out_of_memory;
             (*count)++;

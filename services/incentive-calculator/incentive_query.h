@@ -50,7 +50,9 @@ const sp_tz_t *incentive_query_tz (const incentive_query_t *self);
    org node a roll-up plan names ("team:<id>", "region:<id>", "company"),
    the credits of every rep ever under it in the org are read too (one
    round trip for all of them, then one for their marks), and the
-   statement gives the node its roll-up credits of them. Returns the
+   statement gives the node its roll-up credits of them. When rep is an
+   overlay rep of a plan ("overlays"), the credits of the reps the plan
+   names are read the same way, for its overlay credits. Returns the
    JSON text (malloc'd): incentive_statement_json's document with
    "complete" and "behind" added (a closed period's stored document is
    returned as stored). With extra (may be NULL), that credit is added to
@@ -60,8 +62,8 @@ char *incentive_query_statement (incentive_query_t *self, const char *rep, const
                                  const incentive_record_credit_t *extra, char *error,
                                  size_t error_size);
 
-/* The period kind of the plans naming rep (the latest version of the
-   last plan by name that names it). Returns 0, or -1 with the reason
+/* The period kind of the plans paying rep (the latest version of the
+   last plan by name that pays it, incentive_plan_pays). Returns 0, or -1 with the reason
    when no plan names the rep. */
 int incentive_query_rep_kind (const incentive_query_t *self, const char *rep,
                               sp_period_kind_t *kind, char *error, size_t error_size);
@@ -80,8 +82,8 @@ char *incentive_query_statement_with (incentive_query_t *self, const char *rep, 
                                       incentive_query_summary_t *summary, char *error,
                                       size_t error_size);
 
-/* Every rep credited in any partition and every org node a roll-up
-   plan names, sorted (byte order): *reps gets a
+/* Every rep credited in any partition, every org node a roll-up plan
+   names and every overlay rep of a plan, sorted (byte order): *reps gets a
    malloc'd array of *count malloc'd strings (incentive_query_reps_free).
    Returns 0, or -1 with the reason. */
 int incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char *error,
@@ -91,12 +93,12 @@ void incentive_query_reps_free (char ***reps, size_t count);
 /* The leaderboard of SPIFF spiff of plan (docs/incentives.md, "Contest
    leaderboard"), as JSON text (malloc'd): the SPIFF of the highest
    version of the plan that has it, its window's periods, and one
-   standing (incentive_contest.h) per rep a version of the plan applies
-   to (the reps it names, and every rep credited one applies to by its
-   org role), ranked, with "complete" and "behind". Each standing is read
-   from the rep's statement lines through the window's last period, as
-   they are worth now (closed periods' adjustments included). NULL with
-   the reason (no such SPIFF, Redis or PostgreSQL down). */
+   standing (incentive_contest.h) per rep a version of the plan pays
+   (the reps it names, or an overlay plan's overlay reps, and every rep
+   credited one applies to by its org role), ranked, with "complete" and "behind". Each standing is
+   read from the rep's statement lines through the window's last period, as they are worth now
+   (closed periods' adjustments included). NULL with the reason (no such SPIFF, Redis or PostgreSQL
+   down). */
 char *incentive_query_contest (incentive_query_t *self, const char *plan, const char *spiff,
                                char *error, size_t error_size);
 

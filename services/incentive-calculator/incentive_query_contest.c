@@ -16,14 +16,15 @@
 
 #define S_INITIAL 64
 
-/* True when a version of plan applies to rep (by name or by its role). */
+/* True when a version of plan pays rep (by name, by its role, or as an
+   overlay rep). */
 static bool
 s_applies (const incentive_statement_plan_t *plans, size_t count, const char *plan, const char *rep,
            const char *role)
 {
     for (size_t index = 0; index < count; index++)
         if (strcmp (plans[index].name, plan) == 0 &&
-            incentive_plan_assigned (plans[index].plan, rep, role))
+            incentive_plan_pays (plans[index].plan, rep, role))
             return true;
     return false;
 }
@@ -34,8 +35,9 @@ s_compare_text (const void *left, const void *right)
     return strcmp (*(char *const *) left, *(char *const *) right);
 }
 
-/* The reps plan applies to: those its versions name and every rep
-   credited or paid (incentive_query_reps) one of them applies to, sorted,
+/* The reps plan pays: those its versions name (an overlay plan's overlay
+   reps) and every rep credited or paid (incentive_query_reps) one of
+   them applies to, sorted,
    distinct (*reps malloc'd, incentive_query_reps_free). */
 static int
 s_contestants (incentive_query_t *self, const char *plan, char ***reps, size_t *count, char *error,
@@ -61,10 +63,16 @@ s_contestants (incentive_query_t *self, const char *plan, char ***reps, size_t *
     for (size_t index = 0; index < plan_count; index++) {
         if (strcmp (plans[index].name, plan) != 0)
             continue;
-        for (size_t at = 0; at < incentive_plan_rep_count (plans[index].plan); at++) {
+        /* an overlay plan pays its overlay reps, not the reps it names */
+        const incentive_plan_t *version = plans[index].plan;
+        size_t overlays = incentive_plan_overlay_count (version);
+        size_t paid = overlays ? overlays : incentive_plan_rep_count (version);
+        for (size_t at = 0; at < paid; at++) {
+            const char *id = overlays ? incentive_plan_overlay (version, at)->rep
+                                      : incentive_plan_rep (version, at)->id;
             if (sp_array_reserve ((void **) &known, &capacity, known_count + 1, sizeof *known,
                                   S_INITIAL) != 0 ||
-                !(known[known_count] = strdup (incentive_plan_rep (plans[index].plan, at)->id))) {
+                !(known[known_count] = strdup (id))) {
                 incentive_query_reps_free (&known, known_count);
                 sp_error_set (error, error_size, "out of memory");
                 return -1;

@@ -35,7 +35,7 @@ typedef struct {
 /* Everything a statement of one rep is computed from. */
 typedef struct {
     incentive_query_internal_rep_t rep;   /* the rep's own credits and marks */
-    incentive_query_internal_rep_t team;  /* the reps' under it, for roll-up plans */
+    incentive_query_internal_rep_t team;  /* the reps' under it (roll-up) or overlaid by it */
     sp_pg_result_t *closed_rows;          /* the closed periods read */
     incentive_statement_closed_t *closed; /* those of the kind, into closed_rows */
     incentive_statement_input_t input;    /* over all of the above and the query's plans */

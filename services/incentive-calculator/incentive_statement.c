@@ -333,14 +333,17 @@ incentive_statement_internal_version (const incentive_statement_input_t *input, 
     return s_version (input, name, at);
 }
 
-/* The assignment of a rep by its role: every day of every period. */
+/* The assignment of a rep by its role, or as an overlay rep: every day
+   of every period. */
 static const incentive_plan_rep_t s_by_role = { .has_from = false, .has_to = false };
 
-/* The rep's assignment in plan (named, or by its role), or NULL when the
-   plan does not apply to the rep. */
+/* The rep's assignment in plan (named, by its role, or as an overlay
+   rep), or NULL when the plan does not apply to the rep. */
 static const incentive_plan_rep_t *
 s_assignment (const incentive_plan_t *plan, const char *rep_id, const char *role)
 {
+    if (incentive_plan_overlay_count (plan) > 0)
+        return incentive_plan_overlay_share (plan, rep_id, NULL) ? &s_by_role : NULL;
     if (incentive_plan_role (plan))
         return incentive_plan_assigned (plan, rep_id, role) ? &s_by_role : NULL;
     for (size_t index = 0; index < incentive_plan_rep_count (plan); index++) {
@@ -358,14 +361,16 @@ incentive_statement_internal_assignment (const incentive_plan_t *plan, const cha
     return s_assignment (plan, rep_id, role);
 }
 
-/* A credit of the walk: the rep's own, or a roll-up credit of the node. */
+/* A credit of the walk: the rep's own, a roll-up credit of the node or
+   an overlay credit of the rep. */
 typedef struct {
     const incentive_record_credit_t *credit;
     bool new_logo; /* its deal is its customer's first won deal */
-    long plan;     /* a roll-up credit: the plan version it is for; -1: the rep's own */
+    long plan;     /* a roll-up or overlay credit: the plan version it is for; -1: the rep's own */
 } s_item_t;
 
-/* s_credit_plan's answer for a roll-up credit of another plan or version. */
+/* s_credit_plan's answer for a roll-up or overlay credit of another plan
+   or version. */
 #define S_NOT_FOR_IT 2
 
 /* Items in (occurred_at, event id) order, then the rep's own first, then
@@ -386,8 +391,8 @@ s_compare_item (const void *left, const void *right)
 }
 
 /* Applies item to plan name: 1 when a line was made, 0 when the plan
-   does not pay it (why in *why), S_NOT_FOR_IT for a roll-up credit of
-   another plan or version, -1 on error. */
+   does not pay it (why in *why), S_NOT_FOR_IT for a roll-up or overlay
+   credit of another plan or version, -1 on error. */
 static int
 s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, char *why,
                size_t why_size)
@@ -408,6 +413,12 @@ s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, cha
     const incentive_plan_t *plan = version->plan;
     if (item->plan < 0 && incentive_plan_rollup (plan, NULL)) {
         snprintf (why, why_size, "plan %s@%" PRId64 " pays org nodes on their reps' deals",
+                  running->name, version->version);
+        return 0;
+    }
+    if (item->plan < 0 && incentive_plan_overlay_count (plan) > 0) {
+        snprintf (why, why_size,
+                  "plan %s@%" PRId64 " pays its overlay reps on the deals of the reps it names",
                   running->name, version->version);
         return 0;
     }
@@ -825,18 +836,24 @@ static int
 s_compute (s_build_t *build)
 {
     const incentive_statement_input_t *input = build->input;
-    incentive_record_credit_t *rollups = NULL;
-    bool *rollup_logos = NULL;
-    size_t *rollup_plans = NULL;
-    size_t rollup_count = 0;
+    incentive_record_credit_t *rollups = NULL, *overlays = NULL;
+    bool *rollup_logos = NULL, *overlay_logos = NULL;
+    size_t *rollup_plans = NULL, *overlay_plans = NULL;
+    size_t rollup_count = 0, overlay_count = 0;
     if (incentive_statement_internal_rollup (input, &rollups, &rollup_logos, &rollup_plans,
-                                             &rollup_count, build->error, build->error_size) != 0) {
+                                             &rollup_count, build->error, build->error_size) != 0 ||
+        incentive_statement_internal_overlays (input, &overlays, &overlay_logos, &overlay_plans,
+                                               &overlay_count, build->error,
+                                               build->error_size) != 0) {
         free (rollups);
         free (rollup_logos);
         free (rollup_plans);
+        free (overlays);
+        free (overlay_logos);
+        free (overlay_plans);
         return -1;
     }
-    size_t total = input->credit_count + rollup_count;
+    size_t total = input->credit_count + rollup_count + overlay_count;
     size_t credits = total ? total : 1;
     s_item_t *order = malloc (credits * sizeof *order);
     s_running_t *running = calloc (input->plan_count ? input->plan_count : 1, sizeof *running);
@@ -891,6 +908,11 @@ s_compute (s_build_t *build)
         order[input->credit_count + index] = (s_item_t){ .credit = &rollups[index],
                                                          .new_logo = rollup_logos[index],
                                                          .plan = (long) rollup_plans[index] };
+    for (size_t index = 0; index < overlay_count; index++)
+        order[input->credit_count + rollup_count + index] =
+            (s_item_t){ .credit = &overlays[index],
+                        .new_logo = overlay_logos[index],
+                        .plan = (long) overlay_plans[index] };
     qsort (order, total, sizeof *order, s_compare_item);
     /* the cancellations in their deal's own period, in time order */
     for (size_t index = 0; index < total; index++) {
@@ -985,6 +1007,9 @@ out:
     free (rollups);
     free (rollup_logos);
     free (rollup_plans);
+    free (overlays);
+    free (overlay_logos);
+    free (overlay_plans);
     free (order);
     free (running);
     free (cancels);

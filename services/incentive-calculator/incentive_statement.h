@@ -21,6 +21,13 @@
         sum of its reps' credits, or the whole deal), once per deal
         however many of its reps share it; that credit then pays like a
         rep's own;
+      - an overlay plan ("overlays") pays each overlay rep it lists (the
+        statement's rep_id) on the deals of the reps it names: for each
+        deal of team_credits one of them was credited on (and rep_id
+        was not), one credit of the whole deal × the overlay's share,
+        rounded once (incentive_credit_overlay), however many of the
+        named reps split the deal; it pays like a rep's own, under that
+        plan only, and pays nothing on the named reps' own statements;
       - under a plan with "trigger": "payment", each earning line is held
         (an adjustment "held" of minus its worth, in its period) and
         released by the payments of its deal (adjustments "release", in
@@ -104,7 +111,8 @@ typedef struct {
     size_t closed_count;
     const char *role;    /* the rep's role (sp_org_rep_role), NULL when none: role plans */
     const sp_org_t *org; /* the org, NULL when none is loaded: roll-up plans */
-    const incentive_record_credit_t *team_credits; /* of the reps under rep_id, an org node */
+    const incentive_record_credit_t *team_credits; /* of the reps under rep_id, an org node,
+                                                      or named by overlay plans paying rep_id */
     const bool *team_new_logo;                     /* per team credit: a first won deal */
     size_t team_credit_count; /* their cancellations and payments are in cancels, payments */
 } incentive_statement_input_t;

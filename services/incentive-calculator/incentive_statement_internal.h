@@ -2,7 +2,8 @@
     share (incentive_statement.c: the lines and the statement;
     incentive_statement_terms.c: the rep's draw among the plan versions
     and the exact shares of payment releases; incentive_statement_rollup.c:
-    a node's roll-up credits; incentive_statement_true_up.c: the true-up
+    a node's roll-up credits; incentive_statement_overlay.c: an overlay
+    rep's overlay credits; incentive_statement_true_up.c: the true-up
     lines of windows; incentive_contest.c: a SPIFF's leaderboard from the
     lines). For these files only; everything else uses
     incentive_statement.h.
@@ -57,6 +58,22 @@ int incentive_statement_internal_rollup (const incentive_statement_input_t *inpu
                                          incentive_record_credit_t **credits, bool **new_logo,
                                          size_t **plans, size_t *count, char *error,
                                          size_t error_size);
+
+/* The overlay credits of the statement's rep (docs/incentives.md,
+   "Overlay credits"): for each plan version whose "overlays" list
+   input->rep_id, one credit per deal of input->team_credits that one of
+   the reps the version names was credited on, on a day its assignment
+   covers, and input->rep_id was not (its own deals are never overlaid):
+   rep the overlay rep, credit_bp its share, revenue the whole deal's
+   amount × the share rounded once (incentive_credit_overlay), no margin,
+   the deal's other fields as stored; once per deal however many named
+   reps split it. Sets *credits, *new_logo and *plans (the plan index
+   each credit is for), malloc'd (the caller frees all three, also on
+   failure), and *count. Returns 0, or -1 with the reason. */
+int incentive_statement_internal_overlays (const incentive_statement_input_t *input,
+                                           incentive_record_credit_t **credits, bool **new_logo,
+                                           size_t **plans, size_t *count, char *error,
+                                           size_t error_size);
 
 /* The measures a credit moves: revenue, margin, new logos, units, events. */
 #define INCENTIVE_STATEMENT_INTERNAL_MEASURES 5

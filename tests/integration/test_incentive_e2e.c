@@ -521,6 +521,40 @@ test_manager_rollup_and_role (void **state)
     json_decref (dan);
 }
 
+/* rep-kim overlays the deals of rep-ivy and rep-jon at 50 %, paid 10 %. */
+static const char s_overlay_plan[] =
+    "{\"name\": \"spec-ovl\", \"currency\": \"USD\", \"period\": \"quarter\","
+    " \"assign\": {\"reps\": [{\"id\": \"rep-ivy\"}, {\"id\": \"rep-jon\"}]},"
+    " \"overlays\": [{\"rep\": \"rep-kim\", \"percent\": \"50\"}],"
+    " \"components\": [{\"id\": \"overlay\", \"measure\": \"revenue\", \"quota\": \"10000.00\","
+    " \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}";
+
+static const char s_overlay_events[] =
+    WON ("won:o", "2026-11-10", "rep-ivy", "10000.00",
+         ", \"splits\": [{\"rep_id\": \"rep-ivy\", \"percent\": 60}, "
+         "{\"rep_id\": \"rep-jon\", \"percent\": 40}]");
+
+/* A deal split 60/40 between the two reps the overlay plan names credits
+   rep-kim once with 50 % of the whole 10,000.00: 500.00; the named reps
+   are paid nothing by the plan. */
+static void
+test_overlay_credits (void **state)
+{
+    (void) state;
+    s_load ("plans", "plan-overlay.json", s_overlay_plan);
+    s_publish ("overlay.jsonl", s_overlay_events);
+    json_t *kim = s_wait_statement ("rep-kim", "2026-Q4", 50000, 1);
+    json_t *line = s_line (kim, "earning", "won:o", NULL);
+    const json_t *explanation = json_object_get (line, "explanation");
+    assert_int_equal (json_integer_value (json_object_get (explanation, "base")), 500000);
+    assert_string_equal (json_string_value (json_object_get (explanation, "credit_percent")),
+                         "50.00");
+    json_decref (kim);
+    json_t *ivy = s_wait_statement ("rep-ivy", "2026-Q4", 0, 0);
+    assert_int_equal (json_array_size (json_object_get (ivy, "not_credited")), 1);
+    json_decref (ivy);
+}
+
 static const char s_contest_plan[] =
     "{\"name\": \"spiff-2026\", \"currency\": \"USD\", \"period\": \"quarter\","
     " \"assign\": {\"reps\": [{\"id\": \"rep-fay\"}, {\"id\": \"rep-gus\"}, {\"id\": "
@@ -591,6 +625,7 @@ main (void)
         cmocka_unit_test (test_payment_releases),
         cmocka_unit_test (test_manager_rollup_and_role),
         cmocka_unit_test (test_contest_leaderboard),
+        cmocka_unit_test (test_overlay_credits),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }

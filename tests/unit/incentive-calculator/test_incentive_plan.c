@@ -2,7 +2,8 @@
     "plans" kind), then earning with them: multi-measure plans
     (independent and blended attainment, a cross-component gate), SPIFFs,
     proration by active days and the choice of the version in force; the
-    pay terms (draw, clawback options, trigger).
+    pay terms (draw, clawback options, trigger, true-up, roll-up and
+    overlay credits).
 
     Every refusal is checked with its exact message and leaves the
     outputs untouched; figures are derived by hand next to each check.
@@ -773,6 +774,104 @@ test_rollup (void **state)
                "\"team:<id>\", \"region:<id>\" or \"company\"");
 }
 
+/* A quarterly overlay plan on the deals of rep-1 and rep-2, with the
+   overlays given, paying 1 % of revenue (or measure). */
+#define OVERLAY(overlays, measure)                                                                 \
+    "{\"name\": \"spec\", \"currency\": \"USD\", \"period\": \"quarter\", "                        \
+    "\"assign\": {\"reps\": [{\"id\": \"rep-1\"}, {\"id\": \"rep-2\"}]}, " overlays                \
+    "\"components\": [{\"id\": \"overlay\", \"measure\": \"" measure "\", "                        \
+    "\"quota\": \"100000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.01\"}]}}]}"
+#define SPEC_50 "\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"50\"}], "
+
+/* "overlays": who is paid, the shares in basis points, the canonical
+   form, and every refusal with its path. */
+static void
+test_overlays (void **state)
+{
+    (void) state;
+    incentive_plan_t *plan = s_read (SIMPLE);
+    assert_int_equal (incentive_plan_overlay_count (plan), 0);
+    int32_t share = -1;
+    assert_false (incentive_plan_overlay_share (plan, "spec-1", &share));
+    assert_int_equal (share, -1); /* untouched */
+    assert_true (incentive_plan_pays (plan, "anyone", "ae"));
+    char *text = incentive_plan_to_json (plan);
+    assert_null (strstr (text, "\"overlays\""));
+    free (text);
+    incentive_plan_destroy (&plan);
+
+    plan = s_read (OVERLAY ("\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"50\"}, "
+                            "{\"rep\": \"kicker\", \"percent\": \"0.01\"}, "
+                            "{\"rep\": \"big\", \"percent\": \"1000\"}], ",
+                            "revenue"));
+    assert_int_equal (incentive_plan_overlay_count (plan), 3);
+    assert_string_equal (incentive_plan_overlay (plan, 0)->rep, "spec-1");
+    assert_int_equal (incentive_plan_overlay (plan, 0)->share_bp, 5000);
+    assert_int_equal (incentive_plan_overlay (plan, 1)->share_bp, 1);
+    assert_int_equal (incentive_plan_overlay (plan, 2)->share_bp, 100000);
+    assert_true (incentive_plan_overlay_share (plan, "kicker", &share));
+    assert_int_equal (share, 1);
+    assert_true (incentive_plan_overlay_share (plan, "big", NULL));
+    /* it pays the overlay reps, not the reps it names */
+    assert_true (incentive_plan_pays (plan, "spec-1", NULL));
+    assert_false (incentive_plan_pays (plan, "rep-1", NULL));
+    assert_true (incentive_plan_assigned (plan, "rep-1", NULL));
+    text = incentive_plan_to_json (plan);
+    assert_non_null (strstr (text, "\"rep-2\"\n      }\n    ]\n  },\n  \"overlays\": [\n    {\n"
+                                   "      \"rep\": \"spec-1\",\n      \"percent\": \"50.00\"\n"
+                                   "    },\n    {\n      \"rep\": \"kicker\",\n      \"percent\": "
+                                   "\"0.01\"\n    },\n    {\n      \"rep\": \"big\",\n      "
+                                   "\"percent\": \"1000.00\"\n    }\n  ],\n  \"attainment\""));
+    incentive_plan_t *again = s_read (text);
+    char *second = incentive_plan_to_json (again);
+    assert_string_equal (text, second);
+    free (second);
+    free (text);
+    incentive_plan_destroy (&again);
+    incentive_plan_destroy (&plan);
+
+    s_refused (OVERLAY ("\"overlays\": [], ", "revenue"),
+               "field \"overlays\": name 1 to 16 overlay reps, not 0");
+    s_refused (OVERLAY ("\"overlays\": {}, ", "revenue"),
+               "field \"overlays\": expected an array, got an object");
+    s_refused (OVERLAY ("\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"50\", \"to\": 1}], ",
+                        "revenue"),
+               "field \"overlays[0].to\": unknown field");
+    s_refused (OVERLAY ("\"overlays\": [{\"percent\": \"50\"}], ", "revenue"),
+               "field \"overlays[0].rep\": required");
+    s_refused (OVERLAY ("\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"50\"}, "
+                        "{\"rep\": \"spec-1\", \"percent\": \"10\"}], ",
+                        "revenue"),
+               "field \"overlays[1].rep\": duplicate rep: overlays[0] has it");
+    s_refused (OVERLAY ("\"overlays\": [{\"rep\": \"rep-2\", \"percent\": \"50\"}], ", "revenue"),
+               "field \"overlays[0].rep\": \"rep-2\" is assign.reps[1]: the plan names the reps "
+               "whose deals are overlaid, and an overlay rep is not paid on its own deals");
+    s_refused (OVERLAY ("\"overlays\": [{\"rep\": \"spec-1\", \"percent\": 50}], ", "revenue"),
+               "field \"overlays[0].percent\": expected a string, got an integer");
+    s_refused (OVERLAY ("\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"0\"}], ", "revenue"),
+               "field \"overlays[0].percent\": \"0\" is not in 0.01..1000");
+    s_refused (
+        OVERLAY ("\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"1000.01\"}], ", "revenue"),
+        "field \"overlays[0].percent\": \"1000.01\" is not in 0.01..1000");
+    s_refused (
+        OVERLAY ("\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"12.345\"}], ", "revenue"),
+        "field \"overlays[0].percent\": invalid percent \"12.345\": too many decimals");
+    s_refused (OVERLAY (SPEC_50, "margin"),
+               "field \"overlays\": an overlay is a share of the whole deal, but only each rep's "
+               "share of a deal's margin is kept: components[0] measures margin");
+    s_refused ("{" HEAD SPEC_50 "\"components\": [{\"id\": \"revenue\", \"measure\": "
+               "\"revenue\", \"quota\": \"100.00\", \"table\": {\"bands\": [{\"lo\": \"0\", "
+               "\"rate\": \"0.1\"}]}}]}",
+               "field \"overlays\": an overlay plan names the reps whose deals it overlays in "
+               "\"assign.reps\", not a role");
+    s_refused (ROLLUP ("\"rollup\": {}, " SPEC_50, "revenue"),
+               "field \"overlays\": a roll-up plan pays org nodes on their reps' deals: not with "
+               "overlays");
+    s_refused (TERMS ("\"draw\": {\"amount\": \"100.00\", \"recoverable\": true}, " SPEC_50),
+               "field \"overlays\": an overlay plan pays its overlay reps, not the reps it names: "
+               "not with a draw");
+}
+
 int
 main (void)
 {
@@ -783,7 +882,7 @@ main (void)
         cmocka_unit_test (test_proration),     cmocka_unit_test (test_version_choose),
         cmocka_unit_test (test_refusals),      cmocka_unit_test (test_terms),
         cmocka_unit_test (test_terms_refused), cmocka_unit_test (test_rollup),
-        cmocka_unit_test (test_true_up),
+        cmocka_unit_test (test_true_up),       cmocka_unit_test (test_overlays),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1885,6 +1885,144 @@ test_true_up (void **state)
     s_fixture_free (&fixture);
 }
 
+// ---------------------------------------------------------------- overlay credits
+
+/* A quarterly overlay plan: spec-1 gets 50 % of every deal of rep-1 and
+   rep-2 as its credit, paid at 10 %. */
+#define OVERLAY_PLAN                                                                               \
+    "{\"name\": \"spec\", \"currency\": \"USD\", \"period\": \"quarter\", "                        \
+    "\"assign\": {\"reps\": [{\"id\": \"rep-1\"}, {\"id\": \"rep-2\"}]}, "                         \
+    "\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"50\"}], "                                 \
+    "\"components\": [{\"id\": \"overlay\", \"measure\": \"revenue\", "                            \
+    "\"quota\": \"1000000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": \"0.1\"}]}}]}"
+/* spec-1's own plan: the tiers on its own deals. */
+#define SPEC_OWN_PLAN PLAN ("quarter", "{\"id\": \"spec-1\"}", "USD", TIERS ("marginal"))
+#define FEB_20 INT64_C (1740009600000) /* 2025-02-20T00:00:00Z */
+
+/* The deals of spec-1's statement (team credits: the reps the overlay
+   plan names, and one deal of rep-3, which it does not):
+     w1 10,000.00 on Jan 10, rep-1 60 % (6,000.00) and rep-2 40 %
+        (4,000.00): overlaid once, 50 % of the whole deal = 5,000.00,
+        pays 500.00;
+     w2 1,000.01 on Feb 10, rep-1's: 50 % = 500.005, rounded once half
+        away from zero to 500.01, pays 50.00 (50.001);
+     w3 3,000.00 on Feb 20, rep-1 50 % and spec-1 50 %: spec-1's own deal,
+        never overlaid; its own plan pays its 1,500.00 at 5 %: 75.00;
+     w4 2,000.00 on Mar 10, rep-3's: not named, nothing;
+     w5 4,000.00 on Mar 10, rep-2's: 2,000.00, pays 200.00; cancelled on
+        Apr 15: clawback -200.00 in Q2.
+   Q1: 500.00 + 50.00 + 200.00 + 75.00 = 825.00. */
+static void
+s_overlay_deals (s_fixture_t *fixture)
+{
+    s_fixture (fixture, "spec-1");
+    s_plan (fixture, OVERLAY_PLAN, 1, -1);
+    s_plan (fixture, SPEC_OWN_PLAN, 1, -1);
+    s_team_credit (fixture, "w1", JAN_10, "rep-1", 6000, USD (6000), USD (10000));
+    s_team_credit (fixture, "w1", JAN_10, "rep-2", 4000, USD (4000), USD (10000));
+    s_team_credit (fixture, "w2", FEB_10, "rep-1", 10000, 100001, 100001);
+    s_team_credit (fixture, "w3", FEB_20, "rep-1", 5000, USD (1500), USD (3000));
+    s_team_credit (fixture, "w5", MAR_10, "rep-2", 10000, USD (4000), USD (4000));
+    s_team_credit (fixture, "w4", MAR_10, "rep-3", 10000, USD (2000), USD (2000));
+    s_credit (fixture, "w3", FEB_20, USD (3000), "USD");
+    fixture->credits[0].credit_bp = 5000;
+    fixture->credits[0].revenue = USD (1500);
+    s_cancel (fixture, "c5", "w5", APR_15, "lost to a competitor");
+    s_cancel (fixture, "c4", "w4", MAR_20, "");
+}
+
+/* The five credits of rep-1 and rep-2 in order (rep-3's stays last), the
+   two cancellations flipped. */
+static void
+s_shuffle_team (s_fixture_t *shuffled, const s_fixture_t *base, const size_t *order, size_t flip)
+{
+    for (size_t index = 0; index < 5; index++) {
+        shuffled->team[index] = base->team[order[index]];
+        shuffled->team_new_logo[index] = base->team_new_logo[order[index]];
+    }
+    shuffled->cancels[0] = base->cancels[flip];
+    shuffled->cancels[1] = base->cancels[1 - flip];
+}
+
+static void
+test_overlay (void **state)
+{
+    (void) state;
+    s_fixture_t fixture;
+    s_overlay_deals (&fixture);
+    char *q1 = s_json (&fixture, "2025-Q1");
+    char *q2 = s_json (&fixture, "2025-Q2");
+    json_t *root = json_loads (q1, 0, NULL);
+    assert_int_equal (s_line_count (root), 4);
+    /* the split deal, once at 50 % of the whole */
+    json_t *line = s_line (root, "w1/spec/overlay");
+    assert_int_equal (s_integer (line, "amount"), USD (500));
+    assert_string_equal (s_explained (line, "credit_percent"), "50.00");
+    assert_int_equal (s_integer (json_object_get (line, "explanation"), "base"), USD (5000));
+    assert_string_equal (s_explained (line, "plan_version"), "spec@1");
+    /* half a cent: 500.005 -> 500.01 */
+    line = s_line (root, "w2/spec/overlay");
+    assert_int_equal (s_integer (json_object_get (line, "explanation"), "base"), 50001);
+    assert_int_equal (s_integer (line, "amount"), 5000);
+    /* its own deal: its own plan only */
+    assert_false (s_has_line (root, "w3/spec/overlay"));
+    assert_int_equal (s_integer (s_line (root, "w3/ae-2025/revenue"), "amount"), 7500);
+    assert_false (s_has_line (root, "w4/spec/overlay"));
+    assert_int_equal (s_integer (s_line (root, "w5/spec/overlay"), "amount"), USD (200));
+    assert_false (s_has_line (root, "w1/ae-2025/revenue")); /* overlays pay under their plan */
+    assert_int_equal (s_integer (root, "net_payout"), USD (825));
+    /* w3 is paid by its own plan: nothing is listed as not credited */
+    json_t *not_credited = json_object_get (root, "not_credited");
+    assert_int_equal (json_array_size (not_credited), 0);
+    json_decref (root);
+    /* the cancellation's clawback, in its own period */
+    root = json_loads (q2, 0, NULL);
+    assert_int_equal (s_sum (root, "clawback", NULL), -USD (200));
+    assert_int_equal (s_sum (root, "earning", NULL), 0);
+    line = s_line (root, "c5/w5/spec/overlay");
+    assert_string_equal (s_text (line, "kind"), "clawback");
+    assert_int_equal (s_integer (line, "amount"), -USD (200));
+    assert_string_equal (s_explained (line, "reason"), "lost to a competitor");
+    assert_int_equal (s_integer (root, "net_payout"), 0);
+    json_decref (root);
+
+    s_every_order (&fixture, s_shuffle_team, q1, q2);
+    free (q1);
+    free (q2);
+
+    /* a later version in force from Mar 1 at 25 %: w5 (Mar 10) is
+       overlaid under it only: 1,000.00 pays 100.00 */
+    s_plan (&fixture,
+            "{\"name\": \"spec\", \"currency\": \"USD\", \"period\": \"quarter\", "
+            "\"assign\": {\"reps\": [{\"id\": \"rep-1\"}, {\"id\": \"rep-2\"}]}, "
+            "\"overlays\": [{\"rep\": \"spec-1\", \"percent\": \"25\"}], "
+            "\"components\": [{\"id\": \"overlay\", \"measure\": \"revenue\", "
+            "\"quota\": \"1000000.00\", \"table\": {\"bands\": [{\"lo\": \"0\", \"rate\": "
+            "\"0.1\"}]}}]}",
+            2, INT64_C (1740787200000) /* 2025-03-01 */);
+    root = s_parsed (&fixture, "2025-Q1");
+    line = s_line (root, "w5/spec/overlay");
+    assert_int_equal (s_integer (line, "amount"), USD (100));
+    assert_string_equal (s_explained (line, "plan_version"), "spec@2");
+    assert_string_equal (s_explained (line, "credit_percent"), "25.00");
+    assert_int_equal (s_integer (s_line (root, "w1/spec/overlay"), "amount"), USD (500));
+    assert_int_equal (s_integer (root, "net_payout"), USD (725));
+    json_decref (root);
+    s_fixture_free (&fixture);
+
+    /* rep-1, whose deals are overlaid, is paid nothing by the plan */
+    s_fixture (&fixture, "rep-1");
+    s_plan (&fixture, OVERLAY_PLAN, 1, -1);
+    s_credit (&fixture, "w2", FEB_10, 100001, "USD");
+    root = s_parsed (&fixture, "2025-Q1");
+    assert_int_equal (s_line_count (root), 0);
+    not_credited = json_array_get (json_object_get (root, "not_credited"), 0);
+    assert_string_equal (s_text (not_credited, "reason"),
+                         "plan spec@1 pays its overlay reps on the deals of the reps it names");
+    json_decref (root);
+    s_fixture_free (&fixture);
+}
+
 int
 main (void)
 {
@@ -1914,6 +2052,7 @@ main (void)
         cmocka_unit_test (test_rollup),
         cmocka_unit_test (test_role),
         cmocka_unit_test (test_true_up),
+        cmocka_unit_test (test_overlay),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
