@@ -5,9 +5,13 @@
 # uses the same functions (deploy/local/lib.sh), so tests run the servers
 # exactly the way the local stack does.
 #
-#   servers.sh start DIR PG_PORT REDIS_PORT   start what has a port (0 = skip);
+#   servers.sh start DIR PG_PORT REDIS_PORT [secure]
+#                                             start what has a port (0 = skip);
 #                                             PostgreSQL gets role and database
-#                                             salespulse (no migrations)
+#                                             salespulse (no migrations); secure:
+#                                             scram-sha-256, a login role per
+#                                             service and Redis ACL users, the
+#                                             passwords in DIR/secrets
 #   servers.sh stop DIR [postgres|redis]      stop services started in DIR, then
 #                                             Redis and PostgreSQL (or just one)
 #   servers.sh stop DIR postgres immediate    pg_ctl -m immediate: no checkpoint,
@@ -23,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-    sed -n '9,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '8,22p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -45,12 +49,14 @@ command=${1:-}
 dir=$2
 case "$command" in
 start)
-    [ $# -eq 4 ] || usage
+    [ $# -eq 4 ] || { [ $# -eq 5 ] && [ "$5" = secure ]; } || usage
     is_port "$3" || sp_local_error "invalid PostgreSQL port \"$3\"" || exit 2
     is_port "$4" || sp_local_error "invalid Redis port \"$4\"" || exit 2
+    pg_auth=trust redis_auth=none
+    [ "${5:-}" != secure ] || { pg_auth=scram; redis_auth=acl; }
     mkdir -p "$dir"
-    [ "$3" -eq 0 ] || sp_local_pg_start "$dir" "$3"
-    [ "$4" -eq 0 ] || sp_local_redis_start "$dir" "$4"
+    [ "$3" -eq 0 ] || sp_local_pg_start "$dir" "$3" "$pg_auth"
+    [ "$4" -eq 0 ] || sp_local_redis_start "$dir" "$4" "$redis_auth"
     ;;
 stop)
     [ -d "$dir" ] || exit 0
@@ -71,7 +77,7 @@ purge)
     [ -d "$dir" ] || exit 0
     stop_all "$dir"
     sp_local_pg_purge "$dir"
-    rm -rf -- "$dir/postgres" "$dir/redis" "$dir/logs" "$dir/pids"
+    rm -rf -- "$dir/postgres" "$dir/redis" "$dir/logs" "$dir/pids" "$dir/secrets"
     ;;
 *)
     usage

@@ -31,7 +31,8 @@
 
 extern char **environ;
 
-#define SP_HARNESS_URL_MAX 256        /* longest server URL */
+#define SP_HARNESS_URL_MAX 512        /* longest server URL (a passfile path in it) */
+#define SP_HARNESS_SECRET_MAX 128     /* longest generated password */
 #define SP_HARNESS_PORT_TEXT_MAX 16   /* room for a port number in decimal */
 #define SP_HARNESS_OPEN_FILES_MAX 64  /* nftw: file descriptors to use at most */
 #define SP_HARNESS_CONNECT_ATTEMPTS 3 /* the server is ready when servers.sh returns */
@@ -46,6 +47,7 @@ struct _sp_harness_t {
     int redis_port;                        /* Redis port, 0 if not started */
     char postgres_url[SP_HARNESS_URL_MAX]; /* libpq URL of the test database */
     char redis_url[SP_HARNESS_URL_MAX];    /* Redis URL */
+    const char *mode;                      /* "secure" for servers.sh start, or NULL */
 };
 
 const char *
@@ -190,13 +192,21 @@ sp_harness_new (unsigned flags)
     char postgres_port[SP_HARNESS_PORT_TEXT_MAX], redis_port[SP_HARNESS_PORT_TEXT_MAX];
     snprintf (postgres_port, sizeof postgres_port, "%d", self->postgres_port);
     snprintf (redis_port, sizeof redis_port, "%d", self->redis_port);
-    if (self->postgres_port)
+    self->mode = (flags & SP_HARNESS_SECURE) ? "secure" : NULL;
+    if (s_run_script (self, "start", postgres_port, redis_port, self->mode) != 0)
+        goto out_purge;
+    if (self->postgres_port && !self->mode)
         snprintf (self->postgres_url, sizeof self->postgres_url,
                   "postgresql://salespulse@127.0.0.1:%d/salespulse", self->postgres_port);
-    if (self->redis_port)
+    if (self->postgres_port && self->mode &&
+        sp_harness_postgres_url_as (self, "salespulse", self->postgres_url,
+                                    sizeof self->postgres_url) != 0)
+        goto out_purge;
+    if (self->redis_port && !self->mode)
         snprintf (self->redis_url, sizeof self->redis_url, "redis://127.0.0.1:%d/0",
                   self->redis_port);
-    if (s_run_script (self, "start", postgres_port, redis_port, NULL) != 0)
+    if (self->redis_port && self->mode &&
+        sp_harness_redis_url_as (self, "admin", self->redis_url, sizeof self->redis_url) != 0)
         goto out_purge;
     if ((flags & SP_HARNESS_POSTGRES) && s_apply_migrations (self) != 0)
         goto out_purge;
@@ -239,7 +249,7 @@ sp_harness_postgres_start (sp_harness_t *self)
         return -1;
     char port[SP_HARNESS_PORT_TEXT_MAX];
     snprintf (port, sizeof port, "%d", self->postgres_port);
-    return s_run_script (self, "start", port, "0", NULL) == 0 ? 0 : -1;
+    return s_run_script (self, "start", port, "0", self->mode) == 0 ? 0 : -1;
 }
 
 const char *
@@ -252,6 +262,42 @@ const char *
 sp_harness_redis_url (const sp_harness_t *self)
 {
     return self && self->redis_port ? self->redis_url : NULL;
+}
+
+int
+sp_harness_postgres_url_as (const sp_harness_t *self, const char *role, char *url, size_t size)
+{
+    if (!self || !self->postgres_port || !self->mode || !role || strchr (role, '/'))
+        return -1;
+    char passfile[PATH_MAX];
+    int path_length = snprintf (passfile, sizeof passfile, "%s/secrets/%s.pgpass", self->dir, role);
+    if (path_length < 0 || (size_t) path_length >= sizeof passfile)
+        return -1;
+    if (access (passfile, R_OK) != 0) {
+        fprintf (stderr, "sp_harness: no password file for role \"%s\"\n", role);
+        return -1;
+    }
+    int length = snprintf (url, size, "postgresql://%s@127.0.0.1:%d/salespulse?passfile=%s", role,
+                           self->postgres_port, passfile);
+    return length > 0 && (size_t) length < size ? 0 : -1;
+}
+
+int
+sp_harness_redis_url_as (const sp_harness_t *self, const char *user, char *url, size_t size)
+{
+    if (!self || !self->redis_port || !self->mode || !user || strchr (user, '/'))
+        return -1;
+    char path[PATH_MAX], password[SP_HARNESS_SECRET_MAX];
+    int path_length = snprintf (path, sizeof path, "%s/secrets/redis-%s.password", self->dir, user);
+    if (path_length < 0 || (size_t) path_length >= sizeof path)
+        return -1;
+    if (sp_harness_read_file (path, password, sizeof password) != 0 || !*password) {
+        fprintf (stderr, "sp_harness: no password for redis user \"%s\"\n", user);
+        return -1;
+    }
+    int length =
+        snprintf (url, size, "redis://%s:%s@127.0.0.1:%d/0", user, password, self->redis_port);
+    return length > 0 && (size_t) length < size ? 0 : -1;
 }
 
 int

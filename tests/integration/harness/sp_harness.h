@@ -19,6 +19,14 @@
 
 #define SP_HARNESS_POSTGRES 1u /* start a PostgreSQL server with migrations applied */
 #define SP_HARNESS_REDIS 2u    /* start a Redis server */
+/* With SP_HARNESS_SECURE the servers run as the local stack does: PostgreSQL
+   with scram-sha-256 and a login role per service (member of its group role
+   of migration 0012), Redis with an ACL user per service and the default
+   user off (`servers.sh start ... secure`). The URLs below are then the
+   owner's (salespulse, its password file in the URL's passfile) and Redis's
+   admin user's; sp_harness_postgres_url_as and sp_harness_redis_url_as give
+   a service's. */
+#define SP_HARNESS_SECURE 4u
 
 typedef struct _sp_harness_t sp_harness_t;
 
@@ -35,6 +43,17 @@ const char *sp_harness_postgres_url (const sp_harness_t *self);
 
 /* Redis URL, e.g. "redis://127.0.0.1:41235/0"; NULL if not started. */
 const char *sp_harness_redis_url (const sp_harness_t *self);
+
+/* With SP_HARNESS_SECURE: writes into url the libpq URL of login role role
+   (activity_ingest, funnel_tracker, kpi_evaluator, churn_alerting,
+   incentive_calculator, salesctl_reader, salespulse), its password in the
+   password file the URL's passfile names. Returns 0, or -1. */
+int sp_harness_postgres_url_as (const sp_harness_t *self, const char *role, char *url, size_t size);
+
+/* With SP_HARNESS_SECURE: writes into url the Redis URL of ACL user user
+   (a service's name, salesctl or admin) with its password. Returns 0, or -1
+   (no such user, not secure). */
+int sp_harness_redis_url_as (const sp_harness_t *self, const char *user, char *url, size_t size);
 
 /* Stops the PostgreSQL server (`servers.sh stop DIR postgres`): a fast
    shutdown, or with immediate `pg_ctl -m immediate` (no checkpoint, like a

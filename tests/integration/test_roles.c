@@ -1,0 +1,443 @@
+/*  test_roles - least privilege on PostgreSQL and Redis (issue 14, part 2).
+
+    The harness starts its servers in secure mode (SP_HARNESS_SECURE, as
+    the local stack runs them): PostgreSQL with scram-sha-256, a login role
+    per service in the group role migration 0012 grants, Redis with an ACL
+    user per service. Each service's role may not UPDATE, DELETE or
+    TRUNCATE the event log; a consumer's role may not write another
+    service's table; salesctl's read-only role may not write at all; a
+    connection without the password is refused. One service's Redis user
+    can neither read nor write another's keys, not even from a script, and
+    may not FLUSHALL; salesctl's user reads every key and writes only
+    rebuild requests; the default user is off. activity-ingest, run as its
+    own role and Redis user, still stores an event.
+*/
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <czmq.h>
+
+#include "sp_event.h"
+#include "sp_harness.h"
+#include "sp_harness_pg.h"
+#include "sp_harness_publisher.h"
+#include "sp_harness_request.h"
+#include "sp_pg.h"
+#include "sp_redis.h"
+
+#define TEST_PARTITIONS 4
+#define TEST_URL_MAX 768
+#define TEST_ERROR_MAX 512
+#define TEST_ENDPOINT_MAX 64
+#define TEST_SETTING_MAX 800
+#define TEST_START_TIMEOUT_MS 60000
+#define TEST_STOP_TIMEOUT_MS 30000
+#define TEST_DEADLINE_MS 30000
+#define TEST_POLL_MS 20
+#define TEST_REPLY_TIMEOUT_MS 30000
+#define SQLSTATE_PERMISSION_DENIED "42501" /* insufficient_privilege */
+
+/* Every service's login role, then salesctl's read-only one. */
+static const char *const s_roles[] = {
+    "activity_ingest", "funnel_tracker",       "kpi_evaluator",
+    "churn_alerting",  "incentive_calculator", "salesctl_reader"
+};
+
+typedef struct {
+    sp_harness_t *harness; /* secure PostgreSQL and Redis */
+    sp_pg_t *owner;        /* the owner's connection (salespulse) */
+} s_fixture_t;
+
+static int
+s_setup (void **state)
+{
+    s_fixture_t *fixture = calloc (1, sizeof *fixture);
+    if (!fixture)
+        return -1;
+    *state = fixture;
+    fixture->harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS | SP_HARNESS_SECURE);
+    if (!fixture->harness)
+        return -1;
+    fixture->owner = sp_harness_pg_connect (fixture->harness, "test_roles", TEST_PARTITIONS);
+    return fixture->owner ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *fixture = *state;
+    if (fixture) {
+        sp_pg_destroy (&fixture->owner);
+        sp_harness_destroy (&fixture->harness);
+        free (fixture);
+    }
+    return 0;
+}
+
+/* A connection as login role role. */
+static sp_pg_t *
+s_connect_as (const s_fixture_t *fixture, const char *role)
+{
+    char url[TEST_URL_MAX];
+    assert_int_equal (sp_harness_postgres_url_as (fixture->harness, role, url, sizeof url), 0);
+    sp_pg_t *pg = sp_pg_new (url, "test_roles");
+    assert_non_null (pg);
+    if (sp_pg_connect (pg) != 0)
+        fail_msg ("could not connect as %s: %s", role, sp_pg_error (pg));
+    return pg;
+}
+
+/* Runs sql, which must fail with permission denied. */
+static void
+s_assert_denied (sp_pg_t *pg, const char *role, const char *sql)
+{
+    sp_pg_result_t *result = sp_pg_exec (pg, sql, 0, NULL, NULL, NULL);
+    if (!sp_pg_result_is (result, SQLSTATE_PERMISSION_DENIED))
+        fail_msg ("%s: \"%s\" gave %s (%s), not permission denied", role, sql,
+                  sp_pg_result_ok (result) ? "success" : sp_pg_result_sqlstate (result),
+                  sp_pg_result_ok (result) ? "" : sp_pg_result_error (result));
+    sp_pg_result_destroy (&result);
+}
+
+/* Runs sql, which must succeed. */
+static void
+s_assert_allowed (sp_pg_t *pg, const char *role, const char *sql)
+{
+    sp_pg_result_t *result = sp_pg_exec (pg, sql, 0, NULL, NULL, NULL);
+    if (!sp_pg_result_ok (result))
+        fail_msg ("%s: \"%s\" failed: %s", role, sql, sp_pg_result_error (result));
+    sp_pg_result_destroy (&result);
+}
+
+/* Puts one event in the log as the owner, so an UPDATE or DELETE that
+   were allowed would change a row. */
+static void
+s_log_one_event (s_fixture_t *fixture)
+{
+    s_assert_allowed (fixture->owner, "salespulse",
+                      "INSERT INTO events (partition, sequence, event_id, type, occurred_at, "
+                      "ingested_at, content_hash, payload) SELECT 0, 1, 'roles-1', 'call', 0, 0, "
+                      "'\\x00', '\\x00' WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id = "
+                      "'roles-1')");
+}
+
+static void
+test_no_role_changes_the_log (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_log_one_event (fixture);
+    for (size_t index = 0; index < sizeof s_roles / sizeof s_roles[0]; index++) {
+        sp_pg_t *pg = s_connect_as (fixture, s_roles[index]);
+        s_assert_denied (pg, s_roles[index], "UPDATE events SET type = 'forged'");
+        s_assert_denied (pg, s_roles[index], "DELETE FROM events");
+        s_assert_denied (pg, s_roles[index], "TRUNCATE events");
+        s_assert_denied (pg, s_roles[index], "UPDATE dead_letters SET reason = 'forged'");
+        s_assert_denied (pg, s_roles[index], "DELETE FROM dead_letters");
+        s_assert_denied (pg, s_roles[index], "DELETE FROM event_partitions");
+        s_assert_denied (pg, s_roles[index], "UPDATE salespulse_settings SET value = '1'");
+        s_assert_denied (pg, s_roles[index], "DROP TABLE events");
+        sp_pg_destroy (&pg);
+    }
+    assert_int_equal (
+        sp_harness_pg_count (fixture->owner, "SELECT count(*) FROM events WHERE type = 'call'"), 1);
+}
+
+static void
+test_ingest_appends_only (void **state)
+{
+    s_fixture_t *fixture = *state;
+    sp_pg_t *pg = s_connect_as (fixture, "activity_ingest");
+    s_assert_allowed (pg, "activity_ingest", "SELECT count(*) FROM events");
+    s_assert_allowed (
+        pg, "activity_ingest",
+        "UPDATE event_partitions SET head_sequence = head_sequence WHERE partition = 0");
+    s_assert_denied (pg, "activity_ingest", "UPDATE event_partitions SET partition = 99");
+    s_assert_denied (pg, "activity_ingest", "SELECT * FROM dead_letters");
+    s_assert_denied (pg, "activity_ingest",
+                     "INSERT INTO reference_data (kind, name, version, "
+                     "document, content_hash, loaded_by) VALUES ('x', 'x', "
+                     "1, '{}', sha256('{}'), 'x')");
+    s_assert_denied (pg, "activity_ingest", "SELECT * FROM funnel_notices");
+    sp_pg_destroy (&pg);
+}
+
+static void
+test_consumers_write_only_their_own_tables (void **state)
+{
+    s_fixture_t *fixture = *state;
+    /* Each consumer, a table of its own and one of another service. */
+    static const struct {
+        const char *role;
+        const char *own;
+        const char *other_write;
+    } cases[] = {
+        { "funnel_tracker", "SELECT count(*) FROM funnel_notice_conditions",
+          "DELETE FROM kpi_forecasts" },
+        { "kpi_evaluator", "SELECT count(*) FROM kpi_forecasts",
+          "DELETE FROM funnel_notice_conditions" },
+        { "churn_alerting", "SELECT count(*) FROM churn_customers",
+          "INSERT INTO incentive_statements SELECT * FROM incentive_statements" },
+        { "incentive_calculator", "SELECT count(*) FROM incentive_statements",
+          "UPDATE churn_customers SET revision = revision" },
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        sp_pg_t *pg = s_connect_as (fixture, cases[index].role);
+        s_assert_allowed (pg, cases[index].role, cases[index].own);
+        s_assert_allowed (pg, cases[index].role, "SELECT count(*) FROM events");
+        s_assert_allowed (pg, cases[index].role, "SELECT count(*) FROM quarantined_events");
+        s_assert_denied (pg, cases[index].role, cases[index].other_write);
+        s_assert_denied (pg, cases[index].role,
+                         "INSERT INTO reference_data (kind, name, version, "
+                         "document, content_hash, loaded_by) VALUES ('x', "
+                         "'x', 1, '{}', sha256('{}'), 'x')");
+        s_assert_denied (pg, cases[index].role, "INSERT INTO events SELECT * FROM events");
+        s_assert_denied (pg, cases[index].role, "DELETE FROM quarantined_events");
+        sp_pg_destroy (&pg);
+    }
+}
+
+static void
+test_readonly_role_reads_only (void **state)
+{
+    s_fixture_t *fixture = *state;
+    sp_pg_t *pg = s_connect_as (fixture, "salesctl_reader");
+    s_assert_allowed (pg, "salesctl_reader", "SELECT count(*) FROM events");
+    s_assert_allowed (pg, "salesctl_reader", "SELECT count(*) FROM reference_data");
+    s_assert_allowed (pg, "salesctl_reader", "SELECT count(*) FROM churn_alerts");
+    s_assert_denied (pg, "salesctl_reader",
+                     "INSERT INTO reference_data (kind, name, version, document, content_hash, "
+                     "loaded_by) VALUES ('x', 'x', 1, '{}', sha256('{}'), 'x')");
+    s_assert_denied (pg, "salesctl_reader", "UPDATE event_partitions SET head_sequence = 0");
+    s_assert_denied (pg, "salesctl_reader", "DELETE FROM quarantined_events");
+    s_assert_denied (pg, "salesctl_reader", "CREATE TABLE intruder (x integer)");
+    sp_pg_destroy (&pg);
+}
+
+static void
+test_password_required (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char url[TEST_URL_MAX];
+    snprintf (url, sizeof url,
+              "postgresql://funnel_tracker@127.0.0.1:%d/salespulse?passfile=%s/no-such.pgpass",
+              sp_harness_postgres_port (fixture->harness), sp_harness_dir (fixture->harness));
+    sp_pg_t *pg = sp_pg_new (url, "test_roles");
+    assert_non_null (pg);
+    sp_pg_set_retry (pg, 1, 1, 1);
+    assert_int_not_equal (sp_pg_connect (pg), 0);
+    sp_pg_destroy (&pg);
+    snprintf (
+        url, sizeof url,
+        "postgresql://funnel_tracker:wrong@127.0.0.1:%d/salespulse?passfile=%s/no-such.pgpass",
+        sp_harness_postgres_port (fixture->harness), sp_harness_dir (fixture->harness));
+    pg = sp_pg_new (url, "test_roles");
+    assert_non_null (pg);
+    sp_pg_set_retry (pg, 1, 1, 1);
+    assert_int_not_equal (sp_pg_connect (pg), 0);
+    assert_non_null (strstr (sp_pg_error (pg), "password authentication failed"));
+    assert_null (strstr (sp_pg_error (pg), "wrong"));
+    sp_pg_destroy (&pg);
+}
+
+/* A connection as Redis ACL user user. */
+static sp_redis_t *
+s_redis_as (const s_fixture_t *fixture, const char *user)
+{
+    char url[TEST_URL_MAX], error[TEST_ERROR_MAX] = "";
+    assert_int_equal (sp_harness_redis_url_as (fixture->harness, user, url, sizeof url), 0);
+    sp_redis_t *redis = sp_redis_new (url, NULL, error, sizeof error);
+    if (!redis || sp_redis_connect (redis, error, sizeof error) != 0)
+        fail_msg ("could not connect to redis as %s: %s", user, error);
+    return redis;
+}
+
+/* Runs a command of C strings; it must succeed. */
+static void
+s_redis_allowed (sp_redis_t *redis, const char *user, int argc, const char *const *argv)
+{
+    char error[TEST_ERROR_MAX] = "";
+    sp_redis_reply_t *reply = sp_redis_command (redis, argc, argv, NULL, error, sizeof error);
+    if (!reply)
+        fail_msg ("%s: %s %s failed: %s", user, argv[0], argc > 1 ? argv[1] : "", error);
+    sp_redis_reply_destroy (&reply);
+}
+
+/* Runs a command of C strings; Redis must refuse it for the user's ACL:
+   NOPERM, or from a script "The user executing the script can't access". */
+static void
+s_redis_denied (sp_redis_t *redis, const char *user, int argc, const char *const *argv)
+{
+    char error[TEST_ERROR_MAX] = "";
+    sp_redis_reply_t *reply = sp_redis_command (redis, argc, argv, NULL, error, sizeof error);
+    if (reply || (!strstr (error, "NOPERM") && !strstr (error, "user executing the script can't")))
+        fail_msg ("%s: %s %s was not refused by its ACL: \"%s\"", user, argv[0],
+                  argc > 1 ? argv[1] : "", error);
+    sp_redis_reply_destroy (&reply);
+}
+
+static void
+test_redis_users_keep_to_their_keys (void **state)
+{
+    s_fixture_t *fixture = *state;
+    sp_redis_t *funnel = s_redis_as (fixture, "funnel-tracker");
+    sp_redis_t *kpi = s_redis_as (fixture, "kpi-evaluator");
+    s_redis_allowed (funnel, "funnel-tracker", 3,
+                     (const char *[]){ "SET", "funnel-tracker:{p0}:checkpoint", "7" });
+    s_redis_allowed (kpi, "kpi-evaluator", 3,
+                     (const char *[]){ "SET", "kpi-evaluator:{p0}:checkpoint", "9" });
+    s_redis_allowed (funnel, "funnel-tracker", 3,
+                     (const char *[]){ "SADD", "salespulse:services", "funnel-tracker" });
+
+    s_redis_denied (funnel, "funnel-tracker", 2,
+                    (const char *[]){ "GET", "kpi-evaluator:{p0}:checkpoint" });
+    s_redis_denied (funnel, "funnel-tracker", 3,
+                    (const char *[]){ "SET", "kpi-evaluator:{p0}:checkpoint", "0" });
+    s_redis_denied (funnel, "funnel-tracker", 2,
+                    (const char *[]){ "DEL", "kpi-evaluator:{p0}:checkpoint" });
+    s_redis_denied (kpi, "kpi-evaluator", 2,
+                    (const char *[]){ "GET", "funnel-tracker:{p0}:checkpoint" });
+    /* A script is checked key by key too, declared or not. */
+    s_redis_denied (funnel, "funnel-tracker", 4,
+                    (const char *[]){ "EVAL", "return redis.call('GET', KEYS[1])", "1",
+                                      "kpi-evaluator:{p0}:checkpoint" });
+    s_redis_denied (funnel, "funnel-tracker", 4,
+                    (const char *[]){ "EVAL",
+                                      "return redis.call('SET', 'kpi-evaluator:{p0}:checkpoint', "
+                                      "'0')",
+                                      "1", "funnel-tracker:{p0}:checkpoint" });
+    s_redis_denied (funnel, "funnel-tracker", 1, (const char *[]){ "FLUSHALL" });
+    s_redis_denied (funnel, "funnel-tracker", 2, (const char *[]){ "KEYS", "*" });
+    s_redis_denied (funnel, "funnel-tracker", 4,
+                    (const char *[]){ "CONFIG", "SET", "appendonly", "yes" });
+    s_redis_denied (funnel, "funnel-tracker", 3,
+                    (const char *[]){ "PUBLISH", "anything", "forged" });
+
+    /* salesctl reads every service's keys and writes only rebuild requests. */
+    sp_redis_t *salesctl = s_redis_as (fixture, "salesctl");
+    s_redis_allowed (salesctl, "salesctl", 2,
+                     (const char *[]){ "GET", "kpi-evaluator:{p0}:checkpoint" });
+    s_redis_allowed (salesctl, "salesctl", 3,
+                     (const char *[]){ "SET", "funnel-tracker:rebuild", "1" });
+    s_redis_denied (salesctl, "salesctl", 3,
+                    (const char *[]){ "SET", "kpi-evaluator:{p0}:checkpoint", "0" });
+    s_redis_denied (salesctl, "salesctl", 1, (const char *[]){ "FLUSHALL" });
+
+    /* Nothing was changed by a refused command. */
+    sp_redis_t *admin = s_redis_as (fixture, "admin");
+    sp_redis_reply_t *reply = sp_redis_command (
+        admin, 2, (const char *[]){ "GET", "kpi-evaluator:{p0}:checkpoint" }, NULL, NULL, 0);
+    assert_non_null (reply);
+    assert_string_equal (sp_redis_reply_text (reply, NULL), "9");
+    sp_redis_reply_destroy (&reply);
+    sp_redis_destroy (&admin);
+    sp_redis_destroy (&salesctl);
+    sp_redis_destroy (&kpi);
+    sp_redis_destroy (&funnel);
+}
+
+static void
+test_redis_default_user_is_off (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char url[TEST_URL_MAX], error[TEST_ERROR_MAX] = "";
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", sp_harness_redis_port (fixture->harness));
+    sp_redis_t *redis = sp_redis_new (url, NULL, error, sizeof error);
+    assert_non_null (redis);
+    if (sp_redis_connect (redis, error, sizeof error) == 0) {
+        sp_redis_reply_t *reply =
+            sp_redis_command (redis, 2, (const char *[]){ "GET", "funnel-tracker:{p0}:checkpoint" },
+                              NULL, error, sizeof error);
+        assert_null (reply);
+        assert_non_null (strstr (error, "NOAUTH"));
+    }
+    sp_redis_destroy (&redis);
+    snprintf (url, sizeof url, "redis://funnel-tracker:wrong@127.0.0.1:%d/0",
+              sp_harness_redis_port (fixture->harness));
+    redis = sp_redis_new (url, NULL, error, sizeof error);
+    assert_non_null (redis);
+    assert_int_not_equal (sp_redis_connect (redis, error, sizeof error), 0);
+    assert_null (strstr (error, "wrong"));
+    sp_redis_destroy (&redis);
+}
+
+/* activity-ingest as its own role and Redis user stores an event: the
+   grants are enough for the real thing. */
+static void
+test_ingest_runs_as_its_role (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char postgres_url[TEST_URL_MAX], redis_url[TEST_URL_MAX];
+    char postgres_setting[TEST_SETTING_MAX], redis_setting[TEST_SETTING_MAX];
+    char endpoint[TEST_ENDPOINT_MAX], log_path[PATH_MAX];
+    assert_int_equal (sp_harness_postgres_url_as (fixture->harness, "activity_ingest", postgres_url,
+                                                  sizeof postgres_url),
+                      0);
+    assert_int_equal (
+        sp_harness_redis_url_as (fixture->harness, "activity-ingest", redis_url, sizeof redis_url),
+        0);
+    snprintf (postgres_setting, sizeof postgres_setting, "SP_POSTGRES_URL=%s", postgres_url);
+    snprintf (redis_setting, sizeof redis_setting, "SP_REDIS_URL=%s", redis_url);
+    assert_int_equal (sp_harness_free_endpoint (endpoint, sizeof endpoint), 0);
+    snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (fixture->harness));
+    char partitions[TEST_ENDPOINT_MAX];
+    snprintf (partitions, sizeof partitions, "SP_PARTITIONS=%d", TEST_PARTITIONS);
+    const char *const settings[] = { postgres_setting, redis_setting, partitions, NULL };
+    pid_t pid = sp_harness_start_ingest (fixture->harness, endpoint, settings, log_path,
+                                         TEST_START_TIMEOUT_MS);
+    assert_true (pid > 0);
+
+    sp_event_t *event = sp_harness_call_event ("roles-ingest-1", "customer-roles", 1);
+    assert_non_null (event);
+    zsock_t *client = sp_harness_dealer (endpoint);
+    assert_non_null (client);
+    zmsg_t *message = zmsg_new ();
+    zmsg_addmem (message, NULL, 0);
+    zframe_t *frame = sp_harness_request_frame (1, &event, 1);
+    assert_non_null (frame);
+    zmsg_append (message, &frame);
+    assert_int_equal (zmsg_send (&message, client), 0);
+    zsock_set_rcvtimeo (client, TEST_REPLY_TIMEOUT_MS);
+    zmsg_t *reply = zmsg_recv (client);
+    assert_non_null (reply);
+    zmsg_destroy (&reply);
+    zsock_destroy (&client);
+    sp_event_destroy (&event);
+
+    assert_int_equal (
+        sp_harness_pg_count (fixture->owner,
+                             "SELECT count(*) FROM events WHERE event_id = 'roles-ingest-1'"),
+        1);
+    assert_false (sp_harness_log_contains (log_path, "permission denied"));
+    /* Neither password is in its log. */
+    char password[TEST_URL_MAX];
+    const char *at = strchr (redis_url + strlen ("redis://activity-ingest:"), '@');
+    assert_non_null (at);
+    snprintf (password, sizeof password, "%.*s",
+              (int) (at - redis_url - (int) strlen ("redis://activity-ingest:")),
+              redis_url + strlen ("redis://activity-ingest:"));
+    assert_false (sp_harness_log_contains (log_path, password));
+    assert_int_equal (sp_harness_stop (pid, TEST_STOP_TIMEOUT_MS), 0);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_no_role_changes_the_log),
+        cmocka_unit_test (test_ingest_appends_only),
+        cmocka_unit_test (test_consumers_write_only_their_own_tables),
+        cmocka_unit_test (test_readonly_role_reads_only),
+        cmocka_unit_test (test_password_required),
+        cmocka_unit_test (test_redis_users_keep_to_their_keys),
+        cmocka_unit_test (test_redis_default_user_is_off),
+        cmocka_unit_test (test_ingest_runs_as_its_role),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
