@@ -350,6 +350,10 @@ sp_local_pg_start() {
         echo "postgres: already running (pid $pid, port $running_port)"
         [ "$running_port" = "$port" ] \
             || echo "postgres: note: running on port $running_port, not $port; run down first to change it" >&2
+        # Roles and passwords as asked for now (a stack started with trust
+        # before is switched to scram-sha-256 while it runs).
+        [ "$auth" = trust ] || passfile=$(sp_local_pg_passfile "$dir" "$SP_LOCAL_PG_SUPERUSER") || return 1
+        sp_local_pg_roles "$dir" "$bindir" "$running_port" "$auth" "$passfile" || return 1
         return 0
     fi
     # A crash leaves postmaster.pid behind; its PID may since belong to
@@ -388,7 +392,7 @@ sp_local_pg_start() {
         sp_local_pg_ready "$bindir" "$port" || return 1
     [ "$auth" = trust ] || passfile=$(sp_local_pg_passfile "$dir" "$SP_LOCAL_PG_SUPERUSER") || return 1
     sp_local_pg_roles "$dir" "$bindir" "$port" "$auth" "$passfile" || return 1
-    echo "postgres: running (pid $pid, port $port, data $data, $(cat "$home/auth"))"
+    echo "postgres: running (pid $pid, port $port, data $data, $(cat "$home/auth" 2>/dev/null))"
 }
 
 # The roles and database of a started server; in scram mode the passwords,
@@ -411,7 +415,7 @@ sp_local_pg_roles() {
     fi
     [ "$auth" = scram ] || return 0
     sp_local_pg_secure_roles "$dir" "$bindir" "$port" "$passfile" || return 1
-    if [ "$(cat "$home/auth")" != scram-sha-256 ]; then
+    if [ "$(cat "$home/auth" 2>/dev/null)" != scram-sha-256 ]; then
         sp_local_pg_write_hba "$data" scram-sha-256
         sp_local_pg_run "$bindir/pg_ctl" reload -D "$data" -s >/dev/null \
             || sp_local_error "could not reload $data after switching to scram-sha-256" || return 1
@@ -508,15 +512,17 @@ sp_local_redis_server_pid() {
 # file holds no password). The admin user may do anything; a service's
 # user only touches its own keys (NAME:*) and the shared
 # salespulse:services set, with every command but @dangerous ones (FLUSHALL,
-# KEYS, CONFIG, ...), on no Pub/Sub channel; salesctl reads every key and
-# writes only rebuild requests (*:rebuild).
+# KEYS, CONFIG, ...), on no Pub/Sub channel; salesctl reaches every key
+# (its reads are Lua scripts, and Redis 7 lets a script without the
+# no-writes flag touch only keys the user may write) but runs no @dangerous
+# command.
 sp_local_redis_acl_line() {
     local dir=$1 name=$2 password digest
     password=$(sp_local_secret_read "$dir" "redis-$name.password") || return 1
     digest=$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)
     case "$name" in
     "$SP_LOCAL_REDIS_ADMIN") echo "user $name on #$digest ~* &* +@all" ;;
-    salesctl) echo "user $name on #$digest resetchannels %R~* ~*:rebuild +@all -@dangerous" ;;
+    salesctl) echo "user $name on #$digest resetchannels ~* +@all -@dangerous" ;;
     *) echo "user $name on #$digest resetchannels ~$name:* ~salespulse:services +@all -@dangerous" ;;
     esac
 }
@@ -674,9 +680,10 @@ sp_local_service_healthy() {
 # Starts one service binary in the background with its own session, log and
 # PID file, then waits for its /healthz (a warning, not a failure, if it
 # does not answer in time; a failure if the process exits).
-#   sp_local_service_start DIR NAME BINARY HTTP_ADDRESS POSTGRES_URL REDIS_URL
+# PASSFILE, when given, is its libpq password file (PGPASSFILE).
+#   sp_local_service_start DIR NAME BINARY HTTP_ADDRESS POSTGRES_URL REDIS_URL [PASSFILE]
 sp_local_service_start() {
-    local dir=$1 name=$2 binary=$3 http=$4 postgres_url=$5 redis_url=$6 pid
+    local dir=$1 name=$2 binary=$3 http=$4 postgres_url=$5 redis_url=$6 passfile=${7:-} pid
     mkdir -p "$dir/pids" "$dir/logs"
     if pid=$(sp_local_service_pid "$dir" "$name"); then
         echo "$name: already running (pid $pid, http $(cat "$dir/pids/$name.http" 2>/dev/null))"
@@ -684,8 +691,13 @@ sp_local_service_start() {
     fi
     rm -f "$dir/pids/$name.pid"
     # Not a process group leader, so setsid execs the binary in place: $! is its PID.
-    SP_POSTGRES_URL=$postgres_url SP_REDIS_URL=$redis_url SP_HTTP=$http \
-        setsid "$binary" >>"$dir/logs/$name.log" 2>&1 </dev/null &
+    if [ -n "$passfile" ]; then
+        PGPASSFILE=$passfile SP_POSTGRES_URL=$postgres_url SP_REDIS_URL=$redis_url SP_HTTP=$http \
+            setsid "$binary" >>"$dir/logs/$name.log" 2>&1 </dev/null &
+    else
+        SP_POSTGRES_URL=$postgres_url SP_REDIS_URL=$redis_url SP_HTTP=$http \
+            setsid "$binary" >>"$dir/logs/$name.log" 2>&1 </dev/null &
+    fi
     pid=$!
     echo "$pid" >"$dir/pids/$name.pid"
     echo "$http" >"$dir/pids/$name.http"

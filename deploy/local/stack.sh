@@ -24,7 +24,10 @@
 # GBP here: the retail demo data's) and SP_CHURN_CLOCK (its scoring clock,
 # default event here: the demo data is years old), SP_LOCAL_CURVE (1: every
 # ZeroMQ socket uses CURVE with the keys of RUN_DIR/keys, made on the first
-# `up`; 0: plain ZeroMQ). Every other setting of the services comes from the
+# `up`; 0: plain ZeroMQ), SP_LOCAL_SECURE (1: PostgreSQL with scram-sha-256
+# and a login role per service, Redis with an ACL user per service, the
+# passwords made on the first `up` in RUN_DIR/secrets; 0: trust and no
+# password, as before). Every other setting of the services comes from the
 # environment as it is.
 #
 # Every command is safe to repeat: `up` on a running stack says what already
@@ -47,6 +50,29 @@ export SP_CHURN_CURRENCY=${SP_CHURN_CURRENCY:-GBP}
 export SP_CHURN_CLOCK=${SP_CHURN_CLOCK:-event}
 
 curve=${SP_LOCAL_CURVE:-1}
+secure=${SP_LOCAL_SECURE:-1}
+
+# Runs a command with PGPASSFILE set to FILE (nothing set when FILE is empty).
+#   with_passfile FILE COMMAND...
+with_passfile() {
+    local file=$1
+    shift
+    if [ -n "$file" ]; then
+        PGPASSFILE=$file "$@"
+    else
+        "$@"
+    fi
+}
+
+# The libpq password file of salesctl in RUN_DIR/env: the owner's line (for
+# migrate and load) and the read-only role's.
+salesctl_passfile() {
+    local file="$run_dir/secrets/salesctl.pgpass" owner reader
+    owner=$(sp_local_pg_passfile "$run_dir" salespulse) || return 1
+    reader=$(sp_local_pg_passfile "$run_dir" salesctl_reader) || return 1
+    (umask 077 && cat "$owner" "$reader" >"$file") || return 1
+    echo "$file"
+}
 
 # The stack's ZeroMQ CURVE keys (docs/security.md), made once with
 # `salesctl keys new` into RUN_DIR/keys (mode 0700): "services", the one
@@ -94,18 +120,26 @@ up() {
     [ -x "$salesctl" ] || sp_local_error "no $salesctl: build first (make)" || exit 1
     mkdir -p "$run_dir"
 
-    sp_local_pg_start "$run_dir" "$pg_port"
-    sp_local_redis_start "$run_dir" "$redis_port"
+    local pg_auth=trust redis_auth=none owner_passfile="" pg_port_used redis_port_used
+    if [ "$secure" = 1 ]; then
+        pg_auth=scram
+        redis_auth=acl
+    fi
+    sp_local_pg_start "$run_dir" "$pg_port" "$pg_auth"
+    sp_local_redis_start "$run_dir" "$redis_port" "$redis_auth"
     # A server already running keeps its port; use the port it really has.
     state=$(sp_local_pg_state "$run_dir")
-    port=$(state_field "$state" 3)
-    local postgres_url="postgresql://salespulse@127.0.0.1:$port/salespulse"
+    pg_port_used=$(state_field "$state" 3)
+    local postgres_url="postgresql://salespulse@127.0.0.1:$pg_port_used/salespulse"
     state=$(sp_local_redis_state "$run_dir")
-    port=$(state_field "$state" 3)
-    local redis_url="redis://127.0.0.1:$port/0"
+    redis_port_used=$(state_field "$state" 3)
+    local redis_url
+    redis_url=$(sp_local_redis_url "$run_dir" "$redis_port_used" salesctl)
+    [ "$pg_auth" = trust ] || owner_passfile=$(sp_local_pg_passfile "$run_dir" salespulse)
 
     echo "migrations: applying $repo/migrations"
-    "$salesctl" migrate --postgres "$postgres_url" --dir "$repo/migrations"
+    with_passfile "$owner_passfile" "$salesctl" migrate --postgres "$postgres_url" \
+        --dir "$repo/migrations"
     # The shipped funnels seed an empty database only (--if-absent): a version
     # an operator loaded since is never replaced by the shipped one at the
     # next `make up`. Loading a new version later needs no restart: running
@@ -113,14 +147,23 @@ up() {
     local funnel
     for funnel in $funnels; do
         case "$funnel" in /*) ;; *) funnel="$repo/$funnel" ;; esac
-        "$salesctl" load funnel --if-absent --loaded-by "make up" --postgres "$postgres_url" "$funnel"
+        with_passfile "$owner_passfile" "$salesctl" load funnel --if-absent --loaded-by "make up" \
+            --postgres "$postgres_url" "$funnel"
     done
 
-    cat >"$run_dir/env" <<EOF
+    # The operator's settings (mode 0600: the Redis password is in the URL).
+    (umask 077 && cat >"$run_dir/env" <<EOF
 # Written by deploy/local/stack.sh up: source it to talk to the local stack.
 export SP_POSTGRES_URL='$postgres_url'
 export SP_REDIS_URL='$redis_url'
 EOF
+    )
+    if [ "$pg_auth" != trust ]; then
+        cat >>"$run_dir/env" <<EOF
+export SP_POSTGRES_READONLY_URL='postgresql://salesctl_reader@127.0.0.1:$pg_port_used/salespulse'
+export PGPASSFILE='$(salesctl_passfile)'
+EOF
+    fi
     if [ "$curve" = 1 ]; then
         make_keys
         cat >>"$run_dir/env" <<EOF
@@ -133,8 +176,16 @@ EOF
         http="127.0.0.1:$((http_port_base + index))"
         index=$((index + 1))
         [ -x "$build/bin/$name" ] || continue
-        sp_local_service_start "$run_dir" "$name" "$build/bin/$name" "$http" \
-            "$postgres_url" "$redis_url"
+        if [ "$pg_auth" = trust ]; then
+            sp_local_service_start "$run_dir" "$name" "$build/bin/$name" "$http" \
+                "$postgres_url" "$(sp_local_redis_url "$run_dir" "$redis_port_used" "$name")"
+        else
+            # Its own login role and password file, its own Redis user.
+            sp_local_service_start "$run_dir" "$name" "$build/bin/$name" "$http" \
+                "postgresql://${name//-/_}@127.0.0.1:$pg_port_used/salespulse" \
+                "$(sp_local_redis_url "$run_dir" "$redis_port_used" "$name")" \
+                "$(sp_local_pg_passfile "$run_dir" "${name//-/_}")"
+        fi
     done
     echo "stack: up (run folder $run_dir; source $run_dir/env for SP_POSTGRES_URL, SP_REDIS_URL and salesctl's CURVE key)"
 }
@@ -192,7 +243,7 @@ purge() {
     [ -d "$run_dir" ] || return 0
     sp_local_pg_purge "$run_dir"
     rm -rf -- "$run_dir/postgres" "$run_dir/redis" "$run_dir/logs" "$run_dir/pids" "$run_dir/env" \
-        "$run_dir/retail-slice.csv" "$run_dir/keys"
+        "$run_dir/retail-slice.csv" "$run_dir/keys" "$run_dir/secrets"
     rmdir -- "$run_dir" 2>/dev/null || true
     echo "stack: data removed"
 }

@@ -7,7 +7,10 @@
     developer's .run/ is never touched. The build folder is a temporary one
     holding a link to the real salesctl ($SP_BUILD_DIR/bin/salesctl) and a
     stand-in funnel-tracker script, so starting, checking and stopping
-    services is exercised too.
+    services is exercised too. The stack runs as `make up` does by default
+    (SP_LOCAL_SECURE=1): scram-sha-256, a login role and a Redis ACL user
+    per service, passwords made on the first `up` in RUN_DIR/secrets; one
+    test starts it with trust first and checks the switch.
 */
 /* nftw() is an X/Open extension. */
 #define _XOPEN_SOURCE 700
@@ -46,7 +49,9 @@ extern char **environ;
 
 #define TEST_TEXT_MAX 65536           /* most output read back from a command */
 #define TEST_NUMBER_MAX 32            /* room for a number in decimal */
-#define TEST_URL_MAX 256              /* longest URL built here */
+#define TEST_URL_MAX 1024             /* longest URL built here */
+#define TEST_SECRET_MAX 128           /* longest generated password */
+#define TEST_PRIVATE_MODE 0600        /* mode of RUN_DIR/env and the secrets */
 #define TEST_OPEN_FILES_MAX 64        /* nftw: file descriptors to use at most */
 #define TEST_SERVICE_WAIT_SECONDS "1" /* the stand-in never answers /healthz */
 #define TEST_DEFAULT_PARTITIONS "16"  /* salesctl's default partition count */
@@ -58,7 +63,8 @@ extern char **environ;
    no child process, so SIGTERM ends it and nothing else. */
 static const char s_service_script[] =
     "#!/bin/bash\n"
-    "printf '%s\\n' \"$SP_POSTGRES_URL\" \"$SP_REDIS_URL\" \"$SP_HTTP\" > \"$0.env\"\n"
+    "printf '%s\\n' \"$SP_POSTGRES_URL\" \"$SP_REDIS_URL\" \"$SP_HTTP\" \"${PGPASSFILE-}\" > "
+    "\"$0.env\"\n"
     "read -r _ <> \"$0.fifo\"\n";
 
 /* Everything one test run uses. */
@@ -319,13 +325,38 @@ s_teardown (void **state)
     return 0;
 }
 
+/* The owner's libpq URL, its password file (made by the stack) named in it. */
+static void
+s_owner_url (const s_stack_t *stack, char *url, size_t size)
+{
+    int length = snprintf (url, size,
+                           "postgresql://salespulse@127.0.0.1:%d/salespulse?passfile=%s/secrets/"
+                           "salespulse.pgpass",
+                           stack->postgres_port, stack->run_dir);
+    assert_true (length > 0 && (size_t) length < size);
+}
+
+/* The password the stack made for secret name (RUN_DIR/secrets/NAME). */
+static void
+s_secret (const s_stack_t *stack, const char *name, char *secret, size_t size)
+{
+    char path[PATH_MAX];
+    s_join (path, sizeof path, stack->run_dir, "secrets");
+    char file[PATH_MAX];
+    s_join (file, sizeof file, path, name);
+    assert_int_equal (sp_harness_read_file (file, secret, size), 0);
+    assert_true (strlen (secret) >= 32);
+    struct stat status;
+    assert_int_equal (stat (file, &status), 0);
+    assert_int_equal (status.st_mode & 0777, TEST_PRIVATE_MODE);
+}
+
 /* The database the stack set up: every migration once, the partitions. */
 static void
 s_check_schema (const s_stack_t *stack, char **applied)
 {
     char url[TEST_URL_MAX];
-    snprintf (url, sizeof url, "postgresql://salespulse@127.0.0.1:%d/salespulse",
-              stack->postgres_port);
+    s_owner_url (stack, url, sizeof url);
     sp_pg_t *pg = sp_pg_new (url, "test_local_stack");
     assert_non_null (pg);
     assert_int_equal (sp_pg_connect (pg), 0);
@@ -365,22 +396,45 @@ test_up_twice_then_down_leaves_nothing (void **state)
     assert_non_null (strstr (stack->text, "applied 0001_event_log.sql"));
     char *applied = NULL;
     s_check_schema (stack, &applied);
-    char path[PATH_MAX], expected[PATH_MAX], environment[PATH_MAX];
+    char path[PATH_MAX], expected[2 * PATH_MAX], environment[2 * PATH_MAX];
     s_join (path, sizeof path, stack->build_dir, "bin/funnel-tracker.env");
     FILE *file = fopen (path, "r");
     assert_non_null (file);
-    size_t length = fread (environment, 1, sizeof environment - 1, file);
-    environment[length] = '\0';
+    size_t read = fread (environment, 1, sizeof environment - 1, file);
+    environment[read] = '\0';
     fclose (file);
-    snprintf (expected, sizeof expected,
-              "postgresql://salespulse@127.0.0.1:%d/salespulse\nredis://127.0.0.1:%d/0\n"
-              "127.0.0.1:%d\n",
-              stack->postgres_port, stack->redis_port, stack->http_port + TEST_HTTP_OFFSET);
+    /* Its own login role with its password file, its own Redis user. */
+    char redis_password[TEST_SECRET_MAX], admin_password[TEST_SECRET_MAX];
+    s_secret (stack, "redis-funnel-tracker.password", redis_password, sizeof redis_password);
+    s_secret (stack, "redis-admin.password", admin_password, sizeof admin_password);
+    int length = snprintf (expected, sizeof expected,
+                           "postgresql://funnel_tracker@127.0.0.1:%d/salespulse\n"
+                           "redis://funnel-tracker:%s@127.0.0.1:%d/0\n127.0.0.1:%d\n%s/secrets/"
+                           "funnel_tracker.pgpass\n",
+                           stack->postgres_port, redis_password, stack->redis_port,
+                           stack->http_port + TEST_HTTP_OFFSET, stack->run_dir);
+    assert_true (length > 0 && (size_t) length < sizeof expected);
     assert_string_equal (environment, expected);
+    struct stat status;
+    s_join (path, sizeof path, stack->run_dir, "env");
+    assert_int_equal (stat (path, &status), 0);
+    assert_int_equal (status.st_mode & 0777, TEST_PRIVATE_MODE);
+
+    /* The role can log in with its password file. */
+    char url[TEST_URL_MAX], error[256];
+    length = snprintf (url, sizeof url,
+                       "postgresql://funnel_tracker@127.0.0.1:%d/salespulse?passfile=%s/secrets/"
+                       "funnel_tracker.pgpass",
+                       stack->postgres_port, stack->run_dir);
+    assert_true (length > 0 && (size_t) length < sizeof url);
+    sp_pg_t *role = sp_pg_new (url, "test_local_stack");
+    assert_non_null (role);
+    assert_int_equal (sp_pg_connect (role), 0);
+    sp_pg_destroy (&role);
 
     /* Redis runs with the project's settings (docs/operations.md). */
-    char url[64], error[256];
-    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", stack->redis_port);
+    snprintf (url, sizeof url, "redis://admin:%s@127.0.0.1:%d/0", admin_password,
+              stack->redis_port);
     sp_redis_t *connection = sp_redis_new (url, NULL, error, sizeof error);
     assert_non_null (connection);
     assert_int_equal (sp_redis_connect (connection, error, sizeof error), 0);
@@ -493,8 +547,7 @@ test_operator_version_survives_up (void **state)
     assert_int_equal (s_stack (stack, "up", stack->build_dir), 0);
     assert_non_null (strstr (stack->text, "funnel \"default\" loaded: version 1"));
     char url[TEST_URL_MAX];
-    snprintf (url, sizeof url, "postgresql://salespulse@127.0.0.1:%d/salespulse",
-              stack->postgres_port);
+    s_owner_url (stack, url, sizeof url);
     sp_pg_t *pg = sp_pg_new (url, "test_local_stack");
     assert_non_null (pg);
     assert_int_equal (sp_pg_connect (pg), 0);
@@ -524,6 +577,51 @@ test_operator_version_survives_up (void **state)
     assert_int_equal (s_stack (stack, "down", NULL), 0);
 }
 
+/* A stack that ran with trust (SP_LOCAL_SECURE=0, or one made before the
+   roles) is switched to scram-sha-256 by the next secure `up`, its data
+   kept: afterwards a connection without the password is refused. */
+static void
+test_trust_stack_switches_to_scram (void **state)
+{
+    s_stack_t *stack = (s_stack_t *) *state;
+    assert_int_equal (setenv ("SP_LOCAL_SECURE", "0", 1), 0);
+    int status = s_stack (stack, "up", stack->build_dir);
+    unsetenv ("SP_LOCAL_SECURE");
+    assert_int_equal (status, 0);
+    char path[PATH_MAX], environment[PATH_MAX], expected[PATH_MAX];
+    s_join (path, sizeof path, stack->build_dir, "bin/funnel-tracker.env");
+    assert_int_equal (sp_harness_read_file (path, environment, sizeof environment), 0);
+    snprintf (expected, sizeof expected,
+              "postgresql://salespulse@127.0.0.1:%d/salespulse\nredis://127.0.0.1:%d/0\n"
+              "127.0.0.1:%d\n\n",
+              stack->postgres_port, stack->redis_port, stack->http_port + TEST_HTTP_OFFSET);
+    assert_string_equal (environment, expected);
+    char url[TEST_URL_MAX];
+    int length =
+        snprintf (url, sizeof url,
+                  "postgresql://salespulse@127.0.0.1:%d/salespulse?passfile=%s/no-such.pgpass",
+                  stack->postgres_port, stack->dir);
+    assert_true (length > 0 && (size_t) length < sizeof url);
+    sp_pg_t *pg = sp_pg_new (url, "test_local_stack");
+    assert_non_null (pg);
+    assert_int_equal (sp_pg_connect (pg), 0); /* trust */
+    sp_pg_destroy (&pg);
+    assert_int_equal (s_stack (stack, "down", NULL), 0);
+
+    assert_int_equal (s_stack (stack, "up", stack->build_dir), 0);
+    assert_non_null (strstr (stack->text, "scram-sha-256 authentication in force"));
+    assert_non_null (strstr (stack->text, "migrations: 0 applied"));
+    pg = sp_pg_new (url, "test_local_stack");
+    assert_non_null (pg);
+    sp_pg_set_retry (pg, 1, 1, 1);
+    assert_int_not_equal (sp_pg_connect (pg), 0);
+    sp_pg_destroy (&pg);
+    char *applied = NULL;
+    s_check_schema (stack, &applied);
+    free (applied);
+    assert_int_equal (s_stack (stack, "down", NULL), 0);
+}
+
 int
 main (void)
 {
@@ -532,6 +630,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_recovers_from_a_crash, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_operator_version_survives_up, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_trust_stack_switches_to_scram, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
