@@ -4,10 +4,13 @@
     replies (a wrapper tree over redisReply so callers never see hiredis
     types) live here; scripts (EVALSHA with NOSCRIPT reload, sent and
     received apart) in sp_redis_script.c, over the same connection
-    through sp_redis_internal.h. Only these two files touch hiredis. What
-    needs no hiredis lives beside them: URL parsing in sp_redis_url, the
-    pipeline's argument copies in sp_redis_pipeline, the wire form of a
-    command in sp_redis_resp.
+    through sp_redis_internal.h; the cluster client (slot map, routing,
+    MOVED/ASK, split pipelines) in sp_redis_cluster.c, whose nodes are
+    sp_redis_t connections of their own. Only these three files touch
+    hiredis. What needs no hiredis lives beside them: URL parsing in
+    sp_redis_url, the pipeline's argument copies in sp_redis_pipeline,
+    the wire form of a command in sp_redis_resp, key slots in
+    sp_redis_slot.
 
     Outage state machine: context != NULL means up. Any hiredis error marks
     the context dead; it is freed at once and the next call may reconnect
@@ -53,6 +56,8 @@
 /* MULTI and EXEC in wire format, sent around an atomic pipeline. */
 static const char s_multi[] = "*1\r\n$5\r\nMULTI\r\n";
 static const char s_exec[] = "*1\r\n$4\r\nEXEC\r\n";
+/* ASKING then MULTI: a transaction sent to a slot's importing node. */
+static const char s_asking_multi[] = "*1\r\n$6\r\nASKING\r\n*1\r\n$5\r\nMULTI\r\n";
 
 /* ================================================================ helpers */
 
@@ -162,25 +167,15 @@ s_options_valid (const sp_redis_options_t *options, char *error, size_t error_si
     return 0;
 }
 
-sp_redis_t *
-sp_redis_new (const char *url, const sp_redis_options_t *options, char *error, size_t error_size)
+/* A connection handle for url (taken on success), options checked. */
+static sp_redis_t *
+s_new (sp_redis_url_t **url, const sp_redis_options_t *options, char *error, size_t error_size)
 {
-    assert (url);
-    sp_redis_t *self = NULL;
-    sp_redis_options_t defaults;
-    sp_redis_options_init (&defaults);
-    if (!options)
-        options = &defaults;
-    if (s_options_valid (options, error, error_size) != 0)
-        goto out;
-
-    self = calloc (1, sizeof *self);
+    sp_redis_t *self = calloc (1, sizeof *self);
     if (!self) {
         sp_error_set (error, error_size, "out of memory creating redis connection");
-        goto out;
+        return NULL;
     }
-    self->url = NULL;
-    self->address = NULL;
     self->context = NULL;
     self->options = *options;
     sp_backoff_init (&self->backoff, options->backoff_initial_ms, options->backoff_max_ms);
@@ -189,17 +184,46 @@ sp_redis_new (const char *url, const sp_redis_options_t *options, char *error, s
     self->next_attempt_at = 0;
     self->down_since = 0;
     self->last_error[0] = '\0';
-    self->url = sp_redis_url_new (url, error, error_size);
-    if (!self->url)
-        goto out_destroy;
+    self->cluster = NULL;
+    self->url = *url;
+    *url = NULL;
     self->address = sp_redis_url_address (self->url);
     s_ignore_sigpipe ();
     return self;
+}
 
-out_destroy:
-    sp_redis_destroy (&self);
-out:
-    return NULL;
+sp_redis_t *
+sp_redis_new (const char *url, const sp_redis_options_t *options, char *error, size_t error_size)
+{
+    assert (url);
+    sp_redis_options_t defaults;
+    sp_redis_options_init (&defaults);
+    if (!options)
+        options = &defaults;
+    if (s_options_valid (options, error, error_size) != 0)
+        return NULL;
+    sp_redis_url_t *parsed = sp_redis_url_new (url, error, error_size);
+    if (!parsed)
+        return NULL;
+    sp_redis_t *self = s_new (&parsed, options, error, error_size);
+    if (!self) {
+        sp_redis_url_destroy (&parsed);
+        return NULL;
+    }
+    if (sp_redis_url_cluster (self->url)) {
+        self->cluster = sp_redis_cluster_new (self->url, options);
+        if (!self->cluster) {
+            sp_error_set (error, error_size, "out of memory creating redis cluster client");
+            sp_redis_destroy (&self);
+        }
+    }
+    return self;
+}
+
+sp_redis_t *
+sp_redis_seam_new_node (sp_redis_url_t **url, const sp_redis_options_t *options)
+{
+    return s_new (url, options, NULL, 0);
 }
 
 void
@@ -211,6 +235,7 @@ sp_redis_destroy (sp_redis_t **self_p)
         return;
     if (self->context)
         redisFree (self->context);
+    sp_redis_cluster_destroy (&self->cluster);
     free (self->pending_arguments);
     free (self->pending_lengths);
     free (self->wire);
@@ -223,6 +248,8 @@ bool
 sp_redis_connected (const sp_redis_t *self)
 {
     assert (self);
+    if (self->cluster)
+        return sp_redis_cluster_connected (self->cluster);
     return self->context != NULL;
 }
 
@@ -388,6 +415,10 @@ int
 sp_redis_connect (sp_redis_t *self, char *error, size_t error_size)
 {
     assert (self);
+    if (self->cluster)
+        return sp_redis_cluster_connect (self->cluster, self->address,
+                                         self->options.connect_attempts, &self->backoff, error,
+                                         error_size);
     if (self->context)
         return 0;
     char reason[SP_REDIS_REASON_MAX] = "";
@@ -611,7 +642,16 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
     assert (self);
     assert (argc > 0);
     assert (argv);
-    redisReply *reply = sp_redis_seam_command (self, argc, argv, argv_lengths, error, error_size);
+    redisReply *reply = NULL;
+    if (self->cluster) {
+        int slot = -1;
+        if (sp_redis_cluster_slot_of (argc, argv, argv_lengths, &slot, error, error_size) != 0)
+            return NULL;
+        reply = sp_redis_cluster_exchange (self->cluster, slot, argc, argv, argv_lengths, NULL,
+                                           error, error_size);
+    }
+    else
+        reply = sp_redis_seam_command (self, argc, argv, argv_lengths, error, error_size);
     if (!reply)
         return NULL;
     if (reply->type == REDIS_REPLY_ERROR) {
@@ -742,32 +782,24 @@ sp_redis_execute (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, char *e
         return NULL;
     }
     sp_redis_reply_t *result = NULL;
-    if (s_pipeline_round_trip (self, NULL, 0, pipeline, NULL, 0, replies, count, error,
-                               error_size) == 0)
+    int rc = self->cluster
+                 ? sp_redis_cluster_pipeline (self->cluster, pipeline, replies, error, error_size)
+                 : s_pipeline_round_trip (self, NULL, 0, pipeline, NULL, 0, replies, count, error,
+                                          error_size);
+    if (rc == 0)
         result = s_reply_new_array (replies, count, error, error_size);
     free (replies);
     return result;
 }
 
-sp_redis_reply_t *
-sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, char *error,
-                         size_t error_size)
+/* The transaction's result from its replies (MULTI's, each command's
+   QUEUED or error, EXEC's); replies are freed, except EXEC's array which
+   becomes the result. */
+static sp_redis_reply_t *
+s_atomic_result (redisReply **replies, size_t count, char *error, size_t error_size)
 {
-    assert (self);
-    assert (pipeline);
-    /* Replies: MULTI's, one QUEUED (or error) per command, then EXEC's. */
-    size_t commands = sp_redis_pipeline_size (pipeline);
-    size_t count = commands + SP_REDIS_TRANSACTION_REPLIES;
-    redisReply **replies = calloc (count, sizeof *replies);
-    if (!replies) {
-        sp_error_set (error, error_size, "out of memory for %zu redis replies", count);
-        return NULL;
-    }
     sp_redis_reply_t *result = NULL;
-    if (s_pipeline_round_trip (self, s_multi, sizeof s_multi - 1, pipeline, s_exec,
-                               sizeof s_exec - 1, replies, count, error, error_size) != 0)
-        goto out_free_array;
-
+    size_t commands = count - SP_REDIS_TRANSACTION_REPLIES;
     redisReply *exec = replies[count - 1];
     if (replies[0]->type == REDIS_REPLY_ERROR)
         sp_error_set (error, error_size, "could not start transaction: %.*s", (int) replies[0]->len,
@@ -792,9 +824,122 @@ sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, 
                           exec->str ? (int) exec->len : 0, exec->str ? exec->str : "");
     }
     for (size_t i = 0; i < count; i++)
-        if (replies[i])
+        if (replies[i]) {
             freeReplyObject (replies[i]);
-out_free_array:
+            replies[i] = NULL;
+        }
+    return result;
+}
+
+/* The one slot of every key of a transaction into *slot (-1: no key).
+   -1 with the reason when the keys span slots (Redis Cluster refuses a
+   transaction over several slots). */
+static int
+s_transaction_slot (const sp_redis_pipeline_t *pipeline, int *slot, char *error, size_t error_size)
+{
+    *slot = -1;
+    size_t first = 0;
+    for (size_t i = 0; i < sp_redis_pipeline_size (pipeline); i++) {
+        const char *const *argv = NULL;
+        const size_t *lengths = NULL;
+        int argc = sp_redis_pipeline_command (pipeline, i, &argv, &lengths);
+        int command_slot = -1;
+        if (sp_redis_cluster_slot_of (argc, argv, lengths, &command_slot, error, error_size) != 0)
+            return -1;
+        if (command_slot < 0)
+            continue;
+        if (*slot >= 0 && command_slot != *slot) {
+            sp_error_set (error, error_size,
+                          "transaction commands %zu (slot %d) and %zu (slot %d) are in different "
+                          "slots: in a redis cluster every key of a transaction must share a hash "
+                          "tag",
+                          first + 1, *slot, i + 1, command_slot);
+            return -1;
+        }
+        if (*slot < 0)
+            first = i;
+        *slot = command_slot;
+    }
+    return 0;
+}
+
+/* MULTI/EXEC on the node of the transaction's slot, following MOVED and
+   ASK (ASKING before MULTI: the flag holds for the whole transaction). */
+static sp_redis_reply_t *
+s_cluster_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, redisReply **replies,
+                  size_t count, char *error, size_t error_size)
+{
+    int slot = -1;
+    if (s_transaction_slot (pipeline, &slot, error, error_size) != 0)
+        return NULL;
+    sp_redis_t *node = sp_redis_cluster_node (self->cluster, slot, error, error_size);
+    bool asking = false;
+    for (int redirects = 0; node; redirects++) {
+        /* With ASKING, its reply comes first: read into the slot before. */
+        redisReply *asking_reply = NULL;
+        redisReply **all = asking ? calloc (count + 1, sizeof *all) : replies;
+        if (!all) {
+            sp_error_set (error, error_size, "out of memory for redis replies");
+            return NULL;
+        }
+        int rc = asking
+                     ? s_pipeline_round_trip (node, s_asking_multi, sizeof s_asking_multi - 1,
+                                              pipeline, s_exec, sizeof s_exec - 1, all, count + 1,
+                                              error, error_size)
+                     : s_pipeline_round_trip (node, s_multi, sizeof s_multi - 1, pipeline, s_exec,
+                                              sizeof s_exec - 1, all, count, error, error_size);
+        if (asking) {
+            asking_reply = rc == 0 ? all[0] : NULL;
+            if (rc == 0)
+                memcpy (replies, all + 1, count * sizeof *replies);
+            free (all);
+            if (asking_reply)
+                freeReplyObject (asking_reply);
+        }
+        if (rc != 0) {
+            sp_redis_cluster_failed (self->cluster, true);
+            return NULL;
+        }
+        /* A redirection shows on the first queued command (a slot is
+           moved as a whole; ASK on a key missing from the source). */
+        sp_redis_t *target = NULL;
+        sp_redis_redirect_t redirect = SP_REDIS_REDIRECT_NONE;
+        for (size_t i = 1; i + 1 < count && redirect == SP_REDIS_REDIRECT_NONE; i++)
+            redirect = sp_redis_cluster_redirect (self->cluster, replies[i], &target);
+        if (redirect == SP_REDIS_REDIRECT_NONE || redirects == SP_REDIS_CLUSTER_REDIRECTS) {
+            sp_redis_cluster_failed (self->cluster, false);
+            return s_atomic_result (replies, count, error, error_size);
+        }
+        for (size_t i = 0; i < count; i++) {
+            freeReplyObject (replies[i]);
+            replies[i] = NULL;
+        }
+        asking = redirect == SP_REDIS_REDIRECT_ASK;
+        node = target;
+    }
+    return NULL;
+}
+
+sp_redis_reply_t *
+sp_redis_execute_atomic (sp_redis_t *self, const sp_redis_pipeline_t *pipeline, char *error,
+                         size_t error_size)
+{
+    assert (self);
+    assert (pipeline);
+    /* Replies: MULTI's, one QUEUED (or error) per command, then EXEC's. */
+    size_t commands = sp_redis_pipeline_size (pipeline);
+    size_t count = commands + SP_REDIS_TRANSACTION_REPLIES;
+    redisReply **replies = calloc (count, sizeof *replies);
+    if (!replies) {
+        sp_error_set (error, error_size, "out of memory for %zu redis replies", count);
+        return NULL;
+    }
+    sp_redis_reply_t *result = NULL;
+    if (self->cluster)
+        result = s_cluster_atomic (self, pipeline, replies, count, error, error_size);
+    else if (s_pipeline_round_trip (self, s_multi, sizeof s_multi - 1, pipeline, s_exec,
+                                    sizeof s_exec - 1, replies, count, error, error_size) == 0)
+        result = s_atomic_result (replies, count, error, error_size);
     free (replies);
     return result;
 }

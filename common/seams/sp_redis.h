@@ -5,9 +5,10 @@
 
     URLs: "redis://[[user]:password@]host[:port][/db]" (port 6379, db 0 by
     default; user and password may be percent-encoded; IPv6 hosts in
-    brackets) and "unix:///path/to/socket[?db=N&user=U&password=P]" (each
-    parameter optional); parsed by sp_redis_url, which lists every form
-    and error. Passwords never appear in messages or logs.
+    brackets), "unix:///path/to/socket[?db=N&user=U&password=P]" (each
+    parameter optional) and "redis+cluster://..." (below); parsed by
+    sp_redis_url, which lists every form and error. Passwords never
+    appear in messages or logs.
 
     Connection life cycle. sp_redis_new only parses; sp_redis_connect makes
     the first connection with bounded retries and exponential backoff with
@@ -29,6 +30,29 @@
     an error reply there is just an element of type SP_REDIS_REPLY_ERROR.
     sp_redis_connected () tells a connection failure (false) from an error
     reply (still true).
+
+    Redis Cluster. "redis+cluster://[[user]:password@]host:port[,host:
+    port...]" (seed nodes; database 0 only) gives the same API over a
+    Redis Cluster (sp_redis_cluster.c; hiredis 0.14 has no cluster
+    client). sp_redis_connect reads the slot map (CLUSTER SLOTS) from a
+    seed; each command goes to the master of its first key's slot
+    (sp_redis_slot: CRC16 of the hash tag), over one connection per node
+    (each with the outage handling above); MOVED refreshes the map and
+    retries there, ASK retries once on the importing node after ASKING. A
+    pipeline is split per node, sent to every node before any reply is
+    read, and its replies come back in the pipeline's order (a redirected
+    command is sent again on its own, after the others). Every key of a
+    script, and of a MULTI/EXEC, must share one slot: the seam refuses
+    otherwise before sending, with e.g. `script keys "foo" (slot 12182)
+    and "bar" (slot 5061) are in different slots: ...`; a keyless command
+    or script runs on any one node. Other multi-key commands (MGET, DEL)
+    go by their first key and Redis answers CROSSSLOT if they span slots.
+    Not yet: reading from replicas, fanning a keyless command out to
+    every node (FLUSHALL, SCAN, KEYS reach one node only), retrying a
+    command whose node failed (the caller decides, as above; the map is
+    read again before the next call, so a promoted replica is found).
+    sp_redis_connected is true when the map was read and the last call
+    did not fail on a connection; sp_redis_address gives the seeds.
 
     Not thread-safe: one sp_redis_t per thread (per actor).
 */

@@ -1,6 +1,7 @@
-/*  sp_redis_internal - what sp_redis.c and sp_redis_script.c share: the
-    connection, reply and script objects and the few connection calls
-    scripts need. For these two files only; callers use sp_redis.h.
+/*  sp_redis_internal - what sp_redis.c, sp_redis_script.c and
+    sp_redis_cluster.c share: the connection, reply and script objects,
+    the few connection calls scripts need and the cluster client's calls.
+    For these three files only (the seam); callers use sp_redis.h.
 */
 #ifndef SP_REDIS_INTERNAL_H_INCLUDED
 #define SP_REDIS_INTERNAL_H_INCLUDED
@@ -18,6 +19,16 @@
 #define SP_REDIS_SHA_LENGTH 40  /* hex digits of a SHA1 */
 #define SP_REDIS_FIXED_ARGS 3   /* EVALSHA sha numkeys */
 #define NOSCRIPT_PREFIX "NOSCRIPT"
+#define SP_REDIS_CLUSTER_REDIRECTS 16 /* MOVED/ASK followed per command at most */
+
+typedef struct _sp_redis_cluster_t sp_redis_cluster_t;
+
+/* What an error reply asks of a cluster client. */
+typedef enum {
+    SP_REDIS_REDIRECT_NONE = 0,  /* not a redirection */
+    SP_REDIS_REDIRECT_MOVED = 1, /* the slot lives elsewhere now: map refreshed */
+    SP_REDIS_REDIRECT_ASK = 2,   /* this once, ask the importing node (ASKING first) */
+} sp_redis_redirect_t;
 
 struct _sp_redis_t {
     sp_redis_url_t *url;                  /* where to connect, AUTH and SELECT, owned */
@@ -36,6 +47,7 @@ struct _sp_redis_t {
     int pending_count;                    /* arguments */
     char *wire;                           /* commands in wire form before hiredis takes them */
     size_t wire_capacity;                 /* bytes allocated */
+    sp_redis_cluster_t *cluster;          /* redis+cluster://: the cluster client, else NULL */
 };
 
 struct _sp_redis_reply_t {
@@ -71,5 +83,74 @@ int sp_redis_seam_queue (sp_redis_t *self, int argc, const char *const *argv,
 /* Wraps a hiredis reply (taking it), or NULL out of memory with the
    reason (the reply freed). */
 sp_redis_reply_t *sp_redis_seam_reply (redisReply *reply, char *error, size_t error_size);
+
+/* A single-server connection for one node of a cluster, taking url. NULL
+   out of memory (url then untouched). */
+sp_redis_t *sp_redis_seam_new_node (sp_redis_url_t **url, const sp_redis_options_t *options);
+
+/* A script's raw reply after NOSCRIPT handling: reply (taken) is the
+   answer to EVALSHA argv on redis; on NOSCRIPT the script is loaded on
+   redis and run again. Error replies are returned as they are; NULL with
+   the reason when the connection failed. */
+redisReply *sp_redis_seam_script_retry (sp_redis_script_t *self, sp_redis_t *redis,
+                                        redisReply *reply, int argc, const char *const *argv,
+                                        const size_t *lengths, char *error, size_t error_size);
+
+/* ---------------------------------------------------------------- cluster
+   sp_redis_cluster.c: the cluster client behind a redis+cluster:// URL. */
+
+/* A client for the cluster url names (borrowed; options copied), with
+   no connection yet. NULL out of memory. */
+sp_redis_cluster_t *sp_redis_cluster_new (const sp_redis_url_t *url,
+                                          const sp_redis_options_t *options);
+void sp_redis_cluster_destroy (sp_redis_cluster_t **self_p);
+
+/* Reads the slot map (from the seeds), up to attempts times with backoff
+   between them. 0, or -1 with the reason. */
+int sp_redis_cluster_connect (sp_redis_cluster_t *self, const char *address, int attempts,
+                              sp_backoff_t *backoff, char *error, size_t error_size);
+
+/* The map was read and the last call did not fail on a connection. */
+bool sp_redis_cluster_connected (const sp_redis_cluster_t *self);
+
+/* Records whether the last call failed on a connection (then the map is
+   read again before the next one). */
+void sp_redis_cluster_failed (sp_redis_cluster_t *self, bool failed);
+
+/* The slot of a command's first key into *slot (-1 for a keyless
+   command). -1 with the reason when a script's keys span slots. */
+int sp_redis_cluster_slot_of (int argc, const char *const *argv, const size_t *lengths, int *slot,
+                              char *error, size_t error_size);
+
+/* The connection of the node serving slot (any node for -1), reading the
+   map first when needed. NULL with the reason. */
+sp_redis_t *sp_redis_cluster_node (sp_redis_cluster_t *self, int slot, char *error,
+                                   size_t error_size);
+
+/* Whether reply redirects (MOVED: the map is refreshed; ASK), and where
+   to, in *target. */
+sp_redis_redirect_t sp_redis_cluster_redirect (sp_redis_cluster_t *self, const redisReply *reply,
+                                               sp_redis_t **target);
+
+/* Runs one command on the node of slot, following MOVED and ASK; with a
+   script, NOSCRIPT loads it on the node that answered. The raw reply
+   (error replies included), or NULL with the reason. */
+redisReply *sp_redis_cluster_exchange (sp_redis_cluster_t *self, int slot, int argc,
+                                       const char *const *argv, const size_t *lengths,
+                                       sp_redis_script_t *script, char *error, size_t error_size);
+
+/* A pipeline split per node, sent to all, replies[i] for command i
+   (redirected commands sent again one by one). 0, or -1 with the reason
+   (no reply kept). */
+int sp_redis_cluster_pipeline (sp_redis_cluster_t *self, const sp_redis_pipeline_t *pipeline,
+                               redisReply **replies, char *error, size_t error_size);
+
+/* SCRIPT LOAD on every node serving slots. 0, or -1 with the reason. */
+int sp_redis_cluster_script_load (sp_redis_cluster_t *self, sp_redis_script_t *script, char *error,
+                                  size_t error_size);
+
+/* The node (and slot) of a script sent and not received yet. */
+void sp_redis_cluster_pending_set (sp_redis_cluster_t *self, sp_redis_t *node, int slot);
+sp_redis_t *sp_redis_cluster_pending (const sp_redis_cluster_t *self, int *slot);
 
 #endif

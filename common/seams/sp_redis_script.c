@@ -55,6 +55,8 @@ sp_redis_script_load (sp_redis_script_t *self, sp_redis_t *redis, char *error, s
 {
     assert (self);
     assert (redis);
+    if (redis->cluster)
+        return sp_redis_cluster_script_load (redis->cluster, self, error, error_size);
     const char *argv[] = { "SCRIPT", "LOAD", self->source };
     redisReply *reply =
         sp_redis_seam_command (redis, S_COUNT (argv), argv, NULL, error, error_size);
@@ -113,12 +115,10 @@ out_failed:
     return -1;
 }
 
-/* The script's reply, from hiredis's (taken): NOSCRIPT loads the script
-   and runs it again (synchronously, with the same arguments); an error
-   reply is a failure. */
-static sp_redis_reply_t *
-s_script_result (sp_redis_script_t *self, sp_redis_t *redis, redisReply *reply, int total,
-                 const char **arguments, const size_t *lengths, char *error, size_t error_size)
+redisReply *
+sp_redis_seam_script_retry (sp_redis_script_t *self, sp_redis_t *redis, redisReply *reply, int argc,
+                            const char *const *argv, const size_t *lengths, char *error,
+                            size_t error_size)
 {
     if (reply && reply->type == REDIS_REPLY_ERROR &&
         strncmp (reply->str, NOSCRIPT_PREFIX, strlen (NOSCRIPT_PREFIX)) == 0) {
@@ -127,8 +127,16 @@ s_script_result (sp_redis_script_t *self, sp_redis_t *redis, redisReply *reply, 
         freeReplyObject (reply);
         reply = NULL;
         if (sp_redis_script_load (self, redis, error, error_size) == 0)
-            reply = sp_redis_seam_command (redis, total, arguments, lengths, error, error_size);
+            reply = sp_redis_seam_command (redis, argc, argv, lengths, error, error_size);
     }
+    return reply;
+}
+
+/* The script's reply, from hiredis's (taken, may be NULL): an error reply
+   is a failure. */
+static sp_redis_reply_t *
+s_script_wrap (const sp_redis_script_t *self, redisReply *reply, char *error, size_t error_size)
+{
     if (!reply)
         return NULL;
     if (reply->type == REDIS_REPLY_ERROR) {
@@ -138,6 +146,15 @@ s_script_result (sp_redis_script_t *self, sp_redis_t *redis, redisReply *reply, 
         return NULL;
     }
     return sp_redis_seam_reply (reply, error, error_size);
+}
+
+/* The slot of a script's keys (arguments as EVALSHA's), -1 when it has
+   none; -1 returned with the reason when its keys span slots. */
+static int
+s_script_slot (int total, const char **arguments, const size_t *lengths, int *slot, char *error,
+               size_t error_size)
+{
+    return sp_redis_cluster_slot_of (total, arguments, lengths, slot, error, error_size);
 }
 
 sp_redis_reply_t *
@@ -155,12 +172,53 @@ sp_redis_script_run (sp_redis_script_t *self, sp_redis_t *redis, int key_count, 
                             error, error_size) != 0)
         return NULL;
     int total = argc + SP_REDIS_FIXED_ARGS;
-    redisReply *reply = sp_redis_seam_command (redis, total, arguments, lengths, error, error_size);
-    sp_redis_reply_t *result =
-        s_script_result (self, redis, reply, total, arguments, lengths, error, error_size);
+    redisReply *reply = NULL;
+    if (redis->cluster) {
+        int slot = -1;
+        if (s_script_slot (total, arguments, lengths, &slot, error, error_size) == 0)
+            reply = sp_redis_cluster_exchange (redis->cluster, slot, total, arguments, lengths,
+                                               self, error, error_size);
+    }
+    else {
+        reply = sp_redis_seam_command (redis, total, arguments, lengths, error, error_size);
+        reply = reply ? sp_redis_seam_script_retry (self, redis, reply, total, arguments, lengths,
+                                                    error, error_size)
+                      : NULL;
+    }
+    sp_redis_reply_t *result = s_script_wrap (self, reply, error, error_size);
     free (arguments);
     free (lengths);
     return result;
+}
+
+/* sp_redis_script_send on a cluster: sent on the node of the keys' slot,
+   which holds it in flight; the cluster remembers which node. */
+static int
+s_cluster_send (sp_redis_script_t *self, sp_redis_t *redis, int key_count, int argc,
+                const char *const *argv, const size_t *argv_lengths, char *error, size_t error_size)
+{
+    assert (!sp_redis_cluster_pending (redis->cluster, NULL));
+    const char **arguments = NULL;
+    size_t *lengths = NULL;
+    if (s_script_arguments (self, redis, key_count, argc, argv, argv_lengths, &arguments, &lengths,
+                            error, error_size) != 0)
+        return -1;
+    int slot = -1;
+    sp_redis_t *node = NULL;
+    if (s_script_slot (argc + SP_REDIS_FIXED_ARGS, arguments, lengths, &slot, error, error_size) ==
+        0)
+        node = sp_redis_cluster_node (redis->cluster, slot, error, error_size);
+    free (arguments);
+    free (lengths);
+    if (!node)
+        return -1;
+    if (sp_redis_script_send (self, node, key_count, argc, argv, argv_lengths, error, error_size) !=
+        0) {
+        sp_redis_cluster_failed (redis->cluster, !sp_redis_connected (node));
+        return -1;
+    }
+    sp_redis_cluster_pending_set (redis->cluster, node, slot);
+    return 0;
 }
 
 int
@@ -172,6 +230,8 @@ sp_redis_script_send (sp_redis_script_t *self, sp_redis_t *redis, int key_count,
     assert (key_count >= 0 && key_count <= argc);
     assert (argc == 0 || argv);
     assert (!redis->pending);
+    if (redis->cluster)
+        return s_cluster_send (self, redis, key_count, argc, argv, argv_lengths, error, error_size);
     const char **arguments = NULL;
     size_t *lengths = NULL;
     if (s_script_arguments (self, redis, key_count, argc, argv, argv_lengths, &arguments, &lengths,
@@ -210,13 +270,19 @@ bool
 sp_redis_script_sent (const sp_redis_t *redis)
 {
     assert (redis);
+    if (redis->cluster)
+        return sp_redis_cluster_pending (redis->cluster, NULL) != NULL;
     return redis->pending != NULL;
 }
 
-sp_redis_reply_t *
-sp_redis_script_receive (sp_redis_t *redis, char *error, size_t error_size)
+/* Reads the raw reply of the script in flight on redis (a single-server
+   connection), NOSCRIPT handled; hands back the script and its EVALSHA
+   arguments (the caller frees them). NULL with the reason. */
+static redisReply *
+s_receive_raw (sp_redis_t *redis, sp_redis_script_t **script_p, const char ***arguments_p,
+               size_t **lengths_p, int *total_p, char *error, size_t error_size)
 {
-    assert (redis && redis->pending);
+    assert (redis->pending);
     sp_redis_script_t *self = redis->pending;
     const char **arguments = redis->pending_arguments;
     size_t *lengths = redis->pending_lengths;
@@ -225,6 +291,10 @@ sp_redis_script_receive (sp_redis_t *redis, char *error, size_t error_size)
     redis->pending_arguments = NULL;
     redis->pending_lengths = NULL;
     redis->pending_count = 0;
+    *script_p = self;
+    *arguments_p = arguments;
+    *lengths_p = lengths;
+    *total_p = total;
     redisReply *reply = NULL;
     if (!redis->context)
         sp_error_set (error, error_size, "lost connection to redis at \"%s\"", redis->address);
@@ -235,9 +305,43 @@ sp_redis_script_receive (sp_redis_t *redis, char *error, size_t error_size)
                       redis->address, reason);
         reply = NULL;
     }
-    sp_redis_reply_t *result =
-        reply ? s_script_result (self, redis, reply, total, arguments, lengths, error, error_size)
-              : NULL;
+    return reply ? sp_redis_seam_script_retry (self, redis, reply, total, arguments, lengths, error,
+                                               error_size)
+                 : NULL;
+}
+
+sp_redis_reply_t *
+sp_redis_script_receive (sp_redis_t *redis, char *error, size_t error_size)
+{
+    assert (redis);
+    sp_redis_t *node = redis;
+    int slot = -1;
+    if (redis->cluster) {
+        node = sp_redis_cluster_pending (redis->cluster, &slot);
+        assert (node);
+        sp_redis_cluster_pending_set (redis->cluster, NULL, -1);
+    }
+    sp_redis_script_t *self = NULL;
+    const char **arguments = NULL;
+    size_t *lengths = NULL;
+    int total = 0;
+    redisReply *reply =
+        s_receive_raw (node, &self, &arguments, &lengths, &total, error, error_size);
+    if (redis->cluster) {
+        sp_redis_t *target = NULL;
+        if (!reply)
+            sp_redis_cluster_failed (redis->cluster, !sp_redis_connected (node));
+        else if (sp_redis_cluster_redirect (redis->cluster, reply, &target) !=
+                 SP_REDIS_REDIRECT_NONE) {
+            /* Sent to the wrong node: run it again where it belongs. */
+            freeReplyObject (reply);
+            reply = sp_redis_cluster_exchange (redis->cluster, slot, total, arguments, lengths,
+                                               self, error, error_size);
+        }
+        else
+            sp_redis_cluster_failed (redis->cluster, false);
+    }
+    sp_redis_reply_t *result = s_script_wrap (self, reply, error, error_size);
     free (arguments);
     free (lengths);
     return result;

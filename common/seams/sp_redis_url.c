@@ -30,6 +30,8 @@
 #define SP_REDIS_URL_ADDRESS_EXTRA 4    /* "[", "]", ":" and NUL around host and port */
 
 #define REDIS_SCHEME "redis://"
+#define CLUSTER_SCHEME "redis+cluster://"
+#define SEED_SEPARATOR ','
 #define REDISS_SCHEME "rediss://"
 #define UNIX_SCHEME "unix://"
 #define UNIX_DB_PARAMETER "db"
@@ -38,13 +40,17 @@
 #define SCHEME_SEPARATOR "://"
 
 struct _sp_redis_url_t {
-    char *host;     /* TCP host without brackets, NULL for a unix socket */
-    int port;       /* TCP port, 0 for a unix socket */
-    char *path;     /* unix socket path, NULL for TCP */
-    char *username; /* ACL user for AUTH, NULL for the default user */
-    char *password; /* AUTH password, NULL for none; wiped on destroy */
-    int database;   /* SELECT index after connecting */
-    char *address;  /* "host:port", "[v6]:port" or path, for messages */
+    char *host;        /* TCP host without brackets, NULL for a unix socket */
+    int port;          /* TCP port, 0 for a unix socket */
+    char *path;        /* unix socket path, NULL for TCP */
+    char *username;    /* ACL user for AUTH, NULL for the default user */
+    char *password;    /* AUTH password, NULL for none; wiped on destroy */
+    int database;      /* SELECT index after connecting */
+    char *address;     /* "host:port", "[v6]:port" or path, for messages */
+    bool cluster;      /* redis+cluster://: the hosts are seeds of a Redis Cluster */
+    int seed_count;    /* seeds (cluster) */
+    char **seed_hosts; /* each seed's host without brackets, owned (cluster) */
+    int *seed_ports;   /* each seed's port (cluster) */
 };
 
 /* The URL with any user:password replaced by "***", safe to show. */
@@ -231,10 +237,90 @@ s_parse_database (sp_redis_url_t *self, const char *text, size_t length, char *r
     return 0;
 }
 
+/* "host:port" or "[v6]:port" of host and port, malloc'd; NULL out of memory. */
+static char *
+s_address (const char *host, int port)
+{
+    size_t address_size = strlen (host) + SP_REDIS_URL_NUMBER_TEXT_MAX + SP_REDIS_URL_ADDRESS_EXTRA;
+    char *address = malloc (address_size);
+    if (!address)
+        return NULL;
+    if (strchr (host, ':'))
+        snprintf (address, address_size, "[%s]:%d", host, port);
+    else
+        snprintf (address, address_size, "%s:%d", host, port);
+    return address;
+}
+
+/* Parses "host:port[,host:port...]" into the seeds, the first one also
+   as host and port; the address lists them all. */
+static int
+s_parse_seeds (sp_redis_url_t *self, const char *text, size_t length, char *reason, size_t size)
+{
+    if (length == 0) {
+        snprintf (reason, size, "missing host");
+        return -1;
+    }
+    int count = 1;
+    for (size_t i = 0; i < length; i++)
+        count += text[i] == SEED_SEPARATOR;
+    self->seed_hosts = calloc ((size_t) count, sizeof *self->seed_hosts);
+    self->seed_ports = calloc ((size_t) count, sizeof *self->seed_ports);
+    self->address = calloc (1, length + 1);
+    if (!self->seed_hosts || !self->seed_ports || !self->address) {
+        snprintf (reason, size, "out of memory");
+        return -1;
+    }
+    const char *seed = text;
+    for (int index = 0; index < count; index++) {
+        const char *end = memchr (seed, SEED_SEPARATOR, (size_t) (text + length - seed));
+        size_t seed_length = end ? (size_t) (end - seed) : (size_t) (text + length - seed);
+        if (seed_length == 0) {
+            snprintf (reason, size, "empty host in the list of cluster nodes");
+            return -1;
+        }
+        char seed_reason[SP_REDIS_URL_REASON_MAX] = "";
+        if (s_parse_host_port (self, seed, seed_length, seed_reason, sizeof seed_reason) != 0) {
+            snprintf (reason, size, "cluster node %d: %s", index + 1, seed_reason);
+            return -1;
+        }
+        self->seed_hosts[index] = self->host;
+        self->seed_ports[index] = self->port;
+        self->seed_count = index + 1;
+        self->host = NULL;
+        seed = end ? end + 1 : seed;
+    }
+    self->host = strdup (self->seed_hosts[0]);
+    self->port = self->seed_ports[0];
+    if (!self->host) {
+        snprintf (reason, size, "out of memory");
+        return -1;
+    }
+    memcpy (self->address, text, length);
+    return 0;
+}
+
+/* The seeds and the database of a redis+cluster:// URL (only database 0
+   exists in a cluster). */
+static int
+s_parse_cluster_rest (sp_redis_url_t *self, const char *hosts, const char *hosts_end,
+                      const char *slash, char *reason, size_t size)
+{
+    if (s_parse_seeds (self, hosts, (size_t) (hosts_end - hosts), reason, size) != 0)
+        return -1;
+    if (slash && s_parse_database (self, slash + 1, strlen (slash + 1), reason, size) != 0)
+        return -1;
+    if (self->database != 0) {
+        snprintf (reason, size, "a Redis Cluster has only database 0");
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_parse_redis_url (sp_redis_url_t *self, const char *url, char *reason, size_t size)
 {
-    const char *authority = url + strlen (REDIS_SCHEME);
+    const char *authority = url + strlen (self->cluster ? CLUSTER_SCHEME : REDIS_SCHEME);
     const char *slash = strchr (authority, '/');
     const char *authority_end = slash ? slash : authority + strlen (authority);
     if (memchr (authority, '?', (size_t) (authority_end - authority)) ||
@@ -252,22 +338,17 @@ s_parse_redis_url (sp_redis_url_t *self, const char *url, char *reason, size_t s
             return -1;
         host = at + 1;
     }
+    if (self->cluster)
+        return s_parse_cluster_rest (self, host, authority_end, slash, reason, size);
     if (s_parse_host_port (self, host, (size_t) (authority_end - host), reason, size) != 0)
         return -1;
     if (slash && s_parse_database (self, slash + 1, strlen (slash + 1), reason, size) != 0)
         return -1;
-
-    size_t address_size =
-        strlen (self->host) + SP_REDIS_URL_NUMBER_TEXT_MAX + SP_REDIS_URL_ADDRESS_EXTRA;
-    self->address = malloc (address_size);
+    self->address = s_address (self->host, self->port);
     if (!self->address) {
         snprintf (reason, size, "out of memory");
         return -1;
     }
-    if (strchr (self->host, ':'))
-        snprintf (self->address, address_size, "[%s]:%d", self->host, self->port);
-    else
-        snprintf (self->address, address_size, "%s:%d", self->host, self->port);
     return 0;
 }
 
@@ -371,12 +452,17 @@ s_parse_url (sp_redis_url_t *self, const char *url, char *error, size_t error_si
     int rc = -1;
     if (strncmp (url, REDIS_SCHEME, strlen (REDIS_SCHEME)) == 0)
         rc = s_parse_redis_url (self, url, reason, sizeof reason);
+    else if (strncmp (url, CLUSTER_SCHEME, strlen (CLUSTER_SCHEME)) == 0) {
+        self->cluster = true;
+        rc = s_parse_redis_url (self, url, reason, sizeof reason);
+    }
     else if (strncmp (url, UNIX_SCHEME, strlen (UNIX_SCHEME)) == 0)
         rc = s_parse_unix_url (self, url, reason, sizeof reason);
     else if (strncmp (url, REDISS_SCHEME, strlen (REDISS_SCHEME)) == 0)
         snprintf (reason, sizeof reason, "TLS (rediss://) is not supported");
     else
-        snprintf (reason, sizeof reason, "expected \"redis://\" or \"unix://\"");
+        snprintf (reason, sizeof reason,
+                  "expected \"redis://\", \"redis+cluster://\" or \"unix://\"");
     if (rc != 0) {
         char shown[SP_REDIS_URL_SHOWN_MAX];
         s_redact_url (url, shown, sizeof shown);
@@ -405,6 +491,10 @@ sp_redis_url_new (const char *url, char *error, size_t error_size)
     self->password = NULL;
     self->database = 0;
     self->address = NULL;
+    self->cluster = false;
+    self->seed_count = 0;
+    self->seed_hosts = NULL;
+    self->seed_ports = NULL;
     if (s_parse_url (self, url, error, error_size) != 0)
         sp_redis_url_destroy (&self);
     return self;
@@ -425,6 +515,10 @@ sp_redis_url_destroy (sp_redis_url_t **self_p)
         free (self->password);
     }
     free (self->address);
+    for (int i = 0; self->seed_hosts && i < self->seed_count; i++)
+        free (self->seed_hosts[i]);
+    free (self->seed_hosts);
+    free (self->seed_ports);
     free (self);
     *self_p = NULL;
 }
@@ -476,4 +570,53 @@ sp_redis_url_address (const sp_redis_url_t *self)
 {
     assert (self);
     return self->address;
+}
+
+bool
+sp_redis_url_cluster (const sp_redis_url_t *self)
+{
+    assert (self);
+    return self->cluster;
+}
+
+int
+sp_redis_url_seed_count (const sp_redis_url_t *self)
+{
+    assert (self);
+    return self->seed_count;
+}
+
+const char *
+sp_redis_url_seed_host (const sp_redis_url_t *self, int index)
+{
+    assert (self);
+    assert (index >= 0 && index < self->seed_count);
+    return self->seed_hosts[index];
+}
+
+int
+sp_redis_url_seed_port (const sp_redis_url_t *self, int index)
+{
+    assert (self);
+    assert (index >= 0 && index < self->seed_count);
+    return self->seed_ports[index];
+}
+
+sp_redis_url_t *
+sp_redis_url_node (const sp_redis_url_t *self, const char *host, int port)
+{
+    assert (self);
+    assert (host);
+    sp_redis_url_t *node = calloc (1, sizeof *node);
+    if (!node)
+        return NULL;
+    node->port = port;
+    node->host = strdup (host);
+    node->address = s_address (host, port);
+    node->username = self->username ? strdup (self->username) : NULL;
+    node->password = self->password ? strdup (self->password) : NULL;
+    if (!node->host || !node->address || (self->username && !node->username) ||
+        (self->password && !node->password))
+        sp_redis_url_destroy (&node);
+    return node;
 }

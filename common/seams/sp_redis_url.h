@@ -13,6 +13,9 @@
       redis://[::1]:port/db             IPv6 hosts in brackets
       unix:///path/to/redis.sock        absolute path, at most 107 bytes
       unix:///path?db=N&user=U&password=P   each parameter optional, any order
+      redis+cluster://host:port[,host:port...]   a Redis Cluster, through
+                                        any of these seed nodes (user and
+                                        password as redis://, database 0 only)
 
     User names and passwords may be percent-encoded ("%40" for "@", "%3A"
     for ":"); "%00" is refused. A user name needs a password. Passwords
@@ -23,6 +26,7 @@
 #ifndef SP_REDIS_URL_H_INCLUDED
 #define SP_REDIS_URL_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct _sp_redis_url_t sp_redis_url_t;
@@ -53,7 +57,21 @@ const char *sp_redis_url_password (const sp_redis_url_t *self);
 /* Database index to SELECT, 0..INT_MAX. */
 int sp_redis_url_database (const sp_redis_url_t *self);
 
-/* "host:port", "[v6]:port" or the socket path, for messages and logs. */
+/* "host:port", "[v6]:port" or the socket path, for messages and logs;
+   for a cluster the seeds as written ("h1:p1,h2:p2"). */
 const char *sp_redis_url_address (const sp_redis_url_t *self);
+
+/* True for redis+cluster://. host and port are then the first seed's. */
+bool sp_redis_url_cluster (const sp_redis_url_t *self);
+
+/* Seed nodes of a cluster URL (0 for any other URL), and each one's host
+   (without brackets) and port (0 <= index < count, asserted). */
+int sp_redis_url_seed_count (const sp_redis_url_t *self);
+const char *sp_redis_url_seed_host (const sp_redis_url_t *self, int index);
+int sp_redis_url_seed_port (const sp_redis_url_t *self, int index);
+
+/* A plain URL for one node at host:port with this URL's user and
+   password and database 0 (a cluster's node). NULL out of memory. */
+sp_redis_url_t *sp_redis_url_node (const sp_redis_url_t *self, const char *host, int port);
 
 #endif

@@ -143,10 +143,14 @@ test_errors (void **state)
         const char *expected; /* the whole error message */
     } cases[] = {
         /* scheme */
-        { "", "invalid redis url \"\": expected \"redis://\" or \"unix://\"" },
-        { "http://h:1", "invalid redis url \"http://h:1\": expected \"redis://\" or \"unix://\"" },
-        { "REDIS://h", "invalid redis url \"REDIS://h\": expected \"redis://\" or \"unix://\"" },
-        { "redis:/h", "invalid redis url \"redis:/h\": expected \"redis://\" or \"unix://\"" },
+        { "",
+          "invalid redis url \"\": expected \"redis://\", \"redis+cluster://\" or \"unix://\"" },
+        { "http://h:1", "invalid redis url \"http://h:1\": expected \"redis://\", "
+                        "\"redis+cluster://\" or \"unix://\"" },
+        { "REDIS://h", "invalid redis url \"REDIS://h\": expected \"redis://\", "
+                       "\"redis+cluster://\" or \"unix://\"" },
+        { "redis:/h", "invalid redis url \"redis:/h\": expected \"redis://\", \"redis+cluster://\" "
+                      "or \"unix://\"" },
         { "rediss://h:1", "invalid redis url \"rediss://h:1\": TLS (rediss://) is not supported" },
         /* host and port */
         { "redis://", "invalid redis url \"redis://\": missing host" },
@@ -304,13 +308,88 @@ test_destroy (void **state)
     assert_null (url);
 }
 
+/* redis+cluster://: seeds in order, the first as host and port, the
+   address as written, credentials shared by every node's URL; database
+   0 only; a bad seed is named by its place. */
+static void
+test_cluster (void **state)
+{
+    (void) state;
+    char error[ERROR_SIZE];
+    sp_redis_url_t *url = s_parse ("redis+cluster://:s%40cret@10.0.0.1:7000,[::1]:7001,h/0", error);
+    assert_non_null (url);
+    assert_true (sp_redis_url_cluster (url));
+    assert_int_equal (sp_redis_url_seed_count (url), 3);
+    assert_string_equal (sp_redis_url_seed_host (url, 0), "10.0.0.1");
+    assert_int_equal (sp_redis_url_seed_port (url, 0), 7000);
+    assert_string_equal (sp_redis_url_seed_host (url, 1), "::1");
+    assert_int_equal (sp_redis_url_seed_port (url, 1), 7001);
+    assert_string_equal (sp_redis_url_seed_host (url, 2), "h");
+    assert_int_equal (sp_redis_url_seed_port (url, 2), 6379);
+    assert_string_equal (sp_redis_url_host (url), "10.0.0.1");
+    assert_int_equal (sp_redis_url_port (url), 7000);
+    assert_string_equal (sp_redis_url_address (url), "10.0.0.1:7000,[::1]:7001,h");
+    assert_string_equal (sp_redis_url_password (url), "s@cret");
+    assert_int_equal (sp_redis_url_database (url), 0);
+
+    sp_redis_url_t *node = sp_redis_url_node (url, "::1", 7005);
+    assert_non_null (node);
+    assert_false (sp_redis_url_cluster (node));
+    assert_int_equal (sp_redis_url_seed_count (node), 0);
+    assert_string_equal (sp_redis_url_host (node), "::1");
+    assert_int_equal (sp_redis_url_port (node), 7005);
+    assert_string_equal (sp_redis_url_address (node), "[::1]:7005");
+    assert_string_equal (sp_redis_url_password (node), "s@cret");
+    assert_null (sp_redis_url_username (node));
+    assert_null (sp_redis_url_path (node));
+    assert_int_equal (sp_redis_url_database (node), 0);
+    sp_redis_url_destroy (&node);
+    sp_redis_url_destroy (&url);
+
+    url = s_parse ("redis+cluster://u:p@127.0.0.1:7000", error);
+    assert_non_null (url);
+    assert_int_equal (sp_redis_url_seed_count (url), 1);
+    assert_string_equal (sp_redis_url_username (url), "u");
+    sp_redis_url_destroy (&url);
+
+    url = s_parse ("redis://127.0.0.1:7000", error);
+    assert_false (sp_redis_url_cluster (url));
+    assert_int_equal (sp_redis_url_seed_count (url), 0);
+    sp_redis_url_destroy (&url);
+
+    const struct {
+        const char *url;      /* input */
+        const char *expected; /* the whole error message */
+    } cases[] = {
+        { "redis+cluster://", "invalid redis url \"redis+cluster://\": missing host" },
+        { "redis+cluster://a:1,,b:2", "invalid redis url \"redis+cluster://a:1,,b:2\": empty host "
+                                      "in the list of cluster nodes" },
+        { "redis+cluster://a:1,",
+          "invalid redis url \"redis+cluster://a:1,\": empty host in the list of cluster nodes" },
+        { "redis+cluster://a:1,b:0",
+          "invalid redis url \"redis+cluster://a:1,b:0\": cluster node 2: port \"0\" is not a "
+          "number in 1..65535" },
+        { "redis+cluster://a:1/2",
+          "invalid redis url \"redis+cluster://a:1/2\": a Redis Cluster has only database 0" },
+        { "redis+cluster://:pw@a:1/x",
+          "invalid redis url \"redis+cluster://***@a:1/x\": database \"x\" is not a number in "
+          "0..2147483647" },
+        { "redis+cluster://a:1?x=1",
+          "invalid redis url \"redis+cluster://a:1?x=1\": query parameters are not supported" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_null (s_parse (cases[i].url, error));
+        assert_string_equal (error, cases[i].expected);
+    }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_accepted_forms), cmocka_unit_test (test_unix_path_limit),
         cmocka_unit_test (test_errors),         cmocka_unit_test (test_error_buffers),
-        cmocka_unit_test (test_destroy),
+        cmocka_unit_test (test_destroy),        cmocka_unit_test (test_cluster),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
