@@ -52,12 +52,18 @@ incentive_close_prepare (incentive_query_t *query, const char *period, char *err
     incentive_close_t *self = calloc (1, sizeof *self);
     char **reps = NULL;
     size_t rep_count = 0;
-    uint64_t behind = 0;
+    sp_completeness_t *check = NULL;
     if (!self) {
         sp_error_set (error, error_size, "out of memory");
         return NULL;
     }
     snprintf (self->period, sizeof self->period, "%s", period);
+    /* a close locks statements: refused unless the state held the whole
+       log before the statements were read and still does after */
+    if (incentive_query_completeness (query, &check, error, error_size) != 0)
+        goto out_failed;
+    if (!sp_completeness_complete (check))
+        goto out_incomplete;
     if (incentive_query_reps (query, &reps, &rep_count, error, error_size) != 0)
         goto out_failed;
     self->statements = calloc (rep_count ? rep_count : 1, sizeof *self->statements);
@@ -68,14 +74,12 @@ incentive_close_prepare (incentive_query_t *query, const char *period, char *err
     for (size_t index = 0; index < rep_count; index++) {
         char reason[INCENTIVE_QUERY_ERROR_SIZE];
         incentive_query_summary_t summary;
-        char *text = incentive_query_statement_with (query, reps[index], period, NULL, true,
+        char *text = incentive_query_statement_with (query, reps[index], period, NULL, true, NULL,
                                                      &summary, reason, sizeof reason);
         if (!text) {
             sp_error_set (error, error_size, "statement of %s: %s", reps[index], reason);
             goto out_failed;
         }
-        if (summary.behind > behind)
-            behind = summary.behind;
         /* a rep with no line and nothing owed has nothing to lock: reading
            the closed period later shows the same empty statement */
         if (summary.statement.line_count == 0 && summary.statement.opening_balance == 0) {
@@ -91,17 +95,22 @@ incentive_close_prepare (incentive_query_t *query, const char *period, char *err
         reps[index] = NULL;
         self->count++;
     }
-    if (behind > 0) {
-        sp_error_set (error, error_size,
-                      "incentive-calculator has %" PRIu64
-                      " events of the log still to apply: statements would be partial; close "
-                      "again when it has caught up (salesctl status)",
-                      behind);
+    if (incentive_query_completeness_confirm (query, check, error, error_size) != 0)
         goto out_failed;
-    }
+    if (!sp_completeness_complete (check))
+        goto out_incomplete;
+    sp_completeness_destroy (&check);
     incentive_query_reps_free (&reps, rep_count);
     return self;
+out_incomplete:;
+    char line[INCENTIVE_CLOSE_ERROR_SIZE / 2];
+    sp_completeness_text (check, line, sizeof line);
+    sp_error_set (error, error_size,
+                  "%s: statements would be partial; close again when it has caught up "
+                  "(salesctl status)",
+                  line);
 out_failed:
+    sp_completeness_destroy (&check);
     incentive_query_reps_free (&reps, rep_count);
     incentive_close_destroy (&self);
     return NULL;

@@ -586,7 +586,7 @@ char *
 incentive_query_statement (incentive_query_t *self, const char *rep_id, const char *period,
                            const incentive_record_credit_t *extra, char *error, size_t error_size)
 {
-    return incentive_query_statement_with (self, rep_id, period, extra, false, NULL, error,
+    return incentive_query_statement_with (self, rep_id, period, extra, false, NULL, NULL, error,
                                            error_size);
 }
 
@@ -706,7 +706,8 @@ incentive_query_internal_org (const incentive_query_t *self)
 char *
 incentive_query_statement_with (incentive_query_t *self, const char *rep_id, const char *period,
                                 const incentive_record_credit_t *extra, bool as_closed,
-                                incentive_query_summary_t *summary, char *error, size_t error_size)
+                                const char *members_given, incentive_query_summary_t *summary,
+                                char *error, size_t error_size)
 {
     assert (self && rep_id && period);
     char reason[INCENTIVE_STATEMENT_ERROR_SIZE];
@@ -735,7 +736,9 @@ incentive_query_statement_with (incentive_query_t *self, const char *rep_id, con
     for (size_t index = 0; index < read.input.closed_count; index++)
         period_closed = period_closed || strcmp (read.input.closed[index].label, period) == 0;
     incentive_statement_options_t options = { .as_closed = as_closed,
-                                              .members = period_closed ? NULL : members };
+                                              .members = period_closed   ? NULL
+                                                         : members_given ? members_given
+                                                                         : members };
     incentive_statement_summary_t written;
     char *text = incentive_statement_json_with (&read.input, period, &options, &written, reason,
                                                 sizeof reason);
@@ -745,6 +748,29 @@ incentive_query_statement_with (incentive_query_t *self, const char *rep_id, con
         *summary = (incentive_query_summary_t){ .statement = written, .behind = behind };
     incentive_query_internal_read_free (&read);
     return text;
+}
+
+int
+incentive_query_completeness (incentive_query_t *self, sp_completeness_t **check, char *error,
+                              size_t error_size)
+{
+    assert (self && check);
+    *check = sp_completeness_new (INCENTIVE_KEYS_SERVICE, self->partitions, error, error_size);
+    if (!*check)
+        return -1;
+    if (sp_completeness_read (*check, self->pg, self->redis, error, error_size) != 0) {
+        sp_completeness_destroy (check);
+        return -1;
+    }
+    return 0;
+}
+
+int
+incentive_query_completeness_confirm (incentive_query_t *self, sp_completeness_t *check,
+                                      char *error, size_t error_size)
+{
+    assert (self && check);
+    return sp_completeness_confirm (check, self->redis, error, error_size);
 }
 
 /* ---------------------------------------------------------------- reps */

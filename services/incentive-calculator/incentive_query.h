@@ -24,6 +24,7 @@
 
 #include "incentive_record.h"
 #include "incentive_statement.h"
+#include "sp_completeness.h"
 #include "sp_period.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
@@ -75,12 +76,26 @@ typedef struct {
 } incentive_query_summary_t;
 
 /* incentive_query_statement, written as closed ("closed": true, without
-   "complete" and "behind": what a close stores) when as_closed, and
-   with what it holds in *summary (may be NULL). */
+   "complete" and "behind": what a close stores) when as_closed, with
+   members (JSON members, e.g. the caller's completeness check: NULL for
+   this read's own "complete" and "behind") appended to an open period's
+   statement, and with what it holds in *summary (may be NULL). */
 char *incentive_query_statement_with (incentive_query_t *self, const char *rep, const char *period,
                                       const incentive_record_credit_t *extra, bool as_closed,
-                                      incentive_query_summary_t *summary, char *error,
-                                      size_t error_size);
+                                      const char *members, incentive_query_summary_t *summary,
+                                      char *error, size_t error_size);
+
+/* Whether incentive-calculator's state holds the whole log: reads the
+   log heads and every partition's state (sp_completeness_read) into
+   *check, made for the query's partitions (the caller destroys it; call
+   sp_completeness_confirm after reading figures). Returns 0, or -1 with
+   the reason. */
+int incentive_query_completeness (incentive_query_t *self, sp_completeness_t **check, char *error,
+                                  size_t error_size);
+
+/* sp_completeness_confirm of check on the query's Redis. */
+int incentive_query_completeness_confirm (incentive_query_t *self, sp_completeness_t *check,
+                                          char *error, size_t error_size);
 
 /* Every rep credited in any partition, every org node a roll-up plan
    names and every overlay rep of a plan, sorted (byte order): *reps gets a

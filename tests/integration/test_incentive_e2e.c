@@ -39,6 +39,7 @@
     fay reached it first), hal.
 */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -614,6 +615,44 @@ test_contest_leaderboard (void **state)
         0);
 }
 
+/* While incentive-calculator is stopped with a deal of 2026-Q3 unapplied,
+   a statement says it is incomplete, --wait gives up with status 3 and a
+   close is refused; once it runs again, --wait answers complete. */
+static void
+test_incomplete_answers_and_close_refused (void **state)
+{
+    (void) state;
+    assert_int_equal (kill (s_fixture.calculator, SIGSTOP), 0);
+    s_publish ("q3.jsonl", WON ("won:q3", "2026-07-15", "rep-ana", "1000.00", ""));
+    json_t *statement = s_statement ("rep-ana", "2026-Q3");
+    assert_non_null (statement);
+    assert_true (json_is_false (json_object_get (statement, "complete")));
+    assert_true (json_integer_value (json_object_get (statement, "behind")) >= 1);
+    json_t *completeness = json_object_get (statement, "completeness");
+    assert_true (json_is_false (json_object_get (completeness, "complete")));
+    assert_string_equal (json_string_value (json_object_get (completeness, "service")),
+                         "incentive-calculator");
+    json_decref (statement);
+    char output[OUTPUT_SIZE];
+    assert_int_equal (s_salesctl ((const char *[]){ "statement", "--rep", "rep-ana", "--period",
+                                                    "2026-Q3", "--wait", "--timeout", "1", NULL },
+                                  output),
+                      3);
+    assert_non_null (strstr (output, "incomplete: incentive-calculator has applied "));
+    int closed = s_salesctl ((const char *[]){ "close-period", "--period", "2026-Q2", NULL },
+                             output);
+    assert_int_equal (kill (s_fixture.calculator, SIGCONT), 0);
+    assert_int_not_equal (closed, 0);
+    json_t *waited = s_salesctl_json ((const char *[]){ "statement", "--rep", "rep-ana",
+                                                        "--period", "2026-Q3", "--wait",
+                                                        "--json", NULL });
+    assert_non_null (waited);
+    assert_true (json_is_true (json_object_get (waited, "complete")));
+    assert_int_equal (json_integer_value (json_object_get (waited, "behind")), 0);
+    assert_int_equal (json_integer_value (json_object_get (waited, "net_payout")), 5000);
+    json_decref (waited);
+}
+
 int
 main (void)
 {
@@ -626,6 +665,7 @@ main (void)
         cmocka_unit_test (test_manager_rollup_and_role),
         cmocka_unit_test (test_contest_leaderboard),
         cmocka_unit_test (test_overlay_credits),
+        cmocka_unit_test (test_incomplete_answers_and_close_refused),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }

@@ -23,6 +23,8 @@
     current period of the kind of the rep's plans.
 */
 #include "salesctl.h"
+#include "salesctl_complete.h"
+#include "incentive-calculator/incentive_keys.h"
 #include "incentive-calculator/incentive_query.h"
 #include "incentive-calculator/incentive_statement.h"
 #include "sp_event.h"
@@ -43,6 +45,7 @@ static const sp_config_option_t s_statement_options[] = {
     { "period", NULL, SP_CONFIG_STRING, NULL,
       "the period: YYYY-MM, YYYY-Qn or YYYY, as the rep's plans pay (required)", 0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print the statement as one JSON document", 0, 0 },
+    SALESCTL_COMPLETE_OPTIONS,
 };
 
 static const sp_config_option_t s_whatif_options[] = {
@@ -54,6 +57,7 @@ static const sp_config_option_t s_whatif_options[] = {
     { "period", NULL, SP_CONFIG_STRING, "",
       "the period the deal would fall in (default: the current one of the rep's plans)", 0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print one JSON object", 0, 0 },
+    SALESCTL_COMPLETE_OPTIONS,
 };
 
 /* A session: the connections and the query. */
@@ -61,11 +65,13 @@ typedef struct {
     sp_pg_t *pg;
     sp_redis_t *redis;
     incentive_query_t *query;
+    salesctl_complete_t complete; /* whether the state read held the whole log */
 } s_session_t;
 
 static void
 s_close (s_session_t *session)
 {
+    salesctl_complete_close (&session->complete);
     incentive_query_destroy (&session->query);
     sp_redis_destroy (&session->redis);
     sp_pg_destroy (&session->pg);
@@ -100,6 +106,40 @@ s_open (const sp_config_t *config, const char *command, s_session_t *session)
         fprintf (stderr, "salesctl %s: %s\n", command, error);
         return -1;
     }
+    /* plans apply forward: no reference data makes the state stale */
+    return salesctl_complete_open (config, command, INCENTIVE_KEYS_SERVICE, session->pg, NULL, 0,
+                                   &session->complete);
+}
+
+/* Appends to *text, a statement of an open period (a JSON object), what
+   the completeness check saw: "complete", "behind" (events logged and not
+   applied) and "completeness". Returns 0, or -1 when out of memory. */
+static int
+s_add_completeness (char **text, const salesctl_complete_t *complete)
+{
+    const sp_completeness_t *check = complete->completeness;
+    json_t *members =
+        json_pack ("{s:b, s:I, s:o}", "complete", salesctl_complete_ok (complete), "behind",
+                   (json_int_t) (sp_completeness_events (check) - sp_completeness_applied (check)),
+                   "completeness", sp_completeness_json (check));
+    char *members_text = members ? json_dumps (members, JSON_COMPACT) : NULL;
+    json_decref (members);
+    size_t length = strlen (*text);
+    size_t members_length = members_text ? strlen (members_text) : 0;
+    char *joined = members_length > 2 ? malloc (length + members_length) : NULL;
+    if (!joined || length < 2 || (*text)[length - 1] != '}') {
+        free (members_text);
+        free (joined);
+        return -1;
+    }
+    /* "{...}" + "{members}" -> "{...,members}" */
+    memcpy (joined, *text, length - 1);
+    joined[length - 1] = ',';
+    memcpy (joined + length, members_text + 1, members_length - 1);
+    joined[length + members_length - 1] = '\0';
+    free (members_text);
+    free (*text);
+    *text = joined;
     return 0;
 }
 
@@ -167,10 +207,6 @@ s_print_statement (const json_t *root)
     const json_t *lines = json_object_get (root, "lines");
     printf ("statement of %s for %s (%s)%s\n", s_text (root, "rep_id"), s_text (root, "period"),
             currency, json_is_true (json_object_get (root, "closed")) ? ", closed" : "");
-    if (json_is_false (json_object_get (root, "complete")))
-        printf ("  incomplete: incentive-calculator has %" PRId64
-                " events of the log still to apply\n",
-                s_number (root, "behind"));
     printf ("  opening balance owed %s\n",
             s_money (s_number (root, "opening_balance"), currency, money));
     size_t index;
@@ -216,22 +252,44 @@ salesctl_statement (int argc, char **argv)
     if (s_open (config, command, &session) != 0)
         goto out_close;
     char error[INCENTIVE_QUERY_ERROR_SIZE];
-    char *text = incentive_query_statement (session.query, sp_config_string (config, "rep"), period,
-                                            NULL, error, sizeof error);
-    if (!text) {
-        fprintf (stderr, "salesctl %s: %s\n", command, error);
-        goto out_close;
+    char *text = NULL;
+    incentive_query_summary_t summary;
+    int again;
+    do {
+        free (text);
+        text = NULL;
+        if (salesctl_complete_begin (&session.complete, session.pg, session.redis) != 0)
+            goto out_close;
+        /* "" for members: the completeness check's are added below */
+        text =
+            incentive_query_statement_with (session.query, sp_config_string (config, "rep"), period,
+                                            NULL, false, "", &summary, error, sizeof error);
+        if (!text) {
+            fprintf (stderr, "salesctl %s: %s\n", command, error);
+            goto out_close;
+        }
+    } while ((again = salesctl_complete_end (&session.complete, session.redis)) == 1);
+    if (again < 0)
+        goto out_free;
+    /* a closed period's statement is as stored: nothing to catch up on */
+    if (!summary.statement.closed && s_add_completeness (&text, &session.complete) != 0) {
+        fprintf (stderr, "salesctl %s: out of memory\n", command);
+        goto out_free;
     }
     if (sp_config_bool (config, "json"))
         printf ("%s\n", text);
     else {
+        if (!summary.statement.closed)
+            salesctl_complete_text (&session.complete, stdout);
         json_t *root = json_loads (text, 0, NULL);
         if (root)
             s_print_statement (root);
         json_decref (root);
     }
+    exit_code =
+        fflush (stdout) == 0 ? salesctl_complete_exit (&session.complete) : SALESCTL_EXIT_FAILURE;
+out_free:
     free (text);
-    exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
 out_close:
     s_close (&session);
 out:
@@ -333,15 +391,26 @@ salesctl_whatif (int argc, char **argv)
     incentive_record_credit_t credit;
     if (s_whatif_credit (config, session.query, &period, &credit) != 0)
         goto out;
-    before_text =
-        incentive_query_statement (session.query, rep, period.label, NULL, error, sizeof error);
-    after_text = before_text ? incentive_query_statement (session.query, rep, period.label, &credit,
-                                                          error, sizeof error)
-                             : NULL;
-    if (!after_text) {
-        fprintf (stderr, "salesctl %s: %s\n", command, error);
+    int again;
+    do {
+        free (before_text);
+        free (after_text);
+        before_text = after_text = NULL;
+        if (salesctl_complete_begin (&session.complete, session.pg, session.redis) != 0)
+            goto out;
+        before_text = incentive_query_statement_with (session.query, rep, period.label, NULL, false,
+                                                      "", NULL, error, sizeof error);
+        after_text =
+            before_text ? incentive_query_statement_with (session.query, rep, period.label, &credit,
+                                                          false, "", NULL, error, sizeof error)
+                        : NULL;
+        if (!after_text) {
+            fprintf (stderr, "salesctl %s: %s\n", command, error);
+            goto out;
+        }
+    } while ((again = salesctl_complete_end (&session.complete, session.redis)) == 1);
+    if (again < 0)
         goto out;
-    }
     before = json_loads (before_text, 0, NULL);
     after = json_loads (after_text, 0, NULL);
     int64_t adds = 0;
@@ -360,11 +429,13 @@ salesctl_whatif (int argc, char **argv)
                        "occurred_at", (json_int_t) credit.occurred_at, "lines", lines, "adds",
                        (json_int_t) adds, "net_payout_before", (json_int_t) net_before,
                        "net_payout_after", (json_int_t) net_after);
-        if (salesctl_print_json (document) != 0) /* takes document */
+        if (!document || salesctl_complete_json (&session.complete, document) != 0 ||
+            salesctl_print_json (document) != 0) /* takes document */
             goto out;
     }
     else {
         char money[S_MONEY_TEXT_SIZE];
+        salesctl_complete_text (&session.complete, stdout);
         printf ("what if %s won a deal of %s in %s:\n", rep,
                 s_money (credit.deal_amount, currency, money), period.label);
         size_t index;
@@ -378,7 +449,8 @@ salesctl_whatif (int argc, char **argv)
                 s_money (adds, currency, money), s_money (net_before, currency, before_money),
                 s_money (net_after, currency, after_money));
     }
-    exit_code = fflush (stdout) == 0 ? SALESCTL_EXIT_OK : SALESCTL_EXIT_FAILURE;
+    exit_code =
+        fflush (stdout) == 0 ? salesctl_complete_exit (&session.complete) : SALESCTL_EXIT_FAILURE;
 out:
     json_decref (lines);
     json_decref (before);
