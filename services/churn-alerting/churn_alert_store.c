@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "churn_array_text.h"
 #include "sp_civil.h"
 #include "sp_error.h"
 
@@ -22,9 +23,6 @@
 #define S_HEX_SIZE(bytes) (2 + 2 * (bytes) + 1)
 #define S_LIFECYCLE_HEX S_HEX_SIZE (CHURN_LIFECYCLE_PACKED_MAX)
 #define S_HISTORY_HEX S_HEX_SIZE (CHURN_HISTORY_PACKED_MAX)
-
-/* The rules' and lifecycles' array literals of the lifecycle upsert. */
-#define S_ARRAY_SIZE (CHURN_RULES_COUNT * (S_LIFECYCLE_HEX + 4) + 2)
 
 /* The previous scores as an integer[] literal. */
 #define S_PREVIOUS_SIZE (2 + CHURN_ALERT_PREVIOUS_MAX * 4 + 1)
@@ -109,29 +107,41 @@ static const char s_scored_sql[] =
     "SELECT customer_id, (last_day - date '1970-01-01') FROM churn_customers "
     "WHERE partition = $1::integer";
 
-/* $1 customer: its row and its lifecycles. */
+/* $1 customers (text[]): their rows and their lifecycles, a customer's
+   rows together. */
 static const char s_read_sql[] =
-    "SELECT c.revision, c.history, l.rule, l.lifecycle FROM churn_customers c "
+    "SELECT c.customer_id, c.revision, c.history, l.rule, l.lifecycle FROM churn_customers c "
     "LEFT JOIN churn_alert_conditions l ON l.customer_id = c.customer_id "
-    "WHERE c.customer_id = $1";
+    "WHERE c.customer_id = ANY ($1::text[]) ORDER BY c.customer_id";
 
-/* $1 customer, $2 partition, $3 last day, $4 history (hex). */
+/* $1 customers (text[]): the rows that exist, locked in one order (that
+   of every writer), with their revisions. */
+static const char s_lock_sql[] =
+    "SELECT customer_id, revision FROM churn_customers WHERE customer_id = ANY ($1::text[]) "
+    "ORDER BY customer_id FOR UPDATE";
+
+/* $1 customers, $2 partition, $3 last days, $4 histories (hex): the rows
+   of customers never scored; returns those created. */
 static const char s_create_sql[] =
     "INSERT INTO churn_customers (customer_id, partition, last_day, history) "
-    "VALUES ($1, $2::integer, date '1970-01-01' + $3::integer, decode($4, 'hex')) "
-    "ON CONFLICT (customer_id) DO NOTHING RETURNING revision";
+    "SELECT u.customer_id, $2::integer, date '1970-01-01' + u.day, decode(u.history, 'hex') "
+    "FROM unnest($1::text[], $3::integer[], $4::text[]) AS u (customer_id, day, history) "
+    "ORDER BY u.customer_id ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id";
 
-/* The same over $5, the revision read. */
+/* The same over $5, the revisions read: returns the rows moved. */
 static const char s_move_sql[] =
-    "UPDATE churn_customers SET partition = $2::integer, last_day = date '1970-01-01' + "
-    "$3::integer, history = decode($4, 'hex'), revision = revision + 1, updated_at = now() "
-    "WHERE customer_id = $1 AND revision = $5::bigint RETURNING revision";
+    "UPDATE churn_customers c SET partition = $2::integer, last_day = date '1970-01-01' + u.day, "
+    "history = decode(u.history, 'hex'), revision = c.revision + 1, updated_at = now() "
+    "FROM unnest($1::text[], $3::integer[], $4::text[], $5::bigint[]) "
+    "AS u (customer_id, day, history, revision) "
+    "WHERE c.customer_id = u.customer_id AND c.revision = u.revision RETURNING c.customer_id";
 
-/* $1 customer, $2 rules, $3 lifecycles (hex), as text[] literals. */
+/* $1 customers, $2 rules, $3 lifecycles (hex), as text[] literals. */
 static const char s_lifecycles_sql[] =
     "INSERT INTO churn_alert_conditions (customer_id, rule, lifecycle) "
-    "SELECT $1, u.rule, decode(u.lifecycle, 'hex') "
-    "FROM unnest($2::text[], $3::text[]) AS u (rule, lifecycle) "
+    "SELECT u.customer_id, u.rule, decode(u.lifecycle, 'hex') "
+    "FROM unnest($1::text[], $2::text[], $3::text[]) AS u (customer_id, rule, lifecycle) "
+    "ORDER BY u.customer_id, u.rule "
     "ON CONFLICT (customer_id, rule) DO UPDATE SET lifecycle = EXCLUDED.lifecycle";
 
 /* $1 customer, $2 rule ('' any): the firing alerts, locked. */
@@ -372,54 +382,103 @@ s_read_lifecycle (const sp_pg_result_t *result, int row, int column, churn_lifec
     return rc;
 }
 
-int
-churn_alert_store_read (sp_pg_t *pg, const char *customer, churn_alert_store_customer_t *out,
-                        char *error, size_t error_size)
+/* The state of a customer never scored. */
+static void
+s_customer_init (churn_alert_store_customer_t *customer)
 {
-    assert (pg && customer && out);
-    const char *values[] = { customer };
+    memset (customer, 0, sizeof *customer);
+    churn_history_init (&customer->history);
+    for (int rule = 0; rule < CHURN_RULES_COUNT; rule++)
+        churn_lifecycle_init (&customer->states[rule]);
+}
+
+/* The index of customer in customers (count of them), or count. */
+static size_t
+s_find (const char *const *customers, size_t count, const char *customer)
+{
+    for (size_t index = 0; index < count; index++)
+        if (strcmp (customers[index], customer) == 0)
+            return index;
+    return count;
+}
+
+/* Reads row of the batched read into into (the customer's first row
+   when first). Returns 0, or -1 with the reason. */
+static int
+s_read_customer_row (const sp_pg_result_t *result, int row, bool first,
+                     churn_alert_store_customer_t *into, char *error, size_t error_size)
+{
+    const char *customer = sp_pg_result_value (result, row, 0);
+    char reason[CHURN_ALERT_STORE_REASON_SIZE] = "";
+    if (first) {
+        size_t size = 0;
+        unsigned char *history = sp_pg_result_bytea (result, row, 2, &size);
+        int unpacked =
+            history ? churn_history_unpack (&into->history, history, size, reason, sizeof reason)
+                    : -1;
+        free (history);
+        if (unpacked != 0 || sp_pg_result_int64 (result, row, 1, &into->revision) != 0) {
+            sp_error_set (error, error_size, "the score history of \"%s\" does not read: %s",
+                          customer, reason);
+            return -1;
+        }
+        into->stored = true;
+    }
+    if (sp_pg_result_is_null (result, row, 3))
+        return 0;
+    churn_rules_rule_t rule;
+    if (churn_rules_rule_parse (sp_pg_result_value (result, row, 3), &rule) != 0 ||
+        s_read_lifecycle (result, row, 4, &into->states[rule], reason, sizeof reason) != 0) {
+        sp_error_set (error, error_size, "a lifecycle of \"%s\" does not read: %s", customer,
+                      reason);
+        return -1;
+    }
+    return 0;
+}
+
+int
+churn_alert_store_read_batch (sp_pg_t *pg, const char *const *customers, size_t count,
+                              churn_alert_store_customer_t *out, size_t *readable, char *error,
+                              size_t error_size)
+{
+    assert (pg && (customers || count == 0) && (out || count == 0) && readable);
+    for (size_t index = 0; index < count; index++)
+        s_customer_init (&out[index]);
+    *readable = count;
+    if (count == 0)
+        return 0;
+    churn_array_text_t ids = { 0 };
+    for (size_t index = 0; index < count; index++)
+        churn_array_text_add_quoted (&ids, customers[index]);
+    char *literal = churn_array_text_finish (&ids);
+    if (!literal) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    const char *values[] = { literal };
     sp_pg_result_t *result =
-        s_exec (pg, "read a customer's scoring state", s_read_sql, 1, values, error, error_size);
+        s_exec (pg, "read the customers' scoring state", s_read_sql, 1, values, error, error_size);
+    free (literal);
     if (!result)
         return -1;
-    churn_alert_store_customer_t read;
-    memset (&read, 0, sizeof read);
-    churn_history_init (&read.history);
-    for (int rule = 0; rule < CHURN_RULES_COUNT; rule++)
-        churn_lifecycle_init (&read.states[rule]);
-    char reason[CHURN_ALERT_STORE_REASON_SIZE] = "";
-    int rc = -1;
+    /* rows come a customer at a time: look each customer up once */
+    size_t current = count;
     int rows = sp_pg_result_rows (result);
     for (int row = 0; row < rows; row++) {
-        if (row == 0) {
-            size_t size = 0;
-            unsigned char *history = sp_pg_result_bytea (result, 0, 1, &size);
-            int unpacked =
-                history ? churn_history_unpack (&read.history, history, size, reason, sizeof reason)
-                        : -1;
-            free (history);
-            if (unpacked != 0 || sp_pg_result_int64 (result, 0, 0, &read.revision) != 0) {
-                sp_error_set (error, error_size, "the score history of \"%s\" does not read: %s",
-                              customer, reason);
-                goto out_destroy;
-            }
-            read.stored = true;
-        }
-        if (sp_pg_result_is_null (result, row, 2))
-            continue;
-        churn_rules_rule_t rule;
-        if (churn_rules_rule_parse (sp_pg_result_value (result, row, 2), &rule) != 0 ||
-            s_read_lifecycle (result, row, 3, &read.states[rule], reason, sizeof reason) != 0) {
-            sp_error_set (error, error_size, "a lifecycle of \"%s\" does not read: %s", customer,
-                          reason);
-            goto out_destroy;
-        }
+        const char *customer = sp_pg_result_value (result, row, 0);
+        bool first = current == count || strcmp (customers[current], customer) != 0;
+        if (first)
+            current = s_find (customers, count, customer);
+        if (current == count || current >= *readable)
+            continue; /* not asked for, or after one that does not read */
+        if (s_read_customer_row (result, row, first, &out[current], error, error_size) != 0)
+            *readable = current;
     }
-    *out = read;
-    rc = 0;
-out_destroy:
+    /* those after the first that does not read are not handed over */
+    for (size_t index = *readable; index < count; index++)
+        s_customer_init (&out[index]);
     sp_pg_result_destroy (&result);
-    return rc;
+    return 0;
 }
 
 int
@@ -571,92 +630,264 @@ s_append (sp_pg_t *pg, churn_alert_t *alert, char *error, size_t error_size)
     return rc;
 }
 
-/* Stores the four lifecycle states (inside the open transaction). */
-static int
-s_store_lifecycles (sp_pg_t *pg, const char *customer,
-                    const churn_lifecycle_t states[CHURN_RULES_COUNT], char *error,
-                    size_t error_size)
+/* The array literals of a batch's statements. */
+typedef struct {
+    churn_array_text_t customers;  /* ids */
+    churn_array_text_t days;       /* last days scored */
+    churn_array_text_t histories;  /* packed histories (hex) */
+    churn_array_text_t revisions;  /* revisions read (moves only) */
+    churn_array_text_t rules;      /* rule names (lifecycles only) */
+    churn_array_text_t lifecycles; /* packed lifecycles (hex) */
+} s_arrays_t;
+
+static void
+s_arrays_reset (s_arrays_t *arrays)
 {
-    char rules[S_ARRAY_SIZE], lifecycles[S_ARRAY_SIZE];
-    size_t rules_used = 0, lifecycles_used = 0;
+    churn_array_text_reset (&arrays->customers);
+    churn_array_text_reset (&arrays->days);
+    churn_array_text_reset (&arrays->histories);
+    churn_array_text_reset (&arrays->revisions);
+    churn_array_text_reset (&arrays->rules);
+    churn_array_text_reset (&arrays->lifecycles);
+}
+
+/* Adds write's row of churn_customers (its revision read when move). */
+static void
+s_add_customer_row (s_arrays_t *arrays, const churn_alert_store_write_t *write, bool move)
+{
+    unsigned char packed[CHURN_HISTORY_PACKED_MAX];
+    size_t size = churn_history_pack (write->history, packed, sizeof packed);
+    assert (size > 0);
+    char hex[S_HISTORY_HEX];
+    s_hex (packed, size, hex);
+    churn_array_text_add_quoted (&arrays->customers, write->customer);
+    churn_array_text_add_int64 (&arrays->days,
+                                write->history->periods[write->history->count - 1].day);
+    churn_array_text_add_bare (&arrays->histories, hex);
+    if (move)
+        churn_array_text_add_int64 (&arrays->revisions, write->before->revision);
+}
+
+/* Adds write's four lifecycle states. */
+static void
+s_add_lifecycles (s_arrays_t *arrays, const churn_alert_store_write_t *write)
+{
     for (int rule = 0; rule < CHURN_RULES_COUNT; rule++) {
         unsigned char packed[CHURN_LIFECYCLE_PACKED_MAX];
-        size_t size = churn_lifecycle_pack (&states[rule], packed, sizeof packed);
+        size_t size = churn_lifecycle_pack (&write->states[rule], packed, sizeof packed);
         assert (size > 0);
         char hex[S_LIFECYCLE_HEX];
         s_hex (packed, size, hex);
-        rules_used +=
-            (size_t) snprintf (rules + rules_used, sizeof rules - rules_used, "%s%s",
-                               rule ? "," : "{", churn_rules_rule_name ((churn_rules_rule_t) rule));
-        lifecycles_used +=
-            (size_t) snprintf (lifecycles + lifecycles_used, sizeof lifecycles - lifecycles_used,
-                               "%s%s", rule ? "," : "{", hex);
+        churn_array_text_add_quoted (&arrays->customers, write->customer);
+        churn_array_text_add_bare (&arrays->rules,
+                                   churn_rules_rule_name ((churn_rules_rule_t) rule));
+        churn_array_text_add_bare (&arrays->lifecycles, hex);
     }
-    snprintf (rules + rules_used, sizeof rules - rules_used, "}");
-    snprintf (lifecycles + lifecycles_used, sizeof lifecycles - lifecycles_used, "}");
-    const char *values[] = { customer, rules, lifecycles };
+}
+
+/* Runs sql over the arrays (count literals, in order: customers, then
+   partition when given, then the rest) and marks the writes whose
+   customer it returns (column 0) as written. */
+static int
+s_exec_arrays (sp_pg_t *pg, const char *what, const char *sql, const char *partition,
+               churn_array_text_t *const *arrays, int count, churn_alert_store_write_t *writes,
+               size_t write_count, char *error, size_t error_size)
+{
+    enum { S_ARRAYS_MAX = 5 };
+    assert (count >= 1 && count <= S_ARRAYS_MAX - (partition ? 1 : 0));
+    char *literals[S_ARRAYS_MAX] = { NULL };
+    const char *values[S_ARRAYS_MAX + 1];
+    int value_count = 0, rc = -1;
+    for (int index = 0; index < count; index++) {
+        literals[index] = churn_array_text_finish (arrays[index]);
+        if (!literals[index]) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out_free;
+        }
+        values[value_count++] = literals[index];
+        if (index == 0 && partition)
+            values[value_count++] = partition;
+    }
+    sp_pg_result_t *result = s_exec (pg, what, sql, value_count, values, error, error_size);
+    if (!result)
+        goto out_free;
+    int rows = sp_pg_result_columns (result) > 0 ? sp_pg_result_rows (result) : 0;
+    for (int row = 0; row < rows; row++) {
+        const char *customer = sp_pg_result_value (result, row, 0);
+        for (size_t index = 0; index < write_count; index++)
+            if (strcmp (writes[index].customer, customer) == 0)
+                writes[index].written = true;
+    }
+    sp_pg_result_destroy (&result);
+    rc = 0;
+out_free:
+    for (int index = 0; index < count; index++)
+        free (literals[index]);
+    return rc;
+}
+
+/* Locks the rows of the batch's customers that exist (in the order every
+   writer takes them) and marks in *move each write whose row is still at
+   the revision read (to move) and in *create each whose row still does
+   not exist (to create); the others moved since the read. */
+static int
+s_lock_customers (sp_pg_t *pg, const churn_alert_store_write_t *writes, size_t count, bool *move,
+                  bool *create, char *error, size_t error_size)
+{
+    churn_array_text_t ids = { 0 };
+    for (size_t index = 0; index < count; index++)
+        churn_array_text_add_quoted (&ids, writes[index].customer);
+    char *literal = churn_array_text_finish (&ids);
+    if (!literal) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    const char *values[] = { literal };
     sp_pg_result_t *result =
-        s_exec (pg, "store the alerts' lifecycles", s_lifecycles_sql, 3, values, error, error_size);
+        s_exec (pg, "lock the customers' scoring state", s_lock_sql, 1, values, error, error_size);
+    free (literal);
     if (!result)
         return -1;
+    for (size_t index = 0; index < count; index++) {
+        move[index] = false;
+        create[index] = !writes[index].before->stored;
+    }
+    int rc = 0;
+    int rows = sp_pg_result_rows (result);
+    for (int row = 0; row < rows; row++) {
+        const char *customer = sp_pg_result_value (result, row, 0);
+        int64_t revision = 0;
+        if (sp_pg_result_int64 (result, row, 1, &revision) != 0) {
+            sp_error_set (error, error_size, "the revision of \"%s\" does not read", customer);
+            rc = -1;
+            break;
+        }
+        for (size_t index = 0; index < count; index++)
+            if (strcmp (writes[index].customer, customer) == 0) {
+                const churn_alert_store_customer_t *before = writes[index].before;
+                create[index] = false;
+                move[index] = before->stored && before->revision == revision;
+            }
+    }
     sp_pg_result_destroy (&result);
-    return 0;
+    return rc;
+}
+
+/* Inside the open transaction: moves or creates the rows still as read,
+   stores the lifecycles of those written and appends their alerts in
+   order. */
+static int
+s_write_rows (sp_pg_t *pg, uint32_t partition, churn_alert_store_write_t *writes, size_t count,
+              const bool *move, const bool *create, char *error, size_t error_size)
+{
+    char partition_text[S_NUMBER_SIZE];
+    snprintf (partition_text, sizeof partition_text, "%" PRIu32, partition);
+    s_arrays_t arrays;
+    memset (&arrays, 0, sizeof arrays);
+    int rc = -1;
+    size_t moves = 0, creates = 0;
+    for (size_t index = 0; index < count; index++)
+        if (move[index]) {
+            s_add_customer_row (&arrays, &writes[index], true);
+            moves++;
+        }
+    churn_array_text_t *move_arrays[] = { &arrays.customers, &arrays.days, &arrays.histories,
+                                          &arrays.revisions };
+    if (moves > 0 &&
+        s_exec_arrays (pg, "move the customers' scoring state", s_move_sql, partition_text,
+                       move_arrays, 4, writes, count, error, error_size) != 0)
+        goto out_reset;
+    s_arrays_reset (&arrays);
+    for (size_t index = 0; index < count; index++)
+        if (create[index]) {
+            s_add_customer_row (&arrays, &writes[index], false);
+            creates++;
+        }
+    churn_array_text_t *create_arrays[] = { &arrays.customers, &arrays.days, &arrays.histories };
+    if (creates > 0 &&
+        s_exec_arrays (pg, "create the customers' scoring state", s_create_sql, partition_text,
+                       create_arrays, 3, writes, count, error, error_size) != 0)
+        goto out_reset;
+    s_arrays_reset (&arrays);
+    size_t written = 0;
+    for (size_t index = 0; index < count; index++)
+        if (writes[index].written) {
+            s_add_lifecycles (&arrays, &writes[index]);
+            written++;
+        }
+    churn_array_text_t *lifecycle_arrays[] = { &arrays.customers, &arrays.rules,
+                                               &arrays.lifecycles };
+    /* returns no customer: marks nothing */
+    if (written > 0 && s_exec_arrays (pg, "store the alerts' lifecycles", s_lifecycles_sql, NULL,
+                                      lifecycle_arrays, 3, NULL, 0, error, error_size) != 0)
+        goto out_reset;
+    /* the alerts claim their sequences in the batch's order */
+    for (size_t index = 0; index < count; index++)
+        for (size_t alert = 0; writes[index].written && alert < writes[index].alert_count; alert++)
+            if (s_append (pg, &writes[index].alerts[alert], error, error_size) != 0)
+                goto out_reset;
+    rc = (int) written;
+out_reset:
+    s_arrays_reset (&arrays);
+    return rc;
 }
 
 int
-churn_alert_store_write (sp_pg_t *pg, const char *customer, uint32_t partition,
-                         const churn_alert_store_customer_t *before, const churn_history_t *history,
-                         const churn_lifecycle_t states[CHURN_RULES_COUNT], churn_alert_t *alerts,
-                         size_t count, char *error, size_t error_size)
+churn_alert_store_write_batch (sp_pg_t *pg, uint32_t partition, churn_alert_store_write_t *writes,
+                               size_t count, char *error, size_t error_size)
 {
-    assert (pg && customer && before && history && states && (alerts || count == 0));
-    assert (history->count >= 1);
+    assert (pg && (writes || count == 0));
     assert (!sp_pg_in_transaction (pg));
-    unsigned char packed[CHURN_HISTORY_PACKED_MAX];
-    size_t size = churn_history_pack (history, packed, sizeof packed);
-    assert (size > 0);
-    char hex[S_HISTORY_HEX], partition_text[S_NUMBER_SIZE], day[S_NUMBER_SIZE],
-        revision[S_NUMBER_SIZE];
-    s_hex (packed, size, hex);
-    snprintf (partition_text, sizeof partition_text, "%" PRIu32, partition);
-    snprintf (day, sizeof day, "%" PRId64, history->periods[history->count - 1].day);
-    snprintf (revision, sizeof revision, "%" PRId64, before->revision);
+    for (size_t index = 0; index < count; index++) {
+        const churn_alert_store_write_t *write = &writes[index];
+        assert (write->customer && write->before && write->history && write->states);
+        assert (write->history->count >= 1 && (write->alerts || write->alert_count == 0));
+        writes[index].written = false;
+    }
+    if (count == 0)
+        return 0;
+    bool *move = calloc (count, sizeof *move);
+    bool *create = calloc (count, sizeof *create);
+    int written = -1;
+    if (!move || !create) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_free;
+    }
     if (sp_pg_begin (pg) != 0) {
         sp_error_set (error, error_size, "could not begin a transaction: %s",
                       *sp_pg_error (pg) ? sp_pg_error (pg) : "postgresql refused");
-        return -1;
+        goto out_free;
     }
-    int rc = -1;
-    /* The customer's row first: the compare and set that decides, and
-       the lock every other writer of this customer waits on. */
-    const char *values[] = { customer, partition_text, day, hex, revision };
-    sp_pg_result_t *result = before->stored ? s_exec (pg, "move the customer's scoring state",
-                                                      s_move_sql, 5, values, error, error_size)
-                                            : s_exec (pg, "create the customer's scoring state",
-                                                      s_create_sql, 4, values, error, error_size);
-    if (!result)
+    /* The customers' rows first: the compare and set that decides, and
+       the locks every other writer of these customers waits on; the
+       stream's head (the alerts' sequences) after them. */
+    if (s_lock_customers (pg, writes, count, move, create, error, error_size) != 0)
         goto out_rollback;
-    bool moved = sp_pg_result_rows (result) == 1;
-    sp_pg_result_destroy (&result);
-    if (!moved) {
-        rc = 0;
+    written = s_write_rows (pg, partition, writes, count, move, create, error, error_size);
+    if (written < 0)
         goto out_rollback;
+    if (written == 0) {
+        sp_pg_rollback (pg); /* every row moved: nothing to keep */
+        goto out_free;
     }
-    if (s_store_lifecycles (pg, customer, states, error, error_size) != 0)
-        goto out_rollback;
-    for (size_t index = 0; index < count; index++)
-        if (s_append (pg, &alerts[index], error, error_size) != 0)
-            goto out_rollback;
     if (sp_pg_commit (pg) != 0) {
         sp_error_set (error, error_size, "could not commit the alerts: %s",
                       *sp_pg_error (pg) ? sp_pg_error (pg) : "transaction failed");
-        return -1;
+        written = -1;
+        goto out_unmark;
     }
-    return 1;
+    goto out_free;
 
 out_rollback:
     sp_pg_rollback (pg);
-    return rc;
+    written = -1;
+out_unmark:
+    for (size_t index = 0; index < count; index++)
+        writes[index].written = false;
+out_free:
+    free (create);
+    free (move);
+    return written;
 }
 
 int

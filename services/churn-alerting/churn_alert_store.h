@@ -8,15 +8,19 @@
     and churn_customers, one row per customer scored with its last period
     and its packed score history (churn_history_pack).
 
-    Writing a customer's periods (churn_alert_store_write) is one
-    transaction: the customer's row moves only from the revision the
-    scorer read (compare and set: another instance that scored the same
-    periods first, or an acknowledgement in between, makes it write
-    nothing, and the scorer reads again next time); then every alert the
-    periods decided gets the stream's next sequence, its row and its
-    condition (sp_outbox_store_append), and every lifecycle state is
-    stored. The customer's row is locked before the stream's head, always
-    in that order. Readers (salesctl alerts, a subscriber repairing a gap)
+    The scorer reads a batch of customers' state in one query
+    (churn_alert_store_read_batch) and writes what it decided for them in
+    one transaction (churn_alert_store_write_batch): each customer's row
+    moves only from the revision the scorer read (compare and set, per
+    customer: another instance that scored the same periods first, or an
+    acknowledgement in between, makes that customer write nothing, and
+    the scorer reads it again next time); the lifecycle states of the
+    customers written are stored, then every alert they decided gets the
+    stream's next sequence, its row and its condition
+    (sp_outbox_store_append), in the batch's order. The customers' rows
+    are locked first, in customer id order (so two writers of
+    overlapping batches wait rather than deadlock), and the stream's head
+    after them, always in that order. Readers (salesctl alerts, a subscriber repairing a gap)
     go through the kit with churn_alert_store_tables. An acknowledgement
     (churn_alert_store_ack) changes the lifecycle of the customer's
     firing alerts and the row's revision in one transaction.
@@ -68,23 +72,40 @@ int churn_alert_store_scored (sp_pg_t *pg, uint32_t partition, churn_alert_store
                               size_t *count, char *error, size_t error_size);
 void churn_alert_store_scored_free (churn_alert_store_scored_t **rows, size_t count);
 
-/* Reads customer's scoring state into out. Returns 0 (out->stored false
-   for a customer never scored), or -1 with the reason (a stored history
-   or lifecycle that does not read). */
-int churn_alert_store_read (sp_pg_t *pg, const char *customer, churn_alert_store_customer_t *out,
-                            char *error, size_t error_size);
+/* Reads the scoring state of count distinct customers, out[i] that of
+   customers[i] (stored false for one never scored), in one query.
+   Returns 0 with *readable the customers, from the first, whose state
+   read: count, or the index of the first whose stored history or
+   lifecycle does not read (the reason in error; it and those after it
+   are left as never scored); -1 with the reason when the query fails. */
+int churn_alert_store_read_batch (sp_pg_t *pg, const char *const *customers, size_t count,
+                                  churn_alert_store_customer_t *out, size_t *readable, char *error,
+                                  size_t error_size);
 
-/* Stores the periods scored since before was read: history (its latest
-   period the last scored), the lifecycle states and alerts (count, in
-   order; each gets its sequence and created_at_ms), in one transaction,
-   only when the customer's row is still at before's revision (or still
-   absent). Returns 1 when written, 0 when the row moved (nothing
-   written), -1 on error (rolled back). No transaction may be open. */
-int churn_alert_store_write (sp_pg_t *pg, const char *customer, uint32_t partition,
-                             const churn_alert_store_customer_t *before,
-                             const churn_history_t *history,
-                             const churn_lifecycle_t states[CHURN_RULES_COUNT],
-                             churn_alert_t *alerts, size_t count, char *error, size_t error_size);
+/* One customer's periods scored since its state was read, to store. */
+typedef struct {
+    const char *customer;                       /* borrowed: the customer */
+    const churn_alert_store_customer_t *before; /* borrowed: its state as read */
+    const churn_history_t *history;             /* borrowed: its history now (count >= 1) */
+    const churn_lifecycle_t *states;            /* borrowed: [CHURN_RULES_COUNT] now */
+    churn_alert_t *alerts;                      /* borrowed: [alert_count], in order; each
+                                                   gets its sequence and created_at_ms */
+    size_t alert_count;                         /* alerts decided */
+    bool written;                               /* set: stored (false: its row moved) */
+} churn_alert_store_write_t;
+
+/* Stores count customers' periods (distinct customers of partition) in
+   one transaction: each customer's row (its history, its latest period
+   the last scored) and its lifecycle states only when the row is still
+   at before's revision (or still absent), the others left as they are
+   (another instance or an acknowledgement moved them); then the alerts
+   of those written, in the order of writes, each claiming the stream's
+   next sequence. Returns the customers written, each marked written
+   (0: none, nothing kept), or -1 on error (rolled back, none marked).
+   No transaction may be open. */
+int churn_alert_store_write_batch (sp_pg_t *pg, uint32_t partition,
+                                   churn_alert_store_write_t *writes, size_t count, char *error,
+                                   size_t error_size);
 
 /* An alert identity's latest alert as churn_alert_store_forwardable
    reads it, with when the alert that fired it was stored. */

@@ -11,6 +11,7 @@
 
 #include "churn_alert.h"
 #include "churn_alert_store.h"
+#include "churn_decision.h"
 #include "churn_history.h"
 #include "churn_keys.h"
 #include "churn_lifecycle.h"
@@ -27,7 +28,6 @@
 #define S_ERROR_SIZE 512
 #define S_MS_PER_SECOND INT64_C (1000)
 #define S_NS_PER_MS 1000000
-#define S_ALERTS_INITIAL 8
 
 struct _churn_scorer_t {
     sp_service_t *service;              /* borrowed: the service this runs in */
@@ -48,12 +48,22 @@ typedef struct {
     churn_population_t *population; /* NULL until read (churn_query_population) */
 } s_partition_t;
 
-/* One customer's scoring, the alerts it decided. */
+/* What the score function of a decision needs (churn_decision_score_fn). */
 typedef struct {
-    churn_alert_t *items; /* [count] */
-    size_t count;         /* alerts */
-    size_t capacity;      /* room */
-} s_alerts_t;
+    churn_scorer_t *self; /* the scorer */
+    s_partition_t *scope; /* the partition scored */
+} s_score_arg_t;
+
+/* One batch being scored: per customer of the MGET (count of them). */
+typedef struct {
+    const char **ids;                      /* [count] borrowed: those to read, in order */
+    churn_customer_t **customers;          /* [count] owned: their records */
+    churn_alert_store_customer_t *befores; /* [count] their stored state */
+    churn_decision_t *decisions;           /* [count] what scoring them decided */
+    churn_alert_store_write_t *writes;     /* [count] what to store */
+    size_t count;                          /* customers read (ids, customers) */
+    size_t decided;                        /* decisions made (writes) */
+} s_batch_t;
 
 /* ---------------------------------------------------------------- periods */
 
@@ -148,29 +158,16 @@ s_clock (churn_scorer_t *self, uint32_t partition, int64_t *clock, char *error, 
     return rc;
 }
 
-static int
-s_alerts_add (s_alerts_t *alerts, const churn_alert_t *alert)
-{
-    if (alerts->count == alerts->capacity) {
-        size_t grown = alerts->capacity ? 2 * alerts->capacity : S_ALERTS_INITIAL;
-        churn_alert_t *bigger = realloc (alerts->items, grown * sizeof *bigger);
-        if (!bigger)
-            return -1;
-        alerts->items = bigger;
-        alerts->capacity = grown;
-    }
-    alerts->items[alerts->count++] = *alert;
-    return 0;
-}
-
 /* Scores customer as of day with its tier and, when it has no interval
    of its own, the population's (churn_population_score; the population
-   read when a customer first needs it, once per partition and scoring). */
+   read when a customer first needs it, once per partition and scoring).
+   A churn_decision_score_fn. */
 static int
-s_score_day (churn_scorer_t *self, s_partition_t *scope, const char *id,
-             const churn_customer_t *customer, int64_t day, churn_score_t *score, char *error,
-             size_t error_size)
+s_score_day (void *arg, const char *id, const churn_customer_t *customer, int64_t day,
+             churn_score_t *score, char *error, size_t error_size)
 {
+    churn_scorer_t *self = ((s_score_arg_t *) arg)->self;
+    s_partition_t *scope = ((s_score_arg_t *) arg)->scope;
     const churn_model_t *model = churn_reference_model (self->reference);
     if (!scope->population && churn_population_wanted (model, customer, day) &&
         churn_query_population (sp_service_redis (self->service), scope->partition, model,
@@ -181,52 +178,6 @@ s_score_day (churn_scorer_t *self, s_partition_t *scope, const char *id,
                                 score) != 0) {
         sp_error_set (error, error_size, "day %" PRId64 " is out of range", day);
         return -1;
-    }
-    return 0;
-}
-
-/* Scores one period day: appends it to history, steps states, adds the
-   alerts to send. */
-static int
-s_score_period (churn_scorer_t *self, s_partition_t *scope, const char *id,
-                const churn_customer_t *customer, int64_t day, churn_history_t *history,
-                churn_lifecycle_t *states, s_alerts_t *alerts, char *error, size_t error_size)
-{
-    churn_score_t score;
-    churn_rules_period_t period;
-    churn_rules_condition_t conditions[CHURN_RULES_COUNT];
-    churn_lifecycle_action_t actions[CHURN_RULES_COUNT];
-    int64_t fired[CHURN_RULES_COUNT];
-    if (s_score_day (self, scope, id, customer, day, &score, error, error_size) != 0)
-        return -1;
-    churn_history_period (&score, &period);
-    if (churn_history_append (history, &period) != 0 ||
-        churn_rules_evaluate (&self->settings, history->periods, history->count, conditions) != 0) {
-        sp_error_set (error, error_size, "the score history of \"%s\" does not take day %" PRId64,
-                      id, day);
-        return -1;
-    }
-    for (int rule = 0; rule < CHURN_RULES_COUNT; rule++)
-        fired[rule] = states[rule].fired_day;
-    if (churn_lifecycle_step_customer (states, &self->settings, conditions, actions) != 0) {
-        sp_error_set (error, error_size, "the alerts of \"%s\" were stepped on day %" PRId64, id,
-                      day);
-        return -1;
-    }
-    for (int rule = 0; rule < CHURN_RULES_COUNT; rule++) {
-        churn_lifecycle_action_t action = actions[rule];
-        if (action != CHURN_LIFECYCLE_FIRE && action != CHURN_LIFECYCLE_REPEAT &&
-            action != CHURN_LIFECYCLE_RESOLVE)
-            continue;
-        churn_alert_t alert;
-        int64_t fired_day =
-            action == CHURN_LIFECYCLE_RESOLVE ? fired[rule] : states[rule].fired_day;
-        if (churn_alert_build (&alert, id, &conditions[rule], action, fired_day, history, &score,
-                               churn_customer_owner (customer)) != 0 ||
-            s_alerts_add (alerts, &alert) != 0) {
-            sp_error_set (error, error_size, "could not make the alert of \"%s\"", id);
-            return -1;
-        }
     }
     return 0;
 }
@@ -255,68 +206,6 @@ s_publish (churn_scorer_t *self, const churn_alert_t *alert)
                  alert->has_score ? alert->score : -1, topic);
 }
 
-/* Scores one customer up to clock and stores (then publishes) what it
-   decided. Returns the alerts written, or -1. */
-static int
-s_score_customer (churn_scorer_t *self, s_partition_t *scope, const char *id, const char *record,
-                  size_t length, int64_t clock, char *error, size_t error_size)
-{
-    churn_customer_t *customer = churn_customer_new ();
-    churn_alert_store_customer_t *before = calloc (1, sizeof *before);
-    churn_history_t *history = calloc (1, sizeof *history);
-    churn_lifecycle_t states[CHURN_RULES_COUNT];
-    s_alerts_t alerts = { NULL, 0, 0 };
-    int rc = -1;
-    if (!customer || !before || !history) {
-        sp_error_set (error, error_size, "out of memory");
-        goto out_free;
-    }
-    if (churn_customer_unpack (customer, record, length) != 0) {
-        sp_error_set (error, error_size, "the record of \"%s\" does not read", id);
-        goto out_free;
-    }
-    int64_t first_day, last_day = 0, from = 0;
-    rc = 0;
-    if (!churn_customer_first_day (customer, &first_day))
-        goto out_free;
-    rc = -1;
-    sp_pg_t *pg = sp_service_pg (self->service);
-    if (churn_alert_store_read (pg, id, before, error, error_size) != 0)
-        goto out_free;
-    bool scored = churn_history_last_day (&before->history, &last_day);
-    int64_t period_days = churn_model_period_days (churn_reference_model (self->reference));
-    int64_t count = churn_scorer_periods (scored, last_day, first_day, clock, period_days, &from);
-    rc = 0;
-    if (count == 0)
-        goto out_free;
-    rc = -1;
-    *history = before->history;
-    memcpy (states, before->states, sizeof states);
-    for (int64_t index = 0; index < count; index++)
-        if (s_score_period (self, scope, id, customer, from + index * period_days, history, states,
-                            &alerts, error, error_size) != 0)
-            goto out_free;
-    int written = churn_alert_store_write (pg, id, scope->partition, before, history, states,
-                                           alerts.items, alerts.count, error, error_size);
-    if (written < 0)
-        goto out_free;
-    rc = 0;
-    if (written == 0) {
-        /* another instance, or an acknowledgement, moved it: next time */
-        goto out_free;
-    }
-    for (size_t index = 0; index < alerts.count; index++)
-        s_publish (self, &alerts.items[index]);
-    rc = (int) alerts.count;
-
-out_free:
-    free (alerts.items);
-    free (history);
-    free (before);
-    churn_customer_destroy (&customer);
-    return rc;
-}
-
 /* True when customer is in the sorted scored list with a last day at
    or after clock. */
 static bool
@@ -337,16 +226,134 @@ s_up_to_date (const churn_alert_store_scored_t *scored, size_t count, const char
     return false;
 }
 
-/* Scores the customers named (count of them) of partition: one MGET. */
+static s_batch_t *
+s_batch_new (size_t count)
+{
+    s_batch_t *batch = calloc (1, sizeof *batch);
+    if (!batch)
+        return NULL;
+    batch->ids = calloc (count, sizeof *batch->ids);
+    batch->customers = calloc (count, sizeof *batch->customers);
+    batch->befores = calloc (count, sizeof *batch->befores);
+    batch->decisions = calloc (count, sizeof *batch->decisions);
+    batch->writes = calloc (count, sizeof *batch->writes);
+    if (!batch->ids || !batch->customers || !batch->befores || !batch->decisions ||
+        !batch->writes) {
+        free (batch->writes);
+        free (batch->decisions);
+        free (batch->befores);
+        free (batch->customers);
+        free (batch->ids);
+        free (batch);
+        return NULL;
+    }
+    return batch;
+}
+
+static void
+s_batch_destroy (s_batch_t **batch_p)
+{
+    s_batch_t *batch = *batch_p;
+    if (!batch)
+        return;
+    for (size_t index = 0; index < batch->decided; index++)
+        churn_decision_clear (&batch->decisions[index]);
+    for (size_t index = 0; index < batch->count; index++)
+        churn_customer_destroy (&batch->customers[index]);
+    free (batch->writes);
+    free (batch->decisions);
+    free (batch->befores);
+    free (batch->customers);
+    free (batch->ids);
+    free (batch);
+    *batch_p = NULL;
+}
+
+/* Unpacks the records MGET answered (reply) into batch, in order, up to
+   the first that does not read. Returns 0, or -1 with the reason (the
+   customers before it kept). */
+static int
+s_batch_records (s_batch_t *batch, const char *const *customers, size_t count,
+                 const sp_redis_reply_t *reply, char *error, size_t error_size)
+{
+    for (size_t index = 0; index < count; index++) {
+        size_t length = 0;
+        const char *record = s_string (sp_redis_reply_element (reply, index), &length);
+        if (!record)
+            continue; /* gone since SMEMBERS (a rebuild): next time */
+        churn_customer_t *customer = churn_customer_new ();
+        if (!customer) {
+            sp_error_set (error, error_size, "out of memory");
+            return -1;
+        }
+        int64_t first_day = 0;
+        if (churn_customer_unpack (customer, record, length) != 0) {
+            churn_customer_destroy (&customer);
+            sp_error_set (error, error_size, "the record of \"%s\" does not read",
+                          customers[index]);
+            return -1;
+        }
+        if (!churn_customer_first_day (customer, &first_day)) {
+            churn_customer_destroy (&customer);
+            continue; /* no event with a day: nothing to score */
+        }
+        batch->ids[batch->count] = customers[index];
+        batch->customers[batch->count++] = customer;
+    }
+    return 0;
+}
+
+/* Decides, in memory, the periods up to clock of the batch's customers
+   whose state read (readable of them, in order), up to the first that
+   fails. Returns 0, or -1 with the reason (those decided before kept). */
+static int
+s_batch_decide (churn_scorer_t *self, s_partition_t *scope, s_batch_t *batch, size_t readable,
+                int64_t clock, char *error, size_t error_size)
+{
+    int64_t period_days = churn_model_period_days (churn_reference_model (self->reference));
+    s_score_arg_t arg = { self, scope };
+    for (size_t index = 0; index < readable; index++) {
+        const churn_alert_store_customer_t *before = &batch->befores[index];
+        int64_t first_day = 0, last_day = 0, from = 0;
+        churn_customer_first_day (batch->customers[index], &first_day);
+        bool scored = churn_history_last_day (&before->history, &last_day);
+        int64_t count =
+            churn_scorer_periods (scored, last_day, first_day, clock, period_days, &from);
+        if (count == 0)
+            continue;
+        churn_decision_t *decision = &batch->decisions[batch->decided];
+        if (churn_decision_make (decision, &self->settings, batch->ids[index],
+                                 batch->customers[index], &before->history, before->states, from,
+                                 count, period_days, s_score_day, &arg, error, error_size) != 0)
+            return -1;
+        batch->writes[batch->decided++] = (churn_alert_store_write_t){
+            .customer = batch->ids[index],
+            .before = before,
+            .history = &decision->history,
+            .states = decision->states,
+            .alerts = decision->alerts,
+            .alert_count = decision->alert_count,
+        };
+    }
+    return 0;
+}
+
+/* Scores the customers named (count of them) of partition: one MGET, one
+   read of their stored state, their periods decided in memory, one
+   transaction, then the alerts of the customers written published. A
+   customer whose record, state or scoring fails stops the batch there:
+   those before it are still stored and published, then the error is
+   returned (as when customers were scored one at a time). */
 static int
 s_score_batch (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
                size_t count, int64_t clock, int *published, char *error, size_t error_size)
 {
     const char **argv = calloc (count + 1, sizeof *argv);
     char (*keys)[SP_PARTITION_KEY_MAX + CHURN_ALERT_CUSTOMER_MAX] = calloc (count, sizeof *keys);
+    s_batch_t *batch = s_batch_new (count);
     int rc = -1;
     sp_redis_reply_t *reply = NULL;
-    if (!argv || !keys) {
+    if (!argv || !keys || !batch) {
         sp_error_set (error, error_size, "out of memory");
         goto out_free;
     }
@@ -369,19 +376,32 @@ s_score_batch (churn_scorer_t *self, s_partition_t *scope, const char *const *cu
                       sp_redis_reply_size (reply), count);
         goto out_free;
     }
-    for (size_t index = 0; index < count; index++) {
-        size_t length = 0;
-        const char *record = s_string (sp_redis_reply_element (reply, index), &length);
-        if (!record)
-            continue; /* gone since SMEMBERS (a rebuild): next time */
-        int written = s_score_customer (self, scope, customers[index], record, length, clock, error,
-                                        error_size);
-        if (written < 0)
-            goto out_free;
-        *published += written;
+    bool failed = s_batch_records (batch, customers, count, reply, error, error_size) != 0;
+    size_t readable = 0;
+    if (churn_alert_store_read_batch (sp_service_pg (self->service), batch->ids, batch->count,
+                                      batch->befores, &readable, error, error_size) != 0)
+        goto out_free;
+    failed = failed || readable < batch->count;
+    failed = failed || s_batch_decide (self, scope, batch, readable, clock, error, error_size) != 0;
+    char write_error[S_ERROR_SIZE] = "";
+    int written = churn_alert_store_write_batch (sp_service_pg (self->service), scope->partition,
+                                                 batch->writes, batch->decided, write_error,
+                                                 sizeof write_error);
+    if (written < 0) {
+        sp_error_set (error, error_size, "%s", write_error);
+        goto out_free;
     }
-    rc = 0;
+    /* a customer not written moved (another instance, an acknowledgement): next time */
+    for (size_t index = 0; index < batch->decided; index++) {
+        const churn_alert_store_write_t *write = &batch->writes[index];
+        for (size_t alert = 0; write->written && alert < write->alert_count; alert++)
+            s_publish (self, &write->alerts[alert]);
+        if (write->written)
+            *published += (int) write->alert_count;
+    }
+    rc = failed ? -1 : 0;
 out_free:
+    s_batch_destroy (&batch);
     sp_redis_reply_destroy (&reply);
     free (keys);
     free (argv);

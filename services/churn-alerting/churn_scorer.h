@@ -24,9 +24,13 @@
     appended to the customer's score history, judged by the rules
     (churn_rules_evaluate) and stepped through the four alert lifecycles
     (churn_lifecycle_step_customer); FIRE, REPEAT and RESOLVE become
-    alerts (churn_alert.h). A customer's periods are stored with its
-    history, its lifecycles and its alerts in one transaction
-    (churn_alert_store_write), and the alerts published after the commit
+    alerts (churn_alert.h). Customers are scored in batches of
+    CHURN_SCORER_BATCH: their records read with one MGET, their stored
+    state with one query (churn_alert_store_read_batch), their periods
+    decided in memory (churn_decision), and their histories, lifecycles
+    and alerts stored in one transaction (churn_alert_store_write_batch:
+    a compare and set per customer, the alerts' sequences claimed in the
+    batch's order); each batch's alerts are published after its commit
     on the PUB socket bound at --alerts: frame 0
     "churn.<severity>.<region>.<team>", frame 1 a packed
     salespulse.ChurnAlert (proto/churn.proto). The state lives in
@@ -59,7 +63,8 @@
    scored (its history then jumps over them). */
 #define CHURN_SCORER_CATCH_UP_PERIODS 400
 
-/* Customers' records read in one MGET. */
+/* Customers scored together: records read in one MGET, stored state in
+   one query, what they decided written in one transaction. */
 #define CHURN_SCORER_BATCH 100
 
 /* Messages a subscriber may fall behind by before the PUB socket drops
