@@ -17,6 +17,7 @@
 #include "sp_error.h"
 #include "sp_event.h"
 #include "sp_money.h"
+#include "sp_round.h"
 
 /* The limits of a deal_won event are the limits here. */
 _Static_assert(INCENTIVE_CREDIT_SPLITS_MAX == SP_EVENT_SPLITS_MAX, "splits limit");
@@ -36,19 +37,6 @@ typedef struct {
     int64_t floor;     /* floor of the exact share of the magnitude */
     int64_t remainder; /* (magnitude × share) mod 10,000 */
 } s_part_t;
-
-/* numerator ÷ denominator (> 0), rounded half away from zero. */
-static s_wide_t
-s_divide_round (s_wide_t numerator, s_wide_t denominator)
-{
-    assert (denominator > 0);
-    s_wide_t quotient = numerator / denominator;
-    s_wide_t remainder = numerator % denominator;
-    s_wide_t twice = remainder < 0 ? -2 * remainder : 2 * remainder;
-    if (twice >= denominator)
-        quotient += numerator < 0 ? -1 : 1;
-    return quotient;
-}
 
 static bool
 s_amount_valid (int64_t amount)
@@ -156,7 +144,7 @@ incentive_credit_overlay (int64_t amount, int32_t share_bp, int64_t *credit)
     assert (credit);
     if (share_bp < 1 || share_bp > INCENTIVE_CREDIT_OVERLAY_SHARE_MAX || !s_amount_valid (amount))
         return -1;
-    *credit = (int64_t) s_divide_round ((s_wide_t) amount * share_bp, INCENTIVE_CREDIT_SHARE_TOTAL);
+    *credit = (int64_t) sp_round_divide ((s_wide_t) amount * share_bp, INCENTIVE_CREDIT_SHARE_TOTAL);
     return 0;
 }
 

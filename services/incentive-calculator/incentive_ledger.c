@@ -21,6 +21,7 @@
 #include "sp_error.h"
 #include "sp_event.h"
 #include "sp_money.h"
+#include "sp_round.h"
 
 /* 128-bit intermediates (GCC and Clang). */
 typedef __int128 s_wide_t;
@@ -53,19 +54,6 @@ incentive_ledger_kind_name (incentive_ledger_kind_t kind)
 
 // ---------------------------------------------------------------- arithmetic
 
-/* numerator ÷ denominator (> 0), rounded half away from zero. */
-static s_wide_t
-s_divide_round (s_wide_t numerator, s_wide_t denominator)
-{
-    assert (denominator > 0);
-    s_wide_t quotient = numerator / denominator;
-    s_wide_t remainder = numerator % denominator;
-    s_wide_t twice = remainder < 0 ? -2 * remainder : 2 * remainder;
-    if (twice >= denominator)
-        quotient += numerator < 0 ? -1 : 1;
-    return quotient;
-}
-
 static bool
 s_amount_valid (int64_t amount)
 {
@@ -87,7 +75,7 @@ incentive_ledger_apply_rate (int64_t amount, incentive_ledger_decimal_t rate, in
     s_wide_t scale = 1;
     for (int digit = 0; digit < rate.decimals; digit++)
         scale *= 10;
-    s_wide_t value = s_divide_round ((s_wide_t) amount * rate.units, scale);
+    s_wide_t value = sp_round_divide ((s_wide_t) amount * rate.units, scale);
     if (value < -SP_MONEY_MAX_MINOR || value > SP_MONEY_MAX_MINOR)
         return -1;
     *result = (int64_t) value;

@@ -13,6 +13,7 @@
 #include "sp_error.h"
 #include "sp_money.h"
 #include "sp_tz.h"
+#include "sp_round.h"
 
 #define S_DAY_SECONDS INT64_C (86400)
 #define S_MS 1000
@@ -22,24 +23,11 @@ typedef __int128 s_wide_t;
 /* Bound of base × rate units that keeps base × rate × part in 127 bits. */
 #define S_PRODUCT_MAX (((s_wide_t) 1) << 76)
 
-/* numerator ÷ denominator (> 0), rounded half away from zero. */
-static s_wide_t
-s_divide_round (s_wide_t numerator, s_wide_t denominator)
-{
-    assert (denominator > 0);
-    s_wide_t quotient = numerator / denominator;
-    s_wide_t remainder = numerator % denominator;
-    s_wide_t twice = remainder < 0 ? -2 * remainder : 2 * remainder;
-    if (twice >= denominator)
-        quotient += numerator < 0 ? -1 : 1;
-    return quotient;
-}
-
 int64_t
 incentive_statement_internal_share (int64_t amount, int64_t part, int64_t whole)
 {
     assert (whole > 0 && part >= 0 && part <= whole);
-    return (int64_t) s_divide_round ((s_wide_t) amount * part, whole);
+    return (int64_t) sp_round_divide ((s_wide_t) amount * part, whole);
 }
 
 int
@@ -57,7 +45,7 @@ incentive_statement_internal_rate_share (int64_t base, incentive_ledger_decimal_
     s_wide_t product = (s_wide_t) base * rate.units;
     if (product > S_PRODUCT_MAX || product < -S_PRODUCT_MAX)
         return -1;
-    s_wide_t value = s_divide_round (product * part, scale * whole);
+    s_wide_t value = sp_round_divide (product * part, scale * whole);
     if (value < -SP_MONEY_MAX_MINOR || value > SP_MONEY_MAX_MINOR)
         return -1;
     *out = (int64_t) value;

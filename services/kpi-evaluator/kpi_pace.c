@@ -6,6 +6,7 @@
     to fit an int64 only once it is divided back down.
 */
 #include "kpi_pace.h"
+#include "sp_round.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -28,19 +29,6 @@ static bool
 s_fits (s_wide_t value)
 {
     return value >= INT64_MIN && value <= INT64_MAX;
-}
-
-/* numerator ÷ denominator (> 0), rounded half away from zero. */
-static s_wide_t
-s_divide_round (s_wide_t numerator, s_wide_t denominator)
-{
-    assert (denominator > 0);
-    s_wide_t quotient = numerator / denominator;
-    s_wide_t remainder = numerator % denominator;
-    s_wide_t twice = remainder < 0 ? -2 * remainder : 2 * remainder;
-    if (twice >= denominator)
-        quotient += numerator < 0 ? -1 : 1;
-    return quotient;
 }
 
 /* numerator ÷ denominator (> 0), rounded up (towards +infinity). */
@@ -154,7 +142,7 @@ kpi_pace_evaluate (const kpi_pace_input_t *in, const kpi_pace_thresholds_t *thre
     else {
         if (in->days_elapsed > 0) {
             s_wide_t projection =
-                s_divide_round ((s_wide_t) in->actual * in->days_total, in->days_elapsed);
+                sp_round_divide ((s_wide_t) in->actual * in->days_total, in->days_elapsed);
             if (!s_fits (projection))
                 return -1;
             pace.has_projection = true;
@@ -163,7 +151,7 @@ kpi_pace_evaluate (const kpi_pace_input_t *in, const kpi_pace_thresholds_t *thre
         if (in->has_target) {
             pace.has_prorated_target = true;
             pace.prorated_target =
-                (int64_t) s_divide_round ((s_wide_t) in->target * in->days_elapsed, in->days_total);
+                (int64_t) sp_round_divide ((s_wide_t) in->target * in->days_elapsed, in->days_total);
             s_wide_t gap = (s_wide_t) in->target - in->actual; /* > 0: still to reach */
             bool done = in->lower_is_better ? gap < 0 : gap <= 0;
             if (done) {
@@ -209,9 +197,9 @@ kpi_pace_attainment (int64_t actual, int64_t target, bool lower_is_better, int64
     if (actual <= 0)
         attainment = lower_is_better ? INT64_MAX : 0;
     else if (lower_is_better)
-        attainment = s_divide_round ((s_wide_t) target * S_BP, actual);
+        attainment = sp_round_divide ((s_wide_t) target * S_BP, actual);
     else
-        attainment = s_divide_round ((s_wide_t) actual * S_BP, target);
+        attainment = sp_round_divide ((s_wide_t) actual * S_BP, target);
     *attainment_bp = attainment > INT64_MAX ? INT64_MAX : (int64_t) attainment;
     return 0;
 }
