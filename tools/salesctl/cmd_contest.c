@@ -23,67 +23,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MONEY_TEXT_SIZE 40
-
 static const sp_config_option_t s_options[] = {
     { "plan", NULL, SP_CONFIG_STRING, NULL, "the plan's name (required)", 0, 0 },
     { "spiff", NULL, SP_CONFIG_STRING, NULL, "the SPIFF's id in the plan (required)", 0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "print the leaderboard as one JSON document", 0, 0 },
 };
 
-static const char *
-s_text (const json_t *object, const char *key)
-{
-    const char *text = json_string_value (json_object_get (object, key));
-    return text ? text : "";
-}
-
-static int64_t
-s_number (const json_t *object, const char *key)
-{
-    return (int64_t) json_integer_value (json_object_get (object, key));
-}
-
-/* Money in major units of currency. */
-static const char *
-s_money (int64_t minor, const char *currency, char *buffer)
-{
-    if (sp_money_format (minor, currency, buffer, S_MONEY_TEXT_SIZE) != SP_MONEY_OK)
-        snprintf (buffer, S_MONEY_TEXT_SIZE, "%" PRId64 " minor units", minor);
-    return buffer;
-}
-
 /* The leaderboard in words. */
 static void
 s_print (const json_t *root)
 {
-    const char *currency = s_text (root, "currency");
-    const char *measure = s_text (root, "measure");
+    const char *currency = salesctl_json_text (root, "currency");
+    const char *measure = salesctl_json_text (root, "measure");
     bool money = strcmp (measure, "revenue") == 0 || strcmp (measure, "margin") == 0;
     printf ("contest %s of plan %s: %s on %s, from %s to %s (exclusive; %s to %s)\n",
-            s_text (root, "spiff"), s_text (root, "plan_version"),
-            strcmp (s_text (root, "pays"), "fixed") == 0 ? "a fixed amount per event" : "a rate",
-            measure, s_text (root, "from"), s_text (root, "to"), s_text (root, "first_period"),
-            s_text (root, "last_period"));
+            salesctl_json_text (root, "spiff"), salesctl_json_text (root, "plan_version"),
+            strcmp (salesctl_json_text (root, "pays"), "fixed") == 0 ? "a fixed amount per event"
+                                                                     : "a rate",
+            measure, salesctl_json_text (root, "from"), salesctl_json_text (root, "to"),
+            salesctl_json_text (root, "first_period"), salesctl_json_text (root, "last_period"));
     if (json_is_false (json_object_get (root, "complete")))
         printf ("  incomplete: incentive-calculator has %" PRId64
                 " events of the log still to apply\n",
-                s_number (root, "behind"));
+                salesctl_json_number (root, "behind"));
     printf ("  %4s  %-24s %16s %14s %6s\n", "rank", "rep", measure, "earning", "deals");
     const json_t *standings = json_object_get (root, "standings");
     size_t index;
     json_t *standing;
     json_array_foreach (standings, index, standing)
     {
-        char value[S_MONEY_TEXT_SIZE], earning[S_MONEY_TEXT_SIZE];
+        char value[SALESCTL_MONEY_TEXT_SIZE], earning[SALESCTL_MONEY_TEXT_SIZE];
         if (money)
-            s_money (s_number (standing, "value"), currency, value);
+            salesctl_money (salesctl_json_number (standing, "value"), currency, value);
         else
-            snprintf (value, sizeof value, "%" PRId64, s_number (standing, "value"));
-        printf ("  %4" PRId64 "  %-24s %16s %14s %6" PRId64 "\n", s_number (standing, "rank"),
-                s_text (standing, "rep_id"), value,
-                s_money (s_number (standing, "earning"), currency, earning),
-                s_number (standing, "deals"));
+            snprintf (value, sizeof value, "%" PRId64, salesctl_json_number (standing, "value"));
+        printf ("  %4" PRId64 "  %-24s %16s %14s %6" PRId64 "\n",
+                salesctl_json_number (standing, "rank"), salesctl_json_text (standing, "rep_id"),
+                value,
+                salesctl_money (salesctl_json_number (standing, "earning"), currency, earning),
+                salesctl_json_number (standing, "deals"));
     }
     printf ("  %zu rep%s, earnings in %s\n", json_array_size (standings),
             json_array_size (standings) == 1 ? "" : "s", currency);

@@ -38,7 +38,6 @@
 /* The event id of a what-if deal: '~' sorts after every id a publisher
    uses at the same instant, so the deal changes no other line. */
 #define S_WHATIF_EVENT "~whatif"
-#define S_MONEY_TEXT_SIZE 40
 
 static const sp_config_option_t s_statement_options[] = {
     { "rep", NULL, SP_CONFIG_STRING, NULL, "the rep_id (required)", 0, 0 },
@@ -143,90 +142,78 @@ s_add_completeness (char **text, const salesctl_complete_t *complete)
     return 0;
 }
 
-/* Money in major units of currency. */
-static const char *
-s_money (int64_t minor, const char *currency, char *buffer)
-{
-    if (sp_money_format (minor, currency, buffer, S_MONEY_TEXT_SIZE) != SP_MONEY_OK)
-        snprintf (buffer, S_MONEY_TEXT_SIZE, "%" PRId64 " minor units", minor);
-    return buffer;
-}
-
-static const char *
-s_text (const json_t *object, const char *key)
-{
-    const char *text = json_string_value (json_object_get (object, key));
-    return text ? text : "";
-}
-
-static int64_t
-s_number (const json_t *object, const char *key)
-{
-    return (int64_t) json_integer_value (json_object_get (object, key));
-}
-
 /* One line of the statement in words. */
 static void
 s_print_line (const json_t *line, const char *currency)
 {
-    char amount[S_MONEY_TEXT_SIZE];
+    char amount[SALESCTL_MONEY_TEXT_SIZE];
     const json_t *why = json_object_get (line, "explanation");
-    const char *kind = s_text (line, "kind");
-    printf ("  %-10s %14s  ", kind, s_money (s_number (line, "amount"), currency, amount));
+    const char *kind = salesctl_json_text (line, "kind");
+    printf ("  %-10s %14s  ", kind,
+            salesctl_money (salesctl_json_number (line, "amount"), currency, amount));
     if (strcmp (kind, "earning") == 0 || strcmp (kind, "clawback") == 0) {
-        char base[S_MONEY_TEXT_SIZE];
+        char base[SALESCTL_MONEY_TEXT_SIZE];
         const json_t *rate = json_object_get (why, "rate");
         printf ("deal %s (%s%%) %s base %s, attainment %s -> %s, band %s %s%s%s, rule %s, plan %s",
-                s_text (why, "deal"), s_text (why, "credit_percent"), s_text (why, "measure"),
-                s_money (s_number (why, "base"), currency, base), s_text (why, "attainment_before"),
-                s_text (why, "attainment_after"), s_text (why, "band"), s_text (why, "mode"),
-                json_is_string (rate) ? " at " : "",
-                json_is_string (rate) ? json_string_value (rate) : "", s_text (why, "rule_id"),
-                s_text (why, "plan_version"));
+                salesctl_json_text (why, "deal"), salesctl_json_text (why, "credit_percent"),
+                salesctl_json_text (why, "measure"),
+                salesctl_money (salesctl_json_number (why, "base"), currency, base),
+                salesctl_json_text (why, "attainment_before"),
+                salesctl_json_text (why, "attainment_after"), salesctl_json_text (why, "band"),
+                salesctl_json_text (why, "mode"), json_is_string (rate) ? " at " : "",
+                json_is_string (rate) ? json_string_value (rate) : "",
+                salesctl_json_text (why, "rule_id"), salesctl_json_text (why, "plan_version"));
         if (strcmp (kind, "clawback") == 0)
-            printf (", reverses %s (%s)", s_text (why, "reverses"), s_text (why, "reason"));
+            printf (", reverses %s (%s)", salesctl_json_text (why, "reverses"),
+                    salesctl_json_text (why, "reason"));
     }
     else if (strcmp (kind, "adjustment") == 0 || strcmp (kind, "true_up") == 0)
-        printf ("%s: %s%s%s", s_text (why, "type"), s_text (why, "reason"),
-                *s_text (why, "link") ? ", on " : "", s_text (why, "link"));
+        printf ("%s: %s%s%s", salesctl_json_text (why, "type"), salesctl_json_text (why, "reason"),
+                *salesctl_json_text (why, "link") ? ", on " : "", salesctl_json_text (why, "link"));
     else {
-        char draw[S_MONEY_TEXT_SIZE], before[S_MONEY_TEXT_SIZE], after[S_MONEY_TEXT_SIZE];
-        printf ("draw %s, owed %s -> %s", s_money (s_number (why, "draw"), currency, draw),
-                s_money (s_number (why, "balance_before"), currency, before),
-                s_money (s_number (why, "balance_after"), currency, after));
+        char draw[SALESCTL_MONEY_TEXT_SIZE], before[SALESCTL_MONEY_TEXT_SIZE],
+            after[SALESCTL_MONEY_TEXT_SIZE];
+        printf ("draw %s, owed %s -> %s",
+                salesctl_money (salesctl_json_number (why, "draw"), currency, draw),
+                salesctl_money (salesctl_json_number (why, "balance_before"), currency, before),
+                salesctl_money (salesctl_json_number (why, "balance_after"), currency, after));
     }
-    printf ("  [%s]\n", s_text (line, "event_id"));
+    printf ("  [%s]\n", salesctl_json_text (line, "event_id"));
 }
 
 /* The statement in words. */
 static void
 s_print_statement (const json_t *root)
 {
-    const char *currency = s_text (root, "currency");
-    char money[S_MONEY_TEXT_SIZE];
+    const char *currency = salesctl_json_text (root, "currency");
+    char money[SALESCTL_MONEY_TEXT_SIZE];
     const json_t *lines = json_object_get (root, "lines");
-    printf ("statement of %s for %s (%s)%s\n", s_text (root, "rep_id"), s_text (root, "period"),
-            currency, json_is_true (json_object_get (root, "closed")) ? ", closed" : "");
+    printf ("statement of %s for %s (%s)%s\n", salesctl_json_text (root, "rep_id"),
+            salesctl_json_text (root, "period"), currency,
+            json_is_true (json_object_get (root, "closed")) ? ", closed" : "");
     printf ("  opening balance owed %s\n",
-            s_money (s_number (root, "opening_balance"), currency, money));
+            salesctl_money (salesctl_json_number (root, "opening_balance"), currency, money));
     size_t index;
     json_t *line;
     json_array_foreach (lines, index, line)
     {
         s_print_line (line, currency);
     }
-    char advances[S_MONEY_TEXT_SIZE], recoveries[S_MONEY_TEXT_SIZE], closing[S_MONEY_TEXT_SIZE];
+    char advances[SALESCTL_MONEY_TEXT_SIZE], recoveries[SALESCTL_MONEY_TEXT_SIZE],
+        closing[SALESCTL_MONEY_TEXT_SIZE];
     printf ("  commission %s, advances %s, recoveries %s, closing balance owed %s\n",
-            s_money (s_number (root, "commission"), currency, money),
-            s_money (s_number (root, "advances"), currency, advances),
-            s_money (s_number (root, "recoveries"), currency, recoveries),
-            s_money (s_number (root, "closing_balance"), currency, closing));
+            salesctl_money (salesctl_json_number (root, "commission"), currency, money),
+            salesctl_money (salesctl_json_number (root, "advances"), currency, advances),
+            salesctl_money (salesctl_json_number (root, "recoveries"), currency, recoveries),
+            salesctl_money (salesctl_json_number (root, "closing_balance"), currency, closing));
     const json_t *unpaid = json_object_get (root, "not_credited");
     json_array_foreach (unpaid, index, line)
     {
-        printf ("  not credited: %s: %s\n", s_text (line, "event_id"), s_text (line, "reason"));
+        printf ("  not credited: %s: %s\n", salesctl_json_text (line, "event_id"),
+                salesctl_json_text (line, "reason"));
     }
-    printf ("  net payout %s\n", s_money (s_number (root, "net_payout"), currency, money));
+    printf ("  net payout %s\n",
+            salesctl_money (salesctl_json_number (root, "net_payout"), currency, money));
 }
 
 int
@@ -344,9 +331,9 @@ s_whatif_lines (const json_t *statement, int64_t *adds)
     *adds = 0;
     json_array_foreach (json_object_get (statement, "lines"), index, line)
     {
-        if (strcmp (s_text (line, "event_id"), S_WHATIF_EVENT) != 0)
+        if (strcmp (salesctl_json_text (line, "event_id"), S_WHATIF_EVENT) != 0)
             continue;
-        *adds += s_number (line, "amount");
+        *adds += salesctl_json_number (line, "amount");
         json_array_append (lines, line);
     }
     return lines;
@@ -420,8 +407,8 @@ salesctl_whatif (int argc, char **argv)
         goto out;
     }
     const char *currency = incentive_query_currency (session.query);
-    int64_t net_before = s_number (before, "net_payout");
-    int64_t net_after = s_number (after, "net_payout");
+    int64_t net_before = salesctl_json_number (before, "net_payout");
+    int64_t net_after = salesctl_json_number (after, "net_payout");
     if (sp_config_bool (config, "json")) {
         json_t *document =
             json_pack ("{s:s, s:s, s:s, s:I, s:I, s:O, s:I, s:I, s:I}", "rep_id", rep, "period",
@@ -434,20 +421,21 @@ salesctl_whatif (int argc, char **argv)
             goto out;
     }
     else {
-        char money[S_MONEY_TEXT_SIZE];
+        char money[SALESCTL_MONEY_TEXT_SIZE];
         salesctl_complete_text (&session.complete, stdout);
         printf ("what if %s won a deal of %s in %s:\n", rep,
-                s_money (credit.deal_amount, currency, money), period.label);
+                salesctl_money (credit.deal_amount, currency, money), period.label);
         size_t index;
         json_t *line;
         json_array_foreach (lines, index, line)
         {
             s_print_line (line, currency);
         }
-        char before_money[S_MONEY_TEXT_SIZE], after_money[S_MONEY_TEXT_SIZE];
+        char before_money[SALESCTL_MONEY_TEXT_SIZE], after_money[SALESCTL_MONEY_TEXT_SIZE];
         printf ("  adds %s; net payout %s -> %s (stored: nothing)\n",
-                s_money (adds, currency, money), s_money (net_before, currency, before_money),
-                s_money (net_after, currency, after_money));
+                salesctl_money (adds, currency, money),
+                salesctl_money (net_before, currency, before_money),
+                salesctl_money (net_after, currency, after_money));
     }
     exit_code =
         fflush (stdout) == 0 ? salesctl_complete_exit (&session.complete) : SALESCTL_EXIT_FAILURE;

@@ -79,6 +79,20 @@ int salesctl_reply_number (const sp_redis_reply_t *reply, uint64_t *value);
 /* Milliseconds of the monotonic clock (for waits and rates). */
 int64_t salesctl_now_ms (void);
 
+/* Room for money written by salesctl_money ("-10000000000000.00" and a
+   currency's words). */
+#define SALESCTL_MONEY_TEXT_SIZE 40
+
+/* minor in major units of currency ("1234.50") into buffer
+   (SALESCTL_MONEY_TEXT_SIZE), or "N minor units" for a currency without
+   a minor unit rule; returns buffer. */
+const char *salesctl_money (int64_t minor, const char *currency, char *buffer);
+
+/* A JSON document's string member ("" when absent or not a string) and
+   integer member (0 when absent). */
+const char *salesctl_json_text (const json_t *object, const char *key);
+int64_t salesctl_json_number (const json_t *object, const char *key);
+
 /* The wall clock: UTC ms since 1970 (periods that have ended, what-if
    deals "now"). */
 int64_t salesctl_wall_ms (void);

@@ -12,8 +12,10 @@
 
 #include "sp_event.h"
 #include "sp_lease.h"
+#include "sp_money.h"
 #include "sp_partition.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +155,27 @@ salesctl_now_ms (void)
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t) now.tv_sec * SALESCTL_MS_PER_SECOND + now.tv_nsec / SALESCTL_NS_PER_MS;
+}
+
+const char *
+salesctl_money (int64_t minor, const char *currency, char *buffer)
+{
+    if (sp_money_format (minor, currency, buffer, SALESCTL_MONEY_TEXT_SIZE) != SP_MONEY_OK)
+        snprintf (buffer, SALESCTL_MONEY_TEXT_SIZE, "%" PRId64 " minor units", minor);
+    return buffer;
+}
+
+const char *
+salesctl_json_text (const json_t *object, const char *key)
+{
+    const char *text = json_string_value (json_object_get (object, key));
+    return text ? text : "";
+}
+
+int64_t
+salesctl_json_number (const json_t *object, const char *key)
+{
+    return (int64_t) json_integer_value (json_object_get (object, key));
 }
 
 int64_t
