@@ -10,9 +10,13 @@
     can neither read nor write another's keys, not even from a script, and
     may not FLUSHALL; salesctl's user reaches every key but may not run
     dangerous commands; the default user is off. activity-ingest, run as its
-    own role and Redis user, still stores an event.
+    own role and Redis user, still stores an event. salesctl's query
+    commands connect as the read-only role when SP_POSTGRES_READONLY_URL
+    (--postgres-readonly) is set; its writing commands keep --postgres and
+    are refused as that role.
 */
 #include <limits.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,6 +430,98 @@ test_ingest_runs_as_its_role (void **state)
     assert_int_equal (sp_harness_stop (pid, TEST_STOP_TIMEOUT_MS), 0);
 }
 
+/* Runs the built salesctl with arguments and settings (environment, see
+   sp_harness_spawn_with); its stderr goes to the folder's salesctl.err.
+   Returns its exit status. */
+static int
+s_salesctl (const s_fixture_t *fixture, const char *const *settings, const char *const *arguments)
+{
+    char program[PATH_MAX], output_path[PATH_MAX], errors_path[PATH_MAX];
+    sp_harness_program ("salesctl", program, sizeof program);
+    snprintf (output_path, sizeof output_path, "%s/salesctl.out",
+              sp_harness_dir (fixture->harness));
+    snprintf (errors_path, sizeof errors_path, "%s/salesctl.err",
+              sp_harness_dir (fixture->harness));
+    sp_harness_spawn_options_t options = { .settings = settings,
+                                           .arguments = arguments,
+                                           .stdout_path = output_path,
+                                           .stderr_path = errors_path,
+                                           .truncate = true };
+    pid_t pid = sp_harness_spawn_with (fixture->harness, program, &options);
+    assert_true (pid > 0);
+    return sp_harness_wait_exit (pid, TEST_DEADLINE_MS);
+}
+
+/* True when the last s_salesctl wrote text to its stderr. */
+static bool
+s_salesctl_said (const s_fixture_t *fixture, const char *text)
+{
+    char errors_path[PATH_MAX];
+    snprintf (errors_path, sizeof errors_path, "%s/salesctl.err",
+              sp_harness_dir (fixture->harness));
+    return sp_harness_log_contains (errors_path, text);
+}
+
+/* salesctl's query commands connect with SP_POSTGRES_READONLY_URL
+   (--postgres-readonly) when it is set; its writing commands keep
+   --postgres, and as the read-only role they are refused. */
+static void
+test_salesctl_queries_use_the_readonly_role (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char reader[TEST_URL_MAX], reader_setting[TEST_SETTING_MAX];
+    char reader_as_owner[TEST_SETTING_MAX], funnel[PATH_MAX], other_funnel[PATH_MAX];
+    assert_int_equal (
+        sp_harness_postgres_url_as (fixture->harness, "salesctl_reader", reader, sizeof reader), 0);
+    snprintf (reader_setting, sizeof reader_setting, "SP_POSTGRES_READONLY_URL=%s", reader);
+    snprintf (reader_as_owner, sizeof reader_as_owner, "SP_POSTGRES_URL=%s", reader);
+    snprintf (funnel, sizeof funnel, "%s/deploy/funnels/default.json", sp_harness_source_dir ());
+    snprintf (other_funnel, sizeof other_funnel, "%s/deploy/demo/crm-funnel.json",
+              sp_harness_source_dir ());
+    /* Nothing listens on port 1: a command that used this URL fails. */
+    static const char nowhere[] = "postgresql://nobody@127.0.0.1:1/nowhere";
+    const char *const owner_nowhere[] = { "SP_POSTGRES_URL=postgresql://nobody@127.0.0.1:1/nowhere",
+                                          reader_setting, NULL };
+    const char *const readonly_nowhere[] = {
+        "SP_POSTGRES_READONLY_URL=postgresql://nobody@127.0.0.1:1/nowhere", NULL
+    };
+
+    /* A write first, as the owner, so the queries have something to read;
+       the read-only URL (unreachable here) is not used by a write. */
+    assert_int_equal (s_salesctl (fixture, readonly_nowhere,
+                                  (const char *const[]){ "load", "funnel", funnel, NULL }),
+                      0);
+
+    /* Queries with only the read-only role reachable: environment... */
+    const char *const queries[] = { "dead-letters", "quarantine", "definitions", "funnels" };
+    for (size_t index = 0; index < sizeof queries / sizeof queries[0]; index++) {
+        int status =
+            s_salesctl (fixture, owner_nowhere, (const char *const[]){ queries[index], NULL });
+        if (status != 0)
+            fail_msg ("salesctl %s with only the read-only role exited %d", queries[index], status);
+    }
+    /* ... and flags. */
+    assert_int_equal (s_salesctl (fixture, NULL,
+                                  (const char *const[]){ "funnels", "--postgres", nowhere,
+                                                         "--postgres-readonly", reader, NULL }),
+                      0);
+    /* A query uses the read-only URL when it is set, even if --postgres works. */
+    assert_int_not_equal (
+        s_salesctl (fixture, readonly_nowhere, (const char *const[]){ "funnels", NULL }), 0);
+    assert_true (s_salesctl_said (fixture, "could not connect to postgresql"));
+
+    /* A write with only the read-only role: permission denied, nothing stored. */
+    int64_t versions = sp_harness_pg_count (fixture->owner, "SELECT count(*) FROM reference_data");
+    const char *const reader_only[] = { reader_as_owner, reader_setting, NULL };
+    assert_int_not_equal (
+        s_salesctl (fixture, reader_only,
+                    (const char *const[]){ "load", "funnel", other_funnel, NULL }),
+        0);
+    assert_true (s_salesctl_said (fixture, "permission denied"));
+    assert_int_equal (sp_harness_pg_count (fixture->owner, "SELECT count(*) FROM reference_data"),
+                      versions);
+}
+
 int
 main (void)
 {
@@ -438,6 +534,7 @@ main (void)
         cmocka_unit_test (test_redis_users_keep_to_their_keys),
         cmocka_unit_test (test_redis_default_user_is_off),
         cmocka_unit_test (test_ingest_runs_as_its_role),
+        cmocka_unit_test (test_salesctl_queries_use_the_readonly_role),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -192,16 +192,9 @@ salesctl_dead_letters (int argc, char **argv)
     const char *values[] = { since_ms >= 0 ? since_text : NULL,
                              seconds_back >= 0 ? back_text : NULL, limit_text };
 
-    pg = sp_pg_new (sp_config_string (config, "postgres"), "salesctl dead-letters");
-    if (!pg) {
-        fprintf (stderr, "salesctl dead-letters: invalid --postgres URL\n");
+    pg = salesctl_postgres_connect (config, "dead-letters");
+    if (!pg)
         goto out_destroy_config;
-    }
-    if (sp_pg_connect (pg) != 0) {
-        fprintf (stderr, "salesctl dead-letters: could not connect to postgresql: %s\n",
-                 sp_pg_error (pg));
-        goto out_destroy_pg;
-    }
     result = sp_pg_exec (pg, s_query, 3, values, NULL, NULL);
     if (!sp_pg_result_ok (result)) {
         fprintf (stderr, "salesctl dead-letters: could not read dead_letters: %s\n",
@@ -225,7 +218,6 @@ salesctl_dead_letters (int argc, char **argv)
 
 out_destroy_result:
     sp_pg_result_destroy (&result);
-out_destroy_pg:
     sp_pg_destroy (&pg);
 out_destroy_config:
     sp_config_destroy (&config);

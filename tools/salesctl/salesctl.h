@@ -35,12 +35,25 @@
 /* Runs one command; argv[0] is the command name, argv[1..] its flags. */
 typedef int (salesctl_run_fn) (int argc, char **argv);
 
+/* What a command does with PostgreSQL: it decides the role it connects
+   as (salesctl_postgres_connect). */
+typedef enum {
+    SALESCTL_READS = 0,  /* a query: --postgres-readonly when set, else --postgres */
+    SALESCTL_WRITES = 1, /* changes something (or runs no query): --postgres */
+} salesctl_access_t;
+
 /* One entry of the command table. */
 typedef struct {
-    const char *name;     /* word after `salesctl`, e.g. "migrate" */
-    const char *summary;  /* one line for `salesctl help` */
-    salesctl_run_fn *run; /* the command */
+    const char *name;         /* word after `salesctl`, e.g. "migrate" */
+    const char *summary;      /* one line for `salesctl help` */
+    salesctl_run_fn *run;     /* the command */
+    salesctl_access_t access; /* reads only, or writes */
 } salesctl_command_t;
+
+/* The access of the command named name in the table (its first word:
+   "load funnel" is load's); a name not in the table is a programmer
+   error. */
+salesctl_access_t salesctl_command_access (const char *name);
 
 /* Parses a command's flags (the common options plus its own table) from
    argv and the environment, and sets up logging from --log-level and
@@ -52,9 +65,14 @@ sp_config_t *salesctl_config (int argc, char **argv, const char *summary,
 
 /* ---------------------------------------------------- salesctl_connect.c */
 
-/* Connects to PostgreSQL at --postgres as "salesctl <command>". Returns
-   the connection, or NULL after printing e.g. `salesctl status: could not
-   connect to postgresql: ...` to stderr. */
+/* The PostgreSQL URL command uses: --postgres-readonly
+   (SP_POSTGRES_READONLY_URL) when the command only reads
+   (SALESCTL_READS) and the setting is not empty, --postgres otherwise. */
+const char *salesctl_postgres_url (const sp_config_t *config, const char *command);
+
+/* Connects to PostgreSQL at salesctl_postgres_url as "salesctl <command>".
+   Returns the connection, or NULL after printing e.g. `salesctl status:
+   could not connect to postgresql: ...` to stderr. */
 sp_pg_t *salesctl_postgres_connect (const sp_config_t *config, const char *command);
 
 /* Connects to Redis at --redis, with fewer attempts than a service makes

@@ -1,5 +1,6 @@
 /*  salesctl_connect - what several salesctl commands share: connecting to
-    PostgreSQL and Redis from the common --postgres and --redis settings,
+    PostgreSQL and Redis from the common --postgres (or, for a command that
+    only reads, --postgres-readonly) and --redis settings,
     reading the partition count recorded at setup, and checking a service
     name before it becomes a Redis key prefix.
 
@@ -31,14 +32,25 @@
 #define SALESCTL_NS_PER_MS 1000000
 #define SALESCTL_HOST_SIZE 64 /* room for the host name in salesctl_who */
 
+const char *
+salesctl_postgres_url (const sp_config_t *config, const char *command)
+{
+    const char *readonly = sp_config_string (config, "postgres-readonly");
+    if (salesctl_command_access (command) == SALESCTL_READS && readonly && *readonly)
+        return readonly;
+    return sp_config_string (config, "postgres");
+}
+
 sp_pg_t *
 salesctl_postgres_connect (const sp_config_t *config, const char *command)
 {
     char application[SALESCTL_PROGRAM_NAME_MAX];
     snprintf (application, sizeof application, "salesctl %s", command);
-    sp_pg_t *pg = sp_pg_new (sp_config_string (config, "postgres"), application);
+    const char *url = salesctl_postgres_url (config, command);
+    sp_pg_t *pg = sp_pg_new (url, application);
     if (!pg) {
-        fprintf (stderr, "salesctl %s: invalid --postgres URL\n", command);
+        fprintf (stderr, "salesctl %s: invalid --%s URL\n", command,
+                 url == sp_config_string (config, "postgres") ? "postgres" : "postgres-readonly");
         return NULL;
     }
     if (sp_pg_connect (pg) != 0) {
