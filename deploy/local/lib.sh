@@ -299,15 +299,36 @@ sp_local_pg_ready() {
 # login roles, members of their groups. Passwords reach psql on stdin only;
 # the session never logs a statement, even a failed one.
 sp_local_pg_secure_roles() {
-    local dir=$1 bindir=$2 port=$3 passfile=$4 entry login group password sql
+    local dir=$1 bindir=$2 port=$3 passfile=$4 entry password sql logins
     password=$(sp_local_secret_read "$dir" "postgres-$SP_LOCAL_PG_SUPERUSER.password") || return 1
-    sql="SET client_min_messages = warning;
-SET log_min_error_statement = panic;
-SET log_statement = 'none';
+    sql="$SP_LOCAL_PG_QUIET_SQL
 ALTER ROLE $SP_LOCAL_PG_SUPERUSER PASSWORD '$password';"
     password=$(sp_local_secret_read "$dir" postgres-salespulse.password) || return 1
     sql+="
 ALTER ROLE salespulse LOGIN CREATEROLE PASSWORD '$password';"
+    logins=$(sp_local_pg_logins_sql "$dir") || return 1
+    sql+="
+$logins"
+    printf '%s\n' "$sql" | sp_local_pg_psql "$bindir" "$port" "$passfile" -f - || return 1
+    for entry in salespulse "${SP_LOCAL_PG_LOGINS[@]}"; do
+        sp_local_pg_passfile "$dir" "${entry%%:*}" >/dev/null || return 1
+    done
+}
+
+# The first statements of a session that sets passwords (run as a
+# superuser): no statement of it is ever logged, even a failed one.
+SP_LOCAL_PG_QUIET_SQL="SET client_min_messages = warning;
+SET log_min_error_statement = panic;
+SET log_statement = 'none';"
+
+# Prints the SQL making the group roles (NOLOGIN; migration 0012 grants
+# them) and every service's login role (SP_LOCAL_PG_LOGINS) with its
+# password from DIR/secrets (made on first use), member of its group.
+# Shared by the local stack and docker-compose.yml's `secrets` one-shot
+# (deploy/docker/secrets.sh); run it after SP_LOCAL_PG_QUIET_SQL.
+#   sp_local_pg_logins_sql DIR
+sp_local_pg_logins_sql() {
+    local dir=$1 entry login group password sql=""
     for group in "${SP_LOCAL_PG_GROUPS[@]}"; do
         sql+="
 SELECT format('CREATE ROLE %I NOLOGIN', '$group')
@@ -323,10 +344,7 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '$login') \\
 ALTER ROLE $login LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$password';
 GRANT $group TO $login;"
     done
-    printf '%s\n' "$sql" | sp_local_pg_psql "$bindir" "$port" "$passfile" -f - || return 1
-    for entry in salespulse "${SP_LOCAL_PG_LOGINS[@]}"; do
-        sp_local_pg_passfile "$dir" "${entry%%:*}" >/dev/null || return 1
-    done
+    printf '%s\n' "${sql#$'\n'}"
 }
 
 # Starts PostgreSQL for DIR on PORT (no-op if already running) and makes
