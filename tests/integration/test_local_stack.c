@@ -235,7 +235,9 @@ static bool
 s_exists (const char *folder, const char *name)
 {
     char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/%s", folder, name);
+    int written = snprintf (path, sizeof path, "%s/%s", folder, name);
+    if (written < 0 || (size_t) written >= sizeof path)
+        return false;
     return access (path, F_OK) == 0;
 }
 
