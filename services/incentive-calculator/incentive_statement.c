@@ -26,7 +26,6 @@
 #define S_TYPE_HELD "held"
 #define S_TYPE_RELEASE "release"
 #define S_PERIODS_MAX 100000 /* periods walked from a draw's first: 8,000 years of months */
-#define S_MONEY_TEXT_SIZE 40
 
 /* ---------------------------------------------------------------- growing lists */
 
@@ -47,19 +46,6 @@ s_lines_add (s_lines_t *lines)
     return line;
 }
 
-/* What a closed period paid on a line id. */
-typedef struct {
-    char id[INCENTIVE_LEDGER_ID_SIZE];
-    int64_t amount;
-    bool seen; /* a current line has this id */
-} s_paid_t;
-
-typedef struct {
-    s_paid_t *items;
-    size_t count;
-    size_t capacity;
-} s_paid_list_t;
-
 /* A deal of the statement's period that no plan paid. */
 typedef struct {
     char event_id[INCENTIVE_RECORD_REF_SIZE];
@@ -69,12 +55,12 @@ typedef struct {
 /* Everything a build makes. */
 typedef struct {
     const incentive_statement_input_t *input;
-    sp_period_t period; /* the statement's */
-    bool has_open;      /* some period is closed: adjustments go to open */
-    sp_period_t open;   /* the first period after the last closed one */
-    s_lines_t current;  /* every line as it is worth now */
-    s_paid_list_t paid; /* what closed periods paid, by line id */
-    s_unpaid_t *unpaid; /* deals of the period no plan paid */
+    sp_period_t period;                   /* the statement's */
+    bool has_open;                        /* some period is closed: adjustments go to open */
+    sp_period_t open;                     /* the first period after the last closed one */
+    s_lines_t current;                    /* every line as it is worth now */
+    incentive_statement_paid_list_t paid; /* what closed periods paid, by line id */
+    s_unpaid_t *unpaid;                   /* deals of the period no plan paid */
     size_t unpaid_count;
     size_t unpaid_capacity;
     char (*used)[INCENTIVE_LEDGER_NAME_SIZE]; /* plan versions that computed a line */
@@ -117,8 +103,8 @@ incentive_statement_kind (incentive_plan_period_t period)
 
 /* A line id from text: itself when it fits a posted line, otherwise its
    first bytes and a hash of the whole, so ids stay unique and short. */
-static void
-s_line_id (char *id, const char *text)
+void
+incentive_statement_internal_line_id (char *id, const char *text)
 {
     size_t length = strlen (text);
     if (length <= INCENTIVE_LEDGER_LINE_ID_MAX) {
@@ -138,21 +124,6 @@ static incentive_ledger_decimal_t
 s_ppm (int64_t ppm)
 {
     return (incentive_ledger_decimal_t){ .units = ppm, .decimals = S_PPM_DECIMALS };
-}
-
-static int
-s_compare_paid (const void *left, const void *right)
-{
-    return strcmp (((const s_paid_t *) left)->id, ((const s_paid_t *) right)->id);
-}
-
-static s_paid_t *
-s_paid_find (s_paid_list_t *paid, const char *id)
-{
-    s_paid_t key = { .amount = 0 };
-    snprintf (key.id, sizeof key.id, "%s", id);
-    return paid->count ? bsearch (&key, paid->items, paid->count, sizeof key, s_compare_paid)
-                       : NULL;
 }
 
 static int s_unpaid (s_build_t *build, const incentive_record_credit_t *credit, const char *format,
@@ -276,7 +247,7 @@ s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_p
         return s_no_memory (build);
     char text[INCENTIVE_LEDGER_ID_SIZE * 2];
     snprintf (text, sizeof text, "%s/%s/%s", credit->event_id, version->name, rule);
-    s_line_id (line->id, text);
+    incentive_statement_internal_line_id (line->id, text);
     line->kind = INCENTIVE_LEDGER_EARNING;
     snprintf (line->period, sizeof line->period, "%s", period->label);
     snprintf (line->origin_period, sizeof line->origin_period, "%s", period->label);
@@ -551,7 +522,7 @@ s_clawbacks (s_build_t *build, const incentive_record_cancel_t *cancel, size_t f
         *line = *original;
         char text[INCENTIVE_LEDGER_ID_SIZE * 2];
         snprintf (text, sizeof text, "%s/%s", cancel->event_id, original->id);
-        s_line_id (line->id, text);
+        incentive_statement_internal_line_id (line->id, text);
         line->kind = INCENTIVE_LEDGER_CLAWBACK;
         snprintf (line->period, sizeof line->period, "%s", period.label);
         snprintf (line->origin_period, sizeof line->origin_period, "%s", period.label);
@@ -604,7 +575,7 @@ s_linked (s_build_t *build, size_t index, const char *type, const char *id_text,
         return s_no_memory (build);
     const incentive_ledger_line_t *original = &build->current.items[index];
     *line = *original;
-    s_line_id (line->id, id_text);
+    incentive_statement_internal_line_id (line->id, id_text);
     line->kind = INCENTIVE_LEDGER_ADJUSTMENT;
     line->adjusts = INCENTIVE_LEDGER_EARNING;
     snprintf (line->period, sizeof line->period, "%s", period.label);
@@ -1022,160 +993,20 @@ out:
     return result;
 }
 
-/* ---------------------------------------------------------------- closed periods */
-
-static const char *
-s_string (const json_t *object, const char *key)
-{
-    const char *text = json_string_value (json_object_get (object, key));
-    return text ? text : "";
-}
-
-/* Posts the stored lines of a closed statement into ledger and counts
-   what they paid per line id. */
-static int
-s_closed_lines (s_build_t *build, incentive_ledger_t *ledger,
-                const incentive_statement_closed_t *closed)
-{
-    json_error_t parse_error;
-    json_t *root = json_loads (closed->document, 0, &parse_error);
-    json_t *lines = json_object_get (root, "lines");
-    if (!json_is_array (lines)) {
-        sp_error_set (build->error, build->error_size,
-                      "the statement stored for %s is not a statement", closed->label);
-        json_decref (root);
-        return -1;
-    }
-    size_t index;
-    json_t *item;
-    json_array_foreach (lines, index, item)
-    {
-        incentive_ledger_kind_t kind;
-        const char *kind_name = s_string (item, "kind");
-        const json_t *explanation = json_object_get (item, "explanation");
-        const char *type = s_string (explanation, "type");
-        if (strcmp (kind_name, "earning") == 0)
-            kind = INCENTIVE_LEDGER_EARNING;
-        else if (strcmp (kind_name, "clawback") == 0)
-            kind = INCENTIVE_LEDGER_CLAWBACK;
-        else if (strcmp (kind_name, "true_up") == 0)
-            kind = INCENTIVE_LEDGER_TRUE_UP;
-        else if (strcmp (kind_name, "adjustment") == 0 && strcmp (type, "deficit_carried") != 0)
-            kind = INCENTIVE_LEDGER_ADJUSTMENT;
-        else
-            continue; /* derived lines: the ledger derives them again */
-        incentive_ledger_line_t line = { 0 };
-        line.kind = kind;
-        snprintf (line.id, sizeof line.id, "%s", s_string (item, "id"));
-        snprintf (line.period, sizeof line.period, "%s", s_string (item, "period"));
-        snprintf (line.origin_period, sizeof line.origin_period, "%s",
-                  s_string (item, "origin_period"));
-        line.occurred_at = json_integer_value (json_object_get (item, "occurred_at"));
-        snprintf (line.event_id, sizeof line.event_id, "%s", s_string (item, "event_id"));
-        line.amount = json_integer_value (json_object_get (item, "amount"));
-        snprintf (line.type, sizeof line.type, "%s", type);
-        const char *link = kind == INCENTIVE_LEDGER_CLAWBACK ? s_string (explanation, "reverses")
-                                                             : s_string (explanation, "link");
-        snprintf (line.link, sizeof line.link, "%s", link);
-        line.adjusts = kind;
-        if (kind == INCENTIVE_LEDGER_ADJUSTMENT) {
-            const char *adjusts = s_string (explanation, "adjusts");
-            line.adjusts = strcmp (adjusts, "clawback") == 0 ? INCENTIVE_LEDGER_CLAWBACK
-                                                             : INCENTIVE_LEDGER_EARNING;
-        }
-        char error[INCENTIVE_LEDGER_ERROR_SIZE];
-        if (incentive_ledger_post (ledger, &line, NULL, error, sizeof error) < 0) {
-            sp_error_set (build->error, build->error_size, "statement stored for %s: %s",
-                          closed->label, error);
-            json_decref (root);
-            return -1;
-        }
-        /* a delta adjustment pays on the line it links to */
-        bool delta = kind == INCENTIVE_LEDGER_ADJUSTMENT &&
-                     (strcmp (type, "late") == 0 || strcmp (type, "correction") == 0) &&
-                     line.link[0];
-        if (sp_array_reserve ((void **) &build->paid.items, &build->paid.capacity,
-                              build->paid.count + 1, sizeof *build->paid.items, S_INITIAL) != 0) {
-            json_decref (root);
-            return s_no_memory (build);
-        }
-        s_paid_t *paid = &build->paid.items[build->paid.count++];
-        snprintf (paid->id, sizeof paid->id, "%s", delta ? line.link : line.id);
-        paid->amount = line.amount;
-        paid->seen = false;
-    }
-    json_decref (root);
-    return 0;
-}
-
-/* Sorts the paid list and sums the entries of one id. */
-static void
-s_paid_merge (s_paid_list_t *paid)
-{
-    if (paid->count == 0)
-        return;
-    qsort (paid->items, paid->count, sizeof *paid->items, s_compare_paid);
-    size_t kept = 0;
-    for (size_t index = 0; index < paid->count; index++) {
-        if (kept > 0 && strcmp (paid->items[kept - 1].id, paid->items[index].id) == 0)
-            paid->items[kept - 1].amount += paid->items[index].amount;
-        else
-            paid->items[kept++] = paid->items[index];
-    }
-    paid->count = kept;
-}
-
-/* amount in major units of currency ("1234.50"), into text
-   (S_MONEY_TEXT_SIZE). */
-static void
-s_money_text (int64_t amount, const char *currency, char *text)
-{
-    if (sp_money_format (amount, currency, text, S_MONEY_TEXT_SIZE) != SP_MONEY_OK)
-        snprintf (text, S_MONEY_TEXT_SIZE, "%" PRId64 " minor units", amount);
-}
-
 /* An adjustment in the open period for the difference between what line
-   is worth now (NULL: nothing) and what was paid for id. */
+   is worth now (NULL: nothing) and what was paid for id, when there is
+   one and the open period is the statement's or before it. */
 static int
 s_delta (s_build_t *build, incentive_ledger_t *ledger, const incentive_ledger_line_t *line,
-         const s_paid_t *paid, const char *id)
+         const incentive_statement_paid_t *paid, const char *id)
 {
     int64_t worth = line ? line->amount : 0;
     int64_t was = paid ? paid->amount : 0;
     if (worth == was || !build->has_open || strcmp (build->open.label, build->period.label) > 0)
         return 0;
-    incentive_ledger_line_t adjustment;
-    if (line)
-        adjustment = *line;
-    else
-        memset (&adjustment, 0, sizeof adjustment);
-    char text[INCENTIVE_LEDGER_ID_SIZE * 2];
-    snprintf (text, sizeof text, "%s~%s", build->open.label, id);
-    s_line_id (adjustment.id, text);
-    adjustment.kind = INCENTIVE_LEDGER_ADJUSTMENT;
-    adjustment.adjusts = line ? line->kind : INCENTIVE_LEDGER_EARNING;
-    snprintf (adjustment.origin_period, sizeof adjustment.origin_period, "%s",
-              line ? line->period : "");
-    snprintf (adjustment.period, sizeof adjustment.period, "%s", build->open.label);
-    adjustment.amount = worth - was;
-    snprintf (adjustment.link, sizeof adjustment.link, "%s", id);
-    snprintf (adjustment.type, sizeof adjustment.type, "%s", paid ? "correction" : "late");
-    char worth_text[S_MONEY_TEXT_SIZE], was_text[S_MONEY_TEXT_SIZE];
-    s_money_text (worth, build->input->currency, worth_text);
-    s_money_text (was, build->input->currency, was_text);
-    if (!paid)
-        snprintf (adjustment.reason, sizeof adjustment.reason, "arrived after %s closed: worth %s",
-                  line->period, worth_text);
-    else
-        snprintf (adjustment.reason, sizeof adjustment.reason,
-                  "worth %s now, %s paid while %s was closed", worth_text, was_text,
-                  line ? line->period : "its period");
-    char error[INCENTIVE_LEDGER_ERROR_SIZE];
-    if (incentive_ledger_post (ledger, &adjustment, NULL, error, sizeof error) < 0) {
-        sp_error_set (build->error, build->error_size, "adjustment of %s: %s", id, error);
-        return -1;
-    }
-    return 0;
+    return incentive_statement_internal_delta (ledger, line, paid, id, build->open.label,
+                                               build->input->currency, build->error,
+                                               build->error_size);
 }
 
 static bool
@@ -1275,7 +1106,9 @@ s_build (s_build_t *build, const char *label, const char **stored)
             sp_error_set (build->error, build->error_size, "closed period: %s", error);
             goto out;
         }
-        if (closed->document && s_closed_lines (build, ledger, closed) != 0)
+        if (closed->document &&
+            incentive_statement_internal_closed_lines (ledger, closed, &build->paid, build->error,
+                                                       build->error_size) != 0)
             goto out;
     }
     /* the draw before the closes: the ledger refuses it over a closed period */
@@ -1283,7 +1116,7 @@ s_build (s_build_t *build, const char *label, const char **stored)
         goto out;
     for (size_t index = 0; index < input->closed_count; index++)
         incentive_ledger_close_period (ledger, input->closed[index].label, error, sizeof error);
-    s_paid_merge (&build->paid);
+    incentive_statement_internal_paid_merge (&build->paid);
     if (incentive_ledger_open_period (ledger, label, error, sizeof error) != 0 ||
         s_compute (build) != 0)
         goto out;
@@ -1292,7 +1125,8 @@ s_build (s_build_t *build, const char *label, const char **stored)
         if (strcmp (line->period, label) > 0)
             continue; /* after the statement's period */
         if (s_closed (input, line->period)) {
-            s_paid_t *paid = s_paid_find (&build->paid, line->id);
+            incentive_statement_paid_t *paid =
+                incentive_statement_internal_paid_find (&build->paid, line->id);
             if (paid)
                 paid->seen = true;
             if (s_delta (build, ledger, line, paid, line->id) != 0)
@@ -1305,7 +1139,7 @@ s_build (s_build_t *build, const char *label, const char **stored)
         }
     }
     for (size_t index = 0; index < build->paid.count; index++) {
-        const s_paid_t *paid = &build->paid.items[index];
+        const incentive_statement_paid_t *paid = &build->paid.items[index];
         if (!paid->seen && s_delta (build, ledger, NULL, paid, paid->id) != 0)
             goto out;
     }

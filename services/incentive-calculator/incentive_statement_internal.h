@@ -4,9 +4,9 @@
     and the exact shares of payment releases; incentive_statement_rollup.c:
     a node's roll-up credits; incentive_statement_overlay.c: an overlay
     rep's overlay credits; incentive_statement_true_up.c: the true-up
-    lines of windows; incentive_contest.c: a SPIFF's leaderboard from the
-    lines). For these files only; everything else uses
-    incentive_statement.h.
+    lines of windows; incentive_statement_closed.c: what closed periods
+    paid and the adjustments of what changed since; incentive_contest.c: a SPIFF's leaderboard from
+   the lines). For these files only; everything else uses incentive_statement.h.
 */
 #ifndef INCENTIVE_STATEMENT_INTERNAL_H_INCLUDED
 #define INCENTIVE_STATEMENT_INTERNAL_H_INCLUDED
@@ -125,5 +125,48 @@ int incentive_statement_internal_true_ups (const incentive_statement_input_t *in
 int incentive_statement_internal_lines (const incentive_statement_input_t *input,
                                         const char *period, incentive_ledger_line_t **lines,
                                         size_t *count, char *error, size_t error_size);
+
+/* What closed periods paid on one line id (the line itself, and later
+   closed periods' adjustments linked to it). */
+typedef struct {
+    char id[INCENTIVE_LEDGER_ID_SIZE];
+    int64_t amount;
+    bool seen; /* a current line has this id */
+} incentive_statement_paid_t;
+
+typedef struct {
+    incentive_statement_paid_t *items;
+    size_t count;
+    size_t capacity;
+} incentive_statement_paid_list_t;
+
+/* A line id from text: itself when it fits a posted line, otherwise its
+   first bytes and a hash of the whole, so ids stay unique and short; id
+   has INCENTIVE_LEDGER_ID_SIZE bytes. */
+void incentive_statement_internal_line_id (char *id, const char *text);
+
+/* Posts the stored lines of closed's statement into ledger (derived lines
+   are left to the ledger) and appends to paid what each paid per line id.
+   Returns 0, or -1 with the reason. */
+int incentive_statement_internal_closed_lines (incentive_ledger_t *ledger,
+                                               const incentive_statement_closed_t *closed,
+                                               incentive_statement_paid_list_t *paid, char *error,
+                                               size_t error_size);
+
+/* Sorts paid by id and sums the entries of one id; then find by id
+   (NULL when absent). */
+void incentive_statement_internal_paid_merge (incentive_statement_paid_list_t *paid);
+incentive_statement_paid_t *
+incentive_statement_internal_paid_find (incentive_statement_paid_list_t *paid, const char *id);
+
+/* Posts, in open_label's period, an adjustment of what line is worth now
+   (NULL: nothing) against what was paid for id (NULL: nothing): "late"
+   when nothing was paid, "correction" otherwise, linked to id, the
+   reason in currency's major units. Returns 0, or -1 with the reason. */
+int incentive_statement_internal_delta (incentive_ledger_t *ledger,
+                                        const incentive_ledger_line_t *line,
+                                        const incentive_statement_paid_t *paid, const char *id,
+                                        const char *open_label, const char *currency, char *error,
+                                        size_t error_size);
 
 #endif
