@@ -17,7 +17,13 @@
    command it does not know is refused. Then it writes: Redis refuses a
    script's writes for maxmemory only at its first write, and SCRIPT KILL
    only before it, so a step either runs whole or leaves Redis as it
-   was. */
+   was.
+
+   The writes: every command as it came, in order, except HINCRBYs: the
+   check has computed the value each leaves, so a hash's pending fields
+   are set with one HSET, just before the next command that names the
+   hash, or at the end (one call per hash instead of one per field;
+   HINCRBYs are most of what the services write). */
 const char sp_consumer_store_apply_source[] =
     "local lease = redis.call('GET', KEYS[1])\n"
     "if lease ~= ARGV[1] then\n"
@@ -158,7 +164,7 @@ const char sp_consumer_store_apply_source[] =
     "end\n"
     "-- Second pass, no write: every command as Redis would run it, on the\n"
     "-- state as the commands before it leave it.\n"
-    "local now, changed, cleared = {}, {}, {}\n"
+    "local now, changed, cleared, after_of = {}, {}, {}, {}\n"
     "for key, kind in pairs(kinds) do now[key] = kind end\n"
     "local function value (key, field)\n"
     "    local mine = changed[key]\n"
@@ -228,6 +234,7 @@ const char sp_consumer_store_apply_source[] =
     "int64')\n"
     "        end\n"
     "        refusal = increment(name, key, ARGV[index + 3], delta, ARGV[index + 4])\n"
+    "        if not refusal then after_of[index] = changed[key][ARGV[index + 3]] end\n"
     "    elseif need == 'string' then\n"
     "        local delta = {0, 1}\n"
     "        if name == 'DECR' then delta = {-1, E - 1} end\n"
@@ -285,13 +292,54 @@ const char sp_consumer_store_apply_source[] =
     "    if refusal then return refusal end\n"
     "    index = index + argc + 1\n"
     "end\n"
-    "-- Every command will succeed: run them.\n"
+    "-- Every command will succeed: run them. An HINCRBY is not called: the\n"
+    "-- check knows the value it leaves, and the field is set to it with one\n"
+    "-- HSET per hash for all its pending fields (Redis pays per call), just\n"
+    "-- before the next other command that names the hash, or at the end.\n"
+    "-- Commands on other keys commute with it, so the state is the same.\n"
+    "local pending, pending_order = {}, {}\n"
+    "local function flush (key)\n"
+    "    local mine = pending[key]\n"
+    "    if not mine then return end\n"
+    "    pending[key] = nil\n"
+    "    local list = mine.list\n"
+    "    for first = 1, #list, 1000 do\n"
+    "        local arguments = {}\n"
+    "        for at = first, math.min(first + 999, #list) do\n"
+    "            local field = list[at]\n"
+    "            arguments[#arguments + 1] = field\n"
+    "            arguments[#arguments + 1] = text(mine.values[field])\n"
+    "        end\n"
+    "        redis.call('HSET', key, unpack(arguments))\n"
+    "    end\n"
+    "end\n"
     "index = 5\n"
     "while index <= count do\n"
     "    local argc = tonumber(ARGV[index])\n"
-    "    redis.call(unpack(ARGV, index + 1, index + argc))\n"
+    "    local name = string.upper(ARGV[index + 1])\n"
+    "    if name == 'HINCRBY' then\n"
+    "        local key, field = ARGV[index + 2], ARGV[index + 3]\n"
+    "        local mine = pending[key]\n"
+    "        if not mine then\n"
+    "            mine = {list = {}, values = {}}\n"
+    "            pending[key] = mine\n"
+    "            pending_order[#pending_order + 1] = key\n"
+    "        end\n"
+    "        if mine.values[field] == nil then mine.list[#mine.list + 1] = field end\n"
+    "        mine.values[field] = after_of[index]\n"
+    "    else\n"
+    "        if name == 'MSET' then\n"
+    "            for at = index + 2, index + argc, 2 do flush(ARGV[at]) end\n"
+    "        elseif name == 'DEL' or name == 'UNLINK' then\n"
+    "            for at = index + 2, index + argc do flush(ARGV[at]) end\n"
+    "        else\n"
+    "            flush(ARGV[index + 2])\n"
+    "        end\n"
+    "        redis.call(unpack(ARGV, index + 1, index + argc))\n"
+    "    end\n"
     "    index = index + argc + 1\n"
     "end\n"
+    "for _, key in ipairs(pending_order) do flush(key) end\n"
     "redis.call('SET', KEYS[2], ARGV[3])\n"
     "return {0}\n";
 
