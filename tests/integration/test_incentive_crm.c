@@ -135,7 +135,7 @@ s_line_differ (s_lines_compare_t *lines, const char *key, const char *what, cons
                const json_t *got)
 {
     if (lines->line_differences++ == 0) {
-        char field[TEST_TEXT_SIZE];
+        char field[2 * TEST_TEXT_SIZE]; /* the key and what of it */
         snprintf (field, sizeof field, "lines[%s].%s", key, what);
         sp_harness_crm_differ_json (lines->compare, field, expected, got);
     }
