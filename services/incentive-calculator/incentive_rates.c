@@ -27,8 +27,8 @@
 
 #define S_PPM INCENTIVE_RATES_PPM
 #define S_BP INCENTIVE_RATES_BASIS_POINTS
-#define S_LIMBS 4      /* 64-bit limbs of a wide integer */
-#define S_LIMB_BITS 64 /* bits of a limb */
+#define S_LIMBS INCENTIVE_RATES_WIDE_LIMBS /* 64-bit limbs of a wide integer */
+#define S_LIMB_BITS 64                     /* bits of a limb */
 #define S_DECIMAL_BASE 10
 #define S_MICRO INCENTIVE_RATES_PPM /* millionths of a minor unit in a part */
 
@@ -96,14 +96,18 @@ s_wide_subtract (const s_wide_t *a, const s_wide_t *b)
 
 /* value ÷ divisor (0 < divisor < 2^126) rounded half away from zero
    (value being a magnitude), into *quotient; false when it exceeds
-   INT64_MAX. */
+   INT64_MAX. Long division one bit at a time, from the highest limb
+   that is not zero: exact for any 256-bit value. */
 static bool
-s_wide_divide_round (const s_wide_t *value, s_u128_t divisor, int64_t *quotient)
+s_wide_divide_round_bits (const s_wide_t *value, s_u128_t divisor, int64_t *quotient)
 {
     assert (divisor > 0 && (divisor >> (2 * S_LIMB_BITS - 2)) == 0);
     s_wide_t result = { { 0, 0, 0, 0 } };
     s_u128_t remainder = 0;
-    for (size_t bit = S_LIMBS * S_LIMB_BITS; bit-- > 0;) {
+    size_t limbs = S_LIMBS;
+    while (limbs > 0 && value->limb[limbs - 1] == 0)
+        limbs--;
+    for (size_t bit = limbs * S_LIMB_BITS; bit-- > 0;) {
         remainder =
             (remainder << 1) | ((value->limb[bit / S_LIMB_BITS] >> (bit % S_LIMB_BITS)) & 1);
         if (remainder >= divisor) {
@@ -115,6 +119,36 @@ s_wide_divide_round (const s_wide_t *value, s_u128_t divisor, int64_t *quotient)
         return false;
     *quotient = (int64_t) result.limb[0] + (2 * remainder >= divisor ? 1 : 0);
     return true;
+}
+
+/* s_wide_divide_round_bits, by the machine's 128-bit division when value
+   fits 128 bits (every line of money below 10^15 with rates in ppm: the
+   usual case), the same quotient and rounding. */
+static bool
+s_wide_divide_round (const s_wide_t *value, s_u128_t divisor, int64_t *quotient)
+{
+    assert (divisor > 0 && (divisor >> (2 * S_LIMB_BITS - 2)) == 0);
+    if (value->limb[2] != 0 || value->limb[3] != 0)
+        return s_wide_divide_round_bits (value, divisor, quotient);
+    s_u128_t narrow = ((s_u128_t) value->limb[1] << S_LIMB_BITS) | value->limb[0];
+    s_u128_t whole = narrow / divisor;
+    s_u128_t remainder = narrow % divisor;
+    if (whole >= (s_u128_t) INT64_MAX)
+        return false;
+    *quotient = (int64_t) whole + (2 * remainder >= divisor ? 1 : 0);
+    return true;
+}
+
+bool
+incentive_rates_divide_round (const uint64_t value[INCENTIVE_RATES_WIDE_LIMBS],
+                              uint64_t divisor_high, uint64_t divisor_low, bool bit_by_bit,
+                              int64_t *quotient)
+{
+    assert (value && quotient);
+    s_wide_t wide = { { value[0], value[1], value[2], value[3] } };
+    s_u128_t divisor = ((s_u128_t) divisor_high << S_LIMB_BITS) | divisor_low;
+    return bit_by_bit ? s_wide_divide_round_bits (&wide, divisor, quotient)
+                      : s_wide_divide_round (&wide, divisor, quotient);
 }
 
 const char *

@@ -210,4 +210,18 @@ int incentive_rates_total (const incentive_rates_table_t *table,
    rounding rule, "half-away-from-zero". */
 int64_t incentive_rates_round (int64_t numerator, int64_t denominator);
 
+/* 64-bit limbs of the 256-bit integers the engine computes with. */
+#define INCENTIVE_RATES_WIDE_LIMBS 4
+
+/* The engine's exact division, for tests: value (a 256-bit magnitude,
+   least significant limb first) ÷ the divisor (high and low 64 bits,
+   0 < divisor < 2^126), rounded half away from zero, into *quotient;
+   false (untouched) when it reaches INT64_MAX. bit_by_bit: the long
+   division every value can take, otherwise the path the engine takes
+   (the machine's 128-bit division when value fits 128 bits); both give
+   the same answer. */
+bool incentive_rates_divide_round (const uint64_t value[INCENTIVE_RATES_WIDE_LIMBS],
+                                   uint64_t divisor_high, uint64_t divisor_low, bool bit_by_bit,
+                                   int64_t *quotient);
+
 #endif

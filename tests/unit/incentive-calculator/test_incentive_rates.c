@@ -470,6 +470,87 @@ test_table_refusals (void **state)
                        "...): [0.5, 0.6) is not covered");
 }
 
+/* The two paths of the exact division give the same quotient, the same
+   rounding and the same refusal: small values (the machine's 128-bit
+   division), values of 129 to 256 bits (long division only), halves and
+   quotients at INT64_MAX, over many pseudo-random values and divisors. */
+static uint64_t
+s_next (uint64_t *state)
+{
+    *state += UINT64_C (0x9e3779b97f4a7c15);
+    uint64_t value = *state;
+    value = (value ^ (value >> 30)) * UINT64_C (0xbf58476d1ce4e5b9);
+    value = (value ^ (value >> 27)) * UINT64_C (0x94d049bb133111eb);
+    return value ^ (value >> 31);
+}
+
+static void
+s_same_division (const uint64_t value[INCENTIVE_RATES_WIDE_LIMBS], uint64_t high, uint64_t low)
+{
+    int64_t fast = -1, slow = -2;
+    bool fast_ok = incentive_rates_divide_round (value, high, low, false, &fast);
+    bool slow_ok = incentive_rates_divide_round (value, high, low, true, &slow);
+    assert_int_equal (fast_ok, slow_ok);
+    if (fast_ok)
+        assert_int_equal (fast, slow);
+    else
+        assert_int_equal (fast, -1); /* untouched */
+}
+
+static void
+test_divide_paths (void **state)
+{
+    (void) state;
+    uint64_t seed = 13;
+    for (int round = 0; round < 200000; round++) {
+        uint64_t value[INCENTIVE_RATES_WIDE_LIMBS] = { 0, 0, 0, 0 };
+        int limbs = 1 + (int) (s_next (&seed) % 4);
+        for (int limb = 0; limb < limbs; limb++)
+            value[limb] = s_next (&seed) >> (s_next (&seed) % 64);
+        uint64_t high = 0, low = 0;
+        switch (s_next (&seed) % 3) {
+            case 0: /* up to 64 bits */
+                low = s_next (&seed) >> (s_next (&seed) % 64);
+                break;
+            case 1: /* up to 126 bits */
+                high = s_next (&seed) >> (2 + s_next (&seed) % 62);
+                low = s_next (&seed);
+                break;
+            default: /* a power of ten, as the engine's denominators */
+                low = 1;
+                for (uint64_t tens = s_next (&seed) % 19; tens > 0; tens--)
+                    low *= 10;
+                break;
+        }
+        if (high == 0 && low == 0)
+            low = 1;
+        s_same_division (value, high, low);
+    }
+    /* exact halves round away from zero; INT64_MAX and above refused */
+    const uint64_t halves[][INCENTIVE_RATES_WIDE_LIMBS] = {
+        { 5, 0, 0, 0 },
+        { 15, 0, 0, 0 },
+        { UINT64_MAX, 0, 0, 0 },
+        { UINT64_MAX, UINT64_MAX, 0, 0 },
+        { 0, 0, 1, 0 },
+        { (uint64_t) INT64_MAX * 2 - 2, 0, 0, 0 },
+        { (uint64_t) INT64_MAX * 2 - 1, 0, 0, 0 },
+        { (uint64_t) INT64_MAX * 2, 0, 0, 0 },
+    };
+    for (size_t index = 0; index < sizeof halves / sizeof halves[0]; index++) {
+        s_same_division (halves[index], 0, 2);
+        s_same_division (halves[index], 0, 10);
+        s_same_division (halves[index], 1, 0);
+    }
+    int64_t quotient = 0;
+    assert_true (incentive_rates_divide_round (halves[0], 0, 2, false, &quotient));
+    assert_int_equal (quotient, 3); /* 2.5 -> 3 */
+    assert_true (incentive_rates_divide_round (halves[5], 0, 2, false, &quotient));
+    assert_int_equal (quotient, INT64_MAX - 1);
+    assert_false (incentive_rates_divide_round (halves[7], 0, 2, false, &quotient));
+    assert_false (incentive_rates_divide_round (halves[4], 0, 1, false, &quotient));
+}
+
 int
 main (void)
 {
@@ -485,6 +566,7 @@ main (void)
         cmocka_unit_test (test_retroactive_monotone),
         cmocka_unit_test (test_ppm_parse),
         cmocka_unit_test (test_table_refusals),
+        cmocka_unit_test (test_divide_paths),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
