@@ -19,12 +19,15 @@ sp_json_text_new (void)
     return (sp_json_text_t){ 0 };
 }
 
-/* Makes room for more bytes and the NUL; false once memory ran out. */
+/* Makes room for more bytes and the NUL; false once memory ran out.
+   The room already there is checked first, without a call. */
 static bool
 s_room (sp_json_text_t *self, size_t more)
 {
     if (self->failed)
         return false;
+    if (more < self->capacity && self->length < self->capacity - more)
+        return true;
     if (more > SIZE_MAX - self->length - 1 ||
         sp_array_reserve ((void **) &self->data, &self->capacity, self->length + more + 1, 1,
                           S_INITIAL) != 0) {
@@ -59,7 +62,16 @@ s_separate (sp_json_text_t *self)
         s_byte (self, ',');
 }
 
-/* text as a JSON string literal, escaped as jansson escapes it. */
+/* Bytes a string literal keeps as they are: none below 0x20, '"', '\\'. */
+static bool
+s_plain (unsigned char byte)
+{
+    return byte >= 0x20 && byte != '"' && byte != '\\';
+}
+
+/* text as a JSON string literal, escaped as jansson escapes it. Runs of
+   bytes kept as they are (nearly every byte of a statement) are copied
+   at once. */
 static void
 s_quoted (sp_json_text_t *self, const char *text)
 {
@@ -67,6 +79,8 @@ s_quoted (sp_json_text_t *self, const char *text)
     const char *run = text;
     for (const char *cursor = text; *cursor; cursor++) {
         unsigned char byte = (unsigned char) *cursor;
+        if (s_plain (byte))
+            continue;
         const char *escape = NULL;
         char unicode[8];
         switch (byte) {
@@ -92,14 +106,10 @@ s_quoted (sp_json_text_t *self, const char *text)
                 escape = "\\t";
                 break;
             default:
-                if (byte < 0x20) {
-                    snprintf (unicode, sizeof unicode, "\\u%04X", byte);
-                    escape = unicode;
-                }
+                snprintf (unicode, sizeof unicode, "\\u%04X", byte);
+                escape = unicode;
                 break;
         }
-        if (!escape)
-            continue;
         s_append (self, run, (size_t) (cursor - run));
         s_append (self, escape, strlen (escape));
         run = cursor + 1;
@@ -148,10 +158,19 @@ void
 sp_json_text_integer (sp_json_text_t *self, int64_t value)
 {
     assert (self);
+    /* digits from the right, as "%" PRId64 writes them */
     char text[S_INTEGER_SIZE];
-    int length = snprintf (text, sizeof text, "%" PRId64, value);
+    char *end = text + sizeof text;
+    char *start = end;
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t) value : (uint64_t) value;
+    do {
+        *--start = (char) ('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    if (value < 0)
+        *--start = '-';
     s_separate (self);
-    s_append (self, text, (size_t) length);
+    s_append (self, start, (size_t) (end - start));
     self->comma = true;
 }
 
@@ -180,6 +199,13 @@ void
 sp_json_text_members (sp_json_text_t *self, const char *members)
 {
     sp_json_text_raw (self, members); /* a comma before them when members came before */
+}
+
+void
+sp_json_text_reserve (sp_json_text_t *self, size_t bytes)
+{
+    assert (self);
+    s_room (self, bytes);
 }
 
 char *

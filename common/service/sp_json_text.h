@@ -61,6 +61,10 @@ void sp_json_text_raw (sp_json_text_t *self, const char *json);
    written, after those before them. */
 void sp_json_text_members (sp_json_text_t *self, const char *members);
 
+/* Makes room for bytes more of text at once (a writer that knows about
+   how long its document is saves the regrowths on the way). */
+void sp_json_text_reserve (sp_json_text_t *self, size_t bytes);
+
 /* The text (malloc'd, the caller frees), or NULL when memory ran out;
    self is emptied either way. */
 char *sp_json_text_finish (sp_json_text_t *self);
