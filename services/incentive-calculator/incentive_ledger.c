@@ -645,6 +645,153 @@ incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *
     return 0;
 }
 
+/* The line of the batch posting at position: the ledger's own before
+   the batch, then the batch's. */
+static const incentive_ledger_line_t *
+s_batch_line (const incentive_ledger_t *self, const incentive_ledger_line_t *batch, size_t position)
+{
+    return position < self->line_count ? &self->lines[position]
+                                       : &batch[position - self->line_count];
+}
+
+/* Marks in skip the lines of batch that are already there (in the
+   ledger or earlier in the batch) with the same event and amount, as
+   incentive_ledger_post answers 1 for them. Returns 0, or -1 with the
+   reason when one is there with another event or amount. */
+static int
+s_batch_duplicates (const incentive_ledger_t *self, const incentive_ledger_line_t *batch,
+                    size_t count, bool *skip, char *error, size_t error_size)
+{
+    size_t total = self->line_count + count;
+    size_t slot_count = S_INITIAL_CAPACITY;
+    while (slot_count < 2 * total)
+        slot_count *= 2;
+    size_t *slots = calloc (slot_count, sizeof *slots);
+    if (!slots) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    int result = 0;
+    for (size_t position = 0; position < total && result == 0; position++) {
+        const incentive_ledger_line_t *line = s_batch_line (self, batch, position);
+        size_t index = (size_t) s_hash (line->id) & (slot_count - 1);
+        while (slots[index] != 0 &&
+               strcmp (s_batch_line (self, batch, slots[index] - 1)->id, line->id) != 0)
+            index = (index + 1) & (slot_count - 1);
+        if (slots[index] == 0) {
+            slots[index] = position + 1;
+            continue;
+        }
+        const incentive_ledger_line_t *existing = s_batch_line (self, batch, slots[index] - 1);
+        if (strcmp (existing->event_id, line->event_id) == 0 && existing->amount == line->amount)
+            skip[position - self->line_count] = true;
+        else {
+            sp_error_set (error, error_size,
+                          "line \"%s\": already posted with another event or amount", line->id);
+            result = -1;
+        }
+    }
+    free (slots);
+    return result;
+}
+
+/* True when posting line one by one could do more than append it: its
+   period is closed (it goes late to the open period) or its deal may be
+   cancelled. */
+static bool
+s_batch_needs_posting (const incentive_ledger_t *self, const incentive_ledger_line_t *line)
+{
+    return self->cancel_count > 0 || incentive_ledger_closed (self, line->period);
+}
+
+int
+incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **lines, size_t count,
+                           size_t capacity, const char *open_period, char *error, size_t error_size)
+{
+    assert (self && lines && (*lines || count == 0) && capacity >= count);
+    incentive_ledger_line_t *batch = *lines;
+    *lines = NULL;
+    bool one_by_one = !self->shape[0]; /* the first period sets the ledger's kind */
+    for (size_t index = 0; index < count && !one_by_one; index++)
+        one_by_one = s_batch_needs_posting (self, &batch[index]);
+    int result = -1;
+    bool *skip = NULL;
+    if (one_by_one) {
+        result = 0;
+        for (size_t index = 0; index < count && result == 0; index++)
+            if (incentive_ledger_post (self, &batch[index], open_period, error, error_size) < 0)
+                result = -1;
+        goto out;
+    }
+    for (size_t index = 0; index < count; index++)
+        if (s_line_check (self, &batch[index], error, error_size) != 0)
+            goto out;
+    if (open_period && incentive_ledger_internal_label_check (self, "open period", open_period,
+                                                              error, error_size) != 0)
+        goto out;
+    skip = calloc (count ? count : 1, sizeof *skip);
+    if (!skip) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out;
+    }
+    if (s_batch_duplicates (self, batch, count, skip, error, error_size) != 0)
+        goto out;
+    /* keep the new lines in place, then put the ledger's own before them */
+    size_t kept = 0;
+    for (size_t index = 0; index < count; index++) {
+        if (skip[index])
+            continue;
+        if (kept != index)
+            batch[kept] = batch[index];
+        if (!batch[kept].origin_period[0])
+            memcpy (batch[kept].origin_period, batch[kept].period,
+                    sizeof batch[kept].origin_period);
+        kept++;
+    }
+    size_t total = self->line_count + kept;
+    if (total > capacity) {
+        incentive_ledger_line_t *grown = realloc (batch, total * sizeof *grown);
+        if (!grown) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out;
+        }
+        batch = grown;
+        capacity = total;
+    }
+    size_t slot_count = S_INITIAL_CAPACITY;
+    while (slot_count < 2 * total)
+        slot_count *= 2;
+    size_t *slots = calloc (slot_count, sizeof *slots);
+    if (!slots) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out;
+    }
+    for (size_t index = 0; index < kept; index++)
+        if (s_period_add (self, batch[index].period) < 0) {
+            free (slots);
+            sp_error_set (error, error_size, "out of memory");
+            goto out;
+        }
+    if (self->line_count > 0) {
+        memmove (&batch[self->line_count], batch, kept * sizeof *batch);
+        memcpy (batch, self->lines, self->line_count * sizeof *batch);
+    }
+    free (self->lines);
+    free (self->slots);
+    self->lines = batch;
+    self->line_count = total;
+    self->line_capacity = capacity;
+    self->slots = slots;
+    self->slot_count = slot_count;
+    s_index_refill (self);
+    batch = NULL;
+    result = 0;
+out:
+    free (skip);
+    free (batch);
+    return result;
+}
+
 /* Removes the line at position (keeps the others' order). */
 static void
 s_line_remove (incentive_ledger_t *self, size_t position)

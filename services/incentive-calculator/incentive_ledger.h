@@ -197,6 +197,20 @@ int incentive_ledger_set_draw (incentive_ledger_t *self, const incentive_draw_te
 int incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *line,
                            const char *open_period, char *error, size_t error_size);
 
+/* incentive_ledger_post of each of count lines, in order, taking the
+   array (*lines, capacity lines allocated with malloc; *lines is set to
+   NULL and the array freed or kept by the ledger): when no line needs
+   more than appending (no cancellation recorded, no line of a closed
+   period), the lines are moved into the ledger, not copied one by one,
+   for a caller that made many at once (a statement of 10,000 deals).
+   Lines already there with the same event and amount are left out, as
+   incentive_ledger_post answers 1 for them. Returns 0, or -1 with the
+   reason: nothing is posted then when the lines could be moved, the
+   lines before the refused one otherwise. */
+int incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **lines,
+                               size_t count, size_t capacity, const char *open_period, char *error,
+                               size_t error_size);
+
 /* Records a cancellation and posts a clawback line for every earning of
    its won event in the ledger (and, later, for any that arrives), in the
    cancellation's period or, when it is closed, open_period. Returns 0,
@@ -225,6 +239,14 @@ const incentive_ledger_line_t *incentive_ledger_line (const incentive_ledger_t *
 incentive_ledger_statement_t *incentive_ledger_statement (const incentive_ledger_t *self,
                                                           const char *period, char *error,
                                                           size_t error_size);
+
+/* incentive_ledger_statement for a caller done with the ledger: the
+   period's lines are moved out of the ledger into the statement, not
+   copied, and the ledger is left without lines (also on failure); its
+   periods, cancellations and draw stay. */
+incentive_ledger_statement_t *incentive_ledger_statement_take (incentive_ledger_t *self,
+                                                               const char *period, char *error,
+                                                               size_t error_size);
 
 /* Destroys a statement; no-op on NULL; sets *self_p to NULL. */
 void incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p);

@@ -92,9 +92,76 @@ incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p)
     *self_p = NULL;
 }
 
-incentive_ledger_statement_t *
-incentive_ledger_statement (const incentive_ledger_t *self, const char *period, char *error,
-                            size_t error_size)
+/* The lines of period for its statement, with room for the derived ones
+   (deficit, draw, recovery) after them: copied from self, or, when taken
+   is self, moved out of it (its lines are compacted in place and handed
+   over; self is left without lines). Adds each period's posted
+   commission to earnings (target: period's index). NULL when out of
+   memory. */
+static incentive_ledger_line_t *
+s_period_lines (const incentive_ledger_t *self, incentive_ledger_t *taken, const char *period,
+                size_t target, int64_t *earnings, size_t *count)
+{
+    size_t line_count = 0;
+    for (size_t index = 0; index < self->line_count; index++) {
+        const incentive_ledger_line_t *line = &self->lines[index];
+        int order = strcmp (line->period, period);
+        if (order > 0)
+            continue;
+        if (order == 0) {
+            earnings[target] += line->amount;
+            line_count++;
+            continue;
+        }
+        bool found;
+        size_t at = incentive_ledger_internal_period_search (self, line->period, &found);
+        assert (found && at < target);
+        earnings[at] += line->amount;
+    }
+    *count = line_count;
+    if (!taken) {
+        incentive_ledger_line_t *lines = calloc (line_count + 3, sizeof *lines);
+        if (!lines)
+            return NULL;
+        line_count = 0;
+        for (size_t index = 0; index < self->line_count; index++)
+            if (strcmp (self->lines[index].period, period) == 0)
+                lines[line_count++] = self->lines[index];
+        return lines;
+    }
+    assert (taken == self);
+    incentive_ledger_line_t *lines = taken->lines;
+    size_t kept = 0;
+    for (size_t index = 0; index < taken->line_count; index++) {
+        if (strcmp (lines[index].period, period) != 0)
+            continue;
+        if (kept != index)
+            lines[kept] = lines[index];
+        kept++;
+    }
+    size_t capacity = taken->line_capacity;
+    taken->lines = NULL;
+    taken->line_count = 0;
+    taken->line_capacity = 0;
+    if (taken->slots)
+        memset (taken->slots, 0, taken->slot_count * sizeof taken->slots[0]);
+    if (kept + 3 > capacity) {
+        incentive_ledger_line_t *grown = realloc (lines, (kept + 3) * sizeof *grown);
+        if (!grown) {
+            free (lines);
+            return NULL;
+        }
+        lines = grown;
+    }
+    memset (&lines[kept], 0, 3 * sizeof *lines);
+    return lines;
+}
+
+/* The statement of period, its lines copied from self or, when taken is
+   self, moved out of it. */
+static incentive_ledger_statement_t *
+s_statement (const incentive_ledger_t *self, incentive_ledger_t *taken, const char *period,
+             char *error, size_t error_size)
 {
     assert (self);
     if (incentive_ledger_internal_label_check (self, "period", period, error, error_size) != 0)
@@ -106,33 +173,18 @@ incentive_ledger_statement (const incentive_ledger_t *self, const char *period, 
     size_t count = target + 1;
     incentive_ledger_statement_t *statement = calloc (1, sizeof *statement);
     int64_t *earnings = calloc (count, sizeof *earnings);
+    incentive_ledger_line_t *lines = NULL;
     size_t line_count = 0;
-    for (size_t index = 0; index < self->line_count; index++)
-        if (strcmp (self->lines[index].period, period) == 0)
-            line_count++;
-    /* Room for the derived lines too: deficit, draw, recovery. */
-    incentive_ledger_line_t *lines = calloc (line_count + 3, sizeof *lines);
+    if (statement && earnings)
+        lines = s_period_lines (self, taken, period, target, earnings, &line_count);
     if (!statement || !earnings || !lines) {
+        if (taken && taken->lines) { /* consumed, as on success */
+            free (taken->lines);
+            taken->lines = NULL;
+            taken->line_count = taken->line_capacity = 0;
+        }
         sp_error_set (error, error_size, "out of memory");
         goto out_fail;
-    }
-
-    /* Each period's commission: its stored lines (period's own at target). */
-    line_count = 0;
-    for (size_t index = 0; index < self->line_count; index++) {
-        const incentive_ledger_line_t *line = &self->lines[index];
-        int order = strcmp (line->period, period);
-        if (order > 0)
-            continue;
-        if (order == 0) {
-            earnings[target] += line->amount;
-            lines[line_count++] = *line;
-            continue;
-        }
-        bool found;
-        size_t at = incentive_ledger_internal_period_search (self, line->period, &found);
-        assert (found && at < target);
-        earnings[at] += line->amount;
     }
     qsort (lines, line_count, sizeof lines[0], s_compare_lines);
 
@@ -197,23 +249,59 @@ out_fail:
     return NULL;
 }
 
+incentive_ledger_statement_t *
+incentive_ledger_statement (const incentive_ledger_t *self, const char *period, char *error,
+                            size_t error_size)
+{
+    return s_statement (self, NULL, period, error, error_size);
+}
+
+incentive_ledger_statement_t *
+incentive_ledger_statement_take (incentive_ledger_t *self, const char *period, char *error,
+                                 size_t error_size)
+{
+    return s_statement (self, self, period, error, error_size);
+}
+
 // ---------------------------------------------------------------- JSON
 
-/* value as exact decimal text ("-0.05"). */
+/* Writes magnitude's decimal digits ending at end; returns the first. */
+static char *
+s_digits (uint64_t magnitude, char *end)
+{
+    do {
+        *--end = (char) ('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    return end;
+}
+
+/* value as exact decimal text ("-0.05"), as "%s%llu.%0*llu" writes it. */
 static void
 s_decimal_text (incentive_ledger_decimal_t value, char *buffer, size_t size)
 {
     assert (incentive_ledger_internal_decimal_valid (value));
+    assert (size >= S_DECIMAL_TEXT_SIZE);
     uint64_t magnitude = value.units < 0 ? 0 - (uint64_t) value.units : (uint64_t) value.units;
     uint64_t scale = 1;
     for (int digit = 0; digit < value.decimals; digit++)
         scale *= 10;
-    const char *sign = value.units < 0 ? "-" : "";
-    if (value.decimals == 0)
-        snprintf (buffer, size, "%s%llu", sign, (unsigned long long) magnitude);
-    else
-        snprintf (buffer, size, "%s%llu.%0*llu", sign, (unsigned long long) (magnitude / scale),
-                  value.decimals, (unsigned long long) (magnitude % scale));
+    char digits[S_DECIMAL_TEXT_SIZE];
+    char *end = digits + sizeof digits;
+    char *start = end;
+    if (value.decimals > 0) {
+        char *fraction = s_digits (magnitude % scale, end);
+        while (end - fraction < value.decimals)
+            *--fraction = '0';
+        *--fraction = '.';
+        start = fraction;
+    }
+    start = s_digits (value.decimals > 0 ? magnitude / scale : magnitude, start);
+    if (value.units < 0)
+        *--start = '-';
+    size_t length = (size_t) (end - start);
+    memcpy (buffer, start, length);
+    buffer[length] = '\0';
 }
 
 static void

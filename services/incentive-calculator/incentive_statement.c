@@ -26,6 +26,7 @@
 #define S_TYPE_HELD "held"
 #define S_TYPE_RELEASE "release"
 #define S_PERIODS_MAX 100000 /* periods walked from a draw's first: 8,000 years of months */
+#define S_LINE_TEXT 512      /* bytes of JSON a line takes, about (the benchmark's: 442) */
 
 /* ---------------------------------------------------------------- growing lists */
 
@@ -52,6 +53,21 @@ typedef struct {
     char reason[S_REASON_SIZE];
 } s_unpaid_t;
 
+/* The band text of a line ("[0.00,5000.00)+[5000.00,10000.00)"), kept
+   for the next lines of the same bands: one text per tier, not per line. */
+typedef struct {
+    const incentive_rates_table_t *table; /* NULL: the entry is empty */
+    int decimals;                         /* of the plan's currency */
+    int64_t scale;                        /* of the measure's unit */
+    size_t part_count;                    /* bands of the line, 0: none */
+    size_t first;                         /* the first band's index */
+    bool below_gate;                      /* without bands: below the gate */
+    char text[S_BAND_SIZE];
+} s_band_text_t;
+
+/* Entries of the band text cache. */
+#define S_BAND_TEXTS 8
+
 /* Everything a build makes. */
 typedef struct {
     const incentive_statement_input_t *input;
@@ -66,6 +82,8 @@ typedef struct {
     char (*used)[INCENTIVE_LEDGER_NAME_SIZE]; /* plan versions that computed a line */
     size_t used_count;
     size_t used_capacity;
+    s_band_text_t bands[S_BAND_TEXTS]; /* band text of the bands last explained */
+    size_t band_next;                  /* the entry the next new text replaces */
     char *error;
     size_t error_size;
 } s_build_t;
@@ -87,6 +105,16 @@ s_no_memory (s_build_t *build)
 }
 
 /* ---------------------------------------------------------------- small helpers */
+
+/* Copies text into field (size bytes), cut as snprintf "%s" cuts it:
+   what the line's fields get, without formatting each one. */
+static void
+s_copy (char *field, size_t size, const char *text)
+{
+    size_t length = strnlen (text, size - 1);
+    memcpy (field, text, length);
+    field[length] = '\0';
+}
 
 sp_period_kind_t
 incentive_statement_kind (incentive_plan_period_t period)
@@ -192,17 +220,13 @@ s_measure_move (incentive_plan_measure_t measure, const incentive_record_credit_
     }
 }
 
-/* Fills the explanation of an earning line from a rates result. */
+/* The band text of result: "[lo,hi)" per band, joined by '+' (as many
+   as fit), "below gate" or "none" without one. */
 static void
-s_explain (incentive_ledger_line_t *line, const incentive_plan_t *plan,
-           const incentive_rates_table_t *table, incentive_plan_measure_t measure,
-           const incentive_rates_result_t *result)
+s_band_text (const incentive_rates_table_t *table, int decimals, int64_t scale,
+             const incentive_rates_result_t *result, char *band, size_t size)
 {
-    int decimals = sp_money_currency_decimals (incentive_plan_currency (plan));
-    int64_t scale = incentive_plan_unit_scale (plan, measure);
-    line->attainment_before = s_ppm (result->attainment_before_ppm);
-    line->attainment_after = s_ppm (result->attainment_after_ppm);
-    char band[S_BAND_SIZE] = "";
+    band[0] = '\0';
     size_t used = 0;
     for (size_t index = 0; index < result->part_count; index++) {
         const incentive_rates_part_t *part = &result->parts[index];
@@ -211,20 +235,77 @@ s_explain (incentive_ledger_line_t *line, const incentive_plan_t *plan,
         incentive_rates_bound_text (table, part->lo, decimals, scale, lo, sizeof lo);
         if (!part->open)
             incentive_rates_bound_text (table, part->hi, decimals, scale, hi, sizeof hi);
-        int written = snprintf (band + used, sizeof band - used, "%s[%s,%s)", index ? "+" : "", lo,
+        int written = snprintf (band + used, size - used, "%s[%s,%s)", index ? "+" : "", lo,
                                 part->open ? "" : hi);
-        if (written < 0 || (size_t) written >= sizeof band - used) {
+        if (written < 0 || (size_t) written >= size - used) {
             band[used] = '\0'; /* as many bands as fit */
             break;
         }
         used += (size_t) written;
     }
     if (result->part_count == 0)
-        snprintf (band, sizeof band, "%s", result->below_gate ? "below gate" : "none");
-    snprintf (line->band, sizeof line->band, "%s", band);
+        snprintf (band, size, "%s", result->below_gate ? "below gate" : "none");
+}
+
+/* True when result's parts are the bands first, first + 1, ... of the
+   table: what the cache's key stands for. */
+static bool
+s_bands_contiguous (const incentive_rates_result_t *result)
+{
+    for (size_t index = 0; index < result->part_count; index++)
+        if (result->parts[index].band != result->parts[0].band + index)
+            return false;
+    return true;
+}
+
+/* Writes result's band text into band (S_BAND_SIZE bytes), from the
+   build's cache when the same bands of the same table were explained
+   before. */
+static void
+s_band (s_build_t *build, const incentive_rates_table_t *table, int decimals, int64_t scale,
+        const incentive_rates_result_t *result, char *band)
+{
+    if (!s_bands_contiguous (result)) {
+        s_band_text (table, decimals, scale, result, band, S_BAND_SIZE);
+        return;
+    }
+    size_t first = result->part_count ? result->parts[0].band : 0;
+    bool below_gate = result->part_count == 0 && result->below_gate;
+    for (size_t index = 0; index < S_BAND_TEXTS; index++) {
+        const s_band_text_t *entry = &build->bands[index];
+        if (entry->table == table && entry->decimals == decimals && entry->scale == scale &&
+            entry->part_count == result->part_count && entry->first == first &&
+            entry->below_gate == below_gate) {
+            memcpy (band, entry->text, S_BAND_SIZE);
+            return;
+        }
+    }
+    s_band_text_t *entry = &build->bands[build->band_next];
+    build->band_next = (build->band_next + 1) % S_BAND_TEXTS;
+    *entry = (s_band_text_t){ .table = table,
+                              .decimals = decimals,
+                              .scale = scale,
+                              .part_count = result->part_count,
+                              .first = first,
+                              .below_gate = below_gate };
+    s_band_text (table, decimals, scale, result, entry->text, sizeof entry->text);
+    memcpy (band, entry->text, S_BAND_SIZE);
+}
+
+/* Fills the explanation of an earning line from a rates result. */
+static void
+s_explain (s_build_t *build, incentive_ledger_line_t *line, const incentive_plan_t *plan,
+           const incentive_rates_table_t *table, incentive_plan_measure_t measure,
+           const incentive_rates_result_t *result)
+{
+    int decimals = sp_money_currency_decimals (incentive_plan_currency (plan));
+    int64_t scale = incentive_plan_unit_scale (plan, measure);
+    line->attainment_before = s_ppm (result->attainment_before_ppm);
+    line->attainment_after = s_ppm (result->attainment_after_ppm);
+    s_band (build, table, decimals, scale, result, line->band);
     if (result->part_count > 0) {
         const incentive_rates_part_t *last = &result->parts[result->part_count - 1];
-        snprintf (line->mode, sizeof line->mode, "%s", incentive_rates_mode_name (last->mode));
+        s_copy (line->mode, sizeof line->mode, incentive_rates_mode_name (last->mode));
         /* amount = base × rate only for one marginal band paying a rate on money */
         if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL &&
             table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped &&
@@ -249,19 +330,19 @@ s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_p
     snprintf (text, sizeof text, "%s/%s/%s", credit->event_id, version->name, rule);
     incentive_statement_internal_line_id (line->id, text);
     line->kind = INCENTIVE_LEDGER_EARNING;
-    snprintf (line->period, sizeof line->period, "%s", period->label);
-    snprintf (line->origin_period, sizeof line->origin_period, "%s", period->label);
+    s_copy (line->period, sizeof line->period, period->label);
+    s_copy (line->origin_period, sizeof line->origin_period, period->label);
     line->occurred_at = credit->occurred_at;
-    snprintf (line->event_id, sizeof line->event_id, "%s", credit->event_id);
+    s_copy (line->event_id, sizeof line->event_id, credit->event_id);
     line->amount = result->amount;
-    snprintf (line->deal, sizeof line->deal, "%s", credit->deal);
+    s_copy (line->deal, sizeof line->deal, credit->deal);
     line->credit_bp = credit->credit_bp;
-    snprintf (line->measure, sizeof line->measure, "%s", incentive_plan_measure_name (measure));
+    s_copy (line->measure, sizeof line->measure, incentive_plan_measure_name (measure));
     line->base = base;
-    snprintf (line->rule_id, sizeof line->rule_id, "%s", rule);
+    s_copy (line->rule_id, sizeof line->rule_id, rule);
     snprintf (line->plan_version, sizeof line->plan_version, "%s@%" PRId64, version->name,
               version->version);
-    s_explain (line, version->plan, table, measure, result);
+    s_explain (build, line, version->plan, table, measure, result);
     if (sp_period_contains (&build->period, credit->occurred_at))
         return s_used (build, line->plan_version);
     return 0;
@@ -1120,8 +1201,12 @@ s_build (s_build_t *build, const char *label, const char **stored)
     if (incentive_ledger_open_period (ledger, label, error, sizeof error) != 0 ||
         s_compute (build) != 0)
         goto out;
+    /* lines of closed periods become adjustments; the others up to the
+       statement's period move into the ledger (kept in place, in order) */
+    incentive_ledger_line_t *items = build->current.items;
+    size_t kept = 0;
     for (size_t index = 0; index < build->current.count; index++) {
-        const incentive_ledger_line_t *line = &build->current.items[index];
+        const incentive_ledger_line_t *line = &items[index];
         if (strcmp (line->period, label) > 0)
             continue; /* after the statement's period */
         if (s_closed (input, line->period)) {
@@ -1133,17 +1218,23 @@ s_build (s_build_t *build, const char *label, const char **stored)
                 goto out;
             continue;
         }
-        if (incentive_ledger_post (ledger, line, NULL, error, sizeof error) < 0) {
-            sp_error_set (build->error, build->error_size, "line %s: %s", line->id, error);
-            goto out;
-        }
+        if (kept != index)
+            items[kept] = *line;
+        kept++;
+    }
+    size_t capacity = build->current.capacity;
+    build->current = (s_lines_t){ NULL, 0, 0 };
+    if (incentive_ledger_post_all (ledger, &items, kept, capacity, NULL, error, sizeof error) !=
+        0) {
+        sp_error_set (build->error, build->error_size, "%s", error);
+        goto out;
     }
     for (size_t index = 0; index < build->paid.count; index++) {
         const incentive_statement_paid_t *paid = &build->paid.items[index];
         if (!paid->seen && s_delta (build, ledger, NULL, paid, paid->id) != 0)
             goto out;
     }
-    statement = incentive_ledger_statement (ledger, label, error, sizeof error);
+    statement = incentive_ledger_statement_take (ledger, label, error, sizeof error);
     if (!statement)
         sp_error_set (build->error, build->error_size, "%s", error);
     else
@@ -1201,6 +1292,7 @@ incentive_statement_json_with (const incentive_statement_input_t *input, const c
         goto out;
     }
     sp_json_text_t out = sp_json_text_new ();
+    sp_json_text_reserve (&out, (statement->line_count + build.unpaid_count + 1) * S_LINE_TEXT);
     incentive_ledger_statement_write (statement, &out);
     sp_json_text_key (&out, "plans");
     sp_json_text_open (&out, '[');
