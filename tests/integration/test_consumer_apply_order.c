@@ -72,6 +72,33 @@ s_between (int64_t low, int64_t high)
     return low + (int64_t) s_random ((uint32_t) (high - low + 1));
 }
 
+/* Values about 2^52 and 2^53, where the script's arithmetic changes
+   form (a double below 2^52, two parts above), and far beyond, within
+   int64 whatever a run adds to them. */
+static const int64_t s_large[] = {
+    INT64_C (4503599627370495), INT64_C (4503599627370496),   INT64_C (-4503599627370496),
+    INT64_C (9007199254740993), INT64_C (-9007199254740993),  INT64_C (999999999999999),
+    INT64_C (1000000000000000), INT64_C (123456789012345678), INT64_C (-98765432109876543),
+};
+
+/* An HINCRBY's delta: small mostly, one in eight large. */
+static int64_t
+s_delta (void)
+{
+    if (s_random (8))
+        return s_between (-1000, 1000);
+    int64_t large = s_large[s_random (sizeof s_large / sizeof s_large[0])];
+    return large > INT64_C (1) << 53 || large < -(INT64_C (1) << 53) ? large / 1000 : large;
+}
+
+/* An HSET's value: small mostly, one in eight large. */
+static int64_t
+s_value (void)
+{
+    return s_random (8) ? s_between (-50, 50)
+                        : s_large[s_random (sizeof s_large / sizeof s_large[0])];
+}
+
 /* A key (index) whose kind is one of those allowed, or -1. */
 static int
 s_pick_key (const s_kind_t *kinds, unsigned allowed)
@@ -109,14 +136,14 @@ s_generate (s_kind_t *kinds, s_command_t *command)
             s_arg (command, "HINCRBY");
             s_arg (command, "@%d", key);
             s_arg (command, "f%u", s_random (FIELDS));
-            s_arg (command, "%lld", (long long) s_between (-1000, 1000));
+            s_arg (command, "%lld", (long long) s_delta ());
             kinds[key] = S_HASH;
         }
         else if (dice < 55 && (key = s_pick_key (kinds, hash_ok)) >= 0) {
             s_arg (command, "HSET");
             s_arg (command, "@%d", key);
             s_arg (command, "f%u", s_random (FIELDS));
-            s_arg (command, "%lld", (long long) s_between (-50, 50));
+            s_arg (command, "%lld", (long long) s_value ());
             if (s_random (2)) {
                 s_arg (command, "f%u", s_random (FIELDS));
                 s_arg (command, "%lld", (long long) s_between (-50, 50));
