@@ -146,6 +146,24 @@ sp_json_text_key (sp_json_text_t *self, const char *key)
 }
 
 void
+sp_json_text_key_plain (sp_json_text_t *self, const char *key, size_t length)
+{
+    assert (self && key && strlen (key) == length);
+    if (!s_room (self, length + 4)) /* a comma, two quotes and the colon */
+        return;
+    char *out = self->data + self->length;
+    if (self->comma)
+        *out++ = ',';
+    *out++ = '"';
+    memcpy (out, key, length);
+    out += length;
+    *out++ = '"';
+    *out++ = ':';
+    self->length = (size_t) (out - self->data);
+    self->comma = false;
+}
+
+void
 sp_json_text_string (sp_json_text_t *self, const char *value)
 {
     assert (self && value);

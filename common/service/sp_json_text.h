@@ -50,6 +50,11 @@ void sp_json_text_close (sp_json_text_t *self, char bracket);
 /* The key of the next member of an object. */
 void sp_json_text_key (sp_json_text_t *self, const char *key);
 
+/* sp_json_text_key of a key of length bytes the caller knows needs no
+   escaping (letters, digits, '_': the keys of a document's own format),
+   written as it is. */
+void sp_json_text_key_plain (sp_json_text_t *self, const char *key, size_t length);
+
 /* Values: a string, an integer, true/false, null, or text already JSON. */
 void sp_json_text_string (sp_json_text_t *self, const char *value);
 void sp_json_text_integer (sp_json_text_t *self, int64_t value);

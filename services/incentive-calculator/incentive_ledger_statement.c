@@ -304,26 +304,33 @@ s_decimal_text (incentive_ledger_decimal_t value, char *buffer, size_t size)
     buffer[length] = '\0';
 }
 
+/* The keys of the statement's members are literals needing no escape:
+   written as they are, their length known when compiled. */
+#define S_KEY(out, key) sp_json_text_key_plain ((out), "" key, sizeof (key) - 1)
+#define S_MEMBER_STRING(out, key, value) s_string ((out), "" key, sizeof (key) - 1, (value))
+#define S_MEMBER_INTEGER(out, key, value) s_integer ((out), "" key, sizeof (key) - 1, (value))
+#define S_MEMBER_DECIMAL(out, key, value) s_decimal ((out), "" key, sizeof (key) - 1, (value))
+
 static void
-s_member_string (sp_json_text_t *out, const char *key, const char *value)
+s_string (sp_json_text_t *out, const char *key, size_t length, const char *value)
 {
-    sp_json_text_key (out, key);
+    sp_json_text_key_plain (out, key, length);
     sp_json_text_string (out, value);
 }
 
 static void
-s_member_integer (sp_json_text_t *out, const char *key, int64_t value)
+s_integer (sp_json_text_t *out, const char *key, size_t length, int64_t value)
 {
-    sp_json_text_key (out, key);
+    sp_json_text_key_plain (out, key, length);
     sp_json_text_integer (out, value);
 }
 
 static void
-s_member_decimal (sp_json_text_t *out, const char *key, incentive_ledger_decimal_t value)
+s_decimal (sp_json_text_t *out, const char *key, size_t length, incentive_ledger_decimal_t value)
 {
     char text[S_DECIMAL_TEXT_SIZE];
     s_decimal_text (value, text, sizeof text);
-    s_member_string (out, key, text);
+    s_string (out, key, length, text);
 }
 
 /* The explanation of an earning, also carried by its clawback. */
@@ -331,22 +338,22 @@ static void
 s_explain_earning (sp_json_text_t *out, const incentive_ledger_line_t *line)
 {
     incentive_ledger_decimal_t percent = { line->credit_bp, S_PERCENT_DECIMALS };
-    s_member_string (out, "deal", line->deal);
-    s_member_decimal (out, "credit_percent", percent);
-    s_member_string (out, "measure", line->measure);
-    s_member_integer (out, "base", line->base);
-    s_member_decimal (out, "attainment_before", line->attainment_before);
-    s_member_decimal (out, "attainment_after", line->attainment_after);
-    s_member_string (out, "band", line->band);
+    S_MEMBER_STRING (out, "deal", line->deal);
+    S_MEMBER_DECIMAL (out, "credit_percent", percent);
+    S_MEMBER_STRING (out, "measure", line->measure);
+    S_MEMBER_INTEGER (out, "base", line->base);
+    S_MEMBER_DECIMAL (out, "attainment_before", line->attainment_before);
+    S_MEMBER_DECIMAL (out, "attainment_after", line->attainment_after);
+    S_MEMBER_STRING (out, "band", line->band);
     if (line->has_rate)
-        s_member_decimal (out, "rate", line->rate);
+        S_MEMBER_DECIMAL (out, "rate", line->rate);
     else {
-        sp_json_text_key (out, "rate");
+        S_KEY (out, "rate");
         sp_json_text_null (out);
     }
-    s_member_string (out, "mode", line->mode);
-    s_member_string (out, "rule_id", line->rule_id);
-    s_member_string (out, "plan_version", line->plan_version);
+    S_MEMBER_STRING (out, "mode", line->mode);
+    S_MEMBER_STRING (out, "rule_id", line->rule_id);
+    S_MEMBER_STRING (out, "plan_version", line->plan_version);
 }
 
 static void
@@ -355,38 +362,38 @@ s_line_json (sp_json_text_t *out, const incentive_ledger_line_t *line)
     const char *reverse =
         line->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE ? "recompute" : "paid";
     sp_json_text_open (out, '{');
-    s_member_string (out, "id", line->id);
-    s_member_string (out, "kind", incentive_ledger_kind_name (line->kind));
-    s_member_string (out, "period", line->period);
-    s_member_string (out, "origin_period", line->origin_period);
-    s_member_integer (out, "occurred_at", line->occurred_at);
-    s_member_string (out, "event_id", line->event_id);
-    s_member_integer (out, "amount", line->amount);
-    sp_json_text_key (out, "explanation");
+    S_MEMBER_STRING (out, "id", line->id);
+    S_MEMBER_STRING (out, "kind", incentive_ledger_kind_name (line->kind));
+    S_MEMBER_STRING (out, "period", line->period);
+    S_MEMBER_STRING (out, "origin_period", line->origin_period);
+    S_MEMBER_INTEGER (out, "occurred_at", line->occurred_at);
+    S_MEMBER_STRING (out, "event_id", line->event_id);
+    S_MEMBER_INTEGER (out, "amount", line->amount);
+    S_KEY (out, "explanation");
     sp_json_text_open (out, '{');
     if (incentive_ledger_internal_is_earning (line) || incentive_ledger_internal_is_clawback (line))
         s_explain_earning (out, line);
     if (incentive_ledger_internal_is_clawback (line)) {
-        s_member_string (out, "reverses", line->link);
-        s_member_string (out, "reversal", reverse);
-        sp_json_text_key (out, "attainment_drops");
+        S_MEMBER_STRING (out, "reverses", line->link);
+        S_MEMBER_STRING (out, "reversal", reverse);
+        S_KEY (out, "attainment_drops");
         sp_json_text_bool (out, line->attainment_drops);
     }
     if (line->kind == INCENTIVE_LEDGER_ADJUSTMENT || line->kind == INCENTIVE_LEDGER_CLAWBACK ||
         line->kind == INCENTIVE_LEDGER_TRUE_UP) {
-        s_member_string (out, "type", line->type);
-        s_member_string (out, "reason", line->reason);
-        s_member_string (out, "link", line->link);
+        S_MEMBER_STRING (out, "type", line->type);
+        S_MEMBER_STRING (out, "reason", line->reason);
+        S_MEMBER_STRING (out, "link", line->link);
     }
     if (line->kind == INCENTIVE_LEDGER_ADJUSTMENT &&
         strcmp (line->type, INCENTIVE_LEDGER_INTERNAL_TYPE_LATE) == 0)
-        s_member_string (out, "adjusts", incentive_ledger_kind_name (line->adjusts));
+        S_MEMBER_STRING (out, "adjusts", incentive_ledger_kind_name (line->adjusts));
     if (line->kind == INCENTIVE_LEDGER_DRAW || line->kind == INCENTIVE_LEDGER_RECOVERY ||
         strcmp (line->type, S_TYPE_DEFICIT) == 0) {
-        s_member_integer (out, "draw", line->draw_amount);
-        s_member_integer (out, "commission", line->period_commission);
-        s_member_integer (out, "balance_before", line->balance_before);
-        s_member_integer (out, "balance_after", line->balance_after);
+        S_MEMBER_INTEGER (out, "draw", line->draw_amount);
+        S_MEMBER_INTEGER (out, "commission", line->period_commission);
+        S_MEMBER_INTEGER (out, "balance_before", line->balance_before);
+        S_MEMBER_INTEGER (out, "balance_after", line->balance_after);
     }
     sp_json_text_close (out, '}');
     sp_json_text_close (out, '}');
@@ -398,22 +405,22 @@ incentive_ledger_statement_write (const incentive_ledger_statement_t *statement,
 {
     assert (statement && out);
     sp_json_text_open (out, '{');
-    s_member_string (out, "rep_id", statement->rep_id);
-    s_member_string (out, "period", statement->period);
-    s_member_string (out, "currency", statement->currency);
-    sp_json_text_key (out, "closed");
+    S_MEMBER_STRING (out, "rep_id", statement->rep_id);
+    S_MEMBER_STRING (out, "period", statement->period);
+    S_MEMBER_STRING (out, "currency", statement->currency);
+    S_KEY (out, "closed");
     sp_json_text_bool (out, statement->closed);
-    s_member_integer (out, "opening_balance", statement->opening_balance);
-    sp_json_text_key (out, "lines");
+    S_MEMBER_INTEGER (out, "opening_balance", statement->opening_balance);
+    S_KEY (out, "lines");
     sp_json_text_open (out, '[');
     for (size_t index = 0; index < statement->line_count; index++)
         s_line_json (out, &statement->lines[index]);
     sp_json_text_close (out, ']');
-    s_member_integer (out, "commission", statement->commission);
-    s_member_integer (out, "advances", statement->advances);
-    s_member_integer (out, "recoveries", statement->recoveries);
-    s_member_integer (out, "closing_balance", statement->closing_balance);
-    s_member_integer (out, "net_payout", statement->net_payout);
+    S_MEMBER_INTEGER (out, "commission", statement->commission);
+    S_MEMBER_INTEGER (out, "advances", statement->advances);
+    S_MEMBER_INTEGER (out, "recoveries", statement->recoveries);
+    S_MEMBER_INTEGER (out, "closing_balance", statement->closing_balance);
+    S_MEMBER_INTEGER (out, "net_payout", statement->net_payout);
 }
 
 char *
