@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sp_array.h"
 #include "sp_error.h"
@@ -25,8 +26,11 @@
 #define S_REASON_SIZE 192
 #define S_TYPE_HELD "held"
 #define S_TYPE_RELEASE "release"
-#define S_PERIODS_MAX 100000 /* periods walked from a draw's first: 8,000 years of months */
-#define S_LINE_TEXT 512      /* bytes of JSON a line takes, about (the benchmark's: 442) */
+#define S_PERIODS_MAX 100000       /* periods walked from a draw's first: 8,000 years of months */
+#define S_LINE_TEXT 512            /* bytes of JSON a line takes, about (the benchmark's: 442) */
+#define S_NUMBER_SIZE 24           /* "-9223372036854775808" and the NUL */
+#define S_LINES_EXPECTED_MAX 65536 /* lines reserved at once, at most (110 MiB) */
+#define S_HUGE_PAGE ((uintptr_t) 2 << 20) /* bytes of a transparent huge page */
 
 /* ---------------------------------------------------------------- growing lists */
 
@@ -68,6 +72,15 @@ typedef struct {
 /* Entries of the band text cache. */
 #define S_BAND_TEXTS 8
 
+/* A period of the statement's kind and its local days, kept while the
+   credits walked in time order fall in it. */
+typedef struct {
+    bool known;         /* period is set */
+    sp_period_t period; /* of the statement's kind */
+    int64_t first_day;  /* the local day of its start */
+    int64_t end_day;    /* the local day of its end (the next period's first) */
+} s_cut_t;
+
 /* Everything a build makes. */
 typedef struct {
     const incentive_statement_input_t *input;
@@ -84,6 +97,7 @@ typedef struct {
     size_t used_capacity;
     s_band_text_t bands[S_BAND_TEXTS]; /* band text of the bands last explained */
     size_t band_next;                  /* the entry the next new text replaces */
+    s_cut_t cut;                       /* the period of the credit last cut */
     char *error;
     size_t error_size;
 } s_build_t;
@@ -105,6 +119,36 @@ s_no_memory (s_build_t *build)
 }
 
 /* ---------------------------------------------------------------- small helpers */
+
+/* Joins parts (NULL-terminated) into field (size bytes), cut as
+   snprintf cuts what it writes. */
+static void
+s_join (char *field, size_t size, const char *const *parts)
+{
+    size_t used = 0;
+    for (; *parts && used < size - 1; parts++) {
+        size_t length = strnlen (*parts, size - 1 - used);
+        memcpy (field + used, *parts, length);
+        used += length;
+    }
+    field[used] = '\0';
+}
+
+/* value in decimal (as "%" PRId64) in number (S_NUMBER_SIZE bytes). */
+static const char *
+s_number (int64_t value, char *number)
+{
+    char *end = number + S_NUMBER_SIZE - 1;
+    *end = '\0';
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t) value : (uint64_t) value;
+    do {
+        *--end = (char) ('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    if (value < 0)
+        *--end = '-';
+    return end;
+}
 
 /* Copies text into field (size bytes), cut as snprintf "%s" cuts it:
    what the line's fields get, without formatting each one. */
@@ -316,6 +360,25 @@ s_explain (s_build_t *build, incentive_ledger_line_t *line, const incentive_plan
     }
 }
 
+/* Sets build->cut to the period holding at (of the statement's kind),
+   cut again only when at is outside the one kept. Returns 0, or -1 when
+   at or its period is outside years 1..9999. */
+static int
+s_cut (s_build_t *build, int64_t at)
+{
+    s_cut_t *cut = &build->cut;
+    if (cut->known && at >= cut->period.start_ms && at < cut->period.end_ms)
+        return 0;
+    const incentive_statement_input_t *input = build->input;
+    s_cut_t fresh = { .known = true };
+    if (sp_period_cut (input->tz, input->kind, at, &fresh.period) != 0 ||
+        sp_period_local_day (input->tz, fresh.period.start_ms, &fresh.first_day) != 0 ||
+        sp_period_local_day (input->tz, fresh.period.end_ms, &fresh.end_day) != 0)
+        return -1;
+    *cut = fresh;
+    return 0;
+}
+
 /* Adds one earning line for credit. */
 static int
 s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_period_t *period,
@@ -327,7 +390,8 @@ s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_p
     if (!line)
         return s_no_memory (build);
     char text[INCENTIVE_LEDGER_ID_SIZE * 2];
-    snprintf (text, sizeof text, "%s/%s/%s", credit->event_id, version->name, rule);
+    s_join (text, sizeof text,
+            (const char *const[]){ credit->event_id, "/", version->name, "/", rule, NULL });
     incentive_statement_internal_line_id (line->id, text);
     line->kind = INCENTIVE_LEDGER_EARNING;
     s_copy (line->period, sizeof line->period, period->label);
@@ -340,8 +404,9 @@ s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_p
     s_copy (line->measure, sizeof line->measure, incentive_plan_measure_name (measure));
     line->base = base;
     s_copy (line->rule_id, sizeof line->rule_id, rule);
-    snprintf (line->plan_version, sizeof line->plan_version, "%s@%" PRId64, version->name,
-              version->version);
+    char number[S_NUMBER_SIZE];
+    s_join (line->plan_version, sizeof line->plan_version,
+            (const char *const[]){ version->name, "@", s_number (version->version, number), NULL });
     s_explain (build, line, version->plan, table, measure, result);
     if (sp_period_contains (&build->period, credit->occurred_at))
         return s_used (build, line->plan_version);
@@ -498,16 +563,15 @@ s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, cha
                   input->currency);
         return 0;
     }
-    sp_period_t period;
-    int64_t day, first, end;
-    if (sp_period_cut (input->tz, input->kind, credit->occurred_at, &period) != 0 ||
-        sp_period_local_day (input->tz, credit->occurred_at, &day) != 0 ||
-        sp_period_local_day (input->tz, period.start_ms, &first) != 0 ||
-        sp_period_local_day (input->tz, period.end_ms, &end) != 0) {
+    int64_t day;
+    if (s_cut (build, credit->occurred_at) != 0 ||
+        sp_period_local_day (input->tz, credit->occurred_at, &day) != 0) {
         snprintf (why, why_size, "occurred_at %" PRId64 " is outside years 1..9999",
                   credit->occurred_at);
         return 0;
     }
+    const sp_period_t period = build->cut.period;
+    int64_t first = build->cut.first_day, end = build->cut.end_day;
     if ((rep->has_from && day < rep->from_day) || (rep->has_to && day >= rep->to_day)) {
         snprintf (why, why_size, "the rep's assignment to plan %s does not cover the deal's day",
                   running->name);
@@ -575,6 +639,51 @@ s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, cha
             return -1;
     }
     return 1;
+}
+
+/* Asks for the whole 2 MiB pages of a large array of bytes to be huge
+   pages (Linux transparent huge pages in "madvise" mode): one page fault
+   per 2 MiB instead of 512. A statement of 10,000 deals writes 32 MiB of
+   lines and 8 MiB of JSON once each; on the benchmark's machine their
+   page faults cost about 20 ms. A hint: nothing changes where the system
+   does not take it. */
+static void
+s_advise_huge (void *bytes, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t start = ((uintptr_t) bytes + S_HUGE_PAGE - 1) & ~(uintptr_t) (S_HUGE_PAGE - 1);
+    uintptr_t end = ((uintptr_t) bytes + size) & ~(uintptr_t) (S_HUGE_PAGE - 1);
+    if (end > start)
+        madvise ((void *) start, end - start, MADV_HUGEPAGE);
+#else
+    (void) bytes;
+    (void) size;
+#endif
+}
+
+/* Makes room at once for the lines credits (count) are expected to
+   make: each plan version's components and SPIFFs once per credit (a
+   guess, not a bound: lines beyond it still grow the array), at most
+   S_LINES_EXPECTED_MAX, and only when memory allows: room is reserved,
+   pages not written are never touched. */
+static void
+s_lines_expect (s_build_t *build, size_t credits)
+{
+    const incentive_statement_input_t *input = build->input;
+    size_t per_credit = 0;
+    for (size_t index = 0; index < input->plan_count; index++) {
+        const incentive_plan_t *plan = input->plans[index].plan;
+        size_t lines = incentive_plan_component_count (plan) + incentive_plan_spiff_count (plan);
+        per_credit = lines > per_credit ? lines : per_credit;
+    }
+    size_t expected = credits < S_LINES_EXPECTED_MAX ? credits * per_credit : S_LINES_EXPECTED_MAX;
+    if (expected > S_LINES_EXPECTED_MAX)
+        expected = S_LINES_EXPECTED_MAX;
+    if (expected > build->current.capacity &&
+        sp_array_reserve ((void **) &build->current.items, &build->current.capacity, expected,
+                          sizeof *build->current.items, S_INITIAL) == 0) /* else: grown later */
+        s_advise_huge (build->current.items,
+                       build->current.capacity * sizeof *build->current.items);
 }
 
 /* What a payment trigger did to an earning line of a credit. */
@@ -943,6 +1052,7 @@ s_compute (s_build_t *build)
         s_no_memory (build);
         goto out;
     }
+    s_lines_expect (build, total);
     for (size_t index = 0; index < input->cancel_count; index++)
         cancels[index] = &input->cancels[index];
     qsort (cancels, input->cancel_count, sizeof *cancels, s_compare_cancel);
@@ -1293,6 +1403,8 @@ incentive_statement_json_with (const incentive_statement_input_t *input, const c
     }
     sp_json_text_t out = sp_json_text_new ();
     sp_json_text_reserve (&out, (statement->line_count + build.unpaid_count + 1) * S_LINE_TEXT);
+    if (out.capacity >= S_HUGE_PAGE)
+        s_advise_huge (out.data, out.capacity);
     incentive_ledger_statement_write (statement, &out);
     sp_json_text_key (&out, "plans");
     sp_json_text_open (&out, '[');
