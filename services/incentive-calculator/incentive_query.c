@@ -21,6 +21,7 @@
 #include "sp_refdata.h"
 
 #define S_INITIAL 64
+#define S_MARKS_PER_MGET 512 /* credits whose marks one MGET reads */
 
 static const char *const s_plan_kinds[] = { "plans" };
 
@@ -317,8 +318,86 @@ s_add_payments (s_rep_t *rep, const sp_redis_reply_t *fields, const char *deal, 
     return 0;
 }
 
+/* True when a version of a plan pays on payment ("trigger": "payment"):
+   only then do statements read the deals' payments. */
+static bool
+s_reads_payments (const incentive_query_t *self)
+{
+    for (size_t index = 0; index < self->plan_count; index++)
+        if (incentive_plan_trigger (self->plans[index].plan) == INCENTIVE_PLAN_ON_PAYMENT)
+            return true;
+    return false;
+}
+
+/* Where a credit's marks are in the reply of s_read_marks. */
+typedef struct {
+    size_t credit;  /* its index among the rep's credits */
+    size_t command; /* the MGET holding its keys */
+    size_t at;      /* its cancellation key's place in it; its logo key follows */
+} s_mark_t;
+
+static int
+s_compare_mark (const void *left, const void *right)
+{
+    const s_mark_t *a = left;
+    const s_mark_t *b = right;
+    if (a->command != b->command) /* the partition, when sorting */
+        return a->command < b->command ? -1 : 1;
+    return (a->credit > b->credit) - (a->credit < b->credit);
+}
+
+/* Appends the MGETs of the marks (cancellation, then first won deal of
+   the customer, when the deal names one) of every credit: one per
+   S_MARKS_PER_MGET credits of a partition (its keys share its slot),
+   setting each mark's command and place. */
+static int
+s_append_marks (const s_rep_t *rep, s_mark_t *marks, sp_redis_pipeline_t *pipeline)
+{
+    for (size_t index = 0; index < rep->credit_count; index++)
+        marks[index] = (s_mark_t){ .credit = index, .command = rep->credits[index].partition };
+    qsort (marks, rep->credit_count, sizeof *marks, s_compare_mark);
+    char (*keys)[SP_PARTITION_KEY_MAX] = malloc (2 * S_MARKS_PER_MGET * sizeof *keys);
+    const char **argv = malloc ((1 + 2 * S_MARKS_PER_MGET) * sizeof *argv);
+    int result = -1;
+    if (!keys || !argv)
+        goto out;
+    argv[0] = "MGET";
+    for (size_t first = 0; first < rep->credit_count;) {
+        uint32_t partition = rep->credits[marks[first].credit].partition;
+        size_t command = sp_redis_pipeline_size (pipeline);
+        int argc = 1;
+        size_t index = first;
+        for (; index < rep->credit_count && index - first < S_MARKS_PER_MGET &&
+               rep->credits[marks[index].credit].partition == partition;
+             index++) {
+            const incentive_record_credit_t *credit = &rep->credits[marks[index].credit];
+            marks[index].command = command;
+            marks[index].at = (size_t) argc - 1;
+            /* ids fit their keys (the handler wrote them): -1 is not possible here */
+            incentive_keys_cancel (keys[argc - 1], sizeof keys[0], partition, credit->event_id);
+            argv[argc] = keys[argc - 1];
+            argc++;
+            /* a deal without a customer is never a new logo: only its cancellation is read */
+            if (credit->customer[0]) {
+                incentive_keys_logo (keys[argc - 1], sizeof keys[0], partition, credit->customer);
+                argv[argc] = keys[argc - 1];
+                argc++;
+            }
+        }
+        if (sp_redis_pipeline_append (pipeline, argc, argv, NULL) != 0)
+            goto out;
+        first = index;
+    }
+    result = 0;
+out:
+    free (keys);
+    free (argv);
+    return result;
+}
+
 /* Reads, for each credit, its customer's first won deal, its deal's
-   cancellation and its deal's payments, in one round trip. */
+   cancellation and (when a plan pays on payment) its deal's payments, in
+   one round trip. */
 static int
 s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_size)
 {
@@ -332,48 +411,49 @@ s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_s
         return 0;
     sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
     sp_redis_reply_t *reply = NULL;
+    s_mark_t *marks = malloc (rep->credit_count * sizeof *marks);
+    size_t *where = malloc (rep->credit_count * sizeof *where);
     int result = -1;
-    if (!pipeline)
+    if (!pipeline || !marks || !where || s_append_marks (rep, marks, pipeline) != 0)
         goto out_of_memory;
-    for (size_t index = 0; index < rep->credit_count; index++) {
+    size_t payments_at = sp_redis_pipeline_size (pipeline);
+    bool payments = s_reads_payments (self);
+    for (size_t index = 0; payments && index < rep->credit_count; index++) {
         const incentive_record_credit_t *credit = &rep->credits[index];
-        char logo[SP_PARTITION_KEY_MAX] = "";
-        char cancel[SP_PARTITION_KEY_MAX];
-        /* ids fit their keys (the handler wrote them): -1 is not possible here */
-        incentive_keys_cancel (cancel, sizeof cancel, credit->partition, credit->event_id);
-        if (credit->customer[0])
-            incentive_keys_logo (logo, sizeof logo, credit->partition, credit->customer);
-        /* a deal without a customer is never a new logo: only its cancellation is read */
-        if (sp_redis_pipeline_append (pipeline, credit->customer[0] ? 3 : 2,
-                                      (const char *[]){ "MGET", cancel, logo }, NULL) != 0)
-            goto out_of_memory;
         char paid[SP_PARTITION_KEY_MAX];
         if (incentive_keys_paid (paid, sizeof paid, credit->partition, credit->deal) < 0)
             paid[0] = '\0'; /* a deal id too long for a key: no payment was kept for it */
         if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", paid }, NULL) != 0)
             goto out_of_memory;
     }
+    for (size_t index = 0; index < rep->credit_count; index++)
+        where[marks[index].credit] = index;
     reply = s_execute (self, pipeline, error, error_size);
     if (!reply)
         goto out;
     for (size_t index = 0; index < rep->credit_count; index++) {
         const incentive_record_credit_t *credit = &rep->credits[index];
-        const sp_redis_reply_t *values = sp_redis_reply_element (reply, 2 * index);
-        const sp_redis_reply_t *paid = sp_redis_reply_element (reply, 2 * index + 1);
-        if (sp_redis_reply_type (paid) != SP_REDIS_REPLY_ARRAY) {
-            sp_error_set (error, error_size, "Redis: HGETALL of the payments of %s failed",
-                          credit->deal);
-            goto out;
+        const s_mark_t *mark = &marks[where[index]];
+        const sp_redis_reply_t *values = sp_redis_reply_element (reply, mark->command);
+        if (payments) {
+            const sp_redis_reply_t *paid = sp_redis_reply_element (reply, payments_at + index);
+            if (sp_redis_reply_type (paid) != SP_REDIS_REPLY_ARRAY) {
+                sp_error_set (error, error_size, "Redis: HGETALL of the payments of %s failed",
+                              credit->deal);
+                goto out;
+            }
+            if (s_add_payments (rep, paid, credit->deal, error, error_size) != 0)
+                goto out;
         }
-        if (s_add_payments (rep, paid, credit->deal, error, error_size) != 0)
-            goto out;
-        if (sp_redis_reply_type (values) != SP_REDIS_REPLY_ARRAY) {
+        if (sp_redis_reply_type (values) != SP_REDIS_REPLY_ARRAY ||
+            sp_redis_reply_size (values) < mark->at + (credit->customer[0] ? 2 : 1)) {
             sp_error_set (error, error_size, "Redis: MGET of the marks of %s failed",
                           credit->event_id);
             goto out;
         }
         size_t length;
-        const char *cancel = sp_redis_reply_text (sp_redis_reply_element (values, 0), &length);
+        const char *cancel =
+            sp_redis_reply_text (sp_redis_reply_element (values, mark->at), &length);
         if (cancel) {
             if (incentive_record_cancel_unpack (cancel, length, &rep->cancels[rep->cancel_count]) !=
                 0) {
@@ -383,9 +463,10 @@ s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_s
             }
             rep->cancel_count++;
         }
-        if (sp_redis_reply_size (values) < 2)
+        if (!credit->customer[0])
             continue;
-        const char *logo = sp_redis_reply_text (sp_redis_reply_element (values, 1), &length);
+        const char *logo =
+            sp_redis_reply_text (sp_redis_reply_element (values, mark->at + 1), &length);
         incentive_record_logo_t first;
         if (logo && incentive_record_logo_unpack (logo, length, &first) == 0)
             rep->new_logo[index] = strcmp (first.event_id, credit->event_id) == 0;
@@ -395,6 +476,8 @@ s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_s
 out_of_memory:
     sp_error_set (error, error_size, "out of memory");
 out:
+    free (marks);
+    free (where);
     sp_redis_reply_destroy (&reply);
     sp_redis_pipeline_destroy (&pipeline);
     return result;
