@@ -12,6 +12,7 @@
 #include "sp_array.h"
 #include "sp_consumer_coalesce.h"
 #include "sp_consumer_counters.h"
+#include "sp_hash.h"
 #include "sp_partition.h"
 
 #include <assert.h>
@@ -29,7 +30,10 @@ _Static_assert(SIZE_MAX > UINT32_MAX, "a mark needs a 64-bit size_t");
 #define S_INITIAL_BYTES 4096 /* first size of the argument buffer */
 #define S_INITIAL_ARGUMENTS 256 /* first size of the argument array */
 #define S_INITIAL_COMMANDS 64   /* first size of the command array */
-#define S_MSET "MSET" /* the name of a group of SETs across keys */
+#define S_MSET "MSET"           /* the name of a group of SETs across keys */
+/* Most fields one summed HINCRBY carries (HINCRBY key field delta ...):
+   as many as a command's arguments allow. */
+#define S_INCREMENT_FIELDS_MAX ((SP_CONSUMER_COMMAND_MAX_ARGS - 2) / 2)
 #define S_MSET_LENGTH (sizeof S_MSET - 1)
 
 struct _sp_consumer_batch_t {
@@ -55,6 +59,12 @@ struct _sp_consumer_batch_t {
     size_t *spare_starts;                   /* ditto for starts */
     size_t spare_starts_capacity;           /* spare_starts allocated */
     sp_consumer_counters_t *counters;       /* summed increments, made at the first one */
+    size_t *key_buckets;                    /* grouping increments by key: entry + 1, 0 free */
+    size_t key_buckets_capacity;            /* allocated */
+    size_t *key_next;                       /* the next entry of the same key (SIZE_MAX: none) */
+    size_t key_next_capacity;               /* allocated */
+    size_t *key_last;                       /* a key's first entry: its last; others SIZE_MAX */
+    size_t key_last_capacity;               /* allocated */
 };
 
 sp_consumer_batch_t *
@@ -83,6 +93,9 @@ sp_consumer_batch_destroy (sp_consumer_batch_t **self_p)
     free (self->spare_starts);
     sp_consumer_coalesce_destroy (&self->coalesce);
     sp_consumer_counters_destroy (&self->counters);
+    free (self->key_buckets);
+    free (self->key_next);
+    free (self->key_last);
     free (self);
     *self_p = NULL;
 }
@@ -222,24 +235,101 @@ sp_consumer_batch_increment (sp_consumer_batch_t *self, const char *key, size_t 
     return sp_consumer_counters_add (self->counters, key, key_length, field, field_length, delta);
 }
 
-/* Appends one HINCRBY per summed increment that is not 0. */
+/* Chains the summed increments by key (key_next, key_last: see the
+   struct), in the order first added. 0, or -1 when memory runs out. */
 static int
-s_append_increments (sp_consumer_batch_t *self)
+s_chain_increments (sp_consumer_batch_t *self, size_t count)
 {
-    size_t count = self->counters ? sp_consumer_counters_size (self->counters) : 0;
+    size_t buckets = S_INITIAL_COMMANDS;
+    while (buckets < 2 * count)
+        buckets *= 2;
+    if (sp_array_reserve ((void **) &self->key_buckets, &self->key_buckets_capacity, buckets,
+                          sizeof *self->key_buckets, S_INITIAL_COMMANDS) != 0 ||
+        sp_array_reserve ((void **) &self->key_next, &self->key_next_capacity, count,
+                          sizeof *self->key_next, S_INITIAL_COMMANDS) != 0 ||
+        sp_array_reserve ((void **) &self->key_last, &self->key_last_capacity, count,
+                          sizeof *self->key_last, S_INITIAL_COMMANDS) != 0)
+        return -1;
+    memset (self->key_buckets, 0, buckets * sizeof *self->key_buckets);
     for (size_t index = 0; index < count; index++) {
         const char *key, *field;
         size_t key_length, field_length;
         int64_t sum;
         sp_consumer_counters_entry (self->counters, index, &key, &key_length, &field, &field_length,
                                     &sum);
-        if (sum == 0)
-            continue; /* a zero net: readers take a missing field as 0 */
-        char number[SP_CONSUMER_BATCH_NUMBER_SIZE];
-        size_t number_length = sp_consumer_batch_number (number, sum);
-        const char *argv[] = { "HINCRBY", key, field, number };
-        const size_t lengths[] = { 7, key_length, field_length, number_length };
-        if (s_append (self, 4, argv, lengths) != 0)
+        self->key_next[index] = SIZE_MAX;
+        self->key_last[index] = SIZE_MAX;
+        size_t bucket = (size_t) sp_hash_bytes (key, key_length, 0) & (buckets - 1);
+        for (;; bucket = (bucket + 1) & (buckets - 1)) {
+            size_t first = self->key_buckets[bucket];
+            if (first == 0) {
+                self->key_buckets[bucket] = index + 1; /* the key's first entry */
+                self->key_last[index] = index;
+                break;
+            }
+            const char *other, *other_field;
+            size_t other_length, other_field_length;
+            int64_t other_sum;
+            sp_consumer_counters_entry (self->counters, first - 1, &other, &other_length,
+                                        &other_field, &other_field_length, &other_sum);
+            if (other_length == key_length && memcmp (other, key, key_length) == 0) {
+                self->key_next[self->key_last[first - 1]] = index;
+                self->key_last[first - 1] = index;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Appends the summed increments that are not 0, all the fields of a key
+   in one command, HINCRBY key field delta field delta ... (up to
+   S_INCREMENT_FIELDS_MAX fields), keys in the order first added: they
+   come after every other command of the step, and increments of other
+   keys or other fields commute, so the order among them is free. Only
+   the apply script runs this form (sp_consumer_store_scripts.c). */
+static int
+s_append_increments (sp_consumer_batch_t *self)
+{
+    size_t count = self->counters ? sp_consumer_counters_size (self->counters) : 0;
+    if (count == 0)
+        return 0;
+    if (s_chain_increments (self, count) != 0)
+        return -1;
+    const char *argv[2 + 2 * S_INCREMENT_FIELDS_MAX];
+    size_t lengths[2 + 2 * S_INCREMENT_FIELDS_MAX];
+    char numbers[S_INCREMENT_FIELDS_MAX][SP_CONSUMER_BATCH_NUMBER_SIZE];
+    for (size_t head = 0; head < count; head++) {
+        if (self->key_last[head] == SIZE_MAX)
+            continue; /* not its key's first entry: written with it */
+        int argc = 0;
+        for (size_t index = head; index != SIZE_MAX; index = self->key_next[index]) {
+            const char *key, *field;
+            size_t key_length, field_length;
+            int64_t sum;
+            sp_consumer_counters_entry (self->counters, index, &key, &key_length, &field,
+                                        &field_length, &sum);
+            if (sum == 0)
+                continue; /* a zero net: readers take a missing field as 0 */
+            if (argc == 0) {
+                argv[0] = "HINCRBY";
+                lengths[0] = 7;
+                argv[1] = key;
+                lengths[1] = key_length;
+                argc = 2;
+            }
+            char *number = numbers[(argc - 2) / 2];
+            argv[argc] = field;
+            lengths[argc++] = field_length;
+            argv[argc] = number;
+            lengths[argc++] = sp_consumer_batch_number (number, sum);
+            if (argc == 2 + 2 * S_INCREMENT_FIELDS_MAX) {
+                if (s_append (self, argc, argv, lengths) != 0)
+                    return -1;
+                argc = 0;
+            }
+        }
+        if (argc > 0 && s_append (self, argc, argv, lengths) != 0)
             return -1;
     }
     return 0;

@@ -24,7 +24,12 @@
    are set with one HSET, just before the next command that names the
    hash, or at the end (one call per hash instead of one per field;
    HINCRBYs are most of what the services write). The check plans the
-   writes as it goes, so the write pass only runs the plan. */
+   writes as it goes, so the write pass only runs the plan.
+
+   HINCRBY takes several fields here, HINCRBY key field delta [field
+   delta ...], each pair one HINCRBY in order: the form the kit sends a
+   step's summed increments in (sp_consumer_batch.c), one command per
+   hash rather than per field. */
 const char sp_consumer_store_apply_source[] =
     "local lease = redis.call('GET', KEYS[1])\n"
     "if lease ~= ARGV[1] then\n"
@@ -48,8 +53,8 @@ const char sp_consumer_store_apply_source[] =
     "local CREATES = {HINCRBY = true, HSET = true, ZADD = true, SADD = true, INCR = true,\n"
     "                 DECR = true, INCRBY = true, DECRBY = true}\n"
     "local function arity_ok (name, argc)\n"
-    "    if name == 'HINCRBY' or name == 'INCRBY' or name == 'DECRBY' then\n"
-    "        return argc == (name == 'HINCRBY' and 4 or 3)\n"
+    "    if name == 'HINCRBY' then return argc >= 4 and argc % 2 == 0\n"
+    "    elseif name == 'INCRBY' or name == 'DECRBY' then return argc == 3\n"
     "    elseif name == 'INCR' or name == 'DECR' then return argc == 2\n"
     "    elseif name == 'SET' then return argc == 3\n"
     "    elseif name == 'HSET' then return argc >= 4 and argc % 2 == 0\n"
@@ -168,10 +173,13 @@ const char sp_consumer_store_apply_source[] =
     "        if name == 'HINCRBY' then\n"
     "            local wanted = fields[key]\n"
     "            if not wanted then wanted = {list = {}, seen = {}}; fields[key] = wanted end\n"
-    "            local field = ARGV[index + 3]\n"
-    "            if not wanted.seen[field] then\n"
-    "                wanted.seen[field] = true\n"
-    "                wanted.list[#wanted.list + 1] = field\n"
+    "            local seen, list = wanted.seen, wanted.list\n"
+    "            for at = index + 3, index + argc, 2 do\n"
+    "                local field = ARGV[at]\n"
+    "                if not seen[field] then\n"
+    "                    seen[field] = true\n"
+    "                    list[#list + 1] = field\n"
+    "                end\n"
     "            end\n"
     "        elseif need == 'string' then\n"
     "            strings[key] = true\n"
@@ -286,13 +294,19 @@ const char sp_consumer_store_apply_source[] =
     "    end\n"
     "    local refusal = nil\n"
     "    if name == 'HINCRBY' then\n"
-    "        local delta = int64(ARGV[index + 4])\n"
-    "        if not delta then\n"
-    "            return refuse('HINCRBY: increment \"' .. ARGV[index + 4] .. '\" is not an "
-    "int64')\n"
+    "        -- HINCRBY key field delta [field delta ...]: the kit sums a step's\n"
+    "        -- increments and sends a key's fields in one command; each pair is\n"
+    "        -- one HINCRBY, in order\n"
+    "        for at = index + 3, index + argc, 2 do\n"
+    "            local field, delta_text = ARGV[at], ARGV[at + 1]\n"
+    "            local delta = int64(delta_text)\n"
+    "            if not delta then\n"
+    "                return refuse('HINCRBY: increment \"' .. delta_text .. '\" is not an int64')\n"
+    "            end\n"
+    "            refusal = increment(name, key, field, delta, delta_text)\n"
+    "            if refusal then break end\n"
+    "            pend(key, field, changed[key][field])\n"
     "        end\n"
-    "        refusal = increment(name, key, ARGV[index + 3], delta, ARGV[index + 4])\n"
-    "        if not refusal then pend(key, ARGV[index + 3], changed[key][ARGV[index + 3]]) end\n"
     "    elseif need == 'string' then\n"
     "        local delta = 1\n"
     "        if name == 'DECR' then delta = -1 end\n"

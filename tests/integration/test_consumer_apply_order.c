@@ -13,10 +13,11 @@
     of several keys; each step is also run command by command on a mirror
     partition, and after every step every key of both must hold the same
     kind and content. Half the steps are coalesced first (as the consumer
-    does). The generator keeps a model of each key's kind so that every
-    step is one Redis would run whole (a step the script refuses is the
-    business of test_consumer_exactly_once). Deterministic: a fixed seed
-    and a generator of its own.
+    does), with summed increments (sp_consumer_batch_increment, sent as
+    one HINCRBY of several fields per hash). The generator keeps a model
+    of each key's kind so that every step is one Redis would run whole (a
+    step the script refuses is the business of test_consumer_exactly_once).
+    Deterministic: a fixed seed and a generator of its own.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -342,6 +343,28 @@ test_apply_ends_as_commands_in_order (void **state)
             pending_hash_fields += strcmp (commands[index].text[0], "HINCRBY") == 0;
             s_add_to_batch (batch, &commands[index]);
             s_run_mirror (redis, &commands[index]);
+        }
+        /* summed increments (coalesced steps only: they go out as
+           HINCRBY key field delta field delta ..., after every command) */
+        size_t increments = step % 2 ? s_random (3 * FIELDS * KEYS) : 0;
+        for (size_t index = 0; index < increments; index++) {
+            int key = s_pick_key (kinds, (1u << S_NONE) | (1u << S_HASH));
+            if (key < 0)
+                break;
+            s_command_t command = { 0 };
+            s_arg (&command, "HINCRBY");
+            s_arg (&command, "@%d", key);
+            s_arg (&command, "f%u", s_random (FIELDS));
+            s_arg (&command, "%lld", (long long) s_delta ());
+            kinds[key] = S_HASH;
+            char keys[ARGS_MAX][SP_PARTITION_KEY_MAX];
+            const char *name = s_argument (&command, 1, PARTITION, keys);
+            assert_int_equal (sp_consumer_batch_increment (
+                                  batch, name, strlen (name), command.text[2],
+                                  strlen (command.text[2]), strtoll (command.text[3], NULL, 10)),
+                              0);
+            s_run_mirror (redis, &command);
+            pending_hash_fields++;
         }
         sp_consumer_batch_advance (batch, step + 1);
         if (step % 2)

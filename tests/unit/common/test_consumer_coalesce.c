@@ -159,8 +159,9 @@ s_increment (sp_consumer_batch_t *batch, const char *key, const char *field, int
         sp_consumer_batch_increment (batch, key, strlen (key), field, strlen (field), delta), 0);
 }
 
-/* Summed increments go out as one HINCRBY per field, after the other
-   commands; zero sums not at all; nested marks take back what they
+/* Summed increments go out after the other commands as one HINCRBY per
+   key with all its fields (HINCRBY key field delta field delta ..., the
+   apply script's form); zero sums not at all; nested marks take back what they
    cover; a sum that would leave int64 is refused, nothing changed. */
 static void
 test_summed_increments (void **state)
@@ -191,12 +192,44 @@ test_summed_increments (void **state)
     s_increment (batch, "big", "f", INT64_MAX);
     assert_int_equal (sp_consumer_batch_increment (batch, "big", 3, "f", 1, 1), -1);
     s_increment (batch, "big", "f", -1);
-    s_assert_coalesced (batch, "SET s a | HINCRBY h f 5 | HINCRBY h g 5 | "
-                               "HINCRBY big f 9223372036854775806");
+    s_assert_coalesced (batch, "SET s a | HINCRBY h f 5 g 5 | HINCRBY big f 9223372036854775806");
     /* a reset forgets them */
     sp_consumer_batch_reset (batch, PARTITION, CHECKPOINT);
     s_increment (batch, "h", "f", 1);
     s_assert_coalesced (batch, "HINCRBY h f 1");
+    sp_consumer_batch_destroy (&batch);
+}
+
+/* A key's summed increments go out together, keys in the order first
+   added, even when the handler interleaved them; a key with more fields
+   than one command carries goes out in several. */
+static void
+test_summed_increments_by_key (void **state)
+{
+    (void) state;
+    sp_consumer_batch_t *batch = s_batch ();
+    s_increment (batch, "h", "a", 1);
+    s_increment (batch, "k", "a", 2);
+    s_increment (batch, "h", "b", 3);
+    s_increment (batch, "k", "b", 4);
+    s_increment (batch, "h", "a", 5);
+    s_assert_coalesced (batch, "HINCRBY h a 6 b 3 | HINCRBY k a 2 b 4");
+
+    sp_consumer_batch_reset (batch, PARTITION, CHECKPOINT);
+    const int fields = (SP_CONSUMER_COMMAND_MAX_ARGS - 2) / 2 + 2; /* one command and two more */
+    char expected[2048] = "HINCRBY wide";
+    size_t used = strlen (expected);
+    for (int index = 0; index < fields; index++) {
+        char field[16];
+        snprintf (field, sizeof field, "f%d", index);
+        s_increment (batch, "wide", field, index + 1);
+        if (index == fields - 2)
+            used += (size_t) snprintf (expected + used, sizeof expected - used, " | HINCRBY wide");
+        used +=
+            (size_t) snprintf (expected + used, sizeof expected - used, " %s %d", field, index + 1);
+        assert_true (used < sizeof expected);
+    }
+    s_assert_coalesced (batch, expected);
     sp_consumer_batch_destroy (&batch);
 }
 
@@ -691,6 +724,7 @@ main (void)
         cmocka_unit_test (test_sadd_of_a_member_once),
         cmocka_unit_test (test_members_of_a_key_are_grouped),
         cmocka_unit_test (test_summed_increments),
+        cmocka_unit_test (test_summed_increments_by_key),
         cmocka_unit_test (test_other_commands_are_barriers_for_the_keys_they_name),
         cmocka_unit_test (test_options_and_other_forms_are_barriers),
         cmocka_unit_test (test_commands_touching_every_key_are_full_barriers),

@@ -637,13 +637,17 @@ s_run (zhashx_t *model, const sp_consumer_batch_t *batch)
         }
         index += 1 + (size_t) argc;
         char name[600];
+        /* summed increments: HINCRBY key field delta [field delta ...] */
         if (strcmp (argv[0], "HINCRBY") == 0) {
-            snprintf (name, sizeof name, "H|%s|%s", argv[1], argv[2]);
-            int64_t value = (int64_t) (intptr_t) zhashx_lookup (model, name);
-            value += strtoll (argv[3], NULL, 10);
-            zhashx_update (model, name, (void *) (intptr_t) value);
-            if (value == 0)
-                zhashx_delete (model, name);
+            assert_true (argc >= 4 && argc % 2 == 0);
+            for (int arg = 2; arg + 1 < argc; arg += 2) {
+                snprintf (name, sizeof name, "H|%s|%s", argv[1], argv[arg]);
+                int64_t value = (int64_t) (intptr_t) zhashx_lookup (model, name);
+                value += strtoll (argv[arg + 1], NULL, 10);
+                zhashx_update (model, name, (void *) (intptr_t) value);
+                if (value == 0)
+                    zhashx_delete (model, name);
+            }
         }
         /* the step's members of one key may go out in one command */
         else if (strcmp (argv[0], "ZADD") == 0) {

@@ -373,7 +373,8 @@ s_argument (const sp_consumer_batch_t *batch, size_t index, char *buffer, size_t
     return buffer;
 }
 
-/* Runs a coalesced step's commands on redis: HINCRBY, SET, MSET and
+/* Runs a coalesced step's commands on redis: HINCRBY (of one or more
+   fields, as the kit sends summed increments), SET, MSET and
    SADD only (what the handler and the coalescing write), on keys of
    PARTITION. */
 static inline void
@@ -393,13 +394,17 @@ s_execute (s_redis_t *redis, const sp_consumer_batch_t *batch)
         s_argument (batch, index + 2, key, sizeof key, &key_length);
         assert_memory_equal (key, KEY_PREFIX, strlen (KEY_PREFIX));
         if (strcmp (name, "HINCRBY") == 0) {
-            assert_int_equal (argc, 4);
-            char field[KPI_KEYS_FIELD_MAX];
-            size_t field_length;
-            s_argument (batch, index + 3, field, sizeof field, &field_length);
-            long long delta =
-                strtoll (s_argument (batch, index + 4, number, sizeof number, &length), NULL, 10);
-            s_hincrby (redis, key, key_length, field, field_length, delta);
+            /* summed increments: HINCRBY key field delta [field delta ...] */
+            assert_true (argc >= 4 && argc % 2 == 0);
+            for (long pair = 0; pair < (argc - 2) / 2; pair++) {
+                size_t at = index + 3 + 2 * (size_t) pair;
+                char field[KPI_KEYS_FIELD_MAX];
+                size_t field_length;
+                s_argument (batch, at, field, sizeof field, &field_length);
+                long long delta =
+                    strtoll (s_argument (batch, at + 1, number, sizeof number, &length), NULL, 10);
+                s_hincrby (redis, key, key_length, field, field_length, delta);
+            }
         }
         else if (strcmp (name, "SET") == 0) {
             assert_int_equal (argc, 3);
