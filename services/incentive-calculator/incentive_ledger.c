@@ -398,12 +398,19 @@ s_line_append (incentive_ledger_t *self, const incentive_ledger_line_t *line)
 
 // ---------------------------------------------------------------- lines
 
-/* True when text is a NUL-terminated, valid UTF-8 string within size. */
+/* True when text is a NUL-terminated, valid UTF-8 string within size.
+   ASCII (nearly every text of a line) is valid as it is: the UTF-8 check
+   runs only on a text holding other bytes. */
 static bool
 s_text_valid (const char *text, size_t size)
 {
-    size_t length = strnlen (text, size);
-    return length < size && sp_event_utf8_valid (text, length);
+    unsigned char high = 0;
+    size_t length = 0;
+    while (length < size && text[length]) {
+        high |= (unsigned char) text[length];
+        length++;
+    }
+    return length < size && ((high & 0x80) == 0 || sp_event_utf8_valid (text, length));
 }
 
 /* A line posted late of kind: an adjustment that remembers the kind. */
@@ -660,17 +667,10 @@ s_batch_line (const incentive_ledger_t *self, const incentive_ledger_line_t *bat
    reason when one is there with another event or amount. */
 static int
 s_batch_duplicates (const incentive_ledger_t *self, const incentive_ledger_line_t *batch,
-                    size_t count, bool *skip, char *error, size_t error_size)
+                    size_t count, bool *skip, size_t *slots, size_t slot_count, char *error,
+                    size_t error_size)
 {
     size_t total = self->line_count + count;
-    size_t slot_count = S_INITIAL_CAPACITY;
-    while (slot_count < 2 * total)
-        slot_count *= 2;
-    size_t *slots = calloc (slot_count, sizeof *slots);
-    if (!slots) {
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
     int result = 0;
     for (size_t position = 0; position < total && result == 0; position++) {
         const incentive_ledger_line_t *line = s_batch_line (self, batch, position);
@@ -691,7 +691,6 @@ s_batch_duplicates (const incentive_ledger_t *self, const incentive_ledger_line_
             result = -1;
         }
     }
-    free (slots);
     return result;
 }
 
@@ -716,6 +715,7 @@ incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **l
         one_by_one = s_batch_needs_posting (self, &batch[index]);
     int result = -1;
     bool *skip = NULL;
+    size_t *slots = NULL;
     if (one_by_one) {
         result = 0;
         for (size_t index = 0; index < count && result == 0; index++)
@@ -729,12 +729,18 @@ incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **l
     if (open_period && incentive_ledger_internal_label_check (self, "open period", open_period,
                                                               error, error_size) != 0)
         goto out;
+    /* the index of the lines with the batch's, when none is left out */
+    size_t total = self->line_count + count;
+    size_t slot_count = S_INITIAL_CAPACITY;
+    while (slot_count < 2 * total)
+        slot_count *= 2;
     skip = calloc (count ? count : 1, sizeof *skip);
-    if (!skip) {
+    slots = calloc (slot_count, sizeof *slots);
+    if (!skip || !slots) {
         sp_error_set (error, error_size, "out of memory");
         goto out;
     }
-    if (s_batch_duplicates (self, batch, count, skip, error, error_size) != 0)
+    if (s_batch_duplicates (self, batch, count, skip, slots, slot_count, error, error_size) != 0)
         goto out;
     /* keep the new lines in place, then put the ledger's own before them */
     size_t kept = 0;
@@ -748,7 +754,8 @@ incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **l
                     sizeof batch[kept].origin_period);
         kept++;
     }
-    size_t total = self->line_count + kept;
+    bool index_kept = kept == count; /* positions unchanged: the index holds */
+    total = self->line_count + kept;
     if (total > capacity) {
         incentive_ledger_line_t *grown = realloc (batch, total * sizeof *grown);
         if (!grown) {
@@ -758,17 +765,8 @@ incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **l
         batch = grown;
         capacity = total;
     }
-    size_t slot_count = S_INITIAL_CAPACITY;
-    while (slot_count < 2 * total)
-        slot_count *= 2;
-    size_t *slots = calloc (slot_count, sizeof *slots);
-    if (!slots) {
-        sp_error_set (error, error_size, "out of memory");
-        goto out;
-    }
     for (size_t index = 0; index < kept; index++)
         if (s_period_add (self, batch[index].period) < 0) {
-            free (slots);
             sp_error_set (error, error_size, "out of memory");
             goto out;
         }
@@ -783,11 +781,14 @@ incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **l
     self->line_capacity = capacity;
     self->slots = slots;
     self->slot_count = slot_count;
-    s_index_refill (self);
+    slots = NULL;
+    if (!index_kept)
+        s_index_refill (self);
     batch = NULL;
     result = 0;
 out:
     free (skip);
+    free (slots);
     free (batch);
     return result;
 }

@@ -81,6 +81,7 @@ s_batch (incentive_ledger_line_t *lines)
 {
     size_t count = 0;
     lines[count++] = s_earning ("w3/rev", "2017-06", JUNE_1 + 2 * DAY_MS, "w3", 70000);
+    snprintf (lines[0].deal, sizeof lines[0].deal, "opp-w3-caf\xc3\xa9"); /* UTF-8 beyond ASCII */
     lines[count++] = s_earning ("w1/rev", "2017-05", MAY_1 + 5 * DAY_MS, "w1", 3000);
     lines[count++] = s_earning ("w0/rev", "2017-05", MAY_1, "w0", 12000); /* redelivered */
     lines[count++] = s_earning ("w2/rev", "2017-05", MAY_1 + 9 * DAY_MS, "w2", -30000);
@@ -197,6 +198,13 @@ test_post_all_refused (void **state)
     assert_int_equal (
         incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line \"w1/rev\": already posted with another event or amount");
+
+    count = s_batch (lines);
+    snprintf (lines[3].deal, sizeof lines[3].deal, "opp-w2-\xc3"); /* a character cut */
+    batch = s_copy (lines, count);
+    assert_int_equal (
+        incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), -1);
+    assert_string_equal (error, "line \"w2/rev\": a text field is too long or not UTF-8");
 
     count = s_batch (lines);
     snprintf (lines[3].period, sizeof lines[3].period, "2017-Q2"); /* not a month */
