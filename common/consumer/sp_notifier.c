@@ -30,6 +30,11 @@ struct _sp_notifier_t {
     sp_metric_t *deferred;    /* evaluations put off while catching up */
     sp_metric_t *firing;      /* conditions firing at the last evaluation */
     bool failing;             /* the last evaluation failed (logged already) */
+    uint32_t partitions;      /* partition count P */
+    bool *each;               /* [partitions]: settled at the last check (evaluate_each) */
+    bool settled_once;        /* every partition was settled at a check since the start or
+                                 the last revision (evaluate_each judges partitions on their
+                                 own only then: not while a start or rebuild replays them) */
 };
 
 static int
@@ -46,7 +51,8 @@ sp_notifier_new (sp_service_t *service, const sp_notifier_spec_t *spec, uint32_t
                  int64_t interval_ms, const char *endpoints, int send_hwm, char *error,
                  size_t error_size)
 {
-    assert (service && spec && spec->evaluate && partitions >= 1 && interval_ms >= 1);
+    assert (service && spec && (spec->evaluate || spec->evaluate_each) && partitions >= 1 &&
+            interval_ms >= 1);
     assert (endpoints && send_hwm >= 0);
     assert (sp_service_pg (service) && sp_service_redis (service));
     sp_notifier_t *self = (sp_notifier_t *) calloc (1, sizeof *self);
@@ -57,9 +63,15 @@ sp_notifier_new (sp_service_t *service, const sp_notifier_spec_t *spec, uint32_t
     self->service = service;
     self->spec = *spec;
     self->timer = -1;
+    self->partitions = partitions;
     self->settled = sp_settled_new (spec->consumer, partitions, error, error_size);
     if (!self->settled)
         goto out_destroy;
+    self->each = calloc (partitions, sizeof *self->each);
+    if (!self->each) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_destroy;
+    }
     char socket_error[S_ERROR_SIZE];
     self->outbox =
         sp_outbox_new (spec->stream, endpoints, send_hwm, socket_error, sizeof socket_error);
@@ -109,12 +121,15 @@ sp_notifier_destroy (sp_notifier_t **self_p)
         zloop_timer_end (self->loop, self->timer);
     sp_outbox_destroy (&self->outbox);
     sp_settled_destroy (&self->settled);
+    free (self->each);
     free (self);
     *self_p = NULL;
 }
 
-int
-sp_notifier_evaluate (sp_notifier_t *self)
+/* One evaluation: after a settled check, or (check false) with the
+   partitions settled at the last one. */
+static int
+s_evaluate (sp_notifier_t *self, bool check)
 {
     assert (self);
     char error[S_ERROR_SIZE] = "";
@@ -123,17 +138,29 @@ sp_notifier_evaluate (sp_notifier_t *self)
     size_t firing = 0;
     int rc = -1;
     sp_metric_add (self->evaluations, NULL, 1);
-    bool settled = false;
-    if (sp_settled_check (self->settled, sp_service_pg (self->service),
-                          sp_service_redis (self->service), &settled, error, sizeof error) != 0)
+    bool settled = true;
+    if (check && sp_settled_check_each (self->settled, sp_service_pg (self->service),
+                                        sp_service_redis (self->service), &settled, self->each,
+                                        error, sizeof error) != 0)
         goto out_failed;
-    if (!settled) {
-        /* Catching up: judged once the results hold what the log held. */
+    for (uint32_t partition = 0; !check && partition < self->partitions; partition++)
+        settled = settled && self->each[partition];
+    bool any = false;
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        any = any || self->each[partition];
+    self->settled_once = self->settled_once || settled;
+    if (!settled && check)
         sp_metric_add (self->deferred, NULL, 1);
+    if (!settled && (!self->spec.evaluate_each || !any || !self->settled_once)) {
+        /* Catching up: judged once the results hold what the log held. */
         rc = 0;
         goto out_done;
     }
-    published = self->spec.evaluate (self->spec.arg, &firing, error, sizeof error);
+    if (self->spec.evaluate_each)
+        published =
+            self->spec.evaluate_each (self->spec.arg, self->each, &firing, error, sizeof error);
+    else
+        published = self->spec.evaluate (self->spec.arg, &firing, error, sizeof error);
     if (published < 0) {
         published = 0;
         goto out_failed;
@@ -159,6 +186,19 @@ out_failed:
     }
     self->failing = true;
     return rc;
+}
+
+int
+sp_notifier_evaluate (sp_notifier_t *self)
+{
+    return s_evaluate (self, true);
+}
+
+int
+sp_notifier_evaluate_last (sp_notifier_t *self)
+{
+    assert (self && self->spec.evaluate_each);
+    return s_evaluate (self, false);
 }
 
 int
@@ -201,9 +241,20 @@ sp_notifier_endpoint (sp_notifier_t *self)
     return sp_outbox_endpoint (self->outbox);
 }
 
+bool
+sp_notifier_partition_settled (const sp_notifier_t *self, uint32_t partition)
+{
+    assert (self && partition < self->partitions);
+    return self->each[partition] && self->settled_once;
+}
+
 void
 sp_notifier_set_revision (sp_notifier_t *self, int64_t revision)
 {
     assert (self && revision >= 0);
     sp_settled_set_revision (self->settled, revision);
+    /* what was settled under the old revision is not under the new one */
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        self->each[partition] = false;
+    self->settled_once = false;
 }

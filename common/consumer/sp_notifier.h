@@ -11,7 +11,9 @@
 
     Each evaluation: the results must be settled (sp_settled.h: they hold
     what the log held at the previous evaluation, under the revision in
-    force), else it is put off and counted; then the owner's evaluate
+    force), else it is put off and counted (an owner with evaluate_each
+    is told which partitions are settled and judges those, the others
+    put off); then the owner's evaluate
     judges every condition, stores each transition (sp_outbox_store.h)
     and, when its transaction wrote it, publishes it after the commit
     with sp_notifier_publish. A send that fails is logged, not retried:
@@ -26,6 +28,7 @@
 #define SP_NOTIFIER_H_INCLUDED
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +39,16 @@
    instance wrote, or -1 with the reason in error (those written before
    stay written and published). */
 typedef int (sp_notifier_evaluate_fn) (void *arg, size_t *firing, char *error, size_t error_size);
+
+/* The same, for an owner that judges each partition's results on its own
+   (churn-alerting's scorer): settled[p] says whether partition p's
+   results are settled (sp_settled_observe_each); the owner judges those
+   only. Called when every partition is settled, or when at least one is
+   and every one was at a check since the notifier started or took a new
+   revision (a start or a rebuild replays every partition: none is
+   judged until all are done, as with evaluate). */
+typedef int (sp_notifier_evaluate_each_fn) (void *arg, const bool *settled, size_t *firing,
+                                            char *error, size_t error_size);
 
 /* What the owner's stream is called and does. Strings are borrowed for
    the notifier's life (literals). */
@@ -54,8 +67,9 @@ typedef struct {
     const char *errors_metric;         /* counter of evaluations that failed */
     const char *deferred_metric;       /* counter of evaluations put off while catching up */
     const char *firing_metric;         /* gauge of conditions firing at the last evaluation */
-    sp_notifier_evaluate_fn *evaluate; /* the owner's judging */
-    void *arg;                         /* handed to evaluate */
+    sp_notifier_evaluate_fn *evaluate; /* the owner's judging (or evaluate_each) */
+    void *arg;                         /* handed to evaluate or evaluate_each */
+    sp_notifier_evaluate_each_fn *evaluate_each; /* NULL: evaluate, all partitions settled */
 } sp_notifier_spec_t;
 
 typedef struct _sp_notifier_t sp_notifier_t;
@@ -79,6 +93,14 @@ void sp_notifier_destroy (sp_notifier_t **self_p);
    succeeds again, counted in the errors metric). */
 int sp_notifier_evaluate (sp_notifier_t *self);
 
+/* With evaluate_each: one evaluation now without a settled check, of
+   the partitions settled at the last one (none before the first, nor
+   after sp_notifier_set_revision): for an owner told that a settled
+   partition has new results to judge (churn-alerting's day close), so
+   it need not wait for the timer. Returns as sp_notifier_evaluate (0
+   when no partition was settled). */
+int sp_notifier_evaluate_last (sp_notifier_t *self);
+
 /* Publishes a committed message: packs message (at most max_size bytes)
    and sends [topic, payload] through the stream's outbox; counts it in
    the published metric under state. Returns 0, or -1 when it could not
@@ -92,6 +114,11 @@ void sp_notifier_unsent (sp_notifier_t *self, int64_t sequence, const char *reas
 /* The last endpoint the PUB socket bound, with the real port for a
    wildcard. */
 const char *sp_notifier_endpoint (sp_notifier_t *self);
+
+/* With evaluate_each: whether partition's results were settled at the
+   last settled check and may be judged on their own (false before the
+   first check, and until every partition was settled at one). */
+bool sp_notifier_partition_settled (const sp_notifier_t *self, uint32_t partition);
 
 /* The reference data revision the results must carry to be settled (0
    until set). */

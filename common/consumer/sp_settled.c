@@ -70,8 +70,8 @@ sp_settled_set_revision (sp_settled_t *self, int64_t revision)
 }
 
 bool
-sp_settled_observe (sp_settled_t *self, const uint64_t *heads, const uint64_t *checkpoints,
-                    const uint64_t *revisions)
+sp_settled_observe_each (sp_settled_t *self, const uint64_t *heads, const uint64_t *checkpoints,
+                         const uint64_t *revisions, bool *each)
 {
     assert (self && heads && checkpoints && revisions);
     bool settled = true;
@@ -79,12 +79,22 @@ sp_settled_observe (sp_settled_t *self, const uint64_t *heads, const uint64_t *c
         uint64_t wanted = self->has_heads ? self->heads[partition] : heads[partition];
         /* state built under another revision than the one in force is
            not settled either (being rebuilt, or this instance is behind) */
-        if (checkpoints[partition] < wanted || revisions[partition] != (uint64_t) self->revision)
-            settled = false;
+        bool partition_settled =
+            checkpoints[partition] >= wanted && revisions[partition] == (uint64_t) self->revision;
+        if (each)
+            each[partition] = partition_settled;
+        settled = settled && partition_settled;
     }
     memmove (self->heads, heads, self->partitions * sizeof *heads);
     self->has_heads = true;
     return settled;
+}
+
+bool
+sp_settled_observe (sp_settled_t *self, const uint64_t *heads, const uint64_t *checkpoints,
+                    const uint64_t *revisions)
+{
+    return sp_settled_observe_each (self, heads, checkpoints, revisions, NULL);
 }
 
 /* Reads a reply holding a sequence in canonical form (nil: 0). */
@@ -104,6 +114,13 @@ s_reply_number (const sp_redis_reply_t *reply, uint64_t *value)
 int
 sp_settled_check (sp_settled_t *self, sp_pg_t *pg, sp_redis_t *redis, bool *settled, char *error,
                   size_t error_size)
+{
+    return sp_settled_check_each (self, pg, redis, settled, NULL, error, error_size);
+}
+
+int
+sp_settled_check_each (sp_settled_t *self, sp_pg_t *pg, sp_redis_t *redis, bool *settled,
+                       bool *each, char *error, size_t error_size)
 {
     assert (self && pg && redis && settled);
     uint64_t *heads = self->now;
@@ -143,7 +160,7 @@ sp_settled_check (sp_settled_t *self, sp_pg_t *pg, sp_redis_t *redis, bool *sett
             goto out_reset;
         }
     }
-    *settled = sp_settled_observe (self, heads, checkpoints, revisions);
+    *settled = sp_settled_observe_each (self, heads, checkpoints, revisions, each);
     rc = 0;
 out_reset:
     sp_redis_pipeline_reset (self->pipeline); /* the next check starts empty */

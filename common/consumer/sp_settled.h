@@ -61,4 +61,19 @@ bool sp_settled_observe (sp_settled_t *self, const uint64_t *heads, const uint64
 int sp_settled_check (sp_settled_t *self, sp_pg_t *pg, sp_redis_t *redis, bool *settled,
                       char *error, size_t error_size);
 
+/* Per partition (a service that judges each partition's results on its
+   own, churn-alerting's scorer): as sp_settled_observe, and each[p] set
+   to whether partition p alone is settled (its checkpoint reached the
+   head kept from the previous observation, its revision the one in
+   force). Returns whether every partition is. */
+bool sp_settled_observe_each (sp_settled_t *self, const uint64_t *heads,
+                              const uint64_t *checkpoints, const uint64_t *revisions, bool *each);
+
+/* As sp_settled_check, with each[p] (partitions of them) set as
+   sp_settled_observe_each does and *settled whether every partition is.
+   Returns 0, or -1 with the reason in error (each, *settled and the
+   heads kept untouched). */
+int sp_settled_check_each (sp_settled_t *self, sp_pg_t *pg, sp_redis_t *redis, bool *settled,
+                           bool *each, char *error, size_t error_size);
+
 #endif
