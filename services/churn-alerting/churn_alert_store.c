@@ -108,10 +108,14 @@ static const char s_scored_sql[] =
     "WHERE partition = $1::integer";
 
 /* $1 customers (text[]): their rows and their lifecycles, a customer's
-   rows together. */
+   rows together. The lifecycles' side is restricted to the customers
+   too: without it PostgreSQL 15 hashes the batch and scans every row of
+   churn_alert_conditions (EXPLAIN ANALYZE, 8,080 customers: 6.4 ms a
+   batch of 100; with it, an index scan: 1.1 ms). */
 static const char s_read_sql[] =
     "SELECT c.customer_id, c.revision, c.history, l.rule, l.lifecycle FROM churn_customers c "
     "LEFT JOIN churn_alert_conditions l ON l.customer_id = c.customer_id "
+    "AND l.customer_id = ANY ($1::text[]) "
     "WHERE c.customer_id = ANY ($1::text[]) ORDER BY c.customer_id";
 
 /* $1 customers (text[]): the rows that exist, locked in one order (that
