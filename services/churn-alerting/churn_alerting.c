@@ -89,6 +89,20 @@ s_on_definitions (void *arg, int64_t revision)
     return 0;
 }
 
+/* churn_handler_day_fn: a partition's watermark entered a new day. */
+static void
+s_on_day (void *arg, uint32_t partition, int64_t day)
+{
+    churn_scorer_day_closed ((churn_scorer_t *) arg, partition, day);
+}
+
+/* churn_handler_customer_fn: a partition has a new customer. */
+static void
+s_on_customer (void *arg, uint32_t partition)
+{
+    churn_scorer_customer_added ((churn_scorer_t *) arg, partition);
+}
+
 int
 churn_alerting_attach (sp_service_t *service, void *arg)
 {
@@ -138,6 +152,9 @@ churn_alerting_attach (sp_service_t *service, void *arg)
         churn_scorer_new (service, settings.partitions, self->reference, error, sizeof error);
     if (!self->scorer)
         goto out_failed;
+    /* a watermark entering a new day closes one: scored at once */
+    churn_handler_on_day (self->handler, s_on_day, self->scorer);
+    churn_handler_on_customer (self->handler, s_on_customer, self->scorer);
     if (*sp_config_string (config, "alertmanager-url")) {
         self->forwarder = churn_forwarder_new (service, error, sizeof error);
         if (!self->forwarder)

@@ -98,3 +98,13 @@ churn_decision_clear (churn_decision_t *self)
     free (self->alerts);
     memset (self, 0, sizeof *self);
 }
+
+int
+churn_decision_urgency (const churn_decision_t *self)
+{
+    assert (self);
+    for (size_t index = 0; index < self->alert_count; index++)
+        if (self->alerts[index].action != CHURN_LIFECYCLE_REPEAT)
+            return CHURN_DECISION_URGENT;
+    return self->alert_count ? CHURN_DECISION_REPEATS : CHURN_DECISION_QUIET;
+}

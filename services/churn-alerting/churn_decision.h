@@ -52,6 +52,16 @@ int churn_decision_make (churn_decision_t *self, const churn_rules_settings_t *s
                          int64_t count, int64_t period_days, churn_decision_score_fn *score,
                          void *arg, char *error, size_t error_size);
 
+/* How soon a decision should be stored and its alerts published: 0 when
+   it changes an alert's state (a FIRE or a RESOLVE), 1 when it only
+   repeats firing alerts, 2 when it decided no alert. The scorer writes
+   the customers it decided in this order (churn_scorer.h), so an alert
+   does not wait for the customers that decided none. */
+int churn_decision_urgency (const churn_decision_t *self);
+#define CHURN_DECISION_URGENT 0  /* a FIRE or a RESOLVE */
+#define CHURN_DECISION_REPEATS 1 /* repeats only */
+#define CHURN_DECISION_QUIET 2   /* no alert */
+
 /* Frees the alerts and empties the decision; no-op on one cleared. */
 void churn_decision_clear (churn_decision_t *self);
 

@@ -15,6 +15,10 @@ struct _churn_handler_t {
     char currency[CHURN_HANDLER_CURRENCY_SIZE]; /* reporting currency */
     churn_customer_t *customer;                 /* scratch: the record being changed */
     char packed[CHURN_CUSTOMER_PACKED_MAX];     /* scratch: its binary form */
+    churn_handler_day_fn *day;                  /* told of a watermark's new day; NULL: none */
+    void *day_arg;                              /* its argument */
+    churn_handler_customer_fn *customer_added;  /* told of a new customer; NULL: none */
+    void *customer_arg;                         /* its argument */
 };
 
 churn_handler_t *
@@ -44,6 +48,22 @@ churn_handler_destroy (churn_handler_t **self_p)
     churn_customer_destroy (&self->customer);
     free (self);
     *self_p = NULL;
+}
+
+void
+churn_handler_on_day (churn_handler_t *self, churn_handler_day_fn *day, void *arg)
+{
+    assert (self);
+    self->day = day;
+    self->day_arg = arg;
+}
+
+void
+churn_handler_on_customer (churn_handler_t *self, churn_handler_customer_fn *customer, void *arg)
+{
+    assert (self);
+    self->customer_added = customer;
+    self->customer_arg = arg;
 }
 
 /* ---------------------------------------------------------------- mapping */
@@ -212,10 +232,25 @@ s_put (sp_consumer_view_t *view, sp_consumer_batch_t *batch, const char *key, co
     return 0;
 }
 
+/* Tells the day hook when the watermark moves from previous (found: there
+   was one) into a later local day at. */
+static void
+s_day_change (const churn_handler_t *self, uint32_t partition, bool found, int64_t previous,
+              int64_t at)
+{
+    int64_t day = 0, previous_day = 0;
+    if (!self->day || sp_period_local_day (self->tz, at, &day) != 0)
+        return;
+    if (found && sp_period_local_day (self->tz, previous, &previous_day) == 0 &&
+        previous_day >= day)
+        return;
+    self->day (self->day_arg, partition, day);
+}
+
 /* Moves the partition's watermark to at when it is later. */
 static int
-s_watermark (sp_consumer_view_t *view, sp_consumer_batch_t *batch, uint32_t partition, int64_t at,
-             char *error, size_t error_size)
+s_watermark (const churn_handler_t *self, sp_consumer_view_t *view, sp_consumer_batch_t *batch,
+             uint32_t partition, int64_t at, char *error, size_t error_size)
 {
     char key[SP_PARTITION_KEY_MAX];
     int key_length = churn_keys_watermark (key, sizeof key, partition);
@@ -236,7 +271,10 @@ s_watermark (sp_consumer_view_t *view, sp_consumer_batch_t *batch, uint32_t part
         return 0;
     char text[SP_CONSUMER_BATCH_NUMBER_SIZE];
     size_t text_length = sp_consumer_batch_number (text, at);
-    return s_put (view, batch, key, text, text_length, error, error_size);
+    if (s_put (view, batch, key, text, text_length, error, error_size) != 0)
+        return -1;
+    s_day_change (self, partition, found, watermark, at);
+    return 0;
 }
 
 static int
@@ -285,8 +323,10 @@ s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
             snprintf (error, error_size, "could not add the customer to the step (full)");
             return -1;
         }
+        if (self->customer_added)
+            self->customer_added (self->customer_arg, item->partition);
     }
-    return s_watermark (view, batch, item->partition, event->occurred_at, error, error_size);
+    return s_watermark (self, view, batch, item->partition, event->occurred_at, error, error_size);
 }
 
 sp_consumer_handler_t

@@ -24,6 +24,17 @@
     rebuild replays to the same bytes. The health model does not enter the
     state: it is applied when scoring.
 
+    A day-change hook (churn_handler_on_day) tells the scorer when an
+    event moves a partition's watermark into a later local day: with
+    --clock event that closes a day to score, so the scorer evaluates at
+    once instead of at its next timer (churn_scorer_day_closed). The hook
+    is a hint only: it is called while the event is applied, before its
+    step is committed (a step refused and retried calls it again), and
+    the scorer reads the committed watermark itself. Likewise a new
+    customer is told (churn_handler_on_customer), so the scorer looks at
+    the partition again although its clock did not move
+    (churn_scorer_customer_added).
+
     Deterministic, no I/O, no clock. One handler per consumer (it keeps
     scratch space): not thread-safe.
 */
@@ -47,6 +58,22 @@ churn_handler_t *churn_handler_new (const sp_tz_t *tz, const char *currency);
 
 /* Destroys the handler; no-op on NULL; sets *self_p to NULL. */
 void churn_handler_destroy (churn_handler_t **self_p);
+
+/* Told that an event of partition moved its watermark into local day
+   (a later day than the stored watermark's, or the partition's first). */
+typedef void (churn_handler_day_fn) (void *arg, uint32_t partition, int64_t day);
+
+/* Calls day (arg its argument; NULL: none) on every watermark that
+   enters a later day. */
+void churn_handler_on_day (churn_handler_t *self, churn_handler_day_fn *day, void *arg);
+
+/* Told that an event of partition made a new customer (added to the
+   partition's set). */
+typedef void (churn_handler_customer_fn) (void *arg, uint32_t partition);
+
+/* Calls customer (arg its argument; NULL: none) on every new customer. */
+void churn_handler_on_customer (churn_handler_t *self, churn_handler_customer_fn *customer,
+                                void *arg);
 
 /* The consumer's view of the handler (begin and apply, arg self). */
 sp_consumer_handler_t churn_handler_consumer (churn_handler_t *self);

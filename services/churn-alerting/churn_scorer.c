@@ -24,10 +24,17 @@
 #include "sp_log.h"
 #include "sp_notifier.h"
 #include "sp_period.h"
+#include "sp_redis_pipeline.h"
 
 #define S_ERROR_SIZE 512
 #define S_MS_PER_SECOND INT64_C (1000)
 #define S_NS_PER_MS 1000000
+#define S_NONE INT64_MIN       /* no day close pending */
+#define S_TRIGGER_DELAY_MS 1   /* a day close is scored at the reactor's next turn */
+#define S_TRIGGER_RETRY_MS 5   /* ... again while its watermark is not read yet ... */
+#define S_TRIGGER_ATTEMPTS 20  /* ... at most this often (then the timer scores it) */
+#define S_TRIGGER_CHECK_MS 100 /* a day close's own settled checks at most this often */
+#define S_FULL_PASS_MS 60000   /* every partition scanned at least this often */
 
 struct _churn_scorer_t {
     sp_service_t *service;              /* borrowed: the service this runs in */
@@ -39,6 +46,19 @@ struct _churn_scorer_t {
     const churn_reference_t *reference; /* borrowed: the model in force */
     churn_rules_settings_t settings;    /* its rules */
     sp_notifier_t *notifier;            /* timer, settled check, outbox, metrics */
+    zloop_t *loop;                      /* borrowed: the service's reactor */
+    int trigger;                        /* the day-close evaluation's timer, -1 when not armed */
+    int trigger_attempts;               /* evaluations since a day close without its clock */
+    bool triggered;                     /* this evaluation is a day close's: pending only */
+    int64_t checked_at;                 /* when a day close last made a settled check, mono ms */
+    int64_t *pending;                   /* [partitions]: the latest day a watermark entered and
+                                           not scored yet, S_NONE when none */
+    int64_t *scored;                    /* [partitions]: the clock last scored in full, S_NONE */
+    bool *marked;                       /* [partitions]: may hold customers behind that clock */
+    int64_t *clocks;                    /* [partitions]: scratch, the clocks read */
+    int64_t full_at;                    /* when every partition was last scanned, mono ms */
+    int64_t firing;                     /* alerts firing at the last count, -1: not counted */
+    sp_redis_pipeline_t *pipeline;      /* the watermarks' round trip, reused */
 };
 
 /* One partition's scoring: its population's typical interval, read when
@@ -62,6 +82,7 @@ typedef struct {
     churn_decision_t *decisions;           /* [count] what scoring them decided */
     churn_alert_store_write_t *writes;     /* [count] what to store */
     size_t count;                          /* customers read (ids, customers) */
+    size_t missing;                        /* customers without a record any more */
     size_t decided;                        /* decisions made (writes) */
 } s_batch_t;
 
@@ -108,10 +129,11 @@ s_string (const sp_redis_reply_t *reply, size_t *length)
     return sp_redis_reply_string (reply, length);
 }
 
-/* The partition's clock: the last day that may be scored. Returns 1 with
- *clock, 0 when there is none yet (no watermark), -1 on error. */
+/* Every partition's clock, the last day that may be scored, into
+   clocks[p] (S_NONE when there is none yet: no watermark), the
+   watermarks read in one round trip. Returns 0, or -1 with the reason. */
 static int
-s_clock (churn_scorer_t *self, uint32_t partition, int64_t *clock, char *error, size_t error_size)
+s_clocks (churn_scorer_t *self, int64_t *clocks, char *error, size_t error_size)
 {
     int64_t today;
     if (!self->event_clock) {
@@ -126,33 +148,41 @@ s_clock (churn_scorer_t *self, uint32_t partition, int64_t *clock, char *error, 
                 return -1;
             }
         }
-        *clock = today - 1;
-        return 1;
+        for (uint32_t partition = 0; partition < self->partitions; partition++)
+            clocks[partition] = today - 1;
+        return 0;
     }
-    char key[SP_PARTITION_KEY_MAX];
-    if (churn_keys_watermark (key, sizeof key, partition) < 0) {
-        sp_error_set (error, error_size, "the watermark key of partition %" PRIu32 " is too long",
-                      partition);
-        return -1;
+    for (uint32_t partition = 0; partition < self->partitions; partition++) {
+        char key[SP_PARTITION_KEY_MAX];
+        if (churn_keys_watermark (key, sizeof key, partition) < 0 ||
+            sp_redis_pipeline_append (self->pipeline, 2, (const char *[]){ "GET", key }, NULL) !=
+                0) {
+            sp_redis_pipeline_reset (self->pipeline);
+            sp_error_set (error, error_size, "out of memory");
+            return -1;
+        }
     }
-    const char *argv[] = { "GET", key };
     sp_redis_reply_t *reply =
-        sp_redis_command (sp_service_redis (self->service), 2, argv, NULL, error, error_size);
+        sp_redis_execute (sp_service_redis (self->service), self->pipeline, error, error_size);
+    sp_redis_pipeline_reset (self->pipeline);
     if (!reply)
         return -1;
-    size_t length = 0;
-    const char *text = s_string (reply, &length);
     int rc = 0;
-    int64_t watermark_ms = 0;
-    if (text) {
-        rc = 1;
+    for (uint32_t partition = 0; partition < self->partitions && rc == 0; partition++) {
+        size_t length = 0;
+        const char *text = s_string (sp_redis_reply_element (reply, partition), &length);
+        int64_t watermark_ms = 0;
+        clocks[partition] = S_NONE;
+        if (!text)
+            continue;
         if (churn_keys_watermark_read (text, length, &watermark_ms) != 0 ||
             sp_period_local_day (self->tz, watermark_ms, &today) != 0) {
-            sp_error_set (error, error_size, "%s holds no event time", key);
+            sp_error_set (error, error_size,
+                          "the watermark of partition %" PRIu32 " holds no event time", partition);
             rc = -1;
         }
         else
-            *clock = today - 1;
+            clocks[partition] = today - 1;
     }
     sp_redis_reply_destroy (&reply);
     return rc;
@@ -279,8 +309,10 @@ s_batch_records (s_batch_t *batch, const char *const *customers, size_t count,
     for (size_t index = 0; index < count; index++) {
         size_t length = 0;
         const char *record = s_string (sp_redis_reply_element (reply, index), &length);
-        if (!record)
+        if (!record) {
+            batch->missing++;
             continue; /* gone since SMEMBERS (a rebuild): next time */
+        }
         churn_customer_t *customer = churn_customer_new ();
         if (!customer) {
             sp_error_set (error, error_size, "out of memory");
@@ -338,15 +370,16 @@ s_batch_decide (churn_scorer_t *self, s_partition_t *scope, s_batch_t *batch, si
     return 0;
 }
 
-/* Scores the customers named (count of them) of partition: one MGET, one
-   read of their stored state, their periods decided in memory, one
-   transaction, then the alerts of the customers written published. A
-   customer whose record, state or scoring fails stops the batch there:
-   those before it are still stored and published, then the error is
-   returned (as when customers were scored one at a time). */
+/* Reads and decides the customers named (count of them, at most
+   CHURN_SCORER_BATCH) of partition into *batch_p: one MGET, one read of
+   their stored state, their periods decided in memory; nothing written.
+   A customer whose record, state or scoring fails stops the batch there:
+   those before it stay decided (to be written) and 1 is returned with
+   the reason in error. Returns 0, 1, or -1 with the reason when nothing
+   could be read (*batch_p NULL). */
 static int
-s_score_batch (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
-               size_t count, int64_t clock, int *published, char *error, size_t error_size)
+s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
+                 size_t count, int64_t clock, s_batch_t **batch_p, char *error, size_t error_size)
 {
     const char **argv = calloc (count + 1, sizeof *argv);
     char (*keys)[SP_PARTITION_KEY_MAX + CHURN_ALERT_CUSTOMER_MAX] = calloc (count, sizeof *keys);
@@ -383,23 +416,9 @@ s_score_batch (churn_scorer_t *self, s_partition_t *scope, const char *const *cu
         goto out_free;
     failed = failed || readable < batch->count;
     failed = failed || s_batch_decide (self, scope, batch, readable, clock, error, error_size) != 0;
-    char write_error[S_ERROR_SIZE] = "";
-    int written = churn_alert_store_write_batch (sp_service_pg (self->service), scope->partition,
-                                                 batch->writes, batch->decided, write_error,
-                                                 sizeof write_error);
-    if (written < 0) {
-        sp_error_set (error, error_size, "%s", write_error);
-        goto out_free;
-    }
-    /* a customer not written moved (another instance, an acknowledgement): next time */
-    for (size_t index = 0; index < batch->decided; index++) {
-        const churn_alert_store_write_t *write = &batch->writes[index];
-        for (size_t alert = 0; write->written && alert < write->alert_count; alert++)
-            s_publish (self, &write->alerts[alert]);
-        if (write->written)
-            *published += (int) write->alert_count;
-    }
-    rc = failed ? -1 : 0;
+    *batch_p = batch;
+    batch = NULL;
+    rc = failed ? 1 : 0;
 out_free:
     s_batch_destroy (&batch);
     sp_redis_reply_destroy (&reply);
@@ -408,15 +427,94 @@ out_free:
     return rc;
 }
 
-/* Scores every customer of partition behind its clock. */
+/* Writes the decided customers (count of them, copies of their batches'
+   writes) of partition in transactions of CHURN_SCORER_BATCH, each
+   transaction's alerts published after its commit. Returns 0, or -1 with
+   the reason (those written before stay written and published). */
 static int
-s_score_partition (churn_scorer_t *self, uint32_t partition, int *published, char *error,
-                   size_t error_size)
+s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *writes, size_t count,
+         int *published, char *error, size_t error_size)
 {
-    int64_t clock = 0;
-    int has_clock = s_clock (self, partition, &clock, error, error_size);
-    if (has_clock <= 0)
-        return has_clock;
+    for (size_t start = 0; start < count; start += CHURN_SCORER_BATCH) {
+        size_t size = count - start < CHURN_SCORER_BATCH ? count - start : CHURN_SCORER_BATCH;
+        churn_alert_store_write_t *group = writes + start;
+        if (churn_alert_store_write_batch (sp_service_pg (self->service), partition, group, size,
+                                           error, error_size) < 0)
+            return -1;
+        /* a customer not written moved (another instance, an acknowledgement): next time */
+        for (size_t index = 0; index < size; index++) {
+            if (!group[index].written)
+                self->marked[partition] = true;
+            for (size_t alert = 0; group[index].written && alert < group[index].alert_count;
+                 alert++)
+                s_publish (self, &group[index].alerts[alert]);
+            if (group[index].written)
+                *published += (int) group[index].alert_count;
+        }
+    }
+    return 0;
+}
+
+/* Scores a window of the customers named (count of them, at most
+   CHURN_SCORER_WINDOW) of partition: read and decided in batches of
+   CHURN_SCORER_BATCH, then written most urgent first (churn_decision_urgency: each
+   urgency in transactions of its own, in the order read within it), so
+   an alert does not wait for the writes of the customers that decided
+   none. A customer whose record, state or
+   scoring fails stops the reading there: those decided before it are
+   still written and published, then the error is returned. */
+static int
+s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
+                size_t count, int64_t clock, int *published, char *error, size_t error_size)
+{
+    size_t batch_count = (count + CHURN_SCORER_BATCH - 1) / CHURN_SCORER_BATCH;
+    s_batch_t **batches = calloc (batch_count ? batch_count : 1, sizeof *batches);
+    churn_alert_store_write_t *writes = calloc (count ? count : 1, sizeof *writes);
+    int rc = -1;
+    if (!batches || !writes) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_free;
+    }
+    bool failed = false;
+    char read_error[S_ERROR_SIZE] = "";
+    for (size_t index = 0; index < batch_count && !failed; index++) {
+        size_t first = index * CHURN_SCORER_BATCH;
+        size_t size = count - first < CHURN_SCORER_BATCH ? count - first : CHURN_SCORER_BATCH;
+        int prepared = s_batch_prepare (self, scope, customers + first, size, clock,
+                                        &batches[index], read_error, sizeof read_error);
+        failed = prepared != 0;
+        if (batches[index] && batches[index]->missing)
+            self->marked[scope->partition] = true;
+    }
+    /* each urgency in transactions of its own: the first commit holds
+       only customers whose alerts change state */
+    for (int urgency = CHURN_DECISION_URGENT; urgency <= CHURN_DECISION_QUIET; urgency++) {
+        size_t decided = 0;
+        for (size_t index = 0; index < batch_count; index++)
+            for (size_t at = 0; batches[index] && at < batches[index]->decided; at++)
+                if (churn_decision_urgency (&batches[index]->decisions[at]) == urgency)
+                    writes[decided++] = batches[index]->writes[at];
+        if (s_write (self, scope->partition, writes, decided, published, error, error_size) != 0)
+            goto out_free;
+    }
+    if (failed) {
+        sp_error_set (error, error_size, "%s", read_error);
+        goto out_free;
+    }
+    rc = 0;
+out_free:
+    for (size_t index = 0; batches && index < batch_count; index++)
+        s_batch_destroy (&batches[index]);
+    free (batches);
+    free (writes);
+    return rc;
+}
+
+/* Scores every customer of partition behind clock. */
+static int
+s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int *published,
+                   char *error, size_t error_size)
+{
     char key[SP_PARTITION_KEY_MAX];
     if (churn_keys_customers (key, sizeof key, partition) < 0) {
         sp_error_set (error, error_size, "the customers key is too long");
@@ -450,10 +548,10 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int *published, cha
         if (customer && !s_up_to_date (scored, scored_count, customer, clock))
             behind[count++] = customer;
     }
-    for (size_t start = 0; start < count; start += CHURN_SCORER_BATCH) {
-        size_t batch = count - start < CHURN_SCORER_BATCH ? count - start : CHURN_SCORER_BATCH;
-        if (s_score_batch (self, &scope, behind + start, batch, clock, published, error,
-                           error_size) != 0)
+    for (size_t start = 0; start < count; start += CHURN_SCORER_WINDOW) {
+        size_t window = count - start < CHURN_SCORER_WINDOW ? count - start : CHURN_SCORER_WINDOW;
+        if (s_score_window (self, &scope, behind + start, window, clock, published, error,
+                            error_size) != 0)
             goto out_free;
     }
     rc = 0;
@@ -465,21 +563,146 @@ out_free:
     return rc;
 }
 
-/* sp_notifier_evaluate_fn: scores every partition (settled: checked). */
+/* Scores partition up to clock when it is settled and something may be
+   behind: its clock moved since it was last scored in full, or it is
+   marked (a new customer, a customer not written or not read, a failed
+   scoring, a new model), or full (a periodic pass over every partition).
+   A day close pending there is done once the clock reached the day
+   before it. */
 static int
-s_evaluate (void *arg, size_t *firing, char *error, size_t error_size)
+s_evaluate_partition (churn_scorer_t *self, uint32_t partition, const bool *settled, int64_t clock,
+                      bool full, int *published, char *error, size_t error_size)
+{
+    if (!settled[partition] || clock == S_NONE)
+        return 0;
+    if (full || self->marked[partition] || self->scored[partition] != clock) {
+        self->marked[partition] = false;
+        if (s_score_partition (self, partition, clock, published, error, error_size) != 0) {
+            self->marked[partition] = true;
+            return -1;
+        }
+        self->scored[partition] = clock;
+    }
+    if (self->pending[partition] != S_NONE && clock >= self->pending[partition] - 1)
+        self->pending[partition] = S_NONE;
+    return 0;
+}
+
+/* sp_notifier_evaluate_each_fn: scores the settled partitions, those with
+   a day close pending first; a day close's evaluation scores only those.
+   The alerts firing are counted again after alerts were published, and
+   at each full pass. */
+static int
+s_evaluate (void *arg, const bool *settled, size_t *firing, char *error, size_t error_size)
 {
     churn_scorer_t *self = (churn_scorer_t *) arg;
     int published = 0;
-    for (uint32_t partition = 0; partition < self->partitions; partition++)
-        if (s_score_partition (self, partition, &published, error, error_size) != 0)
-            return -1;
-    int64_t count = 0;
-    if (churn_alert_store_firing_count (sp_service_pg (self->service), &count, error, error_size) !=
-        0)
+    if (s_clocks (self, self->clocks, error, error_size) != 0)
         return -1;
-    *firing = (size_t) count;
+    int64_t now = zclock_mono ();
+    bool full = !self->triggered && now - self->full_at >= S_FULL_PASS_MS;
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        if (self->pending[partition] != S_NONE &&
+            s_evaluate_partition (self, partition, settled, self->clocks[partition], full,
+                                  &published, error, error_size) != 0)
+            return -1;
+    for (uint32_t partition = 0; !self->triggered && partition < self->partitions; partition++)
+        if (self->pending[partition] == S_NONE &&
+            s_evaluate_partition (self, partition, settled, self->clocks[partition], full,
+                                  &published, error, error_size) != 0)
+            return -1;
+    if (full)
+        self->full_at = now;
+    if (published > 0 || full || self->firing < 0) {
+        int64_t count = 0;
+        if (churn_alert_store_firing_count (sp_service_pg (self->service), &count, error,
+                                            error_size) != 0)
+            return -1;
+        self->firing = count;
+    }
+    *firing = (size_t) self->firing;
     return published;
+}
+
+/* ---------------------------------------------------------------- day closes */
+
+static int s_on_trigger (zloop_t *loop, int timer_id, void *arg);
+
+/* Arms the day close's evaluation in delay_ms, unless it is armed. */
+static void
+s_arm (churn_scorer_t *self, size_t delay_ms)
+{
+    if (self->trigger != -1 || !self->loop)
+        return;
+    self->trigger = zloop_timer (self->loop, delay_ms, 1, s_on_trigger, self);
+    /* -1 (out of memory): the scoring timer scores it */
+}
+
+/* The day close's evaluation of the partitions with a day close
+   pending. Those settled at the last check (the timer's) are scored now
+   without another check: they were settled then and have applied the
+   event that closed the day since. Otherwise (catching up, or no check
+   yet) a settled check is made, at most every S_TRIGGER_CHECK_MS. Retried
+   shortly while a pending day is not scored (its new watermark not read
+   yet: the step that moved it goes to Redis on the consumer's own
+   connection; or not settled), at most S_TRIGGER_ATTEMPTS times, then
+   left to the scoring timer. */
+static int
+s_on_trigger (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    churn_scorer_t *self = (churn_scorer_t *) arg;
+    self->trigger = -1;
+    bool settled = false, unsettled = false;
+    for (uint32_t partition = 0; partition < self->partitions; partition++) {
+        if (self->pending[partition] == S_NONE)
+            continue;
+        if (sp_notifier_partition_settled (self->notifier, partition))
+            settled = true;
+        else
+            unsettled = true;
+    }
+    int64_t now = zclock_mono ();
+    self->triggered = true;
+    if (settled)
+        sp_notifier_evaluate_last (self->notifier);
+    else if (unsettled && now - self->checked_at >= S_TRIGGER_CHECK_MS) {
+        self->checked_at = now;
+        sp_notifier_evaluate (self->notifier);
+    }
+    self->triggered = false;
+    bool left = false;
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        left = left || self->pending[partition] != S_NONE;
+    if (left && ++self->trigger_attempts < S_TRIGGER_ATTEMPTS)
+        s_arm (self, settled ? S_TRIGGER_RETRY_MS : S_TRIGGER_CHECK_MS);
+    else {
+        /* the timer scores what is left, once its clock moved and settled */
+        self->trigger_attempts = 0;
+        for (uint32_t partition = 0; partition < self->partitions; partition++)
+            self->pending[partition] = S_NONE;
+    }
+    return 0;
+}
+
+void
+churn_scorer_customer_added (churn_scorer_t *self, uint32_t partition)
+{
+    assert (self && partition < self->partitions);
+    self->marked[partition] = true;
+}
+
+void
+churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t day)
+{
+    assert (self && partition < self->partitions);
+    if (!self->event_clock)
+        return; /* the wall clock's days do not follow the events */
+    if (self->pending[partition] == S_NONE || self->pending[partition] < day)
+        self->pending[partition] = day;
+    self->trigger_attempts = 0;
+    s_arm (self, S_TRIGGER_DELAY_MS);
 }
 
 /* ---------------------------------------------------------------- life */
@@ -497,6 +720,8 @@ churn_scorer_set_reference (churn_scorer_t *self, const churn_reference_t *refer
                                             sizeof error) != 0)
         sp_log_warn ("the model's rules do not read: using the defaults", "error=\"%s\"", error);
     sp_notifier_set_revision (self->notifier, churn_reference_revision (reference));
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        self->marked[partition] = true;
 }
 
 churn_scorer_t *
@@ -513,6 +738,23 @@ churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_refere
     self->service = service;
     self->partitions = partitions;
     self->tz = sp_service_time_zone (service);
+    self->trigger = -1;
+    self->firing = -1;
+    self->full_at = INT64_MIN / 2; /* the first evaluation scans every partition */
+    self->pending = calloc (partitions, sizeof *self->pending);
+    self->scored = calloc (partitions, sizeof *self->scored);
+    self->marked = calloc (partitions, sizeof *self->marked);
+    self->clocks = calloc (partitions, sizeof *self->clocks);
+    self->pipeline = sp_redis_pipeline_new ();
+    if (!self->pending || !self->scored || !self->marked || !self->clocks || !self->pipeline) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_destroy;
+    }
+    for (uint32_t partition = 0; partition < partitions; partition++) {
+        self->pending[partition] = S_NONE;
+        self->scored[partition] = S_NONE;
+        self->marked[partition] = true;
+    }
     const char *clock = sp_config_string (config, "clock");
     const char *as_of = sp_config_string (config, "as-of");
     char quoted[64];
@@ -551,7 +793,7 @@ churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_refere
         .errors_metric = "salespulse_churn_scoring_errors_total",
         .deferred_metric = "salespulse_churn_scorings_deferred_total",
         .firing_metric = "salespulse_churn_alerts_firing",
-        .evaluate = s_evaluate,
+        .evaluate_each = s_evaluate,
         .arg = self,
     };
     int64_t interval_ms = sp_config_int (config, "scoring-interval-ms");
@@ -560,6 +802,7 @@ churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_refere
                                       error, error_size);
     if (!self->notifier)
         goto out_destroy;
+    self->loop = sp_service_loop (service);
     churn_scorer_set_reference (self, reference);
     sp_log_info ("publishing churn alerts",
                  "endpoint=\"%s\" interval_ms=%" PRId64 " clock=%s as_of=\"%s\"",
@@ -579,7 +822,14 @@ churn_scorer_destroy (churn_scorer_t **self_p)
     churn_scorer_t *self = *self_p;
     if (!self)
         return;
+    if (self->loop && self->trigger != -1)
+        zloop_timer_end (self->loop, self->trigger);
     sp_notifier_destroy (&self->notifier);
+    sp_redis_pipeline_destroy (&self->pipeline);
+    free (self->clocks);
+    free (self->marked);
+    free (self->scored);
+    free (self->pending);
     free (self);
     *self_p = NULL;
 }

@@ -1,12 +1,13 @@
 /*  churn_scorer - churn-alerting's periodic scoring and its alerts.
 
     Every --scoring-interval-ms a timer (sp_notifier: the settled check,
-    the outbox "churn-alerts", the metrics) scores, once the customer
-    state holds what the log held at the previous check, every customer
-    of every partition (the partition's set of customers, records read
-    with MGET in batches) for each period day from the day after its last
-    period scored (or its first event's period) up to the partition's
-    clock, at most CHURN_SCORER_CATCH_UP_PERIODS periods:
+    the outbox "churn-alerts", the metrics) scores every customer of
+    every settled partition (its state holds what the log held there at
+    the previous check, sp_settled_check_each; none until all were
+    settled once since the start or a new model) for each period day
+    from the day after its last period scored (or its first event's
+    period) up to the partition's clock, at most
+    CHURN_SCORER_CATCH_UP_PERIODS periods:
 
         --clock event   the day before the partition's watermark's day:
                         days completed in event time, so a replay of the
@@ -24,19 +25,31 @@
     appended to the customer's score history, judged by the rules
     (churn_rules_evaluate) and stepped through the four alert lifecycles
     (churn_lifecycle_step_customer); FIRE, REPEAT and RESOLVE become
-    alerts (churn_alert.h). Customers are scored in batches of
-    CHURN_SCORER_BATCH: their records read with one MGET, their stored
-    state with one query (churn_alert_store_read_batch), their periods
-    decided in memory (churn_decision), and their histories, lifecycles
-    and alerts stored in one transaction (churn_alert_store_write_batch:
-    a compare and set per customer, the alerts' sequences claimed in the
-    batch's order); each batch's alerts are published after its commit
-    on the PUB socket bound at --alerts: frame 0
+    alerts (churn_alert.h). Customers are read and decided in batches of
+    CHURN_SCORER_BATCH (records with one MGET, stored state with one
+    query, churn_alert_store_read_batch; periods decided in memory,
+    churn_decision), up to CHURN_SCORER_WINDOW customers, then written
+    most urgent first (churn_decision_urgency: those whose alerts change
+    state, then repeats, then the rest), each urgency in transactions of
+    up to CHURN_SCORER_BATCH customers (churn_alert_store_write_batch: a
+    compare and set per customer, the alerts' sequences claimed in the
+    order written); each transaction's alerts are published after its
+    commit on the PUB socket bound at --alerts: frame 0
     "churn.<severity>.<region>.<team>", frame 1 a packed
     salespulse.ChurnAlert (proto/churn.proto). The state lives in
     PostgreSQL, so a restart or another instance continues exactly where
     the last commit left; two instances scoring the same customer write
     (and publish) once.
+
+    A partition is scanned only when its clock moved since it was last
+    scored in full, or when it may hold a customer behind (a new
+    customer: churn_scorer_customer_added; a customer not written or
+    whose record went; a failed scoring; a new model), and every
+    partition at least every minute: an idle evaluation is the settled
+    check and one round trip for the clocks. With --clock event the
+    handler tells of a watermark entering a new day
+    (churn_scorer_day_closed) and that partition is scored at the
+    reactor's next turn instead of at the next timer.
 
     Metrics: salespulse_churn_alerts_published_total{state},
     salespulse_churn_scorings_total, salespulse_churn_scoring_errors_total,
@@ -67,6 +80,11 @@
    one query, what they decided written in one transaction. */
 #define CHURN_SCORER_BATCH 100
 
+/* Customers of a partition decided before the first of them is
+   written: within a window the customers whose alerts change state are
+   written first, then those with repeats, then the rest. */
+#define CHURN_SCORER_WINDOW 1000
+
 /* Messages a subscriber may fall behind by before the PUB socket drops
    (they are then repaired from PostgreSQL by sequence). */
 #define CHURN_SCORER_SEND_HWM 10000
@@ -77,7 +95,8 @@
     { "alerts", CHURN_SCORER_ENDPOINT_ENV, SP_CONFIG_STRING, CHURN_SCORER_ENDPOINT,                \
       "PUB endpoint(s) to bind for churn alerts", 0, 0 },                                          \
     { "scoring-interval-ms", "SP_CHURN_SCORING_INTERVAL_MS", SP_CONFIG_INT, "5000",                \
-      "how often customers are scored up to the clock, ms", 100, 3600000 },                        \
+      "how often customers are scored up to the clock, ms (with --clock event a day close "      \
+      "is also scored when it happens)", 100, 3600000 },                                           \
     { "clock", "SP_CHURN_CLOCK", SP_CONFIG_STRING, "wall",                                          \
       "what ends the periods scored: event (the day before each partition's watermark) or "       \
       "wall (yesterday)", 0, 0 },                                                                  \
@@ -106,6 +125,19 @@ void churn_scorer_set_reference (churn_scorer_t *self, const churn_reference_t *
 /* One scoring now (the timer calls this). Returns the alerts this
    instance wrote, or -1 (logged once, counted). */
 int churn_scorer_evaluate (churn_scorer_t *self);
+
+/* Told (churn_handler_on_day) that partition's watermark entered day:
+   with --clock event that closes the day before it, so the partition is
+   scored at the reactor's next turn rather than at the next timer, if
+   its results were settled at the last check (otherwise, and with
+   --clock wall, the timer scores it). Does no I/O. */
+void churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t day);
+
+/* Told (churn_handler_on_customer) that partition has a new customer:
+   the next evaluation scans the partition even if its clock has not
+   moved (a customer whose first event is older than the clock). Does no
+   I/O. */
+void churn_scorer_customer_added (churn_scorer_t *self, uint32_t partition);
 
 /* The last endpoint the PUB socket bound (the real port for a wildcard). */
 const char *churn_scorer_endpoint (churn_scorer_t *self);

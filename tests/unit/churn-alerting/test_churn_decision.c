@@ -6,7 +6,9 @@
     states, as the scorer does across scorings) decides the same as in
     one; a score function that fails
     fails the decision with its reason and leaves it cleared; an
-    unchanged green customer decides no alert.
+    unchanged green customer decides no alert; the urgency the scorer
+    writes decisions in (churn_decision_urgency): a FIRE or a RESOLVE
+    first, repeats only next, no alert last.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +195,44 @@ test_green_no_alert (void **state)
     churn_decision_clear (&decision);
 }
 
+static void
+test_urgency (void **state)
+{
+    fixture_t *fixture = *state;
+    static const int scores[] = { 80, 20, 20, 20, 20 };
+    fake_t fake = { scores, 5, -1, 0 };
+    churn_decision_t fired, repeated, quiet;
+    char error[ERROR_SIZE] = "";
+    fixture->settings.repeat_periods = 2;
+    /* red on the second day: red_entry fires */
+    assert_int_equal (churn_decision_make (&fired, &fixture->settings, "cust-5", fixture->customer,
+                                           &fixture->history, fixture->states, DAY, 2, 1,
+                                           s_fake_score, &fake, error, sizeof error),
+                      0);
+    assert_int_equal (churn_decision_urgency (&fired), CHURN_DECISION_URGENT);
+    /* two more red days from there: the firing alert repeats, nothing new */
+    assert_int_equal (churn_decision_make (&repeated, &fixture->settings, "cust-5",
+                                           fixture->customer, &fired.history, fired.states, DAY + 2,
+                                           2, 1, s_fake_score, &fake, error, sizeof error),
+                      0);
+    assert_true (repeated.alert_count >= 1);
+    for (size_t index = 0; index < repeated.alert_count; index++)
+        assert_int_equal (repeated.alerts[index].action, CHURN_LIFECYCLE_REPEAT);
+    assert_int_equal (churn_decision_urgency (&repeated), CHURN_DECISION_REPEATS);
+    /* a green first day decides nothing */
+    assert_int_equal (churn_decision_make (&quiet, &fixture->settings, "cust-6", fixture->customer,
+                                           &fixture->history, fixture->states, DAY, 1, 1,
+                                           s_fake_score, &fake, error, sizeof error),
+                      0);
+    assert_int_equal (quiet.alert_count, 0);
+    assert_int_equal (churn_decision_urgency (&quiet), CHURN_DECISION_QUIET);
+    assert_true (CHURN_DECISION_URGENT < CHURN_DECISION_REPEATS &&
+                 CHURN_DECISION_REPEATS < CHURN_DECISION_QUIET);
+    churn_decision_clear (&fired);
+    churn_decision_clear (&repeated);
+    churn_decision_clear (&quiet);
+}
+
 int
 main (void)
 {
@@ -201,6 +241,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_two_goes_as_one, setup, teardown),
         cmocka_unit_test_setup_teardown (test_score_fails, setup, teardown),
         cmocka_unit_test_setup_teardown (test_green_no_alert, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_urgency, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
