@@ -69,18 +69,49 @@ s_plain (unsigned char byte)
     return byte >= 0x20 && byte != '"' && byte != '\\';
 }
 
+/* Bytes of a word with each byte set to byte. */
+#define S_BYTES(byte) (UINT64_C (0x0101010101010101) * (uint64_t) (byte))
+
+/* The length of the run of plain bytes text starts with (length bytes
+   known): eight bytes at a time while none of them is below 0x20, '"'
+   or '\\' (a word test that may flag a plain byte, never miss one: the
+   bytes of a flagged word are looked at one by one). */
+static size_t
+s_plain_run (const char *text, size_t length)
+{
+    const uint64_t high = S_BYTES (0x80);
+    size_t at = 0;
+    for (; length - at >= sizeof (uint64_t); at += sizeof (uint64_t)) {
+        uint64_t word;
+        memcpy (&word, text + at, sizeof word);
+        uint64_t quote = word ^ S_BYTES ('"');
+        uint64_t backslash = word ^ S_BYTES ('\\');
+        uint64_t flagged = ((word - S_BYTES (0x20)) & ~word) | ((quote - S_BYTES (0x01)) & ~quote) |
+                           ((backslash - S_BYTES (0x01)) & ~backslash);
+        if (flagged & high)
+            break;
+    }
+    while (at < length && s_plain ((unsigned char) text[at]))
+        at++;
+    return at;
+}
+
 /* text as a JSON string literal, escaped as jansson escapes it. Runs of
-   bytes kept as they are (nearly every byte of a statement) are copied
-   at once. */
+   bytes kept as they are (nearly every byte of a statement) are found a
+   word at a time and copied at once. */
 static void
 s_quoted (sp_json_text_t *self, const char *text)
 {
     s_byte (self, '"');
-    const char *run = text;
-    for (const char *cursor = text; *cursor; cursor++) {
-        unsigned char byte = (unsigned char) *cursor;
-        if (s_plain (byte))
-            continue;
+    size_t length = strlen (text);
+    size_t at = 0;
+    while (at < length) {
+        size_t run = s_plain_run (text + at, length - at);
+        s_append (self, text + at, run);
+        at += run;
+        if (at == length)
+            break;
+        unsigned char byte = (unsigned char) text[at++];
         const char *escape = NULL;
         char unicode[8];
         switch (byte) {
@@ -110,11 +141,8 @@ s_quoted (sp_json_text_t *self, const char *text)
                 escape = unicode;
                 break;
         }
-        s_append (self, run, (size_t) (cursor - run));
         s_append (self, escape, strlen (escape));
-        run = cursor + 1;
     }
-    s_append (self, run, strlen (run));
     s_byte (self, '"');
 }
 
