@@ -7,6 +7,7 @@
 #include "sp_partition.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,17 +32,42 @@ sp_partition_of (const char *key, size_t length, uint32_t partitions)
     return (uint32_t) (sp_partition_hash (key, length) % partitions);
 }
 
+/* Appends length bytes of text at *used when they fit below size. */
+static bool
+s_put (char *buffer, size_t size, size_t *used, const char *text, size_t length)
+{
+    if (length >= size - *used)
+        return false;
+    memcpy (buffer + *used, text, length);
+    *used += length;
+    return true;
+}
+
+/* Written with memcpy, not snprintf: every consumer builds several keys
+   an event (a profile of kpi-evaluator's rebuild had a third of its time
+   in printf). */
 int
 sp_partition_key (char *buffer, size_t size, const char *service, uint32_t partition,
                   const char *suffix)
 {
     assert (buffer && size > 0 && service && suffix);
-    int length = snprintf (buffer, size, "%s:{p%" PRIu32 "}:%s", service, partition, suffix);
-    if (length < 0 || (size_t) length >= size) {
+    char digits[10];
+    size_t count = 0;
+    do {
+        digits[sizeof digits - ++count] = (char) ('0' + partition % 10);
+        partition /= 10;
+    } while (partition > 0);
+    size_t used = 0;
+    if (!s_put (buffer, size, &used, service, strlen (service)) ||
+        !s_put (buffer, size, &used, ":{p", 3) ||
+        !s_put (buffer, size, &used, digits + sizeof digits - count, count) ||
+        !s_put (buffer, size, &used, "}:", 2) ||
+        !s_put (buffer, size, &used, suffix, strlen (suffix))) {
         buffer[0] = '\0';
         return -1;
     }
-    return length;
+    buffer[used] = '\0';
+    return (int) used;
 }
 
 bool

@@ -68,7 +68,8 @@ s_day (const kpi_handler_t *self, int64_t at, s_day_t *out, char *error, size_t 
         return -1;
     }
     memcpy (out->day, period.label, sizeof out->day);
-    snprintf (out->month, sizeof out->month, "%.7s", period.label);
+    memcpy (out->month, period.label, 7); /* "YYYY-MM" of "YYYY-MM-DD" */
+    out->month[7] = '\0';
     int parsed = sp_civil_date_parse (period.label, &out->number);
     assert (parsed == 0); /* a day's label is its date */
     (void) parsed;

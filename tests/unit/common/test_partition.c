@@ -13,18 +13,18 @@
 
 #include "sp_partition.h"
 
-#define DISTRIBUTION_KEYS 10000  /* keys hashed by the distribution test */
+#define DISTRIBUTION_KEYS 10000 /* keys hashed by the distribution test */
 #define DISTRIBUTION_PARTITIONS 16
-#define DISTRIBUTION_LOW 500     /* fewest keys any partition may get */
-#define DISTRIBUTION_HIGH 750    /* most keys any partition may get */
+#define DISTRIBUTION_LOW 500  /* fewest keys any partition may get */
+#define DISTRIBUTION_HIGH 750 /* most keys any partition may get */
 #define KEY_SIZE 32
 
 typedef struct {
-    const char *key;      /* customer id */
-    uint64_t hash;        /* FNV-1a 64 of its bytes */
-    uint32_t of_16;       /* partition among 16 */
-    uint32_t of_7;        /* partition among 7 */
-    uint32_t of_1024;     /* partition among 1024 */
+    const char *key;  /* customer id */
+    uint64_t hash;    /* FNV-1a 64 of its bytes */
+    uint32_t of_16;   /* partition among 16 */
+    uint32_t of_7;    /* partition among 7 */
+    uint32_t of_1024; /* partition among 1024 */
 } vector_t;
 
 /* Computed once with an independent implementation (Python) and frozen. */
@@ -82,6 +82,31 @@ test_single_partition (void **state)
     assert_int_equal (sp_partition_of ("", 0, 1), 0);
 }
 
+/* Keys: "<service>:{p<partition>}:<suffix>", the whole range of
+   partition numbers, and a buffer one byte short refused with "". */
+static void
+test_keys (void **state)
+{
+    (void) state;
+    char key[SP_PARTITION_KEY_MAX];
+    assert_int_equal (sp_partition_key (key, sizeof key, "funnel-tracker", 0, "m:x"), 23);
+    assert_string_equal (key, "funnel-tracker:{p0}:m:x");
+    assert_int_equal (sp_partition_key (key, sizeof key, "s", 4294967295u, ""), 16);
+    assert_string_equal (key, "s:{p4294967295}:");
+    assert_int_equal (sp_partition_key (key, sizeof key, "kpi", 15, "d:2025-03-01"), 22);
+    assert_string_equal (key, "kpi:{p15}:d:2025-03-01");
+
+    char exact[sizeof "a:{p7}:bc"];
+    assert_int_equal (sp_partition_key (exact, sizeof exact, "a", 7, "bc"), 9);
+    assert_string_equal (exact, "a:{p7}:bc");
+    char short_by_one[sizeof "a:{p7}:bc" - 1];
+    assert_int_equal (sp_partition_key (short_by_one, sizeof short_by_one, "a", 7, "bc"), -1);
+    assert_string_equal (short_by_one, "");
+    char tiny[1];
+    assert_int_equal (sp_partition_key (tiny, sizeof tiny, "a", 7, ""), -1);
+    assert_string_equal (tiny, "");
+}
+
 static void
 test_distribution (void **state)
 {
@@ -108,6 +133,7 @@ main (void)
         cmocka_unit_test (test_hash_uses_length_not_terminator),
         cmocka_unit_test (test_fixed_vectors),
         cmocka_unit_test (test_single_partition),
+        cmocka_unit_test (test_keys),
         cmocka_unit_test (test_distribution),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
