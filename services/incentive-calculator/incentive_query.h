@@ -1,6 +1,7 @@
 /*  incentive_query - reads what incentive-calculator keeps (Redis: every
-    partition's credits, first won deals, cancellations and payments
-    of a rep's deals;
+    partition's credits, first won deals, cancellations and, when a plan
+    version pays on payment, payments of a rep's deals: the credits in
+    one round trip, their marks in a second, one MGET per partition;
     PostgreSQL: the plans, the latest org, the closed periods and the
     statements stored when they closed) and computes statements with
     incentive_statement,
