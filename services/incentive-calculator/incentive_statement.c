@@ -138,16 +138,18 @@ s_join (char *field, size_t size, const char *const *parts)
 static const char *
 s_number (int64_t value, char *number)
 {
-    char *end = number + S_NUMBER_SIZE - 1;
-    *end = '\0';
+    char digits[S_NUMBER_SIZE];
+    size_t at = sizeof digits;
+    digits[--at] = '\0';
     uint64_t magnitude = value < 0 ? 0 - (uint64_t) value : (uint64_t) value;
     do {
-        *--end = (char) ('0' + magnitude % 10);
+        digits[--at] = (char) ('0' + magnitude % 10);
         magnitude /= 10;
     } while (magnitude > 0);
     if (value < 0)
-        *--end = '-';
-    return end;
+        digits[--at] = '-';
+    memcpy (number, digits + at, sizeof digits - at);
+    return number;
 }
 
 /* Copies text into field (size bytes), cut as snprintf "%s" cuts it:
