@@ -104,7 +104,7 @@ s_value (void)
 static int
 s_pick_key (const s_kind_t *kinds, unsigned allowed)
 {
-    int candidates[KEYS];
+    int candidates[KEYS] = { 0 };
     int count = 0;
     for (int key = 0; key < KEYS; key++)
         if (allowed & (1u << kinds[key]))
