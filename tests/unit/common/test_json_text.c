@@ -120,6 +120,72 @@ test_document_as_jansson (void **state)
     free (theirs);
 }
 
+/* Strings are scanned a word (8 bytes) at a time: every byte that needs
+   an escape, and the plain bytes nearest to them (' ', '!', '#', '[',
+   ']', 0x7f, 0x80), at every position of strings of 0..20 bytes. */
+static void
+test_escapes_at_every_position (void **state)
+{
+    (void) state;
+    const unsigned char specials[] = { 0x01, 0x08, 0x1f, '"',  '\\', ' ', '!',
+                                       '#',  '[',  ']',  0x7f, 0x80, 0xc3 };
+    for (size_t length = 1; length <= 20; length++)
+        for (size_t at = 0; at < length; at++)
+            for (size_t special = 0; special < sizeof specials; special++) {
+                char text[24];
+                memset (text, 'a', length);
+                text[length] = '\0';
+                text[at] = (char) specials[special];
+                if (specials[special] == 0xc3 && at + 1 < length)
+                    text[at + 1] = (char) 0xa9; /* a whole "é" */
+                else if (specials[special] >= 0x80)
+                    continue; /* a lone UTF-8 byte: jansson refuses it */
+                sp_json_text_t out = sp_json_text_new ();
+                sp_json_text_open (&out, '[');
+                sp_json_text_string (&out, text);
+                sp_json_text_close (&out, ']');
+                char *ours = sp_json_text_finish (&out);
+                json_t *array = json_array ();
+                json_array_append_new (array, json_string (text));
+                char *theirs = s_jansson (array);
+                assert_non_null (ours);
+                assert_non_null (theirs);
+                assert_string_equal (ours, theirs);
+                free (ours);
+                free (theirs);
+            }
+}
+
+/* sp_json_text_key_plain writes what sp_json_text_key writes for a key
+   that needs no escape; sp_json_text_reserve changes nothing written. */
+static void
+test_plain_keys_and_reserve (void **state)
+{
+    (void) state;
+    sp_json_text_t plain = sp_json_text_new ();
+    sp_json_text_t keyed = sp_json_text_new ();
+    sp_json_text_reserve (&plain, 1 << 20);
+    sp_json_text_open (&plain, '{');
+    sp_json_text_open (&keyed, '{');
+    const char *const keys[] = { "rep_id", "net_payout", "lines", "a", "x_1" };
+    for (size_t index = 0; index < sizeof keys / sizeof keys[0]; index++) {
+        sp_json_text_key_plain (&plain, keys[index], strlen (keys[index]));
+        sp_json_text_key (&keyed, keys[index]);
+        sp_json_text_integer (&plain, (int64_t) index - 2);
+        sp_json_text_integer (&keyed, (int64_t) index - 2);
+    }
+    sp_json_text_close (&plain, '}');
+    sp_json_text_close (&keyed, '}');
+    char *a = sp_json_text_finish (&plain);
+    char *b = sp_json_text_finish (&keyed);
+    assert_non_null (a);
+    assert_non_null (b);
+    assert_string_equal (a, b);
+    assert_string_equal (a, "{\"rep_id\":-2,\"net_payout\":-1,\"lines\":0,\"a\":1,\"x_1\":2}");
+    free (a);
+    free (b);
+}
+
 static void
 test_discard_frees (void **state)
 {
@@ -143,6 +209,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_strings_escape_as_jansson),
         cmocka_unit_test (test_document_as_jansson),
+        cmocka_unit_test (test_escapes_at_every_position),
+        cmocka_unit_test (test_plain_keys_and_reserve),
         cmocka_unit_test (test_discard_frees),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
