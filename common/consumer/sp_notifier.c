@@ -19,6 +19,8 @@
 
 struct _sp_notifier_t {
     sp_service_t *service;    /* borrowed: the service this runs in */
+    sp_pg_t *pg;              /* borrowed: PostgreSQL (the service's, or the owner's) */
+    sp_redis_t *redis;        /* borrowed: Redis (the service's, or the owner's) */
     sp_notifier_spec_t spec;  /* the owner's names and evaluate */
     sp_settled_t *settled;    /* whether the results hold the log */
     sp_outbox_t *outbox;      /* publishes the messages */
@@ -51,16 +53,29 @@ sp_notifier_new (sp_service_t *service, const sp_notifier_spec_t *spec, uint32_t
                  int64_t interval_ms, const char *endpoints, int send_hwm, char *error,
                  size_t error_size)
 {
+    assert (service);
+    return sp_notifier_new_on (service, sp_service_pg (service), sp_service_redis (service),
+                               sp_service_loop (service), spec, partitions, interval_ms, endpoints,
+                               send_hwm, error, error_size);
+}
+
+sp_notifier_t *
+sp_notifier_new_on (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis, zloop_t *loop,
+                    const sp_notifier_spec_t *spec, uint32_t partitions, int64_t interval_ms,
+                    const char *endpoints, int send_hwm, char *error, size_t error_size)
+{
     assert (service && spec && (spec->evaluate || spec->evaluate_each) && partitions >= 1 &&
             interval_ms >= 1);
     assert (endpoints && send_hwm >= 0);
-    assert (sp_service_pg (service) && sp_service_redis (service));
+    assert (pg && redis && loop);
     sp_notifier_t *self = (sp_notifier_t *) calloc (1, sizeof *self);
     if (!self) {
         sp_error_set (error, error_size, "out of memory");
         return NULL;
     }
     self->service = service;
+    self->pg = pg;
+    self->redis = redis;
     self->spec = *spec;
     self->timer = -1;
     self->partitions = partitions;
@@ -97,7 +112,7 @@ sp_notifier_new (sp_service_t *service, const sp_notifier_spec_t *spec, uint32_t
         sp_error_set (error, error_size, "could not register the notifier's metrics");
         goto out_destroy;
     }
-    self->loop = sp_service_loop (service);
+    self->loop = loop;
     self->timer = zloop_timer (self->loop, (size_t) interval_ms, 0, s_on_timer, self);
     if (self->timer == -1) {
         sp_error_set (error, error_size, "could not add the %s timer", spec->noun);
@@ -139,8 +154,7 @@ s_evaluate (sp_notifier_t *self, bool check)
     int rc = -1;
     sp_metric_add (self->evaluations, NULL, 1);
     bool settled = true;
-    if (check && sp_settled_check_each (self->settled, sp_service_pg (self->service),
-                                        sp_service_redis (self->service), &settled, self->each,
+    if (check && sp_settled_check_each (self->settled, self->pg, self->redis, &settled, self->each,
                                         error, sizeof error) != 0)
         goto out_failed;
     for (uint32_t partition = 0; !check && partition < self->partitions; partition++)
@@ -214,8 +228,8 @@ sp_notifier_publish (sp_notifier_t *self, int64_t sequence, const char *state, c
     size_t size = 0;
     int rc = 0;
     if (sp_proto_pack (message, max_size, &payload, &size, send_error, sizeof send_error) != 0 ||
-        sp_outbox_publish (self->outbox, sp_service_pg (self->service), sequence, topic, payload,
-                           size, send_error, sizeof send_error) != 0) {
+        sp_outbox_publish (self->outbox, self->pg, sequence, topic, payload, size, send_error,
+                           sizeof send_error) != 0) {
         sp_notifier_unsent (self, sequence, send_error);
         rc = -1;
     }

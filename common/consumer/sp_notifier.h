@@ -83,6 +83,17 @@ sp_notifier_t *sp_notifier_new (sp_service_t *service, const sp_notifier_spec_t 
                                 uint32_t partitions, int64_t interval_ms, const char *endpoints,
                                 int send_hwm, char *error, size_t error_size);
 
+/* The same on a PostgreSQL connection, a Redis connection and a reactor
+   of the caller's own (an owner that judges on a thread of its own,
+   churn-alerting's scorer actor): pg, redis and loop are borrowed for the
+   notifier's life, and the notifier is made, used and destroyed on the
+   thread that runs loop; the service gives the metrics only (its registry
+   is shared between threads). */
+sp_notifier_t *sp_notifier_new_on (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis,
+                                   zloop_t *loop, const sp_notifier_spec_t *spec,
+                                   uint32_t partitions, int64_t interval_ms, const char *endpoints,
+                                   int send_hwm, char *error, size_t error_size);
+
 /* Removes the timer, closes the socket, frees; no-op on NULL; sets the
    pointer to NULL. */
 void sp_notifier_destroy (sp_notifier_t **self_p);

@@ -11,7 +11,7 @@
 #include "churn_handler.h"
 #include "churn_keys.h"
 #include "churn_reference.h"
-#include "churn_scorer.h"
+#include "churn_scorer_actor.h"
 #include "sp_consumer.h"
 #include "sp_consumer_config.h"
 #include "sp_log.h"
@@ -26,7 +26,7 @@ typedef struct {
     churn_handler_t *handler;     /* the consumer's handler */
     sp_consumer_t *consumer;      /* applies the log */
     sp_refdata_watch_t *watch;    /* brings new health model versions */
-    churn_scorer_t *scorer;       /* periodic scoring and churn alerts */
+    churn_scorer_actor_t *scorer; /* scoring and churn alerts, on a thread of its own */
     churn_forwarder_t *forwarder; /* alerts to Alertmanager; NULL when off */
     sp_consumer_config_t *config; /* churn-alerting:config, kept */
     const char *currency;         /* borrowed from the settings */
@@ -39,7 +39,7 @@ s_alerting_destroy (s_alerting_t **self_p)
     if (!self)
         return;
     churn_forwarder_destroy (&self->forwarder);
-    churn_scorer_destroy (&self->scorer);
+    churn_scorer_actor_destroy (&self->scorer);
     sp_refdata_watch_destroy (&self->watch);
     sp_consumer_destroy (&self->consumer);
     churn_handler_destroy (&self->handler);
@@ -80,9 +80,9 @@ s_on_definitions (void *arg, int64_t revision)
     }
     sp_consumer_revise (self->consumer, loaded, churn_reference_rebuild_revision (reference), NULL,
                         churn_reference_definitions (reference));
-    /* the scorer borrows the model: handed the new one before the old goes */
-    churn_scorer_set_reference (self->scorer, reference);
-    churn_reference_destroy (&self->reference);
+    /* the scorer borrows the model: it takes the old one and frees it once
+       its thread took the new one */
+    churn_scorer_actor_set_reference (self->scorer, reference, &self->reference);
     self->reference = reference;
     sp_log_info ("scoring under a new health model", "revision=%" PRId64 " model=\"%s\"", loaded,
                  churn_model_name (churn_reference_model (reference)));
@@ -93,14 +93,14 @@ s_on_definitions (void *arg, int64_t revision)
 static void
 s_on_day (void *arg, uint32_t partition, int64_t day)
 {
-    churn_scorer_day_closed ((churn_scorer_t *) arg, partition, day);
+    churn_scorer_actor_day_closed ((churn_scorer_actor_t *) arg, partition, day);
 }
 
 /* churn_handler_customer_fn: a partition has a new customer. */
 static void
 s_on_customer (void *arg, uint32_t partition)
 {
-    churn_scorer_customer_added ((churn_scorer_t *) arg, partition);
+    churn_scorer_actor_customer_added ((churn_scorer_actor_t *) arg, partition);
 }
 
 int
@@ -149,7 +149,7 @@ churn_alerting_attach (sp_service_t *service, void *arg)
                         churn_reference_rebuild_revision (self->reference), NULL,
                         churn_reference_definitions (self->reference));
     self->scorer =
-        churn_scorer_new (service, settings.partitions, self->reference, error, sizeof error);
+        churn_scorer_actor_new (service, settings.partitions, self->reference, error, sizeof error);
     if (!self->scorer)
         goto out_failed;
     /* a watermark entering a new day closes one: scored at once */

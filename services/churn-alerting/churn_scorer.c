@@ -2,6 +2,7 @@
 #include "churn_scorer.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,13 +32,18 @@
 #define S_NS_PER_MS 1000000
 #define S_NONE INT64_MIN       /* no day close pending */
 #define S_TRIGGER_DELAY_MS 1   /* a day close is scored at the reactor's next turn */
-#define S_TRIGGER_RETRY_MS 5   /* ... again while its watermark is not read yet ... */
-#define S_TRIGGER_ATTEMPTS 20  /* ... at most this often (then the timer scores it) */
+#define S_TRIGGER_RETRY_MS 2   /* ... again while its watermark is not read yet ... */
+#define S_TRIGGER_ATTEMPTS 50  /* ... at most this often (then the timer scores it) */
 #define S_TRIGGER_CHECK_MS 100 /* a day close's own settled checks at most this often */
 #define S_FULL_PASS_MS 60000   /* every partition scanned at least this often */
+#define S_ADDED_SETTLE_MS 1000 /* a new customer's partition scanned until this long after */
 
 struct _churn_scorer_t {
     sp_service_t *service;              /* borrowed: the service this runs in */
+    sp_pg_t *pg;                        /* borrowed: the scorer's own connection */
+    sp_redis_t *redis;                  /* borrowed: the scorer's own Redis connection */
+    const atomic_bool *stopping;        /* borrowed: set when the pass should end, or NULL */
+    bool interrupted;                   /* this evaluation ended early (stopping) */
     uint32_t partitions;                /* partition count P */
     const sp_tz_t *tz;                  /* borrowed: the service's time zone */
     bool event_clock;                   /* --clock event */
@@ -46,7 +52,7 @@ struct _churn_scorer_t {
     const churn_reference_t *reference; /* borrowed: the model in force */
     churn_rules_settings_t settings;    /* its rules */
     sp_notifier_t *notifier;            /* timer, settled check, outbox, metrics */
-    zloop_t *loop;                      /* borrowed: the service's reactor */
+    zloop_t *loop;                      /* borrowed: the scorer thread's reactor */
     int trigger;                        /* the day-close evaluation's timer, -1 when not armed */
     int trigger_attempts;               /* evaluations since a day close without its clock */
     bool triggered;                     /* this evaluation is a day close's: pending only */
@@ -55,6 +61,9 @@ struct _churn_scorer_t {
                                            not scored yet, S_NONE when none */
     int64_t *scored;                    /* [partitions]: the clock last scored in full, S_NONE */
     bool *marked;                       /* [partitions]: may hold customers behind that clock */
+    atomic_bool *added;                 /* [partitions]: a new customer (any thread sets it) */
+    int64_t *added_at;                  /* [partitions]: when added was last taken, mono ms,
+                                           S_NONE: not since the partition was scanned after */
     int64_t *clocks;                    /* [partitions]: scratch, the clocks read */
     int64_t full_at;                    /* when every partition was last scanned, mono ms */
     int64_t firing;                     /* alerts firing at the last count, -1: not counted */
@@ -162,8 +171,7 @@ s_clocks (churn_scorer_t *self, int64_t *clocks, char *error, size_t error_size)
             return -1;
         }
     }
-    sp_redis_reply_t *reply =
-        sp_redis_execute (sp_service_redis (self->service), self->pipeline, error, error_size);
+    sp_redis_reply_t *reply = sp_redis_execute (self->redis, self->pipeline, error, error_size);
     sp_redis_pipeline_reset (self->pipeline);
     if (!reply)
         return -1;
@@ -200,8 +208,8 @@ s_score_day (void *arg, const char *id, const churn_customer_t *customer, int64_
     s_partition_t *scope = ((s_score_arg_t *) arg)->scope;
     const churn_model_t *model = churn_reference_model (self->reference);
     if (!scope->population && churn_population_wanted (model, customer, day) &&
-        churn_query_population (sp_service_redis (self->service), scope->partition, model,
-                                &scope->population, error, error_size) != 0)
+        churn_query_population (self->redis, scope->partition, model, &scope->population, error,
+                                error_size) != 0)
         return -1;
     if (churn_population_score (scope->population, model,
                                 churn_reference_tier (self->reference, id), customer, day,
@@ -210,6 +218,16 @@ s_score_day (void *arg, const char *id, const churn_customer_t *customer, int64_
         return -1;
     }
     return 0;
+}
+
+/* True when the pass should end now (the service stops): between
+   transactions only, so what was committed is published. */
+static bool
+s_stopping (churn_scorer_t *self)
+{
+    if (self->stopping && atomic_load (self->stopping))
+        self->interrupted = true;
+    return self->interrupted;
 }
 
 /* Publishes a committed alert and logs it. */
@@ -399,8 +417,7 @@ s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *
         }
         argv[index + 1] = keys[index];
     }
-    reply = sp_redis_command (sp_service_redis (self->service), (int) count + 1, argv, NULL, error,
-                              error_size);
+    reply = sp_redis_command (self->redis, (int) count + 1, argv, NULL, error, error_size);
     if (!reply)
         goto out_free;
     if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
@@ -411,8 +428,8 @@ s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *
     }
     bool failed = s_batch_records (batch, customers, count, reply, error, error_size) != 0;
     size_t readable = 0;
-    if (churn_alert_store_read_batch (sp_service_pg (self->service), batch->ids, batch->count,
-                                      batch->befores, &readable, error, error_size) != 0)
+    if (churn_alert_store_read_batch (self->pg, batch->ids, batch->count, batch->befores, &readable,
+                                      error, error_size) != 0)
         goto out_free;
     failed = failed || readable < batch->count;
     failed = failed || s_batch_decide (self, scope, batch, readable, clock, error, error_size) != 0;
@@ -435,11 +452,10 @@ static int
 s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *writes, size_t count,
          int *published, char *error, size_t error_size)
 {
-    for (size_t start = 0; start < count; start += CHURN_SCORER_BATCH) {
+    for (size_t start = 0; start < count && !s_stopping (self); start += CHURN_SCORER_BATCH) {
         size_t size = count - start < CHURN_SCORER_BATCH ? count - start : CHURN_SCORER_BATCH;
         churn_alert_store_write_t *group = writes + start;
-        if (churn_alert_store_write_batch (sp_service_pg (self->service), partition, group, size,
-                                           error, error_size) < 0)
+        if (churn_alert_store_write_batch (self->pg, partition, group, size, error, error_size) < 0)
             return -1;
         /* a customer not written moved (another instance, an acknowledgement): next time */
         for (size_t index = 0; index < size; index++) {
@@ -477,7 +493,7 @@ s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *c
     }
     bool failed = false;
     char read_error[S_ERROR_SIZE] = "";
-    for (size_t index = 0; index < batch_count && !failed; index++) {
+    for (size_t index = 0; index < batch_count && !failed && !s_stopping (self); index++) {
         size_t first = index * CHURN_SCORER_BATCH;
         size_t size = count - first < CHURN_SCORER_BATCH ? count - first : CHURN_SCORER_BATCH;
         int prepared = s_batch_prepare (self, scope, customers + first, size, clock,
@@ -521,8 +537,7 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int 
         return -1;
     }
     const char *argv[] = { "SMEMBERS", key };
-    sp_redis_reply_t *members =
-        sp_redis_command (sp_service_redis (self->service), 2, argv, NULL, error, error_size);
+    sp_redis_reply_t *members = sp_redis_command (self->redis, 2, argv, NULL, error, error_size);
     if (!members)
         return -1;
     churn_alert_store_scored_t *scored = NULL;
@@ -534,8 +549,8 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int 
         sp_error_set (error, error_size, "SMEMBERS %s answered something else than a set", key);
         goto out_free;
     }
-    if (churn_alert_store_scored (sp_service_pg (self->service), partition, &scored, &scored_count,
-                                  error, error_size) != 0)
+    if (churn_alert_store_scored (self->pg, partition, &scored, &scored_count, error, error_size) !=
+        0)
         goto out_free;
     size_t total = sp_redis_reply_size (members), count = 0;
     behind = calloc (total ? total : 1, sizeof *behind);
@@ -548,7 +563,7 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int 
         if (customer && !s_up_to_date (scored, scored_count, customer, clock))
             behind[count++] = customer;
     }
-    for (size_t start = 0; start < count; start += CHURN_SCORER_WINDOW) {
+    for (size_t start = 0; start < count && !s_stopping (self); start += CHURN_SCORER_WINDOW) {
         size_t window = count - start < CHURN_SCORER_WINDOW ? count - start : CHURN_SCORER_WINDOW;
         if (s_score_window (self, &scope, behind + start, window, clock, published, error,
                             error_size) != 0)
@@ -573,13 +588,29 @@ static int
 s_evaluate_partition (churn_scorer_t *self, uint32_t partition, const bool *settled, int64_t clock,
                       bool full, int *published, char *error, size_t error_size)
 {
-    if (!settled[partition] || clock == S_NONE)
+    if (!settled[partition] || clock == S_NONE || s_stopping (self))
         return 0;
+    int64_t now = zclock_mono ();
+    if (atomic_exchange (&self->added[partition], false)) {
+        self->marked[partition] = true;
+        self->added_at[partition] = now;
+    }
     if (full || self->marked[partition] || self->scored[partition] != clock) {
-        self->marked[partition] = false;
+        /* a new customer is told of while its step is applied, maybe before
+           it reads: its partition is scanned again until a scan starts a
+           while after */
+        bool held = self->added_at[partition] != S_NONE &&
+                    now - self->added_at[partition] < S_ADDED_SETTLE_MS;
+        if (!held)
+            self->added_at[partition] = S_NONE;
+        self->marked[partition] = held;
         if (s_score_partition (self, partition, clock, published, error, error_size) != 0) {
             self->marked[partition] = true;
             return -1;
+        }
+        if (self->interrupted) {
+            self->marked[partition] = true; /* not scored in full */
+            return 0;
         }
         self->scored[partition] = clock;
     }
@@ -597,6 +628,7 @@ s_evaluate (void *arg, const bool *settled, size_t *firing, char *error, size_t 
 {
     churn_scorer_t *self = (churn_scorer_t *) arg;
     int published = 0;
+    self->interrupted = false;
     if (s_clocks (self, self->clocks, error, error_size) != 0)
         return -1;
     int64_t now = zclock_mono ();
@@ -611,12 +643,11 @@ s_evaluate (void *arg, const bool *settled, size_t *firing, char *error, size_t 
             s_evaluate_partition (self, partition, settled, self->clocks[partition], full,
                                   &published, error, error_size) != 0)
             return -1;
-    if (full)
+    if (full && !self->interrupted)
         self->full_at = now;
     if (published > 0 || full || self->firing < 0) {
         int64_t count = 0;
-        if (churn_alert_store_firing_count (sp_service_pg (self->service), &count, error,
-                                            error_size) != 0)
+        if (churn_alert_store_firing_count (self->pg, &count, error, error_size) != 0)
             return -1;
         self->firing = count;
     }
@@ -690,7 +721,7 @@ void
 churn_scorer_customer_added (churn_scorer_t *self, uint32_t partition)
 {
     assert (self && partition < self->partitions);
-    self->marked[partition] = true;
+    atomic_store (&self->added[partition], true);
 }
 
 void
@@ -725,10 +756,11 @@ churn_scorer_set_reference (churn_scorer_t *self, const churn_reference_t *refer
 }
 
 churn_scorer_t *
-churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_reference_t *reference,
-                  char *error, size_t error_size)
+churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis, zloop_t *loop,
+                  uint32_t partitions, const churn_reference_t *reference,
+                  const atomic_bool *stopping, char *error, size_t error_size)
 {
-    assert (service && partitions >= 1 && reference);
+    assert (service && pg && redis && loop && partitions >= 1 && reference);
     const sp_config_t *config = sp_service_config (service);
     churn_scorer_t *self = (churn_scorer_t *) calloc (1, sizeof *self);
     if (!self) {
@@ -736,6 +768,9 @@ churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_refere
         return NULL;
     }
     self->service = service;
+    self->pg = pg;
+    self->redis = redis;
+    self->stopping = stopping;
     self->partitions = partitions;
     self->tz = sp_service_time_zone (service);
     self->trigger = -1;
@@ -745,8 +780,11 @@ churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_refere
     self->scored = calloc (partitions, sizeof *self->scored);
     self->marked = calloc (partitions, sizeof *self->marked);
     self->clocks = calloc (partitions, sizeof *self->clocks);
+    self->added = calloc (partitions, sizeof *self->added);
+    self->added_at = calloc (partitions, sizeof *self->added_at);
     self->pipeline = sp_redis_pipeline_new ();
-    if (!self->pending || !self->scored || !self->marked || !self->clocks || !self->pipeline) {
+    if (!self->pending || !self->scored || !self->marked || !self->clocks || !self->added ||
+        !self->added_at || !self->pipeline) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
@@ -754,6 +792,8 @@ churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_refere
         self->pending[partition] = S_NONE;
         self->scored[partition] = S_NONE;
         self->marked[partition] = true;
+        atomic_init (&self->added[partition], false);
+        self->added_at[partition] = S_NONE;
     }
     const char *clock = sp_config_string (config, "clock");
     const char *as_of = sp_config_string (config, "as-of");
@@ -797,12 +837,12 @@ churn_scorer_new (sp_service_t *service, uint32_t partitions, const churn_refere
         .arg = self,
     };
     int64_t interval_ms = sp_config_int (config, "scoring-interval-ms");
-    self->notifier = sp_notifier_new (service, &spec, partitions, interval_ms,
-                                      sp_config_string (config, "alerts"), CHURN_SCORER_SEND_HWM,
-                                      error, error_size);
+    self->notifier = sp_notifier_new_on (service, pg, redis, loop, &spec, partitions, interval_ms,
+                                         sp_config_string (config, "alerts"), CHURN_SCORER_SEND_HWM,
+                                         error, error_size);
     if (!self->notifier)
         goto out_destroy;
-    self->loop = sp_service_loop (service);
+    self->loop = loop;
     churn_scorer_set_reference (self, reference);
     sp_log_info ("publishing churn alerts",
                  "endpoint=\"%s\" interval_ms=%" PRId64 " clock=%s as_of=\"%s\"",
@@ -826,6 +866,8 @@ churn_scorer_destroy (churn_scorer_t **self_p)
         zloop_timer_end (self->loop, self->trigger);
     sp_notifier_destroy (&self->notifier);
     sp_redis_pipeline_destroy (&self->pipeline);
+    free (self->added_at);
+    free (self->added);
     free (self->clocks);
     free (self->marked);
     free (self->scored);

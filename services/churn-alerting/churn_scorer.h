@@ -49,7 +49,12 @@
     check and one round trip for the clocks. With --clock event the
     handler tells of a watermark entering a new day
     (churn_scorer_day_closed) and that partition is scored at the
-    reactor's next turn instead of at the next timer.
+    scorer's next turn instead of at the next timer.
+
+    The scorer lives on a thread of its own (churn_scorer_actor: its own
+    reactor, PostgreSQL and Redis connections), so scoring never holds up
+    the consumer's apply; every function here but
+    churn_scorer_customer_added runs on that thread.
 
     Metrics: salespulse_churn_alerts_published_total{state},
     salespulse_churn_scorings_total, salespulse_churn_scoring_errors_total,
@@ -59,6 +64,7 @@
 #ifndef CHURN_SCORER_H_INCLUDED
 #define CHURN_SCORER_H_INCLUDED
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -106,14 +112,18 @@
 
 typedef struct _churn_scorer_t churn_scorer_t;
 
-/* Creates the scorer on a started service (PostgreSQL and Redis
-   connected): reads its settings (CHURN_SCORER_OPTIONS), binds the PUB
-   socket, registers the metrics and adds the timer. reference is the
+/* Creates the scorer of a started service on the calling thread's own
+   connections and reactor (pg, redis and loop borrowed for its life):
+   reads its settings (CHURN_SCORER_OPTIONS), binds the PUB socket,
+   registers the metrics and adds the timer to loop. reference is the
    model in force (borrowed until churn_scorer_set_reference replaces
-   it). Returns NULL with the reason in error. */
-churn_scorer_t *churn_scorer_new (sp_service_t *service, uint32_t partitions,
-                                  const churn_reference_t *reference, char *error,
-                                  size_t error_size);
+   it). stopping (borrowed, or NULL), once set, ends a scoring pass
+   between two transactions (the service stops; what was not written is
+   scored at the next start). Returns NULL with the reason in error. */
+churn_scorer_t *churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis,
+                                  zloop_t *loop, uint32_t partitions,
+                                  const churn_reference_t *reference, const atomic_bool *stopping,
+                                  char *error, size_t error_size);
 
 /* Removes the timer, closes the socket, frees; no-op on NULL. */
 void churn_scorer_destroy (churn_scorer_t **self_p);
@@ -128,7 +138,7 @@ int churn_scorer_evaluate (churn_scorer_t *self);
 
 /* Told (churn_handler_on_day) that partition's watermark entered day:
    with --clock event that closes the day before it, so the partition is
-   scored at the reactor's next turn rather than at the next timer, if
+   scored at the scorer's next turn rather than at the next timer, if
    its results were settled at the last check (otherwise, and with
    --clock wall, the timer scores it). Does no I/O. */
 void churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t day);
@@ -136,7 +146,7 @@ void churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t 
 /* Told (churn_handler_on_customer) that partition has a new customer:
    the next evaluation scans the partition even if its clock has not
    moved (a customer whose first event is older than the clock). Does no
-   I/O. */
+   I/O; may be called from any thread (the consumer's). */
 void churn_scorer_customer_added (churn_scorer_t *self, uint32_t partition);
 
 /* The last endpoint the PUB socket bound (the real port for a wildcard). */
