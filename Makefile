@@ -146,7 +146,7 @@ incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_plan_te
     incentive_keys incentive_record incentive_credit incentive_draw incentive_ledger \
     incentive_ledger_statement incentive_statement incentive_statement_terms \
     incentive_statement_rollup incentive_statement_overlay incentive_statement_true_up \
-    incentive_statement_closed \
+    incentive_statement_closed incentive_statement_text incentive_statement_lines \
     incentive_contest incentive_query \
     incentive_query_contest \
     incentive_close incentive_outbox

@@ -10,67 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "sp_array.h"
 #include "sp_error.h"
-#include "sp_hash.h"
 #include "sp_json_text.h"
 #include "sp_money.h"
 
 #define S_INITIAL 64
-#define S_PPM_DECIMALS 6
-#define S_BAND_SIZE INCENTIVE_LEDGER_NAME_SIZE
-#define S_HASH_SEED UINT64_C (0x9e3779b97f4a7c15)
 #define S_MEASURE_COUNT INCENTIVE_STATEMENT_INTERNAL_MEASURES
 #define S_REASON_SIZE 192
-#define S_TYPE_HELD "held"
-#define S_TYPE_RELEASE "release"
-#define S_PERIODS_MAX 100000       /* periods walked from a draw's first: 8,000 years of months */
-#define S_LINE_TEXT 512            /* bytes of JSON a line takes, about (the benchmark's: 442) */
-#define S_NUMBER_SIZE 24           /* "-9223372036854775808" and the NUL */
-#define S_LINES_EXPECTED_MAX 65536 /* lines reserved at once, at most (110 MiB) */
+#define S_PERIODS_MAX 100000 /* periods walked from a draw's first: 8,000 years of months */
+#define S_LINE_TEXT 512      /* bytes of JSON a line takes, about (the benchmark's: 442) */
 #define S_HUGE_PAGE ((uintptr_t) 2 << 20) /* bytes of a transparent huge page */
-
-/* ---------------------------------------------------------------- growing lists */
-
-typedef struct {
-    incentive_ledger_line_t *items;
-    size_t count;
-    size_t capacity;
-} s_lines_t;
-
-static incentive_ledger_line_t *
-s_lines_add (s_lines_t *lines)
-{
-    if (sp_array_reserve ((void **) &lines->items, &lines->capacity, lines->count + 1,
-                          sizeof *lines->items, S_INITIAL) != 0)
-        return NULL;
-    incentive_ledger_line_t *line = &lines->items[lines->count++];
-    memset (line, 0, sizeof *line);
-    return line;
-}
 
 /* A deal of the statement's period that no plan paid. */
 typedef struct {
     char event_id[INCENTIVE_RECORD_REF_SIZE];
     char reason[S_REASON_SIZE];
 } s_unpaid_t;
-
-/* The band text of a line ("[0.00,5000.00)+[5000.00,10000.00)"), kept
-   for the next lines of the same bands: one text per tier, not per line. */
-typedef struct {
-    const incentive_rates_table_t *table; /* NULL: the entry is empty */
-    int decimals;                         /* of the plan's currency */
-    int64_t scale;                        /* of the measure's unit */
-    size_t part_count;                    /* bands of the line, 0: none */
-    size_t first;                         /* the first band's index */
-    bool below_gate;                      /* without bands: below the gate */
-    char text[S_BAND_SIZE];
-} s_band_text_t;
-
-/* Entries of the band text cache. */
-#define S_BAND_TEXTS 8
 
 /* A period of the statement's kind and its local days, kept while the
    credits walked in time order fall in it. */
@@ -84,19 +41,18 @@ typedef struct {
 /* Everything a build makes. */
 typedef struct {
     const incentive_statement_input_t *input;
-    sp_period_t period;                   /* the statement's */
-    bool has_open;                        /* some period is closed: adjustments go to open */
-    sp_period_t open;                     /* the first period after the last closed one */
-    s_lines_t current;                    /* every line as it is worth now */
-    incentive_statement_paid_list_t paid; /* what closed periods paid, by line id */
-    s_unpaid_t *unpaid;                   /* deals of the period no plan paid */
+    sp_period_t period;                      /* the statement's */
+    bool has_open;                           /* some period is closed: adjustments go to open */
+    sp_period_t open;                        /* the first period after the last closed one */
+    incentive_statement_line_list_t current; /* every line as it is worth now */
+    incentive_statement_paid_list_t paid;    /* what closed periods paid, by line id */
+    s_unpaid_t *unpaid;                      /* deals of the period no plan paid */
     size_t unpaid_count;
     size_t unpaid_capacity;
     char (*used)[INCENTIVE_LEDGER_NAME_SIZE]; /* plan versions that computed a line */
     size_t used_count;
     size_t used_capacity;
-    s_band_text_t bands[S_BAND_TEXTS]; /* band text of the bands last explained */
-    size_t band_next;                  /* the entry the next new text replaces */
+    incentive_statement_bands_t bands; /* band text of the bands last explained */
     s_cut_t cut;                       /* the period of the credit last cut */
     char *error;
     size_t error_size;
@@ -118,50 +74,6 @@ s_no_memory (s_build_t *build)
     return -1;
 }
 
-/* ---------------------------------------------------------------- small helpers */
-
-/* Joins parts (NULL-terminated) into field (size bytes), cut as
-   snprintf cuts what it writes. */
-static void
-s_join (char *field, size_t size, const char *const *parts)
-{
-    size_t used = 0;
-    for (; *parts && used < size - 1; parts++) {
-        size_t length = strnlen (*parts, size - 1 - used);
-        memcpy (field + used, *parts, length);
-        used += length;
-    }
-    field[used] = '\0';
-}
-
-/* value in decimal (as "%" PRId64) in number (S_NUMBER_SIZE bytes). */
-static const char *
-s_number (int64_t value, char *number)
-{
-    char digits[S_NUMBER_SIZE];
-    size_t at = sizeof digits;
-    digits[--at] = '\0';
-    uint64_t magnitude = value < 0 ? 0 - (uint64_t) value : (uint64_t) value;
-    do {
-        digits[--at] = (char) ('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude > 0);
-    if (value < 0)
-        digits[--at] = '-';
-    memcpy (number, digits + at, sizeof digits - at);
-    return number;
-}
-
-/* Copies text into field (size bytes), cut as snprintf "%s" cuts it:
-   what the line's fields get, without formatting each one. */
-static void
-s_copy (char *field, size_t size, const char *text)
-{
-    size_t length = strnlen (text, size - 1);
-    memcpy (field, text, length);
-    field[length] = '\0';
-}
-
 sp_period_kind_t
 incentive_statement_kind (incentive_plan_period_t period)
 {
@@ -173,31 +85,6 @@ incentive_statement_kind (incentive_plan_period_t period)
         default:
             return SP_PERIOD_YEAR;
     }
-}
-
-/* A line id from text: itself when it fits a posted line, otherwise its
-   first bytes and a hash of the whole, so ids stay unique and short. */
-void
-incentive_statement_internal_line_id (char *id, const char *text)
-{
-    size_t length = strlen (text);
-    if (length <= INCENTIVE_LEDGER_LINE_ID_MAX) {
-        memcpy (id, text, length + 1);
-        return;
-    }
-    enum { HEAD = INCENTIVE_LEDGER_LINE_ID_MAX - 17 };
-    uint64_t hash = sp_hash_bytes (text, length, S_HASH_SEED);
-    size_t head = HEAD;
-    /* cut at a whole UTF-8 character */
-    while (head > 0 && ((unsigned char) text[head] & 0xC0) == 0x80)
-        head--;
-    snprintf (id, INCENTIVE_LEDGER_ID_SIZE, "%.*s#%016" PRIx64, (int) head, text, hash);
-}
-
-static incentive_ledger_decimal_t
-s_ppm (int64_t ppm)
-{
-    return (incentive_ledger_decimal_t){ .units = ppm, .decimals = S_PPM_DECIMALS };
 }
 
 static int s_unpaid (s_build_t *build, const incentive_record_credit_t *credit, const char *format,
@@ -266,102 +153,6 @@ s_measure_move (incentive_plan_measure_t measure, const incentive_record_credit_
     }
 }
 
-/* The band text of result: "[lo,hi)" per band, joined by '+' (as many
-   as fit), "below gate" or "none" without one. */
-static void
-s_band_text (const incentive_rates_table_t *table, int decimals, int64_t scale,
-             const incentive_rates_result_t *result, char *band, size_t size)
-{
-    band[0] = '\0';
-    size_t used = 0;
-    for (size_t index = 0; index < result->part_count; index++) {
-        const incentive_rates_part_t *part = &result->parts[index];
-        char lo[INCENTIVE_RATES_TEXT_SIZE];
-        char hi[INCENTIVE_RATES_TEXT_SIZE];
-        incentive_rates_bound_text (table, part->lo, decimals, scale, lo, sizeof lo);
-        if (!part->open)
-            incentive_rates_bound_text (table, part->hi, decimals, scale, hi, sizeof hi);
-        int written = snprintf (band + used, size - used, "%s[%s,%s)", index ? "+" : "", lo,
-                                part->open ? "" : hi);
-        if (written < 0 || (size_t) written >= size - used) {
-            band[used] = '\0'; /* as many bands as fit */
-            break;
-        }
-        used += (size_t) written;
-    }
-    if (result->part_count == 0)
-        snprintf (band, size, "%s", result->below_gate ? "below gate" : "none");
-}
-
-/* True when result's parts are the bands first, first + 1, ... of the
-   table: what the cache's key stands for. */
-static bool
-s_bands_contiguous (const incentive_rates_result_t *result)
-{
-    for (size_t index = 0; index < result->part_count; index++)
-        if (result->parts[index].band != result->parts[0].band + index)
-            return false;
-    return true;
-}
-
-/* Writes result's band text into band (S_BAND_SIZE bytes), from the
-   build's cache when the same bands of the same table were explained
-   before. */
-static void
-s_band (s_build_t *build, const incentive_rates_table_t *table, int decimals, int64_t scale,
-        const incentive_rates_result_t *result, char *band)
-{
-    if (!s_bands_contiguous (result)) {
-        s_band_text (table, decimals, scale, result, band, S_BAND_SIZE);
-        return;
-    }
-    size_t first = result->part_count ? result->parts[0].band : 0;
-    bool below_gate = result->part_count == 0 && result->below_gate;
-    for (size_t index = 0; index < S_BAND_TEXTS; index++) {
-        const s_band_text_t *entry = &build->bands[index];
-        if (entry->table == table && entry->decimals == decimals && entry->scale == scale &&
-            entry->part_count == result->part_count && entry->first == first &&
-            entry->below_gate == below_gate) {
-            memcpy (band, entry->text, S_BAND_SIZE);
-            return;
-        }
-    }
-    s_band_text_t *entry = &build->bands[build->band_next];
-    build->band_next = (build->band_next + 1) % S_BAND_TEXTS;
-    *entry = (s_band_text_t){ .table = table,
-                              .decimals = decimals,
-                              .scale = scale,
-                              .part_count = result->part_count,
-                              .first = first,
-                              .below_gate = below_gate };
-    s_band_text (table, decimals, scale, result, entry->text, sizeof entry->text);
-    memcpy (band, entry->text, S_BAND_SIZE);
-}
-
-/* Fills the explanation of an earning line from a rates result. */
-static void
-s_explain (s_build_t *build, incentive_ledger_line_t *line, const incentive_plan_t *plan,
-           const incentive_rates_table_t *table, incentive_plan_measure_t measure,
-           const incentive_rates_result_t *result)
-{
-    int decimals = sp_money_currency_decimals (incentive_plan_currency (plan));
-    int64_t scale = incentive_plan_unit_scale (plan, measure);
-    line->attainment_before = s_ppm (result->attainment_before_ppm);
-    line->attainment_after = s_ppm (result->attainment_after_ppm);
-    s_band (build, table, decimals, scale, result, line->band);
-    if (result->part_count > 0) {
-        const incentive_rates_part_t *last = &result->parts[result->part_count - 1];
-        s_copy (line->mode, sizeof line->mode, incentive_rates_mode_name (last->mode));
-        /* amount = base × rate only for one marginal band paying a rate on money */
-        if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL &&
-            table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped &&
-            !result->attainment_capped && !result->gate_crossed) {
-            line->has_rate = true;
-            line->rate = s_ppm (last->applied_rate_ppm);
-        }
-    }
-}
-
 /* Sets build->cut to the period holding at (of the statement's kind),
    cut again only when at is outside the one kept. Returns 0, or -1 when
    at or its period is outside years 1..9999. */
@@ -388,96 +179,14 @@ s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_p
            const incentive_rates_table_t *table, incentive_plan_measure_t measure, int64_t base,
            const incentive_rates_result_t *result)
 {
-    incentive_ledger_line_t *line = s_lines_add (&build->current);
+    incentive_ledger_line_t *line = incentive_statement_internal_line_add (&build->current);
     if (!line)
         return s_no_memory (build);
-    char text[INCENTIVE_LEDGER_ID_SIZE * 2];
-    s_join (text, sizeof text,
-            (const char *const[]){ credit->event_id, "/", version->name, "/", rule, NULL });
-    incentive_statement_internal_line_id (line->id, text);
-    line->kind = INCENTIVE_LEDGER_EARNING;
-    s_copy (line->period, sizeof line->period, period->label);
-    s_copy (line->origin_period, sizeof line->origin_period, period->label);
-    line->occurred_at = credit->occurred_at;
-    s_copy (line->event_id, sizeof line->event_id, credit->event_id);
-    line->amount = result->amount;
-    s_copy (line->deal, sizeof line->deal, credit->deal);
-    line->credit_bp = credit->credit_bp;
-    s_copy (line->measure, sizeof line->measure, incentive_plan_measure_name (measure));
-    line->base = base;
-    s_copy (line->rule_id, sizeof line->rule_id, rule);
-    char number[S_NUMBER_SIZE];
-    s_join (line->plan_version, sizeof line->plan_version,
-            (const char *const[]){ version->name, "@", s_number (version->version, number), NULL });
-    s_explain (build, line, version->plan, table, measure, result);
+    incentive_statement_internal_earning (line, &build->bands, credit, period, version, rule, table,
+                                          measure, base, result);
     if (sp_period_contains (&build->period, credit->occurred_at))
         return s_used (build, line->plan_version);
     return 0;
-}
-
-/* The version of plan name in force at at among the input's plans:
-   its index, or -1. */
-static long
-s_version (const incentive_statement_input_t *input, const char *name, int64_t at)
-{
-    incentive_plan_version_t *versions = malloc (input->plan_count * sizeof *versions);
-    size_t *map = malloc (input->plan_count * sizeof *map);
-    long result = -1;
-    size_t count = 0;
-    if (!versions || !map)
-        goto out;
-    for (size_t index = 0; index < input->plan_count; index++) {
-        const incentive_statement_plan_t *plan = &input->plans[index];
-        if (strcmp (plan->name, name) != 0)
-            continue;
-        versions[count] =
-            (incentive_plan_version_t){ .version = plan->version,
-                                        .has_effective_from = plan->has_effective_from,
-                                        .effective_from = plan->effective_from };
-        map[count++] = index;
-    }
-    size_t chosen;
-    if (incentive_plan_version_choose (versions, count, at, &chosen) == 0)
-        result = (long) map[chosen];
-out:
-    free (versions);
-    free (map);
-    return result;
-}
-
-long
-incentive_statement_internal_version (const incentive_statement_input_t *input, const char *name,
-                                      int64_t at)
-{
-    return s_version (input, name, at);
-}
-
-/* The assignment of a rep by its role, or as an overlay rep: every day
-   of every period. */
-static const incentive_plan_rep_t s_by_role = { .has_from = false, .has_to = false };
-
-/* The rep's assignment in plan (named, by its role, or as an overlay
-   rep), or NULL when the plan does not apply to the rep. */
-static const incentive_plan_rep_t *
-s_assignment (const incentive_plan_t *plan, const char *rep_id, const char *role)
-{
-    if (incentive_plan_overlay_count (plan) > 0)
-        return incentive_plan_overlay_share (plan, rep_id, NULL) ? &s_by_role : NULL;
-    if (incentive_plan_role (plan))
-        return incentive_plan_assigned (plan, rep_id, role) ? &s_by_role : NULL;
-    for (size_t index = 0; index < incentive_plan_rep_count (plan); index++) {
-        const incentive_plan_rep_t *rep = incentive_plan_rep (plan, index);
-        if (strcmp (rep->id, rep_id) == 0)
-            return rep;
-    }
-    return NULL;
-}
-
-const incentive_plan_rep_t *
-incentive_statement_internal_assignment (const incentive_plan_t *plan, const char *rep_id,
-                                         const char *role)
-{
-    return s_assignment (plan, rep_id, role);
 }
 
 /* A credit of the walk: the rep's own, a roll-up credit of the node or
@@ -521,7 +230,7 @@ s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, cha
     bool new_logo = item->new_logo;
     if (item->plan >= 0 && strcmp (input->plans[item->plan].name, running->name) != 0)
         return S_NOT_FOR_IT;
-    long chosen = s_version (input, running->name, credit->occurred_at);
+    long chosen = incentive_statement_internal_version (input, running->name, credit->occurred_at);
     if (chosen < 0) {
         snprintf (why, why_size, "plan %s has no version in force yet", running->name);
         return 0;
@@ -549,7 +258,8 @@ s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, cha
                   sp_period_kind_name (input->kind));
         return 0;
     }
-    const incentive_plan_rep_t *rep = s_assignment (plan, input->rep_id, input->role);
+    const incentive_plan_rep_t *rep =
+        incentive_statement_internal_assignment (plan, input->rep_id, input->role);
     if (!rep) {
         snprintf (why, why_size, "plan %s@%" PRId64 " does not name the rep", running->name,
                   version->version);
@@ -643,235 +353,6 @@ s_credit_plan (s_build_t *build, const s_item_t *item, s_running_t *running, cha
     return 1;
 }
 
-/* Asks for the whole 2 MiB pages of a large array of bytes to be huge
-   pages (Linux transparent huge pages in "madvise" mode): one page fault
-   per 2 MiB instead of 512. A statement of 10,000 deals writes 32 MiB of
-   lines and 8 MiB of JSON once each; on the benchmark's machine their
-   page faults cost about 20 ms. A hint: nothing changes where the system
-   does not take it. */
-static void
-s_advise_huge (void *bytes, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-    uintptr_t start = ((uintptr_t) bytes + S_HUGE_PAGE - 1) & ~(uintptr_t) (S_HUGE_PAGE - 1);
-    uintptr_t end = ((uintptr_t) bytes + size) & ~(uintptr_t) (S_HUGE_PAGE - 1);
-    if (end > start)
-        madvise ((void *) start, end - start, MADV_HUGEPAGE);
-#else
-    (void) bytes;
-    (void) size;
-#endif
-}
-
-/* Makes room at once for the lines credits (count) are expected to
-   make: each plan version's components and SPIFFs once per credit (a
-   guess, not a bound: lines beyond it still grow the array), at most
-   S_LINES_EXPECTED_MAX, and only when memory allows: room is reserved,
-   pages not written are never touched. */
-static void
-s_lines_expect (s_build_t *build, size_t credits)
-{
-    const incentive_statement_input_t *input = build->input;
-    size_t per_credit = 0;
-    for (size_t index = 0; index < input->plan_count; index++) {
-        const incentive_plan_t *plan = input->plans[index].plan;
-        size_t lines = incentive_plan_component_count (plan) + incentive_plan_spiff_count (plan);
-        per_credit = lines > per_credit ? lines : per_credit;
-    }
-    size_t expected = credits < S_LINES_EXPECTED_MAX ? credits * per_credit : S_LINES_EXPECTED_MAX;
-    if (expected > S_LINES_EXPECTED_MAX)
-        expected = S_LINES_EXPECTED_MAX;
-    if (expected > build->current.capacity &&
-        sp_array_reserve ((void **) &build->current.items, &build->current.capacity, expected,
-                          sizeof *build->current.items, S_INITIAL) == 0) /* else: grown later */
-        s_advise_huge (build->current.items,
-                       build->current.capacity * sizeof *build->current.items);
-}
-
-/* What a payment trigger did to an earning line of a credit. */
-typedef struct {
-    bool held;        /* paid only as payments are received */
-    int64_t released; /* Σ of its release lines */
-    int64_t part;     /* the deal paid to date, capped at whole */
-    int64_t whole;    /* the deal's amount (1 for a deal of 0) */
-} s_release_t;
-
-/* The clawbacks of cancel: one per earning line of its won deal (lines
-   [first_line, end_line), releases[i - first_line] for each). */
-static int
-s_clawbacks (s_build_t *build, const incentive_record_cancel_t *cancel, size_t first_line,
-             size_t end_line, const s_release_t *releases)
-{
-    sp_period_t period;
-    if (sp_period_cut (build->input->tz, build->input->kind, cancel->occurred_at, &period) != 0)
-        return 0; /* outside years 1..9999: nothing to reverse into */
-    for (size_t index = first_line; index < end_line; index++) {
-        const s_release_t *release = &releases[index - first_line];
-        incentive_ledger_line_t *line = s_lines_add (&build->current);
-        if (!line)
-            return s_no_memory (build);
-        const incentive_ledger_line_t *original = &build->current.items[index];
-        *line = *original;
-        char text[INCENTIVE_LEDGER_ID_SIZE * 2];
-        snprintf (text, sizeof text, "%s/%s", cancel->event_id, original->id);
-        incentive_statement_internal_line_id (line->id, text);
-        line->kind = INCENTIVE_LEDGER_CLAWBACK;
-        snprintf (line->period, sizeof line->period, "%s", period.label);
-        snprintf (line->origin_period, sizeof line->origin_period, "%s", period.label);
-        line->occurred_at = cancel->occurred_at;
-        snprintf (line->event_id, sizeof line->event_id, "%s", cancel->event_id);
-        /* what was paid: the line, or what payments released of it */
-        int64_t reversed = release->held ? release->released : original->amount;
-        int64_t recomputed;
-        if (original->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE && original->has_rate &&
-            incentive_statement_internal_rate_share (
-                original->base, original->rate, release->held ? release->part : 1,
-                release->held ? release->whole : 1, &recomputed) == 0)
-            reversed = recomputed;
-        else
-            line->reverse = INCENTIVE_LEDGER_REVERSE_PAID; /* no single rate: what was paid */
-        line->amount = -reversed;
-        snprintf (line->type, sizeof line->type, "clawback");
-        snprintf (line->reason, sizeof line->reason, "%s",
-                  cancel->reason[0] ? cancel->reason : "deal cancelled");
-        snprintf (line->link, sizeof line->link, "%s", original->id);
-    }
-    return 0;
-}
-
-/* (occurred_at, event id) order of payments. */
-static int
-s_compare_payment (const void *left, const void *right)
-{
-    const incentive_record_payment_t *a = *(const incentive_record_payment_t *const *) left;
-    const incentive_record_payment_t *b = *(const incentive_record_payment_t *const *) right;
-    int order = strcmp (a->deal, b->deal);
-    if (order != 0)
-        return order;
-    if (a->occurred_at != b->occurred_at)
-        return a->occurred_at < b->occurred_at ? -1 : 1;
-    return strcmp (a->event_id, b->event_id);
-}
-
-/* An adjustment of kind type linked to the earning line at index, for
-   amount, at (occurred_at, event_id) in the period of that instant. */
-static int
-s_linked (s_build_t *build, size_t index, const char *type, const char *id_text,
-          int64_t occurred_at, const char *event_id, int64_t amount, const char *reason)
-{
-    sp_period_t period;
-    if (sp_period_cut (build->input->tz, build->input->kind, occurred_at, &period) != 0)
-        return 0; /* outside years 1..9999 */
-    incentive_ledger_line_t *line = s_lines_add (&build->current);
-    if (!line)
-        return s_no_memory (build);
-    const incentive_ledger_line_t *original = &build->current.items[index];
-    *line = *original;
-    incentive_statement_internal_line_id (line->id, id_text);
-    line->kind = INCENTIVE_LEDGER_ADJUSTMENT;
-    line->adjusts = INCENTIVE_LEDGER_EARNING;
-    snprintf (line->period, sizeof line->period, "%s", period.label);
-    snprintf (line->origin_period, sizeof line->origin_period, "%s", period.label);
-    line->occurred_at = occurred_at;
-    snprintf (line->event_id, sizeof line->event_id, "%s", event_id);
-    line->amount = amount;
-    snprintf (line->type, sizeof line->type, "%s", type);
-    snprintf (line->reason, sizeof line->reason, "%s", reason);
-    snprintf (line->link, sizeof line->link, "%s", original->id);
-    return 0;
-}
-
-/* Holds the held earning lines of credit and releases them by the
-   payments of its deal before its cancellation (NULL: none). */
-static int
-s_releases (s_build_t *build, const incentive_record_credit_t *credit,
-            const incentive_record_cancel_t *cancel, size_t first_line, size_t end_line,
-            s_release_t *releases, const incentive_record_payment_t *const *payments,
-            size_t payment_count)
-{
-    /* the deal's payments: a range of the sorted list */
-    size_t low = 0, high = payment_count;
-    while (low < high) {
-        size_t middle = low + (high - low) / 2;
-        if (strcmp (payments[middle]->deal, credit->deal) < 0)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    int64_t whole = credit->deal_amount > 0 ? credit->deal_amount : 1;
-    for (size_t index = first_line; index < end_line; index++) {
-        s_release_t *release = &releases[index - first_line];
-        if (!release->held)
-            continue;
-        release->whole = whole;
-        int64_t worth = build->current.items[index].amount;
-        char text[INCENTIVE_LEDGER_ID_SIZE * 2];
-        char reason[INCENTIVE_LEDGER_TEXT_SIZE];
-        snprintf (text, sizeof text, "%s/%s", build->current.items[index].id, S_TYPE_HELD);
-        if (worth != 0 &&
-            s_linked (build, index, S_TYPE_HELD, text, credit->occurred_at, credit->event_id,
-                      -worth, "trigger payment: paid as the deal's payments are received") != 0)
-            return -1;
-        for (size_t at = low; at < payment_count && strcmp (payments[at]->deal, credit->deal) == 0;
-             at++) {
-            const incentive_record_payment_t *payment = payments[at];
-            if (strcmp (payment->currency, credit->currency) != 0)
-                continue; /* a payment in another currency is not this deal's share */
-            if (cancel && !incentive_record_before (payment->occurred_at, payment->event_id,
-                                                    cancel->occurred_at, cancel->event_id))
-                break; /* a cancelled deal releases nothing more */
-            int64_t part = credit->deal_amount > 0 ? release->part + payment->amount : whole;
-            if (part > whole)
-                part = whole;
-            int64_t share = incentive_statement_internal_share (worth, part, whole);
-            int64_t amount = share - release->released;
-            release->part = part;
-            if (amount == 0)
-                continue;
-            release->released = share;
-            snprintf (text, sizeof text, "%s/%s", payment->event_id,
-                      build->current.items[index].id);
-            snprintf (reason, sizeof reason,
-                      "payment received: %" PRId64 " of %" PRId64 " minor units of the deal paid",
-                      part, credit->deal_amount);
-            int64_t at_ms = payment->occurred_at > credit->occurred_at ? payment->occurred_at
-                                                                       : credit->occurred_at;
-            if (s_linked (build, index, S_TYPE_RELEASE, text, at_ms, payment->event_id, amount,
-                          reason) != 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static int
-s_compare_cancel (const void *left, const void *right)
-{
-    const incentive_record_cancel_t *a = *(const incentive_record_cancel_t *const *) left;
-    const incentive_record_cancel_t *b = *(const incentive_record_cancel_t *const *) right;
-    return strcmp (a->won_event_id, b->won_event_id);
-}
-
-/* The cancellation of won_event_id among cancels (count, sorted by won
-   event id), or NULL. */
-static const incentive_record_cancel_t *
-s_cancel_of (const incentive_record_cancel_t *const *cancels, size_t count,
-             const char *won_event_id)
-{
-    size_t low = 0, high = count;
-    while (low < high) {
-        size_t middle = low + (high - low) / 2;
-        int order = strcmp (cancels[middle]->won_event_id, won_event_id);
-        if (order == 0)
-            return cancels[middle];
-        if (order < 0)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    return NULL;
-}
-
 static int
 s_compare_running (const void *left, const void *right)
 {
@@ -934,7 +415,8 @@ s_note_paid (s_build_t *build, const s_item_t *item, const s_running_t *running,
                 s_measure_move ((incentive_plan_measure_t) measure, item->credit, item->new_logo);
         for (size_t line = span->before; line < span->before + span->components; line++) {
             paid->paid += build->current.items[line].amount;
-            /* s_clawbacks made one clawback per line of the credit, in order */
+            /* incentive_statement_internal_clawbacks made one clawback per line of the credit, in
+             * order */
             size_t clawback = clawback_start + (line - first_line);
             if (cancel && clawback < build->current.count)
                 paid->clawed += build->current.items[clawback].amount;
@@ -958,7 +440,7 @@ s_true_ups (s_build_t *build, const s_paid_credits_t *noted)
         return -1;
     int result = 0;
     for (size_t index = 0; index < count && result == 0; index++) {
-        incentive_ledger_line_t *line = s_lines_add (&build->current);
+        incentive_ledger_line_t *line = incentive_statement_internal_line_add (&build->current);
         if (!line) {
             result = s_no_memory (build);
             break;
@@ -1026,7 +508,7 @@ s_compute (s_build_t *build)
         malloc ((input->payment_count ? input->payment_count : 1) * sizeof *payments);
     s_drop_t *drops = malloc (credits * sizeof *drops);
     unsigned char *flags = NULL;
-    s_release_t *releases = NULL;
+    incentive_statement_release_t *releases = NULL;
     s_span_t *spans = NULL;
     s_paid_credits_t noted = { 0 };
     size_t plan_names = 0;
@@ -1054,13 +536,15 @@ s_compute (s_build_t *build)
         s_no_memory (build);
         goto out;
     }
-    s_lines_expect (build, total);
+    incentive_statement_internal_line_reserve (input, &build->current, total);
     for (size_t index = 0; index < input->cancel_count; index++)
         cancels[index] = &input->cancels[index];
-    qsort (cancels, input->cancel_count, sizeof *cancels, s_compare_cancel);
+    qsort (cancels, input->cancel_count, sizeof *cancels,
+           incentive_statement_internal_compare_cancel);
     for (size_t index = 0; index < input->payment_count; index++)
         payments[index] = &input->payments[index];
-    qsort (payments, input->payment_count, sizeof *payments, s_compare_payment);
+    qsort (payments, input->payment_count, sizeof *payments,
+           incentive_statement_internal_compare_payment);
     /* by name, not input order: "plans" and the reasons of "not_credited"
        must not depend on the order the versions are given in */
     qsort (running, plan_names, sizeof *running, s_compare_running);
@@ -1080,8 +564,8 @@ s_compute (s_build_t *build)
     qsort (order, total, sizeof *order, s_compare_item);
     /* the cancellations in their deal's own period, in time order */
     for (size_t index = 0; index < total; index++) {
-        const incentive_record_cancel_t *cancel =
-            s_cancel_of (cancels, input->cancel_count, order[index].credit->event_id);
+        const incentive_record_cancel_t *cancel = incentive_statement_internal_cancel_of (
+            cancels, input->cancel_count, order[index].credit->event_id);
         sp_period_t won, cancelled;
         if (cancel &&
             sp_period_cut (input->tz, input->kind, order[index].credit->occurred_at, &won) == 0 &&
@@ -1151,14 +635,17 @@ s_compute (s_build_t *build)
                  line++)
                 releases[line - first_line].held = true;
         const incentive_record_cancel_t *cancel =
-            s_cancel_of (cancels, input->cancel_count, credit->event_id);
+            incentive_statement_internal_cancel_of (cancels, input->cancel_count, credit->event_id);
         if (cancel && cancel->occurred_at >= build->period.end_ms)
             cancel = NULL; /* after the statement's period: not yet */
-        if (held && s_releases (build, credit, cancel, first_line, end_line, releases, payments,
-                                input->payment_count) != 0)
+        if (held && incentive_statement_internal_releases (
+                        input, &build->current, credit, cancel, first_line, end_line, releases,
+                        payments, input->payment_count, build->error, build->error_size) != 0)
             goto out;
         size_t clawback_start = build->current.count;
-        if (cancel && s_clawbacks (build, cancel, first_line, end_line, releases) != 0)
+        if (cancel && incentive_statement_internal_clawbacks (input, &build->current, cancel,
+                                                              first_line, end_line, releases,
+                                                              build->error, build->error_size) != 0)
             goto out;
         if (s_note_paid (build, item, running, spans, plan_names, first_line, cancel,
                          clawback_start, &noted) != 0)
@@ -1335,7 +822,7 @@ s_build (s_build_t *build, const char *label, const char **stored)
         kept++;
     }
     size_t capacity = build->current.capacity;
-    build->current = (s_lines_t){ NULL, 0, 0 };
+    build->current = (incentive_statement_line_list_t){ NULL, 0, 0 };
     if (incentive_ledger_post_all (ledger, &items, kept, capacity, NULL, error, sizeof error) !=
         0) {
         sp_error_set (build->error, build->error_size, "%s", error);
@@ -1406,7 +893,7 @@ incentive_statement_json_with (const incentive_statement_input_t *input, const c
     sp_json_text_t out = sp_json_text_new ();
     sp_json_text_reserve (&out, (statement->line_count + build.unpaid_count + 1) * S_LINE_TEXT);
     if (out.capacity >= S_HUGE_PAGE)
-        s_advise_huge (out.data, out.capacity);
+        incentive_statement_internal_advise_huge (out.data, out.capacity);
     incentive_ledger_statement_write (statement, &out);
     sp_json_text_key (&out, "plans");
     sp_json_text_open (&out, '[');

@@ -1,5 +1,8 @@
 /*  incentive_statement_internal - what the files of incentive_statement
     share (incentive_statement.c: the lines and the statement;
+    incentive_statement_text.c: an earning line's ids and text;
+    incentive_statement_lines.c: the list of lines, and the lines payments
+    and cancellations make from earning lines;
     incentive_statement_terms.c: the rep's draw among the plan versions
     and the exact shares of payment releases; incentive_statement_rollup.c:
     a node's roll-up credits; incentive_statement_overlay.c: an overlay
@@ -168,5 +171,104 @@ int incentive_statement_internal_delta (incentive_ledger_t *ledger,
                                         const incentive_statement_paid_t *paid, const char *id,
                                         const char *open_label, const char *currency, char *error,
                                         size_t error_size);
+
+/* ---------------------------------------------------------------- lines and their text */
+
+/* A growing list of lines. */
+typedef struct {
+    incentive_ledger_line_t *items;
+    size_t count;
+    size_t capacity;
+} incentive_statement_line_list_t;
+
+/* A zeroed line appended to lines, or NULL when out of memory. */
+incentive_ledger_line_t *
+incentive_statement_internal_line_add (incentive_statement_line_list_t *lines);
+
+/* Makes room at once in lines for the lines credits (count) of input are
+   expected to make (a guess, not a bound), when memory allows. */
+void incentive_statement_internal_line_reserve (const incentive_statement_input_t *input,
+                                                incentive_statement_line_list_t *lines,
+                                                size_t credits);
+
+/* Asks for the whole 2 MiB pages of bytes (size) to be huge pages: a
+   hint, nothing changes where the system does not take it. */
+void incentive_statement_internal_advise_huge (void *bytes, size_t size);
+
+/* The band text of a line ("[0.00,5000.00)+[5000.00,10000.00)"), kept
+   for the next lines of the same bands: one text per tier, not per line. */
+typedef struct {
+    const incentive_rates_table_t *table; /* NULL: the entry is empty */
+    int decimals;                         /* of the plan's currency */
+    int64_t scale;                        /* of the measure's unit */
+    size_t part_count;                    /* bands of the line, 0: none */
+    size_t first;                         /* the first band's index */
+    bool below_gate;                      /* without bands: below the gate */
+    char text[INCENTIVE_LEDGER_NAME_SIZE];
+} incentive_statement_band_text_t;
+
+/* Entries of the band text cache. */
+#define INCENTIVE_STATEMENT_BAND_TEXTS 8
+
+/* The band texts of a statement's build (zeroed: empty). */
+typedef struct {
+    incentive_statement_band_text_t texts[INCENTIVE_STATEMENT_BAND_TEXTS];
+    size_t next; /* the entry the next new text replaces */
+} incentive_statement_bands_t;
+
+/* Fills line (zeroed) as the earning line of credit for version's rule
+   in period: id, period, event, deal, measure, base, amount and the
+   explanation of result (bands from the bands cache). */
+void incentive_statement_internal_earning (incentive_ledger_line_t *line,
+                                           incentive_statement_bands_t *bands,
+                                           const incentive_record_credit_t *credit,
+                                           const sp_period_t *period,
+                                           const incentive_statement_plan_t *version,
+                                           const char *rule, const incentive_rates_table_t *table,
+                                           incentive_plan_measure_t measure, int64_t base,
+                                           const incentive_rates_result_t *result);
+
+/* What a payment trigger did to an earning line of a credit. */
+typedef struct {
+    bool held;        /* paid only as payments are received */
+    int64_t released; /* Σ of its release lines */
+    int64_t part;     /* the deal paid to date, capped at whole */
+    int64_t whole;    /* the deal's amount (1 for a deal of 0) */
+} incentive_statement_release_t;
+
+/* Appends to lines the clawbacks of cancel: one per earning line of its
+   won deal (lines [first_line, end_line), releases[i - first_line] for
+   each). Returns 0, or -1 with the reason. */
+int incentive_statement_internal_clawbacks (const incentive_statement_input_t *input,
+                                            incentive_statement_line_list_t *lines,
+                                            const incentive_record_cancel_t *cancel,
+                                            size_t first_line, size_t end_line,
+                                            const incentive_statement_release_t *releases,
+                                            char *error, size_t error_size);
+
+/* Appends to lines the holds of the held earning lines of credit
+   ([first_line, end_line)) and their releases by the payments of its
+   deal (payments: count, in incentive_statement_internal_compare_payment
+   order) before its cancellation (NULL: none). Returns 0, or -1 with the
+   reason. */
+int incentive_statement_internal_releases (const incentive_statement_input_t *input,
+                                           incentive_statement_line_list_t *lines,
+                                           const incentive_record_credit_t *credit,
+                                           const incentive_record_cancel_t *cancel,
+                                           size_t first_line, size_t end_line,
+                                           incentive_statement_release_t *releases,
+                                           const incentive_record_payment_t *const *payments,
+                                           size_t payment_count, char *error, size_t error_size);
+
+/* qsort orders: payments (pointers) by deal, then (occurred_at, event
+   id); cancellations (pointers) by won event id. */
+int incentive_statement_internal_compare_payment (const void *left, const void *right);
+int incentive_statement_internal_compare_cancel (const void *left, const void *right);
+
+/* The cancellation of won_event_id among cancels (count, sorted by won
+   event id), or NULL. */
+const incentive_record_cancel_t *
+incentive_statement_internal_cancel_of (const incentive_record_cancel_t *const *cancels,
+                                        size_t count, const char *won_event_id);
 
 #endif

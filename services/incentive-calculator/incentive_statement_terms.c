@@ -1,13 +1,15 @@
 /*  incentive_statement_terms - the plan terms a statement applies beyond
     the rates (see incentive_statement_internal.h): which draw the rep has
-    for a period, and the exact shares that payment releases and
-    recomputed clawbacks pay. Pure: no I/O.
+    for a period, the exact shares that payment releases and recomputed
+    clawbacks pay, and which version of a plan is in force and whether it
+    applies to the rep. Pure: no I/O.
 */
 #include "incentive_statement_internal.h"
 
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sp_error.h"
@@ -195,4 +197,57 @@ incentive_statement_internal_draw (const incentive_statement_input_t *input,
     *terms = best_terms;
     memcpy (first, best.first, SP_PERIOD_LABEL_SIZE);
     return 1;
+}
+
+/* ---------------------------------------------------------------- plan versions and assignments */
+
+long
+incentive_statement_internal_version (const incentive_statement_input_t *input, const char *name,
+                                      int64_t at)
+{
+    incentive_plan_version_t *versions = malloc (input->plan_count * sizeof *versions);
+    size_t *map = malloc (input->plan_count * sizeof *map);
+    long result = -1;
+    size_t count = 0;
+    if (!versions || !map)
+        goto out;
+    for (size_t index = 0; index < input->plan_count; index++) {
+        const incentive_statement_plan_t *plan = &input->plans[index];
+        if (strcmp (plan->name, name) != 0)
+            continue;
+        versions[count] =
+            (incentive_plan_version_t){ .version = plan->version,
+                                        .has_effective_from = plan->has_effective_from,
+                                        .effective_from = plan->effective_from };
+        map[count++] = index;
+    }
+    size_t chosen;
+    if (incentive_plan_version_choose (versions, count, at, &chosen) == 0)
+        result = (long) map[chosen];
+out:
+    free (versions);
+    free (map);
+    return result;
+}
+
+/* The assignment of a rep by its role, or as an overlay rep: every day
+   of every period. */
+static const incentive_plan_rep_t s_whole_periods = { .has_from = false, .has_to = false };
+
+/* The rep's assignment in plan (named, by its role, or as an overlay
+   rep), or NULL when the plan does not apply to the rep. */
+const incentive_plan_rep_t *
+incentive_statement_internal_assignment (const incentive_plan_t *plan, const char *rep_id,
+                                         const char *role)
+{
+    if (incentive_plan_overlay_count (plan) > 0)
+        return incentive_plan_overlay_share (plan, rep_id, NULL) ? &s_whole_periods : NULL;
+    if (incentive_plan_role (plan))
+        return incentive_plan_assigned (plan, rep_id, role) ? &s_whole_periods : NULL;
+    for (size_t index = 0; index < incentive_plan_rep_count (plan); index++) {
+        const incentive_plan_rep_t *rep = incentive_plan_rep (plan, index);
+        if (strcmp (rep->id, rep_id) == 0)
+            return rep;
+    }
+    return NULL;
 }

@@ -1,0 +1,209 @@
+/*  incentive_statement_text - the text of a statement's lines: ids,
+    decimals, plan versions and the explanation of an earning line (its
+    bands, mode, rate and attainments), written without printf where a
+    line is made per credit. Part of incentive_statement (see
+    incentive_statement_internal.h). */
+#include "incentive_statement_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_hash.h"
+#include "sp_money.h"
+
+#define S_PPM_DECIMALS 6
+#define S_HASH_SEED UINT64_C (0x9e3779b97f4a7c15)
+#define S_NUMBER_SIZE 24 /* "-9223372036854775808" and the NUL */
+
+/* Joins parts (NULL-terminated) into field (size bytes), cut as
+   snprintf cuts what it writes. */
+static void
+s_join (char *field, size_t size, const char *const *parts)
+{
+    size_t used = 0;
+    for (; *parts && used < size - 1; parts++) {
+        size_t length = strnlen (*parts, size - 1 - used);
+        memcpy (field + used, *parts, length);
+        used += length;
+    }
+    field[used] = '\0';
+}
+
+/* value in decimal (as "%" PRId64) in number (S_NUMBER_SIZE bytes). */
+static const char *
+s_number (int64_t value, char *number)
+{
+    char digits[S_NUMBER_SIZE];
+    size_t at = sizeof digits;
+    digits[--at] = '\0';
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t) value : (uint64_t) value;
+    do {
+        digits[--at] = (char) ('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    if (value < 0)
+        digits[--at] = '-';
+    memcpy (number, digits + at, sizeof digits - at);
+    return number;
+}
+
+/* Copies text into field (size bytes), cut as snprintf "%s" cuts it:
+   what the line's fields get, without formatting each one. */
+static void
+s_copy (char *field, size_t size, const char *text)
+{
+    size_t length = strnlen (text, size - 1);
+    memcpy (field, text, length);
+    field[length] = '\0';
+}
+
+/* A line id from text: itself when it fits a posted line, otherwise its
+   first bytes and a hash of the whole, so ids stay unique and short. */
+void
+incentive_statement_internal_line_id (char *id, const char *text)
+{
+    size_t length = strlen (text);
+    if (length <= INCENTIVE_LEDGER_LINE_ID_MAX) {
+        memcpy (id, text, length + 1);
+        return;
+    }
+    enum { HEAD = INCENTIVE_LEDGER_LINE_ID_MAX - 17 };
+    uint64_t hash = sp_hash_bytes (text, length, S_HASH_SEED);
+    size_t head = HEAD;
+    /* cut at a whole UTF-8 character */
+    while (head > 0 && ((unsigned char) text[head] & 0xC0) == 0x80)
+        head--;
+    snprintf (id, INCENTIVE_LEDGER_ID_SIZE, "%.*s#%016" PRIx64, (int) head, text, hash);
+}
+static incentive_ledger_decimal_t
+s_ppm (int64_t ppm)
+{
+    return (incentive_ledger_decimal_t){ .units = ppm, .decimals = S_PPM_DECIMALS };
+}
+/* The band text of result: "[lo,hi)" per band, joined by '+' (as many
+   as fit), "below gate" or "none" without one. */
+static void
+s_band_text (const incentive_rates_table_t *table, int decimals, int64_t scale,
+             const incentive_rates_result_t *result, char *band, size_t size)
+{
+    band[0] = '\0';
+    size_t used = 0;
+    for (size_t index = 0; index < result->part_count; index++) {
+        const incentive_rates_part_t *part = &result->parts[index];
+        char lo[INCENTIVE_RATES_TEXT_SIZE];
+        char hi[INCENTIVE_RATES_TEXT_SIZE];
+        incentive_rates_bound_text (table, part->lo, decimals, scale, lo, sizeof lo);
+        if (!part->open)
+            incentive_rates_bound_text (table, part->hi, decimals, scale, hi, sizeof hi);
+        int written = snprintf (band + used, size - used, "%s[%s,%s)", index ? "+" : "", lo,
+                                part->open ? "" : hi);
+        if (written < 0 || (size_t) written >= size - used) {
+            band[used] = '\0'; /* as many bands as fit */
+            break;
+        }
+        used += (size_t) written;
+    }
+    if (result->part_count == 0)
+        snprintf (band, size, "%s", result->below_gate ? "below gate" : "none");
+}
+
+/* True when result's parts are the bands first, first + 1, ... of the
+   table: what the cache's key stands for. */
+static bool
+s_bands_contiguous (const incentive_rates_result_t *result)
+{
+    for (size_t index = 0; index < result->part_count; index++)
+        if (result->parts[index].band != result->parts[0].band + index)
+            return false;
+    return true;
+}
+
+/* Writes result's band text into band (INCENTIVE_LEDGER_NAME_SIZE bytes), from the
+   cache when the same bands of the same table were explained
+   before. */
+static void
+s_band (incentive_statement_bands_t *bands, const incentive_rates_table_t *table, int decimals,
+        int64_t scale, const incentive_rates_result_t *result, char *band)
+{
+    if (!s_bands_contiguous (result)) {
+        s_band_text (table, decimals, scale, result, band, INCENTIVE_LEDGER_NAME_SIZE);
+        return;
+    }
+    size_t first = result->part_count ? result->parts[0].band : 0;
+    bool below_gate = result->part_count == 0 && result->below_gate;
+    for (size_t index = 0; index < INCENTIVE_STATEMENT_BAND_TEXTS; index++) {
+        const incentive_statement_band_text_t *entry = &bands->texts[index];
+        if (entry->table == table && entry->decimals == decimals && entry->scale == scale &&
+            entry->part_count == result->part_count && entry->first == first &&
+            entry->below_gate == below_gate) {
+            memcpy (band, entry->text, INCENTIVE_LEDGER_NAME_SIZE);
+            return;
+        }
+    }
+    incentive_statement_band_text_t *entry = &bands->texts[bands->next];
+    bands->next = (bands->next + 1) % INCENTIVE_STATEMENT_BAND_TEXTS;
+    *entry = (incentive_statement_band_text_t){ .table = table,
+                                                .decimals = decimals,
+                                                .scale = scale,
+                                                .part_count = result->part_count,
+                                                .first = first,
+                                                .below_gate = below_gate };
+    s_band_text (table, decimals, scale, result, entry->text, sizeof entry->text);
+    memcpy (band, entry->text, INCENTIVE_LEDGER_NAME_SIZE);
+}
+
+/* Fills the explanation of an earning line from a rates result. */
+static void
+s_explain (incentive_statement_bands_t *bands, incentive_ledger_line_t *line,
+           const incentive_plan_t *plan, const incentive_rates_table_t *table,
+           incentive_plan_measure_t measure, const incentive_rates_result_t *result)
+{
+    int decimals = sp_money_currency_decimals (incentive_plan_currency (plan));
+    int64_t scale = incentive_plan_unit_scale (plan, measure);
+    line->attainment_before = s_ppm (result->attainment_before_ppm);
+    line->attainment_after = s_ppm (result->attainment_after_ppm);
+    s_band (bands, table, decimals, scale, result, line->band);
+    if (result->part_count > 0) {
+        const incentive_rates_part_t *last = &result->parts[result->part_count - 1];
+        s_copy (line->mode, sizeof line->mode, incentive_rates_mode_name (last->mode));
+        /* amount = base × rate only for one marginal band paying a rate on money */
+        if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL &&
+            table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped &&
+            !result->attainment_capped && !result->gate_crossed) {
+            line->has_rate = true;
+            line->rate = s_ppm (last->applied_rate_ppm);
+        }
+    }
+}
+
+void
+incentive_statement_internal_earning (incentive_ledger_line_t *line,
+                                      incentive_statement_bands_t *bands,
+                                      const incentive_record_credit_t *credit,
+                                      const sp_period_t *period,
+                                      const incentive_statement_plan_t *version, const char *rule,
+                                      const incentive_rates_table_t *table,
+                                      incentive_plan_measure_t measure, int64_t base,
+                                      const incentive_rates_result_t *result)
+{
+    char text[INCENTIVE_LEDGER_ID_SIZE * 2];
+    s_join (text, sizeof text,
+            (const char *const[]){ credit->event_id, "/", version->name, "/", rule, NULL });
+    incentive_statement_internal_line_id (line->id, text);
+    line->kind = INCENTIVE_LEDGER_EARNING;
+    s_copy (line->period, sizeof line->period, period->label);
+    s_copy (line->origin_period, sizeof line->origin_period, period->label);
+    line->occurred_at = credit->occurred_at;
+    s_copy (line->event_id, sizeof line->event_id, credit->event_id);
+    line->amount = result->amount;
+    s_copy (line->deal, sizeof line->deal, credit->deal);
+    line->credit_bp = credit->credit_bp;
+    s_copy (line->measure, sizeof line->measure, incentive_plan_measure_name (measure));
+    line->base = base;
+    s_copy (line->rule_id, sizeof line->rule_id, rule);
+    char number[S_NUMBER_SIZE];
+    s_join (line->plan_version, sizeof line->plan_version,
+            (const char *const[]){ version->name, "@", s_number (version->version, number), NULL });
+    s_explain (bands, line, version->plan, table, measure, result);
+}
