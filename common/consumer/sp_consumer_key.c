@@ -16,8 +16,8 @@
 #define S_FENCE_SUFFIX "fence"
 #define S_PATTERN_SUFFIX "*"
 #define S_REBUILD_SUFFIX ":rebuild"
-#define S_MEMBERS_SUFFIX ":members"
-#define S_INSTANCE_INFIX ":instance:"
+#define S_MEMBERS_SUFFIX "members"
+#define S_INSTANCE_INFIX "instance:"
 #define S_DECIMAL_BASE 10
 
 /* ---------------------------------------------------------------- names */
@@ -43,6 +43,23 @@ s_service_key (char *buffer, size_t size, const char *service, const char *suffi
     int length = -1;
     if (sp_partition_service_valid (service))
         length = snprintf (buffer, size, "%s%s%s", service, suffix, name);
+    if (length < 0 || (size_t) length >= size) {
+        buffer[0] = '\0';
+        return -1;
+    }
+    return length;
+}
+
+/* "<service>:{<service>}:<suffix><name>": the service's hash tag, so the
+   keys the lease heartbeat touches together share one Redis Cluster
+   slot; or -1 as s_partition_key. */
+static int
+s_tagged_key (char *buffer, size_t size, const char *service, const char *suffix, const char *name)
+{
+    assert (buffer && size > 0 && service && name);
+    int length = -1;
+    if (sp_partition_service_valid (service))
+        length = snprintf (buffer, size, "%s:{%s}:%s%s", service, service, suffix, name);
     if (length < 0 || (size_t) length >= size) {
         buffer[0] = '\0';
         return -1;
@@ -96,13 +113,13 @@ sp_consumer_key_rebuild (char *buffer, size_t size, const char *service)
 int
 sp_consumer_key_members (char *buffer, size_t size, const char *service)
 {
-    return s_service_key (buffer, size, service, S_MEMBERS_SUFFIX, "");
+    return s_tagged_key (buffer, size, service, S_MEMBERS_SUFFIX, "");
 }
 
 int
 sp_consumer_key_instance (char *buffer, size_t size, const char *service, const char *instance)
 {
-    return s_service_key (buffer, size, service, S_INSTANCE_INFIX, instance);
+    return s_tagged_key (buffer, size, service, S_INSTANCE_INFIX, instance);
 }
 
 /* ---------------------------------------------------------------- numbers */

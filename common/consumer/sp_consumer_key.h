@@ -11,10 +11,16 @@
         <service>:{pN}:<anything>   the handler's own state (sp_consumer_batch_key)
     Keys of a service:
         <service>:rebuild           rebuild epoch requested (INCR; missing = 0)
-        <service>:members           sorted set: instance id -> expiry (Redis ms)
-        <service>:instance:<id>     string: the instance's status JSON, PX ttl
+        <service>:{<service>}:members        sorted set: instance id -> expiry (Redis ms)
+        <service>:{<service>}:instance:<id>  string: the instance's status JSON, PX ttl
     and one key of the deployment:
         salespulse:services         set: names of the services that ever ran a lease
+    The members and instance keys carry the service's hash tag: the lease
+    heartbeat and the instances' read are scripts over both, which Redis
+    Cluster runs only when their keys share a slot. The tag follows the
+    "<service>:" prefix, which Redis ACL key patterns match
+    (docs/security.md). rebuild is read and written alone, and
+    salespulse:services by a command of its own.
 
     Who touches them: sp_lease writes lease, fence, members, instance and
     services; sp_consumer_store writes checkpoint, epoch and revision (the atomic
@@ -74,10 +80,10 @@ int sp_consumer_key_partition_pattern (char *buffer, size_t size, const char *se
 /* "<service>:rebuild" */
 int sp_consumer_key_rebuild (char *buffer, size_t size, const char *service);
 
-/* "<service>:members" */
+/* "<service>:{<service>}:members" */
 int sp_consumer_key_members (char *buffer, size_t size, const char *service);
 
-/* "<service>:instance:<instance>"; instance is copied as it is (any
+/* "<service>:{<service>}:instance:<instance>"; instance is copied as it is (any
    bytes up to its terminator). With instance "" it writes the prefix
    every status key of the service starts with. */
 int sp_consumer_key_instance (char *buffer, size_t size, const char *service, const char *instance);

@@ -18,13 +18,13 @@
     and is reported per value by the partitions read, so a tool can still
     show the rest.
 
-    Live instances: members of "<service>:members" whose expiry is after
-    Redis's clock now, with the value of "<service>:instance:<id>". The
-    script reads the clock, the members and their status keys in one step;
-    the status keys are known only once the members are, so they are named
-    inside the script rather than passed in KEYS. That is fine on one Redis
-    server (what the consumer supports, see docs/consumer.md); Redis
-    Cluster would need a second round trip, as these keys have no hash tag.
+    Live instances: members of "<service>:{<service>}:members" whose
+    expiry is after Redis's clock now, with the value of
+    "<service>:{<service>}:instance:<id>". The script reads the clock, the
+    members and their status keys in one step; the status keys are known
+    only once the members are, so they are named inside the script rather
+    than passed in KEYS. Redis Cluster allows that because they share the
+    members key's hash tag, so its slot (test_lease_cluster).
 
     Not thread-safe: one reader per thread.
 */
@@ -60,7 +60,7 @@ typedef struct {
 
 /* One live instance. */
 typedef struct {
-    char *id;             /* instance id (member of "<service>:members") */
+    char *id;             /* instance id (member of "<service>:{<service>}:members") */
     char *status;         /* its status JSON as stored; NULL when missing or not a string */
     size_t status_length; /* bytes of status (it may hold NULs; also NUL-terminated) */
 } sp_consumer_state_instance_t;
@@ -106,7 +106,7 @@ int sp_consumer_state_read_partitions (sp_consumer_state_t *self, sp_redis_t *re
 
 /* Reads the live instances into *instances, replacing (and freeing) what
    it held. Returns 0, or -1 with the reason (Redis failed, `key
-   "x:members" is not a sorted set`, out of memory), *instances untouched. */
+   "x:{x}:members" is not a sorted set`, out of memory), *instances untouched. */
 int sp_consumer_state_read_instances (sp_consumer_state_t *self, sp_redis_t *redis,
                                       sp_consumer_state_instances_t *instances, char *error,
                                       size_t error_size);

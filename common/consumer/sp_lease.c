@@ -38,9 +38,9 @@
 #define SP_LEASE_HOST_UNKNOWN "unknown"
 #define SP_LEASE_STATUS_EMPTY "{}"
 
-/* KEYS: members, status, services. ARGV: instance, ttl ms, status, service.
-   Joins (expiry on the Redis clock), drops expired members, stores the
-   status and returns the live members. */
+/* KEYS: members, status (one hash tag: one slot on Redis Cluster). ARGV:
+   instance, ttl ms, status. Joins (expiry on the Redis clock), drops
+   expired members, stores the status and returns the live members. */
 static const char s_heartbeat_source[] =
     "local time = redis.call('TIME')\n"
     "local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)\n"
@@ -48,7 +48,6 @@ static const char s_heartbeat_source[] =
     "redis.call('ZADD', KEYS[1], string.format('%d', now + ttl), ARGV[1])\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now))\n"
     "redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])\n"
-    "redis.call('SADD', KEYS[3], ARGV[4])\n"
     "return redis.call('ZRANGE', KEYS[1], 0, -1)\n";
 
 /* KEYS: lease, fence. ARGV: instance, ttl ms. Returns {1, value} when the
@@ -321,12 +320,19 @@ static int
 s_heartbeat (sp_lease_t *self, sp_redis_t *redis, const char *status_json, char *error,
              size_t error_size)
 {
-    const char *argv[] = { self->members_key, self->status_key, SP_CONSUMER_KEY_SERVICES,
-                           self->instance,    self->ttl_text,   status_json,
-                           self->service };
+    /* the deployment's list of services: another slot, so its own command */
+    const char *sadd[] = { "SADD", SP_CONSUMER_KEY_SERVICES, self->service };
     char reason[SP_LEASE_REASON_MAX] = "";
-    sp_redis_reply_t *reply =
-        sp_redis_script_run (self->heartbeat, redis, 3, 7, argv, NULL, reason, sizeof reason);
+    sp_redis_reply_t *reply = sp_redis_command (redis, 3, sadd, NULL, reason, sizeof reason);
+    if (!reply) {
+        sp_error_set (error, error_size, "could not heartbeat the leases of \"%s\": SADD %s: %s",
+                      self->service, SP_CONSUMER_KEY_SERVICES, reason);
+        return -1;
+    }
+    sp_redis_reply_destroy (&reply);
+    const char *argv[] = { self->members_key, self->status_key, self->instance, self->ttl_text,
+                           status_json };
+    reply = sp_redis_script_run (self->heartbeat, redis, 2, 5, argv, NULL, reason, sizeof reason);
     if (!reply) {
         sp_error_set (error, error_size, "could not heartbeat the leases of \"%s\": %s",
                       self->service, reason);

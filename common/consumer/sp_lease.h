@@ -42,14 +42,17 @@
     Redis keys (service = the service's name, e.g. "funnel-tracker"; the
     names come from sp_consumer_key.h, tools read them through
     sp_consumer_state.h):
-        <service>:members              sorted set: instance id -> expiry (Redis ms)
-        <service>:instance:<id>        string: the instance's status JSON, PX ttl
+        <service>:{<service>}:members        sorted set: instance id -> expiry (Redis ms)
+        <service>:{<service>}:instance:<id>  string: the instance's status JSON, PX ttl
         salespulse:services            set: names of services that ever ran a lease
         <service>:{p<N>}:lease         string: "<instance>/<fence>", PX ttl
         <service>:{p<N>}:fence         string: the partition's fence counter
     The lease and fence keys of partition N share the "{pN}" hash tag with
     the partition's state and checkpoint (sp_partition_key), so the apply
-    that checks the token is a single-slot operation on Redis Cluster.
+    that checks the token is a single-slot operation on Redis Cluster; the
+    members and status keys share the service's tag, so the heartbeat
+    script is one too, and the service is added to salespulse:services by
+    a command of its own each heartbeat.
 
     Orphans. An instance that owns no partition (more instances than
     partitions, a hand-over, or a Redis it cannot lease on) looks at every

@@ -145,11 +145,11 @@ test_key_names (void **unused)
                       (int) strlen ("state-test:rebuild"));
     assert_string_equal (key, "state-test:rebuild");
     assert_true (sp_consumer_key_members (key, sizeof key, SERVICE) > 0);
-    assert_string_equal (key, "state-test:members");
+    assert_string_equal (key, "state-test:{state-test}:members");
     assert_true (sp_consumer_key_instance (key, sizeof key, SERVICE, INSTANCE) > 0);
-    assert_string_equal (key, "state-test:instance:b-instance");
+    assert_string_equal (key, "state-test:{state-test}:instance:b-instance");
     assert_true (sp_consumer_key_instance (key, sizeof key, SERVICE, "") > 0);
-    assert_string_equal (key, "state-test:instance:");
+    assert_string_equal (key, "state-test:{state-test}:instance:");
     assert_string_equal (SP_CONSUMER_KEY_SERVICES, "salespulse:services");
     assert_string_equal (SP_LEASE_SERVICES_KEY, SP_CONSUMER_KEY_SERVICES);
 
@@ -169,7 +169,7 @@ test_key_names (void **unused)
     char exact[sizeof "state-test:{p3}:lease"];
     assert_int_equal (sp_consumer_key_lease (exact, sizeof exact, SERVICE, 3),
                       (int) sizeof exact - 1);
-    char short_instance[sizeof "state-test:instance:b-instance" - 1];
+    char short_instance[sizeof "state-test:{state-test}:instance:b-instance" - 1];
     assert_int_equal (
         sp_consumer_key_instance (short_instance, sizeof short_instance, SERVICE, INSTANCE), -1);
     assert_string_equal (short_instance, "");
@@ -591,7 +591,7 @@ test_read_instances (void **state)
     s_set (redis, key, "not a sorted set");
     assert_int_equal (
         sp_consumer_state_read_instances (reader, redis, &instances, error, sizeof error), -1);
-    assert_string_equal (error, "key \"state-test:members\" is not a sorted set");
+    assert_string_equal (error, "key \"state-test:{state-test}:members\" is not a sorted set");
     assert_int_equal (instances.count, 1);
     assert_string_equal (instances.items[0].id, OTHER_INSTANCE);
 

@@ -123,7 +123,7 @@ s_assert_lease_value (sp_redis_t *redis, uint32_t partition, const char *expecte
 static bool
 s_is_member (sp_redis_t *redis, const char *instance)
 {
-    const char *score[] = { "ZSCORE", SERVICE ":members", instance };
+    const char *score[] = { "ZSCORE", SERVICE ":{" SERVICE "}:members", instance };
     sp_redis_reply_t *reply = sp_harness_redis_run (redis, 3, score);
     assert_non_null (reply);
     bool member = sp_redis_reply_type (reply) != SP_REDIS_REPLY_NIL;
@@ -226,13 +226,13 @@ test_single_instance_claims_everything (void **state)
         assert_in_range (ttl, 1, STABLE_TTL_MS);
     }
     assert_true (s_is_member (redis, FIRST));
-    const char *status[] = { "GET", SERVICE ":instance:" FIRST };
+    const char *status[] = { "GET", SERVICE ":{" SERVICE "}:instance:" FIRST };
     sp_redis_reply_t *reply = sp_harness_redis_run (redis, 2, status);
     assert_non_null (reply);
     assert_int_equal (sp_redis_reply_type (reply), SP_REDIS_REPLY_STRING);
     assert_string_equal (sp_redis_reply_string (reply, NULL), STATUS);
     sp_redis_reply_destroy (&reply);
-    const char *status_ttl[] = { "PTTL", SERVICE ":instance:" FIRST };
+    const char *status_ttl[] = { "PTTL", SERVICE ":{" SERVICE "}:instance:" FIRST };
     int64_t status_ttl_ms = 0;
     assert_int_equal (sp_harness_redis_integer (redis, 2, status_ttl, &status_ttl_ms), 0);
     assert_in_range (status_ttl_ms, 1, STABLE_TTL_MS);
@@ -408,7 +408,7 @@ test_release_all_hands_over_at_once (void **state)
         s_assert_lease_value (redis, p, p % 2 == 0 ? NULL : SECOND "/2");
     assert_false (s_is_member (redis, FIRST));
     assert_true (s_is_member (redis, SECOND));
-    const char *status[] = { "EXISTS", SERVICE ":instance:" FIRST };
+    const char *status[] = { "EXISTS", SERVICE ":{" SERVICE "}:instance:" FIRST };
     int64_t status_left = -1;
     assert_int_equal (sp_harness_redis_integer (redis, 2, status, &status_left), 0);
     assert_int_equal (status_left, 0);

@@ -506,16 +506,17 @@ test_status_shows_instances_and_partitions (void **state)
     char live[TEST_TEXT_SIZE], dead[TEST_TEXT_SIZE];
     snprintf (live, sizeof live, "%lld", (long long) (now + TEST_MEMBER_TTL_MS));
     snprintf (dead, sizeof dead, "%lld", (long long) (now - TEST_MEMBER_EXPIRED_MS));
-    sp_redis_reply_t *reply = s_redis (
-        fixture, 6,
-        (const char *[]){ "ZADD", "status-svc:members", live, "inst-a", dead, "inst-dead" });
+    sp_redis_reply_t *reply = s_redis (fixture, 6,
+                                       (const char *[]){ "ZADD", "status-svc:{status-svc}:members",
+                                                         live, "inst-a", dead, "inst-dead" });
     sp_redis_reply_destroy (&reply);
     reply = s_redis (fixture, 3, (const char *[]){ "SADD", "salespulse:services", service });
     sp_redis_reply_destroy (&reply);
-    s_redis_set (fixture, "status-svc:instance:inst-a",
+    s_redis_set (fixture, "status-svc:{status-svc}:instance:inst-a",
                  "{\"instance\":\"inst-a\",\"service\":\"status-svc\",\"host\":\"h\",\"pid\":7,"
                  "\"applied\":15,\"applied_per_second\":12.5,\"partitions\":[]}");
-    s_redis_set (fixture, "status-svc:instance:inst-dead", "{\"instance\":\"inst-dead\"}");
+    s_redis_set (fixture, "status-svc:{status-svc}:instance:inst-dead",
+                 "{\"instance\":\"inst-dead\"}");
     s_redis_set (fixture, "status-svc:{p0}:lease", "inst-a/3");
     s_redis_set (fixture, "status-svc:{p1}:lease", "inst-a/4");
     s_partition_set (fixture, service, 0, "checkpoint", 7);
@@ -602,12 +603,13 @@ test_status_shows_odd_values (void **state)
     json_decref (document);
 
     /* The member set of another type: exit 1, naming the key. */
-    s_redis_set (fixture, "status-odd:members", "not a sorted set");
+    s_redis_set (fixture, "status-odd:{status-odd}:members", "not a sorted set");
     status = s_salesctl (fixture, (const char *const[]){ "status", "--service", service, NULL });
     assert_int_equal (status, 1);
-    assert_non_null (strstr (fixture->errors, "salesctl status: could not read redis for "
-                                              "\"status-odd\": key \"status-odd:members\" is "
-                                              "not a sorted set"));
+    assert_non_null (strstr (fixture->errors,
+                             "salesctl status: could not read redis for "
+                             "\"status-odd\": key \"status-odd:{status-odd}:members\" is "
+                             "not a sorted set"));
 
     reply = s_redis (fixture, 4,
                      (const char *[]){ "SREM", "salespulse:services", service, "Bad Name" });

@@ -9,9 +9,9 @@
     through sp_consumer_state (the one reader of the consumer's own keys,
     sp_consumer_key.h):
 
-      - live instances: members of "<service>:members" whose expiry (Redis
+      - live instances: members of "<service>:{<service>}:members" whose expiry (Redis
         ms) is after Redis's TIME now, each with the status JSON it stores
-        with its heartbeat ("<service>:instance:<id>", sp_consumer.h);
+        with its heartbeat ("<service>:{<service>}:instance:<id>", sp_consumer.h);
       - per partition 0..P-1 (P recorded in salespulse_settings): owner,
         the lease value "<instance>/<fence>" or none; checkpoint, the last
         sequence applied to Redis or none (state not built yet); head, the
