@@ -19,6 +19,7 @@
 
 #define S_DAY_SECONDS INT64_C (86400)
 #define S_MS 1000
+#define S_LOCAL_VERSIONS 16 /* plan versions a lookup holds without malloc */
 
 typedef __int128 s_wide_t;
 
@@ -205,8 +206,13 @@ long
 incentive_statement_internal_version (const incentive_statement_input_t *input, const char *name,
                                       int64_t at)
 {
-    incentive_plan_version_t *versions = malloc (input->plan_count * sizeof *versions);
-    size_t *map = malloc (input->plan_count * sizeof *map);
+    /* asked once per credit and plan: the usual few versions on the stack */
+    incentive_plan_version_t local_versions[S_LOCAL_VERSIONS] = { 0 };
+    size_t local_map[S_LOCAL_VERSIONS] = { 0 };
+    bool local = input->plan_count <= S_LOCAL_VERSIONS;
+    incentive_plan_version_t *versions =
+        local ? local_versions : malloc (input->plan_count * sizeof *versions);
+    size_t *map = local ? local_map : malloc (input->plan_count * sizeof *map);
     long result = -1;
     size_t count = 0;
     if (!versions || !map)
@@ -225,8 +231,10 @@ incentive_statement_internal_version (const incentive_statement_input_t *input, 
     if (incentive_plan_version_choose (versions, count, at, &chosen) == 0)
         result = (long) map[chosen];
 out:
-    free (versions);
-    free (map);
+    if (!local) {
+        free (versions);
+        free (map);
+    }
     return result;
 }
 
