@@ -277,6 +277,22 @@ sp_redis_cluster_connected (const sp_redis_cluster_t *self)
     return self->mapped && !self->failed;
 }
 
+/* The slot every key matching pattern is in, or -1: the pattern has a
+   hash tag (a '{', then a '}' with something between) with no glob
+   character before its end, so every matching key has that tag. */
+static int
+s_pattern_slot (const char *pattern, size_t length)
+{
+    size_t tag_length = 0;
+    const char *tag = sp_redis_slot_hashed (pattern, length, &tag_length);
+    if (tag == pattern && tag_length == length)
+        return -1; /* no tag: the whole pattern would be hashed */
+    for (const char *at = pattern; at < tag + tag_length; at++)
+        if (*at == '*' || *at == '?' || *at == '[' || *at == '\\')
+            return -1;
+    return sp_redis_slot (pattern, length);
+}
+
 int
 sp_redis_cluster_slot_of (int argc, const char *const *argv, const size_t *lengths, int *slot,
                           char *error, size_t error_size)
@@ -285,6 +301,17 @@ sp_redis_cluster_slot_of (int argc, const char *const *argv, const size_t *lengt
     size_t name_length = s_length (argv, lengths, 0);
     const char *name = argv[0];
     *slot = -1;
+    /* SCAN ... MATCH with a hash tag: the tag's keys are all on one node,
+       the one to ask (a partition's keys, the consumer's reset) */
+    if (s_name_is (name, name_length, "SCAN")) {
+        for (int i = 2; i + 1 < argc; i++)
+            if (s_name_is (argv[i], s_length (argv, lengths, i), "MATCH")) {
+                int tagged = s_pattern_slot (argv[i + 1], s_length (argv, lengths, i + 1));
+                if (tagged >= 0)
+                    *slot = tagged;
+            }
+        return 0;
+    }
     static const char *const keyless[] = { "PING",   "INFO",     "SCRIPT",  "FLUSHALL", "FLUSHDB",
                                            "DBSIZE", "CLUSTER",  "TIME",    "SCAN",     "KEYS",
                                            "ECHO",   "COMMAND",  "CONFIG",  "CLIENT",   "RANDOMKEY",

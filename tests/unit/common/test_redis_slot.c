@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "sp_redis_internal.h"
 #include "sp_redis_slot.h"
 
 #define CHECK_VALUE 0x31C3 /* CRC16/XMODEM of "123456789" */
@@ -104,14 +105,48 @@ test_binary_keys (void **state)
     }
 }
 
+/* Where the cluster client sends a command: a keyed command by its key,
+   a script by its keys (all in one slot, else refused), SCAN by its MATCH
+   pattern's hash tag when every key it matches has that tag, and other
+   commands nowhere in particular (-1). */
+static void
+test_command_slots (void **state)
+{
+    (void) state;
+    int slot = -2;
+    char error[256] = "";
+    const char *get[] = { "GET", "svc:{p3}:checkpoint" };
+    assert_int_equal (sp_redis_cluster_slot_of (2, get, NULL, &slot, error, sizeof error), 0);
+    assert_int_equal (slot, s_slot ("p3"));
+    const char *scan[] = { "SCAN", "0", "MATCH", "svc:{p3}:*", "COUNT", "1000" };
+    assert_int_equal (sp_redis_cluster_slot_of (6, scan, NULL, &slot, error, sizeof error), 0);
+    assert_int_equal (slot, s_slot ("p3"));
+    /* a pattern whose keys may have other tags, or none: no one node */
+    const char *const loose[] = { "svc:*", "a*{p3}:x", "a?{p3}", "[ab]{p3}",
+                                  "{}:*",  "{p3*}:x",  "\\{p3}" };
+    for (size_t index = 0; index < sizeof loose / sizeof loose[0]; index++) {
+        const char *argv[] = { "SCAN", "17", "MATCH", loose[index] };
+        assert_int_equal (sp_redis_cluster_slot_of (4, argv, NULL, &slot, error, sizeof error), 0);
+        assert_int_equal (slot, -1);
+    }
+    const char *bare[] = { "SCAN", "0" };
+    assert_int_equal (sp_redis_cluster_slot_of (2, bare, NULL, &slot, error, sizeof error), 0);
+    assert_int_equal (slot, -1);
+    const char *script[] = { "EVALSHA", "abc", "2", "svc:{s}:members", "svc:{s}:instance:x", "1" };
+    assert_int_equal (sp_redis_cluster_slot_of (6, script, NULL, &slot, error, sizeof error), 0);
+    assert_int_equal (slot, s_slot ("s"));
+    const char *cross[] = { "EVALSHA", "abc", "2", "svc:{s}:members", "salespulse:services" };
+    assert_int_equal (sp_redis_cluster_slot_of (5, cross, NULL, &slot, error, sizeof error), -1);
+    assert_non_null (strstr (error, "different slots"));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_crc16_check_value),
-        cmocka_unit_test (test_slots_known_from_redis),
-        cmocka_unit_test (test_hash_tags),
-        cmocka_unit_test (test_binary_keys),
+        cmocka_unit_test (test_crc16_check_value), cmocka_unit_test (test_slots_known_from_redis),
+        cmocka_unit_test (test_hash_tags),         cmocka_unit_test (test_binary_keys),
+        cmocka_unit_test (test_command_slots),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
