@@ -43,6 +43,7 @@ struct _churn_scorer_t {
     sp_pg_t *pg;                        /* borrowed: the scorer's own connection */
     sp_redis_t *redis;                  /* borrowed: the scorer's own Redis connection */
     const atomic_bool *stopping;        /* borrowed: set when the pass should end, or NULL */
+    const atomic_bool *waiting;         /* borrowed: set while a day close waits, or NULL */
     bool interrupted;                   /* this evaluation ended early (stopping) */
     uint32_t partitions;                /* partition count P */
     const sp_tz_t *tz;                  /* borrowed: the service's time zone */
@@ -62,6 +63,7 @@ struct _churn_scorer_t {
     int64_t *scored;                    /* [partitions]: the clock last scored in full, S_NONE */
     bool *marked;                       /* [partitions]: may hold customers behind that clock */
     atomic_bool *added;                 /* [partitions]: a new customer (any thread sets it) */
+    bool *yielded;                      /* [partitions]: its pass gave way to a day close */
     int64_t *added_at;                  /* [partitions]: when added was last taken, mono ms,
                                            S_NONE: not since the partition was scanned after */
     int64_t *clocks;                    /* [partitions]: scratch, the clocks read */
@@ -228,6 +230,19 @@ s_stopping (churn_scorer_t *self)
     if (self->stopping && atomic_load (self->stopping))
         self->interrupted = true;
     return self->interrupted;
+}
+
+/* The same, or a day close waits to be scored (waiting): for the points
+   of a pass where every alert it decided is out, so the waiting day
+   close's alert does not wait for the writes of customers without one
+   (a day close's are resumed after it, s_evaluate; the timer's wait for
+   the next timer). */
+static bool
+s_yielding (churn_scorer_t *self)
+{
+    if (self->waiting && atomic_load (self->waiting))
+        self->interrupted = true;
+    return s_stopping (self);
 }
 
 /* Publishes a committed alert and logs it. */
@@ -450,9 +465,10 @@ out_free:
    the reason (those written before stay written and published). */
 static int
 s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *writes, size_t count,
-         int *published, char *error, size_t error_size)
+         bool yielding, int *published, char *error, size_t error_size)
 {
-    for (size_t start = 0; start < count && !s_stopping (self); start += CHURN_SCORER_BATCH) {
+    for (size_t start = 0; start < count && !(yielding ? s_yielding (self) : s_stopping (self));
+         start += CHURN_SCORER_BATCH) {
         size_t size = count - start < CHURN_SCORER_BATCH ? count - start : CHURN_SCORER_BATCH;
         churn_alert_store_write_t *group = writes + start;
         if (churn_alert_store_write_batch (self->pg, partition, group, size, error, error_size) < 0)
@@ -473,15 +489,18 @@ s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *wr
 
 /* Scores a window of the customers named (count of them, at most
    CHURN_SCORER_WINDOW) of partition: read and decided in batches of
-   CHURN_SCORER_BATCH, then written most urgent first (churn_decision_urgency: each
-   urgency in transactions of its own, in the order read within it), so
-   an alert does not wait for the writes of the customers that decided
-   none. A customer whose record, state or
-   scoring fails stops the reading there: those decided before it are
-   still written and published, then the error is returned. */
+   CHURN_SCORER_BATCH, each batch's customers whose alerts change state
+   written as soon as it is decided, the others once the window is read,
+   most urgent first (churn_decision_urgency: repeats, then those without
+   alerts, each urgency in transactions of its own, in the order read
+   within it), so an alert waits neither for the reading of the rest of
+   the window nor for the writes of the customers that decided none. A customer whose record, state
+   or scoring fails stops the reading there: those decided before it are still written and
+   published, then the error is returned. */
 static int
 s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
-                size_t count, int64_t clock, int *published, char *error, size_t error_size)
+                size_t count, int64_t clock, bool last, int *published, char *error,
+                size_t error_size)
 {
     size_t batch_count = (count + CHURN_SCORER_BATCH - 1) / CHURN_SCORER_BATCH;
     s_batch_t **batches = calloc (batch_count ? batch_count : 1, sizeof *batches);
@@ -501,16 +520,29 @@ s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *c
         failed = prepared != 0;
         if (batches[index] && batches[index]->missing)
             self->marked[scope->partition] = true;
+        /* the batch's customers whose alerts change state at once, before
+           the next batch is read: a FIRE does not wait for the reading of
+           the rest of the window */
+        size_t urgent = 0;
+        for (size_t at = 0; batches[index] && at < batches[index]->decided; at++)
+            if (churn_decision_urgency (&batches[index]->decisions[at]) == CHURN_DECISION_URGENT)
+                writes[urgent++] = batches[index]->writes[at];
+        if (s_write (self, scope->partition, writes, urgent, false, published, error, error_size) !=
+            0)
+            goto out_free;
     }
-    /* each urgency in transactions of its own: the first commit holds
-       only customers whose alerts change state */
-    for (int urgency = CHURN_DECISION_URGENT; urgency <= CHURN_DECISION_QUIET; urgency++) {
+    /* then the repeats, then the rest, each in transactions of their own */
+    for (int urgency = CHURN_DECISION_REPEATS; urgency <= CHURN_DECISION_QUIET; urgency++) {
         size_t decided = 0;
         for (size_t index = 0; index < batch_count; index++)
             for (size_t at = 0; batches[index] && at < batches[index]->decided; at++)
                 if (churn_decision_urgency (&batches[index]->decisions[at]) == urgency)
                     writes[decided++] = batches[index]->writes[at];
-        if (s_write (self, scope->partition, writes, decided, published, error, error_size) != 0)
+        /* in the last window, the customers without alerts give way to a
+           day close waiting */
+        bool yielding = last && urgency == CHURN_DECISION_QUIET;
+        if (s_write (self, scope->partition, writes, decided, yielding, published, error,
+                     error_size) != 0)
             goto out_free;
     }
     if (failed) {
@@ -565,8 +597,8 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int 
     }
     for (size_t start = 0; start < count && !s_stopping (self); start += CHURN_SCORER_WINDOW) {
         size_t window = count - start < CHURN_SCORER_WINDOW ? count - start : CHURN_SCORER_WINDOW;
-        if (s_score_window (self, &scope, behind + start, window, clock, published, error,
-                            error_size) != 0)
+        if (s_score_window (self, &scope, behind + start, window, clock, start + window == count,
+                            published, error, error_size) != 0)
             goto out_free;
     }
     rc = 0;
@@ -576,6 +608,15 @@ out_free:
     churn_alert_store_scored_free (&scored, scored_count);
     sp_redis_reply_destroy (&members);
     return rc;
+}
+
+/* A day close pending at partition is done once its alerts up to clock
+   are out and clock reached the day before it. */
+static void
+s_day_done (churn_scorer_t *self, uint32_t partition, int64_t clock)
+{
+    if (self->pending[partition] != S_NONE && clock >= self->pending[partition] - 1)
+        self->pending[partition] = S_NONE;
 }
 
 /* Scores partition up to clock when it is settled and something may be
@@ -588,7 +629,7 @@ static int
 s_evaluate_partition (churn_scorer_t *self, uint32_t partition, const bool *settled, int64_t clock,
                       bool full, int *published, char *error, size_t error_size)
 {
-    if (!settled[partition] || clock == S_NONE || s_stopping (self))
+    if (!settled[partition] || clock == S_NONE || s_yielding (self))
         return 0;
     int64_t now = zclock_mono ();
     if (atomic_exchange (&self->added[partition], false)) {
@@ -604,18 +645,21 @@ s_evaluate_partition (churn_scorer_t *self, uint32_t partition, const bool *sett
         if (!held)
             self->added_at[partition] = S_NONE;
         self->marked[partition] = held;
+        self->yielded[partition] = false;
         if (s_score_partition (self, partition, clock, published, error, error_size) != 0) {
             self->marked[partition] = true;
             return -1;
         }
         if (self->interrupted) {
-            self->marked[partition] = true; /* not scored in full */
+            /* not scored in full: a day close pending here is resumed after
+               the one waiting (s_evaluate), the rest at the next timer */
+            self->marked[partition] = true;
+            self->yielded[partition] = true;
             return 0;
         }
         self->scored[partition] = clock;
     }
-    if (self->pending[partition] != S_NONE && clock >= self->pending[partition] - 1)
-        self->pending[partition] = S_NONE;
+    s_day_done (self, partition, clock);
     return 0;
 }
 
@@ -633,11 +677,13 @@ s_evaluate (void *arg, const bool *settled, size_t *firing, char *error, size_t 
         return -1;
     int64_t now = zclock_mono ();
     bool full = !self->triggered && now - self->full_at >= S_FULL_PASS_MS;
-    for (uint32_t partition = 0; partition < self->partitions; partition++)
-        if (self->pending[partition] != S_NONE &&
-            s_evaluate_partition (self, partition, settled, self->clocks[partition], full,
-                                  &published, error, error_size) != 0)
-            return -1;
+    /* the day closes pending, those that gave way to another last */
+    for (int resumed = 0; resumed <= 1; resumed++)
+        for (uint32_t partition = 0; partition < self->partitions; partition++)
+            if (self->pending[partition] != S_NONE && self->yielded[partition] == (resumed == 1) &&
+                s_evaluate_partition (self, partition, settled, self->clocks[partition], full,
+                                      &published, error, error_size) != 0)
+                return -1;
     for (uint32_t partition = 0; !self->triggered && partition < self->partitions; partition++)
         if (self->pending[partition] == S_NONE &&
             s_evaluate_partition (self, partition, settled, self->clocks[partition], full,
@@ -758,7 +804,8 @@ churn_scorer_set_reference (churn_scorer_t *self, const churn_reference_t *refer
 churn_scorer_t *
 churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis, zloop_t *loop,
                   uint32_t partitions, const churn_reference_t *reference,
-                  const atomic_bool *stopping, char *error, size_t error_size)
+                  const atomic_bool *stopping, const atomic_bool *waiting, char *error,
+                  size_t error_size)
 {
     assert (service && pg && redis && loop && partitions >= 1 && reference);
     const sp_config_t *config = sp_service_config (service);
@@ -771,6 +818,7 @@ churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis, zloop_t
     self->pg = pg;
     self->redis = redis;
     self->stopping = stopping;
+    self->waiting = waiting;
     self->partitions = partitions;
     self->tz = sp_service_time_zone (service);
     self->trigger = -1;
@@ -782,9 +830,10 @@ churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis, zloop_t
     self->clocks = calloc (partitions, sizeof *self->clocks);
     self->added = calloc (partitions, sizeof *self->added);
     self->added_at = calloc (partitions, sizeof *self->added_at);
+    self->yielded = calloc (partitions, sizeof *self->yielded);
     self->pipeline = sp_redis_pipeline_new ();
     if (!self->pending || !self->scored || !self->marked || !self->clocks || !self->added ||
-        !self->added_at || !self->pipeline) {
+        !self->added_at || !self->yielded || !self->pipeline) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
@@ -866,6 +915,7 @@ churn_scorer_destroy (churn_scorer_t **self_p)
         zloop_timer_end (self->loop, self->trigger);
     sp_notifier_destroy (&self->notifier);
     sp_redis_pipeline_destroy (&self->pipeline);
+    free (self->yielded);
     free (self->added_at);
     free (self->added);
     free (self->clocks);

@@ -119,11 +119,17 @@ typedef struct _churn_scorer_t churn_scorer_t;
    model in force (borrowed until churn_scorer_set_reference replaces
    it). stopping (borrowed, or NULL), once set, ends a scoring pass
    between two transactions (the service stops; what was not written is
-   scored at the next start). Returns NULL with the reason in error. */
+   scored at the next start). waiting (borrowed, or NULL) is set while
+   a day close waits to be handed over: a pass then ends once every
+   alert it decided is out, before the writes of the customers without
+   alerts (a day close's are resumed right after the one waiting, the
+   timer's at the next timer), so one day close's alert does not wait
+   for the quiet writes of another's. Returns NULL with the
+   reason in error. */
 churn_scorer_t *churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis,
                                   zloop_t *loop, uint32_t partitions,
                                   const churn_reference_t *reference, const atomic_bool *stopping,
-                                  char *error, size_t error_size);
+                                  const atomic_bool *waiting, char *error, size_t error_size);
 
 /* Removes the timer, closes the socket, frees; no-op on NULL. */
 void churn_scorer_destroy (churn_scorer_t **self_p);

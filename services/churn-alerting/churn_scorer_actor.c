@@ -86,7 +86,7 @@ s_inside_start (s_inside_t *inside)
     zloop_set_nonstop (inside->loop, true);
     inside->scorer = churn_scorer_new (shared->service, inside->pg, inside->redis, inside->loop,
                                        shared->partitions, shared->reference, &shared->stopping,
-                                       shared->error, sizeof shared->error);
+                                       &shared->woken, shared->error, sizeof shared->error);
     if (!inside->scorer)
         return -1;
     if (zloop_reader (inside->loop, inside->pipe, s_inside_on_pipe, inside) != 0) {
