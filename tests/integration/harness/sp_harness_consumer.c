@@ -93,8 +93,7 @@ sp_harness_consumer_start_ingest (const sp_harness_t *harness, const char *endpo
    *count entries and has room for most more before its NULL. Returns 0,
    or -1 (printed, naming what) when from is longer. */
 static int
-s_append (const char **into, size_t *count, const char *const *from, size_t most,
-          const char *what)
+s_append (const char **into, size_t *count, const char *const *from, size_t most, const char *what)
 {
     for (size_t index = 0; from && from[index]; index++) {
         if (index == most) {
@@ -108,10 +107,9 @@ s_append (const char **into, size_t *count, const char *const *from, size_t most
 }
 
 pid_t
-sp_harness_consumer_service (const sp_harness_t *harness, const char *program_name,
-                             const char *bus, int http_port, int partitions,
-                             const char *const *settings, const char *const *arguments,
-                             const char *log_path, int timeout_ms)
+sp_harness_consumer_service (const sp_harness_t *harness, const char *program_name, const char *bus,
+                             int http_port, int partitions, const char *const *settings,
+                             const char *const *arguments, const char *log_path, int timeout_ms)
 {
     char program[PATH_MAX], bus_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
         http_setting[SP_HARNESS_CONSUMER_SETTING_MAX],
@@ -119,8 +117,8 @@ sp_harness_consumer_service (const sp_harness_t *harness, const char *program_na
     snprintf (bus_setting, sizeof bus_setting, "SP_BUS_ENDPOINT=%s", bus);
     snprintf (http_setting, sizeof http_setting, "SP_HTTP=127.0.0.1:%d", http_port);
     snprintf (partitions_setting, sizeof partitions_setting, "SP_PARTITIONS=%d", partitions);
-    const char *all_settings[SP_HARNESS_CONSUMER_FIXED_SETTINGS + SP_HARNESS_CONSUMER_SETTINGS + 1] =
-        { bus_setting, http_setting, partitions_setting };
+    const char *all_settings[SP_HARNESS_CONSUMER_FIXED_SETTINGS + SP_HARNESS_CONSUMER_SETTINGS +
+                             1] = { bus_setting, http_setting, partitions_setting };
     const char *argv[SP_HARNESS_CONSUMER_ARGS_MAX] = { NULL };
     size_t setting_count = SP_HARNESS_CONSUMER_FIXED_SETTINGS, argument_count = 0;
     if (s_append (all_settings, &setting_count, settings, SP_HARNESS_CONSUMER_SETTINGS,
@@ -464,19 +462,23 @@ sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
     snprintf (stdout_path, sizeof stdout_path, "%s/salesctl.out", sp_harness_dir (harness));
     const char *argv[SP_HARNESS_CONSUMER_ARGS_MAX] = { NULL };
     size_t count = 0;
+    bool own_redis = false;
     while (arguments[count]) {
         if (count == SP_HARNESS_CONSUMER_SALESCTL_ARGS) {
             fprintf (stderr, "sp_harness_consumer: more than %d salesctl arguments\n",
                      SP_HARNESS_CONSUMER_SALESCTL_ARGS);
             return -1;
         }
+        own_redis = own_redis || strcmp (arguments[count], "--redis") == 0;
         argv[count] = arguments[count];
         count++;
     }
     argv[count++] = "--postgres";
     argv[count++] = sp_harness_postgres_url (harness);
-    argv[count++] = "--redis";
-    argv[count++] = sp_harness_redis_url (harness);
+    if (!own_redis) {
+        argv[count++] = "--redis";
+        argv[count++] = sp_harness_redis_url (harness);
+    }
     sp_harness_spawn_options_t options = {
         .arguments = argv, .stdout_path = stdout_path, .stderr_path = stderr_path, .truncate = true
     };

@@ -1,0 +1,244 @@
+/*  test_funnel_cluster - funnel-tracker on a real Redis Cluster (issue
+    15): the same events, published once through the real activity-ingest,
+    are applied by two funnel-trackers, one keeping its state on one Redis
+    server and one on a 3-master cluster (redis+cluster://), and `salesctl
+    funnel` and `salesctl pipeline` give the same answers from both, for
+    every scope and period asked. Before, funnel-tracker pointed at a
+    cluster node exited at start with "HGETALL failed: MOVED" or owned
+    nothing (the lease heartbeat was refused with CROSSSLOT), and `salesctl
+    funnel` failed with MOVED.
+
+    The events: 40 opportunities over 16 partitions, each with a lead, a
+    visit (even ones), a demo (every third), a quote (every fifth) and a
+    win or a loss for some, over two months, in two reps, teams and
+    regions, published latest first.
+*/
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "sp_harness.h"
+#include "sp_harness_cluster.h"
+#include "sp_harness_consumer.h"
+
+#define PARTITIONS 16
+#define OPPORTUNITIES 40
+#define TIMEOUT_MS 60000
+#define OUTPUT_SIZE 65536
+/* 2026-03-02T00:00:00Z */
+#define T0 INT64_C (1772409600000)
+#define HOUR_MS INT64_C (3600000)
+#define DAY_MS (24 * HOUR_MS)
+
+typedef struct {
+    sp_harness_consumer_stack_t *stack;
+    sp_harness_cluster_t *cluster;
+    pid_t single;          /* funnel-tracker on the stack's Redis */
+    pid_t cluster_tracker; /* funnel-tracker on the cluster */
+} s_fixture_t;
+
+static s_fixture_t s_fixture;
+
+static void
+s_iso (int64_t ms, char *buffer, size_t size)
+{
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r (&seconds, &tm);
+    strftime (buffer, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+s_event (FILE *file, const char *type, int opportunity, int64_t at, const char *extra)
+{
+    char when[32];
+    s_iso (at, when, sizeof when);
+    fprintf (file,
+             "{\"event_id\": \"cluster:%s:%d\", \"source\": \"crm\", \"type\": \"%s\", "
+             "\"occurred_at\": \"%s\", \"rep_id\": \"%s\", \"team_id\": \"%s\", \"region_id\": "
+             "\"%s\", \"customer_id\": \"customer-%d\", \"opportunity_id\": \"opp-%d\"%s}\n",
+             type, opportunity, type, when, opportunity % 2 ? "rep-ana" : "rep-ben",
+             opportunity % 2 ? "north" : "south", opportunity % 2 ? "emea" : "apac", opportunity,
+             opportunity, extra);
+}
+
+static void
+s_write_events (const char *path)
+{
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    for (int i = OPPORTUNITIES - 1; i >= 0; i--) {
+        int64_t lead = T0 + i * 30 * HOUR_MS;
+        if (i % 7 == 0)
+            s_event (file, "deal_won", i, lead + 5 * DAY_MS,
+                     ", \"currency\": \"USD\", \"amount\": \"1200.00\"");
+        else if (i % 11 == 1)
+            s_event (file, "deal_lost", i, lead + 6 * DAY_MS, ", \"reason\": \"price\"");
+        if (i % 5 == 0)
+            s_event (file, "quote_sent", i, lead + 3 * DAY_MS,
+                     ", \"currency\": \"USD\", \"amount\": \"1000.00\"");
+        if (i % 3 == 0)
+            s_event (file, "demo", i, lead + 2 * DAY_MS, "");
+        if (i % 2 == 0)
+            s_event (file, "visit_completed", i, lead + DAY_MS, ", \"duration_minutes\": 30");
+        s_event (file, "lead_created", i, lead,
+                 ", \"currency\": \"USD\", \"estimated_value\": \"500.00\"");
+    }
+    fclose (file);
+}
+
+static pid_t
+s_tracker (const char *redis_setting, const char *name)
+{
+    char log[PATH_MAX];
+    snprintf (log, sizeof log, "%s/%s.log", sp_harness_dir (s_fixture.stack->harness), name);
+    const char *settings[] = { "SP_TIME_ZONE=UTC",
+                               "SP_FUNNEL_CURRENCY=USD",
+                               "SP_CONSUMER_POLL_MS=100",
+                               redis_setting,
+                               "SP_FUNNEL_NOTICES_ENDPOINT=tcp://127.0.0.1:*",
+                               NULL };
+    return sp_harness_consumer_service (s_fixture.stack->harness, "funnel-tracker",
+                                        s_fixture.stack->bus, sp_harness_free_port (), PARTITIONS,
+                                        settings, NULL, log, TIMEOUT_MS);
+}
+
+static int
+s_group_setup (void **state)
+{
+    (void) state;
+    s_fixture.stack =
+        sp_harness_consumer_stack_new ("test_funnel_cluster", PARTITIONS, 0, TIMEOUT_MS);
+    s_fixture.cluster = sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS);
+    if (!s_fixture.stack || !s_fixture.cluster)
+        return -1;
+    static char single[PATH_MAX], cluster[PATH_MAX];
+    snprintf (single, sizeof single, "SP_REDIS_URL=%s",
+              sp_harness_redis_url (s_fixture.stack->harness));
+    snprintf (cluster, sizeof cluster, "SP_REDIS_URL=%s",
+              sp_harness_cluster_url (s_fixture.cluster));
+    s_fixture.single = s_tracker (single, "funnel-single");
+    s_fixture.cluster_tracker = s_tracker (cluster, "funnel-cluster");
+    return s_fixture.single > 0 && s_fixture.cluster_tracker > 0 ? 0 : -1;
+}
+
+static int
+s_group_teardown (void **state)
+{
+    (void) state;
+    if (s_fixture.single > 0)
+        sp_harness_stop (s_fixture.single, TIMEOUT_MS);
+    if (s_fixture.cluster_tracker > 0)
+        sp_harness_stop (s_fixture.cluster_tracker, TIMEOUT_MS);
+    sp_harness_cluster_destroy (&s_fixture.cluster);
+    sp_harness_consumer_stack_destroy (&s_fixture.stack);
+    return 0;
+}
+
+/* salesctl's JSON answer to arguments against redis_url, or NULL when
+   it failed. */
+static json_t *
+s_salesctl (const char *const *arguments, const char *redis_url)
+{
+    const char *argv[16];
+    size_t count = 0;
+    while (arguments[count]) {
+        argv[count] = arguments[count];
+        count++;
+    }
+    argv[count++] = "--redis";
+    argv[count++] = redis_url;
+    argv[count] = NULL;
+    char output[OUTPUT_SIZE];
+    char errors[PATH_MAX];
+    snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (s_fixture.stack->harness));
+    if (sp_harness_salesctl (s_fixture.stack->harness, argv, errors, output, sizeof output,
+                             TIMEOUT_MS) != 0)
+        return NULL;
+    return json_loads (output, JSON_DISABLE_EOF_CHECK, NULL);
+}
+
+/* The answer says it read every partition up to the log's head. */
+static bool
+s_complete (json_t *answer)
+{
+    return json_is_true (json_object_get (json_object_get (answer, "completeness"), "complete"));
+}
+
+/* Both answers, once both are complete and the same (the trackers apply
+   at their own pace); fails with both texts when they never agree. */
+static void
+s_assert_same (const char *const *arguments, const char *expected_key)
+{
+    const char *single_url = sp_harness_redis_url (s_fixture.stack->harness);
+    const char *cluster_url = sp_harness_cluster_url (s_fixture.cluster);
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    char *single_text = NULL, *cluster_text = NULL;
+    for (;;) {
+        json_t *single = s_salesctl (arguments, single_url);
+        json_t *cluster = s_salesctl (arguments, cluster_url);
+        free (single_text);
+        free (cluster_text);
+        single_text = single ? json_dumps (single, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+        cluster_text = cluster ? json_dumps (cluster, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+        bool complete = single && cluster && s_complete (single) && s_complete (cluster);
+        json_decref (single);
+        json_decref (cluster);
+        if (complete && strcmp (single_text, cluster_text) == 0)
+            break;
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("%s %s %s: one Redis gave\n%s\na cluster gave\n%s", arguments[0],
+                      arguments[1], arguments[2], single_text ? single_text : "(failed)",
+                      cluster_text ? cluster_text : "(failed)");
+        sp_harness_pause_ms (200);
+    }
+    /* not an empty answer */
+    assert_non_null (strstr (single_text, expected_key));
+    free (single_text);
+    free (cluster_text);
+}
+
+static void
+test_cluster_answers_as_one_server (void **state)
+{
+    (void) state;
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/events.jsonl", sp_harness_dir (s_fixture.stack->harness));
+    s_write_events (path);
+    char output[OUTPUT_SIZE];
+    char errors[PATH_MAX];
+    snprintf (errors, sizeof errors, "%s/publish.err", sp_harness_dir (s_fixture.stack->harness));
+    assert_int_equal (sp_harness_salesctl (s_fixture.stack->harness,
+                                           (const char *[]){ "publish", path, "--endpoint",
+                                                             s_fixture.stack->endpoint, NULL },
+                                           errors, output, sizeof output, TIMEOUT_MS),
+                      0);
+    const char *const scopes[] = { "company", "region:emea", "team:south", "rep:rep-ana" };
+    const char *const periods[] = { "all", "2026-03", "2026-Q2" };
+    for (size_t scope = 0; scope < sizeof scopes / sizeof scopes[0]; scope++)
+        for (size_t period = 0; period < sizeof periods / sizeof periods[0]; period++)
+            s_assert_same ((const char *[]){ "funnel", "--scope", scopes[scope], "--period",
+                                             periods[period], "--json", NULL },
+                           "\"reached\"");
+    s_assert_same ((const char *[]){ "pipeline", "--scope", "company", "--json", NULL },
+                   "\"weighted_value\"");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_cluster_answers_as_one_server),
+    };
+    return cmocka_run_group_tests_name ("funnel_cluster", tests, s_group_setup, s_group_teardown);
+}
