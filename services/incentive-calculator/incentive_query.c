@@ -4,7 +4,6 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,7 @@
 #include "sp_refdata.h"
 
 #define S_INITIAL 64
-#define S_MARKS_PER_MGET 512    /* credits whose marks one MGET reads */
-#define S_ROOM_CREDITS_MIN 1024 /* credits from which a statement's room is prepared aside */
+#define S_MARKS_PER_MGET 512 /* credits whose marks one MGET reads */
 
 static const char *const s_plan_kinds[] = { "plans" };
 
@@ -795,57 +793,6 @@ incentive_query_internal_org (const incentive_query_t *self)
     return self->org;
 }
 
-/* The room a statement's lines are written into, prepared on a thread
-   of its own while the rep's facts are read (the main thread waits on
-   Redis): the pages of its lines are then given by the system in
-   parallel with the reads instead of in the computation. */
-typedef struct {
-    const incentive_statement_plan_t *plans; /* borrowed */
-    size_t plan_count;
-    size_t credit_count;             /* the rep's credits (HLEN) */
-    incentive_statement_room_t room; /* the room prepared */
-} s_room_job_t;
-
-static void *
-s_room_prepare (void *argument)
-{
-    s_room_job_t *job = argument;
-    if (incentive_statement_room_prepare (&job->room, job->plans, job->plan_count,
-                                          job->credit_count) != 0)
-        job->room = (incentive_statement_room_t){ NULL, 0 }; /* computed without it */
-    return NULL;
-}
-
-/* The rep's credits in every partition (HLEN), or 0 when they cannot be
-   counted (the statement is then computed without room prepared). */
-static size_t
-s_count_credits (incentive_query_t *self, const char *rep_id)
-{
-    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
-    sp_redis_reply_t *reply = NULL;
-    size_t count = 0;
-    if (!pipeline)
-        return 0;
-    for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        char key[SP_PARTITION_KEY_MAX];
-        if (incentive_keys_rep (key, sizeof key, partition, rep_id) < 0 ||
-            sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HLEN", key }, NULL) != 0)
-            goto out;
-    }
-    char reason[INCENTIVE_QUERY_ERROR_SIZE];
-    reply = sp_redis_execute (self->redis, pipeline, reason, sizeof reason);
-    for (size_t at = 0; reply && at < sp_redis_reply_size (reply); at++) {
-        const sp_redis_reply_t *length = sp_redis_reply_element (reply, at);
-        if (sp_redis_reply_type (length) == SP_REDIS_REPLY_INTEGER &&
-            sp_redis_reply_integer (length) > 0)
-            count += (size_t) sp_redis_reply_integer (length);
-    }
-out:
-    sp_redis_reply_destroy (&reply);
-    sp_redis_pipeline_destroy (&pipeline);
-    return count;
-}
-
 char *
 incentive_query_statement_with (incentive_query_t *self, const char *rep_id, const char *period,
                                 const incentive_record_credit_t *extra, bool as_closed,
@@ -866,21 +813,10 @@ incentive_query_statement_with (incentive_query_t *self, const char *rep_id, con
                       sp_period_kind_name (parsed.kind));
         return NULL;
     }
-    s_room_job_t job = { .plans = self->plans,
-                         .plan_count = self->plan_count,
-                         .credit_count = s_count_credits (self, rep_id) + (extra ? 1 : 0) };
-    pthread_t preparer;
-    bool preparing = job.credit_count >= S_ROOM_CREDITS_MIN &&
-                     pthread_create (&preparer, NULL, s_room_prepare, &job) == 0;
     incentive_query_internal_read_t read;
-    int read_result = incentive_query_internal_read (self, rep_id, parsed.kind, extra, true, &read,
-                                                     error, error_size);
-    if (preparing)
-        pthread_join (preparer, NULL);
-    if (read_result != 0) {
-        incentive_statement_room_free (&job.room);
+    if (incentive_query_internal_read (self, rep_id, parsed.kind, extra, true, &read, error,
+                                       error_size) != 0)
         return NULL;
-    }
     uint64_t behind = read.behind;
     char members[64];
     snprintf (members, sizeof members, "\"complete\":%s,\"behind\":%" PRIu64,
@@ -892,8 +828,7 @@ incentive_query_statement_with (incentive_query_t *self, const char *rep_id, con
     incentive_statement_options_t options = { .as_closed = as_closed,
                                               .members = period_closed   ? NULL
                                                          : members_given ? members_given
-                                                                         : members,
-                                              .room = &job.room };
+                                                                         : members };
     incentive_statement_summary_t written;
     char *text = incentive_statement_json_with (&read.input, period, &options, &written, reason,
                                                 sizeof reason);
@@ -901,7 +836,6 @@ incentive_query_statement_with (incentive_query_t *self, const char *rep_id, con
         sp_error_set (error, error_size, "%s", reason);
     else if (summary)
         *summary = (incentive_query_summary_t){ .statement = written, .behind = behind };
-    incentive_statement_room_free (&job.room); /* when not taken */
     incentive_query_internal_read_free (&read);
     return text;
 }

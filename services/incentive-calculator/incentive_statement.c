@@ -869,11 +869,6 @@ incentive_statement_json_with (const incentive_statement_input_t *input, const c
 {
     assert (input && period);
     s_build_t build = { .input = input, .error = error, .error_size = error_size };
-    if (options && options->room && options->room->lines) {
-        build.current =
-            (incentive_statement_line_list_t){ options->room->lines, 0, options->room->capacity };
-        *options->room = (incentive_statement_room_t){ NULL, 0 };
-    }
     const char *stored = NULL;
     incentive_ledger_statement_t *statement = s_build (&build, period, &stored);
     char *text = NULL;

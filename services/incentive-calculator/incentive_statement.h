@@ -138,32 +138,10 @@ incentive_ledger_statement_t *incentive_statement_build (const incentive_stateme
 char *incentive_statement_json (const incentive_statement_input_t *input, const char *period,
                                 char *error, size_t error_size);
 
-/* Room for a statement's lines, prepared before it is computed: the
-   array its lines are written into, its pages already given by the
-   system (a statement of 10,000 deals writes about 36 MiB of lines, and
-   the first write of each page costs more than the line). A caller that
-   waits on I/O before computing prepares it on another thread. */
-typedef struct {
-    incentive_ledger_line_t *lines; /* malloc'd, NULL: none */
-    size_t capacity;                /* lines it holds */
-} incentive_statement_room_t;
-
-/* Prepares room for the lines a statement of credit_count credits under
-   plans (plan_count) is expected to make (a guess, not a bound: a
-   statement that needs more grows it), each page written once. Returns
-   0 (room empty when none is expected), or -1 out of memory (room empty). */
-int incentive_statement_room_prepare (incentive_statement_room_t *room,
-                                      const incentive_statement_plan_t *plans, size_t plan_count,
-                                      size_t credit_count);
-
-/* Frees room's array, if any, and empties it. NULL: no-op. */
-void incentive_statement_room_free (incentive_statement_room_t *room);
-
 /* What a caller adds to a statement it writes. */
 typedef struct {
     bool as_closed;      /* written "closed": true (a close storing it) */
     const char *members; /* JSON members appended last ("\"complete\":true"), NULL: none */
-    incentive_statement_room_t *room; /* NULL, or room for the lines: taken (left empty) */
 } incentive_statement_options_t;
 
 /* What was written, for a caller that must not parse it again. */

@@ -4,7 +4,6 @@
     (see incentive_statement_internal.h). */
 #include "incentive_statement_internal.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #define S_TYPE_RELEASE "release"
 #define S_LINES_EXPECTED_MAX 65536        /* lines reserved at once, at most (110 MiB) */
 #define S_HUGE_PAGE ((uintptr_t) 2 << 20) /* bytes of a transparent huge page */
-#define S_PAGE 4096                       /* bytes of the smallest page written to map one */
 
 static int
 s_no_memory (char *error, size_t error_size)
@@ -59,68 +57,29 @@ incentive_statement_internal_advise_huge (void *bytes, size_t size)
 #endif
 }
 
-/* The lines credits (count) are expected to make under plans: each
-   plan version's components and SPIFFs once per credit (a guess, not a
-   bound: lines beyond it still grow the array), at most
-   S_LINES_EXPECTED_MAX. */
-static size_t
-s_lines_expected (const incentive_statement_plan_t *plans, size_t plan_count, size_t credits)
-{
-    size_t per_credit = 0;
-    for (size_t index = 0; index < plan_count; index++) {
-        const incentive_plan_t *plan = plans[index].plan;
-        size_t count = incentive_plan_component_count (plan) + incentive_plan_spiff_count (plan);
-        per_credit = count > per_credit ? count : per_credit;
-    }
-    size_t expected = credits < S_LINES_EXPECTED_MAX ? credits * per_credit : S_LINES_EXPECTED_MAX;
-    return expected > S_LINES_EXPECTED_MAX ? S_LINES_EXPECTED_MAX : expected;
-}
-
 /* Makes room at once for the lines credits (count) are expected to
-   make, and only when memory allows: room is reserved, pages not
-   written are never touched. */
+   make: each plan version's components and SPIFFs once per credit (a
+   guess, not a bound: lines beyond it still grow the array), at most
+   S_LINES_EXPECTED_MAX, and only when memory allows: room is reserved,
+   pages not written are never touched. */
 void
 incentive_statement_internal_line_reserve (const incentive_statement_input_t *input,
                                            incentive_statement_line_list_t *lines, size_t credits)
 {
-    size_t expected = s_lines_expected (input->plans, input->plan_count, credits);
+    size_t per_credit = 0;
+    for (size_t index = 0; index < input->plan_count; index++) {
+        const incentive_plan_t *plan = input->plans[index].plan;
+        size_t count = incentive_plan_component_count (plan) + incentive_plan_spiff_count (plan);
+        per_credit = count > per_credit ? count : per_credit;
+    }
+    size_t expected = credits < S_LINES_EXPECTED_MAX ? credits * per_credit : S_LINES_EXPECTED_MAX;
+    if (expected > S_LINES_EXPECTED_MAX)
+        expected = S_LINES_EXPECTED_MAX;
     if (expected > lines->capacity &&
         sp_array_reserve ((void **) &lines->items, &lines->capacity, expected, sizeof *lines->items,
                           S_INITIAL) == 0) /* else: grown later */
         incentive_statement_internal_advise_huge (lines->items,
                                                   lines->capacity * sizeof *lines->items);
-}
-
-int
-incentive_statement_room_prepare (incentive_statement_room_t *room,
-                                  const incentive_statement_plan_t *plans, size_t plan_count,
-                                  size_t credit_count)
-{
-    assert (room);
-    *room = (incentive_statement_room_t){ NULL, 0 };
-    size_t expected = s_lines_expected (plans, plan_count, credit_count);
-    if (expected == 0)
-        return 0;
-    size_t bytes = expected * sizeof *room->lines;
-    unsigned char *bytes_at = malloc (bytes);
-    if (!bytes_at)
-        return -1;
-    incentive_statement_internal_advise_huge (bytes_at, bytes);
-    /* one write per page: the system gives each page (zeroed) now */
-    for (size_t offset = 0; offset < bytes; offset += S_PAGE)
-        bytes_at[offset] = 0;
-    room->lines = (incentive_ledger_line_t *) (void *) bytes_at;
-    room->capacity = expected;
-    return 0;
-}
-
-void
-incentive_statement_room_free (incentive_statement_room_t *room)
-{
-    if (!room)
-        return;
-    free (room->lines);
-    *room = (incentive_statement_room_t){ NULL, 0 };
 }
 
 /* The clawbacks of cancel: one per earning line of its won deal (lines
@@ -302,7 +261,6 @@ incentive_statement_internal_cancel_of (const incentive_record_cancel_t *const *
         if (order < 0)
             low = middle + 1;
         else
-            high = middle;
-    }
+            high = middle;    }
     return NULL;
 }

@@ -20,11 +20,6 @@
         second (late and correction adjustments, held and released lines,
         clawbacks, draws and recoveries).
 
-    The benchmark's statement is checked again computed into room
-    prepared before (incentive_statement_room_prepare, as
-    incentive_query_statement prepares it while it reads), room for all
-    its lines and for one credit's.
-
     A mismatch prints the new length and hash; the documents themselves
     are written when SP_GOLDEN_DIR names a folder (to diff two versions).
 */
@@ -237,14 +232,10 @@ s_credit (s_fixture_t *fixture, const char *event_format, size_t deal, int64_t o
 /* Checks the statement of golden's period against golden: true when it
    matches (a mismatch is printed, so every one of a test is seen). */
 static bool
-s_check_with (s_fixture_t *fixture, const s_golden_t *golden,
-              const incentive_statement_options_t *options)
+s_check (s_fixture_t *fixture, const s_golden_t *golden)
 {
     char error[INCENTIVE_STATEMENT_ERROR_SIZE] = "";
-    char *text =
-        options ? incentive_statement_json_with (s_input (fixture), golden->period, options, NULL,
-                                                 error, sizeof error)
-                : incentive_statement_json (s_input (fixture), golden->period, error, sizeof error);
+    char *text = incentive_statement_json (s_input (fixture), golden->period, error, sizeof error);
     if (!text)
         fail_msg ("%s: %s", golden->name, error);
     size_t length = strlen (text);
@@ -267,85 +258,38 @@ s_check_with (s_fixture_t *fixture, const s_golden_t *golden,
     return false;
 }
 
-static bool
-s_check (s_fixture_t *fixture, const s_golden_t *golden)
-{
-    return s_check_with (fixture, golden, NULL);
-}
-
 // ---------------------------------------------------------------- the benchmark's statement
 
-static const s_golden_t s_bench_goldens[] = {
-    { "bench-2026-Q2", "2026-Q2", 8422263, UINT64_C (0x4e5439e6b5a7ef02) },
-    { "bench-2026-Q3", "2026-Q3", 210, UINT64_C (0x24b59c1335803109) },
-};
-
-/* The benchmark's rep-0000: its plan and its BENCH_DEALS credits. */
 static void
-s_bench_fixture (s_fixture_t *fixture)
+test_bench_statement (void **state)
 {
-    s_fixture (fixture, "rep-0000", BENCH_DEALS, 0, 0);
-    s_plan (fixture, BENCH_PLAN, 1, -1);
+    (void) state;
+    static const s_golden_t goldens[] = {
+        { "bench-2026-Q2", "2026-Q2", 8422263, UINT64_C (0x4e5439e6b5a7ef02) },
+        { "bench-2026-Q3", "2026-Q3", 210, UINT64_C (0x24b59c1335803109) },
+    };
+    s_fixture_t fixture;
+    s_fixture (&fixture, "rep-0000", BENCH_DEALS, 0, 0);
+    s_plan (&fixture, BENCH_PLAN, 1, -1);
     bool *seen = calloc (BENCH_CUSTOMERS, sizeof *seen);
     assert_non_null (seen);
     for (size_t deal = 0; deal < BENCH_DEALS; deal++) {
         int64_t amount = (int64_t) (100 + s_mix (deal) % 201) * 500;
         int64_t at = APR_1_2026 + (int64_t) ((double) deal * QUARTER_SPAN_MS / BENCH_DEALS);
         bool split = deal % 5 == 4;
-        incentive_record_credit_t *credit = s_credit (fixture, "bench:incentive:%zu", deal, at,
+        incentive_record_credit_t *credit = s_credit (&fixture, "bench:incentive:%zu", deal, at,
                                                       amount, split ? 6000 : 10000, "USD");
         size_t customer = (size_t) (s_mix (deal ^ 0x5eedU) % BENCH_CUSTOMERS);
-        fixture->new_logo[fixture->credit_count - 1] = !seen[customer];
+        fixture.new_logo[fixture.credit_count - 1] = !seen[customer];
         seen[customer] = true;
         (void) credit;
     }
     free (seen);
-}
-
-static void
-test_bench_statement (void **state)
-{
-    (void) state;
-    s_fixture_t fixture;
-    s_bench_fixture (&fixture);
     size_t matched = 0;
-    for (size_t index = 0; index < COUNT (s_bench_goldens); index++)
-        matched += s_check (&fixture, &s_bench_goldens[index]);
+    for (size_t index = 0; index < COUNT (goldens); index++)
+        matched += s_check (&fixture, &goldens[index]);
     s_fixture_free (&fixture);
-    assert_int_equal (matched, COUNT (s_bench_goldens));
-}
-
-/* Room prepared for the lines changes nothing a statement writes: the
-   benchmark's statement with room for its lines, and with room for one
-   credit's (grown as it computes), is the golden one; the room is taken. */
-static void
-test_bench_statement_with_room (void **state)
-{
-    (void) state;
-    s_fixture_t fixture;
-    s_bench_fixture (&fixture);
-    incentive_statement_room_t room;
-    assert_int_equal (
-        incentive_statement_room_prepare (&room, fixture.plans, fixture.plan_count, 0), 0);
-    assert_null (room.lines); /* no credits: no room */
-    incentive_statement_room_free (&room);
-    incentive_statement_room_free (NULL);
-
-    size_t credit_counts[] = { BENCH_DEALS, 1 };
-    size_t matched = 0;
-    for (size_t index = 0; index < COUNT (credit_counts); index++) {
-        assert_int_equal (incentive_statement_room_prepare (
-                              &room, fixture.plans, fixture.plan_count, credit_counts[index]),
-                          0);
-        assert_non_null (room.lines);
-        assert_true (room.capacity >= credit_counts[index]);
-        incentive_statement_options_t options = { .room = &room };
-        matched += s_check_with (&fixture, &s_bench_goldens[0], &options);
-        assert_null (room.lines);
-        assert_int_equal (room.capacity, 0);
-    }
-    s_fixture_free (&fixture);
-    assert_int_equal (matched, COUNT (credit_counts));
+    assert_int_equal (matched, COUNT (goldens));
 }
 
 // ---------------------------------------------------------------- every kind of line
@@ -441,7 +385,6 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_bench_statement),
-        cmocka_unit_test (test_bench_statement_with_room),
         cmocka_unit_test (test_every_kind_of_line),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
