@@ -33,69 +33,12 @@
 #include "churn.pb-c.h"
 #include "churn_alert.h"
 #include "sp_harness.h"
+#include "churn_stop_fixture.h"
 #include "sp_harness_consumer.h"
 #include "sp_partition.h"
 
-#define PARTITIONS 4
-#define TIMEOUT_MS 60000
-#define OUTPUT_SIZE 65536
-#define PATH_SIZE 4096
-#define EVENTS_SIZE 65536
-#define ID_SIZE 64
-#define LIVE 50 /* events applied while the pass waits */
-#define CUSTOMER "cust-stop"
-#define INTERVAL_MS "3600000" /* the scoring timer never fires within the test */
-#define STOP_WAIT_MS 500      /* how long the stopping service is seen waiting */
-
-typedef struct {
-    sp_harness_consumer_stack_t *stack;
-    pid_t service;
-    int http_port;
-    char alerts[SP_HARNESS_CONSUMER_ENDPOINT_SIZE];
-    char log[PATH_SIZE];
-    uint32_t partition;   /* cust-stop's */
-    char ticker[ID_SIZE]; /* a customer of its partition */
-    zsock_t *subscriber;
-} s_fixture_t;
-
-static s_fixture_t s_fixture;
-
-static void
-s_publish (const char *name, const char *text)
-{
-    static char output[OUTPUT_SIZE];
-    int status =
-        sp_harness_consumer_publish_text (s_fixture.stack->harness, s_fixture.stack->endpoint, name,
-                                          text, output, sizeof output, TIMEOUT_MS);
-    if (status != 0)
-        fail_msg ("salesctl publish: %d: %s", status, output);
-}
-
-/* Appends one event line to events (size bytes). */
-static void
-s_event (char *events, size_t size, const char *id, const char *type, const char *customer,
-         const char *day)
-{
-    size_t used = strlen (events);
-    snprintf (events + used, size - used,
-              "{\"event_id\": \"%s\", \"source\": \"shop\", \"type\": \"%s\", \"occurred_at\": "
-              "\"%sT10:00:00Z\", \"customer_id\": \"%s\", \"currency\": \"GBP\", \"amount\": "
-              "\"100.00\"}\n",
-              id, type, day, customer);
-}
-
-/* One integer of a query of the test's connection. */
-static int64_t
-s_query (const char *sql)
-{
-    sp_pg_result_t *result = sp_pg_exec (s_fixture.stack->pg, sql, 0, NULL, NULL, NULL);
-    assert_true (sp_pg_result_ok (result));
-    int64_t value = -1;
-    if (sp_pg_result_rows (result) == 1 && !sp_pg_result_is_null (result, 0, 0))
-        assert_int_equal (sp_pg_result_int64 (result, 0, 0, &value), 0);
-    sp_pg_result_destroy (&result);
-    return value;
-}
+#define LIVE 50          /* events applied while the pass waits */
+#define STOP_WAIT_MS 500 /* how long the stopping service is seen waiting */
 
 static void
 s_exec (const char *sql)
