@@ -29,22 +29,6 @@
 #define TTL_MS 3000
 #define ROUNDS_MAX 20 /* ticks of each instance until the shares settle */
 
-static int
-s_group_setup (void **state)
-{
-    sp_harness_cluster_t *cluster = sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS);
-    *state = cluster;
-    return cluster ? 0 : -1;
-}
-
-static int
-s_group_teardown (void **state)
-{
-    sp_harness_cluster_t *cluster = *state;
-    sp_harness_cluster_destroy (&cluster);
-    return 0;
-}
-
 static sp_redis_t *
 s_client (sp_harness_cluster_t *cluster)
 {
@@ -170,5 +154,6 @@ main (void)
         cmocka_unit_test (test_keys_share_the_service_slot),
         cmocka_unit_test (test_two_instances_share_the_partitions),
     };
-    return cmocka_run_group_tests_name ("lease_cluster", tests, s_group_setup, s_group_teardown);
+    return cmocka_run_group_tests_name ("lease_cluster", tests, sp_harness_cluster_group_setup,
+                                        sp_harness_cluster_group_teardown);
 }

@@ -34,22 +34,6 @@
 #define KEYSLOT_SAMPLES 300 /* keys compared with CLUSTER KEYSLOT */
 #define WAIT_MS 30000
 
-static int
-s_group_setup (void **state)
-{
-    sp_harness_cluster_t *cluster = sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS);
-    *state = cluster;
-    return cluster ? 0 : -1;
-}
-
-static int
-s_group_teardown (void **state)
-{
-    sp_harness_cluster_t *cluster = *state;
-    sp_harness_cluster_destroy (&cluster);
-    return 0;
-}
-
 /* Every node says ok, knows three nodes, and the slots are split in
    three runs as the harness says. */
 static void
@@ -632,5 +616,6 @@ main (void)
         cmocka_unit_test (test_unreachable_cluster),
         cmocka_unit_test (test_destroy_stops_everything),
     };
-    return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
+    return cmocka_run_group_tests (tests, sp_harness_cluster_group_setup,
+                                   sp_harness_cluster_group_teardown);
 }

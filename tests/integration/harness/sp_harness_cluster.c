@@ -495,3 +495,20 @@ sp_harness_cluster_move_slot (sp_harness_cluster_t *self, int slot, int target, 
     self->owners[slot] = (signed char) target;
     return 0;
 }
+
+int
+sp_harness_cluster_group_setup (void **state)
+{
+    sp_harness_cluster_t *cluster = sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS);
+    *state = cluster;
+    return cluster ? 0 : -1;
+}
+
+int
+sp_harness_cluster_group_teardown (void **state)
+{
+    sp_harness_cluster_t *cluster = *state;
+    sp_harness_cluster_destroy (&cluster);
+    *state = NULL;
+    return 0;
+}

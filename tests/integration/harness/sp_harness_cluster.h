@@ -76,4 +76,11 @@ int sp_harness_cluster_move_slot (sp_harness_cluster_t *self, int slot, int targ
    (printed) after timeout_ms. */
 int sp_harness_cluster_wait_ok (sp_harness_cluster_t *self, int timeout_ms);
 
+/* cmocka group setup and teardown for tests that need only a cluster:
+   *state becomes a cluster of SP_HARNESS_CLUSTER_MASTERS masters
+   (sp_harness_cluster_t *), destroyed by the teardown. Return 0, or -1
+   when it could not start. */
+int sp_harness_cluster_group_setup (void **state);
+int sp_harness_cluster_group_teardown (void **state);
+
 #endif
