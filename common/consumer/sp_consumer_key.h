@@ -45,9 +45,11 @@
 
 #include "sp_partition.h"
 
-/* Longest key these functions write for a valid service and an instance
-   id shorter than SP_LEASE_INSTANCE_MAX, terminator included. */
-#define SP_CONSUMER_KEY_MAX SP_PARTITION_KEY_MAX
+/* Room for any key these functions write for a valid service and an
+   instance id shorter than SP_LEASE_INSTANCE_MAX (128), terminator
+   included: the longest, "<service>:{<service>}:instance:<id>", has the
+   service name twice (267 bytes at the limits). */
+#define SP_CONSUMER_KEY_MAX (SP_PARTITION_KEY_MAX + SP_PARTITION_SERVICE_MAX)
 
 /* The set of services that ran a lease (no service prefix: it lists them). */
 #define SP_CONSUMER_KEY_SERVICES "salespulse:services"
