@@ -182,18 +182,8 @@ s_redis_url (const sp_harness_consumer_stack_t *stack)
 static int
 s_salesctl (const sp_harness_consumer_stack_t *stack, const char *const *arguments, char *output)
 {
-    const char *argv[16];
-    size_t count = 0;
-    while (arguments[count]) {
-        argv[count] = arguments[count];
-        count++;
-    }
-    argv[count++] = "--redis";
-    argv[count++] = s_redis_url (stack);
-    argv[count] = NULL;
-    char errors[PATH_MAX];
-    snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (stack->harness));
-    return sp_harness_salesctl (stack->harness, argv, errors, output, OUTPUT_SIZE, TIMEOUT_MS);
+    return sp_harness_salesctl_on (stack->harness, arguments, s_redis_url (stack), output,
+                                   OUTPUT_SIZE, TIMEOUT_MS);
 }
 
 static void

@@ -183,21 +183,10 @@ s_group_teardown (void **state)
 static int
 s_run (const char *const *arguments, const char *redis_url, char *output, bool print)
 {
-    const char *argv[20];
-    size_t count = 0;
-    while (arguments[count]) {
-        argv[count] = arguments[count];
-        count++;
-    }
-    if (redis_url) {
-        argv[count++] = "--redis";
-        argv[count++] = redis_url;
-    }
-    argv[count] = NULL;
+    int status = sp_harness_salesctl_on (s_fixture.stack->harness, arguments, redis_url, output,
+                                         OUTPUT_SIZE, TIMEOUT_MS);
     char errors[PATH_MAX];
     snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (s_fixture.stack->harness));
-    int status = sp_harness_salesctl (s_fixture.stack->harness, argv, errors, output, OUTPUT_SIZE,
-                                      TIMEOUT_MS);
     if (status != 0 && print) {
         char text[1024] = "";
         FILE *file = fopen (errors, "r");

@@ -220,22 +220,7 @@ s_group_teardown (void **state)
 static json_t *
 s_salesctl (const char *const *arguments, const char *redis_url)
 {
-    const char *argv[24];
-    size_t count = 0;
-    while (arguments[count]) {
-        argv[count] = arguments[count];
-        count++;
-    }
-    argv[count++] = "--redis";
-    argv[count++] = redis_url;
-    argv[count] = NULL;
-    static char output[OUTPUT_SIZE];
-    char errors[PATH_MAX];
-    snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (s_fixture.stack->harness));
-    if (sp_harness_salesctl (s_fixture.stack->harness, argv, errors, output, sizeof output,
-                             TIMEOUT_MS) != 0)
-        return NULL;
-    return json_loads (output, JSON_DISABLE_EOF_CHECK, NULL);
+    return sp_harness_salesctl_json (s_fixture.stack->harness, arguments, redis_url, TIMEOUT_MS);
 }
 
 /* The answer says it read every partition up to the log's head. */

@@ -453,6 +453,48 @@ sp_harness_consumer_log_count (const char *log_path, const char *text)
 
 /* ---------------------------------------------------------------- salesctl */
 
+/* Room for salesctl's JSON answer read by sp_harness_salesctl_json. */
+#define S_SALESCTL_JSON_SIZE (1024 * 1024)
+
+int
+sp_harness_salesctl_on (const sp_harness_t *harness, const char *const *arguments,
+                        const char *redis_url, char *output, size_t output_size, int timeout_ms)
+{
+    const char *argv[SP_HARNESS_CONSUMER_SALESCTL_ARGS + 1] = { NULL };
+    size_t count = 0;
+    while (arguments[count]) {
+        if (count + 2 >= SP_HARNESS_CONSUMER_SALESCTL_ARGS) {
+            fprintf (stderr, "sp_harness_consumer: more than %d salesctl arguments\n",
+                     SP_HARNESS_CONSUMER_SALESCTL_ARGS);
+            return -1;
+        }
+        argv[count] = arguments[count];
+        count++;
+    }
+    if (redis_url) {
+        argv[count++] = "--redis";
+        argv[count++] = redis_url;
+    }
+    char errors[PATH_MAX];
+    snprintf (errors, sizeof errors, "%s/salesctl.err", sp_harness_dir (harness));
+    return sp_harness_salesctl (harness, argv, errors, output, output_size, timeout_ms);
+}
+
+json_t *
+sp_harness_salesctl_json (const sp_harness_t *harness, const char *const *arguments,
+                          const char *redis_url, int timeout_ms)
+{
+    char *output = malloc (S_SALESCTL_JSON_SIZE);
+    if (!output)
+        return NULL;
+    json_t *answer = NULL;
+    if (sp_harness_salesctl_on (harness, arguments, redis_url, output, S_SALESCTL_JSON_SIZE,
+                                timeout_ms) == 0)
+        answer = json_loads (output, JSON_DISABLE_EOF_CHECK, NULL);
+    free (output);
+    return answer;
+}
+
 int
 sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
                      const char *stderr_path, char *output, size_t output_size, int timeout_ms)

@@ -159,6 +159,18 @@ size_t sp_harness_consumer_log_count (const char *log_path, const char *text);
 int sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
                          const char *stderr_path, char *output, size_t output_size, int timeout_ms);
 
+/* sp_harness_salesctl with --redis redis_url added (NULL: the harness's
+   Redis, e.g. a cluster's URL otherwise) and its stderr in the folder's
+   salesctl.err. Returns its exit status. */
+int sp_harness_salesctl_on (const sp_harness_t *harness, const char *const *arguments,
+                            const char *redis_url, char *output, size_t output_size,
+                            int timeout_ms);
+
+/* The first JSON value salesctl printed for arguments against redis_url
+   (as sp_harness_salesctl_on), or NULL when it failed or printed none. */
+json_t *sp_harness_salesctl_json (const sp_harness_t *harness, const char *const *arguments,
+                                  const char *redis_url, int timeout_ms);
+
 /* Writes text into the file name of harness's folder; path gets its
    path. Returns 0, or -1 when it could not be written. */
 int sp_harness_consumer_file (const sp_harness_t *harness, const char *name, const char *text,
