@@ -145,52 +145,23 @@ s_group_teardown (void **state)
     return 0;
 }
 
-/* salesctl's JSON answer to arguments against redis_url, or NULL when
-   it failed. */
-static json_t *
-s_salesctl (const char *const *arguments, const char *redis_url)
-{
-    return sp_harness_salesctl_json (s_fixture.stack->harness, arguments, redis_url, TIMEOUT_MS);
-}
-
-/* The answer says it read every partition up to the log's head. */
-static bool
-s_complete (json_t *answer)
-{
-    return json_is_true (json_object_get (json_object_get (answer, "completeness"), "complete"));
-}
-
 /* Both answers, once both are complete and the same (the trackers apply
-   at their own pace); fails with both texts when they never agree. */
+   at their own pace), holding expected_key; fails when they never agree. */
 static void
 s_assert_same (const char *const *arguments, const char *expected_key)
 {
-    const char *single_url = sp_harness_redis_url (s_fixture.stack->harness);
-    const char *cluster_url = sp_harness_cluster_url (s_fixture.cluster);
-    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
-    char *single_text = NULL, *cluster_text = NULL;
-    for (;;) {
-        json_t *single = s_salesctl (arguments, single_url);
-        json_t *cluster = s_salesctl (arguments, cluster_url);
-        free (single_text);
-        free (cluster_text);
-        single_text = single ? json_dumps (single, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        cluster_text = cluster ? json_dumps (cluster, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        bool complete = single && cluster && s_complete (single) && s_complete (cluster);
-        json_decref (single);
-        json_decref (cluster);
-        if (complete && strcmp (single_text, cluster_text) == 0)
-            break;
-        if (sp_harness_now_ms () > deadline)
-            fail_msg ("%s %s %s: one Redis gave\n%s\na cluster gave\n%s", arguments[0],
-                      arguments[1], arguments[2], single_text ? single_text : "(failed)",
-                      cluster_text ? cluster_text : "(failed)");
-        sp_harness_pause_ms (200);
-    }
-    /* not an empty answer */
-    assert_non_null (strstr (single_text, expected_key));
-    free (single_text);
-    free (cluster_text);
+    json_t *same = sp_harness_salesctl_same (
+        s_fixture.stack->harness, arguments, sp_harness_redis_url (s_fixture.stack->harness),
+        sp_harness_cluster_url (s_fixture.cluster), NULL, TIMEOUT_MS);
+    if (!same)
+        fail_msg ("%s %s %s: the answers differ or are incomplete", arguments[0], arguments[1],
+                  arguments[2]);
+    char *text = json_dumps (same, JSON_COMPACT);
+    json_decref (same);
+    assert_non_null (text);
+    bool found = strstr (text, expected_key) != NULL; /* not an empty answer */
+    free (text);
+    assert_true (found);
 }
 
 static void

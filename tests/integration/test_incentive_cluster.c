@@ -201,60 +201,19 @@ s_run (const char *const *arguments, const char *redis_url, char *output, bool p
     return status;
 }
 
-/* salesctl's JSON answer to arguments against redis_url, or NULL when
-   it failed. */
-static json_t *
-s_salesctl (const char *const *arguments, const char *redis_url, bool print)
-{
-    static char output[OUTPUT_SIZE];
-    if (s_run (arguments, redis_url, output, print) != 0)
-        return NULL;
-    return json_loads (output, JSON_DISABLE_EOF_CHECK, NULL);
-}
-
-/* The answer says it read every partition up to the log's head:
-   "complete" (statement, contest) or "completeness"."complete" (whatif). */
-static bool
-s_complete (json_t *answer)
-{
-    json_t *complete = json_object_get (answer, "complete");
-    if (!complete)
-        complete = json_object_get (json_object_get (answer, "completeness"), "complete");
-    return json_is_true (complete);
-}
-
 /* Both answers, once both are complete and the same (the calculators
-   apply at their own pace); fails with both texts when they never agree.
-   Returns the answer, to be freed. */
+   apply at their own pace); fails when they never agree. Returns the
+   answer, to be freed. */
 static json_t *
 s_assert_same (const char *const *arguments)
 {
-    const char *single_url = sp_harness_redis_url (s_fixture.stack->harness);
-    const char *cluster_url = sp_harness_cluster_url (s_fixture.cluster);
-    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
-    char *single_text = NULL, *cluster_text = NULL;
-    for (;;) {
-        bool late = sp_harness_now_ms () > deadline;
-        json_t *single = s_salesctl (arguments, single_url, late);
-        json_t *cluster = s_salesctl (arguments, cluster_url, late);
-        free (single_text);
-        free (cluster_text);
-        single_text = single ? json_dumps (single, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        cluster_text = cluster ? json_dumps (cluster, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        bool complete = single && cluster && s_complete (single) && s_complete (cluster);
-        json_decref (cluster);
-        if (complete && strcmp (single_text, cluster_text) == 0) {
-            free (single_text);
-            free (cluster_text);
-            return single;
-        }
-        json_decref (single);
-        if (late)
-            fail_msg ("%s %s %s: one Redis gave\n%s\na cluster gave\n%s", arguments[0],
-                      arguments[1], arguments[2], single_text ? single_text : "(failed)",
-                      cluster_text ? cluster_text : "(failed)");
-        sp_harness_pause_ms (200);
-    }
+    json_t *same = sp_harness_salesctl_same (
+        s_fixture.stack->harness, arguments, sp_harness_redis_url (s_fixture.stack->harness),
+        sp_harness_cluster_url (s_fixture.cluster), NULL, TIMEOUT_MS);
+    if (!same)
+        fail_msg ("%s %s %s: the answers differ or are incomplete", arguments[0], arguments[1],
+                  arguments[2]);
+    return same;
 }
 
 static void

@@ -231,46 +231,17 @@ s_complete (json_t *answer)
 }
 
 /* Both answers, once both are complete and the same (the evaluators
-   apply at their own pace); fails with both texts when they never agree.
-   Returns the common answer. */
+   apply at their own pace; as_of, the moment asked, aside); fails when
+   they never agree. Returns the common answer. */
 static json_t *
 s_assert_same (const char *const *arguments)
 {
-    const char *single_url = sp_harness_redis_url (s_fixture.stack->harness);
-    const char *cluster_url = sp_harness_cluster_url (s_fixture.cluster);
-    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
-    char *single_text = NULL, *cluster_text = NULL;
-    json_t *same = NULL;
-    for (;;) {
-        json_t *single = s_salesctl (arguments, single_url);
-        json_t *cluster = s_salesctl (arguments, cluster_url);
-        /* the moment each was asked */
-        json_object_del (single, "as_of");
-        json_object_del (cluster, "as_of");
-        free (single_text);
-        free (cluster_text);
-        single_text = single ? json_dumps (single, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        cluster_text = cluster ? json_dumps (cluster, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        bool complete = single && cluster && s_complete (single) && s_complete (cluster);
-        json_decref (cluster);
-        if (complete && strcmp (single_text, cluster_text) == 0) {
-            same = single;
-            break;
-        }
-        json_decref (single);
-        if (sp_harness_now_ms () > deadline) {
-            fprintf (stderr, "one Redis gave\n%s\na cluster gave\n%s\n",
-                     single_text ? single_text : "(failed)",
-                     cluster_text ? cluster_text : "(failed)");
-            free (single_text);
-            free (cluster_text);
-            fail_msg ("%s %s %s %s %s: the answers differ or are incomplete", arguments[0],
-                      arguments[1], arguments[2], arguments[3], arguments[4]);
-        }
-        sp_harness_pause_ms (200);
-    }
-    free (single_text);
-    free (cluster_text);
+    json_t *same = sp_harness_salesctl_same (
+        s_fixture.stack->harness, arguments, sp_harness_redis_url (s_fixture.stack->harness),
+        sp_harness_cluster_url (s_fixture.cluster), (const char *[]){ "as_of", NULL }, TIMEOUT_MS);
+    if (!same)
+        fail_msg ("%s %s %s %s %s: the answers differ or are incomplete", arguments[0],
+                  arguments[1], arguments[2], arguments[3], arguments[4]);
     return same;
 }
 

@@ -495,6 +495,62 @@ sp_harness_salesctl_json (const sp_harness_t *harness, const char *const *argume
     return answer;
 }
 
+/* The answer says it read every partition up to the log's head. */
+static bool
+s_answer_complete (json_t *answer)
+{
+    json_t *complete = json_object_get (answer, "complete");
+    if (!complete)
+        complete = json_object_get (json_object_get (answer, "completeness"), "complete");
+    return json_is_true (complete);
+}
+
+/* salesctl's answer against url, the ignored keys removed, and its text
+   (keys sorted) in *text (freed first). */
+static json_t *
+s_answer (const sp_harness_t *harness, const char *const *arguments, const char *url,
+          const char *const *ignored, char **text, int timeout_ms)
+{
+    json_t *answer = sp_harness_salesctl_json (harness, arguments, url, timeout_ms);
+    for (size_t index = 0; answer && ignored && ignored[index]; index++)
+        json_object_del (answer, ignored[index]);
+    free (*text);
+    *text = answer ? json_dumps (answer, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    return answer;
+}
+
+json_t *
+sp_harness_salesctl_same (const sp_harness_t *harness, const char *const *arguments,
+                          const char *first_url, const char *second_url, const char *const *ignored,
+                          int timeout_ms)
+{
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
+    char *first_text = NULL, *second_text = NULL;
+    for (;;) {
+        json_t *first = s_answer (harness, arguments, first_url, ignored, &first_text, timeout_ms);
+        json_t *second =
+            s_answer (harness, arguments, second_url, ignored, &second_text, timeout_ms);
+        bool same = first && second && s_answer_complete (first) && s_answer_complete (second) &&
+                    first_text && second_text && strcmp (first_text, second_text) == 0;
+        json_decref (second);
+        if (same) {
+            free (first_text);
+            free (second_text);
+            return first;
+        }
+        json_decref (first);
+        if (sp_harness_now_ms () > deadline) {
+            fprintf (stderr, "salesctl %s: %s gave\n%s\n%s gave\n%s\n", arguments[0], first_url,
+                     first_text ? first_text : "(failed)", second_url,
+                     second_text ? second_text : "(failed)");
+            free (first_text);
+            free (second_text);
+            return NULL;
+        }
+        sp_harness_pause_ms (200);
+    }
+}
+
 int
 sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
                      const char *stderr_path, char *output, size_t output_size, int timeout_ms)

@@ -171,6 +171,18 @@ int sp_harness_salesctl_on (const sp_harness_t *harness, const char *const *argu
 json_t *sp_harness_salesctl_json (const sp_harness_t *harness, const char *const *arguments,
                                   const char *redis_url, int timeout_ms);
 
+/* Asks salesctl the same question (arguments) against two Redis URLs
+   (e.g. one server and a cluster holding the same service's state)
+   until both answers are complete (a top-level "complete", or
+   "completeness"."complete", is true) and the same byte for byte with
+   keys sorted, once the top-level keys in ignored (NULL terminated, may
+   be NULL: e.g. "as_of", the moment asked) are removed. Returns the
+   first answer (the caller decrefs it), or NULL after timeout_ms with
+   both answers printed. */
+json_t *sp_harness_salesctl_same (const sp_harness_t *harness, const char *const *arguments,
+                                  const char *first_url, const char *second_url,
+                                  const char *const *ignored, int timeout_ms);
+
 /* Writes text into the file name of harness's folder; path gets its
    path. Returns 0, or -1 when it could not be written. */
 int sp_harness_consumer_file (const sp_harness_t *harness, const char *name, const char *text,
