@@ -192,7 +192,7 @@ sp_consumer_state_new (const char *service, uint32_t partitions)
     self->checkpoints = sp_redis_pipeline_new ();
     self->partition_values = sp_redis_pipeline_new ();
     self->rebuild = sp_redis_pipeline_new ();
-    self->instances = sp_redis_script_new (s_instances_source);
+    self->instances = sp_redis_script_new_read_only (s_instances_source);
     if (!self->checkpoints || !self->partition_values || !self->rebuild || !self->instances ||
         s_append_get (self->rebuild, self->rebuild_key, rebuild_length) != 0)
         goto out_destroy;

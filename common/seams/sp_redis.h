@@ -174,6 +174,12 @@ void sp_redis_reply_destroy (sp_redis_reply_t **self_p);
    answers NOSCRIPT (after SCRIPT FLUSH, FLUSHALL or a restart). Returns
    NULL only when memory runs out. */
 sp_redis_script_t *sp_redis_script_new (const char *source);
+
+/* The same for a script that only reads: it runs as EVALSHA_RO, so a
+   Redis user with read-only key permissions (`%R~pattern`) may run it
+   (Redis checks EVALSHA's keys as written to), and a write command inside
+   it fails instead of writing. */
+sp_redis_script_t *sp_redis_script_new_read_only (const char *source);
 void sp_redis_script_destroy (sp_redis_script_t **self_p);
 
 /* Loads the script now (at start-up, so a syntax error shows early).

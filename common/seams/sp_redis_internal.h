@@ -61,6 +61,7 @@ struct _sp_redis_reply_t {
 struct _sp_redis_script_t {
     char *source;                      /* Lua source */
     char sha[SP_REDIS_SHA_LENGTH + 1]; /* SHA1 from SCRIPT LOAD, "" until loaded */
+    bool read_only;                    /* run as EVALSHA_RO */
 };
 
 /* Connects when down (or fails fast during backoff). 0, or -1 with the

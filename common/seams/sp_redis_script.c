@@ -32,6 +32,15 @@ sp_redis_script_new (const char *source)
     return self;
 }
 
+sp_redis_script_t *
+sp_redis_script_new_read_only (const char *source)
+{
+    sp_redis_script_t *self = sp_redis_script_new (source);
+    if (self)
+        self->read_only = true;
+    return self;
+}
+
 void
 sp_redis_script_destroy (sp_redis_script_t **self_p)
 {
@@ -97,7 +106,7 @@ s_script_arguments (sp_redis_script_t *self, sp_redis_t *redis, int key_count, i
         goto out_failed;
     char *key_count_text = (char *) (arguments + total);
     snprintf (key_count_text, S_NUMBER_TEXT_MAX, "%d", key_count);
-    arguments[0] = "EVALSHA";
+    arguments[0] = self->read_only ? "EVALSHA_RO" : "EVALSHA";
     arguments[1] = self->sha;
     arguments[2] = key_count_text;
     for (int i = 0; i < argc; i++) {

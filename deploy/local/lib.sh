@@ -530,17 +530,20 @@ sp_local_redis_server_pid() {
 # file holds no password). The admin user may do anything; a service's
 # user only touches its own keys (NAME:*) and the shared
 # salespulse:services set, with every command but @dangerous ones (FLUSHALL,
-# KEYS, CONFIG, ...), on no Pub/Sub channel; salesctl reaches every key
-# (its reads are Lua scripts, and Redis 7 lets a script without the
-# no-writes flag touch only keys the user may write) but runs no @dangerous
-# command.
+# KEYS, CONFIG, ...), on no Pub/Sub channel; salesctl reads every key
+# (%R~*: its one script runs as EVALSHA_RO) and writes only the services'
+# rebuild requests (SERVICE:rebuild, `salesctl rebuild`), with no
+# @dangerous command.
 sp_local_redis_acl_line() {
-    local dir=$1 name=$2 password digest
+    local dir=$1 name=$2 password digest service writes=""
     password=$(sp_local_secret_read "$dir" "redis-$name.password") || return 1
     digest=$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)
+    for service in "${SP_LOCAL_SERVICES[@]}"; do
+        [ "$service" = activity-ingest ] || writes+=" ~$service:rebuild"
+    done
     case "$name" in
     "$SP_LOCAL_REDIS_ADMIN") echo "user $name on #$digest ~* &* +@all" ;;
-    salesctl) echo "user $name on #$digest resetchannels ~* +@all -@dangerous" ;;
+    salesctl) echo "user $name on #$digest resetchannels %R~*$writes +@all -@dangerous" ;;
     *) echo "user $name on #$digest resetchannels ~$name:* ~salespulse:services +@all -@dangerous" ;;
     esac
 }

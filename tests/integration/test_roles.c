@@ -8,8 +8,9 @@
     service's table; salesctl's read-only role may not write at all; a
     connection without the password is refused. One service's Redis user
     can neither read nor write another's keys, not even from a script, and
-    may not FLUSHALL; salesctl's user reaches every key but may not run
-    dangerous commands; the default user is off. activity-ingest, run as its
+    may not FLUSHALL; salesctl's user reads every key (its script runs as
+    EVALSHA_RO), writes only rebuild requests and may not run dangerous
+    commands; the default user is off. activity-ingest, run as its
     own role and Redis user, still stores an event. salesctl's query
     commands connect as the read-only role when SP_POSTGRES_READONLY_URL
     (--postgres-readonly) is set; its writing commands keep --postgres and
@@ -33,6 +34,7 @@
 #include "sp_harness_pg.h"
 #include "sp_harness_publisher.h"
 #include "sp_harness_request.h"
+#include "sp_outbox.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
 
@@ -207,6 +209,65 @@ test_consumers_write_only_their_own_tables (void **state)
     }
 }
 
+/* The rows consumers share (quarantine records, outbox heads) belong to
+   one service each (migration 0013): a consumer's role sees and writes its
+   own, cannot touch another's, cannot add rows in another's name; the
+   read-only role sees all. */
+static void
+test_consumers_keep_to_their_shared_rows (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_assert_allowed (fixture->owner, "salespulse",
+                      "INSERT INTO quarantined_events (service, partition, sequence, event_id, "
+                      "type, attempts, error) VALUES ('funnel-tracker', 0, 1, 'e1', 'call', 1, "
+                      "'funnel'), ('kpi-evaluator', 0, 1, 'e1', 'call', 1, 'kpi')");
+    sp_pg_t *funnel = s_connect_as (fixture, "funnel_tracker");
+    assert_int_equal (sp_harness_pg_count (funnel, "SELECT count(*) FROM quarantined_events"), 1);
+    assert_int_equal (sp_harness_pg_count (funnel, "SELECT count(*) FROM outbox_streams"), 1);
+    s_assert_allowed (funnel, "funnel_tracker",
+                      "UPDATE quarantined_events SET attempts = attempts + 1");
+    s_assert_allowed (funnel, "funnel_tracker", "UPDATE outbox_streams SET head = head + 5");
+    s_assert_allowed (funnel, "funnel_tracker",
+                      "INSERT INTO quarantined_events (service, partition, sequence, event_id, "
+                      "type, attempts, error) VALUES ('funnel-tracker', 1, 1, 'e2', 'call', 1, "
+                      "'x')");
+    s_assert_denied (funnel, "funnel_tracker",
+                     "INSERT INTO quarantined_events (service, partition, sequence, event_id, "
+                     "type, attempts, error) VALUES ('kpi-evaluator', 1, 1, 'e2', 'call', 1, 'x')");
+    s_assert_denied (funnel, "funnel_tracker",
+                     "UPDATE quarantined_events SET service = 'kpi-evaluator'");
+    s_assert_denied (funnel, "funnel_tracker",
+                     "INSERT INTO outbox_streams (stream, head) VALUES ('churn-alerts-2', 0)");
+    /* Through the real claim: its own stream moves, another's is refused. */
+    char error[TEST_ERROR_MAX] = "";
+    int64_t sequence = 0;
+    assert_int_equal (sp_pg_begin (funnel), 0);
+    assert_int_equal (sp_outbox_claim (funnel, "funnel-notices", &sequence, error, sizeof error), 0);
+    assert_int_equal (sp_pg_commit (funnel), 0);
+    assert_int_equal (sequence, 6);
+    assert_int_equal (sp_pg_begin (funnel), 0);
+    assert_int_not_equal (sp_outbox_claim (funnel, "kpi-warnings", &sequence, error, sizeof error),
+                          0);
+    assert_non_null (strstr (error, "row-level security"));
+    assert_int_equal (sp_pg_rollback (funnel), 0);
+    sp_pg_destroy (&funnel);
+
+    /* Nothing of kpi-evaluator's changed; the read-only role sees all. */
+    assert_int_equal (sp_harness_pg_count (fixture->owner,
+                                           "SELECT attempts FROM quarantined_events "
+                                           "WHERE service = 'kpi-evaluator'"),
+                      1);
+    assert_int_equal (sp_harness_pg_count (fixture->owner, "SELECT sum(head) FROM outbox_streams "
+                                                           "WHERE stream <> 'funnel-notices'"),
+                      0);
+    sp_pg_t *reader = s_connect_as (fixture, "salesctl_reader");
+    assert_int_equal (sp_harness_pg_count (reader, "SELECT count(*) FROM quarantined_events"), 3);
+    assert_int_equal (sp_harness_pg_count (reader, "SELECT count(*) FROM outbox_streams"), 4);
+    sp_pg_destroy (&reader);
+    s_assert_allowed (fixture->owner, "salespulse", "DELETE FROM quarantined_events");
+    s_assert_allowed (fixture->owner, "salespulse", "UPDATE outbox_streams SET head = 0");
+}
+
 static void
 test_readonly_role_reads_only (void **state)
 {
@@ -323,13 +384,22 @@ test_redis_users_keep_to_their_keys (void **state)
     s_redis_denied (funnel, "funnel-tracker", 3,
                     (const char *[]){ "PUBLISH", "anything", "forged" });
 
-    /* salesctl reaches every service's keys (its reads are scripts, which
-       Redis 7 checks as writes) but runs no dangerous command. */
+    /* salesctl reads every service's keys, runs its read-only script,
+       writes only rebuild requests and runs no dangerous command. */
     sp_redis_t *salesctl = s_redis_as (fixture, "salesctl");
     s_redis_allowed (salesctl, "salesctl", 2,
                      (const char *[]){ "GET", "kpi-evaluator:{p0}:checkpoint" });
-    s_redis_allowed (salesctl, "salesctl", 3,
-                     (const char *[]){ "SET", "funnel-tracker:rebuild", "1" });
+    s_redis_allowed (salesctl, "salesctl", 2, (const char *[]){ "INCR", "funnel-tracker:rebuild" });
+    s_redis_allowed (salesctl, "salesctl", 4,
+                     (const char *[]){ "EVAL_RO", "return redis.call('GET', KEYS[1])", "1",
+                                       "kpi-evaluator:{p0}:checkpoint" });
+    s_redis_denied (salesctl, "salesctl", 3,
+                    (const char *[]){ "SET", "kpi-evaluator:{p0}:checkpoint", "0" });
+    s_redis_denied (salesctl, "salesctl", 2,
+                    (const char *[]){ "DEL", "funnel-tracker:{p0}:checkpoint" });
+    s_redis_denied (salesctl, "salesctl", 4,
+                    (const char *[]){ "EVAL", "return redis.call('GET', KEYS[1])", "1",
+                                      "kpi-evaluator:{p0}:checkpoint" });
     s_redis_denied (salesctl, "salesctl", 2, (const char *[]){ "KEYS", "*" });
     s_redis_denied (salesctl, "salesctl", 1, (const char *[]){ "FLUSHALL" });
 
@@ -522,6 +592,60 @@ test_salesctl_queries_use_the_readonly_role (void **state)
                       versions);
 }
 
+/* salesctl as its own Redis user (read-only but for rebuild requests):
+   `status` reads another process's instance through its read-only
+   script, `rebuild` raises the epoch. */
+static void
+test_salesctl_redis_user_reads_and_requests_rebuilds (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char redis_url[TEST_URL_MAX], reader[TEST_URL_MAX];
+    char redis_setting[TEST_SETTING_MAX], reader_setting[TEST_SETTING_MAX];
+    char output_path[PATH_MAX];
+    assert_int_equal (
+        sp_harness_redis_url_as (fixture->harness, "salesctl", redis_url, sizeof redis_url), 0);
+    assert_int_equal (
+        sp_harness_postgres_url_as (fixture->harness, "salesctl_reader", reader, sizeof reader), 0);
+    snprintf (redis_setting, sizeof redis_setting, "SP_REDIS_URL=%s", redis_url);
+    snprintf (reader_setting, sizeof reader_setting, "SP_POSTGRES_READONLY_URL=%s", reader);
+    snprintf (output_path, sizeof output_path, "%s/salesctl.out",
+              sp_harness_dir (fixture->harness));
+    const char *const settings[] = { redis_setting, reader_setting, NULL };
+
+    /* An instance of kpi-evaluator, as its heartbeat writes it. */
+    sp_redis_t *admin = s_redis_as (fixture, "admin");
+    s_redis_allowed (admin, "admin", 3,
+                     (const char *[]){ "SADD", "salespulse:services", "kpi-evaluator" });
+    s_redis_allowed (admin, "admin", 4,
+                     (const char *[]){ "ZADD", "kpi-evaluator:{kpi-evaluator}:members",
+                                       "99999999999999", "roles-instance" });
+    s_redis_allowed (admin, "admin", 3,
+                     (const char *[]){ "SET", "kpi-evaluator:{kpi-evaluator}:instance:roles-instance",
+                                       "{\"instance\":\"roles-instance\",\"partitions\":[]}" });
+    assert_int_equal (s_salesctl (fixture, settings,
+                                  (const char *const[]){ "status", "--service", "kpi-evaluator",
+                                                         "--json", NULL }),
+                      0);
+    assert_true (sp_harness_log_contains (output_path, "roles-instance"));
+
+    sp_redis_reply_t *reply = sp_redis_command (
+        admin, 2, (const char *[]){ "INCR", "kpi-evaluator:rebuild" }, NULL, NULL, 0);
+    assert_non_null (reply);
+    int64_t epoch = sp_redis_reply_integer (reply);
+    sp_redis_reply_destroy (&reply);
+    assert_int_equal (
+        s_salesctl (fixture, settings, (const char *const[]){ "rebuild", "kpi-evaluator", NULL }),
+        0);
+    reply = sp_redis_command (admin, 2, (const char *[]){ "GET", "kpi-evaluator:rebuild" }, NULL,
+                              NULL, 0);
+    assert_non_null (reply);
+    char expected[TEST_SETTING_MAX];
+    snprintf (expected, sizeof expected, "%lld", (long long) (epoch + 1));
+    assert_string_equal (sp_redis_reply_text (reply, NULL), expected);
+    sp_redis_reply_destroy (&reply);
+    sp_redis_destroy (&admin);
+}
+
 int
 main (void)
 {
@@ -529,12 +653,14 @@ main (void)
         cmocka_unit_test (test_no_role_changes_the_log),
         cmocka_unit_test (test_ingest_appends_only),
         cmocka_unit_test (test_consumers_write_only_their_own_tables),
+        cmocka_unit_test (test_consumers_keep_to_their_shared_rows),
         cmocka_unit_test (test_readonly_role_reads_only),
         cmocka_unit_test (test_password_required),
         cmocka_unit_test (test_redis_users_keep_to_their_keys),
         cmocka_unit_test (test_redis_default_user_is_off),
         cmocka_unit_test (test_ingest_runs_as_its_role),
         cmocka_unit_test (test_salesctl_queries_use_the_readonly_role),
+        cmocka_unit_test (test_salesctl_redis_user_reads_and_requests_rebuilds),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
