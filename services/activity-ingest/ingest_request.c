@@ -2,6 +2,7 @@
 #include "ingest_request.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,15 @@ ingest_request_new (const uint8_t *data, size_t size, const ingest_request_limit
         return self;
     }
     self->request_id = self->message->request_id;
+    if (self->message->base.n_unknown_fields > 0) {
+        /* A field this service does not know: refused like one inside a
+           SalesEvent, never passed over. */
+        sp_error_set (error, sizeof error, "unknown field number %" PRIu32 " in %s",
+                      self->message->base.unknown_fields[0].tag,
+                      salespulse__ingest_request__descriptor.name);
+        ingest_request_refuse (self, INGEST_STATUS_BAD_REQUEST, error);
+        return self;
+    }
     if (self->message->n_events == 0) {
         ingest_request_refuse (self, INGEST_STATUS_BAD_REQUEST, "request holds no events");
         return self;

@@ -472,6 +472,18 @@ test_request_bad_requests (void **state)
     request = ingest_request_new (data, size, &small, TEST_NOW);
     assert_int_equal (ingest_request_status (request), INGEST_STATUS_BAD_REQUEST);
     ingest_request_destroy (&request);
+
+    /* A field IngestRequest does not have (number 9, varint 1) after valid
+       events: the whole request is refused, naming it. */
+    data[size] = (9 << 3) | 0;
+    data[size + 1] = 1;
+    request = ingest_request_new (data, size + 2, &s_limits, TEST_NOW);
+    assert_int_equal (ingest_request_status (request), INGEST_STATUS_BAD_REQUEST);
+    assert_int_equal (ingest_request_id (request), 42);
+    assert_string_equal (ingest_request_error (request),
+                         "unknown field number 9 in salespulse.IngestRequest");
+    assert_int_equal (ingest_request_event_count (request), 0);
+    ingest_request_destroy (&request);
     for (size_t i = 0; i < 2; i++)
         sp_event_destroy (&events[i]);
 
