@@ -15,6 +15,7 @@ done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export SP_SOURCE_DIR=${SP_SOURCE_DIR:-$(pwd)}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SP_SOURCE_DIR/tests/lsan.supp:print_suppressions=0}
 export SP_BUILD_DIR=$build
 
 passed=0; failed=0; crashed=()
