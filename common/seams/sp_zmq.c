@@ -9,6 +9,7 @@
 #include "sp_zmq.h"
 #include "sp_error.h"
 
+#include "sp_log.h"
 #include "sp_proto.h"
 
 #include <assert.h>
@@ -449,7 +450,11 @@ sp_zmq_socket_new (const sp_zmq_options_t *options, char *error, size_t error_si
     zsock_t *socket = NULL;
     if (s_options_valid (options, error, error_size) != 0)
         goto out;
-    socket = zsock_new (options->type);
+    const sp_zmq_curve_t *curve = options->curve ? options->curve : sp_zmq_curve_installed ();
+    /* A CURVE publisher decides whose subscriptions count: an XPUB that
+       applies them by hand (s_admit_subscriptions). */
+    bool guarded = curve && options->curve_server && options->type == ZMQ_PUB;
+    socket = zsock_new (guarded ? ZMQ_XPUB : options->type);
     if (!socket) {
         char reason[SP_ZMQ_REASON_MAX];
         sp_error_set (error, error_size, "could not create %s socket: %s", zsys_sockname (options->type),
@@ -458,7 +463,8 @@ sp_zmq_socket_new (const sp_zmq_options_t *options, char *error, size_t error_si
     }
     if (s_apply_options (socket, options, error, error_size) != 0)
         goto out_destroy_socket;
-    const sp_zmq_curve_t *curve = options->curve ? options->curve : sp_zmq_curve_installed ();
+    if (guarded)
+        zsock_set_xpub_manual (socket, 1);
     if (curve && sp_zmq_curve_apply (curve, socket, options->curve_server, error, error_size) != 0)
         goto out_destroy_socket;
     if (options->endpoints && sp_zmq_attach (socket, options->endpoints, options->bind_by_default,
@@ -486,6 +492,42 @@ sp_zmq_endpoint (zsock_t *socket)
 {
     assert (socket);
     return zsock_endpoint (socket);
+}
+
+/* Applies the subscriptions a guarded publisher (a CURVE XPUB, see
+   sp_zmq_socket_new) has received since its last send, before it sends
+   again: a subscription counts only when the subscriber's certificate
+   does not say "subscribe": "no" (SP_ZMQ_CURVE_SUBSCRIBE; the ZAP handler
+   hands the metadata of the server's copy over with every message);
+   cancels always apply (to the subscriber's own pipe, or to none when it
+   has gone). Never blocks. */
+static void
+s_admit_subscriptions (zsock_t *socket, void *handle)
+{
+    if (zsock_type (socket) != ZMQ_XPUB)
+        return;
+    zmq_msg_t message;
+    zmq_msg_init (&message);
+    while (zmq_msg_recv (&message, handle, ZMQ_DONTWAIT) >= 0) {
+        const uint8_t *data = zmq_msg_data (&message);
+        size_t size = zmq_msg_size (&message);
+        if (size == 0 || (data[0] != 0 && data[0] != 1))
+            continue; /* not a (un)subscription: nothing a publisher reads */
+        if (data[0] == 0) {
+            zmq_setsockopt (handle, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
+            continue;
+        }
+        const char *may = zmq_msg_gets (&message, SP_ZMQ_CURVE_SUBSCRIBE);
+        if (may && strcmp (may, SP_ZMQ_CURVE_SUBSCRIBE_NO) == 0) {
+            const char *name = zmq_msg_gets (&message, SP_ZMQ_CURVE_NAME);
+            sp_log_warn ("refused a subscription", "key=\"%s\" reason=\"its certificate says "
+                         "subscribe: no\"",
+                         name ? name : "");
+            continue;
+        }
+        zmq_setsockopt (handle, ZMQ_SUBSCRIBE, data + 1, size - 1);
+    }
+    zmq_msg_close (&message);
 }
 
 /* Explains a failed send in words an operator can act on. */
@@ -528,6 +570,7 @@ sp_zmq_send (zsock_t *socket, zmsg_t **message_p, char *error, size_t error_size
     assert (count > 0);
 
     void *handle = zsock_resolve (socket);
+    s_admit_subscriptions (socket, handle);
     int rc = 0;
     size_t index = 0;
     for (zframe_t *frame = zmsg_first (message); frame; frame = zmsg_next (message), index++) {
@@ -556,6 +599,7 @@ sp_zmq_send_proto (zsock_t *socket, const char *topic, const ProtobufCMessage *m
         goto out;
 
     void *handle = zsock_resolve (socket);
+    s_admit_subscriptions (socket, handle);
     if (topic && s_send_bytes (handle, topic, strlen (topic), ZMQ_SNDMORE, false) != 0) {
         s_send_error (zmq_errno (), error, error_size);
         goto out_free_data;

@@ -33,6 +33,10 @@
     or connect: a server socket (options.curve_server, true for the binding
     types) admits only the listed client keys, a client socket proves its
     own key and checks the server's. Without either, sockets are plain.
+    A CURVE server PUB is made as an XPUB in manual mode: sp_zmq_send and
+    sp_zmq_send_proto first apply the subscriptions that arrived, except
+    those of a key whose certificate says "subscribe": "no"
+    (SP_ZMQ_CURVE_SUBSCRIBE), so send on it only through them.
 
     Message helpers: sp_zmq_send_proto sends [topic] + packed protobuf;
     sp_zmq_receive reads one whole multipart message and checks its frame

@@ -127,6 +127,7 @@ s_cert_read (const char *path, sp_zmq_curve_cert_info_t *info, uint8_t *keys, ch
         return -1;
     }
     memset (info, 0, sizeof *info);
+    info->subscribe = true;
     snprintf (info->public_key, sizeof info->public_key, "%s", public_text);
     info->secret = !s_all_zero (secret_key, sizeof secret_key);
     zconfig_t *metadata = zconfig_locate (root, "/metadata");
@@ -143,6 +144,8 @@ s_cert_read (const char *path, sp_zmq_curve_cert_info_t *info, uint8_t *keys, ch
             snprintf (info->sources, sizeof info->sources, "%s", value ? value : "");
             info->limited = true;
         }
+        else if (strcmp (name, SP_ZMQ_CURVE_SUBSCRIBE) == 0)
+            info->subscribe = !value || strcmp (value, SP_ZMQ_CURVE_SUBSCRIBE_NO) != 0;
     }
     if (keys) {
         memcpy (keys, public_key, S_KEY_BYTES);
@@ -275,7 +278,8 @@ s_join (const char *dir, const char *name, const char *suffix, char *path, size_
 
 int
 sp_zmq_curve_cert_create (const char *dir, const char *name, const char *sources,
-                          sp_zmq_curve_cert_info_t *info, char *error, size_t error_size)
+                          bool subscribe, sp_zmq_curve_cert_info_t *info, char *error,
+                          size_t error_size)
 {
     assert (dir && name);
     if (sp_zmq_curve_name_check (name, error, error_size) != 0)
@@ -312,6 +316,8 @@ sp_zmq_curve_cert_create (const char *dir, const char *name, const char *sources
     zcert_set_meta (cert, SP_ZMQ_CURVE_NAME, "%s", name);
     if (sources)
         zcert_set_meta (cert, SP_ZMQ_CURVE_SOURCES, "%s", sources);
+    if (!subscribe)
+        zcert_set_meta (cert, SP_ZMQ_CURVE_SUBSCRIBE, "%s", SP_ZMQ_CURVE_SUBSCRIBE_NO);
     int rc = -1;
     /* The secret file is created 0600 before anything is written in it. */
     mode_t previous = umask (0077);

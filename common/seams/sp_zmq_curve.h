@@ -35,7 +35,9 @@
     the client's public key in Z85. The metadata comes from the server's
     copy of the certificate in clients_path, never from what the client
     sends, so "sources" (SP_ZMQ_CURVE_SOURCES) can limit what a key may
-    publish. CZMQ 4.2's zauth packs a certificate's metadata into 512
+    publish and "subscribe": "no" (SP_ZMQ_CURVE_SUBSCRIBE) forbid it to
+    subscribe: a CURVE PUB socket of sp_zmq is an XPUB that applies only
+    the subscriptions of keys without it (sp_zmq.h). CZMQ 4.2's zauth packs a certificate's metadata into 512
     bytes without checking, so certificates here keep theirs under
     SP_ZMQ_CURVE_METADATA_MAX, and sp_zmq_curve_new refuses a clients
     directory holding a larger one.
@@ -55,6 +57,8 @@
 /* Metadata names of a certificate (and of an admitted connection). */
 #define SP_ZMQ_CURVE_NAME "name"       /* the key's name, as `salesctl keys new` gave it */
 #define SP_ZMQ_CURVE_SOURCES "sources" /* comma-separated sources the key may publish */
+#define SP_ZMQ_CURVE_SUBSCRIBE "subscribe" /* "no": the key's subscriptions are refused */
+#define SP_ZMQ_CURVE_SUBSCRIBE_NO "no"
 #define SP_ZMQ_CURVE_USER_ID "User-Id" /* set by ZAP: the client's public key, Z85 */
 
 #define SP_ZMQ_CURVE_KEY_TEXT_SIZE 41 /* a Z85 key, 40 characters, and its NUL */
@@ -127,6 +131,7 @@ typedef struct {
     char public_key[SP_ZMQ_CURVE_KEY_TEXT_SIZE]; /* Z85 */
     char sources[SP_ZMQ_CURVE_SOURCES_MAX + 1];  /* metadata "sources" */
     bool limited;                                /* metadata "sources" is present */
+    bool subscribe;                              /* no metadata "subscribe": "no" */
     bool secret;                                 /* the file holds the secret key */
     size_t metadata_size;                        /* its metadata as ZAP packs it, bytes */
 } sp_zmq_curve_cert_info_t;
@@ -145,11 +150,14 @@ int sp_zmq_curve_sources_check (const char *sources, char *error, size_t error_s
 bool sp_zmq_curve_sources_allow (const char *sources, const char *source);
 
 /* Makes a new key pair and writes dir/name (public) and dir/name_secret
-   (both keys, mode 0600), with metadata "name" and, when sources is not
-   NULL, "sources". Refuses to overwrite either file. Fills info (may be
+   (both keys, mode 0600), with metadata "name", "sources" when sources
+   is not NULL, and "subscribe": "no" when subscribe is false (a
+   publisher's key: every CURVE publisher of the stack refuses its
+   subscriptions). Refuses to overwrite either file. Fills info (may be
    NULL). Returns 0, or -1 with error. */
 int sp_zmq_curve_cert_create (const char *dir, const char *name, const char *sources,
-                              sp_zmq_curve_cert_info_t *info, char *error, size_t error_size);
+                              bool subscribe, sp_zmq_curve_cert_info_t *info, char *error,
+                              size_t error_size);
 
 /* Reads the certificate file at path into info. Returns 0, or -1 with
    error (no such file, not a CURVE certificate). */

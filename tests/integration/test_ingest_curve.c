@@ -82,7 +82,8 @@ s_salesctl (s_fixture_t *fixture, const char *const *settings, const char *const
     return status;
 }
 
-/* `salesctl keys new NAME [--sources sources]` into keys; with listed,
+/* `salesctl keys new NAME [--sources sources] [--no-subscribe]` into
+   keys (--no-subscribe for a name starting "publisher-"); with listed,
    the public certificate is copied into clients. */
 static void
 s_key (s_fixture_t *fixture, const char *name, const char *sources, bool listed)
@@ -91,9 +92,13 @@ s_key (s_fixture_t *fixture, const char *name, const char *sources, bool listed)
     snprintf (dir, sizeof dir, "--dir=%s", fixture->keys);
     char limit[TEST_SETTING_SIZE];
     snprintf (limit, sizeof limit, "--sources=%s", sources ? sources : "");
-    int status = s_salesctl (
-        fixture, NULL,
-        (const char *const[]){ "keys", "new", name, dir, sources ? limit : NULL, NULL });
+    const char *arguments[7] = { "keys", "new", name, dir, NULL, NULL, NULL };
+    size_t count = 4;
+    if (sources)
+        arguments[count++] = limit;
+    if (strncmp (name, "publisher-", strlen ("publisher-")) == 0)
+        arguments[count++] = "--no-subscribe";
+    int status = s_salesctl (fixture, NULL, arguments);
     if (status != 0)
         fail_msg ("salesctl keys new %s: %s", name, fixture->errors);
     if (!listed)
@@ -139,6 +144,7 @@ s_setup (void **state)
     s_key (fixture, "crm-feed", "crm", true);
     s_key (fixture, "reader", "", true);
     s_key (fixture, "stranger", NULL, false);
+    s_key (fixture, "publisher-crm", "crm", true);
 
     assert_int_equal (sp_harness_free_endpoint (fixture->endpoint, sizeof fixture->endpoint), 0);
     assert_int_equal (sp_harness_free_endpoint (fixture->bus, sizeof fixture->bus), 0);
@@ -323,7 +329,9 @@ s_wait_event (zsock_t *monitor, uint16_t kind)
 }
 
 /* The bus: a listed subscriber receives every event published; one with
-   an unknown key is refused by ZAP and receives nothing. */
+   an unknown key is refused by ZAP and receives nothing; a listed
+   publisher's key made with --no-subscribe connects, but its subscription
+   is refused and it receives nothing either. */
 static void
 test_unknown_subscriber_receives_nothing (void **state)
 {
@@ -337,6 +345,16 @@ test_unknown_subscriber_receives_nothing (void **state)
     assert_non_null (monitor);
     assert_int_equal (zsock_connect (stranger, "%s", fixture->bus), 0);
     assert_int_equal (s_wait_event (monitor, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH), TEST_AUTH_FAILED);
+
+    sp_zmq_curve_t *publisher_curve = NULL;
+    zsock_t *publisher = s_subscriber (fixture, "publisher-crm", &publisher_curve);
+    assert_int_equal (zmq_socket_monitor (zsock_resolve (publisher),
+                                          "inproc://publisher-monitor", ZMQ_EVENT_ALL),
+                      0);
+    zsock_t *publisher_monitor = zsock_new_pair (">inproc://publisher-monitor");
+    assert_non_null (publisher_monitor);
+    assert_int_equal (zsock_connect (publisher, "%s", fixture->bus), 0);
+    assert_int_equal (s_wait_event (publisher_monitor, ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
 
     zsock_t *reader = s_subscriber (fixture, "reader", &reader_curve);
     assert_int_equal (zsock_connect (reader, "%s", fixture->bus), 0);
@@ -373,10 +391,19 @@ test_unknown_subscriber_receives_nothing (void **state)
     assert_string_equal (envelope->event->event_id, "curve:bus:last");
     salespulse__bus_envelope__free_unpacked (envelope, NULL);
     zmsg_destroy (&message);
-    /* Everything the reader got, the stranger never saw. */
+    /* Everything the reader got, the stranger and the publisher's key never
+       saw: activity-ingest says it refused the latter's subscription. */
     assert_false (zsock_events (stranger) & ZMQ_POLLIN);
+    assert_false (zsock_events (publisher) & ZMQ_POLLIN);
+    char log_path[PATH_MAX];
+    snprintf (log_path, sizeof log_path, "%s/ingest.log", sp_harness_dir (fixture->harness));
+    assert_true (sp_harness_log_contains (log_path, "msg=\"refused a subscription\" "
+                                                    "key=\"publisher-crm\""));
     assert_true (s_count (fixture, "SELECT count(*) FROM events") >= 2);
 
+    zsock_destroy (&publisher_monitor);
+    sp_zmq_socket_destroy (&publisher);
+    sp_zmq_curve_destroy (&publisher_curve);
     zsock_destroy (&monitor);
     sp_zmq_socket_destroy (&stranger);
     sp_zmq_socket_destroy (&reader);

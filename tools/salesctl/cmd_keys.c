@@ -1,6 +1,6 @@
 /*  salesctl keys - makes and lists ZeroMQ CURVE certificates.
 
-        salesctl keys new NAME [--sources LIST] [--dir DIR]
+        salesctl keys new NAME [--sources LIST] [--no-subscribe] [--dir DIR]
         salesctl keys list [--dir DIR] [--json]
 
     `new` makes a key pair and writes DIR/NAME (the public certificate:
@@ -10,14 +10,16 @@
     are CZMQ's certificate format (zcert). --sources limits what a
     publisher holding the key may publish: activity-ingest rejects an
     event whose source is not in the list (source_not_allowed); an empty
-    list ("") makes a key that may publish nothing, for a subscriber. A
+    list ("") makes a key that may publish nothing, for a subscriber;
+    --no-subscribe makes one whose subscriptions every CURVE publisher of
+    the stack refuses (the bus, notices, alerts), for a publisher. A
     key is never overwritten: rotating one is making a new name, listing
     it, moving its user over, removing the old public file
     (docs/security.md).
 
     `list` shows every certificate of DIR, sorted by file name: the
-    file, the key's name, its public key, what it may publish and whether
-    the file holds the secret key. Keys are read from files only, never
+    file, the key's name, its public key, what it may publish, whether it
+    may subscribe and whether the file holds the secret key. Keys are read from files only, never
     taken from or printed on a command line (a public key is not secret).
 */
 #include "salesctl.h"
@@ -40,6 +42,9 @@ static const sp_config_option_t s_options[] = {
     { "dir", "SP_KEYS_DIR", SP_CONFIG_STRING, ".", "directory the certificates are in", 0, 0 },
     { "sources", NULL, SP_CONFIG_STRING, NULL,
       "keys new: the sources the key may publish, comma-separated (\"\": none); unset: any", 0, 0 },
+    { "no-subscribe", NULL, SP_CONFIG_BOOL, "false",
+      "keys new: a publisher's key: every CURVE publisher of the stack refuses its subscriptions",
+      0, 0 },
     { "json", NULL, SP_CONFIG_BOOL, "false", "keys list: one JSON object per certificate", 0, 0 },
 };
 
@@ -97,16 +102,18 @@ s_free_names (char **names, size_t count)
 static void
 s_print (const char *file, const sp_zmq_curve_cert_info_t *info)
 {
-    printf ("%-24s name=%s public_key=%s sources=%s%s\n", file, info->name[0] ? info->name : "-",
-            info->public_key, info->limited ? (info->sources[0] ? info->sources : "(none)") : "any",
-            info->secret ? " secret" : "");
+    printf ("%-24s name=%s public_key=%s sources=%s subscribe=%s%s\n", file,
+            info->name[0] ? info->name : "-", info->public_key,
+            info->limited ? (info->sources[0] ? info->sources : "(none)") : "any",
+            info->subscribe ? "yes" : "no", info->secret ? " secret" : "");
 }
 
 static int
 s_print_json (const char *file, const sp_zmq_curve_cert_info_t *info)
 {
-    json_t *object = json_pack ("{s:s, s:s, s:s, s:b}", "file", file, "name", info->name,
-                                "public_key", info->public_key, "secret", info->secret);
+    json_t *object = json_pack ("{s:s, s:s, s:s, s:b, s:b}", "file", file, "name", info->name,
+                                "public_key", info->public_key, "subscribe", info->subscribe,
+                                "secret", info->secret);
     if (!object)
         return -1;
     json_t *sources = info->limited ? json_string (info->sources) : json_null ();
@@ -178,7 +185,8 @@ s_new (const sp_config_t *config)
     const char *sources = sp_config_string (config, "sources");
     char error[SALESCTL_KEYS_ERROR_SIZE];
     sp_zmq_curve_cert_info_t info;
-    if (sp_zmq_curve_cert_create (dir, name, sources, &info, error, sizeof error) != 0) {
+    bool subscribe = !sp_config_bool (config, "no-subscribe");
+    if (sp_zmq_curve_cert_create (dir, name, sources, subscribe, &info, error, sizeof error) != 0) {
         fprintf (stderr, "salesctl keys new: %s\n", error);
         return SALESCTL_EXIT_FAILURE;
     }

@@ -71,13 +71,15 @@ s_teardown (void **state)
     return 0;
 }
 
-/* Makes keys/NAME(+_secret); with listed, also copies the public file
-   into clients. */
+/* Makes keys/NAME(+_secret), one that may subscribe or not; with listed,
+   also copies the public file into clients. */
 static void
-s_key (const s_fixture_t *fixture, const char *name, const char *sources, bool listed)
+s_key_of (const s_fixture_t *fixture, const char *name, const char *sources, bool subscribe,
+          bool listed)
 {
     char error[ERROR_SIZE] = "";
-    if (sp_zmq_curve_cert_create (fixture->keys, name, sources, NULL, error, sizeof error) != 0)
+    if (sp_zmq_curve_cert_create (fixture->keys, name, sources, subscribe, NULL, error,
+                                  sizeof error) != 0)
         fail_msg ("sp_zmq_curve_cert_create: %s", error);
     if (!listed)
         return;
@@ -96,6 +98,13 @@ s_key (const s_fixture_t *fixture, const char *name, const char *sources, bool l
                       zchunk_size (chunk));
     fclose (copy);
     zchunk_destroy (&chunk);
+}
+
+/* s_key_of for a key that may subscribe. */
+static void
+s_key (const s_fixture_t *fixture, const char *name, const char *sources, bool listed)
+{
+    s_key_of (fixture, name, sources, true, listed);
 }
 
 /* keys/NAME[suffix] into path. */
@@ -223,10 +232,11 @@ test_cert_files (void **state)
     char error[ERROR_SIZE] = "";
     sp_zmq_curve_cert_info_t info;
     assert_int_equal (
-        sp_zmq_curve_cert_create (fixture->keys, "crm", "crm,erp", &info, error, sizeof error), 0);
+        sp_zmq_curve_cert_create (fixture->keys, "crm", "crm,erp", true, &info, error, sizeof error), 0);
     assert_string_equal (info.name, "crm");
     assert_string_equal (info.sources, "crm,erp");
     assert_true (info.limited);
+    assert_true (info.subscribe);
     assert_false (info.secret);
     assert_int_equal (strlen (info.public_key), 40);
 
@@ -243,17 +253,21 @@ test_cert_files (void **state)
 
     /* Never overwritten: the files stay as they were. */
     assert_int_equal (
-        sp_zmq_curve_cert_create (fixture->keys, "crm", NULL, NULL, error, sizeof error), -1);
+        sp_zmq_curve_cert_create (fixture->keys, "crm", NULL, true, NULL, error, sizeof error), -1);
     assert_non_null (strstr (error, "key \"crm\" already exists"));
     assert_int_equal (
         sp_zmq_curve_cert_read (s_path (fixture, "crm", "", path), &secret, error, sizeof error),
         0);
     assert_string_equal (secret.public_key, info.public_key);
 
-    /* Without --sources: any source. */
+    /* Without --sources: any source; --no-subscribe: read back. */
     assert_int_equal (
-        sp_zmq_curve_cert_create (fixture->keys, "any", NULL, &info, error, sizeof error), 0);
+        sp_zmq_curve_cert_create (fixture->keys, "any", NULL, false, &info, error, sizeof error), 0);
     assert_false (info.limited);
+    assert_false (info.subscribe);
+    assert_int_equal (
+        sp_zmq_curve_cert_read (s_path (fixture, "any", "", path), &info, error, sizeof error), 0);
+    assert_false (info.subscribe);
 
     assert_int_equal (
         sp_zmq_curve_cert_read (s_path (fixture, "absent", "", path), &info, error, sizeof error),
@@ -265,7 +279,7 @@ test_cert_files (void **state)
     assert_int_equal (sp_zmq_curve_cert_read (path, &info, error, sizeof error), -1);
     assert_non_null (strstr (error, "not a ZeroMQ CURVE certificate"));
     assert_int_equal (
-        sp_zmq_curve_cert_create ("/nonexistent-dir", "x", NULL, NULL, error, sizeof error), -1);
+        sp_zmq_curve_cert_create ("/nonexistent-dir", "x", NULL, true, NULL, error, sizeof error), -1);
     assert_string_equal (error, "could not write keys into \"/nonexistent-dir\": not a directory");
 }
 
@@ -313,7 +327,7 @@ test_settings_refused (void **state)
     unlink (path);
     /* Only public certificates belong in the clients directory. */
     assert_int_equal (
-        sp_zmq_curve_cert_create (fixture->clients, "leaked", NULL, NULL, error, sizeof error), 0);
+        sp_zmq_curve_cert_create (fixture->clients, "leaked", NULL, true, NULL, error, sizeof error), 0);
     assert_null (sp_zmq_curve_new (&settings, error, sizeof error));
     assert_non_null (strstr (error, "leaked_secret\" holds a secret key"));
     snprintf (path, sizeof path, "%s/leaked_secret", fixture->clients);
@@ -419,12 +433,14 @@ test_installed_pub_sub (void **state)
     s_key (fixture, "bus", NULL, false);
     s_key (fixture, "reader", "", true);
     s_key (fixture, "eavesdropper", NULL, false);
+    s_key_of (fixture, "publisher-only", "crm", false, true);
     sp_zmq_curve_t *server = s_curve (fixture, "bus", true, NULL);
     sp_zmq_curve_install (&server);
     assert_null (server);
     assert_non_null (sp_zmq_curve_installed ());
     sp_zmq_curve_t *listed = s_curve (fixture, "reader", false, "bus");
     sp_zmq_curve_t *unknown = s_curve (fixture, "eavesdropper", false, "bus");
+    sp_zmq_curve_t *publishing = s_curve (fixture, "publisher-only", false, "bus");
 
     zsock_t *publisher = s_socket (ZMQ_PUB, "tcp://127.0.0.1:*", NULL);
     assert_true (sp_zmq_curve_is_server (publisher));
@@ -433,13 +449,23 @@ test_installed_pub_sub (void **state)
     zsock_t *monitor = s_monitor (eavesdropper, "eavesdropper");
     assert_int_equal (zsock_connect (eavesdropper, "%s", endpoint), 0);
     assert_int_equal (s_wait_event (monitor, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH), AUTH_FAILED_STATUS);
+    /* A listed key whose certificate says "subscribe": "no" connects
+       (it may publish elsewhere) but its subscription is refused. */
+    zsock_t *refused = s_socket (ZMQ_SUB, NULL, publishing);
+    zsock_t *refused_monitor = s_monitor (refused, "publisher-only");
+    assert_int_equal (zsock_connect (refused, "%s", endpoint), 0);
+    assert_int_equal (s_wait_event (refused_monitor, ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
     zsock_t *reader = s_socket (ZMQ_SUB, endpoint, listed);
 
-    /* Publish until the listed reader has joined, then once more. */
+    /* Publish (through the seam, which applies the subscriptions it may)
+       until the listed reader has joined, then once more. */
     int64_t deadline = zclock_mono () + DEADLINE_MS;
     bool joined = false;
+    char error[ERROR_SIZE] = "";
     while (!joined && zclock_mono () < deadline) {
-        zstr_send (publisher, "event");
+        zmsg_t *event = zmsg_new ();
+        zmsg_addstr (event, "event");
+        assert_int_equal (sp_zmq_send (publisher, &event, error, sizeof error), 0);
         zpoller_t *poller = zpoller_new (reader, NULL);
         joined = zpoller_wait (poller, POLL_MS) == reader;
         zpoller_destroy (&poller);
@@ -449,13 +475,21 @@ test_installed_pub_sub (void **state)
         char *text = zstr_recv (reader);
         zstr_free (&text);
     }
-    zstr_send (publisher, "last");
+    zmsg_t *last = zmsg_new ();
+    zmsg_addstr (last, "last");
+    assert_int_equal (sp_zmq_send (publisher, &last, error, sizeof error), 0);
     zsock_set_rcvtimeo (reader, DEADLINE_MS);
     char *text = zstr_recv (reader);
     assert_string_equal (text, "last");
     zstr_free (&text);
     assert_false (zsock_events (eavesdropper) & ZMQ_POLLIN);
+    /* The refused subscriber was connected all along and got nothing. */
+    zsock_set_rcvtimeo (refused, POLL_MS);
+    text = zstr_recv (refused);
+    assert_null (text);
 
+    zsock_destroy (&refused_monitor);
+    sp_zmq_socket_destroy (&refused);
     zsock_destroy (&monitor);
     sp_zmq_socket_destroy (&eavesdropper);
     sp_zmq_socket_destroy (&reader);
@@ -463,6 +497,7 @@ test_installed_pub_sub (void **state)
     sp_zmq_curve_uninstall ();
     assert_null (sp_zmq_curve_installed ());
     sp_zmq_curve_uninstall ();
+    sp_zmq_curve_destroy (&publishing);
     sp_zmq_curve_destroy (&unknown);
     sp_zmq_curve_destroy (&listed);
 }
