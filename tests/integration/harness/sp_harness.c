@@ -86,29 +86,6 @@ s_run_script (const sp_harness_t *self, const char *command, const char *argumen
     return WEXITSTATUS (status);
 }
 
-/* Binds a loopback socket on port 0 and returns it (still open, so two
-   calls give two different ports) with the port in *port; -1 on failure. */
-static int
-s_reserve_port (int *port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in address;
-    memset (&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    if (bind (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
-        getsockname (fd, (struct sockaddr *) &address, &length) != 0) {
-        close (fd);
-        return -1;
-    }
-    *port = ntohs (address.sin_port);
-    return fd;
-}
-
 static int
 s_remove_entry (const char *path, const struct stat *status, int type, struct FTW *walk)
 {
@@ -176,9 +153,9 @@ sp_harness_new (unsigned flags)
     }
     int postgres_socket = -1, redis_socket = -1;
     if (flags & SP_HARNESS_POSTGRES)
-        postgres_socket = s_reserve_port (&self->postgres_port);
+        postgres_socket = sp_harness_reserve_port (&self->postgres_port);
     if (flags & SP_HARNESS_REDIS)
-        redis_socket = s_reserve_port (&self->redis_port);
+        redis_socket = sp_harness_reserve_port (&self->redis_port);
     bool reserved = (!(flags & SP_HARNESS_POSTGRES) || postgres_socket >= 0) &&
                     (!(flags & SP_HARNESS_REDIS) || redis_socket >= 0);
     if (postgres_socket >= 0)

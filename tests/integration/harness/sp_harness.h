@@ -78,6 +78,12 @@ const char *sp_harness_source_dir (void);
    close), for a service under test to listen on; -1 on failure. */
 int sp_harness_free_port (void);
 
+/* Binds a loopback socket on port 0 and returns it still open (so two
+   calls give two different ports, and nobody takes the port until the
+   caller closes it, just before its server binds it), with the port in
+   *port; -1 on failure. */
+int sp_harness_reserve_port (int *port);
+
 /* Monotonic clock, ms (for deadlines in tests). */
 int64_t sp_harness_now_ms (void);
 

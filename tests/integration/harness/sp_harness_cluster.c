@@ -72,26 +72,6 @@ struct _sp_harness_cluster_t {
 /* ================================================================ helpers */
 
 static int
-s_reserve_port (int *port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in address;
-    memset (&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (bind (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
-        getsockname (fd, (struct sockaddr *) &address, &length) != 0) {
-        close (fd);
-        return -1;
-    }
-    *port = ntohs (address.sin_port);
-    return fd;
-}
-
-static int
 s_remove_entry (const char *path, const struct stat *status, int type, struct FTW *walk)
 {
     (void) status;
@@ -358,9 +338,9 @@ sp_harness_cluster_new (int masters)
     size_t used = (size_t) snprintf (self->url, sizeof self->url, "redis+cluster://");
     for (int i = 0; i < masters && ok; i++) {
         s_node_t *node = &self->nodes[i];
-        sockets[reserved] = s_reserve_port (&node->port);
+        sockets[reserved] = sp_harness_reserve_port (&node->port);
         ok = sockets[reserved++] >= 0;
-        sockets[reserved] = ok ? s_reserve_port (&node->bus_port) : -1;
+        sockets[reserved] = ok ? sp_harness_reserve_port (&node->bus_port) : -1;
         ok = ok && sockets[reserved++] >= 0;
         int written = snprintf (node->dir, sizeof node->dir, "%s/node%d", self->dir, i);
         ok = ok && written > 0 && (size_t) written < sizeof node->dir;

@@ -31,17 +31,29 @@ s_loopback_socket (int port, struct sockaddr_in *address)
 }
 
 int
-sp_harness_free_port (void)
+sp_harness_reserve_port (int *port)
 {
     struct sockaddr_in address;
     int fd = s_loopback_socket (0, &address);
     if (fd < 0)
         return -1;
     socklen_t length = sizeof address;
+    if (bind (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
+        getsockname (fd, (struct sockaddr *) &address, &length) != 0) {
+        close (fd);
+        return -1;
+    }
+    *port = ntohs (address.sin_port);
+    return fd;
+}
+
+int
+sp_harness_free_port (void)
+{
     int port = -1;
-    if (bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
-        getsockname (fd, (struct sockaddr *) &address, &length) == 0)
-        port = ntohs (address.sin_port);
+    int fd = sp_harness_reserve_port (&port);
+    if (fd < 0)
+        return -1;
     close (fd);
     return port;
 }
