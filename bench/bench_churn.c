@@ -139,6 +139,8 @@
 #define BENCH_PERCENTILE_50 0.50
 #define BENCH_PERCENTILE_90 0.90
 #define BENCH_PERCENTILE_99 0.99
+#define BENCH_SLOWEST 3          /* triggers named with their alert's latency */
+#define BENCH_US_PER_S 1000000.0
 #define BENCH_METRIC_CATCHUP "salespulse_consumer_catchup_events_total"
 #define BENCH_METRIC_GAPS "salespulse_consumer_gaps_total"
 #define BENCH_METRIC_DEFERRED "salespulse_churn_scorings_deferred_total"
@@ -488,6 +490,34 @@ s_compare_ms (const void *left, const void *right)
 {
     double difference = *(const double *) left - *(const double *) right;
     return difference < 0 ? -1 : difference > 0;
+}
+
+/* Prints the BENCH_SLOWEST slowest alerts of the first triggers: trigger,
+   partition, when it was sent (CLOCK_MONOTONIC us, as churn-alerting's
+   debug log "day close scored" has told_us) and its latency. */
+static void
+s_print_slowest (const s_plan_t *plan, size_t triggers)
+{
+    bool shown[BENCH_TRIGGERS_MAX] = { false };
+    printf ("slowest alerts (trigger/partition: sent at CLOCK_MONOTONIC us, ms):");
+    for (int rank = 0; rank < BENCH_SLOWEST; rank++) {
+        size_t slowest = triggers;
+        double slowest_ms = -1;
+        for (size_t trigger = 0; trigger < triggers; trigger++) {
+            double ms = (atomic_load (&plan->received[trigger]) - atomic_load (&plan->sent[trigger])) *
+                        BENCH_MS_PER_S;
+            if (!shown[trigger] && ms > slowest_ms) {
+                slowest = trigger;
+                slowest_ms = ms;
+            }
+        }
+        if (slowest == triggers)
+            break;
+        shown[slowest] = true;
+        printf (" %zu/%zu: %.0f, %.1f;", slowest, slowest % BENCH_PARTITIONS,
+                atomic_load (&plan->sent[slowest]) * BENCH_US_PER_S, slowest_ms);
+    }
+    printf ("\n");
 }
 
 /* Percentile fraction of sorted (count > 0): nearest rank. */
@@ -875,6 +905,7 @@ main (void)
             s_percentile (latencies, measured, BENCH_PERCENTILE_90),
             s_percentile (latencies, measured, BENCH_PERCENTILE_99), latencies[measured - 1],
             latencies[0]);
+    s_print_slowest (&plan, triggers);
     bench_redis_stats_print (rebuild_stats, "rebuild", log_total);
     bench_redis_stats_print (live_stats, "live", live_events);
     fflush (stdout);

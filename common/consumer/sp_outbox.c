@@ -20,6 +20,13 @@ static const char s_claim_sql[] =
     "ON CONFLICT (stream) DO UPDATE SET head = s.head + 1, updated_at = now() "
     "RETURNING s.head";
 
+/* $1 stream, $2 count: the last of the next count sequences; a new
+   stream starts at 1. Locks the head row as s_claim_sql does. */
+static const char s_claim_many_sql[] =
+    "INSERT INTO outbox_streams AS s (stream, head) VALUES ($1, $2::bigint) "
+    "ON CONFLICT (stream) DO UPDATE SET head = s.head + $2::bigint, updated_at = now() "
+    "RETURNING s.head";
+
 /* $1 stream: its head, no row when it never had a message. */
 static const char s_head_sql[] = "SELECT head FROM outbox_streams WHERE stream = $1";
 
@@ -82,6 +89,34 @@ sp_outbox_claim (sp_pg_t *pg, const char *stream, int64_t *sequence, char *error
         sp_error_set (error, error_size, "the head of stream \"%s\" did not read back", stream);
     else {
         *sequence = claimed;
+        rc = 0;
+    }
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+int
+sp_outbox_claim_many (sp_pg_t *pg, const char *stream, int64_t count, int64_t *first, char *error,
+                      size_t error_size)
+{
+    assert (pg && stream && count >= 1 && first);
+    assert (sp_pg_in_transaction (pg));
+    if (sp_outbox_stream_check (stream, error, error_size) != 0)
+        return -1;
+    char count_text[32];
+    snprintf (count_text, sizeof count_text, "%" PRId64, count);
+    sp_pg_result_t *result =
+        sp_pg_exec (pg, s_claim_many_sql, 2, (const char *[]){ stream, count_text }, NULL, NULL);
+    int rc = -1;
+    int64_t last = 0;
+    if (!sp_pg_result_ok (result))
+        sp_error_set (error, error_size, "could not claim the next %" PRId64
+                      " sequences of stream \"%s\": %s", count, stream, sp_pg_result_error (result));
+    else if (sp_pg_result_rows (result) != 1 || sp_pg_result_int64 (result, 0, 0, &last) != 0 ||
+             last < count)
+        sp_error_set (error, error_size, "the head of stream \"%s\" did not read back", stream);
+    else {
+        *first = last - count + 1;
         rc = 0;
     }
     sp_pg_result_destroy (&result);

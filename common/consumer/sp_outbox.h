@@ -86,6 +86,11 @@ sp_outbox_order_t sp_outbox_order (int64_t last, int64_t received);
 int sp_outbox_claim (sp_pg_t *pg, const char *stream, int64_t *sequence, char *error,
                      size_t error_size);
 
+/* sp_outbox_claim for count (>= 1) messages at once: claims the next
+   count sequences, *first to *first + count - 1, in one statement. */
+int sp_outbox_claim_many (sp_pg_t *pg, const char *stream, int64_t count, int64_t *first,
+                          char *error, size_t error_size);
+
 /* Reads the stream's head: the newest sequence committed (0 when none).
    Returns 0, or -1 with the reason in error. */
 int sp_outbox_head (sp_pg_t *pg, const char *stream, int64_t *head, char *error, size_t error_size);

@@ -12,6 +12,7 @@
 #include "churn_array_text.h"
 #include "sp_civil.h"
 #include "sp_error.h"
+#include "sp_outbox.h"
 
 /* Room for an int64 in decimal with its sign and NUL. */
 #define S_NUMBER_SIZE 24
@@ -102,9 +103,9 @@ static const char s_forwardable_sql[] =
 static const char s_after_sql[] = "SELECT " S_COLUMNS " FROM churn_alerts a "
                                   "WHERE a.alert_seq > $1::bigint ORDER BY a.alert_seq LIMIT $2";
 
-/* $1 partition: its customers and their last periods. */
+/* $1 partition: its customers, their last periods and revisions. */
 static const char s_scored_sql[] =
-    "SELECT customer_id, (last_day - date '1970-01-01') FROM churn_customers "
+    "SELECT customer_id, (last_day - date '1970-01-01'), revision FROM churn_customers "
     "WHERE partition = $1::integer";
 
 /* $1 customers (text[]): their rows and their lifecycles, a customer's
@@ -346,7 +347,8 @@ churn_alert_store_scored (sp_pg_t *pg, uint32_t partition, churn_alert_store_sco
     for (size_t index = 0; index < total; index++) {
         list[index].customer = strdup (sp_pg_result_value (result, (int) index, 0));
         if (!list[index].customer ||
-            sp_pg_result_int64 (result, (int) index, 1, &list[index].last_day) != 0) {
+            sp_pg_result_int64 (result, (int) index, 1, &list[index].last_day) != 0 ||
+            sp_pg_result_int64 (result, (int) index, 2, &list[index].revision) != 0) {
             sp_error_set (error, error_size, "could not read the customers scored");
             sp_pg_result_destroy (&result);
             churn_alert_store_scored_free (&list, total);
@@ -587,50 +589,179 @@ s_factors_text (const churn_alert_t *alert)
     return text;
 }
 
-/* Inserts alert under the stream's next sequence (inside the open
-   transaction) and sets its sequence and created_at_ms. */
+/* The alerts of a batch ($1 the first sequence claimed, then one text[]
+   per column, the alerts in order): each under the next sequence;
+   returns each one's sequence and created_at. */
+static const char s_insert_many_sql[] =
+    "INSERT INTO churn_alerts (alert_seq, customer_id, rule, severity, state, action, score, band, "
+    "previous_scores, factors, days_since_order, typical_interval_days, fired_day, owner_rep, "
+    "owner_team, owner_region, occurred_at) "
+    "SELECT $1::bigint + u.n - 1, u.customer_id, u.rule, u.severity, u.state, u.action, "
+    "u.score::integer, u.band, u.previous::integer[], u.factors::jsonb, u.since::bigint, "
+    "u.typical::bigint, date '1970-01-01' + u.fired::integer, u.rep, u.team, u.region, "
+    "date '1970-01-01' + u.day::integer "
+    "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
+    "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
+    "$15::text[], $16::text[], $17::text[]) WITH ORDINALITY AS u (customer_id, rule, severity, "
+    "state, action, score, band, previous, factors, since, typical, fired, rep, team, region, "
+    "day, n) ORDER BY u.n "
+    "RETURNING alert_seq, floor(extract(epoch FROM created_at) * 1000)::bigint";
+
+/* The conditions of a batch's alerts ($1 the first sequence, $2
+   customers, $3 rules, $4 states, in the alerts' order): each
+   identity's latest alert of the batch. */
+static const char s_conditions_many_sql[] =
+    "INSERT INTO churn_alert_conditions (customer_id, rule, state, sequence) "
+    "SELECT DISTINCT ON (u.customer_id, u.rule) u.customer_id, u.rule, u.state, $1::bigint + u.n - 1 "
+    "FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u (customer_id, rule, "
+    "state, n) ORDER BY u.customer_id, u.rule, u.n DESC "
+    "ON CONFLICT (customer_id, rule) DO UPDATE "
+    "SET state = EXCLUDED.state, sequence = EXCLUDED.sequence, updated_at = now()";
+
+/* The columns of s_insert_many_sql after the sequence, as arrays. */
+enum {
+    S_MANY_CUSTOMER = 0,
+    S_MANY_RULE,
+    S_MANY_SEVERITY,
+    S_MANY_STATE,
+    S_MANY_ACTION,
+    S_MANY_SCORE,
+    S_MANY_BAND,
+    S_MANY_PREVIOUS,
+    S_MANY_FACTORS,
+    S_MANY_SINCE,
+    S_MANY_TYPICAL,
+    S_MANY_FIRED,
+    S_MANY_REP,
+    S_MANY_TEAM,
+    S_MANY_REGION,
+    S_MANY_DAY,
+    S_MANY_COUNT
+};
+
+/* Adds alert's columns to the arrays (S_MANY_COUNT of them). Returns 0,
+   or -1 when out of memory. */
 static int
-s_append (sp_pg_t *pg, churn_alert_t *alert, char *error, size_t error_size)
+s_add_alert (churn_array_text_t *arrays, const churn_alert_t *alert)
 {
-    char score[S_NUMBER_SIZE], since[S_NUMBER_SIZE], typical[S_NUMBER_SIZE], fired[S_NUMBER_SIZE],
-        day[S_NUMBER_SIZE], previous[S_PREVIOUS_SIZE];
-    snprintf (score, sizeof score, "%d", alert->score);
-    snprintf (since, sizeof since, "%" PRId64, alert->days_since_order);
-    snprintf (typical, sizeof typical, "%" PRId64, alert->typical_interval_days);
-    snprintf (fired, sizeof fired, "%" PRId64, alert->fired_day);
-    snprintf (day, sizeof day, "%" PRId64, alert->day);
+    char previous[S_PREVIOUS_SIZE];
     s_previous_text (alert, previous, sizeof previous);
     char *factors = s_factors_text (alert);
-    if (!factors) {
-        sp_error_set (error, error_size, "out of memory");
+    if (!factors)
         return -1;
+    churn_array_text_add_quoted (&arrays[S_MANY_CUSTOMER], alert->customer_id);
+    churn_array_text_add_quoted (&arrays[S_MANY_RULE], churn_rules_rule_name (alert->rule));
+    churn_array_text_add_quoted (&arrays[S_MANY_SEVERITY],
+                                 churn_rules_severity_name (alert->severity));
+    churn_array_text_add_quoted (&arrays[S_MANY_STATE],
+                                 churn_alert_state_name (churn_alert_state (alert->action)));
+    churn_array_text_add_quoted (&arrays[S_MANY_ACTION],
+                                 churn_lifecycle_action_name (alert->action));
+    if (alert->has_score) {
+        churn_array_text_add_int64 (&arrays[S_MANY_SCORE], alert->score);
+        churn_array_text_add_quoted (&arrays[S_MANY_BAND], churn_score_band_name (alert->band));
     }
-    const char *state = churn_alert_state_name (churn_alert_state (alert->action));
-    const char *rule = churn_rules_rule_name (alert->rule);
-    /* $2.. of the insert; $1 is the sequence claimed */
-    const char *values[S_INSERT_PARAMS - 1] = {
-        alert->customer_id,
-        rule,
-        churn_rules_severity_name (alert->severity),
-        state,
-        churn_lifecycle_action_name (alert->action),
-        alert->has_score ? score : NULL,
-        alert->has_score ? churn_score_band_name (alert->band) : NULL,
-        previous,
-        factors,
-        alert->has_interval ? since : NULL,
-        alert->has_interval ? typical : NULL,
-        fired,
-        alert->owner_rep,
-        alert->owner_team,
-        alert->owner_region,
-        day,
-    };
-    const char *key[] = { alert->customer_id, rule };
-    sp_outbox_store_transition_t transition = { .key = key, .state = state, .values = values };
-    int rc = sp_outbox_store_append (pg, &s_store, &transition, &alert->sequence,
-                                     &alert->created_at_ms, error, error_size);
+    else {
+        churn_array_text_add_bare (&arrays[S_MANY_SCORE], "NULL");
+        churn_array_text_add_bare (&arrays[S_MANY_BAND], "NULL");
+    }
+    churn_array_text_add_quoted (&arrays[S_MANY_PREVIOUS], previous);
+    churn_array_text_add_quoted (&arrays[S_MANY_FACTORS], factors);
+    if (alert->has_interval) {
+        churn_array_text_add_int64 (&arrays[S_MANY_SINCE], alert->days_since_order);
+        churn_array_text_add_int64 (&arrays[S_MANY_TYPICAL], alert->typical_interval_days);
+    }
+    else {
+        churn_array_text_add_bare (&arrays[S_MANY_SINCE], "NULL");
+        churn_array_text_add_bare (&arrays[S_MANY_TYPICAL], "NULL");
+    }
+    churn_array_text_add_int64 (&arrays[S_MANY_FIRED], alert->fired_day);
+    churn_array_text_add_quoted (&arrays[S_MANY_REP], alert->owner_rep);
+    churn_array_text_add_quoted (&arrays[S_MANY_TEAM], alert->owner_team);
+    churn_array_text_add_quoted (&arrays[S_MANY_REGION], alert->owner_region);
+    churn_array_text_add_int64 (&arrays[S_MANY_DAY], alert->day);
     free (factors);
+    return 0;
+}
+
+/* Inserts the alerts of the customers written (inside the open
+   transaction), in the order of writes, under the stream's next
+   sequences, claimed at once (sp_outbox_claim_many), and sets each
+   one's sequence and created_at_ms; then each identity's condition.
+   Three statements whatever the number of alerts (it was three per
+   alert). Returns 0, or -1 with the reason. */
+static int
+s_append_all (sp_pg_t *pg, churn_alert_store_write_t *writes, size_t count, char *error,
+              size_t error_size)
+{
+    size_t alerts = 0;
+    for (size_t index = 0; index < count; index++)
+        if (writes[index].written)
+            alerts += writes[index].alert_count;
+    if (alerts == 0)
+        return 0;
+    churn_array_text_t arrays[S_MANY_COUNT];
+    char *literals[S_MANY_COUNT];
+    memset (arrays, 0, sizeof arrays);
+    memset (literals, 0, sizeof literals);
+    sp_pg_result_t *result = NULL;
+    int rc = -1;
+    int64_t first = 0;
+    if (sp_outbox_claim_many (pg, CHURN_ALERT_STORE_STREAM, (int64_t) alerts, &first, error,
+                              error_size) != 0)
+        return -1;
+    for (size_t index = 0; index < count; index++)
+        for (size_t alert = 0; writes[index].written && alert < writes[index].alert_count;
+             alert++)
+            if (s_add_alert (arrays, &writes[index].alerts[alert]) != 0) {
+                sp_error_set (error, error_size, "out of memory");
+                goto out_free;
+            }
+    for (int column = 0; column < S_MANY_COUNT; column++) {
+        literals[column] = churn_array_text_finish (&arrays[column]);
+        if (!literals[column]) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out_free;
+        }
+    }
+    char first_text[S_NUMBER_SIZE];
+    snprintf (first_text, sizeof first_text, "%" PRId64, first);
+    const char *values[1 + S_MANY_COUNT] = { first_text };
+    for (int column = 0; column < S_MANY_COUNT; column++)
+        values[1 + column] = literals[column];
+    result = s_exec (pg, "insert the alerts", s_insert_many_sql, 1 + S_MANY_COUNT, values, error,
+                     error_size);
+    if (!result)
+        goto out_free;
+    int64_t created_at_ms = 0;
+    if ((size_t) sp_pg_result_rows (result) != alerts ||
+        sp_pg_result_int64 (result, 0, 1, &created_at_ms) != 0) {
+        sp_error_set (error, error_size, "the alerts' insert returned %d rows for %zu alerts",
+                      sp_pg_result_rows (result), alerts);
+        goto out_free;
+    }
+    /* one transaction: one created_at (now()) for all */
+    int64_t sequence = first;
+    for (size_t index = 0; index < count; index++)
+        for (size_t alert = 0; writes[index].written && alert < writes[index].alert_count;
+             alert++) {
+            writes[index].alerts[alert].sequence = sequence++;
+            writes[index].alerts[alert].created_at_ms = created_at_ms;
+        }
+    sp_pg_result_destroy (&result);
+    const char *conditions[] = { first_text, literals[S_MANY_CUSTOMER], literals[S_MANY_RULE],
+                                 literals[S_MANY_STATE] };
+    result = s_exec (pg, "update the alerts' conditions", s_conditions_many_sql, 4, conditions,
+                     error, error_size);
+    if (!result)
+        goto out_free;
+    rc = 0;
+out_free:
+    sp_pg_result_destroy (&result);
+    for (int column = 0; column < S_MANY_COUNT; column++) {
+        churn_array_text_reset (&arrays[column]);
+        free (literals[column]);
+    }
     return rc;
 }
 
@@ -826,10 +957,8 @@ s_write_rows (sp_pg_t *pg, uint32_t partition, churn_alert_store_write_t *writes
                                       lifecycle_arrays, 3, NULL, 0, error, error_size) != 0)
         goto out_reset;
     /* the alerts claim their sequences in the batch's order */
-    for (size_t index = 0; index < count; index++)
-        for (size_t alert = 0; writes[index].written && alert < writes[index].alert_count; alert++)
-            if (s_append (pg, &writes[index].alerts[alert], error, error_size) != 0)
-                goto out_reset;
+    if (s_append_all (pg, writes, count, error, error_size) != 0)
+        goto out_reset;
     rc = (int) written;
 out_reset:
     s_arrays_reset (&arrays);

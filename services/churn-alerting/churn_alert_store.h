@@ -55,17 +55,19 @@ typedef struct {
     churn_lifecycle_t states[CHURN_RULES_COUNT]; /* per rule (initial when never stepped) */
 } churn_alert_store_customer_t;
 
-/* A customer of a partition and the last period scored. */
+/* A customer of a partition, the last period scored and the row's revision. */
 typedef struct {
     char *customer;   /* owned */
     int64_t last_day; /* local day number */
+    int64_t revision; /* the row's revision (churn_alert_store_customer_t) */
 } churn_alert_store_scored_t;
 
 /* The stream's tables as sp_outbox_store reads them: listings visit
    churn_alert_t records. */
 const sp_outbox_store_t *churn_alert_store_tables (void);
 
-/* Reads every customer of partition with its last period scored, sorted
+/* Reads every customer of partition with its last period scored and
+   its revision, sorted
    by customer id (strcmp). Returns 0 with *rows (free with
    churn_alert_store_scored_free) and *count, or -1 with the reason. */
 int churn_alert_store_scored (sp_pg_t *pg, uint32_t partition, churn_alert_store_scored_t **rows,

@@ -15,6 +15,7 @@
 #include "churn_decision.h"
 #include "churn_history.h"
 #include "churn_keys.h"
+#include "churn_known.h"
 #include "churn_lifecycle.h"
 #include "churn_population.h"
 #include "churn_query.h"
@@ -30,6 +31,7 @@
 #define S_ERROR_SIZE 512
 #define S_MS_PER_SECOND INT64_C (1000)
 #define S_NS_PER_MS 1000000
+#define S_US_PER_MS 1000.0
 #define S_NONE INT64_MIN       /* no day close pending */
 #define S_TRIGGER_DELAY_MS 1   /* a day close is scored at the reactor's next turn */
 #define S_TRIGGER_RETRY_MS 2   /* ... again while its watermark is not read yet ... */
@@ -37,6 +39,19 @@
 #define S_TRIGGER_CHECK_MS 100 /* a day close's own settled checks at most this often */
 #define S_FULL_PASS_MS 60000   /* every partition scanned at least this often */
 #define S_ADDED_SETTLE_MS 1000 /* a new customer's partition scanned until this long after */
+
+/* Where a day close's time went, for its debug log (s_day_done): times
+   are CLOCK_MONOTONIC microseconds (zclock_usecs), as other processes on
+   the host read them (the benchmark's trigger times). */
+typedef struct {
+    int64_t told_us;  /* the handler applied the event that closed the day, 0: no close */
+    int64_t woken_us; /* the scorer's thread took it */
+    int64_t scan_us;  /* its partition's scan started, 0: not yet */
+    int64_t alert_us; /* its pass published its first alert, 0: none yet */
+    size_t known;     /* customers whose stored state it knew (churn_known) */
+    size_t read;      /* customers whose stored state it read from postgresql */
+    int alerts;       /* alerts published */
+} s_close_t;
 
 struct _churn_scorer_t {
     sp_service_t *service;              /* borrowed: the service this runs in */
@@ -70,6 +85,8 @@ struct _churn_scorer_t {
     int64_t full_at;                    /* when every partition was last scanned, mono ms */
     int64_t firing;                     /* alerts firing at the last count, -1: not counted */
     sp_redis_pipeline_t *pipeline;      /* the watermarks' round trip, reused */
+    churn_known_t *known;               /* the states this scorer last wrote */
+    s_close_t *closes;                  /* [partitions]: the day close pending's timings */
 };
 
 /* One partition's scoring: its population's typical interval, read when
@@ -88,12 +105,14 @@ typedef struct {
 /* One batch being scored: per customer of the MGET (count of them). */
 typedef struct {
     const char **ids;                      /* [count] borrowed: those to read, in order */
+    int64_t *revisions;                    /* [count] their rows' revisions at the scan, 0: none */
     churn_customer_t **customers;          /* [count] owned: their records */
     churn_alert_store_customer_t *befores; /* [count] their stored state */
     churn_decision_t *decisions;           /* [count] what scoring them decided */
     churn_alert_store_write_t *writes;     /* [count] what to store */
     size_t count;                          /* customers read (ids, customers) */
     size_t missing;                        /* customers without a record any more */
+    size_t read;                           /* customers whose stored state was read */
     size_t decided;                        /* decisions made (writes) */
 } s_batch_t;
 
@@ -270,17 +289,20 @@ s_publish (churn_scorer_t *self, const churn_alert_t *alert)
 }
 
 /* True when customer is in the sorted scored list with a last day at
-   or after clock. */
+   or after clock; *revision its row's revision (0 when not in the list). */
 static bool
 s_up_to_date (const churn_alert_store_scored_t *scored, size_t count, const char *customer,
-              int64_t clock)
+              int64_t clock, int64_t *revision)
 {
     size_t low = 0, high = count;
+    *revision = 0;
     while (low < high) {
         size_t middle = low + (high - low) / 2;
         int order = strcmp (scored[middle].customer, customer);
-        if (order == 0)
+        if (order == 0) {
+            *revision = scored[middle].revision;
             return scored[middle].last_day >= clock;
+        }
         if (order < 0)
             low = middle + 1;
         else
@@ -296,12 +318,14 @@ s_batch_new (size_t count)
     if (!batch)
         return NULL;
     batch->ids = calloc (count, sizeof *batch->ids);
+    batch->revisions = calloc (count, sizeof *batch->revisions);
     batch->customers = calloc (count, sizeof *batch->customers);
     batch->befores = calloc (count, sizeof *batch->befores);
     batch->decisions = calloc (count, sizeof *batch->decisions);
     batch->writes = calloc (count, sizeof *batch->writes);
-    if (!batch->ids || !batch->customers || !batch->befores || !batch->decisions ||
-        !batch->writes) {
+    if (!batch->ids || !batch->revisions || !batch->customers || !batch->befores ||
+        !batch->decisions || !batch->writes) {
+        free (batch->revisions);
         free (batch->writes);
         free (batch->decisions);
         free (batch->befores);
@@ -323,6 +347,7 @@ s_batch_destroy (s_batch_t **batch_p)
         churn_decision_clear (&batch->decisions[index]);
     for (size_t index = 0; index < batch->count; index++)
         churn_customer_destroy (&batch->customers[index]);
+    free (batch->revisions);
     free (batch->writes);
     free (batch->decisions);
     free (batch->befores);
@@ -336,8 +361,8 @@ s_batch_destroy (s_batch_t **batch_p)
    the first that does not read. Returns 0, or -1 with the reason (the
    customers before it kept). */
 static int
-s_batch_records (s_batch_t *batch, const char *const *customers, size_t count,
-                 const sp_redis_reply_t *reply, char *error, size_t error_size)
+s_batch_records (s_batch_t *batch, const char *const *customers, const int64_t *revisions,
+                 size_t count, const sp_redis_reply_t *reply, char *error, size_t error_size)
 {
     for (size_t index = 0; index < count; index++) {
         size_t length = 0;
@@ -363,6 +388,7 @@ s_batch_records (s_batch_t *batch, const char *const *customers, size_t count,
             continue; /* no event with a day: nothing to score */
         }
         batch->ids[batch->count] = customers[index];
+        batch->revisions[batch->count] = revisions[index];
         batch->customers[batch->count++] = customer;
     }
     return 0;
@@ -403,16 +429,60 @@ s_batch_decide (churn_scorer_t *self, s_partition_t *scope, s_batch_t *batch, si
     return 0;
 }
 
+/* The stored state of the batch's customers into its befores: the one
+   this scorer last wrote when the scan found the row still at that
+   revision (churn_known), the others read in one query. Sets *readable
+   to the customers, from the first, whose state read (the batch's count
+   when all did; the reason in error otherwise). Returns 0, or -1 with
+   the reason when the query fails. */
+static int
+s_batch_befores (churn_scorer_t *self, s_batch_t *batch, size_t *readable, char *error,
+                 size_t error_size)
+{
+    *readable = batch->count;
+    const char **unknown = calloc (batch->count ? batch->count : 1, sizeof *unknown);
+    size_t *at = calloc (batch->count ? batch->count : 1, sizeof *at);
+    churn_alert_store_customer_t *read = calloc (batch->count ? batch->count : 1, sizeof *read);
+    int rc = -1;
+    if (!unknown || !at || !read) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_free;
+    }
+    size_t count = 0, read_readable = 0;
+    for (size_t index = 0; index < batch->count; index++)
+        if (!churn_known_get (self->known, batch->ids[index], batch->revisions[index],
+                              &batch->befores[index])) {
+            unknown[count] = batch->ids[index];
+            at[count++] = index;
+        }
+    if (churn_alert_store_read_batch (self->pg, unknown, count, read, &read_readable, error,
+                                      error_size) != 0)
+        goto out_free;
+    for (size_t index = 0; index < count; index++)
+        batch->befores[at[index]] = read[index];
+    batch->read = count;
+    if (read_readable < count)
+        *readable = at[read_readable];
+    rc = 0;
+out_free:
+    free (read);
+    free (at);
+    free (unknown);
+    return rc;
+}
+
 /* Reads and decides the customers named (count of them, at most
-   CHURN_SCORER_BATCH) of partition into *batch_p: one MGET, one read of
-   their stored state, their periods decided in memory; nothing written.
+   CHURN_SCORER_BATCH) of partition into *batch_p, revisions their rows'
+   revisions at the scan (0: none): one MGET, their stored state
+   (s_batch_befores), their periods decided in memory; nothing written.
    A customer whose record, state or scoring fails stops the batch there:
    those before it stay decided (to be written) and 1 is returned with
    the reason in error. Returns 0, 1, or -1 with the reason when nothing
    could be read (*batch_p NULL). */
 static int
 s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
-                 size_t count, int64_t clock, s_batch_t **batch_p, char *error, size_t error_size)
+                 const int64_t *revisions, size_t count, int64_t clock, s_batch_t **batch_p,
+                 char *error, size_t error_size)
 {
     const char **argv = calloc (count + 1, sizeof *argv);
     char (*keys)[SP_PARTITION_KEY_MAX + CHURN_ALERT_CUSTOMER_MAX] = calloc (count, sizeof *keys);
@@ -441,11 +511,15 @@ s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *
                       sp_redis_reply_size (reply), count);
         goto out_free;
     }
-    bool failed = s_batch_records (batch, customers, count, reply, error, error_size) != 0;
+    bool failed =
+        s_batch_records (batch, customers, revisions, count, reply, error, error_size) != 0;
     size_t readable = 0;
-    if (churn_alert_store_read_batch (self->pg, batch->ids, batch->count, batch->befores, &readable,
-                                      error, error_size) != 0)
+    if (s_batch_befores (self, batch, &readable, error, error_size) != 0)
         goto out_free;
+    if (self->pending[scope->partition] != S_NONE) {
+        self->closes[scope->partition].known += batch->count - batch->read;
+        self->closes[scope->partition].read += batch->read;
+    }
     failed = failed || readable < batch->count;
     failed = failed || s_batch_decide (self, scope, batch, readable, clock, error, error_size) != 0;
     *batch_p = batch;
@@ -457,6 +531,24 @@ out_free:
     free (keys);
     free (argv);
     return rc;
+}
+
+/* Keeps what a write stored for each customer written (its row now at
+   the revision after the one read, or 1 when created; churn_known), and
+   forgets the customers not written (their rows moved: read next time). */
+static void
+s_known_written (churn_scorer_t *self, const churn_alert_store_write_t *writes, size_t count)
+{
+    for (size_t index = 0; index < count; index++) {
+        const churn_alert_store_write_t *write = &writes[index];
+        if (!write->written)
+            churn_known_forget (self->known, write->customer);
+        else
+            /* not kept (full): read from postgresql next time */
+            churn_known_put (self->known, write->customer,
+                             write->before->stored ? write->before->revision + 1 : 1,
+                             write->history, write->states);
+    }
 }
 
 /* Writes the decided customers (count of them, copies of their batches'
@@ -471,8 +563,12 @@ s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *wr
          start += CHURN_SCORER_BATCH) {
         size_t size = count - start < CHURN_SCORER_BATCH ? count - start : CHURN_SCORER_BATCH;
         churn_alert_store_write_t *group = writes + start;
-        if (churn_alert_store_write_batch (self->pg, partition, group, size, error, error_size) < 0)
+        if (churn_alert_store_write_batch (self->pg, partition, group, size, error, error_size) < 0) {
+            for (size_t index = 0; index < size; index++)
+                churn_known_forget (self->known, group[index].customer);
             return -1;
+        }
+        s_known_written (self, group, size);
         /* a customer not written moved (another instance, an acknowledgement): next time */
         for (size_t index = 0; index < size; index++) {
             if (!group[index].written)
@@ -482,15 +578,22 @@ s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *wr
                 s_publish (self, &group[index].alerts[alert]);
             if (group[index].written)
                 *published += (int) group[index].alert_count;
+            s_close_t *close = &self->closes[partition];
+            if (self->pending[partition] != S_NONE && group[index].written &&
+                group[index].alert_count > 0) {
+                close->alert_us = close->alert_us ? close->alert_us : zclock_usecs ();
+                close->alerts += (int) group[index].alert_count;
+            }
         }
     }
     return 0;
 }
 
 /* Scores a window of the customers named (count of them, at most
-   CHURN_SCORER_WINDOW) of partition: read and decided in batches of
-   CHURN_SCORER_BATCH, each batch's customers whose alerts change state
-   written as soon as it is decided, the others once the window is read,
+   CHURN_SCORER_WINDOW; revisions their rows' at the scan, 0: none) of
+   partition: read and decided in batches of CHURN_SCORER_BATCH, the
+   customers whose alerts change state written before a batch is read
+   from postgresql and once the window is decided, the others then,
    most urgent first (churn_decision_urgency: repeats, then those without
    alerts, each urgency in transactions of its own, in the order read
    within it), so an alert waits neither for the reading of the rest of
@@ -499,8 +602,8 @@ s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *wr
    published, then the error is returned. */
 static int
 s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
-                size_t count, int64_t clock, bool last, int *published, char *error,
-                size_t error_size)
+                const int64_t *revisions, size_t count, int64_t clock, bool last, int *published,
+                char *error, size_t error_size)
 {
     size_t batch_count = (count + CHURN_SCORER_BATCH - 1) / CHURN_SCORER_BATCH;
     s_batch_t **batches = calloc (batch_count ? batch_count : 1, sizeof *batches);
@@ -512,25 +615,32 @@ s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *c
     }
     bool failed = false;
     char read_error[S_ERROR_SIZE] = "";
+    size_t urgent = 0;
     for (size_t index = 0; index < batch_count && !failed && !s_stopping (self); index++) {
         size_t first = index * CHURN_SCORER_BATCH;
         size_t size = count - first < CHURN_SCORER_BATCH ? count - first : CHURN_SCORER_BATCH;
-        int prepared = s_batch_prepare (self, scope, customers + first, size, clock,
-                                        &batches[index], read_error, sizeof read_error);
+        int prepared = s_batch_prepare (self, scope, customers + first, revisions + first, size,
+                                        clock, &batches[index], read_error, sizeof read_error);
         failed = prepared != 0;
         if (batches[index] && batches[index]->missing)
             self->marked[scope->partition] = true;
-        /* the batch's customers whose alerts change state at once, before
-           the next batch is read: a FIRE does not wait for the reading of
-           the rest of the window */
-        size_t urgent = 0;
         for (size_t at = 0; batches[index] && at < batches[index]->decided; at++)
             if (churn_decision_urgency (&batches[index]->decisions[at]) == CHURN_DECISION_URGENT)
                 writes[urgent++] = batches[index]->writes[at];
-        if (s_write (self, scope->partition, writes, urgent, false, published, error, error_size) !=
-            0)
-            goto out_free;
+        /* the customers whose alerts change state are written before the
+           next batch is read from postgresql: a FIRE does not wait for the
+           reading of the rest of the window; batches whose state this
+           scorer knows (churn_known) cost no round trip, so their FIREs
+           go out together, in one transaction */
+        if (batches[index] && batches[index]->read > 0) {
+            if (s_write (self, scope->partition, writes, urgent, false, published, error,
+                         error_size) != 0)
+                goto out_free;
+            urgent = 0;
+        }
     }
+    if (s_write (self, scope->partition, writes, urgent, false, published, error, error_size) != 0)
+        goto out_free;
     /* then the repeats, then the rest, each in transactions of their own */
     for (int urgency = CHURN_DECISION_REPEATS; urgency <= CHURN_DECISION_QUIET; urgency++) {
         size_t decided = 0;
@@ -569,6 +679,8 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int 
         return -1;
     }
     const char *argv[] = { "SMEMBERS", key };
+    if (self->pending[partition] != S_NONE && !self->closes[partition].scan_us)
+        self->closes[partition].scan_us = zclock_usecs ();
     sp_redis_reply_t *members = sp_redis_command (self->redis, 2, argv, NULL, error, error_size);
     if (!members)
         return -1;
@@ -576,6 +688,7 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int 
     size_t scored_count = 0;
     s_partition_t scope = { partition, NULL };
     const char **behind = NULL;
+    int64_t *revisions = NULL;
     int rc = -1;
     if (sp_redis_reply_type (members) != SP_REDIS_REPLY_ARRAY) {
         sp_error_set (error, error_size, "SMEMBERS %s answered something else than a set", key);
@@ -586,24 +699,26 @@ s_score_partition (churn_scorer_t *self, uint32_t partition, int64_t clock, int 
         goto out_free;
     size_t total = sp_redis_reply_size (members), count = 0;
     behind = calloc (total ? total : 1, sizeof *behind);
-    if (!behind) {
+    revisions = calloc (total ? total : 1, sizeof *revisions);
+    if (!behind || !revisions) {
         sp_error_set (error, error_size, "out of memory");
         goto out_free;
     }
     for (size_t index = 0; index < total; index++) {
         const char *customer = s_string (sp_redis_reply_element (members, index), NULL);
-        if (customer && !s_up_to_date (scored, scored_count, customer, clock))
+        if (customer && !s_up_to_date (scored, scored_count, customer, clock, &revisions[count]))
             behind[count++] = customer;
     }
     for (size_t start = 0; start < count && !s_stopping (self); start += CHURN_SCORER_WINDOW) {
         size_t window = count - start < CHURN_SCORER_WINDOW ? count - start : CHURN_SCORER_WINDOW;
-        if (s_score_window (self, &scope, behind + start, window, clock, start + window == count,
-                            published, error, error_size) != 0)
+        if (s_score_window (self, &scope, behind + start, revisions + start, window, clock,
+                            start + window == count, published, error, error_size) != 0)
             goto out_free;
     }
     rc = 0;
 out_free:
     churn_population_destroy (&scope.population);
+    free (revisions);
     free (behind);
     churn_alert_store_scored_free (&scored, scored_count);
     sp_redis_reply_destroy (&members);
@@ -615,8 +730,26 @@ out_free:
 static void
 s_day_done (churn_scorer_t *self, uint32_t partition, int64_t clock)
 {
-    if (self->pending[partition] != S_NONE && clock >= self->pending[partition] - 1)
-        self->pending[partition] = S_NONE;
+    if (self->pending[partition] == S_NONE || clock < self->pending[partition] - 1)
+        return;
+    const s_close_t *close = &self->closes[partition];
+    if (sp_log_enabled (SP_LOG_DEBUG) && close->told_us) {
+        int64_t now = zclock_usecs ();
+        /* ms after the event was applied; -1: did not happen */
+        double woken = (double) (close->woken_us - close->told_us) / S_US_PER_MS;
+        double scan = close->scan_us ? (double) (close->scan_us - close->told_us) / S_US_PER_MS : -1;
+        double alert =
+            close->alert_us ? (double) (close->alert_us - close->told_us) / S_US_PER_MS : -1;
+        sp_log_debug ("day close scored",
+                      "partition=%" PRIu32 " day=%" PRId64 " told_us=%" PRId64
+                      " woken_ms=%.1f scan_ms=%.1f first_alert_ms=%.1f done_ms=%.1f alerts=%d "
+                      "known=%zu read=%zu",
+                      partition, self->pending[partition], close->told_us, woken, scan, alert,
+                      (double) (now - close->told_us) / S_US_PER_MS, close->alerts, close->known,
+                      close->read);
+    }
+    self->closes[partition] = (s_close_t){ 0 };
+    self->pending[partition] = S_NONE;
 }
 
 /* Scores partition up to clock when it is settled and something may be
@@ -771,11 +904,13 @@ churn_scorer_customer_added (churn_scorer_t *self, uint32_t partition)
 }
 
 void
-churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t day)
+churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t day, int64_t told_us)
 {
     assert (self && partition < self->partitions);
     if (!self->event_clock)
         return; /* the wall clock's days do not follow the events */
+    if (self->pending[partition] == S_NONE)
+        self->closes[partition] = (s_close_t){ .told_us = told_us, .woken_us = zclock_usecs () };
     if (self->pending[partition] == S_NONE || self->pending[partition] < day)
         self->pending[partition] = day;
     self->trigger_attempts = 0;
@@ -832,8 +967,10 @@ churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis, zloop_t
     self->added_at = calloc (partitions, sizeof *self->added_at);
     self->yielded = calloc (partitions, sizeof *self->yielded);
     self->pipeline = sp_redis_pipeline_new ();
-    if (!self->pending || !self->scored || !self->marked || !self->clocks || !self->added ||
-        !self->added_at || !self->yielded || !self->pipeline) {
+    self->known = churn_known_new (CHURN_SCORER_KNOWN_MAX);
+    self->closes = calloc (partitions, sizeof *self->closes);
+    if (!self->closes || !self->pending || !self->scored || !self->marked || !self->clocks || !self->added ||
+        !self->added_at || !self->yielded || !self->pipeline || !self->known) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
@@ -915,6 +1052,8 @@ churn_scorer_destroy (churn_scorer_t **self_p)
         zloop_timer_end (self->loop, self->trigger);
     sp_notifier_destroy (&self->notifier);
     sp_redis_pipeline_destroy (&self->pipeline);
+    churn_known_destroy (&self->known);
+    free (self->closes);
     free (self->yielded);
     free (self->added_at);
     free (self->added);

@@ -91,6 +91,11 @@
    written first, then those with repeats, then the rest. */
 #define CHURN_SCORER_WINDOW 1000
 
+/* Customers whose stored scoring state the scorer keeps after writing it
+   (churn_known: about 600 bytes each), so their next scoring needs no
+   read from PostgreSQL; beyond it, customers are read as before. */
+#define CHURN_SCORER_KNOWN_MAX 100000
+
 /* Messages a subscriber may fall behind by before the PUB socket drops
    (they are then repaired from PostgreSQL by sequence). */
 #define CHURN_SCORER_SEND_HWM 10000
@@ -146,8 +151,11 @@ int churn_scorer_evaluate (churn_scorer_t *self);
    with --clock event that closes the day before it, so the partition is
    scored at the scorer's next turn rather than at the next timer, if
    its results were settled at the last check (otherwise, and with
-   --clock wall, the timer scores it). Does no I/O. */
-void churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t day);
+   --clock wall, the timer scores it). told_us: when the handler applied
+   the event that closed it (zclock_usecs), for the debug log "day close
+   scored" (where the time went, once its alerts are out). Does no I/O. */
+void churn_scorer_day_closed (churn_scorer_t *self, uint32_t partition, int64_t day,
+                              int64_t told_us);
 
 /* Told (churn_handler_on_customer) that partition has a new customer:
    the next evaluation scans the partition even if its clock has not

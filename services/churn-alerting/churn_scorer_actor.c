@@ -31,6 +31,7 @@ struct _churn_scorer_actor_t {
     bool reading;                       /* the pipe is a reader of loop */
     zlist_t *retired;                   /* models replaced, oldest first, until RETIRED */
     _Atomic int64_t *days;              /* [partitions]: latest day closed, S_NONE */
+    _Atomic int64_t *told;              /* [partitions]: when the hook stored a day, zclock_usecs */
     atomic_bool woken;                  /* a WAKE is queued and not read yet */
     atomic_bool stopping;               /* the service stops: end the pass */
     churn_scorer_t *scorer;             /* the actor's, set before it signals (hooks) */
@@ -115,7 +116,8 @@ s_inside_wake (s_inside_t *inside)
     for (uint32_t partition = 0; partition < shared->partitions; partition++) {
         int64_t day = atomic_exchange (&shared->days[partition], S_NONE);
         if (day != S_NONE)
-            churn_scorer_day_closed (inside->scorer, partition, day);
+            churn_scorer_day_closed (inside->scorer, partition, day,
+                                     atomic_load (&shared->told[partition]));
     }
 }
 
@@ -211,13 +213,16 @@ churn_scorer_actor_new (sp_service_t *service, uint32_t partitions,
     atomic_init (&self->woken, false);
     atomic_init (&self->stopping, false);
     self->days = calloc (partitions, sizeof *self->days);
+    self->told = calloc (partitions, sizeof *self->told);
     self->retired = zlist_new ();
-    if (!self->days || !self->retired) {
+    if (!self->days || !self->told || !self->retired) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
-    for (uint32_t partition = 0; partition < partitions; partition++)
+    for (uint32_t partition = 0; partition < partitions; partition++) {
         atomic_init (&self->days[partition], S_NONE);
+        atomic_init (&self->told[partition], 0);
+    }
     self->actor = zactor_new (s_actor, self);
     if (!self->actor) {
         sp_error_set (error, error_size, "could not start the scorer's thread");
@@ -258,6 +263,7 @@ churn_scorer_actor_destroy (churn_scorer_actor_t **self_p)
     }
     zlist_destroy (&self->retired);
     free (self->days);
+    free (self->told);
     free (self);
     *self_p = NULL;
 }
@@ -287,6 +293,7 @@ void
 churn_scorer_actor_day_closed (churn_scorer_actor_t *self, uint32_t partition, int64_t day)
 {
     assert (self && partition < self->partitions);
+    atomic_store (&self->told[partition], zclock_usecs ()); /* for the debug log only */
     int64_t stored = atomic_load (&self->days[partition]);
     while ((stored == S_NONE || stored < day) &&
            !atomic_compare_exchange_weak (&self->days[partition], &stored, day))
