@@ -89,8 +89,10 @@ incentive_contest_standing (const incentive_statement_input_t *input, const char
 {
     assert (input && plan && spiff_id && last && standing);
     incentive_ledger_line_t *lines = NULL;
+    incentive_ledger_text_t *text = NULL;
     size_t count = 0;
-    if (incentive_statement_internal_lines (input, last, &lines, &count, error, error_size) != 0)
+    if (incentive_statement_internal_lines (input, last, &lines, &text, &count, error,
+                                            error_size) != 0)
         return -1;
     incentive_contest_standing_t result = { .rank = 0 };
     snprintf (result.rep_id, sizeof result.rep_id, "%s", input->rep_id);
@@ -116,6 +118,7 @@ incentive_contest_standing (const incentive_statement_input_t *input, const char
         }
     }
     free (lines);
+    incentive_ledger_text_destroy (&text);
     *standing = result;
     return 0;
 }

@@ -434,12 +434,26 @@ incentive_ledger_internal_is_clawback (const incentive_ledger_line_t *line)
     return line->kind == INCENTIVE_LEDGER_CLAWBACK || s_late (line, INCENTIVE_LEDGER_CLAWBACK);
 }
 
-/* Checks a line given to incentive_ledger_post. */
+/* A line's text fields left NULL read as "". */
+static void
+s_line_defaults (incentive_ledger_line_t *line)
+{
+    const char **texts[] = { &line->id,           &line->period, &line->origin_period,
+                             &line->event_id,     &line->deal,   &line->measure,
+                             &line->band,         &line->mode,   &line->rule_id,
+                             &line->plan_version, &line->type,   &line->reason,
+                             &line->link };
+    for (size_t index = 0; index < sizeof texts / sizeof texts[0]; index++)
+        if (!*texts[index])
+            *texts[index] = "";
+}
+
+/* Checks a line given to incentive_ledger_post (its defaults set). */
 static int
 s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *line, char *error,
               size_t error_size)
 {
-    size_t id_length = strnlen (line->id, sizeof line->id);
+    size_t id_length = strnlen (line->id, INCENTIVE_LEDGER_ID_SIZE);
     if (id_length == 0 || id_length > INCENTIVE_LEDGER_LINE_ID_MAX ||
         !sp_event_utf8_valid (line->id, id_length)) {
         sp_error_set (error, error_size, "line id: must be 1 to %d bytes of UTF-8",
@@ -482,16 +496,16 @@ s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *lin
         const char *text;
         size_t size;
     } texts[] = {
-        { line->event_id, sizeof line->event_id },
-        { line->deal, sizeof line->deal },
-        { line->measure, sizeof line->measure },
-        { line->band, sizeof line->band },
-        { line->mode, sizeof line->mode },
-        { line->rule_id, sizeof line->rule_id },
-        { line->plan_version, sizeof line->plan_version },
-        { line->type, sizeof line->type },
-        { line->reason, sizeof line->reason },
-        { line->link, sizeof line->link },
+        { line->event_id, INCENTIVE_LEDGER_REF_SIZE },
+        { line->deal, INCENTIVE_LEDGER_REF_SIZE },
+        { line->measure, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->band, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->mode, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->rule_id, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->plan_version, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->type, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->reason, INCENTIVE_LEDGER_TEXT_SIZE },
+        { line->link, INCENTIVE_LEDGER_ID_SIZE },
     };
     for (size_t index = 0; index < sizeof texts / sizeof texts[0]; index++) {
         if (!s_text_valid (texts[index].text, texts[index].size)) {
@@ -521,12 +535,14 @@ s_effective_cancel (const incentive_ledger_t *self, const char *won_event_id)
     return best;
 }
 
-/* The clawback of original by cancel, routed to its period. */
+/* The clawback of original by cancel, routed to its period, its text
+   in the ledger's store (original's shared with it). */
 static int
 s_clawback_make (const incentive_ledger_t *self, const incentive_ledger_line_t *original,
                  const incentive_ledger_cancel_t *cancel, const char *open_period,
                  incentive_ledger_line_t *out, char *error, size_t error_size)
 {
+    incentive_ledger_text_t *text = self->text;
     const char *period = s_route (self, cancel->period, open_period);
     if (!period) {
         sp_error_set (error, error_size,
@@ -541,36 +557,42 @@ s_clawback_make (const incentive_ledger_t *self, const incentive_ledger_line_t *
                       original->id);
         return -1;
     }
-    memset (out, 0, sizeof *out);
-    snprintf (out->id, sizeof out->id, "%s/%.*s", cancel->event_id, INCENTIVE_LEDGER_LINE_ID_MAX,
-              original->id);
+    incentive_ledger_line_init (out);
+    out->id =
+        incentive_ledger_text_format (text, INCENTIVE_LEDGER_ID_SIZE, "%s/%.*s", cancel->event_id,
+                                      INCENTIVE_LEDGER_LINE_ID_MAX, original->id);
     out->kind = INCENTIVE_LEDGER_CLAWBACK;
-    snprintf (out->period, sizeof out->period, "%s", period);
-    snprintf (out->origin_period, sizeof out->origin_period, "%s", cancel->period);
+    out->period = incentive_ledger_text_copy (text, period, INCENTIVE_LEDGER_PERIOD_SIZE);
+    out->origin_period =
+        incentive_ledger_text_copy (text, cancel->period, INCENTIVE_LEDGER_PERIOD_SIZE);
     out->occurred_at = cancel->occurred_at;
-    snprintf (out->event_id, sizeof out->event_id, "%s", cancel->event_id);
+    out->event_id = incentive_ledger_text_copy (text, cancel->event_id, INCENTIVE_LEDGER_REF_SIZE);
     out->amount = -reversed;
-    memcpy (out->deal, original->deal, sizeof out->deal);
+    out->deal = original->deal;
     out->credit_bp = original->credit_bp;
-    memcpy (out->measure, original->measure, sizeof out->measure);
+    out->measure = original->measure;
     out->base = original->base;
     out->attainment_before = original->attainment_before;
     out->attainment_after = original->attainment_after;
-    memcpy (out->band, original->band, sizeof out->band);
+    out->band = original->band;
     out->has_rate = original->has_rate;
     out->rate = original->rate;
-    memcpy (out->mode, original->mode, sizeof out->mode);
-    memcpy (out->rule_id, original->rule_id, sizeof out->rule_id);
-    memcpy (out->plan_version, original->plan_version, sizeof out->plan_version);
-    snprintf (out->type, sizeof out->type, "%s", S_TYPE_CLAWBACK);
-    snprintf (out->reason, sizeof out->reason, "%s", cancel->reason);
-    snprintf (out->link, sizeof out->link, "%s", original->id);
+    out->mode = original->mode;
+    out->rule_id = original->rule_id;
+    out->plan_version = original->plan_version;
+    out->type = S_TYPE_CLAWBACK;
+    out->reason = incentive_ledger_text_copy (text, cancel->reason, INCENTIVE_LEDGER_TEXT_SIZE);
+    out->link = original->id;
     out->reverse = cancel->reverse;
     out->attainment_drops = cancel->attainment_drops;
     if (strcmp (period, cancel->period) != 0) {
         out->kind = INCENTIVE_LEDGER_ADJUSTMENT;
         out->adjusts = INCENTIVE_LEDGER_CLAWBACK;
-        snprintf (out->type, sizeof out->type, "%s", INCENTIVE_LEDGER_INTERNAL_TYPE_LATE);
+        out->type = INCENTIVE_LEDGER_INTERNAL_TYPE_LATE;
+    }
+    if (incentive_ledger_text_failed (text)) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
     }
     return 0;
 }
@@ -587,11 +609,14 @@ s_clawback_of (const incentive_ledger_t *self, const char *original_id)
 }
 
 int
-incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *line,
+incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *given,
                        const char *open_period, char *error, size_t error_size)
 {
     assert (self);
-    assert (line);
+    assert (given);
+    incentive_ledger_line_t defaulted = *given;
+    s_line_defaults (&defaulted);
+    const incentive_ledger_line_t *line = &defaulted;
     if (s_line_check (self, line, error, error_size) != 0)
         return -1;
     const incentive_ledger_line_t *existing = s_line_find (self, line->id);
@@ -614,16 +639,23 @@ incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *
     }
 
     incentive_ledger_line_t posted = *line;
+    incentive_ledger_line_text_copy (self->text, &posted);
     if (!posted.origin_period[0])
-        memcpy (posted.origin_period, line->period, sizeof posted.origin_period);
+        posted.origin_period = posted.period;
     if (period != line->period) {
         posted.adjusts = line->kind;
         posted.kind = INCENTIVE_LEDGER_ADJUSTMENT;
-        snprintf (posted.period, sizeof posted.period, "%s", period);
-        snprintf (posted.type, sizeof posted.type, "%s", INCENTIVE_LEDGER_INTERNAL_TYPE_LATE);
+        posted.period =
+            incentive_ledger_text_copy (self->text, period, INCENTIVE_LEDGER_PERIOD_SIZE);
+        posted.type = INCENTIVE_LEDGER_INTERNAL_TYPE_LATE;
         if (!posted.reason[0])
-            snprintf (posted.reason, sizeof posted.reason, "posted after period %s closed",
-                      line->period);
+            posted.reason =
+                incentive_ledger_text_format (self->text, INCENTIVE_LEDGER_TEXT_SIZE,
+                                              "posted after period %s closed", line->period);
+    }
+    if (incentive_ledger_text_failed (self->text)) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
     }
     /* Its clawback, when its deal is already cancelled. */
     incentive_ledger_line_t clawback;
@@ -705,11 +737,17 @@ s_batch_needs_posting (const incentive_ledger_t *self, const incentive_ledger_li
 
 int
 incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **lines, size_t count,
-                           size_t capacity, const char *open_period, char *error, size_t error_size)
+                           size_t capacity, incentive_ledger_text_t **text, const char *open_period,
+                           char *error, size_t error_size)
 {
     assert (self && lines && (*lines || count == 0) && capacity >= count);
     incentive_ledger_line_t *batch = *lines;
     *lines = NULL;
+    incentive_ledger_text_t *batch_text = text ? *text : NULL;
+    if (text)
+        *text = NULL;
+    for (size_t index = 0; index < count; index++)
+        s_line_defaults (&batch[index]);
     bool one_by_one = !self->shape[0]; /* the first period sets the ledger's kind */
     for (size_t index = 0; index < count && !one_by_one; index++)
         one_by_one = s_batch_needs_posting (self, &batch[index]);
@@ -750,9 +788,18 @@ incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **l
         if (kept != index)
             batch[kept] = batch[index];
         if (!batch[kept].origin_period[0])
-            memcpy (batch[kept].origin_period, batch[kept].period,
-                    sizeof batch[kept].origin_period);
+            batch[kept].origin_period = batch[kept].period;
         kept++;
+    }
+    /* their text: the batch's store kept, or theirs copied */
+    if (batch_text)
+        incentive_ledger_text_absorb (self->text, &batch_text);
+    else
+        for (size_t index = 0; index < kept; index++)
+            incentive_ledger_line_text_copy (self->text, &batch[index]);
+    if (incentive_ledger_text_failed (self->text)) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out;
     }
     bool index_kept = kept == count; /* positions unchanged: the index holds */
     total = self->line_count + kept;
@@ -790,6 +837,7 @@ out:
     free (skip);
     free (slots);
     free (batch);
+    incentive_ledger_text_destroy (&batch_text);
     return result;
 }
 
@@ -950,6 +998,11 @@ incentive_ledger_new (const char *rep_id, const char *currency)
     incentive_ledger_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->text = incentive_ledger_text_new ();
+    if (!self->text) {
+        free (self);
+        return NULL;
+    }
     memcpy (self->rep_id, rep_id, length + 1);
     snprintf (self->currency, sizeof self->currency, "%s", currency);
     incentive_draw_terms_none (&self->draw);
@@ -967,6 +1020,7 @@ incentive_ledger_destroy (incentive_ledger_t **self_p)
     free (self->slots);
     free (self->cancels);
     free (self->periods);
+    incentive_ledger_text_destroy (&self->text);
     free (self);
     *self_p = NULL;
 }

@@ -30,6 +30,7 @@ struct _incentive_ledger_t {
     char currency[INCENTIVE_LEDGER_CURRENCY_SIZE]; /* ISO-4217 code of every amount */
     char shape[INCENTIVE_LEDGER_PERIOD_SIZE];      /* label pattern of the periods, "" until one */
     incentive_ledger_line_t *lines;                /* stored lines, in arrival order */
+    incentive_ledger_text_t *text;                 /* the text of the lines */
     size_t line_count;                             /* lines used */
     size_t line_capacity;                          /* lines allocated */
     size_t *slots;                                 /* id index: line position + 1, 0 = empty */

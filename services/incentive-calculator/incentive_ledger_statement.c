@@ -6,11 +6,14 @@
     settling the draw over every period up to it) and the statement's
     JSON. Kept apart from the storage, posting and cancellations
     (incentive_ledger.c) so that each file stays small; what the two share
-    is in incentive_ledger_internal.h.
+    is in incentive_ledger_internal.h. The store of the lines' text
+    (incentive_ledger_text_t) is here too: ledgers and statements both
+    hold one.
 */
 #include "incentive_ledger_internal.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,170 @@
 #define S_PERCENT_DECIMALS 2
 /* Room for an exact decimal as text: sign, 19 + 19 digits, point, NUL. */
 #define S_DECIMAL_TEXT_SIZE 48
+/* Bytes of a block of text (a longer text gets a block of its own). */
+#define S_TEXT_BLOCK 65536
+/* Room of the largest field, for the text formatted into one. */
+#define S_TEXT_FORMAT_MAX 512
+
+// ---------------------------------------------------------------- text
+
+/* A block of text: size bytes after the header, used of them written. */
+typedef struct s_text_block_t {
+    struct s_text_block_t *next; /* the block filled before it */
+    size_t used;                 /* bytes written */
+    size_t size;                 /* bytes allocated after the header */
+    char bytes[];                /* NUL-terminated texts, one after another */
+} s_text_block_t;
+
+struct _incentive_ledger_text_t {
+    s_text_block_t *blocks; /* the block being filled first */
+    bool failed;            /* a copy failed for want of memory */
+};
+
+/* The text of every empty field (never written: blocks hold the others). */
+static const char s_empty[] = "";
+
+incentive_ledger_text_t *
+incentive_ledger_text_new (void)
+{
+    return calloc (1, sizeof (incentive_ledger_text_t));
+}
+
+void
+incentive_ledger_text_destroy (incentive_ledger_text_t **self_p)
+{
+    assert (self_p);
+    incentive_ledger_text_t *self = *self_p;
+    if (!self)
+        return;
+    while (self->blocks) {
+        s_text_block_t *next = self->blocks->next;
+        free (self->blocks);
+        self->blocks = next;
+    }
+    free (self);
+    *self_p = NULL;
+}
+
+/* Room for length bytes and a NUL, or NULL (remembered) when out of
+   memory. A text longer than a block gets a block of its own, put
+   behind the one being filled, which goes on being filled. */
+static char *
+s_text_room (incentive_ledger_text_t *self, size_t length)
+{
+    s_text_block_t *block = self->blocks;
+    if (!block || block->size - block->used < length + 1) {
+        size_t size = length + 1 > S_TEXT_BLOCK ? length + 1 : S_TEXT_BLOCK;
+        s_text_block_t *fresh = malloc (sizeof *fresh + size);
+        if (!fresh) {
+            self->failed = true;
+            return NULL;
+        }
+        fresh->used = 0;
+        fresh->size = size;
+        if (block && size > S_TEXT_BLOCK) {
+            fresh->next = block->next;
+            block->next = fresh;
+        }
+        else {
+            fresh->next = block;
+            self->blocks = fresh;
+        }
+        block = fresh;
+    }
+    char *room = block->bytes + block->used;
+    block->used += length + 1;
+    return room;
+}
+
+const char *
+incentive_ledger_text_copy (incentive_ledger_text_t *self, const char *text, size_t size)
+{
+    assert (self && size > 0);
+    if (!text || !*text)
+        return s_empty;
+    size_t length = strnlen (text, size - 1);
+    char *room = s_text_room (self, length);
+    if (!room)
+        return s_empty;
+    memcpy (room, text, length);
+    room[length] = '\0';
+    return room;
+}
+
+const char *
+incentive_ledger_text_format (incentive_ledger_text_t *self, size_t size, const char *format, ...)
+{
+    assert (self && size > 0 && size <= S_TEXT_FORMAT_MAX);
+    char text[S_TEXT_FORMAT_MAX];
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (text, size, format, arguments);
+    va_end (arguments);
+    return incentive_ledger_text_copy (self, text, size);
+}
+
+bool
+incentive_ledger_text_failed (const incentive_ledger_text_t *self)
+{
+    assert (self);
+    return self->failed;
+}
+
+void
+incentive_ledger_text_absorb (incentive_ledger_text_t *self, incentive_ledger_text_t **other_p)
+{
+    assert (self && other_p);
+    incentive_ledger_text_t *other = *other_p;
+    if (!other)
+        return;
+    if (other->blocks) {
+        s_text_block_t *last = other->blocks;
+        while (last->next)
+            last = last->next;
+        /* behind the block being filled, which goes on being filled */
+        if (self->blocks) {
+            last->next = self->blocks->next;
+            self->blocks->next = other->blocks;
+        }
+        else
+            self->blocks = other->blocks;
+        other->blocks = NULL;
+    }
+    self->failed = self->failed || other->failed;
+    incentive_ledger_text_destroy (other_p);
+}
+
+void
+incentive_ledger_line_init (incentive_ledger_line_t *line)
+{
+    assert (line);
+    memset (line, 0, sizeof *line);
+    line->id = line->period = line->origin_period = line->event_id = s_empty;
+    line->deal = line->measure = line->band = line->mode = line->rule_id = s_empty;
+    line->plan_version = line->type = line->reason = line->link = s_empty;
+}
+
+void
+incentive_ledger_line_text_copy (incentive_ledger_text_t *text, incentive_ledger_line_t *line)
+{
+    assert (text && line);
+    line->id = incentive_ledger_text_copy (text, line->id, INCENTIVE_LEDGER_ID_SIZE);
+    line->period = incentive_ledger_text_copy (text, line->period, INCENTIVE_LEDGER_PERIOD_SIZE);
+    line->origin_period =
+        incentive_ledger_text_copy (text, line->origin_period, INCENTIVE_LEDGER_PERIOD_SIZE);
+    line->event_id = incentive_ledger_text_copy (text, line->event_id, INCENTIVE_LEDGER_REF_SIZE);
+    line->deal = incentive_ledger_text_copy (text, line->deal, INCENTIVE_LEDGER_REF_SIZE);
+    line->measure = incentive_ledger_text_copy (text, line->measure, INCENTIVE_LEDGER_NAME_SIZE);
+    line->band = incentive_ledger_text_copy (text, line->band, INCENTIVE_LEDGER_NAME_SIZE);
+    line->mode = incentive_ledger_text_copy (text, line->mode, INCENTIVE_LEDGER_NAME_SIZE);
+    line->rule_id = incentive_ledger_text_copy (text, line->rule_id, INCENTIVE_LEDGER_NAME_SIZE);
+    line->plan_version =
+        incentive_ledger_text_copy (text, line->plan_version, INCENTIVE_LEDGER_NAME_SIZE);
+    line->type = incentive_ledger_text_copy (text, line->type, INCENTIVE_LEDGER_NAME_SIZE);
+    line->reason = incentive_ledger_text_copy (text, line->reason, INCENTIVE_LEDGER_TEXT_SIZE);
+    line->link = incentive_ledger_text_copy (text, line->link, INCENTIVE_LEDGER_ID_SIZE);
+}
 
 // ---------------------------------------------------------------- true-up
 
@@ -63,16 +230,18 @@ s_compare_lines (const void *left, const void *right)
     return order ? order : strcmp (a->id, b->id);
 }
 
-/* A derived line of the statement of period. */
+/* A derived line of the statement of period, its text in text. */
 static void
-s_derived (incentive_ledger_line_t *line, incentive_ledger_kind_t kind, const char *prefix,
-           const char *period, int64_t amount, int64_t draw, const incentive_draw_period_t *settled)
+s_derived (incentive_ledger_text_t *text, incentive_ledger_line_t *line,
+           incentive_ledger_kind_t kind, const char *prefix, const char *period, int64_t amount,
+           int64_t draw, const incentive_draw_period_t *settled)
 {
-    memset (line, 0, sizeof *line);
-    snprintf (line->id, sizeof line->id, "%s:%s", prefix, period);
+    incentive_ledger_line_init (line);
+    line->id =
+        incentive_ledger_text_format (text, INCENTIVE_LEDGER_ID_SIZE, "%s:%s", prefix, period);
     line->kind = kind;
-    snprintf (line->period, sizeof line->period, "%s", period);
-    snprintf (line->origin_period, sizeof line->origin_period, "%s", period);
+    line->period = incentive_ledger_text_copy (text, period, INCENTIVE_LEDGER_PERIOD_SIZE);
+    line->origin_period = line->period;
     line->amount = amount;
     line->draw_amount = draw;
     line->period_commission = settled->earnings;
@@ -88,19 +257,20 @@ incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p)
     if (!self)
         return;
     free (self->lines);
+    incentive_ledger_text_destroy (&self->text);
     free (self);
     *self_p = NULL;
 }
 
 /* The lines of period for its statement, with room for the derived ones
-   (deficit, draw, recovery) after them: copied from self, or, when taken
-   is self, moved out of it (its lines are compacted in place and handed
-   over; self is left without lines). Adds each period's posted
-   commission to earnings (target: period's index). NULL when out of
-   memory. */
+   (deficit, draw, recovery) after them: copied from self (their text
+   into text), or, when taken is self, moved out of it (its lines are
+   compacted in place and handed over; self is left without lines).
+   Adds each period's posted commission to earnings (target: period's
+   index). NULL when out of memory. */
 static incentive_ledger_line_t *
 s_period_lines (const incentive_ledger_t *self, incentive_ledger_t *taken, const char *period,
-                size_t target, int64_t *earnings, size_t *count)
+                size_t target, incentive_ledger_text_t *text, int64_t *earnings, size_t *count)
 {
     size_t line_count = 0;
     for (size_t index = 0; index < self->line_count; index++) {
@@ -125,8 +295,14 @@ s_period_lines (const incentive_ledger_t *self, incentive_ledger_t *taken, const
             return NULL;
         line_count = 0;
         for (size_t index = 0; index < self->line_count; index++)
-            if (strcmp (self->lines[index].period, period) == 0)
-                lines[line_count++] = self->lines[index];
+            if (strcmp (self->lines[index].period, period) == 0) {
+                lines[line_count] = self->lines[index];
+                incentive_ledger_line_text_copy (text, &lines[line_count++]);
+            }
+        if (incentive_ledger_text_failed (text)) {
+            free (lines);
+            return NULL;
+        }
         return lines;
     }
     assert (taken == self);
@@ -175,8 +351,19 @@ s_statement (const incentive_ledger_t *self, incentive_ledger_t *taken, const ch
     int64_t *earnings = calloc (count, sizeof *earnings);
     incentive_ledger_line_t *lines = NULL;
     size_t line_count = 0;
-    if (statement && earnings)
-        lines = s_period_lines (self, taken, period, target, earnings, &line_count);
+    /* the statement's text: the ledger's, when its lines are taken (the
+       ledger gets a new store), or a store of copies */
+    incentive_ledger_text_t *text = incentive_ledger_text_new ();
+    if (statement && text) {
+        statement->text = taken ? taken->text : text;
+        if (taken)
+            taken->text = text;
+        text = NULL;
+    }
+    incentive_ledger_text_destroy (&text);
+    if (statement && earnings && statement->text)
+        lines =
+            s_period_lines (self, taken, period, target, statement->text, earnings, &line_count);
     if (!statement || !earnings || !lines) {
         if (taken && taken->lines) { /* consumed, as on success */
             free (taken->lines);
@@ -212,18 +399,21 @@ s_statement (const incentive_ledger_t *self, incentive_ledger_t *taken, const ch
 
     if (settled.deficit > 0) {
         incentive_ledger_line_t *line = &lines[line_count++];
-        s_derived (line, INCENTIVE_LEDGER_ADJUSTMENT, S_TYPE_DEFICIT, period, settled.deficit,
-                   terms.amount, &settled);
-        snprintf (line->type, sizeof line->type, "%s", S_TYPE_DEFICIT);
-        snprintf (line->reason, sizeof line->reason,
-                  "negative commission carried to the balance owed");
+        s_derived (statement->text, line, INCENTIVE_LEDGER_ADJUSTMENT, S_TYPE_DEFICIT, period,
+                   settled.deficit, terms.amount, &settled);
+        line->type = S_TYPE_DEFICIT;
+        line->reason = "negative commission carried to the balance owed";
     }
     if (settled.advance > 0)
-        s_derived (&lines[line_count++], INCENTIVE_LEDGER_DRAW, "draw", period, settled.advance,
-                   terms.amount, &settled);
+        s_derived (statement->text, &lines[line_count++], INCENTIVE_LEDGER_DRAW, "draw", period,
+                   settled.advance, terms.amount, &settled);
     if (settled.recovery > 0)
-        s_derived (&lines[line_count++], INCENTIVE_LEDGER_RECOVERY, "recovery", period,
-                   -settled.recovery, terms.amount, &settled);
+        s_derived (statement->text, &lines[line_count++], INCENTIVE_LEDGER_RECOVERY, "recovery",
+                   period, -settled.recovery, terms.amount, &settled);
+    if (incentive_ledger_text_failed (statement->text)) {
+        sp_error_set (error, error_size, "out of memory");
+        goto out_fail;
+    }
 
     snprintf (statement->rep_id, sizeof statement->rep_id, "%s", self->rep_id);
     snprintf (statement->currency, sizeof statement->currency, "%s", self->currency);
@@ -245,6 +435,8 @@ s_statement (const incentive_ledger_t *self, incentive_ledger_t *taken, const ch
 out_fail:
     free (lines);
     free (earnings);
+    if (statement)
+        incentive_ledger_text_destroy (&statement->text);
     free (statement);
     return NULL;
 }

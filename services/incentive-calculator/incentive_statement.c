@@ -62,6 +62,7 @@ static void
 s_build_free (s_build_t *build)
 {
     free (build->current.items);
+    incentive_ledger_text_destroy (&build->current.text);
     free (build->paid.items);
     free (build->unpaid);
     free (build->used);
@@ -182,8 +183,8 @@ s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_p
     incentive_ledger_line_t *line = incentive_statement_internal_line_add (&build->current);
     if (!line)
         return s_no_memory (build);
-    incentive_statement_internal_earning (line, &build->bands, credit, period, version, rule, table,
-                                          measure, base, result);
+    incentive_statement_internal_earning (line, build->current.text, &build->bands, credit, period,
+                                          version, rule, table, measure, base, result);
     if (sp_period_contains (&build->period, credit->occurred_at))
         return s_used (build, line->plan_version);
     return 0;
@@ -434,9 +435,11 @@ s_true_ups (s_build_t *build, const s_paid_credits_t *noted)
 {
     incentive_ledger_line_t *lines = NULL;
     size_t count = 0;
+    if (!build->current.text && !(build->current.text = incentive_ledger_text_new ()))
+        return s_no_memory (build);
     if (incentive_statement_internal_true_ups (build->input, &build->period, noted->items,
-                                               noted->count, &lines, &count, build->error,
-                                               build->error_size) != 0)
+                                               noted->count, build->current.text, &lines, &count,
+                                               build->error, build->error_size) != 0)
         return -1;
     int result = 0;
     for (size_t index = 0; index < count && result == 0; index++) {
@@ -653,6 +656,10 @@ s_compute (s_build_t *build)
     }
     if (noted.count > 0 && s_true_ups (build, &noted) != 0)
         goto out;
+    if (build->current.text && incentive_ledger_text_failed (build->current.text)) {
+        s_no_memory (build);
+        goto out;
+    }
     result = 0;
 out:
     free (rollups);
@@ -822,9 +829,10 @@ s_build (s_build_t *build, const char *label, const char **stored)
         kept++;
     }
     size_t capacity = build->current.capacity;
-    build->current = (incentive_statement_line_list_t){ NULL, 0, 0 };
-    if (incentive_ledger_post_all (ledger, &items, kept, capacity, NULL, error, sizeof error) !=
-        0) {
+    incentive_ledger_text_t *text = build->current.text;
+    build->current = (incentive_statement_line_list_t){ NULL, 0, 0, NULL };
+    if (incentive_ledger_post_all (ledger, &items, kept, capacity, &text, NULL, error,
+                                   sizeof error) != 0) {
         sp_error_set (build->error, build->error_size, "%s", error);
         goto out;
     }
@@ -925,10 +933,10 @@ out:
 
 int
 incentive_statement_internal_lines (const incentive_statement_input_t *input, const char *period,
-                                    incentive_ledger_line_t **lines, size_t *count, char *error,
-                                    size_t error_size)
+                                    incentive_ledger_line_t **lines, incentive_ledger_text_t **text,
+                                    size_t *count, char *error, size_t error_size)
 {
-    assert (input && period && lines && count);
+    assert (input && period && lines && text && count);
     s_build_t build = { .input = input, .error = error, .error_size = error_size };
     char reason[INCENTIVE_LEDGER_ERROR_SIZE];
     int result = -1;
@@ -939,8 +947,10 @@ incentive_statement_internal_lines (const incentive_statement_input_t *input, co
                       sp_period_kind_name (build.period.kind), sp_period_kind_name (input->kind));
     else if (s_compute (&build) == 0) {
         *lines = build.current.items;
+        *text = build.current.text;
         *count = build.current.count;
         build.current.items = NULL;
+        build.current.text = NULL;
         result = 0;
     }
     s_build_free (&build);

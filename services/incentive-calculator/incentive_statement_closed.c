@@ -73,19 +73,29 @@ incentive_statement_internal_closed_lines (incentive_ledger_t *ledger,
             kind = INCENTIVE_LEDGER_ADJUSTMENT;
         else
             continue; /* derived lines: the ledger derives them again */
-        incentive_ledger_line_t line = { 0 };
+        /* the text cut to the fields' room, as it was stored; the ledger copies it */
+        char id[INCENTIVE_LEDGER_ID_SIZE], period[INCENTIVE_LEDGER_PERIOD_SIZE],
+            origin_period[INCENTIVE_LEDGER_PERIOD_SIZE], event_id[INCENTIVE_LEDGER_REF_SIZE],
+            type_text[INCENTIVE_LEDGER_NAME_SIZE], link_text[INCENTIVE_LEDGER_ID_SIZE];
+        incentive_ledger_line_t line;
+        incentive_ledger_line_init (&line);
         line.kind = kind;
-        snprintf (line.id, sizeof line.id, "%s", s_string (item, "id"));
-        snprintf (line.period, sizeof line.period, "%s", s_string (item, "period"));
-        snprintf (line.origin_period, sizeof line.origin_period, "%s",
-                  s_string (item, "origin_period"));
+        snprintf (id, sizeof id, "%s", s_string (item, "id"));
+        line.id = id;
+        snprintf (period, sizeof period, "%s", s_string (item, "period"));
+        line.period = period;
+        snprintf (origin_period, sizeof origin_period, "%s", s_string (item, "origin_period"));
+        line.origin_period = origin_period;
         line.occurred_at = json_integer_value (json_object_get (item, "occurred_at"));
-        snprintf (line.event_id, sizeof line.event_id, "%s", s_string (item, "event_id"));
+        snprintf (event_id, sizeof event_id, "%s", s_string (item, "event_id"));
+        line.event_id = event_id;
         line.amount = json_integer_value (json_object_get (item, "amount"));
-        snprintf (line.type, sizeof line.type, "%s", type);
+        snprintf (type_text, sizeof type_text, "%s", type);
+        line.type = type_text;
         const char *link = kind == INCENTIVE_LEDGER_CLAWBACK ? s_string (explanation, "reverses")
                                                              : s_string (explanation, "link");
-        snprintf (line.link, sizeof line.link, "%s", link);
+        snprintf (link_text, sizeof link_text, "%s", link);
+        line.link = link_text;
         line.adjusts = kind;
         if (kind == INCENTIVE_LEDGER_ADJUSTMENT) {
             const char *adjusts = s_string (explanation, "adjusts");
@@ -150,32 +160,37 @@ incentive_statement_internal_delta (incentive_ledger_t *ledger, const incentive_
 {
     int64_t worth = line ? line->amount : 0;
     int64_t was = paid ? paid->amount : 0;
+    /* its text in buffers of the fields' room; the ledger copies it */
     incentive_ledger_line_t adjustment;
     if (line)
         adjustment = *line;
     else
-        memset (&adjustment, 0, sizeof adjustment);
+        incentive_ledger_line_init (&adjustment);
     char text[INCENTIVE_LEDGER_ID_SIZE * 2];
     snprintf (text, sizeof text, "%s~%s", open_label, id);
-    incentive_statement_internal_line_id (adjustment.id, text);
+    char adjustment_id[INCENTIVE_LEDGER_ID_SIZE], period[INCENTIVE_LEDGER_PERIOD_SIZE],
+        link[INCENTIVE_LEDGER_ID_SIZE], reason_text[INCENTIVE_LEDGER_TEXT_SIZE];
+    incentive_statement_internal_line_id_write (adjustment_id, text);
+    adjustment.id = adjustment_id;
     adjustment.kind = INCENTIVE_LEDGER_ADJUSTMENT;
     adjustment.adjusts = line ? line->kind : INCENTIVE_LEDGER_EARNING;
-    snprintf (adjustment.origin_period, sizeof adjustment.origin_period, "%s",
-              line ? line->period : "");
-    snprintf (adjustment.period, sizeof adjustment.period, "%s", open_label);
+    adjustment.origin_period = line ? line->period : "";
+    snprintf (period, sizeof period, "%s", open_label);
+    adjustment.period = period;
     adjustment.amount = worth - was;
-    snprintf (adjustment.link, sizeof adjustment.link, "%s", id);
-    snprintf (adjustment.type, sizeof adjustment.type, "%s", paid ? "correction" : "late");
+    snprintf (link, sizeof link, "%s", id);
+    adjustment.link = link;
+    adjustment.type = paid ? "correction" : "late";
     char worth_text[S_MONEY_TEXT_SIZE], was_text[S_MONEY_TEXT_SIZE];
     s_money_text (worth, currency, worth_text);
     s_money_text (was, currency, was_text);
     if (!paid)
-        snprintf (adjustment.reason, sizeof adjustment.reason, "arrived after %s closed: worth %s",
+        snprintf (reason_text, sizeof reason_text, "arrived after %s closed: worth %s",
                   line->period, worth_text);
     else
-        snprintf (adjustment.reason, sizeof adjustment.reason,
-                  "worth %s now, %s paid while %s was closed", worth_text, was_text,
-                  line ? line->period : "its period");
+        snprintf (reason_text, sizeof reason_text, "worth %s now, %s paid while %s was closed",
+                  worth_text, was_text, line ? line->period : "its period");
+    adjustment.reason = reason_text;
     char reason[INCENTIVE_LEDGER_ERROR_SIZE];
     if (incentive_ledger_post (ledger, &adjustment, NULL, reason, sizeof reason) < 0) {
         sp_error_set (error, error_size, "adjustment of %s: %s", id, reason);

@@ -112,22 +112,25 @@ typedef struct {
    window's cumulative measures (its credits not cancelled within it)
    minus what the window paid on them (their component lines, and the
    clawbacks of those cancelled within it). Lines of 0 are left out.
-   *lines malloc'd (the caller frees; NULL when none), *line_count set.
-   Returns 0, or -1 with the reason. */
+   *lines malloc'd (the caller frees; NULL when none), their text in
+   text, *line_count set. Returns 0, or -1 with the reason. */
 int incentive_statement_internal_true_ups (const incentive_statement_input_t *input,
                                            const sp_period_t *through,
                                            const incentive_statement_internal_paid_t *paid,
-                                           size_t count, incentive_ledger_line_t **lines,
-                                           size_t *line_count, char *error, size_t error_size);
+                                           size_t count, incentive_ledger_text_t *text,
+                                           incentive_ledger_line_t **lines, size_t *line_count,
+                                           char *error, size_t error_size);
 
 /* Every line of the rep as it is worth now (earnings, clawbacks, payment
    holds and releases), of every period up to period (a label of
    input->kind), before closed periods and the ledger: what a statement
    compares with what closed periods paid. *lines is malloc'd (the caller
-   frees it; NULL when *count is 0). Returns 0, or -1 with the reason. */
+   frees it; NULL when *count is 0), their text in *text (the caller
+   destroys it; NULL when *count is 0). Returns 0, or -1 with the reason. */
 int incentive_statement_internal_lines (const incentive_statement_input_t *input,
                                         const char *period, incentive_ledger_line_t **lines,
-                                        size_t *count, char *error, size_t error_size);
+                                        incentive_ledger_text_t **text, size_t *count, char *error,
+                                        size_t error_size);
 
 /* What closed periods paid on one line id (the line itself, and later
    closed periods' adjustments linked to it). */
@@ -144,9 +147,10 @@ typedef struct {
 } incentive_statement_paid_list_t;
 
 /* A line id from text: itself when it fits a posted line, otherwise its
-   first bytes and a hash of the whole, so ids stay unique and short; id
-   has INCENTIVE_LEDGER_ID_SIZE bytes. */
-void incentive_statement_internal_line_id (char *id, const char *text);
+   first bytes and a hash of the whole, so ids stay unique and short;
+   kept in store, or written into id (INCENTIVE_LEDGER_ID_SIZE bytes). */
+const char *incentive_statement_internal_line_id (incentive_ledger_text_t *store, const char *text);
+void incentive_statement_internal_line_id_write (char *id, const char *text);
 
 /* Posts the stored lines of closed's statement into ledger (derived lines
    are left to the ledger) and appends to paid what each paid per line id.
@@ -179,9 +183,12 @@ typedef struct {
     incentive_ledger_line_t *items;
     size_t count;
     size_t capacity;
+    incentive_ledger_text_t *text; /* the text of the lines, NULL until the first */
 } incentive_statement_line_list_t;
 
-/* A zeroed line appended to lines, or NULL when out of memory. */
+/* A line appended to lines (incentive_ledger_line_init), or NULL when
+   out of memory. Its text goes in lines->text, which remembers when
+   memory ran out for it (incentive_ledger_text_failed). */
 incentive_ledger_line_t *
 incentive_statement_internal_line_add (incentive_statement_line_list_t *lines);
 
@@ -205,6 +212,7 @@ typedef struct {
     size_t first;                         /* the first band's index */
     bool below_gate;                      /* without bands: below the gate */
     char text[INCENTIVE_LEDGER_NAME_SIZE];
+    const char *kept; /* text kept in the store of the build's lines */
 } incentive_statement_band_text_t;
 
 /* Entries of the band text cache. */
@@ -216,17 +224,16 @@ typedef struct {
     size_t next; /* the entry the next new text replaces */
 } incentive_statement_bands_t;
 
-/* Fills line (zeroed) as the earning line of credit for version's rule
-   in period: id, period, event, deal, measure, base, amount and the
-   explanation of result (bands from the bands cache). */
-void incentive_statement_internal_earning (incentive_ledger_line_t *line,
-                                           incentive_statement_bands_t *bands,
-                                           const incentive_record_credit_t *credit,
-                                           const sp_period_t *period,
-                                           const incentive_statement_plan_t *version,
-                                           const char *rule, const incentive_rates_table_t *table,
-                                           incentive_plan_measure_t measure, int64_t base,
-                                           const incentive_rates_result_t *result);
+/* Fills line (incentive_ledger_line_init) as the earning line of credit
+   for version's rule in period, its text in store: id, period, event,
+   deal, measure, base, amount and the explanation of result (bands from
+   the bands cache, whose texts are kept in store). */
+void incentive_statement_internal_earning (
+    incentive_ledger_line_t *line, incentive_ledger_text_t *store,
+    incentive_statement_bands_t *bands, const incentive_record_credit_t *credit,
+    const sp_period_t *period, const incentive_statement_plan_t *version, const char *rule,
+    const incentive_rates_table_t *table, incentive_plan_measure_t measure, int64_t base,
+    const incentive_rates_result_t *result);
 
 /* What a payment trigger did to an earning line of a credit. */
 typedef struct {

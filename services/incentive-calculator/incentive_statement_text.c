@@ -48,20 +48,10 @@ s_number (int64_t value, char *number)
     return number;
 }
 
-/* Copies text into field (size bytes), cut as snprintf "%s" cuts it:
-   what the line's fields get, without formatting each one. */
-static void
-s_copy (char *field, size_t size, const char *text)
-{
-    size_t length = strnlen (text, size - 1);
-    memcpy (field, text, length);
-    field[length] = '\0';
-}
-
 /* A line id from text: itself when it fits a posted line, otherwise its
    first bytes and a hash of the whole, so ids stay unique and short. */
 void
-incentive_statement_internal_line_id (char *id, const char *text)
+incentive_statement_internal_line_id_write (char *id, const char *text)
 {
     size_t length = strlen (text);
     if (length <= INCENTIVE_LEDGER_LINE_ID_MAX) {
@@ -75,6 +65,16 @@ incentive_statement_internal_line_id (char *id, const char *text)
     while (head > 0 && ((unsigned char) text[head] & 0xC0) == 0x80)
         head--;
     snprintf (id, INCENTIVE_LEDGER_ID_SIZE, "%.*s#%016" PRIx64, (int) head, text, hash);
+}
+
+const char *
+incentive_statement_internal_line_id (incentive_ledger_text_t *store, const char *text)
+{
+    if (strlen (text) <= INCENTIVE_LEDGER_LINE_ID_MAX)
+        return incentive_ledger_text_copy (store, text, INCENTIVE_LEDGER_ID_SIZE);
+    char id[INCENTIVE_LEDGER_ID_SIZE];
+    incentive_statement_internal_line_id_write (id, text);
+    return incentive_ledger_text_copy (store, id, sizeof id);
 }
 static incentive_ledger_decimal_t
 s_ppm (int64_t ppm)
@@ -119,16 +119,17 @@ s_bands_contiguous (const incentive_rates_result_t *result)
     return true;
 }
 
-/* Writes result's band text into band (INCENTIVE_LEDGER_NAME_SIZE bytes), from the
-   cache when the same bands of the same table were explained
-   before. */
-static void
-s_band (incentive_statement_bands_t *bands, const incentive_rates_table_t *table, int decimals,
-        int64_t scale, const incentive_rates_result_t *result, char *band)
+/* result's band text, kept in store: from the cache when the same bands
+   of the same table were explained before. */
+static const char *
+s_band (incentive_ledger_text_t *store, incentive_statement_bands_t *bands,
+        const incentive_rates_table_t *table, int decimals, int64_t scale,
+        const incentive_rates_result_t *result)
 {
     if (!s_bands_contiguous (result)) {
-        s_band_text (table, decimals, scale, result, band, INCENTIVE_LEDGER_NAME_SIZE);
-        return;
+        char band[INCENTIVE_LEDGER_NAME_SIZE];
+        s_band_text (table, decimals, scale, result, band, sizeof band);
+        return incentive_ledger_text_copy (store, band, sizeof band);
     }
     size_t first = result->part_count ? result->parts[0].band : 0;
     bool below_gate = result->part_count == 0 && result->below_gate;
@@ -136,10 +137,8 @@ s_band (incentive_statement_bands_t *bands, const incentive_rates_table_t *table
         const incentive_statement_band_text_t *entry = &bands->texts[index];
         if (entry->table == table && entry->decimals == decimals && entry->scale == scale &&
             entry->part_count == result->part_count && entry->first == first &&
-            entry->below_gate == below_gate) {
-            memcpy (band, entry->text, INCENTIVE_LEDGER_NAME_SIZE);
-            return;
-        }
+            entry->below_gate == below_gate)
+            return entry->kept;
     }
     incentive_statement_band_text_t *entry = &bands->texts[bands->next];
     bands->next = (bands->next + 1) % INCENTIVE_STATEMENT_BAND_TEXTS;
@@ -150,23 +149,25 @@ s_band (incentive_statement_bands_t *bands, const incentive_rates_table_t *table
                                                 .first = first,
                                                 .below_gate = below_gate };
     s_band_text (table, decimals, scale, result, entry->text, sizeof entry->text);
-    memcpy (band, entry->text, INCENTIVE_LEDGER_NAME_SIZE);
+    entry->kept = incentive_ledger_text_copy (store, entry->text, sizeof entry->text);
+    return entry->kept;
 }
 
 /* Fills the explanation of an earning line from a rates result. */
 static void
-s_explain (incentive_statement_bands_t *bands, incentive_ledger_line_t *line,
-           const incentive_plan_t *plan, const incentive_rates_table_t *table,
-           incentive_plan_measure_t measure, const incentive_rates_result_t *result)
+s_explain (incentive_ledger_text_t *store, incentive_statement_bands_t *bands,
+           incentive_ledger_line_t *line, const incentive_plan_t *plan,
+           const incentive_rates_table_t *table, incentive_plan_measure_t measure,
+           const incentive_rates_result_t *result)
 {
     int decimals = sp_money_currency_decimals (incentive_plan_currency (plan));
     int64_t scale = incentive_plan_unit_scale (plan, measure);
     line->attainment_before = s_ppm (result->attainment_before_ppm);
     line->attainment_after = s_ppm (result->attainment_after_ppm);
-    s_band (bands, table, decimals, scale, result, line->band);
+    line->band = s_band (store, bands, table, decimals, scale, result);
     if (result->part_count > 0) {
         const incentive_rates_part_t *last = &result->parts[result->part_count - 1];
-        s_copy (line->mode, sizeof line->mode, incentive_rates_mode_name (last->mode));
+        line->mode = incentive_rates_mode_name (last->mode); /* a name of static storage */
         /* amount = base × rate only for one marginal band paying a rate on money */
         if (result->part_count == 1 && last->mode == INCENTIVE_RATES_MARGINAL &&
             table->pays == INCENTIVE_RATES_PAYS_RATE && scale == 1 && !result->payout_capped &&
@@ -178,7 +179,7 @@ s_explain (incentive_statement_bands_t *bands, incentive_ledger_line_t *line,
 }
 
 void
-incentive_statement_internal_earning (incentive_ledger_line_t *line,
+incentive_statement_internal_earning (incentive_ledger_line_t *line, incentive_ledger_text_t *store,
                                       incentive_statement_bands_t *bands,
                                       const incentive_record_credit_t *credit,
                                       const sp_period_t *period,
@@ -190,20 +191,23 @@ incentive_statement_internal_earning (incentive_ledger_line_t *line,
     char text[INCENTIVE_LEDGER_ID_SIZE * 2];
     s_join (text, sizeof text,
             (const char *const[]){ credit->event_id, "/", version->name, "/", rule, NULL });
-    incentive_statement_internal_line_id (line->id, text);
+    line->id = incentive_statement_internal_line_id (store, text);
     line->kind = INCENTIVE_LEDGER_EARNING;
-    s_copy (line->period, sizeof line->period, period->label);
-    s_copy (line->origin_period, sizeof line->origin_period, period->label);
+    line->period = incentive_ledger_text_copy (store, period->label, INCENTIVE_LEDGER_PERIOD_SIZE);
+    line->origin_period = line->period;
     line->occurred_at = credit->occurred_at;
-    s_copy (line->event_id, sizeof line->event_id, credit->event_id);
+    line->event_id =
+        incentive_ledger_text_copy (store, credit->event_id, INCENTIVE_LEDGER_REF_SIZE);
     line->amount = result->amount;
-    s_copy (line->deal, sizeof line->deal, credit->deal);
+    line->deal = incentive_ledger_text_copy (store, credit->deal, INCENTIVE_LEDGER_REF_SIZE);
     line->credit_bp = credit->credit_bp;
-    s_copy (line->measure, sizeof line->measure, incentive_plan_measure_name (measure));
+    line->measure = incentive_plan_measure_name (measure); /* a name of static storage */
     line->base = base;
-    s_copy (line->rule_id, sizeof line->rule_id, rule);
+    line->rule_id = incentive_ledger_text_copy (store, rule, INCENTIVE_LEDGER_NAME_SIZE);
     char number[S_NUMBER_SIZE];
-    s_join (line->plan_version, sizeof line->plan_version,
+    char plan_version[INCENTIVE_LEDGER_NAME_SIZE];
+    s_join (plan_version, sizeof plan_version,
             (const char *const[]){ version->name, "@", s_number (version->version, number), NULL });
-    s_explain (bands, line, version->plan, table, measure, result);
+    line->plan_version = incentive_ledger_text_copy (store, plan_version, sizeof plan_version);
+    s_explain (store, bands, line, version->plan, table, measure, result);
 }

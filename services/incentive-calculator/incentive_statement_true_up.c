@@ -43,6 +43,7 @@ typedef struct {
     incentive_ledger_line_t *items;
     size_t count;
     size_t capacity;
+    incentive_ledger_text_t *text; /* where their text goes */
 } s_lines_t;
 
 /* The true-up of plan over window (of window_kind), from the credits paid
@@ -106,22 +107,30 @@ s_window (const incentive_statement_input_t *input, const char *plan, sp_period_
         return -1;
     }
     incentive_ledger_line_t *line = &lines->items[lines->count++];
-    memset (line, 0, sizeof *line);
-    snprintf (line->id, sizeof line->id, "true-up/%s/%s", plan, window->label);
+    incentive_ledger_text_t *text = lines->text;
+    incentive_ledger_line_init (line);
+    line->id = incentive_ledger_text_format (text, INCENTIVE_LEDGER_ID_SIZE, "true-up/%s/%s", plan,
+                                             window->label);
     line->kind = INCENTIVE_LEDGER_TRUE_UP;
-    snprintf (line->period, sizeof line->period, "%s", last->label);
-    snprintf (line->origin_period, sizeof line->origin_period, "%s", last->label);
+    line->period = incentive_ledger_text_copy (text, last->label, INCENTIVE_LEDGER_PERIOD_SIZE);
+    line->origin_period = line->period;
     line->occurred_at = window->end_ms - 1; /* after every line of the window */
     line->amount = amount;
-    snprintf (line->plan_version, sizeof line->plan_version, "%s@%" PRId64, plan, version->version);
-    snprintf (line->type, sizeof line->type, "true_up");
+    line->plan_version = incentive_ledger_text_format (text, INCENTIVE_LEDGER_NAME_SIZE,
+                                                       "%s@%" PRId64, plan, version->version);
+    line->type = "true_up";
     char earned_text[S_MONEY_TEXT_SIZE], paid_text[S_MONEY_TEXT_SIZE];
     s_money_text (earning.total, input->currency, earned_text);
     s_money_text (was_paid, input->currency, paid_text);
-    snprintf (line->reason, sizeof line->reason,
-              "%s over %s: earned %s on the %s's cumulative measures, %s paid in its periods",
-              line->plan_version, window->label, earned_text, sp_period_kind_name (window_kind),
-              paid_text);
+    line->reason = incentive_ledger_text_format (
+        text, INCENTIVE_LEDGER_TEXT_SIZE,
+        "%s over %s: earned %s on the %s's cumulative measures, %s paid in its periods",
+        line->plan_version, window->label, earned_text, sp_period_kind_name (window_kind),
+        paid_text);
+    if (incentive_ledger_text_failed (text)) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -129,11 +138,12 @@ int
 incentive_statement_internal_true_ups (const incentive_statement_input_t *input,
                                        const sp_period_t *through,
                                        const incentive_statement_internal_paid_t *paid,
-                                       size_t count, incentive_ledger_line_t **lines,
-                                       size_t *line_count, char *error, size_t error_size)
+                                       size_t count, incentive_ledger_text_t *text,
+                                       incentive_ledger_line_t **lines, size_t *line_count,
+                                       char *error, size_t error_size)
 {
-    assert (input && through && (paid || count == 0) && lines && line_count);
-    s_lines_t made = { 0 };
+    assert (input && through && (paid || count == 0) && text && lines && line_count);
+    s_lines_t made = { .text = text };
     const sp_period_kind_t kinds[] = { SP_PERIOD_QUARTER, SP_PERIOD_YEAR };
     /* for each plan name and window kind, the runs of credits in one window */
     for (size_t start = 0; start < count; start++) {

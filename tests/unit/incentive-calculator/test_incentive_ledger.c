@@ -26,6 +26,24 @@
 #define MAY_1 INT64_C (1493596800000) /* 2017-05-01T00:00:00Z */
 #define JUNE_1 (MAY_1 + 31 * DAY_MS)  /* 2017-06-01T00:00:00Z */
 
+/* Text for the test's lines, kept to the end of the test (the ledger
+   copies what it keeps). */
+static const char *s_text (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+static const char *
+s_text (const char *format, ...)
+{
+    static incentive_ledger_text_t *text;
+    if (!text)
+        text = incentive_ledger_text_new ();
+    assert_non_null (text);
+    char buffer[INCENTIVE_LEDGER_TEXT_SIZE * 2];
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (buffer, sizeof buffer, format, arguments);
+    va_end (arguments);
+    return incentive_ledger_text_copy (text, buffer, sizeof buffer);
+}
+
 // ---------------------------------------------------------------- helpers
 
 /* An earning line of event_id on deal, at base × rate (rate_units with 2
@@ -36,24 +54,24 @@ s_earning (const char *id, const char *period, int64_t occurred_at, const char *
 {
     incentive_ledger_line_t line;
     memset (&line, 0, sizeof line);
-    snprintf (line.id, sizeof line.id, "%s", id);
+    line.id = s_text ("%s", id);
     line.kind = INCENTIVE_LEDGER_EARNING;
-    snprintf (line.period, sizeof line.period, "%s", period);
+    line.period = s_text ("%s", period);
     line.occurred_at = occurred_at;
-    snprintf (line.event_id, sizeof line.event_id, "%s", event_id);
+    line.event_id = s_text ("%s", event_id);
     line.amount = amount;
-    snprintf (line.deal, sizeof line.deal, "opp-%s", event_id);
+    line.deal = s_text ("opp-%s", event_id);
     line.credit_bp = 10000;
-    snprintf (line.measure, sizeof line.measure, "revenue");
+    line.measure = s_text ("revenue");
     line.base = base;
     line.attainment_before = (incentive_ledger_decimal_t){ 0, 2 };
     line.attainment_after = (incentive_ledger_decimal_t){ 50, 2 };
-    snprintf (line.band, sizeof line.band, "[0,5000000)");
+    line.band = s_text ("[0,5000000)");
     line.has_rate = true;
     line.rate = (incentive_ledger_decimal_t){ rate_units, 2 };
-    snprintf (line.mode, sizeof line.mode, "marginal");
-    snprintf (line.rule_id, sizeof line.rule_id, "rev-tiers");
-    snprintf (line.plan_version, sizeof line.plan_version, "plan-2017@1");
+    line.mode = s_text ("marginal");
+    line.rule_id = s_text ("rev-tiers");
+    line.plan_version = s_text ("plan-2017@1");
     return line;
 }
 
@@ -142,16 +160,16 @@ test_statement_totals (void **state)
         s_earning ("crm:won:1#0", "2017-05", MAY_1 + 2 * DAY_MS, "crm:won:1", 800000, 5, 40000);
     incentive_ledger_line_t fix;
     memset (&fix, 0, sizeof fix);
-    snprintf (fix.id, sizeof fix.id, "crm:fix:1");
+    fix.id = s_text ("crm:fix:1");
     fix.kind = INCENTIVE_LEDGER_ADJUSTMENT;
     fix.adjusts = INCENTIVE_LEDGER_EARNING;
-    snprintf (fix.period, sizeof fix.period, "2017-05");
+    fix.period = s_text ("2017-05");
     fix.occurred_at = MAY_1 + 19 * DAY_MS;
-    snprintf (fix.event_id, sizeof fix.event_id, "crm:fix:1");
+    fix.event_id = s_text ("crm:fix:1");
     fix.amount = -2550;
-    snprintf (fix.type, sizeof fix.type, "correction");
-    snprintf (fix.reason, sizeof fix.reason, "rate table corrected");
-    snprintf (fix.link, sizeof fix.link, "crm:won:2#0");
+    fix.type = s_text ("correction");
+    fix.reason = s_text ("rate table corrected");
+    fix.link = s_text ("crm:won:2#0");
     s_post (ledger, &late, NULL);
     s_post (ledger, &fix, NULL);
     s_post (ledger, &early, NULL);
@@ -677,13 +695,13 @@ test_true_up (void **state)
     assert_int_equal (true_up, 70000);
     incentive_ledger_line_t line;
     memset (&line, 0, sizeof line);
-    snprintf (line.id, sizeof line.id, "true-up:2017-Q2");
+    line.id = s_text ("true-up:2017-Q2");
     line.kind = INCENTIVE_LEDGER_TRUE_UP;
-    snprintf (line.period, sizeof line.period, "2017-06");
+    line.period = s_text ("2017-06");
     line.occurred_at = JUNE_1 + 29 * DAY_MS;
     line.amount = true_up;
-    snprintf (line.type, sizeof line.type, "qtd");
-    snprintf (line.reason, sizeof line.reason, "earned 5200.00 to date over 2017-Q2, paid 4500.00");
+    line.type = s_text ("qtd");
+    line.reason = s_text ("earned 5200.00 to date over 2017-Q2, paid 4500.00");
     s_post (ledger, &line, NULL);
     assert_int_equal (incentive_ledger_true_up (ledger, quarter, 3, 520000), 0);
     assert_int_equal (s_net_payout (ledger, "2017-06"), 220000);
@@ -694,6 +712,70 @@ test_true_up (void **state)
     /* A true-up can be negative: earned 4,000.00 -> -1,200.00 now. */
     assert_int_equal (incentive_ledger_true_up (ledger, quarter, 3, 400000), -120000);
     incentive_ledger_destroy (&ledger);
+}
+
+// ---------------------------------------------------------------- text
+
+/* The store of lines' text: copies cut as snprintf cuts, formats, ""
+   without a block, texts longer than a block, absorbing another store
+   (its texts stay where they are). */
+static void
+test_text (void **state)
+{
+    (void) state;
+    incentive_ledger_text_t *text = incentive_ledger_text_new ();
+    assert_non_null (text);
+    assert_string_equal (incentive_ledger_text_copy (text, NULL, 8), "");
+    assert_string_equal (incentive_ledger_text_copy (text, "", 8), "");
+    assert_string_equal (incentive_ledger_text_copy (text, "2017-05", 8), "2017-05");
+    assert_string_equal (incentive_ledger_text_copy (text, "2017-05-03", 8), "2017-05");
+    assert_string_equal (incentive_ledger_text_format (text, 6, "%s:%d", "draw", 42), "draw:");
+    assert_string_equal (incentive_ledger_text_format (text, 16, "%s:%d", "draw", 42), "draw:42");
+    /* many texts, and one longer than a block, keep their bytes */
+    enum { MANY = 20000, LONG = 100000 };
+    const char *kept[MANY];
+    char number[32];
+    for (size_t index = 0; index < MANY; index++) {
+        snprintf (number, sizeof number, "line-%zu", index);
+        kept[index] = incentive_ledger_text_copy (text, number, sizeof number);
+    }
+    char *long_text = malloc (LONG + 1);
+    assert_non_null (long_text);
+    memset (long_text, 'x', LONG);
+    long_text[LONG] = '\0';
+    const char *long_kept = incentive_ledger_text_copy (text, long_text, LONG + 1);
+    const char *after = incentive_ledger_text_copy (text, "after", 8);
+    incentive_ledger_text_t *other = incentive_ledger_text_new ();
+    const char *moved = incentive_ledger_text_copy (other, "moved", 8);
+    incentive_ledger_text_absorb (text, &other);
+    assert_null (other);
+    incentive_ledger_text_absorb (text, &other); /* NULL: nothing */
+    for (size_t index = 0; index < MANY; index++) {
+        snprintf (number, sizeof number, "line-%zu", index);
+        assert_string_equal (kept[index], number);
+    }
+    assert_string_equal (long_kept, long_text);
+    assert_string_equal (after, "after");
+    assert_string_equal (moved, "moved");
+    assert_false (incentive_ledger_text_failed (text));
+    free (long_text);
+    /* a line's text copied: NULL read as "", every field cut to its room */
+    incentive_ledger_line_t line;
+    memset (&line, 0, sizeof line);
+    char deal[INCENTIVE_LEDGER_REF_SIZE + 10];
+    memset (deal, 'd', sizeof deal - 1);
+    deal[sizeof deal - 1] = '\0';
+    line.deal = deal;
+    incentive_ledger_line_text_copy (text, &line);
+    assert_string_equal (line.id, "");
+    assert_string_equal (line.link, "");
+    assert_int_equal (strlen (line.deal), INCENTIVE_LEDGER_REF_SIZE - 1);
+    incentive_ledger_line_init (&line);
+    assert_string_equal (line.reason, "");
+    assert_int_equal (line.amount, 0);
+    incentive_ledger_text_destroy (&text);
+    assert_null (text);
+    incentive_ledger_text_destroy (&text);
 }
 
 // ---------------------------------------------------------------- refusals
@@ -710,17 +792,17 @@ test_refused (void **state)
 
     incentive_ledger_line_t line = s_earning ("a", "2017-05", MAY_1, "w", 0, 0, 100);
     incentive_ledger_line_t bad = line;
-    snprintf (bad.period, sizeof bad.period, "May");
+    bad.period = s_text ("May");
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line period: \"May\" is not a period label");
     s_post (ledger, &line, NULL);
     bad = line;
-    snprintf (bad.id, sizeof bad.id, "b");
-    snprintf (bad.period, sizeof bad.period, "2017-Q2");
+    bad.id = s_text ("b");
+    bad.period = s_text ("2017-Q2");
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line period: \"2017-Q2\" is not a period of the ledger's kind");
     bad = line;
-    snprintf (bad.id, sizeof bad.id, "b");
+    bad.id = s_text ("b");
     bad.kind = INCENTIVE_LEDGER_DRAW;
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line \"b\": kind 3 cannot be posted (earning, adjustment, "
@@ -730,22 +812,22 @@ test_refused (void **state)
     assert_string_equal (error, "line \"b\": kind 1 cannot be posted (earning, adjustment, "
                                 "true_up, or a clawback linked to its line)");
     bad = line;
-    bad.id[0] = '\0';
+    bad.id = "";
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line id: must be 1 to 144 bytes of UTF-8");
     bad = line;
-    snprintf (bad.id, sizeof bad.id, "b");
+    bad.id = s_text ("b");
     bad.amount = INT64_C (1000000000000001);
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line \"b\": amount or base out of range");
     bad = line;
-    snprintf (bad.id, sizeof bad.id, "b");
+    bad.id = s_text ("b");
     bad.rate.decimals = 10;
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line \"b\": credit, rate or attainment out of range");
     bad = line;
-    snprintf (bad.id, sizeof bad.id, "b");
-    snprintf (bad.reason, sizeof bad.reason, "bad \xff byte");
+    bad.id = s_text ("b");
+    bad.reason = s_text ("bad \xff byte");
     assert_int_equal (incentive_ledger_post (ledger, &bad, NULL, error, sizeof error), -1);
     assert_string_equal (error, "line \"b\": a text field is too long or not UTF-8");
     assert_int_equal (incentive_ledger_line_count (ledger), 1);
@@ -816,6 +898,7 @@ main (void)
         cmocka_unit_test (test_route),
         cmocka_unit_test (test_true_up),
         cmocka_unit_test (test_refused),
+        cmocka_unit_test (test_text),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -27,6 +27,24 @@
 #define JUNE_1 (MAY_1 + 31 * DAY_MS)  /* 2017-06-01T00:00:00Z */
 #define BATCH_MAX 8
 
+/* Text for the test's lines, kept to the end of the test (the ledger
+   copies what it keeps). */
+static const char *s_text (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+static const char *
+s_text (const char *format, ...)
+{
+    static incentive_ledger_text_t *text;
+    if (!text)
+        text = incentive_ledger_text_new ();
+    assert_non_null (text);
+    char buffer[INCENTIVE_LEDGER_TEXT_SIZE * 2];
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (buffer, sizeof buffer, format, arguments);
+    va_end (arguments);
+    return incentive_ledger_text_copy (text, buffer, sizeof buffer);
+}
+
 // ---------------------------------------------------------------- helpers
 
 /* An earning of event_id paying amount (5 % of 20 × amount) in period. */
@@ -36,24 +54,24 @@ s_earning (const char *id, const char *period, int64_t occurred_at, const char *
 {
     incentive_ledger_line_t line;
     memset (&line, 0, sizeof line);
-    snprintf (line.id, sizeof line.id, "%s", id);
+    line.id = s_text ("%s", id);
     line.kind = INCENTIVE_LEDGER_EARNING;
-    snprintf (line.period, sizeof line.period, "%s", period);
+    line.period = s_text ("%s", period);
     line.occurred_at = occurred_at;
-    snprintf (line.event_id, sizeof line.event_id, "%s", event_id);
+    line.event_id = s_text ("%s", event_id);
     line.amount = amount;
-    snprintf (line.deal, sizeof line.deal, "opp-%s", event_id);
+    line.deal = s_text ("opp-%s", event_id);
     line.credit_bp = 10000;
-    snprintf (line.measure, sizeof line.measure, "revenue");
+    line.measure = s_text ("revenue");
     line.base = 20 * amount;
     line.attainment_before = (incentive_ledger_decimal_t){ 0, 2 };
     line.attainment_after = (incentive_ledger_decimal_t){ 50, 2 };
-    snprintf (line.band, sizeof line.band, "[0,5000000)");
+    line.band = s_text ("[0,5000000)");
     line.has_rate = true;
     line.rate = (incentive_ledger_decimal_t){ 5, 2 };
-    snprintf (line.mode, sizeof line.mode, "marginal");
-    snprintf (line.rule_id, sizeof line.rule_id, "rev");
-    snprintf (line.plan_version, sizeof line.plan_version, "plan-2017@1");
+    line.mode = s_text ("marginal");
+    line.rule_id = s_text ("rev");
+    line.plan_version = s_text ("plan-2017@1");
     return line;
 }
 
@@ -81,12 +99,12 @@ s_batch (incentive_ledger_line_t *lines)
 {
     size_t count = 0;
     lines[count++] = s_earning ("w3/rev", "2017-06", JUNE_1 + 2 * DAY_MS, "w3", 70000);
-    snprintf (lines[0].deal, sizeof lines[0].deal, "opp-w3-caf\xc3\xa9"); /* UTF-8 beyond ASCII */
+    lines[0].deal = s_text ("opp-w3-caf\xc3\xa9"); /* UTF-8 beyond ASCII */
     lines[count++] = s_earning ("w1/rev", "2017-05", MAY_1 + 5 * DAY_MS, "w1", 3000);
     lines[count++] = s_earning ("w0/rev", "2017-05", MAY_1, "w0", 12000); /* redelivered */
     lines[count++] = s_earning ("w2/rev", "2017-05", MAY_1 + 9 * DAY_MS, "w2", -30000);
     lines[count++] = s_earning ("w1/rev", "2017-05", MAY_1 + 5 * DAY_MS, "w1", 3000); /* twice */
-    snprintf (lines[count - 2].origin_period, sizeof lines[0].origin_period, "2017-05");
+    lines[count - 2].origin_period = s_text ("2017-05");
     return count;
 }
 
@@ -148,7 +166,8 @@ test_post_all (void **state)
     incentive_ledger_t *ledger = s_ledger ();
     incentive_ledger_line_t *batch = s_copy (lines, count);
     assert_int_equal (
-        incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), 0);
+        incentive_ledger_post_all (ledger, &batch, count, count, NULL, NULL, error, sizeof error),
+        0);
     assert_null (batch);
     assert_int_equal (incentive_ledger_line_count (ledger), 4);
     assert_int_equal (incentive_ledger_line_count (ledger), incentive_ledger_line_count (expected));
@@ -165,8 +184,63 @@ test_post_all (void **state)
     lines[1].amount++;
     assert_int_equal (incentive_ledger_post (ledger, &lines[1], NULL, error, sizeof error), -1);
     /* nothing to post, into an empty ledger too */
-    assert_int_equal (incentive_ledger_post_all (ledger, &batch, 0, 0, NULL, error, sizeof error),
-                      0);
+    assert_int_equal (
+        incentive_ledger_post_all (ledger, &batch, 0, 0, NULL, NULL, error, sizeof error), 0);
+    incentive_ledger_destroy (&ledger);
+    incentive_ledger_destroy (&expected);
+}
+
+/* Moved in with the store of their text: the ledger keeps the store,
+   the lines read the same after the caller's copies are gone, and a
+   statement taken holds the text after the ledger is destroyed. */
+static void
+test_post_all_with_text (void **state)
+{
+    (void) state;
+    incentive_ledger_line_t lines[BATCH_MAX];
+    size_t count = s_batch (lines);
+    incentive_ledger_t *expected = s_ledger ();
+    char error[INCENTIVE_LEDGER_ERROR_SIZE] = "";
+    for (size_t index = 0; index < count; index++)
+        assert_true (incentive_ledger_post (expected, &lines[index], NULL, error, sizeof error) >=
+                     0);
+    incentive_ledger_text_t *text = incentive_ledger_text_new ();
+    assert_non_null (text);
+    incentive_ledger_line_t *batch = s_copy (lines, count);
+    for (size_t index = 0; index < count; index++)
+        incentive_ledger_line_text_copy (text, &batch[index]);
+    assert_false (incentive_ledger_text_failed (text));
+    incentive_ledger_t *ledger = s_ledger ();
+    assert_int_equal (
+        incentive_ledger_post_all (ledger, &batch, count, count, &text, NULL, error, sizeof error),
+        0);
+    assert_null (batch);
+    assert_null (text);
+    s_same_statements (expected, ledger);
+    incentive_ledger_statement_t *statement =
+        incentive_ledger_statement_take (ledger, "2017-05", error, sizeof error);
+    assert_non_null (statement);
+    incentive_ledger_destroy (&ledger);
+    incentive_ledger_statement_t *want =
+        incentive_ledger_statement (expected, "2017-05", error, sizeof error);
+    assert_non_null (want);
+    char *got_json = incentive_ledger_statement_json (statement);
+    char *want_json = incentive_ledger_statement_json (want);
+    assert_string_equal (got_json, want_json);
+    free (got_json);
+    free (want_json);
+    incentive_ledger_statement_destroy (&statement);
+    incentive_ledger_statement_destroy (&want);
+    /* refused: the store given is destroyed with the array */
+    text = incentive_ledger_text_new ();
+    batch = s_copy (lines, count);
+    batch[0].id = incentive_ledger_text_copy (text, "", INCENTIVE_LEDGER_ID_SIZE);
+    ledger = s_ledger ();
+    assert_int_equal (
+        incentive_ledger_post_all (ledger, &batch, count, count, &text, NULL, error, sizeof error),
+        -1);
+    assert_null (text);
+    assert_int_equal (incentive_ledger_line_count (ledger), 1); /* its own line only */
     incentive_ledger_destroy (&ledger);
     incentive_ledger_destroy (&expected);
 }
@@ -186,7 +260,8 @@ test_post_all_refused (void **state)
     char error[INCENTIVE_LEDGER_ERROR_SIZE] = "";
     incentive_ledger_line_t *batch = s_copy (lines, count);
     assert_int_equal (
-        incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), -1);
+        incentive_ledger_post_all (ledger, &batch, count, count, NULL, NULL, error, sizeof error),
+        -1);
     assert_null (batch);
     assert_string_equal (error, "line \"w0/rev\": already posted with another event or amount");
     assert_int_equal (incentive_ledger_line_count (ledger), 1);
@@ -196,27 +271,30 @@ test_post_all_refused (void **state)
     lines[4].amount = 1; /* w1/rev twice in the batch, another amount */
     batch = s_copy (lines, count);
     assert_int_equal (
-        incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), -1);
+        incentive_ledger_post_all (ledger, &batch, count, count, NULL, NULL, error, sizeof error),
+        -1);
     assert_string_equal (error, "line \"w1/rev\": already posted with another event or amount");
 
     count = s_batch (lines);
-    snprintf (lines[3].deal, sizeof lines[3].deal, "opp-w2-\xc3"); /* a character cut */
+    lines[3].deal = s_text ("opp-w2-\xc3"); /* a character cut */
     batch = s_copy (lines, count);
     assert_int_equal (
-        incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), -1);
+        incentive_ledger_post_all (ledger, &batch, count, count, NULL, NULL, error, sizeof error),
+        -1);
     assert_string_equal (error, "line \"w2/rev\": a text field is too long or not UTF-8");
 
     count = s_batch (lines);
-    snprintf (lines[3].period, sizeof lines[3].period, "2017-Q2"); /* not a month */
+    lines[3].period = s_text ("2017-Q2"); /* not a month */
     batch = s_copy (lines, count);
     assert_int_equal (
-        incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), -1);
+        incentive_ledger_post_all (ledger, &batch, count, count, NULL, NULL, error, sizeof error),
+        -1);
     assert_string_equal (error, "line period: \"2017-Q2\" is not a period of the ledger's kind");
     count = s_batch (lines);
     batch = s_copy (lines, count);
-    assert_int_equal (
-        incentive_ledger_post_all (ledger, &batch, count, count, "2017/07", error, sizeof error),
-        -1);
+    assert_int_equal (incentive_ledger_post_all (ledger, &batch, count, count, NULL, "2017/07",
+                                                 error, sizeof error),
+                      -1);
     assert_int_equal (incentive_ledger_line_count (ledger), 1);
     s_same_statements (expected, ledger);
     incentive_ledger_destroy (&ledger);
@@ -259,8 +337,9 @@ test_post_all_one_by_one (void **state)
             assert_true (
                 incentive_ledger_post (expected, &lines[index], open, error, sizeof error) >= 0);
         incentive_ledger_line_t *batch = s_copy (lines, count);
-        assert_int_equal (
-            incentive_ledger_post_all (ledger, &batch, count, count, open, error, sizeof error), 0);
+        assert_int_equal (incentive_ledger_post_all (ledger, &batch, count, count, NULL, open,
+                                                     error, sizeof error),
+                          0);
         assert_null (batch);
         assert_int_equal (incentive_ledger_line_count (ledger),
                           incentive_ledger_line_count (expected));
@@ -286,8 +365,9 @@ test_statement_take (void **state)
     for (size_t period = 0; period < COUNT (periods); period++) {
         incentive_ledger_t *ledger = s_ledger ();
         incentive_ledger_line_t *batch = s_copy (lines, count);
-        assert_int_equal (
-            incentive_ledger_post_all (ledger, &batch, count, count, NULL, error, sizeof error), 0);
+        assert_int_equal (incentive_ledger_post_all (ledger, &batch, count, count, NULL, NULL,
+                                                     error, sizeof error),
+                          0);
         char *expected = s_json (ledger, periods[period]);
         incentive_ledger_statement_t *statement =
             incentive_ledger_statement_take (ledger, periods[period], error, sizeof error);
@@ -310,9 +390,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_post_all),
-        cmocka_unit_test (test_post_all_refused),
-        cmocka_unit_test (test_post_all_one_by_one),
+        cmocka_unit_test (test_post_all),         cmocka_unit_test (test_post_all_with_text),
+        cmocka_unit_test (test_post_all_refused), cmocka_unit_test (test_post_all_one_by_one),
         cmocka_unit_test (test_statement_take),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
