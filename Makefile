@@ -2,7 +2,7 @@
 #
 #   make            build everything (release flags, warnings are errors)
 #   make test       install missing packages, build with ASan + UBSan, lint, run unit
-#                   then integration tests, validate docker-compose.yml
+#                   then integration tests, validate docker-compose.yml and deploy/k8s
 #   make run        install, build, start the local stack and every service
 #   make up|down|status   local stack under .run/ (see deploy/local/)
 #   make bench | lint | format | clean
@@ -78,7 +78,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/support/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib programs deps test check unit integration compose-check run up \
+.PHONY: all lib programs deps test check unit integration compose-check k8s-check run up \
     down status bench lint format clean
 all: lib programs
 lib: $(LIB)
@@ -240,7 +240,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 check
 
-check: all $(TEST_PROGRAMS) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check lint
+check: all $(TEST_PROGRAMS) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check k8s-check lint
 	@tests/run-tests.sh $(BUILD) $(UNIT_BIN) -- $(INTEG_BIN)
 
 unit: all $(UNIT_BIN)
@@ -251,6 +251,11 @@ integration: all $(TEST_PROGRAMS) $(INTEG_BIN)
 
 compose-check:
 	docker-compose -f docker-compose.yml config -q
+
+# deploy/k8s against the code, the built services' --help and
+# docker-compose.yml (no cluster needed; deploy/k8s/README.md).
+k8s-check: all
+	python3 tests/k8s-check.py $(BUILD)/bin
 
 # ---------------------------------------------------------------- local stack
 run: deps

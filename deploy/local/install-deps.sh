@@ -15,6 +15,7 @@ packages=(
     postgresql redis-server tzdata
     prometheus-alertmanager
     docker-compose
+    python3 python3-yaml
     cppcheck clang-format
     procps iproute2
 )
