@@ -31,7 +31,11 @@
 
 extern char **environ;
 
-#define CLUSTER_MASTERS_MAX 16                      /* nodes a harness starts at most */
+#define CLUSTER_MASTERS_MAX 16                      /* masters a harness starts at most */
+#define CLUSTER_REPLICAS_MAX 2                      /* replicas per master at most */
+#define CLUSTER_NODES_MAX (CLUSTER_MASTERS_MAX * (1 + CLUSTER_REPLICAS_MAX))
+#define CLUSTER_NODE_TIMEOUT_MS 5000                /* cluster-node-timeout without replicas */
+#define CLUSTER_FAILOVER_NODE_TIMEOUT_MS 2000       /* with replicas: a dead master fails over sooner */
 #define CLUSTER_DIR_MAX (PATH_MAX / 2)              /* the folder, so paths under it fit PATH_MAX */
 #define CLUSTER_NODE_DIR_MAX (CLUSTER_DIR_MAX + 16) /* DIR/nodeI */
 #define CLUSTER_NODE_ID_SIZE 41                     /* 40 hex digits and NUL */
@@ -59,14 +63,20 @@ typedef struct {
     char url[CLUSTER_URL_SIZE];     /* redis://127.0.0.1:PORT/0 */
     char id[CLUSTER_NODE_ID_SIZE];  /* CLUSTER MYID */
     sp_redis_t *redis;              /* the harness's connection to it */
+    int master;                     /* index of its master while a replica, else -1 */
+    bool dead;                      /* killed by sp_harness_cluster_fail_master */
+    bool cut;                       /* replica cut off by sp_harness_cluster_cut_replica */
+    int node_timeout_ms;            /* its cluster-node-timeout */
 } s_node_t;
 
 struct _sp_harness_cluster_t {
-    int size;                                                             /* nodes */
-    s_node_t nodes[CLUSTER_MASTERS_MAX];                                  /* each node */
-    char dir[CLUSTER_DIR_MAX];                                            /* temporary folder */
-    char url[CLUSTER_MASTERS_MAX * CLUSTER_SEED_SIZE + CLUSTER_URL_SIZE]; /* redis+cluster://... */
+    int size;                                                           /* nodes */
+    int masters;                                                        /* of them masters at start */
+    s_node_t nodes[CLUSTER_NODES_MAX];                                  /* each node */
+    char dir[CLUSTER_DIR_MAX];                                          /* temporary folder */
+    char url[CLUSTER_NODES_MAX * CLUSTER_SEED_SIZE + CLUSTER_URL_SIZE]; /* redis+cluster://... */
     signed char owners[SP_REDIS_SLOT_COUNT]; /* node index serving each slot */
+    int64_t lost_bytes;                      /* of the last failover, at least */
 };
 
 /* ================================================================ helpers */
@@ -111,8 +121,8 @@ s_write_config (const s_node_t *node, char *path, size_t size)
              "bind 127.0.0.1\nport %d\nprotected-mode yes\ndaemonize no\n"
              "save \"\"\nappendonly no\n"
              "cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-port %d\n"
-             "cluster-node-timeout 5000\n",
-             node->port, node->bus_port);
+             "cluster-node-timeout %d\n",
+             node->port, node->bus_port, node->node_timeout_ms);
     fputs ("dir ", file);
     s_write_quoted (file, node->dir);
     fputs ("\nlogfile ", file);
@@ -225,6 +235,19 @@ s_settle_slot (sp_harness_cluster_t *self, s_node_t *node, int slot)
 static bool
 s_node_agrees (sp_harness_cluster_t *self, s_node_t *node)
 {
+    if (node->dead)
+        return true;
+    if (node->master >= 0 && !node->cut) {
+        /* a replica agrees once it follows its master with the link up */
+        sp_redis_reply_t *reply = s_run (node, 2, (const char *const[]){ "INFO", "replication" });
+        const char *info = sp_redis_reply_text (reply, NULL);
+        bool following = info && strstr (info, "role:slave") &&
+                         strstr (info, "master_link_status:up") &&
+                         s_info_number (info, "master_port:") == self->nodes[node->master].port;
+        sp_redis_reply_destroy (&reply);
+        if (!following)
+            return false;
+    }
     sp_redis_reply_t *reply = s_run (node, 2, (const char *const[]){ "CLUSTER", "INFO" });
     const char *info = sp_redis_reply_text (reply, NULL);
     bool agrees = info && strstr (info, "cluster_state:ok") &&
@@ -277,13 +300,49 @@ sp_harness_cluster_wait_ok (sp_harness_cluster_t *self, int timeout_ms)
     }
 }
 
-/* Gives every node its slots and introduces them to each other. */
+/* True when node knows the node of id (CLUSTER NODES names it). */
+static bool
+s_knows (s_node_t *node, const char *id)
+{
+    sp_redis_reply_t *reply = s_run (node, 2, (const char *const[]){ "CLUSTER", "NODES" });
+    const char *nodes = sp_redis_reply_text (reply, NULL);
+    bool known = nodes && strstr (nodes, id);
+    sp_redis_reply_destroy (&reply);
+    return known;
+}
+
+/* Makes each replica follow its master (CLUSTER REPLICATE), once it has
+   heard of the master through gossip after the MEETs. */
+static int
+s_replicate (sp_harness_cluster_t *self)
+{
+    int64_t deadline = sp_harness_now_ms () + CLUSTER_FORM_TIMEOUT_MS;
+    for (int i = self->masters; i < self->size; i++) {
+        s_node_t *node = &self->nodes[i];
+        const char *master_id = self->nodes[node->master].id;
+        while (!s_knows (node, master_id)) {
+            if (sp_harness_now_ms () >= deadline) {
+                fprintf (stderr, "sp_harness_cluster: replica %s never heard of its master %s\n",
+                         node->url, self->nodes[node->master].url);
+                return -1;
+            }
+            sp_harness_pause_ms (CLUSTER_POLL_MS);
+        }
+        if (s_run_and_drop (node, 3, (const char *const[]){ "CLUSTER", "REPLICATE", master_id }) !=
+            0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Gives every master its slots, introduces every node to the others and
+   makes the replicas follow their masters. */
 static int
 s_form (sp_harness_cluster_t *self)
 {
-    for (int i = 0; i < self->size; i++) {
-        int first = i * SP_REDIS_SLOT_COUNT / self->size;
-        int last = (i + 1) * SP_REDIS_SLOT_COUNT / self->size - 1;
+    for (int i = 0; i < self->masters; i++) {
+        int first = i * SP_REDIS_SLOT_COUNT / self->masters;
+        int last = (i + 1) * SP_REDIS_SLOT_COUNT / self->masters - 1;
         char first_text[CLUSTER_TEXT_SIZE], last_text[CLUSTER_TEXT_SIZE];
         snprintf (first_text, sizeof first_text, "%d", first);
         snprintf (last_text, sizeof last_text, "%d", last);
@@ -307,15 +366,26 @@ s_form (sp_harness_cluster_t *self)
         if (s_run_and_drop (&self->nodes[0], 5, argv) != 0)
             return -1;
     }
+    if (s_replicate (self) != 0)
+        return -1;
     return sp_harness_cluster_wait_ok (self, CLUSTER_FORM_TIMEOUT_MS);
 }
 
 sp_harness_cluster_t *
 sp_harness_cluster_new (int masters)
 {
-    if (masters < 1 || masters > CLUSTER_MASTERS_MAX) {
-        fprintf (stderr, "sp_harness_cluster: %d masters asked, 1..%d allowed\n", masters,
-                 CLUSTER_MASTERS_MAX);
+    return sp_harness_cluster_new_replicated (masters, 0);
+}
+
+sp_harness_cluster_t *
+sp_harness_cluster_new_replicated (int masters, int replicas)
+{
+    if (masters < 1 || masters > CLUSTER_MASTERS_MAX || replicas < 0 ||
+        replicas > CLUSTER_REPLICAS_MAX) {
+        fprintf (stderr,
+                 "sp_harness_cluster: %d masters with %d replicas each asked, 1..%d masters and "
+                 "0..%d replicas allowed\n",
+                 masters, replicas, CLUSTER_MASTERS_MAX, CLUSTER_REPLICAS_MAX);
         return NULL;
     }
     sp_harness_cluster_t *self = calloc (1, sizeof *self);
@@ -323,7 +393,14 @@ sp_harness_cluster_new (int masters)
         fprintf (stderr, "sp_harness_cluster: out of memory\n");
         return NULL;
     }
-    self->size = masters;
+    self->masters = masters;
+    self->size = masters * (1 + replicas);
+    for (int i = 0; i < self->size; i++) {
+        /* replicas after the masters: master m's r-th is masters + m * replicas + r */
+        self->nodes[i].master = replicas > 0 && i >= masters ? (i - masters) / replicas : -1;
+        self->nodes[i].node_timeout_ms =
+            replicas > 0 ? CLUSTER_FAILOVER_NODE_TIMEOUT_MS : CLUSTER_NODE_TIMEOUT_MS;
+    }
     const char *tmp = getenv ("TMPDIR");
     snprintf (self->dir, sizeof self->dir, "%s/sp-cluster.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp (self->dir)) {
@@ -332,11 +409,11 @@ sp_harness_cluster_new (int masters)
         free (self);
         return NULL;
     }
-    int sockets[2 * CLUSTER_MASTERS_MAX];
+    int sockets[2 * CLUSTER_NODES_MAX];
     int reserved = 0;
     bool ok = true;
     size_t used = (size_t) snprintf (self->url, sizeof self->url, "redis+cluster://");
-    for (int i = 0; i < masters && ok; i++) {
+    for (int i = 0; i < self->size && ok; i++) {
         s_node_t *node = &self->nodes[i];
         sockets[reserved] = sp_harness_reserve_port (&node->port);
         ok = sockets[reserved++] >= 0;
@@ -349,8 +426,8 @@ sp_harness_cluster_new (int masters)
                                    i > 0 ? "," : "", node->port);
         ok = ok && mkdir (node->dir, 0700) == 0;
     }
-    char configs[CLUSTER_MASTERS_MAX][PATH_MAX];
-    for (int i = 0; i < masters && ok; i++)
+    char configs[CLUSTER_NODES_MAX][PATH_MAX];
+    for (int i = 0; i < self->size && ok; i++)
         ok = s_write_config (&self->nodes[i], configs[i], sizeof configs[i]) == 0;
     for (int i = 0; i < reserved; i++)
         if (sockets[i] >= 0)
@@ -360,10 +437,10 @@ sp_harness_cluster_new (int masters)
                  self->dir, strerror (errno));
         goto out_destroy;
     }
-    for (int i = 0; i < masters; i++)
+    for (int i = 0; i < self->size; i++)
         if (s_spawn (&self->nodes[i], configs[i]) != 0)
             goto out_destroy;
-    for (int i = 0; i < masters; i++)
+    for (int i = 0; i < self->size; i++)
         if (s_node_connect (&self->nodes[i]) != 0)
             goto out_destroy;
     if (s_form (self) != 0)
@@ -384,7 +461,7 @@ sp_harness_cluster_destroy (sp_harness_cluster_t **self_p)
     for (int i = 0; i < self->size; i++) {
         s_node_t *node = &self->nodes[i];
         sp_redis_destroy (&node->redis);
-        if (node->pid > 0 && sp_harness_stop (node->pid, CLUSTER_STOP_TIMEOUT_MS) != 0)
+        if (!node->dead && node->pid > 0 && sp_harness_stop (node->pid, CLUSTER_STOP_TIMEOUT_MS) != 0)
             fprintf (stderr, "sp_harness_cluster: node %s did not stop cleanly\n", node->url);
         node->pid = 0;
     }
@@ -433,6 +510,139 @@ int
 sp_harness_cluster_owner (const sp_harness_cluster_t *self, int slot)
 {
     return slot >= 0 && slot < SP_REDIS_SLOT_COUNT ? self->owners[slot] : -1;
+}
+
+int
+sp_harness_cluster_cut_replica (sp_harness_cluster_t *self, int index)
+{
+    if (index < 0 || index >= self->size || self->nodes[index].dead ||
+        self->nodes[index].master < 0) {
+        fprintf (stderr, "sp_harness_cluster: node %d is not a live replica\n", index);
+        return -1;
+    }
+    /* The master lets anyone in as its default user, but not an unknown
+       user: the replica's reconnections fail from now on. */
+    s_node_t *node = &self->nodes[index];
+    if (s_run_and_drop (node, 4,
+                        (const char *const[]){ "CONFIG", "SET", "masteruser", "sp-harness-cut" }) !=
+            0 ||
+        s_run_and_drop (node, 4, (const char *const[]){ "CONFIG", "SET", "masterauth", "cut" }) !=
+            0 ||
+        s_run_and_drop (node, 4, (const char *const[]){ "CLIENT", "KILL", "TYPE", "master" }) !=
+            0)
+        return -1;
+    node->cut = true;
+    return 0;
+}
+
+int
+sp_harness_cluster_masters (const sp_harness_cluster_t *self)
+{
+    return self->masters;
+}
+
+/* A number of node's INFO replication, or -1. */
+static int64_t
+s_replication_number (s_node_t *node, const char *name)
+{
+    sp_redis_reply_t *reply = s_run (node, 2, (const char *const[]){ "INFO", "replication" });
+    const char *info = sp_redis_reply_text (reply, NULL);
+    const char *found = info ? strstr (info, name) : NULL;
+    int64_t value = found ? strtoll (found + strlen (name), NULL, 10) : -1;
+    sp_redis_reply_destroy (&reply);
+    return value;
+}
+
+/* Index of the node whose client port is port, or -1. */
+static int
+s_node_of_port (const sp_harness_cluster_t *self, int64_t port)
+{
+    for (int i = 0; i < self->size; i++)
+        if (self->nodes[i].port == port)
+            return i;
+    return -1;
+}
+
+/* The node a live node's CLUSTER SLOTS names for slot, or -1. */
+static int
+s_serving (sp_harness_cluster_t *self, int slot)
+{
+    for (int i = 0; i < self->size; i++) {
+        s_node_t *node = &self->nodes[i];
+        if (node->dead)
+            continue;
+        sp_redis_reply_t *reply = s_run (node, 2, (const char *const[]){ "CLUSTER", "SLOTS" });
+        int serving = -1;
+        for (size_t r = 0; reply && r < sp_redis_reply_size (reply); r++) {
+            const sp_redis_reply_t *range = sp_redis_reply_element (reply, r);
+            int64_t first = sp_redis_reply_integer (sp_redis_reply_element (range, 0));
+            int64_t last = sp_redis_reply_integer (sp_redis_reply_element (range, 1));
+            const sp_redis_reply_t *master = sp_redis_reply_element (range, 2);
+            if (slot >= first && slot <= last)
+                serving = s_node_of_port (self, sp_redis_reply_integer (
+                                                    sp_redis_reply_element (master, 1)));
+        }
+        sp_redis_reply_destroy (&reply);
+        return serving;
+    }
+    return -1;
+}
+
+int
+sp_harness_cluster_fail_master (sp_harness_cluster_t *self, int index, int timeout_ms)
+{
+    if (index < 0 || index >= self->size || self->nodes[index].dead ||
+        self->nodes[index].master >= 0) {
+        fprintf (stderr, "sp_harness_cluster: node %d is not a live master\n", index);
+        return -1;
+    }
+    int slot = -1;
+    for (int i = 0; i < SP_REDIS_SLOT_COUNT && slot < 0; i++)
+        if (self->owners[i] == index)
+            slot = i;
+    s_node_t *node = &self->nodes[index];
+    /* Its replication offset a moment before it dies: the promoted
+       replica's offset below it is replication stream lost with it. */
+    int64_t offset = s_replication_number (node, "master_repl_offset:");
+    kill (node->pid, SIGKILL);
+    sp_harness_wait_exit (node->pid, CLUSTER_STOP_TIMEOUT_MS);
+    node->pid = 0;
+    node->dead = true;
+    sp_redis_destroy (&node->redis);
+    /* A replica of it takes over once the others mark it failed
+       (cluster-node-timeout) and elect it; until then its slots are
+       served by nobody. */
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
+    int promoted = -1;
+    while (promoted < 0 || promoted == index) {
+        if (sp_harness_now_ms () >= deadline) {
+            fprintf (stderr, "sp_harness_cluster: no replica took over from %s within %d ms\n",
+                     node->url, timeout_ms);
+            return -1;
+        }
+        sp_harness_pause_ms (CLUSTER_POLL_MS);
+        promoted = slot >= 0 ? s_serving (self, slot) : -1;
+    }
+    for (int i = 0; i < SP_REDIS_SLOT_COUNT; i++)
+        if (self->owners[i] == index)
+            self->owners[i] = (signed char) promoted;
+    for (int i = 0; i < self->size; i++)
+        if (self->nodes[i].master == index)
+            self->nodes[i].master = i == promoted ? -1 : promoted;
+    self->nodes[promoted].cut = false;
+    if (sp_harness_cluster_wait_ok (self, timeout_ms) != 0)
+        return -1;
+    /* second_repl_offset: where the promoted replica's own history began
+       (its offset at promotion, plus one). */
+    int64_t taken = s_replication_number (&self->nodes[promoted], "second_repl_offset:");
+    self->lost_bytes = offset >= 0 && taken > 0 && offset > taken - 1 ? offset - (taken - 1) : 0;
+    return promoted;
+}
+
+int64_t
+sp_harness_cluster_lost_bytes (const sp_harness_cluster_t *self)
+{
+    return self->lost_bytes;
 }
 
 /* MIGRATEs every key of slot from source to target, a batch at a time. */

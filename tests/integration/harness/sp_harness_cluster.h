@@ -1,5 +1,5 @@
 /*  sp_harness_cluster - a real Redis Cluster for integration tests: N
-    masters (no replicas yet) of Debian's redis-server on free loopback
+    masters, optionally each with replicas, of Debian's redis-server on free loopback
     ports, in a fresh temporary folder, each with cluster-enabled yes, its
     nodes.conf in its own folder and its cluster bus on a second free
     port (cluster-port, Redis 7.0), so nothing depends on port + 10000
@@ -23,6 +23,7 @@
 #define SP_HARNESS_CLUSTER_H_INCLUDED
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "sp_redis.h"
 
@@ -33,6 +34,37 @@ typedef struct _sp_harness_cluster_t sp_harness_cluster_t;
 /* Starts masters (1..16) redis-servers and forms the cluster; NULL
    (printed) when any step failed, after stopping what did start. */
 sp_harness_cluster_t *sp_harness_cluster_new (int masters);
+
+/* The same with replicas (0..2) following each master (CLUSTER
+   REPLICATE), returned once every replica's link to its master is up.
+   Nodes 0..masters-1 are the masters, then master m's replicas at
+   masters + m * replicas + r. With replicas, cluster-node-timeout is
+   2000 ms (5000 without), so a dead master fails over in seconds. */
+sp_harness_cluster_t *sp_harness_cluster_new_replicated (int masters, int replicas);
+
+/* Bytes of replication stream the last sp_harness_cluster_fail_master
+   lost with the master (its offset read just before the kill, less the
+   promoted replica's at promotion): a lower bound, 0 when nothing was
+   seen lost. */
+int64_t sp_harness_cluster_lost_bytes (const sp_harness_cluster_t *self);
+
+/* Cuts replica index off its master: its link is closed and its
+   reconnections refused (it logs in as an unknown user), so it keeps
+   only what it had received while the master goes on taking writes;
+   promoted by sp_harness_cluster_fail_master, it loses those writes, as
+   a replica lagging behind its master's acknowledgements does. Returns
+   0, or -1 (printed). */
+int sp_harness_cluster_cut_replica (sp_harness_cluster_t *self, int index);
+
+/* Number of masters the cluster was formed with. */
+int sp_harness_cluster_masters (const sp_harness_cluster_t *self);
+
+/* Kills master index (SIGKILL: nothing flushed, no goodbye) and waits
+   until one of its replicas serves its slots and every live node agrees
+   again. Returns the promoted node's
+   index, or -1 (printed) after timeout_ms. The dead node stays dead; its
+   connection is gone. */
+int sp_harness_cluster_fail_master (sp_harness_cluster_t *self, int index, int timeout_ms);
 
 /* Stops the servers and removes the folder; no-op on NULL; sets *self_p
    to NULL. */
