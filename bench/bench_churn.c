@@ -44,6 +44,9 @@
          socket on churn-alerting's alerts endpoint (a thread of its own,
          subscribed from the start) receives it. At most
          BENCH_TRIGGERS_MAX triggers (20 days for each partition).
+         The slowest three are printed with their send times on
+         CLOCK_MONOTONIC; with SP_BENCH_CHURN_LOG_LEVEL=debug churn-alerting
+         logs each day close's steps on that clock ("day close scored").
 
     In the rebuild and live phases Redis's own statistics are reset at the
     start and read at the end (bench_redis_stats). Everything (PostgreSQL,
@@ -100,6 +103,7 @@
 #define BENCH_ALERT_SECONDS_ENV "SP_BENCH_CHURN_ALERT_SECONDS"
 #define BENCH_TRIGGER_MS_ENV "SP_BENCH_CHURN_TRIGGER_MS"
 #define BENCH_SCORING_MS_ENV "SP_BENCH_CHURN_SCORING_MS"
+#define BENCH_LOG_LEVEL_ENV "SP_BENCH_CHURN_LOG_LEVEL" /* churn-alerting's SP_LOG_LEVEL, if set */
 #define BENCH_LOG_START "2025-01-01T00:00:00Z"
 #define BENCH_LOG_DAYS 120
 #define BENCH_DAY_MS (24LL * 3600 * 1000)
@@ -535,19 +539,22 @@ s_percentile (const double *sorted, size_t count, double fraction)
 static int
 s_start_churn (s_bench_t *bench, size_t scoring_ms)
 {
-    char alerts[BENCH_TEXT_SIZE], interval[BENCH_TEXT_SIZE];
+    char alerts[BENCH_TEXT_SIZE], interval[BENCH_TEXT_SIZE], level[BENCH_TEXT_SIZE];
     bench->churn_http_port = sp_harness_free_port ();
     if (bench->churn_http_port < 0)
         return -1;
     snprintf (alerts, sizeof alerts, "SP_CHURN_ALERTS_ENDPOINT=%s", bench->alerts);
     snprintf (interval, sizeof interval, "SP_CHURN_SCORING_INTERVAL_MS=%zu", scoring_ms);
+    /* debug: its "day close scored" lines (the harness passes no SP_ variable on) */
+    const char *log_level = getenv (BENCH_LOG_LEVEL_ENV);
+    snprintf (level, sizeof level, "SP_LOG_LEVEL=%s", log_level && *log_level ? log_level : "info");
     snprintf (bench->churn_log, sizeof bench->churn_log, "%s/churn-alerting.log",
               sp_harness_dir (bench->harness));
     bench->churn_pid = sp_harness_consumer_service (
         bench->harness, "churn-alerting", bench->ingest.bus, bench->churn_http_port,
         BENCH_PARTITIONS,
         (const char *[]){ "SP_TIME_ZONE=UTC", "SP_CHURN_CURRENCY=USD", "SP_CHURN_CLOCK=event",
-                          alerts, interval, NULL },
+                          alerts, interval, level, NULL },
         NULL, bench->churn_log, BENCH_START_TIMEOUT_MS);
     return bench->churn_pid > 0 ? 0 : -1;
 }
