@@ -647,8 +647,11 @@ sp_redis_command (sp_redis_t *self, int argc, const char *const *argv, const siz
         int slot = -1;
         if (sp_redis_cluster_slot_of (argc, argv, argv_lengths, &slot, error, error_size) != 0)
             return NULL;
-        reply = sp_redis_cluster_exchange (self->cluster, slot, argc, argv, argv_lengths, NULL,
-                                           error, error_size);
+        reply = sp_redis_cluster_every_node (argc, argv, argv_lengths)
+                    ? sp_redis_cluster_every_master (self->cluster, argc, argv, argv_lengths,
+                                                     error, error_size)
+                    : sp_redis_cluster_exchange (self->cluster, slot, argc, argv, argv_lengths,
+                                                 NULL, error, error_size);
     }
     else
         reply = sp_redis_seam_command (self, argc, argv, argv_lengths, error, error_size);

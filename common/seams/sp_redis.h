@@ -45,12 +45,16 @@
     script, and of a MULTI/EXEC, must share one slot: the seam refuses
     otherwise before sending, with e.g. `script keys "foo" (slot 12182)
     and "bar" (slot 5061) are in different slots: ...`; a keyless command
-    or script runs on any one node. Other multi-key commands (MGET, DEL)
-    go by their first key and Redis answers CROSSSLOT if they span slots.
-    Not yet: reading from replicas, fanning a keyless command out to
-    every node (FLUSHALL, SCAN, KEYS reach one node only), retrying a
-    command whose node failed (the caller decides, as above; the map is
-    read again before the next call, so a promoted replica is found).
+    or script runs on any one node. Commands meant for every node
+    (FLUSHALL, FLUSHDB, SCRIPT FLUSH, DBSIZE, KEYS) run on every master
+    through sp_redis_command, answered as one server would (DBSIZE
+    summed, KEYS joined), and are refused in a pipeline; a SCAN whose
+    MATCH has no hash tag is refused (its cursor would walk one node).
+    Other multi-key commands (MGET, DEL) go by their first key and Redis
+    answers CROSSSLOT if they span slots. Not yet: reading from replicas,
+    retrying a command whose node failed (the caller decides, as above;
+    the map is read again before the next call, so a promoted replica is
+    found: test_cluster_failover).
     sp_redis_connected is true when the map was read and the last call
     did not fail on a connection; sp_redis_address gives the seeds.
 

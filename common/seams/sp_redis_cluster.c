@@ -310,6 +310,15 @@ sp_redis_cluster_slot_of (int argc, const char *const *argv, const size_t *lengt
                 if (tagged >= 0)
                     *slot = tagged;
             }
+        /* Without one, a cursor would walk one node's keys and look like
+           the whole keyspace's: refused rather than answered in part. */
+        if (*slot < 0) {
+            sp_error_set (error, error_size,
+                          "SCAN without a hash tag in its MATCH pattern would read one node of "
+                          "the redis cluster only: give the pattern a {tag} (before any glob "
+                          "character) or scan each node");
+            return -1;
+        }
         return 0;
     }
     static const char *const keyless[] = { "PING",   "INFO",     "SCRIPT",  "FLUSHALL", "FLUSHDB",
@@ -357,6 +366,79 @@ sp_redis_cluster_slot_of (int argc, const char *const *argv, const size_t *lengt
         }
     }
     return 0;
+}
+
+bool
+sp_redis_cluster_every_node (int argc, const char *const *argv, const size_t *lengths)
+{
+    size_t length = s_length (argv, lengths, 0);
+    if (s_name_is (argv[0], length, "FLUSHALL") || s_name_is (argv[0], length, "FLUSHDB") ||
+        s_name_is (argv[0], length, "DBSIZE") || s_name_is (argv[0], length, "KEYS"))
+        return true;
+    return argc >= 2 && s_name_is (argv[0], length, "SCRIPT") &&
+           s_name_is (argv[1], s_length (argv, lengths, 1), "FLUSH");
+}
+
+/* Moves the elements of part to the end of whole (both arrays). -1 when
+   memory runs out (nothing moved). */
+static int
+s_join_arrays (redisReply *whole, redisReply *part)
+{
+    if (part->elements == 0)
+        return 0;
+    redisReply **joined =
+        realloc (whole->element, (whole->elements + part->elements) * sizeof *joined);
+    if (!joined)
+        return -1;
+    memcpy (joined + whole->elements, part->element, part->elements * sizeof *joined);
+    whole->element = joined;
+    whole->elements += part->elements;
+    free (part->element);
+    part->element = NULL;
+    part->elements = 0;
+    return 0;
+}
+
+redisReply *
+sp_redis_cluster_every_master (sp_redis_cluster_t *self, int argc, const char *const *argv,
+                               const size_t *lengths, char *error, size_t error_size)
+{
+    if (!sp_redis_cluster_node (self, 0, error, error_size))
+        return NULL;
+    redisReply *combined = NULL;
+    for (int i = 0; i < self->node_count; i++) {
+        bool serves = false;
+        for (int slot = 0; slot < SP_REDIS_SLOT_COUNT && !serves; slot++)
+            serves = self->slots[slot] == i;
+        if (!serves)
+            continue;
+        sp_redis_t *node = self->nodes[i].redis;
+        redisReply *reply = sp_redis_seam_command (node, argc, argv, lengths, error, error_size);
+        if (!reply) {
+            sp_redis_cluster_failed (self, !sp_redis_connected (node));
+            freeReplyObject (combined);
+            return NULL;
+        }
+        if (reply->type == REDIS_REPLY_ERROR || !combined) {
+            freeReplyObject (combined);
+            combined = reply;
+            if (reply->type == REDIS_REPLY_ERROR)
+                return combined;
+            continue;
+        }
+        if (combined->type == REDIS_REPLY_INTEGER && reply->type == REDIS_REPLY_INTEGER)
+            combined->integer += reply->integer;
+        else if (combined->type == REDIS_REPLY_ARRAY && reply->type == REDIS_REPLY_ARRAY &&
+                 s_join_arrays (combined, reply) != 0) {
+            sp_error_set (error, error_size, "out of memory joining the nodes' replies");
+            freeReplyObject (reply);
+            freeReplyObject (combined);
+            return NULL;
+        }
+        freeReplyObject (reply);
+    }
+    self->failed = false;
+    return combined;
 }
 
 sp_redis_t *
@@ -519,6 +601,13 @@ sp_redis_cluster_pipeline (sp_redis_cluster_t *self, const sp_redis_pipeline_t *
         int slot = -1;
         if (sp_redis_cluster_slot_of (argc, argv, lengths, &slot, error, error_size) != 0)
             goto out_free;
+        if (sp_redis_cluster_every_node (argc, argv, lengths)) {
+            sp_error_set (error, error_size,
+                          "\"%.*s\" means every node of the redis cluster: send it alone "
+                          "(sp_redis_command), not in a pipeline",
+                          (int) s_length (argv, lengths, 0), argv[0]);
+            goto out_free;
+        }
         targets[i] = sp_redis_cluster_node (self, slot, error, error_size);
         if (!targets[i])
             goto out_free;

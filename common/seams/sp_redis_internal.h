@@ -123,6 +123,18 @@ void sp_redis_cluster_failed (sp_redis_cluster_t *self, bool failed);
 int sp_redis_cluster_slot_of (int argc, const char *const *argv, const size_t *lengths, int *slot,
                               char *error, size_t error_size);
 
+/* True when a command means every node of a cluster (FLUSHALL, FLUSHDB,
+   SCRIPT FLUSH, DBSIZE, KEYS): sp_redis_cluster_every_master runs it. */
+bool sp_redis_cluster_every_node (int argc, const char *const *argv, const size_t *lengths);
+
+/* Runs such a command on every master and combines the replies as one
+   server's would be: integers summed (DBSIZE), arrays joined (KEYS), the
+   last status otherwise (OK); the first error reply or failure wins. The
+   raw reply, or NULL with the reason. */
+redisReply *sp_redis_cluster_every_master (sp_redis_cluster_t *self, int argc,
+                                           const char *const *argv, const size_t *lengths,
+                                           char *error, size_t error_size);
+
 /* The connection of the node serving slot (any node for -1), reading the
    map first when needed. NULL with the reason. */
 sp_redis_t *sp_redis_cluster_node (sp_redis_cluster_t *self, int slot, char *error,

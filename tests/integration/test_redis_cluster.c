@@ -13,6 +13,7 @@
     transaction over several slots is refused before anything is sent,
     and an unreachable cluster fails with a clear message. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -567,6 +568,68 @@ test_crossslot_refused (void **state)
     sp_redis_destroy (&redis);
 }
 
+/* Commands meant for every node reach every master, answered as one
+   server would: DBSIZE summed, KEYS joined, FLUSHALL on all; SCAN
+   without a tag, and such a command in a pipeline, are refused. */
+static void
+test_commands_for_every_node (void **state)
+{
+    sp_harness_cluster_t *cluster = *state;
+    s_flush_all (cluster);
+    sp_redis_t *redis = s_client (cluster);
+    char error[ERROR_SIZE] = "";
+    for (int i = 0; i < SPREAD_KEYS; i++) {
+        char key[KEY_SIZE];
+        snprintf (key, sizeof key, "every:%d", i);
+        sp_redis_reply_t *reply = sp_redis_command (
+            redis, 3, (const char *const[]){ "SET", key, "1" }, NULL, error, sizeof error);
+        assert_non_null (reply);
+        sp_redis_reply_destroy (&reply);
+    }
+    for (int node = 0; node < SP_HARNESS_CLUSTER_MASTERS; node++)
+        assert_true (s_node_keys (cluster, node) > 0);
+
+    sp_redis_reply_t *reply =
+        sp_redis_command (redis, 1, (const char *const[]){ "DBSIZE" }, NULL, error, sizeof error);
+    assert_non_null (reply);
+    assert_int_equal (sp_redis_reply_integer (reply), SPREAD_KEYS);
+    sp_redis_reply_destroy (&reply);
+    reply = sp_redis_command (redis, 2, (const char *const[]){ "KEYS", "every:*" }, NULL, error,
+                              sizeof error);
+    assert_non_null (reply);
+    assert_int_equal (sp_redis_reply_size (reply), SPREAD_KEYS);
+    bool seen[SPREAD_KEYS] = { false };
+    for (size_t i = 0; i < sp_redis_reply_size (reply); i++) {
+        const char *key = sp_redis_reply_text (sp_redis_reply_element (reply, i), NULL);
+        int number = -1;
+        assert_int_equal (sscanf (key, "every:%d", &number), 1);
+        assert_true (number >= 0 && number < SPREAD_KEYS && !seen[number]);
+        seen[number] = true;
+    }
+    sp_redis_reply_destroy (&reply);
+
+    reply = sp_redis_command (redis, 3, (const char *const[]){ "SCAN", "0", "MATCH", "every:*" },
+                              NULL, error, sizeof error);
+    assert_null (reply);
+    assert_non_null (strstr (error, "SCAN without a hash tag"));
+    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
+    assert_non_null (pipeline);
+    assert_int_equal (
+        sp_redis_pipeline_append (pipeline, 1, (const char *const[]){ "DBSIZE" }, NULL), 0);
+    reply = sp_redis_execute (redis, pipeline, error, sizeof error);
+    assert_null (reply);
+    assert_non_null (strstr (error, "means every node of the redis cluster"));
+    sp_redis_pipeline_destroy (&pipeline);
+
+    reply =
+        sp_redis_command (redis, 1, (const char *const[]){ "FLUSHALL" }, NULL, error, sizeof error);
+    assert_non_null (reply);
+    sp_redis_reply_destroy (&reply);
+    for (int node = 0; node < SP_HARNESS_CLUSTER_MASTERS; node++)
+        assert_int_equal (s_node_keys (cluster, node), 0);
+    sp_redis_destroy (&redis);
+}
+
 /* No seed answers: a clear failure, fast, and calls fail without
    hanging. */
 static void
@@ -613,6 +676,7 @@ main (void)
         cmocka_unit_test (test_ask_during_migration),
         cmocka_unit_test (test_script_on_one_slot),
         cmocka_unit_test (test_crossslot_refused),
+        cmocka_unit_test (test_commands_for_every_node),
         cmocka_unit_test (test_unreachable_cluster),
         cmocka_unit_test (test_destroy_stops_everything),
     };

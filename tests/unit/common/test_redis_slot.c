@@ -107,8 +107,9 @@ test_binary_keys (void **state)
 
 /* Where the cluster client sends a command: a keyed command by its key,
    a script by its keys (all in one slot, else refused), SCAN by its MATCH
-   pattern's hash tag when every key it matches has that tag, and other
-   commands nowhere in particular (-1). */
+   pattern's hash tag when every key it matches has that tag (other
+   SCANs are refused), and other commands nowhere in particular (-1);
+   the commands meant for every node are known. */
 static void
 test_command_slots (void **state)
 {
@@ -121,17 +122,22 @@ test_command_slots (void **state)
     const char *scan[] = { "SCAN", "0", "MATCH", "svc:{p3}:*", "COUNT", "1000" };
     assert_int_equal (sp_redis_cluster_slot_of (6, scan, NULL, &slot, error, sizeof error), 0);
     assert_int_equal (slot, s_slot ("p3"));
-    /* a pattern whose keys may have other tags, or none: no one node */
+    /* a pattern whose keys may have other tags, or none: no one node
+       holds them all, so the scan is refused rather than answered by one */
     const char *const loose[] = { "svc:*", "a*{p3}:x", "a?{p3}", "[ab]{p3}",
                                   "{}:*",  "{p3*}:x",  "\\{p3}" };
     for (size_t index = 0; index < sizeof loose / sizeof loose[0]; index++) {
         const char *argv[] = { "SCAN", "17", "MATCH", loose[index] };
-        assert_int_equal (sp_redis_cluster_slot_of (4, argv, NULL, &slot, error, sizeof error), 0);
-        assert_int_equal (slot, -1);
+        error[0] = '\0';
+        assert_int_equal (sp_redis_cluster_slot_of (4, argv, NULL, &slot, error, sizeof error), -1);
+        assert_non_null (strstr (error, "SCAN without a hash tag"));
     }
     const char *bare[] = { "SCAN", "0" };
-    assert_int_equal (sp_redis_cluster_slot_of (2, bare, NULL, &slot, error, sizeof error), 0);
-    assert_int_equal (slot, -1);
+    assert_int_equal (sp_redis_cluster_slot_of (2, bare, NULL, &slot, error, sizeof error), -1);
+    assert_true (sp_redis_cluster_every_node (1, (const char *const[]){ "DBSIZE" }, NULL));
+    assert_true (sp_redis_cluster_every_node (2, (const char *const[]){ "SCRIPT", "FLUSH" }, NULL));
+    assert_false (sp_redis_cluster_every_node (2, (const char *const[]){ "SCRIPT", "LOAD" }, NULL));
+    assert_false (sp_redis_cluster_every_node (2, get, NULL));
     const char *script[] = { "EVALSHA", "abc", "2", "svc:{s}:members", "svc:{s}:instance:x", "1" };
     assert_int_equal (sp_redis_cluster_slot_of (6, script, NULL, &slot, error, sizeof error), 0);
     assert_int_equal (slot, s_slot ("s"));
