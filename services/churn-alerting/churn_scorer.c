@@ -47,6 +47,7 @@ typedef struct {
     int64_t told_us;  /* the handler applied the event that closed the day, 0: no close */
     int64_t woken_us; /* the scorer's thread took it */
     int64_t scan_us;  /* its partition's scan started, 0: not yet */
+    int64_t write_us; /* its pass's first write began (what came before: deciding), 0: none */
     int64_t alert_us; /* its pass published its first alert, 0: none yet */
     size_t known;     /* customers whose stored state it knew (churn_known) */
     size_t read;      /* customers whose stored state it read from postgresql */
@@ -563,6 +564,8 @@ s_write (churn_scorer_t *self, uint32_t partition, churn_alert_store_write_t *wr
          start += CHURN_SCORER_BATCH) {
         size_t size = count - start < CHURN_SCORER_BATCH ? count - start : CHURN_SCORER_BATCH;
         churn_alert_store_write_t *group = writes + start;
+        if (self->pending[partition] != S_NONE && !self->closes[partition].write_us)
+            self->closes[partition].write_us = zclock_usecs ();
         if (churn_alert_store_write_batch (self->pg, partition, group, size, error, error_size) < 0) {
             for (size_t index = 0; index < size; index++)
                 churn_known_forget (self->known, group[index].customer);
@@ -738,13 +741,15 @@ s_day_done (churn_scorer_t *self, uint32_t partition, int64_t clock)
         /* ms after the event was applied; -1: did not happen */
         double woken = (double) (close->woken_us - close->told_us) / S_US_PER_MS;
         double scan = close->scan_us ? (double) (close->scan_us - close->told_us) / S_US_PER_MS : -1;
+        double write =
+            close->write_us ? (double) (close->write_us - close->told_us) / S_US_PER_MS : -1;
         double alert =
             close->alert_us ? (double) (close->alert_us - close->told_us) / S_US_PER_MS : -1;
         sp_log_debug ("day close scored",
                       "partition=%" PRIu32 " day=%" PRId64 " told_us=%" PRId64
-                      " woken_ms=%.1f scan_ms=%.1f first_alert_ms=%.1f done_ms=%.1f alerts=%d "
-                      "known=%zu read=%zu",
-                      partition, self->pending[partition], close->told_us, woken, scan, alert,
+                      " woken_ms=%.1f scan_ms=%.1f write_ms=%.1f first_alert_ms=%.1f done_ms=%.1f "
+                      "alerts=%d known=%zu read=%zu",
+                      partition, self->pending[partition], close->told_us, woken, scan, write, alert,
                       (double) (now - close->told_us) / S_US_PER_MS, close->alerts, close->known,
                       close->read);
     }
