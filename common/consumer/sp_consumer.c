@@ -425,8 +425,8 @@ s_catch_up (sp_consumer_t *self, uint32_t partition)
     sp_consumer_partition_t *state = &self->partitions[partition];
     sp_consumer_log_read_t read = { NULL, 0 };
     char error[ERROR_SIZE];
-    if (sp_consumer_log_read (self->pg, partition, state->checkpoint, self->settings.batch, &read,
-                              error, sizeof error) != 0) {
+    if (sp_consumer_source_read (self->source, partition, state->checkpoint, self->settings.batch,
+                                 self->heads[partition], &read, error, sizeof error) != 0) {
         sp_log_warn ("could not read the event log", "partition=%" PRIu32 " error=\"%s\"",
                      partition, error);
         state->not_before_ms = zclock_mono () + self->settings.retry_delay_ms;
@@ -754,6 +754,13 @@ sp_consumer_new (sp_service_t *service, const sp_consumer_settings_t *settings,
         sp_error_set (error, error_size, "could not register the consumer's metrics");
         goto out_destroy;
     }
+    self->source =
+        sp_consumer_source_new (self->pg, settings->postgres_read, self->service_name, self->metrics);
+    if (!self->source) {
+        sp_error_set (error, error_size, "could not use --postgres-read (a libpq URL is expected)");
+        goto out_destroy;
+    }
+    self->settings.postgres_read = NULL; /* the configuration's string: used above only */
     for (uint32_t partition = 0; partition < settings->partitions; partition++)
         sp_consumer_publish_partition (self, partition);
     if (sp_consumer_store_load (self->store, self->redis, error, error_size) != 0 ||
@@ -820,6 +827,7 @@ sp_consumer_destroy (sp_consumer_t **self_p)
     sp_redis_destroy (&self->apply_redis);
     sp_consumer_view_destroy (&self->view);
     sp_redis_pipeline_destroy (&self->fetch);
+    sp_consumer_source_destroy (&self->source);
     sp_consumer_metrics_destroy (&self->metrics);
     sp_consumer_store_destroy (&self->store);
     json_decref (self->definitions);

@@ -151,6 +151,7 @@ typedef struct {
     size_t step_bytes;    /* a step is applied once its commands hold this many bytes */
     int poison_attempts;  /* handler attempts before quarantine, >= 1 */
     int retry_delay_ms;   /* wait before retrying a failed partition */
+    const char *postgres_read; /* a replica's URL for catch-up reads, NULL or "": none */
 } sp_consumer_settings_t;
 
 /* Commands after which an atomic step is applied even short of its
@@ -161,8 +162,8 @@ typedef struct {
 /* The consumer's settings, for a service's option table: append
    SP_CONSUMER_OPTIONS to the service's own sp_config_option_t entries
    (names bus, bus-hwm, lease-ttl-ms, poll-ms, batch, step-bytes,
-   poison-attempts, retry-delay-ms; environment SP_BUS_ENDPOINT,
-   SP_CONSUMER_*). */
+   poison-attempts, retry-delay-ms, postgres-read; environment
+   SP_BUS_ENDPOINT, SP_CONSUMER_*, SP_POSTGRES_READ_URL). */
 #define SP_CONSUMER_OPTIONS                                                                        \
     { "bus", "SP_BUS_ENDPOINT", SP_CONFIG_STRING, "tcp://127.0.0.1:5551",                         \
       "activity-ingest's PUB endpoint to subscribe to", 0, 0 },                                   \
@@ -181,7 +182,11 @@ typedef struct {
     { "poison-attempts", "SP_CONSUMER_POISON_ATTEMPTS", SP_CONFIG_INT, "3",                       \
       "handler attempts on one event before it is quarantined", 1, 100 },                         \
     { "retry-delay-ms", "SP_CONSUMER_RETRY_DELAY_MS", SP_CONFIG_INT, "200",                       \
-      "wait before a failed partition tries again, ms", 1, 600000 }
+      "wait before a failed partition tries again, ms", 1, 600000 },                              \
+    { "postgres-read", "SP_POSTGRES_READ_URL", SP_CONFIG_STRING, NULL,                            \
+      "a streaming replica of --postgres to read the event log from when catching up (unset: "    \
+      "the primary); a read it cannot answer, or answers short of the head, goes to the primary", \
+      0, 0 }
 
 /* Fills settings from a parsed configuration holding SP_CONSUMER_OPTIONS
    and the shared "partitions"; service is borrowed. */

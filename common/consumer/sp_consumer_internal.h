@@ -11,6 +11,7 @@
 #include "sp_consumer_bus.h"
 #include "sp_consumer_metrics.h"
 #include "sp_consumer_partition.h"
+#include "sp_consumer_source.h"
 #include "sp_consumer_state.h"
 #include "sp_consumer_store.h"
 #include "sp_consumer_view.h"
@@ -30,6 +31,7 @@ struct _sp_consumer_t {
     sp_consumer_handler_t handler;
     zloop_t *loop;     /* borrowed from the service */
     sp_pg_t *pg;       /* borrowed */
+    sp_consumer_source_t *source; /* catch-up reads: a replica, or the primary */
     sp_redis_t *redis; /* borrowed */
     sp_consumer_bus_t *bus_reader;
     sp_lease_t *lease;

@@ -24,6 +24,8 @@ struct _sp_consumer_metrics_t {
     sp_metric_t *refused;
     sp_metric_t *quarantined;
     sp_metric_t *lease;
+    sp_metric_t *log_reads;
+    sp_metric_t *replica_fallbacks;
 };
 
 sp_consumer_metrics_t *
@@ -36,6 +38,7 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
     const char *partition[] = { "partition" };
     const char *reason[] = { "reason" };
     const char *change[] = { "change" };
+    const char *source[] = { "source" };
     self->owned = sp_metrics_gauge (registry, "salespulse_consumer_partition_owned",
                                     "1 when this instance owns the partition", partition, 1);
     self->live = sp_metrics_gauge (registry, "salespulse_consumer_partition_live",
@@ -71,10 +74,17 @@ sp_consumer_metrics_new (sp_metrics_t *registry)
                             "events given up on after the handler failed on them", NULL, 0);
     self->lease = sp_metrics_counter (registry, "salespulse_consumer_lease_changes_total",
                                       "partitions acquired or lost", change, 1);
+    self->log_reads = sp_metrics_counter (
+        registry, "salespulse_consumer_log_reads_total",
+        "catch-up reads of the event log that returned events, by source (primary, replica)",
+        source, 1);
+    self->replica_fallbacks = sp_metrics_counter (
+        registry, "salespulse_consumer_replica_fallbacks_total",
+        "catch-up reads sent to the primary instead of the replica (behind, failed)", reason, 1);
     if (!self->owned || !self->live || !self->checkpoint || !self->lag || !self->applied ||
         !self->rate || !self->catchup || !self->gaps || !self->malformed || !self->skipped ||
-        !self->refused ||
-        !self->quarantined || !self->lease)
+        !self->refused || !self->quarantined || !self->lease || !self->log_reads ||
+        !self->replica_fallbacks)
         sp_consumer_metrics_destroy (&self);
     return self;
 }
@@ -153,6 +163,20 @@ sp_consumer_metrics_refused (sp_consumer_metrics_t *self, const char *reason)
     assert (self && reason);
     const char *labels[] = { reason };
     sp_metric_add (self->refused, labels, 1);
+}
+
+void
+sp_consumer_metrics_log_read (sp_consumer_metrics_t *self, const char *source)
+{
+    assert (self && source);
+    sp_metric_add (self->log_reads, (const char *[]){ source }, 1);
+}
+
+void
+sp_consumer_metrics_replica_fallback (sp_consumer_metrics_t *self, const char *reason)
+{
+    assert (self && reason);
+    sp_metric_add (self->replica_fallbacks, (const char *[]){ reason }, 1);
 }
 
 void

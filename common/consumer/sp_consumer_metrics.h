@@ -48,6 +48,14 @@ void sp_consumer_metrics_refused (sp_consumer_metrics_t *self, const char *reaso
 /* One event quarantined. */
 void sp_consumer_metrics_quarantined (sp_consumer_metrics_t *self);
 
+/* A catch-up read that returned events, from source "primary" or
+   "replica" (sp_consumer_source). */
+void sp_consumer_metrics_log_read (sp_consumer_metrics_t *self, const char *source);
+
+/* A catch-up read sent to the primary instead of the replica: reason
+   "behind" (the replica had not replayed up to the head) or "failed". */
+void sp_consumer_metrics_replica_fallback (sp_consumer_metrics_t *self, const char *reason);
+
 /* One partition acquired (true) or lost (false). */
 void sp_consumer_metrics_lease (sp_consumer_metrics_t *self, bool acquired);
 

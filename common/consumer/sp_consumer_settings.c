@@ -24,6 +24,7 @@ sp_consumer_settings_from_config (const sp_config_t *config, const char *service
         .step_bytes = (size_t) sp_config_int (config, "step-bytes"),
         .poison_attempts = (int) sp_config_int (config, "poison-attempts"),
         .retry_delay_ms = (int) sp_config_int (config, "retry-delay-ms"),
+        .postgres_read = sp_config_string (config, "postgres-read"),
     };
 }
 

@@ -250,13 +250,15 @@ sp_local_pg_create_cluster() {
 }
 
 # Writes pg_hba.conf: METHOD (trust or scram-sha-256) over the Unix socket
-# and IPv4 loopback only (the server listens on nothing else).
+# and IPv4 loopback only (the server listens on nothing else); replication
+# connections (a streaming replica, sp_local_pg_replica_start) the same way.
 sp_local_pg_write_hba() {
     local data=$1 method=$2
     cat >"$data/pg_hba.conf" <<EOF
 # Written by deploy/local/lib.sh at each start: local development and tests only.
-local   all   all                  $method
-host    all   all   127.0.0.1/32   $method
+local   all           all                  $method
+host    all           all   127.0.0.1/32   $method
+host    replication   all   127.0.0.1/32   $method
 EOF
     sp_local_pg_own "$data/pg_hba.conf"
 }
@@ -411,6 +413,52 @@ sp_local_pg_start() {
     [ "$auth" = trust ] || passfile=$(sp_local_pg_passfile "$dir" "$SP_LOCAL_PG_SUPERUSER") || return 1
     sp_local_pg_roles "$dir" "$bindir" "$port" "$auth" "$passfile" || return 1
     echo "postgres: running (pid $pid, port $port, data $data, $(cat "$home/auth" 2>/dev/null))"
+}
+
+# Starts a streaming replica of the PostgreSQL running on PRIMARY_PORT
+# (trust authentication) in DIR on PORT: on first start a
+# pg_basebackup of the primary (-c fast: an immediate checkpoint, not a
+# spread one, which took 100 s here) with -R (standby.signal and primary_conninfo
+# written for it), then the server in hot standby, read-only, following the
+# primary's WAL. DIR then works with sp_local_pg_stop and _purge like any
+# server folder.
+#   sp_local_pg_replica_start DIR PORT PRIMARY_PORT
+sp_local_pg_replica_start() {
+    local dir=$1 port=$2 primary_port=$3 bindir home data pid
+    bindir=$(sp_local_pg_bindir) || return 1
+    mkdir -p "$dir/pids" "$dir/logs"
+    home=$(sp_local_pg_home "$dir") || return 1
+    data="$home/data"
+    if pid=$(sp_local_pg_postmaster "$data"); then
+        echo "$pid" >"$dir/pids/postgres.pid"
+        echo "postgres replica: already running (pid $pid, port $(sp_local_pg_port_of "$data"))"
+        return 0
+    fi
+    rm -f "$data/postmaster.pid" "$dir/pids/postgres.pid"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        echo "postgres replica: base backup of 127.0.0.1:$primary_port into $data"
+        if ! sp_local_pg_run "$bindir/pg_basebackup" -D "$data" -h 127.0.0.1 -p "$primary_port" \
+            -U "$SP_LOCAL_PG_SUPERUSER" -X stream -R -c fast --no-sync >"$home/basebackup.log" 2>&1; then
+            cat "$home/basebackup.log" >&2
+            sp_local_error "pg_basebackup failed (log: $home/basebackup.log)"
+            return 1
+        fi
+    fi
+    sp_local_pg_write_settings "$home" "$port"
+    [ -f "$home/postgres.log" ] || { : >"$home/postgres.log" && sp_local_pg_own "$home/postgres.log"; }
+    ln -sfn "$home/postgres.log" "$dir/logs/postgres.log"
+    if ! sp_local_pg_run "$bindir/pg_ctl" start -D "$data" -l "$home/postgres.log" -s -w \
+        -t "$SP_LOCAL_WAIT_SECONDS" >/dev/null; then
+        tail -n 20 "$home/postgres.log" >&2 || true
+        sp_local_error "postgres replica did not start on port $port (log: $home/postgres.log)"
+        return 1
+    fi
+    pid=$(sp_local_pg_postmaster "$data") \
+        || sp_local_error "postgres replica started but names no process" || return 1
+    echo "$pid" >"$dir/pids/postgres.pid"
+    sp_local_wait_for "$SP_LOCAL_WAIT_SECONDS" "postgres replica to accept connections on 127.0.0.1:$port" \
+        sp_local_pg_ready "$bindir" "$port" || return 1
+    echo "postgres replica: running (pid $pid, port $port, following 127.0.0.1:$primary_port)"
 }
 
 # The roles and database of a started server; in scram mode the passwords,

@@ -12,6 +12,9 @@
 #                                             scram-sha-256, a login role per
 #                                             service and Redis ACL users, the
 #                                             passwords in DIR/secrets
+#   servers.sh replica DIR PORT PRIMARY_PORT  start a streaming replica (hot standby)
+#                                             of the PostgreSQL on PRIMARY_PORT in
+#                                             DIR (trust authentication only)
 #   servers.sh stop DIR [postgres|redis]      stop services started in DIR, then
 #                                             Redis and PostgreSQL (or just one)
 #   servers.sh stop DIR postgres immediate    pg_ctl -m immediate: no checkpoint,
@@ -27,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-    sed -n '8,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '8,25p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -57,6 +60,13 @@ start)
     mkdir -p "$dir"
     [ "$3" -eq 0 ] || sp_local_pg_start "$dir" "$3" "$pg_auth"
     [ "$4" -eq 0 ] || sp_local_redis_start "$dir" "$4" "$redis_auth"
+    ;;
+replica)
+    [ $# -eq 4 ] || usage
+    is_port "$3" || sp_local_error "invalid PostgreSQL port \"$3\"" || exit 2
+    is_port "$4" || sp_local_error "invalid primary port \"$4\"" || exit 2
+    mkdir -p "$dir"
+    sp_local_pg_replica_start "$dir" "$3" "$4"
     ;;
 stop)
     [ -d "$dir" ] || exit 0

@@ -48,6 +48,9 @@ struct _sp_harness_t {
     char postgres_url[SP_HARNESS_URL_MAX]; /* libpq URL of the test database */
     char redis_url[SP_HARNESS_URL_MAX];    /* Redis URL */
     const char *mode;                      /* "secure" for servers.sh start, or NULL */
+    char replica_dir[PATH_MAX];            /* DIR/replica */
+    int replica_port;                      /* its streaming replica's port, 0 if none */
+    char replica_url[SP_HARNESS_URL_MAX];  /* libpq URL of the test database there */
 };
 
 const char *
@@ -57,13 +60,13 @@ sp_harness_source_dir (void)
     return dir && *dir ? dir : ".";
 }
 
-/* Runs `bash servers.sh ARGS...`; returns its exit status, or -1. */
+/* Runs `bash servers.sh COMMAND DIR ARGS...`; returns its exit status, or -1. */
 static int
-s_run_script (const sp_harness_t *self, const char *command, const char *argument_1,
-              const char *argument_2, const char *argument_3)
+s_run_script_in (const sp_harness_t *self, const char *dir, const char *command,
+                 const char *argument_1, const char *argument_2, const char *argument_3)
 {
     char *argv[] = { (char *) "bash",     (char *) self->script,
-                     (char *) command,    (char *) self->dir,
+                     (char *) command,    (char *) dir,
                      (char *) argument_1, (char *) argument_2,
                      (char *) argument_3, NULL };
     pid_t pid;
@@ -84,6 +87,14 @@ s_run_script (const sp_harness_t *self, const char *command, const char *argumen
         fprintf (stderr, "sp_harness: \"%s %s\" failed with exit status %d\n", self->script,
                  command, WEXITSTATUS (status));
     return WEXITSTATUS (status);
+}
+
+/* The same on the harness's folder. */
+static int
+s_run_script (const sp_harness_t *self, const char *command, const char *argument_1,
+              const char *argument_2, const char *argument_3)
+{
+    return s_run_script_in (self, self->dir, command, argument_1, argument_2, argument_3);
 }
 
 static int
@@ -204,6 +215,8 @@ sp_harness_destroy (sp_harness_t **self_p)
     if (!self_p || !*self_p)
         return;
     sp_harness_t *self = *self_p;
+    if (self->replica_dir[0])
+        s_run_script_in (self, self->replica_dir, "purge", NULL, NULL, NULL);
     s_run_script (self, "purge", NULL, NULL, NULL);
     nftw (self->dir, s_remove_entry, SP_HARNESS_OPEN_FILES_MAX, FTW_DEPTH | FTW_PHYS);
     free (self);
@@ -217,6 +230,45 @@ sp_harness_postgres_stop (sp_harness_t *self, bool immediate)
         return -1;
     return s_run_script (self, "stop", "postgres", immediate ? "immediate" : NULL, NULL) == 0 ? 0
                                                                                               : -1;
+}
+
+int
+sp_harness_replica_start (sp_harness_t *self)
+{
+    if (!self || !self->postgres_port || self->mode) {
+        fprintf (stderr, "sp_harness: a replica needs the harness's PostgreSQL, in trust mode\n");
+        return -1;
+    }
+    if (!self->replica_port) {
+        int written = snprintf (self->replica_dir, sizeof self->replica_dir, "%s/replica", self->dir);
+        if (written < 0 || (size_t) written >= sizeof self->replica_dir) {
+            fprintf (stderr, "sp_harness: the folder \"%s\" is too long for a replica's\n",
+                     self->dir);
+            self->replica_dir[0] = '\0';
+            return -1;
+        }
+        self->replica_port = sp_harness_free_port ();
+        snprintf (self->replica_url, sizeof self->replica_url,
+                  "postgresql://salespulse@127.0.0.1:%d/salespulse", self->replica_port);
+    }
+    char port[SP_HARNESS_PORT_TEXT_MAX], primary[SP_HARNESS_PORT_TEXT_MAX];
+    snprintf (port, sizeof port, "%d", self->replica_port);
+    snprintf (primary, sizeof primary, "%d", self->postgres_port);
+    return s_run_script_in (self, self->replica_dir, "replica", port, primary, NULL) == 0 ? 0 : -1;
+}
+
+int
+sp_harness_replica_stop (sp_harness_t *self)
+{
+    if (!self || !self->replica_port)
+        return -1;
+    return s_run_script_in (self, self->replica_dir, "stop", "postgres", NULL, NULL) == 0 ? 0 : -1;
+}
+
+const char *
+sp_harness_replica_url (const sp_harness_t *self)
+{
+    return self && self->replica_port ? self->replica_url : NULL;
 }
 
 int

@@ -64,6 +64,19 @@ int sp_harness_postgres_stop (sp_harness_t *self, bool immediate);
    folder (`servers.sh start DIR PORT 0`). Returns 0, or -1. */
 int sp_harness_postgres_start (sp_harness_t *self);
 
+/* A streaming replica (hot standby) of the harness's PostgreSQL
+   (`servers.sh replica`: pg_basebackup on first start, then the server
+   following the primary's WAL) in DIR/replica on a free port; trust mode
+   only. Start again after a stop: same port and data. Returns 0, or -1.
+   sp_harness_destroy stops and removes it. */
+int sp_harness_replica_start (sp_harness_t *self);
+
+/* Stops the replica (fast shutdown). Returns 0, or -1. */
+int sp_harness_replica_stop (sp_harness_t *self);
+
+/* libpq URL of the test database on the replica; NULL before its start. */
+const char *sp_harness_replica_url (const sp_harness_t *self);
+
 /* Ports the servers listen on (0 if not started). */
 int sp_harness_postgres_port (const sp_harness_t *self);
 int sp_harness_redis_port (const sp_harness_t *self);
