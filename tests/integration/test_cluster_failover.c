@@ -30,11 +30,11 @@
 #include "sp_harness.h"
 #include "sp_harness_cluster.h"
 #include "sp_harness_consumer.h"
+#include "sp_harness_consumer_cluster.h"
 #include "sp_harness_pg.h"
 #include "sp_harness_redis.h"
 #include "sp_redis.h"
 
-#define ERROR_SIZE 512
 #define PARTITIONS 16
 #define CUSTOMERS 64
 #define EVENTS 16000
@@ -46,66 +46,32 @@
 #define PUBLISH_TIMEOUT_MS 90000
 #define COUNTS_TIMEOUT_MS 90000
 #define STOP_TIMEOUT_MS 15000
-#define LEASE_TTL "1500"
+#define LEASE_TTL_MS 1500
 #define POLL_NS (20 * 1000 * 1000)
-
-typedef struct {
-    sp_harness_consumer_stack_t *stack; /* PostgreSQL, activity-ingest */
-    sp_harness_cluster_t *cluster;      /* 3 masters, a replica each */
-    sp_redis_t *redis;                  /* the test's client of the cluster */
-    char setting[PATH_MAX];             /* "SP_REDIS_URL=<the cluster>" */
-} s_fixture_t;
 
 static int
 s_group_setup (void **state)
 {
-    s_fixture_t *fixture = calloc (1, sizeof *fixture);
-    if (!fixture)
-        return -1;
-    *state = fixture;
-    fixture->stack =
-        sp_harness_consumer_stack_new ("cluster-failover", PARTITIONS, 0, START_TIMEOUT_MS);
-    fixture->cluster = sp_harness_cluster_new_replicated (SP_HARNESS_CLUSTER_MASTERS, REPLICAS);
-    if (!fixture->stack || !fixture->cluster)
-        return -1;
-    snprintf (fixture->setting, sizeof fixture->setting, "SP_REDIS_URL=%s",
-              sp_harness_cluster_url (fixture->cluster));
-    char error[ERROR_SIZE] = "";
-    fixture->redis =
-        sp_redis_new (sp_harness_cluster_url (fixture->cluster), NULL, error, sizeof error);
-    if (!fixture->redis || sp_redis_connect (fixture->redis, error, sizeof error) != 0) {
-        fprintf (stderr, "could not connect to the cluster: %s\n", error);
-        return -1;
-    }
-    return 0;
+    *state = sp_harness_consumer_cluster_new ("cluster-failover", PARTITIONS, REPLICAS,
+                                              START_TIMEOUT_MS);
+    return *state ? 0 : -1;
 }
 
 static int
 s_group_teardown (void **state)
 {
-    s_fixture_t *fixture = *state;
-    if (!fixture)
-        return 0;
-    sp_redis_destroy (&fixture->redis);
-    sp_harness_cluster_destroy (&fixture->cluster);
-    sp_harness_consumer_stack_destroy (&fixture->stack);
-    free (fixture);
+    sp_harness_consumer_cluster_t *fixture = *state;
+    sp_harness_consumer_cluster_destroy (&fixture);
     return 0;
 }
 
 /* A counting-consumer on the cluster, its /metrics on *http_port. */
 static pid_t
-s_start (s_fixture_t *fixture, int *http_port, int number)
+s_start (sp_harness_consumer_cluster_t *fixture, int *http_port, int number)
 {
-    *http_port = sp_harness_free_port ();
-    char log_path[PATH_MAX];
-    snprintf (log_path, sizeof log_path, "%s/cluster-failover-%d.log",
-              sp_harness_dir (fixture->stack->harness), number);
-    const char *settings[] = { fixture->setting, NULL };
-    const char *arguments[] = { "--lease-ttl-ms", LEASE_TTL, "--poll-ms", "100", NULL };
-    pid_t pid = sp_harness_consumer_service (fixture->stack->harness, "counting-consumer",
-                                             fixture->stack->bus, *http_port, PARTITIONS, settings,
-                                             arguments, log_path, START_TIMEOUT_MS);
+    pid_t pid = sp_harness_consumer_cluster_start (fixture, "cluster-failover", number,
+                                                   PARTITIONS, LEASE_TTL_MS, http_port,
+                                                   START_TIMEOUT_MS);
     assert_true (pid > 0);
     return pid;
 }
@@ -121,7 +87,7 @@ s_applied (int first_port, int second_port)
 static void
 test_a_master_fails_over_mid_stream (void **state)
 {
-    s_fixture_t *fixture = *state;
+    sp_harness_consumer_cluster_t *fixture = *state;
     assert_int_equal (sp_harness_consumer_stack_clear (fixture->stack), 0);
     int first_port = 0, second_port = 0;
     pid_t first = s_start (fixture, &first_port, 1);

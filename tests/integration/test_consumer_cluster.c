@@ -24,16 +24,14 @@
 
 #include <cmocka.h>
 
-#include "sp_consumer_state.h"
-#include "sp_consumer_store.h"
 #include "sp_harness.h"
 #include "sp_harness_cluster.h"
 #include "sp_harness_consumer.h"
+#include "sp_harness_consumer_cluster.h"
 #include "sp_harness_pg.h"
 #include "sp_harness_redis.h"
 #include "sp_redis.h"
 
-#define ERROR_SIZE 512
 #define PARTITIONS 16
 #define CUSTOMERS 64
 #define EVENTS 6000
@@ -41,65 +39,30 @@
 #define PUBLISH_TIMEOUT_MS 60000
 #define COUNTS_TIMEOUT_MS 60000
 #define STOP_TIMEOUT_MS 15000
-#define LEASE_TTL "1500"
-
-typedef struct {
-    sp_harness_consumer_stack_t *stack; /* PostgreSQL, its Redis (unused here), activity-ingest */
-    sp_harness_cluster_t *cluster;      /* where the consumers keep their state */
-    sp_redis_t *redis;                  /* the test's client of the cluster */
-    char setting[PATH_MAX];             /* "SP_REDIS_URL=<the cluster>" */
-} s_fixture_t;
+#define LEASE_TTL_MS 1500
 
 static int
 s_group_setup (void **state)
 {
-    s_fixture_t *fixture = calloc (1, sizeof *fixture);
-    if (!fixture)
-        return -1;
-    *state = fixture;
-    fixture->stack =
-        sp_harness_consumer_stack_new ("consumer-cluster", PARTITIONS, 0, START_TIMEOUT_MS);
-    fixture->cluster = sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS);
-    if (!fixture->stack || !fixture->cluster)
-        return -1;
-    snprintf (fixture->setting, sizeof fixture->setting, "SP_REDIS_URL=%s",
-              sp_harness_cluster_url (fixture->cluster));
-    char error[ERROR_SIZE] = "";
-    fixture->redis =
-        sp_redis_new (sp_harness_cluster_url (fixture->cluster), NULL, error, sizeof error);
-    if (!fixture->redis || sp_redis_connect (fixture->redis, error, sizeof error) != 0) {
-        fprintf (stderr, "could not connect to the cluster: %s\n", error);
-        return -1;
-    }
-    return 0;
+    *state = sp_harness_consumer_cluster_new ("consumer-cluster", PARTITIONS, 0, START_TIMEOUT_MS);
+    return *state ? 0 : -1;
 }
 
 static int
 s_group_teardown (void **state)
 {
-    s_fixture_t *fixture = *state;
-    if (!fixture)
-        return 0;
-    sp_redis_destroy (&fixture->redis);
-    sp_harness_cluster_destroy (&fixture->cluster);
-    sp_harness_consumer_stack_destroy (&fixture->stack);
-    free (fixture);
+    sp_harness_consumer_cluster_t *fixture = *state;
+    sp_harness_consumer_cluster_destroy (&fixture);
     return 0;
 }
 
 /* A counting-consumer on the cluster, its /metrics on *http_port. */
 static pid_t
-s_start (s_fixture_t *fixture, int *http_port, int number)
+s_start (sp_harness_consumer_cluster_t *fixture, int *http_port, int number)
 {
-    *http_port = sp_harness_free_port ();
-    char log_path[PATH_MAX];
-    snprintf (log_path, sizeof log_path, "%s/consumer-cluster-%d.log",
-              sp_harness_dir (fixture->stack->harness), number);
-    const char *settings[] = { fixture->setting, NULL };
-    const char *arguments[] = { "--lease-ttl-ms", LEASE_TTL, "--poll-ms", "100", NULL };
-    pid_t pid = sp_harness_consumer_service (fixture->stack->harness, "counting-consumer",
-                                             fixture->stack->bus, *http_port, PARTITIONS, settings,
-                                             arguments, log_path, START_TIMEOUT_MS);
+    pid_t pid = sp_harness_consumer_cluster_start (fixture, "consumer-cluster", number,
+                                                   PARTITIONS, LEASE_TTL_MS, http_port,
+                                                   START_TIMEOUT_MS);
     assert_true (pid > 0);
     return pid;
 }
@@ -127,7 +90,7 @@ s_wait_shared (int first_port, int second_port)
 static void
 test_two_instances_count_exactly_once_on_a_cluster (void **state)
 {
-    s_fixture_t *fixture = *state;
+    sp_harness_consumer_cluster_t *fixture = *state;
     assert_int_equal (sp_harness_consumer_stack_clear (fixture->stack), 0);
     int first_port = 0, second_port = 0;
     pid_t first = s_start (fixture, &first_port, 1);
@@ -172,32 +135,8 @@ test_two_instances_count_exactly_once_on_a_cluster (void **state)
     /* a rebuild on the cluster: each partition's reset finds its keys
        (SCAN goes to the node of the partition's hash tag), so the counts
        start again from nothing and end equal to the log, not doubled */
-    char error[ERROR_SIZE] = "";
-    int64_t epoch = 0;
-    if (sp_consumer_store_request_rebuild (fixture->redis, SP_HARNESS_CONSUMER_SERVICE, &epoch,
-                                           error, sizeof error) != 0)
-        fail_msg ("sp_consumer_store_request_rebuild: %s", error);
-    sp_consumer_state_t *reader = sp_consumer_state_new (SP_HARNESS_CONSUMER_SERVICE, PARTITIONS);
-    assert_non_null (reader);
-    sp_consumer_state_partition_t partitions[PARTITIONS];
-    deadline = sp_harness_now_ms () + COUNTS_TIMEOUT_MS;
-    for (;;) {
-        if (sp_consumer_state_read_partitions (reader, fixture->redis, partitions, error,
-                                               sizeof error) != 0)
-            fail_msg ("sp_consumer_state_read_partitions: %s", error);
-        size_t rebuilt = 0;
-        for (size_t partition = 0; partition < PARTITIONS; partition++)
-            rebuilt += partitions[partition].epoch_found == SP_CONSUMER_STATE_PRESENT &&
-                       partitions[partition].epoch == epoch;
-        if (rebuilt == PARTITIONS)
-            break;
-        if (sp_harness_now_ms () > deadline)
-            fail_msg ("%zu of %d partitions rebuilt for epoch %lld", rebuilt, PARTITIONS,
-                      (long long) epoch);
-        struct timespec pause = { 0, 50 * 1000 * 1000 };
-        nanosleep (&pause, NULL);
-    }
-    sp_consumer_state_destroy (&reader);
+    assert_int_equal (sp_harness_consumer_rebuild (fixture->redis, PARTITIONS, COUNTS_TIMEOUT_MS),
+                      0);
     if (sp_harness_consumer_wait_counts (fixture->redis, fixture->stack->pg, PARTITIONS, NULL,
                                          COUNTS_TIMEOUT_MS, difference, sizeof difference) != 0)
         fail_msg ("counts on the cluster after the rebuild differ from the log: %s", difference);

@@ -24,15 +24,13 @@
 
 #include <cmocka.h>
 
-#include "sp_consumer_state.h"
-#include "sp_consumer_store.h"
 #include "sp_harness.h"
 #include "sp_harness_consumer.h"
+#include "sp_harness_consumer_cluster.h"
 #include "sp_harness_pg.h"
 #include "sp_pg.h"
 #include "sp_redis.h"
 
-#define ERROR_SIZE 512
 #define URL_SIZE 256
 #define PARTITIONS 8
 #define CUSTOMERS 40
@@ -109,31 +107,8 @@ s_publish_and_count (s_fixture_t *fixture, const char *prefix, int count)
 static void
 s_rebuild (s_fixture_t *fixture)
 {
-    char error[ERROR_SIZE] = "";
-    int64_t epoch = 0;
-    if (sp_consumer_store_request_rebuild (fixture->stack->redis, SP_HARNESS_CONSUMER_SERVICE,
-                                           &epoch, error, sizeof error) != 0)
-        fail_msg ("sp_consumer_store_request_rebuild: %s", error);
-    sp_consumer_state_t *reader = sp_consumer_state_new (SP_HARNESS_CONSUMER_SERVICE, PARTITIONS);
-    assert_non_null (reader);
-    sp_consumer_state_partition_t partitions[PARTITIONS];
-    int64_t deadline = sp_harness_now_ms () + COUNTS_TIMEOUT_MS;
-    for (;;) {
-        if (sp_consumer_state_read_partitions (reader, fixture->stack->redis, partitions, error,
-                                               sizeof error) != 0)
-            fail_msg ("sp_consumer_state_read_partitions: %s", error);
-        size_t rebuilt = 0;
-        for (size_t partition = 0; partition < PARTITIONS; partition++)
-            rebuilt += partitions[partition].epoch_found == SP_CONSUMER_STATE_PRESENT &&
-                       partitions[partition].epoch == epoch;
-        if (rebuilt == PARTITIONS)
-            break;
-        if (sp_harness_now_ms () > deadline)
-            fail_msg ("%zu of %d partitions rebuilt", rebuilt, PARTITIONS);
-        struct timespec pause = { 0, POLL_NS };
-        nanosleep (&pause, NULL);
-    }
-    sp_consumer_state_destroy (&reader);
+    assert_int_equal (
+        sp_harness_consumer_rebuild (fixture->stack->redis, PARTITIONS, COUNTS_TIMEOUT_MS), 0);
     char difference[SP_HARNESS_CONSUMER_DIFFERENCE_SIZE] = "";
     if (sp_harness_consumer_wait_counts (fixture->stack->redis, fixture->stack->pg, PARTITIONS,
                                          NULL, COUNTS_TIMEOUT_MS, difference,
