@@ -17,7 +17,8 @@
     the same row gives: the same bytes, unpacked by the same functions.
 
     At most max customers are kept (a new one beyond is not kept: read
-    from PostgreSQL as before), about 600 bytes each in the benchmark.
+    from PostgreSQL as before), about 800 bytes each in the benchmark
+    (a full history of 16 periods, four lifecycles, the hash entry).
 
     Pure: no I/O. Not thread-safe (the scorer's thread only).
 */

@@ -92,7 +92,7 @@
 #define CHURN_SCORER_WINDOW 1000
 
 /* Customers whose stored scoring state the scorer keeps after writing it
-   (churn_known: about 600 bytes each), so their next scoring needs no
+   (churn_known: about 800 bytes each), so their next scoring needs no
    read from PostgreSQL; beyond it, customers are read as before. */
 #define CHURN_SCORER_KNOWN_MAX 100000
 
