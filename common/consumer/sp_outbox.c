@@ -12,6 +12,7 @@
 #include "sp_zmq.h"
 
 #define S_ERROR_SIZE 512
+#define S_NUMBER_SIZE 24 /* an int64 in decimal, its sign and NUL */
 
 /* $1 stream: the next sequence; a new stream starts at 1. The upsert
    locks the head row until the transaction ends. */
@@ -103,7 +104,7 @@ sp_outbox_claim_many (sp_pg_t *pg, const char *stream, int64_t count, int64_t *f
     assert (sp_pg_in_transaction (pg));
     if (sp_outbox_stream_check (stream, error, error_size) != 0)
         return -1;
-    char count_text[32];
+    char count_text[S_NUMBER_SIZE];
     snprintf (count_text, sizeof count_text, "%" PRId64, count);
     sp_pg_result_t *result =
         sp_pg_exec (pg, s_claim_many_sql, 2, (const char *[]){ stream, count_text }, NULL, NULL);
