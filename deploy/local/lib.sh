@@ -295,6 +295,30 @@ sp_local_pg_ready() {
     "$1/pg_isready" -q -h 127.0.0.1 -p "$2" -d postgres -U "$SP_LOCAL_PG_SUPERUSER"
 }
 
+# Starts the postmaster of PGHOME/data (settings and pg_hba.conf written),
+# logging to PGHOME/postgres.log (linked from DIR/logs), records its PID in
+# DIR/pids/postgres.pid and waits until it accepts connections on PORT;
+# prints the PID. NAME says which server in messages.
+#   sp_local_pg_launch DIR PGHOME BINDIR PORT NAME
+sp_local_pg_launch() {
+    local dir=$1 home=$2 bindir=$3 port=$4 name=$5 data="$2/data" pid
+    [ -f "$home/postgres.log" ] || { : >"$home/postgres.log" && sp_local_pg_own "$home/postgres.log"; }
+    ln -sfn "$home/postgres.log" "$dir/logs/postgres.log"
+    if ! sp_local_pg_run "$bindir/pg_ctl" start -D "$data" -l "$home/postgres.log" -s -w \
+        -t "$SP_LOCAL_WAIT_SECONDS" >/dev/null; then
+        tail -n 20 "$home/postgres.log" >&2 || true
+        sp_local_error "$name did not start on port $port (log: $home/postgres.log)"
+        return 1
+    fi
+    pid=$(sp_local_pg_postmaster "$data") \
+        || sp_local_error "$name started but $data/postmaster.pid names no postgres process" \
+        || return 1
+    echo "$pid" >"$dir/pids/postgres.pid"
+    sp_local_wait_for "$SP_LOCAL_WAIT_SECONDS" "$name to accept connections on 127.0.0.1:$port" \
+        sp_local_pg_ready "$bindir" "$port" >&2 || return 1
+    echo "$pid"
+}
+
 # Secure mode: sets the password of the superuser, of the owner salespulse
 # and of every service's login role from DIR/secrets (made on first use),
 # creates the group roles (NOLOGIN; migration 0012 grants them) and the
@@ -396,20 +420,7 @@ sp_local_pg_start() {
     esac
     sp_local_pg_write_hba "$data" "$method"
     echo "$method" >"$home/auth"
-    [ -f "$home/postgres.log" ] || { : >"$home/postgres.log" && sp_local_pg_own "$home/postgres.log"; }
-    ln -sfn "$home/postgres.log" "$dir/logs/postgres.log"
-    if ! sp_local_pg_run "$bindir/pg_ctl" start -D "$data" -l "$home/postgres.log" -s -w \
-        -t "$SP_LOCAL_WAIT_SECONDS" >/dev/null; then
-        tail -n 20 "$home/postgres.log" >&2 || true
-        sp_local_error "postgres did not start on port $port (log: $home/postgres.log)"
-        return 1
-    fi
-    pid=$(sp_local_pg_postmaster "$data") \
-        || sp_local_error "postgres started but $data/postmaster.pid names no postgres process" \
-        || return 1
-    echo "$pid" >"$dir/pids/postgres.pid"
-    sp_local_wait_for "$SP_LOCAL_WAIT_SECONDS" "postgres to accept connections on 127.0.0.1:$port" \
-        sp_local_pg_ready "$bindir" "$port" || return 1
+    pid=$(sp_local_pg_launch "$dir" "$home" "$bindir" "$port" postgres) || return 1
     [ "$auth" = trust ] || passfile=$(sp_local_pg_passfile "$dir" "$SP_LOCAL_PG_SUPERUSER") || return 1
     sp_local_pg_roles "$dir" "$bindir" "$port" "$auth" "$passfile" || return 1
     echo "postgres: running (pid $pid, port $port, data $data, $(cat "$home/auth" 2>/dev/null))"
@@ -445,19 +456,7 @@ sp_local_pg_replica_start() {
         fi
     fi
     sp_local_pg_write_settings "$home" "$port"
-    [ -f "$home/postgres.log" ] || { : >"$home/postgres.log" && sp_local_pg_own "$home/postgres.log"; }
-    ln -sfn "$home/postgres.log" "$dir/logs/postgres.log"
-    if ! sp_local_pg_run "$bindir/pg_ctl" start -D "$data" -l "$home/postgres.log" -s -w \
-        -t "$SP_LOCAL_WAIT_SECONDS" >/dev/null; then
-        tail -n 20 "$home/postgres.log" >&2 || true
-        sp_local_error "postgres replica did not start on port $port (log: $home/postgres.log)"
-        return 1
-    fi
-    pid=$(sp_local_pg_postmaster "$data") \
-        || sp_local_error "postgres replica started but names no process" || return 1
-    echo "$pid" >"$dir/pids/postgres.pid"
-    sp_local_wait_for "$SP_LOCAL_WAIT_SECONDS" "postgres replica to accept connections on 127.0.0.1:$port" \
-        sp_local_pg_ready "$bindir" "$port" || return 1
+    pid=$(sp_local_pg_launch "$dir" "$home" "$bindir" "$port" "postgres replica") || return 1
     echo "postgres replica: running (pid $pid, port $port, following 127.0.0.1:$primary_port)"
 }
 
