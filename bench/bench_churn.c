@@ -489,13 +489,6 @@ s_receive (void *arg)
     return NULL;
 }
 
-static int
-s_compare_ms (const void *left, const void *right)
-{
-    double difference = *(const double *) left - *(const double *) right;
-    return difference < 0 ? -1 : difference > 0;
-}
-
 /* Prints the BENCH_SLOWEST slowest alerts of the first triggers: trigger,
    partition, when it was sent (CLOCK_MONOTONIC us, as churn-alerting's
    debug log "day close scored" has told_us) and its latency. */
@@ -839,7 +832,7 @@ main (void)
                  triggers, missing, early);
         goto out_stop;
     }
-    qsort (latencies, measured, sizeof *latencies, s_compare_ms);
+    qsort (latencies, measured, sizeof *latencies, bench_compare_double);
     if (read_back < 0 || gaps < 0 || read_back_after < 0 || gaps_after < 0 || deferred < 0 ||
         deferred_after < 0 || scorings < 0 || scorings_after < 0) {
         fprintf (stderr, BENCH_NAME ": could not read churn-alerting's /metrics\n");

@@ -190,13 +190,6 @@ out_destroy:
     return rc;
 }
 
-static int
-s_compare_double (const void *left, const void *right)
-{
-    double a = *(const double *) left, b = *(const double *) right;
-    return (a > b) - (a < b);
-}
-
 /* Median of count sorted values. */
 static double
 s_median (const double *sorted, size_t count)
@@ -213,7 +206,7 @@ s_query (s_bench_t *bench, s_query_kind_t kind, const char *period, const s_expe
     for (size_t run = 0; run < latency->runs; run++)
         if (s_query_once (bench, kind, period, expected, &latency->ms[run]) != 0)
             return -1;
-    qsort (latency->ms, latency->runs, sizeof latency->ms[0], s_compare_double);
+    qsort (latency->ms, latency->runs, sizeof latency->ms[0], bench_compare_double);
     return 0;
 }
 
@@ -252,7 +245,7 @@ s_command (s_bench_t *bench, uint64_t reached, double *median_ms)
             goto out_free;
         }
     }
-    qsort (ms, BENCH_COMMAND_RUNS, sizeof ms[0], s_compare_double);
+    qsort (ms, BENCH_COMMAND_RUNS, sizeof ms[0], bench_compare_double);
     *median_ms = s_median (ms, BENCH_COMMAND_RUNS);
     rc = 0;
 

@@ -363,13 +363,6 @@ s_salesctl (s_bench_t *bench, const char *const *arguments, double *ms)
     return status;
 }
 
-static int
-s_compare_ms (const void *left, const void *right)
-{
-    double difference = *(const double *) left - *(const double *) right;
-    return difference < 0 ? -1 : difference > 0;
-}
-
 static double
 s_median (const s_latency_t *latency)
 {
@@ -507,7 +500,7 @@ s_command (s_bench_t *bench, const char *const *arguments, const s_expected_t *e
             (expected && s_check_statement (bench->output, expected, &net, &lines) != 0))
             return -1;
     }
-    qsort (latency->ms, latency->runs, sizeof latency->ms[0], s_compare_ms);
+    qsort (latency->ms, latency->runs, sizeof latency->ms[0], bench_compare_double);
     return 0;
 }
 
@@ -687,8 +680,8 @@ main (void)
     for (size_t run = 0; run < BENCH_QUERY_RUNS; run++)
         if (s_statement_in_process (&bench, &expected, &in_new.ms[run], &in_statement.ms[run]) != 0)
             goto out_stop;
-    qsort (in_new.ms, in_new.runs, sizeof in_new.ms[0], s_compare_ms);
-    qsort (in_statement.ms, in_statement.runs, sizeof in_statement.ms[0], s_compare_ms);
+    qsort (in_new.ms, in_new.runs, sizeof in_new.ms[0], bench_compare_double);
+    qsort (in_statement.ms, in_statement.runs, sizeof in_statement.ms[0], bench_compare_double);
     s_latency_t help = { "salesctl statement --help (process start)", 0, { 0 } };
     s_latency_t empty = { "salesctl statement --json, a rep without deals", 0, { 0 } };
     char full_name[BENCH_TEXT_SIZE];

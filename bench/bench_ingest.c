@@ -200,13 +200,6 @@ out_destroy:
     return NULL;
 }
 
-static int
-s_compare_double (const void *left, const void *right)
-{
-    double a = *(const double *) left, b = *(const double *) right;
-    return (a > b) - (a < b);
-}
-
 /* Value at quantile (0..1) of sorted values (nearest rank). */
 static double
 s_quantile (const double *sorted, size_t count, double quantile)
@@ -291,7 +284,7 @@ s_publish (const s_bench_t *bench, sp_event_t **events, size_t count, size_t bat
         goto out_free;
     }
     run->seconds = finished - start;
-    qsort (latencies, samples, sizeof (double), s_compare_double);
+    qsort (latencies, samples, sizeof (double), bench_compare_double);
     run->p50_ms = s_quantile (latencies, samples, 0.50) * BENCH_MS_PER_S;
     run->p99_ms = s_quantile (latencies, samples, 0.99) * BENCH_MS_PER_S;
     run->max_ms = latencies[samples - 1] * BENCH_MS_PER_S;

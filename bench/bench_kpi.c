@@ -221,13 +221,6 @@ out:
 
 /* ---------------------------------------------------------------- queries */
 
-static int
-s_compare_ms (const void *left, const void *right)
-{
-    double difference = *(const double *) left - *(const double *) right;
-    return difference < 0 ? -1 : difference > 0;
-}
-
 /* The middle of latency's sorted runs. */
 static double
 s_middle (const s_latency_t *latency)
@@ -299,7 +292,7 @@ s_command (s_bench_t *bench, const s_expected_t *expected, s_latency_t *latency)
             s_check_answer (output, expected) != 0)
             rc = -1;
     free (output);
-    qsort (latency->ms, latency->runs, sizeof latency->ms[0], s_compare_ms);
+    qsort (latency->ms, latency->runs, sizeof latency->ms[0], bench_compare_double);
     return rc;
 }
 
@@ -400,7 +393,7 @@ s_every_rep (s_bench_t *bench, s_latency_t *latency)
             return -1;
         }
     }
-    qsort (latency->ms, latency->runs, sizeof latency->ms[0], s_compare_ms);
+    qsort (latency->ms, latency->runs, sizeof latency->ms[0], bench_compare_double);
     return 0;
 }
 

@@ -168,8 +168,15 @@ bench_redis_size (sp_redis_t *redis, int64_t *keys, double *mib)
         sp_harness_redis_run (redis, 2, (const char *const[]){ "INFO", "memory" });
     const char *text = info ? sp_redis_reply_string (info, NULL) : NULL;
     const char *field = text ? strstr (text, "used_memory:") : NULL;
-    *mib = field ? strtod (field + strlen ("used_memory:"), NULL) / BENCH_SUPPORT_BYTES_PER_MIB
-                 : -1;
+    *mib =
+        field ? strtod (field + strlen ("used_memory:"), NULL) / BENCH_SUPPORT_BYTES_PER_MIB : -1;
     sp_redis_reply_destroy (&info);
     return field ? 0 : -1;
+}
+
+int
+bench_compare_double (const void *left, const void *right)
+{
+    double a = *(const double *) left, b = *(const double *) right;
+    return (a > b) - (a < b);
 }

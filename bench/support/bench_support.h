@@ -73,4 +73,7 @@ void bench_locate (const char *name, char *program, size_t size);
    -1 when either read failed. */
 int bench_redis_size (sp_redis_t *redis, int64_t *keys, double *mib);
 
+/* qsort comparison of two doubles, ascending (latencies, rates). */
+int bench_compare_double (const void *left, const void *right);
+
 #endif
