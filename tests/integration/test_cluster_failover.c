@@ -39,8 +39,8 @@
 #define CUSTOMERS 64
 #define EVENTS 16000
 #define REPLICAS 1
-#define FAILED_MASTER 0           /* the master killed */
-#define LAG_MS 300                /* its replica cut off this long before: writes lost */
+#define FAILED_MASTER 0 /* the master killed */
+#define LAG_MS 300      /* its replica cut off this long before: writes lost */
 #define START_TIMEOUT_MS 30000
 #define FAILOVER_TIMEOUT_MS 60000 /* detection (2 s node timeout) and election, under ASan */
 #define PUBLISH_TIMEOUT_MS 90000
@@ -57,25 +57,6 @@ s_group_setup (void **state)
     return *state ? 0 : -1;
 }
 
-static int
-s_group_teardown (void **state)
-{
-    sp_harness_consumer_cluster_t *fixture = *state;
-    sp_harness_consumer_cluster_destroy (&fixture);
-    return 0;
-}
-
-/* A counting-consumer on the cluster, its /metrics on *http_port. */
-static pid_t
-s_start (sp_harness_consumer_cluster_t *fixture, int *http_port, int number)
-{
-    pid_t pid = sp_harness_consumer_cluster_start (fixture, "cluster-failover", number,
-                                                   PARTITIONS, LEASE_TTL_MS, http_port,
-                                                   START_TIMEOUT_MS);
-    assert_true (pid > 0);
-    return pid;
-}
-
 /* Applied events of both instances together. */
 static int64_t
 s_applied (int first_port, int second_port)
@@ -90,8 +71,11 @@ test_a_master_fails_over_mid_stream (void **state)
     sp_harness_consumer_cluster_t *fixture = *state;
     assert_int_equal (sp_harness_consumer_stack_clear (fixture->stack), 0);
     int first_port = 0, second_port = 0;
-    pid_t first = s_start (fixture, &first_port, 1);
-    pid_t second = s_start (fixture, &second_port, 2);
+    pid_t first =
+        sp_harness_consumer_cluster_start (fixture, 1, LEASE_TTL_MS, &first_port, START_TIMEOUT_MS);
+    pid_t second = sp_harness_consumer_cluster_start (fixture, 2, LEASE_TTL_MS, &second_port,
+                                                      START_TIMEOUT_MS);
+    assert_true (first > 0 && second > 0);
 
     sp_harness_consumer_series_t series = { "failover", CUSTOMERS };
     sp_harness_publisher_t *publisher =
@@ -130,9 +114,10 @@ test_a_master_fails_over_mid_stream (void **state)
     assert_true (s_applied (first_port, second_port) > before);
     /* the promoted replica holds the failed master's share of the state */
     int64_t keys = -1;
-    assert_int_equal (sp_harness_redis_integer (sp_harness_cluster_node (fixture->cluster, promoted),
-                                                1, (const char *const[]){ "DBSIZE" }, &keys),
-                      0);
+    assert_int_equal (
+        sp_harness_redis_integer (sp_harness_cluster_node (fixture->cluster, promoted), 1,
+                                  (const char *const[]){ "DBSIZE" }, &keys),
+        0);
     assert_true (keys > 0);
     assert_int_equal (sp_harness_stop (first, STOP_TIMEOUT_MS), 0);
     assert_int_equal (sp_harness_stop (second, STOP_TIMEOUT_MS), 0);
@@ -155,5 +140,5 @@ main (void)
         cmocka_unit_test (test_a_master_fails_over_mid_stream),
     };
     return cmocka_run_group_tests_name ("cluster_failover", tests, s_group_setup,
-                                        s_group_teardown);
+                                        sp_harness_consumer_cluster_teardown);
 }

@@ -48,25 +48,6 @@ s_group_setup (void **state)
     return *state ? 0 : -1;
 }
 
-static int
-s_group_teardown (void **state)
-{
-    sp_harness_consumer_cluster_t *fixture = *state;
-    sp_harness_consumer_cluster_destroy (&fixture);
-    return 0;
-}
-
-/* A counting-consumer on the cluster, its /metrics on *http_port. */
-static pid_t
-s_start (sp_harness_consumer_cluster_t *fixture, int *http_port, int number)
-{
-    pid_t pid = sp_harness_consumer_cluster_start (fixture, "consumer-cluster", number,
-                                                   PARTITIONS, LEASE_TTL_MS, http_port,
-                                                   START_TIMEOUT_MS);
-    assert_true (pid > 0);
-    return pid;
-}
-
 /* Polls until the two instances own every partition between them. */
 static void
 s_wait_shared (int first_port, int second_port)
@@ -93,8 +74,11 @@ test_two_instances_count_exactly_once_on_a_cluster (void **state)
     sp_harness_consumer_cluster_t *fixture = *state;
     assert_int_equal (sp_harness_consumer_stack_clear (fixture->stack), 0);
     int first_port = 0, second_port = 0;
-    pid_t first = s_start (fixture, &first_port, 1);
-    pid_t second = s_start (fixture, &second_port, 2);
+    pid_t first =
+        sp_harness_consumer_cluster_start (fixture, 1, LEASE_TTL_MS, &first_port, START_TIMEOUT_MS);
+    pid_t second = sp_harness_consumer_cluster_start (fixture, 2, LEASE_TTL_MS, &second_port,
+                                                      START_TIMEOUT_MS);
+    assert_true (first > 0 && second > 0);
     s_wait_shared (first_port, second_port);
 
     sp_harness_consumer_series_t series = { "cluster", CUSTOMERS };
@@ -149,5 +133,6 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_two_instances_count_exactly_once_on_a_cluster),
     };
-    return cmocka_run_group_tests_name ("consumer_cluster", tests, s_group_setup, s_group_teardown);
+    return cmocka_run_group_tests_name ("consumer_cluster", tests, s_group_setup,
+                                        sp_harness_consumer_cluster_teardown);
 }

@@ -20,6 +20,8 @@ sp_harness_consumer_cluster_new (const char *application, int partitions, int re
     sp_harness_consumer_cluster_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    snprintf (self->application, sizeof self->application, "%s", application);
+    self->partitions = partitions;
     self->stack = sp_harness_consumer_stack_new (application, partitions, 0, timeout_ms);
     self->cluster = sp_harness_cluster_new_replicated (SP_HARNESS_CLUSTER_MASTERS, replicas);
     if (!self->stack || !self->cluster)
@@ -52,20 +54,28 @@ sp_harness_consumer_cluster_destroy (sp_harness_consumer_cluster_t **self_p)
     *self_p = NULL;
 }
 
+int
+sp_harness_consumer_cluster_teardown (void **state)
+{
+    sp_harness_consumer_cluster_t *self = *state;
+    sp_harness_consumer_cluster_destroy (&self);
+    *state = NULL;
+    return 0;
+}
+
 pid_t
-sp_harness_consumer_cluster_start (sp_harness_consumer_cluster_t *self, const char *application,
-                                   int number, int partitions, int lease_ttl_ms, int *http_port,
-                                   int timeout_ms)
+sp_harness_consumer_cluster_start (sp_harness_consumer_cluster_t *self, int number,
+                                   int lease_ttl_ms, int *http_port, int timeout_ms)
 {
     *http_port = sp_harness_free_port ();
     char log_path[PATH_MAX], ttl[S_NUMBER_SIZE];
     snprintf (log_path, sizeof log_path, "%s/%s-%d.log", sp_harness_dir (self->stack->harness),
-              application, number);
+              self->application, number);
     snprintf (ttl, sizeof ttl, "%d", lease_ttl_ms);
     const char *settings[] = { self->setting, NULL };
     const char *arguments[] = { "--lease-ttl-ms", ttl, "--poll-ms", "100", NULL };
     return sp_harness_consumer_service (self->stack->harness, SP_HARNESS_CONSUMER_SERVICE,
-                                        self->stack->bus, *http_port, partitions, settings,
+                                        self->stack->bus, *http_port, self->partitions, settings,
                                         arguments, log_path, timeout_ms);
 }
 
@@ -79,8 +89,8 @@ sp_harness_consumer_rebuild (sp_redis_t *redis, int partitions, int timeout_ms)
         fprintf (stderr, "sp_harness_consumer_rebuild: %s\n", error);
         return -1;
     }
-    sp_consumer_state_t *reader = sp_consumer_state_new (SP_HARNESS_CONSUMER_SERVICE,
-                                                         (uint32_t) partitions);
+    sp_consumer_state_t *reader =
+        sp_consumer_state_new (SP_HARNESS_CONSUMER_SERVICE, (uint32_t) partitions);
     sp_consumer_state_partition_t *states = calloc ((size_t) partitions, sizeof *states);
     int rc = -1;
     int64_t deadline = sp_harness_now_ms () + timeout_ms;
@@ -99,8 +109,9 @@ sp_harness_consumer_rebuild (sp_redis_t *redis, int partitions, int timeout_ms)
             break;
         }
         if (sp_harness_now_ms () > deadline) {
-            fprintf (stderr, "sp_harness_consumer_rebuild: %zu of %d partitions rebuilt for epoch "
-                             "%lld within %d ms\n",
+            fprintf (stderr,
+                     "sp_harness_consumer_rebuild: %zu of %d partitions rebuilt for epoch "
+                     "%lld within %d ms\n",
                      rebuilt, partitions, (long long) epoch, timeout_ms);
             break;
         }

@@ -21,6 +21,8 @@ typedef struct {
     sp_harness_cluster_t *cluster;      /* where the consumers keep their state */
     sp_redis_t *redis;                  /* the test's client of the cluster */
     char setting[PATH_MAX];             /* "SP_REDIS_URL=<the cluster>" */
+    char application[64];               /* names logs and connections */
+    int partitions;                     /* of the log and the consumers */
 } sp_harness_consumer_cluster_t;
 
 /* The stack (application names its PostgreSQL connection) with a cluster
@@ -33,11 +35,13 @@ sp_harness_consumer_cluster_t *sp_harness_consumer_cluster_new (const char *appl
 /* Stops and frees everything; no-op on NULL; sets *self_p to NULL. */
 void sp_harness_consumer_cluster_destroy (sp_harness_consumer_cluster_t **self_p);
 
+/* cmocka group teardown of a test whose *state is one. Returns 0. */
+int sp_harness_consumer_cluster_teardown (void **state);
+
 /* Starts counting-consumer instance number (its log DIR/<application>-
    <number>.log) on the cluster with a lease TTL of lease_ttl_ms and a
    100 ms poll; its /metrics port in *http_port. Its PID, or -1. */
-pid_t sp_harness_consumer_cluster_start (sp_harness_consumer_cluster_t *self,
-                                         const char *application, int number, int partitions,
+pid_t sp_harness_consumer_cluster_start (sp_harness_consumer_cluster_t *self, int number,
                                          int lease_ttl_ms, int *http_port, int timeout_ms);
 
 /* Asks the counting consumer for a rebuild (through redis, one server or
