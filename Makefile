@@ -144,6 +144,7 @@ churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_
     churn_alert churn_alert_store churn_array_text
 incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_plan_terms incentive_rates \
     incentive_keys incentive_record incentive_credit incentive_draw incentive_ledger \
+    incentive_ledger_periods \
     incentive_ledger_statement incentive_statement incentive_statement_terms \
     incentive_statement_rollup incentive_statement_overlay incentive_statement_true_up \
     incentive_statement_closed incentive_statement_text incentive_statement_lines \

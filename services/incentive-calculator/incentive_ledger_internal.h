@@ -1,9 +1,10 @@
-/*  incentive_ledger_internal - what the two files of incentive_ledger
-    share (incentive_ledger.c: storage, posting, cancellations and period
-    routing; incentive_ledger_statement.c: paid to date and true-up, the
-    statements with their draw settlement, and their JSON): the object's
-    struct, its periods, and the helpers both call. For these files only;
-    everything else uses incentive_ledger.h.
+/*  incentive_ledger_internal - what the three files of incentive_ledger
+    share (incentive_ledger.c: storage, posting and cancellations;
+    incentive_ledger_periods.c: period labels, opening and closing,
+    routing, and the draw's terms; incentive_ledger_statement.c: paid to
+    date and true-up, the statements with their draw settlement, and their
+    JSON): the object's struct, its periods, and the helpers they call.
+    For these files only; everything else uses incentive_ledger.h.
 */
 #ifndef INCENTIVE_LEDGER_INTERNAL_H_INCLUDED
 #define INCENTIVE_LEDGER_INTERNAL_H_INCLUDED
@@ -18,6 +19,8 @@
 
 /* Type of a line posted after its period closed (and of its JSON). */
 #define INCENTIVE_LEDGER_INTERNAL_TYPE_LATE "late"
+/* Initial room of the arrays. */
+#define INCENTIVE_LEDGER_INTERNAL_INITIAL_CAPACITY 16
 
 /* One known period. */
 typedef struct {
@@ -51,6 +54,14 @@ struct _incentive_ledger_t {
 /* True when the decimals of value are in 0..INCENTIVE_LEDGER_DECIMALS_MAX. */
 bool incentive_ledger_internal_decimal_valid (incentive_ledger_decimal_t value);
 
+/* An earning, on time or late: what a cancellation reverses. */
+bool incentive_ledger_internal_is_earning (const incentive_ledger_line_t *line);
+
+/* A clawback, on time or late. */
+bool incentive_ledger_internal_is_clawback (const incentive_ledger_line_t *line);
+
+/* ------------------------------------------- incentive_ledger_periods.c */
+
 /* 0 when label is a period label of the ledger's kind (any kind while
    the ledger knows none), -1 with the reason ("<what>: ..."). */
 int incentive_ledger_internal_label_check (const incentive_ledger_t *self, const char *what,
@@ -60,10 +71,8 @@ int incentive_ledger_internal_label_check (const incentive_ledger_t *self, const
 size_t incentive_ledger_internal_period_search (const incentive_ledger_t *self, const char *label,
                                                 bool *found);
 
-/* An earning, on time or late: what a cancellation reverses. */
-bool incentive_ledger_internal_is_earning (const incentive_ledger_line_t *line);
-
-/* A clawback, on time or late. */
-bool incentive_ledger_internal_is_clawback (const incentive_ledger_line_t *line);
+/* Adds a checked label (no-op when known); returns its index, or -1 when
+   out of memory. */
+int64_t incentive_ledger_internal_period_add (incentive_ledger_t *self, const char *label);
 
 #endif
