@@ -141,7 +141,7 @@ churn-alerting_TESTS := churn
 incentive-calculator_TESTS := incentive
 churn-alerting_FACE := churn_model churn_rules churn_customer churn_score churn_keys \
     churn_tiers churn_reference churn_population churn_query churn_lifecycle churn_history \
-    churn_alert churn_alert_store churn_array_text
+    churn_alert churn_alert_store churn_alert_store_write churn_array_text
 incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_plan_terms incentive_rates \
     incentive_keys incentive_record incentive_credit incentive_draw incentive_ledger \
     incentive_ledger_periods \
