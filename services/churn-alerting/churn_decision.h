@@ -8,7 +8,7 @@
     rule by rule.
 
     The scorer decides a batch of customers this way between one read
-    and one transaction (churn_scorer.c, churn_alert_store.h); nothing
+    and one transaction (churn_scorer_batch.c, churn_alert_store.h); nothing
     here knows where the state lives. Pure: no I/O of its own (the score
     function is the caller's).
 */
