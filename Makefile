@@ -78,7 +78,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/support/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib programs deps test check unit integration compose-check k8s-check run up \
+.PHONY: all lib programs deps test check unit integration compose-check compose-cluster-check k8s-check run up \
     down status bench lint format clean
 all: lib programs
 lib: $(LIB)
@@ -241,7 +241,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 check
 
-check: all $(TEST_PROGRAMS) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check k8s-check lint
+check: all $(TEST_PROGRAMS) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) compose-check compose-cluster-check k8s-check lint
 	@tests/run-tests.sh $(BUILD) $(UNIT_BIN) -- $(INTEG_BIN)
 
 unit: all $(UNIT_BIN)
@@ -250,8 +250,18 @@ unit: all $(UNIT_BIN)
 integration: all $(TEST_PROGRAMS) $(INTEG_BIN)
 	@tests/run-tests.sh $(BUILD) -- $(INTEG_BIN)
 
+# docker-compose.yml alone and with its Redis Cluster and PostgreSQL
+# replica variants (deploy/docker/README.md).
 compose-check:
 	docker-compose -f docker-compose.yml config -q
+	docker-compose -f docker-compose.yml -f docker-compose.cluster.yml config -q
+	docker-compose -f docker-compose.yml -f docker-compose.replica.yml config -q
+	docker-compose -f docker-compose.yml -f docker-compose.cluster.yml -f docker-compose.replica.yml config -q
+
+# The variants' secrets step, Redis Cluster and standby run for real on
+# this machine's servers (tests/compose-cluster-check.py).
+compose-cluster-check: all
+	python3 tests/compose-cluster-check.py $(BUILD)/bin
 
 # deploy/k8s against the code, the built services' --help and
 # docker-compose.yml (no cluster needed; deploy/k8s/README.md).

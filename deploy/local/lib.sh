@@ -50,6 +50,7 @@ SP_LOCAL_PG_LOGINS=(activity_ingest:salespulse_ingest funnel_tracker:salespulse_
 SP_LOCAL_PG_GROUPS=(salespulse_ingest salespulse_consumer salespulse_funnel salespulse_kpi
     salespulse_churn salespulse_incentive salespulse_readonly)
 SP_LOCAL_REDIS_ADMIN="admin"                         # Redis user of the scripts and test set-up
+SP_LOCAL_REDIS_REPLICATOR="replicator"               # Redis user replicas log in to masters as
 
 sp_local_error() {
     echo "error: $*" >&2
@@ -580,7 +581,8 @@ sp_local_redis_server_pid() {
 # KEYS, CONFIG, ...), on no Pub/Sub channel; salesctl reads every key
 # (%R~*: its one script runs as EVALSHA_RO) and writes only the services'
 # rebuild requests (SERVICE:rebuild, `salesctl rebuild`), with no
-# @dangerous command.
+# @dangerous command; the replication user runs only what a replica sends
+# its master (PSYNC, REPLCONF, PING) and reads no key.
 sp_local_redis_acl_line() {
     local dir=$1 name=$2 password digest service writes=""
     password=$(sp_local_secret_read "$dir" "redis-$name.password") || return 1
@@ -590,20 +592,35 @@ sp_local_redis_acl_line() {
     done
     case "$name" in
     "$SP_LOCAL_REDIS_ADMIN") echo "user $name on #$digest ~* &* +@all" ;;
+    "$SP_LOCAL_REDIS_REPLICATOR") echo "user $name on #$digest resetchannels +psync +replconf +ping" ;;
     salesctl) echo "user $name on #$digest resetchannels %R~*$writes +@all -@dangerous" ;;
     *) echo "user $name on #$digest resetchannels ~$name:* ~salespulse:services +@all -@dangerous" ;;
     esac
 }
 
 # Writes DIR/redis/users.acl (mode 0600): the default user off, the admin,
-# every service and salesctl.
+# every service and salesctl; with `replication`, also the user a replica
+# logs in to its master as (sp_local_redis_replication_conf).
+#   sp_local_redis_write_acl DIR [replication]
 sp_local_redis_write_acl() {
-    local dir=$1 file="$1/redis/users.acl" name lines
+    local dir=$1 file="$1/redis/users.acl" name lines names
+    names=("$SP_LOCAL_REDIS_ADMIN" "${SP_LOCAL_SERVICES[@]}" salesctl)
+    [ "${2:-}" != replication ] || names+=("$SP_LOCAL_REDIS_REPLICATOR")
     lines="user default off resetkeys resetchannels -@all"$'\n'
-    for name in "$SP_LOCAL_REDIS_ADMIN" "${SP_LOCAL_SERVICES[@]}" salesctl; do
+    for name in "${names[@]}"; do
         lines+="$(sp_local_redis_acl_line "$dir" "$name")"$'\n' || return 1
     done
     (umask 077 && printf '%s' "$lines" >"$file") || sp_local_error "could not write \"$file\"" || return 1
+}
+
+# Prints the lines a replica's configuration needs to log in to its master
+# as the replication user (ACL line: +psync +replconf +ping only); the
+# password from DIR/secrets. Redis Cluster replicas in docker-compose
+# (deploy/docker/README.md) include it.
+sp_local_redis_replication_conf() {
+    local password
+    password=$(sp_local_secret_read "$1" "redis-$SP_LOCAL_REDIS_REPLICATOR.password") || return 1
+    printf 'masteruser %s\nmasterauth %s\n' "$SP_LOCAL_REDIS_REPLICATOR" "$password"
 }
 
 # Prints the Redis URL of user NAME of DIR on PORT (the password in it);
