@@ -234,13 +234,22 @@ sp_harness_publisher_t *
 sp_harness_consumer_publish (const sp_harness_consumer_stack_t *self,
                              sp_harness_consumer_series_t *series, size_t count)
 {
+    return sp_harness_consumer_publish_events (self, sp_harness_consumer_event, series, count,
+                                               SP_HARNESS_CONSUMER_BATCH);
+}
+
+sp_harness_publisher_t *
+sp_harness_consumer_publish_events (const sp_harness_consumer_stack_t *self,
+                                    sp_harness_event_fn make_event, void *arg, size_t count,
+                                    size_t batch)
+{
     sp_harness_publisher_options_t options = {
         .endpoint = self->endpoint,
         .count = count,
-        .batch = SP_HARNESS_CONSUMER_BATCH,
+        .batch = batch,
         .timeout_ms = SP_HARNESS_CONSUMER_REPLY_MS,
-        .make_event = sp_harness_consumer_event,
-        .arg = series,
+        .make_event = make_event,
+        .arg = arg,
     };
     sp_ingest_client_options_init (&options.client);
     options.client.attempts = SP_HARNESS_CONSUMER_ATTEMPTS;

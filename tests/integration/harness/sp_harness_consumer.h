@@ -88,6 +88,12 @@ sp_harness_publisher_t *sp_harness_consumer_publish (const sp_harness_consumer_s
                                                      sp_harness_consumer_series_t *series,
                                                      size_t count);
 
+/* sp_harness_consumer_publish for any series: event index of count made
+   by make_event (given arg), batch events per request. */
+sp_harness_publisher_t *sp_harness_consumer_publish_events (const sp_harness_consumer_stack_t *self,
+                                                            sp_harness_event_fn make_event,
+                                                            void *arg, size_t count, size_t batch);
+
 /* Waits up to timeout_ms for every batch of *publisher_p to be
    acknowledged, then destroys it. Returns 0, or -1 (printed) when some
    were not. */
