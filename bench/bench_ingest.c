@@ -71,12 +71,12 @@
 #define BENCH_SECONDS_PER_DAY 86400
 #define BENCH_MS_PER_S 1000
 #define BENCH_NS_PER_S 1000000000L
-#define BENCH_TIMEOUT_MS 60000       /* reply wait per attempt */
-#define BENCH_START_TIMEOUT_MS 60000 /* service start */
-#define BENCH_STOP_TIMEOUT_MS 30000  /* service stop after SIGTERM */
-#define BENCH_GOAL_RATIO 0.5         /* end to end / ceiling, issue 3 */
+#define BENCH_TIMEOUT_MS 60000        /* reply wait per attempt */
+#define BENCH_START_TIMEOUT_MS 60000  /* service start */
+#define BENCH_STOP_TIMEOUT_MS 30000   /* service stop after SIGTERM */
+#define BENCH_GOAL_RATIO 0.5          /* end to end / ceiling, issue 3 */
 #define BENCH_SESSIONS_GOAL_RATIO 0.6 /* end to end / several-session ceiling, issue 15 */
-#define BENCH_START_DELAY_S 0.2      /* publishers connect before the common start */
+#define BENCH_START_DELAY_S 0.2       /* publishers connect before the common start */
 #define BENCH_ERROR_SIZE 512
 #define BENCH_TEXT_SIZE 64
 
@@ -466,8 +466,8 @@ s_copy_ceiling_sessions (const s_bench_t *bench, sp_event_t **events, size_t cou
     bool ready = s_clear (bench->pg) == 0;
     for (uint32_t group = 0; ready && group < BENCH_SESSIONS; group++) {
         s_session_t *session = &sessions[group];
-        session->copies = s_copy_streams (events, count, chunk, BENCH_SESSIONS, group,
-                                          &session->streams);
+        session->copies =
+            s_copy_streams (events, count, chunk, BENCH_SESSIONS, group, &session->streams);
         session->pg = sp_pg_new (sp_harness_postgres_url (bench->harness), "bench_ingest");
         ready = session->copies && session->pg && sp_pg_connect (session->pg) == 0;
     }
@@ -602,10 +602,9 @@ main (void)
     double copy_large =
         copy_small > 0 ? s_copy_ceiling (bench.pg, events, BENCH_EVENTS, BENCH_COPY_CHUNK_LARGE)
                        : -1;
-    double copy_sessions =
-        copy_large > 0
-            ? s_copy_ceiling_sessions (&bench, events, BENCH_EVENTS, BENCH_COPY_CHUNK_SMALL)
-            : -1;
+    double copy_sessions = copy_large > 0 ? s_copy_ceiling_sessions (&bench, events, BENCH_EVENTS,
+                                                                     BENCH_COPY_CHUNK_SMALL)
+                                          : -1;
     if (copy_small <= 0 || copy_large <= 0 || copy_sessions <= 0)
         goto out_stop;
 
@@ -621,8 +620,7 @@ main (void)
     s_print_run (name, &paced);
     s_print_copy ("COPY ceiling, 1000 rows per COPY", BENCH_EVENTS, copy_small);
     s_print_copy ("COPY ceiling, 10000 rows per COPY", BENCH_EVENTS, copy_large);
-    snprintf (name, sizeof name, "COPY ceiling, %d sessions, 1000 rows per COPY",
-              BENCH_SESSIONS);
+    snprintf (name, sizeof name, "COPY ceiling, %d sessions, 1000 rows per COPY", BENCH_SESSIONS);
     s_print_copy (name, BENCH_EVENTS, copy_sessions);
     double ceiling_rate =
         (double) BENCH_EVENTS / (copy_small < copy_large ? copy_small : copy_large);
