@@ -14,6 +14,7 @@ struct _ingest_batch_t {
     size_t capacity;             /* slots allocated */
     size_t events;               /* events in all requests */
     size_t valid;                /* events not rejected */
+    uint32_t group;              /* the writer group whose events this batch holds */
 };
 
 /* Where an event_id is stored, or will be once this batch commits. */
@@ -26,6 +27,12 @@ typedef struct {
 ingest_batch_t *
 ingest_batch_new (void)
 {
+    return ingest_batch_new_group (0);
+}
+
+ingest_batch_t *
+ingest_batch_new_group (uint32_t group)
+{
     ingest_batch_t *self = (ingest_batch_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -36,6 +43,7 @@ ingest_batch_new (void)
         return NULL;
     }
     self->capacity = INGEST_BATCH_INITIAL_CAPACITY;
+    self->group = group;
     return self;
 }
 
@@ -67,11 +75,13 @@ ingest_batch_add (ingest_batch_t *self, ingest_request_t **request_p)
         self->capacity *= 2;
     }
     ingest_request_t *request = *request_p;
-    size_t events = ingest_request_event_count (request);
-    for (size_t index = 0; index < events; index++)
+    for (size_t index = 0; index < ingest_request_event_count (request); index++) {
+        if (ingest_request_group (request, index) != self->group)
+            continue;
+        self->events++;
         if (ingest_request_outcome (request, index) != INGEST_OUTCOME_REJECTED)
             self->valid++;
-    self->events += events;
+    }
     self->requests[self->count++] = request;
     *request_p = NULL;
     return 0;
@@ -131,7 +141,8 @@ ingest_batch_partitions (const ingest_batch_t *self, uint32_t *partitions)
         if (!request)
             continue;
         for (size_t index = 0; index < ingest_request_event_count (request); index++)
-            if (ingest_request_outcome (request, index) != INGEST_OUTCOME_REJECTED)
+            if (ingest_request_group (request, index) == self->group &&
+                ingest_request_outcome (request, index) != INGEST_OUTCOME_REJECTED)
                 partitions[count++] = ingest_request_partition (request, index);
     }
     if (count == 0)
@@ -169,7 +180,8 @@ ingest_batch_resolve (ingest_batch_t *self, const ingest_batch_stored_t *stored,
         if (!request)
             continue;
         for (size_t index = 0; index < ingest_request_event_count (request); index++) {
-            if (ingest_request_outcome (request, index) != INGEST_OUTCOME_PENDING)
+            if (ingest_request_group (request, index) != self->group ||
+                ingest_request_outcome (request, index) != INGEST_OUTCOME_PENDING)
                 continue;
             const char *event_id = ingest_request_event (request, index)->event_id;
             const uint8_t *hash = ingest_request_hash (request, index);
@@ -205,7 +217,7 @@ ingest_batch_unresolve (ingest_batch_t *self)
     assert (self);
     for (size_t r = 0; r < self->count; r++)
         if (self->requests[r])
-            ingest_request_unresolve (self->requests[r]);
+            ingest_request_unresolve_group (self->requests[r], self->group);
 }
 
 void
@@ -215,6 +227,20 @@ ingest_batch_refuse (ingest_batch_t *self, ingest_status_t status, const char *e
     for (size_t r = 0; r < self->count; r++)
         if (self->requests[r])
             ingest_request_refuse (self->requests[r], status, error);
+}
+
+uint32_t
+ingest_batch_group (const ingest_batch_t *self)
+{
+    assert (self);
+    return self->group;
+}
+
+bool
+ingest_batch_holds (const ingest_batch_t *self, const ingest_request_t *request, size_t index)
+{
+    assert (self && request);
+    return ingest_request_group (request, index) == self->group;
 }
 
 ingest_batch_counts_t
@@ -227,6 +253,8 @@ ingest_batch_counts (const ingest_batch_t *self)
         if (!request || ingest_request_status (request) != INGEST_STATUS_OK)
             continue;
         for (size_t index = 0; index < ingest_request_event_count (request); index++) {
+            if (ingest_request_group (request, index) != self->group)
+                continue;
             switch (ingest_request_outcome (request, index)) {
             case INGEST_OUTCOME_ACCEPTED: counts.accepted++; break;
             case INGEST_OUTCOME_DUPLICATE: counts.duplicate++; break;

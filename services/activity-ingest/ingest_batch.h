@@ -16,11 +16,20 @@
       - otherwise ACCEPTED with the next sequence of its partition, so new
         events get head+1, head+2, ... with no gap, in batch order.
 
+    With several writers (ingest_server) a batch belongs to one writer
+    group and holds only that group's part of each request
+    (ingest_request_split): every count, list and resolution below looks
+    at the events of its group only, so two writers storing the two parts
+    of one request never touch the same event. A batch made by
+    ingest_batch_new is group 0, which is every event of a request never
+    split.
+
     No I/O: the store feeds it rows and heads read under lock.
 */
 #ifndef INGEST_BATCH_H_INCLUDED
 #define INGEST_BATCH_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,8 +53,16 @@ typedef struct {
 
 typedef struct _ingest_batch_t ingest_batch_t;
 
-/* Creates an empty batch; NULL when out of memory. */
+/* Creates an empty batch (of group 0, or of group); NULL when out of
+   memory. */
 ingest_batch_t *ingest_batch_new (void);
+ingest_batch_t *ingest_batch_new_group (uint32_t group);
+
+/* The batch's writer group, and whether event index of request is part
+   of it. */
+uint32_t ingest_batch_group (const ingest_batch_t *self);
+bool ingest_batch_holds (const ingest_batch_t *self, const ingest_request_t *request,
+                         size_t index);
 
 /* Destroys the batch and every request in it; no-op on NULL; sets
    *self_p to NULL. */
@@ -63,7 +80,8 @@ ingest_request_t *ingest_batch_request (ingest_batch_t *self, size_t index);
    skips from then on (used once replies go out). */
 ingest_request_t *ingest_batch_take_request (ingest_batch_t *self, size_t index);
 
-/* Events in all requests (every outcome), and those not rejected. */
+/* Events of the batch's group in all requests (every outcome), and those
+   not rejected. */
 size_t ingest_batch_event_count (const ingest_batch_t *self);
 size_t ingest_batch_valid_count (const ingest_batch_t *self);
 

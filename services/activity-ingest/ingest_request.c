@@ -21,6 +21,7 @@
 typedef struct {
     ingest_outcome_t outcome;        /* REJECTED, PENDING, then the resolved outcome */
     uint32_t home_partition;         /* partition the event itself belongs to */
+    uint32_t group;                  /* writer group that stores it (ingest_request_split) */
     uint32_t partition;              /* partition of the event, or of its stored original */
     uint64_t sequence;               /* sequence of the event or of its stored original */
     size_t packed_offset;            /* start of the packed event in packed */
@@ -41,6 +42,9 @@ struct _ingest_request_t {
     size_t event_count;                    /* entries in events */
     uint8_t *packed;                       /* every event packed, back to back */
     zmsg_t *envelope;                      /* routing frames the reply starts with */
+    size_t parts;                          /* parts not yet back from their writers */
+    bool part_failed;                      /* a part's transaction failed */
+    bool part_committed;                   /* a part's transaction committed */
 };
 
 int
@@ -392,6 +396,88 @@ ingest_request_unresolve (ingest_request_t *self)
         state->partition = state->home_partition;
         state->sequence = 0;
     }
+}
+
+uint64_t
+ingest_request_split (ingest_request_t *self, uint32_t groups)
+{
+    assert (self && groups >= 1 && groups <= INGEST_REQUEST_MAX_GROUPS);
+    uint64_t mask = 0;
+    bool home_known = false;
+    uint32_t home = 0;
+    for (size_t index = 0; index < ingest_request_event_count (self); index++) {
+        s_event_state_t *state = &self->events[index];
+        if (state->outcome == INGEST_OUTCOME_REJECTED)
+            continue;
+        state->group = state->home_partition % groups;
+        mask |= UINT64_C (1) << state->group;
+        if (!home_known) {
+            home = state->group;
+            home_known = true;
+        }
+    }
+    /* Dead letters go with the request's first valid event. */
+    for (size_t index = 0; index < ingest_request_event_count (self); index++)
+        if (self->events[index].outcome == INGEST_OUTCOME_REJECTED) {
+            self->events[index].group = home;
+            mask |= UINT64_C (1) << home;
+        }
+    return mask;
+}
+
+uint32_t
+ingest_request_group (const ingest_request_t *self, size_t index)
+{
+    assert (self && index < self->event_count);
+    return self->events[index].group;
+}
+
+void
+ingest_request_unresolve_group (ingest_request_t *self, uint32_t group)
+{
+    assert (self);
+    for (size_t index = 0; index < self->event_count; index++) {
+        s_event_state_t *state = &self->events[index];
+        if (state->group != group || state->outcome == INGEST_OUTCOME_REJECTED)
+            continue;
+        state->outcome = INGEST_OUTCOME_PENDING;
+        state->partition = state->home_partition;
+        state->sequence = 0;
+    }
+}
+
+void
+ingest_request_set_parts (ingest_request_t *self, size_t parts)
+{
+    assert (self && parts >= 1);
+    self->parts = parts;
+    self->part_failed = false;
+    self->part_committed = false;
+}
+
+size_t
+ingest_request_part_done (ingest_request_t *self, bool committed)
+{
+    assert (self && self->parts >= 1);
+    if (committed)
+        self->part_committed = true;
+    else
+        self->part_failed = true;
+    return --self->parts;
+}
+
+bool
+ingest_request_part_failed (const ingest_request_t *self)
+{
+    assert (self);
+    return self->part_failed;
+}
+
+bool
+ingest_request_part_committed (const ingest_request_t *self)
+{
+    assert (self);
+    return self->part_committed;
 }
 
 uint8_t *

@@ -46,6 +46,9 @@ typedef Salespulse__ReplyStatus ingest_status_t;
 #define INGEST_STATUS_UNAVAILABLE SALESPULSE__REPLY_STATUS__REPLY_STATUS_RETRY_UNAVAILABLE
 #define INGEST_STATUS_SHUTTING_DOWN SALESPULSE__REPLY_STATUS__REPLY_STATUS_RETRY_SHUTTING_DOWN
 
+/* Most writer groups a request can be split over (ingest_request_split). */
+#define INGEST_REQUEST_MAX_GROUPS 64
+
 /* Room for a request-level error text. */
 #define INGEST_REQUEST_ERROR_SIZE 256
 
@@ -133,6 +136,31 @@ void ingest_request_resolve (ingest_request_t *self, size_t index, ingest_outcom
 
 /* Puts every valid event back to PENDING (the transaction is retried). */
 void ingest_request_unresolve (ingest_request_t *self);
+
+/* Splits the request over groups writer groups (1..INGEST_REQUEST_MAX_GROUPS):
+   a valid event belongs to group partition % groups, a rejected one (its
+   dead letter) to the group of the request's first valid event (0 when
+   none). Returns the mask of groups holding events (bit g for group g).
+   Call once judged (after ingest_request_limit_sources), before the
+   request joins a batch; a request never split is all group 0. The
+   groups never change afterwards, so writer threads storing different
+   groups of one request touch different events only. */
+uint64_t ingest_request_split (ingest_request_t *self, uint32_t groups);
+
+/* The writer group of event index. */
+uint32_t ingest_request_group (const ingest_request_t *self, size_t index);
+
+/* ingest_request_unresolve for the events of one group only. */
+void ingest_request_unresolve_group (ingest_request_t *self, uint32_t group);
+
+/* The server's count of a split request's parts (service thread only):
+   set_parts before the parts go to their writers; part_done records one
+   part back (committed or not) and returns how many are still out;
+   part_failed / part_committed tell whether any part failed / committed. */
+void ingest_request_set_parts (ingest_request_t *self, size_t parts);
+size_t ingest_request_part_done (ingest_request_t *self, bool committed);
+bool ingest_request_part_failed (const ingest_request_t *self);
+bool ingest_request_part_committed (const ingest_request_t *self);
 
 /* Packs the IngestReply: status, error, and for OK one outcome per event
    (every one must be resolved, asserted). Returns a malloc'd buffer and

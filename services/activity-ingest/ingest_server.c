@@ -2,10 +2,13 @@
 #include "ingest_server.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bus.pb-c.h"
 #include "ingest_batch.h"
@@ -21,10 +24,26 @@
 #define INGEST_SERVER_SEND_TIMEOUT_MS 100 /* a publisher that stops reading loses its reply */
 #define INGEST_SERVER_TOPIC_SIZE 48      /* "<type>.<partition>" */
 #define INGEST_SERVER_US_PER_S 1e6
+#define INGEST_SERVER_NS_PER_US 1000
+#define INGEST_SERVER_US_PER_S_INT 1000000
 
 static const double s_batch_bounds[] = { 1, 10, 100, 500, 1000, 2000, 5000, 10000, 50000 };
 static const double s_commit_bounds[] = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
                                           0.1,   0.25,  0.5,   1,    2.5,   5 };
+
+/* One writer: its thread, its group's pending batch, its commit-delay timer. */
+typedef struct {
+    ingest_server_t *server;          /* back pointer for the reactor handlers */
+    uint32_t group;                   /* partitions p with p % writers == group */
+    zactor_t *actor;                  /* the transaction thread */
+    ingest_writer_args_t args;        /* what the thread was started with */
+    ingest_batch_t *pending;          /* this group's requests waiting for its next transaction */
+    size_t pending_events;            /* events of this group in pending */
+    bool writing;                     /* a batch is at the thread */
+    int timer_fd;                     /* commit-delay timer (timerfd), -1 when none */
+    bool timer_armed;                 /* the timer runs */
+    bool polled;                      /* actor and timer are registered on the loop */
+} s_writer_t;
 
 struct _ingest_server_t {
     ingest_server_settings_t settings;  /* settings (strings not kept) */
@@ -33,21 +52,19 @@ struct _ingest_server_t {
     zsock_t *router;                    /* publishers' requests and replies */
     zsock_t *bus;                       /* accepted events, after commit */
     bool curve;                         /* the ROUTER serves CURVE: peers passed ZAP */
-    zactor_t *writer;                   /* the transaction thread */
-    ingest_writer_args_t writer_args;   /* what the writer was started with */
-    ingest_batch_t *pending;            /* requests waiting for the next transaction */
-    size_t pending_events;              /* events in pending */
-    bool writing;                       /* a batch is at the writer */
-    int timer_id;                       /* group-commit timer, -1 when none */
+    s_writer_t *writers;                /* settings.writers of them */
+    size_t pending_events;              /* events waiting in every writer's pending batch */
     bool reading;                       /* the ROUTER reader is registered */
     bool stopped;                       /* ingest_server_stop ran */
     size_t in_flight;                   /* requests read and not yet answered */
     sp_metric_t *events_total;          /* counter{outcome} */
     sp_metric_t *rejections_total;      /* counter{reason} */
     sp_metric_t *requests_total;        /* counter{status} */
+    sp_metric_t *split_total;           /* counter: requests split over several writers */
     sp_metric_t *batch_events;          /* histogram: events per transaction */
     sp_metric_t *commit_seconds;        /* histogram: transaction time */
     sp_metric_t *in_flight_gauge;       /* gauge: requests read, not answered */
+    sp_metric_t *writers_gauge;         /* gauge: writer sessions */
 };
 
 static int64_t
@@ -106,54 +123,102 @@ s_set_in_flight (ingest_server_t *self, long change)
     sp_metric_set (self->in_flight_gauge, NULL, (double) self->in_flight);
 }
 
-/* Hands the pending batch to the writer. */
+/* One part of a request came back from its writer (committed or not).
+   Once every part is back the request is answered: OK when all
+   committed, else RETRY_UNAVAILABLE (what committed is in the log and
+   comes back as duplicate on the retry). */
 static void
-s_dispatch (ingest_server_t *self)
+s_part_back (ingest_server_t *self, ingest_request_t *request, bool committed)
 {
-    assert (!self->writing);
-    if (self->timer_id >= 0) {
-        zloop_timer_end (self->loop, self->timer_id);
-        self->timer_id = -1;
-    }
-    if (ingest_batch_request_count (self->pending) == 0)
+    if (ingest_request_part_done (request, committed) > 0)
         return;
-    ingest_batch_t *fresh = ingest_batch_new ();
+    if (ingest_request_part_failed (request) && ingest_request_status (request) == INGEST_STATUS_OK)
+        ingest_request_refuse (
+            request, INGEST_STATUS_UNAVAILABLE,
+            ingest_request_part_committed (request)
+                ? "the database is unavailable, part of the request was stored: retry later "
+                  "(what was stored comes back as duplicate)"
+                : "the database is unavailable, nothing was stored: retry later");
+    s_reply (self, &request);
+    s_set_in_flight (self, -1);
+}
+
+/* Hands the writer's pending batch to it. */
+static void
+s_dispatch (ingest_server_t *self, s_writer_t *writer)
+{
+    assert (!writer->writing);
+    if (writer->timer_armed) {
+        struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+        timerfd_settime (writer->timer_fd, 0, &off, NULL);
+        writer->timer_armed = false;
+    }
+    if (ingest_batch_request_count (writer->pending) == 0)
+        return;
+    ingest_batch_t *fresh = ingest_batch_new_group (writer->group);
     if (!fresh) {
         sp_log_error ("could not start a batch", "error=\"out of memory\"");
         return;
     }
-    ingest_batch_t *batch = self->pending;
-    self->pending = fresh;
-    self->pending_events = 0;
+    ingest_batch_t *batch = writer->pending;
+    writer->pending = fresh;
+    self->pending_events -= writer->pending_events;
+    writer->pending_events = 0;
     sp_metric_observe (self->batch_events, NULL, (double) ingest_batch_event_count (batch));
     zmsg_t *message = zmsg_new ();
     zmsg_addstr (message, "WRITE");
     zmsg_addmem (message, &batch, sizeof batch);
-    if (zmsg_send (&message, self->writer) != 0) {
+    if (zmsg_send (&message, writer->actor) != 0) {
         /* Cannot happen short of the context ending: answer rather than lose. */
         zmsg_destroy (&message);
-        ingest_batch_refuse (batch, INGEST_STATUS_UNAVAILABLE, "the writer is not running");
-        for (size_t index = 0; index < ingest_batch_request_count (batch); index++) {
-            ingest_request_t *request = ingest_batch_take_request (batch, index);
-            s_reply (self, &request);
-            s_set_in_flight (self, -1);
-        }
+        for (size_t index = 0; index < ingest_batch_request_count (batch); index++)
+            s_part_back (self, ingest_batch_take_request (batch, index), false);
         ingest_batch_destroy (&batch);
         return;
     }
-    self->writing = true;
+    writer->writing = true;
 }
 
+/* The commit delay of a writer's pending batch ran out. */
 static int
-s_commit_timer (zloop_t *loop, int timer_id, void *arg)
+s_commit_timer (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
-    (void) timer_id;
-    ingest_server_t *self = (ingest_server_t *) arg;
-    self->timer_id = -1;
-    if (!self->writing)
-        s_dispatch (self);
+    s_writer_t *writer = (s_writer_t *) arg;
+    uint64_t expirations = 0;
+    if (read (item->fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        sp_log_warn ("could not read the commit timer", "error=\"%s\"", strerror (errno));
+    if (!writer->timer_armed)
+        return 0;
+    writer->timer_armed = false;
+    if (!writer->writing)
+        s_dispatch (writer->server, writer);
     return 0;
+}
+
+/* A request joined the writer's pending batch: hand it over now (idle
+   writer, no delay or a full batch), or start the commit delay. */
+static void
+s_kick (ingest_server_t *self, s_writer_t *writer)
+{
+    if (writer->writing)
+        return;
+    if (self->settings.commit_delay_us == 0 || writer->pending_events >= self->settings.max_batch) {
+        s_dispatch (self, writer);
+        return;
+    }
+    if (writer->timer_armed)
+        return;
+    struct itimerspec delay = { { 0, 0 }, { 0, 0 } };
+    delay.it_value.tv_sec = self->settings.commit_delay_us / INGEST_SERVER_US_PER_S_INT;
+    delay.it_value.tv_nsec =
+        (long) (self->settings.commit_delay_us % INGEST_SERVER_US_PER_S_INT) *
+        INGEST_SERVER_NS_PER_US;
+    if (timerfd_settime (writer->timer_fd, 0, &delay, NULL) != 0) {
+        s_dispatch (self, writer);
+        return;
+    }
+    writer->timer_armed = true;
 }
 
 /* Publishes one accepted event on the bus. */
@@ -176,23 +241,33 @@ s_publish (ingest_server_t *self, ingest_request_t *request, size_t index, int64
                      (unsigned long long) envelope.sequence, error);
 }
 
-/* A batch came back from the writer: count, publish, answer, go on. */
+/* A batch came back from a writer: count, publish its group's accepted
+   events (each partition belongs to one writer, whose batches come back
+   in commit order, so the bus follows the log within a partition), answer
+   the requests whose every part is back, go on. */
 static void
-s_batch_done (ingest_server_t *self, ingest_batch_t *batch, int64_t ingested_at,
-              uint64_t elapsed_us)
+s_batch_done (ingest_server_t *self, s_writer_t *writer, ingest_batch_t *batch,
+              int64_t ingested_at, uint64_t elapsed_us, bool committed)
 {
-    self->writing = false;
+    writer->writing = false;
     sp_metric_observe (self->commit_seconds, NULL, (double) elapsed_us / INGEST_SERVER_US_PER_S);
-    ingest_batch_counts_t counts = ingest_batch_counts (batch);
-    sp_metric_add (self->events_total, (const char *[]) { "accepted" }, (double) counts.accepted);
-    sp_metric_add (self->events_total, (const char *[]) { "duplicate" },
-                   (double) counts.duplicate);
-    sp_metric_add (self->events_total, (const char *[]) { "conflict" }, (double) counts.conflict);
-    sp_metric_add (self->events_total, (const char *[]) { "rejected" }, (double) counts.rejected);
+    if (committed) {
+        ingest_batch_counts_t counts = ingest_batch_counts (batch);
+        sp_metric_add (self->events_total, (const char *[]) { "accepted" },
+                       (double) counts.accepted);
+        sp_metric_add (self->events_total, (const char *[]) { "duplicate" },
+                       (double) counts.duplicate);
+        sp_metric_add (self->events_total, (const char *[]) { "conflict" },
+                       (double) counts.conflict);
+        sp_metric_add (self->events_total, (const char *[]) { "rejected" },
+                       (double) counts.rejected);
+    }
     for (size_t r = 0; r < ingest_batch_request_count (batch); r++) {
         ingest_request_t *request = ingest_batch_take_request (batch, r);
-        if (ingest_request_status (request) == INGEST_STATUS_OK) {
+        if (committed && ingest_request_status (request) == INGEST_STATUS_OK) {
             for (size_t index = 0; index < ingest_request_event_count (request); index++) {
+                if (!ingest_batch_holds (batch, request, index))
+                    continue;
                 ingest_outcome_t outcome = ingest_request_outcome (request, index);
                 if (outcome == INGEST_OUTCOME_ACCEPTED)
                     s_publish (self, request, index, ingested_at);
@@ -204,28 +279,30 @@ s_batch_done (ingest_server_t *self, ingest_batch_t *batch, int64_t ingested_at,
                         1);
             }
         }
-        s_reply (self, &request);
-        s_set_in_flight (self, -1);
+        s_part_back (self, request, committed);
     }
     ingest_batch_destroy (&batch);
-    if (ingest_batch_request_count (self->pending) > 0)
-        s_dispatch (self);
+    if (ingest_batch_request_count (writer->pending) > 0)
+        s_dispatch (self, writer);
 }
 
-/* Reads one DONE from the writer; -1 when the pipe failed. */
+/* Reads one DONE from a writer; -1 when the pipe failed. */
 static int
-s_receive_done (ingest_server_t *self)
+s_receive_done (ingest_server_t *self, s_writer_t *writer)
 {
     char *command = NULL;
     void *batch = NULL;
     uint64_t ingested_at = 0, elapsed_us = 0;
-    if (zsock_recv (self->writer, "sp88", &command, &batch, &ingested_at, &elapsed_us) != 0)
+    uint32_t committed = 0;
+    if (zsock_recv (writer->actor, "sp884", &command, &batch, &ingested_at, &elapsed_us,
+                    &committed) != 0)
         return -1;
     bool done = command && strcmp (command, "DONE") == 0 && batch;
     zstr_free (&command);
     if (!done)
         return -1;
-    s_batch_done (self, (ingest_batch_t *) batch, (int64_t) ingested_at, elapsed_us);
+    s_batch_done (self, writer, (ingest_batch_t *) batch, (int64_t) ingested_at, elapsed_us,
+                  committed != 0);
     return 0;
 }
 
@@ -234,7 +311,8 @@ s_writer_readable (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void) loop;
     (void) reader;
-    s_receive_done ((ingest_server_t *) arg);
+    s_writer_t *writer = (s_writer_t *) arg;
+    s_receive_done (writer->server, writer);
     return 0;
 }
 
@@ -328,20 +406,41 @@ s_take_request (ingest_server_t *self, zframe_t **identity, zframe_t **frames, s
         s_reply (self, &request);
         return;
     }
-    if (ingest_batch_add (self->pending, &request) != 0) {
+    /* One part per writer group the events fall in. */
+    uint64_t groups = ingest_request_split (request, self->settings.writers);
+    size_t parts = 0;
+    for (uint32_t group = 0; group < self->settings.writers; group++)
+        parts += (groups >> group) & 1;
+    ingest_request_set_parts (request, parts);
+    size_t joined = 0;
+    for (uint32_t group = 0; group < self->settings.writers; group++) {
+        if (!((groups >> group) & 1))
+            continue;
+        s_writer_t *writer = &self->writers[group];
+        size_t before = ingest_batch_event_count (writer->pending);
+        ingest_request_t *part = request;
+        if (ingest_batch_add (writer->pending, &part) != 0)
+            break;
+        size_t added = ingest_batch_event_count (writer->pending) - before;
+        writer->pending_events += added;
+        self->pending_events += added;
+        joined++;
+    }
+    if (joined == 0) {
         ingest_request_refuse (request, INGEST_STATUS_OVERLOADED, "out of memory: retry later");
         s_reply (self, &request);
         return;
     }
-    self->pending_events += events;
+    if (parts > 1)
+        sp_metric_add (self->split_total, NULL, 1);
     s_set_in_flight (self, +1);
-    if (self->writing)
-        return;
-    if (self->settings.commit_wait_ms == 0 || self->pending_events >= self->settings.max_batch)
-        s_dispatch (self);
-    else if (self->timer_id < 0)
-        self->timer_id = zloop_timer (self->loop, (size_t) self->settings.commit_wait_ms, 1,
-                                      s_commit_timer, self);
+    /* Parts that could not join (out of memory) count as failed: the
+       request is refused for retry once the others are back. */
+    for (size_t missing = joined; missing < parts; missing++)
+        ingest_request_part_done (request, false);
+    for (uint32_t group = 0; group < self->settings.writers; group++)
+        if ((groups >> group) & 1)
+            s_kick (self, &self->writers[group]);
 }
 
 static int
@@ -388,10 +487,59 @@ s_register_metrics (ingest_server_t *self, sp_metrics_t *metrics)
     self->in_flight_gauge =
         sp_metrics_gauge (metrics, "salespulse_ingest_requests_in_flight",
                           "requests read and not yet answered", NULL, 0);
+    self->split_total = sp_metrics_counter (
+        metrics, "salespulse_ingest_split_requests_total",
+        "requests whose events fell in several writers' partition groups", NULL, 0);
+    self->writers_gauge =
+        sp_metrics_gauge (metrics, "salespulse_ingest_writers",
+                          "writer sessions (PostgreSQL connections storing events)", NULL, 0);
     return self->events_total && self->rejections_total && self->requests_total &&
-                   self->batch_events && self->commit_seconds && self->in_flight_gauge
+                   self->batch_events && self->commit_seconds && self->in_flight_gauge &&
+                   self->split_total && self->writers_gauge
                ? 0
                : -1;
+}
+
+/* Starts writer number group: its thread, its pending batch, its timer. */
+static int
+s_writer_start (ingest_server_t *self, s_writer_t *writer, uint32_t group, char *error,
+                size_t error_size)
+{
+    writer->server = self;
+    writer->group = group;
+    writer->timer_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    writer->pending = ingest_batch_new_group (group);
+    if (writer->timer_fd < 0 || !writer->pending) {
+        sp_error_set (error, error_size, "could not create writer %u's timer and batch", group);
+        return -1;
+    }
+    writer->args.postgres_url = self->settings.postgres_url;
+    writer->args.partitions = self->settings.partitions;
+    writer->actor = zactor_new (ingest_writer_actor, &writer->args);
+    if (!writer->actor) {
+        sp_error_set (error, error_size, "could not start writer thread %u", group);
+        return -1;
+    }
+    zmq_pollitem_t item = { NULL, writer->timer_fd, ZMQ_POLLIN, 0 };
+    if (zloop_reader (self->loop, (zsock_t *) writer->actor, s_writer_readable, writer) != 0 ||
+        zloop_poller (self->loop, &item, s_commit_timer, writer) != 0) {
+        sp_error_set (error, error_size, "could not register writer %u's readers", group);
+        return -1;
+    }
+    writer->polled = true;
+    return 0;
+}
+
+/* Stops watching a writer's pipe and timer. */
+static void
+s_writer_unpoll (ingest_server_t *self, s_writer_t *writer)
+{
+    if (!writer->polled)
+        return;
+    zmq_pollitem_t item = { NULL, writer->timer_fd, ZMQ_POLLIN, 0 };
+    zloop_reader_end (self->loop, (zsock_t *) writer->actor);
+    zloop_poller_end (self->loop, &item);
+    writer->polled = false;
 }
 
 ingest_server_t *
@@ -399,6 +547,13 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
                    char *error, size_t error_size)
 {
     assert (settings && loop && metrics);
+    if (settings->writers < 1 || settings->writers > INGEST_REQUEST_MAX_GROUPS ||
+        settings->writers > settings->partitions) {
+        sp_error_set (error, error_size,
+                      "--writers %u must be 1..%d and at most --partitions (%u)",
+                      settings->writers, INGEST_REQUEST_MAX_GROUPS, settings->partitions);
+        return NULL;
+    }
     ingest_server_t *self = (ingest_server_t *) calloc (1, sizeof *self);
     if (!self) {
         sp_error_set (error, error_size, "out of memory");
@@ -407,19 +562,19 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
     self->settings = *settings;
     self->settings.endpoint = NULL;
     self->settings.bus = NULL;
-    self->settings.postgres_url = NULL;
     self->loop = loop;
-    self->timer_id = -1;
     self->limits.max_events = settings->max_batch;
     self->limits.max_bytes = settings->max_message_bytes;
     self->limits.partitions = settings->partitions;
     self->limits.max_future_ms = settings->max_future_ms;
     self->limits.max_past_ms = settings->max_past_ms;
-    self->pending = ingest_batch_new ();
-    if (!self->pending || s_register_metrics (self, metrics) != 0) {
+    self->writers = (s_writer_t *) calloc (settings->writers, sizeof (s_writer_t));
+    if (!self->writers || s_register_metrics (self, metrics) != 0) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
+    for (uint32_t group = 0; group < settings->writers; group++)
+        self->writers[group].timer_fd = -1;
 
     sp_zmq_options_t options;
     sp_zmq_options_init (&options, ZMQ_ROUTER);
@@ -437,15 +592,13 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
     if (!self->bus)
         goto out_destroy;
 
-    self->writer_args.postgres_url = settings->postgres_url;
-    self->writer_args.partitions = settings->partitions;
-    self->writer = zactor_new (ingest_writer_actor, &self->writer_args);
-    if (!self->writer) {
-        sp_error_set (error, error_size, "could not start the writer thread");
-        goto out_destroy;
-    }
-    if (zloop_reader (loop, (zsock_t *) self->writer, s_writer_readable, self) != 0 ||
-        zloop_reader (loop, self->router, s_router_readable, self) != 0) {
+    /* Each writer thread copies the URL before it signals. */
+    for (uint32_t group = 0; group < settings->writers; group++)
+        if (s_writer_start (self, &self->writers[group], group, error, error_size) != 0)
+            goto out_destroy;
+    self->settings.postgres_url = NULL;
+    sp_metric_set (self->writers_gauge, NULL, (double) settings->writers);
+    if (zloop_reader (loop, self->router, s_router_readable, self) != 0) {
         sp_error_set (error, error_size, "could not register the socket readers");
         goto out_destroy;
     }
@@ -453,8 +606,22 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
     return self;
 
 out_destroy:
+    self->settings.postgres_url = NULL;
     ingest_server_destroy (&self);
     return NULL;
+}
+
+/* True when some writer has a batch out or requests pending. */
+static bool
+s_busy (const ingest_server_t *self)
+{
+    for (uint32_t group = 0; group < self->settings.writers; group++) {
+        const s_writer_t *writer = &self->writers[group];
+        if (writer->actor &&
+            (writer->writing || ingest_batch_request_count (writer->pending) > 0))
+            return true;
+    }
+    return false;
 }
 
 void
@@ -466,22 +633,29 @@ ingest_server_stop (ingest_server_t *self)
     self->stopped = true;
     if (self->reading) {
         zloop_reader_end (self->loop, self->router);
-        zloop_reader_end (self->loop, (zsock_t *) self->writer);
         self->reading = false;
     }
-    if (self->timer_id >= 0) {
-        zloop_timer_end (self->loop, self->timer_id);
-        self->timer_id = -1;
-    }
+    for (uint32_t group = 0; self->writers && group < self->settings.writers; group++)
+        s_writer_unpoll (self, &self->writers[group]);
     size_t answered = self->in_flight;
-    /* The batch at the writer, then what is pending (s_batch_done hands it over). */
-    while (self->writing || (self->writer && ingest_batch_request_count (self->pending) > 0)) {
-        if (!self->writing)
-            s_dispatch (self);
-        if (self->writing && s_receive_done (self) != 0) {
-            sp_log_error ("writer thread did not answer", "in_flight=%zu", self->in_flight);
-            break;
+    /* The batches at the writers, then what is pending (s_batch_done hands it over). */
+    while (self->writers && s_busy (self)) {
+        bool failed = false;
+        for (uint32_t group = 0; group < self->settings.writers; group++) {
+            s_writer_t *writer = &self->writers[group];
+            if (writer->actor && !writer->writing)
+                s_dispatch (self, writer);
         }
+        for (uint32_t group = 0; group < self->settings.writers && !failed; group++) {
+            s_writer_t *writer = &self->writers[group];
+            if (writer->writing && s_receive_done (self, writer) != 0) {
+                sp_log_error ("writer thread did not answer", "group=%u in_flight=%zu", group,
+                              self->in_flight);
+                failed = true;
+            }
+        }
+        if (failed)
+            break;
     }
     sp_log_info ("stopped reading requests", "answered=%zu", answered);
 }
@@ -493,12 +667,27 @@ ingest_server_destroy (ingest_server_t **self_p)
     ingest_server_t *self = *self_p;
     if (!self)
         return;
-    if (self->writer && self->router)
+    if (self->router)
         ingest_server_stop (self);
-    zactor_destroy (&self->writer);
+    for (uint32_t group = 0; self->writers && group < self->settings.writers; group++) {
+        s_writer_t *writer = &self->writers[group];
+        s_writer_unpoll (self, writer);
+        zactor_destroy (&writer->actor);
+        if (writer->timer_fd >= 0)
+            close (writer->timer_fd);
+        /* Left only when a writer stopped answering: a request shared with
+           another group is freed with its last part. */
+        for (size_t index = 0; writer->pending && index < ingest_batch_request_count (writer->pending);
+             index++) {
+            ingest_request_t *request = ingest_batch_take_request (writer->pending, index);
+            if (ingest_request_part_done (request, false) == 0)
+                ingest_request_destroy (&request);
+        }
+        ingest_batch_destroy (&writer->pending);
+    }
+    free (self->writers);
     sp_zmq_socket_destroy (&self->bus);
     sp_zmq_socket_destroy (&self->router);
-    ingest_batch_destroy (&self->pending);
     free (self);
     *self_p = NULL;
 }

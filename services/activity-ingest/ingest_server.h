@@ -10,13 +10,20 @@
         requests are answered BAD_REQUEST at once. Others join the pending
         batch, unless it already holds max_pending events: then the request
         is refused RETRY_OVERLOADED, nothing written.
-      - The pending batch goes to the writer when the writer is idle and
-        either commit_wait_ms passed since its first request or it holds a
-        full request's worth (max_batch events); while the writer is busy it
+      - Several writers (settings.writers, each a thread with its own
+        PostgreSQL session): writer g stores the partitions p with
+        p % writers == g, so each partition has one writer and its
+        sequences stay gap-free and in commit order. A request whose events
+        fall in several groups is split: each group's part joins that
+        writer's pending batch (ingest_request_split, ingest_batch).
+      - A writer's pending batch goes to it when it is idle and either
+        commit_delay_us passed since its first request or it holds a full
+        request's worth (max_batch events); while the writer is busy it
         keeps growing, so concurrent publishers share one commit.
-      - Writer done: publish every accepted event on the bus (frame 0
-        "<type>.<partition>", frame 1 BusEnvelope), answer each request, and
-        hand the next pending batch over.
+      - Writer done: publish the batch's accepted events on the bus (frame
+        0 "<type>.<partition>", frame 1 BusEnvelope), answer each request
+        whose every part is back (OK when all committed, else
+        RETRY_UNAVAILABLE), and hand that writer's next pending batch over.
 
     ingest_server_stop (the service's stop hook, after SIGTERM) stops
     reading, commits and answers what was read, then returns.
@@ -40,7 +47,8 @@ typedef struct {
     size_t max_message_bytes; /* largest request frame (ZMQ_MAXMSGSIZE) */
     int64_t max_future_ms;    /* occurred_at at most this far ahead of now */
     int64_t max_past_ms;      /* occurred_at at most this far behind now */
-    int commit_wait_ms;       /* group-commit wait after the first pending request */
+    uint32_t writers;         /* writer sessions, 1..partitions (partition groups) */
+    int64_t commit_delay_us;  /* group-commit delay after the first pending request, µs */
     size_t max_pending;       /* most events waiting for the next transaction */
     int bus_hwm;              /* ZMQ_SNDHWM of the PUB socket, messages */
 } ingest_server_settings_t;

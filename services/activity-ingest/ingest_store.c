@@ -233,7 +233,8 @@ s_resolve (ingest_store_t *self, ingest_batch_t *batch, char *error, size_t erro
     for (size_t r = 0; r < ingest_batch_request_count (batch); r++) {
         ingest_request_t *request = ingest_batch_request (batch, r);
         for (size_t index = 0; index < ingest_request_event_count (request); index++)
-            if (ingest_request_outcome (request, index) == INGEST_OUTCOME_PENDING)
+            if (ingest_batch_holds (batch, request, index) &&
+                ingest_request_outcome (request, index) == INGEST_OUTCOME_PENDING)
                 s_text_quoted (&literal, ingest_request_event (request, index)->event_id);
     }
     s_text_append (&literal, "}", 1);
@@ -337,7 +338,8 @@ s_write_rows (ingest_store_t *self, ingest_batch_t *batch, int64_t ingested_at, 
         for (size_t r = 0; r < ingest_batch_request_count (batch); r++) {
             ingest_request_t *request = ingest_batch_request (batch, r);
             for (size_t index = 0; index < ingest_request_event_count (request); index++) {
-                if (ingest_request_outcome (request, index) != passes[pass].outcome)
+                if (!ingest_batch_holds (batch, request, index) ||
+                    ingest_request_outcome (request, index) != passes[pass].outcome)
                     continue;
                 const sp_event_t *event = ingest_request_event (request, index);
                 size_t size = 0;

@@ -47,15 +47,16 @@ ingest_writer_actor (zsock_t *pipe, void *args)
         char error[INGEST_WRITER_ERROR_SIZE] = "";
         int64_t ingested_at = 0;
         int64_t started = s_monotonic_us ();
+        uint32_t committed = 1;
         if (ingest_store_write (store, batch, &ingested_at, error, sizeof error) != 0) {
-            sp_log_warn ("could not store a batch", "requests=%zu events=%zu error=\"%s\"",
-                         ingest_batch_request_count (batch), ingest_batch_event_count (batch),
-                         error);
-            ingest_batch_refuse (batch, INGEST_STATUS_UNAVAILABLE,
-                                 "the database is unavailable, nothing was stored: retry later");
+            sp_log_warn ("could not store a batch",
+                         "group=%u requests=%zu events=%zu error=\"%s\"",
+                         ingest_batch_group (batch), ingest_batch_request_count (batch),
+                         ingest_batch_event_count (batch), error);
+            committed = 0;
         }
         uint64_t elapsed = (uint64_t) (s_monotonic_us () - started);
-        zsock_send (pipe, "sp88", "DONE", batch, (uint64_t) ingested_at, elapsed);
+        zsock_send (pipe, "sp884", "DONE", batch, (uint64_t) ingested_at, elapsed, committed);
     }
     ingest_store_destroy (&store);
 }

@@ -5,12 +5,19 @@
     next requests while the transaction runs, which is what makes group
     commit work. Protocol on the actor pipe (picture strings of zsock_send):
 
-        server -> writer  "sp"   "WRITE", ingest_batch_t *   (ownership moves)
-        writer -> server  "sp88" "DONE", ingest_batch_t *, ingested_at (UTC ms),
-                                 commit microseconds         (ownership returns)
+        server -> writer  "sp"    "WRITE", ingest_batch_t *   (ownership moves)
+        writer -> server  "sp884" "DONE", ingest_batch_t *, ingested_at (UTC ms),
+                                  commit microseconds, committed (1 or 0)
+                                                              (ownership returns)
 
-    On return every request of the batch is either resolved (committed) or
-    refused with REPLY_STATUS_RETRY_UNAVAILABLE (nothing committed).
+    With several writers (--writers) each runs its own actor and
+    connection and only ever gets batches of its own group (ingest_batch),
+    the partitions p with p % writers == its number.
+
+    On return with committed 1 every event of the batch's group is
+    resolved; with 0 nothing of the batch was committed and its events are
+    pending again: the server refuses the requests (it alone touches a
+    request's status, since another writer may still hold another part).
 */
 #ifndef INGEST_WRITER_H_INCLUDED
 #define INGEST_WRITER_H_INCLUDED

@@ -32,8 +32,14 @@ static const sp_config_option_t s_options[] = {
     { "max-past", "SP_INGEST_MAX_PAST", SP_CONFIG_INT, "631152000",
       "occurred_at may be at most this many seconds before the service's clock (default 20 years)",
       0, INT64_C (31536000000) },
-    { "commit-wait-ms", "SP_INGEST_COMMIT_WAIT_MS", SP_CONFIG_INT, "2",
-      "group commit: how long the first request of a batch waits for others, ms", 0, 1000 },
+    { "writers", "SP_INGEST_WRITERS", SP_CONFIG_INT, "2",
+      "writer sessions (PostgreSQL connections), each storing the partitions p with "
+      "p % writers = its number; 1..partitions",
+      1, 64 },
+    { "commit-delay-us", "SP_INGEST_COMMIT_DELAY_US", SP_CONFIG_INT, "200",
+      "group commit: how long the first request of a writer's batch waits for others, "
+      "microseconds (0 = none)",
+      0, 1000000 },
     { "max-pending", "SP_INGEST_MAX_PENDING", SP_CONFIG_INT, "20000",
       "most events waiting for the next transaction; more are refused as overloaded", 1,
       10000000 },
@@ -71,7 +77,8 @@ s_attach (sp_service_t *service, void *arg)
         .max_message_bytes = (size_t) sp_config_int (config, "max-message-bytes"),
         .max_future_ms = sp_config_int (config, "max-future") * INGEST_MS_PER_SECOND,
         .max_past_ms = sp_config_int (config, "max-past") * INGEST_MS_PER_SECOND,
-        .commit_wait_ms = (int) sp_config_int (config, "commit-wait-ms"),
+        .writers = (uint32_t) sp_config_int (config, "writers"),
+        .commit_delay_us = sp_config_int (config, "commit-delay-us"),
         .max_pending = (size_t) sp_config_int (config, "max-pending"),
         .bus_hwm = (int) sp_config_int (config, "bus-hwm"),
     };
@@ -83,8 +90,9 @@ s_attach (sp_service_t *service, void *arg)
         return -1;
     }
     sp_service_on_stop (service, s_stop, server_p);
-    sp_log_info ("accepting requests", "endpoint=\"%s\" bus=\"%s\"",
-                 ingest_server_endpoint (*server_p), ingest_server_bus_endpoint (*server_p));
+    sp_log_info ("accepting requests", "endpoint=\"%s\" bus=\"%s\" writers=%u commit_delay_us=%lld",
+                 ingest_server_endpoint (*server_p), ingest_server_bus_endpoint (*server_p),
+                 settings.writers, (long long) settings.commit_delay_us);
     return 0;
 }
 

@@ -50,7 +50,7 @@
 #define TEST_SMALL_BATCH 10         /* events per back-pressure request */
 #define TEST_SMALL_REQUESTS 8       /* back-pressure requests sent at once */
 #define TEST_MAX_PENDING "SP_INGEST_MAX_PENDING=10"
-#define TEST_COMMIT_WAIT "SP_INGEST_COMMIT_WAIT_MS=1000" /* the first request waits this long */
+#define TEST_COMMIT_WAIT "SP_INGEST_COMMIT_DELAY_US=1000000" /* the first request waits this long */
 #define TEST_TEXT_SIZE 128
 
 typedef struct {

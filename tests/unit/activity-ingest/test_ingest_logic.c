@@ -583,6 +583,84 @@ test_batch_resolve (void **state)
     assert_null (batch);
 }
 
+static void
+test_split_groups (void **state)
+{
+    (void) state;
+    /* Events for customers in several partitions, one rejected. */
+    const char *customers[] = { "acme", "globex", "initech", "umbrella", "hooli", "acme" };
+    sp_event_t *events[7];
+    for (size_t index = 0; index < 6; index++) {
+        char id[16];
+        snprintf (id, sizeof id, "e%zu", index < 5 ? index : 0); /* the last repeats e0 */
+        events[index] = s_event (id, customers[index], 1);
+    }
+    events[6] = s_event ("bad", "acme", 0);
+    ingest_request_t *request = s_request (1, events, 7);
+    assert_int_equal (ingest_request_outcome (request, 6), INGEST_OUTCOME_REJECTED);
+    const uint32_t groups = 2;
+    uint64_t mask = ingest_request_split (request, groups);
+    uint64_t expected = 0;
+    for (size_t index = 0; index < 6; index++) {
+        uint32_t group = ingest_request_partition (request, index) % groups;
+        assert_int_equal (ingest_request_group (request, index), group);
+        expected |= UINT64_C (1) << group;
+    }
+    /* The dead letter goes with the first valid event. */
+    assert_int_equal (ingest_request_group (request, 6), ingest_request_group (request, 0));
+    assert_int_equal (mask, expected);
+
+    /* Each group's batch sees its own events only. */
+    ingest_batch_t *batches[2] = { ingest_batch_new_group (0), ingest_batch_new_group (1) };
+    size_t parts = 0;
+    for (uint32_t group = 0; group < groups; group++) {
+        if (!((mask >> group) & 1))
+            continue;
+        ingest_request_t *part = request;
+        assert_int_equal (ingest_batch_add (batches[group], &part), 0);
+        parts++;
+    }
+    ingest_request_set_parts (request, parts);
+    size_t total = 0;
+    uint64_t heads[TEST_PARTITIONS] = { 0 };
+    for (uint32_t group = 0; group < groups; group++) {
+        total += ingest_batch_event_count (batches[group]);
+        uint32_t partitions[8];
+        size_t count = ingest_batch_partitions (batches[group], partitions);
+        for (size_t index = 0; index < count; index++)
+            assert_int_equal (partitions[index] % groups, group);
+        if (ingest_batch_request_count (batches[group]) > 0)
+            assert_int_equal (ingest_batch_resolve (batches[group], NULL, 0, heads), 0);
+    }
+    assert_int_equal (total, 7);
+    for (size_t index = 0; index < 6; index++)
+        assert_int_equal (ingest_request_outcome (request, index),
+                          index == 5 ? INGEST_OUTCOME_DUPLICATE : INGEST_OUTCOME_ACCEPTED);
+
+    /* Unresolving one group leaves the other's outcomes alone. */
+    uint32_t first = ingest_request_group (request, 0);
+    ingest_request_unresolve_group (request, first);
+    for (size_t index = 0; index < 6; index++)
+        assert_int_equal (ingest_request_outcome (request, index) == INGEST_OUTCOME_PENDING,
+                          ingest_request_group (request, index) == first);
+
+    /* The parts' bookkeeping: a failed part is remembered. */
+    if (parts == 2) {
+        assert_int_equal (ingest_request_part_done (request, true), 1);
+        assert_false (ingest_request_part_failed (request));
+    }
+    assert_int_equal (ingest_request_part_done (request, false), 0);
+    assert_true (ingest_request_part_failed (request));
+    assert_int_equal (ingest_request_part_committed (request), parts == 2);
+
+    for (uint32_t group = 0; group < groups; group++)
+        for (size_t index = 0; index < ingest_batch_request_count (batches[group]); index++)
+            (void) ingest_batch_take_request (batches[group], index);
+    ingest_batch_destroy (&batches[0]);
+    ingest_batch_destroy (&batches[1]);
+    ingest_request_destroy (&request);
+}
+
 int
 main (void)
 {
@@ -597,6 +675,7 @@ main (void)
         cmocka_unit_test (test_request_refuses_unknown_fields),
         cmocka_unit_test (test_request_bad_requests),
         cmocka_unit_test (test_batch_resolve),
+        cmocka_unit_test (test_split_groups),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
