@@ -329,6 +329,7 @@ salesctl_status (int argc, char **argv)
         return exit_code;
     exit_code = SALESCTL_EXIT_FAILURE;
     sp_pg_t *pg = NULL;
+    sp_pg_t *primary = NULL; /* when pg is a standby */
     sp_redis_t *redis = NULL;
     uint64_t *heads = NULL;
     sp_consumer_state_services_t names = { NULL, 0 };
@@ -355,7 +356,11 @@ salesctl_status (int argc, char **argv)
         fprintf (stderr, "salesctl %s: out of memory\n", s_command);
         goto out_destroy_connections;
     }
-    if (sp_consumer_log_heads (pg, partitions, heads, error, sizeof error) != 0) {
+    /* a standby's heads may trail the primary's: lag from the primary's */
+    sp_pg_t *heads_pg = salesctl_heads_connection (config, s_command, pg, &primary);
+    if (!heads_pg)
+        goto out_destroy_connections;
+    if (sp_consumer_log_heads (heads_pg, partitions, heads, error, sizeof error) != 0) {
         fprintf (stderr, "salesctl %s: could not read the partition heads from postgresql: %s\n",
                  s_command, error);
         goto out_destroy_connections;
@@ -416,6 +421,7 @@ out_destroy_connections:
     sp_consumer_state_services_clear (&names);
     free (heads);
     sp_redis_destroy (&redis);
+    sp_pg_destroy (&primary);
     sp_pg_destroy (&pg);
 out_destroy_config:
     sp_config_destroy (&config);

@@ -75,6 +75,17 @@ const char *salesctl_postgres_url (const sp_config_t *config, const char *comman
    could not connect to postgresql: ...` to stderr. */
 sp_pg_t *salesctl_postgres_connect (const sp_config_t *config, const char *command);
 
+/* Where command reads the event log's heads when it reads everything else
+   through pg: pg itself, unless pg is a hot standby (a replica given as
+   --postgres-readonly), whose heads may trail the primary's, so that state
+   checked against them could look complete, or less behind, than it is;
+   then a connection of its own to --postgres, the primary, returned and
+   put in *primary for the caller to destroy (NULL otherwise). NULL after
+   printing why: pg could not be asked, the primary could not be reached,
+   or --postgres is a standby too. */
+sp_pg_t *salesctl_heads_connection (const sp_config_t *config, const char *command, sp_pg_t *pg,
+                                    sp_pg_t **primary);
+
 /* Connects to Redis at --redis, with fewer attempts than a service makes
    (a person is waiting). Returns the connection, or NULL after printing
    e.g. `salesctl status: could not connect to redis at "127.0.0.1:6379"

@@ -26,16 +26,22 @@ salesctl_complete_open (const sp_config_t *config, const char *command, const ch
     uint32_t partitions = 0;
     if (salesctl_partitions (pg, command, &partitions) != 0)
         return -1;
+    /* heads and revision from the primary when pg is a standby */
+    sp_pg_t *heads = salesctl_heads_connection (config, command, pg, &self->primary);
+    if (!heads)
+        return -1;
     char error[S_ERROR_SIZE];
     int64_t revision = 0;
-    if (count > 0 && sp_refdata_revision (pg, kinds, count, &revision, error, sizeof error) != 0) {
+    if (count > 0 && sp_refdata_revision (heads, kinds, count, &revision, error, sizeof error) != 0) {
         fprintf (stderr, "salesctl %s: could not read the reference data revision: %s\n", command,
                  error);
+        salesctl_complete_close (self);
         return -1;
     }
     self->completeness = sp_completeness_new (service, partitions, error, sizeof error);
     if (!self->completeness) {
         fprintf (stderr, "salesctl %s: %s\n", command, error);
+        salesctl_complete_close (self);
         return -1;
     }
     sp_completeness_set_revision (self->completeness, revision);
@@ -58,9 +64,10 @@ s_pause (const salesctl_complete_t *self)
 int
 salesctl_complete_begin (salesctl_complete_t *self, sp_pg_t *pg, sp_redis_t *redis)
 {
+    sp_pg_t *heads = self->primary ? self->primary : pg;
     char error[S_ERROR_SIZE];
     for (;;) {
-        if (sp_completeness_read (self->completeness, pg, redis, error, sizeof error) != 0) {
+        if (sp_completeness_read (self->completeness, heads, redis, error, sizeof error) != 0) {
             fprintf (stderr, "salesctl %s: could not tell whether %s's state is complete: %s\n",
                      self->command, sp_completeness_service (self->completeness), error);
             return -1;
@@ -120,4 +127,5 @@ void
 salesctl_complete_close (salesctl_complete_t *self)
 {
     sp_completeness_destroy (&self->completeness);
+    sp_pg_destroy (&self->primary);
 }

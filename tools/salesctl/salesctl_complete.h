@@ -67,6 +67,9 @@ typedef struct {
     const char *command;             /* for messages, borrowed */
     bool wait;                       /* --wait */
     int64_t deadline_ms;             /* with --wait: when to answer anyway (monotonic ms) */
+    sp_pg_t *primary;                /* owned: the primary, where the log's heads and the
+                                        revision are read when the query's connection is a
+                                        standby (salesctl_heads_connection); else NULL */
 } salesctl_complete_t;
 
 /* Prepares the check of service's partitions (the count from pg) for
@@ -77,7 +80,8 @@ int salesctl_complete_open (const sp_config_t *config, const char *command, cons
                             sp_pg_t *pg, const char *const *kinds, size_t count,
                             salesctl_complete_t *self);
 
-/* Reads the heads and the state; with --wait again every
+/* Reads the heads (from pg, the query's connection, or from the primary
+   when pg is a standby) and the state; with --wait again every
    SALESCTL_COMPLETE_POLL_MS until it is complete or the deadline passed.
    Returns 0, or -1 after printing why. */
 int salesctl_complete_begin (salesctl_complete_t *self, sp_pg_t *pg, sp_redis_t *redis);

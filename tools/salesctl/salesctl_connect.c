@@ -41,16 +41,15 @@ salesctl_postgres_url (const sp_config_t *config, const char *command)
     return sp_config_string (config, "postgres");
 }
 
-sp_pg_t *
-salesctl_postgres_connect (const sp_config_t *config, const char *command)
+/* Connects as "salesctl <command>" to url, the setting option's. */
+static sp_pg_t *
+s_postgres_connect (const char *command, const char *url, const char *option)
 {
     char application[SALESCTL_PROGRAM_NAME_MAX];
     snprintf (application, sizeof application, "salesctl %s", command);
-    const char *url = salesctl_postgres_url (config, command);
     sp_pg_t *pg = sp_pg_new (url, application);
     if (!pg) {
-        fprintf (stderr, "salesctl %s: invalid --%s URL\n", command,
-                 url == sp_config_string (config, "postgres") ? "postgres" : "postgres-readonly");
+        fprintf (stderr, "salesctl %s: invalid --%s URL\n", command, option);
         return NULL;
     }
     if (sp_pg_connect (pg) != 0) {
@@ -59,6 +58,57 @@ salesctl_postgres_connect (const sp_config_t *config, const char *command)
         sp_pg_destroy (&pg);
     }
     return pg;
+}
+
+sp_pg_t *
+salesctl_postgres_connect (const sp_config_t *config, const char *command)
+{
+    const char *url = salesctl_postgres_url (config, command);
+    return s_postgres_connect (command, url,
+                               url == sp_config_string (config, "postgres") ? "postgres"
+                                                                             : "postgres-readonly");
+}
+
+/* Whether pg is a hot standby. 0, or -1 after printing why. */
+static int
+s_standby (sp_pg_t *pg, const char *command, const char *option, bool *standby)
+{
+    sp_pg_result_t *result = sp_pg_exec (pg, "SELECT pg_is_in_recovery()", 0, NULL, NULL, NULL);
+    int rc = -1;
+    if (sp_pg_result_ok (result) && sp_pg_result_rows (result) == 1) {
+        *standby = strcmp (sp_pg_result_value (result, 0, 0), "t") == 0;
+        rc = 0;
+    }
+    else
+        fprintf (stderr, "salesctl %s: could not ask --%s whether it is a standby: %s\n", command,
+                 option, sp_pg_result_error (result));
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+sp_pg_t *
+salesctl_heads_connection (const sp_config_t *config, const char *command, sp_pg_t *pg,
+                           sp_pg_t **primary)
+{
+    *primary = NULL;
+    bool standby = false;
+    if (s_standby (pg, command, "postgres-readonly", &standby) != 0)
+        return NULL;
+    if (!standby)
+        return pg;
+    *primary = s_postgres_connect (command, sp_config_string (config, "postgres"), "postgres");
+    if (!*primary)
+        return NULL;
+    if (s_standby (*primary, command, "postgres", &standby) != 0 || standby) {
+        if (standby)
+            fprintf (stderr,
+                     "salesctl %s: --postgres names a standby too: the log's heads must come "
+                     "from the primary (a standby's may trail it)\n",
+                     command);
+        sp_pg_destroy (primary);
+        return NULL;
+    }
+    return *primary;
 }
 
 sp_redis_t *

@@ -569,7 +569,7 @@ sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
     snprintf (stdout_path, sizeof stdout_path, "%s/salesctl.out", sp_harness_dir (harness));
     const char *argv[SP_HARNESS_CONSUMER_ARGS_MAX] = { NULL };
     size_t count = 0;
-    bool own_redis = false;
+    bool own_redis = false, own_postgres = false;
     while (arguments[count]) {
         if (count == SP_HARNESS_CONSUMER_SALESCTL_ARGS) {
             fprintf (stderr, "sp_harness_consumer: more than %d salesctl arguments\n",
@@ -577,11 +577,14 @@ sp_harness_salesctl (const sp_harness_t *harness, const char *const *arguments,
             return -1;
         }
         own_redis = own_redis || strcmp (arguments[count], "--redis") == 0;
+        own_postgres = own_postgres || strcmp (arguments[count], "--postgres") == 0;
         argv[count] = arguments[count];
         count++;
     }
-    argv[count++] = "--postgres";
-    argv[count++] = sp_harness_postgres_url (harness);
+    if (!own_postgres) {
+        argv[count++] = "--postgres";
+        argv[count++] = sp_harness_postgres_url (harness);
+    }
     if (!own_redis) {
         argv[count++] = "--redis";
         argv[count++] = sp_harness_redis_url (harness);

@@ -157,8 +157,9 @@ int sp_harness_consumer_wait_counts (sp_redis_t *redis, sp_pg_t *pg, uint32_t pa
 size_t sp_harness_consumer_log_count (const char *log_path, const char *text);
 
 /* Runs the built salesctl with arguments (NULL terminated, at most 11)
-   plus --postgres and --redis of the harness (not --redis when the
-   arguments name one: a test of another Redis, e.g. a cluster); its stdout is written into
+   plus --postgres and --redis of the harness (not the one the arguments
+   name: a test of another Redis, e.g. a cluster, or another PostgreSQL,
+   e.g. a replica); its stdout is written into
    output (NUL terminated, cut to output_size), its stderr into the file
    stderr_path (emptied first). Returns its exit status, or -1 when it could not start or
    ran longer than timeout_ms (then it is killed). */
