@@ -18,6 +18,7 @@
 #define INGEST_STORE_NUMBER_SIZE 24       /* room for an int64 in decimal and a comma */
 #define INGEST_STORE_DEAD_LETTER_COLUMNS 6
 #define INGEST_STORE_CONFLICT_COLUMNS 3
+#define INGEST_STORE_PESSIMISTIC_BATCHES 64 /* batches looked up first after a stored id was met */
 #define INGEST_STORE_MS_PER_S 1000
 #define INGEST_STORE_NS_PER_MS 1000000
 
@@ -45,6 +46,12 @@ typedef enum {
     S_FAILED = -1,   /* anything else: roll back, refuse the batch */
 } s_attempt_t;
 
+/* How the event_ids are de-duplicated in one attempt. */
+typedef enum {
+    S_LOOKUP = 0,     /* look every id up under the locks, then COPY the new ones */
+    S_OPTIMISTIC = 1, /* COPY them all as new: a stored id fails the COPY (unique index) */
+} s_dedup_t;
+
 struct _ingest_store_t {
     sp_pg_t *pg;              /* the writer thread's own connection */
     uint32_t partitions;      /* partition count recorded at setup */
@@ -52,6 +59,8 @@ struct _ingest_store_t {
     uint64_t *old_heads;      /* heads as locked, to write only changed ones */
     uint32_t *touched;        /* partitions the batch touches, ascending */
     ingest_copy_t *copy;      /* COPY stream being built */
+    unsigned pessimistic;     /* batches still to look up first (a stored id was met) */
+    bool violated;            /* the last attempt failed on the event_id unique index */
 };
 
 ingest_store_t *
@@ -156,11 +165,13 @@ s_wall_ms (void)
 
 /* Logs and classifies a failed statement. */
 static s_attempt_t
-s_failed (sp_pg_result_t *result, const char *step, char *error, size_t error_size)
+s_failed (ingest_store_t *self, sp_pg_result_t *result, const char *step, char *error,
+          size_t error_size)
 {
     if (sp_pg_result_is (result, SP_PG_SQLSTATE_UNIQUE_VIOLATION)) {
-        sp_log_info ("event_id stored concurrently by another instance, retrying the batch",
-                     "step=%s", step);
+        self->violated = true;
+        sp_log_debug ("event_id already stored, retrying the batch with a lookup", "step=%s",
+                      step);
         return S_RETRY;
     }
     /* Two instances storing the same event_ids, with different content, in
@@ -196,7 +207,7 @@ s_lock_partitions (ingest_store_t *self, size_t touched_count, char *error, size
     free (literal.text);
     s_attempt_t rc = S_FAILED;
     if (!sp_pg_result_ok (result)) {
-        rc = s_failed (result, "lock partitions", error, error_size);
+        rc = s_failed (self, result, "lock partitions", error, error_size);
         goto out_clear_result;
     }
     if ((size_t) sp_pg_result_rows (result) != touched_count) {
@@ -250,7 +261,7 @@ s_resolve (ingest_store_t *self, ingest_batch_t *batch, char *error, size_t erro
     ingest_batch_stored_t *stored = NULL;
     int rows = sp_pg_result_rows (result);
     if (!sp_pg_result_ok (result)) {
-        rc = s_failed (result, "look up event ids", error, error_size);
+        rc = s_failed (self, result, "look up event ids", error, error_size);
         goto out_free;
     }
     stored = (ingest_batch_stored_t *) calloc ((size_t) rows + 1, sizeof *stored);
@@ -313,7 +324,7 @@ s_copy (ingest_store_t *self, const char *sql, const char *step, char *error, si
     }
     sp_pg_result_t *result = sp_pg_copy_in (self->pg, sql, data, size);
     s_attempt_t rc =
-        sp_pg_result_ok (result) ? S_DONE : s_failed (result, step, error, error_size);
+        sp_pg_result_ok (result) ? S_DONE : s_failed (self, result, step, error, error_size);
     sp_pg_result_destroy (&result);
     return rc;
 }
@@ -402,7 +413,7 @@ s_advance_heads (ingest_store_t *self, size_t touched_count, char *error, size_t
         const char *values[] = { partitions.text, heads.text };
         sp_pg_result_t *result = sp_pg_exec (self->pg, s_heads_sql, 2, values, NULL, NULL);
         if (!sp_pg_result_ok (result))
-            rc = s_failed (result, "advance partition heads", error, error_size);
+            rc = s_failed (self, result, "advance partition heads", error, error_size);
         else if ((size_t) sp_pg_result_affected (result) != moved) {
             sp_error_set (error, error_size, "advanced %lld of %zu partition heads",
                           (long long) sp_pg_result_affected (result), moved);
@@ -420,8 +431,8 @@ s_advance_heads (ingest_store_t *self, size_t touched_count, char *error, size_t
    waits for this one's commit before it reads the clock, so within a
    partition ingested_at never decreases as sequence grows. */
 static s_attempt_t
-s_attempt (ingest_store_t *self, ingest_batch_t *batch, int64_t *ingested_at, char *error,
-           size_t error_size)
+s_attempt (ingest_store_t *self, ingest_batch_t *batch, s_dedup_t dedup, int64_t *ingested_at,
+           char *error, size_t error_size)
 {
     if (sp_pg_begin (self->pg) != 0) {
         sp_error_set (error, error_size, "could not begin a transaction: %s",
@@ -433,8 +444,14 @@ s_attempt (ingest_store_t *self, ingest_batch_t *batch, int64_t *ingested_at, ch
     if (touched_count > 0)
         rc = s_lock_partitions (self, touched_count, error, error_size);
     *ingested_at = s_wall_ms ();
-    if (rc == S_DONE && ingest_batch_valid_count (batch) > 0)
-        rc = s_resolve (self, batch, error, error_size);
+    if (rc == S_DONE && ingest_batch_valid_count (batch) > 0) {
+        if (dedup == S_LOOKUP)
+            rc = s_resolve (self, batch, error, error_size);
+        else if (ingest_batch_resolve (batch, NULL, 0, self->heads) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            rc = S_FAILED;
+        }
+    }
     if (rc == S_DONE)
         rc = s_write_rows (self, batch, *ingested_at, error, error_size);
     if (rc == S_DONE)
@@ -463,13 +480,24 @@ ingest_store_write (ingest_store_t *self, ingest_batch_t *batch, int64_t *ingest
         return -1;
     }
     self->touched = touched;
+    /* Optimistic first: new events are the rule, and the unique index
+       checks every id anyway; after a stored id was met (a resend, a
+       duplicate, another instance) the next batches look up first. */
+    s_dedup_t dedup = self->pessimistic > 0 ? S_LOOKUP : S_OPTIMISTIC;
+    if (self->pessimistic > 0)
+        self->pessimistic--;
     for (int attempt = 1; attempt <= INGEST_STORE_ATTEMPTS; attempt++) {
-        s_attempt_t rc = s_attempt (self, batch, ingested_at, error, error_size);
+        self->violated = false;
+        s_attempt_t rc = s_attempt (self, batch, dedup, ingested_at, error, error_size);
         if (rc == S_DONE)
             return 0;
         ingest_batch_unresolve (batch);
         if (rc == S_FAILED)
             return -1;
+        if (self->violated) {
+            dedup = S_LOOKUP;
+            self->pessimistic = INGEST_STORE_PESSIMISTIC_BATCHES;
+        }
     }
     sp_error_set (error, error_size, "gave up after %d attempts lost to concurrent writers",
                   INGEST_STORE_ATTEMPTS);

@@ -9,12 +9,24 @@
          (SELECT ... ORDER BY partition FOR UPDATE), so concurrent
          instances queue per partition and never deadlock;
       3. look the batch's event_ids up (under the locks, so a same-content
-         event committed by another instance is seen);
+         event committed by another instance is seen) - or, optimistically,
+         not at all (see below);
       4. resolve outcomes and allocate head+1.. for the new events only
          (ingest_batch);
       5. COPY the new events, the dead letters (rejected events with their
          packed bytes) and the conflicts, in binary form;
       6. advance the heads; COMMIT.
+
+    Optimistic de-duplication: new events are the rule, and the unique
+    index on event_id checks every id the COPY writes anyway, so a batch
+    is first written without the lookup (duplicates within the batch are
+    still resolved by ingest_batch). When an id is already stored the COPY
+    fails with a unique violation; the attempt rolls back and the batch is
+    retried with the lookup, and so are the next 64 batches (a publisher
+    resending, or a stream of duplicates, pays the lookup rather than a
+    failed COPY each time). Outcomes and guarantees are those of the
+    lookup path: nothing is written twice, every stored id is reported
+    duplicate or conflict with its partition and sequence.
 
     A unique violation on event_id (another instance stored the same id in
     another partition meanwhile: different content, other customer) rolls
