@@ -254,6 +254,13 @@ sp_json_text_reserve (sp_json_text_t *self, size_t bytes)
     s_room (self, bytes);
 }
 
+void
+sp_json_text_clear (sp_json_text_t *self)
+{
+    assert (self);
+    self->length = 0;
+}
+
 char *
 sp_json_text_finish (sp_json_text_t *self)
 {

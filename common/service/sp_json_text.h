@@ -70,6 +70,12 @@ void sp_json_text_members (sp_json_text_t *self, const char *members);
    how long its document is saves the regrowths on the way). */
 void sp_json_text_reserve (sp_json_text_t *self, size_t bytes);
 
+/* Empties the text written so far, keeping its room and the writer's
+   place (whether a comma comes next): a writer streaming a long document
+   hands on self->data's self->length bytes (none when self->failed),
+   then clears it and writes on. */
+void sp_json_text_clear (sp_json_text_t *self);
+
 /* The text (malloc'd, the caller frees), or NULL when memory ran out;
    self is emptied either way. */
 char *sp_json_text_finish (sp_json_text_t *self);
