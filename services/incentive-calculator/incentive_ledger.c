@@ -238,10 +238,39 @@ s_line_defaults (incentive_ledger_line_t *line)
             *texts[index] = "";
 }
 
-/* Checks a line given to incentive_ledger_post (its defaults set). */
+/* The text fields of a line s_line_check checks, with their sizes. */
+#define S_CHECKED_TEXTS 10
+
+typedef struct {
+    const char *text;
+    size_t size;
+} s_checked_text_t;
+
+static void
+s_checked_texts (const incentive_ledger_line_t *line, s_checked_text_t *texts)
+{
+    const s_checked_text_t all[S_CHECKED_TEXTS] = {
+        { line->event_id, INCENTIVE_LEDGER_REF_SIZE },
+        { line->deal, INCENTIVE_LEDGER_REF_SIZE },
+        { line->measure, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->band, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->mode, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->rule_id, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->plan_version, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->type, INCENTIVE_LEDGER_NAME_SIZE },
+        { line->reason, INCENTIVE_LEDGER_TEXT_SIZE },
+        { line->link, INCENTIVE_LEDGER_ID_SIZE },
+    };
+    memcpy (texts, all, sizeof all);
+}
+
+/* Checks a line given to incentive_ledger_post (its defaults set). With
+   checked, a line of the same batch that passed: a text the line shares
+   with it (the same pointer: a statement's lines share their period,
+   rule, plan version, band and names) passed already. */
 static int
-s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *line, char *error,
-              size_t error_size)
+s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *line,
+              const incentive_ledger_line_t *checked, char *error, size_t error_size)
 {
     size_t id_length = strnlen (line->id, INCENTIVE_LEDGER_ID_SIZE);
     if (id_length == 0 || id_length > INCENTIVE_LEDGER_LINE_ID_MAX ||
@@ -264,10 +293,12 @@ s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *lin
         sp_error_set (error, error_size, "line \"%s\": adjusts an unknown kind", line->id);
         return -1;
     }
-    if (incentive_ledger_internal_label_check (self, "line period", line->period, error,
+    if ((!checked || line->period != checked->period) &&
+        incentive_ledger_internal_label_check (self, "line period", line->period, error,
                                                error_size) != 0)
         return -1;
-    if (line->origin_period[0] &&
+    if (line->origin_period[0] && line->origin_period != line->period &&
+        (!checked || line->origin_period != checked->origin_period) &&
         incentive_ledger_internal_label_check (self, "line origin period", line->origin_period,
                                                error, error_size) != 0)
         return -1;
@@ -282,22 +313,14 @@ s_line_check (const incentive_ledger_t *self, const incentive_ledger_line_t *lin
                       line->id);
         return -1;
     }
-    const struct {
-        const char *text;
-        size_t size;
-    } texts[] = {
-        { line->event_id, INCENTIVE_LEDGER_REF_SIZE },
-        { line->deal, INCENTIVE_LEDGER_REF_SIZE },
-        { line->measure, INCENTIVE_LEDGER_NAME_SIZE },
-        { line->band, INCENTIVE_LEDGER_NAME_SIZE },
-        { line->mode, INCENTIVE_LEDGER_NAME_SIZE },
-        { line->rule_id, INCENTIVE_LEDGER_NAME_SIZE },
-        { line->plan_version, INCENTIVE_LEDGER_NAME_SIZE },
-        { line->type, INCENTIVE_LEDGER_NAME_SIZE },
-        { line->reason, INCENTIVE_LEDGER_TEXT_SIZE },
-        { line->link, INCENTIVE_LEDGER_ID_SIZE },
-    };
-    for (size_t index = 0; index < sizeof texts / sizeof texts[0]; index++) {
+    s_checked_text_t texts[S_CHECKED_TEXTS];
+    s_checked_text_t passed[S_CHECKED_TEXTS];
+    s_checked_texts (line, texts);
+    if (checked)
+        s_checked_texts (checked, passed);
+    for (size_t index = 0; index < S_CHECKED_TEXTS; index++) {
+        if (checked && texts[index].text == passed[index].text)
+            continue;
         if (!s_text_valid (texts[index].text, texts[index].size)) {
             sp_error_set (error, error_size, "line \"%s\": a text field is too long or not UTF-8",
                           line->id);
@@ -407,7 +430,7 @@ incentive_ledger_post (incentive_ledger_t *self, const incentive_ledger_line_t *
     incentive_ledger_line_t defaulted = *given;
     s_line_defaults (&defaulted);
     const incentive_ledger_line_t *line = &defaulted;
-    if (s_line_check (self, line, error, error_size) != 0)
+    if (s_line_check (self, line, NULL, error, error_size) != 0)
         return -1;
     const incentive_ledger_line_t *existing = s_line_find (self, line->id);
     if (existing) {
@@ -553,7 +576,8 @@ incentive_ledger_post_all (incentive_ledger_t *self, incentive_ledger_line_t **l
         goto out;
     }
     for (size_t index = 0; index < count; index++)
-        if (s_line_check (self, &batch[index], error, error_size) != 0)
+        if (s_line_check (self, &batch[index], index > 0 ? &batch[index - 1] : NULL, error,
+                          error_size) != 0)
             goto out;
     if (open_period && incentive_ledger_internal_label_check (self, "open period", open_period,
                                                               error, error_size) != 0)

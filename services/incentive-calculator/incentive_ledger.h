@@ -308,6 +308,16 @@ void incentive_ledger_statement_destroy (incentive_ledger_statement_t **self_p);
 void incentive_ledger_statement_write (const incentive_ledger_statement_t *statement,
                                        sp_json_text_t *out);
 
+/* Called after each line written (arg as given): a writer streaming the
+   statement hands on what out holds and clears it (sp_json_text_clear). */
+typedef void (incentive_ledger_flush_fn) (sp_json_text_t *out, void *arg);
+
+/* incentive_ledger_statement_write calling flush (may be NULL) after
+   each line. */
+void incentive_ledger_statement_write_flushing (const incentive_ledger_statement_t *statement,
+                                                sp_json_text_t *out,
+                                                incentive_ledger_flush_fn *flush, void *arg);
+
 /* The statement as compact JSON (money as integers in minor units, exact
    decimals as strings): malloc'd, the caller frees; NULL when out of
    memory. The same statement always gives the same bytes. */

@@ -14,6 +14,7 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #include "sp_error.h"
 
 /* Type of the carried-deficit lines a statement derives. */
+#define S_SORT_MOVES_PER_LINE 4 /* moves of an insertion sort before qsort takes over */
+#define S_QUOTES 16             /* shared texts kept quoted while a statement is written */
+#define S_QUOTED_SIZE 96        /* bytes of the longest kept, quotes and NUL included */
 #define S_TYPE_DEFICIT "deficit_carried"
 /* Decimals of a credit share shown as a percentage (bp = 0.01 %). */
 #define S_PERCENT_DECIMALS 2
@@ -230,6 +234,34 @@ s_compare_lines (const void *left, const void *right)
     return order ? order : strcmp (a->id, b->id);
 }
 
+/* Sorts lines (count) in statement order. They mostly come in it
+   already (made in time order; a deal's lines by rule, while a line id
+   may sort before its neighbour's): an insertion sort finishes them in
+   about one pass, and hands over to qsort when they are far from it
+   (more than S_SORT_MOVES_PER_LINE moves a line). Line ids are unique,
+   so every sort gives the same order. */
+static void
+s_sort_lines (incentive_ledger_line_t *lines, size_t count)
+{
+    size_t budget = count * S_SORT_MOVES_PER_LINE;
+    for (size_t index = 1; index < count; index++) {
+        if (s_compare_lines (&lines[index - 1], &lines[index]) <= 0)
+            continue;
+        incentive_ledger_line_t line = lines[index];
+        size_t at = index;
+        while (at > 0 && budget > 0 && s_compare_lines (&lines[at - 1], &line) > 0) {
+            lines[at] = lines[at - 1];
+            at--;
+            budget--;
+        }
+        lines[at] = line;
+        if (budget == 0) {
+            qsort (lines, count, sizeof lines[0], s_compare_lines);
+            return;
+        }
+    }
+}
+
 /* A derived line of the statement of period, its text in text. */
 static void
 s_derived (incentive_ledger_text_t *text, incentive_ledger_line_t *line,
@@ -373,7 +405,7 @@ s_statement (const incentive_ledger_t *self, incentive_ledger_t *taken, const ch
         sp_error_set (error, error_size, "out of memory");
         goto out_fail;
     }
-    qsort (lines, line_count, sizeof lines[0], s_compare_lines);
+    s_sort_lines (lines, line_count);
 
     /* Settle the periods in order; a period's index counts from the draw's
        first period (negative before it). */
@@ -525,46 +557,89 @@ s_decimal (sp_json_text_t *out, const char *key, size_t length, incentive_ledger
     s_string (out, key, length, text);
 }
 
+/* A text many lines share (the same pointer: a statement's period, band,
+   rule, plan version and names), as a JSON string literal, kept while
+   one statement is written: quoted once, not once per line. */
+typedef struct {
+    const char *text; /* NULL: the entry is empty */
+    char quoted[S_QUOTED_SIZE];
+} s_quote_t;
+
+typedef struct {
+    s_quote_t entries[S_QUOTES]; /* by the text's address */
+} s_quotes_t;
+
+/* The member key: value, value quoted from quotes (its text's address
+   is its key: a statement's texts do not change while it is written). */
+static void
+s_shared (sp_json_text_t *out, const char *key, size_t length, const char *value,
+          s_quotes_t *quotes)
+{
+    if (!value) {
+        s_string (out, key, length, value);
+        return;
+    }
+    s_quote_t *entry = &quotes->entries[((uintptr_t) value / sizeof (void *)) % S_QUOTES];
+    if (entry->text != value) {
+        sp_json_text_t quoted = sp_json_text_new ();
+        sp_json_text_string (&quoted, value);
+        if (quoted.failed || quoted.length >= sizeof entry->quoted) {
+            sp_json_text_discard (&quoted);
+            s_string (out, key, length, value); /* too long to keep: written as it is */
+            return;
+        }
+        memcpy (entry->quoted, quoted.data, quoted.length);
+        entry->quoted[quoted.length] = '\0';
+        entry->text = value;
+        sp_json_text_discard (&quoted);
+    }
+    sp_json_text_key_plain (out, key, length);
+    sp_json_text_raw (out, entry->quoted);
+}
+
+#define S_MEMBER_SHARED(out, key, value, quotes)                                                   \
+    s_shared ((out), "" key, sizeof (key) - 1, (value), (quotes))
+
 /* The explanation of an earning, also carried by its clawback. */
 static void
-s_explain_earning (sp_json_text_t *out, const incentive_ledger_line_t *line)
+s_explain_earning (sp_json_text_t *out, const incentive_ledger_line_t *line, s_quotes_t *quotes)
 {
     incentive_ledger_decimal_t percent = { line->credit_bp, S_PERCENT_DECIMALS };
     S_MEMBER_STRING (out, "deal", line->deal);
     S_MEMBER_DECIMAL (out, "credit_percent", percent);
-    S_MEMBER_STRING (out, "measure", line->measure);
+    S_MEMBER_SHARED (out, "measure", line->measure, quotes);
     S_MEMBER_INTEGER (out, "base", line->base);
     S_MEMBER_DECIMAL (out, "attainment_before", line->attainment_before);
     S_MEMBER_DECIMAL (out, "attainment_after", line->attainment_after);
-    S_MEMBER_STRING (out, "band", line->band);
+    S_MEMBER_SHARED (out, "band", line->band, quotes);
     if (line->has_rate)
         S_MEMBER_DECIMAL (out, "rate", line->rate);
     else {
         S_KEY (out, "rate");
         sp_json_text_null (out);
     }
-    S_MEMBER_STRING (out, "mode", line->mode);
-    S_MEMBER_STRING (out, "rule_id", line->rule_id);
-    S_MEMBER_STRING (out, "plan_version", line->plan_version);
+    S_MEMBER_SHARED (out, "mode", line->mode, quotes);
+    S_MEMBER_SHARED (out, "rule_id", line->rule_id, quotes);
+    S_MEMBER_SHARED (out, "plan_version", line->plan_version, quotes);
 }
 
 static void
-s_line_json (sp_json_text_t *out, const incentive_ledger_line_t *line)
+s_line_json (sp_json_text_t *out, const incentive_ledger_line_t *line, s_quotes_t *quotes)
 {
     const char *reverse =
         line->reverse == INCENTIVE_LEDGER_REVERSE_RECOMPUTE ? "recompute" : "paid";
     sp_json_text_open (out, '{');
     S_MEMBER_STRING (out, "id", line->id);
-    S_MEMBER_STRING (out, "kind", incentive_ledger_kind_name (line->kind));
-    S_MEMBER_STRING (out, "period", line->period);
-    S_MEMBER_STRING (out, "origin_period", line->origin_period);
+    S_MEMBER_SHARED (out, "kind", incentive_ledger_kind_name (line->kind), quotes);
+    S_MEMBER_SHARED (out, "period", line->period, quotes);
+    S_MEMBER_SHARED (out, "origin_period", line->origin_period, quotes);
     S_MEMBER_INTEGER (out, "occurred_at", line->occurred_at);
     S_MEMBER_STRING (out, "event_id", line->event_id);
     S_MEMBER_INTEGER (out, "amount", line->amount);
     S_KEY (out, "explanation");
     sp_json_text_open (out, '{');
     if (incentive_ledger_internal_is_earning (line) || incentive_ledger_internal_is_clawback (line))
-        s_explain_earning (out, line);
+        s_explain_earning (out, line, quotes);
     if (incentive_ledger_internal_is_clawback (line)) {
         S_MEMBER_STRING (out, "reverses", line->link);
         S_MEMBER_STRING (out, "reversal", reverse);
@@ -595,6 +670,14 @@ void
 incentive_ledger_statement_write (const incentive_ledger_statement_t *statement,
                                   sp_json_text_t *out)
 {
+    incentive_ledger_statement_write_flushing (statement, out, NULL, NULL);
+}
+
+void
+incentive_ledger_statement_write_flushing (const incentive_ledger_statement_t *statement,
+                                           sp_json_text_t *out, incentive_ledger_flush_fn *flush,
+                                           void *arg)
+{
     assert (statement && out);
     sp_json_text_open (out, '{');
     S_MEMBER_STRING (out, "rep_id", statement->rep_id);
@@ -605,8 +688,12 @@ incentive_ledger_statement_write (const incentive_ledger_statement_t *statement,
     S_MEMBER_INTEGER (out, "opening_balance", statement->opening_balance);
     S_KEY (out, "lines");
     sp_json_text_open (out, '[');
-    for (size_t index = 0; index < statement->line_count; index++)
-        s_line_json (out, &statement->lines[index]);
+    s_quotes_t quotes = { .entries = { { .text = NULL } } };
+    for (size_t index = 0; index < statement->line_count; index++) {
+        s_line_json (out, &statement->lines[index], &quotes);
+        if (flush)
+            flush (out, arg);
+    }
     sp_json_text_close (out, ']');
     S_MEMBER_INTEGER (out, "commission", statement->commission);
     S_MEMBER_INTEGER (out, "advances", statement->advances);

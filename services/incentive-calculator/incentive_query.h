@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "incentive_record.h"
 #include "incentive_statement.h"
@@ -85,6 +86,30 @@ char *incentive_query_statement_with (incentive_query_t *self, const char *rep, 
                                       const incentive_record_credit_t *extra, bool as_closed,
                                       const char *members, incentive_query_summary_t *summary,
                                       char *error, size_t error_size);
+
+/* A rep's facts read for the statement of one period, to compute and
+   write it later (incentive_query_read_write): a caller checking that
+   the read held the whole log (salesctl's completeness check) does so
+   between the read and the writing, and the statement goes to its file
+   as it is made, never held whole. */
+typedef struct _incentive_query_read_t incentive_query_read_t;
+
+/* Reads what the statement of rep for period needs, as
+   incentive_query_statement (extra may be NULL). NULL with the reason. */
+incentive_query_read_t *incentive_query_read (incentive_query_t *self, const char *rep,
+                                              const char *period,
+                                              const incentive_record_credit_t *extra, char *error,
+                                              size_t error_size);
+
+/* Computes the statement read and writes it to file: the document
+   incentive_query_statement_with (as_closed false, members) returns,
+   byte for byte, without a newline after it. Nothing is written when the
+   statement cannot be computed. Returns 0 with what it holds in *summary
+   (may be NULL), or -1 with the reason. */
+int incentive_query_read_write (const incentive_query_read_t *read, const char *members, FILE *file,
+                                incentive_query_summary_t *summary, char *error, size_t error_size);
+
+void incentive_query_read_destroy (incentive_query_read_t **self_p);
 
 /* Whether incentive-calculator's state holds the whole log: reads the
    log heads and every partition's state (sp_completeness_read) into

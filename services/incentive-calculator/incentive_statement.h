@@ -67,6 +67,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "incentive_ledger.h"
 #include "incentive_plan.h"
@@ -160,5 +161,15 @@ char *incentive_statement_json_with (const incentive_statement_input_t *input, c
                                      const incentive_statement_options_t *options,
                                      incentive_statement_summary_t *summary, char *error,
                                      size_t error_size);
+
+/* incentive_statement_json_with written to file as it is made (in
+   pieces of 256 KiB: a statement of 10,000 deals is 8 MiB of text never
+   held whole), the same bytes. Nothing is written when the statement
+   cannot be computed; when writing fails part of it may have been.
+   Returns 0, or -1 with the reason. */
+int incentive_statement_write (const incentive_statement_input_t *input, const char *period,
+                               const incentive_statement_options_t *options,
+                               incentive_statement_summary_t *summary, FILE *file, char *error,
+                               size_t error_size);
 
 #endif

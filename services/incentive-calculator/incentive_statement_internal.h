@@ -218,10 +218,35 @@ typedef struct {
 /* Entries of the band text cache. */
 #define INCENTIVE_STATEMENT_BAND_TEXTS 8
 
-/* The band texts of a statement's build (zeroed: empty). */
+/* Entries of the rule id cache (a credit's component and SPIFF lines
+   alternate). */
+#define INCENTIVE_STATEMENT_RULE_TEXTS 4
+
+/* The texts an earning line shares with the earning lines before it,
+   kept in store (NULL: none yet): its credit's event id and deal, its
+   period, its plan version and rule id. Keys are the credit, version
+   and rule pointers the build holds (stable while it computes) and the
+   period's label. */
+typedef struct {
+    const incentive_ledger_text_t *store; /* where the texts below are kept */
+    const incentive_record_credit_t *credit;
+    const char *event_id;
+    const char *deal;
+    char label[SP_PERIOD_LABEL_SIZE];
+    const char *period;
+    const incentive_statement_plan_t *version;
+    const char *plan_version;
+    const char *rules[INCENTIVE_STATEMENT_RULE_TEXTS]; /* the rule ids as given */
+    const char *rule_ids[INCENTIVE_STATEMENT_RULE_TEXTS];
+    size_t next_rule; /* the entry the next new rule replaces */
+} incentive_statement_shared_t;
+
+/* The band texts of a statement's build and the texts its lines share
+   (zeroed: empty). */
 typedef struct {
     incentive_statement_band_text_t texts[INCENTIVE_STATEMENT_BAND_TEXTS];
     size_t next; /* the entry the next new text replaces */
+    incentive_statement_shared_t shared;
 } incentive_statement_bands_t;
 
 /* Fills line (incentive_ledger_line_init) as the earning line of credit

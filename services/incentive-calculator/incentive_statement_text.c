@@ -178,6 +178,32 @@ s_explain (incentive_ledger_text_t *store, incentive_statement_bands_t *bands,
     }
 }
 
+/* The shared texts, emptied when they were kept in another store. */
+static incentive_statement_shared_t *
+s_shared (incentive_statement_shared_t *shared, const incentive_ledger_text_t *store)
+{
+    if (shared->store != store) {
+        memset (shared, 0, sizeof *shared);
+        shared->store = store;
+    }
+    return shared;
+}
+
+/* rule (a rule id of a plan, or INCENTIVE_PLAN_BLENDED_RULE) kept in
+   store: from the cache when it was kept before. */
+static const char *
+s_rule_id (incentive_statement_shared_t *shared, incentive_ledger_text_t *store, const char *rule)
+{
+    for (size_t index = 0; index < INCENTIVE_STATEMENT_RULE_TEXTS; index++)
+        if (shared->rules[index] == rule && shared->rule_ids[index])
+            return shared->rule_ids[index];
+    size_t at = shared->next_rule;
+    shared->next_rule = (at + 1) % INCENTIVE_STATEMENT_RULE_TEXTS;
+    shared->rules[at] = rule;
+    shared->rule_ids[at] = incentive_ledger_text_copy (store, rule, INCENTIVE_LEDGER_NAME_SIZE);
+    return shared->rule_ids[at];
+}
+
 void
 incentive_statement_internal_earning (incentive_ledger_line_t *line, incentive_ledger_text_t *store,
                                       incentive_statement_bands_t *bands,
@@ -193,21 +219,38 @@ incentive_statement_internal_earning (incentive_ledger_line_t *line, incentive_l
             (const char *const[]){ credit->event_id, "/", version->name, "/", rule, NULL });
     line->id = incentive_statement_internal_line_id (store, text);
     line->kind = INCENTIVE_LEDGER_EARNING;
-    line->period = incentive_ledger_text_copy (store, period->label, INCENTIVE_LEDGER_PERIOD_SIZE);
+    incentive_statement_shared_t *shared = s_shared (&bands->shared, store);
+    if (!shared->period || strcmp (shared->label, period->label) != 0) {
+        snprintf (shared->label, sizeof shared->label, "%s", period->label);
+        shared->period =
+            incentive_ledger_text_copy (store, period->label, INCENTIVE_LEDGER_PERIOD_SIZE);
+    }
+    line->period = shared->period;
     line->origin_period = line->period;
     line->occurred_at = credit->occurred_at;
-    line->event_id =
-        incentive_ledger_text_copy (store, credit->event_id, INCENTIVE_LEDGER_REF_SIZE);
+    if (shared->credit != credit || !shared->event_id) {
+        shared->credit = credit;
+        shared->event_id =
+            incentive_ledger_text_copy (store, credit->event_id, INCENTIVE_LEDGER_REF_SIZE);
+        shared->deal = incentive_ledger_text_copy (store, credit->deal, INCENTIVE_LEDGER_REF_SIZE);
+    }
+    line->event_id = shared->event_id;
     line->amount = result->amount;
-    line->deal = incentive_ledger_text_copy (store, credit->deal, INCENTIVE_LEDGER_REF_SIZE);
+    line->deal = shared->deal;
     line->credit_bp = credit->credit_bp;
     line->measure = incentive_plan_measure_name (measure); /* a name of static storage */
     line->base = base;
-    line->rule_id = incentive_ledger_text_copy (store, rule, INCENTIVE_LEDGER_NAME_SIZE);
-    char number[S_NUMBER_SIZE];
-    char plan_version[INCENTIVE_LEDGER_NAME_SIZE];
-    s_join (plan_version, sizeof plan_version,
+    line->rule_id = s_rule_id (shared, store, rule);
+    if (shared->version != version || !shared->plan_version) {
+        char number[S_NUMBER_SIZE];
+        char plan_version[INCENTIVE_LEDGER_NAME_SIZE];
+        s_join (
+            plan_version, sizeof plan_version,
             (const char *const[]){ version->name, "@", s_number (version->version, number), NULL });
-    line->plan_version = incentive_ledger_text_copy (store, plan_version, sizeof plan_version);
+        shared->version = version;
+        shared->plan_version =
+            incentive_ledger_text_copy (store, plan_version, sizeof plan_version);
+    }
+    line->plan_version = shared->plan_version;
     s_explain (store, bands, line, version->plan, table, measure, result);
 }

@@ -884,6 +884,82 @@ test_refused (void **state)
     assert_null (ledger);
 }
 
+// ---------------------------------------------------------------- statement order
+
+#define ORDER_LINES 300
+
+/* Posts ORDER_LINES earning lines of May in the order given by slot (a
+   permutation of their numbers): pairs share an instant, and two lines
+   share each event (ids "won:<n>#0" and "won:<n>#1"). */
+static char *
+s_ordered_json (const int *slot)
+{
+    incentive_ledger_t *ledger = incentive_ledger_new ("rep-ana", "USD");
+    assert_non_null (ledger);
+    for (int index = 0; index < ORDER_LINES; index++) {
+        int number = slot[index];
+        char event[32];
+        char id[sizeof event + 8];
+        snprintf (event, sizeof event, "won:%03d", number / 2);
+        snprintf (id, sizeof id, "%s#%d", event, 1 - number % 2); /* #1 posted first */
+        incentive_ledger_line_t line = s_earning (id, "2017-05", MAY_1 + (number / 4) * DAY_MS / 10,
+                                                  event, 1000, 5, 50 + number);
+        s_post (ledger, &line, NULL);
+    }
+    char *text = s_json (ledger, "2017-05");
+    incentive_ledger_statement_t *statement = s_statement (ledger, "2017-05");
+    assert_int_equal (statement->line_count, ORDER_LINES);
+    for (size_t index = 1; index < statement->line_count; index++) {
+        const incentive_ledger_line_t *a = &statement->lines[index - 1];
+        const incentive_ledger_line_t *b = &statement->lines[index];
+        int order = a->occurred_at != b->occurred_at    ? (a->occurred_at < b->occurred_at ? -1 : 1)
+                    : strcmp (a->event_id, b->event_id) ? strcmp (a->event_id, b->event_id)
+                                                        : strcmp (a->id, b->id);
+        assert_true (order < 0);
+    }
+    incentive_ledger_statement_destroy (&statement);
+    incentive_ledger_destroy (&ledger);
+    return text;
+}
+
+/* A statement's lines are in (occurred_at, event id, line id) order
+   whatever order they were posted in: in order, nearly (each event's
+   second line first: what a statement's SPIFF lines do), reversed (the
+   insertion sort hands over to qsort) and shuffled. */
+static void
+test_statement_order (void **state)
+{
+    (void) state;
+    int slot[ORDER_LINES];
+    for (int index = 0; index < ORDER_LINES; index++)
+        slot[index] = index;
+    char *sorted = s_ordered_json (slot);
+    for (int index = 0; index + 1 < ORDER_LINES; index += 2) {
+        slot[index] = index + 1;
+        slot[index + 1] = index;
+    }
+    char *nearly = s_ordered_json (slot);
+    for (int index = 0; index < ORDER_LINES; index++)
+        slot[index] = ORDER_LINES - 1 - index;
+    char *reversed = s_ordered_json (slot);
+    uint32_t seed = 12345;
+    for (int index = ORDER_LINES - 1; index > 0; index--) {
+        seed = seed * 1103515245U + 12345U;
+        int other = (int) ((seed >> 8) % (uint32_t) (index + 1));
+        int kept = slot[index];
+        slot[index] = slot[other];
+        slot[other] = kept;
+    }
+    char *shuffled = s_ordered_json (slot);
+    assert_string_equal (nearly, sorted);
+    assert_string_equal (reversed, sorted);
+    assert_string_equal (shuffled, sorted);
+    free (sorted);
+    free (nearly);
+    free (reversed);
+    free (shuffled);
+}
+
 int
 main (void)
 {
@@ -894,6 +970,7 @@ main (void)
         cmocka_unit_test (test_clawback_paid_vs_recompute),
         cmocka_unit_test (test_split_reversal),
         cmocka_unit_test (test_order_independence),
+        cmocka_unit_test (test_statement_order),
         cmocka_unit_test (test_closed_period),
         cmocka_unit_test (test_route),
         cmocka_unit_test (test_true_up),

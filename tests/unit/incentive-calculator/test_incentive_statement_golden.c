@@ -20,7 +20,9 @@
         second (late and correction adjustments, held and released lines,
         clawbacks, draws and recoveries).
 
-    A mismatch prints the new length and hash; the documents themselves
+    Each is also written to a file as it is made (incentive_statement_write,
+    in pieces) and must be the same bytes. A mismatch prints the new
+    length and hash; the documents themselves
     are written when SP_GOLDEN_DIR names a folder (to diff two versions).
 */
 #include <inttypes.h>
@@ -249,6 +251,23 @@ s_check (s_fixture_t *fixture, const s_golden_t *golden)
         assert_int_equal (fwrite (text, 1, length, file), length);
         assert_int_equal (fclose (file), 0);
     }
+    /* written as it is made (incentive_statement_write, salesctl's
+       statement --json): the same bytes */
+    FILE *streamed = tmpfile ();
+    assert_non_null (streamed);
+    if (incentive_statement_write (s_input (fixture), golden->period, NULL, NULL, streamed, error,
+                                   sizeof error) != 0)
+        fail_msg ("%s, written to a file: %s", golden->name, error);
+    long streamed_length = ftell (streamed);
+    assert_true (streamed_length >= 0);
+    char *back = malloc ((size_t) streamed_length + 1);
+    assert_non_null (back);
+    rewind (streamed);
+    assert_int_equal (fread (back, 1, (size_t) streamed_length, streamed), streamed_length);
+    assert_int_equal (fclose (streamed), 0);
+    assert_int_equal ((size_t) streamed_length, length);
+    assert_memory_equal (back, text, length);
+    free (back);
     free (text);
     if (length == golden->length && hash == golden->hash)
         return true;
