@@ -95,6 +95,8 @@
 #define BENCH_DEALS_ENV "SP_BENCH_INCENTIVE_DEALS"
 #define BENCH_LIVE_EVENTS_ENV "SP_BENCH_INCENTIVE_LIVE_EVENTS"
 #define BENCH_STATEMENT_DEALS_ENV "SP_BENCH_INCENTIVE_STATEMENT_DEALS"
+#define BENCH_HOLD_ENV "SP_BENCH_INCENTIVE_HOLD"
+#define BENCH_HOLD_POLL_US 100000 /* 100 ms */
 #define BENCH_CUSTOMERS 50000
 #define BENCH_SPLIT_EVERY 5         /* one deal in 5 is split with the next rep */
 #define BENCH_SPLIT_SHARE_BP 6000   /* the deal's rep keeps 60 % */
@@ -559,6 +561,29 @@ s_print_latency (const s_latency_t *latency)
             s_median (latency), latency->ms[latency->runs - 1]);
 }
 
+/* With SP_BENCH_INCENTIVE_HOLD=PATH (for profiling): writes salesctl's
+   connection options (--postgres URL --redis URL) to PATH and waits,
+   servers and service running and the data in place, until PATH is
+   removed. Nothing without it. */
+static void
+s_hold (const s_bench_t *bench)
+{
+    const char *path = getenv (BENCH_HOLD_ENV);
+    if (!path || !*path)
+        return;
+    FILE *file = fopen (path, "w");
+    if (!file) {
+        fprintf (stderr, BENCH_NAME ": " BENCH_HOLD_ENV ": cannot write %s\n", path);
+        return;
+    }
+    fprintf (file, "--postgres %s --redis %s\n", sp_harness_postgres_url (bench->harness),
+             sp_harness_redis_url (bench->harness));
+    fclose (file);
+    fprintf (stderr, BENCH_NAME ": holding until %s is removed\n", path);
+    while (access (path, F_OK) == 0)
+        usleep (BENCH_HOLD_POLL_US);
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int
@@ -671,6 +696,8 @@ main (void)
     double memory_mib = 0;
     if (bench_redis_size (bench.redis, &keys, &memory_mib) != 0)
         goto out_stop;
+
+    s_hold (&bench);
 
     /* 4. One rep's statement of 10,000 deals (the service idle). */
     s_latency_t in_new = { "in process: incentive_query_new (plans)", BENCH_QUERY_RUNS, { 0 } };
