@@ -39,7 +39,6 @@
 #define PUBLISH_TIMEOUT_MS 60000
 #define COUNTS_TIMEOUT_MS 60000
 #define STOP_TIMEOUT_MS 15000
-#define POLL_NS (50 * 1000 * 1000)
 #define REPLICA_READS "salespulse_consumer_log_reads_total{source=\"replica\"}"
 #define BEHIND "salespulse_consumer_replica_fallbacks_total{reason=\"behind\"}"
 #define FAILED "salespulse_consumer_replica_fallbacks_total{reason=\"failed\"}"
@@ -62,13 +61,11 @@ s_setup (void **state)
                                                     START_TIMEOUT_MS);
     if (!fixture->stack || sp_harness_replica_start (fixture->stack->harness) != 0)
         return -1;
-    const char *url = sp_harness_replica_url (fixture->stack->harness);
-    snprintf (fixture->setting, sizeof fixture->setting, "SP_POSTGRES_READ_URL=%s", url);
-    char superuser[URL_SIZE];
-    const char *at = strchr (url, '@');
-    snprintf (superuser, sizeof superuser, "postgresql://postgres%s", at ? at : "");
-    fixture->replica = sp_pg_new (superuser, "test_consumer_replica");
-    return fixture->replica && sp_pg_connect (fixture->replica) == 0 ? 0 : -1;
+    snprintf (fixture->setting, sizeof fixture->setting, "SP_POSTGRES_READ_URL=%s",
+              sp_harness_replica_url (fixture->stack->harness));
+    fixture->replica = sp_harness_pg_replica_connect (fixture->stack->harness,
+                                                      "test_consumer_replica");
+    return fixture->replica ? 0 : -1;
 }
 
 static int
@@ -116,30 +113,6 @@ s_rebuild (s_fixture_t *fixture)
         fail_msg ("counts after the rebuild differ from the log: %s", difference);
 }
 
-/* Runs SQL on the replica as the superuser. */
-static void
-s_replica_sql (s_fixture_t *fixture, const char *sql)
-{
-    sp_pg_result_t *result = sp_pg_exec (fixture->replica, sql, 0, NULL, NULL, NULL);
-    if (!sp_pg_result_ok (result))
-        fail_msg ("\"%s\" on the replica: %s", sql, sp_pg_result_error (result));
-    sp_pg_result_destroy (&result);
-}
-
-/* Waits until the replica has replayed every event of the log. */
-static void
-s_wait_replayed (s_fixture_t *fixture)
-{
-    int64_t deadline = sp_harness_now_ms () + COUNTS_TIMEOUT_MS;
-    while (sp_harness_pg_count (fixture->replica, "SELECT count(*) FROM events") !=
-           fixture->published) {
-        if (sp_harness_now_ms () > deadline)
-            fail_msg ("the replica did not replay the log's %d events", fixture->published);
-        struct timespec pause = { 0, POLL_NS };
-        nanosleep (&pause, NULL);
-    }
-}
-
 static void
 test_catch_up_reads_come_from_the_replica (void **state)
 {
@@ -157,18 +130,20 @@ test_catch_up_reads_come_from_the_replica (void **state)
 
     /* The replica keeps up: the rebuild's reads are its. */
     s_publish_and_count (fixture, "replica-up", EVENTS);
-    s_wait_replayed (fixture);
+    assert_int_equal (sp_harness_pg_wait_count (fixture->replica, "SELECT count(*) FROM events",
+                                                fixture->published, COUNTS_TIMEOUT_MS),
+                      0);
     s_rebuild (fixture);
     int64_t replica_reads = sp_harness_consumer_metric (http_port, REPLICA_READS);
     assert_true (replica_reads > 0);
 
     /* The replica stops replaying: what it has not replayed is read from
        the primary, where the heads say it is. */
-    s_replica_sql (fixture, "SELECT pg_wal_replay_pause()");
+    assert_int_equal (sp_harness_pg_run (fixture->replica, "SELECT pg_wal_replay_pause()"), 0);
     s_publish_and_count (fixture, "replica-paused", EVENTS);
     s_rebuild (fixture);
     assert_true (sp_harness_consumer_metric (http_port, BEHIND) > 0);
-    s_replica_sql (fixture, "SELECT pg_wal_replay_resume()");
+    assert_int_equal (sp_harness_pg_run (fixture->replica, "SELECT pg_wal_replay_resume()"), 0);
 
     /* The replica is gone: the primary answers. */
     sp_pg_destroy (&fixture->replica);

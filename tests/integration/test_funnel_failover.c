@@ -21,7 +21,6 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,13 +29,13 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <jansson.h>
 
 #include "sp_event_json.h"
 #include "sp_harness.h"
 #include "sp_harness_cluster.h"
 #include "sp_harness_consumer.h"
 #include "sp_harness_consumer_cluster.h"
+#include "sp_harness_funnel.h"
 
 #define PARTITIONS 16
 #define OPPORTUNITIES 4000
@@ -123,24 +122,6 @@ s_event (size_t index, void *arg)
     return sp_event_from_json (s_state.events[index], strlen (s_state.events[index]), &error);
 }
 
-static pid_t
-s_tracker (const char *redis_setting, const char *name, int http_port)
-{
-    char log[PATH_MAX];
-    snprintf (log, sizeof log, "%s/%s.log", sp_harness_dir (s_state.fixture->stack->harness),
-              name);
-    const char *settings[] = { "SP_TIME_ZONE=UTC",
-                               "SP_FUNNEL_CURRENCY=USD",
-                               "SP_CONSUMER_POLL_MS=100",
-                               LEASE_TTL,
-                               redis_setting,
-                               "SP_FUNNEL_NOTICES_ENDPOINT=tcp://127.0.0.1:*",
-                               NULL };
-    return sp_harness_consumer_service (s_state.fixture->stack->harness, "funnel-tracker",
-                                        s_state.fixture->stack->bus, http_port, PARTITIONS,
-                                        settings, NULL, log, START_TIMEOUT_MS);
-}
-
 static int
 s_group_setup (void **state)
 {
@@ -149,13 +130,13 @@ s_group_setup (void **state)
                                                        START_TIMEOUT_MS);
     if (!s_state.fixture)
         return -1;
-    static char single[PATH_MAX];
-    snprintf (single, sizeof single, "SP_REDIS_URL=%s",
-              sp_harness_redis_url (s_state.fixture->stack->harness));
-    s_state.single = s_tracker (single, "funnel-single", sp_harness_free_port ());
+    s_state.single = sp_harness_funnel_tracker (
+        s_state.fixture->stack, PARTITIONS, sp_harness_redis_url (s_state.fixture->stack->harness),
+        "funnel-single", sp_harness_free_port (), LEASE_TTL, START_TIMEOUT_MS);
     s_state.clustered_port = sp_harness_free_port ();
-    s_state.clustered = s_tracker (s_state.fixture->setting, "funnel-cluster",
-                                   s_state.clustered_port);
+    s_state.clustered = sp_harness_funnel_tracker (
+        s_state.fixture->stack, PARTITIONS, sp_harness_cluster_url (s_state.fixture->cluster),
+        "funnel-cluster", s_state.clustered_port, LEASE_TTL, START_TIMEOUT_MS);
     return s_state.single > 0 && s_state.clustered > 0 ? 0 : -1;
 }
 
@@ -179,26 +160,6 @@ s_applied (void)
 {
     return sp_harness_consumer_metric (s_state.clustered_port,
                                        "salespulse_consumer_applied_events_total");
-}
-
-/* Both answers, once both are complete and the same, holding
-   expected_key; fails when they never agree. */
-static void
-s_assert_same (const char *const *arguments, const char *expected_key)
-{
-    sp_harness_consumer_stack_t *stack = s_state.fixture->stack;
-    json_t *same = sp_harness_salesctl_same (
-        stack->harness, arguments, sp_harness_redis_url (stack->harness),
-        sp_harness_cluster_url (s_state.fixture->cluster), NULL, ANSWER_TIMEOUT_MS);
-    if (!same)
-        fail_msg ("%s %s %s: the answers differ or are incomplete after the failover",
-                  arguments[0], arguments[1], arguments[2]);
-    char *text = json_dumps (same, JSON_COMPACT);
-    json_decref (same);
-    assert_non_null (text);
-    bool found = strstr (text, expected_key) != NULL; /* not an empty answer */
-    free (text);
-    assert_true (found);
 }
 
 static void
@@ -233,15 +194,10 @@ test_funnels_survive_a_failover (void **state)
             s_state.count, (long long) lost, (long long) sp_harness_cluster_lost_bytes (cluster));
 
     /* The same figures as on one server, every scope and period. */
-    const char *const scopes[] = { "company", "region:emea", "team:south", "rep:rep-ana" };
-    const char *const periods[] = { "all", "2026-03", "2026-Q2" };
-    for (size_t scope = 0; scope < sizeof scopes / sizeof scopes[0]; scope++)
-        for (size_t period = 0; period < sizeof periods / sizeof periods[0]; period++)
-            s_assert_same ((const char *[]){ "funnel", "--scope", scopes[scope], "--period",
-                                             periods[period], "--json", NULL },
-                           "\"reached\"");
-    s_assert_same ((const char *[]){ "pipeline", "--scope", "company", "--json", NULL },
-                   "\"weighted_value\"");
+    sp_harness_consumer_stack_t *stack = s_state.fixture->stack;
+    assert_int_equal (sp_harness_funnel_same (stack->harness, sp_harness_redis_url (stack->harness),
+                                              sp_harness_cluster_url (cluster), ANSWER_TIMEOUT_MS),
+                      0);
     /* the interesting case happened: acknowledged state was lost */
     assert_true (lost > 0);
     assert_true (sp_harness_cluster_lost_bytes (cluster) > 0);

@@ -36,12 +36,10 @@
 #define CUSTOMERS 16
 #define EVENTS 400  /* applied by everyone, replayed by the standby */
 #define PENDING 250 /* logged on the primary while the standby is paused */
-#define URL_SIZE 512
 #define OUTPUT_SIZE 65536
 #define START_TIMEOUT_MS 30000
 #define TIMEOUT_MS 60000
 #define STOP_TIMEOUT_MS 15000
-#define POLL_NS (50 * 1000 * 1000)
 
 typedef struct {
     sp_harness_consumer_stack_t *stack; /* PostgreSQL, its replica, Redis, activity-ingest */
@@ -61,12 +59,9 @@ s_setup (void **state)
         sp_harness_consumer_stack_new ("salesctl-replica", PARTITIONS, 0, START_TIMEOUT_MS);
     if (!fixture->stack || sp_harness_replica_start (fixture->stack->harness) != 0)
         return -1;
-    const char *url = sp_harness_replica_url (fixture->stack->harness);
-    char superuser[URL_SIZE];
-    const char *at = strchr (url, '@');
-    snprintf (superuser, sizeof superuser, "postgresql://postgres%s", at ? at : "");
-    fixture->replica = sp_pg_new (superuser, "test_salesctl_replica");
-    return fixture->replica && sp_pg_connect (fixture->replica) == 0 ? 0 : -1;
+    fixture->replica = sp_harness_pg_replica_connect (fixture->stack->harness,
+                                                      "test_salesctl_replica");
+    return fixture->replica ? 0 : -1;
 }
 
 static int
@@ -93,27 +88,6 @@ s_publish (s_fixture_t *fixture, const char *prefix, int count)
         sp_harness_consumer_publish (fixture->stack, &series, (size_t) count);
     assert_non_null (publisher);
     assert_int_equal (sp_harness_consumer_publish_finish (&publisher, TIMEOUT_MS), 0);
-}
-
-/* Waits until the standby has replayed count events. */
-static void
-s_wait_replayed (s_fixture_t *fixture, int64_t count)
-{
-    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
-    while (sp_harness_pg_count (fixture->replica, "SELECT count(*) FROM events") != count) {
-        if (sp_harness_now_ms () > deadline)
-            fail_msg ("the standby did not replay %lld events", (long long) count);
-        struct timespec pause = { 0, POLL_NS };
-        nanosleep (&pause, NULL);
-    }
-}
-
-static void
-s_replica_sql (s_fixture_t *fixture, const char *sql)
-{
-    sp_pg_result_t *result = sp_pg_exec (fixture->replica, sql, 0, NULL, NULL, NULL);
-    assert_true (sp_pg_result_ok (result));
-    sp_pg_result_destroy (&result);
 }
 
 /* salesctl arguments (plus the harness's --postgres and --redis) as JSON;
@@ -184,7 +158,9 @@ test_queries_on_a_standby_judge_against_the_primary (void **state)
     if (sp_harness_consumer_wait_counts (fixture->stack->redis, fixture->stack->pg, PARTITIONS,
                                          NULL, TIMEOUT_MS, difference, sizeof difference) != 0)
         fail_msg ("counts differ from the log: %s", difference);
-    s_wait_replayed (fixture, EVENTS);
+    assert_int_equal (sp_harness_pg_wait_count (fixture->replica, "SELECT count(*) FROM events",
+                                                EVENTS, TIMEOUT_MS),
+                      0);
     json_t *funnel = s_salesctl_json (
         fixture, (const char *[]){ "funnel", "--postgres-readonly", replica, "--wait", "--json",
                                    NULL });
@@ -193,7 +169,7 @@ test_queries_on_a_standby_judge_against_the_primary (void **state)
     json_decref (funnel);
 
     /* The standby stops replaying; more is logged; nobody applies it. */
-    s_replica_sql (fixture, "SELECT pg_wal_replay_pause()");
+    assert_int_equal (sp_harness_pg_run (fixture->replica, "SELECT pg_wal_replay_pause()"), 0);
     assert_int_equal (sp_harness_stop (fixture->counter, STOP_TIMEOUT_MS), 0);
     assert_int_equal (sp_harness_stop (fixture->tracker, STOP_TIMEOUT_MS), 0);
     fixture->counter = fixture->tracker = 0;
@@ -227,7 +203,7 @@ test_queries_on_a_standby_judge_against_the_primary (void **state)
     char text[OUTPUT_SIZE];
     assert_int_equal (sp_harness_read_file (errors, text, sizeof text), 0);
     assert_non_null (strstr (text, "--postgres names a standby too"));
-    s_replica_sql (fixture, "SELECT pg_wal_replay_resume()");
+    assert_int_equal (sp_harness_pg_run (fixture->replica, "SELECT pg_wal_replay_resume()"), 0);
 }
 
 int

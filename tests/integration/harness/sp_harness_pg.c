@@ -5,6 +5,8 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "sp_migrate.h"
 
@@ -78,4 +80,56 @@ int64_t
 sp_harness_pg_partition_gaps (sp_pg_t *pg)
 {
     return sp_harness_pg_count (pg, SP_HARNESS_PG_GAPS_SQL);
+}
+
+#define S_URL_SIZE 512
+#define S_POLL_NS (50 * 1000 * 1000)
+
+sp_pg_t *
+sp_harness_pg_replica_connect (const sp_harness_t *harness, const char *application)
+{
+    /* the replica's URL names the harness's role; the superuser is postgres */
+    const char *url = sp_harness_replica_url (harness);
+    const char *at = url ? strchr (url, '@') : NULL;
+    if (!at) {
+        fprintf (stderr, "sp_harness: no replica to connect to (sp_harness_replica_start)\n");
+        return NULL;
+    }
+    char superuser[S_URL_SIZE];
+    snprintf (superuser, sizeof superuser, "postgresql://postgres%s", at);
+    sp_pg_t *pg = sp_pg_new (superuser, application);
+    if (!pg || sp_pg_connect (pg) != 0) {
+        fprintf (stderr, "sp_harness: could not connect to the replica: %s\n",
+                 pg ? sp_pg_error (pg) : "out of memory");
+        sp_pg_destroy (&pg);
+    }
+    return pg;
+}
+
+int
+sp_harness_pg_run (sp_pg_t *pg, const char *sql)
+{
+    sp_pg_result_t *result = sp_pg_exec (pg, sql, 0, NULL, NULL, NULL);
+    int rc = sp_pg_result_ok (result) ? 0 : -1;
+    if (rc != 0)
+        fprintf (stderr, "sp_harness: \"%s\" failed: %s\n", sql, sp_pg_result_error (result));
+    sp_pg_result_destroy (&result);
+    return rc;
+}
+
+int
+sp_harness_pg_wait_count (sp_pg_t *pg, const char *sql, int64_t expected, int timeout_ms)
+{
+    int64_t deadline = sp_harness_now_ms () + timeout_ms;
+    int64_t count;
+    while ((count = sp_harness_pg_count (pg, sql)) != expected) {
+        if (sp_harness_now_ms () > deadline) {
+            fprintf (stderr, "sp_harness: \"%s\" gave %lld, not %lld, within %d ms\n", sql,
+                     (long long) count, (long long) expected, timeout_ms);
+            return -1;
+        }
+        struct timespec pause = { 0, S_POLL_NS };
+        nanosleep (&pause, NULL);
+    }
+    return 0;
 }

@@ -38,4 +38,16 @@ int sp_harness_pg_clear_events (sp_pg_t *pg);
    0 when the whole log is gap-free, -1 when the query failed. */
 int64_t sp_harness_pg_partition_gaps (sp_pg_t *pg);
 
+/* A superuser connection (as application) to the replica the harness
+   started (sp_harness_replica_start), for a test's own reads and its
+   pg_wal_replay_pause/resume. NULL (printed) when it could not connect. */
+sp_pg_t *sp_harness_pg_replica_connect (const sp_harness_t *harness, const char *application);
+
+/* Runs sql (no parameters, its rows ignored). 0, or -1 (printed). */
+int sp_harness_pg_run (sp_pg_t *pg, const char *sql);
+
+/* Polls sp_harness_pg_count (pg, sql) until it is expected. 0, or -1
+   (printed) after timeout_ms. */
+int sp_harness_pg_wait_count (sp_pg_t *pg, const char *sql, int64_t expected, int timeout_ms);
+
 #endif
