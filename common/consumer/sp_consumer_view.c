@@ -367,16 +367,32 @@ sp_consumer_view_get (sp_consumer_view_t *self, const char *key, size_t *length,
     return entry->value;
 }
 
-int
-sp_consumer_view_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, const char *key,
-                      const char *value, size_t length)
+/* Destroys decoded, unless it is entry's own (which then leaves the
+   entry too: it may no longer match the entry's value). */
+static void
+s_discard (s_entry_t *entry, void *decoded, sp_consumer_view_free_fn *destroy)
+{
+    if (entry && entry->decoded == decoded && decoded) {
+        s_drop_decoded (entry);
+        return;
+    }
+    if (decoded && destroy)
+        destroy (decoded);
+}
+
+/* sp_consumer_view_put, then decoded (may be NULL) kept with the value. */
+static int
+s_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, const char *key, const char *value,
+       size_t length, void *decoded, sp_consumer_view_free_fn *destroy)
 {
     assert (self && batch && key && (value || length == 0));
     assert (self->ready);
     assert (sp_consumer_batch_partition (batch) == self->partition);
     size_t key_length = 0;
-    if (s_check_key (self, key, &key_length, true) != 0)
+    if (s_check_key (self, key, &key_length, true) != 0) {
+        s_discard (NULL, decoded, destroy);
         return -1;
+    }
     s_entry_t *entry = NULL;
     char *copy = s_copy (value ? value : "", length);
     if (!copy ||
@@ -384,6 +400,7 @@ sp_consumer_view_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, cons
                           sizeof *self->undo, S_INITIAL_CAPACITY) != 0 ||
         !(entry = s_entry (self, key, key_length))) {
         free (copy);
+        s_discard (s_lookup (self, key, key_length), decoded, destroy);
         s_fail (self, "out of memory writing key \"%s\"", key);
         return -1;
     }
@@ -391,17 +408,36 @@ sp_consumer_view_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, cons
     const size_t lengths[] = { 3, key_length, length };
     if (sp_consumer_batch_command (batch, 3, argv, lengths) != 0) {
         free (copy);
+        s_discard (entry, decoded, destroy);
         s_fail (self, "the atomic step is full writing key \"%s\"", key);
         return -1;
     }
     self->undo[self->undo_count++] = (s_undo_t){
         .entry = entry, .value = entry->value, .length = entry->length, .loaded = entry->loaded
     };
-    s_drop_decoded (entry);
+    if (!decoded || entry->decoded != decoded)
+        s_drop_decoded (entry);
     entry->value = copy;
     entry->length = length;
     entry->loaded = true;
+    entry->decoded = decoded;
+    entry->decoded_free = decoded ? destroy : NULL;
     return 0;
+}
+
+int
+sp_consumer_view_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, const char *key,
+                      const char *value, size_t length)
+{
+    return s_put (self, batch, key, value, length, NULL, NULL);
+}
+
+int
+sp_consumer_view_put_decoded (sp_consumer_view_t *self, sp_consumer_batch_t *batch, const char *key,
+                              const char *value, size_t length, void *decoded,
+                              sp_consumer_view_free_fn *destroy)
+{
+    return s_put (self, batch, key, value, length, decoded, destroy);
 }
 
 void *

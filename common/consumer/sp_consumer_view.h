@@ -31,7 +31,10 @@
     keep its parsed object with the key (sp_consumer_view_set_decoded)
     instead of parsing again for the next event. The object is a cache of
     the value: the view destroys it when the value is put, rewound or
-    reset, and when the view is destroyed.
+    reset, and when the view is destroyed. A handler that changes its
+    parse in place and writes the new value puts both together
+    (sp_consumer_view_put_decoded): the record is then parsed once per run,
+    however many of the run's events change it.
 
     Errors. A key that was not declared in begin is an error, never a
     hidden read: sp_consumer_view_get returns no value and records the
@@ -132,6 +135,19 @@ const char *sp_consumer_view_get (sp_consumer_view_t *self, const char *key, siz
    memory runs out: then neither the view nor the batch changed. */
 int sp_consumer_view_put (sp_consumer_view_t *self, sp_consumer_batch_t *batch, const char *key,
                           const char *value, size_t length);
+
+/* sp_consumer_view_put, keeping decoded (taken, even on failure: then
+   destroyed at once, and the key keeps no decoded object) as the decoded
+   object of the value put; destroy frees it (NULL when it needs no
+   freeing). decoded may be the key's decoded object itself, changed in
+   place to match value (a handler that parses a record once per run and
+   applies each event to the parse): it is then kept, not destroyed.
+   Unlike sp_consumer_view_set_decoded, key need not have been declared.
+   A rewind past the put destroys decoded with the value. Returns 0, or
+   -1 with the reason recorded (see sp_consumer_view_put). */
+int sp_consumer_view_put_decoded (sp_consumer_view_t *self, sp_consumer_batch_t *batch,
+                                  const char *key, const char *value, size_t length, void *decoded,
+                                  sp_consumer_view_free_fn *destroy);
 
 /* The decoded object kept with declared key, or NULL (none kept, or key
    not declared). */

@@ -356,6 +356,121 @@ test_decoded_slot_lifecycle (void **state)
     sp_consumer_batch_destroy (&batch);
 }
 
+/* put_decoded: the parse stays with the value put, also when it is the
+   key's own parse changed in place (a handler parsing once per run);
+   a plain put, a rewind or a refused put destroys it. */
+static void
+test_put_decoded_keeps_the_parse (void **state)
+{
+    (void) state;
+    s_freed = 0;
+    sp_consumer_view_t *view = s_view ();
+    sp_consumer_batch_t *batch = s_batch ();
+
+    /* a new parse with the value */
+    char *decoded = s_decoded ("two");
+    assert_int_equal (sp_consumer_view_put_decoded (view, batch, KEY_A, "two", 3, decoded, s_free),
+                      0);
+    assert_string_equal (s_get (view, KEY_A), "two");
+    assert_ptr_equal (sp_consumer_view_decoded (view, KEY_A), decoded);
+    assert_int_equal (s_freed, 0);
+
+    /* the key's own parse, changed in place: kept, not destroyed */
+    size_t mark = sp_consumer_view_mark (view);
+    memcpy (decoded, "six", sizeof "six");
+    assert_int_equal (sp_consumer_view_put_decoded (view, batch, KEY_A, "six", 3, decoded, s_free),
+                      0);
+    assert_int_equal (s_freed, 0);
+    assert_ptr_equal (sp_consumer_view_decoded (view, KEY_A), decoded);
+    assert_string_equal (s_get (view, KEY_A), "six");
+    assert_int_equal (sp_consumer_batch_commands (batch), 2);
+
+    /* rewound past it: the parse goes with the value, the earlier value
+       comes back without one */
+    sp_consumer_view_rewind (view, mark);
+    sp_consumer_batch_rewind (batch, mark);
+    assert_int_equal (s_freed, 1);
+    assert_null (sp_consumer_view_decoded (view, KEY_A));
+    assert_string_equal (s_get (view, KEY_A), "two");
+
+    /* another parse replaces the one kept; a plain put destroys it */
+    assert_int_equal (
+        sp_consumer_view_put_decoded (view, batch, KEY_A, "x", 1, s_decoded ("x"), s_free), 0);
+    assert_int_equal (
+        sp_consumer_view_put_decoded (view, batch, KEY_A, "y", 1, s_decoded ("y"), s_free), 0);
+    assert_int_equal (s_freed, 2);
+    assert_int_equal (sp_consumer_view_put (view, batch, KEY_A, "z", 1), 0);
+    assert_int_equal (s_freed, 3);
+    assert_null (sp_consumer_view_decoded (view, KEY_A));
+
+    /* a key never declared may keep one when put (it still cannot be read) */
+    assert_int_equal (
+        sp_consumer_view_put_decoded (view, batch, KEY_C, "w", 1, s_decoded ("w"), s_free), 0);
+    assert_int_equal (s_freed, 3);
+    sp_consumer_view_accept (view);
+
+    /* refused (a foreign key): taken and destroyed at once */
+    assert_int_equal (
+        sp_consumer_view_put_decoded (view, batch, FOREIGN_KEY, "f", 1, s_decoded ("f"), s_free),
+        -1);
+    assert_int_equal (s_freed, 4);
+    sp_consumer_view_accept (view);
+
+    /* refused (the step is full) with the key's own parse, changed in
+       place: it leaves the key, whose value stays */
+    decoded = s_decoded ("seven");
+    assert_int_equal (sp_consumer_view_put_decoded (view, batch, KEY_B, "7", 1, decoded, s_free),
+                      0);
+    sp_consumer_view_accept (view);
+    const char *argv[] = { "INCR", "view-test:{p7}:n" };
+    while (sp_consumer_batch_commands (batch) < SP_CONSUMER_BATCH_MAX_COMMANDS)
+        assert_int_equal (sp_consumer_batch_command (batch, 2, argv, NULL), 0);
+    memcpy (decoded, "eight", sizeof "eight");
+    assert_int_equal (sp_consumer_view_put_decoded (view, batch, KEY_B, "8", 1, decoded, s_free),
+                      -1);
+    assert_int_equal (s_freed, 5);
+    assert_null (sp_consumer_view_decoded (view, KEY_B));
+    assert_string_equal (s_get (view, KEY_B), "7");
+
+    /* destroy: KEY_C's goes */
+    sp_consumer_view_destroy (&view);
+    assert_int_equal (s_freed, 6);
+    sp_consumer_batch_destroy (&batch);
+}
+
+/* A run writing one key several times: the handler sees each of its
+   writes, and once the step is coalesced (as the consumer does before
+   the apply) only the last value of each key goes out, the keys' first
+   writes together in one MSET. */
+static void
+test_only_the_last_write_of_a_key_goes_out (void **state)
+{
+    (void) state;
+    sp_consumer_view_t *view = s_view ();
+    sp_consumer_batch_t *batch = s_batch ();
+    const char *values[] = { "two", "three", "four" };
+    for (size_t index = 0; index < 3; index++) {
+        assert_int_equal (
+            sp_consumer_view_put (view, batch, KEY_A, values[index], strlen (values[index])), 0);
+        assert_string_equal (s_get (view, KEY_A), values[index]);
+        assert_int_equal (sp_consumer_view_put (view, batch, KEY_B, values[2 - index],
+                                                strlen (values[2 - index])),
+                          0);
+        assert_string_equal (s_get (view, KEY_B), values[2 - index]);
+        sp_consumer_batch_advance (batch, CHECKPOINT + 1 + index);
+    }
+    assert_int_equal (sp_consumer_batch_commands (batch), 6);
+    assert_int_equal (sp_consumer_batch_coalesce (batch), 0);
+    assert_int_equal (sp_consumer_batch_commands (batch), 1);
+    const char *expected[] = { "5", "MSET", KEY_A, "four", KEY_B, "two" };
+    assert_int_equal (sp_consumer_batch_argument_count (batch), 6);
+    for (size_t index = 0; index < 6; index++)
+        s_argument_is (batch, index, expected[index]);
+    assert_string_equal (s_get (view, KEY_A), "four");
+    sp_consumer_batch_destroy (&batch);
+    sp_consumer_view_destroy (&view);
+}
+
 static void
 test_undeclared_key_is_an_error (void **state)
 {
@@ -515,6 +630,8 @@ main (void)
         cmocka_unit_test (test_put_is_seen_and_is_a_set_in_the_batch),
         cmocka_unit_test (test_rewind_drops_a_failed_events_writes),
         cmocka_unit_test (test_decoded_slot_lifecycle),
+        cmocka_unit_test (test_put_decoded_keeps_the_parse),
+        cmocka_unit_test (test_only_the_last_write_of_a_key_goes_out),
         cmocka_unit_test (test_undeclared_key_is_an_error),
         cmocka_unit_test (test_oversized_and_foreign_keys_are_refused),
         cmocka_unit_test (test_full_batch_leaves_view_and_batch_unchanged),
