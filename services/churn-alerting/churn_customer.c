@@ -51,6 +51,11 @@
 #define S_UINT16_BYTES 2
 #define S_INT64_BYTES 8
 #define S_BYTE_BITS 8
+/* Bytes of one list entry (an answer's without its id's bytes). */
+#define S_MONEY_BYTES (S_INT64_BYTES + 3 * (S_UINT32_BYTES + S_INT64_BYTES))
+#define S_ENGAGEMENT_BYTES (S_INT64_BYTES + 3 * S_UINT32_BYTES)
+#define S_COMPLAINT_BYTES (S_INT64_BYTES + CHURN_MODEL_SEVERITY_COUNT * S_UINT32_BYTES)
+#define S_ANSWER_BYTES (2 * S_INT64_BYTES + 3)
 
 struct _churn_customer_t {
     bool has_first_day;           /* any event applied */
@@ -77,10 +82,20 @@ _Static_assert(CHURN_CUSTOMER_EVENT_ID_MAX <= UINT8_MAX, "an id length fits 1 by
 _Static_assert(CHURN_CUSTOMER_OWNER_MAX <= UINT8_MAX, "an owner id length fits 1 byte");
 _Static_assert(CHURN_MODEL_SEVERITY_COUNT == 4, "the binary form has four severities");
 
+/* The fields before the lists: they and the lists' entries in use are
+   the whole state (entries past a list's count are never read: a new one
+   is zeroed when added). */
+#define S_HEAD_SIZE offsetof (churn_customer_t, money)
+
 churn_customer_t *
 churn_customer_new (void)
 {
-    return (churn_customer_t *) calloc (1, sizeof (churn_customer_t));
+    /* the head only: the 25 KB of room is never read before it is written
+       (a new state is made for every customer a run or a scoring reads) */
+    churn_customer_t *self = (churn_customer_t *) malloc (sizeof (churn_customer_t));
+    if (self)
+        memset (self, 0, S_HEAD_SIZE);
+    return self;
 }
 
 void
@@ -475,30 +490,8 @@ churn_customer_answer (const churn_customer_t *self, size_t index)
 
 /* ---------------------------------------------------------------- binary form */
 
-/* sp_pack's integers, inlined: the record is unpacked and packed again
-   for every event applied, some 250 fields each for a customer of the
-   benchmark, and a call into the library per field was most of the
-   rebuild's time (perf). The same bytes and the same bounds as
-   sp_pack_put_uint and sp_pack_get_uint. */
-static inline void
-s_put_uint (sp_pack_writer_t *writer, uint64_t value, size_t width)
-{
-    assert (width >= 1 && width <= S_INT64_BYTES);
-    if (writer->full || writer->size - writer->used < width) {
-        writer->full = true;
-        return;
-    }
-    for (size_t index = 0; index < width; index++)
-        writer->data[writer->used + index] = (unsigned char) (value >> (S_BYTE_BITS * index));
-    writer->used += width;
-}
-
-static inline void
-s_put_i64 (sp_pack_writer_t *writer, int64_t value)
-{
-    s_put_uint (writer, (uint64_t) value, S_INT64_BYTES);
-}
-
+/* sp_pack's integer reader, inlined (the same bytes and bounds as
+   sp_pack_get_uint): for the record's head and its counts. */
 static inline uint64_t
 s_get_uint (sp_pack_reader_t *reader, size_t width)
 {
@@ -521,63 +514,130 @@ s_get_i64 (sp_pack_reader_t *reader)
     return (int64_t) s_get_uint (reader, S_INT64_BYTES);
 }
 
+/* Little-endian integers of a fixed width at *at, which then moves past
+   them: the callers made sure of the room (one check per record or list
+   entry, not one per field: the record is packed for every event applied
+   and unpacked once per run of events, some 250 fields for a customer of
+   the benchmark). */
+static inline void
+s_store (unsigned char **at, uint64_t value, size_t width)
+{
+    for (size_t index = 0; index < width; index++)
+        (*at)[index] = (unsigned char) (value >> (S_BYTE_BITS * index));
+    *at += width;
+}
+
+static inline uint64_t
+s_load (const unsigned char **at, size_t width)
+{
+    uint64_t value = 0;
+    for (size_t index = 0; index < width; index++)
+        value |= (uint64_t) (*at)[index] << (S_BYTE_BITS * index);
+    *at += width;
+    return value;
+}
+
+/* A length byte, then the bytes of text. */
+static inline void
+s_store_text (unsigned char **at, const char *text, size_t length)
+{
+    s_store (at, length, 1);
+    memcpy (*at, text, length);
+    *at += length;
+}
+
+/* Bytes of the binary form of self. */
+static size_t
+s_packed_size (const churn_customer_t *self)
+{
+    size_t size = 3 + (self->has_first_day ? S_INT64_BYTES : 0) +
+                  (self->has_first_engagement ? S_INT64_BYTES : 0) + S_UINT16_BYTES +
+                  self->money_count * S_MONEY_BYTES + S_UINT16_BYTES +
+                  self->engagement_count * S_ENGAGEMENT_BYTES + 1 +
+                  self->complaint_count * S_COMPLAINT_BYTES + 1;
+    for (size_t index = 0; index < self->answer_count; index++)
+        size += S_ANSWER_BYTES + strlen (self->answers[index].event_id);
+    if (self->has_owner)
+        size += S_INT64_BYTES + 3 + strlen (self->owner.rep_id) + strlen (self->owner.team_id) +
+                strlen (self->owner.region_id);
+    return size;
+}
+
 size_t
 churn_customer_pack (const churn_customer_t *self, char *buffer, size_t size)
 {
     assert (self && (buffer || size == 0));
-    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
+    size_t needed = s_packed_size (self);
+    if (size < needed)
+        return 0;
+    unsigned char *at = (unsigned char *) buffer;
     uint8_t flags = (self->has_first_day ? S_FLAG_FIRST_DAY : 0) |
                     (self->has_first_engagement ? S_FLAG_FIRST_ENGAGEMENT : 0) |
                     (self->has_owner ? S_FLAG_OWNER : 0);
-    s_put_uint (&writer, S_KIND, 1);
-    s_put_uint (&writer, S_VERSION, 1);
-    s_put_uint (&writer, flags, 1);
+    s_store (&at, S_KIND, 1);
+    s_store (&at, S_VERSION, 1);
+    s_store (&at, flags, 1);
     if (self->has_first_day)
-        s_put_i64 (&writer, self->first_day);
+        s_store (&at, (uint64_t) self->first_day, S_INT64_BYTES);
     if (self->has_first_engagement)
-        s_put_i64 (&writer, self->first_engagement_day);
-    s_put_uint (&writer, self->money_count, S_UINT16_BYTES);
+        s_store (&at, (uint64_t) self->first_engagement_day, S_INT64_BYTES);
+    s_store (&at, self->money_count, S_UINT16_BYTES);
     for (size_t index = 0; index < self->money_count; index++) {
         const churn_customer_money_t *day = &self->money[index];
-        s_put_i64 (&writer, day->day);
-        s_put_uint (&writer, day->orders, S_UINT32_BYTES);
-        s_put_i64 (&writer, day->ordered_minor);
-        s_put_uint (&writer, day->returns, S_UINT32_BYTES);
-        s_put_i64 (&writer, day->returned_minor);
-        s_put_uint (&writer, day->payments, S_UINT32_BYTES);
-        s_put_i64 (&writer, day->paid_minor);
+        s_store (&at, (uint64_t) day->day, S_INT64_BYTES);
+        s_store (&at, day->orders, S_UINT32_BYTES);
+        s_store (&at, (uint64_t) day->ordered_minor, S_INT64_BYTES);
+        s_store (&at, day->returns, S_UINT32_BYTES);
+        s_store (&at, (uint64_t) day->returned_minor, S_INT64_BYTES);
+        s_store (&at, day->payments, S_UINT32_BYTES);
+        s_store (&at, (uint64_t) day->paid_minor, S_INT64_BYTES);
     }
-    s_put_uint (&writer, self->engagement_count, S_UINT16_BYTES);
+    s_store (&at, self->engagement_count, S_UINT16_BYTES);
     for (size_t index = 0; index < self->engagement_count; index++) {
         const churn_customer_engagement_t *day = &self->engagement[index];
-        s_put_i64 (&writer, day->day);
-        s_put_uint (&writer, day->visits, S_UINT32_BYTES);
-        s_put_uint (&writer, day->calls, S_UINT32_BYTES);
-        s_put_uint (&writer, day->demos, S_UINT32_BYTES);
+        s_store (&at, (uint64_t) day->day, S_INT64_BYTES);
+        s_store (&at, day->visits, S_UINT32_BYTES);
+        s_store (&at, day->calls, S_UINT32_BYTES);
+        s_store (&at, day->demos, S_UINT32_BYTES);
     }
-    s_put_uint (&writer, self->complaint_count, 1);
+    s_store (&at, self->complaint_count, 1);
     for (size_t index = 0; index < self->complaint_count; index++) {
-        s_put_i64 (&writer, self->complaints[index].day);
+        s_store (&at, (uint64_t) self->complaints[index].day, S_INT64_BYTES);
         for (size_t severity = 0; severity < CHURN_MODEL_SEVERITY_COUNT; severity++)
-            s_put_uint (&writer, self->complaints[index].counts[severity], S_UINT32_BYTES);
+            s_store (&at, self->complaints[index].counts[severity], S_UINT32_BYTES);
     }
-    s_put_uint (&writer, self->answer_count, 1);
+    s_store (&at, self->answer_count, 1);
     for (size_t index = 0; index < self->answer_count; index++) {
         const churn_customer_answer_t *answer = &self->answers[index];
-        s_put_i64 (&writer, answer->occurred_at);
-        s_put_i64 (&writer, answer->day);
-        s_put_uint (&writer, (uint64_t) answer->survey, 1);
-        s_put_uint (&writer, (uint64_t) answer->score, 1);
-        sp_pack_put_string (&writer, answer->event_id, sizeof answer->event_id);
+        s_store (&at, (uint64_t) answer->occurred_at, S_INT64_BYTES);
+        s_store (&at, (uint64_t) answer->day, S_INT64_BYTES);
+        s_store (&at, (uint64_t) answer->survey, 1);
+        s_store (&at, (uint64_t) answer->score, 1);
+        s_store_text (&at, answer->event_id, strlen (answer->event_id));
     }
     if (self->has_owner) {
         const churn_customer_owner_t *owner = &self->owner;
-        s_put_i64 (&writer, owner->occurred_at);
-        sp_pack_put_string (&writer, owner->rep_id, sizeof owner->rep_id);
-        sp_pack_put_string (&writer, owner->team_id, sizeof owner->team_id);
-        sp_pack_put_string (&writer, owner->region_id, sizeof owner->region_id);
+        s_store (&at, (uint64_t) owner->occurred_at, S_INT64_BYTES);
+        s_store_text (&at, owner->rep_id, strlen (owner->rep_id));
+        s_store_text (&at, owner->team_id, strlen (owner->team_id));
+        s_store_text (&at, owner->region_id, strlen (owner->region_id));
     }
-    return sp_pack_written (&writer);
+    assert ((size_t) (at - (unsigned char *) buffer) == needed);
+    return needed;
+}
+
+/* The next length bytes of reader, which then moves past them, or NULL
+   (the reader then bad) when they are not all there. */
+static inline const unsigned char *
+s_take (sp_pack_reader_t *reader, size_t length)
+{
+    if (reader->bad || reader->length - reader->used < length) {
+        reader->bad = true;
+        return NULL;
+    }
+    const unsigned char *at = reader->data + reader->used;
+    reader->used += length;
+    return at;
 }
 
 static bool
@@ -605,13 +665,16 @@ s_unpack_lists (sp_pack_reader_t *reader, churn_customer_t *state, int64_t *earl
         return false;
     for (size_t index = 0; index < state->money_count && !reader->bad; index++) {
         churn_customer_money_t *day = &state->money[index];
-        day->day = s_get_i64 (reader);
-        day->orders = (uint32_t) s_get_uint (reader, S_UINT32_BYTES);
-        day->ordered_minor = s_get_i64 (reader);
-        day->returns = (uint32_t) s_get_uint (reader, S_UINT32_BYTES);
-        day->returned_minor = s_get_i64 (reader);
-        day->payments = (uint32_t) s_get_uint (reader, S_UINT32_BYTES);
-        day->paid_minor = s_get_i64 (reader);
+        const unsigned char *at = s_take (reader, S_MONEY_BYTES);
+        if (!at)
+            return false;
+        day->day = (int64_t) s_load (&at, S_INT64_BYTES);
+        day->orders = (uint32_t) s_load (&at, S_UINT32_BYTES);
+        day->ordered_minor = (int64_t) s_load (&at, S_INT64_BYTES);
+        day->returns = (uint32_t) s_load (&at, S_UINT32_BYTES);
+        day->returned_minor = (int64_t) s_load (&at, S_INT64_BYTES);
+        day->payments = (uint32_t) s_load (&at, S_UINT32_BYTES);
+        day->paid_minor = (int64_t) s_load (&at, S_INT64_BYTES);
         if (!s_day_valid (day->day) || day->day <= before ||
             day->orders + (uint64_t) day->returns + day->payments == 0 ||
             !s_sum_valid (day->orders, day->ordered_minor) ||
@@ -628,10 +691,13 @@ s_unpack_lists (sp_pack_reader_t *reader, churn_customer_t *state, int64_t *earl
         return false;
     for (size_t index = 0; index < state->engagement_count && !reader->bad; index++) {
         churn_customer_engagement_t *day = &state->engagement[index];
-        day->day = s_get_i64 (reader);
-        day->visits = (uint32_t) s_get_uint (reader, S_UINT32_BYTES);
-        day->calls = (uint32_t) s_get_uint (reader, S_UINT32_BYTES);
-        day->demos = (uint32_t) s_get_uint (reader, S_UINT32_BYTES);
+        const unsigned char *at = s_take (reader, S_ENGAGEMENT_BYTES);
+        if (!at)
+            return false;
+        day->day = (int64_t) s_load (&at, S_INT64_BYTES);
+        day->visits = (uint32_t) s_load (&at, S_UINT32_BYTES);
+        day->calls = (uint32_t) s_load (&at, S_UINT32_BYTES);
+        day->demos = (uint32_t) s_load (&at, S_UINT32_BYTES);
         if (!s_day_valid (day->day) || day->day <= before ||
             day->visits + (uint64_t) day->calls + day->demos == 0)
             return false;
@@ -643,10 +709,13 @@ s_unpack_lists (sp_pack_reader_t *reader, churn_customer_t *state, int64_t *earl
         return false;
     for (size_t index = 0; index < state->complaint_count && !reader->bad; index++) {
         churn_customer_complaint_t *day = &state->complaints[index];
-        day->day = s_get_i64 (reader);
+        const unsigned char *at = s_take (reader, S_COMPLAINT_BYTES);
+        if (!at)
+            return false;
+        day->day = (int64_t) s_load (&at, S_INT64_BYTES);
         uint64_t total = 0;
         for (size_t severity = 0; severity < CHURN_MODEL_SEVERITY_COUNT; severity++) {
-            day->counts[severity] = (uint32_t) s_get_uint (reader, S_UINT32_BYTES);
+            day->counts[severity] = (uint32_t) s_load (&at, S_UINT32_BYTES);
             total += day->counts[severity];
         }
         if (!s_day_valid (day->day) || day->day <= before || total == 0)
@@ -667,11 +736,14 @@ s_unpack_answers (sp_pack_reader_t *reader, churn_customer_t *state, int64_t *ea
         return false;
     for (size_t index = 0; index < state->answer_count && !reader->bad; index++) {
         churn_customer_answer_t *answer = &state->answers[index];
-        answer->occurred_at = s_get_i64 (reader);
-        answer->day = s_get_i64 (reader);
-        answer->survey = (churn_customer_survey_t) s_get_uint (reader, 1);
-        answer->score = (int) s_get_uint (reader, 1);
-        size_t length = (size_t) s_get_uint (reader, 1);
+        const unsigned char *at = s_take (reader, S_ANSWER_BYTES);
+        if (!at)
+            return false;
+        answer->occurred_at = (int64_t) s_load (&at, S_INT64_BYTES);
+        answer->day = (int64_t) s_load (&at, S_INT64_BYTES);
+        answer->survey = (churn_customer_survey_t) s_load (&at, 1);
+        answer->score = (int) s_load (&at, 1);
+        size_t length = (size_t) s_load (&at, 1);
         if (reader->bad || length > CHURN_CUSTOMER_EVENT_ID_MAX ||
             !sp_pack_get_bytes (reader, answer->event_id, length))
             return false;
@@ -721,11 +793,6 @@ s_unpack_owner (sp_pack_reader_t *reader, churn_customer_t *state)
            s_owner_id_valid (owner->region_id);
 }
 
-/* The fields before the lists: they and the lists' entries in use are
-   the whole state (entries past a list's count are never read: a new one
-   is zeroed when added). */
-#define S_HEAD_SIZE offsetof (churn_customer_t, money)
-
 /* Copies the state of src into self: the head and the entries in use
    only, not the 25 KB of room (unpack runs once per event applied). */
 static void
@@ -738,24 +805,19 @@ s_copy (churn_customer_t *self, const churn_customer_t *src)
     memcpy (self->answers, src->answers, src->answer_count * sizeof src->answers[0]);
 }
 
-int
-churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
+/* Reads length bytes of a binary form into state (its head zeroed);
+   false when they are not a valid state of this version. */
+static bool
+s_unpack (churn_customer_t *state, const char *data, size_t length)
 {
-    assert (self && (data || length == 0));
-    /* the lists are filled up to their counts only: not zeroed */
-    churn_customer_t *state = (churn_customer_t *) malloc (sizeof *state);
-    if (!state)
-        return -1;
-    memset (state, 0, S_HEAD_SIZE);
-    int rc = -1;
     if (length == 0)
-        goto out_accept;
+        return true;
     sp_pack_reader_t reader = sp_pack_reader (data, length);
     if (s_get_uint (&reader, 1) != S_KIND || s_get_uint (&reader, 1) != S_VERSION)
-        goto out_destroy;
+        return false;
     uint64_t flags = s_get_uint (&reader, 1);
     if (reader.bad || (flags & ~(uint64_t) S_FLAGS_ALL) != 0)
-        goto out_destroy;
+        return false;
     state->has_first_day = (flags & S_FLAG_FIRST_DAY) != 0;
     state->has_first_engagement = (flags & S_FLAG_FIRST_ENGAGEMENT) != 0;
     state->has_owner = (flags & S_FLAG_OWNER) != 0;
@@ -767,7 +829,7 @@ churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
     if (reader.bad || !s_unpack_lists (&reader, state, &earliest) ||
         !s_unpack_answers (&reader, state, &earliest) ||
         (state->has_owner && !s_unpack_owner (&reader, state)) || reader.used != length)
-        goto out_destroy;
+        return false;
     if (state->engagement_count > 0 && state->engagement[0].day < earliest)
         earliest = state->engagement[0].day;
     /* An event was applied exactly when some list holds one (a list only
@@ -777,16 +839,41 @@ churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
                0;
     if (state->has_first_day != any ||
         state->has_first_engagement != (state->engagement_count > 0) || (state->has_owner && !any))
-        goto out_destroy;
+        return false;
     if (state->has_first_day && (!s_day_valid (state->first_day) || state->first_day > earliest))
-        goto out_destroy;
+        return false;
     if (state->has_first_engagement && (state->first_engagement_day < state->first_day ||
                                         state->first_engagement_day > state->engagement[0].day))
-        goto out_destroy;
-out_accept:
-    s_copy (self, state);
-    rc = 0;
-out_destroy:
+        return false;
+    return true;
+}
+
+int
+churn_customer_unpack (churn_customer_t *self, const char *data, size_t length)
+{
+    assert (self && (data || length == 0));
+    /* the lists are filled up to their counts only: not zeroed */
+    churn_customer_t *state = churn_customer_new ();
+    if (!state)
+        return -1;
+    int rc = -1;
+    if (s_unpack (state, data, length)) {
+        s_copy (self, state);
+        rc = 0;
+    }
     churn_customer_destroy (&state);
     return rc;
+}
+
+churn_customer_t *
+churn_customer_read (const char *data, size_t length, bool *valid)
+{
+    assert ((data || length == 0) && valid);
+    *valid = true;
+    churn_customer_t *state = churn_customer_new ();
+    if (state && !s_unpack (state, data, length)) {
+        *valid = false;
+        churn_customer_destroy (&state);
+    }
+    return state;
 }

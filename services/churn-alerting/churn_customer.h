@@ -196,4 +196,11 @@ size_t churn_customer_pack (const churn_customer_t *self, char *buffer, size_t s
    they are not a valid state of this version. */
 int churn_customer_unpack (churn_customer_t *self, const char *data, size_t length);
 
+/* A new state read from length bytes written by churn_customer_pack, as
+   churn_customer_unpack reads them into an existing one but without the
+   copy (the state is read in place). Returns it with *valid true; NULL
+   with *valid false when the bytes are not a valid state of this version,
+   NULL with *valid true when memory runs out. */
+churn_customer_t *churn_customer_read (const char *data, size_t length, bool *valid);
+
 #endif

@@ -13,7 +13,6 @@
 struct _churn_handler_t {
     const sp_tz_t *tz;                          /* borrowed */
     char currency[CHURN_HANDLER_CURRENCY_SIZE]; /* reporting currency */
-    churn_customer_t *customer;                 /* scratch: the record being changed */
     char packed[CHURN_CUSTOMER_PACKED_MAX];     /* scratch: its binary form */
     churn_handler_day_fn *day;                  /* told of a watermark's new day; NULL: none */
     void *day_arg;                              /* its argument */
@@ -28,11 +27,6 @@ churn_handler_new (const sp_tz_t *tz, const char *currency)
     churn_handler_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->customer = churn_customer_new ();
-    if (!self->customer) {
-        free (self);
-        return NULL;
-    }
     self->tz = tz;
     snprintf (self->currency, sizeof self->currency, "%s", currency);
     return self;
@@ -45,7 +39,6 @@ churn_handler_destroy (churn_handler_t **self_p)
     churn_handler_t *self = *self_p;
     if (!self)
         return;
-    churn_customer_destroy (&self->customer);
     free (self);
     *self_p = NULL;
 }
@@ -277,6 +270,14 @@ s_watermark (const churn_handler_t *self, sp_consumer_view_t *view, sp_consumer_
     return 0;
 }
 
+/* Frees a customer the view kept (sp_consumer_view_free_fn). */
+static void
+s_customer_free (void *customer)
+{
+    churn_customer_t *record = customer;
+    churn_customer_destroy (&record);
+}
+
 static int
 s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
          sp_consumer_batch_t *batch, char *error, size_t error_size)
@@ -299,21 +300,41 @@ s_apply (void *arg, const sp_consumer_event_t *item, sp_consumer_view_t *view,
         snprintf (error, error_size, "%s", sp_consumer_view_error (view));
         return -1;
     }
-    if (churn_customer_unpack (self->customer, found ? stored : NULL, found ? length : 0) != 0) {
-        snprintf (error, error_size, "stored record of %s is not a customer state", key);
-        return -1;
+    /* The record is unpacked once per run: the view keeps the parse with
+       the value put (sp_consumer_view_put_decoded), so the customer's next
+       event in the run applies to it. A refused event leaves the state
+       untouched (churn_customer_apply), and a rewound put takes the parse
+       with it. */
+    churn_customer_t *customer = sp_consumer_view_decoded (view, key);
+    if (!customer) {
+        bool valid = true;
+        customer = churn_customer_read (found ? stored : NULL, found ? length : 0, &valid);
+        if (!customer) {
+            snprintf (error, error_size,
+                      valid ? "out of memory reading the record of %s"
+                            : "stored record of %s is not a customer state",
+                      key);
+            return -1;
+        }
+        if (sp_consumer_view_set_decoded (view, key, customer, s_customer_free) != 0) {
+            snprintf (error, error_size, "%s", sp_consumer_view_error (view));
+            return -1;
+        }
     }
-    if (churn_customer_apply (self->customer, &mapped) != 0) {
+    if (churn_customer_apply (customer, &mapped) != 0) {
         snprintf (error, error_size,
                   "the customer state refuses the event (amount beyond 10^15 minor units, a "
                   "negative payment, a survey score off its scale, or a rep, team or region id "
                   "beyond 64 bytes)");
         return -1;
     }
-    size_t packed_length = churn_customer_pack (self->customer, self->packed, sizeof self->packed);
+    size_t packed_length = churn_customer_pack (customer, self->packed, sizeof self->packed);
     assert (packed_length > 0); /* CHURN_CUSTOMER_PACKED_MAX always fits */
-    if (s_put (view, batch, key, self->packed, packed_length, error, error_size) != 0)
+    if (sp_consumer_view_put_decoded (view, batch, key, self->packed, packed_length, customer,
+                                      s_customer_free) != 0) {
+        snprintf (error, error_size, "%s", sp_consumer_view_error (view));
         return -1;
+    }
     if (!found) {
         char customers[SP_PARTITION_KEY_MAX];
         int customers_length = churn_keys_customers (customers, sizeof customers, item->partition);

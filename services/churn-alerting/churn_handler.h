@@ -13,7 +13,9 @@
 
     For each mapped event the customer's record is read through the view
     (declared in begin), the event applied, and the record written back
-    packed; a new customer joins the partition's set of customers; the
+    packed; the record is unpacked once per run (its first event there):
+    the view keeps the parse with the value put, and the customer's later
+    events in the run apply to it (sp_consumer_view_put_decoded); a new customer joins the partition's set of customers; the
     partition's watermark (the latest occurred_at applied) moves forward
     (churn_keys.h). A stored record or watermark that does not read
     fails the event with a reason naming the key (retried, then

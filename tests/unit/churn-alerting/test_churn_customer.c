@@ -550,6 +550,19 @@ test_round_trip (void **state)
     assert_memory_equal (packed, again, length);
     assert_int_equal (churn_customer_answer (back, 0)->score, 4);
     assert_int_equal (churn_customer_money (back, 1)->paid_minor, 900);
+    /* read into a new state: the same */
+    bool valid = false;
+    churn_customer_t *read = churn_customer_read (packed, length, &valid);
+    assert_non_null (read);
+    assert_true (valid);
+    assert_int_equal (s_pack (read, again), length);
+    assert_memory_equal (packed, again, length);
+    churn_customer_destroy (&read);
+    read = churn_customer_read (NULL, 0, &valid);
+    assert_non_null (read);
+    assert_true (valid);
+    assert_int_equal (s_pack (read, again), 9);
+    churn_customer_destroy (&read);
     const churn_customer_owner_t *owner = churn_customer_owner (back);
     assert_non_null (owner);
     assert_int_equal (owner->occurred_at, (int64_t) DAY * MS_PER_DAY + MS_PER_DAY + 1);
@@ -660,6 +673,9 @@ test_unpack_refusals (void **state)
                s_corruptions[index].width);
         if (churn_customer_unpack (target, bad, length) != -1)
             fail_msg ("accepted: %s", s_corruptions[index].what);
+        bool valid = true;
+        if (churn_customer_read (bad, length, &valid) != NULL || valid)
+            fail_msg ("read: %s", s_corruptions[index].what);
         assert_int_equal (s_pack (target, after), before_length);
         assert_memory_equal (before, after, before_length);
     }
@@ -669,8 +685,12 @@ test_unpack_refusals (void **state)
     memset (longer + length, 'a', 200);
     s_set (longer, OFFSET_ANSWER + 18, 200, 1);
     assert_int_equal (churn_customer_unpack (target, longer, length + 200 - 3), -1);
-    for (size_t cut = 1; cut < length; cut++)
+    for (size_t cut = 1; cut < length; cut++) {
         assert_int_equal (churn_customer_unpack (target, packed, cut), -1);
+        bool valid = true;
+        assert_null (churn_customer_read (packed, cut, &valid));
+        assert_false (valid);
+    }
     /* an owner that names nobody: rep, team and region all empty */
     char nobody[CHURN_CUSTOMER_PACKED_MAX];
     memcpy (nobody, packed, OFFSET_OWNER_REP);
