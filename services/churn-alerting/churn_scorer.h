@@ -26,9 +26,9 @@
     (churn_rules_evaluate) and stepped through the four alert lifecycles
     (churn_lifecycle_step_customer); FIRE, REPEAT and RESOLVE become
     alerts (churn_alert.h). Customers are read and decided in batches of
-    CHURN_SCORER_BATCH (records with one MGET, stored state with one
-    query, churn_alert_store_read_batch; periods decided in memory,
-    churn_decision), up to CHURN_SCORER_WINDOW customers, then written
+    CHURN_SCORER_BATCH (records with one MGET, a window's MGETs in one
+    round trip; stored state with one query, churn_alert_store_read_batch;
+    periods decided in memory, churn_decision), up to CHURN_SCORER_WINDOW customers, then written
     most urgent first (churn_decision_urgency: those whose alerts change
     state, then repeats, then the rest), each urgency in transactions of
     up to CHURN_SCORER_BATCH customers (churn_alert_store_write_batch: a

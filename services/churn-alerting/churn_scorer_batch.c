@@ -2,12 +2,13 @@
 
     Part of churn_scorer (declared in churn_scorer.h): the customers of a
     partition behind its clock, scored in windows of CHURN_SCORER_WINDOW,
-    each read and decided in batches of CHURN_SCORER_BATCH (one MGET, their
-    stored state known or read in one query, their periods decided in
-    memory), then written, most urgent first, and their alerts published
-    after each commit. Kept apart from the clocks, the evaluation of the
-    partitions, day closes and the scorer's life (churn_scorer.c) so that
-    each file stays small; what the two share is in churn_scorer_internal.h.
+    each read and decided in batches of CHURN_SCORER_BATCH (one MGET each,
+    the window's MGETs sent in one round trip; their stored state known or
+    read in one query, their periods decided in memory), then written,
+    most urgent first, and their alerts published after each commit. Kept
+    apart from the clocks, the evaluation of the partitions, day closes
+    and the scorer's life (churn_scorer.c) so that each file stays small;
+    what the two share is in churn_scorer_internal.h.
 */
 #include "churn_scorer_internal.h"
 
@@ -192,18 +193,17 @@ s_batch_records (s_batch_t *batch, const char *const *customers, const int64_t *
             batch->missing++;
             continue; /* gone since SMEMBERS (a rebuild): next time */
         }
-        churn_customer_t *customer = churn_customer_new ();
+        bool valid = true;
+        churn_customer_t *customer = churn_customer_read (record, length, &valid);
         if (!customer) {
-            sp_error_set (error, error_size, "out of memory");
+            if (valid)
+                sp_error_set (error, error_size, "out of memory");
+            else
+                sp_error_set (error, error_size, "the record of \"%s\" does not read",
+                              customers[index]);
             return -1;
         }
         int64_t first_day = 0;
-        if (churn_customer_unpack (customer, record, length) != 0) {
-            churn_customer_destroy (&customer);
-            sp_error_set (error, error_size, "the record of \"%s\" does not read",
-                          customers[index]);
-            return -1;
-        }
         if (!churn_customer_first_day (customer, &first_day)) {
             churn_customer_destroy (&customer);
             continue; /* no event with a day: nothing to score */
@@ -292,48 +292,78 @@ out_free:
     return rc;
 }
 
-/* Reads and decides the customers named (count of them, at most
-   CHURN_SCORER_BATCH) of partition into *batch_p, revisions their rows'
-   revisions at the scan (0: none): one MGET, their stored state
-   (s_batch_befores), their periods decided in memory; nothing written.
-   A customer whose record, state or scoring fails stops the batch there:
-   those before it stay decided (to be written) and 1 is returned with
-   the reason in error. Returns 0, 1, or -1 with the reason when nothing
-   could be read (*batch_p NULL). */
-static int
-s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
-                 const int64_t *revisions, size_t count, int64_t clock, s_batch_t **batch_p,
-                 char *error, size_t error_size)
+/* Reads the records of the customers named (count of them) of
+   partition: one MGET per CHURN_SCORER_BATCH of them, all sent in one
+   round trip. Returns the pipeline's answer (one MGET reply per batch,
+   in order), or NULL with the reason. */
+static sp_redis_reply_t *
+s_read_records (churn_scorer_t *self, uint32_t partition, const char *const *customers,
+                size_t count, char *error, size_t error_size)
 {
-    const char **argv = calloc (count + 1, sizeof *argv);
-    char (*keys)[SP_PARTITION_KEY_MAX + CHURN_ALERT_CUSTOMER_MAX] = calloc (count, sizeof *keys);
-    s_batch_t *batch = s_batch_new (count);
-    int rc = -1;
+    size_t most = count < CHURN_SCORER_BATCH ? count : CHURN_SCORER_BATCH;
+    const char **argv = calloc (most + 1, sizeof *argv);
+    char (*keys)[SP_PARTITION_KEY_MAX + CHURN_ALERT_CUSTOMER_MAX] =
+        calloc (most ? most : 1, sizeof *keys);
     sp_redis_reply_t *reply = NULL;
-    if (!argv || !keys || !batch) {
+    if (!argv || !keys) {
         sp_error_set (error, error_size, "out of memory");
         goto out_free;
     }
     argv[0] = "MGET";
-    for (size_t index = 0; index < count; index++) {
-        if (churn_keys_customer (keys[index], sizeof keys[index], scope->partition,
-                                 customers[index]) < 0) {
-            sp_error_set (error, error_size, "customer id \"%.64s\" is too long", customers[index]);
+    for (size_t first = 0; first < count; first += CHURN_SCORER_BATCH) {
+        size_t size = count - first < CHURN_SCORER_BATCH ? count - first : CHURN_SCORER_BATCH;
+        for (size_t index = 0; index < size; index++) {
+            if (churn_keys_customer (keys[index], sizeof keys[index], partition,
+                                     customers[first + index]) < 0) {
+                sp_error_set (error, error_size, "customer id \"%.64s\" is too long",
+                              customers[first + index]);
+                goto out_free;
+            }
+            argv[index + 1] = keys[index];
+        }
+        if (sp_redis_pipeline_append (self->pipeline, (int) size + 1, argv, NULL) != 0) {
+            sp_error_set (error, error_size, "out of memory");
             goto out_free;
         }
-        argv[index + 1] = keys[index];
     }
-    reply = sp_redis_command (self->redis, (int) count + 1, argv, NULL, error, error_size);
-    if (!reply)
+    reply = sp_redis_execute (self->redis, self->pipeline, error, error_size);
+out_free:
+    sp_redis_pipeline_reset (self->pipeline);
+    free (keys);
+    free (argv);
+    return reply;
+}
+
+/* Reads and decides the customers named (count of them, at most
+   CHURN_SCORER_BATCH) of partition into *batch_p, records their MGET's
+   answer (s_read_records), revisions their rows' revisions at the scan
+   (0: none): their stored state (s_batch_befores), their periods decided
+   in memory; nothing written. A customer whose record, state or scoring
+   fails stops the batch there: those before it stay decided (to be
+   written) and 1 is returned with the reason in error. Returns 0, 1, or
+   -1 with the reason when nothing could be read (*batch_p NULL). */
+static int
+s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *customers,
+                 const int64_t *revisions, size_t count, const sp_redis_reply_t *records,
+                 int64_t clock, s_batch_t **batch_p, char *error, size_t error_size)
+{
+    s_batch_t *batch = s_batch_new (count);
+    int rc = -1;
+    if (!batch) {
+        sp_error_set (error, error_size, "out of memory");
         goto out_free;
-    if (sp_redis_reply_type (reply) != SP_REDIS_REPLY_ARRAY ||
-        sp_redis_reply_size (reply) != count) {
+    }
+    if (!records || sp_redis_reply_type (records) != SP_REDIS_REPLY_ARRAY ||
+        sp_redis_reply_size (records) != count) {
         sp_error_set (error, error_size, "MGET answered %zu values for %zu keys",
-                      sp_redis_reply_size (reply), count);
+                      records && sp_redis_reply_type (records) == SP_REDIS_REPLY_ARRAY
+                          ? sp_redis_reply_size (records)
+                          : 0,
+                      count);
         goto out_free;
     }
     bool failed =
-        s_batch_records (batch, customers, revisions, count, reply, error, error_size) != 0;
+        s_batch_records (batch, customers, revisions, count, records, error, error_size) != 0;
     size_t readable = 0;
     if (s_batch_befores (self, batch, &readable, error, error_size) != 0)
         goto out_free;
@@ -348,9 +378,6 @@ s_batch_prepare (churn_scorer_t *self, s_partition_t *scope, const char *const *
     rc = failed ? 1 : 0;
 out_free:
     s_batch_destroy (&batch);
-    sp_redis_reply_destroy (&reply);
-    free (keys);
-    free (argv);
     return rc;
 }
 
@@ -434,11 +461,16 @@ s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *c
     size_t batch_count = (count + CHURN_SCORER_BATCH - 1) / CHURN_SCORER_BATCH;
     s_batch_t **batches = calloc (batch_count ? batch_count : 1, sizeof *batches);
     churn_alert_store_write_t *writes = calloc (count ? count : 1, sizeof *writes);
+    sp_redis_reply_t *records = NULL;
     int rc = -1;
     if (!batches || !writes) {
         sp_error_set (error, error_size, "out of memory");
         goto out_free;
     }
+    /* the window's records in one round trip */
+    records = s_read_records (self, scope->partition, customers, count, error, error_size);
+    if (!records)
+        goto out_free;
     bool failed = false;
     char read_error[CHURN_SCORER_INTERNAL_ERROR_SIZE] = "";
     size_t urgent = 0;
@@ -447,7 +479,8 @@ s_score_window (churn_scorer_t *self, s_partition_t *scope, const char *const *c
         size_t first = index * CHURN_SCORER_BATCH;
         size_t size = count - first < CHURN_SCORER_BATCH ? count - first : CHURN_SCORER_BATCH;
         int prepared = s_batch_prepare (self, scope, customers + first, revisions + first, size,
-                                        clock, &batches[index], read_error, sizeof read_error);
+                                        sp_redis_reply_element (records, index), clock,
+                                        &batches[index], read_error, sizeof read_error);
         failed = prepared != 0;
         if (batches[index] && batches[index]->missing)
             self->marked[scope->partition] = true;
@@ -492,6 +525,7 @@ out_free:
         s_batch_destroy (&batches[index]);
     free (batches);
     free (writes);
+    sp_redis_reply_destroy (&records);
     return rc;
 }
 
