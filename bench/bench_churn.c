@@ -46,7 +46,8 @@
          BENCH_TRIGGERS_MAX triggers (20 days for each partition).
          The slowest three are printed with their send times on
          CLOCK_MONOTONIC; with SP_BENCH_CHURN_LOG_LEVEL=debug churn-alerting
-         logs each day close's steps on that clock ("day close scored").
+         logs each day close's steps on that clock ("day close scored");
+         SP_BENCH_CHURN_LOG_COPY=<file> keeps churn-alerting's log there.
 
     In the rebuild and live phases Redis's own statistics are reset at the
     start and read at the end (bench_redis_stats). Everything (PostgreSQL,
@@ -104,6 +105,7 @@
 #define BENCH_TRIGGER_MS_ENV "SP_BENCH_CHURN_TRIGGER_MS"
 #define BENCH_SCORING_MS_ENV "SP_BENCH_CHURN_SCORING_MS"
 #define BENCH_LOG_LEVEL_ENV "SP_BENCH_CHURN_LOG_LEVEL" /* churn-alerting's SP_LOG_LEVEL, if set */
+#define BENCH_LOG_COPY_ENV "SP_BENCH_CHURN_LOG_COPY"   /* a file to copy churn-alerting's log to */
 #define BENCH_LOG_START "2025-01-01T00:00:00Z"
 #define BENCH_LOG_DAYS 120
 #define BENCH_DAY_MS (24LL * 3600 * 1000)
@@ -666,6 +668,30 @@ s_sizes (s_plan_t *plan, size_t *live_events, size_t *alert_seconds, size_t *tri
     return 0;
 }
 
+/* Copies churn-alerting's log (path) to copy, when copy is set: the
+   harness's directory goes with the run (its "day close scored" lines,
+   with SP_BENCH_CHURN_LOG_LEVEL=debug, say where each day close's time
+   went). */
+static void
+s_copy_log (const char *path, const char *copy)
+{
+    if (!copy || !*copy)
+        return;
+    FILE *from = fopen (path, "rb");
+    FILE *to = from ? fopen (copy, "wb") : NULL;
+    char buffer[BUFSIZ];
+    size_t length;
+    while (to && (length = fread (buffer, 1, sizeof buffer, from)) > 0)
+        if (fwrite (buffer, 1, length, to) != length)
+            break;
+    if (!to)
+        fprintf (stderr, BENCH_NAME ": could not copy %s to %s\n", path, copy);
+    if (to)
+        fclose (to);
+    if (from)
+        fclose (from);
+}
+
 int
 main (void)
 {
@@ -912,6 +938,8 @@ main (void)
     rc = 0;
 
 out_stop:
+    if (bench.churn_log[0])
+        s_copy_log (bench.churn_log, getenv (BENCH_LOG_COPY_ENV));
     if (rc != 0 && bench.churn_log[0])
         bench_show_log (BENCH_NAME, "churn-alerting", bench.churn_log);
     if (rc != 0 && bench.counting_log[0])
