@@ -122,6 +122,13 @@ typedef struct {
     double max_ms;    /* slowest acknowledgement */
 } s_run_t;
 
+/* CPU seconds used by the service and by PostgreSQL backends over one
+   measurement. */
+typedef struct {
+    double service;  /* activity-ingest, every thread */
+    double backends; /* the backends of the measured sessions */
+} s_cpu_t;
+
 /* What the benchmark started. */
 typedef struct {
     sp_harness_t *harness;          /* PostgreSQL and Redis */
@@ -421,6 +428,47 @@ out_free:
     return seconds;
 }
 
+/* CPU seconds (user + system) pid used so far; 0 when unreadable. */
+static double
+s_cpu_seconds (pid_t pid)
+{
+    char path[BENCH_TEXT_SIZE];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    char line[1024];
+    double seconds = 0;
+    if (fgets (line, sizeof line, file)) {
+        /* Fields after the command (which may hold spaces): state is 3,
+           utime 14, stime 15. */
+        const char *cursor = strrchr (line, ')');
+        unsigned long user = 0, system = 0;
+        if (cursor && sscanf (cursor + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                              &user, &system) == 2)
+            seconds = (double) (user + system) / (double) sysconf (_SC_CLK_TCK);
+    }
+    fclose (file);
+    return seconds;
+}
+
+/* CPU seconds used so far by the backends of application's sessions. */
+static double
+s_backends_cpu (sp_pg_t *pg, const char *application)
+{
+    const char *values[] = { application };
+    sp_pg_result_t *result = sp_pg_exec (
+        pg, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", 1, values, NULL, NULL);
+    double seconds = 0;
+    for (int row = 0; sp_pg_result_ok (result) && row < sp_pg_result_rows (result); row++) {
+        int64_t pid = 0;
+        if (sp_pg_result_int64 (result, row, 0, &pid) == 0)
+            seconds += s_cpu_seconds ((pid_t) pid);
+    }
+    sp_pg_result_destroy (&result);
+    return seconds;
+}
+
 /* One session of the two-session ceiling: its own connection, the COPY
    streams of its partition group, what it stored. */
 typedef struct {
@@ -598,9 +646,15 @@ main (void)
     }
 
     s_run_t large, small, paced;
-    if (s_clear (bench.pg) != 0 ||
-        s_publish (&bench, events, BENCH_EVENTS, BENCH_BATCH_LARGE, 0, &large) != 0)
+    s_cpu_t large_cpu, copy_cpu;
+    if (s_clear (bench.pg) != 0)
         goto out_stop;
+    large_cpu.service = -s_cpu_seconds (bench.pid);
+    large_cpu.backends = -s_backends_cpu (bench.pg, "activity-ingest");
+    if (s_publish (&bench, events, BENCH_EVENTS, BENCH_BATCH_LARGE, 0, &large) != 0)
+        goto out_stop;
+    large_cpu.service += s_cpu_seconds (bench.pid);
+    large_cpu.backends += s_backends_cpu (bench.pg, "activity-ingest");
     double large_rate = (double) large.accepted / large.seconds;
     if (s_clear (bench.pg) != 0 ||
         s_publish (&bench, events, BENCH_EVENTS_SMALL, BENCH_BATCH_SMALL, 0, &small) != 0)
@@ -621,7 +675,10 @@ main (void)
         fprintf (stderr, "bench_ingest: activity-ingest exited with status %d\n", status);
         goto out_stop;
     }
+    copy_cpu.service = 0;
+    copy_cpu.backends = -s_backends_cpu (bench.pg, "bench_ingest");
     double copy_small = s_copy_ceiling (bench.pg, events, BENCH_EVENTS, BENCH_COPY_CHUNK_SMALL);
+    copy_cpu.backends += s_backends_cpu (bench.pg, "bench_ingest");
     double copy_large =
         copy_small > 0 ? s_copy_ceiling (bench.pg, events, BENCH_EVENTS, BENCH_COPY_CHUNK_LARGE)
                        : -1;
@@ -668,6 +725,11 @@ main (void)
             "(goal >= %.0f%%): %s\n",
             BENCH_SESSIONS, sessions_ratio * 100, BENCH_SESSIONS_GOAL_RATIO * 100,
             sessions_ratio >= BENCH_SESSIONS_GOAL_RATIO ? "met" : "not met");
+    printf ("CPU per event, batches of 1000: activity-ingest %.1f us, its PostgreSQL sessions "
+            "%.1f us; COPY, 1000 rows per COPY: its session %.1f us per row\n",
+            large_cpu.service * 1e6 / (double) large.accepted,
+            large_cpu.backends * 1e6 / (double) large.accepted,
+            copy_cpu.backends * 1e6 / (double) BENCH_EVENTS);
     printf ("ratio batches of 100 / batches of 1000: %.1f%%\n",
             (double) small.accepted / small.seconds / large_rate * 100);
     rc = 0;
