@@ -53,6 +53,7 @@
 #include "bench_support.h"
 #include "sp_event.h"
 #include "sp_harness.h"
+#include "sp_harness_consumer.h"
 #include "sp_harness_pg.h"
 #include "sp_ingest_client.h"
 #include "sp_partition.h"
@@ -69,6 +70,7 @@
 #define BENCH_BATCH_LARGE 1000       /* events per request, first run */
 #define BENCH_BATCH_SMALL 100        /* events per request, second run and latency */
 #define BENCH_LATENCY_SECONDS 8.0    /* length of the paced run */
+#define BENCH_STEADY_RATE 5000.0     /* events/s of the steady run (issue 15's figure) */
 #define BENCH_COPY_CHUNK_SMALL 1000  /* rows per COPY, first ceiling run */
 #define BENCH_COPY_CHUNK_LARGE 10000 /* rows per COPY, second ceiling run */
 #define BENCH_SESSIONS 2             /* sessions of the several-session ceiling */
@@ -136,7 +138,30 @@ typedef struct {
     pid_t pid;                      /* activity-ingest, -1 when not running */
     char log_path[PATH_MAX];        /* its log */
     char endpoint[BENCH_TEXT_SIZE]; /* its ROUTER */
+    int http_port;                  /* its /metrics */
 } s_bench_t;
+
+/* The service's group-commit counters, summed over their series. */
+typedef struct {
+    int64_t transactions; /* salespulse_ingest_batch_events_count */
+    int64_t requests;     /* salespulse_ingest_requests_total */
+    int64_t split;        /* salespulse_ingest_split_requests_total (0 before issue 15) */
+} s_commits_t;
+
+static s_commits_t
+s_commits (const s_bench_t *bench)
+{
+    s_commits_t commits;
+    commits.transactions =
+        sp_harness_consumer_metric (bench->http_port, "salespulse_ingest_batch_events_count");
+    commits.requests =
+        sp_harness_consumer_metric (bench->http_port, "salespulse_ingest_requests_total");
+    commits.split =
+        sp_harness_consumer_metric (bench->http_port, "salespulse_ingest_split_requests_total");
+    if (commits.split < 0)
+        commits.split = 0;
+    return commits;
+}
 
 /* Sleeps until the monotonic time at (seconds). */
 static void
@@ -583,9 +608,11 @@ s_start (s_bench_t *bench)
               sp_harness_dir (bench->harness));
     /* The service's writer count and commit delay may be chosen for a
        comparison (the harness passes no SP_ variable on by itself). */
-    char writers[BENCH_TEXT_SIZE] = "", delay[BENCH_TEXT_SIZE] = "";
-    const char *settings[4] = { partitions, NULL, NULL, NULL };
-    size_t count = 1;
+    char writers[BENCH_TEXT_SIZE] = "", delay[BENCH_TEXT_SIZE] = "", http[BENCH_TEXT_SIZE];
+    bench->http_port = sp_harness_free_port ();
+    snprintf (http, sizeof http, "SP_HTTP=127.0.0.1:%d", bench->http_port);
+    const char *settings[5] = { partitions, http, NULL, NULL, NULL };
+    size_t count = 2;
     if (getenv ("SP_INGEST_WRITERS")) {
         snprintf (writers, sizeof writers, "SP_INGEST_WRITERS=%s", getenv ("SP_INGEST_WRITERS"));
         settings[count++] = writers;
@@ -631,7 +658,7 @@ s_print_copy (const char *name, size_t count, double seconds)
 int
 main (void)
 {
-    s_bench_t bench = { NULL, NULL, -1, "", "" };
+    s_bench_t bench = { NULL, NULL, -1, "", "", 0 };
     sp_event_t **events = (sp_event_t **) calloc (BENCH_EVENTS, sizeof *events);
     int rc = 1;
     if (!events)
@@ -670,6 +697,17 @@ main (void)
     if (s_clear (bench.pg) != 0 ||
         s_publish (&bench, events, paced_count, BENCH_BATCH_SMALL, paced_rate, &paced) != 0)
         goto out_stop;
+    /* Steady load at a fixed rate: latency, and how many requests share a
+       commit (the service's own counters). */
+    s_run_t steady;
+    size_t steady_count = (size_t) (BENCH_STEADY_RATE * BENCH_LATENCY_SECONDS);
+    if (s_clear (bench.pg) != 0)
+        goto out_stop;
+    s_commits_t before = s_commits (&bench);
+    if (s_publish (&bench, events, steady_count, BENCH_BATCH_SMALL, BENCH_STEADY_RATE, &steady) !=
+        0)
+        goto out_stop;
+    s_commits_t after = s_commits (&bench);
     int status = s_stop_service (&bench);
     if (status != 0) {
         fprintf (stderr, "bench_ingest: activity-ingest exited with status %d\n", status);
@@ -703,6 +741,8 @@ main (void)
     char name[BENCH_TEXT_SIZE];
     snprintf (name, sizeof name, "paced at %.0f ev/s (50%%), batches of 100", paced_rate);
     s_print_run (name, &paced);
+    snprintf (name, sizeof name, "steady at %.0f ev/s, batches of 100", BENCH_STEADY_RATE);
+    s_print_run (name, &steady);
     s_print_copy ("COPY ceiling, 1000 rows per COPY", BENCH_EVENTS, copy_small);
     s_print_copy ("COPY ceiling, 10000 rows per COPY", BENCH_EVENTS, copy_large);
     snprintf (name, sizeof name, "COPY ceiling, %d sessions, 1000 rows per COPY", BENCH_SESSIONS);
@@ -725,6 +765,11 @@ main (void)
             "(goal >= %.0f%%): %s\n",
             BENCH_SESSIONS, sessions_ratio * 100, BENCH_SESSIONS_GOAL_RATIO * 100,
             sessions_ratio >= BENCH_SESSIONS_GOAL_RATIO ? "met" : "not met");
+    printf ("steady run: %lld requests (%lld split over writers) in %lld transactions; "
+            "%zu sent after their slot, max latency %.1f ms\n",
+            (long long) (after.requests - before.requests),
+            (long long) (after.split - before.split),
+            (long long) (after.transactions - before.transactions), steady.late, steady.max_ms);
     printf ("CPU per event, batches of 1000: activity-ingest %.1f us, its PostgreSQL sessions "
             "%.1f us; COPY, 1000 rows per COPY: its session %.1f us per row\n",
             large_cpu.service * 1e6 / (double) large.accepted,
