@@ -283,8 +283,17 @@ s_assert_same_health (const char *customer)
     }
 }
 
+static int
+s_compare_texts (const void *a, const void *b)
+{
+    return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 /* The JSON lines of `salesctl alerts` with arguments on stack, without
-   alert_seq and created_at_ms, as one text (the caller frees it). */
+   alert_seq and created_at_ms, sorted, one a line, as one text (the
+   caller frees it). Sorted: the two stacks decide the same alerts, each
+   in the order its scorer met the customers (which partition's events
+   the bus delivered first), so their sequences may differ. */
 static char *
 s_alerts (const sp_harness_consumer_stack_t *stack, const char *const *arguments, size_t *count)
 {
@@ -293,17 +302,33 @@ s_alerts (const sp_harness_consumer_stack_t *stack, const char *const *arguments
         fail_msg ("salesctl alerts failed: %s", output);
     json_t *lines = sp_harness_consumer_json_lines (output);
     assert_non_null (lines);
-    size_t index;
+    *count = json_array_size (lines);
+    char **texts = calloc (*count + 1, sizeof *texts);
+    assert_non_null (texts);
+    size_t index, length = 1;
     json_t *row;
     json_array_foreach (lines, index, row)
     {
         json_object_del (row, "alert_seq");
         json_object_del (row, "created_at_ms");
+        texts[index] = json_dumps (row, JSON_SORT_KEYS | JSON_COMPACT);
+        assert_non_null (texts[index]);
+        length += strlen (texts[index]) + 1;
     }
-    *count = json_array_size (lines);
-    char *text = json_dumps (lines, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref (lines);
+    qsort (texts, *count, sizeof *texts, s_compare_texts);
+    char *text = malloc (length);
     assert_non_null (text);
+    size_t used = 0;
+    for (index = 0; index < *count; index++) {
+        size_t size = strlen (texts[index]);
+        memcpy (text + used, texts[index], size);
+        text[used + size] = '\n';
+        used += size + 1;
+        free (texts[index]);
+    }
+    text[used] = '\0';
+    free (texts);
     return text;
 }
 
