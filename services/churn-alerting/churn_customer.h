@@ -143,12 +143,20 @@ typedef struct {
 
 typedef struct _churn_customer_t churn_customer_t;
 
-/* Room enough for any packed state. */
+/* Room enough for any packed state: every integer a varint of at most
+   CHURN_CUSTOMER_VARINT_MAX bytes (counts and days need far fewer). */
+#define CHURN_CUSTOMER_VARINT_MAX 10
 #define CHURN_CUSTOMER_PACKED_MAX                                                                  \
-    (3 + 16 + 2 + CHURN_CUSTOMER_MONEY_DAYS_MAX * 44 + 2 +                                         \
-     CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX * 20 + 1 + CHURN_CUSTOMER_COMPLAINT_DAYS_MAX * 24 + 1 +    \
-     CHURN_CUSTOMER_SURVEYS_MAX * (19 + CHURN_CUSTOMER_EVENT_ID_MAX) + 8 +                         \
-     3 * (1 + CHURN_CUSTOMER_OWNER_MAX))
+    (3 + 2 * CHURN_CUSTOMER_VARINT_MAX + CHURN_CUSTOMER_VARINT_MAX +                               \
+     CHURN_CUSTOMER_MONEY_DAYS_MAX * 7 * CHURN_CUSTOMER_VARINT_MAX + CHURN_CUSTOMER_VARINT_MAX +   \
+     CHURN_CUSTOMER_ENGAGEMENT_DAYS_MAX * 4 * CHURN_CUSTOMER_VARINT_MAX +                          \
+     CHURN_CUSTOMER_VARINT_MAX +                                                                   \
+     CHURN_CUSTOMER_COMPLAINT_DAYS_MAX * (1 + CHURN_MODEL_SEVERITY_COUNT) *                        \
+         CHURN_CUSTOMER_VARINT_MAX +                                                               \
+     CHURN_CUSTOMER_VARINT_MAX +                                                                   \
+     CHURN_CUSTOMER_SURVEYS_MAX *                                                                  \
+         (2 * CHURN_CUSTOMER_VARINT_MAX + 3 + CHURN_CUSTOMER_EVENT_ID_MAX) +                       \
+     CHURN_CUSTOMER_VARINT_MAX + 3 * (1 + CHURN_CUSTOMER_OWNER_MAX))
 
 /* A customer that has seen no event; NULL when out of memory. */
 churn_customer_t *churn_customer_new (void);
@@ -186,9 +194,10 @@ const churn_customer_complaint_t *churn_customer_complaint (const churn_customer
 size_t churn_customer_answer_count (const churn_customer_t *self);
 const churn_customer_answer_t *churn_customer_answer (const churn_customer_t *self, size_t index);
 
-/* Binary form kept in Redis: writes into buffer (size bytes) and returns
-   the length, or 0 when it does not fit (CHURN_CUSTOMER_PACKED_MAX always
-   fits). */
+/* Binary form kept in Redis (version 3, varints: churn_customer.c):
+   writes into buffer (size bytes) and returns the length, or 0 when it
+   does not fit (CHURN_CUSTOMER_PACKED_MAX always fits, and is the fast
+   case: a smaller buffer costs a copy). */
 size_t churn_customer_pack (const churn_customer_t *self, char *buffer, size_t size);
 
 /* Reads length bytes written by churn_customer_pack (length 0: a customer

@@ -35,9 +35,10 @@
 #define CHURN_KEYS_CONFIG "churn-alerting:config"
 
 /* The layout of the state, recorded in the config record: a new layout
-   rebuilds the state (a change of this value in a new build). "2": the
-   customer state's version 2, which keeps the owner. */
-#define CHURN_KEYS_FORMAT "2"
+   rebuilds the state (a change of this value in a new build). "3": the
+   customer state's version 3, in varints ("2": version 2, which added
+   the owner). */
+#define CHURN_KEYS_FORMAT "3"
 
 /* A customer's record. Returns the key's length, or -1 when it does not
    fit size. */
