@@ -146,12 +146,14 @@ typedef struct {
     int64_t transactions; /* salespulse_ingest_batch_events_count */
     int64_t requests;     /* salespulse_ingest_requests_total */
     int64_t split;        /* salespulse_ingest_split_requests_total (0 before issue 15) */
+    int64_t wal_syncs;    /* pg_stat_wal.wal_sync: WAL flushes to disk, any session */
 } s_commits_t;
 
 static s_commits_t
 s_commits (const s_bench_t *bench)
 {
     s_commits_t commits;
+    commits.wal_syncs = sp_harness_pg_count (bench->pg, "SELECT wal_sync FROM pg_stat_wal");
     commits.transactions =
         sp_harness_consumer_metric (bench->http_port, "salespulse_ingest_batch_events_count");
     commits.requests =
@@ -708,6 +710,13 @@ main (void)
         0)
         goto out_stop;
     s_commits_t after = s_commits (&bench);
+    if (s_clear (bench.pg) != 0)
+        goto out_stop;
+    s_commits_t paced_before = s_commits (&bench);
+    s_run_t paced_again;
+    if (s_publish (&bench, events, paced_count, BENCH_BATCH_SMALL, paced_rate, &paced_again) != 0)
+        goto out_stop;
+    s_commits_t paced_after = s_commits (&bench);
     int status = s_stop_service (&bench);
     if (status != 0) {
         fprintf (stderr, "bench_ingest: activity-ingest exited with status %d\n", status);
@@ -765,11 +774,19 @@ main (void)
             "(goal >= %.0f%%): %s\n",
             BENCH_SESSIONS, sessions_ratio * 100, BENCH_SESSIONS_GOAL_RATIO * 100,
             sessions_ratio >= BENCH_SESSIONS_GOAL_RATIO ? "met" : "not met");
-    printf ("steady run: %lld requests (%lld split over writers) in %lld transactions; "
-            "%zu sent after their slot, max latency %.1f ms\n",
+    printf ("steady run: %lld requests (%lld split over writers) in %lld transactions, "
+            "%lld WAL flushes; %zu sent after their slot, max latency %.1f ms\n",
             (long long) (after.requests - before.requests),
             (long long) (after.split - before.split),
-            (long long) (after.transactions - before.transactions), steady.late, steady.max_ms);
+            (long long) (after.transactions - before.transactions),
+            (long long) (after.wal_syncs - before.wal_syncs), steady.late, steady.max_ms);
+    printf ("paced run again: %lld requests (%lld split over writers) in %lld transactions, "
+            "%lld WAL flushes; p50 %.1f ms, p99 %.1f ms\n",
+            (long long) (paced_after.requests - paced_before.requests),
+            (long long) (paced_after.split - paced_before.split),
+            (long long) (paced_after.transactions - paced_before.transactions),
+            (long long) (paced_after.wal_syncs - paced_before.wal_syncs), paced_again.p50_ms,
+            paced_again.p99_ms);
     printf ("CPU per event, batches of 1000: activity-ingest %.1f us, its PostgreSQL sessions "
             "%.1f us; COPY, 1000 rows per COPY: its session %.1f us per row\n",
             large_cpu.service * 1e6 / (double) large.accepted,
