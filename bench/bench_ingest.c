@@ -35,6 +35,7 @@
     only, and the ceiling must be built from exactly the bytes the service
     sends.
 */
+#include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -665,6 +666,10 @@ main (void)
     int rc = 1;
     if (!events)
         goto out_free;
+    /* CZMQ's process state once, here: the publisher threads create their
+       first sockets at the same moment, and zsys_init is not safe to race
+       (an assertion in zsys_set_thread_name_prefix aborted a run). */
+    zsys_init ();
     int64_t now_ms = bench_wall_ms ();
     for (size_t index = 0; index < BENCH_EVENTS; index++)
         if (!(events[index] = s_event_new (index, now_ms)))
