@@ -1,22 +1,25 @@
-/*  test_funnel_failover - funnel-tracker through a Redis Cluster failover
-    (issue 15): the same events, published once through the real
-    activity-ingest, are applied by two funnel-trackers, one keeping its
-    state on one Redis server and one on a 3-master cluster whose masters
-    each have a replica. While the cluster tracker applies, one master's
-    replica is cut off (sp_harness_cluster_cut_replica) and, 300 ms later,
-    the master is killed (SIGKILL) and the replica promoted: the funnel
-    state the master acknowledged meanwhile (counts, distributions,
-    checkpoints of its partitions together) is lost with it. Afterwards
-    `salesctl funnel` and `salesctl pipeline` must give the same answers
-    from both trackers, for every scope and period asked: the partitions
-    whose checkpoints went back were applied again from there, and nothing
-    twice (test_cluster_failover does the same with the counting consumer
-    and the log's counts).
+/*  test_services_failover - funnel-tracker and kpi-evaluator through a
+    Redis Cluster failover (issue 15): the same events, published once
+    through the real activity-ingest, are applied by two funnel-trackers
+    and two kpi-evaluators, one of each keeping its state on one Redis
+    server and one on a 3-master cluster whose masters each have a
+    replica. While the cluster's services apply, one master's replica is
+    cut off (sp_harness_cluster_cut_replica) and, 300 ms later, the master
+    is killed (SIGKILL) and the replica promoted: the state the master
+    acknowledged meanwhile (funnel counts and distributions, kpi counters
+    and opportunity records, checkpoints of its partitions together) is
+    lost with it. Afterwards `salesctl funnel`, `salesctl pipeline` and
+    `salesctl kpi` must give the same answers from the cluster's services
+    as from the single server's, for every scope and period asked: the
+    partitions whose checkpoints went back were applied again from there,
+    and nothing twice (test_cluster_failover does the same with the
+    counting consumer and the log's counts).
 
     The events: 4,000 opportunities over 16 partitions, each with a lead,
     a visit (even ones), a demo (every third), a quote (every fifth) and a
     win (every seventh) or a loss (some others), spread over three months,
-    in two reps, teams and regions, sent 20 to a request.
+    in two reps, teams and regions, sent 20 to a request. kpi-evaluator
+    runs without an org chart: it counts the company and each rep.
 */
 #include <limits.h>
 #include <setjmp.h>
@@ -29,6 +32,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "sp_event_json.h"
 #include "sp_harness.h"
@@ -62,6 +66,8 @@ typedef struct {
     pid_t single;                           /* funnel-tracker on the stack's Redis */
     pid_t clustered;                        /* funnel-tracker on the cluster */
     int clustered_port;                     /* its /metrics */
+    pid_t kpi_single;                       /* kpi-evaluator on the stack's Redis */
+    pid_t kpi_clustered;                    /* kpi-evaluator on the cluster */
     char **events;                          /* JSON text of each event */
     size_t count;
 } s_state_t;
@@ -122,37 +128,91 @@ s_event (size_t index, void *arg)
     return sp_event_from_json (s_state.events[index], strlen (s_state.events[index]), &error);
 }
 
+/* kpi-evaluator on the stack's bus with its state at redis_url. */
+static pid_t
+s_evaluator (const char *redis_url, const char *name)
+{
+    char log[PATH_MAX];
+    snprintf (log, sizeof log, "%s/%s.log", sp_harness_dir (s_state.fixture->stack->harness), name);
+    char redis[PATH_MAX];
+    snprintf (redis, sizeof redis, "SP_REDIS_URL=%s", redis_url);
+    const char *settings[] = { "SP_TIME_ZONE=UTC",
+                               "SP_KPI_CURRENCY=USD",
+                               "SP_CONSUMER_POLL_MS=100",
+                               LEASE_TTL,
+                               redis,
+                               "SP_KPI_WARNINGS_ENDPOINT=tcp://127.0.0.1:*",
+                               NULL };
+    return sp_harness_consumer_service (s_state.fixture->stack->harness, "kpi-evaluator",
+                                        s_state.fixture->stack->bus, sp_harness_free_port (),
+                                        PARTITIONS, settings, NULL, log, START_TIMEOUT_MS);
+}
+
 static int
 s_group_setup (void **state)
 {
     (void) state;
-    s_state.fixture = sp_harness_consumer_cluster_new ("funnel-failover", PARTITIONS, REPLICAS,
+    s_state.fixture = sp_harness_consumer_cluster_new ("services-failover", PARTITIONS, REPLICAS,
                                                        START_TIMEOUT_MS);
     if (!s_state.fixture)
         return -1;
-    s_state.single = sp_harness_funnel_tracker (
-        s_state.fixture->stack, PARTITIONS, sp_harness_redis_url (s_state.fixture->stack->harness),
-        "funnel-single", sp_harness_free_port (), LEASE_TTL, START_TIMEOUT_MS);
+    const char *single = sp_harness_redis_url (s_state.fixture->stack->harness);
+    const char *cluster = sp_harness_cluster_url (s_state.fixture->cluster);
+    s_state.single =
+        sp_harness_funnel_tracker (s_state.fixture->stack, PARTITIONS, single, "funnel-single",
+                                   sp_harness_free_port (), LEASE_TTL, START_TIMEOUT_MS);
     s_state.clustered_port = sp_harness_free_port ();
-    s_state.clustered = sp_harness_funnel_tracker (
-        s_state.fixture->stack, PARTITIONS, sp_harness_cluster_url (s_state.fixture->cluster),
-        "funnel-cluster", s_state.clustered_port, LEASE_TTL, START_TIMEOUT_MS);
-    return s_state.single > 0 && s_state.clustered > 0 ? 0 : -1;
+    s_state.clustered =
+        sp_harness_funnel_tracker (s_state.fixture->stack, PARTITIONS, cluster, "funnel-cluster",
+                                   s_state.clustered_port, LEASE_TTL, START_TIMEOUT_MS);
+    s_state.kpi_single = s_evaluator (single, "kpi-single");
+    s_state.kpi_clustered = s_evaluator (cluster, "kpi-cluster");
+    return s_state.single > 0 && s_state.clustered > 0 && s_state.kpi_single > 0 &&
+                   s_state.kpi_clustered > 0
+               ? 0
+               : -1;
 }
 
 static int
 s_group_teardown (void **state)
 {
     (void) state;
-    if (s_state.single > 0)
-        sp_harness_stop (s_state.single, STOP_TIMEOUT_MS);
-    if (s_state.clustered > 0)
-        sp_harness_stop (s_state.clustered, STOP_TIMEOUT_MS);
+    const pid_t services[] = { s_state.single, s_state.clustered, s_state.kpi_single,
+                               s_state.kpi_clustered };
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+        if (services[i] > 0)
+            sp_harness_stop (services[i], STOP_TIMEOUT_MS);
     sp_harness_consumer_cluster_destroy (&s_state.fixture);
     for (size_t i = 0; i < s_state.count; i++)
         free (s_state.events[i]);
     free (s_state.events);
     return 0;
+}
+
+/* `salesctl kpi` for scope and period answers the same from both
+   evaluators, with something counted (not an empty answer). */
+static void
+s_assert_same_kpi (const char *scope, const char *period)
+{
+    sp_harness_consumer_stack_t *stack = s_state.fixture->stack;
+    json_t *same = sp_harness_salesctl_same (
+        stack->harness,
+        (const char *[]){ "kpi", "--scope", scope, "--period", period, "--json", NULL },
+        sp_harness_redis_url (stack->harness), sp_harness_cluster_url (s_state.fixture->cluster),
+        (const char *[]){ "as_of", NULL }, ANSWER_TIMEOUT_MS);
+    if (!same)
+        fail_msg ("kpi %s %s: the answers differ or are incomplete after the failover", scope,
+                  period);
+    size_t counted = 0, index;
+    json_t *row;
+    json_array_foreach (json_object_get (same, "kpis"), index, row)
+    {
+        if (json_integer_value (json_object_get (row, "actual")) > 0)
+            counted++;
+    }
+    json_decref (same);
+    if (counted == 0)
+        fail_msg ("kpi %s %s: nothing counted", scope, period);
 }
 
 static int64_t
@@ -163,7 +223,7 @@ s_applied (void)
 }
 
 static void
-test_funnels_survive_a_failover (void **state)
+test_services_survive_a_failover (void **state)
 {
     (void) state;
     s_make_events ();
@@ -198,6 +258,11 @@ test_funnels_survive_a_failover (void **state)
     assert_int_equal (sp_harness_funnel_same (stack->harness, sp_harness_redis_url (stack->harness),
                                               sp_harness_cluster_url (cluster), ANSWER_TIMEOUT_MS),
                       0);
+    const char *const reps[] = { "company", "rep:rep-ana", "rep:rep-ben" };
+    const char *const periods[] = { "2026-03", "2026-04", "2026-Q2" };
+    for (size_t scope = 0; scope < sizeof reps / sizeof reps[0]; scope++)
+        for (size_t period = 0; period < sizeof periods / sizeof periods[0]; period++)
+            s_assert_same_kpi (reps[scope], periods[period]);
     /* the interesting case happened: acknowledged state was lost */
     assert_true (lost > 0);
     assert_true (sp_harness_cluster_lost_bytes (cluster) > 0);
@@ -207,8 +272,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_funnels_survive_a_failover),
+        cmocka_unit_test (test_services_survive_a_failover),
     };
-    return cmocka_run_group_tests_name ("funnel_failover", tests, s_group_setup,
+    return cmocka_run_group_tests_name ("services_failover", tests, s_group_setup,
                                         s_group_teardown);
 }
