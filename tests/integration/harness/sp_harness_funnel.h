@@ -1,6 +1,6 @@
 /*  sp_harness_funnel - funnel-tracker in the tests that compare its state
     on two Redis deployments (one server and a Redis Cluster:
-    test_funnel_cluster, test_funnel_failover): starting a tracker on one of
+    test_funnel_cluster, test_services_failover): starting a tracker on one of
     them, and asking salesctl the same funnel questions of both. Linked
     into tests only: failures print to stderr and return -1.
 */
