@@ -1,15 +1,16 @@
-/*  test_services_failover - funnel-tracker and kpi-evaluator through a
-    Redis Cluster failover (issue 15): the same events, published once
-    through the real activity-ingest, are applied by two funnel-trackers
-    and two kpi-evaluators, one of each keeping its state on one Redis
+/*  test_services_failover - funnel-tracker, kpi-evaluator and
+    incentive-calculator through a Redis Cluster failover (issue 15): the
+    same events, published once through the real activity-ingest, are
+    applied by two of each, one of each keeping its state on one Redis
     server and one on a 3-master cluster whose masters each have a
     replica. While the cluster's services apply, one master's replica is
     cut off (sp_harness_cluster_cut_replica) and, 300 ms later, the master
     is killed (SIGKILL) and the replica promoted: the state the master
     acknowledged meanwhile (funnel counts and distributions, kpi counters
-    and opportunity records, checkpoints of its partitions together) is
-    lost with it. Afterwards `salesctl funnel`, `salesctl pipeline` and
-    `salesctl kpi` must give the same answers from the cluster's services
+    and opportunity records, credited deals, checkpoints of its partitions
+    together) is lost with it. Afterwards `salesctl funnel`, `salesctl
+    pipeline`, `salesctl kpi` and `salesctl statement` must give the same
+    answers from the cluster's services
     as from the single server's, for every scope and period asked: the
     partitions whose checkpoints went back were applied again from there,
     and nothing twice (test_cluster_failover does the same with the
@@ -19,7 +20,8 @@
     a visit (even ones), a demo (every third), a quote (every fifth) and a
     win (every seventh) or a loss (some others), spread over three months,
     in two reps, teams and regions, sent 20 to a request. kpi-evaluator
-    runs without an org chart: it counts the company and each rep.
+    runs without an org chart: it counts the company and each rep;
+    incentive-calculator pays both reps under one quarterly tiered plan.
 */
 #include <limits.h>
 #include <setjmp.h>
@@ -60,6 +62,18 @@
 #define T0 INT64_C (1772409600000)
 #define MINUTE_MS INT64_C (60000)
 #define DAY_MS (24 * 60 * MINUTE_MS)
+#define OWN_SETTINGS_MAX 3
+#define OUTPUT_SIZE 65536
+
+/* incentive-calculator's plan for both reps: quarterly tiers on revenue. */
+static const char s_plan[] =
+    "{\"name\": \"ae-2026\", \"currency\": \"USD\", \"period\": \"quarter\","
+    " \"assign\": {\"reps\": [{\"id\": \"rep-ana\"}, {\"id\": \"rep-ben\"}]},"
+    " \"components\": [{\"id\": \"revenue\", \"measure\": \"revenue\", \"quota\": \"100000.00\","
+    " \"table\": {\"basis\": \"amount\", \"bands\": ["
+    " {\"lo\": \"0\", \"hi\": \"50000\", \"rate\": \"0.05\"},"
+    " {\"lo\": \"50000\", \"hi\": \"100000\", \"rate\": \"0.10\"},"
+    " {\"lo\": \"100000\", \"rate\": \"0.15\"}]}}]}";
 
 typedef struct {
     sp_harness_consumer_cluster_t *fixture; /* stack and replicated cluster */
@@ -68,6 +82,8 @@ typedef struct {
     int clustered_port;                     /* its /metrics */
     pid_t kpi_single;                       /* kpi-evaluator on the stack's Redis */
     pid_t kpi_clustered;                    /* kpi-evaluator on the cluster */
+    pid_t incentive_single;                 /* incentive-calculator on the stack's Redis */
+    pid_t incentive_clustered;              /* incentive-calculator on the cluster */
     char **events;                          /* JSON text of each event */
     size_t count;
 } s_state_t;
@@ -128,24 +144,57 @@ s_event (size_t index, void *arg)
     return sp_event_from_json (s_state.events[index], strlen (s_state.events[index]), &error);
 }
 
-/* kpi-evaluator on the stack's bus with its state at redis_url. */
+/* program on the stack's bus with its state at redis_url, in UTC, with
+   the test's lease and poll, plus its own settings (NULL terminated, at
+   most OWN_SETTINGS_MAX). */
 static pid_t
-s_evaluator (const char *redis_url, const char *name)
+s_service (const char *program, const char *redis_url, const char *name, const char *const *own)
 {
     char log[PATH_MAX];
     snprintf (log, sizeof log, "%s/%s.log", sp_harness_dir (s_state.fixture->stack->harness), name);
     char redis[PATH_MAX];
     snprintf (redis, sizeof redis, "SP_REDIS_URL=%s", redis_url);
-    const char *settings[] = { "SP_TIME_ZONE=UTC",
-                               "SP_KPI_CURRENCY=USD",
-                               "SP_CONSUMER_POLL_MS=100",
-                               LEASE_TTL,
-                               redis,
-                               "SP_KPI_WARNINGS_ENDPOINT=tcp://127.0.0.1:*",
-                               NULL };
-    return sp_harness_consumer_service (s_state.fixture->stack->harness, "kpi-evaluator",
+    const char *settings[4 + OWN_SETTINGS_MAX + 1] = { "SP_TIME_ZONE=UTC",
+                                                       "SP_CONSUMER_POLL_MS=100", LEASE_TTL,
+                                                       redis };
+    for (size_t i = 0; own[i]; i++) {
+        assert_true (i < OWN_SETTINGS_MAX);
+        settings[4 + i] = own[i];
+    }
+    return sp_harness_consumer_service (s_state.fixture->stack->harness, program,
                                         s_state.fixture->stack->bus, sp_harness_free_port (),
                                         PARTITIONS, settings, NULL, log, START_TIMEOUT_MS);
+}
+
+static pid_t
+s_evaluator (const char *redis_url, const char *name)
+{
+    return s_service ("kpi-evaluator", redis_url, name,
+                      (const char *[]){ "SP_KPI_CURRENCY=USD",
+                                        "SP_KPI_WARNINGS_ENDPOINT=tcp://127.0.0.1:*", NULL });
+}
+
+static pid_t
+s_calculator (const char *redis_url, const char *name)
+{
+    return s_service ("incentive-calculator", redis_url, name,
+                      (const char *[]){ "SP_INCENTIVE_CURRENCY=USD",
+                                        "SP_INCENTIVE_STATEMENTS_ENDPOINT=tcp://127.0.0.1:*",
+                                        NULL });
+}
+
+/* Loads the plan (through salesctl, into the shared PostgreSQL). */
+static int
+s_load_plan (void)
+{
+    sp_harness_t *harness = s_state.fixture->stack->harness;
+    char path[PATH_MAX];
+    char output[OUTPUT_SIZE];
+    if (sp_harness_consumer_file (harness, "plan.json", s_plan, path, sizeof path) != 0)
+        return -1;
+    return sp_harness_consumer_salesctl (harness,
+                                         (const char *[]){ "load", "plans", path, "--json", NULL },
+                                         output, sizeof output, START_TIMEOUT_MS);
 }
 
 static int
@@ -167,8 +216,13 @@ s_group_setup (void **state)
                                    s_state.clustered_port, LEASE_TTL, START_TIMEOUT_MS);
     s_state.kpi_single = s_evaluator (single, "kpi-single");
     s_state.kpi_clustered = s_evaluator (cluster, "kpi-cluster");
+    if (s_load_plan () != 0)
+        return -1;
+    s_state.incentive_single = s_calculator (single, "incentive-single");
+    s_state.incentive_clustered = s_calculator (cluster, "incentive-cluster");
     return s_state.single > 0 && s_state.clustered > 0 && s_state.kpi_single > 0 &&
-                   s_state.kpi_clustered > 0
+                   s_state.kpi_clustered > 0 && s_state.incentive_single > 0 &&
+                   s_state.incentive_clustered > 0
                ? 0
                : -1;
 }
@@ -177,8 +231,9 @@ static int
 s_group_teardown (void **state)
 {
     (void) state;
-    const pid_t services[] = { s_state.single, s_state.clustered, s_state.kpi_single,
-                               s_state.kpi_clustered };
+    const pid_t services[] = { s_state.single,           s_state.clustered,
+                               s_state.kpi_single,       s_state.kpi_clustered,
+                               s_state.incentive_single, s_state.incentive_clustered };
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
         if (services[i] > 0)
             sp_harness_stop (services[i], STOP_TIMEOUT_MS);
@@ -213,6 +268,26 @@ s_assert_same_kpi (const char *scope, const char *period)
     json_decref (same);
     if (counted == 0)
         fail_msg ("kpi %s %s: nothing counted", scope, period);
+}
+
+/* `salesctl statement` for rep and quarter answers the same from both
+   calculators, with lines (not an empty statement). */
+static void
+s_assert_same_statement (const char *rep, const char *quarter)
+{
+    sp_harness_consumer_stack_t *stack = s_state.fixture->stack;
+    json_t *same = sp_harness_salesctl_same (
+        stack->harness,
+        (const char *[]){ "statement", "--rep", rep, "--period", quarter, "--json", NULL },
+        sp_harness_redis_url (stack->harness), sp_harness_cluster_url (s_state.fixture->cluster),
+        NULL, ANSWER_TIMEOUT_MS);
+    if (!same)
+        fail_msg ("statement %s %s: the answers differ or are incomplete after the failover", rep,
+                  quarter);
+    size_t lines = json_array_size (json_object_get (same, "lines"));
+    json_decref (same);
+    if (lines == 0)
+        fail_msg ("statement %s %s: no lines", rep, quarter);
 }
 
 static int64_t
@@ -263,6 +338,10 @@ test_services_survive_a_failover (void **state)
     for (size_t scope = 0; scope < sizeof reps / sizeof reps[0]; scope++)
         for (size_t period = 0; period < sizeof periods / sizeof periods[0]; period++)
             s_assert_same_kpi (reps[scope], periods[period]);
+    const char *const quarters[] = { "2026-Q1", "2026-Q2" };
+    for (size_t rep = 1; rep < sizeof reps / sizeof reps[0]; rep++)
+        for (size_t quarter = 0; quarter < sizeof quarters / sizeof quarters[0]; quarter++)
+            s_assert_same_statement (reps[rep] + strlen ("rep:"), quarters[quarter]);
     /* the interesting case happened: acknowledged state was lost */
     assert_true (lost > 0);
     assert_true (sp_harness_cluster_lost_bytes (cluster) > 0);
