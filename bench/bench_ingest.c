@@ -23,6 +23,14 @@
          connection and thread, chunks of 1,000 and of 10,000 rows per
          session, each COPY its own transaction.
 
+      5. a steady run at BENCH_STEADY_RATE events/s (requests of 100) and
+         the paced run again, each with the transactions the service's
+         /metrics count and the WAL flushes pg_stat_wal counts: how many
+         requests share a commit;
+      6. CPU per event of activity-ingest and of its PostgreSQL sessions
+         over the batch-1,000 run, against CPU per row of the COPY session
+         (/proc/PID/stat): where the time goes, measured in the same run.
+
     The events table is emptied before every measurement, so each starts
     from the same state. The ratios end to end (batches of 1,000) / the
     one-session COPY ceiling (goal: at least 50 %) and / the two-session
