@@ -244,20 +244,30 @@ s_group_teardown (void **state)
     return 0;
 }
 
-/* `salesctl kpi` for scope and period answers the same from both
-   evaluators, with something counted (not an empty answer). */
-static void
-s_assert_same_kpi (const char *scope, const char *period)
+/* command (kpi or statement) with option (--scope or --rep) value and
+   period answers the same from the single server's service and the
+   cluster's, complete, leaving out "as_of" (the moment asked); the
+   answer, to be freed. */
+static json_t *
+s_assert_same (const char *command, const char *option, const char *value, const char *period)
 {
     sp_harness_consumer_stack_t *stack = s_state.fixture->stack;
     json_t *same = sp_harness_salesctl_same (
         stack->harness,
-        (const char *[]){ "kpi", "--scope", scope, "--period", period, "--json", NULL },
+        (const char *[]){ command, option, value, "--period", period, "--json", NULL },
         sp_harness_redis_url (stack->harness), sp_harness_cluster_url (s_state.fixture->cluster),
         (const char *[]){ "as_of", NULL }, ANSWER_TIMEOUT_MS);
     if (!same)
-        fail_msg ("kpi %s %s: the answers differ or are incomplete after the failover", scope,
-                  period);
+        fail_msg ("%s %s %s: the answers differ or are incomplete after the failover", command,
+                  value, period);
+    return same;
+}
+
+/* The same kpi answer from both evaluators, something counted in it. */
+static void
+s_assert_same_kpi (const char *scope, const char *period)
+{
+    json_t *same = s_assert_same ("kpi", "--scope", scope, period);
     size_t counted = 0, index;
     json_t *row;
     json_array_foreach (json_object_get (same, "kpis"), index, row)
@@ -270,20 +280,11 @@ s_assert_same_kpi (const char *scope, const char *period)
         fail_msg ("kpi %s %s: nothing counted", scope, period);
 }
 
-/* `salesctl statement` for rep and quarter answers the same from both
-   calculators, with lines (not an empty statement). */
+/* The same statement from both calculators, with lines. */
 static void
 s_assert_same_statement (const char *rep, const char *quarter)
 {
-    sp_harness_consumer_stack_t *stack = s_state.fixture->stack;
-    json_t *same = sp_harness_salesctl_same (
-        stack->harness,
-        (const char *[]){ "statement", "--rep", rep, "--period", quarter, "--json", NULL },
-        sp_harness_redis_url (stack->harness), sp_harness_cluster_url (s_state.fixture->cluster),
-        NULL, ANSWER_TIMEOUT_MS);
-    if (!same)
-        fail_msg ("statement %s %s: the answers differ or are incomplete after the failover", rep,
-                  quarter);
+    json_t *same = s_assert_same ("statement", "--rep", rep, quarter);
     size_t lines = json_array_size (json_object_get (same, "lines"));
     json_decref (same);
     if (lines == 0)
