@@ -547,11 +547,9 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
                    char *error, size_t error_size)
 {
     assert (settings && loop && metrics);
-    if (settings->writers < 1 || settings->writers > INGEST_REQUEST_MAX_GROUPS ||
-        settings->writers > settings->partitions) {
-        sp_error_set (error, error_size,
-                      "--writers %u must be 1..%d and at most --partitions (%u)",
-                      settings->writers, INGEST_REQUEST_MAX_GROUPS, settings->partitions);
+    if (settings->writers < 1 || settings->writers > INGEST_REQUEST_MAX_GROUPS) {
+        sp_error_set (error, error_size, "--writers %u must be 1..%d", settings->writers,
+                      INGEST_REQUEST_MAX_GROUPS);
         return NULL;
     }
     ingest_server_t *self = (ingest_server_t *) calloc (1, sizeof *self);
@@ -560,6 +558,13 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
         return NULL;
     }
     self->settings = *settings;
+    /* A writer without a partition would never write: more writers than
+       partitions are lowered to one per partition. */
+    if (settings->writers > settings->partitions) {
+        sp_log_warn ("fewer partitions than writers, one writer per partition",
+                     "writers=%u partitions=%u", settings->writers, settings->partitions);
+        self->settings.writers = settings->partitions;
+    }
     self->settings.endpoint = NULL;
     self->settings.bus = NULL;
     self->loop = loop;
@@ -568,12 +573,12 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
     self->limits.partitions = settings->partitions;
     self->limits.max_future_ms = settings->max_future_ms;
     self->limits.max_past_ms = settings->max_past_ms;
-    self->writers = (s_writer_t *) calloc (settings->writers, sizeof (s_writer_t));
+    self->writers = (s_writer_t *) calloc (self->settings.writers, sizeof (s_writer_t));
     if (!self->writers || s_register_metrics (self, metrics) != 0) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
-    for (uint32_t group = 0; group < settings->writers; group++)
+    for (uint32_t group = 0; group < self->settings.writers; group++)
         self->writers[group].timer_fd = -1;
 
     sp_zmq_options_t options;
@@ -593,11 +598,11 @@ ingest_server_new (const ingest_server_settings_t *settings, zloop_t *loop, sp_m
         goto out_destroy;
 
     /* Each writer thread copies the URL before it signals. */
-    for (uint32_t group = 0; group < settings->writers; group++)
+    for (uint32_t group = 0; group < self->settings.writers; group++)
         if (s_writer_start (self, &self->writers[group], group, error, error_size) != 0)
             goto out_destroy;
     self->settings.postgres_url = NULL;
-    sp_metric_set (self->writers_gauge, NULL, (double) settings->writers);
+    sp_metric_set (self->writers_gauge, NULL, (double) self->settings.writers);
     if (zloop_reader (loop, self->router, s_router_readable, self) != 0) {
         sp_error_set (error, error_size, "could not register the socket readers");
         goto out_destroy;
@@ -690,6 +695,13 @@ ingest_server_destroy (ingest_server_t **self_p)
     sp_zmq_socket_destroy (&self->router);
     free (self);
     *self_p = NULL;
+}
+
+uint32_t
+ingest_server_writers (const ingest_server_t *self)
+{
+    assert (self);
+    return self->settings.writers;
 }
 
 const char *

@@ -47,7 +47,8 @@ typedef struct {
     size_t max_message_bytes; /* largest request frame (ZMQ_MAXMSGSIZE) */
     int64_t max_future_ms;    /* occurred_at at most this far ahead of now */
     int64_t max_past_ms;      /* occurred_at at most this far behind now */
-    uint32_t writers;         /* writer sessions, 1..partitions (partition groups) */
+    uint32_t writers;         /* writer sessions (partition groups), 1..64; more than
+                                 partitions are lowered to one per partition */
     int64_t commit_delay_us;  /* group-commit delay after the first pending request, µs */
     size_t max_pending;       /* most events waiting for the next transaction */
     int bus_hwm;              /* ZMQ_SNDHWM of the PUB socket, messages */
@@ -68,6 +69,9 @@ void ingest_server_stop (ingest_server_t *self);
 /* Stops (as above), ends the writer thread, closes the sockets, frees;
    no-op on NULL; sets *self_p to NULL. */
 void ingest_server_destroy (ingest_server_t **self_p);
+
+/* Writer threads running: settings.writers, at most one per partition. */
+uint32_t ingest_server_writers (const ingest_server_t *self);
 
 /* The endpoints actually bound (real port after a wildcard bind). */
 const char *ingest_server_endpoint (ingest_server_t *self);

@@ -34,7 +34,7 @@ static const sp_config_option_t s_options[] = {
       0, INT64_C (31536000000) },
     { "writers", "SP_INGEST_WRITERS", SP_CONFIG_INT, "2",
       "writer sessions (PostgreSQL connections), each storing the partitions p with "
-      "p % writers = its number; 1..partitions",
+      "p % writers = its number (at most one per partition)",
       1, 64 },
     { "commit-delay-us", "SP_INGEST_COMMIT_DELAY_US", SP_CONFIG_INT, "200",
       "group commit: how long the first request of a writer's batch waits for others, "
@@ -92,7 +92,7 @@ s_attach (sp_service_t *service, void *arg)
     sp_service_on_stop (service, s_stop, server_p);
     sp_log_info ("accepting requests", "endpoint=\"%s\" bus=\"%s\" writers=%u commit_delay_us=%lld",
                  ingest_server_endpoint (*server_p), ingest_server_bus_endpoint (*server_p),
-                 settings.writers, (long long) settings.commit_delay_us);
+                 ingest_server_writers (*server_p), (long long) settings.commit_delay_us);
     return 0;
 }
 
