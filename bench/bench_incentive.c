@@ -96,6 +96,7 @@
 #define BENCH_LIVE_EVENTS_ENV "SP_BENCH_INCENTIVE_LIVE_EVENTS"
 #define BENCH_STATEMENT_DEALS_ENV "SP_BENCH_INCENTIVE_STATEMENT_DEALS"
 #define BENCH_HOLD_ENV "SP_BENCH_INCENTIVE_HOLD"
+#define BENCH_COMPARE_ENV "SP_BENCH_INCENTIVE_COMPARE"
 #define BENCH_HOLD_POLL_US 100000 /* 100 ms */
 #define BENCH_CUSTOMERS 50000
 #define BENCH_SPLIT_EVERY 5         /* one deal in 5 is split with the next rep */
@@ -564,7 +565,7 @@ s_print_latency (const s_latency_t *latency)
 /* With SP_BENCH_INCENTIVE_HOLD=PATH (for profiling): writes salesctl's
    connection options (--postgres URL --redis URL) to PATH and waits,
    servers and service running and the data in place, until PATH is
-   removed. Nothing without it. */
+   removed. Nothing without it. SP_BENCH_INCENTIVE_COMPARE: s_compare. */
 static void
 s_hold (const s_bench_t *bench)
 {
@@ -582,6 +583,53 @@ s_hold (const s_bench_t *bench)
     fprintf (stderr, BENCH_NAME ": holding until %s is removed\n", path);
     while (access (path, F_OK) == 0)
         usleep (BENCH_HOLD_POLL_US);
+}
+
+/* With SP_BENCH_INCENTIVE_COMPARE=BUILD (another build of salesctl, a
+   folder as SP_BUILD_DIR names one, relative to the sources: e.g. the
+   code before a change): the whole commands of step 4 for the rep
+   without deals and for rep-0000, run by that build's salesctl and by
+   this one's in turn (other, own, other, own...), into latency[0..1]
+   (other: without deals, rep-0000) and latency[2..3] (own), so both are
+   measured in the same run and the same minutes. Every answer checked.
+   Returns 0 (nothing done without the variable), or -1. */
+static int
+s_compare (s_bench_t *bench, const s_expected_t *expected, s_latency_t *latency, bool *compared)
+{
+    const char *other = getenv (BENCH_COMPARE_ENV);
+    *compared = other && *other;
+    if (!*compared)
+        return 0;
+    const char *own_setting = getenv ("SP_BUILD_DIR");
+    char own[PATH_MAX];
+    snprintf (own, sizeof own, "%s", own_setting ? own_setting : "");
+    const char *const empty[] = {
+        "statement", "--rep", BENCH_EMPTY_REP, "--period", BENCH_STATEMENT_PERIOD, "--json", NULL
+    };
+    const char *const full[] = {
+        "statement", "--rep", BENCH_STATEMENT_REP, "--period", BENCH_STATEMENT_PERIOD,
+        "--json",    NULL
+    };
+    s_expected_t none = { 0, 0 };
+    int rc = 0;
+    for (size_t index = 0; index < 4; index++)
+        latency[index].runs = BENCH_COMMAND_RUNS;
+    for (size_t run = 0; run < BENCH_COMMAND_RUNS && rc == 0; run++)
+        for (size_t side = 0; side < 2 && rc == 0; side++) {
+            setenv ("SP_BUILD_DIR", side == 0 ? other : own, 1);
+            int64_t net;
+            size_t lines;
+            if (s_salesctl (bench, empty, &latency[side * 2].ms[run]) != 0 ||
+                s_check_statement (bench->output, &none, &net, &lines) != 0 ||
+                s_salesctl (bench, full, &latency[side * 2 + 1].ms[run]) != 0 ||
+                s_check_statement (bench->output, expected, &net, &lines) != 0)
+                rc = -1;
+        }
+    setenv ("SP_BUILD_DIR", own, 1);
+    for (size_t index = 0; index < 4; index++)
+        qsort (latency[index].ms, latency[index].runs, sizeof latency[index].ms[0],
+               bench_compare_double);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -732,6 +780,15 @@ main (void)
         s_check_statement (bench.output, &expected, &net, &lines) != 0)
         goto out_stop;
     size_t statement_bytes = strlen (bench.output);
+    bool compared = false;
+    s_latency_t versus[4] = {
+        { "compare: other build's salesctl, a rep without deals", 0, { 0 } },
+        { "compare: other build's salesctl, rep-0000", 0, { 0 } },
+        { "compare: this build's salesctl, a rep without deals", 0, { 0 } },
+        { "compare: this build's salesctl, rep-0000", 0, { 0 } },
+    };
+    if (s_compare (&bench, &expected, versus, &compared) != 0)
+        goto out_stop;
 
     /* 5. The close: computed in process, then the real close. */
     char error[INCENTIVE_CLOSE_ERROR_SIZE];
@@ -816,6 +873,16 @@ main (void)
             "whole command - rep without deals: %.1f ms (target <= 50 ms)\n",
             lines, (double) statement_bytes / BENCH_BYTES_PER_MIB, (double) net / BENCH_PERCENT,
             s_median (&full) - s_median (&empty));
+    if (compared) {
+        for (size_t index = 0; index < 4; index++)
+            s_print_latency (&versus[index]);
+        double other_minus = s_median (&versus[1]) - s_median (&versus[0]);
+        double own_minus = s_median (&versus[3]) - s_median (&versus[2]);
+        printf ("compare (" BENCH_COMPARE_ENV "=%s, run in turn): whole command - rep without "
+                "deals, medians: other %.1f ms, this %.1f ms, this / other %.2f\n",
+                getenv (BENCH_COMPARE_ENV), other_minus, own_minus,
+                other_minus > 0 ? own_minus / other_minus : 0.0);
+    }
     printf ("close of " BENCH_CLOSE_PERIOD ": every statement computed in process in %.2f s; "
             "salesctl close-period %.2f s: %" PRId64 " statements stored, %.1f MiB, net payouts "
             "%.2f USD\n",
