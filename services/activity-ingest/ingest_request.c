@@ -19,18 +19,18 @@
 
 /* What the service knows about one event of the request. */
 typedef struct {
-    ingest_outcome_t outcome;        /* REJECTED, PENDING, then the resolved outcome */
-    uint32_t home_partition;         /* partition the event itself belongs to */
-    uint32_t group;                  /* writer group that stores it (ingest_request_split) */
-    uint32_t partition;              /* partition of the event, or of its stored original */
-    uint64_t sequence;               /* sequence of the event or of its stored original */
-    size_t packed_offset;            /* start of the packed event in packed */
-    size_t packed_size;              /* bytes of the packed event */
-    const uint8_t *wire;             /* the event as sent, inside the request's bytes
-                                        (valid while ingest_request_new runs) */
-    size_t wire_size;                /* its bytes */
+    ingest_outcome_t outcome;         /* REJECTED, PENDING, then the resolved outcome */
+    uint32_t home_partition;          /* partition the event itself belongs to */
+    uint32_t group;                   /* writer group that stores it (ingest_request_split) */
+    uint32_t partition;               /* partition of the event, or of its stored original */
+    uint64_t sequence;                /* sequence of the event or of its stored original */
+    size_t packed_offset;             /* start of the packed event in packed */
+    size_t packed_size;               /* bytes of the packed event */
+    const uint8_t *wire;              /* the event as sent, inside the request's bytes
+                                         (valid while ingest_request_new runs) */
+    size_t wire_size;                 /* its bytes */
     uint8_t hash[INGEST_DIGEST_SIZE]; /* SHA-256 of the packed event */
-    sp_event_error_t rejection;      /* why it was rejected (REJECTED only) */
+    sp_event_error_t rejection;       /* why it was rejected (REJECTED only) */
 } s_event_state_t;
 
 struct _ingest_request_t {
@@ -48,8 +48,8 @@ struct _ingest_request_t {
 };
 
 int
-ingest_request_frame_shape (const size_t *sizes, size_t count, size_t *body_index,
-                            bool *delimiter, char *error, size_t error_size)
+ingest_request_frame_shape (const size_t *sizes, size_t count, size_t *body_index, bool *delimiter,
+                            char *error, size_t error_size)
 {
     assert (sizes && count >= 1 && body_index && delimiter);
     *delimiter = count >= 2 && sizes[0] == 0;
@@ -384,18 +384,25 @@ ingest_request_resolve (ingest_request_t *self, size_t index, ingest_outcome_t o
     self->events[index].sequence = sequence;
 }
 
-void
-ingest_request_unresolve (ingest_request_t *self)
+/* Back to pending: every valid event, or those of group only. */
+static void
+s_unresolve (ingest_request_t *self, bool every_group, uint32_t group)
 {
     assert (self);
     for (size_t index = 0; index < self->event_count; index++) {
         s_event_state_t *state = &self->events[index];
-        if (state->outcome == INGEST_OUTCOME_REJECTED)
+        if (state->outcome == INGEST_OUTCOME_REJECTED || (!every_group && state->group != group))
             continue;
         state->outcome = INGEST_OUTCOME_PENDING;
         state->partition = state->home_partition;
         state->sequence = 0;
     }
+}
+
+void
+ingest_request_unresolve (ingest_request_t *self)
+{
+    s_unresolve (self, true, 0);
 }
 
 uint64_t
@@ -435,15 +442,7 @@ ingest_request_group (const ingest_request_t *self, size_t index)
 void
 ingest_request_unresolve_group (ingest_request_t *self, uint32_t group)
 {
-    assert (self);
-    for (size_t index = 0; index < self->event_count; index++) {
-        s_event_state_t *state = &self->events[index];
-        if (state->group != group || state->outcome == INGEST_OUTCOME_REJECTED)
-            continue;
-        state->outcome = INGEST_OUTCOME_PENDING;
-        state->partition = state->home_partition;
-        state->sequence = 0;
-    }
+    s_unresolve (self, false, group);
 }
 
 void

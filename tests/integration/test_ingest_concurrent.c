@@ -50,7 +50,8 @@
 #define TEST_SMALL_BATCH 10         /* events per back-pressure request */
 #define TEST_SMALL_REQUESTS 8       /* back-pressure requests sent at once */
 #define TEST_MAX_PENDING "SP_INGEST_MAX_PENDING=10"
-#define TEST_COMMIT_WAIT "SP_INGEST_COMMIT_DELAY_US=1000000" /* the first request waits this long */
+/* the first request waits this long */
+#define TEST_COMMIT_WAIT "SP_INGEST_COMMIT_DELAY_US=1000000"
 #define TEST_TEXT_SIZE 128
 
 typedef struct {
@@ -319,20 +320,11 @@ s_dealer (const char *endpoint)
     return dealer;
 }
 
-/* Reads a service's HTTP port from its "started" log line. */
+/* The port of /metrics, from the service's log. */
 static int
 s_http_port (const s_instance_t *instance)
 {
-    FILE *file = fopen (instance->log_path, "r");
-    assert_non_null (file);
-    char line[4096];
-    int port = -1;
-    while (port < 0 && fgets (line, sizeof line, file)) {
-        const char *found = strstr (line, "msg=\"started\" http_port=");
-        if (found)
-            port = (int) strtol (found + strlen ("msg=\"started\" http_port="), NULL, 10);
-    }
-    fclose (file);
+    int port = sp_harness_log_http_port (instance->log_path);
     assert_true (port > 0);
     return port;
 }

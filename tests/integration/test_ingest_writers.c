@@ -175,16 +175,7 @@ s_stored_as_replied (s_fixture_t *fixture, sp_event_t **events,
 static int
 s_http_port (const s_fixture_t *fixture)
 {
-    FILE *file = fopen (fixture->log_path, "r");
-    assert_non_null (file);
-    char line[1024];
-    int port = -1;
-    while (port < 0 && fgets (line, sizeof line, file)) {
-        const char *found = strstr (line, "msg=\"started\" http_port=");
-        if (found)
-            port = (int) strtol (found + strlen ("msg=\"started\" http_port="), NULL, 10);
-    }
-    fclose (file);
+    int port = sp_harness_log_http_port (fixture->log_path);
     assert_true (port > 0);
     return port;
 }

@@ -150,6 +150,11 @@ int sp_harness_read_file (const char *path, char *buffer, size_t size);
 /* True when the file at log_path holds a line containing text. */
 bool sp_harness_log_contains (const char *log_path, const char *text);
 
+/* The /metrics port a service wrote in its `msg="started" http_port=N`
+   log line (SP_HTTP with port 0), or -1 when the file at log_path holds
+   none. */
+int sp_harness_log_http_port (const char *log_path);
+
 /* Waits until GET http://127.0.0.1:PORT/PATH answers status 200 with a
    body containing text (any body when text is NULL); the body is left in
    body. Returns 0, or -1 when pid exited first (it is then reaped) or

@@ -166,6 +166,24 @@ sp_harness_log_contains (const char *log_path, const char *text)
 }
 
 int
+sp_harness_log_http_port (const char *log_path)
+{
+    static const char marker[] = "msg=\"started\" http_port=";
+    FILE *file = fopen (log_path, "r");
+    if (!file)
+        return -1;
+    char line[SP_HARNESS_LOG_LINE_MAX];
+    int port = -1;
+    while (port < 0 && fgets (line, sizeof line, file)) {
+        const char *found = strstr (line, marker);
+        if (found)
+            port = (int) strtol (found + strlen (marker), NULL, 10);
+    }
+    fclose (file);
+    return port > 0 ? port : -1;
+}
+
+int
 sp_harness_wait_log (pid_t pid, const char *log_path, const char *text, int timeout_ms)
 {
     int64_t deadline = sp_harness_now_ms () + timeout_ms;
