@@ -420,6 +420,49 @@ test_concurrent_publishers_gap_free_and_ordered (void **state)
     zsock_destroy (&subscriber);
 }
 
+/* More writers asked than partitions: the service starts with one writer
+   per partition (a writer without a partition would never write), says
+   so in its log and on /metrics, and stores a request over every
+   partition. */
+static void
+test_more_writers_than_partitions_run_one_per_partition (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char endpoint[TEST_TEXT_SIZE];
+    assert_int_equal (sp_harness_free_endpoint (endpoint, sizeof endpoint), 0);
+    char bus[TEST_TEXT_SIZE + 32];
+    snprintf (bus, sizeof bus, "SP_BUS_ENDPOINT=tcp://127.0.0.1:%d", sp_harness_free_port ());
+    char log_path[PATH_MAX];
+    snprintf (log_path, sizeof log_path, "%s/ingest-many-writers.log",
+              sp_harness_dir (fixture->harness));
+    const char *const settings[] = { "SP_INGEST_WRITERS=40", bus, NULL };
+    pid_t pid = sp_harness_start_ingest (fixture->harness, endpoint, settings, log_path,
+                                         TEST_START_TIMEOUT_MS);
+    assert_true (pid > 0);
+    assert_true (sp_harness_log_contains (log_path, "fewer partitions than writers"));
+    int port = sp_harness_log_http_port (log_path);
+    assert_true (port > 0);
+    char body[65536];
+    char expected[64];
+    snprintf (expected, sizeof expected, "\nsalespulse_ingest_writers %d\n", TEST_PARTITIONS);
+    assert_int_equal (sp_harness_wait_http (pid, port, "/metrics", expected, body, sizeof body,
+                                            TEST_STOP_TIMEOUT_MS),
+                      0);
+    sp_event_t *events[TEST_SPLIT_EVENTS];
+    s_split_events (events);
+    zsock_t *client = sp_harness_dealer (endpoint);
+    assert_non_null (client);
+    Salespulse__IngestReply *reply = s_call (client, 1, events, TEST_SPLIT_EVENTS);
+    assert_int_equal (reply->status, SALESPULSE__REPLY_STATUS__REPLY_STATUS_OK);
+    assert_int_equal (s_stored_as_replied (fixture, events, reply), TEST_SPLIT_EVENTS);
+    assert_int_equal (sp_harness_pg_partition_gaps (fixture->pg), 0);
+    salespulse__ingest_reply__free_unpacked (reply, NULL);
+    zsock_destroy (&client);
+    for (size_t index = 0; index < TEST_SPLIT_EVENTS; index++)
+        sp_event_destroy (&events[index]);
+    assert_int_equal (sp_harness_stop (pid, TEST_STOP_TIMEOUT_MS), 0);
+}
+
 int
 main (void)
 {
@@ -427,6 +470,7 @@ main (void)
         cmocka_unit_test_setup (test_split_request_acknowledged_once_all_committed, s_clear),
         cmocka_unit_test_setup (test_failed_part_refused_then_retry_stores_rest, s_clear),
         cmocka_unit_test_setup (test_concurrent_publishers_gap_free_and_ordered, s_clear),
+        cmocka_unit_test_setup (test_more_writers_than_partitions_run_one_per_partition, s_clear),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
