@@ -148,8 +148,9 @@ incentive-calculator_FACE := incentive_plan incentive_plan_use incentive_plan_te
     incentive_ledger_statement incentive_statement incentive_statement_terms \
     incentive_statement_rollup incentive_statement_overlay incentive_statement_true_up \
     incentive_statement_closed incentive_statement_text incentive_statement_lines \
+    incentive_statement_write \
     incentive_contest incentive_query \
-    incentive_query_contest \
+    incentive_query_contest incentive_query_marks incentive_query_team \
     incentive_close incentive_outbox
 # Libraries (pkg-config names) only one service uses: compiled into its
 # objects and linked into its binary, its unit and its integration tests,

@@ -20,9 +20,7 @@
 #include "sp_partition.h"
 #include "sp_refdata.h"
 
-#define S_INITIAL 64
-#define S_MARKS_PER_MGET 512 /* credits whose marks one MGET reads */
-#define S_MEMBERS_SIZE 64    /* "complete" and "behind" as JSON members */
+#define S_MEMBERS_SIZE 64 /* "complete" and "behind" as JSON members */
 
 static const char *const s_plan_kinds[] = { "plans" };
 
@@ -31,20 +29,6 @@ static const char s_closed_sql[] =
     "SELECT c.period, s.document FROM period_closes c "
     "LEFT JOIN incentive_statements s ON s.period = c.period AND s.rep_id = $1 "
     "ORDER BY c.period";
-
-struct _incentive_query_t {
-    sp_redis_t *redis; /* borrowed */
-    sp_pg_t *pg;       /* borrowed */
-    uint32_t partitions;
-    char currency[SP_CONSUMER_CONFIG_CURRENCY_SIZE];
-    char time_zone[SP_TZ_NAME_MAX + 1];
-    sp_tz_t *tz;
-    sp_refdata_set_t *set;             /* every version of every plan */
-    incentive_plan_t **parsed;         /* one per entry of set */
-    incentive_statement_plan_t *plans; /* the same, for the statement */
-    size_t plan_count;
-    sp_org_t *org; /* the latest org loaded, NULL when none */
-};
 
 void
 incentive_query_destroy (incentive_query_t **self_p)
@@ -185,10 +169,8 @@ incentive_query_rep_kind (const incentive_query_t *self, const char *rep, sp_per
 
 /* ---------------------------------------------------------------- reading a rep */
 
-typedef incentive_query_internal_rep_t s_rep_t;
-
 static void
-s_rep_free (s_rep_t *rep)
+s_rep_free (incentive_query_internal_rep_t *rep)
 {
     free (rep->credits);
     free (rep->new_logo);
@@ -196,8 +178,9 @@ s_rep_free (s_rep_t *rep)
     free (rep->payments);
 }
 
-static sp_redis_reply_t *
-s_execute (incentive_query_t *self, sp_redis_pipeline_t *pipeline, char *error, size_t error_size)
+sp_redis_reply_t *
+incentive_query_internal_execute (incentive_query_t *self, sp_redis_pipeline_t *pipeline,
+                                  char *error, size_t error_size)
 {
     char reason[INCENTIVE_QUERY_ERROR_SIZE];
     sp_redis_reply_t *reply = sp_redis_execute (self->redis, pipeline, reason, sizeof reason);
@@ -208,9 +191,10 @@ s_execute (incentive_query_t *self, sp_redis_pipeline_t *pipeline, char *error, 
 
 /* Reads every partition's credits of reps (count of them) and the
    checkpoints, in one round trip. */
-static int
-s_read_credits (incentive_query_t *self, const char *const *reps, size_t count, s_rep_t *rep,
-                char *error, size_t error_size)
+int
+incentive_query_internal_read_credits (incentive_query_t *self, const char *const *reps,
+                                       size_t count, incentive_query_internal_rep_t *rep,
+                                       char *error, size_t error_size)
 {
     sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
     sp_redis_reply_t *reply = NULL;
@@ -240,7 +224,7 @@ s_read_credits (incentive_query_t *self, const char *const *reps, size_t count, 
     /* the heads first: a checkpoint read after them that reached them held them */
     if (sp_consumer_log_heads (self->pg, self->partitions, heads, error, error_size) != 0)
         goto out;
-    reply = s_execute (self, pipeline, error, error_size);
+    reply = incentive_query_internal_execute (self, pipeline, error, error_size);
     if (!reply)
         goto out;
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
@@ -258,7 +242,7 @@ s_read_credits (incentive_query_t *self, const char *const *reps, size_t count, 
     for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at++)
         total += sp_redis_reply_size (sp_redis_reply_element (reply, at)) / 2;
     if (total > 0 && sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity, total,
-                                       sizeof *rep->credits, S_INITIAL) != 0)
+                                       sizeof *rep->credits, INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
         goto out_of_memory;
     for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at++) {
         uint32_t partition = (uint32_t) ((at - self->partitions) % self->partitions);
@@ -273,7 +257,8 @@ s_read_credits (incentive_query_t *self, const char *const *reps, size_t count, 
             const char *packed =
                 sp_redis_reply_text (sp_redis_reply_element (fields, index), &packed_length);
             if (sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity,
-                                  rep->credit_count + 1, sizeof *rep->credits, S_INITIAL) != 0)
+                                  rep->credit_count + 1, sizeof *rep->credits,
+                                  INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
                 goto out_of_memory;
             incentive_record_credit_t *credit = &rep->credits[rep->credit_count];
             if (!packed || incentive_record_credit_unpack (packed, packed_length, credit) != 0) {
@@ -294,432 +279,6 @@ out:
     free (heads);
     sp_redis_reply_destroy (&reply);
     sp_redis_pipeline_destroy (&pipeline);
-    return result;
-}
-
-/* Adds the payments of a HGETALL reply of paid:<deal> (a deal credited
-   twice is read twice: each payment is kept once). */
-static int
-s_add_payments (s_rep_t *rep, const sp_redis_reply_t *fields, const char *deal, char *error,
-                size_t error_size)
-{
-    for (size_t index = 1; index < sp_redis_reply_size (fields); index += 2) {
-        size_t length;
-        const char *packed = sp_redis_reply_text (sp_redis_reply_element (fields, index), &length);
-        incentive_record_payment_t payment;
-        if (!packed || incentive_record_payment_unpack (packed, length, &payment) != 0) {
-            sp_error_set (error, error_size, "a payment of deal \"%.64s\" is not a record", deal);
-            return -1;
-        }
-        bool known = false;
-        for (size_t seen = 0; seen < rep->payment_count && !known; seen++)
-            known = strcmp (rep->payments[seen].event_id, payment.event_id) == 0;
-        if (known)
-            continue;
-        if (sp_array_reserve ((void **) &rep->payments, &rep->payment_capacity,
-                              rep->payment_count + 1, sizeof *rep->payments, S_INITIAL) != 0) {
-            sp_error_set (error, error_size, "out of memory");
-            return -1;
-        }
-        rep->payments[rep->payment_count++] = payment;
-    }
-    return 0;
-}
-
-/* True when a version of a plan pays on payment ("trigger": "payment"):
-   only then do statements read the deals' payments. */
-static bool
-s_reads_payments (const incentive_query_t *self)
-{
-    for (size_t index = 0; index < self->plan_count; index++)
-        if (incentive_plan_trigger (self->plans[index].plan) == INCENTIVE_PLAN_ON_PAYMENT)
-            return true;
-    return false;
-}
-
-/* Where a credit's marks are in the reply of s_read_marks. */
-typedef struct {
-    size_t credit;  /* its index among the rep's credits */
-    size_t command; /* the MGET holding its keys */
-    size_t at;      /* its cancellation key's place in it; its logo key follows */
-} s_mark_t;
-
-static int
-s_compare_mark (const void *left, const void *right)
-{
-    const s_mark_t *a = left;
-    const s_mark_t *b = right;
-    if (a->command != b->command) /* the partition, when sorting */
-        return a->command < b->command ? -1 : 1;
-    return (a->credit > b->credit) - (a->credit < b->credit);
-}
-
-/* The keys of a partition's marks, written from their prefixes (one
-   copy each, no printf: a statement of 10,000 credits builds 20,000). */
-typedef struct {
-    char cancel[SP_PARTITION_KEY_MAX]; /* incentive_keys_cancel's prefix */
-    size_t cancel_length;
-    char logo[SP_PARTITION_KEY_MAX]; /* incentive_keys_logo's prefix */
-    size_t logo_length;
-} s_mark_keys_t;
-
-static void
-s_mark_keys (s_mark_keys_t *keys, uint32_t partition)
-{
-    int cancel = incentive_keys_cancel (keys->cancel, sizeof keys->cancel, partition, "");
-    int logo = incentive_keys_logo (keys->logo, sizeof keys->logo, partition, "");
-    keys->cancel_length = cancel > 0 ? (size_t) cancel : 0;
-    keys->logo_length = logo > 0 ? (size_t) logo : 0;
-}
-
-/* The key prefix + name into key (SP_PARTITION_KEY_MAX bytes), its
-   length in *length: the key the incentive_keys function of the prefix
-   gives for name. Names that would not fit go through that function
-   (logo when is_logo, else cancel), as before. */
-static void
-s_mark_key (char *key, size_t *length, const char *prefix, size_t prefix_length, bool is_logo,
-            uint32_t partition, const char *name)
-{
-    size_t name_length = strlen (name);
-    if (prefix_length > 0 && prefix_length + name_length < SP_PARTITION_KEY_MAX) {
-        memcpy (key, prefix, prefix_length);
-        memcpy (key + prefix_length, name, name_length + 1);
-        *length = prefix_length + name_length;
-        return;
-    }
-    /* ids fit their keys (the handler wrote them): -1 is not expected here;
-       it would read the empty key, which holds nothing */
-    int written = is_logo ? incentive_keys_logo (key, SP_PARTITION_KEY_MAX, partition, name)
-                          : incentive_keys_cancel (key, SP_PARTITION_KEY_MAX, partition, name);
-    if (written < 0)
-        key[0] = '\0';
-    *length = strlen (key);
-}
-
-/* Appends the MGETs of the marks (cancellation, then first won deal of
-   the customer, when the deal names one) of every credit: one per
-   S_MARKS_PER_MGET credits of a partition (its keys share its slot),
-   setting each mark's command and place. */
-static int
-s_append_marks (const s_rep_t *rep, s_mark_t *marks, sp_redis_pipeline_t *pipeline)
-{
-    for (size_t index = 0; index < rep->credit_count; index++)
-        marks[index] = (s_mark_t){ .credit = index, .command = rep->credits[index].partition };
-    qsort (marks, rep->credit_count, sizeof *marks, s_compare_mark);
-    char (*keys)[SP_PARTITION_KEY_MAX] = malloc (2 * S_MARKS_PER_MGET * sizeof *keys);
-    const char **argv = malloc ((1 + 2 * S_MARKS_PER_MGET) * sizeof *argv);
-    size_t *lengths = malloc ((1 + 2 * S_MARKS_PER_MGET) * sizeof *lengths);
-    int result = -1;
-    if (!keys || !argv || !lengths)
-        goto out;
-    argv[0] = "MGET";
-    lengths[0] = strlen (argv[0]);
-    s_mark_keys_t prefixes = { .cancel_length = 0 };
-    uint32_t prefixes_of = UINT32_MAX;
-    for (size_t first = 0; first < rep->credit_count;) {
-        uint32_t partition = rep->credits[marks[first].credit].partition;
-        if (partition != prefixes_of) {
-            s_mark_keys (&prefixes, partition);
-            prefixes_of = partition;
-        }
-        size_t command = sp_redis_pipeline_size (pipeline);
-        int argc = 1;
-        size_t index = first;
-        for (; index < rep->credit_count && index - first < S_MARKS_PER_MGET &&
-               rep->credits[marks[index].credit].partition == partition;
-             index++) {
-            const incentive_record_credit_t *credit = &rep->credits[marks[index].credit];
-            marks[index].command = command;
-            marks[index].at = (size_t) argc - 1;
-            s_mark_key (keys[argc - 1], &lengths[argc], prefixes.cancel, prefixes.cancel_length,
-                        false, partition, credit->event_id);
-            argv[argc] = keys[argc - 1];
-            argc++;
-            /* a deal without a customer is never a new logo: only its cancellation is read */
-            if (credit->customer[0]) {
-                s_mark_key (keys[argc - 1], &lengths[argc], prefixes.logo, prefixes.logo_length,
-                            true, partition, credit->customer);
-                argv[argc] = keys[argc - 1];
-                argc++;
-            }
-        }
-        if (sp_redis_pipeline_append (pipeline, argc, argv, lengths) != 0)
-            goto out;
-        first = index;
-    }
-    result = 0;
-out:
-    free (keys);
-    free (argv);
-    free (lengths);
-    return result;
-}
-
-/* Reads, for each credit, its customer's first won deal, its deal's
-   cancellation and (when a plan pays on payment) its deal's payments, in
-   one round trip. */
-static int
-s_read_marks (incentive_query_t *self, s_rep_t *rep, char *error, size_t error_size)
-{
-    rep->new_logo = calloc (rep->credit_count ? rep->credit_count : 1, sizeof *rep->new_logo);
-    rep->cancels = calloc (rep->credit_count ? rep->credit_count : 1, sizeof *rep->cancels);
-    if (!rep->new_logo || !rep->cancels) {
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
-    if (rep->credit_count == 0)
-        return 0;
-    sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
-    sp_redis_reply_t *reply = NULL;
-    s_mark_t *marks = malloc (rep->credit_count * sizeof *marks);
-    size_t *where = malloc (rep->credit_count * sizeof *where);
-    int result = -1;
-    if (!pipeline || !marks || !where || s_append_marks (rep, marks, pipeline) != 0)
-        goto out_of_memory;
-    size_t payments_at = sp_redis_pipeline_size (pipeline);
-    bool payments = s_reads_payments (self);
-    for (size_t index = 0; payments && index < rep->credit_count; index++) {
-        const incentive_record_credit_t *credit = &rep->credits[index];
-        char paid[SP_PARTITION_KEY_MAX];
-        if (incentive_keys_paid (paid, sizeof paid, credit->partition, credit->deal) < 0)
-            paid[0] = '\0'; /* a deal id too long for a key: no payment was kept for it */
-        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", paid }, NULL) != 0)
-            goto out_of_memory;
-    }
-    for (size_t index = 0; index < rep->credit_count; index++)
-        where[marks[index].credit] = index;
-    reply = s_execute (self, pipeline, error, error_size);
-    if (!reply)
-        goto out;
-    for (size_t index = 0; index < rep->credit_count; index++) {
-        const incentive_record_credit_t *credit = &rep->credits[index];
-        const s_mark_t *mark = &marks[where[index]];
-        const sp_redis_reply_t *values = sp_redis_reply_element (reply, mark->command);
-        if (payments) {
-            const sp_redis_reply_t *paid = sp_redis_reply_element (reply, payments_at + index);
-            if (sp_redis_reply_type (paid) != SP_REDIS_REPLY_ARRAY) {
-                sp_error_set (error, error_size, "Redis: HGETALL of the payments of %s failed",
-                              credit->deal);
-                goto out;
-            }
-            if (s_add_payments (rep, paid, credit->deal, error, error_size) != 0)
-                goto out;
-        }
-        if (sp_redis_reply_type (values) != SP_REDIS_REPLY_ARRAY ||
-            sp_redis_reply_size (values) < mark->at + (credit->customer[0] ? 2 : 1)) {
-            sp_error_set (error, error_size, "Redis: MGET of the marks of %s failed",
-                          credit->event_id);
-            goto out;
-        }
-        size_t length;
-        const char *cancel =
-            sp_redis_reply_text (sp_redis_reply_element (values, mark->at), &length);
-        if (cancel) {
-            if (incentive_record_cancel_unpack (cancel, length, &rep->cancels[rep->cancel_count]) !=
-                0) {
-                sp_error_set (error, error_size, "the cancellation of %s is not a record",
-                              credit->event_id);
-                goto out;
-            }
-            rep->cancel_count++;
-        }
-        if (!credit->customer[0])
-            continue;
-        const char *logo =
-            sp_redis_reply_text (sp_redis_reply_element (values, mark->at + 1), &length);
-        incentive_record_logo_t first;
-        if (logo && incentive_record_logo_unpack (logo, length, &first) == 0)
-            rep->new_logo[index] = strcmp (first.event_id, credit->event_id) == 0;
-    }
-    result = 0;
-    goto out;
-out_of_memory:
-    sp_error_set (error, error_size, "out of memory");
-out:
-    free (marks);
-    free (where);
-    sp_redis_reply_destroy (&reply);
-    sp_redis_pipeline_destroy (&pipeline);
-    return result;
-}
-
-/* ---------------------------------------------------------------- roll-ups */
-
-/* True when a version of a roll-up plan names node. */
-static bool
-s_pays_node (const incentive_query_t *self, const char *node)
-{
-    for (size_t index = 0; index < self->plan_count; index++)
-        if (incentive_plan_rollup (self->plans[index].plan, NULL) &&
-            incentive_plan_assigned (self->plans[index].plan, node, NULL))
-            return true;
-    return false;
-}
-
-/* True when the statement of rep_id reads other reps' credits: a node a
-   roll-up plan pays (with an org), or an overlay rep of a plan. */
-static bool
-s_reads_team (const incentive_query_t *self, const char *rep_id)
-{
-    if (self->org && s_pays_node (self, rep_id))
-        return true;
-    for (size_t index = 0; index < self->plan_count; index++)
-        if (incentive_plan_overlay_share (self->plans[index].plan, rep_id, NULL))
-            return true;
-    return false;
-}
-
-/* Appends the rep ids among the children of node (scopes "rep:<id>";
-   ids borrowed from the org) to *reps. */
-static int
-s_add_children (const sp_org_t *org, const char *node, const char ***reps, size_t *count,
-                size_t *capacity)
-{
-    size_t children = sp_org_children (org, node, INT64_MIN / 2, INT64_MAX / 2, NULL, 0);
-    const char **scopes = calloc (children ? children : 1, sizeof *scopes);
-    if (!scopes)
-        return -1;
-    sp_org_children (org, node, INT64_MIN / 2, INT64_MAX / 2, scopes, children);
-    int result = 0;
-    size_t prefix = strlen (SP_ORG_REP_PREFIX);
-    for (size_t index = 0; index < children && result == 0; index++) {
-        if (strncmp (scopes[index], SP_ORG_REP_PREFIX, prefix) == 0) {
-            if (sp_array_reserve ((void **) reps, capacity, *count + 1, sizeof **reps, S_INITIAL) !=
-                0)
-                result = -1;
-            else
-                (*reps)[(*count)++] = scopes[index] + prefix;
-        }
-        else
-            result = s_add_children (org, scopes[index], reps, count, capacity);
-    }
-    free (scopes);
-    return result;
-}
-
-static int
-s_compare_text (const void *left, const void *right)
-{
-    return strcmp (*(char *const *) left, *(char *const *) right);
-}
-
-/* The reps ever under node in the org, sorted and distinct (*reps
-   malloc'd, the ids borrowed from the org). */
-static int
-s_reps_under (const sp_org_t *org, const char *node, const char ***reps, size_t *count)
-{
-    size_t capacity = 0;
-    *reps = NULL;
-    *count = 0;
-    int result = 0;
-    if (strcmp (node, SP_ORG_COMPANY) == 0) {
-        for (size_t index = 0; index < sp_org_rep_count (org) && result == 0; index++) {
-            if (sp_array_reserve ((void **) reps, &capacity, *count + 1, sizeof **reps,
-                                  S_INITIAL) != 0)
-                result = -1;
-            else
-                (*reps)[(*count)++] = sp_org_rep_id (org, index);
-        }
-    }
-    else
-        result = s_add_children (org, node, reps, count, &capacity);
-    if (result != 0 || *count == 0)
-        return result;
-    qsort (*reps, *count, sizeof **reps, s_compare_text);
-    size_t kept = 1;
-    for (size_t index = 1; index < *count; index++)
-        if (strcmp ((*reps)[kept - 1], (*reps)[index]) != 0)
-            (*reps)[kept++] = (*reps)[index];
-    *count = kept;
-    return 0;
-}
-
-/* Adds to *reps (count, capacity) the reps named by the plan versions
-   whose "overlays" list rep_id (ids borrowed from the plans). */
-static int
-s_add_overlaid (const incentive_query_t *self, const char *rep_id, const char ***reps,
-                size_t *count, size_t *capacity)
-{
-    for (size_t plan = 0; plan < self->plan_count; plan++) {
-        const incentive_plan_t *version = self->plans[plan].plan;
-        if (!incentive_plan_overlay_share (version, rep_id, NULL))
-            continue;
-        for (size_t index = 0; index < incentive_plan_rep_count (version); index++) {
-            if (sp_array_reserve ((void **) reps, capacity, *count + 1, sizeof **reps, S_INITIAL) !=
-                0)
-                return -1;
-            (*reps)[(*count)++] = incentive_plan_rep (version, index)->id;
-        }
-    }
-    return 0;
-}
-
-/* The reps whose credits the statement of rep_id reads besides its own
-   (sorted, distinct, never rep_id; *reps malloc'd, ids borrowed): every
-   rep ever under it in the org when a roll-up plan pays it, and the reps
-   named by the overlay plans paying it. */
-static int
-s_team_reps (const incentive_query_t *self, const char *rep_id, const char ***reps, size_t *count)
-{
-    *reps = NULL;
-    *count = 0;
-    if (self->org && s_pays_node (self, rep_id) &&
-        s_reps_under (self->org, rep_id, reps, count) != 0)
-        return -1;
-    size_t capacity = *count;
-    if (s_add_overlaid (self, rep_id, reps, count, &capacity) != 0)
-        return -1;
-    if (*count == 0)
-        return 0;
-    qsort (*reps, *count, sizeof **reps, s_compare_text);
-    size_t kept = 0;
-    for (size_t index = 0; index < *count; index++)
-        if (strcmp ((*reps)[index], rep_id) != 0 &&
-            (kept == 0 || strcmp ((*reps)[kept - 1], (*reps)[index]) != 0))
-            (*reps)[kept++] = (*reps)[index];
-    *count = kept;
-    return 0;
-}
-
-/* Reads the credits of the reps under node, or named by the overlay
-   plans paying rep_id, and their marks into team, and adds their
-   cancellations and payments to rep's. */
-static int
-s_read_team (incentive_query_t *self, const char *rep_id, s_rep_t *rep, s_rep_t *team, char *error,
-             size_t error_size)
-{
-    const char **reps = NULL;
-    size_t count = 0;
-    if (s_team_reps (self, rep_id, &reps, &count) != 0) {
-        free (reps);
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
-    int result = -1;
-    if (count > 0 && s_read_credits (self, reps, count, team, error, error_size) != 0)
-        goto out;
-    if (s_read_marks (self, team, error, error_size) != 0)
-        goto out;
-    size_t cancels = rep->cancel_count + team->cancel_count;
-    incentive_record_cancel_t *all = realloc (rep->cancels, (cancels ? cancels : 1) * sizeof *all);
-    if (!all) {
-        sp_error_set (error, error_size, "out of memory");
-        goto out;
-    }
-    rep->cancels = all;
-    for (size_t index = 0; index < team->cancel_count; index++)
-        rep->cancels[rep->cancel_count++] = team->cancels[index];
-    for (size_t index = 0; index < team->payment_count; index++) {
-        if (sp_array_reserve ((void **) &rep->payments, &rep->payment_capacity,
-                              rep->payment_count + 1, sizeof *rep->payments, S_INITIAL) != 0) {
-            sp_error_set (error, error_size, "out of memory");
-            goto out;
-        }
-        rep->payments[rep->payment_count++] = team->payments[index];
-    }
-    result = 0;
-out:
-    free (reps);
     return result;
 }
 
@@ -752,26 +311,26 @@ incentive_query_internal_read (incentive_query_t *self, const char *rep_id, sp_p
 {
     assert (self && rep_id && read);
     memset (read, 0, sizeof *read);
-    s_rep_t *rep = &read->rep;
+    incentive_query_internal_rep_t *rep = &read->rep;
     char reason[INCENTIVE_STATEMENT_ERROR_SIZE];
-    if (s_read_credits (self, &rep_id, 1, rep, error, error_size) != 0)
+    if (incentive_query_internal_read_credits (self, &rep_id, 1, rep, error, error_size) != 0)
         goto fail;
     if (extra) {
         if (sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity, rep->credit_count + 1,
-                              sizeof *rep->credits, S_INITIAL) != 0) {
+                              sizeof *rep->credits, INCENTIVE_QUERY_INTERNAL_INITIAL) != 0) {
             sp_error_set (error, error_size, "out of memory");
             goto fail;
         }
         rep->credits[rep->credit_count++] = *extra;
     }
-    if (s_read_marks (self, rep, error, error_size) != 0)
+    if (incentive_query_internal_read_marks (self, rep, error, error_size) != 0)
         goto fail;
     if (extra && extra->customer[0]) /* a what-if deal is no customer's first: it is not won */
         rep->new_logo[rep->credit_count - 1] = false;
     /* a node a roll-up plan pays: the credits of the reps under it; an
        overlay rep: the credits of the reps its overlay plans name */
-    if (s_reads_team (self, rep_id) &&
-        s_read_team (self, rep_id, rep, &read->team, error, error_size) != 0)
+    if (incentive_query_internal_reads_team (self, rep_id) &&
+        incentive_query_internal_read_team (self, rep_id, rep, &read->team, error, error_size) != 0)
         goto fail;
     size_t closed_count = 0;
     if (with_closed) {
@@ -1012,7 +571,7 @@ incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char
         if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HKEYS", key }, NULL) != 0)
             goto out_of_memory;
     }
-    reply = s_execute (self, pipeline, error, error_size);
+    reply = incentive_query_internal_execute (self, pipeline, error, error_size);
     if (!reply)
         goto out;
     for (size_t partition = 0; partition < sp_redis_reply_size (reply); partition++) {
@@ -1022,7 +581,7 @@ incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char
             if (!name)
                 continue;
             if (sp_array_reserve ((void **) reps, &capacity, *count + 1, sizeof **reps,
-                                  S_INITIAL) != 0)
+                                  INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
                 goto out_of_memory;
             (*reps)[*count] = strdup (name);
             if (!(*reps)[*count])
@@ -1039,7 +598,7 @@ incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char
         size_t overlays = incentive_plan_overlay_count (version);
         for (size_t index = 0; index < named + overlays; index++) {
             if (sp_array_reserve ((void **) reps, &capacity, *count + 1, sizeof **reps,
-                                  S_INITIAL) != 0)
+                                  INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
                 goto out_of_memory;
             (*reps)[*count] =
                 strdup (index < named ? incentive_plan_rep (version, index)->id
@@ -1051,7 +610,7 @@ incentive_query_reps (incentive_query_t *self, char ***reps, size_t *count, char
     }
     /* a rep credited in several partitions is named once */
     if (*count > 0)
-        qsort (*reps, *count, sizeof **reps, s_compare_text);
+        qsort (*reps, *count, sizeof **reps, incentive_query_internal_compare_text);
     size_t kept = 0;
     for (size_t index = 0; index < *count; index++) {
         if (kept > 0 && strcmp ((*reps)[kept - 1], (*reps)[index]) == 0)

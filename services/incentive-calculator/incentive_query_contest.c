@@ -14,8 +14,6 @@
 #include "sp_error.h"
 #include "sp_json_text.h"
 
-#define S_INITIAL 64
-
 /* True when a version of plan pays rep (by name, by its role, or as an
    overlay rep). */
 static bool
@@ -27,12 +25,6 @@ s_applies (const incentive_statement_plan_t *plans, size_t count, const char *pl
             incentive_plan_pays (plans[index].plan, rep, role))
             return true;
     return false;
-}
-
-static int
-s_compare_text (const void *left, const void *right)
-{
-    return strcmp (*(char *const *) left, *(char *const *) right);
 }
 
 /* The reps plan pays: those its versions name (an overlay plan's overlay
@@ -71,7 +63,7 @@ s_contestants (incentive_query_t *self, const char *plan, char ***reps, size_t *
             const char *id = overlays ? incentive_plan_overlay (version, at)->rep
                                       : incentive_plan_rep (version, at)->id;
             if (sp_array_reserve ((void **) &known, &capacity, known_count + 1, sizeof *known,
-                                  S_INITIAL) != 0 ||
+                                  INCENTIVE_QUERY_INTERNAL_INITIAL) != 0 ||
                 !(known[known_count] = strdup (id))) {
                 incentive_query_reps_free (&known, known_count);
                 sp_error_set (error, error_size, "out of memory");
@@ -81,7 +73,7 @@ s_contestants (incentive_query_t *self, const char *plan, char ***reps, size_t *
         }
     }
     if (known_count > 0)
-        qsort (known, known_count, sizeof *known, s_compare_text);
+        qsort (known, known_count, sizeof *known, incentive_query_internal_compare_text);
     kept = 0;
     for (size_t index = 0; index < known_count; index++) {
         if (kept > 0 && strcmp (known[kept - 1], known[index]) == 0)

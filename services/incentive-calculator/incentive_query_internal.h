@@ -1,7 +1,9 @@
 /*  incentive_query_internal - what the files of incentive_query share
     (incentive_query.c: reading a rep's facts and its statement;
-    incentive_query_contest.c: a SPIFF's leaderboard over many reps). For
-    these files only; everything else uses incentive_query.h.
+    incentive_query_marks.c: the marks of a rep's credits;
+    incentive_query_team.c: the other reps a roll-up or overlay statement
+    reads; incentive_query_contest.c: a SPIFF's leaderboard over many
+    reps). For these files only; everything else uses incentive_query.h.
 */
 #ifndef INCENTIVE_QUERY_INTERNAL_H_INCLUDED
 #define INCENTIVE_QUERY_INTERNAL_H_INCLUDED
@@ -12,11 +14,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incentive_plan.h"
 #include "incentive_record.h"
 #include "incentive_statement.h"
+#include "sp_consumer_config.h"
 #include "sp_org.h"
 #include "sp_period.h"
 #include "sp_pg.h"
+#include "sp_redis.h"
+#include "sp_refdata.h"
+#include "sp_tz.h"
+
+/* First room of an array grown with sp_array_reserve. */
+#define INCENTIVE_QUERY_INTERNAL_INITIAL 64
+
+struct _incentive_query_t {
+    sp_redis_t *redis; /* borrowed */
+    sp_pg_t *pg;       /* borrowed */
+    uint32_t partitions;
+    char currency[SP_CONSUMER_CONFIG_CURRENCY_SIZE];
+    char time_zone[SP_TZ_NAME_MAX + 1];
+    sp_tz_t *tz;
+    sp_refdata_set_t *set;             /* every version of every plan */
+    incentive_plan_t **parsed;         /* one per entry of set */
+    incentive_statement_plan_t *plans; /* the same, for the statement */
+    size_t plan_count;
+    sp_org_t *org; /* the latest org loaded, NULL when none */
+};
 
 /* What is read of one rep (or the reps under a node). */
 typedef struct {
@@ -51,6 +75,42 @@ int incentive_query_internal_read (incentive_query_t *self, const char *rep_id,
                                    bool with_closed, incentive_query_internal_read_t *read,
                                    char *error, size_t error_size);
 void incentive_query_internal_read_free (incentive_query_internal_read_t *read);
+
+/* Runs pipeline on the query's Redis; the reply, or NULL with the
+   reason ("Redis: ..."). */
+sp_redis_reply_t *incentive_query_internal_execute (incentive_query_t *self,
+                                                    sp_redis_pipeline_t *pipeline, char *error,
+                                                    size_t error_size);
+
+/* Reads every partition's credits of reps (count of them) into rep, and
+   the checkpoints (rep->behind), in one round trip. 0, or -1 with the
+   reason. */
+int incentive_query_internal_read_credits (incentive_query_t *self, const char *const *reps,
+                                           size_t count, incentive_query_internal_rep_t *rep,
+                                           char *error, size_t error_size);
+
+/* Reads, for each of rep's credits, its customer's first won deal
+   (rep->new_logo), its deal's cancellation (rep->cancels) and, when a plan
+   pays on payment, its deal's payments (rep->payments), in one round
+   trip. 0, or -1 with the reason. */
+int incentive_query_internal_read_marks (incentive_query_t *self,
+                                         incentive_query_internal_rep_t *rep, char *error,
+                                         size_t error_size);
+
+/* True when the statement of rep_id reads other reps' credits: a node a
+   roll-up plan pays (with an org), or an overlay rep of a plan. */
+bool incentive_query_internal_reads_team (const incentive_query_t *self, const char *rep_id);
+
+/* Reads the credits of the reps under rep_id (roll-up) or named by the
+   overlay plans paying rep_id, and their marks, into team, and adds their
+   cancellations and payments to rep's. 0, or -1 with the reason. */
+int incentive_query_internal_read_team (incentive_query_t *self, const char *rep_id,
+                                        incentive_query_internal_rep_t *rep,
+                                        incentive_query_internal_rep_t *team, char *error,
+                                        size_t error_size);
+
+/* qsort order of texts (char * elements) by strcmp. */
+int incentive_query_internal_compare_text (const void *left, const void *right);
 
 /* Every version of every plan loaded, by name then version (borrowed). */
 const incentive_statement_plan_t *incentive_query_internal_plans (const incentive_query_t *self,

@@ -13,54 +13,18 @@
 
 #include "sp_array.h"
 #include "sp_error.h"
-#include "sp_json_text.h"
 #include "sp_money.h"
 
 #define S_INITIAL 64
 #define S_MEASURE_COUNT INCENTIVE_STATEMENT_INTERNAL_MEASURES
-#define S_REASON_SIZE 192
 #define S_PERIODS_MAX 100000 /* periods walked from a draw's first: 8,000 years of months */
-#define S_LINE_TEXT 512      /* bytes of JSON a line takes, about (the benchmark's: 442) */
-#define S_HUGE_PAGE ((uintptr_t) 2 << 20)   /* bytes of a transparent huge page */
-#define S_STREAM_CHUNK ((size_t) 256 << 10) /* bytes of a streamed statement handed on at once */
 
-/* A deal of the statement's period that no plan paid. */
-typedef struct {
-    char event_id[INCENTIVE_RECORD_REF_SIZE];
-    char reason[S_REASON_SIZE];
-} s_unpaid_t;
+typedef incentive_statement_internal_unpaid_t s_unpaid_t;
+typedef incentive_statement_internal_cut_t s_cut_t;
+typedef incentive_statement_internal_build_t s_build_t;
 
-/* A period of the statement's kind and its local days, kept while the
-   credits walked in time order fall in it. */
-typedef struct {
-    bool known;         /* period is set */
-    sp_period_t period; /* of the statement's kind */
-    int64_t first_day;  /* the local day of its start */
-    int64_t end_day;    /* the local day of its end (the next period's first) */
-} s_cut_t;
-
-/* Everything a build makes. */
-typedef struct {
-    const incentive_statement_input_t *input;
-    sp_period_t period;                      /* the statement's */
-    bool has_open;                           /* some period is closed: adjustments go to open */
-    sp_period_t open;                        /* the first period after the last closed one */
-    incentive_statement_line_list_t current; /* every line as it is worth now */
-    incentive_statement_paid_list_t paid;    /* what closed periods paid, by line id */
-    s_unpaid_t *unpaid;                      /* deals of the period no plan paid */
-    size_t unpaid_count;
-    size_t unpaid_capacity;
-    char (*used)[INCENTIVE_LEDGER_NAME_SIZE]; /* plan versions that computed a line */
-    size_t used_count;
-    size_t used_capacity;
-    incentive_statement_bands_t bands; /* band text of the bands last explained */
-    s_cut_t cut;                       /* the period of the credit last cut */
-    char *error;
-    size_t error_size;
-} s_build_t;
-
-static void
-s_build_free (s_build_t *build)
+void
+incentive_statement_internal_build_free (s_build_t *build)
 {
     free (build->current.items);
     incentive_ledger_text_destroy (&build->current.text);
@@ -594,7 +558,7 @@ s_compute (s_build_t *build)
             s_drop (input, &order[drops[next_drop].credit],
                     &flags[drops[next_drop].credit * plan_names], running, plan_names);
         size_t first_line = build->current.count;
-        char why[S_REASON_SIZE] = "no plan names the rep";
+        char why[INCENTIVE_STATEMENT_INTERNAL_REASON_SIZE] = "no plan names the rep";
         bool paid = false;
         bool answered = item->plan < 0; /* a roll-up credit's own plan said why */
         bool held = false;
@@ -749,8 +713,8 @@ s_draw (s_build_t *build, incentive_ledger_t *ledger, const char *label)
     return 0;
 }
 
-static incentive_ledger_statement_t *
-s_build (s_build_t *build, const char *label, const char **stored)
+incentive_ledger_statement_t *
+incentive_statement_internal_build (s_build_t *build, const char *label, const char **stored)
 {
     const incentive_statement_input_t *input = build->input;
     char error[INCENTIVE_LEDGER_ERROR_SIZE];
@@ -860,167 +824,10 @@ incentive_statement_build (const incentive_statement_input_t *input, const char 
 {
     assert (input && period && stored);
     s_build_t build = { .input = input, .error = error, .error_size = error_size };
-    incentive_ledger_statement_t *statement = s_build (&build, period, stored);
-    s_build_free (&build);
-    return statement;
-}
-
-char *
-incentive_statement_json (const incentive_statement_input_t *input, const char *period, char *error,
-                          size_t error_size)
-{
-    return incentive_statement_json_with (input, period, NULL, NULL, error, error_size);
-}
-
-/* Where a statement's document goes: the whole text in memory, or a
-   file it is written to as it is made. */
-typedef struct {
-    FILE *file;  /* NULL: in memory */
-    bool failed; /* writing to file failed */
-} s_sink_t;
-
-/* Called after each line: hands what out holds on to the sink's file
-   once it holds S_STREAM_CHUNK bytes (the rest goes when the document is
-   done, incentive_statement_write). */
-static void
-s_flush (sp_json_text_t *out, void *arg)
-{
-    s_sink_t *sink = arg;
-    if (out->length < S_STREAM_CHUNK)
-        return;
-    if (!sink->failed && !out->failed &&
-        fwrite (out->data, 1, out->length, sink->file) != out->length)
-        sink->failed = true;
-    sp_json_text_clear (out);
-}
-
-/* Writes the document of statement (built) into out: the ledger's
-   statement, "plans", "not_credited" and options' members, closing it;
-   with a file in sink, handed on to it as it is written. */
-static void
-s_document (const s_build_t *build, const incentive_ledger_statement_t *statement,
-            const incentive_statement_options_t *options, sp_json_text_t *out, s_sink_t *sink)
-{
-    incentive_ledger_statement_write_flushing (statement, out, sink->file ? s_flush : NULL, sink);
-    sp_json_text_key (out, "plans");
-    sp_json_text_open (out, '[');
-    for (size_t index = 0; index < build->used_count; index++)
-        sp_json_text_string (out, build->used[index]);
-    sp_json_text_close (out, ']');
-    sp_json_text_key (out, "not_credited");
-    sp_json_text_open (out, '[');
-    for (size_t index = 0; index < build->unpaid_count; index++) {
-        sp_json_text_open (out, '{');
-        sp_json_text_key (out, "event_id");
-        sp_json_text_string (out, build->unpaid[index].event_id);
-        sp_json_text_key (out, "reason");
-        sp_json_text_string (out, build->unpaid[index].reason);
-        sp_json_text_close (out, '}');
-    }
-    sp_json_text_close (out, ']');
-    if (options && options->members && *options->members)
-        sp_json_text_members (out, options->members);
-    sp_json_text_close (out, '}');
-}
-
-/* Builds the statement of period: NULL with the reason in build; *stored
-   the closed period's stored document, if it is one. Sets *summary. */
-static incentive_ledger_statement_t *
-s_statement (s_build_t *build, const char *period, const incentive_statement_options_t *options,
-             incentive_statement_summary_t *summary, const char **stored)
-{
-    *stored = NULL;
-    incentive_ledger_statement_t *statement = s_build (build, period, stored);
-    if (!statement)
-        return NULL;
-    if (options && options->as_closed && !*stored)
-        statement->closed = true;
-    if (summary)
-        *summary = (incentive_statement_summary_t){
-            .stored = *stored != NULL,
-            .closed = statement->closed || *stored,
-            .line_count = statement->line_count,
-            .opening_balance = statement->opening_balance,
-            .net_payout = statement->net_payout,
-        };
-    return statement;
-}
-
-char *
-incentive_statement_json_with (const incentive_statement_input_t *input, const char *period,
-                               const incentive_statement_options_t *options,
-                               incentive_statement_summary_t *summary, char *error,
-                               size_t error_size)
-{
-    assert (input && period);
-    s_build_t build = { .input = input, .error = error, .error_size = error_size };
-    const char *stored = NULL;
     incentive_ledger_statement_t *statement =
-        s_statement (&build, period, options, summary, &stored);
-    char *text = NULL;
-    if (!statement)
-        goto out;
-    if (stored) {
-        text = strdup (stored);
-        if (!text)
-            s_no_memory (&build);
-        goto out;
-    }
-    sp_json_text_t out = sp_json_text_new ();
-    sp_json_text_reserve (&out, (statement->line_count + build.unpaid_count + 1) * S_LINE_TEXT);
-    if (out.capacity >= S_HUGE_PAGE)
-        incentive_statement_internal_advise_huge (out.data, out.capacity);
-    s_sink_t memory = { NULL, false };
-    s_document (&build, statement, options, &out, &memory);
-    text = sp_json_text_finish (&out);
-    if (!text)
-        s_no_memory (&build);
-out:
-    incentive_ledger_statement_destroy (&statement);
-    s_build_free (&build);
-    return text;
-}
-
-int
-incentive_statement_write (const incentive_statement_input_t *input, const char *period,
-                           const incentive_statement_options_t *options,
-                           incentive_statement_summary_t *summary, FILE *file, char *error,
-                           size_t error_size)
-{
-    assert (input && period && file);
-    s_build_t build = { .input = input, .error = error, .error_size = error_size };
-    const char *stored = NULL;
-    incentive_ledger_statement_t *statement =
-        s_statement (&build, period, options, summary, &stored);
-    int result = -1;
-    if (!statement)
-        goto out;
-    s_sink_t sink = { file, false };
-    if (stored)
-        sink.failed = fputs (stored, file) == EOF;
-    else {
-        sp_json_text_t out = sp_json_text_new ();
-        sp_json_text_reserve (&out, S_STREAM_CHUNK + S_LINE_TEXT);
-        s_document (&build, statement, options, &out, &sink);
-        bool no_memory = out.failed;
-        if (!no_memory && !sink.failed && out.length > 0 &&
-            fwrite (out.data, 1, out.length, file) != out.length)
-            sink.failed = true;
-        sp_json_text_discard (&out);
-        if (no_memory) {
-            s_no_memory (&build);
-            goto out;
-        }
-    }
-    if (sink.failed) {
-        sp_error_set (error, error_size, "could not write the statement");
-        goto out;
-    }
-    result = 0;
-out:
-    incentive_ledger_statement_destroy (&statement);
-    s_build_free (&build);
-    return result;
+        incentive_statement_internal_build (&build, period, stored);
+    incentive_statement_internal_build_free (&build);
+    return statement;
 }
 
 int
@@ -1045,6 +852,6 @@ incentive_statement_internal_lines (const incentive_statement_input_t *input, co
         build.current.text = NULL;
         result = 0;
     }
-    s_build_free (&build);
+    incentive_statement_internal_build_free (&build);
     return result;
 }

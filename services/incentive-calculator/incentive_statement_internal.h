@@ -303,4 +303,56 @@ const incentive_record_cancel_t *
 incentive_statement_internal_cancel_of (const incentive_record_cancel_t *const *cancels,
                                         size_t count, const char *won_event_id);
 
+/* ---------------------------------------------------------------- a build
+   (incentive_statement.c computes it, incentive_statement_write.c writes
+   its document) */
+
+/* Room for why a deal was not credited. */
+#define INCENTIVE_STATEMENT_INTERNAL_REASON_SIZE 192
+
+/* A deal of the statement's period that no plan paid. */
+typedef struct {
+    char event_id[INCENTIVE_RECORD_REF_SIZE];
+    char reason[INCENTIVE_STATEMENT_INTERNAL_REASON_SIZE];
+} incentive_statement_internal_unpaid_t;
+
+/* A period of the statement's kind and its local days, kept while the
+   credits walked in time order fall in it. */
+typedef struct {
+    bool known;         /* period is set */
+    sp_period_t period; /* of the statement's kind */
+    int64_t first_day;  /* the local day of its start */
+    int64_t end_day;    /* the local day of its end (the next period's first) */
+} incentive_statement_internal_cut_t;
+
+/* Everything a build makes. */
+typedef struct {
+    const incentive_statement_input_t *input;
+    sp_period_t period;                      /* the statement's */
+    bool has_open;                           /* some period is closed: adjustments go to open */
+    sp_period_t open;                        /* the first period after the last closed one */
+    incentive_statement_line_list_t current; /* every line as it is worth now */
+    incentive_statement_paid_list_t paid;    /* what closed periods paid, by line id */
+    incentive_statement_internal_unpaid_t *unpaid; /* deals of the period no plan paid */
+    size_t unpaid_count;
+    size_t unpaid_capacity;
+    char (*used)[INCENTIVE_LEDGER_NAME_SIZE]; /* plan versions that computed a line */
+    size_t used_count;
+    size_t used_capacity;
+    incentive_statement_bands_t bands;      /* band text of the bands last explained */
+    incentive_statement_internal_cut_t cut; /* the period of the credit last cut */
+    char *error;
+    size_t error_size;
+} incentive_statement_internal_build_t;
+
+/* Builds the statement of period label into a ledger statement: NULL with
+   the reason in build; *stored the closed period's stored document, if it
+   is one. build holds input, error and error_size, the rest zeroed. */
+incentive_ledger_statement_t *
+incentive_statement_internal_build (incentive_statement_internal_build_t *build, const char *label,
+                                    const char **stored);
+
+/* Frees what a build made (not the build itself). */
+void incentive_statement_internal_build_free (incentive_statement_internal_build_t *build);
+
 #endif
