@@ -27,6 +27,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -301,8 +302,9 @@ test_connections_cut_mid_stream_converge (void **state)
     while (sp_harness_publisher_batches_done (publisher) <
                sp_harness_publisher_batches (publisher) &&
            cuts < TEST_CUTS) {
-        int64_t killed = 0;
-        assert_int_equal (sp_harness_redis_integer (fixture->stack->redis, 6, kill, &killed), 0);
+        int64_t killed = 0; /* on every server: each master of a cluster */
+        assert_int_equal (sp_harness_consumer_stack_each_server (fixture->stack, 6, kill, &killed),
+                          0);
         cuts++;
         sp_harness_pause_ms (TEST_CUT_INTERVAL_MS);
     }
@@ -470,8 +472,29 @@ s_wait_health (s_fixture_t *fixture, int status, const char *text, char *body, s
     }
 }
 
-/* A Redis the consumer cannot lease on (a read-only replica: PING and
-   reads answer, every lease script is refused): the consumer loses its
+/* Makes the stack's Redis refuse every write while PING and reads still
+   answer (refuse true), or take writes again: one server becomes a
+   replica of a port nobody listens on (read-only); a cluster's nodes
+   may not (REPLICAOF is refused in cluster mode), so every master asks
+   for a replica it does not have (min-replicas-to-write 1: NOREPLICAS). */
+static void
+s_refuse_writes (s_fixture_t *fixture, bool refuse)
+{
+    char master_port[TEST_TEXT_SIZE];
+    snprintf (master_port, sizeof master_port, "%d", sp_harness_free_port ());
+    const char *replicaof[] = { "REPLICAOF", refuse ? "127.0.0.1" : "NO",
+                                refuse ? master_port : "ONE" };
+    const char *replicas[] = { "CONFIG", "SET", "min-replicas-to-write", refuse ? "1" : "0" };
+    if (fixture->stack->cluster)
+        assert_int_equal (sp_harness_consumer_stack_each_server (fixture->stack, 4, replicas, NULL),
+                          0);
+    else
+        assert_int_equal (sp_harness_redis_run_and_drop (fixture->stack->redis, 3, replicaof), 0);
+}
+
+/* A Redis the consumer cannot lease on (a read-only replica, or on a
+   cluster masters without the replica they ask for: PING and reads
+   answer, every lease script is refused): the consumer loses its
    partitions, nobody owns them, and it says so on /healthz (503) instead
    of "ok"; the lag of those partitions grows as events arrive instead of
    reading 0; the failing lease tick is logged once, not three times a
@@ -486,12 +509,7 @@ test_unleasable_redis_is_unhealthy (void **state)
     s_wait_health (fixture, 200, "\"partitions\":\"ok\"", body, sizeof body);
 
     int64_t outage_ms = sp_harness_now_ms ();
-    char master_port[TEST_TEXT_SIZE];
-    snprintf (master_port, sizeof master_port, "%d", sp_harness_free_port ());
-    assert_int_equal (sp_harness_redis_run_and_drop (
-                          fixture->stack->redis, 3,
-                          (const char *const[]){ "REPLICAOF", "127.0.0.1", master_port }),
-                      0);
+    s_refuse_writes (fixture, true);
     s_wait_health (fixture, 503, "\"partitions\":\"owns no partition while 8 of 8 partitions", body,
                    sizeof body);
     assert_non_null (strstr (body, "\"status\":\"unavailable\""));
@@ -516,10 +534,7 @@ test_unleasable_redis_is_unhealthy (void **state)
     assert_int_equal (sp_harness_consumer_log_count (fixture->log_path, "consumer is unhealthy"),
                       1);
 
-    assert_int_equal (
-        sp_harness_redis_run_and_drop (fixture->stack->redis, 3,
-                                       (const char *const[]){ "REPLICAOF", "NO", "ONE" }),
-        0);
+    s_refuse_writes (fixture, false);
     s_wait_health (fixture, 200, "\"partitions\":\"ok\"", body, sizeof body);
     s_wait_counts (fixture, NULL);
     s_wait_caught_up (fixture);

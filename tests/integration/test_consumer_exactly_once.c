@@ -126,6 +126,14 @@ s_redis (int argc, const char *const *argv)
     assert_int_equal (sp_harness_redis_run_and_drop (s_fixture.stack->redis, argc, argv), 0);
 }
 
+/* Runs a command Redis keeps per server (CONFIG SET) on every server:
+   each master of a cluster. Must succeed. */
+static void
+s_each_server (int argc, const char *const *argv)
+{
+    assert_int_equal (sp_harness_consumer_stack_each_server (s_fixture.stack, argc, argv, NULL), 0);
+}
+
 /* Starts program_name for the stack with the test's poison settings. */
 static void
 s_start (const char *program_name, const char *const *settings)
@@ -253,40 +261,47 @@ s_whale_event (size_t index, void *arg)
 
 /* The company scope's month hashes of every funnel: each must hold won
    and won_amount_sum as given (won_amount_sum NULL: not checked).
-   Returns the number of such hashes found. */
+   Returns the number of such hashes found. Scanned a partition at a
+   time: a partition's keys share its hash tag, so on a cluster each
+   SCAN walks the one node holding them. */
 static int
 s_company_won (const char *won, const char *won_amount_sum)
 {
-    const char *scan[] = { "SCAN",  "0",     "MATCH", "funnel-tracker:{p*}:m:*:company:*",
-                           "COUNT", "100000" };
-    sp_redis_reply_t *reply = sp_harness_redis_run (s_fixture.stack->redis, 6, scan);
-    assert_non_null (reply);
-    assert_string_equal (sp_redis_reply_string (sp_redis_reply_element (reply, 0), NULL), "0");
-    const sp_redis_reply_t *keys = sp_redis_reply_element (reply, 1);
     int found = 0;
-    for (size_t index = 0; index < sp_redis_reply_size (keys); index++) {
-        const char *key = sp_redis_reply_string (sp_redis_reply_element (keys, index), NULL);
-        const char *hmget[] = { "HMGET", key, "won", "won_amount_sum" };
-        sp_redis_reply_t *fields = sp_harness_redis_run (s_fixture.stack->redis, 4, hmget);
-        assert_non_null (fields);
-        const sp_redis_reply_t *won_reply = sp_redis_reply_element (fields, 0);
-        const sp_redis_reply_t *sum_reply = sp_redis_reply_element (fields, 1);
-        if (sp_redis_reply_type (won_reply) == SP_REDIS_REPLY_STRING) {
-            found++;
-            const char *stored_won = sp_redis_reply_string (won_reply, NULL);
-            if (strcmp (stored_won, won) != 0)
-                fail_msg ("%s: won is %s, not %s", key, stored_won, won);
-            if (won_amount_sum) {
-                const char *stored_sum = sp_redis_reply_type (sum_reply) == SP_REDIS_REPLY_STRING
-                                             ? sp_redis_reply_string (sum_reply, NULL)
-                                             : "(nil)";
-                if (strcmp (stored_sum, won_amount_sum) != 0)
-                    fail_msg ("%s: won_amount_sum is %s, not %s", key, stored_sum, won_amount_sum);
+    for (int partition = 0; partition < PARTITIONS; partition++) {
+        char pattern[TEXT_SIZE];
+        snprintf (pattern, sizeof pattern, "funnel-tracker:{p%d}:m:*:company:*", partition);
+        const char *scan[] = { "SCAN", "0", "MATCH", pattern, "COUNT", "100000" };
+        sp_redis_reply_t *reply = sp_harness_redis_run (s_fixture.stack->redis, 6, scan);
+        assert_non_null (reply);
+        assert_string_equal (sp_redis_reply_string (sp_redis_reply_element (reply, 0), NULL), "0");
+        const sp_redis_reply_t *keys = sp_redis_reply_element (reply, 1);
+        for (size_t index = 0; index < sp_redis_reply_size (keys); index++) {
+            const char *key = sp_redis_reply_string (sp_redis_reply_element (keys, index), NULL);
+            const char *hmget[] = { "HMGET", key, "won", "won_amount_sum" };
+            sp_redis_reply_t *fields = sp_harness_redis_run (s_fixture.stack->redis, 4, hmget);
+            assert_non_null (fields);
+            const sp_redis_reply_t *won_reply = sp_redis_reply_element (fields, 0);
+            const sp_redis_reply_t *sum_reply = sp_redis_reply_element (fields, 1);
+            if (sp_redis_reply_type (won_reply) == SP_REDIS_REPLY_STRING) {
+                found++;
+                const char *stored_won = sp_redis_reply_string (won_reply, NULL);
+                if (strcmp (stored_won, won) != 0)
+                    fail_msg ("%s: won is %s, not %s", key, stored_won, won);
+                if (won_amount_sum) {
+                    const char *stored_sum =
+                        sp_redis_reply_type (sum_reply) == SP_REDIS_REPLY_STRING
+                            ? sp_redis_reply_string (sum_reply, NULL)
+                            : "(nil)";
+                    if (strcmp (stored_sum, won_amount_sum) != 0)
+                        fail_msg ("%s: won_amount_sum is %s, not %s", key, stored_sum,
+                                  won_amount_sum);
+                }
             }
+            sp_redis_reply_destroy (&fields);
         }
-        sp_redis_reply_destroy (&fields);
+        sp_redis_reply_destroy (&reply);
     }
-    sp_redis_reply_destroy (&reply);
     return found;
 }
 
@@ -606,8 +621,8 @@ test_store_maxmemory_writes_nothing (void **state)
     (void) state;
     sp_consumer_store_t *store = s_store ();
     s_applied (store, 0, (const char *[]){ "4", "HINCRBY", "sums", "won", "1", NULL });
-    s_redis (4, (const char *[]){ "CONFIG", "SET", "maxmemory-policy", "noeviction" });
-    s_redis (4, (const char *[]){ "CONFIG", "SET", "maxmemory", "1" });
+    s_each_server (4, (const char *[]){ "CONFIG", "SET", "maxmemory-policy", "noeviction" });
+    s_each_server (4, (const char *[]){ "CONFIG", "SET", "maxmemory", "1" });
     sp_consumer_batch_t *batch = s_step (
         1, (const char *[]){ "4", "HINCRBY", "sums", "won", "1", "3", "SET", "big", "x", NULL });
     char *before = s_snapshot ();
@@ -615,7 +630,7 @@ test_store_maxmemory_writes_nothing (void **state)
     sp_consumer_store_result_t result = sp_consumer_store_apply (
         store, s_fixture.stack->redis, batch, STORE_TOKEN, NULL, NULL, error, sizeof error);
     char *after = s_snapshot ();
-    s_redis (4, (const char *[]){ "CONFIG", "SET", "maxmemory", "0" });
+    s_each_server (4, (const char *[]){ "CONFIG", "SET", "maxmemory", "0" });
     assert_int_equal (result, SP_CONSUMER_STORE_FAILED);
     if (!strstr (error, "OOM"))
         fail_msg ("failed for \"%s\", not OOM", error);
@@ -651,18 +666,21 @@ test_store_killed_script_writes_nothing (void **state)
         assert_int_equal (sp_consumer_batch_command (batch, 4, argv, NULL), 0);
     }
     sp_consumer_batch_advance (batch, 1);
-    s_redis (4, (const char *[]){ "CONFIG", "SET", "busy-reply-threshold", "1" });
+    s_each_server (4, (const char *[]){ "CONFIG", "SET", "busy-reply-threshold", "1" });
     char error[ERROR_SIZE] = "";
     assert_int_equal (
         sp_consumer_store_apply_send (store, apply, batch, STORE_TOKEN, error, sizeof error), 0);
-    /* SCRIPT KILL until the script answers it or is over */
+    /* SCRIPT KILL until the script answers it or is over, on the server
+       running it (on a cluster, the master of the partition's slot) */
+    sp_redis_t *runner =
+        sp_harness_consumer_stack_server_of (s_fixture.stack, "exactly-once-store:{p2}:many");
+    assert_non_null (runner);
     int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
     bool killed = false, over = false;
     while (!killed && !over && sp_harness_now_ms () < deadline) {
         char reason[ERROR_SIZE] = "";
-        sp_redis_reply_t *reply =
-            sp_redis_command (s_fixture.stack->redis, 2, (const char *[]){ "SCRIPT", "KILL" }, NULL,
-                              reason, sizeof reason);
+        sp_redis_reply_t *reply = sp_redis_command (runner, 2, (const char *[]){ "SCRIPT", "KILL" },
+                                                    NULL, reason, sizeof reason);
         if (reply)
             killed = true;
         else if (strstr (reason, "UNKILLABLE"))
@@ -679,7 +697,7 @@ test_store_killed_script_writes_nothing (void **state)
     }
     sp_consumer_store_result_t result =
         sp_consumer_store_apply_receive (store, apply, NULL, NULL, error, sizeof error);
-    s_redis (4, (const char *[]){ "CONFIG", "SET", "busy-reply-threshold", "5000" });
+    s_each_server (4, (const char *[]){ "CONFIG", "SET", "busy-reply-threshold", "5000" });
     print_message ("script %s: %s\n", killed ? "killed" : "not killed", error);
     const char *hlen[] = { "HLEN", "exactly-once-store:{p2}:many" };
     int64_t fields = -1;

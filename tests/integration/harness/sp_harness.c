@@ -51,6 +51,7 @@ struct _sp_harness_t {
     char replica_dir[PATH_MAX];            /* DIR/replica */
     int replica_port;                      /* its streaming replica's port, 0 if none */
     char replica_url[SP_HARNESS_URL_MAX];  /* libpq URL of the test database there */
+    char used_redis[SP_HARNESS_URL_MAX];   /* sp_harness_use_redis's URL, "" when none */
 };
 
 const char *
@@ -290,7 +291,21 @@ sp_harness_postgres_url (const sp_harness_t *self)
 const char *
 sp_harness_redis_url (const sp_harness_t *self)
 {
+    if (self && self->used_redis[0])
+        return self->used_redis;
     return self && self->redis_port ? self->redis_url : NULL;
+}
+
+int
+sp_harness_use_redis (sp_harness_t *self, const char *url)
+{
+    int length = snprintf (self->used_redis, sizeof self->used_redis, "%s", url ? url : "");
+    if (length < 0 || (size_t) length >= sizeof self->used_redis) {
+        fprintf (stderr, "sp_harness: the redis url \"%s\" is too long\n", url);
+        self->used_redis[0] = '\0';
+        return -1;
+    }
+    return 0;
 }
 
 int

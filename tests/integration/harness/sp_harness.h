@@ -41,8 +41,18 @@ void sp_harness_destroy (sp_harness_t **self_p);
    "postgresql://salespulse@127.0.0.1:41234/salespulse"; NULL if not started. */
 const char *sp_harness_postgres_url (const sp_harness_t *self);
 
-/* Redis URL, e.g. "redis://127.0.0.1:41235/0"; NULL if not started. */
+/* Redis URL, e.g. "redis://127.0.0.1:41235/0"; NULL if not started.
+   After sp_harness_use_redis, the URL given there. */
 const char *sp_harness_redis_url (const sp_harness_t *self);
+
+/* From now on the harness's Redis is url (e.g. a Redis Cluster's
+   "redis+cluster://..." the harness did not start), NULL: its own again.
+   sp_harness_redis_url answers it, so programs started with
+   sp_harness_spawn_with get it as SP_REDIS_URL and salesctl runs with it
+   as --redis; sp_harness_redis_port and the secure-mode URLs still name
+   the harness's own server (0 and -1 when it started none). Returns 0, or
+   -1 (printed) when url is too long. */
+int sp_harness_use_redis (sp_harness_t *self, const char *url);
 
 /* With SP_HARNESS_SECURE: writes into url the libpq URL of login role role
    (activity_ingest, funnel_tracker, kpi_evaluator, churn_alerting,

@@ -725,3 +725,38 @@ sp_harness_cluster_group_teardown (void **state)
     *state = NULL;
     return 0;
 }
+
+sp_redis_t *
+sp_harness_cluster_connect (const sp_harness_cluster_t *self)
+{
+    char error[CLUSTER_ERROR_SIZE] = "";
+    sp_redis_t *redis = sp_redis_new (self->url, NULL, error, sizeof error);
+    if (!redis || sp_redis_connect (redis, error, sizeof error) != 0) {
+        fprintf (stderr, "sp_harness_cluster: could not connect to the cluster: %s\n", error);
+        sp_redis_destroy (&redis);
+    }
+    return redis;
+}
+
+int
+sp_harness_cluster_run_masters (sp_harness_cluster_t *self, int argc, const char *const *argv,
+                                int64_t *sum)
+{
+    bool serves[CLUSTER_NODES_MAX] = { false };
+    for (int slot = 0; slot < SP_REDIS_SLOT_COUNT; slot++)
+        if (self->owners[slot] >= 0)
+            serves[self->owners[slot]] = true;
+    if (sum)
+        *sum = 0;
+    for (int i = 0; i < self->size; i++) {
+        if (!serves[i] || self->nodes[i].dead)
+            continue;
+        sp_redis_reply_t *reply = s_run (&self->nodes[i], argc, argv);
+        if (!reply)
+            return -1;
+        if (sum && sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER)
+            *sum += sp_redis_reply_integer (reply);
+        sp_redis_reply_destroy (&reply);
+    }
+    return 0;
+}

@@ -108,6 +108,20 @@ int sp_harness_cluster_move_slot (sp_harness_cluster_t *self, int slot, int targ
    (printed) after timeout_ms. */
 int sp_harness_cluster_wait_ok (sp_harness_cluster_t *self, int timeout_ms);
 
+/* A new client of the whole cluster (its URL, as services connect:
+   slots followed, commands meant for every node fanned out), connected;
+   the caller owns it. NULL (printed) when it could not connect. */
+sp_redis_t *sp_harness_cluster_connect (const sp_harness_cluster_t *self);
+
+/* Runs a command of C strings on every live master serving slots (by
+   the harness's map), each on the harness's own connection to it: for
+   what Redis keeps per server (CONFIG SET, CLIENT KILL ... SKIPME yes,
+   which then spares the harness's connections only). Integer replies
+   are summed into *sum (may be NULL; others dropped). Returns 0, or -1
+   (printed) at the first master that failed or answered an error. */
+int sp_harness_cluster_run_masters (sp_harness_cluster_t *self, int argc, const char *const *argv,
+                                    int64_t *sum);
+
 /* cmocka group setup and teardown for tests that need only a cluster:
    *state becomes a cluster of SP_HARNESS_CLUSTER_MASTERS masters
    (sp_harness_cluster_t *), destroyed by the teardown. Return 0, or -1

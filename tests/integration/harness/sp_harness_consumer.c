@@ -13,6 +13,7 @@
 
 #include "sp_harness_pg.h"
 #include "sp_harness_redis.h"
+#include "sp_redis_slot.h"
 
 #define SP_HARNESS_CONSUMER_SETTING_MAX 512   /* one "NAME=VALUE" entry */
 #define SP_HARNESS_CONSUMER_ARGS_MAX 16       /* argv entries passed to a child */
@@ -179,13 +180,51 @@ out_free:
 
 /* ---------------------------------------------------------------- stack */
 
+bool
+sp_harness_consumer_on_cluster (void)
+{
+    const char *redis = getenv (SP_HARNESS_CONSUMER_REDIS_SETTING);
+    return redis && strcmp (redis, "cluster") == 0;
+}
+
 sp_harness_consumer_stack_t *
 sp_harness_consumer_stack_new (const char *application, int partitions, int bus_hwm, int timeout_ms)
+{
+    return sp_harness_consumer_stack_new_on (application, partitions, bus_hwm, timeout_ms,
+                                             sp_harness_consumer_on_cluster ());
+}
+
+/* The harness of a stack on a cluster: PostgreSQL only, with the
+   partitions recorded (as sp_harness_pg_fixture), and the cluster as its
+   Redis. */
+static int
+s_stack_on_cluster (sp_harness_consumer_stack_t *self, const char *application, int partitions)
+{
+    self->harness = sp_harness_new (SP_HARNESS_POSTGRES);
+    self->pg =
+        self->harness ? sp_harness_pg_connect (self->harness, application, partitions) : NULL;
+    self->cluster = self->pg ? sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS) : NULL;
+    if (!self->cluster ||
+        sp_harness_use_redis (self->harness, sp_harness_cluster_url (self->cluster)) != 0)
+        return -1;
+    fprintf (stderr, "sp_harness_consumer: \"%s\" runs on a redis cluster of %d masters: %s\n",
+             application, SP_HARNESS_CLUSTER_MASTERS, sp_harness_cluster_url (self->cluster));
+    return 0;
+}
+
+sp_harness_consumer_stack_t *
+sp_harness_consumer_stack_new_on (const char *application, int partitions, int bus_hwm,
+                                  int timeout_ms, bool cluster)
 {
     sp_harness_consumer_stack_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->harness = sp_harness_pg_fixture (application, partitions, &self->pg);
+    if (cluster) {
+        if (s_stack_on_cluster (self, application, partitions) != 0)
+            goto out_destroy;
+    }
+    else
+        self->harness = sp_harness_pg_fixture (application, partitions, &self->pg);
     if (!self->harness || sp_harness_free_endpoint (self->endpoint, sizeof self->endpoint) != 0 ||
         sp_harness_free_endpoint (self->bus, sizeof self->bus) != 0)
         goto out_destroy;
@@ -216,8 +255,35 @@ sp_harness_consumer_stack_destroy (sp_harness_consumer_stack_t **self_p)
     sp_redis_destroy (&self->redis);
     sp_pg_destroy (&self->pg);
     sp_harness_destroy (&self->harness);
+    sp_harness_cluster_destroy (&self->cluster);
     free (self);
     *self_p = NULL;
+}
+
+int
+sp_harness_consumer_stack_each_server (sp_harness_consumer_stack_t *self, int argc,
+                                       const char *const *argv, int64_t *sum)
+{
+    if (self->cluster)
+        return sp_harness_cluster_run_masters (self->cluster, argc, argv, sum);
+    sp_redis_reply_t *reply = sp_harness_redis_run (self->redis, argc, argv);
+    if (!reply)
+        return -1;
+    if (sum)
+        *sum = sp_redis_reply_type (reply) == SP_REDIS_REPLY_INTEGER
+                   ? sp_redis_reply_integer (reply)
+                   : 0;
+    sp_redis_reply_destroy (&reply);
+    return 0;
+}
+
+sp_redis_t *
+sp_harness_consumer_stack_server_of (sp_harness_consumer_stack_t *self, const char *key)
+{
+    if (!self->cluster)
+        return self->redis;
+    int owner = sp_harness_cluster_owner (self->cluster, sp_redis_slot (key, strlen (key)));
+    return sp_harness_cluster_node (self->cluster, owner);
 }
 
 int

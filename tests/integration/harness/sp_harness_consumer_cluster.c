@@ -22,19 +22,16 @@ sp_harness_consumer_cluster_new (const char *application, int partitions, int re
         return NULL;
     snprintf (self->application, sizeof self->application, "%s", application);
     self->partitions = partitions;
-    self->stack = sp_harness_consumer_stack_new (application, partitions, 0, timeout_ms);
+    /* the stack keeps its one server (tests compare it with the cluster) */
+    self->stack = sp_harness_consumer_stack_new_on (application, partitions, 0, timeout_ms, false);
     self->cluster = sp_harness_cluster_new_replicated (SP_HARNESS_CLUSTER_MASTERS, replicas);
     if (!self->stack || !self->cluster)
         goto out_destroy;
     snprintf (self->setting, sizeof self->setting, "SP_REDIS_URL=%s",
               sp_harness_cluster_url (self->cluster));
-    char error[S_ERROR_SIZE] = "";
-    self->redis = sp_redis_new (sp_harness_cluster_url (self->cluster), NULL, error, sizeof error);
-    if (!self->redis || sp_redis_connect (self->redis, error, sizeof error) != 0) {
-        fprintf (stderr, "sp_harness_consumer_cluster: could not connect to the cluster: %s\n",
-                 error);
+    self->redis = sp_harness_cluster_connect (self->cluster);
+    if (!self->redis)
         goto out_destroy;
-    }
     return self;
 out_destroy:
     sp_harness_consumer_cluster_destroy (&self);
