@@ -1,8 +1,10 @@
 /*  test_churn_cluster - churn-alerting on a real Redis Cluster (issue 15):
     the same events are applied by two churn-alertings, one keeping its
     state on one Redis server and one on a 3-master cluster
-    (redis+cluster://), and `salesctl health` and `salesctl alerts` give
-    the same answers from both.
+    (redis+cluster://) whose masters each have a replica, and `salesctl
+    health` and `salesctl alerts` give the same answers from both, after
+    a master of the cluster was lost mid-replay with writes it had
+    acknowledged.
 
     churn-alerting also writes PostgreSQL: its scored customers
     (churn_customers), its alerts (churn_alerts, alert_seq) and their
@@ -11,10 +13,10 @@
     alerts. Each instance therefore has a consumer stack of its own (its
     own PostgreSQL, activity-ingest and bus; the cluster's instance keeps
     its Redis state on the cluster, not on its stack's Redis), the same
-    health model is loaded into both, and the same events file is
-    published through both activity-ingests: the two logs hold the same
-    events in the same order. salesctl asks each stack's PostgreSQL with
-    that stack's Redis (one server, or the cluster).
+    health model is loaded into both, and the same events are published
+    through both activity-ingests: the two logs hold the same events in
+    the same order. salesctl asks each stack's PostgreSQL with that
+    stack's Redis (one server, or the cluster).
 
     The events (16 partitions, so the customers' keys fall on all three
     masters): four stop-N customers order 100.00 on the 15th of every
@@ -23,14 +25,25 @@
     September; one ticker per partition pays 1.00 on 2025-09-30, so every
     partition's clock (--clock event: the day before the watermark's day)
     is 2025-09-29. The model repeats a firing alert every 3 periods and
-    turns the two drop rules off. Once every customer is scored up to
-    2025-09-29 on both: `salesctl health --customer C --history 3 --json`
-    is byte for byte the same for each, complete, with a score; `salesctl
-    alerts --customer C --json` is the same list (alert_seq, numbered
-    across partitions in the order the scorer reached them, and
-    created_at_ms, the moment written, left out); every stop-N has an
-    overdue alert firing, every steady-N none; `salesctl alerts --firing
-    --json` holds the same alerts on both.
+    turns the two drop rules off.
+
+    The failover: January to June is published first and applied by
+    both. Then one master's replica is cut off
+    (sp_harness_cluster_cut_replica), July to September and the tickers
+    are published, and 300 ms later the master is killed and its replica
+    promoted: what the cluster's instance applied and scored meanwhile on
+    that master's partitions (records, scores, alert states, checkpoints)
+    is lost from Redis, while the alerts it decided from them are already
+    committed in PostgreSQL. Its partitions go back to their checkpoints
+    and apply again; the alerts decided again must not be stored twice.
+
+    Once every customer is scored up to 2025-09-29 on both: `salesctl
+    health --customer C --history 3 --json` is byte for byte the same for
+    each, complete, with a score; `salesctl alerts --customer C --json` is
+    the same list (alert_seq, numbered across partitions in the order the
+    scorer reached them, and created_at_ms, the moment written, left out);
+    every stop-N has an overdue alert firing, every steady-N none;
+    `salesctl alerts --firing --json` holds the same alerts on both.
 */
 #include <limits.h>
 #include <setjmp.h>
@@ -56,6 +69,11 @@
 #define OUTPUT_SIZE 262144
 #define EVENTS_SIZE 32768
 #define LAST_DAY "2025-09-29"
+#define FIRST_HALF 6 /* months published before the failover */
+#define REPLICAS 1
+#define FAILED_MASTER 0
+#define LAG_MS 300 /* the replica is cut off this long before its master dies */
+#define POLL_MS 20
 
 typedef struct {
     sp_harness_consumer_stack_t *single_stack;  /* its Redis holds the state */
@@ -63,6 +81,8 @@ typedef struct {
     sp_harness_cluster_t *cluster;
     pid_t single;     /* churn-alerting on the single stack's Redis */
     pid_t on_cluster; /* churn-alerting on the cluster */
+    int single_port;  /* their /metrics */
+    int cluster_port;
 } s_fixture_t;
 
 static s_fixture_t s_fixture;
@@ -84,12 +104,14 @@ s_event (char *events, const char *id, const char *type, const char *customer, c
     assert_true (written > 0 && (size_t) written < EVENTS_SIZE - used);
 }
 
+/* The events of months first to last into events; the tickers too when
+   last is September. */
 static void
-s_write_events (char *events)
+s_write_events (char *events, int first, int last)
 {
     events[0] = '\0';
     for (int customer = 0; customer < CUSTOMERS; customer++) {
-        for (int month = 1; month <= 9; month++) {
+        for (int month = first; month <= last; month++) {
             char id[64], name[32], day[32];
             /* stop-N stops after June */
             const char *const kinds[] = { "stop", "steady" };
@@ -106,6 +128,8 @@ s_write_events (char *events)
             }
         }
     }
+    if (last < 9)
+        return;
     /* one ticker per partition: every clock reaches LAST_DAY */
     bool ticked[PARTITIONS] = { false };
     int left = PARTITIONS;
@@ -124,7 +148,8 @@ s_write_events (char *events)
 }
 
 static pid_t
-s_service (sp_harness_consumer_stack_t *stack, const char *redis_url, const char *name)
+s_service (sp_harness_consumer_stack_t *stack, const char *redis_url, const char *name,
+           int http_port)
 {
     char log[PATH_MAX];
     snprintf (log, sizeof log, "%s/%s.log", sp_harness_dir (stack->harness), name);
@@ -136,10 +161,11 @@ s_service (sp_harness_consumer_stack_t *stack, const char *redis_url, const char
                                "SP_DEFINITIONS_CHECK_MS=200",
                                "SP_CHURN_SCORING_INTERVAL_MS=200",
                                "SP_CHURN_CLOCK=event",
+                               "SP_CONSUMER_LEASE_TTL_MS=1500",
                                redis,
                                NULL };
     return sp_harness_consumer_service (
-        stack->harness, "churn-alerting", stack->bus, sp_harness_free_port (), PARTITIONS, settings,
+        stack->harness, "churn-alerting", stack->bus, http_port, PARTITIONS, settings,
         (const char *[]){ "--currency", "GBP", NULL }, log, TIMEOUT_MS);
 }
 
@@ -151,7 +177,7 @@ s_group_setup (void **state)
         sp_harness_consumer_stack_new ("test_churn_cluster", PARTITIONS, 0, TIMEOUT_MS);
     s_fixture.cluster_stack =
         sp_harness_consumer_stack_new ("test_churn_cluster", PARTITIONS, 0, TIMEOUT_MS);
-    s_fixture.cluster = sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS);
+    s_fixture.cluster = sp_harness_cluster_new_replicated (SP_HARNESS_CLUSTER_MASTERS, REPLICAS);
     return s_fixture.single_stack && s_fixture.cluster_stack && s_fixture.cluster ? 0 : -1;
 }
 
@@ -332,21 +358,28 @@ s_alerts (const sp_harness_consumer_stack_t *stack, const char *const *arguments
     return text;
 }
 
-/* The same alerts on both for arguments; returns how many. */
+/* The same alerts on both for arguments, once they agree (the cluster's
+   instance may still be scoring again what the failover lost); returns
+   how many. */
 static size_t
 s_assert_same_alerts (const char *const *arguments)
 {
-    size_t single_count, cluster_count;
-    char *single = s_alerts (s_fixture.single_stack, arguments, &single_count);
-    char *cluster = s_alerts (s_fixture.cluster_stack, arguments, &cluster_count);
-    bool same = strcmp (single, cluster) == 0;
-    if (!same)
-        fprintf (stderr, "one Redis gave\n%s\na cluster gave\n%s\n", single, cluster);
-    free (single);
-    free (cluster);
-    if (!same)
-        fail_msg ("alerts %s %s: the answers differ", arguments[1], arguments[2]);
-    return single_count;
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    for (;;) {
+        size_t single_count, cluster_count;
+        char *single = s_alerts (s_fixture.single_stack, arguments, &single_count);
+        char *cluster = s_alerts (s_fixture.cluster_stack, arguments, &cluster_count);
+        bool same = strcmp (single, cluster) == 0;
+        if (!same && sp_harness_now_ms () > deadline)
+            fprintf (stderr, "one Redis gave\n%s\na cluster gave\n%s\n", single, cluster);
+        free (single);
+        free (cluster);
+        if (same)
+            return single_count;
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("alerts %s %s: the answers differ", arguments[1], arguments[2]);
+        sp_harness_pause_ms (200);
+    }
 }
 
 /* Whether customer has an overdue alert firing (on the single stack:
@@ -375,25 +408,93 @@ s_overdue_firing (const char *customer)
     return found;
 }
 
+/* Waits until the instance behind port has applied every event its
+   stack's log holds. */
+static void
+s_wait_applied (const sp_harness_consumer_stack_t *stack, int port)
+{
+    int64_t logged = s_query (stack, "SELECT count(*) FROM events");
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    int64_t applied;
+    while ((applied = sp_harness_consumer_metric (
+                port, "salespulse_consumer_applied_events_total")) < logged) {
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("%lld of %lld events applied in time", (long long) applied,
+                      (long long) logged);
+        sp_harness_pause_ms (POLL_MS);
+    }
+}
+
+/* Waits until the cluster's instance owns every partition again and has
+   applied more events than the log holds: those of the lost master's
+   partitions a second time, from the checkpoints its replica had. */
+static void
+s_wait_reapplied (void)
+{
+    int64_t logged = s_query (s_fixture.cluster_stack, "SELECT count(*) FROM events");
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    for (;;) {
+        int64_t applied = sp_harness_consumer_metric (s_fixture.cluster_port,
+                                                      "salespulse_consumer_applied_events_total");
+        int64_t owned = sp_harness_consumer_metric (s_fixture.cluster_port,
+                                                    "salespulse_consumer_partition_owned");
+        if (applied > logged && owned == PARTITIONS) {
+            printf ("events: %lld logged, %lld applied on the cluster\n", (long long) logged,
+                    (long long) applied);
+            return;
+        }
+        if (sp_harness_now_ms () > deadline)
+            fail_msg ("after the failover: %lld of %d partitions owned, %lld events applied of "
+                      "%lld logged",
+                      (long long) owned, PARTITIONS, (long long) applied, (long long) logged);
+        sp_harness_pause_ms (POLL_MS);
+    }
+}
+
 static void
 test_cluster_answers_as_one_server (void **state)
 {
     (void) state;
     s_load_model (s_fixture.single_stack);
     s_load_model (s_fixture.cluster_stack);
+    s_fixture.single_port = sp_harness_free_port ();
     s_fixture.single =
         s_service (s_fixture.single_stack, sp_harness_redis_url (s_fixture.single_stack->harness),
-                   "churn-single");
-    s_fixture.on_cluster = s_service (s_fixture.cluster_stack,
-                                      sp_harness_cluster_url (s_fixture.cluster), "churn-cluster");
+                   "churn-single", s_fixture.single_port);
+    s_fixture.cluster_port = sp_harness_free_port ();
+    s_fixture.on_cluster =
+        s_service (s_fixture.cluster_stack, sp_harness_cluster_url (s_fixture.cluster),
+                   "churn-cluster", s_fixture.cluster_port);
     assert_true (s_fixture.single > 0 && s_fixture.on_cluster > 0);
 
     static char events[EVENTS_SIZE];
-    s_write_events (events);
+    s_write_events (events, 1, FIRST_HALF);
     s_publish (s_fixture.single_stack, events);
     s_publish (s_fixture.cluster_stack, events);
+    s_wait_applied (s_fixture.cluster_stack, s_fixture.cluster_port);
+
+    /* the rest while a master's replica is cut off; then the master dies */
+    sp_harness_cluster_t *cluster = s_fixture.cluster;
+    int replica = sp_harness_cluster_masters (cluster) + FAILED_MASTER * REPLICAS;
+    assert_int_equal (sp_harness_cluster_cut_replica (cluster, replica), 0);
+    s_write_events (events, FIRST_HALF + 1, 9);
+    s_publish (s_fixture.single_stack, events);
+    s_publish (s_fixture.cluster_stack, events);
+    s_wait_applied (s_fixture.cluster_stack, s_fixture.cluster_port);
+    sp_harness_pause_ms (LAG_MS); /* and scored, some of it */
+    int promoted = sp_harness_cluster_fail_master (cluster, FAILED_MASTER, TIMEOUT_MS);
+    if (promoted < 0)
+        fail_msg ("no replica took over from master %d", FAILED_MASTER);
+    assert_int_equal (promoted, replica);
+    printf ("replication stream lost with the master: at least %lld bytes\n",
+            (long long) sp_harness_cluster_lost_bytes (cluster));
+    /* the interesting case happened: acknowledged state was lost */
+    assert_true (sp_harness_cluster_lost_bytes (cluster) > 0);
+
     s_wait_scored (s_fixture.single_stack);
     s_wait_scored (s_fixture.cluster_stack);
+    /* the lost master's partitions went back and apply their events again */
+    s_wait_reapplied ();
 
     for (int customer = 0; customer < CUSTOMERS; customer++) {
         const char *const kinds[] = { "stop", "steady" };
