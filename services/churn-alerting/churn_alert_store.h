@@ -14,13 +14,13 @@
     moves only from the revision the scorer read (compare and set, per
     customer: another instance that scored the same periods first, or an
     acknowledgement in between, makes that customer write nothing, and
-    the scorer reads it again next time); the lifecycle states of the
-    customers written are stored, then every alert they decided gets the
-    stream's next sequence, its row and its condition
-    (sp_outbox_store_append), in the batch's order. The customers' rows
-    are locked first, in customer id order (so two writers of
-    overlapping batches wait rather than deadlock), and the stream's head
-    after them, always in that order. Readers (salesctl alerts, a subscriber repairing a gap)
+    the scorer reads it again next time); every alert of the customers
+    written gets the stream's next sequence and its row, in the batch's
+    order, and their lifecycle states and conditions are stored. It is
+    all one statement, so one round trip and its own transaction. The
+    customers' rows are locked first, in customer id order (so two
+    writers of overlapping batches wait rather than deadlock), and the
+    stream's head after them, always in that order. Readers (salesctl alerts, a subscriber repairing a gap)
     go through the kit with churn_alert_store_tables. An acknowledgement
     (churn_alert_store_ack) changes the lifecycle of the customer's
     firing alerts and the row's revision in one transaction.
@@ -97,13 +97,15 @@ typedef struct {
 } churn_alert_store_write_t;
 
 /* Stores count customers' periods (distinct customers of partition) in
-   one transaction: each customer's row (its history, its latest period
-   the last scored) and its lifecycle states only when the row is still
-   at before's revision (or still absent), the others left as they are
-   (another instance or an acknowledgement moved them); then the alerts
-   of those written, in the order of writes, each claiming the stream's
-   next sequence. Returns the customers written, each marked written
-   (0: none, nothing kept), or -1 on error (rolled back, none marked).
+   one statement, its own transaction (one round trip): each customer's
+   row (its history, its latest period the last scored) and its
+   lifecycle states only when the row is still at before's revision (or
+   still absent), the others left as they are (another instance or an
+   acknowledgement moved them); then the alerts of those written, in the
+   order of writes, each claiming the stream's next sequence. Returns the
+   customers written, each marked written (0: none, nothing kept), or -1
+   on error (none marked: rolled back, or, when the answer does not match
+   what was sent, committed but not to be published from here).
    No transaction may be open. */
 int churn_alert_store_write_batch (sp_pg_t *pg, uint32_t partition,
                                    churn_alert_store_write_t *writes, size_t count, char *error,

@@ -1,9 +1,10 @@
 /*  churn_alert_store_write - churn alerts and the scoring state in
     PostgreSQL (see churn_alert_store.h): the writing half. The batched
-    write of what the scorer decided (churn_alert_store_write_batch: the
-    customers' rows locked and moved or created by compare and set, their
-    lifecycles, then their alerts and conditions under the stream's next
-    sequences) and the acknowledgement (churn_alert_store_ack). The
+    write of what the scorer decided (churn_alert_store_write_batch, one
+    statement: the customers' rows locked and moved or created by compare
+    and set, their alerts under the stream's next sequences, their
+    lifecycles and conditions) and the acknowledgement
+    (churn_alert_store_ack). The
     reading half is in churn_alert_store.c; what the two files share is in
     churn_alert_store_internal.h.
 */
@@ -18,7 +19,6 @@
 
 #include "churn_array_text.h"
 #include "sp_error.h"
-#include "sp_outbox.h"
 
 /* Room for a packed value as hex ("\x" and two digits a byte). */
 #define S_HEX_SIZE(bytes) (2 + 2 * (bytes) + 1)
@@ -27,36 +27,6 @@
 
 /* The previous scores as an integer[] literal. */
 #define S_PREVIOUS_SIZE (2 + CHURN_ALERT_PREVIOUS_MAX * 4 + 1)
-
-/* $1 customers (text[]): the rows that exist, locked in one order (that
-   of every writer), with their revisions. */
-static const char s_lock_sql[] =
-    "SELECT customer_id, revision FROM churn_customers WHERE customer_id = ANY ($1::text[]) "
-    "ORDER BY customer_id FOR UPDATE";
-
-/* $1 customers, $2 partition, $3 last days, $4 histories (hex): the rows
-   of customers never scored; returns those created. */
-static const char s_create_sql[] =
-    "INSERT INTO churn_customers (customer_id, partition, last_day, history) "
-    "SELECT u.customer_id, $2::integer, date '1970-01-01' + u.day, decode(u.history, 'hex') "
-    "FROM unnest($1::text[], $3::integer[], $4::text[]) AS u (customer_id, day, history) "
-    "ORDER BY u.customer_id ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id";
-
-/* The same over $5, the revisions read: returns the rows moved. */
-static const char s_move_sql[] =
-    "UPDATE churn_customers c SET partition = $2::integer, last_day = date '1970-01-01' + u.day, "
-    "history = decode(u.history, 'hex'), revision = c.revision + 1, updated_at = now() "
-    "FROM unnest($1::text[], $3::integer[], $4::text[], $5::bigint[]) "
-    "AS u (customer_id, day, history, revision) "
-    "WHERE c.customer_id = u.customer_id AND c.revision = u.revision RETURNING c.customer_id";
-
-/* $1 customers, $2 rules, $3 lifecycles (hex), as text[] literals. */
-static const char s_lifecycles_sql[] =
-    "INSERT INTO churn_alert_conditions (customer_id, rule, lifecycle) "
-    "SELECT u.customer_id, u.rule, decode(u.lifecycle, 'hex') "
-    "FROM unnest($1::text[], $2::text[], $3::text[]) AS u (customer_id, rule, lifecycle) "
-    "ORDER BY u.customer_id, u.rule "
-    "ON CONFLICT (customer_id, rule) DO UPDATE SET lifecycle = EXCLUDED.lifecycle";
 
 /* $1 customer, $2 rule ('' any): the firing alerts, locked. */
 static const char s_ack_read_sql[] =
@@ -120,37 +90,80 @@ s_factors_text (const churn_alert_t *alert)
     return text;
 }
 
-/* The alerts of a batch ($1 the first sequence claimed, then one text[]
-   per column, the alerts in order): each under the next sequence;
-   returns each one's sequence and created_at. */
-static const char s_insert_many_sql[] =
-    "INSERT INTO churn_alerts (alert_seq, customer_id, rule, severity, state, action, score, band, "
-    "previous_scores, factors, days_since_order, typical_interval_days, fired_day, owner_rep, "
-    "owner_team, owner_region, occurred_at) "
-    "SELECT $1::bigint + u.n - 1, u.customer_id, u.rule, u.severity, u.state, u.action, "
-    "u.score::integer, u.band, u.previous::integer[], u.factors::jsonb, u.since::bigint, "
-    "u.typical::bigint, date '1970-01-01' + u.fired::integer, u.rep, u.team, u.region, "
-    "date '1970-01-01' + u.day::integer "
-    "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
-    "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
-    "$15::text[], $16::text[], $17::text[]) WITH ORDINALITY AS u (customer_id, rule, severity, "
-    "state, action, score, band, previous, factors, since, typical, fired, rep, team, region, "
-    "day, n) ORDER BY u.n "
-    "RETURNING alert_seq, floor(extract(epoch FROM created_at) * 1000)::bigint";
+/* The whole write of a batch in one statement, so one round trip and,
+   outside a transaction, its own commit (was BEGIN, six statements and
+   COMMIT: eight round trips). The parameters: $1 customers, $2
+   partition, $3 last days, $4 histories (hex), $5 revisions read (NULL:
+   not stored); $6 customers, $7 rules and $8 lifecycles (hex) of their
+   lifecycle states; $9 the stream; $10-$25 the alerts' columns
+   (S_MANY_*), in the order of writes. In the order the
+   statement takes them: the rows of the customers that exist, locked in
+   customer id order (that of every writer); those still at the revision
+   read moved and those still absent created (compare and set: the
+   others moved since the read and write nothing); the alerts of the
+   customers written claim the stream's next sequences at once (the
+   stream's head locked after the customers, as before) and are inserted
+   under them; then every lifecycle state of the customers written is
+   stored, each identity's latest alert of the batch setting its state
+   and sequence (one upsert per condition row: a row may not be changed
+   twice by one statement). Returns one row per customer written ('w',
+   customer) and one per alert inserted ('a', customer, alert_seq,
+   created_at in ms). Nothing is written when no row is (no claim, no
+   alert). */
+static const char s_write_sql[] =
+    "WITH w AS (SELECT * FROM unnest ($1::text[], $3::integer[], $4::text[], $5::bigint[]) "
+    "AS u (customer_id, day, history, revision)), "
+    "locked AS MATERIALIZED (SELECT customer_id, revision FROM churn_customers "
+    "WHERE customer_id = ANY ($1::text[]) ORDER BY customer_id FOR UPDATE), "
+    "moved AS (UPDATE churn_customers c SET partition = $2::integer, "
+    "last_day = date '1970-01-01' + w.day, history = decode (w.history, 'hex'), "
+    "revision = c.revision + 1, updated_at = now () FROM locked l JOIN w "
+    "ON w.customer_id = l.customer_id WHERE c.customer_id = l.customer_id "
+    "AND w.revision = l.revision AND c.revision = l.revision RETURNING c.customer_id), "
+    "created AS (INSERT INTO churn_customers (customer_id, partition, last_day, history) "
+    "SELECT w.customer_id, $2::integer, date '1970-01-01' + w.day, decode (w.history, 'hex') "
+    "FROM w WHERE w.revision IS NULL AND NOT EXISTS "
+    "(SELECT 1 FROM locked l WHERE l.customer_id = w.customer_id) ORDER BY w.customer_id "
+    "ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id), "
+    "written AS MATERIALIZED (SELECT customer_id FROM moved UNION ALL "
+    "SELECT customer_id FROM created), "
+    "alerts AS MATERIALIZED (SELECT u.*, row_number () OVER (ORDER BY u.n) AS k "
+    "FROM unnest ($10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
+    "$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], "
+    "$21::text[], $22::text[], $23::text[], $24::text[], $25::text[]) WITH ORDINALITY "
+    "AS u (customer_id, rule, severity, state, action, score, band, previous, factors, since, "
+    "typical, fired, rep, team, region, day, n) "
+    "WHERE u.customer_id IN (SELECT customer_id FROM written)), "
+    "total AS MATERIALIZED (SELECT count (*) AS alerts FROM alerts), "
+    "claimed AS (INSERT INTO outbox_streams AS s (stream, head) "
+    "SELECT $9::text, t.alerts FROM total t WHERE t.alerts > 0 "
+    "ON CONFLICT (stream) DO UPDATE SET head = s.head + EXCLUDED.head, updated_at = now () "
+    "RETURNING s.head), "
+    "inserted AS (INSERT INTO churn_alerts (alert_seq, customer_id, rule, severity, state, "
+    "action, score, band, previous_scores, factors, days_since_order, typical_interval_days, "
+    "fired_day, owner_rep, owner_team, owner_region, occurred_at) "
+    "SELECT c.head - t.alerts + a.k, a.customer_id, a.rule, a.severity, a.state, a.action, "
+    "a.score::integer, a.band, a.previous::integer[], a.factors::jsonb, a.since::bigint, "
+    "a.typical::bigint, date '1970-01-01' + a.fired::integer, a.rep, a.team, a.region, "
+    "date '1970-01-01' + a.day::integer FROM alerts a CROSS JOIN claimed c CROSS JOIN total t "
+    "ORDER BY a.k RETURNING alert_seq, customer_id, rule, state, created_at), "
+    "latest AS (SELECT DISTINCT ON (customer_id, rule) customer_id, rule, state, alert_seq "
+    "FROM inserted ORDER BY customer_id, rule, alert_seq DESC), "
+    "conditions AS (INSERT INTO churn_alert_conditions AS o (customer_id, rule, lifecycle, "
+    "state, sequence) SELECT l.customer_id, l.rule, decode (l.lifecycle, 'hex'), "
+    "coalesce (x.state, 'none'), x.alert_seq "
+    "FROM unnest ($6::text[], $7::text[], $8::text[]) AS l (customer_id, rule, lifecycle) "
+    "LEFT JOIN latest x ON x.customer_id = l.customer_id AND x.rule = l.rule "
+    "WHERE l.customer_id IN (SELECT customer_id FROM written) ORDER BY l.customer_id, l.rule "
+    "ON CONFLICT (customer_id, rule) DO UPDATE SET lifecycle = EXCLUDED.lifecycle, "
+    "state = CASE WHEN EXCLUDED.sequence IS NULL THEN o.state ELSE EXCLUDED.state END, "
+    "sequence = coalesce (EXCLUDED.sequence, o.sequence), "
+    "updated_at = CASE WHEN EXCLUDED.sequence IS NULL THEN o.updated_at ELSE now () END) "
+    "SELECT 'w', customer_id, NULL::bigint, NULL::bigint FROM written UNION ALL "
+    "SELECT 'a', customer_id, alert_seq, floor (extract (epoch FROM created_at) * 1000)::bigint "
+    "FROM inserted";
 
-/* The conditions of a batch's alerts ($1 the first sequence, $2
-   customers, $3 rules, $4 states, in the alerts' order): each
-   identity's latest alert of the batch. */
-static const char s_conditions_many_sql[] =
-    "INSERT INTO churn_alert_conditions (customer_id, rule, state, sequence) "
-    "SELECT DISTINCT ON (u.customer_id, u.rule) u.customer_id, u.rule, u.state, "
-    "$1::bigint + u.n - 1 "
-    "FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u (customer_id, rule, "
-    "state, n) ORDER BY u.customer_id, u.rule, u.n DESC "
-    "ON CONFLICT (customer_id, rule) DO UPDATE "
-    "SET state = EXCLUDED.state, sequence = EXCLUDED.sequence, updated_at = now()";
-
-/* The columns of s_insert_many_sql after the sequence, as arrays. */
+/* The columns of an alert in s_write_sql ($10-$25), as arrays. */
 enum {
     S_MANY_CUSTOMER = 0,
     S_MANY_RULE,
@@ -216,96 +229,22 @@ s_add_alert (churn_array_text_t *arrays, const churn_alert_t *alert)
     return 0;
 }
 
-/* Inserts the alerts of the customers written (inside the open
-   transaction), in the order of writes, under the stream's next
-   sequences, claimed at once (sp_outbox_claim_many), and sets each
-   one's sequence and created_at_ms; then each identity's condition.
-   Three statements whatever the number of alerts (it was three per
-   alert). Returns 0, or -1 with the reason. */
-static int
-s_append_all (sp_pg_t *pg, churn_alert_store_write_t *writes, size_t count, char *error,
-              size_t error_size)
-{
-    size_t alerts = 0;
-    for (size_t index = 0; index < count; index++)
-        if (writes[index].written)
-            alerts += writes[index].alert_count;
-    if (alerts == 0)
-        return 0;
-    churn_array_text_t arrays[S_MANY_COUNT];
-    char *literals[S_MANY_COUNT];
-    memset (arrays, 0, sizeof arrays);
-    memset (literals, 0, sizeof literals);
-    sp_pg_result_t *result = NULL;
-    int rc = -1;
-    int64_t first = 0;
-    if (sp_outbox_claim_many (pg, CHURN_ALERT_STORE_STREAM, (int64_t) alerts, &first, error,
-                              error_size) != 0)
-        return -1;
-    for (size_t index = 0; index < count; index++)
-        for (size_t alert = 0; writes[index].written && alert < writes[index].alert_count; alert++)
-            if (s_add_alert (arrays, &writes[index].alerts[alert]) != 0) {
-                sp_error_set (error, error_size, "out of memory");
-                goto out_free;
-            }
-    for (int column = 0; column < S_MANY_COUNT; column++) {
-        literals[column] = churn_array_text_finish (&arrays[column]);
-        if (!literals[column]) {
-            sp_error_set (error, error_size, "out of memory");
-            goto out_free;
-        }
-    }
-    char first_text[CHURN_ALERT_STORE_INTERNAL_NUMBER_SIZE];
-    snprintf (first_text, sizeof first_text, "%" PRId64, first);
-    const char *values[1 + S_MANY_COUNT] = { first_text };
-    for (int column = 0; column < S_MANY_COUNT; column++)
-        values[1 + column] = literals[column];
-    result = churn_alert_store_internal_exec (pg, "insert the alerts", s_insert_many_sql,
-                                              1 + S_MANY_COUNT, values, error, error_size);
-    if (!result)
-        goto out_free;
-    int64_t created_at_ms = 0;
-    if ((size_t) sp_pg_result_rows (result) != alerts ||
-        sp_pg_result_int64 (result, 0, 1, &created_at_ms) != 0) {
-        sp_error_set (error, error_size, "the alerts' insert returned %d rows for %zu alerts",
-                      sp_pg_result_rows (result), alerts);
-        goto out_free;
-    }
-    /* one transaction: one created_at (now()) for all */
-    int64_t sequence = first;
-    for (size_t index = 0; index < count; index++)
-        for (size_t alert = 0; writes[index].written && alert < writes[index].alert_count;
-             alert++) {
-            writes[index].alerts[alert].sequence = sequence++;
-            writes[index].alerts[alert].created_at_ms = created_at_ms;
-        }
-    sp_pg_result_destroy (&result);
-    const char *conditions[] = { first_text, literals[S_MANY_CUSTOMER], literals[S_MANY_RULE],
-                                 literals[S_MANY_STATE] };
-    result =
-        churn_alert_store_internal_exec (pg, "update the alerts' conditions", s_conditions_many_sql,
-                                         4, conditions, error, error_size);
-    if (!result)
-        goto out_free;
-    rc = 0;
-out_free:
-    sp_pg_result_destroy (&result);
-    for (int column = 0; column < S_MANY_COUNT; column++) {
-        churn_array_text_reset (&arrays[column]);
-        free (literals[column]);
-    }
-    return rc;
-}
-
-/* The array literals of a batch's statements. */
+/* The literals of a batch's write (s_write_sql's parameters but the
+   partition and the stream). */
 typedef struct {
-    churn_array_text_t customers;  /* ids */
-    churn_array_text_t days;       /* last days scored */
-    churn_array_text_t histories;  /* packed histories (hex) */
-    churn_array_text_t revisions;  /* revisions read (moves only) */
-    churn_array_text_t rules;      /* rule names (lifecycles only) */
-    churn_array_text_t lifecycles; /* packed lifecycles (hex) */
+    churn_array_text_t customers;            /* $1 ids, in the order of writes */
+    churn_array_text_t days;                 /* $3 last days scored */
+    churn_array_text_t histories;            /* $4 packed histories (hex) */
+    churn_array_text_t revisions;            /* $5 revisions read (NULL: not stored) */
+    churn_array_text_t lifecycle_customers;  /* $6 ids, CHURN_RULES_COUNT each */
+    churn_array_text_t rules;                /* $7 rule names */
+    churn_array_text_t lifecycles;           /* $8 packed lifecycles (hex) */
+    churn_array_text_t alerts[S_MANY_COUNT]; /* $10-$25 the alerts' columns */
 } s_arrays_t;
+
+/* s_arrays_t's literals in the order of s_write_sql's parameters, with
+   the partition ($2) and the stream ($9) between them. */
+#define S_WRITE_PARAMS (9 + S_MANY_COUNT)
 
 static void
 s_arrays_reset (s_arrays_t *arrays)
@@ -314,13 +253,17 @@ s_arrays_reset (s_arrays_t *arrays)
     churn_array_text_reset (&arrays->days);
     churn_array_text_reset (&arrays->histories);
     churn_array_text_reset (&arrays->revisions);
+    churn_array_text_reset (&arrays->lifecycle_customers);
     churn_array_text_reset (&arrays->rules);
     churn_array_text_reset (&arrays->lifecycles);
+    for (int column = 0; column < S_MANY_COUNT; column++)
+        churn_array_text_reset (&arrays->alerts[column]);
 }
 
-/* Adds write's row of churn_customers (its revision read when move). */
-static void
-s_add_customer_row (s_arrays_t *arrays, const churn_alert_store_write_t *write, bool move)
+/* Adds write's row of churn_customers, its four lifecycle states and
+   its alerts. Returns 0, or -1 when out of memory. */
+static int
+s_add_write (s_arrays_t *arrays, const churn_alert_store_write_t *write)
 {
     unsigned char packed[CHURN_HISTORY_PACKED_MAX];
     size_t size = churn_history_pack (write->history, packed, sizeof packed);
@@ -331,171 +274,102 @@ s_add_customer_row (s_arrays_t *arrays, const churn_alert_store_write_t *write, 
     churn_array_text_add_int64 (&arrays->days,
                                 write->history->periods[write->history->count - 1].day);
     churn_array_text_add_bare (&arrays->histories, hex);
-    if (move)
+    if (write->before->stored)
         churn_array_text_add_int64 (&arrays->revisions, write->before->revision);
-}
-
-/* Adds write's four lifecycle states. */
-static void
-s_add_lifecycles (s_arrays_t *arrays, const churn_alert_store_write_t *write)
-{
+    else
+        churn_array_text_add_bare (&arrays->revisions, "NULL");
     for (int rule = 0; rule < CHURN_RULES_COUNT; rule++) {
-        unsigned char packed[CHURN_LIFECYCLE_PACKED_MAX];
-        size_t size = churn_lifecycle_pack (&write->states[rule], packed, sizeof packed);
-        assert (size > 0);
-        char hex[S_LIFECYCLE_HEX];
-        s_hex (packed, size, hex);
-        churn_array_text_add_quoted (&arrays->customers, write->customer);
+        unsigned char state[CHURN_LIFECYCLE_PACKED_MAX];
+        size_t state_size = churn_lifecycle_pack (&write->states[rule], state, sizeof state);
+        assert (state_size > 0);
+        char state_hex[S_LIFECYCLE_HEX];
+        s_hex (state, state_size, state_hex);
+        churn_array_text_add_quoted (&arrays->lifecycle_customers, write->customer);
         churn_array_text_add_bare (&arrays->rules,
                                    churn_rules_rule_name ((churn_rules_rule_t) rule));
-        churn_array_text_add_bare (&arrays->lifecycles, hex);
+        churn_array_text_add_bare (&arrays->lifecycles, state_hex);
     }
+    for (size_t alert = 0; alert < write->alert_count; alert++)
+        if (s_add_alert (arrays->alerts, &write->alerts[alert]) != 0)
+            return -1;
+    return 0;
 }
 
-/* Runs sql over the arrays (count literals, in order: customers, then
-   partition when given, then the rest) and marks the writes whose
-   customer it returns (column 0) as written. */
+/* Marks the writes the statement's answer names written ('w' rows) and
+   gives the alerts of those written, in the order of writes, the
+   sequences inserted ('a' rows: consecutive, from the first, each the
+   alert of the customer expected at its place). Returns the customers
+   written, or -1 with the reason when the answer does not match. */
 static int
-s_exec_arrays (sp_pg_t *pg, const char *what, const char *sql, const char *partition,
-               churn_array_text_t *const *arrays, int count, churn_alert_store_write_t *writes,
-               size_t write_count, char *error, size_t error_size)
+s_take_answer (const sp_pg_result_t *result, churn_alert_store_write_t *writes, size_t count,
+               char *error, size_t error_size)
 {
-    enum { S_ARRAYS_MAX = 5 };
-    assert (count >= 1 && count <= S_ARRAYS_MAX - (partition ? 1 : 0));
-    char *literals[S_ARRAYS_MAX] = { NULL };
-    const char *values[S_ARRAYS_MAX + 1];
-    int value_count = 0, rc = -1;
-    for (int index = 0; index < count; index++) {
-        literals[index] = churn_array_text_finish (arrays[index]);
-        if (!literals[index]) {
-            sp_error_set (error, error_size, "out of memory");
-            goto out_free;
-        }
-        values[value_count++] = literals[index];
-        if (index == 0 && partition)
-            values[value_count++] = partition;
-    }
-    sp_pg_result_t *result =
-        churn_alert_store_internal_exec (pg, what, sql, value_count, values, error, error_size);
-    if (!result)
-        goto out_free;
-    int rows = sp_pg_result_columns (result) > 0 ? sp_pg_result_rows (result) : 0;
-    for (int row = 0; row < rows; row++) {
-        const char *customer = sp_pg_result_value (result, row, 0);
-        for (size_t index = 0; index < write_count; index++)
-            if (strcmp (writes[index].customer, customer) == 0)
-                writes[index].written = true;
-    }
-    sp_pg_result_destroy (&result);
-    rc = 0;
-out_free:
-    for (int index = 0; index < count; index++)
-        free (literals[index]);
-    return rc;
-}
-
-/* Locks the rows of the batch's customers that exist (in the order every
-   writer takes them) and marks in *move each write whose row is still at
-   the revision read (to move) and in *create each whose row still does
-   not exist (to create); the others moved since the read. */
-static int
-s_lock_customers (sp_pg_t *pg, const churn_alert_store_write_t *writes, size_t count, bool *move,
-                  bool *create, char *error, size_t error_size)
-{
-    churn_array_text_t ids = { 0 };
-    for (size_t index = 0; index < count; index++)
-        churn_array_text_add_quoted (&ids, writes[index].customer);
-    char *literal = churn_array_text_finish (&ids);
-    if (!literal) {
-        sp_error_set (error, error_size, "out of memory");
-        return -1;
-    }
-    const char *values[] = { literal };
-    sp_pg_result_t *result = churn_alert_store_internal_exec (
-        pg, "lock the customers' scoring state", s_lock_sql, 1, values, error, error_size);
-    free (literal);
-    if (!result)
-        return -1;
-    for (size_t index = 0; index < count; index++) {
-        move[index] = false;
-        create[index] = !writes[index].before->stored;
-    }
-    int rc = 0;
     int rows = sp_pg_result_rows (result);
+    int written = 0;
+    size_t inserted = 0;
+    int64_t first = 0, created_at_ms = 0;
     for (int row = 0; row < rows; row++) {
-        const char *customer = sp_pg_result_value (result, row, 0);
-        int64_t revision = 0;
-        if (sp_pg_result_int64 (result, row, 1, &revision) != 0) {
-            sp_error_set (error, error_size, "the revision of \"%s\" does not read", customer);
-            rc = -1;
-            break;
+        const char *kind = sp_pg_result_value (result, row, 0);
+        const char *customer = sp_pg_result_value (result, row, 1);
+        if (strcmp (kind, "w") == 0) {
+            for (size_t index = 0; index < count; index++)
+                if (!writes[index].written && strcmp (writes[index].customer, customer) == 0) {
+                    writes[index].written = true;
+                    written++;
+                    break;
+                }
+            continue;
         }
-        for (size_t index = 0; index < count; index++)
-            if (strcmp (writes[index].customer, customer) == 0) {
-                const churn_alert_store_customer_t *before = writes[index].before;
-                create[index] = false;
-                move[index] = before->stored && before->revision == revision;
-            }
+        int64_t sequence = 0;
+        if (sp_pg_result_int64 (result, row, 2, &sequence) != 0 ||
+            sp_pg_result_int64 (result, row, 3, &created_at_ms) != 0) {
+            sp_error_set (error, error_size, "an alert's sequence does not read");
+            return -1;
+        }
+        first = inserted == 0 || sequence < first ? sequence : first;
+        inserted++;
     }
-    sp_pg_result_destroy (&result);
-    return rc;
-}
-
-/* Inside the open transaction: moves or creates the rows still as read,
-   stores the lifecycles of those written and appends their alerts in
-   order. */
-static int
-s_write_rows (sp_pg_t *pg, uint32_t partition, churn_alert_store_write_t *writes, size_t count,
-              const bool *move, const bool *create, char *error, size_t error_size)
-{
-    char partition_text[CHURN_ALERT_STORE_INTERNAL_NUMBER_SIZE];
-    snprintf (partition_text, sizeof partition_text, "%" PRIu32, partition);
-    s_arrays_t arrays;
-    memset (&arrays, 0, sizeof arrays);
-    int rc = -1;
-    size_t moves = 0, creates = 0;
+    /* the alerts expected: those of the customers written, in order */
+    size_t expected = 0;
     for (size_t index = 0; index < count; index++)
-        if (move[index]) {
-            s_add_customer_row (&arrays, &writes[index], true);
-            moves++;
-        }
-    churn_array_text_t *move_arrays[] = { &arrays.customers, &arrays.days, &arrays.histories,
-                                          &arrays.revisions };
-    if (moves > 0 &&
-        s_exec_arrays (pg, "move the customers' scoring state", s_move_sql, partition_text,
-                       move_arrays, 4, writes, count, error, error_size) != 0)
-        goto out_reset;
-    s_arrays_reset (&arrays);
+        if (writes[index].written)
+            expected += writes[index].alert_count;
+    if (inserted != expected) {
+        sp_error_set (error, error_size, "the write inserted %zu alerts for %zu", inserted,
+                      expected);
+        return -1;
+    }
+    /* one statement: one created_at (now ()) for all */
+    int64_t sequence = first;
     for (size_t index = 0; index < count; index++)
-        if (create[index]) {
-            s_add_customer_row (&arrays, &writes[index], false);
-            creates++;
+        for (size_t alert = 0; writes[index].written && alert < writes[index].alert_count;
+             alert++) {
+            writes[index].alerts[alert].sequence = sequence++;
+            writes[index].alerts[alert].created_at_ms = created_at_ms;
         }
-    churn_array_text_t *create_arrays[] = { &arrays.customers, &arrays.days, &arrays.histories };
-    if (creates > 0 &&
-        s_exec_arrays (pg, "create the customers' scoring state", s_create_sql, partition_text,
-                       create_arrays, 3, writes, count, error, error_size) != 0)
-        goto out_reset;
-    s_arrays_reset (&arrays);
-    size_t written = 0;
-    for (size_t index = 0; index < count; index++)
-        if (writes[index].written) {
-            s_add_lifecycles (&arrays, &writes[index]);
-            written++;
+    /* each alert inserted is the one expected at its sequence */
+    for (int row = 0; row < rows; row++) {
+        if (strcmp (sp_pg_result_value (result, row, 0), "a") != 0)
+            continue;
+        int64_t at = 0;
+        sp_pg_result_int64 (result, row, 2, &at);
+        const char *customer = sp_pg_result_value (result, row, 1);
+        int64_t position = at - first;
+        for (size_t index = 0; index < count && position >= 0; index++) {
+            if (!writes[index].written)
+                continue;
+            if ((size_t) position < writes[index].alert_count) {
+                if (strcmp (writes[index].customer, customer) != 0) {
+                    sp_error_set (error, error_size,
+                                  "alert %" PRId64 " was inserted for another customer", at);
+                    return -1;
+                }
+                break;
+            }
+            position -= (int64_t) writes[index].alert_count;
         }
-    churn_array_text_t *lifecycle_arrays[] = { &arrays.customers, &arrays.rules,
-                                               &arrays.lifecycles };
-    /* returns no customer: marks nothing */
-    if (written > 0 && s_exec_arrays (pg, "store the alerts' lifecycles", s_lifecycles_sql, NULL,
-                                      lifecycle_arrays, 3, NULL, 0, error, error_size) != 0)
-        goto out_reset;
-    /* the alerts claim their sequences in the batch's order */
-    if (s_append_all (pg, writes, count, error, error_size) != 0)
-        goto out_reset;
-    rc = (int) written;
-out_reset:
-    s_arrays_reset (&arrays);
-    return rc;
+    }
+    return written;
 }
 
 int
@@ -512,47 +386,58 @@ churn_alert_store_write_batch (sp_pg_t *pg, uint32_t partition, churn_alert_stor
     }
     if (count == 0)
         return 0;
-    bool *move = calloc (count, sizeof *move);
-    bool *create = calloc (count, sizeof *create);
+    s_arrays_t arrays;
+    memset (&arrays, 0, sizeof arrays);
+    char *literals[S_WRITE_PARAMS] = { NULL };
+    sp_pg_result_t *result = NULL;
     int written = -1;
-    if (!move || !create) {
-        sp_error_set (error, error_size, "out of memory");
-        goto out_free;
-    }
-    if (sp_pg_begin (pg) != 0) {
-        sp_error_set (error, error_size, "could not begin a transaction: %s",
-                      *sp_pg_error (pg) ? sp_pg_error (pg) : "postgresql refused");
-        goto out_free;
-    }
-    /* The customers' rows first: the compare and set that decides, and
-       the locks every other writer of these customers waits on; the
-       stream's head (the alerts' sequences) after them. */
-    if (s_lock_customers (pg, writes, count, move, create, error, error_size) != 0)
-        goto out_rollback;
-    written = s_write_rows (pg, partition, writes, count, move, create, error, error_size);
-    if (written < 0)
-        goto out_rollback;
-    if (written == 0) {
-        sp_pg_rollback (pg); /* every row moved: nothing to keep */
-        goto out_free;
-    }
-    if (sp_pg_commit (pg) != 0) {
-        sp_error_set (error, error_size, "could not commit the alerts: %s",
-                      *sp_pg_error (pg) ? sp_pg_error (pg) : "transaction failed");
-        written = -1;
-        goto out_unmark;
-    }
-    goto out_free;
-
-out_rollback:
-    sp_pg_rollback (pg);
-    written = -1;
-out_unmark:
     for (size_t index = 0; index < count; index++)
-        writes[index].written = false;
+        if (s_add_write (&arrays, &writes[index]) != 0) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out_free;
+        }
+    char partition_text[CHURN_ALERT_STORE_INTERNAL_NUMBER_SIZE];
+    snprintf (partition_text, sizeof partition_text, "%" PRIu32, partition);
+    churn_array_text_t *ordered[S_WRITE_PARAMS] = {
+        &arrays.customers,
+        NULL,
+        &arrays.days,
+        &arrays.histories,
+        &arrays.revisions,
+        &arrays.lifecycle_customers,
+        &arrays.rules,
+        &arrays.lifecycles,
+        NULL,
+    };
+    for (int column = 0; column < S_MANY_COUNT; column++)
+        ordered[9 + column] = &arrays.alerts[column];
+    const char *values[S_WRITE_PARAMS];
+    for (int param = 0; param < S_WRITE_PARAMS; param++) {
+        if (!ordered[param])
+            continue;
+        literals[param] = churn_array_text_finish (ordered[param]);
+        if (!literals[param]) {
+            sp_error_set (error, error_size, "out of memory");
+            goto out_free;
+        }
+        values[param] = literals[param];
+    }
+    values[1] = partition_text;
+    values[8] = CHURN_ALERT_STORE_STREAM;
+    /* one statement, its own transaction: committed when it answers */
+    result = churn_alert_store_internal_exec (pg, "store the scoring and its alerts", s_write_sql,
+                                              S_WRITE_PARAMS, values, error, error_size);
+    if (!result)
+        goto out_free;
+    written = s_take_answer (result, writes, count, error, error_size);
+    if (written < 0)
+        for (size_t index = 0; index < count; index++)
+            writes[index].written = false;
 out_free:
-    free (create);
-    free (move);
+    sp_pg_result_destroy (&result);
+    s_arrays_reset (&arrays);
+    for (int param = 0; param < S_WRITE_PARAMS; param++)
+        free (literals[param]);
     return written;
 }
 
