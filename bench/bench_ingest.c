@@ -29,14 +29,20 @@
          requests share a commit;
       6. CPU per event of activity-ingest and of its PostgreSQL sessions
          over the batch-1,000 run, against CPU per row of the COPY session
-         (/proc/PID/stat): where the time goes, measured in the same run.
+         (/proc/PID/stat): where the time goes, measured in the same run;
+      7. BENCH_ROUNDS rounds, each the batch-1,000 run again followed at
+         once by the two-session ceiling (both chunk sizes, the faster
+         counts): the ratio of each round, and their median. Other work
+         on a shared machine moves a single pair by 15 points or more
+         (docs/performance.md); pairs taken back to back, and their
+         median, are what the goal is read against.
 
     The events table is emptied before every measurement, so each starts
     from the same state. The ratios end to end (batches of 1,000) / the
     one-session COPY ceiling (goal: at least 50 %) and / the two-session
-    ceiling (goal: at least 60 %, issue 15), the faster chunk size of each,
-    close the output. SP_INGEST_WRITERS and SP_INGEST_COMMIT_DELAY_US, when
-    set, are passed to the service (for comparisons in one build).
+    ceiling (goal: at least 60 %, issue 15, on the median of the rounds of
+    7), the faster chunk size of each, close the output. SP_INGEST_WRITERS and
+   SP_INGEST_COMMIT_DELAY_US, when set, are passed to the service (for comparisons in one build).
 
     The service's COPY row builder and SHA-256 are compiled in from its
     source files: the Makefile links benchmarks with the shared library
@@ -83,6 +89,7 @@
 #define BENCH_COPY_CHUNK_SMALL 1000  /* rows per COPY, first ceiling run */
 #define BENCH_COPY_CHUNK_LARGE 10000 /* rows per COPY, second ceiling run */
 #define BENCH_SESSIONS 2             /* sessions of the several-session ceiling */
+#define BENCH_ROUNDS 3               /* back-to-back service / two-session ceiling pairs */
 #define BENCH_CUSTOMERS 5000         /* distinct customer_id values */
 #define BENCH_REPS 200               /* distinct rep_id values */
 #define BENCH_TEAMS 20               /* distinct team_id values */
@@ -730,6 +737,24 @@ main (void)
     if (s_publish (&bench, events, paced_count, BENCH_BATCH_SMALL, paced_rate, &paced_again) != 0)
         goto out_stop;
     s_commits_t paced_after = s_commits (&bench);
+    /* Rounds: the service's run and the two-session ceiling back to back
+       (the service idle meanwhile, its sessions holding no lock). */
+    double rounds[BENCH_ROUNDS];
+    for (size_t round = 0; round < BENCH_ROUNDS; round++) {
+        s_run_t again;
+        if (s_clear (bench.pg) != 0 ||
+            s_publish (&bench, events, BENCH_EVENTS, BENCH_BATCH_LARGE, 0, &again) != 0)
+            goto out_stop;
+        double small_s =
+            s_copy_ceiling_sessions (&bench, events, BENCH_EVENTS, BENCH_COPY_CHUNK_SMALL);
+        double large_s = small_s > 0 ? s_copy_ceiling_sessions (&bench, events, BENCH_EVENTS,
+                                                                BENCH_COPY_CHUNK_LARGE)
+                                     : -1;
+        if (small_s <= 0 || large_s <= 0)
+            goto out_stop;
+        double ceiling_s = small_s < large_s ? small_s : large_s;
+        rounds[round] = ((double) again.accepted / again.seconds) / (BENCH_EVENTS / ceiling_s);
+    }
     int status = s_stop_service (&bench);
     if (status != 0) {
         fprintf (stderr, "bench_ingest: activity-ingest exited with status %d\n", status);
@@ -783,10 +808,21 @@ main (void)
     printf ("ratio end to end (batches of 1000) / one-session COPY ceiling: %.1f%% "
             "(goal >= %.0f%%): %s\n",
             ratio * 100, BENCH_GOAL_RATIO * 100, ratio >= BENCH_GOAL_RATIO ? "met" : "not met");
-    printf ("ratio end to end (batches of 1000) / %d-session COPY ceiling: %.1f%% "
-            "(goal >= %.0f%%): %s\n",
-            BENCH_SESSIONS, sessions_ratio * 100, BENCH_SESSIONS_GOAL_RATIO * 100,
-            sessions_ratio >= BENCH_SESSIONS_GOAL_RATIO ? "met" : "not met");
+    printf ("ratio end to end (batches of 1000) / %d-session COPY ceiling, first run against "
+            "the ceiling after the service stopped: %.1f%% (the goal is read on the rounds' "
+            "median below)\n",
+            BENCH_SESSIONS, sessions_ratio * 100);
+    double sorted_rounds[BENCH_ROUNDS];
+    memcpy (sorted_rounds, rounds, sizeof rounds);
+    qsort (sorted_rounds, BENCH_ROUNDS, sizeof *sorted_rounds, bench_compare_double);
+    double median_round = sorted_rounds[BENCH_ROUNDS / 2];
+    printf ("rounds, end to end (batches of 1000) / %d-session COPY ceiling back to back:",
+            BENCH_SESSIONS);
+    for (size_t round = 0; round < BENCH_ROUNDS; round++)
+        printf (" %.1f%%", rounds[round] * 100);
+    printf ("; median %.1f%% (goal >= %.0f%%): %s\n", median_round * 100,
+            BENCH_SESSIONS_GOAL_RATIO * 100,
+            median_round >= BENCH_SESSIONS_GOAL_RATIO ? "met" : "not met");
     printf ("steady run: %lld requests (%lld split over writers) in %lld transactions, "
             "%lld WAL flushes; %zu sent after their slot, max latency %.1f ms\n",
             (long long) (after.requests - before.requests),
