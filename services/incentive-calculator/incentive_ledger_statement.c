@@ -566,7 +566,8 @@ typedef struct {
 } s_quote_t;
 
 typedef struct {
-    s_quote_t entries[S_QUOTES]; /* by the text's address */
+    s_quote_t entries[S_QUOTES]; /* searched by the text's address */
+    size_t next;                 /* the entry a text not kept replaces */
 } s_quotes_t;
 
 /* The member key: value, value quoted from quotes (its text's address
@@ -579,8 +580,16 @@ s_shared (sp_json_text_t *out, const char *key, size_t length, const char *value
         s_string (out, key, length, value);
         return;
     }
-    s_quote_t *entry = &quotes->entries[((uintptr_t) value / sizeof (void *)) % S_QUOTES];
-    if (entry->text != value) {
+    /* searched, not hashed by address: two texts a statement uses on
+       every line must never take turns in one entry */
+    s_quote_t *entry = NULL;
+    for (size_t index = 0; index < S_QUOTES && !entry; index++)
+        if (quotes->entries[index].text == value)
+            entry = &quotes->entries[index];
+    if (!entry) {
+        entry = &quotes->entries[quotes->next];
+        quotes->next = (quotes->next + 1) % S_QUOTES;
+        entry->text = NULL;
         sp_json_text_t quoted = sp_json_text_new ();
         sp_json_text_string (&quoted, value);
         if (quoted.failed || quoted.length >= sizeof entry->quoted) {
@@ -688,7 +697,7 @@ incentive_ledger_statement_write_flushing (const incentive_ledger_statement_t *s
     S_MEMBER_INTEGER (out, "opening_balance", statement->opening_balance);
     S_KEY (out, "lines");
     sp_json_text_open (out, '[');
-    s_quotes_t quotes = { .entries = { { .text = NULL } } };
+    s_quotes_t quotes = { .entries = { { .text = NULL } }, .next = 0 };
     for (size_t index = 0; index < statement->line_count; index++) {
         s_line_json (out, &statement->lines[index], &quotes);
         if (flush)

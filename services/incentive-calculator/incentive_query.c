@@ -217,8 +217,8 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
                 sp_error_set (error, error_size, "rep \"%.64s\": key does not fit", reps[index]);
                 goto out;
             }
-            if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HGETALL", key }, NULL) !=
-                0)
+            /* the values alone: a credit record holds its event id (the field) */
+            if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HVALS", key }, NULL) != 0)
                 goto out_of_memory;
         }
     /* the heads first: a checkpoint read after them that reached them held them */
@@ -240,7 +240,7 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
     /* room for every credit at once: one copy of each, no regrowth */
     size_t total = rep->credit_count;
     for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at++)
-        total += sp_redis_reply_size (sp_redis_reply_element (reply, at)) / 2;
+        total += sp_redis_reply_size (sp_redis_reply_element (reply, at));
     if (total > 0 && sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity, total,
                                        sizeof *rep->credits, INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
         goto out_of_memory;
@@ -249,10 +249,10 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
         const char *rep_id = reps[(at - self->partitions) / self->partitions];
         const sp_redis_reply_t *fields = sp_redis_reply_element (reply, at);
         if (sp_redis_reply_type (fields) != SP_REDIS_REPLY_ARRAY) {
-            sp_error_set (error, error_size, "Redis: HGETALL of partition %u failed", partition);
+            sp_error_set (error, error_size, "Redis: HVALS of partition %u failed", partition);
             goto out;
         }
-        for (size_t index = 1; index < sp_redis_reply_size (fields); index += 2) {
+        for (size_t index = 0; index < sp_redis_reply_size (fields); index++) {
             size_t packed_length;
             const char *packed =
                 sp_redis_reply_text (sp_redis_reply_element (fields, index), &packed_length);
@@ -261,7 +261,8 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
                                   INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
                 goto out_of_memory;
             incentive_record_credit_t *credit = &rep->credits[rep->credit_count];
-            if (!packed || incentive_record_credit_unpack (packed, packed_length, credit) != 0) {
+            if (!packed ||
+                incentive_record_credit_unpack_in_place (packed, packed_length, credit) != 0) {
                 sp_error_set (error, error_size,
                               "a credit of rep \"%.64s\" in partition %u is not a credit record",
                               rep_id, partition);

@@ -51,31 +51,50 @@ incentive_record_credit_pack (const incentive_record_credit_t *credit, char *buf
     return sp_pack_written (&writer);
 }
 
+/* Reads a credit record's fields into *out as they come: -1 (out partly
+   written) when they are not a credit record. */
+static int
+s_credit_read (const char *data, size_t length, incentive_record_credit_t *out)
+{
+    sp_pack_reader_t reader = sp_pack_reader (data, length);
+    if (!s_head_ok (&reader, S_CREDIT))
+        return -1;
+    sp_pack_get_string (&reader, out->event_id, sizeof out->event_id);
+    sp_pack_get_string (&reader, out->rep, sizeof out->rep);
+    out->occurred_at = sp_pack_get_i64 (&reader);
+    sp_pack_get_string (&reader, out->deal, sizeof out->deal);
+    sp_pack_get_string (&reader, out->customer, sizeof out->customer);
+    sp_pack_get_string (&reader, out->currency, sizeof out->currency);
+    out->credit_bp = (int32_t) sp_pack_get_uint (&reader, S_SHARE_WIDTH);
+    out->deal_amount = sp_pack_get_i64 (&reader);
+    out->revenue = sp_pack_get_i64 (&reader);
+    uint8_t has_margin = sp_pack_get_u8 (&reader);
+    out->margin = sp_pack_get_i64 (&reader);
+    if (!sp_pack_done (&reader) || has_margin > 1 || !*out->event_id || !*out->rep ||
+        out->credit_bp < 1 || out->credit_bp > 10000)
+        return -1;
+    out->has_margin = has_margin == 1;
+    out->partition = 0;
+    return 0;
+}
+
 int
 incentive_record_credit_unpack (const char *data, size_t length, incentive_record_credit_t *credit)
 {
     assert (credit);
-    sp_pack_reader_t reader = sp_pack_reader (data, length);
-    if (!s_head_ok (&reader, S_CREDIT))
-        return -1;
     incentive_record_credit_t out = { 0 };
-    sp_pack_get_string (&reader, out.event_id, sizeof out.event_id);
-    sp_pack_get_string (&reader, out.rep, sizeof out.rep);
-    out.occurred_at = sp_pack_get_i64 (&reader);
-    sp_pack_get_string (&reader, out.deal, sizeof out.deal);
-    sp_pack_get_string (&reader, out.customer, sizeof out.customer);
-    sp_pack_get_string (&reader, out.currency, sizeof out.currency);
-    out.credit_bp = (int32_t) sp_pack_get_uint (&reader, S_SHARE_WIDTH);
-    out.deal_amount = sp_pack_get_i64 (&reader);
-    out.revenue = sp_pack_get_i64 (&reader);
-    uint8_t has_margin = sp_pack_get_u8 (&reader);
-    out.margin = sp_pack_get_i64 (&reader);
-    if (!sp_pack_done (&reader) || has_margin > 1 || !*out.event_id || !*out.rep ||
-        out.credit_bp < 1 || out.credit_bp > 10000)
+    if (s_credit_read (data, length, &out) != 0)
         return -1;
-    out.has_margin = has_margin == 1;
     *credit = out;
     return 0;
+}
+
+int
+incentive_record_credit_unpack_in_place (const char *data, size_t length,
+                                         incentive_record_credit_t *credit)
+{
+    assert (credit);
+    return s_credit_read (data, length, credit);
 }
 
 size_t

@@ -71,6 +71,12 @@ size_t incentive_record_credit_pack (const incentive_record_credit_t *credit, ch
                                      size_t size);
 int incentive_record_credit_unpack (const char *data, size_t length,
                                     incentive_record_credit_t *credit);
+/* The same as incentive_record_credit_unpack, written straight into
+   *credit (no copy of the whole record; the bytes of a text field past
+   its NUL are left as they were): for a reader that reads thousands into
+   an array. On -1 *credit is partly written and must be discarded. */
+int incentive_record_credit_unpack_in_place (const char *data, size_t length,
+                                             incentive_record_credit_t *credit);
 size_t incentive_record_logo_pack (const incentive_record_logo_t *logo, char *buffer, size_t size);
 int incentive_record_logo_unpack (const char *data, size_t length, incentive_record_logo_t *logo);
 size_t incentive_record_cancel_pack (const incentive_record_cancel_t *cancel, char *buffer,

@@ -159,8 +159,9 @@ s_earning (s_build_t *build, const incentive_record_credit_t *credit, const sp_p
    an overlay credit of the rep. */
 typedef struct {
     const incentive_record_credit_t *credit;
-    bool new_logo; /* its deal is its customer's first won deal */
-    long plan;     /* a roll-up or overlay credit: the plan version it is for; -1: the rep's own */
+    int64_t occurred_at; /* credit->occurred_at, here for the sort (no record read per compare) */
+    bool new_logo;       /* its deal is its customer's first won deal */
+    long plan; /* a roll-up or overlay credit: the plan version it is for; -1: the rep's own */
 } s_item_t;
 
 /* s_credit_plan's answer for a roll-up or overlay credit of another plan
@@ -174,11 +175,9 @@ s_compare_item (const void *left, const void *right)
 {
     const s_item_t *one = left;
     const s_item_t *other = right;
-    const incentive_record_credit_t *a = one->credit;
-    const incentive_record_credit_t *b = other->credit;
-    if (a->occurred_at != b->occurred_at)
-        return a->occurred_at < b->occurred_at ? -1 : 1;
-    int order = strcmp (a->event_id, b->event_id);
+    if (one->occurred_at != other->occurred_at)
+        return one->occurred_at < other->occurred_at ? -1 : 1;
+    int order = strcmp (one->credit->event_id, other->credit->event_id);
     if (order != 0)
         return order;
     return (one->plan > other->plan) - (one->plan < other->plan);
@@ -520,15 +519,18 @@ s_compute (s_build_t *build)
     qsort (running, plan_names, sizeof *running, s_compare_running);
     for (size_t index = 0; index < input->credit_count; index++)
         order[index] = (s_item_t){ .credit = &input->credits[index],
+                                   .occurred_at = input->credits[index].occurred_at,
                                    .new_logo = input->new_logo[index],
                                    .plan = -1 };
     for (size_t index = 0; index < rollup_count; index++)
         order[input->credit_count + index] = (s_item_t){ .credit = &rollups[index],
+                                                         .occurred_at = rollups[index].occurred_at,
                                                          .new_logo = rollup_logos[index],
                                                          .plan = (long) rollup_plans[index] };
     for (size_t index = 0; index < overlay_count; index++)
         order[input->credit_count + rollup_count + index] =
             (s_item_t){ .credit = &overlays[index],
+                        .occurred_at = overlays[index].occurred_at,
                         .new_logo = overlay_logos[index],
                         .plan = (long) overlay_plans[index] };
     qsort (order, total, sizeof *order, s_compare_item);

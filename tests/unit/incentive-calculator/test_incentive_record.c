@@ -107,6 +107,8 @@ s_credit_refused (const char *data, size_t length)
     incentive_record_credit_t before = credit;
     assert_int_equal (incentive_record_credit_unpack (data, length, &credit), -1);
     assert_memory_equal (&credit, &before, sizeof credit);
+    /* read in place: refused alike (the record is then partly written) */
+    assert_int_equal (incentive_record_credit_unpack_in_place (data, length, &credit), -1);
 }
 
 static void
@@ -193,6 +195,36 @@ test_credit_round_trip (void **state)
     memset (&read, FILL, sizeof read);
     assert_int_equal (incentive_record_credit_unpack (packed, length, &read), 0);
     s_assert_credit_equal (&read, &credit);
+}
+
+/* Read in place, into a record full of other bytes and into one read
+   before, a credit gives every field unpack gives. */
+static void
+test_credit_in_place (void **state)
+{
+    (void) state;
+    incentive_record_credit_t credits[3] = { s_credit (), s_credit (), s_credit () };
+    credits[1].has_margin = false;
+    credits[1].margin = 0;
+    credits[1].customer[0] = '\0';
+    credits[1].credit_bp = 10000;
+    credits[1].partition = 17; /* not stored: read as 0 */
+    s_repeat (credits[2].event_id, sizeof credits[2].event_id, 'e', INCENTIVE_RECORD_REF_SIZE - 1);
+    s_repeat (credits[2].customer, sizeof credits[2].customer, 'c', INCENTIVE_RECORD_REF_SIZE - 1);
+    credits[2].occurred_at = INT64_MIN;
+    credits[2].margin = INT64_MIN;
+    incentive_record_credit_t in_place;
+    memset (&in_place, FILL, sizeof in_place);
+    for (size_t index = 0; index < COUNT (credits); index++) {
+        char packed[INCENTIVE_RECORD_PACKED_MAX];
+        size_t length = incentive_record_credit_pack (&credits[index], packed, sizeof packed);
+        assert_true (length > 0);
+        incentive_record_credit_t unpacked;
+        assert_int_equal (incentive_record_credit_unpack (packed, length, &unpacked), 0);
+        assert_int_equal (incentive_record_credit_unpack_in_place (packed, length, &in_place), 0);
+        s_assert_credit_equal (&in_place, &unpacked);
+        assert_int_equal (in_place.partition, 0);
+    }
 }
 
 static void
@@ -572,6 +604,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_credit_round_trip),
+        cmocka_unit_test (test_credit_in_place),
         cmocka_unit_test (test_credit_refused),
         cmocka_unit_test (test_pack_does_not_fit),
         cmocka_unit_test (test_logo),
