@@ -6,13 +6,16 @@
 # "failed: BINARY" line for each binary with a failure. Exits non-zero
 # when any test failed or any binary crashed.
 #
-# The integration tests named in SP_CLUSTER_TESTS (default below) run a
+# The integration tests named in SP_CLUSTER_TESTS (default below: the
+# consumer acceptance suite and the services' end-to-end tests) run a
 # second time on a Redis Cluster, shown as "BINARY (cluster)": with
-# SP_HARNESS_REDIS=cluster their consumer stack starts a 3-master cluster
-# in place of its one Redis server (tests/integration/harness/
-# sp_harness_consumer.h, docs/testing.md).
+# SP_HARNESS_REDIS=cluster the harness starts a 3-master cluster in place
+# of its one Redis server (tests/integration/harness/sp_harness.h,
+# docs/testing.md).
 set -u
-cluster_tests=${SP_CLUSTER_TESTS-test_consumer test_consumer_exactly_once test_funnel_e2e}
+cluster_tests=${SP_CLUSTER_TESTS-test_consumer test_consumer_exactly_once test_consumer_failover \
+    test_consumer_state test_consumer_store test_consumer_coalesce test_consumer_apply_order \
+    test_funnel_e2e test_kpi_e2e test_incentive_e2e}
 build=$1; shift
 unit=(); integration=(); seen_separator=0
 for arg in "$@"; do

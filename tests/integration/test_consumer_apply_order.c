@@ -397,6 +397,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_apply_ends_as_commands_in_order),
     };
-    return cmocka_run_group_tests_name ("consumer_apply_order", tests, sp_harness_redis_group_setup,
+    return cmocka_run_group_tests_name ("consumer_apply_order", tests,
+                                        sp_harness_redis_group_setup_either,
                                         sp_harness_redis_group_teardown);
 }

@@ -440,6 +440,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_coalesced_steps_leave_the_same_state),
     };
-    return cmocka_run_group_tests_name ("consumer_coalesce", tests, sp_harness_redis_group_setup,
+    return cmocka_run_group_tests_name ("consumer_coalesce", tests,
+                                        sp_harness_redis_group_setup_either,
                                         sp_harness_redis_group_teardown);
 }

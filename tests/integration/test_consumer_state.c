@@ -765,6 +765,7 @@ main (void)
         cmocka_unit_test (test_read_services),
         cmocka_unit_test (test_unreachable_redis),
     };
-    return cmocka_run_group_tests_name ("consumer_state", tests, sp_harness_redis_group_setup,
+    return cmocka_run_group_tests_name ("consumer_state", tests,
+                                        sp_harness_redis_group_setup_either,
                                         sp_harness_redis_group_teardown);
 }

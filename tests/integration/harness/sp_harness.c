@@ -11,6 +11,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "sp_harness.h"
+#include "sp_harness_cluster.h"
 
 #include "sp_migrate.h"
 #include "sp_pg.h"
@@ -52,6 +53,7 @@ struct _sp_harness_t {
     int replica_port;                      /* its streaming replica's port, 0 if none */
     char replica_url[SP_HARNESS_URL_MAX];  /* libpq URL of the test database there */
     char used_redis[SP_HARNESS_URL_MAX];   /* sp_harness_use_redis's URL, "" when none */
+    sp_harness_cluster_t *cluster;         /* SP_HARNESS_REDIS_CLUSTER's, or NULL */
 };
 
 const char *
@@ -199,9 +201,18 @@ sp_harness_new (unsigned flags)
         goto out_purge;
     if ((flags & SP_HARNESS_POSTGRES) && s_apply_migrations (self) != 0)
         goto out_purge;
+    if (flags & SP_HARNESS_REDIS_CLUSTER) {
+        self->cluster = sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS);
+        if (!self->cluster ||
+            sp_harness_use_redis (self, sp_harness_cluster_url (self->cluster)) != 0)
+            goto out_purge;
+        fprintf (stderr, "sp_harness: redis is a cluster of %d masters: %s\n",
+                 SP_HARNESS_CLUSTER_MASTERS, sp_harness_cluster_url (self->cluster));
+    }
     return self;
 
 out_purge:
+    sp_harness_cluster_destroy (&self->cluster);
     s_run_script (self, "purge", NULL, NULL, NULL);
 out_remove_dir:
     nftw (self->dir, s_remove_entry, SP_HARNESS_OPEN_FILES_MAX, FTW_DEPTH | FTW_PHYS);
@@ -216,6 +227,7 @@ sp_harness_destroy (sp_harness_t **self_p)
     if (!self_p || !*self_p)
         return;
     sp_harness_t *self = *self_p;
+    sp_harness_cluster_destroy (&self->cluster);
     if (self->replica_dir[0])
         s_run_script_in (self, self->replica_dir, "purge", NULL, NULL, NULL);
     s_run_script (self, "purge", NULL, NULL, NULL);
@@ -294,6 +306,19 @@ sp_harness_redis_url (const sp_harness_t *self)
     if (self && self->used_redis[0])
         return self->used_redis;
     return self && self->redis_port ? self->redis_url : NULL;
+}
+
+unsigned
+sp_harness_redis_flag (void)
+{
+    const char *redis = getenv (SP_HARNESS_REDIS_SETTING);
+    return redis && strcmp (redis, "cluster") == 0 ? SP_HARNESS_REDIS_CLUSTER : SP_HARNESS_REDIS;
+}
+
+sp_harness_cluster_t *
+sp_harness_redis_cluster (const sp_harness_t *self)
+{
+    return self ? self->cluster : NULL;
 }
 
 int

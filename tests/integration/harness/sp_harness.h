@@ -27,6 +27,21 @@
    admin user's; sp_harness_postgres_url_as and sp_harness_redis_url_as give
    a service's. */
 #define SP_HARNESS_SECURE 4u
+/* With SP_HARNESS_REDIS_CLUSTER (in place of SP_HARNESS_REDIS) the
+   harness's Redis is a Redis Cluster of SP_HARNESS_CLUSTER_MASTERS
+   masters (sp_harness_cluster_new): sp_harness_redis_url is its
+   "redis+cluster://" URL (sp_harness_use_redis), so programs started
+   with sp_harness_spawn_with, salesctl and sp_harness_redis_connect get
+   the cluster; sp_harness_redis_cluster gives it. Not with
+   SP_HARNESS_SECURE. */
+#define SP_HARNESS_REDIS_CLUSTER 8u
+
+/* The environment variable that puts the tests written for either on a
+   cluster: SP_HARNESS_REDIS=cluster (tests/run-tests.sh runs some
+   integration tests a second time so; docs/testing.md). */
+#define SP_HARNESS_REDIS_SETTING "SP_HARNESS_REDIS"
+
+typedef struct _sp_harness_cluster_t sp_harness_cluster_t;
 
 typedef struct _sp_harness_t sp_harness_t;
 
@@ -36,6 +51,14 @@ sp_harness_t *sp_harness_new (unsigned flags);
 
 /* Stops the servers and removes the folder; no-op on NULL; sets *self_p to NULL. */
 void sp_harness_destroy (sp_harness_t **self_p);
+
+/* The Redis flag a test written for either asks for: SP_HARNESS_REDIS_CLUSTER
+   when SP_HARNESS_REDIS=cluster is set, else SP_HARNESS_REDIS. */
+unsigned sp_harness_redis_flag (void);
+
+/* The cluster started with SP_HARNESS_REDIS_CLUSTER (owned by the
+   harness), or NULL: one Redis server, or none. */
+sp_harness_cluster_t *sp_harness_redis_cluster (const sp_harness_t *self);
 
 /* libpq URL of the test database, e.g.
    "postgresql://salespulse@127.0.0.1:41234/salespulse"; NULL if not started. */

@@ -180,36 +180,11 @@ out_free:
 
 /* ---------------------------------------------------------------- stack */
 
-bool
-sp_harness_consumer_on_cluster (void)
-{
-    const char *redis = getenv (SP_HARNESS_CONSUMER_REDIS_SETTING);
-    return redis && strcmp (redis, "cluster") == 0;
-}
-
 sp_harness_consumer_stack_t *
 sp_harness_consumer_stack_new (const char *application, int partitions, int bus_hwm, int timeout_ms)
 {
     return sp_harness_consumer_stack_new_on (application, partitions, bus_hwm, timeout_ms,
-                                             sp_harness_consumer_on_cluster ());
-}
-
-/* The harness of a stack on a cluster: PostgreSQL only, with the
-   partitions recorded (as sp_harness_pg_fixture), and the cluster as its
-   Redis. */
-static int
-s_stack_on_cluster (sp_harness_consumer_stack_t *self, const char *application, int partitions)
-{
-    self->harness = sp_harness_new (SP_HARNESS_POSTGRES);
-    self->pg =
-        self->harness ? sp_harness_pg_connect (self->harness, application, partitions) : NULL;
-    self->cluster = self->pg ? sp_harness_cluster_new (SP_HARNESS_CLUSTER_MASTERS) : NULL;
-    if (!self->cluster ||
-        sp_harness_use_redis (self->harness, sp_harness_cluster_url (self->cluster)) != 0)
-        return -1;
-    fprintf (stderr, "sp_harness_consumer: \"%s\" runs on a redis cluster of %d masters: %s\n",
-             application, SP_HARNESS_CLUSTER_MASTERS, sp_harness_cluster_url (self->cluster));
-    return 0;
+                                             sp_harness_redis_flag () == SP_HARNESS_REDIS_CLUSTER);
 }
 
 sp_harness_consumer_stack_t *
@@ -219,12 +194,9 @@ sp_harness_consumer_stack_new_on (const char *application, int partitions, int b
     sp_harness_consumer_stack_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    if (cluster) {
-        if (s_stack_on_cluster (self, application, partitions) != 0)
-            goto out_destroy;
-    }
-    else
-        self->harness = sp_harness_pg_fixture (application, partitions, &self->pg);
+    self->harness = sp_harness_pg_fixture_with (
+        cluster ? SP_HARNESS_REDIS_CLUSTER : SP_HARNESS_REDIS, application, partitions, &self->pg);
+    self->cluster = sp_harness_redis_cluster (self->harness);
     if (!self->harness || sp_harness_free_endpoint (self->endpoint, sizeof self->endpoint) != 0 ||
         sp_harness_free_endpoint (self->bus, sizeof self->bus) != 0)
         goto out_destroy;
@@ -254,8 +226,7 @@ sp_harness_consumer_stack_destroy (sp_harness_consumer_stack_t **self_p)
         sp_harness_stop (self->ingest, SP_HARNESS_CONSUMER_STOP_MS);
     sp_redis_destroy (&self->redis);
     sp_pg_destroy (&self->pg);
-    sp_harness_destroy (&self->harness);
-    sp_harness_cluster_destroy (&self->cluster);
+    sp_harness_destroy (&self->harness); /* and its cluster */
     free (self);
     *self_p = NULL;
 }

@@ -40,26 +40,18 @@
 /* Room for a ZeroMQ endpoint such as "tcp://127.0.0.1:41234". */
 #define SP_HARNESS_CONSUMER_ENDPOINT_SIZE 64
 
-/* The environment variable that puts sp_harness_consumer_stack_new on
-   a Redis Cluster: SP_HARNESS_REDIS=cluster (tests/run-tests.sh runs the
-   consumer acceptance tests a second time so); unset or anything else,
-   one Redis server. */
-#define SP_HARNESS_CONSUMER_REDIS_SETTING "SP_HARNESS_REDIS"
-
 /* What the consumer acceptance tests run on, started once per test file:
    PostgreSQL and Redis with the partitions recorded, a connection to
    each, and activity-ingest with its ROUTER and its bus on free ports.
    The tests read the fields directly (a cmocka group's state).
 
-   On a cluster (SP_HARNESS_REDIS=cluster) the Redis is a Redis Cluster
-   of SP_HARNESS_CLUSTER_MASTERS masters started by sp_harness_cluster.h
-   in place of the harness's one server (which then starts none): the
-   harness answers the cluster's "redis+cluster://" URL
-   (sp_harness_use_redis), so every program the test starts and every
-   salesctl run gets it, and redis is a client of the whole cluster
-   through the seam (commands by slot, FLUSHALL and KEYS on every
-   master). What Redis keeps per server goes through
-   sp_harness_consumer_stack_each_server and _server_of. */
+   On a cluster (SP_HARNESS_REDIS=cluster) the harness's Redis is a
+   Redis Cluster of SP_HARNESS_CLUSTER_MASTERS masters in place of its
+   one server (SP_HARNESS_REDIS_CLUSTER): every program the test starts
+   and every salesctl run gets its "redis+cluster://" URL, and redis is a
+   client of the whole cluster through the seam (commands by slot,
+   FLUSHALL and KEYS on every master). What Redis keeps per server goes
+   through sp_harness_consumer_stack_each_server and _server_of. */
 typedef struct {
     sp_harness_t *harness;                            /* the servers */
     sp_pg_t *pg;                                      /* the test's connection */
@@ -67,12 +59,8 @@ typedef struct {
     char endpoint[SP_HARNESS_CONSUMER_ENDPOINT_SIZE]; /* activity-ingest's ROUTER */
     char bus[SP_HARNESS_CONSUMER_ENDPOINT_SIZE];      /* activity-ingest's PUB */
     pid_t ingest;                                     /* the running activity-ingest */
-    sp_harness_cluster_t *cluster;                    /* the cluster, or NULL: one server */
+    sp_harness_cluster_t *cluster;                    /* the harness's cluster, or NULL */
 } sp_harness_consumer_stack_t;
-
-/* True when SP_HARNESS_REDIS=cluster is set (the stacks run on a
-   cluster). */
-bool sp_harness_consumer_on_cluster (void);
 
 /* A series of events for sp_harness_publisher: event index is
    "<prefix>:<index>" for customer "customer-<index % customers>" (so
@@ -91,7 +79,7 @@ sp_event_t *sp_harness_consumer_event (size_t index, void *arg);
 /* Starts the stack for partitions partitions, application naming the
    PostgreSQL connection, with bus_hwm as sp_harness_consumer_start_ingest
    takes it, waiting up to timeout_ms for activity-ingest; on one Redis
-   server, or on a cluster when sp_harness_consumer_on_cluster (). Returns
+   server, or on a cluster when SP_HARNESS_REDIS=cluster is set. Returns
    it, or NULL (printed) after stopping what had started. */
 sp_harness_consumer_stack_t *sp_harness_consumer_stack_new (const char *application, int partitions,
                                                             int bus_hwm, int timeout_ms);

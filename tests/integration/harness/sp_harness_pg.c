@@ -37,7 +37,13 @@ sp_harness_pg_connect (const sp_harness_t *harness, const char *application, int
 sp_harness_t *
 sp_harness_pg_fixture (const char *application, int partitions, sp_pg_t **pg_p)
 {
-    sp_harness_t *harness = sp_harness_new (SP_HARNESS_POSTGRES | SP_HARNESS_REDIS);
+    return sp_harness_pg_fixture_with (SP_HARNESS_REDIS, application, partitions, pg_p);
+}
+
+sp_harness_t *
+sp_harness_pg_fixture_with (unsigned flags, const char *application, int partitions, sp_pg_t **pg_p)
+{
+    sp_harness_t *harness = sp_harness_new (SP_HARNESS_POSTGRES | flags);
     sp_pg_t *pg = harness ? sp_harness_pg_connect (harness, application, partitions) : NULL;
     if (!pg)
         sp_harness_destroy (&harness);

@@ -24,6 +24,11 @@ sp_pg_t *sp_harness_pg_connect (const sp_harness_t *harness, const char *applica
    Returns the harness, or NULL (printed) after stopping what started. */
 sp_harness_t *sp_harness_pg_fixture (const char *application, int partitions, sp_pg_t **pg_p);
 
+/* The same with the servers of flags (sp_harness_new's; PostgreSQL is
+   always started): e.g. SP_HARNESS_POSTGRES | SP_HARNESS_REDIS_CLUSTER. */
+sp_harness_t *sp_harness_pg_fixture_with (unsigned flags, const char *application, int partitions,
+                                          sp_pg_t **pg_p);
+
 /* The integer in the first column of the first row of sql's result. A
    connection lost to a PostgreSQL restart is noticed by the first attempt
    and repaired by a second. Returns -1 when the query failed or gave no

@@ -99,6 +99,16 @@ sp_harness_redis_group_setup (void **state)
 }
 
 int
+sp_harness_redis_group_setup_either (void **state)
+{
+    sp_harness_t *harness = sp_harness_new (sp_harness_redis_flag ());
+    if (!harness)
+        return -1;
+    *state = harness;
+    return 0;
+}
+
+int
 sp_harness_redis_group_teardown (void **state)
 {
     sp_harness_t *harness = *state;

@@ -23,6 +23,13 @@
 int sp_harness_redis_group_setup (void **state);
 int sp_harness_redis_group_teardown (void **state);
 
+/* The same group setup for tests written for one server and a cluster
+   alike: with SP_HARNESS_REDIS=cluster the harness's Redis is a cluster
+   of SP_HARNESS_CLUSTER_MASTERS masters (SP_HARNESS_REDIS_CLUSTER), so
+   sp_harness_redis_connect and _fresh give a client of the whole
+   cluster. Torn down by sp_harness_redis_group_teardown. */
+int sp_harness_redis_group_setup_either (void **state);
+
 /* A live connection to the harness's Redis, the caller owns it; NULL
    (printed) when it could not connect. */
 sp_redis_t *sp_harness_redis_connect (const sp_harness_t *harness);
