@@ -216,6 +216,26 @@ sp_notifier_evaluate_last (sp_notifier_t *self)
 }
 
 int
+sp_notifier_evaluate_ready (sp_notifier_t *self, const bool *ready)
+{
+    assert (self && self->spec.evaluate_each && ready);
+    if (!self->settled_once)
+        return 0; /* catching up since the start or the last revision */
+    bool *settled = calloc (self->partitions, sizeof *settled);
+    if (!settled)
+        return -1;
+    for (uint32_t partition = 0; partition < self->partitions; partition++)
+        settled[partition] = self->each[partition] || ready[partition];
+    /* the owner's answer for this evaluation only: the next check's own */
+    bool *each = self->each;
+    self->each = settled;
+    int rc = s_evaluate (self, false);
+    self->each = each;
+    free (settled);
+    return rc;
+}
+
+int
 sp_notifier_publish (sp_notifier_t *self, int64_t sequence, const char *state, const char *topic,
                      const ProtobufCMessage *message, size_t max_size)
 {

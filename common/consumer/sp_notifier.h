@@ -112,6 +112,17 @@ int sp_notifier_evaluate (sp_notifier_t *self);
    when no partition was settled). */
 int sp_notifier_evaluate_last (sp_notifier_t *self);
 
+/* With evaluate_each: as sp_notifier_evaluate_last, with the partitions
+   ready[partition] (partitions of them) judged as well: those whose
+   results the owner knows hold all it is about to judge, though the last
+   check did not find them settled (churn-alerting's day close: the event
+   that closed the day, and every event before it in its partition, is
+   applied, while later ones may still be behind). Nothing before every
+   partition was settled at one check since the start or the last
+   sp_notifier_set_revision (0 returned); the next check forgets ready.
+   Returns as sp_notifier_evaluate, -1 as well when out of memory. */
+int sp_notifier_evaluate_ready (sp_notifier_t *self, const bool *ready);
+
 /* Publishes a committed message: packs message (at most max_size bytes)
    and sends [topic, payload] through the stream's outbox; counts it in
    the published metric under state. Returns 0, or -1 when it could not

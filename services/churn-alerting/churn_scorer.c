@@ -293,14 +293,19 @@ s_arm (churn_scorer_t *self, size_t delay_ms)
 }
 
 /* The day close's evaluation of the partitions with a day close
-   pending. Those settled at the last check (the timer's) are scored now
-   without another check: they were settled then and have applied the
-   event that closed the day since. Otherwise (catching up, or no check
-   yet) a settled check is made, at most every S_TRIGGER_CHECK_MS. Retried
-   shortly while a pending day is not scored (its new watermark not read
-   yet: the step that moved it goes to Redis on the consumer's own
-   connection; or not settled), at most S_TRIGGER_ATTEMPTS times, then
-   left to the scoring timer. */
+   pending, at once: its partition is ready to be judged up to the day
+   before the new one, settled or not at the last check, since the event
+   that closed the day and every event before it in the partition are
+   applied (one step per partition, the watermark with them; the events
+   behind it, if any, came later: a late event counts from the next
+   period on, as for the timer). Nothing is scored, as for the timer,
+   before every partition was settled at one check since the start or a
+   new model (sp_notifier_evaluate_ready): while no partition was settled
+   at the last check that may be so, and a settled check is made, at most
+   every S_TRIGGER_CHECK_MS. Retried shortly while a pending day is not
+   scored (its new watermark not read yet: the step that moved it goes to
+   Redis on the consumer's own connection), at most S_TRIGGER_ATTEMPTS
+   times, then left to the scoring timer. */
 static int
 s_on_trigger (zloop_t *loop, int timer_id, void *arg)
 {
@@ -308,20 +313,18 @@ s_on_trigger (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     churn_scorer_t *self = (churn_scorer_t *) arg;
     self->trigger = -1;
-    bool settled = false, unsettled = false;
+    /* some partition settled at the last check: every partition was
+       settled at one, so partitions are judged on their own */
+    bool judged = false;
     for (uint32_t partition = 0; partition < self->partitions; partition++) {
-        if (self->pending[partition] == CHURN_SCORER_INTERNAL_NONE)
-            continue;
-        if (sp_notifier_partition_settled (self->notifier, partition))
-            settled = true;
-        else
-            unsettled = true;
+        self->ready[partition] = self->pending[partition] != CHURN_SCORER_INTERNAL_NONE;
+        judged = judged || sp_notifier_partition_settled (self->notifier, partition);
     }
     int64_t now = zclock_mono ();
     self->triggered = true;
-    if (settled)
-        sp_notifier_evaluate_last (self->notifier);
-    else if (unsettled && now - self->checked_at >= S_TRIGGER_CHECK_MS) {
+    if (judged)
+        sp_notifier_evaluate_ready (self->notifier, self->ready);
+    else if (now - self->checked_at >= S_TRIGGER_CHECK_MS) {
         self->checked_at = now;
         sp_notifier_evaluate (self->notifier);
     }
@@ -330,7 +333,7 @@ s_on_trigger (zloop_t *loop, int timer_id, void *arg)
     for (uint32_t partition = 0; partition < self->partitions; partition++)
         left = left || self->pending[partition] != CHURN_SCORER_INTERNAL_NONE;
     if (left && ++self->trigger_attempts < S_TRIGGER_ATTEMPTS)
-        s_arm (self, settled ? S_TRIGGER_RETRY_MS : S_TRIGGER_CHECK_MS);
+        s_arm (self, judged ? S_TRIGGER_RETRY_MS : S_TRIGGER_CHECK_MS);
     else {
         /* the timer scores what is left, once its clock moved and settled */
         self->trigger_attempts = 0;
@@ -411,11 +414,13 @@ churn_scorer_new (sp_service_t *service, sp_pg_t *pg, sp_redis_t *redis, zloop_t
     self->added = calloc (partitions, sizeof *self->added);
     self->added_at = calloc (partitions, sizeof *self->added_at);
     self->yielded = calloc (partitions, sizeof *self->yielded);
+    self->ready = calloc (partitions, sizeof *self->ready);
     self->pipeline = sp_redis_pipeline_new ();
     self->known = churn_known_new (CHURN_SCORER_KNOWN_MAX);
     self->closes = calloc (partitions, sizeof *self->closes);
     if (!self->closes || !self->pending || !self->scored || !self->marked || !self->clocks ||
-        !self->added || !self->added_at || !self->yielded || !self->pipeline || !self->known) {
+        !self->added || !self->added_at || !self->yielded || !self->ready || !self->pipeline ||
+        !self->known) {
         sp_error_set (error, error_size, "out of memory");
         goto out_destroy;
     }
@@ -500,6 +505,7 @@ churn_scorer_destroy (churn_scorer_t **self_p)
     churn_known_destroy (&self->known);
     free (self->closes);
     free (self->yielded);
+    free (self->ready);
     free (self->added_at);
     free (self->added);
     free (self->clocks);

@@ -66,6 +66,7 @@ struct _churn_scorer_t {
     bool *marked;                       /* [partitions]: may hold customers behind that clock */
     atomic_bool *added;                 /* [partitions]: a new customer (any thread sets it) */
     bool *yielded;                      /* [partitions]: its pass gave way to a day close */
+    bool *ready;                        /* [partitions]: scratch, the day closes pending */
     int64_t *added_at;                  /* [partitions]: when added was last taken, mono ms,
                                            ..._NONE: not since the partition was scanned after */
     int64_t *clocks;                    /* [partitions]: scratch, the clocks read */
