@@ -101,6 +101,16 @@ incentive_handler_credits (const Salespulse__SalesEvent *event, const char *even
 
 /* ---------------------------------------------------------------- consumer */
 
+/* The won_event_id of a deal_cancelled, "" for other events. */
+static const char *
+s_won_of (const Salespulse__SalesEvent *event)
+{
+    if (event->type == SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_CANCELLED &&
+        event->body_case == SALESPULSE__SALES_EVENT__BODY_DEAL_CANCELLED)
+        return s_text (event->deal_cancelled->won_event_id);
+    return "";
+}
+
 /* The key of the record a deal_won (customer's first won deal) or a
    deal_cancelled (the won deal's cancellation) reads; 0 for other events
    or a deal without a customer; -1 when it does not fit. */
@@ -127,9 +137,18 @@ s_begin (void *arg, uint32_t partition, const sp_consumer_event_t *events, size_
     (void) error;
     (void) error_size;
     for (size_t index = 0; index < count; index++) {
+        const Salespulse__SalesEvent *event = events[index].event;
         char key[SP_PARTITION_KEY_MAX];
         /* a key that does not fit is not declared: apply fails that event */
-        if (s_read_key (partition, events[index].event, key, sizeof key) > 0)
+        if (s_read_key (partition, event, key, sizeof key) > 0)
+            sp_consumer_view_want (view, key);
+        /* a deal_won reads its cancellation (one that came first), a
+           deal_cancelled the reps its won deal credited */
+        if (event->type == SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_WON &&
+            incentive_keys_cancel (key, sizeof key, partition, events[index].event_id) > 0)
+            sp_consumer_view_want (view, key);
+        if (*s_won_of (event) &&
+            incentive_keys_won (key, sizeof key, partition, s_won_of (event)) > 0)
             sp_consumer_view_want (view, key);
     }
     return 0;
@@ -159,15 +178,58 @@ s_put (sp_consumer_view_t *view, sp_consumer_batch_t *batch, const char *key, co
     return 0;
 }
 
-/* Keeps the customer's first won deal: this one when it is earlier. */
-static int
-s_logo (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_batch_t *batch,
-        char *error, size_t error_size)
+/* The record of a won deal: its time and the reps of its credits. */
+static void
+s_won_record (const sp_consumer_event_t *item, const incentive_record_credit_t *credits, int count,
+              incentive_record_won_t *won)
 {
+    memset (won, 0, sizeof *won);
+    won->occurred_at = item->event->occurred_at;
+    snprintf (won->event_id, sizeof won->event_id, "%s", item->event_id);
+    won->rep_count = (size_t) count;
+    for (int index = 0; index < count; index++)
+        memcpy (won->reps[index], credits[index].rep, sizeof won->reps[index]);
+}
+
+/* Adds "command key member" for each rep of won to the step: key is the
+   rep's key of keys_fn. */
+static int
+s_per_rep (const sp_consumer_event_t *item, sp_consumer_batch_t *batch,
+           int (*keys_fn) (char *, size_t, uint32_t, const char *),
+           const incentive_record_won_t *won, const char *command, const char *member,
+           const char *value, size_t value_length, char *error, size_t error_size)
+{
+    for (size_t index = 0; index < won->rep_count; index++) {
+        char key[SP_PARTITION_KEY_MAX];
+        if (keys_fn (key, sizeof key, item->partition, won->reps[index]) < 0) {
+            snprintf (error, error_size, "field \"rep_id\": key of \"%.64s\" does not fit",
+                      won->reps[index]);
+            return -1;
+        }
+        const char *argv[] = { command, key, member, value };
+        const size_t lengths[] = { strlen (command), strlen (key), strlen (member), value_length };
+        if (sp_consumer_batch_command (batch, value ? 4 : 3, argv, lengths) != 0) {
+            snprintf (error, error_size, "could not add a mark to the step (full)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Keeps the customer's first won deal: this one when it is earlier (its
+   record names its reps; the reps of the deal it displaces get it in
+   their displaced set). Sets *first when this deal is the customer's
+   first won deal now. */
+static int
+s_logo (const sp_consumer_event_t *item, const incentive_record_won_t *won,
+        sp_consumer_view_t *view, sp_consumer_batch_t *batch, bool *first, char *error,
+        size_t error_size)
+{
+    *first = false;
     char key[SP_PARTITION_KEY_MAX];
     int key_length = s_read_key (item->partition, item->event, key, sizeof key);
     if (key_length == 0)
-        return 0;
+        return 0; /* a deal without a customer is never a new logo */
     if (key_length < 0) {
         snprintf (error, error_size, "field \"customer_id\": key of \"%.64s\" does not fit",
                   item->event->customer_id);
@@ -179,22 +241,56 @@ s_logo (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_b
     const char *stored = s_get (view, key, &length, &found, error, error_size, &failed);
     if (failed)
         return -1;
-    incentive_record_logo_t logo;
     if (found) {
-        if (incentive_record_logo_unpack (stored, length, &logo) != 0) {
+        incentive_record_won_t logo;
+        if (incentive_record_won_unpack (stored, length, &logo) != 0) {
             snprintf (error, error_size, "stored record of %s is not a first won deal", key);
             return -1;
+        }
+        if (strcmp (logo.event_id, item->event_id) == 0) {
+            *first = true; /* this deal again: still the first */
+            return 0;
         }
         if (!incentive_record_before (item->event->occurred_at, item->event_id, logo.occurred_at,
                                       logo.event_id))
             return 0;
+        /* the deal first until now is no longer: its credits say so */
+        if (s_per_rep (item, batch, incentive_keys_displaced, &logo, "SADD", logo.event_id, NULL, 0,
+                       error, error_size) != 0)
+            return -1;
     }
-    logo.occurred_at = item->event->occurred_at;
-    snprintf (logo.event_id, sizeof logo.event_id, "%s", item->event_id);
-    char packed[INCENTIVE_RECORD_PACKED_MAX];
-    size_t packed_length = incentive_record_logo_pack (&logo, packed, sizeof packed);
-    assert (packed_length > 0); /* INCENTIVE_RECORD_PACKED_MAX always fits */
+    *first = true;
+    char packed[INCENTIVE_RECORD_WON_PACKED_MAX];
+    size_t packed_length = incentive_record_won_pack (won, packed, sizeof packed);
+    assert (packed_length > 0); /* INCENTIVE_RECORD_WON_PACKED_MAX always fits */
     return s_put (view, batch, key, packed, packed_length, error, error_size);
+}
+
+/* The stored cancellation of the won deal won_event_id (declared in
+   begin): 1 with *cancel, 0 when none, -1 with the reason. */
+static int
+s_stored_cancel (const sp_consumer_event_t *item, const char *won_event_id,
+                 sp_consumer_view_t *view, incentive_record_cancel_t *cancel, char *error,
+                 size_t error_size)
+{
+    char key[SP_PARTITION_KEY_MAX];
+    if (incentive_keys_cancel (key, sizeof key, item->partition, won_event_id) < 0) {
+        snprintf (error, error_size, "field \"won_event_id\": key does not fit");
+        return -1;
+    }
+    size_t length;
+    bool found;
+    int failed;
+    const char *stored = s_get (view, key, &length, &found, error, error_size, &failed);
+    if (failed)
+        return -1;
+    if (!found)
+        return 0;
+    if (incentive_record_cancel_unpack (stored, length, cancel) != 0) {
+        snprintf (error, error_size, "stored record of %s is not a cancellation", key);
+        return -1;
+    }
+    return 1;
 }
 
 static int
@@ -205,12 +301,41 @@ s_won (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_ba
     int count = incentive_handler_credits (item->event, item->event_id, credits, error, error_size);
     if (count < 0)
         return -1;
+    incentive_record_won_t won;
+    s_won_record (item, credits, count, &won);
+    bool first;
+    if (s_logo (item, &won, view, batch, &first, error, error_size) != 0)
+        return -1;
+    /* the reps this deal credited, for a cancellation arriving later */
+    char key[SP_PARTITION_KEY_MAX];
+    if (incentive_keys_won (key, sizeof key, item->partition, item->event_id) < 0) {
+        snprintf (error, error_size, "field \"event_id\": key does not fit");
+        return -1;
+    }
+    char packed_won[INCENTIVE_RECORD_WON_PACKED_MAX];
+    size_t won_length = incentive_record_won_pack (&won, packed_won, sizeof packed_won);
+    assert (won_length > 0); /* INCENTIVE_RECORD_WON_PACKED_MAX always fits */
+    if (s_put (view, batch, key, packed_won, won_length, error, error_size) != 0)
+        return -1;
+    /* a cancellation that came first marks the credits now */
+    incentive_record_cancel_t cancel;
+    int cancelled = s_stored_cancel (item, item->event_id, view, &cancel, error, error_size);
+    if (cancelled < 0)
+        return -1;
+    if (cancelled) {
+        char packed[INCENTIVE_RECORD_PACKED_MAX];
+        size_t packed_length = incentive_record_cancel_pack (&cancel, packed, sizeof packed);
+        assert (packed_length > 0); /* INCENTIVE_RECORD_PACKED_MAX always fits */
+        if (s_per_rep (item, batch, incentive_keys_cancels, &won, "HSET", item->event_id, packed,
+                       packed_length, error, error_size) != 0)
+            return -1;
+    }
     char reps[SP_PARTITION_KEY_MAX];
     int reps_length = incentive_keys_reps (reps, sizeof reps, item->partition);
     assert (reps_length > 0); /* a fixed suffix */
     for (int index = 0; index < count; index++) {
-        const incentive_record_credit_t *credit = &credits[index];
-        char key[SP_PARTITION_KEY_MAX];
+        incentive_record_credit_t *credit = &credits[index];
+        credit->new_logo = first;
         if (incentive_keys_rep (key, sizeof key, item->partition, credit->rep) < 0) {
             snprintf (error, error_size, "field \"rep_id\": key of \"%.64s\" does not fit",
                       credit->rep);
@@ -228,7 +353,7 @@ s_won (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_ba
             return -1;
         }
     }
-    return s_logo (item, view, batch, error, error_size);
+    return 0;
 }
 
 /* Keeps the won deal's earliest cancellation. */
@@ -274,7 +399,26 @@ s_cancelled (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consu
     char packed[INCENTIVE_RECORD_PACKED_MAX];
     size_t packed_length = incentive_record_cancel_pack (&cancel, packed, sizeof packed);
     assert (packed_length > 0); /* INCENTIVE_RECORD_PACKED_MAX always fits */
-    return s_put (view, batch, key, packed, packed_length, error, error_size);
+    if (s_put (view, batch, key, packed, packed_length, error, error_size) != 0)
+        return -1;
+    /* the won deal seen already: its reps' credits are marked now (one
+       arriving later reads the cancellation itself) */
+    if (incentive_keys_won (key, sizeof key, item->partition, cancel.won_event_id) < 0) {
+        snprintf (error, error_size, "field \"won_event_id\": key does not fit");
+        return -1;
+    }
+    stored = s_get (view, key, &length, &found, error, error_size, &failed);
+    if (failed)
+        return -1;
+    if (!found)
+        return 0;
+    incentive_record_won_t won;
+    if (incentive_record_won_unpack (stored, length, &won) != 0) {
+        snprintf (error, error_size, "stored record of %s is not a won deal", key);
+        return -1;
+    }
+    return s_per_rep (item, batch, incentive_keys_cancels, &won, "HSET", cancel.won_event_id,
+                      packed, packed_length, error, error_size);
 }
 
 /* Keeps a payment of a deal (order_id = the deal's opportunity_id): a

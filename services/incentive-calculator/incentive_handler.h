@@ -8,12 +8,21 @@
         never creating or losing a minor unit; without splits the event's
         rep_id gets 100 %. The rep joins the partition's reps hash. The
         customer's first won deal (the earliest occurred_at, then event
-        id) is kept for the new_logos measure.
+        id) is kept with its reps for the new_logos measure
+        (logo:<customer>): a credit is written marked when its deal is
+        the first now, and when an earlier deal displaces it later, the
+        displaced deal joins its reps' displaced set (displaced:<rep>).
+        The deal's reps are kept (won:<event_id>), and a cancellation
+        that came before it marks its credits (cancels:<rep>).
       - deal_cancelled: the earliest cancellation of each won deal
-        (cancel:<won_event_id>).
-    A statement computes every line from these records at query time
-    (incentive_statement.h), so the order events arrive in never changes
-    a figure. Deterministic, no I/O, no clock, no state between events.
+        (cancel:<won_event_id>), and in the cancels hash of each rep the
+        won deal credited when it came before (won:<won_event_id>).
+    So a statement reads a rep's credits and their marks in one round
+    trip, without a key per credit, and computes every line from these
+    records at query time (incentive_statement.h): the order events
+    arrive in never changes a figure (first won deals and cancellations
+    are marked whichever comes first). Deterministic, no I/O, no clock,
+    no state between events.
 */
 #ifndef INCENTIVE_HANDLER_H_INCLUDED
 #define INCENTIVE_HANDLER_H_INCLUDED

@@ -39,6 +39,24 @@ incentive_keys_cancel (char *key, size_t size, uint32_t partition, const char *w
 }
 
 int
+incentive_keys_cancels (char *key, size_t size, uint32_t partition, const char *rep)
+{
+    return s_key (key, size, partition, "cancels:", rep);
+}
+
+int
+incentive_keys_displaced (char *key, size_t size, uint32_t partition, const char *rep)
+{
+    return s_key (key, size, partition, "displaced:", rep);
+}
+
+int
+incentive_keys_won (char *key, size_t size, uint32_t partition, const char *won_event_id)
+{
+    return s_key (key, size, partition, "won:", won_event_id);
+}
+
+int
 incentive_keys_paid (char *key, size_t size, uint32_t partition, const char *deal)
 {
     return s_key (key, size, partition, "paid:", deal);

@@ -5,16 +5,28 @@
     kit requires ("incentive-calculator:{p<N>}:..."):
 
         rep:<rep>             hash    event_id of a deal_won -> the rep's
-                                      credit record (incentive_record)
+                                      credit record (incentive_record;
+                                      marked when the deal was its
+                                      customer's first won deal as written)
+        cancels:<rep>         hash    event_id of a deal_won credited to
+                                      the rep -> its earliest cancellation
+        displaced:<rep>       set     event ids of deals credited to the
+                                      rep as first won deals that an
+                                      earlier deal of the customer displaced
         reps                  hash    rep -> deals credited in the partition
-        logo:<customer>       string  the customer's first won deal
+        logo:<customer>       string  the customer's first won deal and
+                                      the reps it credited (a won record)
+        won:<won_event_id>    string  a won deal's time and the reps it
+                                      credited (a won record)
         cancel:<won_event_id> string  the earliest cancellation of a won deal
         paid:<opportunity_id> hash    event_id of a payment_received whose
                                       order_id is the deal -> the payment
                                       record (incentive_record)
 
     A partition's keys hold only what its events said; a statement sums a
-    rep's records over every partition at query time. No I/O.
+    rep's records over every partition at query time, and reads a rep's
+    marks (cancels:, displaced:) with its credits in one round trip: no
+    key per credit. No I/O.
 */
 #ifndef INCENTIVE_KEYS_H_INCLUDED
 #define INCENTIVE_KEYS_H_INCLUDED
@@ -28,7 +40,7 @@
 #define INCENTIVE_KEYS_SERVICE "incentive-calculator"
 
 /* The layout of the records below; a change rebuilds the state. */
-#define INCENTIVE_KEYS_FORMAT "incentive-2"
+#define INCENTIVE_KEYS_FORMAT "incentive-3"
 
 /* Each writes the key of partition into key (size >= SP_PARTITION_KEY_MAX
    is enough) and returns its length, or -1 when it does not fit. */
@@ -36,6 +48,9 @@ int incentive_keys_rep (char *key, size_t size, uint32_t partition, const char *
 int incentive_keys_reps (char *key, size_t size, uint32_t partition);
 int incentive_keys_logo (char *key, size_t size, uint32_t partition, const char *customer);
 int incentive_keys_cancel (char *key, size_t size, uint32_t partition, const char *won_event_id);
+int incentive_keys_cancels (char *key, size_t size, uint32_t partition, const char *rep);
+int incentive_keys_displaced (char *key, size_t size, uint32_t partition, const char *rep);
+int incentive_keys_won (char *key, size_t size, uint32_t partition, const char *won_event_id);
 int incentive_keys_paid (char *key, size_t size, uint32_t partition, const char *deal);
 
 #endif

@@ -112,6 +112,38 @@ s_load_org (incentive_query_t *self, char *error, size_t error_size)
     return result;
 }
 
+/* Refuses a state of another layout than this build reads (the config
+   record's "format"): a service of this build rebuilds it when it
+   starts (INCENTIVE_KEYS_FORMAT); until then its records would be
+   misread. */
+static int
+s_check_format (incentive_query_t *self, char *error, size_t error_size)
+{
+    char key[SP_CONSUMER_CONFIG_KEY_MAX];
+    if (sp_consumer_config_key (key, sizeof key, INCENTIVE_KEYS_SERVICE) != 0) {
+        sp_error_set (error, error_size, "config key does not fit");
+        return -1;
+    }
+    char reason[INCENTIVE_QUERY_ERROR_SIZE];
+    sp_redis_reply_t *reply = sp_redis_command (
+        self->redis, 3, (const char *[]){ "HGET", key, "format" }, NULL, reason, sizeof reason);
+    if (!reply) {
+        sp_error_set (error, error_size, "Redis: %s", reason);
+        return -1;
+    }
+    const char *format = sp_redis_reply_text (reply, NULL);
+    int result = 0;
+    if (!format || strcmp (format, INCENTIVE_KEYS_FORMAT) != 0) {
+        sp_error_set (error, error_size,
+                      "incentive-calculator's state has layout \"%s\", this build reads \"%s\": "
+                      "restart incentive-calculator (of this build) to rebuild it",
+                      format ? format : "(none)", INCENTIVE_KEYS_FORMAT);
+        result = -1;
+    }
+    sp_redis_reply_destroy (&reply);
+    return result;
+}
+
 incentive_query_t *
 incentive_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *error,
                      size_t error_size)
@@ -127,6 +159,7 @@ incentive_query_new (sp_redis_t *redis, sp_pg_t *pg, uint32_t partitions, char *
     self->partitions = partitions;
     if (sp_consumer_config_settings (redis, INCENTIVE_KEYS_SERVICE, self->currency, self->time_zone,
                                      sizeof self->time_zone, &self->tz, error, error_size) != 0 ||
+        s_check_format (self, error, error_size) != 0 ||
         s_load_plans (self, error, error_size) != 0 || s_load_org (self, error, error_size) != 0)
         incentive_query_destroy (&self);
     return self;
@@ -189,7 +222,65 @@ incentive_query_internal_execute (incentive_query_t *self, sp_redis_pipeline_t *
     return reply;
 }
 
-/* Reads every partition's credits of reps (count of them) and the
+/* Commands read per rep and partition: its credits, their cancellations,
+   its displaced first won deals. */
+#define S_PER_REP 3
+
+/* Appends the values of an HVALS reply of cancels:<rep> to rep->cancels. */
+static int
+s_add_cancels (incentive_query_internal_rep_t *rep, const sp_redis_reply_t *values,
+               const char *rep_id, uint32_t partition, char *error, size_t error_size)
+{
+    for (size_t index = 0; index < sp_redis_reply_size (values); index++) {
+        size_t length;
+        const char *packed = sp_redis_reply_text (sp_redis_reply_element (values, index), &length);
+        if (!packed || incentive_record_cancel_unpack (packed, length,
+                                                       &rep->cancels[rep->cancel_count]) != 0) {
+            sp_error_set (error, error_size,
+                          "a cancellation of rep \"%.64s\" in partition %u is not a record", rep_id,
+                          partition);
+            return -1;
+        }
+        rep->cancel_count++;
+    }
+    return 0;
+}
+
+/* Unmarks the credits [first, end) of rep whose deal an SMEMBERS reply
+   of displaced:<rep> names: no longer their customer's first won deal. */
+static int
+s_displace (incentive_query_internal_rep_t *rep, size_t first, size_t end,
+            const sp_redis_reply_t *members, char *error, size_t error_size)
+{
+    size_t count = sp_redis_reply_size (members);
+    if (count == 0 || first == end)
+        return 0;
+    const char **ids = malloc (count * sizeof *ids);
+    if (!ids) {
+        sp_error_set (error, error_size, "out of memory");
+        return -1;
+    }
+    size_t kept = 0;
+    for (size_t index = 0; index < count; index++) {
+        const char *id = sp_redis_reply_text (sp_redis_reply_element (members, index), NULL);
+        if (id)
+            ids[kept++] = id;
+    }
+    qsort (ids, kept, sizeof *ids, incentive_query_internal_compare_text);
+    for (size_t index = first; index < end; index++) {
+        incentive_record_credit_t *credit = &rep->credits[index];
+        const char *key = credit->event_id;
+        if (credit->new_logo &&
+            bsearch (&key, ids, kept, sizeof *ids, incentive_query_internal_compare_text))
+            credit->new_logo = false;
+    }
+    free (ids);
+    return 0;
+}
+
+/* Reads every partition's credits of reps (count of them), their marks
+   (each credit's new_logo as written, less the deals displaced since;
+   the cancellations of the reps' deals into rep->cancels) and the
    checkpoints, in one round trip. */
 int
 incentive_query_internal_read_credits (incentive_query_t *self, const char *const *reps,
@@ -213,12 +304,23 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
     for (size_t index = 0; index < count; index++)
         for (uint32_t partition = 0; partition < self->partitions; partition++) {
             char key[SP_PARTITION_KEY_MAX];
-            if (incentive_keys_rep (key, sizeof key, partition, reps[index]) < 0) {
+            char cancels[SP_PARTITION_KEY_MAX];
+            char displaced[SP_PARTITION_KEY_MAX];
+            if (incentive_keys_rep (key, sizeof key, partition, reps[index]) < 0 ||
+                incentive_keys_cancels (cancels, sizeof cancels, partition, reps[index]) < 0 ||
+                incentive_keys_displaced (displaced, sizeof displaced, partition, reps[index]) <
+                    0) {
                 sp_error_set (error, error_size, "rep \"%.64s\": key does not fit", reps[index]);
                 goto out;
             }
-            /* the values alone: a credit record holds its event id (the field) */
-            if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HVALS", key }, NULL) != 0)
+            /* the values alone: a credit or cancellation record holds its
+               won deal's event id (the field) */
+            if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HVALS", key }, NULL) !=
+                    0 ||
+                sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HVALS", cancels },
+                                          NULL) != 0 ||
+                sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "SMEMBERS", displaced },
+                                          NULL) != 0)
                 goto out_of_memory;
         }
     /* the heads first: a checkpoint read after them that reached them held them */
@@ -237,29 +339,40 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
         if (applied < heads[partition])
             rep->behind += heads[partition] - applied;
     }
-    /* room for every credit at once: one copy of each, no regrowth */
-    size_t total = rep->credit_count;
     for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at++)
+        if (sp_redis_reply_type (sp_redis_reply_element (reply, at)) != SP_REDIS_REPLY_ARRAY) {
+            uint32_t partition =
+                (uint32_t) ((at - self->partitions) / S_PER_REP % self->partitions);
+            sp_error_set (error, error_size, "Redis: reading the credits of partition %u failed",
+                          partition);
+            goto out;
+        }
+    /* room for every credit and cancellation at once: one copy of each, no regrowth */
+    size_t total = rep->credit_count;
+    size_t cancels = rep->cancel_count;
+    for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at += S_PER_REP) {
         total += sp_redis_reply_size (sp_redis_reply_element (reply, at));
+        cancels += sp_redis_reply_size (sp_redis_reply_element (reply, at + 1));
+    }
     if (total > 0 && sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity, total,
                                        sizeof *rep->credits, INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
         goto out_of_memory;
-    for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at++) {
-        uint32_t partition = (uint32_t) ((at - self->partitions) % self->partitions);
-        const char *rep_id = reps[(at - self->partitions) / self->partitions];
-        const sp_redis_reply_t *fields = sp_redis_reply_element (reply, at);
-        if (sp_redis_reply_type (fields) != SP_REDIS_REPLY_ARRAY) {
-            sp_error_set (error, error_size, "Redis: HVALS of partition %u failed", partition);
-            goto out;
-        }
-        for (size_t index = 0; index < sp_redis_reply_size (fields); index++) {
+    if (cancels > rep->cancel_count) {
+        incentive_record_cancel_t *grown = realloc (rep->cancels, cancels * sizeof *grown);
+        if (!grown)
+            goto out_of_memory;
+        rep->cancels = grown;
+    }
+    for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at += S_PER_REP) {
+        size_t group = (at - self->partitions) / S_PER_REP;
+        uint32_t partition = (uint32_t) (group % self->partitions);
+        const char *rep_id = reps[group / self->partitions];
+        const sp_redis_reply_t *values = sp_redis_reply_element (reply, at);
+        size_t first = rep->credit_count;
+        for (size_t index = 0; index < sp_redis_reply_size (values); index++) {
             size_t packed_length;
             const char *packed =
-                sp_redis_reply_text (sp_redis_reply_element (fields, index), &packed_length);
-            if (sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity,
-                                  rep->credit_count + 1, sizeof *rep->credits,
-                                  INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
-                goto out_of_memory;
+                sp_redis_reply_text (sp_redis_reply_element (values, index), &packed_length);
             incentive_record_credit_t *credit = &rep->credits[rep->credit_count];
             if (!packed ||
                 incentive_record_credit_unpack_in_place (packed, packed_length, credit) != 0) {
@@ -271,6 +384,11 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
             credit->partition = partition;
             rep->credit_count++;
         }
+        if (s_add_cancels (rep, sp_redis_reply_element (reply, at + 1), rep_id, partition, error,
+                           error_size) != 0 ||
+            s_displace (rep, first, rep->credit_count, sp_redis_reply_element (reply, at + 2),
+                        error, error_size) != 0)
+            goto out;
     }
     result = 0;
     goto out;

@@ -82,17 +82,19 @@ sp_redis_reply_t *incentive_query_internal_execute (incentive_query_t *self,
                                                     sp_redis_pipeline_t *pipeline, char *error,
                                                     size_t error_size);
 
-/* Reads every partition's credits of reps (count of them) into rep, and
-   the checkpoints (rep->behind), in one round trip. 0, or -1 with the
+/* Reads every partition's credits of reps (count of them) into rep, with
+   their marks (each credit's new_logo: its deal is its customer's first
+   won deal; the cancellations of their deals into rep->cancels) and the
+   checkpoints (rep->behind), in one round trip. 0, or -1 with the
    reason. */
 int incentive_query_internal_read_credits (incentive_query_t *self, const char *const *reps,
                                            size_t count, incentive_query_internal_rep_t *rep,
                                            char *error, size_t error_size);
 
-/* Reads, for each of rep's credits, its customer's first won deal
-   (rep->new_logo), its deal's cancellation (rep->cancels) and, when a plan
-   pays on payment, its deal's payments (rep->payments), in one round
-   trip. 0, or -1 with the reason. */
+/* Sets rep->new_logo from each of rep's credits (extra credits added
+   after the read included) and reads, when a plan pays on payment, each
+   credit's deal's payments (rep->payments) in one round trip. 0, or -1
+   with the reason. */
 int incentive_query_internal_read_marks (incentive_query_t *self,
                                          incentive_query_internal_rep_t *rep, char *error,
                                          size_t error_size);

@@ -8,6 +8,8 @@
 
 /* Kind bytes and layout version of each record. */
 #define S_CREDIT 'C'
+#define S_CREDIT_NEW_LOGO 'N' /* a credit of its customer's first won deal when written */
+#define S_WON 'W'
 #define S_LOGO 'L'
 #define S_CANCEL 'X'
 #define S_PAYMENT 'P'
@@ -31,12 +33,22 @@ s_head_ok (sp_pack_reader_t *reader, uint8_t kind)
     return !reader->bad && got == kind && version == S_VERSION;
 }
 
+/* A credit's head: its kind byte says whether it was a new logo. */
+static bool
+s_credit_head_ok (sp_pack_reader_t *reader, bool *new_logo)
+{
+    uint8_t got = sp_pack_get_u8 (reader);
+    uint8_t version = sp_pack_get_u8 (reader);
+    *new_logo = got == S_CREDIT_NEW_LOGO;
+    return !reader->bad && (got == S_CREDIT || got == S_CREDIT_NEW_LOGO) && version == S_VERSION;
+}
+
 size_t
 incentive_record_credit_pack (const incentive_record_credit_t *credit, char *buffer, size_t size)
 {
     assert (credit && buffer);
     sp_pack_writer_t writer = sp_pack_writer (buffer, size);
-    s_head (&writer, S_CREDIT);
+    s_head (&writer, credit->new_logo ? S_CREDIT_NEW_LOGO : S_CREDIT);
     sp_pack_put_string (&writer, credit->event_id, sizeof credit->event_id);
     sp_pack_put_string (&writer, credit->rep, sizeof credit->rep);
     sp_pack_put_i64 (&writer, credit->occurred_at);
@@ -57,7 +69,8 @@ static int
 s_credit_read (const char *data, size_t length, incentive_record_credit_t *out)
 {
     sp_pack_reader_t reader = sp_pack_reader (data, length);
-    if (!s_head_ok (&reader, S_CREDIT))
+    bool new_logo;
+    if (!s_credit_head_ok (&reader, &new_logo))
         return -1;
     sp_pack_get_string (&reader, out->event_id, sizeof out->event_id);
     sp_pack_get_string (&reader, out->rep, sizeof out->rep);
@@ -74,6 +87,7 @@ s_credit_read (const char *data, size_t length, incentive_record_credit_t *out)
         out->credit_bp < 1 || out->credit_bp > 10000)
         return -1;
     out->has_margin = has_margin == 1;
+    out->new_logo = new_logo;
     out->partition = 0;
     return 0;
 }
@@ -121,6 +135,49 @@ incentive_record_logo_unpack (const char *data, size_t length, incentive_record_
     if (!sp_pack_done (&reader) || !*out.event_id)
         return -1;
     *logo = out;
+    return 0;
+}
+
+size_t
+incentive_record_won_pack (const incentive_record_won_t *won, char *buffer, size_t size)
+{
+    assert (won && buffer);
+    assert (won->rep_count >= 1 && won->rep_count <= INCENTIVE_RECORD_REPS_MAX);
+    sp_pack_writer_t writer = sp_pack_writer (buffer, size);
+    s_head (&writer, S_WON);
+    sp_pack_put_i64 (&writer, won->occurred_at);
+    sp_pack_put_string (&writer, won->event_id, sizeof won->event_id);
+    sp_pack_put_u8 (&writer, (uint8_t) won->rep_count);
+    for (size_t index = 0; index < won->rep_count; index++)
+        sp_pack_put_string (&writer, won->reps[index], sizeof won->reps[index]);
+    return sp_pack_written (&writer);
+}
+
+int
+incentive_record_won_unpack (const char *data, size_t length, incentive_record_won_t *won)
+{
+    assert (won);
+    sp_pack_reader_t reader = sp_pack_reader (data, length);
+    if (!s_head_ok (&reader, S_WON))
+        return -1;
+    incentive_record_won_t out;
+    out.occurred_at = sp_pack_get_i64 (&reader);
+    sp_pack_get_string (&reader, out.event_id, sizeof out.event_id);
+    out.rep_count = sp_pack_get_u8 (&reader);
+    if (reader.bad || out.rep_count < 1 || out.rep_count > INCENTIVE_RECORD_REPS_MAX)
+        return -1;
+    for (size_t index = 0; index < out.rep_count; index++) {
+        sp_pack_get_string (&reader, out.reps[index], sizeof out.reps[index]);
+        if (!out.reps[index][0])
+            return -1;
+    }
+    if (!sp_pack_done (&reader) || !*out.event_id)
+        return -1;
+    won->occurred_at = out.occurred_at;
+    memcpy (won->event_id, out.event_id, sizeof out.event_id);
+    won->rep_count = out.rep_count;
+    for (size_t index = 0; index < out.rep_count; index++)
+        memcpy (won->reps[index], out.reps[index], sizeof out.reps[index]);
     return 0;
 }
 

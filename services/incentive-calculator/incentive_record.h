@@ -22,8 +22,14 @@
 #define INCENTIVE_RECORD_CURRENCY_SIZE 4
 #define INCENTIVE_RECORD_REASON_SIZE 256
 
-/* Most bytes of a packed record. */
+/* Most bytes of a packed record (a won record: INCENTIVE_RECORD_WON_PACKED_MAX). */
 #define INCENTIVE_RECORD_PACKED_MAX 1024
+
+/* Most reps a won deal credits (INCENTIVE_CREDIT_SPLITS_MAX). */
+#define INCENTIVE_RECORD_REPS_MAX 16
+
+/* Most bytes of a packed won record. */
+#define INCENTIVE_RECORD_WON_PACKED_MAX 1280
 
 /* One rep's credit on one won deal (deal_won). */
 typedef struct {
@@ -39,6 +45,9 @@ typedef struct {
     int64_t revenue;     /* the rep's credited share of the amount */
     bool has_margin;     /* the deal gave a margin */
     int64_t margin;      /* the rep's credited share of the margin */
+    bool new_logo;       /* the deal was its customer's first won deal when the
+                            credit was written (kind byte 'N' instead of 'C');
+                            an earlier deal may displace it later (displaced:<rep>) */
 } incentive_record_credit_t;
 
 /* The first won deal of a customer: the earliest (occurred_at, event id). */
@@ -46,6 +55,17 @@ typedef struct {
     int64_t occurred_at;
     char event_id[INCENTIVE_RECORD_REF_SIZE];
 } incentive_record_logo_t;
+
+/* A won deal's time and the reps it credited: kept for the deal
+   (won:<event_id>: a cancellation arriving later marks those reps'
+   credits) and for the customer's first won deal (logo:<customer>: a
+   deal displacing it marks those reps' credits no longer first). */
+typedef struct {
+    int64_t occurred_at;
+    char event_id[INCENTIVE_RECORD_REF_SIZE];
+    size_t rep_count; /* 1..INCENTIVE_RECORD_REPS_MAX */
+    char reps[INCENTIVE_RECORD_REPS_MAX][INCENTIVE_RECORD_REP_SIZE];
+} incentive_record_won_t;
 
 /* The earliest cancellation of a won deal (deal_cancelled). */
 typedef struct {
@@ -79,6 +99,8 @@ int incentive_record_credit_unpack_in_place (const char *data, size_t length,
                                              incentive_record_credit_t *credit);
 size_t incentive_record_logo_pack (const incentive_record_logo_t *logo, char *buffer, size_t size);
 int incentive_record_logo_unpack (const char *data, size_t length, incentive_record_logo_t *logo);
+size_t incentive_record_won_pack (const incentive_record_won_t *won, char *buffer, size_t size);
+int incentive_record_won_unpack (const char *data, size_t length, incentive_record_won_t *won);
 size_t incentive_record_cancel_pack (const incentive_record_cancel_t *cancel, char *buffer,
                                      size_t size);
 int incentive_record_cancel_unpack (const char *data, size_t length,

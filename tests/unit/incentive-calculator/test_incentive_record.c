@@ -227,6 +227,35 @@ test_credit_in_place (void **state)
     }
 }
 
+/* A credit of its customer's first won deal (as written) is kind 'N'
+   and reads back marked; one without the mark is kind 'C'. */
+static void
+test_credit_new_logo (void **state)
+{
+    (void) state;
+    incentive_record_credit_t credit = s_credit ();
+    credit.new_logo = true;
+    char packed[INCENTIVE_RECORD_PACKED_MAX];
+    size_t length = incentive_record_credit_pack (&credit, packed, sizeof packed);
+    assert_true (length > 2);
+    assert_int_equal (packed[KIND_BYTE], 'N');
+    incentive_record_credit_t read;
+    memset (&read, FILL, sizeof read);
+    assert_int_equal (incentive_record_credit_unpack (packed, length, &read), 0);
+    s_assert_credit_equal (&read, &credit);
+    assert_true (read.new_logo);
+    memset (&read, FILL, sizeof read);
+    assert_int_equal (incentive_record_credit_unpack_in_place (packed, length, &read), 0);
+    s_assert_credit_equal (&read, &credit);
+    assert_true (read.new_logo);
+    s_truncations_refused (packed, length, s_credit_refused);
+    credit.new_logo = false;
+    length = incentive_record_credit_pack (&credit, packed, sizeof packed);
+    assert_int_equal (packed[KIND_BYTE], 'C');
+    assert_int_equal (incentive_record_credit_unpack (packed, length, &read), 0);
+    assert_false (read.new_logo);
+}
+
 static void
 test_credit_refused (void **state)
 {
@@ -318,6 +347,82 @@ test_pack_does_not_fit (void **state)
     length = incentive_record_cancel_pack (&cancel, packed, sizeof packed);
     assert_int_equal (incentive_record_cancel_pack (&cancel, small, length - 1), 0);
     assert_int_equal (incentive_record_cancel_pack (&cancel, small, length), length);
+}
+
+// ---------------------------------------------------------------- won
+
+static void
+s_won_refused (const char *data, size_t length)
+{
+    incentive_record_won_t won;
+    memset (&won, FILL, sizeof won);
+    incentive_record_won_t before = won;
+    assert_int_equal (incentive_record_won_unpack (data, length, &won), -1);
+    assert_memory_equal (&won, &before, sizeof won);
+}
+
+/* A won deal's time, id and reps: one rep, and the most reps at their
+   longest (more than INCENTIVE_RECORD_PACKED_MAX bytes). */
+static void
+test_won (void **state)
+{
+    (void) state;
+    incentive_record_won_t won;
+    memset (&won, 0, sizeof won);
+    won.occurred_at = JAN_10_2025;
+    snprintf (won.event_id, sizeof won.event_id, "evt-won-1");
+    won.rep_count = 1;
+    snprintf (won.reps[0], sizeof won.reps[0], "rep-ana");
+    char packed[INCENTIVE_RECORD_WON_PACKED_MAX];
+    size_t length = incentive_record_won_pack (&won, packed, sizeof packed);
+    assert_true (length > 2);
+    assert_int_equal (packed[KIND_BYTE], 'W');
+    incentive_record_won_t read;
+    memset (&read, FILL, sizeof read);
+    assert_int_equal (incentive_record_won_unpack (packed, length, &read), 0);
+    assert_int_equal (read.occurred_at, JAN_10_2025);
+    assert_string_equal (read.event_id, "evt-won-1");
+    assert_int_equal (read.rep_count, 1);
+    assert_string_equal (read.reps[0], "rep-ana");
+    s_truncations_refused (packed, length, s_won_refused);
+
+    s_repeat (won.event_id, sizeof won.event_id, 'w', INCENTIVE_RECORD_REF_SIZE - 1);
+    won.rep_count = INCENTIVE_RECORD_REPS_MAX;
+    for (size_t index = 0; index < won.rep_count; index++) {
+        s_repeat (won.reps[index], sizeof won.reps[index], 'r', INCENTIVE_RECORD_REP_SIZE - 1);
+        won.reps[index][0] = (char) ('a' + index);
+    }
+    length = incentive_record_won_pack (&won, packed, sizeof packed);
+    assert_true (length > INCENTIVE_RECORD_PACKED_MAX);
+    assert_int_equal (incentive_record_won_pack (&won, packed, length - 1), 0);
+    memset (&read, FILL, sizeof read);
+    assert_int_equal (incentive_record_won_unpack (packed, length, &read), 0);
+    assert_int_equal (read.rep_count, INCENTIVE_RECORD_REPS_MAX);
+    for (size_t index = 0; index < won.rep_count; index++)
+        assert_string_equal (read.reps[index], won.reps[index]);
+    assert_string_equal (read.event_id, won.event_id);
+
+    /* no rep, more than the most, an empty rep, an empty id, another kind */
+    won.rep_count = 1;
+    length = incentive_record_won_pack (&won, packed, sizeof packed);
+    char garbled[INCENTIVE_RECORD_WON_PACKED_MAX];
+    size_t count_at = 2 + 8 + 1 + (INCENTIVE_RECORD_REF_SIZE - 1);
+    const unsigned char counts[] = { 0, INCENTIVE_RECORD_REPS_MAX + 1 };
+    for (size_t index = 0; index < COUNT (counts); index++) {
+        memcpy (garbled, packed, length);
+        garbled[count_at] = (char) counts[index];
+        s_won_refused (garbled, length);
+    }
+    won.reps[0][0] = '\0';
+    length = incentive_record_won_pack (&won, packed, sizeof packed);
+    s_won_refused (packed, length);
+    snprintf (won.reps[0], sizeof won.reps[0], "rep-ana");
+    won.event_id[0] = '\0';
+    length = incentive_record_won_pack (&won, packed, sizeof packed);
+    s_won_refused (packed, length);
+    incentive_record_credit_t credit = s_credit ();
+    length = incentive_record_credit_pack (&credit, packed, sizeof packed);
+    s_won_refused (packed, length);
 }
 
 // ---------------------------------------------------------------- logo
@@ -605,7 +710,9 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_credit_round_trip),
         cmocka_unit_test (test_credit_in_place),
+        cmocka_unit_test (test_credit_new_logo),
         cmocka_unit_test (test_credit_refused),
+        cmocka_unit_test (test_won),
         cmocka_unit_test (test_pack_does_not_fit),
         cmocka_unit_test (test_logo),
         cmocka_unit_test (test_cancel),
