@@ -246,6 +246,9 @@ typedef struct {
    the partition ($2) and the stream ($9) between them. */
 #define S_WRITE_PARAMS (9 + S_MANY_COUNT)
 
+/* s_write_sql's name on a connection (sp_pg_prepare). */
+#define S_WRITE_STATEMENT "churn_write_batch"
+
 static void
 s_arrays_reset (s_arrays_t *arrays)
 {
@@ -424,11 +427,20 @@ churn_alert_store_write_batch (sp_pg_t *pg, uint32_t partition, churn_alert_stor
     }
     values[1] = partition_text;
     values[8] = CHURN_ALERT_STORE_STREAM;
-    /* one statement, its own transaction: committed when it answers */
-    result = churn_alert_store_internal_exec (pg, "store the scoring and its alerts", s_write_sql,
-                                              S_WRITE_PARAMS, values, error, error_size);
-    if (!result)
+    /* one statement, its own transaction: committed when it answers;
+       prepared once per connection (sp_pg prepares it again after a
+       reconnect), so it is not parsed and planned every time */
+    if (sp_pg_prepare (pg, S_WRITE_STATEMENT, s_write_sql, S_WRITE_PARAMS) != 0) {
+        sp_error_set (error, error_size, "could not prepare the write: %s",
+                      *sp_pg_error (pg) ? sp_pg_error (pg) : "postgresql refused");
         goto out_free;
+    }
+    result = sp_pg_exec_prepared (pg, S_WRITE_STATEMENT, S_WRITE_PARAMS, values, NULL, NULL);
+    if (!sp_pg_result_ok (result)) {
+        sp_error_set (error, error_size, "could not store the scoring and its alerts: %s",
+                      sp_pg_result_error (result));
+        goto out_free;
+    }
     written = s_take_answer (result, writes, count, error, error_size);
     if (written < 0)
         for (size_t index = 0; index < count; index++)
