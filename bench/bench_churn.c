@@ -918,6 +918,10 @@ main (void)
             alert_events, rate, ingest_rate, paced.schedule_s, BENCH_PACED_BATCH, paced.late,
             paced.ack_rate, paced.applied_rate, paced.p50_ms, paced.p99_ms, paced.lag_start,
             paced.lag_end);
+    /* the event's way in, its first half: ingest's acknowledgement */
+    printf ("alerts run: send -> ingest's acknowledgement p50 %.1f ms, p99 %.1f ms (every "
+            "request)\n",
+            paced.send_ack_p50_ms, paced.send_ack_p99_ms);
     printf ("triggers: %zu, one every %zu events (%.0f ms), each closing a day of the next "
             "partition (%zu customers each on average); scorings %" PRId64 ", deferred %" PRId64
             "; alerts received %zu (%zu did not read)\n",
