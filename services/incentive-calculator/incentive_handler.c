@@ -101,16 +101,6 @@ incentive_handler_credits (const Salespulse__SalesEvent *event, const char *even
 
 /* ---------------------------------------------------------------- consumer */
 
-/* The won_event_id of a deal_cancelled, "" for other events. */
-static const char *
-s_won_of (const Salespulse__SalesEvent *event)
-{
-    if (event->type == SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_CANCELLED &&
-        event->body_case == SALESPULSE__SALES_EVENT__BODY_DEAL_CANCELLED)
-        return s_text (event->deal_cancelled->won_event_id);
-    return "";
-}
-
 /* The key of the record a deal_won (customer's first won deal) or a
    deal_cancelled (the won deal's cancellation) reads; 0 for other events
    or a deal without a customer; -1 when it does not fit. */
@@ -137,18 +127,9 @@ s_begin (void *arg, uint32_t partition, const sp_consumer_event_t *events, size_
     (void) error;
     (void) error_size;
     for (size_t index = 0; index < count; index++) {
-        const Salespulse__SalesEvent *event = events[index].event;
         char key[SP_PARTITION_KEY_MAX];
         /* a key that does not fit is not declared: apply fails that event */
-        if (s_read_key (partition, event, key, sizeof key) > 0)
-            sp_consumer_view_want (view, key);
-        /* a deal_won reads its cancellation (one that came first), a
-           deal_cancelled the reps its won deal credited */
-        if (event->type == SALESPULSE__EVENT_TYPE__EVENT_TYPE_DEAL_WON &&
-            incentive_keys_cancel (key, sizeof key, partition, events[index].event_id) > 0)
-            sp_consumer_view_want (view, key);
-        if (*s_won_of (event) &&
-            incentive_keys_won (key, sizeof key, partition, s_won_of (event)) > 0)
+        if (s_read_key (partition, events[index].event, key, sizeof key) > 0)
             sp_consumer_view_want (view, key);
     }
     return 0;
@@ -266,33 +247,6 @@ s_logo (const sp_consumer_event_t *item, const incentive_record_won_t *won,
     return s_put (view, batch, key, packed, packed_length, error, error_size);
 }
 
-/* The stored cancellation of the won deal won_event_id (declared in
-   begin): 1 with *cancel, 0 when none, -1 with the reason. */
-static int
-s_stored_cancel (const sp_consumer_event_t *item, const char *won_event_id,
-                 sp_consumer_view_t *view, incentive_record_cancel_t *cancel, char *error,
-                 size_t error_size)
-{
-    char key[SP_PARTITION_KEY_MAX];
-    if (incentive_keys_cancel (key, sizeof key, item->partition, won_event_id) < 0) {
-        snprintf (error, error_size, "field \"won_event_id\": key does not fit");
-        return -1;
-    }
-    size_t length;
-    bool found;
-    int failed;
-    const char *stored = s_get (view, key, &length, &found, error, error_size, &failed);
-    if (failed)
-        return -1;
-    if (!found)
-        return 0;
-    if (incentive_record_cancel_unpack (stored, length, cancel) != 0) {
-        snprintf (error, error_size, "stored record of %s is not a cancellation", key);
-        return -1;
-    }
-    return 1;
-}
-
 static int
 s_won (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_batch_t *batch,
        char *error, size_t error_size)
@@ -306,30 +260,7 @@ s_won (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consumer_ba
     bool first;
     if (s_logo (item, &won, view, batch, &first, error, error_size) != 0)
         return -1;
-    /* the reps this deal credited, for a cancellation arriving later */
     char key[SP_PARTITION_KEY_MAX];
-    if (incentive_keys_won (key, sizeof key, item->partition, item->event_id) < 0) {
-        snprintf (error, error_size, "field \"event_id\": key does not fit");
-        return -1;
-    }
-    char packed_won[INCENTIVE_RECORD_WON_PACKED_MAX];
-    size_t won_length = incentive_record_won_pack (&won, packed_won, sizeof packed_won);
-    assert (won_length > 0); /* INCENTIVE_RECORD_WON_PACKED_MAX always fits */
-    if (s_put (view, batch, key, packed_won, won_length, error, error_size) != 0)
-        return -1;
-    /* a cancellation that came first marks the credits now */
-    incentive_record_cancel_t cancel;
-    int cancelled = s_stored_cancel (item, item->event_id, view, &cancel, error, error_size);
-    if (cancelled < 0)
-        return -1;
-    if (cancelled) {
-        char packed[INCENTIVE_RECORD_PACKED_MAX];
-        size_t packed_length = incentive_record_cancel_pack (&cancel, packed, sizeof packed);
-        assert (packed_length > 0); /* INCENTIVE_RECORD_PACKED_MAX always fits */
-        if (s_per_rep (item, batch, incentive_keys_cancels, &won, "HSET", item->event_id, packed,
-                       packed_length, error, error_size) != 0)
-            return -1;
-    }
     char reps[SP_PARTITION_KEY_MAX];
     int reps_length = incentive_keys_reps (reps, sizeof reps, item->partition);
     assert (reps_length > 0); /* a fixed suffix */
@@ -401,24 +332,18 @@ s_cancelled (const sp_consumer_event_t *item, sp_consumer_view_t *view, sp_consu
     assert (packed_length > 0); /* INCENTIVE_RECORD_PACKED_MAX always fits */
     if (s_put (view, batch, key, packed, packed_length, error, error_size) != 0)
         return -1;
-    /* the won deal seen already: its reps' credits are marked now (one
-       arriving later reads the cancellation itself) */
-    if (incentive_keys_won (key, sizeof key, item->partition, cancel.won_event_id) < 0) {
-        snprintf (error, error_size, "field \"won_event_id\": key does not fit");
+    /* and in the partition's cancelled hash, which statements read */
+    char cancelled[SP_PARTITION_KEY_MAX];
+    int cancelled_length = incentive_keys_cancelled (cancelled, sizeof cancelled, item->partition);
+    assert (cancelled_length > 0); /* a fixed suffix */
+    const char *argv[] = { "HSET", cancelled, cancel.won_event_id, packed };
+    const size_t lengths[] = { 4, (size_t) cancelled_length, strlen (cancel.won_event_id),
+                               packed_length };
+    if (sp_consumer_batch_command (batch, 4, argv, lengths) != 0) {
+        snprintf (error, error_size, "could not add the cancellation to the step (full)");
         return -1;
     }
-    stored = s_get (view, key, &length, &found, error, error_size, &failed);
-    if (failed)
-        return -1;
-    if (!found)
-        return 0;
-    incentive_record_won_t won;
-    if (incentive_record_won_unpack (stored, length, &won) != 0) {
-        snprintf (error, error_size, "stored record of %s is not a won deal", key);
-        return -1;
-    }
-    return s_per_rep (item, batch, incentive_keys_cancels, &won, "HSET", cancel.won_event_id,
-                      packed, packed_length, error, error_size);
+    return 0;
 }
 
 /* Keeps a payment of a deal (order_id = the deal's opportunity_id): a

@@ -12,17 +12,17 @@
         (logo:<customer>): a credit is written marked when its deal is
         the first now, and when an earlier deal displaces it later, the
         displaced deal joins its reps' displaced set (displaced:<rep>).
-        The deal's reps are kept (won:<event_id>), and a cancellation
-        that came before it marks its credits (cancels:<rep>).
       - deal_cancelled: the earliest cancellation of each won deal
-        (cancel:<won_event_id>), and in the cancels hash of each rep the
-        won deal credited when it came before (won:<won_event_id>).
-    So a statement reads a rep's credits and their marks in one round
-    trip, without a key per credit, and computes every line from these
-    records at query time (incentive_statement.h): the order events
-    arrive in never changes a figure (first won deals and cancellations
-    are marked whichever comes first). Deterministic, no I/O, no clock,
-    no state between events.
+        (cancel:<won_event_id>), also kept in the partition's cancelled
+        hash (won_event_id -> the record).
+    So a statement reads a rep's credits and their new-logo marks in one
+    round trip, and the cancellations of its deals only from partitions
+    that hold any (cancelled): never a key per credit. It computes every
+    line from these records at query time (incentive_statement.h): the
+    order events arrive in never changes a figure (a first won deal is
+    marked whichever of the customer's deals comes first; a cancellation
+    is found whether it came before its deal or after). Deterministic, no
+    I/O, no clock, no state between events.
 */
 #ifndef INCENTIVE_HANDLER_H_INCLUDED
 #define INCENTIVE_HANDLER_H_INCLUDED

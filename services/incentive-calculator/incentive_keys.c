@@ -39,21 +39,15 @@ incentive_keys_cancel (char *key, size_t size, uint32_t partition, const char *w
 }
 
 int
-incentive_keys_cancels (char *key, size_t size, uint32_t partition, const char *rep)
-{
-    return s_key (key, size, partition, "cancels:", rep);
-}
-
-int
 incentive_keys_displaced (char *key, size_t size, uint32_t partition, const char *rep)
 {
     return s_key (key, size, partition, "displaced:", rep);
 }
 
 int
-incentive_keys_won (char *key, size_t size, uint32_t partition, const char *won_event_id)
+incentive_keys_cancelled (char *key, size_t size, uint32_t partition)
 {
-    return s_key (key, size, partition, "won:", won_event_id);
+    return s_key (key, size, partition, "cancelled", "");
 }
 
 int

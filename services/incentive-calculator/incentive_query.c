@@ -209,6 +209,7 @@ s_rep_free (incentive_query_internal_rep_t *rep)
     free (rep->new_logo);
     free (rep->cancels);
     free (rep->payments);
+    free (rep->partition_cancels);
 }
 
 sp_redis_reply_t *
@@ -222,29 +223,9 @@ incentive_query_internal_execute (incentive_query_t *self, sp_redis_pipeline_t *
     return reply;
 }
 
-/* Commands read per rep and partition: its credits, their cancellations,
-   its displaced first won deals. */
-#define S_PER_REP 3
-
-/* Appends the values of an HVALS reply of cancels:<rep> to rep->cancels. */
-static int
-s_add_cancels (incentive_query_internal_rep_t *rep, const sp_redis_reply_t *values,
-               const char *rep_id, uint32_t partition, char *error, size_t error_size)
-{
-    for (size_t index = 0; index < sp_redis_reply_size (values); index++) {
-        size_t length;
-        const char *packed = sp_redis_reply_text (sp_redis_reply_element (values, index), &length);
-        if (!packed || incentive_record_cancel_unpack (packed, length,
-                                                       &rep->cancels[rep->cancel_count]) != 0) {
-            sp_error_set (error, error_size,
-                          "a cancellation of rep \"%.64s\" in partition %u is not a record", rep_id,
-                          partition);
-            return -1;
-        }
-        rep->cancel_count++;
-    }
-    return 0;
-}
+/* Commands read per rep and partition: its credits, its displaced first
+   won deals. */
+#define S_PER_REP 2
 
 /* Unmarks the credits [first, end) of rep whose deal an SMEMBERS reply
    of displaced:<rep> names: no longer their customer's first won deal. */
@@ -278,10 +259,10 @@ s_displace (incentive_query_internal_rep_t *rep, size_t first, size_t end,
     return 0;
 }
 
-/* Reads every partition's credits of reps (count of them), their marks
-   (each credit's new_logo as written, less the deals displaced since;
-   the cancellations of the reps' deals into rep->cancels) and the
-   checkpoints, in one round trip. */
+/* Reads every partition's credits of reps (count of them), their new_logo
+   (as written, less the deals displaced since), how many cancellations
+   each partition holds (rep->partition_cancels) and the checkpoints, in
+   one round trip. */
 int
 incentive_query_internal_read_credits (incentive_query_t *self, const char *const *reps,
                                        size_t count, incentive_query_internal_rep_t *rep,
@@ -301,24 +282,26 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
             0)
             goto out_of_memory;
     }
+    for (uint32_t partition = 0; partition < self->partitions; partition++) {
+        char cancelled[SP_PARTITION_KEY_MAX];
+        incentive_keys_cancelled (cancelled, sizeof cancelled, partition);
+        if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HLEN", cancelled }, NULL) !=
+            0)
+            goto out_of_memory;
+    }
     for (size_t index = 0; index < count; index++)
         for (uint32_t partition = 0; partition < self->partitions; partition++) {
             char key[SP_PARTITION_KEY_MAX];
-            char cancels[SP_PARTITION_KEY_MAX];
             char displaced[SP_PARTITION_KEY_MAX];
             if (incentive_keys_rep (key, sizeof key, partition, reps[index]) < 0 ||
-                incentive_keys_cancels (cancels, sizeof cancels, partition, reps[index]) < 0 ||
                 incentive_keys_displaced (displaced, sizeof displaced, partition, reps[index]) <
                     0) {
                 sp_error_set (error, error_size, "rep \"%.64s\": key does not fit", reps[index]);
                 goto out;
             }
-            /* the values alone: a credit or cancellation record holds its
-               won deal's event id (the field) */
+            /* the values alone: a credit record holds its event id (the field) */
             if (sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HVALS", key }, NULL) !=
                     0 ||
-                sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "HVALS", cancels },
-                                          NULL) != 0 ||
                 sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "SMEMBERS", displaced },
                                           NULL) != 0)
                 goto out_of_memory;
@@ -339,32 +322,37 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
         if (applied < heads[partition])
             rep->behind += heads[partition] - applied;
     }
-    for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at++)
+    if (!rep->partition_cancels) {
+        rep->partition_cancels = calloc (self->partitions, sizeof *rep->partition_cancels);
+        if (!rep->partition_cancels)
+            goto out_of_memory;
+    }
+    for (uint32_t partition = 0; partition < self->partitions; partition++) {
+        const sp_redis_reply_t *length =
+            sp_redis_reply_element (reply, self->partitions + partition);
+        if (sp_redis_reply_type (length) != SP_REDIS_REPLY_INTEGER) {
+            sp_error_set (error, error_size, "Redis: HLEN of partition %u failed", partition);
+            goto out;
+        }
+        rep->partition_cancels[partition] = (size_t) sp_redis_reply_integer (length);
+    }
+    size_t first_rep_at = 2 * (size_t) self->partitions;
+    for (size_t at = first_rep_at; at < sp_redis_reply_size (reply); at++)
         if (sp_redis_reply_type (sp_redis_reply_element (reply, at)) != SP_REDIS_REPLY_ARRAY) {
-            uint32_t partition =
-                (uint32_t) ((at - self->partitions) / S_PER_REP % self->partitions);
+            uint32_t partition = (uint32_t) ((at - first_rep_at) / S_PER_REP % self->partitions);
             sp_error_set (error, error_size, "Redis: reading the credits of partition %u failed",
                           partition);
             goto out;
         }
-    /* room for every credit and cancellation at once: one copy of each, no regrowth */
+    /* room for every credit at once: one copy of each, no regrowth */
     size_t total = rep->credit_count;
-    size_t cancels = rep->cancel_count;
-    for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at += S_PER_REP) {
+    for (size_t at = first_rep_at; at < sp_redis_reply_size (reply); at += S_PER_REP)
         total += sp_redis_reply_size (sp_redis_reply_element (reply, at));
-        cancels += sp_redis_reply_size (sp_redis_reply_element (reply, at + 1));
-    }
     if (total > 0 && sp_array_reserve ((void **) &rep->credits, &rep->credit_capacity, total,
                                        sizeof *rep->credits, INCENTIVE_QUERY_INTERNAL_INITIAL) != 0)
         goto out_of_memory;
-    if (cancels > rep->cancel_count) {
-        incentive_record_cancel_t *grown = realloc (rep->cancels, cancels * sizeof *grown);
-        if (!grown)
-            goto out_of_memory;
-        rep->cancels = grown;
-    }
-    for (size_t at = self->partitions; at < sp_redis_reply_size (reply); at += S_PER_REP) {
-        size_t group = (at - self->partitions) / S_PER_REP;
+    for (size_t at = first_rep_at; at < sp_redis_reply_size (reply); at += S_PER_REP) {
+        size_t group = (at - first_rep_at) / S_PER_REP;
         uint32_t partition = (uint32_t) (group % self->partitions);
         const char *rep_id = reps[group / self->partitions];
         const sp_redis_reply_t *values = sp_redis_reply_element (reply, at);
@@ -384,9 +372,7 @@ incentive_query_internal_read_credits (incentive_query_t *self, const char *cons
             credit->partition = partition;
             rep->credit_count++;
         }
-        if (s_add_cancels (rep, sp_redis_reply_element (reply, at + 1), rep_id, partition, error,
-                           error_size) != 0 ||
-            s_displace (rep, first, rep->credit_count, sp_redis_reply_element (reply, at + 2),
+        if (s_displace (rep, first, rep->credit_count, sp_redis_reply_element (reply, at + 1),
                         error, error_size) != 0)
             goto out;
     }

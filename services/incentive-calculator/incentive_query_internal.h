@@ -53,7 +53,8 @@ typedef struct {
     incentive_record_payment_t *payments; /* of the rep's deals, distinct event ids */
     size_t payment_count;
     size_t payment_capacity;
-    uint64_t behind; /* events in the log the service has not applied */
+    uint64_t behind;           /* events in the log the service has not applied */
+    size_t *partition_cancels; /* per partition: its cancellations (cancelled's length) */
 } incentive_query_internal_rep_t;
 
 /* Everything a statement of one rep is computed from. */
@@ -83,18 +84,20 @@ sp_redis_reply_t *incentive_query_internal_execute (incentive_query_t *self,
                                                     size_t error_size);
 
 /* Reads every partition's credits of reps (count of them) into rep, with
-   their marks (each credit's new_logo: its deal is its customer's first
-   won deal; the cancellations of their deals into rep->cancels) and the
-   checkpoints (rep->behind), in one round trip. 0, or -1 with the
+   each credit's new_logo (its deal is its customer's first won deal),
+   each partition's count of cancellations (rep->partition_cancels) and
+   the checkpoints (rep->behind), in one round trip. 0, or -1 with the
    reason. */
 int incentive_query_internal_read_credits (incentive_query_t *self, const char *const *reps,
                                            size_t count, incentive_query_internal_rep_t *rep,
                                            char *error, size_t error_size);
 
 /* Sets rep->new_logo from each of rep's credits (extra credits added
-   after the read included) and reads, when a plan pays on payment, each
-   credit's deal's payments (rep->payments) in one round trip. 0, or -1
-   with the reason. */
+   after the read included) and reads the cancellations of their deals
+   (rep->cancels, one per credit cancelled) from the partitions that hold
+   any and, when a plan pays on payment, each credit's deal's payments
+   (rep->payments), in one round trip (none when there is nothing to
+   read). 0, or -1 with the reason. */
 int incentive_query_internal_read_marks (incentive_query_t *self,
                                          incentive_query_internal_rep_t *rep, char *error,
                                          size_t error_size);

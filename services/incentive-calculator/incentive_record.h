@@ -56,10 +56,9 @@ typedef struct {
     char event_id[INCENTIVE_RECORD_REF_SIZE];
 } incentive_record_logo_t;
 
-/* A won deal's time and the reps it credited: kept for the deal
-   (won:<event_id>: a cancellation arriving later marks those reps'
-   credits) and for the customer's first won deal (logo:<customer>: a
-   deal displacing it marks those reps' credits no longer first). */
+/* A won deal's time and the reps it credited: kept for the customer's
+   first won deal (logo:<customer>: a deal displacing it marks those
+   reps' credits no longer first). */
 typedef struct {
     int64_t occurred_at;
     char event_id[INCENTIVE_RECORD_REF_SIZE];

@@ -26,8 +26,9 @@
     back for both reps (ana -180.00 and -100.00, ben -120.00 and -100.00),
     won:d for ben (-100.00 and -100.00). The same events published in
     time order in one file give the same statements, byte for byte; so
-    does a rebuild. A state of another layout (the config's "format") is
-    refused by salesctl until the service, restarted, rebuilds it.
+    does a rebuild, and so do cancelled deals of another rep filling
+    cust-y's partition (ana's and ben's cancellations then read by field). A state of another layout
+   (the config's "format") is refused by salesctl until the service, restarted, rebuilds it.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +43,7 @@
 
 #include "sp_harness.h"
 #include "sp_harness_consumer.h"
+#include "sp_partition.h"
 #include "sp_redis.h"
 
 #define PARTITIONS 4
@@ -393,6 +395,46 @@ test_old_layout_refused_until_rebuilt (void **state)
     s_free_texts (texts);
 }
 
+/* Three deals of rep-cy (no plan names it) in cust-y's partition, each
+   cancelled: that partition then holds more cancellations than ana's or
+   ben's credits there, so theirs are read by field (HMGET), not the
+   whole hash: the statements do not change. */
+static void
+test_cancellations_read_by_field (void **state)
+{
+    (void) state;
+    uint32_t partition = sp_partition_of ("cust-y", strlen ("cust-y"), PARTITIONS);
+    char events[4096] = "";
+    size_t used = 0;
+    int found = 0;
+    for (int candidate = 0; found < 3 && candidate < 1000; candidate++) {
+        char customer[32];
+        snprintf (customer, sizeof customer, "cust-%d", candidate);
+        if (sp_partition_of (customer, strlen (customer), PARTITIONS) != partition)
+            continue;
+        int written =
+            snprintf (events + used, sizeof events - used,
+                      "{\"event_id\": \"won:cy%d\", \"source\": \"crm\", \"type\": \"deal_won\", "
+                      "\"occurred_at\": \"2026-02-01T10:00:00Z\", \"rep_id\": \"rep-cy\", "
+                      "\"customer_id\": \"%s\", \"opportunity_id\": \"opp-cy%d\", \"currency\": "
+                      "\"USD\", \"amount\": \"100.00\"}\n"
+                      "{\"event_id\": \"cancel:cy%d\", \"source\": \"crm\", \"type\": "
+                      "\"deal_cancelled\", \"occurred_at\": \"2026-04-01T09:00:00Z\", \"rep_id\": "
+                      "\"rep-cy\", \"customer_id\": \"%s\", \"opportunity_id\": \"opp-cy%d\", "
+                      "\"won_event_id\": \"won:cy%d\"}\n",
+                      found, customer, found, found, customer, found, found);
+        assert_true (written > 0 && (size_t) written < sizeof events - used);
+        used += (size_t) written;
+        found++;
+    }
+    assert_int_equal (found, 3);
+    s_publish ("cy.jsonl", events);
+    char *texts[4] = { NULL };
+    s_assert_statements (texts);
+    s_assert_same (s_out_of_order, texts);
+    s_free_texts (texts);
+}
+
 static void
 test_time_order_gives_the_same_statements (void **state)
 {
@@ -422,6 +464,7 @@ main (void)
         cmocka_unit_test (test_marks_out_of_order),
         cmocka_unit_test (test_rebuild_gives_the_same_marks),
         cmocka_unit_test (test_old_layout_refused_until_rebuilt),
+        cmocka_unit_test (test_cancellations_read_by_field),
         cmocka_unit_test (test_time_order_gives_the_same_statements),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
