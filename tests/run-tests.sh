@@ -15,6 +15,7 @@
 set -u
 cluster_tests=${SP_CLUSTER_TESTS-test_consumer test_consumer_exactly_once test_consumer_failover \
     test_consumer_state test_consumer_store test_consumer_coalesce test_consumer_apply_order \
+    test_consumer_config \
     test_funnel_e2e test_kpi_e2e test_incentive_e2e}
 build=$1; shift
 unit=(); integration=(); seen_separator=0

@@ -24,8 +24,13 @@ sp_consumer_config_key (char *buffer, size_t size, const char *service)
     return written < 0 || (size_t) written >= size ? -1 : 0;
 }
 
-/* Replaces the record with wanted in one transaction; with rebuild, also
-   asks for a rebuild. */
+/* Replaces the record with wanted in one transaction; with rebuild, asks
+   for a rebuild first. The two are separate commands: the record and the
+   rebuild counter are keys of different slots on a Redis Cluster, where
+   one transaction over both is refused (CROSSSLOT). In this order a
+   crash between them costs at most one more rebuild (the old record
+   still differs at the next start), never a state kept under settings
+   it was not built with. */
 static int
 s_write (sp_redis_t *redis, const char *service, const json_t *wanted, bool rebuild, char *error,
          size_t error_size)
@@ -36,6 +41,13 @@ s_write (sp_redis_t *redis, const char *service, const json_t *wanted, bool rebu
         sp_consumer_key_rebuild (rebuild_key, sizeof rebuild_key, service) < 0) {
         snprintf (error, error_size, "service name \"%s\" is too long for its keys", service);
         return -1;
+    }
+    if (rebuild) {
+        sp_redis_reply_t *asked = sp_redis_command (
+            redis, 2, (const char *[]){ "INCR", rebuild_key }, NULL, error, error_size);
+        if (!asked)
+            return -1;
+        sp_redis_reply_destroy (&asked);
     }
     int rc = -1;
     sp_redis_pipeline_t *pipeline = sp_redis_pipeline_new ();
@@ -50,9 +62,6 @@ s_write (sp_redis_t *redis, const char *service, const json_t *wanted, bool rebu
                 NULL) != 0)
             goto out_of_memory;
     }
-    if (rebuild &&
-        sp_redis_pipeline_append (pipeline, 2, (const char *[]){ "INCR", rebuild_key }, NULL) != 0)
-        goto out_of_memory;
     sp_redis_reply_t *reply = sp_redis_execute_atomic (redis, pipeline, error, error_size);
     if (reply) {
         sp_redis_reply_destroy (&reply);

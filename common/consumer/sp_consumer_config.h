@@ -36,9 +36,10 @@ typedef bool (sp_consumer_config_rebuild_fn) (const char *field, void *arg);
 /* Replaces the record with wanted (a JSON object of field -> string) in
    one transaction, unless it already holds exactly that; when a field
    for which rebuild returns true held another value, or is missing from
-   a record that exists (written by an older build), the same
-   transaction asks for a rebuild and *rebuilt is set. Returns 0, or -1
-   with the reason. */
+   a record that exists (written by an older build), a rebuild is asked
+   for just before (INCR <service>:rebuild, its own command: the two keys
+   are in different slots of a Redis Cluster) and *rebuilt is set.
+   Returns 0, or -1 with the reason. */
 int sp_consumer_config_record (sp_redis_t *redis, const char *service, const json_t *wanted,
                                sp_consumer_config_rebuild_fn *rebuild, void *arg, bool *rebuilt,
                                char *error, size_t error_size);
