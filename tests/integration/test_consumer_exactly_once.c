@@ -260,12 +260,13 @@ s_whale_event (size_t index, void *arg)
 }
 
 /* The company scope's month hashes of every funnel: each must hold won
-   and won_amount_sum as given (won_amount_sum NULL: not checked).
-   Returns the number of such hashes found. Scanned a partition at a
-   time: a partition's keys share its hash tag, so on a cluster each
-   SCAN walks the one node holding them. */
+   and won_amount_sum as given (won_amount_sum NULL: not checked); when
+   one does not, fails the test if strict, else returns -1. Returns the
+   number of such hashes found. Scanned a partition at a time: a
+   partition's keys share its hash tag, so on a cluster each SCAN walks
+   the one node holding them. */
 static int
-s_company_won (const char *won, const char *won_amount_sum)
+s_company_won (const char *won, const char *won_amount_sum, bool strict)
 {
     int found = 0;
     for (int partition = 0; partition < PARTITIONS; partition++) {
@@ -286,16 +287,19 @@ s_company_won (const char *won, const char *won_amount_sum)
             if (sp_redis_reply_type (won_reply) == SP_REDIS_REPLY_STRING) {
                 found++;
                 const char *stored_won = sp_redis_reply_string (won_reply, NULL);
-                if (strcmp (stored_won, won) != 0)
-                    fail_msg ("%s: won is %s, not %s", key, stored_won, won);
-                if (won_amount_sum) {
-                    const char *stored_sum =
-                        sp_redis_reply_type (sum_reply) == SP_REDIS_REPLY_STRING
-                            ? sp_redis_reply_string (sum_reply, NULL)
-                            : "(nil)";
-                    if (strcmp (stored_sum, won_amount_sum) != 0)
-                        fail_msg ("%s: won_amount_sum is %s, not %s", key, stored_sum,
-                                  won_amount_sum);
+                const char *stored_sum = sp_redis_reply_type (sum_reply) == SP_REDIS_REPLY_STRING
+                                             ? sp_redis_reply_string (sum_reply, NULL)
+                                             : "(nil)";
+                bool right = strcmp (stored_won, won) == 0 &&
+                             (!won_amount_sum || strcmp (stored_sum, won_amount_sum) == 0);
+                if (!right && strict)
+                    fail_msg ("%s: won is %s, not %s; won_amount_sum is %s, not %s", key,
+                              stored_won, won, stored_sum,
+                              won_amount_sum ? won_amount_sum : "(any)");
+                if (!right) {
+                    sp_redis_reply_destroy (&fields);
+                    sp_redis_reply_destroy (&reply);
+                    return -1;
                 }
             }
             sp_redis_reply_destroy (&fields);
@@ -310,11 +314,19 @@ s_assert_whale_figures (void)
 {
     char won[32];
     snprintf (won, sizeof won, "%d", WHALE_FIT);
-    assert_true (s_company_won (won, WHALE_SUM) >= 1);
+    /* Caught up is read from /metrics, which can still show the lag of
+       before a rebuild's reset for a moment: the figures are waited for,
+       then held to. */
+    int64_t deadline = sp_harness_now_ms () + TIMEOUT_MS;
+    while (s_company_won (won, WHALE_SUM, false) < 1) {
+        if (sp_harness_now_ms () > deadline)
+            assert_true (s_company_won (won, WHALE_SUM, true) >= 1);
+        sp_harness_pause_ms (POLL_MS);
+    }
     /* and they stay put: nothing is retried half-way */
     int64_t until = sp_harness_now_ms () + QUIET_MS;
     while (sp_harness_now_ms () < until) {
-        assert_true (s_company_won (won, WHALE_SUM) >= 1);
+        assert_true (s_company_won (won, WHALE_SUM, true) >= 1);
         sp_harness_pause_ms (POLL_MS * 4);
     }
 }
