@@ -25,24 +25,33 @@
 #define TEST_START_TIMEOUT_MS 60000 /* sanitizer builds start slowly */
 #define TEST_STOP_TIMEOUT_MS 15000  /* SIGTERM to exit */
 #define TEST_BODY_SIZE 65536
+#define TEST_SETTINGS_MAX 8 /* extra settings of one spawn */
 
 typedef struct {
     sp_harness_t *harness;   /* PostgreSQL + Redis for this file */
     char log_path[PATH_MAX]; /* the service's stderr */
 } s_fixture_t;
 
-/* Spawns funnel-tracker with extra "NAME=value" settings and arguments
-   (NULL terminated lists) on top of the harness's URLs; stderr and stdout
-   go to log_path, emptied first. */
+/* Spawns funnel-tracker with extra "NAME=value" settings (at most
+   TEST_SETTINGS_MAX) and arguments (NULL terminated lists) on top of the
+   harness's URLs and a notices endpoint on a free port (its default, a
+   fixed port, may be held by a local stack on the machine); stderr and
+   stdout go to log_path, emptied first. */
 static pid_t
 s_spawn (s_fixture_t *fixture, const char *const *settings, const char *const *arguments)
 {
     char program[PATH_MAX];
     sp_harness_program ("funnel-tracker", program, sizeof program);
-    sp_harness_spawn_options_t options = { .settings = settings,
-                                           .arguments = arguments,
-                                           .stdout_path = fixture->log_path,
-                                           .truncate = true };
+    const char *all[TEST_SETTINGS_MAX + 2] = { "SP_FUNNEL_NOTICES_ENDPOINT=tcp://127.0.0.1:*" };
+    size_t count = 1;
+    for (; settings && settings[count - 1]; count++) {
+        assert_true (count <= TEST_SETTINGS_MAX);
+        all[count] = settings[count - 1];
+    }
+    all[count] = NULL;
+    sp_harness_spawn_options_t options = {
+        .settings = all, .arguments = arguments, .stdout_path = fixture->log_path, .truncate = true
+    };
     pid_t pid = sp_harness_spawn_with (fixture->harness, program, &options);
     assert_true (pid > 0);
     return pid;
